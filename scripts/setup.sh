@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of Veil from Debian 12's packages.
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build pkg-config clang-14 libclang-rt-14-dev
+  libsodium-dev libuv1-dev libboost-dev libboost-filesystem-dev
+  libtomlplusplus-dev libspdlog-dev libfmt-dev catch2 nlohmann-json3-dev libcli11-dev
+  libsqlcipher-dev sqlcipher libqrencode-dev libbenchmark-dev
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
