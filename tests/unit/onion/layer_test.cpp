@@ -1,0 +1,142 @@
+#include <catch2/catch.hpp>
+#include <sodium.h>
+
+#include <algorithm>
+#include <string>
+
+#include "layer.hpp"
+
+using namespace veil::onion;
+
+namespace {
+
+struct TestNode {
+    Hop hop;
+    std::array<std::uint8_t, 32> secret{};
+
+    explicit TestNode(std::string address) {
+        REQUIRE(sodium_init() >= 0);
+        hop.address = std::move(address);
+        crypto_box_keypair(hop.onion_key.data(), secret.data());
+        randombytes_buf(hop.node_id.data(), 32);
+    }
+    OpenedLayer open(const Bytes& blob) const { return open_layer(blob, secret, hop.onion_key); }
+};
+
+bool contains(const Bytes& haystack, std::string_view needle) {
+    return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) != haystack.end();
+}
+
+Bytes bytes_of(std::string_view s) { return {s.begin(), s.end()}; }
+
+}  // namespace
+
+TEST_CASE("onion - a request through three relays reaches the destination and its answer returns", "[onion]") {
+    TestNode guard("127.0.0.1:1001"), middle("127.0.0.1:1002"), exit_node("127.0.0.1:1003"),
+        dest("127.0.0.1:1004");
+    std::vector<Hop> relays{guard.hop, middle.hop, exit_node.hop};
+    auto sealed = seal_request(relays, dest.hop, "storage", bytes_of("retrieve mailbox 05ab"), 1000);
+
+    auto at_guard = guard.open(sealed.blob);
+    REQUIRE(at_guard.kind == LayerKind::forward);
+    CHECK(at_guard.next_address == middle.hop.address);
+    CHECK(at_guard.next_node_id == middle.hop.node_id);
+    pad_to_bucket(at_guard.inner);
+
+    auto at_middle = middle.open(at_guard.inner);
+    REQUIRE(at_middle.kind == LayerKind::forward);
+    CHECK(at_middle.next_address == exit_node.hop.address);
+    pad_to_bucket(at_middle.inner);
+
+    auto at_exit = exit_node.open(at_middle.inner);
+    REQUIRE(at_exit.kind == LayerKind::forward);
+    CHECK(at_exit.next_address == dest.hop.address);
+    pad_to_bucket(at_exit.inner);
+
+    auto at_dest = dest.open(at_exit.inner);
+    REQUIRE(at_dest.kind == LayerKind::deliver);
+    CHECK(at_dest.service == "storage");
+    CHECK(at_dest.body == bytes_of("retrieve mailbox 05ab"));
+    CHECK(at_dest.response_key == sealed.response_key);
+
+    auto response = seal_response(at_dest.response_key, bytes_of("3 messages"));
+    CHECK(response.size() == bucket_size(response.size()));
+    CHECK(open_response(sealed.response_key, response) == bytes_of("3 messages"));
+}
+
+TEST_CASE("onion - a hop learns only its neighbours", "[onion]") {
+    TestNode guard("127.0.0.1:2001"), middle("127.0.0.1:2002"), exit_node("127.0.0.1:2003"),
+        dest("127.0.0.1:2004");
+    std::vector<Hop> relays{guard.hop, middle.hop, exit_node.hop};
+    auto sealed = seal_request(relays, dest.hop, "storage", bytes_of("mailbox-secret"), 1000);
+
+    auto at_guard = guard.open(sealed.blob);
+    // What the guard holds after opening its layer names the middle and nothing further.
+    CHECK_FALSE(contains(at_guard.inner, exit_node.hop.address));
+    CHECK_FALSE(contains(at_guard.inner, dest.hop.address));
+    CHECK_FALSE(contains(at_guard.inner, "mailbox-secret"));
+    CHECK_FALSE(contains(at_guard.inner, "storage"));
+    // Nobody but the addressed hop can open a layer.
+    CHECK_THROWS_AS(middle.open(sealed.blob), LayerError);
+    CHECK_THROWS_AS(dest.open(sealed.blob), LayerError);
+    auto at_middle = middle.open(at_guard.inner);
+    CHECK_FALSE(contains(at_middle.inner, dest.hop.address));
+}
+
+TEST_CASE("onion - a tampered byte, a wrong version or a truncated layer are refused alike", "[onion]") {
+    TestNode guard("127.0.0.1:3001"), dest("127.0.0.1:3002");
+    std::vector<Hop> relays{guard.hop};
+    auto sealed = seal_request(relays, dest.hop, "info", {}, 5);
+
+    for (std::size_t pos : {std::size_t{0}, std::size_t{5}, std::size_t{40}, std::size_t{70}}) {
+        Bytes bad = sealed.blob;
+        bad[pos] ^= 0x01;
+        INFO("flipped byte " << pos);
+        CHECK_THROWS_AS(guard.open(bad), LayerError);
+    }
+    Bytes truncated(sealed.blob.begin(), sealed.blob.begin() + 60);
+    CHECK_THROWS_AS(guard.open(truncated), LayerError);
+    CHECK_THROWS_AS(guard.open(Bytes{}), LayerError);
+
+    // Bucket padding is outside the ciphertext: changing it changes nothing.
+    Bytes repadded = sealed.blob;
+    repadded.back() ^= 0xff;
+    CHECK(guard.open(repadded).next_address == dest.hop.address);
+
+    std::string message;
+    try {
+        guard.open(truncated);
+    } catch (const LayerError& e) {
+        message = e.what();
+    }
+    CHECK(message == "onion: bad layer");
+}
+
+TEST_CASE("onion - a low-order ephemeral key is refused", "[onion]") {
+    TestNode node("127.0.0.1:4001");
+    Bytes blob = veil::wire::Writer{}.u8(kLayerVersion).raw(Bytes(32, 0)).raw(Bytes(24, 0)).var(Bytes(64, 0)).take();
+    CHECK_THROWS_AS(node.open(blob), LayerError);
+}
+
+TEST_CASE("onion - requests and responses are padded to size buckets", "[onion]") {
+    TestNode guard("127.0.0.1:5001"), middle("127.0.0.1:5002"), exit_node("127.0.0.1:5003"),
+        dest("127.0.0.1:5004");
+    std::vector<Hop> relays{guard.hop, middle.hop, exit_node.hop};
+    auto small = seal_request(relays, dest.hop, "storage", Bytes(10, 1), 1);
+    auto larger = seal_request(relays, dest.hop, "storage", Bytes(300, 1), 1);
+    CHECK(small.blob.size() == larger.blob.size());
+    CHECK(small.blob.size() == bucket_size(small.blob.size()));
+    auto big = seal_request(relays, dest.hop, "storage", Bytes(70000, 1), 1);
+    CHECK(big.blob.size() == 1u << 18);
+
+    CHECK(seal_response(small.response_key, Bytes(1, 0)).size() == seal_response(small.response_key, Bytes(900, 0)).size());
+    auto tampered = seal_response(small.response_key, Bytes(5, 7));
+    tampered[30] ^= 1;
+    CHECK_THROWS_AS(open_response(small.response_key, tampered), LayerError);
+    CHECK_THROWS_AS(open_response(larger.response_key, seal_response(small.response_key, Bytes(5, 7))), LayerError);
+
+    CHECK(bucket_size(0) == 1024);
+    CHECK(bucket_size(1025) == 4096);
+    CHECK_THROWS_AS(bucket_size(kMaxBlobBytes + 1), std::length_error);
+    CHECK_THROWS_AS(seal_request(relays, dest.hop, "storage", Bytes(kMaxBlobBytes, 0), 1), std::length_error);
+}
