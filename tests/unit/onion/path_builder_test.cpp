@@ -1,0 +1,112 @@
+#include <catch2/catch.hpp>
+#include <sodium.h>
+
+#include <set>
+
+#include "path_builder.hpp"
+
+using namespace veil::onion;
+
+namespace {
+
+Candidate candidate(std::uint8_t id, std::uint64_t swarm, std::string address) {
+    Candidate c;
+    c.hop.node_id.fill(id);
+    c.hop.onion_key.fill(id);
+    c.hop.address = std::move(address);
+    c.swarm_id = swarm;
+    return c;
+}
+
+std::vector<Candidate> loopback_nodes(int n, int swarms) {
+    std::vector<Candidate> out;
+    for (int i = 0; i < n; ++i) {
+        out.push_back(candidate(static_cast<std::uint8_t>(i + 1), static_cast<std::uint64_t>(i % swarms),
+                                "127.0.0." + std::to_string(i + 1) + ":7000"));
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("onion - paths use three distinct swarms and a sticky guard", "[onion]") {
+    REQUIRE(sodium_init() >= 0);
+    PathBuilder builder({});
+    builder.set_candidates(loopback_nodes(9, 3));
+    auto first = builder.build(1000);
+    REQUIRE(first);
+    REQUIRE(first->size() == 3);
+    for (int round = 0; round < 50; ++round) {
+        auto path = builder.build(1000 + static_cast<std::uint64_t>(round));
+        REQUIRE(path);
+        CHECK(path->front().node_id == first->front().node_id);
+        std::set<std::uint8_t> swarms;
+        for (const auto& hop : *path) swarms.insert(static_cast<std::uint8_t>((hop.node_id[0] - 1) % 3));
+        CHECK(swarms.size() == 3);
+    }
+}
+
+TEST_CASE("onion - distinct /24 networks are preferred where addresses allow", "[onion]") {
+    PathBuilder builder({});
+    std::vector<Candidate> nodes{candidate(1, 0, "10.0.1.5:1"), candidate(2, 1, "10.0.1.6:1"),
+                                 candidate(3, 2, "10.0.2.5:1"), candidate(4, 3, "10.0.3.5:1")};
+    builder.set_candidates(nodes);
+    for (int i = 0; i < 30; ++i) {
+        auto path = builder.build(5);
+        REQUIRE(path);
+        std::set<std::string> nets;
+        for (const auto& hop : *path) nets.insert(network_of(hop.address));
+        CHECK(nets.size() == 3);
+    }
+    CHECK(network_of("10.0.1.5:1") == "10.0.1");
+    CHECK(network_of("[::1]:7000") == "[::1]");
+}
+
+TEST_CASE("onion - a struck guard is replaced and struck nodes are avoided until they cool down", "[onion]") {
+    PathBuilder::Options options;
+    options.strike_ms = 100;
+    PathBuilder builder(options);
+    builder.set_candidates(loopback_nodes(6, 6));
+    auto path = builder.build(0);
+    REQUIRE(path);
+    Key32 old_guard = path->front().node_id;
+    builder.strike(old_guard, 0);
+    for (int i = 0; i < 20; ++i) {
+        auto p = builder.build(10);
+        REQUIRE(p);
+        for (const auto& hop : *p) CHECK(hop.node_id != old_guard);
+    }
+    CHECK(builder.guard()->node_id != old_guard);
+}
+
+TEST_CASE("onion - the guard rotates after its lifetime and survives a restart", "[onion]") {
+    PathBuilder::Options options;
+    options.guard_lifetime_ms = 1000;
+    PathBuilder builder(options);
+    builder.set_candidates(loopback_nodes(30, 30));
+    REQUIRE(builder.build(0));
+    auto saved = *builder.guard();
+
+    PathBuilder restarted(options);
+    restarted.set_candidates(loopback_nodes(30, 30));
+    restarted.restore_guard(saved);
+    CHECK(restarted.build(500)->front().node_id == saved.node_id);
+    REQUIRE(restarted.build(1500));
+    CHECK(restarted.guard()->chosen_ms == 1500);
+}
+
+TEST_CASE("onion - an excluded guard is kept for later, and too few nodes give no path", "[onion]") {
+    PathBuilder builder({});
+    builder.set_candidates(loopback_nodes(5, 5));
+    auto path = builder.build(0);
+    REQUIRE(path);
+    Key32 guard = path->front().node_id;
+    auto other = builder.build(1, {guard});
+    REQUIRE(other);
+    CHECK(other->front().node_id != guard);
+    CHECK(builder.guard()->node_id == guard);
+
+    PathBuilder small({});
+    small.set_candidates(loopback_nodes(4, 2));  // only two swarms
+    CHECK_FALSE(small.build(0));
+}
