@@ -6,6 +6,7 @@ packages=(
   libsodium-dev libuv1-dev libboost-dev libboost-filesystem-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev catch2 nlohmann-json3-dev libcli11-dev
   libsqlcipher-dev sqlcipher libqrencode-dev libbenchmark-dev
+  zlib1g-dev libturbojpeg0-dev imagemagick libimage-exiftool-perl webp libjpeg-turbo-progs icc-profiles-free
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,28 @@
+#pragma once
+// Recognises a file's format from its first bytes (never from its name or declared type).
+
+#include <string_view>
+
+#include "strip_types.hpp"
+
+namespace veil::exif_strip {
+
+enum class ImageType : std::uint8_t {
+    unset = 0,
+    jpeg,
+    png,
+    webp,
+    other_image,  ///< GIF, TIFF, HEIF/AVIF, BMP: images this processor does not rewrite
+    unknown,      ///< anything else
+};
+
+/// The format of data, judged by its magic bytes.
+ImageType sniff_image_type(ByteView data);
+/// "image/jpeg" and so on; "" for unknown.
+std::string_view mime_type_of(ImageType type);
+/// The type a MIME string names among jpeg/png/webp, or ImageType::unknown.
+ImageType image_type_of_mime(std::string_view mime);
+/// Short lower-case name: "jpeg", "png", "webp", "other image", "unknown".
+std::string_view name_of(ImageType type);
+
+}  // namespace veil::exif_strip
