@@ -1,0 +1,203 @@
+#include "directory/manifest.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "directory/swarm.hpp"
+
+namespace veil::directory {
+
+namespace {
+
+constexpr std::string_view kManifestDomain = "veil-manifest-v1";
+constexpr std::string_view kDescriptorDomain = "veil-node-descriptor-v1";
+constexpr std::uint8_t kFormat = 1;
+
+wire::Bytes with_domain(std::string_view domain, wire::ByteView body) {
+    wire::Bytes out(domain.begin(), domain.end());
+    out.insert(out.end(), body.begin(), body.end());
+    return out;
+}
+
+void check_address(const std::string& host, std::uint16_t port) {
+    if (host.empty()) throw wire::DecodeError("node address: empty host");
+    if (port == 0) throw wire::DecodeError("node address: port 0");
+    for (char c : host) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '-' || c == ':';
+        if (!ok) throw wire::DecodeError("node address: bad character in host");
+    }
+}
+
+}  // namespace
+
+std::vector<SwarmId> Manifest::swarm_ids() const {
+    std::vector<SwarmId> ids;
+    for (const auto& n : nodes) ids.push_back(n.swarm);
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    return ids;
+}
+
+std::vector<NodeEntry> Manifest::members(SwarmId swarm) const {
+    std::vector<NodeEntry> out;
+    for (const auto& n : nodes)
+        if (n.swarm == swarm) out.push_back(n);
+    return out;
+}
+
+const NodeEntry* Manifest::find(const PublicKey& ed25519) const {
+    auto it = std::lower_bound(nodes.begin(), nodes.end(), ed25519,
+                               [](const NodeEntry& n, const PublicKey& k) { return n.ed25519 < k; });
+    return it != nodes.end() && it->ed25519 == ed25519 ? &*it : nullptr;
+}
+
+SwarmId Manifest::swarm_for(const PublicKey& mailbox) const {
+    auto ids = swarm_ids();
+    return swarm_for_mailbox(ids, mailbox);
+}
+
+wire::Bytes encode_manifest_body(const Manifest& m) {
+    wire::Writer w;
+    w.u8(kFormat).u64(m.version).u64(m.issued_ms).u32(static_cast<std::uint32_t>(m.nodes.size()));
+    for (const auto& n : m.nodes) w.raw(n.ed25519).raw(n.x25519).str(n.host).u16(n.port).u64(n.swarm);
+    return w.take();
+}
+
+Manifest decode_manifest_body(wire::ByteView body) {
+    wire::Reader r(body);
+    if (r.u8() != kFormat) throw wire::DecodeError("manifest: unknown format");
+    Manifest m;
+    m.version = r.u64();
+    m.issued_ms = r.u64();
+    std::uint32_t count = r.u32();
+    if (count > kMaxManifestNodes) throw wire::DecodeError("manifest: too many nodes");
+    // Each entry is at least 32+32+4+2+8 bytes; refuse counts the input cannot hold.
+    if (count > r.remaining() / 78) throw wire::DecodeError("manifest: truncated node list");
+    m.nodes.reserve(count);
+    for (std::uint32_t i = 0; i < count; ++i) {
+        NodeEntry n;
+        n.ed25519 = to_array<32>(r.raw(32));
+        n.x25519 = to_array<32>(r.raw(32));
+        n.host = r.str(kMaxHostBytes);
+        n.port = r.u16();
+        n.swarm = r.u64();
+        check_address(n.host, n.port);
+        if (n.swarm == kInvalidSwarm) throw wire::DecodeError("manifest: reserved swarm id");
+        if (!m.nodes.empty() && !(m.nodes.back().ed25519 < n.ed25519))
+            throw wire::DecodeError("manifest: nodes not sorted or duplicated");
+        m.nodes.push_back(std::move(n));
+    }
+    r.expect_done();
+    return m;
+}
+
+wire::Bytes SignedManifest::encode() const {
+    wire::Writer w;
+    w.u8(kFormat).var(body).u8(static_cast<std::uint8_t>(signatures.size()));
+    for (const auto& [pk, sig] : signatures) w.raw(pk).raw(sig);
+    return w.take();
+}
+
+SignedManifest sign_manifest(const Manifest& m, std::span<const SigningKey* const> keys) {
+    if (keys.size() > kMaxManifestSignatures) throw std::invalid_argument("manifest: too many signers");
+    SignedManifest s;
+    s.manifest = m;
+    std::sort(s.manifest.nodes.begin(), s.manifest.nodes.end(),
+              [](const NodeEntry& a, const NodeEntry& b) { return a.ed25519 < b.ed25519; });
+    s.body = encode_manifest_body(s.manifest);
+    auto signed_bytes = with_domain(kManifestDomain, s.body);
+    for (const SigningKey* k : keys) s.signatures.emplace_back(k->public_key(), k->sign(signed_bytes));
+    return s;
+}
+
+SignedManifest decode_signed_manifest(wire::ByteView envelope) {
+    wire::Reader r(envelope);
+    if (r.u8() != kFormat) throw wire::DecodeError("manifest envelope: unknown format");
+    SignedManifest s;
+    auto body = r.var(kMaxManifestBodyBytes);
+    s.body.assign(body.begin(), body.end());
+    std::uint8_t n = r.u8();
+    if (n > kMaxManifestSignatures) throw wire::DecodeError("manifest envelope: too many signatures");
+    for (std::uint8_t i = 0; i < n; ++i) {
+        auto pk = to_array<32>(r.raw(32));
+        auto sig = to_array<64>(r.raw(64));
+        s.signatures.emplace_back(pk, sig);
+    }
+    r.expect_done();
+    s.manifest = decode_manifest_body(s.body);
+    return s;
+}
+
+ManifestVerifier::ManifestVerifier(std::vector<PublicKey> authorities, std::size_t threshold)
+    : authorities_(std::move(authorities)) {
+    std::sort(authorities_.begin(), authorities_.end());
+    authorities_.erase(std::unique(authorities_.begin(), authorities_.end()), authorities_.end());
+    if (authorities_.empty()) throw std::invalid_argument("manifest verifier: no authority keys");
+    threshold_ = std::clamp<std::size_t>(threshold, 1, authorities_.size());
+}
+
+ManifestCheck ManifestVerifier::check(const SignedManifest& m) const {
+    if (m.manifest.version < accepted_version_) return ManifestCheck::old_version;
+    auto signed_bytes = with_domain(kManifestDomain, m.body);
+    std::vector<PublicKey> good;
+    for (const auto& [pk, sig] : m.signatures) {
+        if (!std::binary_search(authorities_.begin(), authorities_.end(), pk)) continue;
+        if (std::find(good.begin(), good.end(), pk) != good.end()) continue;  // one vote per key
+        if (verify_signature(pk, signed_bytes, sig)) good.push_back(pk);
+    }
+    return good.size() >= threshold_ ? ManifestCheck::ok : ManifestCheck::too_few_signatures;
+}
+
+ManifestCheck ManifestVerifier::accept(const SignedManifest& m) {
+    auto c = check(m);
+    if (c == ManifestCheck::ok) accepted_version_ = m.manifest.version;
+    return c;
+}
+
+const char* to_string(ManifestCheck c) {
+    switch (c) {
+        case ManifestCheck::ok: return "ok";
+        case ManifestCheck::too_few_signatures: return "manifest not signed by enough configured authorities";
+        case ManifestCheck::old_version: return "manifest version lower than the one already accepted";
+    }
+    return "unknown";
+}
+
+namespace {
+wire::Bytes descriptor_body(const NodeDescriptor& d) {
+    return wire::Writer{}.u8(kFormat).raw(d.ed25519).raw(d.x25519).str(d.host).u16(d.port).u64(d.timestamp_ms).take();
+}
+}  // namespace
+
+wire::Bytes sign_descriptor(const NodeDescriptor& d, const SigningKey& key) {
+    if (d.ed25519 != key.public_key()) throw std::invalid_argument("descriptor: key does not match");
+    auto body = descriptor_body(d);
+    auto sig = key.sign(with_domain(kDescriptorDomain, body));
+    return wire::Writer{}.var(body).raw(sig).take();
+}
+
+NodeDescriptor decode_verified_descriptor(wire::ByteView envelope) {
+    wire::Reader outer(envelope);
+    auto body = outer.var(32 + 32 + 4 + kMaxHostBytes + 2 + 8 + 1);
+    auto sig = to_array<64>(outer.raw(64));
+    outer.expect_done();
+    wire::Reader r(body);
+    if (r.u8() != kFormat) throw wire::DecodeError("descriptor: unknown format");
+    NodeDescriptor d;
+    d.ed25519 = to_array<32>(r.raw(32));
+    d.x25519 = to_array<32>(r.raw(32));
+    d.host = r.str(kMaxHostBytes);
+    d.port = r.u16();
+    d.timestamp_ms = r.u64();
+    r.expect_done();
+    check_address(d.host, d.port);
+    if (!verify_signature(d.ed25519, with_domain(kDescriptorDomain, body), sig))
+        throw wire::DecodeError("descriptor: bad signature");
+    PublicKey x{};
+    if (!ed25519_to_x25519(d.ed25519, x) || x != d.x25519)
+        throw wire::DecodeError("descriptor: x25519 key is not derived from the ed25519 key");
+    return d;
+}
+
+}  // namespace veil::directory

@@ -1,0 +1,109 @@
+#pragma once
+/// The signed network manifest (who is in the network, where, in which swarm) and the signed
+/// node descriptor a node registers with. Formats are in docs/service-node.md §Formats.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "directory/ed25519.hpp"
+#include "directory/types.hpp"
+#include "veil/wire/codec.hpp"
+
+namespace veil::directory {
+
+/// Upper bounds every decoder enforces.
+inline constexpr std::size_t kMaxHostBytes = 253;
+inline constexpr std::size_t kMaxManifestNodes = 10000;
+inline constexpr std::size_t kMaxManifestSignatures = 16;
+inline constexpr std::size_t kMaxManifestBodyBytes = 4 << 20;
+
+/// One node as the manifest lists it.
+struct NodeEntry {
+    PublicKey ed25519{};
+    PublicKey x25519{};
+    std::string host;
+    std::uint16_t port = 0;
+    SwarmId swarm = kInvalidSwarm;
+    bool operator==(const NodeEntry&) const = default;
+};
+
+/// The manifest's content. nodes are sorted by ed25519 key, unique.
+struct Manifest {
+    std::uint64_t version = 0;
+    std::uint64_t issued_ms = 0;
+    std::vector<NodeEntry> nodes;
+
+    /// Sorted unique swarm ids in use.
+    [[nodiscard]] std::vector<SwarmId> swarm_ids() const;
+    /// Members of one swarm, in key order.
+    [[nodiscard]] std::vector<NodeEntry> members(SwarmId swarm) const;
+    /// The entry of a node, if listed.
+    [[nodiscard]] const NodeEntry* find(const PublicKey& ed25519) const;
+    /// The swarm that holds a mailbox (kInvalidSwarm when there is none).
+    [[nodiscard]] SwarmId swarm_for(const PublicKey& mailbox) const;
+    bool operator==(const Manifest&) const = default;
+};
+
+/// A manifest with its authority signatures; `encoded` is the exact envelope (what nodes serve).
+struct SignedManifest {
+    Manifest manifest;
+    wire::Bytes body;  ///< the signed bytes after the domain tag
+    std::vector<std::pair<PublicKey, Signature>> signatures;
+    [[nodiscard]] wire::Bytes encode() const;
+};
+
+/// Canonical body bytes of a manifest.
+[[nodiscard]] wire::Bytes encode_manifest_body(const Manifest& m);
+/// Parses a body; throws wire::DecodeError on malformed input (unsorted or duplicate nodes too).
+[[nodiscard]] Manifest decode_manifest_body(wire::ByteView body);
+/// Signs a manifest with one or more authority keys.
+[[nodiscard]] SignedManifest sign_manifest(const Manifest& m, std::span<const SigningKey* const> keys);
+/// Parses an envelope (body and signatures), without checking signatures. Throws DecodeError.
+[[nodiscard]] SignedManifest decode_signed_manifest(wire::ByteView envelope);
+
+/// Why a manifest was refused.
+enum class ManifestCheck : std::uint8_t {
+    ok = 1,
+    too_few_signatures,  ///< fewer than k valid signatures from distinct configured authorities
+    old_version,         ///< lower than the version already accepted
+};
+
+/// Accepts only manifests signed by at least `threshold` of the configured authority keys and
+/// never a lower version than the last accepted one. Single-threaded value.
+class ManifestVerifier final {
+public:
+    /// threshold is clamped to [1, authorities.size()]; throws std::invalid_argument if none.
+    ManifestVerifier(std::vector<PublicKey> authorities, std::size_t threshold);
+
+    /// Checks without accepting.
+    [[nodiscard]] ManifestCheck check(const SignedManifest& m) const;
+    /// Checks and, on ok, remembers the version (so lower ones are refused from now on).
+    ManifestCheck accept(const SignedManifest& m);
+    [[nodiscard]] std::uint64_t accepted_version() const { return accepted_version_; }
+
+private:
+    std::vector<PublicKey> authorities_;
+    std::size_t threshold_;
+    std::uint64_t accepted_version_ = 0;
+};
+
+[[nodiscard]] const char* to_string(ManifestCheck c);
+
+/// What a node registers (and re-sends as its heartbeat), signed by the node's Ed25519 key.
+struct NodeDescriptor {
+    PublicKey ed25519{};
+    PublicKey x25519{};
+    std::string host;
+    std::uint16_t port = 0;
+    std::uint64_t timestamp_ms = 0;
+    bool operator==(const NodeDescriptor&) const = default;
+};
+
+/// Envelope: body then signature by descriptor.ed25519.
+[[nodiscard]] wire::Bytes sign_descriptor(const NodeDescriptor& d, const SigningKey& key);
+/// Parses and verifies an envelope: signature valid, x25519 is the conversion of ed25519, host
+/// and port sane. Throws wire::DecodeError with the reason otherwise.
+[[nodiscard]] NodeDescriptor decode_verified_descriptor(wire::ByteView envelope);
+
+}  // namespace veil::directory

@@ -1,0 +1,50 @@
+#pragma once
+/// The directory authority's state: registered nodes, their heartbeats, their swarms, and the
+/// manifest it signs. Pure logic driven by the caller's clock (now_ms), single-threaded.
+
+#include <map>
+#include <optional>
+
+#include "directory/assignment.hpp"
+#include "directory/manifest.hpp"
+
+namespace veil::directory {
+
+/// Timing rules for registrations.
+struct RegistryConfig {
+    AssignmentConfig assignment;
+    std::uint64_t clock_window_ms = 5 * 60 * 1000;  ///< descriptor timestamps this close to now
+    std::uint64_t heartbeat_timeout_ms = 60 * 1000;  ///< silent this long: removed from swarms
+};
+
+/// Why a registration was refused.
+enum class RegisterResult : std::uint8_t {
+    ok = 1,
+    clock_out_of_window,  ///< timestamp too far from the authority's clock
+    replayed,             ///< not newer than the last descriptor from this node
+    address_taken,        ///< another live node already uses this host:port
+};
+
+[[nodiscard]] const char* to_string(RegisterResult r);
+
+/// Registered nodes and their assignment.
+class Registry final {
+public:
+    explicit Registry(RegistryConfig config);
+
+    /// A verified descriptor (registration or heartbeat).
+    RegisterResult heartbeat(const NodeDescriptor& d, std::uint64_t now_ms);
+    /// Drops silent nodes and rebalances; true when the manifest content changed.
+    bool tick(std::uint64_t now_ms);
+    /// The manifest for the current state; the version goes up by one whenever content changes.
+    [[nodiscard]] Manifest manifest(std::uint64_t now_ms);
+    [[nodiscard]] std::size_t node_count() const { return nodes_.size(); }
+
+private:
+    RegistryConfig config_;
+    SwarmAssigner assigner_;
+    std::map<PublicKey, NodeDescriptor> nodes_;
+    std::optional<Manifest> last_;
+};
+
+}  // namespace veil::directory

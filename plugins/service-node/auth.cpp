@@ -1,0 +1,110 @@
+#include "service-node/auth.hpp"
+
+#include <sodium.h>
+
+#include <stdexcept>
+
+namespace veil::node {
+
+namespace {
+
+constexpr std::string_view kOwnerDomain = "veil-owner-v1";
+
+struct OwnerView {
+    Method method;
+    const PublicKey* mailbox;
+    std::uint16_t ns;
+    OwnerAuth* auth;
+    const std::vector<Hash>* hashes = nullptr;
+    const std::uint64_t* expiry_ms = nullptr;
+};
+
+// The owner-signed fields of a body, or nullopt for a body that is not owner-signed.
+std::optional<OwnerView> owner_view(RequestBody& body) {
+    if (auto* q = std::get_if<RetrieveRequest>(&body)) return OwnerView{Method::retrieve, &q->mailbox, q->ns, &q->auth};
+    if (auto* q = std::get_if<SubscribeRequest>(&body))
+        return OwnerView{Method::subscribe, &q->mailbox, q->ns, &q->auth};
+    if (auto* q = std::get_if<DeleteRequest>(&body))
+        return OwnerView{Method::remove, &q->mailbox, q->ns, &q->auth, &q->hashes};
+    if (auto* q = std::get_if<ExpireRequest>(&body))
+        return OwnerView{Method::expire, &q->mailbox, q->ns, &q->auth, &q->hashes, &q->expiry_ms};
+    return std::nullopt;
+}
+
+Bytes signed_bytes(const OwnerView& v) {
+    wire::Writer w;
+    w.raw({reinterpret_cast<const std::uint8_t*>(kOwnerDomain.data()), kOwnerDomain.size()});
+    w.u8(static_cast<std::uint8_t>(v.method)).raw(*v.mailbox).u16(v.ns).u64(v.auth->timestamp_ms);
+    if (v.expiry_ms) w.u64(*v.expiry_ms);
+    if (v.hashes) {
+        w.u16(static_cast<std::uint16_t>(v.hashes->size()));
+        for (const auto& h : *v.hashes) w.raw(h);
+    }
+    return w.take();
+}
+
+}  // namespace
+
+Hash message_hash(const PublicKey& mailbox, std::uint16_t ns, ByteView data) {
+    Hash out{};
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, nullptr, 0, out.size());
+    crypto_generichash_update(&st, mailbox.data(), mailbox.size());
+    std::uint8_t ns_be[2] = {static_cast<std::uint8_t>(ns >> 8), static_cast<std::uint8_t>(ns)};
+    crypto_generichash_update(&st, ns_be, 2);
+    crypto_generichash_update(&st, data.data(), data.size());
+    crypto_generichash_final(&st, out.data(), out.size());
+    return out;
+}
+
+Bytes owner_signed_bytes(const RequestBody& body) {
+    auto v = owner_view(const_cast<RequestBody&>(body));
+    if (!v) throw std::invalid_argument("request is not owner-signed");
+    return signed_bytes(*v);
+}
+
+void sign_owner_request(RequestBody& body, const directory::SigningKey& owner, std::uint64_t now_ms) {
+    auto v = owner_view(body);
+    if (!v) throw std::invalid_argument("request is not owner-signed");
+    if (*v->mailbox != owner.public_key()) throw std::invalid_argument("key is not the mailbox owner");
+    v->auth->timestamp_ms = now_ms;
+    v->auth->signature = owner.sign(signed_bytes(*v));
+}
+
+ReplayGuard::ReplayGuard(std::uint64_t window_ms, std::size_t max_entries)
+    : window_ms_(window_ms), max_entries_(max_entries) {}
+
+bool ReplayGuard::in_window(std::uint64_t timestamp_ms, std::uint64_t now_ms) const {
+    std::uint64_t skew = timestamp_ms > now_ms ? timestamp_ms - now_ms : now_ms - timestamp_ms;
+    return skew <= window_ms_;
+}
+
+std::size_t ReplayGuard::size() const {
+    std::lock_guard lock(mutex_);
+    return seen_.size();
+}
+
+void ReplayGuard::prune(std::uint64_t now_ms) {
+    for (auto it = seen_.begin(); it != seen_.end();) it = it->second < now_ms ? seen_.erase(it) : std::next(it);
+    next_prune_ms_ = now_ms + window_ms_ / 4 + 1;
+}
+
+Status ReplayGuard::check_owner(const RequestBody& body, std::uint64_t now_ms) {
+    auto v = owner_view(const_cast<RequestBody&>(body));
+    if (!v) return Status::bad_request;
+    if (!in_window(v->auth->timestamp_ms, now_ms)) return Status::clock_out_of_window;
+    if (!directory::verify_signature(*v->mailbox, signed_bytes(*v), v->auth->signature)) return Status::bad_signature;
+    // A signature is unique per signed content, so its digest identifies the request.
+    std::string key(16, '\0');
+    crypto_generichash(reinterpret_cast<unsigned char*>(key.data()), key.size(), v->auth->signature.data(),
+                       v->auth->signature.size(), nullptr, 0);
+    std::lock_guard lock(mutex_);
+    if (now_ms >= next_prune_ms_ || seen_.size() >= max_entries_) prune(now_ms);
+    if (seen_.count(key)) return Status::replayed;
+    if (seen_.size() >= max_entries_) return Status::rate_limited;
+    // Past timestamp + window the clock rule refuses it anyway, so it can be forgotten then.
+    seen_.emplace(std::move(key), v->auth->timestamp_ms + window_ms_);
+    return Status::ok;
+}
+
+}  // namespace veil::node

@@ -1,0 +1,52 @@
+#pragma once
+/// Who may do what: message hashes, owner signatures, the clock window and replay refusal.
+///
+/// Owner-signed bytes (retrieve, subscribe, delete, expire), exactly:
+///   "veil-owner-v1" (13 ASCII bytes) || u8 method || mailbox (32) || u16 namespace ||
+///   u64 timestamp_ms || extras
+/// where extras is empty for retrieve and subscribe, `u16 n || n hashes` for delete, and
+/// `u64 expiry_ms || u16 n || n hashes` for expire. Integers big-endian. The key that verifies
+/// is the mailbox itself (the owner's Ed25519 public key).
+
+#include <mutex>
+#include <unordered_map>
+
+#include "directory/ed25519.hpp"
+#include "service-node/rpc.hpp"
+
+namespace veil::node {
+
+/// The message hash: BLAKE2b-256 over mailbox (32) || u16 namespace (big-endian) || data.
+[[nodiscard]] Hash message_hash(const PublicKey& mailbox, std::uint16_t ns, ByteView data);
+
+/// The bytes the owner signs for a request (see the header comment). Throws std::invalid_argument
+/// for a body that carries no owner signature (store, get_swarm, ...).
+[[nodiscard]] Bytes owner_signed_bytes(const RequestBody& body);
+
+/// Client side: fills auth.timestamp_ms and auth.signature of a retrieve, subscribe, delete or
+/// expire body with the owner's key (whose public key must be the mailbox).
+void sign_owner_request(RequestBody& body, const directory::SigningKey& owner, std::uint64_t now_ms);
+
+/// Remembers signatures seen inside the clock window so that a replay is refused.
+/// Thread-safe. Bounded: when full, new requests are refused (rate_limited) until entries age out.
+class ReplayGuard final {
+public:
+    explicit ReplayGuard(std::uint64_t window_ms, std::size_t max_entries = 1 << 20);
+
+    /// Checks the owner-signed request: timestamp within ±window of now, signature by the
+    /// mailbox key, and not seen before. Records it on success.
+    [[nodiscard]] Status check_owner(const RequestBody& body, std::uint64_t now_ms);
+    /// Only the clock rule.
+    [[nodiscard]] bool in_window(std::uint64_t timestamp_ms, std::uint64_t now_ms) const;
+    [[nodiscard]] std::size_t size() const;
+
+private:
+    void prune(std::uint64_t now_ms);
+    std::uint64_t window_ms_;
+    std::size_t max_entries_;
+    mutable std::mutex mutex_;
+    std::unordered_map<std::string, std::uint64_t> seen_;  // signature digest -> forget after (ms)
+    std::uint64_t next_prune_ms_ = 0;
+};
+
+}  // namespace veil::node

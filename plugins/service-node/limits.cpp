@@ -1,0 +1,36 @@
+#include "service-node/limits.hpp"
+
+#include <algorithm>
+
+namespace veil::node {
+
+Status check_store(const Limits& limits, const StoreRequest& q) {
+    if (q.data.size() > limits.max_data_bytes) return Status::too_large;
+    if (q.ttl_ms < limits.min_ttl_ms || q.ttl_ms > limits.max_ttl_ms) return Status::bad_ttl;
+    return Status::ok;
+}
+
+Status check_expiry(const Limits& limits, std::uint64_t expiry_ms, std::uint64_t now_ms) {
+    if (expiry_ms <= now_ms || expiry_ms - now_ms > limits.max_ttl_ms) return Status::bad_ttl;
+    return Status::ok;
+}
+
+PageQuery clamp_page(const Limits& limits, PageQuery page) {
+    page.max_count = std::clamp<std::uint32_t>(page.max_count, 1, limits.max_page_count);
+    page.max_bytes = std::clamp<std::uint32_t>(page.max_bytes, 1, limits.max_page_bytes);
+    return page;
+}
+
+RateLimiter::RateLimiter(double rate_per_s, double burst)
+    : rate_per_ms_(rate_per_s / 1000.0), burst_(std::max(1.0, burst)), tokens_(burst_) {}
+
+bool RateLimiter::allow(std::uint64_t now_ms) {
+    if (started_ && now_ms > last_ms_) tokens_ = std::min(burst_, tokens_ + (now_ms - last_ms_) * rate_per_ms_);
+    if (!started_ || now_ms > last_ms_) last_ms_ = now_ms;
+    started_ = true;
+    if (tokens_ < 1.0) return false;
+    tokens_ -= 1.0;
+    return true;
+}
+
+}  // namespace veil::node

@@ -1,0 +1,48 @@
+#pragma once
+/// Limits a node enforces, and the per-connection rate limiter.
+
+#include <cstdint>
+
+#include "service-node/rpc.hpp"
+
+namespace veil::node {
+
+/// Configurable limits (defaults as documented in docs/service-node.md §Limits).
+struct Limits {
+    std::size_t max_data_bytes = 76800;
+    std::uint64_t min_ttl_ms = 10 * 1000;
+    std::uint64_t max_ttl_ms = 14ULL * 24 * 3600 * 1000;
+    std::uint64_t max_messages_per_mailbox = 10000;
+    std::uint64_t max_bytes_per_mailbox = 100ULL << 20;
+    std::uint32_t max_page_count = 1000;
+    std::uint32_t max_page_bytes = 8 << 20;
+    std::uint32_t max_subscribe_wait_ms = 60 * 1000;
+    std::uint64_t clock_window_ms = 60 * 1000;
+    double requests_per_second = 50;  ///< per connection, sustained
+    double request_burst = 200;       ///< per connection, bucket size
+};
+
+/// Size and TTL of a store: ok, too_large or bad_ttl.
+[[nodiscard]] Status check_store(const Limits& limits, const StoreRequest& q);
+/// A new absolute expiry for expire: ok or bad_ttl (must be in the future and within max TTL).
+[[nodiscard]] Status check_expiry(const Limits& limits, std::uint64_t expiry_ms, std::uint64_t now_ms);
+/// Clamps a client's page to the node's caps.
+[[nodiscard]] PageQuery clamp_page(const Limits& limits, PageQuery page);
+
+/// Token bucket: `rate` tokens a second up to `burst`; one request costs one token.
+/// The caller passes the clock, so it is deterministic in tests. One per connection, loop thread.
+class RateLimiter final {
+public:
+    RateLimiter(double rate_per_s, double burst);
+    /// True (and takes a token) when the request may go on.
+    bool allow(std::uint64_t now_ms);
+
+private:
+    double rate_per_ms_;
+    double burst_;
+    double tokens_;
+    std::uint64_t last_ms_ = 0;
+    bool started_ = false;
+};
+
+}  // namespace veil::node

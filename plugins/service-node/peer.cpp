@@ -1,0 +1,238 @@
+#include "service-node/peer.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <map>
+
+namespace veil::node {
+
+namespace {
+
+using directory::to_array;
+constexpr std::string_view kPeerDomain = "veil-peer-v1";
+
+enum class Kind : std::uint8_t { replicate = 1, summary = 2, bucket = 3, fetch = 4 };
+
+void put_state(wire::Writer& w, const MessageState& s) {
+    w.raw(s.hash).raw(s.mailbox).u16(s.ns).u64(s.expiry_ms).u8(s.deleted ? 1 : 0);
+}
+
+MessageState get_state(wire::Reader& r) {
+    MessageState s;
+    s.hash = to_array<32>(r.raw(32));
+    s.mailbox = to_array<32>(r.raw(32));
+    s.ns = r.u16();
+    s.expiry_ms = r.u64();
+    std::uint8_t d = r.u8();
+    if (d > 1) throw wire::DecodeError("peer: bad deleted flag");
+    s.deleted = d == 1;
+    return s;
+}
+
+constexpr std::size_t kStateBytes = 32 + 32 + 2 + 8 + 1;
+
+Bytes signed_bytes(const PublicKey& sender, std::uint64_t ts, ByteView inner) {
+    wire::Writer w;
+    w.raw({reinterpret_cast<const std::uint8_t*>(kPeerDomain.data()), kPeerDomain.size()});
+    w.raw(sender).u64(ts).raw(inner);
+    return w.take();
+}
+
+Bytes encode_inner(const PeerBody& body) {
+    wire::Writer w;
+    if (auto* b = std::get_if<ReplicateBody>(&body)) {
+        w.u8(static_cast<std::uint8_t>(Kind::replicate)).u32(static_cast<std::uint32_t>(b->ops.size()));
+        for (const auto& op : b->ops) {
+            put_state(w, op.state);
+            w.u8(op.data ? 1 : 0);
+            if (op.data) w.var(*op.data);
+        }
+    } else if (auto* s = std::get_if<SummaryBody>(&body)) {
+        w.u8(static_cast<std::uint8_t>(Kind::summary)).u64(s->swarm);
+    } else if (auto* k = std::get_if<BucketBody>(&body)) {
+        w.u8(static_cast<std::uint8_t>(Kind::bucket)).u64(k->swarm).u8(k->bucket);
+    } else if (auto* f = std::get_if<FetchBody>(&body)) {
+        w.u8(static_cast<std::uint8_t>(Kind::fetch)).u32(static_cast<std::uint32_t>(f->hashes.size()));
+        for (const auto& h : f->hashes) w.raw(h);
+    }
+    return w.take();
+}
+
+PeerBody decode_inner(ByteView inner) {
+    wire::Reader r(inner);
+    PeerBody out;
+    switch (static_cast<Kind>(r.u8())) {
+        case Kind::replicate: {
+            ReplicateBody b;
+            std::uint32_t n = r.u32();
+            if (n > kMaxOpsPerReplicate || n > r.remaining() / (kStateBytes + 1))
+                throw wire::DecodeError("peer: bad op count");
+            for (std::uint32_t i = 0; i < n; ++i) {
+                ReplicaOp op{get_state(r), std::nullopt};
+                std::uint8_t has = r.u8();
+                if (has > 1) throw wire::DecodeError("peer: bad data flag");
+                if (has) {
+                    auto d = r.var(kMaxDataBytes);
+                    op.data = Bytes(d.begin(), d.end());
+                }
+                b.ops.push_back(std::move(op));
+            }
+            out = std::move(b);
+            break;
+        }
+        case Kind::summary: out = SummaryBody{r.u64()}; break;
+        case Kind::bucket: {
+            BucketBody b;
+            b.swarm = r.u64();
+            b.bucket = r.u8();
+            out = b;
+            break;
+        }
+        case Kind::fetch: {
+            FetchBody f;
+            std::uint32_t n = r.u32();
+            if (n > kMaxHashesPerRequest * 10 || n > r.remaining() / 32) throw wire::DecodeError("peer: bad hash count");
+            for (std::uint32_t i = 0; i < n; ++i) f.hashes.push_back(to_array<32>(r.raw(32)));
+            out = std::move(f);
+            break;
+        }
+        default: throw wire::DecodeError("peer: unknown request kind");
+    }
+    r.expect_done();
+    return out;
+}
+
+}  // namespace
+
+Bytes seal_peer(const PeerBody& body, const directory::SigningKey& node_key, std::uint64_t now_ms) {
+    Bytes inner = encode_inner(body);
+    auto sig = node_key.sign(signed_bytes(node_key.public_key(), now_ms, inner));
+    return wire::Writer{}.raw(node_key.public_key()).u64(now_ms).var(inner).raw(sig).take();
+}
+
+PeerEnvelope open_peer(ByteView envelope) {
+    wire::Reader r(envelope);
+    PeerEnvelope e;
+    e.sender = to_array<32>(r.raw(32));
+    e.timestamp_ms = r.u64();
+    auto inner = r.var(kMaxPeerBodyBytes);
+    e.inner.assign(inner.begin(), inner.end());
+    e.signature = to_array<64>(r.raw(64));
+    r.expect_done();
+    e.body = decode_inner(e.inner);
+    return e;
+}
+
+bool verify_peer(const PeerEnvelope& e) {
+    return directory::verify_signature(e.sender, signed_bytes(e.sender, e.timestamp_ms, e.inner), e.signature);
+}
+
+Summary summarize(std::vector<MessageState> states) {
+    std::sort(states.begin(), states.end(), [](const auto& a, const auto& b) { return a.hash < b.hash; });
+    Summary out{};
+    std::array<crypto_generichash_state, kBuckets> hs;
+    for (auto& h : hs) crypto_generichash_init(&h, nullptr, 0, 16);
+    for (const auto& s : states) {
+        wire::Writer w;
+        put_state(w, s);
+        crypto_generichash_update(&hs[s.hash[0]], w.bytes().data(), w.bytes().size());
+        out[s.hash[0]].count += 1;
+    }
+    for (std::size_t i = 0; i < kBuckets; ++i) crypto_generichash_final(&hs[i], out[i].digest.data(), 16);
+    return out;
+}
+
+std::vector<std::uint8_t> differing_buckets(const Summary& local, const Summary& remote) {
+    std::vector<std::uint8_t> out;
+    for (std::size_t i = 0; i < kBuckets; ++i)
+        if (!(local[i] == remote[i])) out.push_back(static_cast<std::uint8_t>(i));
+    return out;
+}
+
+std::vector<MessageState> bucket_states(const std::vector<MessageState>& states, std::uint8_t bucket) {
+    std::vector<MessageState> out;
+    for (const auto& s : states)
+        if (s.hash[0] == bucket) out.push_back(s);
+    return out;
+}
+
+CatchUpPlan plan_catch_up(const std::vector<MessageState>& local, const std::vector<MessageState>& remote) {
+    std::map<Hash, const MessageState*> mine;
+    for (const auto& s : local) mine[s.hash] = &s;
+    CatchUpPlan plan;
+    for (const auto& r : remote) {
+        auto it = mine.find(r.hash);
+        if (it == mine.end()) {
+            if (r.deleted) plan.merge.push_back(r);
+            else plan.fetch.push_back(r.hash);
+            continue;
+        }
+        const MessageState& l = *it->second;
+        if ((r.deleted && !l.deleted) || r.expiry_ms < l.expiry_ms) plan.merge.push_back(r);
+    }
+    return plan;
+}
+
+Bytes encode_summary(const Summary& s) {
+    wire::Writer w;
+    for (const auto& b : s) w.u32(b.count).raw(b.digest);
+    return w.take();
+}
+
+Summary decode_summary(ByteView b) {
+    wire::Reader r(b);
+    Summary s{};
+    for (auto& d : s) {
+        d.count = r.u32();
+        d.digest = to_array<16>(r.raw(16));
+    }
+    r.expect_done();
+    return s;
+}
+
+Bytes encode_states(const std::vector<MessageState>& states) {
+    wire::Writer w;
+    w.u32(static_cast<std::uint32_t>(states.size()));
+    for (const auto& s : states) put_state(w, s);
+    return w.take();
+}
+
+std::vector<MessageState> decode_states(ByteView b) {
+    wire::Reader r(b);
+    std::uint32_t n = r.u32();
+    if (n > kMaxStatesPerReply || n > r.remaining() / kStateBytes) throw wire::DecodeError("peer: bad state count");
+    std::vector<MessageState> out;
+    out.reserve(n);
+    for (std::uint32_t i = 0; i < n; ++i) out.push_back(get_state(r));
+    r.expect_done();
+    return out;
+}
+
+Bytes encode_messages(const std::vector<StoredMessage>& msgs) {
+    wire::Writer w;
+    w.u32(static_cast<std::uint32_t>(msgs.size()));
+    for (const auto& m : msgs) w.raw(m.mailbox).u16(m.ns).raw(m.hash).u64(m.expiry_ms).var(m.data);
+    return w.take();
+}
+
+std::vector<StoredMessage> decode_messages(ByteView b) {
+    wire::Reader r(b);
+    std::uint32_t n = r.u32();
+    if (n > kMaxStatesPerReply || n > r.remaining() / (32 + 2 + 32 + 8 + 4)) throw wire::DecodeError("peer: bad count");
+    std::vector<StoredMessage> out;
+    for (std::uint32_t i = 0; i < n; ++i) {
+        StoredMessage m;
+        m.mailbox = to_array<32>(r.raw(32));
+        m.ns = r.u16();
+        m.hash = to_array<32>(r.raw(32));
+        m.expiry_ms = r.u64();
+        auto d = r.var(kMaxDataBytes);
+        m.data.assign(d.begin(), d.end());
+        out.push_back(std::move(m));
+    }
+    r.expect_done();
+    return out;
+}
+
+}  // namespace veil::node

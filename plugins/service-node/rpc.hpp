@@ -1,0 +1,200 @@
+#pragma once
+/// Storage RPC: binary request and response encoding (the bytes inside one frame).
+/// Layout and every field are in docs/service-node.md §RPC. Decoders throw wire::DecodeError.
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "directory/manifest.hpp"
+#include "directory/types.hpp"
+#include "veil/wire/codec.hpp"
+
+namespace veil::node {
+
+using directory::Hash;
+using directory::PublicKey;
+using directory::Signature;
+using directory::SwarmId;
+using wire::Bytes;
+using wire::ByteView;
+
+inline constexpr std::uint8_t kProtocolVersion = 1;
+/// Hard caps of the decoder (configured limits are checked later and are lower).
+inline constexpr std::size_t kMaxDataBytes = 1 << 20;
+inline constexpr std::size_t kMaxHashesPerRequest = 1000;
+inline constexpr std::size_t kMaxPeerBodyBytes = 16 << 20;
+inline constexpr std::size_t kMaxErrorBytes = 512;
+inline constexpr std::size_t kMaxMessagesPerResponse = 10000;
+
+/// RPC methods; values are on the wire.
+enum class Method : std::uint8_t {
+    store = 1,
+    retrieve = 2,
+    remove = 3,  ///< "delete"
+    expire = 4,
+    get_swarm = 5,
+    info = 6,
+    subscribe = 7,
+    get_manifest = 8,
+    peer = 9,  ///< node-to-node envelope (peer.hpp)
+};
+
+/// Response status codes; values are on the wire.
+enum class Status : std::uint8_t {
+    ok = 1,
+    bad_request = 2,          ///< malformed bytes or an invalid field
+    unknown_method = 3,
+    bad_signature = 4,
+    clock_out_of_window = 5,  ///< timestamp too far from the node's clock
+    replayed = 6,             ///< this signed request was already seen
+    too_large = 7,            ///< data over the size limit
+    bad_ttl = 8,              ///< TTL or expiry outside 10 s .. 14 days
+    quota_exceeded = 9,       ///< the mailbox holds too much
+    rate_limited = 10,        ///< too many requests on this connection
+    wrong_swarm = 11,         ///< not this node's swarm; the body names the right one
+    not_ready = 12,           ///< the node has no manifest yet
+    internal = 13,
+    unauthorized = 14,        ///< a peer request from a node outside this swarm
+};
+
+[[nodiscard]] const char* to_string(Status s);
+[[nodiscard]] const char* to_string(Method m);
+
+/// Cursor-based page request fields shared by retrieve and subscribe.
+struct PageQuery {
+    std::optional<Hash> after;  ///< last hash the client has; none: from the start
+    std::uint32_t max_count = 100;
+    std::uint32_t max_bytes = 1 << 20;
+};
+
+/// Owner signature fields shared by retrieve, subscribe, delete and expire.
+struct OwnerAuth {
+    std::uint64_t timestamp_ms = 0;
+    Signature signature{};
+};
+
+struct StoreRequest {
+    PublicKey mailbox{};
+    std::uint16_t ns = 0;
+    std::uint64_t ttl_ms = 0;
+    Bytes data;
+};
+struct RetrieveRequest {
+    PublicKey mailbox{};
+    std::uint16_t ns = 0;
+    PageQuery page;
+    OwnerAuth auth;
+};
+struct DeleteRequest {
+    PublicKey mailbox{};
+    std::uint16_t ns = 0;
+    std::vector<Hash> hashes;
+    OwnerAuth auth;
+};
+struct ExpireRequest {
+    PublicKey mailbox{};
+    std::uint16_t ns = 0;
+    std::vector<Hash> hashes;
+    std::uint64_t expiry_ms = 0;  ///< new absolute expiry; only ever shortens
+    OwnerAuth auth;
+};
+struct GetSwarmRequest {
+    PublicKey mailbox{};
+};
+struct InfoRequest {};
+struct SubscribeRequest {
+    PublicKey mailbox{};
+    std::uint16_t ns = 0;
+    PageQuery page;
+    std::uint32_t wait_ms = 0;  ///< answer at the latest after this long (capped by the node)
+    OwnerAuth auth;
+};
+struct GetManifestRequest {};
+/// A node-signed envelope; body decoded by peer.hpp.
+struct PeerRequest {
+    Bytes envelope;
+};
+
+using RequestBody = std::variant<StoreRequest, RetrieveRequest, DeleteRequest, ExpireRequest, GetSwarmRequest,
+                                 InfoRequest, SubscribeRequest, GetManifestRequest, PeerRequest>;
+
+/// One request in a frame.
+struct Request {
+    std::uint32_t id = 0;  ///< echoed in the response (requests may be answered out of order)
+    RequestBody body;
+};
+
+/// One stored message as returned to clients.
+struct MessageItem {
+    Hash hash{};
+    std::uint64_t expiry_ms = 0;
+    Bytes data;
+    bool operator==(const MessageItem&) const = default;
+};
+
+struct StoreResponse {
+    Hash hash{};
+    bool newly_stored = false;  ///< false: the same message was already there (kept once)
+    std::uint64_t expiry_ms = 0;
+};
+struct PageResponse {  ///< retrieve and subscribe
+    std::vector<MessageItem> messages;
+    bool more = false;  ///< more messages after the last one returned
+};
+struct HashesResponse {  ///< delete and expire: the hashes that changed
+    std::vector<Hash> hashes;
+};
+struct SwarmResponse {  ///< get_swarm, and the body of wrong_swarm
+    SwarmId swarm = directory::kInvalidSwarm;
+    std::vector<directory::NodeEntry> members;
+};
+struct InfoResponse {
+    std::string version;
+    PublicKey node_key{};
+    SwarmId swarm = directory::kInvalidSwarm;
+    std::uint64_t manifest_version = 0;
+    std::uint64_t now_ms = 0;
+};
+struct ManifestResponse {
+    Bytes envelope;  ///< directory::decode_signed_manifest
+};
+struct PeerResponse {
+    Bytes body;  ///< decoded by peer.hpp
+};
+struct ErrorResponse {
+    std::string message;
+};
+
+using ResponseBody = std::variant<StoreResponse, PageResponse, HashesResponse, SwarmResponse, InfoResponse,
+                                  ManifestResponse, PeerResponse, ErrorResponse>;
+
+/// One response in a frame. The body kind follows from the method and the status: ok gives the
+/// method's body, wrong_swarm a SwarmResponse, any other status an ErrorResponse.
+struct Response {
+    std::uint32_t id = 0;
+    Status status = Status::ok;
+    ResponseBody body;
+};
+
+[[nodiscard]] Method method_of(const RequestBody& body);
+
+[[nodiscard]] Bytes encode_request(const Request& r);
+/// Throws wire::DecodeError on malformed input; an unknown method throws too (bad_request).
+[[nodiscard]] Request decode_request(ByteView bytes);
+
+[[nodiscard]] Bytes encode_response(Method method, const Response& r);
+/// The caller says which method it asked (responses do not repeat it). Throws wire::DecodeError.
+[[nodiscard]] Response decode_response(Method method, ByteView bytes);
+
+/// A response that carries only an error.
+[[nodiscard]] Response error_response(std::uint32_t id, Status status, std::string message);
+
+}  // namespace veil::node
+
+namespace veil::node {
+/// The request id of a frame whose body may be malformed (to address the bad_request answer);
+/// 0 if even the header is short.
+[[nodiscard]] std::uint32_t peek_request_id(ByteView bytes);
+}  // namespace veil::node

@@ -1,0 +1,206 @@
+#include "service-node/service.hpp"
+
+namespace veil::node {
+
+StorageService::StorageService(const directory::SigningKey& node_key, MessageStore& store, Limits limits,
+                               directory::ManifestVerifier verifier, std::string version)
+    : node_key_(node_key),
+      store_(store),
+      limits_(limits),
+      version_(std::move(version)),
+      replay_(limits.clock_window_ms),
+      verifier_(std::move(verifier)) {}
+
+directory::ManifestCheck StorageService::update_manifest(ByteView envelope) {
+    auto signed_manifest = directory::decode_signed_manifest(envelope);
+    std::lock_guard lock(mutex_);
+    auto check = verifier_.accept(signed_manifest);
+    if (check == directory::ManifestCheck::ok &&
+        (!manifest_ || signed_manifest.manifest.version > manifest_->manifest.version)) {
+        manifest_ = std::move(signed_manifest);
+        manifest_envelope_.assign(envelope.begin(), envelope.end());
+    }
+    return check;
+}
+
+Bytes StorageService::manifest_envelope() const {
+    std::lock_guard lock(mutex_);
+    return manifest_envelope_;
+}
+
+std::uint64_t StorageService::manifest_version() const {
+    std::lock_guard lock(mutex_);
+    return manifest_ ? manifest_->manifest.version : 0;
+}
+
+SwarmId StorageService::own_swarm() const {
+    std::lock_guard lock(mutex_);
+    if (!manifest_) return directory::kInvalidSwarm;
+    const auto* me = manifest_->manifest.find(node_key_.public_key());
+    return me ? me->swarm : directory::kInvalidSwarm;
+}
+
+std::vector<directory::NodeEntry> StorageService::swarm_peers() const {
+    SwarmId swarm = own_swarm();
+    std::lock_guard lock(mutex_);
+    std::vector<directory::NodeEntry> out;
+    if (!manifest_ || swarm == directory::kInvalidSwarm) return out;
+    for (auto& n : manifest_->manifest.members(swarm))
+        if (n.ed25519 != node_key_.public_key()) out.push_back(std::move(n));
+    return out;
+}
+
+bool StorageService::owns(const PublicKey& mailbox) const {
+    SwarmId swarm = own_swarm();
+    std::lock_guard lock(mutex_);
+    return manifest_ && swarm != directory::kInvalidSwarm && manifest_->manifest.swarm_for(mailbox) == swarm;
+}
+
+SwarmResponse StorageService::swarm_response(SwarmId swarm) const {
+    std::lock_guard lock(mutex_);
+    SwarmResponse s;
+    s.swarm = swarm;
+    if (manifest_) s.members = manifest_->manifest.members(swarm);
+    return s;
+}
+
+std::optional<Response> StorageService::redirect_if_foreign(std::uint32_t id, const PublicKey& mailbox) const {
+    SwarmId right;
+    {
+        std::lock_guard lock(mutex_);
+        if (!manifest_) return error_response(id, Status::not_ready, to_string(Status::not_ready));
+        right = manifest_->manifest.swarm_for(mailbox);
+    }
+    if (right == own_swarm()) return std::nullopt;
+    return Response{id, Status::wrong_swarm, swarm_response(right)};
+}
+
+Outcome StorageService::store(std::uint32_t id, const StoreRequest& q, std::uint64_t now_ms) {
+    if (auto st = check_store(limits_, q); st != Status::ok) return {error_response(id, st, to_string(st))};
+    StoredMessage m{q.mailbox, q.ns, message_hash(q.mailbox, q.ns, q.data), now_ms + q.ttl_ms, q.data};
+    auto outcome = store_.store(m, now_ms);
+    if (outcome == StoreOutcome::quota_exceeded)
+        return {error_response(id, Status::quota_exceeded, to_string(Status::quota_exceeded))};
+    Outcome out;
+    out.response = Response{id, Status::ok, StoreResponse{m.hash, outcome == StoreOutcome::stored, m.expiry_ms}};
+    if (outcome == StoreOutcome::stored) {
+        out.replicate.push_back(ReplicaOp{MessageState{m.hash, m.mailbox, m.ns, m.expiry_ms, false}, m.data});
+        out.notify = m.mailbox;
+    }
+    return out;
+}
+
+Outcome StorageService::resume_subscribe(std::uint32_t id, const SubscribeRequest& q, std::uint64_t now_ms) {
+    auto page = store_.retrieve(q.mailbox, q.ns, clamp_page(limits_, q.page), now_ms);
+    Outcome out;
+    out.park = page.messages.empty();
+    out.response = Response{id, Status::ok, std::move(page)};
+    return out;
+}
+
+Outcome StorageService::handle(const Request& request, std::uint64_t now_ms) {
+    const std::uint32_t id = request.id;
+    try {
+        const auto& body = request.body;
+        if (auto* q = std::get_if<PeerRequest>(&body)) return handle_peer(id, *q, now_ms);
+        if (std::holds_alternative<InfoRequest>(body))
+            return {Response{id, Status::ok, InfoResponse{version_, node_key_.public_key(), own_swarm(),
+                                                          manifest_version(), now_ms}}};
+        if (std::holds_alternative<GetManifestRequest>(body)) {
+            auto env = manifest_envelope();
+            if (env.empty()) return {error_response(id, Status::not_ready, to_string(Status::not_ready))};
+            return {Response{id, Status::ok, ManifestResponse{std::move(env)}}};
+        }
+        if (auto* q = std::get_if<GetSwarmRequest>(&body)) {
+            std::lock_guard lock(mutex_);
+            if (!manifest_) return {error_response(id, Status::not_ready, to_string(Status::not_ready))};
+            SwarmId s = manifest_->manifest.swarm_for(q->mailbox);
+            return {Response{id, Status::ok, SwarmResponse{s, manifest_->manifest.members(s)}}};
+        }
+        // Everything below addresses one mailbox, which must be in this node's swarm.
+        const PublicKey& mailbox = std::visit(
+            [](const auto& q) -> const PublicKey& {
+                if constexpr (requires { q.mailbox; }) return q.mailbox;
+                else throw std::logic_error("no mailbox");
+            },
+            body);
+        if (auto redirect = redirect_if_foreign(id, mailbox)) return {*redirect};
+        if (auto* q = std::get_if<StoreRequest>(&body)) return store(id, *q, now_ms);
+
+        if (auto st = replay_.check_owner(body, now_ms); st != Status::ok) return {error_response(id, st, to_string(st))};
+        if (auto* q = std::get_if<RetrieveRequest>(&body)) {
+            return {Response{id, Status::ok, store_.retrieve(q->mailbox, q->ns, clamp_page(limits_, q->page), now_ms)}};
+        }
+        if (auto* q = std::get_if<SubscribeRequest>(&body)) {
+            auto out = resume_subscribe(id, *q, now_ms);
+            out.park = out.park && q->wait_ms > 0;
+            return out;
+        }
+        if (auto* q = std::get_if<DeleteRequest>(&body)) {
+            auto done = store_.remove(q->mailbox, q->ns, q->hashes, now_ms);
+            Outcome out;
+            // The tombstone keeps the message's expiry; peers only need to learn it is deleted, so
+            // the state carries the maximal expiry and the merge keeps each replica's own.
+            for (const auto& h : done)
+                out.replicate.push_back(ReplicaOp{MessageState{h, q->mailbox, q->ns, limits_.max_ttl_ms + now_ms, true}, {}});
+            out.response = Response{id, Status::ok, HashesResponse{std::move(done)}};
+            return out;
+        }
+        if (auto* q = std::get_if<ExpireRequest>(&body)) {
+            if (auto st = check_expiry(limits_, q->expiry_ms, now_ms); st != Status::ok)
+                return {error_response(id, st, to_string(st))};
+            auto done = store_.expire(q->mailbox, q->ns, q->hashes, q->expiry_ms, now_ms);
+            Outcome out;
+            for (const auto& h : done)
+                out.replicate.push_back(ReplicaOp{MessageState{h, q->mailbox, q->ns, q->expiry_ms, false}, {}});
+            out.response = Response{id, Status::ok, HashesResponse{std::move(done)}};
+            return out;
+        }
+        return {error_response(id, Status::unknown_method, to_string(Status::unknown_method))};
+    } catch (const wire::DecodeError& e) {
+        return {error_response(id, Status::bad_request, e.what())};
+    } catch (const StoreError&) {
+        return {error_response(id, Status::internal, "storage failure")};
+    }
+}
+
+Outcome StorageService::handle_peer(std::uint32_t id, const PeerRequest& q, std::uint64_t now_ms) {
+    auto env = open_peer(q.envelope);
+    if (!replay_.in_window(env.timestamp_ms, now_ms))
+        return {error_response(id, Status::clock_out_of_window, to_string(Status::clock_out_of_window))};
+    if (!verify_peer(env)) return {error_response(id, Status::bad_signature, to_string(Status::bad_signature))};
+    SwarmId mine = own_swarm();
+    {
+        std::lock_guard lock(mutex_);
+        const auto* sender = manifest_ ? manifest_->manifest.find(env.sender) : nullptr;
+        if (!sender || mine == directory::kInvalidSwarm || sender->swarm != mine)
+            return {error_response(id, Status::unauthorized, "sender is not a member of this swarm")};
+    }
+    auto in_my_swarm = [this](const PublicKey& mailbox) { return owns(mailbox); };
+    Outcome out;
+    if (auto* b = std::get_if<ReplicateBody>(&env.body)) {
+        for (const auto& op : b->ops) {
+            if (!owns(op.state.mailbox)) continue;
+            // Replicated state cannot outlive what a client could ask for.
+            MessageState s = op.state;
+            s.expiry_ms = std::min(s.expiry_ms, now_ms + limits_.max_ttl_ms);
+            bool changed = store_.merge(s, op.data ? &*op.data : nullptr, now_ms);
+            if (changed && !s.deleted && op.data) out.notify = s.mailbox;
+        }
+        out.response = Response{id, Status::ok, PeerResponse{}};
+    } else if (auto* s = std::get_if<SummaryBody>(&env.body)) {
+        if (s->swarm != mine) return {error_response(id, Status::unauthorized, "not this swarm")};
+        out.response = Response{id, Status::ok, PeerResponse{encode_summary(summarize(store_.states(now_ms, in_my_swarm)))}};
+    } else if (auto* k = std::get_if<BucketBody>(&env.body)) {
+        if (k->swarm != mine) return {error_response(id, Status::unauthorized, "not this swarm")};
+        auto states = bucket_states(store_.states(now_ms, in_my_swarm), k->bucket);
+        out.response = Response{id, Status::ok, PeerResponse{encode_states(states)}};
+    } else if (auto* f = std::get_if<FetchBody>(&env.body)) {
+        auto msgs = store_.fetch(f->hashes, kMaxFetchBytes, now_ms);
+        std::erase_if(msgs, [&](const StoredMessage& m) { return !owns(m.mailbox); });
+        out.response = Response{id, Status::ok, PeerResponse{encode_messages(msgs)}};
+    }
+    return out;
+}
+
+}  // namespace veil::node

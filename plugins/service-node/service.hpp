@@ -1,0 +1,74 @@
+#pragma once
+/// The storage RPC handlers: the rules (swarm ownership, owner auth, replays, limits) around the
+/// message store. Transport-free: the framed TCP listener and, later, onion routing both hand
+/// decoded requests here. Thread-safe; handlers block on the store, so call them off the loop.
+
+#include <optional>
+
+#include "directory/manifest.hpp"
+#include "service-node/auth.hpp"
+#include "service-node/peer.hpp"
+#include "service-node/store.hpp"
+
+namespace veil::node {
+
+/// What a handler produced.
+struct Outcome {
+    Outcome() = default;
+    /// A plain answer with no side effects.
+    Outcome(Response r) : response(std::move(r)) {}  // NOLINT: implicit on purpose
+
+    Response response;
+    /// Subscribe found nothing: the caller holds the request and calls resume_subscribe when a
+    /// store lands in `notify` or when wait_ms has passed.
+    bool park = false;
+    /// Changes to pass to the other members of the swarm (replicate).
+    std::vector<ReplicaOp> replicate;
+    /// The mailbox that received a new message (to wake parked subscribes), if any.
+    std::optional<PublicKey> notify;
+};
+
+/// Storage RPC handlers of one node.
+class StorageService final {
+public:
+    StorageService(const directory::SigningKey& node_key, MessageStore& store, Limits limits,
+                   directory::ManifestVerifier verifier, std::string version = "0.1.0");
+
+    /// Verifies and installs a manifest envelope (only a higher version replaces the current).
+    directory::ManifestCheck update_manifest(ByteView envelope);
+    /// The current manifest envelope, empty before the first.
+    [[nodiscard]] Bytes manifest_envelope() const;
+    [[nodiscard]] std::uint64_t manifest_version() const;
+    /// This node's swarm per the manifest (kInvalidSwarm when not listed).
+    [[nodiscard]] SwarmId own_swarm() const;
+    /// The other members of this node's swarm.
+    [[nodiscard]] std::vector<directory::NodeEntry> swarm_peers() const;
+    /// True when the mailbox maps to this node's swarm.
+    [[nodiscard]] bool owns(const PublicKey& mailbox) const;
+
+    /// Handles one request. Peer requests (Method::peer) are answered here too.
+    Outcome handle(const Request& request, std::uint64_t now_ms);
+    /// Re-runs a parked subscribe (its auth was checked when it arrived).
+    Outcome resume_subscribe(std::uint32_t id, const SubscribeRequest& q, std::uint64_t now_ms);
+
+    [[nodiscard]] const Limits& limits() const { return limits_; }
+    [[nodiscard]] MessageStore& store() { return store_; }
+
+private:
+    Outcome store(std::uint32_t id, const StoreRequest& q, std::uint64_t now_ms);
+    Outcome handle_peer(std::uint32_t id, const PeerRequest& q, std::uint64_t now_ms);
+    std::optional<Response> redirect_if_foreign(std::uint32_t id, const PublicKey& mailbox) const;
+    SwarmResponse swarm_response(SwarmId swarm) const;
+
+    const directory::SigningKey& node_key_;
+    MessageStore& store_;
+    Limits limits_;
+    std::string version_;
+    ReplayGuard replay_;
+    mutable std::mutex mutex_;  // guards the manifest fields below
+    directory::ManifestVerifier verifier_;
+    std::optional<directory::SignedManifest> manifest_;
+    Bytes manifest_envelope_;
+};
+
+}  // namespace veil::node

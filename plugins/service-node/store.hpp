@@ -1,0 +1,111 @@
+#pragma once
+/// The node's message store: SQLite through the SQLCipher library, WAL.
+/// Each row holds only mailbox, namespace, hash, expiry and ciphertext (NULL once deleted: a
+/// tombstone kept until the expiry so that catch-up does not bring the message back).
+/// Thread-safe (one connection behind a mutex); calls block on disk, so run them off the loop.
+
+#include <functional>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "service-node/limits.hpp"
+#include "service-node/rpc.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace veil::node {
+
+/// A stored message.
+struct StoredMessage {
+    PublicKey mailbox{};
+    std::uint16_t ns = 0;
+    Hash hash{};
+    std::uint64_t expiry_ms = 0;
+    Bytes data;
+};
+
+/// A row's state as replicas compare it: the merge keeps the lower expiry and a deletion wins.
+struct MessageState {
+    Hash hash{};
+    PublicKey mailbox{};
+    std::uint16_t ns = 0;
+    std::uint64_t expiry_ms = 0;
+    bool deleted = false;
+    bool operator==(const MessageState&) const = default;
+};
+
+/// Thrown when SQLite fails (disk full, corrupt file, wrong key); the message names the step.
+class StoreError final : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Opening options.
+struct StoreOptions {
+    std::string path;           ///< file, or ":memory:"
+    std::string key_hex;        ///< 64 hex digits: SQLCipher raw key; empty: not encrypted
+    bool synchronous_full = false;  ///< NORMAL is enough for kill -9 in WAL mode (see docs)
+};
+
+/// Outcome of a store.
+enum class StoreOutcome : std::uint8_t {
+    stored = 1,      ///< new row
+    duplicate,       ///< the same message was already there: kept once
+    quota_exceeded,  ///< the mailbox is full
+};
+
+/// Messages in SQLite. See the header comment for the threading rule.
+class MessageStore final {
+public:
+    MessageStore(const StoreOptions& options, const Limits& limits);
+    ~MessageStore();
+    MessageStore(const MessageStore&) = delete;
+    MessageStore& operator=(const MessageStore&) = delete;
+
+    /// Stores m (its hash must be message_hash of its fields). Idempotent: a second store of
+    /// the same message keeps one row and its expiry.
+    StoreOutcome store(const StoredMessage& m, std::uint64_t now_ms);
+    /// Live messages of (mailbox, ns) after the cursor hash, in arrival order, at most count
+    /// messages and bytes (at least one message if any). An unknown cursor starts from the first.
+    PageResponse retrieve(const PublicKey& mailbox, std::uint16_t ns, const PageQuery& page, std::uint64_t now_ms);
+    /// Deletes (tombstones) the listed messages; returns those that were live.
+    std::vector<Hash> remove(const PublicKey& mailbox, std::uint16_t ns, const std::vector<Hash>& hashes,
+                             std::uint64_t now_ms);
+    /// Lowers the expiry of the listed live messages to expiry_ms; returns those changed.
+    std::vector<Hash> expire(const PublicKey& mailbox, std::uint16_t ns, const std::vector<Hash>& hashes,
+                             std::uint64_t expiry_ms, std::uint64_t now_ms);
+    /// Deletes every row (tombstones too) whose expiry has passed; returns how many.
+    std::size_t sweep(std::uint64_t now_ms);
+
+    /// For reconciliation: every unexpired row's state whose mailbox passes `keep`.
+    std::vector<MessageState> states(std::uint64_t now_ms, const std::function<bool(const PublicKey&)>& keep);
+    /// Merges a replica's state (and data for a message this store lacks). Returns true if
+    /// anything changed. A live state without data for an unknown hash changes nothing.
+    bool merge(const MessageState& s, const Bytes* data, std::uint64_t now_ms);
+    /// Live messages by hash (for a peer that lacks them), up to max_bytes of data.
+    std::vector<StoredMessage> fetch(const std::vector<Hash>& hashes, std::size_t max_bytes, std::uint64_t now_ms);
+
+    /// Rows (live and tombstones) and live messages; for tests and info.
+    [[nodiscard]] std::size_t row_count();
+
+private:
+    struct Usage {
+        std::uint64_t messages = 0;
+        std::uint64_t bytes = 0;
+    };
+    sqlite3_stmt* prepare(const char* sql);
+    void exec(const char* sql);
+    Usage& usage_of(const PublicKey& mailbox);  // mutex held
+    bool lower_expiry(const Hash& hash, std::uint64_t expiry_ms);
+    bool tombstone(const Hash& hash);
+
+    Limits limits_;
+    std::mutex mutex_;
+    sqlite3* db_ = nullptr;
+    std::unordered_map<const char*, sqlite3_stmt*> statements_;
+    std::unordered_map<std::string, Usage> usage_;  // live-message usage per mailbox, loaded lazily
+};
+
+}  // namespace veil::node
