@@ -1,0 +1,95 @@
+#pragma once
+/// Pre-keys of one device: a signed pre-key (expiring, rotated) and a batch of one-time pre-keys
+/// with ids, each signed by the device key and verifiable through the device certificate.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "veil/crypto/device.hpp"
+
+namespace veil::crypto {
+
+/// The public signed pre-key.
+struct SignedPreKey final {
+    std::uint32_t id = 0;
+    PublicKey key{};
+    std::uint64_t expires_ms = 0;
+    Signature signature{};  ///< by the device signing key
+    friend bool operator==(const SignedPreKey&, const SignedPreKey&) = default;
+};
+
+/// A public one-time pre-key.
+struct OneTimePreKey final {
+    std::uint32_t id = 0;
+    PublicKey key{};
+    Signature signature{};  ///< by the device signing key
+    friend bool operator==(const OneTimePreKey&, const OneTimePreKey&) = default;
+};
+
+/// What a device publishes to its identity's swarm so others can start sessions offline.
+struct PreKeyBundle final {
+    static constexpr std::size_t max_one_time_keys = 200;
+
+    DeviceCertificate certificate;
+    SignedPreKey signed_prekey;
+    std::vector<OneTimePreKey> one_time_prekeys;
+
+    /// Verifies the certificate against id, the signed pre-key (signature, not expired at now_ms)
+    /// and every one-time key's signature. Throws Error on the first fault.
+    void verify(const VeilId& id, std::uint64_t now_ms) const;
+    [[nodiscard]] Bytes encode() const;
+    /// Throws Error{malformed}. Does not verify.
+    static PreKeyBundle decode(ByteView bytes);
+};
+
+/// The device's private pre-key material. Not thread-safe; serialize() for storage.
+class PreKeyStore final {
+public:
+    /// How long a previous signed pre-key still answers after rotation.
+    static constexpr std::uint64_t signed_prekey_grace_ms = 7ULL * 24 * 3600 * 1000;
+
+    PreKeyStore() = default;
+    PreKeyStore(PreKeyStore&&) noexcept = default;
+    PreKeyStore& operator=(PreKeyStore&&) noexcept = default;
+
+    /// Makes a new signed pre-key valid for lifetime_ms; the previous one is kept for the grace
+    /// period so sessions started against it still open.
+    SignedPreKey rotate_signed_prekey(const DeviceKeys& device, std::uint64_t now_ms,
+                                      std::uint64_t lifetime_ms);
+    /// Makes count new one-time pre-keys (ids never reused).
+    std::vector<OneTimePreKey> generate_one_time_prekeys(const DeviceKeys& device, std::size_t count);
+    /// A bundle of the current signed pre-key and up to max_one_time unused one-time keys.
+    /// Error{no_prekey} before the first rotate_signed_prekey().
+    [[nodiscard]] PreKeyBundle bundle(const DeviceCertificate& cert, std::size_t max_one_time) const;
+
+    /// The secret of a signed pre-key still held (Error{no_prekey} otherwise).
+    [[nodiscard]] const DhKeyPair& signed_prekey(std::uint32_t id) const;
+    /// The secret of an unused one-time key (Error{no_prekey} if unknown or used).
+    [[nodiscard]] const DhKeyPair& one_time_prekey(std::uint32_t id) const;
+    /// Deletes a one-time key once a session made with it decrypted its first message.
+    void consume_one_time_prekey(std::uint32_t id);
+    /// Drops previous signed pre-keys whose grace period has ended.
+    void expire(std::uint64_t now_ms);
+    [[nodiscard]] std::size_t one_time_count() const { return one_time_.size(); }
+
+    [[nodiscard]] SecretBytes serialize() const;
+    static PreKeyStore deserialize(ByteView bytes);
+
+private:
+    struct Signed final {
+        SignedPreKey pub;
+        DhKeyPair pair;
+    };
+    struct OneTime final {
+        OneTimePreKey pub;
+        DhKeyPair pair;
+    };
+    std::vector<Signed> signed_;  // newest last
+    std::map<std::uint32_t, OneTime> one_time_;
+    std::uint32_t next_signed_id_ = 1;
+    std::uint32_t next_one_time_id_ = 1;
+};
+
+}  // namespace veil::crypto

@@ -1,0 +1,77 @@
+#pragma once
+/// Sessions of one local device with every peer device, in the manner of Signal's Sesame:
+/// per person, per device, one active session plus a few inactive ones. A message that an
+/// inactive session decrypts makes it active again, so two devices that started sessions at the
+/// same time converge on one. Not thread-safe; references passed in must outlive the manager.
+
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "veil/crypto/ratchet.hpp"
+#include "veil/crypto/x3dh.hpp"
+
+namespace veil::crypto {
+
+/// One encrypted message between devices: a pre-key message (X3DH header + ratchet message)
+/// until the initiator hears back, then plain ratchet messages.
+struct CipherMessage final {
+    static constexpr std::uint8_t type_prekey = 1;
+    static constexpr std::uint8_t type_ratchet = 2;
+    std::optional<X3dhHeader> x3dh;  ///< present in pre-key messages
+    RatchetMessage message;
+
+    [[nodiscard]] Bytes encode() const;
+    /// Throws Error{malformed}.
+    static CipherMessage decode(ByteView bytes);
+};
+
+class SessionManager final {
+public:
+    static constexpr std::size_t max_inactive = 4;
+
+    SessionManager(const DeviceKeys& self, PreKeyStore& prekeys);
+
+    /// Verifies bundle (belongs to peer, not expired) and makes a new active session with that
+    /// device by X3DH; the previous active one becomes inactive.
+    void start_session(const VeilId& peer, const PreKeyBundle& bundle, std::uint64_t now_ms);
+    /// Encrypts for a peer device's active session (Error{no_session} if none).
+    Bytes encrypt(const VeilId& peer, const PublicKey& device_signing_key, ByteView plaintext);
+    /// Decrypts a message from a device whose certificate the caller got from a sealed envelope.
+    /// Verifies the certificate against peer; tries the active then inactive sessions; a pre-key
+    /// message that none opens starts a new session (its X3DH key must be the certificate's).
+    SecretBytes decrypt(const VeilId& peer, const DeviceCertificate& sender, ByteView message,
+                        std::uint64_t now_ms);
+
+    [[nodiscard]] bool has_session(const VeilId& peer, const PublicKey& device_signing_key) const;
+    /// Sessions held for a device (active + inactive).
+    [[nodiscard]] std::size_t session_count(const VeilId& peer,
+                                            const PublicKey& device_signing_key) const;
+    /// The X3DH base key (EK_A) naming the active session: equal on both sides of one session.
+    [[nodiscard]] std::optional<PublicKey> active_session_id(
+        const VeilId& peer, const PublicKey& device_signing_key) const;
+    /// Drops every session with a device (e.g. revoked by its device list).
+    void forget_device(const VeilId& peer, const PublicKey& device_signing_key);
+
+    /// Storage form of every session, guarded; load() replaces the current set.
+    [[nodiscard]] SecretBytes serialize() const;
+    void load(ByteView bytes);
+
+private:
+    struct Session final {
+        RatchetSession ratchet;
+        PublicKey base_key{};             // EK_A of the X3DH run that made it
+        std::optional<X3dhHeader> pending;  // resent until the peer answers
+    };
+    struct Record final {
+        std::vector<Session> sessions;  // [0] is active
+    };
+    using Key = std::pair<VeilId, PublicKey>;
+    void make_active(Record& record, Session session);
+
+    const DeviceKeys& self_;
+    PreKeyStore& prekeys_;
+    std::map<Key, Record> records_;
+};
+
+}  // namespace veil::crypto
