@@ -1,0 +1,116 @@
+#include <catch2/catch.hpp>
+
+#include "directory/manifest.hpp"
+
+using namespace veil::directory;
+using veil::wire::DecodeError;
+
+namespace {
+
+Manifest sample(std::uint64_t version, std::size_t n = 3) {
+    Manifest m;
+    m.version = version;
+    m.issued_ms = 1700000000000;
+    for (std::size_t i = 0; i < n; ++i) {
+        auto k = SigningKey::generate();
+        m.nodes.push_back(NodeEntry{k.public_key(), k.x25519_public_key(), "127.0.0.1",
+                                    static_cast<std::uint16_t>(20000 + i), i % 2 ? 1ULL << 63 : 0});
+    }
+    return m;
+}
+
+SignedManifest sign(const Manifest& m, std::initializer_list<const SigningKey*> keys) {
+    std::vector<const SigningKey*> v(keys);
+    return sign_manifest(m, v);
+}
+
+}  // namespace
+
+TEST_CASE("manifest - a signed manifest round-trips and verifies", "[node][manifest]") {
+    auto auth = SigningKey::generate();
+    auto s = sign(sample(7), {&auth});
+    auto back = decode_signed_manifest(s.encode());
+    CHECK(back.manifest == s.manifest);
+    ManifestVerifier v({auth.public_key()}, 1);
+    CHECK(v.accept(back) == ManifestCheck::ok);
+    CHECK(v.accepted_version() == 7);
+    CHECK(back.manifest.swarm_ids() == std::vector<SwarmId>{0, 1ULL << 63});
+    CHECK(back.manifest.find(back.manifest.nodes[1].ed25519) == &back.manifest.nodes[1]);
+}
+
+TEST_CASE("manifest - forged, wrong authority and old versions are refused", "[node][manifest]") {
+    auto auth = SigningKey::generate();
+    auto other = SigningKey::generate();
+    ManifestVerifier v({auth.public_key()}, 1);
+
+    SECTION("signed by a key that is not configured") {
+        CHECK(v.check(decode_signed_manifest(sign(sample(1), {&other}).encode())) ==
+              ManifestCheck::too_few_signatures);
+    }
+    SECTION("a body changed after signing") {
+        auto s = sign(sample(1), {&auth});
+        auto tampered = s.manifest;
+        tampered.nodes[0].port = 1;
+        s.body = encode_manifest_body(tampered);
+        CHECK(v.check(decode_signed_manifest(s.encode())) == ManifestCheck::too_few_signatures);
+    }
+    SECTION("a signature claimed under the authority's key but made by another") {
+        auto s = sign(sample(1), {&other});
+        s.signatures[0].first = auth.public_key();
+        CHECK(v.check(decode_signed_manifest(s.encode())) == ManifestCheck::too_few_signatures);
+    }
+    SECTION("a lower version than the one accepted") {
+        REQUIRE(v.accept(sign(sample(5), {&auth})) == ManifestCheck::ok);
+        CHECK(v.accept(sign(sample(4), {&auth})) == ManifestCheck::old_version);
+        CHECK(v.accepted_version() == 5);
+        CHECK(v.accept(sign(sample(6), {&auth})) == ManifestCheck::ok);
+    }
+}
+
+TEST_CASE("manifest - k of n authorities", "[node][manifest]") {
+    auto a = SigningKey::generate();
+    auto b = SigningKey::generate();
+    auto c = SigningKey::generate();
+    ManifestVerifier v({a.public_key(), b.public_key(), c.public_key()}, 2);
+    auto m = sample(3);
+    CHECK(v.check(sign(m, {&a})) == ManifestCheck::too_few_signatures);
+    CHECK(v.check(sign(m, {&a, &a})) == ManifestCheck::too_few_signatures);  // one vote per key
+    CHECK(v.check(sign(m, {&a, &c})) == ManifestCheck::ok);
+    CHECK(v.check(sign(m, {&a, &b, &c})) == ManifestCheck::ok);
+}
+
+TEST_CASE("manifest - malformed envelopes are decode errors", "[node][manifest]") {
+    auto auth = SigningKey::generate();
+    auto bytes = sign(sample(2), {&auth}).encode();
+    for (std::size_t cut = 0; cut < bytes.size(); cut += 17) {
+        veil::wire::Bytes part(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(cut));
+        CHECK_THROWS_AS(decode_signed_manifest(part), DecodeError);
+    }
+    bytes.push_back(0);
+    CHECK_THROWS_AS(decode_signed_manifest(bytes), DecodeError);
+
+    auto m = sample(2);
+    std::swap(m.nodes[0], m.nodes[1]);
+    if (m.nodes[1].ed25519 < m.nodes[0].ed25519) {
+        CHECK_THROWS_AS(decode_manifest_body(encode_manifest_body(m)), DecodeError);  // unsorted
+    }
+    m.nodes[1] = m.nodes[0];
+    CHECK_THROWS_AS(decode_manifest_body(encode_manifest_body(m)), DecodeError);  // duplicate
+}
+
+TEST_CASE("manifest - node descriptors are verified", "[node][manifest]") {
+    auto k = SigningKey::generate();
+    NodeDescriptor d{k.public_key(), k.x25519_public_key(), "127.0.0.1", 4000, 123};
+    auto env = sign_descriptor(d, k);
+    CHECK(decode_verified_descriptor(env) == d);
+
+    auto bad = env;
+    bad[10] ^= 1;
+    CHECK_THROWS_AS(decode_verified_descriptor(bad), DecodeError);
+
+    auto other = SigningKey::generate();
+    NodeDescriptor wrong_x{k.public_key(), other.x25519_public_key(), "127.0.0.1", 4000, 123};
+    CHECK_THROWS_WITH(decode_verified_descriptor(sign_descriptor(wrong_x, k)), Catch::Contains("x25519"));
+    NodeDescriptor bad_host{k.public_key(), k.x25519_public_key(), "a b", 4000, 123};
+    CHECK_THROWS_AS(decode_verified_descriptor(sign_descriptor(bad_host, k)), DecodeError);
+}

@@ -1,0 +1,117 @@
+#include <catch2/catch.hpp>
+
+#include "service-node/auth.hpp"
+#include "service-node/peer.hpp"
+
+using namespace veil::node;
+using veil::directory::SigningKey;
+
+namespace {
+
+constexpr std::uint64_t kNow = 1'700'000'000'000;
+
+StoredMessage msg(std::uint8_t mb, std::string_view text, std::uint64_t expiry = kNow + 60'000) {
+    PublicKey k{};
+    k.fill(mb);
+    Bytes data(text.begin(), text.end());
+    return StoredMessage{k, 0, message_hash(k, 0, data), expiry, data};
+}
+
+// One catch-up pass of `to` from `from`, as the plugin runs it over the network.
+void catch_up(MessageStore& to, MessageStore& from) {
+    auto all = [](const PublicKey&) { return true; };
+    auto local = to.states(kNow, all);
+    auto remote = from.states(kNow, all);
+    for (auto bucket : differing_buckets(summarize(local), summarize(remote))) {
+        // Round-trip through the wire encodings the peers use.
+        auto theirs = decode_states(encode_states(bucket_states(remote, bucket)));
+        auto plan = plan_catch_up(bucket_states(local, bucket), theirs);
+        for (const auto& s : plan.merge) to.merge(s, nullptr, kNow);
+        for (const auto& m : decode_messages(encode_messages(from.fetch(plan.fetch, kMaxFetchBytes, kNow))))
+            to.merge(MessageState{m.hash, m.mailbox, m.ns, m.expiry_ms, false}, &m.data, kNow);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("peer - envelopes are signed by the sending node", "[node][peer]") {
+    auto node = SigningKey::generate();
+    auto m = msg(1, "x");
+    PeerBody body = ReplicateBody{{ReplicaOp{MessageState{m.hash, m.mailbox, 0, m.expiry_ms, false}, m.data}}};
+    auto env = seal_peer(body, node, kNow);
+    auto opened = open_peer(env);
+    CHECK(opened.sender == node.public_key());
+    CHECK(opened.timestamp_ms == kNow);
+    CHECK(verify_peer(opened));
+    REQUIRE(std::get<ReplicateBody>(opened.body).ops.size() == 1);
+    CHECK(std::get<ReplicateBody>(opened.body).ops[0].data == m.data);
+
+    auto tampered = env;
+    tampered[35] ^= 1;  // inside the timestamp
+    CHECK_FALSE(verify_peer(open_peer(tampered)));
+    auto truncated = env;
+    truncated.pop_back();
+    CHECK_THROWS_AS(open_peer(truncated), veil::wire::DecodeError);
+}
+
+TEST_CASE("peer - merges commute: deletion wins and the lower expiry wins", "[node][peer]") {
+    MessageStore s({":memory:", "", false}, Limits{});
+    auto m = msg(1, "x");
+    MessageState live{m.hash, m.mailbox, 0, m.expiry_ms, false};
+    CHECK(s.merge(live, &m.data, kNow));
+    CHECK_FALSE(s.merge(live, &m.data, kNow));  // again: nothing changes
+    MessageState shorter = live;
+    shorter.expiry_ms -= 1000;
+    CHECK(s.merge(shorter, nullptr, kNow));
+    CHECK_FALSE(s.merge(live, nullptr, kNow));  // a higher expiry does not extend
+    MessageState gone = shorter;
+    gone.deleted = true;
+    CHECK(s.merge(gone, nullptr, kNow));
+    CHECK_FALSE(s.merge(live, &m.data, kNow));  // a deletion is final
+    CHECK(s.retrieve(m.mailbox, 0, {}, kNow).messages.empty());
+
+    // Data that does not match its hash is refused.
+    auto other = msg(2, "y");
+    Bytes wrong{'z'};
+    CHECK_FALSE(s.merge(MessageState{other.hash, other.mailbox, 0, other.expiry_ms, false}, &wrong, kNow));
+}
+
+TEST_CASE("peer - catch-up converges two replicas that diverged", "[node][peer]") {
+    MessageStore a({":memory:", "", false}, Limits{});
+    MessageStore b({":memory:", "", false}, Limits{});
+    // Both saw some messages; then b was down while a took more, deleted one and shortened one.
+    std::vector<StoredMessage> shared;
+    for (int i = 0; i < 50; ++i) shared.push_back(msg(static_cast<std::uint8_t>(i % 5), "shared " + std::to_string(i)));
+    for (const auto& m : shared) {
+        REQUIRE(a.store(m, kNow) == StoreOutcome::stored);
+        REQUIRE(b.store(m, kNow) == StoreOutcome::stored);
+    }
+    std::vector<StoredMessage> missed;
+    for (int i = 0; i < 30; ++i) missed.push_back(msg(9, "missed " + std::to_string(i)));
+    for (const auto& m : missed) REQUIRE(a.store(m, kNow) == StoreOutcome::stored);
+    REQUIRE(a.remove(shared[0].mailbox, 0, {shared[0].hash}, kNow).size() == 1);
+    REQUIRE(a.expire(shared[1].mailbox, 0, {shared[1].hash}, kNow + 20'000, kNow).size() == 1);
+    // And b took one that a never saw.
+    auto only_b = msg(8, "only b");
+    REQUIRE(b.store(only_b, kNow) == StoreOutcome::stored);
+
+    catch_up(b, a);
+    catch_up(a, b);
+    auto all = [](const PublicKey&) { return true; };
+    CHECK(summarize(a.states(kNow, all)) == summarize(b.states(kNow, all)));
+    CHECK(b.retrieve(missed[0].mailbox, 0, PageQuery{std::nullopt, 100, 1 << 20}, kNow).messages.size() == 30);
+    CHECK(b.retrieve(only_b.mailbox, 0, {}, kNow).messages.size() == 1);
+    CHECK(a.retrieve(only_b.mailbox, 0, {}, kNow).messages.size() == 1);
+    // The deletion held: the message did not come back from b.
+    auto box0 = a.retrieve(shared[0].mailbox, 0, PageQuery{std::nullopt, 100, 1 << 20}, kNow).messages;
+    for (const auto& item : box0) CHECK(item.hash != shared[0].hash);
+    CHECK(differing_buckets(summarize(a.states(kNow, all)), summarize(b.states(kNow, all))).empty());
+}
+
+TEST_CASE("peer - reply decoders refuse malformed bytes", "[node][peer]") {
+    CHECK_THROWS_AS(decode_summary(Bytes(10)), veil::wire::DecodeError);
+    CHECK_THROWS_AS(decode_states(veil::wire::Writer{}.u32(5).take()), veil::wire::DecodeError);
+    CHECK_THROWS_AS(decode_messages(veil::wire::Writer{}.u32(0xffffffff).take()), veil::wire::DecodeError);
+    Summary empty = summarize({});
+    CHECK(decode_summary(encode_summary(empty)) == empty);
+}

@@ -1,0 +1,50 @@
+#include <catch2/catch.hpp>
+
+#include "directory/registry.hpp"
+
+using namespace veil::directory;
+
+namespace {
+NodeDescriptor descriptor(const SigningKey& k, std::uint16_t port, std::uint64_t ts) {
+    return NodeDescriptor{k.public_key(), k.x25519_public_key(), "127.0.0.1", port, ts};
+}
+}  // namespace
+
+TEST_CASE("registry - registrations, replays, clock window and address clashes", "[node][registry]") {
+    Registry r({});
+    auto a = SigningKey::generate();
+    auto b = SigningKey::generate();
+    const std::uint64_t now = 1'000'000'000;
+    CHECK(r.heartbeat(descriptor(a, 5000, now), now) == RegisterResult::ok);
+    CHECK(r.heartbeat(descriptor(a, 5000, now), now) == RegisterResult::replayed);
+    CHECK(r.heartbeat(descriptor(a, 5000, now + 1), now) == RegisterResult::ok);
+    CHECK(r.heartbeat(descriptor(b, 5000, now), now) == RegisterResult::address_taken);
+    CHECK(r.heartbeat(descriptor(b, 5001, now - 10 * 60 * 1000), now) == RegisterResult::clock_out_of_window);
+    CHECK(r.node_count() == 1);
+}
+
+TEST_CASE("registry - manifest versions move only when content changes; silent nodes drop", "[node][registry]") {
+    RegistryConfig cfg;
+    cfg.heartbeat_timeout_ms = 1000;
+    Registry r(cfg);
+    std::vector<SigningKey> keys;
+    for (int i = 0; i < 4; ++i) keys.push_back(SigningKey::generate());
+    std::uint64_t now = 5'000'000;
+    for (std::size_t i = 0; i < keys.size(); ++i)
+        REQUIRE(r.heartbeat(descriptor(keys[i], static_cast<std::uint16_t>(6000 + i), now), now) == RegisterResult::ok);
+    CHECK(r.tick(now));
+    auto m1 = r.manifest(now);
+    CHECK(m1.version == 1);
+    CHECK(m1.nodes.size() == 4);
+    CHECK_FALSE(r.tick(now + 10));
+    CHECK(r.manifest(now + 10).version == 1);
+    // Three keep beating; one goes silent.
+    for (std::size_t i = 0; i < 3; ++i)
+        REQUIRE(r.heartbeat(descriptor(keys[i], static_cast<std::uint16_t>(6000 + i), now + 900), now + 900) ==
+                RegisterResult::ok);
+    CHECK(r.tick(now + 1500));
+    auto m2 = r.manifest(now + 1500);
+    CHECK(m2.version == 2);
+    CHECK(m2.nodes.size() == 3);
+    CHECK(m2.find(keys[3].public_key()) == nullptr);
+}

@@ -1,0 +1,87 @@
+#include <catch2/catch.hpp>
+
+#include "service-node/rpc.hpp"
+
+using namespace veil::node;
+using veil::wire::DecodeError;
+
+namespace {
+
+PublicKey key(std::uint8_t b) {
+    PublicKey k{};
+    k.fill(b);
+    return k;
+}
+
+Request round_trip(const Request& r) { return decode_request(encode_request(r)); }
+
+}  // namespace
+
+TEST_CASE("rpc - every request round-trips", "[node][rpc]") {
+    OwnerAuth auth{1234, {}};
+    auth.signature.fill(9);
+    PageQuery page{Hash{}, 10, 4096};
+    std::vector<RequestBody> bodies{
+        StoreRequest{key(1), 3, 60000, {1, 2, 3}},
+        RetrieveRequest{key(1), 3, page, auth},
+        RetrieveRequest{key(1), 3, PageQuery{}, auth},
+        DeleteRequest{key(2), 0, {Hash{}, key(5)}, auth},
+        ExpireRequest{key(2), 1, {key(6)}, 99999, auth},
+        GetSwarmRequest{key(3)},
+        InfoRequest{},
+        SubscribeRequest{key(4), 2, page, 30000, auth},
+        GetManifestRequest{},
+        PeerRequest{{7, 7, 7}},
+    };
+    for (std::size_t i = 0; i < bodies.size(); ++i) {
+        Request r{static_cast<std::uint32_t>(i + 100), bodies[i]};
+        auto back = round_trip(r);
+        CHECK(back.id == r.id);
+        CHECK(method_of(back.body) == method_of(r.body));
+        CHECK(encode_request(back) == encode_request(r));
+    }
+}
+
+TEST_CASE("rpc - responses round-trip, errors carry a message, wrong_swarm names the swarm", "[node][rpc]") {
+    Response store{1, Status::ok, StoreResponse{key(1), true, 77}};
+    auto s = decode_response(Method::store, encode_response(Method::store, store));
+    CHECK(std::get<StoreResponse>(s.body).newly_stored);
+    CHECK(std::get<StoreResponse>(s.body).expiry_ms == 77);
+
+    PageResponse page{{MessageItem{key(2), 5, {1, 2}}, MessageItem{key(3), 6, {}}}, true};
+    auto p = decode_response(Method::retrieve, encode_response(Method::retrieve, Response{2, Status::ok, page}));
+    CHECK(std::get<PageResponse>(p.body).messages == page.messages);
+    CHECK(std::get<PageResponse>(p.body).more);
+
+    auto e = decode_response(Method::retrieve, encode_response(Method::retrieve,
+                                                               error_response(3, Status::replayed, "replayed")));
+    CHECK(e.status == Status::replayed);
+    CHECK(std::get<ErrorResponse>(e.body).message == "replayed");
+
+    SwarmResponse sw{42, {veil::directory::NodeEntry{key(1), key(2), "127.0.0.1", 9000, 42}}};
+    auto w = decode_response(Method::store, encode_response(Method::store, Response{4, Status::wrong_swarm, sw}));
+    CHECK(std::get<SwarmResponse>(w.body).swarm == 42);
+    CHECK(std::get<SwarmResponse>(w.body).members == sw.members);
+}
+
+TEST_CASE("rpc - malformed requests are decode errors", "[node][rpc]") {
+    auto good = encode_request(Request{5, StoreRequest{key(1), 0, 60000, {1, 2, 3}}});
+    for (std::size_t cut = 0; cut < good.size(); ++cut) {
+        veil::wire::Bytes part(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(cut));
+        CHECK_THROWS_AS(decode_request(part), DecodeError);
+    }
+    auto trailing = good;
+    trailing.push_back(0);
+    CHECK_THROWS_AS(decode_request(trailing), DecodeError);
+    auto bad_method = good;
+    bad_method[1] = 200;
+    CHECK_THROWS_AS(decode_request(bad_method), DecodeError);
+    auto bad_version = good;
+    bad_version[0] = 2;
+    CHECK_THROWS_AS(decode_request(bad_version), DecodeError);
+    CHECK(peek_request_id(good) == 5);
+    CHECK(peek_request_id(veil::wire::Bytes{1, 2}) == 0);
+    // A data length over the hard cap is refused before any allocation.
+    auto huge = veil::wire::Writer{}.u8(1).u8(1).u32(1).raw(key(1)).u16(0).u64(1).u32(0xffffffff).take();
+    CHECK_THROWS_AS(decode_request(huge), DecodeError);
+}

@@ -1,0 +1,167 @@
+#include <catch2/catch.hpp>
+
+#include <sqlite3.h>
+
+#include <filesystem>
+
+#include "service-node/auth.hpp"
+#include "service-node/store.hpp"
+
+using namespace veil::node;
+
+namespace {
+
+constexpr std::uint64_t kNow = 1'700'000'000'000;
+
+PublicKey mailbox(std::uint8_t b) {
+    PublicKey k{};
+    k.fill(b);
+    return k;
+}
+
+StoredMessage msg(const PublicKey& mb, std::uint16_t ns, std::string_view text, std::uint64_t expiry = kNow + 60'000) {
+    Bytes data(text.begin(), text.end());
+    return StoredMessage{mb, ns, message_hash(mb, ns, data), expiry, data};
+}
+
+std::string temp_db(const char* name) {
+    auto dir = std::filesystem::temp_directory_path() / ("veil-node-store-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    auto p = dir / name;
+    for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(p.string() + ext);
+    return p.string();
+}
+
+}  // namespace
+
+TEST_CASE("store - a store is idempotent: the same message twice keeps one copy", "[node][store]") {
+    MessageStore s({":memory:", "", false}, Limits{});
+    auto m = msg(mailbox(1), 0, "hello");
+    CHECK(s.store(m, kNow) == StoreOutcome::stored);
+    CHECK(s.store(m, kNow) == StoreOutcome::duplicate);
+    auto longer = m;
+    longer.expiry_ms += 1000;
+    CHECK(s.store(longer, kNow) == StoreOutcome::duplicate);
+    CHECK(s.row_count() == 1);
+    auto page = s.retrieve(mailbox(1), 0, {}, kNow);
+    REQUIRE(page.messages.size() == 1);
+    CHECK(page.messages[0].expiry_ms == m.expiry_ms);  // the first store's expiry stays
+}
+
+TEST_CASE("store - retrieve after a cursor with count and size limits", "[node][store]") {
+    MessageStore s({":memory:", "", false}, Limits{});
+    std::vector<StoredMessage> ms;
+    for (int i = 0; i < 10; ++i) {
+        ms.push_back(msg(mailbox(1), 0, std::string(100, static_cast<char>('a' + i))));
+        REQUIRE(s.store(ms.back(), kNow) == StoreOutcome::stored);
+    }
+    REQUIRE(s.store(msg(mailbox(1), 5, "other namespace"), kNow) == StoreOutcome::stored);
+    REQUIRE(s.store(msg(mailbox(2), 0, "other mailbox"), kNow) == StoreOutcome::stored);
+
+    auto p1 = s.retrieve(mailbox(1), 0, PageQuery{std::nullopt, 4, 1 << 20}, kNow);
+    REQUIRE(p1.messages.size() == 4);
+    CHECK(p1.more);
+    CHECK(p1.messages[0].hash == ms[0].hash);
+    auto p2 = s.retrieve(mailbox(1), 0, PageQuery{p1.messages.back().hash, 100, 250}, kNow);
+    REQUIRE(p2.messages.size() == 2);  // 250 bytes hold two 100-byte messages
+    CHECK(p2.messages[0].hash == ms[4].hash);
+    CHECK(p2.more);
+    auto p3 = s.retrieve(mailbox(1), 0, PageQuery{p2.messages.back().hash, 100, 1}, kNow);
+    CHECK(p3.messages.size() == 1);  // at least one, even over the size limit
+    auto rest = s.retrieve(mailbox(1), 0, PageQuery{ms[8].hash, 100, 1 << 20}, kNow);
+    REQUIRE(rest.messages.size() == 1);
+    CHECK_FALSE(rest.more);
+    // An unknown cursor starts from the beginning (the client dedups by hash).
+    Hash unknown{};
+    CHECK(s.retrieve(mailbox(1), 0, PageQuery{unknown, 100, 1 << 20}, kNow).messages.size() == 10);
+    // Expired messages are not returned even before the sweeper runs.
+    CHECK(s.retrieve(mailbox(1), 0, {}, kNow + 60'000).messages.empty());
+}
+
+TEST_CASE("store - delete leaves a tombstone, expire only shortens, the sweeper removes", "[node][store]") {
+    MessageStore s({":memory:", "", false}, Limits{});
+    auto a = msg(mailbox(1), 0, "a");
+    auto b = msg(mailbox(1), 0, "b");
+    auto c = msg(mailbox(1), 0, "c", kNow + 10'000);
+    for (const auto& m : {a, b, c}) REQUIRE(s.store(m, kNow) == StoreOutcome::stored);
+
+    CHECK(s.remove(mailbox(1), 0, {a.hash, Hash{}}, kNow) == std::vector<Hash>{a.hash});
+    CHECK(s.remove(mailbox(1), 0, {a.hash}, kNow).empty());
+    CHECK(s.remove(mailbox(2), 0, {b.hash}, kNow).empty());  // someone else's mailbox: nothing
+    CHECK(s.store(a, kNow) == StoreOutcome::duplicate);     // a deleted message is not stored again
+    CHECK(s.retrieve(mailbox(1), 0, {}, kNow).messages.size() == 2);
+
+    CHECK(s.expire(mailbox(1), 0, {b.hash}, kNow + 5'000, kNow) == std::vector<Hash>{b.hash});
+    CHECK(s.expire(mailbox(1), 0, {b.hash}, kNow + 50'000, kNow).empty());  // no extension
+    CHECK(s.row_count() == 3);
+    CHECK(s.sweep(kNow + 5'000) == 1);  // b
+    CHECK(s.sweep(kNow + 10'000) == 1);  // c
+    CHECK(s.sweep(kNow + 60'000) == 1);  // a's tombstone
+    CHECK(s.row_count() == 0);
+    // Once expired and swept, the same bytes may be stored afresh.
+    auto again = a;
+    again.expiry_ms = kNow + 120'000;
+    CHECK(s.store(again, kNow + 60'000) == StoreOutcome::stored);
+}
+
+TEST_CASE("store - mailbox quota by count and bytes", "[node][store]") {
+    Limits l;
+    l.max_messages_per_mailbox = 3;
+    l.max_bytes_per_mailbox = 250;
+    MessageStore s({":memory:", "", false}, l);
+    CHECK(s.store(msg(mailbox(1), 0, std::string(100, 'a')), kNow) == StoreOutcome::stored);
+    CHECK(s.store(msg(mailbox(1), 0, std::string(100, 'b')), kNow) == StoreOutcome::stored);
+    CHECK(s.store(msg(mailbox(1), 0, std::string(100, 'c')), kNow) == StoreOutcome::quota_exceeded);
+    CHECK(s.store(msg(mailbox(1), 0, std::string(10, 'd')), kNow) == StoreOutcome::stored);
+    CHECK(s.store(msg(mailbox(1), 0, "e"), kNow) == StoreOutcome::quota_exceeded);  // 3 messages
+    CHECK(s.store(msg(mailbox(2), 0, "e"), kNow) == StoreOutcome::stored);          // per mailbox
+    auto first = msg(mailbox(1), 0, std::string(100, 'a'));
+    REQUIRE(s.remove(mailbox(1), 0, {first.hash}, kNow).size() == 1);
+    CHECK(s.store(msg(mailbox(1), 0, "e"), kNow) == StoreOutcome::stored);  // room again
+}
+
+TEST_CASE("store - data survives reopening; the file holds only the five columns", "[node][store]") {
+    auto path = temp_db("reopen.db");
+    auto m = msg(mailbox(7), 3, "persist me");
+    {
+        MessageStore s({path, "", false}, Limits{});
+        REQUIRE(s.store(m, kNow) == StoreOutcome::stored);
+    }
+    MessageStore s({path, "", false}, Limits{});
+    auto page = s.retrieve(mailbox(7), 3, {}, kNow);
+    REQUIRE(page.messages.size() == 1);
+    CHECK(page.messages[0].data == m.data);
+
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, "PRAGMA table_info(messages)", -1, &st, nullptr) == SQLITE_OK);
+    std::vector<std::string> cols;
+    while (sqlite3_step(st) == SQLITE_ROW) cols.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
+    sqlite3_finalize(st);
+    REQUIRE(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", -1, &st, nullptr) ==
+            SQLITE_OK);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    CHECK(sqlite3_column_int(st, 0) == 1);
+    sqlite3_finalize(st);
+    REQUIRE(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) == "wal");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    CHECK(cols == std::vector<std::string>{"id", "hash", "mailbox", "namespace", "expiry_ms", "data"});
+}
+
+TEST_CASE("store - an encrypted database refuses a wrong key and keeps its data", "[node][store]") {
+    auto path = temp_db("keyed.db");
+    const std::string key(64, 'a');
+    auto m = msg(mailbox(3), 0, "secret ciphertext");
+    {
+        MessageStore s({path, key, false}, Limits{});
+        REQUIRE(s.store(m, kNow) == StoreOutcome::stored);
+    }
+    CHECK_THROWS_AS(MessageStore({path, std::string(64, 'b'), false}, Limits{}), StoreError);
+    CHECK_THROWS_AS(MessageStore({path, "", false}, Limits{}), StoreError);
+    MessageStore s({path, key, false}, Limits{});
+    CHECK(s.retrieve(mailbox(3), 0, {}, kNow).messages.size() == 1);
+}
