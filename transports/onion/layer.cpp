@@ -10,8 +10,7 @@ namespace {
 
 constexpr std::size_t kNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr std::size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;
-constexpr std::size_t kBuckets[] = {1u << 10, 1u << 12, 1u << 14, 1u << 16, 1u << 18,
-                                    1u << 20, 1u << 22, 1u << 24};
+constexpr std::size_t kSmallestBucket = 1u << 10;  // buckets are the powers of two up to 16 MiB
 // BLAKE2b personalisation strings: exactly 16 bytes each, one per derived key.
 constexpr char kLayerPersonal[] = "veil.onion.layer";
 constexpr char kReplyPersonal[] = "veil.onion.reply";
@@ -71,16 +70,23 @@ Bytes seal_layer(const Key32& node_pk, const Bytes& plaintext, Key32* reply_key)
 }  // namespace
 
 std::size_t bucket_size(std::size_t n) {
-    for (std::size_t b : kBuckets) {
-        if (n <= b) return b;
+    if (n > kMaxBlobBytes) {
+        throw std::length_error("onion: " + std::to_string(n) + " bytes exceed the largest size bucket");
     }
-    throw std::length_error("onion: " + std::to_string(n) + " bytes exceed the largest size bucket");
+    std::size_t b = kSmallestBucket;
+    while (b < n) b <<= 1;
+    return b;
 }
 
 void pad_to_bucket(Bytes& blob) {
+    // Padding must look random (links carry it in the clear), and the system RNG is slow for
+    // bulk bytes, so it is a ChaCha20 keystream under a fresh random key.
     std::size_t old = blob.size();
     blob.resize(bucket_size(old));
-    randombytes_buf(blob.data() + old, blob.size() - old);
+    StackSecret<crypto_stream_chacha20_KEYBYTES> key;
+    randombytes_buf(key.bytes.data(), key.bytes.size());
+    std::array<std::uint8_t, crypto_stream_chacha20_NONCEBYTES> nonce{};
+    crypto_stream_chacha20(blob.data() + old, blob.size() - old, nonce.data(), key.bytes.data());
 }
 
 SealedRequest seal_request(std::span<const Hop> relays, const Hop& destination,
@@ -148,7 +154,14 @@ OpenedLayer open_layer(ByteView blob, std::span<const std::uint8_t, 32> node_sec
             std::copy(id.begin(), id.end(), out.next_node_id.begin());
             out.next_address = p.str(kMaxAddressBytes);
             auto inner = p.var(kMaxBlobBytes);
-            out.inner.assign(inner.begin(), inner.end());
+            p.expect_done();
+            // Reuse the plaintext buffer for the inner layer instead of copying it.
+            auto offset = static_cast<std::ptrdiff_t>(inner.data() - pt.data());
+            std::size_t inner_size = inner.size();
+            pt.erase(pt.begin(), pt.begin() + offset);
+            pt.resize(inner_size);
+            out.inner = std::move(pt);
+            return out;
         } else if (out.kind == LayerKind::deliver) {
             out.service = p.str(kMaxServiceBytes);
             auto body = p.var(kMaxBlobBytes);
