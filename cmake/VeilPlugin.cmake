@@ -1,0 +1,39 @@
+# veil_add_plugin(NAME SOURCES ... [LIBS ...] [OUTPUT_DIR dir] [NO_INSTALL])
+# Builds one Veil plugin, target veil_plugin_<NAME> (dashes kept in NAME, e.g. exif-strip).
+#  - Default: a MODULE library veil-plugin-<NAME>.so in ${CMAKE_BINARY_DIR}/lib/veil/plugins
+#    (OUTPUT_DIR overrides), installed to <prefix>/lib/veil/plugins. The kernel finds it there
+#    relative to its own executable (../lib/veil/plugins).
+#  - If NAME is listed in VEIL_STATIC_PLUGINS (in-tree only): a STATIC library compiled with
+#    VEIL_PLUGIN_STATIC, linked into the veil executable by kernel/CMakeLists.txt.
+# The plugin source exports itself with VEIL_PLUGIN(id, info, Class) from veil/sdk/plugin.hpp.
+# Works in-tree and from an installed SDK (find_package(VeilSDK) includes this file).
+function(veil_add_plugin name)
+  cmake_parse_arguments(P "NO_INSTALL" "OUTPUT_DIR" "SOURCES;LIBS" ${ARGN})
+  set(target veil_plugin_${name})
+  if(TARGET veil_sdk)
+    set(sdk veil_sdk)
+  else()
+    set(sdk VeilSDK::sdk)
+  endif()
+  if(DEFINED VEIL_STATIC_PLUGINS AND name IN_LIST VEIL_STATIC_PLUGINS)
+    add_library(${target} STATIC ${P_SOURCES})
+    target_compile_definitions(${target} PRIVATE VEIL_PLUGIN_STATIC)
+  else()
+    add_library(${target} MODULE ${P_SOURCES})
+    if(NOT P_OUTPUT_DIR)
+      set(P_OUTPUT_DIR ${CMAKE_BINARY_DIR}/lib/veil/plugins)
+    endif()
+    set_target_properties(${target} PROPERTIES PREFIX "" OUTPUT_NAME veil-plugin-${name}
+      LIBRARY_OUTPUT_DIRECTORY ${P_OUTPUT_DIR})
+    if(NOT P_NO_INSTALL)
+      include(GNUInstallDirs)
+      install(TARGETS ${target} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/veil/plugins
+              COMPONENT plugins)
+    endif()
+  endif()
+  set_target_properties(${target} PROPERTIES CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
+  target_link_libraries(${target} PRIVATE ${sdk} ${P_LIBS})
+  if(TARGET veil_warnings)
+    target_link_libraries(${target} PRIVATE veil_warnings)
+  endif()
+endfunction()

@@ -1,0 +1,160 @@
+#pragma once
+/// Framed request/reply over TCP on libuv, shared by the direct transport, service nodes and
+/// onion relays.
+///
+/// Wire format of one frame (veil/wire/codec.hpp, big-endian):
+///     u32 length | u64 request id | u8 status | payload      (length counts what follows it)
+/// status 1 = ok (payload is the reply or request body), 2 = error (payload is a UTF-8 message).
+/// A client numbers its requests; the server answers each with the same id, in any order.
+///
+/// Threads: Server and Client are loop-thread only, and so are their callbacks. A Reply handle
+/// may be answered from any thread (it is posted back to the loop).
+/// Addresses are numeric ("127.0.0.1:7000", "[::1]:7000"); no name resolution here.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <uv.h>
+
+#include "veil/sdk/export.hpp"
+#include "veil/sdk/result.hpp"
+#include "veil/wire/codec.hpp"
+
+namespace veil::sdk::net {
+
+using Bytes = wire::Bytes;
+
+/// A numeric host and a port.
+struct Endpoint {
+    std::string host;        ///< "127.0.0.1" or "::1" (no brackets)
+    std::uint16_t port = 0;  ///< 0 = any free port when listening
+    /// "host:port" ("[v6]:port" for IPv6).
+    [[nodiscard]] VEIL_SDK_API std::string to_string() const;
+};
+
+/// Parses "host:port" or "[v6]:port"; bad_input on anything else.
+VEIL_SDK_API Result<Endpoint> parse_endpoint(std::string_view text);
+
+/// Frame status byte. Zero is never valid.
+enum class FrameStatus : std::uint8_t {
+    ok = 1,     ///< payload is a body
+    error = 2,  ///< payload is an error message
+};
+
+/// One decoded frame.
+struct Frame {
+    std::uint64_t id = 0;
+    FrameStatus status = FrameStatus::ok;
+    Bytes payload;
+};
+
+/// Encodes one frame (length prefix included).
+VEIL_SDK_API Bytes encode_frame(const Frame& frame);
+
+/// Splits a TCP byte stream into frames. Untrusted input: a length above max_frame_bytes or a
+/// bad status byte is an error and the decoder stays failed (the connection must close).
+class VEIL_SDK_API FrameDecoder final {
+public:
+    explicit FrameDecoder(std::size_t max_frame_bytes) : max_(max_frame_bytes) {}
+    /// Appends bytes; returns false once the stream is invalid (see error()).
+    bool feed(const std::uint8_t* data, std::size_t size);
+    /// The next complete frame, if any.
+    std::optional<Frame> next();
+    /// Why the stream is invalid (empty while valid).
+    [[nodiscard]] const std::string& error() const { return error_; }
+
+private:
+    std::size_t max_;
+    Bytes buf_;
+    std::size_t pos_ = 0;
+    std::string error_;
+};
+
+/// Server limits. Defaults suit a service node on a small machine.
+struct ServerOptions {
+    std::size_t max_frame_bytes = 1 << 20;       ///< larger frames close the connection
+    std::uint64_t idle_timeout_ms = 60'000;      ///< a connection with nothing in flight
+    std::size_t max_in_flight = 64;              ///< per connection: stop reading above this
+    std::size_t max_write_queue_bytes = 4 << 20; ///< per connection: stop reading above this
+    std::size_t max_connections = 1024;          ///< further accepts are closed at once
+};
+
+/// Answers one request. Copyable; the first reply()/fail() wins. If every copy is dropped
+/// unanswered, the client gets an error frame ("no reply"). Any thread.
+class VEIL_SDK_API Reply final {
+public:
+    struct Slot;
+    explicit Reply(std::shared_ptr<Slot> slot) : slot_(std::move(slot)) {}
+    /// Sends an ok frame with `body`.
+    void reply(Bytes body) const;
+    /// Sends an error frame with `message` (keep it free of secrets).
+    void fail(std::string_view message) const;
+
+private:
+    std::shared_ptr<Slot> slot_;
+};
+
+/// Listens on one address and calls the handler for each request frame.
+class VEIL_SDK_API Server final {
+public:
+    /// `handler(body, reply)` runs on the loop thread; it may answer later.
+    using Handler = std::function<void(Bytes body, Reply reply)>;
+    Server(uv_loop_t* loop, ServerOptions options, Handler handler);
+    /// Closes the listener and every connection.
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    /// Binds and listens; returns the bound endpoint (the real port if 0 was asked).
+    Result<Endpoint> listen(const Endpoint& at);
+    /// Stops accepting and closes every connection (pending replies are dropped).
+    void close();
+    /// Number of open connections.
+    [[nodiscard]] std::size_t connections() const;
+
+    struct Core;
+
+private:
+    std::shared_ptr<Core> core_;
+};
+
+/// Client limits.
+struct ClientOptions {
+    std::size_t max_frame_bytes = 1 << 20;  ///< larger replies close the connection
+    std::uint64_t connect_timeout_ms = 5'000;
+    std::uint64_t idle_timeout_ms = 60'000; ///< close an idle connection (reopened on demand)
+};
+
+/// A connection to one server, opened on the first request and reopened after a failure.
+class VEIL_SDK_API Client final {
+public:
+    /// `done` gets the reply body, or: unreachable (connect failed or timed out), timeout,
+    /// closed (connection lost with the request in flight), too_large, handler_failed (the
+    /// server sent an error frame; its message is kept), bad_input (corrupt stream).
+    using Done = std::function<void(Result<Bytes>)>;
+    Client(uv_loop_t* loop, Endpoint server, ClientOptions options = {});
+    /// Drops pending requests without calling their callbacks (the owner is going away).
+    ~Client();
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+
+    /// Sends `body`; `done` runs exactly once on the loop thread.
+    void request(Bytes body, std::uint64_t timeout_ms, Done done);
+    /// Closes the connection; pending requests fail with `closed`.
+    void close();
+    /// The server's endpoint.
+    [[nodiscard]] const Endpoint& server() const;
+
+    struct Core;
+
+private:
+    std::shared_ptr<Core> core_;
+};
+
+}  // namespace veil::sdk::net

@@ -1,0 +1,78 @@
+#pragma once
+/// The contract every transport implements (direct now, onion later), so that a caller never
+/// knows which one carries its request.
+///
+/// Outbound: a plugin sends transport::Request on the bus; the one enabled transport serves it
+/// (it "provides" the capability `transport`) and answers with a transport::Response, or an
+/// Error: unreachable, timeout, too_large, closed.
+/// Inbound: a transport (or a service node's listener) receiving a request for service S asks
+/// the bus with transport::Inbound routed by S (Bus::request(..., route = S)); the plugin that
+/// offers S serves Inbound with that route (Context::serve<Inbound>(handler, "S")). No server
+/// for S gives Response{Status::unknown_service}.
+/// Wire format of a service request body carried in a net frame: encode_service_request().
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "veil/sdk/export.hpp"
+#include "veil/sdk/result.hpp"
+#include "veil/wire/codec.hpp"
+
+namespace veil::sdk::transport {
+
+using Bytes = wire::Bytes;
+
+/// Largest service name, in bytes.
+inline constexpr std::size_t kMaxServiceName = 64;
+/// Default deadline of a transport request.
+inline constexpr std::uint32_t kDefaultTimeoutMs = 10'000;
+
+/// Where a request goes: the node's Ed25519 public key and its address.
+struct Destination {
+    std::string node_key_hex;  ///< 64 hex chars (onion needs it; direct logs nothing of it)
+    std::string address;       ///< "host:port" (numeric)
+};
+
+/// Outcome of a request the destination did receive. Zero is never valid.
+enum class Status : std::uint8_t {
+    ok = 1,               ///< the service answered; body is its reply
+    error = 2,            ///< the service failed; body is a UTF-8 message
+    unknown_service = 3,  ///< nothing serves that name at the destination
+};
+
+/// The destination's answer.
+struct Response {
+    Status status = Status::ok;
+    Bytes body;
+};
+
+/// Command: carry `body` to `service` at `to`. Served by the enabled transport.
+struct Request {
+    static constexpr std::string_view topic = "veil.transport.request";
+    using Reply = Response;
+    Destination to;
+    std::string service;                       ///< e.g. "storage", "echo"
+    Bytes body;                                ///< opaque to the transport
+    std::uint32_t timeout_ms = kDefaultTimeoutMs;
+};
+
+/// A request that arrived for a local service; served with route = service name.
+struct Inbound {
+    static constexpr std::string_view topic = "veil.transport.inbound";
+    using Reply = Response;
+    std::string service;
+    Bytes body;
+};
+
+/// Service request body inside a net frame: str(service) | var(body).
+VEIL_SDK_API Bytes encode_service_request(std::string_view service, const Bytes& body);
+/// Parses it; bad_input on malformed bytes or a name longer than kMaxServiceName.
+VEIL_SDK_API Result<Inbound> decode_service_request(wire::ByteView bytes, std::size_t max_body);
+
+/// Service response body inside a net frame: u8 status | var(body).
+VEIL_SDK_API Bytes encode_service_response(const Response& response);
+/// Parses it; bad_input on malformed bytes or an unknown status.
+VEIL_SDK_API Result<Response> decode_service_response(wire::ByteView bytes, std::size_t max_body);
+
+}  // namespace veil::sdk::transport

@@ -1,0 +1,318 @@
+// Framed TCP server: one Conn per accepted socket, replies matched by request id.
+#include <deque>
+#include <mutex>
+#include <unordered_map>
+
+#include "veil/sdk/log.hpp"
+#include "veil/sdk/net.hpp"
+
+namespace veil::sdk::net {
+
+namespace {
+struct Conn;
+}
+
+struct Server::Core : std::enable_shared_from_this<Server::Core> {
+    uv_loop_t* loop = nullptr;
+    ServerOptions opts;
+    Handler handler;
+    std::shared_ptr<spdlog::logger> log = log::get("net");
+    uv_tcp_t* listener = nullptr;
+    uv_async_t* async = nullptr;
+    uv_thread_t loop_thread{};
+    bool closed = false;
+    std::unordered_map<Conn*, std::shared_ptr<Conn>> conns;
+
+    // Replies answered on other threads, posted to the loop.
+    std::mutex mu;
+    std::deque<std::function<void()>> posted;
+
+    void accept();
+    void close_all();
+    void post(std::function<void()> fn);
+};
+
+struct Reply::Slot {
+    std::weak_ptr<Conn> conn;
+    std::weak_ptr<Server::Core> core;
+    std::uint64_t id = 0;
+    std::atomic<bool> answered{false};
+    void send(FrameStatus status, Bytes payload);
+    ~Slot() {
+        if (!answered.exchange(true)) send(FrameStatus::error, {'n', 'o', ' ', 'r', 'e', 'p', 'l', 'y'});
+    }
+};
+
+namespace {
+
+struct WriteReq {
+    uv_write_t req{};
+    Bytes data;
+    std::shared_ptr<Conn> conn;
+};
+
+struct Conn : std::enable_shared_from_this<Conn> {
+    uv_tcp_t tcp{};
+    uv_timer_t idle{};
+    std::shared_ptr<Server::Core> core;
+    FrameDecoder decoder;
+    std::size_t in_flight = 0;
+    std::size_t write_bytes = 0;
+    bool reading = false;
+    bool closing = false;
+    int handles_open = 2;
+    std::shared_ptr<Conn> self;  // keeps the Conn alive until both handles are closed
+
+    explicit Conn(std::shared_ptr<Server::Core> c) : core(std::move(c)), decoder(core->opts.max_frame_bytes) {}
+
+    uv_handle_t* handle() { return reinterpret_cast<uv_handle_t*>(&tcp); }
+
+    void touch() {
+        uv_timer_start(&idle, [](uv_timer_t* t) {
+            auto* c = static_cast<Conn*>(t->data);
+            if (c->in_flight == 0) {
+                c->close();
+            } else {
+                c->touch();
+            }
+        }, core->opts.idle_timeout_ms, 0);
+    }
+
+    bool over_limits() const {
+        return in_flight >= core->opts.max_in_flight || write_bytes >= core->opts.max_write_queue_bytes;
+    }
+
+    void start_reading() {
+        if (reading || closing) return;
+        reading = true;
+        uv_read_start(
+            reinterpret_cast<uv_stream_t*>(&tcp),
+            [](uv_handle_t*, std::size_t suggested, uv_buf_t* buf) {
+                buf->base = new char[suggested];
+                buf->len = suggested;
+            },
+            [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+                std::unique_ptr<char[]> owned(buf->base);
+                auto* c = static_cast<Conn*>(s->data);
+                if (n < 0) {
+                    c->close();
+                    return;
+                }
+                if (n > 0) c->on_bytes(reinterpret_cast<const std::uint8_t*>(buf->base), static_cast<std::size_t>(n));
+            });
+    }
+
+    void stop_reading() {
+        if (!reading) return;
+        reading = false;
+        uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp));
+    }
+
+    void on_bytes(const std::uint8_t* data, std::size_t n) {
+        touch();
+        auto keep = shared_from_this();
+        decoder.feed(data, n);
+        while (!closing) {
+            auto frame = decoder.next();
+            if (!frame) break;
+            if (frame->status != FrameStatus::ok) continue;  // clients send only ok frames
+            ++in_flight;
+            auto slot = std::make_shared<Reply::Slot>();
+            slot->conn = weak_from_this();
+            slot->core = core;
+            slot->id = frame->id;
+            try {
+                core->handler(std::move(frame->payload), Reply(slot));
+            } catch (const std::exception& e) {
+                core->log->error("request handler threw: {}", e.what());
+                Reply(slot).fail("internal error");
+            } catch (...) {
+                core->log->error("request handler threw a non-standard exception");
+                Reply(slot).fail("internal error");
+            }
+        }
+        if (!decoder.error().empty()) {
+            core->log->debug("closing connection: {}", decoder.error());
+            close();
+            return;
+        }
+        if (over_limits()) stop_reading();  // backpressure: resume once replies drain
+    }
+
+    void write(FrameStatus status, std::uint64_t id, Bytes payload) {
+        if (in_flight > 0) --in_flight;
+        if (closing) return;
+        touch();
+        auto* w = new WriteReq;
+        w->data = encode_frame(Frame{id, status, std::move(payload)});
+        w->conn = shared_from_this();
+        w->req.data = w;
+        write_bytes += w->data.size();
+        uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(w->data.data()), static_cast<unsigned>(w->data.size()));
+        int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp), &buf, 1, [](uv_write_t* r, int result) {
+            std::unique_ptr<WriteReq> req(static_cast<WriteReq*>(r->data));
+            auto& c = *req->conn;
+            c.write_bytes -= req->data.size();
+            if (result < 0) {
+                c.close();
+                return;
+            }
+            if (!c.over_limits()) c.start_reading();
+        });
+        if (rc != 0) {
+            write_bytes -= w->data.size();
+            delete w;
+            close();
+        }
+    }
+
+    void close() {
+        if (closing) return;
+        closing = true;
+        reading = false;
+        core->conns.erase(this);
+        auto done = [](uv_handle_t* h) {
+            auto* c = static_cast<Conn*>(h->data);
+            if (--c->handles_open == 0) c->self.reset();  // may delete c
+        };
+        uv_timer_stop(&idle);
+        uv_close(reinterpret_cast<uv_handle_t*>(&idle), done);
+        uv_close(handle(), done);
+    }
+};
+
+}  // namespace
+
+void Reply::Slot::send(FrameStatus status, Bytes payload) {
+    auto c = core.lock();
+    if (!c) return;
+    uv_thread_t self = uv_thread_self();
+    if (uv_thread_equal(&self, &c->loop_thread)) {
+        if (auto target = conn.lock()) target->write(status, id, std::move(payload));
+        return;
+    }
+    c->post([weak = this->conn, id = id, status, p = std::move(payload)]() mutable {
+        if (auto target = weak.lock()) target->write(status, id, std::move(p));
+    });
+}
+
+void Reply::reply(Bytes body) const {
+    if (slot_->answered.exchange(true)) return;
+    slot_->send(FrameStatus::ok, std::move(body));
+}
+
+void Reply::fail(std::string_view message) const {
+    if (slot_->answered.exchange(true)) return;
+    slot_->send(FrameStatus::error, Bytes(message.begin(), message.end()));
+}
+
+void Server::Core::post(std::function<void()> fn) {
+    std::lock_guard lock(mu);
+    if (closed || !async) return;
+    posted.push_back(std::move(fn));
+    uv_async_send(async);
+}
+
+void Server::Core::accept() {
+    auto conn = std::make_shared<Conn>(shared_from_this());
+    uv_tcp_init(loop, &conn->tcp);
+    uv_timer_init(loop, &conn->idle);
+    conn->tcp.data = conn.get();
+    conn->idle.data = conn.get();
+    conn->self = conn;
+    if (uv_accept(reinterpret_cast<uv_stream_t*>(listener), reinterpret_cast<uv_stream_t*>(&conn->tcp)) != 0 ||
+        conns.size() >= opts.max_connections) {
+        if (conns.size() >= opts.max_connections) log->warn("connection refused: {} connections open", conns.size());
+        conns.emplace(conn.get(), conn);
+        conn->close();
+        return;
+    }
+    uv_tcp_nodelay(&conn->tcp, 1);
+    conns.emplace(conn.get(), conn);
+    conn->touch();
+    conn->start_reading();
+}
+
+void Server::Core::close_all() {
+    {
+        std::lock_guard lock(mu);
+        if (closed) return;
+        closed = true;
+        posted.clear();
+    }
+    auto copy = conns;
+    for (auto& [p, c] : copy) c->close();
+    if (listener) {
+        uv_close(reinterpret_cast<uv_handle_t*>(listener), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+        listener = nullptr;
+    }
+    if (async) {
+        uv_close(reinterpret_cast<uv_handle_t*>(async), [](uv_handle_t* h) {
+            delete static_cast<std::shared_ptr<Server::Core>*>(h->data);
+            delete reinterpret_cast<uv_async_t*>(h);
+        });
+        async = nullptr;
+    }
+    handler = nullptr;  // release the owner's closure now
+}
+
+Server::Server(uv_loop_t* loop, ServerOptions options, Handler handler) : core_(std::make_shared<Core>()) {
+    core_->loop = loop;
+    core_->opts = options;
+    core_->handler = std::move(handler);
+    core_->loop_thread = uv_thread_self();
+    core_->async = new uv_async_t;
+    core_->async->data = new std::shared_ptr<Core>(core_);
+    uv_async_init(loop, core_->async, [](uv_async_t* a) {
+        auto core = *static_cast<std::shared_ptr<Core>*>(a->data);
+        std::deque<std::function<void()>> batch;
+        {
+            std::lock_guard lock(core->mu);
+            batch.swap(core->posted);
+        }
+        for (auto& fn : batch) fn();
+    });
+    uv_unref(reinterpret_cast<uv_handle_t*>(core_->async));
+}
+
+Server::~Server() { close(); }
+
+Result<Endpoint> Server::listen(const Endpoint& at) {
+    if (core_->closed || core_->listener) return Error{ErrorCode::internal, "server already listening or closed"};
+    sockaddr_storage addr{};
+    if (uv_ip4_addr(at.host.c_str(), at.port, reinterpret_cast<sockaddr_in*>(&addr)) != 0 &&
+        uv_ip6_addr(at.host.c_str(), at.port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0) {
+        return Error{ErrorCode::bad_input, "'" + at.host + "' is not a numeric address"};
+    }
+    auto* tcp = new uv_tcp_t;
+    uv_tcp_init(core_->loop, tcp);
+    tcp->data = core_.get();
+    auto fail = [&](int rc) {
+        uv_close(reinterpret_cast<uv_handle_t*>(tcp), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+        return Result<Endpoint>(ErrorCode::io, "cannot listen on " + at.to_string() + ": " + uv_strerror(rc));
+    };
+    if (int rc = uv_tcp_bind(tcp, reinterpret_cast<const sockaddr*>(&addr), 0); rc != 0) return fail(rc);
+    if (int rc = uv_listen(reinterpret_cast<uv_stream_t*>(tcp), 128, [](uv_stream_t* s, int status) {
+            if (status == 0) static_cast<Core*>(s->data)->accept();
+        });
+        rc != 0) {
+        return fail(rc);
+    }
+    core_->listener = tcp;
+    sockaddr_storage bound{};
+    int len = sizeof bound;
+    uv_tcp_getsockname(tcp, reinterpret_cast<sockaddr*>(&bound), &len);
+    Endpoint out{at.host, 0};
+    if (bound.ss_family == AF_INET6) {
+        out.port = ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+    } else {
+        out.port = ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+    }
+    return out;
+}
+
+void Server::close() { core_->close_all(); }
+
+std::size_t Server::connections() const { return core_->conns.size(); }
+
+}  // namespace veil::sdk::net
