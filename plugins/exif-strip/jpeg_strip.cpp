@@ -3,6 +3,10 @@
 #include <cstring>
 #include <string>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "byte_order.hpp"
 #include "exif_orientation.hpp"
 
@@ -11,8 +15,8 @@ namespace {
 
 constexpr std::uint8_t SOI = 0xD8, EOI = 0xD9, SOS = 0xDA, APP0 = 0xE0, APP1 = 0xE1, APP2 = 0xE2,
                        APP13 = 0xED, APP14 = 0xEE, COM = 0xFE;
-// Scan data is copied in windows of this size so it is still in cache when copied.
-constexpr std::size_t copy_window_bytes = 64 * 1024;
+// Room for the orientation block the output may gain over the input.
+constexpr std::size_t output_slack_bytes = 64;
 
 bool starts_with(ByteView b, std::string_view prefix) {
     return b.size() >= prefix.size() && std::memcmp(b.data(), prefix.data(), prefix.size()) == 0;
@@ -50,13 +54,15 @@ public:
     void run() {
         if (in_.size() < 4 || in_[0] != 0xFF || in_[1] != SOI) throw FormatError("not a JPEG: no SOI marker");
         find_orientation();
-        out_.bytes.reserve(in_.size());
+        // Sized once (no zero-fill when the buffer is reused); cut to w_ at the end.
+        if (out_.bytes.size() < in_.size() + output_slack_bytes) out_.bytes.resize(in_.size() + output_slack_bytes);
         append(in_.subspan(0, 2));
         pos_ = 2;
         for (;;) {
             const std::uint8_t marker = next_marker();
             if (marker == EOI) {
                 finish();
+                out_.bytes.resize(w_);
                 return;
             }
             segment(marker);
@@ -83,6 +89,9 @@ private:
     }
 
     void segment(std::uint8_t marker) {
+        if (marker == SOI || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
+            throw FormatError("JPEG: unexpected marker " + hex_marker(marker) + " at offset " + std::to_string(pos_ - 2));
+        }
         if (pos_ + 2 > in_.size()) throw FormatError("truncated JPEG: segment " + hex_marker(marker) + " has no length");
         const std::size_t length = detail::load_be16(&in_[pos_]);
         if (length < 2 || length > in_.size() - pos_) {
@@ -116,31 +125,51 @@ private:
         }
     }
 
-    // Copies entropy-coded data up to the next marker that is neither a stuffed 0xFF00 nor RSTn.
+    // Copies entropy-coded data up to the next marker that is neither a stuffed 0xFF00 nor RSTn,
+    // scanning and copying in one pass.
     void copy_scan() {
-        const std::uint8_t* base = in_.data();
+        const std::uint8_t* in = in_.data();
         const std::size_t size = in_.size();
-        std::size_t copied = pos_;
+        std::uint8_t* out = out_.bytes.data() + w_ - pos_;  // out[i] is where in[i] goes
         std::size_t i = pos_;
-        for (;;) {
-            const void* hit = i < size ? std::memchr(base + i, 0xFF, size - i) : nullptr;
-            if (hit == nullptr || static_cast<const std::uint8_t*>(hit) + 1 >= base + size) {
-                throw FormatError("truncated JPEG: scan data runs to the end of the file (no EOI marker)");
+#if defined(__SSE2__)
+        // 64 bytes a step: copy them, then look for 0xFF. Stores past the end of the scan are
+        // overwritten later; the buffer has room since out[i] never passes in.size() + slack.
+        const __m128i ff = _mm_set1_epi8(static_cast<char>(0xFF));
+        while (size - i > 64) {
+            const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
+            const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i + 16));
+            const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i + 32));
+            const __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i + 48));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), a);
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i + 16), b);
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i + 32), c);
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i + 48), d);
+            std::uint64_t mask = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(a, ff))) |
+                                 (std::uint64_t{static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(b, ff)))} << 16) |
+                                 (std::uint64_t{static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(c, ff)))} << 32) |
+                                 (std::uint64_t{static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(d, ff)))} << 48);
+            while (mask != 0) {
+                const std::size_t at = i + static_cast<std::size_t>(__builtin_ctzll(mask));
+                if (ends_scan(in[at + 1])) return end_scan(at);  // at + 1 < size: 64 bytes were left
+                mask &= mask - 1;
             }
-            i = static_cast<std::size_t>(static_cast<const std::uint8_t*>(hit) - base);
-            if (i - copied >= copy_window_bytes) {
-                append(in_.subspan(copied, i - copied));
-                copied = i;
-            }
-            const std::uint8_t next = base[i + 1];
-            if (next == 0x00 || (next >= 0xD0 && next <= 0xD7)) {
-                i += 2;
-                continue;
-            }
-            break;
+            i += 64;
         }
-        append(in_.subspan(copied, i - copied));
-        pos_ = i;
+#endif
+        for (; i + 1 < size; ++i) {
+            out[i] = in[i];
+            if (in[i] == 0xFF && ends_scan(in[i + 1])) return end_scan(i);
+        }
+        throw FormatError("truncated JPEG: scan data runs to the end of the file (no EOI marker)");
+    }
+
+    // After 0xFF inside scan data, anything but a stuffed zero or a restart marker is a marker.
+    static bool ends_scan(std::uint8_t next) { return next != 0x00 && (next < 0xD0 || next > 0xD7); }
+
+    void end_scan(std::size_t marker_at) {
+        w_ += marker_at - pos_;
+        pos_ = marker_at;
         seen_scan_ = true;
     }
 
@@ -195,12 +224,16 @@ private:
         orientation_due_ = options_.orientation == OrientationMode::keep && out_.orientation > 1;
     }
 
-    void append(ByteView b) { out_.bytes.insert(out_.bytes.end(), b.begin(), b.end()); }
+    void append(ByteView b) {
+        std::memcpy(out_.bytes.data() + w_, b.data(), b.size());
+        w_ += b.size();
+    }
 
     ByteView in_;
     const StripOptions& options_;
     StripResult& out_;
-    std::size_t pos_ = 0;
+    std::size_t pos_ = 0;  // read position in in_
+    std::size_t w_ = 0;    // write position in out_.bytes
     bool seen_frame_ = false;
     bool seen_scan_ = false;
     bool orientation_due_ = false;
@@ -209,7 +242,9 @@ private:
 }  // namespace
 
 void strip_jpeg(ByteView in, const StripOptions& options, StripResult& out) {
-    out.clear();
+    out.removed.clear();  // out.bytes keeps its size: it is overwritten, then cut to length
+    out.orientation = 0;
+    out.orientation_kept = false;
     JpegStripper(in, options, out).run();
 }
 

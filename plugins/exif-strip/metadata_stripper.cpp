@@ -47,7 +47,7 @@ ProcessReport MetadataStripper::process(Attachment& a) const {
     report.outcome = Outcome::processed;
     report.detail = std::string(name_of(actual)) + ": " + std::to_string(result.removed.size()) + " blocks removed";
     if (result.orientation_kept) report.detail += ", orientation " + std::to_string(result.orientation) + " kept";
-    if (declared != actual) report.detail += ", declared type '" + a.mime_type + "' corrected";
+    if (declared != ImageType::unknown && declared != actual) report.detail += ", declared type '" + a.mime_type + "' corrected";
     report.removed = std::move(result.removed);
     a.bytes = std::move(result.bytes);
     a.mime_type = std::string(mime_type_of(actual));

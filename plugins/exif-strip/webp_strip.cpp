@@ -36,6 +36,12 @@ void for_each_chunk(ByteView body, const char* where, F&& f) {
 
 void append(Bytes& out, ByteView b) { out.insert(out.end(), b.begin(), b.end()); }
 
+// Appends a chunk whole, adding the pad byte the input may have lacked at its very end.
+void append_chunk(Bytes& out, const Chunk& c) {
+    append(out, c.whole);
+    if (c.whole.size() & 1) out.push_back(0);
+}
+
 void append_chunk_header(Bytes& out, std::string_view fourcc, std::size_t size) {
     std::uint8_t head[8];
     std::memcpy(head, fourcc.data(), 4);
@@ -59,7 +65,7 @@ void append_frame(const Chunk& frame, StripResult& out) {
     for_each_chunk(frame.payload.subspan(16), "an ANMF frame", [&](const Chunk& c) {
         if (c.fourcc == "ALPH" || is_bitstream(c.fourcc)) {
             has_image = has_image || is_bitstream(c.fourcc);
-            append(out.bytes, c.whole);
+            append_chunk(out.bytes, c);
         } else {
             removed(out, c.fourcc, c.payload.size());
         }
@@ -107,12 +113,13 @@ void strip_webp(ByteView in, const StripOptions& options, StripResult& out) {
         if (done) {
             removed(out, c.fourcc, c.payload.size());
         } else if (c.fourcc == "VP8X") {
+            if (vp8x_flags_at != 0) throw FormatError("WebP: more than one VP8X chunk");
             vp8x_flags_at = out.bytes.size() + 8;
-            append(out.bytes, c.whole);
+            append_chunk(out.bytes, c);
         } else if (c.fourcc == "ANMF" && extended) {
             append_frame(c, out);
         } else if (is_bitstream(c.fourcc) || (extended && (c.fourcc == "ICCP" || c.fourcc == "ANIM" || c.fourcc == "ALPH"))) {
-            append(out.bytes, c.whole);
+            append_chunk(out.bytes, c);
             done = !extended;
         } else {
             removed(out, c.fourcc, c.payload.size());
@@ -130,7 +137,6 @@ void strip_webp(ByteView in, const StripOptions& options, StripResult& out) {
         if (has_icc) flags |= flag_icc;
         if (keep_orientation) flags |= flag_exif;
     }
-    if (out.bytes.size() & 1) out.bytes.push_back(0);  // restore a pad byte the input lacked
     detail::store_le32(&out.bytes[4], static_cast<std::uint32_t>(out.bytes.size() - 8));
     if (riff_size + 8 < in.size()) {
         out.removed.push_back("data after the RIFF chunk (" + std::to_string(in.size() - riff_size - 8) + " bytes)");

@@ -1,0 +1,201 @@
+// The real-image corpus (scripts/make-image-corpus.sh): after stripping, exiftool reports no
+// metadata beyond file structure, orientation and colour profile, no identifying string is
+// left in the bytes, and two independent decoders give the same pixels as for the original.
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "image_type.hpp"
+#include "metadata_stripper.hpp"
+#include "test_support.hpp"
+
+using namespace veil::exif_strip;
+using namespace veil::exif_strip::test;
+
+namespace {
+
+// exiftool -a -G1 -s tags that describe structure, orientation or the colour profile.
+const std::map<std::string, std::set<std::string>> allowed_tags = {
+    {"ExifTool", {"ExifToolVersion"}},
+    {"File", {"FileType", "FileTypeExtension", "MIMEType", "ExifByteOrder", "ImageWidth", "ImageHeight",
+              "EncodingProcess", "BitsPerSample", "ColorComponents", "YCbCrSubSampling"}},
+    {"JFIF", {"JFIFVersion", "ResolutionUnit", "XResolution", "YResolution"}},
+    {"Adobe", {"DCTEncodeVersion", "APP14Flags0", "APP14Flags1", "ColorTransform"}},
+    {"IFD0", {"Orientation"}},
+    {"PNG", {"ImageWidth", "ImageHeight", "BitDepth", "ColorType", "Compression", "Filter", "Interlace",
+             "Gamma", "WhitePointX", "WhitePointY", "RedX", "RedY", "GreenX", "GreenY", "BlueX", "BlueY",
+             "BackgroundColor", "PixelsPerUnitX", "PixelsPerUnitY", "PixelUnits", "ProfileName", "Palette",
+             "Transparency", "SignificantBits", "SRGBRendering"}},
+    {"RIFF", {"VP8Version", "ImageWidth", "ImageHeight", "HorizontalScale", "VerticalScale", "WebP_Flags",
+              "AlphaPreprocessing", "AlphaFiltering", "AlphaCompression"}},
+    {"PNG-pHYs", {"PixelsPerUnitX", "PixelsPerUnitY", "PixelUnits"}},
+    {"Composite", {"ImageSize", "Megapixels"}},
+};
+
+// Strings the corpus script wrote into metadata; none may survive.
+const std::vector<std::string> identifying = {"Alice", "NIKON", "3020551", "SN740013", "Paris", "PhotoApp",
+                                              "0123456789abcdef", "TRAILER", "Ver.1.10", "Our flat"};
+
+struct Tag final {
+    std::string group, name, value;
+};
+
+std::vector<Tag> exiftool_tags(const std::filesystem::path& file) {
+    const auto r = run_command("exiftool -a -G1 -s " + quoted(file));
+    REQUIRE(r.exit_code == 0);
+    std::vector<Tag> tags;
+    std::istringstream lines(r.output);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.size() < 3 || line[0] != '[') continue;
+        const auto close = line.find(']');
+        const auto colon = line.find(" : ", close);
+        std::istringstream name(line.substr(close + 1, colon - close - 1));
+        Tag t{line.substr(1, close - 1), {}, colon == std::string::npos ? "" : line.substr(colon + 3)};
+        name >> t.name;
+        tags.push_back(t);
+    }
+    return tags;
+}
+
+bool tag_allowed(const Tag& t) {
+    if (t.group == "System" || t.group.rfind("ICC", 0) == 0) return true;  // file on disk; colour profile
+    const auto g = allowed_tags.find(t.group);
+    return g != allowed_tags.end() && g->second.count(t.name) == 1;
+}
+
+std::string orientation_of(const std::vector<Tag>& tags) {
+    for (const auto& t : tags) {
+        if (t.group == "IFD0" && t.name == "Orientation") return t.value;
+    }
+    return "";
+}
+
+bool contains(ByteView hay, const std::string& needle) {
+    return std::search(hay.begin(), hay.end(), needle.begin(), needle.end()) != hay.end();
+}
+
+void require_tools() {
+    for (const char* tool : {"exiftool", "compare", "djpeg", "dwebp"}) {
+        INFO("missing " << tool << ": run scripts/setup.sh (the corpus tests never skip)");
+        REQUIRE(have_tool(tool));
+    }
+}
+
+// Decodes with a second decoder (libjpeg-turbo's djpeg, libwebp's dwebp, ImageMagick for PNG)
+// into one file per image and returns its bytes.
+Bytes decode(const std::filesystem::path& in, const std::filesystem::path& out, ImageType type) {
+    std::string cmd;
+    if (type == ImageType::jpeg) cmd = "djpeg -outfile " + quoted(out) + " " + quoted(in);
+    if (type == ImageType::webp) cmd = "dwebp -quiet -pam " + quoted(in) + " -o " + quoted(out);
+    if (type == ImageType::png) cmd = "convert " + quoted(in) + " -depth 16 RGBA:" + quoted(out);
+    const auto r = run_command(cmd);
+    INFO(cmd << "\n" << r.output);
+    REQUIRE(r.exit_code == 0);
+    return read_file(out);
+}
+
+void check_corpus_file(const std::filesystem::path& original) {
+    INFO("corpus file " << original.filename().string());
+    TempDir tmp("corpus-" + original.filename().string());
+    const Bytes in = read_file(original);
+    Attachment a{in, "application/octet-stream"};
+    const ProcessReport report = MetadataStripper(StripperConfig{}).process(a);
+    REQUIRE(report.outcome == Outcome::processed);
+    const auto stripped = tmp / ("stripped" + original.extension().string());
+    write_file(stripped, a.bytes);
+
+    // 1. exiftool sees nothing but structure, orientation and the colour profile.
+    const auto before = exiftool_tags(original);
+    const auto after = exiftool_tags(stripped);
+    for (const auto& t : after) {
+        INFO("left after stripping: [" << t.group << "] " << t.name << " : " << t.value);
+        CHECK(tag_allowed(t));
+    }
+    // The orientation is the one field kept, with its value.
+    CHECK(orientation_of(after) == orientation_of(before));
+    // The colour profile is kept when there was one.
+    const auto has_icc = [](const std::vector<Tag>& tags) {
+        return std::any_of(tags.begin(), tags.end(), [](const Tag& t) { return t.name == "ProfileDescription"; });
+    };
+    CHECK(has_icc(after) == has_icc(before));
+
+    // 2. No identifying string survives anywhere in the bytes.
+    for (const auto& s : identifying) {
+        INFO("identifying string left: " << s);
+        CHECK_FALSE(contains(a.bytes, s));
+    }
+
+    // 3. Same pixels: ImageMagick's pixel count of differences is 0 ...
+    const auto cmp = run_command("compare -metric AE " + quoted(original) + " " + quoted(stripped) + " null:");
+    INFO("compare: " << cmp.output);
+    CHECK(cmp.exit_code == 0);
+    CHECK(cmp.output.rfind("0", 0) == 0);
+    // ... and a second decoder gives byte-identical output (CMYK JPEG: djpeg cannot write it).
+    const ImageType type = sniff_image_type(in);
+    if (!(type == ImageType::jpeg && original.filename().string().find("cmyk") != std::string::npos)) {
+        CHECK(decode(original, tmp / "a.raw", type) == decode(stripped, tmp / "b.raw", type));
+    }
+
+    // 4. Stripping is idempotent: a second pass changes nothing.
+    Attachment again{a.bytes, a.mime_type};
+    MetadataStripper(StripperConfig{}).process(again);
+    CHECK(again.bytes == a.bytes);
+}
+
+}  // namespace
+
+TEST_CASE("attachments - corpus JPEGs keep pixels and lose metadata", "[attachments]") {
+    require_tools();
+    const auto files = corpus_files("jpeg");
+    REQUIRE(files.size() >= 5);
+    for (const auto& f : files) check_corpus_file(f);
+}
+
+TEST_CASE("attachments - corpus PNGs keep pixels and lose metadata", "[attachments]") {
+    require_tools();
+    const auto files = corpus_files("png");
+    REQUIRE(files.size() >= 2);
+    for (const auto& f : files) check_corpus_file(f);
+}
+
+TEST_CASE("attachments - corpus WebPs keep pixels and lose metadata", "[attachments]") {
+    require_tools();
+    const auto files = corpus_files("webp");
+    REQUIRE(files.size() >= 3);
+    for (const auto& f : files) check_corpus_file(f);
+}
+
+TEST_CASE("attachments - the corpus really carries the metadata it is meant to", "[attachments]") {
+    require_tools();
+    // Guards the corpus itself: if these were missing, the tests above would prove nothing.
+    const auto groups_of = [](const std::filesystem::path& f) {
+        std::set<std::string> g;
+        for (const auto& t : exiftool_tags(f)) g.insert(t.group + ":" + t.name);
+        return g;
+    };
+    const auto jpeg = groups_of(corpus_dir() / "jpeg/baseline-full.jpg");
+    for (const char* want : {"GPS:GPSLatitude", "Nikon:SerialNumber", "XMP-dc:Creator", "IPTC:By-line",
+                             "ICC_Profile:ProfileDescription", "IFD1:ThumbnailImage", "File:Comment",
+                             "IFD0:Orientation", "ExifIFD:SerialNumber"}) {
+        INFO(want);
+        CHECK(jpeg.count(want) == 1);
+    }
+    const auto png = groups_of(corpus_dir() / "png/rgb-full.png");
+    for (const char* want : {"PNG:ModifyDate", "PNG:Author", "IFD0:Make", "XMP-dc:Creator", "ICC_Profile:ProfileDescription"}) {
+        INFO(want);
+        CHECK(png.count(want) == 1);
+    }
+    const auto webp = groups_of(corpus_dir() / "webp/lossy-full.webp");
+    for (const char* want : {"GPS:GPSLatitude", "XMP-dc:Creator", "ICC_Profile:ProfileDescription", "IFD0:Orientation"}) {
+        INFO(want);
+        CHECK(webp.count(want) == 1);
+    }
+    const auto progressive = exiftool_tags(corpus_dir() / "jpeg/progressive-full.jpg");
+    CHECK(std::any_of(progressive.begin(), progressive.end(),
+                      [](const Tag& t) { return t.name == "EncodingProcess" && t.value.find("Progressive") != std::string::npos; }));
+}
