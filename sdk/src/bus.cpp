@@ -246,7 +246,9 @@ struct BusCore : std::enable_shared_from_this<BusCore> {
     void unsubscribe(std::uint64_t id) {
         if (auto it = sub_index.find(id); it != sub_index.end()) {
             it->second.second->alive = false;
-            it->second.second->handler = nullptr;  // release the plugin's closure now
+            // Release the plugin's closure now, unless a handler may be running (it could be
+            // this very one); compact() frees it after the batch.
+            if (depth == 0) it->second.second->handler = nullptr;
             sub_index.erase(it);
             needs_compaction = true;
             if (!closed) {
