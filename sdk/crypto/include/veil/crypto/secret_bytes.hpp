@@ -8,6 +8,7 @@
 #include <span>
 #include <string_view>
 
+#include "veil/crypto/error.hpp"
 #include "veil/wire/codec.hpp"
 
 namespace veil::crypto {

@@ -1,0 +1,95 @@
+#include <catch2/catch.hpp>
+
+#include "test_util.hpp"
+#include "veil/crypto/device.hpp"
+#include "veil/crypto/error.hpp"
+
+using namespace veil::crypto;
+
+namespace {
+template <class F>
+ErrorKind kind_of(F&& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.kind();
+    }
+    return ErrorKind{};
+}
+}  // namespace
+
+TEST_CASE("crypto - a device certificate verifies against its identity only", "[crypto]") {
+    auto alice = Identity::generate();
+    auto mallory = Identity::generate();
+    auto phone = DeviceKeys::generate();
+    auto cert = DeviceCertificate::issue(alice, phone, 1000);
+    CHECK_NOTHROW(cert.verify(alice.veil_id()));
+    CHECK(cert.claimed_id() == alice.veil_id());
+    CHECK(kind_of([&] { cert.verify(mallory.veil_id()); }) == ErrorKind::untrusted_key);
+
+    auto decoded = DeviceCertificate::decode(cert.encode());
+    CHECK(decoded == cert);
+    auto tampered = cert;
+    tampered.issued_ms += 1;
+    CHECK(kind_of([&] { tampered.verify(alice.veil_id()); }) == ErrorKind::bad_signature);
+    // A certificate pairing the device's Ed25519 key with someone else's X25519 key is refused.
+    auto swapped = cert;
+    swapped.device_dh_key = DeviceKeys::generate().dh_key();
+    CHECK(kind_of([&] { swapped.verify(alice.veil_id()); }) == ErrorKind::untrusted_key);
+
+    auto bytes = cert.encode();
+    bytes.pop_back();
+    CHECK(kind_of([&] { DeviceCertificate::decode(bytes); }) == ErrorKind::malformed);
+}
+
+TEST_CASE("crypto - device keys survive storage", "[crypto]") {
+    auto keys = DeviceKeys::generate();
+    auto stored = keys.serialize();
+    auto back = DeviceKeys::deserialize(stored.view());
+    CHECK(back.signing_key() == keys.signing_key());
+    CHECK(back.dh_key() == keys.dh_key());
+    CHECK(kind_of([&] { DeviceKeys::deserialize(wire::Bytes(10, 1)); }) == ErrorKind::malformed);
+}
+
+TEST_CASE("crypto - the device list only moves forward and records revocation", "[crypto]") {
+    auto alice = Identity::generate();
+    auto phone = DeviceKeys::generate();
+    auto laptop = DeviceKeys::generate();
+    auto v1 = DeviceList{}.with_device(alice, phone, 100);
+    auto v2 = v1.with_device(alice, laptop, 200);
+    CHECK(v1.version() == 1);
+    CHECK(v2.version() == 2);
+    CHECK(v2.is_active(laptop.signing_key()));
+
+    std::optional<DeviceList> held;
+    held = DeviceList::accept_update(held, DeviceList::decode(v1.encode()), alice.veil_id());
+    held = DeviceList::accept_update(held, DeviceList::decode(v2.encode()), alice.veil_id());
+    CHECK(held->version() == 2);
+    // Replaying the older list is refused, as is the same version again.
+    CHECK(kind_of([&] { DeviceList::accept_update(held, v1, alice.veil_id()); }) == ErrorKind::stale_version);
+    CHECK(kind_of([&] { DeviceList::accept_update(held, v2, alice.veil_id()); }) == ErrorKind::stale_version);
+
+    auto v3 = v2.with_revoked(alice, laptop.signing_key(), 300);
+    held = DeviceList::accept_update(held, v3, alice.veil_id());
+    CHECK_FALSE(held->is_active(laptop.signing_key()));
+    CHECK(held->find(laptop.signing_key())->revoked_ms == 300);
+    CHECK(held->is_active(phone.signing_key()));
+    CHECK(kind_of([&] { (void)v3.with_revoked(alice, laptop.signing_key(), 400); }) == ErrorKind::revoked);
+    CHECK(kind_of([&] { (void)v3.with_device(alice, laptop, 400); }) == ErrorKind::invalid_argument);
+
+    // Someone else's identity cannot sign Alice's list, and a list from Mallory does not verify for Alice.
+    auto mallory = Identity::generate();
+    CHECK(kind_of([&] { (void)v3.with_device(mallory, DeviceKeys::generate(), 500); }) == ErrorKind::untrusted_key);
+    auto mallory_list = DeviceList{}.with_device(mallory, phone, 1);
+    CHECK(kind_of([&] { DeviceList::accept_update(held, mallory_list, alice.veil_id()); }) == ErrorKind::untrusted_key);
+
+    // Any flipped byte breaks the signature or the decoding.
+    auto bytes = v3.encode();
+    for (std::size_t i = 1; i < bytes.size(); i += 7) {
+        auto copy = bytes;
+        copy[i] ^= 0x01;
+        ErrorKind k = kind_of([&] { DeviceList::decode(copy).verify(alice.veil_id()); });
+        CHECK(k != ErrorKind{});
+    }
+    CHECK(kind_of([&] { DeviceList{}.verify(alice.veil_id()); }) == ErrorKind::bad_signature);
+}

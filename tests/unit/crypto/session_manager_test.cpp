@@ -1,0 +1,133 @@
+#include <catch2/catch.hpp>
+
+#include "test_util.hpp"
+#include "veil/crypto/error.hpp"
+#include "veil/crypto/session_manager.hpp"
+
+using namespace veil::crypto;
+using veil::crypto::test::bytes_of;
+
+namespace {
+constexpr std::uint64_t now = 1'700'000'000'000;
+constexpr std::uint64_t day = 24 * 3600 * 1000ULL;
+
+struct Device {
+    explicit Device(const Identity& id) : cert(DeviceCertificate::issue(id, keys, now)) {
+        store.rotate_signed_prekey(keys, now, 30 * day);
+        store.generate_one_time_prekeys(keys, 10);
+    }
+    DeviceKeys keys = DeviceKeys::generate();
+    PreKeyStore store;
+    DeviceCertificate cert;
+    SessionManager sessions{keys, store};
+    [[nodiscard]] PreKeyBundle bundle() const { return store.bundle(cert, 1); }
+};
+
+std::string text(const SecretBytes& b) { return std::string(b.str()); }
+}  // namespace
+
+TEST_CASE("crypto - sessions: first message is a pre-key message, then plain ratchet", "[crypto]") {
+    auto alice_id = Identity::generate();
+    auto bob_id = Identity::generate();
+    Device alice(alice_id), bob(bob_id);
+    const auto& bob_dev = bob.keys.signing_key();
+    const auto& alice_dev = alice.keys.signing_key();
+
+    CHECK_THROWS_AS(alice.sessions.encrypt(bob_id.veil_id(), bob_dev, bytes_of("x")), Error);
+    alice.sessions.start_session(bob_id.veil_id(), bob.bundle(), now);
+    auto m1 = alice.sessions.encrypt(bob_id.veil_id(), bob_dev, bytes_of("hello bob"));
+    auto m2 = alice.sessions.encrypt(bob_id.veil_id(), bob_dev, bytes_of("again"));
+    CHECK(CipherMessage::decode(m1).x3dh.has_value());
+    CHECK(CipherMessage::decode(m2).x3dh.has_value());  // resent until Bob answers
+
+    CHECK(bob.store.one_time_count() == 10);
+    CHECK(text(bob.sessions.decrypt(alice_id.veil_id(), alice.cert, m2, now)) == "again");
+    CHECK(bob.store.one_time_count() == 9);  // consumed after the first decrypt
+    CHECK(text(bob.sessions.decrypt(alice_id.veil_id(), alice.cert, m1, now)) == "hello bob");
+    CHECK(bob.sessions.session_count(alice_id.veil_id(), alice_dev) == 1);
+    // A replayed pre-key message neither decrypts again nor starts a second session.
+    CHECK_THROWS_AS(bob.sessions.decrypt(alice_id.veil_id(), alice.cert, m1, now), Error);
+    CHECK(bob.sessions.session_count(alice_id.veil_id(), alice_dev) == 1);
+
+    auto reply = bob.sessions.encrypt(alice_id.veil_id(), alice_dev, bytes_of("hi alice"));
+    CHECK_FALSE(CipherMessage::decode(reply).x3dh.has_value());
+    CHECK(text(alice.sessions.decrypt(bob_id.veil_id(), bob.cert, reply, now)) == "hi alice");
+    auto m3 = alice.sessions.encrypt(bob_id.veil_id(), bob_dev, bytes_of("third"));
+    CHECK_FALSE(CipherMessage::decode(m3).x3dh.has_value());
+    CHECK(text(bob.sessions.decrypt(alice_id.veil_id(), alice.cert, m3, now)) == "third");
+}
+
+TEST_CASE("crypto - sessions: the sender's certificate must belong to the claimed identity", "[crypto]") {
+    auto alice_id = Identity::generate();
+    auto bob_id = Identity::generate();
+    auto mallory_id = Identity::generate();
+    Device alice(alice_id), bob(bob_id), mallory(mallory_id);
+    alice.sessions.start_session(bob_id.veil_id(), bob.bundle(), now);
+    auto m = alice.sessions.encrypt(bob_id.veil_id(), bob.keys.signing_key(), bytes_of("hi"));
+    try {
+        bob.sessions.decrypt(alice_id.veil_id(), mallory.cert, m, now);
+        FAIL("accepted a certificate of another identity");
+    } catch (const Error& e) {
+        CHECK(e.kind() == ErrorKind::untrusted_key);
+    }
+    // Mallory's own certificate is valid for Mallory, but the X3DH key inside is Alice's.
+    try {
+        bob.sessions.decrypt(mallory_id.veil_id(), mallory.cert, m, now);
+        FAIL("accepted X3DH from a key that is not the certificate's");
+    } catch (const Error& e) {
+        CHECK(e.kind() == ErrorKind::untrusted_key);
+    }
+    CHECK(bob.store.one_time_count() == 10);
+}
+
+TEST_CASE("crypto - sessions: simultaneous initiation converges on one session", "[crypto]") {
+    auto alice_id = Identity::generate();
+    auto bob_id = Identity::generate();
+    Device alice(alice_id), bob(bob_id);
+    const auto& A = alice.keys.signing_key();
+    const auto& B = bob.keys.signing_key();
+    alice.sessions.start_session(bob_id.veil_id(), bob.bundle(), now);
+    bob.sessions.start_session(alice_id.veil_id(), alice.bundle(), now);
+    auto from_alice = alice.sessions.encrypt(bob_id.veil_id(), B, bytes_of("a1"));
+    auto from_bob = bob.sessions.encrypt(alice_id.veil_id(), A, bytes_of("b1"));
+    CHECK(text(bob.sessions.decrypt(alice_id.veil_id(), alice.cert, from_alice, now)) == "a1");
+    CHECK(text(alice.sessions.decrypt(bob_id.veil_id(), bob.cert, from_bob, now)) == "b1");
+    CHECK(alice.sessions.session_count(bob_id.veil_id(), B) == 2);
+    CHECK(bob.sessions.session_count(alice_id.veil_id(), A) == 2);
+    // Each side now sends on a different session...
+    CHECK(alice.sessions.active_session_id(bob_id.veil_id(), B) != bob.sessions.active_session_id(alice_id.veil_id(), A));
+    // ...until a message arrives on the inactive one, which becomes active.
+    auto a2 = alice.sessions.encrypt(bob_id.veil_id(), B, bytes_of("a2"));
+    CHECK(text(bob.sessions.decrypt(alice_id.veil_id(), alice.cert, a2, now)) == "a2");
+    CHECK(alice.sessions.active_session_id(bob_id.veil_id(), B) == bob.sessions.active_session_id(alice_id.veil_id(), A));
+    for (int i = 0; i < 3; ++i) {
+        auto b = bob.sessions.encrypt(alice_id.veil_id(), A, bytes_of("b"));
+        CHECK(text(alice.sessions.decrypt(bob_id.veil_id(), bob.cert, b, now)) == "b");
+        auto a = alice.sessions.encrypt(bob_id.veil_id(), B, bytes_of("a"));
+        CHECK(text(bob.sessions.decrypt(alice_id.veil_id(), alice.cert, a, now)) == "a");
+    }
+    CHECK(alice.sessions.active_session_id(bob_id.veil_id(), B) == bob.sessions.active_session_id(alice_id.veil_id(), A));
+}
+
+TEST_CASE("crypto - sessions: per device, and they survive storage", "[crypto]") {
+    auto alice_id = Identity::generate();
+    auto bob_id = Identity::generate();
+    Device alice(alice_id), bob_phone(bob_id), bob_laptop(bob_id);
+    alice.sessions.start_session(bob_id.veil_id(), bob_phone.bundle(), now);
+    alice.sessions.start_session(bob_id.veil_id(), bob_laptop.bundle(), now);
+    auto to_phone = alice.sessions.encrypt(bob_id.veil_id(), bob_phone.keys.signing_key(), bytes_of("phone"));
+    auto to_laptop = alice.sessions.encrypt(bob_id.veil_id(), bob_laptop.keys.signing_key(), bytes_of("laptop"));
+    CHECK_THROWS_AS(bob_phone.sessions.decrypt(alice_id.veil_id(), alice.cert, to_laptop, now), Error);
+    CHECK(text(bob_phone.sessions.decrypt(alice_id.veil_id(), alice.cert, to_phone, now)) == "phone");
+    CHECK(text(bob_laptop.sessions.decrypt(alice_id.veil_id(), alice.cert, to_laptop, now)) == "laptop");
+
+    auto saved = alice.sessions.serialize();
+    SessionManager restored(alice.keys, alice.store);
+    restored.load(saved.view());
+    CHECK(restored.has_session(bob_id.veil_id(), bob_phone.keys.signing_key()));
+    auto again = restored.encrypt(bob_id.veil_id(), bob_phone.keys.signing_key(), bytes_of("after restore"));
+    CHECK(text(bob_phone.sessions.decrypt(alice_id.veil_id(), alice.cert, again, now)) == "after restore");
+    restored.forget_device(bob_id.veil_id(), bob_phone.keys.signing_key());
+    CHECK_FALSE(restored.has_session(bob_id.veil_id(), bob_phone.keys.signing_key()));
+    CHECK_THROWS_AS(restored.load(wire::Bytes{1, 0, 0}), Error);
+}
