@@ -1,0 +1,63 @@
+#include "directory/directory_rpc.hpp"
+
+#include "directory/manifest.hpp"
+
+namespace veil::directory {
+
+namespace {
+constexpr std::uint8_t kVersion = 1;
+constexpr std::size_t kMaxDescriptorBytes = 1024;
+constexpr std::size_t kMaxMessageBytes = 512;
+}  // namespace
+
+wire::Bytes encode_directory_request(const DirectoryRequest& r) {
+    wire::Writer w;
+    w.u8(kVersion).u8(static_cast<std::uint8_t>(r.kind));
+    if (r.kind == DirectoryKind::register_node) w.var(r.descriptor);
+    return w.take();
+}
+
+DirectoryRequest decode_directory_request(wire::ByteView b) {
+    wire::Reader r(b);
+    if (r.u8() != kVersion) throw wire::DecodeError("directory: unsupported version");
+    DirectoryRequest q;
+    std::uint8_t kind = r.u8();
+    if (kind == static_cast<std::uint8_t>(DirectoryKind::register_node)) {
+        q.kind = DirectoryKind::register_node;
+        auto d = r.var(kMaxDescriptorBytes);
+        q.descriptor.assign(d.begin(), d.end());
+    } else if (kind == static_cast<std::uint8_t>(DirectoryKind::get_manifest)) {
+        q.kind = DirectoryKind::get_manifest;
+    } else {
+        throw wire::DecodeError("directory: unknown request kind");
+    }
+    r.expect_done();
+    return q;
+}
+
+wire::Bytes encode_directory_response(DirectoryKind kind, const DirectoryResponse& r) {
+    wire::Writer w;
+    w.u8(static_cast<std::uint8_t>(r.status));
+    if (r.status != DirectoryStatus::ok) w.str(r.message.substr(0, kMaxMessageBytes));
+    else if (kind == DirectoryKind::get_manifest) w.var(r.manifest);
+    return w.take();
+}
+
+DirectoryResponse decode_directory_response(DirectoryKind kind, wire::ByteView b) {
+    wire::Reader r(b);
+    DirectoryResponse out;
+    std::uint8_t status = r.u8();
+    if (status < 1 || status > static_cast<std::uint8_t>(DirectoryStatus::not_ready))
+        throw wire::DecodeError("directory: unknown status");
+    out.status = static_cast<DirectoryStatus>(status);
+    if (out.status != DirectoryStatus::ok) {
+        out.message = r.str(kMaxMessageBytes);
+    } else if (kind == DirectoryKind::get_manifest) {
+        auto m = r.var(kMaxManifestBodyBytes + 4096);
+        out.manifest.assign(m.begin(), m.end());
+    }
+    r.expect_done();
+    return out;
+}
+
+}  // namespace veil::directory

@@ -1,0 +1,45 @@
+#pragma once
+/// The directory authority's two requests (the bytes inside one net.hpp frame):
+///   request  = u8 version (1) | u8 kind | payload
+///     kind 1 register:     var(signed descriptor envelope)   (also the heartbeat)
+///     kind 2 get_manifest: nothing
+///   response = u8 status | payload
+///     status 1 ok:         register: nothing; get_manifest: var(signed manifest envelope)
+///     any other status:    str(message)
+/// Decoders throw wire::DecodeError.
+
+#include <string>
+#include <variant>
+
+#include "veil/wire/codec.hpp"
+
+namespace veil::directory {
+
+/// Directory request kinds; values are on the wire.
+enum class DirectoryKind : std::uint8_t { register_node = 1, get_manifest = 2 };
+/// Directory response status; values are on the wire.
+enum class DirectoryStatus : std::uint8_t {
+    ok = 1,
+    refused = 2,      ///< a registration the rules refuse (see the message)
+    bad_request = 3,  ///< malformed bytes or a descriptor that does not verify
+    not_ready = 4,    ///< no manifest yet
+};
+
+struct DirectoryRequest {
+    DirectoryKind kind = DirectoryKind::get_manifest;
+    wire::Bytes descriptor;  ///< register only
+};
+
+struct DirectoryResponse {
+    DirectoryStatus status = DirectoryStatus::ok;
+    wire::Bytes manifest;  ///< get_manifest ok only
+    std::string message;   ///< errors only
+};
+
+[[nodiscard]] wire::Bytes encode_directory_request(const DirectoryRequest& r);
+[[nodiscard]] DirectoryRequest decode_directory_request(wire::ByteView b);
+/// The caller says which kind it asked.
+[[nodiscard]] wire::Bytes encode_directory_response(DirectoryKind kind, const DirectoryResponse& r);
+[[nodiscard]] DirectoryResponse decode_directory_response(DirectoryKind kind, wire::ByteView b);
+
+}  // namespace veil::directory
