@@ -1,0 +1,130 @@
+#include "relay.hpp"
+
+#include <sodium.h>
+
+#include <chrono>
+
+namespace veil::onion {
+
+using sdk::ErrorCode;
+using sdk::Result;
+namespace transport = sdk::transport;
+
+std::uint64_t wall_clock_ms() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+}
+
+Relay::Relay(uv_loop_t* loop, sdk::Bus& bus, crypto::DhKeyPair keys, NodeLookup lookup, RelayOptions options)
+    : loop_(loop),
+      bus_(bus),
+      keys_(std::move(keys)),
+      lookup_(std::move(lookup)),
+      options_(options),
+      replays_(options.replay_window_ms, options.max_replay_entries) {}
+
+Relay::~Relay() { *alive_ = false; }
+
+Relay::Done Relay::counted(Done done) {
+    ++in_flight_;
+    return [this, alive = alive_, done = std::move(done)](Result<wire::Bytes> r) {
+        if (*alive) --in_flight_;
+        done(std::move(r));
+    };
+}
+
+void Relay::handle(wire::ByteView blob, Done done) {
+    if (in_flight_ >= options_.max_in_flight) {
+        ++stats_.refused;
+        done(sdk::Error{ErrorCode::refused, "onion: busy"});
+        return;
+    }
+    OpenedLayer layer;
+    try {
+        if (blob.size() > options_.max_blob_bytes) throw LayerError();
+        layer = open_layer(blob, std::span<const std::uint8_t, 32>(keys_.sec.data(), 32), keys_.pub);
+        if (!replays_.admit(layer.ephemeral_key, layer.created_ms, wall_clock_ms())) throw LayerError();
+        if (layer.kind == LayerKind::forward && !lookup_(layer.next_node_id, layer.next_address)) {
+            throw LayerError();
+        }
+    } catch (const LayerError& e) {
+        ++stats_.refused;
+        done(sdk::Error{ErrorCode::bad_input, e.what()});
+        return;
+    }
+    if (observer_) observer_({layer.kind, layer.next_address, layer.service});
+    if (layer.kind == LayerKind::forward) {
+        forward(std::move(layer), counted(std::move(done)));
+    } else {
+        deliver(std::move(layer), counted(std::move(done)));
+    }
+}
+
+sdk::net::Client& Relay::client_for(const std::string& address) {
+    auto it = clients_.find(address);
+    if (it == clients_.end()) {
+        auto endpoint = sdk::net::parse_endpoint(address);
+        if (!endpoint) throw LayerError();
+        sdk::net::ClientOptions options;
+        options.max_frame_bytes = options_.max_blob_bytes + 64;
+        it = clients_.emplace(address, std::make_unique<sdk::net::Client>(loop_, endpoint.value(), options)).first;
+    }
+    return *it->second;
+}
+
+void Relay::forward(OpenedLayer layer, Done done) {
+    ++stats_.forwarded;
+    pad_to_bucket(layer.inner);
+    sdk::net::Client* client = nullptr;
+    try {
+        client = &client_for(layer.next_address);
+    } catch (const LayerError&) {
+        ++stats_.failed;
+        done(sdk::Error{ErrorCode::bad_input, "onion: bad layer"});
+        return;
+    }
+    client->request(transport::encode_service_request(kOnionService, layer.inner), options_.hop_timeout_ms,
+                    [this, alive = alive_, done = std::move(done)](Result<wire::Bytes> r) {
+                        auto fail = [&] {
+                            if (*alive) ++stats_.failed;
+                            done(sdk::Error{ErrorCode::unreachable, "onion: next hop failed"});
+                        };
+                        if (!r) return fail();
+                        auto response = transport::decode_service_response(r.value(), options_.max_blob_bytes);
+                        if (!response || response.value().status != transport::Status::ok) return fail();
+                        // The destination's sealed answer, passed back unchanged.
+                        done(std::move(response.value().body));
+                    });
+}
+
+void Relay::deliver(OpenedLayer layer, Done done) {
+    ++stats_.delivered;
+    auto key = layer.response_key;
+    transport::Inbound inbound{layer.service, std::move(layer.body)};
+    std::string service = inbound.service;
+    bool queued = bus_.request<transport::Inbound>(
+        std::move(inbound), options_.hop_timeout_ms,
+        [this, alive = alive_, key, done](Result<transport::Response> r) mutable {
+            transport::Response response;
+            if (r) {
+                response = std::move(r.value());
+            } else if (r.error().code == ErrorCode::no_handler) {
+                response = {transport::Status::unknown_service, {}};
+            } else {
+                if (*alive) ++stats_.failed;
+                std::string message = r.error().describe();
+                response = {transport::Status::error, wire::Bytes(message.begin(), message.end())};
+            }
+            done(seal_response(key, transport::encode_service_response(response)));
+            sodium_memzero(key.data(), key.size());
+        },
+        service);
+    if (!queued) {
+        ++stats_.failed;
+        done(sdk::Error{ErrorCode::queue_full, "onion: busy"});
+    }
+    sodium_memzero(layer.response_key.data(), layer.response_key.size());
+}
+
+}  // namespace veil::onion

@@ -1,0 +1,94 @@
+#pragma once
+/// The relay side of onion routing, run by every service node: opens the layer addressed to
+/// this node, then either forwards the inner layer to the next node, or (at the destination)
+/// hands the request to the local service it names and seals the answer for the client.
+/// Served on the bus as transport::Inbound with route "onion". Loop-thread only.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <uv.h>
+
+#include "layer.hpp"
+#include "replay_guard.hpp"
+#include "veil/crypto/keys.hpp"
+#include "veil/sdk/bus.hpp"
+#include "veil/sdk/net.hpp"
+#include "veil/sdk/transport.hpp"
+
+namespace veil::onion {
+
+/// The service name onion blobs travel under, between nodes and from clients to guards.
+inline constexpr std::string_view kOnionService = "onion";
+
+struct RelayOptions {
+    std::uint64_t replay_window_ms = 10 * 60 * 1000;  ///< layers older or newer than this are refused
+    std::size_t max_replay_entries = 1 << 20;
+    std::uint32_t hop_timeout_ms = 15'000;             ///< per forwarded request or local delivery
+    std::size_t max_in_flight = 256;                   ///< above this new blobs are refused ("busy")
+    std::size_t max_blob_bytes = kMaxBlobBytes;
+};
+
+/// True if `node_id` is a node of the current manifest listed at `address`. A relay forwards
+/// only to listed nodes, so it cannot be used to reach arbitrary hosts.
+using NodeLookup = std::function<bool(const Key32& node_id, const std::string& address)>;
+
+/// What one hop saw, for tests and the trace log of test builds: never a client address.
+struct HopRecord {
+    LayerKind kind{};
+    std::string next_address;  ///< forward: the next hop
+    std::string service;       ///< deliver: the local service
+};
+
+struct RelayStats {
+    std::uint64_t forwarded = 0;
+    std::uint64_t delivered = 0;
+    std::uint64_t refused = 0;   ///< bad, replayed, unknown next hop, or busy
+    std::uint64_t failed = 0;    ///< next hop or local service failed
+};
+
+class Relay final {
+public:
+    Relay(uv_loop_t* loop, sdk::Bus& bus, crypto::DhKeyPair keys, NodeLookup lookup, RelayOptions options);
+    ~Relay();
+    Relay(const Relay&) = delete;
+    Relay& operator=(const Relay&) = delete;
+
+    /// Handles one blob; `done` runs once with the blob to send back (a response sealed by the
+    /// destination) or an error with the one short message "onion: bad layer" / "onion: busy" /
+    /// "onion: next hop failed".
+    void handle(wire::ByteView blob, std::function<void(sdk::Result<wire::Bytes>)> done);
+
+    /// Observes every opened layer (tests, trace logs). Optional.
+    void set_observer(std::function<void(const HopRecord&)> observer) { observer_ = std::move(observer); }
+
+    [[nodiscard]] const RelayStats& stats() const { return stats_; }
+    [[nodiscard]] std::size_t in_flight() const { return in_flight_; }
+
+private:
+    using Done = std::function<void(sdk::Result<wire::Bytes>)>;
+    void forward(OpenedLayer layer, Done done);
+    void deliver(OpenedLayer layer, Done done);
+    sdk::net::Client& client_for(const std::string& address);
+    Done counted(Done done);
+
+    uv_loop_t* loop_;
+    sdk::Bus& bus_;
+    crypto::DhKeyPair keys_;
+    NodeLookup lookup_;
+    RelayOptions options_;
+    ReplayGuard replays_;
+    std::map<std::string, std::unique_ptr<sdk::net::Client>> clients_;
+    std::function<void(const HopRecord&)> observer_;
+    RelayStats stats_;
+    std::size_t in_flight_ = 0;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+/// Milliseconds since the Unix epoch (layers carry wall-clock creation times).
+std::uint64_t wall_clock_ms();
+
+}  // namespace veil::onion
