@@ -36,6 +36,7 @@ struct Hop {
     Key32 node_id{};        ///< the node's Ed25519 public key (its name in the manifest)
     Key32 onion_key{};      ///< the node's X25519 public key, which layers are sealed to
     std::string address;    ///< host:port
+    bool operator==(const Hop&) const = default;
 };
 
 /// What a client sends to the first hop, and what it keeps to read the answer.

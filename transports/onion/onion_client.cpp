@@ -1,0 +1,196 @@
+#include "onion_client.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "relay.hpp"
+
+namespace veil::onion {
+
+namespace tr = sdk::transport;
+using sdk::ErrorCode;
+using sdk::Result;
+
+namespace {
+
+std::uint64_t monotonic_ms() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::steady_clock::now().time_since_epoch())
+                                          .count());
+}
+
+PathBuilder::Options path_options(const OnionClientOptions& o) {
+    PathBuilder::Options p;
+    p.guard_lifetime_ms = o.guard_lifetime_ms;
+    p.strike_ms = o.strike_ms;
+    p.hops = o.hops;
+    return p;
+}
+
+}  // namespace
+
+struct OnionClient::Attempt {
+    tr::Request request;
+    NodeInfo destination;
+    Done done;
+    std::uint64_t deadline_ms = 0;
+    std::size_t tries = 0;
+    sdk::Error last_error{ErrorCode::unreachable, "onion: no path"};
+};
+
+OnionClient::OnionClient(uv_loop_t* loop, OnionClientOptions options)
+    : loop_(loop), options_(options), paths_(path_options(options)) {}
+
+OnionClient::~OnionClient() { *alive_ = false; }
+
+void OnionClient::set_nodes(std::vector<NodeInfo> nodes) {
+    nodes_.clear();
+    std::vector<Candidate> candidates;
+    for (auto& n : nodes) {
+        candidates.push_back({Hop{n.ed25519, n.x25519, n.address}, n.swarm});
+        nodes_[n.ed25519] = std::move(n);
+    }
+    paths_.set_candidates(std::move(candidates));
+    // Keep only ready paths whose every hop is still listed at the same address.
+    std::erase_if(ready_, [&](const Path& p) {
+        return std::any_of(p.begin(), p.end(), [&](const Hop& h) {
+            auto it = nodes_.find(h.node_id);
+            return it == nodes_.end() || it->second.address != h.address;
+        });
+    });
+    std::erase_if(guards_, [&](const auto& entry) {
+        return std::none_of(nodes_.begin(), nodes_.end(),
+                            [&](const auto& n) { return n.second.address == entry.first; });
+    });
+}
+
+std::optional<Path> OnionClient::take_path(const Key32& destination) {
+    auto now = wall_clock_ms();
+    auto through_destination = [&](const Path& p) {
+        return std::any_of(p.begin(), p.end(), [&](const Hop& h) { return h.node_id == destination; });
+    };
+    while (ready_.size() < options_.ready_paths) {
+        auto path = paths_.build(now);
+        if (!path) break;
+        ready_.push_back(std::move(*path));
+    }
+    // Use a ready path that does not pass through the destination, at random.
+    std::vector<std::size_t> usable;
+    for (std::size_t i = 0; i < ready_.size(); ++i) {
+        if (!through_destination(ready_[i])) usable.push_back(i);
+    }
+    if (!usable.empty()) return ready_[usable[randombytes_uniform(static_cast<std::uint32_t>(usable.size()))]];
+    return paths_.build(now, {destination});
+}
+
+sdk::net::Client& OnionClient::client_for(const std::string& address) {
+    auto it = guards_.find(address);
+    if (it == guards_.end()) {
+        sdk::net::ClientOptions o;
+        o.max_frame_bytes = options_.max_blob_bytes + 1024;
+        o.connect_timeout_ms = options_.connect_timeout_ms;
+        auto ep = sdk::net::parse_endpoint(address);
+        if (!ep) throw std::invalid_argument("onion: bad guard address");
+        it = guards_.emplace(address, std::make_unique<sdk::net::Client>(loop_, ep.value(), o)).first;
+    }
+    return *it->second;
+}
+
+void OnionClient::send(const tr::Request& request, Done done) {
+    ++stats_.requests;
+    Key32 dest_key{};
+    std::size_t parsed = 0;
+    if (request.to.node_key_hex.size() != 64 ||
+        sodium_hex2bin(dest_key.data(), dest_key.size(), request.to.node_key_hex.data(), 64, nullptr, &parsed,
+                       nullptr) != 0 ||
+        parsed != 32) {
+        ++stats_.failures;
+        done(sdk::Error{ErrorCode::bad_input, "onion: destination key is not 64 hex characters"});
+        return;
+    }
+    auto it = nodes_.find(dest_key);
+    if (it == nodes_.end()) {
+        ++stats_.failures;
+        done(sdk::Error{ErrorCode::bad_input, "onion: destination is not in the manifest"});
+        return;
+    }
+    auto attempt = std::make_shared<Attempt>();
+    attempt->request = request;
+    attempt->destination = it->second;
+    attempt->done = std::move(done);
+    attempt->deadline_ms = monotonic_ms() + (request.timeout_ms ? request.timeout_ms : tr::kDefaultTimeoutMs);
+    try_path(std::move(attempt));
+}
+
+void OnionClient::try_path(std::shared_ptr<Attempt> attempt) {
+    auto now = monotonic_ms();
+    if (attempt->tries >= options_.attempts || now >= attempt->deadline_ms) {
+        ++stats_.failures;
+        attempt->done(attempt->last_error);
+        return;
+    }
+    auto path = take_path(attempt->destination.ed25519);
+    if (!path) {
+        ++stats_.failures;
+        attempt->done(sdk::Error{ErrorCode::unreachable, "onion: the manifest has too few usable nodes"});
+        return;
+    }
+    ++attempt->tries;
+    ++stats_.attempts;
+    const auto& dest = attempt->destination;
+    SealedRequest sealed;
+    try {
+        sealed = seal_request(*path, Hop{dest.ed25519, dest.x25519, dest.address}, attempt->request.service,
+                              attempt->request.body, wall_clock_ms());
+    } catch (const std::length_error&) {
+        ++stats_.failures;
+        attempt->done(sdk::Error{ErrorCode::too_large, "onion: request too large"});
+        return;
+    }
+    auto key = std::make_shared<Key32>(sealed.response_key);
+    sodium_memzero(sealed.response_key.data(), sealed.response_key.size());
+    Path used = *path;
+    client_for(used.front().address)
+        .request(tr::encode_service_request(kOnionService, sealed.blob), attempt->deadline_ms - now,
+                 [this, alive = alive_, attempt, key, used](Result<wire::Bytes> r) {
+                     if (!*alive) return;
+                     auto retry = [&](sdk::Error error, bool guard_failed) {
+                         auto t = wall_clock_ms();
+                         // Strike what failed: the guard if it did not answer, else the
+                         // hops beyond it (the guard cannot say which one).
+                         if (guard_failed) {
+                             paths_.strike(used.front().node_id, t);
+                         } else {
+                             for (std::size_t i = 1; i < used.size(); ++i) paths_.strike(used[i].node_id, t);
+                         }
+                         std::erase(ready_, used);
+                         attempt->last_error = std::move(error);
+                         try_path(attempt);
+                     };
+                     if (!r) {
+                         return retry(sdk::Error{r.error().code == ErrorCode::timeout ? ErrorCode::timeout
+                                                                                      : ErrorCode::unreachable,
+                                                 "onion: guard failed (" + std::string(sdk::to_string(r.error().code)) + ")"},
+                                      true);
+                     }
+                     auto outer = tr::decode_service_response(r.value(), options_.max_blob_bytes);
+                     if (!outer || outer.value().status != tr::Status::ok) {
+                         return retry(sdk::Error{ErrorCode::unreachable, "onion: a relay on the path failed"}, false);
+                     }
+                     try {
+                         auto inner = tr::decode_service_response(open_response(*key, outer.value().body),
+                                                                  options_.max_blob_bytes);
+                         sodium_memzero(key->data(), key->size());
+                         if (!inner) {
+                             return retry(sdk::Error{ErrorCode::bad_input, "onion: malformed answer"}, false);
+                         }
+                         attempt->done(std::move(inner.value()));
+                     } catch (const LayerError&) {
+                         retry(sdk::Error{ErrorCode::bad_input, "onion: answer failed authentication"}, false);
+                     }
+                 });
+}
+
+}  // namespace veil::onion
