@@ -24,9 +24,9 @@ constexpr std::size_t ckr_off = 64;
 constexpr std::size_t dhs_off = 96;
 
 // KDF_RK: (RK, CK) = HKDF(salt = RK, ikm = dh_out, info) split in two.
-void kdf_rk(std::uint8_t* rk, std::uint8_t* ck_out, const SecretBytes& dh_out) {
+void kdf_rk(std::uint8_t* rk, std::uint8_t* ck_out, const std::uint8_t* dh_out) {
     std::uint8_t out[64];
-    detail::hkdf_into(dh_out.view(), ByteView{rk, 32}, label(root_info), out);
+    detail::hkdf_into(ByteView{dh_out, 32}, ByteView{rk, 32}, label(root_info), out);
     std::memcpy(rk, out, 32);
     std::memcpy(ck_out, out + 32, 32);
     sodium_memzero(out, sizeof out);
@@ -69,12 +69,12 @@ Bytes seal(const std::uint8_t* mk, const Bytes& aad, ByteView plaintext) {
     return ct;
 }
 
-// Returns an empty optional-like flag via the bool; plaintext lands in out.
-bool open_with(const std::uint8_t* mk, const Bytes& aad, const Bytes& ct, SecretBytes& out) {
+// Plaintext lands in out only when the message authenticates.
+bool open_with(const std::uint8_t* mk, const Bytes& aad, const Bytes& ct, Bytes& out) {
     if (ct.size() < aead_tag) return false;
     MessageKeys k;
     message_keys(mk, k);
-    SecretBytes pt(ct.size() - aead_tag);
+    Bytes pt(ct.size() - aead_tag);
     unsigned long long len = 0;
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt.data(), &len, nullptr, ct.data(), ct.size(),
                                                    aad.data(), aad.size(), k.bytes + 32, k.bytes) != 0) {
@@ -83,6 +83,23 @@ bool open_with(const std::uint8_t* mk, const Bytes& aad, const Bytes& ct, Secret
     out = std::move(pt);
     return true;
 }
+
+// X25519 into a 32-byte buffer; a low-order public key is Error{weak_key}.
+void dh_into(std::uint8_t* out, const std::uint8_t* sec, const PublicKey& pub) {
+    if (crypto_scalarmult(out, sec, pub.data()) != 0) {
+        throw Error(ErrorKind::weak_key, "x25519: public key of low order");
+    }
+}
+
+// Secrets of a trial decrypt, on the stack (no guarded allocation per message) and wiped.
+struct TrialKeys {
+    std::uint8_t bytes[128];
+    std::uint8_t dh_out[32];
+    ~TrialKeys() {
+        sodium_memzero(bytes, sizeof bytes);
+        sodium_memzero(dh_out, sizeof dh_out);
+    }
+};
 
 }  // namespace
 
@@ -126,7 +143,7 @@ RatchetMessage RatchetMessage::decode(ByteView bytes) {
 
 // The part of the state a decrypt may change, copied so a failure changes nothing.
 struct RatchetSession::Chains {
-    SecretBytes keys;
+    TrialKeys& keys;
     PublicKey dhs_pub{};
     PublicKey dhr{};
     bool has_dhr, has_cks, has_ckr;
@@ -144,7 +161,7 @@ RatchetSession RatchetSession::initiate(const SecretBytes& shared_key, Bytes ass
     s.dhr_ = their_ratchet_key;
     s.has_dhr_ = true;
     std::memcpy(s.keys_.data() + rk_off, shared_key.data(), 32);
-    kdf_rk(s.keys_.data() + rk_off, s.keys_.data() + cks_off, dh(dhs.sec, their_ratchet_key));
+    kdf_rk(s.keys_.data() + rk_off, s.keys_.data() + cks_off, dh(dhs.sec, their_ratchet_key).data());
     s.has_cks_ = true;
     return s;
 }
@@ -176,10 +193,10 @@ RatchetMessage RatchetSession::encrypt(ByteView plaintext) {
     return m;
 }
 
-SecretBytes RatchetSession::decrypt(const RatchetMessage& message, std::uint64_t now_ms) {
+Bytes RatchetSession::decrypt(const RatchetMessage& message, std::uint64_t now_ms) {
     const auto& h = message.header;
     const Bytes aad = aead_ad(ad_, h.encode());
-    SecretBytes plaintext;
+    Bytes plaintext;
 
     // A key skipped earlier: use it once, then forget it.
     if (auto idx = find_skipped(h.dh, h.n); idx >= 0) {
@@ -206,12 +223,14 @@ SecretBytes RatchetSession::decrypt(const RatchetMessage& message, std::uint64_t
         throw Error(ErrorKind::too_many_skipped, "message would skip more than MAX_SKIP keys");
     }
 
-    Chains t{keys_.clone(), dhs_pub_, dhr_, has_dhr_, has_cks_, has_ckr_, ns_, nr_, pn_};
+    TrialKeys trial;
+    std::memcpy(trial.bytes, keys_.data(), sizeof trial.bytes);
+    Chains t{trial, dhs_pub_, dhr_, has_dhr_, has_cks_, has_ckr_, ns_, nr_, pn_};
     std::vector<Skipped> fresh;
-    SecretBytes fresh_keys((skip_old + skip_new) * 32);
+    SecretBytes fresh_keys((skip_old + skip_new) * 32);  // empty (no allocation) when nothing is skipped
     auto skip_until = [&](std::uint32_t until) {
         for (; t.nr < until; ++t.nr) {
-            kdf_ck(t.keys.data() + ckr_off, fresh_keys.data() + fresh.size() * 32);
+            kdf_ck(t.keys.bytes + ckr_off, fresh_keys.data() + fresh.size() * 32);
             fresh.push_back(Skipped{t.dhr, t.nr, now_ms});
         }
     };
@@ -222,25 +241,25 @@ SecretBytes RatchetSession::decrypt(const RatchetMessage& message, std::uint64_t
         t.nr = 0;
         t.dhr = h.dh;
         t.has_dhr = true;
-        SecretBytes dhs_sec = SecretBytes::copy_of(ByteView{t.keys.data() + dhs_off, 32});
-        kdf_rk(t.keys.data() + rk_off, t.keys.data() + ckr_off, dh(dhs_sec, t.dhr));
+        dh_into(t.keys.dh_out, t.keys.bytes + dhs_off, t.dhr);
+        kdf_rk(t.keys.bytes + rk_off, t.keys.bytes + ckr_off, t.keys.dh_out);
         t.has_ckr = true;
-        auto next = DhKeyPair::generate();
-        std::memcpy(t.keys.data() + dhs_off, next.sec.data(), 32);
-        t.dhs_pub = next.pub;
-        kdf_rk(t.keys.data() + rk_off, t.keys.data() + cks_off, dh(next.sec, t.dhr));
+        randombytes_buf(t.keys.bytes + dhs_off, 32);  // the next ratchet key pair
+        crypto_scalarmult_base(t.dhs_pub.data(), t.keys.bytes + dhs_off);
+        dh_into(t.keys.dh_out, t.keys.bytes + dhs_off, t.dhr);
+        kdf_rk(t.keys.bytes + rk_off, t.keys.bytes + cks_off, t.keys.dh_out);
         t.has_cks = true;
     }
     skip_until(h.n);
     std::uint8_t mk[32];
-    kdf_ck(t.keys.data() + ckr_off, mk);
+    kdf_ck(t.keys.bytes + ckr_off, mk);
     ++t.nr;
     bool ok = open_with(mk, aad, message.ciphertext, plaintext);
     sodium_memzero(mk, sizeof mk);
     if (!ok) throw Error(ErrorKind::decrypt_failed, "ratchet message does not authenticate");
 
     // Commit.
-    keys_ = std::move(t.keys);
+    std::memcpy(keys_.data(), trial.bytes, sizeof trial.bytes);
     dhs_pub_ = t.dhs_pub;
     dhr_ = t.dhr;
     has_dhr_ = t.has_dhr;

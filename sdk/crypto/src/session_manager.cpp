@@ -60,7 +60,7 @@ Bytes SessionManager::encrypt(const VeilId& peer, const PublicKey& device_signin
     return m.encode();
 }
 
-SecretBytes SessionManager::decrypt(const VeilId& peer, const DeviceCertificate& sender, ByteView message,
+Bytes SessionManager::decrypt(const VeilId& peer, const DeviceCertificate& sender, ByteView message,
                                     std::uint64_t now_ms) {
     sender.verify(peer);
     auto m = CipherMessage::decode(message);

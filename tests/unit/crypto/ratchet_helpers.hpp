@@ -19,7 +19,7 @@ inline RatchetPair make_ratchet_pair() {
     return {std::move(alice), std::move(bob)};
 }
 
-inline std::string text_of(const SecretBytes& b) { return std::string(b.str()); }
+inline std::string text_of(const Bytes& b) { return std::string(b.begin(), b.end()); }
 
 inline bool same_state(const RatchetSession& a, const SecretBytes& snapshot) {
     return a.serialize().equals(snapshot.view());

@@ -23,7 +23,7 @@ struct Device {
     [[nodiscard]] PreKeyBundle bundle() const { return store.bundle(cert, 1); }
 };
 
-std::string text(const SecretBytes& b) { return std::string(b.str()); }
+std::string text(const Bytes& b) { return std::string(b.begin(), b.end()); }
 }  // namespace
 
 TEST_CASE("crypto - sessions: first message is a pre-key message, then plain ratchet", "[crypto]") {

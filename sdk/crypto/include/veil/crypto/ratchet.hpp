@@ -58,7 +58,8 @@ public:
     RatchetMessage encrypt(ByteView plaintext);
     /// Decrypts, or throws (decrypt_failed, duplicate_message, too_many_skipped, weak_key)
     /// leaving the session unchanged. Skipped keys older than skipped_key_ttl_ms are dropped.
-    SecretBytes decrypt(const RatchetMessage& message, std::uint64_t now_ms);
+    /// Keys stay in guarded memory; the plaintext is the caller's, in ordinary memory.
+    Bytes decrypt(const RatchetMessage& message, std::uint64_t now_ms);
 
     [[nodiscard]] bool can_send() const { return has_cks_; }
     /// True once a message from the peer was decrypted.

@@ -40,7 +40,7 @@ public:
     /// Decrypts a message from a device whose certificate the caller got from a sealed envelope.
     /// Verifies the certificate against peer; tries the active then inactive sessions; a pre-key
     /// message that none opens starts a new session (its X3DH key must be the certificate's).
-    SecretBytes decrypt(const VeilId& peer, const DeviceCertificate& sender, ByteView message,
+    Bytes decrypt(const VeilId& peer, const DeviceCertificate& sender, ByteView message,
                         std::uint64_t now_ms);
 
     [[nodiscard]] bool has_session(const VeilId& peer, const PublicKey& device_signing_key) const;
