@@ -1,6 +1,8 @@
 #include "service-node/store.hpp"
 
+#include <fcntl.h>
 #include <sodium.h>
+#include <unistd.h>
 #include <sqlite3.h>
 
 #include <cstring>
@@ -101,6 +103,11 @@ private:
 
 MessageStore::MessageStore(const StoreOptions& options, const Limits& limits) : limits_(limits) {
     if (sodium_init() < 0) throw StoreError("libsodium failed to initialise");
+    // Create the file owner-only before SQLite does (its -wal and -shm files copy the mode).
+    if (options.path != ":memory:") {
+        int fd = ::open(options.path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0) ::close(fd);
+    }
     if (sqlite3_open_v2(options.path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         nullptr) != SQLITE_OK) {
         std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";

@@ -1,0 +1,99 @@
+#include "directory/testnet.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "veil/wire/codec.hpp"
+
+namespace veil::directory {
+
+namespace {
+
+std::string quoted(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out + "\"";
+}
+
+std::string loopback(std::uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
+
+}  // namespace
+
+std::string authority_config(const TestnetPlan& plan) {
+    std::ostringstream o;
+    o << "# Directory authority of a local test network (written by `veil testnet up`).\n"
+      << "[kernel]\nplugins = [\"directory\"]\nhome = " << quoted((plan.dir / "authority").string()) << "\n\n"
+      << "[directory]\nlisten = " << quoted(loopback(plan.authority.port)) << "\n"
+      << "target_swarm_size = " << plan.swarm_size << "\n"
+      << "min_swarm_size = " << std::max<std::size_t>(1, (plan.swarm_size + 1) / 2) << "\n"
+      << "heartbeat_timeout_ms = 15000\ntick_ms = 200\n";
+    return o.str();
+}
+
+std::string node_config(const TestnetPlan& plan, std::size_t i) {
+    const auto& n = plan.nodes.at(i);
+    std::ostringstream o;
+    o << "# Service node of a local test network (written by `veil testnet up`).\n"
+      << "[kernel]\nplugins = [\"service-node\"]\nhome = " << quoted((plan.dir / n.name).string()) << "\n\n"
+      << "[service-node]\nlisten = " << quoted(loopback(n.port)) << "\n"
+      << "directory = " << quoted(loopback(plan.authority.port)) << "\n"
+      << "authority_keys = [" << quoted(wire::to_hex(plan.authority.key)) << "]\n"
+      << "heartbeat_ms = 1000\nmanifest_poll_ms = 300\ncatch_up_ms = 5000\nsweep_ms = 5000\n";
+    return o.str();
+}
+
+std::string network_file(const TestnetPlan& plan) {
+    std::ostringstream o;
+    o << "# A local Veil test network, for clients (written by `veil testnet up`).\n"
+      << "[network]\nauthority_keys = [" << quoted(wire::to_hex(plan.authority.key)) << "]\n"
+      << "authority_threshold = 1\n"
+      << "directory = " << quoted(loopback(plan.authority.port)) << "\n"
+      << "seed_nodes = [";
+    for (std::size_t i = 0; i < plan.nodes.size(); ++i)
+        o << (i ? ", " : "") << quoted(loopback(plan.nodes[i].port));
+    o << "]\n";
+    return o.str();
+}
+
+std::vector<std::pair<std::string, int>> read_pids(const std::filesystem::path& dir) {
+    std::vector<std::pair<std::string, int>> out;
+    std::ifstream in(dir / "testnet.pids");
+    std::string name;
+    int pid = 0;
+    while (in >> name >> pid) out.emplace_back(name, pid);
+    return out;
+}
+
+bool is_testnet_process(int pid, const std::filesystem::path& dir) {
+    if (pid <= 0 || ::kill(pid, 0) != 0) return false;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Exited but not yet reaped: a zombie has an empty command line.
+    return !cmd.empty() && cmd.find(dir.string()) != std::string::npos;
+}
+
+std::uint16_t free_loopback_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw std::runtime_error("socket() failed");
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+              ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+    ::close(fd);
+    if (!ok) throw std::runtime_error("no free loopback port");
+    return ntohs(a.sin_port);
+}
+
+}  // namespace veil::directory

@@ -1,0 +1,50 @@
+#pragma once
+/// `veil testnet`: the files a local test network is made of. Pure functions (no processes);
+/// testnet_plugin.cpp starts and stops the processes.
+///
+/// Layout of DIR:
+///   DIR/authority/veil.toml, DIR/authority/veil.log, DIR/authority/directory/authority.{key,pub}
+///   DIR/node-<i>/veil.toml, DIR/node-<i>/veil.log, DIR/node-<i>/service-node/{node.key,messages.db,...}
+///   DIR/testnet.pids   one "name pid" line per process
+///   DIR/network.toml   for clients: authority keys, directory and seed nodes
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "directory/types.hpp"
+
+namespace veil::directory {
+
+/// One process of the test network.
+struct TestnetProcess {
+    std::string name;  ///< "authority" or "node-<i>"
+    std::filesystem::path config;
+    std::filesystem::path log;
+    std::uint16_t port = 0;
+    PublicKey key{};  ///< the authority's or the node's Ed25519 key
+};
+
+/// Everything `up` decided.
+struct TestnetPlan {
+    std::filesystem::path dir;
+    std::size_t swarm_size = 3;
+    TestnetProcess authority;
+    std::vector<TestnetProcess> nodes;
+};
+
+/// The authority's config file text.
+[[nodiscard]] std::string authority_config(const TestnetPlan& plan);
+/// Node i's config file text (i indexes plan.nodes).
+[[nodiscard]] std::string node_config(const TestnetPlan& plan, std::size_t i);
+/// DIR/network.toml: [network] authority_keys, authority_threshold, directory, seed_nodes.
+[[nodiscard]] std::string network_file(const TestnetPlan& plan);
+
+/// "name pid" lines of DIR/testnet.pids; empty if the file is missing.
+[[nodiscard]] std::vector<std::pair<std::string, int>> read_pids(const std::filesystem::path& dir);
+/// True if pid is alive and runs a veil process whose command line names `dir`.
+[[nodiscard]] bool is_testnet_process(int pid, const std::filesystem::path& dir);
+/// A TCP port on 127.0.0.1 that was free a moment ago (the kernel picked it).
+[[nodiscard]] std::uint16_t free_loopback_port();
+
+}  // namespace veil::directory

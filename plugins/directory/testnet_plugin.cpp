@@ -1,0 +1,275 @@
+// plugins/directory (testnet): the `veil testnet up|status|down --dir DIR` command (DESIGN.md §8).
+// Registration, argument parsing and process control only; file contents are in testnet.cpp.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <map>
+
+#include "directory/directory_rpc.hpp"
+#include "directory/key_file.hpp"
+#include "directory/manifest.hpp"
+#include "directory/testnet.hpp"
+#include "veil/sdk/net.hpp"
+#include "veil/sdk/plugin.hpp"
+
+namespace veil::directory {
+
+namespace {
+
+namespace fs = std::filesystem;
+constexpr std::uint64_t kUpTimeoutMs = 60'000;
+constexpr std::uint64_t kDownTimeoutMs = 10'000;
+
+struct Options {
+    std::string verb;
+    fs::path dir;
+    std::size_t nodes = 0;
+    std::size_t swarm_size = 3;
+};
+
+std::optional<Options> parse(const std::vector<std::string>& a, std::string& error) {
+    Options o;
+    if (a.empty()) {
+        error = "usage: veil testnet up --nodes N [--swarm-size K] --dir DIR | status --dir DIR | down --dir DIR";
+        return std::nullopt;
+    }
+    o.verb = a[0];
+    for (std::size_t i = 1; i < a.size(); ++i) {
+        auto value = [&]() -> std::optional<std::string> {
+            if (i + 1 >= a.size()) return std::nullopt;
+            return a[++i];
+        };
+        std::optional<std::string> v;
+        try {
+            if (a[i] == "--dir" && (v = value())) o.dir = fs::absolute(*v);
+            else if (a[i] == "--nodes" && (v = value())) o.nodes = std::stoul(*v);
+            else if (a[i] == "--swarm-size" && (v = value())) o.swarm_size = std::stoul(*v);
+            else {
+                error = "veil testnet: unexpected argument '" + a[i] + "'";
+                return std::nullopt;
+            }
+        } catch (const std::exception&) {
+            error = "veil testnet: " + a[i] + " needs a number";
+            return std::nullopt;
+        }
+    }
+    if (o.dir.empty()) error = "veil testnet: --dir DIR is required";
+    else if (o.verb != "up" && o.verb != "status" && o.verb != "down") error = "veil testnet: unknown verb '" + o.verb + "'";
+    else if (o.verb == "up" && (o.nodes < 1 || o.nodes > 200)) error = "veil testnet up: --nodes N (1..200) is required";
+    else if (o.verb == "up" && (o.swarm_size < 1 || o.swarm_size > 50)) error = "veil testnet up: --swarm-size 1..50";
+    if (!error.empty()) return std::nullopt;
+    return o;
+}
+
+// Starts `exe --config config` in its own session with stdout and stderr to `log`.
+int spawn(const std::string& exe, const fs::path& config, const fs::path& log) {
+    std::string cfg = config.string();
+    std::string logp = log.string();
+    std::vector<char*> argv{const_cast<char*>(exe.c_str()), const_cast<char*>("--config"), cfg.data(), nullptr};
+    pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+        // Only async-signal-safe calls until exec.
+        ::setsid();
+        int fd = ::open(logp.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+        int null = ::open("/dev/null", O_RDONLY);
+        if (fd >= 0) {
+            ::dup2(fd, 1);
+            ::dup2(fd, 2);
+        }
+        if (null >= 0) ::dup2(null, 0);
+        ::execv(exe.c_str(), argv.data());
+        ::_exit(127);
+    }
+    return pid;
+}
+
+std::string self_exe() {
+    std::error_code ec;
+    auto p = fs::read_symlink("/proc/self/exe", ec);
+    if (ec) throw std::runtime_error("cannot find the veil executable");
+    return p.string();
+}
+
+// One `veil testnet` invocation; lives until it finishes the call.
+class TestnetRun final {
+public:
+    TestnetRun(sdk::Context& ctx, sdk::CommandCall call, Options o) : ctx_(ctx), call_(std::move(call)), o_(std::move(o)) {}
+
+    void run() {
+        try {
+            if (o_.verb == "up") up();
+            else if (o_.verb == "status") status();
+            else down();
+        } catch (const std::exception& e) {
+            call_.fail(std::string("veil testnet: ") + e.what(), sdk::exit_code::failure);
+        }
+    }
+
+private:
+    void up() {
+        for (const auto& [name, pid] : read_pids(o_.dir))
+            if (is_testnet_process(pid, o_.dir))
+                throw std::runtime_error("a test network is already up in " + o_.dir.string() + " (veil testnet down first)");
+        fs::create_directories(o_.dir);
+        plan_.dir = o_.dir;
+        plan_.swarm_size = o_.swarm_size;
+        plan_.authority = {"authority", o_.dir / "authority" / "veil.toml", o_.dir / "authority" / "veil.log",
+                           free_loopback_port(), load_or_create_key(o_.dir / "authority" / "directory" / "authority.key").public_key()};
+        for (std::size_t i = 1; i <= o_.nodes; ++i) {
+            auto name = "node-" + std::to_string(i);
+            plan_.nodes.push_back({name, o_.dir / name / "veil.toml", o_.dir / name / "veil.log", free_loopback_port(),
+                                   load_or_create_key(o_.dir / name / "service-node" / "node.key").public_key()});
+        }
+        std::ofstream(plan_.authority.config) << authority_config(plan_);
+        for (std::size_t i = 0; i < plan_.nodes.size(); ++i) std::ofstream(plan_.nodes[i].config) << node_config(plan_, i);
+
+        const std::string exe = self_exe();
+        std::ofstream pids(o_.dir / "testnet.pids", std::ios::trunc);
+        pids << "authority " << spawn(exe, plan_.authority.config, plan_.authority.log) << "\n";
+        for (const auto& n : plan_.nodes) pids << n.name << " " << spawn(exe, n.config, n.log) << "\n";
+        pids.close();
+
+        directory_ = std::make_unique<sdk::net::Client>(ctx_.loop(), sdk::net::Endpoint{"127.0.0.1", plan_.authority.port});
+        started_ = now();
+        ctx_.set_interval(200, [this] { poll_up(); });
+    }
+
+    // Done when the directory's manifest lists every node and every node serves that version.
+    void poll_up() {
+        if (call_.finished() || busy_) return;
+        if (now() - started_ > kUpTimeoutMs) {
+            call_.fail("veil testnet up: the network did not come up within 60 s; see the veil.log files in " +
+                           o_.dir.string() + " and run `veil testnet down --dir " + o_.dir.string() + "`",
+                       sdk::exit_code::failure);
+            return;
+        }
+        for (const auto& [name, pid] : read_pids(o_.dir)) {
+            if (!is_testnet_process(pid, o_.dir)) {
+                call_.fail("veil testnet up: " + name + " exited; see " + (o_.dir / name / "veil.log").string(),
+                           sdk::exit_code::failure);
+                return;
+            }
+        }
+        busy_ = true;
+        DirectoryRequest q{DirectoryKind::get_manifest, {}};
+        directory_->request(encode_directory_request(q), 2000, [this](sdk::Result<wire::Bytes> r) {
+            busy_ = false;
+            if (!r) return;
+            try {
+                auto resp = decode_directory_response(DirectoryKind::get_manifest, r.value());
+                if (resp.status != DirectoryStatus::ok) return;
+                auto m = decode_signed_manifest(resp.manifest);
+                ManifestVerifier v({plan_.authority.key}, 1);
+                if (v.check(m) != ManifestCheck::ok) return;
+                for (const auto& n : plan_.nodes)
+                    if (!m.manifest.find(n.key)) return;
+                manifest_ = m.manifest;
+                finish_up();
+            } catch (const wire::DecodeError&) {
+            }
+        });
+    }
+
+    void finish_up() {
+        std::ofstream(o_.dir / "network.toml") << network_file(plan_);
+        std::map<SwarmId, std::size_t> swarms;
+        for (const auto& n : manifest_.nodes) ++swarms[n.swarm];
+        call_.out("testnet up: directory 127.0.0.1:" + std::to_string(plan_.authority.port) + ", " +
+                  std::to_string(plan_.nodes.size()) + " nodes in " + std::to_string(swarms.size()) +
+                  " swarms (manifest version " + std::to_string(manifest_.version) + ")\nnetwork file: " +
+                  (o_.dir / "network.toml").string() + "\n");
+        call_.finish(sdk::exit_code::ok);
+    }
+
+    void status() {
+        auto pids = read_pids(o_.dir);
+        if (pids.empty()) throw std::runtime_error("no test network in " + o_.dir.string());
+        int dead = 0;
+        std::string out;
+        for (const auto& [name, pid] : pids) {
+            bool alive = is_testnet_process(pid, o_.dir);
+            dead += alive ? 0 : 1;
+            out += name + " pid " + std::to_string(pid) + (alive ? " running" : " stopped") + "\n";
+        }
+        call_.out(out + std::to_string(pids.size() - static_cast<std::size_t>(dead)) + " of " +
+                  std::to_string(pids.size()) + " processes running\n");
+        call_.finish(dead ? sdk::exit_code::failure : sdk::exit_code::ok);
+    }
+
+    void down() {
+        auto pids = read_pids(o_.dir);
+        for (const auto& [name, pid] : pids)
+            if (is_testnet_process(pid, o_.dir)) ::kill(pid, SIGTERM);
+        started_ = now();
+        ctx_.set_interval(100, [this, pids] {
+            if (call_.finished()) return;
+            std::size_t left = 0;
+            for (const auto& [name, pid] : pids) left += is_testnet_process(pid, o_.dir) ? 1 : 0;
+            bool late = now() - started_ > kDownTimeoutMs;
+            if (left && !late) return;
+            for (const auto& [name, pid] : pids)
+                if (is_testnet_process(pid, o_.dir)) ::kill(pid, SIGKILL);
+            fs::remove(o_.dir / "testnet.pids");
+            call_.out("testnet down: " + std::to_string(pids.size()) + " processes stopped" +
+                      (left ? " (" + std::to_string(left) + " killed after 10 s)" : "") + "\n");
+            call_.finish(sdk::exit_code::ok);
+        });
+    }
+
+    static std::uint64_t now() {
+        return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::steady_clock::now().time_since_epoch())
+                                              .count());
+    }
+
+    sdk::Context& ctx_;
+    sdk::CommandCall call_;
+    Options o_;
+    TestnetPlan plan_;
+    Manifest manifest_;
+    std::unique_ptr<sdk::net::Client> directory_;
+    std::uint64_t started_ = 0;
+    bool busy_ = false;
+};
+
+class TestnetPlugin final : public sdk::Plugin {
+public:
+    void start(sdk::Context& ctx) override {
+        ctx.add_command(sdk::Command{
+            "testnet", "start, inspect or stop a local test network (directory + service nodes)",
+            "testnet up --nodes N [--swarm-size K] --dir DIR | testnet status --dir DIR | testnet down --dir DIR",
+            [this, &ctx](sdk::CommandCall call) {
+                std::string error;
+                auto o = parse(call.args(), error);
+                if (!o) return call.fail(error);
+                run_ = std::make_unique<TestnetRun>(ctx, std::move(call), std::move(*o));
+                run_->run();
+            }});
+    }
+    void stop() override {}
+
+private:
+    std::unique_ptr<TestnetRun> run_;
+};
+
+constexpr std::string_view kCommands[] = {"testnet"};
+
+constexpr sdk::PluginInfo kInfo{
+    .name = "testnet",
+    .version = "0.1.0",
+    .kind = sdk::PluginKind::other,
+    .description = "veil testnet up|status|down: a directory and service nodes on loopback",
+    .provides = {},
+    .requires_ = {},
+    .config = {},
+    .commands = kCommands,
+};
+
+}  // namespace
+}  // namespace veil::directory
+
+VEIL_PLUGIN(testnet, veil::directory::kInfo, veil::directory::TestnetPlugin)

@@ -1,0 +1,382 @@
+#include "service-node/node_runtime.hpp"
+
+#include <sodium.h>
+
+#include <chrono>
+
+#include "directory/directory_rpc.hpp"
+
+namespace veil::node {
+
+namespace {
+
+constexpr std::uint64_t kPeerTimeoutMs = 10'000;
+constexpr std::size_t kFetchBatch = 500;
+constexpr std::size_t kMaxNodeFrameBytes = kMaxPeerBodyBytes + 4096;
+
+std::uint64_t now_ms() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+}
+
+std::string endpoint_of(const directory::NodeEntry& n) {
+    return sdk::net::Endpoint{n.host, n.port}.to_string();
+}
+
+}  // namespace
+
+/// Catch-up with every peer of the swarm, one after the other (see peer.hpp for the protocol).
+class CatchUp final {
+public:
+    CatchUp(NodeRuntime& rt, std::vector<directory::NodeEntry> peers, SwarmId swarm)
+        : rt_(rt), peers_(std::move(peers)), swarm_(swarm) {}
+
+    void run() { next_peer(); }
+    [[nodiscard]] bool finished() const { return finished_; }
+
+private:
+    using Next = std::function<void(std::optional<Bytes>)>;
+
+    // Sends one peer request and hands the reply body (nullopt on any failure) to `next`.
+    void send(const PeerBody& body, Next next) {
+        auto& core = *rt_.core_;
+        Request req{rt_.next_peer_id_++, PeerRequest{seal_peer(body, core.key, now_ms())}};
+        rt_.client_for(peers_[index_]).request(
+            encode_request(req), kPeerTimeoutMs, [next = std::move(next)](sdk::Result<Bytes> r) {
+                if (!r) return next(std::nullopt);
+                try {
+                    auto resp = decode_response(Method::peer, r.value());
+                    if (resp.status != Status::ok) return next(std::nullopt);
+                    next(std::get<PeerResponse>(resp.body).body);
+                } catch (const wire::DecodeError&) {
+                    next(std::nullopt);
+                }
+            });
+    }
+
+    void next_peer() {
+        if (index_ >= peers_.size()) {
+            if (fetched_ || merged_) rt_.ctx_.log().info("catch-up done: {} messages fetched, {} states merged", fetched_, merged_);
+            finished_ = true;
+            return;
+        }
+        auto core = rt_.core_;
+        auto local = std::make_shared<std::vector<MessageState>>();
+        rt_.ctx_.run_blocking(
+            [core, local] {
+                *local = core->store.states(now_ms(), [&core](const PublicKey& mb) { return core->service.owns(mb); });
+            },
+            [this, local](std::exception_ptr e) {
+                if (e) return skip_peer();
+                local_ = std::move(*local);
+                send(SummaryBody{swarm_}, [this](std::optional<Bytes> b) { on_summary(std::move(b)); });
+            });
+    }
+
+    void skip_peer() {
+        ++index_;
+        next_peer();
+    }
+
+    void on_summary(std::optional<Bytes> body) {
+        if (!body) return skip_peer();
+        try {
+            buckets_ = differing_buckets(summarize(local_), decode_summary(*body));
+        } catch (const wire::DecodeError&) {
+            return skip_peer();
+        }
+        bucket_i_ = 0;
+        next_bucket();
+    }
+
+    void next_bucket() {
+        if (bucket_i_ >= buckets_.size()) return skip_peer();
+        send(BucketBody{swarm_, buckets_[bucket_i_]}, [this](std::optional<Bytes> b) { on_bucket(std::move(b)); });
+    }
+
+    void on_bucket(std::optional<Bytes> body) {
+        if (!body) return skip_peer();
+        CatchUpPlan plan;
+        try {
+            plan = plan_catch_up(bucket_states(local_, buckets_[bucket_i_]), decode_states(*body));
+        } catch (const wire::DecodeError&) {
+            return skip_peer();
+        }
+        auto core = rt_.core_;
+        auto merge = std::make_shared<std::vector<MessageState>>(std::move(plan.merge));
+        to_fetch_ = std::move(plan.fetch);
+        fetch_pos_ = 0;
+        merged_ += merge->size();
+        rt_.ctx_.run_blocking(
+            [core, merge] {
+                for (const auto& s : *merge)
+                    if (core->service.owns(s.mailbox)) core->store.merge(s, nullptr, now_ms());
+            },
+            [this](std::exception_ptr) { next_fetch(); });
+    }
+
+    void next_fetch() {
+        if (fetch_pos_ >= to_fetch_.size()) {
+            ++bucket_i_;
+            return next_bucket();
+        }
+        auto end = std::min(to_fetch_.size(), fetch_pos_ + kFetchBatch);
+        FetchBody f{std::vector<Hash>(to_fetch_.begin() + static_cast<std::ptrdiff_t>(fetch_pos_),
+                                      to_fetch_.begin() + static_cast<std::ptrdiff_t>(end))};
+        send(f, [this](std::optional<Bytes> b) { on_fetch(std::move(b)); });
+    }
+
+    void on_fetch(std::optional<Bytes> body) {
+        if (!body) return skip_peer();
+        auto msgs = std::make_shared<std::vector<StoredMessage>>();
+        try {
+            *msgs = decode_messages(*body);
+        } catch (const wire::DecodeError&) {
+            return skip_peer();
+        }
+        // A reply is size-capped: advance by what came back (at least one to make progress).
+        fetch_pos_ += std::max<std::size_t>(1, msgs->size());
+        fetched_ += msgs->size();
+        auto core = rt_.core_;
+        rt_.ctx_.run_blocking(
+            [core, msgs] {
+                for (const auto& m : *msgs) {
+                    if (!core->service.owns(m.mailbox)) continue;
+                    core->store.merge(MessageState{m.hash, m.mailbox, m.ns, m.expiry_ms, false}, &m.data, now_ms());
+                }
+            },
+            [this](std::exception_ptr) { next_fetch(); });
+    }
+
+    NodeRuntime& rt_;
+    std::vector<directory::NodeEntry> peers_;
+    SwarmId swarm_;
+    std::size_t index_ = 0;
+    std::vector<MessageState> local_;
+    std::vector<std::uint8_t> buckets_;
+    std::size_t bucket_i_ = 0;
+    std::vector<Hash> to_fetch_;
+    std::size_t fetch_pos_ = 0;
+    std::size_t fetched_ = 0;
+    std::size_t merged_ = 0;
+    bool finished_ = false;
+};
+
+NodeRuntime::NodeRuntime(sdk::Context& ctx, RuntimeSettings settings) : ctx_(ctx), settings_(std::move(settings)) {}
+
+NodeRuntime::~NodeRuntime() = default;
+
+void NodeRuntime::start() {
+    StoreOptions so;
+    so.path = settings_.db_file.string();
+    so.synchronous_full = settings_.synchronous_full;
+    if (!settings_.db_key_file.empty()) so.key_hex = directory::load_or_create_hex_secret(settings_.db_key_file);
+    core_ = std::make_shared<NodeCore>(directory::load_or_create_key(settings_.key_file), so, settings_.limits,
+                                       directory::ManifestVerifier(settings_.authority_keys, settings_.authority_threshold));
+    sodium_memzero(so.key_hex.data(), so.key_hex.size());
+
+    auto at = sdk::net::parse_endpoint(settings_.listen);
+    if (!at) throw std::runtime_error("service-node.listen: " + at.error().message);
+    sdk::net::ServerOptions opts;
+    opts.max_frame_bytes = kMaxNodeFrameBytes;
+    server_ = std::make_unique<sdk::net::Server>(ctx_.loop(), opts,
+                                                 [this](Bytes body, sdk::net::Reply reply) { on_frame(std::move(body), std::move(reply)); });
+    auto bound = server_->listen(at.value());
+    if (!bound) throw std::runtime_error("service-node: cannot listen: " + bound.error().message);
+    bound_port_ = bound.value().port;
+    if (settings_.public_host.empty()) settings_.public_host = bound.value().host;
+
+    auto dir = sdk::net::parse_endpoint(settings_.directory);
+    if (!dir) throw std::runtime_error("service-node.directory: " + dir.error().message);
+    directory_ = std::make_unique<sdk::net::Client>(ctx_.loop(), dir.value());
+
+    ctx_.log().info("service node listening on {}", bound.value().to_string());
+    heartbeat();
+    poll_manifest();
+    ctx_.set_interval(settings_.heartbeat_ms, [this] { heartbeat(); });
+    ctx_.set_interval(settings_.manifest_poll_ms, [this] { poll_manifest(); });
+    ctx_.set_interval(settings_.catch_up_ms, [this] { start_catch_up(); });
+    ctx_.set_interval(settings_.sweep_ms, [this] {
+        auto core = core_;
+        auto removed = std::make_shared<std::size_t>(0);
+        ctx_.run_blocking([core, removed] { *removed = core->store.sweep(now_ms()); },
+                          [this, removed](std::exception_ptr e) {
+                              if (e) ctx_.log().error("sweeper failed");
+                              else if (*removed) ctx_.log().debug("sweeper removed {} expired rows", *removed);
+                          });
+    });
+}
+
+void NodeRuntime::stop() {
+    if (server_) server_->close();
+    directory_.reset();
+    peers_.clear();  // drops pending peer callbacks (catch-up stalls, harmlessly)
+    parked_.clear();
+    parked_by_mailbox_.clear();
+}
+
+void NodeRuntime::on_frame(Bytes body, sdk::net::Reply reply) {
+    auto req = std::make_shared<Request>();
+    try {
+        *req = decode_request(body);
+    } catch (const wire::DecodeError& e) {
+        reply.reply(encode_response(Method::info, error_response(peek_request_id(body), Status::bad_request, e.what())));
+        return;
+    }
+    Method method = method_of(req->body);
+    // Requests that touch no disk are answered on the loop thread.
+    if (method == Method::info || method == Method::get_manifest || method == Method::get_swarm) {
+        reply.reply(encode_response(method, core_->service.handle(*req, now_ms()).response));
+        return;
+    }
+    auto core = core_;
+    auto out = std::make_shared<Outcome>();
+    ctx_.run_blocking([core, req, out] { *out = core->service.handle(*req, now_ms()); },
+                      [this, method, out, req, reply](std::exception_ptr e) {
+                          if (e) {
+                              reply.reply(encode_response(method, error_response(req->id, Status::internal, "internal error")));
+                              return;
+                          }
+                          finish(method, out, req, reply);
+                      });
+}
+
+void NodeRuntime::finish(Method method, std::shared_ptr<Outcome> out, std::shared_ptr<Request> req,
+                         sdk::net::Reply reply) {
+    if (out->park) {
+        park(req->id, std::get<SubscribeRequest>(req->body), reply);
+    } else {
+        reply.reply(encode_response(method, out->response));
+    }
+    if (!out->replicate.empty()) replicate(std::move(out->replicate));
+    if (out->notify) wake(*out->notify);
+}
+
+void NodeRuntime::park(std::uint32_t id, SubscribeRequest q, sdk::net::Reply reply) {
+    std::uint64_t token = next_token_++;
+    auto wait = std::min<std::uint64_t>(q.wait_ms, settings_.limits.max_subscribe_wait_ms);
+    PublicKey mailbox = q.mailbox;
+    Parked p{id, std::move(q), std::move(reply), 0};
+    p.timer = ctx_.set_timeout(wait, [this, token] { resume(token, true); });
+    parked_.emplace(token, std::move(p));
+    parked_by_mailbox_.emplace(mailbox, token);
+}
+
+void NodeRuntime::wake(const PublicKey& mailbox) {
+    auto [b, e] = parked_by_mailbox_.equal_range(mailbox);
+    std::vector<std::uint64_t> tokens;
+    for (auto it = b; it != e; ++it) tokens.push_back(it->second);
+    for (auto t : tokens) resume(t, false);
+}
+
+void NodeRuntime::resume(std::uint64_t token, bool final_attempt) {
+    auto it = parked_.find(token);
+    if (it == parked_.end()) return;
+    auto core = core_;
+    auto q = std::make_shared<SubscribeRequest>(it->second.request);
+    auto out = std::make_shared<Outcome>();
+    std::uint32_t id = it->second.id;
+    ctx_.run_blocking([core, q, out, id] { *out = core->service.resume_subscribe(id, *q, now_ms()); },
+                      [this, token, out, final_attempt](std::exception_ptr e) {
+                          auto p = parked_.find(token);
+                          if (p == parked_.end()) return;
+                          if (!e && out->park && !final_attempt) return;  // still nothing: keep waiting
+                          if (!final_attempt) ctx_.cancel_timer(p->second.timer);
+                          auto resp = e ? error_response(p->second.id, Status::internal, "internal error") : out->response;
+                          p->second.reply.reply(encode_response(Method::subscribe, resp));
+                          auto [b, end] = parked_by_mailbox_.equal_range(p->second.request.mailbox);
+                          for (auto i = b; i != end; ++i)
+                              if (i->second == token) {
+                                  parked_by_mailbox_.erase(i);
+                                  break;
+                              }
+                          parked_.erase(p);
+                      });
+}
+
+sdk::net::Client& NodeRuntime::client_for(const directory::NodeEntry& peer) {
+    auto key = endpoint_of(peer);
+    auto it = peers_.find(key);
+    if (it == peers_.end()) {
+        sdk::net::ClientOptions opts;
+        opts.max_frame_bytes = kMaxNodeFrameBytes;
+        opts.connect_timeout_ms = 2000;
+        it = peers_.emplace(key, std::make_unique<sdk::net::Client>(ctx_.loop(), sdk::net::Endpoint{peer.host, peer.port}, opts)).first;
+    }
+    return *it->second;
+}
+
+void NodeRuntime::replicate(std::vector<ReplicaOp> ops) {
+    auto peers = core_->service.swarm_peers();
+    if (peers.empty()) return;
+    auto env = seal_peer(ReplicateBody{std::move(ops)}, core_->key, now_ms());
+    for (const auto& p : peers) {
+        Request req{next_peer_id_++, PeerRequest{env}};
+        // A peer that misses this catches up later (on its start and every catch_up_ms).
+        client_for(p).request(encode_request(req), kPeerTimeoutMs, [this](sdk::Result<Bytes> r) {
+            if (!r) ctx_.log().debug("replication to a swarm peer failed: {}", r.error().describe());
+        });
+    }
+}
+
+void NodeRuntime::heartbeat() {
+    directory::NodeDescriptor d{core_->key.public_key(), core_->key.x25519_public_key(), settings_.public_host,
+                                bound_port_, now_ms()};
+    directory::DirectoryRequest q{directory::DirectoryKind::register_node, directory::sign_descriptor(d, core_->key)};
+    directory_->request(directory::encode_directory_request(q), 5000, [this](sdk::Result<Bytes> r) {
+        if (!r) {
+            if (!warned_directory_) ctx_.log().warn("directory unreachable: {}", r.error().describe());
+            warned_directory_ = true;
+            return;
+        }
+        warned_directory_ = false;
+        try {
+            auto resp = directory::decode_directory_response(directory::DirectoryKind::register_node, r.value());
+            if (resp.status != directory::DirectoryStatus::ok)
+                ctx_.log().warn("directory refused the registration: {}", resp.message);
+        } catch (const wire::DecodeError& e) {
+            ctx_.log().warn("directory sent a malformed reply: {}", e.what());
+        }
+    });
+}
+
+void NodeRuntime::poll_manifest() {
+    directory::DirectoryRequest q{directory::DirectoryKind::get_manifest, {}};
+    directory_->request(directory::encode_directory_request(q), 5000, [this](sdk::Result<Bytes> r) {
+        if (!r) return;
+        try {
+            auto resp = directory::decode_directory_response(directory::DirectoryKind::get_manifest, r.value());
+            if (resp.status != directory::DirectoryStatus::ok) return;
+            auto before = core_->service.manifest_version();
+            auto check = core_->service.update_manifest(resp.manifest);
+            if (check != directory::ManifestCheck::ok) {
+                ctx_.log().warn("manifest refused: {}", directory::to_string(check));
+                return;
+            }
+            auto after = core_->service.manifest_version();
+            if (after == before) return;
+            SwarmId swarm = core_->service.own_swarm();
+            ctx_.log().info("manifest version {}; this node is {}", after,
+                            swarm == directory::kInvalidSwarm ? std::string("not assigned yet")
+                                                              : "in swarm " + std::to_string(swarm));
+            if (swarm != last_swarm_ && swarm != directory::kInvalidSwarm) {
+                last_swarm_ = swarm;
+                start_catch_up();  // joined or changed swarm (or just started): reconcile
+            }
+        } catch (const wire::DecodeError& e) {
+            ctx_.log().warn("malformed manifest: {}", e.what());
+        }
+    });
+}
+
+void NodeRuntime::start_catch_up() {
+    if (catch_up_ && !catch_up_->finished()) return;
+    SwarmId swarm = core_->service.own_swarm();
+    auto peers = core_->service.swarm_peers();
+    if (swarm == directory::kInvalidSwarm || peers.empty()) return;
+    catch_up_ = std::make_unique<CatchUp>(*this, std::move(peers), swarm);
+    catch_up_->run();
+}
+
+}  // namespace veil::node

@@ -1,0 +1,94 @@
+#pragma once
+/// The service node on the kernel: framed TCP listener serving the storage RPC, replication to
+/// swarm peers, catch-up, the sweeper, registration with the directory and manifest polling.
+/// Loop thread only; SQL runs on the worker pool through Context::run_blocking.
+
+#include <map>
+#include <memory>
+
+#include "directory/key_file.hpp"
+#include "service-node/service.hpp"
+#include "veil/sdk/context.hpp"
+#include "veil/sdk/net.hpp"
+
+namespace veil::node {
+
+/// Settings read from the plugin's config table.
+struct RuntimeSettings {
+    std::string listen = "127.0.0.1:7800";
+    std::string public_host;  ///< advertised host; empty: the listen host
+    std::string directory = "127.0.0.1:7700";
+    std::vector<directory::PublicKey> authority_keys;
+    std::size_t authority_threshold = 1;
+    std::filesystem::path key_file;
+    std::filesystem::path db_file;
+    std::filesystem::path db_key_file;  ///< empty: database not encrypted
+    bool synchronous_full = false;
+    std::uint64_t heartbeat_ms = 3000;
+    std::uint64_t manifest_poll_ms = 1000;
+    std::uint64_t sweep_ms = 10000;
+    std::uint64_t catch_up_ms = 30000;
+    Limits limits;
+};
+
+/// Key, store and handlers, shared with worker-pool jobs (which may outlive a stop()).
+struct NodeCore {
+    NodeCore(directory::SigningKey k, const StoreOptions& so, const Limits& limits, directory::ManifestVerifier v)
+        : key(std::move(k)), store(so, limits), service(key, store, limits, std::move(v)) {}
+    directory::SigningKey key;
+    MessageStore store;
+    StorageService service;
+};
+
+class CatchUp;
+
+/// One running service node.
+class NodeRuntime final {
+public:
+    NodeRuntime(sdk::Context& ctx, RuntimeSettings settings);
+    ~NodeRuntime();
+    NodeRuntime(const NodeRuntime&) = delete;
+    NodeRuntime& operator=(const NodeRuntime&) = delete;
+
+    /// Opens the store, listens, starts the timers. Throws on failure (the plugin fails to start).
+    void start();
+    /// Closes the listener and the clients.
+    void stop();
+
+private:
+    struct Parked {
+        std::uint32_t id = 0;
+        SubscribeRequest request;
+        sdk::net::Reply reply;
+        sdk::TimerId timer = 0;
+    };
+
+    void on_frame(Bytes body, sdk::net::Reply reply);
+    void finish(Method method, std::shared_ptr<Outcome> out, std::shared_ptr<Request> req, sdk::net::Reply reply);
+    void park(std::uint32_t id, SubscribeRequest q, sdk::net::Reply reply);
+    void wake(const PublicKey& mailbox);
+    void resume(std::uint64_t token, bool final_attempt);
+    void replicate(std::vector<ReplicaOp> ops);
+    void heartbeat();
+    void poll_manifest();
+    void start_catch_up();
+    sdk::net::Client& client_for(const directory::NodeEntry& peer);
+    friend class CatchUp;
+
+    sdk::Context& ctx_;
+    RuntimeSettings settings_;
+    std::shared_ptr<NodeCore> core_;
+    std::unique_ptr<sdk::net::Server> server_;
+    std::unique_ptr<sdk::net::Client> directory_;
+    std::map<std::string, std::unique_ptr<sdk::net::Client>> peers_;
+    std::map<std::uint64_t, Parked> parked_;
+    std::multimap<PublicKey, std::uint64_t> parked_by_mailbox_;
+    std::uint64_t next_token_ = 1;
+    std::uint32_t next_peer_id_ = 1;
+    std::uint16_t bound_port_ = 0;
+    SwarmId last_swarm_ = directory::kInvalidSwarm;
+    std::unique_ptr<CatchUp> catch_up_;
+    bool warned_directory_ = false;
+};
+
+}  // namespace veil::node

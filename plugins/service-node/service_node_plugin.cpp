@@ -1,0 +1,105 @@
+// plugins/service-node: descriptor, config table and wiring only; the runtime is in
+// node_runtime.cpp and the rules in service.cpp, store.cpp, auth.cpp and peer.cpp.
+#include "service-node/node_runtime.hpp"
+#include "veil/sdk/plugin.hpp"
+
+namespace veil::node {
+
+namespace {
+
+std::uint64_t positive(const sdk::Config& c, std::string_view key) {
+    auto v = c.get_int(key);
+    if (v <= 0) throw std::runtime_error("service-node." + std::string(key) + " must be positive");
+    return static_cast<std::uint64_t>(v);
+}
+
+RuntimeSettings settings_from(sdk::Context& ctx) {
+    const auto& c = ctx.config();
+    RuntimeSettings s;
+    s.listen = c.get_string("listen");
+    s.public_host = c.get_string("public_host");
+    s.directory = c.get_string("directory");
+    for (const auto& hex : c.get_strings("authority_keys")) {
+        auto raw = wire::from_hex(hex);
+        if (raw.size() != 32) throw std::runtime_error("service-node.authority_keys: each key is 64 hex digits");
+        s.authority_keys.push_back(directory::to_array<32>(raw));
+    }
+    if (s.authority_keys.empty()) throw std::runtime_error("service-node.authority_keys: at least one key is needed");
+    s.authority_threshold = static_cast<std::size_t>(positive(c, "authority_threshold"));
+    auto path_or = [&](std::string_view key, const char* fallback) {
+        const auto& v = c.get_string(key);
+        return v.empty() ? ctx.data_dir() / fallback : std::filesystem::path(v);
+    };
+    s.key_file = path_or("key_file", "node.key");
+    s.db_file = path_or("db_file", "messages.db");
+    if (c.get_bool("db_encrypt")) s.db_key_file = path_or("db_key_file", "db.key");
+    s.synchronous_full = c.get_bool("synchronous_full");
+    s.heartbeat_ms = positive(c, "heartbeat_ms");
+    s.manifest_poll_ms = positive(c, "manifest_poll_ms");
+    s.sweep_ms = positive(c, "sweep_ms");
+    s.catch_up_ms = positive(c, "catch_up_ms");
+    s.limits.max_data_bytes = std::min<std::size_t>(positive(c, "max_data_bytes"), kMaxDataBytes);
+    s.limits.max_ttl_ms = positive(c, "max_ttl_ms");
+    s.limits.min_ttl_ms = std::min(positive(c, "min_ttl_ms"), s.limits.max_ttl_ms);
+    s.limits.max_messages_per_mailbox = positive(c, "max_messages_per_mailbox");
+    s.limits.max_bytes_per_mailbox = positive(c, "max_bytes_per_mailbox");
+    s.limits.clock_window_ms = positive(c, "clock_window_ms");
+    s.limits.max_subscribe_wait_ms = static_cast<std::uint32_t>(positive(c, "max_subscribe_wait_ms"));
+    return s;
+}
+
+class ServiceNodePlugin final : public sdk::Plugin {
+public:
+    void start(sdk::Context& ctx) override {
+        runtime_ = std::make_unique<NodeRuntime>(ctx, settings_from(ctx));
+        runtime_->start();
+    }
+    void stop() override {
+        if (runtime_) runtime_->stop();
+    }
+
+private:
+    std::unique_ptr<NodeRuntime> runtime_;
+};
+
+constexpr sdk::ConfigKeySpec kKeys[] = {
+    {"listen", sdk::ConfigType::string, "127.0.0.1:7800", "address the storage RPC listens on"},
+    {"public_host", sdk::ConfigType::string, "", "host advertised in the manifest (default: the listen host)"},
+    {"directory", sdk::ConfigType::string, "127.0.0.1:7700", "directory authority to register with"},
+    {"authority_keys", sdk::ConfigType::string_list, "", "hex Ed25519 keys of the directory authorities", true},
+    {"authority_threshold", sdk::ConfigType::integer, "1", "signatures needed on a manifest (k of n)"},
+    {"key_file", sdk::ConfigType::string, "", "node identity seed (default HOME/service-node/node.key)"},
+    {"db_file", sdk::ConfigType::string, "", "message database (default HOME/service-node/messages.db)"},
+    {"db_encrypt", sdk::ConfigType::boolean, "true", "encrypt the database with SQLCipher (key in db_key_file)"},
+    {"db_key_file", sdk::ConfigType::string, "", "database key file, 0600 (default HOME/service-node/db.key)"},
+    {"synchronous_full", sdk::ConfigType::boolean, "false",
+     "fsync every commit (NORMAL already survives kill -9 in WAL mode; FULL adds power loss)"},
+    {"heartbeat_ms", sdk::ConfigType::integer, "3000", "how often the node re-registers with the directory"},
+    {"manifest_poll_ms", sdk::ConfigType::integer, "1000", "how often the node fetches the manifest"},
+    {"sweep_ms", sdk::ConfigType::integer, "10000", "how often expired messages are deleted"},
+    {"catch_up_ms", sdk::ConfigType::integer, "30000", "how often the node reconciles with its swarm"},
+    {"max_data_bytes", sdk::ConfigType::integer, "76800", "largest message accepted"},
+    {"min_ttl_ms", sdk::ConfigType::integer, "10000", "shortest TTL accepted"},
+    {"max_ttl_ms", sdk::ConfigType::integer, "1209600000", "longest TTL accepted (14 days)"},
+    {"max_messages_per_mailbox", sdk::ConfigType::integer, "10000", "quota: messages per mailbox"},
+    {"max_bytes_per_mailbox", sdk::ConfigType::integer, "104857600", "quota: bytes per mailbox"},
+    {"clock_window_ms", sdk::ConfigType::integer, "60000", "signed timestamps must be this close to the clock"},
+    {"max_subscribe_wait_ms", sdk::ConfigType::integer, "60000", "longest subscribe long-poll"},
+};
+constexpr std::string_view kProvides[] = {"service-node"};
+
+constexpr sdk::PluginInfo kInfo{
+    .name = "service-node",
+    .version = "0.1.0",
+    .kind = sdk::PluginKind::role,
+    .description = "service node: swarm message storage with replication and expiry",
+    .provides = kProvides,
+    .requires_ = {},
+    .config = kKeys,
+    .commands = {},
+};
+
+}  // namespace
+}  // namespace veil::node
+
+VEIL_PLUGIN(service_node, veil::node::kInfo, veil::node::ServiceNodePlugin)
