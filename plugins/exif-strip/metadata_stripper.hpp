@@ -21,7 +21,7 @@ struct StripperConfig final {
 class MetadataStripper final : public Processor {
 public:
     explicit MetadataStripper(StripperConfig config) : config_(config) {}
-    [[nodiscard]] std::string_view name() const override { return "exif-strip"; }
+    [[nodiscard]] std::string_view name() const override { return "strip-metadata"; }
     ProcessReport process(Attachment& a) const override;
 
 private:

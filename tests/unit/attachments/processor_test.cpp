@@ -68,7 +68,7 @@ TEST_CASE("attachments - an unparseable image is refused, not sent", "[attachmen
     Bytes truncated = read_file(corpus_dir() / "jpeg/progressive-full.jpg");
     truncated.resize(truncated.size() / 2);
     Attachment a{truncated, "image/jpeg"};
-    CHECK_THROWS_WITH(stripper.process(a), Catch::Contains("exif-strip: truncated JPEG") && Catch::Contains("refused"));
+    CHECK_THROWS_WITH(stripper.process(a), Catch::Contains("strip-metadata: truncated JPEG") && Catch::Contains("refused"));
     CHECK(a.bytes == truncated);  // untouched: the caller still has the file
 }
 

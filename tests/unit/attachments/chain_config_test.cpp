@@ -1,0 +1,36 @@
+// The plugin's config values turned into a chain: defaults, choices, clear errors.
+
+#include <catch2/catch.hpp>
+
+#include "chain_config.hpp"
+#include "test_support.hpp"
+
+using namespace veil::exif_strip;
+using namespace veil::exif_strip::test;
+
+TEST_CASE("attachments - default settings strip all three formats and keep orientation", "[attachments]") {
+    const ProcessorChain chain = make_chain(ChainSettings{});
+    REQUIRE(chain.size() == 1);
+    for (const char* f : {"jpeg/baseline-full.jpg", "png/rgb-full.png", "webp/lossy-full.webp"}) {
+        const auto r = chain.run(Attachment{read_file(corpus_dir() / f), ""});
+        CHECK(r.reports.at(0).outcome == Outcome::processed);
+        CHECK(r.reports.at(0).detail.find("orientation 6 kept") != std::string::npos);
+    }
+}
+
+TEST_CASE("attachments - settings choose formats and orientation mode", "[attachments]") {
+    const ProcessorChain chain = make_chain(ChainSettings{{"strip-metadata"}, {"jpeg"}, "drop"});
+    const auto jpeg = chain.run(Attachment{read_file(corpus_dir() / "jpeg/baseline-full.jpg"), "image/jpeg"});
+    CHECK(jpeg.reports[0].detail.find("orientation") == std::string::npos);
+    const Bytes png = read_file(corpus_dir() / "png/rgb-full.png");
+    const auto passed = chain.run(Attachment{png, "image/png"});
+    CHECK(passed.reports[0].outcome == Outcome::passed_through);
+    CHECK(passed.attachment.bytes == png);
+}
+
+TEST_CASE("attachments - bad settings are refused naming the key", "[attachments]") {
+    CHECK_THROWS_WITH(make_chain(ChainSettings{{"downscale"}, {"jpeg"}, "keep"}), Catch::Contains("exif-strip.chain: unknown processor 'downscale'"));
+    CHECK_THROWS_WITH(make_chain(ChainSettings{{}, {"jpeg"}, "keep"}), Catch::Contains("exif-strip.chain: empty"));
+    CHECK_THROWS_WITH(make_chain(ChainSettings{{"strip-metadata"}, {"heic"}, "keep"}), Catch::Contains("exif-strip.formats: unknown format 'heic'"));
+    CHECK_THROWS_WITH(make_chain(ChainSettings{{"strip-metadata"}, {"png"}, "apply"}), Catch::Contains("exif-strip.orientation: 'apply'"));
+}
