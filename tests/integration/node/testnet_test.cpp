@@ -1,0 +1,398 @@
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sqlite3.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "directory/manifest.hpp"
+#include "service-node/auth.hpp"
+#include "veil/sdk/net.hpp"
+
+using namespace veil::node;
+namespace d = veil::directory;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string kVeil = std::string(VEIL_BINARY_DIR) + "/bin/veil";
+
+std::uint64_t now_ms() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// A test network in a fresh directory, brought down at the end of the test.
+class Testnet final {
+public:
+    Testnet(std::size_t nodes, std::size_t swarm_size) {
+        static int counter = 0;
+        dir_ = fs::temp_directory_path() / ("veil-node-it-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
+        fs::remove_all(dir_);
+        auto cmd = kVeil + " testnet up --nodes " + std::to_string(nodes) + " --swarm-size " +
+                   std::to_string(swarm_size) + " --dir " + dir_.string() + " > " + (dir_.string() + ".up.log") + " 2>&1";
+        int rc = std::system(cmd.c_str());
+        INFO(slurp(dir_.string() + ".up.log"));
+        REQUIRE(rc == 0);
+        auto pub = veil::wire::from_hex(slurp(dir_ / "authority" / "directory" / "authority.pub").substr(0, 64));
+        authority_ = d::to_array<32>(pub);
+        std::regex listen("listen = \"127\\.0\\.0\\.1:([0-9]+)\"");
+        for (std::size_t i = 1; i <= nodes; ++i) {
+            std::smatch m;
+            auto text = slurp(dir_ / ("node-" + std::to_string(i)) / "veil.toml");
+            REQUIRE(std::regex_search(text, m, listen));
+            ports_.push_back(static_cast<std::uint16_t>(std::stoi(m[1])));
+        }
+    }
+    ~Testnet() {
+        std::system((kVeil + " testnet down --dir " + dir_.string() + " > /dev/null 2>&1").c_str());
+        fs::remove(dir_.string() + ".up.log");
+        fs::remove_all(dir_);
+    }
+    Testnet(const Testnet&) = delete;
+    Testnet& operator=(const Testnet&) = delete;
+
+    const fs::path& dir() const { return dir_; }
+    const d::PublicKey& authority() const { return authority_; }
+    const std::vector<std::uint16_t>& ports() const { return ports_; }
+    std::string name_of(std::uint16_t port) const {
+        for (std::size_t i = 0; i < ports_.size(); ++i)
+            if (ports_[i] == port) return "node-" + std::to_string(i + 1);
+        FAIL("unknown port");
+        return {};
+    }
+    int pid_of(const std::string& name) const {
+        std::ifstream in(dir_ / "testnet.pids");
+        std::string n;
+        int pid = 0;
+        while (in >> n >> pid)
+            if (n == name) return pid;
+        return 0;
+    }
+    void kill9(const std::string& name) {
+        int pid = pid_of(name);
+        REQUIRE(pid > 0);
+        REQUIRE(::kill(pid, SIGKILL) == 0);
+        while (::kill(pid, 0) == 0 && fs::exists("/proc/" + std::to_string(pid) + "/cmdline") &&
+               !slurp("/proc/" + std::to_string(pid) + "/cmdline").empty())
+            std::this_thread::sleep_for(20ms);
+    }
+    // Starts a node again as `veil testnet up` did, and records its new pid.
+    void restart(const std::string& name) {
+        auto cfg = (dir_ / name / "veil.toml").string();
+        auto log = (dir_ / name / "veil.log").string();
+        pid_t pid = ::fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            ::setsid();
+            int fd = ::open(log.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0600);
+            ::dup2(fd, 1);
+            ::dup2(fd, 2);
+            ::execl(kVeil.c_str(), kVeil.c_str(), "--config", cfg.c_str(), static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+        std::vector<std::pair<std::string, int>> pids;
+        {
+            std::ifstream in(dir_ / "testnet.pids");
+            std::string n;
+            int p = 0;
+            while (in >> n >> p) pids.emplace_back(n, n == name ? pid : p);
+        }
+        std::ofstream out(dir_ / "testnet.pids", std::ios::trunc);
+        for (const auto& [n, p] : pids) out << n << " " << p << "\n";
+    }
+
+private:
+    fs::path dir_;
+    d::PublicKey authority_{};
+    std::vector<std::uint16_t> ports_;
+};
+
+// Blocking RPC calls over the SDK's framed TCP client, on a private loop.
+class Rpc final {
+public:
+    Rpc() { uv_loop_init(&loop_); }
+    ~Rpc() {
+        clients_.clear();
+        uv_run(&loop_, UV_RUN_DEFAULT);
+        CHECK(uv_loop_close(&loop_) == 0);
+    }
+    Rpc(const Rpc&) = delete;
+    Rpc& operator=(const Rpc&) = delete;
+
+    std::optional<Response> call(std::uint16_t port, RequestBody body, std::uint64_t timeout_ms = 5000) {
+        Method m = method_of(body);
+        auto& c = clients_[port];
+        if (!c) c = std::make_unique<veil::sdk::net::Client>(&loop_, veil::sdk::net::Endpoint{"127.0.0.1", port});
+        std::optional<veil::sdk::Result<Bytes>> got;
+        c->request(encode_request(Request{next_id_++, std::move(body)}), timeout_ms,
+                   [&got](veil::sdk::Result<Bytes> r) { got = std::move(r); });
+        while (!got) uv_run(&loop_, UV_RUN_ONCE);
+        if (!got->ok()) return std::nullopt;
+        return decode_response(m, got->value());
+    }
+
+private:
+    uv_loop_t loop_{};
+    std::map<std::uint16_t, std::unique_ptr<veil::sdk::net::Client>> clients_;
+    std::uint32_t next_id_ = 1;
+};
+
+// A mailbox owner with monotonically increasing request timestamps (no accidental replays).
+struct Owner {
+    d::SigningKey key = d::SigningKey::generate();
+    std::uint64_t last_ts = 0;
+    RequestBody sign(RequestBody body) {
+        last_ts = std::max(now_ms(), last_ts + 1);
+        sign_owner_request(body, key, last_ts);
+        return body;
+    }
+};
+
+d::Manifest manifest_from(Rpc& rpc, const Testnet& net) {
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        auto r = rpc.call(net.ports()[0], GetManifestRequest{});
+        if (r && r->status == Status::ok) {
+            auto m = d::decode_signed_manifest(std::get<ManifestResponse>(r->body).envelope);
+            d::ManifestVerifier v({net.authority()}, 1);
+            REQUIRE(v.check(m) == d::ManifestCheck::ok);
+            if (m.manifest.nodes.size() == net.ports().size()) return m.manifest;
+        }
+        std::this_thread::sleep_for(100ms);
+    }
+    FAIL("no complete manifest from the first node");
+    return {};
+}
+
+std::vector<std::uint16_t> member_ports(const d::Manifest& m, SwarmId swarm) {
+    std::vector<std::uint16_t> out;
+    for (const auto& n : m.members(swarm)) out.push_back(n.port);
+    return out;
+}
+
+Hash store(Rpc& rpc, std::uint16_t port, const Owner& o, const std::string& text) {
+    std::optional<Response> r;
+    for (int attempt = 0; attempt < 50; ++attempt) {  // a node may still be fetching the manifest
+        r = rpc.call(port, StoreRequest{o.key.public_key(), 0, 600'000, Bytes(text.begin(), text.end())});
+        if (r && r->status != Status::not_ready) break;
+        std::this_thread::sleep_for(100ms);
+    }
+    REQUIRE(r);
+    INFO(to_string(r->status));
+    REQUIRE(r->status == Status::ok);
+    return std::get<StoreResponse>(r->body).hash;
+}
+
+std::set<Hash> retrieve_all(Rpc& rpc, std::uint16_t port, Owner& o) {
+    std::set<Hash> out;
+    std::optional<Hash> cursor;
+    for (;;) {
+        auto r = rpc.call(port, o.sign(RetrieveRequest{o.key.public_key(), 0, PageQuery{cursor, 100, 1 << 20}, {}}));
+        if (!r || r->status != Status::ok) return out;
+        const auto& page = std::get<PageResponse>(r->body);
+        for (const auto& m : page.messages) out.insert(m.hash);
+        if (!page.more || page.messages.empty()) return out;
+        cursor = page.messages.back().hash;
+    }
+}
+
+// Polls until `port` holds every hash in `want` (replication and catch-up are asynchronous).
+bool eventually_holds(Rpc& rpc, std::uint16_t port, Owner& o, const std::set<Hash>& want,
+                      std::chrono::milliseconds limit = 15s) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+        auto have = retrieve_all(rpc, port, o);
+        if (std::includes(have.begin(), have.end(), want.begin(), want.end())) return true;
+        std::this_thread::sleep_for(100ms);
+    }
+    return false;
+}
+
+// An owner whose mailbox maps to the swarm of the manifest's first node.
+Owner owner_in(const d::Manifest& m, SwarmId swarm) {
+    for (;;) {
+        Owner o;
+        if (m.swarm_for(o.key.public_key()) == swarm) return o;
+    }
+}
+
+}  // namespace
+
+TEST_CASE("node integration - 9-node testnet: store on one member, retrieve from another; redirects",
+          "[node][integration]") {
+    Testnet net(9, 3);
+    Rpc rpc;
+    auto m = manifest_from(rpc, net);
+    CHECK(m.swarm_ids().size() == 3);
+    SwarmId swarm = m.nodes[0].swarm;
+    auto members = member_ports(m, swarm);
+    REQUIRE(members.size() == 3);
+    Owner o = owner_in(m, swarm);
+
+    std::set<Hash> sent;
+    for (int i = 0; i < 5; ++i) sent.insert(store(rpc, members[0], o, "hello " + std::to_string(i)));
+    CHECK(eventually_holds(rpc, members[1], o, sent));
+    CHECK(eventually_holds(rpc, members[2], o, sent));
+
+    // A node of another swarm answers with a redirect naming the right swarm.
+    std::uint16_t outsider = 0;
+    for (const auto& n : m.nodes)
+        if (n.swarm != swarm) outsider = n.port;
+    auto r = rpc.call(outsider, StoreRequest{o.key.public_key(), 0, 600'000, {1}});
+    REQUIRE(r);
+    REQUIRE(r->status == Status::wrong_swarm);
+    CHECK(std::get<SwarmResponse>(r->body).swarm == swarm);
+    CHECK(std::get<SwarmResponse>(r->body).members.size() == 3);
+
+    // A subscribe parked on one member answers when a store lands (through replication).
+    auto sub_owner = owner_in(m, swarm);
+    std::thread storer([&] {
+        std::this_thread::sleep_for(300ms);
+        Rpc other;
+        store(other, members[0], sub_owner, "wake up");
+    });
+    auto sub = rpc.call(members[1], sub_owner.sign(SubscribeRequest{sub_owner.key.public_key(), 0, {}, 10'000, {}}), 15'000);
+    storer.join();
+    REQUIRE(sub);
+    REQUIRE(sub->status == Status::ok);
+    CHECK(std::get<PageResponse>(sub->body).messages.size() == 1);
+
+    // Delete by the owner is replicated too.
+    auto del = rpc.call(members[0], o.sign(DeleteRequest{o.key.public_key(), 0, {*sent.begin()}, {}}));
+    REQUIRE(del);
+    CHECK(del->status == Status::ok);
+    auto until = std::chrono::steady_clock::now() + 10s;
+    while (retrieve_all(rpc, members[2], o).count(*sent.begin()) && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(100ms);
+    CHECK(retrieve_all(rpc, members[2], o).count(*sent.begin()) == 0);
+}
+
+TEST_CASE("node integration - a member killed with -9 keeps its acknowledged data and catches up",
+          "[node][integration]") {
+    Testnet net(3, 3);
+    Rpc rpc;
+    auto m = manifest_from(rpc, net);
+    SwarmId swarm = m.nodes[0].swarm;
+    auto members = member_ports(m, swarm);
+    REQUIRE(members.size() == 3);
+    Owner o = owner_in(m, swarm);
+
+    std::set<Hash> before;
+    for (int i = 0; i < 10; ++i) before.insert(store(rpc, members[2], o, "before " + std::to_string(i)));
+    REQUIRE(eventually_holds(rpc, members[2], o, before));
+    net.kill9(net.name_of(members[2]));
+
+    std::set<Hash> during;
+    for (int i = 0; i < 20; ++i) during.insert(store(rpc, members[0], o, "during " + std::to_string(i)));
+    net.restart(net.name_of(members[2]));
+    std::set<Hash> all = before;
+    all.insert(during.begin(), during.end());
+    CHECK(eventually_holds(rpc, members[2], o, all, 20s));
+}
+
+TEST_CASE("node integration - a whole swarm but one member stops and nothing is lost", "[node][integration]") {
+    Testnet net(3, 3);
+    Rpc rpc;
+    auto m = manifest_from(rpc, net);
+    SwarmId swarm = m.nodes[0].swarm;
+    auto members = member_ports(m, swarm);
+    Owner o = owner_in(m, swarm);
+
+    std::set<Hash> sent;
+    for (int i = 0; i < 15; ++i) sent.insert(store(rpc, members[i % 3], o, "message " + std::to_string(i)));
+    REQUIRE(eventually_holds(rpc, members[0], o, sent));
+    net.kill9(net.name_of(members[1]));
+    net.kill9(net.name_of(members[2]));
+    CHECK(retrieve_all(rpc, members[0], o) == sent);
+    // The survivor takes more while alone, then is killed too: its disk keeps every ack.
+    for (int i = 0; i < 5; ++i) sent.insert(store(rpc, members[0], o, "alone " + std::to_string(i)));
+    net.kill9(net.name_of(members[0]));
+    net.restart(net.name_of(members[0]));
+    CHECK(eventually_holds(rpc, members[0], o, sent, 20s));
+    // The others come back and catch up from it.
+    net.restart(net.name_of(members[1]));
+    CHECK(eventually_holds(rpc, members[1], o, sent, 20s));
+}
+
+TEST_CASE("node integration - the node's database and logs hold no client address", "[node][integration]") {
+    Testnet net(3, 3);
+    Rpc rpc;
+    auto m = manifest_from(rpc, net);
+    Owner o = owner_in(m, m.nodes[0].swarm);
+    std::uint16_t port = m.nodes[0].port;
+    store(rpc, port, o, "warm up");  // the node has its manifest
+
+    // A client on its own loopback address, 127.0.0.77, stores and retrieves over a raw socket.
+    auto exchange = [&](RequestBody body) {
+        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        REQUIRE(fd >= 0);
+        sockaddr_in me{};
+        me.sin_family = AF_INET;
+        ::inet_pton(AF_INET, "127.0.0.77", &me.sin_addr);
+        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&me), sizeof me) == 0);
+        sockaddr_in node{};
+        node.sin_family = AF_INET;
+        node.sin_port = htons(port);
+        ::inet_pton(AF_INET, "127.0.0.1", &node.sin_addr);
+        REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&node), sizeof node) == 0);
+        auto frame = veil::sdk::net::encode_frame({1, veil::sdk::net::FrameStatus::ok, encode_request(Request{1, body})});
+        REQUIRE(::write(fd, frame.data(), frame.size()) == static_cast<ssize_t>(frame.size()));
+        std::uint8_t buf[4096];
+        REQUIRE(::read(fd, buf, sizeof buf) > 0);
+        ::close(fd);
+    };
+    exchange(StoreRequest{o.key.public_key(), 0, 600'000, {'x'}});
+    exchange(o.sign(RetrieveRequest{o.key.public_key(), 0, {}, {}}));
+    exchange(StoreRequest{o.key.public_key(), 0, 1, {'y'}});  // refused: bad TTL (an error path)
+    std::this_thread::sleep_for(500ms);
+
+    const std::string text = "127.0.0.77";
+    const std::string binary("\x7f\x00\x00\x4d", 4);
+    for (const auto& entry : fs::recursive_directory_iterator(net.dir())) {
+        if (!entry.is_regular_file()) continue;
+        auto bytes = slurp(entry.path());
+        INFO(entry.path());
+        CHECK(bytes.find(text) == std::string::npos);
+        CHECK(bytes.find(binary) == std::string::npos);
+    }
+    // And the decrypted database: every value of every row.
+    auto node_dir = net.dir() / net.name_of(port) / "service-node";
+    auto raw_key = slurp(node_dir / "db.key");
+    auto key = veil::wire::to_hex(veil::wire::Bytes(raw_key.begin(), raw_key.end()));
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open_v2((node_dir / "messages.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, ("PRAGMA key = \"x'" + key + "'\"").c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, "SELECT * FROM messages", -1, &st, nullptr) == SQLITE_OK);
+    int rows = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        ++rows;
+        REQUIRE(sqlite3_column_count(st) == 6);  // id, hash, mailbox, namespace, expiry_ms, data
+        for (int c = 0; c < sqlite3_column_count(st); ++c) {
+            std::string v(static_cast<const char*>(sqlite3_column_blob(st, c)) ? static_cast<const char*>(sqlite3_column_blob(st, c)) : "",
+                          static_cast<std::size_t>(sqlite3_column_bytes(st, c)));
+            CHECK(v.find(text) == std::string::npos);
+            CHECK(v.find(binary) == std::string::npos);
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    CHECK(rows >= 2);
+}
