@@ -60,6 +60,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
     std::size_t write_bytes = 0;
     bool reading = false;
     bool closing = false;
+    bool pumping = false;
     int handles_open = 2;
     std::shared_ptr<Conn> self;  // keeps the Conn alive until both handles are closed
 
@@ -110,9 +111,17 @@ struct Conn : std::enable_shared_from_this<Conn> {
 
     void on_bytes(const std::uint8_t* data, std::size_t n) {
         touch();
-        auto keep = shared_from_this();
         decoder.feed(data, n);
-        while (!closing) {
+        pump();
+    }
+
+    // Dispatches buffered frames while under the limits; stops reading above them
+    // (backpressure: the rest waits in the decoder and the socket until replies drain).
+    void pump() {
+        if (pumping || closing) return;
+        pumping = true;
+        auto keep = shared_from_this();
+        while (!closing && !over_limits()) {
             auto frame = decoder.next();
             if (!frame) break;
             if (frame->status != FrameStatus::ok) continue;  // clients send only ok frames
@@ -131,12 +140,18 @@ struct Conn : std::enable_shared_from_this<Conn> {
                 Reply(slot).fail("internal error");
             }
         }
+        pumping = false;
+        if (closing) return;
         if (!decoder.error().empty()) {
             core->log->debug("closing connection: {}", decoder.error());
             close();
             return;
         }
-        if (over_limits()) stop_reading();  // backpressure: resume once replies drain
+        if (over_limits()) {
+            stop_reading();
+        } else {
+            start_reading();
+        }
     }
 
     void write(FrameStatus status, std::uint64_t id, Bytes payload) {
@@ -157,7 +172,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
                 c.close();
                 return;
             }
-            if (!c.over_limits()) c.start_reading();
+            c.pump();
         });
         if (rc != 0) {
             write_bytes -= w->data.size();

@@ -134,10 +134,12 @@ using DescriptorFn = const PluginDescriptor*();
     }
 
 #if defined(VEIL_PLUGIN_STATIC)
-#define VEIL_PLUGIN(id, info, Class) VEIL_PLUGIN_DESCRIBE_(id, info, Class)
+#define VEIL_PLUGIN_IMPL_(id, info, Class) VEIL_PLUGIN_DESCRIBE_(id, info, Class)
 #else
 #include <boost/dll/alias.hpp>
-#define VEIL_PLUGIN(id, info, Class)                                                          \
+#define VEIL_PLUGIN_IMPL_(id, info, Class)                                                    \
     VEIL_PLUGIN_DESCRIBE_(id, info, Class)                                                     \
     BOOST_DLL_ALIAS(veil_static_plugin_##id, veil_plugin_descriptor)
 #endif
+// One level of indirection so that `id` may itself be a macro.
+#define VEIL_PLUGIN(id, info, Class) VEIL_PLUGIN_IMPL_(id, info, Class)

@@ -1,0 +1,193 @@
+#pragma once
+// Runs `veil` (or any program) as a child process for integration tests: captured output,
+// exit code, a hard deadline (the child is killed after it), and background children.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace veil::test {
+
+inline std::string veil_exe() { return std::string(VEIL_BINARY_DIR) + "/bin/veil"; }
+inline std::string fixture_dir() { return std::string(VEIL_BINARY_DIR) + "/tests/fixtures/plugins"; }
+
+struct ProcessResult {
+    int exit_code = -1;  ///< -1: killed at the deadline or by a signal
+    std::string out, err;
+};
+
+/// A fresh directory under /tmp, removed when the object dies.
+class TempDir {
+public:
+    TempDir() {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "veil-test-XXXXXX").string();
+        if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+        path_ = tmpl;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::filesystem::path& path() const { return path_; }
+    /// Writes `text` to a file in the directory and returns its path.
+    std::string write(const std::string& name, const std::string& text) const {
+        auto p = path_ / name;
+        std::ofstream(p) << text;
+        return p.string();
+    }
+
+private:
+    std::filesystem::path path_;
+};
+
+namespace detail {
+inline pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, int out_fd, int err_fd) {
+    pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+        if (out_fd >= 0) dup2(out_fd, 1);
+        if (err_fd >= 0) dup2(err_fd, 2);
+        for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        execv(args[0], args.data());
+        _exit(127);
+    }
+    return pid;
+}
+
+inline int decode_status(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
+}  // namespace detail
+
+/// Runs argv (argv[0] is a path) with extra "K=V" env entries; kills it after timeout_ms.
+inline ProcessResult run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {},
+                         int timeout_ms = 20000) {
+    int out[2], err[2];
+    if (pipe(out) != 0 || pipe(err) != 0) throw std::runtime_error("pipe failed");
+    pid_t pid = detail::spawn(argv, env, out[1], err[1]);
+    close(out[1]);
+    close(err[1]);
+    ProcessResult r;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+    int open_fds = 2;
+    bool killed = false;
+    while (open_fds > 0) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        if (left <= 0) {
+            kill(pid, SIGKILL);
+            killed = true;
+            break;
+        }
+        if (poll(fds, 2, static_cast<int>(left)) <= 0) continue;
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
+            char buf[4096];
+            ssize_t n = read(fds[i].fd, buf, sizeof buf);
+            if (n <= 0) {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+                --open_fds;
+            } else {
+                (i == 0 ? r.out : r.err).append(buf, static_cast<std::size_t>(n));
+            }
+        }
+    }
+    for (auto& f : fds) {
+        if (f.fd >= 0) close(f.fd);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    r.exit_code = killed ? -1 : detail::decode_status(status);
+    return r;
+}
+
+/// Runs veil with `args`.
+inline ProcessResult run_veil(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
+                          int timeout_ms = 20000) {
+    std::vector<std::string> argv{veil_exe()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv, env, timeout_ms);
+}
+
+/// A veil process in the background, its stderr in a file; stop() sends SIGTERM and waits.
+class Background {
+public:
+    Background(const std::vector<std::string>& args, const std::string& log_file) {
+        std::vector<std::string> argv{veil_exe()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        int fd = open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        pid_ = detail::spawn(argv, {}, fd, fd);
+        close(fd);
+    }
+    ~Background() {
+        if (pid_ > 0) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, nullptr, 0);
+        }
+    }
+    Background(const Background&) = delete;
+    Background& operator=(const Background&) = delete;
+    /// True while the child runs.
+    bool alive() {
+        int status = 0;
+        if (pid_ <= 0) return false;
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {
+            exit_code_ = detail::decode_status(status);
+            pid_ = -1;
+            return false;
+        }
+        return true;
+    }
+    /// SIGTERM, then wait up to timeout_ms; the exit code (-1 if it had to be killed).
+    int stop(int timeout_ms = 10000) {
+        if (pid_ <= 0) return exit_code_;
+        kill(pid_, SIGTERM);
+        for (int waited = 0; waited < timeout_ms; waited += 20) {
+            if (!alive()) return exit_code_;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+        return -1;
+    }
+
+private:
+    pid_t pid_ = -1;
+    int exit_code_ = -1;
+};
+
+/// Waits until `file` exists and is non-empty (bounded); returns its first line.
+inline std::string wait_for_line(const std::filesystem::path& file, int timeout_ms = 10000) {
+    for (int waited = 0; waited < timeout_ms; waited += 20) {
+        std::ifstream in(file);
+        std::string line;
+        if (in && std::getline(in, line) && !line.empty()) return line;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return {};
+}
+
+inline std::string read_file(const std::filesystem::path& file) {
+    std::ifstream in(file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+}  // namespace veil::test

@@ -1,0 +1,70 @@
+// Argument parsing and command dispatch (frontends/cli), without processes.
+#include <catch2/catch.hpp>
+
+#include "args.hpp"
+#include "dispatch.hpp"
+
+using namespace veil;
+
+namespace {
+std::optional<kernel::Args> parse(std::vector<std::string> v, std::string& err) {
+    std::vector<char*> argv;
+    for (auto& s : v) argv.push_back(s.data());
+    return kernel::parse_args(static_cast<int>(argv.size()), argv.data(), err);
+}
+struct Captured {
+    std::string out, err;
+    int code = -1;
+    sdk::CommandCall::Sinks sinks() {
+        return {[this](std::string_view t) { out += t; }, [this](std::string_view t) { err += t; },
+                [this](int c) { code = c; }};
+    }
+};
+}  // namespace
+
+TEST_CASE("cli - global options stop at the command word", "[kernel][cli]") {
+    std::string err;
+    auto a = parse({"veil", "--config", "f.toml", "--set", "a.b=1", "--set", "c.d=2", "-vv", "--home", "H", "send",
+                    "--json", "x"},
+                   err);
+    REQUIRE(a);
+    CHECK(*a->config_file == "f.toml");
+    CHECK(a->overrides == std::vector<std::string>{"a.b=1", "c.d=2"});
+    CHECK(a->verbosity == 2);
+    CHECK(*a->home == "H");
+    CHECK(a->command == std::vector<std::string>{"send", "--json", "x"});
+    CHECK_FALSE(parse({"veil", "--set"}, err));
+    CHECK(err == "--set needs a value");
+    CHECK_FALSE(parse({"veil", "--nope"}, err));
+    CHECK(parse({"veil", "--version"}, err)->command == std::vector<std::string>{"version"});
+}
+
+TEST_CASE("cli - dispatch runs a command, reports unknown ones and contains throws", "[kernel][cli]") {
+    sdk::CommandRegistry reg;
+    reg.add({"echo", "echo", "echo ARGS", [](sdk::CommandCall c) {
+                 for (const auto& a : c.args()) c.out(a + "\n");
+                 c.finish(0);
+             }},
+            "test");
+    reg.add({"boom", "throws", "boom", [](sdk::CommandCall) { throw std::runtime_error("bad"); }}, "test");
+    reg.add({"lost", "never finishes", "lost", [](sdk::CommandCall) {}}, "test");
+    CHECK_THROWS_AS(reg.add({"echo", "", "", [](sdk::CommandCall) {}}, "other"), std::invalid_argument);
+
+    Captured ok;
+    cli::dispatch(reg, {"echo", "a", "b"}, ok.sinks());
+    CHECK(ok.out == "a\nb\n");
+    CHECK(ok.code == 0);
+    Captured unknown;
+    cli::dispatch(reg, {"nope"}, unknown.sinks());
+    CHECK(unknown.code == 2);
+    CHECK_THAT(unknown.err, Catch::Contains("unknown command 'nope'"));
+    Captured boom;
+    cli::dispatch(reg, {"boom"}, boom.sinks());
+    CHECK(boom.code == 1);
+    CHECK_THAT(boom.err, Catch::Contains("veil boom: error: bad"));
+    Captured lost;
+    cli::dispatch(reg, {"lost"}, lost.sinks());
+    CHECK(lost.code == sdk::exit_code::internal);
+    reg.remove("echo");
+    CHECK(reg.find("echo") == nullptr);
+}
