@@ -1,0 +1,109 @@
+#include "vault.hpp"
+
+#include <system_error>
+
+#include "error.hpp"
+
+namespace veil::sqlcipher {
+
+namespace fs = std::filesystem;
+using crypto::SecretBytes;
+
+namespace {
+
+void store_keys(const fs::path& path, const KeyMaterial& keys, const SecretBytes* passphrase,
+                const crypto::WrapParams& wrap) {
+    auto sealed = seal_key_file(keys, passphrase, wrap);
+    write_key_file(path, sealed.view());
+}
+
+bool present(const fs::path& p) {
+    std::error_code ec;
+    bool e = fs::exists(fs::symlink_status(p, ec));
+    if (ec && ec != std::errc::no_such_file_or_directory) {
+        throw Error(Failure::io, "cannot check " + p.string() + ": " + ec.message());
+    }
+    return e;
+}
+
+}  // namespace
+
+fs::path Vault::key_path(const fs::path& db_path) {
+    auto p = db_path;
+    p += ".key";
+    return p;
+}
+
+std::unique_ptr<Vault> Vault::open(const fs::path& db_path, const SecretBytes* passphrase, const VaultOptions& options) {
+    std::unique_ptr<Vault> v(new Vault());
+    v->db_path_ = db_path;
+    v->wrap_ = options.wrap;
+    auto kp = key_path(db_path);
+    // A temp file left by a crash during a key-file write holds a key: it must not linger.
+    auto tmp = kp;
+    tmp += ".tmp";
+    std::error_code ec;
+    fs::remove(tmp, ec);
+
+    bool have_db = present(db_path), have_key = present(kp);
+    if (!have_db && !have_key) {
+        if (!options.create_if_missing) {
+            throw Error(Failure::missing_file, "no database at " + db_path.string() + " (run 'veil init' first)");
+        }
+        KeyMaterial keys;
+        keys.current = crypto::generate_database_key();
+        store_keys(kp, keys, passphrase, options.wrap);
+        v->db_ = Database::create(db_path, keys.current, options.database);
+        v->key_ = std::move(keys.current);
+        v->protection_ = passphrase ? Protection::passphrase : Protection::none;
+        v->outcome_ = OpenOutcome::created;
+        return v;
+    }
+    if (!have_key) {
+        throw Error(Failure::missing_file, "the key file " + kp.string() + " of " + db_path.string() +
+                                               " is missing: without it the database cannot be opened");
+    }
+    if (!have_db) {
+        throw Error(Failure::missing_file, "the database " + db_path.string() + " is missing but its key file " +
+                                               kp.string() + " exists: restore the database, or remove the key "
+                                               "file to start over");
+    }
+    auto bytes = read_key_file(kp);
+    auto view = parse_key_file(bytes.view());
+    auto keys = open_key_file(view, passphrase);
+    v->protection_ = view.protection;
+    const SecretBytes* keep = view.protection == Protection::passphrase ? passphrase : nullptr;
+    try {
+        v->db_ = Database::open(db_path, keys.current, options.database);
+        v->key_ = std::move(keys.current);
+        if (!keys.next.empty()) {
+            // The rotation never reached its rekey: forget the key it was moving to.
+            KeyMaterial settled{v->key_.clone(), {}};
+            store_keys(kp, settled, keep, options.wrap);
+            v->outcome_ = OpenOutcome::undid_rotation;
+        }
+    } catch (const Error& e) {
+        if (e.failure() != Failure::key_mismatch || keys.next.empty()) throw;
+        // The rekey committed but the key file was not rewritten yet: the next key opens it.
+        v->db_ = Database::open(db_path, keys.next, options.database);
+        v->key_ = std::move(keys.next);
+        KeyMaterial settled{v->key_.clone(), {}};
+        store_keys(kp, settled, keep, options.wrap);
+        v->outcome_ = OpenOutcome::finished_rotation;
+    }
+    return v;
+}
+
+void Vault::reseal(const SecretBytes* passphrase, bool rotate) {
+    auto kp = key_path(db_path_);
+    if (rotate) {
+        KeyMaterial pending{key_.clone(), crypto::generate_database_key()};
+        store_keys(kp, pending, passphrase, wrap_);
+        db_->rekey(pending.next);
+        key_ = std::move(pending.next);
+    }
+    store_keys(kp, KeyMaterial{key_.clone(), {}}, passphrase, wrap_);
+    protection_ = passphrase ? Protection::passphrase : Protection::none;
+}
+
+}  // namespace veil::sqlcipher
