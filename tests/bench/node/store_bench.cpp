@@ -79,6 +79,7 @@ std::pair<double, double> raw_sqlite(const std::vector<Row>& rows, const std::st
     sqlite3_finalize(ins);
     sqlite3_finalize(sel);
     sqlite3_close(db);
+    for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(fresh_path("raw.db") + ext);
     return {rows.size() / insert_s, rows.size() / read_s};
 }
 
@@ -165,5 +166,6 @@ int main(int argc, char** argv) {
     std::printf("  node retrieves (signed)   %10.0f /s   ratio %.2f\n", retrieve_per_s, retrieve_per_s / raw_read_per_s);
     std::printf("  raw Ed25519 verifications %10.0f /s   (signed retrieves / verifications: %.2f)\n", verify_per_s,
                 retrieve_per_s / verify_per_s);
+    for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(fresh_path("node.db") + ext);
     return 0;
 }

@@ -24,10 +24,17 @@ StoredMessage msg(const PublicKey& mb, std::uint16_t ns, std::string_view text, 
     return StoredMessage{mb, ns, message_hash(mb, ns, data), expiry, data};
 }
 
+// Removes the test's scratch directory when the process ends.
+struct ScratchDir {
+    std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("veil-node-store-" + std::to_string(::getpid()));
+    ~ScratchDir() { std::filesystem::remove_all(path); }
+};
+
 std::string temp_db(const char* name) {
-    auto dir = std::filesystem::temp_directory_path() / ("veil-node-store-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    auto p = dir / name;
+    static ScratchDir scratch;
+    std::filesystem::create_directories(scratch.path);
+    auto p = scratch.path / name;
     for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(p.string() + ext);
     return p.string();
 }

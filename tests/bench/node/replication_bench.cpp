@@ -1,0 +1,156 @@
+// Replication delay to the last swarm member on a local 3-node testnet (real processes), as a
+// ratio to a plain RPC round trip (info) to a node measured in the same run.
+// Usage: veil_bench_node_replication [rounds]   (needs the veil binary and plugins built)
+#include <uv.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <thread>
+
+#include "directory/manifest.hpp"
+#include "service-node/auth.hpp"
+#include "veil/sdk/net.hpp"
+
+using namespace veil::node;
+namespace d = veil::directory;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string kVeil = std::string(VEIL_BINARY_DIR) + "/bin/veil";
+
+std::uint64_t now_ms() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+// Blocking calls over the SDK's framed TCP client on a private loop (one per thread).
+class Rpc final {
+public:
+    Rpc() { uv_loop_init(&loop_); }
+    ~Rpc() {
+        clients_.clear();
+        uv_run(&loop_, UV_RUN_DEFAULT);
+        uv_loop_close(&loop_);
+    }
+    Rpc(const Rpc&) = delete;
+    Rpc& operator=(const Rpc&) = delete;
+    std::optional<Response> call(std::uint16_t port, RequestBody body, std::uint64_t timeout_ms = 10000) {
+        Method m = method_of(body);
+        auto& c = clients_[port];
+        if (!c) c = std::make_unique<veil::sdk::net::Client>(&loop_, veil::sdk::net::Endpoint{"127.0.0.1", port});
+        std::optional<veil::sdk::Result<Bytes>> got;
+        c->request(encode_request(Request{id_++, std::move(body)}), timeout_ms,
+                   [&got](veil::sdk::Result<Bytes> r) { got = std::move(r); });
+        while (!got) uv_run(&loop_, UV_RUN_ONCE);
+        if (!got->ok()) return std::nullopt;
+        return decode_response(m, got->value());
+    }
+
+private:
+    uv_loop_t loop_{};
+    std::map<std::uint16_t, std::unique_ptr<veil::sdk::net::Client>> clients_;
+    std::uint32_t id_ = 1;
+};
+
+double percentile(std::vector<double> v, double p) {
+    std::sort(v.begin(), v.end());
+    return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
+}
+
+double ms_between(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int rounds = argc > 1 ? std::stoi(argv[1]) : 100;
+    auto dir = fs::temp_directory_path() / ("veil-node-bench-net-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    if (std::system((kVeil + " testnet up --nodes 3 --swarm-size 3 --dir " + dir.string() + " > /dev/null").c_str()) != 0) {
+        std::fprintf(stderr, "testnet up failed\n");
+        return 1;
+    }
+    int rc = 1;
+    {
+        std::vector<std::uint16_t> ports;
+        std::regex listen("listen = \"127\\.0\\.0\\.1:([0-9]+)\"");
+        for (int i = 1; i <= 3; ++i) {
+            std::ifstream in(dir / ("node-" + std::to_string(i)) / "veil.toml");
+            std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            std::smatch m;
+            if (std::regex_search(text, m, listen)) ports.push_back(static_cast<std::uint16_t>(std::stoi(m[1])));
+        }
+        Rpc rpc;
+        auto owner = d::SigningKey::generate();
+        std::uint64_t last_ts = 0;
+        auto sign = [&](RequestBody b) {
+            last_ts = std::max(now_ms(), last_ts + 1);
+            sign_owner_request(b, owner, last_ts);
+            return b;
+        };
+        // Wait until every node serves a manifest.
+        for (auto p : ports)
+            for (int i = 0; i < 100; ++i) {
+                auto r = rpc.call(p, GetManifestRequest{});
+                if (r && r->status == Status::ok) break;
+                std::this_thread::sleep_for(100ms);
+            }
+
+        std::vector<double> rtt;
+        for (int i = 0; i < 200; ++i) {
+            auto t = Clock::now();
+            if (!rpc.call(ports[0], InfoRequest{})) return 1;
+            rtt.push_back(ms_between(t, Clock::now()));
+        }
+
+        std::vector<double> ack, delay;
+        std::optional<Hash> cursor;
+        Rpc rpc_b, rpc_c;
+        for (int i = 0; i < rounds; ++i) {
+            Clock::time_point seen_b{}, seen_c{};
+            auto subscribe = [&](Rpc& r, std::uint16_t port, Clock::time_point& seen, RequestBody body) {
+                auto resp = r.call(port, std::move(body), 15000);
+                if (resp && resp->status == Status::ok && !std::get<PageResponse>(resp->body).messages.empty())
+                    seen = Clock::now();
+            };
+            auto body_b = sign(SubscribeRequest{owner.public_key(), 0, PageQuery{cursor, 10, 1 << 20}, 10000, {}});
+            auto body_c = sign(SubscribeRequest{owner.public_key(), 0, PageQuery{cursor, 10, 1 << 20}, 10000, {}});
+            std::thread tb(subscribe, std::ref(rpc_b), ports[1], std::ref(seen_b), body_b);
+            std::thread tc(subscribe, std::ref(rpc_c), ports[2], std::ref(seen_c), body_c);
+            std::this_thread::sleep_for(30ms);  // both subscribes are parked
+            std::string text = "round " + std::to_string(i);
+            auto t0 = Clock::now();
+            auto r = rpc.call(ports[0], StoreRequest{owner.public_key(), 0, 600'000, Bytes(text.begin(), text.end())});
+            auto t_ack = Clock::now();
+            tb.join();
+            tc.join();
+            if (!r || r->status != Status::ok || seen_b == Clock::time_point{} || seen_c == Clock::time_point{}) {
+                std::fprintf(stderr, "round %d failed\n", i);
+                break;
+            }
+            cursor = std::get<StoreResponse>(r->body).hash;
+            ack.push_back(ms_between(t0, t_ack));
+            delay.push_back(ms_between(t_ack, std::max(seen_b, seen_c)));
+        }
+        if (static_cast<int>(delay.size()) == rounds) {
+            double rtt50 = percentile(rtt, 0.5);
+            std::printf("service-node replication benchmark: 3-node swarm on loopback, %d rounds\n", rounds);
+            std::printf("  info round trip (raw RPC)           median %7.3f ms\n", rtt50);
+            std::printf("  store acknowledged                  median %7.3f ms   ratio %.1f\n", percentile(ack, 0.5),
+                        percentile(ack, 0.5) / rtt50);
+            std::printf("  delay after ack to the last member  median %7.3f ms   p90 %7.3f ms   ratio %.1f\n",
+                        percentile(delay, 0.5), percentile(delay, 0.9), percentile(delay, 0.5) / rtt50);
+            rc = 0;
+        }
+    }
+    std::system((kVeil + " testnet down --dir " + dir.string() + " > /dev/null").c_str());
+    fs::remove_all(dir);
+    return rc;
+}
