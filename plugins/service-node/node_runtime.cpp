@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "directory/directory_rpc.hpp"
+#include "veil/sdk/transport.hpp"
 
 namespace veil::node {
 
@@ -181,7 +182,9 @@ void NodeRuntime::start() {
     sdk::net::ServerOptions opts;
     opts.max_frame_bytes = kMaxNodeFrameBytes;
     server_ = std::make_unique<sdk::net::Server>(ctx_.loop(), opts,
-                                                 [this](Bytes body, sdk::net::Reply reply) { on_frame(std::move(body), std::move(reply)); });
+                                                 [this](Bytes body, sdk::net::Reply reply) {
+                                                     on_request(body, [reply](Bytes out) { reply.reply(std::move(out)); });
+                                                 });
     auto bound = server_->listen(at.value());
     if (!bound) throw std::runtime_error("service-node: cannot listen: " + bound.error().message);
     bound_port_ = bound.value().port;
@@ -191,6 +194,12 @@ void NodeRuntime::start() {
     if (!dir) throw std::runtime_error("service-node.directory: " + dir.error().message);
     directory_ = std::make_unique<sdk::net::Client>(ctx_.loop(), dir.value());
 
+    // Requests carried by a transport (onion routing, direct) reach the same handlers.
+    ctx_.serve<sdk::transport::Inbound>(
+        [this](const sdk::transport::Inbound& in, sdk::Responder<sdk::transport::Response> r) {
+            on_request(in.body, [r](Bytes out) { r.reply(sdk::transport::Response{sdk::transport::Status::ok, std::move(out)}); });
+        },
+        "storage");
     ctx_.log().info("service node listening on {}", bound.value().to_string());
     heartbeat();
     poll_manifest();
@@ -216,18 +225,18 @@ void NodeRuntime::stop() {
     parked_by_mailbox_.clear();
 }
 
-void NodeRuntime::on_frame(Bytes body, sdk::net::Reply reply) {
+void NodeRuntime::on_request(const Bytes& body, Answer reply) {
     auto req = std::make_shared<Request>();
     try {
         *req = decode_request(body);
     } catch (const wire::DecodeError& e) {
-        reply.reply(encode_response(Method::info, error_response(peek_request_id(body), Status::bad_request, e.what())));
+        reply(encode_response(Method::info, error_response(peek_request_id(body), Status::bad_request, e.what())));
         return;
     }
     Method method = method_of(req->body);
     // Requests that touch no disk are answered on the loop thread.
     if (method == Method::info || method == Method::get_manifest || method == Method::get_swarm) {
-        reply.reply(encode_response(method, core_->service.handle(*req, now_ms()).response));
+        reply(encode_response(method, core_->service.handle(*req, now_ms()).response));
         return;
     }
     auto core = core_;
@@ -235,25 +244,24 @@ void NodeRuntime::on_frame(Bytes body, sdk::net::Reply reply) {
     ctx_.run_blocking([core, req, out] { *out = core->service.handle(*req, now_ms()); },
                       [this, method, out, req, reply](std::exception_ptr e) {
                           if (e) {
-                              reply.reply(encode_response(method, error_response(req->id, Status::internal, "internal error")));
+                              reply(encode_response(method, error_response(req->id, Status::internal, "internal error")));
                               return;
                           }
                           finish(method, out, req, reply);
                       });
 }
 
-void NodeRuntime::finish(Method method, std::shared_ptr<Outcome> out, std::shared_ptr<Request> req,
-                         sdk::net::Reply reply) {
+void NodeRuntime::finish(Method method, std::shared_ptr<Outcome> out, std::shared_ptr<Request> req, Answer reply) {
     if (out->park) {
-        park(req->id, std::get<SubscribeRequest>(req->body), reply);
+        park(req->id, std::get<SubscribeRequest>(req->body), std::move(reply));
     } else {
-        reply.reply(encode_response(method, out->response));
+        reply(encode_response(method, out->response));
     }
     if (!out->replicate.empty()) replicate(std::move(out->replicate));
     if (out->notify) wake(*out->notify);
 }
 
-void NodeRuntime::park(std::uint32_t id, SubscribeRequest q, sdk::net::Reply reply) {
+void NodeRuntime::park(std::uint32_t id, SubscribeRequest q, Answer reply) {
     std::uint64_t token = next_token_++;
     auto wait = std::min<std::uint64_t>(q.wait_ms, settings_.limits.max_subscribe_wait_ms);
     PublicKey mailbox = q.mailbox;
@@ -284,7 +292,7 @@ void NodeRuntime::resume(std::uint64_t token, bool final_attempt) {
                           if (!e && out->park && !final_attempt) return;  // still nothing: keep waiting
                           if (!final_attempt) ctx_.cancel_timer(p->second.timer);
                           auto resp = e ? error_response(p->second.id, Status::internal, "internal error") : out->response;
-                          p->second.reply.reply(encode_response(Method::subscribe, resp));
+                          p->second.answer(encode_response(Method::subscribe, resp));
                           auto [b, end] = parked_by_mailbox_.equal_range(p->second.request.mailbox);
                           for (auto i = b; i != end; ++i)
                               if (i->second == token) {

@@ -1,6 +1,8 @@
 #pragma once
 /// The service node on the kernel: framed TCP listener serving the storage RPC, replication to
 /// swarm peers, catch-up, the sweeper, registration with the directory and manifest polling.
+/// The same handlers also serve transport::Inbound on the bus with route "storage", so requests
+/// that arrive through a transport (onion, direct) reach them too.
 /// Loop thread only; SQL runs on the worker pool through Context::run_blocking.
 
 #include <map>
@@ -56,16 +58,18 @@ public:
     void stop();
 
 private:
+    /// Sends the encoded response back to whoever asked (net frame or bus reply). Copyable.
+    using Answer = std::function<void(Bytes)>;
     struct Parked {
         std::uint32_t id = 0;
         SubscribeRequest request;
-        sdk::net::Reply reply;
+        Answer answer;
         sdk::TimerId timer = 0;
     };
 
-    void on_frame(Bytes body, sdk::net::Reply reply);
-    void finish(Method method, std::shared_ptr<Outcome> out, std::shared_ptr<Request> req, sdk::net::Reply reply);
-    void park(std::uint32_t id, SubscribeRequest q, sdk::net::Reply reply);
+    void on_request(const Bytes& body, Answer answer);
+    void finish(Method method, std::shared_ptr<Outcome> out, std::shared_ptr<Request> req, Answer answer);
+    void park(std::uint32_t id, SubscribeRequest q, Answer answer);
     void wake(const PublicKey& mailbox);
     void resume(std::uint64_t token, bool final_attempt);
     void replicate(std::vector<ReplicaOp> ops);
