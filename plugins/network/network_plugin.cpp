@@ -1,0 +1,107 @@
+// plugins/network: registration, config and bus wiring of the client's manifest source.
+#include <filesystem>
+#include <fstream>
+
+#include "manifest_source.hpp"
+#include "veil/sdk/network.hpp"
+#include "veil/sdk/plugin.hpp"
+
+namespace veil::network {
+namespace {
+
+namespace fs = std::filesystem;
+
+directory::PublicKey parse_key(const std::string& hex) {
+    auto bytes = wire::from_hex(hex);
+    if (bytes.size() != 32) throw std::invalid_argument("network.authority_keys: a key is not 64 hex characters");
+    directory::PublicKey key{};
+    std::copy(bytes.begin(), bytes.end(), key.begin());
+    return key;
+}
+
+// Writes atomically: a crash leaves the old cache or the new one, never half of one.
+void write_file(const fs::path& path, const wire::Bytes& bytes) {
+    fs::path tmp = path;
+    tmp += ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+        if (!out) throw std::runtime_error("cannot write " + tmp.string());
+    }
+    fs::rename(tmp, path);
+}
+
+wire::Bytes read_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+class NetworkPlugin final : public sdk::Plugin {
+public:
+    void start(sdk::Context& ctx) override {
+        const auto& cfg = ctx.config();
+        ManifestSourceOptions o;
+        o.seeds = cfg.get_strings("seed_nodes");
+        for (const auto& k : cfg.get_strings("authority_keys")) o.authorities.push_back(parse_key(k));
+        if (o.authorities.empty()) throw std::invalid_argument("network.authority_keys: at least one key is needed");
+        o.threshold = static_cast<std::size_t>(cfg.get_int("authority_threshold"));
+        o.request_timeout_ms = static_cast<std::uint32_t>(cfg.get_int("request_timeout_ms"));
+        cache_ = ctx.data_dir() / "manifest.bin";
+
+        source_ = std::make_unique<ManifestSource>(
+            ctx.loop(), o, [this, &ctx](const directory::SignedManifest& m, const wire::Bytes& envelope) {
+                ctx.log().info("manifest version {} accepted ({} nodes)", m.manifest.version, m.manifest.nodes.size());
+                try {
+                    write_file(cache_, envelope);
+                } catch (const std::exception& e) {
+                    ctx.log().warn("manifest cache not written: {}", e.what());
+                }
+                ctx.bus().publish(sdk::network::ManifestUpdated{m.manifest.version, envelope});
+            });
+        if (fs::exists(cache_)) {
+            if (auto refused = source_->offer(read_file(cache_))) {
+                ctx.log().warn("cached manifest ignored: {}", *refused);
+            }
+        }
+        ctx.serve<sdk::network::GetManifest>(
+            [this](const sdk::network::GetManifest&, sdk::Responder<sdk::network::ManifestReply> r) {
+                if (source_->version() == 0) {
+                    r.fail(sdk::ErrorCode::not_found, "no manifest yet");
+                } else {
+                    r.reply({source_->version(), source_->envelope()});
+                }
+            });
+        auto refresh = [this, &ctx] {
+            source_->refresh([&ctx](bool ok) {
+                if (!ok) ctx.log().warn("no node answered with a valid manifest");
+            });
+        };
+        refresh();
+        ctx.set_interval(static_cast<std::uint64_t>(cfg.get_int("refresh_ms")), refresh);
+    }
+
+    void stop() override { source_.reset(); }
+
+private:
+    std::unique_ptr<ManifestSource> source_;
+    fs::path cache_;
+};
+
+constexpr std::string_view kProvides[] = {"network"};
+constexpr sdk::ConfigKeySpec kKeys[] = {
+    {"authority_keys", sdk::ConfigType::string_list, "[]", "Ed25519 keys (hex) of the directory authorities"},
+    {"authority_threshold", sdk::ConfigType::integer, "1", "how many authorities must sign a manifest"},
+    {"seed_nodes", sdk::ConfigType::string_list, "[]", "host:port of service nodes to ask for the manifest"},
+    {"directory", sdk::ConfigType::string, "", "host:port of the directory (informational; clients ask nodes)"},
+    {"refresh_ms", sdk::ConfigType::integer, "60000", "how often the manifest is refreshed"},
+    {"request_timeout_ms", sdk::ConfigType::integer, "5000", "deadline of one manifest request"},
+};
+constexpr sdk::PluginInfo kInfo{
+    "network", "0.1.0", sdk::PluginKind::role,
+    "the client's verified view of the network: the authority-signed manifest of service nodes",
+    kProvides, {}, kKeys, {}};
+
+}  // namespace
+}  // namespace veil::network
+
+VEIL_PLUGIN(network, veil::network::kInfo, veil::network::NetworkPlugin)
