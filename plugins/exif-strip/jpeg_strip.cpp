@@ -3,12 +3,10 @@
 #include <cstring>
 #include <string>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "byte_order.hpp"
 #include "exif_orientation.hpp"
+#include "jpeg_scan.hpp"
 
 namespace veil::exif_strip {
 namespace {
@@ -128,48 +126,11 @@ private:
     // Copies entropy-coded data up to the next marker that is neither a stuffed 0xFF00 nor RSTn,
     // scanning and copying in one pass.
     void copy_scan() {
-        const std::uint8_t* in = in_.data();
-        const std::size_t size = in_.size();
         std::uint8_t* out = out_.bytes.data() + w_ - pos_;  // out[i] is where in[i] goes
-        std::size_t i = pos_;
-#if defined(__SSE2__)
-        // 64 bytes a step: copy them, then look for 0xFF. Stores past the end of the scan are
-        // overwritten later; the buffer has room since out[i] never passes in.size() + slack.
-        const __m128i ff = _mm_set1_epi8(static_cast<char>(0xFF));
-        while (size - i > 64) {
-            const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
-            const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i + 16));
-            const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i + 32));
-            const __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i + 48));
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), a);
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i + 16), b);
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i + 32), c);
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i + 48), d);
-            std::uint64_t mask = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(a, ff))) |
-                                 (std::uint64_t{static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(b, ff)))} << 16) |
-                                 (std::uint64_t{static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(c, ff)))} << 32) |
-                                 (std::uint64_t{static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(d, ff)))} << 48);
-            while (mask != 0) {
-                const std::size_t at = i + static_cast<std::size_t>(__builtin_ctzll(mask));
-                if (ends_scan(in[at + 1])) return end_scan(at);  // at + 1 < size: 64 bytes were left
-                mask &= mask - 1;
-            }
-            i += 64;
-        }
-#endif
-        for (; i + 1 < size; ++i) {
-            out[i] = in[i];
-            if (in[i] == 0xFF && ends_scan(in[i + 1])) return end_scan(i);
-        }
-        throw FormatError("truncated JPEG: scan data runs to the end of the file (no EOI marker)");
-    }
-
-    // After 0xFF inside scan data, anything but a stuffed zero or a restart marker is a marker.
-    static bool ends_scan(std::uint8_t next) { return next != 0x00 && (next < 0xD0 || next > 0xD7); }
-
-    void end_scan(std::size_t marker_at) {
-        w_ += marker_at - pos_;
-        pos_ = marker_at;
+        const std::size_t end = detail::copy_until_marker(in_.data(), pos_, in_.size(), out);
+        if (end == detail::no_marker) throw FormatError("truncated JPEG: scan data runs to the end of the file (no EOI marker)");
+        w_ += end - pos_;
+        pos_ = end;
         seen_scan_ = true;
     }
 
