@@ -204,7 +204,8 @@ void Kernel::request_stop(int code) {
     stopping_ = true;
     exit_code_ = code;
     running_->bus->publish(sdk::KernelStopping{code});
-    running_->bus->publish(ShutdownNow{});
+    // A full queue must not prevent shutdown: stop directly then.
+    if (!running_->bus->publish(ShutdownNow{})) running_->stop_timer->start(0, 0, [this] { shutdown(); });
 }
 
 void Kernel::shutdown() {

@@ -46,3 +46,16 @@ TEST_CASE("kernel - bad global options are usage errors", "[kernel][integration]
     CHECK(r.exit_code == 1);
     CHECK_THAT(r.err, Catch::Contains("/nonexistent/veil.toml: no such config file"));
 }
+
+TEST_CASE("kernel - a static build lists its linked-in plugins with no dlopen", "[kernel][integration][static]") {
+    if (std::string(VEIL_STATIC_LIST).empty()) {
+        SUCCEED("dynamic build: covered by the static build directory");
+        return;
+    }
+    auto r = run_veil({"plugins"}, {"LD_DEBUG=files"});
+    CHECK(r.exit_code == 0);
+    for (const char* name : {"\ncli ", "\nmemory ", "\ndirect "}) CHECK_THAT(r.out, Catch::Contains(name));
+    CHECK_THAT(r.out, Catch::Contains("[static]") && Catch::Contains("search path: (none: static build)"));
+    // The dynamic linker reports every dlopen as "file=... [0]; dynamically loaded by".
+    CHECK_THAT(r.err, !Catch::Contains("dynamically loaded") && !Catch::Contains("veil-plugin-"));
+}
