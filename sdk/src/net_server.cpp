@@ -18,6 +18,7 @@ struct Server::Core : std::enable_shared_from_this<Server::Core> {
     Handler handler;
     std::shared_ptr<spdlog::logger> log = log::get("net");
     uv_tcp_t* listener = nullptr;
+    std::uint64_t next_conn_id = 1;
     uv_async_t* async = nullptr;
     uv_thread_t loop_thread{};
     bool closed = false;
@@ -36,6 +37,7 @@ struct Reply::Slot {
     std::weak_ptr<Conn> conn;
     std::weak_ptr<Server::Core> core;
     std::uint64_t id = 0;
+    std::uint64_t conn_id = 0;
     std::atomic<bool> answered{false};
     void send(FrameStatus status, Bytes payload);
     ~Slot() {
@@ -56,6 +58,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
     uv_timer_t idle{};
     std::shared_ptr<Server::Core> core;
     FrameDecoder decoder;
+    std::uint64_t conn_id = 0;  // Reply::connection_id()
     std::size_t in_flight = 0;
     std::size_t write_bytes = 0;
     bool reading = false;
@@ -130,6 +133,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
             slot->conn = weak_from_this();
             slot->core = core;
             slot->id = frame->id;
+            slot->conn_id = conn_id;
             try {
                 core->handler(std::move(frame->payload), Reply(slot));
             } catch (const std::exception& e) {
@@ -216,6 +220,8 @@ void Reply::reply(Bytes body) const {
     slot_->send(FrameStatus::ok, std::move(body));
 }
 
+std::uint64_t Reply::connection_id() const { return slot_->conn_id; }
+
 void Reply::fail(std::string_view message) const {
     if (slot_->answered.exchange(true)) return;
     slot_->send(FrameStatus::error, Bytes(message.begin(), message.end()));
@@ -230,6 +236,7 @@ void Server::Core::post(std::function<void()> fn) {
 
 void Server::Core::accept() {
     auto conn = std::make_shared<Conn>(shared_from_this());
+    conn->conn_id = next_conn_id++;
     uv_tcp_init(loop, &conn->tcp);
     uv_timer_init(loop, &conn->idle);
     conn->tcp.data = conn.get();

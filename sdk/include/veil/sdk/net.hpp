@@ -95,6 +95,9 @@ public:
     void reply(Bytes body) const;
     /// Sends an error frame with `message` (keep it free of secrets).
     void fail(std::string_view message) const;
+    /// Which connection the request came on: unique within its Server, never reused, so a
+    /// handler can keep per-connection state (e.g. a rate limit) without seeing any address.
+    [[nodiscard]] std::uint64_t connection_id() const;
 
 private:
     std::shared_ptr<Slot> slot_;
