@@ -36,6 +36,8 @@ public:
     RateLimiter(double rate_per_s, double burst);
     /// True (and takes a token) when the request may go on.
     bool allow(std::uint64_t now_ms);
+    /// When allow() was last called (for dropping idle limiters).
+    [[nodiscard]] std::uint64_t last_ms() const { return last_ms_; }
 
 private:
     double rate_per_ms_;

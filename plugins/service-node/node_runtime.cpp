@@ -183,6 +183,11 @@ void NodeRuntime::start() {
     opts.max_frame_bytes = kMaxNodeFrameBytes;
     server_ = std::make_unique<sdk::net::Server>(ctx_.loop(), opts,
                                                  [this](Bytes body, sdk::net::Reply reply) {
+                                                     if (!allow(reply.connection_id(), body)) {
+                                                         reply.reply(encode_response(Method::info, error_response(peek_request_id(body), Status::rate_limited,
+                                                                                                                  to_string(Status::rate_limited))));
+                                                         return;
+                                                     }
                                                      on_request(body, [reply](Bytes out) { reply.reply(std::move(out)); });
                                                  });
     auto bound = server_->listen(at.value());
@@ -207,6 +212,8 @@ void NodeRuntime::start() {
     ctx_.set_interval(settings_.manifest_poll_ms, [this] { poll_manifest(); });
     ctx_.set_interval(settings_.catch_up_ms, [this] { start_catch_up(); });
     ctx_.set_interval(settings_.sweep_ms, [this] {
+        // Connections idle this long were closed by the listener: forget their limiters.
+        std::erase_if(limiters_, [now = now_ms()](const auto& kv) { return kv.second.last_ms() + 120'000 < now; });
         auto core = core_;
         auto removed = std::make_shared<std::size_t>(0);
         ctx_.run_blocking([core, removed] { *removed = core->store.sweep(now_ms()); },
@@ -223,6 +230,15 @@ void NodeRuntime::stop() {
     peers_.clear();  // drops pending peer callbacks (catch-up stalls, harmlessly)
     parked_.clear();
     parked_by_mailbox_.clear();
+}
+
+// Per-connection token bucket for client requests. Peer requests are exempt: they are checked
+// for a swarm member's signature, and replication of a busy swarm would exceed a client's rate.
+bool NodeRuntime::allow(std::uint64_t connection, const Bytes& body) {
+    if (body.size() >= 2 && body[1] == static_cast<std::uint8_t>(Method::peer)) return true;
+    auto now = now_ms();
+    auto it = limiters_.try_emplace(connection, settings_.limits.requests_per_second, settings_.limits.request_burst).first;
+    return it->second.allow(now);
 }
 
 void NodeRuntime::on_request(const Bytes& body, Answer reply) {

@@ -68,6 +68,7 @@ private:
     };
 
     void on_request(const Bytes& body, Answer answer);
+    bool allow(std::uint64_t connection, const Bytes& body);
     void finish(Method method, std::shared_ptr<Outcome> out, std::shared_ptr<Request> req, Answer answer);
     void park(std::uint32_t id, SubscribeRequest q, Answer answer);
     void wake(const PublicKey& mailbox);
@@ -86,6 +87,7 @@ private:
     std::unique_ptr<sdk::net::Client> directory_;
     std::map<std::string, std::unique_ptr<sdk::net::Client>> peers_;
     std::map<std::uint64_t, Parked> parked_;
+    std::map<std::uint64_t, RateLimiter> limiters_;  // by net connection id
     std::multimap<PublicKey, std::uint64_t> parked_by_mailbox_;
     std::uint64_t next_token_ = 1;
     std::uint32_t next_peer_id_ = 1;

@@ -45,6 +45,10 @@ RuntimeSettings settings_from(sdk::Context& ctx) {
     s.limits.max_bytes_per_mailbox = positive(c, "max_bytes_per_mailbox");
     s.limits.clock_window_ms = positive(c, "clock_window_ms");
     s.limits.max_subscribe_wait_ms = static_cast<std::uint32_t>(positive(c, "max_subscribe_wait_ms"));
+    s.limits.requests_per_second = c.get_double("requests_per_second");
+    s.limits.request_burst = c.get_double("request_burst");
+    if (s.limits.requests_per_second <= 0 || s.limits.request_burst < 1)
+        throw std::runtime_error("service-node: requests_per_second must be > 0 and request_burst >= 1");
     return s;
 }
 
@@ -85,6 +89,8 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"max_bytes_per_mailbox", sdk::ConfigType::integer, "104857600", "quota: bytes per mailbox"},
     {"clock_window_ms", sdk::ConfigType::integer, "60000", "signed timestamps must be this close to the clock"},
     {"max_subscribe_wait_ms", sdk::ConfigType::integer, "60000", "longest subscribe long-poll"},
+    {"requests_per_second", sdk::ConfigType::floating, "50", "per-connection rate limit (client requests)"},
+    {"request_burst", sdk::ConfigType::floating, "200", "per-connection burst (token bucket size)"},
 };
 constexpr std::string_view kProvides[] = {"service-node"};
 

@@ -396,3 +396,27 @@ TEST_CASE("node integration - the node's database and logs hold no client addres
     sqlite3_close(db);
     CHECK(rows >= 2);
 }
+
+TEST_CASE("node integration - the rate limit is per connection", "[node][integration]") {
+    Testnet net(1, 1);
+    Rpc busy;
+    std::uint16_t port = net.ports()[0];
+    int ok = 0;
+    int limited = 0;
+    auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 400; ++i) {  // defaults: 50 a second, bursts of 200
+        auto r = busy.call(port, InfoRequest{});
+        REQUIRE(r);
+        (r->status == Status::ok ? ok : limited) += 1;
+        if (r->status == Status::rate_limited) CHECK(std::get<ErrorResponse>(r->body).message == "rate limited");
+    }
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    // The bucket allows the burst plus what refilled meanwhile, and no more.
+    CHECK(ok >= 200);
+    CHECK(ok <= 200 + static_cast<int>(50 * seconds) + 2);
+    CHECK(limited == 400 - ok);
+    Rpc other;  // a new connection has its own bucket
+    auto r = other.call(port, InfoRequest{});
+    REQUIRE(r);
+    CHECK(r->status == Status::ok);
+}
