@@ -1,8 +1,11 @@
 #include "database.hpp"
 
+#include <fcntl.h>
 #include <sodium.h>
+#include <unistd.h>
 #include <sqlcipher/sqlite3.h>
 
+#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <system_error>
@@ -71,9 +74,20 @@ std::unique_ptr<Database> Database::open(const fs::path& path, const SecretBytes
 }
 
 std::unique_ptr<Database> Database::create(const fs::path& path, const SecretBytes& key, const DatabaseOptions& options) {
-    std::error_code ec;
-    if (fs::exists(path, ec)) throw Error(Failure::bad_input, "cannot create " + path.string() + ": it exists");
-    return connect(path, key, options, true);
+    // Made here with mode 0600: SQLite gives the -wal and -shm files the same mode.
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        if (errno == EEXIST) throw Error(Failure::bad_input, "cannot create " + path.string() + ": it exists");
+        throw Error(Failure::io, "cannot create " + path.string() + ": " + std::strerror(errno));
+    }
+    ::close(fd);
+    try {
+        return connect(path, key, options, true);
+    } catch (...) {
+        std::error_code ec;
+        fs::remove(path, ec);
+        throw;
+    }
 }
 
 std::unique_ptr<Database> Database::connect(const fs::path& path, const SecretBytes& key, const DatabaseOptions& options,

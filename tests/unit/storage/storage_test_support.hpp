@@ -1,0 +1,92 @@
+#pragma once
+// Helpers for the storage tests: a private temp dir, file bytes, a libuv loop that runs until
+// a condition holds (bounded by a safety deadline, not a timed assertion).
+#include <stdlib.h>
+#include <uv.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "veil/crypto/secret_bytes.hpp"
+#include "veil/wire/codec.hpp"
+
+namespace veil::test {
+
+/// A fresh directory under /tmp, removed when the object dies.
+class StorageDir {
+public:
+    StorageDir() {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "veil-storage-XXXXXX").string();
+        if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+        path_ = tmpl;
+    }
+    ~StorageDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    StorageDir(const StorageDir&) = delete;
+    StorageDir& operator=(const StorageDir&) = delete;
+    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+    [[nodiscard]] std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+private:
+    std::filesystem::path path_;
+};
+
+/// Every byte of a file ("" if it does not exist).
+inline std::string file_bytes(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+/// Writes `text` to `p` (replacing it).
+inline void write_text(const std::filesystem::path& p, std::string_view text) {
+    std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
+}
+
+inline wire::Bytes bytes_of(std::string_view s) { return {s.begin(), s.end()}; }
+
+inline crypto::SecretBytes secret(std::string_view s) { return crypto::SecretBytes::copy_of(s); }
+
+/// A libuv loop for one test; close() checks that every handle was closed.
+class StorageLoop {
+public:
+    StorageLoop() { uv_loop_init(&loop_); }
+    ~StorageLoop() { close(); }
+    StorageLoop(const StorageLoop&) = delete;
+    StorageLoop& operator=(const StorageLoop&) = delete;
+    uv_loop_t* get() { return &loop_; }
+
+    /// Runs the loop until `done()` or `safety_ms`; returns done().
+    bool run_until(const std::function<bool()>& done, int safety_ms = 20000) {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(safety_ms);
+        while (!done() && std::chrono::steady_clock::now() < deadline) {
+            uv_timer_t tick;
+            uv_timer_init(&loop_, &tick);
+            uv_timer_start(&tick, [](uv_timer_t*) {}, 5, 0);
+            uv_run(&loop_, UV_RUN_ONCE);
+            uv_close(reinterpret_cast<uv_handle_t*>(&tick), nullptr);
+            uv_run(&loop_, UV_RUN_NOWAIT);
+        }
+        return done();
+    }
+    /// Runs pending close callbacks, then closes the loop; returns uv_loop_close's result.
+    int close() {
+        if (closed_) return 0;
+        for (int i = 0; i < 10; ++i) uv_run(&loop_, UV_RUN_NOWAIT);
+        closed_ = true;
+        return uv_loop_close(&loop_);
+    }
+
+private:
+    uv_loop_t loop_{};
+    bool closed_ = false;
+};
+
+}  // namespace veil::test
