@@ -12,6 +12,7 @@
 #include "directory/key_file.hpp"
 #include "directory/manifest.hpp"
 #include "directory/testnet.hpp"
+#include "service-node/rpc.hpp"
 #include "veil/sdk/net.hpp"
 #include "veil/sdk/plugin.hpp"
 
@@ -168,13 +169,41 @@ private:
                 for (const auto& n : plan_.nodes)
                     if (!m.manifest.find(n.key)) return;
                 manifest_ = m.manifest;
-                finish_up();
+                check_nodes();
             } catch (const wire::DecodeError&) {
             }
         });
     }
 
+    // Done when every node serves (at least) that manifest version: clients can start at once.
+    void check_nodes() {
+        if (call_.finished()) return;
+        auto pending = std::make_shared<std::size_t>(plan_.nodes.size());
+        auto ready = std::make_shared<std::size_t>(0);
+        busy_ = true;
+        for (const auto& n : plan_.nodes) {
+            auto& c = node_clients_[n.port];
+            if (!c) c = std::make_unique<sdk::net::Client>(ctx_.loop(), sdk::net::Endpoint{"127.0.0.1", n.port});
+            auto req = node::encode_request(node::Request{1, node::InfoRequest{}});
+            c->request(req, 2000, [this, pending, ready](sdk::Result<wire::Bytes> r) {
+                if (r) {
+                    try {
+                        auto resp = node::decode_response(node::Method::info, r.value());
+                        if (resp.status == node::Status::ok &&
+                            std::get<node::InfoResponse>(resp.body).manifest_version >= manifest_.version)
+                            ++*ready;
+                    } catch (const wire::DecodeError&) {
+                    }
+                }
+                if (--*pending > 0) return;
+                busy_ = false;
+                if (*ready == plan_.nodes.size()) finish_up();
+            });
+        }
+    }
+
     void finish_up() {
+        if (call_.finished()) return;
         std::ofstream(o_.dir / "network.toml") << network_file(plan_);
         std::map<SwarmId, std::size_t> swarms;
         for (const auto& n : manifest_.nodes) ++swarms[n.swarm];
@@ -232,6 +261,7 @@ private:
     TestnetPlan plan_;
     Manifest manifest_;
     std::unique_ptr<sdk::net::Client> directory_;
+    std::map<std::uint16_t, std::unique_ptr<sdk::net::Client>> node_clients_;
     std::uint64_t started_ = 0;
     bool busy_ = false;
 };

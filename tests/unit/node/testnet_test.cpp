@@ -1,0 +1,73 @@
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <fstream>
+
+#include "directory/directory_rpc.hpp"
+#include "directory/testnet.hpp"
+#include "veil/wire/codec.hpp"
+
+using namespace veil::directory;
+
+namespace {
+TestnetPlan plan() {
+    TestnetPlan p;
+    p.dir = "/tmp/tn";
+    p.swarm_size = 3;
+    p.authority = {"authority", "/tmp/tn/authority/veil.toml", "/tmp/tn/authority/veil.log", 7000, PublicKey{}};
+    p.authority.key.fill(0xab);
+    p.nodes.push_back({"node-1", "/tmp/tn/node-1/veil.toml", "/tmp/tn/node-1/veil.log", 7001, PublicKey{}});
+    p.nodes.push_back({"node-2", "/tmp/tn/node-2/veil.toml", "/tmp/tn/node-2/veil.log", 7002, PublicKey{}});
+    return p;
+}
+}  // namespace
+
+TEST_CASE("testnet - configs name the right plugins, ports, keys and homes", "[node][testnet]") {
+    auto p = plan();
+    auto a = authority_config(p);
+    CHECK_THAT(a, Catch::Contains("plugins = [\"directory\"]"));
+    CHECK_THAT(a, Catch::Contains("listen = \"127.0.0.1:7000\""));
+    CHECK_THAT(a, Catch::Contains("target_swarm_size = 3"));
+    CHECK_THAT(a, Catch::Contains("home = \"/tmp/tn/authority\""));
+    auto n = node_config(p, 1);
+    CHECK_THAT(n, Catch::Contains("plugins = [\"service-node\"]"));
+    CHECK_THAT(n, Catch::Contains("listen = \"127.0.0.1:7002\""));
+    CHECK_THAT(n, Catch::Contains("directory = \"127.0.0.1:7000\""));
+    CHECK_THAT(n, Catch::Contains("authority_keys = [\""));
+    CHECK_THAT(n, Catch::Contains(veil::wire::to_hex(p.authority.key)));
+    CHECK_THROWS(node_config(p, 2));
+    auto net = network_file(p);
+    CHECK_THAT(net, Catch::Contains("seed_nodes = [\"127.0.0.1:7001\", \"127.0.0.1:7002\"]"));
+    CHECK_THAT(net, Catch::Contains("authority_threshold = 1"));
+}
+
+TEST_CASE("testnet - pid files and process checks", "[node][testnet]") {
+    auto dir = std::filesystem::temp_directory_path() / ("veil-node-testnet-unit-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    CHECK(read_pids(dir).empty());
+    std::ofstream(dir / "testnet.pids") << "authority 1\nnode-1 " << ::getpid() << "\n";
+    auto pids = read_pids(dir);
+    REQUIRE(pids.size() == 2);
+    CHECK(pids[1].first == "node-1");
+    // This test process is alive but its command line does not name the directory.
+    CHECK_FALSE(is_testnet_process(::getpid(), dir));
+    CHECK_FALSE(is_testnet_process(0, dir));
+    CHECK(free_loopback_port() != 0);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("testnet - directory RPC round-trips and refuses malformed bytes", "[node][testnet]") {
+    DirectoryRequest reg{DirectoryKind::register_node, {1, 2, 3}};
+    auto back = decode_directory_request(encode_directory_request(reg));
+    CHECK(back.kind == DirectoryKind::register_node);
+    CHECK(back.descriptor == reg.descriptor);
+    auto ok = decode_directory_response(DirectoryKind::get_manifest,
+                                        encode_directory_response(DirectoryKind::get_manifest, {DirectoryStatus::ok, {9}, {}}));
+    CHECK(ok.manifest == veil::wire::Bytes{9});
+    auto refused = decode_directory_response(
+        DirectoryKind::register_node, encode_directory_response(DirectoryKind::register_node, {DirectoryStatus::refused, {}, "no"}));
+    CHECK(refused.message == "no");
+    CHECK_THROWS_AS(decode_directory_request(veil::wire::Bytes{1, 9}), veil::wire::DecodeError);
+    CHECK_THROWS_AS(decode_directory_response(DirectoryKind::get_manifest, veil::wire::Bytes{7}), veil::wire::DecodeError);
+}
