@@ -3,6 +3,8 @@
 #include <fstream>
 
 #include "manifest_source.hpp"
+#include "network_commands.hpp"
+#include "swarm_client.hpp"
 #include "veil/sdk/network.hpp"
 #include "veil/sdk/plugin.hpp"
 
@@ -78,16 +80,26 @@ public:
         };
         refresh();
         ctx.set_interval(static_cast<std::uint64_t>(cfg.get_int("refresh_ms")), refresh);
+
+        swarms_ = std::make_unique<SwarmClient>(ctx.bus(), [this]() -> const directory::Manifest* {
+            return source_->manifest() ? &*source_->manifest() : nullptr;
+        });
+        add_network_command(ctx, *source_, *swarms_);
     }
 
-    void stop() override { source_.reset(); }
+    void stop() override {
+        swarms_.reset();
+        source_.reset();
+    }
 
 private:
     std::unique_ptr<ManifestSource> source_;
+    std::unique_ptr<SwarmClient> swarms_;
     fs::path cache_;
 };
 
 constexpr std::string_view kProvides[] = {"network"};
+constexpr std::string_view kCommands[] = {"network"};
 constexpr sdk::ConfigKeySpec kKeys[] = {
     {"authority_keys", sdk::ConfigType::string_list, "[]", "Ed25519 keys (hex) of the directory authorities"},
     {"authority_threshold", sdk::ConfigType::integer, "1", "how many authorities must sign a manifest"},
@@ -99,7 +111,7 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
 constexpr sdk::PluginInfo kInfo{
     "network", "0.1.0", sdk::PluginKind::role,
     "the client's verified view of the network: the authority-signed manifest of service nodes",
-    kProvides, {}, kKeys, {}};
+    kProvides, {}, kKeys, kCommands};
 
 }  // namespace
 }  // namespace veil::network

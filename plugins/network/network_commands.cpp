@@ -1,0 +1,128 @@
+#include "network_commands.hpp"
+
+#include <sodium.h>
+
+#include <chrono>
+#include <memory>
+#include <sstream>
+
+namespace veil::network {
+namespace {
+
+constexpr const char* kUsage =
+    "network status | network info [NODE_KEY] | network store MAILBOX TEXT [--ns N] [--ttl-s S]";
+constexpr std::uint64_t kManifestWaitMs = 15'000;
+
+// Runs `then` once a manifest is held, or fails the call after kManifestWaitMs.
+void with_manifest(sdk::Context& ctx, ManifestSource& source, sdk::CommandCall call, std::function<void()> then,
+                   std::uint64_t waited_ms = 0) {
+    if (source.manifest()) return then();
+    if (waited_ms >= kManifestWaitMs) {
+        call.fail("veil network: no service node answered with a valid manifest (is the network up? check seed_nodes)",
+                  sdk::exit_code::failure);
+        return;
+    }
+    if (waited_ms % 1000 == 0) source.refresh();
+    ctx.set_timeout(100, [&ctx, &source, call, then = std::move(then), waited_ms] {
+        with_manifest(ctx, source, call, then, waited_ms + 100);
+    });
+}
+
+std::string describe(const sdk::Error& e) { return e.describe(); }
+
+void status(ManifestSource& source, const sdk::CommandCall& call) {
+    const auto& m = *source.manifest();
+    std::ostringstream o;
+    o << "manifest version " << m.version << ": " << m.nodes.size() << " nodes in " << m.swarm_ids().size()
+      << " swarms\n";
+    call.out(o.str());
+    call.finish(sdk::exit_code::ok);
+}
+
+void info(ManifestSource& source, SwarmClient& swarms, const sdk::CommandCall& call) {
+    const auto& m = *source.manifest();
+    const auto& args = call.args();
+    const directory::NodeEntry* target = nullptr;
+    if (args.size() >= 2) {
+        try {
+            auto key = wire::from_hex(args[1]);
+            if (key.size() == 32) target = m.find(directory::to_array<32>(key));
+        } catch (const wire::DecodeError&) {
+        }
+        if (!target) return call.fail("veil network info: no node with that key in the manifest");
+    } else {
+        if (m.nodes.empty()) return call.fail("veil network info: the manifest lists no node", sdk::exit_code::failure);
+        target = &m.nodes[randombytes_uniform(static_cast<std::uint32_t>(m.nodes.size()))];
+    }
+    swarms.to_node(*target, node::InfoRequest{}, [call](sdk::Result<node::Response> r) {
+        if (!r) return call.fail("veil network info: " + describe(r.error()), sdk::exit_code::failure);
+        if (r.value().status != node::Status::ok) {
+            return call.fail(std::string("veil network info: node answered ") + node::to_string(r.value().status),
+                             sdk::exit_code::failure);
+        }
+        const auto& i = std::get<node::InfoResponse>(r.value().body);
+        std::ostringstream o;
+        o << "node " << wire::to_hex(i.node_key) << " version " << i.version << " swarm " << i.swarm
+          << " manifest " << i.manifest_version << "\n";
+        call.out(o.str());
+        call.finish(sdk::exit_code::ok);
+    });
+}
+
+void store(SwarmClient& swarms, const sdk::CommandCall& call) {
+    const auto& args = call.args();
+    if (args.size() < 3) return call.fail(std::string("usage: veil ") + kUsage);
+    node::StoreRequest q;
+    try {
+        auto key = wire::from_hex(args[1]);
+        if (key.size() != 32) throw wire::DecodeError("length");
+        q.mailbox = directory::to_array<32>(key);
+    } catch (const wire::DecodeError&) {
+        return call.fail("veil network store: MAILBOX must be 64 hex characters");
+    }
+    q.data.assign(args[2].begin(), args[2].end());
+    q.ttl_ms = 3600 * 1000;
+    for (std::size_t i = 3; i + 1 < args.size(); i += 2) {
+        try {
+            if (args[i] == "--ns") q.ns = static_cast<std::uint16_t>(std::stoul(args[i + 1]));
+            else if (args[i] == "--ttl-s") q.ttl_ms = std::stoull(args[i + 1]) * 1000;
+            else return call.fail("veil network store: unknown option " + args[i]);
+        } catch (const std::exception&) {
+            return call.fail("veil network store: " + args[i] + " needs a number");
+        }
+    }
+    auto mailbox = q.mailbox;
+    swarms.to_swarm(mailbox, std::move(q), [call](sdk::Result<node::Response> r) {
+        if (!r) return call.fail("veil network store: " + describe(r.error()), sdk::exit_code::failure);
+        if (r.value().status != node::Status::ok) {
+            const auto* e = std::get_if<node::ErrorResponse>(&r.value().body);
+            return call.fail(std::string("veil network store: ") + node::to_string(r.value().status) +
+                                 (e ? ": " + e->message : ""),
+                             sdk::exit_code::failure);
+        }
+        const auto& s = std::get<node::StoreResponse>(r.value().body);
+        call.out(wire::to_hex(s.hash) + (s.newly_stored ? " stored\n" : " already stored\n"));
+        call.finish(sdk::exit_code::ok);
+    });
+}
+
+}  // namespace
+
+void add_network_command(sdk::Context& ctx, ManifestSource& source, SwarmClient& swarms) {
+    ctx.add_command({"network", "look at the network and talk to service nodes (through the enabled transport)",
+                     kUsage, [&ctx, &source, &swarms](sdk::CommandCall call) {
+                         const auto& args = call.args();
+                         if (args.empty()) return call.fail(std::string("usage: veil ") + kUsage);
+                         std::string sub = args[0];
+                         if (sub != "status" && sub != "info" && sub != "store") {
+                             return call.fail("veil network: unknown subcommand '" + sub + "'\nusage: veil " + kUsage);
+                         }
+                         with_manifest(ctx, source, call, [&source, &swarms, call, sub] {
+                             if (sub == "status") status(source, call);
+                             else if (sub == "info") info(source, swarms, call);
+                             else store(swarms, call);
+                         });
+                     }});
+}
+
+}  // namespace veil::network

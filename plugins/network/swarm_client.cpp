@@ -1,0 +1,131 @@
+#include "swarm_client.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+#include "veil/sdk/transport.hpp"
+
+namespace veil::network {
+
+namespace tr = sdk::transport;
+using sdk::ErrorCode;
+
+std::optional<node::PublicKey> mailbox_of(const node::RequestBody& body) {
+    return std::visit(
+        [](const auto& q) -> std::optional<node::PublicKey> {
+            if constexpr (requires { q.mailbox; }) {
+                return q.mailbox;
+            } else {
+                return std::nullopt;
+            }
+        },
+        body);
+}
+
+struct SwarmClient::Call {
+    node::RequestBody body;
+    node::Method method{};
+    std::vector<directory::NodeEntry> candidates;  // untried members, tried from the back
+    std::size_t attempts_left = 0;
+    Done done;
+    sdk::Error last{ErrorCode::unreachable, "no member of the swarm answered"};
+};
+
+SwarmClient::SwarmClient(sdk::Bus& bus, std::function<const directory::Manifest*()> manifest, std::uint32_t timeout_ms)
+    : bus_(bus), manifest_(std::move(manifest)), timeout_ms_(timeout_ms) {}
+
+SwarmClient::~SwarmClient() { *alive_ = false; }
+
+namespace {
+
+void shuffle(std::vector<directory::NodeEntry>& v) {
+    for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[randombytes_uniform(static_cast<std::uint32_t>(i))]);
+}
+
+tr::Destination destination_of(const directory::NodeEntry& n) {
+    return {wire::to_hex(n.ed25519), n.host + ":" + std::to_string(n.port)};
+}
+
+}  // namespace
+
+void SwarmClient::to_swarm(const node::PublicKey& mailbox, node::RequestBody body, Done done, std::size_t attempts) {
+    const auto* m = manifest_();
+    if (!m) {
+        done(sdk::Error{ErrorCode::unreachable, "no network manifest yet"});
+        return;
+    }
+    auto call = std::make_shared<Call>();
+    call->method = node::method_of(body);
+    call->body = std::move(body);
+    call->candidates = m->members(m->swarm_for(mailbox));
+    shuffle(call->candidates);
+    call->attempts_left = attempts;
+    call->done = std::move(done);
+    if (call->candidates.empty()) {
+        call->done(sdk::Error{ErrorCode::unreachable, "the manifest has no swarm for this mailbox"});
+        return;
+    }
+    attempt(std::move(call));
+}
+
+void SwarmClient::to_node(const directory::NodeEntry& target, node::RequestBody body, Done done) {
+    auto call = std::make_shared<Call>();
+    call->method = node::method_of(body);
+    call->body = std::move(body);
+    call->candidates = {target};
+    call->attempts_left = 1;
+    call->done = std::move(done);
+    attempt(std::move(call));
+}
+
+void SwarmClient::attempt(std::shared_ptr<Call> call) {
+    if (call->candidates.empty() || call->attempts_left == 0) {
+        call->done(call->last);
+        return;
+    }
+    auto target = call->candidates.back();
+    call->candidates.pop_back();
+    --call->attempts_left;
+    std::uint32_t id = next_id_++;
+    tr::Request req;
+    req.to = destination_of(target);
+    req.service = "storage";
+    req.body = node::encode_request({id, call->body});
+    req.timeout_ms = timeout_ms_;
+    bool queued = bus_.request<tr::Request>(std::move(req), 0, [this, alive = alive_, call](sdk::Result<tr::Response> r) {
+        if (!*alive) return;
+        if (!r) {
+            call->last = r.error();
+            return attempt(call);
+        }
+        if (r.value().status != tr::Status::ok) {
+            std::string text(r.value().body.begin(), r.value().body.end());
+            call->last = sdk::Error{ErrorCode::handler_failed, text.empty() ? "the node has no storage service" : text};
+            return attempt(call);
+        }
+        node::Response response;
+        try {
+            response = node::decode_response(call->method, r.value().body);
+        } catch (const wire::DecodeError& e) {
+            call->last = sdk::Error{ErrorCode::bad_input, std::string("malformed node answer: ") + e.what()};
+            return attempt(call);
+        }
+        if (response.status == node::Status::wrong_swarm) {
+            // Our manifest is stale: the node names the right swarm's members.
+            const auto& swarm = std::get<node::SwarmResponse>(response.body);
+            call->candidates = swarm.members;
+            shuffle(call->candidates);
+            call->last = sdk::Error{ErrorCode::refused, "redirected to another swarm"};
+            return attempt(call);
+        }
+        if (response.status == node::Status::not_ready || response.status == node::Status::internal) {
+            call->last = sdk::Error{ErrorCode::refused, std::string("node: ") + node::to_string(response.status)};
+            return attempt(call);
+        }
+        call->done(std::move(response));
+    });
+    if (!queued) call->done(sdk::Error{ErrorCode::queue_full, "bus queue full"});
+}
+
+}  // namespace veil::network
