@@ -9,7 +9,7 @@ namespace veil::exif_strip {
 
 /// Strips in into out (cleared first; its buffer is reused). Throws FormatError when in is
 /// not a complete JPEG (no SOI, a segment running past the end, a scan before the frame
-/// header, an unknown marker, no EOI).
+/// header, an unknown marker, no EOI); out's contents are then unspecified.
 void strip_jpeg(ByteView in, const StripOptions& options, StripResult& out);
 
 }  // namespace veil::exif_strip

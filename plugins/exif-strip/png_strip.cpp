@@ -15,9 +15,10 @@ namespace veil::exif_strip {
 namespace {
 
 constexpr std::uint8_t png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-constexpr std::array<std::string_view, 17> kept_chunks = {
-    "IHDR", "PLTE", "IDAT", "IEND", "tRNS", "gAMA", "cHRM", "sRGB", "iCCP",
-    "cICP", "sBIT", "pHYs", "bKGD", "acTL", "fcTL", "fdAT", "mDCv"};
+// Chunks that define how the picture looks (PNG 3rd edition, including APNG and HDR).
+constexpr std::array<std::string_view, 19> kept_chunks = {
+    "IHDR", "PLTE", "IDAT", "IEND", "tRNS", "gAMA", "cHRM", "sRGB", "iCCP", "cICP",
+    "mDCv", "cLLi", "cLLI", "sBIT", "pHYs", "bKGD", "acTL", "fcTL", "fdAT"};
 
 bool is_kept(std::string_view type) {
     return std::find(kept_chunks.begin(), kept_chunks.end(), type) != kept_chunks.end();

@@ -1,6 +1,6 @@
 #pragma once
 // PNG metadata removal: keeps the chunks that define the picture (IHDR, PLTE, IDAT, IEND,
-// transparency, gamma, chromaticities, sRGB, iCCP, cICP, sBIT, pHYs, bKGD, APNG animation);
+// transparency, gamma, chromaticities, sRGB, iCCP, cICP/mDCv/cLLi, sBIT, pHYs, bKGD, APNG animation);
 // removes eXIf, tEXt, zTXt, iTXt (XMP), tIME and every other ancillary chunk, and data after IEND.
 
 #include "strip_types.hpp"
