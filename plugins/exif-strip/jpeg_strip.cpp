@@ -71,7 +71,13 @@ private:
     // Reads the marker at pos_ (after optional fill bytes) and moves past it.
     std::uint8_t next_marker() {
         if (pos_ >= in_.size()) throw FormatError("truncated JPEG: no EOI marker");
-        if (in_[pos_] != 0xFF) throw FormatError("JPEG: expected a marker at offset " + std::to_string(pos_));
+        if (in_[pos_] != 0xFF) {  // stray bytes between segments: decoders skip them, so do we
+            const void* ff = std::memchr(&in_[pos_], 0xFF, in_.size() - pos_);
+            if (ff == nullptr) throw FormatError("truncated JPEG: no EOI marker");
+            const auto skipped = static_cast<std::size_t>(static_cast<const std::uint8_t*>(ff) - &in_[pos_]);
+            remove("stray bytes between segments", skipped);
+            pos_ += skipped;
+        }
         while (pos_ + 1 < in_.size() && in_[pos_ + 1] == 0xFF) ++pos_;  // fill bytes
         if (pos_ + 1 >= in_.size()) throw FormatError("truncated JPEG: no EOI marker");
         const std::uint8_t marker = in_[pos_ + 1];
