@@ -89,6 +89,7 @@ std::string to_hex(ByteView b) {
 
 Bytes from_hex(std::string_view hex) {
     if (hex.size() % 2 != 0) throw DecodeError("hex: odd number of digits");
+    if (hex.empty()) return {};  // libsodium must not get a null pointer
     Bytes out(hex.size() / 2);
     std::size_t n = 0;
     const char* end = nullptr;

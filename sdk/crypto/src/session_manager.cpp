@@ -65,16 +65,20 @@ Bytes SessionManager::decrypt(const VeilId& peer, const DeviceCertificate& sende
     sender.verify(peer);
     auto m = CipherMessage::decode(message);
     const Key key{peer, sender.device_signing_key};
-    Record& record = records_[key];
+    // Only a successful decryption changes anything (no empty record is left behind).
+    auto found = records_.find(key);
+    std::vector<Session> no_sessions;
+    Record* existing = found == records_.end() ? nullptr : &found->second;
+    auto& sessions = existing ? existing->sessions : no_sessions;
     std::optional<Error> first_error;
-    for (std::size_t i = 0; i < record.sessions.size(); ++i) {
+    for (std::size_t i = 0; i < sessions.size(); ++i) {
         try {
-            auto plain = record.sessions[i].ratchet.decrypt(m.message, now_ms);
-            record.sessions[i].pending.reset();  // the peer answered: stop resending X3DH
+            auto plain = sessions[i].ratchet.decrypt(m.message, now_ms);
+            sessions[i].pending.reset();  // the peer answered: stop resending X3DH
             if (i != 0) {  // Sesame: the session the peer uses becomes active
-                Session s = std::move(record.sessions[i]);
-                record.sessions.erase(record.sessions.begin() + static_cast<std::ptrdiff_t>(i));
-                make_active(record, std::move(s));
+                Session s = std::move(sessions[i]);
+                sessions.erase(sessions.begin() + static_cast<std::ptrdiff_t>(i));
+                make_active(*existing, std::move(s));
             }
             return plain;
         } catch (const Error& e) {
@@ -86,7 +90,7 @@ Bytes SessionManager::decrypt(const VeilId& peer, const DeviceCertificate& sende
         throw Error(ErrorKind::no_session, "no session with that device");
     }
     const auto& h = *m.x3dh;
-    for (const auto& s : record.sessions) {
+    for (const auto& s : sessions) {
         // A replayed pre-key message must not start a second session.
         if (s.base_key == h.ephemeral_key) {
             throw first_error ? *first_error : Error(ErrorKind::duplicate_message, "pre-key message replayed");
@@ -100,7 +104,7 @@ Bytes SessionManager::decrypt(const VeilId& peer, const DeviceCertificate& sende
                                            prekeys_.signed_prekey(h.signed_prekey_id).clone());
     auto plain = ratchet.decrypt(m.message, now_ms);
     if (h.one_time_prekey_id) prekeys_.consume_one_time_prekey(*h.one_time_prekey_id);
-    make_active(record, Session{std::move(ratchet), h.ephemeral_key, std::nullopt});
+    make_active(records_[key], Session{std::move(ratchet), h.ephemeral_key, std::nullopt});
     return plain;
 }
 

@@ -64,6 +64,7 @@ TEST_CASE("crypto - sessions: the sender's certificate must belong to the claime
     Device alice(alice_id), bob(bob_id), mallory(mallory_id);
     alice.sessions.start_session(bob_id.veil_id(), bob.bundle(), now);
     auto m = alice.sessions.encrypt(bob_id.veil_id(), bob.keys.signing_key(), bytes_of("hi"));
+    auto before = bob.sessions.serialize();
     try {
         bob.sessions.decrypt(alice_id.veil_id(), mallory.cert, m, now);
         FAIL("accepted a certificate of another identity");
@@ -77,6 +78,12 @@ TEST_CASE("crypto - sessions: the sender's certificate must belong to the claime
     } catch (const Error& e) {
         CHECK(e.kind() == ErrorKind::untrusted_key);
     }
+    CHECK(bob.store.one_time_count() == 10);
+    // A forged pre-key message from a real device fails and leaves nothing behind.
+    auto forged = CipherMessage::decode(m);
+    forged.message.ciphertext[0] ^= 1;
+    CHECK_THROWS_AS(bob.sessions.decrypt(alice_id.veil_id(), alice.cert, forged.encode(), now), Error);
+    CHECK(bob.sessions.serialize().equals(before.view()));
     CHECK(bob.store.one_time_count() == 10);
 }
 
