@@ -17,6 +17,7 @@ enum class Failure : std::uint8_t {
     key_mismatch,             ///< the key does not open the database (other key file, damaged db)
     missing_file,             ///< the database or its key file is missing while the other exists
     schema_too_new,           ///< the database was written by a newer Veil
+    busy,                     ///< another process has the database open (key rotation refused)
     bad_input,                ///< a caller error (bad path, bad batch operation)
     too_large,                ///< a key or value beyond SQLite's limits
     io,                       ///< file system or SQLite failure

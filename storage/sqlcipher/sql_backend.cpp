@@ -15,6 +15,7 @@ sdk::ErrorCode to_error_code(Failure failure) {
         case Failure::passphrase_required:
         case Failure::wrong_passphrase:
         case Failure::key_mismatch:
+        case Failure::busy:
             return ErrorCode::refused;
         case Failure::missing_file:
             return ErrorCode::not_found;

@@ -1,5 +1,11 @@
 #include "vault.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <system_error>
 
 #include "error.hpp"
@@ -34,6 +40,17 @@ fs::path Vault::key_path(const fs::path& db_path) {
     return p;
 }
 
+fs::path Vault::lock_path(const fs::path& db_path) {
+    auto p = db_path;
+    p += ".lock";
+    return p;
+}
+
+Vault::~Vault() {
+    db_.reset();  // close the connection before dropping the lock
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
 std::unique_ptr<Vault> Vault::open(const fs::path& db_path, const SecretBytes* passphrase, const VaultOptions& options) {
     std::unique_ptr<Vault> v(new Vault());
     v->db_path_ = db_path;
@@ -46,10 +63,17 @@ std::unique_ptr<Vault> Vault::open(const fs::path& db_path, const SecretBytes* p
     fs::remove(tmp, ec);
 
     bool have_db = present(db_path), have_key = present(kp);
+    if (!have_db && !have_key && !options.create_if_missing) {
+        throw Error(Failure::missing_file, "no database at " + db_path.string() + " (run 'veil init' first)");
+    }
+    // Shared: many processes may use the database; only a key rotation needs it alone.
+    auto lp = lock_path(db_path);
+    v->lock_fd_ = ::open(lp.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (v->lock_fd_ < 0) throw Error(Failure::io, "cannot open " + lp.string() + ": " + std::strerror(errno));
+    while (::flock(v->lock_fd_, LOCK_SH) != 0) {
+        if (errno != EINTR) throw Error(Failure::io, "cannot lock " + lp.string() + ": " + std::strerror(errno));
+    }
     if (!have_db && !have_key) {
-        if (!options.create_if_missing) {
-            throw Error(Failure::missing_file, "no database at " + db_path.string() + " (run 'veil init' first)");
-        }
         KeyMaterial keys;
         keys.current = crypto::generate_database_key();
         store_keys(kp, keys, passphrase, options.wrap);
@@ -97,6 +121,20 @@ std::unique_ptr<Vault> Vault::open(const fs::path& db_path, const SecretBytes* p
 void Vault::reseal(const SecretBytes* passphrase, bool rotate) {
     auto kp = key_path(db_path_);
     if (rotate) {
+        if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+            // A failed conversion may have dropped the shared lock: take it back.
+            while (::flock(lock_fd_, LOCK_SH) != 0 && errno == EINTR) {
+            }
+            throw Error(Failure::busy, "another veil process is using " + db_path_.string() +
+                                           ": stop it before rotating the key");
+        }
+        struct Downgrade {
+            int fd;
+            ~Downgrade() {
+                while (::flock(fd, LOCK_SH) != 0 && errno == EINTR) {
+                }
+            }
+        } downgrade{lock_fd_};
         KeyMaterial pending{key_.clone(), crypto::generate_database_key()};
         store_keys(kp, pending, passphrase, wrap_);
         db_->rekey(pending.next);

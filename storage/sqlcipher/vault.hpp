@@ -32,6 +32,9 @@ class Vault final {
 public:
     /// The key file of the database at `db_path`: the same path with ".key" appended.
     static std::filesystem::path key_path(const std::filesystem::path& db_path);
+    /// The lock file (".lock" appended): every open vault holds a shared flock on it; a key
+    /// rotation needs it exclusively, so it never pulls the key from under another process.
+    static std::filesystem::path lock_path(const std::filesystem::path& db_path);
 
     /// Opens (or creates) the database at `db_path`. `passphrase` is null when none was given.
     /// Throws Error{passphrase_required | wrong_passphrase | damaged_key_file | key_mismatch |
@@ -48,10 +51,16 @@ public:
     /// Re-writes the key file under `passphrase` (null: no passphrase, the raw key in a 0600
     /// file). With `rotate`, first moves the database to a fresh random key (PRAGMA rekey); the
     /// key file holds both keys while that runs, so a crash leaves one that opens the database.
+    /// A rotation while another process has the database open throws Error{busy}.
     void reseal(const crypto::SecretBytes* passphrase, bool rotate);
+
+    ~Vault();
+    Vault(const Vault&) = delete;
+    Vault& operator=(const Vault&) = delete;
 
 private:
     Vault() = default;
+    int lock_fd_ = -1;
     std::filesystem::path db_path_;
     std::unique_ptr<Database> db_;
     crypto::SecretBytes key_;  // the key that opens db_ now

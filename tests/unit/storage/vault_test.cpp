@@ -188,3 +188,23 @@ TEST_CASE("storage - a key rotation interrupted before or after its rekey recove
     CHECK(settled.next.empty());
     CHECK(Vault::open(path, &pp, fast())->outcome() == OpenOutcome::opened);
 }
+
+TEST_CASE("storage - a key rotation is refused while another process has the database open", "[storage]") {
+    StorageDir dir;
+    auto path = dir / "veil.db";
+    auto first = Vault::open(path, nullptr, fast());
+    fill(*first);
+    auto second = Vault::open(path, nullptr, fast());  // its own lock, as another process would hold
+    auto e = error_of([&] { second->reseal(nullptr, true); });
+    CHECK(e.failure() == Failure::busy);
+    CHECK_THAT(e.what(), Catch::Contains("another veil process"));
+    check_filled(*first);  // the first still reads: nothing was rotated
+    // Re-wrapping without rotation does not change the database key: allowed.
+    auto pp = secret("pw");
+    second->reseal(&pp, false);
+    first.reset();
+    second->reseal(&pp, true);
+    check_filled(*second);
+    second.reset();
+    check_filled(*Vault::open(path, &pp, fast()));
+}
