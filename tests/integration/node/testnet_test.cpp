@@ -17,8 +17,10 @@
 #include <thread>
 
 #include "directory/manifest.hpp"
+#include "directory/testnet.hpp"
 #include "service-node/auth.hpp"
 #include "veil/sdk/net.hpp"
+#include "veil/sdk/transport.hpp"
 
 using namespace veil::node;
 namespace d = veil::directory;
@@ -94,9 +96,9 @@ public:
                !slurp("/proc/" + std::to_string(pid) + "/cmdline").empty())
             std::this_thread::sleep_for(20ms);
     }
-    // Starts a node again as `veil testnet up` did, and records its new pid.
-    void restart(const std::string& name) {
-        auto cfg = (dir_ / name / "veil.toml").string();
+    // Starts a node again as `veil testnet up` did (or with another config), and records its pid.
+    void restart(const std::string& name, const std::string& config_file = "veil.toml") {
+        auto cfg = (dir_ / name / config_file).string();
         auto log = (dir_ / name / "veil.log").string();
         pid_t pid = ::fork();
         REQUIRE(pid >= 0);
@@ -419,4 +421,60 @@ TEST_CASE("node integration - the rate limit is per connection", "[node][integra
     auto r = other.call(port, InfoRequest{});
     REQUIRE(r);
     CHECK(r->status == Status::ok);
+}
+
+TEST_CASE("node integration - requests carried by a transport reach the same handlers", "[node][integration]") {
+    Testnet net(1, 1);
+    Rpc rpc;
+    auto m = manifest_from(rpc, net);
+    // Run node-1 again with the direct transport beside it: transport::Inbound, route "storage".
+    auto cfg = slurp(net.dir() / "node-1" / "veil.toml");
+    auto at = cfg.find("plugins = [\"service-node\"]");
+    REQUIRE(at != std::string::npos);
+    cfg.replace(at, std::string("plugins = [\"service-node\"]").size(), "plugins = [\"service-node\", \"direct\"]");
+    auto direct_port = d::free_loopback_port();
+    cfg += "\n[direct]\nlisten = \"127.0.0.1:" + std::to_string(direct_port) + "\"\n";
+    std::ofstream(net.dir() / "node-1" / "veil-direct.toml") << cfg;
+    net.kill9("node-1");
+    net.restart("node-1", "veil-direct.toml");
+
+    Owner o = owner_in(m, m.nodes[0].swarm);
+    auto via_transport = [&](RequestBody body) -> std::optional<Response> {
+        Method method = method_of(body);
+        auto wrapped = veil::sdk::transport::encode_service_request("storage", encode_request(Request{7, body}));
+        // The direct transport's listener speaks service requests in net frames.
+        struct Raw {
+            Raw() { uv_loop_init(&loop); }
+            ~Raw() {
+                client.reset();
+                uv_run(&loop, UV_RUN_DEFAULT);
+                uv_loop_close(&loop);
+            }
+            uv_loop_t loop{};
+            std::unique_ptr<veil::sdk::net::Client> client;
+        } raw;
+        raw.client = std::make_unique<veil::sdk::net::Client>(&raw.loop, veil::sdk::net::Endpoint{"127.0.0.1", direct_port});
+        std::optional<veil::sdk::Result<Bytes>> got;
+        raw.client->request(wrapped, 5000, [&got](veil::sdk::Result<Bytes> r) { got = std::move(r); });
+        while (!got) uv_run(&raw.loop, UV_RUN_ONCE);
+        if (!got->ok()) return std::nullopt;
+        auto sr = veil::sdk::transport::decode_service_response(got->value(), 1 << 20);
+        if (!sr || sr.value().status != veil::sdk::transport::Status::ok) return std::nullopt;
+        return decode_response(method, sr.value().body);
+    };
+    std::optional<Response> info;
+    for (int i = 0; i < 100 && !(info && std::get<InfoResponse>(info->body).manifest_version > 0); ++i) {
+        std::this_thread::sleep_for(100ms);
+        info = via_transport(InfoRequest{});
+    }
+    REQUIRE(info);
+    CHECK(std::get<InfoResponse>(info->body).node_key == m.nodes[0].ed25519);
+    auto stored = via_transport(StoreRequest{o.key.public_key(), 0, 600'000, {'v', 'i', 'a'}});
+    REQUIRE(stored);
+    REQUIRE(stored->status == Status::ok);
+    auto got = via_transport(o.sign(RetrieveRequest{o.key.public_key(), 0, {}, {}}));
+    REQUIRE(got);
+    REQUIRE(got->status == Status::ok);
+    REQUIRE(std::get<PageResponse>(got->body).messages.size() == 1);
+    CHECK(std::get<PageResponse>(got->body).messages[0].data == Bytes{'v', 'i', 'a'});
 }
