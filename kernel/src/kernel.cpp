@@ -146,10 +146,12 @@ sdk::Result<Plan> Kernel::prepare(const std::optional<std::string>& file, const 
         }
     }
     std::vector<const LoadedPlugin*> enabled;
+    std::vector<std::string> failed;  // reported once, even if they also have a table
     for (const auto& n : names) {
         auto p = host_->load(n);
         if (!p) {
             add(p.error().message);
+            failed.push_back(n);
             continue;
         }
         enabled.push_back(p.value());
@@ -169,7 +171,7 @@ sdk::Result<Plan> Kernel::prepare(const std::optional<std::string>& file, const 
         return t.value();
     };
     for (const auto& t : doc.tables()) {
-        if (t == "kernel") continue;
+        if (t == "kernel" || std::find(failed.begin(), failed.end(), t) != failed.end()) continue;
         if (std::any_of(enabled.begin(), enabled.end(), [&](auto* p) { return p->info().name == t; })) continue;
         if (!host_->candidates().count(t)) {
             add(doc.source() + ":" + std::to_string(doc.line_of(t)) + ": table [" + t +

@@ -27,6 +27,17 @@ struct Ping {
     std::uint64_t n = 0;
 };
 
+// The bus's uv_async handle does not keep a loop alive (by design); an active idle handle does,
+// so that UV_RUN_NOWAIT polls for the async wake-ups.
+struct KeepAlive {
+    explicit KeepAlive(uv_loop_t* loop) {
+        uv_idle_init(loop, &idle);
+        uv_idle_start(&idle, [](uv_idle_t*) {});
+    }
+    ~KeepAlive() { uv_close(reinterpret_cast<uv_handle_t*>(&idle), nullptr); }
+    uv_idle_t idle{};
+};
+
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 // Raw limit: the same handler called through a std::function in a plain loop.
@@ -43,6 +54,7 @@ double bus_messages_per_second(std::uint64_t n, bool other_thread) {
     uv_loop_init(&loop);
     double rate = 0;
     {
+        KeepAlive keep(&loop);
         Bus bus(&loop, BusOptions{1 << 16});
         std::uint64_t got = 0;
         auto sub = bus.subscribe<Tick>([&](const Tick&) { ++got; });
@@ -72,6 +84,7 @@ double requests_per_second(std::uint64_t n) {
     uv_loop_init(&loop);
     double rate = 0;
     {
+        KeepAlive keep(&loop);
         Bus bus(&loop);
         auto srv = bus.serve<Ping>([](const Ping& p, Responder<Pong> r) { r.reply(Pong{p.n}); });
         std::uint64_t got = 0, sent = 0;
@@ -119,6 +132,7 @@ long rss_kib(pid_t pid) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
     const std::string bin = std::string(VEIL_BINARY_DIR);
     const std::string static_veil = argc > 1 ? argv[1] : bin + "-static/bin/veil";
 
