@@ -193,7 +193,7 @@ Hash store(Rpc& rpc, std::uint16_t port, const Owner& o, const std::string& text
     std::optional<Response> r;
     for (int attempt = 0; attempt < 50; ++attempt) {  // a node may still be fetching the manifest
         r = rpc.call(port, StoreRequest{o.key.public_key(), 0, 600'000, Bytes(text.begin(), text.end())});
-        if (r && r->status != Status::not_ready) break;
+        if (r && r->status != Status::not_ready && r->status != Status::rate_limited) break;
         std::this_thread::sleep_for(100ms);
     }
     REQUIRE(r);
@@ -477,4 +477,29 @@ TEST_CASE("node integration - requests carried by a transport reach the same han
     REQUIRE(got->status == Status::ok);
     REQUIRE(std::get<PageResponse>(got->body).messages.size() == 1);
     CHECK(std::get<PageResponse>(got->body).messages[0].data == Bytes{'v', 'i', 'a'});
+}
+
+TEST_CASE("node integration - soak: many mailboxes, rolling kill -9 and restarts, nothing lost",
+          "[node][integration][slow]") {
+    Testnet net(9, 3);
+    Rpc rpc;
+    auto m = manifest_from(rpc, net);
+    std::vector<Owner> owners;
+    for (std::size_t i = 0; i < 30; ++i) owners.push_back(owner_in(m, m.swarm_ids()[i % m.swarm_ids().size()]));
+    std::vector<std::set<Hash>> sent(owners.size());
+    for (std::size_t round = 0; round < 3; ++round) {
+        const auto& victim = m.nodes[(round * 4) % m.nodes.size()];
+        net.kill9(net.name_of(victim.port));
+        for (std::size_t i = 0; i < owners.size(); ++i) {
+            auto members = member_ports(m, m.swarm_for(owners[i].key.public_key()));
+            std::erase(members, victim.port);
+            for (std::size_t k = 0; k < 10; ++k)
+                sent[i].insert(store(rpc, members[k % members.size()], owners[i],
+                                     "r" + std::to_string(round) + " m" + std::to_string(k)));
+        }
+        net.restart(net.name_of(victim.port));
+    }
+    for (std::size_t i = 0; i < owners.size(); ++i)
+        for (auto port : member_ports(m, m.swarm_for(owners[i].key.public_key())))
+            CHECK(eventually_holds(rpc, port, owners[i], sent[i], 30s));
 }
