@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-tests/data/images}
 icc=/usr/share/color/icc/sRGB.icc
-for tool in convert exiftool cwebp cjpeg; do
+for tool in convert exiftool cwebp cjpeg img2webp; do
   command -v "$tool" >/dev/null || { echo "missing $tool: run scripts/setup.sh" >&2; exit 1; }
 done
 [ -r "$icc" ] || { echo "missing $icc (icc-profiles-free)" >&2; exit 1; }
@@ -81,5 +81,11 @@ convert "$tmp/small.png" -alpha set -channel A -evaluate set 60% +channel -resiz
 cwebp -quiet -lossless "$tmp/alpha.png" -o "$out/webp/lossless-alpha-full.webp"
 ex "${exif_args[@]}" "${xmp_args[@]}" "$out/webp/lossless-alpha-full.webp"
 cwebp -quiet -q 70 "$tmp/small.png" -o "$out/webp/simple-plain.webp"
+# Animated WebP (ANIM + ANMF frames) with EXIF and XMP.
+convert -size 48x32 -seed 1 plasma:fractal "$tmp/f1.png"
+convert -size 48x32 -seed 2 plasma:fractal "$tmp/f2.png"
+img2webp -loop 0 -lossy -q 60 -d 200 "$tmp/f1.png" "$tmp/f2.png" -o "$out/webp/animated-full.webp" >/dev/null 2>&1
+ex "-XMP-dc:Creator=Alice Example" "-Artist=Alice Example" -GPSLatitude=48.85 -GPSLatitudeRef=N -Orientation#=3 \
+   "$out/webp/animated-full.webp"
 
 du -ab "$out" | sort -k2

@@ -11,7 +11,7 @@
 namespace veil::exif_strip {
 namespace {
 
-constexpr std::uint8_t flag_icc = 0x20, flag_exif = 0x08, flag_xmp = 0x04;
+constexpr std::uint8_t flag_icc = 0x20, flag_alpha = 0x10, flag_exif = 0x08, flag_xmp = 0x04;
 
 struct Chunk final {
     std::string_view fourcc;
@@ -55,8 +55,14 @@ void removed(StripResult& out, std::string_view fourcc, std::size_t size) {
 
 bool is_bitstream(std::string_view c) { return c == "VP8 " || c == "VP8L"; }
 
+// True for an ALPH chunk, or a VP8L bitstream whose header says it uses alpha.
+bool carries_alpha(const Chunk& c) {
+    if (c.fourcc == "ALPH") return true;
+    return c.fourcc == "VP8L" && c.payload.size() >= 5 && ((detail::load_le32(&c.payload[1]) >> 28) & 1) != 0;
+}
+
 // An animation frame: 16-byte header, then ALPH/VP8/VP8L (other sub-chunks removed).
-void append_frame(const Chunk& frame, StripResult& out) {
+void append_frame(const Chunk& frame, StripResult& out, bool& alpha) {
     if (frame.payload.size() < 16) throw FormatError("WebP: ANMF chunk shorter than its header");
     const std::size_t start = out.bytes.size();
     append_chunk_header(out.bytes, "ANMF", 0);
@@ -65,6 +71,7 @@ void append_frame(const Chunk& frame, StripResult& out) {
     for_each_chunk(frame.payload.subspan(16), "an ANMF frame", [&](const Chunk& c) {
         if (c.fourcc == "ALPH" || is_bitstream(c.fourcc)) {
             has_image = has_image || is_bitstream(c.fourcc);
+            alpha = alpha || carries_alpha(c);
             append_chunk(out.bytes, c);
         } else {
             removed(out, c.fourcc, c.payload.size());
@@ -108,6 +115,7 @@ void strip_webp(ByteView in, const StripOptions& options, StripResult& out) {
     out.bytes.reserve(in.size());
     append(out.bytes, in.subspan(0, 12));
     std::size_t vp8x_flags_at = 0;
+    bool alpha = false;  // recomputed: some writers leave the VP8X alpha flag wrong
     bool done = false;  // a simple (non-VP8X) file holds exactly one bitstream chunk
     for_each_chunk(body, "the file", [&](const Chunk& c) {
         if (done) {
@@ -117,9 +125,10 @@ void strip_webp(ByteView in, const StripOptions& options, StripResult& out) {
             vp8x_flags_at = out.bytes.size() + 8;
             append_chunk(out.bytes, c);
         } else if (c.fourcc == "ANMF" && extended) {
-            append_frame(c, out);
+            append_frame(c, out, alpha);
         } else if (is_bitstream(c.fourcc) || (extended && (c.fourcc == "ICCP" || c.fourcc == "ANIM" || c.fourcc == "ALPH"))) {
             append_chunk(out.bytes, c);
+            alpha = alpha || carries_alpha(c);
             done = !extended;
         } else {
             removed(out, c.fourcc, c.payload.size());
@@ -133,8 +142,9 @@ void strip_webp(ByteView in, const StripOptions& options, StripResult& out) {
     }
     if (vp8x_flags_at != 0) {
         std::uint8_t& flags = out.bytes[vp8x_flags_at];
-        flags = static_cast<std::uint8_t>(flags & ~(flag_exif | flag_xmp | flag_icc));
+        flags = static_cast<std::uint8_t>(flags & ~(flag_exif | flag_xmp | flag_icc | flag_alpha));
         if (has_icc) flags |= flag_icc;
+        if (alpha) flags |= flag_alpha;
         if (keep_orientation) flags |= flag_exif;
     }
     detail::store_le32(&out.bytes[4], static_cast<std::uint32_t>(out.bytes.size() - 8));

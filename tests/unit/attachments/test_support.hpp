@@ -65,7 +65,7 @@ struct CommandResult final {
 /// Runs a shell command; its arguments must already be quoted.
 inline CommandResult run_command(const std::string& command) {
     CommandResult r;
-    FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+    FILE* pipe = ::popen(("( " + command + " ) 2>&1").c_str(), "r");
     if (pipe == nullptr) return r;
     char buf[4096];
     std::size_t n = 0;

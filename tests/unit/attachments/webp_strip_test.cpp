@@ -118,3 +118,10 @@ TEST_CASE("attachments - every truncation of a corpus WebP is refused", "[attach
         }
     }
 }
+
+TEST_CASE("attachments - webp VP8X alpha flag follows the image data", "[attachments]") {
+    // VP8L header: signature 0x2F, then 14+14 bits of size, then the alpha_is_used bit (28).
+    const Bytes alpha_vp8l = chunk("VP8L", std::string("\x2F\x00\x00\x00\x10", 5) + "bits");
+    CHECK(strip(riff({vp8x(0x00), alpha_vp8l, chunk("XMP ", "x")})).bytes == riff({vp8x(0x10), alpha_vp8l}));
+    CHECK(strip(riff({vp8x(0x10), vp8})).bytes == riff({vp8x(0x00), vp8}));  // claimed alpha, none present
+}
