@@ -1,7 +1,6 @@
 #include "store_thread.hpp"
 
 #include <exception>
-#include <future>
 
 namespace veil::sqlcipher {
 
@@ -35,22 +34,29 @@ bool StoreThread::post(Job job) {
 }
 
 void StoreThread::call(const std::function<void()>& fn) {
-    std::promise<void> result;
-    auto future = result.get_future();
+    std::mutex m;
+    std::condition_variable cv;
+    bool finished = false;
+    std::exception_ptr error;
     {
         std::lock_guard lock(shared_->mutex);
         shared_->jobs.push_back([&]() -> std::function<void()> {
             try {
                 fn();
-                result.set_value();
             } catch (...) {
-                result.set_exception(std::current_exception());
+                error = std::current_exception();
             }
+            // Notify under the lock: the waiter owns cv and may return as soon as it sees it.
+            std::lock_guard done_lock(m);
+            finished = true;
+            cv.notify_one();
             return {};
         });
         shared_->wake.notify_one();
     }
-    future.get();
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return finished; });
+    if (error) std::rethrow_exception(error);
 }
 
 void StoreThread::run() {
