@@ -48,6 +48,7 @@ Manifest Registry::manifest(std::uint64_t now_ms) {
         m.nodes.push_back(NodeEntry{d.ed25519, d.x25519, d.host, d.port, swarm});
     }
     if (last_ && last_->nodes == m.nodes) return *last_;
+    if (!last_ && m.nodes.empty()) return m;  // version 0: nothing worth signing yet
     m.version = last_ ? last_->version + 1 : 1;
     m.issued_ms = now_ms;
     last_ = m;

@@ -27,6 +27,8 @@ TEST_CASE("registry - manifest versions move only when content changes; silent n
     RegistryConfig cfg;
     cfg.heartbeat_timeout_ms = 1000;
     Registry r(cfg);
+    CHECK_FALSE(r.tick(1));
+    CHECK(r.manifest(1).version == 0);  // no nodes yet: no version is used up
     std::vector<SigningKey> keys;
     for (int i = 0; i < 4; ++i) keys.push_back(SigningKey::generate());
     std::uint64_t now = 5'000'000;
