@@ -5,6 +5,8 @@
 #include <chrono>
 
 #include "directory/directory_rpc.hpp"
+#include "veil/crypto/keys.hpp"
+#include "veil/sdk/inbound.hpp"
 #include "veil/sdk/transport.hpp"
 
 namespace veil::node {
@@ -183,6 +185,14 @@ void NodeRuntime::start() {
     opts.max_frame_bytes = kMaxNodeFrameBytes;
     server_ = std::make_unique<sdk::net::Server>(ctx_.loop(), opts,
                                                  [this](Bytes body, sdk::net::Reply reply) {
+                                                     // A transport service request (first byte 0, the top
+                                                     // byte of its name length): onion blobs, or storage
+                                                     // RPCs sent through the direct transport.
+                                                     if (!body.empty() && body[0] == 0) {
+                                                         sdk::transport::answer_inbound(ctx_.bus(), body, reply, 30'000,
+                                                                                        kMaxNodeFrameBytes);
+                                                         return;
+                                                     }
                                                      if (!allow(reply.connection_id(), body)) {
                                                          reply.reply(encode_response(Method::info, error_response(peek_request_id(body), Status::rate_limited,
                                                                                                                   to_string(Status::rate_limited))));
@@ -199,6 +209,30 @@ void NodeRuntime::start() {
     if (!dir) throw std::runtime_error("service-node.directory: " + dir.error().message);
     directory_ = std::make_unique<sdk::net::Client>(ctx_.loop(), dir.value());
 
+    // The onion relay, with the node's X25519 key; it forwards only to nodes of the manifest.
+    {
+        auto seed = core_->key.seed();
+        auto signing = crypto::SigningKeyPair::from_seed(wire::ByteView(seed.data(), seed.size()));
+        sodium_memzero(seed.data(), seed.size());
+        relay_ = std::make_unique<onion::Relay>(
+            ctx_.loop(), ctx_.bus(), signing.to_dh(),
+            [this](const onion::Key32& id, const std::string& address) {
+                auto it = listed_.find(id);
+                return it != listed_.end() && it->second == address;
+            },
+            onion::RelayOptions{});
+    }
+    ctx_.serve<sdk::transport::Inbound>(
+        [this](const sdk::transport::Inbound& in, sdk::Responder<sdk::transport::Response> r) {
+            relay_->handle(in.body, [r](sdk::Result<Bytes> out) {
+                if (out) {
+                    r.reply({sdk::transport::Status::ok, std::move(out).value()});
+                } else {
+                    r.fail(out.error());
+                }
+            });
+        },
+        onion::kOnionService);
     // Requests carried by a transport (onion routing, direct) reach the same handlers.
     ctx_.serve<sdk::transport::Inbound>(
         [this](const sdk::transport::Inbound& in, sdk::Responder<sdk::transport::Response> r) {
@@ -226,6 +260,7 @@ void NodeRuntime::start() {
 
 void NodeRuntime::stop() {
     if (server_) server_->close();
+    relay_.reset();
     directory_.reset();
     peers_.clear();  // drops pending peer callbacks (catch-up stalls, harmlessly)
     parked_.clear();
@@ -380,6 +415,7 @@ void NodeRuntime::poll_manifest() {
             }
             auto after = core_->service.manifest_version();
             if (after == before) return;
+            refresh_listed();
             SwarmId swarm = core_->service.own_swarm();
             ctx_.log().info("manifest version {}; this node is {}", after,
                             swarm == directory::kInvalidSwarm ? std::string("not assigned yet")
@@ -401,6 +437,12 @@ void NodeRuntime::start_catch_up() {
     if (swarm == directory::kInvalidSwarm || peers.empty()) return;
     catch_up_ = std::make_unique<CatchUp>(*this, std::move(peers), swarm);
     catch_up_->run();
+}
+
+void NodeRuntime::refresh_listed() {
+    listed_.clear();
+    auto m = directory::decode_signed_manifest(core_->service.manifest_envelope());
+    for (const auto& n : m.manifest.nodes) listed_[n.ed25519] = n.host + ":" + std::to_string(n.port);
 }
 
 }  // namespace veil::node

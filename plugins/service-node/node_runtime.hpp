@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "directory/key_file.hpp"
+#include "relay.hpp"
 #include "service-node/service.hpp"
 #include "veil/sdk/context.hpp"
 #include "veil/sdk/net.hpp"
@@ -69,6 +70,7 @@ private:
 
     void on_request(const Bytes& body, Answer answer);
     bool allow(std::uint64_t connection, const Bytes& body);
+    void refresh_listed();
     void finish(Method method, std::shared_ptr<Outcome> out, std::shared_ptr<Request> req, Answer answer);
     void park(std::uint32_t id, SubscribeRequest q, Answer answer);
     void wake(const PublicKey& mailbox);
@@ -84,6 +86,8 @@ private:
     RuntimeSettings settings_;
     std::shared_ptr<NodeCore> core_;
     std::unique_ptr<sdk::net::Server> server_;
+    std::unique_ptr<onion::Relay> relay_;
+    std::map<PublicKey, std::string> listed_;  // manifest nodes -> host:port, for the relay
     std::unique_ptr<sdk::net::Client> directory_;
     std::map<std::string, std::unique_ptr<sdk::net::Client>> peers_;
     std::map<std::uint64_t, Parked> parked_;

@@ -1,0 +1,20 @@
+#pragma once
+/// Answers one framed service request that arrived on a listener (the direct transport's, a
+/// service node's): decodes `str(service) | var(body)`, asks the bus for transport::Inbound
+/// routed by that service name, and replies with the encoded transport::Response. Loop thread.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "veil/sdk/bus.hpp"
+#include "veil/sdk/export.hpp"
+#include "veil/sdk/net.hpp"
+
+namespace veil::sdk::transport {
+
+/// Serves `frame_body` through the bus; unknown services get Status::unknown_service, a service
+/// that fails or takes longer than timeout_ms gets Status::error with a short message.
+VEIL_SDK_API void answer_inbound(Bus& bus, const wire::Bytes& frame_body, net::Reply reply,
+                                 std::uint32_t timeout_ms, std::size_t max_body_bytes);
+
+}  // namespace veil::sdk::transport

@@ -1,0 +1,31 @@
+#include "veil/sdk/inbound.hpp"
+
+#include "veil/sdk/transport.hpp"
+
+namespace veil::sdk::transport {
+
+void answer_inbound(Bus& bus, const wire::Bytes& frame_body, net::Reply reply, std::uint32_t timeout_ms,
+                    std::size_t max_body_bytes) {
+    auto in = decode_service_request(frame_body, max_body_bytes);
+    if (!in) {
+        reply.fail(in.error().message);
+        return;
+    }
+    std::string service = in.value().service;
+    bool queued = bus.request<Inbound>(
+        std::move(in).value(), timeout_ms,
+        [reply](Result<Response> r) {
+            if (r.ok()) {
+                reply.reply(encode_service_response(r.value()));
+            } else if (r.error().code == ErrorCode::no_handler) {
+                reply.reply(encode_service_response({Status::unknown_service, {}}));
+            } else {
+                auto m = r.error().describe();
+                reply.reply(encode_service_response({Status::error, wire::Bytes(m.begin(), m.end())}));
+            }
+        },
+        service);
+    if (!queued) reply.fail("busy");
+}
+
+}  // namespace veil::sdk::transport
