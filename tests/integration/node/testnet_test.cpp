@@ -503,3 +503,34 @@ TEST_CASE("node integration - soak: many mailboxes, rolling kill -9 and restarts
         for (auto port : member_ports(m, m.swarm_for(owners[i].key.public_key())))
             CHECK(eventually_holds(rpc, port, owners[i], sent[i], 30s));
 }
+
+TEST_CASE("node integration - the sweeper deletes expired messages from disk", "[node][integration][slow]") {
+    Testnet net(1, 1);
+    Rpc rpc;
+    auto m = manifest_from(rpc, net);
+    Owner o = owner_in(m, m.nodes[0].swarm);
+    auto r = rpc.call(net.ports()[0], StoreRequest{o.key.public_key(), 0, 10'000, {'s', 'h', 'o', 'r', 't'}});
+    REQUIRE(r);
+    REQUIRE(r->status == Status::ok);
+    auto node_dir = net.dir() / "node-1" / "service-node";
+    auto raw_key = slurp(node_dir / "db.key");
+    auto key = veil::wire::to_hex(veil::wire::Bytes(raw_key.begin(), raw_key.end()));
+    auto rows = [&] {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open_v2((node_dir / "messages.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+        REQUIRE(sqlite3_exec(db, ("PRAGMA key = \"x'" + key + "'\"").c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+        sqlite3_stmt* st = nullptr;
+        REQUIRE(sqlite3_prepare_v2(db, "SELECT count(*) FROM messages", -1, &st, nullptr) == SQLITE_OK);
+        REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+        int n = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        return n;
+    };
+    CHECK(rows() == 1);
+    // TTL 10 s, sweeper every 5 s in a testnet: gone from the file within ~15 s.
+    auto until = std::chrono::steady_clock::now() + 30s;
+    while (rows() != 0 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(500ms);
+    CHECK(rows() == 0);
+    CHECK(retrieve_all(rpc, net.ports()[0], o).empty());
+}
