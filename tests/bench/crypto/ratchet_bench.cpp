@@ -29,18 +29,25 @@ double round_rate(const std::function<void()>& op) {
         for (int i = 0; i < 32; ++i) op();
         n += 32;
         elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-    } while (elapsed < seconds_per_run / 5);
+    } while (elapsed < seconds_per_run / 7);
     return static_cast<double>(n) / elapsed;
 }
 
-// Measures every op in turn, five rounds interleaved, and keeps each op's best round, so a
-// burst of load from other processes hits all of them alike.
-std::vector<double> rates(const std::vector<std::function<void()>>& ops) {
-    std::vector<double> best(ops.size(), 0.0);
-    for (int r = 0; r < 5; ++r) {
-        for (std::size_t i = 0; i < ops.size(); ++i) best[i] = std::max(best[i], round_rate(ops[i]));
+// Measures every op in turn, several rounds interleaved, so a burst of load from other
+// processes hits all of them alike. Returns each round's rates.
+std::vector<std::vector<double>> rounds_of(const std::vector<std::function<void()>>& ops, int rounds) {
+    std::vector<std::vector<double>> out;
+    for (int r = 0; r < rounds; ++r) {
+        std::vector<double> rates;
+        for (const auto& op : ops) rates.push_back(round_rate(op));
+        out.push_back(std::move(rates));
     }
-    return best;
+    return out;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
 }
 
 }  // namespace
@@ -93,12 +100,20 @@ int main(int argc, char** argv) {
         turn = !turn;
         if (to.decrypt(from.encrypt(plain), 0).size() != plain.size()) std::abort();
     };
-    auto r = rates({raw_aead, raw_hmac2, raw_x25519, raw_x25519_base, same_chain, ping_pong});
-    const double aead = r[0], hmac2 = r[1], x25519 = r[2], x25519_base = r[3], chain = r[4], pingpong = r[5];
-    // Per-message raw cost, composed from the measured parts (times add up): seal + open, one
-    // KDF_CK step on each side (2 x 2 HMAC), and for a DH step 2 X25519 + 1 key generation.
-    const double raw_chain = 1.0 / (1.0 / aead + 2.0 / hmac2);
-    const double raw_dh = 1.0 / (1.0 / aead + 2.0 / hmac2 + 2.0 / x25519 + 1.0 / x25519_base);
+    // Per-message raw cost, composed from the parts measured in the same round (times add up):
+    // seal + open, one KDF_CK step on each side (2 x 2 HMAC), and for a DH step 2 X25519 + 1
+    // key generation. Each round gives a ratio; the median over rounds is printed.
+    auto rounds = rounds_of({raw_aead, raw_hmac2, raw_x25519, raw_x25519_base, same_chain, ping_pong}, 7);
+    std::vector<double> col[6], chain_ratio, dh_ratio;
+    for (const auto& r : rounds) {
+        for (int i = 0; i < 6; ++i) col[i].push_back(r[i]);
+        const double raw_chain = 1.0 / (1.0 / r[0] + 2.0 / r[1]);
+        const double raw_dh = 1.0 / (1.0 / r[0] + 2.0 / r[1] + 2.0 / r[2] + 1.0 / r[3]);
+        chain_ratio.push_back(r[4] / raw_chain);
+        dh_ratio.push_back(r[5] / raw_dh);
+    }
+    const double aead = median(col[0]), hmac2 = median(col[1]), x25519 = median(col[2]),
+                 x25519_base = median(col[3]), chain = median(col[4]), pingpong = median(col[5]);
 
     auto m = alice.encrypt(plain);
     std::size_t ratchet_overhead = m.encode().size() - plain.size();
@@ -111,9 +126,9 @@ int main(int argc, char** argv) {
     std::printf("raw X25519                             : %10.0f /s\n", x25519);
     std::printf("raw X25519 base point (key generation) : %10.0f /s\n", x25519_base);
     std::printf("ratchet 1 KiB encrypt+decrypt, same chain : %9.0f msg/s  ratio %.2f of raw (seal+open + 4 HMAC)\n",
-                chain, chain / raw_chain);
+                chain, median(chain_ratio));
     std::printf("ratchet 1 KiB encrypt+decrypt, ping-pong  : %9.0f msg/s  ratio %.2f of raw (seal+open + 4 HMAC + 2 X25519 + keygen)\n",
-                pingpong, pingpong / raw_dh);
+                pingpong, median(dh_ratio));
     std::printf("overhead per message: ratchet message %zu B (41 header + 4 length + 16 tag), "
                 "cipher message %zu B, first (pre-key) message %zu B\n",
                 ratchet_overhead, cipher_overhead, prekey_overhead);
