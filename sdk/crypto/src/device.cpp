@@ -69,6 +69,15 @@ void DeviceCertificate::verify(const VeilId& id) const {
     verify_identity_signature(id, identity_key, cert_signed_part(*this), signature);
 }
 
+void DeviceCertificate::verify(const VeilId& id, const DeviceList& list) const {
+    verify(id);
+    list.verify(id);
+    const auto* entry = list.find(device_signing_key);
+    if (entry == nullptr || entry->revoked() || entry->dh_key != device_dh_key) {
+        throw Error(ErrorKind::revoked, "device is not active in the identity's device list");
+    }
+}
+
 Bytes DeviceCertificate::encode() const {
     wire::Writer w;
     w.u8(cert_version).raw(identity_key).raw(device_signing_key).raw(device_dh_key);

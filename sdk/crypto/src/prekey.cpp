@@ -66,6 +66,11 @@ void PreKeyBundle::verify(const VeilId& id, std::uint64_t now_ms) const {
     }
 }
 
+void PreKeyBundle::verify(const VeilId& id, const DeviceList& list, std::uint64_t now_ms) const {
+    verify(id, now_ms);
+    certificate.verify(id, list);
+}
+
 Bytes PreKeyBundle::encode() const {
     wire::Writer w;
     w.u8(bundle_version).var(certificate.encode());

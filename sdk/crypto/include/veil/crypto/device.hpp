@@ -34,6 +34,8 @@ private:
     DhKeyPair dh_;
 };
 
+class DeviceList;
+
 /// "This device belongs to this identity", signed by the identity key.
 struct DeviceCertificate final {
     PublicKey identity_key{};  ///< the identity's Ed25519 key (bound to its Veil ID)
@@ -48,6 +50,9 @@ struct DeviceCertificate final {
     /// Throws Error{untrusted_key} if identity_key is not bound to id or the device keys do not
     /// belong together, Error{bad_signature} if the signature fails.
     void verify(const VeilId& id) const;
+    /// verify(id), then checks the identity's device list (verified against id too) lists the
+    /// device as active: Error{revoked} otherwise.
+    void verify(const VeilId& id, const DeviceList& list) const;
     /// The Veil ID the certificate claims (unverified until verify()).
     [[nodiscard]] VeilId claimed_id() const { return veil_id_of(identity_key); }
 

@@ -39,6 +39,8 @@ struct PreKeyBundle final {
     /// Verifies the certificate against id, the signed pre-key (signature, not expired at now_ms)
     /// and every one-time key's signature. Throws Error on the first fault.
     void verify(const VeilId& id, std::uint64_t now_ms) const;
+    /// Same, and the device must be active in the identity's device list (Error{revoked}).
+    void verify(const VeilId& id, const DeviceList& list, std::uint64_t now_ms) const;
     [[nodiscard]] Bytes encode() const;
     /// Throws Error{malformed}. Does not verify.
     static PreKeyBundle decode(ByteView bytes);
