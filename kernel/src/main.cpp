@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "veil: %s\n%s", error.c_str(), veil::kernel::usage_text());
         return 2;
     }
-    if (args->command.empty() && !args->config_file) {
+    // Nothing to run: no command, no config, no override of the built-in config.
+    if (args->command.empty() && !args->config_file && args->overrides.empty()) {
         std::fputs(veil::kernel::usage_text(), stdout);
         std::fputs("Try 'veil help' or 'veil --config configs/node.toml'.\n", stdout);
         return 2;
