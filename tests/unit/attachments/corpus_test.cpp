@@ -229,3 +229,25 @@ TEST_CASE("attachments - the corpus really carries the metadata it is meant to",
     CHECK(std::any_of(progressive.begin(), progressive.end(),
                       [](const Tag& t) { return t.name == "EncodingProcess" && t.value.find("Progressive") != std::string::npos; }));
 }
+
+TEST_CASE("attachments - with orientation dropped no EXIF is left at all", "[attachments]") {
+    require_tools();
+    StripperConfig config;
+    config.orientation = OrientationMode::drop;
+    for (const char* f : {"jpeg/baseline-full.jpg", "png/rgb-full.png", "webp/lossy-full.webp", "webp/animated-full.webp"}) {
+        INFO(f);
+        TempDir tmp(std::string("drop-") + std::filesystem::path(f).filename().string());
+        Attachment a{read_file(corpus_dir() / f), ""};
+        MetadataStripper(config).process(a);
+        const auto out = tmp / std::filesystem::path(f).filename().string();
+        write_file(out, a.bytes);
+        for (const auto& t : exiftool_tags(out)) {
+            INFO("[" << t.group << "] " << t.name);
+            CHECK(t.group != "IFD0");
+            CHECK(t.name != "ExifByteOrder");
+            CHECK(tag_allowed(t));
+        }
+        const auto info = sniff_image_type(a.bytes) == ImageType::webp ? run_command("webpinfo -quiet " + quoted(out)) : CommandResult{0, ""};
+        CHECK(info.exit_code == 0);
+    }
+}
