@@ -220,15 +220,25 @@ void Database::apply(const sdk::storage::Batch& batch) {
             throw Error(Failure::bad_input, "batch: invalid operation kind");
         }
     }
-    Transaction tx(db_);
-    for (const auto& op : batch.ops) {
-        if (op.kind == BatchOp::Kind::put) {
-            put(op.ns, op.key, op.value);
-        } else {
-            erase(op.ns, op.key);
+    auto run = [&] {
+        for (const auto& op : batch.ops) {
+            if (op.kind == BatchOp::Kind::put) {
+                put(op.ns, op.key, op.value);
+            } else {
+                erase(op.ns, op.key);
+            }
         }
+    };
+    if (autocommit(db_)) {
+        Transaction tx(db_);
+        run();
+        tx.commit();
+    } else {
+        // Inside a caller's transaction (a group commit): a savepoint keeps the batch whole.
+        Savepoint sp(db_);
+        run();
+        sp.release();
     }
-    tx.commit();
 }
 
 void Database::rekey(const SecretBytes& key) {

@@ -45,8 +45,8 @@ public:
     void erase(std::string_view ns, std::string_view key);
     /// Entries of `ns` whose key starts with `prefix`, ascending, at most `limit`.
     [[nodiscard]] sdk::storage::ScanReply scan(std::string_view ns, std::string_view prefix, std::size_t limit);
-    /// Every operation in one transaction: all or none. Throws Error{bad_input} for an
-    /// invalid operation kind (nothing applied).
+    /// Every operation in one transaction (or savepoint, inside an open transaction): all or
+    /// none. Throws Error{bad_input} for an invalid operation kind (nothing applied).
     void apply(const sdk::storage::Batch& batch);
 
     /// Re-encrypts every page under `key` (PRAGMA rekey, one transaction), then truncates the

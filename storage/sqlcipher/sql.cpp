@@ -87,6 +87,23 @@ void Statement::reset() {
     sqlite3_clear_bindings(stmt_);
 }
 
+Savepoint::Savepoint(sqlite3* db) : db_(db) { exec(db, "SAVEPOINT op;"); }
+
+Savepoint::~Savepoint() {
+    // Skipped when SQLite already rolled the whole transaction back (then nothing is left).
+    if (open_ && !autocommit(db_)) {
+        sqlite3_exec(db_, "ROLLBACK TO op;", nullptr, nullptr, nullptr);
+        sqlite3_exec(db_, "RELEASE op;", nullptr, nullptr, nullptr);
+    }
+}
+
+void Savepoint::release() {
+    exec(db_, "RELEASE op;");
+    open_ = false;
+}
+
+bool autocommit(sqlite3* db) { return sqlite3_get_autocommit(db) != 0; }
+
 Transaction::Transaction(sqlite3* db) : db_(db) { exec(db, "BEGIN IMMEDIATE;"); }
 
 Transaction::~Transaction() {

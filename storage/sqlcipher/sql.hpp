@@ -45,6 +45,24 @@ private:
     sqlite3_stmt* stmt_ = nullptr;
 };
 
+/// SAVEPOINT now (nests inside a transaction); ROLLBACK TO + RELEASE on destruction unless
+/// release() ran, which undoes only what was done since.
+class Savepoint final {
+public:
+    explicit Savepoint(sqlite3* db);
+    ~Savepoint();
+    Savepoint(const Savepoint&) = delete;
+    Savepoint& operator=(const Savepoint&) = delete;
+    void release();
+
+private:
+    sqlite3* db_;
+    bool open_ = true;
+};
+
+/// True when no transaction is open (SQLite may roll one back by itself on I/O errors).
+bool autocommit(sqlite3* db);
+
 /// BEGIN IMMEDIATE now; ROLLBACK on destruction unless commit() ran.
 class Transaction final {
 public:

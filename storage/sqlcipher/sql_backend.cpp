@@ -1,8 +1,12 @@
 #include "sql_backend.hpp"
 
 #include <exception>
+#include <mutex>
+#include <optional>
+#include <vector>
 
 #include "error.hpp"
+#include "sql.hpp"
 
 namespace veil::sqlcipher {
 
@@ -50,6 +54,17 @@ sdk::Error current_error() {
 const sdk::Error kClosed{ErrorCode::closed, "storage is closed"};
 }  // namespace
 
+// Writes that will commit together. The loop thread appends until the store thread takes them.
+struct SqlBackend::WriteGroup {
+    struct Op {
+        std::function<void(Database&)> apply;
+        std::function<void(Result<Done>)> done;
+    };
+    std::mutex mutex;
+    std::vector<Op> ops;
+    bool taken = false;
+};
+
 SqlBackend::SqlBackend(uv_loop_t* loop) : thread_(loop) {}
 
 SqlBackend::~SqlBackend() { close(); }
@@ -61,6 +76,7 @@ void SqlBackend::open(const std::filesystem::path& db_path, const crypto::Secret
 
 template <class T>
 void SqlBackend::run(std::function<T(Database&)> fn, std::function<void(Result<T>)> done) {
+    open_group_.reset();  // writes after this read must not commit before it runs
     bool queued = thread_.post([this, fn = std::move(fn), done]() -> std::function<void()> {
         auto result = std::make_shared<Result<T>>(kClosed);
         try {
@@ -73,8 +89,78 @@ void SqlBackend::run(std::function<T(Database&)> fn, std::function<void(Result<T
     if (!queued) done(kClosed);
 }
 
+void SqlBackend::write(std::function<void(Database&)> apply, std::function<void(Result<Done>)> done) {
+    if (open_group_) {
+        std::lock_guard lock(open_group_->mutex);
+        if (!open_group_->taken) {
+            open_group_->ops.push_back({std::move(apply), std::move(done)});
+            return;
+        }
+    }
+    auto group = std::make_shared<WriteGroup>();
+    group->ops.push_back({std::move(apply), done});
+    open_group_ = group;
+    if (!thread_.post([this, group] { return commit_group(*group); })) {
+        open_group_.reset();
+        done(kClosed);
+    }
+}
+
+std::function<void()> SqlBackend::commit_group(WriteGroup& group) {
+    std::vector<WriteGroup::Op> ops;
+    {
+        std::lock_guard lock(group.mutex);
+        ops.swap(group.ops);
+        group.taken = true;
+    }
+    std::vector<std::optional<sdk::Error>> errors(ops.size());
+    auto fail_all = [&](const sdk::Error& e) {
+        for (auto& slot : errors) {
+            if (!slot) slot = e;
+        }
+    };
+    if (!vault_) {
+        fail_all(kClosed);
+    } else if (ops.size() == 1) {
+        // Alone, a write is its own transaction: no savepoint needed.
+        try {
+            ops[0].apply(vault_->db());
+        } catch (...) {
+            errors[0] = current_error();
+        }
+    } else {
+        sqlite3* h = vault_->db().handle();
+        try {
+            Transaction tx(h);
+            for (std::size_t i = 0; i < ops.size(); ++i) {
+                try {
+                    Savepoint sp(h);
+                    ops[i].apply(vault_->db());
+                    sp.release();
+                } catch (...) {
+                    errors[i] = current_error();
+                    // Disk full or I/O errors may roll the whole transaction back: all fail.
+                    if (autocommit(h)) throw;
+                }
+            }
+            tx.commit();
+        } catch (...) {
+            fail_all(current_error());
+        }
+    }
+    return [ops = std::move(ops), errors = std::move(errors)] {
+        for (std::size_t i = 0; i < ops.size(); ++i) {
+            if (errors[i]) {
+                ops[i].done(*errors[i]);
+            } else {
+                ops[i].done(Done{});
+            }
+        }
+    };
+}
+
 void SqlBackend::put(const Put& op, std::function<void(Result<Done>)> done) {
-    run<Done>([op](Database& db) { db.put(op.ns, op.key, op.value); return Done{}; }, std::move(done));
+    write([op](Database& db) { db.put(op.ns, op.key, op.value); }, std::move(done));
 }
 
 void SqlBackend::get(const Get& op, std::function<void(Result<GetReply>)> done) {
@@ -82,7 +168,7 @@ void SqlBackend::get(const Get& op, std::function<void(Result<GetReply>)> done) 
 }
 
 void SqlBackend::erase(const Erase& op, std::function<void(Result<Done>)> done) {
-    run<Done>([op](Database& db) { db.erase(op.ns, op.key); return Done{}; }, std::move(done));
+    write([op](Database& db) { db.erase(op.ns, op.key); }, std::move(done));
 }
 
 void SqlBackend::scan(const Scan& op, std::function<void(Result<ScanReply>)> done) {
@@ -90,10 +176,11 @@ void SqlBackend::scan(const Scan& op, std::function<void(Result<ScanReply>)> don
 }
 
 void SqlBackend::batch(const Batch& op, std::function<void(Result<Done>)> done) {
-    run<Done>([op](Database& db) { db.apply(op); return Done{}; }, std::move(done));
+    write([op](Database& db) { db.apply(op); }, std::move(done));
 }
 
 void SqlBackend::with_vault(std::function<void(Vault&)> fn, std::function<void(sdk::Status)> done) {
+    open_group_.reset();
     bool queued = thread_.post([this, fn = std::move(fn), done]() -> std::function<void()> {
         auto result = std::make_shared<sdk::Status>(kClosed);
         try {
@@ -110,6 +197,7 @@ void SqlBackend::with_vault(std::function<void(Vault&)> fn, std::function<void(s
 }
 
 void SqlBackend::close() {
+    open_group_.reset();
     (void)thread_.post([this]() -> std::function<void()> {
         vault_.reset();
         return {};

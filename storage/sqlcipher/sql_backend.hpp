@@ -1,6 +1,8 @@
 #pragma once
 // sdk::storage::Backend over an encrypted Vault: each operation is queued to the store thread
-// (in order), runs its SQL there, and completes on the loop thread.
+// (in order), runs its SQL there, and completes on the loop thread. Writes queued back to back
+// share one transaction (group commit: one fsync for all), each in its own savepoint so one
+// failing write fails alone; each completes only after the commit that holds it.
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -40,8 +42,14 @@ public:
     void close();
 
 private:
+    struct WriteGroup;
     template <class T>
     void run(std::function<T(Database&)> fn, std::function<void(sdk::Result<T>)> done);
+    // Adds a write to the open group, or starts a group (one store-thread job) for it.
+    void write(std::function<void(Database&)> apply, std::function<void(sdk::Result<sdk::storage::Done>)> done);
+    // Runs a group in one transaction (store thread); returns its completions.
+    std::function<void()> commit_group(WriteGroup& group);
+    std::shared_ptr<WriteGroup> open_group_;  // loop thread: the group later writes may join
     std::unique_ptr<Vault> vault_;  // touched only on the store thread
     StoreThread thread_;
 };

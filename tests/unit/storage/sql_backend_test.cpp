@@ -2,6 +2,8 @@
 // SQL on the store thread and completions on the loop thread.
 #include <catch2/catch.hpp>
 
+#include <sqlcipher/sqlite3.h>
+
 #include <thread>
 
 #include "sql_backend.hpp"
@@ -126,6 +128,58 @@ TEST_CASE("storage - open errors reach the caller and the backend stays closed",
         backend.get({"a", "b"}, [&](Result<GetReply> r) { err = r.error(); });
         REQUIRE(loop.run_until([&] { return err.has_value(); }));
         CHECK(err->code == ErrorCode::closed);
+    }
+    CHECK(loop.close() == 0);
+}
+
+TEST_CASE("storage - writes queued together commit together, yet reads see exactly what came before them", "[storage]") {
+    StorageDir dir;
+    StorageLoop loop;
+    {
+        SqlBackend backend(loop.get());
+        backend.open(dir / "veil.db", nullptr, fast());
+        // A read between two writes of one key sees the first, though the writes may share a commit.
+        std::vector<std::string> seen;
+        int writes_ok = 0;
+        auto ok = [&](Result<Done> r) { writes_ok += r.ok() ? 1 : 0; };
+        auto read = [&](Result<GetReply> r) {
+            seen.push_back(r.value().value ? std::string(r.value().value->begin(), r.value().value->end()) : "-");
+        };
+        backend.get({"n", "k"}, read);
+        backend.put({"n", "k", bytes_of("1")}, ok);
+        backend.put({"n", "other", bytes_of("x")}, ok);
+        backend.get({"n", "k"}, read);
+        backend.put({"n", "k", bytes_of("2")}, ok);
+        backend.erase({"n", "other"}, ok);
+        backend.batch({{{BatchOp::Kind::put, "n", "k", bytes_of("3")}}}, ok);
+        backend.get({"n", "k"}, read);
+        REQUIRE(loop.run_until([&] { return seen.size() == 3; }));
+        CHECK(seen == std::vector<std::string>{"-", "1", "3"});
+        CHECK(writes_ok == 5);
+
+        // One write that fails inside a group fails alone; its neighbours commit.
+        bool limited = false;
+        backend.with_vault([](Vault& v) { sqlite3_limit(v.db().handle(), SQLITE_LIMIT_LENGTH, 2000); },
+                           [&](Status s) { limited = s.ok(); });
+        REQUIRE(loop.run_until([&] { return limited; }));
+        std::vector<std::optional<ErrorCode>> results;
+        auto record = [&](Result<Done> r) { results.push_back(r.ok() ? std::nullopt : std::optional(r.error().code)); };
+        backend.put({"g", "a", bytes_of("small")}, record);
+        backend.put({"g", "b", Bytes(5000, 1)}, record);
+        backend.batch({{{BatchOp::Kind::put, "g", "c", bytes_of("c")}, {BatchOp::Kind::put, "g", "d", Bytes(5000, 1)}}},
+                      record);
+        backend.put({"g", "e", bytes_of("small")}, record);
+        std::optional<ScanReply> after;
+        backend.scan({"g", "", 10}, [&](Result<ScanReply> r) { after = r.value(); });
+        REQUIRE(loop.run_until([&] { return after.has_value(); }));
+        REQUIRE(results.size() == 4);
+        CHECK_FALSE(results[0]);
+        CHECK(results[1] == ErrorCode::too_large);
+        CHECK(results[2] == ErrorCode::too_large);
+        CHECK_FALSE(results[3]);
+        REQUIRE(after->entries.size() == 2);  // a and e; not b, and not c (its batch failed whole)
+        CHECK(after->entries[0].key == "a");
+        CHECK(after->entries[1].key == "e");
     }
     CHECK(loop.close() == 0);
 }
