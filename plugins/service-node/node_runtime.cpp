@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <chrono>
+#include <fstream>
 
 #include "directory/directory_rpc.hpp"
 #include "veil/crypto/keys.hpp"
@@ -221,6 +222,14 @@ void NodeRuntime::start() {
                 return it != listed_.end() && it->second == address;
             },
             onion::RelayOptions{});
+        if (settings_.onion_trace) {
+            // What this hop learnt: the next hop's address or the local service. Never a client.
+            relay_->set_observer([path = ctx_.data_dir() / "onion-trace.log"](const onion::HopRecord& r) {
+                std::ofstream out(path, std::ios::app);
+                if (r.kind == onion::LayerKind::forward) out << "forward " << r.next_address << "\n";
+                else out << "deliver " << r.service << "\n";
+            });
+        }
     }
     ctx_.serve<sdk::transport::Inbound>(
         [this](const sdk::transport::Inbound& in, sdk::Responder<sdk::transport::Response> r) {

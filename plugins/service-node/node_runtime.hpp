@@ -27,6 +27,7 @@ struct RuntimeSettings {
     std::filesystem::path db_file;
     std::filesystem::path db_key_file;  ///< empty: database not encrypted
     bool synchronous_full = false;
+    bool onion_trace = false;  ///< tests: log what each opened onion layer revealed
     std::uint64_t heartbeat_ms = 3000;
     std::uint64_t manifest_poll_ms = 1000;
     std::uint64_t sweep_ms = 10000;

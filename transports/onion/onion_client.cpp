@@ -71,6 +71,12 @@ std::optional<Path> OnionClient::take_path(const Key32& destination) {
     auto through_destination = [&](const Path& p) {
         return std::any_of(p.begin(), p.end(), [&](const Hop& h) { return h.node_id == destination; });
     };
+    // A ready path through a struck node (or an old guard) is no longer ready.
+    auto guard = paths_.guard();
+    std::erase_if(ready_, [&](const Path& p) {
+        return (guard && p.front().node_id != guard->node_id) ||
+               std::any_of(p.begin(), p.end(), [&](const Hop& h) { return paths_.struck(h.node_id, now); });
+    });
     while (ready_.size() < options_.ready_paths) {
         auto path = paths_.build(now);
         if (!path) break;
@@ -152,8 +158,12 @@ void OnionClient::try_path(std::shared_ptr<Attempt> attempt) {
     auto key = std::make_shared<Key32>(sealed.response_key);
     sodium_memzero(sealed.response_key.data(), sealed.response_key.size());
     Path used = *path;
+    // Share what is left of the deadline among the attempts left, so that a guard that
+    // swallows a request leaves time for a retry on another path.
+    std::uint64_t attempts_left = options_.attempts - attempt->tries + 1;
+    std::uint64_t budget_ms = std::max<std::uint64_t>((attempt->deadline_ms - now) / attempts_left, 1);
     client_for(used.front().address)
-        .request(tr::encode_service_request(kOnionService, sealed.blob), attempt->deadline_ms - now,
+        .request(tr::encode_service_request(kOnionService, sealed.blob), budget_ms,
                  [this, alive = alive_, attempt, key, used](Result<wire::Bytes> r) {
                      if (!*alive) return;
                      auto retry = [&](sdk::Error error, bool guard_failed) {

@@ -33,6 +33,11 @@ bool PathBuilder::usable(const Candidate& c, std::uint64_t now_ms, const std::ve
     return it == struck_until_ms_.end() || it->second <= now_ms;
 }
 
+bool PathBuilder::struck(const Key32& node_id, std::uint64_t now_ms) const {
+    auto it = struck_until_ms_.find(node_id);
+    return it != struck_until_ms_.end() && it->second > now_ms;
+}
+
 void PathBuilder::strike(const Key32& node_id, std::uint64_t now_ms) {
     struck_until_ms_[node_id] = now_ms + options_.strike_ms;
     if (guard_ && guard_->node_id == node_id) guard_.reset();

@@ -42,6 +42,9 @@ public:
     /// Marks a node as failed: it is avoided for strike_ms; a struck guard is replaced.
     void strike(const Key32& node_id, std::uint64_t now_ms);
 
+    /// True while a node is struck.
+    [[nodiscard]] bool struck(const Key32& node_id, std::uint64_t now_ms) const;
+
     /// The guard and when it was chosen, for keeping it across restarts.
     struct GuardState {
         Key32 node_id{};
