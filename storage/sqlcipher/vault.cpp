@@ -77,7 +77,12 @@ std::unique_ptr<Vault> Vault::open(const fs::path& db_path, const SecretBytes* p
         KeyMaterial keys;
         keys.current = crypto::generate_database_key();
         store_keys(kp, keys, passphrase, options.wrap);
-        v->db_ = Database::create(db_path, keys.current, options.database);
+        try {
+            v->db_ = Database::create(db_path, keys.current, options.database);
+        } catch (...) {
+            fs::remove(kp, ec);  // no key file without its database
+            throw;
+        }
         v->key_ = std::move(keys.current);
         v->protection_ = passphrase ? Protection::passphrase : Protection::none;
         v->outcome_ = OpenOutcome::created;
