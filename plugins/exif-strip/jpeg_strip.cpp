@@ -3,7 +3,6 @@
 #include <cstring>
 #include <string>
 
-
 #include "byte_order.hpp"
 #include "exif_orientation.hpp"
 #include "jpeg_scan.hpp"
@@ -132,11 +131,10 @@ private:
     // Copies entropy-coded data up to the next marker that is neither a stuffed 0xFF00 nor RSTn,
     // scanning and copying in one pass.
     void copy_scan() {
-        std::uint8_t* out = out_.bytes.data() + w_ - pos_;  // out[i] is where in[i] goes
-        const std::size_t end = detail::copy_until_marker(in_.data(), pos_, in_.size(), out);
-        if (end == detail::no_marker) throw FormatError("truncated JPEG: scan data runs to the end of the file (no EOI marker)");
-        w_ += end - pos_;
-        pos_ = end;
+        const std::size_t length = detail::copy_until_marker(in_.data() + pos_, 0, in_.size() - pos_, out_.bytes.data() + w_);
+        if (length == detail::no_marker) throw FormatError("truncated JPEG: scan data runs to the end of the file (no EOI marker)");
+        w_ += length;
+        pos_ += length;
         seen_scan_ = true;
     }
 
