@@ -148,7 +148,7 @@ SecretBytes read_key_file(const fs::path& path) {
 
 void write_key_file(const fs::path& path, wire::ByteView bytes) {
     auto tmp = path;
-    tmp += ".tmp";
+    tmp += ".tmp." + std::to_string(::getpid());  // one per process: concurrent writers never share it
     {
         Fd f{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)};
         if (f.fd < 0) io_error("cannot create key file", tmp);

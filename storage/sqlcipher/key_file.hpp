@@ -54,7 +54,8 @@ crypto::SecretBytes seal_key_file(const KeyMaterial& keys, const crypto::SecretB
 /// Reads a key file into guarded memory. Throws Error{io} (or damaged_key_file if too big).
 crypto::SecretBytes read_key_file(const std::filesystem::path& path);
 
-/// Replaces `path` atomically with `bytes` in a 0600 file (temp file, fsync, rename, fsync dir).
+/// Replaces `path` atomically with `bytes` in a 0600 file (temp file PATH.tmp.<pid>, fsync,
+/// rename, fsync dir).
 void write_key_file(const std::filesystem::path& path, wire::ByteView bytes);
 
 }  // namespace veil::sqlcipher

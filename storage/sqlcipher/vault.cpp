@@ -56,23 +56,38 @@ std::unique_ptr<Vault> Vault::open(const fs::path& db_path, const SecretBytes* p
     v->db_path_ = db_path;
     v->wrap_ = options.wrap;
     auto kp = key_path(db_path);
-    // A temp file left by a crash during a key-file write holds a key: it must not linger.
-    auto tmp = kp;
-    tmp += ".tmp";
     std::error_code ec;
-    fs::remove(tmp, ec);
-
     bool have_db = present(db_path), have_key = present(kp);
     if (!have_db && !have_key && !options.create_if_missing) {
         throw Error(Failure::missing_file, "no database at " + db_path.string() + " (run 'veil init' first)");
     }
-    // Shared: many processes may use the database; only a key rotation needs it alone.
+    // Shared: many processes may use the database. Alone (exclusive, briefly): creating it,
+    // clearing temp files a crash left, and rotating the key.
     auto lp = lock_path(db_path);
     v->lock_fd_ = ::open(lp.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (v->lock_fd_ < 0) throw Error(Failure::io, "cannot open " + lp.string() + ": " + std::strerror(errno));
-    while (::flock(v->lock_fd_, LOCK_SH) != 0) {
-        if (errno != EINTR) throw Error(Failure::io, "cannot lock " + lp.string() + ": " + std::strerror(errno));
+    auto lock = [&](int how) {
+        while (::flock(v->lock_fd_, how) != 0) {
+            if (errno != EINTR) throw Error(Failure::io, "cannot lock " + lp.string() + ": " + std::strerror(errno));
+        }
+    };
+    // A temp file left by a crash during a key-file write holds a key: it must not linger.
+    auto clear_temp_files = [&] {
+        auto prefix = kp.filename().string() + ".tmp.";
+        auto dir = kp.parent_path().empty() ? fs::path(".") : kp.parent_path();
+        for (const auto& e : fs::directory_iterator(dir, ec)) {
+            if (e.path().filename().string().starts_with(prefix)) fs::remove(e.path(), ec);
+        }
+    };
+    if (!have_db && !have_key) {
+        lock(LOCK_EX);  // nobody can hold it shared: there is no database yet
+        have_db = present(db_path);  // again: another process may have just created it
+        have_key = present(kp);
+        clear_temp_files();
+    } else if (::flock(v->lock_fd_, LOCK_EX | LOCK_NB) == 0) {
+        clear_temp_files();  // only when no other process might be writing one
     }
+    if (have_db || have_key) lock(LOCK_SH);
     if (!have_db && !have_key) {
         KeyMaterial keys;
         keys.current = crypto::generate_database_key();
@@ -86,6 +101,7 @@ std::unique_ptr<Vault> Vault::open(const fs::path& db_path, const SecretBytes* p
         v->key_ = std::move(keys.current);
         v->protection_ = passphrase ? Protection::passphrase : Protection::none;
         v->outcome_ = OpenOutcome::created;
+        lock(LOCK_SH);
         return v;
     }
     if (!have_key) {

@@ -2,6 +2,8 @@
 // setting, changing and removing the passphrase and rotating the key keep the data, also when
 // a rotation is interrupted at either step.
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
@@ -58,8 +60,11 @@ TEST_CASE("storage - without a passphrase the key lives in a 0600 key file", "[s
     }
     CHECK(mode_of(Vault::key_path(path)) == 0600);
     CHECK(mode_of(path) == 0600);
+    // A key-file temp a crash left behind is removed on the next open.
+    write_text(dir / "veil.db.key.tmp.12345", "a key could be in here");
     auto v = Vault::open(path, nullptr, fast());
     CHECK(v->outcome() == OpenOutcome::opened);
+    CHECK_FALSE(std::filesystem::exists(dir / "veil.db.key.tmp.12345"));
     v->db().put("n", "k", bytes_of("v"));
     CHECK(mode_of(dir / "veil.db-wal") == 0600);
     check_filled(*v);
@@ -207,4 +212,33 @@ TEST_CASE("storage - a key rotation is refused while another process has the dat
     check_filled(*second);
     second.reset();
     check_filled(*Vault::open(path, &pp, fast()));
+}
+
+TEST_CASE("storage - processes opening a new database at once agree on one database and key", "[storage]") {
+    StorageDir dir;
+    auto path = dir / "veil.db";
+    std::vector<pid_t> children;
+    for (int i = 0; i < 4; ++i) {
+        pid_t pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            int code = 0;
+            try {
+                auto v = Vault::open(path, nullptr, fast());
+                v->db().put("who", std::to_string(getpid()), bytes_of("here"));
+            } catch (...) {
+                code = 1;
+            }
+            _exit(code);
+        }
+        children.push_back(pid);
+    }
+    for (auto pid : children) {
+        int status = 0;
+        REQUIRE(waitpid(pid, &status, 0) == pid);
+        CHECK(WIFEXITED(status));
+        CHECK(WEXITSTATUS(status) == 0);
+    }
+    auto v = Vault::open(path, nullptr, fast());
+    CHECK(v->db().scan("who", "", 10).entries.size() == 4);
 }
