@@ -26,6 +26,11 @@ StripperConfig stripper_config(const ChainSettings& s) {
     } else {
         throw std::invalid_argument("exif-strip.orientation: '" + s.orientation + "' is not \"keep\" or \"drop\"");
     }
+    if (s.other_images == "refuse") {
+        c.refuse_other_images = true;
+    } else if (s.other_images != "pass") {
+        throw std::invalid_argument("exif-strip.other_images: '" + s.other_images + "' is not \"pass\" or \"refuse\"");
+    }
     return c;
 }
 

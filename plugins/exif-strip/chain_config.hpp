@@ -13,7 +13,8 @@ namespace veil::exif_strip {
 struct ChainSettings final {
     std::vector<std::string> chain{"strip-metadata"};  ///< processor names, in order
     std::vector<std::string> formats{"jpeg", "png", "webp"};
-    std::string orientation = "keep";  ///< "keep" or "drop"
+    std::string orientation = "keep";   ///< "keep" or "drop"
+    std::string other_images = "pass";  ///< GIF/TIFF/HEIF/AVIF/BMP: "pass" (reported) or "refuse"
 };
 
 /// Builds the chain; throws std::invalid_argument naming the bad key and value

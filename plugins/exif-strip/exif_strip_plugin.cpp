@@ -20,6 +20,8 @@ constexpr sdk::ConfigKeySpec config_keys[] = {
      "image formats whose metadata is removed; other files pass through and are reported"},
     {"orientation", sdk::ConfigType::string, "keep",
      "\"keep\": write the EXIF orientation back alone (photos stay upright); \"drop\": remove it too"},
+    {"other_images", sdk::ConfigType::string, "pass",
+     "GIF/TIFF/HEIF/AVIF/BMP, whose metadata is not removed: \"pass\" (reported) or \"refuse\""},
 };
 constexpr sdk::PluginInfo info{
     "exif-strip", "0.1.0", sdk::PluginKind::processor,
@@ -40,7 +42,8 @@ public:
     void start(sdk::Context& ctx) override {
         const auto& config = ctx.config();
         chain_ = std::make_shared<const ProcessorChain>(make_chain(ChainSettings{
-            config.get_strings("chain"), config.get_strings("formats"), config.get_string("orientation")}));
+            config.get_strings("chain"), config.get_strings("formats"), config.get_string("orientation"),
+            config.get_string("other_images")}));
         ctx_ = &ctx;
         ctx.serve<ProcessAttachment>(
             [this](const ProcessAttachment& req, sdk::Responder<ProcessedAttachment> responder) {

@@ -26,6 +26,10 @@ ProcessReport MetadataStripper::process(Attachment& a) const {
     const ImageType declared = image_type_of_mime(a.mime_type);
     const bool supported = actual == ImageType::jpeg || actual == ImageType::png || actual == ImageType::webp;
     if (!supported) {
+        if (actual == ImageType::other_image && config_.refuse_other_images) {
+            throw ProcessError(name(), "GIF/TIFF/HEIF/AVIF/BMP image: its metadata cannot be removed; refused by config "
+                                       "(exif-strip.other_images = \"refuse\")");
+        }
         if (declared != ImageType::unknown) {
             throw ProcessError(name(), "declared " + a.mime_type + " but the content is not a " +
                                            std::string(name_of(declared)) + " file; refused");

@@ -12,6 +12,9 @@ struct StripperConfig final {
     bool png = true;
     bool webp = true;
     OrientationMode orientation = OrientationMode::keep;
+    /// Refuse GIF/TIFF/HEIF/AVIF/BMP (whose metadata this processor cannot remove) instead of
+    /// passing them through.
+    bool refuse_other_images = false;
 };
 
 /// Removes metadata from JPEG, PNG and WebP. The format is judged by content: a file declared

@@ -33,4 +33,15 @@ TEST_CASE("attachments - bad settings are refused naming the key", "[attachments
     CHECK_THROWS_WITH(make_chain(ChainSettings{{}, {"jpeg"}, "keep"}), Catch::Contains("exif-strip.chain: empty"));
     CHECK_THROWS_WITH(make_chain(ChainSettings{{"strip-metadata"}, {"heic"}, "keep"}), Catch::Contains("exif-strip.formats: unknown format 'heic'"));
     CHECK_THROWS_WITH(make_chain(ChainSettings{{"strip-metadata"}, {"png"}, "apply"}), Catch::Contains("exif-strip.orientation: 'apply'"));
+    CHECK_THROWS_WITH(make_chain(ChainSettings{{"strip-metadata"}, {"png"}, "keep", "drop"}), Catch::Contains("exif-strip.other_images: 'drop'"));
+}
+
+TEST_CASE("attachments - other images pass through by default and can be refused", "[attachments]") {
+    const Bytes gif{'G', 'I', 'F', '8', '9', 'a', 1, 0, 1, 0};
+    const auto passed = make_chain(ChainSettings{}).run(Attachment{gif, "image/gif"});
+    CHECK(passed.attachment.bytes == gif);
+    CHECK(passed.reports[0].detail.find("metadata NOT removed") != std::string::npos);
+    const ProcessorChain strict = make_chain(ChainSettings{{"strip-metadata"}, {"jpeg", "png", "webp"}, "keep", "refuse"});
+    CHECK_THROWS_WITH(strict.run(Attachment{gif, "image/gif"}), Catch::Contains("refused by config"));
+    CHECK(strict.run(Attachment{Bytes{'t', 'x', 't'}, "text/plain"}).reports[0].outcome == Outcome::passed_through);
 }

@@ -96,6 +96,7 @@ TEST_CASE("attachments - plugin descriptor names itself and its config keys", "[
     CHECK(config.get_strings("formats") == std::vector<std::string>{"jpeg", "png", "webp"});
     CHECK(config.get_string("orientation") == "keep");
     CHECK(config.get_strings("chain") == std::vector<std::string>{"strip-metadata"});
+    CHECK(config.get_string("other_images") == "pass");
 }
 
 TEST_CASE("attachments - plugin strips a photo over the bus and refuses a broken one", "[attachments]") {
@@ -134,7 +135,8 @@ TEST_CASE("attachments - plugin refuses to start on a bad config value", "[attac
     std::map<std::string, sdk::ConfigValue, std::less<>> values{
         {"chain", std::vector<std::string>{"strip-metadata"}},
         {"formats", std::vector<std::string>{"jpeg", "gif"}},
-        {"orientation", std::string("keep")}};
+        {"orientation", std::string("keep")},
+        {"other_images", std::string("pass")}};
     std::string error;
     const auto answers = run_plugin(sdk::Config("exif-strip", values), {}, &error);
     CHECK(answers.empty());
