@@ -49,6 +49,10 @@ std::string node_config(const TestnetPlan& plan, std::size_t i) {
       << "directory = " << quoted(loopback(plan.authority.port)) << "\n"
       << "authority_keys = [" << quoted(wire::to_hex(plan.authority.key)) << "]\n"
       << "heartbeat_ms = 1000\nmanifest_poll_ms = 300\ncatch_up_ms = 5000\nsweep_ms = 5000\n";
+    for (const auto& kv : plan.node_options) {
+        auto eq = kv.find('=');
+        o << kv.substr(0, eq) << " = " << kv.substr(eq + 1) << "\n";
+    }
     return o.str();
 }
 

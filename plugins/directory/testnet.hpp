@@ -31,6 +31,7 @@ struct TestnetPlan {
     std::size_t swarm_size = 3;
     TestnetProcess authority;
     std::vector<TestnetProcess> nodes;
+    std::vector<std::string> node_options;  ///< extra "key=value" (TOML value) for [service-node]
 };
 
 /// The authority's config file text.

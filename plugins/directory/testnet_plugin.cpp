@@ -29,12 +29,14 @@ struct Options {
     fs::path dir;
     std::size_t nodes = 0;
     std::size_t swarm_size = 3;
+    std::vector<std::string> node_options;  ///< "key=value" lines for every node's table
 };
 
 std::optional<Options> parse(const std::vector<std::string>& a, std::string& error) {
     Options o;
     if (a.empty()) {
-        error = "usage: veil testnet up --nodes N [--swarm-size K] --dir DIR | status --dir DIR | down --dir DIR";
+        error = "usage: veil testnet up --nodes N [--swarm-size K] [--node-option KEY=VALUE]... --dir DIR"
+                " | status --dir DIR | down --dir DIR";
         return std::nullopt;
     }
     o.verb = a[0];
@@ -48,6 +50,8 @@ std::optional<Options> parse(const std::vector<std::string>& a, std::string& err
             if (a[i] == "--dir" && (v = value())) o.dir = fs::absolute(*v);
             else if (a[i] == "--nodes" && (v = value())) o.nodes = std::stoul(*v);
             else if (a[i] == "--swarm-size" && (v = value())) o.swarm_size = std::stoul(*v);
+            else if (a[i] == "--node-option" && (v = value()) && v->find('=') != std::string::npos)
+                o.node_options.push_back(*v);
             else {
                 error = "veil testnet: unexpected argument '" + a[i] + "'";
                 return std::nullopt;
@@ -118,6 +122,7 @@ private:
         fs::create_directories(o_.dir);
         plan_.dir = o_.dir;
         plan_.swarm_size = o_.swarm_size;
+        plan_.node_options = o_.node_options;
         plan_.authority = {"authority", o_.dir / "authority" / "veil.toml", o_.dir / "authority" / "veil.log",
                            free_loopback_port(), load_or_create_key(o_.dir / "authority" / "directory" / "authority.key").public_key()};
         for (std::size_t i = 1; i <= o_.nodes; ++i) {
@@ -271,7 +276,7 @@ public:
     void start(sdk::Context& ctx) override {
         ctx.add_command(sdk::Command{
             "testnet", "start, inspect or stop a local test network (directory + service nodes)",
-            "testnet up --nodes N [--swarm-size K] --dir DIR | testnet status --dir DIR | testnet down --dir DIR",
+            "testnet up --nodes N [--swarm-size K] [--node-option KEY=VALUE]... --dir DIR | testnet status --dir DIR | testnet down --dir DIR",
             [this, &ctx](sdk::CommandCall call) {
                 std::string error;
                 auto o = parse(call.args(), error);

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "directory/manifest.hpp"
+#include "testnet_fixture.hpp"
 #include "directory/testnet.hpp"
 #include "service-node/auth.hpp"
 #include "veil/sdk/net.hpp"
@@ -29,103 +30,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string kVeil = std::string(VEIL_BINARY_DIR) + "/bin/veil";
-
-std::uint64_t now_ms() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// A test network in a fresh directory, brought down at the end of the test.
-class Testnet final {
-public:
-    Testnet(std::size_t nodes, std::size_t swarm_size) {
-        static int counter = 0;
-        dir_ = fs::temp_directory_path() / ("veil-node-it-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
-        fs::remove_all(dir_);
-        auto cmd = kVeil + " testnet up --nodes " + std::to_string(nodes) + " --swarm-size " +
-                   std::to_string(swarm_size) + " --dir " + dir_.string() + " > " + (dir_.string() + ".up.log") + " 2>&1";
-        int rc = std::system(cmd.c_str());
-        INFO(slurp(dir_.string() + ".up.log"));
-        REQUIRE(rc == 0);
-        auto pub = veil::wire::from_hex(slurp(dir_ / "authority" / "directory" / "authority.pub").substr(0, 64));
-        authority_ = d::to_array<32>(pub);
-        std::regex listen("listen = \"127\\.0\\.0\\.1:([0-9]+)\"");
-        for (std::size_t i = 1; i <= nodes; ++i) {
-            std::smatch m;
-            auto text = slurp(dir_ / ("node-" + std::to_string(i)) / "veil.toml");
-            REQUIRE(std::regex_search(text, m, listen));
-            ports_.push_back(static_cast<std::uint16_t>(std::stoi(m[1])));
-        }
-    }
-    ~Testnet() {
-        std::system((kVeil + " testnet down --dir " + dir_.string() + " > /dev/null 2>&1").c_str());
-        fs::remove(dir_.string() + ".up.log");
-        fs::remove_all(dir_);
-    }
-    Testnet(const Testnet&) = delete;
-    Testnet& operator=(const Testnet&) = delete;
-
-    const fs::path& dir() const { return dir_; }
-    const d::PublicKey& authority() const { return authority_; }
-    const std::vector<std::uint16_t>& ports() const { return ports_; }
-    std::string name_of(std::uint16_t port) const {
-        for (std::size_t i = 0; i < ports_.size(); ++i)
-            if (ports_[i] == port) return "node-" + std::to_string(i + 1);
-        FAIL("unknown port");
-        return {};
-    }
-    int pid_of(const std::string& name) const {
-        std::ifstream in(dir_ / "testnet.pids");
-        std::string n;
-        int pid = 0;
-        while (in >> n >> pid)
-            if (n == name) return pid;
-        return 0;
-    }
-    void kill9(const std::string& name) {
-        int pid = pid_of(name);
-        REQUIRE(pid > 0);
-        REQUIRE(::kill(pid, SIGKILL) == 0);
-        while (::kill(pid, 0) == 0 && fs::exists("/proc/" + std::to_string(pid) + "/cmdline") &&
-               !slurp("/proc/" + std::to_string(pid) + "/cmdline").empty())
-            std::this_thread::sleep_for(20ms);
-    }
-    // Starts a node again as `veil testnet up` did (or with another config), and records its pid.
-    void restart(const std::string& name, const std::string& config_file = "veil.toml") {
-        auto cfg = (dir_ / name / config_file).string();
-        auto log = (dir_ / name / "veil.log").string();
-        pid_t pid = ::fork();
-        REQUIRE(pid >= 0);
-        if (pid == 0) {
-            ::setsid();
-            int fd = ::open(log.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0600);
-            ::dup2(fd, 1);
-            ::dup2(fd, 2);
-            ::execl(kVeil.c_str(), kVeil.c_str(), "--config", cfg.c_str(), static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-        std::vector<std::pair<std::string, int>> pids;
-        {
-            std::ifstream in(dir_ / "testnet.pids");
-            std::string n;
-            int p = 0;
-            while (in >> n >> p) pids.emplace_back(n, n == name ? pid : p);
-        }
-        std::ofstream out(dir_ / "testnet.pids", std::ios::trunc);
-        for (const auto& [n, p] : pids) out << n << " " << p << "\n";
-    }
-
-private:
-    fs::path dir_;
-    d::PublicKey authority_{};
-    std::vector<std::uint16_t> ports_;
-};
+using veil::test::Testnet;
+using veil::test::kVeil;
+using veil::test::now_ms;
+using veil::test::slurp;
 
 // Blocking RPC calls over the SDK's framed TCP client, on a private loop.
 class Rpc final {

@@ -1,0 +1,158 @@
+// A client whose only transport is onion routing talks to a 9-node testnet of real processes.
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "process.hpp"
+#include "testnet_fixture.hpp"
+
+using namespace veil;
+using veil::test::Testnet;
+using veil::test::slurp;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A client kernel: network + onion + cli, its home inside the testnet directory.
+struct Client {
+    fs::path home, config;
+
+    explicit Client(const Testnet& net, const std::string& name = "client") {
+        home = net.dir() / name;
+        config = net.dir() / (name + ".toml");
+        std::string network = slurp(net.dir() / "network.toml");
+        std::ofstream(config) << "[kernel]\nplugins = [\"network\", \"onion\", \"cli\"]\nhome = \"" << home.string()
+                              << "\"\n\n" << network;
+    }
+    test::ProcessResult run(const std::vector<std::string>& args, int timeout_ms = 60000) const {
+        std::vector<std::string> all{"--config", config.string()};
+        all.insert(all.end(), args.begin(), args.end());
+        return test::run_veil(all, {}, timeout_ms);
+    }
+    std::string guard_hex() const {
+        auto text = slurp(home / "onion" / "guard");
+        return text.substr(0, 64);
+    }
+};
+
+std::string mailbox(char fill) { return std::string(64, fill); }
+
+// What each node's relay recorded: node name -> lines of its onion-trace.log.
+std::map<std::string, std::vector<std::string>> traces(const Testnet& net, std::size_t nodes) {
+    std::map<std::string, std::vector<std::string>> out;
+    for (std::size_t i = 1; i <= nodes; ++i) {
+        std::string name = "node-" + std::to_string(i);
+        std::istringstream in(slurp(net.dir() / name / "service-node" / "onion-trace.log"));
+        for (std::string line; std::getline(in, line);) out[name].push_back(line);
+    }
+    return out;
+}
+
+// The testnet node (name) that listens at host:port.
+std::string node_at(const Testnet& net, const std::string& address) {
+    auto port = static_cast<std::uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
+    return net.name_of(port);
+}
+
+// The testnet node whose Ed25519 key is `hex`, from the client's cached manifest.
+std::string node_with_key(const Testnet& net, const Client& client, const std::string& hex) {
+    auto envelope = slurp(client.home / "network" / "manifest.bin");
+    auto m = directory::decode_signed_manifest(wire::ByteView(
+        reinterpret_cast<const std::uint8_t*>(envelope.data()), envelope.size()));
+    for (const auto& n : m.manifest.nodes) {
+        if (wire::to_hex(n.ed25519) == hex) return net.name_of(n.port);
+    }
+    FAIL("guard not in the manifest");
+    return {};
+}
+
+}  // namespace
+
+TEST_CASE("onion - a store crosses guard, middle and exit to a swarm node; each hop knows only its neighbours",
+          "[onion][integration]") {
+    Testnet net(9, 3, {"onion_trace=true"});
+    Client client(net);
+    auto status = client.run({"network", "status"});
+    INFO(status.err);
+    REQUIRE(status.exit_code == 0);
+    CHECK(status.out.find("9 nodes in 3 swarms") != std::string::npos);
+
+    auto stored = client.run({"network", "store", mailbox('a'), "hello through three hops"});
+    INFO(stored.err);
+    REQUIRE(stored.exit_code == 0);
+    CHECK(stored.out.find(" stored") != std::string::npos);
+
+    auto seen = traces(net, 9);
+    std::vector<std::pair<std::string, std::string>> forwards;  // (node, next address)
+    std::string destination;
+    for (const auto& [name, lines] : seen) {
+        for (const auto& line : lines) {
+            if (line.rfind("forward ", 0) == 0) forwards.emplace_back(name, line.substr(8));
+            if (line == "deliver storage") destination = name;
+        }
+    }
+    // The first request (status needs none: the manifest comes from a seed) made one path:
+    // three forwarding hops and one delivery.
+    REQUIRE(forwards.size() == 3);
+    REQUIRE_FALSE(destination.empty());
+    std::string guard = node_with_key(net, client, client.guard_hex());
+    std::map<std::string, std::string> next;
+    for (const auto& [name, address] : forwards) next[name] = node_at(net, address);
+    REQUIRE(next.count(guard) == 1);
+    std::string middle = next[guard];
+    REQUIRE(next.count(middle) == 1);
+    std::string exit_node = next[middle];
+    CHECK(next[exit_node] == destination);
+    // The guard never saw the destination; only the exit did. No hop but the destination saw
+    // the service, and no trace holds the mailbox or the text.
+    CHECK(next[guard] != destination);
+    std::set<std::string> hops{guard, middle, exit_node};
+    CHECK(hops.size() == 3);
+    CHECK(hops.count(destination) == 0);
+    for (const auto& [name, lines] : seen) {
+        for (const auto& line : lines) {
+            CHECK(line.find(mailbox('a')) == std::string::npos);
+            CHECK(line.find("hello") == std::string::npos);
+        }
+    }
+}
+
+TEST_CASE("onion - the guard freezes mid-flight: the store completes on a rebuilt path, exactly once",
+          "[onion][integration]") {
+    Testnet net(9, 3);
+    Client client(net);
+    REQUIRE(client.run({"network", "store", mailbox('b'), "first"}).exit_code == 0);
+    std::string guard_key = client.guard_hex();
+    std::string guard = node_with_key(net, client, guard_key);
+    int pid = net.pid_of(guard);
+    REQUIRE(pid > 0);
+
+    // The frozen guard accepts the connection and swallows the request: the client must give up
+    // on it within its share of the deadline and finish on another path.
+    REQUIRE(::kill(pid, SIGSTOP) == 0);
+    auto during = client.run({"network", "store", mailbox('b'), "second"});
+    ::kill(pid, SIGCONT);
+    INFO(during.err);
+    REQUIRE(during.exit_code == 0);
+    CHECK(during.out.find(" stored") != std::string::npos);
+    CHECK(client.guard_hex() != guard_key);
+
+    // Stored once: storing the same message again finds it already there.
+    auto again = client.run({"network", "store", mailbox('b'), "second"});
+    REQUIRE(again.exit_code == 0);
+    CHECK(again.out.find("already stored") != std::string::npos);
+}
+
+TEST_CASE("onion - a client with no reachable node says so clearly", "[onion][integration]") {
+    test::TempDir dir;
+    auto config = dir.write("client.toml",
+                            "[kernel]\nplugins = [\"network\", \"onion\", \"cli\"]\nhome = \"" + (dir.path() / "home").string() +
+                                "\"\n\n[network]\nauthority_keys = [\"" + std::string(64, '1') +
+                                "\"]\nseed_nodes = [\"127.0.0.1:9\"]\n");
+    auto r = test::run_veil({"--config", config, "network", "status"}, {}, 60000);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("no service node answered") != std::string::npos);
+}
