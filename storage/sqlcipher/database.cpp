@@ -105,6 +105,8 @@ std::unique_ptr<Database> Database::connect(const fs::path& path, const SecretBy
             throw;
         }
     }
+    // Other veil processes may hold locks for a moment (a commit, the last close's checkpoint).
+    sqlite3_busy_timeout(db, 5000);
     try {
         // The key and the page size first; then one read proves the key before any write.
         key_pragma(db, "key", key);
@@ -125,7 +127,6 @@ std::unique_ptr<Database> Database::connect(const fs::path& path, const SecretBy
 
 // On a throw the statements made so far are finalized as members; connect() closes the handle.
 Database::Database(sqlite3* db, const DatabaseOptions& options) : db_(db) {
-    sqlite3_busy_timeout(db_, 5000);
     Statement wal(db_, "PRAGMA journal_mode = WAL;");
     if (!wal.step() || wal.column_string(0) != "wal") throw Error(Failure::io, "the database refused WAL mode");
     wal.reset();

@@ -87,7 +87,11 @@ std::unique_ptr<Vault> Vault::open(const fs::path& db_path, const SecretBytes* p
     } else if (::flock(v->lock_fd_, LOCK_EX | LOCK_NB) == 0) {
         clear_temp_files();  // only when no other process might be writing one
     }
-    if (have_db || have_key) lock(LOCK_SH);
+    if (have_db || have_key) {
+        lock(LOCK_SH);
+        have_db = present(db_path);  // settled now: a creator held the lock exclusively until done
+        have_key = present(kp);
+    }
     if (!have_db && !have_key) {
         KeyMaterial keys;
         keys.current = crypto::generate_database_key();

@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+
 #include "error.hpp"
 #include "vault.hpp"
 #include "storage_test_support.hpp"
@@ -226,7 +228,8 @@ TEST_CASE("storage - processes opening a new database at once agree on one datab
             try {
                 auto v = Vault::open(path, nullptr, fast());
                 v->db().put("who", std::to_string(getpid()), bytes_of("here"));
-            } catch (...) {
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "child %d: %s\n", getpid(), e.what());
                 code = 1;
             }
             _exit(code);
