@@ -171,6 +171,20 @@ NodeRuntime::NodeRuntime(sdk::Context& ctx, RuntimeSettings settings) : ctx_(ctx
 
 NodeRuntime::~NodeRuntime() = default;
 
+namespace {
+
+// True for a transport service request addressed to the onion relay.
+bool is_onion_frame(const Bytes& body) {
+    try {
+        wire::Reader r(body);
+        return r.str(sdk::transport::kMaxServiceName) == onion::kOnionService;
+    } catch (const wire::DecodeError&) {
+        return false;
+    }
+}
+
+}  // namespace
+
 void NodeRuntime::start() {
     StoreOptions so;
     so.path = settings_.db_file.string();
@@ -189,7 +203,14 @@ void NodeRuntime::start() {
                                                      // A transport service request (first byte 0, the top
                                                      // byte of its name length): onion blobs, or storage
                                                      // RPCs sent through the direct transport.
+                                                     // Onion blobs are exempt from the client rate limit: a
+                                                     // relay link carries many clients, and the relay bounds
+                                                     // its own work (max_in_flight).
                                                      if (!body.empty() && body[0] == 0) {
+                                                         if (!is_onion_frame(body) && !allow(reply.connection_id(), body)) {
+                                                             reply.fail("rate limited");
+                                                             return;
+                                                         }
                                                          sdk::transport::answer_inbound(ctx_.bus(), body, reply, 30'000,
                                                                                         kMaxNodeFrameBytes);
                                                          return;
