@@ -36,6 +36,8 @@ void make_private_dirs(const fs::path& dir) {
     fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
 }
 
+constexpr const char* kSummary = "set, change or remove the database passphrase; --rekey rotates the key";
+
 class SqlcipherPlugin final : public sdk::Plugin {
 public:
     void start(sdk::Context& ctx) override {
@@ -52,6 +54,14 @@ public:
         options.database.durable_commits = cfg.get_bool("durable_commits");
         options.create_if_missing = !passphrase_command;
         backend_ = std::make_unique<SqlBackend>(ctx.loop());
+        bool help_only = passphrase_command && (has_flag(argv, "--help") || has_flag(argv, "-h"));
+        if (help_only) {
+            // `veil passphrase --help` needs no database (there may be none yet).
+            ctx.add_command({"passphrase", kSummary, kPassphraseUsage, [this](sdk::CommandCall call) {
+                                 run_passphrase_command(std::move(call), *backend_, nullptr);
+                             }});
+            return;
+        }
         try {
             if (auto p = resolve_passphrase(argv, cfg.get_string("passphrase_file"))) {
                 passphrase = std::make_shared<const crypto::SecretBytes>(std::move(*p));
@@ -87,8 +97,7 @@ public:
             [](sdk::Status) {});
         // Only `veil passphrase` needs the passphrase after opening; otherwise it is wiped now.
         if (!passphrase_command) passphrase.reset();
-        ctx.add_command({"passphrase", "set, change or remove the database passphrase; --rekey rotates the key",
-                         kPassphraseUsage, [this, passphrase](sdk::CommandCall call) {
+        ctx.add_command({"passphrase", kSummary, kPassphraseUsage, [this, passphrase](sdk::CommandCall call) {
                              run_passphrase_command(std::move(call), *backend_, passphrase);
                          }});
     }

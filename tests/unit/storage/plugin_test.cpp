@@ -130,7 +130,10 @@ TEST_CASE("storage - veil passphrase sets, changes and removes the passphrase an
 
 TEST_CASE("storage - veil passphrase usage errors and a missing database", "[storage][integration]") {
     Home h;
-    auto r = h.passphrase({"--remove"});
+    auto r = h.passphrase({"--help"});
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("usage: veil passphrase") && Catch::Contains("--rekey"));
+    r = h.passphrase({"--remove"});
     CHECK(r.exit_code == 1);
     CHECK_THAT(r.err, Catch::Contains("no database") && Catch::Contains("veil init"));
     CHECK_FALSE(std::filesystem::exists(h.db));
