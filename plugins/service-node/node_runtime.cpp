@@ -173,6 +173,9 @@ NodeRuntime::~NodeRuntime() = default;
 
 namespace {
 
+// Longest a transport-carried request may take: above the longest subscribe long-poll.
+constexpr std::uint32_t kInboundTimeoutMs = 75'000;
+
 // True for a transport service request addressed to the onion relay.
 bool is_onion_frame(const Bytes& body) {
     try {
@@ -211,7 +214,7 @@ void NodeRuntime::start() {
                                                              reply.fail("rate limited");
                                                              return;
                                                          }
-                                                         sdk::transport::answer_inbound(ctx_.bus(), body, reply, 30'000,
+                                                         sdk::transport::answer_inbound(ctx_.bus(), body, reply, kInboundTimeoutMs,
                                                                                         kMaxNodeFrameBytes);
                                                          return;
                                                      }

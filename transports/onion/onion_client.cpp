@@ -158,10 +158,12 @@ void OnionClient::try_path(std::shared_ptr<Attempt> attempt) {
     auto key = std::make_shared<Key32>(sealed.response_key);
     sodium_memzero(sealed.response_key.data(), sealed.response_key.size());
     Path used = *path;
-    // Share what is left of the deadline among the attempts left, so that a guard that
-    // swallows a request leaves time for a retry on another path.
-    std::uint64_t attempts_left = options_.attempts - attempt->tries + 1;
-    std::uint64_t budget_ms = std::max<std::uint64_t>((attempt->deadline_ms - now) / attempts_left, 1);
+    // Keep a reserve of what is left of the deadline for each later attempt, so that a guard
+    // that swallows a request leaves time for a retry, while a long-poll still gets most of it.
+    std::uint64_t remaining = attempt->deadline_ms - now;
+    std::uint64_t later = options_.attempts - attempt->tries;
+    std::uint64_t reserve = std::min<std::uint64_t>(options_.retry_reserve_ms, remaining / (later + 1));
+    std::uint64_t budget_ms = std::max<std::uint64_t>(remaining - later * reserve, 1);
     client_for(used.front().address)
         .request(tr::encode_service_request(kOnionService, sealed.blob), budget_ms,
                  [this, alive = alive_, attempt, key, used](Result<wire::Bytes> r) {

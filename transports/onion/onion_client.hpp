@@ -31,6 +31,7 @@ struct NodeInfo {
 struct OnionClientOptions {
     std::size_t hops = 3;
     std::size_t attempts = 3;       ///< paths tried per request
+    std::uint64_t retry_reserve_ms = 2'000;  ///< deadline kept back for each later attempt
     std::size_t ready_paths = 2;    ///< paths kept built
     std::uint64_t guard_lifetime_ms = 7ull * 24 * 3600 * 1000;
     std::uint64_t strike_ms = 10ull * 60 * 1000;

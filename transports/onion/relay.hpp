@@ -27,7 +27,9 @@ inline constexpr std::string_view kOnionService = "onion";
 struct RelayOptions {
     std::uint64_t replay_window_ms = 10 * 60 * 1000;  ///< layers older or newer than this are refused
     std::size_t max_replay_entries = 1 << 20;
-    std::uint32_t hop_timeout_ms = 15'000;             ///< per forwarded request or local delivery
+    /// Per forwarded request or local delivery: above the longest subscribe long-poll (60 s),
+    /// so fast delivery works through onion paths.
+    std::uint32_t hop_timeout_ms = 75'000;
     std::size_t max_in_flight = 256;                   ///< above this new blobs are refused ("busy")
     std::size_t max_blob_bytes = kMaxBlobBytes;
 };

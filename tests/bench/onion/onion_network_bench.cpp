@@ -10,12 +10,9 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <regex>
 
 #include "direct_transport.hpp"
-#include "manifest_source.hpp"
-#include "onion_client.hpp"
+#include "onion_rig.hpp"
 #include "service-node/rpc.hpp"
 
 using namespace veil;
@@ -80,11 +77,6 @@ double throughput(uv_loop_t* loop, const Sender& send, const std::vector<directo
     return total / (ms_since(t) / 1000.0);
 }
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -100,43 +92,21 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "testnet up failed\n");
         return 1;
     }
-    std::string network = slurp(dir / "network.toml");
-    std::smatch m;
-    std::regex_search(network, m, std::regex("authority_keys = \\[\"([0-9a-f]{64})\"\\]"));
-    std::string seeds = network.substr(network.find("seed_nodes"));
-    std::vector<std::string> seed_list;
-    std::regex quoted("\"([0-9.:]+)\"");
-    for (std::sregex_iterator it(seeds.begin(), seeds.end(), quoted), end; it != end; ++it)
-        seed_list.push_back((*it)[1]);
-
-    uv_loop_t loop;
-    uv_loop_init(&loop);
     {
-        network::ManifestSourceOptions mo;
-        mo.seeds = seed_list;
-        mo.authorities = {directory::to_array<32>(wire::from_hex(m[1].str()))};
-        network::ManifestSource source(&loop, mo, {});
-        bool fetched = false;
-        source.refresh([&](bool) { fetched = true; });
-        run_until(&loop, [&] { return fetched; });
-        const auto& manifest = *source.manifest();
-
-        onion::OnionClient onion_client(&loop, {});
-        std::vector<onion::NodeInfo> nodes;
-        for (const auto& n : manifest.nodes)
-            nodes.push_back({n.ed25519, n.x25519, n.host + ":" + std::to_string(n.port), n.swarm});
-        onion_client.set_nodes(nodes);
-        sdk::Bus bus(&loop);
-        direct::DirectTransport direct_transport(&loop, bus, {},
+        test::OnionRig rig(dir);
+        uv_loop_t* loop = rig.loop();
+        const auto& manifest = rig.manifest();
+        sdk::Bus bus(loop);
+        direct::DirectTransport direct_transport(loop, bus, {},
                                                  std::make_shared<spdlog::logger>("bench", std::make_shared<spdlog::sinks::null_sink_mt>()));
-        Sender via_onion = [&](const tr::Request& r, auto done) { onion_client.send(r, std::move(done)); };
+        Sender via_onion = [&](const tr::Request& r, auto done) { rig.client().send(r, std::move(done)); };
         Sender via_direct = [&](const tr::Request& r, auto done) { direct_transport.send(r, std::move(done)); };
 
         const auto& target = manifest.nodes.back();
-        latencies(&loop, via_onion, target, 20);  // warm up connections and the guard
-        latencies(&loop, via_direct, target, 20);
-        auto onion_lat = latencies(&loop, via_onion, target, requests);
-        auto direct_lat = latencies(&loop, via_direct, target, requests);
+        latencies(loop, via_onion, target, 20);  // warm up connections and the guard
+        latencies(loop, via_direct, target, 20);
+        auto onion_lat = latencies(loop, via_onion, target, requests);
+        auto direct_lat = latencies(loop, via_direct, target, requests);
         auto pct = [](const std::vector<double>& v, double p) { return v[static_cast<std::size_t>(p * (v.size() - 1))]; };
         std::printf("storage RPC (info) latency over %d sequential requests, 9-node testnet on loopback\n", requests);
         std::printf("  direct : p50 %.3f ms  p99 %.3f ms\n", pct(direct_lat, 0.5), pct(direct_lat, 0.99));
@@ -145,15 +115,15 @@ int main(int argc, char** argv) {
                     pct(onion_lat, 0.99) / pct(direct_lat, 0.99));
 
         int total = requests * 10;
-        double onion_rps = throughput(&loop, via_onion, manifest.nodes, total, 64);
-        double direct_rps = throughput(&loop, via_direct, manifest.nodes, total, 64);
+        double onion_rps = throughput(loop, via_onion, manifest.nodes, total, 64);
+        double direct_rps = throughput(loop, via_direct, manifest.nodes, total, 64);
         std::printf("64 in flight, %d requests: direct %.0f req/s, onion %.0f req/s (ratio %.2f; each onion request "
                     "costs 3 relay hops + 1 delivery on the same 2 cores)\n",
                     total, direct_rps, onion_rps, onion_rps / direct_rps);
         direct_transport.close();
         bus.close();
+        uv_run(loop, UV_RUN_NOWAIT);
     }
-    uv_run(&loop, UV_RUN_NOWAIT);
     std::system((veil + " testnet down --dir " + dir.string() + " > /dev/null").c_str());
     fs::remove_all(dir);
     return 0;

@@ -6,7 +6,9 @@
 #include <set>
 #include <sstream>
 
+#include "onion_rig.hpp"
 #include "process.hpp"
+#include "service-node/auth.hpp"
 #include "testnet_fixture.hpp"
 
 using namespace veil;
@@ -155,4 +157,50 @@ TEST_CASE("onion - a client with no reachable node says so clearly", "[onion][in
     auto r = test::run_veil({"--config", config, "network", "status"}, {}, 60000);
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("no service node answered") != std::string::npos);
+}
+
+TEST_CASE("onion - a subscribe long-poll through three relays answers as soon as a message arrives",
+          "[onion][integration]") {
+    Testnet net(9, 3);
+    test::OnionRig rig(net.dir());
+    auto owner = directory::SigningKey::generate();
+    const auto& m = rig.manifest();
+    auto members = m.members(m.swarm_for(owner.public_key()));
+    REQUIRE_FALSE(members.empty());
+
+    node::SubscribeRequest q;
+    q.mailbox = owner.public_key();
+    q.wait_ms = 20'000;
+    node::RequestBody subscribe = q;
+    node::sign_owner_request(subscribe, owner, test::now_ms());
+    std::optional<sdk::Result<sdk::transport::Response>> woke;
+    auto asked = std::chrono::steady_clock::now();
+    rig.send(members.front(), subscribe, 40'000, [&](auto r) { woke = std::move(r); });
+
+    // Give the long-poll time to park at the node, then store through another onion path.
+    bool stored = false;
+    std::function<void()> store_now = [&] {
+        node::StoreRequest s;
+        s.mailbox = owner.public_key();
+        s.ttl_ms = 60'000;
+        s.data = {'h', 'i'};
+        rig.send(members.back(), s, 10'000, [&](auto r) { stored = r.ok(); });
+    };
+    uv_timer_t later;
+    uv_timer_init(rig.loop(), &later);
+    later.data = &store_now;
+    uv_timer_start(&later, [](uv_timer_t* t) { (*static_cast<std::function<void()>*>(t->data))(); }, 1000, 0);
+    rig.run_until([&] { return woke.has_value() && stored; });
+    uv_close(reinterpret_cast<uv_handle_t*>(&later), nullptr);
+    auto waited = std::chrono::steady_clock::now() - asked;
+
+    REQUIRE(woke->ok());
+    REQUIRE(woke->value().status == sdk::transport::Status::ok);
+    auto page = node::decode_response(node::Method::subscribe, woke->value().body);
+    REQUIRE(page.status == node::Status::ok);
+    const auto& messages = std::get<node::PageResponse>(page.body).messages;
+    REQUIRE(messages.size() == 1);
+    CHECK(messages[0].data == wire::Bytes{'h', 'i'});
+    // Woken by the store (about 1 s), long before the 20 s wait ran out.
+    CHECK(waited < std::chrono::seconds(15));
 }
