@@ -1,0 +1,291 @@
+#include "account.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "directory/ed25519.hpp"
+#include "service-node/auth.hpp"
+#include "veil/crypto/envelope.hpp"
+#include "veil/crypto/error.hpp"
+
+namespace veil::messenger {
+namespace {
+
+constexpr std::uint64_t kDayMs = 24ULL * 3600 * 1000;
+constexpr std::uint64_t kSignedPreKeyLifetimeMs = 30 * kDayMs;
+constexpr std::uint64_t kSignedPreKeyRotateMs = 7 * kDayMs;
+constexpr std::size_t kOneTimeLow = 10;       // top up below this many
+constexpr std::size_t kOneTimeBatch = 40;     // keys made per top-up, and published per bundle
+constexpr std::size_t kSeenIdsKept = 4096;    // ids remembered to drop duplicate copies
+constexpr std::uint32_t kPageCount = 100;
+
+wire::Bytes bytes_of(const crypto::SecretBytes& s) { return {s.view().begin(), s.view().end()}; }
+
+std::string key(std::string_view name) { return std::string(kStatePrefix) + std::string(name); }
+
+const wire::Bytes& need(const std::map<std::string, wire::Bytes>& m, std::string_view name) {
+    auto it = m.find(key(name));
+    if (it == m.end()) throw std::runtime_error("messenger state is missing " + std::string(name));
+    return it->second;
+}
+
+directory::SigningKey signing_key_of(const crypto::DeviceKeys& device) {
+    auto state = device.serialize();  // version byte, then the 32-byte Ed25519 seed
+    return directory::SigningKey::from_seed(state.view().subspan(1));
+}
+
+crypto::VeilId read_id(wire::Reader& r) {
+    auto k = r.raw(32);
+    crypto::VeilId id;
+    std::copy(k.begin(), k.end(), id.x25519.begin());
+    return id;
+}
+
+// A copy of the bundle offering one random one-time key, so that two senders rarely pick the same.
+crypto::PreKeyBundle with_one_random_key(const crypto::PreKeyBundle& b) {
+    crypto::PreKeyBundle out = b;
+    out.one_time_prekeys.clear();
+    if (!b.one_time_prekeys.empty()) {
+        auto i = randombytes_uniform(static_cast<std::uint32_t>(b.one_time_prekeys.size()));
+        out.one_time_prekeys.push_back(b.one_time_prekeys[i]);
+    }
+    return out;
+}
+
+}  // namespace
+
+wire::Bytes encode(const MessageRecord& r) {
+    wire::Writer w;
+    w.u8(1).raw(r.peer.x25519).raw(r.from.x25519).var(encode(r.message));
+    return w.take();
+}
+
+MessageRecord decode_record(wire::ByteView bytes) {
+    wire::Reader r(bytes);
+    if (r.u8() != 1) throw wire::DecodeError("message record: unknown version");
+    MessageRecord m;
+    m.peer = read_id(r);
+    m.from = read_id(r);
+    m.message = decode_chat(r.var(kMaxTextBytes + 256));
+    r.expect_done();
+    return m;
+}
+
+sdk::storage::BatchOp record_op(const MessageRecord& r) {
+    wire::Writer t;
+    t.u64(r.message.sent_at_ms);
+    std::string k = std::string(kMessagePrefix) + wire::to_hex(t.bytes()) + "/" + wire::to_hex(r.message.id);
+    return {sdk::storage::BatchOp::Kind::put, std::string(kStorageNs), std::move(k), encode(r)};
+}
+
+Account::Account(crypto::Identity identity, std::unique_ptr<crypto::DeviceKeys> device)
+    : identity_(std::move(identity)),
+      device_(std::move(device)),
+      prekeys_(std::make_unique<crypto::PreKeyStore>()),
+      sessions_(std::make_unique<crypto::SessionManager>(*device_, *prekeys_)) {}
+
+Account::~Account() = default;
+
+Account Account::create(crypto::Identity identity, const std::optional<crypto::DeviceList>& existing,
+                        std::uint64_t now_ms) {
+    Account a(std::move(identity), std::make_unique<crypto::DeviceKeys>(crypto::DeviceKeys::generate()));
+    a.certificate_ = crypto::DeviceCertificate::issue(a.identity_, *a.device_, now_ms);
+    const crypto::DeviceList base = existing.value_or(crypto::DeviceList{});
+    a.list_ = base.with_device(a.identity_, *a.device_, now_ms);
+    return a;
+}
+
+Account Account::load(const std::vector<sdk::storage::Entry>& entries) {
+    std::map<std::string, wire::Bytes> m;
+    for (const auto& e : entries) m[e.key] = e.value;
+    try {
+        auto seed = crypto::SecretBytes::copy_of(wire::ByteView(need(m, "identity")));
+        Account a(crypto::Identity::from_seed(seed),
+                  std::make_unique<crypto::DeviceKeys>(crypto::DeviceKeys::deserialize(need(m, "device"))));
+        *a.prekeys_ = crypto::PreKeyStore::deserialize(need(m, "prekeys"));
+        a.sessions_->load(need(m, "sessions"));
+        a.certificate_ = crypto::DeviceCertificate::decode(need(m, "certificate"));
+        a.list_ = crypto::DeviceList::decode(need(m, "device_list"));
+        wire::Reader r(need(m, "meta"));
+        a.signed_rotated_ms_ = r.u64();
+        a.published_ms_ = r.u64();
+        a.dirty_ = r.u8() != 0;
+        auto n = r.u32();
+        if (n > kSeenIdsKept) throw wire::DecodeError("too many ids");
+        for (std::uint32_t i = 0; i < n; ++i) {
+            MessageId id{};
+            auto b = r.raw(id.size());
+            std::copy(b.begin(), b.end(), id.begin());
+            a.seen_.push_back(id);
+        }
+        r.expect_done();
+        return a;
+    } catch (const crypto::Error& e) {
+        throw std::runtime_error(std::string("messenger state is damaged: ") + e.what());
+    } catch (const wire::DecodeError& e) {
+        throw std::runtime_error(std::string("messenger state is damaged: ") + e.what());
+    }
+}
+
+std::vector<sdk::storage::BatchOp> Account::save_ops() const {
+    using Op = sdk::storage::BatchOp;
+    auto put = [](std::string_view name, wire::Bytes v) {
+        return Op{Op::Kind::put, std::string(kStorageNs), key(name), std::move(v)};
+    };
+    wire::Writer meta;
+    meta.u64(signed_rotated_ms_).u64(published_ms_).u8(dirty_ ? 1 : 0).u32(static_cast<std::uint32_t>(seen_.size()));
+    for (const auto& id : seen_) meta.raw(id);
+    std::vector<Op> ops;
+    ops.push_back(put("identity", bytes_of(identity_.seed())));
+    ops.push_back(put("device", bytes_of(device_->serialize())));
+    ops.push_back(put("prekeys", bytes_of(prekeys_->serialize())));
+    ops.push_back(put("sessions", bytes_of(sessions_->serialize())));
+    ops.push_back(put("certificate", certificate_.encode()));
+    ops.push_back(put("device_list", list_.encode()));
+    ops.push_back(put("meta", meta.take()));
+    return ops;
+}
+
+std::vector<node::StoreRequest> Account::publish_requests(std::uint64_t now_ms) {
+    if (signed_rotated_ms_ == 0 || now_ms >= signed_rotated_ms_ + kSignedPreKeyRotateMs) {
+        prekeys_->rotate_signed_prekey(*device_, now_ms, kSignedPreKeyLifetimeMs);
+        signed_rotated_ms_ = now_ms;
+        dirty_ = true;
+    }
+    if (prekeys_->one_time_count() < kOneTimeLow) {
+        (void)prekeys_->generate_one_time_prekeys(*device_, kOneTimeBatch);
+        dirty_ = true;
+    }
+    prekeys_->expire(now_ms);
+    auto bundle = prekeys_->bundle(certificate_, kOneTimeBatch);
+    std::vector<node::StoreRequest> out;
+    out.push_back({id().x25519, kDeviceListNamespace, kPublishTtlMs, list_.encode()});
+    out.push_back({id().x25519, kBundleNamespace, kPublishTtlMs, bundle.encode()});
+    return out;
+}
+
+bool Account::needs_publish(std::uint64_t now_ms) const {
+    return dirty_ || now_ms >= published_ms_ + kRepublishAfterMs;
+}
+
+void Account::mark_published(std::uint64_t now_ms) {
+    published_ms_ = now_ms;
+    dirty_ = false;
+}
+
+void Account::adopt_device_list(const crypto::DeviceList& list) {
+    if (list.version() <= list_.version()) return;
+    try {
+        list.verify(id());
+    } catch (const crypto::Error&) {
+        return;
+    }
+    if (!list.is_active(device_->signing_key())) return;
+    for (const auto& e : list.entries()) {
+        if (e.revoked()) sessions_->forget_device(id(), e.signing_key);
+    }
+    list_ = list;
+}
+
+node::RetrieveRequest Account::public_fetch(const crypto::VeilId& peer, std::uint16_t ns) {
+    node::RetrieveRequest q;
+    q.mailbox = peer.x25519;
+    q.ns = ns;
+    q.page.max_count = 1000;
+    return q;
+}
+
+node::StoreRequest Account::sealed_to(const crypto::VeilId& peer, const crypto::PublicKey& device_key,
+                                      const crypto::DeviceList::Entry& entry, wire::ByteView plaintext) {
+    auto cipher = sessions_->encrypt(peer, device_key, plaintext);
+    auto env = crypto::seal(certificate_, cipher, entry.dh_key, entry.signing_key, kInboxNamespace,
+                            crypto::max_envelope_ttl_ms);
+    return {entry.signing_key, kInboxNamespace, env.ttl_ms, env.encode()};
+}
+
+Account::Outgoing Account::prepare_send(const crypto::VeilId& to, const crypto::DeviceList& their_list,
+                                        const std::map<crypto::PublicKey, crypto::PreKeyBundle>& their_bundles,
+                                        const std::map<crypto::PublicKey, crypto::PreKeyBundle>& own_bundles,
+                                        ChatMessage message, std::uint64_t now_ms) {
+    if (to == id()) throw std::runtime_error("cannot send a message to yourself");
+    Outgoing out;
+    out.record = {to, id(), message};
+    // Each device: continue its session, or start one from its bundle; skip it if it has none.
+    auto fan_out = [&](const crypto::VeilId& person, const crypto::DeviceList& list,
+                       const std::map<crypto::PublicKey, crypto::PreKeyBundle>& bundles, wire::ByteView plaintext) {
+        std::size_t reached = 0;
+        for (const auto& e : list.entries()) {
+            if (e.revoked() || e.signing_key == device_->signing_key()) continue;
+            if (!sessions_->has_session(person, e.signing_key)) {
+                auto b = bundles.find(e.signing_key);
+                if (b == bundles.end()) continue;
+                sessions_->start_session(person, with_one_random_key(b->second), now_ms);
+            }
+            out.stores.push_back(sealed_to(person, e.signing_key, e, plaintext));
+            ++reached;
+        }
+        return reached;
+    };
+    for (const auto& e : their_list.entries()) {
+        if (e.revoked()) sessions_->forget_device(to, e.signing_key);
+    }
+    if (fan_out(to, their_list, their_bundles, encode(message)) == 0) {
+        throw std::runtime_error("the recipient has no device that can be reached (no valid pre-key bundle)");
+    }
+    ChatMessage sync = message;
+    sync.sync_peer = to;
+    fan_out(id(), list_, own_bundles, encode(sync));
+    return out;
+}
+
+node::RetrieveRequest Account::inbox_request(std::optional<node::Hash> after, std::uint64_t now_ms) const {
+    node::RetrieveRequest q;
+    q.mailbox = inbox();
+    q.ns = kInboxNamespace;
+    q.page.after = after;
+    q.page.max_count = kPageCount;
+    node::RequestBody body = q;
+    node::sign_owner_request(body, signing_key_of(*device_), now_ms);
+    return std::get<node::RetrieveRequest>(body);
+}
+
+node::DeleteRequest Account::delete_request(std::vector<node::Hash> hashes, std::uint64_t now_ms) const {
+    node::DeleteRequest q;
+    q.mailbox = inbox();
+    q.ns = kInboxNamespace;
+    q.hashes = std::move(hashes);
+    node::RequestBody body = q;
+    node::sign_owner_request(body, signing_key_of(*device_), now_ms);
+    return std::get<node::DeleteRequest>(body);
+}
+
+std::optional<MessageRecord> Account::open(wire::ByteView envelope, std::uint64_t now_ms) {
+    auto env = crypto::SealedEnvelope::decode(envelope);
+    auto opened = crypto::open(env, device_->dh_pair());
+    auto sender = opened.sender.claimed_id();
+    auto before = prekeys_->one_time_count();
+    auto plaintext = sessions_->decrypt(sender, opened.sender, opened.message, now_ms);
+    if (prekeys_->one_time_count() != before) dirty_ = true;  // a one-time key was used: republish
+    auto msg = decode_chat(plaintext);
+    MessageRecord rec{sender, sender, msg};
+    if (sender == id()) {
+        if (!msg.sync_peer || *msg.sync_peer == id()) throw wire::DecodeError("own-device copy names no conversation");
+        rec.peer = *msg.sync_peer;
+    } else {
+        rec.message.sync_peer.reset();  // only our own devices may say whose conversation it is
+    }
+    if (seen(msg.id)) return std::nullopt;
+    remember(msg.id);
+    return rec;
+}
+
+bool Account::seen(const MessageId& id) const { return std::find(seen_.begin(), seen_.end(), id) != seen_.end(); }
+
+void Account::remember(const MessageId& id) {
+    seen_.push_back(id);
+    while (seen_.size() > kSeenIdsKept) seen_.pop_front();
+}
+
+}  // namespace veil::messenger

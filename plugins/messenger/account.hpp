@@ -1,0 +1,119 @@
+#pragma once
+/// One device's messenger state and the protocol steps that use it, without the kernel: the
+/// identity and device keys, the device list, pre-keys, ratchet sessions; what to store in the
+/// storage contract; the node RPC bodies to publish, send and receive; opening received
+/// envelopes. Not thread-safe (loop thread). Protocol: docs/messenger.md.
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chat_message.hpp"
+#include "published.hpp"
+#include "service-node/rpc.hpp"
+#include "veil/crypto/session_manager.hpp"
+#include "veil/sdk/storage.hpp"
+
+namespace veil::messenger {
+
+/// Storage contract namespace of everything the messenger keeps.
+inline constexpr std::string_view kStorageNs = "messenger";
+/// Key prefix of the account state (one scan loads it).
+inline constexpr std::string_view kStatePrefix = "state/";
+/// Key prefix of stored messages ("msg/<sent_at hex>/<id hex>", in time order).
+inline constexpr std::string_view kMessagePrefix = "msg/";
+
+/// A message as this device keeps it: which conversation, who wrote it, and the message.
+struct MessageRecord final {
+    crypto::VeilId peer;  ///< the other person of the conversation
+    crypto::VeilId from;  ///< who wrote it (peer, or our own ID for our own messages)
+    ChatMessage message;
+};
+[[nodiscard]] wire::Bytes encode(const MessageRecord& r);
+/// Throws wire::DecodeError.
+[[nodiscard]] MessageRecord decode_record(wire::ByteView bytes);
+/// The storage op that keeps a record (key orders by time).
+[[nodiscard]] sdk::storage::BatchOp record_op(const MessageRecord& r);
+
+class Account final {
+public:
+    /// A new device of identity. `existing` is the identity's current device list when restoring
+    /// (the new device is appended), nullopt for a new identity.
+    static Account create(crypto::Identity identity, const std::optional<crypto::DeviceList>& existing,
+                          std::uint64_t now_ms);
+    /// From the entries of a scan of kStorageNs / kStatePrefix. Throws std::runtime_error when
+    /// the state is missing or damaged.
+    static Account load(const std::vector<sdk::storage::Entry>& entries);
+    /// The puts that store the whole state (apply as one batch).
+    [[nodiscard]] std::vector<sdk::storage::BatchOp> save_ops() const;
+
+    Account(Account&&) noexcept = default;
+    Account& operator=(Account&&) noexcept = default;
+    ~Account();
+
+    [[nodiscard]] const crypto::VeilId& id() const { return identity_.veil_id(); }
+    [[nodiscard]] const crypto::Identity& identity() const { return identity_; }
+    [[nodiscard]] const crypto::DeviceKeys& device() const { return *device_; }
+    [[nodiscard]] const crypto::DeviceList& device_list() const { return list_; }
+    /// The mailbox of this device (its Ed25519 key).
+    [[nodiscard]] const node::PublicKey& inbox() const { return device_->signing_key(); }
+
+    /// Stores for the identity mailbox: the device list and this device's bundle. Rotates the
+    /// signed pre-key when due and tops up one-time keys first (save afterwards).
+    [[nodiscard]] std::vector<node::StoreRequest> publish_requests(std::uint64_t now_ms);
+    /// True when the published state is older than kRepublishAfterMs or changed since.
+    [[nodiscard]] bool needs_publish(std::uint64_t now_ms) const;
+    void mark_published(std::uint64_t now_ms);
+
+    /// Adopts a newer own device list read from the swarm (ignored unless it verifies, is newer
+    /// and still lists this device).
+    void adopt_device_list(const crypto::DeviceList& list);
+
+    /// Unsigned public read of a peer's namespace (device lists, bundles).
+    [[nodiscard]] static node::RetrieveRequest public_fetch(const crypto::VeilId& peer, std::uint16_t ns);
+
+    /// One message fanned out: a sealed envelope per active device of `to` and per other active
+    /// device of ours. Starts sessions from bundles where none exists. Throws std::runtime_error
+    /// when `to` has no device that can be reached.
+    struct Outgoing final {
+        MessageRecord record;
+        std::vector<node::StoreRequest> stores;
+    };
+    [[nodiscard]] Outgoing prepare_send(const crypto::VeilId& to, const crypto::DeviceList& their_list,
+                                        const std::map<crypto::PublicKey, crypto::PreKeyBundle>& their_bundles,
+                                        const std::map<crypto::PublicKey, crypto::PreKeyBundle>& own_bundles,
+                                        ChatMessage message, std::uint64_t now_ms);
+
+    /// Owner-signed page request of this device's inbox.
+    [[nodiscard]] node::RetrieveRequest inbox_request(std::optional<node::Hash> after, std::uint64_t now_ms) const;
+    /// Owner-signed deletion of processed inbox messages.
+    [[nodiscard]] node::DeleteRequest delete_request(std::vector<node::Hash> hashes, std::uint64_t now_ms) const;
+
+    /// Opens one stored envelope. nullopt for a message already seen (a duplicate copy). Throws
+    /// crypto::Error or wire::DecodeError for something that cannot be read (drop it).
+    [[nodiscard]] std::optional<MessageRecord> open(wire::ByteView envelope, std::uint64_t now_ms);
+
+private:
+    Account(crypto::Identity identity, std::unique_ptr<crypto::DeviceKeys> device);
+    void remember(const MessageId& id);
+    [[nodiscard]] bool seen(const MessageId& id) const;
+    [[nodiscard]] node::StoreRequest sealed_to(const crypto::VeilId& peer, const crypto::PublicKey& device_key,
+                                               const crypto::DeviceList::Entry& entry, wire::ByteView plaintext);
+
+    crypto::Identity identity_;
+    std::unique_ptr<crypto::DeviceKeys> device_;
+    std::unique_ptr<crypto::PreKeyStore> prekeys_;
+    std::unique_ptr<crypto::SessionManager> sessions_;  // refers to *device_ and *prekeys_
+    crypto::DeviceCertificate certificate_;
+    crypto::DeviceList list_;
+    std::uint64_t signed_rotated_ms_ = 0;
+    std::uint64_t published_ms_ = 0;
+    bool dirty_ = true;  // published state changed since the last publish
+    std::deque<MessageId> seen_;
+};
+
+}  // namespace veil::messenger

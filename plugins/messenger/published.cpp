@@ -1,0 +1,62 @@
+#include "published.hpp"
+
+#include <algorithm>
+
+#include "veil/crypto/error.hpp"
+
+namespace veil::messenger {
+namespace {
+
+std::uint32_t max_one_time_id(const crypto::PreKeyBundle& b) {
+    std::uint32_t m = 0;
+    for (const auto& k : b.one_time_prekeys) m = std::max(m, k.id);
+    return m;
+}
+
+// Later signed pre-key, then later top-up, then fewer keys left (a republish after consumption).
+bool newer(const crypto::PreKeyBundle& a, const crypto::PreKeyBundle& b) {
+    if (a.signed_prekey.id != b.signed_prekey.id) return a.signed_prekey.id > b.signed_prekey.id;
+    if (max_one_time_id(a) != max_one_time_id(b)) return max_one_time_id(a) > max_one_time_id(b);
+    return a.one_time_prekeys.size() < b.one_time_prekeys.size();
+}
+
+}  // namespace
+
+std::optional<crypto::DeviceList> newest_device_list(const crypto::VeilId& id,
+                                                     const std::vector<wire::Bytes>& blobs) {
+    std::optional<crypto::DeviceList> best;
+    for (const auto& b : blobs) {
+        try {
+            auto list = crypto::DeviceList::decode(b);
+            list.verify(id);
+            if (!best || list.version() > best->version()) best = std::move(list);
+        } catch (const crypto::Error&) {
+            // Forged, corrupt or foreign: ignored.
+        }
+    }
+    return best;
+}
+
+std::map<crypto::PublicKey, crypto::PreKeyBundle> newest_bundles(const crypto::VeilId& id,
+                                                                 const crypto::DeviceList& list,
+                                                                 const std::vector<wire::Bytes>& blobs,
+                                                                 std::uint64_t now_ms) {
+    std::map<crypto::PublicKey, crypto::PreKeyBundle> out;
+    for (const auto& b : blobs) {
+        try {
+            auto bundle = crypto::PreKeyBundle::decode(b);
+            bundle.verify(id, list, now_ms);
+            const auto& key = bundle.certificate.device_signing_key;
+            auto it = out.find(key);
+            if (it == out.end()) {
+                out.emplace(key, std::move(bundle));
+            } else if (newer(bundle, it->second)) {
+                it->second = std::move(bundle);
+            }
+        } catch (const crypto::Error&) {
+        }
+    }
+    return out;
+}
+
+}  // namespace veil::messenger

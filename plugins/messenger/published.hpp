@@ -1,0 +1,37 @@
+#pragma once
+/// What an identity publishes in its swarm (public-read namespaces) and how a reader picks the
+/// trustworthy newest copy out of whatever the swarm returns. Every blob is untrusted: anyone
+/// may store into any mailbox, so only what verifies against the expected Veil ID counts.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "veil/crypto/prekey.hpp"
+#include "veil/wire/codec.hpp"
+
+namespace veil::messenger {
+
+/// Device mailbox namespace of sealed envelopes (owner-only read).
+inline constexpr std::uint16_t kInboxNamespace = 0;
+/// Identity mailbox namespace of the signed device list (public read).
+inline constexpr std::uint16_t kDeviceListNamespace = 0x8001;
+/// Identity mailbox namespace of the devices' pre-key bundles (public read).
+inline constexpr std::uint16_t kBundleNamespace = 0x8002;
+/// TTL of what is published, and of envelopes (the node's maximum).
+inline constexpr std::uint64_t kPublishTtlMs = 14ULL * 24 * 3600 * 1000;
+/// Published state is stored again once older than this.
+inline constexpr std::uint64_t kRepublishAfterMs = 7ULL * 24 * 3600 * 1000;
+
+/// The highest-version device list among blobs that verifies against id; nullopt if none.
+[[nodiscard]] std::optional<crypto::DeviceList> newest_device_list(const crypto::VeilId& id,
+                                                                   const std::vector<wire::Bytes>& blobs);
+
+/// For each active device of list, the newest bundle (highest signed pre-key id, later blob on a
+/// tie) that verifies against id and list at now_ms. Keyed by the device's signing key.
+[[nodiscard]] std::map<crypto::PublicKey, crypto::PreKeyBundle> newest_bundles(
+    const crypto::VeilId& id, const crypto::DeviceList& list, const std::vector<wire::Bytes>& blobs,
+    std::uint64_t now_ms);
+
+}  // namespace veil::messenger

@@ -1,0 +1,170 @@
+#include <catch2/catch.hpp>
+
+#include "account.hpp"
+#include "service-node/auth.hpp"
+
+using namespace veil;
+using namespace veil::messenger;
+
+namespace {
+constexpr std::uint64_t kNow = 1'700'000'000'000;
+
+// The swarms, as far as these tests need them: what was stored, per mailbox and namespace.
+struct Swarms {
+    std::map<std::pair<node::PublicKey, std::uint16_t>, std::vector<wire::Bytes>> boxes;
+    void store(const std::vector<node::StoreRequest>& stores) {
+        for (const auto& s : stores) {
+            REQUIRE(s.data.size() <= 76'800);
+            REQUIRE(s.ttl_ms >= 10'000);
+            REQUIRE(s.ttl_ms <= kPublishTtlMs);
+            boxes[{s.mailbox, s.ns}].push_back(s.data);
+        }
+    }
+    void publish(Account& a) {
+        store(a.publish_requests(kNow));
+        a.mark_published(kNow);
+    }
+    std::vector<wire::Bytes> take(const node::PublicKey& mailbox, std::uint16_t ns) {
+        auto v = std::move(boxes[{mailbox, ns}]);
+        boxes.erase({mailbox, ns});
+        return v;
+    }
+    // What a sender learns about `to` before sending (always fresh, never cached).
+    Account::Outgoing send(Account& from, const crypto::VeilId& to, const std::string& text) {
+        auto list = newest_device_list(to, boxes[{to.x25519, kDeviceListNamespace}]);
+        REQUIRE(list);
+        auto bundles = newest_bundles(to, *list, boxes[{to.x25519, kBundleNamespace}], kNow);
+        auto own_list = newest_device_list(from.id(), boxes[{from.id().x25519, kDeviceListNamespace}]);
+        if (own_list) from.adopt_device_list(*own_list);
+        auto own = newest_bundles(from.id(), from.device_list(), boxes[{from.id().x25519, kBundleNamespace}], kNow);
+        auto out = from.prepare_send(to, *list, bundles, own, make_text(text, kNow), kNow);
+        store(out.stores);
+        return out;
+    }
+    std::vector<MessageRecord> receive(Account& a) {
+        std::vector<MessageRecord> got;
+        for (const auto& data : take(a.inbox(), kInboxNamespace)) {
+            if (auto r = a.open(data, kNow)) got.push_back(*r);
+        }
+        return got;
+    }
+};
+
+Account reload(const Account& a) {
+    std::vector<sdk::storage::Entry> entries;
+    for (auto& op : a.save_ops()) entries.push_back({op.key, op.value});
+    return Account::load(entries);
+}
+}  // namespace
+
+TEST_CASE("messenger - two people who never met exchange messages through published bundles", "[messenger]") {
+    Swarms net;
+    auto alice = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto bob = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    net.publish(alice);
+    net.publish(bob);
+
+    auto sent = net.send(alice, bob.id(), "hi Bob");
+    CHECK(sent.stores.size() == 1);  // Bob has one device, Alice no other
+    auto got = net.receive(bob);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].from == alice.id());
+    CHECK(got[0].peer == alice.id());
+    CHECK(got[0].message.text == "hi Bob");
+    CHECK(got[0].message.id == sent.record.message.id);
+
+    net.send(bob, alice.id(), "hi Alice");
+    auto back = net.receive(alice);
+    REQUIRE(back.size() == 1);
+    CHECK(back[0].message.text == "hi Alice");
+    net.send(alice, bob.id(), "second");
+    CHECK(net.receive(bob).at(0).message.text == "second");
+}
+
+TEST_CASE("messenger - state saved and loaded carries the conversation on", "[messenger]") {
+    Swarms net;
+    auto alice = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto bob = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    net.publish(alice);
+    net.publish(bob);
+    net.send(alice, bob.id(), "one");
+    bob = reload(bob);
+    REQUIRE(net.receive(bob).size() == 1);
+    bob = reload(bob);
+    alice = reload(alice);
+    net.send(bob, alice.id(), "two");
+    net.send(alice, bob.id(), "three");
+    CHECK(net.receive(alice).at(0).message.text == "two");
+    CHECK(net.receive(bob).at(0).message.text == "three");
+    CHECK_THROWS(Account::load({}));
+}
+
+TEST_CASE("messenger - every device of both people gets the message", "[messenger]") {
+    Swarms net;
+    auto alice = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto bob = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    net.publish(alice);
+    net.publish(bob);
+    auto phrase = bob.identity().recovery_phrase();
+    auto bob2 = Account::create(crypto::Identity::from_phrase(phrase.str()), bob.device_list(), kNow);
+    CHECK(bob2.id() == bob.id());
+    net.publish(bob2);
+    auto aphrase = alice.identity().recovery_phrase();
+    auto alice2 = Account::create(crypto::Identity::from_phrase(aphrase.str()), alice.device_list(), kNow);
+    net.publish(alice2);
+
+    auto sent = net.send(alice, bob.id(), "to both of you");
+    CHECK(sent.stores.size() == 3);  // two devices of Bob, Alice's other one
+    CHECK(net.receive(bob).at(0).message.text == "to both of you");
+    CHECK(net.receive(bob2).at(0).message.text == "to both of you");
+    auto own = net.receive(alice2);
+    REQUIRE(own.size() == 1);
+    CHECK(own[0].from == alice.id());
+    CHECK(own[0].peer == bob.id());
+
+    // Bob's reply from his second device shows on both of Alice's devices and on Bob's first.
+    net.send(bob2, alice.id(), "reply");
+    CHECK(net.receive(alice).at(0).message.text == "reply");
+    CHECK(net.receive(alice2).at(0).message.text == "reply");
+    auto bob_own = net.receive(bob);
+    REQUIRE(bob_own.size() == 1);
+    CHECK(bob_own[0].peer == alice.id());
+}
+
+TEST_CASE("messenger - a replayed envelope is refused and the session goes on", "[messenger]") {
+    Swarms net;
+    auto alice = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto bob = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    net.publish(alice);
+    net.publish(bob);
+    auto sent = net.send(alice, bob.id(), "once");
+    auto data = sent.stores.at(0).data;
+    REQUIRE(bob.open(data, kNow));
+    CHECK_THROWS(bob.open(data, kNow));
+    auto junk = data;
+    junk[junk.size() / 2] ^= 1;
+    CHECK_THROWS(bob.open(junk, kNow));
+    net.take(bob.inbox(), kInboxNamespace);
+    net.send(alice, bob.id(), "twice");
+    CHECK(net.receive(bob).at(0).message.text == "twice");
+}
+
+TEST_CASE("messenger - sending to an ID with no reachable device is an error", "[messenger]") {
+    Swarms net;
+    auto alice = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto bob = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    CHECK_THROWS_AS(alice.prepare_send(bob.id(), bob.device_list(), {}, {}, make_text("x", kNow), kNow),
+                    std::runtime_error);
+}
+
+TEST_CASE("messenger - inbox reads and deletes are signed by the device key", "[messenger]") {
+    auto alice = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    node::ReplayGuard guard(60'000);
+    node::RequestBody r = alice.inbox_request(std::nullopt, kNow);
+    CHECK(guard.check_owner(r, kNow) == node::Status::ok);
+    node::RequestBody d = alice.delete_request({node::Hash{}}, kNow + 1);
+    CHECK(guard.check_owner(d, kNow + 1) == node::Status::ok);
+    auto bad = std::get<node::DeleteRequest>(d);
+    bad.mailbox = Account::create(crypto::Identity::generate(), std::nullopt, kNow).inbox();
+    CHECK(guard.check_owner(node::RequestBody(bad), kNow + 2) != node::Status::ok);
+}

@@ -1,0 +1,52 @@
+#include <catch2/catch.hpp>
+
+#include "account.hpp"
+
+using namespace veil;
+using namespace veil::messenger;
+
+namespace {
+constexpr std::uint64_t kNow = 1'700'000'000'000;
+
+std::vector<wire::Bytes> blobs_in(const std::vector<node::StoreRequest>& stores, std::uint16_t ns) {
+    std::vector<wire::Bytes> out;
+    for (const auto& s : stores) {
+        if (s.ns == ns) out.push_back(s.data);
+    }
+    return out;
+}
+}  // namespace
+
+TEST_CASE("messenger - readers take the newest device list that verifies", "[messenger]") {
+    auto alice = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto v1 = blobs_in(alice.publish_requests(kNow), kDeviceListNamespace);
+    auto phrase = alice.identity().recovery_phrase();
+    auto second = Account::create(crypto::Identity::from_phrase(phrase.str()), alice.device_list(), kNow + 1);
+    auto v2 = blobs_in(second.publish_requests(kNow + 1), kDeviceListNamespace);
+    auto mallory = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto forged = blobs_in(mallory.publish_requests(kNow), kDeviceListNamespace);
+
+    std::vector<wire::Bytes> all{v2[0], forged[0], v1[0], wire::Bytes{1, 2, 3}};
+    auto got = newest_device_list(alice.id(), all);
+    REQUIRE(got);
+    CHECK(got->version() == 2);
+    CHECK(got->entries().size() == 2);
+    CHECK_FALSE(newest_device_list(alice.id(), forged));
+}
+
+TEST_CASE("messenger - readers keep only bundles of listed devices, newest first", "[messenger]") {
+    auto alice = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto first = blobs_in(alice.publish_requests(kNow), kBundleNamespace);
+    auto mallory = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto foreign = blobs_in(mallory.publish_requests(kNow), kBundleNamespace);
+    auto got = newest_bundles(alice.id(), alice.device_list(), {foreign[0], first[0], wire::Bytes{9}}, kNow);
+    REQUIRE(got.size() == 1);
+    CHECK(got.begin()->first == alice.device().signing_key());
+    // A week later the signed pre-key rotates: the new bundle wins whatever the order.
+    auto later = blobs_in(alice.publish_requests(kNow + 8ULL * 24 * 3600 * 1000), kBundleNamespace);
+    auto now = kNow + 8ULL * 24 * 3600 * 1000;
+    auto a = newest_bundles(alice.id(), alice.device_list(), {later[0], first[0]}, now);
+    auto b = newest_bundles(alice.id(), alice.device_list(), {first[0], later[0]}, now);
+    CHECK(a.begin()->second.signed_prekey.id == 2);
+    CHECK(b.begin()->second.signed_prekey.id == 2);
+}
