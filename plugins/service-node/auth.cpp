@@ -63,11 +63,19 @@ Bytes owner_signed_bytes(const RequestBody& body) {
     return signed_bytes(*v);
 }
 
+bool owns_mailbox(const PublicKey& owner_ed25519, const PublicKey& mailbox) {
+    if (owner_ed25519 == mailbox) return true;
+    PublicKey x25519{};
+    if (crypto_sign_ed25519_pk_to_curve25519(x25519.data(), owner_ed25519.data()) != 0) return false;
+    return sodium_memcmp(x25519.data(), mailbox.data(), x25519.size()) == 0;
+}
+
 void sign_owner_request(RequestBody& body, const directory::SigningKey& owner, std::uint64_t now_ms) {
     auto v = owner_view(body);
     if (!v) throw std::invalid_argument("request is not owner-signed");
-    if (*v->mailbox != owner.public_key()) throw std::invalid_argument("key is not the mailbox owner");
+    if (!owns_mailbox(owner.public_key(), *v->mailbox)) throw std::invalid_argument("key is not the mailbox owner");
     v->auth->timestamp_ms = now_ms;
+    v->auth->owner = owner.public_key();
     v->auth->signature = owner.sign(signed_bytes(*v));
 }
 
@@ -93,7 +101,9 @@ Status ReplayGuard::check_owner(const RequestBody& body, std::uint64_t now_ms) {
     auto v = owner_view(const_cast<RequestBody&>(body));
     if (!v) return Status::bad_request;
     if (!in_window(v->auth->timestamp_ms, now_ms)) return Status::clock_out_of_window;
-    if (!directory::verify_signature(*v->mailbox, signed_bytes(*v), v->auth->signature)) return Status::bad_signature;
+    if (!owns_mailbox(v->auth->owner, *v->mailbox) ||
+        !directory::verify_signature(v->auth->owner, signed_bytes(*v), v->auth->signature))
+        return Status::bad_signature;
     // A signature is unique per signed content, so its digest identifies the request.
     std::string key(16, '\0');
     crypto_generichash(reinterpret_cast<unsigned char*>(key.data()), key.size(), v->auth->signature.data(),

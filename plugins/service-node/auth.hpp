@@ -6,7 +6,8 @@
 ///   u64 timestamp_ms || extras
 /// where extras is empty for retrieve and subscribe, `u16 n || n hashes` for delete, and
 /// `u64 expiry_ms || u16 n || n hashes` for expire. Integers big-endian. The key that verifies
-/// is the mailbox itself (the owner's Ed25519 public key).
+/// is OwnerAuth::owner, an Ed25519 key that is the mailbox or whose X25519 conversion is the
+/// mailbox. Retrieve and subscribe in public namespaces (is_public_namespace) are not signed.
 
 #include <mutex>
 #include <unordered_map>
@@ -19,12 +20,15 @@ namespace veil::node {
 /// The message hash: BLAKE2b-256 over mailbox (32) || u16 namespace (big-endian) || data.
 [[nodiscard]] Hash message_hash(const PublicKey& mailbox, std::uint16_t ns, ByteView data);
 
+/// True when owner_ed25519 may act for mailbox: it is the mailbox, or its X25519 conversion is.
+[[nodiscard]] bool owns_mailbox(const PublicKey& owner_ed25519, const PublicKey& mailbox);
+
 /// The bytes the owner signs for a request (see the header comment). Throws std::invalid_argument
 /// for a body that carries no owner signature (store, get_swarm, ...).
 [[nodiscard]] Bytes owner_signed_bytes(const RequestBody& body);
 
-/// Client side: fills auth.timestamp_ms and auth.signature of a retrieve, subscribe, delete or
-/// expire body with the owner's key (whose public key must be the mailbox).
+/// Client side: fills auth (timestamp, owner key, signature) of a retrieve, subscribe, delete or
+/// expire body with the owner's key (which must own the mailbox, see owns_mailbox).
 void sign_owner_request(RequestBody& body, const directory::SigningKey& owner, std::uint64_t now_ms);
 
 /// Remembers signatures seen inside the clock window so that a replay is refused.

@@ -44,11 +44,12 @@ PageQuery get_page(wire::Reader& r) {
     return p;
 }
 
-void put_auth(wire::Writer& w, const OwnerAuth& a) { w.u64(a.timestamp_ms).raw(a.signature); }
+void put_auth(wire::Writer& w, const OwnerAuth& a) { w.u64(a.timestamp_ms).raw(a.owner).raw(a.signature); }
 
 OwnerAuth get_auth(wire::Reader& r) {
     OwnerAuth a;
     a.timestamp_ms = r.u64();
+    a.owner = to_array<32>(r.raw(32));
     a.signature = to_array<64>(r.raw(64));
     return a;
 }

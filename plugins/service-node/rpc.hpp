@@ -69,11 +69,20 @@ struct PageQuery {
     std::uint32_t max_bytes = 1 << 20;
 };
 
-/// Owner signature fields shared by retrieve, subscribe, delete and expire.
+/// Owner signature fields shared by retrieve, subscribe, delete and expire. The owner key is
+/// the mailbox itself or an Ed25519 key whose X25519 conversion is the mailbox (so an
+/// identity's mailbox can be its Veil ID key while its Ed25519 key signs).
 struct OwnerAuth {
     std::uint64_t timestamp_ms = 0;
+    PublicKey owner{};  ///< Ed25519 key that made the signature
     Signature signature{};
 };
+
+/// Namespaces from here up are public-read: retrieve and subscribe need no owner signature
+/// there (pre-key bundles, device lists). Store is open everywhere; delete and expire always
+/// need the owner.
+inline constexpr std::uint16_t kFirstPublicNamespace = 0x8000;
+[[nodiscard]] inline bool is_public_namespace(std::uint16_t ns) { return ns >= kFirstPublicNamespace; }
 
 struct StoreRequest {
     PublicKey mailbox{};

@@ -2,6 +2,17 @@
 
 namespace veil::node {
 
+namespace {
+
+// Reads of public namespaces (bundles, device lists) are open to anyone.
+bool public_read(const RequestBody& body) {
+    if (const auto* q = std::get_if<RetrieveRequest>(&body)) return is_public_namespace(q->ns);
+    if (const auto* q = std::get_if<SubscribeRequest>(&body)) return is_public_namespace(q->ns);
+    return false;
+}
+
+}  // namespace
+
 StorageService::StorageService(const directory::SigningKey& node_key, MessageStore& store, Limits limits,
                                directory::ManifestVerifier verifier, std::string version)
     : node_key_(node_key),
@@ -127,7 +138,9 @@ Outcome StorageService::handle(const Request& request, std::uint64_t now_ms) {
         if (auto redirect = redirect_if_foreign(id, mailbox)) return {*redirect};
         if (auto* q = std::get_if<StoreRequest>(&body)) return store(id, *q, now_ms);
 
-        if (auto st = replay_.check_owner(body, now_ms); st != Status::ok) return {error_response(id, st, to_string(st))};
+        if (!public_read(body)) {
+            if (auto st = replay_.check_owner(body, now_ms); st != Status::ok) return {error_response(id, st, to_string(st))};
+        }
         if (auto* q = std::get_if<RetrieveRequest>(&body)) {
             return {Response{id, Status::ok, store_.retrieve(q->mailbox, q->ns, clamp_page(limits_, q->page), now_ms)}};
         }

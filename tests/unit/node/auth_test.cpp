@@ -101,3 +101,26 @@ TEST_CASE("auth - a full replay cache refuses instead of forgetting", "[node][au
     sign_owner_request(b, owner, kNow + 5);
     CHECK(guard.check_owner(b, kNow) == Status::rate_limited);
 }
+
+TEST_CASE("auth - an X25519 mailbox is owned by the Ed25519 key it converts from", "[node][auth]") {
+    auto identity = SigningKey::generate();
+    PublicKey veil_id = identity.x25519_public_key();  // the mailbox of an identity
+    CHECK(owns_mailbox(identity.public_key(), identity.public_key()));
+    CHECK(owns_mailbox(identity.public_key(), veil_id));
+    auto other = SigningKey::generate();
+    CHECK_FALSE(owns_mailbox(other.public_key(), veil_id));
+
+    ReplayGuard guard(60'000);
+    RequestBody del = DeleteRequest{veil_id, 0x8001, {Hash{}}, {}};
+    sign_owner_request(del, identity, kNow);
+    CHECK(std::get<DeleteRequest>(del).auth.owner == identity.public_key());
+    CHECK(guard.check_owner(del, kNow) == Status::ok);
+
+    // Someone else's valid signature, presented for this mailbox, is refused.
+    RequestBody forged = DeleteRequest{other.x25519_public_key(), 0x8001, {Hash{}}, {}};
+    sign_owner_request(forged, other, kNow + 1);
+    std::get<DeleteRequest>(forged).mailbox = veil_id;
+    CHECK(guard.check_owner(forged, kNow) == Status::bad_signature);
+    RequestBody wrong = DeleteRequest{veil_id, 0x8001, {Hash{}}, {}};
+    CHECK_THROWS_AS(sign_owner_request(wrong, other, kNow), std::invalid_argument);
+}

@@ -180,3 +180,26 @@ TEST_CASE("service - manifests: only newer, only signed by the authority", "[nod
     auto got = svc.handle(Request{2, GetManifestRequest{}}, kNow);
     CHECK(std::get<ManifestResponse>(got.response.body).envelope == net.envelope);
 }
+
+TEST_CASE("service - public namespaces are readable by anyone, but only the owner deletes", "[node][service]") {
+    Net net;
+    Node node(net.a1, net);
+    auto owner = owner_in(kSwarmA);
+    const std::uint16_t bundles = 0x8002;
+    REQUIRE(node.call(StoreRequest{owner.public_key(), bundles, 60'000, {7}}).response.status == Status::ok);
+    REQUIRE(node.call(StoreRequest{owner.public_key(), 0, 60'000, {8}}).response.status == Status::ok);
+
+    // A stranger reads the public namespace with no signature at all...
+    auto got = node.call(RetrieveRequest{owner.public_key(), bundles, {}, {}});
+    REQUIRE(got.response.status == Status::ok);
+    const auto& messages = std::get<PageResponse>(got.response.body).messages;
+    REQUIRE(messages.size() == 1);
+    CHECK(messages[0].data == Bytes{7});
+    // ...but not a private one, and cannot delete from either.
+    CHECK(node.call(RetrieveRequest{owner.public_key(), 0, {}, {}}).response.status == Status::clock_out_of_window);
+    CHECK(node.call(DeleteRequest{owner.public_key(), bundles, {messages[0].hash}, {}}).response.status ==
+          Status::clock_out_of_window);
+    auto removed = node.call(signed_body(DeleteRequest{owner.public_key(), bundles, {messages[0].hash}, {}}, owner));
+    REQUIRE(removed.response.status == Status::ok);
+    CHECK(std::get<HashesResponse>(removed.response.body).hashes.size() == 1);
+}
