@@ -40,6 +40,14 @@ fs::path default_home() {
     return fs::current_path() / ".veil";
 }
 
+// Without --config, a HOME made by `veil init` brings its own config: HOME/veil.toml.
+std::optional<std::string> home_config(const std::optional<std::string>& home) {
+    std::error_code ec;
+    auto file = (home ? fs::path(*home) : default_home()) / "veil.toml";
+    if (fs::is_regular_file(file, ec)) return file.string();
+    return std::nullopt;
+}
+
 bool has_command(const LoadedPlugin* p, std::string_view cmd) {
     const auto& c = p->info().commands;
     return std::find(c.begin(), c.end(), cmd) != c.end();
@@ -241,7 +249,8 @@ int Kernel::run() {
     auto plan_r = [&] {
         register_builtins();
         if (!args_.command.empty()) commands_.set_invocation(args_.command);
-        return prepare(args_.config_file, args_.overrides, args_.command);
+        return prepare(args_.config_file ? args_.config_file : home_config(args_.home), args_.overrides,
+                       args_.command);
     }();
     if (!plan_r) return fail(plan_r.error().message);
     Plan plan = std::move(plan_r).value();

@@ -1,0 +1,264 @@
+#include "service.hpp"
+
+#include <chrono>
+
+#include "directory/manifest.hpp"
+#include "veil/crypto/error.hpp"
+#include "veil/sdk/network.hpp"
+
+namespace veil::messenger {
+namespace {
+
+namespace st = sdk::storage;
+constexpr std::uint32_t kStorageTimeoutMs = 30'000;
+constexpr std::uint64_t kManifestWaitMs = 20'000;
+constexpr std::size_t kMaxMessagesListed = 100'000;
+
+std::string node_error(const node::Response& r) {
+    std::string s = std::string("a service node answered ") + node::to_string(r.status);
+    if (const auto* e = std::get_if<node::ErrorResponse>(&r.body)) s += ": " + e->message;
+    return s;
+}
+
+std::string network_error(const sdk::Error& e) {
+    return "network unreachable (" + e.describe() + ")";
+}
+
+}  // namespace
+
+std::uint64_t now_ms() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+}
+
+sdk::storage::BatchOp outbox_op(const MessageId& id, const std::vector<node::StoreRequest>& stores) {
+    wire::Writer w;
+    w.u8(1).u32(static_cast<std::uint32_t>(stores.size()));
+    for (const auto& s : stores) w.raw(s.mailbox).u16(s.ns).u64(s.ttl_ms).var(s.data);
+    return {st::BatchOp::Kind::put, std::string(kStorageNs), std::string(kOutboxPrefix) + wire::to_hex(id), w.take()};
+}
+
+std::vector<node::StoreRequest> decode_outbox(wire::ByteView bytes) {
+    wire::Reader r(bytes);
+    if (r.u8() != 1) throw wire::DecodeError("outbox: unknown version");
+    auto n = r.u32();
+    if (n > 1000) throw wire::DecodeError("outbox: too many stores");
+    std::vector<node::StoreRequest> out;
+    for (std::uint32_t i = 0; i < n; ++i) {
+        node::StoreRequest s;
+        auto k = r.raw(32);
+        std::copy(k.begin(), k.end(), s.mailbox.begin());
+        s.ns = r.u16();
+        s.ttl_ms = r.u64();
+        auto d = r.var(node::kMaxDataBytes);
+        s.data.assign(d.begin(), d.end());
+        out.push_back(std::move(s));
+    }
+    r.expect_done();
+    return out;
+}
+
+Service::Service(sdk::Context& ctx) : ctx_(ctx) {
+    ctx_.on<sdk::network::ManifestUpdated>(
+        [this](const sdk::network::ManifestUpdated& m) { apply_manifest(m.signed_manifest); });
+    swarms_ = std::make_unique<network::SwarmClient>(ctx_.bus(), [this]() -> const directory::Manifest* {
+        return manifest_ ? &*manifest_ : nullptr;
+    });
+}
+
+Service::~Service() = default;
+
+void Service::apply_manifest(const wire::Bytes& envelope) {
+    try {
+        auto m = directory::decode_signed_manifest(envelope);  // verified by the network plugin
+        if (!manifest_ || m.manifest.version > manifest_->version) manifest_ = std::move(m.manifest);
+    } catch (const std::exception& e) {
+        ctx_.log().warn("manifest from the network plugin not usable: {}", e.what());
+    }
+}
+
+void Service::with_manifest(std::function<void()> then, Fail fail) { wait_manifest(std::move(then), std::move(fail), 0); }
+
+void Service::wait_manifest(std::function<void()> then, Fail fail, std::uint64_t waited_ms) {
+    if (manifest_) return then();
+    if (waited_ms >= kManifestWaitMs) {
+        return fail("network unreachable: no service node answered with a valid manifest (check the network file)");
+    }
+    if (waited_ms % 1000 == 0) {
+        (void)ctx_.bus().request<sdk::network::GetManifest>({}, 1000, [this](sdk::Result<sdk::network::ManifestReply> r) {
+            if (r) apply_manifest(r.value().signed_manifest);
+        });
+    }
+    ctx_.set_timeout(100, [this, then = std::move(then), fail = std::move(fail), waited_ms]() mutable {
+        wait_manifest(std::move(then), std::move(fail), waited_ms + 100);
+    });
+}
+
+void Service::load(std::function<void(AccountPtr)> done, Fail fail) {
+    st::Scan q{std::string(kStorageNs), std::string(kStatePrefix), 100};
+    bool queued = ctx_.bus().request<st::Scan>(std::move(q), kStorageTimeoutMs, [this, done, fail](sdk::Result<st::ScanReply> r) {
+        if (!r && r.error().code == sdk::ErrorCode::no_handler) {
+            return fail("there is no Veil client in " + ctx_.home_dir().string() +
+                        " (no veil.toml there): run veil init --home HOME --network FILE");
+        }
+        if (!r) return fail("cannot read the database: " + r.error().describe());
+        if (r.value().entries.empty()) return done(nullptr);
+        try {
+            done(std::make_shared<Account>(Account::load(r.value().entries)));
+        } catch (const std::exception& e) {
+            fail(e.what());
+        }
+    });
+    if (!queued) fail("cannot read the database: the bus is closed");
+}
+
+void Service::save(const Account& account, std::vector<st::BatchOp> extra, std::function<void()> done, Fail fail) {
+    st::Batch b;
+    b.ops = account.save_ops();
+    for (auto& op : extra) b.ops.push_back(std::move(op));
+    bool queued = ctx_.bus().request<st::Batch>(std::move(b), kStorageTimeoutMs, [done, fail](sdk::Result<st::Done> r) {
+        if (!r) return fail("cannot write the database: " + r.error().describe());
+        done();
+    });
+    if (!queued) fail("cannot write the database: the bus is closed");
+}
+
+void Service::messages(std::function<void(std::vector<MessageRecord>)> done, Fail fail) {
+    st::Scan q{std::string(kStorageNs), std::string(kMessagePrefix), kMaxMessagesListed};
+    (void)ctx_.bus().request<st::Scan>(std::move(q), kStorageTimeoutMs, [done, fail](sdk::Result<st::ScanReply> r) {
+        if (!r) return fail("cannot read the database: " + r.error().describe());
+        std::vector<MessageRecord> out;
+        for (const auto& e : r.value().entries) {
+            try {
+                out.push_back(decode_record(e.value));
+            } catch (const wire::DecodeError&) {
+            }
+        }
+        done(std::move(out));
+    });
+}
+
+void Service::store_all(std::vector<node::StoreRequest> stores, std::function<void()> done, Fail fail) {
+    if (stores.empty()) return done();
+    struct State {
+        std::size_t left;
+        bool failed = false;
+    };
+    auto state = std::make_shared<State>(State{stores.size()});
+    for (auto& s : stores) {
+        auto mailbox = s.mailbox;
+        swarms_->to_swarm(mailbox, std::move(s), [state, done, fail](sdk::Result<node::Response> r) {
+            if (state->failed) return;
+            if (!r || r.value().status != node::Status::ok) {
+                state->failed = true;
+                return fail(!r ? network_error(r.error()) : node_error(r.value()));
+            }
+            if (--state->left == 0) done();
+        });
+    }
+}
+
+void Service::fetch_public(const crypto::VeilId& who, std::uint16_t ns,
+                           std::function<void(std::vector<wire::Bytes>)> done, Fail fail) {
+    swarms_->to_swarm(who.x25519, Account::public_fetch(who, ns), [done, fail](sdk::Result<node::Response> r) {
+        if (!r) return fail(network_error(r.error()));
+        if (r.value().status != node::Status::ok) return fail(node_error(r.value()));
+        std::vector<wire::Bytes> blobs;
+        for (auto& m : std::get<node::PageResponse>(r.value().body).messages) blobs.push_back(std::move(m.data));
+        done(std::move(blobs));
+    });
+}
+
+void Service::fetch_person(const crypto::VeilId& who, std::function<void(PersonKeys)> done, Fail fail) {
+    fetch_public(who, kDeviceListNamespace, [this, who, done, fail](std::vector<wire::Bytes> lists) {
+        auto list = newest_device_list(who, lists);
+        if (!list) return fail("no device list is published for " + who.str() + " (is the ID right?)");
+        fetch_public(who, kBundleNamespace, [who, list = *list, done, fail](std::vector<wire::Bytes> blobs) {
+            PersonKeys keys{list, newest_bundles(who, list, blobs, now_ms())};
+            done(std::move(keys));
+        }, fail);
+    }, fail);
+}
+
+void Service::publish(const AccountPtr& account, std::function<void()> done, Fail fail) {
+    auto now = now_ms();
+    std::vector<node::StoreRequest> stores;
+    try {
+        stores = account->publish_requests(now);
+    } catch (const crypto::Error& e) {
+        return fail(std::string("cannot make the pre-key bundle: ") + e.what());
+    }
+    store_all(std::move(stores), [account, now, done] {
+        account->mark_published(now);
+        done();
+    }, fail);
+}
+
+void Service::fetch_inbox(const AccountPtr& account, std::function<void(std::vector<node::MessageItem>)> done,
+                          Fail fail) {
+    inbox_page(account, std::nullopt, std::make_shared<std::vector<node::MessageItem>>(), std::move(done),
+               std::move(fail));
+}
+
+void Service::inbox_page(const AccountPtr& account, std::optional<node::Hash> after,
+                         std::shared_ptr<std::vector<node::MessageItem>> acc,
+                         std::function<void(std::vector<node::MessageItem>)> done, Fail fail) {
+    swarms_->to_swarm(account->inbox(), account->inbox_request(after, now_ms()),
+                      [this, account, acc, done, fail](sdk::Result<node::Response> r) {
+                          if (!r) return fail(network_error(r.error()));
+                          if (r.value().status != node::Status::ok) return fail(node_error(r.value()));
+                          auto& page = std::get<node::PageResponse>(r.value().body);
+                          for (auto& m : page.messages) acc->push_back(std::move(m));
+                          if (!page.more || page.messages.empty() || acc->size() > 10'000) return done(std::move(*acc));
+                          inbox_page(account, acc->back().hash, acc, done, fail);
+                      });
+}
+
+void Service::delete_inbox(const AccountPtr& account, std::vector<node::Hash> hashes, std::function<void()> done,
+                           Fail fail) {
+    if (hashes.empty()) return done();
+    constexpr std::size_t kPerRequest = 500;
+    auto state = std::make_shared<std::size_t>((hashes.size() + kPerRequest - 1) / kPerRequest);
+    auto failed = std::make_shared<bool>(false);
+    for (std::size_t i = 0; i < hashes.size(); i += kPerRequest) {
+        std::vector<node::Hash> part(hashes.begin() + static_cast<std::ptrdiff_t>(i),
+                                     hashes.begin() + static_cast<std::ptrdiff_t>(std::min(hashes.size(), i + kPerRequest)));
+        swarms_->to_swarm(account->inbox(), account->delete_request(std::move(part), now_ms()),
+                          [state, failed, done, fail](sdk::Result<node::Response> r) {
+                              if (*failed) return;
+                              if (!r || r.value().status != node::Status::ok) {
+                                  *failed = true;
+                                  return fail(!r ? network_error(r.error()) : node_error(r.value()));
+                              }
+                              if (--*state == 0) done();
+                          });
+    }
+}
+
+void Service::flush_outbox(std::function<void()> done, Fail fail) {
+    st::Scan q{std::string(kStorageNs), std::string(kOutboxPrefix), 1000};
+    (void)ctx_.bus().request<st::Scan>(std::move(q), kStorageTimeoutMs, [this, done, fail](sdk::Result<st::ScanReply> r) {
+        if (!r) return fail("cannot read the database: " + r.error().describe());
+        if (r.value().entries.empty()) return done();
+        std::vector<node::StoreRequest> stores;
+        st::Batch clear;
+        for (const auto& e : r.value().entries) {
+            try {
+                for (auto& s : decode_outbox(e.value)) stores.push_back(std::move(s));
+            } catch (const wire::DecodeError&) {
+                ctx_.log().warn("a damaged outbox entry was dropped");
+            }
+            clear.ops.push_back({st::BatchOp::Kind::erase, std::string(kStorageNs), e.key, {}});
+        }
+        // The same bytes give the same message hash: a node keeps a resent store once.
+        store_all(std::move(stores), [this, clear = std::move(clear), done, fail]() mutable {
+            (void)ctx_.bus().request<st::Batch>(std::move(clear), kStorageTimeoutMs, [done, fail](sdk::Result<st::Done> w) {
+                if (!w) return fail("cannot write the database: " + w.error().describe());
+                done();
+            });
+        }, fail);
+    });
+}
+
+}  // namespace veil::messenger

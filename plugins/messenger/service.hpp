@@ -1,0 +1,84 @@
+#pragma once
+/// The messenger's asynchronous steps on a running kernel: the account in the storage contract
+/// (bus requests to the storage plugin), the manifest from the network plugin, and node RPCs to
+/// swarms through the enabled transport (network::SwarmClient). Errors reach the caller as one
+/// user-facing sentence. Loop-thread only; lives from the plugin's start() to its stop().
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "account.hpp"
+#include "swarm_client.hpp"
+#include "veil/sdk/context.hpp"
+
+namespace veil::messenger {
+
+using AccountPtr = std::shared_ptr<Account>;
+/// Receives one user-facing error sentence.
+using Fail = std::function<void(const std::string&)>;
+
+/// What a sender learns about a person right before sending (never a cache).
+struct PersonKeys final {
+    crypto::DeviceList list;
+    std::map<crypto::PublicKey, crypto::PreKeyBundle> bundles;
+};
+
+class Service final {
+public:
+    explicit Service(sdk::Context& ctx);
+    ~Service();
+    Service(const Service&) = delete;
+    Service& operator=(const Service&) = delete;
+
+    /// Runs `then` once a verified manifest is held; fails after 20 s ("network unreachable").
+    void with_manifest(std::function<void()> then, Fail fail);
+
+    /// The stored account, or nullptr when this HOME has none.
+    void load(std::function<void(AccountPtr)> done, Fail fail);
+    /// Stores the account state and `extra` ops in one atomic batch.
+    void save(const Account& account, std::vector<sdk::storage::BatchOp> extra, std::function<void()> done, Fail fail);
+    /// Every stored message record, oldest first.
+    void messages(std::function<void(std::vector<MessageRecord>)> done, Fail fail);
+
+    /// Stores each request in its mailbox's swarm; `done` once every one is stored.
+    void store_all(std::vector<node::StoreRequest> stores, std::function<void()> done, Fail fail);
+    /// The device list and bundles a person has published (fails when there is no valid list).
+    void fetch_person(const crypto::VeilId& who, std::function<void(PersonKeys)> done, Fail fail);
+    /// Publishes the account's device list and bundle, marks it published (save afterwards).
+    void publish(const AccountPtr& account, std::function<void()> done, Fail fail);
+    /// Every message in the device's inbox (all pages).
+    void fetch_inbox(const AccountPtr& account, std::function<void(std::vector<node::MessageItem>)> done, Fail fail);
+    /// Deletes processed messages from the inbox's swarm.
+    void delete_inbox(const AccountPtr& account, std::vector<node::Hash> hashes, std::function<void()> done, Fail fail);
+
+    /// Queued stores of earlier sends that did not finish (retried by flush_outbox).
+    void flush_outbox(std::function<void()> done, Fail fail);
+
+private:
+    void wait_manifest(std::function<void()> then, Fail fail, std::uint64_t waited_ms);
+    void apply_manifest(const wire::Bytes& envelope);
+    void fetch_public(const crypto::VeilId& who, std::uint16_t ns, std::function<void(std::vector<wire::Bytes>)> done,
+                      Fail fail);
+    void inbox_page(const AccountPtr& account, std::optional<node::Hash> after,
+                    std::shared_ptr<std::vector<node::MessageItem>> acc,
+                    std::function<void(std::vector<node::MessageItem>)> done, Fail fail);
+
+    sdk::Context& ctx_;
+    std::optional<directory::Manifest> manifest_;
+    std::unique_ptr<network::SwarmClient> swarms_;
+};
+
+/// Key prefix of queued outgoing stores ("out/<message id hex>").
+inline constexpr std::string_view kOutboxPrefix = "out/";
+/// The outbox entry of a send: every store it still has to make.
+[[nodiscard]] sdk::storage::BatchOp outbox_op(const MessageId& id, const std::vector<node::StoreRequest>& stores);
+[[nodiscard]] std::vector<node::StoreRequest> decode_outbox(wire::ByteView bytes);
+
+/// Milliseconds since the Unix epoch.
+[[nodiscard]] std::uint64_t now_ms();
+
+}  // namespace veil::messenger

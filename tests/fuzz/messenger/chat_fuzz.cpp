@@ -1,0 +1,21 @@
+// Decoders of bytes a peer controls (the chat message inside the ratchet) or that come back
+// from disk (the message record): either a value or wire::DecodeError, never anything else.
+#include <cstddef>
+#include <cstdint>
+
+#include "account.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    veil::wire::ByteView in(data, size);
+    try {
+        auto m = veil::messenger::decode_chat(in);
+        if (veil::messenger::decode_chat(veil::messenger::encode(m)) != m) __builtin_trap();
+    } catch (const veil::wire::DecodeError&) {
+    }
+    try {
+        auto r = veil::messenger::decode_record(in);
+        (void)veil::messenger::encode(r);
+    } catch (const veil::wire::DecodeError&) {
+    }
+    return 0;
+}
