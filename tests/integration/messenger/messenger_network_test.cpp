@@ -1,0 +1,197 @@
+// Two people on a 9-node testnet of real processes, every request onion-routed: a message
+// written while the recipient runs nothing arrives later, leaves the swarm once fetched, and
+// never sits on disk in the clear.
+#include <catch2/catch.hpp>
+
+#include <regex>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "account.hpp"
+#include "process.hpp"
+#include "testnet_fixture.hpp"
+#include "vault.hpp"
+#include "veil/sdk/net.hpp"
+
+using namespace veil;
+using test::Testnet;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// One person's client: HOME inside the testnet directory, made by `veil init`.
+struct Person {
+    fs::path home;
+    std::string id, phrase;
+
+    Person(const Testnet& net, const std::string& name) : home(net.dir() / name) {
+        auto r = test::run_veil({"init", "--home", home.string(), "--network", (net.dir() / "network.toml").string()},
+                                {}, 60000);
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        std::smatch m;
+        REQUIRE(std::regex_search(r.out, m, std::regex("Your Veil ID: (05[0-9a-f]{64})")));
+        id = m[1];
+        std::istringstream lines(r.out);
+        std::string line;
+        while (std::getline(lines, line)) {
+            if (std::count(line.begin(), line.end(), ' ') >= 23) phrase = line.substr(line.find_first_not_of(' '));
+        }
+        REQUIRE(!phrase.empty());
+    }
+    test::ProcessResult run(const std::vector<std::string>& args, int timeout_ms = 60000) const {
+        std::vector<std::string> all{"--home", home.string()};
+        all.insert(all.end(), args.begin(), args.end());
+        return test::run_veil(all, {}, timeout_ms);
+    }
+};
+
+// The person's device account, read from the encrypted database with its key file (as only
+// the owner of HOME could): the test uses the device key to look into the swarm itself.
+messenger::Account account_of(const Person& p) {
+    auto vault = sqlcipher::Vault::open(p.home / "veil.db", nullptr);
+    auto scan = vault->db().scan(messenger::kStorageNs, messenger::kStatePrefix, 100);
+    return messenger::Account::load(scan.entries);
+}
+
+// Direct RPC to one node (as the node tests do): how many messages a mailbox holds there.
+class Rpc final {
+public:
+    Rpc() { uv_loop_init(&loop_); }
+    ~Rpc() {
+        clients_.clear();
+        uv_run(&loop_, UV_RUN_DEFAULT);
+        uv_loop_close(&loop_);
+    }
+    Rpc(const Rpc&) = delete;
+    Rpc& operator=(const Rpc&) = delete;
+
+    std::optional<node::Response> call(std::uint16_t port, node::RequestBody body) {
+        auto m = node::method_of(body);
+        auto& c = clients_[port];
+        if (!c) c = std::make_unique<sdk::net::Client>(&loop_, sdk::net::Endpoint{"127.0.0.1", port});
+        std::optional<sdk::Result<wire::Bytes>> got;
+        c->request(node::encode_request(node::Request{next_id_++, std::move(body)}), 5000,
+                   [&got](sdk::Result<wire::Bytes> r) { got = std::move(r); });
+        while (!got) uv_run(&loop_, UV_RUN_ONCE);
+        if (!got->ok()) return std::nullopt;
+        return node::decode_response(m, got->value());
+    }
+
+private:
+    uv_loop_t loop_{};
+    std::map<std::uint16_t, std::unique_ptr<sdk::net::Client>> clients_;
+    std::uint32_t next_id_ = 1;
+};
+
+// Messages in the account's inbox on every member of its swarm (-1 where a node did not answer).
+std::vector<int> inbox_counts(const Testnet& net, const Person& p, const messenger::Account& account, Rpc& rpc) {
+    auto manifest = directory::decode_signed_manifest(
+                        wire::Bytes([&] {
+                            auto s = test::slurp(p.home / "network" / "manifest.bin");
+                            return wire::Bytes(s.begin(), s.end());
+                        }()))
+                        .manifest;
+    (void)net;
+    std::vector<int> counts;
+    static std::uint64_t skew = 0;  // distinct timestamps: no two requests look like a replay
+    for (const auto& member : manifest.members(manifest.swarm_for(account.inbox()))) {
+        auto r = rpc.call(member.port, account.inbox_request(std::nullopt, test::now_ms() + ++skew));
+        if (!r || r->status != node::Status::ok) {
+            counts.push_back(-1);
+            continue;
+        }
+        counts.push_back(static_cast<int>(std::get<node::PageResponse>(r->body).messages.size()));
+    }
+    return counts;
+}
+
+// Waits (bounded) until every member holds `n` messages; returns the last counts.
+std::vector<int> wait_counts(const Testnet& net, const Person& p, const messenger::Account& a, Rpc& rpc, int n) {
+    std::vector<int> c;
+    for (int i = 0; i < 100; ++i) {
+        c = inbox_counts(net, p, a, rpc);
+        if (!c.empty() && std::all_of(c.begin(), c.end(), [n](int x) { return x == n; })) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return c;
+}
+
+bool file_contains(const fs::path& file, const std::string& needle) {
+    auto text = test::slurp(file);
+    return text.find(needle) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("messenger - a message sent while the recipient is offline arrives later and leaves the swarm",
+          "[messenger][integration]") {
+    Testnet net(9, 3);
+    Person alice(net, "alice");
+    Person bob(net, "bob");
+    REQUIRE(alice.id != bob.id);
+    CHECK(alice.run({"id"}).out == alice.id + "\n");
+
+    const std::string text = "meet me at the old mill, 7pm (marker 5e1d93)";
+    // Bob runs nothing now: the message waits in his device's swarm.
+    auto sent = alice.run({"send", bob.id, text});
+    INFO(sent.err);
+    REQUIRE(sent.exit_code == 0);
+
+    auto bob_account = account_of(bob);
+    Rpc rpc;
+    auto before = wait_counts(net, bob, bob_account, rpc, 1);
+    CHECK(before == std::vector<int>(before.size(), 1));
+    CHECK(before.size() == 3);
+
+    auto got = bob.run({"receive", "--json"});
+    INFO(got.err);
+    REQUIRE(got.exit_code == 0);
+    auto line = nlohmann::json::parse(got.out.substr(0, got.out.find('\n')));
+    CHECK(line["from"] == alice.id);
+    CHECK(line["text"] == text);
+    CHECK(line["sent_at"].get<std::uint64_t>() > 0);
+    CHECK(line["id"].get<std::string>().size() == 32);
+
+    // Fetched, acknowledged, deleted: no member of the swarm holds it any more.
+    auto after = wait_counts(net, bob, bob_account, rpc, 0);
+    CHECK(after == std::vector<int>(after.size(), 0));
+    // And a second receive has nothing new.
+    auto again = bob.run({"receive", "--json"});
+    CHECK(again.exit_code == 0);
+    CHECK(again.out.empty());
+
+    // Bob answers; Alice reads it.
+    REQUIRE(bob.run({"send", alice.id, "see you there"}).exit_code == 0);
+    auto reply = alice.run({"receive", "--wait", "20"});
+    CHECK(reply.exit_code == 0);
+    CHECK(reply.out == bob.id + ": see you there\n");
+
+    // On disk, both homes hold neither text, and no database file shows a plaintext header.
+    for (const auto* p : {&alice, &bob}) {
+        for (const auto& e : fs::recursive_directory_iterator(p->home)) {
+            if (!e.is_regular_file()) continue;
+            INFO(e.path());
+            CHECK_FALSE(file_contains(e.path(), "5e1d93"));
+            CHECK_FALSE(file_contains(e.path(), "see you there"));
+            CHECK_FALSE(file_contains(e.path(), "SQLite format 3"));
+        }
+    }
+}
+
+TEST_CASE("messenger - clear errors: unknown ID format, no identity, bad network file", "[messenger][integration]") {
+    test::TempDir dir;
+    auto bad_id = test::run_veil({"--home", (dir.path() / "x").string(), "send", "05abc", "hi"});
+    CHECK(bad_id.exit_code == 2);
+    CHECK(bad_id.err.find("unknown ID format") != std::string::npos);
+    auto no_home = test::run_veil({"--home", (dir.path() / "nobody").string(), "id"});
+    CHECK(no_home.exit_code == 1);
+    CHECK(no_home.err.find("veil init") != std::string::npos);
+    auto no_file = test::run_veil({"init", "--home", (dir.path() / "n").string(), "--network",
+                                   (dir.path() / "missing.toml").string()});
+    CHECK(no_file.exit_code == 1);
+    CHECK(no_file.err.find("no network file") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir.path() / "n" / "veil.toml"));
+}
