@@ -31,15 +31,28 @@ struct Person {
                                 {}, 60000);
         INFO(r.err);
         REQUIRE(r.exit_code == 0);
-        std::smatch m;
-        REQUIRE(std::regex_search(r.out, m, std::regex("Your Veil ID: (05[0-9a-f]{64})")));
-        id = m[1];
+        id = id_in(r.out);
         std::istringstream lines(r.out);
         std::string line;
         while (std::getline(lines, line)) {
             if (std::count(line.begin(), line.end(), ' ') >= 23) phrase = line.substr(line.find_first_not_of(' '));
         }
         REQUIRE(!phrase.empty());
+    }
+    // Another device of `first`, restored from its recovery phrase (read on stdin).
+    Person(const Testnet& net, const std::string& name, const Person& first) : home(net.dir() / name) {
+        std::string cmd = "printf '%s\\n' '" + first.phrase + "' | '" + test::veil_exe() + "' init --home '" +
+                          home.string() + "' --network '" + (net.dir() / "network.toml").string() + "' --restore";
+        auto r = test::run({"/bin/sh", "-c", cmd}, {}, 60000);
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        id = id_in(r.out);
+        CHECK(r.out.find("added") != std::string::npos);
+    }
+    static std::string id_in(const std::string& out) {
+        std::smatch m;
+        REQUIRE(std::regex_search(out, m, std::regex("Your Veil ID: (05[0-9a-f]{64})")));
+        return m[1];
     }
     test::ProcessResult run(const std::vector<std::string>& args, int timeout_ms = 60000) const {
         std::vector<std::string> all{"--home", home.string()};
@@ -179,6 +192,46 @@ TEST_CASE("messenger - a message sent while the recipient is offline arrives lat
             CHECK_FALSE(file_contains(e.path(), "SQLite format 3"));
         }
     }
+}
+
+// The JSON lines of a receive, as (from, text) pairs.
+std::vector<std::pair<std::string, std::string>> received(const test::ProcessResult& r) {
+    std::vector<std::pair<std::string, std::string>> out;
+    std::istringstream in(r.out);
+    for (std::string line; std::getline(in, line);) {
+        auto j = nlohmann::json::parse(line);
+        out.emplace_back(j["from"].get<std::string>(), j["text"].get<std::string>());
+    }
+    return out;
+}
+
+TEST_CASE("messenger - a device restored from the phrase gets the next messages, and both sides see their own",
+          "[messenger][integration]") {
+    Testnet net(9, 3);
+    Person alice(net, "alice");
+    Person bob(net, "bob");
+    REQUIRE(alice.run({"send", bob.id, "before the second device"}).exit_code == 0);
+    Person bob2(net, "bob2", bob);
+    CHECK(bob2.id == bob.id);
+    CHECK(bob2.run({"id"}).out == bob.id + "\n");
+
+    // Alice reads Bob's device list right before sending: the new device is included.
+    auto sent = alice.run({"send", bob.id, "to every device of yours"});
+    INFO(sent.err);
+    REQUIRE(sent.exit_code == 0);
+    using Got = std::vector<std::pair<std::string, std::string>>;
+    CHECK(received(bob.run({"receive", "--json"})) ==
+          Got{{alice.id, "before the second device"}, {alice.id, "to every device of yours"}});
+    CHECK(received(bob2.run({"receive", "--json"})) == Got{{alice.id, "to every device of yours"}});
+
+    // Bob answers from the second device: Alice reads it, and Bob's first device sees his own reply.
+    REQUIRE(bob2.run({"send", alice.id, "got it on my laptop"}).exit_code == 0);
+    CHECK(received(alice.run({"receive", "--json", "--wait", "20"})) == Got{{bob.id, "got it on my laptop"}});
+    auto own = bob.run({"receive", "--json", "--wait", "20"});
+    REQUIRE(received(own) == Got{{bob.id, "got it on my laptop"}});
+    auto j = nlohmann::json::parse(own.out.substr(0, own.out.find('\n')));
+    CHECK(j["peer"] == alice.id);
+    CHECK(j["outgoing"] == true);
 }
 
 TEST_CASE("messenger - clear errors: unknown ID format, no identity, bad network file", "[messenger][integration]") {
