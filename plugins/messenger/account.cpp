@@ -189,6 +189,14 @@ void Account::adopt_device_list(const crypto::DeviceList& list) {
     list_ = list;
 }
 
+void Account::revoke_device(const crypto::PublicKey& device_signing_key, std::uint64_t now_ms) {
+    if (device_signing_key == device_->signing_key()) throw std::runtime_error("this device cannot revoke itself");
+    if (!list_.is_active(device_signing_key)) throw std::runtime_error("no active device of yours has that key");
+    list_ = list_.with_revoked(identity_, device_signing_key, now_ms);
+    sessions_->forget_device(id(), device_signing_key);
+    dirty_ = true;
+}
+
 node::RetrieveRequest Account::public_fetch(const crypto::VeilId& peer, std::uint16_t ns) {
     node::RetrieveRequest q;
     q.mailbox = peer.x25519;
@@ -271,6 +279,11 @@ std::optional<MessageRecord> Account::open(wire::ByteView envelope, std::uint64_
     auto msg = decode_chat(plaintext);
     MessageRecord rec{sender, sender, msg};
     if (sender == id()) {
+        // Certified by our identity; refused once our device list revokes it (a device added
+        // after our copy of the list was made is still ours: its certificate says so).
+        if (const auto* e = list_.find(opened.sender.device_signing_key); e && e->revoked()) {
+            throw crypto::Error(crypto::ErrorKind::revoked, "a revoked device of ours wrote this");
+        }
         if (!msg.sync_peer || *msg.sync_peer == id()) throw wire::DecodeError("own-device copy names no conversation");
         rec.peer = *msg.sync_peer;
     } else {

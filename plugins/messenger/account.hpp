@@ -73,6 +73,10 @@ public:
     /// and still lists this device).
     void adopt_device_list(const crypto::DeviceList& list);
 
+    /// Marks another device of this identity revoked in a new signed device list (publish and
+    /// save afterwards). Throws std::runtime_error for this device or an unknown one.
+    void revoke_device(const crypto::PublicKey& device_signing_key, std::uint64_t now_ms);
+
     /// Unsigned public read of a peer's namespace (device lists, bundles).
     [[nodiscard]] static node::RetrieveRequest public_fetch(const crypto::VeilId& peer, std::uint16_t ns);
 

@@ -243,8 +243,72 @@ void cmd_receive(sdk::Context& ctx, Service& service, const sdk::CommandCall& ca
         state->account = std::move(account);
         service.with_manifest([&service, state, wait_s] {
             state->deadline_ms = now_ms() + wait_s * 1000;
-            service.flush_outbox([state] { receive_round(state); }, state->fail);
+            // Our own current device list first: copies from a revoked device of ours are refused.
+            auto go = [&service, state] { service.flush_outbox([state] { receive_round(state); }, state->fail); };
+            service.fetch_person(state->account->id(), [state, go](PersonKeys own) {
+                state->account->adopt_device_list(own.list);
+                go();
+            }, [go](const std::string&) { go(); });
         }, state->fail);
+    });
+}
+
+constexpr const char* kDevicesUsage = "devices [--json] | devices revoke DEVICE_KEY";
+
+void list_devices(const AccountPtr& a, const sdk::CommandCall& call, bool json) {
+    std::string out;
+    for (const auto& e : a->device_list().entries()) {
+        bool self = e.signing_key == a->device().signing_key();
+        if (json) {
+            nlohmann::json j{{"key", wire::to_hex(e.signing_key)}, {"added_ms", e.added_ms},
+                             {"revoked_ms", e.revoked_ms}, {"this_device", self}};
+            out += j.dump() + "\n";
+        } else {
+            out += wire::to_hex(e.signing_key) + (e.revoked() ? "  revoked" : "  active") +
+                   (self ? "  (this device)" : "") + "\n";
+        }
+    }
+    call.out(out);
+    call.finish(sdk::exit_code::ok);
+}
+
+void cmd_devices(Service& service, const sdk::CommandCall& call) {
+    auto args = own_args(call.args());
+    bool json = args.size() == 1 && args[0] == "--json";
+    bool revoke = args.size() == 2 && args[0] == "revoke";
+    if (!args.empty() && !json && !revoke) return call.fail(std::string("usage: veil ") + kDevicesUsage);
+    crypto::PublicKey key{};
+    if (revoke) {
+        try {
+            auto b = wire::from_hex(args[1]);
+            if (b.size() != key.size()) throw wire::DecodeError("length");
+            std::copy(b.begin(), b.end(), key.begin());
+        } catch (const wire::DecodeError&) {
+            return call.fail("veil devices revoke: DEVICE_KEY is the 64 hex characters that veil devices lists");
+        }
+    }
+    auto fail = failer(call, "veil devices");
+    with_account(service, call, "veil devices", [&service, call, json, revoke, key, fail](AccountPtr account) {
+        service.with_manifest([&service, call, json, revoke, key, fail, account] {
+            // The current list from the swarm: another device may have changed it.
+            service.fetch_person(account->id(), [&service, call, json, revoke, key, fail, account](PersonKeys own) {
+                account->adopt_device_list(own.list);
+                if (!revoke) {
+                    return service.save(*account, {}, [account, call, json] { list_devices(account, call, json); }, fail);
+                }
+                try {
+                    account->revoke_device(key, now_ms());
+                } catch (const std::exception& e) {
+                    return fail(e.what());
+                }
+                service.publish(account, [&service, call, fail, account] {
+                    service.save(*account, {}, [call, account] {
+                        call.out("revoked; device list version " + std::to_string(account->device_list().version()) + "\n");
+                        call.finish(sdk::exit_code::ok);
+                    }, fail);
+                }, fail);
+            }, fail);
+        }, fail);
     });
 }
 
@@ -255,6 +319,8 @@ void add_messenger_commands(sdk::Context& ctx, Service& service) {
                      "init [--home HOME] --network FILE [--restore] [--passphrase-file F]",
                      [&ctx, &service](sdk::CommandCall call) { cmd_init(ctx, service, std::move(call)); }});
     ctx.add_command({"id", "print your Veil ID", "id", [&service](sdk::CommandCall call) { cmd_id(service, call); }});
+    ctx.add_command({"devices", "list the devices of your identity, or revoke one", kDevicesUsage,
+                     [&service](sdk::CommandCall call) { cmd_devices(service, call); }});
     ctx.add_command({"send", "send a message; exits 0 once it is stored in every recipient swarm", kSendUsage,
                      [&service](sdk::CommandCall call) { cmd_send(service, call); }});
     ctx.add_command({"receive", "fetch, decrypt and print new messages (then delete them from the swarm)",

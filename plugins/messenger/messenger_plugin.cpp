@@ -18,7 +18,7 @@ private:
 };
 
 constexpr std::string_view kProvides[] = {"messenger"};
-constexpr std::string_view kCommands[] = {"init", "id", "send", "receive"};
+constexpr std::string_view kCommands[] = {"init", "id", "send", "receive", "devices"};
 constexpr sdk::PluginInfo kInfo{
     "messenger", "0.1.0", sdk::PluginKind::role,
     "one-to-one messages: identity, devices, X3DH + Double Ratchet sessions, sealed envelopes in swarms",

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "account.hpp"
+#include "outbox.hpp"
 #include "swarm_client.hpp"
 #include "veil/sdk/context.hpp"
 
@@ -71,12 +72,6 @@ private:
     std::optional<directory::Manifest> manifest_;
     std::unique_ptr<network::SwarmClient> swarms_;
 };
-
-/// Key prefix of queued outgoing stores ("out/<message id hex>").
-inline constexpr std::string_view kOutboxPrefix = "out/";
-/// The outbox entry of a send: every store it still has to make.
-[[nodiscard]] sdk::storage::BatchOp outbox_op(const MessageId& id, const std::vector<node::StoreRequest>& stores);
-[[nodiscard]] std::vector<node::StoreRequest> decode_outbox(wire::ByteView bytes);
 
 /// Milliseconds since the Unix epoch.
 [[nodiscard]] std::uint64_t now_ms();

@@ -1,9 +1,10 @@
 // Decoders of bytes a peer controls (the chat message inside the ratchet) or that come back
-// from disk (the message record): either a value or wire::DecodeError, never anything else.
+// from disk (the message record, the outbox): either a value or wire::DecodeError, never anything else.
 #include <cstddef>
 #include <cstdint>
 
 #include "account.hpp"
+#include "outbox.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     veil::wire::ByteView in(data, size);
@@ -15,6 +16,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
         auto r = veil::messenger::decode_record(in);
         (void)veil::messenger::encode(r);
+    } catch (const veil::wire::DecodeError&) {
+    }
+    try {
+        auto stores = veil::messenger::decode_outbox(in);
+        (void)veil::messenger::outbox_op({}, stores);
     } catch (const veil::wire::DecodeError&) {
     }
     return 0;

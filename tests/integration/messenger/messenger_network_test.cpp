@@ -234,6 +234,34 @@ TEST_CASE("messenger - a device restored from the phrase gets the next messages,
     CHECK(j["outgoing"] == true);
 }
 
+TEST_CASE("messenger - a revoked device receives nothing new", "[messenger][integration]") {
+    Testnet net(9, 3);
+    Person alice(net, "alice");
+    Person bob(net, "bob");
+    Person bob2(net, "bob2", bob);
+    auto list = bob.run({"devices", "--json"});
+    REQUIRE(list.exit_code == 0);
+    std::string lost;
+    std::istringstream in(list.out);
+    int devices = 0;
+    for (std::string line; std::getline(in, line); ++devices) {
+        auto j = nlohmann::json::parse(line);
+        if (!j["this_device"].get<bool>()) lost = j["key"];
+    }
+    CHECK(devices == 2);
+    REQUIRE(lost.size() == 64);
+    auto revoked = bob.run({"devices", "revoke", lost});
+    INFO(revoked.err);
+    REQUIRE(revoked.exit_code == 0);
+
+    REQUIRE(alice.run({"send", bob.id, "after the revocation"}).exit_code == 0);
+    using Got = std::vector<std::pair<std::string, std::string>>;
+    CHECK(received(bob.run({"receive", "--json"})) == Got{{alice.id, "after the revocation"}});
+    auto nothing = bob2.run({"receive", "--json", "--wait", "3"});
+    CHECK(nothing.exit_code == 0);
+    CHECK(nothing.out.empty());
+}
+
 TEST_CASE("messenger - clear errors: unknown ID format, no identity, bad network file", "[messenger][integration]") {
     test::TempDir dir;
     auto bad_id = test::run_veil({"--home", (dir.path() / "x").string(), "send", "05abc", "hi"});

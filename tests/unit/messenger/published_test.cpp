@@ -50,3 +50,22 @@ TEST_CASE("messenger - readers keep only bundles of listed devices, newest first
     CHECK(a.begin()->second.signed_prekey.id == 2);
     CHECK(b.begin()->second.signed_prekey.id == 2);
 }
+
+#include "outbox.hpp"
+
+TEST_CASE("messenger - the outbox entry keeps every pending store", "[messenger]") {
+    std::vector<node::StoreRequest> stores{{node::PublicKey{1}, 0, 60'000, {1, 2, 3}},
+                                           {node::PublicKey{2}, 0x8002, 10'000, {}}};
+    MessageId id{7};
+    auto op = outbox_op(id, stores);
+    CHECK(op.key == "out/07000000000000000000000000000000");
+    auto back = decode_outbox(op.value);
+    REQUIRE(back.size() == 2);
+    CHECK(back[1].mailbox == stores[1].mailbox);
+    CHECK(back[0].data == stores[0].data);
+    CHECK(back[1].ns == 0x8002);
+    CHECK(back[0].ttl_ms == 60'000);
+    for (std::size_t cut = 0; cut < op.value.size(); ++cut) {
+        CHECK_THROWS_AS(decode_outbox(wire::ByteView(op.value.data(), cut)), wire::DecodeError);
+    }
+}
