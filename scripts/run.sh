@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up, builds Veil, starts a local network (a directory authority and 9 service
-# nodes in 3 swarms on 127.0.0.1) and a client that reaches it only through onion routing.
+# nodes in 3 swarms on 127.0.0.1), makes two people, Alice and Bob, and shows them writing to
+# each other end to end encrypted, every request onion-routed through three nodes.
 # Usage: scripts/run.sh [DIR]   (default DIR: ./demo; `build-run/bin/veil testnet down --dir DIR` stops it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,29 +15,32 @@ veil=build-run/bin/veil
 rm -rf "$dir"
 "$veil" testnet up --nodes 9 --swarm-size 3 --dir "$dir"
 
-# A client: the verified manifest and the onion transport, nothing else.
-{
-  printf '[kernel]\nplugins = ["network", "onion", "cli"]\nhome = "%s/client"\nlog_level = "warn"\n\n' "$dir"
-  grep -v '^#' "$dir/network.toml"
-} > "$dir/client.toml"
-client=("$veil" --config "$dir/client.toml")
-
+# Two people, each with a fresh identity and an encrypted database; every request they make
+# goes through three service nodes (the onion transport is the default).
+"$veil" init --home "$dir/alice" --network "$dir/network.toml" > "$dir/alice.init.txt"
+"$veil" init --home "$dir/bob" --network "$dir/network.toml" > "$dir/bob.init.txt"
+alice_id=$("$veil" --home "$dir/alice" id | head -n1)
+bob_id=$("$veil" --home "$dir/bob" id | head -n1)
 echo
-echo "== the client's view of the network (manifest signed by the directory authority)"
-"${client[@]}" network status
-echo "== a node answers through guard -> middle -> exit"
-"${client[@]}" network info
-mailbox=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-echo "== a message stored in mailbox ${mailbox:0:16}... of its swarm, through three relays"
-"${client[@]}" network store "$mailbox" "hello from the onion"
-echo "== the same message again: stored once (idempotent by message hash)"
-"${client[@]}" network store "$mailbox" "hello from the onion"
+echo "Alice is $alice_id"
+echo "Bob   is $bob_id"
+echo "(their recovery phrases are in $dir/alice.init.txt and $dir/bob.init.txt)"
+echo
+echo "== Alice writes to Bob (Bob's client is not running: the message waits in his swarm)"
+"$veil" --home "$dir/alice" send "$bob_id" "Hi Bob, this went through three service nodes."
+echo "== Bob reads it"
+"$veil" --home "$dir/bob" receive --wait 10
+echo "== Bob answers"
+"$veil" --home "$dir/bob" send "$alice_id" "Hi Alice! Forward secrecy too."
+echo "== Alice reads it"
+"$veil" --home "$dir/alice" receive --wait 10
 
 cat <<INFO
 
-The network keeps running. Try:
-  $veil --config $dir/client.toml network info
-  $veil --config $dir/client.toml network store MAILBOX_HEX TEXT
-  $veil testnet status --dir $dir
-  $veil testnet down --dir $dir
+The network keeps running; chat on from this terminal:
+  $veil --home $dir/alice send $bob_id "your text"
+  $veil --home $dir/bob receive --wait 30
+  $veil --home $dir/bob receive --json          # one JSON object a line: from, text, sent_at, id
+  $veil --home $dir/alice devices               # the devices of your identity
+Stop it with:  $veil testnet down --dir $dir
 INFO

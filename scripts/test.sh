@@ -19,6 +19,13 @@ else
   ctest --test-dir build --output-on-failure -j"$jobs" -LE slow
 fi
 
+# The static minimal build (kernel + direct + memory + cli linked in, no dlopen) for small
+# devices: build it and run the kernel's integration tests against it.
+cmake -S . -B build-static -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVEIL_WERROR=ON \
+  -DVEIL_STATIC_PLUGINS="direct;memory;cli" -DVEIL_BUILD_BENCH=OFF
+cmake --build build-static -j"$jobs" --target veil veil_kernel_integration_tests
+ctest --test-dir build-static --output-on-failure -R '^veil_kernel_integration_tests$'
+
 if ((fuzz)); then
   CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DVEIL_FUZZ=ON -DVEIL_WERROR=ON

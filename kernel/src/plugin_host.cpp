@@ -5,6 +5,8 @@
 #include <functional>
 #include <set>
 
+#include <dlfcn.h>
+
 #include <boost/dll/shared_library.hpp>
 
 namespace veil::kernel {
@@ -110,8 +112,10 @@ sdk::Result<const LoadedPlugin*> PluginHost::load(const std::string& name) {
         boost::dll::fs::error_code ec;
         lib->load(c.file, ec, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
         if (ec) {
-            // dlerror() carries the useful part (e.g. an undefined symbol).
-            return Error{ErrorCode::io, "plugin '" + name + "' (" + c.file.string() + "): cannot load: " + ec.message()};
+            // dlerror() carries the useful part (e.g. an undefined symbol); Boost's code does not.
+            const char* why = ::dlerror();
+            return Error{ErrorCode::io, "plugin '" + name + "' (" + c.file.string() +
+                                            "): cannot load: " + (why ? why : ec.message())};
         }
         if (!lib->has("veil_plugin_descriptor")) {
             return Error{ErrorCode::bad_input, "plugin '" + name + "' (" + c.file.string() +
