@@ -259,6 +259,17 @@ node::RetrieveRequest Account::inbox_request(std::optional<node::Hash> after, st
     return std::get<node::RetrieveRequest>(body);
 }
 
+node::SubscribeRequest Account::subscribe_request(std::uint32_t wait_ms, std::uint64_t now_ms) const {
+    node::SubscribeRequest q;
+    q.mailbox = inbox();
+    q.ns = kInboxNamespace;
+    q.page.max_count = 1;  // only to wake up: the messages are then read with retrieve
+    q.wait_ms = wait_ms;
+    node::RequestBody body = q;
+    node::sign_owner_request(body, signing_key_of(*device_), now_ms);
+    return std::get<node::SubscribeRequest>(body);
+}
+
 node::DeleteRequest Account::delete_request(std::vector<node::Hash> hashes, std::uint64_t now_ms) const {
     node::DeleteRequest q;
     q.mailbox = inbox();

@@ -94,6 +94,9 @@ public:
 
     /// Owner-signed page request of this device's inbox.
     [[nodiscard]] node::RetrieveRequest inbox_request(std::optional<node::Hash> after, std::uint64_t now_ms) const;
+    /// Owner-signed long-poll of this device's inbox: answered when a message arrives or after
+    /// wait_ms.
+    [[nodiscard]] node::SubscribeRequest subscribe_request(std::uint32_t wait_ms, std::uint64_t now_ms) const;
     /// Owner-signed deletion of processed inbox messages.
     [[nodiscard]] node::DeleteRequest delete_request(std::vector<node::Hash> hashes, std::uint64_t now_ms) const;
 

@@ -207,8 +207,9 @@ void receive_round(std::shared_ptr<ReceiveState> s) {
         auto finish_round = [s, got] {
             for (const auto& r : got) s->call.out(render(r, s->account->id(), s->json));
             s->printed += got.size();
-            if (s->printed == 0 && now_ms() < s->deadline_ms) {
-                s->ctx->set_timeout(500, [s] { receive_round(s); });
+            if (auto now = now_ms(); s->printed == 0 && now < s->deadline_ms) {
+                auto left = static_cast<std::uint32_t>(std::min<std::uint64_t>(s->deadline_ms - now, 60'000));
+                s->service->wait_inbox(s->account, left, [s] { receive_round(s); });
                 return;
             }
             publish_if_due(*s->service, s->account, s->fail, [s] { s->call.finish(sdk::exit_code::ok); });

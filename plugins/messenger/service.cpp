@@ -188,6 +188,19 @@ void Service::inbox_page(const AccountPtr& account, std::optional<node::Hash> af
                       });
 }
 
+void Service::wait_inbox(const AccountPtr& account, std::uint32_t wait_ms, std::function<void()> woken) {
+    // Below the swarm client's 10 s request deadline, onion hops included.
+    constexpr std::uint32_t kMaxSubscribeWaitMs = 7'000;
+    auto started = now_ms();
+    swarms_->to_swarm(account->inbox(), account->subscribe_request(std::min(wait_ms, kMaxSubscribeWaitMs), started),
+                      [this, woken, started](sdk::Result<node::Response> r) {
+                          if (r && r.value().status == node::Status::ok) return woken();
+                          // Polling fallback: never spin faster than twice a second.
+                          auto spent = now_ms() - started;
+                          ctx_.set_timeout(spent >= 500 ? 0 : 500 - spent, woken);
+                      }, 1);
+}
+
 void Service::delete_inbox(const AccountPtr& account, std::vector<node::Hash> hashes, std::function<void()> done,
                            Fail fail) {
     if (hashes.empty()) return done();

@@ -53,6 +53,10 @@ public:
     void publish(const AccountPtr& account, std::function<void()> done, Fail fail);
     /// Every message in the device's inbox (all pages).
     void fetch_inbox(const AccountPtr& account, std::function<void(std::vector<node::MessageItem>)> done, Fail fail);
+    /// Waits (long-poll subscribe, at most kMaxSubscribeWaitMs per call) until the inbox holds
+    /// something or wait_ms passes, then runs `woken`. Falls back to a 0.5 s pause when the
+    /// subscribe fails, so callers poll instead.
+    void wait_inbox(const AccountPtr& account, std::uint32_t wait_ms, std::function<void()> woken);
     /// Deletes processed messages from the inbox's swarm.
     void delete_inbox(const AccountPtr& account, std::vector<node::Hash> hashes, std::function<void()> done, Fail fail);
 
