@@ -1,6 +1,7 @@
 #include "service.hpp"
 
 #include <chrono>
+#include <utility>
 
 #include "directory/manifest.hpp"
 #include "veil/crypto/error.hpp"
@@ -132,15 +133,43 @@ void Service::store_all(std::vector<node::StoreRequest> stores, std::function<vo
     }
 }
 
+std::vector<directory::NodeEntry> Service::members_of(const node::PublicKey& mailbox) const {
+    if (!manifest_) return {};
+    return manifest_->members(manifest_->swarm_for(mailbox));
+}
+
+void Service::to_every_member(const node::PublicKey& mailbox, const node::RequestBody& body,
+                              std::function<void(std::vector<node::Response>)> done, Fail fail) {
+    auto members = members_of(mailbox);
+    if (members.empty()) return fail("network unreachable: the manifest has no swarm for this mailbox");
+    struct State {
+        std::size_t left;
+        std::vector<node::Response> ok;
+        std::string last_error;
+    };
+    auto state = std::make_shared<State>(State{members.size(), {}, {}});
+    for (const auto& m : members) {
+        swarms_->to_node(m, body, [state, done, fail](sdk::Result<node::Response> r) {
+            if (!r) state->last_error = network_error(r.error());
+            else if (r.value().status != node::Status::ok) state->last_error = node_error(r.value());
+            else state->ok.push_back(std::move(r).value());
+            if (--state->left > 0) return;
+            if (state->ok.empty()) return fail(state->last_error);
+            done(std::move(state->ok));
+        });
+    }
+}
+
 void Service::fetch_public(const crypto::VeilId& who, std::uint16_t ns,
                            std::function<void(std::vector<wire::Bytes>)> done, Fail fail) {
-    swarms_->to_swarm(who.x25519, Account::public_fetch(who, ns), [done, fail](sdk::Result<node::Response> r) {
-        if (!r) return fail(network_error(r.error()));
-        if (r.value().status != node::Status::ok) return fail(node_error(r.value()));
+    // Every member answers: the newest list wins even if replication has not reached them all.
+    to_every_member(who.x25519, Account::public_fetch(who, ns), [done](std::vector<node::Response> answers) {
         std::vector<wire::Bytes> blobs;
-        for (auto& m : std::get<node::PageResponse>(r.value().body).messages) blobs.push_back(std::move(m.data));
+        for (auto& a : answers) {
+            for (auto& m : std::get<node::PageResponse>(a.body).messages) blobs.push_back(std::move(m.data));
+        }
         done(std::move(blobs));
-    });
+    }, fail);
 }
 
 void Service::fetch_person(const crypto::VeilId& who, std::function<void(PersonKeys)> done, Fail fail) {
@@ -162,10 +191,21 @@ void Service::publish(const AccountPtr& account, std::function<void()> done, Fai
     } catch (const crypto::Error& e) {
         return fail(std::string("cannot make the pre-key bundle: ") + e.what());
     }
-    store_all(std::move(stores), [account, now, done] {
-        account->mark_published(now);
-        done();
-    }, fail);
+    // Stored on every member at once (a member that is down catches up by replication), so a
+    // reader that asks any of them right after sees the new device list and bundle.
+    auto left = std::make_shared<std::size_t>(stores.size());
+    auto failed = std::make_shared<bool>(false);
+    Fail fail_once = [failed, fail](const std::string& m) {
+        if (!std::exchange(*failed, true)) fail(m);
+    };
+    for (auto& s : stores) {
+        auto mailbox = s.mailbox;
+        to_every_member(mailbox, node::RequestBody(std::move(s)), [account, now, done, left](std::vector<node::Response>) {
+            if (--*left > 0) return;
+            account->mark_published(now);
+            done();
+        }, fail_once);
+    }
 }
 
 void Service::fetch_inbox(const AccountPtr& account, std::function<void(std::vector<node::MessageItem>)> done,

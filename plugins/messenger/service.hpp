@@ -64,6 +64,11 @@ public:
     void flush_outbox(std::function<void()> done, Fail fail);
 
 private:
+    [[nodiscard]] std::vector<directory::NodeEntry> members_of(const node::PublicKey& mailbox) const;
+    /// Sends body to every member of the mailbox's swarm; `done` with the ok answers once all
+    /// answered, `fail` when none did.
+    void to_every_member(const node::PublicKey& mailbox, const node::RequestBody& body,
+                         std::function<void(std::vector<node::Response>)> done, Fail fail);
     void wait_manifest(std::function<void()> then, Fail fail, std::uint64_t waited_ms);
     void apply_manifest(const wire::Bytes& envelope);
     void fetch_public(const crypto::VeilId& who, std::uint16_t ns, std::function<void(std::vector<wire::Bytes>)> done,
