@@ -24,12 +24,13 @@ struct Child {
 
 void on_exit(uv_process_t* p, int64_t status, int signal) {
     auto* child = static_cast<Child*>(p->data);
-    int code = signal ? sdk::exit_code::failure : static_cast<int>(status);
-    if (code != 0) {
+    // Exit 1 is a failure before anything was saved: without the config, init may simply be run
+    // again. Anything else (a signal, kExitHomeInUse) may leave an identity behind: keep it.
+    if (!signal && status == sdk::exit_code::failure) {
         std::error_code ec;
-        fs::remove(child->config, ec);  // nothing was made: init may simply be run again
+        fs::remove(child->config, ec);
     }
-    child->call.finish(code);
+    child->call.finish(signal || status != 0 ? sdk::exit_code::failure : sdk::exit_code::ok);
     uv_close(reinterpret_cast<uv_handle_t*>(p), [](uv_handle_t* h) { delete static_cast<Child*>(h->data); });
 }
 

@@ -2,7 +2,7 @@
 /// `veil init`, first half: runs with the built-in config (no storage, no network yet). Checks
 /// the network file, writes HOME/veil.toml (the client config), then runs
 /// `veil --home HOME init --create-device ...` as a child process, which starts with that config
-/// and makes the identity and device (messenger_commands.cpp). A failed child leaves no veil.toml.
+/// and makes the identity and device (messenger_commands.cpp). A child that fails before saving anything leaves no veil.toml.
 
 #include <filesystem>
 #include <string>
@@ -11,6 +11,10 @@
 #include "veil/sdk/context.hpp"
 
 namespace veil::messenger {
+
+/// Exit code of `init --create-device` when the database already holds an identity (the
+/// config written for it is kept: it gives access to that identity again).
+inline constexpr int kExitHomeInUse = 3;
 
 /// The client config for a network file's [network] table. Throws std::runtime_error with a
 /// user-facing sentence when the file is missing, unreadable or has no [network] table.

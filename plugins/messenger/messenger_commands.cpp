@@ -56,7 +56,11 @@ std::string id_hex(const MessageId& id) { return wire::to_hex(id); }
 void create_device(Service& service, const sdk::CommandCall& call, bool restore) {
     auto fail = failer(call, "veil init");
     service.load([&service, call, restore, fail](AccountPtr existing) {
-        if (existing) return fail("this HOME already holds the identity " + existing->id().str());
+        if (existing) {
+            return call.fail("veil init: this HOME already holds the identity " + existing->id().str() +
+                                 " (its config is in HOME/veil.toml again)",
+                             kExitHomeInUse);
+        }
         std::shared_ptr<crypto::Identity> identity;
         try {
             if (restore) {

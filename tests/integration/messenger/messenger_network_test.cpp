@@ -262,6 +262,35 @@ TEST_CASE("messenger - a revoked device receives nothing new", "[messenger][inte
     CHECK(nothing.out.empty());
 }
 
+TEST_CASE("messenger - a database with a passphrase: a wrong one fails cleanly and changes nothing",
+          "[messenger][integration]") {
+    Testnet net(9, 3);
+    auto home = net.dir() / "carol";
+    auto right = net.dir() / "right.txt", wrong = net.dir() / "wrong.txt";
+    std::ofstream(right) << "correct horse battery\n";
+    std::ofstream(wrong) << "incorrect\n";
+    auto init = test::run_veil({"init", "--home", home.string(), "--network", (net.dir() / "network.toml").string(),
+                                "--passphrase-file", right.string()},
+                               {}, 60000);
+    INFO(init.err);
+    REQUIRE(init.exit_code == 0);
+    auto id = Person::id_in(init.out);
+    auto db_before = test::slurp(home / "veil.db");
+
+    auto none = test::run_veil({"--home", home.string(), "id"});
+    CHECK(none.exit_code == 1);
+    CHECK(none.err.find("passphrase") != std::string::npos);
+    auto bad = test::run_veil({"--home", home.string(), "id", "--passphrase-file", wrong.string()});
+    CHECK(bad.exit_code == 1);
+    CHECK(bad.err.find("wrong passphrase") != std::string::npos);
+    CHECK(test::slurp(home / "veil.db") == db_before);
+    auto good = test::run_veil({"--home", home.string(), "id", "--passphrase-file", right.string()});
+    CHECK(good.exit_code == 0);
+    CHECK(good.out == id + "\n");
+    auto env = test::run_veil({"--home", home.string(), "id"}, {"VEIL_PASSPHRASE=correct horse battery"});
+    CHECK(env.out == id + "\n");
+}
+
 TEST_CASE("messenger - clear errors: unknown ID format, no identity, bad network file", "[messenger][integration]") {
     test::TempDir dir;
     auto bad_id = test::run_veil({"--home", (dir.path() / "x").string(), "send", "05abc", "hi"});
