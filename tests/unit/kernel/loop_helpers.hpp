@@ -17,7 +17,7 @@ public:
     uv_loop_t* get() { return &loop_; }
 
     /// Runs the loop until `done()` is true or `safety_ms` passed; returns done().
-    bool run_until(const std::function<bool()>& done, int safety_ms = 10000) {
+    bool run_until(const std::function<bool()>& done, int safety_ms = 20000) {
         auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(safety_ms);
         while (!done() && std::chrono::steady_clock::now() < deadline) {
             uv_timer_t tick;

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "../kernel/loop_helpers.hpp"
 #include "veil/crypto/secret_bytes.hpp"
 #include "veil/wire/codec.hpp"
 
@@ -54,39 +55,7 @@ inline wire::Bytes bytes_of(std::string_view s) { return {s.begin(), s.end()}; }
 
 inline crypto::SecretBytes secret(std::string_view s) { return crypto::SecretBytes::copy_of(s); }
 
-/// A libuv loop for one test; close() checks that every handle was closed.
-class StorageLoop {
-public:
-    StorageLoop() { uv_loop_init(&loop_); }
-    ~StorageLoop() { close(); }
-    StorageLoop(const StorageLoop&) = delete;
-    StorageLoop& operator=(const StorageLoop&) = delete;
-    uv_loop_t* get() { return &loop_; }
-
-    /// Runs the loop until `done()` or `safety_ms`; returns done().
-    bool run_until(const std::function<bool()>& done, int safety_ms = 20000) {
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(safety_ms);
-        while (!done() && std::chrono::steady_clock::now() < deadline) {
-            uv_timer_t tick;
-            uv_timer_init(&loop_, &tick);
-            uv_timer_start(&tick, [](uv_timer_t*) {}, 5, 0);
-            uv_run(&loop_, UV_RUN_ONCE);
-            uv_close(reinterpret_cast<uv_handle_t*>(&tick), nullptr);
-            uv_run(&loop_, UV_RUN_NOWAIT);
-        }
-        return done();
-    }
-    /// Runs pending close callbacks, then closes the loop; returns uv_loop_close's result.
-    int close() {
-        if (closed_) return 0;
-        for (int i = 0; i < 10; ++i) uv_run(&loop_, UV_RUN_NOWAIT);
-        closed_ = true;
-        return uv_loop_close(&loop_);
-    }
-
-private:
-    uv_loop_t loop_{};
-    bool closed_ = false;
-};
+/// A libuv loop for one test (the kernel tests' helper).
+using StorageLoop = TestLoop;
 
 }  // namespace veil::test
