@@ -12,6 +12,7 @@
 #include <regex>
 #include <thread>
 
+#include "node_rpc.hpp"
 #include "directory/manifest.hpp"
 #include "service-node/auth.hpp"
 #include "veil/sdk/net.hpp"
@@ -31,34 +32,7 @@ std::uint64_t now_ms() {
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
 
-// Blocking calls over the SDK's framed TCP client on a private loop (one per thread).
-class Rpc final {
-public:
-    Rpc() { uv_loop_init(&loop_); }
-    ~Rpc() {
-        clients_.clear();
-        uv_run(&loop_, UV_RUN_DEFAULT);
-        uv_loop_close(&loop_);
-    }
-    Rpc(const Rpc&) = delete;
-    Rpc& operator=(const Rpc&) = delete;
-    std::optional<Response> call(std::uint16_t port, RequestBody body, std::uint64_t timeout_ms = 10000) {
-        Method m = method_of(body);
-        auto& c = clients_[port];
-        if (!c) c = std::make_unique<veil::sdk::net::Client>(&loop_, veil::sdk::net::Endpoint{"127.0.0.1", port});
-        std::optional<veil::sdk::Result<Bytes>> got;
-        c->request(encode_request(Request{id_++, std::move(body)}), timeout_ms,
-                   [&got](veil::sdk::Result<Bytes> r) { got = std::move(r); });
-        while (!got) uv_run(&loop_, UV_RUN_ONCE);
-        if (!got->ok()) return std::nullopt;
-        return decode_response(m, got->value());
-    }
-
-private:
-    uv_loop_t loop_{};
-    std::map<std::uint16_t, std::unique_ptr<veil::sdk::net::Client>> clients_;
-    std::uint32_t id_ = 1;
-};
+using Rpc = veil::test::NodeRpc;
 
 double percentile(std::vector<double> v, double p) {
     std::sort(v.begin(), v.end());

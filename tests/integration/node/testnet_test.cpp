@@ -16,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "node_rpc.hpp"
 #include "directory/manifest.hpp"
 #include "testnet_fixture.hpp"
 #include "directory/testnet.hpp"
@@ -35,34 +36,9 @@ using veil::test::kVeil;
 using veil::test::now_ms;
 using veil::test::slurp;
 
-// Blocking RPC calls over the SDK's framed TCP client, on a private loop.
-class Rpc final {
-public:
-    Rpc() { uv_loop_init(&loop_); }
-    ~Rpc() {
-        clients_.clear();
-        uv_run(&loop_, UV_RUN_DEFAULT);
-        CHECK(uv_loop_close(&loop_) == 0);
-    }
-    Rpc(const Rpc&) = delete;
-    Rpc& operator=(const Rpc&) = delete;
-
-    std::optional<Response> call(std::uint16_t port, RequestBody body, std::uint64_t timeout_ms = 5000) {
-        Method m = method_of(body);
-        auto& c = clients_[port];
-        if (!c) c = std::make_unique<veil::sdk::net::Client>(&loop_, veil::sdk::net::Endpoint{"127.0.0.1", port});
-        std::optional<veil::sdk::Result<Bytes>> got;
-        c->request(encode_request(Request{next_id_++, std::move(body)}), timeout_ms,
-                   [&got](veil::sdk::Result<Bytes> r) { got = std::move(r); });
-        while (!got) uv_run(&loop_, UV_RUN_ONCE);
-        if (!got->ok()) return std::nullopt;
-        return decode_response(m, got->value());
-    }
-
-private:
-    uv_loop_t loop_{};
-    std::map<std::uint16_t, std::unique_ptr<veil::sdk::net::Client>> clients_;
-    std::uint32_t next_id_ = 1;
+// Node RPCs whose loop must close cleanly at the end of each test.
+struct Rpc final : veil::test::NodeRpc {
+    ~Rpc() { CHECK(close() == 0); }
 };
 
 // A mailbox owner with monotonically increasing request timestamps (no accidental replays).

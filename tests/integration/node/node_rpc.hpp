@@ -1,0 +1,50 @@
+#pragma once
+// Blocking storage RPC calls to nodes on 127.0.0.1 over the SDK's framed TCP client, on a
+// private loop (one per thread). For integration tests and benchmarks.
+#include <uv.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "service-node/rpc.hpp"
+#include "veil/sdk/net.hpp"
+
+namespace veil::test {
+
+class NodeRpc final {
+public:
+    NodeRpc() { uv_loop_init(&loop_); }
+    ~NodeRpc() { close(); }
+    /// Closes every connection and the loop; returns uv_loop_close's result (0: nothing leaked).
+    int close() {
+        if (closed_) return 0;
+        closed_ = true;
+        clients_.clear();
+        uv_run(&loop_, UV_RUN_DEFAULT);
+        return uv_loop_close(&loop_);
+    }
+    NodeRpc(const NodeRpc&) = delete;
+    NodeRpc& operator=(const NodeRpc&) = delete;
+
+    /// The node's answer, or nullopt when the transport failed (refused, timeout, closed).
+    std::optional<node::Response> call(std::uint16_t port, node::RequestBody body, std::uint64_t timeout_ms = 5000) {
+        node::Method m = node::method_of(body);
+        auto& c = clients_[port];
+        if (!c) c = std::make_unique<sdk::net::Client>(&loop_, sdk::net::Endpoint{"127.0.0.1", port});
+        std::optional<sdk::Result<wire::Bytes>> got;
+        c->request(node::encode_request(node::Request{next_id_++, std::move(body)}), timeout_ms,
+                   [&got](sdk::Result<wire::Bytes> r) { got = std::move(r); });
+        while (!got) uv_run(&loop_, UV_RUN_ONCE);
+        if (!got->ok()) return std::nullopt;
+        return node::decode_response(m, got->value());
+    }
+
+private:
+    uv_loop_t loop_{};
+    std::map<std::uint16_t, std::unique_ptr<sdk::net::Client>> clients_;
+    std::uint32_t next_id_ = 1;
+    bool closed_ = false;
+};
+
+}  // namespace veil::test
