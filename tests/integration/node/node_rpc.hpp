@@ -12,7 +12,7 @@
 
 namespace veil::test {
 
-class NodeRpc final {
+class NodeRpc {
 public:
     NodeRpc() { uv_loop_init(&loop_); }
     ~NodeRpc() { close(); }
