@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -138,35 +139,24 @@ void cmd_send(Service& service, const sdk::CommandCall& call) {
     } catch (const std::invalid_argument& e) {
         return call.fail(std::string("veil send: ") + e.what());
     }
-    auto fail = failer(call, "veil send");
+    auto fail = [call](const std::string& m) {
+        call.fail("veil send: " + m + "\nThe message is queued: the next veil send or veil receive sends it.",
+                  sdk::exit_code::failure);
+    };
     with_account(service, call, "veil send", [&service, call, to, message, fail](AccountPtr account) {
-        service.with_manifest([&service, call, to, message, fail, account] {
-            service.flush_outbox([&service, call, to, message, fail, account] {
-                service.fetch_person(to, [&service, call, to, message, fail, account](PersonKeys theirs) {
-                    service.fetch_person(account->id(), [&service, call, to, message, fail, account, theirs](PersonKeys own) {
-                        account->adopt_device_list(own.list);
-                        Account::Outgoing out;
-                        try {
-                            out = account->prepare_send(to, theirs.list, theirs.bundles, own.bundles, message, now_ms());
-                        } catch (const std::exception& e) {
-                            return fail(e.what());
-                        }
-                        // Ratchet state, the message and the pending stores are saved before
-                        // anything leaves: a crash resends the same bytes, never new ones.
-                        auto stores = out.stores;
-                        std::vector<st::BatchOp> ops{record_op(out.record), outbox_op(message.id, stores)};
-                        service.save(*account, std::move(ops), [&service, call, stores, fail, account, message] {
-                            service.flush_outbox([&service, call, fail, account, message, n = stores.size()] {
-                                publish_if_due(service, account, fail, [call, message, n] {
-                                    call.out("sent " + id_hex(message.id) + " to " + std::to_string(n) + " device(s)\n");
-                                    call.finish(sdk::exit_code::ok);
-                                });
-                            }, fail);
-                        }, fail);
+        // Queued first: from here on the message is never lost, and it goes out exactly once.
+        service.enqueue(to, message, [&service, call, message, fail, account] {
+            service.with_manifest([&service, call, message, fail, account] {
+                service.flush_outbox([&service, call, message, fail, account] {
+                    service.process_queue(account, [&service, call, message, fail, account] {
+                        publish_if_due(service, account, fail, [call, message] {
+                            call.out("sent " + id_hex(message.id) + "\n");
+                            call.finish(sdk::exit_code::ok);
+                        });
                     }, fail);
                 }, fail);
             }, fail);
-        }, fail);
+        }, [call](const std::string& m) { call.fail("veil send: " + m, sdk::exit_code::failure); });
     });
 }
 
@@ -208,6 +198,10 @@ void receive_round(std::shared_ptr<ReceiveState> s) {
                 s->ctx->log().warn("an inbox message could not be opened and was dropped ({})", e.what());
             }
         }
+        // In the order they were written (the swarm returns them in arrival order).
+        std::stable_sort(got.begin(), got.end(), [](const MessageRecord& a, const MessageRecord& b) {
+            return a.message.sent_at_ms < b.message.sent_at_ms;
+        });
         auto finish_round = [s, got] {
             for (const auto& r : got) s->call.out(render(r, s->account->id(), s->json));
             s->printed += got.size();
@@ -249,7 +243,16 @@ void cmd_receive(sdk::Context& ctx, Service& service, const sdk::CommandCall& ca
         service.with_manifest([&service, state, wait_s] {
             state->deadline_ms = now_ms() + wait_s * 1000;
             // Our own current device list first: copies from a revoked device of ours are refused.
-            auto go = [&service, state] { service.flush_outbox([state] { receive_round(state); }, state->fail); };
+            // Earlier sends that did not finish go out first; if they still cannot, receiving goes on.
+            auto go = [&service, state] {
+                auto then = [state] { receive_round(state); };
+                auto later = [state, then](const std::string& m) {
+                    state->ctx->log().warn("queued messages not sent yet: {}", m);
+                    then();
+                };
+                service.flush_outbox([&service, state, then, later] { service.process_queue(state->account, then, later); },
+                                     later);
+            };
             service.fetch_person(state->account->id(), [state, go](PersonKeys own) {
                 state->account->adopt_device_list(own.list);
                 go();

@@ -31,4 +31,24 @@ std::vector<node::StoreRequest> decode_outbox(wire::ByteView bytes) {
     return out;
 }
 
+sdk::storage::BatchOp queued_op(const crypto::VeilId& to, const ChatMessage& message) {
+    wire::Writer key;
+    key.u64(message.sent_at_ms);
+    wire::Writer w;
+    w.u8(1).raw(to.x25519).var(encode(message));
+    return {st::BatchOp::Kind::put, std::string(kStorageNs),
+            std::string(kQueuePrefix) + wire::to_hex(key.bytes()) + "/" + wire::to_hex(message.id), w.take()};
+}
+
+std::pair<crypto::VeilId, ChatMessage> decode_queued(wire::ByteView bytes) {
+    wire::Reader r(bytes);
+    if (r.u8() != 1) throw wire::DecodeError("queued message: unknown version");
+    crypto::VeilId to;
+    auto k = r.raw(32);
+    std::copy(k.begin(), k.end(), to.x25519.begin());
+    auto m = decode_chat(r.var(kMaxTextBytes + 256));
+    r.expect_done();
+    return {to, std::move(m)};
+}
+
 }  // namespace veil::messenger

@@ -1,6 +1,9 @@
 #pragma once
-/// The outbox: stores of a send saved before they leave, so an interrupted send is finished later
-/// with the same bytes (the node keeps a repeated store once: same message hash).
+/// The send queue, in two stages, both in the database so that nothing is lost or sent twice:
+///  - queued: a message written but not encrypted yet ("q/<sent_at hex>/<id hex>": peer and
+///    message), kept until its envelopes are made, oldest first;
+///  - outbox: the envelopes of an encrypted message ("out/<id hex>"), kept until every one is
+///    stored; resent with the same bytes (the node keeps a repeated store once: same hash).
 
 #include <vector>
 
@@ -14,5 +17,12 @@ inline constexpr std::string_view kOutboxPrefix = "out/";
 [[nodiscard]] sdk::storage::BatchOp outbox_op(const MessageId& id, const std::vector<node::StoreRequest>& stores);
 /// Throws wire::DecodeError.
 [[nodiscard]] std::vector<node::StoreRequest> decode_outbox(wire::ByteView bytes);
+
+/// Key prefix of queued, not yet encrypted messages.
+inline constexpr std::string_view kQueuePrefix = "q/";
+/// The queue entry of a message to `to`.
+[[nodiscard]] sdk::storage::BatchOp queued_op(const crypto::VeilId& to, const ChatMessage& message);
+/// Throws wire::DecodeError.
+[[nodiscard]] std::pair<crypto::VeilId, ChatMessage> decode_queued(wire::ByteView bytes);
 
 }  // namespace veil::messenger

@@ -14,6 +14,7 @@ namespace st = sdk::storage;
 constexpr std::uint32_t kStorageTimeoutMs = 30'000;
 constexpr std::uint64_t kManifestWaitMs = 20'000;
 constexpr std::size_t kMaxMessagesListed = 100'000;
+constexpr std::string_view kNoDeviceList = "no device list is published for ";
 
 std::string node_error(const node::Response& r) {
     std::string s = std::string("a service node answered ") + node::to_string(r.status);
@@ -175,7 +176,7 @@ void Service::fetch_public(const crypto::VeilId& who, std::uint16_t ns,
 void Service::fetch_person(const crypto::VeilId& who, std::function<void(PersonKeys)> done, Fail fail) {
     fetch_public(who, kDeviceListNamespace, [this, who, done, fail](std::vector<wire::Bytes> lists) {
         auto list = newest_device_list(who, lists);
-        if (!list) return fail("no device list is published for " + who.str() + " (is the ID right?)");
+        if (!list) return fail(std::string(kNoDeviceList) + who.str() + " (is the ID right?)");
         fetch_public(who, kBundleNamespace, [who, list = *list, done, fail](std::vector<wire::Bytes> blobs) {
             PersonKeys keys{list, newest_bundles(who, list, blobs, now_ms())};
             done(std::move(keys));
@@ -285,6 +286,71 @@ void Service::flush_outbox(std::function<void()> done, Fail fail) {
             });
         }, fail);
     });
+}
+
+void Service::enqueue(const crypto::VeilId& to, const ChatMessage& message, std::function<void()> done, Fail fail) {
+    auto op = queued_op(to, message);
+    st::Put put{op.ns, op.key, op.value};
+    bool queued = ctx_.bus().request<st::Put>(std::move(put), kStorageTimeoutMs, [done, fail](sdk::Result<st::Done> r) {
+        if (!r) return fail("cannot write the database: " + r.error().describe());
+        done();
+    });
+    if (!queued) fail("cannot write the database: the bus is closed");
+}
+
+void Service::process_queue(const AccountPtr& account, std::function<void()> done, Fail fail) {
+    st::Scan q{std::string(kStorageNs), std::string(kQueuePrefix), 1000};
+    (void)ctx_.bus().request<st::Scan>(std::move(q), kStorageTimeoutMs,
+                                       [this, account, done, fail](sdk::Result<st::ScanReply> r) {
+        if (!r) return fail("cannot read the database: " + r.error().describe());
+        auto queue = std::make_shared<std::vector<st::Entry>>(std::move(r.value().entries));
+        send_queued(account, queue, 0, done, fail);
+    });
+}
+
+void Service::send_queued(const AccountPtr& account, std::shared_ptr<std::vector<st::Entry>> queue, std::size_t next,
+                          std::function<void()> done, Fail fail) {
+    if (next >= queue->size()) return done();
+    const auto& entry = (*queue)[next];
+    st::BatchOp dequeue{st::BatchOp::Kind::erase, std::string(kStorageNs), entry.key, {}};
+    std::pair<crypto::VeilId, ChatMessage> item;
+    try {
+        item = decode_queued(entry.value);
+    } catch (const wire::DecodeError&) {
+        ctx_.log().warn("a damaged queued message was dropped");
+        return save(*account, {dequeue}, [this, account, queue, next, done, fail] {
+            send_queued(account, queue, next + 1, done, fail);
+        }, fail);
+    }
+    auto continue_with = [this, account, queue, next, done, fail] {
+        flush_outbox([this, account, queue, next, done, fail] { send_queued(account, queue, next + 1, done, fail); },
+                     fail);
+    };
+    // A message that can never go out (the ID has no reachable device) leaves the queue, so it
+    // does not hold up the ones behind it; network trouble keeps it queued.
+    auto drop = [this, account, dequeue, fail](const std::string& why) {
+        save(*account, {dequeue}, [fail, why] { fail(why + " (the message was not sent)"); }, fail);
+    };
+    const auto to = item.first;
+    Fail fail_to = [fail, drop](const std::string& m) {
+        if (m.starts_with(kNoDeviceList)) return drop(m);
+        fail(m);
+    };
+    fetch_person(to, [this, account, item, dequeue, continue_with, fail, drop](PersonKeys theirs) {
+        fetch_person(account->id(), [this, account, item, dequeue, theirs, continue_with, fail, drop](PersonKeys own) {
+            account->adopt_device_list(own.list);
+            Account::Outgoing out;
+            try {
+                out = account->prepare_send(item.first, theirs.list, theirs.bundles, own.bundles, item.second, now_ms());
+            } catch (const std::exception& e) {
+                return drop(e.what());
+            }
+            // Ratchet state, the message, its envelopes and the dequeue in one batch, before
+            // anything leaves: a crash resends the same bytes, never new ones.
+            std::vector<st::BatchOp> ops{record_op(out.record), outbox_op(item.second.id, out.stores), dequeue};
+            save(*account, std::move(ops), continue_with, fail);
+        }, fail);
+    }, fail_to);
 }
 
 }  // namespace veil::messenger

@@ -62,6 +62,11 @@ public:
 
     /// Queued stores of earlier sends that did not finish (retried by flush_outbox).
     void flush_outbox(std::function<void()> done, Fail fail);
+    /// Adds a message to the send queue (local only).
+    void enqueue(const crypto::VeilId& to, const ChatMessage& message, std::function<void()> done, Fail fail);
+    /// Encrypts and sends every queued message, oldest first: fresh device lists, fan-out, saved
+    /// (state, message, outbox, dequeued) in one batch, then stored. Stops at the first failure.
+    void process_queue(const AccountPtr& account, std::function<void()> done, Fail fail);
 
 private:
     [[nodiscard]] std::vector<directory::NodeEntry> members_of(const node::PublicKey& mailbox) const;
@@ -69,6 +74,8 @@ private:
     /// answered, `fail` when none did.
     void to_every_member(const node::PublicKey& mailbox, const node::RequestBody& body,
                          std::function<void(std::vector<node::Response>)> done, Fail fail);
+    void send_queued(const AccountPtr& account, std::shared_ptr<std::vector<sdk::storage::Entry>> queue,
+                     std::size_t next, std::function<void()> done, Fail fail);
     void wait_manifest(std::function<void()> then, Fail fail, std::uint64_t waited_ms);
     void apply_manifest(const wire::Bytes& envelope);
     void fetch_public(const crypto::VeilId& who, std::uint16_t ns, std::function<void(std::vector<wire::Bytes>)> done,

@@ -291,6 +291,61 @@ TEST_CASE("messenger - a database with a passphrase: a wrong one fails cleanly a
     CHECK(env.out == id + "\n");
 }
 
+// Alice sends `count` messages to Bob while members of Bob's inbox swarm are killed and started
+// again; Bob gets each exactly once, in order.
+void many_messages_through_failures(int count) {
+    Testnet net(9, 3);
+    Person alice(net, "alice");
+    Person bob(net, "bob");
+    auto bob_account = account_of(bob);
+    auto manifest_bytes = test::slurp(bob.home / "network" / "manifest.bin");
+    auto manifest = directory::decode_signed_manifest(wire::Bytes(manifest_bytes.begin(), manifest_bytes.end())).manifest;
+    std::vector<std::string> inbox_nodes;
+    for (const auto& m : manifest.members(manifest.swarm_for(bob_account.inbox()))) inbox_nodes.push_back(net.name_of(m.port));
+    REQUIRE(inbox_nodes.size() == 3);
+
+    const int rounds = 4;  // kill one member, later start it again and kill the next
+    std::string down;
+    int failed_sends = 0;
+    for (int i = 0; i < count; ++i) {
+        if (i % (count / rounds) == count / rounds / 2) {
+            if (!down.empty()) net.restart(down);
+            down = inbox_nodes[static_cast<std::size_t>(i * rounds / count) % inbox_nodes.size()];
+            net.kill9(down);
+        }
+        // A failed send stays in Alice's outbox and goes out with her next command: never resent by hand.
+        if (alice.run({"send", bob.id, "m" + std::to_string(i)}).exit_code != 0) ++failed_sends;
+    }
+    if (!down.empty()) net.restart(down);
+    for (int tries = 0; tries < 10 && alice.run({"receive"}).exit_code != 0; ++tries) {
+    }
+    WARN("sends that exited non-zero and were finished from the outbox: " << failed_sends);
+
+    std::vector<std::string> texts;
+    auto deadline = test::now_ms() + 120'000;
+    while (static_cast<int>(texts.size()) < count && test::now_ms() < deadline) {
+        auto r = bob.run({"receive", "--json", "--wait", "5"}, 120'000);
+        for (const auto& [from, text] : received(r)) {
+            CHECK(from == alice.id);
+            texts.push_back(text);
+        }
+    }
+    std::vector<std::string> expected;
+    for (int i = 0; i < count; ++i) expected.push_back("m" + std::to_string(i));
+    CHECK(texts == expected);
+    CHECK(received(bob.run({"receive", "--json"})).empty());
+}
+
+TEST_CASE("messenger - 20 messages through killed and restarted nodes arrive once each, in order",
+          "[messenger][integration]") {
+    many_messages_through_failures(20);
+}
+
+TEST_CASE("messenger - 500 messages through killed and restarted nodes arrive once each, in order",
+          "[messenger][integration][slow]") {
+    many_messages_through_failures(500);
+}
+
 TEST_CASE("messenger - clear errors: unknown ID format, no identity, bad network file", "[messenger][integration]") {
     test::TempDir dir;
     auto bad_id = test::run_veil({"--home", (dir.path() / "x").string(), "send", "05abc", "hi"});
