@@ -23,5 +23,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (void)veil::messenger::outbox_op({}, stores);
     } catch (const veil::wire::DecodeError&) {
     }
+    try {
+        auto [to, m] = veil::messenger::decode_queued(in);
+        (void)veil::messenger::queued_op(to, m);
+    } catch (const veil::wire::DecodeError&) {
+    }
     return 0;
 }

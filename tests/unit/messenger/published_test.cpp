@@ -69,3 +69,16 @@ TEST_CASE("messenger - the outbox entry keeps every pending store", "[messenger]
         CHECK_THROWS_AS(decode_outbox(wire::ByteView(op.value.data(), cut)), wire::DecodeError);
     }
 }
+
+TEST_CASE("messenger - a queued message keeps its recipient and text", "[messenger]") {
+    auto to = crypto::Identity::generate().veil_id();
+    auto m = make_text("queued text", 42);
+    auto op = queued_op(to, m);
+    CHECK(op.key.rfind("q/000000000000002a/", 0) == 0);
+    auto [who, back] = decode_queued(op.value);
+    CHECK(who == to);
+    CHECK(back == m);
+    for (std::size_t cut = 0; cut < op.value.size(); ++cut) {
+        CHECK_THROWS_AS(decode_queued(wire::ByteView(op.value.data(), cut)), wire::DecodeError);
+    }
+}
