@@ -1,5 +1,7 @@
 #include "directory/testnet.hpp"
 
+#include <sodium.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -87,17 +89,22 @@ bool is_testnet_process(int pid, const std::filesystem::path& dir) {
 }
 
 std::uint16_t free_loopback_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw std::runtime_error("socket() failed");
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-              ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
-    ::close(fd);
-    if (!ok) throw std::runtime_error("no free loopback port");
-    return ntohs(a.sin_port);
+    // Below Linux's ephemeral range (32768 and up), so that the outgoing connections of busy
+    // tests running beside this one cannot take the port between this check and the node's bind.
+    constexpr std::uint32_t kFirst = 20000, kCount = 12000;
+    for (int attempt = 0; attempt < 200; ++attempt) {
+        auto port = static_cast<std::uint16_t>(kFirst + randombytes_uniform(kCount));
+        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) throw std::runtime_error("socket() failed");
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(port);
+        bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+        ::close(fd);
+        if (ok) return port;
+    }
+    throw std::runtime_error("no free loopback port");
 }
 
 }  // namespace veil::directory
