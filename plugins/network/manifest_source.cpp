@@ -26,10 +26,14 @@ wire::Bytes decode_manifest_answer(wire::ByteView framed) {
 }
 
 ManifestSource::ManifestSource(uv_loop_t* loop, ManifestSourceOptions options, Accepted on_accepted)
-    : loop_(loop),
-      options_(std::move(options)),
+    : options_(std::move(options)),
       on_accepted_(std::move(on_accepted)),
-      verifier_(options_.authorities, options_.threshold) {}
+      verifier_(options_.authorities, options_.threshold),
+      clients_(loop, [] {
+          sdk::net::ClientOptions o;
+          o.max_frame_bytes = directory::kMaxManifestBodyBytes * 2;
+          return o;
+      }()) {}
 
 ManifestSource::~ManifestSource() { *alive_ = false; }
 
@@ -64,18 +68,6 @@ std::vector<std::string> ManifestSource::candidates() const {
     return out;
 }
 
-sdk::net::Client& ManifestSource::client_for(const std::string& address) {
-    auto it = clients_.find(address);
-    if (it == clients_.end()) {
-        auto ep = sdk::net::parse_endpoint(address);
-        if (!ep) throw std::invalid_argument("network: bad node address " + address);
-        sdk::net::ClientOptions o;
-        o.max_frame_bytes = directory::kMaxManifestBodyBytes * 2;
-        it = clients_.emplace(address, std::make_unique<sdk::net::Client>(loop_, ep.value(), o)).first;
-    }
-    return *it->second;
-}
-
 void ManifestSource::refresh(std::function<void(bool)> done) { ask(candidates(), std::move(done)); }
 
 void ManifestSource::ask(std::vector<std::string> addresses, std::function<void(bool)> done) {
@@ -85,13 +77,9 @@ void ManifestSource::ask(std::vector<std::string> addresses, std::function<void(
     }
     std::string address = addresses.back();
     addresses.pop_back();
-    sdk::net::Client* client = nullptr;
-    try {
-        client = &client_for(address);
-    } catch (const std::invalid_argument&) {
-        return ask(std::move(addresses), std::move(done));
-    }
-    client->request(encode_manifest_request(next_id_++), options_.request_timeout_ms,
+    auto client = clients_.get(address);
+    if (!client) return ask(std::move(addresses), std::move(done));
+    client.value()->request(encode_manifest_request(next_id_++), options_.request_timeout_ms,
                     [this, alive = alive_, rest = std::move(addresses), done](sdk::Result<wire::Bytes> r) mutable {
                         if (!*alive) return;
                         if (r) {

@@ -5,7 +5,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,16 +49,14 @@ public:
 
 private:
     void ask(std::vector<std::string> addresses, std::function<void(bool)> done);
-    sdk::net::Client& client_for(const std::string& address);
     std::vector<std::string> candidates() const;
 
-    uv_loop_t* loop_;
     ManifestSourceOptions options_;
     Accepted on_accepted_;
     directory::ManifestVerifier verifier_;
     wire::Bytes envelope_;
     std::optional<directory::Manifest> manifest_;
-    std::map<std::string, std::unique_ptr<sdk::net::Client>> clients_;
+    sdk::net::ClientPool clients_;
     std::uint32_t next_id_ = 1;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

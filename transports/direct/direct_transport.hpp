@@ -2,7 +2,6 @@
 // The direct transport: carries transport::Request straight to the destination's address in
 // one framed TCP exchange (no onion, NOT anonymous), and answers inbound service requests by
 // asking the bus (transport::Inbound routed by service name). Loop thread only.
-#include <map>
 #include <memory>
 #include <string>
 
@@ -38,14 +37,13 @@ public:
 
 private:
     void on_inbound(sdk::net::Bytes body, sdk::net::Reply reply);
-    sdk::net::Client& client_for(const sdk::net::Endpoint& ep);
 
     uv_loop_t* loop_;
     sdk::Bus& bus_;
     Options options_;
     std::shared_ptr<spdlog::logger> log_;
     std::unique_ptr<sdk::net::Server> server_;
-    std::map<std::string, std::unique_ptr<sdk::net::Client>> clients_;
+    sdk::net::ClientPool clients_;
 };
 
 }  // namespace veil::direct

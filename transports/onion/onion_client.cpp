@@ -41,7 +41,12 @@ struct OnionClient::Attempt {
 };
 
 OnionClient::OnionClient(uv_loop_t* loop, OnionClientOptions options)
-    : loop_(loop), options_(options), paths_(path_options(options)) {}
+    : options_(options), paths_(path_options(options)), guards_(loop, [&] {
+          sdk::net::ClientOptions o;
+          o.max_frame_bytes = options.max_blob_bytes + 1024;
+          o.connect_timeout_ms = options.connect_timeout_ms;
+          return o;
+      }()) {}
 
 OnionClient::~OnionClient() { *alive_ = false; }
 
@@ -60,9 +65,8 @@ void OnionClient::set_nodes(std::vector<NodeInfo> nodes) {
             return it == nodes_.end() || it->second.address != h.address;
         });
     });
-    std::erase_if(guards_, [&](const auto& entry) {
-        return std::none_of(nodes_.begin(), nodes_.end(),
-                            [&](const auto& n) { return n.second.address == entry.first; });
+    guards_.retain_if([&](const std::string& address) {
+        return std::any_of(nodes_.begin(), nodes_.end(), [&](const auto& n) { return n.second.address == address; });
     });
 }
 
@@ -89,19 +93,6 @@ std::optional<Path> OnionClient::take_path(const Key32& destination) {
     }
     if (!usable.empty()) return ready_[usable[randombytes_uniform(static_cast<std::uint32_t>(usable.size()))]];
     return paths_.build(now, {destination});
-}
-
-sdk::net::Client& OnionClient::client_for(const std::string& address) {
-    auto it = guards_.find(address);
-    if (it == guards_.end()) {
-        sdk::net::ClientOptions o;
-        o.max_frame_bytes = options_.max_blob_bytes + 1024;
-        o.connect_timeout_ms = options_.connect_timeout_ms;
-        auto ep = sdk::net::parse_endpoint(address);
-        if (!ep) throw std::invalid_argument("onion: bad guard address");
-        it = guards_.emplace(address, std::make_unique<sdk::net::Client>(loop_, ep.value(), o)).first;
-    }
-    return *it->second;
 }
 
 void OnionClient::send(const tr::Request& request, Done done) {
@@ -164,8 +155,14 @@ void OnionClient::try_path(std::shared_ptr<Attempt> attempt) {
     std::uint64_t later = options_.attempts - attempt->tries;
     std::uint64_t reserve = std::min<std::uint64_t>(options_.retry_reserve_ms, remaining / (later + 1));
     std::uint64_t budget_ms = std::max<std::uint64_t>(remaining - later * reserve, 1);
-    client_for(used.front().address)
-        .request(tr::encode_service_request(kOnionService, sealed.blob), budget_ms,
+    auto guard = guards_.get(used.front().address);
+    if (!guard) {
+        ++stats_.failures;
+        attempt->done(sdk::Error{ErrorCode::bad_input, "onion: the manifest lists a bad guard address"});
+        return;
+    }
+    guard.value()
+        ->request(tr::encode_service_request(kOnionService, sealed.blob), budget_ms,
                  [this, alive = alive_, attempt, key, used](Result<wire::Bytes> r) {
                      if (!*alive) return;
                      auto retry = [&](sdk::Error error, bool guard_failed) {

@@ -74,14 +74,12 @@ private:
     struct Attempt;
     void try_path(std::shared_ptr<Attempt> attempt);
     std::optional<Path> take_path(const Key32& destination);
-    sdk::net::Client& client_for(const std::string& address);
 
-    uv_loop_t* loop_;
     OnionClientOptions options_;
     PathBuilder paths_;
     std::vector<Path> ready_;
     std::map<Key32, NodeInfo> nodes_;  // by Ed25519 key
-    std::map<std::string, std::unique_ptr<sdk::net::Client>> guards_;
+    sdk::net::ClientPool guards_;
     OnionClientStats stats_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

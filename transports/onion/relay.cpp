@@ -17,12 +17,16 @@ std::uint64_t wall_clock_ms() {
 }
 
 Relay::Relay(uv_loop_t* loop, sdk::Bus& bus, crypto::DhKeyPair keys, NodeLookup lookup, RelayOptions options)
-    : loop_(loop),
-      bus_(bus),
+    : bus_(bus),
       keys_(std::move(keys)),
       lookup_(std::move(lookup)),
       options_(options),
-      replays_(options.replay_window_ms, options.max_replay_entries) {}
+      replays_(options.replay_window_ms, options.max_replay_entries),
+      next_hops_(loop, [&] {
+          sdk::net::ClientOptions o;
+          o.max_frame_bytes = options.max_blob_bytes + 64;
+          return o;
+      }()) {}
 
 Relay::~Relay() { *alive_ = false; }
 
@@ -61,30 +65,16 @@ void Relay::handle(wire::ByteView blob, Done done) {
     }
 }
 
-sdk::net::Client& Relay::client_for(const std::string& address) {
-    auto it = clients_.find(address);
-    if (it == clients_.end()) {
-        auto endpoint = sdk::net::parse_endpoint(address);
-        if (!endpoint) throw LayerError();
-        sdk::net::ClientOptions options;
-        options.max_frame_bytes = options_.max_blob_bytes + 64;
-        it = clients_.emplace(address, std::make_unique<sdk::net::Client>(loop_, endpoint.value(), options)).first;
-    }
-    return *it->second;
-}
-
 void Relay::forward(OpenedLayer layer, Done done) {
     ++stats_.forwarded;
     pad_to_bucket(layer.inner);
-    sdk::net::Client* client = nullptr;
-    try {
-        client = &client_for(layer.next_address);
-    } catch (const LayerError&) {
+    auto client = next_hops_.get(layer.next_address);
+    if (!client) {
         ++stats_.failed;
         done(sdk::Error{ErrorCode::bad_input, "onion: bad layer"});
         return;
     }
-    client->request(transport::encode_service_request(kOnionService, layer.inner), options_.hop_timeout_ms,
+    client.value()->request(transport::encode_service_request(kOnionService, layer.inner), options_.hop_timeout_ms,
                     [this, alive = alive_, done = std::move(done)](Result<wire::Bytes> r) {
                         auto fail = [&] {
                             if (*alive) ++stats_.failed;

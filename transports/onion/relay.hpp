@@ -6,7 +6,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 
@@ -74,16 +73,14 @@ private:
     using Done = std::function<void(sdk::Result<wire::Bytes>)>;
     void forward(OpenedLayer layer, Done done);
     void deliver(OpenedLayer layer, Done done);
-    sdk::net::Client& client_for(const std::string& address);
     Done counted(Done done);
 
-    uv_loop_t* loop_;
     sdk::Bus& bus_;
     crypto::DhKeyPair keys_;
     NodeLookup lookup_;
     RelayOptions options_;
     ReplayGuard replays_;
-    std::map<std::string, std::unique_ptr<sdk::net::Client>> clients_;
+    sdk::net::ClientPool next_hops_;
     std::function<void(const HopRecord&)> observer_;
     RelayStats stats_;
     std::size_t in_flight_ = 0;

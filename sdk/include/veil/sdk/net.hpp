@@ -160,4 +160,28 @@ private:
     std::shared_ptr<Core> core_;
 };
 
+/// One Client per server address, opened on first use and kept for reuse (the direct transport,
+/// onion relays and clients, manifest fetches). Bounded: when full, the oldest entry is closed
+/// (its pending requests fail with `closed`). Loop-thread only.
+class VEIL_SDK_API ClientPool final {
+public:
+    ClientPool(uv_loop_t* loop, ClientOptions options, std::size_t max_clients = 256);
+    ~ClientPool();
+    ClientPool(const ClientPool&) = delete;
+    ClientPool& operator=(const ClientPool&) = delete;
+
+    /// The client for "host:port", or bad_input if the address does not parse.
+    Result<Client*> get(std::string_view address);
+    /// Drops the clients whose address fails `keep` (e.g. nodes gone from the manifest).
+    void retain_if(const std::function<bool(const std::string& address)>& keep);
+    /// Drops every client without calling pending callbacks.
+    void clear();
+    /// Open clients.
+    [[nodiscard]] std::size_t size() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
 }  // namespace veil::sdk::net
