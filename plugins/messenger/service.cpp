@@ -1,5 +1,7 @@
 #include "service.hpp"
 
+#include <sodium.h>
+
 #include <chrono>
 #include <utility>
 
@@ -116,20 +118,18 @@ void Service::messages(std::function<void(std::vector<MessageRecord>)> done, Fai
 
 void Service::store_all(std::vector<node::StoreRequest> stores, std::function<void()> done, Fail fail) {
     if (stores.empty()) return done();
-    struct State {
-        std::size_t left;
-        bool failed = false;
-    };
-    auto state = std::make_shared<State>(State{stores.size()});
+    // Each store goes to every member of its swarm at once: a member killed before it
+    // replicated cannot hide a message, so messages are not held back behind later ones.
+    // One member's answer is enough (the others catch up by replication).
+    auto left = std::make_shared<std::size_t>(stores.size());
+    auto failed = std::make_shared<bool>(false);
     for (auto& s : stores) {
         auto mailbox = s.mailbox;
-        swarms_->to_swarm(mailbox, std::move(s), [state, done, fail](sdk::Result<node::Response> r) {
-            if (state->failed) return;
-            if (!r || r.value().status != node::Status::ok) {
-                state->failed = true;
-                return fail(!r ? network_error(r.error()) : node_error(r.value()));
-            }
-            if (--state->left == 0) done();
+        to_every_member(mailbox, node::RequestBody(std::move(s)), [left, failed, done](std::vector<node::Response>) {
+            if (*failed) return;
+            if (--*left == 0) done();
+        }, [failed, fail](const std::string& m) {
+            if (!std::exchange(*failed, true)) fail(m);
         });
     }
 }
@@ -192,41 +192,45 @@ void Service::publish(const AccountPtr& account, std::function<void()> done, Fai
     } catch (const crypto::Error& e) {
         return fail(std::string("cannot make the pre-key bundle: ") + e.what());
     }
-    // Stored on every member at once (a member that is down catches up by replication), so a
-    // reader that asks any of them right after sees the new device list and bundle.
-    auto left = std::make_shared<std::size_t>(stores.size());
-    auto failed = std::make_shared<bool>(false);
-    Fail fail_once = [failed, fail](const std::string& m) {
-        if (!std::exchange(*failed, true)) fail(m);
-    };
-    for (auto& s : stores) {
-        auto mailbox = s.mailbox;
-        to_every_member(mailbox, node::RequestBody(std::move(s)), [account, now, done, left](std::vector<node::Response>) {
-            if (--*left > 0) return;
-            account->mark_published(now);
-            done();
-        }, fail_once);
-    }
+    // On every member at once (store_all), so a reader that asks any of them right after sees
+    // the new device list and bundle.
+    store_all(std::move(stores), [account, now, done] {
+        account->mark_published(now);
+        done();
+    }, fail);
 }
 
 void Service::fetch_inbox(const AccountPtr& account, std::function<void(std::vector<node::MessageItem>)> done,
                           Fail fail) {
-    inbox_page(account, std::nullopt, std::make_shared<std::vector<node::MessageItem>>(), std::move(done),
+    auto members = std::make_shared<std::vector<directory::NodeEntry>>(members_of(account->inbox()));
+    if (members->empty()) return fail("network unreachable: the manifest has no swarm for this mailbox");
+    for (std::size_t i = members->size(); i > 1; --i) {
+        std::swap((*members)[i - 1], (*members)[randombytes_uniform(static_cast<std::uint32_t>(i))]);
+    }
+    inbox_page(account, members, 0, std::nullopt, std::make_shared<std::vector<node::MessageItem>>(), std::move(done),
                std::move(fail));
 }
 
-void Service::inbox_page(const AccountPtr& account, std::optional<node::Hash> after,
+// Pages through one member only: a cursor (the last hash) means something only on the node that
+// gave it. A member that fails is replaced by the next, from the first page.
+void Service::inbox_page(const AccountPtr& account, std::shared_ptr<std::vector<directory::NodeEntry>> members,
+                         std::size_t member, std::optional<node::Hash> after,
                          std::shared_ptr<std::vector<node::MessageItem>> acc,
                          std::function<void(std::vector<node::MessageItem>)> done, Fail fail) {
-    swarms_->to_swarm(account->inbox(), account->inbox_request(after, now_ms()),
-                      [this, account, acc, done, fail](sdk::Result<node::Response> r) {
-                          if (!r) return fail(network_error(r.error()));
-                          if (r.value().status != node::Status::ok) return fail(node_error(r.value()));
-                          auto& page = std::get<node::PageResponse>(r.value().body);
-                          for (auto& m : page.messages) acc->push_back(std::move(m));
-                          if (!page.more || page.messages.empty() || acc->size() > 10'000) return done(std::move(*acc));
-                          inbox_page(account, acc->back().hash, acc, done, fail);
-                      });
+    swarms_->to_node((*members)[member], account->inbox_request(after, now_ms()),
+                     [this, account, members, member, acc, done, fail](sdk::Result<node::Response> r) {
+        if (!r || r.value().status != node::Status::ok) {
+            if (member + 1 < members->size()) {
+                acc->clear();
+                return inbox_page(account, members, member + 1, std::nullopt, acc, done, fail);
+            }
+            return fail(!r ? network_error(r.error()) : node_error(r.value()));
+        }
+        auto& page = std::get<node::PageResponse>(r.value().body);
+        for (auto& m : page.messages) acc->push_back(std::move(m));
+        if (!page.more || page.messages.empty() || acc->size() > 10'000) return done(std::move(*acc));
+        inbox_page(account, members, member, acc->back().hash, acc, done, fail);
+    });
 }
 
 void Service::wait_inbox(const AccountPtr& account, std::uint32_t wait_ms, std::function<void()> woken) {

@@ -80,7 +80,8 @@ private:
     void apply_manifest(const wire::Bytes& envelope);
     void fetch_public(const crypto::VeilId& who, std::uint16_t ns, std::function<void(std::vector<wire::Bytes>)> done,
                       Fail fail);
-    void inbox_page(const AccountPtr& account, std::optional<node::Hash> after,
+    void inbox_page(const AccountPtr& account, std::shared_ptr<std::vector<directory::NodeEntry>> members,
+                    std::size_t member, std::optional<node::Hash> after,
                     std::shared_ptr<std::vector<node::MessageItem>> acc,
                     std::function<void(std::vector<node::MessageItem>)> done, Fail fail);
 
