@@ -15,7 +15,6 @@ namespace {
 namespace st = sdk::storage;
 constexpr std::uint32_t kStorageTimeoutMs = 30'000;
 constexpr std::uint64_t kManifestWaitMs = 20'000;
-constexpr std::size_t kMaxMessagesListed = 100'000;
 constexpr std::string_view kNoDeviceList = "no device list is published for ";
 
 std::string node_error(const node::Response& r) {
@@ -99,21 +98,6 @@ void Service::save(const Account& account, std::vector<st::BatchOp> extra, std::
         done();
     });
     if (!queued) fail("cannot write the database: the bus is closed");
-}
-
-void Service::messages(std::function<void(std::vector<MessageRecord>)> done, Fail fail) {
-    st::Scan q{std::string(kStorageNs), std::string(kMessagePrefix), kMaxMessagesListed};
-    (void)ctx_.bus().request<st::Scan>(std::move(q), kStorageTimeoutMs, [done, fail](sdk::Result<st::ScanReply> r) {
-        if (!r) return fail("cannot read the database: " + r.error().describe());
-        std::vector<MessageRecord> out;
-        for (const auto& e : r.value().entries) {
-            try {
-                out.push_back(decode_record(e.value));
-            } catch (const wire::DecodeError&) {
-            }
-        }
-        done(std::move(out));
-    });
 }
 
 void Service::store_all(std::vector<node::StoreRequest> stores, std::function<void()> done, Fail fail) {

@@ -42,8 +42,6 @@ public:
     void load(std::function<void(AccountPtr)> done, Fail fail);
     /// Stores the account state and `extra` ops in one atomic batch.
     void save(const Account& account, std::vector<sdk::storage::BatchOp> extra, std::function<void()> done, Fail fail);
-    /// Every stored message record, oldest first.
-    void messages(std::function<void(std::vector<MessageRecord>)> done, Fail fail);
 
     /// Stores each request in its mailbox's swarm; `done` once every one is stored.
     void store_all(std::vector<node::StoreRequest> stores, std::function<void()> done, Fail fail);
