@@ -165,15 +165,10 @@ void OnionClient::try_path(std::shared_ptr<Attempt> attempt) {
         ->request(tr::encode_service_request(kOnionService, sealed.blob), budget_ms,
                  [this, alive = alive_, attempt, key, used](Result<wire::Bytes> r) {
                      if (!*alive) return;
-                     auto retry = [&](sdk::Error error, bool guard_failed) {
-                         auto t = wall_clock_ms();
-                         // Strike what failed: the guard if it did not answer, else the
-                         // hops beyond it (the guard cannot say which one).
-                         if (guard_failed) {
-                             paths_.strike(used.front().node_id, t);
-                         } else {
-                             for (std::size_t i = 1; i < used.size(); ++i) paths_.strike(used[i].node_id, t);
-                         }
+                     // Strikes the node of the path that failed (index into `used`; none if
+                     // unknown) and tries again on another path.
+                     auto retry = [&](sdk::Error error, std::optional<std::size_t> failed) {
+                         if (failed && *failed < used.size()) paths_.strike(used[*failed].node_id, wall_clock_ms());
                          std::erase(ready_, used);
                          attempt->last_error = std::move(error);
                          try_path(attempt);
@@ -182,22 +177,32 @@ void OnionClient::try_path(std::shared_ptr<Attempt> attempt) {
                          return retry(sdk::Error{r.error().code == ErrorCode::timeout ? ErrorCode::timeout
                                                                                       : ErrorCode::unreachable,
                                                  "onion: guard failed (" + std::string(sdk::to_string(r.error().code)) + ")"},
-                                      true);
+                                      0);
                      }
                      auto outer = tr::decode_service_response(r.value(), options_.max_blob_bytes);
-                     if (!outer || outer.value().status != tr::Status::ok) {
-                         return retry(sdk::Error{ErrorCode::unreachable, "onion: a relay on the path failed"}, false);
+                     if (!outer) return retry(sdk::Error{ErrorCode::bad_input, "onion: malformed answer from the guard"}, 0);
+                     if (outer.value().status != tr::Status::ok) {
+                         // The relays name the hop that could not be reached (1 = the guard's next).
+                         const auto& body = outer.value().body;
+                         std::size_t hop = parse_hop_failure(
+                             std::string_view(reinterpret_cast<const char*>(body.data()), body.size()));
+                         if (hop == used.size()) {
+                             // The destination itself: another path will not help; the caller
+                             // (e.g. the swarm client) moves on to another node.
+                             ++stats_.failures;
+                             return attempt->done(sdk::Error{ErrorCode::unreachable, "onion: the destination node did not answer"});
+                         }
+                         return retry(sdk::Error{ErrorCode::unreachable, "onion: a relay on the path failed"},
+                                      hop ? std::optional<std::size_t>(hop) : std::nullopt);
                      }
                      try {
                          auto inner = tr::decode_service_response(open_response(*key, outer.value().body),
                                                                   options_.max_blob_bytes);
                          sodium_memzero(key->data(), key->size());
-                         if (!inner) {
-                             return retry(sdk::Error{ErrorCode::bad_input, "onion: malformed answer"}, false);
-                         }
+                         if (!inner) return retry(sdk::Error{ErrorCode::bad_input, "onion: malformed answer"}, std::nullopt);
                          attempt->done(std::move(inner.value()));
                      } catch (const LayerError&) {
-                         retry(sdk::Error{ErrorCode::bad_input, "onion: answer failed authentication"}, false);
+                         retry(sdk::Error{ErrorCode::bad_input, "onion: answer failed authentication"}, std::nullopt);
                      }
                  });
 }

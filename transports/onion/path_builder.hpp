@@ -35,8 +35,8 @@ public:
     /// Replaces the candidate set (a new manifest). Keeps the guard if it is still listed.
     void set_candidates(std::vector<Candidate> candidates);
 
-    /// A fresh path avoiding struck nodes and `exclude` (e.g. the destination), or nullopt if
-    /// the manifest has too few usable nodes.
+    /// A fresh path avoiding `exclude` (e.g. the destination) and, while enough nodes are left,
+    /// struck nodes; nullopt if the manifest has too few nodes.
     std::optional<Path> build(std::uint64_t now_ms, const std::vector<Key32>& exclude = {});
 
     /// Marks a node as failed: it is avoided for strike_ms; a struck guard is replaced.
@@ -56,7 +56,8 @@ public:
 private:
     bool usable(const Candidate& c, std::uint64_t now_ms, const std::vector<Key32>& exclude) const;
     const Candidate* find(const Key32& node_id) const;
-    std::optional<Path> pick(std::uint64_t now_ms, const std::vector<Key32>& exclude, bool distinct_nets);
+    std::optional<Path> pick(std::uint64_t now_ms, const std::vector<Key32>& exclude, bool distinct_nets,
+                             bool avoid_struck);
 
     Options options_;
     std::vector<Candidate> candidates_;

@@ -10,6 +10,19 @@ using sdk::ErrorCode;
 using sdk::Result;
 namespace transport = sdk::transport;
 
+std::string hop_failure(std::size_t hop) { return "onion: hop " + std::to_string(hop) + " unreachable"; }
+
+std::size_t parse_hop_failure(std::string_view text) {
+    constexpr std::string_view kPrefix = "onion: hop ";
+    auto at = text.find(kPrefix);
+    if (at == std::string_view::npos) return 0;
+    std::size_t n = 0, i = at + kPrefix.size();
+    for (; i < text.size() && i < at + kPrefix.size() + 3 && text[i] >= '0' && text[i] <= '9'; ++i) {
+        n = n * 10 + static_cast<std::size_t>(text[i] - '0');
+    }
+    return text.substr(i).starts_with(" unreachable") ? n : 0;
+}
+
 std::uint64_t wall_clock_ms() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                           std::chrono::system_clock::now().time_since_epoch())
@@ -76,13 +89,19 @@ void Relay::forward(OpenedLayer layer, Done done) {
     }
     client.value()->request(transport::encode_service_request(kOnionService, layer.inner), options_.hop_timeout_ms,
                     [this, alive = alive_, done = std::move(done)](Result<wire::Bytes> r) {
-                        auto fail = [&] {
+                        // `beyond`: how far past our next hop the break is (0: the next hop itself).
+                        auto fail = [&](std::size_t beyond) {
                             if (*alive) ++stats_.failed;
-                            done(sdk::Error{ErrorCode::unreachable, "onion: next hop failed"});
+                            done(sdk::Error{ErrorCode::unreachable, hop_failure(beyond + 1)});
                         };
-                        if (!r) return fail();
+                        if (!r) return fail(0);
                         auto response = transport::decode_service_response(r.value(), options_.max_blob_bytes);
-                        if (!response || response.value().status != transport::Status::ok) return fail();
+                        if (!response) return fail(0);
+                        if (response.value().status != transport::Status::ok) {
+                            const auto& body = response.value().body;
+                            return fail(parse_hop_failure(std::string_view(
+                                reinterpret_cast<const char*>(body.data()), body.size())));
+                        }
                         // The destination's sealed answer, passed back unchanged.
                         done(std::move(response.value().body));
                     });

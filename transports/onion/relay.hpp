@@ -59,8 +59,8 @@ public:
     Relay& operator=(const Relay&) = delete;
 
     /// Handles one blob; `done` runs once with the blob to send back (a response sealed by the
-    /// destination) or an error with the one short message "onion: bad layer" / "onion: busy" /
-    /// "onion: next hop failed".
+    /// destination) or an error with a short message: "onion: bad layer", "onion: busy", or a
+    /// hop_failure() naming the first node beyond this one that could not be reached.
     void handle(wire::ByteView blob, std::function<void(sdk::Result<wire::Bytes>)> done);
 
     /// Observes every opened layer (tests, trace logs). Optional.
@@ -86,6 +86,13 @@ private:
     std::size_t in_flight_ = 0;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
+
+/// The error a relay returns when the path broke beyond it: "onion: hop N unreachable", where N
+/// counts from the guard (1 = the guard's next hop). Each relay passing it back adds one, so the
+/// client learns which node of its path failed, and strikes only that one.
+std::string hop_failure(std::size_t hop);
+/// N from a hop_failure message found in `text`, or 0.
+std::size_t parse_hop_failure(std::string_view text);
 
 /// Milliseconds since the Unix epoch (layers carry wall-clock creation times).
 std::uint64_t wall_clock_ms();

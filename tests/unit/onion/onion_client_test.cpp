@@ -95,6 +95,36 @@ TEST_CASE("onion - a guard that dies mid-flight: the request completes on a rebu
     CHECK(client.guard()->node_id != guard_id);
 }
 
+TEST_CASE("onion - a relay that is down is named by the path and struck alone; the guard stays", "[onion]") {
+    Network net(5);
+    OnionClient client(net.loop.get(), {});
+    client.set_nodes(manifest_of(net));
+    REQUIRE(send(net, client, request_to(*net.nodes[0], "reverse", {0})).ok());
+    TestNode* guard = guard_of(net, client);
+    REQUIRE(guard != nullptr);
+    TestNode* dest = other_than(net, guard);
+    TestNode* victim = nullptr;
+    for (auto& node : net.nodes) {
+        if (node.get() != guard && node.get() != dest) victim = node.get();
+    }
+    victim->listener->close();
+    auto attempts_before = client.stats().attempts;
+    for (int round = 0; round < 5; ++round) {
+        auto answer = send(net, client, request_to(*dest, "reverse", {1}));
+        REQUIRE(answer.ok());
+    }
+    // At most one path ran into the dead relay; it was struck, the guard was not.
+    CHECK(client.stats().attempts - attempts_before <= 6);
+    CHECK(client.guard()->node_id == guard->hop.node_id);
+}
+
+TEST_CASE("onion - hop failures count from the guard", "[onion]") {
+    CHECK(parse_hop_failure(hop_failure(1)) == 1);
+    CHECK(parse_hop_failure("handler_failed: " + hop_failure(3)) == 3);
+    CHECK(parse_hop_failure("onion: hop x unreachable") == 0);
+    CHECK(parse_hop_failure("onion: bad layer") == 0);
+}
+
 TEST_CASE("onion - a destination outside the manifest or a network too small is a clear error", "[onion]") {
     Network net(3);
     OnionClient client(net.loop.get(), {});

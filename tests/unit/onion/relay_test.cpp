@@ -63,7 +63,7 @@ TEST_CASE("onion - a next hop that is gone fails the request with a short error"
     net.nodes[1]->listener->close();
     auto answer = net.send(sealed.blob);
     REQUIRE_FALSE(answer.ok());
-    CHECK(answer.error().message.find("onion: next hop failed") != std::string::npos);
+    CHECK(answer.error().message.find("onion: hop 1 unreachable") != std::string::npos);
     CHECK(net.nodes[0]->relay->stats().failed == 1);
 }
 
