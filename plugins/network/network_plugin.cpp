@@ -52,7 +52,7 @@ public:
 
         source_ = std::make_unique<ManifestSource>(
             ctx.loop(), o, [this, &ctx](const directory::SignedManifest& m, const wire::Bytes& envelope) {
-                ctx.log().info("manifest version {} accepted ({} nodes)", m.manifest.version, m.manifest.nodes.size());
+                ctx.log().debug("manifest version {} accepted ({} nodes)", m.manifest.version, m.manifest.nodes.size());
                 try {
                     write_file(cache_, envelope);
                 } catch (const std::exception& e) {
