@@ -148,15 +148,13 @@ private:
     void poll_up() {
         if (call_.finished() || busy_) return;
         if (now() - started_ > kUpTimeoutMs) {
-            call_.fail("veil testnet up: the network did not come up within 60 s; see the veil.log files in " +
-                           o_.dir.string() + " and run `veil testnet down --dir " + o_.dir.string() + "`",
-                       sdk::exit_code::failure);
+            abort_up("veil testnet up: the network did not come up within 60 s; see the veil.log files in " +
+                     o_.dir.string());
             return;
         }
         for (const auto& [name, pid] : read_pids(o_.dir)) {
             if (!is_testnet_process(pid, o_.dir)) {
-                call_.fail("veil testnet up: " + name + " exited; see " + (o_.dir / name / "veil.log").string(),
-                           sdk::exit_code::failure);
+                abort_up("veil testnet up: " + name + " exited; see " + (o_.dir / name / "veil.log").string());
                 return;
             }
         }
@@ -232,6 +230,15 @@ private:
         call_.out(out + std::to_string(pids.size() - static_cast<std::size_t>(dead)) + " of " +
                   std::to_string(pids.size()) + " processes running\n");
         call_.finish(dead ? sdk::exit_code::failure : sdk::exit_code::ok);
+    }
+
+    // A network that did not come up is stopped at once: a failed `up` leaves nothing running
+    // (the logs stay for diagnosis).
+    void abort_up(const std::string& message) {
+        for (const auto& [name, pid] : read_pids(o_.dir))
+            if (is_testnet_process(pid, o_.dir)) ::kill(pid, SIGKILL);
+        fs::remove(o_.dir / "testnet.pids");
+        call_.fail(message, sdk::exit_code::failure);
     }
 
     void down() {
