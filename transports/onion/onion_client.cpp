@@ -15,12 +15,6 @@ using sdk::Result;
 
 namespace {
 
-std::uint64_t monotonic_ms() {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::chrono::steady_clock::now().time_since_epoch())
-                                          .count());
-}
-
 PathBuilder::Options path_options(const OnionClientOptions& o) {
     PathBuilder::Options p;
     p.guard_lifetime_ms = o.guard_lifetime_ms;

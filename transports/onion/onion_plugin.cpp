@@ -1,12 +1,12 @@
 // transports/onion: registration, config and bus wiring of the onion client (the default
 // transport of every client). The relay side runs in the service-node plugin (relay.hpp).
-#include <chrono>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 
 #include "directory/manifest.hpp"
 #include "onion_client.hpp"
+#include "relay.hpp"
 #include "veil/sdk/network.hpp"
 #include "veil/sdk/plugin.hpp"
 
@@ -15,12 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace tr = sdk::transport;
-
-std::uint64_t steady_ms() {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::chrono::steady_clock::now().time_since_epoch())
-                                          .count());
-}
 
 std::vector<NodeInfo> nodes_of(const directory::Manifest& m) {
     std::vector<NodeInfo> out;
@@ -53,11 +47,11 @@ public:
             if (client_->ready()) return send(req, r);
             if (pending_.size() >= kMaxPending) return r.fail(sdk::ErrorCode::queue_full, "onion: too many requests waiting for the manifest");
             auto timeout = req.timeout_ms ? req.timeout_ms : tr::kDefaultTimeoutMs;
-            pending_.push_back({req, r, steady_ms() + timeout});
+            pending_.push_back({req, r, monotonic_ms() + timeout});
         });
         // Requests made before the first manifest wait for it, up to their own deadline.
         ctx.set_interval(200, [this] {
-            auto now = steady_ms();
+            auto now = monotonic_ms();
             while (!pending_.empty() && pending_.front().deadline_ms <= now) {
                 pending_.front().responder.fail(sdk::ErrorCode::unreachable, "onion: no network manifest yet");
                 pending_.pop_front();

@@ -23,6 +23,12 @@ std::size_t parse_hop_failure(std::string_view text) {
     return text.substr(i).starts_with(" unreachable") ? n : 0;
 }
 
+std::uint64_t monotonic_ms() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::steady_clock::now().time_since_epoch())
+                                          .count());
+}
+
 std::uint64_t wall_clock_ms() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                           std::chrono::system_clock::now().time_since_epoch())

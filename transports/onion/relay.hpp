@@ -94,6 +94,9 @@ std::string hop_failure(std::size_t hop);
 /// N from a hop_failure message found in `text`, or 0.
 std::size_t parse_hop_failure(std::string_view text);
 
+/// Milliseconds on the monotonic clock (deadlines).
+std::uint64_t monotonic_ms();
+
 /// Milliseconds since the Unix epoch (layers carry wall-clock creation times).
 std::uint64_t wall_clock_ms();
 
