@@ -1,0 +1,69 @@
+#pragma once
+/// The attachment contract on the bus: how a file leaves and arrives (DESIGN.md §7).
+///
+/// Sending: the messenger asks UploadAttachment with a file path; the attachments plugin runs the
+/// processor chain (ProcessAttachment, e.g. exif-strip), encrypts the result with a fresh key
+/// (secretstream, padded to a size bucket), uploads it through the enabled transport to the
+/// attachment store of the service nodes, and replies with the AttachmentRef the message carries.
+/// Receiving: DownloadAttachment with that ref; the file is kept only after the digest and the
+/// stream's final tag verified. Both publish TransferProgress while they run.
+/// Every struct is plain; the key is secret: holders wipe it (sodium_memzero) when done.
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace veil::sdk::attachment {
+
+/// Largest file accepted for upload, by default (the store's limit; configurable per plugin).
+inline constexpr std::uint64_t kDefaultMaxBytes = 10ull * 1024 * 1024;
+
+/// What a message carries so the receiver can fetch, check and decrypt one file.
+struct AttachmentRef {
+    std::array<std::uint8_t, 32> id{};      ///< store id (a hash of the stored ciphertext)
+    std::array<std::uint8_t, 32> key{};     ///< secret: the file's secretstream key
+    std::array<std::uint8_t, 32> digest{};  ///< BLAKE2b-256 of the stored ciphertext
+    std::uint64_t size_bytes = 0;           ///< plaintext size (after processing)
+    std::string mime_type;                  ///< e.g. "image/jpeg"; "application/octet-stream" if unknown
+    std::string file_name;                  ///< base name only, no directories
+};
+
+/// Event: progress of one transfer, published at least at start and end.
+struct TransferProgress {
+    static constexpr std::string_view topic = "veil.attachment.progress";
+    std::string transfer_id;  ///< chosen by the requester (e.g. the message id in hex)
+    bool upload = true;       ///< false: a download
+    std::uint64_t done_bytes = 0;
+    std::uint64_t total_bytes = 0;
+};
+
+/// Request: process, encrypt and upload the file at `path`. Fails before anything is uploaded
+/// with too_large (over the limit), bad_input (refused by a processor) or io (unreadable); with
+/// unreachable or timeout when the network fails.
+struct UploadAttachment {
+    static constexpr std::string_view topic = "veil.attachment.upload";
+    using Reply = AttachmentRef;
+    std::string path;
+    std::string mime_type;    ///< "" = guess from the content and the name
+    std::string transfer_id;  ///< echoed in TransferProgress
+};
+
+/// Reply of DownloadAttachment: where the verified plaintext now is.
+struct DownloadedAttachment {
+    std::string path;
+};
+
+/// Request: download, verify and decrypt `ref` into a new file under `directory` (named after
+/// ref.file_name, made unique). Fails with bad_input when the digest or the stream does not
+/// verify (nothing is written), not_found when the store no longer has it.
+struct DownloadAttachment {
+    static constexpr std::string_view topic = "veil.attachment.download";
+    using Reply = DownloadedAttachment;
+    AttachmentRef ref;
+    std::string directory;
+    std::string transfer_id;
+};
+
+}  // namespace veil::sdk::attachment
