@@ -5,12 +5,16 @@
 #include <string>
 #include <string_view>
 
-#include "attachment_bus.hpp"
 #include "chain_config.hpp"
+#include "veil/sdk/attachment.hpp"
 #include "veil/sdk/plugin.hpp"
 
 namespace veil::exif_strip {
 namespace {
+
+using sdk::attachment::AttachmentStepReport;
+using sdk::attachment::ProcessAttachment;
+using sdk::attachment::ProcessedAttachment;
 
 constexpr std::string_view provides[] = {"attachment-processor"};
 constexpr sdk::ConfigKeySpec config_keys[] = {

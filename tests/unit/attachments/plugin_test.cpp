@@ -8,14 +8,15 @@
 #include <filesystem>
 #include <optional>
 
-#include "attachment_bus.hpp"
 #include "test_support.hpp"
+#include "veil/sdk/attachment.hpp"
 #include "veil/sdk/plugin.hpp"
 
 extern "C" const veil::sdk::PluginDescriptor* veil_static_plugin_exif_strip();
 
 using namespace veil;
 using namespace veil::exif_strip;
+using namespace veil::sdk::attachment;
 using namespace veil::exif_strip::test;
 
 namespace {

@@ -66,4 +66,30 @@ struct DownloadAttachment {
     std::string transfer_id;
 };
 
+/// What one processor of the outgoing chain did to the file.
+struct AttachmentStepReport {
+    std::string processor;             ///< e.g. "strip-metadata"
+    bool modified = false;             ///< false: passed through untouched (see detail)
+    std::string detail;                ///< one line for people
+    std::vector<std::string> removed;  ///< each removed block, e.g. "APP1 Exif (1234 bytes)"
+};
+
+/// Reply of ProcessAttachment: the file as it may be sent, and what the chain did.
+struct ProcessedAttachment {
+    std::vector<std::uint8_t> bytes;
+    std::string mime_type;  ///< corrected from the content when the declared type was wrong
+    std::vector<AttachmentStepReport> reports;
+};
+
+/// Request (served by a processor plugin such as exif-strip, on its worker pool): run the
+/// outgoing-attachment chain on a file before it is encrypted. A refusal (unparseable image,
+/// content that contradicts the declared image type) is ErrorCode::bad_input with a message
+/// naming the processor; the file must then not be sent.
+struct ProcessAttachment {
+    static constexpr std::string_view topic = "veil.attachment.process";
+    using Reply = ProcessedAttachment;
+    std::vector<std::uint8_t> bytes;
+    std::string mime_type;  ///< as declared by the sender ("" if unknown)
+};
+
 }  // namespace veil::sdk::attachment
