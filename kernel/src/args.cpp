@@ -8,6 +8,7 @@ const char* usage_text() {
     return "usage: veil [--config FILE] [--set TABLE.KEY=VALUE]... [--home DIR] [-v|-vv]\n"
            "            [--log-level LEVEL] [COMMAND [ARGS...]]\n"
            "Without COMMAND, runs the plugins enabled by FILE until SIGINT/SIGTERM.\n"
+           "--home may also follow the command word (veil daemon --home DIR).\n"
            "'veil help' lists the commands.\n";
 }
 
@@ -56,7 +57,26 @@ std::optional<Args> parse_args(int argc, char** argv, std::string& error) {
             return std::nullopt;
         }
     }
-    for (; i < argc; ++i) a.command.emplace_back(argv[i]);
+    // `--home DIR` is also taken after the command word (`veil daemon --home H`), up to a `--`,
+    // so the kernel loads HOME/veil.toml whichever way round people write it.
+    bool options_end = false;
+    for (; i < argc; ++i) {
+        std::string_view s = argv[i];
+        if (s == "--") options_end = true;
+        if (!options_end && s == "--home" && !a.command.empty()) {
+            if (i + 1 >= argc) {
+                error = "--home needs a value";
+                return std::nullopt;
+            }
+            a.home = argv[++i];
+            continue;
+        }
+        if (!options_end && s.starts_with("--home=") && !a.command.empty()) {
+            a.home = std::string(s.substr(7));
+            continue;
+        }
+        a.command.emplace_back(s);
+    }
     return a;
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// Command-line parsing of the kernel's global options (everything before the command word).
+// Command-line parsing of the kernel's global options (before the command word; --home anywhere).
 #include <optional>
 #include <string>
 #include <vector>

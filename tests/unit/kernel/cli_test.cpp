@@ -39,6 +39,21 @@ TEST_CASE("cli - global options stop at the command word", "[kernel][cli]") {
     CHECK(parse({"veil", "--version"}, err)->command == std::vector<std::string>{"version"});
 }
 
+TEST_CASE("cli - --home after the command word is the global option, up to --", "[kernel][cli]") {
+    std::string err;
+    auto a = parse({"veil", "daemon", "--home", "H", "--json"}, err);
+    REQUIRE(a);
+    CHECK(*a->home == "H");
+    CHECK(a->command == std::vector<std::string>{"daemon", "--json"});
+    CHECK(*parse({"veil", "send", "--home=H2", "x"}, err)->home == "H2");
+    auto literal = parse({"veil", "send", "ID", "--", "--home", "is text"}, err);
+    REQUIRE(literal);
+    CHECK_FALSE(literal->home);
+    CHECK(literal->command == std::vector<std::string>{"send", "ID", "--", "--home", "is text"});
+    CHECK_FALSE(parse({"veil", "daemon", "--home"}, err));
+    CHECK(err == "--home needs a value");
+}
+
 TEST_CASE("cli - dispatch runs a command, reports unknown ones and contains throws", "[kernel][cli]") {
     sdk::CommandRegistry reg;
     reg.add({"echo", "echo", "echo ARGS", [](sdk::CommandCall c) {
