@@ -36,13 +36,6 @@ directory::SigningKey signing_key_of(const crypto::DeviceKeys& device) {
     return directory::SigningKey::from_seed(state.view().subspan(1));
 }
 
-crypto::VeilId read_id(wire::Reader& r) {
-    auto k = r.raw(32);
-    crypto::VeilId id;
-    std::copy(k.begin(), k.end(), id.x25519.begin());
-    return id;
-}
-
 // A copy of the bundle offering one random one-time key, so that two senders rarely pick the same.
 crypto::PreKeyBundle with_one_random_key(const crypto::PreKeyBundle& b) {
     crypto::PreKeyBundle out = b;
@@ -55,30 +48,6 @@ crypto::PreKeyBundle with_one_random_key(const crypto::PreKeyBundle& b) {
 }
 
 }  // namespace
-
-wire::Bytes encode(const MessageRecord& r) {
-    wire::Writer w;
-    w.u8(1).raw(r.peer.x25519).raw(r.from.x25519).var(encode(r.message));
-    return w.take();
-}
-
-MessageRecord decode_record(wire::ByteView bytes) {
-    wire::Reader r(bytes);
-    if (r.u8() != 1) throw wire::DecodeError("message record: unknown version");
-    MessageRecord m;
-    m.peer = read_id(r);
-    m.from = read_id(r);
-    m.message = decode_chat(r.var(kMaxTextBytes + 256));
-    r.expect_done();
-    return m;
-}
-
-sdk::storage::BatchOp record_op(const MessageRecord& r) {
-    wire::Writer t;
-    t.u64(r.message.sent_at_ms);
-    std::string k = std::string(kMessagePrefix) + wire::to_hex(t.bytes()) + "/" + wire::to_hex(r.message.id);
-    return {sdk::storage::BatchOp::Kind::put, std::string(kStorageNs), std::move(k), encode(r)};
-}
 
 Account::Account(crypto::Identity identity, std::unique_ptr<crypto::DeviceKeys> device)
     : identity_(std::move(identity)),
@@ -206,20 +175,23 @@ node::RetrieveRequest Account::public_fetch(const crypto::VeilId& peer, std::uin
 }
 
 node::StoreRequest Account::sealed_to(const crypto::VeilId& peer, const crypto::PublicKey& device_key,
-                                      const crypto::DeviceList::Entry& entry, wire::ByteView plaintext) {
+                                      const crypto::DeviceList::Entry& entry, wire::ByteView plaintext,
+                                      std::uint64_t ttl_ms) {
     auto cipher = sessions_->encrypt(peer, device_key, plaintext);
-    auto env = crypto::seal(certificate_, cipher, entry.dh_key, entry.signing_key, kInboxNamespace,
-                            crypto::max_envelope_ttl_ms);
+    auto env = crypto::seal(certificate_, cipher, entry.dh_key, entry.signing_key, kInboxNamespace, ttl_ms);
     return {entry.signing_key, kInboxNamespace, env.ttl_ms, env.encode()};
 }
 
 Account::Outgoing Account::prepare_send(const crypto::VeilId& to, const crypto::DeviceList& their_list,
                                         const std::map<crypto::PublicKey, crypto::PreKeyBundle>& their_bundles,
                                         const std::map<crypto::PublicKey, crypto::PreKeyBundle>& own_bundles,
-                                        ChatMessage message, std::uint64_t now_ms) {
+                                        ChatMessage message, std::uint64_t now_ms, std::uint64_t ttl_ms) {
     if (to == id()) throw std::runtime_error("cannot send a message to yourself");
     Outgoing out;
-    out.record = {to, id(), message};
+    out.record.peer = to;
+    out.record.from = id();
+    out.record.message = message;
+    out.record.delivery = DeliveryState::queued;
     // Each device: continue its session, or start one from its bundle; skip it if it has none.
     auto fan_out = [&](const crypto::VeilId& person, const crypto::DeviceList& list,
                        const std::map<crypto::PublicKey, crypto::PreKeyBundle>& bundles, wire::ByteView plaintext) {
@@ -231,7 +203,7 @@ Account::Outgoing Account::prepare_send(const crypto::VeilId& to, const crypto::
                 if (b == bundles.end()) continue;
                 sessions_->start_session(person, with_one_random_key(b->second), now_ms);
             }
-            out.stores.push_back(sealed_to(person, e.signing_key, e, plaintext));
+            out.stores.push_back(sealed_to(person, e.signing_key, e, plaintext, ttl_ms));
             ++reached;
         }
         return reached;
@@ -280,7 +252,8 @@ node::DeleteRequest Account::delete_request(std::vector<node::Hash> hashes, std:
     return std::get<node::DeleteRequest>(body);
 }
 
-std::optional<MessageRecord> Account::open(wire::ByteView envelope, std::uint64_t now_ms) {
+std::optional<MessageRecord> Account::open(wire::ByteView envelope, std::uint64_t now_ms,
+                                           crypto::PublicKey* sender_device) {
     auto env = crypto::SealedEnvelope::decode(envelope);
     auto opened = crypto::open(env, device_->dh_pair());
     auto sender = opened.sender.claimed_id();
@@ -288,7 +261,10 @@ std::optional<MessageRecord> Account::open(wire::ByteView envelope, std::uint64_
     auto plaintext = sessions_->decrypt(sender, opened.sender, opened.message, now_ms);
     if (prekeys_->one_time_count() != before) dirty_ = true;  // a one-time key was used: republish
     auto msg = decode_chat(plaintext);
-    MessageRecord rec{sender, sender, msg};
+    if (sender_device) *sender_device = opened.sender.device_signing_key;
+    MessageRecord rec;
+    rec.peer = rec.from = sender;
+    rec.message = msg;
     if (sender == id()) {
         // Certified by our identity; refused once our device list revokes it (a device added
         // after our copy of the list was made is still ours: its certificate says so).

@@ -14,30 +14,16 @@
 
 #include "chat_message.hpp"
 #include "published.hpp"
+#include "record.hpp"
 #include "service-node/rpc.hpp"
+#include "veil/crypto/envelope.hpp"
 #include "veil/crypto/session_manager.hpp"
 #include "veil/sdk/storage.hpp"
 
 namespace veil::messenger {
 
-/// Storage contract namespace of everything the messenger keeps.
-inline constexpr std::string_view kStorageNs = "messenger";
 /// Key prefix of the account state (one scan loads it).
 inline constexpr std::string_view kStatePrefix = "state/";
-/// Key prefix of stored messages ("msg/<sent_at hex>/<id hex>", in time order).
-inline constexpr std::string_view kMessagePrefix = "msg/";
-
-/// A message as this device keeps it: which conversation, who wrote it, and the message.
-struct MessageRecord final {
-    crypto::VeilId peer;  ///< the other person of the conversation
-    crypto::VeilId from;  ///< who wrote it (peer, or our own ID for our own messages)
-    ChatMessage message;
-};
-[[nodiscard]] wire::Bytes encode(const MessageRecord& r);
-/// Throws wire::DecodeError.
-[[nodiscard]] MessageRecord decode_record(wire::ByteView bytes);
-/// The storage op that keeps a record (key orders by time).
-[[nodiscard]] sdk::storage::BatchOp record_op(const MessageRecord& r);
 
 class Account final {
 public:
@@ -90,7 +76,8 @@ public:
     [[nodiscard]] Outgoing prepare_send(const crypto::VeilId& to, const crypto::DeviceList& their_list,
                                         const std::map<crypto::PublicKey, crypto::PreKeyBundle>& their_bundles,
                                         const std::map<crypto::PublicKey, crypto::PreKeyBundle>& own_bundles,
-                                        ChatMessage message, std::uint64_t now_ms);
+                                        ChatMessage message, std::uint64_t now_ms,
+                                        std::uint64_t ttl_ms = crypto::max_envelope_ttl_ms);
 
     /// Owner-signed page request of this device's inbox.
     [[nodiscard]] node::RetrieveRequest inbox_request(std::optional<node::Hash> after, std::uint64_t now_ms) const;
@@ -102,14 +89,17 @@ public:
 
     /// Opens one stored envelope. nullopt for a message already seen (a duplicate copy). Throws
     /// crypto::Error or wire::DecodeError for something that cannot be read (drop it).
-    [[nodiscard]] std::optional<MessageRecord> open(wire::ByteView envelope, std::uint64_t now_ms);
+    /// `sender_device`, when given, receives the signing key of the device that wrote it.
+    [[nodiscard]] std::optional<MessageRecord> open(wire::ByteView envelope, std::uint64_t now_ms,
+                                                    crypto::PublicKey* sender_device = nullptr);
 
 private:
     Account(crypto::Identity identity, std::unique_ptr<crypto::DeviceKeys> device);
     void remember(const MessageId& id);
     [[nodiscard]] bool seen(const MessageId& id) const;
     [[nodiscard]] node::StoreRequest sealed_to(const crypto::VeilId& peer, const crypto::PublicKey& device_key,
-                                               const crypto::DeviceList::Entry& entry, wire::ByteView plaintext);
+                                               const crypto::DeviceList::Entry& entry, wire::ByteView plaintext,
+                                               std::uint64_t ttl_ms);
 
     crypto::Identity identity_;
     std::unique_ptr<crypto::DeviceKeys> device_;

@@ -8,35 +8,51 @@
 #include <string>
 
 #include "veil/crypto/identity.hpp"
+#include "veil/sdk/attachment.hpp"
 #include "veil/wire/codec.hpp"
 
 namespace veil::messenger {
 
-inline constexpr std::uint8_t kChatFormatVersion = 1;
+/// Version 2 adds the disappearing timer and the attachment and timer kinds; version 1 (text
+/// only) is still read.
+inline constexpr std::uint8_t kChatFormatVersion = 2;
 /// Longest text accepted (bytes of UTF-8); keeps one envelope well under the node's data limit.
 inline constexpr std::size_t kMaxTextBytes = 16 * 1024;
+/// Longest attachment file name and MIME type accepted.
+inline constexpr std::size_t kMaxAttachmentNameBytes = 255;
+/// Longest disappearing timer (the swarm's TTL limit: 14 days).
+inline constexpr std::uint32_t kMaxDisappearS = 14 * 24 * 3600;
 
 /// A message id: 16 random bytes chosen by the sender, the same on every device copy.
 using MessageId = std::array<std::uint8_t, 16>;
 
 /// What a message is. Zero is never valid.
-enum class ChatKind : std::uint8_t { text = 1 };
+enum class ChatKind : std::uint8_t {
+    text = 1,        ///< text only
+    attachment = 2,  ///< a file (AttachmentRef) with an optional caption in `text`
+    timer = 3,       ///< the sender set the conversation's disappearing timer (no text)
+};
 
 struct ChatMessage final {
     ChatKind kind = ChatKind::text;
     MessageId id{};
     std::uint64_t sent_at_ms = 0;
     std::string text;
+    /// The conversation's disappearing timer when sent (0 = kept); the receiver applies it.
+    std::uint32_t disappear_after_s = 0;
+    /// Set for kind attachment. Holds the file's key: a secret.
+    std::optional<sdk::attachment::AttachmentRef> attachment;
     /// Set on the copies a sender sends to its own other devices: the conversation's peer.
     std::optional<crypto::VeilId> sync_peer;
-    friend bool operator==(const ChatMessage&, const ChatMessage&) = default;
+    friend bool operator==(const ChatMessage&, const ChatMessage&);
 };
 
-/// A new text message with a random id.
+/// A new text message with a random id. Throws std::invalid_argument when too long.
 [[nodiscard]] ChatMessage make_text(std::string text, std::uint64_t now_ms);
 
 [[nodiscard]] wire::Bytes encode(const ChatMessage& m);
-/// Throws wire::DecodeError on a wrong version, unknown kind, oversize text or trailing bytes.
+/// Throws wire::DecodeError on a wrong version, unknown kind, oversize field, a field that does
+/// not fit the kind, or trailing bytes.
 [[nodiscard]] ChatMessage decode_chat(wire::ByteView bytes);
 
 }  // namespace veil::messenger

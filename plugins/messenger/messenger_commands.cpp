@@ -7,7 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include "init_home.hpp"
+#include "qr.hpp"
 #include "veil/crypto/error.hpp"
 
 namespace veil::messenger {
@@ -15,8 +18,13 @@ namespace {
 
 namespace st = sdk::storage;
 
-constexpr const char* kSendUsage = "send ID TEXT";
+constexpr const char* kSendUsage = "send ID TEXT | send ID --file PATH [TEXT]";
 constexpr const char* kReceiveUsage = "receive [--wait SECONDS] [--json]";
+constexpr const char* kContactsUsage =
+    "contacts [--json] | contacts add ID NAME | contacts rename ID NAME | contacts block ID | contacts unblock ID | "
+    "contacts accept ID";
+constexpr const char* kDisappearUsage = "disappear ID SECONDS|off";
+constexpr const char* kMessagesUsage = "messages ID [--json] [--limit N]";
 
 // Arguments meant for the storage plugin (it reads them from the same command line).
 std::vector<std::string> own_args(const std::vector<std::string>& args) {
@@ -43,12 +51,6 @@ void with_account(Service& service, const sdk::CommandCall& call, const std::str
         if (!a) return call.fail(what + ": this HOME has no identity yet: run veil init --network FILE", sdk::exit_code::failure);
         then(std::move(a));
     }, failer(call, what));
-}
-
-// Publishes again when due (a one-time key was used, or a week passed), then runs then().
-void publish_if_due(Service& service, const AccountPtr& account, const Fail& fail, std::function<void()> then) {
-    if (!account->needs_publish(now_ms())) return then();
-    service.publish(account, [&service, account, fail, then] { service.save(*account, {}, then, fail); }, fail);
 }
 
 std::string id_hex(const MessageId& id) { return wire::to_hex(id); }
@@ -115,67 +117,94 @@ void cmd_init(sdk::Context& ctx, Service& service, sdk::CommandCall call) {
     create_device(service, call, restore);
 }
 
-void cmd_id(Service& service, const sdk::CommandCall& call) {
+// The ID in `text`, or nullopt after failing the call (exit 2) in the user's words.
+std::optional<crypto::VeilId> parse_id(const sdk::CommandCall& call, const std::string& what, const std::string& text) {
+    try {
+        return crypto::parse_veil_id(text);
+    } catch (const crypto::Error& e) {
+        call.fail(what + ": unknown ID format: " + e.what() + " (a Veil ID is 05 followed by 64 hex characters)");
+        return std::nullopt;
+    }
+}
+
+// Opens the client (account, contacts, messages) or fails the call saying why.
+void with_client(Client& client, const sdk::CommandCall& call, const std::string& what, std::function<void()> then) {
+    client.open(std::move(then), failer(call, what));
+}
+
+void cmd_id(Client& client, const sdk::CommandCall& call) {
     if (!own_args(call.args()).empty()) return call.fail("usage: veil id");
-    with_account(service, call, "veil id", [call](AccountPtr a) {
-        call.out(a->id().str() + "\n");
+    with_client(client, call, "veil id", [&client, call] {
+        const auto id = client.account()->id().str();
+        // Scripts read the bare ID; a person at a terminal also gets a QR code to scan.
+        call.out(::isatty(STDOUT_FILENO) ? qr_code(id) + id + "\n" : id + "\n");
         call.finish(sdk::exit_code::ok);
     });
 }
 
-void cmd_send(Service& service, const sdk::CommandCall& call) {
+void cmd_send(Client& client, const sdk::CommandCall& call) {
     auto args = own_args(call.args());
-    if (args.size() != 2) return call.fail(std::string("usage: veil ") + kSendUsage);
-    crypto::VeilId to;
-    try {
-        to = crypto::parse_veil_id(args[0]);
-    } catch (const crypto::Error& e) {
-        return call.fail(std::string("veil send: unknown ID format: ") + e.what() +
-                         " (a Veil ID is 05 followed by 64 hex characters)");
+    std::string file, text;
+    std::vector<std::string> rest;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--file" && i + 1 < args.size()) file = args[++i];
+        else rest.push_back(args[i]);
     }
-    ChatMessage message;
-    try {
-        message = make_text(args[1], now_ms());
-    } catch (const std::invalid_argument& e) {
-        return call.fail(std::string("veil send: ") + e.what());
+    if (rest.empty() || rest.size() > 2 || (rest.size() == 1 && file.empty())) {
+        return call.fail(std::string("usage: veil ") + kSendUsage);
     }
-    auto fail = [call](const std::string& m) {
-        call.fail("veil send: " + m + "\nThe message is queued: the next veil send or veil receive sends it.",
-                  sdk::exit_code::failure);
-    };
-    with_account(service, call, "veil send", [&service, call, to, message, fail](AccountPtr account) {
-        // Queued first: from here on the message is never lost, and it goes out exactly once.
-        service.enqueue(to, message, [&service, call, message, fail, account] {
-            service.with_manifest([&service, call, message, fail, account] {
-                service.flush_outbox([&service, call, message, fail, account] {
-                    service.process_queue(account, [&service, call, message, fail, account] {
-                        publish_if_due(service, account, fail, [call, message] {
-                            call.out("sent " + id_hex(message.id) + "\n");
-                            call.finish(sdk::exit_code::ok);
-                        });
-                    }, fail);
-                }, fail);
-            }, fail);
-        }, [call](const std::string& m) { call.fail("veil send: " + m, sdk::exit_code::failure); });
+    auto to = parse_id(call, "veil send", rest[0]);
+    if (!to) return;
+    if (rest.size() == 2) text = rest[1];
+    with_client(client, call, "veil send", [&client, call, to = *to, text, file] {
+        client.send(to, text, file, [&client, call](const MessageRecord& r) {
+            client.flush([call, r] {
+                call.out("sent " + id_hex(r.message.id) + "\n");
+                call.finish(sdk::exit_code::ok);
+            }, [call](const std::string& m) {
+                call.fail("veil send: " + m + "\nThe message is queued: the next veil send or veil receive sends it.",
+                          sdk::exit_code::failure);
+            });
+        }, failer(call, "veil send"));
     });
 }
 
-std::string render(const MessageRecord& r, const crypto::VeilId& self, bool json) {
-    if (json) {
-        nlohmann::json j{{"from", r.from.str()},       {"peer", r.peer.str()},
-                         {"text", r.message.text},     {"sent_at", r.message.sent_at_ms},
-                         {"id", id_hex(r.message.id)}, {"outgoing", r.from == self}};
-        return j.dump() + "\n";
+nlohmann::json message_json(const Client& client, const MessageRecord& r) {
+    const bool outgoing = r.from == client.account()->id();
+    nlohmann::json j{{"from", r.from.str()}, {"peer", r.peer.str()}, {"text", r.message.text},
+                     {"sent_at", r.message.sent_at_ms}, {"id", id_hex(r.message.id)}, {"outgoing", outgoing}};
+    if (!outgoing && client.is_request(r.peer)) j["request"] = true;
+    if (r.expires_at_ms) j["expires_at"] = r.expires_at_ms;
+    if (outgoing) {
+        static constexpr const char* kStates[] = {"", "queued", "sent", "failed", "received"};
+        j["delivery"] = kStates[static_cast<int>(r.delivery)];
     }
+    if (r.message.attachment) {
+        const auto& a = *r.message.attachment;
+        j["attachment"] = {{"path", r.saved_path}, {"name", a.file_name}, {"type", a.mime_type}, {"size", a.size_bytes}};
+        if (!r.error.empty()) j["attachment"]["error"] = r.error;
+    }
+    return j;
+}
+
+std::string render(const Client& client, const MessageRecord& r, bool json) {
+    if (json) return message_json(client, r).dump() + "\n";
+    const auto& self = client.account()->id();
     std::string who = r.from == self ? "you -> " + r.peer.str() : r.from.str();
-    return who + ": " + r.message.text + "\n";
+    if (r.from != self && client.is_request(r.peer)) who = "[request] " + who;
+    std::string line = who + ": " + r.message.text;
+    if (r.message.attachment) {
+        line += (r.message.text.empty() ? "" : " ") + std::string("[file ") + r.message.attachment->file_name +
+                (r.saved_path.empty() ? "" : " saved to " + r.saved_path) + (r.error.empty() ? "" : ": " + r.error) + "]";
+    }
+    return line + "\n";
 }
 
 struct ReceiveState {
+    Client* client;
     Service* service;
     sdk::Context* ctx;
     sdk::CommandCall call;
-    AccountPtr account;
     Fail fail;
     bool json = false;
     std::uint64_t deadline_ms = 0;
@@ -183,47 +212,26 @@ struct ReceiveState {
 };
 
 void receive_round(std::shared_ptr<ReceiveState> s) {
-    s->service->fetch_inbox(s->account, [s](std::vector<node::MessageItem> items) {
-        std::vector<st::BatchOp> ops;
-        std::vector<node::Hash> processed;
-        std::vector<MessageRecord> got;
-        for (const auto& item : items) {
-            processed.push_back(item.hash);
-            try {
-                if (auto r = s->account->open(item.data, now_ms())) {
-                    ops.push_back(record_op(*r));
-                    got.push_back(std::move(*r));
-                }
-            } catch (const std::exception& e) {
-                s->ctx->log().warn("an inbox message could not be opened and was dropped ({})", e.what());
-            }
+    s->client->receive_once([s](std::vector<MessageRecord> got) {
+        for (const auto& r : got) s->call.out(render(*s->client, r, s->json));
+        s->printed += got.size();
+        if (auto now = now_ms(); s->printed == 0 && now < s->deadline_ms) {
+            auto left = static_cast<std::uint32_t>(std::min<std::uint64_t>(s->deadline_ms - now, 60'000));
+            s->service->wait_inbox(s->client->account(), left, [s] { receive_round(s); });
+            return;
         }
-        // In the order they were written (the swarm returns them in arrival order).
-        std::stable_sort(got.begin(), got.end(), [](const MessageRecord& a, const MessageRecord& b) {
-            return a.message.sent_at_ms < b.message.sent_at_ms;
+        // Publishing when due (a one-time key was used) goes with the flush.
+        s->client->flush([s] { s->call.finish(sdk::exit_code::ok); }, [s](const std::string& m) {
+            s->ctx->log().warn("queued messages not sent yet: {}", m);
+            s->call.finish(sdk::exit_code::ok);
         });
-        auto finish_round = [s, got] {
-            for (const auto& r : got) s->call.out(render(r, s->account->id(), s->json));
-            s->printed += got.size();
-            if (auto now = now_ms(); s->printed == 0 && now < s->deadline_ms) {
-                auto left = static_cast<std::uint32_t>(std::min<std::uint64_t>(s->deadline_ms - now, 60'000));
-                s->service->wait_inbox(s->account, left, [s] { receive_round(s); });
-                return;
-            }
-            publish_if_due(*s->service, s->account, s->fail, [s] { s->call.finish(sdk::exit_code::ok); });
-        };
-        if (processed.empty()) return finish_round();
-        // Saved first, then deleted from the swarm: a crash in between re-fetches messages
-        // that then fail to open (their keys are spent) and are deleted.
-        s->service->save(*s->account, std::move(ops), [s, processed, finish_round]() mutable {
-            s->service->delete_inbox(s->account, std::move(processed), finish_round, s->fail);
-        }, s->fail);
     }, s->fail);
 }
 
-void cmd_receive(sdk::Context& ctx, Service& service, const sdk::CommandCall& call) {
+void cmd_receive(sdk::Context& ctx, Service& service, Client& client, const sdk::CommandCall& call) {
     auto args = own_args(call.args());
-    auto state = std::make_shared<ReceiveState>(ReceiveState{&service, &ctx, call, nullptr, failer(call, "veil receive")});
+    auto state =
+        std::make_shared<ReceiveState>(ReceiveState{&client, &service, &ctx, call, failer(call, "veil receive")});
     std::uint64_t wait_s = 0;
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--json") {
@@ -238,29 +246,129 @@ void cmd_receive(sdk::Context& ctx, Service& service, const sdk::CommandCall& ca
             return call.fail(std::string("usage: veil ") + kReceiveUsage);
         }
     }
-    with_account(service, call, "veil receive", [&service, state, wait_s](AccountPtr account) {
-        state->account = std::move(account);
-        service.with_manifest([&service, state, wait_s] {
+    with_client(client, call, "veil receive", [&service, &client, state, wait_s] {
+        service.with_manifest([&service, &client, state, wait_s] {
             state->deadline_ms = now_ms() + wait_s * 1000;
             // Our own current device list first: copies from a revoked device of ours are refused.
             // Earlier sends that did not finish go out first; if they still cannot, receiving goes on.
-            auto go = [&service, state] {
-                auto then = [state] { receive_round(state); };
-                auto later = [state, then](const std::string& m) {
+            auto go = [&client, state] {
+                client.flush([state] { receive_round(state); }, [state](const std::string& m) {
                     state->ctx->log().warn("queued messages not sent yet: {}", m);
-                    then();
-                };
-                service.flush_outbox([&service, state, then, later] { service.process_queue(state->account, then, later); },
-                                     later);
+                    receive_round(state);
+                });
             };
-            service.fetch_person(state->account->id(), [state, go](PersonKeys own) {
-                state->account->adopt_device_list(own.list);
+            service.fetch_person(client.account()->id(), [&client, go](PersonKeys own) {
+                client.account()->adopt_device_list(own.list);
                 go();
             }, [go](const std::string&) { go(); });
         }, state->fail);
     });
 }
 
+void print_contacts(const Client& client, const sdk::CommandCall& call, bool json) {
+    std::string out;
+    for (const auto& c : client.contacts()) {
+        if (json) {
+            nlohmann::json j{{"id", c.id.str()}, {"name", c.name}, {"accepted", c.accepted}, {"blocked", c.blocked},
+                             {"request", !c.accepted}, {"disappear_after_s", c.disappear_after_s}};
+            out += j.dump() + "\n";
+            continue;
+        }
+        std::string state = c.blocked ? "blocked" : c.accepted ? "contact" : "request";
+        out += c.id.str() + "  " + state + (c.name.empty() ? "" : "  " + c.name) +
+               (c.disappear_after_s ? "  disappears after " + std::to_string(c.disappear_after_s) + " s" : "") + "\n";
+    }
+    call.out(out);
+    call.finish(sdk::exit_code::ok);
+}
+
+void cmd_contacts(Client& client, const sdk::CommandCall& call) {
+    auto args = own_args(call.args());
+    const std::string usage = std::string("usage: veil ") + kContactsUsage;
+    bool list = args.empty() || (args.size() == 1 && args[0] == "--json");
+    if (list) {
+        bool json = !args.empty();
+        return with_client(client, call, "veil contacts", [&client, call, json] { print_contacts(client, call, json); });
+    }
+    const auto& verb = args[0];
+    bool named = verb == "add" || verb == "rename";
+    bool plain = verb == "block" || verb == "unblock" || verb == "accept";
+    if (!(named && args.size() == 3) && !(plain && args.size() == 2)) return call.fail(usage);
+    auto id = parse_id(call, "veil contacts " + verb, args[1]);
+    if (!id) return;
+    auto fail = failer(call, "veil contacts " + verb);
+    auto done = [call] { call.finish(sdk::exit_code::ok); };
+    with_client(client, call, "veil contacts", [&client, call, verb, id = *id, name = named ? args[2] : "", fail, done] {
+        if (verb == "add") return client.save_contact(id, name, done, fail);
+        if (verb == "rename") {
+            if (!client.contact(id)) return fail("no contact has the ID " + id.str() + " (add it first)");
+            return client.save_contact(id, name, done, fail);
+        }
+        if (verb == "accept") return client.accept(id, done, fail);
+        client.set_blocked(id, verb == "block", done, fail);
+    });
+}
+
+void cmd_disappear(Client& client, const sdk::CommandCall& call) {
+    auto args = own_args(call.args());
+    if (args.size() != 2) return call.fail(std::string("usage: veil ") + kDisappearUsage);
+    auto id = parse_id(call, "veil disappear", args[0]);
+    if (!id) return;
+    std::uint32_t seconds = 0;
+    if (args[1] != "off") {
+        try {
+            std::size_t used = 0;
+            auto v = std::stoul(args[1], &used);
+            if (used != args[1].size() || v == 0 || v > kMaxDisappearS) throw std::out_of_range("range");
+            seconds = static_cast<std::uint32_t>(v);
+        } catch (const std::exception&) {
+            return call.fail("veil disappear: SECONDS is a number from 1 to 1209600 (14 days), or off");
+        }
+    }
+    auto fail = failer(call, "veil disappear");
+    with_client(client, call, "veil disappear", [&client, call, id = *id, seconds, fail] {
+        client.set_disappearing(id, seconds, [&client, call, seconds] {
+            client.flush([call, seconds] {
+                call.out(seconds ? "messages disappear " + std::to_string(seconds) + " s after they are sent or received\n"
+                                 : "disappearing messages are off\n");
+                call.finish(sdk::exit_code::ok);
+            }, [call](const std::string& m) {
+                call.fail("veil disappear: set here; telling the peer failed (" + m + "); the next veil command retries",
+                          sdk::exit_code::failure);
+            });
+        }, fail);
+    });
+}
+
+void cmd_messages(Client& client, const sdk::CommandCall& call) {
+    auto args = own_args(call.args());
+    bool json = false;
+    std::size_t limit = 200;
+    std::optional<crypto::VeilId> id;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--json") {
+            json = true;
+        } else if (args[i] == "--limit" && i + 1 < args.size()) {
+            try {
+                limit = std::stoul(args[++i]);
+            } catch (const std::exception&) {
+                return call.fail("veil messages: --limit needs a number");
+            }
+        } else if (!id) {
+            id = parse_id(call, "veil messages", args[i]);
+            if (!id) return;
+        } else {
+            return call.fail(std::string("usage: veil ") + kMessagesUsage);
+        }
+    }
+    if (!id) return call.fail(std::string("usage: veil ") + kMessagesUsage);
+    with_client(client, call, "veil messages", [&client, call, id = *id, json, limit] {
+        std::string out;
+        for (const auto& r : client.messages(id, limit)) out += render(client, r, json);
+        call.out(out);
+        call.finish(sdk::exit_code::ok);
+    });
+}
 constexpr const char* kDevicesUsage = "devices [--json] | devices revoke DEVICE_KEY";
 
 void list_devices(const AccountPtr& a, const sdk::CommandCall& call, bool json) {
@@ -322,17 +430,25 @@ void cmd_devices(Service& service, const sdk::CommandCall& call) {
 
 }  // namespace
 
-void add_messenger_commands(sdk::Context& ctx, Service& service) {
+void add_messenger_commands(sdk::Context& ctx, Service& service, Client& client) {
     ctx.add_command({"init", "make a new identity (or, with --restore, a new device of yours) in HOME",
                      "init [--home HOME] --network FILE [--restore] [--passphrase-file F]",
                      [&ctx, &service](sdk::CommandCall call) { cmd_init(ctx, service, std::move(call)); }});
-    ctx.add_command({"id", "print your Veil ID", "id", [&service](sdk::CommandCall call) { cmd_id(service, call); }});
+    ctx.add_command({"id", "print your Veil ID (and a QR code of it on a terminal)", "id",
+                     [&client](sdk::CommandCall call) { cmd_id(client, call); }});
     ctx.add_command({"devices", "list the devices of your identity, or revoke one", kDevicesUsage,
                      [&service](sdk::CommandCall call) { cmd_devices(service, call); }});
-    ctx.add_command({"send", "send a message; exits 0 once it is stored in every recipient swarm", kSendUsage,
-                     [&service](sdk::CommandCall call) { cmd_send(service, call); }});
+    ctx.add_command({"send", "send a message (or a file); exits 0 once it is stored in every recipient swarm", kSendUsage,
+                     [&client](sdk::CommandCall call) { cmd_send(client, call); }});
     ctx.add_command({"receive", "fetch, decrypt and print new messages (then delete them from the swarm)",
-                     kReceiveUsage, [&ctx, &service](sdk::CommandCall call) { cmd_receive(ctx, service, call); }});
+                     kReceiveUsage,
+                     [&ctx, &service, &client](sdk::CommandCall call) { cmd_receive(ctx, service, client, call); }});
+    ctx.add_command({"contacts", "list contacts and message requests; add, rename, block, unblock, accept",
+                     kContactsUsage, [&client](sdk::CommandCall call) { cmd_contacts(client, call); }});
+    ctx.add_command({"disappear", "set a conversation's disappearing-messages timer (both sides)", kDisappearUsage,
+                     [&client](sdk::CommandCall call) { cmd_disappear(client, call); }});
+    ctx.add_command({"messages", "print the stored messages of one conversation", kMessagesUsage,
+                     [&client](sdk::CommandCall call) { cmd_messages(client, call); }});
 }
 
 }  // namespace veil::messenger

@@ -1,11 +1,12 @@
 #pragma once
-/// The messenger's CLI commands (DESIGN.md §8): init, id, send, receive.
+/// The messenger's one-shot CLI commands (DESIGN.md §8): init, id, devices, send, receive,
+/// contacts, disappear, messages. The resident ones (daemon, chat) are in resident_commands.hpp.
 
-#include "service.hpp"
+#include "client.hpp"
 
 namespace veil::messenger {
 
-/// Registers init, id, send and receive on ctx; `service` must outlive ctx's commands.
-void add_messenger_commands(sdk::Context& ctx, Service& service);
+/// Registers the one-shot commands on ctx; `service` and `client` must outlive ctx's commands.
+void add_messenger_commands(sdk::Context& ctx, Service& service, Client& client);
 
 }  // namespace veil::messenger

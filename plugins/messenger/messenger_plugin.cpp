@@ -1,5 +1,8 @@
-// plugins/messenger: registration and wiring only; the logic is in account.* and service.*.
+// plugins/messenger: registration and wiring only; the logic is in account.*, service.* and
+// client.*.
+#include "bus_server.hpp"
 #include "messenger_commands.hpp"
+#include "resident_commands.hpp"
 #include "veil/sdk/plugin.hpp"
 
 namespace veil::messenger {
@@ -9,19 +12,33 @@ class MessengerPlugin final : public sdk::Plugin {
 public:
     void start(sdk::Context& ctx) override {
         service_ = std::make_unique<Service>(ctx);
-        add_messenger_commands(ctx, *service_);
+        client_ = std::make_unique<Client>(ctx, *service_);
+        add_messenger_commands(ctx, *service_, *client_);
+        add_resident_commands(ctx, *client_);
+        serve_messenger_contract(ctx, *client_);
+        // A kernel in the foreground without a command is a resident client too.
+        ctx.on<sdk::KernelStarted>([&ctx, this](const sdk::KernelStarted&) {
+            if (ctx.commands().invocation()) return;
+            start_resident(*client_, [&ctx] { ctx.log().info("resident client online"); },
+                           [&ctx](const std::string& m) { ctx.log().error("the resident client cannot start: {}", m); });
+        });
     }
-    void stop() override { service_.reset(); }
+    void stop() override {
+        client_.reset();
+        service_.reset();
+    }
 
 private:
     std::unique_ptr<Service> service_;
+    std::unique_ptr<Client> client_;
 };
 
 constexpr std::string_view kProvides[] = {"messenger"};
-constexpr std::string_view kCommands[] = {"init", "id", "send", "receive", "devices"};
+constexpr std::string_view kCommands[] = {"init",     "id",        "send",     "receive", "devices",
+                                          "contacts", "disappear", "messages", "daemon",  "chat"};
 constexpr sdk::PluginInfo kInfo{
-    "messenger", "0.1.0", sdk::PluginKind::role,
-    "one-to-one messages: identity, devices, X3DH + Double Ratchet sessions, sealed envelopes in swarms",
+    "messenger", "0.2.0", sdk::PluginKind::role,
+    "one-to-one messages: identity, devices, X3DH + Double Ratchet sessions, sealed envelopes in swarms; the resident client",
     kProvides, {}, {}, kCommands};
 
 }  // namespace

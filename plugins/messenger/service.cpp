@@ -2,10 +2,12 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
 #include "directory/manifest.hpp"
+#include "veil/crypto/envelope.hpp"
 #include "veil/crypto/error.hpp"
 #include "veil/sdk/network.hpp"
 
@@ -28,6 +30,12 @@ std::string network_error(const sdk::Error& e) {
 }
 
 }  // namespace
+
+std::uint64_t swarm_ttl_ms(std::uint32_t disappear_after_s) {
+    if (disappear_after_s == 0) return crypto::max_envelope_ttl_ms;
+    return std::clamp<std::uint64_t>(std::uint64_t{disappear_after_s} * 1000, kMinDisappearingTtlMs,
+                                     crypto::max_envelope_ttl_ms);
+}
 
 std::uint64_t now_ms() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -316,8 +324,11 @@ void Service::send_queued(const AccountPtr& account, std::shared_ptr<std::vector
     };
     // A message that can never go out (the ID has no reachable device) leaves the queue, so it
     // does not hold up the ones behind it; network trouble keeps it queued.
-    auto drop = [this, account, dequeue, fail](const std::string& why) {
-        save(*account, {dequeue}, [fail, why] { fail(why + " (the message was not sent)"); }, fail);
+    auto drop = [this, account, dequeue, fail, item](const std::string& why) {
+        save(*account, {dequeue}, [this, fail, why, item] {
+            if (on_dropped_) on_dropped_(item.first, item.second.id, why);
+            fail(why + " (the message was not sent)");
+        }, fail);
     };
     const auto to = item.first;
     Fail fail_to = [fail, drop](const std::string& m) {
@@ -329,13 +340,15 @@ void Service::send_queued(const AccountPtr& account, std::shared_ptr<std::vector
             account->adopt_device_list(own.list);
             Account::Outgoing out;
             try {
-                out = account->prepare_send(item.first, theirs.list, theirs.bundles, own.bundles, item.second, now_ms());
+                out = account->prepare_send(item.first, theirs.list, theirs.bundles, own.bundles, item.second, now_ms(),
+                                            swarm_ttl_ms(item.second.disappear_after_s));
             } catch (const std::exception& e) {
                 return drop(e.what());
             }
-            // Ratchet state, the message, its envelopes and the dequeue in one batch, before
-            // anything leaves: a crash resends the same bytes, never new ones.
-            std::vector<st::BatchOp> ops{record_op(out.record), outbox_op(item.second.id, out.stores), dequeue};
+            // Ratchet state, the envelopes and the dequeue in one batch, before anything leaves:
+            // a crash resends the same bytes, never new ones. (The message record was saved
+            // when it was queued.)
+            std::vector<st::BatchOp> ops{outbox_op(item.second.id, out.stores), dequeue};
             save(*account, std::move(ops), continue_with, fail);
         }, fail);
     }, fail_to);

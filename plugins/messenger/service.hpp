@@ -63,8 +63,12 @@ public:
     /// Adds a message to the send queue (local only).
     void enqueue(const crypto::VeilId& to, const ChatMessage& message, std::function<void()> done, Fail fail);
     /// Encrypts and sends every queued message, oldest first: fresh device lists, fan-out, saved
-    /// (state, message, outbox, dequeued) in one batch, then stored. Stops at the first failure.
+    /// (state, outbox, dequeued) in one batch, then stored. Stops at the first failure.
     void process_queue(const AccountPtr& account, std::function<void()> done, Fail fail);
+    /// Told when a queued message can never go out (the ID has no reachable device) and leaves
+    /// the queue: its conversation, its id, why.
+    using Dropped = std::function<void(const crypto::VeilId&, const MessageId&, const std::string&)>;
+    void on_dropped(Dropped hook) { on_dropped_ = std::move(hook); }
 
 private:
     [[nodiscard]] std::vector<directory::NodeEntry> members_of(const node::PublicKey& mailbox) const;
@@ -86,7 +90,13 @@ private:
     sdk::Context& ctx_;
     std::optional<directory::Manifest> manifest_;
     std::unique_ptr<network::SwarmClient> swarms_;
+    Dropped on_dropped_;
 };
+
+/// Shortest swarm TTL of a disappearing message: an online recipient still fetches it.
+inline constexpr std::uint64_t kMinDisappearingTtlMs = 60'000;
+/// The swarm TTL of a message under a disappearing timer (0 = off: the longest TTL).
+[[nodiscard]] std::uint64_t swarm_ttl_ms(std::uint32_t disappear_after_s);
 
 /// Milliseconds since the Unix epoch.
 [[nodiscard]] std::uint64_t now_ms();

@@ -23,7 +23,7 @@ TEST_CASE("messenger - a damaged chat message is refused", "[messenger]") {
     trailing.push_back(0);
     CHECK_THROWS_AS(decode_chat(trailing), wire::DecodeError);
     auto version = bytes;
-    version[0] = 2;
+    version[0] = 9;
     CHECK_THROWS_AS(decode_chat(version), wire::DecodeError);
     auto kind = bytes;
     kind[1] = 0;
