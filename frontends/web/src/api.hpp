@@ -1,0 +1,82 @@
+// The page's protocol over the WebSocket, as plain functions: JSON commands that map 1:1 to the
+// messenger contract (sdk/include/veil/sdk/messenger.hpp), and JSON for its replies and events.
+//   page -> server  {"id": 7, "method": "send_message", "params": {"to": "05..", "text": "hi"}}
+//   server -> page  {"id": 7, "result": {...}}  or  {"id": 7, "error": {"code": "..", "message": ".."}}
+//   server -> page  {"event": "message_added", "data": {...}}
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "veil/sdk/attachment.hpp"
+#include "veil/sdk/messenger.hpp"
+#include "veil/sdk/result.hpp"
+
+namespace veil::web {
+
+namespace msg = veil::sdk::messenger;
+
+/// SendMessage as the page asks it: a file is named by the id the upload endpoint returned,
+/// never by a path (the server resolves it to a file it wrote itself).
+struct SendCommand {
+    std::string to;
+    std::string text;
+    std::string upload;  ///< "" = text only
+};
+
+/// One parsed page command.
+using Command = std::variant<msg::GetProfile, SendCommand, msg::ListConversations, msg::ListMessages,
+                             msg::MarkRead, msg::ListContacts, msg::SaveContact, msg::AcceptRequest,
+                             msg::SetBlocked, msg::SetDisappearing, msg::ListDevices>;
+
+/// Limits on what a page may send.
+inline constexpr std::size_t kMaxCommandBytes = 64 * 1024;
+inline constexpr std::size_t kMaxTextBytes = 32 * 1024;
+inline constexpr std::size_t kMaxNameBytes = 200;
+
+/// A command with the page's request id (a number or a short string, echoed back).
+struct ParsedCommand {
+    nlohmann::json id;
+    Command command;
+};
+
+/// A command that could not be parsed: the id when one was readable (else null) and why.
+struct CommandError {
+    nlohmann::json id;
+    std::string message;
+};
+
+/// Parses one WebSocket text message. Never throws; bad input gives CommandError.
+std::variant<ParsedCommand, CommandError> parse_command(std::string_view text);
+
+nlohmann::json to_json(const msg::Message& m);
+nlohmann::json to_json(const msg::Conversation& c);
+nlohmann::json to_json(const msg::Contact& c);
+nlohmann::json to_json(const msg::Device& d);
+nlohmann::json to_json(const msg::Profile& p);
+nlohmann::json to_json(const sdk::attachment::TransferProgress& p);
+
+/// The JSON of a contract reply.
+nlohmann::json reply_json(const msg::Profile& r);
+nlohmann::json reply_json(const msg::Queued& r);
+nlohmann::json reply_json(const msg::ConversationList& r);
+nlohmann::json reply_json(const msg::MessageList& r);
+nlohmann::json reply_json(const msg::ContactList& r);
+nlohmann::json reply_json(const msg::DeviceList& r);
+nlohmann::json reply_json(const msg::Done& r);
+
+/// {"id": id, "result": result}
+std::string result_frame(const nlohmann::json& id, nlohmann::json result);
+/// {"id": id, "error": {"code": code, "message": message}}
+std::string error_frame(const nlohmann::json& id, std::string_view code, std::string_view message);
+/// {"event": name, "data": data}
+std::string event_frame(std::string_view name, nlohmann::json data);
+
+/// "queued", "sent", "failed", "received".
+std::string_view to_string(msg::Delivery d);
+
+}  // namespace veil::web
