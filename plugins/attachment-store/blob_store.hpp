@@ -1,0 +1,77 @@
+#pragma once
+/// The node's attachment blobs on disk: DIR/parts/<id> while chunks arrive (in memory: which
+/// chunks are held), DIR/blobs/<id>-<expiry_ms> once every chunk is in and the whole blob hashed
+/// to its digest (renamed into place, so a blob is either absent or complete and verified).
+/// The file name carries the expiry, so the index is rebuilt from a directory listing on start;
+/// partial uploads do not survive a restart (the uploader retries on another member).
+/// Thread-safe (one mutex); calls touch the disk, so run them on the worker pool.
+
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "store_rpc.hpp"
+
+namespace veil::attachment_store {
+
+/// Limits of one store (config keys of [attachment-store]).
+struct StoreLimits {
+    std::uint64_t max_blob_bytes = 0;         ///< largest blob (ciphertext) accepted
+    std::uint64_t max_total_bytes = 10ull << 30;  ///< disk held by blobs and partial uploads
+    std::uint64_t expiry_ms = 14ull * 24 * 3600 * 1000;  ///< how long a blob is kept
+    std::size_t max_pending = 64;             ///< partial uploads at once
+    std::uint64_t pending_idle_ms = 600'000;  ///< a partial upload untouched this long is dropped
+};
+
+/// What a put did.
+struct PutOutcome {
+    Response response;
+    bool completed_now = false;  ///< this put completed the blob (replicate it)
+    std::uint64_t expiry_ms = 0;
+};
+
+class BlobStore final {
+public:
+    /// Creates the folders (0700), removes leftover partial uploads, indexes the blobs.
+    /// Throws std::filesystem::filesystem_error.
+    BlobStore(std::filesystem::path dir, StoreLimits limits);
+
+    /// Writes one chunk (unless held), and when the blob is complete verifies and publishes it.
+    PutOutcome put(const PutRequest& q, std::uint64_t now_ms);
+    /// Reads one chunk of a complete, unexpired blob.
+    Response get(const GetRequest& q, std::uint64_t now_ms);
+    /// Deletes expired blobs and idle partial uploads; returns how many went.
+    std::size_t sweep(std::uint64_t now_ms);
+    /// True when a complete, unexpired blob is held.
+    bool has(const BlobId& id, std::uint64_t now_ms);
+    /// Complete blobs held (tests, logs).
+    std::size_t count();
+
+private:
+    struct Blob {
+        std::uint64_t total_bytes = 0;
+        std::uint64_t expiry_ms = 0;
+    };
+    struct Pending {
+        Digest digest{};
+        std::uint64_t total_bytes = 0;
+        std::uint64_t expiry_ms = 0;
+        std::vector<bool> have;
+        std::uint32_t have_count = 0;
+        std::uint64_t touched_ms = 0;
+    };
+    std::filesystem::path blob_path(const BlobId& id, std::uint64_t expiry_ms) const;
+    std::filesystem::path part_path(const BlobId& id) const;
+    Response finish(const BlobId& id, Pending& p, std::uint64_t now_ms, bool& completed);
+    void drop_pending(const BlobId& id);
+    std::uint64_t used_bytes() const;
+
+    std::mutex mutex_;
+    std::filesystem::path dir_;
+    StoreLimits limits_;
+    std::map<BlobId, Blob> blobs_;
+    std::map<BlobId, Pending> pending_;
+};
+
+}  // namespace veil::attachment_store

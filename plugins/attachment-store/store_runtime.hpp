@@ -1,0 +1,56 @@
+#pragma once
+/// The attachment store on a service node: serves transport::Inbound route "attachments" (so
+/// the onion exit and the direct transport deliver to it exactly like storage RPCs), keeps blobs
+/// of the swarm that owns their id, pushes each newly completed blob to the other members, and
+/// sweeps expired ones. Membership comes from the node's own "storage" service on the bus
+/// (get_manifest and info), so this plugin reuses the service node's verified manifest.
+/// Loop thread only; disk work runs on the worker pool.
+
+#include <deque>
+#include <memory>
+#include <optional>
+
+#include "blob_store.hpp"
+#include "directory/manifest.hpp"
+#include "veil/sdk/context.hpp"
+#include "veil/sdk/net.hpp"
+#include "veil/sdk/transport.hpp"
+
+namespace veil::attachment_store {
+
+struct RuntimeSettings {
+    StoreLimits limits;
+    std::uint64_t sweep_ms = 60'000;
+    std::uint64_t manifest_poll_ms = 2'000;
+};
+
+class StoreRuntime final {
+public:
+    StoreRuntime(sdk::Context& ctx, RuntimeSettings settings);
+    ~StoreRuntime();
+    StoreRuntime(const StoreRuntime&) = delete;
+    StoreRuntime& operator=(const StoreRuntime&) = delete;
+
+    void start();
+    void stop();
+
+private:
+    using Answer = sdk::Responder<sdk::transport::Response>;
+    void handle(const sdk::transport::Inbound& in, Answer answer);
+    void refresh_membership();
+    /// Empty when this node may hold `id`; otherwise the status to answer.
+    std::optional<Response> check_owner(const BlobId& id) const;
+    void replicate(const PutRequest& done, std::uint64_t expiry_ms);
+    void push_chunk(std::shared_ptr<struct Push> push);
+
+    sdk::Context& ctx_;
+    RuntimeSettings settings_;
+    std::shared_ptr<BlobStore> store_;
+    std::optional<directory::Manifest> manifest_;
+    std::optional<directory::PublicKey> own_key_;
+    sdk::net::ClientPool peers_;
+    std::uint32_t next_id_ = 1;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace veil::attachment_store
