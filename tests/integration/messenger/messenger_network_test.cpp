@@ -8,136 +8,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "account.hpp"
-#include "process.hpp"
-#include "testnet_fixture.hpp"
-#include "vault.hpp"
-#include "veil/sdk/net.hpp"
+#include "messenger_helpers.hpp"
 
 using namespace veil;
+using namespace veil::test::messenger_helpers;
 using test::Testnet;
-
-namespace {
-
 namespace fs = std::filesystem;
 
-// One person's client: HOME inside the testnet directory, made by `veil init`.
-struct Person {
-    fs::path home;
-    std::string id, phrase;
-
-    Person(const Testnet& net, const std::string& name) : home(net.dir() / name) {
-        auto r = test::run_veil({"init", "--home", home.string(), "--network", (net.dir() / "network.toml").string()},
-                                {}, 60000);
-        INFO(r.err);
-        REQUIRE(r.exit_code == 0);
-        id = id_in(r.out);
-        std::istringstream lines(r.out);
-        std::string line;
-        while (std::getline(lines, line)) {
-            if (std::count(line.begin(), line.end(), ' ') >= 23) phrase = line.substr(line.find_first_not_of(' '));
-        }
-        REQUIRE(!phrase.empty());
-    }
-    // Another device of `first`, restored from its recovery phrase (read on stdin).
-    Person(const Testnet& net, const std::string& name, const Person& first) : home(net.dir() / name) {
-        std::string cmd = "printf '%s\\n' '" + first.phrase + "' | '" + test::veil_exe() + "' init --home '" +
-                          home.string() + "' --network '" + (net.dir() / "network.toml").string() + "' --restore";
-        auto r = test::run({"/bin/sh", "-c", cmd}, {}, 60000);
-        INFO(r.err);
-        REQUIRE(r.exit_code == 0);
-        id = id_in(r.out);
-        CHECK(r.out.find("added") != std::string::npos);
-    }
-    static std::string id_in(const std::string& out) {
-        std::smatch m;
-        REQUIRE(std::regex_search(out, m, std::regex("Your Veil ID: (05[0-9a-f]{64})")));
-        return m[1];
-    }
-    test::ProcessResult run(const std::vector<std::string>& args, int timeout_ms = 60000) const {
-        std::vector<std::string> all{"--home", home.string()};
-        all.insert(all.end(), args.begin(), args.end());
-        return test::run_veil(all, {}, timeout_ms);
-    }
-};
-
-// The person's device account, read from the encrypted database with its key file (as only
-// the owner of HOME could): the test uses the device key to look into the swarm itself.
-messenger::Account account_of(const Person& p) {
-    auto vault = sqlcipher::Vault::open(p.home / "veil.db", nullptr);
-    auto scan = vault->db().scan(messenger::kStorageNs, messenger::kStatePrefix, 100);
-    return messenger::Account::load(scan.entries);
-}
-
-// Direct RPC to one node (as the node tests do): how many messages a mailbox holds there.
-class Rpc final {
-public:
-    Rpc() { uv_loop_init(&loop_); }
-    ~Rpc() {
-        clients_.clear();
-        uv_run(&loop_, UV_RUN_DEFAULT);
-        uv_loop_close(&loop_);
-    }
-    Rpc(const Rpc&) = delete;
-    Rpc& operator=(const Rpc&) = delete;
-
-    std::optional<node::Response> call(std::uint16_t port, node::RequestBody body) {
-        auto m = node::method_of(body);
-        auto& c = clients_[port];
-        if (!c) c = std::make_unique<sdk::net::Client>(&loop_, sdk::net::Endpoint{"127.0.0.1", port});
-        std::optional<sdk::Result<wire::Bytes>> got;
-        c->request(node::encode_request(node::Request{next_id_++, std::move(body)}), 5000,
-                   [&got](sdk::Result<wire::Bytes> r) { got = std::move(r); });
-        while (!got) uv_run(&loop_, UV_RUN_ONCE);
-        if (!got->ok()) return std::nullopt;
-        return node::decode_response(m, got->value());
-    }
-
-private:
-    uv_loop_t loop_{};
-    std::map<std::uint16_t, std::unique_ptr<sdk::net::Client>> clients_;
-    std::uint32_t next_id_ = 1;
-};
-
-// Messages in the account's inbox on every member of its swarm (-1 where a node did not answer).
-std::vector<int> inbox_counts(const Testnet& net, const Person& p, const messenger::Account& account, Rpc& rpc) {
-    auto manifest = directory::decode_signed_manifest(
-                        wire::Bytes([&] {
-                            auto s = test::slurp(p.home / "network" / "manifest.bin");
-                            return wire::Bytes(s.begin(), s.end());
-                        }()))
-                        .manifest;
-    (void)net;
-    std::vector<int> counts;
-    static std::uint64_t skew = 0;  // distinct timestamps: no two requests look like a replay
-    for (const auto& member : manifest.members(manifest.swarm_for(account.inbox()))) {
-        auto r = rpc.call(member.port, account.inbox_request(std::nullopt, test::now_ms() + ++skew));
-        if (!r || r->status != node::Status::ok) {
-            counts.push_back(-1);
-            continue;
-        }
-        counts.push_back(static_cast<int>(std::get<node::PageResponse>(r->body).messages.size()));
-    }
-    return counts;
-}
-
-// Waits (bounded) until every member holds `n` messages; returns the last counts.
-std::vector<int> wait_counts(const Testnet& net, const Person& p, const messenger::Account& a, Rpc& rpc, int n) {
-    std::vector<int> c;
-    for (int i = 0; i < 100; ++i) {
-        c = inbox_counts(net, p, a, rpc);
-        if (!c.empty() && std::all_of(c.begin(), c.end(), [n](int x) { return x == n; })) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return c;
-}
-
-bool file_contains(const fs::path& file, const std::string& needle) {
-    auto text = test::slurp(file);
-    return text.find(needle) != std::string::npos;
-}
-
-}  // namespace
 
 TEST_CASE("messenger - a message sent while the recipient is offline arrives later and leaves the swarm",
           "[messenger][integration]") {
@@ -192,17 +69,6 @@ TEST_CASE("messenger - a message sent while the recipient is offline arrives lat
             CHECK_FALSE(file_contains(e.path(), "SQLite format 3"));
         }
     }
-}
-
-// The JSON lines of a receive, as (from, text) pairs.
-std::vector<std::pair<std::string, std::string>> received(const test::ProcessResult& r) {
-    std::vector<std::pair<std::string, std::string>> out;
-    std::istringstream in(r.out);
-    for (std::string line; std::getline(in, line);) {
-        auto j = nlohmann::json::parse(line);
-        out.emplace_back(j["from"].get<std::string>(), j["text"].get<std::string>());
-    }
-    return out;
 }
 
 TEST_CASE("messenger - a device restored from the phrase gets the next messages, and both sides see their own",

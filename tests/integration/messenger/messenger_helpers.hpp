@@ -1,0 +1,277 @@
+#pragma once
+// Helpers of the messenger integration tests: people made with `veil init`, a look into their
+// swarm with direct node RPCs, and an interactive process driven through pipes.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <regex>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "account.hpp"
+#include "process.hpp"
+#include "testnet_fixture.hpp"
+#include "vault.hpp"
+#include "veil/sdk/net.hpp"
+
+namespace veil::test::messenger_helpers {
+
+namespace fs = std::filesystem;
+using veil::test::Testnet;
+
+
+
+// One person's client: HOME inside the testnet directory, made by `veil init`.
+struct Person {
+    fs::path home;
+    std::string id, phrase;
+
+    Person(const Testnet& net, const std::string& name) : home(net.dir() / name) {
+        auto r = veil::test::run_veil({"init", "--home", home.string(), "--network", (net.dir() / "network.toml").string()},
+                                {}, 60000);
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        id = id_in(r.out);
+        std::istringstream lines(r.out);
+        std::string line;
+        while (std::getline(lines, line)) {
+            if (std::count(line.begin(), line.end(), ' ') >= 23) phrase = line.substr(line.find_first_not_of(' '));
+        }
+        REQUIRE(!phrase.empty());
+    }
+    // Another device of `first`, restored from its recovery phrase (read on stdin).
+    Person(const Testnet& net, const std::string& name, const Person& first) : home(net.dir() / name) {
+        std::string cmd = "printf '%s\\n' '" + first.phrase + "' | '" + veil::test::veil_exe() + "' init --home '" +
+                          home.string() + "' --network '" + (net.dir() / "network.toml").string() + "' --restore";
+        auto r = veil::test::run({"/bin/sh", "-c", cmd}, {}, 60000);
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        id = id_in(r.out);
+        CHECK(r.out.find("added") != std::string::npos);
+    }
+    static std::string id_in(const std::string& out) {
+        std::smatch m;
+        REQUIRE(std::regex_search(out, m, std::regex("Your Veil ID: (05[0-9a-f]{64})")));
+        return m[1];
+    }
+    veil::test::ProcessResult run(const std::vector<std::string>& args, int timeout_ms = 60000) const {
+        std::vector<std::string> all{"--home", home.string()};
+        all.insert(all.end(), args.begin(), args.end());
+        return veil::test::run_veil(all, {}, timeout_ms);
+    }
+};
+
+// The person's device account, read from the encrypted database with its key file (as only
+// the owner of HOME could): the test uses the device key to look into the swarm itself.
+inline messenger::Account account_of(const Person& p) {
+    auto vault = sqlcipher::Vault::open(p.home / "veil.db", nullptr);
+    auto scan = vault->db().scan(messenger::kStorageNs, messenger::kStatePrefix, 100);
+    return messenger::Account::load(scan.entries);
+}
+
+// Direct RPC to one node (as the node tests do): how many messages a mailbox holds there.
+class Rpc final {
+public:
+    Rpc() { uv_loop_init(&loop_); }
+    ~Rpc() {
+        clients_.clear();
+        uv_run(&loop_, UV_RUN_DEFAULT);
+        uv_loop_close(&loop_);
+    }
+    Rpc(const Rpc&) = delete;
+    Rpc& operator=(const Rpc&) = delete;
+
+    std::optional<node::Response> call(std::uint16_t port, node::RequestBody body) {
+        auto m = node::method_of(body);
+        auto& c = clients_[port];
+        if (!c) c = std::make_unique<sdk::net::Client>(&loop_, sdk::net::Endpoint{"127.0.0.1", port});
+        std::optional<sdk::Result<wire::Bytes>> got;
+        c->request(node::encode_request(node::Request{next_id_++, std::move(body)}), 5000,
+                   [&got](sdk::Result<wire::Bytes> r) { got = std::move(r); });
+        while (!got) uv_run(&loop_, UV_RUN_ONCE);
+        if (!got->ok()) return std::nullopt;
+        return node::decode_response(m, got->value());
+    }
+
+private:
+    uv_loop_t loop_{};
+    std::map<std::uint16_t, std::unique_ptr<sdk::net::Client>> clients_;
+    std::uint32_t next_id_ = 1;
+};
+
+// Messages in the account's inbox on every member of its swarm (-1 where a node did not answer).
+inline std::vector<int> inbox_counts(const Testnet& net, const Person& p, const messenger::Account& account, Rpc& rpc) {
+    auto manifest = directory::decode_signed_manifest(
+                        wire::Bytes([&] {
+                            auto s = veil::test::slurp(p.home / "network" / "manifest.bin");
+                            return wire::Bytes(s.begin(), s.end());
+                        }()))
+                        .manifest;
+    (void)net;
+    std::vector<int> counts;
+    static std::uint64_t skew = 0;  // distinct timestamps: no two requests look like a replay
+    for (const auto& member : manifest.members(manifest.swarm_for(account.inbox()))) {
+        auto r = rpc.call(member.port, account.inbox_request(std::nullopt, veil::test::now_ms() + ++skew));
+        if (!r || r->status != node::Status::ok) {
+            counts.push_back(-1);
+            continue;
+        }
+        counts.push_back(static_cast<int>(std::get<node::PageResponse>(r->body).messages.size()));
+    }
+    return counts;
+}
+
+// Waits (bounded) until every member holds `n` messages; returns the last counts.
+inline std::vector<int> wait_counts(const Testnet& net, const Person& p, const messenger::Account& a, Rpc& rpc, int n) {
+    std::vector<int> c;
+    for (int i = 0; i < 100; ++i) {
+        c = inbox_counts(net, p, a, rpc);
+        if (!c.empty() && std::all_of(c.begin(), c.end(), [n](int x) { return x == n; })) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return c;
+}
+
+inline bool file_contains(const fs::path& file, const std::string& needle) {
+    auto text = veil::test::slurp(file);
+    return text.find(needle) != std::string::npos;
+}
+
+
+// The JSON lines of a receive, as (from, text) pairs.
+inline std::vector<std::pair<std::string, std::string>> received(const veil::test::ProcessResult& r) {
+    std::vector<std::pair<std::string, std::string>> out;
+    std::istringstream in(r.out);
+    for (std::string line; std::getline(in, line);) {
+        auto j = nlohmann::json::parse(line);
+        out.emplace_back(j["from"].get<std::string>(), j["text"].get<std::string>());
+    }
+    return out;
+}
+
+
+// The message records in a person's database, read as only the owner of HOME could (retried
+// while another process holds a write lock).
+inline std::vector<messenger::MessageRecord> records_of(const Person& p) {
+    for (int attempt = 0;; ++attempt) {
+        try {
+            auto vault = sqlcipher::Vault::open(p.home / "veil.db", nullptr);
+            std::vector<messenger::MessageRecord> out;
+            for (const auto& e : vault->db().scan(messenger::kStorageNs, messenger::kMessagePrefix, 100000).entries) {
+                out.push_back(messenger::decode_record(e.value));
+            }
+            return out;
+        } catch (const std::exception&) {
+            if (attempt >= 50) throw;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
+}
+
+// Polls `pred` every 100 ms for at most timeout_ms; true once it held.
+template <class Pred>
+bool eventually(Pred pred, int timeout_ms) {
+    auto deadline = veil::test::now_ms() + static_cast<std::uint64_t>(timeout_ms);
+    while (veil::test::now_ms() < deadline) {
+        if (pred()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return pred();
+}
+
+// A veil process with its stdin and stdout on pipes (stderr in a file): a test types lines and
+// reads what it prints. Killed when destroyed.
+class Interactive final {
+public:
+    Interactive(const std::vector<std::string>& args, const fs::path& err_file) {
+        int in[2], out[2];
+        if (pipe(in) != 0 || pipe(out) != 0) throw std::runtime_error("pipe failed");
+        int err = open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        std::string exe = veil::test::veil_exe();
+        std::vector<char*> argv{exe.data()};
+        std::vector<std::string> copy = args;
+        for (auto& a : copy) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        pid_ = fork();
+        if (pid_ == 0) {
+            dup2(in[0], 0);
+            dup2(out[1], 1);
+            dup2(err, 2);
+            close(in[1]);
+            close(out[0]);
+            execv(argv[0], argv.data());
+            _exit(127);
+        }
+        close(in[0]);
+        close(out[1]);
+        close(err);
+        in_ = in[1];
+        out_ = out[0];
+        signal(SIGPIPE, SIG_IGN);
+    }
+    ~Interactive() {
+        close_stdin();
+        if (out_ >= 0) close(out_);
+        if (pid_ > 0) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, nullptr, 0);
+        }
+    }
+    Interactive(const Interactive&) = delete;
+    Interactive& operator=(const Interactive&) = delete;
+
+    void type(const std::string& line) {
+        std::string l = line + "\n";
+        REQUIRE(write(in_, l.data(), l.size()) == static_cast<ssize_t>(l.size()));
+    }
+    void close_stdin() {
+        if (in_ >= 0) close(in_);
+        in_ = -1;
+    }
+    // Reads stdout until it holds `needle` (true) or timeout_ms passes (false).
+    bool wait_for(const std::string& needle, int timeout_ms) {
+        auto deadline = veil::test::now_ms() + static_cast<std::uint64_t>(timeout_ms);
+        while (output_.find(needle) == std::string::npos) {
+            auto now = veil::test::now_ms();
+            if (now >= deadline || out_ < 0) return false;
+            pollfd p{out_, POLLIN, 0};
+            if (poll(&p, 1, static_cast<int>(deadline - now)) <= 0) continue;
+            char buf[4096];
+            auto n = read(out_, buf, sizeof buf);
+            if (n <= 0) {
+                close(out_);
+                out_ = -1;
+                continue;
+            }
+            output_.append(buf, static_cast<std::size_t>(n));
+        }
+        return true;
+    }
+    // Waits for the exit (bounded); its code, -1 when it had to be killed.
+    int wait_exit(int timeout_ms) {
+        for (int waited = 0; waited < timeout_ms; waited += 20) {
+            int status = 0;
+            if (waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return -1;
+    }
+    void signal_term() { kill(pid_, SIGTERM); }
+    const std::string& output() const { return output_; }
+
+private:
+    pid_t pid_ = -1;
+    int in_ = -1, out_ = -1;
+    std::string output_;
+};
+
+}  // namespace veil::test::messenger_helpers

@@ -1,0 +1,161 @@
+// The resident client and the safety features, with real processes on a 9-node onion testnet:
+// message requests, blocking, disappearing messages, `veil daemon` and `veil chat`.
+#include "messenger_helpers.hpp"
+
+using namespace veil;
+using namespace veil::test::messenger_helpers;
+using test::Testnet;
+
+namespace {
+
+std::vector<nlohmann::json> json_lines(const std::string& out) {
+    std::vector<nlohmann::json> v;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) v.push_back(nlohmann::json::parse(line));
+    return v;
+}
+
+std::size_t count_text(const std::vector<messenger::MessageRecord>& records, const std::string& text) {
+    return static_cast<std::size_t>(std::count_if(records.begin(), records.end(), [&](const auto& r) {
+        return r.message.text == text;
+    }));
+}
+
+}  // namespace
+
+TEST_CASE("messenger - a first message from a stranger waits as a request until accepted",
+          "[messenger][integration]") {
+    Testnet net(9, 3);
+    Person alice(net, "alice");
+    Person bob(net, "bob");
+    REQUIRE(alice.run({"send", bob.id, "hello, we have not met"}).exit_code == 0);
+    auto got = json_lines(bob.run({"receive", "--json", "--wait", "20"}).out);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0]["request"] == true);
+    auto contacts = json_lines(bob.run({"contacts", "--json"}).out);
+    REQUIRE(contacts.size() == 1);
+    CHECK(contacts[0]["id"] == alice.id);
+    CHECK(contacts[0]["request"] == true);
+
+    // Still a request for the next one; accepted, the messages are a normal conversation.
+    REQUIRE(alice.run({"send", bob.id, "are you there?"}).exit_code == 0);
+    got = json_lines(bob.run({"receive", "--json", "--wait", "20"}).out);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0]["request"] == true);
+    REQUIRE(bob.run({"contacts", "accept", alice.id}).exit_code == 0);
+    CHECK(json_lines(bob.run({"contacts", "--json"}).out)[0]["request"] == false);
+    REQUIRE(alice.run({"send", bob.id, "thanks"}).exit_code == 0);
+    got = json_lines(bob.run({"receive", "--json", "--wait", "20"}).out);
+    REQUIRE(got.size() == 1);
+    CHECK_FALSE(got[0].contains("request"));
+
+    // Alice wrote first: Bob was never a request for her. Names stick.
+    REQUIRE(alice.run({"contacts", "add", bob.id, "Bob"}).exit_code == 0);
+    REQUIRE(alice.run({"contacts", "rename", bob.id, "Bobby"}).exit_code == 0);
+    auto mine = json_lines(alice.run({"contacts", "--json"}).out);
+    REQUIRE(mine.size() == 1);
+    CHECK(mine[0]["name"] == "Bobby");
+    CHECK(mine[0]["request"] == false);
+    CHECK(alice.run({"contacts", "rename", "05abc", "x"}).exit_code == 2);
+}
+
+TEST_CASE("messenger - a blocked sender's messages never show and leave the swarm", "[messenger][integration]") {
+    Testnet net(9, 3);
+    Person alice(net, "alice");
+    Person bob(net, "bob");
+    REQUIRE(bob.run({"contacts", "block", alice.id}).exit_code == 0);
+    REQUIRE(alice.run({"send", bob.id, "you cannot block me (marker 77ab)"}).exit_code == 0);
+    auto bob_account = account_of(bob);
+    Rpc rpc;
+    CHECK(wait_counts(net, bob, bob_account, rpc, 1) == std::vector<int>(3, 1));
+    auto got = bob.run({"receive", "--json", "--wait", "3"});
+    CHECK(got.exit_code == 0);
+    CHECK(got.out.empty());
+    CHECK(wait_counts(net, bob, bob_account, rpc, 0) == std::vector<int>(3, 0));
+    CHECK(count_text(records_of(bob), "you cannot block me (marker 77ab)") == 0);
+    CHECK(bob.run({"messages", alice.id}).out.empty());
+
+    // Unblocked, the next one arrives.
+    REQUIRE(bob.run({"contacts", "unblock", alice.id}).exit_code == 0);
+    REQUIRE(alice.run({"send", bob.id, "and now?"}).exit_code == 0);
+    CHECK(received(bob.run({"receive", "--json", "--wait", "20"})) ==
+          std::vector<std::pair<std::string, std::string>>{{alice.id, "and now?"}});
+}
+
+TEST_CASE("messenger - a disappearing message is gone from both sides' databases after its timer",
+          "[messenger][integration]") {
+    Testnet net(9, 3);
+    Person alice(net, "alice");
+    Person bob(net, "bob");
+    test::Background bob_daemon({"--home", bob.home.string(), "daemon"}, (net.dir() / "bob-daemon.log").string());
+    auto set = alice.run({"disappear", bob.id, "2"});
+    INFO(set.err);
+    REQUIRE(set.exit_code == 0);
+    REQUIRE(alice.run({"send", bob.id, "this will self-destruct"}).exit_code == 0);
+    // Alice's copy carries the timer; Bob's daemon stores it, then its timer deletes it.
+    auto mine = records_of(alice);
+    REQUIRE(mine.size() == 1);
+    CHECK(mine[0].expires_at_ms > 0);
+    CHECK(mine[0].message.disappear_after_s == 2);
+    bool arrived = eventually([&] { return count_text(records_of(bob), "this will self-destruct") == 1; }, 30000);
+    INFO(test::read_file(net.dir() / "bob-daemon.log"));
+    CHECK(arrived);
+    CHECK(eventually([&] { return count_text(records_of(bob), "this will self-destruct") == 0; }, 10000));
+    CHECK(bob_daemon.stop() == 0);
+    // Bob's side took the timer from the message; Alice's copy goes with her next command.
+    auto contacts = json_lines(bob.run({"contacts", "--json"}).out);
+    REQUIRE(contacts.size() == 1);
+    CHECK(contacts[0]["disappear_after_s"] == 2);
+    CHECK(eventually([&] { return mine[0].expires_at_ms <= test::now_ms(); }, 5000));
+    CHECK(alice.run({"messages", bob.id}).out.empty());
+    CHECK(records_of(alice).empty());
+    REQUIRE(alice.run({"disappear", bob.id, "off"}).exit_code == 0);
+    REQUIRE(alice.run({"send", bob.id, "kept"}).exit_code == 0);
+    CHECK(records_of(alice).at(0).expires_at_ms == 0);
+}
+
+TEST_CASE("messenger - the daemon announces itself, receives while it runs and stops cleanly on SIGTERM",
+          "[messenger][integration]") {
+    Testnet net(9, 3);
+    Person alice(net, "alice");
+    Person bob(net, "bob");
+    auto log = net.dir() / "bob-daemon.log";
+    test::Background daemon({"--home", bob.home.string(), "daemon"}, log.string());
+    CHECK(test::wait_for_line(log, 20000) == "veil daemon: " + bob.id + " online; Ctrl-C stops");
+    // A one-shot command on the same HOME is refused while the daemon owns it.
+    auto busy = bob.run({"receive"});
+    CHECK(busy.exit_code == 1);
+    CHECK(busy.err.find("another veil process") != std::string::npos);
+
+    REQUIRE(alice.run({"send", bob.id, "to the daemon"}).exit_code == 0);
+    CHECK(eventually([&] { return count_text(records_of(bob), "to the daemon") == 1; }, 30000));
+    CHECK(daemon.stop() == 0);
+    INFO(test::read_file(log));
+    CHECK(test::read_file(log).find("internal") == std::string::npos);
+    // The daemon fetched it (nothing left in the swarm) and the conversation shows it.
+    CHECK(bob.run({"receive", "--json"}).out.empty());
+    CHECK(bob.run({"messages", alice.id}).out == "[request] " + alice.id + ": to the daemon\n");
+}
+
+TEST_CASE("messenger - chat driven through pipes exchanges messages both ways", "[messenger][integration]") {
+    Testnet net(9, 3);
+    Person alice(net, "alice");
+    Person bob(net, "bob");
+    REQUIRE(bob.run({"contacts", "add", alice.id, "Alice"}).exit_code == 0);
+    Interactive a({"--home", alice.home.string(), "chat", bob.id}, net.dir() / "alice-chat.err");
+    Interactive b({"--home", bob.home.string(), "chat", alice.id}, net.dir() / "bob-chat.err");
+    a.type("hi Bob, typed into a pipe");
+    bool got = b.wait_for("Alice: hi Bob, typed into a pipe\n", 30000);
+    INFO(test::read_file(net.dir() / "bob-chat.err"));
+    CHECK(got);
+    b.type("hi Alice, piped back");
+    bool back = a.wait_for(bob.id + ": hi Alice, piped back\n", 30000);
+    INFO(test::read_file(net.dir() / "alice-chat.err"));
+    CHECK(back);
+    b.type("and one more before EOF");
+    b.close_stdin();
+    CHECK(b.wait_exit(30000) == 0);
+    CHECK(a.wait_for("and one more before EOF\n", 30000));
+    a.signal_term();
+    CHECK(a.wait_exit(10000) == 0);
+}
