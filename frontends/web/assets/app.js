@@ -1,1 +1,523 @@
-/* placeholder */
+// Veil chat page: talks to the local daemon over one WebSocket (commands as JSON that map 1:1
+// to the messenger contract; live events), uploads files with HTTP POST, and never puts
+// received text into the page as HTML (textContent only).
+'use strict';
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  me: null,               // {id, device_key}
+  conversations: [],      // newest first
+  current: null,          // peer ID of the open conversation
+  messages: new Map(),    // message id -> {data, el}
+  progress: new Map(),    // transfer id -> {done, total}
+};
+
+// ---- connection -----------------------------------------------------------------------------
+
+let socket = null;
+let nextId = 1;
+const pending = new Map();
+let retryMs = 500;
+
+function connect() {
+  socket = new WebSocket(`ws://${location.host}/ws`, 'veil');
+  socket.addEventListener('open', () => {
+    retryMs = 500;
+    setStatus('online', 'connected');
+    refreshAll();
+  });
+  socket.addEventListener('message', (e) => onFrame(e.data));
+  socket.addEventListener('close', () => {
+    for (const p of pending.values()) p.reject(new Error('disconnected'));
+    pending.clear();
+    setStatus('offline', 'offline, retrying…');
+    setTimeout(connect, retryMs);
+    retryMs = Math.min(retryMs * 2, 10000);
+  });
+}
+
+function setStatus(cls, text) {
+  const s = $('status');
+  s.className = `status ${cls}`;
+  s.textContent = text;
+}
+
+function call(method, params = {}) {
+  return new Promise((resolve, reject) => {
+    if (!socket || socket.readyState !== WebSocket.OPEN) {
+      reject(new Error('not connected to the daemon'));
+      return;
+    }
+    const id = nextId++;
+    pending.set(id, { resolve, reject });
+    socket.send(JSON.stringify({ id, method, params }));
+  });
+}
+
+function onFrame(text) {
+  let f;
+  try { f = JSON.parse(text); } catch { return; }
+  if (f.event) { onEvent(f.event, f.data); return; }
+  const p = pending.get(f.id);
+  if (!p) return;
+  pending.delete(f.id);
+  if (f.error) p.reject(new Error(`${f.error.code}: ${f.error.message}`));
+  else p.resolve(f.result);
+}
+
+function onEvent(name, data) {
+  if (name === 'message_added' || name === 'message_updated') {
+    if (data.peer === state.current) {
+      upsertMessage(data);
+      if (!data.outgoing && !data.read && document.visibilityState === 'visible') markRead(data.peer);
+    }
+    loadConversations();
+  } else if (name === 'conversation_updated') {
+    loadConversations();
+  } else if (name === 'transfer_progress') {
+    state.progress.set(data.transfer_id, data);
+    const m = state.messages.get(data.transfer_id);
+    if (m) renderMessage(m.data, m.el);
+  }
+}
+
+function toast(text) {
+  const t = $('toast');
+  t.textContent = text;
+  t.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { t.hidden = true; }, 4000);
+}
+
+const fail = (e) => toast(e.message || String(e));
+
+// ---- conversations --------------------------------------------------------------------------
+
+async function refreshAll() {
+  try {
+    state.me = await call('get_profile');
+    $('my-id').textContent = state.me.id;
+  } catch (e) { fail(e); }
+  await loadConversations();
+  if (state.current) openConversation(state.current);
+}
+
+async function loadConversations() {
+  try {
+    const r = await call('list_conversations');
+    state.conversations = r.conversations;
+    renderConversations();
+    if (state.current) renderHeader();
+  } catch (e) { fail(e); }
+}
+
+function conv(peer) {
+  return state.conversations.find((c) => c.peer === peer) ||
+    { peer, name: '', unread: 0, last_at_ms: 0, last_text: '', request: false, blocked: false, disappear_after_s: 0 };
+}
+
+const displayName = (c) => c.name || shortId(c.peer);
+const shortId = (id) => `${id.slice(0, 8)}…${id.slice(-6)}`;
+
+function avatar(el, c) {
+  const name = displayName(c);
+  el.textContent = (c.name ? name[0] : c.peer.slice(2, 4)).toUpperCase();
+  let h = 0;
+  for (const ch of c.peer) h = (h * 31 + ch.charCodeAt(0)) % 360;
+  el.style.background = `hsl(${h} 55% 45%)`;
+}
+
+function renderConversations() {
+  const ul = $('conversations');
+  ul.replaceChildren();
+  for (const c of state.conversations) {
+    const li = document.createElement('li');
+    li.dataset.peer = c.peer;
+    if (c.peer === state.current) li.classList.add('active');
+    const av = document.createElement('div');
+    av.className = 'avatar';
+    avatar(av, c);
+    const name = el('div', 'conv-name', displayName(c));
+    const time = el('div', 'conv-time', c.last_at_ms ? formatTime(c.last_at_ms) : '');
+    const preview = el('div', 'conv-preview', c.last_text);
+    const meta = el('div', 'conv-meta');
+    if (c.request) meta.append(el('span', 'tag request', 'Request'));
+    if (c.blocked) meta.append(el('span', 'tag blocked', 'Blocked'));
+    if (c.unread > 0) meta.append(el('span', 'unread', String(c.unread)));
+    li.append(av, name, time, preview, meta);
+    li.addEventListener('click', () => openConversation(c.peer));
+    ul.append(li);
+  }
+  $('no-conversations').hidden = state.conversations.length > 0;
+}
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function formatTime(ms) {
+  const d = new Date(ms);
+  const now = new Date();
+  const hm = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  if (d.toDateString() === now.toDateString()) return hm;
+  return `${d.toLocaleDateString([], { day: 'numeric', month: 'short' })} ${hm}`;
+}
+
+async function openConversation(peer) {
+  const changed = state.current !== peer;
+  state.current = peer;
+  if (changed) {
+    state.messages.clear();
+    $('messages').replaceChildren();
+  }
+  $('welcome').hidden = true;
+  $('conversation').hidden = false;
+  document.querySelector('.app').classList.add('in-chat');
+  renderHeader();
+  renderConversations();
+  try {
+    const r = await call('list_messages', { peer, limit: 200 });
+    if (state.current !== peer) return;
+    for (const m of r.messages) upsertMessage(m);
+    if (conv(peer).unread > 0) markRead(peer);
+  } catch (e) { fail(e); }
+  $('composer-text').focus();
+}
+
+function renderHeader() {
+  const c = conv(state.current);
+  avatar($('peer-avatar'), c);
+  $('peer-name').textContent = displayName(c);
+  $('peer-id').textContent = c.peer;
+  $('disappear').value = String(c.disappear_after_s);
+  if ($('disappear').value === '') {
+    const o = el('option', '', `${c.disappear_after_s} s`);
+    o.value = String(c.disappear_after_s);
+    $('disappear').append(o);
+    $('disappear').value = o.value;
+  }
+  $('block').textContent = c.blocked ? 'Unblock' : 'Block';
+  $('rename').textContent = c.name ? 'Rename' : 'Add contact';
+  $('request-banner').hidden = !c.request;
+}
+
+async function markRead(peer) {
+  try { await call('mark_read', { peer }); } catch (e) { fail(e); }
+}
+
+// ---- messages -------------------------------------------------------------------------------
+
+function upsertMessage(m) {
+  let entry = state.messages.get(m.id);
+  if (!entry) {
+    const li = el('li');
+    entry = { data: m, el: li };
+    state.messages.set(m.id, entry);
+    const list = $('messages');
+    // Keep the list in sent order (events may arrive out of order).
+    let before = null;
+    for (const child of list.children) {
+      const other = state.messages.get(child.dataset.id);
+      if (other && other.data.sent_at_ms > m.sent_at_ms) { before = child; break; }
+    }
+    list.insertBefore(li, before);
+    const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 120;
+    renderMessage(m, li);
+    if (nearBottom || m.outgoing) list.scrollTop = list.scrollHeight;
+    return;
+  }
+  entry.data = m;
+  renderMessage(m, entry.el);
+}
+
+const deliveryText = { queued: 'Queued', sent: 'Sent', failed: 'Failed', received: '' };
+
+function renderMessage(m, li) {
+  li.className = `message ${m.outgoing ? 'outgoing' : 'incoming'} ${m.delivery}`;
+  li.dataset.id = m.id;
+  li.dataset.delivery = m.delivery;
+  const bubble = el('div', 'bubble');
+  if (m.attachment) bubble.append(renderAttachment(m));
+  if (m.text) bubble.append(el('span', 'message-text', m.text));
+  const p = state.progress.get(m.id);
+  if (p && p.done_bytes < p.total_bytes) {
+    const bar = document.createElement('progress');
+    bar.max = p.total_bytes;
+    bar.value = p.done_bytes;
+    bar.className = 'transfer';
+    bubble.append(bar);
+  }
+  const meta = el('div', 'meta');
+  meta.append(el('time', '', formatTime(m.sent_at_ms)));
+  if (m.expires_at_ms) meta.append(el('span', 'expires', `⏱ ${formatTime(m.expires_at_ms)}`));
+  if (m.outgoing) meta.append(el('span', `delivery ${m.delivery}`, deliveryText[m.delivery] || m.delivery));
+  li.replaceChildren(bubble, meta);
+}
+
+function renderAttachment(m) {
+  const a = m.attachment;
+  const url = `/api/media?id=${encodeURIComponent(m.id)}`;
+  if (a.saved && /^image\/(jpeg|png|gif|webp)$/.test(a.mime_type)) {
+    const img = document.createElement('img');
+    img.className = 'media';
+    img.alt = a.file_name;
+    img.src = url;
+    return img;
+  }
+  if (a.saved) {
+    const link = el('a', 'file', `📄 ${a.file_name} (${formatSize(a.size_bytes)})`);
+    link.href = url;
+    link.download = a.file_name;
+    return link;
+  }
+  return el('span', 'file', `📄 ${a.file_name} (${formatSize(a.size_bytes)})${m.outgoing ? '' : ' – downloading…'}`);
+}
+
+function formatSize(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+async function sendText(e) {
+  e.preventDefault();
+  const box = $('composer-text');
+  const text = box.value.trim();
+  if (!text || !state.current) return;
+  box.value = '';
+  autoGrow();
+  try {
+    const r = await call('send_message', { to: state.current, text });
+    if (r.message.peer === state.current) upsertMessage(r.message);
+  } catch (err) {
+    box.value = text;
+    fail(err);
+  }
+}
+
+// The file goes to the daemon first (HTTP POST, with progress), then the message names it.
+function uploadFile(file) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `/api/upload?name=${encodeURIComponent(file.name)}`);
+    xhr.upload.addEventListener('progress', (e) => {
+      if (e.lengthComputable) showUpload(`Preparing ${file.name}`, e.loaded / e.total);
+    });
+    xhr.addEventListener('load', () => {
+      if (xhr.status === 200) resolve(JSON.parse(xhr.responseText));
+      else reject(new Error(xhr.responseText.trim() || `upload failed (${xhr.status})`));
+    });
+    xhr.addEventListener('error', () => reject(new Error('upload failed')));
+    xhr.send(file);
+  });
+}
+
+function showUpload(label, fraction) {
+  $('upload').hidden = false;
+  $('upload-label').textContent = label;
+  $('upload-progress').value = fraction;
+}
+
+async function sendFile() {
+  const input = $('file-input');
+  const file = input.files[0];
+  input.value = '';
+  if (!file || !state.current) return;
+  const to = state.current;
+  const text = $('composer-text').value.trim();
+  try {
+    showUpload(`Preparing ${file.name}`, 0);
+    const up = await uploadFile(file);
+    $('composer-text').value = '';
+    const r = await call('send_message', { to, text, upload: up.upload });
+    if (r.message.peer === state.current) upsertMessage(r.message);
+  } catch (e) { fail(e); } finally {
+    $('upload').hidden = true;
+  }
+}
+
+function autoGrow() {
+  const box = $('composer-text');
+  box.style.height = 'auto';
+  box.style.height = `${Math.min(box.scrollHeight, 160)}px`;
+}
+
+// ---- people, devices, profile ---------------------------------------------------------------
+
+function ask(title, value) {
+  return new Promise((resolve) => {
+    const d = $('prompt-dialog');
+    $('prompt-title').textContent = title;
+    $('prompt-input').value = value || '';
+    d.returnValue = '';
+    d.showModal();
+    $('prompt-cancel').onclick = () => d.close('cancel');
+    d.addEventListener('close', () => resolve(d.returnValue === 'ok' ? $('prompt-input').value.trim() : null), { once: true });
+  });
+}
+
+async function renameCurrent() {
+  const c = conv(state.current);
+  const name = await ask(c.name ? 'Rename contact' : 'Add to contacts', c.name);
+  if (!name) return;
+  try {
+    await call('save_contact', { id: c.peer, name });
+    await loadConversations();
+  } catch (e) { fail(e); }
+}
+
+async function toggleBlock(peer, blocked) {
+  try {
+    await call('set_blocked', { id: peer, blocked });
+    await loadConversations();
+    if ($('contacts-dialog').open) await showContacts();
+  } catch (e) { fail(e); }
+}
+
+async function acceptCurrent() {
+  try {
+    await call('accept_request', { id: state.current });
+    await loadConversations();
+  } catch (e) { fail(e); }
+}
+
+async function setDisappearing() {
+  const seconds = Number($('disappear').value);
+  try {
+    await call('set_disappearing', { peer: state.current, seconds });
+    await loadConversations();
+  } catch (e) { fail(e); }
+}
+
+async function showContacts() {
+  const d = $('contacts-dialog');
+  try {
+    const r = await call('list_contacts');
+    const ul = $('contacts');
+    ul.replaceChildren();
+    for (const c of r.contacts) {
+      const li = el('li');
+      const av = el('div', 'avatar');
+      avatar(av, { peer: c.id, name: c.name });
+      const text = el('div', 'grow');
+      text.append(el('div', '', c.name || shortId(c.id)), el('div', 'sub', c.id));
+      li.append(av, text);
+      if (!c.accepted) li.append(el('span', 'tag request', 'Request'));
+      const chat = el('button', '', 'Chat');
+      chat.type = 'button';
+      chat.onclick = () => { d.close(); openConversation(c.id); };
+      const block = el('button', c.blocked ? '' : 'danger', c.blocked ? 'Unblock' : 'Block');
+      block.type = 'button';
+      block.onclick = () => toggleBlock(c.id, !c.blocked);
+      li.append(chat, block);
+      ul.append(li);
+    }
+    $('no-contacts').hidden = r.contacts.length > 0;
+    if (!d.open) d.showModal();
+  } catch (e) { fail(e); }
+}
+
+async function addContact(e) {
+  e.preventDefault();
+  const id = $('add-contact-id').value.trim();
+  const name = $('add-contact-name').value.trim();
+  try {
+    await call('save_contact', { id, name });
+    $('add-contact-id').value = '';
+    $('add-contact-name').value = '';
+    await showContacts();
+    await loadConversations();
+  } catch (err) { fail(err); }
+}
+
+async function showDevices() {
+  try {
+    const r = await call('list_devices');
+    const ul = $('devices');
+    ul.replaceChildren();
+    for (const dev of r.devices) {
+      const li = el('li');
+      const text = el('div', 'grow');
+      text.append(el('div', '', `${dev.name || 'Device'}${dev.this_device ? ' (this device)' : ''}`),
+        el('div', 'sub', dev.key));
+      li.append(text);
+      if (dev.added_at_ms) li.append(el('span', 'sub', formatTime(dev.added_at_ms)));
+      if (dev.revoked) li.append(el('span', 'tag blocked', 'Revoked'));
+      ul.append(li);
+    }
+    $('devices-dialog').showModal();
+  } catch (e) { fail(e); }
+}
+
+function showProfile() {
+  // The QR code is made by the daemon (SVG); reload it so it always matches this account.
+  $('qr').src = `/api/qr.svg?t=${Date.now()}`;
+  if (state.me) $('my-id').textContent = state.me.id;
+  $('profile-dialog').showModal();
+}
+
+async function copyId() {
+  try {
+    await navigator.clipboard.writeText(state.me ? state.me.id : '');
+    toast('ID copied');
+  } catch { toast('Select the ID and copy it'); }
+}
+
+function openNewChat(e) {
+  e.preventDefault();
+  const id = $('new-chat-id').value.trim().toLowerCase();
+  if (!/^05[0-9a-f]{64}$/.test(id)) {
+    toast('A Veil ID is 66 characters: 05 followed by 64 hex digits');
+    return;
+  }
+  $('new-chat-id').value = '';
+  openConversation(id);
+}
+
+// ---- theme ----------------------------------------------------------------------------------
+
+function applyTheme(theme) {
+  if (theme) document.documentElement.dataset.theme = theme;
+  else delete document.documentElement.dataset.theme;
+}
+
+function toggleTheme() {
+  const dark = document.documentElement.dataset.theme
+    ? document.documentElement.dataset.theme === 'dark'
+    : matchMedia('(prefers-color-scheme: dark)').matches;
+  const next = dark ? 'light' : 'dark';
+  localStorage.setItem('veil-theme', next);
+  applyTheme(next);
+}
+
+// ---- wiring ---------------------------------------------------------------------------------
+
+applyTheme(localStorage.getItem('veil-theme'));
+document.addEventListener('DOMContentLoaded', () => {
+  $('theme-toggle').addEventListener('click', toggleTheme);
+  $('composer').addEventListener('submit', sendText);
+  $('composer-text').addEventListener('input', autoGrow);
+  $('composer-text').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); $('composer').requestSubmit(); }
+  });
+  $('file-input').addEventListener('change', sendFile);
+  $('new-chat').addEventListener('submit', openNewChat);
+  $('rename').addEventListener('click', renameCurrent);
+  $('block').addEventListener('click', () => toggleBlock(state.current, !conv(state.current).blocked));
+  $('request-block').addEventListener('click', () => toggleBlock(state.current, true));
+  $('accept').addEventListener('click', acceptCurrent);
+  $('disappear').addEventListener('change', setDisappearing);
+  $('open-profile').addEventListener('click', showProfile);
+  $('open-contacts').addEventListener('click', showContacts);
+  $('open-devices').addEventListener('click', showDevices);
+  $('copy-id').addEventListener('click', copyId);
+  $('add-contact').addEventListener('submit', addContact);
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible' && state.current && conv(state.current).unread > 0) markRead(state.current);
+  });
+  connect();
+});

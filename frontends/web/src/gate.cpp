@@ -97,11 +97,10 @@ std::string safe_file_name(std::string_view name) {
         // Keep the extension: it decides how the file is shown.
         auto dot = out.rfind('.');
         std::string ext = (dot != std::string::npos && out.size() - dot <= 10) ? out.substr(dot) : "";
-        out = out.substr(0, 100 - ext.size()) + ext;
-        // Never end inside a UTF-8 sequence: drop trailing continuation/lead bytes before ext.
-        auto body_end = out.size() - ext.size();
-        while (body_end > 0 && (static_cast<unsigned char>(out[body_end - 1]) & 0x80)) --body_end;
-        out = out.substr(0, body_end) + ext;
+        // Cut at a character boundary: never inside a UTF-8 sequence.
+        auto cut = 100 - ext.size();
+        while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+        out = out.substr(0, cut) + ext;
     }
     if (out.empty() || out == "." || out == "..") return "file";
     return out;

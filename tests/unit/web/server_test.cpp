@@ -1,0 +1,259 @@
+// The web server on a test loop with real sockets on 127.0.0.1: login, cookie, Host and Origin
+// checks, headers, the WebSocket and the upload and media endpoints.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "../../integration/kernel/process.hpp"
+#include "../kernel/loop_helpers.hpp"
+#include "server.hpp"
+#include "socket_client.hpp"
+#include "veil/sdk/messenger.hpp"
+
+namespace fs = std::filesystem;
+using namespace veil;
+using namespace veil::web;
+using namespace veil::web::test;
+using nlohmann::json;
+
+namespace {
+
+// One server on its own loop, bus and HOME; checks at the end that every handle closed.
+struct Harness {
+    veil::test::TestLoop loop;
+    std::optional<sdk::Bus> bus;
+    sdk::CommandRegistry commands;
+    veil::test::TempDir home;
+    std::unique_ptr<sdk::Context> ctx;
+    std::unique_ptr<WebServer> server;
+
+    explicit Harness(std::uint64_t max_upload_bytes = 1024) {
+        bus.emplace(loop.get());
+        sdk::Context::Parts parts;
+        parts.loop = loop.get();
+        parts.bus = &*bus;
+        parts.commands = &commands;
+        parts.plugin_name = "web";
+        parts.home_dir = home.path();
+        parts.request_stop = [](int) {};
+        ctx = std::make_unique<sdk::Context>(std::move(parts));
+        ServerOptions o;
+        o.listen = parse_listen("127.0.0.1:0");
+        o.max_upload_bytes = max_upload_bytes;
+        o.data_dir = ctx->data_dir();
+        o.request_timeout_ms = 2000;
+        server = std::make_unique<WebServer>(*ctx, o);
+    }
+    ~Harness() {
+        server->stop();
+        server.reset();
+        ctx.reset();
+        bus.reset();
+        loop.run_until([&] { return !uv_loop_alive(loop.get()); });
+        CHECK(loop.close() == 0);
+    }
+    std::uint16_t port() const { return server->port(); }
+    std::string token() const {
+        auto url = server->login_url();
+        return url.substr(url.find("token=") + 6);
+    }
+    // Runs `f` on a client thread while the loop serves.
+    template <class F>
+    auto client(F f) {
+        auto fut = std::async(std::launch::async, std::move(f));
+        REQUIRE(loop.run_until([&] { return fut.wait_for(std::chrono::seconds(0)) == std::future_status::ready; }));
+        return fut.get();
+    }
+    // Logs in and returns "name=value" of the session cookie.
+    std::string login() {
+        auto r = client([p = port(), t = token()] { return http(p, get_request(p, "/login?token=" + t)); });
+        REQUIRE(r.status == 303);
+        auto set = r.header("set-cookie");
+        REQUIRE(set);
+        return set->substr(0, set->find(';'));
+    }
+};
+
+void check_safety_headers(const HttpReply& r) {
+    CHECK(r.header("cache-control") == std::optional<std::string>("no-store"));
+    CHECK(r.header("x-content-type-options") == std::optional<std::string>("nosniff"));
+    CHECK(r.header("referrer-policy") == std::optional<std::string>("no-referrer"));
+    auto csp = r.header("content-security-policy");
+    REQUIRE(csp);
+    CHECK(csp->find("default-src 'none'") != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("web - the login token becomes a session cookie; nothing gets in without it", "[web]") {
+    Harness h;
+    auto p = h.port();
+    auto anon = h.client([p] { return http(p, get_request(p, "/")); });
+    CHECK(anon.status == 401);
+    check_safety_headers(anon);
+    CHECK(h.client([p] { return http(p, get_request(p, "/app.js")); }).status == 401);
+    CHECK(h.client([p] { return http(p, get_request(p, "/login?token=" + std::string(64, '0'))); }).status == 401);
+    CHECK(h.client([p] { return http(p, get_request(p, "/login")); }).status == 401);
+
+    auto login = h.client([p, t = h.token()] { return http(p, get_request(p, "/login?token=" + t)); });
+    CHECK(login.status == 303);
+    CHECK(login.header("location") == std::optional<std::string>("/"));
+    check_safety_headers(login);
+    auto set = login.header("set-cookie").value_or("");
+    CHECK(set.find("HttpOnly") != std::string::npos);
+    CHECK(set.find("SameSite=Strict") != std::string::npos);
+    auto cookie = set.substr(0, set.find(';'));
+
+    auto page = h.client([p, cookie] { return http(p, get_request(p, "/", "Cookie: " + cookie + "\r\n")); });
+    CHECK(page.status == 200);
+    check_safety_headers(page);
+    CHECK(page.header("content-type").value_or("").rfind("text/html", 0) == 0);
+    CHECK(page.body.find("<script src=\"/app.js\"") != std::string::npos);
+    CHECK(page.body.find("<script>") == std::string::npos);  // no inline script anywhere
+    auto js = h.client([p, cookie] { return http(p, get_request(p, "/app.js", "Cookie: " + cookie + "\r\n")); });
+    CHECK(js.status == 200);
+    CHECK(js.header("content-type").value_or("").rfind("text/javascript", 0) == 0);
+    CHECK(h.client([p, cookie] { return http(p, get_request(p, "/etc/passwd", "Cookie: " + cookie + "\r\n")); }).status == 404);
+    // Another server's cookie name, or a wrong value, is not a session.
+    auto wrong = "Cookie: " + cookie.substr(0, cookie.find('=') + 1) + std::string(64, 'f') + "\r\n";
+    CHECK(h.client([p, wrong] { return http(p, get_request(p, "/", wrong)); }).status == 401);
+}
+
+TEST_CASE("web - a foreign Host or Origin is refused even with the cookie", "[web]") {
+    Harness h;
+    auto p = h.port();
+    auto cookie = "Cookie: " + h.login() + "\r\n";
+    auto rebound = h.client([p, cookie] {
+        return http(p, "GET / HTTP/1.1\r\nHost: attacker.example:" + std::to_string(p) + "\r\n" + cookie + "\r\n");
+    });
+    CHECK(rebound.status == 403);
+    check_safety_headers(rebound);
+    CHECK(h.client([p, cookie] {
+              return http(p, get_request(p, "/", cookie + "Origin: http://attacker.example\r\n"));
+          }).status == 403);
+    CHECK(h.client([p, cookie] {
+              return http(p, get_request(p, "/", cookie + "Origin: null\r\n"));
+          }).status == 403);
+    CHECK(h.client([p, cookie] {
+              return http(p, get_request(p, "/", cookie + "Origin: http://localhost:" + std::to_string(p) + "\r\n"));
+          }).status == 200);
+    // The login itself is refused from another site, so a page elsewhere cannot log a browser in.
+    CHECK(h.client([p, t = h.token()] {
+              return http(p, get_request(p, "/login?token=" + t, "Origin: http://attacker.example\r\n"));
+          }).status == 403);
+}
+
+TEST_CASE("web - the WebSocket needs the cookie, this Host and this Origin", "[web]") {
+    Harness h;
+    auto p = h.port();
+    auto cookie = "Cookie: " + h.login() + "\r\n";
+    auto origin = "Origin: http://127.0.0.1:" + std::to_string(p) + "\r\n";
+    CHECK(h.client([p, origin] { return WsClient(p, origin).status; }) == 401);
+    CHECK(h.client([p, cookie] { return WsClient(p, cookie + "Origin: http://attacker.example\r\n").status; }) == 403);
+    CHECK(h.client([p, cookie, origin] { return WsClient(p, cookie + origin).status; }) == 101);
+}
+
+TEST_CASE("web - WebSocket commands get answers and events arrive live", "[web]") {
+    Harness h;
+    auto p = h.port();
+    auto headers = "Cookie: " + h.login() + "\r\nOrigin: http://127.0.0.1:" + std::to_string(p) + "\r\n";
+    sdk::Bus* bus = &*h.bus;
+    auto frames = h.client([p, headers, bus] {
+        WsClient ws(p, headers);
+        std::vector<json> out;
+        ws.send_text("not json");
+        out.push_back(json::parse(ws.read_text()));
+        ws.send_text(R"({"id":2,"method":"list_conversations"})");  // no messenger on this bus
+        out.push_back(json::parse(ws.read_text()));
+        ws.send_text(R"({"id":3,"method":"mark_read","params":{"peer":"05"}})");
+        out.push_back(json::parse(ws.read_text()));
+        sdk::messenger::MessageAdded e;
+        e.message.id = std::string(32, 'a');
+        e.message.peer = "05" + std::string(64, 'b');
+        e.message.text = "hello <b>there</b>";
+        bus->publish(std::move(e));
+        out.push_back(json::parse(ws.read_text()));
+        return out;
+    });
+    REQUIRE(frames.size() == 4);
+    CHECK(frames[0]["error"]["code"] == "bad_input");
+    CHECK(frames[0]["id"].is_null());
+    CHECK(frames[1]["id"] == 2);
+    CHECK(frames[1]["error"]["code"] == "no_handler");
+    CHECK(frames[2]["id"] == 3);
+    CHECK(frames[2]["error"]["message"].get<std::string>().find("66-character") != std::string::npos);
+    CHECK(frames[3]["event"] == "message_added");
+    CHECK(frames[3]["data"]["text"] == "hello <b>there</b>");
+}
+
+TEST_CASE("web - an upload lands in a private directory under HOME, within the size limit", "[web]") {
+    Harness h(16);
+    auto p = h.port();
+    auto cookie = "Cookie: " + h.login() + "\r\n";
+    auto post = [p, cookie](const std::string& name, const std::string& body, const std::string& extra = "") {
+        return "POST /api/upload?name=" + name + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(p) + "\r\n" + cookie +
+               extra + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    };
+    auto ok = h.client([p, req = post("..%2F..%2Fevil.txt", "hello")] { return http(p, req); });
+    REQUIRE(ok.status == 200);
+    auto j = json::parse(ok.body);
+    CHECK(j["name"] == "evil.txt");
+    auto file = h.home.path() / "web" / "uploads" / j["upload"].get<std::string>() / "evil.txt";
+    REQUIRE(fs::exists(file));
+    CHECK(veil::test::read_file(file) == "hello");
+    struct stat st{};
+    REQUIRE(::stat(file.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    REQUIRE(::stat(file.parent_path().c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0700);
+
+    CHECK(h.client([p, req = post("big.bin", std::string(17, 'x'))] { return http(p, req); }).status == 413);
+    CHECK(h.client([p, req = post("x", "hello", "Origin: http://attacker.example\r\n")] { return http(p, req); }).status == 403);
+    auto no_len = "POST /api/upload?name=a HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(p) + "\r\n" + cookie + "\r\n";
+    CHECK(h.client([p, no_len] { return http(p, no_len); }).status == 411);
+}
+
+TEST_CASE("web - media is served by message id, only from under HOME", "[web]") {
+    Harness h;
+    auto p = h.port();
+    auto cookie = "Cookie: " + h.login() + "\r\n";
+    auto inside = h.home.path() / "attachments" / "cat.png";
+    fs::create_directories(inside.parent_path());
+    std::ofstream(inside) << "PNGDATA";
+    auto outside_dir = veil::test::TempDir();
+    auto outside = outside_dir.write("secret.png", "SECRET");
+    auto publish = [&](const std::string& id, const std::string& path, const std::string& mime) {
+        sdk::messenger::MessageAdded e;
+        e.message.id = id;
+        e.message.attachment = sdk::messenger::AttachmentInfo{"cat.png", mime, 7, path};
+        h.bus->publish(std::move(e));
+    };
+    publish(std::string(32, '1'), inside.string(), "image/png");
+    publish(std::string(32, '2'), outside, "image/png");
+    publish(std::string(32, '3'), inside.string(), "text/html");
+    h.loop.run_until([] { return false; }, 50);  // deliver the events
+
+    auto get = [&](char c) {
+        return h.client([p, cookie, c] { return http(p, get_request(p, "/api/media?id=" + std::string(32, c), cookie)); });
+    };
+    auto img = get('1');
+    CHECK(img.status == 200);
+    CHECK(img.body == "PNGDATA");
+    CHECK(img.header("content-type") == std::optional<std::string>("image/png"));
+    CHECK(img.header("content-security-policy").value_or("").find("sandbox") != std::string::npos);
+    CHECK(get('2').status == 404);
+    auto html = get('3');
+    CHECK(html.status == 200);
+    CHECK(html.header("content-type") == std::optional<std::string>("application/octet-stream"));
+    CHECK(html.header("content-disposition").value_or("").rfind("attachment", 0) == 0);
+    CHECK(get('4').status == 404);
+    CHECK(h.client([p] { return http(p, get_request(p, "/api/media?id=" + std::string(32, '1'))); }).status == 401);
+}
