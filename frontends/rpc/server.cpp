@@ -115,8 +115,12 @@ struct Connection final : Session, std::enable_shared_from_this<Connection> {
     void write(std::string data) {
         if (closing) return;
         auto* w = new WriteReq{{}, std::move(data), this};
+        w->req.data = w;
         uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
         pending_bytes += w->data.size();
+        if (server != nullptr && pending_bytes > server->stats_.peak_pending_bytes) {
+            server->stats_.peak_pending_bytes = pending_bytes;
+        }
         if (uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&pipe), &buf, 1, on_written) != 0) {
             pending_bytes -= w->data.size();
             delete w;
@@ -125,7 +129,7 @@ struct Connection final : Session, std::enable_shared_from_this<Connection> {
     }
 
     static void on_written(uv_write_t* req, int status) {
-        std::unique_ptr<WriteReq> w(reinterpret_cast<WriteReq*>(req));
+        std::unique_ptr<WriteReq> w(static_cast<WriteReq*>(req->data));
         Connection* c = w->conn;
         c->pending_bytes -= w->data.size();
         if (c->closing) return;

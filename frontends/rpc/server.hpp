@@ -38,6 +38,7 @@ struct ServerStats {
     std::uint64_t accepted = 0;         ///< ever accepted and served
     std::uint64_t refused = 0;          ///< over the connection limit or another uid
     std::uint64_t dropped_slow = 0;     ///< subscribers disconnected for not reading
+    std::size_t peak_pending_bytes = 0; ///< most unsent output one connection ever held
 };
 
 /// The listener and its connections.
