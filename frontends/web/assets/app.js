@@ -253,7 +253,7 @@ function renderMessage(m, li) {
   }
   const meta = el('div', 'meta');
   meta.append(el('time', '', formatTime(m.sent_at_ms)));
-  if (m.expires_at_ms) meta.append(el('span', 'expires', `⏱ ${formatTime(m.expires_at_ms)}`));
+  if (m.expires_at_ms) meta.append(el('span', 'expires', `disappears ${formatTime(m.expires_at_ms)}`));
   if (m.outgoing) meta.append(el('span', `delivery ${m.delivery}`, deliveryText[m.delivery] || m.delivery));
   li.replaceChildren(bubble, meta);
 }
@@ -268,13 +268,14 @@ function renderAttachment(m) {
     img.src = url;
     return img;
   }
+  const label = `${a.file_name} (${formatSize(a.size_bytes)})${a.saved || m.outgoing ? '' : ' – downloading…'}`;
+  const file = el(a.saved ? 'a' : 'span', 'file');
+  file.append(el('span', 'file-icon'), el('span', '', label));
   if (a.saved) {
-    const link = el('a', 'file', `📄 ${a.file_name} (${formatSize(a.size_bytes)})`);
-    link.href = url;
-    link.download = a.file_name;
-    return link;
+    file.href = url;
+    file.download = a.file_name;
   }
-  return el('span', 'file', `📄 ${a.file_name} (${formatSize(a.size_bytes)})${m.outgoing ? '' : ' – downloading…'}`);
+  return file;
 }
 
 function formatSize(n) {

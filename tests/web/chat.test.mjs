@@ -1,0 +1,237 @@
+// Browser test of the Veil chat page: a 9-node testnet of real processes, Alice and Bob made
+// with `veil init`, both running `veil daemon` with the web plugin; Debian's headless chromium
+// driven by playwright-core. Alice types a message in her page and it shows in Bob's; an image
+// sent from Bob's page shows inline in Alice's; requests without the token, or with a foreign
+// Origin or Host, are refused. Screenshots go to OUT/screenshots.
+//
+//   node chat.test.mjs --veil BUILD/bin/veil --out DIR [--images-optional]
+//
+// Exits 0 when every check passed, 1 otherwise (each failure is printed).
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const veil = opt('--veil');
+const out = opt('--out', path.join(os.tmpdir(), 'veil-web-test'));
+const chromiumPath = opt('--chromium', '/usr/bin/chromium');
+const image = opt('--image', path.join(here, '..', 'data', 'images', 'png', 'rgb-full.png'));
+if (!veil) {
+  console.error('usage: node chat.test.mjs --veil PATH_TO_VEIL --out DIR');
+  process.exit(2);
+}
+
+let chromium;
+try {
+  ({ chromium } = await import('playwright-core'));
+} catch {
+  console.error(`playwright-core is missing: run 'npm ci' in ${here} (scripts/setup.sh does)`);
+  process.exit(1);
+}
+
+const failures = [];
+function check(ok, what) {
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!ok) failures.push(what);
+}
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-web-'));
+const shots = path.join(out, 'screenshots');
+fs.mkdirSync(shots, { recursive: true });
+const children = [];
+let browser = null;
+const deadline = setTimeout(() => {
+  console.error('FAIL the whole test took longer than 240 s');
+  cleanup().then(() => process.exit(1));
+}, 240_000);
+
+function run(argv, timeoutMs = 60_000) {
+  return execFileSync(veil, argv, { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+// `veil init` writes the client config; the web plugin joins its plugin list.
+function makePerson(name) {
+  const home = path.join(work, name);
+  const initOut = run(['init', '--home', home, '--network', path.join(work, 'net', 'network.toml')]);
+  const id = /Your Veil ID: (05[0-9a-f]{64})/.exec(initOut)[1];
+  const config = path.join(home, 'veil.toml');
+  let text = fs.readFileSync(config, 'utf8');
+  text = text.replace(/plugins = \[([^\]]*)\]/, (all, list) => {
+    const have = list.split(',').map((s) => s.trim().replace(/'/g, ''));
+    const add = ['web', 'attachments', 'exif-strip'].filter((p) => !have.includes(p) &&
+      fs.existsSync(path.join(path.dirname(veil), '..', 'lib', 'veil', 'plugins', `veil-plugin-${p}.so`)));
+    return add.length ? `plugins = [${list}, ${add.map((p) => `'${p}'`).join(', ')} ]` : all;
+  });
+  fs.writeFileSync(config, text);
+  return { name, home, id };
+}
+
+// Starts `veil daemon` and resolves with the login URL it prints (also in HOME/web/url).
+function startDaemon(person) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(veil, ['--home', person.home, 'daemon'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let stdout = '';
+    const log = fs.createWriteStream(path.join(out, `${person.name}-daemon.log`));
+    child.stderr.pipe(log);
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      const m = /veil web: open (http:\/\/127\.0\.0\.1:\d+\/login\?token=[0-9a-f]{64})\n/.exec(stdout);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`${person.name}'s daemon exited with ${code}: ${stdout}`)));
+  });
+}
+
+function rawRequest(port, { method = 'GET', path: p = '/', headers = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: p, headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function cleanup() {
+  if (browser) await browser.close().catch(() => {});
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 500));
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  try { run(['testnet', 'down', '--dir', path.join(work, 'net')]); } catch { /* already down */ }
+  fs.rmSync(work, { recursive: true, force: true });
+}
+
+// Polls `fn` in the page until it returns true (page.evaluate is not subject to the page's
+// CSP, unlike waitForFunction's string predicates).
+async function waitInPage(page, fn, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await page.evaluate(fn).catch(() => false)) return true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
+
+async function openPage(context, url) {
+  const page = await context.newPage();
+  page.on('pageerror', (e) => check(false, `no script error in the page (${e.message})`));
+  await page.goto(url);
+  await page.waitForSelector('#status.online', { timeout: 15_000 });
+  return page;
+}
+
+async function main() {
+  run(['testnet', 'up', '--nodes', '9', '--swarm-size', '3', '--dir', path.join(work, 'net')]);
+  const alice = makePerson('alice');
+  const bob = makePerson('bob');
+  const [aliceUrl, bobUrl] = await Promise.all([startDaemon(alice), startDaemon(bob)]);
+  const alicePort = Number(new URL(aliceUrl).port);
+  check(fs.readFileSync(path.join(alice.home, 'web', 'url'), 'utf8').trim() === aliceUrl,
+    'the login URL is also in HOME/web/url');
+  check((fs.statSync(path.join(alice.home, 'web', 'url')).mode & 0o777) === 0o600, 'HOME/web/url is 0600');
+
+  // Refused: no token, a wrong token, a foreign Origin, a foreign Host (DNS rebinding).
+  check(await rawRequest(alicePort, { path: '/' }) === 401, 'a request without the token is refused (401)');
+  check(await rawRequest(alicePort, { path: `/login?token=${'0'.repeat(64)}` }) === 401, 'a wrong token is refused (401)');
+  const token = new URL(aliceUrl).searchParams.get('token');
+  check(await rawRequest(alicePort, { path: `/login?token=${token}`, headers: { Origin: 'http://evil.example' } }) === 403,
+    'a request with a foreign Origin is refused (403)');
+  check(await rawRequest(alicePort, { path: `/login?token=${token}`, headers: { Host: `evil.example:${alicePort}` } }) === 403,
+    'a request with a foreign Host is refused (403)');
+
+  browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+  const aliceContext = await browser.newContext({ viewport: { width: 1180, height: 760 }, colorScheme: 'light' });
+  const bobContext = await browser.newContext({ viewport: { width: 1180, height: 760 }, colorScheme: 'dark' });
+  const alicePage = await openPage(aliceContext, aliceUrl);
+  const bobPage = await openPage(bobContext, bobUrl);
+  check(!alicePage.url().includes('token='), 'the token leaves the address bar after login');
+
+  // In the browser too: a page of another origin cannot read Alice's page or open her socket.
+  const foreign = await bobPage.evaluate(async (port) => {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/`, { credentials: 'include' });
+      return `status ${r.status}`;
+    } catch (e) { return 'blocked'; }
+  }, alicePort);
+  check(foreign !== 'status 200', `another origin cannot fetch Alice's page (${foreign})`);
+
+  // Alice writes to Bob from her page.
+  const text = `Hello Bob, typed in a browser (${Date.now() % 100000})`;
+  await alicePage.fill('#new-chat-id', bob.id);
+  await alicePage.click('#new-chat button');
+  await alicePage.fill('#composer-text', text);
+  await alicePage.press('#composer-text', 'Enter');
+  await alicePage.waitForSelector(`.message.outgoing:has-text("${text}")`, { timeout: 10_000 });
+  const sent = await alicePage.waitForSelector('.message.outgoing[data-delivery="sent"]', { timeout: 60_000 })
+    .then(() => true, () => false);
+  check(sent, 'Alice sees her message go from queued to sent');
+
+  // It shows in Bob's page, as a message request from someone unknown.
+  const row = await bobPage.waitForSelector(`#conversations li[data-peer="${alice.id}"]`, { timeout: 60_000 })
+    .then((e) => e, () => null);
+  check(row !== null, "Alice's conversation appears in Bob's list");
+  if (row) {
+    check(await row.$('.tag.request') !== null, 'it is marked as a message request');
+    check((await row.$eval('.unread', (e) => e.textContent).catch(() => '')) === '1', 'with one unread message');
+    await bobPage.screenshot({ path: path.join(shots, 'bob-request-dark.png') });
+    await row.click();
+    const shown = await bobPage.waitForSelector(`.message.incoming:has-text("${text}")`, { timeout: 10_000 })
+      .then(() => true, () => false);
+    check(shown, "Alice's message shows in Bob's conversation view");
+    await bobPage.click('#accept');
+    await bobPage.waitForSelector('#request-banner', { state: 'hidden', timeout: 10_000 }).catch(() => {});
+    check(await bobPage.isHidden('#request-banner'), 'Bob accepts the request');
+
+    // Bob replies with an image; it shows inline in Alice's page.
+    await bobPage.fill('#composer-text', 'and a picture');
+    await bobPage.setInputFiles('#file-input', image);
+    const bobImage = await bobPage.waitForSelector('.message.outgoing .file, .message.outgoing img.media', { timeout: 20_000 })
+      .then(() => true, () => false);
+    check(bobImage, "the image is queued from Bob's page");
+    const inline = await waitInPage(alicePage, () => {
+      const img = document.querySelector('.message.incoming img.media');
+      return Boolean(img && img.complete && img.naturalWidth > 0);
+    }, 90_000);
+    check(inline, "Bob's image shows inline in Alice's page");
+    await bobPage.screenshot({ path: path.join(shots, 'chat-dark.png') });
+  }
+  await alicePage.screenshot({ path: path.join(shots, 'chat-light.png') });
+
+  // Alice's ID with its QR code.
+  await alicePage.click('#open-profile');
+  const qr = await waitInPage(alicePage, () => {
+    const img = document.getElementById('qr');
+    return img.complete && img.naturalWidth > 0;
+  }, 10_000);
+  check(qr, 'the QR code of the ID loads');
+  check((await alicePage.textContent('#my-id')) === alice.id, 'the page shows Alice her own ID');
+  await alicePage.screenshot({ path: path.join(shots, 'profile-light.png') });
+  await alicePage.keyboard.press('Escape');
+
+  // The theme toggle switches Alice's light page to dark.
+  await alicePage.click('#theme-toggle');
+  check(await alicePage.evaluate(() => document.documentElement.dataset.theme) === 'dark', 'the theme toggle switches to dark');
+}
+
+let status = 0;
+try {
+  await main();
+} catch (e) {
+  console.error(`FAIL ${e.stack || e}`);
+  status = 1;
+}
+clearTimeout(deadline);
+await cleanup();
+if (failures.length) status = 1;
+console.log(status === 0 ? 'all browser checks passed' : `${failures.length} check(s) failed`);
+process.exit(status);
