@@ -121,6 +121,7 @@ void StoreRuntime::handle(const tr::Inbound& in, Answer answer) {
     }
     auto put = std::make_shared<PutRequest>(std::move(std::get<PutRequest>(req)));
     if (auto refused = check_owner(put->id)) {
+        if (!manifest_) refresh_membership();  // just started: ask now rather than at the next poll
         answer.reply(answer_of(*refused));
         return;
     }

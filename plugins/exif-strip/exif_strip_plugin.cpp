@@ -49,10 +49,15 @@ public:
             config.get_strings("chain"), config.get_strings("formats"), config.get_string("orientation"),
             config.get_string("other_images")}));
         ctx_ = &ctx;
-        ctx.serve<ProcessAttachment>(
-            [this](const ProcessAttachment& req, sdk::Responder<ProcessedAttachment> responder) {
-                handle(req, std::move(responder));
-            });
+        // Unrouted, and under its own name: the attachments plugin runs its configured chain
+        // of processors by name ("exif-strip").
+        for (std::string_view route : {std::string_view{}, std::string_view{"exif-strip"}}) {
+            ctx.serve<ProcessAttachment>(
+                [this](const ProcessAttachment& req, sdk::Responder<ProcessedAttachment> responder) {
+                    handle(req, std::move(responder));
+                },
+                route);
+        }
     }
 
     void stop() override { chain_.reset(); }  // the Context drops the server after stop()

@@ -31,7 +31,7 @@ TEST_CASE("testnet - configs name the right plugins, ports, keys and homes", "[n
     CHECK_THAT(a, Catch::Contains("target_swarm_size = 3"));
     CHECK_THAT(a, Catch::Contains("home = \"/tmp/tn/authority\""));
     auto n = node_config(p, 1);
-    CHECK_THAT(n, Catch::Contains("plugins = [\"service-node\"]"));
+    CHECK_THAT(n, Catch::Contains("plugins = [\"service-node\", \"attachment-store\"]"));
     CHECK_THAT(n, Catch::Contains("listen = \"127.0.0.1:7002\""));
     CHECK_THAT(n, Catch::Contains("directory = \"127.0.0.1:7000\""));
     CHECK_THAT(n, Catch::Contains("authority_keys = [\""));

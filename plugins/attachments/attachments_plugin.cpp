@@ -1,0 +1,146 @@
+// plugins/attachments: descriptor, config table, bus wiring and the `attachment` command only;
+// the transfers are transfer.cpp, the format sealed_blob.cpp.
+#include <nlohmann/json.hpp>
+#include <sodium.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "transfer.hpp"
+#include "veil/sdk/plugin.hpp"
+#include "veil/wire/codec.hpp"
+
+namespace veil::attachments {
+
+namespace {
+
+namespace sa = sdk::attachment;
+using json = nlohmann::json;
+
+constexpr const char* kUsage = "attachment upload PATH | attachment download REF_FILE DIR";
+// A command waits for a whole transfer: generous for 10 MB through onion paths.
+constexpr std::uint32_t kCommandTimeoutMs = 300'000;
+
+template <std::size_t N>
+std::array<std::uint8_t, N> array_from_hex(const std::string& hex) {
+    auto raw = wire::from_hex(hex);
+    if (raw.size() != N) throw wire::DecodeError("wrong length");
+    std::array<std::uint8_t, N> out{};
+    std::copy(raw.begin(), raw.end(), out.begin());
+    sodium_memzero(raw.data(), raw.size());
+    return out;
+}
+
+// The ref as JSON (it holds the file key: whoever has it can read the file).
+std::string ref_json(const sa::AttachmentRef& r) {
+    json j{{"id", wire::to_hex(r.id)},         {"key", wire::to_hex(r.key)},     {"digest", wire::to_hex(r.digest)},
+           {"size", r.size_bytes},             {"mime_type", r.mime_type},        {"file_name", r.file_name}};
+    return j.dump();
+}
+
+sa::AttachmentRef ref_from_json(const std::string& text) {
+    auto j = json::parse(text);
+    sa::AttachmentRef r;
+    r.id = array_from_hex<32>(j.at("id").get<std::string>());
+    r.key = array_from_hex<32>(j.at("key").get<std::string>());
+    r.digest = array_from_hex<32>(j.at("digest").get<std::string>());
+    r.size_bytes = j.at("size").get<std::uint64_t>();
+    r.mime_type = j.value("mime_type", "");
+    r.file_name = j.value("file_name", "");
+    return r;
+}
+
+class AttachmentsPlugin final : public sdk::Plugin {
+public:
+    void start(sdk::Context& ctx) override {
+        const auto& c = ctx.config();
+        TransferSettings s;
+        auto max = c.get_int("max_file_bytes");
+        auto timeout = c.get_int("chunk_timeout_ms");
+        auto attempts = c.get_int("attempts");
+        if (max <= 0 || timeout <= 0 || attempts <= 0)
+            throw std::runtime_error("attachments: max_file_bytes, chunk_timeout_ms and attempts must be positive");
+        s.max_file_bytes = static_cast<std::uint64_t>(max);
+        s.chunk_timeout_ms = static_cast<std::uint32_t>(timeout);
+        s.attempts = static_cast<std::size_t>(attempts);
+        s.processors = c.get_strings("processors");
+        transfers_ = std::make_unique<Transfers>(ctx, s);
+        ctx.serve<sa::UploadAttachment>(
+            [this](const sa::UploadAttachment& q, sdk::Responder<sa::AttachmentRef> r) { transfers_->upload(q, std::move(r)); });
+        ctx.serve<sa::DownloadAttachment>([this](const sa::DownloadAttachment& q, sdk::Responder<sa::DownloadedAttachment> r) {
+            transfers_->download(q, std::move(r));
+        });
+        ctx.add_command({"attachment", "upload or download one attachment (scripts and tests)", kUsage,
+                         [&ctx](sdk::CommandCall call) { run(ctx, std::move(call)); }});
+    }
+    void stop() override { transfers_.reset(); }
+
+private:
+    static void run(sdk::Context& ctx, sdk::CommandCall call) {
+        const auto& a = call.args();
+        if (a.size() == 2 && a[0] == "upload") {
+            sa::UploadAttachment q{a[1], "", "cli"};
+            bool asked = ctx.bus().request<sa::UploadAttachment>(std::move(q), kCommandTimeoutMs, [call](sdk::Result<sa::AttachmentRef> r) {
+                if (!r) return call.fail("veil attachment upload: " + r.error().message, sdk::exit_code::failure);
+                call.out(ref_json(r.value()) + "\n");
+                call.finish(sdk::exit_code::ok);
+            });
+            if (!asked) call.fail("veil attachment: the bus is closed", sdk::exit_code::failure);
+            return;
+        }
+        if (a.size() == 3 && a[0] == "download") {
+            sa::DownloadAttachment q;
+            try {
+                std::ifstream in(a[1]);
+                std::stringstream text;
+                text << in.rdbuf();
+                q.ref = ref_from_json(text.str());
+            } catch (const std::exception&) {
+                return call.fail("veil attachment download: " + a[1] + " does not hold an attachment reference (JSON)");
+            }
+            q.directory = a[2];
+            q.transfer_id = "cli";
+            bool asked = ctx.bus().request<sa::DownloadAttachment>(
+                std::move(q), kCommandTimeoutMs, [call](sdk::Result<sa::DownloadedAttachment> r) {
+                    if (!r) {
+                        return call.fail("veil attachment download: " + r.error().message,
+                                         r.error().code == sdk::ErrorCode::not_found ? 3 : sdk::exit_code::failure);
+                    }
+                    call.out(r.value().path + "\n");
+                    call.finish(sdk::exit_code::ok);
+                });
+            if (!asked) call.fail("veil attachment: the bus is closed", sdk::exit_code::failure);
+            return;
+        }
+        call.fail(std::string("usage: veil ") + kUsage);
+    }
+
+    std::unique_ptr<Transfers> transfers_;
+};
+
+constexpr sdk::ConfigKeySpec kKeys[] = {
+    {"max_file_bytes", sdk::ConfigType::integer, "10485760", "largest file sent or accepted (10 MiB)"},
+    {"processors", sdk::ConfigType::string_list, R"(["exif-strip"])",
+     "processor plugins every outgoing file passes through, in order; [] sends files unprocessed"},
+    {"chunk_timeout_ms", sdk::ConfigType::integer, "30000", "deadline of one chunk request"},
+    {"attempts", sdk::ConfigType::integer, "3", "swarm members tried per transfer"},
+};
+constexpr std::string_view kProvides[] = {"attachments"};
+constexpr std::string_view kRequires[] = {"transport", "network"};
+constexpr std::string_view kCommands[] = {"attachment"};
+
+constexpr sdk::PluginInfo kInfo{
+    .name = "attachments",
+    .version = "0.1.0",
+    .kind = sdk::PluginKind::role,
+    .description = "attachments: metadata stripped, padded, encrypted, uploaded to and downloaded from the swarms",
+    .provides = kProvides,
+    .requires_ = kRequires,
+    .config = kKeys,
+    .commands = kCommands,
+};
+
+}  // namespace
+}  // namespace veil::attachments
+
+VEIL_PLUGIN(attachments, veil::attachments::kInfo, veil::attachments::AttachmentsPlugin)
