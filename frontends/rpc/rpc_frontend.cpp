@@ -59,7 +59,8 @@ void RpcFrontend::start(sdk::Context& ctx) {
     auto options = options_from(ctx.config(), ctx.home_dir());
     server_ = std::make_unique<RpcServer>(ctx.loop(), ctx.bus(), std::move(options), ctx.logger());
     server_->start();
-    ctx.log().info("JSON-RPC listening on {}", server_->options().socket_path.string());
+    // Debug, not info: the daemon's own "online" line stays the first thing it prints.
+    ctx.log().debug("JSON-RPC listening on {}", server_->options().socket_path.string());
     // Events reach subscribed connections; texts are never logged.
     ctx.on<msg::MessageAdded>([this](const msg::MessageAdded& e) {
         if (server_) server_->broadcast(notification("message", {{"event", "added"}, {"message", to_json(e.message)}}));
