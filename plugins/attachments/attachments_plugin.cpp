@@ -123,7 +123,7 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"processors", sdk::ConfigType::string_list, R"(["exif-strip"])",
      "processor plugins every outgoing file passes through, in order; [] sends files unprocessed"},
     {"chunk_timeout_ms", sdk::ConfigType::integer, "30000", "deadline of one chunk request"},
-    {"attempts", sdk::ConfigType::integer, "3", "swarm members tried per transfer"},
+    {"attempts", sdk::ConfigType::integer, "6", "tries per transfer, the swarm's members in turn"},
 };
 constexpr std::string_view kProvides[] = {"attachments"};
 constexpr std::string_view kRequires[] = {"transport", "network"};

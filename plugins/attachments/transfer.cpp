@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "directory/manifest.hpp"
 #include "sealed_blob.hpp"
@@ -124,6 +125,7 @@ struct Transfers::Download {
     std::uint32_t next = 0;
     Bytes blob;
     bool all_not_found = true;
+    std::set<std::string> gone;  // members that do not hold it: not asked again
     sdk::Error last{ErrorCode::unreachable, "no member of the swarm answered"};
 };
 
@@ -247,9 +249,12 @@ void Transfers::with_members(const std::array<std::uint8_t, 32>& id,
             }
             for (std::size_t i = out.size(); i > 1; --i)
                 std::swap(out[i - 1], out[randombytes_uniform(static_cast<std::uint32_t>(i))]);
-            if (out.size() > attempts) out.resize(attempts);
             if (out.empty()) return then(sdk::Error{ErrorCode::unreachable, "the manifest has no swarm for this attachment"});
-            then(std::move(out));
+            // The members in turn, round after round, `attempts` tries in all: a failed onion
+            // path strikes its relays, so the same member may well answer on the next round.
+            std::vector<Member> tries;
+            for (std::size_t i = 0; i < attempts; ++i) tries.push_back(out[i % out.size()]);
+            then(std::move(tries));
         });
     if (!asked) then(sdk::Error{ErrorCode::closed, "the bus is closed"});
 }
@@ -270,6 +275,7 @@ void Transfers::put_next(std::shared_ptr<Upload> up) {
     // Another member starts from the first chunk (the store is idempotent; a partial upload
     // on the failed member expires there).
     auto next_member = [this, up](sdk::Error e) {
+        ctx_.log().debug("upload: a swarm member failed ({}); trying the next", e.describe());
         up->last = std::move(e);
         ++up->member;
         up->next = 0;
@@ -332,6 +338,7 @@ void Transfers::download(const sa::DownloadAttachment& q, sdk::Responder<sa::Dow
 }
 
 void Transfers::get_next(std::shared_ptr<Download> down) {
+    while (down->member < down->members.size() && down->gone.count(down->members[down->member].node_key_hex)) ++down->member;
     if (down->member >= down->members.size()) {
         if (down->all_not_found) return down->reply.fail(ErrorCode::not_found, "the attachment is no longer stored (expired?)");
         return down->reply.fail(down->last);
@@ -343,7 +350,9 @@ void Transfers::get_next(std::shared_ptr<Download> down) {
                     settings_.chunk_timeout_ms};
     // Chunks already fetched are kept: every member holds the same bytes, checked at the end.
     auto next_member = [this, down](sdk::Error e, bool not_found) {
+        ctx_.log().debug("download: a swarm member failed ({}); trying the next", e.describe());
         down->all_not_found = down->all_not_found && not_found;
+        if (not_found) down->gone.insert(down->members[down->member].node_key_hex);
         down->last = std::move(e);
         ++down->member;
         get_next(down);
@@ -392,6 +401,7 @@ void Transfers::get_next(std::shared_ptr<Download> down) {
                         down->next = 0;
                         down->all_not_found = false;
                         down->last = **err;
+                        down->gone.insert(down->members[down->member].node_key_hex);
                         ++down->member;
                         return get_next(down);
                     }

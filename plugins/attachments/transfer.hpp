@@ -21,7 +21,7 @@ struct TransferSettings {
     std::uint64_t max_file_bytes = sdk::attachment::kDefaultMaxBytes;
     std::vector<std::string> processors{"exif-strip"};  ///< in order; empty: files go unprocessed
     std::uint32_t chunk_timeout_ms = 30'000;             ///< per chunk request
-    std::size_t attempts = 3;                            ///< swarm members tried per transfer
+    std::size_t attempts = 6;                            ///< failed requests tolerated per transfer (members in turn)
 };
 
 /// A member of the swarm that owns a blob id, as a transport destination.

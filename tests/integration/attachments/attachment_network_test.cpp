@@ -1,0 +1,199 @@
+// Attachments end to end with real processes: a 9-node testnet whose nodes run the attachment
+// store, and two clients (separate homes) whose only transport is onion routing, driven with
+// `veil attachment upload|download`. ctest labels: attachments, integration.
+
+#include <catch2/catch.hpp>
+
+#include <sodium.h>
+
+#include <nlohmann/json.hpp>
+
+#include "process.hpp"
+#include "testnet_fixture.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using veil::test::Testnet;
+using veil::test::run_veil;
+using veil::test::slurp;
+
+// A client home with its own config: network + onion + the attachment plugins.
+fs::path make_client(const Testnet& net, const std::string& name, const std::string& extra = "") {
+    auto home = net.dir() / name;
+    fs::create_directories(home);
+    auto network = slurp(net.dir() / "network.toml");
+    network = network.substr(network.find("[network]"));
+    std::ofstream(home / "veil.toml") << "[kernel]\nplugins = [\"network\", \"onion\", \"exif-strip\", \"attachments\", \"cli\"]\n"
+                                      << "log_level = \"info\"\nhome = \"" << home.string() << "\"\n\n"
+                                      << network << "\n" << extra;
+    return home;
+}
+
+veil::test::ProcessResult veil_at(const fs::path& home, std::vector<std::string> args, int timeout_ms = 120000) {
+    args.insert(args.begin(), {"--config", (home / "veil.toml").string()});
+    return run_veil(args, {}, timeout_ms);
+}
+
+std::string random_file(const fs::path& path, std::size_t n) {
+    std::string bytes(n, '\0');
+    randombytes_buf(bytes.data(), bytes.size());
+    std::ofstream(path, std::ios::binary) << bytes;
+    return bytes;
+}
+
+// Uploads, retrying while the nodes' stores have just started (no manifest yet).
+nlohmann::json upload(const fs::path& home, const fs::path& file) {
+    veil::test::ProcessResult r;
+    for (int i = 0; i < 10; ++i) {
+        r = veil_at(home, {"attachment", "upload", file.string()});
+        if (r.exit_code == 0 || r.err.find("no manifest") == std::string::npos) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return nlohmann::json::parse(r.out);
+}
+
+// The nodes (names) holding a complete blob with this id.
+std::vector<std::string> holders(const Testnet& net, const std::string& id_hex) {
+    std::vector<std::string> out;
+    for (std::size_t i = 1; i <= net.ports().size(); ++i) {
+        auto dir = net.dir() / ("node-" + std::to_string(i)) / "attachment-store" / "blobs";
+        if (!fs::exists(dir)) continue;
+        for (const auto& e : fs::directory_iterator(dir))
+            if (e.path().filename().string().rfind(id_hex, 0) == 0) out.push_back("node-" + std::to_string(i));
+    }
+    return out;
+}
+
+fs::path blob_file(const Testnet& net, const std::string& node, const std::string& id_hex) {
+    for (const auto& e : fs::directory_iterator(net.dir() / node / "attachment-store" / "blobs"))
+        if (e.path().filename().string().rfind(id_hex, 0) == 0) return e.path();
+    FAIL("no blob");
+    return {};
+}
+
+// Waits until `n` nodes hold the blob (replication follows the upload's answer).
+void await_holders(const Testnet& net, const std::string& id_hex, std::size_t n) {
+    for (int i = 0; i < 100 && holders(net, id_hex).size() < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    REQUIRE(holders(net, id_hex).size() == n);
+}
+
+}  // namespace
+
+TEST_CASE("attachments - a 5 MB file through onion arrives byte-identical; replicated, it survives a killed node",
+          "[attachments][integration]") {
+    REQUIRE(sodium_init() >= 0);
+    // Four swarms: a path's three relays come from distinct swarms, so with only three, every
+    // path to the survivor would cross one of its two killed swarm mates.
+    Testnet net(12, 3);
+    auto alice = make_client(net, "alice");
+    auto bob = make_client(net, "bob");
+    auto original = random_file(net.dir() / "report.bin", 5'000'000);
+
+    auto ref = upload(alice, net.dir() / "report.bin");
+    CHECK(ref["size"] == 5'000'000);
+    CHECK(ref["file_name"] == "report.bin");
+    const std::string id = ref["id"];
+    await_holders(net, id, 3);  // every member of the owning swarm
+    // A node learns the size bucket only: the stored blob is the padded ciphertext.
+    auto stored = fs::file_size(blob_file(net, holders(net, id)[0], id));
+    CHECK(stored > 5'000'000);
+    CHECK(stored < 5'000'000 * 105 / 100 + 4096);
+    CHECK(slurp(blob_file(net, holders(net, id)[0], id)).find(original.substr(1000, 64)) == std::string::npos);
+
+    std::ofstream(net.dir() / "ref.json") << ref.dump();
+    auto got = veil_at(bob, {"attachment", "download", (net.dir() / "ref.json").string(), (bob / "files").string()});
+    INFO(got.err);
+    REQUIRE(got.exit_code == 0);
+    fs::path saved = got.out.substr(0, got.out.find('\n'));
+    CHECK(saved == bob / "files" / "report.bin");
+    CHECK(slurp(saved) == original);
+    CHECK((fs::status(saved).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+
+    // Two of the three holders killed: the last one still serves it (downloaded again, a new name).
+    auto h = holders(net, id);
+    net.kill9(h[0]);
+    net.kill9(h[1]);
+    auto again = veil_at(bob, {"attachment", "download", (net.dir() / "ref.json").string(), (bob / "files").string()});
+    INFO(again.err);
+    REQUIRE(again.exit_code == 0);
+    CHECK(again.out.find("report (1).bin") != std::string::npos);
+    CHECK(slurp(bob / "files" / "report (1).bin") == original);
+}
+
+TEST_CASE("attachments - a tampered stored blob or a wrong digest is refused and nothing is written",
+          "[attachments][integration]") {
+    Testnet net(9, 3);
+    auto alice = make_client(net, "alice");
+    auto bob = make_client(net, "bob");
+    random_file(net.dir() / "photo.bin", 300'000);
+    auto ref = upload(alice, net.dir() / "photo.bin");
+    const std::string id = ref["id"];
+    await_holders(net, id, 3);
+
+    // A wrong digest in the ref (id recomputed from it would not match either): refused.
+    auto wrong = ref;
+    std::string digest = wrong["digest"];
+    digest[0] = digest[0] == '0' ? '1' : '0';
+    wrong["digest"] = digest;
+    std::ofstream(net.dir() / "wrong.json") << wrong.dump();
+    auto r1 = veil_at(bob, {"attachment", "download", (net.dir() / "wrong.json").string(), (bob / "files").string()});
+    CHECK(r1.exit_code == 1);
+    CHECK_THAT(r1.err, Catch::Contains("inconsistent"));
+
+    // Every stored copy altered by one byte (as a faulty or hostile swarm would): refused.
+    for (const auto& node : holders(net, id)) {
+        auto path = blob_file(net, node, id);
+        auto bytes = slurp(path);
+        bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x20);
+        std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+    }
+    std::ofstream(net.dir() / "ref.json") << ref.dump();
+    auto r2 = veil_at(bob, {"attachment", "download", (net.dir() / "ref.json").string(), (bob / "files").string()});
+    INFO(r2.err);
+    CHECK(r2.exit_code == 1);
+    CHECK_THAT(r2.err, Catch::Contains("does not verify") && Catch::Contains("nothing was written"));
+    CHECK((!fs::exists(bob / "files") || fs::is_empty(bob / "files")));
+}
+
+TEST_CASE("attachments - an oversized file is refused before anything is uploaded", "[attachments][integration]") {
+    Testnet net(9, 3);
+    auto alice = make_client(net, "alice");
+    auto big = net.dir() / "big.bin";
+    std::ofstream(big, std::ios::binary).close();
+    fs::resize_file(big, 12'897'485);  // 12.3 MB
+    auto r = veil_at(alice, {"attachment", "upload", big.string()});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("file is 12.3 MB; the limit is 10 MB"));
+    for (std::size_t i = 1; i <= 9; ++i) {
+        auto store = net.dir() / ("node-" + std::to_string(i)) / "attachment-store";
+        CHECK(fs::is_empty(store / "parts"));
+        CHECK(fs::is_empty(store / "blobs"));
+    }
+    // The client's own (lower) limit is honoured the same way.
+    auto carol = make_client(net, "carol", "[attachments]\nmax_file_bytes = 100000\n");
+    random_file(net.dir() / "small.bin", 200'000);
+    auto r2 = veil_at(carol, {"attachment", "upload", (net.dir() / "small.bin").string()});
+    CHECK(r2.exit_code == 1);
+    CHECK_THAT(r2.err, Catch::Contains("file is 0.2 MB; the limit is 0.1 MB"));
+}
+
+TEST_CASE("attachments - a blob expires on every node of its swarm", "[attachments][integration]") {
+    Testnet net(9, 3, {"attachment-store.expiry_ms=4000"});
+    auto alice = make_client(net, "alice");
+    auto bob = make_client(net, "bob");
+    auto original = random_file(net.dir() / "note.txt", 1000);
+    auto ref = upload(alice, net.dir() / "note.txt");
+    const std::string id = ref["id"];
+    std::ofstream(net.dir() / "ref.json") << ref.dump();
+    auto before = veil_at(bob, {"attachment", "download", (net.dir() / "ref.json").string(), (bob / "files").string()});
+    REQUIRE(before.exit_code == 0);
+    // Expiry 4 s after the upload, swept every second.
+    for (int i = 0; i < 100 && !holders(net, id).empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK(holders(net, id).empty());
+    auto after = veil_at(bob, {"attachment", "download", (net.dir() / "ref.json").string(), (bob / "later").string()});
+    CHECK(after.exit_code == 3);
+    CHECK_THAT(after.err, Catch::Contains("no longer stored"));
+}
