@@ -4,18 +4,39 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 namespace veil::onion {
 namespace {
 
-constexpr std::size_t kNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+// Packet: u8 version | 32 alpha (this hop's ephemeral X25519 key) | beta (kMaxPathNodes routing
+// slots, encrypted) | 16 gamma (MAC of version and beta) | payload (to the size bucket).
+// Routing slot: u8 kind | u64 created_ms | 32 next node id | u8 address length |
+// kMaxAddressBytes address | 32 next alpha | 16 next gamma. Zero padded.
 constexpr std::size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+constexpr std::size_t kResponseNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+constexpr std::size_t kMacBytes = 16;
+constexpr std::size_t kSlotBytes = 1 + 8 + 32 + 1 + kMaxAddressBytes + 32 + kMacBytes;
+constexpr std::size_t kBetaBytes = kMaxPathNodes * kSlotBytes;
+constexpr std::size_t kAlphaAt = 1;
+constexpr std::size_t kBetaAt = kAlphaAt + 32;
+constexpr std::size_t kGammaAt = kBetaAt + kBetaBytes;
+constexpr std::size_t kHeaderBytes = kGammaAt + kMacBytes;
 constexpr std::size_t kSmallestBucket = 1u << 10;  // buckets are the powers of two up to 16 MiB
+static_assert(kHeaderBytes + kTagBytes + 64 < kSmallestBucket);
+
 // BLAKE2b personalisation strings: exactly 16 bytes each, one per derived key.
-constexpr char kLayerPersonal[] = "veil.onion.layer";
+constexpr char kHeaderPersonal[] = "veil.onion.hdr_k";
+constexpr char kMacPersonal[] = "veil.onion.mac_k";
+constexpr char kPayloadPersonal[] = "veil.onion.pay_k";
 constexpr char kReplyPersonal[] = "veil.onion.reply";
-static_assert(sizeof(kLayerPersonal) == crypto_generichash_blake2b_PERSONALBYTES + 1);
+static_assert(sizeof(kHeaderPersonal) == crypto_generichash_blake2b_PERSONALBYTES + 1);
+static_assert(sizeof(kMacPersonal) == crypto_generichash_blake2b_PERSONALBYTES + 1);
+static_assert(sizeof(kPayloadPersonal) == crypto_generichash_blake2b_PERSONALBYTES + 1);
 static_assert(sizeof(kReplyPersonal) == crypto_generichash_blake2b_PERSONALBYTES + 1);
+
+// Each key is used for one packet at one hop only, so a fixed nonce is safe.
+constexpr std::array<std::uint8_t, crypto_stream_xchacha20_NONCEBYTES> kZeroNonce{};
 
 // Wipes a stack secret when it goes out of scope.
 template <std::size_t N>
@@ -39,33 +60,100 @@ Key32 derive_key(const char* personal, const std::uint8_t* shared, const Key32& 
     return out;
 }
 
-Bytes header_ad(const Key32& ephemeral_pk) {
-    return wire::Writer{}.u8(kLayerVersion).raw(ephemeral_pk).take();
-}
-
-// Seals one layer to node_pk. If reply_key is given, also derives the response key.
-Bytes seal_layer(const Key32& node_pk, const Bytes& plaintext, Key32* reply_key) {
-    Key32 ephemeral_pk;
-    StackSecret<32> ephemeral_sk, shared, layer_key;
-    crypto_box_keypair(ephemeral_pk.data(), ephemeral_sk.bytes.data());
-    if (crypto_scalarmult(shared.bytes.data(), ephemeral_sk.bytes.data(), node_pk.data()) != 0) {
-        throw std::invalid_argument("onion: node key is not a usable X25519 key");
+// The four keys one hop shares with the client, from one X25519 exchange.
+struct HopKeys {
+    StackSecret<32> header, mac, payload, reply;
+    HopKeys(const std::uint8_t* shared, const Key32& ephemeral_pk, const Key32& node_pk) {
+        header.bytes = derive_key(kHeaderPersonal, shared, ephemeral_pk, node_pk);
+        mac.bytes = derive_key(kMacPersonal, shared, ephemeral_pk, node_pk);
+        payload.bytes = derive_key(kPayloadPersonal, shared, ephemeral_pk, node_pk);
+        reply.bytes = derive_key(kReplyPersonal, shared, ephemeral_pk, node_pk);
     }
-    layer_key.bytes = derive_key(kLayerPersonal, shared.bytes.data(), ephemeral_pk, node_pk);
-    if (reply_key) *reply_key = derive_key(kReplyPersonal, shared.bytes.data(), ephemeral_pk, node_pk);
+};
 
-    std::array<std::uint8_t, kNonceBytes> nonce;
-    randombytes_buf(nonce.data(), nonce.size());
-    Bytes ad = header_ad(ephemeral_pk);
-    Bytes ct(plaintext.size() + kTagBytes);
-    unsigned long long ct_len = 0;
-    crypto_aead_xchacha20poly1305_ietf_encrypt(ct.data(), &ct_len, plaintext.data(), plaintext.size(),
-                                               ad.data(), ad.size(), nullptr, nonce.data(),
-                                               layer_key.bytes.data());
-    ct.resize(ct_len);
-    if (ct.size() > kMaxBlobBytes) throw std::length_error("onion: request too large");
-    return wire::Writer{}.raw(ad).raw(nonce).var(ct).take();
+// The keystream that decrypts beta and refills its tail: one slot longer than beta.
+Bytes header_stream(const HopKeys& keys) {
+    Bytes stream(kBetaBytes + kSlotBytes);
+    crypto_stream_xchacha20(stream.data(), stream.size(), kZeroNonce.data(), keys.header.bytes.data());
+    return stream;
 }
+
+std::array<std::uint8_t, kMacBytes> header_mac(const HopKeys& keys, const std::uint8_t* beta) {
+    std::array<std::uint8_t, kMacBytes> out;
+    crypto_generichash_blake2b_state st;
+    crypto_generichash_blake2b_init(&st, keys.mac.bytes.data(), 32, out.size());
+    crypto_generichash_blake2b_update(&st, &kLayerVersion, 1);
+    crypto_generichash_blake2b_update(&st, beta, kBetaBytes);
+    crypto_generichash_blake2b_final(&st, out.data(), out.size());
+    return out;
+}
+
+void xor_into(std::uint8_t* out, const std::uint8_t* in, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) out[i] ^= in[i];
+}
+
+struct Slot {
+    LayerKind kind{};
+    std::uint64_t created_ms = 0;
+    Key32 next_node_id{};
+    std::string next_address;
+    Key32 next_alpha{};
+    std::array<std::uint8_t, kMacBytes> next_gamma{};
+};
+
+Bytes encode_slot(const Slot& s) {
+    Bytes address(kMaxAddressBytes, 0);
+    std::copy(s.next_address.begin(), s.next_address.end(), address.begin());
+    Bytes out = wire::Writer{}
+                    .u8(static_cast<std::uint8_t>(s.kind))
+                    .u64(s.created_ms)
+                    .raw(s.next_node_id)
+                    .u8(static_cast<std::uint8_t>(s.next_address.size()))
+                    .raw(address)
+                    .raw(s.next_alpha)
+                    .raw(s.next_gamma)
+                    .take();
+    if (out.size() != kSlotBytes) throw std::logic_error("onion: slot size");
+    return out;
+}
+
+template <std::size_t N>
+void copy_to(std::array<std::uint8_t, N>& out, ByteView in) {
+    std::copy(in.begin(), in.end(), out.begin());
+}
+
+Slot decode_slot(ByteView bytes) {
+    wire::Reader r(bytes);
+    Slot s;
+    s.kind = static_cast<LayerKind>(r.u8());
+    if (s.kind != LayerKind::forward && s.kind != LayerKind::deliver) throw LayerError();
+    s.created_ms = r.u64();
+    copy_to(s.next_node_id, r.raw(32));
+    std::size_t address_size = r.u8();
+    auto address = r.raw(kMaxAddressBytes);
+    if (address_size > kMaxAddressBytes) throw LayerError();
+    s.next_address.assign(address.begin(), address.begin() + static_cast<std::ptrdiff_t>(address_size));
+    copy_to(s.next_alpha, r.raw(32));
+    copy_to(s.next_gamma, r.raw(kMacBytes));
+    r.expect_done();
+    return s;
+}
+
+// One hop of a path being sealed: its fresh ephemeral key and the keys it will derive.
+struct SealingHop {
+    Key32 alpha{};
+    std::unique_ptr<HopKeys> keys;
+    Bytes stream;
+    SealingHop(const Key32& node_pk) {
+        StackSecret<32> ephemeral_sk, shared;
+        crypto_box_keypair(alpha.data(), ephemeral_sk.bytes.data());
+        if (crypto_scalarmult(shared.bytes.data(), ephemeral_sk.bytes.data(), node_pk.data()) != 0) {
+            throw std::invalid_argument("onion: node key is not a usable X25519 key");
+        }
+        keys = std::make_unique<HopKeys>(shared.bytes.data(), alpha, node_pk);
+        stream = header_stream(*keys);
+    }
+};
 
 }  // namespace
 
@@ -92,85 +180,112 @@ void pad_to_bucket(Bytes& blob) {
 SealedRequest seal_request(std::span<const Hop> relays, const Hop& destination,
                            std::string_view service, ByteView body, std::uint64_t now_ms) {
     if (service.size() > kMaxServiceBytes) throw std::length_error("onion: service name too long");
-    SealedRequest out;
-    Bytes inner = seal_layer(destination.onion_key,
-                             wire::Writer{}
-                                 .u8(static_cast<std::uint8_t>(LayerKind::deliver))
-                                 .u64(now_ms)
-                                 .str(service)
-                                 .var(body)
-                                 .take(),
-                             &out.response_key);
-    for (std::size_t i = relays.size(); i-- > 0;) {
-        const Hop& next = i + 1 < relays.size() ? relays[i + 1] : destination;
-        if (next.address.size() > kMaxAddressBytes) throw std::length_error("onion: address too long");
-        inner = seal_layer(relays[i].onion_key,
-                           wire::Writer{}
-                               .u8(static_cast<std::uint8_t>(LayerKind::forward))
-                               .u64(now_ms)
-                               .raw(next.node_id)
-                               .str(next.address)
-                               .var(inner)
-                               .take(),
-                           nullptr);
+    const std::size_t n = relays.size() + 1;
+    if (n > kMaxPathNodes) throw std::length_error("onion: a path has at most " + std::to_string(kMaxPathNodes - 1) + " relays");
+    std::vector<const Hop*> path;
+    for (const Hop& h : relays) path.push_back(&h);
+    path.push_back(&destination);
+    for (std::size_t i = 1; i < n; ++i) {
+        if (path[i]->address.size() > kMaxAddressBytes) throw std::length_error("onion: address too long");
     }
-    pad_to_bucket(inner);
-    out.blob = std::move(inner);
+    std::vector<SealingHop> hops;
+    hops.reserve(n);
+    for (const Hop* h : path) hops.emplace_back(h->onion_key);
+
+    // Filler: what the hops before the destination append to beta, as the destination will
+    // see it, so that every hop's MAC covers exactly the bytes it receives.
+    Bytes filler;
+    for (std::size_t j = 0; j + 1 < n; ++j) {
+        filler.resize(filler.size() + kSlotBytes, 0);
+        xor_into(filler.data(), hops[j].stream.data() + (kMaxPathNodes - j) * kSlotBytes, filler.size());
+    }
+    // The destination's beta: its slot, random fill, then the filler.
+    Bytes beta(kBetaBytes);
+    const std::size_t own = kBetaBytes - filler.size();
+    Bytes slot = encode_slot({LayerKind::deliver, now_ms, {}, {}, {}, {}});
+    std::copy(slot.begin(), slot.end(), beta.begin());
+    randombytes_buf(beta.data() + kSlotBytes, own - kSlotBytes);
+    xor_into(beta.data(), hops[n - 1].stream.data(), own);
+    std::copy(filler.begin(), filler.end(), beta.begin() + static_cast<std::ptrdiff_t>(own));
+    auto gamma = header_mac(*hops[n - 1].keys, beta.data());
+    // Each earlier hop: its slot names the next hop; the rest is the next beta shifted by a slot.
+    for (std::size_t i = n - 1; i-- > 0;) {
+        Bytes next = encode_slot({LayerKind::forward, now_ms, path[i + 1]->node_id, path[i + 1]->address,
+                                  hops[i + 1].alpha, gamma});
+        next.insert(next.end(), beta.begin(), beta.end() - static_cast<std::ptrdiff_t>(kSlotBytes));
+        xor_into(next.data(), hops[i].stream.data(), kBetaBytes);
+        beta = std::move(next);
+        gamma = header_mac(*hops[i].keys, beta.data());
+    }
+
+    // Payload: sealed to the destination, then one stream layer per relay.
+    Bytes plain = wire::Writer{}.str(service).var(body).take();
+    std::size_t payload_size = bucket_size(kHeaderBytes + plain.size() + kTagBytes) - kHeaderBytes;
+    plain.resize(payload_size - kTagBytes, 0);
+    Bytes packet = wire::Writer{}.u8(kLayerVersion).raw(hops[0].alpha).raw(beta).raw(gamma).take();
+    packet.resize(kHeaderBytes + payload_size);
+    std::uint8_t* payload = packet.data() + kHeaderBytes;
+    crypto_aead_xchacha20poly1305_ietf_encrypt(payload, nullptr, plain.data(), plain.size(), &kLayerVersion, 1,
+                                               nullptr, kZeroNonce.data(), hops[n - 1].keys->payload.bytes.data());
+    for (std::size_t i = n - 1; i-- > 0;) {
+        crypto_stream_xchacha20_xor(payload, payload, payload_size, kZeroNonce.data(),
+                                    hops[i].keys->payload.bytes.data());
+    }
+    SealedRequest out;
+    out.blob = std::move(packet);
+    out.response_key = hops[n - 1].keys->reply.bytes;
+    for (auto& h : hops) sodium_memzero(h.stream.data(), h.stream.size());
     return out;
 }
 
 OpenedLayer open_layer(ByteView blob, std::span<const std::uint8_t, 32> node_secret_key,
                        const Key32& node_public_key) {
-    if (blob.size() > kMaxBlobBytes) throw LayerError();
+    if (blob.size() < kHeaderBytes + kTagBytes || blob.size() > kMaxBlobBytes) throw LayerError();
+    if (blob[0] != kLayerVersion) throw LayerError();
     try {
-        wire::Reader r(blob);
-        if (r.u8() != kLayerVersion) throw LayerError();
         OpenedLayer out;
-        auto eph = r.raw(32);
-        std::copy(eph.begin(), eph.end(), out.ephemeral_key.begin());
-        auto nonce = r.raw(kNonceBytes);
-        auto ct = r.var(kMaxBlobBytes);  // what follows is bucket padding
-        if (ct.size() < kTagBytes) throw LayerError();
-
-        StackSecret<32> shared, layer_key;
+        copy_to(out.ephemeral_key, blob.subspan(kAlphaAt, 32));
+        StackSecret<32> shared;
         if (crypto_scalarmult(shared.bytes.data(), node_secret_key.data(), out.ephemeral_key.data()) != 0) {
             throw LayerError();
         }
-        layer_key.bytes = derive_key(kLayerPersonal, shared.bytes.data(), out.ephemeral_key, node_public_key);
-        Bytes ad = header_ad(out.ephemeral_key);
-        Bytes pt(ct.size() - kTagBytes);
-        unsigned long long pt_len = 0;
-        if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt.data(), &pt_len, nullptr, ct.data(), ct.size(),
-                                                       ad.data(), ad.size(), nonce.data(),
-                                                       layer_key.bytes.data()) != 0) {
-            throw LayerError();
-        }
+        HopKeys keys(shared.bytes.data(), out.ephemeral_key, node_public_key);
+        auto mac = header_mac(keys, blob.data() + kBetaAt);
+        if (sodium_memcmp(mac.data(), blob.data() + kGammaAt, kMacBytes) != 0) throw LayerError();
 
-        wire::Reader p(pt);
-        out.kind = static_cast<LayerKind>(p.u8());
-        out.created_ms = p.u64();
-        if (out.kind == LayerKind::forward) {
-            auto id = p.raw(32);
-            std::copy(id.begin(), id.end(), out.next_node_id.begin());
-            out.next_address = p.str(kMaxAddressBytes);
-            auto inner = p.var(kMaxBlobBytes);
-            p.expect_done();
-            // Reuse the plaintext buffer for the inner layer instead of copying it.
-            auto offset = static_cast<std::ptrdiff_t>(inner.data() - pt.data());
-            std::size_t inner_size = inner.size();
-            pt.erase(pt.begin(), pt.begin() + offset);
-            pt.resize(inner_size);
-            out.inner = std::move(pt);
+        // Decrypt beta with one slot of keystream appended: our slot, then the next beta.
+        Bytes shifted = header_stream(keys);
+        xor_into(shifted.data(), blob.data() + kBetaAt, kBetaBytes);
+        Slot slot = decode_slot(ByteView(shifted).first(kSlotBytes));
+        out.kind = slot.kind;
+        out.created_ms = slot.created_ms;
+        ByteView payload = blob.subspan(kHeaderBytes);
+
+        if (slot.kind == LayerKind::forward) {
+            out.next_node_id = slot.next_node_id;
+            out.next_address = std::move(slot.next_address);
+            out.inner = wire::Writer{}
+                            .u8(kLayerVersion)
+                            .raw(slot.next_alpha)
+                            .raw(ByteView(shifted).subspan(kSlotBytes))
+                            .raw(slot.next_gamma)
+                            .take();
+            out.inner.resize(blob.size());
+            crypto_stream_xchacha20_xor(out.inner.data() + kHeaderBytes, payload.data(), payload.size(),
+                                        kZeroNonce.data(), keys.payload.bytes.data());
             return out;
-        } else if (out.kind == LayerKind::deliver) {
-            out.service = p.str(kMaxServiceBytes);
-            auto body = p.var(kMaxBlobBytes);
-            out.body.assign(body.begin(), body.end());
-            out.response_key = derive_key(kReplyPersonal, shared.bytes.data(), out.ephemeral_key, node_public_key);
-        } else {
+        }
+        Bytes plain(payload.size() - kTagBytes);
+        if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain.data(), nullptr, nullptr, payload.data(), payload.size(),
+                                                       &kLayerVersion, 1, kZeroNonce.data(),
+                                                       keys.payload.bytes.data()) != 0) {
             throw LayerError();
         }
-        p.expect_done();
+        wire::Reader p(plain);
+        out.service = p.str(kMaxServiceBytes);
+        auto body = p.var(kMaxBlobBytes);
+        out.body.assign(body.begin(), body.end());
+        out.response_key = keys.reply.bytes;
         return out;
     } catch (const wire::DecodeError&) {
         throw LayerError();
@@ -179,21 +294,21 @@ OpenedLayer open_layer(ByteView blob, std::span<const std::uint8_t, 32> node_sec
 
 Bytes seal_response(const Key32& response_key, ByteView reply) {
     // nonce || AEAD(u32 length || reply || zero padding), sized to a bucket.
-    std::size_t total = bucket_size(kNonceBytes + 4 + reply.size() + kTagBytes);
+    std::size_t total = bucket_size(kResponseNonceBytes + 4 + reply.size() + kTagBytes);
     Bytes pt = wire::Writer{}.var(reply).take();
-    pt.resize(total - kNonceBytes - kTagBytes, 0);
+    pt.resize(total - kResponseNonceBytes - kTagBytes, 0);
     Bytes out(total);
-    randombytes_buf(out.data(), kNonceBytes);
-    crypto_aead_xchacha20poly1305_ietf_encrypt(out.data() + kNonceBytes, nullptr, pt.data(), pt.size(),
+    randombytes_buf(out.data(), kResponseNonceBytes);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(out.data() + kResponseNonceBytes, nullptr, pt.data(), pt.size(),
                                                nullptr, 0, nullptr, out.data(), response_key.data());
     return out;
 }
 
 Bytes open_response(const Key32& response_key, ByteView blob) {
-    if (blob.size() < kNonceBytes + 4 + kTagBytes || blob.size() > kMaxBlobBytes) throw LayerError();
-    Bytes pt(blob.size() - kNonceBytes - kTagBytes);
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt.data(), nullptr, nullptr, blob.data() + kNonceBytes,
-                                                   blob.size() - kNonceBytes, nullptr, 0, blob.data(),
+    if (blob.size() < kResponseNonceBytes + 4 + kTagBytes || blob.size() > kMaxBlobBytes) throw LayerError();
+    Bytes pt(blob.size() - kResponseNonceBytes - kTagBytes);
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt.data(), nullptr, nullptr, blob.data() + kResponseNonceBytes,
+                                                   blob.size() - kResponseNonceBytes, nullptr, 0, blob.data(),
                                                    response_key.data()) != 0) {
         throw LayerError();
     }

@@ -1,7 +1,10 @@
 #pragma once
-/// Onion layers: what a client wraps around a request so that each hop learns only its two
-/// neighbours, and how a hop or the destination opens its layer. Pure functions, no I/O;
-/// safe to call from any thread. See docs/onion.md for the byte layout and the threat notes.
+/// Onion packets: what a client seals around a request so that each hop learns only its two
+/// neighbours, and how a hop or the destination opens its layer. A Sphinx-style packet: a
+/// fixed-size routing header (one slot per hop, shifted and refilled at each hop) and a payload
+/// that each relay re-encrypts, so every hop sees the same size and no path can be longer than
+/// the header allows. Pure functions, no I/O; safe to call from any thread. See docs/onion.md
+/// for the byte layout and the threat notes.
 
 #include <array>
 #include <cstdint>
@@ -18,10 +21,14 @@ using wire::ByteView;
 using wire::Bytes;
 using Key32 = std::array<std::uint8_t, 32>;
 
-inline constexpr std::uint8_t kLayerVersion = 1;
+inline constexpr std::uint8_t kLayerVersion = 2;
 /// Largest blob a hop accepts (the largest size bucket; attachments travel in chunks below it).
 inline constexpr std::size_t kMaxBlobBytes = 16 * 1024 * 1024;
-inline constexpr std::size_t kMaxAddressBytes = 255;
+/// Nodes that open a header on one path: relays plus the destination. The header has one slot
+/// each and stays the same size at every hop, so no client can build a longer path.
+inline constexpr std::size_t kMaxPathNodes = 5;
+/// Longest next-hop address a slot holds: "[IPv6]:port" (numeric addresses only).
+inline constexpr std::size_t kMaxAddressBytes = 47;
 inline constexpr std::size_t kMaxServiceBytes = 64;
 
 /// Thrown for every malformed, oversized, undecryptable or replayed layer. The message is the
@@ -45,8 +52,9 @@ struct SealedRequest {
     Key32 response_key{};   ///< secret: opens the destination's response; wipe after use
 };
 
-/// Seals `body` for `service` at `destination`, wrapped in one forwarding layer per relay
-/// (relays[0] is the guard). Throws std::length_error if the result would exceed kMaxBlobBytes.
+/// Seals `body` for `service` at `destination`, routed through `relays` (relays[0] is the guard).
+/// Throws std::length_error if the result would exceed kMaxBlobBytes, a path has more than
+/// kMaxPathNodes nodes, or an address is longer than kMaxAddressBytes.
 SealedRequest seal_request(std::span<const Hop> relays, const Hop& destination,
                            std::string_view service, ByteView body, std::uint64_t now_ms);
 
@@ -60,7 +68,7 @@ struct OpenedLayer {
     // forward: where to send `inner` next
     Key32 next_node_id{};
     std::string next_address;
-    Bytes inner;             ///< the next layer, unpadded: pad_to_bucket() it before sending
+    Bytes inner;             ///< the packet for the next hop, the same size as the one opened
     // deliver: the request for this node
     std::string service;
     Bytes body;

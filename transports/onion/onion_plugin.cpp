@@ -32,7 +32,9 @@ public:
         o.attempts = static_cast<std::size_t>(cfg.get_int("attempts"));
         o.strike_ms = static_cast<std::uint64_t>(cfg.get_int("strike_ms"));
         o.guard_lifetime_ms = static_cast<std::uint64_t>(cfg.get_int("guard_lifetime_ms"));
-        if (o.hops < 1 || o.hops > 8) throw std::invalid_argument("onion.hops must be between 1 and 8");
+        if (o.hops < 1 || o.hops > kMaxPathNodes - 1) {
+            throw std::invalid_argument("onion.hops must be between 1 and " + std::to_string(kMaxPathNodes - 1));
+        }
         client_ = std::make_unique<OnionClient>(ctx.loop(), o);
         guard_file_ = ctx.data_dir() / "guard";
         load_guard();

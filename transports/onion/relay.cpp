@@ -86,7 +86,6 @@ void Relay::handle(wire::ByteView blob, Done done) {
 
 void Relay::forward(OpenedLayer layer, Done done) {
     ++stats_.forwarded;
-    pad_to_bucket(layer.inner);
     auto client = next_hops_.get(layer.next_address);
     if (!client) {
         ++stats_.failed;

@@ -41,20 +41,21 @@ TEST_CASE("onion - a request through three relays reaches the destination and it
     REQUIRE(at_guard.kind == LayerKind::forward);
     CHECK(at_guard.next_address == middle.hop.address);
     CHECK(at_guard.next_node_id == middle.hop.node_id);
-    pad_to_bucket(at_guard.inner);
 
     auto at_middle = middle.open(at_guard.inner);
     REQUIRE(at_middle.kind == LayerKind::forward);
     CHECK(at_middle.next_address == exit_node.hop.address);
-    pad_to_bucket(at_middle.inner);
 
     auto at_exit = exit_node.open(at_middle.inner);
     REQUIRE(at_exit.kind == LayerKind::forward);
     CHECK(at_exit.next_address == dest.hop.address);
-    pad_to_bucket(at_exit.inner);
 
     auto at_dest = dest.open(at_exit.inner);
     REQUIRE(at_dest.kind == LayerKind::deliver);
+    // Every hop sees a packet of the same size: nobody learns its position from the size.
+    CHECK(at_guard.inner.size() == sealed.blob.size());
+    CHECK(at_middle.inner.size() == sealed.blob.size());
+    CHECK(at_exit.inner.size() == sealed.blob.size());
     CHECK(at_dest.service == "storage");
     CHECK(at_dest.body == bytes_of("retrieve mailbox 05ab"));
     CHECK(at_dest.response_key == sealed.response_key);
@@ -98,10 +99,13 @@ TEST_CASE("onion - a tampered byte, a wrong version or a truncated layer are ref
     CHECK_THROWS_AS(guard.open(truncated), LayerError);
     CHECK_THROWS_AS(guard.open(Bytes{}), LayerError);
 
-    // Bucket padding is outside the ciphertext: changing it changes nothing.
-    Bytes repadded = sealed.blob;
-    repadded.back() ^= 0xff;
-    CHECK(guard.open(repadded).next_address == dest.hop.address);
+    // A relay cannot check the payload; a byte changed on the way is caught at the destination.
+    Bytes tampered_payload = sealed.blob;
+    tampered_payload.back() ^= 0xff;
+    auto forwarded = guard.open(tampered_payload);
+    CHECK(forwarded.next_address == dest.hop.address);
+    CHECK_THROWS_AS(dest.open(forwarded.inner), LayerError);
+    CHECK(dest.open(guard.open(sealed.blob).inner).service == "info");
 
     std::string message;
     try {
@@ -114,8 +118,46 @@ TEST_CASE("onion - a tampered byte, a wrong version or a truncated layer are ref
 
 TEST_CASE("onion - a low-order ephemeral key is refused", "[onion]") {
     TestNode node("127.0.0.1:4001");
-    Bytes blob = veil::wire::Writer{}.u8(kLayerVersion).raw(Bytes(32, 0)).raw(Bytes(24, 0)).var(Bytes(64, 0)).take();
+    Bytes blob = veil::wire::Writer{}.u8(kLayerVersion).raw(Bytes(32, 0)).take();
+    blob.resize(1024, 0);
     CHECK_THROWS_AS(node.open(blob), LayerError);
+}
+
+TEST_CASE("onion - a path has at most kMaxPathNodes nodes, and the header bounds it", "[onion]") {
+    std::vector<TestNode> nodes;
+    for (int i = 0; i < 6; ++i) nodes.emplace_back("127.0.0.1:60" + std::to_string(i));
+    std::vector<Hop> four{nodes[0].hop, nodes[1].hop, nodes[2].hop, nodes[3].hop};
+    auto sealed = seal_request(four, nodes[4].hop, "storage", bytes_of("x"), 1);
+    Bytes packet = sealed.blob;
+    for (int i = 0; i < 4; ++i) {
+        auto opened = nodes[static_cast<std::size_t>(i)].open(packet);
+        REQUIRE(opened.kind == LayerKind::forward);
+        packet = opened.inner;
+    }
+    auto at_dest = nodes[4].open(packet);
+    CHECK(at_dest.kind == LayerKind::deliver);
+    CHECK(at_dest.body == bytes_of("x"));
+
+    for (std::size_t relays_n = 0; relays_n <= 4; ++relays_n) {
+        INFO(relays_n << " relays");
+        std::vector<Hop> path;
+        for (std::size_t i = 0; i < relays_n; ++i) path.push_back(nodes[i].hop);
+        Bytes p = seal_request(path, nodes[5].hop, "s", bytes_of("y"), 1).blob;
+        for (std::size_t i = 0; i < relays_n; ++i) {
+            auto opened = nodes[i].open(p);
+            REQUIRE(opened.kind == LayerKind::forward);
+            CHECK(opened.next_address == (i + 1 < relays_n ? nodes[i + 1] : nodes[5]).hop.address);
+            p = opened.inner;
+        }
+        CHECK(nodes[5].open(p).body == bytes_of("y"));
+    }
+
+    std::vector<Hop> five{nodes[0].hop, nodes[1].hop, nodes[2].hop, nodes[3].hop, nodes[4].hop};
+    CHECK_THROWS_AS(seal_request(five, nodes[5].hop, "storage", bytes_of("x"), 1), std::length_error);
+    Hop far = nodes[1].hop;
+    far.address = std::string(kMaxAddressBytes + 1, '1');
+    std::vector<Hop> one{nodes[0].hop};
+    CHECK_THROWS_AS(seal_request(one, far, "storage", bytes_of("x"), 1), std::length_error);
 }
 
 TEST_CASE("onion - requests and responses are padded to size buckets", "[onion]") {
@@ -123,7 +165,7 @@ TEST_CASE("onion - requests and responses are padded to size buckets", "[onion]"
         dest("127.0.0.1:5004");
     std::vector<Hop> relays{guard.hop, middle.hop, exit_node.hop};
     auto small = seal_request(relays, dest.hop, "storage", Bytes(10, 1), 1);
-    auto larger = seal_request(relays, dest.hop, "storage", Bytes(300, 1), 1);
+    auto larger = seal_request(relays, dest.hop, "storage", Bytes(200, 1), 1);
     CHECK(small.blob.size() == larger.blob.size());
     CHECK(small.blob.size() == bucket_size(small.blob.size()));
     auto big = seal_request(relays, dest.hop, "storage", Bytes(70000, 1), 1);
