@@ -242,6 +242,17 @@ node::SubscribeRequest Account::subscribe_request(std::uint32_t wait_ms, std::ui
     return std::get<node::SubscribeRequest>(body);
 }
 
+node::DeleteRequest Account::identity_delete_request(std::uint16_t ns, std::vector<node::Hash> hashes,
+                                                     std::uint64_t now_ms) const {
+    node::DeleteRequest q;
+    q.mailbox = id().x25519;
+    q.ns = ns;
+    q.hashes = std::move(hashes);
+    node::RequestBody body = q;
+    node::sign_owner_request(body, directory::SigningKey::from_seed(identity_.seed().view()), now_ms);
+    return std::get<node::DeleteRequest>(body);
+}
+
 node::DeleteRequest Account::delete_request(std::vector<node::Hash> hashes, std::uint64_t now_ms) const {
     node::DeleteRequest q;
     q.mailbox = inbox();

@@ -84,6 +84,10 @@ public:
     /// Owner-signed long-poll of this device's inbox: answered when a message arrives or after
     /// wait_ms.
     [[nodiscard]] node::SubscribeRequest subscribe_request(std::uint32_t wait_ms, std::uint64_t now_ms) const;
+    /// Deletion from the identity mailbox (namespace ns), signed by the identity key: superseded
+    /// device lists and bundles.
+    [[nodiscard]] node::DeleteRequest identity_delete_request(std::uint16_t ns, std::vector<node::Hash> hashes,
+                                                              std::uint64_t now_ms) const;
     /// Owner-signed deletion of processed inbox messages.
     [[nodiscard]] node::DeleteRequest delete_request(std::vector<node::Hash> hashes, std::uint64_t now_ms) const;
 

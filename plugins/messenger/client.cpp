@@ -283,54 +283,107 @@ void Client::apply_incoming(MessageRecord& r, std::vector<st::BatchOp>& ops, std
 void Client::receive_once(std::function<void(std::vector<MessageRecord>)> done, Fail fail) {
     auto account = account_;
     service_.fetch_inbox(account, [this, account, done, fail](std::vector<node::MessageItem> items) {
-        std::vector<st::BatchOp> ops;
+        auto opened = std::make_shared<std::vector<Opened>>();
         std::vector<node::Hash> processed;
-        std::vector<MessageRecord> got;
-        std::vector<crypto::VeilId> changed;
         for (const auto& item : items) {
             processed.push_back(item.hash);
             try {
-                auto r = account->open(item.data, now_ms());
+                Opened o;
+                auto r = account->open(item.data, now_ms(), &o.device);
                 if (!r) continue;
-                bool keep = false;
-                apply_incoming(*r, ops, changed, keep);
-                if (!keep) continue;
-                ops.push_back(record_op(*r));
-                got.push_back(std::move(*r));
+                o.record = std::move(*r);
+                opened->push_back(std::move(o));
             } catch (const std::exception& e) {
                 ctx_.log().warn("an inbox message could not be opened and was dropped ({})", e.what());
             }
         }
-        // In the order they were written (the swarm returns them in arrival order).
-        std::stable_sort(got.begin(), got.end(), [](const MessageRecord& a, const MessageRecord& b) {
-            return a.message.sent_at_ms < b.message.sent_at_ms;
-        });
         if (processed.empty()) return done({});
-        // Saved first, then deleted from the swarm: a crash in between re-fetches messages
-        // that then fail to open (their keys are spent) and are deleted.
-        service_.save(*account, std::move(ops), [this, account, processed, got, changed, done, fail]() mutable {
-            service_.delete_inbox(account, std::move(processed), [this, got, changed, done] {
-                for (const auto& id : changed) ctx_.bus().publish(sm::ConversationUpdated{conversation(id)});
-                for (const auto& r : got) put_message(r, true);
-                // Attachments are fetched before the round ends, so `receive` can report them.
-                auto left = std::make_shared<std::size_t>(1);
-                auto keys = std::make_shared<std::vector<std::string>>();
-                for (const auto& r : got) keys->push_back(record_key(r));
-                auto finish = [this, left, keys, done] {
-                    if (--*left > 0) return;
-                    std::vector<MessageRecord> out;
-                    for (const auto& k : *keys) {
-                        if (auto* r = find(k)) out.push_back(*r);
-                    }
-                    done(std::move(out));
-                };
-                for (const auto& r : got) {
-                    if (r.message.kind != ChatKind::attachment) continue;
-                    ++*left;
-                    download(r, finish);
+        check_devices(opened, [this, account, opened, processed, done, fail]() mutable {
+            store_received(account, std::move(*opened), std::move(processed), done, fail);
+        });
+    }, fail);
+}
+
+// A peer's message counts only if its device is active in the peer's current device list (a
+// revoked device still holds a valid certificate). Lists are fetched for devices not seen yet.
+void Client::check_devices(std::shared_ptr<std::vector<Opened>> opened, std::function<void()> then) {
+    std::vector<crypto::VeilId> unknown;
+    for (const auto& o : *opened) {
+        if (o.record.from == account_->id()) continue;  // own devices: checked by Account::open
+        auto it = peer_lists_.find(o.record.from);
+        if ((it == peer_lists_.end() || !it->second.is_active(o.device)) &&
+            std::find(unknown.begin(), unknown.end(), o.record.from) == unknown.end()) {
+            unknown.push_back(o.record.from);
+        }
+    }
+    auto filter = [this, opened, then] {
+        std::erase_if(*opened, [this](const Opened& o) {
+            if (o.record.from == account_->id()) return false;
+            auto it = peer_lists_.find(o.record.from);
+            // Unverifiable now (the network failed): keep it; the certificate is the identity's.
+            if (it == peer_lists_.end()) return false;
+            if (it->second.is_active(o.device)) return false;
+            ctx_.log().warn("a message from a device its owner does not list (revoked?) was dropped");
+            return true;
+        });
+        then();
+    };
+    if (unknown.empty()) return filter();
+    auto left = std::make_shared<std::size_t>(unknown.size());
+    for (const auto& who : unknown) {
+        auto one_done = [left, filter] {
+            if (--*left == 0) filter();
+        };
+        service_.fetch_person(who, [this, who, one_done](PersonKeys keys) {
+            peer_lists_.insert_or_assign(who, std::move(keys.list));
+            one_done();
+        }, [this, one_done](const std::string& m) {
+            ctx_.log().warn("a sender's device list could not be read: {}", m);
+            one_done();
+        });
+    }
+}
+
+void Client::store_received(const AccountPtr& account, std::vector<Opened> opened, std::vector<node::Hash> processed,
+                            std::function<void(std::vector<MessageRecord>)> done, Fail fail) {
+    std::vector<st::BatchOp> ops;
+    std::vector<MessageRecord> got;
+    std::vector<crypto::VeilId> changed;
+    for (auto& o : opened) {
+        bool keep = false;
+        apply_incoming(o.record, ops, changed, keep);
+        if (!keep) continue;
+        ops.push_back(record_op(o.record));
+        got.push_back(std::move(o.record));
+    }
+    // In the order they were written (the swarm returns them in arrival order).
+    std::stable_sort(got.begin(), got.end(), [](const MessageRecord& a, const MessageRecord& b) {
+        return a.message.sent_at_ms < b.message.sent_at_ms;
+    });
+    // Saved first, then deleted from the swarm: a crash in between re-fetches messages
+    // that then fail to open (their keys are spent) and are deleted.
+    service_.save(*account, std::move(ops), [this, account, processed, got, changed, done, fail]() mutable {
+        service_.delete_inbox(account, std::move(processed), [this, got, changed, done] {
+            for (const auto& id : changed) ctx_.bus().publish(sm::ConversationUpdated{conversation(id)});
+            for (const auto& r : got) put_message(r, true);
+            // Attachments are fetched before the round ends, so `receive` can report them.
+            auto left = std::make_shared<std::size_t>(1);
+            auto keys = std::make_shared<std::vector<std::string>>();
+            for (const auto& r : got) keys->push_back(record_key(r));
+            auto finish = [this, left, keys, done] {
+                if (--*left > 0) return;
+                std::vector<MessageRecord> out;
+                for (const auto& k : *keys) {
+                    if (auto* r = find(k)) out.push_back(*r);
                 }
-                finish();
-            }, fail);
+                done(std::move(out));
+            };
+            for (const auto& r : got) {
+                if (r.message.kind != ChatKind::attachment) continue;
+                ++*left;
+                download(r, finish);
+            }
+            finish();
         }, fail);
     }, fail);
 }

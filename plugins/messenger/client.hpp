@@ -76,6 +76,14 @@ public:
 
 private:
     struct Waiters;
+    /// A message just opened, with the device that wrote it.
+    struct Opened {
+        MessageRecord record;
+        crypto::PublicKey device{};
+    };
+    void check_devices(std::shared_ptr<std::vector<Opened>> opened, std::function<void()> then);
+    void store_received(const AccountPtr& account, std::vector<Opened> opened, std::vector<node::Hash> processed,
+                        std::function<void(std::vector<MessageRecord>)> done, Fail fail);
     void write(std::vector<sdk::storage::BatchOp> ops, std::function<void()> done, Fail fail);
     void load_prefix(std::string_view prefix, std::function<void(std::vector<sdk::storage::Entry>)> done, Fail fail);
     void enqueue(const crypto::VeilId& to, ChatMessage message, std::function<void(const MessageRecord&)> queued,
@@ -98,6 +106,7 @@ private:
     int lock_fd_ = -1;
     std::map<std::string, MessageRecord> messages_;  // by record_key: per conversation, in time order
     std::map<crypto::VeilId, ContactRecord> contacts_;
+    std::map<crypto::VeilId, crypto::DeviceList> peer_lists_;  // peers' device lists as last read
     std::unique_ptr<Waiters> flush_;
     std::unique_ptr<sdk::Timer> expiry_timer_, retry_timer_;
     std::uint64_t retry_ms_ = 0;

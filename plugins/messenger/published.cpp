@@ -59,4 +59,36 @@ std::map<crypto::PublicKey, crypto::PreKeyBundle> newest_bundles(const crypto::V
     return out;
 }
 
+std::vector<node::Hash> superseded_lists(const crypto::VeilId& id, std::uint64_t current_version,
+                                         const std::vector<node::MessageItem>& items) {
+    std::vector<node::Hash> out;
+    for (const auto& item : items) {
+        try {
+            auto list = crypto::DeviceList::decode(item.data);
+            list.verify(id);
+            if (list.version() < current_version) out.push_back(item.hash);
+        } catch (const crypto::Error&) {
+            out.push_back(item.hash);
+        }
+    }
+    return out;
+}
+
+std::vector<node::Hash> superseded_bundles(const crypto::VeilId& id, const crypto::PublicKey& device,
+                                           const wire::Bytes& current, const std::vector<node::MessageItem>& items,
+                                           std::uint64_t now_ms) {
+    std::vector<node::Hash> out;
+    for (const auto& item : items) {
+        if (item.data == current) continue;
+        try {
+            auto b = crypto::PreKeyBundle::decode(item.data);
+            b.verify(id, now_ms);
+            if (b.certificate.device_signing_key == device) out.push_back(item.hash);
+        } catch (const crypto::Error&) {
+            out.push_back(item.hash);
+        }
+    }
+    return out;
+}
+
 }  // namespace veil::messenger

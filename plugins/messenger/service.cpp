@@ -176,6 +176,14 @@ void Service::fetch_person(const crypto::VeilId& who, std::function<void(PersonK
     }, fail);
 }
 
+void Service::fetch_fresh(const crypto::VeilId& who, std::function<void(PersonKeys)> done, Fail fail) {
+    if (auto it = fresh_.find(who); it != fresh_.end()) return done(it->second);
+    fetch_person(who, [this, who, done](PersonKeys keys) {
+        fresh_.insert_or_assign(who, keys);
+        done(std::move(keys));
+    }, std::move(fail));
+}
+
 void Service::publish(const AccountPtr& account, std::function<void()> done, Fail fail) {
     auto now = now_ms();
     std::vector<node::StoreRequest> stores;
@@ -186,10 +194,43 @@ void Service::publish(const AccountPtr& account, std::function<void()> done, Fai
     }
     // On every member at once (store_all), so a reader that asks any of them right after sees
     // the new device list and bundle.
-    store_all(std::move(stores), [account, now, done] {
+    auto bundle = stores.at(1).data;
+    store_all(std::move(stores), [this, account, now, bundle, done] {
         account->mark_published(now);
-        done();
+        prune_published(account, bundle, done);
     }, fail);
+}
+
+void Service::prune_published(const AccountPtr& account, const wire::Bytes& bundle, std::function<void()> done) {
+    // Best effort: what is left behind expires with its TTL; a reader picks the newest anyway.
+    auto left = std::make_shared<int>(2);
+    auto one_done = [left, done] {
+        if (--*left == 0) done();
+    };
+    auto warn = [this, one_done](const std::string& m) {
+        ctx_.log().debug("superseded published state not deleted: {}", m);
+        one_done();
+    };
+    auto id = account->id();
+    auto version = account->device_list().version();
+    auto device = account->device().signing_key();
+    for (auto ns : {kDeviceListNamespace, kBundleNamespace}) {
+        to_every_member(id.x25519, Account::public_fetch(id, ns),
+                        [this, account, ns, id, version, device, bundle, one_done, warn](std::vector<node::Response> rs) {
+            std::vector<node::MessageItem> items;
+            for (auto& r : rs) {
+                for (auto& m : std::get<node::PageResponse>(r.body).messages) {
+                    bool dup = std::any_of(items.begin(), items.end(), [&](const auto& i) { return i.hash == m.hash; });
+                    if (!dup) items.push_back(std::move(m));
+                }
+            }
+            auto hashes = ns == kDeviceListNamespace ? superseded_lists(id, version, items)
+                                                     : superseded_bundles(id, device, bundle, items, now_ms());
+            if (hashes.empty()) return one_done();
+            to_every_member(id.x25519, account->identity_delete_request(ns, std::move(hashes), now_ms()),
+                            [one_done](std::vector<node::Response>) { one_done(); }, warn);
+        }, warn);
+    }
 }
 
 void Service::fetch_inbox(const AccountPtr& account, std::function<void(std::vector<node::MessageItem>)> done,
@@ -300,6 +341,7 @@ void Service::process_queue(const AccountPtr& account, std::function<void()> don
                                        [this, account, done, fail](sdk::Result<st::ScanReply> r) {
         if (!r) return fail("cannot read the database: " + r.error().describe());
         auto queue = std::make_shared<std::vector<st::Entry>>(std::move(r.value().entries));
+        fresh_.clear();  // device lists are read again for every run of the queue
         send_queued(account, queue, 0, done, fail);
     });
 }
@@ -335,8 +377,8 @@ void Service::send_queued(const AccountPtr& account, std::shared_ptr<std::vector
         if (m.starts_with(kNoDeviceList)) return drop(m);
         fail(m);
     };
-    fetch_person(to, [this, account, item, dequeue, continue_with, fail, drop](PersonKeys theirs) {
-        fetch_person(account->id(), [this, account, item, dequeue, theirs, continue_with, fail, drop](PersonKeys own) {
+    fetch_fresh(to, [this, account, item, dequeue, continue_with, fail, drop](PersonKeys theirs) {
+        fetch_fresh(account->id(), [this, account, item, dequeue, theirs, continue_with, fail, drop](PersonKeys own) {
             account->adopt_device_list(own.list);
             Account::Outgoing out;
             try {

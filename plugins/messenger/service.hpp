@@ -47,7 +47,8 @@ public:
     void store_all(std::vector<node::StoreRequest> stores, std::function<void()> done, Fail fail);
     /// The device list and bundles a person has published (fails when there is no valid list).
     void fetch_person(const crypto::VeilId& who, std::function<void(PersonKeys)> done, Fail fail);
-    /// Publishes the account's device list and bundle, marks it published (save afterwards).
+    /// Publishes the account's device list and bundle, marks it published (save afterwards), and
+    /// deletes what they supersede from the identity's swarm.
     void publish(const AccountPtr& account, std::function<void()> done, Fail fail);
     /// Every message in the device's inbox (all pages).
     void fetch_inbox(const AccountPtr& account, std::function<void(std::vector<node::MessageItem>)> done, Fail fail);
@@ -79,6 +80,11 @@ private:
     void send_queued(const AccountPtr& account, std::shared_ptr<std::vector<sdk::storage::Entry>> queue,
                      std::size_t next, std::function<void()> done, Fail fail);
     void wait_manifest(std::function<void()> then, Fail fail, std::uint64_t waited_ms);
+    /// fetch_person, read once per run of the send queue (a burst reads each person's keys once;
+    /// the next run reads them again).
+    void fetch_fresh(const crypto::VeilId& who, std::function<void(PersonKeys)> done, Fail fail);
+    /// Deletes device lists and own bundles that the ones just published supersede.
+    void prune_published(const AccountPtr& account, const wire::Bytes& bundle, std::function<void()> done);
     void apply_manifest(const wire::Bytes& envelope);
     void fetch_public(const crypto::VeilId& who, std::uint16_t ns, std::function<void(std::vector<wire::Bytes>)> done,
                       Fail fail);
@@ -91,6 +97,7 @@ private:
     std::optional<directory::Manifest> manifest_;
     std::unique_ptr<network::SwarmClient> swarms_;
     Dropped on_dropped_;
+    std::map<crypto::VeilId, PersonKeys> fresh_;
 };
 
 /// Shortest swarm TTL of a disappearing message: an online recipient still fetches it.

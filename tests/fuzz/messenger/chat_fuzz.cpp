@@ -1,5 +1,6 @@
-// Decoders of bytes a peer controls (the chat message inside the ratchet) or that come back
-// from disk (the message record, the outbox): either a value or wire::DecodeError, never anything else.
+// Decoders of bytes a peer controls (the chat message inside the ratchet: text, attachment ref,
+// timer) or that come back from disk (the message record, the contact, the outbox): either a
+// value or wire::DecodeError, never anything else; what decodes encodes back to itself.
 #include <cstddef>
 #include <cstdint>
 
@@ -15,7 +16,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     try {
         auto r = veil::messenger::decode_record(in);
-        (void)veil::messenger::encode(r);
+        if (!(veil::messenger::decode_record(veil::messenger::encode(r)).message == r.message)) __builtin_trap();
+    } catch (const veil::wire::DecodeError&) {
+    }
+    try {
+        auto c = veil::messenger::decode_contact(in);
+        if (!(veil::messenger::decode_contact(veil::messenger::encode(c)) == c)) __builtin_trap();
     } catch (const veil::wire::DecodeError&) {
     }
     try {

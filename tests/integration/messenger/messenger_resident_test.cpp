@@ -59,6 +59,20 @@ TEST_CASE("messenger - a first message from a stranger waits as a request until 
     CHECK(alice.run({"contacts", "rename", "05abc", "x"}).exit_code == 2);
 }
 
+TEST_CASE("messenger - send --file without the attachments plugin fails clearly and queues nothing",
+          "[messenger][integration]") {
+    Testnet net(9, 3);
+    Person alice(net, "alice");
+    Person bob(net, "bob");
+    auto file = net.dir() / "photo.jpg";
+    std::ofstream(file) << "not really a jpeg";
+    auto r = alice.run({"send", bob.id, "--file", file.string(), "a caption"});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("attachments are not enabled (add \"attachments\" to kernel.plugins)") != std::string::npos);
+    CHECK(records_of(alice).empty());
+    CHECK(alice.run({"send", bob.id}).exit_code == 2);
+}
+
 TEST_CASE("messenger - a blocked sender's messages never show and leave the swarm", "[messenger][integration]") {
     Testnet net(9, 3);
     Person alice(net, "alice");

@@ -39,3 +39,65 @@ TEST_CASE("messenger - text over the limit is refused on both sides", "[messenge
     m.text.push_back('x');
     CHECK_THROWS_AS(decode_chat(encode(m)), wire::DecodeError);
 }
+
+namespace {
+ChatMessage with_file() {
+    auto m = make_text("a caption", 7);
+    m.kind = ChatKind::attachment;
+    sdk::attachment::AttachmentRef a;
+    a.id.fill(1);
+    a.key.fill(2);
+    a.digest.fill(3);
+    a.size_bytes = 12345;
+    a.mime_type = "image/jpeg";
+    a.file_name = "holiday.jpg";
+    m.attachment = a;
+    m.disappear_after_s = 30;
+    return m;
+}
+}  // namespace
+
+TEST_CASE("messenger - an attachment message and a timer change survive encode and decode", "[messenger]") {
+    auto m = with_file();
+    auto back = decode_chat(encode(m));
+    CHECK(back == m);
+    REQUIRE(back.attachment);
+    CHECK(back.attachment->file_name == "holiday.jpg");
+    CHECK(back.attachment->size_bytes == 12345);
+    auto t = make_text("", 9);
+    t.kind = ChatKind::timer;
+    t.disappear_after_s = 3600;
+    CHECK(decode_chat(encode(t)) == t);
+}
+
+TEST_CASE("messenger - attachment refs that could write elsewhere, and malformed v2 fields, are refused",
+          "[messenger]") {
+    for (const char* bad : {"../etc/passwd", "a/b", ".", ".."}) {
+        auto m = with_file();
+        m.attachment->file_name = bad;
+        CHECK_THROWS_AS(decode_chat(encode(m)), wire::DecodeError);
+    }
+    auto t = make_text("a timer carries no text", 9);
+    t.kind = ChatKind::timer;
+    CHECK_THROWS_AS(decode_chat(encode(t)), wire::DecodeError);
+    auto long_timer = make_text("x", 9);
+    long_timer.disappear_after_s = kMaxDisappearS + 1;
+    CHECK_THROWS_AS(decode_chat(encode(long_timer)), wire::DecodeError);
+    auto bytes = encode(with_file());
+    for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
+        CHECK_THROWS_AS(decode_chat(wire::ByteView(bytes.data(), cut)), wire::DecodeError);
+    }
+    auto kind = encode(make_text("x", 1));
+    kind[1] = 4;
+    CHECK_THROWS_AS(decode_chat(kind), wire::DecodeError);
+}
+
+TEST_CASE("messenger - version 1 messages (text only) are still read", "[messenger]") {
+    auto m = make_text("old", 11);
+    wire::Writer w;
+    w.u8(1).u8(1).raw(m.id).u64(m.sent_at_ms).str(m.text).u8(0);
+    CHECK(decode_chat(w.bytes()) == m);
+    wire::Writer bad;  // version 1 knew no other kind
+    bad.u8(1).u8(2).raw(m.id).u64(m.sent_at_ms).str(m.text).u8(0);
+    CHECK_THROWS_AS(decode_chat(bad.bytes()), wire::DecodeError);
+}

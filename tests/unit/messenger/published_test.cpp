@@ -82,3 +82,44 @@ TEST_CASE("messenger - a queued message keeps its recipient and text", "[messeng
         CHECK_THROWS_AS(decode_queued(wire::ByteView(op.value.data(), cut)), wire::DecodeError);
     }
 }
+
+namespace {
+std::vector<node::MessageItem> items_of(const std::vector<wire::Bytes>& blobs) {
+    std::vector<node::MessageItem> out;
+    std::uint8_t n = 0;
+    for (const auto& b : blobs) {
+        node::MessageItem i;
+        i.hash.fill(++n);
+        i.data = b;
+        out.push_back(i);
+    }
+    return out;
+}
+}  // namespace
+
+TEST_CASE("messenger - publishing supersedes older lists and own bundles, never other devices' bundles",
+          "[messenger]") {
+    auto alice = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto first = alice.publish_requests(kNow);
+    auto phrase = alice.identity().recovery_phrase();
+    auto second = Account::create(crypto::Identity::from_phrase(phrase.str()), alice.device_list(), kNow + 1);
+    auto from_second = second.publish_requests(kNow + 1);
+    auto mallory = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto forged = mallory.publish_requests(kNow);
+
+    // Lists: v1 (older) and the forgery go, v2 stays.
+    auto lists = items_of({blobs_in(first, kDeviceListNamespace)[0], blobs_in(from_second, kDeviceListNamespace)[0],
+                           blobs_in(forged, kDeviceListNamespace)[0]});
+    auto gone = superseded_lists(alice.id(), 2, lists);
+    CHECK(gone == std::vector<node::Hash>{lists[0].hash, lists[2].hash});
+
+    // Bundles: the first device republishes (a top-up); its old bundle and junk go, the second
+    // device's bundle stays.
+    auto old_bundle = blobs_in(first, kBundleNamespace)[0];
+    auto again = alice.publish_requests(kNow + 8ULL * 24 * 3600 * 1000);  // a week later: a rotated signed pre-key
+    auto current = blobs_in(again, kBundleNamespace)[0];
+    REQUIRE(current != old_bundle);
+    auto bundles = items_of({old_bundle, blobs_in(from_second, kBundleNamespace)[0], current, wire::Bytes{9, 9}});
+    auto stale = superseded_bundles(alice.id(), alice.device().signing_key(), current, bundles, kNow + 8ULL * 24 * 3600 * 1000);
+    CHECK(stale == std::vector<node::Hash>{bundles[0].hash, bundles[3].hash});
+}
