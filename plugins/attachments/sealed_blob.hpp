@@ -1,7 +1,7 @@
 #pragma once
 /// An attachment as stored: the file padded with zeros to its size bucket (padded_bytes), then
 /// encrypted with a fresh key by libsodium's secretstream in 64 KiB chunks, the last tagged
-/// FINAL (veil::crypto::FileEncryptor). Digest = BLAKE2b-256 of the whole blob; id = blob_id(digest).
+/// FINAL (the layout of veil::crypto::FileEncryptor; decrypt_bytes opens it too). Digest = BLAKE2b-256 of the whole blob; id = blob_id(digest).
 /// Opening checks the digest first, then every chunk and the final tag, then that the padding
 /// is all zeros: any failure throws SealError and yields no plaintext.
 
@@ -36,7 +36,8 @@ struct SealedBlob {
 
 /// Pads and encrypts `file` with a fresh key.
 SealedBlob seal(ByteView file);
-/// Verifies and decrypts a blob for `ref` (id, digest, key, size); throws SealError.
-crypto::SecretBytes open(ByteView blob, const sdk::attachment::AttachmentRef& ref);
+/// Verifies and decrypts a blob for `ref` (id, digest, key, size); throws SealError (and wipes
+/// what it decrypted). The same stream layout as veil::crypto::FileEncryptor, written in place.
+Bytes open(ByteView blob, const sdk::attachment::AttachmentRef& ref);
 
 }  // namespace veil::attachments

@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "sealed_blob.hpp"
+#include "veil/crypto/file.hpp"
 
 using namespace veil;
 using namespace veil::attachments;
@@ -118,4 +119,12 @@ TEST_CASE("attachments - each file gets a fresh key", "[attachments]") {
     auto b = seal(file);
     CHECK_FALSE(a.key.equals(b.key.view()));
     CHECK(a.id != b.id);
+}
+
+TEST_CASE("attachments - the blob is the SDK's file stream format (crypto::decrypt_bytes opens it)", "[attachments]") {
+    auto file = random_bytes(140'000);
+    auto s = seal(file);
+    auto plain = crypto::decrypt_bytes(s.blob, s.key, s.digest);
+    REQUIRE(plain.size() == as::padded_bytes(file.size()));
+    CHECK(std::equal(file.begin(), file.end(), plain.data()));
 }
