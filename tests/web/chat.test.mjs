@@ -183,7 +183,7 @@ async function main() {
   if (row) {
     check(await row.$('.tag.request') !== null, 'it is marked as a message request');
     check((await row.$eval('.unread', (e) => e.textContent).catch(() => '')) === '1', 'with one unread message');
-    await bobPage.screenshot({ path: path.join(shots, 'bob-request-dark.png') });
+    await bobPage.screenshot({ path: path.join(shots, 'request-dark.png') });
     await row.click();
     const shown = await bobPage.waitForSelector(`.message.incoming:has-text("${text}")`, { timeout: 10_000 })
       .then(() => true, () => false);
@@ -195,9 +195,10 @@ async function main() {
     // Bob replies with an image; it shows inline in Alice's page.
     await bobPage.fill('#composer-text', 'and a picture');
     await bobPage.setInputFiles('#file-input', image);
-    const bobImage = await bobPage.waitForSelector('.message.outgoing .file, .message.outgoing img.media', { timeout: 20_000 })
+    const bobImage = await bobPage.waitForSelector('.message.outgoing .file, .message.outgoing img.media', { timeout: 60_000 })
       .then(() => true, () => false);
-    check(bobImage, "the image is queued from Bob's page");
+    const toastText = await bobPage.textContent('#toast').catch(() => '');
+    check(bobImage, `the image is sent from Bob's page${bobImage ? '' : ` (page said: ${toastText})`}`);
     const inline = await waitInPage(alicePage, () => {
       const img = document.querySelector('.message.incoming img.media');
       return Boolean(img && img.complete && img.naturalWidth > 0);

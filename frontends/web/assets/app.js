@@ -11,6 +11,7 @@ const state = {
   current: null,          // peer ID of the open conversation
   messages: new Map(),    // message id -> {data, el}
   progress: new Map(),    // transfer id -> {done, total}
+  sendingFile: null,      // name of the file being sent, while the daemon uploads it
 };
 
 // ---- connection -----------------------------------------------------------------------------
@@ -77,6 +78,10 @@ function onEvent(name, data) {
     loadConversations();
   } else if (name === 'transfer_progress') {
     state.progress.set(data.transfer_id, data);
+    // The daemon encrypts and uploads a file before the message is queued: show it here.
+    if (data.upload && state.sendingFile && data.total_bytes > 0) {
+      showUpload(`Encrypting and sending ${state.sendingFile}`, data.done_bytes / data.total_bytes);
+    }
     const m = state.messages.get(data.transfer_id);
     if (m) renderMessage(m.data, m.el);
   }
@@ -334,9 +339,12 @@ async function sendFile() {
     showUpload(`Preparing ${file.name}`, 0);
     const up = await uploadFile(file);
     $('composer-text').value = '';
+    state.sendingFile = file.name;
+    showUpload(`Encrypting and sending ${file.name}`, 0);
     const r = await call('send_message', { to, text, upload: up.upload });
     if (r.message.peer === state.current) upsertMessage(r.message);
   } catch (e) { fail(e); } finally {
+    state.sendingFile = null;
     $('upload').hidden = true;
   }
 }

@@ -36,6 +36,7 @@ constexpr std::size_t kMaxWsBacklogBytes = 8 * 1024 * 1024;  // a page this far 
 constexpr std::size_t kMaxHeaderBytes = 4096;
 constexpr std::size_t kMaxMediaEntries = 20000;
 constexpr std::uint64_t kMaxMediaBytes = 64ull * 1024 * 1024;
+constexpr std::uint32_t kSendFileTimeoutMs = 200'000;  // above the messenger's 180 s upload limit
 
 std::string random_hex(std::size_t n_bytes) {
     std::vector<unsigned char> b(n_bytes);
@@ -650,8 +651,10 @@ void Core::on_command(std::uint64_t conn_id, std::string_view text) {
                 std::weak_ptr<Core> weak = weak_from_this();
                 auto id = cmd.id;
                 auto upload = c.upload;
+                // With a file the reply comes after the daemon uploaded it: allow that long.
+                auto timeout_ms = send.file_path.empty() ? options.request_timeout_ms : kSendFileTimeoutMs;
                 bool queued = ctx->bus().request<msg::SendMessage>(
-                    std::move(send), options.request_timeout_ms,
+                    std::move(send), timeout_ms,
                     [weak, conn_id, id, upload](sdk::Result<msg::Queued> r) {
                         auto self = weak.lock();
                         if (!self || self->stopping) return;

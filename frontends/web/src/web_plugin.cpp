@@ -16,7 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::uint64_t kStaleUploadAge_h = 7 * 24;
+constexpr std::uint64_t kStaleUploadAgeHours = 7 * 24;
 
 // Writes the login URL to HOME/web/url (0600) for scripts and tests.
 void write_url_file(const fs::path& dir, const std::string& url) {
@@ -35,7 +35,7 @@ void write_url_file(const fs::path& dir, const std::string& url) {
 // Uploads whose message never finished sending are removed after a week.
 void remove_stale_uploads(const fs::path& uploads) {
     std::error_code ec;
-    auto cutoff = fs::file_time_type::clock::now() - std::chrono::hours(kStaleUploadAge_h);
+    auto cutoff = fs::file_time_type::clock::now() - std::chrono::hours(kStaleUploadAgeHours);
     for (const auto& e : fs::directory_iterator(uploads, ec)) {
         if (e.last_write_time(ec) < cutoff) fs::remove_all(e.path(), ec);
     }

@@ -1,0 +1,93 @@
+// The web plugin on a real bus and loop: it serves (and writes HOME/web/url) only for a
+// resident client, stays idle on one-shot commands, and refuses a non-loopback address.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include <regex>
+
+#include "../../integration/kernel/process.hpp"
+#include "../kernel/loop_helpers.hpp"
+#include "veil/sdk/plugin.hpp"
+
+extern "C" const veil::sdk::PluginDescriptor* veil_static_plugin_web();
+
+using namespace veil;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Starts the plugin as the kernel would for `invocation`; returns start()'s error ("" if none).
+std::string start_plugin(const fs::path& home, std::optional<std::vector<std::string>> invocation,
+                         const std::string& listen = "127.0.0.1:0") {
+    veil::test::TestLoop loop;
+    std::string error;
+    {
+        sdk::Bus bus(loop.get());
+        sdk::CommandRegistry commands;
+        commands.set_invocation(std::move(invocation));
+        const auto* d = veil_static_plugin_web();
+        auto config = sdk::Config::defaults("web", d->info->config);
+        auto values = config.values();
+        values["listen"] = listen;
+        sdk::Context::Parts parts;
+        parts.loop = loop.get();
+        parts.bus = &bus;
+        parts.commands = &commands;
+        parts.plugin_name = "web";
+        parts.config = sdk::Config("web", values);
+        parts.home_dir = home;
+        parts.request_stop = [](int) {};
+        auto ctx = std::make_unique<sdk::Context>(std::move(parts));
+        sdk::Plugin* plugin = d->create();
+        REQUIRE(plugin != nullptr);
+        try {
+            plugin->start(*ctx);
+            loop.run_until([] { return false; }, 20);
+            plugin->stop();
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        ctx.reset();
+        d->destroy(plugin);
+        bus.close();
+    }
+    loop.run_until([&] { return !uv_loop_alive(loop.get()); });
+    CHECK(loop.close() == 0);
+    return error;
+}
+
+}  // namespace
+
+TEST_CASE("web - the plugin serves for 'veil daemon' and writes the login URL (0600)", "[web]") {
+    veil::test::TempDir home;
+    REQUIRE(start_plugin(home.path(), std::vector<std::string>{"daemon"}).empty());
+    auto url_file = home.path() / "web" / "url";
+    REQUIRE(fs::exists(url_file));
+    auto url = veil::test::read_file(url_file);
+    CHECK(std::regex_match(url, std::regex("http://127\\.0\\.0\\.1:[0-9]+/login\\?token=[0-9a-f]{64}\n")));
+    struct stat st{};
+    REQUIRE(::stat(url_file.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    REQUIRE(::stat(url_file.parent_path().c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0700);
+}
+
+TEST_CASE("web - the plugin serves in a foreground run without a command", "[web]") {
+    veil::test::TempDir home;
+    REQUIRE(start_plugin(home.path(), std::nullopt).empty());
+    CHECK(fs::exists(home.path() / "web" / "url"));
+}
+
+TEST_CASE("web - the plugin stays idle on one-shot commands", "[web]") {
+    veil::test::TempDir home;
+    REQUIRE(start_plugin(home.path(), std::vector<std::string>{"send", "05ab", "hi"}).empty());
+    CHECK_FALSE(fs::exists(home.path() / "web"));
+}
+
+TEST_CASE("web - the plugin refuses to listen beyond loopback", "[web]") {
+    veil::test::TempDir home;
+    auto error = start_plugin(home.path(), std::vector<std::string>{"daemon"}, "0.0.0.0:0");
+    CHECK(error.find("not a loopback") != std::string::npos);
+    CHECK_FALSE(fs::exists(home.path() / "web" / "url"));
+}
