@@ -1,0 +1,132 @@
+// A photo sent with `veil send ID --file` (the messenger over the attachment contract) on a
+// real 9-node testnet through onion routing: a 5 MB JPEG carrying GPS, serial number and author
+// reaches both of Bob's devices stripped (exiftool), byte-identical on each, pixels unchanged
+// (ImageMagick), saved 0600 under HOME/attachments with its path in `receive --json`.
+// ctest labels: attachments, integration.
+
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <regex>
+
+#include "process.hpp"
+#include "testnet_fixture.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using veil::test::Testnet;
+using veil::test::run;
+using veil::test::run_veil;
+using veil::test::slurp;
+
+// Enables the attachment plugins in a HOME made by `veil init` (unless init already did).
+void enable_attachments(const fs::path& home) {
+    auto text = slurp(home / "veil.toml");
+    if (text.find("'attachments'") != std::string::npos || text.find("\"attachments\"") != std::string::npos) return;
+    auto at = text.find("'messenger'");
+    REQUIRE(at != std::string::npos);
+    text.insert(at, "'exif-strip', 'attachments', ");
+    std::ofstream(home / "veil.toml", std::ios::trunc) << text;
+}
+
+std::string init(const Testnet& net, const fs::path& home, std::string* phrase = nullptr) {
+    auto r = run_veil({"init", "--home", home.string(), "--network", (net.dir() / "network.toml").string()}, {}, 60000);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    std::smatch m;
+    REQUIRE(std::regex_search(r.out, m, std::regex("(05[0-9a-f]{64})")));
+    if (phrase) {
+        std::istringstream lines(r.out);
+        std::string line;
+        while (std::getline(lines, line))
+            if (std::count(line.begin(), line.end(), ' ') >= 23) *phrase = line.substr(line.find_first_not_of(' '));
+    }
+    enable_attachments(home);
+    return m[1];
+}
+
+void restore(const Testnet& net, const fs::path& home, const std::string& phrase) {
+    std::string cmd = "printf '%s\\n' '" + phrase + "' | '" + veil::test::veil_exe() + "' init --home '" + home.string() +
+                      "' --network '" + (net.dir() / "network.toml").string() + "' --restore";
+    auto r = run({"/bin/sh", "-c", cmd}, {}, 60000);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    enable_attachments(home);
+}
+
+// Runs a shell command, returns its standard output (fails the test on a non-zero exit).
+std::string sh(const std::string& cmd) {
+    auto r = run({"/bin/sh", "-c", cmd}, {}, 60000);
+    INFO(cmd << "\n" << r.err);
+    REQUIRE(r.exit_code == 0);
+    return r.out;
+}
+
+// A JPEG of about 5 MB (noise compresses badly) carrying GPS, camera serial number and author.
+fs::path make_photo(const fs::path& dir) {
+    auto photo = dir / "photo.jpg";
+    sh("convert -size 1700x1250 xc: +noise Random -quality 98 '" + photo.string() + "'");
+    sh("exiftool -q -overwrite_original -GPSLatitude=48.8584 -GPSLatitudeRef=N -GPSLongitude=2.2945 "
+       "-GPSLongitudeRef=E -Make=Canon '-Model=EOS 5D' -SerialNumber=1234567 '-Artist=Alice Realname' '" +
+       photo.string() + "'");
+    REQUIRE(fs::file_size(photo) > 4'500'000);
+    REQUIRE(fs::file_size(photo) < 10'000'000);
+    REQUIRE_THAT(sh("exiftool -a -G1 '" + photo.string() + "'"), Catch::Contains("GPS Latitude") && Catch::Contains("1234567"));
+    return photo;
+}
+
+// The one message a device receives, as `receive --json` prints it.
+nlohmann::json receive_one(const fs::path& home) {
+    for (int i = 0; i < 6; ++i) {
+        auto r = run_veil({"--home", home.string(), "receive", "--wait", "10", "--json"}, {}, 120000);
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        if (!r.out.empty()) return nlohmann::json::parse(r.out.substr(0, r.out.find('\n')));
+    }
+    FAIL("nothing received");
+    return {};
+}
+
+}  // namespace
+
+TEST_CASE("attachments - a 5 MB photo with GPS reaches both of Bob's devices stripped and byte-identical",
+          "[attachments][integration]") {
+    Testnet net(9, 3);
+    auto alice = net.dir() / "alice";
+    auto bob = net.dir() / "bob";
+    auto bob2 = net.dir() / "bob2";
+    init(net, alice);
+    std::string phrase;
+    auto bob_id = init(net, bob, &phrase);
+    restore(net, bob2, phrase);
+    auto photo = make_photo(net.dir());
+
+    auto sent = run_veil({"--home", alice.string(), "send", bob_id, "--file", photo.string(), "the tower"}, {}, 180000);
+    INFO(sent.err);
+    REQUIRE(sent.exit_code == 0);
+
+    std::vector<fs::path> saved;
+    for (const auto& home : {bob, bob2}) {
+        auto m = receive_one(home);
+        INFO(m.dump());
+        CHECK(m["text"] == "the tower");
+        REQUIRE(m.contains("attachment"));
+        CHECK(m["attachment"]["name"] == "photo.jpg");
+        CHECK(m["attachment"]["type"] == "image/jpeg");
+        fs::path path = m["attachment"]["path"].get<std::string>();
+        REQUIRE(fs::exists(path));
+        CHECK(fs::equivalent(path.parent_path(), home / "attachments"));
+        CHECK((fs::status(path).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+        saved.push_back(path);
+    }
+    CHECK(slurp(saved[0]) == slurp(saved[1]));
+    auto tags = sh("exiftool -a -G1 -s '" + saved[0].string() + "'");
+    INFO(tags);
+    for (const char* gone : {"GPS", "SerialNumber", "Artist", "Make", "Model", "Canon"})
+        CHECK(tags.find(gone) == std::string::npos);
+    // The picture itself is untouched: zero differing pixels.
+    auto diff = run({"/bin/sh", "-c", "compare -metric AE '" + photo.string() + "' '" + saved[0].string() + "' null: 2>&1"});
+    CHECK(diff.out.substr(0, 1) == "0");
+}
