@@ -42,7 +42,7 @@ struct Person {
         std::smatch m;
         REQUIRE(std::regex_search(text, m, std::regex("plugins = \\[[^\\]]*\\]")));
         std::string list = m[0];
-        if (list.find("\"rpc\"") != std::string::npos) return;
+        if (list.find("\"rpc\"") != std::string::npos || list.find("'rpc'") != std::string::npos) return;
         std::string with = list.substr(0, list.size() - 1);
         while (!with.empty() && with.back() == ' ') with.pop_back();
         with += ", \"rpc\" ]";
