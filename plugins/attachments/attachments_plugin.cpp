@@ -3,7 +3,9 @@
 #include <nlohmann/json.hpp>
 #include <sodium.h>
 
+#include <algorithm>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "transfer.hpp"
@@ -17,7 +19,7 @@ namespace {
 namespace sa = sdk::attachment;
 using json = nlohmann::json;
 
-constexpr const char* kUsage = "attachment upload PATH | attachment download REF_FILE DIR";
+constexpr const char* kUsage = "attachment upload PATH [--progress] | attachment download REF_FILE DIR [--progress]";
 // A command waits for a whole transfer: generous for 10 MB through onion paths.
 constexpr std::uint32_t kCommandTimeoutMs = 300'000;
 
@@ -71,15 +73,27 @@ public:
             transfers_->download(q, std::move(r));
         });
         ctx.add_command({"attachment", "upload or download one attachment (scripts and tests)", kUsage,
-                         [&ctx](sdk::CommandCall call) { run(ctx, std::move(call)); }});
+                         [this, &ctx](sdk::CommandCall call) { run(ctx, std::move(call)); }});
+        // `--progress`: the command's TransferProgress events, one line each on stderr.
+        ctx.on<sa::TransferProgress>([this](const sa::TransferProgress& p) {
+            if (progress_call_ && p.transfer_id == kCliTransfer)
+                progress_call_->err("progress " + std::to_string(p.done_bytes) + "/" + std::to_string(p.total_bytes) + "\n");
+        });
     }
-    void stop() override { transfers_.reset(); }
+    void stop() override {
+        progress_call_.reset();
+        transfers_.reset();
+    }
 
 private:
-    static void run(sdk::Context& ctx, sdk::CommandCall call) {
-        const auto& a = call.args();
+    void run(sdk::Context& ctx, sdk::CommandCall call) {
+        auto a = call.args();
+        if (auto it = std::find(a.begin(), a.end(), "--progress"); it != a.end()) {
+            a.erase(it);
+            progress_call_ = call;
+        }
         if (a.size() == 2 && a[0] == "upload") {
-            sa::UploadAttachment q{a[1], "", "cli"};
+            sa::UploadAttachment q{a[1], "", kCliTransfer};
             bool asked = ctx.bus().request<sa::UploadAttachment>(std::move(q), kCommandTimeoutMs, [call](sdk::Result<sa::AttachmentRef> r) {
                 if (!r) return call.fail("veil attachment upload: " + r.error().message, sdk::exit_code::failure);
                 call.out(ref_json(r.value()) + "\n");
@@ -99,7 +113,7 @@ private:
                 return call.fail("veil attachment download: " + a[1] + " does not hold an attachment reference (JSON)");
             }
             q.directory = a[2];
-            q.transfer_id = "cli";
+            q.transfer_id = kCliTransfer;
             bool asked = ctx.bus().request<sa::DownloadAttachment>(
                 std::move(q), kCommandTimeoutMs, [call](sdk::Result<sa::DownloadedAttachment> r) {
                     if (!r) {
@@ -115,7 +129,9 @@ private:
         call.fail(std::string("usage: veil ") + kUsage);
     }
 
+    static constexpr const char* kCliTransfer = "cli";
     std::unique_ptr<Transfers> transfers_;
+    std::optional<sdk::CommandCall> progress_call_;
 };
 
 constexpr sdk::ConfigKeySpec kKeys[] = {

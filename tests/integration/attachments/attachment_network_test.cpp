@@ -8,6 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <regex>
+
 #include "process.hpp"
 #include "testnet_fixture.hpp"
 
@@ -53,6 +56,15 @@ nlohmann::json upload(const fs::path& home, const fs::path& file) {
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     return nlohmann::json::parse(r.out);
+}
+
+// The "progress DONE/TOTAL" lines of a command run with --progress.
+std::vector<std::pair<std::uint64_t, std::uint64_t>> progress_of(const std::string& err) {
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+    std::regex line("progress ([0-9]+)/([0-9]+)");
+    for (std::sregex_iterator it(err.begin(), err.end(), line), end; it != end; ++it)
+        out.emplace_back(std::stoull((*it)[1]), std::stoull((*it)[2]));
+    return out;
 }
 
 // The nodes (names) holding a complete blob with this id.
@@ -104,9 +116,16 @@ TEST_CASE("attachments - a 5 MB file through onion arrives byte-identical; repli
     CHECK(slurp(blob_file(net, holders(net, id)[0], id)).find(original.substr(1000, 64)) == std::string::npos);
 
     std::ofstream(net.dir() / "ref.json") << ref.dump();
-    auto got = veil_at(bob, {"attachment", "download", (net.dir() / "ref.json").string(), (bob / "files").string()});
+    auto got = veil_at(bob, {"attachment", "download", (net.dir() / "ref.json").string(), (bob / "files").string(), "--progress"});
     INFO(got.err);
     REQUIRE(got.exit_code == 0);
+    // TransferProgress on the bus: from 0 to the whole blob, never backwards.
+    auto steps = progress_of(got.err);
+    REQUIRE(steps.size() >= 3);
+    CHECK(steps.front().first == 0);
+    CHECK(steps.back().first == steps.back().second);
+    CHECK(steps.back().second == stored);
+    CHECK(std::is_sorted(steps.begin(), steps.end()));
     fs::path saved = got.out.substr(0, got.out.find('\n'));
     CHECK(saved == bob / "files" / "report.bin");
     CHECK(slurp(saved) == original);
