@@ -173,3 +173,49 @@ TEST_CASE("messenger - chat driven through pipes exchanges messages both ways", 
     a.signal_term();
     CHECK(a.wait_exit(10000) == 0);
 }
+
+namespace {
+// Adds the attachments plugin (no processors: the file is sent as it is) to a person's client.
+void enable_attachments(const Person& p) {
+    auto path = p.home / "veil.toml";
+    auto text = test::slurp(path);
+    auto at = text.find("'messenger'");
+    REQUIRE(at != std::string::npos);
+    text.replace(at, std::string("'messenger'").size(), "'attachments', 'messenger'");
+    text += "\n[attachments]\nprocessors = []\n";
+    std::ofstream(path) << text;
+}
+}  // namespace
+
+TEST_CASE("messenger - a file sent with a message arrives verified in HOME/attachments", "[messenger][integration]") {
+    Testnet net(9, 3);
+    Person alice(net, "alice");
+    Person bob(net, "bob");
+    enable_attachments(alice);
+    enable_attachments(bob);
+    auto file = net.dir() / "notes.txt";
+    const std::string body = "the attachment body (marker 4c1f)\n";
+    std::ofstream(file) << body;
+    auto sent = alice.run({"send", bob.id, "--file", file.string(), "see attached"});
+    INFO(sent.err);
+    REQUIRE(sent.exit_code == 0);
+
+    auto got = json_lines(bob.run({"receive", "--json", "--wait", "20"}).out);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0]["text"] == "see attached");
+    REQUIRE(got[0].contains("attachment"));
+    auto a = got[0]["attachment"];
+    INFO(a.dump());
+    CHECK(a["name"] == "notes.txt");
+    CHECK(a["size"] == body.size());
+    CHECK_FALSE(a.contains("error"));
+    fs::path saved = a["path"].get<std::string>();
+    CHECK(saved.parent_path() == bob.home / "attachments");
+    CHECK(test::slurp(saved) == body);
+    // Alice's own copy shows the file too; her database holds the key, not the body.
+    auto mine = json_lines(alice.run({"messages", bob.id, "--json"}).out);
+    REQUIRE(mine.size() == 1);
+    CHECK(mine[0]["attachment"]["name"] == "notes.txt");
+    CHECK(mine[0]["delivery"] == "sent");
+    CHECK_FALSE(file_contains(alice.home / "veil.db", "marker 4c1f"));
+}
