@@ -13,6 +13,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The plugins of a client, in the order HOME/veil.toml lists them (one place to add more).
+constexpr const char* kClientPlugins[] = {"sqlcipher", "network", "onion", "messenger", "cli"};
+
 constexpr const char* kUsage =
     "usage: veil init [--home HOME] --network FILE [--restore] [--passphrase-file F]";
 
@@ -52,8 +55,9 @@ std::string client_config(const fs::path& network_file, const fs::path& home) {
     const auto* network = doc["network"].as_table();
     if (!network) throw std::runtime_error(network_file.string() + " is not a network file: it has no [network] table");
     toml::table out;
-    out.insert("kernel", toml::table{{"plugins", toml::array{"sqlcipher", "network", "onion", "messenger", "cli"}},
-                                     {"home", home.string()}});
+    toml::array plugins;
+    for (const char* p : kClientPlugins) plugins.push_back(p);
+    out.insert("kernel", toml::table{{"plugins", std::move(plugins)}, {"home", home.string()}});
     out.insert("network", *network);
     std::ostringstream o;
     o << "# Veil client config, written by `veil init`.\n" << out << "\n";
