@@ -22,6 +22,14 @@ inline constexpr std::uint16_t kDeviceListNamespace = 0x8001;
 inline constexpr std::uint16_t kBundleNamespace = 0x8002;
 /// TTL of what is published, and of envelopes (the node's maximum).
 inline constexpr std::uint64_t kPublishTtlMs = 14ULL * 24 * 3600 * 1000;
+/// Shortest swarm TTL of a disappearing message: an online recipient still fetches it.
+inline constexpr std::uint64_t kMinDisappearingTtlMs = 60'000;
+/// The swarm TTL of a message under a disappearing timer (0 = off: the longest TTL).
+[[nodiscard]] inline std::uint64_t swarm_ttl_ms(std::uint32_t disappear_after_s) {
+    if (disappear_after_s == 0) return kPublishTtlMs;
+    auto ms = std::uint64_t{disappear_after_s} * 1000;
+    return ms < kMinDisappearingTtlMs ? kMinDisappearingTtlMs : ms > kPublishTtlMs ? kPublishTtlMs : ms;
+}
 /// Published state is stored again once older than this.
 inline constexpr std::uint64_t kRepublishAfterMs = 7ULL * 24 * 3600 * 1000;
 

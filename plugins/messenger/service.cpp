@@ -31,12 +31,6 @@ std::string network_error(const sdk::Error& e) {
 
 }  // namespace
 
-std::uint64_t swarm_ttl_ms(std::uint32_t disappear_after_s) {
-    if (disappear_after_s == 0) return crypto::max_envelope_ttl_ms;
-    return std::clamp<std::uint64_t>(std::uint64_t{disappear_after_s} * 1000, kMinDisappearingTtlMs,
-                                     crypto::max_envelope_ttl_ms);
-}
-
 std::uint64_t now_ms() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                           std::chrono::system_clock::now().time_since_epoch())

@@ -100,11 +100,6 @@ private:
     std::map<crypto::VeilId, PersonKeys> fresh_;
 };
 
-/// Shortest swarm TTL of a disappearing message: an online recipient still fetches it.
-inline constexpr std::uint64_t kMinDisappearingTtlMs = 60'000;
-/// The swarm TTL of a message under a disappearing timer (0 = off: the longest TTL).
-[[nodiscard]] std::uint64_t swarm_ttl_ms(std::uint32_t disappear_after_s);
-
 /// Milliseconds since the Unix epoch.
 [[nodiscard]] std::uint64_t now_ms();
 

@@ -4,7 +4,7 @@
 // sent from Bob's page shows inline in Alice's; requests without the token, or with a foreign
 // Origin or Host, are refused. Screenshots go to OUT/screenshots.
 //
-//   node chat.test.mjs --veil BUILD/bin/veil --out DIR [--images-optional]
+//   node chat.test.mjs --veil BUILD/bin/veil --out DIR [--chromium PATH] [--image FILE]
 //
 // Exits 0 when every check passed, 1 otherwise (each failure is printed).
 import { spawn, execFileSync } from 'node:child_process';

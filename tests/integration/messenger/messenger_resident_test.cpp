@@ -101,11 +101,29 @@ TEST_CASE("messenger - a disappearing message is gone from both sides' databases
     Testnet net(9, 3);
     Person alice(net, "alice");
     Person bob(net, "bob");
-    test::Background bob_daemon({"--home", bob.home.string(), "daemon"}, (net.dir() / "bob-daemon.log").string());
     auto set = alice.run({"disappear", bob.id, "2"});
     INFO(set.err);
     REQUIRE(set.exit_code == 0);
+    auto sent_at = test::now_ms();
     REQUIRE(alice.run({"send", bob.id, "this will self-destruct"}).exit_code == 0);
+    // In Bob's swarm the envelopes (the timer change and the message) live only as long as the
+    // timer allows (60 s at least, so that an online recipient still fetches them).
+    {
+        auto bob_account = account_of(bob);
+        Rpc rpc;
+        REQUIRE(wait_counts(net, bob, bob_account, rpc, 2) == std::vector<int>(3, 2));
+        auto manifest_bytes = test::slurp(bob.home / "network" / "manifest.bin");
+        auto manifest =
+            directory::decode_signed_manifest(wire::Bytes(manifest_bytes.begin(), manifest_bytes.end())).manifest;
+        auto member = manifest.members(manifest.swarm_for(bob_account.inbox())).at(0);
+        auto r = rpc.call(member.port, bob_account.inbox_request(std::nullopt, test::now_ms() + 7));
+        REQUIRE(r);
+        for (const auto& m : std::get<node::PageResponse>(r->body).messages) {
+            CHECK(m.expiry_ms <= test::now_ms() + messenger::kMinDisappearingTtlMs);
+            CHECK(m.expiry_ms >= sent_at);
+        }
+    }
+    test::Background bob_daemon({"--home", bob.home.string(), "daemon"}, (net.dir() / "bob-daemon.log").string());
     // Alice's copy carries the timer; Bob's daemon stores it, then its timer deletes it.
     auto mine = records_of(alice);
     REQUIRE(mine.size() == 1);

@@ -123,3 +123,10 @@ TEST_CASE("messenger - publishing supersedes older lists and own bundles, never 
     auto stale = superseded_bundles(alice.id(), alice.device().signing_key(), current, bundles, kNow + 8ULL * 24 * 3600 * 1000);
     CHECK(stale == std::vector<node::Hash>{bundles[0].hash, bundles[3].hash});
 }
+
+TEST_CASE("messenger - a disappearing timer is the envelopes' swarm TTL, within the node's limits", "[messenger]") {
+    CHECK(swarm_ttl_ms(0) == kPublishTtlMs);
+    CHECK(swarm_ttl_ms(2) == kMinDisappearingTtlMs);
+    CHECK(swarm_ttl_ms(3600) == 3'600'000);
+    CHECK(swarm_ttl_ms(kMaxDisappearS) == kPublishTtlMs);
+}

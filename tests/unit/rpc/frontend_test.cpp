@@ -47,6 +47,25 @@ std::pair<bool, bool> run_with(std::optional<std::vector<std::string>> invocatio
             CHECK(n["params"]["event"] == "added");
             CHECK(n["params"]["message"]["text"] == "event through the plugin's own bus handlers");
             CHECK(n["params"]["message"]["delivery"] == "received");
+            sdk::messenger::Message m;
+            m.id = std::string(32, 'f');
+            m.delivery = sdk::messenger::Delivery::sent;
+            bus.publish(sdk::messenger::MessageUpdated{m});
+            bus.publish(sdk::attachment::TransferProgress{m.id, true, 10, 100});
+            sdk::messenger::Conversation conv;
+            conv.peer = rpc::test::veil_id('b');
+            conv.disappear_after_s = 60;
+            bus.publish(sdk::messenger::ConversationUpdated{conv});
+            auto updated = c.next(loop);
+            CHECK(updated["params"]["event"] == "updated");
+            CHECK(updated["params"]["message"]["delivery"] == "sent");
+            auto transfer = c.next(loop);
+            CHECK(transfer["method"] == "transfer");
+            CHECK(transfer["params"]["transfer_id"] == m.id);
+            CHECK(transfer["params"]["done_bytes"] == 10);
+            auto conversation = c.next(loop);
+            CHECK(conversation["method"] == "conversation");
+            CHECK(conversation["params"]["disappear_after_s"] == 60);
         }
         frontend.stop();
         removed = !std::filesystem::exists(home.path() / "rpc.sock");
