@@ -313,9 +313,9 @@ TEST_CASE("node integration - requests carried by a transport reach the same han
     auto m = manifest_from(rpc, net);
     // Run node-1 again with the direct transport beside it: transport::Inbound, route "storage".
     auto cfg = slurp(net.dir() / "node-1" / "veil.toml");
-    auto at = cfg.find("plugins = [\"service-node\"]");
+    auto at = cfg.find("plugins = [\"service-node\"");
     REQUIRE(at != std::string::npos);
-    cfg.replace(at, std::string("plugins = [\"service-node\"]").size(), "plugins = [\"service-node\", \"direct\"]");
+    cfg.replace(at, std::string("plugins = [\"service-node\"").size(), "plugins = [\"service-node\", \"direct\"");
     auto direct_port = d::free_loopback_port();
     cfg += "\n[direct]\nlisten = \"127.0.0.1:" + std::to_string(direct_port) + "\"\n";
     std::ofstream(net.dir() / "node-1" / "veil-direct.toml") << cfg;
