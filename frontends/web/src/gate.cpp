@@ -155,7 +155,7 @@ std::string Gate::login_url() const {
 
 std::string Gate::content_security_policy() const {
     auto port = std::to_string(port_);
-    return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
+    return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
            "connect-src 'self' ws://" + ip_ + ":" + port + " ws://localhost:" + port +
            "; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 }
