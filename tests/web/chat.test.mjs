@@ -208,6 +208,33 @@ async function main() {
   }
   await alicePage.screenshot({ path: path.join(shots, 'chat-light.png') });
 
+  // Contacts and settings through the page, each a contract request answered by the daemon.
+  await alicePage.click('#rename');
+  await alicePage.fill('#prompt-input', 'Bob');
+  await alicePage.click('#prompt-form button[value="ok"]');
+  const named = await alicePage.waitForSelector(`#conversations li[data-peer="${bob.id}"] .conv-name:text-is("Bob")`,
+    { timeout: 10_000 }).then(() => true, () => false);
+  check(named, 'Alice adds Bob as a contact named "Bob"');
+  await alicePage.selectOption('#disappear', '3600');
+  const timer = await waitInPage(alicePage, () => document.getElementById('disappear').value === '3600' &&
+    document.querySelector('#conversations li.active') !== null, 5_000);
+  await new Promise((r) => setTimeout(r, 500));
+  await alicePage.reload();
+  await alicePage.waitForSelector('#status.online', { timeout: 15_000 });
+  await alicePage.click(`#conversations li[data-peer="${bob.id}"]`);
+  const kept = await waitInPage(alicePage, () => document.getElementById('disappear').value === '3600', 10_000);
+  check(timer && kept, 'the disappearing-messages timer is set and kept by the daemon');
+  await alicePage.click('#open-contacts');
+  const listed = await alicePage.waitForSelector(`#contacts li:has-text("${bob.id}")`, { timeout: 10_000 })
+    .then(() => true, () => false);
+  check(listed, "Bob is in Alice's contacts");
+  await alicePage.keyboard.press('Escape');
+  await alicePage.click('#open-devices');
+  const device = await alicePage.waitForSelector('#devices li:has-text("(this device)")', { timeout: 10_000 })
+    .then(() => true, () => false);
+  check(device, 'the devices dialog lists this device');
+  await alicePage.keyboard.press('Escape');
+
   // Alice's ID with its QR code.
   await alicePage.click('#open-profile');
   const qr = await waitInPage(alicePage, () => {

@@ -155,6 +155,8 @@ function renderConversations() {
     ul.append(li);
   }
   $('no-conversations').hidden = state.conversations.length > 0;
+  const unread = state.conversations.reduce((n, c) => n + (c.blocked ? 0 : c.unread), 0);
+  document.title = unread > 0 ? `Veil (${unread})` : 'Veil';
 }
 
 function el(tag, cls, text) {
