@@ -192,32 +192,48 @@ Account::Outgoing Account::prepare_send(const crypto::VeilId& to, const crypto::
     out.record.from = id();
     out.record.message = message;
     out.record.delivery = DeliveryState::queued;
-    // Each device: continue its session, or start one from its bundle; skip it if it has none.
-    auto fan_out = [&](const crypto::VeilId& person, const crypto::DeviceList& list,
-                       const std::map<crypto::PublicKey, crypto::PreKeyBundle>& bundles, wire::ByteView plaintext) {
-        std::size_t reached = 0;
-        for (const auto& e : list.entries()) {
-            if (e.revoked() || e.signing_key == device_->signing_key()) continue;
-            if (!sessions_->has_session(person, e.signing_key)) {
-                auto b = bundles.find(e.signing_key);
-                if (b == bundles.end()) continue;
-                sessions_->start_session(person, with_one_random_key(b->second), now_ms);
-            }
-            out.stores.push_back(sealed_to(person, e.signing_key, e, plaintext, ttl_ms));
-            ++reached;
-        }
-        return reached;
-    };
     for (const auto& e : their_list.entries()) {
         if (e.revoked()) sessions_->forget_device(to, e.signing_key);
     }
-    if (fan_out(to, their_list, their_bundles, encode(message)) == 0) {
+    if (fan_out(to, their_list, their_bundles, encode(message), now_ms, ttl_ms, out.stores) == 0) {
         throw std::runtime_error("the recipient has no device that can be reached (no valid pre-key bundle)");
     }
     ChatMessage sync = message;
     sync.sync_peer = to;
-    fan_out(id(), list_, own_bundles, encode(sync));
+    fan_out(id(), list_, own_bundles, encode(sync), now_ms, ttl_ms, out.stores);
     return out;
+}
+
+std::size_t Account::fan_out(const crypto::VeilId& person, const crypto::DeviceList& list,
+                             const std::map<crypto::PublicKey, crypto::PreKeyBundle>& bundles, wire::ByteView plaintext,
+                             std::uint64_t now_ms, std::uint64_t ttl_ms, std::vector<node::StoreRequest>& out) {
+    // Each device: continue its session, or start one from its bundle; skip it if it has none.
+    std::size_t reached = 0;
+    for (const auto& e : list.entries()) {
+        if (e.revoked() || e.signing_key == device_->signing_key()) continue;
+        if (!sessions_->has_session(person, e.signing_key)) {
+            auto b = bundles.find(e.signing_key);
+            if (b == bundles.end()) continue;
+            sessions_->start_session(person, with_one_random_key(b->second), now_ms);
+        }
+        out.push_back(sealed_to(person, e.signing_key, e, plaintext, ttl_ms));
+        ++reached;
+    }
+    return reached;
+}
+
+std::vector<node::StoreRequest> Account::prepare_sync(const std::map<crypto::PublicKey, crypto::PreKeyBundle>& own_bundles,
+                                                      const ChatMessage& message, std::uint64_t now_ms) {
+    if (!message.sync_peer) throw std::invalid_argument("a message for own devices names its conversation");
+    std::vector<node::StoreRequest> out;
+    fan_out(id(), list_, own_bundles, encode(message), now_ms, kPublishTtlMs, out);
+    return out;
+}
+
+bool Account::has_other_devices() const {
+    return std::any_of(list_.entries().begin(), list_.entries().end(), [this](const auto& e) {
+        return !e.revoked() && e.signing_key != device_->signing_key();
+    });
 }
 
 node::RetrieveRequest Account::inbox_request(std::optional<node::Hash> after, std::uint64_t now_ms) const {

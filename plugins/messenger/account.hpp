@@ -79,6 +79,15 @@ public:
                                         ChatMessage message, std::uint64_t now_ms,
                                         std::uint64_t ttl_ms = crypto::max_envelope_ttl_ms);
 
+    /// A message for this identity's other devices only (e.g. a contact change): one envelope per
+    /// other active device of ours; none when there is no other. The message must name its
+    /// sync_peer.
+    [[nodiscard]] std::vector<node::StoreRequest> prepare_sync(
+        const std::map<crypto::PublicKey, crypto::PreKeyBundle>& own_bundles, const ChatMessage& message,
+        std::uint64_t now_ms);
+    /// True when this identity has another active device (something to keep in sync).
+    [[nodiscard]] bool has_other_devices() const;
+
     /// Owner-signed page request of this device's inbox.
     [[nodiscard]] node::RetrieveRequest inbox_request(std::optional<node::Hash> after, std::uint64_t now_ms) const;
     /// Owner-signed long-poll of this device's inbox: answered when a message arrives or after
@@ -101,6 +110,11 @@ private:
     Account(crypto::Identity identity, std::unique_ptr<crypto::DeviceKeys> device);
     void remember(const MessageId& id);
     [[nodiscard]] bool seen(const MessageId& id) const;
+    /// Seals plaintext for every active device of `list` but this one (starting sessions from
+    /// bundles where needed); how many were reached.
+    std::size_t fan_out(const crypto::VeilId& person, const crypto::DeviceList& list,
+                        const std::map<crypto::PublicKey, crypto::PreKeyBundle>& bundles, wire::ByteView plaintext,
+                        std::uint64_t now_ms, std::uint64_t ttl_ms, std::vector<node::StoreRequest>& out);
     [[nodiscard]] node::StoreRequest sealed_to(const crypto::VeilId& peer, const crypto::PublicKey& device_key,
                                                const crypto::DeviceList::Entry& entry, wire::ByteView plaintext,
                                                std::uint64_t ttl_ms);

@@ -44,7 +44,7 @@ bool same_ref(const sdk::attachment::AttachmentRef& a, const sdk::attachment::At
 bool operator==(const ChatMessage& a, const ChatMessage& b) {
     bool refs = a.attachment.has_value() == b.attachment.has_value() &&
                 (!a.attachment || same_ref(*a.attachment, *b.attachment));
-    return refs && a.kind == b.kind && a.id == b.id && a.sent_at_ms == b.sent_at_ms && a.text == b.text &&
+    return refs && a.kind == b.kind && a.contact_flags == b.contact_flags && a.id == b.id && a.sent_at_ms == b.sent_at_ms && a.text == b.text &&
            a.disappear_after_s == b.disappear_after_s && a.sync_peer == b.sync_peer;
 }
 
@@ -63,6 +63,7 @@ wire::Bytes encode(const ChatMessage& m) {
     w.u8(kChatFormatVersion).u8(static_cast<std::uint8_t>(m.kind)).raw(m.id).u64(m.sent_at_ms).str(m.text);
     w.u32(m.disappear_after_s);
     if (m.kind == ChatKind::attachment) write_ref(w, m.attachment.value_or(sdk::attachment::AttachmentRef{}));
+    if (m.kind == ChatKind::contact) w.u8(m.contact_flags);
     w.u8(m.sync_peer ? 1 : 0);
     if (m.sync_peer) w.raw(m.sync_peer->x25519);
     return w.take();
@@ -74,7 +75,7 @@ ChatMessage decode_chat(wire::ByteView bytes) {
     if (version != 1 && version != kChatFormatVersion) throw wire::DecodeError("chat message: unknown format version");
     ChatMessage m;
     auto kind = r.u8();
-    if (kind < 1 || kind > 3 || (version == 1 && kind != 1)) throw wire::DecodeError("chat message: unknown kind");
+    if (kind < 1 || kind > 4 || (version == 1 && kind != 1)) throw wire::DecodeError("chat message: unknown kind");
     m.kind = static_cast<ChatKind>(kind);
     read_into(r, m.id);
     m.sent_at_ms = r.u64();
@@ -85,6 +86,11 @@ ChatMessage decode_chat(wire::ByteView bytes) {
     }
     if (m.kind == ChatKind::attachment) m.attachment = read_ref(r);
     if (m.kind == ChatKind::timer && !m.text.empty()) throw wire::DecodeError("chat message: a timer change has no text");
+    if (m.kind == ChatKind::contact) {
+        m.contact_flags = r.u8();
+        if (m.contact_flags > (kContactAccepted | kContactBlocked)) throw wire::DecodeError("chat message: bad contact flags");
+        if (m.text.size() > kMaxContactNameBytes) throw wire::DecodeError("chat message: contact name too long");
+    }
     auto has_peer = r.u8();
     if (has_peer > 1) throw wire::DecodeError("chat message: bad flag");
     if (has_peer) {
@@ -92,6 +98,7 @@ ChatMessage decode_chat(wire::ByteView bytes) {
         read_into(r, peer.x25519);
         m.sync_peer = peer;
     }
+    if (m.kind == ChatKind::contact && !m.sync_peer) throw wire::DecodeError("chat message: a contact names no one");
     r.expect_done();
     return m;
 }

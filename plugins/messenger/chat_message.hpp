@@ -13,13 +13,15 @@
 
 namespace veil::messenger {
 
-/// Version 2 adds the disappearing timer and the attachment and timer kinds; version 1 (text
-/// only) is still read.
+/// Version 2 adds the disappearing timer and the attachment, timer and contact kinds; version 1
+/// (text only) is still read.
 inline constexpr std::uint8_t kChatFormatVersion = 2;
 /// Longest text accepted (bytes of UTF-8); keeps one envelope well under the node's data limit.
 inline constexpr std::size_t kMaxTextBytes = 16 * 1024;
 /// Longest attachment file name and MIME type accepted.
 inline constexpr std::size_t kMaxAttachmentNameBytes = 255;
+/// Longest contact name (bytes of UTF-8).
+inline constexpr std::size_t kMaxContactNameBytes = 128;
 /// Longest disappearing timer (the swarm's TTL limit: 14 days).
 inline constexpr std::uint32_t kMaxDisappearS = 14 * 24 * 3600;
 
@@ -31,7 +33,12 @@ enum class ChatKind : std::uint8_t {
     text = 1,        ///< text only
     attachment = 2,  ///< a file (AttachmentRef) with an optional caption in `text`
     timer = 3,       ///< the sender set the conversation's disappearing timer (no text)
+    contact = 4,     ///< own devices only: the contact `sync_peer` is now named `text`, flags below
 };
+
+/// Flags of a contact message.
+inline constexpr std::uint8_t kContactAccepted = 1;
+inline constexpr std::uint8_t kContactBlocked = 2;
 
 struct ChatMessage final {
     ChatKind kind = ChatKind::text;
@@ -40,6 +47,8 @@ struct ChatMessage final {
     std::string text;
     /// The conversation's disappearing timer when sent (0 = kept); the receiver applies it.
     std::uint32_t disappear_after_s = 0;
+    /// Kind contact: kContactAccepted | kContactBlocked.
+    std::uint8_t contact_flags = 0;
     /// Set for kind attachment. Holds the file's key: a secret.
     std::optional<sdk::attachment::AttachmentRef> attachment;
     /// Set on the copies a sender sends to its own other devices: the conversation's peer.

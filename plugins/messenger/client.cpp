@@ -258,6 +258,16 @@ void Client::apply_incoming(MessageRecord& r, std::vector<st::BatchOp>& ops, std
                             bool& keep) {
     auto now = now_ms();
     bool own = r.from == account_->id();
+    if (r.message.kind == ChatKind::contact) {
+        keep = false;
+        if (!own) return;  // only our own devices may change our contacts
+        ContactRecord c{r.peer, r.message.text, (r.message.contact_flags & kContactAccepted) != 0,
+                        (r.message.contact_flags & kContactBlocked) != 0, r.message.disappear_after_s};
+        contacts_[c.id] = c;
+        ops.push_back(contact_op(c));
+        changed.push_back(c.id);
+        return;
+    }
     auto it = contacts_.find(r.peer);
     ContactRecord c = it != contacts_.end() ? it->second : ContactRecord{r.peer, "", own, false, 0};
     auto before = c;
@@ -452,6 +462,18 @@ void Client::receive_loop() {
     });
 }
 
+void Client::refresh_own_devices(std::function<void()> then) {
+    service_.fetch_person(account_->id(), [this, then](PersonKeys own) {
+        auto before = account_->device_list().version();
+        account_->adopt_device_list(own.list);
+        if (account_->device_list().version() == before) return then();
+        service_.save(*account_, {}, then, [this, then](const std::string& m) {
+            ctx_.log().warn("{}", m);
+            then();
+        });
+    }, [then](const std::string&) { then(); });
+}
+
 void Client::run() {
     resident_ = true;
     retry_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
@@ -459,10 +481,7 @@ void Client::run() {
     expiry_timer_->start(500, 500, [this] { purge_expired(); });
     // The own device list first: copies from a revoked device of ours are refused.
     service_.with_manifest([this] {
-        service_.fetch_person(account_->id(), [this](PersonKeys own) {
-            account_->adopt_device_list(own.list);
-            receive_loop();
-        }, [this](const std::string&) { receive_loop(); });
+        refresh_own_devices([this] { receive_loop(); });
         flush([] {}, [](const std::string&) {});
     }, [this](const std::string& m) {
         ctx_.log().warn("{}", m);
@@ -484,10 +503,23 @@ std::optional<ContactRecord> Client::contact(const crypto::VeilId& id) const {
     return it->second;
 }
 
-void Client::update_contact(ContactRecord c, std::function<void()> done, Fail fail) {
-    write({contact_op(c)}, [this, c, done] {
+void Client::update_contact(ContactRecord c, bool sync, std::function<void()> done, Fail fail) {
+    std::vector<st::BatchOp> ops{contact_op(c)};
+    // Queued even when this device knows no other: the queue run reads the current device list,
+    // so a device added since still gets it (the next send, receive or resident flush).
+    if (sync) {
+        ChatMessage m = make_text(c.name, now_ms());
+        m.kind = ChatKind::contact;
+        m.contact_flags = static_cast<std::uint8_t>((c.accepted ? kContactAccepted : 0) | (c.blocked ? kContactBlocked : 0));
+        m.disappear_after_s = c.disappear_after_s;
+        m.sync_peer = c.id;
+        ops.push_back(queued_op(account_->id(), m));
+    }
+    bool queued = ops.size() > 1;
+    write(std::move(ops), [this, c, queued, done] {
         contacts_[c.id] = c;
         ctx_.bus().publish(sm::ConversationUpdated{conversation(c.id)});
+        if (queued && resident_) flush([] {}, [](const std::string&) {});
         done();
     }, fail);
 }
@@ -498,21 +530,21 @@ void Client::save_contact(const crypto::VeilId& id, std::string name, std::funct
     auto c = contact(id).value_or(ContactRecord{id, "", false, false, 0});
     c.name = std::move(name);
     c.accepted = true;
-    update_contact(std::move(c), std::move(done), std::move(fail));
+    update_contact(std::move(c), true, std::move(done), std::move(fail));
 }
 
 void Client::accept(const crypto::VeilId& id, std::function<void()> done, Fail fail) {
     auto c = contact(id);
     if (!c) return fail("no message request from " + id.str());
     c->accepted = true;
-    update_contact(std::move(*c), std::move(done), std::move(fail));
+    update_contact(std::move(*c), true, std::move(done), std::move(fail));
 }
 
 void Client::set_blocked(const crypto::VeilId& id, bool blocked, std::function<void()> done, Fail fail) {
     if (id == account_->id()) return fail("that is your own ID");
     auto c = contact(id).value_or(ContactRecord{id, "", false, false, 0});
     c.blocked = blocked;
-    update_contact(std::move(c), std::move(done), std::move(fail));
+    update_contact(std::move(c), true, std::move(done), std::move(fail));
 }
 
 void Client::set_disappearing(const crypto::VeilId& peer, std::uint32_t seconds, std::function<void()> done, Fail fail) {
@@ -521,7 +553,8 @@ void Client::set_disappearing(const crypto::VeilId& peer, std::uint32_t seconds,
     auto c = contact(peer).value_or(ContactRecord{peer, "", true, false, 0});
     c.disappear_after_s = seconds;
     c.accepted = true;
-    update_contact(c, [this, peer, seconds, done, fail] {
+    // The timer message itself reaches our other devices too.
+    update_contact(c, false, [this, peer, seconds, done, fail] {
         ChatMessage m = make_text("", now_ms());
         m.kind = ChatKind::timer;
         m.disappear_after_s = seconds;

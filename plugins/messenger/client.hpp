@@ -48,6 +48,10 @@ public:
     /// One receive round: fetch the inbox, open, apply contacts/blocking/timers, save, delete from
     /// the swarm, download attachments; `done` gets the messages added (oldest first).
     void receive_once(std::function<void(std::vector<MessageRecord>)> done, Fail fail);
+    /// Reads our current device list from the swarm and keeps it if newer (copies from a revoked
+    /// device of ours are refused from then on; a new device gets our syncs); then `then`, also
+    /// when the network fails.
+    void refresh_own_devices(std::function<void()> then);
     /// Resident mode: receive loop, send retries, expiry timer, until destroyed.
     void run();
 
@@ -88,7 +92,8 @@ private:
     void load_prefix(std::string_view prefix, std::function<void(std::vector<sdk::storage::Entry>)> done, Fail fail);
     void enqueue(const crypto::VeilId& to, ChatMessage message, std::function<void(const MessageRecord&)> queued,
                  Fail fail);
-    void update_contact(ContactRecord c, std::function<void()> done, Fail fail);
+    /// Saves a contact; with `sync`, also queues the change for our other devices.
+    void update_contact(ContactRecord c, bool sync, std::function<void()> done, Fail fail);
     void flush_now();
     void flush_finished(const std::string* error);
     void mark_dropped(const crypto::VeilId& to, const MessageId& id, const std::string& why);

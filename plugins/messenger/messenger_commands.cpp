@@ -257,10 +257,7 @@ void cmd_receive(sdk::Context& ctx, Service& service, Client& client, const sdk:
                     receive_round(state);
                 });
             };
-            service.fetch_person(client.account()->id(), [&client, go](PersonKeys own) {
-                client.account()->adopt_device_list(own.list);
-                go();
-            }, [go](const std::string&) { go(); });
+            client.refresh_own_devices(go);
         }, state->fail);
     });
 }
@@ -297,7 +294,14 @@ void cmd_contacts(Client& client, const sdk::CommandCall& call) {
     auto id = parse_id(call, "veil contacts " + verb, args[1]);
     if (!id) return;
     auto fail = failer(call, "veil contacts " + verb);
-    auto done = [call] { call.finish(sdk::exit_code::ok); };
+    // Saved here; the change then goes to our other devices, if there are any.
+    auto done = [&client, call] {
+        if (!client.account()->has_other_devices()) return call.finish(sdk::exit_code::ok);
+        client.flush([call] { call.finish(sdk::exit_code::ok); }, [call](const std::string& m) {
+            call.err("veil contacts: saved here; your other devices get it with your next command (" + m + ")\n");
+            call.finish(sdk::exit_code::ok);
+        });
+    };
     with_client(client, call, "veil contacts", [&client, call, verb, id = *id, name = named ? args[2] : "", fail, done] {
         if (verb == "add") return client.save_contact(id, name, done, fail);
         if (verb == "rename") {

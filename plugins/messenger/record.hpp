@@ -56,8 +56,6 @@ struct ContactRecord final {
     std::uint32_t disappear_after_s = 0;  ///< the conversation's timer, 0 = kept
     friend bool operator==(const ContactRecord&, const ContactRecord&) = default;
 };
-/// Longest contact name (bytes of UTF-8).
-inline constexpr std::size_t kMaxContactNameBytes = 128;
 [[nodiscard]] wire::Bytes encode(const ContactRecord& c);
 /// Throws wire::DecodeError.
 [[nodiscard]] ContactRecord decode_contact(wire::ByteView bytes);

@@ -367,6 +367,21 @@ void Service::send_queued(const AccountPtr& account, std::shared_ptr<std::vector
         }, fail);
     };
     const auto to = item.first;
+    if (to == account->id()) {
+        // For our other devices only (a contact change): nothing to do without them.
+        return fetch_fresh(to, [this, account, item, dequeue, continue_with, fail, drop](PersonKeys own) {
+            account->adopt_device_list(own.list);
+            std::vector<node::StoreRequest> stores;
+            try {
+                stores = account->prepare_sync(own.bundles, item.second, now_ms());
+            } catch (const std::exception& e) {
+                return drop(e.what());
+            }
+            std::vector<st::BatchOp> ops{dequeue};
+            if (!stores.empty()) ops.push_back(outbox_op(item.second.id, stores));
+            save(*account, std::move(ops), continue_with, fail);
+        }, fail);
+    }
     Fail fail_to = [fail, drop](const std::string& m) {
         if (m.starts_with(kNoDeviceList)) return drop(m);
         fail(m);

@@ -237,3 +237,31 @@ TEST_CASE("messenger - a file sent with a message arrives verified in HOME/attac
     CHECK(mine[0]["delivery"] == "sent");
     CHECK_FALSE(file_contains(alice.home / "veil.db", "marker 4c1f"));
 }
+
+TEST_CASE("messenger - contacts, names and blocks reach one's other device", "[messenger][integration]") {
+    Testnet net(9, 3);
+    Person alice(net, "alice");
+    Person carol(net, "carol");
+    Person bob(net, "bob");
+    Person bob2(net, "bob2", bob);
+    // Bob's first device learns of the second with its next network command.
+    REQUIRE(bob.run({"receive"}).exit_code == 0);
+    REQUIRE(bob.run({"contacts", "add", alice.id, "Alice"}).exit_code == 0);
+    REQUIRE(bob.run({"contacts", "block", carol.id}).exit_code == 0);
+    REQUIRE(bob2.run({"receive", "--wait", "5"}).exit_code == 0);
+    auto contacts = json_lines(bob2.run({"contacts", "--json"}).out);
+    REQUIRE(contacts.size() == 2);
+    for (const auto& c : contacts) {
+        if (c["id"] == alice.id) {
+            CHECK(c["name"] == "Alice");
+            CHECK(c["accepted"] == true);
+            CHECK(c["blocked"] == false);
+        } else {
+            CHECK(c["id"] == carol.id);
+            CHECK(c["blocked"] == true);
+        }
+    }
+    // The block holds on the second device too.
+    REQUIRE(carol.run({"send", bob.id, "let me in"}).exit_code == 0);
+    CHECK(bob2.run({"receive", "--json", "--wait", "3"}).out.empty());
+}

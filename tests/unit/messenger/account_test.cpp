@@ -198,3 +198,36 @@ TEST_CASE("messenger - a revoked device gets nothing new", "[messenger]") {
     REQUIRE(copies.size() == 1);
     CHECK_THROWS(bob.open(copies[0], kNow));
 }
+
+TEST_CASE("messenger - a change meant for own devices reaches the other device only", "[messenger]") {
+    Swarms net;
+    auto bob = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto alice = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    net.publish(bob);
+    auto m = make_text("Alice", kNow);
+    m.kind = ChatKind::contact;
+    m.contact_flags = kContactAccepted;
+    m.sync_peer = alice.id();
+    CHECK_FALSE(bob.has_other_devices());
+    auto own = newest_bundles(bob.id(), bob.device_list(), net.boxes[{bob.id().x25519, kBundleNamespace}], kNow);
+    CHECK(bob.prepare_sync(own, m, kNow).empty());
+
+    auto phrase = bob.identity().recovery_phrase();
+    auto bob2 = Account::create(crypto::Identity::from_phrase(phrase.str()), bob.device_list(), kNow);
+    net.publish(bob2);
+    bob.adopt_device_list(bob2.device_list());
+    CHECK(bob.has_other_devices());
+    own = newest_bundles(bob.id(), bob.device_list(), net.boxes[{bob.id().x25519, kBundleNamespace}], kNow);
+    auto stores = bob.prepare_sync(own, m, kNow);
+    REQUIRE(stores.size() == 1);
+    CHECK(stores[0].mailbox == bob2.inbox());
+    net.store(stores);
+    auto got = net.receive(bob2);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].peer == alice.id());
+    CHECK(got[0].message.kind == ChatKind::contact);
+    CHECK(got[0].message.text == "Alice");
+    auto unnamed = m;
+    unnamed.sync_peer.reset();
+    CHECK_THROWS_AS(bob.prepare_sync(own, unnamed, kNow), std::invalid_argument);
+}

@@ -101,3 +101,22 @@ TEST_CASE("messenger - version 1 messages (text only) are still read", "[messeng
     bad.u8(1).u8(2).raw(m.id).u64(m.sent_at_ms).str(m.text).u8(0);
     CHECK_THROWS_AS(decode_chat(bad.bytes()), wire::DecodeError);
 }
+
+TEST_CASE("messenger - a contact change for own devices survives encode and decode; malformed ones are refused",
+          "[messenger]") {
+    auto m = make_text("Alice", 5);
+    m.kind = ChatKind::contact;
+    m.contact_flags = kContactAccepted | kContactBlocked;
+    m.disappear_after_s = 60;
+    m.sync_peer = crypto::Identity::generate().veil_id();
+    CHECK(decode_chat(encode(m)) == m);
+    auto no_peer = m;
+    no_peer.sync_peer.reset();
+    CHECK_THROWS_AS(decode_chat(encode(no_peer)), wire::DecodeError);
+    auto flags = m;
+    flags.contact_flags = 4;
+    CHECK_THROWS_AS(decode_chat(encode(flags)), wire::DecodeError);
+    auto name = m;
+    name.text = std::string(kMaxContactNameBytes + 1, 'n');
+    CHECK_THROWS_AS(decode_chat(encode(name)), wire::DecodeError);
+}
