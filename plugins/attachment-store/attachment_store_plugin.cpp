@@ -27,6 +27,9 @@ public:
         s.limits.pending_idle_ms = positive(c, "pending_idle_ms");
         s.sweep_ms = positive(c, "sweep_ms");
         s.manifest_poll_ms = positive(c, "manifest_poll_ms");
+        s.catch_up_ms = positive(c, "catch_up_ms");
+        const auto& key = c.get_string("node_key_file");
+        s.node_key_file = key.empty() ? ctx.home_dir() / "service-node" / "node.key" : std::filesystem::path(key);
         runtime_ = std::make_unique<StoreRuntime>(ctx, s);
         runtime_->start();
     }
@@ -47,6 +50,9 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"pending_idle_ms", sdk::ConfigType::integer, "600000", "a partial upload untouched this long is dropped"},
     {"sweep_ms", sdk::ConfigType::integer, "60000", "how often expired blobs are deleted"},
     {"manifest_poll_ms", sdk::ConfigType::integer, "2000", "how often the swarm membership is read from the node"},
+    {"catch_up_ms", sdk::ConfigType::integer, "60000", "how often blobs missed while down are fetched from swarm peers"},
+    {"node_key_file", sdk::ConfigType::string, "",
+     "the service node's key (signs catch-up list requests; default HOME/service-node/node.key)"},
 };
 constexpr std::string_view kProvides[] = {"attachment-store"};
 constexpr std::string_view kRequires[] = {"service-node"};

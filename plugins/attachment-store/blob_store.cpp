@@ -64,23 +64,29 @@ BlobStore::BlobStore(fs::path dir, StoreLimits limits) : dir_(std::move(dir)), l
     make_private_dir(dir_ / "parts");
     for (const auto& e : fs::directory_iterator(dir_ / "parts")) fs::remove(e.path());
     for (const auto& e : fs::directory_iterator(dir_ / "blobs")) {
-        // <64 hex>-<expiry_ms>; anything else is not ours to keep.
+        // <64 hex id>-<expiry_ms>-<64 hex digest>; anything else is not ours to keep.
         auto name = e.path().filename().string();
-        auto dash = name.find('-');
+        auto last = name.rfind('-');
         try {
-            if (dash != 64) throw wire::DecodeError("name");
-            auto raw = wire::from_hex(name.substr(0, 64));
+            if (name.size() < 131 || name[64] != '-' || last != name.size() - 65) throw wire::DecodeError("name");
+            auto raw_id = wire::from_hex(name.substr(0, 64));
+            auto raw_digest = wire::from_hex(name.substr(last + 1));
             BlobId id{};
-            std::copy(raw.begin(), raw.end(), id.begin());
-            blobs_[id] = Blob{static_cast<std::uint64_t>(fs::file_size(e.path())), std::stoull(name.substr(65))};
+            Blob b;
+            std::copy(raw_id.begin(), raw_id.end(), id.begin());
+            std::copy(raw_digest.begin(), raw_digest.end(), b.digest.begin());
+            if (blob_id(b.digest) != id) throw wire::DecodeError("digest");
+            b.total_bytes = static_cast<std::uint64_t>(fs::file_size(e.path()));
+            b.expiry_ms = std::stoull(name.substr(65, last - 65));
+            blobs_[id] = b;
         } catch (const std::exception&) {
             fs::remove(e.path());
         }
     }
 }
 
-fs::path BlobStore::blob_path(const BlobId& id, std::uint64_t expiry_ms) const {
-    return dir_ / "blobs" / (wire::to_hex(id) + "-" + std::to_string(expiry_ms));
+fs::path BlobStore::blob_path(const BlobId& id, const Blob& b) const {
+    return dir_ / "blobs" / (wire::to_hex(id) + "-" + std::to_string(b.expiry_ms) + "-" + wire::to_hex(b.digest));
 }
 
 fs::path BlobStore::part_path(const BlobId& id) const { return dir_ / "parts" / wire::to_hex(id); }
@@ -186,12 +192,14 @@ Response BlobStore::finish(const BlobId& id, Pending& p, std::uint64_t /*now_ms*
         ::fsync(fd.get());
     }
     std::error_code ec;
-    fs::rename(path, blob_path(id, p.expiry_ms), ec);
+    Blob blob{p.total_bytes, p.expiry_ms, p.digest};
+    if (auto old = blobs_.find(id); old != blobs_.end()) fs::remove(blob_path(id, old->second), ec);  // expired copy
+    fs::rename(path, blob_path(id, blob), ec);
     if (ec) {
         drop_pending(id);
         return error(Status::internal, "cannot keep the blob");
     }
-    blobs_[id] = Blob{p.total_bytes, p.expiry_ms};
+    blobs_[id] = blob;
     pending_.erase(id);
     completed = true;
     Response r;
@@ -210,7 +218,7 @@ Response BlobStore::get(const GetRequest& q, std::uint64_t now_ms) {
     g.expiry_ms = b.expiry_ms;
     g.index = q.index;
     g.bytes.resize(chunk_size(b.total_bytes, q.index));
-    Fd fd(::open(blob_path(q.id, b.expiry_ms).c_str(), O_RDONLY | O_CLOEXEC));
+    Fd fd(::open(blob_path(q.id, b).c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd || !read_at(fd.get(), g.bytes.data(), g.bytes.size(), std::uint64_t{q.index} * kChunkBytes))
         return error(Status::internal, "cannot read the blob");
     Response r;
@@ -227,7 +235,7 @@ std::size_t BlobStore::sweep(std::uint64_t now_ms) {
             continue;
         }
         std::error_code ec;
-        fs::remove(blob_path(it->first, it->second.expiry_ms), ec);
+        fs::remove(blob_path(it->first, it->second), ec);
         it = blobs_.erase(it);
         ++n;
     }
@@ -242,6 +250,32 @@ bool BlobStore::has(const BlobId& id, std::uint64_t now_ms) {
     std::lock_guard lock(mutex_);
     auto it = blobs_.find(id);
     return it != blobs_.end() && it->second.expiry_ms > now_ms;
+}
+
+ListResponse BlobStore::list(const std::optional<BlobId>& after, std::uint32_t max_count, std::uint64_t now_ms) {
+    std::lock_guard lock(mutex_);
+    ListResponse out;
+    auto it = after ? blobs_.upper_bound(*after) : blobs_.begin();
+    for (; it != blobs_.end(); ++it) {
+        if (it->second.expiry_ms <= now_ms) continue;
+        if (out.blobs.size() == max_count) {
+            out.more = true;
+            break;
+        }
+        out.blobs.push_back(BlobEntry{it->first, it->second.digest, it->second.total_bytes, it->second.expiry_ms});
+    }
+    return out;
+}
+
+std::vector<BlobEntry> BlobStore::missing(const std::vector<BlobEntry>& entries, std::uint64_t now_ms) {
+    std::lock_guard lock(mutex_);
+    std::vector<BlobEntry> out;
+    for (const auto& e : entries) {
+        if (e.expiry_ms <= now_ms) continue;
+        auto it = blobs_.find(e.id);
+        if (it == blobs_.end() || it->second.expiry_ms <= now_ms) out.push_back(e);
+    }
+    return out;
 }
 
 std::size_t BlobStore::count() {

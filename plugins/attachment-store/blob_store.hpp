@@ -2,7 +2,7 @@
 /// The node's attachment blobs on disk: DIR/parts/<id> while chunks arrive (in memory: which
 /// chunks are held), DIR/blobs/<id>-<expiry_ms> once every chunk is in and the whole blob hashed
 /// to its digest (renamed into place, so a blob is either absent or complete and verified).
-/// The file name carries the expiry, so the index is rebuilt from a directory listing on start;
+/// The file name carries the expiry and digest, so the index is rebuilt from a directory listing on start;
 /// partial uploads do not survive a restart (the uploader retries on another member).
 /// Thread-safe (one mutex); calls touch the disk, so run them on the worker pool.
 
@@ -45,6 +45,10 @@ public:
     std::size_t sweep(std::uint64_t now_ms);
     /// True when a complete, unexpired blob is held.
     bool has(const BlobId& id, std::uint64_t now_ms);
+    /// Complete, unexpired blobs in id order after `after`, at most `max_count`.
+    ListResponse list(const std::optional<BlobId>& after, std::uint32_t max_count, std::uint64_t now_ms);
+    /// The entries (unexpired) that are not held here.
+    std::vector<BlobEntry> missing(const std::vector<BlobEntry>& entries, std::uint64_t now_ms);
     /// Complete blobs held (tests, logs).
     std::size_t count();
 
@@ -52,6 +56,7 @@ private:
     struct Blob {
         std::uint64_t total_bytes = 0;
         std::uint64_t expiry_ms = 0;
+        Digest digest{};
     };
     struct Pending {
         Digest digest{};
@@ -61,7 +66,7 @@ private:
         std::uint32_t have_count = 0;
         std::uint64_t touched_ms = 0;
     };
-    std::filesystem::path blob_path(const BlobId& id, std::uint64_t expiry_ms) const;
+    std::filesystem::path blob_path(const BlobId& id, const Blob& b) const;
     std::filesystem::path part_path(const BlobId& id) const;
     Response finish(const BlobId& id, Pending& p, std::uint64_t now_ms, bool& completed);
     void drop_pending(const BlobId& id);

@@ -9,6 +9,13 @@ namespace veil::attachment_store {
 namespace {
 
 constexpr char kIdContext[] = "veil-attachment-id-v1";
+constexpr char kListContext[] = "veil-attachment-list-v1";
+
+void write_list_fields(wire::Writer& w, const ListRequest& l) {
+    w.u8(l.after ? 1 : 0);
+    if (l.after) w.raw(*l.after);
+    w.u32(l.max_count).raw(l.requester).u64(l.timestamp_ms);
+}
 
 template <std::size_t N>
 std::array<std::uint8_t, N> read_array(wire::Reader& r) {
@@ -61,6 +68,13 @@ std::uint64_t max_stored_bytes(std::uint64_t max_file_bytes) {
     return sealed_bytes_of_padded(padded_bytes(max_file_bytes));
 }
 
+Bytes list_signed_bytes(const ListRequest& q) {
+    wire::Writer w;
+    w.raw(ByteView(reinterpret_cast<const std::uint8_t*>(kListContext), sizeof(kListContext) - 1));
+    write_list_fields(w, q);
+    return w.take();
+}
+
 const char* to_string(Status s) {
     switch (s) {
         case Status::ok: return "ok";
@@ -81,9 +95,13 @@ Bytes encode_request(const Request& r) {
     if (const auto* p = std::get_if<PutRequest>(&r)) {
         w.u8(static_cast<std::uint8_t>(Method::put)).raw(p->id).raw(p->digest).u64(p->total_bytes).u64(p->expiry_ms);
         w.u8(p->replica ? 1 : 0).u32(p->index).var(p->bytes);
+    } else if (const auto* g = std::get_if<GetRequest>(&r)) {
+        w.u8(static_cast<std::uint8_t>(Method::get)).raw(g->id).u32(g->index);
     } else {
-        const auto& g = std::get<GetRequest>(r);
-        w.u8(static_cast<std::uint8_t>(Method::get)).raw(g.id).u32(g.index);
+        const auto& l = std::get<ListRequest>(r);
+        w.u8(static_cast<std::uint8_t>(Method::list));
+        write_list_fields(w, l);
+        w.raw(l.signature);
     }
     return w.take();
 }
@@ -114,6 +132,17 @@ Request decode_request(ByteView bytes) {
         g.id = read_array<32>(r);
         g.index = r.u32();
         out = g;
+    } else if (method == static_cast<std::uint8_t>(Method::list)) {
+        ListRequest l;
+        auto has = r.u8();
+        if (has > 1) throw wire::DecodeError("attachment store: bad cursor flag");
+        if (has == 1) l.after = read_array<32>(r);
+        l.max_count = r.u32();
+        if (l.max_count == 0 || l.max_count > kMaxListCount) throw wire::DecodeError("attachment store: bad list count");
+        l.requester = read_array<32>(r);
+        l.timestamp_ms = r.u64();
+        l.signature = read_array<64>(r);
+        out = l;
     } else {
         throw wire::DecodeError("attachment store: unknown method");
     }
@@ -130,6 +159,10 @@ Bytes encode_response(const Response& r) {
         w.u8(p->complete ? 1 : 0).u32(p->have_chunks).u32(p->total_chunks);
     } else if (const auto* g = std::get_if<GetResponse>(&r.body)) {
         w.u64(g->total_bytes).u64(g->expiry_ms).u32(g->index).var(g->bytes);
+    } else if (const auto* l = std::get_if<ListResponse>(&r.body)) {
+        w.u32(static_cast<std::uint32_t>(l->blobs.size()));
+        for (const auto& b : l->blobs) w.raw(b.id).raw(b.digest).u64(b.total_bytes).u64(b.expiry_ms);
+        w.u8(l->more ? 1 : 0);
     }
     return w.take();
 }
@@ -152,6 +185,23 @@ Response decode_response(Method method, ByteView bytes) {
         p.have_chunks = r.u32();
         p.total_chunks = r.u32();
         out.body = p;
+    } else if (method == Method::list) {
+        ListResponse l;
+        auto n = r.u32();
+        if (n > kMaxListCount) throw wire::DecodeError("attachment store: list too long");
+        for (std::uint32_t i = 0; i < n; ++i) {
+            BlobEntry b;
+            b.id = read_array<32>(r);
+            b.digest = read_array<32>(r);
+            b.total_bytes = r.u64();
+            b.expiry_ms = r.u64();
+            if (b.total_bytes == 0 || b.total_bytes > kMaxBlobBytes) throw wire::DecodeError("attachment store: bad blob size");
+            l.blobs.push_back(b);
+        }
+        auto more = r.u8();
+        if (more > 1) throw wire::DecodeError("attachment store: bad more flag");
+        l.more = more == 1;
+        out.body = std::move(l);
     } else {
         GetResponse g;
         g.total_bytes = r.u64();

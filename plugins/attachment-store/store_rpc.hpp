@@ -7,8 +7,10 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "veil/wire/codec.hpp"
 
@@ -18,6 +20,8 @@ using wire::Bytes;
 using wire::ByteView;
 using BlobId = std::array<std::uint8_t, 32>;
 using Digest = std::array<std::uint8_t, 32>;
+using NodeKey = std::array<std::uint8_t, 32>;
+using Signature = std::array<std::uint8_t, 64>;
 
 /// The transport service name the store serves.
 inline constexpr std::string_view kServiceName = "attachments";
@@ -27,6 +31,8 @@ inline constexpr std::size_t kChunkBytes = 252 * 1024;
 /// Hard cap of the decoder on a blob's declared size (configured limits are lower).
 inline constexpr std::uint64_t kMaxBlobBytes = 64ull << 20;
 inline constexpr std::size_t kMaxErrorBytes = 512;
+/// Most blobs one list page names.
+inline constexpr std::uint32_t kMaxListCount = 1000;
 
 /// The store id of a blob: BLAKE2b-256("veil-attachment-id-v1" || digest). The store checks it
 /// against the declared digest, so an id names exactly one content.
@@ -48,7 +54,7 @@ inline constexpr std::size_t kMaxErrorBytes = 512;
 /// Largest blob a store must accept to hold files of up to `max_file_bytes`.
 [[nodiscard]] std::uint64_t max_stored_bytes(std::uint64_t max_file_bytes);
 
-enum class Method : std::uint8_t { put = 1, get = 2 };
+enum class Method : std::uint8_t { put = 1, get = 2, list = 3 };
 
 /// Status codes; values are on the wire. Zero is never valid.
 enum class Status : std::uint8_t {
@@ -80,7 +86,19 @@ struct GetRequest {
     std::uint32_t index = 0;
 };
 
-using Request = std::variant<PutRequest, GetRequest>;
+/// The complete blobs a node holds, in id order after a cursor: for catch-up between members
+/// of one swarm only, so it is signed by the asking node's key (a member of the same swarm).
+struct ListRequest {
+    std::optional<BlobId> after;
+    std::uint32_t max_count = kMaxListCount;
+    NodeKey requester{};
+    std::uint64_t timestamp_ms = 0;
+    Signature signature{};
+};
+/// The bytes a ListRequest's signature covers.
+Bytes list_signed_bytes(const ListRequest& q);
+
+using Request = std::variant<PutRequest, GetRequest, ListRequest>;
 
 struct PutResponse {
     bool complete = false;        ///< the whole blob is held, verified and readable
@@ -95,10 +113,23 @@ struct GetResponse {
     Bytes bytes;
 };
 
+struct BlobEntry {
+    BlobId id{};
+    Digest digest{};
+    std::uint64_t total_bytes = 0;
+    std::uint64_t expiry_ms = 0;
+    bool operator==(const BlobEntry&) const = default;
+};
+
+struct ListResponse {
+    std::vector<BlobEntry> blobs;
+    bool more = false;
+};
+
 /// A response: status ok carries the method's body, any other status a message.
 struct Response {
     Status status = Status::ok;
-    std::variant<std::monostate, PutResponse, GetResponse> body;
+    std::variant<std::monostate, PutResponse, GetResponse, ListResponse> body;
     std::string message;
 };
 

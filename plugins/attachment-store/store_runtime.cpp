@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "directory/key_file.hpp"
 #include "service-node/rpc.hpp"
 
 namespace veil::attachment_store {
@@ -21,6 +22,11 @@ std::uint64_t now_ms() {
 
 tr::Response answer_of(const Response& r) { return tr::Response{tr::Status::ok, encode_response(r)}; }
 
+bool fs_exists(const std::filesystem::path& p) {
+    std::error_code ec;
+    return !p.empty() && std::filesystem::exists(p, ec);
+}
+
 sdk::net::ClientOptions peer_options() {
     sdk::net::ClientOptions o;
     o.max_frame_bytes = kChunkBytes + 4096;
@@ -29,6 +35,18 @@ sdk::net::ClientOptions peer_options() {
 }
 
 }  // namespace
+
+/// One catch-up round: each swarm peer in turn is listed, and the blobs it has that this node
+/// lacks are fetched from it chunk by chunk and stored as replicas.
+struct CatchUp {
+    std::vector<std::string> peers;  // host:port
+    std::size_t peer = 0;
+    std::optional<BlobId> cursor;
+    std::vector<BlobEntry> wanted;
+    std::size_t blob = 0;
+    std::uint32_t chunk = 0;
+    std::size_t fetched = 0;
+};
 
 /// One blob being pushed to one swarm peer, chunk after chunk.
 struct Push {
@@ -47,8 +65,11 @@ void StoreRuntime::start() {
     ctx_.log().info("attachment store: {} blobs held, at most {} bytes each, kept {} ms", store_->count(),
                     settings_.limits.max_blob_bytes, settings_.limits.expiry_ms);
     ctx_.serve<tr::Inbound>([this](const tr::Inbound& in, Answer a) { handle(in, std::move(a)); }, kServiceName);
+    if (fs_exists(settings_.node_key_file)) node_key_ = directory::load_or_create_key(settings_.node_key_file);
+    else ctx_.log().warn("no node key at the configured node_key_file: this store will not catch up with its swarm");
     refresh_membership();
     ctx_.set_interval(settings_.manifest_poll_ms, [this] { refresh_membership(); });
+    ctx_.set_interval(settings_.catch_up_ms, [this] { start_catch_up(); });
     ctx_.set_interval(settings_.sweep_ms, [this] {
         auto store = store_;
         auto removed = std::make_shared<std::size_t>(0);
@@ -89,6 +110,11 @@ void StoreRuntime::refresh_membership() {
         try {
             auto m = directory::decode_signed_manifest(std::get<node::ManifestResponse>(r.body).envelope).manifest;
             if (!manifest_ || m.version > manifest_->version) manifest_ = std::move(m);
+            const auto* self = own_key_ ? manifest_->find(*own_key_) : nullptr;
+            if (self && self->swarm != last_swarm_) {
+                last_swarm_ = self->swarm;
+                start_catch_up();  // joined a swarm (or just started): fetch what its members hold
+            }
         } catch (const std::exception&) {
         }
     });
@@ -100,6 +126,24 @@ std::optional<Response> StoreRuntime::check_owner(const BlobId& id) const {
     if (!self || self->swarm != manifest_->swarm_for(id))
         return error(Status::wrong_swarm, "this attachment belongs to another swarm");
     return std::nullopt;
+}
+
+// A list is answered only to a member of this node's swarm, signed with its node key, recently.
+void StoreRuntime::answer_list(const ListRequest& q, Answer answer) {
+    if (!manifest_ || !own_key_) return answer.reply(answer_of(error(Status::not_ready, "the node has no manifest yet")));
+    const auto* self = manifest_->find(*own_key_);
+    const auto* peer = manifest_->find(q.requester);
+    const auto now = now_ms();
+    const auto skew = q.timestamp_ms > now ? q.timestamp_ms - now : now - q.timestamp_ms;
+    if (!self || !peer || peer->swarm != self->swarm || skew > settings_.clock_window_ms ||
+        !directory::verify_signature(q.requester, list_signed_bytes(q), q.signature))
+        return answer.reply(answer_of(error(Status::bad_request, "listing is for members of this swarm")));
+    auto store = store_;
+    auto out = std::make_shared<Response>();
+    ctx_.run_blocking([store, q, out, now] { out->body = store->list(q.after, q.max_count, now); },
+                      [answer, out](std::exception_ptr e) {
+                          answer.reply(answer_of(e ? error(Status::internal, "internal error") : *out));
+                      });
 }
 
 void StoreRuntime::handle(const tr::Inbound& in, Answer answer) {
@@ -119,6 +163,7 @@ void StoreRuntime::handle(const tr::Inbound& in, Answer answer) {
                           });
         return;
     }
+    if (auto* list = std::get_if<ListRequest>(&req)) return answer_list(*list, std::move(answer));
     auto put = std::make_shared<PutRequest>(std::move(std::get<PutRequest>(req)));
     if (auto refused = check_owner(put->id)) {
         if (!manifest_) refresh_membership();  // just started: ask now rather than at the next poll
@@ -189,6 +234,114 @@ void StoreRuntime::push_chunk(std::shared_ptr<Push> push) {
                               push_chunk(push);
                           });
                       });
+}
+
+void StoreRuntime::to_peer(const std::string& address, const Request& q, Method method,
+                           std::function<void(std::optional<Response>)> done) {
+    auto client = peers_.get(address);
+    if (!client) return done(std::nullopt);
+    client.value()->request(tr::encode_service_request(kServiceName, encode_request(q)), kPeerTimeoutMs,
+                            [alive = alive_, method, done = std::move(done)](sdk::Result<Bytes> r) {
+                                if (!*alive) return;
+                                if (!r) return done(std::nullopt);
+                                try {
+                                    auto t = tr::decode_service_response(r.value(), kChunkBytes + 4096);
+                                    if (!t || t.value().status != tr::Status::ok) return done(std::nullopt);
+                                    auto resp = decode_response(method, t.value().body);
+                                    if (resp.status != Status::ok) return done(std::nullopt);
+                                    done(std::move(resp));
+                                } catch (const wire::DecodeError&) {
+                                    done(std::nullopt);
+                                }
+                            });
+}
+
+// Catch-up (on joining a swarm, then every catch_up_ms): what a member missed while it was
+// down is fetched from the others, so a blob's copies come back to the whole swarm.
+void StoreRuntime::start_catch_up() {
+    if (catching_up_ || !node_key_ || !manifest_ || !own_key_) return;
+    const auto* self = manifest_->find(*own_key_);
+    if (!self) return;
+    auto c = std::make_shared<CatchUp>();
+    for (const auto& m : manifest_->members(self->swarm))
+        if (m.ed25519 != *own_key_) c->peers.push_back(m.host + ":" + std::to_string(m.port));
+    if (c->peers.empty()) return;
+    catching_up_ = true;
+    catch_up_peer(std::move(c));
+}
+
+void StoreRuntime::catch_up_peer(std::shared_ptr<CatchUp> c) {
+    if (c->peer >= c->peers.size()) {
+        catching_up_ = false;
+        if (c->fetched) ctx_.log().info("attachment catch-up: {} blobs fetched from swarm peers", c->fetched);
+        return;
+    }
+    c->cursor.reset();
+    catch_up_list(std::move(c));
+}
+
+void StoreRuntime::catch_up_list(std::shared_ptr<CatchUp> c) {
+    ListRequest q;
+    q.after = c->cursor;
+    q.requester = node_key_->public_key();
+    q.timestamp_ms = now_ms();
+    q.signature = node_key_->sign(list_signed_bytes(q));
+    to_peer(c->peers[c->peer], q, Method::list, [this, c](std::optional<Response> r) {
+        if (!r) {
+            ++c->peer;
+            return catch_up_peer(c);
+        }
+        auto page = std::get<ListResponse>(std::move(r->body));
+        const bool more = page.more && !page.blobs.empty();
+        if (!page.blobs.empty()) c->cursor = page.blobs.back().id;
+        // Only blobs of this swarm (a peer of a former swarm may list others).
+        std::erase_if(page.blobs, [this](const BlobEntry& e) { return check_owner(e.id).has_value(); });
+        auto store = store_;
+        auto missing = std::make_shared<std::vector<BlobEntry>>();
+        ctx_.run_blocking([store, page = std::move(page.blobs), missing] { *missing = store->missing(page, now_ms()); },
+                          [this, alive = alive_, c, missing, more](std::exception_ptr e) {
+                              if (!*alive) return;
+                              c->wanted = e ? std::vector<BlobEntry>{} : std::move(*missing);
+                              c->blob = 0;
+                              c->chunk = 0;
+                              if (!c->wanted.empty()) return catch_up_fetch(c);
+                              if (more) return catch_up_list(c);
+                              ++c->peer;
+                              catch_up_peer(c);
+                          });
+    });
+}
+
+void StoreRuntime::catch_up_fetch(std::shared_ptr<CatchUp> c) {
+    if (c->blob >= c->wanted.size()) {
+        if (c->cursor) return catch_up_list(c);  // the next page (an empty one ends the peer)
+        ++c->peer;
+        return catch_up_peer(c);
+    }
+    const auto& want = c->wanted[c->blob];
+    to_peer(c->peers[c->peer], GetRequest{want.id, c->chunk}, Method::get, [this, c](std::optional<Response> r) {
+        const auto& w = c->wanted[c->blob];
+        auto skip_blob = [this, c] {
+            ++c->blob;
+            c->chunk = 0;
+            catch_up_fetch(c);
+        };
+        if (!r) return skip_blob();
+        auto& g = std::get<GetResponse>(r->body);
+        if (g.total_bytes != w.total_bytes || g.index != c->chunk) return skip_blob();
+        PutRequest p{w.id, w.digest, w.total_bytes, w.expiry_ms, true, c->chunk, std::move(g.bytes)};
+        auto store = store_;
+        auto out = std::make_shared<PutOutcome>();
+        ctx_.run_blocking([store, p = std::move(p), out] { *out = store->put(p, now_ms()); },
+                          [this, alive = alive_, c, out, skip_blob](std::exception_ptr e) {
+                              if (!*alive) return;
+                              if (e || out->response.status != Status::ok) return skip_blob();
+                              if (out->completed_now) ++c->fetched;
+                              if (std::get<PutResponse>(out->response.body).complete) return skip_blob();
+                              ++c->chunk;
+                              catch_up_fetch(c);
+                          });
+    });
 }
 
 }  // namespace veil::attachment_store

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "blob_store.hpp"
+#include "directory/ed25519.hpp"
 #include "directory/manifest.hpp"
 #include "veil/sdk/context.hpp"
 #include "veil/sdk/net.hpp"
@@ -22,6 +23,9 @@ struct RuntimeSettings {
     StoreLimits limits;
     std::uint64_t sweep_ms = 60'000;
     std::uint64_t manifest_poll_ms = 2'000;
+    std::uint64_t catch_up_ms = 60'000;
+    std::filesystem::path node_key_file;  ///< the service node's identity seed (signs list requests)
+    std::uint64_t clock_window_ms = 60'000;
 };
 
 class StoreRuntime final {
@@ -42,12 +46,22 @@ private:
     std::optional<Response> check_owner(const BlobId& id) const;
     void replicate(const PutRequest& done, std::uint64_t expiry_ms);
     void push_chunk(std::shared_ptr<struct Push> push);
+    void answer_list(const ListRequest& q, Answer answer);
+    void start_catch_up();
+    void catch_up_peer(std::shared_ptr<struct CatchUp> c);
+    void catch_up_list(std::shared_ptr<struct CatchUp> c);
+    void catch_up_fetch(std::shared_ptr<struct CatchUp> c);
+    /// Sends one store request to a peer node over the node-to-node connection.
+    void to_peer(const std::string& address, const Request& q, Method method, std::function<void(std::optional<Response>)> done);
 
     sdk::Context& ctx_;
     RuntimeSettings settings_;
     std::shared_ptr<BlobStore> store_;
     std::optional<directory::Manifest> manifest_;
     std::optional<directory::PublicKey> own_key_;
+    std::optional<directory::SigningKey> node_key_;
+    bool catching_up_ = false;
+    std::uint64_t last_swarm_ = ~0ull;
     sdk::net::ClientPool peers_;
     std::uint32_t next_id_ = 1;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

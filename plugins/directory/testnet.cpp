@@ -53,7 +53,7 @@ std::string node_config(const TestnetPlan& plan, std::size_t i) {
       << "heartbeat_ms = 1000\nmanifest_poll_ms = 300\ncatch_up_ms = 5000\nsweep_ms = 5000\n";
     // "attachment-store.KEY=VALUE" options go to the attachment store's table, the rest here.
     constexpr std::string_view kStore = "attachment-store.";
-    std::string store_table = "\n[attachment-store]\nsweep_ms = 1000\n";
+    std::string store_table = "\n[attachment-store]\nsweep_ms = 1000\ncatch_up_ms = 3000\nmanifest_poll_ms = 300\n";
     for (const auto& kv : plan.node_options) {
         auto eq = kv.find('=');
         if (kv.rfind(kStore, 0) == 0) {

@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (encode_request(q) != Bytes(in.begin(), in.end())) std::abort();
     } catch (const wire::DecodeError&) {
     }
-    for (auto method : {Method::put, Method::get}) {
+    for (auto method : {Method::put, Method::get, Method::list}) {
         try {
             auto r = decode_response(method, in);
             if (encode_response(r) != Bytes(in.begin(), in.end())) std::abort();

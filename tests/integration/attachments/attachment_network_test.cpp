@@ -88,7 +88,7 @@ fs::path blob_file(const Testnet& net, const std::string& node, const std::strin
 
 // Waits until `n` nodes hold the blob (replication follows the upload's answer).
 void await_holders(const Testnet& net, const std::string& id_hex, std::size_t n) {
-    for (int i = 0; i < 100 && holders(net, id_hex).size() < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int i = 0; i < 200 && holders(net, id_hex).size() < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     REQUIRE(holders(net, id_hex).size() == n);
 }
 
@@ -215,4 +215,37 @@ TEST_CASE("attachments - a blob expires on every node of its swarm", "[attachmen
     auto after = veil_at(bob, {"attachment", "download", (net.dir() / "ref.json").string(), (bob / "later").string()});
     CHECK(after.exit_code == 3);
     CHECK_THAT(after.err, Catch::Contains("no longer stored"));
+}
+
+TEST_CASE("attachments - a member that was down during an upload fetches the blob from its swarm after a restart",
+          "[attachments][integration]") {
+    Testnet net(9, 3);
+    auto alice = make_client(net, "alice", "[attachments]\nprocessors = []\n");
+    random_file(net.dir() / "first.bin", 1000);
+    auto first = upload(alice, net.dir() / "first.bin");
+    await_holders(net, first["id"], 3);
+    auto swarm = holders(net, first["id"]);
+    const auto down = swarm[0];
+    net.kill9(down);
+
+    // Files are uploaded until one lands in that swarm (one in three does): stored on the two
+    // members that are up.
+    std::string id;
+    for (int i = 0; i < 40 && id.empty(); ++i) {
+        random_file(net.dir() / "next.bin", 2000);
+        auto ref = upload(alice, net.dir() / "next.bin");
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        auto h = holders(net, ref["id"]);
+        if (std::find(swarm.begin(), swarm.end(), h.at(0)) != swarm.end()) id = ref["id"];
+    }
+    REQUIRE_FALSE(id.empty());
+    await_holders(net, id, 2);
+    CHECK(holders(net, id).size() == 2);
+
+    net.restart(down);
+    // Catch-up runs when the node learns its swarm, then every 3 s on a test network.
+    await_holders(net, id, 3);
+    auto h = holders(net, id);
+    REQUIRE(std::find(h.begin(), h.end(), down) != h.end());
+    CHECK(slurp(blob_file(net, down, id)) == slurp(blob_file(net, h[0] == down ? h[1] : h[0], id)));
 }

@@ -136,3 +136,38 @@ TEST_CASE("attachment-store - expiry, sweep and reopen", "[attachments]") {
     r.expiry_ms = 12'000;
     CHECK(s.put(r, 11'000).expiry_ms == 12'000);
 }
+
+TEST_CASE("attachment-store - list pages in id order and what is missing", "[attachments]") {
+    Dir dir;
+    std::vector<BlobId> ids;
+    std::vector<BlobEntry> entries;
+    {
+        BlobStore s(dir.path, limits());
+        for (int i = 0; i < 5; ++i) {
+            auto blob = random_bytes(1000 + static_cast<std::size_t>(i));
+            auto c = chunk_of(blob, 0);
+            REQUIRE(s.put(c, 1000).completed_now);
+            ids.push_back(c.id);
+            entries.push_back(BlobEntry{c.id, c.digest, c.total_bytes, 11'000});
+        }
+    }
+    std::sort(ids.begin(), ids.end());
+    BlobStore s(dir.path, limits());  // the digest comes back from the file name
+    auto first = s.list(std::nullopt, 3, 2000);
+    REQUIRE(first.blobs.size() == 3);
+    CHECK(first.more);
+    CHECK(first.blobs[0].id == ids[0]);
+    CHECK(first.blobs[0].digest != Digest{});
+    CHECK(blob_id(first.blobs[0].digest) == first.blobs[0].id);
+    auto second = s.list(first.blobs.back().id, 3, 2000);
+    REQUIRE(second.blobs.size() == 2);
+    CHECK_FALSE(second.more);
+    CHECK(second.blobs[1].id == ids[4]);
+    CHECK(s.list(std::nullopt, 10, 11'000).blobs.empty());  // expired ones are not listed
+
+    Dir other_dir;
+    BlobStore other(other_dir.path, limits());
+    CHECK(other.missing(entries, 2000).size() == 5);
+    CHECK(s.missing(entries, 2000).empty());
+    CHECK(other.missing(entries, 11'000).empty());  // expired: not worth fetching
+}
