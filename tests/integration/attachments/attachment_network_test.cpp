@@ -197,6 +197,21 @@ TEST_CASE("attachments - an oversized file is refused before anything is uploade
     auto r2 = veil_at(carol, {"attachment", "upload", (net.dir() / "small.bin").string()});
     CHECK(r2.exit_code == 1);
     CHECK_THAT(r2.err, Catch::Contains("file is 0.2 MB; the limit is 0.1 MB"));
+
+    // A processor that is configured but not running refuses the upload rather than sending
+    // the file with its metadata.
+    auto dave = net.dir() / "dave";
+    fs::create_directories(dave);
+    auto cfg = slurp(carol / "veil.toml");
+    cfg = std::regex_replace(cfg, std::regex("\"exif-strip\", "), "");
+    cfg = std::regex_replace(cfg, std::regex("\\[attachments\\]\nmax_file_bytes = 100000\n"), "");
+    cfg = std::regex_replace(cfg, std::regex("carol"), "dave");
+    std::ofstream(dave / "veil.toml") << cfg;
+    auto r3 = veil_at(dave, {"attachment", "upload", (net.dir() / "small.bin").string()});
+    CHECK(r3.exit_code == 1);
+    CHECK_THAT(r3.err, Catch::Contains("attachment processor 'exif-strip' is not running"));
+    for (std::size_t i = 1; i <= 9; ++i)
+        CHECK(fs::is_empty(net.dir() / ("node-" + std::to_string(i)) / "attachment-store" / "blobs"));
 }
 
 TEST_CASE("attachments - a blob expires on every node of its swarm", "[attachments][integration]") {
