@@ -113,10 +113,10 @@ async function cleanup() {
 
 // Polls `fn` in the page until it returns true (page.evaluate is not subject to the page's
 // CSP, unlike waitForFunction's string predicates).
-async function waitInPage(page, fn, timeoutMs) {
+async function waitInPage(page, fn, timeoutMs, arg) {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
-    if (await page.evaluate(fn).catch(() => false)) return true;
+    if (await page.evaluate(fn, arg).catch(() => false)) return true;
     await new Promise((r) => setTimeout(r, 250));
   }
   return false;
@@ -177,14 +177,17 @@ async function main() {
   check(sent, 'Alice sees her message go from queued to sent');
 
   // It shows in Bob's page, as a message request from someone unknown.
-  const row = await bobPage.waitForSelector(`#conversations li[data-peer="${alice.id}"]`, { timeout: 60_000 })
-    .then((e) => e, () => null);
-  check(row !== null, "Alice's conversation appears in Bob's list");
+  // The list is re-rendered on every event: always look rows up again (no stale handles).
+  const rowSel = `#conversations li[data-peer="${alice.id}"]`;
+  const row = await bobPage.waitForSelector(rowSel, { timeout: 60_000 }).then(() => true, () => false);
+  check(row, "Alice's conversation appears in Bob's list");
   if (row) {
-    check(await row.$('.tag.request') !== null, 'it is marked as a message request');
-    check((await row.$eval('.unread', (e) => e.textContent).catch(() => '')) === '1', 'with one unread message');
+    check(await bobPage.waitForSelector(`${rowSel} .tag.request`, { timeout: 5_000 }).then(() => true, () => false),
+      'it is marked as a message request');
+    check(await waitInPage(bobPage, (sel) => document.querySelector(sel)?.textContent === '1', 5_000, `${rowSel} .unread`),
+      'with one unread message');
     await bobPage.screenshot({ path: path.join(shots, 'request-dark.png') });
-    await row.click();
+    await bobPage.click(rowSel);
     const shown = await bobPage.waitForSelector(`.message.incoming:has-text("${text}")`, { timeout: 10_000 })
       .then(() => true, () => false);
     check(shown, "Alice's message shows in Bob's conversation view");
@@ -261,5 +264,6 @@ try {
 clearTimeout(deadline);
 await cleanup();
 if (failures.length) status = 1;
-console.log(status === 0 ? 'all browser checks passed' : `${failures.length} check(s) failed`);
+console.log(status === 0 ? 'all browser checks passed'
+  : `${failures.length} check(s) failed${failures.length === 0 ? ' before the test stopped on an error' : ''}`);
 process.exit(status);
