@@ -384,8 +384,14 @@ void Transfers::get_next(std::shared_ptr<Download> down) {
                 [down, path, err] {
                     try {
                         auto plain = open(down->blob, down->q.ref);
-                        *path = write_new_file(down->q.directory, safe_file_name(down->q.ref.file_name), plain.data(),
-                                               plain.size());
+                        try {
+                            *path = write_new_file(down->q.directory, safe_file_name(down->q.ref.file_name), plain.data(),
+                                                   plain.size());
+                        } catch (...) {
+                            sodium_memzero(plain.data(), plain.size());
+                            throw;
+                        }
+                        sodium_memzero(plain.data(), plain.size());  // the file on disk is the copy kept
                     } catch (const SealError& e) {
                         *err = sdk::Error{ErrorCode::bad_input, std::string(e.what()) + "; nothing was written"};
                     } catch (const std::exception& e) {

@@ -264,3 +264,39 @@ TEST_CASE("attachments - a member that was down during an upload fetches the blo
     REQUIRE(std::find(h.begin(), h.end(), down) != h.end());
     CHECK(slurp(blob_file(net, down, id)) == slurp(blob_file(net, h[0] == down ? h[1] : h[0], id)));
 }
+
+namespace {
+
+// Files of varied sizes (bucket edges, chunk edges, the 10 MiB limit) uploaded by one client
+// and downloaded by another while a node of the network is killed and restarted in turn.
+void soak(std::size_t files) {
+    Testnet net(12, 3);
+    auto alice = make_client(net, "alice", "[attachments]\nprocessors = []\n");
+    auto bob = make_client(net, "bob", "[attachments]\nprocessors = []\n");
+    const std::vector<std::size_t> sizes{0, 1, 541, 542, 65'536, 258'048, 258'049, 1'000'000, 10ull << 20, 3'333'333};
+    for (std::size_t i = 0; i < files; ++i) {
+        const auto victim = "node-" + std::to_string(1 + i % 12);
+        if (i % 3 == 1) net.kill9(victim);
+        auto name = "f" + std::to_string(i) + ".bin";
+        auto original = random_file(net.dir() / name, sizes[i % sizes.size()]);
+        auto ref = upload(alice, net.dir() / name);
+        std::ofstream(net.dir() / "ref.json", std::ios::trunc) << ref.dump();
+        auto got = veil_at(bob, {"attachment", "download", (net.dir() / "ref.json").string(), (bob / "files").string()});
+        INFO(name << " " << got.err);
+        REQUIRE(got.exit_code == 0);
+        CHECK(slurp(got.out.substr(0, got.out.find('\n'))) == original);
+        if (i % 3 == 1) net.restart(victim);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("attachments - files of every edge size round trip while nodes are killed and restarted (short)",
+          "[attachments][integration]") {
+    soak(4);
+}
+
+TEST_CASE("attachments - files of every edge size round trip while nodes are killed and restarted (30 files)",
+          "[attachments][integration][slow]") {
+    soak(30);
+}
