@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -256,4 +257,27 @@ TEST_CASE("web - media is served by message id, only from under HOME", "[web]") 
     CHECK(html.header("content-disposition").value_or("").rfind("attachment", 0) == 0);
     CHECK(get('4').status == 404);
     CHECK(h.client([p] { return http(p, get_request(p, "/api/media?id=" + std::string(32, '1'))); }).status == 401);
+}
+
+TEST_CASE("web - stopping closes open pages' connections and every handle", "[web]") {
+    Harness h;
+    auto p = h.port();
+    auto headers = "Cookie: " + h.login() + "\r\nOrigin: http://127.0.0.1:" + std::to_string(p) + "\r\n";
+    std::atomic<bool> connected{false};
+    auto fut = std::async(std::launch::async, [p, headers, &connected] {
+        WsClient ws(p, headers);
+        connected = ws.status == 101;
+        try {
+            ws.read_text();  // nothing is sent: this returns only when the server goes away
+            return std::string("a frame");
+        } catch (const std::exception& e) {
+            return std::string(e.what());
+        }
+    });
+    REQUIRE(h.loop.run_until([&] { return connected.load(); }));
+    h.server->stop();
+    REQUIRE(h.loop.run_until([&] { return fut.wait_for(std::chrono::seconds(0)) == std::future_status::ready; }));
+    CHECK(fut.get() == "connection closed early");
+    CHECK(h.server->port() == 0);
+    // ~Harness checks that the loop closes with no handle left.
 }

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -40,10 +41,11 @@ public:
             off += static_cast<std::size_t>(n);
         }
     }
-    /// Up to `max` bytes; "" at EOF or timeout.
+    /// Up to `max` bytes; "" at EOF; throws when nothing came within the socket timeout.
     std::string recv_some(std::size_t max = 65536) const {
         std::string buf(max, '\0');
         auto n = ::recv(fd_, buf.data(), buf.size(), 0);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) throw std::runtime_error("timed out");
         buf.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
         return buf;
     }
