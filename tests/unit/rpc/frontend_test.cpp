@@ -22,6 +22,7 @@ std::pair<bool, bool> run_with(std::optional<std::vector<std::string>> invocatio
     bool existed = false;
     bool removed = false;
     {
+        rpc::test::Heartbeat heartbeat(loop.get());
         sdk::Bus bus(loop.get());
         sdk::CommandRegistry commands;
         commands.set_invocation(std::move(invocation));

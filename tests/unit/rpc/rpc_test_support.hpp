@@ -27,6 +27,26 @@ using json = nlohmann::json;
 
 inline std::string veil_id(char c) { return "05" + std::string(64, c); }
 
+// A repeating 2 ms timer for the life of a test. TestLoop::run_until arms a 5 ms timer computed
+// from the loop's cached time; when that time is stale the timer fires at once and the next
+// poll may wait forever for I/O that never comes (e.g. a peer that does not read). Keeping one
+// timer always armed bounds every poll.
+class Heartbeat final {
+public:
+    explicit Heartbeat(uv_loop_t* loop) : t_(new uv_timer_t) {
+        uv_timer_init(loop, t_);
+        uv_timer_start(t_, [](uv_timer_t*) {}, 2, 2);
+    }
+    ~Heartbeat() {
+        uv_close(reinterpret_cast<uv_handle_t*>(t_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    }
+    Heartbeat(const Heartbeat&) = delete;
+    Heartbeat& operator=(const Heartbeat&) = delete;
+
+private:
+    uv_timer_t* t_;
+};
+
 // The messenger contract, served by the test with an in-memory store.
 class TestServedMessenger final {
 public:

@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <memory>
+#include <optional>
 
 #include "process.hpp"
 #include "rpc_test_support.hpp"
@@ -23,6 +24,7 @@ namespace {
 
 struct Fixture {
     TestLoop loop;
+    std::optional<Heartbeat> heartbeat{std::in_place, loop.get()};
     veil::test::TempDir dir;
     std::unique_ptr<sdk::Bus> bus = std::make_unique<sdk::Bus>(loop.get());
     std::unique_ptr<TestServedMessenger> messenger = std::make_unique<TestServedMessenger>(*bus);
@@ -40,6 +42,7 @@ struct Fixture {
         server.reset();
         messenger.reset();
         bus.reset();
+        heartbeat.reset();
         CHECK(loop.close() == 0);
     }
     std::filesystem::path socket() const { return dir.path() / "rpc.sock"; }
@@ -221,6 +224,7 @@ TEST_CASE("rpc - the socket is 0600; a stale socket is replaced, a live one or a
     TestLoop loop;
     veil::test::TempDir dir;
     {
+        Heartbeat heartbeat(loop.get());
         sdk::Bus bus(loop.get());
         ServerOptions o;
         o.socket_path = dir.path() / "rpc.sock";
