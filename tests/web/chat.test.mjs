@@ -125,6 +125,11 @@ async function waitInPage(page, fn, timeoutMs, arg) {
 async function openPage(context, url) {
   const page = await context.newPage();
   page.on('pageerror', (e) => check(false, `no script error in the page (${e.message})`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) {
+      check(false, `the page keeps to its own CSP (${m.text().slice(0, 160)})`);
+    }
+  });
   await page.goto(url);
   await page.waitForSelector('#status.online', { timeout: 15_000 });
   return page;
@@ -156,13 +161,16 @@ async function main() {
   const bobPage = await openPage(bobContext, bobUrl);
   check(!alicePage.url().includes('token='), 'the token leaves the address bar after login');
 
-  // In the browser too: a page of another origin cannot read Alice's page or open her socket.
-  const foreign = await bobPage.evaluate(async (port) => {
+  // In the browser too: a page of another origin, even in Alice's browser (which holds her
+  // cookie), cannot read her page (SameSite=Strict, the Origin check, and CORS).
+  const blank = await aliceContext.newPage();
+  const foreign = await blank.evaluate(async (port) => {
     try {
       const r = await fetch(`http://127.0.0.1:${port}/`, { credentials: 'include' });
       return `status ${r.status}`;
     } catch (e) { return 'blocked'; }
   }, alicePort);
+  await blank.close();
   check(foreign !== 'status 200', `another origin cannot fetch Alice's page (${foreign})`);
 
   // Alice writes to Bob from her page.
