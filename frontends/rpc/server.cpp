@@ -1,6 +1,7 @@
 // The Unix-socket listener and its connections (see server.hpp).
 #include "server.hpp"
 
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -66,8 +67,10 @@ struct Connection final : Session, std::enable_shared_from_this<Connection> {
         std::unique_ptr<char[]> owned(buf->base);
         if (n > 0) {
             c->reader.feed(std::string_view(buf->base, static_cast<std::size_t>(n)));
+        } else if (n < 0 && n != UV_EOF) {
+            return c->close();  // reset or another error: no answer can reach it
         } else if (n < 0) {
-            c->eof = true;  // UV_EOF or an error: nothing more will come
+            c->eof = true;  // the client finished writing; it may still read our answers
             c->reader.feed("\n");  // a last line without its newline still counts
             if (c->reading) {
                 uv_read_stop(s);
@@ -187,6 +190,16 @@ RpcServer::RpcServer(uv_loop_t* loop, sdk::Bus& bus, ServerOptions options, std:
 RpcServer::~RpcServer() { stop(); }
 
 void RpcServer::start() {
+    // libuv writes with write(2): to a client that already left, that raises SIGPIPE, whose
+    // default action kills the daemon. It must be an EPIPE error on that connection instead.
+    // Process-wide, so only a default disposition is changed (the kernel may own it later).
+    struct sigaction current {};
+    if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+        struct sigaction ignore {};
+        ignore.sa_handler = SIG_IGN;
+        ::sigemptyset(&ignore.sa_mask);
+        ::sigaction(SIGPIPE, &ignore, nullptr);
+    }
     prepare_socket_path(options_.socket_path);
     auto* l = new uv_pipe_t{};
     uv_pipe_init(loop_, l, 0);

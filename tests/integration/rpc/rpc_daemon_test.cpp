@@ -81,6 +81,7 @@ public:
     LineClient(const LineClient&) = delete;
     LineClient& operator=(const LineClient&) = delete;
     bool connected() const { return connected_; }
+    void send_raw(const std::string& bytes) { (void)::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
 
     // Sends one raw line and returns the next line as JSON ("<none>" if nothing came in time).
     json call(const std::string& line, int timeout_ms = 30000) {
@@ -188,6 +189,18 @@ TEST_CASE("rpc - the daemon prints its line, answers profile on a 0600 socket, a
         CHECK(profile["result"]["id"] == bob.id);
         CHECK(profile["result"]["device_key"].get<std::string>().size() == 64);
     }
+    // Clients that leave with answers still to come (EPIPE, not SIGPIPE) leave it serving.
+    for (int i = 0; i < 5; ++i) {
+        LineClient gone(bob.socket());
+        std::string burst;
+        for (int j = 0; j < 100; ++j) burst += request("conversations", nullptr, j) + "\n";
+        gone.send_raw(burst);
+    }
+    {
+        LineClient c(bob.socket());
+        CHECK(c.call(request("profile", nullptr, 2))["result"]["id"] == bob.id);
+    }
+    CHECK(daemon.alive());
     CHECK(daemon.stop(20000) == 0);
     CHECK_FALSE(fs::exists(bob.socket()));
     // A one-shot command on the same HOME opens no socket.

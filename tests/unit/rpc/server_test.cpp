@@ -355,3 +355,19 @@ TEST_CASE("rpc - a client that half-closes after writing still gets its answers"
     CHECK(c.next(f.loop)["id"] == 2);
     CHECK(c.wait_closed(f.loop));
 }
+
+TEST_CASE("rpc - clients that leave before their answers do not take the server down", "[rpc]") {
+    Fixture f;
+    for (int i = 0; i < 20; ++i) {
+        auto gone = std::make_unique<SocketClient>(f.socket());
+        std::string burst;
+        for (int j = 0; j < 50; ++j) burst += req("devices", nullptr, j) + "\n";
+        gone->send_all(f.loop, burst);
+        gone.reset();  // closed with answers still to come
+        f.settle();
+    }
+    f.loop.run_until([&] { return f.server->stats().connections == 0; });
+    CHECK(f.server->stats().connections == 0);
+    SocketClient c(f.socket());
+    CHECK(c.call(f.loop, req("profile", nullptr, 1))["id"] == 1);
+}
