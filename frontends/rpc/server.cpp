@@ -13,9 +13,8 @@
 
 namespace veil::rpc {
 
-// One client. Owned by itself (self_) from accept until libuv's close callback, so writes,
-// reads and late bus answers never touch freed memory; `server_` is cleared when the server
-// goes first.
+// One client. Owned by itself (`self`) from accept until libuv's close callback, so writes,
+// reads and late bus answers never touch freed memory; `server` is cleared when it closes.
 struct Connection final : Session, std::enable_shared_from_this<Connection> {
     uv_pipe_t pipe{};
     RpcServer* server;
