@@ -303,6 +303,7 @@ void Transfers::put_next(std::shared_ptr<Upload> up) {
             const auto& put = std::get<as::PutResponse>(resp.body);
             const auto total = up->sealed.blob.size();
             ++up->next;
+            if (put.complete) up->next = as::chunk_count(total);  // the member already holds it all
             progress(up->q.transfer_id, true, chunk_bytes_done(total, up->next), total);
             if (up->next < as::chunk_count(total)) return put_next(up);
             if (!put.complete)  // a chunk was lost on the node (it restarted): send them all again
