@@ -79,8 +79,9 @@ function startDaemon(person) {
   return new Promise((resolve, reject) => {
     const child = spawn(veil, ['--home', person.home, 'daemon'], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
+    person.daemon = child;
     let stdout = '';
-    const log = fs.createWriteStream(path.join(out, `${person.name}-daemon.log`));
+    const log = fs.createWriteStream(path.join(out, `${person.name}-daemon.log`), { flags: 'a' });
     child.stderr.pipe(log);
     child.stdout.on('data', (d) => {
       stdout += d;
@@ -260,6 +261,20 @@ async function main() {
   // The theme toggle switches Alice's light page to dark.
   await alicePage.click('#theme-toggle');
   check(await alicePage.evaluate(() => document.documentElement.dataset.theme) === 'dark', 'the theme toggle switches to dark');
+
+  // A restart: the daemon stops cleanly, the open page learns its session ended, and the new
+  // URL logs it in again with the conversation still there.
+  const exited = new Promise((r) => alice.daemon.once('exit', (code) => r(code)));
+  alice.daemon.kill('SIGTERM');
+  check(await exited === 0, "Alice's daemon stops cleanly on SIGTERM (exit 0)");
+  const newUrl = await startDaemon(alice);
+  check(newUrl !== aliceUrl, 'the restarted daemon prints a new token');
+  check(await waitInPage(alicePage, () => document.getElementById('status').textContent === 'signed out', 30_000),
+    'the open page says it was signed out');
+  await alicePage.goto(newUrl);
+  await alicePage.waitForSelector('#status.online', { timeout: 15_000 });
+  check(await alicePage.waitForSelector(`#conversations li[data-peer="${bob.id}"]`, { timeout: 10_000 })
+    .then(() => true, () => false), 'after logging in again the conversation is still there');
 }
 
 let status = 0;

@@ -29,9 +29,16 @@ function connect() {
     refreshAll();
   });
   socket.addEventListener('message', (e) => onFrame(e.data));
-  socket.addEventListener('close', () => {
+  socket.addEventListener('close', async () => {
     for (const p of pending.values()) p.reject(new Error('disconnected'));
     pending.clear();
+    // A restarted daemon has a new session: this page's cookie is no longer valid.
+    const probe = await fetch('/icon.svg', { cache: 'no-store' }).then((r) => r.status, () => 0);
+    if (probe === 401) {
+      setStatus('offline', 'signed out');
+      toast('The daemon restarted: open the new URL it printed (also in HOME/web/url).');
+      return;
+    }
     setStatus('offline', 'offline, retrying…');
     setTimeout(connect, retryMs);
     retryMs = Math.min(retryMs * 2, 10000);

@@ -3,7 +3,11 @@
 // lws's asynchronous teardown and a small timer frees Core once lws reports it is done.
 #include "server.hpp"
 
+#include <arpa/inet.h>
 #include <libwebsockets.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -65,6 +69,21 @@ std::optional<std::string> url_arg(lws* wsi, const char* name_eq) {
     const char* v = lws_get_urlarg_by_name(wsi, name_eq, buf, sizeof buf);
     if (v == nullptr) return std::nullopt;
     return std::string(v);
+}
+
+// True when a listening socket could bind `a` now (as lws will, with SO_REUSEADDR).
+bool port_free(const ListenAddress& a) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(a.port);
+    bool ok = ::inet_pton(AF_INET, a.ip.c_str(), &sa.sin_addr) == 1 &&
+              ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 && ::listen(fd, 1) == 0;
+    ::close(fd);
+    return ok;
 }
 
 bool is_inline_image(std::string_view mime) {
@@ -704,6 +723,12 @@ WebServer::WebServer(sdk::Context& ctx, ServerOptions options) : core_(std::make
     c.options = std::move(options);
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_sink);
 
+    // lws 4.1 cannot back out of a failed bind on a foreign libuv loop (it leaves half-closed
+    // handles behind), so a taken port is found out here first, with a clear error.
+    if (c.options.listen.port != 0 && !port_free(c.options.listen)) {
+        throw std::runtime_error("web: " + c.options.listen.ip + ":" + std::to_string(c.options.listen.port) +
+                                 " is in use");
+    }
     void* loops[1] = {ctx.loop()};
     lws_context_creation_info info;
     std::memset(&info, 0, sizeof info);

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "server.hpp"
@@ -18,18 +19,26 @@ namespace fs = std::filesystem;
 
 constexpr std::uint64_t kStaleUploadAgeHours = 7 * 24;
 
-// Writes the login URL to HOME/web/url (0600) for scripts and tests.
-void write_url_file(const fs::path& dir, const std::string& url) {
-    auto path = dir / "url";
-    auto tmp = dir / "url.tmp";
+// Replaces `path` with `text` (0600, written whole then renamed).
+void write_private_file(const fs::path& path, const std::string& text) {
+    auto tmp = path;
+    tmp += ".tmp";
     fs::remove(tmp);
     {
         std::ofstream out(tmp, std::ios::trunc);
         fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
-        out << url << "\n";
+        out << text;
         if (!out) throw std::runtime_error("web: cannot write " + path.string());
     }
     fs::rename(tmp, path);
+}
+
+// The port of the last run (HOME/web/port), if it holds one.
+std::optional<std::uint16_t> read_port(const fs::path& path) {
+    std::ifstream in(path);
+    unsigned port = 0;
+    if (!(in >> port) || port == 0 || port > 65535) return std::nullopt;
+    return static_cast<std::uint16_t>(port);
 }
 
 // Uploads whose message never finished sending are removed after a week.
@@ -55,10 +64,26 @@ public:
         if (max_upload <= 0) throw std::invalid_argument("web.max_upload_bytes must be positive");
         options.max_upload_bytes = static_cast<std::uint64_t>(max_upload);
         options.data_dir = ctx.data_dir();
-        server_ = std::make_unique<WebServer>(ctx, options);
+        // With a free port asked for, the last one is tried first: an open tab keeps its
+        // address across restarts (and learns that its session ended).
+        auto port_file = options.data_dir / "port";
+        if (options.listen.port == 0) {
+            if (auto last = read_port(port_file)) {
+                auto again = options;
+                again.listen.port = *last;
+                try {
+                    server_ = std::make_unique<WebServer>(ctx, again);
+                } catch (const std::exception&) {
+                    ctx.log().debug("port {} is taken; using a new one", *last);
+                }
+            }
+        }
+        if (!server_) server_ = std::make_unique<WebServer>(ctx, options);
+        write_private_file(port_file, std::to_string(server_->port()) + "\n");
 
         auto url = server_->login_url();
-        write_url_file(options.data_dir, url);
+        // The login URL for scripts and tests (HOME/web/url, 0600).
+        write_private_file(options.data_dir / "url", url + "\n");
         std::string line = "veil web: open " + url + "\n";
         std::fwrite(line.data(), 1, line.size(), stdout);
         std::fflush(stdout);

@@ -2,7 +2,11 @@
 // resident client, stays idle on one-shot commands, and refuses a non-loopback address.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 
 #include "../../integration/kernel/process.hpp"
@@ -101,4 +105,32 @@ TEST_CASE("web - the plugin refuses to listen beyond loopback", "[web]") {
     auto error = start_plugin(home.path(), std::vector<std::string>{"daemon"}, "0.0.0.0:0");
     CHECK(error.find("not a loopback") != std::string::npos);
     CHECK_FALSE(fs::exists(home.path() / "web" / "url"));
+}
+
+namespace {
+std::string port_of(const fs::path& home) { return veil::test::read_file(home / "web" / "port"); }
+}  // namespace
+
+TEST_CASE("web - a restart keeps the port when it is free and takes another when not", "[web]") {
+    veil::test::TempDir home;
+    REQUIRE(start_plugin(home.path(), std::vector<std::string>{"daemon"}).empty());
+    auto first = port_of(home.path());
+    REQUIRE(start_plugin(home.path(), std::vector<std::string>{"daemon"}).empty());
+    CHECK(port_of(home.path()) == first);
+    CHECK(veil::test::read_file(home.path() / "web" / "url").find(":" + first.substr(0, first.size() - 1) + "/") !=
+          std::string::npos);
+
+    // Someone else listens there now: the plugin starts on a new port instead of failing.
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(std::stoi(first)));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd, 1) == 0);
+    REQUIRE(start_plugin(home.path(), std::vector<std::string>{"daemon"}).empty());
+    CHECK(port_of(home.path()) != first);
+    ::close(fd);
 }

@@ -281,3 +281,28 @@ TEST_CASE("web - stopping closes open pages' connections and every handle", "[we
     CHECK(h.server->port() == 0);
     // ~Harness checks that the loop closes with no handle left.
 }
+
+TEST_CASE("web - a taken port is a clear start error that leaves nothing open", "[web]") {
+    Harness first;  // holds a port
+    veil::test::TestLoop loop;
+    {
+        sdk::Bus bus(loop.get());
+        sdk::CommandRegistry commands;
+        veil::test::TempDir home;
+        sdk::Context::Parts parts;
+        parts.loop = loop.get();
+        parts.bus = &bus;
+        parts.commands = &commands;
+        parts.plugin_name = "web";
+        parts.home_dir = home.path();
+        parts.request_stop = [](int) {};
+        sdk::Context ctx(std::move(parts));
+        ServerOptions o;
+        o.listen = parse_listen("127.0.0.1:" + std::to_string(first.port()));
+        o.max_upload_bytes = 1024;
+        o.data_dir = ctx.data_dir();
+        CHECK_THROWS_WITH(WebServer(ctx, o), Catch::Contains("is in use"));
+    }
+    loop.run_until([&] { return !uv_loop_alive(loop.get()); });
+    CHECK(loop.close() == 0);
+}
