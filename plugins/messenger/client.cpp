@@ -77,36 +77,41 @@ void Client::load_prefix(std::string_view prefix, std::function<void(std::vector
     if (!queued) fail("cannot read the database: the bus is closed");
 }
 
-void Client::open(std::function<void()> done, Fail fail) {
-    service_.load([this, done, fail](AccountPtr a) {
+void Client::open(std::function<void()> done, Fail fail, bool exclusive) {
+    service_.load([this, done, fail, exclusive](AccountPtr a) {
         if (!a) return fail("this HOME has no identity yet: run veil init --network FILE");
         // One process at a time owns a HOME's ratchet state: a second writer would fork it.
         auto lock_path = ctx_.home_dir() / "messenger.lock";
         lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+        exclusive_ = lock_fd_ >= 0 && ::flock(lock_fd_, LOCK_EX | LOCK_NB) == 0;
+        if (!exclusive_ && exclusive) {
             return fail("another veil process (a daemon or chat?) is using this HOME; stop it first");
         }
-        account_ = std::move(a);
-        load_prefix(kContactPrefix, [this, done, fail](std::vector<st::Entry> contacts) {
-            for (const auto& e : contacts) {
+        load_contacts_and_messages(std::move(a), done, fail);
+    }, fail);
+}
+
+void Client::load_contacts_and_messages(AccountPtr a, std::function<void()> done, Fail fail) {
+    account_ = std::move(a);
+    load_prefix(kContactPrefix, [this, done, fail](std::vector<st::Entry> contacts) {
+        for (const auto& e : contacts) {
+            try {
+                auto c = decode_contact(e.value);
+                contacts_[c.id] = c;
+            } catch (const wire::DecodeError&) {
+                ctx_.log().warn("a damaged contact entry was skipped");
+            }
+        }
+        load_prefix(kMessagePrefix, [this, done](std::vector<st::Entry> msgs) {
+            for (const auto& e : msgs) {
                 try {
-                    auto c = decode_contact(e.value);
-                    contacts_[c.id] = c;
+                    messages_[e.key] = decode_record(e.value);
                 } catch (const wire::DecodeError&) {
-                    ctx_.log().warn("a damaged contact entry was skipped");
+                    ctx_.log().warn("a damaged message entry was skipped");
                 }
             }
-            load_prefix(kMessagePrefix, [this, done](std::vector<st::Entry> msgs) {
-                for (const auto& e : msgs) {
-                    try {
-                        messages_[e.key] = decode_record(e.value);
-                    } catch (const wire::DecodeError&) {
-                        ctx_.log().warn("a damaged message entry was skipped");
-                    }
-                }
-                purge_expired();
-                done();
-            }, fail);
+            purge_expired();
+            done();
         }, fail);
     }, fail);
 }
@@ -450,6 +455,7 @@ void Client::purge_expired() {
         ops.push_back({st::BatchOp::Kind::erase, std::string(kStorageNs), it->first, {}});
         it = messages_.erase(it);
     }
+    if (!exclusive_) return;  // a reader hides them; the owner of HOME deletes them
     write(std::move(ops), [] {}, [this](const std::string& m) { ctx_.log().warn("{}", m); });
 }
 

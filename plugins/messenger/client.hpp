@@ -32,8 +32,11 @@ public:
     Client& operator=(const Client&) = delete;
 
     /// Loads the account, contacts and messages and deletes expired messages. Fails with a
-    /// sentence when HOME has no identity ("... run veil init ...") or another process holds it.
-    void open(std::function<void()> done, Fail fail);
+    /// sentence when HOME has no identity ("... run veil init ..."). `exclusive` (anything that
+    /// writes) also takes HOME's lock and fails while another process (a daemon, a chat) holds
+    /// it; without it (id, listings) the client still deletes expired messages when the lock is
+    /// free, and only reads when another process holds it.
+    void open(std::function<void()> done, Fail fail, bool exclusive = true);
     [[nodiscard]] bool is_open() const { return account_ != nullptr; }
     [[nodiscard]] const AccountPtr& account() const { return account_; }
 
@@ -89,6 +92,7 @@ private:
     void store_received(const AccountPtr& account, std::vector<Opened> opened, std::vector<node::Hash> processed,
                         std::function<void(std::vector<MessageRecord>)> done, Fail fail);
     void write(std::vector<sdk::storage::BatchOp> ops, std::function<void()> done, Fail fail);
+    void load_contacts_and_messages(AccountPtr a, std::function<void()> done, Fail fail);
     void load_prefix(std::string_view prefix, std::function<void(std::vector<sdk::storage::Entry>)> done, Fail fail);
     void enqueue(const crypto::VeilId& to, ChatMessage message, std::function<void(const MessageRecord&)> queued,
                  Fail fail);
@@ -109,6 +113,7 @@ private:
     Service& service_;
     AccountPtr account_;
     int lock_fd_ = -1;
+    bool exclusive_ = true;
     std::map<std::string, MessageRecord> messages_;  // by record_key: per conversation, in time order
     std::map<crypto::VeilId, ContactRecord> contacts_;
     std::map<crypto::VeilId, crypto::DeviceList> peer_lists_;  // peers' device lists as last read

@@ -44,15 +44,6 @@ Fail failer(const sdk::CommandCall& call, std::string what) {
     return [call, what = std::move(what)](const std::string& m) { call.fail(what + ": " + m, sdk::exit_code::failure); };
 }
 
-// Loads the account or fails the call saying how to make one.
-void with_account(Service& service, const sdk::CommandCall& call, const std::string& what,
-                  std::function<void(AccountPtr)> then) {
-    service.load([call, what, then = std::move(then)](AccountPtr a) {
-        if (!a) return call.fail(what + ": this HOME has no identity yet: run veil init --network FILE", sdk::exit_code::failure);
-        then(std::move(a));
-    }, failer(call, what));
-}
-
 std::string id_hex(const MessageId& id) { return wire::to_hex(id); }
 
 // ---- init --create-device (second half; see init_home.hpp) ----
@@ -128,8 +119,9 @@ std::optional<crypto::VeilId> parse_id(const sdk::CommandCall& call, const std::
 }
 
 // Opens the client (account, contacts, messages) or fails the call saying why.
-void with_client(Client& client, const sdk::CommandCall& call, const std::string& what, std::function<void()> then) {
-    client.open(std::move(then), failer(call, what));
+void with_client(Client& client, const sdk::CommandCall& call, const std::string& what, std::function<void()> then,
+                 bool exclusive = true) {
+    client.open(std::move(then), failer(call, what), exclusive);
 }
 
 void cmd_id(Client& client, const sdk::CommandCall& call) {
@@ -139,7 +131,7 @@ void cmd_id(Client& client, const sdk::CommandCall& call) {
         // Scripts read the bare ID; a person at a terminal also gets a QR code to scan.
         call.out(::isatty(STDOUT_FILENO) ? qr_code(id) + id + "\n" : id + "\n");
         call.finish(sdk::exit_code::ok);
-    });
+    }, false);
 }
 
 void cmd_send(Client& client, const sdk::CommandCall& call) {
@@ -285,7 +277,8 @@ void cmd_contacts(Client& client, const sdk::CommandCall& call) {
     bool list = args.empty() || (args.size() == 1 && args[0] == "--json");
     if (list) {
         bool json = !args.empty();
-        return with_client(client, call, "veil contacts", [&client, call, json] { print_contacts(client, call, json); });
+        return with_client(client, call, "veil contacts", [&client, call, json] { print_contacts(client, call, json); },
+                           false);
     }
     const auto& verb = args[0];
     bool named = verb == "add" || verb == "rename";
@@ -371,7 +364,7 @@ void cmd_messages(Client& client, const sdk::CommandCall& call) {
         for (const auto& r : client.messages(id, limit)) out += render(client, r, json);
         call.out(out);
         call.finish(sdk::exit_code::ok);
-    });
+    }, false);
 }
 constexpr const char* kDevicesUsage = "devices [--json] | devices revoke DEVICE_KEY";
 
@@ -392,7 +385,7 @@ void list_devices(const AccountPtr& a, const sdk::CommandCall& call, bool json) 
     call.finish(sdk::exit_code::ok);
 }
 
-void cmd_devices(Service& service, const sdk::CommandCall& call) {
+void cmd_devices(Service& service, Client& client, const sdk::CommandCall& call) {
     auto args = own_args(call.args());
     bool json = args.size() == 1 && args[0] == "--json";
     bool revoke = args.size() == 2 && args[0] == "revoke";
@@ -408,7 +401,8 @@ void cmd_devices(Service& service, const sdk::CommandCall& call) {
         }
     }
     auto fail = failer(call, "veil devices");
-    with_account(service, call, "veil devices", [&service, call, json, revoke, key, fail](AccountPtr account) {
+    with_client(client, call, "veil devices", [&service, &client, call, json, revoke, key, fail] {
+        auto account = client.account();
         service.with_manifest([&service, call, json, revoke, key, fail, account] {
             // The current list from the swarm: another device may have changed it.
             service.fetch_person(account->id(), [&service, call, json, revoke, key, fail, account](PersonKeys own) {
@@ -441,7 +435,7 @@ void add_messenger_commands(sdk::Context& ctx, Service& service, Client& client)
     ctx.add_command({"id", "print your Veil ID (and a QR code of it on a terminal)", "id",
                      [&client](sdk::CommandCall call) { cmd_id(client, call); }});
     ctx.add_command({"devices", "list the devices of your identity, or revoke one", kDevicesUsage,
-                     [&service](sdk::CommandCall call) { cmd_devices(service, call); }});
+                     [&service, &client](sdk::CommandCall call) { cmd_devices(service, client, call); }});
     ctx.add_command({"send", "send a message (or a file); exits 0 once it is stored in every recipient swarm", kSendUsage,
                      [&client](sdk::CommandCall call) { cmd_send(client, call); }});
     ctx.add_command({"receive", "fetch, decrypt and print new messages (then delete them from the swarm)",

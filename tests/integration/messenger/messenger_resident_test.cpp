@@ -158,6 +158,8 @@ TEST_CASE("messenger - the daemon announces itself, receives while it runs and s
     auto busy = bob.run({"receive"});
     CHECK(busy.exit_code == 1);
     CHECK(busy.err.find("another veil process") != std::string::npos);
+    // Reading is fine: scripts ask for the ID while the daemon runs.
+    CHECK(bob.run({"id"}).out == bob.id + "\n");
 
     REQUIRE(alice.run({"send", bob.id, "to the daemon"}).exit_code == 0);
     CHECK(eventually([&] { return count_text(records_of(bob), "to the daemon") == 1; }, 30000));
