@@ -133,7 +133,9 @@ void Client::send(const crypto::VeilId& to, std::string text, std::string file_p
     }
     m.kind = ChatKind::attachment;
     sdk::attachment::UploadAttachment up;
-    up.path = std::filesystem::absolute(file_path).string();
+    std::error_code ec;
+    up.path = std::filesystem::absolute(file_path, ec).string();
+    if (ec) return fail("cannot read " + file_path + ": " + ec.message());
     up.transfer_id = hex(m.id);
     bool asked = ctx_.bus().request<sdk::attachment::UploadAttachment>(
         std::move(up), kTransferTimeoutMs,
