@@ -137,7 +137,19 @@ async function openPage(context, url) {
 }
 
 async function main() {
-  run(['testnet', 'up', '--nodes', '9', '--swarm-size', '3', '--dir', path.join(work, 'net')]);
+  // A node can lose its port to another test's process between the pick and the bind: one
+  // more try on a fresh directory (testnet up stops what it started when it fails).
+  for (let attempt = 1; ; ++attempt) {
+    const net = path.join(work, 'net');
+    try {
+      run(['testnet', 'up', '--nodes', '9', '--swarm-size', '3', '--dir', net]);
+      break;
+    } catch (e) {
+      if (attempt === 2) throw e;
+      console.log(`testnet up failed once (${String(e.stderr || e.message).trim().split('\n').pop()}); retrying`);
+      fs.rmSync(net, { recursive: true, force: true });
+    }
+  }
   const alice = makePerson('alice');
   const bob = makePerson('bob');
   const [aliceUrl, bobUrl] = await Promise.all([startDaemon(alice), startDaemon(bob)]);
