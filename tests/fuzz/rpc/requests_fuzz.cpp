@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include <uv.h>
 
@@ -50,15 +51,24 @@ void check_answer(const std::string& answer) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static World world;
+    // The first byte picks how the stream is cut into reads (framing must not depend on it).
     veil::rpc::LineReader reader(4096);
-    reader.feed(std::string_view(reinterpret_cast<const char*>(data), size));
+    const std::size_t chunk = size > 0 ? 1 + data[0] * 17u : 1;
+    std::string_view bytes(reinterpret_cast<const char*>(data), size);
+    std::vector<veil::rpc::Line> lines;
+    for (std::size_t off = 0; off < bytes.size(); off += chunk) {
+        reader.feed(bytes.substr(off, chunk));
+        while (auto l = reader.next()) lines.push_back(std::move(*l));
+        if (reader.buffered() > 4096 + chunk) std::abort();  // bounded whatever the input
+    }
     reader.feed("\n");
+    while (auto l = reader.next()) lines.push_back(std::move(*l));
     veil::rpc::DispatchOptions options;
     options.max_batch = 16;
     options.methods.request_timeout_ms = 1000;
     FuzzSession session;
     std::size_t started = 0, answered = 0;
-    while (auto line = reader.next()) {
+    for (auto* line = lines.data(); line != lines.data() + lines.size(); ++line) {
         if (line->too_long) continue;
         ++started;
         veil::rpc::handle_line(*world.bus, options, line->text, session, [&answered](std::string a) {
