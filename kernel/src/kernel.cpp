@@ -274,6 +274,8 @@ int Kernel::run() {
     }
     auto log = sdk::log::get("kernel");
 
+    // A peer that closes a socket mid-write must cost one connection (EPIPE), not the process.
+    std::signal(SIGPIPE, SIG_IGN);
     uv_loop_init(&loop_);
     running_ = std::make_unique<Running>();
     auto& r = *running_;

@@ -22,7 +22,9 @@ public:
         while (!done() && std::chrono::steady_clock::now() < deadline) {
             uv_timer_t tick;
             uv_timer_init(&loop_, &tick);
-            uv_timer_start(&tick, [](uv_timer_t*) {}, 5, 0);
+            // Repeating: a one-shot tick armed from a stale loop time can fire before the poll,
+            // which would then wait for I/O with no deadline.
+            uv_timer_start(&tick, [](uv_timer_t*) {}, 5, 5);
             uv_run(&loop_, UV_RUN_ONCE);
             uv_close(reinterpret_cast<uv_handle_t*>(&tick), nullptr);
             uv_run(&loop_, UV_RUN_NOWAIT);
