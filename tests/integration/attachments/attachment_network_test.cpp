@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <regex>
+#include <sstream>
 
 #include "process.hpp"
 #include "testnet_fixture.hpp"
@@ -61,10 +61,24 @@ nlohmann::json upload(const fs::path& home, const fs::path& file) {
 // The "progress DONE/TOTAL" lines of a command run with --progress.
 std::vector<std::pair<std::uint64_t, std::uint64_t>> progress_of(const std::string& err) {
     std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
-    std::regex line("progress ([0-9]+)/([0-9]+)");
-    for (std::sregex_iterator it(err.begin(), err.end(), line), end; it != end; ++it)
-        out.emplace_back(std::stoull((*it)[1]), std::stoull((*it)[2]));
+    std::istringstream lines(err);
+    std::string line;
+    while (std::getline(lines, line)) {
+        std::uint64_t done = 0, total = 0;
+        char slash = 0;
+        std::istringstream words(line);
+        std::string word;
+        if (words >> word && word == "progress" && words >> done >> slash >> total && slash == '/')
+            out.emplace_back(done, total);
+    }
     return out;
+}
+
+// `text` with every `from` replaced by `to`.
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+        text.replace(at, from.size(), to);
+    return text;
 }
 
 // The nodes (names) holding a complete blob with this id.
@@ -203,9 +217,9 @@ TEST_CASE("attachments - an oversized file is refused before anything is uploade
     auto dave = net.dir() / "dave";
     fs::create_directories(dave);
     auto cfg = slurp(carol / "veil.toml");
-    cfg = std::regex_replace(cfg, std::regex("\"exif-strip\", "), "");
-    cfg = std::regex_replace(cfg, std::regex("\\[attachments\\]\nmax_file_bytes = 100000\n"), "");
-    cfg = std::regex_replace(cfg, std::regex("carol"), "dave");
+    cfg = replaced(cfg, "\"exif-strip\", ", "");
+    cfg = replaced(cfg, "[attachments]\nmax_file_bytes = 100000\n", "");
+    cfg = replaced(cfg, "carol", "dave");
     std::ofstream(dave / "veil.toml") << cfg;
     auto r3 = veil_at(dave, {"attachment", "upload", (net.dir() / "small.bin").string()});
     CHECK(r3.exit_code == 1);

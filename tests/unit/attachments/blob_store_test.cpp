@@ -24,7 +24,7 @@ struct Dir {
 
 Bytes random_bytes(std::size_t n) {
     Bytes b(n);
-    randombytes_buf(b.data(), b.size());
+    if (n > 0) randombytes_buf(b.data(), b.size());
     return b;
 }
 
