@@ -25,7 +25,7 @@ void cmd_version(const sdk::CommandCall& call) {
 void cmd_plugins(Kernel& k, const sdk::CommandCall& call) {
     bool keys = std::find(call.args().begin(), call.args().end(), "--keys") != call.args().end();
     auto& host = k.host();
-    std::string out = pad("NAME", 16) + pad("VERSION", 10) + pad("KIND", 11) + "DESCRIPTION\n";
+    std::string out = pad("NAME", 18) + pad("VERSION", 10) + pad("KIND", 11) + "DESCRIPTION\n";
     int failures = 0;
     for (const auto& [name, cand] : host.candidates()) {
         auto p = host.load(name);
@@ -35,7 +35,7 @@ void cmd_plugins(Kernel& k, const sdk::CommandCall& call) {
             continue;
         }
         const auto& info = p.value()->info();
-        out += pad(name, 16) + pad(std::string(info.version), 10) + pad(std::string(sdk::to_string(info.kind)), 11) +
+        out += pad(name, 18) + pad(std::string(info.version), 10) + pad(std::string(sdk::to_string(info.kind)), 11) +
                std::string(info.description) + (cand.static_entry ? " [static]" : "") + "\n";
         if (keys) {
             for (const auto& key : info.config) {

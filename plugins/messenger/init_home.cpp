@@ -14,7 +14,9 @@ namespace {
 namespace fs = std::filesystem;
 
 // The plugins of a client, in the order HOME/veil.toml lists them (one place to add more).
-constexpr const char* kClientPlugins[] = {"sqlcipher", "network", "onion", "messenger", "cli"};
+// The frontends (web, rpc) serve only while `veil daemon` runs; on one-shot commands they idle.
+constexpr const char* kClientPlugins[] = {"sqlcipher", "network",   "onion", "exif-strip", "attachments",
+                                          "messenger", "web",       "rpc",   "cli"};
 
 constexpr const char* kUsage =
     "usage: veil init [--home HOME] --network FILE [--restore] [--passphrase-file F]";

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -188,6 +189,15 @@ inline std::string read_file(const std::filesystem::path& file) {
     std::stringstream ss;
     ss << in.rdbuf();
     return ss.str();
+}
+
+/// Waits until `file` contains `text` (bounded); true once it does.
+inline bool wait_for_text(const std::filesystem::path& file, std::string_view text, int timeout_ms = 10000) {
+    for (int waited = 0; waited < timeout_ms; waited += 20) {
+        if (read_file(file).find(text) != std::string::npos) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
 }
 
 }  // namespace veil::test

@@ -65,14 +65,6 @@ private:
     std::string buf_;
 };
 
-void enable_rpc(const Person& p) {
-    auto path = p.home / "veil.toml";
-    auto text = test::slurp(path);
-    auto at = text.find("'messenger'");
-    REQUIRE(at != std::string::npos);
-    text.replace(at, std::string("'messenger'").size(), "'messenger', 'rpc'");
-    std::ofstream(path) << text;
-}
 
 }  // namespace
 
@@ -80,10 +72,10 @@ TEST_CASE("messenger - the daemon serves the messenger contract to a frontend", 
     Testnet net(9, 3);
     Person alice(net, "alice");
     Person bob(net, "bob");
-    enable_rpc(bob);
+    REQUIRE(test::slurp(bob.home / "veil.toml").find("'rpc'") != std::string::npos);  // init enables it
     auto log = net.dir() / "bob-daemon.log";
     test::Background daemon({"--home", bob.home.string(), "daemon"}, log.string());
-    REQUIRE(test::wait_for_line(log, 20000) == "veil daemon: " + bob.id + " online; Ctrl-C stops");
+    REQUIRE(test::wait_for_text(log, "veil daemon: " + bob.id + " online; Ctrl-C stops\n", 20000));
     RpcSocket rpc(bob.home / "rpc.sock");
 
     auto profile = rpc.call("profile");

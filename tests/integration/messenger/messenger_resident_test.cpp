@@ -64,6 +64,13 @@ TEST_CASE("messenger - send --file without the attachments plugin fails clearly 
     Testnet net(9, 3);
     Person alice(net, "alice");
     Person bob(net, "bob");
+    // `veil init` enables the attachments plugin; this person's config drops it.
+    auto config = alice.home / "veil.toml";
+    auto text = test::slurp(config);
+    auto at = text.find("'attachments', ");
+    REQUIRE(at != std::string::npos);
+    text.erase(at, std::string("'attachments', ").size());
+    std::ofstream(config, std::ios::trunc) << text;
     auto file = net.dir() / "photo.jpg";
     std::ofstream(file) << "not really a jpeg";
     auto r = alice.run({"send", bob.id, "--file", file.string(), "a caption"});
@@ -153,7 +160,7 @@ TEST_CASE("messenger - the daemon announces itself, receives while it runs and s
     Person bob(net, "bob");
     auto log = net.dir() / "bob-daemon.log";
     test::Background daemon({"--home", bob.home.string(), "daemon"}, log.string());
-    CHECK(test::wait_for_line(log, 20000) == "veil daemon: " + bob.id + " online; Ctrl-C stops");
+    CHECK(test::wait_for_text(log, "veil daemon: " + bob.id + " online; Ctrl-C stops\n", 20000));
     // A one-shot command on the same HOME is refused while the daemon owns it.
     auto busy = bob.run({"receive"});
     CHECK(busy.exit_code == 1);
@@ -195,13 +202,12 @@ TEST_CASE("messenger - chat driven through pipes exchanges messages both ways", 
 }
 
 namespace {
-// Adds the attachments plugin (no processors: the file is sent as it is) to a person's client.
+// Configures the attachments plugin `veil init` enabled with no processors: the file is sent as
+// it is.
 void enable_attachments(const Person& p) {
     auto path = p.home / "veil.toml";
     auto text = test::slurp(path);
-    auto at = text.find("'messenger'");
-    REQUIRE(at != std::string::npos);
-    text.replace(at, std::string("'messenger'").size(), "'attachments', 'messenger'");
+    REQUIRE(text.find("'attachments'") != std::string::npos);
     text += "\n[attachments]\nprocessors = []\n";
     std::ofstream(path) << text;
 }
