@@ -10,12 +10,13 @@
 #include <stdexcept>
 #include <utility>
 
-#include "json_convert.hpp"
+#include "contract_json.hpp"
 #include "veil/sdk/messenger.hpp"
 
 namespace veil::rpc {
 
 namespace msg = sdk::messenger;
+using contract_json::to_json;
 
 namespace {
 

@@ -4,13 +4,14 @@
 #include <array>
 #include <stdexcept>
 
-#include "json_convert.hpp"
+#include "contract_json.hpp"
 #include "veil/sdk/attachment.hpp"
 #include "veil/sdk/messenger.hpp"
 
 namespace veil::rpc {
 
 namespace msg = sdk::messenger;
+using contract_json::to_json;
 
 namespace {
 

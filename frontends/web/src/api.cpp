@@ -105,71 +105,20 @@ std::variant<ParsedCommand, CommandError> parse_command(std::string_view text) {
     }
 }
 
-std::string_view to_string(msg::Delivery d) {
-    switch (d) {
-        case msg::Delivery::queued: return "queued";
-        case msg::Delivery::sent: return "sent";
-        case msg::Delivery::failed: return "failed";
-        case msg::Delivery::received: return "received";
-    }
-    return "unknown";
-}
-
 // dump() must not throw on texts with invalid UTF-8 from a peer: replace such bytes.
 static std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-json to_json(const msg::Message& m) {
-    json j{{"id", m.id},
-           {"peer", m.peer},
-           {"from", m.from},
-           {"outgoing", m.outgoing},
-           {"text", m.text},
-           {"sent_at_ms", m.sent_at_ms},
-           {"received_at_ms", m.received_at_ms},
-           {"expires_at_ms", m.expires_at_ms},
-           {"delivery", to_string(m.delivery)},
-           {"read", m.read},
-           {"attachment", nullptr}};
+json page_json(const msg::Message& m) {
+    json j = to_json(m);
     if (m.attachment) {
-        // The saved path stays on the server: the page fetches the file by message id.
-        j["attachment"] = json{{"file_name", m.attachment->file_name},
-                               {"mime_type", m.attachment->mime_type},
-                               {"size_bytes", m.attachment->size_bytes},
-                               {"saved", !m.attachment->saved_path.empty()}};
+        j["attachment"].erase("saved_path");
+        j["attachment"]["saved"] = !m.attachment->saved_path.empty();
     }
     return j;
 }
 
-json to_json(const msg::Conversation& c) {
-    return json{{"peer", c.peer},           {"name", c.name},
-                {"unread", c.unread},       {"last_at_ms", c.last_at_ms},
-                {"last_text", c.last_text}, {"request", c.request},
-                {"blocked", c.blocked},     {"disappear_after_s", c.disappear_after_s}};
-}
-
-json to_json(const msg::Contact& c) {
-    return json{{"id", c.id}, {"name", c.name}, {"accepted", c.accepted}, {"blocked", c.blocked}};
-}
-
-json to_json(const msg::Device& d) {
-    return json{{"key", d.key},
-                {"name", d.name},
-                {"this_device", d.this_device},
-                {"revoked", d.revoked},
-                {"added_at_ms", d.added_at_ms}};
-}
-
-json to_json(const msg::Profile& p) { return json{{"id", p.id}, {"device_key", p.device_key}}; }
-
-json to_json(const sdk::attachment::TransferProgress& p) {
-    return json{{"transfer_id", p.transfer_id},
-                {"upload", p.upload},
-                {"done_bytes", p.done_bytes},
-                {"total_bytes", p.total_bytes}};
-}
-
 json reply_json(const msg::Profile& r) { return to_json(r); }
-json reply_json(const msg::Queued& r) { return json{{"message", to_json(r.message)}}; }
+json reply_json(const msg::Queued& r) { return json{{"message", page_json(r.message)}}; }
 json reply_json(const msg::ConversationList& r) {
     json a = json::array();
     for (const auto& c : r.conversations) a.push_back(to_json(c));
@@ -177,7 +126,7 @@ json reply_json(const msg::ConversationList& r) {
 }
 json reply_json(const msg::MessageList& r) {
     json a = json::array();
-    for (const auto& m : r.messages) a.push_back(to_json(m));
+    for (const auto& m : r.messages) a.push_back(page_json(m));
     return json{{"messages", a}};
 }
 json reply_json(const msg::ContactList& r) {

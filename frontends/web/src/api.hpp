@@ -12,6 +12,7 @@
 #include <string_view>
 #include <variant>
 
+#include "contract_json.hpp"
 #include "veil/sdk/attachment.hpp"
 #include "veil/sdk/messenger.hpp"
 #include "veil/sdk/result.hpp"
@@ -19,6 +20,7 @@
 namespace veil::web {
 
 namespace msg = veil::sdk::messenger;
+using contract_json::to_json;
 
 /// SendMessage as the page asks it: a file is named by the id the upload endpoint returned,
 /// never by a path (the server resolves it to a file it wrote itself).
@@ -53,12 +55,9 @@ struct CommandError {
 /// Parses one WebSocket text message. Never throws; bad input gives CommandError.
 std::variant<ParsedCommand, CommandError> parse_command(std::string_view text);
 
-nlohmann::json to_json(const msg::Message& m);
-nlohmann::json to_json(const msg::Conversation& c);
-nlohmann::json to_json(const msg::Contact& c);
-nlohmann::json to_json(const msg::Device& d);
-nlohmann::json to_json(const msg::Profile& p);
-nlohmann::json to_json(const sdk::attachment::TransferProgress& p);
+/// A message as the page sees it: the contract's JSON, except that a saved file's path stays on
+/// the server (the page fetches the file by message id) and only `saved` tells it is there.
+nlohmann::json page_json(const msg::Message& m);
 
 /// The JSON of a contract reply.
 nlohmann::json reply_json(const msg::Profile& r);
@@ -75,8 +74,5 @@ std::string result_frame(const nlohmann::json& id, nlohmann::json result);
 std::string error_frame(const nlohmann::json& id, std::string_view code, std::string_view message);
 /// {"event": name, "data": data}
 std::string event_frame(std::string_view name, nlohmann::json data);
-
-/// "queued", "sent", "failed", "received".
-std::string_view to_string(msg::Delivery d);
 
 }  // namespace veil::web

@@ -698,12 +698,12 @@ void Core::subscribe_events() {
     auto& bus = ctx->bus();
     subscriptions.push_back(bus.subscribe<msg::MessageAdded>([this](const msg::MessageAdded& e) {
         remember(e.message);
-        broadcast(event_frame("message_added", to_json(e.message)));
+        broadcast(event_frame("message_added", page_json(e.message)));
     }));
     subscriptions.push_back(bus.subscribe<msg::MessageUpdated>([this](const msg::MessageUpdated& e) {
         remember(e.message);
         forget_upload_of(e.message);
-        broadcast(event_frame("message_updated", to_json(e.message)));
+        broadcast(event_frame("message_updated", page_json(e.message)));
     }));
     subscriptions.push_back(bus.subscribe<msg::ConversationUpdated>([this](const msg::ConversationUpdated& e) {
         broadcast(event_frame("conversation_updated", to_json(e.conversation)));

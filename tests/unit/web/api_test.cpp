@@ -77,7 +77,7 @@ TEST_CASE("web - messages become JSON without their saved path", "[web]") {
     m.text = "caf\xc3\xa9 \xff";  // a peer may send invalid UTF-8: it must not break the frame
     m.delivery = msg::Delivery::queued;
     m.attachment = msg::AttachmentInfo{"cat.jpg", "image/jpeg", 1234, "/home/x/attachments/cat.jpg"};
-    auto frame = event_frame("message_added", to_json(m));
+    auto frame = event_frame("message_added", page_json(m));
     auto j = json::parse(frame);
     CHECK(j["event"] == "message_added");
     CHECK(j["data"]["delivery"] == "queued");

@@ -1,12 +1,13 @@
 #pragma once
-// JSON shapes of the messenger and attachment contract types, as RPC clients see them.
-// Field names follow the bus structs (units in names: sent_at_ms); enums become strings.
+// JSON shapes of the messenger and attachment contract types, shared by the frontends that speak
+// JSON (rpc, web). Field names follow the bus structs (units in names: sent_at_ms); enums become
+// strings.
 #include <nlohmann/json.hpp>
 
 #include "veil/sdk/attachment.hpp"
 #include "veil/sdk/messenger.hpp"
 
-namespace veil::rpc {
+namespace veil::contract_json {
 
 using json = nlohmann::json;
 
@@ -20,4 +21,4 @@ json to_json(const sdk::messenger::Device& d);
 json to_json(const sdk::messenger::Profile& p);
 json to_json(const sdk::attachment::TransferProgress& p);
 
-}  // namespace veil::rpc
+}  // namespace veil::contract_json

@@ -1,7 +1,7 @@
-// JSON shapes of the contract types (see json_convert.hpp).
-#include "json_convert.hpp"
+// JSON shapes of the contract types (see contract_json.hpp).
+#include "contract_json.hpp"
 
-namespace veil::rpc {
+namespace veil::contract_json {
 
 namespace msg = sdk::messenger;
 
@@ -68,4 +68,4 @@ json to_json(const sdk::attachment::TransferProgress& p) {
                 {"total_bytes", p.total_bytes}};
 }
 
-}  // namespace veil::rpc
+}  // namespace veil::contract_json
