@@ -3,7 +3,6 @@
 // never sits on disk in the clear.
 #include <catch2/catch.hpp>
 
-#include <regex>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
