@@ -46,6 +46,12 @@ public:
         auto cmd = kVeil + " testnet up --nodes " + std::to_string(nodes) + " --swarm-size " +
                    std::to_string(swarm_size) + options(node_options) + " --dir " + dir_.string() + " > " + (dir_.string() + ".up.log") + " 2>&1";
         int rc = std::system(cmd.c_str());
+        if (rc != 0) {
+            // A node can lose its port to another test's process between the pick and the bind
+            // (or die at start under the sanitizers): one more try in a fresh directory.
+            fs::remove_all(dir_);
+            rc = std::system(cmd.c_str());
+        }
         INFO(slurp(dir_.string() + ".up.log"));
         REQUIRE(rc == 0);
         auto pub = veil::wire::from_hex(slurp(dir_ / "authority" / "directory" / "authority.pub").substr(0, 64));
