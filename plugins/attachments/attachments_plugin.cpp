@@ -68,8 +68,12 @@ public:
         s.processors = c.get_strings("processors");
         transfers_ = std::make_unique<Transfers>(ctx, s);
         ctx.serve<sa::UploadAttachment>(
-            [this](const sa::UploadAttachment& q, sdk::Responder<sa::AttachmentRef> r) { transfers_->upload(q, std::move(r)); });
+            [this](const sa::UploadAttachment& q, sdk::Responder<sa::AttachmentRef> r) {
+                if (!transfers_) return r.fail(sdk::ErrorCode::closed, "the attachments plugin is stopping");
+                transfers_->upload(q, std::move(r));
+            });
         ctx.serve<sa::DownloadAttachment>([this](const sa::DownloadAttachment& q, sdk::Responder<sa::DownloadedAttachment> r) {
+            if (!transfers_) return r.fail(sdk::ErrorCode::closed, "the attachments plugin is stopping");
             transfers_->download(q, std::move(r));
         });
         ctx.add_command({"attachment", "upload or download one attachment (scripts and tests)", kUsage,

@@ -162,7 +162,8 @@ void Transfers::upload(const sa::UploadAttachment& q, sdk::Responder<sa::Attachm
             in.read(reinterpret_cast<char*>(up->bytes.data()), static_cast<std::streamsize>(size));
             if (static_cast<std::uint64_t>(in.gcount()) != size) *err = sdk::Error{ErrorCode::io, "cannot read the file"};
         },
-        [this, up, err](std::exception_ptr e) {
+        [this, alive = alive_, up, err](std::exception_ptr e) {
+            if (!*alive) return;  // stopped: the Transfers object is gone
             if (e && !*err) *err = sdk::Error{ErrorCode::io, "cannot read the file"};
             if (*err) return up->reply.fail(**err);
             up->mime_type = up->q.mime_type;
@@ -212,7 +213,8 @@ void Transfers::seal_and_send(std::shared_ptr<Upload> up) {
             up->bytes.clear();
             up->bytes.shrink_to_fit();
         },
-        [this, up](std::exception_ptr e) {
+        [this, alive = alive_, up](std::exception_ptr e) {
+            if (!*alive) return;
             if (e) return up->reply.fail(ErrorCode::internal, "the file could not be encrypted");
             progress(up->q.transfer_id, true, 0, up->sealed.blob.size());
             with_members(up->sealed.id, [this, up](sdk::Result<std::vector<Member>> m) {
@@ -399,7 +401,8 @@ void Transfers::get_next(std::shared_ptr<Download> down) {
                         *err = sdk::Error{ErrorCode::io, e.what()};
                     }
                 },
-                [this, down, path, err](std::exception_ptr e) {
+                [this, alive, down, path, err](std::exception_ptr e) {
+                    if (!*alive) return;
                     if (e) return down->reply.fail(ErrorCode::internal, "the download could not be finished");
                     if (*err && (*err)->code == ErrorCode::bad_input && down->member + 1 < down->members.size()) {
                         // This member's copy is bad (a faulty or lying node): start over from another.
