@@ -45,20 +45,24 @@ void PathBuilder::strike(const Key32& node_id, std::uint64_t now_ms) {
 
 std::optional<Path> PathBuilder::build(std::uint64_t now_ms, const std::vector<Key32>& exclude) {
     if (guard_ && now_ms - guard_->chosen_ms >= options_.guard_lifetime_ms) guard_.reset();
-    if (auto path = pick(now_ms, exclude, true, true)) return path;
-    if (auto path = pick(now_ms, exclude, false, true)) return path;  // e.g. every node on one /24
+    if (auto path = pick(now_ms, exclude, {})) return path;
+    // E.g. every node on one /24.
+    if (auto path = pick(now_ms, exclude, {.distinct_nets = false})) return path;
+    // E.g. three swarms and the destination's swarm down but for the destination: live relays
+    // sharing a swarm beat a path through a node known to be down.
+    if (auto path = pick(now_ms, exclude, {.distinct_nets = false, .distinct_swarms = false})) return path;
     // Too many strikes to build a path: struck nodes are better than no path.
-    return pick(now_ms, exclude, false, false);
+    return pick(now_ms, exclude, {.distinct_nets = false, .distinct_swarms = false, .avoid_struck = false});
 }
 
-std::optional<Path> PathBuilder::pick(std::uint64_t now_ms, const std::vector<Key32>& exclude,
-                                      bool distinct_nets, bool avoid_struck) {
+std::optional<Path> PathBuilder::pick(std::uint64_t now_ms, const std::vector<Key32>& exclude, Rules rules) {
     std::vector<const Candidate*> chosen;
     auto compatible = [&](const Candidate& c) {
-        if (!usable(c, avoid_struck ? now_ms : UINT64_MAX, exclude)) return false;
+        if (!usable(c, rules.avoid_struck ? now_ms : UINT64_MAX, exclude)) return false;
         for (const Candidate* o : chosen) {
-            if (o->swarm_id == c.swarm_id) return false;
-            if (distinct_nets && network_of(o->hop.address) == network_of(c.hop.address)) return false;
+            if (o == &c) return false;
+            if (rules.distinct_swarms && o->swarm_id == c.swarm_id) return false;
+            if (rules.distinct_nets && network_of(o->hop.address) == network_of(c.hop.address)) return false;
         }
         return true;
     };

@@ -56,8 +56,13 @@ public:
 private:
     bool usable(const Candidate& c, std::uint64_t now_ms, const std::vector<Key32>& exclude) const;
     const Candidate* find(const Key32& node_id) const;
-    std::optional<Path> pick(std::uint64_t now_ms, const std::vector<Key32>& exclude, bool distinct_nets,
-                             bool avoid_struck);
+    /// What a path must satisfy; build() relaxes these in turn rather than fail.
+    struct Rules {
+        bool distinct_nets = true;    ///< no two hops on one /24
+        bool distinct_swarms = true;  ///< no two hops in one swarm
+        bool avoid_struck = true;     ///< no node that failed lately
+    };
+    std::optional<Path> pick(std::uint64_t now_ms, const std::vector<Key32>& exclude, Rules rules);
 
     Options options_;
     std::vector<Candidate> candidates_;

@@ -107,6 +107,30 @@ TEST_CASE("onion - an excluded guard is kept for later, and too few nodes give n
     CHECK(builder.guard()->node_id == guard);
 
     PathBuilder small({});
-    small.set_candidates(loopback_nodes(4, 2));  // only two swarms
+    small.set_candidates(loopback_nodes(2, 2));  // fewer nodes than hops
     CHECK_FALSE(small.build(0));
+}
+
+TEST_CASE("onion - distinct swarms give way before a path through nodes known to be down", "[onion]") {
+    // Three swarms; the destination (node 1) is the last live member of swarm 0.
+    PathBuilder builder({});
+    builder.set_candidates(loopback_nodes(9, 3));
+    Key32 destination, dead_a, dead_b;
+    destination.fill(1);
+    dead_a.fill(4);
+    dead_b.fill(7);
+    builder.strike(dead_a, 0);
+    builder.strike(dead_b, 0);
+    for (std::uint64_t now = 1; now < 50; ++now) {
+        auto path = builder.build(now, {destination});
+        REQUIRE(path);
+        std::set<Key32> ids;
+        for (const auto& hop : *path) {
+            CHECK(hop.node_id != destination);
+            CHECK(hop.node_id != dead_a);
+            CHECK(hop.node_id != dead_b);
+            ids.insert(hop.node_id);
+        }
+        CHECK(ids.size() == path->size());
+    }
 }
