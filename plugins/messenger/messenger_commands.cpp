@@ -4,13 +4,16 @@
 
 #include <algorithm>
 #include <iostream>
+#include <memory>
 
 #include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
 #include "init_home.hpp"
+#include "progress_bar.hpp"
 #include "qr.hpp"
+#include "veil/sdk/attachment.hpp"
 #include "veil/crypto/error.hpp"
 
 namespace veil::messenger {
@@ -134,7 +137,19 @@ void cmd_id(Client& client, const sdk::CommandCall& call) {
     }, false);
 }
 
-void cmd_send(Client& client, const sdk::CommandCall& call) {
+// While a file uploads, a bar on a terminal's stderr (scripts, with stderr not a terminal, get
+// none). Returns what keeps it drawing; dropping it stops.
+std::shared_ptr<sdk::Subscription> upload_progress(sdk::Context& ctx, const sdk::CommandCall& call) {
+    if (!::isatty(STDERR_FILENO)) return nullptr;
+    return std::make_shared<sdk::Subscription>(
+        ctx.bus().subscribe<sdk::attachment::TransferProgress>([call](const sdk::attachment::TransferProgress& p) {
+            if (!p.upload) return;
+            call.err("\r" + progress_bar(p.done_bytes, p.total_bytes));
+            if (p.done_bytes >= p.total_bytes) call.err("\n");
+        }));
+}
+
+void cmd_send(sdk::Context& ctx, Client& client, const sdk::CommandCall& call) {
     auto args = own_args(call.args());
     std::string file, text;
     std::vector<std::string> rest;
@@ -148,8 +163,10 @@ void cmd_send(Client& client, const sdk::CommandCall& call) {
     auto to = parse_id(call, "veil send", rest[0]);
     if (!to) return;
     if (rest.size() == 2) text = rest[1];
-    with_client(client, call, "veil send", [&client, call, to = *to, text, file] {
-        client.send(to, text, file, [&client, call](const MessageRecord& r) {
+    auto progress = file.empty() ? nullptr : upload_progress(ctx, call);
+    with_client(client, call, "veil send", [&client, call, to = *to, text, file, progress] {
+        client.send(to, text, file, [&client, call, progress](const MessageRecord& r) mutable {
+            progress.reset();
             client.flush([call, r] {
                 call.out("sent " + id_hex(r.message.id) + "\n");
                 call.finish(sdk::exit_code::ok);
@@ -437,7 +454,7 @@ void add_messenger_commands(sdk::Context& ctx, Service& service, Client& client)
     ctx.add_command({"devices", "list the devices of your identity, or revoke one", kDevicesUsage,
                      [&service, &client](sdk::CommandCall call) { cmd_devices(service, client, call); }});
     ctx.add_command({"send", "send a message (or a file); exits 0 once it is stored in every recipient swarm", kSendUsage,
-                     [&client](sdk::CommandCall call) { cmd_send(client, call); }});
+                     [&ctx, &client](sdk::CommandCall call) { cmd_send(ctx, client, call); }});
     ctx.add_command({"receive", "fetch, decrypt and print new messages (then delete them from the swarm)",
                      kReceiveUsage,
                      [&ctx, &service, &client](sdk::CommandCall call) { cmd_receive(ctx, service, client, call); }});
