@@ -415,7 +415,10 @@ void Client::download(MessageRecord r, std::function<void()> done) {
     auto key = record_key(r);
     auto finished = [this, key, done](std::string path, std::string error) {
         auto* rec = find(key);
-        if (!rec) return done();
+        if (!rec) {  // it disappeared while downloading
+            if (!path.empty()) remove_saved_file(path);
+            return done();
+        }
         rec->saved_path = std::move(path);
         rec->error = std::move(error);
         auto copy = *rec;
@@ -449,16 +452,30 @@ MessageRecord* Client::find(const std::string& key) {
 void Client::purge_expired() {
     auto now = now_ms();
     std::vector<st::BatchOp> ops;
+    std::vector<std::string> files;
     for (auto it = messages_.begin(); it != messages_.end();) {
         if (it->second.expires_at_ms == 0 || it->second.expires_at_ms > now) {
             ++it;
             continue;
         }
         ops.push_back({st::BatchOp::Kind::erase, std::string(kStorageNs), it->first, {}});
+        if (!it->second.saved_path.empty()) files.push_back(it->second.saved_path);
         it = messages_.erase(it);
     }
-    if (!exclusive_) return;  // a reader hides them; the owner of HOME deletes them
-    write(std::move(ops), [] {}, [this](const std::string& m) { ctx_.log().warn("{}", m); });
+    if (!exclusive_ || ops.empty()) return;  // a reader hides them; the owner of HOME deletes them
+    write(std::move(ops), [this, files] {
+        for (const auto& f : files) remove_saved_file(f);
+    }, [this](const std::string& m) { ctx_.log().warn("{}", m); });
+}
+
+void Client::remove_saved_file(const std::string& path) {
+    // Only files this client saved: a disappearing message takes its file with it.
+    std::error_code ec;
+    auto dir = std::filesystem::weakly_canonical(ctx_.home_dir() / "attachments", ec);
+    auto file = std::filesystem::weakly_canonical(path, ec);
+    if (ec || file.parent_path() != dir) return;
+    std::filesystem::remove(file, ec);
+    if (ec) ctx_.log().warn("could not delete an expired message's file: {}", ec.message());
 }
 
 void Client::receive_loop() {

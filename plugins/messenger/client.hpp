@@ -105,6 +105,8 @@ private:
                         std::vector<crypto::VeilId>& changed, bool& keep);
     void download(MessageRecord r, std::function<void()> done);
     void purge_expired();
+    /// Deletes a file this client saved under HOME/attachments (nothing elsewhere).
+    void remove_saved_file(const std::string& path);
     void receive_loop();
     void put_message(const MessageRecord& r, bool added);
     [[nodiscard]] MessageRecord* find(const std::string& key);

@@ -130,22 +130,36 @@ TEST_CASE("messenger - a disappearing message is gone from both sides' databases
             CHECK(m.expiry_ms >= sent_at);
         }
     }
+    // A file under the same timer: its saved copy goes with the message.
+    auto file = net.dir() / "secret.txt";
+    std::ofstream(file) << "a self-destructing attachment\n";
+    REQUIRE(alice.run({"send", bob.id, "--file", file.string(), "with a file"}).exit_code == 0);
     test::Background bob_daemon({"--home", bob.home.string(), "daemon"}, (net.dir() / "bob-daemon.log").string());
     // Alice's copy carries the timer; Bob's daemon stores it, then its timer deletes it.
     auto mine = records_of(alice);
-    REQUIRE(mine.size() == 1);
+    REQUIRE(mine.size() == 2);
     CHECK(mine[0].expires_at_ms > 0);
     CHECK(mine[0].message.disappear_after_s == 2);
     bool arrived = eventually([&] { return count_text(records_of(bob), "this will self-destruct") == 1; }, 30000);
     INFO(test::read_file(net.dir() / "bob-daemon.log"));
     CHECK(arrived);
+    auto saved_files = [&] {
+        std::error_code ec;
+        std::size_t n = 0;
+        for (auto it = fs::directory_iterator(bob.home / "attachments", ec); !ec && it != fs::directory_iterator(); ++it) ++n;
+        return n;
+    };
+    CHECK(eventually([&] { return saved_files() == 1; }, 10000));  // the file was downloaded
     CHECK(eventually([&] { return count_text(records_of(bob), "this will self-destruct") == 0; }, 10000));
+    CHECK(eventually([&] { return count_text(records_of(bob), "with a file") == 0; }, 10000));
+    CHECK(eventually([&] { return saved_files() == 0; }, 5000));  // and went with its message
     CHECK(bob_daemon.stop() == 0);
     // Bob's side took the timer from the message; Alice's copy goes with her next command.
     auto contacts = json_lines(bob.run({"contacts", "--json"}).out);
     REQUIRE(contacts.size() == 1);
     CHECK(contacts[0]["disappear_after_s"] == 2);
-    CHECK(eventually([&] { return mine[0].expires_at_ms <= test::now_ms(); }, 5000));
+    auto last_expiry = std::max(mine[0].expires_at_ms, mine[1].expires_at_ms);
+    CHECK(eventually([&] { return last_expiry <= test::now_ms(); }, 5000));
     CHECK(alice.run({"messages", bob.id}).out.empty());
     CHECK(records_of(alice).empty());
     REQUIRE(alice.run({"disappear", bob.id, "off"}).exit_code == 0);
