@@ -5,8 +5,27 @@ namespace veil::rpc {
 
 namespace {
 
-// Checks one request object; returns the Call or the error response to send.
-Entry check_request(const json& v) {
+// Deeper JSON is refused while parsing: copying or destroying a very deep value recurses.
+constexpr int max_depth = 64;
+
+struct TooDeep final {};
+
+// Parses `line`, refusing nesting deeper than max_depth; discarded when malformed or too deep.
+json parse_bounded(std::string_view line) {
+    const json::parser_callback_t cb = [](int depth, json::parse_event_t event, json&) {
+        const bool opens = event == json::parse_event_t::object_start || event == json::parse_event_t::array_start;
+        if (opens && depth >= max_depth) throw TooDeep{};  // `depth` counts the containers already open
+        return true;
+    };
+    try {
+        return json::parse(line, cb, /*allow_exceptions=*/false);
+    } catch (const TooDeep&) {
+        return json(json::value_t::discarded);
+    }
+}
+
+// Checks one request object (its params are moved out); returns the Call or the error response.
+Entry check_request(json& v) {
     const json null_id;
     if (!v.is_object()) return error_response(null_id, {code::invalid_request, "a request must be a JSON object", {}});
     // The id is echoed only when it has an allowed type, so a bad id cannot be reflected back.
@@ -30,16 +49,18 @@ Entry check_request(const json& v) {
             return error_response(id, {code::invalid_request, "unknown member \"" + key + "\"", {}});
         }
     }
-    return Call{id, !has_id, m->get<std::string>(), p == v.end() ? json() : *p};
+    return Call{id, !has_id, m->get<std::string>(), p == v.end() ? json() : std::move(*p)};
 }
 
 }  // namespace
 
 Parsed parse_line(std::string_view line, std::size_t max_batch) {
     Parsed out;
-    json v = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    json v = parse_bounded(line);
     if (v.is_discarded()) {
-        out.entries.emplace_back(error_response(json(), {code::parse_error, "parse error: not valid JSON", {}}));
+        out.entries.emplace_back(error_response(
+            json(), {code::parse_error,
+                     "parse error: not valid JSON or nested deeper than " + std::to_string(max_depth), {}}));
         return out;
     }
     if (!v.is_array()) {
@@ -58,7 +79,7 @@ Parsed parse_line(std::string_view line, std::size_t max_batch) {
         return out;
     }
     out.batch = true;
-    for (const auto& e : v) out.entries.push_back(check_request(e));
+    for (auto& e : v) out.entries.push_back(check_request(e));
     return out;
 }
 

@@ -36,7 +36,7 @@ public:
                 throw ParamError("unknown param \"" + key + "\"");
             }
         }
-        p_ = params;
+        p_ = &params;  // borrowed, not copied: the call outlives this check
     }
     std::string str(const char* key, bool required = true, std::string fallback = {}) const {
         const json* v = find(key, required);
@@ -66,14 +66,14 @@ public:
 
 private:
     const json* find(const char* key, bool required) const {
-        if (p_.is_object()) {
-            auto it = p_.find(key);
-            if (it != p_.end()) return &*it;
+        if (p_ != nullptr) {
+            auto it = p_->find(key);
+            if (it != p_->end()) return &*it;
         }
         if (required) throw ParamError(std::string("missing param \"") + key + "\"");
         return nullptr;
     }
-    json p_;
+    const json* p_ = nullptr;
 };
 
 // Sends one bus request and maps its reply with `convert`; bus errors become -32000-range errors.

@@ -104,3 +104,18 @@ TEST_CASE("rpc - responses are single lines, even with invalid UTF-8 in a string
     CHECK(err["id"] == "q");
     CHECK_FALSE(error_response(1, {code::internal_error, "m", {}})["error"].contains("data"));
 }
+
+TEST_CASE("rpc - JSON nested deeper than 64 is a parse error; 64 levels parse", "[rpc]") {
+    const auto nested = [](std::size_t levels) {  // a request (one level) whose params hold `levels - 1` arrays
+        return R"({"jsonrpc":"2.0","method":"m","id":1,"params":)" + std::string(levels - 1, '[') +
+               std::string(levels - 1, ']') + "}";
+    };
+    auto ok = parse_line(nested(64), 10);
+    REQUIRE(ok.entries.size() == 1);
+    CHECK(std::holds_alternative<Call>(ok.entries[0]));
+    for (std::size_t levels : {65u, 500000u}) {
+        auto p = parse_line(nested(levels), 10);
+        CHECK(error_of(p)["error"]["code"] == code::parse_error);
+        CHECK(error_of(p)["id"].is_null());
+    }
+}

@@ -371,3 +371,14 @@ TEST_CASE("rpc - clients that leave before their answers do not take the server 
     SocketClient c(f.socket());
     CHECK(c.call(f.loop, req("profile", nullptr, 1))["id"] == 1);
 }
+
+TEST_CASE("rpc - 500000 nested arrays in params are refused with a parse error; the server keeps serving", "[rpc]") {
+    Fixture f;
+    SocketClient c(f.socket());
+    const std::string deep = R"({"jsonrpc":"2.0","method":"profile","id":1,"params":)" + std::string(500000, '[') +
+                             std::string(500000, ']') + "}";
+    CHECK(error_code(c.call(f.loop, deep)) == -32700);
+    CHECK(c.call(f.loop, req("profile", nullptr, 2))["id"] == 2);
+    SocketClient other(f.socket());
+    CHECK(other.call(f.loop, req("profile", nullptr, 3))["id"] == 3);
+}
