@@ -91,9 +91,9 @@ void Client::open(std::function<void()> done, Fail fail, bool exclusive) {
     }, fail);
 }
 
-void Client::load_contacts_and_messages(AccountPtr a, std::function<void()> done, Fail fail) {
-    account_ = std::move(a);
-    load_prefix(kContactPrefix, [this, done, fail](std::vector<st::Entry> contacts) {
+void Client::load_contacts(std::function<void()> done, Fail fail) {
+    load_prefix(kContactPrefix, [this, done](std::vector<st::Entry> contacts) {
+        contacts_.clear();
         for (const auto& e : contacts) {
             try {
                 auto c = decode_contact(e.value);
@@ -102,6 +102,27 @@ void Client::load_contacts_and_messages(AccountPtr a, std::function<void()> done
                 ctx_.log().warn("a damaged contact entry was skipped");
             }
         }
+        done();
+    }, fail);
+}
+
+void Client::reload_after_failed_save(std::function<void()> then) {
+    // The round already moved the ratchets, seen ids and contacts in memory: back to what the
+    // database holds, so the next round opens the re-fetched envelopes again.
+    auto warn_then = [this, then](const std::string& m) {
+        ctx_.log().warn("could not reload the account after a failed save: {}", m);
+        then();
+    };
+    service_.load([this, then, warn_then](AccountPtr fresh) {
+        if (!fresh) return warn_then("the account is gone from the database");
+        *account_ = std::move(*fresh);  // in place: a flush holding the pointer sees it too
+        load_contacts(then, warn_then);
+    }, warn_then);
+}
+
+void Client::load_contacts_and_messages(AccountPtr a, std::function<void()> done, Fail fail) {
+    account_ = std::move(a);
+    load_contacts([this, done, fail] {
         load_prefix(kMessagePrefix, [this, done](std::vector<st::Entry> msgs) {
             for (const auto& e : msgs) {
                 try {
@@ -402,7 +423,10 @@ void Client::store_received(const AccountPtr& account, std::vector<Opened> opene
             }
             finish();
         }, fail);
-    }, fail);
+    }, [this, fail](const std::string& m) {
+        // Nothing was saved: nothing is deleted from the swarm, and memory goes back to the database.
+        reload_after_failed_save([fail, m] { fail(m); });
+    });
 }
 
 void Client::download(MessageRecord r, std::function<void()> done) {

@@ -93,6 +93,9 @@ private:
                         std::function<void(std::vector<MessageRecord>)> done, Fail fail);
     void write(std::vector<sdk::storage::BatchOp> ops, std::function<void()> done, Fail fail);
     void load_contacts_and_messages(AccountPtr a, std::function<void()> done, Fail fail);
+    void load_contacts(std::function<void()> done, Fail fail);
+    /// After a failed save: the account and contacts as the database holds them, then `then`.
+    void reload_after_failed_save(std::function<void()> then);
     void load_prefix(std::string_view prefix, std::function<void(std::vector<sdk::storage::Entry>)> done, Fail fail);
     void enqueue(const crypto::VeilId& to, ChatMessage message, std::function<void(const MessageRecord&)> queued,
                  Fail fail);
