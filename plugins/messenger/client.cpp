@@ -400,29 +400,33 @@ void Client::store_received(const AccountPtr& account, std::vector<Opened> opene
     });
     // Saved first, then deleted from the swarm: a crash in between re-fetches messages
     // that then fail to open (their keys are spent) and are deleted.
-    service_.save(*account, std::move(ops), [this, account, processed, got, changed, done, fail]() mutable {
-        service_.delete_inbox(account, std::move(processed), [this, got, changed, done] {
-            for (const auto& id : changed) ctx_.bus().publish(sm::ConversationUpdated{conversation(id)});
-            for (const auto& r : got) put_message(r, true);
-            // Attachments are fetched before the round ends, so `receive` can report them.
-            auto left = std::make_shared<std::size_t>(1);
-            auto keys = std::make_shared<std::vector<std::string>>();
-            for (const auto& r : got) keys->push_back(record_key(r));
-            auto finish = [this, left, keys, done] {
-                if (--*left > 0) return;
-                std::vector<MessageRecord> out;
-                for (const auto& k : *keys) {
-                    if (auto* r = find(k)) out.push_back(*r);
-                }
-                done(std::move(out));
-            };
-            for (const auto& r : got) {
-                if (r.message.kind != ChatKind::attachment) continue;
-                ++*left;
-                download(r, finish);
+    service_.save(*account, std::move(ops), [this, account, processed, got, changed, done]() mutable {
+        // Saved: shown now, whatever the swarm delete does (a later round deletes them).
+        for (const auto& id : changed) ctx_.bus().publish(sm::ConversationUpdated{conversation(id)});
+        for (const auto& r : got) put_message(r, true);
+        // The round ends once the delete is answered and attachments are fetched, so `receive`
+        // can report them.
+        auto left = std::make_shared<std::size_t>(2);
+        auto keys = std::make_shared<std::vector<std::string>>();
+        for (const auto& r : got) keys->push_back(record_key(r));
+        auto finish = [this, left, keys, done] {
+            if (--*left > 0) return;
+            std::vector<MessageRecord> out;
+            for (const auto& k : *keys) {
+                if (auto* r = find(k)) out.push_back(*r);
             }
+            done(std::move(out));
+        };
+        service_.delete_inbox(account, std::move(processed), finish, [this, finish](const std::string& m) {
+            ctx_.log().warn("received messages stay in the swarm until a later round: {}", m);
             finish();
-        }, fail);
+        });
+        for (const auto& r : got) {
+            if (r.message.kind != ChatKind::attachment) continue;
+            ++*left;
+            download(r, finish);
+        }
+        finish();
     }, [this, fail](const std::string& m) {
         // Nothing was saved: nothing is deleted from the swarm, and memory goes back to the database.
         reload_after_failed_save([fail, m] { fail(m); });
