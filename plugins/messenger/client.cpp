@@ -354,12 +354,15 @@ void Client::check_devices(std::shared_ptr<std::vector<Opened>> opened, std::fun
             unknown.push_back(o.record.from);
         }
     }
-    auto filter = [this, opened, then] {
-        std::erase_if(*opened, [this](const Opened& o) {
+    // Senders whose list could not be read this round (an older cached one may lack the device).
+    auto unread = std::make_shared<std::vector<crypto::VeilId>>();
+    auto filter = [this, opened, then, unread] {
+        std::erase_if(*opened, [this, unread](const Opened& o) {
             if (o.record.from == account_->id()) return false;
             auto it = peer_lists_.find(o.record.from);
             // Unverifiable now (the network failed): keep it; the certificate is the identity's.
             if (it == peer_lists_.end()) return false;
+            if (std::find(unread->begin(), unread->end(), o.record.from) != unread->end()) return false;
             if (it->second.is_active(o.device)) return false;
             ctx_.log().warn("a message from a device its owner does not list (revoked?) was dropped");
             return true;
@@ -375,8 +378,9 @@ void Client::check_devices(std::shared_ptr<std::vector<Opened>> opened, std::fun
         service_.fetch_person(who, [this, who, one_done](PersonKeys keys) {
             peer_lists_.insert_or_assign(who, std::move(keys.list));
             one_done();
-        }, [this, one_done](const std::string& m) {
+        }, [this, who, unread, one_done](const std::string& m) {
             ctx_.log().warn("a sender's device list could not be read: {}", m);
+            unread->push_back(who);
             one_done();
         });
     }
