@@ -78,11 +78,31 @@ Command make_command(const std::string& method, const json& p) {
     throw std::invalid_argument("unknown method '" + method.substr(0, 40) + "'");
 }
 
+struct TooDeep final {};
+
+// Parses `text`, refusing nesting deeper than kMaxJsonDepth: copying or destroying a very deep
+// value recurses and could overflow the stack. Discarded when malformed or too deep.
+json parse_bounded(std::string_view text, bool& too_deep) {
+    const json::parser_callback_t cb = [](int depth, json::parse_event_t event, json&) {
+        const bool opens = event == json::parse_event_t::object_start || event == json::parse_event_t::array_start;
+        if (opens && depth >= kMaxJsonDepth) throw TooDeep{};  // `depth` counts the containers already open
+        return true;
+    };
+    try {
+        return json::parse(text.begin(), text.end(), cb, false);
+    } catch (const TooDeep&) {
+        too_deep = true;
+        return json(json::value_t::discarded);
+    }
+}
+
 }  // namespace
 
 std::variant<ParsedCommand, CommandError> parse_command(std::string_view text) {
     if (text.size() > kMaxCommandBytes) return CommandError{nullptr, "command too large"};
-    json doc = json::parse(text.begin(), text.end(), nullptr, false);
+    bool too_deep = false;
+    json doc = parse_bounded(text, too_deep);
+    if (too_deep) return CommandError{nullptr, "nested deeper than " + std::to_string(kMaxJsonDepth)};
     if (doc.is_discarded()) return CommandError{nullptr, "not JSON"};
     if (!doc.is_object()) return CommandError{nullptr, "a command must be a JSON object"};
     json id = nullptr;
@@ -96,7 +116,7 @@ std::variant<ParsedCommand, CommandError> parse_command(std::string_view text) {
     json params = json::object();
     if (auto it = doc.find("params"); it != doc.end()) {
         if (!it->is_object()) return CommandError{id, "'params' must be an object"};
-        params = *it;
+        params = std::move(*it);
     }
     try {
         return ParsedCommand{id, make_command(m->get<std::string>(), params)};
@@ -122,22 +142,22 @@ json reply_json(const msg::Queued& r) { return json{{"message", page_json(r.mess
 json reply_json(const msg::ConversationList& r) {
     json a = json::array();
     for (const auto& c : r.conversations) a.push_back(to_json(c));
-    return json{{"conversations", a}};
+    return json{{"conversations", std::move(a)}};
 }
 json reply_json(const msg::MessageList& r) {
     json a = json::array();
     for (const auto& m : r.messages) a.push_back(page_json(m));
-    return json{{"messages", a}};
+    return json{{"messages", std::move(a)}};
 }
 json reply_json(const msg::ContactList& r) {
     json a = json::array();
     for (const auto& c : r.contacts) a.push_back(to_json(c));
-    return json{{"contacts", a}};
+    return json{{"contacts", std::move(a)}};
 }
 json reply_json(const msg::DeviceList& r) {
     json a = json::array();
     for (const auto& d : r.devices) a.push_back(to_json(d));
-    return json{{"devices", a}};
+    return json{{"devices", std::move(a)}};
 }
 json reply_json(const msg::Done&) { return json::object(); }
 

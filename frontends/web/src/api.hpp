@@ -37,6 +37,7 @@ using Command = std::variant<msg::GetProfile, SendCommand, msg::ListConversation
 
 /// Limits on what a page may send.
 inline constexpr std::size_t kMaxCommandBytes = 64 * 1024;
+inline constexpr int kMaxJsonDepth = 64;  ///< deeper commands are refused while parsing
 inline constexpr std::size_t kMaxTextBytes = 32 * 1024;
 inline constexpr std::size_t kMaxNameBytes = 200;
 

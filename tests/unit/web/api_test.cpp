@@ -89,3 +89,14 @@ TEST_CASE("web - messages become JSON without their saved path", "[web]") {
     CHECK(e["error"]["code"] == "timeout");
     CHECK(e["id"] == 7);
 }
+
+TEST_CASE("web - a command nested deeper than 64 is refused while parsing; 64 levels parse", "[web]") {
+    const auto nested = [](std::size_t levels) {  // the command object is one level, params one more
+        return R"({"id":1,"method":"list_contacts","params":{"x":)" + std::string(levels - 2, '[') +
+               std::string(levels - 2, ']') + "}}";
+    };
+    parse_ok<veil::sdk::messenger::ListContacts>(nested(64));
+    CHECK(parse_error(nested(65)) == "nested deeper than 64");
+    CHECK(parse_error(nested(30000)) == "nested deeper than 64");  // fits in kMaxCommandBytes
+    CHECK(parse_error(nested(500000)) == "command too large");
+}

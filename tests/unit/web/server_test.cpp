@@ -306,3 +306,23 @@ TEST_CASE("web - a taken port is a clear start error that leaves nothing open", 
     loop.run_until([&] { return !uv_loop_alive(loop.get()); });
     CHECK(loop.close() == 0);
 }
+
+TEST_CASE("web - a deeply nested command is answered bad_input and the page keeps being served", "[web]") {
+    Harness h;
+    auto p = h.port();
+    auto headers = "Cookie: " + h.login() + "\r\nOrigin: http://127.0.0.1:" + std::to_string(p) + "\r\n";
+    auto frames = h.client([p, headers] {
+        WsClient ws(p, headers);
+        std::vector<json> out;
+        ws.send_text(R"({"id":1,"method":"list_contacts","params":{"x":)" + std::string(30000, '[') +
+                     std::string(30000, ']') + "}}");
+        out.push_back(json::parse(ws.read_text()));
+        ws.send_text(R"({"id":2,"method":"mark_read","params":{"peer":"05"}})");
+        out.push_back(json::parse(ws.read_text()));
+        return out;
+    });
+    REQUIRE(frames.size() == 2);
+    CHECK(frames[0]["error"]["code"] == "bad_input");
+    CHECK(frames[0]["error"]["message"] == "nested deeper than 64");
+    CHECK(frames[1]["id"] == 2);
+}
