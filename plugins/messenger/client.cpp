@@ -391,17 +391,17 @@ void Client::store_received(const AccountPtr& account, std::vector<Opened> opene
     std::vector<st::BatchOp> ops;
     std::vector<MessageRecord> got;
     std::vector<crypto::VeilId> changed;
-    std::vector<std::string> keys;
+    std::vector<std::string> seen_keys;
     for (auto& o : opened) {
         bool stored = o.record.message.kind == ChatKind::text || o.record.message.kind == ChatKind::attachment;
         if (stored) {
             // The key has no sender: a peer reusing one of our ids and times would overwrite our record.
             auto key = record_key(o.record);
-            if (find(key) || std::find(keys.begin(), keys.end(), key) != keys.end()) {
+            if (find(key) || std::find(seen_keys.begin(), seen_keys.end(), key) != seen_keys.end()) {
                 ctx_.log().warn("a message whose id and time are already stored was dropped");
                 continue;
             }
-            keys.push_back(std::move(key));
+            seen_keys.push_back(std::move(key));
         }
         bool keep = false;
         apply_incoming(o.record, ops, changed, keep);
