@@ -195,8 +195,12 @@ void Client::enqueue(const crypto::VeilId& to, ChatMessage message, std::functio
             ctx_.bus().publish(sm::ConversationUpdated{conversation(contact.id)});
         }
         if (r.message.kind != ChatKind::timer) put_message(r, true);
-        queued(r);
-        if (resident_) flush([] {}, [](const std::string&) {});
+        auto then = [this, r, queued] {
+            queued(r);
+            if (resident_) flush([] {}, [](const std::string&) {});
+        };
+        if (accepted_now) return after_accept(contact.id, then);
+        then();
     }, fail);
 }
 
@@ -406,6 +410,10 @@ void Client::store_received(const AccountPtr& account, std::vector<Opened> opene
         bool keep = false;
         apply_incoming(o.record, ops, changed, keep);
         if (!keep) continue;
+        // A request's files wait for acceptance (no disk filling, no online tracking by strangers).
+        if (o.record.message.kind == ChatKind::attachment && is_request(o.record.peer)) {
+            o.record.error = std::string(kNotFetched);
+        }
         ops.push_back(record_op(o.record));
         got.push_back(std::move(o.record));
     }
@@ -437,15 +445,45 @@ void Client::store_received(const AccountPtr& account, std::vector<Opened> opene
             finish();
         });
         for (const auto& r : got) {
-            if (r.message.kind != ChatKind::attachment) continue;
+            if (r.message.kind != ChatKind::attachment || !r.error.empty()) continue;
             ++*left;
             download(r, finish);
+        }
+        // Accepted from another device in this round: their waiting files come now.
+        for (const auto& id : changed) {
+            if (!is_request(id)) download_pending(id, [] {});
         }
         finish();
     }, [this, fail](const std::string& m) {
         // Nothing was saved: nothing is deleted from the swarm, and memory goes back to the database.
         reload_after_failed_save([fail, m] { fail(m); });
     });
+}
+
+void Client::download_pending(const crypto::VeilId& peer, std::function<void()> done) {
+    std::vector<MessageRecord> waiting;
+    auto prefix = conversation_prefix(peer);
+    for (auto it = messages_.lower_bound(prefix); it != messages_.end() && it->first.starts_with(prefix); ++it) {
+        auto& r = it->second;
+        if (r.message.kind != ChatKind::attachment || r.error != kNotFetched) continue;
+        r.error.clear();  // in memory only: a second call does not fetch it twice
+        waiting.push_back(r);
+    }
+    auto left = std::make_shared<std::size_t>(waiting.size() + 1);
+    auto one_done = [left, done] {
+        if (--*left == 0) done();
+    };
+    for (auto& r : waiting) download(std::move(r), one_done);
+    one_done();
+}
+
+void Client::after_accept(const crypto::VeilId& peer, std::function<void()> done) {
+    // The resident client answers at once; a one-shot command waits, or its exit cuts the fetch.
+    if (resident_) {
+        download_pending(peer, [] {});
+        return done();
+    }
+    download_pending(peer, std::move(done));
 }
 
 void Client::download(MessageRecord r, std::function<void()> done) {
@@ -588,6 +626,7 @@ void Client::update_contact(ContactRecord c, bool sync, std::function<void()> do
         contacts_[c.id] = c;
         ctx_.bus().publish(sm::ConversationUpdated{conversation(c.id)});
         if (queued && resident_) flush([] {}, [](const std::string&) {});
+        if (c.accepted && !c.blocked) return after_accept(c.id, done);
         done();
     }, fail);
 }

@@ -23,6 +23,8 @@ namespace veil::messenger {
 
 /// The error sentence when no plugin serves the attachment contract.
 inline constexpr std::string_view kNoAttachments = "attachments are not enabled (add \"attachments\" to kernel.plugins)";
+/// The error of a message request's attachment until the request is accepted.
+inline constexpr std::string_view kNotFetched = "not downloaded: accept the request to fetch it";
 
 class Client final {
 public:
@@ -107,6 +109,10 @@ private:
     void apply_incoming(MessageRecord& r, std::vector<sdk::storage::BatchOp>& ops,
                         std::vector<crypto::VeilId>& changed, bool& keep);
     void download(MessageRecord r, std::function<void()> done);
+    /// Fetches `peer`'s attachments that waited for the request to be accepted; then `done`.
+    void download_pending(const crypto::VeilId& peer, std::function<void()> done);
+    /// After `peer` is accepted: their waiting files (awaited unless resident), then `done`.
+    void after_accept(const crypto::VeilId& peer, std::function<void()> done);
     void purge_expired();
     /// Deletes a file this client saved under HOME/attachments (nothing elsewhere).
     void remove_saved_file(const std::string& path);
