@@ -36,7 +36,12 @@ using nlohmann::json;
 namespace {
 
 constexpr std::size_t kChunkBytes = 16 * 1024;
-constexpr std::size_t kMaxWsBacklogBytes = 8 * 1024 * 1024;  // a page this far behind is closed
+// A page this far behind on broadcast events is closed (events are not asked for; they pile up).
+constexpr std::size_t kMaxWsEventBacklogBytes = 8 * 1024 * 1024;
+// Replies the page asked for are queued whole while less than this is already waiting, so one
+// list reply of any size within the contract's limits always gets through; a page that asks and
+// never reads is closed once this much waits.
+constexpr std::size_t kMaxWsQueuedBytes = 64 * 1024 * 1024;
 constexpr std::size_t kMaxHeaderBytes = 4096;
 constexpr std::size_t kMaxMediaEntries = 20000;
 constexpr std::uint64_t kMaxMediaBytes = 64ull * 1024 * 1024;
@@ -117,11 +122,17 @@ struct HttpTxn {
     std::size_t sent = 0;
 };
 
+struct WsFrame {
+    std::string text;
+    bool event = false;  // a broadcast, not a reply
+};
+
 struct WsConn {
     lws* wsi = nullptr;
     std::string rx;
-    std::deque<std::string> tx;
+    std::deque<WsFrame> tx;
     std::size_t tx_bytes = 0;
+    std::size_t event_bytes = 0;  // the part of tx_bytes that is broadcast events
     bool closing = false;
 };
 
@@ -172,7 +183,7 @@ struct Core final : std::enable_shared_from_this<Core> {
     void finish_upload(std::uint64_t txn_id);
 
     // WebSocket
-    void queue(std::uint64_t conn_id, std::string frame);
+    void queue(std::uint64_t conn_id, std::string frame, bool event = false);
     void broadcast(const std::string& frame);
     void on_command(std::uint64_t conn_id, std::string_view text);
     template <class R>
@@ -265,7 +276,8 @@ int Core::on_event(lws* wsi, lws_callback_reasons reason, Pss* pss, void* in, st
             auto& c = it->second;
             if (c.closing) return -1;
             if (c.tx.empty()) return 0;
-            std::string frame = std::move(c.tx.front());
+            std::string frame = std::move(c.tx.front().text);
+            if (c.tx.front().event) c.event_bytes -= frame.size();
             c.tx.pop_front();
             c.tx_bytes -= frame.size();
             std::vector<unsigned char> buf(LWS_PRE + frame.size());
@@ -588,24 +600,27 @@ void Core::finish_upload(std::uint64_t txn_id) {
 
 // ---- WebSocket ------------------------------------------------------------------------------
 
-void Core::queue(std::uint64_t conn_id, std::string frame) {
+void Core::queue(std::uint64_t conn_id, std::string frame, bool event) {
     auto it = ws.find(conn_id);
     if (it == ws.end() || it->second.closing) return;
     auto& c = it->second;
-    if (c.tx_bytes + frame.size() > kMaxWsBacklogBytes) {
+    const bool behind = event ? c.event_bytes + frame.size() > kMaxWsEventBacklogBytes : c.tx_bytes >= kMaxWsQueuedBytes;
+    if (behind) {
         log->warn("a page fell too far behind; closing its connection");
         c.closing = true;
         c.tx.clear();
         c.tx_bytes = 0;
+        c.event_bytes = 0;
     } else {
         c.tx_bytes += frame.size();
-        c.tx.push_back(std::move(frame));
+        if (event) c.event_bytes += frame.size();
+        c.tx.push_back(WsFrame{std::move(frame), event});
     }
     lws_callback_on_writable(c.wsi);
 }
 
 void Core::broadcast(const std::string& frame) {
-    for (auto& [id, c] : ws) queue(id, frame);
+    for (auto& [id, c] : ws) queue(id, frame, /*event=*/true);
 }
 
 void Core::remember(const msg::Message& m) {

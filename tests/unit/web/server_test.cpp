@@ -326,3 +326,45 @@ TEST_CASE("web - a deeply nested command is answered bad_input and the page keep
     CHECK(frames[0]["error"]["message"] == "nested deeper than 64");
     CHECK(frames[1]["id"] == 2);
 }
+
+TEST_CASE("web - a list reply over 8 MiB reaches the page; events still arrive after it", "[web]") {
+    Harness h;
+    auto p = h.port();
+    auto headers = "Cookie: " + h.login() + "\r\nOrigin: http://127.0.0.1:" + std::to_string(p) + "\r\n";
+    const std::string peer = "05" + std::string(64, 'b');
+    // Peer-controlled content: 700 messages of 16 KiB, about 11 MiB of JSON in one reply.
+    auto served = h.bus->serve<sdk::messenger::ListMessages>(
+        [peer](const sdk::messenger::ListMessages&, sdk::Responder<sdk::messenger::MessageList> r) {
+            sdk::messenger::MessageList l;
+            for (int i = 0; i < 700; ++i) {
+                sdk::messenger::Message m;
+                m.id = std::to_string(i);
+                m.peer = peer;
+                m.text = std::string(16 * 1024, 'x');
+                l.messages.push_back(std::move(m));
+            }
+            r.reply(std::move(l));
+        });
+    sdk::Bus* bus = &*h.bus;
+    auto frames = h.client([p, headers, bus, peer] {
+        WsClient ws(p, headers);
+        std::vector<json> out;
+        ws.send_text(R"({"id":1,"method":"list_messages","params":{"peer":")" + peer + R"(","limit":1000}})");
+        auto big = ws.read_text();
+        out.push_back(json::parse(big));
+        out.push_back(big.size());
+        sdk::messenger::MessageAdded e;
+        e.message.id = "late";
+        e.message.peer = peer;
+        e.message.text = "still here";
+        bus->publish(std::move(e));
+        out.push_back(json::parse(ws.read_text()));
+        return out;
+    });
+    REQUIRE(frames.size() == 3);
+    CHECK(frames[0]["id"] == 1);
+    CHECK(frames[0]["result"]["messages"].size() == 700);
+    CHECK(frames[1].get<std::size_t>() > 8u * 1024 * 1024);
+    CHECK(frames[2]["event"] == "message_added");
+    CHECK(frames[2]["data"]["text"] == "still here");
+}
