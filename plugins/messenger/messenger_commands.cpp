@@ -190,7 +190,8 @@ nlohmann::json message_json(const Client& client, const MessageRecord& r) {
     }
     if (r.message.attachment) {
         const auto& a = *r.message.attachment;
-        j["attachment"] = {{"path", r.saved_path}, {"name", a.file_name}, {"type", a.mime_type}, {"size", a.size_bytes}};
+        j["attachment"] = {{"name", a.file_name}, {"type", a.mime_type}, {"size", a.size_bytes}};
+        if (!r.saved_path.empty()) j["attachment"]["path"] = r.saved_path;  // none until downloaded
         if (!r.error.empty()) j["attachment"]["error"] = r.error;
     }
     return j;

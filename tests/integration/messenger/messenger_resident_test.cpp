@@ -134,6 +134,7 @@ TEST_CASE("messenger - a disappearing message is gone from both sides' databases
     auto file = net.dir() / "secret.txt";
     std::ofstream(file) << "a self-destructing attachment\n";
     REQUIRE(alice.run({"send", bob.id, "--file", file.string(), "with a file"}).exit_code == 0);
+    REQUIRE(bob.run({"contacts", "add", alice.id, "Alice"}).exit_code == 0);  // a request's file waits
     test::Background bob_daemon({"--home", bob.home.string(), "daemon"}, (net.dir() / "bob-daemon.log").string());
     // Alice's copy carries the timer; Bob's daemon stores it, then its timer deletes it.
     auto mine = records_of(alice);
@@ -240,15 +241,28 @@ TEST_CASE("messenger - a file sent with a message arrives verified in HOME/attac
     INFO(sent.err);
     REQUIRE(sent.exit_code == 0);
 
+    // A stranger's file waits for the request to be accepted.
     auto got = json_lines(bob.run({"receive", "--json", "--wait", "20"}).out);
     REQUIRE(got.size() == 1);
     CHECK(got[0]["text"] == "see attached");
+    CHECK(got[0]["request"] == true);
     REQUIRE(got[0].contains("attachment"));
+    INFO(got[0].dump());
+    CHECK_FALSE(got[0]["attachment"].contains("path"));
+    CHECK(got[0]["attachment"]["error"] == "not downloaded: accept the request to fetch it");
+    CHECK_FALSE((fs::exists(bob.home / "attachments") && !fs::is_empty(bob.home / "attachments")));
+    auto accepted = bob.run({"contacts", "accept", alice.id});
+    INFO(accepted.err);
+    REQUIRE(accepted.exit_code == 0);
+
+    got = json_lines(bob.run({"messages", alice.id, "--json"}).out);
+    REQUIRE(got.size() == 1);
     auto a = got[0]["attachment"];
     INFO(a.dump());
     CHECK(a["name"] == "notes.txt");
     CHECK(a["size"] == body.size());
     CHECK_FALSE(a.contains("error"));
+    REQUIRE(a.contains("path"));
     fs::path saved = a["path"].get<std::string>();
     CHECK(saved.parent_path() == bob.home / "attachments");
     CHECK(test::slurp(saved) == body);
