@@ -97,18 +97,23 @@ json array_of(const std::vector<T>& items) {
 
 json done_json(const msg::Done&) { return json::object(); }
 
-// The largest page read while collecting unread messages.
+// Pages read while collecting one peer's unread messages: the first, and the largest.
 constexpr std::uint32_t kReceivePage = 1000;
+constexpr std::uint32_t kReceiveMaxPage = 65536;
 
-// `receive`: every unread incoming message, oldest first, then marked read. A message that
+// `receive`: every unread incoming message, oldest first, then marked read. MarkRead marks the
+// whole conversation, so a peer's list is asked again with a larger limit (x4, up to 65536)
+// while it comes back full holding fewer unread messages than the conversation counts; only
+// past 65536 unread from one peer are the older ones marked read unseen. A message that
 // arrives between listing and marking is caught by listing again after marking (set difference
 // by id), so none is marked read without being returned.
 struct Receive final : std::enable_shared_from_this<Receive> {
     sdk::Bus* bus;
     MethodOptions options;
     Done done;
-    std::vector<std::string> peers;
+    std::vector<std::pair<std::string, std::uint64_t>> peers;  // peer, unread count when listed
     std::size_t next = 0;
+    std::uint32_t page = kReceivePage;  // limit for the peer in progress
     std::set<std::string> seen;  // ids listed before marking, for the peer in progress
     std::vector<msg::Message> out;
 
@@ -117,20 +122,28 @@ struct Receive final : std::enable_shared_from_this<Receive> {
         ask(*bus, options, msg::ListConversations{},
             [self](const msg::ConversationList& l) {
                 for (const auto& c : l.conversations) {
-                    if (c.unread > 0 && !c.blocked) self->peers.push_back(c.peer);
+                    if (c.unread > 0 && !c.blocked) self->peers.emplace_back(c.peer, c.unread);
                 }
                 return json();
             },
             [self](Outcome o) {
                 if (std::holds_alternative<RpcError>(o)) return self->done(std::move(o));
+                self->page = kReceivePage;
                 self->next_peer();
             });
     }
     void next_peer() {
         if (next == peers.size()) return finish();
-        seen.clear();
         auto self = shared_from_this();
-        list(peers[next], [self](const msg::MessageList& l) {
+        list(peers[next].first, [self](const msg::MessageList& l) {
+            std::uint64_t unread = 0;
+            for (const auto& m : l.messages) unread += (!m.outgoing && !m.read) ? 1 : 0;
+            const bool full = l.messages.size() >= self->page;
+            if (full && unread < self->peers[self->next].second && self->page < kReceiveMaxPage) {
+                self->page = std::min<std::uint32_t>(self->page * 4, kReceiveMaxPage);  // older unread ones left out
+                return self->next_peer();
+            }
+            self->seen.clear();
             for (const auto& m : l.messages) {
                 self->seen.insert(m.id);
                 if (!m.outgoing && !m.read) self->out.push_back(m);
@@ -140,13 +153,14 @@ struct Receive final : std::enable_shared_from_this<Receive> {
     }
     void mark() {
         auto self = shared_from_this();
-        ask(*bus, options, msg::MarkRead{peers[next]}, done_json, [self](Outcome o) {
+        ask(*bus, options, msg::MarkRead{peers[next].first}, done_json, [self](Outcome o) {
             if (std::holds_alternative<RpcError>(o)) return self->done(std::move(o));
-            self->list(self->peers[self->next], [self](const msg::MessageList& l) {
+            self->list(self->peers[self->next].first, [self](const msg::MessageList& l) {
                 for (const auto& m : l.messages) {
                     if (!m.outgoing && !self->seen.contains(m.id)) self->out.push_back(m);
                 }
                 ++self->next;
+                self->page = kReceivePage;
                 self->next_peer();
             });
         });
@@ -154,7 +168,7 @@ struct Receive final : std::enable_shared_from_this<Receive> {
     void list(const std::string& peer, std::function<void(const msg::MessageList&)> then) {
         auto self = shared_from_this();
         const bool queued = bus->request<msg::ListMessages>(
-            msg::ListMessages{peer, kReceivePage}, options.request_timeout_ms,
+            msg::ListMessages{peer, page}, options.request_timeout_ms,
             [self, then = std::move(then)](sdk::Result<msg::MessageList> r) {
                 if (!r.ok()) return self->done(application_error(r.error()));
                 then(r.value());

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "process.hpp"
 #include "rpc_test_support.hpp"
@@ -381,4 +382,23 @@ TEST_CASE("rpc - 500000 nested arrays in params are refused with a parse error; 
     CHECK(c.call(f.loop, req("profile", nullptr, 2))["id"] == 2);
     SocketClient other(f.socket());
     CHECK(other.call(f.loop, req("profile", nullptr, 3))["id"] == 3);
+}
+
+TEST_CASE("rpc - receive returns every unread message of a peer with more than 1000 unread before marking read",
+          "[rpc]") {
+    Fixture f;
+    SocketClient c(f.socket());
+    for (std::size_t n : {1500u, 4500u}) {  // one and two larger asks (1000 -> 4000 -> 16000)
+        INFO(n);
+        for (std::size_t i = 0; i < n; ++i) f.messenger->arrive(veil_id('b'), "m" + std::to_string(i));
+        f.messenger->arrive(veil_id('c'), "other");
+        auto r = c.call(f.loop, req("receive", nullptr, 1));
+        REQUIRE(r["result"].is_array());
+        CHECK(r["result"].size() == n + 1);
+        std::set<std::string> texts;
+        for (const auto& m : r["result"]) texts.insert(m["text"].get<std::string>());
+        CHECK(texts.size() == n + 1);
+        CHECK(texts.contains("m0"));
+        CHECK(c.call(f.loop, req("receive", nullptr, 2))["result"].empty());
+    }
 }
