@@ -374,8 +374,9 @@ void Transfers::get_next(std::shared_ptr<Download> down) {
             if (resp.status == as::Status::not_found) return next_member({ErrorCode::not_found, resp.message}, true);
             if (resp.status != as::Status::ok) return next_member({ErrorCode::refused, std::string("store: ") + resp.message}, false);
             auto& g = std::get<as::GetResponse>(resp.body);
+            // One bad member does not fail the download: the others hold the same bytes.
             if (g.total_bytes != down->total || g.index != down->next)
-                return down->reply.fail(ErrorCode::bad_input, "the stored attachment has the wrong size: refused");
+                return next_member({ErrorCode::bad_input, "the stored attachment has the wrong size: refused"}, false);
             down->blob.insert(down->blob.end(), g.bytes.begin(), g.bytes.end());
             ++down->next;
             progress(down->q.transfer_id, false, down->blob.size(), down->total);
