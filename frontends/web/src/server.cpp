@@ -17,6 +17,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
@@ -165,6 +166,8 @@ struct Core final : std::enable_shared_from_this<Core> {
     std::map<std::uint64_t, WsConn> ws;
     std::map<std::string, fs::path> uploads;              // upload id -> its private directory
     std::map<std::string, std::string> upload_of_message;  // message id -> upload id
+    std::set<std::string> uploads_taken;                   // upload ids handed to a send, not failed
+    std::deque<std::string> finished_unclaimed;            // sent/failed before their send's reply
     std::map<std::string, msg::AttachmentInfo> media;     // message id -> its file, as last seen
     std::vector<sdk::Subscription> subscriptions;
 
@@ -190,6 +193,8 @@ struct Core final : std::enable_shared_from_this<Core> {
     void forward(std::uint64_t conn_id, json id, R request);
     void remember(const msg::Message& m);
     void forget_upload_of(const msg::Message& m);
+    void drop_upload(const std::string& upload_id);
+    void send_message(std::uint64_t conn_id, const json& id, const SendCommand& c);
 
     void subscribe_events();
 };
@@ -629,16 +634,30 @@ void Core::remember(const msg::Message& m) {
     media[m.id] = *m.attachment;
 }
 
+// At most this many sent/failed outgoing messages are remembered until their send's reply.
+constexpr std::size_t kMaxFinishedUnclaimed = 256;
+
 void Core::forget_upload_of(const msg::Message& m) {
     if (m.delivery != msg::Delivery::sent && m.delivery != msg::Delivery::failed) return;
     auto it = upload_of_message.find(m.id);
-    if (it == upload_of_message.end()) return;
-    auto up = uploads.find(it->second);
+    if (it == upload_of_message.end()) {
+        // The event can overtake the reply to send_message: keep the id for that reply.
+        if (!m.outgoing || !m.attachment) return;
+        if (finished_unclaimed.size() >= kMaxFinishedUnclaimed) finished_unclaimed.pop_front();
+        finished_unclaimed.push_back(m.id);
+        return;
+    }
+    drop_upload(it->second);
+    upload_of_message.erase(it);
+}
+
+void Core::drop_upload(const std::string& upload_id) {
+    auto up = uploads.find(upload_id);
     if (up != uploads.end()) {
         ctx->run_blocking([dir = up->second] { fs::remove_all(dir); }, [](std::exception_ptr) {});
         uploads.erase(up);
     }
-    upload_of_message.erase(it);
+    uploads_taken.erase(upload_id);
 }
 
 template <class R>
@@ -671,42 +690,62 @@ void Core::on_command(std::uint64_t conn_id, std::string_view text) {
         [&](auto& c) {
             using T = std::decay_t<decltype(c)>;
             if constexpr (std::is_same_v<T, SendCommand>) {
-                msg::SendMessage send{c.to, c.text, ""};
-                if (!c.upload.empty()) {
-                    auto up = uploads.find(c.upload);
-                    if (up == uploads.end() || upload_of_message.end() !=
-                                                   std::find_if(upload_of_message.begin(), upload_of_message.end(),
-                                                                [&](const auto& kv) { return kv.second == c.upload; })) {
-                        queue(conn_id, error_frame(cmd.id, "bad_input", "unknown or already sent upload"));
-                        return;
-                    }
-                    for (const auto& entry : fs::directory_iterator(up->second)) send.file_path = entry.path().string();
-                }
-                std::weak_ptr<Core> weak = weak_from_this();
-                auto id = cmd.id;
-                auto upload = c.upload;
-                // With a file the reply comes after the daemon uploaded it: allow that long.
-                auto timeout_ms = send.file_path.empty() ? options.request_timeout_ms : kSendFileTimeoutMs;
-                bool queued = ctx->bus().request<msg::SendMessage>(
-                    std::move(send), timeout_ms,
-                    [weak, conn_id, id, upload](sdk::Result<msg::Queued> r) {
-                        auto self = weak.lock();
-                        if (!self || self->stopping) return;
-                        if (!r.ok()) {
-                            self->queue(conn_id, error_frame(id, sdk::to_string(r.error().code), r.error().message));
-                            return;
-                        }
-                        if (!upload.empty()) self->upload_of_message[r.value().message.id] = upload;
-                        self->remember(r.value().message);
-                        self->forget_upload_of(r.value().message);
-                        self->queue(conn_id, result_frame(id, reply_json(r.value())));
-                    });
-                if (!queued) queue(conn_id, error_frame(id, "queue_full", "the client is busy; try again"));
+                send_message(conn_id, cmd.id, c);
             } else {
                 forward<T>(conn_id, cmd.id, std::move(c));
             }
         },
         cmd.command);
+}
+
+void Core::send_message(std::uint64_t conn_id, const json& id, const SendCommand& c) {
+    msg::SendMessage send{c.to, c.text, ""};
+    if (!c.upload.empty()) {
+        auto up = uploads.find(c.upload);
+        if (up == uploads.end() || uploads_taken.contains(c.upload)) {
+            return queue(conn_id, error_frame(id, "bad_input", "unknown or already sent upload"));
+        }
+        std::error_code ec;  // the directory may be gone (removed by hand): an answer, not a throw
+        for (fs::directory_iterator it(up->second, ec), end; !ec && it != end; it.increment(ec)) {
+            send.file_path = it->path().string();
+        }
+        if (ec || send.file_path.empty()) {
+            uploads.erase(up);
+            return queue(conn_id, error_frame(id, "bad_input", "the uploaded file is gone; upload it again"));
+        }
+        uploads_taken.insert(c.upload);  // before sending: a second send of it is refused at once
+    }
+    std::weak_ptr<Core> weak = weak_from_this();
+    auto upload = c.upload;
+    // With a file the reply comes after the daemon uploaded it: allow that long.
+    auto timeout_ms = send.file_path.empty() ? options.request_timeout_ms : kSendFileTimeoutMs;
+    bool queued = ctx->bus().request<msg::SendMessage>(
+        std::move(send), timeout_ms, [weak, conn_id, id, upload](sdk::Result<msg::Queued> r) {
+            auto self = weak.lock();
+            if (!self || self->stopping) return;
+            if (!r.ok()) {
+                self->uploads_taken.erase(upload);  // not sent: the page may try again
+                self->queue(conn_id, error_frame(id, sdk::to_string(r.error().code), r.error().message));
+                return;
+            }
+            const auto& m = r.value().message;
+            if (!upload.empty()) {
+                auto early = std::find(self->finished_unclaimed.begin(), self->finished_unclaimed.end(), m.id);
+                if (early != self->finished_unclaimed.end()) {
+                    self->finished_unclaimed.erase(early);
+                    self->drop_upload(upload);
+                } else {
+                    self->upload_of_message[m.id] = upload;
+                }
+            }
+            self->remember(m);
+            self->forget_upload_of(m);
+            self->queue(conn_id, result_frame(id, reply_json(r.value())));
+        });
+    if (!queued) {
+        uploads_taken.erase(upload);
+        queue(conn_id, error_frame(id, "queue_full", "the client is busy; try again"));
+    }
 }
 
 void Core::subscribe_events() {

@@ -368,3 +368,101 @@ TEST_CASE("web - a list reply over 8 MiB reaches the page; events still arrive a
     CHECK(frames[2]["event"] == "message_added");
     CHECK(frames[2]["data"]["text"] == "still here");
 }
+
+namespace {
+
+// Uploads `body` as `name` and returns its upload id.
+std::string upload(Harness& h, const std::string& cookie, const std::string& body) {
+    auto p = h.port();
+    auto req = "POST /api/upload?name=a.txt HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(p) + "\r\n" + cookie +
+               "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    auto r = h.client([p, req] { return http(p, req); });
+    REQUIRE(r.status == 200);
+    return json::parse(r.body)["upload"].get<std::string>();
+}
+
+std::string send_upload(int id, const std::string& upload_id) {
+    return R"({"id":)" + std::to_string(id) + R"(,"method":"send_message","params":{"to":"05)" + std::string(64, 'b') +
+           R"(","upload":")" + upload_id + R"("}})";
+}
+
+}  // namespace
+
+TEST_CASE("web - an upload is taken when its send starts: a second send of it is refused at once", "[web]") {
+    Harness h;
+    auto p = h.port();
+    auto cookie = h.login();
+    auto up = upload(h, "Cookie: " + cookie + "\r\n", "hello");
+    std::vector<sdk::Responder<sdk::messenger::Queued>> held;  // the first send is answered later
+    int asked = 0;
+    auto served = h.bus->serve<sdk::messenger::SendMessage>(
+        [&](const sdk::messenger::SendMessage&, sdk::Responder<sdk::messenger::Queued> r) {
+            ++asked;
+            held.push_back(std::move(r));
+        });
+    auto headers = "Cookie: " + cookie + "\r\nOrigin: http://127.0.0.1:" + std::to_string(p) + "\r\n";
+    auto second = h.client([p, headers, up] {
+        WsClient ws(p, headers);
+        ws.send_text(send_upload(1, up));
+        ws.send_text(send_upload(2, up));
+        return json::parse(ws.read_text());
+    });
+    CHECK(second["id"] == 2);
+    CHECK(second["error"]["code"] == "bad_input");
+    CHECK(asked == 1);
+}
+
+TEST_CASE("web - a send of an upload whose directory is gone is answered bad_input; the page stays connected", "[web]") {
+    Harness h;
+    auto p = h.port();
+    auto cookie = h.login();
+    auto up = upload(h, "Cookie: " + cookie + "\r\n", "hello");
+    fs::remove_all(h.home.path() / "web" / "uploads" / up);
+    auto headers = "Cookie: " + cookie + "\r\nOrigin: http://127.0.0.1:" + std::to_string(p) + "\r\n";
+    auto frames = h.client([p, headers, up] {
+        WsClient ws(p, headers);
+        std::vector<json> out;
+        ws.send_text(send_upload(1, up));
+        out.push_back(json::parse(ws.read_text()));
+        ws.send_text(R"({"id":2,"method":"list_contacts"})");
+        out.push_back(json::parse(ws.read_text()));
+        return out;
+    });
+    REQUIRE(frames.size() == 2);
+    CHECK(frames[0]["error"]["code"] == "bad_input");
+    CHECK(frames[1]["id"] == 2);
+}
+
+TEST_CASE("web - the upload directory is removed when the sent event overtakes the send's reply", "[web]") {
+    Harness h;
+    auto p = h.port();
+    auto cookie = h.login();
+    auto up = upload(h, "Cookie: " + cookie + "\r\n", "hello");
+    const auto dir = h.home.path() / "web" / "uploads" / up;
+    REQUIRE(fs::exists(dir));
+    sdk::Bus* bus = &*h.bus;
+    auto served = h.bus->serve<sdk::messenger::SendMessage>(
+        [bus](const sdk::messenger::SendMessage& q, sdk::Responder<sdk::messenger::Queued> r) {
+            sdk::messenger::Message m;
+            m.id = std::string(32, 'e');
+            m.peer = q.to;
+            m.outgoing = true;
+            m.attachment = sdk::messenger::AttachmentInfo{"a.txt", "text/plain", 5, ""};
+            m.delivery = sdk::messenger::Delivery::sent;
+            bus->publish(sdk::messenger::MessageUpdated{m});  // delivered before the reply below
+            m.delivery = sdk::messenger::Delivery::queued;
+            r.reply({m});
+        });
+    auto headers = "Cookie: " + cookie + "\r\nOrigin: http://127.0.0.1:" + std::to_string(p) + "\r\n";
+    auto frames = h.client([p, headers, up] {
+        WsClient ws(p, headers);
+        std::vector<json> out;
+        ws.send_text(send_upload(1, up));
+        for (int i = 0; i < 2; ++i) out.push_back(json::parse(ws.read_text()));  // the event and the reply
+        return out;
+    });
+    REQUIRE(frames.size() == 2);
+    CHECK(frames[0]["event"] == "message_updated");
+    CHECK(frames[1]["id"] == 1);
+    CHECK(h.loop.run_until([&] { return !fs::exists(dir); }, 2000));
+}
