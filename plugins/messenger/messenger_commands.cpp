@@ -28,6 +28,7 @@ constexpr const char* kContactsUsage =
     "contacts accept ID";
 constexpr const char* kDisappearUsage = "disappear ID SECONDS|off";
 constexpr const char* kMessagesUsage = "messages ID [--json] [--limit N]";
+constexpr std::size_t kAllMessages = 1'000'000;
 
 // Arguments meant for the storage plugin (it reads them from the same command line).
 std::vector<std::string> own_args(const std::vector<std::string>& args) {
@@ -167,7 +168,12 @@ void cmd_send(sdk::Context& ctx, Client& client, const sdk::CommandCall& call) {
     with_client(client, call, "veil send", [&client, call, to = *to, text, file, progress] {
         client.send(to, text, file, [&client, call, progress](const MessageRecord& r) mutable {
             progress.reset();
-            client.flush([call, r] {
+            client.flush([&client, call, r] {
+                // A dropped message leaves the queue without stopping it: its record says why.
+                for (const auto& m : client.messages(r.peer, kAllMessages)) {
+                    if (m.message.id != r.message.id || m.delivery != DeliveryState::failed) continue;
+                    return call.fail("veil send: " + m.error + " (the message was not sent)", sdk::exit_code::failure);
+                }
                 call.out("sent " + id_hex(r.message.id) + "\n");
                 call.finish(sdk::exit_code::ok);
             }, [call](const std::string& m) {

@@ -360,10 +360,12 @@ void Service::send_queued(const AccountPtr& account, std::shared_ptr<std::vector
     };
     // A message that can never go out (the ID has no reachable device) leaves the queue, so it
     // does not hold up the ones behind it; network trouble keeps it queued.
-    auto drop = [this, account, dequeue, fail, item](const std::string& why) {
-        save(*account, {dequeue}, [this, fail, why, item] {
+    // Reported through on_dropped_ (the record turns failed); the rest of the queue still goes.
+    auto drop = [this, account, dequeue, fail, item, queue, next, done](const std::string& why) {
+        ctx_.log().warn("a queued message was dropped: {}", why);
+        save(*account, {dequeue}, [this, account, queue, next, done, fail, why, item] {
             if (on_dropped_) on_dropped_(item.first, item.second.id, why);
-            fail(why + " (the message was not sent)");
+            send_queued(account, queue, next + 1, done, fail);
         }, fail);
     };
     const auto to = item.first;

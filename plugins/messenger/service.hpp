@@ -64,7 +64,8 @@ public:
     /// Adds a message to the send queue (local only).
     void enqueue(const crypto::VeilId& to, const ChatMessage& message, std::function<void()> done, Fail fail);
     /// Encrypts and sends every queued message, oldest first: fresh device lists, fan-out, saved
-    /// (state, outbox, dequeued) in one batch, then stored. Stops at the first failure.
+    /// (state, outbox, dequeued) in one batch, then stored. Stops at the first failure; a message
+    /// that can never go out is dropped (on_dropped) and the run goes on.
     void process_queue(const AccountPtr& account, std::function<void()> done, Fail fail);
     /// Told when a queued message can never go out (the ID has no reachable device) and leaves
     /// the queue: its conversation, its id, why.
