@@ -103,4 +103,12 @@ ChatMessage decode_chat(wire::ByteView bytes) {
     return m;
 }
 
+std::string utf8_prefix(std::string_view text, std::size_t max_bytes) {
+    if (text.size() <= max_bytes) return std::string(text);
+    auto end = max_bytes;
+    // Back off continuation bytes (10xxxxxx): the cut lands before the character they belong to.
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    return std::string(text.substr(0, end));
+}
+
 }  // namespace veil::messenger

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "veil/crypto/identity.hpp"
 #include "veil/sdk/attachment.hpp"
@@ -58,6 +59,8 @@ struct ChatMessage final {
 
 /// A new text message with a random id. Throws std::invalid_argument when too long.
 [[nodiscard]] ChatMessage make_text(std::string text, std::uint64_t now_ms);
+/// The longest prefix of `text` of at most `max_bytes` that ends on a UTF-8 character boundary.
+[[nodiscard]] std::string utf8_prefix(std::string_view text, std::size_t max_bytes);
 
 [[nodiscard]] wire::Bytes encode(const ChatMessage& m);
 /// Throws wire::DecodeError on a wrong version, unknown kind, oversize field, a field that does

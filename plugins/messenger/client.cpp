@@ -19,6 +19,7 @@ constexpr std::uint32_t kStorageTimeoutMs = 30'000;
 constexpr std::uint32_t kTransferTimeoutMs = 180'000;
 constexpr std::uint64_t kRetryMaxMs = 30'000;
 constexpr std::size_t kScanAll = 1'000'000;
+constexpr std::size_t kMaxSummaryTextBytes = 200;
 
 std::string hex(const MessageId& id) { return wire::to_hex(id); }
 
@@ -710,7 +711,8 @@ sm::Conversation Client::conversation(const crypto::VeilId& peer) const {
         if (!r.read) ++v.unread;
         if (r.message.sent_at_ms >= v.last_at_ms) {
             v.last_at_ms = r.message.sent_at_ms;
-            v.last_text = r.message.text.empty() && r.message.attachment ? r.message.attachment->file_name : r.message.text;
+            const auto& text = r.message.text.empty() && r.message.attachment ? r.message.attachment->file_name : r.message.text;
+            v.last_text = utf8_prefix(text, kMaxSummaryTextBytes);  // list replies stay small
         }
     }
     return v;

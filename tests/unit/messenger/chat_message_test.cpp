@@ -120,3 +120,20 @@ TEST_CASE("messenger - a contact change for own devices survives encode and deco
     name.text = std::string(kMaxContactNameBytes + 1, 'n');
     CHECK_THROWS_AS(decode_chat(encode(name)), wire::DecodeError);
 }
+
+TEST_CASE("messenger - a summary prefix is cut on a UTF-8 character boundary", "[messenger]") {
+    CHECK(utf8_prefix("hello", 200) == "hello");
+    CHECK(utf8_prefix("hello", 3) == "hel");
+    CHECK(utf8_prefix("", 0).empty());
+    const std::string euro = "\xE2\x82\xAC";  // three bytes
+    std::string text = "ab" + euro + "cd";
+    CHECK(utf8_prefix(text, 2) == "ab");
+    CHECK(utf8_prefix(text, 3) == "ab");
+    CHECK(utf8_prefix(text, 4) == "ab");
+    CHECK(utf8_prefix(text, 5) == "ab" + euro);
+    std::string long_text;
+    for (int i = 0; i < 100; ++i) long_text += euro;  // 300 bytes
+    auto cut = utf8_prefix(long_text, 200);
+    CHECK(cut.size() == 198);
+    CHECK(cut == long_text.substr(0, 198));
+}
