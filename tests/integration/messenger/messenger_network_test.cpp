@@ -225,3 +225,26 @@ TEST_CASE("messenger - clear errors: unknown ID format, no identity, bad network
     CHECK(no_file.err.find("no network file") != std::string::npos);
     CHECK_FALSE(fs::exists(dir.path() / "n" / "veil.toml"));
 }
+
+TEST_CASE("messenger - a message that can never go out is dropped without holding up the queue",
+          "[messenger][integration]") {
+    Testnet net(9, 3);
+    Person alice(net, "alice");
+    Person bob(net, "bob");
+    // Nobody ever published this ID. Queued while the network is down, it stays queued.
+    auto ghost = crypto::Identity::generate().veil_id().str();
+    for (std::size_t i = 1; i <= 9; ++i) net.kill9("node-" + std::to_string(i));
+    auto offline = alice.run({"send", ghost, "to nobody"});
+    CHECK(offline.exit_code != 0);
+    CHECK(offline.err.find("The message is queued") != std::string::npos);
+    for (std::size_t i = 1; i <= 9; ++i) net.restart("node-" + std::to_string(i));
+    // The next run drops it (no device list) and still sends the one behind it.
+    auto sent = alice.run({"send", bob.id, "behind the ghost"});
+    INFO(offline.err << "\n" << sent.err);
+    CHECK(sent.exit_code == 0);
+    using Got = std::vector<std::pair<std::string, std::string>>;
+    CHECK(received(bob.run({"receive", "--json", "--wait", "20"})) == Got{{alice.id, "behind the ghost"}});
+    auto mine = alice.run({"messages", ghost, "--json"});
+    INFO(mine.out);
+    CHECK(mine.out.find("\"delivery\":\"failed\"") != std::string::npos);
+}
