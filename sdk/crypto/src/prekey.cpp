@@ -1,5 +1,7 @@
 #include "veil/crypto/prekey.hpp"
 
+#include <algorithm>
+
 #include <sodium.h>
 
 #include "internal.hpp"
@@ -8,7 +10,7 @@ namespace veil::crypto {
 namespace {
 
 constexpr std::uint8_t bundle_version = 1;
-constexpr std::uint8_t store_version = 1;
+constexpr std::uint8_t store_version = 2;  // 1: no used_ms per one-time key
 constexpr std::string_view spk_label = "Veil_SignedPreKey_v1";
 constexpr std::string_view otpk_label = "Veil_OneTimePreKey_v1";
 
@@ -129,7 +131,7 @@ PreKeyBundle PreKeyStore::bundle(const DeviceCertificate& cert, std::size_t max_
     max_one_time = std::min(max_one_time, PreKeyBundle::max_one_time_keys);
     for (const auto& [id, k] : one_time_) {
         if (b.one_time_prekeys.size() >= max_one_time) break;
-        b.one_time_prekeys.push_back(k.pub);
+        if (k.used_ms == 0) b.one_time_prekeys.push_back(k.pub);
     }
     return b;
 }
@@ -149,9 +151,20 @@ const DhKeyPair& PreKeyStore::one_time_prekey(std::uint32_t id) const {
     return it->second.pair;
 }
 
-void PreKeyStore::consume_one_time_prekey(std::uint32_t id) { one_time_.erase(id); }
+void PreKeyStore::consume_one_time_prekey(std::uint32_t id, std::uint64_t now_ms) {
+    auto it = one_time_.find(id);
+    if (it != one_time_.end() && it->second.used_ms == 0) it->second.used_ms = std::max<std::uint64_t>(now_ms, 1);
+}
+
+std::size_t PreKeyStore::one_time_count() const {
+    return static_cast<std::size_t>(
+        std::count_if(one_time_.begin(), one_time_.end(), [](const auto& e) { return e.second.used_ms == 0; }));
+}
 
 void PreKeyStore::expire(std::uint64_t now_ms) {
+    std::erase_if(one_time_, [now_ms](const auto& e) {
+        return e.second.used_ms != 0 && e.second.used_ms + used_one_time_grace_ms <= now_ms;
+    });
     // Keep the newest; drop older ones once their expiry plus grace has passed.
     while (signed_.size() > 1 &&
            signed_.front().pub.expires_ms + signed_prekey_grace_ms <= now_ms) {
@@ -171,6 +184,7 @@ SecretBytes PreKeyStore::serialize() const {
     for (const auto& [id, k] : one_time_) {
         write_otpk(w, k.pub);
         w.raw(k.pair.sec.view());
+        w.u64(k.used_ms);
     }
     Bytes plain = w.take();
     auto out = SecretBytes::copy_of(plain);
@@ -181,7 +195,10 @@ SecretBytes PreKeyStore::serialize() const {
 PreKeyStore PreKeyStore::deserialize(ByteView bytes) {
     return detail::decoding("pre-key store", [&] {
         wire::Reader r(bytes);
-        detail::expect_version(r, store_version, "pre-key store");
+        const std::uint8_t version = r.u8();
+        if (version != 1 && version != store_version) {
+            throw Error(ErrorKind::malformed, "pre-key store: unsupported version " + std::to_string(version));
+        }
         PreKeyStore s;
         s.next_signed_id_ = r.u32();
         s.next_one_time_id_ = r.u32();
@@ -197,7 +214,8 @@ PreKeyStore PreKeyStore::deserialize(ByteView bytes) {
         for (std::uint32_t i = 0; i < no; ++i) {
             auto pub = read_otpk(r);
             auto pair = DhKeyPair::from_secret(SecretBytes::copy_of(r.raw(32)));
-            s.one_time_.emplace(pub.id, OneTime{pub, std::move(pair)});
+            std::uint64_t used_ms = version >= 2 ? r.u64() : 0;
+            s.one_time_.emplace(pub.id, OneTime{pub, std::move(pair), used_ms});
         }
         r.expect_done();
         return s;

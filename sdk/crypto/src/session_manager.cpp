@@ -103,7 +103,7 @@ Bytes SessionManager::decrypt(const VeilId& peer, const DeviceCertificate& sende
     auto ratchet = RatchetSession::respond(x.shared_key, std::move(x.associated_data),
                                            prekeys_.signed_prekey(h.signed_prekey_id).clone());
     auto plain = ratchet.decrypt(m.message, now_ms);
-    if (h.one_time_prekey_id) prekeys_.consume_one_time_prekey(*h.one_time_prekey_id);
+    if (h.one_time_prekey_id) prekeys_.consume_one_time_prekey(*h.one_time_prekey_id, now_ms);
     make_active(records_[key], Session{std::move(ratchet), h.ephemeral_key, std::nullopt});
     return plain;
 }

@@ -66,8 +66,17 @@ TEST_CASE("crypto - X3DH with four DHs gives both sides the same secret and AD",
     // IK_A || IK_B
     CHECK(std::equal(alice.device.dh_key().begin(), alice.device.dh_key().end(), init.associated_data.begin()));
 
-    // Once consumed, the one-time key cannot be used again.
-    bob.store.consume_one_time_prekey(*header.one_time_prekey_id);
+    // Once used, the key leaves the bundle at once; a second sender who picked it from a stale
+    // bundle still gets through during the grace period, and after it the secret is gone.
+    auto unused = bob.store.one_time_count();
+    bob.store.consume_one_time_prekey(*header.one_time_prekey_id, now);
+    CHECK(bob.store.one_time_count() == unused - 1);
+    for (const auto& k : bob.store.bundle(bob.cert, 100).one_time_prekeys) CHECK(k.id != *header.one_time_prekey_id);
+    auto again = x3dh_respond(bob.device, bob.store, header);
+    CHECK(again.shared_key.equals(init.shared_key.view()));
+    auto restored = PreKeyStore::deserialize(bob.store.serialize().view());
+    CHECK(restored.one_time_count() == unused - 1);
+    bob.store.expire(now + PreKeyStore::used_one_time_grace_ms);
     CHECK(kind_of([&] { x3dh_respond(bob.device, bob.store, header); }) == ErrorKind::no_prekey);
 }
 

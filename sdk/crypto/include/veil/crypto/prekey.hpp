@@ -51,6 +51,10 @@ class PreKeyStore final {
 public:
     /// How long a previous signed pre-key still answers after rotation.
     static constexpr std::uint64_t signed_prekey_grace_ms = 7ULL * 24 * 3600 * 1000;
+    /// How long a used one-time key still answers. Bundles sit in swarms, not on a server that
+    /// hands each key out once, so two senders may pick the same key before the owner
+    /// republishes; the second one's first message must still open.
+    static constexpr std::uint64_t used_one_time_grace_ms = 7ULL * 24 * 3600 * 1000;
 
     PreKeyStore() = default;
     PreKeyStore(PreKeyStore&&) noexcept = default;
@@ -68,13 +72,16 @@ public:
 
     /// The secret of a signed pre-key still held (Error{no_prekey} otherwise).
     [[nodiscard]] const DhKeyPair& signed_prekey(std::uint32_t id) const;
-    /// The secret of an unused one-time key (Error{no_prekey} if unknown or used).
+    /// The secret of a one-time key that is unused or used within its grace period
+    /// (Error{no_prekey} otherwise).
     [[nodiscard]] const DhKeyPair& one_time_prekey(std::uint32_t id) const;
-    /// Deletes a one-time key once a session made with it decrypted its first message.
-    void consume_one_time_prekey(std::uint32_t id);
-    /// Drops previous signed pre-keys whose grace period has ended.
+    /// Marks a one-time key used once a session made with it decrypted its first message: it
+    /// leaves the bundle at once and is deleted when its grace period ends (expire()).
+    void consume_one_time_prekey(std::uint32_t id, std::uint64_t now_ms);
+    /// Drops previous signed pre-keys and used one-time keys whose grace period has ended.
     void expire(std::uint64_t now_ms);
-    [[nodiscard]] std::size_t one_time_count() const { return one_time_.size(); }
+    /// Unused one-time keys (what a bundle can still offer).
+    [[nodiscard]] std::size_t one_time_count() const;
 
     [[nodiscard]] SecretBytes serialize() const;
     static PreKeyStore deserialize(ByteView bytes);
@@ -87,6 +94,7 @@ private:
     struct OneTime final {
         OneTimePreKey pub;
         DhKeyPair pair;
+        std::uint64_t used_ms = 0;  ///< 0: unused
     };
     std::vector<Signed> signed_;  // newest last
     std::map<std::uint32_t, OneTime> one_time_;
