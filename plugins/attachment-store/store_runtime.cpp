@@ -292,8 +292,11 @@ void StoreRuntime::catch_up_list(std::shared_ptr<CatchUp> c) {
             return catch_up_peer(c);
         }
         auto page = std::get<ListResponse>(std::move(r->body));
-        const bool more = page.more && !page.blobs.empty();
-        if (!page.blobs.empty()) c->cursor = page.blobs.back().id;
+        // A page must move the cursor forward: a peer repeating one ends its turn instead of
+        // holding catch-up forever.
+        const bool advances = !page.blobs.empty() && (!c->cursor || *c->cursor < page.blobs.back().id);
+        const bool more = page.more && advances;
+        if (advances) c->cursor = page.blobs.back().id;
         // Only blobs of this swarm (a peer of a former swarm may list others).
         std::erase_if(page.blobs, [this](const BlobEntry& e) { return check_owner(e.id).has_value(); });
         auto store = store_;
