@@ -5,10 +5,7 @@
 // chat prints it: encryption, fan-out, store in every member of Bob's swarm, Bob's long-poll
 // wake-up, retrieve, decrypt, save, delete.
 // Usage: veil_bench_messenger_resident [ROUNDS] [BURST]
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,11 +22,13 @@
 #include <thread>
 #include <vector>
 
+#include "process.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kVeil = std::string(VEIL_BINARY_DIR) + "/bin/veil";
+const std::string kVeil = veil::test::veil_exe();
 
 double now_ms() {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -46,75 +45,27 @@ void sh(const std::string& cmd) {
     if (std::system(cmd.c_str()) != 0) throw std::runtime_error("failed: " + cmd);
 }
 
-// `veil chat PEER` with stdin and stdout on pipes.
+// `veil chat PEER` on pipes; waits read on from where the last one matched.
 class Chat final {
 public:
-    Chat(const fs::path& home, const std::string& peer, const fs::path& err) {
-        int in[2], out[2];
-        if (pipe(in) != 0 || pipe(out) != 0) throw std::runtime_error("pipe");
-        std::vector<std::string> args{kVeil, "--home", home.string(), "chat", peer};
-        std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        pid_ = fork();
-        if (pid_ == 0) {
-            dup2(in[0], 0);
-            dup2(out[1], 1);
-            dup2(e, 2);
-            close(in[1]);
-            close(out[0]);
-            execv(argv[0], argv.data());
-            _exit(127);
-        }
-        close(in[0]);
-        close(out[1]);
-        close(e);
-        in_ = in[1];
-        out_ = out[0];
-    }
-    ~Chat() {
-        if (in_ >= 0) close(in_);
-        close(out_);
-        if (pid_ > 0) {
-            kill(pid_, SIGTERM);
-            waitpid(pid_, nullptr, 0);
-        }
-    }
+    Chat(const fs::path& home, const std::string& peer, const fs::path& err)
+        : process_({"--home", home.string(), "chat", peer}, err) {}
     void type(const std::string& text) {
-        if (write(in_, text.data(), text.size()) != static_cast<ssize_t>(text.size())) throw std::runtime_error("write");
+        if (!process_.write_stdin(text)) throw std::runtime_error("write");
     }
-    // Reads until `needle` was printed (from where the last wait stopped); throws after 60 s.
+    // Reads until `needle` was printed after the last match; throws after 60 s.
     void wait_for(const std::string& needle) {
-        double deadline = now_ms() + 60'000;
-        while (true) {
-            auto at = buf_.find(needle, pos_);
-            if (at != std::string::npos) {
-                pos_ = at + needle.size();
-                return;
-            }
-            if (now_ms() > deadline) throw std::runtime_error("timed out waiting for: " + needle);
-            pollfd p{out_, POLLIN, 0};
-            if (poll(&p, 1, 1000) <= 0) continue;
-            char b[8192];
-            auto n = read(out_, b, sizeof b);
-            if (n <= 0) throw std::runtime_error("chat ended");
-            buf_.append(b, static_cast<std::size_t>(n));
-        }
+        if (!process_.wait_for(needle, 60'000, seen_)) throw std::runtime_error("timed out waiting for: " + needle);
+        seen_ = process_.output().find(needle, seen_) + needle.size();
     }
     void end() {
-        close(in_);
-        in_ = -1;
-        int status = 0;
-        waitpid(pid_, &status, 0);
-        pid_ = -1;
+        process_.close_stdin();
+        process_.wait_exit(60'000);
     }
 
 private:
-    pid_t pid_ = -1;
-    int in_ = -1, out_ = -1;
-    std::string buf_;
-    std::size_t pos_ = 0;
+    veil::test::Interactive process_;
+    std::size_t seen_ = 0;
 };
 
 void use_transport(const fs::path& home, const std::string& transport) {

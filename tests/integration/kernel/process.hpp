@@ -200,4 +200,97 @@ inline bool wait_for_text(const std::filesystem::path& file, std::string_view te
     return false;
 }
 
+/// A veil process with its stdin and stdout on pipes (stderr in a file): a test or benchmark
+/// types lines and reads what it prints. Killed when destroyed.
+class Interactive final {
+public:
+    Interactive(const std::vector<std::string>& args, const std::filesystem::path& err_file) {
+        int in[2], out[2];
+        if (pipe(in) != 0 || pipe(out) != 0) throw std::runtime_error("pipe failed");
+        int err = open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        std::string exe = veil_exe();
+        std::vector<char*> argv{exe.data()};
+        std::vector<std::string> copy = args;
+        for (auto& a : copy) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        pid_ = fork();
+        if (pid_ == 0) {
+            dup2(in[0], 0);
+            dup2(out[1], 1);
+            dup2(err, 2);
+            close(in[1]);
+            close(out[0]);
+            execv(argv[0], argv.data());
+            _exit(127);
+        }
+        close(in[0]);
+        close(out[1]);
+        close(err);
+        in_ = in[1];
+        out_ = out[0];
+        signal(SIGPIPE, SIG_IGN);
+    }
+    ~Interactive() {
+        close_stdin();
+        if (out_ >= 0) close(out_);
+        if (pid_ > 0) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, nullptr, 0);
+        }
+    }
+    Interactive(const Interactive&) = delete;
+    Interactive& operator=(const Interactive&) = delete;
+
+    /// Writes `line` and a newline to its stdin; false when it could not (it ended).
+    bool type(const std::string& line) { return write_stdin(line + "\n"); }
+    /// Writes `bytes` to its stdin as they are.
+    bool write_stdin(std::string_view bytes) {
+        return in_ >= 0 && write(in_, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
+    }
+    void close_stdin() {
+        if (in_ >= 0) close(in_);
+        in_ = -1;
+    }
+    /// Reads stdout until it holds `needle` at or after offset `from` (true) or timeout_ms
+    /// passes (false).
+    bool wait_for(const std::string& needle, int timeout_ms, std::size_t from = 0) {
+        using clock = std::chrono::steady_clock;
+        auto deadline = clock::now() + std::chrono::milliseconds(timeout_ms);
+        while (output_.find(needle, from) == std::string::npos) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
+            if (left <= 0 || out_ < 0) return false;
+            pollfd p{out_, POLLIN, 0};
+            if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+            char buf[4096];
+            auto n = read(out_, buf, sizeof buf);
+            if (n <= 0) {
+                close(out_);
+                out_ = -1;
+                continue;
+            }
+            output_.append(buf, static_cast<std::size_t>(n));
+        }
+        return true;
+    }
+    /// Waits for the exit (bounded); its code, -1 when it did not end or died of a signal.
+    int wait_exit(int timeout_ms) {
+        for (int waited = 0; waited < timeout_ms; waited += 20) {
+            int status = 0;
+            if (waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return -1;
+    }
+    void signal_term() { kill(pid_, SIGTERM); }
+    const std::string& output() const { return output_; }
+
+private:
+    pid_t pid_ = -1;
+    int in_ = -1, out_ = -1;
+    std::string output_;
+};
+
 }  // namespace veil::test

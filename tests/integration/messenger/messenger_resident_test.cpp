@@ -200,15 +200,15 @@ TEST_CASE("messenger - chat driven through pipes exchanges messages both ways", 
     REQUIRE(bob.run({"contacts", "add", alice.id, "Alice"}).exit_code == 0);
     Interactive a({"--home", alice.home.string(), "chat", bob.id}, net.dir() / "alice-chat.err");
     Interactive b({"--home", bob.home.string(), "chat", alice.id}, net.dir() / "bob-chat.err");
-    a.type("hi Bob, typed into a pipe");
+    REQUIRE(a.type("hi Bob, typed into a pipe"));
     bool got = b.wait_for("Alice: hi Bob, typed into a pipe\n", 30000);
     INFO(test::read_file(net.dir() / "bob-chat.err"));
     CHECK(got);
-    b.type("hi Alice, piped back");
+    REQUIRE(b.type("hi Alice, piped back"));
     bool back = a.wait_for(bob.id + ": hi Alice, piped back\n", 30000);
     INFO(test::read_file(net.dir() / "alice-chat.err"));
     CHECK(back);
-    b.type("and one more before EOF");
+    REQUIRE(b.type("and one more before EOF"));
     b.close_stdin();
     CHECK(b.wait_exit(30000) == 0);
     CHECK(a.wait_for("and one more before EOF\n", 30000));
