@@ -11,9 +11,12 @@
 #include <mutex>
 #include <vector>
 
-#include "store_rpc.hpp"
+#include "veil/proto/blob_rpc.hpp"
 
 namespace veil::attachment_store {
+
+// The store serves the SDK's blob RPC; its names are used unqualified here.
+using namespace veil::proto::blob;
 
 /// Limits of one store (config keys of [attachment-store]).
 struct StoreLimits {

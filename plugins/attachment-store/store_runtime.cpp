@@ -2,8 +2,8 @@
 
 #include <chrono>
 
-#include "directory/key_file.hpp"
-#include "service-node/rpc.hpp"
+#include "veil/crypto/key_file.hpp"
+#include "veil/proto/node_rpc.hpp"
 
 namespace veil::attachment_store {
 
@@ -65,7 +65,7 @@ void StoreRuntime::start() {
     ctx_.log().info("attachment store: {} blobs held, at most {} bytes each, kept {} ms", store_->count(),
                     settings_.limits.max_blob_bytes, settings_.limits.expiry_ms);
     ctx_.serve<tr::Inbound>([this](const tr::Inbound& in, Answer a) { handle(in, std::move(a)); }, kServiceName);
-    if (fs_exists(settings_.node_key_file)) node_key_ = directory::load_or_create_key(settings_.node_key_file);
+    if (fs_exists(settings_.node_key_file)) node_key_ = crypto::load_or_create_signing_key(settings_.node_key_file);
     else ctx_.log().warn("no node key at the configured node_key_file: this store will not catch up with its swarm");
     refresh_membership();
     ctx_.set_interval(settings_.manifest_poll_ms, [this] { refresh_membership(); });
@@ -88,27 +88,27 @@ void StoreRuntime::stop() {
 
 // The node's own key and manifest, from its storage service (already verified there).
 void StoreRuntime::refresh_membership() {
-    auto ask = [this](node::RequestBody body, node::Method method, std::function<void(const node::Response&)> then) {
-        tr::Inbound in{"storage", node::encode_request({next_id_++, std::move(body)})};
+    auto ask = [this](proto::node::RequestBody body, proto::node::Method method, std::function<void(const proto::node::Response&)> then) {
+        tr::Inbound in{"storage", proto::node::encode_request({next_id_++, std::move(body)})};
         (void)ctx_.bus().request<tr::Inbound>(
             std::move(in), kLocalTimeoutMs,
             [alive = alive_, method, then = std::move(then)](sdk::Result<tr::Response> r) {
                 if (!*alive || !r || r.value().status != tr::Status::ok) return;
                 try {
-                    auto resp = node::decode_response(method, r.value().body);
-                    if (resp.status == node::Status::ok) then(resp);
+                    auto resp = proto::node::decode_response(method, r.value().body);
+                    if (resp.status == proto::node::Status::ok) then(resp);
                 } catch (const std::exception&) {
                 }
             },
             "storage");
     };
     if (!own_key_) {
-        ask(node::InfoRequest{}, node::Method::info,
-            [this](const node::Response& r) { own_key_ = std::get<node::InfoResponse>(r.body).node_key; });
+        ask(proto::node::InfoRequest{}, proto::node::Method::info,
+            [this](const proto::node::Response& r) { own_key_ = std::get<proto::node::InfoResponse>(r.body).node_key; });
     }
-    ask(node::GetManifestRequest{}, node::Method::get_manifest, [this](const node::Response& r) {
+    ask(proto::node::GetManifestRequest{}, proto::node::Method::get_manifest, [this](const proto::node::Response& r) {
         try {
-            auto m = directory::decode_signed_manifest(std::get<node::ManifestResponse>(r.body).envelope).manifest;
+            auto m = proto::decode_signed_manifest(std::get<proto::node::ManifestResponse>(r.body).envelope).manifest;
             if (!manifest_ || m.version > manifest_->version) manifest_ = std::move(m);
             const auto* self = own_key_ ? manifest_->find(*own_key_) : nullptr;
             if (self && self->swarm != last_swarm_) {
@@ -136,7 +136,7 @@ void StoreRuntime::answer_list(const ListRequest& q, Answer answer) {
     const auto now = now_ms();
     const auto skew = q.timestamp_ms > now ? q.timestamp_ms - now : now - q.timestamp_ms;
     if (!self || !peer || peer->swarm != self->swarm || skew > settings_.clock_window_ms ||
-        !directory::verify_signature(q.requester, list_signed_bytes(q), q.signature))
+        !crypto::verify_signature(q.requester, list_signed_bytes(q), q.signature))
         return answer.reply(answer_of(error(Status::bad_request, "listing is for members of this swarm")));
     auto store = store_;
     auto out = std::make_shared<Response>();
@@ -283,7 +283,7 @@ void StoreRuntime::catch_up_peer(std::shared_ptr<CatchUp> c) {
 void StoreRuntime::catch_up_list(std::shared_ptr<CatchUp> c) {
     ListRequest q;
     q.after = c->cursor;
-    q.requester = node_key_->public_key();
+    q.requester = node_key_->pub;
     q.timestamp_ms = now_ms();
     q.signature = node_key_->sign(list_signed_bytes(q));
     to_peer(c->peers[c->peer], q, Method::list, [this, c](std::optional<Response> r) {

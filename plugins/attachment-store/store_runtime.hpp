@@ -11,8 +11,8 @@
 #include <optional>
 
 #include "blob_store.hpp"
-#include "directory/ed25519.hpp"
-#include "directory/manifest.hpp"
+#include "veil/crypto/keys.hpp"
+#include "veil/proto/manifest.hpp"
 #include "veil/sdk/context.hpp"
 #include "veil/sdk/net.hpp"
 #include "veil/sdk/transport.hpp"
@@ -57,9 +57,9 @@ private:
     sdk::Context& ctx_;
     RuntimeSettings settings_;
     std::shared_ptr<BlobStore> store_;
-    std::optional<directory::Manifest> manifest_;
-    std::optional<directory::PublicKey> own_key_;
-    std::optional<directory::SigningKey> node_key_;
+    std::optional<proto::Manifest> manifest_;
+    std::optional<proto::PublicKey> own_key_;
+    std::optional<crypto::SigningKeyPair> node_key_;
     bool catching_up_ = false;
     std::uint64_t last_swarm_ = ~0ull;
     sdk::net::ClientPool peers_;

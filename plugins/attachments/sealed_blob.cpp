@@ -6,7 +6,7 @@
 
 namespace veil::attachments {
 
-namespace as = attachment_store;
+namespace as = proto::blob;
 
 namespace {
 

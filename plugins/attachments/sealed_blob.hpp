@@ -7,14 +7,14 @@
 
 #include <stdexcept>
 
-#include "attachment-store/store_rpc.hpp"
+#include "veil/proto/blob_rpc.hpp"
 #include "veil/crypto/secret_bytes.hpp"
 #include "veil/sdk/attachment.hpp"
 
 namespace veil::attachments {
 
-using attachment_store::BlobId;
-using attachment_store::Digest;
+using proto::blob::BlobId;
+using proto::blob::Digest;
 using wire::Bytes;
 using wire::ByteView;
 

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <set>
 
-#include "directory/manifest.hpp"
+#include "veil/proto/manifest.hpp"
 #include "sealed_blob.hpp"
 #include "veil/sdk/network.hpp"
 #include "veil/sdk/transport.hpp"
@@ -20,7 +20,7 @@ namespace veil::attachments {
 namespace fs = std::filesystem;
 namespace tr = sdk::transport;
 namespace sa = sdk::attachment;
-namespace as = attachment_store;
+namespace as = proto::blob;
 using sdk::ErrorCode;
 
 std::string megabytes(std::uint64_t bytes) {
@@ -243,7 +243,7 @@ void Transfers::with_members(const std::array<std::uint8_t, 32>& id,
             if (!r) return then(sdk::Error{ErrorCode::unreachable, "no network manifest: " + r.error().message});
             std::vector<Member> out;
             try {
-                auto m = directory::decode_signed_manifest(r.value().signed_manifest).manifest;
+                auto m = proto::decode_signed_manifest(r.value().signed_manifest).manifest;
                 for (const auto& n : m.members(m.swarm_for(id)))
                     out.push_back({wire::to_hex(n.ed25519), n.host + ":" + std::to_string(n.port)});
             } catch (const std::exception&) {

@@ -1,4 +1,4 @@
-#include "directory/assignment.hpp"
+#include "assignment.hpp"
 
 #include <algorithm>
 

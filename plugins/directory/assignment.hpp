@@ -4,9 +4,12 @@
 #include <map>
 #include <vector>
 
-#include "directory/types.hpp"
+#include "veil/proto/types.hpp"
 
 namespace veil::directory {
+
+// The authority signs the SDK's manifest format; its names are used unqualified here.
+using namespace veil::proto;
 
 /// Swarm sizes the directory aims for.
 struct AssignmentConfig {

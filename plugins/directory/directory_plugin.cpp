@@ -3,9 +3,9 @@
 #include <chrono>
 #include <fstream>
 
-#include "directory/directory_rpc.hpp"
-#include "directory/key_file.hpp"
-#include "directory/registry.hpp"
+#include "veil/proto/directory_rpc.hpp"
+#include "veil/crypto/key_file.hpp"
+#include "registry.hpp"
 #include "veil/sdk/net.hpp"
 #include "veil/sdk/plugin.hpp"
 
@@ -25,9 +25,9 @@ public:
         const auto& cfg = ctx.config();
         auto key_path = cfg.get_string("key_file").empty() ? ctx.data_dir() / "authority.key"
                                                             : std::filesystem::path(cfg.get_string("key_file"));
-        key_ = std::make_unique<SigningKey>(load_or_create_key(key_path));
+        key_ = std::make_unique<crypto::SigningKeyPair>(crypto::load_or_create_signing_key(key_path));
         // The public key, for operators and `veil testnet` (it is public: clients configure it).
-        std::ofstream(ctx.data_dir() / "authority.pub") << wire::to_hex(key_->public_key()) << "\n";
+        std::ofstream(ctx.data_dir() / "authority.pub") << wire::to_hex(key_->pub) << "\n";
 
         RegistryConfig rc;
         rc.assignment.target_swarm_size = static_cast<std::size_t>(std::max<std::int64_t>(1, cfg.get_int("target_swarm_size")));
@@ -60,7 +60,7 @@ private:
         if (registry_->tick(now) || envelope_.empty()) {
             auto m = registry_->manifest(now);
             if (m.nodes.empty()) return;
-            std::vector<const SigningKey*> signers{key_.get()};
+            std::vector<const crypto::SigningKeyPair*> signers{key_.get()};
             envelope_ = sign_manifest(m, signers).encode();
             log_->info("manifest version {}: {} nodes in {} swarms", m.version, m.nodes.size(), m.swarm_ids().size());
         }
@@ -86,7 +86,7 @@ private:
         }
     }
 
-    std::unique_ptr<SigningKey> key_;
+    std::unique_ptr<crypto::SigningKeyPair> key_;
     std::unique_ptr<Registry> registry_;
     std::unique_ptr<sdk::net::Server> server_;
     std::shared_ptr<spdlog::logger> log_;

@@ -1,4 +1,4 @@
-#include "directory/registry.hpp"
+#include "registry.hpp"
 
 namespace veil::directory {
 

@@ -5,10 +5,13 @@
 #include <map>
 #include <optional>
 
-#include "directory/assignment.hpp"
-#include "directory/manifest.hpp"
+#include "assignment.hpp"
+#include "veil/proto/manifest.hpp"
 
 namespace veil::directory {
+
+// The authority signs the SDK's manifest format; its names are used unqualified here.
+using namespace veil::proto;
 
 /// Timing rules for registrations.
 struct RegistryConfig {

@@ -1,4 +1,4 @@
-#include "directory/testnet.hpp"
+#include "testnet.hpp"
 
 #include <sodium.h>
 

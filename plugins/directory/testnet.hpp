@@ -12,9 +12,12 @@
 #include <string>
 #include <vector>
 
-#include "directory/types.hpp"
+#include "veil/proto/types.hpp"
 
 namespace veil::directory {
+
+// The authority signs the SDK's manifest format; its names are used unqualified here.
+using namespace veil::proto;
 
 /// One process of the test network.
 struct TestnetProcess {

@@ -8,11 +8,11 @@
 #include <fstream>
 #include <map>
 
-#include "directory/directory_rpc.hpp"
-#include "directory/key_file.hpp"
-#include "directory/manifest.hpp"
-#include "directory/testnet.hpp"
-#include "service-node/rpc.hpp"
+#include "veil/proto/directory_rpc.hpp"
+#include "veil/crypto/key_file.hpp"
+#include "veil/proto/manifest.hpp"
+#include "testnet.hpp"
+#include "veil/proto/node_rpc.hpp"
 #include "veil/sdk/net.hpp"
 #include "veil/sdk/plugin.hpp"
 
@@ -124,11 +124,11 @@ private:
         plan_.swarm_size = o_.swarm_size;
         plan_.node_options = o_.node_options;
         plan_.authority = {"authority", o_.dir / "authority" / "veil.toml", o_.dir / "authority" / "veil.log",
-                           free_loopback_port(), load_or_create_key(o_.dir / "authority" / "directory" / "authority.key").public_key()};
+                           free_loopback_port(), crypto::load_or_create_signing_key(o_.dir / "authority" / "directory" / "authority.key").pub};
         for (std::size_t i = 1; i <= o_.nodes; ++i) {
             auto name = "node-" + std::to_string(i);
             plan_.nodes.push_back({name, o_.dir / name / "veil.toml", o_.dir / name / "veil.log", free_loopback_port(),
-                                   load_or_create_key(o_.dir / name / "service-node" / "node.key").public_key()});
+                                   crypto::load_or_create_signing_key(o_.dir / name / "service-node" / "node.key").pub});
         }
         std::ofstream(plan_.authority.config) << authority_config(plan_);
         for (std::size_t i = 0; i < plan_.nodes.size(); ++i) std::ofstream(plan_.nodes[i].config) << node_config(plan_, i);
@@ -187,13 +187,13 @@ private:
         for (const auto& n : plan_.nodes) {
             auto& c = node_clients_[n.port];
             if (!c) c = std::make_unique<sdk::net::Client>(ctx_.loop(), sdk::net::Endpoint{"127.0.0.1", n.port});
-            auto req = node::encode_request(node::Request{1, node::InfoRequest{}});
+            auto req = proto::node::encode_request(proto::node::Request{1, proto::node::InfoRequest{}});
             c->request(req, 2000, [this, pending, ready](sdk::Result<wire::Bytes> r) {
                 if (r) {
                     try {
-                        auto resp = node::decode_response(node::Method::info, r.value());
-                        if (resp.status == node::Status::ok &&
-                            std::get<node::InfoResponse>(resp.body).manifest_version >= manifest_.version)
+                        auto resp = proto::node::decode_response(proto::node::Method::info, r.value());
+                        if (resp.status == proto::node::Status::ok &&
+                            std::get<proto::node::InfoResponse>(resp.body).manifest_version >= manifest_.version)
                             ++*ready;
                     } catch (const wire::DecodeError&) {
                     }

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "directory/ed25519.hpp"
-#include "service-node/auth.hpp"
+#include "veil/crypto/keys.hpp"
+#include "veil/proto/owner_auth.hpp"
 #include "veil/crypto/envelope.hpp"
 #include "veil/crypto/error.hpp"
 
@@ -31,9 +31,9 @@ const wire::Bytes& need(const std::map<std::string, wire::Bytes>& m, std::string
     return it->second;
 }
 
-directory::SigningKey signing_key_of(const crypto::DeviceKeys& device) {
+crypto::SigningKeyPair signing_key_of(const crypto::DeviceKeys& device) {
     auto state = device.serialize();  // version byte, then the 32-byte Ed25519 seed
-    return directory::SigningKey::from_seed(state.view().subspan(1));
+    return crypto::SigningKeyPair::from_seed(state.view().subspan(1));
 }
 
 // A copy of the bundle offering one random one-time key, so that two senders rarely pick the same.
@@ -117,7 +117,7 @@ std::vector<sdk::storage::BatchOp> Account::save_ops() const {
     return ops;
 }
 
-std::vector<node::StoreRequest> Account::publish_requests(std::uint64_t now_ms) {
+std::vector<proto::node::StoreRequest> Account::publish_requests(std::uint64_t now_ms) {
     if (signed_rotated_ms_ == 0 || now_ms >= signed_rotated_ms_ + kSignedPreKeyRotateMs) {
         prekeys_->rotate_signed_prekey(*device_, now_ms, kSignedPreKeyLifetimeMs);
         signed_rotated_ms_ = now_ms;
@@ -129,7 +129,7 @@ std::vector<node::StoreRequest> Account::publish_requests(std::uint64_t now_ms) 
     }
     prekeys_->expire(now_ms);
     auto bundle = prekeys_->bundle(certificate_, kOneTimeBatch);
-    std::vector<node::StoreRequest> out;
+    std::vector<proto::node::StoreRequest> out;
     out.push_back({id().x25519, kDeviceListNamespace, kPublishTtlMs, list_.encode()});
     out.push_back({id().x25519, kBundleNamespace, kPublishTtlMs, bundle.encode()});
     return out;
@@ -166,15 +166,15 @@ void Account::revoke_device(const crypto::PublicKey& device_signing_key, std::ui
     dirty_ = true;
 }
 
-node::RetrieveRequest Account::public_fetch(const crypto::VeilId& peer, std::uint16_t ns) {
-    node::RetrieveRequest q;
+proto::node::RetrieveRequest Account::public_fetch(const crypto::VeilId& peer, std::uint16_t ns) {
+    proto::node::RetrieveRequest q;
     q.mailbox = peer.x25519;
     q.ns = ns;
     q.page.max_count = 1000;
     return q;
 }
 
-node::StoreRequest Account::sealed_to(const crypto::VeilId& peer, const crypto::PublicKey& device_key,
+proto::node::StoreRequest Account::sealed_to(const crypto::VeilId& peer, const crypto::PublicKey& device_key,
                                       const crypto::DeviceList::Entry& entry, wire::ByteView plaintext,
                                       std::uint64_t ttl_ms) {
     auto cipher = sessions_->encrypt(peer, device_key, plaintext);
@@ -206,7 +206,7 @@ Account::Outgoing Account::prepare_send(const crypto::VeilId& to, const crypto::
 
 std::size_t Account::fan_out(const crypto::VeilId& person, const crypto::DeviceList& list,
                              const std::map<crypto::PublicKey, crypto::PreKeyBundle>& bundles, wire::ByteView plaintext,
-                             std::uint64_t now_ms, std::uint64_t ttl_ms, std::vector<node::StoreRequest>& out) {
+                             std::uint64_t now_ms, std::uint64_t ttl_ms, std::vector<proto::node::StoreRequest>& out) {
     // Each device: continue its session, or start one from its bundle; skip it if it has none.
     std::size_t reached = 0;
     for (const auto& e : list.entries()) {
@@ -222,10 +222,10 @@ std::size_t Account::fan_out(const crypto::VeilId& person, const crypto::DeviceL
     return reached;
 }
 
-std::vector<node::StoreRequest> Account::prepare_sync(const std::map<crypto::PublicKey, crypto::PreKeyBundle>& own_bundles,
+std::vector<proto::node::StoreRequest> Account::prepare_sync(const std::map<crypto::PublicKey, crypto::PreKeyBundle>& own_bundles,
                                                       const ChatMessage& message, std::uint64_t now_ms) {
     if (!message.sync_peer) throw std::invalid_argument("a message for own devices names its conversation");
-    std::vector<node::StoreRequest> out;
+    std::vector<proto::node::StoreRequest> out;
     fan_out(id(), list_, own_bundles, encode(message), now_ms, kPublishTtlMs, out);
     return out;
 }
@@ -236,47 +236,47 @@ bool Account::has_other_devices() const {
     });
 }
 
-node::RetrieveRequest Account::inbox_request(std::optional<node::Hash> after, std::uint64_t now_ms) const {
-    node::RetrieveRequest q;
+proto::node::RetrieveRequest Account::inbox_request(std::optional<proto::node::Hash> after, std::uint64_t now_ms) const {
+    proto::node::RetrieveRequest q;
     q.mailbox = inbox();
     q.ns = kInboxNamespace;
     q.page.after = after;
     q.page.max_count = kPageCount;
-    node::RequestBody body = q;
-    node::sign_owner_request(body, signing_key_of(*device_), now_ms);
-    return std::get<node::RetrieveRequest>(body);
+    proto::node::RequestBody body = q;
+    proto::node::sign_owner_request(body, signing_key_of(*device_), now_ms);
+    return std::get<proto::node::RetrieveRequest>(body);
 }
 
-node::SubscribeRequest Account::subscribe_request(std::uint32_t wait_ms, std::uint64_t now_ms) const {
-    node::SubscribeRequest q;
+proto::node::SubscribeRequest Account::subscribe_request(std::uint32_t wait_ms, std::uint64_t now_ms) const {
+    proto::node::SubscribeRequest q;
     q.mailbox = inbox();
     q.ns = kInboxNamespace;
     q.page.max_count = 1;  // only to wake up: the messages are then read with retrieve
     q.wait_ms = wait_ms;
-    node::RequestBody body = q;
-    node::sign_owner_request(body, signing_key_of(*device_), now_ms);
-    return std::get<node::SubscribeRequest>(body);
+    proto::node::RequestBody body = q;
+    proto::node::sign_owner_request(body, signing_key_of(*device_), now_ms);
+    return std::get<proto::node::SubscribeRequest>(body);
 }
 
-node::DeleteRequest Account::identity_delete_request(std::uint16_t ns, std::vector<node::Hash> hashes,
+proto::node::DeleteRequest Account::identity_delete_request(std::uint16_t ns, std::vector<proto::node::Hash> hashes,
                                                      std::uint64_t now_ms) const {
-    node::DeleteRequest q;
+    proto::node::DeleteRequest q;
     q.mailbox = id().x25519;
     q.ns = ns;
     q.hashes = std::move(hashes);
-    node::RequestBody body = q;
-    node::sign_owner_request(body, directory::SigningKey::from_seed(identity_.seed().view()), now_ms);
-    return std::get<node::DeleteRequest>(body);
+    proto::node::RequestBody body = q;
+    proto::node::sign_owner_request(body, crypto::SigningKeyPair::from_seed(identity_.seed().view()), now_ms);
+    return std::get<proto::node::DeleteRequest>(body);
 }
 
-node::DeleteRequest Account::delete_request(std::vector<node::Hash> hashes, std::uint64_t now_ms) const {
-    node::DeleteRequest q;
+proto::node::DeleteRequest Account::delete_request(std::vector<proto::node::Hash> hashes, std::uint64_t now_ms) const {
+    proto::node::DeleteRequest q;
     q.mailbox = inbox();
     q.ns = kInboxNamespace;
     q.hashes = std::move(hashes);
-    node::RequestBody body = q;
-    node::sign_owner_request(body, signing_key_of(*device_), now_ms);
-    return std::get<node::DeleteRequest>(body);
+    proto::node::RequestBody body = q;
+    proto::node::sign_owner_request(body, signing_key_of(*device_), now_ms);
+    return std::get<proto::node::DeleteRequest>(body);
 }
 
 std::optional<MessageRecord> Account::open(wire::ByteView envelope, std::uint64_t now_ms,

@@ -15,7 +15,7 @@
 #include "chat_message.hpp"
 #include "published.hpp"
 #include "record.hpp"
-#include "service-node/rpc.hpp"
+#include "veil/proto/node_rpc.hpp"
 #include "veil/crypto/envelope.hpp"
 #include "veil/crypto/session_manager.hpp"
 #include "veil/sdk/storage.hpp"
@@ -46,11 +46,11 @@ public:
     [[nodiscard]] const crypto::DeviceKeys& device() const { return *device_; }
     [[nodiscard]] const crypto::DeviceList& device_list() const { return list_; }
     /// The mailbox of this device (its Ed25519 key).
-    [[nodiscard]] const node::PublicKey& inbox() const { return device_->signing_key(); }
+    [[nodiscard]] const proto::node::PublicKey& inbox() const { return device_->signing_key(); }
 
     /// Stores for the identity mailbox: the device list and this device's bundle. Rotates the
     /// signed pre-key when due and tops up one-time keys first (save afterwards).
-    [[nodiscard]] std::vector<node::StoreRequest> publish_requests(std::uint64_t now_ms);
+    [[nodiscard]] std::vector<proto::node::StoreRequest> publish_requests(std::uint64_t now_ms);
     /// True when the published state is older than kRepublishAfterMs or changed since.
     [[nodiscard]] bool needs_publish(std::uint64_t now_ms) const;
     void mark_published(std::uint64_t now_ms);
@@ -64,14 +64,14 @@ public:
     void revoke_device(const crypto::PublicKey& device_signing_key, std::uint64_t now_ms);
 
     /// Unsigned public read of a peer's namespace (device lists, bundles).
-    [[nodiscard]] static node::RetrieveRequest public_fetch(const crypto::VeilId& peer, std::uint16_t ns);
+    [[nodiscard]] static proto::node::RetrieveRequest public_fetch(const crypto::VeilId& peer, std::uint16_t ns);
 
     /// One message fanned out: a sealed envelope per active device of `to` and per other active
     /// device of ours. Starts sessions from bundles where none exists. Throws std::runtime_error
     /// when `to` has no device that can be reached.
     struct Outgoing final {
         MessageRecord record;
-        std::vector<node::StoreRequest> stores;
+        std::vector<proto::node::StoreRequest> stores;
     };
     [[nodiscard]] Outgoing prepare_send(const crypto::VeilId& to, const crypto::DeviceList& their_list,
                                         const std::map<crypto::PublicKey, crypto::PreKeyBundle>& their_bundles,
@@ -82,23 +82,23 @@ public:
     /// A message for this identity's other devices only (e.g. a contact change): one envelope per
     /// other active device of ours; none when there is no other. The message must name its
     /// sync_peer.
-    [[nodiscard]] std::vector<node::StoreRequest> prepare_sync(
+    [[nodiscard]] std::vector<proto::node::StoreRequest> prepare_sync(
         const std::map<crypto::PublicKey, crypto::PreKeyBundle>& own_bundles, const ChatMessage& message,
         std::uint64_t now_ms);
     /// True when this identity has another active device (something to keep in sync).
     [[nodiscard]] bool has_other_devices() const;
 
     /// Owner-signed page request of this device's inbox.
-    [[nodiscard]] node::RetrieveRequest inbox_request(std::optional<node::Hash> after, std::uint64_t now_ms) const;
+    [[nodiscard]] proto::node::RetrieveRequest inbox_request(std::optional<proto::node::Hash> after, std::uint64_t now_ms) const;
     /// Owner-signed long-poll of this device's inbox: answered when a message arrives or after
     /// wait_ms.
-    [[nodiscard]] node::SubscribeRequest subscribe_request(std::uint32_t wait_ms, std::uint64_t now_ms) const;
+    [[nodiscard]] proto::node::SubscribeRequest subscribe_request(std::uint32_t wait_ms, std::uint64_t now_ms) const;
     /// Deletion from the identity mailbox (namespace ns), signed by the identity key: superseded
     /// device lists and bundles.
-    [[nodiscard]] node::DeleteRequest identity_delete_request(std::uint16_t ns, std::vector<node::Hash> hashes,
+    [[nodiscard]] proto::node::DeleteRequest identity_delete_request(std::uint16_t ns, std::vector<proto::node::Hash> hashes,
                                                               std::uint64_t now_ms) const;
     /// Owner-signed deletion of processed inbox messages.
-    [[nodiscard]] node::DeleteRequest delete_request(std::vector<node::Hash> hashes, std::uint64_t now_ms) const;
+    [[nodiscard]] proto::node::DeleteRequest delete_request(std::vector<proto::node::Hash> hashes, std::uint64_t now_ms) const;
 
     /// Opens one stored envelope. nullopt for a message already seen (a duplicate copy). Throws
     /// crypto::Error or wire::DecodeError for something that cannot be read (drop it).
@@ -114,8 +114,8 @@ private:
     /// bundles where needed); how many were reached.
     std::size_t fan_out(const crypto::VeilId& person, const crypto::DeviceList& list,
                         const std::map<crypto::PublicKey, crypto::PreKeyBundle>& bundles, wire::ByteView plaintext,
-                        std::uint64_t now_ms, std::uint64_t ttl_ms, std::vector<node::StoreRequest>& out);
-    [[nodiscard]] node::StoreRequest sealed_to(const crypto::VeilId& peer, const crypto::PublicKey& device_key,
+                        std::uint64_t now_ms, std::uint64_t ttl_ms, std::vector<proto::node::StoreRequest>& out);
+    [[nodiscard]] proto::node::StoreRequest sealed_to(const crypto::VeilId& peer, const crypto::PublicKey& device_key,
                                                const crypto::DeviceList::Entry& entry, wire::ByteView plaintext,
                                                std::uint64_t ttl_ms);
 

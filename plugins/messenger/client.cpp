@@ -325,9 +325,9 @@ void Client::apply_incoming(MessageRecord& r, std::vector<st::BatchOp>& ops, std
 
 void Client::receive_once(std::function<void(std::vector<MessageRecord>)> done, Fail fail) {
     auto account = account_;
-    service_.fetch_inbox(account, [this, account, done, fail](std::vector<node::MessageItem> items) {
+    service_.fetch_inbox(account, [this, account, done, fail](std::vector<proto::node::MessageItem> items) {
         auto opened = std::make_shared<std::vector<Opened>>();
-        std::vector<node::Hash> processed;
+        std::vector<proto::node::Hash> processed;
         for (const auto& item : items) {
             processed.push_back(item.hash);
             try {
@@ -391,7 +391,7 @@ void Client::check_devices(std::shared_ptr<std::vector<Opened>> opened, std::fun
     }
 }
 
-void Client::store_received(const AccountPtr& account, std::vector<Opened> opened, std::vector<node::Hash> processed,
+void Client::store_received(const AccountPtr& account, std::vector<Opened> opened, std::vector<proto::node::Hash> processed,
                             std::function<void(std::vector<MessageRecord>)> done, Fail fail) {
     std::vector<st::BatchOp> ops;
     std::vector<MessageRecord> got;

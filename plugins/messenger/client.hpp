@@ -91,7 +91,7 @@ private:
         crypto::PublicKey device{};
     };
     void check_devices(std::shared_ptr<std::vector<Opened>> opened, std::function<void()> then);
-    void store_received(const AccountPtr& account, std::vector<Opened> opened, std::vector<node::Hash> processed,
+    void store_received(const AccountPtr& account, std::vector<Opened> opened, std::vector<proto::node::Hash> processed,
                         std::function<void(std::vector<MessageRecord>)> done, Fail fail);
     void write(std::vector<sdk::storage::BatchOp> ops, std::function<void()> done, Fail fail);
     void load_contacts_and_messages(AccountPtr a, std::function<void()> done, Fail fail);

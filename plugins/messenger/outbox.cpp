@@ -4,26 +4,26 @@ namespace veil::messenger {
 
 namespace st = sdk::storage;
 
-sdk::storage::BatchOp outbox_op(const MessageId& id, const std::vector<node::StoreRequest>& stores) {
+sdk::storage::BatchOp outbox_op(const MessageId& id, const std::vector<proto::node::StoreRequest>& stores) {
     wire::Writer w;
     w.u8(1).u32(static_cast<std::uint32_t>(stores.size()));
     for (const auto& s : stores) w.raw(s.mailbox).u16(s.ns).u64(s.ttl_ms).var(s.data);
     return {st::BatchOp::Kind::put, std::string(kStorageNs), std::string(kOutboxPrefix) + wire::to_hex(id), w.take()};
 }
 
-std::vector<node::StoreRequest> decode_outbox(wire::ByteView bytes) {
+std::vector<proto::node::StoreRequest> decode_outbox(wire::ByteView bytes) {
     wire::Reader r(bytes);
     if (r.u8() != 1) throw wire::DecodeError("outbox: unknown version");
     auto n = r.u32();
     if (n > 1000) throw wire::DecodeError("outbox: too many stores");
-    std::vector<node::StoreRequest> out;
+    std::vector<proto::node::StoreRequest> out;
     for (std::uint32_t i = 0; i < n; ++i) {
-        node::StoreRequest s;
+        proto::node::StoreRequest s;
         auto k = r.raw(32);
         std::copy(k.begin(), k.end(), s.mailbox.begin());
         s.ns = r.u16();
         s.ttl_ms = r.u64();
-        auto d = r.var(node::kMaxDataBytes);
+        auto d = r.var(proto::node::kMaxDataBytes);
         s.data.assign(d.begin(), d.end());
         out.push_back(std::move(s));
     }

@@ -14,9 +14,9 @@ namespace veil::messenger {
 /// Key prefix of queued outgoing stores ("out/<message id hex>").
 inline constexpr std::string_view kOutboxPrefix = "out/";
 /// The outbox entry of a send: every store it still has to make.
-[[nodiscard]] sdk::storage::BatchOp outbox_op(const MessageId& id, const std::vector<node::StoreRequest>& stores);
+[[nodiscard]] sdk::storage::BatchOp outbox_op(const MessageId& id, const std::vector<proto::node::StoreRequest>& stores);
 /// Throws wire::DecodeError.
-[[nodiscard]] std::vector<node::StoreRequest> decode_outbox(wire::ByteView bytes);
+[[nodiscard]] std::vector<proto::node::StoreRequest> decode_outbox(wire::ByteView bytes);
 
 /// Key prefix of queued, not yet encrypted messages.
 inline constexpr std::string_view kQueuePrefix = "q/";

@@ -59,9 +59,9 @@ std::map<crypto::PublicKey, crypto::PreKeyBundle> newest_bundles(const crypto::V
     return out;
 }
 
-std::vector<node::Hash> superseded_lists(const crypto::VeilId& id, std::uint64_t current_version,
-                                         const std::vector<node::MessageItem>& items) {
-    std::vector<node::Hash> out;
+std::vector<proto::node::Hash> superseded_lists(const crypto::VeilId& id, std::uint64_t current_version,
+                                         const std::vector<proto::node::MessageItem>& items) {
+    std::vector<proto::node::Hash> out;
     for (const auto& item : items) {
         try {
             auto list = crypto::DeviceList::decode(item.data);
@@ -74,10 +74,10 @@ std::vector<node::Hash> superseded_lists(const crypto::VeilId& id, std::uint64_t
     return out;
 }
 
-std::vector<node::Hash> superseded_bundles(const crypto::VeilId& id, const crypto::PublicKey& device,
-                                           const wire::Bytes& current, const std::vector<node::MessageItem>& items,
+std::vector<proto::node::Hash> superseded_bundles(const crypto::VeilId& id, const crypto::PublicKey& device,
+                                           const wire::Bytes& current, const std::vector<proto::node::MessageItem>& items,
                                            std::uint64_t now_ms) {
-    std::vector<node::Hash> out;
+    std::vector<proto::node::Hash> out;
     for (const auto& item : items) {
         if (item.data == current) continue;
         try {

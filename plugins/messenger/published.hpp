@@ -8,7 +8,7 @@
 #include <optional>
 #include <vector>
 
-#include "service-node/rpc.hpp"
+#include "veil/proto/node_rpc.hpp"
 #include "veil/crypto/prekey.hpp"
 #include "veil/wire/codec.hpp"
 
@@ -45,15 +45,15 @@ inline constexpr std::uint64_t kRepublishAfterMs = 7ULL * 24 * 3600 * 1000;
 
 /// What a device deletes from its identity's device-list namespace after publishing the list of
 /// version `current_version`: older lists, and anything that does not verify against id.
-[[nodiscard]] std::vector<node::Hash> superseded_lists(const crypto::VeilId& id, std::uint64_t current_version,
-                                                       const std::vector<node::MessageItem>& items);
+[[nodiscard]] std::vector<proto::node::Hash> superseded_lists(const crypto::VeilId& id, std::uint64_t current_version,
+                                                       const std::vector<proto::node::MessageItem>& items);
 
 /// What a device deletes from the bundle namespace after publishing `current`: its own earlier
 /// bundles, and anything that does not verify against id at now_ms. Other devices' valid
 /// bundles stay.
-[[nodiscard]] std::vector<node::Hash> superseded_bundles(const crypto::VeilId& id, const crypto::PublicKey& device,
+[[nodiscard]] std::vector<proto::node::Hash> superseded_bundles(const crypto::VeilId& id, const crypto::PublicKey& device,
                                                          const wire::Bytes& current,
-                                                         const std::vector<node::MessageItem>& items,
+                                                         const std::vector<proto::node::MessageItem>& items,
                                                          std::uint64_t now_ms);
 
 }  // namespace veil::messenger

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <utility>
 
-#include "directory/manifest.hpp"
+#include "veil/proto/manifest.hpp"
 #include "veil/crypto/envelope.hpp"
 #include "veil/crypto/error.hpp"
 #include "veil/sdk/network.hpp"
@@ -19,9 +19,9 @@ constexpr std::uint32_t kStorageTimeoutMs = 30'000;
 constexpr std::uint64_t kManifestWaitMs = 20'000;
 constexpr std::string_view kNoDeviceList = "no device list is published for ";
 
-std::string node_error(const node::Response& r) {
-    std::string s = std::string("a service node answered ") + node::to_string(r.status);
-    if (const auto* e = std::get_if<node::ErrorResponse>(&r.body)) s += ": " + e->message;
+std::string node_error(const proto::node::Response& r) {
+    std::string s = std::string("a service node answered ") + proto::node::to_string(r.status);
+    if (const auto* e = std::get_if<proto::node::ErrorResponse>(&r.body)) s += ": " + e->message;
     return s;
 }
 
@@ -40,7 +40,7 @@ std::uint64_t now_ms() {
 Service::Service(sdk::Context& ctx) : ctx_(ctx) {
     ctx_.on<sdk::network::ManifestUpdated>(
         [this](const sdk::network::ManifestUpdated& m) { apply_manifest(m.signed_manifest); });
-    swarms_ = std::make_unique<network::SwarmClient>(ctx_.bus(), [this]() -> const directory::Manifest* {
+    swarms_ = std::make_unique<network::SwarmClient>(ctx_.bus(), [this]() -> const proto::Manifest* {
         return manifest_ ? &*manifest_ : nullptr;
     });
 }
@@ -49,7 +49,7 @@ Service::~Service() = default;
 
 void Service::apply_manifest(const wire::Bytes& envelope) {
     try {
-        auto m = directory::decode_signed_manifest(envelope);  // verified by the network plugin
+        auto m = proto::decode_signed_manifest(envelope);  // verified by the network plugin
         if (!manifest_ || m.manifest.version > manifest_->version) manifest_ = std::move(m.manifest);
     } catch (const std::exception& e) {
         ctx_.log().warn("manifest from the network plugin not usable: {}", e.what());
@@ -102,7 +102,7 @@ void Service::save(const Account& account, std::vector<st::BatchOp> extra, std::
     if (!queued) fail("cannot write the database: the bus is closed");
 }
 
-void Service::store_all(std::vector<node::StoreRequest> stores, std::function<void()> done, Fail fail) {
+void Service::store_all(std::vector<proto::node::StoreRequest> stores, std::function<void()> done, Fail fail) {
     if (stores.empty()) return done();
     // Each store goes to every member of its swarm at once: a member killed before it
     // replicated cannot hide a message, so messages are not held back behind later ones.
@@ -111,7 +111,7 @@ void Service::store_all(std::vector<node::StoreRequest> stores, std::function<vo
     auto failed = std::make_shared<bool>(false);
     for (auto& s : stores) {
         auto mailbox = s.mailbox;
-        to_every_member(mailbox, node::RequestBody(std::move(s)), [left, failed, done](std::vector<node::Response>) {
+        to_every_member(mailbox, proto::node::RequestBody(std::move(s)), [left, failed, done](std::vector<proto::node::Response>) {
             if (*failed) return;
             if (--*left == 0) done();
         }, [failed, fail](const std::string& m) {
@@ -120,25 +120,25 @@ void Service::store_all(std::vector<node::StoreRequest> stores, std::function<vo
     }
 }
 
-std::vector<directory::NodeEntry> Service::members_of(const node::PublicKey& mailbox) const {
+std::vector<proto::NodeEntry> Service::members_of(const proto::node::PublicKey& mailbox) const {
     if (!manifest_) return {};
     return manifest_->members(manifest_->swarm_for(mailbox));
 }
 
-void Service::to_every_member(const node::PublicKey& mailbox, const node::RequestBody& body,
-                              std::function<void(std::vector<node::Response>)> done, Fail fail) {
+void Service::to_every_member(const proto::node::PublicKey& mailbox, const proto::node::RequestBody& body,
+                              std::function<void(std::vector<proto::node::Response>)> done, Fail fail) {
     auto members = members_of(mailbox);
     if (members.empty()) return fail("network unreachable: the manifest has no swarm for this mailbox");
     struct State {
         std::size_t left;
-        std::vector<node::Response> ok;
+        std::vector<proto::node::Response> ok;
         std::string last_error;
     };
     auto state = std::make_shared<State>(State{members.size(), {}, {}});
     for (const auto& m : members) {
-        swarms_->to_node(m, body, [state, done, fail](sdk::Result<node::Response> r) {
+        swarms_->to_node(m, body, [state, done, fail](sdk::Result<proto::node::Response> r) {
             if (!r) state->last_error = network_error(r.error());
-            else if (r.value().status != node::Status::ok) state->last_error = node_error(r.value());
+            else if (r.value().status != proto::node::Status::ok) state->last_error = node_error(r.value());
             else state->ok.push_back(std::move(r).value());
             if (--state->left > 0) return;
             if (state->ok.empty()) return fail(state->last_error);
@@ -150,10 +150,10 @@ void Service::to_every_member(const node::PublicKey& mailbox, const node::Reques
 void Service::fetch_public(const crypto::VeilId& who, std::uint16_t ns,
                            std::function<void(std::vector<wire::Bytes>)> done, Fail fail) {
     // Every member answers: the newest list wins even if replication has not reached them all.
-    to_every_member(who.x25519, Account::public_fetch(who, ns), [done](std::vector<node::Response> answers) {
+    to_every_member(who.x25519, Account::public_fetch(who, ns), [done](std::vector<proto::node::Response> answers) {
         std::vector<wire::Bytes> blobs;
         for (auto& a : answers) {
-            for (auto& m : std::get<node::PageResponse>(a.body).messages) blobs.push_back(std::move(m.data));
+            for (auto& m : std::get<proto::node::PageResponse>(a.body).messages) blobs.push_back(std::move(m.data));
         }
         done(std::move(blobs));
     }, fail);
@@ -180,7 +180,7 @@ void Service::fetch_fresh(const crypto::VeilId& who, std::function<void(PersonKe
 
 void Service::publish(const AccountPtr& account, std::function<void()> done, Fail fail) {
     auto now = now_ms();
-    std::vector<node::StoreRequest> stores;
+    std::vector<proto::node::StoreRequest> stores;
     try {
         stores = account->publish_requests(now);
     } catch (const crypto::Error& e) {
@@ -210,10 +210,10 @@ void Service::prune_published(const AccountPtr& account, const wire::Bytes& bund
     auto device = account->device().signing_key();
     for (auto ns : {kDeviceListNamespace, kBundleNamespace}) {
         to_every_member(id.x25519, Account::public_fetch(id, ns),
-                        [this, account, ns, id, version, device, bundle, one_done, warn](std::vector<node::Response> rs) {
-            std::vector<node::MessageItem> items;
+                        [this, account, ns, id, version, device, bundle, one_done, warn](std::vector<proto::node::Response> rs) {
+            std::vector<proto::node::MessageItem> items;
             for (auto& r : rs) {
-                for (auto& m : std::get<node::PageResponse>(r.body).messages) {
+                for (auto& m : std::get<proto::node::PageResponse>(r.body).messages) {
                     bool dup = std::any_of(items.begin(), items.end(), [&](const auto& i) { return i.hash == m.hash; });
                     if (!dup) items.push_back(std::move(m));
                 }
@@ -222,38 +222,38 @@ void Service::prune_published(const AccountPtr& account, const wire::Bytes& bund
                                                      : superseded_bundles(id, device, bundle, items, now_ms());
             if (hashes.empty()) return one_done();
             to_every_member(id.x25519, account->identity_delete_request(ns, std::move(hashes), now_ms()),
-                            [one_done](std::vector<node::Response>) { one_done(); }, warn);
+                            [one_done](std::vector<proto::node::Response>) { one_done(); }, warn);
         }, warn);
     }
 }
 
-void Service::fetch_inbox(const AccountPtr& account, std::function<void(std::vector<node::MessageItem>)> done,
+void Service::fetch_inbox(const AccountPtr& account, std::function<void(std::vector<proto::node::MessageItem>)> done,
                           Fail fail) {
-    auto members = std::make_shared<std::vector<directory::NodeEntry>>(members_of(account->inbox()));
+    auto members = std::make_shared<std::vector<proto::NodeEntry>>(members_of(account->inbox()));
     if (members->empty()) return fail("network unreachable: the manifest has no swarm for this mailbox");
     for (std::size_t i = members->size(); i > 1; --i) {
         std::swap((*members)[i - 1], (*members)[randombytes_uniform(static_cast<std::uint32_t>(i))]);
     }
-    inbox_page(account, members, 0, std::nullopt, std::make_shared<std::vector<node::MessageItem>>(), std::move(done),
+    inbox_page(account, members, 0, std::nullopt, std::make_shared<std::vector<proto::node::MessageItem>>(), std::move(done),
                std::move(fail));
 }
 
 // Pages through one member only: a cursor (the last hash) means something only on the node that
 // gave it. A member that fails is replaced by the next, from the first page.
-void Service::inbox_page(const AccountPtr& account, std::shared_ptr<std::vector<directory::NodeEntry>> members,
-                         std::size_t member, std::optional<node::Hash> after,
-                         std::shared_ptr<std::vector<node::MessageItem>> acc,
-                         std::function<void(std::vector<node::MessageItem>)> done, Fail fail) {
+void Service::inbox_page(const AccountPtr& account, std::shared_ptr<std::vector<proto::NodeEntry>> members,
+                         std::size_t member, std::optional<proto::node::Hash> after,
+                         std::shared_ptr<std::vector<proto::node::MessageItem>> acc,
+                         std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail) {
     swarms_->to_node((*members)[member], account->inbox_request(after, now_ms()),
-                     [this, account, members, member, acc, done, fail](sdk::Result<node::Response> r) {
-        if (!r || r.value().status != node::Status::ok) {
+                     [this, account, members, member, acc, done, fail](sdk::Result<proto::node::Response> r) {
+        if (!r || r.value().status != proto::node::Status::ok) {
             if (member + 1 < members->size()) {
                 acc->clear();
                 return inbox_page(account, members, member + 1, std::nullopt, acc, done, fail);
             }
             return fail(!r ? network_error(r.error()) : node_error(r.value()));
         }
-        auto& page = std::get<node::PageResponse>(r.value().body);
+        auto& page = std::get<proto::node::PageResponse>(r.value().body);
         for (auto& m : page.messages) acc->push_back(std::move(m));
         if (!page.more || page.messages.empty() || acc->size() > 10'000) return done(std::move(*acc));
         inbox_page(account, members, member, acc->back().hash, acc, done, fail);
@@ -265,27 +265,27 @@ void Service::wait_inbox(const AccountPtr& account, std::uint32_t wait_ms, std::
     constexpr std::uint32_t kMaxSubscribeWaitMs = 7'000;
     auto started = now_ms();
     swarms_->to_swarm(account->inbox(), account->subscribe_request(std::min(wait_ms, kMaxSubscribeWaitMs), started),
-                      [this, woken, started](sdk::Result<node::Response> r) {
-                          if (r && r.value().status == node::Status::ok) return woken();
+                      [this, woken, started](sdk::Result<proto::node::Response> r) {
+                          if (r && r.value().status == proto::node::Status::ok) return woken();
                           // Polling fallback: never spin faster than twice a second.
                           auto spent = now_ms() - started;
                           ctx_.set_timeout(spent >= 500 ? 0 : 500 - spent, woken);
                       }, 1);
 }
 
-void Service::delete_inbox(const AccountPtr& account, std::vector<node::Hash> hashes, std::function<void()> done,
+void Service::delete_inbox(const AccountPtr& account, std::vector<proto::node::Hash> hashes, std::function<void()> done,
                            Fail fail) {
     if (hashes.empty()) return done();
     constexpr std::size_t kPerRequest = 500;
     auto state = std::make_shared<std::size_t>((hashes.size() + kPerRequest - 1) / kPerRequest);
     auto failed = std::make_shared<bool>(false);
     for (std::size_t i = 0; i < hashes.size(); i += kPerRequest) {
-        std::vector<node::Hash> part(hashes.begin() + static_cast<std::ptrdiff_t>(i),
+        std::vector<proto::node::Hash> part(hashes.begin() + static_cast<std::ptrdiff_t>(i),
                                      hashes.begin() + static_cast<std::ptrdiff_t>(std::min(hashes.size(), i + kPerRequest)));
         swarms_->to_swarm(account->inbox(), account->delete_request(std::move(part), now_ms()),
-                          [state, failed, done, fail](sdk::Result<node::Response> r) {
+                          [state, failed, done, fail](sdk::Result<proto::node::Response> r) {
                               if (*failed) return;
-                              if (!r || r.value().status != node::Status::ok) {
+                              if (!r || r.value().status != proto::node::Status::ok) {
                                   *failed = true;
                                   return fail(!r ? network_error(r.error()) : node_error(r.value()));
                               }
@@ -299,7 +299,7 @@ void Service::flush_outbox(std::function<void()> done, Fail fail) {
     (void)ctx_.bus().request<st::Scan>(std::move(q), kStorageTimeoutMs, [this, done, fail](sdk::Result<st::ScanReply> r) {
         if (!r) return fail("cannot read the database: " + r.error().describe());
         if (r.value().entries.empty()) return done();
-        std::vector<node::StoreRequest> stores;
+        std::vector<proto::node::StoreRequest> stores;
         st::Batch clear;
         for (const auto& e : r.value().entries) {
             try {
@@ -373,7 +373,7 @@ void Service::send_queued(const AccountPtr& account, std::shared_ptr<std::vector
         // For our other devices only (a contact change): nothing to do without them.
         return fetch_fresh(to, [this, account, item, dequeue, continue_with, fail, drop](PersonKeys own) {
             account->adopt_device_list(own.list);
-            std::vector<node::StoreRequest> stores;
+            std::vector<proto::node::StoreRequest> stores;
             try {
                 stores = account->prepare_sync(own.bundles, item.second, now_ms());
             } catch (const std::exception& e) {

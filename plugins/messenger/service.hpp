@@ -44,20 +44,20 @@ public:
     void save(const Account& account, std::vector<sdk::storage::BatchOp> extra, std::function<void()> done, Fail fail);
 
     /// Stores each request in its mailbox's swarm; `done` once every one is stored.
-    void store_all(std::vector<node::StoreRequest> stores, std::function<void()> done, Fail fail);
+    void store_all(std::vector<proto::node::StoreRequest> stores, std::function<void()> done, Fail fail);
     /// The device list and bundles a person has published (fails when there is no valid list).
     void fetch_person(const crypto::VeilId& who, std::function<void(PersonKeys)> done, Fail fail);
     /// Publishes the account's device list and bundle, marks it published (save afterwards), and
     /// deletes what they supersede from the identity's swarm.
     void publish(const AccountPtr& account, std::function<void()> done, Fail fail);
     /// Every message in the device's inbox (all pages).
-    void fetch_inbox(const AccountPtr& account, std::function<void(std::vector<node::MessageItem>)> done, Fail fail);
+    void fetch_inbox(const AccountPtr& account, std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail);
     /// Waits (long-poll subscribe, at most kMaxSubscribeWaitMs per call) until the inbox holds
     /// something or wait_ms passes, then runs `woken`. Falls back to a 0.5 s pause when the
     /// subscribe fails, so callers poll instead.
     void wait_inbox(const AccountPtr& account, std::uint32_t wait_ms, std::function<void()> woken);
     /// Deletes processed messages from the inbox's swarm.
-    void delete_inbox(const AccountPtr& account, std::vector<node::Hash> hashes, std::function<void()> done, Fail fail);
+    void delete_inbox(const AccountPtr& account, std::vector<proto::node::Hash> hashes, std::function<void()> done, Fail fail);
 
     /// Queued stores of earlier sends that did not finish (retried by flush_outbox).
     void flush_outbox(std::function<void()> done, Fail fail);
@@ -73,11 +73,11 @@ public:
     void on_dropped(Dropped hook) { on_dropped_ = std::move(hook); }
 
 private:
-    [[nodiscard]] std::vector<directory::NodeEntry> members_of(const node::PublicKey& mailbox) const;
+    [[nodiscard]] std::vector<proto::NodeEntry> members_of(const proto::node::PublicKey& mailbox) const;
     /// Sends body to every member of the mailbox's swarm; `done` with the ok answers once all
     /// answered, `fail` when none did.
-    void to_every_member(const node::PublicKey& mailbox, const node::RequestBody& body,
-                         std::function<void(std::vector<node::Response>)> done, Fail fail);
+    void to_every_member(const proto::node::PublicKey& mailbox, const proto::node::RequestBody& body,
+                         std::function<void(std::vector<proto::node::Response>)> done, Fail fail);
     void send_queued(const AccountPtr& account, std::shared_ptr<std::vector<sdk::storage::Entry>> queue,
                      std::size_t next, std::function<void()> done, Fail fail);
     void wait_manifest(std::function<void()> then, Fail fail, std::uint64_t waited_ms);
@@ -89,13 +89,13 @@ private:
     void apply_manifest(const wire::Bytes& envelope);
     void fetch_public(const crypto::VeilId& who, std::uint16_t ns, std::function<void(std::vector<wire::Bytes>)> done,
                       Fail fail);
-    void inbox_page(const AccountPtr& account, std::shared_ptr<std::vector<directory::NodeEntry>> members,
-                    std::size_t member, std::optional<node::Hash> after,
-                    std::shared_ptr<std::vector<node::MessageItem>> acc,
-                    std::function<void(std::vector<node::MessageItem>)> done, Fail fail);
+    void inbox_page(const AccountPtr& account, std::shared_ptr<std::vector<proto::NodeEntry>> members,
+                    std::size_t member, std::optional<proto::node::Hash> after,
+                    std::shared_ptr<std::vector<proto::node::MessageItem>> acc,
+                    std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail);
 
     sdk::Context& ctx_;
-    std::optional<directory::Manifest> manifest_;
+    std::optional<proto::Manifest> manifest_;
     std::unique_ptr<network::SwarmClient> swarms_;
     Dropped on_dropped_;
     std::map<crypto::VeilId, PersonKeys> fresh_;

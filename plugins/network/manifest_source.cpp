@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "service-node/rpc.hpp"
+#include "veil/proto/node_rpc.hpp"
 #include "veil/sdk/transport.hpp"
 
 namespace veil::network {
@@ -12,17 +12,17 @@ namespace veil::network {
 namespace tr = sdk::transport;
 
 wire::Bytes encode_manifest_request(std::uint32_t id) {
-    return tr::encode_service_request("storage", node::encode_request({id, node::GetManifestRequest{}}));
+    return tr::encode_service_request("storage", proto::node::encode_request({id, proto::node::GetManifestRequest{}}));
 }
 
 wire::Bytes decode_manifest_answer(wire::ByteView framed) {
-    auto outer = tr::decode_service_response(framed, directory::kMaxManifestBodyBytes * 2);
+    auto outer = tr::decode_service_response(framed, proto::kMaxManifestBodyBytes * 2);
     if (!outer || outer.value().status != tr::Status::ok) throw wire::DecodeError("not a storage answer");
-    auto response = node::decode_response(node::Method::get_manifest, outer.value().body);
-    if (response.status != node::Status::ok) {
-        throw wire::DecodeError(std::string("node answered ") + node::to_string(response.status));
+    auto response = proto::node::decode_response(proto::node::Method::get_manifest, outer.value().body);
+    if (response.status != proto::node::Status::ok) {
+        throw wire::DecodeError(std::string("node answered ") + proto::node::to_string(response.status));
     }
-    return std::get<node::ManifestResponse>(response.body).envelope;
+    return std::get<proto::node::ManifestResponse>(response.body).envelope;
 }
 
 ManifestSource::ManifestSource(uv_loop_t* loop, ManifestSourceOptions options, Accepted on_accepted)
@@ -31,22 +31,22 @@ ManifestSource::ManifestSource(uv_loop_t* loop, ManifestSourceOptions options, A
       verifier_(options_.authorities, options_.threshold),
       clients_(loop, [] {
           sdk::net::ClientOptions o;
-          o.max_frame_bytes = directory::kMaxManifestBodyBytes * 2;
+          o.max_frame_bytes = proto::kMaxManifestBodyBytes * 2;
           return o;
       }()) {}
 
 ManifestSource::~ManifestSource() { *alive_ = false; }
 
 std::optional<std::string> ManifestSource::offer(wire::ByteView envelope) {
-    directory::SignedManifest signed_manifest;
+    proto::SignedManifest signed_manifest;
     try {
-        signed_manifest = directory::decode_signed_manifest(envelope);
+        signed_manifest = proto::decode_signed_manifest(envelope);
     } catch (const wire::DecodeError& e) {
         return std::string("malformed manifest: ") + e.what();
     }
     if (signed_manifest.manifest.version == verifier_.accepted_version()) return std::string("already current");
     auto check = verifier_.accept(signed_manifest);
-    if (check != directory::ManifestCheck::ok) return std::string(directory::to_string(check));
+    if (check != proto::ManifestCheck::ok) return std::string(proto::to_string(check));
     envelope_.assign(envelope.begin(), envelope.end());
     manifest_ = signed_manifest.manifest;
     if (on_accepted_) on_accepted_(signed_manifest, envelope_);

@@ -12,14 +12,14 @@
 
 #include <uv.h>
 
-#include "directory/manifest.hpp"
+#include "veil/proto/manifest.hpp"
 #include "veil/sdk/net.hpp"
 
 namespace veil::network {
 
 struct ManifestSourceOptions {
     std::vector<std::string> seeds;                 ///< host:port of nodes to ask first
-    std::vector<directory::PublicKey> authorities;  ///< Ed25519 keys whose signatures count
+    std::vector<proto::PublicKey> authorities;  ///< Ed25519 keys whose signatures count
     std::size_t threshold = 1;                      ///< how many of them must sign
     std::uint32_t request_timeout_ms = 5'000;
     std::size_t attempts = 3;                       ///< nodes asked per refresh
@@ -28,7 +28,7 @@ struct ManifestSourceOptions {
 class ManifestSource final {
 public:
     /// Called with each accepted manifest and its exact signed envelope.
-    using Accepted = std::function<void(const directory::SignedManifest&, const wire::Bytes& envelope)>;
+    using Accepted = std::function<void(const proto::SignedManifest&, const wire::Bytes& envelope)>;
 
     ManifestSource(uv_loop_t* loop, ManifestSourceOptions options, Accepted on_accepted);
     ~ManifestSource();
@@ -45,7 +45,7 @@ public:
 
     [[nodiscard]] std::uint64_t version() const { return verifier_.accepted_version(); }
     [[nodiscard]] const wire::Bytes& envelope() const { return envelope_; }
-    [[nodiscard]] const std::optional<directory::Manifest>& manifest() const { return manifest_; }
+    [[nodiscard]] const std::optional<proto::Manifest>& manifest() const { return manifest_; }
 
 private:
     void ask(std::vector<std::string> addresses, std::function<void(bool)> done);
@@ -53,9 +53,9 @@ private:
 
     ManifestSourceOptions options_;
     Accepted on_accepted_;
-    directory::ManifestVerifier verifier_;
+    proto::ManifestVerifier verifier_;
     wire::Bytes envelope_;
-    std::optional<directory::Manifest> manifest_;
+    std::optional<proto::Manifest> manifest_;
     sdk::net::ClientPool clients_;
     std::uint32_t next_id_ = 1;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

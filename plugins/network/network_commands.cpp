@@ -42,11 +42,11 @@ void status(ManifestSource& source, const sdk::CommandCall& call) {
 void info(ManifestSource& source, SwarmClient& swarms, const sdk::CommandCall& call) {
     const auto& m = *source.manifest();
     const auto& args = call.args();
-    const directory::NodeEntry* target = nullptr;
+    const proto::NodeEntry* target = nullptr;
     if (args.size() >= 2) {
         try {
             auto key = wire::from_hex(args[1]);
-            if (key.size() == 32) target = m.find(directory::to_array<32>(key));
+            if (key.size() == 32) target = m.find(wire::to_array<32>(key));
         } catch (const wire::DecodeError&) {
         }
         if (!target) return call.fail("veil network info: no node with that key in the manifest");
@@ -54,13 +54,13 @@ void info(ManifestSource& source, SwarmClient& swarms, const sdk::CommandCall& c
         if (m.nodes.empty()) return call.fail("veil network info: the manifest lists no node", sdk::exit_code::failure);
         target = &m.nodes[randombytes_uniform(static_cast<std::uint32_t>(m.nodes.size()))];
     }
-    swarms.to_node(*target, node::InfoRequest{}, [call](sdk::Result<node::Response> r) {
+    swarms.to_node(*target, proto::node::InfoRequest{}, [call](sdk::Result<proto::node::Response> r) {
         if (!r) return call.fail("veil network info: " + describe(r.error()), sdk::exit_code::failure);
-        if (r.value().status != node::Status::ok) {
-            return call.fail(std::string("veil network info: node answered ") + node::to_string(r.value().status),
+        if (r.value().status != proto::node::Status::ok) {
+            return call.fail(std::string("veil network info: node answered ") + proto::node::to_string(r.value().status),
                              sdk::exit_code::failure);
         }
-        const auto& i = std::get<node::InfoResponse>(r.value().body);
+        const auto& i = std::get<proto::node::InfoResponse>(r.value().body);
         std::ostringstream o;
         o << "node " << wire::to_hex(i.node_key) << " version " << i.version << " swarm " << i.swarm
           << " manifest " << i.manifest_version << "\n";
@@ -72,11 +72,11 @@ void info(ManifestSource& source, SwarmClient& swarms, const sdk::CommandCall& c
 void store(SwarmClient& swarms, const sdk::CommandCall& call) {
     const auto& args = call.args();
     if (args.size() < 3) return call.fail(std::string("usage: veil ") + kUsage);
-    node::StoreRequest q;
+    proto::node::StoreRequest q;
     try {
         auto key = wire::from_hex(args[1]);
         if (key.size() != 32) throw wire::DecodeError("length");
-        q.mailbox = directory::to_array<32>(key);
+        q.mailbox = wire::to_array<32>(key);
     } catch (const wire::DecodeError&) {
         return call.fail("veil network store: MAILBOX must be 64 hex characters");
     }
@@ -92,15 +92,15 @@ void store(SwarmClient& swarms, const sdk::CommandCall& call) {
         }
     }
     auto mailbox = q.mailbox;
-    swarms.to_swarm(mailbox, std::move(q), [call](sdk::Result<node::Response> r) {
+    swarms.to_swarm(mailbox, std::move(q), [call](sdk::Result<proto::node::Response> r) {
         if (!r) return call.fail("veil network store: " + describe(r.error()), sdk::exit_code::failure);
-        if (r.value().status != node::Status::ok) {
-            const auto* e = std::get_if<node::ErrorResponse>(&r.value().body);
-            return call.fail(std::string("veil network store: ") + node::to_string(r.value().status) +
+        if (r.value().status != proto::node::Status::ok) {
+            const auto* e = std::get_if<proto::node::ErrorResponse>(&r.value().body);
+            return call.fail(std::string("veil network store: ") + proto::node::to_string(r.value().status) +
                                  (e ? ": " + e->message : ""),
                              sdk::exit_code::failure);
         }
-        const auto& s = std::get<node::StoreResponse>(r.value().body);
+        const auto& s = std::get<proto::node::StoreResponse>(r.value().body);
         call.out(wire::to_hex(s.hash) + (s.newly_stored ? " stored\n" : " already stored\n"));
         call.finish(sdk::exit_code::ok);
     });

@@ -13,10 +13,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-directory::PublicKey parse_key(const std::string& hex) {
+proto::PublicKey parse_key(const std::string& hex) {
     auto bytes = wire::from_hex(hex);
     if (bytes.size() != 32) throw std::invalid_argument("network.authority_keys: a key is not 64 hex characters");
-    directory::PublicKey key{};
+    proto::PublicKey key{};
     std::copy(bytes.begin(), bytes.end(), key.begin());
     return key;
 }
@@ -51,7 +51,7 @@ public:
         cache_ = ctx.data_dir() / "manifest.bin";
 
         source_ = std::make_unique<ManifestSource>(
-            ctx.loop(), o, [this, &ctx](const directory::SignedManifest& m, const wire::Bytes& envelope) {
+            ctx.loop(), o, [this, &ctx](const proto::SignedManifest& m, const wire::Bytes& envelope) {
                 ctx.log().debug("manifest version {} accepted ({} nodes)", m.manifest.version, m.manifest.nodes.size());
                 try {
                     write_file(cache_, envelope);
@@ -81,7 +81,7 @@ public:
         refresh();
         ctx.set_interval(static_cast<std::uint64_t>(cfg.get_int("refresh_ms")), refresh);
 
-        swarms_ = std::make_unique<SwarmClient>(ctx.bus(), [this]() -> const directory::Manifest* {
+        swarms_ = std::make_unique<SwarmClient>(ctx.bus(), [this]() -> const proto::Manifest* {
             return source_->manifest() ? &*source_->manifest() : nullptr;
         });
         add_network_command(ctx, *source_, *swarms_);

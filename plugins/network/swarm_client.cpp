@@ -11,9 +11,9 @@ namespace veil::network {
 namespace tr = sdk::transport;
 using sdk::ErrorCode;
 
-std::optional<node::PublicKey> mailbox_of(const node::RequestBody& body) {
+std::optional<proto::node::PublicKey> mailbox_of(const proto::node::RequestBody& body) {
     return std::visit(
-        [](const auto& q) -> std::optional<node::PublicKey> {
+        [](const auto& q) -> std::optional<proto::node::PublicKey> {
             if constexpr (requires { q.mailbox; }) {
                 return q.mailbox;
             } else {
@@ -24,39 +24,39 @@ std::optional<node::PublicKey> mailbox_of(const node::RequestBody& body) {
 }
 
 struct SwarmClient::Call {
-    node::RequestBody body;
-    node::Method method{};
-    std::vector<directory::NodeEntry> candidates;  // untried members, tried from the back
+    proto::node::RequestBody body;
+    proto::node::Method method{};
+    std::vector<proto::NodeEntry> candidates;  // untried members, tried from the back
     std::size_t attempts_left = 0;
     Done done;
     sdk::Error last{ErrorCode::unreachable, "no member of the swarm answered"};
 };
 
-SwarmClient::SwarmClient(sdk::Bus& bus, std::function<const directory::Manifest*()> manifest, std::uint32_t timeout_ms)
+SwarmClient::SwarmClient(sdk::Bus& bus, std::function<const proto::Manifest*()> manifest, std::uint32_t timeout_ms)
     : bus_(bus), manifest_(std::move(manifest)), timeout_ms_(timeout_ms) {}
 
 SwarmClient::~SwarmClient() { *alive_ = false; }
 
 namespace {
 
-void shuffle(std::vector<directory::NodeEntry>& v) {
+void shuffle(std::vector<proto::NodeEntry>& v) {
     for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[randombytes_uniform(static_cast<std::uint32_t>(i))]);
 }
 
-tr::Destination destination_of(const directory::NodeEntry& n) {
+tr::Destination destination_of(const proto::NodeEntry& n) {
     return {wire::to_hex(n.ed25519), n.host + ":" + std::to_string(n.port)};
 }
 
 }  // namespace
 
-void SwarmClient::to_swarm(const node::PublicKey& mailbox, node::RequestBody body, Done done, std::size_t attempts) {
+void SwarmClient::to_swarm(const proto::node::PublicKey& mailbox, proto::node::RequestBody body, Done done, std::size_t attempts) {
     const auto* m = manifest_();
     if (!m) {
         done(sdk::Error{ErrorCode::unreachable, "no network manifest yet"});
         return;
     }
     auto call = std::make_shared<Call>();
-    call->method = node::method_of(body);
+    call->method = proto::node::method_of(body);
     call->body = std::move(body);
     call->candidates = m->members(m->swarm_for(mailbox));
     shuffle(call->candidates);
@@ -69,9 +69,9 @@ void SwarmClient::to_swarm(const node::PublicKey& mailbox, node::RequestBody bod
     attempt(std::move(call));
 }
 
-void SwarmClient::to_node(const directory::NodeEntry& target, node::RequestBody body, Done done) {
+void SwarmClient::to_node(const proto::NodeEntry& target, proto::node::RequestBody body, Done done) {
     auto call = std::make_shared<Call>();
-    call->method = node::method_of(body);
+    call->method = proto::node::method_of(body);
     call->body = std::move(body);
     call->candidates = {target};
     call->attempts_left = 1;
@@ -91,7 +91,7 @@ void SwarmClient::attempt(std::shared_ptr<Call> call) {
     tr::Request req;
     req.to = destination_of(target);
     req.service = "storage";
-    req.body = node::encode_request({id, call->body});
+    req.body = proto::node::encode_request({id, call->body});
     req.timeout_ms = timeout_ms_;
     bool queued = bus_.request<tr::Request>(std::move(req), 0, [this, alive = alive_, call](sdk::Result<tr::Response> r) {
         if (!*alive) return;
@@ -104,23 +104,23 @@ void SwarmClient::attempt(std::shared_ptr<Call> call) {
             call->last = sdk::Error{ErrorCode::handler_failed, text.empty() ? "the node has no storage service" : text};
             return attempt(call);
         }
-        node::Response response;
+        proto::node::Response response;
         try {
-            response = node::decode_response(call->method, r.value().body);
+            response = proto::node::decode_response(call->method, r.value().body);
         } catch (const wire::DecodeError& e) {
             call->last = sdk::Error{ErrorCode::bad_input, std::string("malformed node answer: ") + e.what()};
             return attempt(call);
         }
-        if (response.status == node::Status::wrong_swarm) {
+        if (response.status == proto::node::Status::wrong_swarm) {
             // Our manifest is stale: the node names the right swarm's members.
-            const auto& swarm = std::get<node::SwarmResponse>(response.body);
+            const auto& swarm = std::get<proto::node::SwarmResponse>(response.body);
             call->candidates = swarm.members;
             shuffle(call->candidates);
             call->last = sdk::Error{ErrorCode::refused, "redirected to another swarm"};
             return attempt(call);
         }
-        if (response.status == node::Status::not_ready || response.status == node::Status::internal) {
-            call->last = sdk::Error{ErrorCode::refused, std::string("node: ") + node::to_string(response.status)};
+        if (response.status == proto::node::Status::not_ready || response.status == proto::node::Status::internal) {
+            call->last = sdk::Error{ErrorCode::refused, std::string("node: ") + proto::node::to_string(response.status)};
             return attempt(call);
         }
         call->done(std::move(response));

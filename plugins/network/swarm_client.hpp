@@ -9,18 +9,18 @@
 #include <memory>
 #include <optional>
 
-#include "directory/manifest.hpp"
-#include "service-node/rpc.hpp"
+#include "veil/proto/manifest.hpp"
+#include "veil/proto/node_rpc.hpp"
 #include "veil/sdk/bus.hpp"
 
 namespace veil::network {
 
 class SwarmClient final {
 public:
-    using Done = std::function<void(sdk::Result<node::Response>)>;
+    using Done = std::function<void(sdk::Result<proto::node::Response>)>;
 
     /// `manifest` returns the current manifest (nullptr before the first).
-    SwarmClient(sdk::Bus& bus, std::function<const directory::Manifest*()> manifest,
+    SwarmClient(sdk::Bus& bus, std::function<const proto::Manifest*()> manifest,
                 std::uint32_t timeout_ms = 10'000);
     ~SwarmClient();
     SwarmClient(const SwarmClient&) = delete;
@@ -30,23 +30,23 @@ public:
     /// member of the mailbox's swarm, trying up to `attempts` members. The node's answer
     /// (whatever its status) comes back as the value; transport failures on every attempt as
     /// an Error.
-    void to_swarm(const node::PublicKey& mailbox, node::RequestBody body, Done done, std::size_t attempts = 3);
+    void to_swarm(const proto::node::PublicKey& mailbox, proto::node::RequestBody body, Done done, std::size_t attempts = 3);
 
     /// Sends a request to one named node (info, get_manifest).
-    void to_node(const directory::NodeEntry& target, node::RequestBody body, Done done);
+    void to_node(const proto::NodeEntry& target, proto::node::RequestBody body, Done done);
 
 private:
     struct Call;
     void attempt(std::shared_ptr<Call> call);
 
     sdk::Bus& bus_;
-    std::function<const directory::Manifest*()> manifest_;
+    std::function<const proto::Manifest*()> manifest_;
     std::uint32_t timeout_ms_;
     std::uint32_t next_id_ = 1;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 /// The mailbox a request body addresses (nullopt for info, get_manifest, peer).
-std::optional<node::PublicKey> mailbox_of(const node::RequestBody& body);
+std::optional<proto::node::PublicKey> mailbox_of(const proto::node::RequestBody& body);
 
 }  // namespace veil::network

@@ -1,4 +1,4 @@
-#include "service-node/limits.hpp"
+#include "limits.hpp"
 
 #include <algorithm>
 

@@ -3,9 +3,12 @@
 
 #include <cstdint>
 
-#include "service-node/rpc.hpp"
+#include "veil/proto/node_rpc.hpp"
 
 namespace veil::node {
+
+// The node serves the node RPC of the SDK's protocol; its names are used unqualified here.
+using namespace veil::proto::node;
 
 /// Configurable limits (defaults as documented in docs/service-node.md §Limits).
 struct Limits {

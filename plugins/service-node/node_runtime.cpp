@@ -1,11 +1,11 @@
-#include "service-node/node_runtime.hpp"
+#include "node_runtime.hpp"
 
 #include <sodium.h>
 
 #include <chrono>
 #include <fstream>
 
-#include "directory/directory_rpc.hpp"
+#include "veil/proto/directory_rpc.hpp"
 #include "veil/crypto/keys.hpp"
 #include "veil/sdk/inbound.hpp"
 #include "veil/sdk/transport.hpp"
@@ -24,7 +24,7 @@ std::uint64_t now_ms() {
                                           .count());
 }
 
-std::string endpoint_of(const directory::NodeEntry& n) {
+std::string endpoint_of(const proto::NodeEntry& n) {
     return sdk::net::Endpoint{n.host, n.port}.to_string();
 }
 
@@ -33,7 +33,7 @@ std::string endpoint_of(const directory::NodeEntry& n) {
 /// Catch-up with every peer of the swarm, one after the other (see peer.hpp for the protocol).
 class CatchUp final {
 public:
-    CatchUp(NodeRuntime& rt, std::vector<directory::NodeEntry> peers, SwarmId swarm)
+    CatchUp(NodeRuntime& rt, std::vector<proto::NodeEntry> peers, SwarmId swarm)
         : rt_(rt), peers_(std::move(peers)), swarm_(swarm) {}
 
     void run() { next_peer(); }
@@ -154,7 +154,7 @@ private:
     }
 
     NodeRuntime& rt_;
-    std::vector<directory::NodeEntry> peers_;
+    std::vector<proto::NodeEntry> peers_;
     SwarmId swarm_;
     std::size_t index_ = 0;
     std::vector<MessageState> local_;
@@ -192,9 +192,9 @@ void NodeRuntime::start() {
     StoreOptions so;
     so.path = settings_.db_file.string();
     so.synchronous_full = settings_.synchronous_full;
-    if (!settings_.db_key_file.empty()) so.key_hex = directory::load_or_create_hex_secret(settings_.db_key_file);
-    core_ = std::make_shared<NodeCore>(directory::load_or_create_key(settings_.key_file), so, settings_.limits,
-                                       directory::ManifestVerifier(settings_.authority_keys, settings_.authority_threshold));
+    if (!settings_.db_key_file.empty()) so.key_hex = crypto::load_or_create_hex_secret(settings_.db_key_file);
+    core_ = std::make_shared<NodeCore>(crypto::load_or_create_signing_key(settings_.key_file), so, settings_.limits,
+                                       proto::ManifestVerifier(settings_.authority_keys, settings_.authority_threshold));
     sodium_memzero(so.key_hex.data(), so.key_hex.size());
 
     auto at = sdk::net::parse_endpoint(settings_.listen);
@@ -387,7 +387,7 @@ void NodeRuntime::resume(std::uint64_t token, bool final_attempt) {
                       });
 }
 
-sdk::net::Client& NodeRuntime::client_for(const directory::NodeEntry& peer) {
+sdk::net::Client& NodeRuntime::client_for(const proto::NodeEntry& peer) {
     auto key = endpoint_of(peer);
     auto it = peers_.find(key);
     if (it == peers_.end()) {
@@ -413,10 +413,10 @@ void NodeRuntime::replicate(std::vector<ReplicaOp> ops) {
 }
 
 void NodeRuntime::heartbeat() {
-    directory::NodeDescriptor d{core_->key.public_key(), core_->key.x25519_public_key(), settings_.public_host,
+    proto::NodeDescriptor d{core_->key.pub, crypto::ed25519_to_x25519(core_->key.pub), settings_.public_host,
                                 bound_port_, now_ms()};
-    directory::DirectoryRequest q{directory::DirectoryKind::register_node, directory::sign_descriptor(d, core_->key)};
-    directory_->request(directory::encode_directory_request(q), 5000, [this](sdk::Result<Bytes> r) {
+    proto::DirectoryRequest q{proto::DirectoryKind::register_node, proto::sign_descriptor(d, core_->key)};
+    directory_->request(proto::encode_directory_request(q), 5000, [this](sdk::Result<Bytes> r) {
         if (!r) {
             if (!warned_directory_) ctx_.log().warn("directory unreachable: {}", r.error().describe());
             warned_directory_ = true;
@@ -424,8 +424,8 @@ void NodeRuntime::heartbeat() {
         }
         warned_directory_ = false;
         try {
-            auto resp = directory::decode_directory_response(directory::DirectoryKind::register_node, r.value());
-            if (resp.status != directory::DirectoryStatus::ok)
+            auto resp = proto::decode_directory_response(proto::DirectoryKind::register_node, r.value());
+            if (resp.status != proto::DirectoryStatus::ok)
                 ctx_.log().warn("directory refused the registration: {}", resp.message);
         } catch (const wire::DecodeError& e) {
             ctx_.log().warn("directory sent a malformed reply: {}", e.what());
@@ -434,16 +434,16 @@ void NodeRuntime::heartbeat() {
 }
 
 void NodeRuntime::poll_manifest() {
-    directory::DirectoryRequest q{directory::DirectoryKind::get_manifest, {}};
-    directory_->request(directory::encode_directory_request(q), 5000, [this](sdk::Result<Bytes> r) {
+    proto::DirectoryRequest q{proto::DirectoryKind::get_manifest, {}};
+    directory_->request(proto::encode_directory_request(q), 5000, [this](sdk::Result<Bytes> r) {
         if (!r) return;
         try {
-            auto resp = directory::decode_directory_response(directory::DirectoryKind::get_manifest, r.value());
-            if (resp.status != directory::DirectoryStatus::ok) return;
+            auto resp = proto::decode_directory_response(proto::DirectoryKind::get_manifest, r.value());
+            if (resp.status != proto::DirectoryStatus::ok) return;
             auto before = core_->service.manifest_version();
             auto check = core_->service.update_manifest(resp.manifest);
-            if (check != directory::ManifestCheck::ok) {
-                ctx_.log().warn("manifest refused: {}", directory::to_string(check));
+            if (check != proto::ManifestCheck::ok) {
+                ctx_.log().warn("manifest refused: {}", proto::to_string(check));
                 return;
             }
             auto after = core_->service.manifest_version();
@@ -451,9 +451,9 @@ void NodeRuntime::poll_manifest() {
             refresh_listed();
             SwarmId swarm = core_->service.own_swarm();
             ctx_.log().info("manifest version {}; this node is {}", after,
-                            swarm == directory::kInvalidSwarm ? std::string("not assigned yet")
+                            swarm == proto::kInvalidSwarm ? std::string("not assigned yet")
                                                               : "in swarm " + std::to_string(swarm));
-            if (swarm != last_swarm_ && swarm != directory::kInvalidSwarm) {
+            if (swarm != last_swarm_ && swarm != proto::kInvalidSwarm) {
                 last_swarm_ = swarm;
                 start_catch_up();  // joined or changed swarm (or just started): reconcile
             }
@@ -467,14 +467,14 @@ void NodeRuntime::start_catch_up() {
     if (catch_up_ && !catch_up_->finished()) return;
     SwarmId swarm = core_->service.own_swarm();
     auto peers = core_->service.swarm_peers();
-    if (swarm == directory::kInvalidSwarm || peers.empty()) return;
+    if (swarm == proto::kInvalidSwarm || peers.empty()) return;
     catch_up_ = std::make_unique<CatchUp>(*this, std::move(peers), swarm);
     catch_up_->run();
 }
 
 void NodeRuntime::refresh_listed() {
     listed_.clear();
-    auto m = directory::decode_signed_manifest(core_->service.manifest_envelope());
+    auto m = proto::decode_signed_manifest(core_->service.manifest_envelope());
     for (const auto& n : m.manifest.nodes) listed_[n.ed25519] = n.host + ":" + std::to_string(n.port);
 }
 

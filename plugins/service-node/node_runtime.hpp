@@ -8,20 +8,23 @@
 #include <map>
 #include <memory>
 
-#include "directory/key_file.hpp"
+#include "veil/crypto/key_file.hpp"
 #include "relay.hpp"
-#include "service-node/service.hpp"
+#include "service.hpp"
 #include "veil/sdk/context.hpp"
 #include "veil/sdk/net.hpp"
 
 namespace veil::node {
+
+// The node serves the node RPC of the SDK's protocol; its names are used unqualified here.
+using namespace veil::proto::node;
 
 /// Settings read from the plugin's config table.
 struct RuntimeSettings {
     std::string listen = "127.0.0.1:7800";
     std::string public_host;  ///< advertised host; empty: the listen host
     std::string directory = "127.0.0.1:7700";
-    std::vector<directory::PublicKey> authority_keys;
+    std::vector<proto::PublicKey> authority_keys;
     std::size_t authority_threshold = 1;
     std::filesystem::path key_file;
     std::filesystem::path db_file;
@@ -37,9 +40,9 @@ struct RuntimeSettings {
 
 /// Key, store and handlers, shared with worker-pool jobs (which may outlive a stop()).
 struct NodeCore {
-    NodeCore(directory::SigningKey k, const StoreOptions& so, const Limits& limits, directory::ManifestVerifier v)
+    NodeCore(crypto::SigningKeyPair k, const StoreOptions& so, const Limits& limits, proto::ManifestVerifier v)
         : key(std::move(k)), store(so, limits), service(key, store, limits, std::move(v)) {}
-    directory::SigningKey key;
+    crypto::SigningKeyPair key;
     MessageStore store;
     StorageService service;
 };
@@ -80,7 +83,7 @@ private:
     void heartbeat();
     void poll_manifest();
     void start_catch_up();
-    sdk::net::Client& client_for(const directory::NodeEntry& peer);
+    sdk::net::Client& client_for(const proto::NodeEntry& peer);
     friend class CatchUp;
 
     sdk::Context& ctx_;
@@ -97,7 +100,7 @@ private:
     std::uint64_t next_token_ = 1;
     std::uint32_t next_peer_id_ = 1;
     std::uint16_t bound_port_ = 0;
-    SwarmId last_swarm_ = directory::kInvalidSwarm;
+    SwarmId last_swarm_ = proto::kInvalidSwarm;
     std::unique_ptr<CatchUp> catch_up_;
     bool warned_directory_ = false;
 };

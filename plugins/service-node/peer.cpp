@@ -1,4 +1,4 @@
-#include "service-node/peer.hpp"
+#include "peer.hpp"
 
 #include <sodium.h>
 
@@ -9,7 +9,7 @@ namespace veil::node {
 
 namespace {
 
-using directory::to_array;
+using wire::to_array;
 constexpr std::string_view kPeerDomain = "veil-peer-v1";
 
 enum class Kind : std::uint8_t { replicate = 1, summary = 2, bucket = 3, fetch = 4 };
@@ -105,10 +105,10 @@ PeerBody decode_inner(ByteView inner) {
 
 }  // namespace
 
-Bytes seal_peer(const PeerBody& body, const directory::SigningKey& node_key, std::uint64_t now_ms) {
+Bytes seal_peer(const PeerBody& body, const crypto::SigningKeyPair& node_key, std::uint64_t now_ms) {
     Bytes inner = encode_inner(body);
-    auto sig = node_key.sign(signed_bytes(node_key.public_key(), now_ms, inner));
-    return wire::Writer{}.raw(node_key.public_key()).u64(now_ms).var(inner).raw(sig).take();
+    auto sig = node_key.sign(signed_bytes(node_key.pub, now_ms, inner));
+    return wire::Writer{}.raw(node_key.pub).u64(now_ms).var(inner).raw(sig).take();
 }
 
 PeerEnvelope open_peer(ByteView envelope) {
@@ -125,7 +125,7 @@ PeerEnvelope open_peer(ByteView envelope) {
 }
 
 bool verify_peer(const PeerEnvelope& e) {
-    return directory::verify_signature(e.sender, signed_bytes(e.sender, e.timestamp_ms, e.inner), e.signature);
+    return crypto::verify_signature(e.sender, signed_bytes(e.sender, e.timestamp_ms, e.inner), e.signature);
 }
 
 Summary summarize(std::vector<MessageState> states) {

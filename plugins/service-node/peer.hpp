@@ -13,10 +13,13 @@
 #include <array>
 #include <variant>
 
-#include "directory/ed25519.hpp"
-#include "service-node/store.hpp"
+#include "veil/crypto/keys.hpp"
+#include "store.hpp"
 
 namespace veil::node {
+
+// The node serves the node RPC of the SDK's protocol; its names are used unqualified here.
+using namespace veil::proto::node;
 
 inline constexpr std::size_t kBuckets = 256;
 inline constexpr std::size_t kMaxOpsPerReplicate = 10000;
@@ -33,10 +36,10 @@ struct ReplicateBody {
     std::vector<ReplicaOp> ops;
 };
 struct SummaryBody {
-    SwarmId swarm = directory::kInvalidSwarm;
+    SwarmId swarm = proto::kInvalidSwarm;
 };
 struct BucketBody {
-    SwarmId swarm = directory::kInvalidSwarm;
+    SwarmId swarm = proto::kInvalidSwarm;
     std::uint8_t bucket = 0;
 };
 struct FetchBody {
@@ -54,7 +57,7 @@ struct PeerEnvelope {
 };
 
 /// Encodes and signs a peer request with the node's key.
-[[nodiscard]] Bytes seal_peer(const PeerBody& body, const directory::SigningKey& node_key, std::uint64_t now_ms);
+[[nodiscard]] Bytes seal_peer(const PeerBody& body, const crypto::SigningKeyPair& node_key, std::uint64_t now_ms);
 /// Decodes an envelope (throws wire::DecodeError); verify_peer checks the signature.
 [[nodiscard]] PeerEnvelope open_peer(ByteView envelope);
 [[nodiscard]] bool verify_peer(const PeerEnvelope& e);

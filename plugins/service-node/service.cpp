@@ -1,4 +1,4 @@
-#include "service-node/service.hpp"
+#include "service.hpp"
 
 namespace veil::node {
 
@@ -13,8 +13,8 @@ bool public_read(const RequestBody& body) {
 
 }  // namespace
 
-StorageService::StorageService(const directory::SigningKey& node_key, MessageStore& store, Limits limits,
-                               directory::ManifestVerifier verifier, std::string version)
+StorageService::StorageService(const crypto::SigningKeyPair& node_key, MessageStore& store, Limits limits,
+                               proto::ManifestVerifier verifier, std::string version)
     : node_key_(node_key),
       store_(store),
       limits_(limits),
@@ -22,11 +22,11 @@ StorageService::StorageService(const directory::SigningKey& node_key, MessageSto
       replay_(limits.clock_window_ms),
       verifier_(std::move(verifier)) {}
 
-directory::ManifestCheck StorageService::update_manifest(ByteView envelope) {
-    auto signed_manifest = directory::decode_signed_manifest(envelope);
+proto::ManifestCheck StorageService::update_manifest(ByteView envelope) {
+    auto signed_manifest = proto::decode_signed_manifest(envelope);
     std::lock_guard lock(mutex_);
     auto check = verifier_.accept(signed_manifest);
-    if (check == directory::ManifestCheck::ok &&
+    if (check == proto::ManifestCheck::ok &&
         (!manifest_ || signed_manifest.manifest.version > manifest_->manifest.version)) {
         manifest_ = std::move(signed_manifest);
         manifest_envelope_.assign(envelope.begin(), envelope.end());
@@ -46,25 +46,25 @@ std::uint64_t StorageService::manifest_version() const {
 
 SwarmId StorageService::own_swarm() const {
     std::lock_guard lock(mutex_);
-    if (!manifest_) return directory::kInvalidSwarm;
-    const auto* me = manifest_->manifest.find(node_key_.public_key());
-    return me ? me->swarm : directory::kInvalidSwarm;
+    if (!manifest_) return proto::kInvalidSwarm;
+    const auto* me = manifest_->manifest.find(node_key_.pub);
+    return me ? me->swarm : proto::kInvalidSwarm;
 }
 
-std::vector<directory::NodeEntry> StorageService::swarm_peers() const {
+std::vector<proto::NodeEntry> StorageService::swarm_peers() const {
     SwarmId swarm = own_swarm();
     std::lock_guard lock(mutex_);
-    std::vector<directory::NodeEntry> out;
-    if (!manifest_ || swarm == directory::kInvalidSwarm) return out;
+    std::vector<proto::NodeEntry> out;
+    if (!manifest_ || swarm == proto::kInvalidSwarm) return out;
     for (auto& n : manifest_->manifest.members(swarm))
-        if (n.ed25519 != node_key_.public_key()) out.push_back(std::move(n));
+        if (n.ed25519 != node_key_.pub) out.push_back(std::move(n));
     return out;
 }
 
 bool StorageService::owns(const PublicKey& mailbox) const {
     SwarmId swarm = own_swarm();
     std::lock_guard lock(mutex_);
-    return manifest_ && swarm != directory::kInvalidSwarm && manifest_->manifest.swarm_for(mailbox) == swarm;
+    return manifest_ && swarm != proto::kInvalidSwarm && manifest_->manifest.swarm_for(mailbox) == swarm;
 }
 
 SwarmResponse StorageService::swarm_response(SwarmId swarm) const {
@@ -115,7 +115,7 @@ Outcome StorageService::handle(const Request& request, std::uint64_t now_ms) {
         const auto& body = request.body;
         if (auto* q = std::get_if<PeerRequest>(&body)) return handle_peer(id, *q, now_ms);
         if (std::holds_alternative<InfoRequest>(body))
-            return {Response{id, Status::ok, InfoResponse{version_, node_key_.public_key(), own_swarm(),
+            return {Response{id, Status::ok, InfoResponse{version_, node_key_.pub, own_swarm(),
                                                           manifest_version(), now_ms}}};
         if (std::holds_alternative<GetManifestRequest>(body)) {
             auto env = manifest_envelope();
@@ -186,7 +186,7 @@ Outcome StorageService::handle_peer(std::uint32_t id, const PeerRequest& q, std:
     {
         std::lock_guard lock(mutex_);
         const auto* sender = manifest_ ? manifest_->manifest.find(env.sender) : nullptr;
-        if (!sender || mine == directory::kInvalidSwarm || sender->swarm != mine)
+        if (!sender || mine == proto::kInvalidSwarm || sender->swarm != mine)
             return {error_response(id, Status::unauthorized, "sender is not a member of this swarm")};
     }
     auto in_my_swarm = [this](const PublicKey& mailbox) { return owns(mailbox); };

@@ -5,12 +5,15 @@
 
 #include <optional>
 
-#include "directory/manifest.hpp"
-#include "service-node/auth.hpp"
-#include "service-node/peer.hpp"
-#include "service-node/store.hpp"
+#include "veil/proto/manifest.hpp"
+#include "veil/proto/owner_auth.hpp"
+#include "peer.hpp"
+#include "store.hpp"
 
 namespace veil::node {
+
+// The node serves the node RPC of the SDK's protocol; its names are used unqualified here.
+using namespace veil::proto::node;
 
 /// What a handler produced.
 struct Outcome {
@@ -31,18 +34,18 @@ struct Outcome {
 /// Storage RPC handlers of one node.
 class StorageService final {
 public:
-    StorageService(const directory::SigningKey& node_key, MessageStore& store, Limits limits,
-                   directory::ManifestVerifier verifier, std::string version = "0.1.0");
+    StorageService(const crypto::SigningKeyPair& node_key, MessageStore& store, Limits limits,
+                   proto::ManifestVerifier verifier, std::string version = "0.1.0");
 
     /// Verifies and installs a manifest envelope (only a higher version replaces the current).
-    directory::ManifestCheck update_manifest(ByteView envelope);
+    proto::ManifestCheck update_manifest(ByteView envelope);
     /// The current manifest envelope, empty before the first.
     [[nodiscard]] Bytes manifest_envelope() const;
     [[nodiscard]] std::uint64_t manifest_version() const;
     /// This node's swarm per the manifest (kInvalidSwarm when not listed).
     [[nodiscard]] SwarmId own_swarm() const;
     /// The other members of this node's swarm.
-    [[nodiscard]] std::vector<directory::NodeEntry> swarm_peers() const;
+    [[nodiscard]] std::vector<proto::NodeEntry> swarm_peers() const;
     /// True when the mailbox maps to this node's swarm.
     [[nodiscard]] bool owns(const PublicKey& mailbox) const;
 
@@ -60,14 +63,14 @@ private:
     std::optional<Response> redirect_if_foreign(std::uint32_t id, const PublicKey& mailbox) const;
     SwarmResponse swarm_response(SwarmId swarm) const;
 
-    const directory::SigningKey& node_key_;
+    const crypto::SigningKeyPair& node_key_;
     MessageStore& store_;
     Limits limits_;
     std::string version_;
     ReplayGuard replay_;
     mutable std::mutex mutex_;  // guards the manifest fields below
-    directory::ManifestVerifier verifier_;
-    std::optional<directory::SignedManifest> manifest_;
+    proto::ManifestVerifier verifier_;
+    std::optional<proto::SignedManifest> manifest_;
     Bytes manifest_envelope_;
 };
 

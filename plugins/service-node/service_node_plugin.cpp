@@ -1,6 +1,6 @@
 // plugins/service-node: descriptor, config table and wiring only; the runtime is in
 // node_runtime.cpp and the rules in service.cpp, store.cpp, auth.cpp and peer.cpp.
-#include "service-node/node_runtime.hpp"
+#include "node_runtime.hpp"
 #include "veil/sdk/plugin.hpp"
 
 namespace veil::node {
@@ -22,7 +22,7 @@ RuntimeSettings settings_from(sdk::Context& ctx) {
     for (const auto& hex : c.get_strings("authority_keys")) {
         auto raw = wire::from_hex(hex);
         if (raw.size() != 32) throw std::runtime_error("service-node.authority_keys: each key is 64 hex digits");
-        s.authority_keys.push_back(directory::to_array<32>(raw));
+        s.authority_keys.push_back(wire::to_array<32>(raw));
     }
     if (s.authority_keys.empty()) throw std::runtime_error("service-node.authority_keys: at least one key is needed");
     s.authority_threshold = static_cast<std::size_t>(positive(c, "authority_threshold"));

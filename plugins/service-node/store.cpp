@@ -1,4 +1,4 @@
-#include "service-node/store.hpp"
+#include "store.hpp"
 
 #include <fcntl.h>
 #include <sodium.h>
@@ -7,7 +7,7 @@
 
 #include <cstring>
 
-#include "service-node/auth.hpp"
+#include "veil/proto/owner_auth.hpp"
 
 namespace veil::node {
 

@@ -9,13 +9,16 @@
 #include <string>
 #include <unordered_map>
 
-#include "service-node/limits.hpp"
-#include "service-node/rpc.hpp"
+#include "limits.hpp"
+#include "veil/proto/node_rpc.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace veil::node {
+
+// The node serves the node RPC of the SDK's protocol; its names are used unqualified here.
+using namespace veil::proto::node;
 
 /// A stored message.
 struct StoredMessage {

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "directory/manifest.hpp"
+#include "veil/proto/manifest.hpp"
 #include "onion_client.hpp"
 #include "relay.hpp"
 #include "veil/sdk/network.hpp"
@@ -16,7 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace tr = sdk::transport;
 
-std::vector<NodeInfo> nodes_of(const directory::Manifest& m) {
+std::vector<NodeInfo> nodes_of(const proto::Manifest& m) {
     std::vector<NodeInfo> out;
     for (const auto& n : m.nodes) out.push_back({n.ed25519, n.x25519, n.host + ":" + std::to_string(n.port), n.swarm});
     return out;
@@ -89,7 +89,7 @@ private:
 
     void apply(const wire::Bytes& envelope) {
         try {
-            auto m = directory::decode_signed_manifest(envelope);
+            auto m = proto::decode_signed_manifest(envelope);
             if (m.manifest.version <= version_) return;
             version_ = m.manifest.version;
             client_->set_nodes(nodes_of(m.manifest));

@@ -32,6 +32,8 @@ SecretBytes dh(const SecretBytes& sec, const PublicKey& pub) {
 
 SigningKeyPair SigningKeyPair::generate() { return from_seed(SecretBytes::random(32).view()); }
 
+SecretBytes SigningKeyPair::seed() const { return SecretBytes::copy_of(sec.view().first(crypto_sign_SEEDBYTES)); }
+
 SigningKeyPair SigningKeyPair::from_seed(ByteView seed) {
     ensure_sodium();
     if (seed.size() != crypto_sign_SEEDBYTES) {

@@ -13,12 +13,12 @@
 #include <thread>
 
 #include "node_rpc.hpp"
-#include "directory/manifest.hpp"
-#include "service-node/auth.hpp"
+#include "veil/proto/manifest.hpp"
+#include "veil/proto/owner_auth.hpp"
 #include "veil/sdk/net.hpp"
 
-using namespace veil::node;
-namespace d = veil::directory;
+using namespace veil::proto::node;
+namespace d = veil::proto;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
             if (std::regex_search(text, m, listen)) ports.push_back(static_cast<std::uint16_t>(std::stoi(m[1])));
         }
         Rpc rpc;
-        auto owner = d::SigningKey::generate();
+        auto owner = veil::crypto::SigningKeyPair::generate();
         std::uint64_t last_ts = 0;
         auto sign = [&](RequestBody b) {
             last_ts = std::max(now_ms(), last_ts + 1);
@@ -96,14 +96,14 @@ int main(int argc, char** argv) {
                 if (resp && resp->status == Status::ok && !std::get<PageResponse>(resp->body).messages.empty())
                     seen = Clock::now();
             };
-            auto body_b = sign(SubscribeRequest{owner.public_key(), 0, PageQuery{cursor, 10, 1 << 20}, 10000, {}});
-            auto body_c = sign(SubscribeRequest{owner.public_key(), 0, PageQuery{cursor, 10, 1 << 20}, 10000, {}});
+            auto body_b = sign(SubscribeRequest{owner.pub, 0, PageQuery{cursor, 10, 1 << 20}, 10000, {}});
+            auto body_c = sign(SubscribeRequest{owner.pub, 0, PageQuery{cursor, 10, 1 << 20}, 10000, {}});
             std::thread tb(subscribe, std::ref(rpc_b), ports[1], std::ref(seen_b), body_b);
             std::thread tc(subscribe, std::ref(rpc_c), ports[2], std::ref(seen_c), body_c);
             std::this_thread::sleep_for(30ms);  // both subscribes are parked
             std::string text = "round " + std::to_string(i);
             auto t0 = Clock::now();
-            auto r = rpc.call(ports[0], StoreRequest{owner.public_key(), 0, 600'000, Bytes(text.begin(), text.end())});
+            auto r = rpc.call(ports[0], StoreRequest{owner.pub, 0, 600'000, Bytes(text.begin(), text.end())});
             auto t_ack = Clock::now();
             tb.join();
             tc.join();

@@ -10,11 +10,11 @@
 #include <filesystem>
 #include <string>
 
-#include "service-node/service.hpp"
+#include "service.hpp"
 
 using namespace veil::node;
 using Clock = std::chrono::steady_clock;
-namespace d = veil::directory;
+namespace d = veil::proto;
 
 namespace {
 
@@ -92,30 +92,30 @@ int main(int argc, char** argv) {
     constexpr std::size_t kMailboxes = 500;
 
     // One node alone in one swarm, one authority.
-    auto authority = d::SigningKey::generate();
-    auto node_key = d::SigningKey::generate();
+    auto authority = veil::crypto::SigningKeyPair::generate();
+    auto node_key = veil::crypto::SigningKeyPair::generate();
     d::Manifest m;
     m.version = 1;
-    m.nodes.push_back(d::NodeEntry{node_key.public_key(), node_key.x25519_public_key(), "127.0.0.1", 1, 0});
-    std::vector<const d::SigningKey*> signers{&authority};
+    m.nodes.push_back(d::NodeEntry{node_key.pub, veil::crypto::ed25519_to_x25519(node_key.pub), "127.0.0.1", 1, 0});
+    std::vector<const veil::crypto::SigningKeyPair*> signers{&authority};
     auto envelope = d::sign_manifest(m, signers).encode();
 
-    std::vector<d::SigningKey> owners;
-    for (std::size_t i = 0; i < kMailboxes; ++i) owners.push_back(d::SigningKey::generate());
+    std::vector<veil::crypto::SigningKeyPair> owners;
+    for (std::size_t i = 0; i < kMailboxes; ++i) owners.push_back(veil::crypto::SigningKeyPair::generate());
     std::vector<Row> rows;
     std::vector<Bytes> store_frames;
     for (std::size_t i = 0; i < n; ++i) {
         const auto& owner = owners[i % kMailboxes];
         Bytes data(256);
         for (std::size_t j = 0; j < data.size(); ++j) data[j] = static_cast<std::uint8_t>(i * 31 + j);
-        rows.push_back(Row{owner.public_key(), message_hash(owner.public_key(), 0, data), data});
-        store_frames.push_back(encode_request(Request{static_cast<std::uint32_t>(i), StoreRequest{owner.public_key(), 0, 3'600'000, data}}));
+        rows.push_back(Row{owner.pub, message_hash(owner.pub, 0, data), data});
+        store_frames.push_back(encode_request(Request{static_cast<std::uint32_t>(i), StoreRequest{owner.pub, 0, 3'600'000, data}}));
     }
 
     auto [raw_insert_per_s, raw_read_per_s] = raw_sqlite(rows, key_hex);
 
     MessageStore store({fresh_path("node.db"), key_hex, false}, Limits{});
-    StorageService service(node_key, store, Limits{}, d::ManifestVerifier({authority.public_key()}, 1));
+    StorageService service(node_key, store, Limits{}, d::ManifestVerifier({authority.pub}, 1));
     if (service.update_manifest(envelope) != d::ManifestCheck::ok) return 1;
 
     auto t = Clock::now();
@@ -131,7 +131,7 @@ int main(int argc, char** argv) {
     std::vector<std::optional<Hash>> cursor(kMailboxes);
     for (std::size_t i = 0; i < n; ++i) {
         const auto& owner = owners[i % kMailboxes];
-        RequestBody body = RetrieveRequest{owner.public_key(), 0, PageQuery{cursor[i % kMailboxes], 1, 1 << 20}, {}};
+        RequestBody body = RetrieveRequest{owner.pub, 0, PageQuery{cursor[i % kMailboxes], 1, 1 << 20}, {}};
         sign_owner_request(body, owner, kNow + i / kMailboxes);
         retrieve_frames.push_back(encode_request(Request{static_cast<std::uint32_t>(i), body}));
         cursor[i % kMailboxes] = rows[i].hash;
@@ -154,7 +154,7 @@ int main(int argc, char** argv) {
     auto probe = owners[0].sign(store_frames[0]);
     std::size_t ok = 0;
     t = Clock::now();
-    for (std::size_t i = 0; i < n; ++i) ok += d::verify_signature(owners[0].public_key(), store_frames[0], probe);
+    for (std::size_t i = 0; i < n; ++i) ok += veil::crypto::verify_signature(owners[0].pub, store_frames[0], probe);
     double verify_per_s = n / seconds_since(t);
     if (ok != n) return 1;
 

@@ -13,7 +13,7 @@
 
 #include "direct_transport.hpp"
 #include "onion_rig.hpp"
-#include "service-node/rpc.hpp"
+#include "veil/proto/node_rpc.hpp"
 
 using namespace veil;
 namespace fs = std::filesystem;
@@ -31,17 +31,17 @@ void run_until(uv_loop_t* loop, const std::function<bool()>& done) {
     while (!done()) uv_run(loop, UV_RUN_ONCE);
 }
 
-tr::Request info_request(const directory::NodeEntry& n, std::uint32_t id) {
+tr::Request info_request(const proto::NodeEntry& n, std::uint32_t id) {
     tr::Request r;
     r.to = {wire::to_hex(n.ed25519), n.host + ":" + std::to_string(n.port)};
     r.service = "storage";
-    r.body = node::encode_request({id, node::InfoRequest{}});
+    r.body = proto::node::encode_request({id, proto::node::InfoRequest{}});
     r.timeout_ms = 10'000;
     return r;
 }
 
 // Sequential round trips: sorted latencies in ms.
-std::vector<double> latencies(uv_loop_t* loop, const Sender& send, const directory::NodeEntry& target, int n) {
+std::vector<double> latencies(uv_loop_t* loop, const Sender& send, const proto::NodeEntry& target, int n) {
     std::vector<double> out;
     for (int i = 0; i < n; ++i) {
         bool done = false;
@@ -58,7 +58,7 @@ std::vector<double> latencies(uv_loop_t* loop, const Sender& send, const directo
 }
 
 // Requests per second with `window` in flight, over `total` requests.
-double throughput(uv_loop_t* loop, const Sender& send, const std::vector<directory::NodeEntry>& targets, int total,
+double throughput(uv_loop_t* loop, const Sender& send, const std::vector<proto::NodeEntry>& targets, int total,
                   int window) {
     int started = 0, finished = 0, failed = 0;
     std::function<void()> launch = [&] {

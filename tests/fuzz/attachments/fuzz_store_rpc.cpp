@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "attachment-store/store_rpc.hpp"
+#include "veil/proto/blob_rpc.hpp"
 
 using namespace veil;
 using namespace veil::attachment_store;

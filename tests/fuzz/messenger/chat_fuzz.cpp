@@ -1,6 +1,6 @@
 // Decoders of bytes a peer controls (the chat message inside the ratchet: text, attachment ref,
 // timer) or that come back from disk (the message record, the contact, the outbox): either a
-// value or wire::DecodeError, never anything else; what decodes encodes back to itself.
+// value or veil::wire::DecodeError, never anything else; what decodes encodes back to itself.
 #include <cstddef>
 #include <cstdint>
 

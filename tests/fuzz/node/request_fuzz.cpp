@@ -2,16 +2,16 @@
 // request, the node-signed envelope. Re-encoding a decoded request must give the same bytes.
 #include <cstdlib>
 
-#include "service-node/peer.hpp"
-#include "service-node/rpc.hpp"
+#include "peer.hpp"
+#include "veil/proto/node_rpc.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     veil::wire::ByteView in(data, size);
-    (void)veil::node::peek_request_id(in);
+    (void)veil::proto::node::peek_request_id(in);
     try {
-        auto req = veil::node::decode_request(in);
-        if (veil::node::encode_request(req) != veil::wire::Bytes(in.begin(), in.end())) std::abort();
-        if (auto* p = std::get_if<veil::node::PeerRequest>(&req.body)) {
+        auto req = veil::proto::node::decode_request(in);
+        if (veil::proto::node::encode_request(req) != veil::wire::Bytes(in.begin(), in.end())) std::abort();
+        if (auto* p = std::get_if<veil::proto::node::PeerRequest>(&req.body)) {
             auto env = veil::node::open_peer(p->envelope);
             (void)veil::node::verify_peer(env);
         }

@@ -1,15 +1,15 @@
 // Fuzzes what a client or a catching-up node decodes from a node: responses of every method and
 // the peer replies (summary, states, messages).
-#include "service-node/peer.hpp"
-#include "service-node/rpc.hpp"
+#include "peer.hpp"
+#include "veil/proto/node_rpc.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     veil::wire::ByteView in(data, size);
     if (in.empty()) return 0;
-    auto method = static_cast<veil::node::Method>(1 + in[0] % 9);
+    auto method = static_cast<veil::proto::node::Method>(1 + in[0] % 9);
     auto rest = in.subspan(1);
     try {
-        (void)veil::node::decode_response(method, rest);
+        (void)veil::proto::node::decode_response(method, rest);
     } catch (const veil::wire::DecodeError&) {
     }
     try {

@@ -92,16 +92,16 @@ public:
     Rpc(const Rpc&) = delete;
     Rpc& operator=(const Rpc&) = delete;
 
-    std::optional<node::Response> call(std::uint16_t port, node::RequestBody body) {
-        auto m = node::method_of(body);
+    std::optional<proto::node::Response> call(std::uint16_t port, proto::node::RequestBody body) {
+        auto m = proto::node::method_of(body);
         auto& c = clients_[port];
         if (!c) c = std::make_unique<sdk::net::Client>(&loop_, sdk::net::Endpoint{"127.0.0.1", port});
-        std::optional<sdk::Result<wire::Bytes>> got;
-        c->request(node::encode_request(node::Request{next_id_++, std::move(body)}), 5000,
-                   [&got](sdk::Result<wire::Bytes> r) { got = std::move(r); });
+        std::optional<sdk::Result<veil::wire::Bytes>> got;
+        c->request(proto::node::encode_request(proto::node::Request{next_id_++, std::move(body)}), 5000,
+                   [&got](sdk::Result<veil::wire::Bytes> r) { got = std::move(r); });
         while (!got) uv_run(&loop_, UV_RUN_ONCE);
         if (!got->ok()) return std::nullopt;
-        return node::decode_response(m, got->value());
+        return proto::node::decode_response(m, got->value());
     }
 
 private:
@@ -112,10 +112,10 @@ private:
 
 // Messages in the account's inbox on every member of its swarm (-1 where a node did not answer).
 inline std::vector<int> inbox_counts(const Testnet& net, const Person& p, const messenger::Account& account, Rpc& rpc) {
-    auto manifest = directory::decode_signed_manifest(
-                        wire::Bytes([&] {
+    auto manifest = proto::decode_signed_manifest(
+                        veil::wire::Bytes([&] {
                             auto s = veil::test::slurp(p.home / "network" / "manifest.bin");
-                            return wire::Bytes(s.begin(), s.end());
+                            return veil::wire::Bytes(s.begin(), s.end());
                         }()))
                         .manifest;
     (void)net;
@@ -123,11 +123,11 @@ inline std::vector<int> inbox_counts(const Testnet& net, const Person& p, const 
     static std::uint64_t skew = 0;  // distinct timestamps: no two requests look like a replay
     for (const auto& member : manifest.members(manifest.swarm_for(account.inbox()))) {
         auto r = rpc.call(member.port, account.inbox_request(std::nullopt, veil::test::now_ms() + ++skew));
-        if (!r || r->status != node::Status::ok) {
+        if (!r || r->status != proto::node::Status::ok) {
             counts.push_back(-1);
             continue;
         }
-        counts.push_back(static_cast<int>(std::get<node::PageResponse>(r->body).messages.size()));
+        counts.push_back(static_cast<int>(std::get<proto::node::PageResponse>(r->body).messages.size()));
     }
     return counts;
 }

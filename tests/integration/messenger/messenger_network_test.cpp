@@ -164,7 +164,7 @@ void many_messages_through_failures(int count) {
     Person bob(net, "bob");
     auto bob_account = account_of(bob);
     auto manifest_bytes = test::slurp(bob.home / "network" / "manifest.bin");
-    auto manifest = directory::decode_signed_manifest(wire::Bytes(manifest_bytes.begin(), manifest_bytes.end())).manifest;
+    auto manifest = proto::decode_signed_manifest(wire::Bytes(manifest_bytes.begin(), manifest_bytes.end())).manifest;
     std::vector<std::string> inbox_nodes;
     for (const auto& m : manifest.members(manifest.swarm_for(bob_account.inbox()))) inbox_nodes.push_back(net.name_of(m.port));
     REQUIRE(inbox_nodes.size() == 3);

@@ -121,11 +121,11 @@ TEST_CASE("messenger - a disappearing message is gone from both sides' databases
         REQUIRE(wait_counts(net, bob, bob_account, rpc, 2) == std::vector<int>(3, 2));
         auto manifest_bytes = test::slurp(bob.home / "network" / "manifest.bin");
         auto manifest =
-            directory::decode_signed_manifest(wire::Bytes(manifest_bytes.begin(), manifest_bytes.end())).manifest;
+            proto::decode_signed_manifest(wire::Bytes(manifest_bytes.begin(), manifest_bytes.end())).manifest;
         auto member = manifest.members(manifest.swarm_for(bob_account.inbox())).at(0);
         auto r = rpc.call(member.port, bob_account.inbox_request(std::nullopt, test::now_ms() + 7));
         REQUIRE(r);
-        for (const auto& m : std::get<node::PageResponse>(r->body).messages) {
+        for (const auto& m : std::get<proto::node::PageResponse>(r->body).messages) {
             CHECK(m.expiry_ms <= test::now_ms() + messenger::kMinDisappearingTtlMs);
             CHECK(m.expiry_ms >= sent_at);
         }

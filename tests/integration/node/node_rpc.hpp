@@ -7,7 +7,7 @@
 #include <memory>
 #include <optional>
 
-#include "service-node/rpc.hpp"
+#include "veil/proto/node_rpc.hpp"
 #include "veil/sdk/net.hpp"
 
 namespace veil::test {
@@ -28,16 +28,16 @@ public:
     NodeRpc& operator=(const NodeRpc&) = delete;
 
     /// The node's answer, or nullopt when the transport failed (refused, timeout, closed).
-    std::optional<node::Response> call(std::uint16_t port, node::RequestBody body, std::uint64_t timeout_ms = 5000) {
-        node::Method m = node::method_of(body);
+    std::optional<proto::node::Response> call(std::uint16_t port, proto::node::RequestBody body, std::uint64_t timeout_ms = 5000) {
+        proto::node::Method m = proto::node::method_of(body);
         auto& c = clients_[port];
         if (!c) c = std::make_unique<sdk::net::Client>(&loop_, sdk::net::Endpoint{"127.0.0.1", port});
-        std::optional<sdk::Result<wire::Bytes>> got;
-        c->request(node::encode_request(node::Request{next_id_++, std::move(body)}), timeout_ms,
-                   [&got](sdk::Result<wire::Bytes> r) { got = std::move(r); });
+        std::optional<sdk::Result<veil::wire::Bytes>> got;
+        c->request(proto::node::encode_request(proto::node::Request{next_id_++, std::move(body)}), timeout_ms,
+                   [&got](sdk::Result<veil::wire::Bytes> r) { got = std::move(r); });
         while (!got) uv_run(&loop_, UV_RUN_ONCE);
         if (!got->ok()) return std::nullopt;
-        return node::decode_response(m, got->value());
+        return proto::node::decode_response(m, got->value());
     }
 
 private:

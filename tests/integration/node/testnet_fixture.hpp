@@ -16,12 +16,12 @@
 #include <thread>
 #include <vector>
 
-#include "directory/manifest.hpp"
+#include "veil/proto/manifest.hpp"
 
 namespace veil::test {
 
 namespace fs = std::filesystem;
-namespace d = veil::directory;
+namespace d = veil::proto;
 using namespace std::chrono_literals;
 
 inline const std::string kVeil = std::string(VEIL_BINARY_DIR) + "/bin/veil";
@@ -55,7 +55,7 @@ public:
         INFO(slurp(dir_.string() + ".up.log"));
         REQUIRE(rc == 0);
         auto pub = veil::wire::from_hex(slurp(dir_ / "authority" / "directory" / "authority.pub").substr(0, 64));
-        authority_ = d::to_array<32>(pub);
+        authority_ = veil::wire::to_array<32>(pub);
         std::regex listen("listen = \"127\\.0\\.0\\.1:([0-9]+)\"");
         for (std::size_t i = 1; i <= nodes; ++i) {
             std::smatch m;

@@ -17,14 +17,14 @@
 #include <thread>
 
 #include "node_rpc.hpp"
-#include "directory/manifest.hpp"
+#include "veil/proto/manifest.hpp"
 #include "testnet_fixture.hpp"
-#include "directory/testnet.hpp"
-#include "service-node/auth.hpp"
+#include "testnet.hpp"
+#include "veil/proto/owner_auth.hpp"
 #include "veil/sdk/net.hpp"
 #include "veil/sdk/transport.hpp"
 
-using namespace veil::node;
+using namespace veil::proto::node;
 namespace d = veil::directory;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -43,7 +43,7 @@ struct Rpc final : veil::test::NodeRpc {
 
 // A mailbox owner with monotonically increasing request timestamps (no accidental replays).
 struct Owner {
-    d::SigningKey key = d::SigningKey::generate();
+    veil::crypto::SigningKeyPair key = veil::crypto::SigningKeyPair::generate();
     std::uint64_t last_ts = 0;
     RequestBody sign(RequestBody body) {
         last_ts = std::max(now_ms(), last_ts + 1);
@@ -76,7 +76,7 @@ std::vector<std::uint16_t> member_ports(const d::Manifest& m, SwarmId swarm) {
 Hash store(Rpc& rpc, std::uint16_t port, const Owner& o, const std::string& text) {
     std::optional<Response> r;
     for (int attempt = 0; attempt < 50; ++attempt) {  // a node may still be fetching the manifest
-        r = rpc.call(port, StoreRequest{o.key.public_key(), 0, 600'000, Bytes(text.begin(), text.end())});
+        r = rpc.call(port, StoreRequest{o.key.pub, 0, 600'000, Bytes(text.begin(), text.end())});
         if (r && r->status != Status::not_ready && r->status != Status::rate_limited) break;
         std::this_thread::sleep_for(100ms);
     }
@@ -90,7 +90,7 @@ std::set<Hash> retrieve_all(Rpc& rpc, std::uint16_t port, Owner& o) {
     std::set<Hash> out;
     std::optional<Hash> cursor;
     for (;;) {
-        auto r = rpc.call(port, o.sign(RetrieveRequest{o.key.public_key(), 0, PageQuery{cursor, 100, 1 << 20}, {}}));
+        auto r = rpc.call(port, o.sign(RetrieveRequest{o.key.pub, 0, PageQuery{cursor, 100, 1 << 20}, {}}));
         if (!r || r->status != Status::ok) return out;
         const auto& page = std::get<PageResponse>(r->body);
         for (const auto& m : page.messages) out.insert(m.hash);
@@ -115,7 +115,7 @@ bool eventually_holds(Rpc& rpc, std::uint16_t port, Owner& o, const std::set<Has
 Owner owner_in(const d::Manifest& m, SwarmId swarm) {
     for (;;) {
         Owner o;
-        if (m.swarm_for(o.key.public_key()) == swarm) return o;
+        if (m.swarm_for(o.key.pub) == swarm) return o;
     }
 }
 
@@ -141,7 +141,7 @@ TEST_CASE("node integration - 9-node testnet: store on one member, retrieve from
     std::uint16_t outsider = 0;
     for (const auto& n : m.nodes)
         if (n.swarm != swarm) outsider = n.port;
-    auto r = rpc.call(outsider, StoreRequest{o.key.public_key(), 0, 600'000, {1}});
+    auto r = rpc.call(outsider, StoreRequest{o.key.pub, 0, 600'000, {1}});
     REQUIRE(r);
     REQUIRE(r->status == Status::wrong_swarm);
     CHECK(std::get<SwarmResponse>(r->body).swarm == swarm);
@@ -154,14 +154,14 @@ TEST_CASE("node integration - 9-node testnet: store on one member, retrieve from
         Rpc other;
         store(other, members[0], sub_owner, "wake up");
     });
-    auto sub = rpc.call(members[1], sub_owner.sign(SubscribeRequest{sub_owner.key.public_key(), 0, {}, 10'000, {}}), 15'000);
+    auto sub = rpc.call(members[1], sub_owner.sign(SubscribeRequest{sub_owner.key.pub, 0, {}, 10'000, {}}), 15'000);
     storer.join();
     REQUIRE(sub);
     REQUIRE(sub->status == Status::ok);
     CHECK(std::get<PageResponse>(sub->body).messages.size() == 1);
 
     // Delete by the owner is replicated too.
-    auto del = rpc.call(members[0], o.sign(DeleteRequest{o.key.public_key(), 0, {*sent.begin()}, {}}));
+    auto del = rpc.call(members[0], o.sign(DeleteRequest{o.key.pub, 0, {*sent.begin()}, {}}));
     REQUIRE(del);
     CHECK(del->status == Status::ok);
     auto until = std::chrono::steady_clock::now() + 10s;
@@ -244,9 +244,9 @@ TEST_CASE("node integration - the node's database and logs hold no client addres
         REQUIRE(::read(fd, buf, sizeof buf) > 0);
         ::close(fd);
     };
-    exchange(StoreRequest{o.key.public_key(), 0, 600'000, {'x'}});
-    exchange(o.sign(RetrieveRequest{o.key.public_key(), 0, {}, {}}));
-    exchange(StoreRequest{o.key.public_key(), 0, 1, {'y'}});  // refused: bad TTL (an error path)
+    exchange(StoreRequest{o.key.pub, 0, 600'000, {'x'}});
+    exchange(o.sign(RetrieveRequest{o.key.pub, 0, {}, {}}));
+    exchange(StoreRequest{o.key.pub, 0, 1, {'y'}});  // refused: bad TTL (an error path)
     std::this_thread::sleep_for(500ms);
 
     const std::string text = "127.0.0.77";
@@ -353,10 +353,10 @@ TEST_CASE("node integration - requests carried by a transport reach the same han
     }
     REQUIRE(info);
     CHECK(std::get<InfoResponse>(info->body).node_key == m.nodes[0].ed25519);
-    auto stored = via_transport(StoreRequest{o.key.public_key(), 0, 600'000, {'v', 'i', 'a'}});
+    auto stored = via_transport(StoreRequest{o.key.pub, 0, 600'000, {'v', 'i', 'a'}});
     REQUIRE(stored);
     REQUIRE(stored->status == Status::ok);
-    auto got = via_transport(o.sign(RetrieveRequest{o.key.public_key(), 0, {}, {}}));
+    auto got = via_transport(o.sign(RetrieveRequest{o.key.pub, 0, {}, {}}));
     REQUIRE(got);
     REQUIRE(got->status == Status::ok);
     REQUIRE(std::get<PageResponse>(got->body).messages.size() == 1);
@@ -375,7 +375,7 @@ TEST_CASE("node integration - soak: many mailboxes, rolling kill -9 and restarts
         const auto& victim = m.nodes[(round * 4) % m.nodes.size()];
         net.kill9(net.name_of(victim.port));
         for (std::size_t i = 0; i < owners.size(); ++i) {
-            auto members = member_ports(m, m.swarm_for(owners[i].key.public_key()));
+            auto members = member_ports(m, m.swarm_for(owners[i].key.pub));
             std::erase(members, victim.port);
             for (std::size_t k = 0; k < 10; ++k)
                 sent[i].insert(store(rpc, members[k % members.size()], owners[i],
@@ -384,7 +384,7 @@ TEST_CASE("node integration - soak: many mailboxes, rolling kill -9 and restarts
         net.restart(net.name_of(victim.port));
     }
     for (std::size_t i = 0; i < owners.size(); ++i)
-        for (auto port : member_ports(m, m.swarm_for(owners[i].key.public_key())))
+        for (auto port : member_ports(m, m.swarm_for(owners[i].key.pub)))
             CHECK(eventually_holds(rpc, port, owners[i], sent[i], 30s));
 }
 
@@ -393,7 +393,7 @@ TEST_CASE("node integration - the sweeper deletes expired messages from disk", "
     Rpc rpc;
     auto m = manifest_from(rpc, net);
     Owner o = owner_in(m, m.nodes[0].swarm);
-    auto r = rpc.call(net.ports()[0], StoreRequest{o.key.public_key(), 0, 10'000, {'s', 'h', 'o', 'r', 't'}});
+    auto r = rpc.call(net.ports()[0], StoreRequest{o.key.pub, 0, 10'000, {'s', 'h', 'o', 'r', 't'}});
     REQUIRE(r);
     REQUIRE(r->status == Status::ok);
     auto node_dir = net.dir() / "node-1" / "service-node";

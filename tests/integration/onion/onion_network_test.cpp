@@ -8,7 +8,7 @@
 
 #include "onion_rig.hpp"
 #include "process.hpp"
-#include "service-node/auth.hpp"
+#include "veil/proto/owner_auth.hpp"
 #include "testnet_fixture.hpp"
 
 using namespace veil;
@@ -62,7 +62,7 @@ std::string node_at(const Testnet& net, const std::string& address) {
 // The testnet node whose Ed25519 key is `hex`, from the client's cached manifest.
 std::string node_with_key(const Testnet& net, const Client& client, const std::string& hex) {
     auto envelope = slurp(client.home / "network" / "manifest.bin");
-    auto m = directory::decode_signed_manifest(wire::ByteView(
+    auto m = proto::decode_signed_manifest(wire::ByteView(
         reinterpret_cast<const std::uint8_t*>(envelope.data()), envelope.size()));
     for (const auto& n : m.manifest.nodes) {
         if (wire::to_hex(n.ed25519) == hex) return net.name_of(n.port);
@@ -175,16 +175,16 @@ TEST_CASE("onion - a subscribe long-poll through three relays answers as soon as
           "[onion][integration]") {
     Testnet net(9, 3);
     test::OnionRig rig(net.dir());
-    auto owner = directory::SigningKey::generate();
+    auto owner = crypto::SigningKeyPair::generate();
     const auto& m = rig.manifest();
-    auto members = m.members(m.swarm_for(owner.public_key()));
+    auto members = m.members(m.swarm_for(owner.pub));
     REQUIRE_FALSE(members.empty());
 
-    node::SubscribeRequest q;
-    q.mailbox = owner.public_key();
+    proto::node::SubscribeRequest q;
+    q.mailbox = owner.pub;
     q.wait_ms = 20'000;
-    node::RequestBody subscribe = q;
-    node::sign_owner_request(subscribe, owner, test::now_ms());
+    proto::node::RequestBody subscribe = q;
+    proto::node::sign_owner_request(subscribe, owner, test::now_ms());
     std::optional<sdk::Result<sdk::transport::Response>> woke;
     auto asked = std::chrono::steady_clock::now();
     rig.send(members.front(), subscribe, 40'000, [&](auto r) { woke = std::move(r); });
@@ -192,8 +192,8 @@ TEST_CASE("onion - a subscribe long-poll through three relays answers as soon as
     // Give the long-poll time to park at the node, then store through another onion path.
     bool stored = false;
     std::function<void()> store_now = [&] {
-        node::StoreRequest s;
-        s.mailbox = owner.public_key();
+        proto::node::StoreRequest s;
+        s.mailbox = owner.pub;
         s.ttl_ms = 60'000;
         s.data = {'h', 'i'};
         rig.send(members.back(), s, 10'000, [&](auto r) { stored = r.ok(); });
@@ -208,9 +208,9 @@ TEST_CASE("onion - a subscribe long-poll through three relays answers as soon as
 
     REQUIRE(woke->ok());
     REQUIRE(woke->value().status == sdk::transport::Status::ok);
-    auto page = node::decode_response(node::Method::subscribe, woke->value().body);
-    REQUIRE(page.status == node::Status::ok);
-    const auto& messages = std::get<node::PageResponse>(page.body).messages;
+    auto page = proto::node::decode_response(proto::node::Method::subscribe, woke->value().body);
+    REQUIRE(page.status == proto::node::Status::ok);
+    const auto& messages = std::get<proto::node::PageResponse>(page.body).messages;
     REQUIRE(messages.size() == 1);
     CHECK(messages[0].data == wire::Bytes{'h', 'i'});
     // Woken by the store (about 1 s), long before the 20 s wait ran out.
@@ -224,14 +224,14 @@ TEST_CASE("onion - with a node of the network dead, requests keep succeeding", "
     const auto& m = rig.manifest();
     int ok = 0;
     for (int i = 0; i < 12; ++i) {
-        node::StoreRequest s;
+        proto::node::StoreRequest s;
         s.mailbox.fill(static_cast<std::uint8_t>(i + 1));
         s.ttl_ms = 60'000;
         s.data = {static_cast<std::uint8_t>(i)};
         auto members = m.members(m.swarm_for(s.mailbox));
         // A live member of the mailbox's swarm as destination (the swarm client's failover is
         // tested elsewhere); the relays are whatever the path builder picks.
-        const directory::NodeEntry* dest = nullptr;
+        const proto::NodeEntry* dest = nullptr;
         for (const auto& member : members) {
             if (net.name_of(member.port) != "node-4") dest = &member;
         }

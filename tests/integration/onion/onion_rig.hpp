@@ -14,7 +14,7 @@
 
 #include "manifest_source.hpp"
 #include "onion_client.hpp"
-#include "service-node/rpc.hpp"
+#include "veil/proto/node_rpc.hpp"
 
 namespace veil::test {
 
@@ -31,7 +31,7 @@ public:
         std::smatch m;
         if (!std::regex_search(network, m, std::regex("authority_keys = \\[\"([0-9a-f]{64})\"\\]")))
             throw std::runtime_error("no authority key in network.toml");
-        o.authorities = {directory::to_array<32>(wire::from_hex(m[1].str()))};
+        o.authorities = {veil::wire::to_array<32>(veil::wire::from_hex(m[1].str()))};
         std::string seeds = network.substr(network.find("seed_nodes"));
         std::regex quoted("\"([0-9.:]+)\"");
         for (std::sregex_iterator it(seeds.begin(), seeds.end(), quoted), end; it != end; ++it) o.seeds.push_back((*it)[1]);
@@ -56,15 +56,15 @@ public:
     OnionRig& operator=(const OnionRig&) = delete;
 
     uv_loop_t* loop() { return &loop_; }
-    const directory::Manifest& manifest() const { return *source_->manifest(); }
+    const proto::Manifest& manifest() const { return *source_->manifest(); }
     onion::OnionClient& client() { return *client_; }
 
     /// A storage RPC to `target` through the onion client (asynchronous).
-    void send(const directory::NodeEntry& target, const node::RequestBody& body, std::uint32_t timeout_ms, Done done) {
+    void send(const proto::NodeEntry& target, const proto::node::RequestBody& body, std::uint32_t timeout_ms, Done done) {
         sdk::transport::Request r;
-        r.to = {wire::to_hex(target.ed25519), target.host + ":" + std::to_string(target.port)};
+        r.to = {veil::wire::to_hex(target.ed25519), target.host + ":" + std::to_string(target.port)};
         r.service = "storage";
-        r.body = node::encode_request({next_id_++, body});
+        r.body = proto::node::encode_request({next_id_++, body});
         r.timeout_ms = timeout_ms;
         client_->send(r, std::move(done));
     }

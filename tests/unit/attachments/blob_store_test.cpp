@@ -8,7 +8,7 @@
 
 #include <filesystem>
 
-#include "attachment-store/blob_store.hpp"
+#include "blob_store.hpp"
 
 using namespace veil;
 using namespace veil::attachment_store;

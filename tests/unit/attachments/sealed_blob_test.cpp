@@ -10,7 +10,7 @@
 
 using namespace veil;
 using namespace veil::attachments;
-namespace as = veil::attachment_store;
+namespace as = veil::proto::blob;
 
 namespace {
 

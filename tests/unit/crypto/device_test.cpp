@@ -48,7 +48,7 @@ TEST_CASE("crypto - device keys survive storage", "[crypto]") {
     auto back = DeviceKeys::deserialize(stored.view());
     CHECK(back.signing_key() == keys.signing_key());
     CHECK(back.dh_key() == keys.dh_key());
-    CHECK(kind_of([&] { DeviceKeys::deserialize(wire::Bytes(10, 1)); }) == ErrorKind::malformed);
+    CHECK(kind_of([&] { DeviceKeys::deserialize(veil::wire::Bytes(10, 1)); }) == ErrorKind::malformed);
 }
 
 TEST_CASE("crypto - the device list only moves forward and records revocation", "[crypto]") {

@@ -27,7 +27,7 @@ TEST_CASE("crypto - a sealed envelope shows only mailbox, namespace, TTL and a b
     auto alice_dev = DeviceKeys::generate();
     auto cert = DeviceCertificate::issue(alice, alice_dev, 1);
     auto bob_dev = DeviceKeys::generate();
-    wire::Bytes message(700, 0x42);
+    veil::wire::Bytes message(700, 0x42);
     auto env = seal(cert, message, bob_dev.dh_key(), bob_dev.dh_key(), 7, 24 * hour);
     CHECK(env.ciphertext.size() == 1024);
     auto wire_bytes = env.encode();
@@ -57,14 +57,14 @@ TEST_CASE("crypto - envelope sizes fall into buckets", "[crypto]") {
     auto bob = DeviceKeys::generate();
     std::size_t last = 0;
     for (std::size_t n : {0, 100, 300, 400, 900, 5000, 60000, 1000000}) {
-        auto env = seal(cert, wire::Bytes(n, 1), bob.dh_key(), bob.dh_key(), 0, hour);
+        auto env = seal(cert, veil::wire::Bytes(n, 1), bob.dh_key(), bob.dh_key(), 0, hour);
         CHECK(std::find(envelope_buckets.begin(), envelope_buckets.end(), env.ciphertext.size()) != envelope_buckets.end());
         CHECK(env.ciphertext.size() >= last);
         last = env.ciphertext.size();
         CHECK(open(env, bob.dh_pair()).message.size() == n);
     }
-    CHECK(kind_of([&] { seal(cert, wire::Bytes(1 << 20, 1), bob.dh_key(), bob.dh_key(), 0, hour); }) == ErrorKind::too_large);
-    CHECK(kind_of([&] { seal(cert, wire::Bytes(1, 1), bob.dh_key(), bob.dh_key(), 0, 15 * 24 * hour); }) == ErrorKind::invalid_argument);
+    CHECK(kind_of([&] { seal(cert, veil::wire::Bytes(1 << 20, 1), bob.dh_key(), bob.dh_key(), 0, hour); }) == ErrorKind::too_large);
+    CHECK(kind_of([&] { seal(cert, veil::wire::Bytes(1, 1), bob.dh_key(), bob.dh_key(), 0, 15 * 24 * hour); }) == ErrorKind::invalid_argument);
 }
 
 TEST_CASE("crypto - envelopes open only for their recipient and resist tampering", "[crypto]") {

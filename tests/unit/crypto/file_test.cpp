@@ -9,8 +9,8 @@
 using namespace veil::crypto;
 
 namespace {
-wire::Bytes pattern(std::size_t n) {
-    wire::Bytes b(n);
+veil::wire::Bytes pattern(std::size_t n) {
+    veil::wire::Bytes b(n);
     for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>(i * 31 + 7);
     return b;
 }
@@ -59,11 +59,11 @@ TEST_CASE("crypto - attachment truncation, reordering and bit flips are detected
         CHECK(kind_of([&] { decrypt_bytes(bad, info.key, info.digest); }) == ErrorKind::digest_mismatch);
     }
     // Without the digest shortcut the stream itself still catches everything.
-    auto stream_check = [&](const wire::Bytes& bad, const Digest& digest) {
+    auto stream_check = [&](const veil::wire::Bytes& bad, const Digest& digest) {
         return kind_of([&] {
-            FileDecryptor dec(info.key, wire::ByteView(bad).first(file_header_bytes), digest);
+            FileDecryptor dec(info.key, veil::wire::ByteView(bad).first(file_header_bytes), digest);
             for (std::size_t pos = file_header_bytes; pos < bad.size(); pos += chunk) {
-                dec.pull(wire::ByteView(bad).subspan(pos, std::min(chunk, bad.size() - pos)));
+                dec.pull(veil::wire::ByteView(bad).subspan(pos, std::min(chunk, bad.size() - pos)));
             }
             dec.finish();
         });
@@ -120,7 +120,7 @@ TEST_CASE("crypto - attachment pointers round-trip and are length-checked", "[cr
     CHECK(q.digest == p.digest);
     CHECK(q.size_bytes == p.size_bytes);
     CHECK(q.content_type == p.content_type);
-    wire::Bytes cut(bytes.view().begin(), bytes.view().end() - 1);
+    veil::wire::Bytes cut(bytes.view().begin(), bytes.view().end() - 1);
     CHECK(kind_of([&] { AttachmentPointer::decode(cut); }) == ErrorKind::malformed);
     p.id = std::string(300, 'x');
     CHECK(kind_of([&] { (void)p.encode(); }) == ErrorKind::too_large);

@@ -49,7 +49,7 @@ TEST_CASE("crypto - the same seed gives the same identity", "[crypto]") {
     auto b = Identity::from_seed(seed);
     CHECK(a.veil_id() == b.veil_id());
     // The Ed25519 key is RFC 8032's test 1 key; the ID is its libsodium X25519 conversion.
-    CHECK(wire::to_hex(a.signing_key()) == "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+    CHECK(veil::wire::to_hex(a.signing_key()) == "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
 }
 
 TEST_CASE("crypto - parse_veil_id gives a clear error for each fault", "[crypto]") {

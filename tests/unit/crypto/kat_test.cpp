@@ -12,8 +12,8 @@ using veil::crypto::test::hex;
 
 namespace {
 
-wire::Bytes x25519(const wire::Bytes& scalar, const wire::Bytes& u, int& rc) {
-    wire::Bytes out(32);
+veil::wire::Bytes x25519(const veil::wire::Bytes& scalar, const veil::wire::Bytes& u, int& rc) {
+    veil::wire::Bytes out(32);
     rc = crypto_scalarmult(out.data(), scalar.data(), u.data());
     return out;
 }
@@ -35,7 +35,7 @@ TEST_CASE("crypto - RFC 7748 X25519 vectors", "[crypto]") {
     // §6.1 Diffie-Hellman.
     auto alice = hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
     auto bob = hex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb");
-    wire::Bytes alice_pub(32), bob_pub(32);
+    veil::wire::Bytes alice_pub(32), bob_pub(32);
     crypto_scalarmult_base(alice_pub.data(), alice.data());
     crypto_scalarmult_base(bob_pub.data(), bob.data());
     CHECK(alice_pub == hex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"));
@@ -50,8 +50,8 @@ TEST_CASE("crypto - RFC 7748 X25519 vectors", "[crypto]") {
 
 TEST_CASE("crypto - RFC 7748 X25519 iterated once and 1000 times", "[crypto]") {
     REQUIRE(sodium_init() >= 0);
-    wire::Bytes k = hex("0900000000000000000000000000000000000000000000000000000000000000");
-    wire::Bytes u = k;
+    veil::wire::Bytes k = hex("0900000000000000000000000000000000000000000000000000000000000000");
+    veil::wire::Bytes u = k;
     for (int i = 1; i <= 1000; ++i) {
         int rc = 0;
         auto r = x25519(k, u, rc);
@@ -84,10 +84,10 @@ TEST_CASE("crypto - RFC 8032 Ed25519 vectors", "[crypto]") {
     };
     for (const auto& v : vectors) {
         auto kp = SigningKeyPair::from_seed(hex(v.seed));
-        CHECK(wire::to_hex(kp.pub) == v.pk);
+        CHECK(veil::wire::to_hex(kp.pub) == v.pk);
         auto msg = hex(v.msg);
         auto sig = kp.sign(msg);
-        CHECK(wire::to_hex(sig) == v.sig);
+        CHECK(veil::wire::to_hex(sig) == v.sig);
         CHECK(verify_signature(kp.pub, msg, sig));
         sig[0] ^= 1;
         CHECK_FALSE(verify_signature(kp.pub, msg, sig));

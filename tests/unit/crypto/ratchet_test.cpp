@@ -144,7 +144,7 @@ TEST_CASE("crypto - ratchet: state serializes and restores exactly", "[crypto]")
     CHECK(text_of(restored.decrypt(skipped, now)) == "s");
     CHECK(text_of(alice.decrypt(restored.encrypt(bytes_of("r")), now)) == "r");
 
-    auto bytes = wire::Bytes(stored.view().begin(), stored.view().end());
+    auto bytes = veil::wire::Bytes(stored.view().begin(), stored.view().end());
     bytes.pop_back();
     CHECK(kind_of([&] { RatchetSession::deserialize(bytes); }) == ErrorKind::malformed);
 }

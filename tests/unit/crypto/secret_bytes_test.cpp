@@ -17,6 +17,6 @@ TEST_CASE("crypto - SecretBytes owns, moves, clones and compares", "[crypto]") {
     b.data()[0] ^= 1;
     CHECK_FALSE(c.equals(b.view()));
     CHECK(SecretBytes(0).empty());
-    CHECK(SecretBytes(5).equals(wire::Bytes(5, 0)));
+    CHECK(SecretBytes(5).equals(veil::wire::Bytes(5, 0)));
     CHECK(SecretBytes::copy_of(std::string_view("abc")).str() == "abc");
 }

@@ -136,5 +136,5 @@ TEST_CASE("crypto - sessions: per device, and they survive storage", "[crypto]")
     CHECK(text(bob_phone.sessions.decrypt(alice_id.veil_id(), alice.cert, again, now)) == "after restore");
     restored.forget_device(bob_id.veil_id(), bob_phone.keys.signing_key());
     CHECK_FALSE(restored.has_session(bob_id.veil_id(), bob_phone.keys.signing_key()));
-    CHECK_THROWS_AS(restored.load(wire::Bytes{1, 0, 0}), Error);
+    CHECK_THROWS_AS(restored.load(veil::wire::Bytes{1, 0, 0}), Error);
 }

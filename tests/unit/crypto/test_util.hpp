@@ -12,7 +12,7 @@ namespace wire = veil::wire;
 
 namespace veil::crypto::test {
 
-inline wire::Bytes hex(std::string_view s) { return wire::from_hex(s); }
+inline veil::wire::Bytes hex(std::string_view s) { return veil::wire::from_hex(s); }
 
 inline nlohmann::json load_json(const std::string& name) {
     std::ifstream in(std::string(VEIL_SOURCE_DIR) + "/tests/data/crypto/" + name);
@@ -27,7 +27,7 @@ inline bool has_flag(const nlohmann::json& test, const std::string& flag) {
     return false;
 }
 
-inline wire::ByteView bytes_of(std::string_view s) {
+inline veil::wire::ByteView bytes_of(std::string_view s) {
     return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 

@@ -44,12 +44,12 @@ std::ostream& operator<<(std::ostream& os, const Tally& t) {
               << t.acceptable_accepted << " accepted), " << t.invalid << " invalid";
 }
 
-bool all_zero(const wire::Bytes& b) {
+bool all_zero(const veil::wire::Bytes& b) {
     return std::all_of(b.begin(), b.end(), [](std::uint8_t x) { return x == 0; });
 }
 
 /// Veil's own X25519 wrapper; an empty result means it refused (Error{weak_key}).
-wire::Bytes veil_x25519(const wire::Bytes& scalar, const wire::Bytes& u) {
+veil::wire::Bytes veil_x25519(const veil::wire::Bytes& scalar, const veil::wire::Bytes& u) {
     try {
         auto shared = dh(SecretBytes::copy_of(scalar), to_public_key(u));
         auto view = shared.view();
@@ -81,10 +81,10 @@ TEST_CASE("crypto - Wycheproof x25519, every vector (libsodium refuses all-zero 
                 CHECK(refused);
             } else if (result == "valid") {
                 CHECK_FALSE(refused);
-                CHECK(wire::to_hex(out) == t.at("shared").get<std::string>());
+                CHECK(veil::wire::to_hex(out) == t.at("shared").get<std::string>());
             } else if (!refused) {  // acceptable: either way, but never a wrong secret
                 ++tally.acceptable_accepted;
-                CHECK(wire::to_hex(out) == t.at("shared").get<std::string>());
+                CHECK(veil::wire::to_hex(out) == t.at("shared").get<std::string>());
             }
         }
     }
@@ -147,7 +147,7 @@ void check_xchacha_vector(const nlohmann::json& t, Tally& tally) {
         CHECK(result == "invalid");  // a nonce or key of another size cannot reach libsodium's API
         return;
     }
-    wire::Bytes opened(sealed_expected.size());
+    veil::wire::Bytes opened(sealed_expected.size());
     unsigned long long len = 0;
     const bool opens = crypto_aead_xchacha20poly1305_ietf_decrypt(
                            opened.data(), &len, nullptr, sealed_expected.data(), sealed_expected.size(),
@@ -166,7 +166,7 @@ void check_xchacha_vector(const nlohmann::json& t, Tally& tally) {
     }
     CHECK(opens);
     CHECK(opened == msg);
-    wire::Bytes sealed(msg.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+    veil::wire::Bytes sealed(msg.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
     crypto_aead_xchacha20poly1305_ietf_encrypt(sealed.data(), &len, msg.data(), msg.size(), aad.data(), aad.size(),
                                                nullptr, iv.data(), key.data());
     CHECK(sealed == sealed_expected);

@@ -116,7 +116,7 @@ TEST_CASE("crypto - the pre-key store survives storage", "[crypto]") {
     // New ids keep counting after a restore.
     auto more = restored.generate_one_time_prekeys(bob.device, 1);
     CHECK(more.front().id == 5);
-    CHECK(kind_of([&] { PreKeyStore::deserialize(wire::Bytes{1, 2, 3}); }) == ErrorKind::malformed);
+    CHECK(kind_of([&] { PreKeyStore::deserialize(veil::wire::Bytes{1, 2, 3}); }) == ErrorKind::malformed);
 }
 
 TEST_CASE("crypto - X3DH refuses a bundle signed for another identity", "[crypto]") {

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "account.hpp"
-#include "service-node/auth.hpp"
+#include "veil/proto/owner_auth.hpp"
 
 using namespace veil;
 using namespace veil::messenger;
@@ -11,8 +11,8 @@ constexpr std::uint64_t kNow = 1'700'000'000'000;
 
 // The swarms, as far as these tests need them: what was stored, per mailbox and namespace.
 struct Swarms {
-    std::map<std::pair<node::PublicKey, std::uint16_t>, std::vector<wire::Bytes>> boxes;
-    void store(const std::vector<node::StoreRequest>& stores) {
+    std::map<std::pair<proto::node::PublicKey, std::uint16_t>, std::vector<wire::Bytes>> boxes;
+    void store(const std::vector<proto::node::StoreRequest>& stores) {
         for (const auto& s : stores) {
             REQUIRE(s.data.size() <= 76'800);
             REQUIRE(s.ttl_ms >= 10'000);
@@ -24,7 +24,7 @@ struct Swarms {
         store(a.publish_requests(kNow));
         a.mark_published(kNow);
     }
-    std::vector<wire::Bytes> take(const node::PublicKey& mailbox, std::uint16_t ns) {
+    std::vector<wire::Bytes> take(const proto::node::PublicKey& mailbox, std::uint16_t ns) {
         auto v = std::move(boxes[{mailbox, ns}]);
         boxes.erase({mailbox, ns});
         return v;
@@ -161,14 +161,14 @@ TEST_CASE("messenger - sending to an ID with no reachable device is an error", "
 
 TEST_CASE("messenger - inbox reads and deletes are signed by the device key", "[messenger]") {
     auto alice = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
-    node::ReplayGuard guard(60'000);
-    node::RequestBody r = alice.inbox_request(std::nullopt, kNow);
-    CHECK(guard.check_owner(r, kNow) == node::Status::ok);
-    node::RequestBody d = alice.delete_request({node::Hash{}}, kNow + 1);
-    CHECK(guard.check_owner(d, kNow + 1) == node::Status::ok);
-    auto bad = std::get<node::DeleteRequest>(d);
+    proto::node::ReplayGuard guard(60'000);
+    proto::node::RequestBody r = alice.inbox_request(std::nullopt, kNow);
+    CHECK(guard.check_owner(r, kNow) == proto::node::Status::ok);
+    proto::node::RequestBody d = alice.delete_request({proto::node::Hash{}}, kNow + 1);
+    CHECK(guard.check_owner(d, kNow + 1) == proto::node::Status::ok);
+    auto bad = std::get<proto::node::DeleteRequest>(d);
     bad.mailbox = Account::create(crypto::Identity::generate(), std::nullopt, kNow).inbox();
-    CHECK(guard.check_owner(node::RequestBody(bad), kNow + 2) != node::Status::ok);
+    CHECK(guard.check_owner(proto::node::RequestBody(bad), kNow + 2) != proto::node::Status::ok);
 }
 
 TEST_CASE("messenger - a revoked device gets nothing new", "[messenger]") {

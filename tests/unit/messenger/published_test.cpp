@@ -8,7 +8,7 @@ using namespace veil::messenger;
 namespace {
 constexpr std::uint64_t kNow = 1'700'000'000'000;
 
-std::vector<wire::Bytes> blobs_in(const std::vector<node::StoreRequest>& stores, std::uint16_t ns) {
+std::vector<wire::Bytes> blobs_in(const std::vector<proto::node::StoreRequest>& stores, std::uint16_t ns) {
     std::vector<wire::Bytes> out;
     for (const auto& s : stores) {
         if (s.ns == ns) out.push_back(s.data);
@@ -54,8 +54,8 @@ TEST_CASE("messenger - readers keep only bundles of listed devices, newest first
 #include "outbox.hpp"
 
 TEST_CASE("messenger - the outbox entry keeps every pending store", "[messenger]") {
-    std::vector<node::StoreRequest> stores{{node::PublicKey{1}, 0, 60'000, {1, 2, 3}},
-                                           {node::PublicKey{2}, 0x8002, 10'000, {}}};
+    std::vector<proto::node::StoreRequest> stores{{proto::node::PublicKey{1}, 0, 60'000, {1, 2, 3}},
+                                           {proto::node::PublicKey{2}, 0x8002, 10'000, {}}};
     MessageId id{7};
     auto op = outbox_op(id, stores);
     CHECK(op.key == "out/07000000000000000000000000000000");
@@ -84,11 +84,11 @@ TEST_CASE("messenger - a queued message keeps its recipient and text", "[messeng
 }
 
 namespace {
-std::vector<node::MessageItem> items_of(const std::vector<wire::Bytes>& blobs) {
-    std::vector<node::MessageItem> out;
+std::vector<proto::node::MessageItem> items_of(const std::vector<wire::Bytes>& blobs) {
+    std::vector<proto::node::MessageItem> out;
     std::uint8_t n = 0;
     for (const auto& b : blobs) {
-        node::MessageItem i;
+        proto::node::MessageItem i;
         i.hash.fill(++n);
         i.data = b;
         out.push_back(i);
@@ -111,7 +111,7 @@ TEST_CASE("messenger - publishing supersedes older lists and own bundles, never 
     auto lists = items_of({blobs_in(first, kDeviceListNamespace)[0], blobs_in(from_second, kDeviceListNamespace)[0],
                            blobs_in(forged, kDeviceListNamespace)[0]});
     auto gone = superseded_lists(alice.id(), 2, lists);
-    CHECK(gone == std::vector<node::Hash>{lists[0].hash, lists[2].hash});
+    CHECK(gone == std::vector<proto::node::Hash>{lists[0].hash, lists[2].hash});
 
     // Bundles: the first device republishes (a top-up); its old bundle and junk go, the second
     // device's bundle stays.
@@ -121,7 +121,7 @@ TEST_CASE("messenger - publishing supersedes older lists and own bundles, never 
     REQUIRE(current != old_bundle);
     auto bundles = items_of({old_bundle, blobs_in(from_second, kBundleNamespace)[0], current, wire::Bytes{9, 9}});
     auto stale = superseded_bundles(alice.id(), alice.device().signing_key(), current, bundles, kNow + 8ULL * 24 * 3600 * 1000);
-    CHECK(stale == std::vector<node::Hash>{bundles[0].hash, bundles[3].hash});
+    CHECK(stale == std::vector<proto::node::Hash>{bundles[0].hash, bundles[3].hash});
 }
 
 TEST_CASE("messenger - a disappearing timer is the envelopes' swarm TTL, within the node's limits", "[messenger]") {

@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "directory/assignment.hpp"
+#include "assignment.hpp"
 
 using namespace veil::directory;
 

@@ -1,9 +1,9 @@
 #include <catch2/catch.hpp>
 
-#include "service-node/auth.hpp"
+#include "veil/proto/owner_auth.hpp"
 
-using namespace veil::node;
-using veil::directory::SigningKey;
+using namespace veil::proto::node;
+using veil::crypto::SigningKeyPair;
 
 namespace {
 constexpr std::uint64_t kNow = 1'700'000'000'000;
@@ -38,51 +38,51 @@ TEST_CASE("auth - the exact owner-signed bytes", "[node][auth]") {
 }
 
 TEST_CASE("auth - owner signature, clock window and replay", "[node][auth]") {
-    auto owner = SigningKey::generate();
+    auto owner = veil::crypto::SigningKeyPair::generate();
     ReplayGuard guard(60'000);
-    RequestBody body = RetrieveRequest{owner.public_key(), 0, {}, {}};
+    RequestBody body = RetrieveRequest{owner.pub, 0, {}, {}};
     sign_owner_request(body, owner, kNow);
 
     CHECK(guard.check_owner(body, kNow + 1000) == Status::ok);
     CHECK(guard.check_owner(body, kNow + 1000) == Status::replayed);
 
     SECTION("outside the window either way") {
-        RequestBody old = RetrieveRequest{owner.public_key(), 0, {}, {}};
+        RequestBody old = RetrieveRequest{owner.pub, 0, {}, {}};
         sign_owner_request(old, owner, kNow - 60'001);
         CHECK(guard.check_owner(old, kNow) == Status::clock_out_of_window);
-        RequestBody future = RetrieveRequest{owner.public_key(), 0, {}, {}};
+        RequestBody future = RetrieveRequest{owner.pub, 0, {}, {}};
         sign_owner_request(future, owner, kNow + 60'001);
         CHECK(guard.check_owner(future, kNow) == Status::clock_out_of_window);
     }
     SECTION("signed by someone else, or changed after signing") {
-        auto mallory = SigningKey::generate();
-        RequestBody forged = RetrieveRequest{mallory.public_key(), 0, {}, {}};
+        auto mallory = veil::crypto::SigningKeyPair::generate();
+        RequestBody forged = RetrieveRequest{mallory.pub, 0, {}, {}};
         sign_owner_request(forged, mallory, kNow);
-        std::get<RetrieveRequest>(forged).mailbox = owner.public_key();
+        std::get<RetrieveRequest>(forged).mailbox = owner.pub;
         CHECK(guard.check_owner(forged, kNow) == Status::bad_signature);
 
-        RequestBody del = DeleteRequest{owner.public_key(), 0, {Hash{}}, {}};
+        RequestBody del = DeleteRequest{owner.pub, 0, {Hash{}}, {}};
         sign_owner_request(del, owner, kNow);
         std::get<DeleteRequest>(del).hashes[0][0] = 1;
         CHECK(guard.check_owner(del, kNow) == Status::bad_signature);
 
-        RequestBody ns = RetrieveRequest{owner.public_key(), 1, {}, {}};
+        RequestBody ns = RetrieveRequest{owner.pub, 1, {}, {}};
         sign_owner_request(ns, owner, kNow + 1);
         std::get<RetrieveRequest>(ns).ns = 2;
         CHECK(guard.check_owner(ns, kNow) == Status::bad_signature);
     }
     SECTION("a signature for one method does not work for another") {
-        RequestBody sub = SubscribeRequest{owner.public_key(), 0, {}, 0, std::get<RetrieveRequest>(body).auth};
+        RequestBody sub = SubscribeRequest{owner.pub, 0, {}, 0, std::get<RetrieveRequest>(body).auth};
         CHECK(guard.check_owner(sub, kNow) == Status::bad_signature);
     }
     SECTION("a fresh timestamp is a fresh request") {
-        RequestBody again = RetrieveRequest{owner.public_key(), 0, {}, {}};
+        RequestBody again = RetrieveRequest{owner.pub, 0, {}, {}};
         sign_owner_request(again, owner, kNow + 1);
         CHECK(guard.check_owner(again, kNow) == Status::ok);
     }
     SECTION("the guard forgets what the clock rule refuses anyway") {
         CHECK(guard.size() == 1);
-        RequestBody later = RetrieveRequest{owner.public_key(), 0, {}, {}};
+        RequestBody later = RetrieveRequest{owner.pub, 0, {}, {}};
         sign_owner_request(later, owner, kNow + 200'000);
         CHECK(guard.check_owner(later, kNow + 200'000) == Status::ok);
         CHECK(guard.size() == 1);
@@ -90,34 +90,34 @@ TEST_CASE("auth - owner signature, clock window and replay", "[node][auth]") {
 }
 
 TEST_CASE("auth - a full replay cache refuses instead of forgetting", "[node][auth]") {
-    auto owner = SigningKey::generate();
+    auto owner = veil::crypto::SigningKeyPair::generate();
     ReplayGuard guard(60'000, 2);
     for (std::uint64_t i = 0; i < 2; ++i) {
-        RequestBody b = RetrieveRequest{owner.public_key(), 0, {}, {}};
+        RequestBody b = RetrieveRequest{owner.pub, 0, {}, {}};
         sign_owner_request(b, owner, kNow + i);
         REQUIRE(guard.check_owner(b, kNow) == Status::ok);
     }
-    RequestBody b = RetrieveRequest{owner.public_key(), 0, {}, {}};
+    RequestBody b = RetrieveRequest{owner.pub, 0, {}, {}};
     sign_owner_request(b, owner, kNow + 5);
     CHECK(guard.check_owner(b, kNow) == Status::rate_limited);
 }
 
 TEST_CASE("auth - an X25519 mailbox is owned by the Ed25519 key it converts from", "[node][auth]") {
-    auto identity = SigningKey::generate();
-    PublicKey veil_id = identity.x25519_public_key();  // the mailbox of an identity
-    CHECK(owns_mailbox(identity.public_key(), identity.public_key()));
-    CHECK(owns_mailbox(identity.public_key(), veil_id));
-    auto other = SigningKey::generate();
-    CHECK_FALSE(owns_mailbox(other.public_key(), veil_id));
+    auto identity = veil::crypto::SigningKeyPair::generate();
+    PublicKey veil_id = veil::crypto::ed25519_to_x25519(identity.pub);  // the mailbox of an identity
+    CHECK(owns_mailbox(identity.pub, identity.pub));
+    CHECK(owns_mailbox(identity.pub, veil_id));
+    auto other = veil::crypto::SigningKeyPair::generate();
+    CHECK_FALSE(owns_mailbox(other.pub, veil_id));
 
     ReplayGuard guard(60'000);
     RequestBody del = DeleteRequest{veil_id, 0x8001, {Hash{}}, {}};
     sign_owner_request(del, identity, kNow);
-    CHECK(std::get<DeleteRequest>(del).auth.owner == identity.public_key());
+    CHECK(std::get<DeleteRequest>(del).auth.owner == identity.pub);
     CHECK(guard.check_owner(del, kNow) == Status::ok);
 
     // Someone else's valid signature, presented for this mailbox, is refused.
-    RequestBody forged = DeleteRequest{other.x25519_public_key(), 0x8001, {Hash{}}, {}};
+    RequestBody forged = DeleteRequest{veil::crypto::ed25519_to_x25519(other.pub), 0x8001, {Hash{}}, {}};
     sign_owner_request(forged, other, kNow + 1);
     std::get<DeleteRequest>(forged).mailbox = veil_id;
     CHECK(guard.check_owner(forged, kNow) == Status::bad_signature);

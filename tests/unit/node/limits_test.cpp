@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "service-node/limits.hpp"
+#include "limits.hpp"
 
 using namespace veil::node;
 

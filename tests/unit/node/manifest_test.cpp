@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 
-#include "directory/manifest.hpp"
+#include "veil/proto/manifest.hpp"
 
-using namespace veil::directory;
+using namespace veil::proto;
 using veil::wire::DecodeError;
 
 namespace {
@@ -12,26 +12,26 @@ Manifest sample(std::uint64_t version, std::size_t n = 3) {
     m.version = version;
     m.issued_ms = 1700000000000;
     for (std::size_t i = 0; i < n; ++i) {
-        auto k = SigningKey::generate();
-        m.nodes.push_back(NodeEntry{k.public_key(), k.x25519_public_key(), "127.0.0.1",
+        auto k = veil::crypto::SigningKeyPair::generate();
+        m.nodes.push_back(NodeEntry{k.pub, veil::crypto::ed25519_to_x25519(k.pub), "127.0.0.1",
                                     static_cast<std::uint16_t>(20000 + i), i % 2 ? 1ULL << 63 : 0});
     }
     return m;
 }
 
-SignedManifest sign(const Manifest& m, std::initializer_list<const SigningKey*> keys) {
-    std::vector<const SigningKey*> v(keys);
+SignedManifest sign(const Manifest& m, std::initializer_list<const veil::crypto::SigningKeyPair*> keys) {
+    std::vector<const veil::crypto::SigningKeyPair*> v(keys);
     return sign_manifest(m, v);
 }
 
 }  // namespace
 
 TEST_CASE("manifest - a signed manifest round-trips and verifies", "[node][manifest]") {
-    auto auth = SigningKey::generate();
+    auto auth = veil::crypto::SigningKeyPair::generate();
     auto s = sign(sample(7), {&auth});
     auto back = decode_signed_manifest(s.encode());
     CHECK(back.manifest == s.manifest);
-    ManifestVerifier v({auth.public_key()}, 1);
+    ManifestVerifier v({auth.pub}, 1);
     CHECK(v.accept(back) == ManifestCheck::ok);
     CHECK(v.accepted_version() == 7);
     CHECK(back.manifest.swarm_ids() == std::vector<SwarmId>{0, 1ULL << 63});
@@ -39,9 +39,9 @@ TEST_CASE("manifest - a signed manifest round-trips and verifies", "[node][manif
 }
 
 TEST_CASE("manifest - forged, wrong authority and old versions are refused", "[node][manifest]") {
-    auto auth = SigningKey::generate();
-    auto other = SigningKey::generate();
-    ManifestVerifier v({auth.public_key()}, 1);
+    auto auth = veil::crypto::SigningKeyPair::generate();
+    auto other = veil::crypto::SigningKeyPair::generate();
+    ManifestVerifier v({auth.pub}, 1);
 
     SECTION("signed by a key that is not configured") {
         CHECK(v.check(decode_signed_manifest(sign(sample(1), {&other}).encode())) ==
@@ -56,7 +56,7 @@ TEST_CASE("manifest - forged, wrong authority and old versions are refused", "[n
     }
     SECTION("a signature claimed under the authority's key but made by another") {
         auto s = sign(sample(1), {&other});
-        s.signatures[0].first = auth.public_key();
+        s.signatures[0].first = auth.pub;
         CHECK(v.check(decode_signed_manifest(s.encode())) == ManifestCheck::too_few_signatures);
     }
     SECTION("a lower version than the one accepted") {
@@ -68,10 +68,10 @@ TEST_CASE("manifest - forged, wrong authority and old versions are refused", "[n
 }
 
 TEST_CASE("manifest - k of n authorities", "[node][manifest]") {
-    auto a = SigningKey::generate();
-    auto b = SigningKey::generate();
-    auto c = SigningKey::generate();
-    ManifestVerifier v({a.public_key(), b.public_key(), c.public_key()}, 2);
+    auto a = veil::crypto::SigningKeyPair::generate();
+    auto b = veil::crypto::SigningKeyPair::generate();
+    auto c = veil::crypto::SigningKeyPair::generate();
+    ManifestVerifier v({a.pub, b.pub, c.pub}, 2);
     auto m = sample(3);
     CHECK(v.check(sign(m, {&a})) == ManifestCheck::too_few_signatures);
     CHECK(v.check(sign(m, {&a, &a})) == ManifestCheck::too_few_signatures);  // one vote per key
@@ -80,7 +80,7 @@ TEST_CASE("manifest - k of n authorities", "[node][manifest]") {
 }
 
 TEST_CASE("manifest - malformed envelopes are decode errors", "[node][manifest]") {
-    auto auth = SigningKey::generate();
+    auto auth = veil::crypto::SigningKeyPair::generate();
     auto bytes = sign(sample(2), {&auth}).encode();
     for (std::size_t cut = 0; cut < bytes.size(); cut += 17) {
         veil::wire::Bytes part(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(cut));
@@ -99,8 +99,8 @@ TEST_CASE("manifest - malformed envelopes are decode errors", "[node][manifest]"
 }
 
 TEST_CASE("manifest - node descriptors are verified", "[node][manifest]") {
-    auto k = SigningKey::generate();
-    NodeDescriptor d{k.public_key(), k.x25519_public_key(), "127.0.0.1", 4000, 123};
+    auto k = veil::crypto::SigningKeyPair::generate();
+    NodeDescriptor d{k.pub, veil::crypto::ed25519_to_x25519(k.pub), "127.0.0.1", 4000, 123};
     auto env = sign_descriptor(d, k);
     CHECK(decode_verified_descriptor(env) == d);
 
@@ -108,9 +108,9 @@ TEST_CASE("manifest - node descriptors are verified", "[node][manifest]") {
     bad[10] ^= 1;
     CHECK_THROWS_AS(decode_verified_descriptor(bad), DecodeError);
 
-    auto other = SigningKey::generate();
-    NodeDescriptor wrong_x{k.public_key(), other.x25519_public_key(), "127.0.0.1", 4000, 123};
+    auto other = veil::crypto::SigningKeyPair::generate();
+    NodeDescriptor wrong_x{k.pub, veil::crypto::ed25519_to_x25519(other.pub), "127.0.0.1", 4000, 123};
     CHECK_THROWS_WITH(decode_verified_descriptor(sign_descriptor(wrong_x, k)), Catch::Contains("x25519"));
-    NodeDescriptor bad_host{k.public_key(), k.x25519_public_key(), "a b", 4000, 123};
+    NodeDescriptor bad_host{k.pub, veil::crypto::ed25519_to_x25519(k.pub), "a b", 4000, 123};
     CHECK_THROWS_AS(decode_verified_descriptor(sign_descriptor(bad_host, k)), DecodeError);
 }

@@ -1,10 +1,10 @@
 #include <catch2/catch.hpp>
 
-#include "service-node/auth.hpp"
-#include "service-node/peer.hpp"
+#include "veil/proto/owner_auth.hpp"
+#include "peer.hpp"
 
 using namespace veil::node;
-using veil::directory::SigningKey;
+using veil::crypto::SigningKeyPair;
 
 namespace {
 
@@ -35,12 +35,12 @@ void catch_up(MessageStore& to, MessageStore& from) {
 }  // namespace
 
 TEST_CASE("peer - envelopes are signed by the sending node", "[node][peer]") {
-    auto node = SigningKey::generate();
+    auto node = veil::crypto::SigningKeyPair::generate();
     auto m = msg(1, "x");
     PeerBody body = ReplicateBody{{ReplicaOp{MessageState{m.hash, m.mailbox, 0, m.expiry_ms, false}, m.data}}};
     auto env = seal_peer(body, node, kNow);
     auto opened = open_peer(env);
-    CHECK(opened.sender == node.public_key());
+    CHECK(opened.sender == node.pub);
     CHECK(opened.timestamp_ms == kNow);
     CHECK(verify_peer(opened));
     REQUIRE(std::get<ReplicateBody>(opened.body).ops.size() == 1);

@@ -1,19 +1,19 @@
 #include <catch2/catch.hpp>
 
-#include "directory/registry.hpp"
+#include "registry.hpp"
 
 using namespace veil::directory;
 
 namespace {
-NodeDescriptor descriptor(const SigningKey& k, std::uint16_t port, std::uint64_t ts) {
-    return NodeDescriptor{k.public_key(), k.x25519_public_key(), "127.0.0.1", port, ts};
+NodeDescriptor descriptor(const veil::crypto::SigningKeyPair& k, std::uint16_t port, std::uint64_t ts) {
+    return NodeDescriptor{k.pub, veil::crypto::ed25519_to_x25519(k.pub), "127.0.0.1", port, ts};
 }
 }  // namespace
 
 TEST_CASE("registry - registrations, replays, clock window and address clashes", "[node][registry]") {
     Registry r({});
-    auto a = SigningKey::generate();
-    auto b = SigningKey::generate();
+    auto a = veil::crypto::SigningKeyPair::generate();
+    auto b = veil::crypto::SigningKeyPair::generate();
     const std::uint64_t now = 1'000'000'000;
     CHECK(r.heartbeat(descriptor(a, 5000, now), now) == RegisterResult::ok);
     CHECK(r.heartbeat(descriptor(a, 5000, now), now) == RegisterResult::replayed);
@@ -29,8 +29,8 @@ TEST_CASE("registry - manifest versions move only when content changes; silent n
     Registry r(cfg);
     CHECK_FALSE(r.tick(1));
     CHECK(r.manifest(1).version == 0);  // no nodes yet: no version is used up
-    std::vector<SigningKey> keys;
-    for (int i = 0; i < 4; ++i) keys.push_back(SigningKey::generate());
+    std::vector<veil::crypto::SigningKeyPair> keys;
+    for (int i = 0; i < 4; ++i) keys.push_back(veil::crypto::SigningKeyPair::generate());
     std::uint64_t now = 5'000'000;
     for (std::size_t i = 0; i < keys.size(); ++i)
         REQUIRE(r.heartbeat(descriptor(keys[i], static_cast<std::uint16_t>(6000 + i), now), now) == RegisterResult::ok);
@@ -48,5 +48,5 @@ TEST_CASE("registry - manifest versions move only when content changes; silent n
     auto m2 = r.manifest(now + 1500);
     CHECK(m2.version == 2);
     CHECK(m2.nodes.size() == 3);
-    CHECK(m2.find(keys[3].public_key()) == nullptr);
+    CHECK(m2.find(keys[3].pub) == nullptr);
 }

@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 
-#include "service-node/rpc.hpp"
+#include "veil/proto/node_rpc.hpp"
 
-using namespace veil::node;
+using namespace veil::proto::node;
 using veil::wire::DecodeError;
 
 namespace {
@@ -58,7 +58,7 @@ TEST_CASE("rpc - responses round-trip, errors carry a message, wrong_swarm names
     CHECK(e.status == Status::replayed);
     CHECK(std::get<ErrorResponse>(e.body).message == "replayed");
 
-    SwarmResponse sw{42, {veil::directory::NodeEntry{key(1), key(2), "127.0.0.1", 9000, 42}}};
+    SwarmResponse sw{42, {veil::proto::NodeEntry{key(1), key(2), "127.0.0.1", 9000, 42}}};
     auto w = decode_response(Method::store, encode_response(Method::store, Response{4, Status::wrong_swarm, sw}));
     CHECK(std::get<SwarmResponse>(w.body).swarm == 42);
     CHECK(std::get<SwarmResponse>(w.body).members == sw.members);

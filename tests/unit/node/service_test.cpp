@@ -1,12 +1,12 @@
 #include <catch2/catch.hpp>
 
-#include "directory/swarm.hpp"
-#include "service-node/service.hpp"
+#include "veil/proto/swarm.hpp"
+#include "service.hpp"
 
 using namespace veil::node;
-using veil::directory::Manifest;
-using veil::directory::NodeEntry;
-using veil::directory::SigningKey;
+using veil::proto::Manifest;
+using veil::proto::NodeEntry;
+using veil::crypto::SigningKeyPair;
 
 namespace {
 
@@ -16,10 +16,10 @@ constexpr SwarmId kSwarmB = 1ULL << 63;
 
 // Two swarms: A = {a1, a2}, B = {b1}; one authority.
 struct Net {
-    SigningKey authority = SigningKey::generate();
-    SigningKey a1 = SigningKey::generate();
-    SigningKey a2 = SigningKey::generate();
-    SigningKey b1 = SigningKey::generate();
+    veil::crypto::SigningKeyPair authority = veil::crypto::SigningKeyPair::generate();
+    veil::crypto::SigningKeyPair a1 = veil::crypto::SigningKeyPair::generate();
+    veil::crypto::SigningKeyPair a2 = veil::crypto::SigningKeyPair::generate();
+    veil::crypto::SigningKeyPair b1 = veil::crypto::SigningKeyPair::generate();
     Bytes envelope;
 
     Net() {
@@ -27,32 +27,32 @@ struct Net {
         m.version = 1;
         std::uint16_t port = 7000;
         for (auto [k, swarm] : {std::pair{&a1, kSwarmA}, {&a2, kSwarmA}, {&b1, kSwarmB}})
-            m.nodes.push_back(NodeEntry{k->public_key(), k->x25519_public_key(), "127.0.0.1", port++, swarm});
-        std::vector<const SigningKey*> signers{&authority};
-        envelope = veil::directory::sign_manifest(m, signers).encode();
+            m.nodes.push_back(NodeEntry{k->pub, veil::crypto::ed25519_to_x25519(k->pub), "127.0.0.1", port++, swarm});
+        std::vector<const veil::crypto::SigningKeyPair*> signers{&authority};
+        envelope = veil::proto::sign_manifest(m, signers).encode();
     }
-    veil::directory::ManifestVerifier verifier() const { return {{authority.public_key()}, 1}; }
+    veil::proto::ManifestVerifier verifier() const { return {{authority.pub}, 1}; }
 };
 
 // An owner key whose mailbox maps to the wanted swarm.
-SigningKey owner_in(SwarmId swarm) {
+veil::crypto::SigningKeyPair owner_in(SwarmId swarm) {
     std::vector<SwarmId> ids{kSwarmA, kSwarmB};
     for (;;) {
-        auto k = SigningKey::generate();
-        if (veil::directory::swarm_for_mailbox(ids, k.public_key()) == swarm) return k;
+        auto k = veil::crypto::SigningKeyPair::generate();
+        if (veil::proto::swarm_for_mailbox(ids, k.pub) == swarm) return k;
     }
 }
 
 struct Node {
     MessageStore store{{":memory:", "", false}, Limits{}};
     StorageService service;
-    Node(const SigningKey& key, const Net& net) : service(key, store, Limits{}, net.verifier()) {
-        REQUIRE(service.update_manifest(net.envelope) == veil::directory::ManifestCheck::ok);
+    Node(const veil::crypto::SigningKeyPair& key, const Net& net) : service(key, store, Limits{}, net.verifier()) {
+        REQUIRE(service.update_manifest(net.envelope) == veil::proto::ManifestCheck::ok);
     }
     Outcome call(RequestBody body, std::uint64_t now = kNow) { return service.handle(Request{1, std::move(body)}, now); }
 };
 
-RequestBody signed_body(RequestBody body, const SigningKey& owner, std::uint64_t ts = kNow) {
+RequestBody signed_body(RequestBody body, const veil::crypto::SigningKeyPair& owner, std::uint64_t ts = kNow) {
     sign_owner_request(body, owner, ts);
     return body;
 }
@@ -63,24 +63,24 @@ TEST_CASE("service - store then retrieve with the owner's signature", "[node][se
     Net net;
     Node node(net.a1, net);
     auto owner = owner_in(kSwarmA);
-    auto out = node.call(StoreRequest{owner.public_key(), 0, 60'000, {1, 2, 3}});
+    auto out = node.call(StoreRequest{owner.pub, 0, 60'000, {1, 2, 3}});
     REQUIRE(out.response.status == Status::ok);
     CHECK(std::get<StoreResponse>(out.response.body).newly_stored);
     REQUIRE(out.replicate.size() == 1);  // passed on to the swarm
-    CHECK(out.notify == owner.public_key());
-    CHECK(node.call(StoreRequest{owner.public_key(), 0, 60'000, {1, 2, 3}}).replicate.empty());  // duplicate
+    CHECK(out.notify == owner.pub);
+    CHECK(node.call(StoreRequest{owner.pub, 0, 60'000, {1, 2, 3}}).replicate.empty());  // duplicate
 
-    auto got = node.call(signed_body(RetrieveRequest{owner.public_key(), 0, {}, {}}, owner));
+    auto got = node.call(signed_body(RetrieveRequest{owner.pub, 0, {}, {}}, owner));
     REQUIRE(got.response.status == Status::ok);
     CHECK(std::get<PageResponse>(got.response.body).messages.size() == 1);
 
     // Unsigned, replayed, or signed by someone else: refused.
-    CHECK(node.call(RetrieveRequest{owner.public_key(), 0, {}, {}}).response.status == Status::clock_out_of_window);
-    CHECK(node.call(signed_body(RetrieveRequest{owner.public_key(), 0, {}, {}}, owner)).response.status ==
+    CHECK(node.call(RetrieveRequest{owner.pub, 0, {}, {}}).response.status == Status::clock_out_of_window);
+    CHECK(node.call(signed_body(RetrieveRequest{owner.pub, 0, {}, {}}, owner)).response.status ==
           Status::replayed);
     auto other = owner_in(kSwarmA);
-    RequestBody forged = signed_body(RetrieveRequest{other.public_key(), 0, {}, {}}, other, kNow + 1);
-    std::get<RetrieveRequest>(forged).mailbox = owner.public_key();
+    RequestBody forged = signed_body(RetrieveRequest{other.pub, 0, {}, {}}, other, kNow + 1);
+    std::get<RetrieveRequest>(forged).mailbox = owner.pub;
     CHECK(node.call(forged).response.status == Status::bad_signature);
 }
 
@@ -88,13 +88,13 @@ TEST_CASE("service - a mailbox of another swarm gets a redirect naming it", "[no
     Net net;
     Node node(net.a1, net);
     auto owner = owner_in(kSwarmB);
-    auto out = node.call(StoreRequest{owner.public_key(), 0, 60'000, {1}});
+    auto out = node.call(StoreRequest{owner.pub, 0, 60'000, {1}});
     REQUIRE(out.response.status == Status::wrong_swarm);
     const auto& sw = std::get<SwarmResponse>(out.response.body);
     CHECK(sw.swarm == kSwarmB);
     REQUIRE(sw.members.size() == 1);
-    CHECK(sw.members[0].ed25519 == net.b1.public_key());
-    auto gs = node.call(GetSwarmRequest{owner.public_key()});
+    CHECK(sw.members[0].ed25519 == net.b1.pub);
+    auto gs = node.call(GetSwarmRequest{owner.pub});
     CHECK(std::get<SwarmResponse>(gs.response.body).swarm == kSwarmB);
 }
 
@@ -102,11 +102,11 @@ TEST_CASE("service - limits give clear errors", "[node][service]") {
     Net net;
     Node node(net.a1, net);
     auto owner = owner_in(kSwarmA);
-    CHECK(node.call(StoreRequest{owner.public_key(), 0, 60'000, Bytes(76'801)}).response.status == Status::too_large);
-    CHECK(node.call(StoreRequest{owner.public_key(), 0, 5'000, {1}}).response.status == Status::bad_ttl);
-    auto err = node.call(StoreRequest{owner.public_key(), 0, 5'000, {1}});
+    CHECK(node.call(StoreRequest{owner.pub, 0, 60'000, Bytes(76'801)}).response.status == Status::too_large);
+    CHECK(node.call(StoreRequest{owner.pub, 0, 5'000, {1}}).response.status == Status::bad_ttl);
+    auto err = node.call(StoreRequest{owner.pub, 0, 5'000, {1}});
     CHECK(std::get<ErrorResponse>(err.response.body).message == "TTL outside the allowed range");
-    CHECK(node.call(signed_body(ExpireRequest{owner.public_key(), 0, {Hash{}}, kNow - 1, {}}, owner)).response.status ==
+    CHECK(node.call(signed_body(ExpireRequest{owner.pub, 0, {Hash{}}, kNow - 1, {}}, owner)).response.status ==
           Status::bad_ttl);
 }
 
@@ -114,18 +114,18 @@ TEST_CASE("service - delete and expire are replicated; subscribe parks when empt
     Net net;
     Node node(net.a1, net);
     auto owner = owner_in(kSwarmA);
-    auto sub = node.call(signed_body(SubscribeRequest{owner.public_key(), 0, {}, 30'000, {}}, owner));
+    auto sub = node.call(signed_body(SubscribeRequest{owner.pub, 0, {}, 30'000, {}}, owner));
     CHECK(sub.park);
-    auto stored = node.call(StoreRequest{owner.public_key(), 0, 60'000, {9}});
+    auto stored = node.call(StoreRequest{owner.pub, 0, 60'000, {9}});
     auto hash = std::get<StoreResponse>(stored.response.body).hash;
-    auto resumed = node.service.resume_subscribe(1, SubscribeRequest{owner.public_key(), 0, {}, 30'000, {}}, kNow);
+    auto resumed = node.service.resume_subscribe(1, SubscribeRequest{owner.pub, 0, {}, 30'000, {}}, kNow);
     CHECK_FALSE(resumed.park);
     CHECK(std::get<PageResponse>(resumed.response.body).messages.size() == 1);
 
-    auto ex = node.call(signed_body(ExpireRequest{owner.public_key(), 0, {hash}, kNow + 30'000, {}}, owner, kNow + 1));
+    auto ex = node.call(signed_body(ExpireRequest{owner.pub, 0, {hash}, kNow + 30'000, {}}, owner, kNow + 1));
     REQUIRE(ex.response.status == Status::ok);
     CHECK(ex.replicate.size() == 1);
-    auto del = node.call(signed_body(DeleteRequest{owner.public_key(), 0, {hash}, {}}, owner, kNow + 2));
+    auto del = node.call(signed_body(DeleteRequest{owner.pub, 0, {hash}, {}}, owner, kNow + 2));
     REQUIRE(del.response.status == Status::ok);
     CHECK(std::get<HashesResponse>(del.response.body).hashes == std::vector<Hash>{hash});
     REQUIRE(del.replicate.size() == 1);
@@ -138,16 +138,16 @@ TEST_CASE("service - peer replication is accepted only from swarm members", "[no
     Node a2(net.a2, net);
     Node b1(net.b1, net);
     auto owner = owner_in(kSwarmA);
-    auto out = a1.call(StoreRequest{owner.public_key(), 0, 60'000, {4, 2}});
+    auto out = a1.call(StoreRequest{owner.pub, 0, 60'000, {4, 2}});
     REQUIRE(out.replicate.size() == 1);
     auto env = seal_peer(ReplicateBody{out.replicate}, net.a1, kNow);
     CHECK(a2.call(PeerRequest{env}).response.status == Status::ok);
-    CHECK(a2.store.retrieve(owner.public_key(), 0, {}, kNow).messages.size() == 1);
+    CHECK(a2.store.retrieve(owner.pub, 0, {}, kNow).messages.size() == 1);
 
     // A node of another swarm, a stranger, or an old envelope: refused.
     CHECK(a2.call(PeerRequest{seal_peer(ReplicateBody{out.replicate}, net.b1, kNow)}).response.status ==
           Status::unauthorized);
-    auto stranger = SigningKey::generate();
+    auto stranger = veil::crypto::SigningKeyPair::generate();
     CHECK(a2.call(PeerRequest{seal_peer(ReplicateBody{out.replicate}, stranger, kNow)}).response.status ==
           Status::unauthorized);
     CHECK(a2.call(PeerRequest{env}, kNow + 120'000).response.status == Status::clock_out_of_window);
@@ -167,13 +167,13 @@ TEST_CASE("service - manifests: only newer, only signed by the authority", "[nod
     MessageStore store({":memory:", "", false}, Limits{});
     StorageService svc(net.a1, store, Limits{}, net.verifier());
     CHECK(svc.handle(Request{1, StoreRequest{}}, kNow).response.status == Status::not_ready);
-    auto rogue = SigningKey::generate();
+    auto rogue = veil::crypto::SigningKeyPair::generate();
     Manifest m;
     m.version = 99;
-    std::vector<const SigningKey*> signers{&rogue};
-    CHECK(svc.update_manifest(veil::directory::sign_manifest(m, signers).encode()) ==
-          veil::directory::ManifestCheck::too_few_signatures);
-    CHECK(svc.update_manifest(net.envelope) == veil::directory::ManifestCheck::ok);
+    std::vector<const veil::crypto::SigningKeyPair*> signers{&rogue};
+    CHECK(svc.update_manifest(veil::proto::sign_manifest(m, signers).encode()) ==
+          veil::proto::ManifestCheck::too_few_signatures);
+    CHECK(svc.update_manifest(net.envelope) == veil::proto::ManifestCheck::ok);
     CHECK(svc.manifest_version() == 1);
     CHECK(svc.own_swarm() == kSwarmA);
     CHECK(svc.swarm_peers().size() == 1);
@@ -186,20 +186,20 @@ TEST_CASE("service - public namespaces are readable by anyone, but only the owne
     Node node(net.a1, net);
     auto owner = owner_in(kSwarmA);
     const std::uint16_t bundles = 0x8002;
-    REQUIRE(node.call(StoreRequest{owner.public_key(), bundles, 60'000, {7}}).response.status == Status::ok);
-    REQUIRE(node.call(StoreRequest{owner.public_key(), 0, 60'000, {8}}).response.status == Status::ok);
+    REQUIRE(node.call(StoreRequest{owner.pub, bundles, 60'000, {7}}).response.status == Status::ok);
+    REQUIRE(node.call(StoreRequest{owner.pub, 0, 60'000, {8}}).response.status == Status::ok);
 
     // A stranger reads the public namespace with no signature at all...
-    auto got = node.call(RetrieveRequest{owner.public_key(), bundles, {}, {}});
+    auto got = node.call(RetrieveRequest{owner.pub, bundles, {}, {}});
     REQUIRE(got.response.status == Status::ok);
     const auto& messages = std::get<PageResponse>(got.response.body).messages;
     REQUIRE(messages.size() == 1);
     CHECK(messages[0].data == Bytes{7});
     // ...but not a private one, and cannot delete from either.
-    CHECK(node.call(RetrieveRequest{owner.public_key(), 0, {}, {}}).response.status == Status::clock_out_of_window);
-    CHECK(node.call(DeleteRequest{owner.public_key(), bundles, {messages[0].hash}, {}}).response.status ==
+    CHECK(node.call(RetrieveRequest{owner.pub, 0, {}, {}}).response.status == Status::clock_out_of_window);
+    CHECK(node.call(DeleteRequest{owner.pub, bundles, {messages[0].hash}, {}}).response.status ==
           Status::clock_out_of_window);
-    auto removed = node.call(signed_body(DeleteRequest{owner.public_key(), bundles, {messages[0].hash}, {}}, owner));
+    auto removed = node.call(signed_body(DeleteRequest{owner.pub, bundles, {messages[0].hash}, {}}, owner));
     REQUIRE(removed.response.status == Status::ok);
     CHECK(std::get<HashesResponse>(removed.response.body).hashes.size() == 1);
 }

@@ -4,8 +4,8 @@
 
 #include <filesystem>
 
-#include "service-node/auth.hpp"
-#include "service-node/store.hpp"
+#include "veil/proto/owner_auth.hpp"
+#include "store.hpp"
 
 using namespace veil::node;
 

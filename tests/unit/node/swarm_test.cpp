@@ -2,10 +2,10 @@
 
 #include <vector>
 
-#include "directory/swarm.hpp"
+#include "veil/proto/swarm.hpp"
 #include "veil/wire/codec.hpp"
 
-using namespace veil::directory;
+using namespace veil::proto;
 
 namespace {
 PublicKey key(std::string_view hex) {

@@ -4,8 +4,8 @@
 
 #include <fstream>
 
-#include "directory/directory_rpc.hpp"
-#include "directory/testnet.hpp"
+#include "veil/proto/directory_rpc.hpp"
+#include "testnet.hpp"
 #include "veil/wire/codec.hpp"
 
 using namespace veil::directory;

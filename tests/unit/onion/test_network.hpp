@@ -28,7 +28,7 @@ struct TestNode {
     std::vector<sdk::Subscription> served;
     Hop hop;
     std::vector<HopRecord> seen;
-    std::set<wire::Bytes> stored;  // the "store" service keeps each body once, like a swarm
+    std::set<veil::wire::Bytes> stored;  // the "store" service keeps each body once, like a swarm
     int store_calls = 0;
 
     TestNode(uv_loop_t* loop, const NodeLookup& lookup) {
@@ -41,13 +41,13 @@ struct TestNode {
         REQUIRE(bound.ok());
         hop.address = bound.value().to_string();
         randombytes_buf(hop.node_id.data(), 32);
-        auto keys = crypto::DhKeyPair::generate();
+        auto keys = veil::crypto::DhKeyPair::generate();
         hop.onion_key = keys.pub;
         relay = std::make_unique<Relay>(loop, *bus, std::move(keys), lookup, RelayOptions{});
         relay->set_observer([this](const HopRecord& r) { seen.push_back(r); });
         served.push_back(bus->serve<tr::Inbound>(
             [this](const tr::Inbound& in, sdk::Responder<tr::Response> reply) {
-                relay->handle(in.body, [reply](sdk::Result<wire::Bytes> r) {
+                relay->handle(in.body, [reply](sdk::Result<veil::wire::Bytes> r) {
                     if (r) {
                         reply.reply({tr::Status::ok, std::move(r.value())});
                     } else {
@@ -59,14 +59,14 @@ struct TestNode {
         // A local service for requests that end here.
         served.push_back(bus->serve<tr::Inbound>(
             [](const tr::Inbound& in, sdk::Responder<tr::Response> reply) {
-                reply.reply({tr::Status::ok, wire::Bytes(in.body.rbegin(), in.body.rend())});
+                reply.reply({tr::Status::ok, veil::wire::Bytes(in.body.rbegin(), in.body.rend())});
             },
             "reverse"));
         served.push_back(bus->serve<tr::Inbound>(
             [this](const tr::Inbound& in, sdk::Responder<tr::Response> reply) {
                 ++store_calls;
                 bool fresh = stored.insert(in.body).second;
-                reply.reply({tr::Status::ok, wire::Bytes{static_cast<std::uint8_t>(fresh)}});
+                reply.reply({tr::Status::ok, veil::wire::Bytes{static_cast<std::uint8_t>(fresh)}});
             },
             "store"));
     }
@@ -99,14 +99,14 @@ struct Network {
     }
 
     // Sends a blob to the first node as a client would, and runs the loop until the answer.
-    sdk::Result<wire::Bytes> send(const wire::Bytes& blob) {
+    sdk::Result<veil::wire::Bytes> send(const veil::wire::Bytes& blob) {
         auto ep = sdk::net::parse_endpoint(nodes[0]->hop.address).value();
         sdk::net::ClientOptions options;
         options.max_frame_bytes = kMaxBlobBytes + 1024;
         sdk::net::Client client(loop.get(), ep, options);
-        std::optional<sdk::Result<wire::Bytes>> answer;
+        std::optional<sdk::Result<veil::wire::Bytes>> answer;
         client.request(tr::encode_service_request(kOnionService, blob), 5000,
-                       [&](sdk::Result<wire::Bytes> r) { answer = std::move(r); });
+                       [&](sdk::Result<veil::wire::Bytes> r) { answer = std::move(r); });
         REQUIRE(loop.run_until([&] { return answer.has_value(); }));
         client.close();
         if (!answer->ok()) return std::move(*answer);

@@ -51,9 +51,9 @@ inline void write_text(const std::filesystem::path& p, std::string_view text) {
     std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
 }
 
-inline wire::Bytes bytes_of(std::string_view s) { return {s.begin(), s.end()}; }
+inline veil::wire::Bytes bytes_of(std::string_view s) { return {s.begin(), s.end()}; }
 
-inline crypto::SecretBytes secret(std::string_view s) { return crypto::SecretBytes::copy_of(s); }
+inline veil::crypto::SecretBytes secret(std::string_view s) { return veil::crypto::SecretBytes::copy_of(s); }
 
 /// A libuv loop for one test (the kernel tests' helper).
 using StorageLoop = TestLoop;

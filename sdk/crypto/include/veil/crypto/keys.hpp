@@ -43,6 +43,8 @@ struct SigningKeyPair final {
     [[nodiscard]] Signature sign(ByteView msg) const;
     /// The X25519 pair that libsodium derives from this Ed25519 pair.
     [[nodiscard]] DhKeyPair to_dh() const;
+    /// The 32-byte seed this pair derives from (for writing a key file).
+    [[nodiscard]] SecretBytes seed() const;
     [[nodiscard]] SigningKeyPair clone() const { return {pub, sec.clone()}; }
 };
 

@@ -7,16 +7,16 @@
 #include <variant>
 #include <vector>
 
-#include "directory/manifest.hpp"
-#include "directory/types.hpp"
+#include "veil/proto/manifest.hpp"
+#include "veil/proto/types.hpp"
 #include "veil/wire/codec.hpp"
 
-namespace veil::node {
+namespace veil::proto::node {
 
-using directory::Hash;
-using directory::PublicKey;
-using directory::Signature;
-using directory::SwarmId;
+using proto::Hash;
+using proto::PublicKey;
+using proto::Signature;
+using proto::SwarmId;
 using wire::Bytes;
 using wire::ByteView;
 
@@ -156,18 +156,18 @@ struct HashesResponse {  ///< delete and expire: the hashes that changed
     std::vector<Hash> hashes;
 };
 struct SwarmResponse {  ///< get_swarm, and the body of wrong_swarm
-    SwarmId swarm = directory::kInvalidSwarm;
-    std::vector<directory::NodeEntry> members;
+    SwarmId swarm = proto::kInvalidSwarm;
+    std::vector<proto::NodeEntry> members;
 };
 struct InfoResponse {
     std::string version;
     PublicKey node_key{};
-    SwarmId swarm = directory::kInvalidSwarm;
+    SwarmId swarm = proto::kInvalidSwarm;
     std::uint64_t manifest_version = 0;
     std::uint64_t now_ms = 0;
 };
 struct ManifestResponse {
-    Bytes envelope;  ///< directory::decode_signed_manifest
+    Bytes envelope;  ///< proto::decode_signed_manifest
 };
 struct PeerResponse {
     Bytes body;  ///< decoded by peer.hpp
@@ -200,10 +200,10 @@ struct Response {
 /// A response that carries only an error.
 [[nodiscard]] Response error_response(std::uint32_t id, Status status, std::string message);
 
-}  // namespace veil::node
+}  // namespace veil::proto::node
 
-namespace veil::node {
+namespace veil::proto::node {
 /// The request id of a frame whose body may be malformed (to address the bad_request answer);
 /// 0 if even the header is short.
 [[nodiscard]] std::uint32_t peek_request_id(ByteView bytes);
-}  // namespace veil::node
+}  // namespace veil::proto::node

@@ -1,8 +1,8 @@
-#include "directory/directory_rpc.hpp"
+#include "veil/proto/directory_rpc.hpp"
 
-#include "directory/manifest.hpp"
+#include "veil/proto/manifest.hpp"
 
-namespace veil::directory {
+namespace veil::proto {
 
 namespace {
 constexpr std::uint8_t kVersion = 1;
@@ -60,4 +60,4 @@ DirectoryResponse decode_directory_response(DirectoryKind kind, wire::ByteView b
     return out;
 }
 
-}  // namespace veil::directory
+}  // namespace veil::proto

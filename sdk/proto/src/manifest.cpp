@@ -1,11 +1,12 @@
-#include "directory/manifest.hpp"
+#include "veil/proto/manifest.hpp"
 
 #include <algorithm>
 #include <stdexcept>
 
-#include "directory/swarm.hpp"
+#include "veil/crypto/error.hpp"
+#include "veil/proto/swarm.hpp"
 
-namespace veil::directory {
+namespace veil::proto {
 
 namespace {
 
@@ -77,8 +78,8 @@ Manifest decode_manifest_body(wire::ByteView body) {
     m.nodes.reserve(count);
     for (std::uint32_t i = 0; i < count; ++i) {
         NodeEntry n;
-        n.ed25519 = to_array<32>(r.raw(32));
-        n.x25519 = to_array<32>(r.raw(32));
+        n.ed25519 = wire::to_array<32>(r.raw(32));
+        n.x25519 = wire::to_array<32>(r.raw(32));
         n.host = r.str(kMaxHostBytes);
         n.port = r.u16();
         n.swarm = r.u64();
@@ -99,7 +100,7 @@ wire::Bytes SignedManifest::encode() const {
     return w.take();
 }
 
-SignedManifest sign_manifest(const Manifest& m, std::span<const SigningKey* const> keys) {
+SignedManifest sign_manifest(const Manifest& m, std::span<const crypto::SigningKeyPair* const> keys) {
     if (keys.size() > kMaxManifestSignatures) throw std::invalid_argument("manifest: too many signers");
     SignedManifest s;
     s.manifest = m;
@@ -107,7 +108,7 @@ SignedManifest sign_manifest(const Manifest& m, std::span<const SigningKey* cons
               [](const NodeEntry& a, const NodeEntry& b) { return a.ed25519 < b.ed25519; });
     s.body = encode_manifest_body(s.manifest);
     auto signed_bytes = with_domain(kManifestDomain, s.body);
-    for (const SigningKey* k : keys) s.signatures.emplace_back(k->public_key(), k->sign(signed_bytes));
+    for (const crypto::SigningKeyPair* k : keys) s.signatures.emplace_back(k->pub, k->sign(signed_bytes));
     return s;
 }
 
@@ -120,8 +121,8 @@ SignedManifest decode_signed_manifest(wire::ByteView envelope) {
     std::uint8_t n = r.u8();
     if (n > kMaxManifestSignatures) throw wire::DecodeError("manifest envelope: too many signatures");
     for (std::uint8_t i = 0; i < n; ++i) {
-        auto pk = to_array<32>(r.raw(32));
-        auto sig = to_array<64>(r.raw(64));
+        auto pk = wire::to_array<32>(r.raw(32));
+        auto sig = wire::to_array<64>(r.raw(64));
         s.signatures.emplace_back(pk, sig);
     }
     r.expect_done();
@@ -144,7 +145,7 @@ ManifestCheck ManifestVerifier::check(const SignedManifest& m) const {
     for (const auto& [pk, sig] : m.signatures) {
         if (!std::binary_search(authorities_.begin(), authorities_.end(), pk)) continue;
         if (std::find(good.begin(), good.end(), pk) != good.end()) continue;  // one vote per key
-        if (verify_signature(pk, signed_bytes, sig)) good.push_back(pk);
+        if (crypto::verify_signature(pk, signed_bytes, sig)) good.push_back(pk);
     }
     return good.size() >= threshold_ ? ManifestCheck::ok : ManifestCheck::too_few_signatures;
 }
@@ -165,13 +166,22 @@ const char* to_string(ManifestCheck c) {
 }
 
 namespace {
+// True when x25519 is the conversion of the Ed25519 key (false for a key that is no point).
+bool x25519_matches(const PublicKey& ed25519, const PublicKey& x25519) {
+    try {
+        return crypto::ed25519_to_x25519(ed25519) == x25519;
+    } catch (const crypto::Error&) {
+        return false;
+    }
+}
+
 wire::Bytes descriptor_body(const NodeDescriptor& d) {
     return wire::Writer{}.u8(kFormat).raw(d.ed25519).raw(d.x25519).str(d.host).u16(d.port).u64(d.timestamp_ms).take();
 }
 }  // namespace
 
-wire::Bytes sign_descriptor(const NodeDescriptor& d, const SigningKey& key) {
-    if (d.ed25519 != key.public_key()) throw std::invalid_argument("descriptor: key does not match");
+wire::Bytes sign_descriptor(const NodeDescriptor& d, const crypto::SigningKeyPair& key) {
+    if (d.ed25519 != key.pub) throw std::invalid_argument("descriptor: key does not match");
     auto body = descriptor_body(d);
     auto sig = key.sign(with_domain(kDescriptorDomain, body));
     return wire::Writer{}.var(body).raw(sig).take();
@@ -180,24 +190,23 @@ wire::Bytes sign_descriptor(const NodeDescriptor& d, const SigningKey& key) {
 NodeDescriptor decode_verified_descriptor(wire::ByteView envelope) {
     wire::Reader outer(envelope);
     auto body = outer.var(32 + 32 + 4 + kMaxHostBytes + 2 + 8 + 1);
-    auto sig = to_array<64>(outer.raw(64));
+    auto sig = wire::to_array<64>(outer.raw(64));
     outer.expect_done();
     wire::Reader r(body);
     if (r.u8() != kFormat) throw wire::DecodeError("descriptor: unknown format");
     NodeDescriptor d;
-    d.ed25519 = to_array<32>(r.raw(32));
-    d.x25519 = to_array<32>(r.raw(32));
+    d.ed25519 = wire::to_array<32>(r.raw(32));
+    d.x25519 = wire::to_array<32>(r.raw(32));
     d.host = r.str(kMaxHostBytes);
     d.port = r.u16();
     d.timestamp_ms = r.u64();
     r.expect_done();
     check_address(d.host, d.port);
-    if (!verify_signature(d.ed25519, with_domain(kDescriptorDomain, body), sig))
+    if (!crypto::verify_signature(d.ed25519, with_domain(kDescriptorDomain, body), sig))
         throw wire::DecodeError("descriptor: bad signature");
-    PublicKey x{};
-    if (!ed25519_to_x25519(d.ed25519, x) || x != d.x25519)
+    if (!x25519_matches(d.ed25519, d.x25519))
         throw wire::DecodeError("descriptor: x25519 key is not derived from the ed25519 key");
     return d;
 }
 
-}  // namespace veil::directory
+}  // namespace veil::proto

@@ -1,10 +1,10 @@
-#include "service-node/auth.hpp"
+#include "veil/proto/owner_auth.hpp"
 
 #include <sodium.h>
 
 #include <stdexcept>
 
-namespace veil::node {
+namespace veil::proto::node {
 
 namespace {
 
@@ -70,12 +70,12 @@ bool owns_mailbox(const PublicKey& owner_ed25519, const PublicKey& mailbox) {
     return sodium_memcmp(x25519.data(), mailbox.data(), x25519.size()) == 0;
 }
 
-void sign_owner_request(RequestBody& body, const directory::SigningKey& owner, std::uint64_t now_ms) {
+void sign_owner_request(RequestBody& body, const crypto::SigningKeyPair& owner, std::uint64_t now_ms) {
     auto v = owner_view(body);
     if (!v) throw std::invalid_argument("request is not owner-signed");
-    if (!owns_mailbox(owner.public_key(), *v->mailbox)) throw std::invalid_argument("key is not the mailbox owner");
+    if (!owns_mailbox(owner.pub, *v->mailbox)) throw std::invalid_argument("key is not the mailbox owner");
     v->auth->timestamp_ms = now_ms;
-    v->auth->owner = owner.public_key();
+    v->auth->owner = owner.pub;
     v->auth->signature = owner.sign(signed_bytes(*v));
 }
 
@@ -102,7 +102,7 @@ Status ReplayGuard::check_owner(const RequestBody& body, std::uint64_t now_ms) {
     if (!v) return Status::bad_request;
     if (!in_window(v->auth->timestamp_ms, now_ms)) return Status::clock_out_of_window;
     if (!owns_mailbox(v->auth->owner, *v->mailbox) ||
-        !directory::verify_signature(v->auth->owner, signed_bytes(*v), v->auth->signature))
+        !crypto::verify_signature(v->auth->owner, signed_bytes(*v), v->auth->signature))
         return Status::bad_signature;
     // A signature is unique per signed content, so its digest identifies the request.
     std::string key(16, '\0');
@@ -117,4 +117,4 @@ Status ReplayGuard::check_owner(const RequestBody& body, std::uint64_t now_ms) {
     return Status::ok;
 }
 
-}  // namespace veil::node
+}  // namespace veil::proto::node

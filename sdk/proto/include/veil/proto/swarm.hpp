@@ -4,9 +4,9 @@
 #include <span>
 #include <vector>
 
-#include "directory/types.hpp"
+#include "veil/proto/types.hpp"
 
-namespace veil::directory {
+namespace veil::proto {
 
 /// The mailbox key's position on the ring: the XOR of its four 8-byte words, read big-endian.
 [[nodiscard]] std::uint64_t swarm_space_position(const PublicKey& mailbox);
@@ -19,4 +19,4 @@ namespace veil::directory {
 /// nearest_swarm of the mailbox's position.
 [[nodiscard]] SwarmId swarm_for_mailbox(std::span<const SwarmId> sorted_ids, const PublicKey& mailbox);
 
-}  // namespace veil::directory
+}  // namespace veil::proto

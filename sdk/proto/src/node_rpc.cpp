@@ -1,10 +1,10 @@
-#include "service-node/rpc.hpp"
+#include "veil/proto/node_rpc.hpp"
 
-namespace veil::node {
+namespace veil::proto::node {
 
 namespace {
 
-using directory::to_array;
+using wire::to_array;
 
 template <class... Ts>
 struct Overloaded : Ts... {
@@ -56,15 +56,15 @@ OwnerAuth get_auth(wire::Reader& r) {
 
 PublicKey get_key(wire::Reader& r) { return to_array<32>(r.raw(32)); }
 
-void put_node(wire::Writer& w, const directory::NodeEntry& n) {
+void put_node(wire::Writer& w, const proto::NodeEntry& n) {
     w.raw(n.ed25519).raw(n.x25519).str(n.host).u16(n.port).u64(n.swarm);
 }
 
-directory::NodeEntry get_node(wire::Reader& r) {
-    directory::NodeEntry n;
+proto::NodeEntry get_node(wire::Reader& r) {
+    proto::NodeEntry n;
     n.ed25519 = get_key(r);
     n.x25519 = get_key(r);
-    n.host = r.str(directory::kMaxHostBytes);
+    n.host = r.str(proto::kMaxHostBytes);
     n.port = r.u16();
     n.swarm = r.u64();
     return n;
@@ -334,7 +334,7 @@ Response decode_response(Method method, ByteView bytes) {
                 break;
             }
             case Method::get_manifest: {
-                auto e = r.var(directory::kMaxManifestBodyBytes + 4096);
+                auto e = r.var(proto::kMaxManifestBodyBytes + 4096);
                 resp.body = ManifestResponse{Bytes(e.begin(), e.end())};
                 break;
             }
@@ -354,4 +354,4 @@ Response error_response(std::uint32_t id, Status status, std::string message) {
     return Response{id, status, ErrorResponse{std::move(message)}};
 }
 
-}  // namespace veil::node
+}  // namespace veil::proto::node

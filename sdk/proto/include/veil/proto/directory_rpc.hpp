@@ -13,7 +13,7 @@
 
 #include "veil/wire/codec.hpp"
 
-namespace veil::directory {
+namespace veil::proto {
 
 /// Directory request kinds; values are on the wire.
 enum class DirectoryKind : std::uint8_t { register_node = 1, get_manifest = 2 };
@@ -42,4 +42,4 @@ struct DirectoryResponse {
 [[nodiscard]] wire::Bytes encode_directory_response(DirectoryKind kind, const DirectoryResponse& r);
 [[nodiscard]] DirectoryResponse decode_directory_response(DirectoryKind kind, wire::ByteView b);
 
-}  // namespace veil::directory
+}  // namespace veil::proto

@@ -14,7 +14,7 @@
 
 #include "veil/wire/codec.hpp"
 
-namespace veil::attachment_store {
+namespace veil::proto::blob {
 
 using wire::Bytes;
 using wire::ByteView;
@@ -141,4 +141,4 @@ Response decode_response(Method method, ByteView bytes);
 /// An error response.
 Response error(Status s, std::string message);
 
-}  // namespace veil::attachment_store
+}  // namespace veil::proto::blob

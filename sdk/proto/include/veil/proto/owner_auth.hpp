@@ -12,10 +12,10 @@
 #include <mutex>
 #include <unordered_map>
 
-#include "directory/ed25519.hpp"
-#include "service-node/rpc.hpp"
+#include "veil/crypto/keys.hpp"
+#include "veil/proto/node_rpc.hpp"
 
-namespace veil::node {
+namespace veil::proto::node {
 
 /// The message hash: BLAKE2b-256 over mailbox (32) || u16 namespace (big-endian) || data.
 [[nodiscard]] Hash message_hash(const PublicKey& mailbox, std::uint16_t ns, ByteView data);
@@ -29,7 +29,7 @@ namespace veil::node {
 
 /// Client side: fills auth (timestamp, owner key, signature) of a retrieve, subscribe, delete or
 /// expire body with the owner's key (which must own the mailbox, see owns_mailbox).
-void sign_owner_request(RequestBody& body, const directory::SigningKey& owner, std::uint64_t now_ms);
+void sign_owner_request(RequestBody& body, const crypto::SigningKeyPair& owner, std::uint64_t now_ms);
 
 /// Remembers signatures seen inside the clock window so that a replay is refused.
 /// Thread-safe. Bounded: when full, new requests are refused (rate_limited) until entries age out.
@@ -53,4 +53,4 @@ private:
     std::uint64_t next_prune_ms_ = 0;
 };
 
-}  // namespace veil::node
+}  // namespace veil::proto::node

@@ -1,8 +1,8 @@
-#include "directory/swarm.hpp"
+#include "veil/proto/swarm.hpp"
 
 #include <algorithm>
 
-namespace veil::directory {
+namespace veil::proto {
 
 std::uint64_t swarm_space_position(const PublicKey& mailbox) {
     std::uint64_t pos = 0;
@@ -31,4 +31,4 @@ SwarmId swarm_for_mailbox(std::span<const SwarmId> sorted_ids, const PublicKey& 
     return nearest_swarm(sorted_ids, swarm_space_position(mailbox));
 }
 
-}  // namespace veil::directory
+}  // namespace veil::proto

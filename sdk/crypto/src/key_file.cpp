@@ -1,4 +1,4 @@
-#include "directory/key_file.hpp"
+#include "veil/crypto/key_file.hpp"
 
 #include <fcntl.h>
 #include <sodium.h>
@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace veil::directory {
+namespace veil::crypto {
 
 namespace {
 
@@ -48,7 +48,7 @@ void write_new(const fs::path& path, const unsigned char* data, std::size_t size
 
 }  // namespace
 
-SigningKey load_or_create_key(const fs::path& path) {
+SigningKeyPair load_or_create_signing_key(const fs::path& path) {
     if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
     auto* seed = static_cast<unsigned char*>(sodium_malloc(32));
     if (!seed) throw std::bad_alloc();
@@ -57,7 +57,7 @@ SigningKey load_or_create_key(const fs::path& path) {
             randombytes_buf(seed, 32);
             write_new(path, seed, 32);
         }
-        auto key = SigningKey::from_seed({seed, 32});
+        auto key = SigningKeyPair::from_seed(ByteView(seed, 32));
         sodium_free(seed);
         return key;
     } catch (...) {
@@ -81,4 +81,4 @@ std::string load_or_create_hex_secret(const fs::path& path) {
     return out;
 }
 
-}  // namespace veil::directory
+}  // namespace veil::crypto

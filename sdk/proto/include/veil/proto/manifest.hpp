@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "directory/ed25519.hpp"
-#include "directory/types.hpp"
+#include "veil/crypto/keys.hpp"
+#include "veil/proto/types.hpp"
 #include "veil/wire/codec.hpp"
 
-namespace veil::directory {
+namespace veil::proto {
 
 /// Upper bounds every decoder enforces.
 inline constexpr std::size_t kMaxHostBytes = 253;
@@ -58,7 +58,7 @@ struct SignedManifest {
 /// Parses a body; throws wire::DecodeError on malformed input (unsorted or duplicate nodes too).
 [[nodiscard]] Manifest decode_manifest_body(wire::ByteView body);
 /// Signs a manifest with one or more authority keys.
-[[nodiscard]] SignedManifest sign_manifest(const Manifest& m, std::span<const SigningKey* const> keys);
+[[nodiscard]] SignedManifest sign_manifest(const Manifest& m, std::span<const crypto::SigningKeyPair* const> keys);
 /// Parses an envelope (body and signatures), without checking signatures. Throws DecodeError.
 [[nodiscard]] SignedManifest decode_signed_manifest(wire::ByteView envelope);
 
@@ -101,9 +101,9 @@ struct NodeDescriptor {
 };
 
 /// Envelope: body then signature by descriptor.ed25519.
-[[nodiscard]] wire::Bytes sign_descriptor(const NodeDescriptor& d, const SigningKey& key);
+[[nodiscard]] wire::Bytes sign_descriptor(const NodeDescriptor& d, const crypto::SigningKeyPair& key);
 /// Parses and verifies an envelope: signature valid, x25519 is the conversion of ed25519, host
 /// and port sane. Throws wire::DecodeError with the reason otherwise.
 [[nodiscard]] NodeDescriptor decode_verified_descriptor(wire::ByteView envelope);
 
-}  // namespace veil::directory
+}  // namespace veil::proto

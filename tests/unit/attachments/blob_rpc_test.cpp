@@ -2,10 +2,10 @@
 
 #include <catch2/catch.hpp>
 
-#include "attachment-store/store_rpc.hpp"
+#include "veil/proto/blob_rpc.hpp"
 
 using namespace veil;
-using namespace veil::attachment_store;
+using namespace veil::proto::blob;
 
 TEST_CASE("attachment-store - requests and responses round trip", "[attachments]") {
     PutRequest p;

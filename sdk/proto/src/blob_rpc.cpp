@@ -1,10 +1,10 @@
-#include "store_rpc.hpp"
+#include "veil/proto/blob_rpc.hpp"
 
 #include <sodium.h>
 
 #include <algorithm>
 
-namespace veil::attachment_store {
+namespace veil::proto::blob {
 
 namespace {
 
@@ -225,4 +225,4 @@ Response error(Status s, std::string message) {
     return r;
 }
 
-}  // namespace veil::attachment_store
+}  // namespace veil::proto::blob

@@ -3,7 +3,10 @@
 /// Integers are big-endian; variable fields carry a u32 length prefix.
 /// Reader never reads past its buffer: every overrun or over-limit length throws DecodeError.
 /// Both types are cheap, single-threaded values; Reader does not own the bytes it reads.
+/// Part of libveil-sdk (so the kernel and every SDK contract share it without linking crypto).
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -12,19 +15,21 @@
 #include <string_view>
 #include <vector>
 
+#include "veil/sdk/export.hpp"
+
 namespace veil::wire {
 
 using Bytes = std::vector<std::uint8_t>;
 using ByteView = std::span<const std::uint8_t>;
 
 /// Thrown by Reader on truncated, oversized or otherwise malformed input.
-class DecodeError final : public std::runtime_error {
+class VEIL_SDK_API DecodeError final : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
 
 /// Appends big-endian integers and length-prefixed fields to a growing buffer.
-class Writer final {
+class VEIL_SDK_API Writer final {
 public:
     Writer& u8(std::uint8_t v);
     Writer& u16(std::uint16_t v);
@@ -46,7 +51,7 @@ private:
 };
 
 /// Reads what Writer wrote, checking every length against what is left and a caller's limit.
-class Reader final {
+class VEIL_SDK_API Reader final {
 public:
     explicit Reader(ByteView in) : in_(in) {}
 
@@ -71,8 +76,17 @@ private:
 };
 
 /// Lower-case hex of b.
-std::string to_hex(ByteView b);
+VEIL_SDK_API std::string to_hex(ByteView b);
 /// Parses hex (either case); throws DecodeError on odd length or a non-hex character.
-Bytes from_hex(std::string_view hex);
+VEIL_SDK_API Bytes from_hex(std::string_view hex);
+
+/// Copies exactly N bytes read from the wire into a fixed array; throws DecodeError otherwise.
+template <std::size_t N>
+[[nodiscard]] std::array<std::uint8_t, N> to_array(ByteView b) {
+    if (b.size() != N) throw DecodeError("wire: fixed field of wrong size");
+    std::array<std::uint8_t, N> out{};
+    std::copy(b.begin(), b.end(), out.begin());
+    return out;
+}
 
 }  // namespace veil::wire
