@@ -58,7 +58,8 @@ public:
                 } catch (const std::exception& e) {
                     ctx.log().warn("manifest cache not written: {}", e.what());
                 }
-                ctx.bus().publish(sdk::network::ManifestUpdated{m.manifest.version, envelope});
+                ctx.bus().publish(sdk::network::ManifestUpdated{
+                    m.manifest.version, std::make_shared<const proto::Manifest>(m.manifest), envelope});
             });
         if (fs::exists(cache_)) {
             if (auto refused = source_->offer(read_file(cache_))) {
@@ -70,7 +71,8 @@ public:
                 if (source_->version() == 0) {
                     r.fail(sdk::ErrorCode::not_found, "no manifest yet");
                 } else {
-                    r.reply({source_->version(), source_->envelope()});
+                    r.reply({source_->version(), std::make_shared<const proto::Manifest>(*source_->manifest()),
+                             source_->envelope()});
                 }
             });
         auto refresh = [this, &ctx] {

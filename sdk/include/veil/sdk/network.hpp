@@ -1,13 +1,15 @@
 #pragma once
-/// The client's view of the Veil network on the bus: the latest verified manifest (every
-/// service node's keys, address and swarm). Served by the `network` plugin, which fetches it
-/// from seed or known nodes and accepts only manifests signed by the configured authorities,
-/// never a lower version. Consumers (the onion transport, the messenger) decode the envelope
-/// with the directory library; it is already verified when it reaches the bus.
+/// The Veil network's membership on the bus: the latest verified manifest (every service node's
+/// keys, address and swarm). On a client the `network` plugin publishes it (fetched from seed or
+/// known nodes, accepted only when signed by enough configured authorities, never a lower
+/// version); on a service node the `service-node` plugin does. Consumers use the decoded
+/// manifest as it is: it is verified before it reaches the bus, and nobody decodes it again.
 
 #include <cstdint>
+#include <memory>
 #include <string_view>
 
+#include "veil/proto/manifest.hpp"
 #include "veil/wire/codec.hpp"
 
 namespace veil::sdk::network {
@@ -16,12 +18,14 @@ namespace veil::sdk::network {
 struct ManifestUpdated {
     static constexpr std::string_view topic = "veil.network.manifest_updated";
     std::uint64_t version = 0;
-    wire::Bytes signed_manifest;  ///< the authority-signed envelope
+    std::shared_ptr<const proto::Manifest> manifest;  ///< decoded, verified; never null
+    wire::Bytes signed_manifest;                       ///< the authority-signed envelope (to cache or serve)
 };
 
 /// Reply of GetManifest.
 struct ManifestReply {
     std::uint64_t version = 0;
+    std::shared_ptr<const proto::Manifest> manifest;  ///< never null
     wire::Bytes signed_manifest;
 };
 
