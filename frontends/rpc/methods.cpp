@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <utility>
 
-#include "contract_json.hpp"
+#include "veil/json/contract_json.hpp"
 #include "veil/sdk/messenger.hpp"
 
 namespace veil::rpc {

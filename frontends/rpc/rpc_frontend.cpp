@@ -4,7 +4,7 @@
 #include <array>
 #include <stdexcept>
 
-#include "contract_json.hpp"
+#include "veil/json/contract_json.hpp"
 #include "veil/sdk/attachment.hpp"
 #include "veil/sdk/messenger.hpp"
 

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <variant>
 
-#include "contract_json.hpp"
+#include "veil/json/contract_json.hpp"
 #include "veil/sdk/attachment.hpp"
 #include "veil/sdk/messenger.hpp"
 #include "veil/sdk/result.hpp"

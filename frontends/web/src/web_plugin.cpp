@@ -107,13 +107,16 @@ constexpr sdk::ConfigKeySpec kConfig[] = {
     {"max_upload_bytes", sdk::ConfigType::integer, "10485760", "largest file the page may upload"},
 };
 
+// The page drives the messenger contract; attachments (uploads, progress) are optional.
+constexpr std::string_view kRequires[] = {"messenger"};
+
 constexpr sdk::PluginInfo kInfo{
     .name = "web",
     .version = "0.1.0",
     .kind = sdk::PluginKind::frontend,
     .description = "local chat page on 127.0.0.1 (token login, WebSocket live updates) for 'veil daemon'",
     .provides = {},
-    .requires_ = {},
+    .requires_ = kRequires,
     .config = kConfig,
     .commands = {},
 };

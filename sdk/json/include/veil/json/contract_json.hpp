@@ -1,7 +1,7 @@
 #pragma once
-// JSON shapes of the messenger and attachment contract types, shared by the frontends that speak
-// JSON (rpc, web). Field names follow the bus structs (units in names: sent_at_ms); enums become
-// strings.
+/// JSON shapes of the messenger and attachment contract types, for every frontend that speaks
+/// JSON (rpc, web, third-party ones). Field names follow the bus structs (units in names:
+/// sent_at_ms); enums become strings. Part of the SDK package (VeilSDK::json).
 #include <nlohmann/json.hpp>
 
 #include "veil/sdk/attachment.hpp"

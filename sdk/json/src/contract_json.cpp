@@ -1,5 +1,5 @@
 // JSON shapes of the contract types (see contract_json.hpp).
-#include "contract_json.hpp"
+#include "veil/json/contract_json.hpp"
 
 namespace veil::contract_json {
 
