@@ -11,24 +11,23 @@ done
 scripts/setup.sh
 jobs=$(nproc)
 
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVEIL_WERROR=ON
-cmake --build build -j"$jobs"
+# Builds follow CMakePresets.json (werror: build/, static-minimal: build-static-minimal/, fuzz: build-fuzz/).
+cmake --preset werror
+cmake --build --preset werror -j"$jobs"
 if ((slow)); then
   ctest --test-dir build --output-on-failure -j"$jobs"
 else
   ctest --test-dir build --output-on-failure -j"$jobs" -LE slow
 fi
 
-# The static minimal build (kernel + direct + memory + cli linked in, no dlopen) for small
-# devices: build it and run the kernel's integration tests against it.
-cmake -S . -B build-static -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVEIL_WERROR=ON \
-  -DVEIL_STATIC_PLUGINS="direct;memory;cli" -DVEIL_BUILD_BENCH=OFF
-cmake --build build-static -j"$jobs" --target veil veil_kernel_integration_tests
-ctest --test-dir build-static --output-on-failure -R '^veil_kernel_integration_tests$'
+# The static minimal build (kernel + direct + memory + cli + the SDK linked in, no dlopen, no
+# libveil-*.so) for small devices: build it and run the kernel's integration tests against it.
+cmake --preset static-minimal
+cmake --build --preset static-minimal -j"$jobs"
+ctest --test-dir build-static-minimal --output-on-failure -R '^(veil_kernel_integration_tests|kernel_static_links_no_veil_library)$'
 
 if ((fuzz)); then
-  CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DVEIL_FUZZ=ON -DVEIL_WERROR=ON
-  cmake --build build-fuzz -j"$jobs" --target veil_fuzzers
+  cmake --preset fuzz
+  cmake --build --preset fuzz -j"$jobs"
   ctest --test-dir build-fuzz --output-on-failure -j"$jobs" -L fuzz
 fi
