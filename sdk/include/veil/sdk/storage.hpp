@@ -1,6 +1,6 @@
 #pragma once
 /// The storage contract: namespaced key/value with put, get, erase, scan-by-prefix and an
-/// atomic batch. storage/memory implements it; storage/sqlcipher will.
+/// atomic batch. storage/sqlcipher (encrypted, on disk) and storage/memory implement it.
 ///
 /// Two faces of one contract:
 ///  - the bus messages below (a plugin needing storage sends them; the enabled backend serves

@@ -1,5 +1,5 @@
 #pragma once
-/// The contract every transport implements (direct now, onion later), so that a caller never
+/// The contract every transport implements (onion, the default; direct, for tests), so a caller never
 /// knows which one carries its request.
 ///
 /// Outbound: a plugin sends transport::Request on the bus; the one enabled transport serves it
