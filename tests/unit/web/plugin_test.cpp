@@ -10,8 +10,8 @@
 
 
 #include "../../integration/kernel/process.hpp"
-#include "../kernel/loop_helpers.hpp"
 #include "veil/sdk/plugin.hpp"
+#include "veil/sdk/testing.hpp"
 
 extern "C" const veil::sdk::PluginDescriptor* veil_static_plugin_web();
 
@@ -23,40 +23,15 @@ namespace {
 // Starts the plugin as the kernel would for `invocation`; returns start()'s error ("" if none).
 std::string start_plugin(const fs::path& home, std::optional<std::vector<std::string>> invocation,
                          const std::string& listen = "127.0.0.1:0") {
-    veil::test::TestLoop loop;
     std::string error;
-    {
-        sdk::Bus bus(loop.get());
-        sdk::CommandRegistry commands;
-        commands.set_invocation(std::move(invocation));
-        const auto* d = veil_static_plugin_web();
-        auto config = sdk::Config::defaults("web", d->info->config);
-        auto values = config.values();
-        values["listen"] = listen;
-        sdk::Context::Parts parts;
-        parts.loop = loop.get();
-        parts.bus = &bus;
-        parts.commands = &commands;
-        parts.plugin_name = "web";
-        parts.config = sdk::Config("web", values);
-        parts.home_dir = home;
-        parts.request_stop = [](int) {};
-        auto ctx = std::make_unique<sdk::Context>(std::move(parts));
-        sdk::Plugin* plugin = d->create();
-        REQUIRE(plugin != nullptr);
-        try {
-            plugin->start(*ctx);
-            loop.run_until([] { return false; }, 20);
-            plugin->stop();
-        } catch (const std::exception& e) {
-            error = e.what();
-        }
-        ctx.reset();
-        d->destroy(plugin);
-        bus.close();
+    sdk::testing::Harness harness(home, std::move(invocation));
+    try {
+        harness.start(*veil_static_plugin_web(), {{"listen", listen}});
+        harness.run_for(20);
+    } catch (const std::exception& e) {
+        error = e.what();
     }
-    loop.run_until([&] { return !uv_loop_alive(loop.get()); });
-    CHECK(loop.close() == 0);
+    CHECK(harness.close() == 0);
     return error;
 }
 

@@ -1,0 +1,133 @@
+#include "veil/sdk/testing.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+namespace veil::sdk::testing {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path fresh_temp_home() {
+    std::random_device rd;
+    auto dir = fs::temp_directory_path() /
+               ("veil-harness-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+    fs::create_directories(dir);
+    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+    return dir;
+}
+
+// A plugin's config: its declared defaults with the test's values on top.
+Config config_for(const PluginInfo& info, ConfigValues values) {
+    auto merged = Config::defaults(std::string(info.name), info.config).values();
+    for (auto& [key, value] : values) {
+        if (!merged.contains(key)) {
+            throw std::invalid_argument("harness: plugin '" + std::string(info.name) + "' has no config key '" + key + "'");
+        }
+        merged[key] = std::move(value);
+    }
+    return Config(std::string(info.name), std::move(merged));
+}
+
+}  // namespace
+
+Harness::Harness(fs::path home, std::optional<std::vector<std::string>> invocation) : home_(std::move(home)) {
+    uv_loop_init(&loop_);
+    bus_ = std::make_unique<Bus>(&loop_);
+    commands_.set_invocation(std::move(invocation));
+    if (home_.empty()) {
+        home_ = fresh_temp_home();
+        own_home_ = true;
+    }
+}
+
+Harness::~Harness() { close(); }
+
+Context& Harness::make_context(const std::string& name, Config config) {
+    Context::Parts parts;
+    parts.loop = &loop_;
+    parts.bus = bus_.get();
+    parts.commands = &commands_;
+    parts.plugin_name = name;
+    parts.config = std::move(config);
+    parts.home_dir = home_;
+    parts.request_stop = [this](int code) {
+        if (!stop_code_) stop_code_ = code;
+    };
+    started_.push_back({nullptr, nullptr, std::make_unique<Context>(std::move(parts))});
+    return *started_.back().context;
+}
+
+Plugin& Harness::start(const PluginDescriptor& descriptor, ConfigValues values) {
+    const PluginInfo& info = *descriptor.info;
+    Context& ctx = make_context(std::string(info.name), config_for(info, std::move(values)));
+    Plugin* plugin = descriptor.create();
+    if (!plugin) {
+        started_.pop_back();
+        throw std::runtime_error("harness: plugin '" + std::string(info.name) + "' could not be created");
+    }
+    started_.back().plugin = plugin;
+    started_.back().descriptor = &descriptor;
+    plugin->start(ctx);
+    return *plugin;
+}
+
+void Harness::start(Plugin& plugin, const std::string& name, Config config) {
+    Context& ctx = make_context(name, std::move(config));
+    started_.back().plugin = &plugin;
+    plugin.start(ctx);
+}
+
+void Harness::kernel_started() { bus_->publish(KernelStarted{}); }
+
+bool Harness::run_until(const std::function<bool()>& done, std::uint64_t safety_ms) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(safety_ms);
+    uv_timer_t tick;
+    uv_timer_init(&loop_, &tick);
+    // Repeating, so a poll never waits without a deadline (a one-shot timer armed from a stale
+    // loop time could fire before the poll).
+    uv_timer_start(&tick, [](uv_timer_t*) {}, 5, 5);
+    while (!done() && std::chrono::steady_clock::now() < deadline) uv_run(&loop_, UV_RUN_ONCE);
+    uv_close(reinterpret_cast<uv_handle_t*>(&tick), nullptr);
+    uv_run(&loop_, UV_RUN_NOWAIT);
+    return done();
+}
+
+void Harness::run_for(std::uint64_t ms) {
+    run_until([] { return false; }, ms);
+}
+
+int Harness::close() {
+    if (closed_) return close_result_;
+    closed_ = true;
+    // The kernel's order: stop in reverse, drop every context, destroy the objects, close the bus.
+    for (auto it = started_.rbegin(); it != started_.rend(); ++it) {
+        if (it->plugin) it->plugin->stop();
+    }
+    for (auto it = started_.rbegin(); it != started_.rend(); ++it) it->context.reset();
+    for (auto it = started_.rbegin(); it != started_.rend(); ++it) {
+        if (it->plugin && it->descriptor) it->descriptor->destroy(it->plugin);
+    }
+    started_.clear();
+    bus_->close();
+    bus_.reset();
+    // Handles close asynchronously (some libraries take several turns): give them up to 2 s.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (uv_loop_alive(&loop_) && std::chrono::steady_clock::now() < deadline) {
+        uv_run(&loop_, UV_RUN_NOWAIT);
+        if (uv_loop_alive(&loop_)) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    close_result_ = uv_loop_close(&loop_);
+    if (own_home_) {
+        std::error_code ignored;
+        fs::remove_all(home_, ignored);
+    }
+    return close_result_;
+}
+
+}  // namespace veil::sdk::testing
