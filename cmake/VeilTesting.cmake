@@ -2,6 +2,11 @@
 # Builds one Catch2 executable and registers two ctest entries: NAME runs every test case
 # except those tagged [slow]; NAME_slow runs only the [slow] ones and carries the `slow` label.
 # `ctest -L crypto` runs one part; `ctest -LE slow` is the default quick run.
+# tests/support: helpers every test may use (a test loop, temp dirs and child processes, a node
+# RPC client, the testnet fixture), included as "support/<name>.hpp".
+add_library(veil_test_support INTERFACE)
+target_include_directories(veil_test_support INTERFACE ${PROJECT_SOURCE_DIR}/tests)
+
 if(VEIL_BUILD_TESTS AND NOT VEIL_FUZZ)
   find_package(Catch2 2.13 REQUIRED)
   enable_testing()
@@ -18,7 +23,7 @@ function(veil_add_test name)
     set(T_TIMEOUT 600)
   endif()
   add_executable(${name} ${T_SOURCES})
-  target_link_libraries(${name} PRIVATE veil_catch_main veil_warnings ${T_LIBS})
+  target_link_libraries(${name} PRIVATE veil_catch_main veil_test_support veil_warnings ${T_LIBS})
   target_compile_definitions(${name} PRIVATE
     VEIL_SOURCE_DIR="${PROJECT_SOURCE_DIR}" VEIL_BINARY_DIR="${PROJECT_BINARY_DIR}")
   add_test(NAME ${name} COMMAND ${name} "~[slow]" --warn NoAssertions)
@@ -41,7 +46,7 @@ function(veil_add_fuzzer name)
   add_executable(${name} ${F_SOURCES})
   target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
   target_link_options(${name} PRIVATE -fsanitize=fuzzer)
-  target_link_libraries(${name} PRIVATE veil_warnings ${F_LIBS})
+  target_link_libraries(${name} PRIVATE veil_test_support veil_warnings ${F_LIBS})
   set(work ${CMAKE_CURRENT_BINARY_DIR}/${name}-corpus)
   add_test(NAME ${name}
     COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=1

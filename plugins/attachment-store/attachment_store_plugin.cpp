@@ -1,5 +1,5 @@
 // plugins/attachment-store: descriptor, config table and wiring only; the store is
-// blob_store.cpp, the node-side runtime store_runtime.cpp, the protocol store_rpc.cpp.
+// blob_store.cpp, the node-side runtime store_runtime.cpp (the protocol is veil/proto/blob_rpc.hpp).
 #include "store_runtime.hpp"
 #include "veil/sdk/attachment.hpp"
 #include "veil/sdk/plugin.hpp"

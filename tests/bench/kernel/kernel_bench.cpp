@@ -6,7 +6,7 @@
 #include <functional>
 #include <thread>
 
-#include "process.hpp"
+#include "support/process.hpp"
 #include "veil/sdk/bus.hpp"
 
 using namespace veil::sdk;

@@ -22,7 +22,7 @@
 #include <thread>
 #include <vector>
 
-#include "process.hpp"
+#include "support/process.hpp"
 
 namespace fs = std::filesystem;
 

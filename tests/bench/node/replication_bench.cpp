@@ -12,7 +12,7 @@
 #include <regex>
 #include <thread>
 
-#include "node_rpc.hpp"
+#include "support/node_rpc.hpp"
 #include "veil/proto/manifest.hpp"
 #include "veil/proto/owner_auth.hpp"
 #include "veil/sdk/net.hpp"

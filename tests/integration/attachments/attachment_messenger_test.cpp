@@ -16,8 +16,8 @@
 
 #include <algorithm>
 
-#include "process.hpp"
-#include "testnet_fixture.hpp"
+#include "support/process.hpp"
+#include "support/testnet_fixture.hpp"
 
 namespace {
 

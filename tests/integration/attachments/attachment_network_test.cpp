@@ -17,8 +17,8 @@
 #include <algorithm>
 #include <sstream>
 
-#include "process.hpp"
-#include "testnet_fixture.hpp"
+#include "support/process.hpp"
+#include "support/testnet_fixture.hpp"
 
 namespace {
 

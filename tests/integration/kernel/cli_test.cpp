@@ -1,7 +1,7 @@
 // The cli frontend and the kernel's built-in commands, with no --config.
 #include <catch2/catch.hpp>
 
-#include "process.hpp"
+#include "support/process.hpp"
 
 using namespace veil::test;
 

@@ -1,7 +1,7 @@
 // Config errors name file, line and key; `veil config check` validates without running.
 #include <catch2/catch.hpp>
 
-#include "process.hpp"
+#include "support/process.hpp"
 
 using namespace veil::test;
 

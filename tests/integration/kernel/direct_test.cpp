@@ -3,7 +3,7 @@
 // over TCP to B, whose direct transport asks B's bus (transport::Inbound routed "echo").
 #include <catch2/catch.hpp>
 
-#include "process.hpp"
+#include "support/process.hpp"
 
 using namespace veil::test;
 

@@ -2,7 +2,7 @@
 // kernel_hello_build against the installed SDK) is found and run by the kernel.
 #include <catch2/catch.hpp>
 
-#include "process.hpp"
+#include "support/process.hpp"
 
 using namespace veil::test;
 

@@ -2,7 +2,7 @@
 // started is stopped in reverse; the exit code is non-zero. Real `veil` processes.
 #include <catch2/catch.hpp>
 
-#include "process.hpp"
+#include "support/process.hpp"
 
 using namespace veil::test;
 

@@ -14,8 +14,8 @@
 #include <nlohmann/json.hpp>
 
 #include "account.hpp"
-#include "process.hpp"
-#include "testnet_fixture.hpp"
+#include "support/process.hpp"
+#include "support/testnet_fixture.hpp"
 #include "vault.hpp"
 #include "veil/sdk/net.hpp"
 

@@ -16,9 +16,9 @@
 #include <set>
 #include <thread>
 
-#include "node_rpc.hpp"
+#include "support/node_rpc.hpp"
 #include "veil/proto/manifest.hpp"
-#include "testnet_fixture.hpp"
+#include "support/testnet_fixture.hpp"
 #include "testnet.hpp"
 #include "veil/proto/owner_auth.hpp"
 #include "veil/sdk/net.hpp"

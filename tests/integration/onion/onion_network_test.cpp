@@ -7,9 +7,9 @@
 #include <sstream>
 
 #include "onion_rig.hpp"
-#include "process.hpp"
+#include "support/process.hpp"
 #include "veil/proto/owner_auth.hpp"
-#include "testnet_fixture.hpp"
+#include "support/testnet_fixture.hpp"
 
 using namespace veil;
 using veil::test::Testnet;

@@ -13,8 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "process.hpp"
-#include "testnet_fixture.hpp"
+#include "support/process.hpp"
+#include "support/testnet_fixture.hpp"
 
 using veil::test::Testnet;
 using json = nlohmann::json;

@@ -7,7 +7,7 @@
 #include <optional>
 #include <thread>
 
-#include "loop_helpers.hpp"
+#include "support/loop.hpp"
 #include "veil/sdk/bus.hpp"
 
 using namespace veil::sdk;

@@ -3,7 +3,7 @@
 
 #include <thread>
 
-#include "loop_helpers.hpp"
+#include "support/loop.hpp"
 #include "veil/sdk/context.hpp"
 
 using namespace veil::sdk;

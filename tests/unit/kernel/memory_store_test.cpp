@@ -3,7 +3,7 @@
 
 #include <optional>
 
-#include "loop_helpers.hpp"
+#include "support/loop.hpp"
 #include "memory_store.hpp"
 #include "veil/sdk/context.hpp"
 

@@ -5,7 +5,7 @@
 #include <optional>
 #include <thread>
 
-#include "loop_helpers.hpp"
+#include "support/loop.hpp"
 #include "veil/sdk/net.hpp"
 
 using namespace veil::sdk;

@@ -4,7 +4,7 @@
 #include <optional>
 
 #include "direct_transport.hpp"
-#include "loop_helpers.hpp"
+#include "support/loop.hpp"
 #include "veil/sdk/log.hpp"
 
 using namespace veil::sdk;

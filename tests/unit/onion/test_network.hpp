@@ -10,7 +10,7 @@
 #include <optional>
 #include <set>
 
-#include "../kernel/loop_helpers.hpp"
+#include "support/loop.hpp"
 #include "direct_transport.hpp"
 #include "relay.hpp"
 

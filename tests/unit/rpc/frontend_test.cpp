@@ -4,7 +4,7 @@
 
 #include <sys/stat.h>
 
-#include "process.hpp"
+#include "support/process.hpp"
 #include "rpc_frontend.hpp"
 #include "rpc_test_support.hpp"
 

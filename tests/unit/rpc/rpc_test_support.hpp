@@ -16,7 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "loop_helpers.hpp"
+#include "support/loop.hpp"
 #include "veil/sdk/bus.hpp"
 #include "veil/sdk/messenger.hpp"
 

@@ -11,7 +11,7 @@
 #include <optional>
 #include <set>
 
-#include "process.hpp"
+#include "support/process.hpp"
 #include "rpc_test_support.hpp"
 #include "server.hpp"
 #include "veil/sdk/log.hpp"

@@ -5,7 +5,7 @@
 #include <random>
 #include <thread>
 
-#include "child_process.hpp"
+#include "support/child_process.hpp"
 #include "crash_batch.hpp"
 #include "storage_test_support.hpp"
 #include "vault.hpp"

@@ -3,7 +3,7 @@
 // sets, changes and removes the passphrase and rotates the key without losing data.
 #include <catch2/catch.hpp>
 
-#include "child_process.hpp"
+#include "support/child_process.hpp"
 #include "storage_test_support.hpp"
 #include "error.hpp"
 #include "vault.hpp"

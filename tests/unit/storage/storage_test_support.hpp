@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "../kernel/loop_helpers.hpp"
+#include "support/loop.hpp"
 #include "veil/crypto/secret_bytes.hpp"
 #include "veil/wire/codec.hpp"
 

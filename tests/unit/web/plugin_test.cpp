@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 
-#include "../../integration/kernel/process.hpp"
+#include "support/process.hpp"
 #include "veil/sdk/plugin.hpp"
 #include "veil/sdk/testing.hpp"
 

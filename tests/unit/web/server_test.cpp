@@ -13,8 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../../integration/kernel/process.hpp"
-#include "../kernel/loop_helpers.hpp"
+#include "support/process.hpp"
+#include "support/loop.hpp"
 #include "server.hpp"
 #include "socket_client.hpp"
 #include "veil/sdk/messenger.hpp"

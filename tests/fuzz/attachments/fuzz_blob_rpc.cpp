@@ -8,7 +8,7 @@
 #include "veil/proto/blob_rpc.hpp"
 
 using namespace veil;
-using namespace veil::attachment_store;
+using namespace veil::proto::blob;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     ByteView in(data, size);
