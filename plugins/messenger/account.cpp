@@ -251,7 +251,7 @@ proto::node::SubscribeRequest Account::subscribe_request(std::uint32_t wait_ms, 
     proto::node::SubscribeRequest q;
     q.mailbox = inbox();
     q.ns = kInboxNamespace;
-    q.page.max_count = 1;  // only to wake up: the messages are then read with retrieve
+    q.page.max_count = kPageCount;  // a full page: the answer is the inbox when it holds no more
     q.wait_ms = wait_ms;
     proto::node::RequestBody body = q;
     proto::node::sign_owner_request(body, signing_key_of(*device_), now_ms);

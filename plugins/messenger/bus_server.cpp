@@ -25,10 +25,11 @@ bool open_or_fail(const Client& c, const sdk::Responder<Reply>& out) {
     return false;
 }
 
-// A Fail that answers the responder with `code`.
+// A Fail that answers the responder with `code` and the error's sentence. The contract's code
+// stays the one it always was for these requests (bad_input), whatever the cause.
 template <class Reply>
 Fail failing(const sdk::Responder<Reply>& out, sdk::ErrorCode code = sdk::ErrorCode::handler_failed) {
-    return [out, code](const std::string& m) { out.fail(code, m); };
+    return [out, code](const sdk::Error& e) { out.fail(code, e.message); };
 }
 
 template <class R>

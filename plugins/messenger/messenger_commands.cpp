@@ -45,15 +45,17 @@ std::vector<std::string> own_args(const std::vector<std::string>& args) {
 }
 
 Fail failer(const sdk::CommandCall& call, std::string what) {
-    return [call, what = std::move(what)](const std::string& m) { call.fail(what + ": " + m, sdk::exit_code::failure); };
+    return [call, what = std::move(what)](const sdk::Error& e) {
+        call.fail(what + ": " + e.message, sdk::exit_code::failure);
+    };
 }
 
 std::string id_hex(const MessageId& id) { return wire::to_hex(id); }
 
 // ---- init --create-device (second half; see init_home.hpp) ----
-void create_device(Service& service, const sdk::CommandCall& call, bool restore) {
+void create_device(Service& service, AccountStore& store, const sdk::CommandCall& call, bool restore) {
     auto fail = failer(call, "veil init");
-    service.load([&service, call, restore, fail](AccountPtr existing) {
+    store.load_account([&service, &store, call, restore, fail](AccountPtr existing) {
         if (existing) {
             return call.fail("veil init: this HOME already holds the identity " + existing->id().str() +
                                  " (its config is in HOME/veil.toml again)",
@@ -71,14 +73,14 @@ void create_device(Service& service, const sdk::CommandCall& call, bool restore)
                 identity = std::make_shared<crypto::Identity>(crypto::Identity::generate());
             }
         } catch (const crypto::Error& e) {
-            return fail(std::string("the recovery phrase is not valid: ") + e.what());
+            return fail({sdk::ErrorCode::bad_input, std::string("the recovery phrase is not valid: ") + e.what()});
         }
-        service.with_manifest([&service, call, restore, fail, identity] {
-            auto make = [&service, call, restore, fail, identity](std::optional<crypto::DeviceList> list) {
+        service.with_manifest([&service, &store, call, restore, fail, identity] {
+            auto make = [&service, &store, call, restore, fail, identity](std::optional<crypto::DeviceList> list) {
                 auto account = std::make_shared<Account>(Account::create(std::move(*identity), list, now_ms()));
                 // Publish first: a device that others cannot reach is not saved.
-                service.publish(account, [&service, call, restore, fail, account] {
-                    service.save(*account, {}, [call, restore, account] {
+                service.publish(account, [&store, call, restore, fail, account] {
+                    store.save_account(*account, {}, [call, restore, account] {
                         std::string out = "Your Veil ID: " + account->id().str() + "\n";
                         if (restore) {
                             out += "This device was added to the identity (device list version " +
@@ -96,12 +98,12 @@ void create_device(Service& service, const sdk::CommandCall& call, bool restore)
             };
             if (!restore) return make(std::nullopt);
             service.fetch_person(identity->veil_id(), [make](PersonKeys keys) { make(std::move(keys.list)); },
-                                 [make](const std::string&) { make(std::nullopt); });
+                                 [make](const sdk::Error&) { make(std::nullopt); });
         }, fail);
     }, fail);
 }
 
-void cmd_init(sdk::Context& ctx, Service& service, sdk::CommandCall call) {
+void cmd_init(sdk::Context& ctx, Service& service, AccountStore& store, sdk::CommandCall call) {
     auto args = call.args();
     bool create = false, restore = false;
     for (const auto& a : args) {
@@ -109,7 +111,7 @@ void cmd_init(sdk::Context& ctx, Service& service, sdk::CommandCall call) {
         restore = restore || a == "--restore";
     }
     if (!create) return init_home(ctx, std::move(call));
-    create_device(service, call, restore);
+    create_device(service, store, call, restore);
 }
 
 // The ID in `text`, or nullopt after failing the call (exit 2) in the user's words.
@@ -176,8 +178,8 @@ void cmd_send(sdk::Context& ctx, Client& client, const sdk::CommandCall& call) {
                 }
                 call.out("sent " + id_hex(r.message.id) + "\n");
                 call.finish(sdk::exit_code::ok);
-            }, [call](const std::string& m) {
-                call.fail("veil send: " + m + "\nThe message is queued: the next veil send or veil receive sends it.",
+            }, [call](const sdk::Error& e) {
+                call.fail("veil send: " + e.message + "\nThe message is queued: the next veil send or veil receive sends it.",
                           sdk::exit_code::failure);
             });
         }, failer(call, "veil send"));
@@ -227,18 +229,21 @@ struct ReceiveState {
     std::size_t printed = 0;
 };
 
-void receive_round(std::shared_ptr<ReceiveState> s) {
-    s->client->receive_once([s](std::vector<MessageRecord> got) {
+// One round; `woken_with` is what the subscribe that woke it carried (empty: fetch the inbox).
+void receive_round(std::shared_ptr<ReceiveState> s, std::vector<proto::node::MessageItem> woken_with = {}) {
+    s->client->receive_woken(std::move(woken_with), [s](std::vector<MessageRecord> got) {
         for (const auto& r : got) s->call.out(render(*s->client, r, s->json));
         s->printed += got.size();
         if (auto now = now_ms(); s->printed == 0 && now < s->deadline_ms) {
             auto left = static_cast<std::uint32_t>(std::min<std::uint64_t>(s->deadline_ms - now, 60'000));
-            s->service->wait_inbox(s->client->account(), left, [s] { receive_round(s); });
+            s->service->wait_inbox(s->client->account(), left, [s](std::vector<proto::node::MessageItem> items) {
+                receive_round(s, std::move(items));
+            });
             return;
         }
         // Publishing when due (a one-time key was used) goes with the flush.
-        s->client->flush([s] { s->call.finish(sdk::exit_code::ok); }, [s](const std::string& m) {
-            s->ctx->log().warn("queued messages not sent yet: {}", m);
+        s->client->flush([s] { s->call.finish(sdk::exit_code::ok); }, [s](const sdk::Error& e) {
+            s->ctx->log().warn("queued messages not sent yet: {}", e.message);
             s->call.finish(sdk::exit_code::ok);
         });
     }, s->fail);
@@ -268,8 +273,8 @@ void cmd_receive(sdk::Context& ctx, Service& service, Client& client, const sdk:
             // Our own current device list first: copies from a revoked device of ours are refused.
             // Earlier sends that did not finish go out first; if they still cannot, receiving goes on.
             auto go = [&client, state] {
-                client.flush([state] { receive_round(state); }, [state](const std::string& m) {
-                    state->ctx->log().warn("queued messages not sent yet: {}", m);
+                client.flush([state] { receive_round(state); }, [state](const sdk::Error& e) {
+                    state->ctx->log().warn("queued messages not sent yet: {}", e.message);
                     receive_round(state);
                 });
             };
@@ -314,15 +319,17 @@ void cmd_contacts(Client& client, const sdk::CommandCall& call) {
     // Saved here; the change then goes to our other devices, if there are any.
     auto done = [&client, call] {
         if (!client.account()->has_other_devices()) return call.finish(sdk::exit_code::ok);
-        client.flush([call] { call.finish(sdk::exit_code::ok); }, [call](const std::string& m) {
-            call.err("veil contacts: saved here; your other devices get it with your next command (" + m + ")\n");
+        client.flush([call] { call.finish(sdk::exit_code::ok); }, [call](const sdk::Error& e) {
+            call.err("veil contacts: saved here; your other devices get it with your next command (" + e.message + ")\n");
             call.finish(sdk::exit_code::ok);
         });
     };
     with_client(client, call, "veil contacts", [&client, call, verb, id = *id, name = named ? args[2] : "", fail, done] {
         if (verb == "add") return client.save_contact(id, name, done, fail);
         if (verb == "rename") {
-            if (!client.contact(id)) return fail("no contact has the ID " + id.str() + " (add it first)");
+            if (!client.contact(id)) {
+                return fail({sdk::ErrorCode::not_found, "no contact has the ID " + id.str() + " (add it first)"});
+            }
             return client.save_contact(id, name, done, fail);
         }
         if (verb == "accept") return client.accept(id, done, fail);
@@ -353,8 +360,8 @@ void cmd_disappear(Client& client, const sdk::CommandCall& call) {
                 call.out(seconds ? "messages disappear " + std::to_string(seconds) + " s after they are sent or received\n"
                                  : "disappearing messages are off\n");
                 call.finish(sdk::exit_code::ok);
-            }, [call](const std::string& m) {
-                call.fail("veil disappear: set here; telling the peer failed (" + m + "); the next veil command retries",
+            }, [call](const sdk::Error& e) {
+                call.fail("veil disappear: set here; telling the peer failed (" + e.message + "); the next veil command retries",
                           sdk::exit_code::failure);
             });
         }, fail);
@@ -409,7 +416,7 @@ void list_devices(const AccountPtr& a, const sdk::CommandCall& call, bool json) 
     call.finish(sdk::exit_code::ok);
 }
 
-void cmd_devices(Service& service, Client& client, const sdk::CommandCall& call) {
+void cmd_devices(Service& service, AccountStore& store, Client& client, const sdk::CommandCall& call) {
     auto args = own_args(call.args());
     bool json = args.size() == 1 && args[0] == "--json";
     bool revoke = args.size() == 2 && args[0] == "revoke";
@@ -425,22 +432,23 @@ void cmd_devices(Service& service, Client& client, const sdk::CommandCall& call)
         }
     }
     auto fail = failer(call, "veil devices");
-    with_client(client, call, "veil devices", [&service, &client, call, json, revoke, key, fail] {
+    with_client(client, call, "veil devices", [&service, &store, &client, call, json, revoke, key, fail] {
         auto account = client.account();
-        service.with_manifest([&service, call, json, revoke, key, fail, account] {
+        service.with_manifest([&service, &store, call, json, revoke, key, fail, account] {
             // The current list from the swarm: another device may have changed it.
-            service.fetch_person(account->id(), [&service, call, json, revoke, key, fail, account](PersonKeys own) {
+            service.fetch_person(account->id(), [&service, &store, call, json, revoke, key, fail, account](PersonKeys own) {
                 account->adopt_device_list(own.list);
                 if (!revoke) {
-                    return service.save(*account, {}, [account, call, json] { list_devices(account, call, json); }, fail);
+                    return store.save_account(*account, {}, [account, call, json] { list_devices(account, call, json); },
+                                              fail);
                 }
                 try {
                     account->revoke_device(key, now_ms());
                 } catch (const std::exception& e) {
-                    return fail(e.what());
+                    return fail({sdk::ErrorCode::bad_input, e.what()});
                 }
-                service.publish(account, [&service, call, fail, account] {
-                    service.save(*account, {}, [call, account] {
+                service.publish(account, [&store, call, fail, account] {
+                    store.save_account(*account, {}, [call, account] {
                         call.out("revoked; device list version " + std::to_string(account->device_list().version()) + "\n");
                         call.finish(sdk::exit_code::ok);
                     }, fail);
@@ -452,14 +460,14 @@ void cmd_devices(Service& service, Client& client, const sdk::CommandCall& call)
 
 }  // namespace
 
-void add_messenger_commands(sdk::Context& ctx, Service& service, Client& client) {
+void add_messenger_commands(sdk::Context& ctx, Service& service, AccountStore& store, Client& client) {
     ctx.add_command({"init", "make a new identity (or, with --restore, a new device of yours) in HOME",
                      "init [--home HOME] --network FILE [--restore] [--passphrase-file F]",
-                     [&ctx, &service](sdk::CommandCall call) { cmd_init(ctx, service, std::move(call)); }});
+                     [&ctx, &service, &store](sdk::CommandCall call) { cmd_init(ctx, service, store, std::move(call)); }});
     ctx.add_command({"id", "print your Veil ID (and a QR code of it on a terminal)", "id",
                      [&client](sdk::CommandCall call) { cmd_id(client, call); }});
     ctx.add_command({"devices", "list the devices of your identity, or revoke one", kDevicesUsage,
-                     [&service, &client](sdk::CommandCall call) { cmd_devices(service, client, call); }});
+                     [&service, &store, &client](sdk::CommandCall call) { cmd_devices(service, store, client, call); }});
     ctx.add_command({"send", "send a message (or a file); exits 0 once it is stored in every recipient swarm", kSendUsage,
                      [&ctx, &client](sdk::CommandCall call) { cmd_send(ctx, client, call); }});
     ctx.add_command({"receive", "fetch, decrypt and print new messages (then delete them from the swarm)",

@@ -6,7 +6,8 @@
 
 namespace veil::messenger {
 
-/// Registers the one-shot commands on ctx; `service` and `client` must outlive ctx's commands.
-void add_messenger_commands(sdk::Context& ctx, Service& service, Client& client);
+/// Registers the one-shot commands on ctx; `service`, `store` and `client` must outlive ctx's
+/// commands.
+void add_messenger_commands(sdk::Context& ctx, Service& service, AccountStore& store, Client& client);
 
 }  // namespace veil::messenger

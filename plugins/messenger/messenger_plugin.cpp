@@ -1,5 +1,5 @@
-// plugins/messenger: registration and wiring only; the logic is in account.*, service.* and
-// client.*.
+// plugins/messenger: registration and wiring only; the logic is in the core library (account,
+// conversations, ...), service.* (network), account_store.* (database) and client*.
 #include "bus_server.hpp"
 #include "messenger_commands.hpp"
 #include "resident_commands.hpp"
@@ -12,24 +12,27 @@ class MessengerPlugin final : public sdk::Plugin {
 public:
     void start(sdk::Context& ctx) override {
         service_ = std::make_unique<Service>(ctx);
-        client_ = std::make_unique<Client>(ctx, *service_);
-        add_messenger_commands(ctx, *service_, *client_);
+        store_ = std::make_unique<AccountStore>(ctx);
+        client_ = std::make_unique<Client>(ctx, *service_, *store_);
+        add_messenger_commands(ctx, *service_, *store_, *client_);
         add_resident_commands(ctx, *client_);
         serve_messenger_contract(ctx, *client_);
         // A kernel in the foreground without a command is a resident client too.
         ctx.on<sdk::KernelStarted>([&ctx, this](const sdk::KernelStarted&) {
             if (ctx.commands().invocation()) return;
             start_resident(*client_, [&ctx] { ctx.log().info("resident client online"); },
-                           [&ctx](const std::string& m) { ctx.log().error("the resident client cannot start: {}", m); });
+                           [&ctx](const sdk::Error& e) { ctx.log().error("the resident client cannot start: {}", e.message); });
         });
     }
     void stop() override {
         client_.reset();
+        store_.reset();
         service_.reset();
     }
 
 private:
     std::unique_ptr<Service> service_;
+    std::unique_ptr<AccountStore> store_;
     std::unique_ptr<Client> client_;
 };
 

@@ -4,11 +4,13 @@ namespace veil::messenger {
 
 namespace st = sdk::storage;
 
+std::string outbox_key(const MessageId& id) { return std::string(kOutboxPrefix) + wire::to_hex(id); }
+
 sdk::storage::BatchOp outbox_op(const MessageId& id, const std::vector<proto::node::StoreRequest>& stores) {
     wire::Writer w;
     w.u8(1).u32(static_cast<std::uint32_t>(stores.size()));
     for (const auto& s : stores) w.raw(s.mailbox).u16(s.ns).u64(s.ttl_ms).var(s.data);
-    return {st::BatchOp::Kind::put, std::string(kStorageNs), std::string(kOutboxPrefix) + wire::to_hex(id), w.take()};
+    return {st::BatchOp::Kind::put, std::string(kStorageNs), outbox_key(id), w.take()};
 }
 
 std::vector<proto::node::StoreRequest> decode_outbox(wire::ByteView bytes) {

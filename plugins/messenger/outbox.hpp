@@ -13,6 +13,8 @@ namespace veil::messenger {
 
 /// Key prefix of queued outgoing stores ("out/<message id hex>").
 inline constexpr std::string_view kOutboxPrefix = "out/";
+/// The outbox key of a send ("out/<message id hex>").
+[[nodiscard]] std::string outbox_key(const MessageId& id);
 /// The outbox entry of a send: every store it still has to make.
 [[nodiscard]] sdk::storage::BatchOp outbox_op(const MessageId& id, const std::vector<proto::node::StoreRequest>& stores);
 /// Throws wire::DecodeError.

@@ -5,7 +5,7 @@
 namespace veil::messenger {
 namespace {
 
-constexpr std::uint8_t kRecordVersion = 2;
+constexpr std::uint8_t kRecordVersion = 3;
 
 crypto::VeilId read_id(wire::Reader& r) {
     auto k = r.raw(32);
@@ -22,14 +22,14 @@ wire::Bytes encode(const MessageRecord& r) {
     wire::Writer w;
     w.u8(kRecordVersion).raw(r.peer.x25519).raw(r.from.x25519).var(encode(r.message));
     w.u8(static_cast<std::uint8_t>(r.delivery)).u8(r.read ? 1 : 0).u64(r.received_at_ms).u64(r.expires_at_ms);
-    w.str(r.saved_path).str(r.error);
+    w.str(r.saved_path).str(r.error).u8(r.awaiting_accept ? 1 : 0);
     return w.take();
 }
 
 MessageRecord decode_record(wire::ByteView bytes) {
     wire::Reader r(bytes);
     auto version = r.u8();
-    if (version != 1 && version != kRecordVersion) throw wire::DecodeError("message record: unknown version");
+    if (version < 1 || version > kRecordVersion) throw wire::DecodeError("message record: unknown version");
     MessageRecord m;
     m.peer = read_id(r);
     m.from = read_id(r);
@@ -48,6 +48,13 @@ MessageRecord decode_record(wire::ByteView bytes) {
         m.expires_at_ms = r.u64();
         m.saved_path = r.str(4096);
         m.error = r.str(1024);
+    }
+    if (version == 2) {
+        m.awaiting_accept = m.error == kNotFetched;  // how version 2 marked it
+    } else if (version >= 3) {
+        auto awaiting = r.u8();
+        if (awaiting > 1) throw wire::DecodeError("message record: bad flag");
+        m.awaiting_accept = awaiting == 1;
     }
     r.expect_done();
     return m;

@@ -24,7 +24,7 @@ void cmd_daemon(sdk::Context& ctx, Client& client, const sdk::CommandCall& call)
     finish_on_stop(ctx, call);
     start_resident(client, [&client, call] {
         call.out("veil daemon: " + client.account()->id().str() + " online; Ctrl-C stops\n");
-    }, [call](const std::string& m) { call.fail("veil daemon: " + m, sdk::exit_code::failure); });
+    }, [call](const sdk::Error& e) { call.fail("veil daemon: " + e.message, sdk::exit_code::failure); });
 }
 
 struct ChatSession {
@@ -47,8 +47,8 @@ std::string chat_line(const Client& client, const sm::Message& m, const crypto::
 // Once input ended and every typed line is queued: send what is queued, then end.
 void end_chat_when_sent(Client& client, const std::shared_ptr<ChatSession>& s) {
     if (!s->eof || s->sending > 0) return;
-    client.flush([s] { s->call.finish(sdk::exit_code::ok); }, [s](const std::string& m) {
-        s->call.fail("veil chat: " + m + "\nUnsent lines are queued: the next veil command sends them.",
+    client.flush([s] { s->call.finish(sdk::exit_code::ok); }, [s](const sdk::Error& e) {
+        s->call.fail("veil chat: " + e.message + "\nUnsent lines are queued: the next veil command sends them.",
                      sdk::exit_code::failure);
     });
 }
@@ -85,9 +85,9 @@ void cmd_chat(sdk::Context& ctx, Client& client, const sdk::CommandCall& call) {
         client.send(s->peer, line.text, "", [&client, s](const MessageRecord&) {
             --s->sending;
             end_chat_when_sent(client, s);
-        }, [&client, s](const std::string& m) {
+        }, [&client, s](const sdk::Error& e) {
             --s->sending;
-            s->call.err("veil chat: not sent: " + m + "\n");
+            s->call.err("veil chat: not sent: " + e.message + "\n");
             end_chat_when_sent(client, s);
         });
     });
@@ -96,7 +96,7 @@ void cmd_chat(sdk::Context& ctx, Client& client, const sdk::CommandCall& call) {
         s->call.err("chatting with " + (name.empty() ? s->peer.str() : name + " (" + s->peer.str() + ")") +
                     "; type a line and press Enter to send; Ctrl-D ends\n");
         s->input = std::make_unique<StdinLines>(ctx.bus());
-    }, [call](const std::string& m) { call.fail("veil chat: " + m, sdk::exit_code::failure); });
+    }, [call](const sdk::Error& e) { call.fail("veil chat: " + e.message, sdk::exit_code::failure); });
 }
 
 }  // namespace

@@ -14,19 +14,16 @@
 namespace veil::messenger {
 namespace {
 
-namespace st = sdk::storage;
-constexpr std::uint32_t kStorageTimeoutMs = 30'000;
 constexpr std::uint64_t kManifestWaitMs = 20'000;
-constexpr std::string_view kNoDeviceList = "no device list is published for ";
 
-std::string node_error(const proto::node::Response& r) {
+sdk::Error node_error(const proto::node::Response& r) {
     std::string s = std::string("a service node answered ") + proto::node::to_string(r.status);
     if (const auto* e = std::get_if<proto::node::ErrorResponse>(&r.body)) s += ": " + e->message;
-    return s;
+    return {sdk::ErrorCode::refused, std::move(s)};
 }
 
-std::string network_error(const sdk::Error& e) {
-    return "network unreachable (" + e.describe() + ")";
+sdk::Error no_swarm() {
+    return {sdk::ErrorCode::unreachable, "network unreachable: the manifest has no swarm for this mailbox"};
 }
 
 }  // namespace
@@ -61,7 +58,8 @@ void Service::with_manifest(std::function<void()> then, Fail fail) { wait_manife
 void Service::wait_manifest(std::function<void()> then, Fail fail, std::uint64_t waited_ms) {
     if (manifest_) return then();
     if (waited_ms >= kManifestWaitMs) {
-        return fail("network unreachable: no service node answered with a valid manifest (check the network file)");
+        return fail({sdk::ErrorCode::unreachable,
+                     "network unreachable: no service node answered with a valid manifest (check the network file)"});
     }
     if (waited_ms % 1000 == 0) {
         (void)ctx_.bus().request<sdk::network::GetManifest>({}, 1000, [this](sdk::Result<sdk::network::ManifestReply> r) {
@@ -71,35 +69,6 @@ void Service::wait_manifest(std::function<void()> then, Fail fail, std::uint64_t
     ctx_.set_timeout(100, [this, then = std::move(then), fail = std::move(fail), waited_ms]() mutable {
         wait_manifest(std::move(then), std::move(fail), waited_ms + 100);
     });
-}
-
-void Service::load(std::function<void(AccountPtr)> done, Fail fail) {
-    st::Scan q{std::string(kStorageNs), std::string(kStatePrefix), 100};
-    bool queued = ctx_.bus().request<st::Scan>(std::move(q), kStorageTimeoutMs, [this, done, fail](sdk::Result<st::ScanReply> r) {
-        if (!r && r.error().code == sdk::ErrorCode::no_handler) {
-            return fail("there is no Veil client in " + ctx_.home_dir().string() +
-                        " (no veil.toml there): run veil init --home HOME --network FILE");
-        }
-        if (!r) return fail("cannot read the database: " + r.error().describe());
-        if (r.value().entries.empty()) return done(nullptr);
-        try {
-            done(std::make_shared<Account>(Account::load(r.value().entries)));
-        } catch (const std::exception& e) {
-            fail(e.what());
-        }
-    });
-    if (!queued) fail("cannot read the database: the bus is closed");
-}
-
-void Service::save(const Account& account, std::vector<st::BatchOp> extra, std::function<void()> done, Fail fail) {
-    st::Batch b;
-    b.ops = account.save_ops();
-    for (auto& op : extra) b.ops.push_back(std::move(op));
-    bool queued = ctx_.bus().request<st::Batch>(std::move(b), kStorageTimeoutMs, [done, fail](sdk::Result<st::Done> r) {
-        if (!r) return fail("cannot write the database: " + r.error().describe());
-        done();
-    });
-    if (!queued) fail("cannot write the database: the bus is closed");
 }
 
 void Service::store_all(std::vector<proto::node::StoreRequest> stores, std::function<void()> done, Fail fail) {
@@ -114,8 +83,8 @@ void Service::store_all(std::vector<proto::node::StoreRequest> stores, std::func
         to_every_member(mailbox, proto::node::RequestBody(std::move(s)), [left, failed, done](std::vector<proto::node::Response>) {
             if (*failed) return;
             if (--*left == 0) done();
-        }, [failed, fail](const std::string& m) {
-            if (!std::exchange(*failed, true)) fail(m);
+        }, [failed, fail](const sdk::Error& e) {
+            if (!std::exchange(*failed, true)) fail(e);
         });
     }
 }
@@ -128,11 +97,11 @@ std::vector<proto::NodeEntry> Service::members_of(const proto::node::PublicKey& 
 void Service::to_every_member(const proto::node::PublicKey& mailbox, const proto::node::RequestBody& body,
                               std::function<void(std::vector<proto::node::Response>)> done, Fail fail) {
     auto members = members_of(mailbox);
-    if (members.empty()) return fail("network unreachable: the manifest has no swarm for this mailbox");
+    if (members.empty()) return fail(no_swarm());
     struct State {
         std::size_t left;
         std::vector<proto::node::Response> ok;
-        std::string last_error;
+        sdk::Error last_error;
     };
     auto state = std::make_shared<State>(State{members.size(), {}, {}});
     for (const auto& m : members) {
@@ -162,20 +131,14 @@ void Service::fetch_public(const crypto::VeilId& who, std::uint16_t ns,
 void Service::fetch_person(const crypto::VeilId& who, std::function<void(PersonKeys)> done, Fail fail) {
     fetch_public(who, kDeviceListNamespace, [this, who, done, fail](std::vector<wire::Bytes> lists) {
         auto list = newest_device_list(who, lists);
-        if (!list) return fail(std::string(kNoDeviceList) + who.str() + " (is the ID right?)");
+        if (!list) {
+            return fail({sdk::ErrorCode::not_found, "no device list is published for " + who.str() + " (is the ID right?)"});
+        }
         fetch_public(who, kBundleNamespace, [who, list = *list, done, fail](std::vector<wire::Bytes> blobs) {
             PersonKeys keys{list, newest_bundles(who, list, blobs, now_ms())};
             done(std::move(keys));
         }, fail);
     }, fail);
-}
-
-void Service::fetch_fresh(const crypto::VeilId& who, std::function<void(PersonKeys)> done, Fail fail) {
-    if (auto it = fresh_.find(who); it != fresh_.end()) return done(it->second);
-    fetch_person(who, [this, who, done](PersonKeys keys) {
-        fresh_.insert_or_assign(who, keys);
-        done(std::move(keys));
-    }, std::move(fail));
 }
 
 void Service::publish(const AccountPtr& account, std::function<void()> done, Fail fail) {
@@ -184,7 +147,7 @@ void Service::publish(const AccountPtr& account, std::function<void()> done, Fai
     try {
         stores = account->publish_requests(now);
     } catch (const crypto::Error& e) {
-        return fail(std::string("cannot make the pre-key bundle: ") + e.what());
+        return fail({sdk::ErrorCode::internal, std::string("cannot make the pre-key bundle: ") + e.what()});
     }
     // On every member at once (store_all), so a reader that asks any of them right after sees
     // the new device list and bundle.
@@ -201,8 +164,8 @@ void Service::prune_published(const AccountPtr& account, const wire::Bytes& bund
     auto one_done = [left, done] {
         if (--*left == 0) done();
     };
-    auto warn = [this, one_done](const std::string& m) {
-        ctx_.log().debug("superseded published state not deleted: {}", m);
+    auto warn = [this, one_done](const sdk::Error& e) {
+        ctx_.log().debug("superseded published state not deleted: {}", e.message);
         one_done();
     };
     auto id = account->id();
@@ -230,7 +193,7 @@ void Service::prune_published(const AccountPtr& account, const wire::Bytes& bund
 void Service::fetch_inbox(const AccountPtr& account, std::function<void(std::vector<proto::node::MessageItem>)> done,
                           Fail fail) {
     auto members = std::make_shared<std::vector<proto::NodeEntry>>(members_of(account->inbox()));
-    if (members->empty()) return fail("network unreachable: the manifest has no swarm for this mailbox");
+    if (members->empty()) return fail(no_swarm());
     for (std::size_t i = members->size(); i > 1; --i) {
         std::swap((*members)[i - 1], (*members)[randombytes_uniform(static_cast<std::uint32_t>(i))]);
     }
@@ -260,16 +223,21 @@ void Service::inbox_page(const AccountPtr& account, std::shared_ptr<std::vector<
     });
 }
 
-void Service::wait_inbox(const AccountPtr& account, std::uint32_t wait_ms, std::function<void()> woken) {
+void Service::wait_inbox(const AccountPtr& account, std::uint32_t wait_ms,
+                         std::function<void(std::vector<proto::node::MessageItem>)> woken) {
     // Below the swarm client's 10 s request deadline, onion hops included.
     constexpr std::uint32_t kMaxSubscribeWaitMs = 7'000;
     auto started = now_ms();
     swarms_->to_swarm(account->inbox(), account->subscribe_request(std::min(wait_ms, kMaxSubscribeWaitMs), started),
                       [this, woken, started](sdk::Result<proto::node::Response> r) {
-                          if (r && r.value().status == proto::node::Status::ok) return woken();
+                          if (r && r.value().status == proto::node::Status::ok) {
+                              auto* page = std::get_if<proto::node::PageResponse>(&r.value().body);
+                              if (!page || page->more) return woken({});
+                              return woken(std::move(page->messages));
+                          }
                           // Polling fallback: never spin faster than twice a second.
                           auto spent = now_ms() - started;
-                          ctx_.set_timeout(spent >= 500 ? 0 : 500 - spent, woken);
+                          ctx_.set_timeout(spent >= 500 ? 0 : 500 - spent, [woken] { woken({}); });
                       }, 1);
 }
 
@@ -292,119 +260,6 @@ void Service::delete_inbox(const AccountPtr& account, std::vector<proto::node::H
                               if (--*state == 0) done();
                           });
     }
-}
-
-void Service::flush_outbox(std::function<void()> done, Fail fail) {
-    st::Scan q{std::string(kStorageNs), std::string(kOutboxPrefix), 1000};
-    (void)ctx_.bus().request<st::Scan>(std::move(q), kStorageTimeoutMs, [this, done, fail](sdk::Result<st::ScanReply> r) {
-        if (!r) return fail("cannot read the database: " + r.error().describe());
-        if (r.value().entries.empty()) return done();
-        std::vector<proto::node::StoreRequest> stores;
-        st::Batch clear;
-        for (const auto& e : r.value().entries) {
-            try {
-                for (auto& s : decode_outbox(e.value)) stores.push_back(std::move(s));
-            } catch (const wire::DecodeError&) {
-                ctx_.log().warn("a damaged outbox entry was dropped");
-            }
-            clear.ops.push_back({st::BatchOp::Kind::erase, std::string(kStorageNs), e.key, {}});
-        }
-        // The same bytes give the same message hash: a node keeps a resent store once.
-        store_all(std::move(stores), [this, clear = std::move(clear), done, fail]() mutable {
-            (void)ctx_.bus().request<st::Batch>(std::move(clear), kStorageTimeoutMs, [done, fail](sdk::Result<st::Done> w) {
-                if (!w) return fail("cannot write the database: " + w.error().describe());
-                done();
-            });
-        }, fail);
-    });
-}
-
-void Service::enqueue(const crypto::VeilId& to, const ChatMessage& message, std::function<void()> done, Fail fail) {
-    auto op = queued_op(to, message);
-    st::Put put{op.ns, op.key, op.value};
-    bool queued = ctx_.bus().request<st::Put>(std::move(put), kStorageTimeoutMs, [done, fail](sdk::Result<st::Done> r) {
-        if (!r) return fail("cannot write the database: " + r.error().describe());
-        done();
-    });
-    if (!queued) fail("cannot write the database: the bus is closed");
-}
-
-void Service::process_queue(const AccountPtr& account, std::function<void()> done, Fail fail) {
-    st::Scan q{std::string(kStorageNs), std::string(kQueuePrefix), 1000};
-    (void)ctx_.bus().request<st::Scan>(std::move(q), kStorageTimeoutMs,
-                                       [this, account, done, fail](sdk::Result<st::ScanReply> r) {
-        if (!r) return fail("cannot read the database: " + r.error().describe());
-        auto queue = std::make_shared<std::vector<st::Entry>>(std::move(r.value().entries));
-        fresh_.clear();  // device lists are read again for every run of the queue
-        send_queued(account, queue, 0, done, fail);
-    });
-}
-
-void Service::send_queued(const AccountPtr& account, std::shared_ptr<std::vector<st::Entry>> queue, std::size_t next,
-                          std::function<void()> done, Fail fail) {
-    if (next >= queue->size()) return done();
-    const auto& entry = (*queue)[next];
-    st::BatchOp dequeue{st::BatchOp::Kind::erase, std::string(kStorageNs), entry.key, {}};
-    std::pair<crypto::VeilId, ChatMessage> item;
-    try {
-        item = decode_queued(entry.value);
-    } catch (const wire::DecodeError&) {
-        ctx_.log().warn("a damaged queued message was dropped");
-        return save(*account, {dequeue}, [this, account, queue, next, done, fail] {
-            send_queued(account, queue, next + 1, done, fail);
-        }, fail);
-    }
-    auto continue_with = [this, account, queue, next, done, fail] {
-        flush_outbox([this, account, queue, next, done, fail] { send_queued(account, queue, next + 1, done, fail); },
-                     fail);
-    };
-    // A message that can never go out (the ID has no reachable device) leaves the queue, so it
-    // does not hold up the ones behind it; network trouble keeps it queued.
-    // Reported through on_dropped_ (the record turns failed); the rest of the queue still goes.
-    auto drop = [this, account, dequeue, fail, item, queue, next, done](const std::string& why) {
-        ctx_.log().warn("a queued message was dropped: {}", why);
-        save(*account, {dequeue}, [this, account, queue, next, done, fail, why, item] {
-            if (on_dropped_) on_dropped_(item.first, item.second.id, why);
-            send_queued(account, queue, next + 1, done, fail);
-        }, fail);
-    };
-    const auto to = item.first;
-    if (to == account->id()) {
-        // For our other devices only (a contact change): nothing to do without them.
-        return fetch_fresh(to, [this, account, item, dequeue, continue_with, fail, drop](PersonKeys own) {
-            account->adopt_device_list(own.list);
-            std::vector<proto::node::StoreRequest> stores;
-            try {
-                stores = account->prepare_sync(own.bundles, item.second, now_ms());
-            } catch (const std::exception& e) {
-                return drop(e.what());
-            }
-            std::vector<st::BatchOp> ops{dequeue};
-            if (!stores.empty()) ops.push_back(outbox_op(item.second.id, stores));
-            save(*account, std::move(ops), continue_with, fail);
-        }, fail);
-    }
-    Fail fail_to = [fail, drop](const std::string& m) {
-        if (m.starts_with(kNoDeviceList)) return drop(m);
-        fail(m);
-    };
-    fetch_fresh(to, [this, account, item, dequeue, continue_with, fail, drop](PersonKeys theirs) {
-        fetch_fresh(account->id(), [this, account, item, dequeue, theirs, continue_with, fail, drop](PersonKeys own) {
-            account->adopt_device_list(own.list);
-            Account::Outgoing out;
-            try {
-                out = account->prepare_send(item.first, theirs.list, theirs.bundles, own.bundles, item.second, now_ms(),
-                                            swarm_ttl_ms(item.second.disappear_after_s));
-            } catch (const std::exception& e) {
-                return drop(e.what());
-            }
-            // Ratchet state, the envelopes and the dequeue in one batch, before anything leaves:
-            // a crash resends the same bytes, never new ones. (The message record was saved
-            // when it was queued.)
-            std::vector<st::BatchOp> ops{outbox_op(item.second.id, out.stores), dequeue};
-            save(*account, std::move(ops), continue_with, fail);
-        }, fail);
-    }, fail_to);
 }
 
 }  // namespace veil::messenger

@@ -1,8 +1,8 @@
 #pragma once
-/// The messenger's asynchronous steps on a running kernel: the account in the storage contract
-/// (bus requests to the storage plugin), the manifest from the network plugin, and node RPCs to
-/// swarms through the enabled transport (network::SwarmClient). Errors reach the caller as one
-/// user-facing sentence. Loop-thread only; lives from the plugin's start() to its stop().
+/// The messenger's network steps on a running kernel: the manifest from the network plugin, and
+/// node RPCs to swarms through the enabled transport (network::SwarmClient). Errors are typed
+/// (errors.hpp). The database is account_store.hpp's, the send queue send_queue.hpp's.
+/// Loop-thread only; lives from the plugin's start() to its stop().
 
 #include <functional>
 #include <map>
@@ -12,15 +12,13 @@
 #include <vector>
 
 #include "account.hpp"
-#include "outbox.hpp"
+#include "errors.hpp"
 #include "swarm_client.hpp"
 #include "veil/sdk/context.hpp"
 
 namespace veil::messenger {
 
 using AccountPtr = std::shared_ptr<Account>;
-/// Receives one user-facing error sentence.
-using Fail = std::function<void(const std::string&)>;
 
 /// What a sender learns about a person right before sending (never a cache).
 struct PersonKeys final {
@@ -38,14 +36,10 @@ public:
     /// Runs `then` once a verified manifest is held; fails after 20 s ("network unreachable").
     void with_manifest(std::function<void()> then, Fail fail);
 
-    /// The stored account, or nullptr when this HOME has none.
-    void load(std::function<void(AccountPtr)> done, Fail fail);
-    /// Stores the account state and `extra` ops in one atomic batch.
-    void save(const Account& account, std::vector<sdk::storage::BatchOp> extra, std::function<void()> done, Fail fail);
-
     /// Stores each request in its mailbox's swarm; `done` once every one is stored.
     void store_all(std::vector<proto::node::StoreRequest> stores, std::function<void()> done, Fail fail);
-    /// The device list and bundles a person has published (fails when there is no valid list).
+    /// The device list and bundles a person has published (fails with not_found when there is
+    /// no valid list).
     void fetch_person(const crypto::VeilId& who, std::function<void(PersonKeys)> done, Fail fail);
     /// Publishes the account's device list and bundle, marks it published (save afterwards), and
     /// deletes what they supersede from the identity's swarm.
@@ -53,24 +47,14 @@ public:
     /// Every message in the device's inbox (all pages).
     void fetch_inbox(const AccountPtr& account, std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail);
     /// Waits (long-poll subscribe, at most kMaxSubscribeWaitMs per call) until the inbox holds
-    /// something or wait_ms passes, then runs `woken`. Falls back to a 0.5 s pause when the
-    /// subscribe fails, so callers poll instead.
-    void wait_inbox(const AccountPtr& account, std::uint32_t wait_ms, std::function<void()> woken);
+    /// something or wait_ms passes, then runs `woken` with the inbox when the subscribe answer
+    /// carried all of it (one member's complete page, as fetch_inbox would return), else with
+    /// nothing (timed out, more than a page, or failed: the caller fetches the inbox). Falls
+    /// back to a 0.5 s pause when the subscribe fails, so callers poll instead.
+    void wait_inbox(const AccountPtr& account, std::uint32_t wait_ms,
+                    std::function<void(std::vector<proto::node::MessageItem>)> woken);
     /// Deletes processed messages from the inbox's swarm.
     void delete_inbox(const AccountPtr& account, std::vector<proto::node::Hash> hashes, std::function<void()> done, Fail fail);
-
-    /// Queued stores of earlier sends that did not finish (retried by flush_outbox).
-    void flush_outbox(std::function<void()> done, Fail fail);
-    /// Adds a message to the send queue (local only).
-    void enqueue(const crypto::VeilId& to, const ChatMessage& message, std::function<void()> done, Fail fail);
-    /// Encrypts and sends every queued message, oldest first: fresh device lists, fan-out, saved
-    /// (state, outbox, dequeued) in one batch, then stored. Stops at the first failure; a message
-    /// that can never go out is dropped (on_dropped) and the run goes on.
-    void process_queue(const AccountPtr& account, std::function<void()> done, Fail fail);
-    /// Told when a queued message can never go out (the ID has no reachable device) and leaves
-    /// the queue: its conversation, its id, why.
-    using Dropped = std::function<void(const crypto::VeilId&, const MessageId&, const std::string&)>;
-    void on_dropped(Dropped hook) { on_dropped_ = std::move(hook); }
 
 private:
     [[nodiscard]] std::vector<proto::NodeEntry> members_of(const proto::node::PublicKey& mailbox) const;
@@ -78,12 +62,7 @@ private:
     /// answered, `fail` when none did.
     void to_every_member(const proto::node::PublicKey& mailbox, const proto::node::RequestBody& body,
                          std::function<void(std::vector<proto::node::Response>)> done, Fail fail);
-    void send_queued(const AccountPtr& account, std::shared_ptr<std::vector<sdk::storage::Entry>> queue,
-                     std::size_t next, std::function<void()> done, Fail fail);
     void wait_manifest(std::function<void()> then, Fail fail, std::uint64_t waited_ms);
-    /// fetch_person, read once per run of the send queue (a burst reads each person's keys once;
-    /// the next run reads them again).
-    void fetch_fresh(const crypto::VeilId& who, std::function<void(PersonKeys)> done, Fail fail);
     /// Deletes device lists and own bundles that the ones just published supersede.
     void prune_published(const AccountPtr& account, const wire::Bytes& bundle, std::function<void()> done);
     void apply_manifest(const wire::Bytes& envelope);
@@ -97,8 +76,6 @@ private:
     sdk::Context& ctx_;
     std::optional<proto::Manifest> manifest_;
     std::unique_ptr<network::SwarmClient> swarms_;
-    Dropped on_dropped_;
-    std::map<crypto::VeilId, PersonKeys> fresh_;
 };
 
 /// Milliseconds since the Unix epoch.

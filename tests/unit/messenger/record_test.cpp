@@ -27,7 +27,7 @@ TEST_CASE("messenger - a message record keeps its local state through encode and
     CHECK(back.error == r.error);
     auto bytes = encode(r);
     auto state = bytes;
-    state[bytes.size() - (8 + 8 + 1 + 1 + 4 + r.saved_path.size() + 4 + r.error.size()) ] = 5;  // delivery
+    state[bytes.size() - (8 + 8 + 1 + 1 + 4 + r.saved_path.size() + 4 + r.error.size() + 1)] = 5;  // delivery
     CHECK_THROWS_AS(decode_record(state), wire::DecodeError);
     for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
         CHECK_THROWS_AS(decode_record(wire::ByteView(bytes.data(), cut)), wire::DecodeError);
@@ -62,4 +62,29 @@ TEST_CASE("messenger - a contact survives encode and decode; damaged ones are re
     c.name = std::string(kMaxContactNameBytes + 1, 'x');
     CHECK_THROWS_AS(decode_contact(encode(c)), wire::DecodeError);
     CHECK(contact_op(ContactRecord{}).key.starts_with(std::string(kContactPrefix)));
+}
+
+TEST_CASE("messenger - a request's attachment stays marked as awaiting acceptance, also from version 2",
+          "[messenger]") {
+    MessageRecord r;
+    r.peer = crypto::Identity::generate().veil_id();
+    r.from = r.peer;
+    r.message = make_text("", 1000);
+    r.error = std::string(kNotFetched);
+    r.awaiting_accept = true;
+    auto bytes = encode(r);
+    CHECK(decode_record(bytes).awaiting_accept);
+    auto flag = bytes;
+    flag.back() = 2;
+    CHECK_THROWS_AS(decode_record(flag), wire::DecodeError);
+    // Version 2 had no flag: the error sentence marked it.
+    auto v2 = bytes;
+    v2.front() = 2;
+    v2.pop_back();
+    CHECK(decode_record(v2).awaiting_accept);
+    r.error = "the attachment could not be downloaded: timeout";
+    auto failed = encode(r);
+    failed.front() = 2;
+    failed.pop_back();
+    CHECK_FALSE(decode_record(failed).awaiting_accept);
 }

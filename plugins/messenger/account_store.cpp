@@ -1,0 +1,88 @@
+#include "account_store.hpp"
+
+namespace veil::messenger {
+namespace {
+
+namespace st = sdk::storage;
+constexpr std::uint32_t kStorageTimeoutMs = 30'000;
+constexpr std::size_t kScanAll = 1'000'000;
+
+}  // namespace
+
+st::BatchOp erase_op(std::string key) { return {st::BatchOp::Kind::erase, std::string(kStorageNs), std::move(key), {}}; }
+
+void AccountStore::load_account(std::function<void(AccountPtr)> done, Fail fail) {
+    st::Scan q{std::string(kStorageNs), std::string(kStatePrefix), 100};
+    bool queued = ctx_.bus().request<st::Scan>(std::move(q), kStorageTimeoutMs, [this, done, fail](sdk::Result<st::ScanReply> r) {
+        if (!r && r.error().code == sdk::ErrorCode::no_handler) {
+            return fail({sdk::ErrorCode::no_handler, "there is no Veil client in " + ctx_.home_dir().string() +
+                                                         " (no veil.toml there): run veil init --home HOME --network FILE"});
+        }
+        if (!r) return fail(database_error(r.error(), false));
+        if (r.value().entries.empty()) return done(nullptr);
+        try {
+            done(std::make_shared<Account>(Account::load(r.value().entries)));
+        } catch (const std::exception& e) {
+            fail({sdk::ErrorCode::io, e.what()});
+        }
+    });
+    if (!queued) fail(database_closed(false));
+}
+
+void AccountStore::save_account(const Account& account, std::vector<st::BatchOp> extra, std::function<void()> done,
+                                Fail fail) {
+    auto ops = account.save_ops();
+    for (auto& op : extra) ops.push_back(std::move(op));
+    write(std::move(ops), std::move(done), std::move(fail));
+}
+
+void AccountStore::write(std::vector<st::BatchOp> ops, std::function<void()> done, Fail fail) {
+    if (ops.empty()) return done();
+    st::Batch b{std::move(ops)};
+    bool queued = ctx_.bus().request<st::Batch>(std::move(b), kStorageTimeoutMs, [done, fail](sdk::Result<st::Done> r) {
+        if (!r) return fail(database_error(r.error(), true));
+        done();
+    });
+    if (!queued) fail(database_closed(true));
+}
+
+void AccountStore::scan(std::string_view prefix, std::size_t limit, std::function<void(std::vector<st::Entry>)> done,
+                        Fail fail) {
+    st::Scan q{std::string(kStorageNs), std::string(prefix), limit};
+    bool queued = ctx_.bus().request<st::Scan>(std::move(q), kStorageTimeoutMs, [done, fail](sdk::Result<st::ScanReply> r) {
+        if (!r) return fail(database_error(r.error(), false));
+        done(std::move(r.value().entries));
+    });
+    if (!queued) fail(database_closed(false));
+}
+
+void AccountStore::load_contacts(std::function<void(std::map<crypto::VeilId, ContactRecord>)> done, Fail fail) {
+    scan(kContactPrefix, kScanAll, [this, done](std::vector<st::Entry> entries) {
+        std::map<crypto::VeilId, ContactRecord> out;
+        for (const auto& e : entries) {
+            try {
+                auto c = decode_contact(e.value);
+                out[c.id] = c;
+            } catch (const wire::DecodeError&) {
+                ctx_.log().warn("a damaged contact entry was skipped");
+            }
+        }
+        done(std::move(out));
+    }, std::move(fail));
+}
+
+void AccountStore::load_messages(std::function<void(std::map<std::string, MessageRecord>)> done, Fail fail) {
+    scan(kMessagePrefix, kScanAll, [this, done](std::vector<st::Entry> entries) {
+        std::map<std::string, MessageRecord> out;
+        for (const auto& e : entries) {
+            try {
+                out[e.key] = decode_record(e.value);
+            } catch (const wire::DecodeError&) {
+                ctx_.log().warn("a damaged message entry was skipped");
+            }
+        }
+        done(std::move(out));
+    }, std::move(fail));
+}
+
+}  // namespace veil::messenger

@@ -1,0 +1,98 @@
+#pragma once
+/// What the client holds in memory: contacts (message requests and blocked IDs included) and
+/// message records, as the database holds them once written; the rules that decide what a
+/// received message does here (requests, blocking, timers, duplicates); and the views frontends
+/// get (sdk/messenger.hpp). Plain data and decisions: it neither reads nor writes the database
+/// (callers write the ops it returns) nor publishes events. Loop-thread only.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "record.hpp"
+#include "veil/sdk/messenger.hpp"
+
+namespace veil::messenger {
+
+/// When a message under a disappearing timer of `disappear_after_s` expires (0: never).
+[[nodiscard]] std::uint64_t expiry_of(std::uint32_t disappear_after_s, std::uint64_t from_ms);
+
+class Conversations final {
+public:
+    /// Replaces everything with what the database holds; `self` is our own Veil ID.
+    void load(const crypto::VeilId& self, std::map<crypto::VeilId, ContactRecord> contacts,
+              std::map<std::string, MessageRecord> messages);
+    /// Replaces the contacts only (after a failed save: back to the database's).
+    void reset_contacts(std::map<crypto::VeilId, ContactRecord> contacts) { contacts_ = std::move(contacts); }
+
+    // ---- contacts ----
+    [[nodiscard]] std::vector<ContactRecord> contacts() const;
+    [[nodiscard]] std::optional<ContactRecord> contact(const crypto::VeilId& id) const;
+    /// True when `peer`'s messages are a request (unknown sender, not accepted yet).
+    [[nodiscard]] bool is_request(const crypto::VeilId& peer) const;
+    void set_contact(const ContactRecord& c) { contacts_[c.id] = c; }
+
+    // ---- messages ----
+    [[nodiscard]] MessageRecord* find(const std::string& key);
+    void put(const MessageRecord& r) { messages_[record_key(r)] = r; }
+    /// A conversation's newest `limit` messages, oldest first.
+    [[nodiscard]] std::vector<MessageRecord> messages(const crypto::VeilId& peer, std::size_t limit) const;
+    /// Keys of the messages still queued (not sent, not failed).
+    [[nodiscard]] std::vector<std::string> queued_keys() const;
+    /// Marks the still-queued messages among `keys` sent; returns them.
+    std::vector<MessageRecord> mark_sent(const std::vector<std::string>& keys);
+    /// Marks the queued message `id` to `to` failed with `why`; returns it, if there was one.
+    std::optional<MessageRecord> mark_failed(const crypto::VeilId& to, const MessageId& id, const std::string& why);
+    /// Marks `peer`'s unread messages read; returns them.
+    std::vector<MessageRecord> mark_read(const crypto::VeilId& peer);
+    /// `peer`'s attachments that waited for the request to be accepted, taken once (their error
+    /// is cleared in memory, so a second call does not return them again).
+    std::vector<MessageRecord> take_waiting_files(const crypto::VeilId& peer);
+
+    /// Expired messages, removed from memory: the erase ops and the files they had saved.
+    struct Expired {
+        std::vector<sdk::storage::BatchOp> ops;
+        std::vector<std::string> files;
+    };
+    Expired take_expired(std::uint64_t now_ms);
+
+    /// A message to `to` about to be queued: the conversation's timer applied, the record, and
+    /// the contact (writing to someone accepts their request). Changes nothing in memory.
+    struct Outgoing {
+        MessageRecord record;
+        ContactRecord contact;
+        bool accepted_now = false;  ///< the contact is new or was a request
+    };
+    [[nodiscard]] Outgoing outgoing(const crypto::VeilId& to, ChatMessage message, std::uint64_t now_ms) const;
+
+    /// What one receive round keeps: the records to show (oldest first), the contacts that
+    /// changed, and the ops that save both. Applied to memory's contacts already; the records
+    /// are put() by the caller once saved.
+    struct Received {
+        std::vector<MessageRecord> shown;
+        std::vector<crypto::VeilId> changed;
+        std::vector<sdk::storage::BatchOp> ops;
+        std::size_t duplicates = 0;  ///< dropped: their id and time are already stored
+    };
+    /// Decides what opened messages do here: contact changes from our own devices, requests from
+    /// strangers (their files wait), blocked senders dropped, timers applied, duplicates dropped.
+    Received receive(std::vector<MessageRecord> opened, std::uint64_t now_ms);
+
+    // ---- views ----
+    [[nodiscard]] sdk::messenger::Message view(const MessageRecord& r) const;
+    [[nodiscard]] sdk::messenger::Conversation conversation(const crypto::VeilId& peer) const;
+    /// Every conversation (contacts and anyone with messages), the most recent first.
+    [[nodiscard]] std::vector<sdk::messenger::Conversation> conversations() const;
+
+private:
+    /// Applies one opened message to the contacts; false when it is not kept as a record.
+    bool apply_incoming(MessageRecord& r, std::uint64_t now_ms, Received& out);
+
+    crypto::VeilId self_;
+    std::map<std::string, MessageRecord> messages_;  // by record_key: per conversation, in time order
+    std::map<crypto::VeilId, ContactRecord> contacts_;
+};
+
+}  // namespace veil::messenger

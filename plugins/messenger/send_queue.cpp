@@ -1,0 +1,129 @@
+#include "send_queue.hpp"
+
+#include "outbox.hpp"
+
+namespace veil::messenger {
+namespace {
+
+namespace st = sdk::storage;
+constexpr std::size_t kEntriesPerRun = 1000;
+
+}  // namespace
+
+SendQueue::SendQueue(sdk::Context& ctx, Service& service, AccountStore& store)
+    : ctx_(ctx), service_(service), store_(store) {}
+
+void SendQueue::run(const AccountPtr& account, std::function<void()> done, Fail fail) {
+    flush_outbox([this, account, done, fail] {
+        store_.scan(kQueuePrefix, kEntriesPerRun, [this, account, done, fail](std::vector<st::Entry> entries) {
+            auto queue = std::make_shared<std::vector<st::Entry>>(std::move(entries));
+            fresh_.clear();  // device lists are read again for every run of the queue
+            send_queued(account, queue, 0, done, fail);
+        }, fail);
+    }, fail);
+}
+
+void SendQueue::flush_outbox(std::function<void()> done, Fail fail) {
+    store_.scan(kOutboxPrefix, kEntriesPerRun, [this, done, fail](std::vector<st::Entry> entries) {
+        if (entries.empty()) return done();
+        std::vector<proto::node::StoreRequest> stores;
+        std::vector<st::BatchOp> clear;
+        for (const auto& e : entries) {
+            try {
+                for (auto& s : decode_outbox(e.value)) stores.push_back(std::move(s));
+            } catch (const wire::DecodeError&) {
+                ctx_.log().warn("a damaged outbox entry was dropped");
+            }
+            clear.push_back(erase_op(e.key));
+        }
+        // The same bytes give the same message hash: a node keeps a resent store once.
+        service_.store_all(std::move(stores), [this, clear = std::move(clear), done, fail]() mutable {
+            store_.write(std::move(clear), done, fail);
+        }, fail);
+    }, std::move(fail));
+}
+
+void SendQueue::send_committed(const MessageId& id, std::vector<proto::node::StoreRequest> stores,
+                               std::function<void()> done, Fail fail) {
+    if (stores.empty()) return done();
+    // The bytes just saved in the outbox, sent from memory: a crash before the erase leaves the
+    // entry, and the next run resends the same bytes (kept once by the node).
+    service_.store_all(std::move(stores), [this, id, done, fail] { store_.write({erase_op(outbox_key(id))}, done, fail); },
+                       fail);
+}
+
+void SendQueue::send_queued(const AccountPtr& account, std::shared_ptr<std::vector<st::Entry>> queue, std::size_t next,
+                            std::function<void()> done, Fail fail) {
+    if (next >= queue->size()) return done();
+    const auto& entry = (*queue)[next];
+    auto dequeue = erase_op(entry.key);
+    auto go_on = [this, account, queue, next, done, fail] { send_queued(account, queue, next + 1, done, fail); };
+    std::pair<crypto::VeilId, ChatMessage> item;
+    try {
+        item = decode_queued(entry.value);
+    } catch (const wire::DecodeError&) {
+        ctx_.log().warn("a damaged queued message was dropped");
+        return store_.save_account(*account, {dequeue}, go_on, fail);
+    }
+    // Saves the ratchet state, the envelopes and the dequeue in one batch before anything leaves
+    // (a crash resends the same bytes, never new ones; the message record was saved when it was
+    // queued), then sends those envelopes.
+    auto commit = [this, account, dequeue, go_on, fail](const MessageId& id, std::vector<proto::node::StoreRequest> stores) {
+        std::vector<st::BatchOp> ops{dequeue};
+        if (!stores.empty()) ops.push_back(outbox_op(id, stores));
+        store_.save_account(*account, std::move(ops), [this, id, stores = std::move(stores), go_on, fail]() mutable {
+            send_committed(id, std::move(stores), go_on, fail);
+        }, fail);
+    };
+    // A message that can never go out (the ID has no reachable device) leaves the queue, so it
+    // does not hold up the ones behind it; network trouble keeps it queued.
+    // Reported through on_dropped_ (the record turns failed); the rest of the queue still goes.
+    auto drop = [this, account, dequeue, fail, item, go_on](const std::string& why) {
+        ctx_.log().warn("a queued message was dropped: {}", why);
+        store_.save_account(*account, {dequeue}, [this, go_on, why, item] {
+            if (on_dropped_) on_dropped_(item.first, item.second.id, why);
+            go_on();
+        }, fail);
+    };
+    const auto to = item.first;
+    if (to == account->id()) {
+        // For our other devices only (a contact change): nothing to do without them.
+        return fetch_fresh(to, [account, item, commit, drop](PersonKeys own) {
+            account->adopt_device_list(own.list);
+            std::vector<proto::node::StoreRequest> stores;
+            try {
+                stores = account->prepare_sync(own.bundles, item.second, now_ms());
+            } catch (const std::exception& e) {
+                return drop(e.what());
+            }
+            commit(item.second.id, std::move(stores));
+        }, fail);
+    }
+    Fail fail_to = [fail, drop](const sdk::Error& e) {
+        if (is_undeliverable(e)) return drop(e.message);
+        fail(e);
+    };
+    fetch_fresh(to, [this, account, item, commit, fail, drop](PersonKeys theirs) {
+        fetch_fresh(account->id(), [account, item, theirs, commit, drop](PersonKeys own) {
+            account->adopt_device_list(own.list);
+            Account::Outgoing out;
+            try {
+                out = account->prepare_send(item.first, theirs.list, theirs.bundles, own.bundles, item.second, now_ms(),
+                                            swarm_ttl_ms(item.second.disappear_after_s));
+            } catch (const std::exception& e) {
+                return drop(e.what());
+            }
+            commit(item.second.id, std::move(out.stores));
+        }, fail);
+    }, fail_to);
+}
+
+void SendQueue::fetch_fresh(const crypto::VeilId& who, std::function<void(PersonKeys)> done, Fail fail) {
+    if (auto it = fresh_.find(who); it != fresh_.end()) return done(it->second);
+    service_.fetch_person(who, [this, who, done](PersonKeys keys) {
+        fresh_.insert_or_assign(who, keys);
+        done(std::move(keys));
+    }, std::move(fail));
+}
+
+}  // namespace veil::messenger

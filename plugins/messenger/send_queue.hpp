@@ -1,0 +1,50 @@
+#pragma once
+/// The send queue's run (the two stages are described in outbox.hpp): finishes what earlier runs
+/// left in the outbox, then encrypts and sends every queued message, oldest first. Per message:
+/// fresh device lists (read once per run), fan-out, then ratchet state, envelopes and dequeue
+/// saved in one batch, then exactly those envelopes stored in every recipient swarm, then their
+/// outbox entry erased. Stops at the first network or storage failure (the message stays queued
+/// or in the outbox, and the next run finishes it with the same bytes); a message that can never
+/// go out is dropped and reported, and the run goes on. Loop-thread only.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "account_store.hpp"
+#include "service.hpp"
+
+namespace veil::messenger {
+
+class SendQueue final {
+public:
+    SendQueue(sdk::Context& ctx, Service& service, AccountStore& store);
+
+    /// One run: the outbox, then the queue; `done` once every envelope is stored.
+    void run(const AccountPtr& account, std::function<void()> done, Fail fail);
+
+    /// Told when a queued message can never go out (the ID has no reachable device) and leaves
+    /// the queue: its conversation, its id, why (a sentence for the person).
+    using Dropped = std::function<void(const crypto::VeilId&, const MessageId&, const std::string&)>;
+    void on_dropped(Dropped hook) { on_dropped_ = std::move(hook); }
+
+private:
+    /// Stores what earlier runs left in the outbox, then erases it.
+    void flush_outbox(std::function<void()> done, Fail fail);
+    void send_queued(const AccountPtr& account, std::shared_ptr<std::vector<sdk::storage::Entry>> queue, std::size_t next,
+                     std::function<void()> done, Fail fail);
+    /// Stores the envelopes of a send just committed to the outbox, then erases its entry.
+    void send_committed(const MessageId& id, std::vector<proto::node::StoreRequest> stores, std::function<void()> done,
+                        Fail fail);
+    /// Service::fetch_person, read once per run (a burst reads each person's keys once).
+    void fetch_fresh(const crypto::VeilId& who, std::function<void(PersonKeys)> done, Fail fail);
+
+    sdk::Context& ctx_;
+    Service& service_;
+    AccountStore& store_;
+    Dropped on_dropped_;
+    std::map<crypto::VeilId, PersonKeys> fresh_;
+};
+
+}  // namespace veil::messenger
