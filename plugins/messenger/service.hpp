@@ -1,7 +1,7 @@
 #pragma once
 /// The messenger's asynchronous steps on a running kernel: the account in the storage contract
-/// (bus requests to the storage plugin), the manifest from the network plugin, and node RPCs to
-/// swarms through the enabled transport (network::SwarmClient). Errors reach the caller as one
+/// (bus requests to the storage plugin), and the manifest and node RPCs to swarms through the
+/// network plugin (veil/sdk/network.hpp, veil/sdk/swarm.hpp). Errors reach the caller as one
 /// user-facing sentence. Loop-thread only; lives from the plugin's start() to its stop().
 
 #include <functional>
@@ -13,7 +13,7 @@
 
 #include "account.hpp"
 #include "outbox.hpp"
-#include "swarm_client.hpp"
+#include "veil/proto/manifest.hpp"
 #include "veil/sdk/context.hpp"
 
 namespace veil::messenger {
@@ -35,7 +35,8 @@ public:
     Service(const Service&) = delete;
     Service& operator=(const Service&) = delete;
 
-    /// Runs `then` once a verified manifest is held; fails after 20 s ("network unreachable").
+    /// Runs `then` once a verified manifest is held (the network plugin waits for the first one
+    /// up to 20 s); fails then ("network unreachable").
     void with_manifest(std::function<void()> then, Fail fail);
 
     /// The stored account, or nullptr when this HOME has none.
@@ -73,20 +74,21 @@ public:
     void on_dropped(Dropped hook) { on_dropped_ = std::move(hook); }
 
 private:
+    /// The members of the mailbox's swarm in the manifest held (none before with_manifest).
     [[nodiscard]] std::vector<proto::NodeEntry> members_of(const proto::node::PublicKey& mailbox) const;
     /// Sends body to every member of the mailbox's swarm; `done` with the ok answers once all
-    /// answered, `fail` when none did.
+    /// answered, `fail` when none answered ok.
     void to_every_member(const proto::node::PublicKey& mailbox, const proto::node::RequestBody& body,
                          std::function<void(std::vector<proto::node::Response>)> done, Fail fail);
     void send_queued(const AccountPtr& account, std::shared_ptr<std::vector<sdk::storage::Entry>> queue,
                      std::size_t next, std::function<void()> done, Fail fail);
-    void wait_manifest(std::function<void()> then, Fail fail, std::uint64_t waited_ms);
     /// fetch_person, read once per run of the send queue (a burst reads each person's keys once;
     /// the next run reads them again).
     void fetch_fresh(const crypto::VeilId& who, std::function<void(PersonKeys)> done, Fail fail);
     /// Deletes device lists and own bundles that the ones just published supersede.
     void prune_published(const AccountPtr& account, const wire::Bytes& bundle, std::function<void()> done);
-    void apply_manifest(const wire::Bytes& envelope);
+    /// Keeps `m` if it is newer than the manifest held.
+    void adopt(std::shared_ptr<const proto::Manifest> m);
     void fetch_public(const crypto::VeilId& who, std::uint16_t ns, std::function<void(std::vector<wire::Bytes>)> done,
                       Fail fail);
     void inbox_page(const AccountPtr& account, std::shared_ptr<std::vector<proto::NodeEntry>> members,
@@ -95,8 +97,7 @@ private:
                     std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail);
 
     sdk::Context& ctx_;
-    std::optional<proto::Manifest> manifest_;
-    std::unique_ptr<network::SwarmClient> swarms_;
+    std::shared_ptr<const proto::Manifest> manifest_;
     Dropped on_dropped_;
     std::map<crypto::VeilId, PersonKeys> fresh_;
 };
