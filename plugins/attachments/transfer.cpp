@@ -10,8 +10,8 @@
 #include <fstream>
 #include <set>
 
-#include "veil/proto/manifest.hpp"
 #include "sealed_blob.hpp"
+#include "veil/proto/manifest.hpp"
 #include "veil/sdk/network.hpp"
 #include "veil/sdk/transport.hpp"
 
@@ -225,30 +225,20 @@ void Transfers::seal_and_send(std::shared_ptr<Upload> up) {
         });
 }
 
-// The shuffled members of the swarm that owns `id`, from the network plugin's manifest.
+// The shuffled members of the swarm that owns `id`, from the network plugin's manifest (which
+// waits for the first one when a client has just started).
 void Transfers::with_members(const std::array<std::uint8_t, 32>& id,
-                             std::function<void(sdk::Result<std::vector<Member>>)> then, std::uint64_t waited_ms) {
+                             std::function<void(sdk::Result<std::vector<Member>>)> then) {
+    sdk::network::GetManifest q;
+    q.wait_ms = settings_.chunk_timeout_ms;
     bool asked = ctx_.bus().request<sdk::network::GetManifest>(
-        {}, settings_.chunk_timeout_ms,
-        [this, alive = alive_, id, attempts = settings_.attempts, then, waited_ms](sdk::Result<sdk::network::ManifestReply> r) {
+        q, 0, [alive = alive_, id, attempts = settings_.attempts, then](sdk::Result<sdk::network::ManifestReply> r) {
             if (!*alive) return;
-            // A client that just started may not hold a manifest yet: wait for it a while.
-            constexpr std::uint64_t kPollMs = 200;
-            if (!r && r.error().code == ErrorCode::not_found && waited_ms < settings_.chunk_timeout_ms) {
-                ctx_.set_timeout(kPollMs, [this, alive, id, then, waited_ms] {
-                    if (*alive) with_members(id, then, waited_ms + kPollMs);
-                });
-                return;
-            }
             if (!r) return then(sdk::Error{ErrorCode::unreachable, "no network manifest: " + r.error().message});
+            const auto& m = *r.value().manifest;
             std::vector<Member> out;
-            try {
-                auto m = proto::decode_signed_manifest(r.value().signed_manifest).manifest;
-                for (const auto& n : m.members(m.swarm_for(id)))
-                    out.push_back({wire::to_hex(n.ed25519), n.host + ":" + std::to_string(n.port)});
-            } catch (const std::exception&) {
-                return then(sdk::Error{ErrorCode::internal, "the network manifest does not decode"});
-            }
+            for (const auto& n : m.members(m.swarm_for(id)))
+                out.push_back({wire::to_hex(n.ed25519), n.host + ":" + std::to_string(n.port)});
             for (std::size_t i = out.size(); i > 1; --i)
                 std::swap(out[i - 1], out[randombytes_uniform(static_cast<std::uint32_t>(i))]);
             if (out.empty()) return then(sdk::Error{ErrorCode::unreachable, "the manifest has no swarm for this attachment"});

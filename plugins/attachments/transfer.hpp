@@ -54,7 +54,7 @@ private:
     void process(std::shared_ptr<Upload> up, std::size_t step);
     void seal_and_send(std::shared_ptr<Upload> up);
     void with_members(const std::array<std::uint8_t, 32>& id,
-                      std::function<void(sdk::Result<std::vector<Member>>)> then, std::uint64_t waited_ms = 0);
+                      std::function<void(sdk::Result<std::vector<Member>>)> then);
     void put_next(std::shared_ptr<Upload> up);
     void get_next(std::shared_ptr<Download> down);
     void progress(const std::string& transfer_id, bool upload, std::uint64_t done, std::uint64_t total);

@@ -36,6 +36,10 @@ private:
     std::unique_ptr<Client> client_;
 };
 
+// No `requires_ = {"network"}` although every network call goes to the network plugin: the
+// first half of `veil init` runs with the built-in config (cli + messenger, no network file yet)
+// and the kernel would refuse it. Every config `veil init` writes enables network
+// (kClientPlugins); without it a call fails with no_handler ("network unreachable").
 constexpr std::string_view kProvides[] = {"messenger"};
 constexpr std::string_view kCommands[] = {"init",     "id",        "send",     "receive", "devices",
                                           "contacts", "disappear", "messages", "daemon",  "chat"};

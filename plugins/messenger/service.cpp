@@ -10,11 +10,13 @@
 #include "veil/crypto/envelope.hpp"
 #include "veil/crypto/error.hpp"
 #include "veil/sdk/network.hpp"
+#include "veil/sdk/swarm.hpp"
 
 namespace veil::messenger {
 namespace {
 
-constexpr std::uint64_t kManifestWaitMs = 20'000;
+namespace sw = sdk::swarm;
+constexpr std::uint32_t kManifestWaitMs = 20'000;
 
 sdk::Error node_error(const proto::node::Response& r) {
     std::string s = std::string("a service node answered ") + proto::node::to_string(r.status);
@@ -26,6 +28,13 @@ sdk::Error no_swarm() {
     return {sdk::ErrorCode::unreachable, "network unreachable: the manifest has no swarm for this mailbox"};
 }
 
+// Sends a request to the network plugin, which always answers (each node request has its own
+// deadline), hence no bus deadline.
+template <class R>
+void ask(sdk::Bus& bus, R q, const std::function<void(sdk::Result<typename R::Reply>)>& done) {
+    if (!bus.request<R>(std::move(q), 0, done)) done(sdk::Error{sdk::ErrorCode::closed, "the bus is closed"});
+}
+
 }  // namespace
 
 std::uint64_t now_ms() {
@@ -35,39 +44,27 @@ std::uint64_t now_ms() {
 }
 
 Service::Service(sdk::Context& ctx) : ctx_(ctx) {
-    ctx_.on<sdk::network::ManifestUpdated>(
-        [this](const sdk::network::ManifestUpdated& m) { apply_manifest(m.signed_manifest); });
-    swarms_ = std::make_unique<network::SwarmClient>(ctx_.bus(), [this]() -> const proto::Manifest* {
-        return manifest_ ? &*manifest_ : nullptr;
-    });
+    ctx_.on<sdk::network::ManifestUpdated>([this](const sdk::network::ManifestUpdated& m) { adopt(m.manifest); });
 }
 
 Service::~Service() = default;
 
-void Service::apply_manifest(const wire::Bytes& envelope) {
-    try {
-        auto m = proto::decode_signed_manifest(envelope);  // verified by the network plugin
-        if (!manifest_ || m.manifest.version > manifest_->version) manifest_ = std::move(m.manifest);
-    } catch (const std::exception& e) {
-        ctx_.log().warn("manifest from the network plugin not usable: {}", e.what());
-    }
+void Service::adopt(std::shared_ptr<const proto::Manifest> m) {
+    if (!manifest_ || m->version > manifest_->version) manifest_ = std::move(m);
 }
 
-void Service::with_manifest(std::function<void()> then, Fail fail) { wait_manifest(std::move(then), std::move(fail), 0); }
-
-void Service::wait_manifest(std::function<void()> then, Fail fail, std::uint64_t waited_ms) {
+void Service::with_manifest(std::function<void()> then, Fail fail) {
     if (manifest_) return then();
-    if (waited_ms >= kManifestWaitMs) {
-        return fail({sdk::ErrorCode::unreachable,
-                     "network unreachable: no service node answered with a valid manifest (check the network file)"});
-    }
-    if (waited_ms % 1000 == 0) {
-        (void)ctx_.bus().request<sdk::network::GetManifest>({}, 1000, [this](sdk::Result<sdk::network::ManifestReply> r) {
-            if (r) apply_manifest(r.value().signed_manifest);
-        });
-    }
-    ctx_.set_timeout(100, [this, then = std::move(then), fail = std::move(fail), waited_ms]() mutable {
-        wait_manifest(std::move(then), std::move(fail), waited_ms + 100);
+    sdk::network::GetManifest q;
+    q.wait_ms = kManifestWaitMs;
+    ask(ctx_.bus(), q, [this, then, fail](sdk::Result<sdk::network::ManifestReply> r) {
+        if (!r && r.error().code == sdk::ErrorCode::not_found) {
+            return fail({sdk::ErrorCode::unreachable,
+                         "network unreachable: no service node answered with a valid manifest (check the network file)"});
+        }
+        if (!r) return fail(network_error(r.error()));
+        adopt(r.value().manifest);
+        then();
     });
 }
 
@@ -96,24 +93,20 @@ std::vector<proto::NodeEntry> Service::members_of(const proto::node::PublicKey& 
 
 void Service::to_every_member(const proto::node::PublicKey& mailbox, const proto::node::RequestBody& body,
                               std::function<void(std::vector<proto::node::Response>)> done, Fail fail) {
-    auto members = members_of(mailbox);
-    if (members.empty()) return fail(no_swarm());
-    struct State {
-        std::size_t left;
+    ask(ctx_.bus(), sw::ToEveryMember{mailbox, body}, [done, fail](sdk::Result<sw::MemberAnswers> r) {
+        if (!r) return fail(network_error(r.error()));
         std::vector<proto::node::Response> ok;
-        sdk::Error last_error;
-    };
-    auto state = std::make_shared<State>(State{members.size(), {}, {}});
-    for (const auto& m : members) {
-        swarms_->to_node(m, body, [state, done, fail](sdk::Result<proto::node::Response> r) {
-            if (!r) state->last_error = network_error(r.error());
-            else if (r.value().status != proto::node::Status::ok) state->last_error = node_error(r.value());
-            else state->ok.push_back(std::move(r).value());
-            if (--state->left > 0) return;
-            if (state->ok.empty()) return fail(state->last_error);
-            done(std::move(state->ok));
-        });
-    }
+        const proto::node::Response* refused = nullptr;
+        for (auto& a : r.value().answers) {
+            if (a.status == proto::node::Status::ok) ok.push_back(std::move(a));
+            else refused = &a;
+        }
+        if (ok.empty()) {
+            return fail(refused ? node_error(*refused)
+                                : sdk::Error{sdk::ErrorCode::unreachable, "network unreachable: no member of the swarm answered"});
+        }
+        done(std::move(ok));
+    });
 }
 
 void Service::fetch_public(const crypto::VeilId& who, std::uint16_t ns,
@@ -192,13 +185,15 @@ void Service::prune_published(const AccountPtr& account, const wire::Bytes& bund
 
 void Service::fetch_inbox(const AccountPtr& account, std::function<void(std::vector<proto::node::MessageItem>)> done,
                           Fail fail) {
-    auto members = std::make_shared<std::vector<proto::NodeEntry>>(members_of(account->inbox()));
-    if (members->empty()) return fail(no_swarm());
-    for (std::size_t i = members->size(); i > 1; --i) {
-        std::swap((*members)[i - 1], (*members)[randombytes_uniform(static_cast<std::uint32_t>(i))]);
-    }
-    inbox_page(account, members, 0, std::nullopt, std::make_shared<std::vector<proto::node::MessageItem>>(), std::move(done),
-               std::move(fail));
+    with_manifest([this, account, done, fail] {
+        auto members = std::make_shared<std::vector<proto::NodeEntry>>(members_of(account->inbox()));
+        if (members->empty()) return fail(no_swarm());
+        for (std::size_t i = members->size(); i > 1; --i) {
+            std::swap((*members)[i - 1], (*members)[randombytes_uniform(static_cast<std::uint32_t>(i))]);
+        }
+        inbox_page(account, members, 0, std::nullopt, std::make_shared<std::vector<proto::node::MessageItem>>(), done,
+                   fail);
+    }, fail);
 }
 
 // Pages through one member only: a cursor (the last hash) means something only on the node that
@@ -207,8 +202,8 @@ void Service::inbox_page(const AccountPtr& account, std::shared_ptr<std::vector<
                          std::size_t member, std::optional<proto::node::Hash> after,
                          std::shared_ptr<std::vector<proto::node::MessageItem>> acc,
                          std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail) {
-    swarms_->to_node((*members)[member], account->inbox_request(after, now_ms()),
-                     [this, account, members, member, acc, done, fail](sdk::Result<proto::node::Response> r) {
+    ask(ctx_.bus(), sw::ToNode{(*members)[member], account->inbox_request(after, now_ms())},
+        [this, account, members, member, acc, done, fail](sdk::Result<proto::node::Response> r) {
         if (!r || r.value().status != proto::node::Status::ok) {
             if (member + 1 < members->size()) {
                 acc->clear();
@@ -225,20 +220,22 @@ void Service::inbox_page(const AccountPtr& account, std::shared_ptr<std::vector<
 
 void Service::wait_inbox(const AccountPtr& account, std::uint32_t wait_ms,
                          std::function<void(std::vector<proto::node::MessageItem>)> woken) {
-    // Below the swarm client's 10 s request deadline, onion hops included.
+    // Below the node request's deadline (sw::kDefaultTimeoutMs), onion hops included.
     constexpr std::uint32_t kMaxSubscribeWaitMs = 7'000;
+    static_assert(kMaxSubscribeWaitMs + 2'000 <= sw::kDefaultTimeoutMs);
     auto started = now_ms();
-    swarms_->to_swarm(account->inbox(), account->subscribe_request(std::min(wait_ms, kMaxSubscribeWaitMs), started),
-                      [this, woken, started](sdk::Result<proto::node::Response> r) {
-                          if (r && r.value().status == proto::node::Status::ok) {
-                              auto* page = std::get_if<proto::node::PageResponse>(&r.value().body);
-                              if (!page || page->more) return woken({});
-                              return woken(std::move(page->messages));
-                          }
-                          // Polling fallback: never spin faster than twice a second.
-                          auto spent = now_ms() - started;
-                          ctx_.set_timeout(spent >= 500 ? 0 : 500 - spent, [woken] { woken({}); });
-                      }, 1);
+    sw::ToSwarm q{account->inbox(), account->subscribe_request(std::min(wait_ms, kMaxSubscribeWaitMs), started)};
+    q.attempts = 1;
+    ask(ctx_.bus(), std::move(q), [this, woken, started](sdk::Result<proto::node::Response> r) {
+        if (r && r.value().status == proto::node::Status::ok) {
+            auto* page = std::get_if<proto::node::PageResponse>(&r.value().body);
+            if (!page || page->more) return woken({});
+            return woken(std::move(page->messages));
+        }
+        // Polling fallback: never spin faster than twice a second.
+        auto spent = now_ms() - started;
+        ctx_.set_timeout(spent >= 500 ? 0 : 500 - spent, [woken] { woken({}); });
+    });
 }
 
 void Service::delete_inbox(const AccountPtr& account, std::vector<proto::node::Hash> hashes, std::function<void()> done,
@@ -250,15 +247,15 @@ void Service::delete_inbox(const AccountPtr& account, std::vector<proto::node::H
     for (std::size_t i = 0; i < hashes.size(); i += kPerRequest) {
         std::vector<proto::node::Hash> part(hashes.begin() + static_cast<std::ptrdiff_t>(i),
                                      hashes.begin() + static_cast<std::ptrdiff_t>(std::min(hashes.size(), i + kPerRequest)));
-        swarms_->to_swarm(account->inbox(), account->delete_request(std::move(part), now_ms()),
-                          [state, failed, done, fail](sdk::Result<proto::node::Response> r) {
-                              if (*failed) return;
-                              if (!r || r.value().status != proto::node::Status::ok) {
-                                  *failed = true;
-                                  return fail(!r ? network_error(r.error()) : node_error(r.value()));
-                              }
-                              if (--*state == 0) done();
-                          });
+        ask(ctx_.bus(), sw::ToSwarm{account->inbox(), account->delete_request(std::move(part), now_ms())},
+            [state, failed, done, fail](sdk::Result<proto::node::Response> r) {
+                if (*failed) return;
+                if (!r || r.value().status != proto::node::Status::ok) {
+                    *failed = true;
+                    return fail(!r ? network_error(r.error()) : node_error(r.value()));
+                }
+                if (--*state == 0) done();
+            });
     }
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-/// The messenger's network steps on a running kernel: the manifest from the network plugin, and
-/// node RPCs to swarms through the enabled transport (network::SwarmClient). Errors are typed
+/// The messenger's network steps on a running kernel: the manifest and node RPCs to swarms
+/// through the network plugin (veil/sdk/network.hpp, veil/sdk/swarm.hpp). Errors are typed
 /// (errors.hpp). The database is account_store.hpp's, the send queue send_queue.hpp's.
 /// Loop-thread only; lives from the plugin's start() to its stop().
 
@@ -13,7 +13,7 @@
 
 #include "account.hpp"
 #include "errors.hpp"
-#include "swarm_client.hpp"
+#include "veil/proto/manifest.hpp"
 #include "veil/sdk/context.hpp"
 
 namespace veil::messenger {
@@ -33,7 +33,8 @@ public:
     Service(const Service&) = delete;
     Service& operator=(const Service&) = delete;
 
-    /// Runs `then` once a verified manifest is held; fails after 20 s ("network unreachable").
+    /// Runs `then` once a verified manifest is held (the network plugin waits for the first one
+    /// up to 20 s); fails then ("network unreachable").
     void with_manifest(std::function<void()> then, Fail fail);
 
     /// Stores each request in its mailbox's swarm; `done` once every one is stored.
@@ -57,15 +58,16 @@ public:
     void delete_inbox(const AccountPtr& account, std::vector<proto::node::Hash> hashes, std::function<void()> done, Fail fail);
 
 private:
+    /// The members of the mailbox's swarm in the manifest held (none before with_manifest).
     [[nodiscard]] std::vector<proto::NodeEntry> members_of(const proto::node::PublicKey& mailbox) const;
     /// Sends body to every member of the mailbox's swarm; `done` with the ok answers once all
-    /// answered, `fail` when none did.
+    /// answered, `fail` when none answered ok.
     void to_every_member(const proto::node::PublicKey& mailbox, const proto::node::RequestBody& body,
                          std::function<void(std::vector<proto::node::Response>)> done, Fail fail);
-    void wait_manifest(std::function<void()> then, Fail fail, std::uint64_t waited_ms);
     /// Deletes device lists and own bundles that the ones just published supersede.
     void prune_published(const AccountPtr& account, const wire::Bytes& bundle, std::function<void()> done);
-    void apply_manifest(const wire::Bytes& envelope);
+    /// Keeps `m` if it is newer than the manifest held.
+    void adopt(std::shared_ptr<const proto::Manifest> m);
     void fetch_public(const crypto::VeilId& who, std::uint16_t ns, std::function<void(std::vector<wire::Bytes>)> done,
                       Fail fail);
     void inbox_page(const AccountPtr& account, std::shared_ptr<std::vector<proto::NodeEntry>> members,
@@ -74,8 +76,7 @@ private:
                     std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail);
 
     sdk::Context& ctx_;
-    std::optional<proto::Manifest> manifest_;
-    std::unique_ptr<network::SwarmClient> swarms_;
+    std::shared_ptr<const proto::Manifest> manifest_;
 };
 
 /// Milliseconds since the Unix epoch.

@@ -2,9 +2,10 @@
 
 #include <sodium.h>
 
-#include <chrono>
 #include <memory>
 #include <sstream>
+
+#include "veil/sdk/swarm.hpp"
 
 namespace veil::network {
 namespace {
@@ -12,26 +13,11 @@ namespace {
 constexpr const char* kUsage =
     "network status | network info [NODE_KEY] | network store MAILBOX TEXT [--ns N] [--ttl-s S]";
 constexpr std::uint64_t kManifestWaitMs = 15'000;
-
-// Runs `then` once a manifest is held, or fails the call after kManifestWaitMs.
-void with_manifest(sdk::Context& ctx, ManifestSource& source, sdk::CommandCall call, std::function<void()> then,
-                   std::uint64_t waited_ms = 0) {
-    if (source.manifest()) return then();
-    if (waited_ms >= kManifestWaitMs) {
-        call.fail("veil network: no service node answered with a valid manifest (is the network up? check seed_nodes)",
-                  sdk::exit_code::failure);
-        return;
-    }
-    if (waited_ms % 1000 == 0) source.refresh();
-    ctx.set_timeout(100, [&ctx, &source, call, then = std::move(then), waited_ms] {
-        with_manifest(ctx, source, call, then, waited_ms + 100);
-    });
-}
+constexpr std::uint32_t kNodeTimeoutMs = sdk::swarm::kDefaultTimeoutMs;
 
 std::string describe(const sdk::Error& e) { return e.describe(); }
 
-void status(ManifestSource& source, const sdk::CommandCall& call) {
-    const auto& m = *source.manifest();
+void status(const proto::Manifest& m, const sdk::CommandCall& call) {
     std::ostringstream o;
     o << "manifest version " << m.version << ": " << m.nodes.size() << " nodes in " << m.swarm_ids().size()
       << " swarms\n";
@@ -39,8 +25,7 @@ void status(ManifestSource& source, const sdk::CommandCall& call) {
     call.finish(sdk::exit_code::ok);
 }
 
-void info(ManifestSource& source, SwarmClient& swarms, const sdk::CommandCall& call) {
-    const auto& m = *source.manifest();
+void info(const proto::Manifest& m, SwarmClient& swarms, const sdk::CommandCall& call) {
     const auto& args = call.args();
     const proto::NodeEntry* target = nullptr;
     if (args.size() >= 2) {
@@ -54,7 +39,7 @@ void info(ManifestSource& source, SwarmClient& swarms, const sdk::CommandCall& c
         if (m.nodes.empty()) return call.fail("veil network info: the manifest lists no node", sdk::exit_code::failure);
         target = &m.nodes[randombytes_uniform(static_cast<std::uint32_t>(m.nodes.size()))];
     }
-    swarms.to_node(*target, proto::node::InfoRequest{}, [call](sdk::Result<proto::node::Response> r) {
+    swarms.to_node(*target, proto::node::InfoRequest{}, kNodeTimeoutMs, [call](sdk::Result<proto::node::Response> r) {
         if (!r) return call.fail("veil network info: " + describe(r.error()), sdk::exit_code::failure);
         if (r.value().status != proto::node::Status::ok) {
             return call.fail(std::string("veil network info: node answered ") + proto::node::to_string(r.value().status),
@@ -92,7 +77,7 @@ void store(SwarmClient& swarms, const sdk::CommandCall& call) {
         }
     }
     auto mailbox = q.mailbox;
-    swarms.to_swarm(mailbox, std::move(q), [call](sdk::Result<proto::node::Response> r) {
+    swarms.to_swarm(mailbox, std::move(q), kNodeTimeoutMs, [call](sdk::Result<proto::node::Response> r) {
         if (!r) return call.fail("veil network store: " + describe(r.error()), sdk::exit_code::failure);
         if (r.value().status != proto::node::Status::ok) {
             const auto* e = std::get_if<proto::node::ErrorResponse>(&r.value().body);
@@ -108,19 +93,25 @@ void store(SwarmClient& swarms, const sdk::CommandCall& call) {
 
 }  // namespace
 
-void add_network_command(sdk::Context& ctx, ManifestSource& source, SwarmClient& swarms) {
+void add_network_command(sdk::Context& ctx, NetworkServer& server) {
     ctx.add_command({"network", "look at the network and talk to service nodes (through the enabled transport)",
-                     kUsage, [&ctx, &source, &swarms](sdk::CommandCall call) {
+                     kUsage, [&server](sdk::CommandCall call) {
                          const auto& args = call.args();
                          if (args.empty()) return call.fail(std::string("usage: veil ") + kUsage);
                          std::string sub = args[0];
                          if (sub != "status" && sub != "info" && sub != "store") {
                              return call.fail("veil network: unknown subcommand '" + sub + "'\nusage: veil " + kUsage);
                          }
-                         with_manifest(ctx, source, call, [&source, &swarms, call, sub] {
-                             if (sub == "status") status(source, call);
-                             else if (sub == "info") info(source, swarms, call);
-                             else store(swarms, call);
+                         server.when_manifest(kManifestWaitMs, [&server, call, sub](bool held) {
+                             if (!held) {
+                                 return call.fail("veil network: no service node answered with a valid manifest (is "
+                                                  "the network up? check seed_nodes)",
+                                                  sdk::exit_code::failure);
+                             }
+                             auto manifest = server.manifest();  // kept alive while the command runs
+                             if (sub == "status") status(*manifest, call);
+                             else if (sub == "info") info(*manifest, server.swarms(), call);
+                             else store(server.swarms(), call);
                          });
                      }});
 }

@@ -1,13 +1,12 @@
 #pragma once
 // `veil network status|info|store`: look at the network and talk to nodes through the enabled
 // transport (onion by default). For people checking their set-up and for integration tests.
-#include "manifest_source.hpp"
-#include "swarm_client.hpp"
+#include "network_server.hpp"
 #include "veil/sdk/context.hpp"
 
 namespace veil::network {
 
-/// Registers the `network` command. `source` and `swarms` must outlive ctx's commands.
-void add_network_command(sdk::Context& ctx, ManifestSource& source, SwarmClient& swarms);
+/// Registers the `network` command. `server` must outlive ctx's commands.
+void add_network_command(sdk::Context& ctx, NetworkServer& server);
 
 }  // namespace veil::network

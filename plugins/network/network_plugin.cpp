@@ -1,10 +1,11 @@
-// plugins/network: registration, config and bus wiring of the client's manifest source.
+// plugins/network: registration, config and bus wiring of the client's manifest source and of
+// the swarm calls it serves (network_server.hpp).
 #include <filesystem>
 #include <fstream>
 
 #include "manifest_source.hpp"
 #include "network_commands.hpp"
-#include "swarm_client.hpp"
+#include "network_server.hpp"
 #include "veil/sdk/network.hpp"
 #include "veil/sdk/plugin.hpp"
 
@@ -58,23 +59,18 @@ public:
                 } catch (const std::exception& e) {
                     ctx.log().warn("manifest cache not written: {}", e.what());
                 }
-                ctx.bus().publish(sdk::network::ManifestUpdated{
-                    m.manifest.version, std::make_shared<const proto::Manifest>(m.manifest), envelope});
+                // Published first: the transport sees the manifest before the requests of the
+                // calls that waited for it (the bus keeps publish order).
+                auto manifest = std::make_shared<const proto::Manifest>(m.manifest);
+                ctx.bus().publish(sdk::network::ManifestUpdated{m.manifest.version, manifest, envelope});
+                if (server_) server_->manifest_accepted(std::move(manifest));
             });
+        server_ = std::make_unique<NetworkServer>(ctx, *source_);
         if (fs::exists(cache_)) {
             if (auto refused = source_->offer(read_file(cache_))) {
                 ctx.log().warn("cached manifest ignored: {}", *refused);
             }
         }
-        ctx.serve<sdk::network::GetManifest>(
-            [this](const sdk::network::GetManifest&, sdk::Responder<sdk::network::ManifestReply> r) {
-                if (source_->version() == 0) {
-                    r.fail(sdk::ErrorCode::not_found, "no manifest yet");
-                } else {
-                    r.reply({source_->version(), std::make_shared<const proto::Manifest>(*source_->manifest()),
-                             source_->envelope()});
-                }
-            });
         auto refresh = [this, &ctx] {
             source_->refresh([&ctx](bool ok) {
                 if (!ok) ctx.log().warn("no node answered with a valid manifest");
@@ -82,21 +78,17 @@ public:
         };
         refresh();
         ctx.set_interval(static_cast<std::uint64_t>(cfg.get_int("refresh_ms")), refresh);
-
-        swarms_ = std::make_unique<SwarmClient>(ctx.bus(), [this]() -> const proto::Manifest* {
-            return source_->manifest() ? &*source_->manifest() : nullptr;
-        });
-        add_network_command(ctx, *source_, *swarms_);
+        add_network_command(ctx, *server_);
     }
 
     void stop() override {
-        swarms_.reset();
+        server_.reset();
         source_.reset();
     }
 
 private:
     std::unique_ptr<ManifestSource> source_;
-    std::unique_ptr<SwarmClient> swarms_;
+    std::unique_ptr<NetworkServer> server_;
     fs::path cache_;
 };
 
@@ -112,7 +104,7 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
 };
 constexpr sdk::PluginInfo kInfo{
     "network", "0.1.0", sdk::PluginKind::role,
-    "the client's verified view of the network: the authority-signed manifest of service nodes",
+    "the client's verified view of the network (the authority-signed manifest of service nodes) and its calls to swarms",
     kProvides, {}, kKeys, kCommands};
 
 }  // namespace

@@ -11,29 +11,18 @@ namespace veil::network {
 namespace tr = sdk::transport;
 using sdk::ErrorCode;
 
-std::optional<proto::node::PublicKey> mailbox_of(const proto::node::RequestBody& body) {
-    return std::visit(
-        [](const auto& q) -> std::optional<proto::node::PublicKey> {
-            if constexpr (requires { q.mailbox; }) {
-                return q.mailbox;
-            } else {
-                return std::nullopt;
-            }
-        },
-        body);
-}
-
 struct SwarmClient::Call {
     proto::node::RequestBody body;
     proto::node::Method method{};
     std::vector<proto::NodeEntry> candidates;  // untried members, tried from the back
     std::size_t attempts_left = 0;
+    std::uint32_t timeout_ms = 0;
     Done done;
     sdk::Error last{ErrorCode::unreachable, "no member of the swarm answered"};
 };
 
-SwarmClient::SwarmClient(sdk::Bus& bus, std::function<const proto::Manifest*()> manifest, std::uint32_t timeout_ms)
-    : bus_(bus), manifest_(std::move(manifest)), timeout_ms_(timeout_ms) {}
+SwarmClient::SwarmClient(sdk::Bus& bus, std::function<const proto::Manifest*()> manifest)
+    : bus_(bus), manifest_(std::move(manifest)) {}
 
 SwarmClient::~SwarmClient() { *alive_ = false; }
 
@@ -49,10 +38,11 @@ tr::Destination destination_of(const proto::NodeEntry& n) {
 
 }  // namespace
 
-void SwarmClient::to_swarm(const proto::node::PublicKey& mailbox, proto::node::RequestBody body, Done done, std::size_t attempts) {
+void SwarmClient::to_swarm(const proto::node::PublicKey& mailbox, proto::node::RequestBody body,
+                           std::uint32_t timeout_ms, Done done, std::size_t attempts) {
     const auto* m = manifest_();
     if (!m) {
-        done(sdk::Error{ErrorCode::unreachable, "no network manifest yet"});
+        done(sdk::Error{ErrorCode::not_found, "no network manifest yet"});
         return;
     }
     auto call = std::make_shared<Call>();
@@ -61,6 +51,7 @@ void SwarmClient::to_swarm(const proto::node::PublicKey& mailbox, proto::node::R
     call->candidates = m->members(m->swarm_for(mailbox));
     shuffle(call->candidates);
     call->attempts_left = attempts;
+    call->timeout_ms = timeout_ms;
     call->done = std::move(done);
     if (call->candidates.empty()) {
         call->done(sdk::Error{ErrorCode::unreachable, "the manifest has no swarm for this mailbox"});
@@ -69,12 +60,47 @@ void SwarmClient::to_swarm(const proto::node::PublicKey& mailbox, proto::node::R
     attempt(std::move(call));
 }
 
-void SwarmClient::to_node(const proto::NodeEntry& target, proto::node::RequestBody body, Done done) {
+// GCC 12 sees a false -Wmaybe-uninitialized when an Error is copied out of a
+// Result<proto::node::Response> (a std::variant) inside these callbacks.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+void SwarmClient::to_every_member(const proto::node::PublicKey& mailbox, const proto::node::RequestBody& body,
+                                  std::uint32_t timeout_ms, AllDone done) {
+    const auto* m = manifest_();
+    if (!m) return done(sdk::Error{ErrorCode::not_found, "no network manifest yet"});
+    auto members = m->members(m->swarm_for(mailbox));
+    if (members.empty()) return done(sdk::Error{ErrorCode::unreachable, "the manifest has no swarm for this mailbox"});
+    struct State {
+        std::size_t left;
+        std::vector<proto::node::Response> answers;
+        sdk::Error last;
+        AllDone done;
+    };
+    auto state = std::make_shared<State>(State{members.size(), {}, {}, std::move(done)});
+    for (const auto& member : members) {
+        to_node(member, body, timeout_ms, [state](sdk::Result<proto::node::Response> r) {
+            if (!r) {
+                state->last = r.error();
+            } else {
+                state->answers.push_back(std::move(r).value());
+            }
+            if (--state->left > 0) return;
+            if (state->answers.empty()) return state->done(std::move(state->last));
+            state->done(std::move(state->answers));
+        });
+    }
+}
+
+#pragma GCC diagnostic pop
+
+void SwarmClient::to_node(const proto::NodeEntry& target, proto::node::RequestBody body, std::uint32_t timeout_ms,
+                          Done done) {
     auto call = std::make_shared<Call>();
     call->method = proto::node::method_of(body);
     call->body = std::move(body);
     call->candidates = {target};
     call->attempts_left = 1;
+    call->timeout_ms = timeout_ms;
     call->done = std::move(done);
     attempt(std::move(call));
 }
@@ -92,7 +118,7 @@ void SwarmClient::attempt(std::shared_ptr<Call> call) {
     req.to = destination_of(target);
     req.service = "storage";
     req.body = proto::node::encode_request({id, call->body});
-    req.timeout_ms = timeout_ms_;
+    req.timeout_ms = call->timeout_ms;
     bool queued = bus_.request<tr::Request>(std::move(req), 0, [this, alive = alive_, call](sdk::Result<tr::Response> r) {
         if (!*alive) return;
         if (!r) {

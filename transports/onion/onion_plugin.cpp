@@ -1,10 +1,8 @@
 // transports/onion: registration, config and bus wiring of the onion client (the default
 // transport of every client). The relay side runs in the service-node plugin (relay.hpp).
-#include <deque>
 #include <filesystem>
 #include <fstream>
 
-#include "veil/proto/manifest.hpp"
 #include "onion_client.hpp"
 #include "relay.hpp"
 #include "veil/sdk/network.hpp"
@@ -25,7 +23,6 @@ std::vector<NodeInfo> nodes_of(const proto::Manifest& m) {
 class OnionPlugin final : public sdk::Plugin {
 public:
     void start(sdk::Context& ctx) override {
-        ctx_ = &ctx;
         const auto& cfg = ctx.config();
         OnionClientOptions o;
         o.hops = static_cast<std::size_t>(cfg.get_int("hops"));
@@ -39,43 +36,25 @@ public:
         guard_file_ = ctx.data_dir() / "guard";
         load_guard();
 
-        ctx.on<sdk::network::ManifestUpdated>(
-            [this](const sdk::network::ManifestUpdated& m) { apply(m.signed_manifest); });
-        (void)ctx.bus().request<sdk::network::GetManifest>(
-            {}, 5000, [this](sdk::Result<sdk::network::ManifestReply> r) {
-                if (r) apply(r.value().signed_manifest);
-            });
-        ctx.serve<tr::Request>([this](const tr::Request& req, sdk::Responder<tr::Response> r) {
-            if (client_->ready()) return send(req, r);
-            if (pending_.size() >= kMaxPending) return r.fail(sdk::ErrorCode::queue_full, "onion: too many requests waiting for the manifest");
-            auto timeout = req.timeout_ms ? req.timeout_ms : tr::kDefaultTimeoutMs;
-            pending_.push_back({req, r, monotonic_ms() + timeout});
+        ctx.on<sdk::network::ManifestUpdated>([this](const sdk::network::ManifestUpdated& m) { apply(*m.manifest); });
+        // One accepted before this plugin subscribed (the bus delivers the answer before any
+        // request made after the kernel started). Callers that need a manifest wait for it at
+        // the network plugin (GetManifest, swarm calls), so a request never waits here.
+        (void)ctx.bus().request<sdk::network::GetManifest>({}, 5000, [this](sdk::Result<sdk::network::ManifestReply> r) {
+            if (r) apply(*r.value().manifest);
         });
-        // Requests made before the first manifest wait for it, up to their own deadline.
-        ctx.set_interval(200, [this] {
-            auto now = monotonic_ms();
-            while (!pending_.empty() && pending_.front().deadline_ms <= now) {
-                pending_.front().responder.fail(sdk::ErrorCode::unreachable, "onion: no network manifest yet");
-                pending_.pop_front();
-            }
+        ctx.serve<tr::Request>([this](const tr::Request& req, sdk::Responder<tr::Response> r) {
+            if (!client_->ready()) return r.fail(sdk::ErrorCode::unreachable, "onion: no network manifest yet");
+            send(req, r);
         });
     }
 
     void stop() override {
         save_guard();
-        for (auto& p : pending_) p.responder.fail(sdk::ErrorCode::closed, "onion: stopping");
-        pending_.clear();
         client_.reset();
     }
 
 private:
-    struct Pending {
-        tr::Request request;
-        sdk::Responder<tr::Response> responder;
-        std::uint64_t deadline_ms = 0;
-    };
-    static constexpr std::size_t kMaxPending = 1024;
-
     void send(const tr::Request& req, sdk::Responder<tr::Response> r) {
         client_->send(req, [this, r](sdk::Result<tr::Response> res) {
             if (res) {
@@ -87,21 +66,10 @@ private:
         });
     }
 
-    void apply(const wire::Bytes& envelope) {
-        try {
-            auto m = proto::decode_signed_manifest(envelope);
-            if (m.manifest.version <= version_) return;
-            version_ = m.manifest.version;
-            client_->set_nodes(nodes_of(m.manifest));
-        } catch (const wire::DecodeError& e) {
-            ctx_->log().warn("manifest not usable: {}", e.what());
-            return;
-        }
-        while (!pending_.empty() && client_->ready()) {
-            auto p = std::move(pending_.front());
-            pending_.pop_front();
-            send(p.request, p.responder);
-        }
+    void apply(const proto::Manifest& m) {
+        if (m.version <= version_) return;
+        version_ = m.version;
+        client_->set_nodes(nodes_of(m));
     }
 
     // The guard file holds "<node id hex> <chosen at ms>"; a missing or bad file means a new guard.
@@ -130,9 +98,7 @@ private:
         saved_ = g->node_id;
     }
 
-    sdk::Context* ctx_ = nullptr;
     std::unique_ptr<OnionClient> client_;
-    std::deque<Pending> pending_;
     std::uint64_t version_ = 0;
     fs::path guard_file_;
     std::optional<Key32> saved_;

@@ -29,10 +29,13 @@ struct ManifestReply {
     wire::Bytes signed_manifest;
 };
 
-/// Request: the latest accepted manifest. Fails with not_found until one was accepted.
+/// Request: the latest accepted manifest. Before the first one was accepted it waits up to
+/// `wait_ms` for it (the network plugin's one wait: it asks nodes again meanwhile), then fails
+/// with not_found. Give the bus request a deadline above `wait_ms`, or 0.
 struct GetManifest {
     static constexpr std::string_view topic = "veil.network.get_manifest";
     using Reply = ManifestReply;
+    std::uint32_t wait_ms = 0;  ///< 0: answer at once
 };
 
 }  // namespace veil::sdk::network
