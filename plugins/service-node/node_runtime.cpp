@@ -3,7 +3,6 @@
 #include <sodium.h>
 
 #include <chrono>
-#include <fstream>
 
 #include "veil/crypto/keys.hpp"
 #include "veil/proto/directory_rpc.hpp"
