@@ -26,10 +26,7 @@ public:
         s.limits.max_pending = static_cast<std::size_t>(positive(c, "max_pending_uploads"));
         s.limits.pending_idle_ms = positive(c, "pending_idle_ms");
         s.sweep_ms = positive(c, "sweep_ms");
-        s.manifest_poll_ms = positive(c, "manifest_poll_ms");
         s.catch_up_ms = positive(c, "catch_up_ms");
-        const auto& key = c.get_string("node_key_file");
-        s.node_key_file = key.empty() ? ctx.home_dir() / "service-node" / "node.key" : std::filesystem::path(key);
         runtime_ = std::make_unique<StoreRuntime>(ctx, s);
         runtime_->start();
     }
@@ -49,10 +46,7 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"max_pending_uploads", sdk::ConfigType::integer, "64", "partial uploads at once"},
     {"pending_idle_ms", sdk::ConfigType::integer, "600000", "a partial upload untouched this long is dropped"},
     {"sweep_ms", sdk::ConfigType::integer, "60000", "how often expired blobs are deleted"},
-    {"manifest_poll_ms", sdk::ConfigType::integer, "2000", "how often the swarm membership is read from the node"},
     {"catch_up_ms", sdk::ConfigType::integer, "60000", "how often blobs missed while down are fetched from swarm peers"},
-    {"node_key_file", sdk::ConfigType::string, "",
-     "the service node's key (signs catch-up list requests; default HOME/service-node/node.key)"},
 };
 constexpr std::string_view kProvides[] = {"attachment-store"};
 constexpr std::string_view kRequires[] = {"service-node"};

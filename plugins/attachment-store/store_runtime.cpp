@@ -2,8 +2,8 @@
 
 #include <chrono>
 
-#include "veil/crypto/key_file.hpp"
-#include "veil/proto/node_rpc.hpp"
+#include "veil/sdk/network.hpp"
+#include "veil/sdk/node.hpp"
 
 namespace veil::attachment_store {
 
@@ -21,11 +21,6 @@ std::uint64_t now_ms() {
 }
 
 tr::Response answer_of(const Response& r) { return tr::Response{tr::Status::ok, encode_response(r)}; }
-
-bool fs_exists(const std::filesystem::path& p) {
-    std::error_code ec;
-    return !p.empty() && std::filesystem::exists(p, ec);
-}
 
 sdk::net::ClientOptions peer_options() {
     sdk::net::ClientOptions o;
@@ -65,10 +60,18 @@ void StoreRuntime::start() {
     ctx_.log().info("attachment store: {} blobs held, at most {} bytes each, kept {} ms", store_->count(),
                     settings_.limits.max_blob_bytes, settings_.limits.expiry_ms);
     ctx_.serve<tr::Inbound>([this](const tr::Inbound& in, Answer a) { handle(in, std::move(a)); }, kServiceName);
-    if (fs_exists(settings_.node_key_file)) node_key_ = crypto::load_or_create_signing_key(settings_.node_key_file);
-    else ctx_.log().warn("no node key at the configured node_key_file: this store will not catch up with its swarm");
-    refresh_membership();
-    ctx_.set_interval(settings_.manifest_poll_ms, [this] { refresh_membership(); });
+    ctx_.on<sdk::network::ManifestUpdated>([this](const sdk::network::ManifestUpdated& m) { on_manifest(m.manifest); });
+    (void)ctx_.bus().request<sdk::network::GetManifest>(
+        {}, kLocalTimeoutMs, [this, alive = alive_](sdk::Result<sdk::network::ManifestReply> r) {
+            if (*alive && r) on_manifest(r.value().manifest);  // not_found: none accepted yet
+        });
+    (void)ctx_.bus().request<sdk::node::GetNodeIdentity>(
+        {}, kLocalTimeoutMs, [this, alive = alive_](sdk::Result<sdk::node::NodeIdentity> r) {
+            if (!*alive) return;
+            if (!r) return ctx_.log().error("no identity from the service node ({}): storing nothing", r.error().describe());
+            own_key_ = r.value().ed25519;
+            on_membership();
+        });
     ctx_.set_interval(settings_.catch_up_ms, [this] { start_catch_up(); });
     ctx_.set_interval(settings_.sweep_ms, [this] {
         auto store = store_;
@@ -86,38 +89,18 @@ void StoreRuntime::stop() {
     peers_.clear();
 }
 
-// The node's own key and manifest, from its storage service (already verified there).
-void StoreRuntime::refresh_membership() {
-    auto ask = [this](proto::node::RequestBody body, proto::node::Method method, std::function<void(const proto::node::Response&)> then) {
-        tr::Inbound in{"storage", proto::node::encode_request({next_id_++, std::move(body)})};
-        (void)ctx_.bus().request<tr::Inbound>(
-            std::move(in), kLocalTimeoutMs,
-            [alive = alive_, method, then = std::move(then)](sdk::Result<tr::Response> r) {
-                if (!*alive || !r || r.value().status != tr::Status::ok) return;
-                try {
-                    auto resp = proto::node::decode_response(method, r.value().body);
-                    if (resp.status == proto::node::Status::ok) then(resp);
-                } catch (const std::exception&) {
-                }
-            },
-            "storage");
-    };
-    if (!own_key_) {
-        ask(proto::node::InfoRequest{}, proto::node::Method::info,
-            [this](const proto::node::Response& r) { own_key_ = std::get<proto::node::InfoResponse>(r.body).node_key; });
+void StoreRuntime::on_manifest(std::shared_ptr<const proto::Manifest> manifest) {
+    if (!manifest || (manifest_ && manifest->version <= manifest_->version)) return;
+    manifest_ = std::move(manifest);
+    on_membership();
+}
+
+void StoreRuntime::on_membership() {
+    const auto* self = manifest_ && own_key_ ? manifest_->find(*own_key_) : nullptr;
+    if (self && self->swarm != last_swarm_) {
+        last_swarm_ = self->swarm;
+        start_catch_up();  // joined a swarm (or just started): fetch what its members hold
     }
-    ask(proto::node::GetManifestRequest{}, proto::node::Method::get_manifest, [this](const proto::node::Response& r) {
-        try {
-            auto m = proto::decode_signed_manifest(std::get<proto::node::ManifestResponse>(r.body).envelope).manifest;
-            if (!manifest_ || m.version > manifest_->version) manifest_ = std::move(m);
-            const auto* self = own_key_ ? manifest_->find(*own_key_) : nullptr;
-            if (self && self->swarm != last_swarm_) {
-                last_swarm_ = self->swarm;
-                start_catch_up();  // joined a swarm (or just started): fetch what its members hold
-            }
-        } catch (const std::exception&) {
-        }
-    });
 }
 
 std::optional<Response> StoreRuntime::check_owner(const BlobId& id) const {
@@ -166,7 +149,6 @@ void StoreRuntime::handle(const tr::Inbound& in, Answer answer) {
     if (auto* list = std::get_if<ListRequest>(&req)) return answer_list(*list, std::move(answer));
     auto put = std::make_shared<PutRequest>(std::move(std::get<PutRequest>(req)));
     if (auto refused = check_owner(put->id)) {
-        if (!manifest_) refresh_membership();  // just started: ask now rather than at the next poll
         answer.reply(answer_of(*refused));
         return;
     }
@@ -259,7 +241,7 @@ void StoreRuntime::to_peer(const std::string& address, const Request& q, Method 
 // Catch-up (on joining a swarm, then every catch_up_ms): what a member missed while it was
 // down is fetched from the others, so a blob's copies come back to the whole swarm.
 void StoreRuntime::start_catch_up() {
-    if (catching_up_ || !node_key_ || !manifest_ || !own_key_) return;
+    if (catching_up_ || !manifest_ || !own_key_) return;
     const auto* self = manifest_->find(*own_key_);
     if (!self) return;
     auto c = std::make_shared<CatchUp>();
@@ -280,12 +262,26 @@ void StoreRuntime::catch_up_peer(std::shared_ptr<CatchUp> c) {
     catch_up_list(std::move(c));
 }
 
+// Lists the current peer's blobs after the cursor, signed by the node (only swarm members may list).
 void StoreRuntime::catch_up_list(std::shared_ptr<CatchUp> c) {
-    ListRequest q;
-    q.after = c->cursor;
-    q.requester = node_key_->pub;
-    q.timestamp_ms = now_ms();
-    q.signature = node_key_->sign(list_signed_bytes(q));
+    auto q = std::make_shared<ListRequest>();
+    q->after = c->cursor;
+    q->requester = *own_key_;
+    q->timestamp_ms = now_ms();
+    bool queued = ctx_.bus().request<sdk::node::Sign>(
+        {list_signed_bytes(*q)}, kLocalTimeoutMs, [this, alive = alive_, c, q](sdk::Result<sdk::node::Signed> s) {
+            if (!*alive) return;
+            if (!s) {
+                catching_up_ = false;  // retried at the next catch_up_ms
+                return ctx_.log().warn("attachment catch-up: the node did not sign ({})", s.error().describe());
+            }
+            q->signature = s.value().signature;
+            catch_up_page(c, *q);
+        });
+    if (!queued) catching_up_ = false;
+}
+
+void StoreRuntime::catch_up_page(std::shared_ptr<CatchUp> c, const ListRequest& q) {
     to_peer(c->peers[c->peer], q, Method::list, [this, c](std::optional<Response> r) {
         if (!r) {
             ++c->peer;

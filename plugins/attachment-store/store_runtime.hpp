@@ -2,8 +2,10 @@
 /// The attachment store on a service node: serves transport::Inbound route "attachments" (so
 /// the onion exit and the direct transport deliver to it exactly like storage RPCs), keeps blobs
 /// of the swarm that owns their id, pushes each newly completed blob to the other members, and
-/// sweeps expired ones. Membership comes from the node's own "storage" service on the bus
-/// (get_manifest and info), so this plugin reuses the service node's verified manifest.
+/// sweeps expired ones. Membership comes from the service node on the bus: its identity
+/// (sdk::node::GetNodeIdentity) and the verified manifests it accepts (sdk::network::
+/// ManifestUpdated); list requests to peers are signed by the node (sdk::node::Sign), so this
+/// plugin never reads the node's key.
 /// Loop thread only; disk work runs on the worker pool.
 
 #include <deque>
@@ -11,7 +13,6 @@
 #include <optional>
 
 #include "blob_store.hpp"
-#include "veil/crypto/keys.hpp"
 #include "veil/proto/manifest.hpp"
 #include "veil/sdk/context.hpp"
 #include "veil/sdk/net.hpp"
@@ -22,9 +23,7 @@ namespace veil::attachment_store {
 struct RuntimeSettings {
     StoreLimits limits;
     std::uint64_t sweep_ms = 60'000;
-    std::uint64_t manifest_poll_ms = 2'000;
     std::uint64_t catch_up_ms = 60'000;
-    std::filesystem::path node_key_file;  ///< the service node's identity seed (signs list requests)
     std::uint64_t clock_window_ms = 60'000;
 };
 
@@ -41,7 +40,9 @@ public:
 private:
     using Answer = sdk::Responder<sdk::transport::Response>;
     void handle(const sdk::transport::Inbound& in, Answer answer);
-    void refresh_membership();
+    void on_manifest(std::shared_ptr<const proto::Manifest> manifest);
+    /// Starts a catch-up when this node joined a swarm (or just learnt which one it is in).
+    void on_membership();
     /// Empty when this node may hold `id`; otherwise the status to answer.
     std::optional<Response> check_owner(const BlobId& id) const;
     void replicate(const PutRequest& done, std::uint64_t expiry_ms);
@@ -50,6 +51,7 @@ private:
     void start_catch_up();
     void catch_up_peer(std::shared_ptr<struct CatchUp> c);
     void catch_up_list(std::shared_ptr<struct CatchUp> c);
+    void catch_up_page(std::shared_ptr<struct CatchUp> c, const ListRequest& q);
     void catch_up_fetch(std::shared_ptr<struct CatchUp> c);
     /// Sends one store request to a peer node over the node-to-node connection.
     void to_peer(const std::string& address, const Request& q, Method method, std::function<void(std::optional<Response>)> done);
@@ -57,9 +59,8 @@ private:
     sdk::Context& ctx_;
     RuntimeSettings settings_;
     std::shared_ptr<BlobStore> store_;
-    std::optional<proto::Manifest> manifest_;
-    std::optional<proto::PublicKey> own_key_;
-    std::optional<crypto::SigningKeyPair> node_key_;
+    std::shared_ptr<const proto::Manifest> manifest_;  // verified by the service node
+    std::optional<proto::PublicKey> own_key_;          // the node's Ed25519 key
     bool catching_up_ = false;
     std::uint64_t last_swarm_ = ~0ull;
     sdk::net::ClientPool peers_;

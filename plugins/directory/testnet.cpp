@@ -9,6 +9,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 
@@ -46,23 +47,25 @@ std::string node_config(const TestnetPlan& plan, std::size_t i) {
     const auto& n = plan.nodes.at(i);
     std::ostringstream o;
     o << "# Service node of a local test network (written by `veil testnet up`).\n"
-      << "[kernel]\nplugins = [\"service-node\", \"attachment-store\"]\nhome = " << quoted((plan.dir / n.name).string()) << "\n\n"
+      << "[kernel]\nplugins = [\"service-node\", \"onion-relay\", \"attachment-store\"]\nhome = "
+      << quoted((plan.dir / n.name).string()) << "\n\n"
       << "[service-node]\nlisten = " << quoted(loopback(n.port)) << "\n"
       << "directory = " << quoted(loopback(plan.authority.port)) << "\n"
       << "authority_keys = [" << quoted(wire::to_hex(plan.authority.key)) << "]\n"
       << "heartbeat_ms = 1000\nmanifest_poll_ms = 300\ncatch_up_ms = 5000\nsweep_ms = 5000\n";
-    // "attachment-store.KEY=VALUE" options go to the attachment store's table, the rest here.
-    constexpr std::string_view kStore = "attachment-store.";
-    std::string store_table = "\n[attachment-store]\nsweep_ms = 1000\ncatch_up_ms = 3000\nmanifest_poll_ms = 300\n";
+    // "PLUGIN.KEY=VALUE" options go to that plugin's table (onion-relay, attachment-store), the
+    // rest to [service-node].
+    std::map<std::string, std::string> tables{{"onion-relay", ""}, {"attachment-store", "sweep_ms = 1000\ncatch_up_ms = 3000\n"}};
     for (const auto& kv : plan.node_options) {
         auto eq = kv.find('=');
-        if (kv.rfind(kStore, 0) == 0) {
-            store_table += kv.substr(kStore.size(), eq - kStore.size()) + " = " + kv.substr(eq + 1) + "\n";
+        auto dot = kv.find('.');
+        if (dot < eq) {
+            tables[kv.substr(0, dot)] += kv.substr(dot + 1, eq - dot - 1) + " = " + kv.substr(eq + 1) + "\n";
             continue;
         }
         o << kv.substr(0, eq) << " = " << kv.substr(eq + 1) << "\n";
     }
-    o << store_table;
+    for (const auto& [table, keys] : tables) o << "\n[" << table << "]\n" << keys;
     return o.str();
 }
 

@@ -5,6 +5,7 @@
 /// Layout of DIR:
 ///   DIR/authority/veil.toml, DIR/authority/veil.log, DIR/authority/directory/authority.{key,pub}
 ///   DIR/node-<i>/veil.toml, DIR/node-<i>/veil.log, DIR/node-<i>/service-node/{node.key,messages.db,...}
+///   (each node runs service-node, onion-relay and attachment-store)
 ///   DIR/testnet.pids   one "name pid" line per process
 ///   DIR/network.toml   for clients: authority keys, directory and seed nodes
 
@@ -34,7 +35,9 @@ struct TestnetPlan {
     std::size_t swarm_size = 3;
     TestnetProcess authority;
     std::vector<TestnetProcess> nodes;
-    std::vector<std::string> node_options;  ///< extra "key=value" (TOML value) for [service-node]
+    /// Extra "key=value" (TOML value) for [service-node], or "plugin.key=value" for another
+    /// table of the node (onion-relay, attachment-store).
+    std::vector<std::string> node_options;
 };
 
 /// The authority's config file text.

@@ -15,6 +15,7 @@
 #include "veil/proto/node_rpc.hpp"
 #include "veil/sdk/net.hpp"
 #include "veil/sdk/plugin.hpp"
+#include "veil/sdk/transport.hpp"
 
 namespace veil::directory {
 
@@ -24,12 +25,25 @@ namespace fs = std::filesystem;
 constexpr std::uint64_t kUpTimeoutMs = 60'000;
 constexpr std::uint64_t kDownTimeoutMs = 10'000;
 
+// True when `answer` (to a storage info request) says the node serves `version` or a later one.
+bool info_reaches(const wire::Bytes& answer, std::uint64_t version) {
+    auto service = sdk::transport::decode_service_response(answer, answer.size());
+    if (!service || service.value().status != sdk::transport::Status::ok) return false;
+    try {
+        auto resp = proto::node::decode_response(proto::node::Method::info, service.value().body);
+        return resp.status == proto::node::Status::ok &&
+               std::get<proto::node::InfoResponse>(resp.body).manifest_version >= version;
+    } catch (const wire::DecodeError&) {
+        return false;
+    }
+}
+
 struct Options {
     std::string verb;
     fs::path dir;
     std::size_t nodes = 0;
     std::size_t swarm_size = 3;
-    std::vector<std::string> node_options;  ///< "key=value" lines for every node's table
+    std::vector<std::string> node_options;  ///< "[plugin.]key=value" lines for every node's tables
 };
 
 std::optional<Options> parse(const std::vector<std::string>& a, std::string& error) {
@@ -188,16 +202,9 @@ private:
             auto& c = node_clients_[n.port];
             if (!c) c = std::make_unique<sdk::net::Client>(ctx_.loop(), sdk::net::Endpoint{"127.0.0.1", n.port});
             auto req = proto::node::encode_request(proto::node::Request{1, proto::node::InfoRequest{}});
-            c->request(req, 2000, [this, pending, ready](sdk::Result<wire::Bytes> r) {
-                if (r) {
-                    try {
-                        auto resp = proto::node::decode_response(proto::node::Method::info, r.value());
-                        if (resp.status == proto::node::Status::ok &&
-                            std::get<proto::node::InfoResponse>(resp.body).manifest_version >= manifest_.version)
-                            ++*ready;
-                    } catch (const wire::DecodeError&) {
-                    }
-                }
+            c->request(sdk::transport::encode_service_request(proto::node::kStorageService, req), 2000,
+                       [this, pending, ready](sdk::Result<wire::Bytes> r) {
+                if (r && info_reaches(r.value(), manifest_.version)) ++*ready;
                 if (--*pending > 0) return;
                 busy_ = false;
                 if (*ready == plan_.nodes.size()) finish_up();

@@ -3,14 +3,17 @@
 #include <sodium.h>
 
 #include <chrono>
-#include <fstream>
 
-#include "veil/proto/directory_rpc.hpp"
 #include "veil/crypto/keys.hpp"
+#include "veil/proto/directory_rpc.hpp"
 #include "veil/sdk/inbound.hpp"
+#include "veil/sdk/network.hpp"
+#include "veil/sdk/node.hpp"
 #include "veil/sdk/transport.hpp"
 
 namespace veil::node {
+
+namespace tr = sdk::transport;
 
 namespace {
 
@@ -44,19 +47,11 @@ private:
 
     // Sends one peer request and hands the reply body (nullopt on any failure) to `next`.
     void send(const PeerBody& body, Next next) {
-        auto& core = *rt_.core_;
-        Request req{rt_.next_peer_id_++, PeerRequest{seal_peer(body, core.key, now_ms())}};
-        rt_.client_for(peers_[index_]).request(
-            encode_request(req), kPeerTimeoutMs, [next = std::move(next)](sdk::Result<Bytes> r) {
-                if (!r) return next(std::nullopt);
-                try {
-                    auto resp = decode_response(Method::peer, r.value());
-                    if (resp.status != Status::ok) return next(std::nullopt);
-                    next(std::get<PeerResponse>(resp.body).body);
-                } catch (const wire::DecodeError&) {
-                    next(std::nullopt);
-                }
-            });
+        rt_.to_peer(peers_[index_], seal_peer(body, rt_.core_->key, now_ms()),
+                    [next = std::move(next)](std::optional<Response> resp) {
+                        if (!resp || resp->status != Status::ok) return next(std::nullopt);
+                        next(std::get<PeerResponse>(std::move(resp->body)).body);
+                    });
     }
 
     void next_peer() {
@@ -176,16 +171,6 @@ namespace {
 // Longest a transport-carried request may take: above the longest subscribe long-poll.
 constexpr std::uint32_t kInboundTimeoutMs = 75'000;
 
-// True for a transport service request addressed to the onion relay.
-bool is_onion_frame(const Bytes& body) {
-    try {
-        wire::Reader r(body);
-        return r.str(sdk::transport::kMaxServiceName) == onion::kOnionService;
-    } catch (const wire::DecodeError&) {
-        return false;
-    }
-}
-
 }  // namespace
 
 void NodeRuntime::start() {
@@ -197,34 +182,15 @@ void NodeRuntime::start() {
                                        proto::ManifestVerifier(settings_.authority_keys, settings_.authority_threshold));
     sodium_memzero(so.key_hex.data(), so.key_hex.size());
 
+    onion_key_ = crypto::make_key_agreement(core_->key.to_dh());
+    serve_node_contracts();
+
     auto at = sdk::net::parse_endpoint(settings_.listen);
     if (!at) throw std::runtime_error("service-node.listen: " + at.error().message);
     sdk::net::ServerOptions opts;
     opts.max_frame_bytes = kMaxNodeFrameBytes;
     server_ = std::make_unique<sdk::net::Server>(ctx_.loop(), opts,
-                                                 [this](Bytes body, sdk::net::Reply reply) {
-                                                     // A transport service request (first byte 0, the top
-                                                     // byte of its name length): onion blobs, or storage
-                                                     // RPCs sent through the direct transport.
-                                                     // Onion blobs are exempt from the client rate limit: a
-                                                     // relay link carries many clients, and the relay bounds
-                                                     // its own work (max_in_flight).
-                                                     if (!body.empty() && body[0] == 0) {
-                                                         if (!is_onion_frame(body) && !allow(reply.connection_id(), body)) {
-                                                             reply.fail("rate limited");
-                                                             return;
-                                                         }
-                                                         sdk::transport::answer_inbound(ctx_.bus(), body, reply, kInboundTimeoutMs,
-                                                                                        kMaxNodeFrameBytes);
-                                                         return;
-                                                     }
-                                                     if (!allow(reply.connection_id(), body)) {
-                                                         reply.reply(encode_response(Method::info, error_response(peek_request_id(body), Status::rate_limited,
-                                                                                                                  to_string(Status::rate_limited))));
-                                                         return;
-                                                     }
-                                                     on_request(body, [reply](Bytes out) { reply.reply(std::move(out)); });
-                                                 });
+                                                 [this](Bytes frame, sdk::net::Reply reply) { on_frame(frame, std::move(reply)); });
     auto bound = server_->listen(at.value());
     if (!bound) throw std::runtime_error("service-node: cannot listen: " + bound.error().message);
     bound_port_ = bound.value().port;
@@ -234,44 +200,18 @@ void NodeRuntime::start() {
     if (!dir) throw std::runtime_error("service-node.directory: " + dir.error().message);
     directory_ = std::make_unique<sdk::net::Client>(ctx_.loop(), dir.value());
 
-    // The onion relay, with the node's X25519 key; it forwards only to nodes of the manifest.
-    {
-        auto seed = core_->key.seed();
-        auto signing = crypto::SigningKeyPair::from_seed(wire::ByteView(seed.data(), seed.size()));
-        sodium_memzero(seed.data(), seed.size());
-        relay_ = std::make_unique<onion::Relay>(
-            ctx_.loop(), ctx_.bus(), signing.to_dh(),
-            [this](const onion::Key32& id, const std::string& address) {
-                auto it = listed_.find(id);
-                return it != listed_.end() && it->second == address;
-            },
-            onion::RelayOptions{});
-        if (settings_.onion_trace) {
-            // What this hop learnt: the next hop's address or the local service. Never a client.
-            relay_->set_observer([path = ctx_.data_dir() / "onion-trace.log"](const onion::HopRecord& r) {
-                std::ofstream out(path, std::ios::app);
-                if (r.kind == onion::LayerKind::forward) out << "forward " << r.next_address << "\n";
-                else out << "deliver " << r.service << "\n";
-            });
-        }
-    }
-    ctx_.serve<sdk::transport::Inbound>(
-        [this](const sdk::transport::Inbound& in, sdk::Responder<sdk::transport::Response> r) {
-            relay_->handle(in.body, [r](sdk::Result<Bytes> out) {
-                if (out) {
-                    r.reply({sdk::transport::Status::ok, std::move(out).value()});
-                } else {
-                    r.fail(out.error());
-                }
-            });
+    // Storage RPCs, from the node's port or carried by a transport (onion exit, direct).
+    ctx_.serve<tr::Inbound>(
+        [this](const tr::Inbound& in, sdk::Responder<tr::Response> r) {
+            on_request(in.body, false, [r](Bytes out) { r.reply(tr::Response{tr::Status::ok, std::move(out)}); });
         },
-        onion::kOnionService);
-    // Requests carried by a transport (onion routing, direct) reach the same handlers.
-    ctx_.serve<sdk::transport::Inbound>(
-        [this](const sdk::transport::Inbound& in, sdk::Responder<sdk::transport::Response> r) {
-            on_request(in.body, [r](Bytes out) { r.reply(sdk::transport::Response{sdk::transport::Status::ok, std::move(out)}); });
+        kStorageService);
+    // Requests of the other members of the swarm (replication, catch-up).
+    ctx_.serve<tr::Inbound>(
+        [this](const tr::Inbound& in, sdk::Responder<tr::Response> r) {
+            on_request(in.body, true, [r](Bytes out) { r.reply(tr::Response{tr::Status::ok, std::move(out)}); });
         },
-        "storage");
+        kPeerService);
     ctx_.log().info("service node listening on {}", bound.value().to_string());
     heartbeat();
     poll_manifest();
@@ -293,23 +233,53 @@ void NodeRuntime::start() {
 
 void NodeRuntime::stop() {
     if (server_) server_->close();
-    relay_.reset();
     directory_.reset();
     peers_.clear();  // drops pending peer callbacks (catch-up stalls, harmlessly)
     parked_.clear();
     parked_by_mailbox_.clear();
 }
 
-// Per-connection token bucket for client requests. Peer requests are exempt: they are checked
-// for a swarm member's signature, and replication of a busy swarm would exceed a client's rate.
-bool NodeRuntime::allow(std::uint64_t connection, const Bytes& body) {
-    if (body.size() >= 2 && body[1] == static_cast<std::uint8_t>(Method::peer)) return true;
+// One frame on the node's port: a service request `str(service) | var(body)`, answered through
+// the bus (transport::Inbound routed by the service). Storage requests are rate limited per
+// connection. Exempt: peer requests (checked for a swarm member's signature; replication of a
+// busy swarm would exceed a client's rate) and onion blobs (a relay link carries many clients,
+// and the relay bounds its own work); any other service bounds its own.
+void NodeRuntime::on_frame(const Bytes& frame, sdk::net::Reply reply) {
+    auto in = tr::decode_service_request(frame, kMaxNodeFrameBytes);
+    if (!in) return reply.fail(in.error().message);
+    if (in.value().service == kStorageService && !allow(reply.connection_id())) {
+        auto refused = error_response(peek_request_id(in.value().body), Status::rate_limited, to_string(Status::rate_limited));
+        return reply.reply(tr::encode_service_response({tr::Status::ok, encode_response(Method::info, refused)}));
+    }
+    tr::answer_inbound(ctx_.bus(), std::move(in).value(), std::move(reply), kInboundTimeoutMs);
+}
+
+// What co-located plugins (the onion relay, the attachment store) may ask of this node.
+void NodeRuntime::serve_node_contracts() {
+    namespace sn = sdk::node;
+    ctx_.serve<sn::GetNodeIdentity>([this](const sn::GetNodeIdentity&, sdk::Responder<sn::NodeIdentity> r) {
+        r.reply({core_->key.pub, onion_key_->public_key()});
+    });
+    ctx_.serve<sn::Sign>([this](const sn::Sign& q, sdk::Responder<sn::Signed> r) { r.reply({core_->key.sign(q.message)}); });
+    ctx_.serve<sn::GetKeyAgreement>([this](const sn::GetKeyAgreement&, sdk::Responder<sn::KeyAgreementReply> r) {
+        r.reply({onion_key_});
+    });
+    ctx_.serve<sdk::network::GetManifest>(
+        [this](const sdk::network::GetManifest&, sdk::Responder<sdk::network::ManifestReply> r) {
+            auto m = core_->service.manifest();
+            if (!m) return r.fail(sdk::ErrorCode::not_found, "no manifest accepted yet");
+            r.reply({m->version, m, core_->service.manifest_envelope()});
+        });
+}
+
+// Per-connection token bucket for client storage requests.
+bool NodeRuntime::allow(std::uint64_t connection) {
     auto now = now_ms();
     auto it = limiters_.try_emplace(connection, settings_.limits.requests_per_second, settings_.limits.request_burst).first;
     return it->second.allow(now);
 }
 
-void NodeRuntime::on_request(const Bytes& body, Answer reply) {
+void NodeRuntime::on_request(const Bytes& body, bool from_peer, Answer reply) {
     auto req = std::make_shared<Request>();
     try {
         *req = decode_request(body);
@@ -318,6 +288,12 @@ void NodeRuntime::on_request(const Bytes& body, Answer reply) {
         return;
     }
     Method method = method_of(req->body);
+    // Each service takes its own requests only: peer requests skip the client rate limit.
+    if ((method == Method::peer) != from_peer) {
+        const char* why = from_peer ? "the peer service takes peer requests only" : "peer requests go to the peer service";
+        reply(encode_response(method, error_response(req->id, Status::bad_request, why)));
+        return;
+    }
     // Requests that touch no disk are answered on the loop thread.
     if (method == Method::info || method == Method::get_manifest || method == Method::get_swarm) {
         reply(encode_response(method, core_->service.handle(*req, now_ms()).response));
@@ -399,15 +375,32 @@ sdk::net::Client& NodeRuntime::client_for(const proto::NodeEntry& peer) {
     return *it->second;
 }
 
+// Sends one peer request (service "peer") and hands its response to `done` (nullopt when the
+// peer could not be reached or answered something malformed).
+void NodeRuntime::to_peer(const proto::NodeEntry& peer, Bytes envelope, std::function<void(std::optional<Response>)> done) {
+    Request req{next_peer_id_++, PeerRequest{std::move(envelope)}};
+    client_for(peer).request(
+        tr::encode_service_request(kPeerService, encode_request(req)), kPeerTimeoutMs,
+        [done = std::move(done)](sdk::Result<Bytes> r) {
+            if (!r) return done(std::nullopt);
+            auto answer = tr::decode_service_response(r.value(), kMaxNodeFrameBytes);
+            if (!answer || answer.value().status != tr::Status::ok) return done(std::nullopt);
+            try {
+                done(decode_response(Method::peer, answer.value().body));
+            } catch (const wire::DecodeError&) {
+                done(std::nullopt);
+            }
+        });
+}
+
 void NodeRuntime::replicate(std::vector<ReplicaOp> ops) {
     auto peers = core_->service.swarm_peers();
     if (peers.empty()) return;
     auto env = seal_peer(ReplicateBody{std::move(ops)}, core_->key, now_ms());
     for (const auto& p : peers) {
-        Request req{next_peer_id_++, PeerRequest{env}};
         // A peer that misses this catches up later (on its start and every catch_up_ms).
-        client_for(p).request(encode_request(req), kPeerTimeoutMs, [this](sdk::Result<Bytes> r) {
-            if (!r) ctx_.log().debug("replication to a swarm peer failed: {}", r.error().describe());
+        to_peer(p, env, [this](std::optional<Response> r) {
+            if (!r || r->status != Status::ok) ctx_.log().debug("replication to a swarm peer failed");
         });
     }
 }
@@ -448,7 +441,9 @@ void NodeRuntime::poll_manifest() {
             }
             auto after = core_->service.manifest_version();
             if (after == before) return;
-            refresh_listed();
+            // For co-located plugins (the onion relay, the attachment store): one event, as a
+            // client's network plugin publishes it.
+            ctx_.bus().publish(sdk::network::ManifestUpdated{after, core_->service.manifest(), resp.manifest});
             SwarmId swarm = core_->service.own_swarm();
             ctx_.log().info("manifest version {}; this node is {}", after,
                             swarm == proto::kInvalidSwarm ? std::string("not assigned yet")
@@ -470,12 +465,6 @@ void NodeRuntime::start_catch_up() {
     if (swarm == proto::kInvalidSwarm || peers.empty()) return;
     catch_up_ = std::make_unique<CatchUp>(*this, std::move(peers), swarm);
     catch_up_->run();
-}
-
-void NodeRuntime::refresh_listed() {
-    listed_.clear();
-    auto m = proto::decode_signed_manifest(core_->service.manifest_envelope());
-    for (const auto& n : m.manifest.nodes) listed_[n.ed25519] = n.host + ":" + std::to_string(n.port);
 }
 
 }  // namespace veil::node

@@ -1,16 +1,18 @@
 #pragma once
-/// The service node on the kernel: framed TCP listener serving the storage RPC, replication to
-/// swarm peers, catch-up, the sweeper, registration with the directory and manifest polling.
-/// The same handlers also serve transport::Inbound on the bus with route "storage", so requests
-/// that arrive through a transport (onion, direct) reach them too.
+/// The service node on the kernel: the node's port (framed TCP; every frame a service request
+/// routed on the bus by its service name), the storage RPC (transport::Inbound route "storage",
+/// so requests through the onion exit or the direct transport reach the same handlers), the
+/// peer requests of its swarm (route "peer"), replication, catch-up, the sweeper, registration
+/// with the directory and manifest polling. For co-located plugins it publishes the manifests it
+/// accepts and serves the node-identity requests of veil/sdk/node.hpp.
 /// Loop thread only; SQL runs on the worker pool through Context::run_blocking.
 
 #include <map>
 #include <memory>
 
-#include "veil/crypto/key_file.hpp"
-#include "relay.hpp"
 #include "service.hpp"
+#include "veil/crypto/key_agreement.hpp"
+#include "veil/crypto/key_file.hpp"
 #include "veil/sdk/context.hpp"
 #include "veil/sdk/net.hpp"
 
@@ -30,7 +32,6 @@ struct RuntimeSettings {
     std::filesystem::path db_file;
     std::filesystem::path db_key_file;  ///< empty: database not encrypted
     bool synchronous_full = false;
-    bool onion_trace = false;  ///< tests: log what each opened onion layer revealed
     std::uint64_t heartbeat_ms = 3000;
     std::uint64_t manifest_poll_ms = 1000;
     std::uint64_t sweep_ms = 10000;
@@ -72,9 +73,12 @@ private:
         sdk::TimerId timer = 0;
     };
 
-    void on_request(const Bytes& body, Answer answer);
-    bool allow(std::uint64_t connection, const Bytes& body);
-    void refresh_listed();
+    void on_frame(const Bytes& frame, sdk::net::Reply reply);
+    void serve_node_contracts();
+    /// Decodes and runs one node RPC; `from_peer`: it came as service "peer" (peer requests only).
+    void on_request(const Bytes& body, bool from_peer, Answer answer);
+    bool allow(std::uint64_t connection);
+    void to_peer(const proto::NodeEntry& peer, Bytes envelope, std::function<void(std::optional<Response>)> done);
     void finish(Method method, std::shared_ptr<Outcome> out, std::shared_ptr<Request> req, Answer answer);
     void park(std::uint32_t id, SubscribeRequest q, Answer answer);
     void wake(const PublicKey& mailbox);
@@ -90,8 +94,7 @@ private:
     RuntimeSettings settings_;
     std::shared_ptr<NodeCore> core_;
     std::unique_ptr<sdk::net::Server> server_;
-    std::unique_ptr<onion::Relay> relay_;
-    std::map<PublicKey, std::string> listed_;  // manifest nodes -> host:port, for the relay
+    std::shared_ptr<const crypto::KeyAgreement> onion_key_;  // lent to the onion relay
     std::unique_ptr<sdk::net::Client> directory_;
     std::map<std::string, std::unique_ptr<sdk::net::Client>> peers_;
     std::map<std::uint64_t, Parked> parked_;

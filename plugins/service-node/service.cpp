@@ -28,7 +28,7 @@ proto::ManifestCheck StorageService::update_manifest(ByteView envelope) {
     auto check = verifier_.accept(signed_manifest);
     if (check == proto::ManifestCheck::ok &&
         (!manifest_ || signed_manifest.manifest.version > manifest_->manifest.version)) {
-        manifest_ = std::move(signed_manifest);
+        manifest_ = std::make_shared<const proto::SignedManifest>(std::move(signed_manifest));
         manifest_envelope_.assign(envelope.begin(), envelope.end());
     }
     return check;
@@ -37,6 +37,12 @@ proto::ManifestCheck StorageService::update_manifest(ByteView envelope) {
 Bytes StorageService::manifest_envelope() const {
     std::lock_guard lock(mutex_);
     return manifest_envelope_;
+}
+
+std::shared_ptr<const proto::Manifest> StorageService::manifest() const {
+    std::lock_guard lock(mutex_);
+    if (!manifest_) return nullptr;
+    return {manifest_, &manifest_->manifest};  // shares ownership of the signed manifest
 }
 
 std::uint64_t StorageService::manifest_version() const {

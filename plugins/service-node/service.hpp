@@ -3,6 +3,7 @@
 /// message store. Transport-free: the framed TCP listener and, later, onion routing both hand
 /// decoded requests here. Thread-safe; handlers block on the store, so call them off the loop.
 
+#include <memory>
 #include <optional>
 
 #include "veil/proto/manifest.hpp"
@@ -41,6 +42,9 @@ public:
     proto::ManifestCheck update_manifest(ByteView envelope);
     /// The current manifest envelope, empty before the first.
     [[nodiscard]] Bytes manifest_envelope() const;
+    /// The current manifest, decoded and verified; null before the first. Never changes once
+    /// shared (a newer one replaces the pointer).
+    [[nodiscard]] std::shared_ptr<const proto::Manifest> manifest() const;
     [[nodiscard]] std::uint64_t manifest_version() const;
     /// This node's swarm per the manifest (kInvalidSwarm when not listed).
     [[nodiscard]] SwarmId own_swarm() const;
@@ -70,7 +74,7 @@ private:
     ReplayGuard replay_;
     mutable std::mutex mutex_;  // guards the manifest fields below
     proto::ManifestVerifier verifier_;
-    std::optional<proto::SignedManifest> manifest_;
+    std::shared_ptr<const proto::SignedManifest> manifest_;
     Bytes manifest_envelope_;
 };
 

@@ -34,7 +34,6 @@ RuntimeSettings settings_from(sdk::Context& ctx) {
     s.db_file = path_or("db_file", "messages.db");
     if (c.get_bool("db_encrypt")) s.db_key_file = path_or("db_key_file", "db.key");
     s.synchronous_full = c.get_bool("synchronous_full");
-    s.onion_trace = c.get_bool("onion_trace");
     s.heartbeat_ms = positive(c, "heartbeat_ms");
     s.manifest_poll_ms = positive(c, "manifest_poll_ms");
     s.sweep_ms = positive(c, "sweep_ms");
@@ -92,8 +91,6 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"max_subscribe_wait_ms", sdk::ConfigType::integer, "60000", "longest subscribe long-poll"},
     {"requests_per_second", sdk::ConfigType::floating, "50", "per-connection rate limit (client requests)"},
     {"request_burst", sdk::ConfigType::floating, "200", "per-connection burst (token bucket size)"},
-    {"onion_trace", sdk::ConfigType::boolean, "false",
-     "tests only: record what each onion layer revealed (next hop or service) in HOME/service-node/onion-trace.log"},
 };
 constexpr std::string_view kProvides[] = {"service-node"};
 

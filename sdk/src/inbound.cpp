@@ -11,9 +11,13 @@ void answer_inbound(Bus& bus, const wire::Bytes& frame_body, net::Reply reply, s
         reply.fail(in.error().message);
         return;
     }
-    std::string service = in.value().service;
+    answer_inbound(bus, std::move(in).value(), std::move(reply), timeout_ms);
+}
+
+void answer_inbound(Bus& bus, Inbound request, net::Reply reply, std::uint32_t timeout_ms) {
+    std::string service = request.service;
     bool queued = bus.request<Inbound>(
-        std::move(in).value(), timeout_ms,
+        std::move(request), timeout_ms,
         [reply](Result<Response> r) {
             if (r.ok()) {
                 reply.reply(encode_service_response(r.value()));

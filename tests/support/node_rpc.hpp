@@ -1,6 +1,7 @@
 #pragma once
 // Blocking storage RPC calls to nodes on 127.0.0.1 over the SDK's framed TCP client, on a
-// private loop (one per thread). For integration tests and benchmarks.
+// private loop (one per thread), as service "storage" requests. For integration tests and
+// benchmarks.
 #include <uv.h>
 
 #include <map>
@@ -9,6 +10,7 @@
 
 #include "veil/proto/node_rpc.hpp"
 #include "veil/sdk/net.hpp"
+#include "veil/sdk/transport.hpp"
 
 namespace veil::test {
 
@@ -27,17 +29,33 @@ public:
     NodeRpc(const NodeRpc&) = delete;
     NodeRpc& operator=(const NodeRpc&) = delete;
 
-    /// The node's answer, or nullopt when the transport failed (refused, timeout, closed).
+    /// The node's answer, or nullopt when the transport failed (refused, timeout, closed, or a
+    /// service status other than ok).
     std::optional<proto::node::Response> call(std::uint16_t port, proto::node::RequestBody body, std::uint64_t timeout_ms = 5000) {
         proto::node::Method m = proto::node::method_of(body);
+        auto request = proto::node::encode_request(proto::node::Request{next_id_++, std::move(body)});
+        auto answer = ask(port, proto::node::kStorageService, request, timeout_ms);
+        if (!answer || answer.value().status != sdk::transport::Status::ok) return std::nullopt;
+        return proto::node::decode_response(m, answer.value().body);
+    }
+
+    /// One service request (`str(service) | var(body)`) and the service's answer; an error when
+    /// the frame failed or did not carry a service response.
+    sdk::Result<sdk::transport::Response> ask(std::uint16_t port, std::string_view service, const wire::Bytes& body,
+                                              std::uint64_t timeout_ms = 5000) {
+        auto frame = exchange(port, sdk::transport::encode_service_request(service, body), timeout_ms);
+        if (!frame) return frame.error();
+        return sdk::transport::decode_service_response(frame.value(), frame.value().size());
+    }
+
+    /// One frame with any payload, and the frame's result (for tests of the framing itself).
+    sdk::Result<wire::Bytes> exchange(std::uint16_t port, const wire::Bytes& payload, std::uint64_t timeout_ms = 5000) {
         auto& c = clients_[port];
         if (!c) c = std::make_unique<sdk::net::Client>(&loop_, sdk::net::Endpoint{"127.0.0.1", port});
-        std::optional<sdk::Result<veil::wire::Bytes>> got;
-        c->request(proto::node::encode_request(proto::node::Request{next_id_++, std::move(body)}), timeout_ms,
-                   [&got](sdk::Result<veil::wire::Bytes> r) { got = std::move(r); });
+        std::optional<sdk::Result<wire::Bytes>> got;
+        c->request(payload, timeout_ms, [&got](sdk::Result<wire::Bytes> r) { got = std::move(r); });
         while (!got) uv_run(&loop_, UV_RUN_ONCE);
-        if (!got->ok()) return std::nullopt;
-        return proto::node::decode_response(m, got->value());
+        return std::move(*got);
     }
 
 private:

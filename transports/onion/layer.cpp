@@ -238,18 +238,15 @@ SealedRequest seal_request(std::span<const Hop> relays, const Hop& destination,
     return out;
 }
 
-OpenedLayer open_layer(ByteView blob, std::span<const std::uint8_t, 32> node_secret_key,
-                       const Key32& node_public_key) {
+OpenedLayer open_layer(ByteView blob, const crypto::KeyAgreement& node_key) {
     if (blob.size() < kHeaderBytes + kTagBytes || blob.size() > kMaxBlobBytes) throw LayerError();
     if (blob[0] != kLayerVersion) throw LayerError();
     try {
         OpenedLayer out;
         copy_to(out.ephemeral_key, blob.subspan(kAlphaAt, 32));
         StackSecret<32> shared;
-        if (crypto_scalarmult(shared.bytes.data(), node_secret_key.data(), out.ephemeral_key.data()) != 0) {
-            throw LayerError();
-        }
-        HopKeys keys(shared.bytes.data(), out.ephemeral_key, node_public_key);
+        if (!node_key.agree(out.ephemeral_key, shared.bytes)) throw LayerError();
+        HopKeys keys(shared.bytes.data(), out.ephemeral_key, node_key.public_key());
         auto mac = header_mac(keys, blob.data() + kBetaAt);
         if (sodium_memcmp(mac.data(), blob.data() + kGammaAt, kMacBytes) != 0) throw LayerError();
 

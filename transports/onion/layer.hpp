@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "veil/crypto/key_agreement.hpp"
 #include "veil/wire/codec.hpp"
 
 namespace veil::onion {
@@ -75,10 +76,9 @@ struct OpenedLayer {
     Key32 response_key{};    ///< secret: seals the response to the client
 };
 
-/// Opens the outermost layer of `blob` with this node's X25519 key pair.
-/// Throws LayerError on anything wrong. Does not check replays (see ReplayGuard).
-OpenedLayer open_layer(ByteView blob, std::span<const std::uint8_t, 32> node_secret_key,
-                       const Key32& node_public_key);
+/// Opens the outermost layer of `blob` with this node's X25519 key (whose secret stays inside
+/// `node_key`). Throws LayerError on anything wrong. Does not check replays (see ReplayGuard).
+OpenedLayer open_layer(ByteView blob, const crypto::KeyAgreement& node_key);
 
 /// Destination side: encrypts `reply` for the client, padded to a size bucket.
 Bytes seal_response(const Key32& response_key, ByteView reply);

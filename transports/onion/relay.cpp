@@ -35,9 +35,10 @@ std::uint64_t wall_clock_ms() {
                                           .count());
 }
 
-Relay::Relay(uv_loop_t* loop, sdk::Bus& bus, crypto::DhKeyPair keys, NodeLookup lookup, RelayOptions options)
+Relay::Relay(uv_loop_t* loop, sdk::Bus& bus, std::shared_ptr<const crypto::KeyAgreement> node_key, NodeLookup lookup,
+             RelayOptions options)
     : bus_(bus),
-      keys_(std::move(keys)),
+      node_key_(std::move(node_key)),
       lookup_(std::move(lookup)),
       options_(options),
       replays_(options.replay_window_ms, options.max_replay_entries),
@@ -66,7 +67,7 @@ void Relay::handle(wire::ByteView blob, Done done) {
     OpenedLayer layer;
     try {
         if (blob.size() > options_.max_blob_bytes) throw LayerError();
-        layer = open_layer(blob, std::span<const std::uint8_t, 32>(keys_.sec.data(), 32), keys_.pub);
+        layer = open_layer(blob, *node_key_);
         if (!replays_.admit(layer.ephemeral_key, layer.created_ms, wall_clock_ms())) throw LayerError();
         if (layer.kind == LayerKind::forward && !lookup_(layer.next_node_id, layer.next_address)) {
             throw LayerError();

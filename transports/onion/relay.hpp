@@ -1,8 +1,8 @@
 #pragma once
-/// The relay side of onion routing, run by every service node: opens the layer addressed to
-/// this node, then either forwards the inner layer to the next node, or (at the destination)
-/// hands the request to the local service it names and seals the answer for the client.
-/// Served on the bus as transport::Inbound with route "onion". Loop-thread only.
+/// The relay side of onion routing, run by every service node (the `onion-relay` plugin): opens
+/// the layer addressed to this node, then either forwards the inner layer to the next node, or
+/// (at the destination) hands the request to the local service it names and seals the answer
+/// for the client. Served on the bus as transport::Inbound with route "onion". Loop-thread only.
 
 #include <cstdint>
 #include <functional>
@@ -13,7 +13,7 @@
 
 #include "layer.hpp"
 #include "replay_guard.hpp"
-#include "veil/crypto/keys.hpp"
+#include "veil/crypto/key_agreement.hpp"
 #include "veil/sdk/bus.hpp"
 #include "veil/sdk/net.hpp"
 #include "veil/sdk/transport.hpp"
@@ -53,7 +53,9 @@ struct RelayStats {
 
 class Relay final {
 public:
-    Relay(uv_loop_t* loop, sdk::Bus& bus, crypto::DhKeyPair keys, NodeLookup lookup, RelayOptions options);
+    /// `node_key`: X25519 with the node's onion key (layers are sealed to its public key).
+    Relay(uv_loop_t* loop, sdk::Bus& bus, std::shared_ptr<const crypto::KeyAgreement> node_key, NodeLookup lookup,
+          RelayOptions options);
     ~Relay();
     Relay(const Relay&) = delete;
     Relay& operator=(const Relay&) = delete;
@@ -76,7 +78,7 @@ private:
     Done counted(Done done);
 
     sdk::Bus& bus_;
-    crypto::DhKeyPair keys_;
+    std::shared_ptr<const crypto::KeyAgreement> node_key_;
     NodeLookup lookup_;
     RelayOptions options_;
     ReplayGuard replays_;

@@ -57,7 +57,9 @@ int main(int argc, char** argv) {
                                                        nullptr, 0, nonce.data(), key.data()) != 0)
             std::abort();
     });
-    double hops = rate(seconds, [&] { (void)open_layer(sealed.blob, node_sk, node.onion_key); });
+    auto node_key = veil::crypto::make_key_agreement(
+        veil::crypto::DhKeyPair::from_secret(veil::crypto::SecretBytes::copy_of(ByteView(node_sk.data(), node_sk.size()))));
+    double hops = rate(seconds, [&] { (void)open_layer(sealed.blob, *node_key); });
     double seals = rate(seconds, [&] { (void)seal_request(relays, dest, "storage", Bytes(payload, 1), 0); });
 
     std::printf("payload %zu bytes, packet %zu bytes\n", payload, sealed.blob.size());

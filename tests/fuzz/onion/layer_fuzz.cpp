@@ -9,17 +9,20 @@ using namespace veil::onion;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static const struct Keys {
         Key32 pk{};
-        std::array<std::uint8_t, 32> sk{};
+        std::shared_ptr<const veil::crypto::KeyAgreement> node_key;
         Keys() {
             if (sodium_init() < 0) __builtin_trap();
             // A fixed key so that seeds made with it (see corpus/) open and reach the parser.
-            std::array<std::uint8_t, 32> seed{};
+            std::array<std::uint8_t, 32> seed{}, sk{};
             crypto_box_seed_keypair(pk.data(), sk.data(), seed.data());
+            node_key = veil::crypto::make_key_agreement(
+                veil::crypto::DhKeyPair::from_secret(veil::crypto::SecretBytes::copy_of(ByteView(sk.data(), sk.size()))));
+            sodium_memzero(sk.data(), sk.size());
         }
     } keys;
     ByteView in(data, size);
     try {
-        (void)open_layer(in, keys.sk, keys.pk);
+        (void)open_layer(in, *keys.node_key);
     } catch (const LayerError&) {
     }
     try {

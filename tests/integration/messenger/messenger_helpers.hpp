@@ -18,6 +18,7 @@
 #include "support/testnet_fixture.hpp"
 #include "vault.hpp"
 #include "veil/sdk/net.hpp"
+#include "veil/sdk/transport.hpp"
 
 namespace veil::test::messenger_helpers {
 
@@ -97,11 +98,14 @@ public:
         auto& c = clients_[port];
         if (!c) c = std::make_unique<sdk::net::Client>(&loop_, sdk::net::Endpoint{"127.0.0.1", port});
         std::optional<sdk::Result<veil::wire::Bytes>> got;
-        c->request(proto::node::encode_request(proto::node::Request{next_id_++, std::move(body)}), 5000,
+        auto request = proto::node::encode_request(proto::node::Request{next_id_++, std::move(body)});
+        c->request(sdk::transport::encode_service_request(proto::node::kStorageService, request), 5000,
                    [&got](sdk::Result<veil::wire::Bytes> r) { got = std::move(r); });
         while (!got) uv_run(&loop_, UV_RUN_ONCE);
         if (!got->ok()) return std::nullopt;
-        return proto::node::decode_response(m, got->value());
+        auto answer = sdk::transport::decode_service_response(got->value(), got->value().size());
+        if (!answer || answer.value().status != sdk::transport::Status::ok) return std::nullopt;
+        return proto::node::decode_response(m, answer.value().body);
     }
 
 private:

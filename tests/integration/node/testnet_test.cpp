@@ -238,7 +238,8 @@ TEST_CASE("node integration - the node's database and logs hold no client addres
         node.sin_port = htons(port);
         ::inet_pton(AF_INET, "127.0.0.1", &node.sin_addr);
         REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&node), sizeof node) == 0);
-        auto frame = veil::sdk::net::encode_frame({1, veil::sdk::net::FrameStatus::ok, encode_request(Request{1, body})});
+        auto request = veil::sdk::transport::encode_service_request(kStorageService, encode_request(Request{1, body}));
+        auto frame = veil::sdk::net::encode_frame({1, veil::sdk::net::FrameStatus::ok, request});
         REQUIRE(::write(fd, frame.data(), frame.size()) == static_cast<ssize_t>(frame.size()));
         std::uint8_t buf[4096];
         REQUIRE(::read(fd, buf, sizeof buf) > 0);

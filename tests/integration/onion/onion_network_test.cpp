@@ -6,7 +6,9 @@
 #include <set>
 #include <sstream>
 
+#include "support/node_rpc.hpp"
 #include "onion_rig.hpp"
+#include "relay.hpp"
 #include "support/process.hpp"
 #include "veil/proto/owner_auth.hpp"
 #include "support/testnet_fixture.hpp"
@@ -47,7 +49,7 @@ std::map<std::string, std::vector<std::string>> traces(const Testnet& net, std::
     std::map<std::string, std::vector<std::string>> out;
     for (std::size_t i = 1; i <= nodes; ++i) {
         std::string name = "node-" + std::to_string(i);
-        std::istringstream in(slurp(net.dir() / name / "service-node" / "onion-trace.log"));
+        std::istringstream in(slurp(net.dir() / name / "onion-relay" / "onion-trace.log"));
         for (std::string line; std::getline(in, line);) out[name].push_back(line);
     }
     return out;
@@ -75,7 +77,7 @@ std::string node_with_key(const Testnet& net, const Client& client, const std::s
 
 TEST_CASE("onion - a store crosses guard, middle and exit to a swarm node; each hop knows only its neighbours",
           "[onion][integration]") {
-    Testnet net(9, 3, {"onion_trace=true"});
+    Testnet net(9, 3, {"onion-relay.trace=true"});
     Client client(net);
     auto status = client.run({"network", "status"});
     INFO(status.err);
@@ -244,4 +246,47 @@ TEST_CASE("onion - with a node of the network dead, requests keep succeeding", "
     CHECK(ok == 12);
     // The dead node cost at most a few retries, not a failure.
     CHECK(rig.client().stats().failures == 0);
+}
+
+TEST_CASE("onion - the relay plugin forwards only to nodes of the manifest, at their listed address",
+          "[onion][integration]") {
+    Testnet net(3, 3);
+    test::OnionRig rig(net.dir());
+    const auto& m = rig.manifest();
+    REQUIRE(m.nodes.size() == 3);
+    auto hop_of = [](const proto::NodeEntry& n) {
+        return onion::Hop{n.ed25519, n.x25519, n.host + ":" + std::to_string(n.port)};
+    };
+    // An info request through one relay (the first node) to `destination`.
+    auto through = [&](const onion::Hop& destination) -> sdk::Result<sdk::transport::Response> {
+        std::vector<onion::Hop> relays{hop_of(m.nodes[0])};
+        auto body = proto::node::encode_request({1, proto::node::InfoRequest{}});
+        auto sealed = onion::seal_request(relays, destination, "storage", body, onion::wall_clock_ms());
+        test::NodeRpc rpc;
+        auto r = rpc.ask(m.nodes[0].port, "onion", sealed.blob);
+        CHECK(rpc.close() == 0);
+        if (!r || r.value().status != sdk::transport::Status::ok) return r;
+        auto opened = onion::open_response(sealed.response_key, r.value().body);
+        return sdk::transport::decode_service_response(opened, opened.size());
+    };
+    auto refused = [](const sdk::Result<sdk::transport::Response>& r) {
+        REQUIRE(r.ok());
+        CHECK(r.value().status == sdk::transport::Status::error);
+        CHECK(std::string(r.value().body.begin(), r.value().body.end()).find("onion: bad layer") != std::string::npos);
+    };
+
+    // A listed node at its address: delivered there, answered, and the answer sealed back.
+    auto listed = through(hop_of(m.nodes[1]));
+    REQUIRE(listed.ok());
+    REQUIRE(listed.value().status == sdk::transport::Status::ok);
+    auto info = proto::node::decode_response(proto::node::Method::info, listed.value().body);
+    REQUIRE(info.status == proto::node::Status::ok);
+    CHECK(std::get<proto::node::InfoResponse>(info.body).node_key == m.nodes[1].ed25519);
+    // The same node at another address, or a node the manifest does not list: refused.
+    auto moved = hop_of(m.nodes[1]);
+    moved.address = "127.0.0.1:9";
+    refused(through(moved));
+    auto stranger = hop_of(m.nodes[1]);
+    stranger.node_id[0] ^= 0xff;
+    refused(through(stranger));
 }

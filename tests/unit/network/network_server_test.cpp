@@ -7,7 +7,7 @@
 #include <optional>
 #include <set>
 
-#include "../kernel/loop_helpers.hpp"
+#include "support/loop.hpp"
 #include "network_server.hpp"
 #include "veil/crypto/keys.hpp"
 #include "veil/sdk/network.hpp"

@@ -31,12 +31,18 @@ TEST_CASE("testnet - configs name the right plugins, ports, keys and homes", "[n
     CHECK_THAT(a, Catch::Contains("target_swarm_size = 3"));
     CHECK_THAT(a, Catch::Contains("home = \"/tmp/tn/authority\""));
     auto n = node_config(p, 1);
-    CHECK_THAT(n, Catch::Contains("plugins = [\"service-node\", \"attachment-store\"]"));
+    CHECK_THAT(n, Catch::Contains("plugins = [\"service-node\", \"onion-relay\", \"attachment-store\"]"));
     CHECK_THAT(n, Catch::Contains("listen = \"127.0.0.1:7002\""));
     CHECK_THAT(n, Catch::Contains("directory = \"127.0.0.1:7000\""));
     CHECK_THAT(n, Catch::Contains("authority_keys = [\""));
     CHECK_THAT(n, Catch::Contains(veil::wire::to_hex(p.authority.key)));
     CHECK_THROWS(node_config(p, 2));
+    // --node-option: "plugin.key=value" goes to that plugin's table, the rest to [service-node].
+    p.node_options = {"onion-relay.trace=true", "requests_per_second=1e6", "attachment-store.expiry_ms=5000"};
+    n = node_config(p, 0);
+    CHECK_THAT(n, Catch::Contains("sweep_ms = 5000\nrequests_per_second = 1e6\n"));
+    CHECK_THAT(n, Catch::Contains("[onion-relay]\ntrace = true\n"));
+    CHECK_THAT(n, Catch::Contains("[attachment-store]\nsweep_ms = 1000\ncatch_up_ms = 3000\nexpiry_ms = 5000\n"));
     auto net = network_file(p);
     CHECK_THAT(net, Catch::Contains("seed_nodes = [\"127.0.0.1:7001\", \"127.0.0.1:7002\"]"));
     CHECK_THAT(net, Catch::Contains("authority_threshold = 1"));

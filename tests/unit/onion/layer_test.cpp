@@ -12,15 +12,15 @@ namespace {
 
 struct TestNode {
     Hop hop;
-    std::array<std::uint8_t, 32> secret{};
+    std::shared_ptr<const veil::crypto::KeyAgreement> key = veil::crypto::make_key_agreement(veil::crypto::DhKeyPair::generate());
 
     explicit TestNode(std::string address) {
         REQUIRE(sodium_init() >= 0);
         hop.address = std::move(address);
-        crypto_box_keypair(hop.onion_key.data(), secret.data());
+        hop.onion_key = key->public_key();
         randombytes_buf(hop.node_id.data(), 32);
     }
-    OpenedLayer open(const Bytes& blob) const { return open_layer(blob, secret, hop.onion_key); }
+    OpenedLayer open(const Bytes& blob) const { return open_layer(blob, *key); }
 };
 
 bool contains(const Bytes& haystack, std::string_view needle) {

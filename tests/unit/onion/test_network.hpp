@@ -41,9 +41,9 @@ struct TestNode {
         REQUIRE(bound.ok());
         hop.address = bound.value().to_string();
         randombytes_buf(hop.node_id.data(), 32);
-        auto keys = veil::crypto::DhKeyPair::generate();
-        hop.onion_key = keys.pub;
-        relay = std::make_unique<Relay>(loop, *bus, std::move(keys), lookup, RelayOptions{});
+        auto node_key = veil::crypto::make_key_agreement(veil::crypto::DhKeyPair::generate());
+        hop.onion_key = node_key->public_key();
+        relay = std::make_unique<Relay>(loop, *bus, std::move(node_key), lookup, RelayOptions{});
         relay->set_observer([this](const HopRecord& r) { seen.push_back(r); });
         served.push_back(bus->serve<tr::Inbound>(
             [this](const tr::Inbound& in, sdk::Responder<tr::Response> reply) {

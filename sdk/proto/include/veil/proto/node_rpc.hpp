@@ -1,9 +1,12 @@
 #pragma once
-/// Storage RPC: binary request and response encoding (the bytes inside one frame).
+/// Storage RPC: binary request and response encoding (the body of one service request).
+/// On a node's port every frame names its service (sdk::transport::encode_service_request):
+/// kStorageService for clients, kPeerService (Method::peer only) between swarm members.
 /// Layout and every field are in docs/service-node.md §RPC. Decoders throw wire::DecodeError.
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -21,6 +24,11 @@ using wire::Bytes;
 using wire::ByteView;
 
 inline constexpr std::uint8_t kProtocolVersion = 1;
+/// The service name of client storage RPCs (rate limited per connection).
+inline constexpr std::string_view kStorageService = "storage";
+/// The service name of requests between swarm members (replication, catch-up): PeerRequest
+/// only, authenticated by the sender's node signature instead of rate limited.
+inline constexpr std::string_view kPeerService = "peer";
 /// Hard caps of the decoder (configured limits are checked later and are lower).
 inline constexpr std::size_t kMaxDataBytes = 1 << 20;
 inline constexpr std::size_t kMaxHashesPerRequest = 1000;

@@ -1,0 +1,109 @@
+// transports/onion: the `onion-relay` plugin that every service node runs: registration, config
+// and bus wiring of the relay (relay.hpp). It meets the service node only on the bus: the node's
+// onion key as a key-agreement capability (sdk::node::GetKeyAgreement) and the listed nodes
+// from the manifests the node accepts (sdk::network::ManifestUpdated).
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "relay.hpp"
+#include "veil/sdk/network.hpp"
+#include "veil/sdk/node.hpp"
+#include "veil/sdk/plugin.hpp"
+
+namespace veil::onion {
+namespace {
+
+namespace tr = sdk::transport;
+
+class RelayPlugin final : public sdk::Plugin {
+public:
+    void start(sdk::Context& ctx) override {
+        ctx_ = &ctx;
+        trace_ = ctx.config().get_bool("trace");
+        ctx.on<sdk::network::ManifestUpdated>([this](const sdk::network::ManifestUpdated& m) { apply(*m.manifest); });
+        (void)ctx.bus().request<sdk::network::GetManifest>(
+            {}, 5000, [this, alive = alive_](sdk::Result<sdk::network::ManifestReply> r) {
+                if (*alive && r) apply(*r.value().manifest);
+            });
+        // Asked once: opening a layer is the hot path, and the capability does X25519 in place.
+        (void)ctx.bus().request<sdk::node::GetKeyAgreement>(
+            {}, 5000, [this, alive = alive_](sdk::Result<sdk::node::KeyAgreementReply> r) {
+                if (!*alive) return;
+                if (!r) return ctx_->log().error("no onion key from the service node ({}): relaying nothing", r.error().describe());
+                start_relay(std::move(r.value().agreement));
+            });
+        ctx.serve<tr::Inbound>(
+            [this](const tr::Inbound& in, sdk::Responder<tr::Response> r) {
+                if (!relay_) return r.fail(sdk::ErrorCode::unreachable, "onion: relay not ready");
+                relay_->handle(in.body, [r](sdk::Result<wire::Bytes> out) {
+                    if (out) {
+                        r.reply({tr::Status::ok, std::move(out).value()});
+                    } else {
+                        r.fail(out.error());
+                    }
+                });
+            },
+            kOnionService);
+    }
+
+    void stop() override {
+        *alive_ = false;
+        relay_.reset();  // drops the key-agreement capability with it
+    }
+
+private:
+    void start_relay(std::shared_ptr<const crypto::KeyAgreement> node_key) {
+        // Forwards only to nodes of the manifest, at their listed address.
+        relay_ = std::make_unique<Relay>(
+            ctx_->loop(), ctx_->bus(), std::move(node_key),
+            [this](const Key32& id, const std::string& address) {
+                auto it = listed_.find(id);
+                return it != listed_.end() && it->second == address;
+            },
+            RelayOptions{});
+        if (!trace_) return;
+        // What this hop learnt: the next hop's address or the local service. Never a client.
+        relay_->set_observer([path = ctx_->data_dir() / "onion-trace.log"](const HopRecord& r) {
+            std::ofstream out(path, std::ios::app);
+            if (r.kind == LayerKind::forward) out << "forward " << r.next_address << "\n";
+            else out << "deliver " << r.service << "\n";
+        });
+    }
+
+    void apply(const proto::Manifest& m) {
+        if (m.version <= version_) return;
+        version_ = m.version;
+        listed_.clear();
+        for (const auto& n : m.nodes) listed_[n.ed25519] = n.host + ":" + std::to_string(n.port);
+    }
+
+    sdk::Context* ctx_ = nullptr;
+    bool trace_ = false;
+    std::unique_ptr<Relay> relay_;
+    std::map<Key32, std::string> listed_;  // manifest nodes -> host:port
+    std::uint64_t version_ = 0;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+constexpr std::string_view kProvides[] = {"onion-relay"};
+constexpr std::string_view kRequires[] = {"service-node"};
+constexpr sdk::ConfigKeySpec kKeys[] = {
+    {"trace", sdk::ConfigType::boolean, "false",
+     "tests only: record what each onion layer revealed (next hop or service) in HOME/onion-relay/onion-trace.log"},
+};
+constexpr sdk::PluginInfo kInfo{
+    .name = "onion-relay",
+    .version = "0.1.0",
+    .kind = sdk::PluginKind::transport,
+    .description = "service node: the onion relay (opens its layer, forwards to listed nodes or delivers locally)",
+    .provides = kProvides,
+    .requires_ = kRequires,
+    .config = kKeys,
+    .commands = {},
+};
+
+}  // namespace
+}  // namespace veil::onion
+
+VEIL_PLUGIN(onion_relay, veil::onion::kInfo, veil::onion::RelayPlugin)
