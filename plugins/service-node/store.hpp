@@ -5,15 +5,14 @@
 /// Thread-safe (one connection behind a mutex); calls block on disk, so run them off the loop.
 
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 
 #include "limits.hpp"
 #include "veil/proto/node_rpc.hpp"
-
-struct sqlite3;
-struct sqlite3_stmt;
+#include "veil/sql/statement.hpp"
 
 namespace veil::node {
 
@@ -39,11 +38,8 @@ struct MessageState {
     bool operator==(const MessageState&) const = default;
 };
 
-/// Thrown when SQLite fails (disk full, corrupt file, wrong key); the message names the step.
-class StoreError final : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
+/// Thrown when the store fails (disk full, corrupt file, wrong key); the message names the step.
+using StoreError = sql::Error;
 
 /// Opening options.
 struct StoreOptions {
@@ -98,8 +94,7 @@ private:
         std::uint64_t messages = 0;
         std::uint64_t bytes = 0;
     };
-    sqlite3_stmt* prepare(const char* sql);
-    void exec(const char* sql);
+    sql::Statement& prepare(const char* text);
     Usage& usage_of(const PublicKey& mailbox);  // mutex held
     bool lower_expiry(const Hash& hash, std::uint64_t expiry_ms);
     bool tombstone(const Hash& hash);
@@ -107,7 +102,7 @@ private:
     Limits limits_;
     std::mutex mutex_;
     sqlite3* db_ = nullptr;
-    std::unordered_map<const char*, sqlite3_stmt*> statements_;
+    std::unordered_map<const char*, std::unique_ptr<sql::Statement>> statements_;  // by literal
     std::unordered_map<std::string, Usage> usage_;  // live-message usage per mailbox, loaded lazily
 };
 

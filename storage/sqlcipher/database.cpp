@@ -13,7 +13,7 @@
 #include "error.hpp"
 #include "key_file.hpp"
 #include "schema.hpp"
-#include "sql.hpp"
+#include "veil/sql/statement.hpp"
 
 namespace veil::sqlcipher {
 
@@ -38,7 +38,7 @@ void key_pragma(sqlite3* db, const char* name, const SecretBytes& key) {
     p += literal.size();
     std::memcpy(p, "\";", 3);  // with the terminating NUL
     int rc = sqlite3_exec(db, reinterpret_cast<const char*>(sql.data()), nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) throw_sqlite(db, rc, std::string("PRAGMA ") + name);
+    if (rc != SQLITE_OK) sql::throw_sqlite(db, rc, std::string("PRAGMA ") + name);
 }
 
 // The smallest prefix successor: every key starting with `prefix` is below it. Empty when the
@@ -99,7 +99,7 @@ std::unique_ptr<Database> Database::connect(const fs::path& path, const SecretBy
         std::string what = "cannot open " + path.string();
         if (!db) throw Error(Failure::io, what + ": out of memory");
         try {
-            throw_sqlite(db, rc, what);
+            sql::throw_sqlite(db, rc, what);
         } catch (...) {
             sqlite3_close(db);
             throw;
@@ -110,9 +110,9 @@ std::unique_ptr<Database> Database::connect(const fs::path& path, const SecretBy
     try {
         // The key and the page size first; then one read proves the key before any write.
         key_pragma(db, "key", key);
-        exec(db, "PRAGMA cipher_page_size = 4096;");
+        sql::exec(db, "PRAGMA cipher_page_size = 4096;");
         try {
-            exec(db, "SELECT count(*) FROM sqlite_master;");
+            sql::exec(db, "SELECT count(*) FROM sqlite_master;");
         } catch (const Error& e) {
             if (e.failure() != Failure::key_mismatch) throw;
             throw Error(Failure::key_mismatch, "the key does not open " + path.string() +
@@ -127,20 +127,20 @@ std::unique_ptr<Database> Database::connect(const fs::path& path, const SecretBy
 
 // On a throw the statements made so far are finalized as members; connect() closes the handle.
 Database::Database(sqlite3* db, const DatabaseOptions& options) : db_(db) {
-    Statement wal(db_, "PRAGMA journal_mode = WAL;");
+    sql::Statement wal(db_, "PRAGMA journal_mode = WAL;");
     if (!wal.step() || wal.column_string(0) != "wal") throw Error(Failure::io, "the database refused WAL mode");
     wal.reset();
-    exec(db_, options.durable_commits ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;");
+    sql::exec(db_, options.durable_commits ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;");
     // Erased values are overwritten, not left in free pages for whoever gets the key later.
-    exec(db_, "PRAGMA secure_delete = ON;");
+    sql::exec(db_, "PRAGMA secure_delete = ON;");
     migrate(db_, options.schema_version);
     if (veil::sqlcipher::schema_version(db_) < 1) return;
-    put_ = std::make_unique<Statement>(db_, "INSERT OR REPLACE INTO kv (ns, key, value) VALUES (?1, ?2, ?3);");
-    get_ = std::make_unique<Statement>(db_, "SELECT value FROM kv WHERE ns = ?1 AND key = ?2;");
-    erase_ = std::make_unique<Statement>(db_, "DELETE FROM kv WHERE ns = ?1 AND key = ?2;");
-    scan_ = std::make_unique<Statement>(
+    put_ = std::make_unique<sql::Statement>(db_, "INSERT OR REPLACE INTO kv (ns, key, value) VALUES (?1, ?2, ?3);");
+    get_ = std::make_unique<sql::Statement>(db_, "SELECT value FROM kv WHERE ns = ?1 AND key = ?2;");
+    erase_ = std::make_unique<sql::Statement>(db_, "DELETE FROM kv WHERE ns = ?1 AND key = ?2;");
+    scan_ = std::make_unique<sql::Statement>(
         db_, "SELECT key, value FROM kv WHERE ns = ?1 AND key >= ?2 AND key < ?3 ORDER BY key LIMIT ?4;");
-    scan_open_ = std::make_unique<Statement>(
+    scan_open_ = std::make_unique<sql::Statement>(
         db_, "SELECT key, value FROM kv WHERE ns = ?1 AND key >= ?2 ORDER BY key LIMIT ?3;");
 }
 
@@ -155,16 +155,11 @@ Database::~Database() {
 
 void Database::write(std::string_view ns, std::string_view key, const wire::ByteView* value) {
     if (!put_) throw Error(Failure::bad_input, "the schema has no key/value table");
-    Statement& s = value ? *put_ : *erase_;
+    sql::Statement& s = value ? *put_ : *erase_;
+    sql::ScopedReset done(s);
     s.blob(1, ns).blob(2, key);
     if (value) s.blob(3, *value);
-    try {
-        s.step();
-    } catch (...) {
-        s.reset();
-        throw;
-    }
-    s.reset();
+    s.step();
 }
 
 void Database::put(std::string_view ns, std::string_view key, wire::ByteView value) { write(ns, key, &value); }
@@ -173,22 +168,17 @@ void Database::erase(std::string_view ns, std::string_view key) { write(ns, key,
 
 std::optional<wire::Bytes> Database::get(std::string_view ns, std::string_view key) {
     if (!get_) throw Error(Failure::bad_input, "the schema has no key/value table");
+    sql::ScopedReset done(*get_);
     get_->blob(1, ns).blob(2, key);
-    std::optional<wire::Bytes> out;
-    try {
-        if (get_->step()) out = get_->column_bytes(0);
-    } catch (...) {
-        get_->reset();
-        throw;
-    }
-    get_->reset();
-    return out;
+    if (get_->step()) return get_->column_bytes(0);
+    return std::nullopt;
 }
 
 sdk::storage::ScanReply Database::scan(std::string_view ns, std::string_view prefix, std::size_t limit) {
     if (!scan_) throw Error(Failure::bad_input, "the schema has no key/value table");
     auto upper = upper_bound_of(prefix);
-    Statement& s = upper.empty() ? *scan_open_ : *scan_;
+    sql::Statement& s = upper.empty() ? *scan_open_ : *scan_;
+    sql::ScopedReset done(s);
     // One row more than asked tells whether the answer was cut.
     constexpr auto kMax = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max() - 1);
     auto want = static_cast<std::int64_t>(std::min(limit, kMax) + 1);
@@ -199,19 +189,13 @@ sdk::storage::ScanReply Database::scan(std::string_view ns, std::string_view pre
         s.blob(3, upper).int64(4, want);
     }
     sdk::storage::ScanReply r;
-    try {
-        while (s.step()) {
-            if (r.entries.size() == limit) {
-                r.truncated = true;
-                break;
-            }
-            r.entries.push_back({s.column_string(0), s.column_bytes(1)});
+    while (s.step()) {
+        if (r.entries.size() == limit) {
+            r.truncated = true;
+            break;
         }
-    } catch (...) {
-        s.reset();
-        throw;
+        r.entries.push_back({s.column_string(0), s.column_bytes(1)});
     }
-    s.reset();
     return r;
 }
 
@@ -230,13 +214,13 @@ void Database::apply(const sdk::storage::Batch& batch) {
             }
         }
     };
-    if (autocommit(db_)) {
-        Transaction tx(db_);
+    if (sql::autocommit(db_)) {
+        sql::Transaction tx(db_);
         run();
         tx.commit();
     } else {
         // Inside a caller's transaction (a group commit): a savepoint keeps the batch whole.
-        Savepoint sp(db_);
+        sql::Savepoint sp(db_);
         run();
         sp.release();
     }
@@ -245,9 +229,9 @@ void Database::apply(const sdk::storage::Batch& batch) {
 void Database::rekey(const SecretBytes& key) {
     key_pragma(db_, "rekey", key);
     // Frames written under the old key must not outlive it in the -wal file.
-    exec(db_, "PRAGMA wal_checkpoint(TRUNCATE);");
+    sql::exec(db_, "PRAGMA wal_checkpoint(TRUNCATE);");
     if (veil::sqlcipher::schema_version(db_) >= 2) {
-        exec(db_, "INSERT OR REPLACE INTO meta (name, value) VALUES ('key_rotated_ms', "
+        sql::exec(db_, "INSERT OR REPLACE INTO meta (name, value) VALUES ('key_rotated_ms', "
                   "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));");
     }
 }

@@ -13,9 +13,11 @@
 
 struct sqlite3;
 
-namespace veil::sqlcipher {
-
+namespace veil::sql {
 class Statement;
+}  // namespace veil::sql
+
+namespace veil::sqlcipher {
 
 /// Settings of a connection.
 struct DatabaseOptions {
@@ -65,7 +67,7 @@ private:
     void write(std::string_view ns, std::string_view key, const wire::ByteView* value);
 
     sqlite3* db_;
-    std::unique_ptr<Statement> put_, get_, erase_, scan_, scan_open_;
+    std::unique_ptr<sql::Statement> put_, get_, erase_, scan_, scan_open_;
 };
 
 /// "x'<64 hex digits>'": the raw-key form of PRAGMA key, in guarded memory.

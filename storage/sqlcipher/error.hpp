@@ -1,37 +1,13 @@
 #pragma once
-// The one exception type of the sqlcipher logic library. Each failure has a kind a caller can
-// branch on (the plugin maps it to an sdk::ErrorCode); messages name files, never secrets.
-#include <cstdint>
-#include <stdexcept>
-#include <string>
-
+// The sqlcipher logic library throws veil::sql::Error (veil/sql/error.hpp); the plugin maps its
+// Failure to an sdk::ErrorCode.
 #include "veil/sdk/result.hpp"
+#include "veil/sql/error.hpp"
 
 namespace veil::sqlcipher {
 
-/// What went wrong. Zero is never valid.
-enum class Failure : std::uint8_t {
-    passphrase_required = 1,  ///< the key file is wrapped but no passphrase was given
-    wrong_passphrase,         ///< the passphrase does not open the key file
-    damaged_key_file,         ///< the key file does not decode (truncated, altered, unknown version)
-    key_mismatch,             ///< the key does not open the database (other key file, damaged db)
-    missing_file,             ///< the database or its key file is missing while the other exists
-    schema_too_new,           ///< the database was written by a newer Veil
-    busy,                     ///< another process has the database open (key rotation refused)
-    bad_input,                ///< a caller error (bad path, bad batch operation)
-    too_large,                ///< a key or value beyond SQLite's limits
-    io,                       ///< file system or SQLite failure
-};
-
-/// Thrown by every function of the library that can fail.
-class Error final : public std::runtime_error {
-public:
-    Error(Failure failure, const std::string& what) : std::runtime_error(what), failure_(failure) {}
-    [[nodiscard]] Failure failure() const { return failure_; }
-
-private:
-    Failure failure_;
-};
+using sql::Error;
+using sql::Failure;
 
 /// The storage contract's code for a failure.
 sdk::ErrorCode to_error_code(Failure failure);

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "error.hpp"
-#include "sql.hpp"
+#include "veil/sql/statement.hpp"
 
 namespace veil::sqlcipher {
 
@@ -37,7 +37,7 @@ std::span<const Migration> migrations() { return kMigrations; }
 int latest_schema_version() { return kMigrations[std::size(kMigrations) - 1].version; }
 
 int schema_version(sqlite3* db) {
-    Statement s(db, "PRAGMA user_version;");
+    sql::Statement s(db, "PRAGMA user_version;");
     s.step();
     return static_cast<int>(s.column_int64(0));
 }
@@ -52,9 +52,9 @@ void migrate(sqlite3* db, int target) {
     }
     for (const auto& m : kMigrations) {
         if (m.version <= current || m.version > target) continue;
-        Transaction tx(db);
-        exec(db, m.sql);
-        exec(db, "PRAGMA user_version = " + std::to_string(m.version) + ";");
+        sql::Transaction tx(db);
+        sql::exec(db, m.sql);
+        sql::exec(db, "PRAGMA user_version = " + std::to_string(m.version) + ";");
         tx.commit();
     }
 }

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "error.hpp"
-#include "sql.hpp"
+#include "veil/sql/statement.hpp"
 
 namespace veil::sqlcipher {
 
@@ -131,16 +131,16 @@ std::function<void()> SqlBackend::commit_group(WriteGroup& group) {
     } else {
         sqlite3* h = vault_->db().handle();
         try {
-            Transaction tx(h);
+            sql::Transaction tx(h);
             for (std::size_t i = 0; i < ops.size(); ++i) {
                 try {
-                    Savepoint sp(h);
+                    sql::Savepoint sp(h);
                     ops[i].apply(vault_->db());
                     sp.release();
                 } catch (...) {
                     errors[i] = current_error();
                     // Disk full or I/O errors may roll the whole transaction back: all fail.
-                    if (autocommit(h)) throw;
+                    if (sql::autocommit(h)) throw;
                 }
             }
             tx.commit();

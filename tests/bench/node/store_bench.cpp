@@ -1,7 +1,7 @@
 // Stores and retrieves per second on one node (decode + rules + SQLite through the handlers) as
 // a ratio to raw SQLite inserts and point reads of the same rows, measured in the same run.
 // Usage: veil_bench_node_store [messages] [--encrypted]
-#include <sqlite3.h>
+#include <sqlcipher/sqlite3.h>
 #include <unistd.h>
 
 #include <chrono>

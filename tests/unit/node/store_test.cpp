@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include <sqlite3.h>
+#include <sqlcipher/sqlite3.h>
 
 #include <filesystem>
 

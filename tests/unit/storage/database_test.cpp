@@ -7,7 +7,7 @@
 #include "database.hpp"
 #include "error.hpp"
 #include "schema.hpp"
-#include "sql.hpp"
+#include "veil/sql/statement.hpp"
 #include "storage_test_support.hpp"
 
 using namespace veil::sqlcipher;
@@ -173,12 +173,12 @@ TEST_CASE("storage - an older schema is migrated and its data kept", "[storage]"
         CHECK(db->schema_version() == 1);
         db->put("contacts", "05ab", bytes_of("Alice"));
         // Version 1 has no meta table.
-        CHECK_THROWS_AS(exec(db->handle(), "SELECT * FROM meta;"), Error);
+        CHECK_THROWS_AS(veil::sql::exec(db->handle(), "SELECT * FROM meta;"), Error);
     }
     auto db = Database::open(path, key);
     CHECK(db->schema_version() == latest_schema_version());
     CHECK(db->get("contacts", "05ab") == bytes_of("Alice"));
-    Statement created(db->handle(), "SELECT value FROM meta WHERE name = 'created_ms';");
+    veil::sql::Statement created(db->handle(), "SELECT value FROM meta WHERE name = 'created_ms';");
     REQUIRE(created.step());
     CHECK(created.column_int64(0) > 1700000000000);
 }
@@ -189,7 +189,7 @@ TEST_CASE("storage - a database from a newer Veil is refused and left alone", "[
     auto key = SecretBytes::random(32);
     {
         auto db = Database::create(path, key);
-        exec(db->handle(), "PRAGMA user_version = 99;");
+        veil::sql::exec(db->handle(), "PRAGMA user_version = 99;");
     }
     auto before = file_bytes(path);
     try {

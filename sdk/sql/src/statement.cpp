@@ -1,10 +1,10 @@
-#include "sql.hpp"
+#include "veil/sql/statement.hpp"
 
 #include <sqlcipher/sqlite3.h>
 
-#include "error.hpp"
+#include <cstring>
 
-namespace veil::sqlcipher {
+namespace veil::sql {
 
 namespace {
 // A non-null pointer for empty BLOBs: SQLite binds a null pointer as NULL.
@@ -76,6 +76,15 @@ wire::Bytes Statement::column_bytes(int index) const {
     return p ? wire::Bytes(p, p + n) : wire::Bytes{};
 }
 
+std::size_t Statement::column_size(int index) const {
+    return static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index));
+}
+
+void Statement::copy_column(int index, std::uint8_t* out, std::size_t size) const {
+    const void* p = sqlite3_column_blob(stmt_, index);
+    if (p && column_size(index) == size) std::memcpy(out, p, size);
+}
+
 std::string Statement::column_string(int index) const {
     const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, index));
     auto n = static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index));
@@ -115,4 +124,4 @@ void Transaction::commit() {
     open_ = false;
 }
 
-}  // namespace veil::sqlcipher
+}  // namespace veil::sql
