@@ -1,9 +1,8 @@
 #include "veil/sdk/testing.hpp"
 
-#include <unistd.h>
+#include <stdlib.h>
 
 #include <chrono>
-#include <random>
 #include <stdexcept>
 #include <thread>
 
@@ -13,13 +12,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A new private directory (mkdtemp: created atomically, mode 0700, never an existing one).
 fs::path fresh_temp_home() {
-    std::random_device rd;
-    auto dir = fs::temp_directory_path() /
-               ("veil-harness-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    fs::create_directories(dir);
-    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
-    return dir;
+    std::string pattern = (fs::temp_directory_path() / "veil-harness-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("harness: cannot create a temporary HOME");
+    return pattern;
 }
 
 // A plugin's config: its declared defaults with the test's values on top.
