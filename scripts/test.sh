@@ -11,23 +11,37 @@ done
 scripts/setup.sh
 jobs=$(nproc)
 
+# ctest in build dir $1 (the rest are ctest options). On failure, the end of each failed test's
+# output is printed again last, so a long log cut in the middle still shows why.
+run_ctest() {
+  local dir=$1; shift
+  ctest --test-dir "$dir" --output-on-failure "$@" && return 0
+  local rc=$? log="$dir/Testing/Temporary/LastTest.log"
+  echo "=== failed in $dir: the last 60 lines of each failed test's output ==="
+  for name in $(cut -d: -f2 "$dir/Testing/Temporary/LastTestsFailed.log" 2>/dev/null); do
+    echo "--- $name"
+    awk -v t="$name" '$0 ~ ("Test: " t "$") {on=1; next} on && /^<end of output>$/ {on=0} on {print}' "$log" | tail -n 60
+  done
+  return "$rc"
+}
+
 # Builds follow CMakePresets.json (werror: build/, static-minimal: build-static-minimal/, fuzz: build-fuzz/).
 cmake --preset werror
 cmake --build --preset werror -j"$jobs"
 if ((slow)); then
-  ctest --test-dir build --output-on-failure -j"$jobs"
+  run_ctest build -j"$jobs"
 else
-  ctest --test-dir build --output-on-failure -j"$jobs" -LE slow
+  run_ctest build -j"$jobs" -LE slow
 fi
 
 # The static minimal build (kernel + direct + memory + cli + the SDK linked in, no dlopen, no
 # libveil-*.so) for small devices: build it and run the kernel's integration tests against it.
 cmake --preset static-minimal
 cmake --build --preset static-minimal -j"$jobs"
-ctest --test-dir build-static-minimal --output-on-failure -R '^(veil_kernel_integration_tests|kernel_static_links_no_veil_library)$'
+run_ctest build-static-minimal -R '^(veil_kernel_integration_tests|kernel_static_links_no_veil_library)$'
 
 if ((fuzz)); then
   cmake --preset fuzz
   cmake --build --preset fuzz -j"$jobs"
-  ctest --test-dir build-fuzz --output-on-failure -j"$jobs" -L fuzz
+  run_ctest build-fuzz -j"$jobs" -L fuzz
 fi

@@ -351,13 +351,17 @@ Bus::~Bus() { close(); }
 
 void Bus::close() {
     auto& c = *core_;
+    std::deque<detail::Envelope> undelivered;
     {
         std::lock_guard lock(c.mu);
         if (c.closed) return;
         c.closed = true;
-        c.queue.clear();
+        undelivered.swap(c.queue);
         c.counted = 0;
     }
+    // Destroyed outside the lock: an envelope may own a responder whose destructor pushes its
+    // "abandoned" reply, which takes the lock again (and is refused, the bus being closed).
+    undelivered.clear();
     c.space.notify_all();
     // Owners are going away: drop callbacks without calling them (after the current batch
     // if we are inside a handler).

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -24,7 +25,7 @@ inline std::string veil_exe() { return std::string(VEIL_BINARY_DIR) + "/bin/veil
 inline std::string fixture_dir() { return std::string(VEIL_BINARY_DIR) + "/tests/fixtures/plugins"; }
 
 struct ProcessResult {
-    int exit_code = -1;  ///< -1: killed at the deadline or by a signal
+    int exit_code = -1;  ///< -1: killed at the deadline; 128 + n: killed by signal n
     std::string out, err;
 };
 
@@ -71,7 +72,13 @@ inline pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::
     return pid;
 }
 
-inline int decode_status(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
+// 128 + signal for a child killed by a signal (as a shell reports it), so a crash is told apart
+// from a hang (-1).
+inline int decode_status(int status) {
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return -1;
+}
 }  // namespace detail
 
 /// Runs argv (argv[0] is a path) with extra "K=V" env entries; kills it after timeout_ms.
@@ -154,13 +161,21 @@ public:
         }
         return true;
     }
-    /// SIGTERM, then wait up to timeout_ms; the exit code (-1 if it had to be killed).
+    /// SIGTERM, then wait up to timeout_ms; the exit code (-1 if it had to be killed at the
+    /// deadline, 128 + n if signal n ended it).
     int stop(int timeout_ms = 10000) {
         if (pid_ <= 0) return exit_code_;
         kill(pid_, SIGTERM);
         for (int waited = 0; waited < timeout_ms; waited += 20) {
             if (!alive()) return exit_code_;
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        // VEIL_TEST_GDB_ON_HANG=1: the hung child's threads are written to $TMPDIR/veil-hang.<pid>.txt.
+        if (std::getenv("VEIL_TEST_GDB_ON_HANG")) {
+            const char* tmp = std::getenv("TMPDIR");
+            const std::string cmd = "gdb -p " + std::to_string(pid_) + " -batch -ex 'thread apply all bt' > " +
+                                    (tmp ? tmp : "/tmp") + "/veil-hang." + std::to_string(pid_) + ".txt 2>&1";
+            if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "gdb could not attach to %d\n", pid_);
         }
         kill(pid_, SIGKILL);
         waitpid(pid_, nullptr, 0);

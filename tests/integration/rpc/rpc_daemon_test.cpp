@@ -201,7 +201,9 @@ TEST_CASE("rpc - the daemon prints its line, answers profile on a 0600 socket, a
         CHECK(c.call(request("profile", nullptr, 2))["result"]["id"] == bob.id);
     }
     CHECK(daemon.alive());
-    CHECK(daemon.stop(20000) == 0);
+    const int stopped = daemon.stop(20000);
+    INFO("daemon log at stop:\n" << veil::test::read_file(log));
+    CHECK(stopped == 0);
     CHECK_FALSE(fs::exists(bob.socket()));
     // A one-shot command on the same HOME opens no socket.
     auto r = bob.run({"id"});

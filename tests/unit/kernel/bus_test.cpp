@@ -34,6 +34,10 @@ struct Nobody {
     static constexpr std::string_view topic = "test.nobody";
     using Reply = Pong;
 };
+struct Forward {
+    static constexpr std::string_view topic = "test.forward";
+    using Reply = Pong;
+};
 }  // namespace
 
 TEST_CASE("bus - messages of a topic arrive in publish order", "[kernel][bus]") {
@@ -276,5 +280,30 @@ TEST_CASE("bus - close drops pending callbacks and refuses new messages", "[kern
         loop.run_until([] { return false; }, 20);
     }
     CHECK_FALSE(called);
+    CHECK(loop.close() == 0);
+}
+
+TEST_CASE("bus - close while a queued request owns another request's responder does not deadlock", "[kernel][bus]") {
+    // The network plugin answers a swarm request from the reply of a transport request it queued;
+    // the kernel closing the bus destroys that queued envelope, whose responder then sends its
+    // "abandoned" reply into the bus being closed.
+    TestLoop loop;
+    std::optional<Result<Pong>> outer;
+    {
+        Bus bus(loop.get());
+        std::vector<Responder<Pong>> kept;
+        auto never = bus.serve<Forward>([](const Forward&, Responder<Pong>) {});
+        auto srv = bus.serve<Ping>([&](const Ping&, Responder<Pong> r) { kept.push_back(std::move(r)); });
+        REQUIRE(bus.request<Ping>({}, 0, [&](Result<Pong> r) { outer = std::move(r); }));
+        REQUIRE(loop.run_until([&] { return kept.size() == 1; }));
+        REQUIRE(bus.request<Forward>({}, 0, [r = std::move(kept.front())](Result<Pong> inner) mutable {
+            if (inner.ok()) r.reply(inner.value());
+        }));
+        kept.clear();  // the queued Forward request now holds the only responder of the Ping
+        bus.close();
+        CHECK_FALSE(bus.publish(Tick{}));
+        loop.run_until([] { return false; }, 20);
+    }
+    CHECK_FALSE(outer.has_value());  // callbacks of a closed bus are dropped, not called
     CHECK(loop.close() == 0);
 }
