@@ -28,7 +28,7 @@ std::uint16_t read_exif_orientation(ByteView exif) {
     const std::size_t count = u16(ifd);
     for (std::size_t i = 0; i < count; ++i) {
         const std::size_t entry = ifd + 2 + 12 * i;
-        if (entry > exif.size() - 12) return 0;
+        if (entry + 12 > exif.size()) return 0;  // (size - 12 would wrap for blocks under 12 bytes)
         if (u16(entry) != orientation_tag) continue;
         if (u16(entry + 2) != type_short || u32(entry + 4) != 1) return 0;
         const std::uint16_t value = u16(entry + 8);

@@ -41,3 +41,17 @@ TEST_CASE("attachments - malformed EXIF yields no orientation and no overread", 
     CHECK(read_exif_orientation(many) == 0);
     CHECK(read_exif_orientation(Bytes{'X', 'X', 42, 0, 0, 0, 0, 8}) == 0);
 }
+
+TEST_CASE("attachments - a block of 8 to 11 bytes is not read past its end", "[attachments]") {
+    // A 10-byte block whose IFD0 (at 8) claims one entry, followed (outside the block) by bytes
+    // that would read as orientation 6: found by the PNG fuzzer, where the block is an eXIf
+    // chunk at the very end of the file.
+    Bytes buffer{'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1};
+    const Bytes outside{0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0};
+    buffer.insert(buffer.end(), outside.begin(), outside.end());
+    for (std::size_t size = 8; size < 12; ++size) {
+        CHECK(read_exif_orientation(ByteView(buffer).first(size)) == 0);
+    }
+    // The same entry inside the block is read.
+    CHECK(read_exif_orientation(ByteView(buffer).first(buffer.size())) == 6);
+}
