@@ -177,7 +177,7 @@ void StoreRuntime::replicate(const PutRequest& done, std::uint64_t expiry_ms) {
         push->head.total_bytes = done.total_bytes;
         push->head.expiry_ms = expiry_ms;
         push->head.replica = true;
-        push->address = member.host + ":" + std::to_string(member.port);
+        push->address = address_of(member);
         push_chunk(std::move(push));
     }
 }
@@ -246,7 +246,7 @@ void StoreRuntime::start_catch_up() {
     if (!self) return;
     auto c = std::make_shared<CatchUp>();
     for (const auto& m : manifest_->members(self->swarm))
-        if (m.ed25519 != *own_key_) c->peers.push_back(m.host + ":" + std::to_string(m.port));
+        if (m.ed25519 != *own_key_) c->peers.push_back(address_of(m));
     if (c->peers.empty()) return;
     catching_up_ = true;
     catch_up_peer(std::move(c));

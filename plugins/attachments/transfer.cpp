@@ -238,7 +238,7 @@ void Transfers::with_members(const std::array<std::uint8_t, 32>& id,
             const auto& m = *r.value().manifest;
             std::vector<Member> out;
             for (const auto& n : m.members(m.swarm_for(id)))
-                out.push_back({wire::to_hex(n.ed25519), n.host + ":" + std::to_string(n.port)});
+                out.push_back({wire::to_hex(n.ed25519), proto::address_of(n)});
             for (std::size_t i = out.size(); i > 1; --i)
                 std::swap(out[i - 1], out[randombytes_uniform(static_cast<std::uint32_t>(i))]);
             if (out.empty()) return then(sdk::Error{ErrorCode::unreachable, "the manifest has no swarm for this attachment"});

@@ -56,7 +56,7 @@ std::optional<std::string> ManifestSource::offer(wire::ByteView envelope) {
 std::vector<std::string> ManifestSource::candidates() const {
     std::vector<std::string> out = options_.seeds;
     if (manifest_) {
-        for (const auto& n : manifest_->nodes) out.push_back(n.host + ":" + std::to_string(n.port));
+        for (const auto& n : manifest_->nodes) out.push_back(proto::address_of(n));
     }
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());

@@ -33,7 +33,7 @@ void shuffle(std::vector<proto::NodeEntry>& v) {
 }
 
 tr::Destination destination_of(const proto::NodeEntry& n) {
-    return {wire::to_hex(n.ed25519), n.host + ":" + std::to_string(n.port)};
+    return {wire::to_hex(n.ed25519), proto::address_of(n)};
 }
 
 }  // namespace

@@ -27,10 +27,6 @@ std::uint64_t now_ms() {
                                           .count());
 }
 
-std::string endpoint_of(const proto::NodeEntry& n) {
-    return sdk::net::Endpoint{n.host, n.port}.to_string();
-}
-
 }  // namespace
 
 /// Catch-up with every peer of the swarm, one after the other (see peer.hpp for the protocol).
@@ -364,7 +360,7 @@ void NodeRuntime::resume(std::uint64_t token, bool final_attempt) {
 }
 
 sdk::net::Client& NodeRuntime::client_for(const proto::NodeEntry& peer) {
-    auto key = endpoint_of(peer);
+    auto key = address_of(peer);
     auto it = peers_.find(key);
     if (it == peers_.end()) {
         sdk::net::ClientOptions opts;

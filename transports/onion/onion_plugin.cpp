@@ -16,7 +16,7 @@ namespace tr = sdk::transport;
 
 std::vector<NodeInfo> nodes_of(const proto::Manifest& m) {
     std::vector<NodeInfo> out;
-    for (const auto& n : m.nodes) out.push_back({n.ed25519, n.x25519, n.host + ":" + std::to_string(n.port), n.swarm});
+    for (const auto& n : m.nodes) out.push_back({n.ed25519, n.x25519, proto::address_of(n), n.swarm});
     return out;
 }
 

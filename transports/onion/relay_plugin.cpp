@@ -75,7 +75,7 @@ private:
         if (m.version <= version_) return;
         version_ = m.version;
         listed_.clear();
-        for (const auto& n : m.nodes) listed_[n.ed25519] = n.host + ":" + std::to_string(n.port);
+        for (const auto& n : m.nodes) listed_[n.ed25519] = proto::address_of(n);
     }
 
     sdk::Context* ctx_ = nullptr;

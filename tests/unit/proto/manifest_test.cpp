@@ -114,3 +114,20 @@ TEST_CASE("manifest - node descriptors are verified", "[node][manifest]") {
     NodeDescriptor bad_host{k.pub, veil::crypto::ed25519_to_x25519(k.pub), "a b", 4000, 123};
     CHECK_THROWS_AS(decode_verified_descriptor(sign_descriptor(bad_host, k)), DecodeError);
 }
+
+TEST_CASE("manifest - a node's address parses back, IPv6 included", "[node][manifest]") {
+    NodeEntry v4;
+    v4.host = "127.0.0.5";
+    v4.port = 4100;
+    CHECK(address_of(v4) == "127.0.0.5:4100");
+    NodeEntry v6;
+    v6.host = "::1";
+    v6.port = 4101;
+    CHECK(address_of(v6) == "[::1]:4101");
+    for (const auto& n : {v4, v6}) {
+        auto back = veil::sdk::net::parse_endpoint(address_of(n));
+        REQUIRE(back.ok());
+        CHECK(back.value().host == n.host);
+        CHECK(back.value().port == n.port);
+    }
+}

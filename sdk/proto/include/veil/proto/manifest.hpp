@@ -8,6 +8,7 @@
 
 #include "veil/crypto/keys.hpp"
 #include "veil/proto/types.hpp"
+#include "veil/sdk/net.hpp"
 #include "veil/wire/codec.hpp"
 
 namespace veil::proto {
@@ -27,6 +28,9 @@ struct NodeEntry {
     SwarmId swarm = kInvalidSwarm;
     bool operator==(const NodeEntry&) const = default;
 };
+
+/// The node's "host:port" as transports and sdk::net::parse_endpoint take it ("[v6]:port").
+inline std::string address_of(const NodeEntry& n) { return sdk::net::Endpoint{n.host, n.port}.to_string(); }
 
 /// The manifest's content. nodes are sorted by ed25519 key, unique.
 struct Manifest {
