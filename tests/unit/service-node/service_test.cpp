@@ -268,3 +268,19 @@ TEST_CASE("service - a member's replicated delete applies only with the owner's 
     CHECK(a2.store.retrieve(owner.pub, 0, {}, kNow).messages.empty());
     CHECK(a2.store.proof_of(hash) == *del.replicate[0].proof);
 }
+
+TEST_CASE("service - a member's peer traffic has a byte budget, refused before any check", "[node][service]") {
+    Net net;
+    Node a2(net.a2, net);
+    std::vector<ReplicaOp> ops;
+    for (int i = 0; i < 15; ++i) ops.push_back(ReplicaOp{MessageState{}, Bytes(kMaxDataBytes, 7)});
+    auto big = [&] { return seal_peer(ReplicateBody{ops}, net.a1, net.a2.pub, kNow); };
+    // 32 MiB of burst: two 15 MiB envelopes pass, the third in the same instant does not.
+    CHECK(a2.call(PeerRequest{big()}).response.status == Status::ok);
+    CHECK(a2.call(PeerRequest{big()}).response.status == Status::ok);
+    CHECK(a2.call(PeerRequest{big()}).response.status == Status::rate_limited);
+    CHECK(a2.service.peer_signature_checks() == 2);
+    // The budget refills at 16 MiB/s.
+    CHECK(a2.call(PeerRequest{seal_peer(ReplicateBody{ops}, net.a1, net.a2.pub, kNow + 1000)}, kNow + 1000)
+              .response.status == Status::ok);
+}
