@@ -36,6 +36,17 @@ tr::Destination destination_of(const proto::NodeEntry& n) {
     return {wire::to_hex(n.ed25519), proto::address_of(n)};
 }
 
+// The entries of a redirect that the manifest lists with the same key, host and port.
+std::vector<proto::NodeEntry> known_members(const proto::Manifest* m, const std::vector<proto::NodeEntry>& named) {
+    std::vector<proto::NodeEntry> out;
+    if (!m) return out;
+    for (const auto& n : named) {
+        const auto* mine = m->find(n.ed25519);
+        if (mine && mine->host == n.host && mine->port == n.port) out.push_back(*mine);
+    }
+    return out;
+}
+
 }  // namespace
 
 void SwarmClient::to_swarm(const proto::node::PublicKey& mailbox, proto::node::RequestBody body,
@@ -138,9 +149,11 @@ void SwarmClient::attempt(std::shared_ptr<Call> call) {
             return attempt(call);
         }
         if (response.status == proto::node::Status::wrong_swarm) {
-            // Our manifest is stale: the node names the right swarm's members.
+            // Our manifest is stale: the node names the right swarm's members. Follow only those
+            // our manifest knows with the same key and address (a lying node cannot send us to
+            // an endpoint of its choosing).
             const auto& swarm = std::get<proto::node::SwarmResponse>(response.body);
-            call->candidates = swarm.members;
+            call->candidates = known_members(manifest_(), swarm.members);
             shuffle(call->candidates);
             call->last = sdk::Error{ErrorCode::refused, "redirected to another swarm"};
             return attempt(call);

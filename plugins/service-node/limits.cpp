@@ -24,12 +24,12 @@ PageQuery clamp_page(const Limits& limits, PageQuery page) {
 RateLimiter::RateLimiter(double rate_per_s, double burst)
     : rate_per_ms_(rate_per_s / 1000.0), burst_(std::max(1.0, burst)), tokens_(burst_) {}
 
-bool RateLimiter::allow(std::uint64_t now_ms) {
+bool RateLimiter::allow(std::uint64_t now_ms, double cost) {
     if (started_ && now_ms > last_ms_) tokens_ = std::min(burst_, tokens_ + (now_ms - last_ms_) * rate_per_ms_);
     if (!started_ || now_ms > last_ms_) last_ms_ = now_ms;
     started_ = true;
-    if (tokens_ < 1.0) return false;
-    tokens_ -= 1.0;
+    if (tokens_ < cost) return false;
+    tokens_ -= cost;
     return true;
 }
 

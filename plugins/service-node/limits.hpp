@@ -23,6 +23,12 @@ struct Limits {
     std::uint64_t clock_window_ms = 60 * 1000;
     double requests_per_second = 50;  ///< per connection, sustained
     double request_burst = 200;       ///< per connection, bucket size
+    /// Per swarm peer (by node key): requests and envelope bytes. The byte burst admits two
+    /// largest envelopes; a catch-up of a full store stays well under the request rate.
+    double peer_requests_per_second = 500;
+    double peer_request_burst = 2000;
+    double peer_bytes_per_second = 16 << 20;
+    double peer_byte_burst = 32 << 20;
 };
 
 /// Size and TTL of a store: ok, too_large or bad_ttl.
@@ -32,13 +38,13 @@ struct Limits {
 /// Clamps a client's page to the node's caps.
 [[nodiscard]] PageQuery clamp_page(const Limits& limits, PageQuery page);
 
-/// Token bucket: `rate` tokens a second up to `burst`; one request costs one token.
+/// Token bucket: `rate` tokens a second up to `burst`; a request costs `cost` tokens (default one).
 /// The caller passes the clock, so it is deterministic in tests. One per connection, loop thread.
 class RateLimiter final {
 public:
     RateLimiter(double rate_per_s, double burst);
     /// True (and takes a token) when the request may go on.
-    bool allow(std::uint64_t now_ms);
+    bool allow(std::uint64_t now_ms, double cost = 1.0);
     /// When allow() was last called (for dropping idle limiters).
     [[nodiscard]] std::uint64_t last_ms() const { return last_ms_; }
 

@@ -43,7 +43,7 @@ private:
 
     // Sends one peer request and hands the reply body (nullopt on any failure) to `next`.
     void send(const PeerBody& body, Next next) {
-        rt_.to_peer(peers_[index_], seal_peer(body, rt_.core_->key, now_ms()),
+        rt_.to_peer(peers_[index_], seal_peer(body, rt_.core_->key, peers_[index_].ed25519, now_ms()),
                     [next = std::move(next)](std::optional<Response> resp) {
                         if (!resp || resp->status != Status::ok) return next(std::nullopt);
                         next(std::get<PeerResponse>(std::move(resp->body)).body);
@@ -99,16 +99,13 @@ private:
             return skip_peer();
         }
         auto core = rt_.core_;
-        auto merge = std::make_shared<std::vector<MessageState>>(std::move(plan.merge));
+        auto merge = std::make_shared<std::vector<ReplicaOp>>(std::move(plan.merge));
         to_fetch_ = std::move(plan.fetch);
         fetch_pos_ = 0;
         merged_ += merge->size();
-        rt_.ctx_.run_blocking(
-            [core, merge] {
-                for (const auto& s : *merge)
-                    if (core->service.owns(s.mailbox)) core->store.merge(s, nullptr, now_ms());
-            },
-            [this](std::exception_ptr) { next_fetch(); });
+        // Deletions and lower expiries apply only where the owner's proof verifies.
+        rt_.ctx_.run_blocking([core, merge] { (void)core->service.apply_replica(*merge, now_ms()); },
+                              [this](std::exception_ptr) { next_fetch(); });
     }
 
     void next_fetch() {
@@ -136,10 +133,10 @@ private:
         auto core = rt_.core_;
         rt_.ctx_.run_blocking(
             [core, msgs] {
-                for (const auto& m : *msgs) {
-                    if (!core->service.owns(m.mailbox)) continue;
-                    core->store.merge(MessageState{m.hash, m.mailbox, m.ns, m.expiry_ms, false}, &m.data, now_ms());
-                }
+                std::vector<ReplicaOp> ops;
+                for (auto& m : *msgs)
+                    ops.push_back(ReplicaOp{MessageState{m.hash, m.mailbox, m.ns, m.expiry_ms, false}, std::move(m.data), nullptr});
+                (void)core->service.apply_replica(ops, now_ms());
             },
             [this](std::exception_ptr) { next_fetch(); });
     }
@@ -392,10 +389,11 @@ void NodeRuntime::to_peer(const proto::NodeEntry& peer, Bytes envelope, std::fun
 void NodeRuntime::replicate(std::vector<ReplicaOp> ops) {
     auto peers = core_->service.swarm_peers();
     if (peers.empty()) return;
-    auto env = seal_peer(ReplicateBody{std::move(ops)}, core_->key, now_ms());
+    ReplicateBody body{std::move(ops)};
     for (const auto& p : peers) {
-        // A peer that misses this catches up later (on its start and every catch_up_ms).
-        to_peer(p, env, [this](std::optional<Response> r) {
+        // Sealed for each recipient (a peer envelope names it). A peer that misses this catches
+        // up later (on its start and every catch_up_ms).
+        to_peer(p, seal_peer(body, core_->key, p.ed25519, now_ms()), [this](std::optional<Response> r) {
             if (!r || r->status != Status::ok) ctx_.log().debug("replication to a swarm peer failed");
         });
     }

@@ -10,7 +10,7 @@ namespace veil::node {
 namespace {
 
 using wire::to_array;
-constexpr std::string_view kPeerDomain = "veil-peer-v1";
+constexpr std::string_view kPeerDomain = "veil-peer-v2";
 
 enum class Kind : std::uint8_t { replicate = 1, summary = 2, bucket = 3, fetch = 4 };
 
@@ -32,22 +32,71 @@ MessageState get_state(wire::Reader& r) {
 
 constexpr std::size_t kStateBytes = 32 + 32 + 2 + 8 + 1;
 
-Bytes signed_bytes(const PublicKey& sender, std::uint64_t ts, ByteView inner) {
+Bytes signed_bytes(const PeerEnvelope& e) {
     wire::Writer w;
     w.raw({reinterpret_cast<const std::uint8_t*>(kPeerDomain.data()), kPeerDomain.size()});
-    w.raw(sender).u64(ts).raw(inner);
+    w.raw(e.sender).raw(e.recipient).u64(e.timestamp_ms).raw(e.nonce).raw(e.inner);
     return w.take();
+}
+
+// An op list: the distinct proofs once, then the ops naming theirs by index.
+void put_ops(wire::Writer& w, const std::vector<ReplicaOp>& ops) {
+    std::vector<const Bytes*> proofs;
+    std::map<Bytes, std::uint32_t> index;
+    std::vector<std::uint32_t> op_proof(ops.size(), 0);
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+        if (!ops[i].proof) continue;
+        auto [it, added] = index.try_emplace(*ops[i].proof, static_cast<std::uint32_t>(proofs.size()));
+        if (added) proofs.push_back(ops[i].proof.get());
+        op_proof[i] = it->second;
+    }
+    w.u32(static_cast<std::uint32_t>(proofs.size()));
+    for (const auto* p : proofs) w.var(*p);
+    w.u32(static_cast<std::uint32_t>(ops.size()));
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+        const auto& op = ops[i];
+        put_state(w, op.state);
+        w.u8(static_cast<std::uint8_t>((op.data ? 1 : 0) | (op.proof ? 2 : 0)));
+        if (op.proof) w.u32(op_proof[i]);
+        if (op.data) w.var(*op.data);
+    }
+}
+
+std::vector<ReplicaOp> get_ops(wire::Reader& r, std::size_t max_ops) {
+    std::uint32_t n_proofs = r.u32();
+    if (n_proofs > max_ops || n_proofs > r.remaining() / 4) throw wire::DecodeError("peer: bad proof count");
+    std::vector<std::shared_ptr<const Bytes>> proofs;
+    for (std::uint32_t i = 0; i < n_proofs; ++i) {
+        auto p = r.var(kMaxProofBytes);
+        proofs.push_back(std::make_shared<const Bytes>(p.begin(), p.end()));
+    }
+    std::uint32_t n = r.u32();
+    if (n > max_ops || n > r.remaining() / (kStateBytes + 1)) throw wire::DecodeError("peer: bad op count");
+    std::vector<ReplicaOp> ops;
+    ops.reserve(n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+        ReplicaOp op{get_state(r), std::nullopt, nullptr};
+        std::uint8_t flags = r.u8();
+        if (flags > 3) throw wire::DecodeError("peer: bad op flags");
+        if (flags & 2) {
+            std::uint32_t k = r.u32();
+            if (k >= proofs.size()) throw wire::DecodeError("peer: bad proof index");
+            op.proof = proofs[k];
+        }
+        if (flags & 1) {
+            auto d = r.var(kMaxDataBytes);
+            op.data = Bytes(d.begin(), d.end());
+        }
+        ops.push_back(std::move(op));
+    }
+    return ops;
 }
 
 Bytes encode_inner(const PeerBody& body) {
     wire::Writer w;
     if (auto* b = std::get_if<ReplicateBody>(&body)) {
-        w.u8(static_cast<std::uint8_t>(Kind::replicate)).u32(static_cast<std::uint32_t>(b->ops.size()));
-        for (const auto& op : b->ops) {
-            put_state(w, op.state);
-            w.u8(op.data ? 1 : 0);
-            if (op.data) w.var(*op.data);
-        }
+        w.u8(static_cast<std::uint8_t>(Kind::replicate));
+        put_ops(w, b->ops);
     } else if (auto* s = std::get_if<SummaryBody>(&body)) {
         w.u8(static_cast<std::uint8_t>(Kind::summary)).u64(s->swarm);
     } else if (auto* k = std::get_if<BucketBody>(&body)) {
@@ -63,24 +112,7 @@ PeerBody decode_inner(ByteView inner) {
     wire::Reader r(inner);
     PeerBody out;
     switch (static_cast<Kind>(r.u8())) {
-        case Kind::replicate: {
-            ReplicateBody b;
-            std::uint32_t n = r.u32();
-            if (n > kMaxOpsPerReplicate || n > r.remaining() / (kStateBytes + 1))
-                throw wire::DecodeError("peer: bad op count");
-            for (std::uint32_t i = 0; i < n; ++i) {
-                ReplicaOp op{get_state(r), std::nullopt};
-                std::uint8_t has = r.u8();
-                if (has > 1) throw wire::DecodeError("peer: bad data flag");
-                if (has) {
-                    auto d = r.var(kMaxDataBytes);
-                    op.data = Bytes(d.begin(), d.end());
-                }
-                b.ops.push_back(std::move(op));
-            }
-            out = std::move(b);
-            break;
-        }
+        case Kind::replicate: out = ReplicateBody{get_ops(r, kMaxOpsPerReplicate)}; break;
         case Kind::summary: out = SummaryBody{r.u64()}; break;
         case Kind::bucket: {
             BucketBody b;
@@ -105,17 +137,34 @@ PeerBody decode_inner(ByteView inner) {
 
 }  // namespace
 
-Bytes seal_peer(const PeerBody& body, const crypto::SigningKeyPair& node_key, std::uint64_t now_ms) {
-    Bytes inner = encode_inner(body);
-    auto sig = node_key.sign(signed_bytes(node_key.pub, now_ms, inner));
-    return wire::Writer{}.raw(node_key.pub).u64(now_ms).var(inner).raw(sig).take();
+Bytes seal_peer(const PeerBody& body, const crypto::SigningKeyPair& node_key, const PublicKey& recipient,
+                std::uint64_t now_ms) {
+    PeerEnvelope e;
+    e.sender = node_key.pub;
+    e.recipient = recipient;
+    e.timestamp_ms = now_ms;
+    randombytes_buf(e.nonce.data(), e.nonce.size());
+    e.inner = encode_inner(body);
+    auto sig = node_key.sign(signed_bytes(e));
+    return wire::Writer{}.u8(kPeerVersion).raw(e.sender).raw(e.recipient).u64(now_ms).raw(e.nonce).var(e.inner).raw(sig).take();
+}
+
+std::optional<PeerHeader> peek_peer(ByteView envelope) {
+    if (envelope.size() < kPeerHeaderBytes || envelope[0] != kPeerVersion) return std::nullopt;
+    PeerHeader h;
+    std::copy_n(envelope.begin() + 1, 32, h.sender.begin());
+    std::copy_n(envelope.begin() + 33, 32, h.recipient.begin());
+    return h;
 }
 
 PeerEnvelope open_peer(ByteView envelope) {
     wire::Reader r(envelope);
+    if (r.u8() != kPeerVersion) throw wire::DecodeError("peer: unsupported envelope version");
     PeerEnvelope e;
     e.sender = to_array<32>(r.raw(32));
+    e.recipient = to_array<32>(r.raw(32));
     e.timestamp_ms = r.u64();
+    e.nonce = to_array<kNonceBytes>(r.raw(kNonceBytes));
     auto inner = r.var(kMaxPeerBodyBytes);
     e.inner.assign(inner.begin(), inner.end());
     e.signature = to_array<64>(r.raw(64));
@@ -124,9 +173,7 @@ PeerEnvelope open_peer(ByteView envelope) {
     return e;
 }
 
-bool verify_peer(const PeerEnvelope& e) {
-    return crypto::verify_signature(e.sender, signed_bytes(e.sender, e.timestamp_ms, e.inner), e.signature);
-}
+bool verify_peer(const PeerEnvelope& e) { return crypto::verify_signature(e.sender, signed_bytes(e), e.signature); }
 
 Summary summarize(std::vector<MessageState> states) {
     std::sort(states.begin(), states.end(), [](const auto& a, const auto& b) { return a.hash < b.hash; });
@@ -157,19 +204,21 @@ std::vector<MessageState> bucket_states(const std::vector<MessageState>& states,
     return out;
 }
 
-CatchUpPlan plan_catch_up(const std::vector<MessageState>& local, const std::vector<MessageState>& remote) {
+CatchUpPlan plan_catch_up(const std::vector<MessageState>& local, const std::vector<ReplicaOp>& remote) {
     std::map<Hash, const MessageState*> mine;
     for (const auto& s : local) mine[s.hash] = &s;
     CatchUpPlan plan;
-    for (const auto& r : remote) {
+    for (const auto& op : remote) {
+        const MessageState& r = op.state;
         auto it = mine.find(r.hash);
         if (it == mine.end()) {
-            if (r.deleted) plan.merge.push_back(r);
-            else plan.fetch.push_back(r.hash);
+            if (!r.deleted) plan.fetch.push_back(r.hash);
+            else if (op.proof) plan.merge.push_back(op);
             continue;
         }
+        // Only a proof can delete or shorten; the merge checks it.
         const MessageState& l = *it->second;
-        if ((r.deleted && !l.deleted) || r.expiry_ms < l.expiry_ms) plan.merge.push_back(r);
+        if (op.proof && ((r.deleted && !l.deleted) || r.expiry_ms < l.expiry_ms)) plan.merge.push_back(op);
     }
     return plan;
 }
@@ -191,20 +240,15 @@ Summary decode_summary(ByteView b) {
     return s;
 }
 
-Bytes encode_states(const std::vector<MessageState>& states) {
+Bytes encode_states(const std::vector<ReplicaOp>& states) {
     wire::Writer w;
-    w.u32(static_cast<std::uint32_t>(states.size()));
-    for (const auto& s : states) put_state(w, s);
+    put_ops(w, states);
     return w.take();
 }
 
-std::vector<MessageState> decode_states(ByteView b) {
+std::vector<ReplicaOp> decode_states(ByteView b) {
     wire::Reader r(b);
-    std::uint32_t n = r.u32();
-    if (n > kMaxStatesPerReply || n > r.remaining() / kStateBytes) throw wire::DecodeError("peer: bad state count");
-    std::vector<MessageState> out;
-    out.reserve(n);
-    for (std::uint32_t i = 0; i < n; ++i) out.push_back(get_state(r));
+    auto out = get_ops(r, kMaxStatesPerReply);
     r.expect_done();
     return out;
 }

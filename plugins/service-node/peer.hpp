@@ -1,16 +1,28 @@
 #pragma once
 /// Node-to-node protocol: replication of every change and catch-up by reconciliation.
 ///
-/// Every change (store, delete, expire) is a MessageState merge: the lower expiry wins and a
-/// deletion wins, so merges commute and repeat harmlessly (a replayed peer request changes
-/// nothing; peer requests therefore need no replay cache, only a signature and the clock window).
+/// Every change (store, delete, expire) is a MessageState merge. A store (anyone may store) can
+/// only add a message the replica lacks, its data proving its hash. A deletion or a lower expiry
+/// travels with its proof, the owner's own signed delete or expire request (owner_auth.hpp), and
+/// a replica applies it only when that proof verifies and covers the message; it keeps the proof
+/// with the row so that catch-up can forward it. So one hostile member cannot erase anything.
 /// Catch-up: the requester asks a swarm peer for a summary (256 buckets by the first hash byte,
-/// each a count and a digest of its sorted states), asks for the states of each bucket that
-/// differs, merges deletions and lower expiries, and fetches the data of messages it lacks.
+/// each a count and a digest of its sorted states), asks for the states (with proofs) of each
+/// bucket that differs, merges the proven deletions and lower expiries, and fetches the data of
+/// messages it lacks.
 ///
-/// Envelope signed bytes: "veil-peer-v1" (12 bytes) || sender (32) || u64 timestamp_ms || inner.
+/// Envelope (version 2): u8 2 || sender (32) || recipient (32) || u64 timestamp_ms || nonce (16)
+/// || var(inner) || signature (64), signed over "veil-peer-v2" (12 bytes) || sender || recipient
+/// || u64 timestamp_ms || nonce || inner. The recipient checks, in this order and before decoding
+/// the inner body or verifying anything: that the sender is a member of its swarm and the
+/// recipient is itself, and the sender's byte and request budget; then the signature, the clock
+/// window and that the signature was not seen before (a replayed envelope is refused).
+///
+/// Op lists (replicate, and a bucket's states): u32 n_proofs || n × var(proof) || u32 n_ops ||
+/// n × (state || u8 flags (1: data, 2: proof) || [u32 proof index] || [var data]).
 
 #include <array>
+#include <memory>
 #include <variant>
 
 #include "veil/crypto/keys.hpp"
@@ -26,10 +38,17 @@ inline constexpr std::size_t kMaxOpsPerReplicate = 10000;
 inline constexpr std::size_t kMaxStatesPerReply = 200000;
 inline constexpr std::size_t kMaxFetchBytes = 8 << 20;
 
-/// One change: a state, with the data when the receiver may lack the message.
+inline constexpr std::uint8_t kPeerVersion = 2;
+inline constexpr std::size_t kNonceBytes = 16;
+inline constexpr std::size_t kMaxProofBytes = 64 << 10;
+inline constexpr std::size_t kPeerHeaderBytes = 1 + 32 + 32;
+
+/// One change: a state, with the data when the receiver may lack the message, and the owner's
+/// proof (encode_owner_proof) when it deletes or lowers an expiry. Ops share a proof.
 struct ReplicaOp {
     MessageState state;
     std::optional<Bytes> data;
+    std::shared_ptr<const Bytes> proof = nullptr;  // a plain store carries none
 };
 
 struct ReplicateBody {
@@ -50,14 +69,24 @@ using PeerBody = std::variant<ReplicateBody, SummaryBody, BucketBody, FetchBody>
 /// A verified-or-not envelope after decoding.
 struct PeerEnvelope {
     PublicKey sender{};
+    PublicKey recipient{};
     std::uint64_t timestamp_ms = 0;
+    std::array<std::uint8_t, kNonceBytes> nonce{};
     PeerBody body;
     Bytes inner;  ///< exact signed inner bytes
     Signature signature{};
 };
 
-/// Encodes and signs a peer request with the node's key.
-[[nodiscard]] Bytes seal_peer(const PeerBody& body, const crypto::SigningKeyPair& node_key, std::uint64_t now_ms);
+/// Encodes and signs a peer request with the node's key, for one recipient, with a fresh nonce.
+[[nodiscard]] Bytes seal_peer(const PeerBody& body, const crypto::SigningKeyPair& node_key, const PublicKey& recipient,
+                              std::uint64_t now_ms);
+/// Sender and recipient of an envelope, read without decoding the rest (nullopt: too short or
+/// another version). For the checks that must come before any decoding.
+struct PeerHeader {
+    PublicKey sender{};
+    PublicKey recipient{};
+};
+[[nodiscard]] std::optional<PeerHeader> peek_peer(ByteView envelope);
 /// Decodes an envelope (throws wire::DecodeError); verify_peer checks the signature.
 [[nodiscard]] PeerEnvelope open_peer(ByteView envelope);
 [[nodiscard]] bool verify_peer(const PeerEnvelope& e);
@@ -76,18 +105,19 @@ using Summary = std::array<BucketDigest, kBuckets>;
 /// States of one bucket.
 [[nodiscard]] std::vector<MessageState> bucket_states(const std::vector<MessageState>& states, std::uint8_t bucket);
 
-/// What a node does with a peer's bucket: merge these states, fetch these messages' data.
+/// What a node does with a peer's bucket: merge these (proven) states, fetch these messages' data.
 struct CatchUpPlan {
-    std::vector<MessageState> merge;
+    std::vector<ReplicaOp> merge;
     std::vector<Hash> fetch;
 };
-[[nodiscard]] CatchUpPlan plan_catch_up(const std::vector<MessageState>& local, const std::vector<MessageState>& remote);
+[[nodiscard]] CatchUpPlan plan_catch_up(const std::vector<MessageState>& local, const std::vector<ReplicaOp>& remote);
 
 /// Reply encodings.
 [[nodiscard]] Bytes encode_summary(const Summary& s);
 [[nodiscard]] Summary decode_summary(ByteView b);
-[[nodiscard]] Bytes encode_states(const std::vector<MessageState>& s);
-[[nodiscard]] std::vector<MessageState> decode_states(ByteView b);
+/// A bucket's states with their proofs (an op list without data).
+[[nodiscard]] Bytes encode_states(const std::vector<ReplicaOp>& s);
+[[nodiscard]] std::vector<ReplicaOp> decode_states(ByteView b);
 [[nodiscard]] Bytes encode_messages(const std::vector<StoredMessage>& m);
 [[nodiscard]] std::vector<StoredMessage> decode_messages(ByteView b);
 

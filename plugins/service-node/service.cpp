@@ -20,6 +20,7 @@ StorageService::StorageService(const crypto::SigningKeyPair& node_key, MessageSt
       limits_(limits),
       version_(std::move(version)),
       replay_(limits.clock_window_ms),
+      peer_replay_(limits.clock_window_ms),
       verifier_(std::move(verifier)) {}
 
 proto::ManifestCheck StorageService::update_manifest(ByteView envelope) {
@@ -121,8 +122,8 @@ Outcome StorageService::handle(const Request& request, std::uint64_t now_ms) {
         const auto& body = request.body;
         if (auto* q = std::get_if<PeerRequest>(&body)) return handle_peer(id, *q, now_ms);
         if (std::holds_alternative<InfoRequest>(body))
-            return {Response{id, Status::ok, InfoResponse{version_, node_key_.pub, own_swarm(),
-                                                          manifest_version(), now_ms}}};
+            return {Response{id, Status::ok, InfoResponse{version_, node_key_.pub, own_swarm(), manifest_version(),
+                                                          now_ms, peer_signature_checks()}}};
         if (std::holds_alternative<GetManifestRequest>(body)) {
             auto env = manifest_envelope();
             if (env.empty()) return {error_response(id, Status::not_ready, to_string(Status::not_ready))};
@@ -156,22 +157,26 @@ Outcome StorageService::handle(const Request& request, std::uint64_t now_ms) {
             return out;
         }
         if (auto* q = std::get_if<DeleteRequest>(&body)) {
-            auto done = store_.remove(q->mailbox, q->ns, q->hashes, now_ms);
+            // The owner's signed request is the proof replicas need; it stays with the tombstones.
+            auto proof = std::make_shared<const Bytes>(encode_owner_proof(body));
+            auto done = store_.remove(q->mailbox, q->ns, q->hashes, now_ms, *proof);
             Outcome out;
             // The tombstone keeps the message's expiry; peers only need to learn it is deleted, so
             // the state carries the maximal expiry and the merge keeps each replica's own.
             for (const auto& h : done)
-                out.replicate.push_back(ReplicaOp{MessageState{h, q->mailbox, q->ns, limits_.max_ttl_ms + now_ms, true}, {}});
+                out.replicate.push_back(
+                    ReplicaOp{MessageState{h, q->mailbox, q->ns, limits_.max_ttl_ms + now_ms, true}, {}, proof});
             out.response = Response{id, Status::ok, HashesResponse{std::move(done)}};
             return out;
         }
         if (auto* q = std::get_if<ExpireRequest>(&body)) {
             if (auto st = check_expiry(limits_, q->expiry_ms, now_ms); st != Status::ok)
                 return {error_response(id, st, to_string(st))};
-            auto done = store_.expire(q->mailbox, q->ns, q->hashes, q->expiry_ms, now_ms);
+            auto proof = std::make_shared<const Bytes>(encode_owner_proof(body));
+            auto done = store_.expire(q->mailbox, q->ns, q->hashes, q->expiry_ms, now_ms, *proof);
             Outcome out;
             for (const auto& h : done)
-                out.replicate.push_back(ReplicaOp{MessageState{h, q->mailbox, q->ns, q->expiry_ms, false}, {}});
+                out.replicate.push_back(ReplicaOp{MessageState{h, q->mailbox, q->ns, q->expiry_ms, false}, {}, proof});
             out.response = Response{id, Status::ok, HashesResponse{std::move(done)}};
             return out;
         }
@@ -183,37 +188,93 @@ Outcome StorageService::handle(const Request& request, std::uint64_t now_ms) {
     }
 }
 
+namespace {
+
+// Whether a verified owner change justifies the state: same mailbox and namespace, the message
+// listed, and a deletion for a deletion or an expiry no lower than the owner asked.
+bool proves(const std::optional<OwnerChange>& c, const MessageState& s) {
+    if (!c || c->mailbox != s.mailbox || c->ns != s.ns || !c->covers(s.hash)) return false;
+    return s.deleted ? c->deleted : (!c->deleted && s.expiry_ms >= c->expiry_ms);
+}
+
+}  // namespace
+
+std::optional<PublicKey> StorageService::apply_replica(const std::vector<ReplicaOp>& ops, std::uint64_t now_ms) {
+    std::map<const Bytes*, std::optional<OwnerChange>> opened;  // each shared proof verified once
+    std::optional<PublicKey> notify;
+    for (const auto& op : ops) {
+        if (!owns(op.state.mailbox)) continue;
+        // Replicated state cannot outlive what a client could ask for.
+        MessageState s = op.state;
+        s.expiry_ms = std::min(s.expiry_ms, now_ms + limits_.max_ttl_ms);
+        const Bytes* proof = nullptr;
+        if (op.proof) {
+            auto it = opened.find(op.proof.get());
+            if (it == opened.end()) it = opened.emplace(op.proof.get(), open_owner_proof(*op.proof)).first;
+            if (proves(it->second, s)) proof = op.proof.get();
+        }
+        if (s.deleted && !proof) continue;  // a tombstone without the owner's word is ignored
+        bool changed = store_.merge(s, op.data ? &*op.data : nullptr, proof, now_ms);
+        if (changed && !s.deleted && op.data) notify = s.mailbox;
+    }
+    return notify;
+}
+
+Status StorageService::admit_peer(ByteView envelope, std::uint64_t now_ms) {
+    auto header = peek_peer(envelope);
+    if (!header) return Status::bad_request;
+    {
+        std::lock_guard lock(mutex_);
+        const auto* me = manifest_ ? manifest_->manifest.find(node_key_.pub) : nullptr;
+        const auto* sender = manifest_ ? manifest_->manifest.find(header->sender) : nullptr;
+        if (!me || !sender || sender->swarm != me->swarm || header->sender == node_key_.pub ||
+            header->recipient != node_key_.pub)
+            return Status::unauthorized;
+    }
+    std::lock_guard lock(budget_mutex_);
+    auto it = budgets_.find(header->sender);
+    if (it == budgets_.end())
+        it = budgets_.emplace(header->sender, PeerBudget{{limits_.peer_requests_per_second, limits_.peer_request_burst},
+                                                         {limits_.peer_bytes_per_second, limits_.peer_byte_burst}}).first;
+    if (!it->second.requests.allow(now_ms) || !it->second.bytes.allow(now_ms, static_cast<double>(envelope.size())))
+        return Status::rate_limited;
+    return Status::ok;
+}
+
 Outcome StorageService::handle_peer(std::uint32_t id, const PeerRequest& q, std::uint64_t now_ms) {
+    // Membership, recipient and budget first: a stranger's envelope costs no decoding and no
+    // signature check, whatever its size.
+    if (auto st = admit_peer(q.envelope, now_ms); st != Status::ok) {
+        const char* why = st == Status::unauthorized ? "sender is not a member of this swarm or not for this node"
+                                                     : to_string(st);
+        return {error_response(id, st, why)};
+    }
     auto env = open_peer(q.envelope);
     if (!replay_.in_window(env.timestamp_ms, now_ms))
         return {error_response(id, Status::clock_out_of_window, to_string(Status::clock_out_of_window))};
+    ++peer_signature_checks_;
     if (!verify_peer(env)) return {error_response(id, Status::bad_signature, to_string(Status::bad_signature))};
+    if (auto st = peer_replay_.check_fresh(env.signature, env.timestamp_ms, now_ms); st != Status::ok)
+        return {error_response(id, st, to_string(st))};
     SwarmId mine = own_swarm();
-    {
-        std::lock_guard lock(mutex_);
-        const auto* sender = manifest_ ? manifest_->manifest.find(env.sender) : nullptr;
-        if (!sender || mine == proto::kInvalidSwarm || sender->swarm != mine)
-            return {error_response(id, Status::unauthorized, "sender is not a member of this swarm")};
-    }
     auto in_my_swarm = [this](const PublicKey& mailbox) { return owns(mailbox); };
     Outcome out;
     if (auto* b = std::get_if<ReplicateBody>(&env.body)) {
-        for (const auto& op : b->ops) {
-            if (!owns(op.state.mailbox)) continue;
-            // Replicated state cannot outlive what a client could ask for.
-            MessageState s = op.state;
-            s.expiry_ms = std::min(s.expiry_ms, now_ms + limits_.max_ttl_ms);
-            bool changed = store_.merge(s, op.data ? &*op.data : nullptr, now_ms);
-            if (changed && !s.deleted && op.data) out.notify = s.mailbox;
-        }
+        out.notify = apply_replica(b->ops, now_ms);
         out.response = Response{id, Status::ok, PeerResponse{}};
     } else if (auto* s = std::get_if<SummaryBody>(&env.body)) {
         if (s->swarm != mine) return {error_response(id, Status::unauthorized, "not this swarm")};
         out.response = Response{id, Status::ok, PeerResponse{encode_summary(summarize(store_.states(now_ms, in_my_swarm)))}};
     } else if (auto* k = std::get_if<BucketBody>(&env.body)) {
         if (k->swarm != mine) return {error_response(id, Status::unauthorized, "not this swarm")};
-        auto states = bucket_states(store_.states(now_ms, in_my_swarm), k->bucket);
-        out.response = Response{id, Status::ok, PeerResponse{encode_states(states)}};
+        // Each state travels with the owner's proof kept for it, so the peer can verify it.
+        std::vector<ReplicaOp> ops;
+        for (const auto& st : bucket_states(store_.states(now_ms, in_my_swarm), k->bucket)) {
+            ReplicaOp op{st, std::nullopt, nullptr};
+            if (auto p = store_.proof_of(st.hash)) op.proof = std::make_shared<const Bytes>(std::move(*p));
+            ops.push_back(std::move(op));
+        }
+        out.response = Response{id, Status::ok, PeerResponse{encode_states(ops)}};
     } else if (auto* f = std::get_if<FetchBody>(&env.body)) {
         auto msgs = store_.fetch(f->hashes, kMaxFetchBytes, now_ms);
         std::erase_if(msgs, [&](const StoredMessage& m) { return !owns(m.mailbox); });

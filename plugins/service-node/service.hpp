@@ -3,6 +3,8 @@
 /// message store. Transport-free: the framed TCP listener and, later, onion routing both hand
 /// decoded requests here. Thread-safe; handlers block on the store, so call them off the loop.
 
+#include <atomic>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -58,12 +60,21 @@ public:
     /// Re-runs a parked subscribe (its auth was checked when it arrived).
     Outcome resume_subscribe(std::uint32_t id, const SubscribeRequest& q, std::uint64_t now_ms);
 
+    /// Merges a peer's ops (replication or catch-up): messages with their data, and deletions or
+    /// lower expiries only with an owner proof that verifies and covers them (others are ignored).
+    /// Returns a mailbox that received a new message, if any.
+    std::optional<PublicKey> apply_replica(const std::vector<ReplicaOp>& ops, std::uint64_t now_ms);
+    /// Peer-envelope signatures verified so far (refusals before the check cost none).
+    [[nodiscard]] std::uint64_t peer_signature_checks() const { return peer_signature_checks_.load(); }
+
     [[nodiscard]] const Limits& limits() const { return limits_; }
     [[nodiscard]] MessageStore& store() { return store_; }
 
 private:
     Outcome store(std::uint32_t id, const StoreRequest& q, std::uint64_t now_ms);
     Outcome handle_peer(std::uint32_t id, const PeerRequest& q, std::uint64_t now_ms);
+    /// The checks before a peer envelope is decoded: ok, or why it is refused.
+    Status admit_peer(ByteView envelope, std::uint64_t now_ms);
     std::optional<Response> redirect_if_foreign(std::uint32_t id, const PublicKey& mailbox) const;
     SwarmResponse swarm_response(SwarmId swarm) const;
 
@@ -72,6 +83,14 @@ private:
     Limits limits_;
     std::string version_;
     ReplayGuard replay_;
+    ReplayGuard peer_replay_;  // peer envelopes by signature
+    std::atomic<std::uint64_t> peer_signature_checks_{0};
+    struct PeerBudget {
+        RateLimiter requests;
+        RateLimiter bytes;
+    };
+    std::mutex budget_mutex_;
+    std::map<PublicKey, PeerBudget> budgets_;  // by member key: bounded by the manifest
     mutable std::mutex mutex_;  // guards the manifest fields below
     proto::ManifestVerifier verifier_;
     std::shared_ptr<const proto::SignedManifest> manifest_;

@@ -49,6 +49,14 @@ RuntimeSettings settings_from(sdk::Context& ctx) {
     s.limits.request_burst = c.get_double("request_burst");
     if (s.limits.requests_per_second <= 0 || s.limits.request_burst < 1)
         throw std::runtime_error("service-node: requests_per_second must be > 0 and request_burst >= 1");
+    s.limits.peer_requests_per_second = c.get_double("peer_requests_per_second");
+    s.limits.peer_request_burst = c.get_double("peer_request_burst");
+    s.limits.peer_bytes_per_second = c.get_double("peer_bytes_per_second");
+    s.limits.peer_byte_burst = c.get_double("peer_byte_burst");
+    // A burst below the largest envelope would refuse a member's large replication forever.
+    if (s.limits.peer_requests_per_second <= 0 || s.limits.peer_request_burst < 1 || s.limits.peer_bytes_per_second <= 0 ||
+        s.limits.peer_byte_burst < static_cast<double>(kMaxPeerBodyBytes + 4096))
+        throw std::runtime_error("service-node: peer rates must be > 0, peer_request_burst >= 1, peer_byte_burst >= 16 MiB + 4096");
     return s;
 }
 
@@ -91,6 +99,10 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"max_subscribe_wait_ms", sdk::ConfigType::integer, "60000", "longest subscribe long-poll"},
     {"requests_per_second", sdk::ConfigType::floating, "50", "per-connection rate limit (client requests)"},
     {"request_burst", sdk::ConfigType::floating, "200", "per-connection burst (token bucket size)"},
+    {"peer_requests_per_second", sdk::ConfigType::floating, "500", "per swarm member: peer requests a second"},
+    {"peer_request_burst", sdk::ConfigType::floating, "2000", "per swarm member: peer request burst"},
+    {"peer_bytes_per_second", sdk::ConfigType::floating, "16777216", "per swarm member: peer envelope bytes a second"},
+    {"peer_byte_burst", sdk::ConfigType::floating, "33554432", "per swarm member: peer envelope byte burst"},
 };
 constexpr std::string_view kProvides[] = {"service-node"};
 

@@ -18,7 +18,8 @@ CREATE TABLE IF NOT EXISTS messages (
   mailbox   BLOB NOT NULL,
   namespace INTEGER NOT NULL,
   expiry_ms INTEGER NOT NULL,
-  data      BLOB
+  data      BLOB,
+  proof     BLOB
 );
 CREATE INDEX IF NOT EXISTS messages_by_mailbox ON messages (mailbox, namespace, id);
 CREATE INDEX IF NOT EXISTS messages_by_expiry ON messages (expiry_ms);
@@ -55,6 +56,9 @@ MessageStore::MessageStore(const StoreOptions& options, const Limits& limits) : 
         sql::exec(db_, options.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
         sql::exec(db_, "PRAGMA secure_delete = ON");  // deleted ciphertext does not linger in free pages
         sql::exec(db_, kSchema);
+        // Stores made before owner proofs were kept: add the column (their rows have none).
+        if (sqlite3_exec(db_, "SELECT proof FROM messages LIMIT 0", nullptr, nullptr, nullptr) != SQLITE_OK)
+            sql::exec(db_, "ALTER TABLE messages ADD COLUMN proof BLOB");
     } catch (...) {
         sqlite3_close(db_);
         throw;
@@ -144,30 +148,32 @@ PageResponse MessageStore::retrieve(const PublicKey& mailbox, std::uint16_t ns, 
     return out;
 }
 
-bool MessageStore::tombstone(const Hash& hash) {
-    auto& u = prepare("UPDATE messages SET data = NULL WHERE hash = ?1 AND data IS NOT NULL");
+bool MessageStore::tombstone(const Hash& hash, const Bytes& proof) {
+    auto& u = prepare("UPDATE messages SET data = NULL, proof = ?2 WHERE hash = ?1 AND data IS NOT NULL");
     sql::ScopedReset u_done(u);
-    u.blob(1, hash).step();
+    u.blob(1, hash).blob(2, proof).step();
     return sqlite3_changes(db_) > 0;
 }
 
-bool MessageStore::lower_expiry(const Hash& hash, std::uint64_t expiry_ms) {
-    auto& u = prepare("UPDATE messages SET expiry_ms = ?2 WHERE hash = ?1 AND expiry_ms > ?2");
+bool MessageStore::lower_expiry(const Hash& hash, std::uint64_t expiry_ms, const Bytes& proof) {
+    // A tombstone keeps its delete proof; a live row keeps the expire proof that lowered it.
+    auto& u = prepare("UPDATE messages SET expiry_ms = ?2, proof = CASE WHEN data IS NULL THEN proof ELSE ?3 END "
+                      "WHERE hash = ?1 AND expiry_ms > ?2");
     sql::ScopedReset u_done(u);
-    u.blob(1, hash).uint64(2, expiry_ms).step();
+    u.blob(1, hash).uint64(2, expiry_ms).blob(3, proof).step();
     return sqlite3_changes(db_) > 0;
 }
 
 std::vector<Hash> MessageStore::remove(const PublicKey& mailbox, std::uint16_t ns, const std::vector<Hash>& hashes,
-                                       std::uint64_t now_ms) {
+                                       std::uint64_t now_ms, const Bytes& proof) {
     std::lock_guard lock(mutex_);
     sql::Transaction tx(db_);
     std::vector<Hash> done;
     for (const auto& h : hashes) {
-        auto& u = prepare("UPDATE messages SET data = NULL WHERE hash = ?1 AND mailbox = ?2 AND namespace = ?3 "
-                          "AND data IS NOT NULL AND expiry_ms > ?4");
+        auto& u = prepare("UPDATE messages SET data = NULL, proof = ?5 WHERE hash = ?1 AND mailbox = ?2 "
+                          "AND namespace = ?3 AND data IS NOT NULL AND expiry_ms > ?4");
         sql::ScopedReset u_done(u);
-        u.blob(1, h).blob(2, mailbox).uint64(3, ns).uint64(4, now_ms).step();
+        u.blob(1, h).blob(2, mailbox).uint64(3, ns).uint64(4, now_ms).blob(5, proof).step();
         if (sqlite3_changes(db_) > 0) done.push_back(h);
     }
     tx.commit();
@@ -176,15 +182,15 @@ std::vector<Hash> MessageStore::remove(const PublicKey& mailbox, std::uint16_t n
 }
 
 std::vector<Hash> MessageStore::expire(const PublicKey& mailbox, std::uint16_t ns, const std::vector<Hash>& hashes,
-                                       std::uint64_t expiry_ms, std::uint64_t now_ms) {
+                                       std::uint64_t expiry_ms, std::uint64_t now_ms, const Bytes& proof) {
     std::lock_guard lock(mutex_);
     sql::Transaction tx(db_);
     std::vector<Hash> done;
     for (const auto& h : hashes) {
-        auto& u = prepare("UPDATE messages SET expiry_ms = ?5 WHERE hash = ?1 AND mailbox = ?2 AND namespace = ?3 "
-                          "AND data IS NOT NULL AND expiry_ms > ?4 AND expiry_ms > ?5");
+        auto& u = prepare("UPDATE messages SET expiry_ms = ?5, proof = ?6 WHERE hash = ?1 AND mailbox = ?2 "
+                          "AND namespace = ?3 AND data IS NOT NULL AND expiry_ms > ?4 AND expiry_ms > ?5");
         sql::ScopedReset u_done(u);
-        u.blob(1, h).blob(2, mailbox).uint64(3, ns).uint64(4, now_ms).uint64(5, expiry_ms).step();
+        u.blob(1, h).blob(2, mailbox).uint64(3, ns).uint64(4, now_ms).uint64(5, expiry_ms).blob(6, proof).step();
         if (sqlite3_changes(db_) > 0) done.push_back(h);
     }
     tx.commit();
@@ -216,19 +222,21 @@ std::vector<MessageState> MessageStore::states(std::uint64_t now_ms,
     return out;
 }
 
-bool MessageStore::merge(const MessageState& s, const Bytes* data, std::uint64_t now_ms) {
+bool MessageStore::merge(const MessageState& s, const Bytes* data, const Bytes* proof, std::uint64_t now_ms) {
     if (s.expiry_ms <= now_ms) return false;
     if (data && message_hash(s.mailbox, s.ns, *data) != s.hash) return false;  // not what it claims
     std::lock_guard lock(mutex_);
     bool exists = false;
     bool live = false;
+    bool same_mailbox = false;
     {
-        auto& q = prepare("SELECT expiry_ms, data IS NULL FROM messages WHERE hash = ?1");
+        auto& q = prepare("SELECT expiry_ms, data IS NULL, mailbox, namespace FROM messages WHERE hash = ?1");
         sql::ScopedReset q_done(q);
         q.blob(1, s.hash);
         if (q.step()) {
             exists = q.column_uint64(0) > now_ms;
             live = q.column_int64(1) == 0;
+            same_mailbox = q.column_array<32>(2) == s.mailbox && q.column_int64(3) == s.ns;
             if (!exists) {
                 auto& del = prepare("DELETE FROM messages WHERE hash = ?1");
                 sql::ScopedReset del_done(del);
@@ -237,22 +245,36 @@ bool MessageStore::merge(const MessageState& s, const Bytes* data, std::uint64_t
         }
     }
     if (!exists) {
-        if (!s.deleted && !data) return false;
-        auto& ins = prepare("INSERT INTO messages (hash, mailbox, namespace, expiry_ms, data) VALUES (?1, ?2, ?3, ?4, ?5)");
+        // A new message needs its data (which proves its hash); a new tombstone, the owner's proof.
+        if (s.deleted ? !proof : !data) return false;
+        auto& ins = prepare("INSERT INTO messages (hash, mailbox, namespace, expiry_ms, data, proof) "
+                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
         sql::ScopedReset ins_done(ins);
         ins.blob(1, s.hash).blob(2, s.mailbox).uint64(3, s.ns).uint64(4, s.expiry_ms);
         if (!s.deleted) ins.blob(5, *data);
+        if (proof) ins.blob(6, *proof);
         ins.step();
         usage_.erase(key_string(s.mailbox));
         return true;
     }
+    // Only the owner's word (a proof for this very row's mailbox) deletes or shortens a row.
+    if (!proof || !same_mailbox) return false;
     bool changed = false;
     if (s.deleted && live) {
-        changed = tombstone(s.hash);
+        changed = tombstone(s.hash, *proof);
         usage_.erase(key_string(s.mailbox));
     }
-    changed = lower_expiry(s.hash, s.expiry_ms) || changed;
+    changed = lower_expiry(s.hash, s.expiry_ms, *proof) || changed;
     return changed;
+}
+
+std::optional<Bytes> MessageStore::proof_of(const Hash& hash) {
+    std::lock_guard lock(mutex_);
+    auto& q = prepare("SELECT proof FROM messages WHERE hash = ?1 AND length(proof) > 0");
+    sql::ScopedReset q_done(q);
+    q.blob(1, hash);
+    if (!q.step()) return std::nullopt;
+    return q.column_bytes(0);
 }
 
 std::vector<StoredMessage> MessageStore::fetch(const std::vector<Hash>& hashes, std::size_t max_bytes,

@@ -69,20 +69,25 @@ public:
     /// Live messages of (mailbox, ns) after the cursor hash, in arrival order, at most count
     /// messages and bytes (at least one message if any). An unknown cursor starts from the first.
     PageResponse retrieve(const PublicKey& mailbox, std::uint16_t ns, const PageQuery& page, std::uint64_t now_ms);
-    /// Deletes (tombstones) the listed messages; returns those that were live.
+    /// Deletes (tombstones) the listed messages; returns those that were live. `proof`: the
+    /// owner's request (encode_owner_proof), kept with each tombstone for catch-up.
     std::vector<Hash> remove(const PublicKey& mailbox, std::uint16_t ns, const std::vector<Hash>& hashes,
-                             std::uint64_t now_ms);
+                             std::uint64_t now_ms, const Bytes& proof = {});
     /// Lowers the expiry of the listed live messages to expiry_ms; returns those changed.
     std::vector<Hash> expire(const PublicKey& mailbox, std::uint16_t ns, const std::vector<Hash>& hashes,
-                             std::uint64_t expiry_ms, std::uint64_t now_ms);
+                             std::uint64_t expiry_ms, std::uint64_t now_ms, const Bytes& proof = {});
     /// Deletes every row (tombstones too) whose expiry has passed; returns how many.
     std::size_t sweep(std::uint64_t now_ms);
 
     /// For reconciliation: every unexpired row's state whose mailbox passes `keep`.
     std::vector<MessageState> states(std::uint64_t now_ms, const std::function<bool(const PublicKey&)>& keep);
     /// Merges a replica's state (and data for a message this store lacks). Returns true if
-    /// anything changed. A live state without data for an unknown hash changes nothing.
-    bool merge(const MessageState& s, const Bytes* data, std::uint64_t now_ms);
+    /// anything changed. Without `proof` it can only add a message (with its data); with one it
+    /// can also delete or lower the expiry of a row of the same mailbox and namespace, and keeps
+    /// the proof with the row. The caller passes only a proof it verified covers `s`.
+    bool merge(const MessageState& s, const Bytes* data, const Bytes* proof, std::uint64_t now_ms);
+    /// The owner's proof kept with a row (tombstone or shortened), if any.
+    std::optional<Bytes> proof_of(const Hash& hash);
     /// Live messages by hash (for a peer that lacks them), up to max_bytes of data.
     std::vector<StoredMessage> fetch(const std::vector<Hash>& hashes, std::size_t max_bytes, std::uint64_t now_ms);
 
@@ -96,8 +101,8 @@ private:
     };
     sql::Statement& prepare(const char* text);
     Usage& usage_of(const PublicKey& mailbox);  // mutex held
-    bool lower_expiry(const Hash& hash, std::uint64_t expiry_ms);
-    bool tombstone(const Hash& hash);
+    bool lower_expiry(const Hash& hash, std::uint64_t expiry_ms, const Bytes& proof);
+    bool tombstone(const Hash& hash, const Bytes& proof);
 
     Limits limits_;
     std::mutex mutex_;

@@ -283,6 +283,7 @@ Bytes encode_response(Method method, const Response& resp) {
                    [&](const SwarmResponse& s) { put_swarm(w, s); },
                    [&](const InfoResponse& i) {
                        w.str(i.version).raw(i.node_key).u64(i.swarm).u64(i.manifest_version).u64(i.now_ms);
+                       w.u64(i.peer_signature_checks);
                    },
                    [&](const ManifestResponse& m) { w.var(m.envelope); },
                    [&](const PeerResponse& p) { w.var(p.body); },
@@ -330,6 +331,7 @@ Response decode_response(Method method, ByteView bytes) {
                 i.swarm = r.u64();
                 i.manifest_version = r.u64();
                 i.now_ms = r.u64();
+                if (r.remaining() > 0) i.peer_signature_checks = r.u64();
                 resp.body = i;
                 break;
             }

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace veil::proto::node {
@@ -104,17 +105,48 @@ Status ReplayGuard::check_owner(const RequestBody& body, std::uint64_t now_ms) {
     if (!owns_mailbox(v->auth->owner, *v->mailbox) ||
         !crypto::verify_signature(v->auth->owner, signed_bytes(*v), v->auth->signature))
         return Status::bad_signature;
-    // A signature is unique per signed content, so its digest identifies the request.
+    return check_fresh(v->auth->signature, v->auth->timestamp_ms, now_ms);
+}
+
+Status ReplayGuard::check_fresh(const Signature& signature, std::uint64_t timestamp_ms, std::uint64_t now_ms) {
+    if (!in_window(timestamp_ms, now_ms)) return Status::clock_out_of_window;
+    // A signature is unique per signed content, so its digest identifies the message.
     std::string key(16, '\0');
-    crypto_generichash(reinterpret_cast<unsigned char*>(key.data()), key.size(), v->auth->signature.data(),
-                       v->auth->signature.size(), nullptr, 0);
+    crypto_generichash(reinterpret_cast<unsigned char*>(key.data()), key.size(), signature.data(), signature.size(),
+                       nullptr, 0);
     std::lock_guard lock(mutex_);
     if (now_ms >= next_prune_ms_ || seen_.size() >= max_entries_) prune(now_ms);
     if (seen_.count(key)) return Status::replayed;
     if (seen_.size() >= max_entries_) return Status::rate_limited;
     // Past timestamp + window the clock rule refuses it anyway, so it can be forgotten then.
-    seen_.emplace(std::move(key), v->auth->timestamp_ms + window_ms_);
+    seen_.emplace(std::move(key), timestamp_ms + window_ms_);
     return Status::ok;
+}
+
+Bytes encode_owner_proof(const RequestBody& signed_body) { return encode_request(Request{0, signed_body}); }
+
+bool OwnerChange::covers(const Hash& h) const { return std::find(hashes.begin(), hashes.end(), h) != hashes.end(); }
+
+std::optional<OwnerChange> open_owner_proof(ByteView proof) {
+    Request r;
+    try {
+        r = decode_request(proof);
+    } catch (const wire::DecodeError&) {
+        return std::nullopt;
+    }
+    OwnerChange c;
+    if (auto* q = std::get_if<DeleteRequest>(&r.body)) {
+        c = OwnerChange{q->mailbox, q->ns, q->hashes, true, 0};
+    } else if (auto* e = std::get_if<ExpireRequest>(&r.body)) {
+        c = OwnerChange{e->mailbox, e->ns, e->hashes, false, e->expiry_ms};
+    } else {
+        return std::nullopt;
+    }
+    auto v = owner_view(r.body);
+    if (!owns_mailbox(v->auth->owner, *v->mailbox) ||
+        !crypto::verify_signature(v->auth->owner, signed_bytes(*v), v->auth->signature))
+        return std::nullopt;
+    return c;
 }
 
 }  // namespace veil::proto::node

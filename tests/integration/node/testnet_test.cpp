@@ -271,7 +271,7 @@ TEST_CASE("node integration - the node's database and logs hold no client addres
     int rows = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         ++rows;
-        REQUIRE(sqlite3_column_count(st) == 6);  // id, hash, mailbox, namespace, expiry_ms, data
+        REQUIRE(sqlite3_column_count(st) == 7);  // id, hash, mailbox, namespace, expiry_ms, data, proof
         for (int c = 0; c < sqlite3_column_count(st); ++c) {
             std::string v(static_cast<const char*>(sqlite3_column_blob(st, c)) ? static_cast<const char*>(sqlite3_column_blob(st, c)) : "",
                           static_cast<std::size_t>(sqlite3_column_bytes(st, c)));

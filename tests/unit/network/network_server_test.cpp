@@ -189,6 +189,26 @@ TEST_CASE("network - ToSwarm follows a wrong_swarm answer to the members the nod
     CHECK(rig.asked[1] == high[0].ed25519);
 }
 
+TEST_CASE("network - ToSwarm does not follow a wrong_swarm answer to members the manifest does not list",
+          "[node][network]") {
+    Rig rig;
+    rig.accept_manifest();
+    for (const auto& n : rig.members(kLowSwarm)) rig.plays[n.ed25519] = Plays::wrong_swarm;
+    auto high = rig.members(kHighSwarm);
+    auto stranger = crypto::SigningKeyPair::generate();
+    proto::NodeEntry forged{stranger.pub, crypto::ed25519_to_x25519(stranger.pub), "127.0.0.1", 6666, kHighSwarm};
+    proto::NodeEntry moved = high[0];
+    moved.port = 6667;  // a listed key at an address the manifest does not give it
+    rig.redirect_to = {forged, moved};
+    auto got = rig.call(store_to(rig.low_mailbox(), 1'000));
+    for (const auto& k : rig.asked) {
+        CHECK(k != stranger.pub);
+        CHECK(k != high[0].ed25519);
+    }
+    REQUIRE(got);
+    CHECK(rig.asked.size() == 1);
+}
+
 TEST_CASE("network - ToSwarm gives a node's refusal as the answer", "[node][network]") {
     Rig rig;
     rig.accept_manifest();

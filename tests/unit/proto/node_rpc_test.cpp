@@ -85,3 +85,13 @@ TEST_CASE("rpc - malformed requests are decode errors", "[node][rpc]") {
     auto huge = veil::wire::Writer{}.u8(1).u8(1).u32(1).raw(key(1)).u16(0).u64(1).u32(0xffffffff).take();
     CHECK_THROWS_AS(decode_request(huge), DecodeError);
 }
+
+TEST_CASE("rpc - info carries the peer signature counter; an older node's answer without it reads 0", "[node][rpc]") {
+    InfoResponse info{"0.1.0", PublicKey{}, 3, 4, 5, 7};
+    auto bytes = encode_response(Method::info, Response{1, Status::ok, info});
+    CHECK(std::get<InfoResponse>(decode_response(Method::info, bytes).body).peer_signature_checks == 7);
+    bytes.resize(bytes.size() - 8);  // as a node before the counter encoded it
+    auto old = std::get<InfoResponse>(decode_response(Method::info, bytes).body);
+    CHECK(old.now_ms == 5);
+    CHECK(old.peer_signature_checks == 0);
+}

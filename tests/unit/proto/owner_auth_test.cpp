@@ -124,3 +124,36 @@ TEST_CASE("auth - an X25519 mailbox is owned by the Ed25519 key it converts from
     RequestBody wrong = DeleteRequest{veil_id, 0x8001, {Hash{}}, {}};
     CHECK_THROWS_AS(sign_owner_request(wrong, other, kNow), std::invalid_argument);
 }
+
+TEST_CASE("owner auth - a replicated change's proof verifies only as the owner signed it", "[node][auth]") {
+    auto owner = veil::crypto::SigningKeyPair::generate();
+    Hash h{};
+    h[0] = 9;
+    RequestBody del = DeleteRequest{owner.pub, 3, {h}, {}};
+    sign_owner_request(del, owner, 1'000);
+    auto change = open_owner_proof(encode_owner_proof(del));
+    REQUIRE(change);
+    CHECK(change->deleted);
+    CHECK(change->mailbox == owner.pub);
+    CHECK(change->ns == 3);
+    CHECK(change->covers(h));
+    CHECK_FALSE(change->covers(Hash{}));
+
+    RequestBody exp = ExpireRequest{owner.pub, 0, {h}, 77'000, {}};
+    sign_owner_request(exp, owner, 1'000);
+    auto shortened = open_owner_proof(encode_owner_proof(exp));
+    REQUIRE(shortened);
+    CHECK_FALSE(shortened->deleted);
+    CHECK(shortened->expiry_ms == 77'000);
+
+    // Another hash under the owner's signature, a stranger's signature, a store, garbage: none.
+    auto tampered = del;
+    std::get<DeleteRequest>(tampered).hashes[0][1] ^= 1;
+    CHECK_FALSE(open_owner_proof(encode_owner_proof(tampered)));
+    auto stranger = veil::crypto::SigningKeyPair::generate();
+    auto forged = del;
+    std::get<DeleteRequest>(forged).auth.signature = stranger.sign(owner_signed_bytes(forged));
+    CHECK_FALSE(open_owner_proof(encode_owner_proof(forged)));
+    CHECK_FALSE(open_owner_proof(encode_request(Request{0, StoreRequest{owner.pub, 0, 60'000, {1}}})));
+    CHECK_FALSE(open_owner_proof(Bytes{1, 2, 3}));
+}

@@ -24,11 +24,18 @@ void catch_up(MessageStore& to, MessageStore& from) {
     auto remote = from.states(kNow, all);
     for (auto bucket : differing_buckets(summarize(local), summarize(remote))) {
         // Round-trip through the wire encodings the peers use.
-        auto theirs = decode_states(encode_states(bucket_states(remote, bucket)));
+        std::vector<ReplicaOp> ops;
+        for (const auto& st : bucket_states(remote, bucket)) {
+            ReplicaOp op{st, std::nullopt};
+            if (auto p = from.proof_of(st.hash)) op.proof = std::make_shared<const Bytes>(*p);
+            ops.push_back(op);
+        }
+        auto theirs = decode_states(encode_states(ops));
         auto plan = plan_catch_up(bucket_states(local, bucket), theirs);
-        for (const auto& s : plan.merge) to.merge(s, nullptr, kNow);
+        // (The node verifies each proof first: StorageService::apply_replica.)
+        for (const auto& op : plan.merge) to.merge(op.state, nullptr, op.proof.get(), kNow);
         for (const auto& m : decode_messages(encode_messages(from.fetch(plan.fetch, kMaxFetchBytes, kNow))))
-            to.merge(MessageState{m.hash, m.mailbox, m.ns, m.expiry_ms, false}, &m.data, kNow);
+            to.merge(MessageState{m.hash, m.mailbox, m.ns, m.expiry_ms, false}, &m.data, nullptr, kNow);
     }
 }
 
@@ -38,42 +45,57 @@ TEST_CASE("peer - envelopes are signed by the sending node", "[node][peer]") {
     auto node = veil::crypto::SigningKeyPair::generate();
     auto m = msg(1, "x");
     PeerBody body = ReplicateBody{{ReplicaOp{MessageState{m.hash, m.mailbox, 0, m.expiry_ms, false}, m.data}}};
-    auto env = seal_peer(body, node, kNow);
+    auto recipient = veil::crypto::SigningKeyPair::generate().pub;
+    auto env = seal_peer(body, node, recipient, kNow);
     auto opened = open_peer(env);
     CHECK(opened.sender == node.pub);
+    CHECK(opened.recipient == recipient);
+    REQUIRE(peek_peer(env));
+    CHECK(peek_peer(env)->sender == node.pub);
+    CHECK(peek_peer(env)->recipient == recipient);
+    CHECK(open_peer(seal_peer(body, node, recipient, kNow)).nonce != opened.nonce);  // fresh each time
     CHECK(opened.timestamp_ms == kNow);
     CHECK(verify_peer(opened));
     REQUIRE(std::get<ReplicateBody>(opened.body).ops.size() == 1);
     CHECK(std::get<ReplicateBody>(opened.body).ops[0].data == m.data);
 
     auto tampered = env;
-    tampered[35] ^= 1;  // inside the timestamp
+    tampered[70] ^= 1;  // inside the timestamp
     CHECK_FALSE(verify_peer(open_peer(tampered)));
     auto truncated = env;
     truncated.pop_back();
     CHECK_THROWS_AS(open_peer(truncated), veil::wire::DecodeError);
 }
 
-TEST_CASE("peer - merges commute: deletion wins and the lower expiry wins", "[node][peer]") {
+TEST_CASE("peer - an unproven state only adds; a proof deletes or shortens", "[node][peer]") {
     MessageStore s({":memory:", "", false}, Limits{});
     auto m = msg(1, "x");
+    Bytes proof{1};  // the store trusts its caller to have verified it (apply_replica)
     MessageState live{m.hash, m.mailbox, 0, m.expiry_ms, false};
-    CHECK(s.merge(live, &m.data, kNow));
-    CHECK_FALSE(s.merge(live, &m.data, kNow));  // again: nothing changes
+    CHECK(s.merge(live, &m.data, nullptr, kNow));
+    CHECK_FALSE(s.merge(live, &m.data, nullptr, kNow));  // again: nothing changes
     MessageState shorter = live;
     shorter.expiry_ms -= 1000;
-    CHECK(s.merge(shorter, nullptr, kNow));
-    CHECK_FALSE(s.merge(live, nullptr, kNow));  // a higher expiry does not extend
+    CHECK_FALSE(s.merge(shorter, nullptr, nullptr, kNow));  // no proof: no shortening
+    CHECK(s.merge(shorter, nullptr, &proof, kNow));
+    CHECK_FALSE(s.merge(live, nullptr, &proof, kNow));  // a higher expiry does not extend
     MessageState gone = shorter;
     gone.deleted = true;
-    CHECK(s.merge(gone, nullptr, kNow));
-    CHECK_FALSE(s.merge(live, &m.data, kNow));  // a deletion is final
+    CHECK_FALSE(s.merge(gone, nullptr, nullptr, kNow));  // no proof: no deletion
+    CHECK(s.retrieve(m.mailbox, 0, {}, kNow).messages.size() == 1);
+    MessageState elsewhere = gone;
+    elsewhere.mailbox[0] ^= 1;  // a proof for another mailbox cannot touch this row
+    CHECK_FALSE(s.merge(elsewhere, nullptr, &proof, kNow));
+    CHECK(s.merge(gone, nullptr, &proof, kNow));
+    CHECK(s.proof_of(m.hash) == proof);
+    CHECK_FALSE(s.merge(live, &m.data, nullptr, kNow));  // a deletion is final
     CHECK(s.retrieve(m.mailbox, 0, {}, kNow).messages.empty());
 
-    // Data that does not match its hash is refused.
+    // Data that does not match its hash is refused; an unknown tombstone needs a proof.
     auto other = msg(2, "y");
     Bytes wrong{'z'};
-    CHECK_FALSE(s.merge(MessageState{other.hash, other.mailbox, 0, other.expiry_ms, false}, &wrong, kNow));
+    CHECK_FALSE(s.merge(MessageState{other.hash, other.mailbox, 0, other.expiry_ms, false}, &wrong, nullptr, kNow));
+    CHECK_FALSE(s.merge(MessageState{other.hash, other.mailbox, 0, other.expiry_ms, true}, nullptr, nullptr, kNow));
 }
 
 TEST_CASE("peer - catch-up converges two replicas that diverged", "[node][peer]") {
@@ -82,6 +104,16 @@ TEST_CASE("peer - catch-up converges two replicas that diverged", "[node][peer]"
     // Both saw some messages; then b was down while a took more, deleted one and shortened one.
     std::vector<StoredMessage> shared;
     for (int i = 0; i < 50; ++i) shared.push_back(msg(static_cast<std::uint8_t>(i % 5), "shared " + std::to_string(i)));
+    // The deleted and the shortened message belong to a real owner, who signs the changes.
+    auto owner = SigningKeyPair::generate();
+    for (int i = 0; i < 2; ++i) {
+        Bytes d{static_cast<std::uint8_t>(i)};
+        shared[static_cast<std::size_t>(i)] = StoredMessage{owner.pub, 0, message_hash(owner.pub, 0, d), kNow + 60'000, d};
+    }
+    RequestBody del = DeleteRequest{owner.pub, 0, {shared[0].hash}, {}};
+    sign_owner_request(del, owner, kNow);
+    RequestBody exp = ExpireRequest{owner.pub, 0, {shared[1].hash}, kNow + 20'000, {}};
+    sign_owner_request(exp, owner, kNow);
     for (const auto& m : shared) {
         REQUIRE(a.store(m, kNow) == StoreOutcome::stored);
         REQUIRE(b.store(m, kNow) == StoreOutcome::stored);
@@ -89,8 +121,8 @@ TEST_CASE("peer - catch-up converges two replicas that diverged", "[node][peer]"
     std::vector<StoredMessage> missed;
     for (int i = 0; i < 30; ++i) missed.push_back(msg(9, "missed " + std::to_string(i)));
     for (const auto& m : missed) REQUIRE(a.store(m, kNow) == StoreOutcome::stored);
-    REQUIRE(a.remove(shared[0].mailbox, 0, {shared[0].hash}, kNow).size() == 1);
-    REQUIRE(a.expire(shared[1].mailbox, 0, {shared[1].hash}, kNow + 20'000, kNow).size() == 1);
+    REQUIRE(a.remove(shared[0].mailbox, 0, {shared[0].hash}, kNow, encode_owner_proof(del)).size() == 1);
+    REQUIRE(a.expire(shared[1].mailbox, 0, {shared[1].hash}, kNow + 20'000, kNow, encode_owner_proof(exp)).size() == 1);
     // And b took one that a never saw.
     auto only_b = msg(8, "only b");
     REQUIRE(b.store(only_b, kNow) == StoreOutcome::stored);

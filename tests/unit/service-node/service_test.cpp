@@ -140,26 +140,27 @@ TEST_CASE("service - peer replication is accepted only from swarm members", "[no
     auto owner = owner_in(kSwarmA);
     auto out = a1.call(StoreRequest{owner.pub, 0, 60'000, {4, 2}});
     REQUIRE(out.replicate.size() == 1);
-    auto env = seal_peer(ReplicateBody{out.replicate}, net.a1, kNow);
+    auto env = seal_peer(ReplicateBody{out.replicate}, net.a1, net.a2.pub, kNow);
     CHECK(a2.call(PeerRequest{env}).response.status == Status::ok);
     CHECK(a2.store.retrieve(owner.pub, 0, {}, kNow).messages.size() == 1);
 
     // A node of another swarm, a stranger, or an old envelope: refused.
-    CHECK(a2.call(PeerRequest{seal_peer(ReplicateBody{out.replicate}, net.b1, kNow)}).response.status ==
+    CHECK(a2.call(PeerRequest{seal_peer(ReplicateBody{out.replicate}, net.b1, net.a2.pub, kNow)}).response.status ==
           Status::unauthorized);
     auto stranger = veil::crypto::SigningKeyPair::generate();
-    CHECK(a2.call(PeerRequest{seal_peer(ReplicateBody{out.replicate}, stranger, kNow)}).response.status ==
+    CHECK(a2.call(PeerRequest{seal_peer(ReplicateBody{out.replicate}, stranger, net.a2.pub, kNow)}).response.status ==
           Status::unauthorized);
-    CHECK(a2.call(PeerRequest{env}, kNow + 120'000).response.status == Status::clock_out_of_window);
+    CHECK(a2.call(PeerRequest{seal_peer(ReplicateBody{out.replicate}, net.a1, net.a2.pub, kNow)}, kNow + 120'000)
+              .response.status == Status::clock_out_of_window);
     CHECK(a2.call(PeerRequest{Bytes{1, 2, 3}}).response.status == Status::bad_request);
 
     // Catch-up requests: summary and fetch.
-    auto summary = a1.call(PeerRequest{seal_peer(SummaryBody{kSwarmA}, net.a2, kNow)});
+    auto summary = a1.call(PeerRequest{seal_peer(SummaryBody{kSwarmA}, net.a2, net.a1.pub, kNow)});
     REQUIRE(summary.response.status == Status::ok);
     auto sum = decode_summary(std::get<PeerResponse>(summary.response.body).body);
     auto all = [](const PublicKey&) { return true; };
     CHECK(sum == summarize(a2.store.states(kNow, all)));
-    CHECK(a1.call(PeerRequest{seal_peer(SummaryBody{kSwarmB}, net.a2, kNow)}).response.status == Status::unauthorized);
+    CHECK(a1.call(PeerRequest{seal_peer(SummaryBody{kSwarmB}, net.a2, net.a1.pub, kNow)}).response.status == Status::unauthorized);
 }
 
 TEST_CASE("service - manifests: only newer, only signed by the authority", "[node][service]") {
@@ -202,4 +203,84 @@ TEST_CASE("service - public namespaces are readable by anyone, but only the owne
     auto removed = node.call(signed_body(DeleteRequest{owner.pub, bundles, {messages[0].hash}, {}}, owner));
     REQUIRE(removed.response.status == Status::ok);
     CHECK(std::get<HashesResponse>(removed.response.body).hashes.size() == 1);
+}
+
+TEST_CASE("service - a peer envelope is refused when replayed or addressed to another node", "[node][service]") {
+    Net net;
+    Node a1(net.a1, net);
+    Node a2(net.a2, net);
+    auto env = seal_peer(SummaryBody{kSwarmA}, net.a1, net.a2.pub, kNow);
+    CHECK(a2.call(PeerRequest{env}).response.status == Status::ok);
+    CHECK(a2.call(PeerRequest{env}, kNow + 10).response.status == Status::replayed);
+    // Sealed for a2, sent to a1 (by a2 itself or anyone who saw it): refused unverified.
+    auto before = a1.service.peer_signature_checks();
+    CHECK(a1.call(PeerRequest{seal_peer(SummaryBody{kSwarmA}, net.a2, net.a2.pub, kNow)}).response.status ==
+          Status::unauthorized);
+    CHECK(a1.service.peer_signature_checks() == before);
+}
+
+TEST_CASE("service - a stranger's largest peer envelope costs no signature check", "[node][service]") {
+    Net net;
+    Node a2(net.a2, net);
+    auto stranger = veil::crypto::SigningKeyPair::generate();
+    std::vector<ReplicaOp> ops;
+    for (int i = 0; i < 15; ++i) ops.push_back(ReplicaOp{MessageState{}, Bytes(kMaxDataBytes, 7)});
+    auto env = seal_peer(ReplicateBody{ops}, stranger, net.a2.pub, kNow);
+    REQUIRE(env.size() > 15u << 20);
+    CHECK(a2.call(PeerRequest{env}).response.status == Status::unauthorized);
+    CHECK(a2.service.peer_signature_checks() == 0);
+    // A member pays one check per envelope.
+    CHECK(a2.call(PeerRequest{seal_peer(SummaryBody{kSwarmA}, net.a1, net.a2.pub, kNow)}).response.status == Status::ok);
+    CHECK(a2.service.peer_signature_checks() == 1);
+}
+
+TEST_CASE("service - a member's replicated delete applies only with the owner's proof", "[node][service]") {
+    Net net;
+    Node a1(net.a1, net);
+    Node a2(net.a2, net);
+    auto owner = owner_in(kSwarmA);
+    auto stored = a1.call(StoreRequest{owner.pub, 0, 60'000, {4, 2}});
+    REQUIRE(a2.call(PeerRequest{seal_peer(ReplicateBody{stored.replicate}, net.a1, net.a2.pub, kNow)}).response.status ==
+            Status::ok);
+    auto hash = std::get<StoreResponse>(stored.response.body).hash;
+    MessageState state{hash, owner.pub, 0, kNow + 60'000, true};
+    auto replicate = [&](std::shared_ptr<const Bytes> proof, std::uint64_t now) {
+        auto env = seal_peer(ReplicateBody{{ReplicaOp{state, std::nullopt, std::move(proof)}}}, net.a1, net.a2.pub, now);
+        REQUIRE(a2.call(PeerRequest{env}, now).response.status == Status::ok);
+    };
+    // No proof; a proof signed by someone else; the owner's proof for another message: ignored.
+    replicate(nullptr, kNow + 1);
+    auto mallory = veil::crypto::SigningKeyPair::generate();
+    RequestBody forged = DeleteRequest{owner.pub, 0, {hash}, {}};
+    sign_owner_request(forged, owner, kNow);
+    std::get<DeleteRequest>(forged).auth.signature = mallory.sign(owner_signed_bytes(forged));
+    replicate(std::make_shared<const Bytes>(encode_owner_proof(forged)), kNow + 2);
+    RequestBody other = DeleteRequest{owner.pub, 0, {Hash{}}, {}};
+    sign_owner_request(other, owner, kNow);
+    replicate(std::make_shared<const Bytes>(encode_owner_proof(other)), kNow + 3);
+    REQUIRE(a2.store.retrieve(owner.pub, 0, {}, kNow).messages.size() == 1);
+    // The owner's own request, replicated by a1: applied, and kept for catch-up.
+    auto del = a1.call(signed_body(DeleteRequest{owner.pub, 0, {hash}, {}}, owner, kNow + 4));
+    REQUIRE(del.replicate.size() == 1);
+    REQUIRE(del.replicate[0].proof);
+    REQUIRE(a2.call(PeerRequest{seal_peer(ReplicateBody{del.replicate}, net.a1, net.a2.pub, kNow + 5)}, kNow + 5)
+                .response.status == Status::ok);
+    CHECK(a2.store.retrieve(owner.pub, 0, {}, kNow).messages.empty());
+    CHECK(a2.store.proof_of(hash) == *del.replicate[0].proof);
+}
+
+TEST_CASE("service - a member's peer traffic has a byte budget, refused before any check", "[node][service]") {
+    Net net;
+    Node a2(net.a2, net);
+    std::vector<ReplicaOp> ops;
+    for (int i = 0; i < 15; ++i) ops.push_back(ReplicaOp{MessageState{}, Bytes(kMaxDataBytes, 7)});
+    auto big = [&] { return seal_peer(ReplicateBody{ops}, net.a1, net.a2.pub, kNow); };
+    // 32 MiB of burst: two 15 MiB envelopes pass, the third in the same instant does not.
+    CHECK(a2.call(PeerRequest{big()}).response.status == Status::ok);
+    CHECK(a2.call(PeerRequest{big()}).response.status == Status::ok);
+    CHECK(a2.call(PeerRequest{big()}).response.status == Status::rate_limited);
+    CHECK(a2.service.peer_signature_checks() == 2);
+    // The budget refills at 16 MiB/s.
+    CHECK(a2.call(PeerRequest{seal_peer(ReplicateBody{ops}, net.a1, net.a2.pub, kNow + 1000)}, kNow + 1000)
+              .response.status == Status::ok);
 }

@@ -127,7 +127,7 @@ TEST_CASE("store - mailbox quota by count and bytes", "[node][store]") {
     CHECK(s.store(msg(mailbox(1), 0, "e"), kNow) == StoreOutcome::stored);  // room again
 }
 
-TEST_CASE("store - data survives reopening; the file holds only the five columns", "[node][store]") {
+TEST_CASE("store - data survives reopening; the file holds only the six columns", "[node][store]") {
     auto path = temp_db("reopen.db");
     auto m = msg(mailbox(7), 3, "persist me");
     {
@@ -156,7 +156,7 @@ TEST_CASE("store - data survives reopening; the file holds only the five columns
     CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) == "wal");
     sqlite3_finalize(st);
     sqlite3_close(db);
-    CHECK(cols == std::vector<std::string>{"id", "hash", "mailbox", "namespace", "expiry_ms", "data"});
+    CHECK(cols == std::vector<std::string>{"id", "hash", "mailbox", "namespace", "expiry_ms", "data", "proof"});
 }
 
 TEST_CASE("store - an encrypted database refuses a wrong key and keeps its data", "[node][store]") {

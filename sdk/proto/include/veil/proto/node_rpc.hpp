@@ -173,6 +173,9 @@ struct InfoResponse {
     SwarmId swarm = proto::kInvalidSwarm;
     std::uint64_t manifest_version = 0;
     std::uint64_t now_ms = 0;
+    /// Peer-envelope signatures this node has verified since it started (a cost counter for
+    /// operators and tests). Optional on the wire: absent from older nodes, then 0.
+    std::uint64_t peer_signature_checks = 0;
 };
 struct ManifestResponse {
     Bytes envelope;  ///< proto::decode_signed_manifest

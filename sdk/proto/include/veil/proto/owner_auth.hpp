@@ -31,6 +31,27 @@ namespace veil::proto::node {
 /// expire body with the owner's key (which must own the mailbox, see owns_mailbox).
 void sign_owner_request(RequestBody& body, const crypto::SigningKeyPair& owner, std::uint64_t now_ms);
 
+/// A replicated change's proof: the owner's own signed delete or expire request, encoded with
+/// encode_request (request id 0). Replicas apply a deletion or a lower expiry only with one.
+[[nodiscard]] Bytes encode_owner_proof(const RequestBody& signed_body);
+
+/// What a verified proof lets a replica do: delete (or, for expire, lower to `expiry_ms`) the
+/// listed messages of (mailbox, ns).
+struct OwnerChange {
+    PublicKey mailbox{};
+    std::uint16_t ns = 0;
+    std::vector<Hash> hashes;
+    bool deleted = false;        ///< delete; false: expire
+    std::uint64_t expiry_ms = 0;  ///< expire: the new expiry
+    [[nodiscard]] bool covers(const Hash& h) const;
+};
+
+/// Decodes a proof and checks its owner signature; nullopt when it is malformed, not a delete or
+/// expire, or not signed by the mailbox owner. No clock rule: a proof stays valid as long as the
+/// tombstone it justifies (it is forwarded in catch-up days later), and replaying it changes
+/// nothing the owner did not ask for.
+[[nodiscard]] std::optional<OwnerChange> open_owner_proof(ByteView proof);
+
 /// Remembers signatures seen inside the clock window so that a replay is refused.
 /// Thread-safe. Bounded: when full, new requests are refused (rate_limited) until entries age out.
 class ReplayGuard final {
@@ -40,6 +61,9 @@ public:
     /// Checks the owner-signed request: timestamp within ±window of now, signature by the
     /// mailbox key, and not seen before. Records it on success.
     [[nodiscard]] Status check_owner(const RequestBody& body, std::uint64_t now_ms);
+    /// The clock and replay rules for any signed message: `signature` (already verified) with
+    /// its timestamp. ok, clock_out_of_window, replayed or rate_limited (cache full).
+    [[nodiscard]] Status check_fresh(const Signature& signature, std::uint64_t timestamp_ms, std::uint64_t now_ms);
     /// Only the clock rule.
     [[nodiscard]] bool in_window(std::uint64_t timestamp_ms, std::uint64_t now_ms) const;
     [[nodiscard]] std::size_t size() const;

@@ -1,0 +1,204 @@
+// What one hostile swarm member or a stranger can do through the real peer port of real nodes:
+// a member holding a real node key of the testnet replicates deletions without the owner's proof
+// and replays envelopes; a stranger sends a 16 MiB peer frame. See docs/service-node.md
+// §What replicas believe.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "peer.hpp"
+#include "support/node_rpc.hpp"
+#include "support/testnet_fixture.hpp"
+#include "testnet.hpp"
+#include "veil/proto/manifest.hpp"
+#include "veil/crypto/key_file.hpp"
+#include "veil/proto/owner_auth.hpp"
+
+using namespace veil::proto::node;
+namespace d = veil::directory;
+using namespace std::chrono_literals;
+
+namespace {
+
+using veil::test::now_ms;
+using veil::test::Testnet;
+
+// Sends frames up to the node's largest (a peer envelope of kMaxPeerBodyBytes).
+struct Rpc final : veil::test::NodeRpc {
+    Rpc() { options.max_frame_bytes = kMaxPeerBodyBytes + 8192; }
+    ~Rpc() { CHECK(close() == 0); }
+};
+
+d::Manifest manifest_from(Rpc& rpc, const Testnet& net) {
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        auto r = rpc.call(net.ports()[0], GetManifestRequest{});
+        if (r && r->status == Status::ok) {
+            auto m = d::decode_signed_manifest(std::get<ManifestResponse>(r->body).envelope);
+            if (m.manifest.nodes.size() == net.ports().size()) return m.manifest;
+        }
+        std::this_thread::sleep_for(100ms);
+    }
+    FAIL("no complete manifest from the first node");
+    return {};
+}
+
+// Sends a peer envelope to the peer service at `port`, as a member (or anyone) would.
+std::optional<Response> send_peer(Rpc& rpc, std::uint16_t port, const Bytes& envelope) {
+    static std::uint32_t next_id = 1;
+    auto req = encode_request(Request{next_id++, PeerRequest{envelope}});
+    auto answer = rpc.ask(port, kPeerService, req, 10'000);
+    if (!answer || answer.value().status != veil::sdk::transport::Status::ok) return std::nullopt;
+    return decode_response(Method::peer, answer.value().body);
+}
+
+struct Owner {
+    veil::crypto::SigningKeyPair key = veil::crypto::SigningKeyPair::generate();
+    std::uint64_t last_ts = 0;
+    RequestBody sign(RequestBody body) {
+        last_ts = std::max(now_ms(), last_ts + 1);
+        sign_owner_request(body, key, last_ts);
+        return body;
+    }
+};
+
+// Whether the node at `port` holds h; nullopt when it did not answer (down, starting).
+std::optional<bool> holds(Rpc& rpc, std::uint16_t port, Owner& o, const Hash& h) {
+    auto r = rpc.call(port, o.sign(RetrieveRequest{o.key.pub, 0, PageQuery{std::nullopt, 100, 1 << 20}, {}}));
+    if (!r || r->status != Status::ok) return std::nullopt;
+    for (const auto& m : std::get<PageResponse>(r->body).messages)
+        if (m.hash == h) return true;
+    return false;
+}
+
+veil::proto::PublicKey key_at(const d::Manifest& m, std::uint16_t port) {
+    for (const auto& n : m.nodes)
+        if (n.port == port) return n.ed25519;
+    FAIL("no node at this port");
+    return {};
+}
+
+bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds limit = 20s) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+        if (cond()) return true;
+        std::this_thread::sleep_for(100ms);
+    }
+    return false;
+}
+
+std::uint64_t signature_checks(Rpc& rpc, std::uint16_t port) {
+    auto r = rpc.call(port, InfoRequest{});
+    REQUIRE(r);
+    REQUIRE(r->status == Status::ok);
+    return std::get<InfoResponse>(r->body).peer_signature_checks;
+}
+
+// One swarm of three; node-1's key in the hands of the test; a message of `o` on every member.
+struct Scene {
+    Testnet net{3, 3};
+    Rpc rpc;
+    d::Manifest manifest = manifest_from(rpc, net);
+    // The hostile member: node-1's real key in the test's hands.
+    veil::crypto::SigningKeyPair node1 = veil::crypto::load_or_create_signing_key(net.dir() / "node-1" / "service-node" / "node.key");
+    Owner owner;
+    Hash hash{};
+
+    Scene() {
+        REQUIRE(manifest.find(node1.pub));
+        std::optional<Response> r;
+        REQUIRE(eventually([&] {
+            r = rpc.call(net.ports()[0], StoreRequest{owner.key.pub, 0, 600'000, Bytes{'h', 'i'}});
+            return r && r->status == Status::ok;
+        }));
+        hash = std::get<StoreResponse>(r->body).hash;
+        for (auto port : net.ports()) REQUIRE(eventually([&] { return holds(rpc, port, owner, hash) == true; }));
+    }
+};
+
+}  // namespace
+
+TEST_CASE("node integration - a member's unproven delete leaves the other replicas untouched; a proven one "
+          "replicates and survives catch-up",
+          "[node][integration]") {
+    Scene s;
+    const auto& ports = s.net.ports();
+    // A deletion with no proof, one with a proof signed by someone else, an unproven short expiry.
+    auto mallory = veil::crypto::SigningKeyPair::generate();
+    RequestBody forged = DeleteRequest{s.owner.key.pub, 0, {s.hash}, {}};
+    sign_owner_request(forged, s.owner.key, now_ms());
+    std::get<DeleteRequest>(forged).auth.signature = mallory.sign(owner_signed_bytes(forged));
+    auto forged_proof = std::make_shared<const Bytes>(encode_owner_proof(forged));
+    veil::node::MessageState gone{s.hash, s.owner.key.pub, 0, now_ms() + 600'000, true};
+    veil::node::MessageState shortened{s.hash, s.owner.key.pub, 0, now_ms() + 1'000, false};
+    std::vector<veil::node::ReplicaOp> attacks{{gone, std::nullopt, nullptr},
+                                               {gone, std::nullopt, forged_proof},
+                                               {shortened, std::nullopt, nullptr}};
+    for (std::size_t i = 1; i < ports.size(); ++i) {
+        for (const auto& op : attacks) {
+            auto env = veil::node::seal_peer(veil::node::ReplicateBody{{op}}, s.node1, key_at(s.manifest, ports[i]), now_ms());
+            auto r = send_peer(s.rpc, ports[i], env);
+            REQUIRE(r);
+            CHECK(r->status == Status::ok);  // accepted as a peer request; the ops are ignored
+        }
+    }
+    std::this_thread::sleep_for(1500ms);  // past the shortened expiry
+    for (std::size_t i = 1; i < ports.size(); ++i) CHECK(holds(s.rpc, ports[i], s.owner, s.hash) == true);
+
+    // The owner's own delete, while the third member is down: replicated to the second with its
+    // proof, and forwarded by catch-up to the third when it comes back.
+    s.net.kill9("node-3");
+    auto del = s.rpc.call(ports[0], s.owner.sign(DeleteRequest{s.owner.key.pub, 0, {s.hash}, {}}));
+    REQUIRE(del);
+    REQUIRE(del->status == Status::ok);
+    CHECK(eventually([&] { return holds(s.rpc, ports[1], s.owner, s.hash) == false; }));
+    s.net.restart("node-3");
+    CHECK(eventually([&] { return holds(s.rpc, ports[2], s.owner, s.hash) == false; }, 30s));
+}
+
+TEST_CASE("node integration - a replayed peer envelope is refused", "[node][integration]") {
+    Scene s;
+    auto to = s.net.ports()[1];
+    auto env = veil::node::seal_peer(veil::node::SummaryBody{s.manifest.find(s.node1.pub)->swarm}, s.node1,
+                                     key_at(s.manifest, to), now_ms());
+    auto first = send_peer(s.rpc, to, env);
+    REQUIRE(first);
+    CHECK(first->status == Status::ok);
+    auto again = send_peer(s.rpc, to, env);
+    REQUIRE(again);
+    CHECK(again->status == Status::replayed);
+    // The same envelope at another member: not addressed to it.
+    auto elsewhere = send_peer(s.rpc, s.net.ports()[2], env);
+    REQUIRE(elsewhere);
+    CHECK(elsewhere->status == Status::unauthorized);
+}
+
+TEST_CASE("node integration - a 16 MiB peer frame from a non-member costs no signature check",
+          "[node][integration]") {
+    // Swarms of one: no member talks to node-1, so every signature check it counts is ours.
+    Testnet net(2, 1);
+    Rpc rpc;
+    auto manifest = manifest_from(rpc, net);
+    auto to = net.ports()[0];
+    auto other_swarm = veil::crypto::load_or_create_signing_key(net.dir() / "node-2" / "service-node" / "node.key");
+    REQUIRE(manifest.find(other_swarm.pub)->swarm != manifest.find(key_at(manifest, to))->swarm);
+    std::vector<veil::node::ReplicaOp> ops;
+    const std::size_t each = (kMaxPeerBodyBytes - 8192) / 16;
+    for (int i = 0; i < 16; ++i) ops.push_back(veil::node::ReplicaOp{{}, Bytes(each, 0x5a), nullptr});
+
+    auto before = signature_checks(rpc, to);
+    // A stranger and a real node of another swarm, each with 16 MiB.
+    auto stranger = veil::crypto::SigningKeyPair::generate();
+    for (const auto* key : {&stranger, &other_swarm}) {
+        auto big = veil::node::seal_peer(veil::node::ReplicateBody{ops}, *key, key_at(manifest, to), now_ms());
+        REQUIRE(big.size() > (15u << 20));
+        auto t0 = std::chrono::steady_clock::now();
+        auto r = send_peer(rpc, to, big);
+        auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        REQUIRE(r);
+        CHECK(r->status == Status::unauthorized);
+        WARN("16 MiB peer frame from a non-member refused in " << ms << " ms (round trip)");
+    }
+    CHECK(signature_checks(rpc, to) == before);
+}
