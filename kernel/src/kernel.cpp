@@ -176,6 +176,15 @@ sdk::Result<Plan> Kernel::prepare(const std::optional<std::string>& file, const 
             add(t.error().message);
             return std::nullopt;
         }
+        if (auto check = p->info().check_config) {
+            try {
+                check(t.value());
+            } catch (const std::exception& e) {
+                add(doc.source() + ":" + std::to_string(doc.line_of(p->info().name)) + ": [" +
+                    std::string(p->info().name) + "] " + e.what());
+                return std::nullopt;
+            }
+        }
         return t.value();
     };
     for (const auto& t : doc.tables()) {
@@ -314,7 +323,8 @@ int Kernel::run() {
         auto& a = r.active.back();
         a.instance = p->descriptor->create();
         if (!a.instance) {
-            fail("plugin '" + name + "': its constructor failed");
+            auto why = sdk::take_create_failure();
+            fail("plugin '" + name + "': its constructor failed" + (why.empty() ? "" : ": " + why) + disable_hint(name));
             ok = false;
             break;
         }
@@ -323,10 +333,10 @@ int Kernel::run() {
             a.started = true;
             log->debug("started {} {}", name, p->info().version);
         } catch (const std::exception& e) {
-            fail("plugin '" + name + "' failed to start: " + e.what());
+            fail("plugin '" + name + "' failed to start: " + e.what() + disable_hint(name));
             ok = false;
         } catch (...) {
-            fail("plugin '" + name + "' failed to start (non-standard exception)");
+            fail("plugin '" + name + "' failed to start (non-standard exception)" + disable_hint(name));
             ok = false;
         }
     }
@@ -355,6 +365,13 @@ int Kernel::run() {
         if (exit_code_ == 0) exit_code_ = 1;
     }
     return exit_code_;
+}
+
+// Where a plugin that broke every command on this HOME was enabled, and how to run without it.
+std::string Kernel::disable_hint(const std::string& name) const {
+    auto file = args_.config_file ? args_.config_file : home_config(args_.home);
+    if (!file) return "";  // enabled by the command itself: nothing else needs it
+    return "\n  (to run without it, remove \"" + name + "\" from kernel.plugins in " + *file + ")";
 }
 
 void Kernel::register_builtins() { register_builtin_commands(*this, commands_); }

@@ -52,6 +52,7 @@ private:
     void request_stop(int code);
     void shutdown();
     int fail(const std::string& message, int code = 1);
+    std::string disable_hint(const std::string& name) const;
 
     Args args_;
     std::filesystem::path exe_dir_;

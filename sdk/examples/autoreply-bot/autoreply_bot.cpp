@@ -13,11 +13,7 @@ namespace m = veil::sdk::messenger;
 class AutoreplyBot final : public veil::sdk::Plugin {
 public:
     void start(veil::sdk::Context& ctx) override {
-        reply_ = ctx.config().get_string("reply");
-        if (reply_.empty() || reply_.size() > m::kMaxTextBytes) {
-            // Refused here with the plugin's own words, and by `veil config check`.
-            throw std::invalid_argument("autoreply.reply must be 1 to 16384 bytes");
-        }
+        reply_ = ctx.config().get_string("reply");  // checked by check_config() below
         // start() runs for every command on this HOME (`veil send`, `veil id`...). Answer only
         // in a resident run: `veil daemon`, or a kernel in the foreground with no command.
         const auto& invocation = ctx.commands().invocation();
@@ -39,6 +35,12 @@ private:
     std::string reply_;
 };
 
+// Run by `veil config check` and before start(): the config check refuses what start() would.
+void check_config(const veil::sdk::Config& config) {
+    auto size = config.get_string("reply").size();
+    if (size == 0 || size > m::kMaxTextBytes) throw std::invalid_argument("autoreply.reply must be 1 to 16384 bytes");
+}
+
 constexpr std::string_view kRequires[] = {"messenger"};  // started after it, refused without it
 constexpr veil::sdk::ConfigKeySpec kKeys[] = {
     {"reply", veil::sdk::ConfigType::string, "I am away; I will answer later.", "the text sent back"},
@@ -52,6 +54,7 @@ constexpr veil::sdk::PluginInfo kInfo{
     .requires_ = kRequires,
     .config = kKeys,
     .commands = {},
+    .check_config = &check_config,
 };
 
 }  // namespace autoreply

@@ -132,15 +132,19 @@ FakeMessenger& Harness::messenger() {
 
 Plugin& Harness::start_configured(const PluginDescriptor& descriptor, Config config) {
     const PluginInfo& info = *descriptor.info;
+    if (info.check_config) info.check_config(config);  // the plugin's own checks, as the kernel runs them
     Context& ctx = make_context(std::string(info.name), std::move(config));
     Plugin* plugin = descriptor.create();
     if (!plugin) {
         started_.pop_back();
-        throw std::runtime_error("harness: plugin '" + std::string(info.name) + "' could not be created");
+        auto why = take_create_failure();
+        throw std::runtime_error("harness: plugin '" + std::string(info.name) + "': its constructor failed" +
+                                 (why.empty() ? "" : ": " + why));
     }
     started_.back().plugin = plugin;
     started_.back().descriptor = &descriptor;
-    plugin->start(ctx);
+    plugin->start(ctx);  // a throw leaves it unstarted: close() destroys it without stop()
+    started_.back().running = true;
     return *plugin;
 }
 
@@ -148,6 +152,7 @@ void Harness::start(Plugin& plugin, const std::string& name, Config config) {
     Context& ctx = make_context(name, std::move(config));
     started_.back().plugin = &plugin;
     plugin.start(ctx);
+    started_.back().running = true;
 }
 
 void Harness::kernel_started() { bus_->publish(KernelStarted{}); }
@@ -174,7 +179,7 @@ int Harness::close() {
     closed_ = true;
     // The kernel's order: stop in reverse, drop every context, destroy the objects, close the bus.
     for (auto it = started_.rbegin(); it != started_.rend(); ++it) {
-        if (it->plugin) it->plugin->stop();
+        if (it->plugin && it->running) it->plugin->stop();
     }
     for (auto it = started_.rbegin(); it != started_.rend(); ++it) it->context.reset();
     for (auto it = started_.rbegin(); it != started_.rend(); ++it) {

@@ -127,6 +127,7 @@ private:
         Plugin* plugin = nullptr;
         const PluginDescriptor* descriptor = nullptr;  ///< null for a test-owned plugin
         std::unique_ptr<Context> context;
+        bool running = false;  ///< start() returned: stop() is due
     };
     Context& make_context(const std::string& name, Config config);
     Plugin& start_configured(const PluginDescriptor& descriptor, Config config);
