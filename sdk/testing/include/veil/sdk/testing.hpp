@@ -94,7 +94,8 @@ public:
     /// Starts the descriptor's plugin with its table read from `toml` (the keys of the plugin's
     /// table, without its `[name]` header) through the real config checker: unknown keys, wrong
     /// types and missing required keys throw std::invalid_argument with the messages
-    /// `veil config check` prints.
+    /// `veil config check` prints (source "<test config>", the snippet starting at line 2).
+    /// Then the plugin's own check_config runs, as before every start.
     Plugin& start_toml(const PluginDescriptor& descriptor, std::string_view toml);
     /// Loads a built plugin (`veil-plugin-NAME.so`) as the kernel does: its entry symbol, SDK
     /// ABI version and build key are checked (std::runtime_error with the kernel's message when
