@@ -261,7 +261,7 @@ int Kernel::run() {
         return prepare(args_.config_file ? args_.config_file : home_config(args_.home), args_.overrides,
                        args_.command);
     }();
-    if (!plan_r) return fail(plan_r.error().message);
+    if (!plan_r) return help_anyway(plan_r.error().message);
     Plan plan = std::move(plan_r).value();
 
     // Logging: kernel.log_level, then --log-level, then -v; plugin tables may set their own.
@@ -324,7 +324,8 @@ int Kernel::run() {
         a.instance = p->descriptor->create();
         if (!a.instance) {
             auto why = sdk::take_create_failure();
-            fail("plugin '" + name + "': its constructor failed" + (why.empty() ? "" : ": " + why) + disable_hint(name));
+            start_error_ = "plugin '" + name + "': its constructor failed" + (why.empty() ? "" : ": " + why);
+            if (!asks_for_help()) fail(start_error_ + disable_hint(name));
             ok = false;
             break;
         }
@@ -333,7 +334,8 @@ int Kernel::run() {
             a.started = true;
             log->debug("started {} {}", name, p->info().version);
         } catch (const std::exception& e) {
-            fail("plugin '" + name + "' failed to start: " + e.what() + disable_hint(name));
+            start_error_ = "plugin '" + name + "' failed to start: " + e.what();
+            if (!asks_for_help()) fail(start_error_ + disable_hint(name));
             ok = false;
         } catch (...) {
             fail("plugin '" + name + "' failed to start (non-standard exception)" + disable_hint(name));
@@ -342,7 +344,7 @@ int Kernel::run() {
     }
     if (!ok) {
         stopping_ = true;
-        exit_code_ = 1;
+        exit_code_ = asks_for_help() ? help_anyway(start_error_) : 1;
         shutdown();
     } else {
         log->debug("kernel ready: {} plugin(s)", plan.order.size());
@@ -365,6 +367,24 @@ int Kernel::run() {
         if (exit_code_ == 0) exit_code_ = 1;
     }
     return exit_code_;
+}
+
+// `veil CMD ... --help` (before any `--`): answered by the cli once the command's plugin started.
+bool Kernel::asks_for_help() const {
+    for (std::size_t i = 1; i < args_.command.size(); ++i) {
+        if (args_.command[i] == "--") return false;
+        if (args_.command[i] == "--help" || args_.command[i] == "-h") return true;
+    }
+    return false;
+}
+
+// A help request whose plugin cannot start here (no config for it yet) still gets a usage line
+// and exit 0, with the reason its full usage is missing; anything else fails as before.
+int Kernel::help_anyway(const std::string& error) {
+    if (!asks_for_help()) return fail(error);
+    std::printf("usage: veil %s ...\n  (its plugin cannot start with this configuration, so its full usage is not "
+                "known here:\n  %s)\n", args_.command.front().c_str(), error.c_str());
+    return 0;
 }
 
 // Where a plugin that broke every command on this HOME was enabled, and how to run without it.
