@@ -1,8 +1,9 @@
 # veil_add_plugin(NAME SOURCES ... [LIBS ...] [OUTPUT_DIR dir] [NO_INSTALL])
 # Builds one Veil plugin, target veil_plugin_<NAME> (dashes kept in NAME, e.g. exif-strip).
 #  - Default: a MODULE library veil-plugin-<NAME>.so in ${CMAKE_BINARY_DIR}/lib/veil/plugins
-#    (OUTPUT_DIR overrides), installed to <prefix>/lib/veil/plugins. The kernel finds it there
-#    relative to its own executable (../lib/veil/plugins).
+#    (OUTPUT_DIR overrides), installed to <prefix>/lib/veil/plugins with a RUNPATH that finds
+#    the SDK libraries in <prefix>/lib. The kernel finds it relative to its own executable
+#    (../lib/veil/plugins).
 #  - If NAME is listed in VEIL_STATIC_PLUGINS (in-tree only): a STATIC library compiled with
 #    VEIL_PLUGIN_STATIC, linked into the veil executable by kernel/CMakeLists.txt.
 # The plugin source exports itself with VEIL_PLUGIN(id, info, Class) from veil/sdk/plugin.hpp.
@@ -23,8 +24,12 @@ function(veil_add_plugin name)
     if(NOT P_OUTPUT_DIR)
       set(P_OUTPUT_DIR ${CMAKE_BINARY_DIR}/lib/veil/plugins)
     endif()
+    # Installed to LIBDIR/veil/plugins: $ORIGIN/../.. is LIBDIR, where the SDK libraries are
+    # when plugin and SDK share a prefix; an SDK installed elsewhere is found by its absolute
+    # path (INSTALL_RPATH_USE_LINK_PATH).
     set_target_properties(${target} PROPERTIES PREFIX "" OUTPUT_NAME veil-plugin-${name}
-      LIBRARY_OUTPUT_DIRECTORY ${P_OUTPUT_DIR})
+      LIBRARY_OUTPUT_DIRECTORY ${P_OUTPUT_DIR}
+      INSTALL_RPATH "$ORIGIN/../.." INSTALL_RPATH_USE_LINK_PATH ON)
     if(NOT P_NO_INSTALL)
       include(GNUInstallDirs)
       install(TARGETS ${target} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/veil/plugins

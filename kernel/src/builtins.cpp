@@ -38,8 +38,17 @@ void cmd_plugins(Kernel& k, const sdk::CommandCall& call) {
         out += pad(name, 18) + pad(std::string(info.version), 10) + pad(std::string(sdk::to_string(info.kind)), 11) +
                std::string(info.description) + (cand.static_entry ? " [static]" : "") + "\n";
         if (keys) {
+            auto list = [](std::span<const std::string_view> items) {
+                std::string s;
+                for (auto i : items) s += (s.empty() ? "" : ", ") + std::string(i);
+                return s.empty() ? std::string("-") : s;
+            };
+            out += "    provides: " + list(info.provides) + "; requires: " + list(info.requires_) + "\n";
+            // The key column is as wide as the longest key, so no name runs into its type.
+            std::size_t width = 22;
+            for (const auto& key : info.config) width = std::max(width, key.name.size() + 2);
             for (const auto& key : info.config) {
-                out += "    " + pad(std::string(key.name), 22) + pad(std::string(sdk::to_string(key.type)), 18) +
+                out += "    " + pad(std::string(key.name), width) + pad(std::string(sdk::to_string(key.type)), 18) +
                        (key.required ? "required" : "= " + std::string(key.default_value)) + "  " +
                        std::string(key.doc) + "\n";
             }

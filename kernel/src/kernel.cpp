@@ -176,6 +176,15 @@ sdk::Result<Plan> Kernel::prepare(const std::optional<std::string>& file, const 
             add(t.error().message);
             return std::nullopt;
         }
+        if (auto check = p->info().check_config) {
+            try {
+                check(t.value());
+            } catch (const std::exception& e) {
+                add(doc.source() + ":" + std::to_string(doc.line_of(p->info().name)) + ": [" +
+                    std::string(p->info().name) + "] " + e.what());
+                return std::nullopt;
+            }
+        }
         return t.value();
     };
     for (const auto& t : doc.tables()) {
@@ -252,7 +261,7 @@ int Kernel::run() {
         return prepare(args_.config_file ? args_.config_file : home_config(args_.home), args_.overrides,
                        args_.command);
     }();
-    if (!plan_r) return fail(plan_r.error().message);
+    if (!plan_r) return help_anyway(plan_r.error().message);
     Plan plan = std::move(plan_r).value();
 
     // Logging: kernel.log_level, then --log-level, then -v; plugin tables may set their own.
@@ -314,7 +323,9 @@ int Kernel::run() {
         auto& a = r.active.back();
         a.instance = p->descriptor->create();
         if (!a.instance) {
-            fail("plugin '" + name + "': its constructor failed");
+            auto why = sdk::take_create_failure();
+            start_error_ = "plugin '" + name + "': its constructor failed" + (why.empty() ? "" : ": " + why);
+            if (!asks_for_help()) fail(start_error_ + disable_hint(name));
             ok = false;
             break;
         }
@@ -323,16 +334,17 @@ int Kernel::run() {
             a.started = true;
             log->debug("started {} {}", name, p->info().version);
         } catch (const std::exception& e) {
-            fail("plugin '" + name + "' failed to start: " + e.what());
+            start_error_ = "plugin '" + name + "' failed to start: " + e.what();
+            if (!asks_for_help()) fail(start_error_ + disable_hint(name));
             ok = false;
         } catch (...) {
-            fail("plugin '" + name + "' failed to start (non-standard exception)");
+            fail("plugin '" + name + "' failed to start (non-standard exception)" + disable_hint(name));
             ok = false;
         }
     }
     if (!ok) {
         stopping_ = true;
-        exit_code_ = 1;
+        exit_code_ = asks_for_help() ? help_anyway(start_error_) : 1;
         shutdown();
     } else {
         log->debug("kernel ready: {} plugin(s)", plan.order.size());
@@ -355,6 +367,31 @@ int Kernel::run() {
         if (exit_code_ == 0) exit_code_ = 1;
     }
     return exit_code_;
+}
+
+// `veil CMD ... --help` (before any `--`): answered by the cli once the command's plugin started.
+bool Kernel::asks_for_help() const {
+    for (std::size_t i = 1; i < args_.command.size(); ++i) {
+        if (args_.command[i] == "--") return false;
+        if (args_.command[i] == "--help" || args_.command[i] == "-h") return true;
+    }
+    return false;
+}
+
+// A help request whose plugin cannot start here (no config for it yet) still gets a usage line
+// and exit 0, with the reason its full usage is missing; anything else fails as before.
+int Kernel::help_anyway(const std::string& error) {
+    if (!asks_for_help()) return fail(error);
+    std::printf("usage: veil %s ...\n  (its plugin cannot start with this configuration, so its full usage is not "
+                "known here:\n  %s)\n", args_.command.front().c_str(), error.c_str());
+    return 0;
+}
+
+// Where a plugin that broke every command on this HOME was enabled, and how to run without it.
+std::string Kernel::disable_hint(const std::string& name) const {
+    auto file = args_.config_file ? args_.config_file : home_config(args_.home);
+    if (!file) return "";  // enabled by the command itself: nothing else needs it
+    return "\n  (to run without it, remove \"" + name + "\" from kernel.plugins in " + *file + ")";
 }
 
 void Kernel::register_builtins() { register_builtin_commands(*this, commands_); }

@@ -52,6 +52,9 @@ private:
     void request_stop(int code);
     void shutdown();
     int fail(const std::string& message, int code = 1);
+    std::string disable_hint(const std::string& name) const;
+    bool asks_for_help() const;
+    int help_anyway(const std::string& error);
 
     Args args_;
     std::filesystem::path exe_dir_;
@@ -60,6 +63,7 @@ private:
     uv_loop_t loop_{};
     std::unique_ptr<Running> running_;
     int exit_code_ = 0;
+    std::string start_error_;  ///< the first plugin that could not be created or started
     bool stopping_ = false;
 };
 

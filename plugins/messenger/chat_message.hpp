@@ -10,6 +10,7 @@
 
 #include "veil/crypto/identity.hpp"
 #include "veil/sdk/attachment.hpp"
+#include "veil/sdk/messenger.hpp"
 #include "veil/wire/codec.hpp"
 
 namespace veil::messenger {
@@ -18,7 +19,8 @@ namespace veil::messenger {
 /// (text only) is still read.
 inline constexpr std::uint8_t kChatFormatVersion = 2;
 /// Longest text accepted (bytes of UTF-8); keeps one envelope well under the node's data limit.
-inline constexpr std::size_t kMaxTextBytes = 16 * 1024;
+/// The contract's constant, so bots see the limit the messenger applies.
+inline constexpr std::size_t kMaxTextBytes = sdk::messenger::kMaxTextBytes;
 /// Longest attachment file name and MIME type accepted.
 inline constexpr std::size_t kMaxAttachmentNameBytes = 255;
 /// Longest contact name (bytes of UTF-8).

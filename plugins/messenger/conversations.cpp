@@ -230,6 +230,7 @@ sm::Message Conversations::view(const MessageRecord& r) const {
     m.expires_at_ms = r.expires_at_ms;
     m.delivery = delivery_view(r.delivery);
     m.read = r.read;
+    m.request = !m.outgoing && is_request(r.peer);
     if (r.message.attachment) {
         const auto& a = *r.message.attachment;
         m.attachment = sm::AttachmentInfo{a.file_name, a.mime_type, a.size_bytes, r.saved_path};

@@ -37,6 +37,10 @@ std::shared_ptr<spdlog::logger> Context::logger() const { return impl_->logger; 
 const Config& Context::config() const { return impl_->parts.config; }
 Bus& Context::bus() const { return *impl_->parts.bus; }
 const std::string& Context::plugin_name() const { return impl_->parts.plugin_name; }
+
+void Context::report_throw(std::string_view what, std::string_view topic, std::string_view message) const {
+    log::get("kernel")->error("plugin '{}': {} for '{}' threw: {}", impl_->parts.plugin_name, what, topic, message);
+}
 const std::filesystem::path& Context::home_dir() const { return impl_->parts.home_dir; }
 
 const std::filesystem::path& Context::data_dir() {

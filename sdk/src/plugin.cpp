@@ -1,6 +1,23 @@
 #include "veil/sdk/plugin.hpp"
 
+#include <string>
+#include <utility>
+
 namespace veil::sdk {
+
+namespace {
+thread_local std::string create_failure;
+}  // namespace
+
+void note_create_failure(const char* message) noexcept {
+    try {
+        create_failure = message ? message : "";
+    } catch (...) {
+        // Out of memory while reporting: the kernel still reports the failure, without words.
+    }
+}
+
+std::string take_create_failure() { return std::exchange(create_failure, {}); }
 
 // Out of line so the vtable and type info of Plugin live once, in libveil-sdk.
 Plugin::~Plugin() = default;

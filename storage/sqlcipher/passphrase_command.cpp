@@ -50,11 +50,7 @@ std::optional<PassphraseRequest> parse_passphrase_args(const std::vector<std::st
 void run_passphrase_command(sdk::CommandCall call, SqlBackend& backend,
                             std::shared_ptr<const crypto::SecretBytes> current) {
     if (has_flag(call.args(), "--help") || has_flag(call.args(), "-h")) {
-        call.out(std::string("usage: veil ") + kPassphraseUsage +
-                 "\n  --passphrase-file FILE      the current passphrase (or VEIL_PASSPHRASE)"
-                 "\n  --new-passphrase-file FILE  the new passphrase (or VEIL_NEW_PASSPHRASE)"
-                 "\n  --remove                    keep the key in a 0600 key file, without passphrase"
-                 "\n  --rekey                     also re-encrypt the database under a new random key\n");
+        call.out(std::string("usage: veil ") + kPassphraseUsage + "\n" + kPassphraseOptions);
         call.finish(sdk::exit_code::ok);
         return;
     }

@@ -24,6 +24,12 @@ struct PassphraseRequest {
 /// Usage line of the command.
 inline constexpr const char* kPassphraseUsage =
     "passphrase [--passphrase-file CURRENT] (--new-passphrase-file FILE | --remove) [--rekey]";
+/// Its options, for `--help`.
+inline constexpr const char* kPassphraseOptions =
+    "  --passphrase-file FILE      the current passphrase (or VEIL_PASSPHRASE)\n"
+    "  --new-passphrase-file FILE  the new passphrase (or VEIL_NEW_PASSPHRASE)\n"
+    "  --remove                    keep the key in a 0600 key file, without passphrase\n"
+    "  --rekey                     also re-encrypt the database under a new random key\n";
 
 /// Parses the command's arguments; nullopt with `error` set on a usage error.
 std::optional<PassphraseRequest> parse_passphrase_args(const std::vector<std::string>& args, std::string& error);

@@ -57,9 +57,11 @@ public:
         bool help_only = passphrase_command && (has_flag(argv, "--help") || has_flag(argv, "-h"));
         if (help_only) {
             // `veil passphrase --help` needs no database (there may be none yet).
-            ctx.add_command({"passphrase", kSummary, kPassphraseUsage, [this](sdk::CommandCall call) {
+            ctx.add_command({"passphrase", kSummary, kPassphraseUsage,
+                             [this](sdk::CommandCall call) {
                                  run_passphrase_command(std::move(call), *backend_, nullptr);
-                             }});
+                             },
+                             kPassphraseOptions});
             return;
         }
         try {
@@ -97,9 +99,11 @@ public:
             [](sdk::Status) {});
         // Only `veil passphrase` needs the passphrase after opening; otherwise it is wiped now.
         if (!passphrase_command) passphrase.reset();
-        ctx.add_command({"passphrase", kSummary, kPassphraseUsage, [this, passphrase](sdk::CommandCall call) {
+        ctx.add_command({"passphrase", kSummary, kPassphraseUsage,
+                         [this, passphrase](sdk::CommandCall call) {
                              run_passphrase_command(std::move(call), *backend_, passphrase);
-                         }});
+                         },
+                         kPassphraseOptions});
     }
 
     // Queued writes finish and the database closes before the kernel goes on.

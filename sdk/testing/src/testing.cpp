@@ -1,10 +1,18 @@
 #include "veil/sdk/testing.hpp"
 
+#include <dlfcn.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <stdexcept>
 #include <thread>
+
+#include <boost/dll/shared_library.hpp>
+
+#include "veil/sdk/config_file.hpp"
 
 namespace veil::sdk::testing {
 
@@ -29,6 +37,27 @@ Config config_for(const PluginInfo& info, ConfigValues values) {
         merged[key] = std::move(value);
     }
     return Config(std::string(info.name), std::move(merged));
+}
+
+// A plugin's config read from its table's TOML through the checker the kernel uses.
+Config checked_config(const PluginInfo& info, std::string_view toml) {
+    std::string name(info.name);
+    auto doc = ConfigDocument::parse_text("[" + name + "]\n" + std::string(toml), "<test config>");
+    if (!doc) throw std::invalid_argument(doc.error().message);
+    std::vector<ConfigKeySpec> specs(info.config.begin(), info.config.end());
+    // Every table also takes log_level, as in the kernel.
+    if (std::none_of(specs.begin(), specs.end(), [](const auto& k) { return k.name == "log_level"; })) {
+        specs.push_back({"log_level", ConfigType::string, "", "this plugin's log level"});
+    }
+    auto table = doc.value().table(name, specs);
+    if (!table) throw std::invalid_argument(table.error().message);
+    return table.value();
+}
+
+std::string hex32(std::uint32_t v) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "0x%08x", v);
+    return buf;
 }
 
 }  // namespace
@@ -61,16 +90,61 @@ Context& Harness::make_context(const std::string& name, Config config) {
 }
 
 Plugin& Harness::start(const PluginDescriptor& descriptor, ConfigValues values) {
+    return start_configured(descriptor, config_for(*descriptor.info, std::move(values)));
+}
+
+Plugin& Harness::start_toml(const PluginDescriptor& descriptor, std::string_view toml) {
+    return start_configured(descriptor, checked_config(*descriptor.info, toml));
+}
+
+Plugin& Harness::load(const fs::path& so, std::string_view toml) {
+    auto lib = std::make_shared<boost::dll::shared_library>();
+    boost::dll::fs::error_code ec;
+    lib->load(so, ec, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+    std::string who = "plugin file " + so.string();
+    if (ec) {
+        const char* why = ::dlerror();
+        throw std::runtime_error(who + ": cannot load: " + (why ? why : ec.message()));
+    }
+    if (!lib->has("veil_plugin_descriptor")) {
+        throw std::runtime_error(who + ": missing entry symbol 'veil_plugin_descriptor' (not built with VEIL_PLUGIN)");
+    }
+    const PluginDescriptor* d = lib->get_alias<DescriptorFn>("veil_plugin_descriptor")();
+    libraries_.push_back(lib);  // kept until close() destroyed what it made
+    if (!d) throw std::runtime_error(who + ": entry point returned no descriptor");
+    // The kernel's checks, in its order: plain C fields first.
+    if (d->abi_version != kAbiVersion) {
+        throw std::runtime_error(who + ": SDK ABI mismatch: the plugin was built against ABI " + hex32(d->abi_version) +
+                                 ", this SDK has ABI " + hex32(kAbiVersion) + "; rebuild the plugin");
+    }
+    if (std::strcmp(d->build_key ? d->build_key : "", VEIL_SDK_BUILD_KEY) != 0) {
+        throw std::runtime_error(who + ": build key mismatch: plugin '" + (d->build_key ? d->build_key : "") +
+                                 "', SDK '" + VEIL_SDK_BUILD_KEY + "'");
+    }
+    if (!d->info || !d->create || !d->destroy) throw std::runtime_error(who + ": incomplete descriptor");
+    return start_toml(*d, toml);
+}
+
+FakeMessenger& Harness::messenger() {
+    if (!messenger_) messenger_ = std::make_unique<FakeMessenger>(*bus_);
+    return *messenger_;
+}
+
+Plugin& Harness::start_configured(const PluginDescriptor& descriptor, Config config) {
     const PluginInfo& info = *descriptor.info;
-    Context& ctx = make_context(std::string(info.name), config_for(info, std::move(values)));
+    if (info.check_config) info.check_config(config);  // the plugin's own checks, as the kernel runs them
+    Context& ctx = make_context(std::string(info.name), std::move(config));
     Plugin* plugin = descriptor.create();
     if (!plugin) {
         started_.pop_back();
-        throw std::runtime_error("harness: plugin '" + std::string(info.name) + "' could not be created");
+        auto why = take_create_failure();
+        throw std::runtime_error("harness: plugin '" + std::string(info.name) + "': its constructor failed" +
+                                 (why.empty() ? "" : ": " + why));
     }
     started_.back().plugin = plugin;
     started_.back().descriptor = &descriptor;
-    plugin->start(ctx);
+    plugin->start(ctx);  // a throw leaves it unstarted: close() destroys it without stop()
+    started_.back().running = true;
     return *plugin;
 }
 
@@ -78,6 +152,7 @@ void Harness::start(Plugin& plugin, const std::string& name, Config config) {
     Context& ctx = make_context(name, std::move(config));
     started_.back().plugin = &plugin;
     plugin.start(ctx);
+    started_.back().running = true;
 }
 
 void Harness::kernel_started() { bus_->publish(KernelStarted{}); }
@@ -104,13 +179,14 @@ int Harness::close() {
     closed_ = true;
     // The kernel's order: stop in reverse, drop every context, destroy the objects, close the bus.
     for (auto it = started_.rbegin(); it != started_.rend(); ++it) {
-        if (it->plugin) it->plugin->stop();
+        if (it->plugin && it->running) it->plugin->stop();
     }
     for (auto it = started_.rbegin(); it != started_.rend(); ++it) it->context.reset();
     for (auto it = started_.rbegin(); it != started_.rend(); ++it) {
         if (it->plugin && it->descriptor) it->descriptor->destroy(it->plugin);
     }
     started_.clear();
+    messenger_.reset();
     bus_->close();
     bus_.reset();
     // Handles close asynchronously (some libraries take several turns): give them up to 2 s.
@@ -120,6 +196,7 @@ int Harness::close() {
         if (uv_loop_alive(&loop_)) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     close_result_ = uv_loop_close(&loop_);
+    libraries_.clear();  // last: nothing a loaded plugin made is alive any more
     if (own_home_) {
         std::error_code ignored;
         fs::remove_all(home_, ignored);

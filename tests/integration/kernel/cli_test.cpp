@@ -1,6 +1,8 @@
 // The cli frontend and the kernel's built-in commands, with no --config.
 #include <catch2/catch.hpp>
 
+#include <sstream>
+
 #include "support/process.hpp"
 
 using namespace veil::test;
@@ -58,4 +60,23 @@ TEST_CASE("kernel - a static build lists its linked-in plugins with no dlopen", 
     CHECK_THAT(r.out, Catch::Contains("[static]") && Catch::Contains("search path: (none: static build)"));
     // The dynamic linker reports every dlopen as "file=... [0]; dynamically loaded by".
     CHECK_THAT(r.err, !Catch::Contains("dynamically loaded") && !Catch::Contains("veil-plugin-"));
+}
+
+TEST_CASE("kernel - plugins --keys shows provides and requires; a long key name keeps its type column",
+          "[kernel][integration]") {
+    auto r = run_veil({"plugins", "--keys"});
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("    provides: "));
+    CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*\n    provides: [^\n]*; requires: [^\n]*\n[\s\S]*)"));
+    // Every key line: 4 spaces, the name, at least one space, then the type.
+    std::istringstream lines(r.out);
+    std::string line;
+    int key_lines = 0;
+    while (std::getline(lines, line)) {
+        if (line.rfind("    ", 0) != 0 || line.rfind("    provides: ", 0) == 0) continue;
+        ++key_lines;
+        INFO(line);
+        CHECK_THAT(line, Catch::Matches(R"(    \S+ +(boolean|integer|float|string|array of strings) .*)"));
+    }
+    CHECK(key_lines > 0);
 }

@@ -96,3 +96,47 @@ TEST_CASE("kernel - SIGTERM stops a running kernel cleanly", "[kernel][integrati
     CHECK(read_file(d.path() / "trace") == "start order-first\nstart order-second\nstop order-second\nstop order-first\n");
     CHECK_THAT(read_file(d.path() / "log"), !Catch::Contains("open handle"));
 }
+
+TEST_CASE("kernel - a throwing constructor is reported with its message and the plugin's name", "[kernel][integration]") {
+    TempDir d;
+    auto config = config_with(d, "\"throws-in-ctor\"");
+    auto r = run_veil({"--config", config, "version"});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("plugin 'throws-in-ctor': its constructor failed: fixture: no database here"));
+    // The error says how to run without it.
+    CHECK_THAT(r.err, Catch::Contains("remove \"throws-in-ctor\" from kernel.plugins in " + config));
+}
+
+TEST_CASE("kernel - a plugin that fails to start says how to disable it", "[kernel][integration]") {
+    TempDir d;
+    auto config = config_with(d, "\"throws-in-start\"");
+    auto r = run_veil({"--config", config, "version"});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("plugin 'throws-in-start' failed to start: fixture: refusing to start"));
+    CHECK_THAT(r.err, Catch::Contains("remove \"throws-in-start\" from kernel.plugins in " + config));
+}
+
+TEST_CASE("kernel - a throwing bus handler is reported with the plugin's name; the command still runs",
+          "[kernel][integration]") {
+    TempDir d;
+    auto r = run_veil({"--config", config_with(d, "\"throws-in-handler\""), "version"});
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::StartsWith("veil "));
+    CHECK_THAT(r.err, Catch::Contains("plugin 'throws-in-handler': handler for 'veil.kernel.started' threw: "
+                                      "fixture: handler broke"));
+}
+
+TEST_CASE("kernel - config check runs a plugin's own config checks", "[kernel][integration]") {
+    TempDir d;
+    auto bad = config_with(d, "\"checks-config\"", "[checks-config]\nport = 8080\n");
+    auto r = run_veil({"config", "check", bad});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("[checks-config] checks-config.port must be below 1024"));
+    // The same check refuses to run it.
+    r = run_veil({"--config", bad, "version"});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("checks-config.port must be below 1024"));
+    auto good = config_with(d, "\"checks-config\"", "[checks-config]\nport = 443\n");
+    r = run_veil({"config", "check", good});
+    CHECK(r.exit_code == 0);
+}

@@ -83,3 +83,28 @@ TEST_CASE("cli - dispatch runs a command, reports unknown ones and contains thro
     reg.remove("echo");
     CHECK(reg.find("echo") == nullptr);
 }
+
+TEST_CASE("cli - --help and -h anywhere before -- print usage, summary and help, exit 0, never run",
+          "[kernel][cli]") {
+    sdk::CommandRegistry reg;
+    int runs = 0;
+    reg.add({"thing", "does a thing", "thing up --dir DIR | thing down",
+             [&runs](sdk::CommandCall c) {
+                 ++runs;
+                 c.fail("--dir DIR is required");
+             },
+             "  --dir DIR  where"},
+            "test");
+    for (std::vector<std::string> argv : {std::vector<std::string>{"thing", "--help"}, {"thing", "-h"},
+                                          {"thing", "up", "--help"}, {"thing", "down", "x", "-h"}}) {
+        Captured c;
+        cli::dispatch(reg, argv, c.sinks());
+        CHECK(c.code == 0);
+        CHECK(c.out == "usage: veil thing up --dir DIR | thing down\n  does a thing\n  --dir DIR  where\n");
+    }
+    CHECK(runs == 0);
+    Captured after;
+    cli::dispatch(reg, {"thing", "--", "-h"}, after.sinks());
+    CHECK(runs == 1);  // after --, -h is an argument
+    CHECK(after.code == 2);
+}

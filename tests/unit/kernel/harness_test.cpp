@@ -1,6 +1,7 @@
 // The SDK's plugin test harness (veil/sdk/testing.hpp): what out-of-tree plugin authors rely on.
 #include <catch2/catch.hpp>
 
+#include "veil/sdk/storage.hpp"
 #include "veil/sdk/testing.hpp"
 
 using namespace veil;
@@ -70,5 +71,143 @@ TEST_CASE("harness - an unknown config key is refused, as in a config file", "[k
     CHECK_THROWS_WITH(h.start(kDescriptor, {{"colour", std::string("red")}}),
                       Catch::Contains("no config key 'colour'"));
     h.start(kDescriptor, {{"word", std::string("hi")}});
+    CHECK(h.close() == 0);
+}
+
+namespace {
+const std::string kPlugins = std::string(VEIL_BINARY_DIR) + "/lib/veil/plugins";
+const std::string kFixturePlugins = std::string(VEIL_BINARY_DIR) + "/tests/fixtures/plugins";
+
+constexpr sdk::ConfigKeySpec kWordKeys[] = {{"word", sdk::ConfigType::string, "hello", "a word"},
+                                            {"times", sdk::ConfigType::integer, "1", "how often"}};
+constexpr sdk::PluginInfo kWordInfo{.name = "words", .version = "0.1.0", .kind = sdk::PluginKind::other,
+                                    .description = "words", .provides = {}, .requires_ = {},
+                                    .config = kWordKeys, .commands = {}};
+
+// Keeps the config it was started with.
+class WordPlugin final : public sdk::Plugin {
+public:
+    void start(sdk::Context& ctx) override {
+        word = ctx.config().get_string("word");
+        times = ctx.config().get_int("times");
+    }
+    void stop() override {}
+    std::string word;
+    std::int64_t times = 0;
+};
+void at_most_ten(const sdk::Config& c) {
+    if (c.get_int("times") > 10) throw std::invalid_argument("words.times must be at most 10");
+}
+constexpr sdk::PluginInfo kCheckedInfo{.name = "words", .version = "0.1.0", .kind = sdk::PluginKind::other,
+                                       .description = "words", .provides = {}, .requires_ = {},
+                                       .config = kWordKeys, .commands = {}, .check_config = &at_most_ten};
+struct Throws final : sdk::Plugin {
+    Throws() { throw std::runtime_error("no words today"); }
+    void start(sdk::Context&) override {}
+    void stop() override {}
+};
+// What VEIL_PLUGIN's create() does with a throwing constructor.
+const sdk::PluginDescriptor kThrowsDescriptor{
+    sdk::kAbiVersion, VEIL_SDK_BUILD_KEY, sdk::kSdkVersion, &kWordInfo,
+    []() noexcept -> sdk::Plugin* {
+        try {
+            return new Throws;
+        } catch (const std::exception& e) {
+            sdk::note_create_failure(e.what());
+            return nullptr;
+        }
+    },
+    [](sdk::Plugin* p) noexcept { delete p; }};
+const sdk::PluginDescriptor kCheckedDescriptor{
+    sdk::kAbiVersion, VEIL_SDK_BUILD_KEY, sdk::kSdkVersion, &kCheckedInfo,
+    []() noexcept -> sdk::Plugin* { return new WordPlugin; }, [](sdk::Plugin* p) noexcept { delete p; }};
+const sdk::PluginDescriptor kWordDescriptor{
+    sdk::kAbiVersion, VEIL_SDK_BUILD_KEY, sdk::kSdkVersion, &kWordInfo,
+    []() noexcept -> sdk::Plugin* { return new WordPlugin; }, [](sdk::Plugin* p) noexcept { delete p; }};
+}  // namespace
+
+TEST_CASE("harness - config from a TOML snippet goes through the real config checker", "[kernel]") {
+    sdk::testing::Harness h;
+    auto& p = static_cast<WordPlugin&>(h.start_toml(kWordDescriptor, "word = \"hi\"\ntimes = 3\n"));
+    CHECK(p.word == "hi");
+    CHECK(p.times == 3);
+    CHECK_THROWS_WITH(h.start_toml(kWordDescriptor, "colour = \"red\"\n"), Catch::Contains("unknown key 'words.colour'"));
+    CHECK_THROWS_WITH(h.start_toml(kWordDescriptor, "times = \"three\"\n"), Catch::Contains("words.times"));
+    CHECK_THROWS_WITH(h.start_toml(kWordDescriptor, "times = \n"), Catch::Contains("<test config>"));
+    // The plugin's own config check, as `veil config check` runs it.
+    CHECK_THROWS_WITH(h.start_toml(kCheckedDescriptor, "times = 11\n"), Catch::Contains("words.times must be at most 10"));
+    h.start_toml(kCheckedDescriptor, "times = 10\n");
+    // A constructor's own words are kept.
+    CHECK_THROWS_WITH(h.start(kThrowsDescriptor), Catch::Contains("its constructor failed: no words today"));
+    CHECK(h.close() == 0);
+}
+
+TEST_CASE("harness - load() opens a built plugin as the kernel does and starts it", "[kernel]") {
+    if (!std::filesystem::exists(kPlugins + "/veil-plugin-memory.so")) {
+        SUCCEED("static build: memory is linked in, no .so to load");
+        return;
+    }
+    sdk::testing::Harness h;
+    h.load(kPlugins + "/veil-plugin-memory.so", "max_bytes = 4096\n");
+    // The memory plugin serves the storage contract on the harness's bus.
+    std::optional<bool> stored;
+    sdk::storage::Put put;
+    put.ns = "test";
+    put.key = "k";
+    put.value = {1, 2, 3};
+    (void)h.bus().request<sdk::storage::Put>(put, 5000, [&](auto r) { stored = static_cast<bool>(r); });
+    REQUIRE(h.run_until([&] { return stored.has_value(); }));
+    CHECK(*stored);
+    // Its own start() check, with its own words.
+    CHECK_THROWS_WITH(h.load(kPlugins + "/veil-plugin-memory.so", "max_bytes = 0\n"),
+                      Catch::Contains("memory.max_bytes must be positive"));
+    CHECK_THROWS_WITH(h.load(kPlugins + "/veil-plugin-memory.so", "max_byts = 1\n"),
+                      Catch::Contains("unknown key 'memory.max_byts'"));
+    CHECK_THROWS_WITH(h.load(kFixturePlugins + "/veil-plugin-abi-mismatch.so"), Catch::Contains("SDK ABI mismatch"));
+    CHECK_THROWS_WITH(h.load(kFixturePlugins + "/veil-plugin-missing-symbol.so"), Catch::Contains("missing entry symbol"));
+    CHECK(h.close() == 0);
+}
+
+TEST_CASE("harness - the fake messenger serves the contract, records sends and injects messages", "[kernel]") {
+    namespace m = sdk::messenger;
+    sdk::testing::Harness h;
+    auto& fake = h.messenger();
+    const std::string stranger(66, 'c');
+    std::vector<m::Message> added;
+    auto sub = h.bus().subscribe<m::MessageAdded>([&](const m::MessageAdded& a) { added.push_back(a.message); });
+
+    std::optional<std::string> own;
+    (void)h.bus().request<m::GetProfile>({}, 5000, [&](sdk::Result<m::Profile> r) { own = r ? r.value().id : "error"; });
+    REQUIRE(h.run_until([&] { return own.has_value(); }));
+    CHECK(*own == sdk::testing::FakeMessenger::kOwnId);
+
+    fake.receive(stranger, "hello?");
+    REQUIRE(h.run_until([&] { return added.size() == 1; }));
+    CHECK(added[0].text == "hello?");
+    CHECK(added[0].from == stranger);
+    CHECK_FALSE(added[0].outgoing);
+    CHECK(added[0].request);  // a stranger's message is a request
+
+    std::optional<sdk::Result<m::Queued>> queued;
+    (void)h.bus().request<m::SendMessage>({stranger, "hi there", ""}, 5000, [&](auto r) { queued = r; });
+    REQUIRE(h.run_until([&] { return queued.has_value() && added.size() == 2; }));
+    REQUIRE(static_cast<bool>(*queued));
+    CHECK(queued->value().message.delivery == m::Delivery::queued);
+    CHECK(added[1].outgoing);
+    REQUIRE(fake.sent().size() == 1);
+    CHECK(fake.sent()[0].text == "hi there");
+    REQUIRE(fake.contacts().size() == 1);
+    CHECK(fake.contacts()[0].accepted);  // answering accepted the request
+
+    fake.receive(stranger, "thanks");
+    REQUIRE(h.run_until([&] { return added.size() == 3; }));
+    CHECK_FALSE(added[2].request);
+
+    std::optional<sdk::ErrorCode> refused;
+    (void)h.bus().request<m::SendMessage>({stranger, std::string(m::kMaxTextBytes + 1, 'x'), ""}, 5000,
+                                          [&](auto r) { refused = r ? sdk::ErrorCode{} : r.error().code; });
+    REQUIRE(h.run_until([&] { return refused.has_value(); }));
+    CHECK(*refused == sdk::ErrorCode::bad_input);
+    sub.reset();
     CHECK(h.close() == 0);
 }

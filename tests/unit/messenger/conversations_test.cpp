@@ -28,6 +28,9 @@ TEST_CASE("conversations - a stranger's message is a request until accepted; own
     REQUIRE(round.shown.size() == 2);
     CHECK(c.is_request(stranger));
     CHECK_FALSE(c.is_request(friend_));  // we wrote to them from another device
+    // What MessageAdded carries: a bot tells a stranger's request from a contact's message.
+    CHECK(c.view(round.shown[0]).request);
+    CHECK_FALSE(c.view(round.shown[1]).request);
     CHECK(round.shown[0].delivery == DeliveryState::received);
     CHECK_FALSE(round.shown[0].read);
     CHECK(round.shown[1].delivery == DeliveryState::sent);

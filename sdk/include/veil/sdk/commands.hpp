@@ -61,6 +61,10 @@ struct Command {
     std::string summary;                      ///< one line for `veil help`
     std::string usage;                        ///< e.g. "testnet up --nodes N --dir DIR"
     std::function<void(CommandCall)> run;     ///< the handler; must finish the call
+    /// More lines for `veil NAME --help` (options, subcommands), printed after the usage and
+    /// summary. `--help` or `-h` anywhere before a `--` never reaches `run`: the dispatcher
+    /// answers it with exit 0.
+    std::string help = {};
 };
 
 /// The process-wide command table (owned by the kernel).

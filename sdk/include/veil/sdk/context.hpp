@@ -74,17 +74,37 @@ public:
     /// HOME/<plugin name>, created (0700) on first call. Throws std::filesystem_error.
     [[nodiscard]] const std::filesystem::path& data_dir();
 
-    /// Subscribes for the lifetime of this Context.
+    /// Subscribes for the lifetime of this Context. A handler that throws is reported naming
+    /// this plugin; the bus goes on delivering.
     template <BusMessage M>
     void on(std::function<void(const M&)> handler) {
-        keep(bus().subscribe<M>(std::move(handler)));
+        keep(bus().subscribe<M>([this, h = std::move(handler)](const M& m) {
+            try {
+                h(m);
+            } catch (const std::exception& e) {
+                report_throw("handler", M::topic, e.what());
+                throw;
+            }
+        }));
     }
-    /// Serves a request for the lifetime of this Context (see Bus::serve).
+    /// Serves a request for the lifetime of this Context (see Bus::serve). A server that throws
+    /// is reported naming this plugin (the requester gets handler_failed).
     template <BusRequest R>
     void serve(std::function<void(const R&, Responder<typename R::Reply>)> handler,
                std::string_view route = {}) {
-        keep(bus().serve<R>(std::move(handler), route));
+        keep(bus().serve<R>(
+            [this, h = std::move(handler)](const R& r, Responder<typename R::Reply> responder) {
+                try {
+                    h(r, std::move(responder));
+                } catch (const std::exception& e) {
+                    report_throw("server", R::topic, e.what());
+                    throw;
+                }
+            },
+            route));
     }
+    /// Logs "plugin 'NAME': WHAT for 'TOPIC' threw: MESSAGE" on the kernel's logger.
+    void report_throw(std::string_view what, std::string_view topic, std::string_view message) const;
     /// Keeps any subscription until this Context is destroyed.
     void keep(Subscription subscription);
 

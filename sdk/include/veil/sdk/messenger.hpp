@@ -6,6 +6,7 @@
 /// message ids (32 hex chars). Nothing here is secret; texts are plaintext, so frontends keep
 /// them off logs.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,6 +16,9 @@
 #include "veil/sdk/attachment.hpp"
 
 namespace veil::sdk::messenger {
+
+/// Longest text a message may carry, in bytes of UTF-8 (16 KiB); SendMessage refuses more.
+inline constexpr std::size_t kMaxTextBytes = 16 * 1024;
 
 /// Reply of a request that only succeeds or fails.
 struct Done {};
@@ -48,6 +52,9 @@ struct Message {
     Delivery delivery = Delivery::received;
     bool read = false;
     std::optional<AttachmentInfo> attachment;
+    /// Incoming from a stranger whose message request is not accepted yet (AcceptRequest,
+    /// SaveContact or answering with SendMessage accepts it). Always false for outgoing.
+    bool request = false;
 };
 
 /// One conversation with its summary for a list view.
@@ -99,7 +106,9 @@ struct Queued {
 /// Request: queue a message to `to`; it is then sent and retried in the background, and
 /// MessageUpdated tells when it is sent (or failed). With `file_path` set the file is processed,
 /// encrypted and uploaded first (TransferProgress carries the message id as transfer_id).
-/// Fails with bad_input on an unknown ID format, too long a text, or an empty message.
+/// Sending to someone whose message request is pending accepts that request (as AcceptRequest):
+/// answering a stranger makes them a contact. Fails with bad_input on an unknown ID format, a
+/// text longer than kMaxTextBytes, or an empty message.
 struct SendMessage {
     static constexpr std::string_view topic = "veil.messenger.send";
     using Reply = Queued;

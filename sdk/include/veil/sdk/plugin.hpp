@@ -11,7 +11,9 @@
 /// and the kernel catches whatever start()/stop() throw and reports it naming the plugin.
 
 #include <cstdint>
+#include <exception>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "veil/sdk/abi_version.hpp"  // generated at build time: kAbiVersion, kSdkVersion
@@ -85,7 +87,17 @@ struct PluginInfo {
     std::span<const ConfigKeySpec> config;          ///< keys of its config table
     std::span<const std::string_view> commands;     ///< CLI commands it registers, so that
                                                     ///< `veil CMD` without --config enables it
+    /// Optional checks of the table beyond key types (ranges, combinations): throws
+    /// std::invalid_argument with a message naming the key. Run by `veil config check` and
+    /// before every start, so the config check refuses what start() would.
+    void (*check_config)(const Config& config) = nullptr;
 };
+
+/// Keeps the message of a plugin constructor that threw, for the kernel to report with the
+/// plugin's name (VEIL_PLUGIN's create() calls it). Loop thread.
+VEIL_SDK_API void note_create_failure(const char* message) noexcept;
+/// The message noted since the last call ("" if none), and forgets it.
+VEIL_SDK_API std::string take_create_failure();
 
 /// The exported descriptor. Layout rule: abi_version and build_key come first and are plain
 /// C data, so the kernel can check them before reading any C++ member.
@@ -119,6 +131,9 @@ using DescriptorFn = const PluginDescriptor*();
     static ::veil::sdk::Plugin* create() noexcept {                                            \
         try {                                                                                  \
             return new Class();                                                                \
+        } catch (const std::exception& e) {                                                    \
+            ::veil::sdk::note_create_failure(e.what());                                        \
+            return nullptr;                                                                    \
         } catch (...) {                                                                        \
             return nullptr;                                                                    \
         }                                                                                      \
