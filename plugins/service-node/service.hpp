@@ -62,7 +62,7 @@ public:
     [[nodiscard]] MessageStore& store() { return store_; }
 
 private:
-    Outcome store(std::uint32_t id, const StoreRequest& q, std::uint64_t now_ms);
+    Outcome store(std::uint32_t id, const RequestBody& body, std::uint64_t now_ms);  // body holds a StoreRequest
     Outcome handle_peer(std::uint32_t id, const PeerRequest& q, std::uint64_t now_ms);
     std::optional<Response> redirect_if_foreign(std::uint32_t id, const PublicKey& mailbox) const;
     SwarmResponse swarm_response(SwarmId swarm) const;
