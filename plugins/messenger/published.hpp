@@ -33,6 +33,8 @@ inline constexpr std::uint64_t kMinDisappearingTtlMs = 60'000;
 }
 /// Published state is stored again once older than this.
 inline constexpr std::uint64_t kRepublishAfterMs = 7ULL * 24 * 3600 * 1000;
+/// How often the resident daemon checks whether its published state is due again.
+inline constexpr std::uint64_t kRepublishCheckMs = 3600ULL * 1000;
 
 /// The highest-version device list among blobs that verifies against id; nullopt if none.
 [[nodiscard]] std::optional<crypto::DeviceList> newest_device_list(const crypto::VeilId& id,
