@@ -129,9 +129,15 @@ std::vector<proto::node::StoreRequest> Account::publish_requests(std::uint64_t n
     }
     prekeys_->expire(now_ms);
     auto bundle = prekeys_->bundle(certificate_, kOneTimeBatch);
+    // Only the identity may write its public namespaces: both stores carry its signature (and a
+    // re-store of unchanged bytes so signed extends their expiry on the nodes).
+    auto identity_key = crypto::SigningKeyPair::from_seed(identity_.seed().view());
     std::vector<proto::node::StoreRequest> out;
-    out.push_back({id().x25519, kDeviceListNamespace, kPublishTtlMs, list_.encode()});
-    out.push_back({id().x25519, kBundleNamespace, kPublishTtlMs, bundle.encode()});
+    for (auto [ns, data] : {std::pair{kDeviceListNamespace, list_.encode()}, std::pair{kBundleNamespace, bundle.encode()}}) {
+        proto::node::RequestBody body = proto::node::StoreRequest{id().x25519, ns, kPublishTtlMs, std::move(data), {}};
+        proto::node::sign_owner_request(body, identity_key, now_ms);
+        out.push_back(std::get<proto::node::StoreRequest>(std::move(body)));
+    }
     return out;
 }
 

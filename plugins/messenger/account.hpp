@@ -48,8 +48,9 @@ public:
     /// The mailbox of this device (its Ed25519 key).
     [[nodiscard]] const proto::node::PublicKey& inbox() const { return device_->signing_key(); }
 
-    /// Stores for the identity mailbox: the device list and this device's bundle. Rotates the
-    /// signed pre-key when due and tops up one-time keys first (save afterwards).
+    /// Owner-signed stores (identity key) for the identity mailbox: the device list and this
+    /// device's bundle. Rotates the signed pre-key when due and tops up one-time keys first
+    /// (save afterwards).
     [[nodiscard]] std::vector<proto::node::StoreRequest> publish_requests(std::uint64_t now_ms);
     /// True when the published state is older than kRepublishAfterMs or changed since.
     [[nodiscard]] bool needs_publish(std::uint64_t now_ms) const;

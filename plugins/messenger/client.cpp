@@ -102,6 +102,12 @@ void Client::run() {
     retry_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
     expiry_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
     expiry_timer_->start(500, 500, [this] { purge_expired(); });
+    // Republishes the device list and bundle (a flush does, when due: kRepublishAfterMs, half
+    // their TTL) even when this daemon never sends, so a person who only receives stays reachable.
+    publish_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
+    publish_timer_->start(kRepublishCheckMs, kRepublishCheckMs, [this] {
+        if (account_->needs_publish(now_ms())) flush_in_background();
+    });
     // The own device list first: copies from a revoked device of ours are refused.
     service_.with_manifest([this] {
         refresh_own_devices([this] { receive_loop({}); });

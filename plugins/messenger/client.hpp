@@ -159,7 +159,7 @@ private:
     bool exclusive_ = true;
     std::map<crypto::VeilId, crypto::DeviceList> peer_lists_;  // peers' device lists as last read
     Waiters flush_;
-    std::unique_ptr<sdk::Timer> expiry_timer_, retry_timer_;
+    std::unique_ptr<sdk::Timer> expiry_timer_, retry_timer_, publish_timer_;
     RetryBackoff backoff_;
     bool resident_ = false;
 };

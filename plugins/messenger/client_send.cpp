@@ -2,6 +2,7 @@
 // flush runs the send queue, one at a time, then marks what it sent; failures are retried with
 // backoff in resident mode; a message that can never go out turns failed.
 #include <filesystem>
+#include <set>
 
 #include "client.hpp"
 #include "outbox.hpp"
@@ -100,15 +101,26 @@ void Client::flush_now() {
 }
 
 void Client::flush_finished(const sdk::Error* error) {
+    bool waiting = false;
     if (!error) {
-        // Everything queued when this flush began is now in every recipient swarm.
-        auto sent = model_.mark_sent(flush_.keys);
+        // Everything queued when this flush began is now in every recipient swarm, but for what
+        // waits (a swarm refused it, or the recipient's keys are not published yet): the others
+        // went out, its record says why, and it is tried again with backoff.
+        std::set<MessageId> held;
+        std::vector<MessageRecord> changed;
+        for (const auto& [id, e] : queue_.held()) {
+            held.insert(id);
+            if (auto r = model_.note_waiting(id, e.message)) changed.push_back(*r);
+        }
+        for (auto& r : model_.mark_sent(flush_.keys, held)) changed.push_back(std::move(r));
         std::vector<sdk::storage::BatchOp> ops;
-        for (const auto& r : sent) ops.push_back(record_op(r));
-        write_or_warn(std::move(ops), [this, sent] {
-            for (const auto& r : sent) ctx_.bus().publish(sm::MessageUpdated{view(r)});
+        for (const auto& r : changed) ops.push_back(record_op(r));
+        write_or_warn(std::move(ops), [this, changed] {
+            for (const auto& r : changed) ctx_.bus().publish(sm::MessageUpdated{view(r)});
         });
-        backoff_.reset();
+        waiting = !held.empty();
+        if (waiting) ctx_.log().warn("sending later: {}", queue_.held().begin()->second.message);
+        else backoff_.reset();
     }
     auto callers = std::move(flush_.current);
     flush_.current.clear();
@@ -119,8 +131,8 @@ void Client::flush_finished(const sdk::Error* error) {
         flush_.next.clear();
         return flush_now();
     }
-    if (error && resident_) {
-        ctx_.log().warn("sending later: {}", error->message);
+    if ((error || waiting) && resident_) {
+        if (error) ctx_.log().warn("sending later: {}", error->message);
         retry_timer_->start(backoff_.next_ms(), 0, [this] { flush_in_background(); });
     }
 }

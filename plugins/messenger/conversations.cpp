@@ -77,15 +77,26 @@ std::vector<std::string> Conversations::queued_keys() const {
     return out;
 }
 
-std::vector<MessageRecord> Conversations::mark_sent(const std::vector<std::string>& keys) {
+std::vector<MessageRecord> Conversations::mark_sent(const std::vector<std::string>& keys,
+                                                    const std::set<MessageId>& except) {
     std::vector<MessageRecord> out;
     for (const auto& k : keys) {
         auto* r = find(k);
-        if (!r || r->delivery != DeliveryState::queued) continue;
+        if (!r || r->delivery != DeliveryState::queued || except.count(r->message.id)) continue;
         r->delivery = DeliveryState::sent;
+        r->error.clear();  // a reason it waited no longer applies
         out.push_back(*r);
     }
     return out;
+}
+
+std::optional<MessageRecord> Conversations::note_waiting(const MessageId& id, const std::string& why) {
+    for (auto& [k, r] : messages_) {
+        if (r.message.id != id || r.delivery != DeliveryState::queued || r.error == why) continue;
+        r.error = why;
+        return r;
+    }
+    return std::nullopt;
 }
 
 std::optional<MessageRecord> Conversations::mark_failed(const crypto::VeilId& to, const MessageId& id,

@@ -6,6 +6,7 @@
 /// (callers write the ops it returns) nor publishes events. Loop-thread only.
 
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,7 +43,10 @@ public:
     /// Keys of the messages still queued (not sent, not failed).
     [[nodiscard]] std::vector<std::string> queued_keys() const;
     /// Marks the still-queued messages among `keys` sent; returns them.
-    std::vector<MessageRecord> mark_sent(const std::vector<std::string>& keys);
+    std::vector<MessageRecord> mark_sent(const std::vector<std::string>& keys, const std::set<MessageId>& except = {});
+    /// Notes on a queued outgoing message why it waits (it stays queued); nullopt if no such
+    /// queued message or nothing changed.
+    std::optional<MessageRecord> note_waiting(const MessageId& id, const std::string& why);
     /// Marks the queued message `id` to `to` failed with `why`; returns it, if there was one.
     std::optional<MessageRecord> mark_failed(const crypto::VeilId& to, const MessageId& id, const std::string& why);
     /// Marks `peer`'s unread messages read; returns them.

@@ -173,8 +173,13 @@ void cmd_send(sdk::Context& ctx, Client& client, const sdk::CommandCall& call) {
             client.flush([&client, call, r] {
                 // A dropped message leaves the queue without stopping it: its record says why.
                 for (const auto& m : client.messages(r.peer, kAllMessages)) {
-                    if (m.message.id != r.message.id || m.delivery != DeliveryState::failed) continue;
-                    return call.fail("veil send: " + m.error + " (the message was not sent)", sdk::exit_code::failure);
+                    if (m.message.id != r.message.id) continue;
+                    if (m.delivery == DeliveryState::failed)
+                        return call.fail("veil send: " + m.error + " (the message was not sent)", sdk::exit_code::failure);
+                    if (m.delivery == DeliveryState::queued && !m.error.empty())  // it waits: say why
+                        return call.fail("veil send: " + m.error +
+                                             "\nThe message is queued: the next veil send or veil receive sends it.",
+                                         sdk::exit_code::failure);
                 }
                 call.out("sent " + id_hex(r.message.id) + "\n");
                 call.finish(sdk::exit_code::ok);
@@ -195,6 +200,9 @@ nlohmann::json message_json(const Client& client, const MessageRecord& r) {
     if (outgoing) {
         static constexpr const char* kStates[] = {"", "queued", "sent", "failed", "received"};
         j["delivery"] = kStates[static_cast<int>(r.delivery)];
+        // Why it waits (queued) or was given up (failed).
+        bool undelivered = r.delivery == DeliveryState::queued || r.delivery == DeliveryState::failed;
+        if (undelivered && !r.error.empty()) j["error"] = r.error;
     }
     if (r.message.attachment) {
         const auto& a = *r.message.attachment;

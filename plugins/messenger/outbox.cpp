@@ -6,6 +6,17 @@ namespace st = sdk::storage;
 
 std::string outbox_key(const MessageId& id) { return std::string(kOutboxPrefix) + wire::to_hex(id); }
 
+std::optional<MessageId> outbox_id(std::string_view key) {
+    if (!key.starts_with(kOutboxPrefix)) return std::nullopt;
+    try {
+        auto b = wire::from_hex(key.substr(kOutboxPrefix.size()));
+        if (b.size() != MessageId{}.size()) return std::nullopt;
+        return wire::to_array<16>(b);
+    } catch (const wire::DecodeError&) {
+        return std::nullopt;
+    }
+}
+
 sdk::storage::BatchOp outbox_op(const MessageId& id, const std::vector<proto::node::StoreRequest>& stores) {
     wire::Writer w;
     w.u8(1).u32(static_cast<std::uint32_t>(stores.size()));

@@ -5,6 +5,8 @@
 ///  - outbox: the envelopes of an encrypted message ("out/<id hex>"), kept until every one is
 ///    stored; resent with the same bytes (the node keeps a repeated store once: same hash).
 
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "account.hpp"
@@ -15,6 +17,8 @@ namespace veil::messenger {
 inline constexpr std::string_view kOutboxPrefix = "out/";
 /// The outbox key of a send ("out/<message id hex>").
 [[nodiscard]] std::string outbox_key(const MessageId& id);
+/// The message id an outbox key names; nullopt for a key that is not one.
+[[nodiscard]] std::optional<MessageId> outbox_id(std::string_view key);
 /// The outbox entry of a send: every store it still has to make.
 [[nodiscard]] sdk::storage::BatchOp outbox_op(const MessageId& id, const std::vector<proto::node::StoreRequest>& stores);
 /// Throws wire::DecodeError.

@@ -1,7 +1,8 @@
 #pragma once
 /// What an identity publishes in its swarm (public-read namespaces) and how a reader picks the
-/// trustworthy newest copy out of whatever the swarm returns. Every blob is untrusted: anyone
-/// may store into any mailbox, so only what verifies against the expected Veil ID counts.
+/// trustworthy newest copy out of whatever the swarm returns. Only the identity may store there
+/// (owner-signed stores), but every blob is still checked: only what verifies against the
+/// expected Veil ID counts.
 
 #include <cstdint>
 #include <map>
@@ -14,12 +15,12 @@
 
 namespace veil::messenger {
 
-/// Device mailbox namespace of sealed envelopes (owner-only read).
-inline constexpr std::uint16_t kInboxNamespace = 0;
-/// Identity mailbox namespace of the signed device list (public read).
-inline constexpr std::uint16_t kDeviceListNamespace = 0x8001;
-/// Identity mailbox namespace of the devices' pre-key bundles (public read).
-inline constexpr std::uint16_t kBundleNamespace = 0x8002;
+/// Device mailbox namespace of sealed envelopes (owner-only read, anyone writes).
+inline constexpr std::uint16_t kInboxNamespace = proto::node::kEnvelopeNamespace;
+/// Identity mailbox namespaces (public read, owner-signed writes; veil/proto/namespaces.hpp):
+/// the signed device list and the devices' pre-key bundles.
+using proto::node::kBundleNamespace;
+using proto::node::kDeviceListNamespace;
 /// TTL of what is published, and of envelopes (the node's maximum).
 inline constexpr std::uint64_t kPublishTtlMs = 14ULL * 24 * 3600 * 1000;
 /// Shortest swarm TTL of a disappearing message: an online recipient still fetches it.
@@ -32,6 +33,8 @@ inline constexpr std::uint64_t kMinDisappearingTtlMs = 60'000;
 }
 /// Published state is stored again once older than this.
 inline constexpr std::uint64_t kRepublishAfterMs = 7ULL * 24 * 3600 * 1000;
+/// How often the resident daemon checks whether its published state is due again.
+inline constexpr std::uint64_t kRepublishCheckMs = 3600ULL * 1000;
 
 /// The highest-version device list among blobs that verifies against id; nullopt if none.
 [[nodiscard]] std::optional<crypto::DeviceList> newest_device_list(const crypto::VeilId& id,

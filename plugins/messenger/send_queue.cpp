@@ -8,12 +8,21 @@ namespace {
 namespace st = sdk::storage;
 constexpr std::size_t kEntriesPerRun = 1000;
 
+// How long a message waits for its recipient's device list or bundle to appear (a new contact
+// still publishing, a swarm catching up) before it turns failed; runs meanwhile retry it with
+// the client's backoff.
+constexpr std::uint64_t kMissingKeysGraceMs = 10 * 60 * 1000;
+
+// A swarm answered and refused (quota_exceeded, too_large, ...): this message waits, the others go.
+bool refused_by_swarm(const sdk::Error& e) { return e.code == sdk::ErrorCode::refused; }
+
 }  // namespace
 
 SendQueue::SendQueue(sdk::Context& ctx, Service& service, AccountStore& store)
     : ctx_(ctx), service_(service), store_(store) {}
 
 void SendQueue::run(const AccountPtr& account, std::function<void()> done, Fail fail) {
+    held_.clear();
     flush_outbox([this, account, done, fail] {
         store_.scan(kQueuePrefix, kEntriesPerRun, [this, account, done, fail](std::vector<st::Entry> entries) {
             auto queue = std::make_shared<std::vector<st::Entry>>(std::move(entries));
@@ -25,31 +34,46 @@ void SendQueue::run(const AccountPtr& account, std::function<void()> done, Fail 
 
 void SendQueue::flush_outbox(std::function<void()> done, Fail fail) {
     store_.scan(kOutboxPrefix, kEntriesPerRun, [this, done, fail](std::vector<st::Entry> entries) {
-        if (entries.empty()) return done();
-        std::vector<proto::node::StoreRequest> stores;
-        std::vector<st::BatchOp> clear;
-        for (const auto& e : entries) {
-            try {
-                for (auto& s : decode_outbox(e.value)) stores.push_back(std::move(s));
-            } catch (const wire::DecodeError&) {
-                ctx_.log().warn("a damaged outbox entry was dropped");
-            }
-            clear.push_back(erase_op(e.key));
-        }
-        // The same bytes give the same message hash: a node keeps a resent store once.
-        service_.store_all(std::move(stores), [this, clear = std::move(clear), done, fail]() mutable {
-            store_.write(std::move(clear), done, fail);
-        }, fail);
+        flush_entries(std::make_shared<std::vector<st::Entry>>(std::move(entries)), 0, done, fail);
     }, std::move(fail));
+}
+
+// One entry (one message) at a time, so a message its swarm refuses holds back no other.
+void SendQueue::flush_entries(std::shared_ptr<std::vector<st::Entry>> entries, std::size_t next,
+                              std::function<void()> done, Fail fail) {
+    if (next >= entries->size()) return done();
+    const auto& e = (*entries)[next];
+    auto go_on = [this, entries, next, done, fail] { flush_entries(entries, next + 1, done, fail); };
+    std::vector<proto::node::StoreRequest> stores;
+    try {
+        stores = decode_outbox(e.value);
+    } catch (const wire::DecodeError&) {
+        ctx_.log().warn("a damaged outbox entry was dropped");
+        return store_.write({erase_op(e.key)}, go_on, fail);
+    }
+    auto id = outbox_id(e.key);
+    // The same bytes give the same message hash: a node keeps a resent store once.
+    service_.store_all(std::move(stores), [this, key = e.key, go_on, fail] { store_.write({erase_op(key)}, go_on, fail); },
+                       [this, id, go_on, fail](const sdk::Error& err) {
+                           if (!refused_by_swarm(err) || !id) return fail(err);
+                           held_.insert_or_assign(*id, err);
+                           go_on();
+                       });
 }
 
 void SendQueue::send_committed(const MessageId& id, std::vector<proto::node::StoreRequest> stores,
                                std::function<void()> done, Fail fail) {
     if (stores.empty()) return done();
     // The bytes just saved in the outbox, sent from memory: a crash before the erase leaves the
-    // entry, and the next run resends the same bytes (kept once by the node).
+    // entry, and the next run resends the same bytes (kept once by the node). A refusal leaves
+    // the entry too, and the run goes on with the next message.
     service_.store_all(std::move(stores), [this, id, done, fail] { store_.write({erase_op(outbox_key(id))}, done, fail); },
-                       fail);
+                       [this, id, done, fail](const sdk::Error& err) {
+                           if (!refused_by_swarm(err)) return fail(err);
+                           ctx_.log().warn("a message waits in the outbox: {}", err.message);
+                           held_.insert_or_assign(id, err);
+                           done();
+                       });
 }
 
 void SendQueue::send_queued(const AccountPtr& account, std::shared_ptr<std::vector<st::Entry>> queue, std::size_t next,
@@ -79,6 +103,11 @@ void SendQueue::send_queued(const AccountPtr& account, std::shared_ptr<std::vect
     // does not hold up the ones behind it; network trouble keeps it queued.
     // Reported through on_dropped_ (the record turns failed); the rest of the queue still goes.
     auto drop = [this, account, dequeue, fail, item, go_on](const std::string& why) {
+        if (now_ms() < item.second.sent_at_ms + kMissingKeysGraceMs) {
+            // Not yet: it stays queued (held, with the reason) and the next run tries again.
+            held_.insert_or_assign(item.second.id, sdk::Error{sdk::ErrorCode::not_found, why + " (retrying)"});
+            return go_on();
+        }
         ctx_.log().warn("a queued message was dropped: {}", why);
         store_.save_account(*account, {dequeue}, [this, go_on, why, item] {
             if (on_dropped_) on_dropped_(item.first, item.second.id, why);

@@ -3,9 +3,13 @@
 /// left in the outbox, then encrypts and sends every queued message, oldest first. Per message:
 /// fresh device lists (read once per run), fan-out, then ratchet state, envelopes and dequeue
 /// saved in one batch, then exactly those envelopes stored in every recipient swarm, then their
-/// outbox entry erased. Stops at the first network or storage failure (the message stays queued
-/// or in the outbox, and the next run finishes it with the same bytes); a message that can never
-/// go out is dropped and reported, and the run goes on. Loop-thread only.
+/// outbox entry erased. A message whose recipient swarm refuses it (quota_exceeded, ...) stays in
+/// the outbox and is "held" (held()): the run goes on with the others, and a later run tries the
+/// same bytes again. Stops at the first network or storage failure (the message stays queued or
+/// in the outbox, and the next run finishes it with the same bytes). A message whose recipient
+/// has no device list or bundle yet stays queued and held for kMissingKeysGraceMs (10 min) after
+/// it was written, retried by each run; only then is it dropped and reported (the record turns
+/// failed with the reason), and the run goes on. Loop-thread only.
 
 #include <functional>
 #include <map>
@@ -29,9 +33,15 @@ public:
     using Dropped = std::function<void(const crypto::VeilId&, const MessageId&, const std::string&)>;
     void on_dropped(Dropped hook) { on_dropped_ = std::move(hook); }
 
+    /// After a run: the messages that wait (a swarm refused them, left in the outbox; or their
+    /// recipient's keys are not published yet, left queued), with the reason.
+    [[nodiscard]] const std::map<MessageId, sdk::Error>& held() const { return held_; }
+
 private:
     /// Stores what earlier runs left in the outbox, then erases it.
     void flush_outbox(std::function<void()> done, Fail fail);
+    void flush_entries(std::shared_ptr<std::vector<sdk::storage::Entry>> entries, std::size_t next,
+                       std::function<void()> done, Fail fail);
     void send_queued(const AccountPtr& account, std::shared_ptr<std::vector<sdk::storage::Entry>> queue, std::size_t next,
                      std::function<void()> done, Fail fail);
     /// Stores the envelopes of a send just committed to the outbox, then erases its entry.
@@ -45,6 +55,7 @@ private:
     AccountStore& store_;
     Dropped on_dropped_;
     std::map<crypto::VeilId, PersonKeys> fresh_;
+    std::map<MessageId, sdk::Error> held_;
 };
 
 }  // namespace veil::messenger

@@ -17,6 +17,8 @@ namespace {
 
 namespace sw = sdk::swarm;
 constexpr std::uint32_t kManifestWaitMs = 20'000;
+// Items read from one member's public namespace at most (paging stops there).
+constexpr std::size_t kMaxPublicItems = 10'000;
 
 sdk::Error node_error(const proto::node::Response& r) {
     std::string s = std::string("a service node answered ") + proto::node::to_string(r.status);
@@ -111,14 +113,61 @@ void Service::to_every_member(const proto::node::PublicKey& mailbox, const proto
 
 void Service::fetch_public(const crypto::VeilId& who, std::uint16_t ns,
                            std::function<void(std::vector<wire::Bytes>)> done, Fail fail) {
-    // Every member answers: the newest list wins even if replication has not reached them all.
-    to_every_member(who.x25519, Account::public_fetch(who, ns), [done](std::vector<proto::node::Response> answers) {
+    read_public(who, ns, [done](std::vector<proto::node::MessageItem> items) {
         std::vector<wire::Bytes> blobs;
-        for (auto& a : answers) {
-            for (auto& m : std::get<proto::node::PageResponse>(a.body).messages) blobs.push_back(std::move(m.data));
-        }
+        for (auto& m : items) blobs.push_back(std::move(m.data));
         done(std::move(blobs));
     }, fail);
+}
+
+void Service::read_public(const crypto::VeilId& who, std::uint16_t ns,
+                          std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail) {
+    // Every member, every page: the newest list wins even if replication has not reached them
+    // all, and nothing is missed however many items a namespace holds.
+    with_manifest([this, who, ns, done, fail] {
+        auto members = members_of(who.x25519);
+        if (members.empty()) return fail(no_swarm());
+        struct Gather {
+            std::size_t left = 0;
+            std::size_t answered = 0;
+            std::optional<sdk::Error> last_error;
+            std::vector<proto::node::MessageItem> items;
+        };
+        auto g = std::make_shared<Gather>();
+        g->left = members.size();
+        for (auto& member : members) {
+            public_pages(member, Account::public_fetch(who, ns), [g, done, fail](sdk::Result<std::vector<proto::node::MessageItem>> r) {
+                if (r) {
+                    ++g->answered;
+                    for (auto& m : r.value()) {
+                        bool dup = std::any_of(g->items.begin(), g->items.end(), [&](const auto& i) { return i.hash == m.hash; });
+                        if (!dup) g->items.push_back(std::move(m));
+                    }
+                } else {
+                    g->last_error = r.error();
+                }
+                if (--g->left > 0) return;
+                if (g->answered == 0) return fail(*g->last_error);
+                done(std::move(g->items));
+            });
+        }
+    }, fail);
+}
+
+void Service::public_pages(const proto::NodeEntry& member, proto::node::RetrieveRequest q,
+                           std::function<void(sdk::Result<std::vector<proto::node::MessageItem>>)> done,
+                           std::shared_ptr<std::vector<proto::node::MessageItem>> acc) {
+    if (!acc) acc = std::make_shared<std::vector<proto::node::MessageItem>>();
+    ask(ctx_.bus(), sw::ToNode{member, q}, [this, member, q, done, acc](sdk::Result<proto::node::Response> r) mutable {
+        if (!r) return done(network_error(r.error()));
+        if (r.value().status != proto::node::Status::ok) return done(node_error(r.value()));
+        auto& page = std::get<proto::node::PageResponse>(r.value().body);
+        for (auto& m : page.messages) acc->push_back(std::move(m));
+        // A cursor means something only on the node that gave it, so the pages come from one member.
+        if (!page.more || page.messages.empty() || acc->size() > kMaxPublicItems) return done(std::move(*acc));
+        q.page.after = acc->back().hash;
+        public_pages(member, q, done, acc);
+    });
 }
 
 void Service::fetch_person(const crypto::VeilId& who, std::function<void(PersonKeys)> done, Fail fail) {
@@ -165,15 +214,7 @@ void Service::prune_published(const AccountPtr& account, const wire::Bytes& bund
     auto version = account->device_list().version();
     auto device = account->device().signing_key();
     for (auto ns : {kDeviceListNamespace, kBundleNamespace}) {
-        to_every_member(id.x25519, Account::public_fetch(id, ns),
-                        [this, account, ns, id, version, device, bundle, one_done, warn](std::vector<proto::node::Response> rs) {
-            std::vector<proto::node::MessageItem> items;
-            for (auto& r : rs) {
-                for (auto& m : std::get<proto::node::PageResponse>(r.body).messages) {
-                    bool dup = std::any_of(items.begin(), items.end(), [&](const auto& i) { return i.hash == m.hash; });
-                    if (!dup) items.push_back(std::move(m));
-                }
-            }
+        read_public(id, ns, [this, account, ns, id, version, device, bundle, one_done, warn](std::vector<proto::node::MessageItem> items) {
             auto hashes = ns == kDeviceListNamespace ? superseded_lists(id, version, items)
                                                      : superseded_bundles(id, device, bundle, items, now_ms());
             if (hashes.empty()) return one_done();

@@ -70,6 +70,15 @@ private:
     void adopt(std::shared_ptr<const proto::Manifest> m);
     void fetch_public(const crypto::VeilId& who, std::uint16_t ns, std::function<void(std::vector<wire::Bytes>)> done,
                       Fail fail);
+    /// Every item (deduplicated by hash) of a public namespace of who's identity mailbox, from
+    /// every member of its swarm, following `more` page by page on each; fails when no member
+    /// answered.
+    void read_public(const crypto::VeilId& who, std::uint16_t ns,
+                     std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail);
+    /// All pages of q from one member (`acc` collects them).
+    void public_pages(const proto::NodeEntry& member, proto::node::RetrieveRequest q,
+                      std::function<void(sdk::Result<std::vector<proto::node::MessageItem>>)> done,
+                      std::shared_ptr<std::vector<proto::node::MessageItem>> acc = nullptr);
     void inbox_page(const AccountPtr& account, std::shared_ptr<std::vector<proto::NodeEntry>> members,
                     std::size_t member, std::optional<proto::node::Hash> after,
                     std::shared_ptr<std::vector<proto::node::MessageItem>> acc,

@@ -15,6 +15,7 @@ struct Limits {
     std::size_t max_data_bytes = 76800;
     std::uint64_t min_ttl_ms = 10 * 1000;
     std::uint64_t max_ttl_ms = 14ULL * 24 * 3600 * 1000;
+    // Quotas count per (mailbox, namespace): junk in one namespace cannot block another.
     std::uint64_t max_messages_per_mailbox = 10000;
     std::uint64_t max_bytes_per_mailbox = 100ULL << 20;
     std::uint32_t max_page_count = 1000;

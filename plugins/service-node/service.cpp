@@ -93,14 +93,23 @@ std::optional<Response> StorageService::redirect_if_foreign(std::uint32_t id, co
     return Response{id, Status::wrong_swarm, swarm_response(right)};
 }
 
-Outcome StorageService::store(std::uint32_t id, const StoreRequest& q, std::uint64_t now_ms) {
+Outcome StorageService::store(std::uint32_t id, const RequestBody& body, std::uint64_t now_ms) {
+    const auto& q = std::get<StoreRequest>(body);
     if (auto st = check_store(limits_, q); st != Status::ok) return {error_response(id, st, to_string(st))};
+    // Strangers may only drop envelopes; every other namespace takes the owner's stores only.
+    if (!q.auth && store_needs_owner(q.ns))
+        return {error_response(id, Status::unauthorized,
+                               "namespace " + std::to_string(q.ns) + " takes owner-signed stores only")};
+    if (q.auth) {
+        if (auto st = replay_.verify_owner(body, now_ms); st != Status::ok) return {error_response(id, st, to_string(st))};
+    }
     StoredMessage m{q.mailbox, q.ns, message_hash(q.mailbox, q.ns, q.data), now_ms + q.ttl_ms, q.data};
-    auto outcome = store_.store(m, now_ms);
+    std::uint64_t held_expiry_ms = m.expiry_ms;
+    auto outcome = store_.store(m, now_ms, q.auth.has_value(), &held_expiry_ms);
     if (outcome == StoreOutcome::quota_exceeded)
         return {error_response(id, Status::quota_exceeded, to_string(Status::quota_exceeded))};
     Outcome out;
-    out.response = Response{id, Status::ok, StoreResponse{m.hash, outcome == StoreOutcome::stored, m.expiry_ms}};
+    out.response = Response{id, Status::ok, StoreResponse{m.hash, outcome == StoreOutcome::stored, held_expiry_ms}};
     if (outcome == StoreOutcome::stored) {
         out.replicate.push_back(ReplicaOp{MessageState{m.hash, m.mailbox, m.ns, m.expiry_ms, false}, m.data});
         out.notify = m.mailbox;
@@ -143,7 +152,7 @@ Outcome StorageService::handle(const Request& request, std::uint64_t now_ms) {
             },
             body);
         if (auto redirect = redirect_if_foreign(id, mailbox)) return {*redirect};
-        if (auto* q = std::get_if<StoreRequest>(&body)) return store(id, *q, now_ms);
+        if (std::holds_alternative<StoreRequest>(body)) return store(id, body, now_ms);
 
         if (!public_read(body)) {
             if (auto st = replay_.check_owner(body, now_ms); st != Status::ok) return {error_response(id, st, to_string(st))};

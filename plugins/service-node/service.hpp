@@ -71,7 +71,7 @@ public:
     [[nodiscard]] MessageStore& store() { return store_; }
 
 private:
-    Outcome store(std::uint32_t id, const StoreRequest& q, std::uint64_t now_ms);
+    Outcome store(std::uint32_t id, const RequestBody& body, std::uint64_t now_ms);  // body holds a StoreRequest
     Outcome handle_peer(std::uint32_t id, const PeerRequest& q, std::uint64_t now_ms);
     /// The checks before a peer envelope is decoded: ok, or why it is refused.
     Status admit_peer(ByteView envelope, std::uint64_t now_ms);

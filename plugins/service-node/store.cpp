@@ -25,7 +25,13 @@ CREATE INDEX IF NOT EXISTS messages_by_mailbox ON messages (mailbox, namespace, 
 CREATE INDEX IF NOT EXISTS messages_by_expiry ON messages (expiry_ms);
 )sql";
 
-std::string key_string(const PublicKey& k) { return std::string(k.begin(), k.end()); }
+// Quotas count per (mailbox, namespace): junk in one namespace never blocks another.
+std::string usage_key(const PublicKey& mailbox, std::uint16_t ns) {
+    std::string k(mailbox.begin(), mailbox.end());
+    k.push_back(static_cast<char>(ns >> 8));
+    k.push_back(static_cast<char>(ns & 0xff));
+    return k;
+}
 
 }  // namespace
 
@@ -77,13 +83,13 @@ sql::Statement& MessageStore::prepare(const char* text) {
     return *s;
 }
 
-MessageStore::Usage& MessageStore::usage_of(const PublicKey& mailbox) {
-    auto [it, fresh] = usage_.try_emplace(key_string(mailbox));
+MessageStore::Usage& MessageStore::usage_of(const PublicKey& mailbox, std::uint16_t ns) {
+    auto [it, fresh] = usage_.try_emplace(usage_key(mailbox, ns));
     if (fresh) {
         auto& q = prepare("SELECT count(*), coalesce(sum(length(data)), 0) FROM messages "
-                          "WHERE mailbox = ?1 AND data IS NOT NULL");
+                          "WHERE mailbox = ?1 AND namespace = ?2 AND data IS NOT NULL");
         sql::ScopedReset q_done(q);
-        q.blob(1, mailbox);
+        q.blob(1, mailbox).uint64(2, ns);
         if (q.step()) {
             it->second.messages = q.column_uint64(0);
             it->second.bytes = q.column_uint64(1);
@@ -92,21 +98,36 @@ MessageStore::Usage& MessageStore::usage_of(const PublicKey& mailbox) {
     return it->second;
 }
 
-StoreOutcome MessageStore::store(const StoredMessage& m, std::uint64_t now_ms) {
+StoreOutcome MessageStore::store(const StoredMessage& m, std::uint64_t now_ms, bool extend,
+                                 std::uint64_t* held_expiry_ms) {
     std::lock_guard lock(mutex_);
+    if (held_expiry_ms) *held_expiry_ms = m.expiry_ms;
     {
-        auto& q = prepare("SELECT expiry_ms FROM messages WHERE hash = ?1");
+        auto& q = prepare("SELECT expiry_ms, data IS NULL FROM messages WHERE hash = ?1");
         sql::ScopedReset q_done(q);
         q.blob(1, m.hash);
         if (q.step()) {
-            if (q.column_uint64(0) > now_ms) return StoreOutcome::duplicate;
+            std::uint64_t expiry = q.column_uint64(0);
+            bool deleted = q.column_int64(1) != 0;
+            if (expiry > now_ms) {
+                // The answer names the expiry actually held. Only the owner's re-store extends
+                // it (a tombstone stays as it is: a deleted message is not stored again).
+                if (extend && !deleted && m.expiry_ms > expiry) {
+                    auto& up = prepare("UPDATE messages SET expiry_ms = ?2 WHERE hash = ?1");
+                    sql::ScopedReset up_done(up);
+                    up.blob(1, m.hash).uint64(2, m.expiry_ms).step();
+                    expiry = m.expiry_ms;
+                }
+                if (held_expiry_ms) *held_expiry_ms = expiry;
+                return StoreOutcome::duplicate;
+            }
             auto& del = prepare("DELETE FROM messages WHERE hash = ?1");  // expired: store afresh
             sql::ScopedReset del_done(del);
             del.blob(1, m.hash).step();
-            usage_.erase(key_string(m.mailbox));
+            usage_.erase(usage_key(m.mailbox, m.ns));
         }
     }
-    Usage& u = usage_of(m.mailbox);
+    Usage& u = usage_of(m.mailbox, m.ns);
     if (u.messages + 1 > limits_.max_messages_per_mailbox || u.bytes + m.data.size() > limits_.max_bytes_per_mailbox)
         return StoreOutcome::quota_exceeded;
     auto& ins = prepare("INSERT INTO messages (hash, mailbox, namespace, expiry_ms, data) VALUES (?1, ?2, ?3, ?4, ?5)");
@@ -177,7 +198,7 @@ std::vector<Hash> MessageStore::remove(const PublicKey& mailbox, std::uint16_t n
         if (sqlite3_changes(db_) > 0) done.push_back(h);
     }
     tx.commit();
-    if (!done.empty()) usage_.erase(key_string(mailbox));
+    if (!done.empty()) usage_.erase(usage_key(mailbox, ns));
     return done;
 }
 
@@ -254,7 +275,7 @@ bool MessageStore::merge(const MessageState& s, const Bytes* data, const Bytes* 
         if (!s.deleted) ins.blob(5, *data);
         if (proof) ins.blob(6, *proof);
         ins.step();
-        usage_.erase(key_string(s.mailbox));
+        usage_.erase(usage_key(s.mailbox, s.ns));
         return true;
     }
     // Only the owner's word (a proof for this very row's mailbox) deletes or shortens a row.
@@ -262,7 +283,7 @@ bool MessageStore::merge(const MessageState& s, const Bytes* data, const Bytes* 
     bool changed = false;
     if (s.deleted && live) {
         changed = tombstone(s.hash, *proof);
-        usage_.erase(key_string(s.mailbox));
+        usage_.erase(usage_key(s.mailbox, s.ns));
     }
     changed = lower_expiry(s.hash, s.expiry_ms, *proof) || changed;
     return changed;

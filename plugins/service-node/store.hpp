@@ -52,7 +52,7 @@ struct StoreOptions {
 enum class StoreOutcome : std::uint8_t {
     stored = 1,      ///< new row
     duplicate,       ///< the same message was already there: kept once
-    quota_exceeded,  ///< the mailbox is full
+    quota_exceeded,  ///< the mailbox's namespace is full
 };
 
 /// Messages in SQLite. See the header comment for the threading rule.
@@ -64,8 +64,11 @@ public:
     MessageStore& operator=(const MessageStore&) = delete;
 
     /// Stores m (its hash must be message_hash of its fields). Idempotent: a second store of
-    /// the same message keeps one row and its expiry.
-    StoreOutcome store(const StoredMessage& m, std::uint64_t now_ms);
+    /// the same message keeps one row, and its expiry unless `extend` (an owner-signed re-store)
+    /// asks for a later one. `held_expiry_ms`, when given, receives the expiry the row now has.
+    /// Quotas (Limits::max_*_per_mailbox) count per (mailbox, namespace).
+    StoreOutcome store(const StoredMessage& m, std::uint64_t now_ms, bool extend = false,
+                       std::uint64_t* held_expiry_ms = nullptr);
     /// Live messages of (mailbox, ns) after the cursor hash, in arrival order, at most count
     /// messages and bytes (at least one message if any). An unknown cursor starts from the first.
     PageResponse retrieve(const PublicKey& mailbox, std::uint16_t ns, const PageQuery& page, std::uint64_t now_ms);
@@ -100,7 +103,7 @@ private:
         std::uint64_t bytes = 0;
     };
     sql::Statement& prepare(const char* text);
-    Usage& usage_of(const PublicKey& mailbox);  // mutex held
+    Usage& usage_of(const PublicKey& mailbox, std::uint16_t ns);  // mutex held
     bool lower_expiry(const Hash& hash, std::uint64_t expiry_ms, const Bytes& proof);
     bool tombstone(const Hash& hash, const Bytes& proof);
 
@@ -108,7 +111,7 @@ private:
     std::mutex mutex_;
     sqlite3* db_ = nullptr;
     std::unordered_map<const char*, std::unique_ptr<sql::Statement>> statements_;  // by literal
-    std::unordered_map<std::string, Usage> usage_;  // live-message usage per mailbox, loaded lazily
+    std::unordered_map<std::string, Usage> usage_;  // live usage per (mailbox, namespace), loaded lazily
 };
 
 }  // namespace veil::node

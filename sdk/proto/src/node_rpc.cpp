@@ -72,7 +72,10 @@ proto::NodeEntry get_node(wire::Reader& r) {
 
 void put_body(wire::Writer& w, const RequestBody& body) {
     std::visit(Overloaded{
-                   [&](const StoreRequest& q) { w.raw(q.mailbox).u16(q.ns).u64(q.ttl_ms).var(q.data); },
+                   [&](const StoreRequest& q) {
+                       w.raw(q.mailbox).u16(q.ns).u64(q.ttl_ms).var(q.data);
+                       if (q.auth) put_auth(w.u8(1), *q.auth);  // absent: no trailer at all
+                   },
                    [&](const RetrieveRequest& q) {
                        w.raw(q.mailbox).u16(q.ns);
                        put_page(w, q.page);
@@ -112,6 +115,10 @@ RequestBody get_body(Method m, wire::Reader& r) {
             q.ttl_ms = r.u64();
             auto d = r.var(kMaxDataBytes);
             q.data.assign(d.begin(), d.end());
+            if (!r.done()) {
+                if (r.u8() != 1) throw wire::DecodeError("rpc: bad store auth flag");
+                q.auth = get_auth(r);
+            }
             return q;
         }
         case Method::retrieve: {

@@ -18,10 +18,15 @@ struct OwnerView {
     OwnerAuth* auth;
     const std::vector<Hash>* hashes = nullptr;
     const std::uint64_t* expiry_ms = nullptr;
+    const StoreRequest* store = nullptr;
 };
 
 // The owner-signed fields of a body, or nullopt for a body that is not owner-signed.
 std::optional<OwnerView> owner_view(RequestBody& body) {
+    if (auto* q = std::get_if<StoreRequest>(&body)) {
+        if (!q->auth) return std::nullopt;
+        return OwnerView{Method::store, &q->mailbox, q->ns, &*q->auth, nullptr, nullptr, q};
+    }
     if (auto* q = std::get_if<RetrieveRequest>(&body)) return OwnerView{Method::retrieve, &q->mailbox, q->ns, &q->auth};
     if (auto* q = std::get_if<SubscribeRequest>(&body))
         return OwnerView{Method::subscribe, &q->mailbox, q->ns, &q->auth};
@@ -36,6 +41,7 @@ Bytes signed_bytes(const OwnerView& v) {
     wire::Writer w;
     w.raw({reinterpret_cast<const std::uint8_t*>(kOwnerDomain.data()), kOwnerDomain.size()});
     w.u8(static_cast<std::uint8_t>(v.method)).raw(*v.mailbox).u16(v.ns).u64(v.auth->timestamp_ms);
+    if (v.store) w.u64(v.store->ttl_ms).raw(message_hash(*v.mailbox, v.ns, v.store->data));
     if (v.expiry_ms) w.u64(*v.expiry_ms);
     if (v.hashes) {
         w.u16(static_cast<std::uint16_t>(v.hashes->size()));
@@ -72,6 +78,7 @@ bool owns_mailbox(const PublicKey& owner_ed25519, const PublicKey& mailbox) {
 }
 
 void sign_owner_request(RequestBody& body, const crypto::SigningKeyPair& owner, std::uint64_t now_ms) {
+    if (auto* q = std::get_if<StoreRequest>(&body)) q->auth.emplace();
     auto v = owner_view(body);
     if (!v) throw std::invalid_argument("request is not owner-signed");
     if (!owns_mailbox(owner.pub, *v->mailbox)) throw std::invalid_argument("key is not the mailbox owner");
@@ -98,13 +105,19 @@ void ReplayGuard::prune(std::uint64_t now_ms) {
     next_prune_ms_ = now_ms + window_ms_ / 4 + 1;
 }
 
-Status ReplayGuard::check_owner(const RequestBody& body, std::uint64_t now_ms) {
+Status ReplayGuard::verify_owner(const RequestBody& body, std::uint64_t now_ms) const {
     auto v = owner_view(const_cast<RequestBody&>(body));
     if (!v) return Status::bad_request;
     if (!in_window(v->auth->timestamp_ms, now_ms)) return Status::clock_out_of_window;
     if (!owns_mailbox(v->auth->owner, *v->mailbox) ||
         !crypto::verify_signature(v->auth->owner, signed_bytes(*v), v->auth->signature))
         return Status::bad_signature;
+    return Status::ok;
+}
+
+Status ReplayGuard::check_owner(const RequestBody& body, std::uint64_t now_ms) {
+    if (auto st = verify_owner(body, now_ms); st != Status::ok) return st;
+    auto v = owner_view(const_cast<RequestBody&>(body));
     return check_fresh(v->auth->signature, v->auth->timestamp_ms, now_ms);
 }
 

@@ -23,6 +23,7 @@ TEST_CASE("rpc - every request round-trips", "[node][rpc]") {
     PageQuery page{Hash{}, 10, 4096};
     std::vector<RequestBody> bodies{
         StoreRequest{key(1), 3, 60000, {1, 2, 3}},
+        StoreRequest{key(1), 0x8001, 60000, {1, 2, 3}, auth},
         RetrieveRequest{key(1), 3, page, auth},
         RetrieveRequest{key(1), 3, PageQuery{}, auth},
         DeleteRequest{key(2), 0, {Hash{}, key(5)}, auth},

@@ -34,7 +34,14 @@ TEST_CASE("auth - the exact owner-signed bytes", "[node][auth]") {
                          "03" + veil::wire::to_hex(mb) + "0102" +
                          "1122334455667788" + "0001" + veil::wire::to_hex(h);
     CHECK(veil::wire::to_hex(bytes) == expect);
-    CHECK_THROWS_AS(owner_signed_bytes(RequestBody{StoreRequest{}}), std::invalid_argument);
+    CHECK_THROWS_AS(owner_signed_bytes(RequestBody{StoreRequest{}}), std::invalid_argument);  // unsigned store
+
+    StoreRequest st{mb, 0x8001, 0x0A0B, {9, 9}, OwnerAuth{0x1122334455667788ULL, {}}};
+    std::string store_expect =
+        veil::wire::to_hex(veil::wire::Bytes{'v', 'e', 'i', 'l', '-', 'o', 'w', 'n', 'e', 'r', '-', 'v', '1'}) + "01" +
+        veil::wire::to_hex(mb) + "8001" + "1122334455667788" + "0000000000000a0b" +
+        veil::wire::to_hex(message_hash(mb, 0x8001, st.data));
+    CHECK(veil::wire::to_hex(owner_signed_bytes(RequestBody{st})) == store_expect);
 }
 
 TEST_CASE("auth - owner signature, clock window and replay", "[node][auth]") {

@@ -187,7 +187,8 @@ TEST_CASE("service - public namespaces are readable by anyone, but only the owne
     Node node(net.a1, net);
     auto owner = owner_in(kSwarmA);
     const std::uint16_t bundles = 0x8002;
-    REQUIRE(node.call(StoreRequest{owner.pub, bundles, 60'000, {7}}).response.status == Status::ok);
+    CHECK(node.call(StoreRequest{owner.pub, bundles, 60'000, {7}}).response.status == Status::unauthorized);
+    REQUIRE(node.call(signed_body(StoreRequest{owner.pub, bundles, 60'000, {7}}, owner)).response.status == Status::ok);
     REQUIRE(node.call(StoreRequest{owner.pub, 0, 60'000, {8}}).response.status == Status::ok);
 
     // A stranger reads the public namespace with no signature at all...
@@ -283,4 +284,40 @@ TEST_CASE("service - a member's peer traffic has a byte budget, refused before a
     // The budget refills at 16 MiB/s.
     CHECK(a2.call(PeerRequest{seal_peer(ReplicateBody{ops}, net.a1, net.a2.pub, kNow + 1000)}, kNow + 1000)
               .response.status == Status::ok);
+}
+
+TEST_CASE("service - only the envelope namespace takes strangers' stores; the owner's re-store extends",
+          "[node][service]") {
+    Net net;
+    Node node(net.a1, net);
+    auto owner = owner_in(kSwarmA);
+    auto stranger = veil::crypto::SigningKeyPair::generate();
+    for (std::uint16_t ns : {std::uint16_t{1}, std::uint16_t{0x1234}, kDeviceListNamespace, kBundleNamespace}) {
+        INFO(ns);
+        auto refused = node.call(StoreRequest{owner.pub, ns, 60'000, {1}});
+        CHECK(refused.response.status == Status::unauthorized);
+        CHECK(refused.replicate.empty());
+        // A signature by a key that does not own the mailbox is no owner signature.
+        RequestBody forged = StoreRequest{owner.pub, ns, 60'000, {1}};
+        std::get<StoreRequest>(forged).auth =
+            std::get<StoreRequest>(signed_body(StoreRequest{stranger.pub, ns, 60'000, {1}}, stranger)).auth;
+        std::get<StoreRequest>(forged).auth->owner = stranger.pub;
+        CHECK(node.call(forged).response.status == Status::bad_signature);
+        CHECK(node.call(signed_body(StoreRequest{owner.pub, ns, 60'000, {1}}, owner, kNow - 120'000)).response.status ==
+              Status::clock_out_of_window);
+    }
+    auto first = node.call(signed_body(StoreRequest{owner.pub, kDeviceListNamespace, 60'000, {5}}, owner));
+    REQUIRE(first.response.status == Status::ok);
+    auto again = node.call(signed_body(StoreRequest{owner.pub, kDeviceListNamespace, 60'000, {5}}, owner, kNow + 30'000),
+                           kNow + 30'000);
+    REQUIRE(again.response.status == Status::ok);
+    const auto& answer = std::get<StoreResponse>(again.response.body);
+    CHECK_FALSE(answer.newly_stored);
+    CHECK(answer.expiry_ms == kNow + 90'000);
+    auto page = node.call(RetrieveRequest{owner.pub, kDeviceListNamespace, {}, {}}, kNow + 70'000);
+    REQUIRE(std::get<PageResponse>(page.response.body).messages.size() == 1);
+    // A stranger's duplicate envelope keeps the first expiry, and the answer says which.
+    REQUIRE(node.call(StoreRequest{owner.pub, 0, 60'000, {6}}).response.status == Status::ok);
+    auto dup = node.call(StoreRequest{owner.pub, 0, 60'000, {6}}, kNow + 10'000);
+    CHECK(std::get<StoreResponse>(dup.response.body).expiry_ms == kNow + 60'000);
 }

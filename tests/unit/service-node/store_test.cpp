@@ -125,6 +125,30 @@ TEST_CASE("store - mailbox quota by count and bytes", "[node][store]") {
     auto first = msg(mailbox(1), 0, std::string(100, 'a'));
     REQUIRE(s.remove(mailbox(1), 0, {first.hash}, kNow).size() == 1);
     CHECK(s.store(msg(mailbox(1), 0, "e"), kNow) == StoreOutcome::stored);  // room again
+    CHECK(s.store(msg(mailbox(1), 0, "f"), kNow) == StoreOutcome::quota_exceeded);
+    CHECK(s.store(msg(mailbox(1), 0x8001, "f"), kNow) == StoreOutcome::stored);  // per namespace
+}
+
+TEST_CASE("store - an extending re-store raises the expiry; the answer names the expiry held", "[node][store]") {
+    MessageStore s({":memory:", "", false}, Limits{});
+    auto m = msg(mailbox(1), 0x8001, "list");
+    REQUIRE(s.store(m, kNow) == StoreOutcome::stored);
+    auto later = m;
+    later.expiry_ms += 5000;
+    std::uint64_t held = 0;
+    CHECK(s.store(later, kNow + 1000, false, &held) == StoreOutcome::duplicate);
+    CHECK(held == m.expiry_ms);
+    CHECK(s.store(later, kNow + 1000, true, &held) == StoreOutcome::duplicate);
+    CHECK(held == later.expiry_ms);
+    CHECK(s.retrieve(mailbox(1), 0x8001, {}, m.expiry_ms + 1).messages.size() == 1);
+    // Never shortened by a re-store, and a deleted message stays deleted.
+    CHECK(s.store(m, kNow + 2000, true, &held) == StoreOutcome::duplicate);
+    CHECK(held == later.expiry_ms);
+    REQUIRE(s.remove(mailbox(1), 0x8001, {m.hash}, kNow).size() == 1);
+    auto much_later = m;
+    much_later.expiry_ms += 60'000;
+    CHECK(s.store(much_later, kNow + 3000, true) == StoreOutcome::duplicate);
+    CHECK(s.retrieve(mailbox(1), 0x8001, {}, kNow + 3000).messages.empty());
 }
 
 TEST_CASE("store - data survives reopening; the file holds only the six columns", "[node][store]") {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "veil/proto/manifest.hpp"
+#include "veil/proto/namespaces.hpp"
 #include "veil/proto/types.hpp"
 #include "veil/wire/codec.hpp"
 
@@ -64,7 +65,8 @@ enum class Status : std::uint8_t {
     wrong_swarm = 11,         ///< not this node's swarm; the body names the right one
     not_ready = 12,           ///< the node has no manifest yet
     internal = 13,
-    unauthorized = 14,        ///< a peer request from a node outside this swarm
+    unauthorized = 14,        ///< a peer request from a node outside this swarm, or an unsigned
+                              ///< store into a namespace only the owner may write
 };
 
 [[nodiscard]] const char* to_string(Status s);
@@ -77,7 +79,7 @@ struct PageQuery {
     std::uint32_t max_bytes = 1 << 20;
 };
 
-/// Owner signature fields shared by retrieve, subscribe, delete and expire. The owner key is
+/// Owner signature fields shared by store, retrieve, subscribe, delete and expire. The owner key is
 /// the mailbox itself or an Ed25519 key whose X25519 conversion is the mailbox (so an
 /// identity's mailbox can be its Veil ID key while its Ed25519 key signs).
 struct OwnerAuth {
@@ -86,17 +88,16 @@ struct OwnerAuth {
     Signature signature{};
 };
 
-/// Namespaces from here up are public-read: retrieve and subscribe need no owner signature
-/// there (pre-key bundles, device lists). Store is open everywhere; delete and expire always
-/// need the owner.
-inline constexpr std::uint16_t kFirstPublicNamespace = 0x8000;
-[[nodiscard]] inline bool is_public_namespace(std::uint16_t ns) { return ns >= kFirstPublicNamespace; }
-
+/// A store. `auth` (the owner's signature) is required outside the envelope namespace
+/// (store_needs_owner); on the wire it is an optional trailer, so stores of older clients into
+/// the envelope namespace decode unchanged. An owner-signed store of a message already held
+/// extends its expiry.
 struct StoreRequest {
     PublicKey mailbox{};
     std::uint16_t ns = 0;
     std::uint64_t ttl_ms = 0;
     Bytes data;
+    std::optional<OwnerAuth> auth = std::nullopt;
 };
 struct RetrieveRequest {
     PublicKey mailbox{};

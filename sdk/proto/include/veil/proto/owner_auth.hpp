@@ -1,11 +1,12 @@
 #pragma once
 /// Who may do what: message hashes, owner signatures, the clock window and replay refusal.
 ///
-/// Owner-signed bytes (retrieve, subscribe, delete, expire), exactly:
+/// Owner-signed bytes (store, retrieve, subscribe, delete, expire), exactly:
 ///   "veil-owner-v1" (13 ASCII bytes) || u8 method || mailbox (32) || u16 namespace ||
 ///   u64 timestamp_ms || extras
-/// where extras is empty for retrieve and subscribe, `u16 n || n hashes` for delete, and
-/// `u64 expiry_ms || u16 n || n hashes` for expire. Integers big-endian. The key that verifies
+/// where extras is `u64 ttl_ms || message_hash (32)` for store, empty for retrieve and
+/// subscribe, `u16 n || n hashes` for delete, and `u64 expiry_ms || u16 n || n hashes` for
+/// expire. Integers big-endian. The key that verifies
 /// is OwnerAuth::owner, an Ed25519 key that is the mailbox or whose X25519 conversion is the
 /// mailbox. Retrieve and subscribe in public namespaces (is_public_namespace) are not signed.
 
@@ -24,11 +25,11 @@ namespace veil::proto::node {
 [[nodiscard]] bool owns_mailbox(const PublicKey& owner_ed25519, const PublicKey& mailbox);
 
 /// The bytes the owner signs for a request (see the header comment). Throws std::invalid_argument
-/// for a body that carries no owner signature (store, get_swarm, ...).
+/// for a body that carries no owner signature (get_swarm, an unsigned store, ...).
 [[nodiscard]] Bytes owner_signed_bytes(const RequestBody& body);
 
-/// Client side: fills auth (timestamp, owner key, signature) of a retrieve, subscribe, delete or
-/// expire body with the owner's key (which must own the mailbox, see owns_mailbox).
+/// Client side: fills auth (timestamp, owner key, signature) of a store, retrieve, subscribe,
+/// delete or expire body with the owner's key (which must own the mailbox, see owns_mailbox).
 void sign_owner_request(RequestBody& body, const crypto::SigningKeyPair& owner, std::uint64_t now_ms);
 
 /// A replicated change's proof: the owner's own signed delete or expire request, encoded with
@@ -61,6 +62,10 @@ public:
     /// Checks the owner-signed request: timestamp within ±window of now, signature by the
     /// mailbox key, and not seen before. Records it on success.
     [[nodiscard]] Status check_owner(const RequestBody& body, std::uint64_t now_ms);
+    /// The clock and signature rules only, nothing recorded: for stores, which are idempotent
+    /// (a replay inside the clock window moves the owner's own expiry by at most that window), so
+    /// they do not fill the replay cache.
+    [[nodiscard]] Status verify_owner(const RequestBody& body, std::uint64_t now_ms) const;
     /// The clock and replay rules for any signed message: `signature` (already verified) with
     /// its timestamp. ok, clock_out_of_window, replayed or rate_limited (cache full).
     [[nodiscard]] Status check_fresh(const Signature& signature, std::uint64_t timestamp_ms, std::uint64_t now_ms);

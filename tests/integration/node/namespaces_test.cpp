@@ -1,0 +1,149 @@
+// Who may write each namespace (docs/service-node.md §Who may write each namespace), on real
+// node processes: a stranger only drops envelopes; the public namespaces (device lists, pre-key
+// bundles) take owner-signed stores only; quotas count per namespace; an owner's re-store
+// extends the expiry.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "support/node_rpc.hpp"
+#include "support/testnet_fixture.hpp"
+#include "veil/crypto/keys.hpp"
+#include "veil/proto/owner_auth.hpp"
+
+using namespace veil::proto::node;
+using namespace std::chrono_literals;
+using veil::test::Testnet;
+
+namespace {
+
+struct Rpc final : veil::test::NodeRpc {
+    ~Rpc() { CHECK(close() == 0); }
+};
+
+// A mailbox owner (its Ed25519 key is the mailbox) with strictly increasing timestamps.
+struct Owner {
+    veil::crypto::SigningKeyPair key = veil::crypto::SigningKeyPair::generate();
+    std::uint64_t last_ts = 0;
+    RequestBody sign(RequestBody body) {
+        last_ts = std::max(veil::test::now_ms(), last_ts + 1);
+        sign_owner_request(body, key, last_ts);
+        return body;
+    }
+};
+
+// One node (a swarm of one): every mailbox is its own.
+Response call(Rpc& rpc, std::uint16_t port, const RequestBody& body) {
+    std::optional<Response> r;
+    for (int attempt = 0; attempt < 50; ++attempt) {  // the node may still be fetching the manifest
+        r = rpc.call(port, body);
+        if (r && r->status != Status::not_ready) break;
+        std::this_thread::sleep_for(100ms);
+    }
+    REQUIRE(r);
+    return *r;
+}
+
+StoreRequest store_of(const Owner& o, std::uint16_t ns, std::uint64_t ttl_ms, Bytes data) {
+    return StoreRequest{o.key.pub, ns, ttl_ms, std::move(data)};
+}
+
+// Every item of a public namespace (unsigned reads), one page (the reader's default size).
+std::vector<MessageItem> first_page(Rpc& rpc, std::uint16_t port, const PublicKey& mailbox, std::uint16_t ns) {
+    auto r = call(rpc, port, RetrieveRequest{mailbox, ns, PageQuery{}, {}});
+    REQUIRE(r.status == Status::ok);
+    return std::get<PageResponse>(r.body).messages;
+}
+
+}  // namespace
+
+TEST_CASE("node integration - a stranger cannot store into the device-list or bundle namespace",
+          "[node][integration]") {
+    Testnet net(1, 1);
+    auto port = net.ports()[0];
+    Rpc rpc;
+    Owner bob;
+    for (auto ns : {kDeviceListNamespace, kBundleNamespace, std::uint16_t{0x1234}}) {
+        INFO(ns);
+        auto junk = call(rpc, port, store_of(bob, ns, 600'000, Bytes(100, 7)));
+        CHECK(junk.status == Status::unauthorized);
+        // Signed by someone else: not the owner either.
+        Owner mallory;
+        RequestBody forged = store_of(bob, ns, 600'000, Bytes(100, 8));
+        std::get<StoreRequest>(forged).auth = std::get<StoreRequest>(mallory.sign(store_of(mallory, ns, 600'000, Bytes(100, 8)))).auth;
+        CHECK(call(rpc, port, forged).status == Status::bad_signature);
+        // The owner's signed store goes in.
+        auto own = call(rpc, port, bob.sign(store_of(bob, ns, 600'000, Bytes(100, 9))));
+        CHECK(own.status == Status::ok);
+    }
+    // Envelopes stay open to anyone.
+    CHECK(call(rpc, port, store_of(bob, kEnvelopeNamespace, 600'000, Bytes(100, 1))).status == Status::ok);
+    CHECK(first_page(rpc, port, bob.key.pub, kDeviceListNamespace).size() == 1);
+}
+
+TEST_CASE("node integration - 20 large junk stores cannot hide a new device list", "[node][integration]") {
+    Testnet net(1, 1);
+    auto port = net.ports()[0];
+    Rpc rpc;
+    Owner bob;
+    std::size_t refused = 0;
+    for (int i = 0; i < 20; ++i) {
+        Bytes junk(76'800, static_cast<std::uint8_t>(i));
+        if (call(rpc, port, store_of(bob, kDeviceListNamespace, 600'000, junk)).status != Status::ok) ++refused;
+    }
+    CHECK(refused == 20);
+    Bytes list(300, 0x42);
+    auto stored = call(rpc, port, bob.sign(store_of(bob, kDeviceListNamespace, 600'000, list)));
+    REQUIRE(stored.status == Status::ok);
+    auto page = first_page(rpc, port, bob.key.pub, kDeviceListNamespace);
+    REQUIRE(page.size() == 1);
+    CHECK(page[0].data == list);
+}
+
+TEST_CASE("node integration - a stranger's flood of one namespace cannot block the mailbox's envelopes",
+          "[node][integration]") {
+    Testnet net(1, 1, {"max_messages_per_mailbox=50"});
+    auto port = net.ports()[0];
+    Rpc rpc;
+    Owner bob;
+    // The attack of issue 13: stores into a namespace Bob never reads (0x1234 = 4660).
+    for (int i = 0; i < 50; ++i) (void)call(rpc, port, store_of(bob, 0x1234, 600'000, {static_cast<std::uint8_t>(i)}));
+    auto real = call(rpc, port, store_of(bob, kEnvelopeNamespace, 600'000, Bytes(64, 1)));
+    CHECK(real.status == Status::ok);
+    // Filling the envelope namespace itself does not block the owner's device list either.
+    for (int i = 0; i < 60; ++i)
+        (void)call(rpc, port, store_of(bob, kEnvelopeNamespace, 600'000, {static_cast<std::uint8_t>(i), 2}));
+    CHECK(call(rpc, port, store_of(bob, kEnvelopeNamespace, 600'000, Bytes(64, 3))).status == Status::quota_exceeded);
+    CHECK(call(rpc, port, bob.sign(store_of(bob, kDeviceListNamespace, 600'000, Bytes(64, 4)))).status == Status::ok);
+}
+
+TEST_CASE("node integration - a device list re-stored by its owner outlives its first expiry", "[node][integration]") {
+    Testnet net(1, 1, {"min_ttl_ms=1000"});
+    auto port = net.ports()[0];
+    Rpc rpc;
+    Owner bob;
+    Bytes list(200, 0x17);
+    constexpr std::uint64_t kTtl = 3'000;
+    auto first = call(rpc, port, bob.sign(store_of(bob, kDeviceListNamespace, kTtl, list)));
+    REQUIRE(first.status == Status::ok);
+    auto first_expiry = std::get<StoreResponse>(first.body).expiry_ms;
+    std::this_thread::sleep_for(1500ms);
+    auto again = call(rpc, port, bob.sign(store_of(bob, kDeviceListNamespace, kTtl, list)));
+    REQUIRE(again.status == Status::ok);
+    const auto& answer = std::get<StoreResponse>(again.body);
+    CHECK_FALSE(answer.newly_stored);
+    CHECK(answer.expiry_ms > first_expiry);
+    // Past the first copy's expiry: still there, with the answered expiry.
+    while (veil::test::now_ms() < first_expiry + 500) std::this_thread::sleep_for(100ms);
+    auto page = first_page(rpc, port, bob.key.pub, kDeviceListNamespace);
+    REQUIRE(page.size() == 1);
+    CHECK(page[0].data == list);
+    CHECK(page[0].expiry_ms == answer.expiry_ms);
+    // A stranger's re-store of envelope bytes never moves the expiry; the answer says so.
+    auto env = call(rpc, port, store_of(bob, kEnvelopeNamespace, 600'000, Bytes(10, 5)));
+    auto env_again = call(rpc, port, store_of(bob, kEnvelopeNamespace, 1'200'000, Bytes(10, 5)));
+    REQUIRE(env_again.status == Status::ok);
+    CHECK(std::get<StoreResponse>(env_again.body).expiry_ms == std::get<StoreResponse>(env.body).expiry_ms);
+}
