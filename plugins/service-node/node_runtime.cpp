@@ -27,6 +27,27 @@ std::uint64_t now_ms() {
                                           .count());
 }
 
+// The node port's server: deadlines, fair slots, partial-frame budget, per-service frame caps.
+sdk::net::ServerOptions server_options(const DoorLimits& doors) {
+    sdk::net::ServerOptions o;
+    o.idle_timeout_ms = doors.idle_timeout_ms;
+    o.frame_deadline_ms = doors.frame_deadline_ms;
+    o.max_connections = doors.max_connections;
+    o.max_connections_per_source = doors.connections_per_source;
+    o.partial_frame_budget = doors.partial_frame_budget;
+    o.max_frame_bytes = tr::kMaxServiceName + 8 +
+                        std::max({doors.storage_frame, doors.peer_frame, doors.onion_frame, doors.attachments_frame,
+                                  doors.other_frame});
+    // Sized by the service named at the start of the payload, before the body is buffered.
+    o.frame_limit = [doors](wire::ByteView head) -> std::optional<std::size_t> {
+        auto peek = tr::peek_service(head);
+        if (peek.state == tr::ServicePeek::State::need_more) return std::nullopt;
+        if (peek.state == tr::ServicePeek::State::bad) return 0;
+        return peek.header_bytes + max_body_for(doors, peek.service);
+    };
+    return o;
+}
+
 std::string endpoint_of(const proto::NodeEntry& n) {
     return sdk::net::Endpoint{n.host, n.port}.to_string();
 }
@@ -187,8 +208,7 @@ void NodeRuntime::start() {
 
     auto at = sdk::net::parse_endpoint(settings_.listen);
     if (!at) throw std::runtime_error("service-node.listen: " + at.error().message);
-    sdk::net::ServerOptions opts;
-    opts.max_frame_bytes = kMaxNodeFrameBytes;
+    auto opts = server_options(settings_.limits.doors);
     server_ = std::make_unique<sdk::net::Server>(ctx_.loop(), opts,
                                                  [this](Bytes frame, sdk::net::Reply reply) { on_frame(frame, std::move(reply)); });
     auto bound = server_->listen(at.value());

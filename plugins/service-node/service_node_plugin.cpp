@@ -49,6 +49,12 @@ RuntimeSettings settings_from(sdk::Context& ctx) {
     s.limits.request_burst = c.get_double("request_burst");
     if (s.limits.requests_per_second <= 0 || s.limits.request_burst < 1)
         throw std::runtime_error("service-node: requests_per_second must be > 0 and request_burst >= 1");
+    auto& d = s.limits.doors;
+    d.idle_timeout_ms = positive(c, "idle_timeout_ms");
+    d.frame_deadline_ms = positive(c, "frame_deadline_ms");
+    d.max_connections = positive(c, "max_connections");
+    d.connections_per_source = positive(c, "connections_per_source");
+    d.partial_frame_budget = positive(c, "partial_frame_budget");
     return s;
 }
 
@@ -91,6 +97,11 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"max_subscribe_wait_ms", sdk::ConfigType::integer, "60000", "longest subscribe long-poll"},
     {"requests_per_second", sdk::ConfigType::floating, "50", "per-connection rate limit (client requests)"},
     {"request_burst", sdk::ConfigType::floating, "200", "per-connection burst (token bucket size)"},
+    {"idle_timeout_ms", sdk::ConfigType::integer, "60000", "a connection without a complete frame this long is closed"},
+    {"frame_deadline_ms", sdk::ConfigType::integer, "30000", "a frame must complete this long after its first byte"},
+    {"max_connections", sdk::ConfigType::integer, "1024", "open connections; when full the source holding most loses one"},
+    {"connections_per_source", sdk::ConfigType::integer, "64", "open connections per IPv4 address or IPv6 /64"},
+    {"partial_frame_budget", sdk::ConfigType::integer, "67108864", "bytes of partial frames buffered, all connections"},
 };
 constexpr std::string_view kProvides[] = {"service-node"};
 

@@ -70,6 +70,17 @@ VEIL_SDK_API Bytes encode_service_request(std::string_view service, const Bytes&
 /// Parses it; bad_input on malformed bytes or a name longer than kMaxServiceName.
 VEIL_SDK_API Result<Inbound> decode_service_request(wire::ByteView bytes, std::size_t max_body);
 
+/// Result of peek_service on the first bytes of a service request.
+struct ServicePeek {
+    enum class State { need_more, bad, named } state = State::need_more;
+    std::string_view service;  ///< when named: a view into the peeked bytes
+    std::size_t header_bytes = 0;  ///< when named: bytes before the body (name and both length prefixes)
+};
+/// The service a request names, from its first bytes only (the body need not have arrived):
+/// lets a server size its limit for the frame before buffering it. `bad` for an empty name or
+/// one longer than kMaxServiceName.
+VEIL_SDK_API ServicePeek peek_service(wire::ByteView head);
+
 /// Service response body inside a net frame: u8 status | var(body).
 VEIL_SDK_API Bytes encode_service_response(const Response& response);
 /// Parses it; bad_input on malformed bytes or an unknown status.
