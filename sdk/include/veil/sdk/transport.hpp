@@ -63,6 +63,10 @@ struct Inbound {
     using Reply = Response;
     std::string service;
     Bytes body;
+    /// The connection of the node's port the request came by (net::Reply::connection_id), also
+    /// for requests an onion relay delivers from a blob that came by it; 0 when unknown. Lets a
+    /// service rate-limit per connection without seeing an address.
+    std::uint64_t link = 0;
 };
 
 /// Service request body inside a net frame: str(service) | var(body).
