@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "veil/proto/blob_rpc.hpp"
+
 namespace veil::node {
 
 Status check_store(const Limits& limits, const StoreRequest& q) {
@@ -19,6 +21,14 @@ PageQuery clamp_page(const Limits& limits, PageQuery page) {
     page.max_count = std::clamp<std::uint32_t>(page.max_count, 1, limits.max_page_count);
     page.max_bytes = std::clamp<std::uint32_t>(page.max_bytes, 1, limits.max_page_bytes);
     return page;
+}
+
+std::size_t max_body_for(const DoorLimits& doors, std::string_view service) {
+    if (service == kStorageService) return doors.storage_frame;
+    if (service == kPeerService) return doors.peer_frame;
+    if (service == "onion") return doors.onion_frame;
+    if (service == proto::blob::kServiceName) return doors.attachments_frame;
+    return doors.other_frame;
 }
 
 RateLimiter::RateLimiter(double rate_per_s, double burst)

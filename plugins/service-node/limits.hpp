@@ -2,6 +2,7 @@
 /// Limits a node enforces, and the per-connection rate limiter.
 
 #include <cstdint>
+#include <string_view>
 
 #include "veil/proto/node_rpc.hpp"
 
@@ -9,6 +10,22 @@ namespace veil::node {
 
 // The node serves the node RPC of the SDK's protocol; its names are used unqualified here.
 using namespace veil::proto::node;
+
+/// The node's port (docs/service-node.md §Doors, memory and relays: the limits).
+struct DoorLimits {
+    std::uint64_t idle_timeout_ms = 60'000;     ///< no complete frame this long: closed
+    std::uint64_t frame_deadline_ms = 30'000;   ///< a frame completes this long after its first byte
+    std::size_t max_connections = 1024;
+    std::size_t connections_per_source = 64;    ///< per IPv4 address / IPv6 /64
+    std::size_t partial_frame_budget = 64 << 20;  ///< all partial frames of the node together
+    // Largest request body per service: nothing the node serves needs a large frame
+    // (attachments travel in 64 KiB chunks, onion blobs of a request in 256 KiB buckets).
+    std::size_t storage_frame = 256 << 10;
+    std::size_t peer_frame = 1 << 20;
+    std::size_t onion_frame = 1 << 20;
+    std::size_t attachments_frame = 1 << 20;
+    std::size_t other_frame = 64 << 10;
+};
 
 /// Configurable limits (defaults as documented in docs/service-node.md §Limits).
 struct Limits {
@@ -30,7 +47,11 @@ struct Limits {
     double peer_request_burst = 2000;
     double peer_bytes_per_second = 16 << 20;
     double peer_byte_burst = 32 << 20;
+    DoorLimits doors;
 };
+
+/// Largest request body accepted for `service` on the node's port.
+[[nodiscard]] std::size_t max_body_for(const DoorLimits& doors, std::string_view service);
 
 /// Size and TTL of a store: ok, too_large or bad_ttl.
 [[nodiscard]] Status check_store(const Limits& limits, const StoreRequest& q);

@@ -27,6 +27,27 @@ std::uint64_t now_ms() {
                                           .count());
 }
 
+// The node port's server: deadlines, fair slots, partial-frame budget, per-service frame caps.
+sdk::net::ServerOptions server_options(const DoorLimits& doors) {
+    sdk::net::ServerOptions o;
+    o.idle_timeout_ms = doors.idle_timeout_ms;
+    o.frame_deadline_ms = doors.frame_deadline_ms;
+    o.max_connections = doors.max_connections;
+    o.max_connections_per_source = doors.connections_per_source;
+    o.partial_frame_budget = doors.partial_frame_budget;
+    o.max_frame_bytes = tr::kMaxServiceName + 8 +
+                        std::max({doors.storage_frame, doors.peer_frame, doors.onion_frame, doors.attachments_frame,
+                                  doors.other_frame});
+    // Sized by the service named at the start of the payload, before the body is buffered.
+    o.frame_limit = [doors](wire::ByteView head) -> std::optional<std::size_t> {
+        auto peek = tr::peek_service(head);
+        if (peek.state == tr::ServicePeek::State::need_more) return std::nullopt;
+        if (peek.state == tr::ServicePeek::State::bad) return 0;
+        return peek.header_bytes + max_body_for(doors, peek.service);
+    };
+    return o;
+}
+
 }  // namespace
 
 /// Catch-up with every peer of the swarm, one after the other (see peer.hpp for the protocol).
@@ -180,8 +201,7 @@ void NodeRuntime::start() {
 
     auto at = sdk::net::parse_endpoint(settings_.listen);
     if (!at) throw std::runtime_error("service-node.listen: " + at.error().message);
-    sdk::net::ServerOptions opts;
-    opts.max_frame_bytes = kMaxNodeFrameBytes;
+    auto opts = server_options(settings_.limits.doors);
     server_ = std::make_unique<sdk::net::Server>(ctx_.loop(), opts,
                                                  [this](Bytes frame, sdk::net::Reply reply) { on_frame(frame, std::move(reply)); });
     auto bound = server_->listen(at.value());
@@ -193,9 +213,15 @@ void NodeRuntime::start() {
     if (!dir) throw std::runtime_error("service-node.directory: " + dir.error().message);
     directory_ = std::make_unique<sdk::net::Client>(ctx_.loop(), dir.value());
 
-    // Storage RPCs, from the node's port or carried by a transport (onion exit, direct).
+    // Storage RPCs, from the node's port or carried by a transport (onion exit, direct). Rate
+    // limited per link: the connection they came by, directly or inside an onion blob (the
+    // relay at the exit knows no client address, only the link: a guard's or a client's).
     ctx_.serve<tr::Inbound>(
         [this](const tr::Inbound& in, sdk::Responder<tr::Response> r) {
+            if (in.link != 0 && !allow(in.link)) {
+                auto refused = error_response(peek_request_id(in.body), Status::rate_limited, to_string(Status::rate_limited));
+                return r.reply(tr::Response{tr::Status::ok, encode_response(Method::info, refused)});
+            }
             on_request(in.body, false, [r](Bytes out) { r.reply(tr::Response{tr::Status::ok, std::move(out)}); });
         },
         kStorageService);
@@ -233,17 +259,14 @@ void NodeRuntime::stop() {
 }
 
 // One frame on the node's port: a service request `str(service) | var(body)`, answered through
-// the bus (transport::Inbound routed by the service). Storage requests are rate limited per
-// connection. Exempt: peer requests (checked for a swarm member's signature; replication of a
-// busy swarm would exceed a client's rate) and onion blobs (a relay link carries many clients,
-// and the relay bounds its own work); any other service bounds its own.
+// the bus (transport::Inbound routed by the service, carrying the connection as its link).
+// Storage requests are rate limited per link, also when an onion relay delivers them (in the
+// storage handler). Exempt: peer requests (checked for a swarm member's signature; replication
+// of a busy swarm would exceed a client's rate) and onion blobs (the relay bounds its own work
+// per link); any other service bounds its own.
 void NodeRuntime::on_frame(const Bytes& frame, sdk::net::Reply reply) {
     auto in = tr::decode_service_request(frame, kMaxNodeFrameBytes);
     if (!in) return reply.fail(in.error().message);
-    if (in.value().service == kStorageService && !allow(reply.connection_id())) {
-        auto refused = error_response(peek_request_id(in.value().body), Status::rate_limited, to_string(Status::rate_limited));
-        return reply.reply(tr::encode_service_response({tr::Status::ok, encode_response(Method::info, refused)}));
-    }
     tr::answer_inbound(ctx_.bus(), std::move(in).value(), std::move(reply), kInboundTimeoutMs);
 }
 

@@ -57,6 +57,12 @@ RuntimeSettings settings_from(sdk::Context& ctx) {
     if (s.limits.peer_requests_per_second <= 0 || s.limits.peer_request_burst < 1 || s.limits.peer_bytes_per_second <= 0 ||
         s.limits.peer_byte_burst < static_cast<double>(kMaxPeerBodyBytes + 4096))
         throw std::runtime_error("service-node: peer rates must be > 0, peer_request_burst >= 1, peer_byte_burst >= 16 MiB + 4096");
+    auto& d = s.limits.doors;
+    d.idle_timeout_ms = positive(c, "idle_timeout_ms");
+    d.frame_deadline_ms = positive(c, "frame_deadline_ms");
+    d.max_connections = positive(c, "max_connections");
+    d.connections_per_source = positive(c, "connections_per_source");
+    d.partial_frame_budget = positive(c, "partial_frame_budget");
     return s;
 }
 
@@ -103,6 +109,11 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"peer_request_burst", sdk::ConfigType::floating, "2000", "per swarm member: peer request burst"},
     {"peer_bytes_per_second", sdk::ConfigType::floating, "16777216", "per swarm member: peer envelope bytes a second"},
     {"peer_byte_burst", sdk::ConfigType::floating, "33554432", "per swarm member: peer envelope byte burst"},
+    {"idle_timeout_ms", sdk::ConfigType::integer, "60000", "a connection without a complete frame this long is closed"},
+    {"frame_deadline_ms", sdk::ConfigType::integer, "30000", "a frame must complete this long after its first byte"},
+    {"max_connections", sdk::ConfigType::integer, "1024", "open connections; when full the source holding most loses one"},
+    {"connections_per_source", sdk::ConfigType::integer, "64", "open connections per IPv4 address or IPv6 /64"},
+    {"partial_frame_budget", sdk::ConfigType::integer, "67108864", "bytes of partial frames buffered, all connections"},
 };
 constexpr std::string_view kProvides[] = {"service-node"};
 

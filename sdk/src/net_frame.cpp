@@ -1,4 +1,5 @@
 // Endpoint parsing and the frame codec (untrusted input: fuzzed in tests/fuzz/kernel).
+#include <algorithm>
 #include <charconv>
 
 #include "veil/sdk/net.hpp"
@@ -58,6 +59,41 @@ Bytes encode_frame(const Frame& frame) {
     return w.take();
 }
 
+void FrameDecoder::fail(std::string why) {
+    error_ = std::move(why);
+    Bytes().swap(buf_);
+    pos_ = 0;
+}
+
+// Checks the frame at pos_ as soon as its bytes allow: its length against max_, then (once the
+// FrameLimit can tell) against the limit for its payload. Before its body is buffered.
+bool FrameDecoder::check_head() {
+    std::size_t avail = buf_.size() - pos_;
+    if (avail < 4) return true;
+    std::uint32_t len = read_u32(buf_.data() + pos_);
+    if (len < kHeaderBytes) {
+        fail("frame shorter than its header");
+        return false;
+    }
+    if (len - kHeaderBytes > max_) {
+        fail("frame of " + std::to_string(len) + " bytes exceeds the limit");
+        return false;
+    }
+    if (!limit_ || head_checked_ || avail < 4 + kHeaderBytes) return true;
+    std::size_t head = std::min<std::size_t>(avail, 4 + std::size_t(len)) - 4 - kHeaderBytes;
+    auto cap = limit_(wire::ByteView(buf_.data() + pos_ + 4 + kHeaderBytes, head));
+    if (!cap) {
+        if (head < len - kHeaderBytes) return true;  // wait for more of the payload
+        cap = 0;                                     // complete and still undecided: refuse
+    }
+    if (len - kHeaderBytes > *cap) {
+        fail("frame of " + std::to_string(len) + " bytes exceeds the limit for its kind");
+        return false;
+    }
+    head_checked_ = true;
+    return true;
+}
+
 bool FrameDecoder::feed(const std::uint8_t* data, std::size_t size) {
     if (!error_.empty()) return false;
     // Compact consumed bytes before growing.
@@ -66,49 +102,38 @@ bool FrameDecoder::feed(const std::uint8_t* data, std::size_t size) {
         pos_ = 0;
     }
     buf_.insert(buf_.end(), data, data + size);
-    // Refuse an oversized frame as soon as its header is in, before buffering its body.
-    if (buf_.size() - pos_ >= 4) {
-        std::uint32_t len = read_u32(buf_.data() + pos_);
-        if (len < kHeaderBytes || len - kHeaderBytes > max_) {
-            error_ = len < kHeaderBytes ? "frame shorter than its header"
-                                        : "frame of " + std::to_string(len) + " bytes exceeds the limit";
-            buf_.clear();
-            pos_ = 0;
-        }
-    }
-    return error_.empty();
+    return check_head();
 }
 
 std::optional<Frame> FrameDecoder::next() {
-    if (!error_.empty()) return std::nullopt;
+    if (!error_.empty() || !check_head()) return std::nullopt;
     std::size_t avail = buf_.size() - pos_;
     if (avail < 4) return std::nullopt;
     std::uint32_t len = read_u32(buf_.data() + pos_);
-    if (len < kHeaderBytes || len - kHeaderBytes > max_) {
-        error_ = len < kHeaderBytes ? "frame shorter than its header"
-                                    : "frame of " + std::to_string(len) + " bytes exceeds the limit";
-        buf_.clear();
-        pos_ = 0;
-        return std::nullopt;
-    }
-    if (avail - 4 < len) return std::nullopt;
+    if (avail - 4 < len || (limit_ && !head_checked_)) return std::nullopt;
     wire::Reader r(wire::ByteView(buf_.data() + pos_ + 4, len));
     Frame f;
     f.id = r.u64();
     auto status = r.u8();
     if (status != 1 && status != 2) {
-        error_ = "bad frame status " + std::to_string(status);
-        buf_.clear();
-        pos_ = 0;
+        fail("bad frame status " + std::to_string(status));
         return std::nullopt;
     }
     f.status = static_cast<FrameStatus>(status);
     auto payload = r.raw(r.remaining());
     f.payload.assign(payload.begin(), payload.end());
     pos_ += 4 + len;
+    head_checked_ = false;
     if (pos_ == buf_.size()) {
-        buf_.clear();
+        // Give a large buffer back once it is drained: idle connections hold little.
+        if (buf_.capacity() > (64u << 10)) {
+            Bytes().swap(buf_);
+        } else {
+            buf_.clear();
+        }
         pos_ = 0;
+    } else {
+        check_head();
     }
     return f;
 }

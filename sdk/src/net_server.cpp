@@ -1,6 +1,9 @@
 // Framed TCP server: one Conn per accepted socket, replies matched by request id.
+#include <algorithm>
+#include <cstring>
 #include <deque>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 
 #include "veil/sdk/log.hpp"
@@ -23,12 +26,16 @@ struct Server::Core : std::enable_shared_from_this<Server::Core> {
     uv_thread_t loop_thread{};
     bool closed = false;
     std::unordered_map<Conn*, std::shared_ptr<Conn>> conns;
+    std::unordered_map<std::string, std::size_t> per_source;  // open connections by source
+    ServerStats stats;
 
     // Replies answered on other threads, posted to the loop.
     std::mutex mu;
     std::deque<std::function<void()>> posted;
 
     void accept();
+    bool make_room(const std::string& source);
+    void enforce_budget();
     void close_all();
     void post(std::function<void()> fn);
 };
@@ -59,27 +66,63 @@ struct Conn : std::enable_shared_from_this<Conn> {
     std::shared_ptr<Server::Core> core;
     FrameDecoder decoder;
     std::uint64_t conn_id = 0;  // Reply::connection_id()
+    std::string source;         // IPv4 address or IPv6 /64 (fair sharing of slots)
     std::size_t in_flight = 0;
     std::size_t write_bytes = 0;
+    std::size_t memory = 0;              // decoder memory counted in core->stats
+    std::uint64_t last_activity_ms = 0;  // accept, a complete frame, or a reply
+    std::uint64_t frame_started_ms = 0;  // first byte of the pending partial frame (0: none)
     bool reading = false;
     bool closing = false;
     bool pumping = false;
     int handles_open = 2;
     std::shared_ptr<Conn> self;  // keeps the Conn alive until both handles are closed
 
-    explicit Conn(std::shared_ptr<Server::Core> c) : core(std::move(c)), decoder(core->opts.max_frame_bytes) {}
+    explicit Conn(std::shared_ptr<Server::Core> c)
+        : core(std::move(c)), decoder(core->opts.max_frame_bytes, core->opts.frame_limit) {}
 
     uv_handle_t* handle() { return reinterpret_cast<uv_handle_t*>(&tcp); }
+    std::uint64_t now() const { return uv_now(core->loop); }
 
-    void touch() {
-        uv_timer_start(&idle, [](uv_timer_t* t) {
-            auto* c = static_cast<Conn*>(t->data);
-            if (c->in_flight == 0) {
-                c->close();
-            } else {
-                c->touch();
+    // One timer for both deadlines, computed from fixed instants: a byte never postpones them.
+    void arm() {
+        if (closing) return;
+        std::uint64_t due = last_activity_ms + core->opts.idle_timeout_ms;
+        if (frame_started_ms) due = std::min(due, frame_started_ms + core->opts.frame_deadline_ms);
+        std::uint64_t t = now();
+        uv_timer_start(&idle, [](uv_timer_t* h) { static_cast<Conn*>(h->data)->on_timer(); }, due > t ? due - t : 0, 0);
+    }
+
+    void on_timer() {
+        std::uint64_t t = now();
+        if (frame_started_ms && t >= frame_started_ms + core->opts.frame_deadline_ms) {
+            ++core->stats.late_frames;
+            return close();
+        }
+        if (t >= last_activity_ms + core->opts.idle_timeout_ms) {
+            if (in_flight == 0 && write_bytes == 0) {
+                ++core->stats.idle_closed;
+                return close();
             }
-        }, core->opts.idle_timeout_ms, 0);
+            last_activity_ms = t;  // waiting on us, not on the client
+        }
+        arm();
+    }
+
+    // The frame clock runs only while we read: under backpressure the wait is ours.
+    void update_frame_clock(bool completed_any) {
+        if (!reading || decoder.pending() == 0) {
+            frame_started_ms = 0;
+        } else if (completed_any || frame_started_ms == 0) {
+            frame_started_ms = now();
+        }
+        arm();
+    }
+
+    void account() {
+        std::size_t m = closing ? 0 : decoder.memory();
+        core->stats.partial_frame_bytes = core->stats.partial_frame_bytes - memory + m;
+        memory = m;
     }
 
     bool over_limits() const {
@@ -113,20 +156,28 @@ struct Conn : std::enable_shared_from_this<Conn> {
     }
 
     void on_bytes(const std::uint8_t* data, std::size_t n) {
-        touch();
+        auto keep = shared_from_this();
         decoder.feed(data, n);
-        pump();
+        bool completed = pump();
+        if (closing) return;
+        update_frame_clock(completed);
+        account();
+        core->enforce_budget();
     }
 
     // Dispatches buffered frames while under the limits; stops reading above them
     // (backpressure: the rest waits in the decoder and the socket until replies drain).
-    void pump() {
-        if (pumping || closing) return;
+    // Returns whether a frame completed.
+    bool pump() {
+        if (pumping || closing) return false;
         pumping = true;
+        bool completed = false;
         auto keep = shared_from_this();
         while (!closing && !over_limits()) {
             auto frame = decoder.next();
             if (!frame) break;
+            completed = true;
+            last_activity_ms = now();
             if (frame->status != FrameStatus::ok) continue;  // clients send only ok frames
             ++in_flight;
             auto slot = std::make_shared<Reply::Slot>();
@@ -145,23 +196,25 @@ struct Conn : std::enable_shared_from_this<Conn> {
             }
         }
         pumping = false;
-        if (closing) return;
+        if (closing) return completed;
         if (!decoder.error().empty()) {
             core->log->debug("closing connection: {}", decoder.error());
+            ++core->stats.refused_frames;
             close();
-            return;
+            return completed;
         }
         if (over_limits()) {
             stop_reading();
         } else {
             start_reading();
         }
+        return completed;
     }
 
     void write(FrameStatus status, std::uint64_t id, Bytes payload) {
         if (in_flight > 0) --in_flight;
         if (closing) return;
-        touch();
+        last_activity_ms = now();
         auto* w = new WriteReq;
         w->data = encode_frame(Frame{id, status, std::move(payload)});
         w->conn = shared_from_this();
@@ -176,7 +229,9 @@ struct Conn : std::enable_shared_from_this<Conn> {
                 c.close();
                 return;
             }
-            c.pump();
+            if (c.closing) return;
+            bool completed = c.pump();
+            if (!c.closing) c.update_frame_clock(completed);
         });
         if (rc != 0) {
             write_bytes -= w->data.size();
@@ -189,6 +244,11 @@ struct Conn : std::enable_shared_from_this<Conn> {
         if (closing) return;
         closing = true;
         reading = false;
+        account();
+        if (!source.empty()) {
+            auto it = core->per_source.find(source);
+            if (it != core->per_source.end() && --it->second == 0) core->per_source.erase(it);
+        }
         core->conns.erase(this);
         auto done = [](uv_handle_t* h) {
             auto* c = static_cast<Conn*>(h->data);
@@ -234,6 +294,56 @@ void Server::Core::post(std::function<void()> fn) {
     uv_async_send(async);
 }
 
+namespace {
+
+// The unit of fair sharing: an IPv4 address, or the /64 of an IPv6 one (one host's usual share).
+std::string source_of(const uv_tcp_t* tcp) {
+    sockaddr_storage peer{};
+    int len = sizeof peer;
+    if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&peer), &len) != 0) return "?";
+    if (peer.ss_family == AF_INET) {
+        const auto* a = reinterpret_cast<const sockaddr_in*>(&peer);
+        return std::string(reinterpret_cast<const char*>(&a->sin_addr), 4);
+    }
+    const auto* a6 = reinterpret_cast<const sockaddr_in6*>(&peer);
+    const auto* b = reinterpret_cast<const char*>(&a6->sin6_addr);
+    static constexpr unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::memcmp(b, kMapped, 12) == 0) return std::string(b + 12, 4);
+    return std::string(b, 8);
+}
+
+}  // namespace
+
+// Full: the source holding the most connections gives up its longest-idle one, if it holds
+// more than `source` would. So a newcomer gets a slot unless every source holds about as many.
+bool Server::Core::make_room(const std::string& source) {
+    auto mine = per_source.count(source) ? per_source[source] : 0;
+    auto top = std::max_element(per_source.begin(), per_source.end(),
+                                [](const auto& a, const auto& b) { return a.second < b.second; });
+    if (top == per_source.end() || top->second <= mine + 1) return false;
+    Conn* victim = nullptr;
+    for (auto& [p, c] : conns) {
+        if (c->source != top->first || c->closing) continue;
+        if (!victim || c->last_activity_ms < victim->last_activity_ms) victim = p;
+    }
+    if (!victim) return false;
+    ++stats.evicted_when_full;
+    victim->close();
+    return true;
+}
+
+// Over the partial-frame budget: close the connections holding the largest buffers.
+void Server::Core::enforce_budget() {
+    while (stats.partial_frame_bytes > opts.partial_frame_budget) {
+        Conn* largest = nullptr;
+        for (auto& [p, c] : conns)
+            if (!largest || c->memory > largest->memory) largest = p;
+        if (!largest || largest->memory == 0) return;
+        ++stats.over_budget;
+        largest->close();
+    }
+}
+
 void Server::Core::accept() {
     auto conn = std::make_shared<Conn>(shared_from_this());
     conn->conn_id = next_conn_id++;
@@ -242,17 +352,27 @@ void Server::Core::accept() {
     conn->tcp.data = conn.get();
     conn->idle.data = conn.get();
     conn->self = conn;
-    if (uv_accept(reinterpret_cast<uv_stream_t*>(listener), reinterpret_cast<uv_stream_t*>(&conn->tcp)) != 0 ||
-        conns.size() >= opts.max_connections) {
-        if (conns.size() >= opts.max_connections) log->warn("connection refused: {} connections open", conns.size());
-        conns.emplace(conn.get(), conn);
+    bool accepted = uv_accept(reinterpret_cast<uv_stream_t*>(listener), reinterpret_cast<uv_stream_t*>(&conn->tcp)) == 0;
+    std::string source = accepted ? source_of(&conn->tcp) : std::string();
+    if (accepted && per_source.count(source) && per_source[source] >= opts.max_connections_per_source) {
+        ++stats.refused_per_source;
+        accepted = false;
+    }
+    if (accepted && conns.size() >= opts.max_connections && !make_room(source)) {
+        log->warn("connection refused: {} connections open", conns.size());
+        accepted = false;
+    }
+    conns.emplace(conn.get(), conn);
+    if (!accepted) {
         conn->close();
         return;
     }
+    conn->source = source;
+    ++per_source[source];
     uv_tcp_nodelay(&conn->tcp, 1);
-    conns.emplace(conn.get(), conn);
-    conn->touch();
+    conn->last_activity_ms = uv_now(loop);
     conn->start_reading();
+    conn->arm();
 }
 
 void Server::Core::close_all() {
@@ -336,5 +456,7 @@ Result<Endpoint> Server::listen(const Endpoint& at) {
 void Server::close() { core_->close_all(); }
 
 std::size_t Server::connections() const { return core_->conns.size(); }
+
+ServerStats Server::stats() const { return core_->stats; }
 
 }  // namespace veil::sdk::net

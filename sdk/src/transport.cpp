@@ -8,6 +8,21 @@ Bytes encode_service_request(std::string_view service, const Bytes& body) {
     return w.take();
 }
 
+ServicePeek peek_service(wire::ByteView head) {
+    ServicePeek out;
+    if (head.size() < 4) return out;
+    std::size_t n = (std::size_t(head[0]) << 24) | (std::size_t(head[1]) << 16) | (std::size_t(head[2]) << 8) | head[3];
+    if (n == 0 || n > kMaxServiceName) {
+        out.state = ServicePeek::State::bad;
+        return out;
+    }
+    if (head.size() < 4 + n) return out;
+    out.state = ServicePeek::State::named;
+    out.service = std::string_view(reinterpret_cast<const char*>(head.data()) + 4, n);
+    out.header_bytes = 4 + n + 4;
+    return out;
+}
+
 Result<Inbound> decode_service_request(wire::ByteView bytes, std::size_t max_body) {
     try {
         wire::Reader r(bytes);

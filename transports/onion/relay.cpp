@@ -50,20 +50,35 @@ Relay::Relay(uv_loop_t* loop, sdk::Bus& bus, std::shared_ptr<const crypto::KeyAg
 
 Relay::~Relay() { *alive_ = false; }
 
-Relay::Done Relay::counted(Done done) {
-    ++in_flight_;
-    return [this, alive = alive_, done = std::move(done)](Result<wire::Bytes> r) {
-        if (*alive) --in_flight_;
+// Holds one slot of `link` (a request, or a long-poll) until `done` runs.
+Relay::Done Relay::counted(std::uint64_t link, bool long_poll, Done done) {
+    auto& load = links_[link];
+    ++(long_poll ? load.long_polls : load.requests);
+    ++(long_poll ? long_polls_ : in_flight_);
+    return [this, alive = alive_, link, long_poll, done = std::move(done)](Result<wire::Bytes> r) {
+        if (*alive) release(link, long_poll);
         done(std::move(r));
     };
 }
 
-void Relay::handle(wire::ByteView blob, Done done) {
-    if (in_flight_ >= options_.max_in_flight) {
+void Relay::release(std::uint64_t link, bool long_poll) {
+    auto it = links_.find(link);
+    if (it == links_.end()) return;
+    --(long_poll ? it->second.long_polls : it->second.requests);
+    --(long_poll ? long_polls_ : in_flight_);
+    if (it->second.requests == 0 && it->second.long_polls == 0) links_.erase(it);
+}
+
+void Relay::handle(wire::ByteView blob, std::uint64_t link, Done done) {
+    auto busy = [&] {
         ++stats_.refused;
+        ++stats_.busy;
         done(sdk::Error{ErrorCode::refused, "onion: busy"});
-        return;
-    }
+    };
+    // Budgets first: refusing costs no X25519.
+    auto it = links_.find(link);
+    Load load = it == links_.end() ? Load{} : it->second;
+    if (in_flight_ >= options_.max_in_flight || load.requests >= options_.max_in_flight_per_link) return busy();
     OpenedLayer layer;
     try {
         if (blob.size() > options_.max_blob_bytes) throw LayerError();
@@ -72,17 +87,21 @@ void Relay::handle(wire::ByteView blob, Done done) {
         if (layer.kind == LayerKind::forward && !lookup_(layer.next_node_id, layer.next_address)) {
             throw LayerError();
         }
+        // A path ends here: a deliver layer may not start another onion path (no nesting).
+        if (layer.kind == LayerKind::deliver && layer.service == kOnionService) throw LayerError();
     } catch (const LayerError& e) {
         ++stats_.refused;
         done(sdk::Error{ErrorCode::bad_input, e.what()});
         return;
     }
     if (observer_) observer_({layer.kind, layer.next_address, layer.service});
-    if (layer.kind == LayerKind::forward) {
-        forward(std::move(layer), counted(std::move(done)));
-    } else {
-        deliver(std::move(layer), counted(std::move(done)));
+    if (layer.kind == LayerKind::forward) return forward(std::move(layer), counted(link, false, std::move(done)));
+    bool long_poll = long_poll_ && long_poll_(layer.service, layer.body);
+    if (long_poll && (long_polls_ >= options_.max_long_polls || load.long_polls >= options_.max_long_polls_per_link)) {
+        sodium_memzero(layer.response_key.data(), layer.response_key.size());
+        return busy();
     }
+    deliver(std::move(layer), link, counted(link, long_poll, std::move(done)));
 }
 
 void Relay::forward(OpenedLayer layer, Done done) {
@@ -113,10 +132,10 @@ void Relay::forward(OpenedLayer layer, Done done) {
                     });
 }
 
-void Relay::deliver(OpenedLayer layer, Done done) {
+void Relay::deliver(OpenedLayer layer, std::uint64_t link, Done done) {
     ++stats_.delivered;
     auto key = layer.response_key;
-    transport::Inbound inbound{layer.service, std::move(layer.body)};
+    transport::Inbound inbound{layer.service, std::move(layer.body), link};
     std::string service = inbound.service;
     bool queued = bus_.request<transport::Inbound>(
         std::move(inbound), options_.hop_timeout_ms,

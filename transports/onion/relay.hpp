@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -23,15 +24,24 @@ namespace veil::onion {
 /// The service name onion blobs travel under, between nodes and from clients to guards.
 inline constexpr std::string_view kOnionService = "onion";
 
+/// Budgets are per inbound link (the connection a blob came by: a client's, or a relay's for
+/// the clients behind it), so one link cannot take every slot; long-polls delivered here are
+/// counted apart, so parked subscribes cannot starve quick requests.
 struct RelayOptions {
     std::uint64_t replay_window_ms = 10 * 60 * 1000;  ///< layers older or newer than this are refused
-    std::size_t max_replay_entries = 1 << 20;
+    std::size_t max_replay_entries = 1 << 20;         ///< when full the oldest entries go first
     /// Per forwarded request or local delivery: above the longest subscribe long-poll (60 s),
     /// so fast delivery works through onion paths.
     std::uint32_t hop_timeout_ms = 75'000;
-    std::size_t max_in_flight = 256;                   ///< above this new blobs are refused ("busy")
+    std::size_t max_in_flight = 4096;          ///< all links: above this new blobs are refused ("busy")
+    std::size_t max_in_flight_per_link = 48;   ///< one link (below the port's 64 per connection)
+    std::size_t max_long_polls = 1024;         ///< long-polls delivered here, all links
+    std::size_t max_long_polls_per_link = 16;  ///< long-polls delivered here, one link
     std::size_t max_blob_bytes = kMaxBlobBytes;
 };
+
+/// True if a request for local `service` may wait long (a subscribe): counted apart.
+using LongPollTest = std::function<bool(std::string_view service, const Bytes& body)>;
 
 /// True if `node_id` is a node of the current manifest listed at `address`. A relay forwards
 /// only to listed nodes, so it cannot be used to reach arbitrary hosts.
@@ -47,7 +57,8 @@ struct HopRecord {
 struct RelayStats {
     std::uint64_t forwarded = 0;
     std::uint64_t delivered = 0;
-    std::uint64_t refused = 0;   ///< bad, replayed, unknown next hop, or busy
+    std::uint64_t refused = 0;   ///< bad, replayed, unknown next hop, nested onion, or busy
+    std::uint64_t busy = 0;      ///< of which: over a budget
     std::uint64_t failed = 0;    ///< next hop or local service failed
 };
 
@@ -60,10 +71,15 @@ public:
     Relay(const Relay&) = delete;
     Relay& operator=(const Relay&) = delete;
 
-    /// Handles one blob; `done` runs once with the blob to send back (a response sealed by the
-    /// destination) or an error with a short message: "onion: bad layer", "onion: busy", or a
-    /// hop_failure() naming the first node beyond this one that could not be reached.
-    void handle(wire::ByteView blob, std::function<void(sdk::Result<wire::Bytes>)> done);
+    /// Handles one blob that came by inbound `link` (transport::Inbound::link; 0: unknown);
+    /// `done` runs once with the blob to send back (a response sealed by the destination) or an
+    /// error with a short message: "onion: bad layer", "onion: busy", or a hop_failure() naming
+    /// the first node beyond this one that could not be reached. A local delivery carries `link`
+    /// on, so the local service can rate-limit it as it does direct requests.
+    void handle(wire::ByteView blob, std::uint64_t link, std::function<void(sdk::Result<wire::Bytes>)> done);
+
+    /// Which deliveries are long-polls (optional: none without it).
+    void set_long_poll_test(LongPollTest test) { long_poll_ = std::move(test); }
 
     /// Observes every opened layer (tests, trace logs). Optional.
     void set_observer(std::function<void(const HopRecord&)> observer) { observer_ = std::move(observer); }
@@ -73,9 +89,14 @@ public:
 
 private:
     using Done = std::function<void(sdk::Result<wire::Bytes>)>;
+    struct Load {
+        std::size_t requests = 0;
+        std::size_t long_polls = 0;
+    };
     void forward(OpenedLayer layer, Done done);
-    void deliver(OpenedLayer layer, Done done);
-    Done counted(Done done);
+    void deliver(OpenedLayer layer, std::uint64_t link, Done done);
+    Done counted(std::uint64_t link, bool long_poll, Done done);
+    void release(std::uint64_t link, bool long_poll);
 
     sdk::Bus& bus_;
     std::shared_ptr<const crypto::KeyAgreement> node_key_;
@@ -85,7 +106,10 @@ private:
     sdk::net::ClientPool next_hops_;
     std::function<void(const HopRecord&)> observer_;
     RelayStats stats_;
+    LongPollTest long_poll_;
     std::size_t in_flight_ = 0;
+    std::size_t long_polls_ = 0;
+    std::map<std::uint64_t, Load> links_;  // links with something in flight
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

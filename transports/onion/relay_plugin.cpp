@@ -7,6 +7,7 @@
 #include <map>
 
 #include "relay.hpp"
+#include "veil/proto/node_rpc.hpp"
 #include "veil/sdk/network.hpp"
 #include "veil/sdk/node.hpp"
 #include "veil/sdk/plugin.hpp"
@@ -21,6 +22,17 @@ public:
     void start(sdk::Context& ctx) override {
         ctx_ = &ctx;
         trace_ = ctx.config().get_bool("trace");
+        const auto& c = ctx.config();
+        auto count = [&c](std::string_view key) {
+            auto v = c.get_int(key);
+            if (v <= 0) throw std::runtime_error("onion-relay." + std::string(key) + " must be positive");
+            return static_cast<std::size_t>(v);
+        };
+        options_.max_in_flight = count("max_in_flight");
+        options_.max_in_flight_per_link = count("max_in_flight_per_link");
+        options_.max_long_polls = count("max_long_polls");
+        options_.max_long_polls_per_link = count("max_long_polls_per_link");
+        options_.max_replay_entries = count("max_replay_entries");
         ctx.on<sdk::network::ManifestUpdated>([this](const sdk::network::ManifestUpdated& m) { apply(*m.manifest); });
         (void)ctx.bus().request<sdk::network::GetManifest>(
             {}, 5000, [this, alive = alive_](sdk::Result<sdk::network::ManifestReply> r) {
@@ -36,7 +48,7 @@ public:
         ctx.serve<tr::Inbound>(
             [this](const tr::Inbound& in, sdk::Responder<tr::Response> r) {
                 if (!relay_) return r.fail(sdk::ErrorCode::unreachable, "onion: relay not ready");
-                relay_->handle(in.body, [r](sdk::Result<wire::Bytes> out) {
+                relay_->handle(in.body, in.link, [r](sdk::Result<wire::Bytes> out) {
                     if (out) {
                         r.reply({tr::Status::ok, std::move(out).value()});
                     } else {
@@ -61,7 +73,16 @@ private:
                 auto it = listed_.find(id);
                 return it != listed_.end() && it->second == address;
             },
-            RelayOptions{});
+            options_);
+        // Subscribes park at the node for up to a minute: counted apart from quick requests.
+        relay_->set_long_poll_test([](std::string_view service, const wire::Bytes& body) {
+            if (service != proto::node::kStorageService) return false;
+            try {
+                return proto::node::method_of(proto::node::decode_request(body).body) == proto::node::Method::subscribe;
+            } catch (const wire::DecodeError&) {
+                return false;
+            }
+        });
         if (!trace_) return;
         // What this hop learnt: the next hop's address or the local service. Never a client.
         relay_->set_observer([path = ctx_->data_dir() / "onion-trace.log"](const HopRecord& r) {
@@ -80,6 +101,7 @@ private:
 
     sdk::Context* ctx_ = nullptr;
     bool trace_ = false;
+    RelayOptions options_;
     std::unique_ptr<Relay> relay_;
     std::map<Key32, std::string> listed_;  // manifest nodes -> host:port
     std::uint64_t version_ = 0;
@@ -89,6 +111,11 @@ private:
 constexpr std::string_view kProvides[] = {"onion-relay"};
 constexpr std::string_view kRequires[] = {"service-node"};
 constexpr sdk::ConfigKeySpec kKeys[] = {
+    {"max_in_flight", sdk::ConfigType::integer, "4096", "blobs in flight, all inbound links"},
+    {"max_in_flight_per_link", sdk::ConfigType::integer, "48", "blobs in flight per inbound connection"},
+    {"max_long_polls", sdk::ConfigType::integer, "1024", "subscribes delivered here and waiting, all links"},
+    {"max_long_polls_per_link", sdk::ConfigType::integer, "16", "subscribes delivered here and waiting, per link"},
+    {"max_replay_entries", sdk::ConfigType::integer, "1048576", "layers remembered against replays (oldest go first)"},
     {"trace", sdk::ConfigType::boolean, "false",
      "tests only: record what each onion layer revealed (next hop or service) in HOME/onion-relay/onion-trace.log"},
 };

@@ -67,6 +67,31 @@ TEST_CASE("net - the decoder refuses oversized, short and bad-status frames", "[
     CHECK_THAT(b.error(), Catch::Contains("status"));
 }
 
+TEST_CASE("net - a frame limit by payload refuses a large frame where none is expected, before its body",
+          "[kernel][net]") {
+    // Payloads starting with 'B' may be 1,000 bytes; any other 10.
+    FrameLimit limit = [](veil::wire::ByteView head) -> std::optional<std::size_t> {
+        if (head.empty()) return std::nullopt;
+        return head[0] == 'B' ? 1000 : 10;
+    };
+    auto big = encode_frame(Frame{1, FrameStatus::ok, Bytes(500, 'B')});
+    FrameDecoder ok(1000, limit);
+    CHECK(ok.feed(big.data(), 20));
+    CHECK(ok.memory() < 500);  // the buffer grows with the bytes received, not the announced length
+    CHECK(ok.feed(big.data() + 20, big.size() - 20));
+    auto f = ok.next();
+    REQUIRE(f);
+    CHECK(f->payload.size() == 500);
+    auto small = encode_frame(Frame{2, FrameStatus::ok, Bytes(500, 'x')});
+    FrameDecoder refused(1000, limit);
+    CHECK_FALSE(refused.feed(small.data(), 14));  // header and the first payload byte
+    CHECK_THAT(refused.error(), Catch::Contains("limit for its kind"));
+    auto tiny = encode_frame(Frame{3, FrameStatus::ok, Bytes(5, 'x')});
+    FrameDecoder fine(1000, limit);
+    fine.feed(tiny.data(), tiny.size());
+    CHECK(fine.next());
+}
+
 TEST_CASE("net - a client gets replies matched by id, answered in any order", "[kernel][net]") {
     TestLoop loop;
     {

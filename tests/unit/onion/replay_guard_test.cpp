@@ -31,10 +31,13 @@ TEST_CASE("onion - layers outside the time window are refused, so old keys can b
     CHECK_FALSE(guard.admit(key(3), 1'000'000, 1'070'000));
 }
 
-TEST_CASE("onion - a full replay table refuses rather than forgets", "[onion]") {
+TEST_CASE("onion - a full replay table forgets its oldest entries and still admits new users", "[onion]") {
     ReplayGuard guard(60'000, 2);
     CHECK(guard.admit(key(1), 10, 10));
-    CHECK(guard.admit(key(2), 10, 10));
-    CHECK_FALSE(guard.admit(key(3), 10, 10));
-    CHECK_FALSE(guard.admit(key(1), 10, 10));
+    CHECK(guard.admit(key(2), 20, 20));
+    CHECK(guard.admit(key(3), 30, 30));  // a new user is served: key 1 (the oldest) goes
+    CHECK(guard.size() == 2);
+    CHECK(guard.evicted() == 1);
+    CHECK_FALSE(guard.admit(key(2), 20, 30));  // the newer entries still catch replays
+    CHECK_FALSE(guard.admit(key(3), 30, 30));
 }

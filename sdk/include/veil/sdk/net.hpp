@@ -57,32 +57,65 @@ struct Frame {
 /// Encodes one frame (length prefix included).
 VEIL_SDK_API Bytes encode_frame(const Frame& frame);
 
-/// Splits a TCP byte stream into frames. Untrusted input: a length above max_frame_bytes or a
-/// bad status byte is an error and the decoder stays failed (the connection must close).
+/// The largest payload accepted for the frame whose payload starts with `head` (the bytes
+/// received so far), or nullopt while `head` is too short to tell. Lets a server accept a large
+/// frame only where one is expected (e.g. by the service named at the start of the payload).
+using FrameLimit = std::function<std::optional<std::size_t>(wire::ByteView head)>;
+
+/// Splits a TCP byte stream into frames. Untrusted input: a length above max_frame_bytes (or
+/// above the FrameLimit of its payload) or a bad status byte is an error and the decoder stays
+/// failed (the connection must close). The buffer grows with the bytes received, never by the
+/// announced length.
 class VEIL_SDK_API FrameDecoder final {
 public:
-    explicit FrameDecoder(std::size_t max_frame_bytes) : max_(max_frame_bytes) {}
+    explicit FrameDecoder(std::size_t max_frame_bytes, FrameLimit limit = {})
+        : max_(max_frame_bytes), limit_(std::move(limit)) {}
     /// Appends bytes; returns false once the stream is invalid (see error()).
     bool feed(const std::uint8_t* data, std::size_t size);
     /// The next complete frame, if any.
     std::optional<Frame> next();
     /// Why the stream is invalid (empty while valid).
     [[nodiscard]] const std::string& error() const { return error_; }
+    /// Bytes received and not yet returned by next() (a partial frame, after next() ran dry).
+    [[nodiscard]] std::size_t pending() const { return buf_.size() - pos_; }
+    /// Heap bytes held by the buffer (what a node's partial-frame budget counts).
+    [[nodiscard]] std::size_t memory() const { return buf_.capacity(); }
 
 private:
+    bool check_head();
+    void fail(std::string why);
+
     std::size_t max_;
+    FrameLimit limit_;
+    bool head_checked_ = false;  // the FrameLimit accepted the frame at pos_
     Bytes buf_;
     std::size_t pos_ = 0;
     std::string error_;
 };
 
-/// Server limits. Defaults suit a service node on a small machine.
+/// Server limits. Defaults suit a service node on a small machine. Deadlines are not reset by
+/// single bytes: a connection trickling one byte at a time is closed when its frame is late.
 struct ServerOptions {
     std::size_t max_frame_bytes = 1 << 20;       ///< larger frames close the connection
-    std::uint64_t idle_timeout_ms = 60'000;      ///< a connection with nothing in flight
+    FrameLimit frame_limit;                      ///< optional per-frame cap below max_frame_bytes
+    std::uint64_t idle_timeout_ms = 60'000;      ///< no complete frame nor reply this long, nothing in flight: closed
+    std::uint64_t frame_deadline_ms = 30'000;    ///< a frame must complete this long after its first byte
     std::size_t max_in_flight = 64;              ///< per connection: stop reading above this
     std::size_t max_write_queue_bytes = 4 << 20; ///< per connection: stop reading above this
-    std::size_t max_connections = 1024;          ///< further accepts are closed at once
+    std::size_t max_connections = 1024;          ///< when full, the source holding most loses one
+    std::size_t max_connections_per_source = 64; ///< per IPv4 address or IPv6 /64: further accepts closed
+    std::size_t partial_frame_budget = 64 << 20; ///< all connections' buffers: above it the largest is closed
+};
+
+/// What a Server refused or closed, for tests and stats.
+struct ServerStats {
+    std::uint64_t refused_per_source = 0;  ///< accepts closed: the source was at its cap
+    std::uint64_t evicted_when_full = 0;   ///< connections closed to make room for another source
+    std::uint64_t late_frames = 0;         ///< connections closed: a frame missed its deadline
+    std::uint64_t idle_closed = 0;         ///< connections closed: idle
+    std::uint64_t over_budget = 0;         ///< connections closed: partial frames over the budget
+    std::uint64_t refused_frames = 0;      ///< connections closed: frame too large or malformed
+    std::size_t partial_frame_bytes = 0;   ///< buffered now, all connections
 };
 
 /// Answers one request. Copyable; the first reply()/fail() wins. If every copy is dropped
@@ -120,6 +153,8 @@ public:
     void close();
     /// Number of open connections.
     [[nodiscard]] std::size_t connections() const;
+    /// Counters since start. Loop thread.
+    [[nodiscard]] ServerStats stats() const;
 
     struct Core;
 

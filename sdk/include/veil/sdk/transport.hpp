@@ -63,12 +63,27 @@ struct Inbound {
     using Reply = Response;
     std::string service;
     Bytes body;
+    /// The connection of the node's port the request came by (net::Reply::connection_id), also
+    /// for requests an onion relay delivers from a blob that came by it; 0 when unknown. Lets a
+    /// service rate-limit per connection without seeing an address.
+    std::uint64_t link = 0;
 };
 
 /// Service request body inside a net frame: str(service) | var(body).
 VEIL_SDK_API Bytes encode_service_request(std::string_view service, const Bytes& body);
 /// Parses it; bad_input on malformed bytes or a name longer than kMaxServiceName.
 VEIL_SDK_API Result<Inbound> decode_service_request(wire::ByteView bytes, std::size_t max_body);
+
+/// Result of peek_service on the first bytes of a service request.
+struct ServicePeek {
+    enum class State { need_more, bad, named } state = State::need_more;
+    std::string_view service;  ///< when named: a view into the peeked bytes
+    std::size_t header_bytes = 0;  ///< when named: bytes before the body (name and both length prefixes)
+};
+/// The service a request names, from its first bytes only (the body need not have arrived):
+/// lets a server size its limit for the frame before buffering it. `bad` for an empty name or
+/// one longer than kMaxServiceName.
+VEIL_SDK_API ServicePeek peek_service(wire::ByteView head);
 
 /// Service response body inside a net frame: u8 status | var(body).
 VEIL_SDK_API Bytes encode_service_response(const Response& response);

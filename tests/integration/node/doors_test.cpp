@@ -1,0 +1,109 @@
+// The node's port under attack (issue 13, items 6 and 7): trickling connections, slot hogging,
+// partial large frames. Real node processes; the attacker uses raw sockets from 127.x.y.z
+// sources, the victim the ordinary node RPC from 127.0.0.1.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "support/node_rpc.hpp"
+#include "support/raw_socket.hpp"
+#include "support/testnet_fixture.hpp"
+
+using namespace veil::proto::node;
+using namespace std::chrono_literals;
+using veil::test::RawSocket;
+using veil::test::Testnet;
+
+namespace {
+
+std::string source(int group, int host) { return "127.0." + std::to_string(group) + "." + std::to_string(host); }
+
+std::size_t rss_kib(int pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6));
+    return 0;
+}
+
+bool served(std::uint16_t port) {
+    veil::test::NodeRpc rpc;
+    auto r = rpc.call(port, InfoRequest{}, 5000);
+    return r && r->status == Status::ok;
+}
+
+}  // namespace
+
+TEST_CASE("node doors - 1,100 trickling connections neither hold the node nor keep a slot past the frame deadline",
+          "[node][integration]") {
+    Testnet net(1, 1, {"frame_deadline_ms=2000", "idle_timeout_ms=3000"});
+    auto port = net.ports()[0];
+    REQUIRE(served(port));
+    // 1,100 connections from 20 sources (55 each: under the per-source cap), each starting a
+    // frame and then sending one byte a second.
+    std::vector<std::unique_ptr<RawSocket>> attack;
+    for (int i = 0; i < 1100; ++i) {
+        attack.push_back(std::make_unique<RawSocket>(source(1, 1 + i % 20), port));
+        REQUIRE(attack.back()->ok());
+        (void)attack.back()->send({0});
+    }
+    auto header = veil::test::frame_start("storage", 100);
+    for (std::size_t byte = 1; byte < 5; ++byte) {
+        std::this_thread::sleep_for(900ms);
+        for (auto& s : attack) (void)s->send({header[byte]});
+    }
+    // While the trickle goes on, a client from another source is served.
+    CHECK(served(port));
+    // And the trickling connections were closed by the deadline of their frame, bytes or not.
+    std::size_t closed = 0;
+    for (auto& s : attack) closed += s->closed_by_peer(closed == 0 ? 2000 : 0) ? 1 : 0;
+    CHECK(closed >= 1000);
+}
+
+TEST_CASE("node doors - one source cannot take every connection slot", "[node][integration]") {
+    Testnet net(1, 1, {"max_connections=100", "connections_per_source=1000"});
+    auto port = net.ports()[0];
+    // One source holds all 100 slots (idle connections, inside every deadline).
+    std::vector<std::unique_ptr<RawSocket>> hog;
+    for (int i = 0; i < 120; ++i) hog.push_back(std::make_unique<RawSocket>(source(2, 1), port));
+    std::this_thread::sleep_for(300ms);
+    // A newcomer from another source still gets a slot: the largest source yields one.
+    CHECK(served(port));
+}
+
+TEST_CASE("node doors - a large frame is refused where none is expected, before its body", "[node][integration]") {
+    Testnet net(1, 1);
+    auto port = net.ports()[0];
+    RawSocket s(source(3, 1), port);
+    REQUIRE(s.ok());
+    REQUIRE(s.send(veil::test::frame_start("storage", 2u << 20)));
+    CHECK(s.closed_by_peer(3000));
+}
+
+TEST_CASE("node memory - 100 connections holding partial large frames stay within the node's budget",
+          "[node][integration]") {
+    constexpr std::size_t kBudget = 16u << 20;
+    Testnet net(1, 1, {"partial_frame_budget=" + std::to_string(kBudget)});
+    auto port = net.ports()[0];
+    int pid = net.pid_of("node-1");
+    REQUIRE(pid > 0);
+    REQUIRE(served(port));
+    auto before = rss_kib(pid);
+    // Each announces a 1000 KiB attachments frame (a kind that may be large) and sends 900 KiB.
+    std::vector<std::uint8_t> part(900u << 10, 0x5a);
+    std::vector<std::unique_ptr<RawSocket>> attack;
+    for (int i = 0; i < 100; ++i) {
+        attack.push_back(std::make_unique<RawSocket>(source(4, 1 + i % 4), port));
+        REQUIRE(attack.back()->ok());
+        (void)attack.back()->send(veil::test::frame_start("attachments", 1000u << 10));
+        (void)attack.back()->send(part);
+    }
+    std::this_thread::sleep_for(1s);
+    auto after = rss_kib(pid);
+    INFO("RSS before " << before << " KiB, after " << after << " KiB");
+    // Unbounded, this is 100 x 900 KiB (88 MiB) and more; bounded: the budget and some slack.
+    CHECK(after < before + (kBudget >> 10) + (24u << 10));
+    CHECK(served(port));
+}
