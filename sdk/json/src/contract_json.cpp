@@ -26,6 +26,7 @@ json to_json(const msg::Message& m) {
            {"expires_at_ms", m.expires_at_ms},
            {"delivery", delivery_name(m.delivery)},
            {"read", m.read},
+           {"request", m.request},
            {"attachment", nullptr}};
     if (m.attachment) {
         j["attachment"] = json{{"file_name", m.attachment->file_name},

@@ -263,7 +263,10 @@ TEST_CASE("rpc - the echo bot answers a message sent from the CLI; bad requests 
     auto msgs = c.call(request("messages", {{"peer", alice.id}}, 8));
     REQUIRE(msgs["result"].is_array());
     std::vector<std::string> texts;
-    for (const auto& m : msgs["result"]) texts.push_back(m["text"]);
+    for (const auto& m : msgs["result"]) {
+        texts.push_back(m["text"]);
+        CHECK(m["request"] == false);  // the bot's answer accepted Alice's request
+    }
     CHECK(texts == std::vector<std::string>{"hello bot", "echo: hello bot"});
 
     CHECK(daemon.stop(20000) == 0);
