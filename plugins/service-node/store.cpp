@@ -285,7 +285,9 @@ bool MessageStore::merge(const MessageState& s, const Bytes* data, const Bytes* 
         changed = tombstone(s.hash, *proof);
         usage_.erase(usage_key(s.mailbox, s.ns));
     }
-    changed = lower_expiry(s.hash, s.expiry_ms, *proof) || changed;
+    // A delete proof says nothing about when: the tombstone keeps the row's expiry, or a member
+    // replaying the proof with a short one could let it lapse and re-replicate the data as new.
+    if (!s.deleted) changed = lower_expiry(s.hash, s.expiry_ms, *proof) || changed;
     return changed;
 }
 

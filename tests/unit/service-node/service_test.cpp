@@ -268,6 +268,20 @@ TEST_CASE("service - a member's replicated delete applies only with the owner's 
                 .response.status == Status::ok);
     CHECK(a2.store.retrieve(owner.pub, 0, {}, kNow).messages.empty());
     CHECK(a2.store.proof_of(hash) == *del.replicate[0].proof);
+    // Replaying that proof with a tombstone that expires at once must not shorten the tombstone
+    // (once it expired, the member could replicate the data again as a new message).
+    auto expiry_at_a2 = [&] {
+        for (const auto& st : a2.store.states(kNow, [](const PublicKey&) { return true; }))
+            if (st.hash == hash) return st.expiry_ms;
+        return std::uint64_t{0};
+    };
+    const auto kept = expiry_at_a2();
+    REQUIRE(kept > kNow + 1'000);
+    MessageState short_lived{hash, owner.pub, 0, kNow + 7, true};
+    auto replay = seal_peer(ReplicateBody{{ReplicaOp{short_lived, std::nullopt, del.replicate[0].proof}}}, net.a1,
+                            net.a2.pub, kNow + 6);
+    REQUIRE(a2.call(PeerRequest{replay}, kNow + 6).response.status == Status::ok);
+    CHECK(expiry_at_a2() == kept);
 }
 
 TEST_CASE("service - a member's peer traffic has a byte budget, refused before any check", "[node][service]") {
