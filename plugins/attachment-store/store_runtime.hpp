@@ -64,7 +64,6 @@ private:
     bool catching_up_ = false;
     std::uint64_t last_swarm_ = ~0ull;
     sdk::net::ClientPool peers_;
-    std::uint32_t next_id_ = 1;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -276,7 +276,7 @@ void cmd_receive(sdk::Context& ctx, Service& service, Client& client, const sdk:
         }
     }
     with_client(client, call, "veil receive", [&service, &client, state, wait_s] {
-        service.with_manifest([&service, &client, state, wait_s] {
+        service.with_manifest([&client, state, wait_s] {
             state->deadline_ms = now_ms() + wait_s * 1000;
             // Our own current device list first: copies from a revoked device of ours are refused.
             // Earlier sends that did not finish go out first; if they still cannot, receiving goes on.

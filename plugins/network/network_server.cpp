@@ -63,8 +63,10 @@ void NetworkServer::expire(std::uint64_t id) {
 
 // GCC 12 sees a false -Wmaybe-uninitialized when an Error is copied out of a
 // Result<proto::node::Response> (a std::variant) inside these callbacks.
+#if defined(__GNUC__) && !defined(__clang__)  // clang has no such warning (and errors on the name)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 void NetworkServer::serve() {
     ctx_.serve<net::GetManifest>([this](const net::GetManifest& q, sdk::Responder<net::ManifestReply> r) {
         when_manifest(q.wait_ms, [this, r](bool held) {
@@ -99,6 +101,8 @@ void NetworkServer::serve() {
     });
 }
 
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 }  // namespace veil::network

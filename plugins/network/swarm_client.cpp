@@ -73,8 +73,10 @@ void SwarmClient::to_swarm(const proto::node::PublicKey& mailbox, proto::node::R
 
 // GCC 12 sees a false -Wmaybe-uninitialized when an Error is copied out of a
 // Result<proto::node::Response> (a std::variant) inside these callbacks.
+#if defined(__GNUC__) && !defined(__clang__)  // clang has no such warning (and errors on the name)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 void SwarmClient::to_every_member(const proto::node::PublicKey& mailbox, const proto::node::RequestBody& body,
                                   std::uint32_t timeout_ms, AllDone done) {
     const auto* m = manifest_();
@@ -102,7 +104,9 @@ void SwarmClient::to_every_member(const proto::node::PublicKey& mailbox, const p
     }
 }
 
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 void SwarmClient::to_node(const proto::NodeEntry& target, proto::node::RequestBody body, std::uint32_t timeout_ms,
                           Done done) {
