@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "veil/crypto/keys.hpp"
+#include "catch_up.hpp"
 #include "veil/proto/directory_rpc.hpp"
 #include "veil/sdk/inbound.hpp"
 #include "veil/sdk/network.hpp"
@@ -50,7 +51,7 @@ sdk::net::ServerOptions server_options(const DoorLimits& doors) {
 
 }  // namespace
 
-/// Catch-up with every peer of the swarm, one after the other (see peer.hpp for the protocol).
+/// Catch-up with every peer of the swarm, one after the other (see veil/proto/peer_rpc.hpp for the protocol).
 class CatchUp final {
 public:
     CatchUp(NodeRuntime& rt, std::vector<proto::NodeEntry> peers, SwarmId swarm)

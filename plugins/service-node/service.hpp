@@ -10,7 +10,7 @@
 
 #include "veil/proto/manifest.hpp"
 #include "veil/proto/owner_auth.hpp"
-#include "peer.hpp"
+#include "veil/proto/peer_rpc.hpp"
 #include "store.hpp"
 
 namespace veil::node {

@@ -1,5 +1,6 @@
 // plugins/service-node: descriptor, config table and wiring only; the runtime is in
-// node_runtime.cpp and the rules in service.cpp, store.cpp, auth.cpp and peer.cpp.
+// node_runtime.cpp and the rules in service.cpp, store.cpp and catch_up.cpp; the
+// protocol in sdk/proto (node_rpc, peer_rpc, owner_auth).
 #include "node_runtime.hpp"
 #include "veil/sdk/plugin.hpp"
 

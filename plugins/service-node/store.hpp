@@ -11,7 +11,7 @@
 #include <unordered_map>
 
 #include "limits.hpp"
-#include "veil/proto/node_rpc.hpp"
+#include "veil/proto/peer_rpc.hpp"
 #include "veil/sql/statement.hpp"
 
 namespace veil::node {
@@ -19,24 +19,6 @@ namespace veil::node {
 // The node serves the node RPC of the SDK's protocol; its names are used unqualified here.
 using namespace veil::proto::node;
 
-/// A stored message.
-struct StoredMessage {
-    PublicKey mailbox{};
-    std::uint16_t ns = 0;
-    Hash hash{};
-    std::uint64_t expiry_ms = 0;
-    Bytes data;
-};
-
-/// A row's state as replicas compare it: the merge keeps the lower expiry and a deletion wins.
-struct MessageState {
-    Hash hash{};
-    PublicKey mailbox{};
-    std::uint16_t ns = 0;
-    std::uint64_t expiry_ms = 0;
-    bool deleted = false;
-    bool operator==(const MessageState&) const = default;
-};
 
 /// Thrown when the store fails (disk full, corrupt file, wrong key); the message names the step.
 using StoreError = sql::Error;

@@ -3,7 +3,7 @@
 // proofs its ops carry. Re-encoding a decoded request must give the same bytes.
 #include <cstdlib>
 
-#include "peer.hpp"
+#include "veil/proto/peer_rpc.hpp"
 #include "veil/proto/node_rpc.hpp"
 #include "veil/proto/owner_auth.hpp"
 
@@ -14,20 +14,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         auto req = veil::proto::node::decode_request(in);
         if (veil::proto::node::encode_request(req) != veil::wire::Bytes(in.begin(), in.end())) std::abort();
         if (auto* p = std::get_if<veil::proto::node::PeerRequest>(&req.body)) {
-            (void)veil::node::peek_peer(p->envelope);
-            auto env = veil::node::open_peer(p->envelope);
-            (void)veil::node::verify_peer(env);
-            if (auto* r = std::get_if<veil::node::ReplicateBody>(&env.body))
+            (void)veil::proto::node::peek_peer(p->envelope);
+            auto env = veil::proto::node::open_peer(p->envelope);
+            (void)veil::proto::node::verify_peer(env);
+            if (auto* r = std::get_if<veil::proto::node::ReplicateBody>(&env.body))
                 for (const auto& op : r->ops)
                     if (op.proof) (void)veil::proto::node::open_owner_proof(*op.proof);
         }
     } catch (const veil::wire::DecodeError&) {
     }
     try {
-        (void)veil::node::open_peer(in);
+        (void)veil::proto::node::open_peer(in);
     } catch (const veil::wire::DecodeError&) {
     }
-    (void)veil::node::peek_peer(in);
+    (void)veil::proto::node::peek_peer(in);
     (void)veil::proto::node::open_owner_proof(in);  // never throws: nullopt for anything malformed
     return 0;
 }

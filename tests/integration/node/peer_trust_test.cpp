@@ -8,7 +8,7 @@
 #include <set>
 #include <thread>
 
-#include "peer.hpp"
+#include "veil/proto/peer_rpc.hpp"
 #include "support/node_rpc.hpp"
 #include "support/testnet_fixture.hpp"
 #include "testnet.hpp"
@@ -130,14 +130,14 @@ TEST_CASE("node integration - a member's unproven delete leaves the other replic
     sign_owner_request(forged, s.owner.key, now_ms());
     std::get<DeleteRequest>(forged).auth.signature = mallory.sign(owner_signed_bytes(forged));
     auto forged_proof = std::make_shared<const Bytes>(encode_owner_proof(forged));
-    veil::node::MessageState gone{s.hash, s.owner.key.pub, 0, now_ms() + 600'000, true};
-    veil::node::MessageState shortened{s.hash, s.owner.key.pub, 0, now_ms() + 1'000, false};
-    std::vector<veil::node::ReplicaOp> attacks{{gone, std::nullopt, nullptr},
+    veil::proto::node::MessageState gone{s.hash, s.owner.key.pub, 0, now_ms() + 600'000, true};
+    veil::proto::node::MessageState shortened{s.hash, s.owner.key.pub, 0, now_ms() + 1'000, false};
+    std::vector<veil::proto::node::ReplicaOp> attacks{{gone, std::nullopt, nullptr},
                                                {gone, std::nullopt, forged_proof},
                                                {shortened, std::nullopt, nullptr}};
     for (std::size_t i = 1; i < ports.size(); ++i) {
         for (const auto& op : attacks) {
-            auto env = veil::node::seal_peer(veil::node::ReplicateBody{{op}}, s.node1, key_at(s.manifest, ports[i]), now_ms());
+            auto env = veil::proto::node::seal_peer(veil::proto::node::ReplicateBody{{op}}, s.node1, key_at(s.manifest, ports[i]), now_ms());
             auto r = send_peer(s.rpc, ports[i], env);
             REQUIRE(r);
             CHECK(r->status == Status::ok);  // accepted as a peer request; the ops are ignored
@@ -160,7 +160,7 @@ TEST_CASE("node integration - a member's unproven delete leaves the other replic
 TEST_CASE("node integration - a replayed peer envelope is refused", "[node][integration]") {
     Scene s;
     auto to = s.net.ports()[1];
-    auto env = veil::node::seal_peer(veil::node::SummaryBody{s.manifest.find(s.node1.pub)->swarm}, s.node1,
+    auto env = veil::proto::node::seal_peer(veil::proto::node::SummaryBody{s.manifest.find(s.node1.pub)->swarm}, s.node1,
                                      key_at(s.manifest, to), now_ms());
     auto first = send_peer(s.rpc, to, env);
     REQUIRE(first);
@@ -184,8 +184,8 @@ TEST_CASE("node integration - a large peer frame from a non-member costs no sign
     auto other_swarm = veil::crypto::load_or_create_signing_key(net.dir() / "node-2" / "service-node" / "node.key");
     REQUIRE(manifest.find(other_swarm.pub)->swarm != manifest.find(key_at(manifest, to))->swarm);
     auto ops_of = [](std::size_t total) {
-        std::vector<veil::node::ReplicaOp> ops;
-        for (int i = 0; i < 16; ++i) ops.push_back(veil::node::ReplicaOp{{}, Bytes(total / 16, 0x5a), nullptr});
+        std::vector<veil::proto::node::ReplicaOp> ops;
+        for (int i = 0; i < 16; ++i) ops.push_back(veil::proto::node::ReplicaOp{{}, Bytes(total / 16, 0x5a), nullptr});
         return ops;
     };
 
@@ -193,12 +193,12 @@ TEST_CASE("node integration - a large peer frame from a non-member costs no sign
     auto stranger = veil::crypto::SigningKeyPair::generate();
     for (const auto* key : {&stranger, &other_swarm}) {
         // 16 MiB: over the port's cap for `peer` frames, refused from the frame header (no answer).
-        auto huge = veil::node::seal_peer(veil::node::ReplicateBody{ops_of(kMaxPeerBodyBytes - 8192)}, *key,
+        auto huge = veil::proto::node::seal_peer(veil::proto::node::ReplicateBody{ops_of(kMaxPeerBodyBytes - 8192)}, *key,
                                           key_at(manifest, to), now_ms());
         REQUIRE(huge.size() > (15u << 20));
         CHECK_FALSE(send_peer(rpc, to, huge));
         // Just under the cap: reaches the peer service, refused by the membership check alone.
-        auto big = veil::node::seal_peer(veil::node::ReplicateBody{ops_of(900u << 10)}, *key, key_at(manifest, to),
+        auto big = veil::proto::node::seal_peer(veil::proto::node::ReplicateBody{ops_of(900u << 10)}, *key, key_at(manifest, to),
                                          now_ms());
         auto t0 = std::chrono::steady_clock::now();
         auto r = send_peer(rpc, to, big);

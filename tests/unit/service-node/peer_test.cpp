@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "veil/proto/owner_auth.hpp"
-#include "peer.hpp"
+#include "catch_up.hpp"
 
 using namespace veil::node;
 using veil::crypto::SigningKeyPair;

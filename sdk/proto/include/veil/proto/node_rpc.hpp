@@ -47,7 +47,7 @@ enum class Method : std::uint8_t {
     info = 6,
     subscribe = 7,
     get_manifest = 8,
-    peer = 9,  ///< node-to-node envelope (peer.hpp)
+    peer = 9,  ///< node-to-node envelope (peer_rpc.hpp)
 };
 
 /// Response status codes; values are on the wire.
@@ -130,7 +130,7 @@ struct SubscribeRequest {
     OwnerAuth auth;
 };
 struct GetManifestRequest {};
-/// A node-signed envelope; body decoded by peer.hpp.
+/// A node-signed envelope; body decoded by peer_rpc.hpp.
 struct PeerRequest {
     Bytes envelope;
 };
@@ -182,7 +182,7 @@ struct ManifestResponse {
     Bytes envelope;  ///< proto::decode_signed_manifest
 };
 struct PeerResponse {
-    Bytes body;  ///< decoded by peer.hpp
+    Bytes body;  ///< decoded by peer_rpc.hpp
 };
 struct ErrorResponse {
     std::string message;

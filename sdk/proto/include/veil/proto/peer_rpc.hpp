@@ -1,5 +1,5 @@
 #pragma once
-/// Node-to-node protocol: replication of every change and catch-up by reconciliation.
+/// Node-to-node (peer) protocol, carried by Method::peer on the kPeerService port: replication of every change and catch-up by reconciliation.
 ///
 /// Every change (store, delete, expire) is a MessageState merge. A store (anyone may store) can
 /// only add a message the replica lacks, its data proving its hash. A deletion or a lower expiry
@@ -26,12 +26,28 @@
 #include <variant>
 
 #include "veil/crypto/keys.hpp"
-#include "store.hpp"
+#include "veil/proto/node_rpc.hpp"
 
-namespace veil::node {
+namespace veil::proto::node {
 
-// The node serves the node RPC of the SDK's protocol; its names are used unqualified here.
-using namespace veil::proto::node;
+/// A stored message.
+struct StoredMessage {
+    PublicKey mailbox{};
+    std::uint16_t ns = 0;
+    Hash hash{};
+    std::uint64_t expiry_ms = 0;
+    Bytes data;
+};
+
+/// A row's state as replicas compare it: the merge keeps the lower expiry and a deletion wins.
+struct MessageState {
+    Hash hash{};
+    PublicKey mailbox{};
+    std::uint16_t ns = 0;
+    std::uint64_t expiry_ms = 0;
+    bool deleted = false;
+    bool operator==(const MessageState&) const = default;
+};
 
 inline constexpr std::size_t kBuckets = 256;
 inline constexpr std::size_t kMaxOpsPerReplicate = 10000;
@@ -105,12 +121,6 @@ using Summary = std::array<BucketDigest, kBuckets>;
 /// States of one bucket.
 [[nodiscard]] std::vector<MessageState> bucket_states(const std::vector<MessageState>& states, std::uint8_t bucket);
 
-/// What a node does with a peer's bucket: merge these (proven) states, fetch these messages' data.
-struct CatchUpPlan {
-    std::vector<ReplicaOp> merge;
-    std::vector<Hash> fetch;
-};
-[[nodiscard]] CatchUpPlan plan_catch_up(const std::vector<MessageState>& local, const std::vector<ReplicaOp>& remote);
 
 /// Reply encodings.
 [[nodiscard]] Bytes encode_summary(const Summary& s);
@@ -121,4 +131,4 @@ struct CatchUpPlan {
 [[nodiscard]] Bytes encode_messages(const std::vector<StoredMessage>& m);
 [[nodiscard]] std::vector<StoredMessage> decode_messages(ByteView b);
 
-}  // namespace veil::node
+}  // namespace veil::proto::node

@@ -1,11 +1,11 @@
-#include "peer.hpp"
+#include "veil/proto/peer_rpc.hpp"
 
 #include <sodium.h>
 
 #include <algorithm>
 #include <map>
 
-namespace veil::node {
+namespace veil::proto::node {
 
 namespace {
 
@@ -204,25 +204,6 @@ std::vector<MessageState> bucket_states(const std::vector<MessageState>& states,
     return out;
 }
 
-CatchUpPlan plan_catch_up(const std::vector<MessageState>& local, const std::vector<ReplicaOp>& remote) {
-    std::map<Hash, const MessageState*> mine;
-    for (const auto& s : local) mine[s.hash] = &s;
-    CatchUpPlan plan;
-    for (const auto& op : remote) {
-        const MessageState& r = op.state;
-        auto it = mine.find(r.hash);
-        if (it == mine.end()) {
-            if (!r.deleted) plan.fetch.push_back(r.hash);
-            else if (op.proof) plan.merge.push_back(op);
-            continue;
-        }
-        // Only a proof can delete or shorten; the merge checks it.
-        const MessageState& l = *it->second;
-        if (op.proof && ((r.deleted && !l.deleted) || r.expiry_ms < l.expiry_ms)) plan.merge.push_back(op);
-    }
-    return plan;
-}
-
 Bytes encode_summary(const Summary& s) {
     wire::Writer w;
     for (const auto& b : s) w.u32(b.count).raw(b.digest);
@@ -279,4 +260,4 @@ std::vector<StoredMessage> decode_messages(ByteView b) {
     return out;
 }
 
-}  // namespace veil::node
+}  // namespace veil::proto::node
