@@ -2,10 +2,12 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "veil/crypto/keys.hpp"
 #include "catch_up.hpp"
+#include "veil/proto/blob_rpc.hpp"
 #include "veil/proto/directory_rpc.hpp"
 #include "veil/sdk/inbound.hpp"
 #include "veil/sdk/network.hpp"
@@ -21,6 +23,15 @@ namespace {
 constexpr std::uint64_t kPeerTimeoutMs = 10'000;
 constexpr std::size_t kFetchBatch = 500;
 constexpr std::size_t kMaxNodeFrameBytes = kMaxPeerBodyBytes + 4096;
+
+// Whether a co-located plugin may have `message` signed by the node key: it must start with an
+// allowed domain tag (sdk::node::Sign), so the node's signature never covers its own protocol.
+bool signable(ByteView message, const std::vector<std::string>& domains) {
+    auto starts_with = [&](std::string_view tag) {
+        return message.size() > tag.size() && std::equal(tag.begin(), tag.end(), message.begin());
+    };
+    return starts_with(proto::blob::kListDomain) || std::any_of(domains.begin(), domains.end(), starts_with);
+}
 
 std::uint64_t now_ms() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -277,7 +288,12 @@ void NodeRuntime::serve_node_contracts() {
     ctx_.serve<sn::GetNodeIdentity>([this](const sn::GetNodeIdentity&, sdk::Responder<sn::NodeIdentity> r) {
         r.reply({core_->key.pub, onion_key_->public_key()});
     });
-    ctx_.serve<sn::Sign>([this](const sn::Sign& q, sdk::Responder<sn::Signed> r) { r.reply({core_->key.sign(q.message)}); });
+    ctx_.serve<sn::Sign>([this](const sn::Sign& q, sdk::Responder<sn::Signed> r) {
+        if (!signable(q.message, settings_.sign_domains))
+            return r.fail(sdk::ErrorCode::refused, "the node signs only messages starting with an allowed domain tag "
+                                                   "(see [service-node] sign_domains)");
+        r.reply({core_->key.sign(q.message)});
+    });
     ctx_.serve<sn::GetKeyAgreement>([this](const sn::GetKeyAgreement&, sdk::Responder<sn::KeyAgreementReply> r) {
         r.reply({onion_key_});
     });

@@ -29,6 +29,7 @@ struct RuntimeSettings {
     std::vector<proto::PublicKey> authority_keys;
     std::size_t authority_threshold = 1;
     std::filesystem::path key_file;
+    std::vector<std::string> sign_domains;  ///< tags co-located plugins may have signed (sdk::node::Sign)
     std::filesystem::path db_file;
     std::filesystem::path db_key_file;  ///< empty: database not encrypted
     bool synchronous_full = false;

@@ -32,6 +32,14 @@ RuntimeSettings settings_from(sdk::Context& ctx) {
         return v.empty() ? ctx.data_dir() / fallback : std::filesystem::path(v);
     };
     s.key_file = path_or("key_file", "node.key");
+    for (const auto& tag : c.get_strings("sign_domains")) {
+        // "veil-" tags are the protocol's own: a plugin must never obtain the node's signature
+        // on a peer envelope or a descriptor. Six bytes at least, so no tag is a prefix of "veil-".
+        if (tag.size() < 6 || tag.starts_with("veil-"))
+            throw std::runtime_error("service-node.sign_domains: '" + tag +
+                                     "' must be at least 6 characters and must not start with \"veil-\" (reserved)");
+        s.sign_domains.push_back(tag);
+    }
     s.db_file = path_or("db_file", "messages.db");
     if (c.get_bool("db_encrypt")) s.db_key_file = path_or("db_key_file", "db.key");
     s.synchronous_full = c.get_bool("synchronous_full");
@@ -88,6 +96,8 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"authority_keys", sdk::ConfigType::string_list, "", "hex Ed25519 keys of the directory authorities", true},
     {"authority_threshold", sdk::ConfigType::integer, "1", "signatures needed on a manifest (k of n)"},
     {"key_file", sdk::ConfigType::string, "", "node identity seed (default HOME/service-node/node.key)"},
+    {"sign_domains", sdk::ConfigType::string_list, "[]",
+     "domain tags co-located plugins may have the node sign (the attachment store's is built in)"},
     {"db_file", sdk::ConfigType::string, "", "message database (default HOME/service-node/messages.db)"},
     {"db_encrypt", sdk::ConfigType::boolean, "true", "encrypt the database with SQLCipher (key in db_key_file)"},
     {"db_key_file", sdk::ConfigType::string, "", "database key file, 0600 (default HOME/service-node/db.key)"},

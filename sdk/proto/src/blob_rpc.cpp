@@ -9,7 +9,6 @@ namespace veil::proto::blob {
 namespace {
 
 constexpr char kIdContext[] = "veil-attachment-id-v1";
-constexpr char kListContext[] = "veil-attachment-list-v1";
 
 void write_list_fields(wire::Writer& w, const ListRequest& l) {
     w.u8(l.after ? 1 : 0);
@@ -70,7 +69,7 @@ std::uint64_t max_stored_bytes(std::uint64_t max_file_bytes) {
 
 Bytes list_signed_bytes(const ListRequest& q) {
     wire::Writer w;
-    w.raw(ByteView(reinterpret_cast<const std::uint8_t*>(kListContext), sizeof(kListContext) - 1));
+    w.raw(ByteView(reinterpret_cast<const std::uint8_t*>(kListDomain.data()), kListDomain.size()));
     write_list_fields(w, q);
     return w.take();
 }

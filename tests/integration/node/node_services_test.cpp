@@ -2,6 +2,7 @@
 // plugin, and the service node's bus contracts for co-located plugins (veil/sdk/node.hpp).
 #include <catch2/catch.hpp>
 
+#include <map>
 #include <optional>
 #include <sstream>
 
@@ -10,6 +11,7 @@
 #include "support/testnet_fixture.hpp"
 #include "veil/crypto/key_file.hpp"
 #include "veil/crypto/keys.hpp"
+#include "veil/proto/blob_rpc.hpp"
 #include "veil/sdk/transport.hpp"
 
 using namespace veil::proto::node;
@@ -81,24 +83,42 @@ TEST_CASE("node integration - every frame on the node's port names its service",
     CHECK(rpc.close() == 0);
 }
 
-TEST_CASE("node integration - co-located plugins get the node's identity, signatures and key agreement on the bus",
-          "[node][integration]") {
-    veil::test::TempDir dir;
-    // A lone node (no directory answers: it has no manifest, which these requests do not need)
-    // with the fixture plugin that asks what the onion relay and the attachment store ask.
+namespace {
+
+// Runs the node-probe fixture beside a lone node (no directory answers: it has no manifest, which
+// these requests do not need).
+veil::test::ProcessResult run_probe(veil::test::TempDir& dir, const veil::crypto::DhKeyPair& peer, const Bytes& message,
+                                const std::string& node_extra) {
     auto config = dir.write("node.toml",
                             "[kernel]\nplugins = [\"service-node\", \"node-probe\", \"cli\"]\nplugin_dirs = [\"" +
                                 veil::test::fixture_dir() + "\"]\nhome = \"" + (dir.path() / "home").string() +
                                 "\"\n\n[service-node]\nlisten = \"127.0.0.1:0\"\ndirectory = \"127.0.0.1:1\"\n"
-                                "authority_keys = [\"" + std::string(64, '0') + "\"]\n");
-    auto peer = veil::crypto::DhKeyPair::generate();
-    const Bytes message{'v', 'e', 'i', 'l', '-', 'p', 'r', 'o', 'b', 'e'};
-    auto r = veil::test::run_veil({"--config", config, "node-probe", veil::wire::to_hex(peer.pub), veil::wire::to_hex(message)});
+                                "authority_keys = [\"" + std::string(64, '0') + "\"]\n" + node_extra);
+    return veil::test::run_veil({"--config", config, "node-probe", veil::wire::to_hex(peer.pub), veil::wire::to_hex(message)});
+}
+
+// The probe's "key value" lines.
+std::map<std::string, std::string> probe(veil::test::TempDir& dir, const veil::crypto::DhKeyPair& peer,
+                                         const Bytes& message, const std::string& node_extra = "") {
+    auto r = run_probe(dir, peer, message, node_extra);
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     std::map<std::string, std::string> seen;
     std::istringstream lines(r.out);
     for (std::string k, v; lines >> k >> v;) seen[k] = v;
+    return seen;
+}
+
+Bytes text(std::string_view s) { return Bytes(s.begin(), s.end()); }
+
+}  // namespace
+
+TEST_CASE("node integration - co-located plugins get the node's identity, signatures and key agreement on the bus",
+          "[node][integration]") {
+    veil::test::TempDir dir;
+    auto peer = veil::crypto::DhKeyPair::generate();
+    const Bytes message = text(std::string(veil::proto::blob::kListDomain) + " a list request");
+    auto seen = probe(dir, peer, message);
 
     // Exactly the node's key file: the plugin never read it.
     auto node_key = veil::crypto::load_or_create_signing_key(dir.path() / "home" / "service-node" / "node.key");
@@ -110,4 +130,28 @@ TEST_CASE("node integration - co-located plugins get the node's identity, signat
     CHECK(veil::crypto::verify_signature(node_key.pub, message, veil::wire::to_array<64>(signature)));
     auto shared = veil::crypto::dh(peer.sec, x25519);
     CHECK(seen["shared"] == veil::wire::to_hex(shared.view()));
+}
+
+TEST_CASE("node integration - a co-located plugin cannot get the node's signature on the node's own protocol",
+          "[node][integration]") {
+    veil::test::TempDir dir;
+    auto peer = veil::crypto::DhKeyPair::generate();
+    // A peer envelope's signed bytes, a descriptor's, anything untagged: refused.
+    for (std::string_view m : {"veil-peer-v2 forged replication", "veil-node-descriptor-v1 x", "veil-probe", "hello"}) {
+        INFO(m);
+        auto seen = probe(dir, peer, text(m));
+        CHECK(seen.count("signature") == 0);
+        CHECK(seen["sign-refused"] == "refused");
+    }
+    // An operator allows a plugin's own tag; the tag alone (nothing after it) is still refused.
+    auto seen = probe(dir, peer, text("probe-v1 hello"), "sign_domains = [\"probe-v1\"]\n");
+    CHECK(seen["signature"].size() == 128);
+    CHECK(probe(dir, peer, text("probe-v1"), "sign_domains = [\"probe-v1\"]\n")["sign-refused"] == "refused");
+    // Reserved or too short tags are a config error naming the key.
+    for (std::string_view tag : {"veil-peer-v2", "veil", "v"}) {
+        auto r = run_probe(dir, peer, text("probe-v1 hello"), "sign_domains = [\"" + std::string(tag) + "\"]\n");
+        INFO(tag << ": " << r.err);
+        CHECK(r.exit_code != 0);
+        CHECK(r.err.find("sign_domains") != std::string::npos);
+    }
 }

@@ -35,8 +35,11 @@ struct Signed {
 
 /// Request: an Ed25519 signature of `message` by the node key (e.g. a request to a swarm peer
 /// that proves which node asks). Only co-located plugins can ask: the bus is in-process.
-/// Sign only messages of a signed format that starts with its own domain tag, so a signature
-/// made for one purpose is never valid for another.
+/// The node signs only messages that start with a domain tag on its allow-list and refuses the
+/// rest (ErrorCode::refused): the attachment store's list request (veil/proto/blob_rpc.hpp
+/// kListDomain) and the tags an operator adds with `[service-node] sign_domains` for their own
+/// plugins. Tags starting with "veil-" are reserved, so no plugin can get the node's signature on
+/// a peer envelope, a descriptor or any other message of the node's own protocol.
 struct Sign {
     static constexpr std::string_view topic = "veil.node.sign";
     using Reply = Signed;

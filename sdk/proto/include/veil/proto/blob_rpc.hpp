@@ -34,6 +34,9 @@ inline constexpr std::size_t kMaxErrorBytes = 512;
 /// Most blobs one list page names.
 inline constexpr std::uint32_t kMaxListCount = 1000;
 
+/// Domain tag that starts the bytes of a signed list request (list_signed_bytes).
+inline constexpr std::string_view kListDomain = "veil-attachment-list-v1";
+
 /// The store id of a blob: BLAKE2b-256("veil-attachment-id-v1" || digest). The store checks it
 /// against the declared digest, so an id names exactly one content.
 [[nodiscard]] BlobId blob_id(const Digest& digest);
