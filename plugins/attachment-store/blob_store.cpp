@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <system_error>
 
 namespace veil::attachment_store {
@@ -104,7 +105,7 @@ void BlobStore::drop_pending(const BlobId& id) {
     pending_.erase(id);
 }
 
-PutOutcome BlobStore::put(const PutRequest& q, std::uint64_t now_ms) {
+PutOutcome BlobStore::put(const PutRequest& q, std::uint64_t now_ms, std::uint64_t link) {
     std::lock_guard lock(mutex_);
     PutOutcome out;
     const auto total_chunks = chunk_count(q.total_bytes);
@@ -128,6 +129,12 @@ PutOutcome BlobStore::put(const PutRequest& q, std::uint64_t now_ms) {
             out.response = error(Status::not_ready, "too many uploads in progress");
             return out;
         }
+        // One connection cannot hold every slot (and stall everyone else's uploads).
+        auto mine = std::count_if(pending_.begin(), pending_.end(), [&](const auto& e) { return e.second.link == link; });
+        if (static_cast<std::size_t>(mine) >= limits_.max_pending_per_link) {
+            out.response = error(Status::not_ready, "this connection has too many uploads in progress");
+            return out;
+        }
         if (used_bytes() + q.total_bytes > limits_.max_total_bytes) {
             out.response = error(Status::not_ready, "the store is full");
             return out;
@@ -136,6 +143,7 @@ PutOutcome BlobStore::put(const PutRequest& q, std::uint64_t now_ms) {
         p.digest = q.digest;
         p.total_bytes = q.total_bytes;
         p.have.assign(total_chunks, false);
+        p.link = link;
         it = pending_.emplace(q.id, std::move(p)).first;
     } else if (it->second.total_bytes != q.total_bytes) {
         out.response = error(Status::bad_request, "the chunk declares another blob size than the upload in progress");

@@ -152,8 +152,12 @@ void StoreRuntime::handle(const tr::Inbound& in, Answer answer) {
         answer.reply(answer_of(*refused));
         return;
     }
+    if (!admit_upload(in.link, put->bytes.size())) {
+        answer.reply(answer_of(error(Status::not_ready, "this connection is over its upload rate: try later or another member")));
+        return;
+    }
     auto out = std::make_shared<PutOutcome>();
-    ctx_.run_blocking([store, put, out] { *out = store->put(*put, now_ms()); },
+    ctx_.run_blocking([store, put, out, link = in.link] { *out = store->put(*put, now_ms(), link); },
                       [this, answer, put, out](std::exception_ptr e) {
                           if (e) {
                               answer.reply(answer_of(error(Status::internal, "internal error")));
@@ -164,6 +168,15 @@ void StoreRuntime::handle(const tr::Inbound& in, Answer answer) {
                               ctx_.log().info("an upload did not match its digest and was discarded");
                           if (out->completed_now && !put->replica) replicate(*put, out->expiry_ms);
                       });
+}
+
+bool StoreRuntime::admit_upload(std::uint64_t link, std::size_t bytes) {
+    const auto now = now_ms();
+    // Forget links idle for a minute (their buckets are full again by then anyway).
+    if (upload_rates_.size() > 4096)
+        std::erase_if(upload_rates_, [now](const auto& e) { return e.second.last_ms() + 60'000 < now; });
+    auto it = upload_rates_.try_emplace(link, settings_.upload_bytes_per_second, settings_.upload_byte_burst).first;
+    return it->second.allow(now, static_cast<double>(bytes));
 }
 
 // Pushes a newly completed blob to every other member of its swarm (they store it as a replica).

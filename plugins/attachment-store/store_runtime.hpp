@@ -9,6 +9,7 @@
 /// Loop thread only; disk work runs on the worker pool.
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -16,6 +17,7 @@
 #include "veil/proto/manifest.hpp"
 #include "veil/sdk/context.hpp"
 #include "veil/sdk/net.hpp"
+#include "veil/sdk/rate_limiter.hpp"
 #include "veil/sdk/transport.hpp"
 
 namespace veil::attachment_store {
@@ -25,6 +27,9 @@ struct RuntimeSettings {
     std::uint64_t sweep_ms = 60'000;
     std::uint64_t catch_up_ms = 60'000;
     std::uint64_t clock_window_ms = 60'000;
+    /// Chunk bytes one connection (or relay link) may upload: a sustained rate and a burst.
+    double upload_bytes_per_second = 32 << 20;
+    double upload_byte_burst = 64 << 20;
 };
 
 class StoreRuntime final {
@@ -40,6 +45,8 @@ public:
 private:
     using Answer = sdk::Responder<sdk::transport::Response>;
     void handle(const sdk::transport::Inbound& in, Answer answer);
+    /// Charges `bytes` of upload to the link; false when it is over its rate.
+    bool admit_upload(std::uint64_t link, std::size_t bytes);
     void on_manifest(std::shared_ptr<const proto::Manifest> manifest);
     /// Starts a catch-up when this node joined a swarm (or just learnt which one it is in).
     void on_membership();
@@ -64,6 +71,7 @@ private:
     bool catching_up_ = false;
     std::uint64_t last_swarm_ = ~0ull;
     sdk::net::ClientPool peers_;
+    std::map<std::uint64_t, sdk::RateLimiter> upload_rates_;  // by link; loop thread
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "veil/proto/node_rpc.hpp"
+#include "veil/sdk/rate_limiter.hpp"
 
 namespace veil::node {
 
@@ -60,22 +61,6 @@ struct Limits {
 /// Clamps a client's page to the node's caps.
 [[nodiscard]] PageQuery clamp_page(const Limits& limits, PageQuery page);
 
-/// Token bucket: `rate` tokens a second up to `burst`; a request costs `cost` tokens (default one).
-/// The caller passes the clock, so it is deterministic in tests. One per connection, loop thread.
-class RateLimiter final {
-public:
-    RateLimiter(double rate_per_s, double burst);
-    /// True (and takes a token) when the request may go on.
-    bool allow(std::uint64_t now_ms, double cost = 1.0);
-    /// When allow() was last called (for dropping idle limiters).
-    [[nodiscard]] std::uint64_t last_ms() const { return last_ms_; }
-
-private:
-    double rate_per_ms_;
-    double burst_;
-    double tokens_;
-    std::uint64_t last_ms_ = 0;
-    bool started_ = false;
-};
+using sdk::RateLimiter;  // one token bucket for every service (veil/sdk/rate_limiter.hpp)
 
 }  // namespace veil::node

@@ -17,6 +17,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "support/node_rpc.hpp"
+#include "veil/proto/blob_rpc.hpp"
 #include "support/process.hpp"
 #include "support/testnet_fixture.hpp"
 
@@ -319,4 +321,73 @@ TEST_CASE("attachments - files of every edge size round trip while nodes are kil
 TEST_CASE("attachments - files of every edge size round trip while nodes are killed and restarted (30 files)",
           "[attachments][integration][slow]") {
     soak(30);
+}
+
+namespace {
+
+namespace blob = veil::proto::blob;
+
+// Chunk 0 of a fresh two-chunk upload (a random digest: it never completes).
+blob::PutRequest first_chunk_of_new_upload() {
+    blob::PutRequest q;
+    randombytes_buf(q.digest.data(), q.digest.size());
+    q.id = blob::blob_id(q.digest);
+    q.total_bytes = 2 * blob::kChunkBytes;
+    q.bytes.assign(blob::kChunkBytes, 7);
+    return q;
+}
+
+blob::Response put(veil::test::NodeRpc& rpc, std::uint16_t port, const blob::PutRequest& q) {
+    auto r = rpc.ask(port, blob::kServiceName, blob::encode_request(q));
+    REQUIRE(r);
+    REQUIRE(r.value().status == veil::sdk::transport::Status::ok);
+    return blob::decode_response(blob::Method::put, r.value().body);
+}
+
+// Waits until the lone node's store has its manifest (uploads answer not_ready before).
+void await_store_ready(std::uint16_t port) {
+    for (int i = 0; i < 100; ++i) {
+        veil::test::NodeRpc rpc;
+        blob::GetRequest q;
+        auto r = rpc.ask(port, blob::kServiceName, blob::encode_request(q));
+        if (r && blob::decode_response(blob::Method::get, r.value().body).status == blob::Status::not_found) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL("the attachment store never got its manifest");
+}
+
+}  // namespace
+
+TEST_CASE("attachments - one connection cannot take every upload slot or the store's write rate", "[attachments][integration]") {
+    SECTION("pending uploads") {
+        Testnet net(1, 1, {"attachment-store.max_pending_uploads_per_link=4"});
+        const auto port = net.ports()[0];
+        await_store_ready(port);
+        veil::test::NodeRpc hog;
+        for (int i = 0; i < 4; ++i) CHECK(put(hog, port, first_chunk_of_new_upload()).status == blob::Status::ok);
+        auto refused = put(hog, port, first_chunk_of_new_upload());
+        CHECK(refused.status == blob::Status::not_ready);
+        CHECK_THAT(refused.message, Catch::Contains("this connection has too many uploads"));
+        // Another connection still starts an upload; the hog still finishes the ones it holds.
+        veil::test::NodeRpc other;
+        CHECK(put(other, port, first_chunk_of_new_upload()).status == blob::Status::ok);
+        CHECK(hog.close() == 0);
+        CHECK(other.close() == 0);
+    }
+    SECTION("upload rate") {
+        // A burst of three chunks, refilled at 1 byte a second (nothing within the test).
+        Testnet net(1, 1, {"attachment-store.upload_byte_burst=" + std::to_string(3 * blob::kChunkBytes),
+                           "attachment-store.upload_bytes_per_second=1"});
+        const auto port = net.ports()[0];
+        await_store_ready(port);
+        veil::test::NodeRpc hog;
+        for (int i = 0; i < 3; ++i) CHECK(put(hog, port, first_chunk_of_new_upload()).status == blob::Status::ok);
+        auto refused = put(hog, port, first_chunk_of_new_upload());
+        CHECK(refused.status == blob::Status::not_ready);
+        CHECK_THAT(refused.message, Catch::Contains("over its upload rate"));
+        veil::test::NodeRpc other;
+        CHECK(put(other, port, first_chunk_of_new_upload()).status == blob::Status::ok);
+        CHECK(hog.close() == 0);
+        CHECK(other.close() == 0);
+    }
 }
