@@ -164,3 +164,47 @@ TEST_CASE("owner auth - a replicated change's proof verifies only as the owner s
     CHECK_FALSE(open_owner_proof(encode_request(Request{0, StoreRequest{owner.pub, 0, 60'000, {1}}})));
     CHECK_FALSE(open_owner_proof(Bytes{1, 2, 3}));
 }
+
+namespace {
+
+// Mallory's own valid signature over a request naming Bob's mailbox: everything checks out except
+// that she does not own the mailbox (sign_owner_request refuses to make this, so it is built by hand).
+template <class Q>
+RequestBody signed_by_stranger(Q q, const SigningKeyPair& mallory) {
+    q.auth = OwnerAuth{kNow, mallory.pub, {}};
+    RequestBody body = std::move(q);
+    auto sig = mallory.sign(owner_signed_bytes(body));
+    std::visit([&](auto& r) {
+        if constexpr (requires { r.auth->signature; }) r.auth->signature = sig;
+        else if constexpr (requires { r.auth.signature; }) r.auth.signature = sig;
+    }, body);
+    return body;
+}
+
+}  // namespace
+
+TEST_CASE("owner auth - a valid signature by someone who does not own the mailbox is refused", "[node][auth]") {
+    // The mailbox-owner check alone: the signature, clock and replay rules all pass.
+    auto bob = SigningKeyPair::generate();
+    auto mallory = SigningKeyPair::generate();
+    const PublicKey bob_id = veil::crypto::ed25519_to_x25519(bob.pub);
+    const std::vector<RequestBody> requests = {
+        signed_by_stranger(RetrieveRequest{bob_id, 0, {}, {}}, mallory),
+        signed_by_stranger(SubscribeRequest{bob_id, 0, {}, 0, {}}, mallory),
+        signed_by_stranger(DeleteRequest{bob_id, 0, {Hash{}}, {}}, mallory),
+        signed_by_stranger(ExpireRequest{bob_id, 0, {Hash{}}, kNow + 10'000, {}}, mallory),
+        signed_by_stranger(StoreRequest{bob_id, kDeviceListNamespace, 60'000, Bytes{1, 2, 3}, std::nullopt}, mallory),
+        signed_by_stranger(RetrieveRequest{bob.pub, 0, {}, {}}, mallory),  // Bob's Ed25519 key as the mailbox
+    };
+    for (const auto& body : requests) {
+        ReplayGuard guard(60'000);
+        INFO("method " << static_cast<int>(method_of(body)));
+        CHECK(guard.verify_owner(body, kNow) == Status::bad_signature);
+        CHECK(guard.check_owner(body, kNow) == Status::bad_signature);
+    }
+    // The same requests made by the owner pass: only ownership differed.
+    RequestBody own = RetrieveRequest{bob_id, 0, {}, {}};
+    sign_owner_request(own, bob, kNow);
+    ReplayGuard guard(60'000);
+    CHECK(guard.check_owner(own, kNow) == Status::ok);
+}
