@@ -178,13 +178,14 @@ void many_messages_through_failures(int count) {
             down = inbox_nodes[static_cast<std::size_t>(i * rounds / count) % inbox_nodes.size()];
             net.kill9(down);
         }
-        // A failed send stays in Alice's outbox and goes out with her next command: never resent by hand.
+        // A failed send would stay in Alice's outbox and go out with her next command: never resent by hand.
         if (alice.run({"send", bob.id, "m" + std::to_string(i)}).exit_code != 0) ++failed_sends;
     }
     if (!down.empty()) net.restart(down);
     for (int tries = 0; tries < 10 && alice.run({"receive"}).exit_code != 0; ++tries) {
     }
-    WARN("sends that exited non-zero and were finished from the outbox: " << failed_sends);
+    // One answering member of three is enough (docs/messenger.md), so no send may fail.
+    CHECK(failed_sends == 0);
 
     std::vector<std::string> texts;
     auto deadline = test::now_ms() + 120'000;
