@@ -362,6 +362,7 @@ void NodeRuntime::park(std::uint32_t id, SubscribeRequest q, Answer reply) {
     p.timer = ctx_.set_timeout(wait, [this, token] { resume(token, true); });
     parked_.emplace(token, std::move(p));
     parked_by_mailbox_.emplace(mailbox, token);
+    core_->service.set_parked_subscribes(parked_.size());
 }
 
 void NodeRuntime::wake(const PublicKey& mailbox) {
@@ -393,6 +394,7 @@ void NodeRuntime::resume(std::uint64_t token, bool final_attempt) {
                                   break;
                               }
                           parked_.erase(p);
+                          core_->service.set_parked_subscribes(parked_.size());
                       });
 }
 

@@ -132,7 +132,7 @@ Outcome StorageService::handle(const Request& request, std::uint64_t now_ms) {
         if (auto* q = std::get_if<PeerRequest>(&body)) return handle_peer(id, *q, now_ms);
         if (std::holds_alternative<InfoRequest>(body))
             return {Response{id, Status::ok, InfoResponse{version_, node_key_.pub, own_swarm(), manifest_version(),
-                                                          now_ms, peer_signature_checks()}}};
+                                                          now_ms, peer_signature_checks(), parked_subscribes_.load()}}};
         if (std::holds_alternative<GetManifestRequest>(body)) {
             auto env = manifest_envelope();
             if (env.empty()) return {error_response(id, Status::not_ready, to_string(Status::not_ready))};

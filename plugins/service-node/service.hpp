@@ -66,6 +66,8 @@ public:
     std::optional<PublicKey> apply_replica(const std::vector<ReplicaOp>& ops, std::uint64_t now_ms);
     /// Peer-envelope signatures verified so far (refusals before the check cost none).
     [[nodiscard]] std::uint64_t peer_signature_checks() const { return peer_signature_checks_.load(); }
+    /// The runtime reports how many subscribes it holds parked (info shows it).
+    void set_parked_subscribes(std::uint64_t n) { parked_subscribes_ = n; }
 
     [[nodiscard]] const Limits& limits() const { return limits_; }
     [[nodiscard]] MessageStore& store() { return store_; }
@@ -85,6 +87,7 @@ private:
     ReplayGuard replay_;
     ReplayGuard peer_replay_;  // peer envelopes by signature
     std::atomic<std::uint64_t> peer_signature_checks_{0};
+    std::atomic<std::uint64_t> parked_subscribes_{0};
     struct PeerBudget {
         RateLimiter requests;
         RateLimiter bytes;

@@ -290,7 +290,7 @@ Bytes encode_response(Method method, const Response& resp) {
                    [&](const SwarmResponse& s) { put_swarm(w, s); },
                    [&](const InfoResponse& i) {
                        w.str(i.version).raw(i.node_key).u64(i.swarm).u64(i.manifest_version).u64(i.now_ms);
-                       w.u64(i.peer_signature_checks);
+                       w.u64(i.peer_signature_checks).u64(i.parked_subscribes);
                    },
                    [&](const ManifestResponse& m) { w.var(m.envelope); },
                    [&](const PeerResponse& p) { w.var(p.body); },
@@ -339,6 +339,7 @@ Response decode_response(Method method, ByteView bytes) {
                 i.manifest_version = r.u64();
                 i.now_ms = r.u64();
                 if (r.remaining() > 0) i.peer_signature_checks = r.u64();
+                if (r.remaining() > 0) i.parked_subscribes = r.u64();
                 resp.body = i;
                 break;
             }

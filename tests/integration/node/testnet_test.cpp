@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <atomic>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -147,15 +149,23 @@ TEST_CASE("node integration - 9-node testnet: store on one member, retrieve from
     CHECK(std::get<SwarmResponse>(r->body).swarm == swarm);
     CHECK(std::get<SwarmResponse>(r->body).members.size() == 3);
 
-    // A subscribe parked on one member answers when a store lands (through replication).
+    // A subscribe parked on one member answers when a store lands (through replication). The
+    // store waits until that member holds the subscribe parked (its info says so): a subscribe
+    // arriving late would find the message already there and prove nothing.
     auto sub_owner = owner_in(m, swarm);
+    std::atomic<bool> saw_parked = false;
     std::thread storer([&] {
-        std::this_thread::sleep_for(300ms);
         Rpc other;
+        for (int i = 0; i < 500 && !saw_parked; ++i) {
+            auto info = other.call(members[1], InfoRequest{});
+            saw_parked = info && std::get<InfoResponse>(info->body).parked_subscribes > 0;
+            if (!saw_parked) std::this_thread::sleep_for(20ms);
+        }
         store(other, members[0], sub_owner, "wake up");
     });
     auto sub = rpc.call(members[1], sub_owner.sign(SubscribeRequest{sub_owner.key.pub, 0, {}, 10'000, {}}), 15'000);
     storer.join();
+    CHECK(saw_parked);
     REQUIRE(sub);
     REQUIRE(sub->status == Status::ok);
     CHECK(std::get<PageResponse>(sub->body).messages.size() == 1);

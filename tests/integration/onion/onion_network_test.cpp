@@ -191,21 +191,30 @@ TEST_CASE("onion - a subscribe long-poll through three relays answers as soon as
     auto asked = std::chrono::steady_clock::now();
     rig.send(members.front(), subscribe, 40'000, [&](auto r) { woke = std::move(r); });
 
-    // Give the long-poll time to park at the node, then store through another onion path.
+    // Once the long-poll is parked at the node (its info says so; a subscribe arriving late would
+    // find the message already there and prove nothing), store through another onion path.
     bool stored = false;
-    std::function<void()> store_now = [&] {
+    bool saw_parked = false;
+    test::NodeRpc direct;
+    std::function<void()> store_when_parked = [&] {
+        if (saw_parked) return;
+        auto info = direct.call(members.front().port, proto::node::InfoRequest{});
+        saw_parked = info && std::get<proto::node::InfoResponse>(info->body).parked_subscribes > 0;
+        if (!saw_parked) return;
         proto::node::StoreRequest s;
         s.mailbox = owner.pub;
         s.ttl_ms = 60'000;
         s.data = {'h', 'i'};
         rig.send(members.back(), s, 10'000, [&](auto r) { stored = r.ok(); });
     };
-    uv_timer_t later;
-    uv_timer_init(rig.loop(), &later);
-    later.data = &store_now;
-    uv_timer_start(&later, [](uv_timer_t* t) { (*static_cast<std::function<void()>*>(t->data))(); }, 1000, 0);
+    uv_timer_t poll;
+    uv_timer_init(rig.loop(), &poll);
+    poll.data = &store_when_parked;
+    uv_timer_start(&poll, [](uv_timer_t* t) { (*static_cast<std::function<void()>*>(t->data))(); }, 20, 20);
     rig.run_until([&] { return woke.has_value() && stored; });
-    uv_close(reinterpret_cast<uv_handle_t*>(&later), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&poll), nullptr);
+    CHECK(saw_parked);
+    CHECK(direct.close() == 0);
     auto waited = std::chrono::steady_clock::now() - asked;
 
     REQUIRE(woke->ok());

@@ -87,12 +87,19 @@ TEST_CASE("rpc - malformed requests are decode errors", "[node][rpc]") {
     CHECK_THROWS_AS(decode_request(huge), DecodeError);
 }
 
-TEST_CASE("rpc - info carries the peer signature counter; an older node's answer without it reads 0", "[node][rpc]") {
-    InfoResponse info{"0.1.0", PublicKey{}, 3, 4, 5, 7};
+TEST_CASE("rpc - info carries the peer signature and parked subscribe counters; an older node's answer without them reads 0",
+          "[node][rpc]") {
+    InfoResponse info{"0.1.0", PublicKey{}, 3, 4, 5, 7, 9};
     auto bytes = encode_response(Method::info, Response{1, Status::ok, info});
-    CHECK(std::get<InfoResponse>(decode_response(Method::info, bytes).body).peer_signature_checks == 7);
-    bytes.resize(bytes.size() - 8);  // as a node before the counter encoded it
-    auto old = std::get<InfoResponse>(decode_response(Method::info, bytes).body);
-    CHECK(old.now_ms == 5);
-    CHECK(old.peer_signature_checks == 0);
+    auto back = std::get<InfoResponse>(decode_response(Method::info, bytes).body);
+    CHECK(back.peer_signature_checks == 7);
+    CHECK(back.parked_subscribes == 9);
+    bytes.resize(bytes.size() - 8);  // as a node before the parked counter encoded it
+    auto older = std::get<InfoResponse>(decode_response(Method::info, bytes).body);
+    CHECK(older.peer_signature_checks == 7);
+    CHECK(older.parked_subscribes == 0);
+    bytes.resize(bytes.size() - 8);  // and before the signature counter
+    auto oldest = std::get<InfoResponse>(decode_response(Method::info, bytes).body);
+    CHECK(oldest.now_ms == 5);
+    CHECK(oldest.peer_signature_checks == 0);
 }

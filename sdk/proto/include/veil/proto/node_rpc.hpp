@@ -177,6 +177,9 @@ struct InfoResponse {
     /// Peer-envelope signatures this node has verified since it started (a cost counter for
     /// operators and tests). Optional on the wire: absent from older nodes, then 0.
     std::uint64_t peer_signature_checks = 0;
+    /// Subscribes waiting (long-polling) on this node now: a load figure, and what a test waits
+    /// for before it stores to wake one. Optional on the wire like the field before it.
+    std::uint64_t parked_subscribes = 0;
 };
 struct ManifestResponse {
     Bytes envelope;  ///< proto::decode_signed_manifest
