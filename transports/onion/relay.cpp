@@ -83,7 +83,8 @@ void Relay::handle(wire::ByteView blob, std::uint64_t link, Done done) {
     try {
         if (blob.size() > options_.max_blob_bytes) throw LayerError();
         layer = open_layer(blob, *node_key_);
-        if (!replays_.admit(layer.ephemeral_key, layer.created_ms, wall_clock_ms())) throw LayerError();
+        if (replays_.admit(layer.ephemeral_key, layer.created_ms, wall_clock_ms()) != sdk::ReplayWindow::Verdict::admitted)
+            throw LayerError();
         if (layer.kind == LayerKind::forward && !lookup_(layer.next_node_id, layer.next_address)) {
             throw LayerError();
         }

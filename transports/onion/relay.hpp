@@ -13,10 +13,10 @@
 #include <uv.h>
 
 #include "layer.hpp"
-#include "replay_guard.hpp"
 #include "veil/crypto/key_agreement.hpp"
 #include "veil/sdk/bus.hpp"
 #include "veil/sdk/net.hpp"
+#include "veil/sdk/replay_window.hpp"
 #include "veil/sdk/transport.hpp"
 
 namespace veil::onion {
@@ -102,7 +102,7 @@ private:
     std::shared_ptr<const crypto::KeyAgreement> node_key_;
     NodeLookup lookup_;
     RelayOptions options_;
-    ReplayGuard replays_;
+    sdk::ReplayWindow replays_;  // layer ephemeral keys
     sdk::net::ClientPool next_hops_;
     std::function<void(const HopRecord&)> observer_;
     RelayStats stats_;
