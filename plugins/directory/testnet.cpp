@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <map>
@@ -65,6 +66,11 @@ std::string node_config(const TestnetPlan& plan, std::size_t i) {
         }
         o << kv.substr(0, eq) << " = " << kv.substr(eq + 1) << "\n";
     }
+    // Every process of a loopback testnet connects from 127.0.0.1: without this, one node's pool
+    // of connections would lock the others out of a node's port (unless a test sets it).
+    bool loopback_set = std::any_of(plan.node_options.begin(), plan.node_options.end(),
+                                    [](const std::string& kv) { return kv.rfind("loopback_per_connection=", 0) == 0; });
+    if (!loopback_set) o << "loopback_per_connection = true\n";
     for (const auto& [table, keys] : tables) o << "\n[" << table << "]\n" << keys;
     return o.str();
 }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <utility>
 
+#include "public_gather.hpp"
 #include "veil/proto/manifest.hpp"
 #include "veil/crypto/envelope.hpp"
 #include "veil/crypto/error.hpp"
@@ -17,8 +18,6 @@ namespace {
 
 namespace sw = sdk::swarm;
 constexpr std::uint32_t kManifestWaitMs = 20'000;
-// Items read from one member's public namespace at most (paging stops there).
-constexpr std::size_t kMaxPublicItems = 10'000;
 
 sdk::Error node_error(const proto::node::Response& r) {
     std::string s = std::string("a service node answered ") + proto::node::to_string(r.status);
@@ -123,50 +122,46 @@ void Service::fetch_public(const crypto::VeilId& who, std::uint16_t ns,
 void Service::read_public(const crypto::VeilId& who, std::uint16_t ns,
                           std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail) {
     // Every member, every page: the newest list wins even if replication has not reached them
-    // all, and nothing is missed however many items a namespace holds.
+    // all, and nothing is missed however many items a namespace holds, up to each member's share
+    // of kMaxPublicBytes (public_gather.hpp): a hostile member cannot make us hold more.
     with_manifest([this, who, ns, done, fail] {
         auto members = members_of(who.x25519);
         if (members.empty()) return fail(no_swarm());
         struct Gather {
+            explicit Gather(std::size_t n) : pages(std::make_shared<PublicGather>(n)), left(n) {}
+            std::shared_ptr<PublicGather> pages;
             std::size_t left = 0;
             std::size_t answered = 0;
             std::optional<sdk::Error> last_error;
-            std::vector<proto::node::MessageItem> items;
         };
-        auto g = std::make_shared<Gather>();
-        g->left = members.size();
-        for (auto& member : members) {
-            public_pages(member, Account::public_fetch(who, ns), [g, done, fail](sdk::Result<std::vector<proto::node::MessageItem>> r) {
-                if (r) {
-                    ++g->answered;
-                    for (auto& m : r.value()) {
-                        bool dup = std::any_of(g->items.begin(), g->items.end(), [&](const auto& i) { return i.hash == m.hash; });
-                        if (!dup) g->items.push_back(std::move(m));
-                    }
+        auto g = std::make_shared<Gather>(members.size());
+        for (std::size_t i = 0; i < members.size(); ++i) {
+            public_pages(members[i], Account::public_fetch(who, ns), g->pages, i, [g, done, fail](std::optional<sdk::Error> error) {
+                if (error) {
+                    g->last_error = std::move(error);
                 } else {
-                    g->last_error = r.error();
+                    ++g->answered;
                 }
                 if (--g->left > 0) return;
                 if (g->answered == 0) return fail(*g->last_error);
-                done(std::move(g->items));
+                done(g->pages->take());
             });
         }
     }, fail);
 }
 
 void Service::public_pages(const proto::NodeEntry& member, proto::node::RetrieveRequest q,
-                           std::function<void(sdk::Result<std::vector<proto::node::MessageItem>>)> done,
-                           std::shared_ptr<std::vector<proto::node::MessageItem>> acc) {
-    if (!acc) acc = std::make_shared<std::vector<proto::node::MessageItem>>();
-    ask(ctx_.bus(), sw::ToNode{member, q}, [this, member, q, done, acc](sdk::Result<proto::node::Response> r) mutable {
+                           std::shared_ptr<PublicGather> pages, std::size_t index,
+                           std::function<void(std::optional<sdk::Error>)> done) {
+    ask(ctx_.bus(), sw::ToNode{member, q}, [this, member, q, pages, index, done](sdk::Result<proto::node::Response> r) mutable {
         if (!r) return done(network_error(r.error()));
         if (r.value().status != proto::node::Status::ok) return done(node_error(r.value()));
         auto& page = std::get<proto::node::PageResponse>(r.value().body);
-        for (auto& m : page.messages) acc->push_back(std::move(m));
+        bool more = page.more && !page.messages.empty();
+        if (more) q.page.after = page.messages.back().hash;
         // A cursor means something only on the node that gave it, so the pages come from one member.
-        if (!page.more || page.messages.empty() || acc->size() > kMaxPublicItems) return done(std::move(*acc));
-        q.page.after = acc->back().hash;
-        public_pages(member, q, done, acc);
+        if (!pages->add_page(index, std::move(page.messages)) || !more) return done(std::nullopt);
+        public_pages(member, q, pages, index, done);
     });
 }
 

@@ -13,6 +13,7 @@
 
 #include "account.hpp"
 #include "errors.hpp"
+#include "public_gather.hpp"
 #include "veil/proto/manifest.hpp"
 #include "veil/sdk/context.hpp"
 
@@ -75,10 +76,11 @@ private:
     /// answered.
     void read_public(const crypto::VeilId& who, std::uint16_t ns,
                      std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail);
-    /// All pages of q from one member (`acc` collects them).
+    /// All pages of q from member `index` into `pages`, until the member has no more or its
+    /// share is used up; `done` with nothing or the member's error.
     void public_pages(const proto::NodeEntry& member, proto::node::RetrieveRequest q,
-                      std::function<void(sdk::Result<std::vector<proto::node::MessageItem>>)> done,
-                      std::shared_ptr<std::vector<proto::node::MessageItem>> acc = nullptr);
+                      std::shared_ptr<PublicGather> pages, std::size_t index,
+                      std::function<void(std::optional<sdk::Error>)> done);
     void inbox_page(const AccountPtr& account, std::shared_ptr<std::vector<proto::NodeEntry>> members,
                     std::size_t member, std::optional<proto::node::Hash> after,
                     std::shared_ptr<std::vector<proto::node::MessageItem>> acc,

@@ -18,6 +18,8 @@ struct DoorLimits {
     std::uint64_t frame_deadline_ms = 30'000;   ///< a frame completes this long after its first byte
     std::size_t max_connections = 1024;
     std::size_t connections_per_source = 64;    ///< per IPv4 address / IPv6 /64
+    std::size_t connections_per_group = 256;    ///< per IPv4 /24 / IPv6 /48
+    bool loopback_per_connection = false;       ///< testnets only: loopback connections apart
     std::size_t partial_frame_budget = 64 << 20;  ///< all partial frames of the node together
     // Largest request body per service: nothing the node serves needs a large frame
     // (attachments travel in 64 KiB chunks, onion blobs of a request in 256 KiB buckets).

@@ -46,6 +46,8 @@ sdk::net::ServerOptions server_options(const DoorLimits& doors) {
     o.frame_deadline_ms = doors.frame_deadline_ms;
     o.max_connections = doors.max_connections;
     o.max_connections_per_source = doors.connections_per_source;
+    o.max_connections_per_group = doors.connections_per_group;
+    o.loopback_per_connection = doors.loopback_per_connection;
     o.partial_frame_budget = doors.partial_frame_budget;
     o.max_frame_bytes = tr::kMaxServiceName + 8 +
                         std::max({doors.storage_frame, doors.peer_frame, doors.onion_frame, doors.attachments_frame,

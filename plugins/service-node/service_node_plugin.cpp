@@ -71,6 +71,8 @@ RuntimeSettings settings_from(sdk::Context& ctx) {
     d.frame_deadline_ms = positive(c, "frame_deadline_ms");
     d.max_connections = positive(c, "max_connections");
     d.connections_per_source = positive(c, "connections_per_source");
+    d.connections_per_group = positive(c, "connections_per_group");
+    d.loopback_per_connection = c.get_bool("loopback_per_connection");
     d.partial_frame_budget = positive(c, "partial_frame_budget");
     return s;
 }
@@ -122,8 +124,11 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"peer_byte_burst", sdk::ConfigType::floating, "33554432", "per swarm member: peer envelope byte burst"},
     {"idle_timeout_ms", sdk::ConfigType::integer, "60000", "a connection without a complete frame this long is closed"},
     {"frame_deadline_ms", sdk::ConfigType::integer, "30000", "a frame must complete this long after its first byte"},
-    {"max_connections", sdk::ConfigType::integer, "1024", "open connections; when full the source holding most loses one"},
+    {"max_connections", sdk::ConfigType::integer, "1024", "open connections; when full the group holding most loses an idle one"},
     {"connections_per_source", sdk::ConfigType::integer, "64", "open connections per IPv4 address or IPv6 /64"},
+    {"connections_per_group", sdk::ConfigType::integer, "256", "open connections per IPv4 /24 or IPv6 /48"},
+    {"loopback_per_connection", sdk::ConfigType::boolean, "false",
+     "testnets only: each loopback connection is its own source (never on a reachable node)"},
     {"partial_frame_budget", sdk::ConfigType::integer, "67108864", "bytes of partial frames buffered, all connections"},
 };
 constexpr std::string_view kProvides[] = {"service-node"};

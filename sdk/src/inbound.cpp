@@ -17,6 +17,7 @@ void answer_inbound(Bus& bus, const wire::Bytes& frame_body, net::Reply reply, s
 void answer_inbound(Bus& bus, Inbound request, net::Reply reply, std::uint32_t timeout_ms) {
     std::string service = request.service;
     request.link = reply.connection_id();
+    request.source = reply.source();
     bool queued = bus.request<Inbound>(
         std::move(request), timeout_ms,
         [reply](Result<Response> r) {

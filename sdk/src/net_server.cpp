@@ -27,6 +27,7 @@ struct Server::Core : std::enable_shared_from_this<Server::Core> {
     bool closed = false;
     std::unordered_map<Conn*, std::shared_ptr<Conn>> conns;
     std::unordered_map<std::string, std::size_t> per_source;  // open connections by source
+    std::unordered_map<std::string, std::size_t> per_group;   // open connections by group
     ServerStats stats;
 
     // Replies answered on other threads, posted to the loop.
@@ -34,7 +35,7 @@ struct Server::Core : std::enable_shared_from_this<Server::Core> {
     std::deque<std::function<void()>> posted;
 
     void accept();
-    bool make_room(const std::string& source);
+    bool make_room(const std::string& group);
     void enforce_budget();
     void close_all();
     void post(std::function<void()> fn);
@@ -45,6 +46,7 @@ struct Reply::Slot {
     std::weak_ptr<Server::Core> core;
     std::uint64_t id = 0;
     std::uint64_t conn_id = 0;
+    std::string source;
     std::atomic<bool> answered{false};
     void send(FrameStatus status, Bytes payload);
     ~Slot() {
@@ -67,6 +69,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
     FrameDecoder decoder;
     std::uint64_t conn_id = 0;  // Reply::connection_id()
     std::string source;         // IPv4 address or IPv6 /64 (fair sharing of slots)
+    std::string group;          // IPv4 /24 or IPv6 /48
     std::size_t in_flight = 0;
     std::size_t write_bytes = 0;
     std::size_t memory = 0;              // decoder memory counted in core->stats
@@ -83,6 +86,14 @@ struct Conn : std::enable_shared_from_this<Conn> {
 
     uv_handle_t* handle() { return reinterpret_cast<uv_handle_t*>(&tcp); }
     std::uint64_t now() const { return uv_now(core->loop); }
+
+    static void forget(std::unordered_map<std::string, std::size_t>& counts, const std::string& key) {
+        auto it = counts.find(key);
+        if (it != counts.end() && --it->second == 0) counts.erase(it);
+    }
+
+    // Nothing asked of us is pending: closing it loses no request.
+    bool idle_now() const { return in_flight == 0 && write_bytes == 0; }
 
     // One timer for both deadlines, computed from fixed instants: a byte never postpones them.
     void arm() {
@@ -185,6 +196,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
             slot->core = core;
             slot->id = frame->id;
             slot->conn_id = conn_id;
+            slot->source = source;
             try {
                 core->handler(std::move(frame->payload), Reply(slot));
             } catch (const std::exception& e) {
@@ -246,8 +258,8 @@ struct Conn : std::enable_shared_from_this<Conn> {
         reading = false;
         account();
         if (!source.empty()) {
-            auto it = core->per_source.find(source);
-            if (it != core->per_source.end() && --it->second == 0) core->per_source.erase(it);
+            forget(core->per_source, source);
+            forget(core->per_group, group);
         }
         core->conns.erase(this);
         auto done = [](uv_handle_t* h) {
@@ -282,6 +294,8 @@ void Reply::reply(Bytes body) const {
 
 std::uint64_t Reply::connection_id() const { return slot_->conn_id; }
 
+const std::string& Reply::source() const { return slot_->source; }
+
 void Reply::fail(std::string_view message) const {
     if (slot_->answered.exchange(true)) return;
     slot_->send(FrameStatus::error, Bytes(message.begin(), message.end()));
@@ -296,35 +310,61 @@ void Server::Core::post(std::function<void()> fn) {
 
 namespace {
 
-// The unit of fair sharing: an IPv4 address, or the /64 of an IPv6 one (one host's usual share).
-std::string source_of(const uv_tcp_t* tcp) {
+struct Origin {
+    std::string source;  // the unit of the per-source cap
+    std::string group;   // the unit of the per-group cap and of eviction
+};
+
+std::string bytes(const unsigned char* p, std::size_t n) { return std::string(reinterpret_cast<const char*>(p), n); }
+
+// The unit of fair sharing: an IPv4 address, or the /64 of an IPv6 one (one host's usual share);
+// grouped by IPv4 /24 or IPv6 /48 (one site's usual assignment, RFC 6177), so many addresses
+// of one network share one group's cap. Loopback peers apart per connection when asked (testnets).
+Origin origin_of(const uv_tcp_t* tcp, bool loopback_per_connection) {
     sockaddr_storage peer{};
     int len = sizeof peer;
-    if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&peer), &len) != 0) return "?";
+    if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&peer), &len) != 0) return {"?", "?"};
+    static constexpr unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static constexpr unsigned char kLoopback6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    const unsigned char* v4 = nullptr;
+    const unsigned char* v6 = nullptr;
+    std::uint16_t port = 0;
     if (peer.ss_family == AF_INET) {
         const auto* a = reinterpret_cast<const sockaddr_in*>(&peer);
-        return std::string(reinterpret_cast<const char*>(&a->sin_addr), 4);
+        v4 = reinterpret_cast<const unsigned char*>(&a->sin_addr);
+        port = a->sin_port;
+    } else {
+        const auto* a = reinterpret_cast<const sockaddr_in6*>(&peer);
+        v6 = reinterpret_cast<const unsigned char*>(&a->sin6_addr);
+        port = a->sin6_port;
+        if (std::memcmp(v6, kMapped, 12) == 0) v4 = v6 + 12;
     }
-    const auto* a6 = reinterpret_cast<const sockaddr_in6*>(&peer);
-    const auto* b = reinterpret_cast<const char*>(&a6->sin6_addr);
-    static constexpr unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (std::memcmp(b, kMapped, 12) == 0) return std::string(b + 12, 4);
-    return std::string(b, 8);
+    bool loopback = v4 ? v4[0] == 127 : std::memcmp(v6, kLoopback6, 16) == 0;
+    if (loopback && loopback_per_connection) {
+        std::string key = "L" + (v4 ? bytes(v4, 4) : bytes(v6, 16)) + std::to_string(port);
+        return {key, key};
+    }
+    if (v4) return {bytes(v4, 4), "4" + bytes(v4, 3)};
+    return {bytes(v6, 8), "6" + bytes(v6, 6)};
 }
 
 }  // namespace
 
-// Full: the source holding the most connections gives up its longest-idle one, if it holds
-// more than `source` would. So a newcomer gets a slot unless every source holds about as many.
-bool Server::Core::make_room(const std::string& source) {
-    auto mine = per_source.count(source) ? per_source[source] : 0;
-    auto top = std::max_element(per_source.begin(), per_source.end(),
-                                [](const auto& a, const auto& b) { return a.second < b.second; });
-    if (top == per_source.end() || top->second <= mine + 1) return false;
+// Full: an idle connection of the group holding the most gives way, if that group holds more than
+// `group` would. So a newcomer gets a slot unless every group holds about as many, and a
+// connection with a request in flight (a long-poll, say) is never cut for a newcomer.
+bool Server::Core::make_room(const std::string& group) {
+    auto mine = per_group.count(group) ? per_group[group] : 0;
     Conn* victim = nullptr;
+    std::size_t victim_group = 0;
     for (auto& [p, c] : conns) {
-        if (c->source != top->first || c->closing) continue;
-        if (!victim || c->last_activity_ms < victim->last_activity_ms) victim = p;
+        if (c->closing || !c->idle_now()) continue;
+        auto held = per_group[c->group];
+        if (held <= mine + 1) continue;
+        if (!victim || held > victim_group || (held == victim_group && c->last_activity_ms < victim->last_activity_ms)) {
+            victim = p;
+            victim_group = held;
+        }
     }
     if (!victim) return false;
     ++stats.evicted_when_full;
@@ -353,12 +393,17 @@ void Server::Core::accept() {
     conn->idle.data = conn.get();
     conn->self = conn;
     bool accepted = uv_accept(reinterpret_cast<uv_stream_t*>(listener), reinterpret_cast<uv_stream_t*>(&conn->tcp)) == 0;
-    std::string source = accepted ? source_of(&conn->tcp) : std::string();
-    if (accepted && per_source.count(source) && per_source[source] >= opts.max_connections_per_source) {
+    Origin origin = accepted ? origin_of(&conn->tcp, opts.loopback_per_connection) : Origin{};
+    if (accepted && per_source.count(origin.source) && per_source[origin.source] >= opts.max_connections_per_source) {
         ++stats.refused_per_source;
         accepted = false;
     }
-    if (accepted && conns.size() >= opts.max_connections && !make_room(source)) {
+    if (accepted && per_group.count(origin.group) && per_group[origin.group] >= opts.max_connections_per_group) {
+        ++stats.refused_per_group;
+        accepted = false;
+    }
+    if (accepted && conns.size() >= opts.max_connections && !make_room(origin.group)) {
+        ++stats.refused_when_full;
         log->warn("connection refused: {} connections open", conns.size());
         accepted = false;
     }
@@ -367,8 +412,10 @@ void Server::Core::accept() {
         conn->close();
         return;
     }
-    conn->source = source;
-    ++per_source[source];
+    conn->source = std::move(origin.source);
+    conn->group = std::move(origin.group);
+    ++per_source[conn->source];
+    ++per_group[conn->group];
     uv_tcp_nodelay(&conn->tcp, 1);
     conn->last_activity_ms = uv_now(loop);
     conn->start_reading();

@@ -50,40 +50,65 @@ Relay::Relay(uv_loop_t* loop, sdk::Bus& bus, std::shared_ptr<const crypto::KeyAg
 
 Relay::~Relay() { *alive_ = false; }
 
-// Holds one slot of `link` (a request, or a long-poll) until `done` runs.
-Relay::Done Relay::counted(std::uint64_t link, bool long_poll, Done done) {
-    auto& load = links_[link];
+namespace {
+
+template <class K>
+void take(std::map<K, Relay::Load>& loads, const K& key, bool long_poll) {
+    auto& load = loads[key];
     ++(long_poll ? load.long_polls : load.requests);
+}
+
+template <class K>
+void give_back(std::map<K, Relay::Load>& loads, const K& key, bool long_poll) {
+    auto it = loads.find(key);
+    if (it == loads.end()) return;
+    --(long_poll ? it->second.long_polls : it->second.requests);
+    if (it->second.requests == 0 && it->second.long_polls == 0) loads.erase(it);
+}
+
+template <class K>
+Relay::Load load_of(const std::map<K, Relay::Load>& loads, const K& key) {
+    auto it = loads.find(key);
+    return it == loads.end() ? Relay::Load{} : it->second;
+}
+
+}  // namespace
+
+// Holds one slot of `link` and of `source` (a request, or a long-poll) until `done` runs.
+Relay::Done Relay::counted(std::uint64_t link, const std::string& source, bool long_poll, Done done) {
+    take(links_, link, long_poll);
+    if (!source.empty()) take(sources_, source, long_poll);
     ++(long_poll ? long_polls_ : in_flight_);
-    return [this, alive = alive_, link, long_poll, done = std::move(done)](Result<wire::Bytes> r) {
-        if (*alive) release(link, long_poll);
+    return [this, alive = alive_, link, source, long_poll, done = std::move(done)](Result<wire::Bytes> r) {
+        if (*alive) release(link, source, long_poll);
         done(std::move(r));
     };
 }
 
-void Relay::release(std::uint64_t link, bool long_poll) {
-    auto it = links_.find(link);
-    if (it == links_.end()) return;
-    --(long_poll ? it->second.long_polls : it->second.requests);
+void Relay::release(std::uint64_t link, const std::string& source, bool long_poll) {
+    give_back(links_, link, long_poll);
+    if (!source.empty()) give_back(sources_, source, long_poll);
     --(long_poll ? long_polls_ : in_flight_);
-    if (it->second.requests == 0 && it->second.long_polls == 0) links_.erase(it);
 }
 
-void Relay::handle(wire::ByteView blob, std::uint64_t link, Done done) {
+void Relay::handle(wire::ByteView blob, std::uint64_t link, const std::string& source, Done done) {
     auto busy = [&] {
         ++stats_.refused;
         ++stats_.busy;
         done(sdk::Error{ErrorCode::refused, "onion: busy"});
     };
     // Budgets first: refusing costs no X25519.
-    auto it = links_.find(link);
-    Load load = it == links_.end() ? Load{} : it->second;
-    if (in_flight_ >= options_.max_in_flight || load.requests >= options_.max_in_flight_per_link) return busy();
+    Load load = load_of(links_, link);
+    Load from_source = source.empty() ? Load{} : load_of(sources_, source);
+    if (in_flight_ >= options_.max_in_flight || load.requests >= options_.max_in_flight_per_link ||
+        from_source.requests >= options_.max_in_flight_per_source)
+        return busy();
     OpenedLayer layer;
     try {
         if (blob.size() > options_.max_blob_bytes) throw LayerError();
         layer = open_layer(blob, *node_key_);
-        if (!replays_.admit(layer.ephemeral_key, layer.created_ms, wall_clock_ms())) throw LayerError();
+        if (replays_.admit(layer.ephemeral_key, layer.created_ms, wall_clock_ms()) != sdk::ReplayWindow::Verdict::admitted)
+            throw LayerError();
         if (layer.kind == LayerKind::forward && !lookup_(layer.next_node_id, layer.next_address)) {
             throw LayerError();
         }
@@ -95,13 +120,14 @@ void Relay::handle(wire::ByteView blob, std::uint64_t link, Done done) {
         return;
     }
     if (observer_) observer_({layer.kind, layer.next_address, layer.service});
-    if (layer.kind == LayerKind::forward) return forward(std::move(layer), counted(link, false, std::move(done)));
+    if (layer.kind == LayerKind::forward) return forward(std::move(layer), counted(link, source, false, std::move(done)));
     bool long_poll = long_poll_ && long_poll_(layer.service, layer.body);
-    if (long_poll && (long_polls_ >= options_.max_long_polls || load.long_polls >= options_.max_long_polls_per_link)) {
+    if (long_poll && (long_polls_ >= options_.max_long_polls || load.long_polls >= options_.max_long_polls_per_link ||
+                      from_source.long_polls >= options_.max_long_polls_per_source)) {
         sodium_memzero(layer.response_key.data(), layer.response_key.size());
         return busy();
     }
-    deliver(std::move(layer), link, counted(link, long_poll, std::move(done)));
+    deliver(std::move(layer), link, source, counted(link, source, long_poll, std::move(done)));
 }
 
 void Relay::forward(OpenedLayer layer, Done done) {
@@ -132,10 +158,10 @@ void Relay::forward(OpenedLayer layer, Done done) {
                     });
 }
 
-void Relay::deliver(OpenedLayer layer, std::uint64_t link, Done done) {
+void Relay::deliver(OpenedLayer layer, std::uint64_t link, const std::string& source, Done done) {
     ++stats_.delivered;
     auto key = layer.response_key;
-    transport::Inbound inbound{layer.service, std::move(layer.body), link};
+    transport::Inbound inbound{layer.service, std::move(layer.body), link, source};
     std::string service = inbound.service;
     bool queued = bus_.request<transport::Inbound>(
         std::move(inbound), options_.hop_timeout_ms,

@@ -13,10 +13,10 @@
 #include <uv.h>
 
 #include "layer.hpp"
-#include "replay_guard.hpp"
 #include "veil/crypto/key_agreement.hpp"
 #include "veil/sdk/bus.hpp"
 #include "veil/sdk/net.hpp"
+#include "veil/sdk/replay_window.hpp"
 #include "veil/sdk/transport.hpp"
 
 namespace veil::onion {
@@ -25,7 +25,9 @@ namespace veil::onion {
 inline constexpr std::string_view kOnionService = "onion";
 
 /// Budgets are per inbound link (the connection a blob came by: a client's, or a relay's for
-/// the clients behind it), so one link cannot take every slot; long-polls delivered here are
+/// the clients behind it), so one link cannot take every slot, and per source (the link's
+/// address, as the node's port counts connection slots), so one host with many connections
+/// cannot take more than its share of the relay-wide pools; long-polls delivered here are
 /// counted apart, so parked subscribes cannot starve quick requests.
 struct RelayOptions {
     std::uint64_t replay_window_ms = 10 * 60 * 1000;  ///< layers older or newer than this are refused
@@ -37,6 +39,8 @@ struct RelayOptions {
     std::size_t max_in_flight_per_link = 48;   ///< one link (below the port's 64 per connection)
     std::size_t max_long_polls = 1024;         ///< long-polls delivered here, all links
     std::size_t max_long_polls_per_link = 16;  ///< long-polls delivered here, one link
+    std::size_t max_in_flight_per_source = 512;   ///< one source, all its links (1/8 of the pool)
+    std::size_t max_long_polls_per_source = 128;  ///< one source, all its links (1/8 of the pool)
     std::size_t max_blob_bytes = kMaxBlobBytes;
 };
 
@@ -76,7 +80,9 @@ public:
     /// error with a short message: "onion: bad layer", "onion: busy", or a hop_failure() naming
     /// the first node beyond this one that could not be reached. A local delivery carries `link`
     /// on, so the local service can rate-limit it as it does direct requests.
-    void handle(wire::ByteView blob, std::uint64_t link, std::function<void(sdk::Result<wire::Bytes>)> done);
+    /// `source` is the link's opaque source key (transport::Inbound::source; empty: not counted).
+    void handle(wire::ByteView blob, std::uint64_t link, const std::string& source,
+                std::function<void(sdk::Result<wire::Bytes>)> done);
 
     /// Which deliveries are long-polls (optional: none without it).
     void set_long_poll_test(LongPollTest test) { long_poll_ = std::move(test); }
@@ -87,22 +93,24 @@ public:
     [[nodiscard]] const RelayStats& stats() const { return stats_; }
     [[nodiscard]] std::size_t in_flight() const { return in_flight_; }
 
-private:
-    using Done = std::function<void(sdk::Result<wire::Bytes>)>;
+    /// What one link or source holds in flight.
     struct Load {
         std::size_t requests = 0;
         std::size_t long_polls = 0;
     };
+
+private:
+    using Done = std::function<void(sdk::Result<wire::Bytes>)>;
     void forward(OpenedLayer layer, Done done);
-    void deliver(OpenedLayer layer, std::uint64_t link, Done done);
-    Done counted(std::uint64_t link, bool long_poll, Done done);
-    void release(std::uint64_t link, bool long_poll);
+    void deliver(OpenedLayer layer, std::uint64_t link, const std::string& source, Done done);
+    Done counted(std::uint64_t link, const std::string& source, bool long_poll, Done done);
+    void release(std::uint64_t link, const std::string& source, bool long_poll);
 
     sdk::Bus& bus_;
     std::shared_ptr<const crypto::KeyAgreement> node_key_;
     NodeLookup lookup_;
     RelayOptions options_;
-    ReplayGuard replays_;
+    sdk::ReplayWindow replays_;  // layer ephemeral keys
     sdk::net::ClientPool next_hops_;
     std::function<void(const HopRecord&)> observer_;
     RelayStats stats_;
@@ -110,6 +118,7 @@ private:
     std::size_t in_flight_ = 0;
     std::size_t long_polls_ = 0;
     std::map<std::uint64_t, Load> links_;  // links with something in flight
+    std::map<std::string, Load> sources_;  // sources with something in flight
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

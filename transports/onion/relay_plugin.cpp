@@ -32,6 +32,8 @@ public:
         options_.max_in_flight_per_link = count("max_in_flight_per_link");
         options_.max_long_polls = count("max_long_polls");
         options_.max_long_polls_per_link = count("max_long_polls_per_link");
+        options_.max_in_flight_per_source = count("max_in_flight_per_source");
+        options_.max_long_polls_per_source = count("max_long_polls_per_source");
         options_.max_replay_entries = count("max_replay_entries");
         ctx.on<sdk::network::ManifestUpdated>([this](const sdk::network::ManifestUpdated& m) { apply(*m.manifest); });
         (void)ctx.bus().request<sdk::network::GetManifest>(
@@ -48,7 +50,7 @@ public:
         ctx.serve<tr::Inbound>(
             [this](const tr::Inbound& in, sdk::Responder<tr::Response> r) {
                 if (!relay_) return r.fail(sdk::ErrorCode::unreachable, "onion: relay not ready");
-                relay_->handle(in.body, in.link, [r](sdk::Result<wire::Bytes> out) {
+                relay_->handle(in.body, in.link, in.source, [r](sdk::Result<wire::Bytes> out) {
                     if (out) {
                         r.reply({tr::Status::ok, std::move(out).value()});
                     } else {
@@ -115,6 +117,8 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"max_in_flight_per_link", sdk::ConfigType::integer, "48", "blobs in flight per inbound connection"},
     {"max_long_polls", sdk::ConfigType::integer, "1024", "subscribes delivered here and waiting, all links"},
     {"max_long_polls_per_link", sdk::ConfigType::integer, "16", "subscribes delivered here and waiting, per link"},
+    {"max_in_flight_per_source", sdk::ConfigType::integer, "512", "blobs in flight per source address (IPv4, IPv6 /64)"},
+    {"max_long_polls_per_source", sdk::ConfigType::integer, "128", "subscribes waiting per source address (IPv4, IPv6 /64)"},
     {"max_replay_entries", sdk::ConfigType::integer, "1048576", "layers remembered against replays (oldest go first)"},
     {"trace", sdk::ConfigType::boolean, "false",
      "tests only: record what each onion layer revealed (next hop or service) in HOME/onion-relay/onion-trace.log"},

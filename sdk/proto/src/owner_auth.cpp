@@ -87,22 +87,10 @@ void sign_owner_request(RequestBody& body, const crypto::SigningKeyPair& owner, 
     v->auth->signature = owner.sign(signed_bytes(*v));
 }
 
-ReplayGuard::ReplayGuard(std::uint64_t window_ms, std::size_t max_entries)
-    : window_ms_(window_ms), max_entries_(max_entries) {}
+ReplayGuard::ReplayGuard(std::uint64_t window_ms, std::size_t max_entries) : window_(window_ms, max_entries) {}
 
 bool ReplayGuard::in_window(std::uint64_t timestamp_ms, std::uint64_t now_ms) const {
-    std::uint64_t skew = timestamp_ms > now_ms ? timestamp_ms - now_ms : now_ms - timestamp_ms;
-    return skew <= window_ms_;
-}
-
-std::size_t ReplayGuard::size() const {
-    std::lock_guard lock(mutex_);
-    return seen_.size();
-}
-
-void ReplayGuard::prune(std::uint64_t now_ms) {
-    for (auto it = seen_.begin(); it != seen_.end();) it = it->second < now_ms ? seen_.erase(it) : std::next(it);
-    next_prune_ms_ = now_ms + window_ms_ / 4 + 1;
+    return window_.in_window(timestamp_ms, now_ms);
 }
 
 Status ReplayGuard::verify_owner(const RequestBody& body, std::uint64_t now_ms) const {
@@ -122,18 +110,15 @@ Status ReplayGuard::check_owner(const RequestBody& body, std::uint64_t now_ms) {
 }
 
 Status ReplayGuard::check_fresh(const Signature& signature, std::uint64_t timestamp_ms, std::uint64_t now_ms) {
-    if (!in_window(timestamp_ms, now_ms)) return Status::clock_out_of_window;
     // A signature is unique per signed content, so its digest identifies the message.
-    std::string key(16, '\0');
-    crypto_generichash(reinterpret_cast<unsigned char*>(key.data()), key.size(), signature.data(), signature.size(),
-                       nullptr, 0);
-    std::lock_guard lock(mutex_);
-    if (now_ms >= next_prune_ms_ || seen_.size() >= max_entries_) prune(now_ms);
-    if (seen_.count(key)) return Status::replayed;
-    if (seen_.size() >= max_entries_) return Status::rate_limited;
-    // Past timestamp + window the clock rule refuses it anyway, so it can be forgotten then.
-    seen_.emplace(std::move(key), timestamp_ms + window_ms_);
-    return Status::ok;
+    sdk::ReplayWindow::Key key{};
+    crypto_generichash(key.data(), key.size(), signature.data(), signature.size(), nullptr, 0);
+    switch (window_.admit(key, timestamp_ms, now_ms)) {
+        case sdk::ReplayWindow::Verdict::admitted: return Status::ok;
+        case sdk::ReplayWindow::Verdict::replayed: return Status::replayed;
+        case sdk::ReplayWindow::Verdict::out_of_window: break;
+    }
+    return Status::clock_out_of_window;
 }
 
 Bytes encode_owner_proof(const RequestBody& signed_body) { return encode_request(Request{0, signed_body}); }

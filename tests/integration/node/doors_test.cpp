@@ -18,6 +18,9 @@ using veil::test::Testnet;
 
 namespace {
 
+// Loopback sources counted as on a real network (a testnet counts each loopback connection apart).
+const std::string kRealSources = "loopback_per_connection=false";
+
 std::string source(int group, int host) { return "127.0." + std::to_string(group) + "." + std::to_string(host); }
 
 std::size_t rss_kib(int pid) {
@@ -38,14 +41,14 @@ bool served(std::uint16_t port) {
 
 TEST_CASE("node doors - 1,100 trickling connections neither hold the node nor keep a slot past the frame deadline",
           "[node][integration]") {
-    Testnet net(1, 1, {"frame_deadline_ms=2000", "idle_timeout_ms=3000"});
+    Testnet net(1, 1, {"frame_deadline_ms=2000", "idle_timeout_ms=3000", kRealSources});
     auto port = net.ports()[0];
     REQUIRE(served(port));
-    // 1,100 connections from 20 sources (55 each: under the per-source cap), each starting a
-    // frame and then sending one byte a second.
+    // 1,100 connections from 20 sources in 20 /24s (55 each: under the per-source and per-group
+    // caps), each starting a frame and then sending one byte a second.
     std::vector<std::unique_ptr<RawSocket>> attack;
     for (int i = 0; i < 1100; ++i) {
-        attack.push_back(std::make_unique<RawSocket>(source(1, 1 + i % 20), port));
+        attack.push_back(std::make_unique<RawSocket>(source(10 + i % 20, 1), port));
         REQUIRE(attack.back()->ok());
         (void)attack.back()->send({0});
     }
@@ -63,7 +66,7 @@ TEST_CASE("node doors - 1,100 trickling connections neither hold the node nor ke
 }
 
 TEST_CASE("node doors - one source cannot take every connection slot", "[node][integration]") {
-    Testnet net(1, 1, {"max_connections=100", "connections_per_source=1000"});
+    Testnet net(1, 1, {"max_connections=100", "connections_per_source=1000", kRealSources});
     auto port = net.ports()[0];
     // One source holds all 100 slots (idle connections, inside every deadline).
     std::vector<std::unique_ptr<RawSocket>> hog;
@@ -71,6 +74,72 @@ TEST_CASE("node doors - one source cannot take every connection slot", "[node][i
     std::this_thread::sleep_for(300ms);
     // A newcomer from another source still gets a slot: the largest source yields one.
     CHECK(served(port));
+}
+
+TEST_CASE("node doors - many addresses of one network cannot fill the node", "[node][integration]") {
+    Testnet net(1, 1, {"max_connections=100", "connections_per_group=40", kRealSources});
+    auto port = net.ports()[0];
+    // 120 addresses of one /24 (as 1,024 /64s of one IPv6 /48), one connection each: only the
+    // group's 40 are kept (the old server kept 100 and then refused every newcomer).
+    std::vector<std::unique_ptr<RawSocket>> attack;
+    for (int i = 0; i < 120; ++i) attack.push_back(std::make_unique<RawSocket>(source(30, 1 + i), port));
+    std::this_thread::sleep_for(500ms);
+    std::size_t open = 0;
+    for (auto& s : attack) open += s->closed_by_peer() ? 0 : 1;
+    CHECK(open == 40);
+    // A newcomer from another network is served.
+    CHECK(served(port));
+}
+
+TEST_CASE("node doors - when full, the largest group yields an idle slot even if each address holds one",
+          "[node][integration]") {
+    Testnet net(1, 1, {"max_connections=100", kRealSources});
+    auto port = net.ports()[0];
+    // 100 addresses of one /24 fill the node, one connection each (the old rule compared
+    // addresses: each holds one, so nobody yielded and the newcomer was refused).
+    std::vector<std::unique_ptr<RawSocket>> attack;
+    for (int i = 0; i < 100; ++i) attack.push_back(std::make_unique<RawSocket>(source(31, 1 + i), port));
+    std::this_thread::sleep_for(300ms);
+    CHECK(served(port));
+}
+
+TEST_CASE("node doors - a full node never cuts a connection with a request in flight", "[node][integration]") {
+    Testnet net(1, 1, {"max_connections=20", "connections_per_source=1000", kRealSources});
+    auto port = net.ports()[0];
+    // One source fills every slot, each connection waiting on a long-poll (a public namespace:
+    // no signature needed).
+    std::vector<std::unique_ptr<RawSocket>> waiting;
+    for (std::uint32_t i = 0; i < 20; ++i) {
+        SubscribeRequest q;
+        q.mailbox[0] = static_cast<std::uint8_t>(i + 1);
+        q.ns = 0x8000;
+        q.wait_ms = 30'000;
+        auto body = encode_request(Request{i + 1, q});
+        auto frame = veil::sdk::net::encode_frame(veil::sdk::net::Frame{
+            i + 1, veil::sdk::net::FrameStatus::ok, veil::sdk::transport::encode_service_request(kStorageService, body)});
+        waiting.push_back(std::make_unique<RawSocket>(source(32, 1), port));
+        REQUIRE(waiting.back()->send(frame));
+    }
+    std::this_thread::sleep_for(500ms);
+    // The newcomer is refused rather than cut someone's pending request.
+    CHECK_FALSE(served(port));
+    std::size_t cut = 0;
+    for (auto& s : waiting) cut += s->closed_by_peer() ? 1 : 0;
+    CHECK(cut == 0);
+}
+
+TEST_CASE("node doors - on a loopback testnet one process's many connections lock nobody out",
+          "[node][integration]") {
+    Testnet net(1, 1);  // testnet configs count each loopback connection apart
+    auto port = net.ports()[0];
+    // 80 connections from 127.0.0.1 (say another node's pool): above the per-address cap of 64.
+    std::vector<std::unique_ptr<RawSocket>> pool;
+    for (int i = 0; i < 80; ++i) pool.push_back(std::make_unique<RawSocket>("127.0.0.1", port));
+    std::this_thread::sleep_for(300ms);
+    std::size_t open = 0;
+    for (auto& s : pool) open += s->closed_by_peer() ? 0 : 1;
+    CHECK(open == 80);
+    CHECK(served(port));  // another process on 127.0.0.1
 }
 
 TEST_CASE("node doors - a large frame is refused where none is expected, before its body", "[node][integration]") {

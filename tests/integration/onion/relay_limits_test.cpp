@@ -9,6 +9,7 @@
 #include "onion_rig.hpp"
 #include "relay.hpp"
 #include "support/node_rpc.hpp"
+#include "support/raw_socket.hpp"
 #include "support/testnet_fixture.hpp"
 #include "veil/proto/owner_auth.hpp"
 
@@ -54,6 +55,17 @@ void send_sealed(Link& link, std::span<const onion::Hop> relays, const onion::Ho
                                 done(sdk::Error{sdk::ErrorCode::bad_input, e.what()});
                             }
                         });
+}
+
+// A subscribe of a fresh mailbox that parks for `wait_ms`, as a storage request body.
+wire::Bytes subscribe_request(std::uint32_t id, std::uint32_t wait_ms) {
+    auto owner = crypto::SigningKeyPair::generate();
+    proto::node::SubscribeRequest q;
+    q.mailbox = owner.pub;
+    q.wait_ms = wait_ms;
+    proto::node::RequestBody body = q;
+    proto::node::sign_owner_request(body, owner, test::now_ms());
+    return proto::node::encode_request({id, body});
 }
 
 wire::Bytes info_request(std::uint32_t id) { return proto::node::encode_request({id, proto::node::InfoRequest{}}); }
@@ -108,6 +120,38 @@ TEST_CASE("onion relay - 300 slow subscribes through one relay, then another cli
     rig.run_until([&] { return got.has_value(); });
     INFO((got->ok() ? std::string("ok") : got->error().describe()));
     CHECK(storage_ok(*got, proto::node::Method::info));
+}
+
+TEST_CASE("onion relay - one source holding its share of long-polls does not stop another source's",
+          "[onion][integration]") {
+    // Loopback addresses counted as on a real network; a small pool so the test stays small.
+    Testnet net(1, 1, {"loopback_per_connection=false", "onion-relay.max_long_polls=32",
+                       "onion-relay.max_long_polls_per_source=8"});
+    test::OnionRig rig(net.dir());
+    const auto& node = rig.manifest().nodes.at(0);
+    auto exit = hop_of(node);
+    // One source (127.0.41.1), 4 connections x 16 long-polls (the per-link maximum): 64 tries at
+    // a pool of 32. Before the per-source share it took the whole pool.
+    std::vector<std::unique_ptr<test::RawSocket>> attack;
+    for (std::uint32_t c = 0; c < 4; ++c) {
+        attack.push_back(std::make_unique<test::RawSocket>("127.0.41.1", node.port));
+        REQUIRE(attack.back()->ok());
+        for (std::uint32_t i = 0; i < 16; ++i) {
+            auto sealed = onion::seal_request({}, exit, "storage", subscribe_request(i + 1, 60'000), onion::wall_clock_ms());
+            auto frame = sdk::net::encode_frame(sdk::net::Frame{
+                c * 100 + i + 1, sdk::net::FrameStatus::ok, tr::encode_service_request(onion::kOnionService, sealed.blob)});
+            REQUIRE(attack.back()->send(frame));
+        }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    // Another source (this process, 127.0.0.1): its long-poll parks and is answered, not "busy".
+    Link victim(rig.loop(), node);
+    std::optional<sdk::Result<tr::Response>> got;
+    send_sealed(victim, {}, exit, "storage", subscribe_request(1, 1000), [&](sdk::Result<tr::Response> r) { got = std::move(r); });
+    rig.run_until([&] { return got.has_value(); });
+    INFO((got->ok() ? std::string("ok") : got->error().describe()));
+    CHECK(storage_ok(*got, proto::node::Method::subscribe));
+    for (auto& s : attack) CHECK_FALSE(s->closed_by_peer());
 }
 
 TEST_CASE("onion relay - a deliver layer naming the onion service is refused (no nested paths)",

@@ -36,6 +36,7 @@ TEST_CASE("testnet - configs name the right plugins, ports, keys and homes", "[n
     CHECK_THAT(n, Catch::Contains("directory = \"127.0.0.1:7000\""));
     CHECK_THAT(n, Catch::Contains("authority_keys = [\""));
     CHECK_THAT(n, Catch::Contains(veil::wire::to_hex(p.authority.key)));
+    CHECK_THAT(n, Catch::Contains("loopback_per_connection = true\n"));  // every process shares 127.0.0.1
     CHECK_THROWS(node_config(p, 2));
     // --node-option: "plugin.key=value" goes to that plugin's table, the rest to [service-node].
     p.node_options = {"onion-relay.trace=true", "requests_per_second=1e6", "attachment-store.expiry_ms=5000"};
@@ -43,6 +44,10 @@ TEST_CASE("testnet - configs name the right plugins, ports, keys and homes", "[n
     CHECK_THAT(n, Catch::Contains("sweep_ms = 5000\nrequests_per_second = 1e6\n"));
     CHECK_THAT(n, Catch::Contains("[onion-relay]\ntrace = true\n"));
     CHECK_THAT(n, Catch::Contains("[attachment-store]\nsweep_ms = 1000\ncatch_up_ms = 3000\nexpiry_ms = 5000\n"));
+    p.node_options = {"loopback_per_connection=false"};  // a test playing many 127.x sources
+    n = node_config(p, 0);
+    CHECK_THAT(n, Catch::Contains("loopback_per_connection = false\n"));
+    CHECK_THAT(n, !Catch::Contains("loopback_per_connection = true"));
     auto net = network_file(p);
     CHECK_THAT(net, Catch::Contains("seed_nodes = [\"127.0.0.1:7001\", \"127.0.0.1:7002\"]"));
     CHECK_THAT(net, Catch::Contains("authority_threshold = 1"));

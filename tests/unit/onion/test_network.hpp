@@ -47,7 +47,7 @@ struct TestNode {
         relay->set_observer([this](const HopRecord& r) { seen.push_back(r); });
         served.push_back(bus->serve<tr::Inbound>(
             [this](const tr::Inbound& in, sdk::Responder<tr::Response> reply) {
-                relay->handle(in.body, in.link, [reply](sdk::Result<veil::wire::Bytes> r) {
+                relay->handle(in.body, in.link, in.source, [reply](sdk::Result<veil::wire::Bytes> r) {
                     if (r) {
                         reply.reply({tr::Status::ok, std::move(r.value())});
                     } else {

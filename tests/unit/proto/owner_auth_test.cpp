@@ -96,17 +96,23 @@ TEST_CASE("auth - owner signature, clock window and replay", "[node][auth]") {
     }
 }
 
-TEST_CASE("auth - a full replay cache refuses instead of forgetting", "[node][auth]") {
+TEST_CASE("auth - a full replay cache forgets its oldest entry and still admits fresh requests", "[node][auth]") {
     auto owner = veil::crypto::SigningKeyPair::generate();
     ReplayGuard guard(60'000, 2);
+    std::vector<RequestBody> seen;
     for (std::uint64_t i = 0; i < 2; ++i) {
         RequestBody b = RetrieveRequest{owner.pub, 0, {}, {}};
         sign_owner_request(b, owner, kNow + i);
-        REQUIRE(guard.check_owner(b, kNow) == Status::ok);
+        REQUIRE(guard.check_owner(b, kNow + i) == Status::ok);
+        seen.push_back(b);
     }
     RequestBody b = RetrieveRequest{owner.pub, 0, {}, {}};
     sign_owner_request(b, owner, kNow + 5);
-    CHECK(guard.check_owner(b, kNow) == Status::rate_limited);
+    CHECK(guard.check_owner(b, kNow + 5) == Status::ok);  // was rate_limited: a flood silenced the owner
+    CHECK(guard.size() == 2);
+    CHECK(guard.evicted() == 1);
+    CHECK(guard.check_owner(seen[1], kNow + 5) == Status::replayed);
+    CHECK(guard.check_owner(b, kNow + 5) == Status::replayed);
 }
 
 TEST_CASE("auth - an X25519 mailbox is owned by the Ed25519 key it converts from", "[node][auth]") {

@@ -102,15 +102,21 @@ struct ServerOptions {
     std::uint64_t frame_deadline_ms = 30'000;    ///< a frame must complete this long after its first byte
     std::size_t max_in_flight = 64;              ///< per connection: stop reading above this
     std::size_t max_write_queue_bytes = 4 << 20; ///< per connection: stop reading above this
-    std::size_t max_connections = 1024;          ///< when full, the source holding most loses one
+    std::size_t max_connections = 1024;          ///< when full, the group holding most loses an idle one
     std::size_t max_connections_per_source = 64; ///< per IPv4 address or IPv6 /64: further accepts closed
+    std::size_t max_connections_per_group = 256; ///< per IPv4 /24 or IPv6 /48: further accepts closed
+    /// Testnets only: every loopback connection is its own source and group (all processes of a
+    /// loopback testnet share 127.0.0.1). Never set on a node reachable from a network.
+    bool loopback_per_connection = false;
     std::size_t partial_frame_budget = 64 << 20; ///< all connections' buffers: above it the largest is closed
 };
 
 /// What a Server refused or closed, for tests and stats.
 struct ServerStats {
     std::uint64_t refused_per_source = 0;  ///< accepts closed: the source was at its cap
-    std::uint64_t evicted_when_full = 0;   ///< connections closed to make room for another source
+    std::uint64_t refused_per_group = 0;   ///< accepts closed: the source's /24 or /48 was at its cap
+    std::uint64_t evicted_when_full = 0;   ///< idle connections closed to make room for another group
+    std::uint64_t refused_when_full = 0;   ///< accepts closed: full, and no larger group had an idle one
     std::uint64_t late_frames = 0;         ///< connections closed: a frame missed its deadline
     std::uint64_t idle_closed = 0;         ///< connections closed: idle
     std::uint64_t over_budget = 0;         ///< connections closed: partial frames over the budget
@@ -131,6 +137,9 @@ public:
     /// Which connection the request came on: unique within its Server, never reused, so a
     /// handler can keep per-connection state (e.g. a rate limit) without seeing any address.
     [[nodiscard]] std::uint64_t connection_id() const;
+    /// An opaque key of the connection's source (IPv4 address or IPv6 /64; each loopback
+    /// connection apart under ServerOptions::loopback_per_connection), for per-source budgets.
+    [[nodiscard]] const std::string& source() const;
 
 private:
     std::shared_ptr<Slot> slot_;

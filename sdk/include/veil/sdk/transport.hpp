@@ -67,6 +67,9 @@ struct Inbound {
     /// for requests an onion relay delivers from a blob that came by it; 0 when unknown. Lets a
     /// service rate-limit per connection without seeing an address.
     std::uint64_t link = 0;
+    /// An opaque key of the connection's source (net::Reply::source: IPv4 address or IPv6 /64);
+    /// empty when unknown. For per-source budgets only: derived from an address, never logged.
+    std::string source;
 };
 
 /// Service request body inside a net frame: str(service) | var(body).

@@ -10,11 +10,9 @@
 /// is OwnerAuth::owner, an Ed25519 key that is the mailbox or whose X25519 conversion is the
 /// mailbox. Retrieve and subscribe in public namespaces (is_public_namespace) are not signed.
 
-#include <mutex>
-#include <unordered_map>
-
 #include "veil/crypto/keys.hpp"
 #include "veil/proto/node_rpc.hpp"
+#include "veil/sdk/replay_window.hpp"
 
 namespace veil::proto::node {
 
@@ -53,8 +51,9 @@ struct OwnerChange {
 /// nothing the owner did not ask for.
 [[nodiscard]] std::optional<OwnerChange> open_owner_proof(ByteView proof);
 
-/// Remembers signatures seen inside the clock window so that a replay is refused.
-/// Thread-safe. Bounded: when full, new requests are refused (rate_limited) until entries age out.
+/// The owner-auth and clock rules of the node, with replays refused by the SDK's one replay
+/// window (veil/sdk/replay_window.hpp, keyed by a digest of the signature). Thread-safe.
+/// Bounded: when full, the oldest entries are forgotten; a fresh request is never refused.
 class ReplayGuard final {
 public:
     explicit ReplayGuard(std::uint64_t window_ms, std::size_t max_entries = 1 << 20);
@@ -67,19 +66,16 @@ public:
     /// they do not fill the replay cache.
     [[nodiscard]] Status verify_owner(const RequestBody& body, std::uint64_t now_ms) const;
     /// The clock and replay rules for any signed message: `signature` (already verified) with
-    /// its timestamp. ok, clock_out_of_window, replayed or rate_limited (cache full).
+    /// its timestamp. ok, clock_out_of_window or replayed.
     [[nodiscard]] Status check_fresh(const Signature& signature, std::uint64_t timestamp_ms, std::uint64_t now_ms);
     /// Only the clock rule.
     [[nodiscard]] bool in_window(std::uint64_t timestamp_ms, std::uint64_t now_ms) const;
-    [[nodiscard]] std::size_t size() const;
+    [[nodiscard]] std::size_t size() const { return window_.size(); }
+    /// Entries forgotten early because the cache was full.
+    [[nodiscard]] std::uint64_t evicted() const { return window_.evicted(); }
 
 private:
-    void prune(std::uint64_t now_ms);
-    std::uint64_t window_ms_;
-    std::size_t max_entries_;
-    mutable std::mutex mutex_;
-    std::unordered_map<std::string, std::uint64_t> seen_;  // signature digest -> forget after (ms)
-    std::uint64_t next_prune_ms_ = 0;
+    sdk::ReplayWindow window_;
 };
 
 }  // namespace veil::proto::node
