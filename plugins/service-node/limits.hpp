@@ -38,6 +38,10 @@ struct Limits {
     // Quotas count per (mailbox, namespace): junk in one namespace cannot block another.
     std::uint64_t max_messages_per_mailbox = 10000;
     std::uint64_t max_bytes_per_mailbox = 100ULL << 20;
+    // Tombstones and the owner proofs kept for them count apart, so deleting never fills the
+    // quota of live messages, and a member cannot fill the disk with proven tombstones.
+    std::uint64_t max_tombstones_per_mailbox = 10000;
+    std::uint64_t max_proof_bytes_per_mailbox = 8ULL << 20;
     std::uint32_t max_page_count = 1000;
     std::uint32_t max_page_bytes = 8 << 20;
     std::uint32_t max_subscribe_wait_ms = 60 * 1000;
@@ -50,6 +54,9 @@ struct Limits {
     double peer_request_burst = 2000;
     double peer_bytes_per_second = 16 << 20;
     double peer_byte_burst = 32 << 20;
+    /// Per swarm peer: owner signatures (proofs, store auths) verified for what it sends.
+    double peer_verifies_per_second = 2000;
+    double peer_verify_burst = 20000;
     DoorLimits doors;
 };
 

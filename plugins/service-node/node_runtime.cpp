@@ -139,7 +139,8 @@ private:
         fetch_pos_ = 0;
         merged_ += merge->size();
         // Deletions and lower expiries apply only where the owner's proof verifies.
-        rt_.ctx_.run_blocking([core, merge] { (void)core->service.apply_replica(*merge, now_ms()); },
+        const PublicKey from = peers_[index_].ed25519;
+        rt_.ctx_.run_blocking([core, merge, from] { (void)core->service.apply_replica(*merge, from, now_ms()); },
                               [this](std::exception_ptr) { next_fetch(); });
     }
 
@@ -166,12 +167,14 @@ private:
         fetch_pos_ += std::max<std::size_t>(1, msgs->size());
         fetched_ += msgs->size();
         auto core = rt_.core_;
+        const PublicKey from = peers_[index_].ed25519;
         rt_.ctx_.run_blocking(
-            [core, msgs] {
+            [core, msgs, from] {
                 std::vector<ReplicaOp> ops;
                 for (auto& m : *msgs)
-                    ops.push_back(ReplicaOp{MessageState{m.hash, m.mailbox, m.ns, m.expiry_ms, false}, std::move(m.data), nullptr});
-                (void)core->service.apply_replica(ops, now_ms());
+                    ops.push_back(ReplicaOp{MessageState{m.hash, m.mailbox, m.ns, m.expiry_ms, false}, std::move(m.data),
+                                            nullptr, std::move(m.store_auth)});
+                (void)core->service.apply_replica(ops, from, now_ms());
             },
             [this](std::exception_ptr) { next_fetch(); });
     }

@@ -103,15 +103,18 @@ Outcome StorageService::store(std::uint32_t id, const RequestBody& body, std::ui
     if (q.auth) {
         if (auto st = replay_.verify_owner(body, now_ms); st != Status::ok) return {error_response(id, st, to_string(st))};
     }
-    StoredMessage m{q.mailbox, q.ns, message_hash(q.mailbox, q.ns, q.data), now_ms + q.ttl_ms, q.data};
+    // The owner's signature stays with the row, so every replica can check it again.
+    StoredMessage m{q.mailbox, q.ns, message_hash(q.mailbox, q.ns, q.data), now_ms + q.ttl_ms, q.data,
+                    q.auth ? encode_store_auth(q) : Bytes{}};
     std::uint64_t held_expiry_ms = m.expiry_ms;
-    auto outcome = store_.store(m, now_ms, q.auth.has_value(), &held_expiry_ms);
+    auto outcome = store_.store(m, now_ms, q.auth ? q.auth->timestamp_ms : 0, &held_expiry_ms);
     if (outcome == StoreOutcome::quota_exceeded)
         return {error_response(id, Status::quota_exceeded, to_string(Status::quota_exceeded))};
     Outcome out;
     out.response = Response{id, Status::ok, StoreResponse{m.hash, outcome == StoreOutcome::stored, held_expiry_ms}};
     if (outcome == StoreOutcome::stored) {
-        out.replicate.push_back(ReplicaOp{MessageState{m.hash, m.mailbox, m.ns, m.expiry_ms, false}, m.data});
+        out.replicate.push_back(
+            ReplicaOp{MessageState{m.hash, m.mailbox, m.ns, m.expiry_ms, false}, m.data, nullptr, m.store_auth});
         out.notify = m.mailbox;
     }
     return out;
@@ -168,25 +171,28 @@ Outcome StorageService::handle(const Request& request, std::uint64_t now_ms) {
         if (auto* q = std::get_if<DeleteRequest>(&body)) {
             // The owner's signed request is the proof replicas need; it stays with the tombstones.
             auto proof = std::make_shared<const Bytes>(encode_owner_proof(body));
-            auto done = store_.remove(q->mailbox, q->ns, q->hashes, now_ms, *proof);
+            auto done = store_.remove(q->mailbox, q->ns, q->hashes, now_ms, {*proof, q->auth.timestamp_ms});
+            if (!done) return {error_response(id, Status::quota_exceeded, "too many owner proofs kept for this mailbox")};
             Outcome out;
             // The tombstone keeps the message's expiry; peers only need to learn it is deleted, so
             // the state carries the maximal expiry and the merge keeps each replica's own.
-            for (const auto& h : done)
+            for (const auto& h : *done)
                 out.replicate.push_back(
                     ReplicaOp{MessageState{h, q->mailbox, q->ns, limits_.max_ttl_ms + now_ms, true}, {}, proof});
-            out.response = Response{id, Status::ok, HashesResponse{std::move(done)}};
+            out.response = Response{id, Status::ok, HashesResponse{std::move(*done)}};
             return out;
         }
         if (auto* q = std::get_if<ExpireRequest>(&body)) {
             if (auto st = check_expiry(limits_, q->expiry_ms, now_ms); st != Status::ok)
                 return {error_response(id, st, to_string(st))};
             auto proof = std::make_shared<const Bytes>(encode_owner_proof(body));
-            auto done = store_.expire(q->mailbox, q->ns, q->hashes, q->expiry_ms, now_ms, *proof);
+            auto done =
+                store_.expire(q->mailbox, q->ns, q->hashes, q->expiry_ms, now_ms, {*proof, q->auth.timestamp_ms});
+            if (!done) return {error_response(id, Status::quota_exceeded, "too many owner proofs kept for this mailbox")};
             Outcome out;
-            for (const auto& h : done)
+            for (const auto& h : *done)
                 out.replicate.push_back(ReplicaOp{MessageState{h, q->mailbox, q->ns, q->expiry_ms, false}, {}, proof});
-            out.response = Response{id, Status::ok, HashesResponse{std::move(done)}};
+            out.response = Response{id, Status::ok, HashesResponse{std::move(*done)}};
             return out;
         }
         return {error_response(id, Status::unknown_method, to_string(Status::unknown_method))};
@@ -208,22 +214,57 @@ bool proves(const std::optional<OwnerChange>& c, const MessageState& s) {
 
 }  // namespace
 
-std::optional<PublicKey> StorageService::apply_replica(const std::vector<ReplicaOp>& ops, std::uint64_t now_ms) {
+bool StorageService::charge_verify(const PublicKey& member, std::uint64_t now_ms) {
+    std::lock_guard lock(budget_mutex_);
+    auto it = verify_budgets_.find(member);
+    if (it == verify_budgets_.end())
+        it = verify_budgets_.emplace(member, RateLimiter{limits_.peer_verifies_per_second, limits_.peer_verify_burst}).first;
+    if (!it->second.allow(now_ms)) return false;
+    ++replica_signature_checks_;
+    return true;
+}
+
+std::optional<PublicKey> StorageService::apply_replica(const std::vector<ReplicaOp>& ops, const PublicKey& from,
+                                                       std::uint64_t now_ms) {
     std::map<const Bytes*, std::optional<OwnerChange>> opened;  // each shared proof verified once
     std::optional<PublicKey> notify;
     for (const auto& op : ops) {
         if (!owns(op.state.mailbox)) continue;
         // Replicated state cannot outlive what a client could ask for.
-        MessageState s = op.state;
+        ReplicaChange c{op.state};
+        MessageState& s = c.state;
         s.expiry_ms = std::min(s.expiry_ms, now_ms + limits_.max_ttl_ms);
-        const Bytes* proof = nullptr;
-        if (op.proof) {
+        if (op.data) {
+            // A store: into a namespace only the owner writes, only with the owner's signature,
+            // checked as the client's store was (same mailbox, namespace and data).
+            c.data = &*op.data;
+            bool owner_signed = !op.store_auth.empty() && op.store_auth[0] == kOwnerStoreAuth;
+            if (owner_signed) {
+                if (!charge_verify(from, now_ms)) break;
+                auto signed_store = open_store_auth(op.store_auth, s.mailbox, s.ns, *op.data);
+                if (!signed_store) break;  // a member sending bogus signatures gets no further
+                c.store_auth = &op.store_auth;
+                c.owner_ms = signed_store->timestamp_ms;
+                // Not longer than the owner asked for when it signed.
+                s.expiry_ms = std::min(s.expiry_ms, signed_store->timestamp_ms + signed_store->ttl_ms +
+                                                        limits_.clock_window_ms);
+            } else if (store_needs_owner(s.ns)) {
+                continue;
+            }
+        } else if (op.proof) {
             auto it = opened.find(op.proof.get());
-            if (it == opened.end()) it = opened.emplace(op.proof.get(), open_owner_proof(*op.proof)).first;
-            if (proves(it->second, s)) proof = op.proof.get();
+            if (it == opened.end()) {
+                if (!charge_verify(from, now_ms)) break;
+                it = opened.emplace(op.proof.get(), open_owner_proof(*op.proof)).first;
+                if (!it->second) break;  // a member sending bogus proofs gets no further
+            }
+            if (proves(it->second, s)) {
+                c.proof = op.proof.get();
+                c.owner_ms = it->second->timestamp_ms;
+            }
         }
-        if (s.deleted && !proof) continue;  // a tombstone without the owner's word is ignored
-        bool changed = store_.merge(s, op.data ? &*op.data : nullptr, proof, now_ms);
+        if (s.deleted && !c.proof) continue;  // a tombstone without the owner's word is ignored
+        bool changed = store_.merge(c, now_ms);
         if (changed && !s.deleted && op.data) notify = s.mailbox;
     }
     return notify;
@@ -269,7 +310,7 @@ Outcome StorageService::handle_peer(std::uint32_t id, const PeerRequest& q, std:
     auto in_my_swarm = [this](const PublicKey& mailbox) { return owns(mailbox); };
     Outcome out;
     if (auto* b = std::get_if<ReplicateBody>(&env.body)) {
-        out.notify = apply_replica(b->ops, now_ms);
+        out.notify = apply_replica(b->ops, env.sender, now_ms);
         out.response = Response{id, Status::ok, PeerResponse{}};
     } else if (auto* s = std::get_if<SummaryBody>(&env.body)) {
         if (s->swarm != mine) return {error_response(id, Status::unauthorized, "not this swarm")};

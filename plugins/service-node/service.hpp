@@ -60,14 +60,20 @@ public:
     /// Re-runs a parked subscribe (its auth was checked when it arrived).
     Outcome resume_subscribe(std::uint32_t id, const SubscribeRequest& q, std::uint64_t now_ms);
 
-    /// Merges a peer's ops (replication or catch-up): messages with their data, and deletions or
-    /// lower expiries only with an owner proof that verifies and covers them (others are ignored).
+    /// Merges the ops of swarm member `from` (replication, or its catch-up replies): messages with
+    /// their data (into a namespace only the owner writes, only with the owner's store auth), and
+    /// deletions or lower expiries only with an owner proof that verifies and covers them (others
+    /// are ignored). Each owner signature verified is charged to `from`'s verify budget; the
+    /// batch stops at the first signature that does not verify or does not fit the budget.
     /// Returns a mailbox that received a new message, if any.
-    std::optional<PublicKey> apply_replica(const std::vector<ReplicaOp>& ops, std::uint64_t now_ms);
+    std::optional<PublicKey> apply_replica(const std::vector<ReplicaOp>& ops, const PublicKey& from,
+                                           std::uint64_t now_ms);
     /// Peer-envelope signatures verified so far (refusals before the check cost none).
     [[nodiscard]] std::uint64_t peer_signature_checks() const { return peer_signature_checks_.load(); }
     /// The runtime reports how many subscribes it holds parked (info shows it).
     void set_parked_subscribes(std::uint64_t n) { parked_subscribes_ = n; }
+    /// Owner signatures (proofs, store auths) verified for what peers sent.
+    [[nodiscard]] std::uint64_t replica_signature_checks() const { return replica_signature_checks_.load(); }
 
     [[nodiscard]] const Limits& limits() const { return limits_; }
     [[nodiscard]] MessageStore& store() { return store_; }
@@ -77,6 +83,8 @@ private:
     Outcome handle_peer(std::uint32_t id, const PeerRequest& q, std::uint64_t now_ms);
     /// The checks before a peer envelope is decoded: ok, or why it is refused.
     Status admit_peer(ByteView envelope, std::uint64_t now_ms);
+    /// Takes one verification from the member's budget; false when it is spent.
+    bool charge_verify(const PublicKey& member, std::uint64_t now_ms);
     std::optional<Response> redirect_if_foreign(std::uint32_t id, const PublicKey& mailbox) const;
     SwarmResponse swarm_response(SwarmId swarm) const;
 
@@ -94,6 +102,8 @@ private:
     };
     std::mutex budget_mutex_;
     std::map<PublicKey, PeerBudget> budgets_;  // by member key: bounded by the manifest
+    std::map<PublicKey, RateLimiter> verify_budgets_;  // by member key, under budget_mutex_
+    std::atomic<std::uint64_t> replica_signature_checks_{0};
     mutable std::mutex mutex_;  // guards the manifest fields below
     proto::ManifestVerifier verifier_;
     std::shared_ptr<const proto::SignedManifest> manifest_;

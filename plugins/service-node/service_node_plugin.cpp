@@ -52,6 +52,8 @@ RuntimeSettings settings_from(sdk::Context& ctx) {
     s.limits.min_ttl_ms = std::min(positive(c, "min_ttl_ms"), s.limits.max_ttl_ms);
     s.limits.max_messages_per_mailbox = positive(c, "max_messages_per_mailbox");
     s.limits.max_bytes_per_mailbox = positive(c, "max_bytes_per_mailbox");
+    s.limits.max_tombstones_per_mailbox = positive(c, "max_tombstones_per_mailbox");
+    s.limits.max_proof_bytes_per_mailbox = positive(c, "max_proof_bytes_per_mailbox");
     s.limits.clock_window_ms = positive(c, "clock_window_ms");
     s.limits.max_subscribe_wait_ms = static_cast<std::uint32_t>(positive(c, "max_subscribe_wait_ms"));
     s.limits.requests_per_second = c.get_double("requests_per_second");
@@ -66,6 +68,10 @@ RuntimeSettings settings_from(sdk::Context& ctx) {
     if (s.limits.peer_requests_per_second <= 0 || s.limits.peer_request_burst < 1 || s.limits.peer_bytes_per_second <= 0 ||
         s.limits.peer_byte_burst < static_cast<double>(kMaxPeerBodyBytes + 4096))
         throw std::runtime_error("service-node: peer rates must be > 0, peer_request_burst >= 1, peer_byte_burst >= 16 MiB + 4096");
+    s.limits.peer_verifies_per_second = c.get_double("peer_verifies_per_second");
+    s.limits.peer_verify_burst = c.get_double("peer_verify_burst");
+    if (s.limits.peer_verifies_per_second <= 0 || s.limits.peer_verify_burst < 1)
+        throw std::runtime_error("service-node: peer_verifies_per_second must be > 0 and peer_verify_burst >= 1");
     auto& d = s.limits.doors;
     d.idle_timeout_ms = positive(c, "idle_timeout_ms");
     d.frame_deadline_ms = positive(c, "frame_deadline_ms");
@@ -114,6 +120,9 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"max_ttl_ms", sdk::ConfigType::integer, "1209600000", "longest TTL accepted (14 days)"},
     {"max_messages_per_mailbox", sdk::ConfigType::integer, "10000", "quota: messages per mailbox and namespace"},
     {"max_bytes_per_mailbox", sdk::ConfigType::integer, "104857600", "quota: bytes per mailbox and namespace"},
+    {"max_tombstones_per_mailbox", sdk::ConfigType::integer, "10000", "quota: tombstones per mailbox and namespace"},
+    {"max_proof_bytes_per_mailbox", sdk::ConfigType::integer, "8388608",
+     "quota: bytes of owner proofs kept per mailbox and namespace"},
     {"clock_window_ms", sdk::ConfigType::integer, "60000", "signed timestamps must be this close to the clock"},
     {"max_subscribe_wait_ms", sdk::ConfigType::integer, "60000", "longest subscribe long-poll"},
     {"requests_per_second", sdk::ConfigType::floating, "50", "per-connection rate limit (client requests)"},
@@ -122,6 +131,9 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"peer_request_burst", sdk::ConfigType::floating, "2000", "per swarm member: peer request burst"},
     {"peer_bytes_per_second", sdk::ConfigType::floating, "16777216", "per swarm member: peer envelope bytes a second"},
     {"peer_byte_burst", sdk::ConfigType::floating, "33554432", "per swarm member: peer envelope byte burst"},
+    {"peer_verifies_per_second", sdk::ConfigType::floating, "2000",
+     "per swarm member: owner signatures verified for its replication, sustained"},
+    {"peer_verify_burst", sdk::ConfigType::floating, "20000", "per swarm member: owner signature verification burst"},
     {"idle_timeout_ms", sdk::ConfigType::integer, "60000", "a connection without a complete frame this long is closed"},
     {"frame_deadline_ms", sdk::ConfigType::integer, "30000", "a frame must complete this long after its first byte"},
     {"max_connections", sdk::ConfigType::integer, "1024", "open connections; when full the group holding most loses an idle one"},

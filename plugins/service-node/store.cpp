@@ -13,17 +13,40 @@ namespace {
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS messages (
-  id        INTEGER PRIMARY KEY,
-  hash      BLOB NOT NULL UNIQUE,
-  mailbox   BLOB NOT NULL,
-  namespace INTEGER NOT NULL,
-  expiry_ms INTEGER NOT NULL,
-  data      BLOB,
-  proof     BLOB
+  id         INTEGER PRIMARY KEY,
+  hash       BLOB NOT NULL UNIQUE,
+  mailbox    BLOB NOT NULL,
+  namespace  INTEGER NOT NULL,
+  expiry_ms  INTEGER NOT NULL,
+  data       BLOB,
+  store_auth BLOB,
+  proof_hash BLOB,
+  owner_ms   INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS messages_by_mailbox ON messages (mailbox, namespace, id);
 CREATE INDEX IF NOT EXISTS messages_by_expiry ON messages (expiry_ms);
+CREATE TABLE IF NOT EXISTS proofs (
+  hash      BLOB PRIMARY KEY,
+  mailbox   BLOB NOT NULL,
+  namespace INTEGER NOT NULL,
+  body      BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS proofs_by_mailbox ON proofs (mailbox, namespace);
 )sql";
+
+// Created after migrate() (an older table lacks the column until then).
+constexpr const char* kProofIndex = "CREATE INDEX IF NOT EXISTS messages_by_proof ON messages (proof_hash)";
+
+Hash proof_hash_of(ByteView proof) {
+    Hash h{};
+    crypto_generichash(h.data(), h.size(), proof.data(), proof.size(), nullptr, 0);
+    return h;
+}
+
+bool has_column(sqlite3* db, const char* column) {
+    std::string q = std::string("SELECT ") + column + " FROM messages LIMIT 0";
+    return sqlite3_exec(db, q.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
+}
 
 // Quotas count per (mailbox, namespace): junk in one namespace never blocks another.
 std::string usage_key(const PublicKey& mailbox, std::uint16_t ns) {
@@ -62,13 +85,36 @@ MessageStore::MessageStore(const StoreOptions& options, const Limits& limits) : 
         sql::exec(db_, options.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
         sql::exec(db_, "PRAGMA secure_delete = ON");  // deleted ciphertext does not linger in free pages
         sql::exec(db_, kSchema);
-        // Stores made before owner proofs were kept: add the column (their rows have none).
-        if (sqlite3_exec(db_, "SELECT proof FROM messages LIMIT 0", nullptr, nullptr, nullptr) != SQLITE_OK)
-            sql::exec(db_, "ALTER TABLE messages ADD COLUMN proof BLOB");
+        migrate();
+        sql::exec(db_, kProofIndex);
     } catch (...) {
         sqlite3_close(db_);
         throw;
     }
+}
+
+void MessageStore::migrate() {
+    // Older databases: add the columns (their rows have no store auth and no owner time).
+    for (const char* column : {"store_auth BLOB", "proof_hash BLOB", "owner_ms INTEGER NOT NULL DEFAULT 0"}) {
+        std::string name(column, std::string_view(column).find(' '));
+        if (!has_column(db_, name.c_str())) sql::exec(db_, "ALTER TABLE messages ADD COLUMN " + std::string(column));
+    }
+    if (!has_column(db_, "proof")) return;  // a database from before per-row proofs, or a new one
+    // Proofs were once kept per row: keep each once and refer to it.
+    sql::Transaction tx(db_);
+    sql::Statement rows(db_, "SELECT hash, mailbox, namespace, proof FROM messages WHERE length(proof) > 0");
+    while (rows.step()) {
+        Bytes proof = rows.column_bytes(3);
+        Hash ph = proof_hash_of(proof);
+        sql::Statement keep(db_, "INSERT OR IGNORE INTO proofs (hash, mailbox, namespace, body) VALUES (?1, ?2, ?3, ?4)");
+        keep.blob(1, ph).blob(2, rows.column_array<32>(1)).int64(3, rows.column_int64(2)).blob(4, proof).step();
+        sql::Statement ref(db_, "UPDATE messages SET proof_hash = ?2 WHERE hash = ?1");
+        ref.blob(1, rows.column_array<32>(0)).blob(2, ph).step();
+    }
+    rows.reset();
+    // The old column stays (this SQLite has no DROP COLUMN), empty.
+    sql::exec(db_, "UPDATE messages SET proof = NULL WHERE proof IS NOT NULL");
+    tx.commit();
 }
 
 MessageStore::~MessageStore() {
@@ -86,19 +132,41 @@ sql::Statement& MessageStore::prepare(const char* text) {
 MessageStore::Usage& MessageStore::usage_of(const PublicKey& mailbox, std::uint16_t ns) {
     auto [it, fresh] = usage_.try_emplace(usage_key(mailbox, ns));
     if (fresh) {
-        auto& q = prepare("SELECT count(*), coalesce(sum(length(data)), 0) FROM messages "
-                          "WHERE mailbox = ?1 AND namespace = ?2 AND data IS NOT NULL");
+        auto& q = prepare("SELECT coalesce(sum(data IS NOT NULL), 0), coalesce(sum(length(data)), 0), "
+                          "coalesce(sum(data IS NULL), 0) FROM messages WHERE mailbox = ?1 AND namespace = ?2");
         sql::ScopedReset q_done(q);
         q.blob(1, mailbox).uint64(2, ns);
         if (q.step()) {
             it->second.messages = q.column_uint64(0);
             it->second.bytes = q.column_uint64(1);
+            it->second.tombstones = q.column_uint64(2);
         }
+        auto& p = prepare("SELECT coalesce(sum(length(body)), 0) FROM proofs WHERE mailbox = ?1 AND namespace = ?2");
+        sql::ScopedReset p_done(p);
+        p.blob(1, mailbox).uint64(2, ns);
+        if (p.step()) it->second.proof_bytes = p.column_uint64(0);
     }
     return it->second;
 }
 
-StoreOutcome MessageStore::store(const StoredMessage& m, std::uint64_t now_ms, bool extend,
+bool MessageStore::keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteView proof, Hash& proof_hash) {
+    proof_hash = proof_hash_of(proof);
+    {
+        auto& q = prepare("SELECT 1 FROM proofs WHERE hash = ?1");
+        sql::ScopedReset q_done(q);
+        q.blob(1, proof_hash);
+        if (q.step()) return true;  // kept already: costs nothing more
+    }
+    Usage& u = usage_of(mailbox, ns);
+    if (u.proof_bytes + proof.size() > limits_.max_proof_bytes_per_mailbox) return false;
+    auto& ins = prepare("INSERT INTO proofs (hash, mailbox, namespace, body) VALUES (?1, ?2, ?3, ?4)");
+    sql::ScopedReset ins_done(ins);
+    ins.blob(1, proof_hash).blob(2, mailbox).uint64(3, ns).blob(4, proof).step();
+    u.proof_bytes += proof.size();
+    return true;
+}
+
+StoreOutcome MessageStore::store(const StoredMessage& m, std::uint64_t now_ms, std::uint64_t owner_ms,
                                  std::uint64_t* held_expiry_ms) {
     std::lock_guard lock(mutex_);
     if (held_expiry_ms) *held_expiry_ms = m.expiry_ms;
@@ -111,12 +179,15 @@ StoreOutcome MessageStore::store(const StoredMessage& m, std::uint64_t now_ms, b
             bool deleted = q.column_int64(1) != 0;
             if (expiry > now_ms) {
                 // The answer names the expiry actually held. Only the owner's re-store extends
-                // it (a tombstone stays as it is: a deleted message is not stored again).
-                if (extend && !deleted && m.expiry_ms > expiry) {
-                    auto& up = prepare("UPDATE messages SET expiry_ms = ?2 WHERE hash = ?1");
+                // it (a tombstone stays as it is: a deleted message is not stored again), and it
+                // becomes the row's newest owner action: older proofs no longer apply.
+                if (owner_ms > 0 && !deleted) {
+                    auto& up = prepare("UPDATE messages SET expiry_ms = max(expiry_ms, ?2), "
+                                       "store_auth = CASE WHEN owner_ms < ?3 THEN ?4 ELSE store_auth END, "
+                                       "owner_ms = max(owner_ms, ?3) WHERE hash = ?1");
                     sql::ScopedReset up_done(up);
-                    up.blob(1, m.hash).uint64(2, m.expiry_ms).step();
-                    expiry = m.expiry_ms;
+                    up.blob(1, m.hash).uint64(2, m.expiry_ms).uint64(3, owner_ms).blob(4, m.store_auth).step();
+                    expiry = std::max(expiry, m.expiry_ms);
                 }
                 if (held_expiry_ms) *held_expiry_ms = expiry;
                 return StoreOutcome::duplicate;
@@ -130,9 +201,12 @@ StoreOutcome MessageStore::store(const StoredMessage& m, std::uint64_t now_ms, b
     Usage& u = usage_of(m.mailbox, m.ns);
     if (u.messages + 1 > limits_.max_messages_per_mailbox || u.bytes + m.data.size() > limits_.max_bytes_per_mailbox)
         return StoreOutcome::quota_exceeded;
-    auto& ins = prepare("INSERT INTO messages (hash, mailbox, namespace, expiry_ms, data) VALUES (?1, ?2, ?3, ?4, ?5)");
+    auto& ins = prepare("INSERT INTO messages (hash, mailbox, namespace, expiry_ms, data, store_auth, owner_ms) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     sql::ScopedReset ins_done(ins);
     ins.blob(1, m.hash).blob(2, m.mailbox).uint64(3, m.ns).uint64(4, m.expiry_ms).blob(5, m.data);
+    if (!m.store_auth.empty()) ins.blob(6, m.store_auth);
+    ins.uint64(7, owner_ms);
     ins.step();
     u.messages += 1;
     u.bytes += m.data.size();
@@ -169,49 +243,64 @@ PageResponse MessageStore::retrieve(const PublicKey& mailbox, std::uint16_t ns, 
     return out;
 }
 
-bool MessageStore::tombstone(const Hash& hash, const Bytes& proof) {
-    auto& u = prepare("UPDATE messages SET data = NULL, proof = ?2 WHERE hash = ?1 AND data IS NOT NULL");
+bool MessageStore::tombstone(const Hash& hash, const Hash& proof_hash, std::uint64_t owner_ms) {
+    auto& u = prepare("UPDATE messages SET data = NULL, proof_hash = ?2, owner_ms = ?3 "
+                      "WHERE hash = ?1 AND data IS NOT NULL AND owner_ms <= ?3");
     sql::ScopedReset u_done(u);
-    u.blob(1, hash).blob(2, proof).step();
+    u.blob(1, hash).blob(2, proof_hash).uint64(3, owner_ms).step();
     return sqlite3_changes(db_) > 0;
 }
 
-bool MessageStore::lower_expiry(const Hash& hash, std::uint64_t expiry_ms, const Bytes& proof) {
+bool MessageStore::lower_expiry(const Hash& hash, std::uint64_t expiry_ms, const Hash& proof_hash,
+                                std::uint64_t owner_ms) {
     // A tombstone keeps its delete proof; a live row keeps the expire proof that lowered it.
-    auto& u = prepare("UPDATE messages SET expiry_ms = ?2, proof = CASE WHEN data IS NULL THEN proof ELSE ?3 END "
-                      "WHERE hash = ?1 AND expiry_ms > ?2");
+    auto& u = prepare("UPDATE messages SET expiry_ms = ?2, owner_ms = ?4, "
+                      "proof_hash = CASE WHEN data IS NULL THEN proof_hash ELSE ?3 END "
+                      "WHERE hash = ?1 AND expiry_ms > ?2 AND owner_ms <= ?4");
     sql::ScopedReset u_done(u);
-    u.blob(1, hash).uint64(2, expiry_ms).blob(3, proof).step();
+    u.blob(1, hash).uint64(2, expiry_ms).blob(3, proof_hash).uint64(4, owner_ms).step();
     return sqlite3_changes(db_) > 0;
 }
 
-std::vector<Hash> MessageStore::remove(const PublicKey& mailbox, std::uint16_t ns, const std::vector<Hash>& hashes,
-                                       std::uint64_t now_ms, const Bytes& proof) {
+std::optional<std::vector<Hash>> MessageStore::remove(const PublicKey& mailbox, std::uint16_t ns,
+                                                      const std::vector<Hash>& hashes, std::uint64_t now_ms,
+                                                      const OwnerProof& proof) {
     std::lock_guard lock(mutex_);
     sql::Transaction tx(db_);
+    Hash proof_hash{};
+    if (!proof.bytes.empty() && !keep_proof(mailbox, ns, proof.bytes, proof_hash)) return std::nullopt;
     std::vector<Hash> done;
     for (const auto& h : hashes) {
-        auto& u = prepare("UPDATE messages SET data = NULL, proof = ?5 WHERE hash = ?1 AND mailbox = ?2 "
-                          "AND namespace = ?3 AND data IS NOT NULL AND expiry_ms > ?4");
+        auto& u = prepare("UPDATE messages SET data = NULL, proof_hash = ?5, owner_ms = max(owner_ms, ?6) "
+                          "WHERE hash = ?1 AND mailbox = ?2 AND namespace = ?3 AND data IS NOT NULL "
+                          "AND expiry_ms > ?4 AND owner_ms <= ?6");
         sql::ScopedReset u_done(u);
-        u.blob(1, h).blob(2, mailbox).uint64(3, ns).uint64(4, now_ms).blob(5, proof).step();
+        u.blob(1, h).blob(2, mailbox).uint64(3, ns).uint64(4, now_ms).uint64(6, proof.signed_ms);
+        if (!proof.bytes.empty()) u.blob(5, proof_hash);
+        u.step();
         if (sqlite3_changes(db_) > 0) done.push_back(h);
     }
     tx.commit();
-    if (!done.empty()) usage_.erase(usage_key(mailbox, ns));
+    usage_.erase(usage_key(mailbox, ns));
     return done;
 }
 
-std::vector<Hash> MessageStore::expire(const PublicKey& mailbox, std::uint16_t ns, const std::vector<Hash>& hashes,
-                                       std::uint64_t expiry_ms, std::uint64_t now_ms, const Bytes& proof) {
+std::optional<std::vector<Hash>> MessageStore::expire(const PublicKey& mailbox, std::uint16_t ns,
+                                                      const std::vector<Hash>& hashes, std::uint64_t expiry_ms,
+                                                      std::uint64_t now_ms, const OwnerProof& proof) {
     std::lock_guard lock(mutex_);
     sql::Transaction tx(db_);
+    Hash proof_hash{};
+    if (!proof.bytes.empty() && !keep_proof(mailbox, ns, proof.bytes, proof_hash)) return std::nullopt;
     std::vector<Hash> done;
     for (const auto& h : hashes) {
-        auto& u = prepare("UPDATE messages SET expiry_ms = ?5, proof = ?6 WHERE hash = ?1 AND mailbox = ?2 "
-                          "AND namespace = ?3 AND data IS NOT NULL AND expiry_ms > ?4 AND expiry_ms > ?5");
+        auto& u = prepare("UPDATE messages SET expiry_ms = ?5, proof_hash = ?6, owner_ms = max(owner_ms, ?7) "
+                          "WHERE hash = ?1 AND mailbox = ?2 AND namespace = ?3 AND data IS NOT NULL "
+                          "AND expiry_ms > ?4 AND expiry_ms > ?5 AND owner_ms <= ?7");
         sql::ScopedReset u_done(u);
-        u.blob(1, h).blob(2, mailbox).uint64(3, ns).uint64(4, now_ms).uint64(5, expiry_ms).blob(6, proof).step();
+        u.blob(1, h).blob(2, mailbox).uint64(3, ns).uint64(4, now_ms).uint64(5, expiry_ms).uint64(7, proof.signed_ms);
+        if (!proof.bytes.empty()) u.blob(6, proof_hash);
+        u.step();
         if (sqlite3_changes(db_) > 0) done.push_back(h);
     }
     tx.commit();
@@ -224,7 +313,11 @@ std::size_t MessageStore::sweep(std::uint64_t now_ms) {
     sql::ScopedReset d_done(d);
     d.uint64(1, now_ms).step();
     auto n = static_cast<std::size_t>(sqlite3_changes(db_));
-    if (n > 0) usage_.clear();
+    // Proofs no row refers to any more (swept, or replaced by a later proof).
+    auto& p = prepare("DELETE FROM proofs WHERE NOT EXISTS (SELECT 1 FROM messages WHERE proof_hash = proofs.hash)");
+    sql::ScopedReset p_done(p);
+    p.step();
+    if (n > 0 || sqlite3_changes(db_) > 0) usage_.clear();
     return n;
 }
 
@@ -243,9 +336,10 @@ std::vector<MessageState> MessageStore::states(std::uint64_t now_ms,
     return out;
 }
 
-bool MessageStore::merge(const MessageState& s, const Bytes* data, const Bytes* proof, std::uint64_t now_ms) {
+bool MessageStore::merge(const ReplicaChange& c, std::uint64_t now_ms) {
+    const MessageState& s = c.state;
     if (s.expiry_ms <= now_ms) return false;
-    if (data && message_hash(s.mailbox, s.ns, *data) != s.hash) return false;  // not what it claims
+    if (c.data && message_hash(s.mailbox, s.ns, *c.data) != s.hash) return false;  // not what it claims
     std::lock_guard lock(mutex_);
     bool exists = false;
     bool live = false;
@@ -262,42 +356,77 @@ bool MessageStore::merge(const MessageState& s, const Bytes* data, const Bytes* 
                 auto& del = prepare("DELETE FROM messages WHERE hash = ?1");
                 sql::ScopedReset del_done(del);
                 del.blob(1, s.hash).step();
+                usage_.erase(usage_key(q.column_array<32>(2), static_cast<std::uint16_t>(q.column_int64(3))));
             }
         }
     }
+    Hash proof_hash{};
     if (!exists) {
-        // A new message needs its data (which proves its hash); a new tombstone, the owner's proof.
-        if (s.deleted ? !proof : !data) return false;
-        auto& ins = prepare("INSERT INTO messages (hash, mailbox, namespace, expiry_ms, data, proof) "
-                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        // A new message needs its data (which proves its hash); a new tombstone, the owner's
+        // proof. Either counts against the namespace's quota, as a client's store would.
+        if (s.deleted ? !c.proof : !c.data) return false;
+        Usage& u = usage_of(s.mailbox, s.ns);
+        bool fits = s.deleted ? u.tombstones + 1 <= limits_.max_tombstones_per_mailbox
+                              : u.messages + 1 <= limits_.max_messages_per_mailbox &&
+                                    u.bytes + c.data->size() <= limits_.max_bytes_per_mailbox;
+        if (!fits) return false;
+        sql::Transaction tx(db_);
+        if (c.proof && !keep_proof(s.mailbox, s.ns, *c.proof, proof_hash)) return false;
+        auto& ins = prepare("INSERT INTO messages (hash, mailbox, namespace, expiry_ms, data, store_auth, proof_hash, "
+                            "owner_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
         sql::ScopedReset ins_done(ins);
-        ins.blob(1, s.hash).blob(2, s.mailbox).uint64(3, s.ns).uint64(4, s.expiry_ms);
-        if (!s.deleted) ins.blob(5, *data);
-        if (proof) ins.blob(6, *proof);
+        ins.blob(1, s.hash).blob(2, s.mailbox).uint64(3, s.ns).uint64(4, s.expiry_ms).uint64(8, c.owner_ms);
+        if (!s.deleted) ins.blob(5, *c.data);
+        if (!s.deleted && c.store_auth) ins.blob(6, *c.store_auth);
+        if (c.proof) ins.blob(7, proof_hash);
         ins.step();
+        tx.commit();
         usage_.erase(usage_key(s.mailbox, s.ns));
         return true;
     }
     // Only the owner's word (a proof for this very row's mailbox) deletes or shortens a row.
-    if (!proof || !same_mailbox) return false;
+    if (!c.proof || !same_mailbox) return false;
+    sql::Transaction tx(db_);
+    if (!keep_proof(s.mailbox, s.ns, *c.proof, proof_hash)) return false;
     bool changed = false;
     if (s.deleted && live) {
-        changed = tombstone(s.hash, *proof);
+        changed = tombstone(s.hash, proof_hash, c.owner_ms);
         usage_.erase(usage_key(s.mailbox, s.ns));
     }
     // A delete proof says nothing about when: the tombstone keeps the row's expiry, or a member
     // replaying the proof with a short one could let it lapse and re-replicate the data as new.
-    if (!s.deleted) changed = lower_expiry(s.hash, s.expiry_ms, *proof) || changed;
-    return changed;
+    if (!s.deleted) changed = lower_expiry(s.hash, s.expiry_ms, proof_hash, c.owner_ms) || changed;
+    if (!changed) {
+        usage_.erase(usage_key(s.mailbox, s.ns));  // rolled back: a proof that changed nothing is not kept
+        return false;
+    }
+    tx.commit();
+    return true;
 }
 
 std::optional<Bytes> MessageStore::proof_of(const Hash& hash) {
     std::lock_guard lock(mutex_);
-    auto& q = prepare("SELECT proof FROM messages WHERE hash = ?1 AND length(proof) > 0");
+    auto& q = prepare("SELECT p.body FROM messages m JOIN proofs p ON p.hash = m.proof_hash WHERE m.hash = ?1");
     sql::ScopedReset q_done(q);
     q.blob(1, hash);
     if (!q.step()) return std::nullopt;
     return q.column_bytes(0);
+}
+
+std::optional<Bytes> MessageStore::store_auth_of(const Hash& hash) {
+    std::lock_guard lock(mutex_);
+    auto& q = prepare("SELECT store_auth FROM messages WHERE hash = ?1 AND length(store_auth) > 0");
+    sql::ScopedReset q_done(q);
+    q.blob(1, hash);
+    if (!q.step()) return std::nullopt;
+    return q.column_bytes(0);
+}
+
+std::size_t MessageStore::proof_count() {
+    std::lock_guard lock(mutex_);
+    auto& q = prepare("SELECT count(*) FROM proofs");
+    sql::ScopedReset q_done(q);
+    return q.step() ? static_cast<std::size_t>(q.column_int64(0)) : 0;
 }
 
 std::vector<StoredMessage> MessageStore::fetch(const std::vector<Hash>& hashes, std::size_t max_bytes,
@@ -306,7 +435,7 @@ std::vector<StoredMessage> MessageStore::fetch(const std::vector<Hash>& hashes, 
     std::vector<StoredMessage> out;
     std::size_t bytes = 0;
     for (const auto& h : hashes) {
-        auto& q = prepare("SELECT mailbox, namespace, expiry_ms, data FROM messages "
+        auto& q = prepare("SELECT mailbox, namespace, expiry_ms, data, store_auth FROM messages "
                           "WHERE hash = ?1 AND data IS NOT NULL AND expiry_ms > ?2");
         sql::ScopedReset q_done(q);
         q.blob(1, h).uint64(2, now_ms);
@@ -315,7 +444,7 @@ std::vector<StoredMessage> MessageStore::fetch(const std::vector<Hash>& hashes, 
         if (!out.empty() && bytes + size > max_bytes) break;
         bytes += size;
         out.push_back(StoredMessage{q.column_array<32>(0), static_cast<std::uint16_t>(q.column_int64(1)), h,
-                                    q.column_uint64(2), q.column_bytes(3)});
+                                    q.column_uint64(2), q.column_bytes(3), q.column_bytes(4)});
     }
     return out;
 }

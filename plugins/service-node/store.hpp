@@ -1,7 +1,9 @@
 #pragma once
 /// The node's message store: SQLite through the SQLCipher library, WAL.
 /// Each row holds only mailbox, namespace, hash, expiry and ciphertext (NULL once deleted: a
-/// tombstone kept until the expiry so that catch-up does not bring the message back).
+/// tombstone kept until the expiry so that catch-up does not bring the message back), and what
+/// the owner signed for it: the store auth, a reference to the owner's delete or expire proof
+/// (each proof is kept once, in its own table), and the time of the newest owner signature.
 /// Thread-safe (one connection behind a mutex); calls block on disk, so run them off the loop.
 
 #include <functional>
@@ -37,6 +39,22 @@ enum class StoreOutcome : std::uint8_t {
     quota_exceeded,  ///< the mailbox's namespace is full
 };
 
+/// The owner's signed request behind a delete or expire: its bytes (encode_owner_proof),
+/// kept once and referenced by each row it changed, and when the owner signed it.
+struct OwnerProof {
+    Bytes bytes;
+    std::uint64_t signed_ms = 0;
+};
+
+/// A replica's change, verified by the caller (StorageService::apply_replica).
+struct ReplicaChange {
+    MessageState state;
+    const Bytes* data = nullptr;        ///< for a message this store may lack
+    const Bytes* store_auth = nullptr;  ///< verified store auth, kept with a new row
+    const Bytes* proof = nullptr;       ///< owner proof verified to cover `state`
+    std::uint64_t owner_ms = 0;         ///< when the owner signed the store auth or proof (0: none)
+};
+
 /// Messages in SQLite. See the header comment for the threading rule.
 class MessageStore final {
 public:
@@ -45,34 +63,45 @@ public:
     MessageStore(const MessageStore&) = delete;
     MessageStore& operator=(const MessageStore&) = delete;
 
-    /// Stores m (its hash must be message_hash of its fields). Idempotent: a second store of
-    /// the same message keeps one row, and its expiry unless `extend` (an owner-signed re-store)
-    /// asks for a later one. `held_expiry_ms`, when given, receives the expiry the row now has.
+    /// Stores m (its hash must be message_hash of its fields, m.store_auth is kept with it).
+    /// Idempotent: a second store of the same message keeps one row, and its expiry unless an
+    /// owner-signed re-store (`owner_ms`: the time of the owner's signature, 0 for none) asks for
+    /// a later one; a newer owner signature also becomes the row's generation and store auth.
+    /// `held_expiry_ms`, when given, receives the expiry the row now has.
     /// Quotas (Limits::max_*_per_mailbox) count per (mailbox, namespace).
-    StoreOutcome store(const StoredMessage& m, std::uint64_t now_ms, bool extend = false,
+    StoreOutcome store(const StoredMessage& m, std::uint64_t now_ms, std::uint64_t owner_ms = 0,
                        std::uint64_t* held_expiry_ms = nullptr);
     /// Live messages of (mailbox, ns) after the cursor hash, in arrival order, at most count
     /// messages and bytes (at least one message if any). An unknown cursor starts from the first.
     PageResponse retrieve(const PublicKey& mailbox, std::uint16_t ns, const PageQuery& page, std::uint64_t now_ms);
-    /// Deletes (tombstones) the listed messages; returns those that were live. `proof`: the
-    /// owner's request (encode_owner_proof), kept with each tombstone for catch-up.
-    std::vector<Hash> remove(const PublicKey& mailbox, std::uint16_t ns, const std::vector<Hash>& hashes,
-                             std::uint64_t now_ms, const Bytes& proof = {});
-    /// Lowers the expiry of the listed live messages to expiry_ms; returns those changed.
-    std::vector<Hash> expire(const PublicKey& mailbox, std::uint16_t ns, const std::vector<Hash>& hashes,
-                             std::uint64_t expiry_ms, std::uint64_t now_ms, const Bytes& proof = {});
-    /// Deletes every row (tombstones too) whose expiry has passed; returns how many.
+    /// Deletes (tombstones) the listed messages; returns those that were live. Rows whose newest
+    /// owner signature is later than the proof's are left alone. nullopt: the proof does not fit
+    /// the namespace's proof quota (Limits::max_proof_bytes_per_mailbox), nothing changed.
+    std::optional<std::vector<Hash>> remove(const PublicKey& mailbox, std::uint16_t ns,
+                                            const std::vector<Hash>& hashes, std::uint64_t now_ms,
+                                            const OwnerProof& proof = {});
+    /// Lowers the expiry of the listed live messages to expiry_ms; returns those changed (as remove).
+    std::optional<std::vector<Hash>> expire(const PublicKey& mailbox, std::uint16_t ns,
+                                            const std::vector<Hash>& hashes, std::uint64_t expiry_ms,
+                                            std::uint64_t now_ms, const OwnerProof& proof = {});
+    /// Deletes every row (tombstones too) whose expiry has passed, and the proofs no row refers
+    /// to any more; returns how many rows.
     std::size_t sweep(std::uint64_t now_ms);
 
     /// For reconciliation: every unexpired row's state whose mailbox passes `keep`.
     std::vector<MessageState> states(std::uint64_t now_ms, const std::function<bool(const PublicKey&)>& keep);
-    /// Merges a replica's state (and data for a message this store lacks). Returns true if
-    /// anything changed. Without `proof` it can only add a message (with its data); with one it
-    /// can also delete or lower the expiry of a row of the same mailbox and namespace, and keeps
-    /// the proof with the row. The caller passes only a proof it verified covers `s`.
-    bool merge(const MessageState& s, const Bytes* data, const Bytes* proof, std::uint64_t now_ms);
+    /// Merges a replica's change. Returns true if anything changed. Without a proof it can only
+    /// add a message (with its data, within the namespace's quota); with one it can also add a
+    /// tombstone (within the tombstone quota), or delete or lower the expiry of a row of the same
+    /// mailbox and namespace whose newest owner signature is not later than the proof's, and
+    /// keeps the proof with the row (within the proof quota).
+    bool merge(const ReplicaChange& c, std::uint64_t now_ms);
     /// The owner's proof kept with a row (tombstone or shortened), if any.
     std::optional<Bytes> proof_of(const Hash& hash);
+    /// The store auth kept with a row, if any.
+    std::optional<Bytes> store_auth_of(const Hash& hash);
+    /// Distinct proofs kept (each once, however many rows refer to it); for tests.
+    [[nodiscard]] std::size_t proof_count();
     /// Live messages by hash (for a peer that lacks them), up to max_bytes of data.
     std::vector<StoredMessage> fetch(const std::vector<Hash>& hashes, std::size_t max_bytes, std::uint64_t now_ms);
 
@@ -81,13 +110,18 @@ public:
 
 private:
     struct Usage {
-        std::uint64_t messages = 0;
-        std::uint64_t bytes = 0;
+        std::uint64_t messages = 0;  // live
+        std::uint64_t bytes = 0;     // live data
+        std::uint64_t tombstones = 0;
+        std::uint64_t proof_bytes = 0;
     };
     sql::Statement& prepare(const char* text);
+    void migrate();
     Usage& usage_of(const PublicKey& mailbox, std::uint16_t ns);  // mutex held
-    bool lower_expiry(const Hash& hash, std::uint64_t expiry_ms, const Bytes& proof);
-    bool tombstone(const Hash& hash, const Bytes& proof);
+    // Keeps a proof once (under its hash) for (mailbox, ns); false when it does not fit the quota.
+    bool keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteView proof, Hash& proof_hash);
+    bool lower_expiry(const Hash& hash, std::uint64_t expiry_ms, const Hash& proof_hash, std::uint64_t owner_ms);
+    bool tombstone(const Hash& hash, const Hash& proof_hash, std::uint64_t owner_ms);
 
     Limits limits_;
     std::mutex mutex_;

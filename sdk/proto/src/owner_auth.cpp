@@ -50,6 +50,12 @@ Bytes signed_bytes(const OwnerView& v) {
     return w.take();
 }
 
+// The signature is the owner's: by a key that owns the mailbox, over exactly these fields.
+bool signed_by_owner(const OwnerView& v) {
+    return owns_mailbox(v.auth->owner, *v.mailbox) &&
+           crypto::verify_signature(v.auth->owner, signed_bytes(v), v.auth->signature);
+}
+
 }  // namespace
 
 Hash message_hash(const PublicKey& mailbox, std::uint16_t ns, ByteView data) {
@@ -97,9 +103,7 @@ Status ReplayGuard::verify_owner(const RequestBody& body, std::uint64_t now_ms) 
     auto v = owner_view(const_cast<RequestBody&>(body));
     if (!v) return Status::bad_request;
     if (!in_window(v->auth->timestamp_ms, now_ms)) return Status::clock_out_of_window;
-    if (!owns_mailbox(v->auth->owner, *v->mailbox) ||
-        !crypto::verify_signature(v->auth->owner, signed_bytes(*v), v->auth->signature))
-        return Status::bad_signature;
+    if (!signed_by_owner(*v)) return Status::bad_signature;
     return Status::ok;
 }
 
@@ -134,17 +138,38 @@ std::optional<OwnerChange> open_owner_proof(ByteView proof) {
     }
     OwnerChange c;
     if (auto* q = std::get_if<DeleteRequest>(&r.body)) {
-        c = OwnerChange{q->mailbox, q->ns, q->hashes, true, 0};
+        c = OwnerChange{q->mailbox, q->ns, q->hashes, true, 0, q->auth.timestamp_ms};
     } else if (auto* e = std::get_if<ExpireRequest>(&r.body)) {
-        c = OwnerChange{e->mailbox, e->ns, e->hashes, false, e->expiry_ms};
+        c = OwnerChange{e->mailbox, e->ns, e->hashes, false, e->expiry_ms, e->auth.timestamp_ms};
     } else {
         return std::nullopt;
     }
-    auto v = owner_view(r.body);
-    if (!owns_mailbox(v->auth->owner, *v->mailbox) ||
-        !crypto::verify_signature(v->auth->owner, signed_bytes(*v), v->auth->signature))
-        return std::nullopt;
+    if (!signed_by_owner(*owner_view(r.body))) return std::nullopt;
     return c;
+}
+
+Bytes encode_store_auth(const StoreRequest& q) {
+    if (!q.auth) throw std::invalid_argument("store is not owner-signed");
+    return wire::Writer{}.u8(kOwnerStoreAuth).u64(q.ttl_ms).u64(q.auth->timestamp_ms).raw(q.auth->owner)
+        .raw(q.auth->signature).take();
+}
+
+std::optional<OwnerStore> open_store_auth(ByteView auth, const PublicKey& mailbox, std::uint16_t ns, ByteView data) {
+    RequestBody body = StoreRequest{mailbox, ns, 0, Bytes(data.begin(), data.end()), OwnerAuth{}};
+    auto& q = std::get<StoreRequest>(body);
+    try {
+        wire::Reader r(auth);
+        if (r.u8() != kOwnerStoreAuth) return std::nullopt;
+        q.ttl_ms = r.u64();
+        q.auth->timestamp_ms = r.u64();
+        q.auth->owner = wire::to_array<32>(r.raw(32));
+        q.auth->signature = wire::to_array<64>(r.raw(64));
+        r.expect_done();
+    } catch (const wire::DecodeError&) {
+        return std::nullopt;
+    }
+    if (!signed_by_owner(*owner_view(body))) return std::nullopt;
+    return OwnerStore{q.auth->timestamp_ms, q.ttl_ms};
 }
 
 }  // namespace veil::proto::node

@@ -1,5 +1,7 @@
 #include "veil/proto/peer_rpc.hpp"
 
+#include "veil/proto/owner_auth.hpp"
+
 #include <sodium.h>
 
 #include <algorithm>
@@ -10,9 +12,10 @@ namespace veil::proto::node {
 namespace {
 
 using wire::to_array;
-constexpr std::string_view kPeerDomain = "veil-peer-v2";
+constexpr std::string_view kPeerDomain = "veil-peer-v3";
 
 enum class Kind : std::uint8_t { replicate = 1, summary = 2, bucket = 3, fetch = 4 };
+enum OpFlag : std::uint8_t { kHasData = 1, kHasProof = 2, kHasStoreAuth = 4, kAllFlags = 7 };
 
 void put_state(wire::Writer& w, const MessageState& s) {
     w.raw(s.hash).raw(s.mailbox).u16(s.ns).u64(s.expiry_ms).u8(s.deleted ? 1 : 0);
@@ -56,9 +59,11 @@ void put_ops(wire::Writer& w, const std::vector<ReplicaOp>& ops) {
     for (std::size_t i = 0; i < ops.size(); ++i) {
         const auto& op = ops[i];
         put_state(w, op.state);
-        w.u8(static_cast<std::uint8_t>((op.data ? 1 : 0) | (op.proof ? 2 : 0)));
+        w.u8(static_cast<std::uint8_t>((op.data ? kHasData : 0) | (op.proof ? kHasProof : 0) |
+                                       (op.store_auth.empty() ? 0 : kHasStoreAuth)));
         if (op.proof) w.u32(op_proof[i]);
         if (op.data) w.var(*op.data);
+        if (!op.store_auth.empty()) w.var(op.store_auth);
     }
 }
 
@@ -77,15 +82,20 @@ std::vector<ReplicaOp> get_ops(wire::Reader& r, std::size_t max_ops) {
     for (std::uint32_t i = 0; i < n; ++i) {
         ReplicaOp op{get_state(r), std::nullopt, nullptr};
         std::uint8_t flags = r.u8();
-        if (flags > 3) throw wire::DecodeError("peer: bad op flags");
-        if (flags & 2) {
+        if (flags > kAllFlags) throw wire::DecodeError("peer: bad op flags");
+        if (flags & kHasProof) {
             std::uint32_t k = r.u32();
             if (k >= proofs.size()) throw wire::DecodeError("peer: bad proof index");
             op.proof = proofs[k];
         }
-        if (flags & 1) {
+        if (flags & kHasData) {
             auto d = r.var(kMaxDataBytes);
             op.data = Bytes(d.begin(), d.end());
+        }
+        if (flags & kHasStoreAuth) {
+            auto a = r.var(kMaxStoreAuthBytes);
+            if (a.empty()) throw wire::DecodeError("peer: empty store auth");  // one encoding per op
+            op.store_auth.assign(a.begin(), a.end());
         }
         ops.push_back(std::move(op));
     }
@@ -237,14 +247,14 @@ std::vector<ReplicaOp> decode_states(ByteView b) {
 Bytes encode_messages(const std::vector<StoredMessage>& msgs) {
     wire::Writer w;
     w.u32(static_cast<std::uint32_t>(msgs.size()));
-    for (const auto& m : msgs) w.raw(m.mailbox).u16(m.ns).raw(m.hash).u64(m.expiry_ms).var(m.data);
+    for (const auto& m : msgs) w.raw(m.mailbox).u16(m.ns).raw(m.hash).u64(m.expiry_ms).var(m.data).var(m.store_auth);
     return w.take();
 }
 
 std::vector<StoredMessage> decode_messages(ByteView b) {
     wire::Reader r(b);
     std::uint32_t n = r.u32();
-    if (n > kMaxStatesPerReply || n > r.remaining() / (32 + 2 + 32 + 8 + 4)) throw wire::DecodeError("peer: bad count");
+    if (n > kMaxStatesPerReply || n > r.remaining() / (32 + 2 + 32 + 8 + 4 + 4)) throw wire::DecodeError("peer: bad count");
     std::vector<StoredMessage> out;
     for (std::uint32_t i = 0; i < n; ++i) {
         StoredMessage m;
@@ -254,6 +264,8 @@ std::vector<StoredMessage> decode_messages(ByteView b) {
         m.expiry_ms = r.u64();
         auto d = r.var(kMaxDataBytes);
         m.data.assign(d.begin(), d.end());
+        auto a = r.var(kMaxStoreAuthBytes);
+        m.store_auth.assign(a.begin(), a.end());
         out.push_back(std::move(m));
     }
     r.expect_done();

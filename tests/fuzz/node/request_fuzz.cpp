@@ -1,6 +1,6 @@
 // Fuzzes what a node decodes from a client or a peer: the RPC request and, inside a peer
-// request, the node-signed envelope (its header peeked first, as the node does) and the owner
-// proofs its ops carry. Re-encoding a decoded request must give the same bytes.
+// request, the node-signed envelope (its header peeked first, as the node does), the owner
+// proofs and the store auths its ops carry. Re-encoding a decoded request must give the same bytes.
 #include <cstdlib>
 
 #include "veil/proto/peer_rpc.hpp"
@@ -18,8 +18,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             auto env = veil::proto::node::open_peer(p->envelope);
             (void)veil::proto::node::verify_peer(env);
             if (auto* r = std::get_if<veil::proto::node::ReplicateBody>(&env.body))
-                for (const auto& op : r->ops)
+                for (const auto& op : r->ops) {
                     if (op.proof) (void)veil::proto::node::open_owner_proof(*op.proof);
+                    if (op.data && !op.store_auth.empty())
+                        (void)veil::proto::node::open_store_auth(op.store_auth, op.state.mailbox, op.state.ns, *op.data);
+                }
         }
     } catch (const veil::wire::DecodeError&) {
     }
@@ -29,5 +32,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     (void)veil::proto::node::peek_peer(in);
     (void)veil::proto::node::open_owner_proof(in);  // never throws: nullopt for anything malformed
+    (void)veil::proto::node::open_store_auth(in, {}, 0x8001, {});
     return 0;
 }

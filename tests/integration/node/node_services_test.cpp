@@ -137,7 +137,7 @@ TEST_CASE("node integration - a co-located plugin cannot get the node's signatur
     veil::test::TempDir dir;
     auto peer = veil::crypto::DhKeyPair::generate();
     // A peer envelope's signed bytes, a descriptor's, anything untagged: refused.
-    for (std::string_view m : {"veil-peer-v2 forged replication", "veil-node-descriptor-v1 x", "veil-probe", "hello"}) {
+    for (std::string_view m : {"veil-peer-v3 forged replication", "veil-node-descriptor-v1 x", "veil-probe", "hello"}) {
         INFO(m);
         auto seen = probe(dir, peer, text(m));
         CHECK(seen.count("signature") == 0);
@@ -148,7 +148,7 @@ TEST_CASE("node integration - a co-located plugin cannot get the node's signatur
     CHECK(seen["signature"].size() == 128);
     CHECK(probe(dir, peer, text("probe-v1"), "sign_domains = [\"probe-v1\"]\n")["sign-refused"] == "refused");
     // Reserved or too short tags are a config error naming the key.
-    for (std::string_view tag : {"veil-peer-v2", "veil", "v"}) {
+    for (std::string_view tag : {"veil-peer-v3", "veil", "v"}) {
         auto r = run_probe(dir, peer, text("probe-v1 hello"), "sign_domains = [\"" + std::string(tag) + "\"]\n");
         INFO(tag << ": " << r.err);
         CHECK(r.exit_code != 0);

@@ -14,6 +14,7 @@
 #include "testnet.hpp"
 #include "veil/proto/manifest.hpp"
 #include "veil/crypto/key_file.hpp"
+#include "veil/proto/namespaces.hpp"
 #include "veil/proto/owner_auth.hpp"
 
 using namespace veil::proto::node;
@@ -66,6 +67,15 @@ struct Owner {
 // Whether the node at `port` holds h; nullopt when it did not answer (down, starting).
 std::optional<bool> holds(Rpc& rpc, std::uint16_t port, Owner& o, const Hash& h) {
     auto r = rpc.call(port, o.sign(RetrieveRequest{o.key.pub, 0, PageQuery{std::nullopt, 100, 1 << 20}, {}}));
+    if (!r || r->status != Status::ok) return std::nullopt;
+    for (const auto& m : std::get<PageResponse>(r->body).messages)
+        if (m.hash == h) return true;
+    return false;
+}
+
+// Whether the node at `port` holds h in a public namespace (read unsigned, as anyone may).
+std::optional<bool> holds_public(Rpc& rpc, std::uint16_t port, const PublicKey& mailbox, std::uint16_t ns, const Hash& h) {
+    auto r = rpc.call(port, RetrieveRequest{mailbox, ns, PageQuery{std::nullopt, 100, 1 << 20}, {}});
     if (!r || r->status != Status::ok) return std::nullopt;
     for (const auto& m : std::get<PageResponse>(r->body).messages)
         if (m.hash == h) return true;
@@ -155,6 +165,49 @@ TEST_CASE("node integration - a member's unproven delete leaves the other replic
     CHECK(eventually([&] { return holds(s.rpc, ports[1], s.owner, s.hash) == false; }));
     s.net.restart("node-3");
     CHECK(eventually([&] { return holds(s.rpc, ports[2], s.owner, s.hash) == false; }, 30s));
+}
+
+TEST_CASE("node integration - a member's junk device list is refused by the other replicas; the owner's own "
+          "replicates and catches up",
+          "[node][integration]") {
+    Scene s;
+    const auto& ports = s.net.ports();
+    const auto& bob = s.owner;
+    // Node-1 (hostile) replicates a junk device list into bob's 0x8001: without a store auth,
+    // and with one signed by mallory over the junk.
+    const Bytes junk{'j', 'u', 'n', 'k'};
+    MessageState junk_state{message_hash(bob.key.pub, kDeviceListNamespace, junk), bob.key.pub, kDeviceListNamespace,
+                            now_ms() + 600'000, false};
+    auto mallory = veil::crypto::SigningKeyPair::generate();
+    RequestBody forged = StoreRequest{bob.key.pub, kDeviceListNamespace, 600'000, junk};
+    sign_owner_request(forged, bob.key, now_ms());
+    std::get<StoreRequest>(forged).auth->signature = mallory.sign(owner_signed_bytes(forged));
+    for (std::size_t i = 1; i < ports.size(); ++i) {
+        for (const auto& auth : {Bytes{}, encode_store_auth(std::get<StoreRequest>(forged))}) {
+            auto env = seal_peer(ReplicateBody{{ReplicaOp{junk_state, junk, nullptr, auth}}}, s.node1,
+                                 key_at(s.manifest, ports[i]), now_ms());
+            auto r = send_peer(s.rpc, ports[i], env);
+            REQUIRE(r);
+            CHECK(r->status == Status::ok);  // accepted as a peer request; the op is ignored
+        }
+    }
+    for (std::size_t i = 1; i < ports.size(); ++i)
+        CHECK(holds_public(s.rpc, ports[i], bob.key.pub, kDeviceListNamespace, junk_state.hash) == false);
+
+    // Bob's own device list, stored on node-1 while node-3 is down: node-2 takes it from
+    // replication, node-3 by catch-up after its restart (the store auth travels with it).
+    s.net.kill9("node-3");
+    const Bytes list{'l', 'i', 's', 't'};
+    auto stored = s.rpc.call(ports[0], s.owner.sign(StoreRequest{bob.key.pub, kDeviceListNamespace, 600'000, list}));
+    REQUIRE(stored);
+    REQUIRE(stored->status == Status::ok);
+    auto hash = std::get<StoreResponse>(stored->body).hash;
+    CHECK(eventually([&] { return holds_public(s.rpc, ports[1], bob.key.pub, kDeviceListNamespace, hash) == true; }));
+    s.net.restart("node-3");
+    CHECK(eventually([&] { return holds_public(s.rpc, ports[2], bob.key.pub, kDeviceListNamespace, hash) == true; },
+                     30s));
+    for (std::size_t i = 1; i < ports.size(); ++i)
+        CHECK(holds_public(s.rpc, ports[i], bob.key.pub, kDeviceListNamespace, junk_state.hash) == false);
 }
 
 TEST_CASE("node integration - a replayed peer envelope is refused", "[node][integration]") {

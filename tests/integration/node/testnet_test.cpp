@@ -276,20 +276,24 @@ TEST_CASE("node integration - the node's database and logs hold no client addres
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open_v2((node_dir / "messages.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
     REQUIRE(sqlite3_exec(db, ("PRAGMA key = \"x'" + key + "'\"").c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
-    sqlite3_stmt* st = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db, "SELECT * FROM messages", -1, &st, nullptr) == SQLITE_OK);
     int rows = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        ++rows;
-        REQUIRE(sqlite3_column_count(st) == 7);  // id, hash, mailbox, namespace, expiry_ms, data, proof
-        for (int c = 0; c < sqlite3_column_count(st); ++c) {
-            std::string v(static_cast<const char*>(sqlite3_column_blob(st, c)) ? static_cast<const char*>(sqlite3_column_blob(st, c)) : "",
-                          static_cast<std::size_t>(sqlite3_column_bytes(st, c)));
-            CHECK(v.find(text) == std::string::npos);
-            CHECK(v.find(binary) == std::string::npos);
+    // messages: id, hash, mailbox, namespace, expiry_ms, data, store_auth, proof_hash, owner_ms;
+    // proofs: hash, mailbox, namespace, body.
+    for (auto [table, columns] : {std::pair{"messages", 9}, std::pair{"proofs", 4}}) {
+        sqlite3_stmt* st = nullptr;
+        REQUIRE(sqlite3_prepare_v2(db, (std::string("SELECT * FROM ") + table).c_str(), -1, &st, nullptr) == SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            rows += table == std::string("messages");
+            REQUIRE(sqlite3_column_count(st) == columns);
+            for (int c = 0; c < sqlite3_column_count(st); ++c) {
+                std::string v(static_cast<const char*>(sqlite3_column_blob(st, c)) ? static_cast<const char*>(sqlite3_column_blob(st, c)) : "",
+                              static_cast<std::size_t>(sqlite3_column_bytes(st, c)));
+                CHECK(v.find(text) == std::string::npos);
+                CHECK(v.find(binary) == std::string::npos);
+            }
         }
+        sqlite3_finalize(st);
     }
-    sqlite3_finalize(st);
     sqlite3_close(db);
     CHECK(rows >= 2);
 }

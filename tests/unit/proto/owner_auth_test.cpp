@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "veil/proto/namespaces.hpp"
 #include "veil/proto/owner_auth.hpp"
 
 using namespace veil::proto::node;
@@ -213,4 +214,37 @@ TEST_CASE("owner auth - a valid signature by someone who does not own the mailbo
     sign_owner_request(own, bob, kNow);
     ReplayGuard guard(60'000);
     CHECK(guard.check_owner(own, kNow) == Status::ok);
+}
+
+TEST_CASE("owner auth - a store auth verifies only for the message the owner signed", "[node][auth]") {
+    auto owner = veil::crypto::SigningKeyPair::generate();
+    RequestBody body = StoreRequest{owner.pub, kDeviceListNamespace, 60'000, {1, 2, 3}};
+    sign_owner_request(body, owner, 5'000);
+    const auto& q = std::get<StoreRequest>(body);
+    auto auth = encode_store_auth(q);
+    CHECK(auth.size() == 1 + 8 + 8 + 32 + 64);
+    CHECK(auth[0] == kOwnerStoreAuth);
+    auto ok = open_store_auth(auth, owner.pub, kDeviceListNamespace, q.data);
+    REQUIRE(ok);
+    CHECK(ok->timestamp_ms == 5'000);  // no clock rule: catch-up forwards it days later
+    CHECK(ok->ttl_ms == 60'000);
+    // Other data, namespace or mailbox; another kind; a stranger's signature; truncated or padded.
+    CHECK_FALSE(open_store_auth(auth, owner.pub, kDeviceListNamespace, Bytes{1, 2}));
+    CHECK_FALSE(open_store_auth(auth, owner.pub, kBundleNamespace, q.data));
+    CHECK_FALSE(open_store_auth(auth, veil::crypto::SigningKeyPair::generate().pub, kDeviceListNamespace, q.data));
+    auto other_kind = auth;
+    other_kind[0] = 2;
+    CHECK_FALSE(open_store_auth(other_kind, owner.pub, kDeviceListNamespace, q.data));
+    auto longer_ttl = auth;
+    longer_ttl[8] ^= 1;
+    CHECK_FALSE(open_store_auth(longer_ttl, owner.pub, kDeviceListNamespace, q.data));
+    auto stranger = veil::crypto::SigningKeyPair::generate();
+    RequestBody forged = body;
+    std::get<StoreRequest>(forged).auth->signature = stranger.sign(owner_signed_bytes(forged));
+    CHECK_FALSE(open_store_auth(encode_store_auth(std::get<StoreRequest>(forged)), owner.pub, kDeviceListNamespace, q.data));
+    CHECK_FALSE(open_store_auth(Bytes(auth.begin(), auth.end() - 1), owner.pub, kDeviceListNamespace, q.data));
+    auto padded = auth;
+    padded.push_back(0);
+    CHECK_FALSE(open_store_auth(padded, owner.pub, kDeviceListNamespace, q.data));
+    CHECK_THROWS_AS(encode_store_auth(StoreRequest{owner.pub, 0, 60'000, {1}}), std::invalid_argument);
 }

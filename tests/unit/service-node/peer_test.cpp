@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "veil/proto/namespaces.hpp"
 #include "veil/proto/owner_auth.hpp"
 #include "catch_up.hpp"
 
@@ -33,9 +34,10 @@ void catch_up(MessageStore& to, MessageStore& from) {
         auto theirs = decode_states(encode_states(ops));
         auto plan = plan_catch_up(bucket_states(local, bucket), theirs);
         // (The node verifies each proof first: StorageService::apply_replica.)
-        for (const auto& op : plan.merge) to.merge(op.state, nullptr, op.proof.get(), kNow);
+        for (const auto& op : plan.merge) to.merge({op.state, nullptr, nullptr, op.proof.get()}, kNow);
         for (const auto& m : decode_messages(encode_messages(from.fetch(plan.fetch, kMaxFetchBytes, kNow))))
-            to.merge(MessageState{m.hash, m.mailbox, m.ns, m.expiry_ms, false}, &m.data, nullptr, kNow);
+            to.merge({MessageState{m.hash, m.mailbox, m.ns, m.expiry_ms, false}, &m.data,
+                      m.store_auth.empty() ? nullptr : &m.store_auth, nullptr}, kNow);
     }
 }
 
@@ -72,30 +74,30 @@ TEST_CASE("peer - an unproven state only adds; a proof deletes or shortens", "[n
     auto m = msg(1, "x");
     Bytes proof{1};  // the store trusts its caller to have verified it (apply_replica)
     MessageState live{m.hash, m.mailbox, 0, m.expiry_ms, false};
-    CHECK(s.merge(live, &m.data, nullptr, kNow));
-    CHECK_FALSE(s.merge(live, &m.data, nullptr, kNow));  // again: nothing changes
+    CHECK(s.merge({live, &m.data, nullptr, nullptr}, kNow));
+    CHECK_FALSE(s.merge({live, &m.data, nullptr, nullptr}, kNow));  // again: nothing changes
     MessageState shorter = live;
     shorter.expiry_ms -= 1000;
-    CHECK_FALSE(s.merge(shorter, nullptr, nullptr, kNow));  // no proof: no shortening
-    CHECK(s.merge(shorter, nullptr, &proof, kNow));
-    CHECK_FALSE(s.merge(live, nullptr, &proof, kNow));  // a higher expiry does not extend
+    CHECK_FALSE(s.merge({shorter, nullptr, nullptr, nullptr}, kNow));  // no proof: no shortening
+    CHECK(s.merge({shorter, nullptr, nullptr, &proof}, kNow));
+    CHECK_FALSE(s.merge({live, nullptr, nullptr, &proof}, kNow));  // a higher expiry does not extend
     MessageState gone = shorter;
     gone.deleted = true;
-    CHECK_FALSE(s.merge(gone, nullptr, nullptr, kNow));  // no proof: no deletion
+    CHECK_FALSE(s.merge({gone, nullptr, nullptr, nullptr}, kNow));  // no proof: no deletion
     CHECK(s.retrieve(m.mailbox, 0, {}, kNow).messages.size() == 1);
     MessageState elsewhere = gone;
     elsewhere.mailbox[0] ^= 1;  // a proof for another mailbox cannot touch this row
-    CHECK_FALSE(s.merge(elsewhere, nullptr, &proof, kNow));
-    CHECK(s.merge(gone, nullptr, &proof, kNow));
+    CHECK_FALSE(s.merge({elsewhere, nullptr, nullptr, &proof}, kNow));
+    CHECK(s.merge({gone, nullptr, nullptr, &proof}, kNow));
     CHECK(s.proof_of(m.hash) == proof);
-    CHECK_FALSE(s.merge(live, &m.data, nullptr, kNow));  // a deletion is final
+    CHECK_FALSE(s.merge({live, &m.data, nullptr, nullptr}, kNow));  // a deletion is final
     CHECK(s.retrieve(m.mailbox, 0, {}, kNow).messages.empty());
 
     // Data that does not match its hash is refused; an unknown tombstone needs a proof.
     auto other = msg(2, "y");
     Bytes wrong{'z'};
-    CHECK_FALSE(s.merge(MessageState{other.hash, other.mailbox, 0, other.expiry_ms, false}, &wrong, nullptr, kNow));
-    CHECK_FALSE(s.merge(MessageState{other.hash, other.mailbox, 0, other.expiry_ms, true}, nullptr, nullptr, kNow));
+    CHECK_FALSE(s.merge({MessageState{other.hash, other.mailbox, 0, other.expiry_ms, false}, &wrong, nullptr, nullptr}, kNow));
+    CHECK_FALSE(s.merge({MessageState{other.hash, other.mailbox, 0, other.expiry_ms, true}, nullptr, nullptr, nullptr}, kNow));
 }
 
 TEST_CASE("peer - catch-up converges two replicas that diverged", "[node][peer]") {
@@ -121,8 +123,8 @@ TEST_CASE("peer - catch-up converges two replicas that diverged", "[node][peer]"
     std::vector<StoredMessage> missed;
     for (int i = 0; i < 30; ++i) missed.push_back(msg(9, "missed " + std::to_string(i)));
     for (const auto& m : missed) REQUIRE(a.store(m, kNow) == StoreOutcome::stored);
-    REQUIRE(a.remove(shared[0].mailbox, 0, {shared[0].hash}, kNow, encode_owner_proof(del)).size() == 1);
-    REQUIRE(a.expire(shared[1].mailbox, 0, {shared[1].hash}, kNow + 20'000, kNow, encode_owner_proof(exp)).size() == 1);
+    REQUIRE(a.remove(shared[0].mailbox, 0, {shared[0].hash}, kNow, {encode_owner_proof(del), kNow})->size() == 1);
+    REQUIRE(a.expire(shared[1].mailbox, 0, {shared[1].hash}, kNow + 20'000, kNow, {encode_owner_proof(exp), kNow})->size() == 1);
     // And b took one that a never saw.
     auto only_b = msg(8, "only b");
     REQUIRE(b.store(only_b, kNow) == StoreOutcome::stored);
@@ -146,4 +148,31 @@ TEST_CASE("peer - reply decoders refuse malformed bytes", "[node][peer]") {
     CHECK_THROWS_AS(decode_messages(veil::wire::Writer{}.u32(0xffffffff).take()), veil::wire::DecodeError);
     Summary empty = summarize({});
     CHECK(decode_summary(encode_summary(empty)) == empty);
+}
+
+TEST_CASE("peer - store auths travel in op lists and fetched messages; version 2 envelopes are refused",
+          "[node][peer]") {
+    auto owner = SigningKeyPair::generate();
+    RequestBody body = StoreRequest{owner.pub, kDeviceListNamespace, 60'000, {7}};
+    sign_owner_request(body, owner, kNow);
+    const auto& q = std::get<StoreRequest>(body);
+    auto auth = encode_store_auth(q);
+    MessageState st{message_hash(owner.pub, q.ns, q.data), owner.pub, q.ns, kNow + 60'000, false};
+    auto ops = decode_states(encode_states({ReplicaOp{st, q.data, nullptr, auth}, ReplicaOp{st, q.data}}));
+    REQUIRE(ops.size() == 2);
+    CHECK(ops[0].store_auth == auth);
+    CHECK(ops[1].store_auth.empty());
+    auto msgs = decode_messages(encode_messages({StoredMessage{owner.pub, q.ns, st.hash, st.expiry_ms, q.data, auth}}));
+    REQUIRE(msgs.size() == 1);
+    CHECK(msgs[0].store_auth == auth);
+    // Flag 4 with an empty store auth is not a second encoding of "none".
+    auto w = veil::wire::Writer{}.u32(0).u32(1);
+    w.raw(st.hash).raw(st.mailbox).u16(st.ns).u64(st.expiry_ms).u8(0).u8(4).var(Bytes{});
+    CHECK_THROWS_AS(decode_states(w.take()), veil::wire::DecodeError);
+    // An envelope of the previous version (no store auths) is refused before anything is read.
+    auto node = SigningKeyPair::generate();
+    auto env = seal_peer(SummaryBody{0}, node, node.pub, kNow);
+    env[0] = 2;
+    CHECK_FALSE(peek_peer(env));
+    CHECK_THROWS_AS(open_peer(env), veil::wire::DecodeError);
 }

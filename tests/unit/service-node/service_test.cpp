@@ -44,9 +44,10 @@ veil::crypto::SigningKeyPair owner_in(SwarmId swarm) {
 }
 
 struct Node {
-    MessageStore store{{":memory:", "", false}, Limits{}};
+    MessageStore store;
     StorageService service;
-    Node(const veil::crypto::SigningKeyPair& key, const Net& net) : service(key, store, Limits{}, net.verifier()) {
+    Node(const veil::crypto::SigningKeyPair& key, const Net& net, Limits limits = {})
+        : store({":memory:", "", false}, limits), service(key, store, limits, net.verifier()) {
         REQUIRE(service.update_manifest(net.envelope) == veil::proto::ManifestCheck::ok);
     }
     Outcome call(RequestBody body, std::uint64_t now = kNow) { return service.handle(Request{1, std::move(body)}, now); }
@@ -334,4 +335,167 @@ TEST_CASE("service - only the envelope namespace takes strangers' stores; the ow
     REQUIRE(node.call(StoreRequest{owner.pub, 0, 60'000, {6}}).response.status == Status::ok);
     auto dup = node.call(StoreRequest{owner.pub, 0, 60'000, {6}}, kNow + 10'000);
     CHECK(std::get<StoreResponse>(dup.response.body).expiry_ms == kNow + 60'000);
+}
+
+namespace {
+
+// Sends ops from member a1 to a2 as one replicate envelope; the answer must be ok (ops the
+// replica does not believe are ignored, not refused).
+void replicate(const Net& net, Node& to, std::vector<ReplicaOp> ops, std::uint64_t now) {
+    auto env = seal_peer(ReplicateBody{std::move(ops)}, net.a1, net.a2.pub, now);
+    REQUIRE(to.call(PeerRequest{env}, now).response.status == Status::ok);
+}
+
+std::uint64_t expiry_at(Node& node, const Hash& hash) {
+    for (const auto& st : node.store.states(kNow, [](const PublicKey&) { return true; }))
+        if (st.hash == hash) return st.expiry_ms;
+    return 0;
+}
+
+}  // namespace
+
+TEST_CASE("service - a member's store into an owner-only namespace needs the owner's store auth",
+          "[node][service]") {
+    Net net;
+    Node a1(net.a1, net);
+    Node a2(net.a2, net);
+    auto owner = owner_in(kSwarmA);
+    auto mallory = veil::crypto::SigningKeyPair::generate();
+    const Bytes junk{'j', 'u', 'n', 'k'};
+    auto junk_state = [&](std::uint16_t ns) {
+        return MessageState{message_hash(owner.pub, ns, junk), owner.pub, ns, kNow + 60'000, false};
+    };
+    for (std::uint16_t ns : {kDeviceListNamespace, kBundleNamespace, std::uint16_t{1}}) {
+        INFO(ns);
+        // No store auth; one signed by mallory (as the owner, and as herself); the owner's
+        // signature of other data.
+        RequestBody by_mallory = StoreRequest{owner.pub, ns, 60'000, junk};
+        sign_owner_request(by_mallory, owner, kNow);
+        std::get<StoreRequest>(by_mallory).auth->signature = mallory.sign(owner_signed_bytes(by_mallory));
+        RequestBody as_mallory = StoreRequest{owner.pub, ns, 60'000, junk};
+        std::get<StoreRequest>(as_mallory).auth = OwnerAuth{kNow, mallory.pub, mallory.sign(owner_signed_bytes(by_mallory))};
+        auto other = signed_body(StoreRequest{owner.pub, ns, 60'000, {'o', 'k'}}, owner);
+        replicate(net, a2, {ReplicaOp{junk_state(ns), junk}}, kNow);
+        for (const auto* forged : {&by_mallory, &as_mallory, &other})
+            replicate(net, a2, {ReplicaOp{junk_state(ns), junk, nullptr, encode_store_auth(std::get<StoreRequest>(*forged))}},
+                      kNow);
+        CHECK(a2.store.retrieve(owner.pub, ns, {}, kNow).messages.empty());
+    }
+    // The owner's own store, replicated by a1: applied, with its store auth kept for catch-up, and
+    // no longer than the owner signed for, whatever expiry the member claims.
+    auto stored = a1.call(signed_body(StoreRequest{owner.pub, kDeviceListNamespace, 60'000, junk}, owner));
+    REQUIRE(stored.replicate.size() == 1);
+    auto inflated = stored.replicate;
+    inflated[0].state.expiry_ms = kNow + 7 * 24 * 3600 * 1000ULL;
+    replicate(net, a2, inflated, kNow + 1);
+    REQUIRE(a2.store.retrieve(owner.pub, kDeviceListNamespace, {}, kNow).messages.size() == 1);
+    auto hash = junk_state(kDeviceListNamespace).hash;
+    CHECK(a2.store.store_auth_of(hash) == stored.replicate[0].store_auth);
+    CHECK(expiry_at(a2, hash) <= kNow + 60'000 + Limits{}.clock_window_ms);
+}
+
+TEST_CASE("service - replicated stores count against the namespace's quota", "[node][service]") {
+    Net net;
+    Limits limits;
+    limits.max_messages_per_mailbox = 3;
+    Node a2(net.a2, net, limits);
+    auto owner = owner_in(kSwarmA);
+    std::vector<ReplicaOp> ops;
+    for (std::uint8_t i = 0; i < 10; ++i) {
+        Bytes data{i};
+        ops.push_back(ReplicaOp{MessageState{message_hash(owner.pub, 0, data), owner.pub, 0, kNow + 60'000, false}, data});
+    }
+    replicate(net, a2, ops, kNow);
+    CHECK(a2.store.retrieve(owner.pub, 0, {}, kNow).messages.size() == 3);
+}
+
+TEST_CASE("service - an expire proof replayed after the owner's refresh leaves the expiry", "[node][service]") {
+    Net net;
+    Node a1(net.a1, net);
+    Node a2(net.a2, net);
+    auto owner = owner_in(kSwarmA);
+    const Bytes list{'l', 'i', 's', 't'};
+    auto stored = a1.call(signed_body(StoreRequest{owner.pub, kDeviceListNamespace, 60'000, list}, owner));
+    REQUIRE(stored.response.status == Status::ok);
+    replicate(net, a2, stored.replicate, kNow);
+    auto hash = std::get<StoreResponse>(stored.response.body).hash;
+    // The owner shortens it (replicated with the proof), then refreshes it on every member.
+    auto shortened = a1.call(
+        signed_body(ExpireRequest{owner.pub, kDeviceListNamespace, {hash}, kNow + 20'000, {}}, owner, kNow + 1'000),
+        kNow + 1'000);
+    REQUIRE(shortened.replicate.size() == 1);
+    replicate(net, a2, shortened.replicate, kNow + 1'000);
+    REQUIRE(expiry_at(a2, hash) == kNow + 20'000);
+    auto refresh = signed_body(StoreRequest{owner.pub, kDeviceListNamespace, 60'000, list}, owner, kNow + 2'000);
+    REQUIRE(a1.call(refresh, kNow + 2'000).response.status == Status::ok);
+    REQUIRE(a2.call(refresh, kNow + 2'000).response.status == Status::ok);
+    REQUIRE(expiry_at(a2, hash) == kNow + 62'000);
+    // Member a1 replays the old expire proof: older than the refresh, refused.
+    replicate(net, a2, shortened.replicate, kNow + 3'000);
+    CHECK(expiry_at(a2, hash) == kNow + 62'000);
+    // The owner's later expire still applies.
+    auto later = a1.call(
+        signed_body(ExpireRequest{owner.pub, kDeviceListNamespace, {hash}, kNow + 30'000, {}}, owner, kNow + 4'000),
+        kNow + 4'000);
+    REQUIRE(later.replicate.size() == 1);
+    replicate(net, a2, later.replicate, kNow + 4'000);
+    CHECK(expiry_at(a2, hash) == kNow + 30'000);
+}
+
+TEST_CASE("service - a member's bogus proofs end its batch; each verification is charged to it", "[node][service]") {
+    Net net;
+    Limits limits;
+    limits.peer_verifies_per_second = 1;
+    limits.peer_verify_burst = 5;
+    Node a1(net.a1, net);
+    Node a2(net.a2, net, limits);
+    auto owner = owner_in(kSwarmA);
+    auto mallory = veil::crypto::SigningKeyPair::generate();
+    // Ten messages on both members; the owner deletes each with its own request on a1.
+    std::vector<ReplicaOp> deletes;
+    for (std::uint8_t i = 0; i < 10; ++i) {
+        auto stored = a1.call(StoreRequest{owner.pub, 0, 60'000, {i}});
+        replicate(net, a2, stored.replicate, kNow);
+        auto hash = std::get<StoreResponse>(stored.response.body).hash;
+        auto del = a1.call(signed_body(DeleteRequest{owner.pub, 0, {hash}, {}}, owner, kNow + i));
+        REQUIRE(del.replicate.size() == 1);
+        deletes.push_back(del.replicate[0]);
+    }
+    // A batch of 100 distinct forged proofs costs one verification.
+    std::vector<ReplicaOp> bogus;
+    for (std::size_t i = 0; i < 100; ++i) {
+        RequestBody forged = DeleteRequest{owner.pub, 0, {deletes[i % 10].state.hash}, {}};
+        sign_owner_request(forged, owner, kNow + 100 + i);
+        std::get<DeleteRequest>(forged).auth.signature = mallory.sign(owner_signed_bytes(forged));
+        bogus.push_back(ReplicaOp{deletes[i % 10].state, std::nullopt, std::make_shared<const Bytes>(encode_owner_proof(forged))});
+    }
+    bogus.push_back(deletes[0]);  // after the first bogus proof: not reached
+    replicate(net, a2, bogus, kNow);
+    CHECK(a2.service.replica_signature_checks() == 1);
+    CHECK(a2.store.retrieve(owner.pub, 0, {}, kNow).messages.size() == 10);
+    // The genuine deletes: four verifications left in the burst, so four apply now...
+    replicate(net, a2, deletes, kNow + 1);
+    CHECK(a2.service.replica_signature_checks() == 5);
+    CHECK(a2.store.retrieve(owner.pub, 0, {}, kNow).messages.size() == 6);
+    // ...and the rest as the budget refills (one a second).
+    replicate(net, a2, std::vector<ReplicaOp>(deletes.begin() + 4, deletes.end()), kNow + 3'001);
+    CHECK(a2.store.retrieve(owner.pub, 0, {}, kNow).messages.size() == 3);
+    // Forged store auths end the batch at the first too.
+    Node fresh(net.a2, net, limits);
+    auto genuine = a1.call(signed_body(StoreRequest{owner.pub, kDeviceListNamespace, 60'000, {'d'}}, owner));
+    REQUIRE(genuine.replicate.size() == 1);
+    std::vector<ReplicaOp> forged_stores;
+    for (std::uint8_t i = 0; i < 50; ++i) {
+        RequestBody body = StoreRequest{owner.pub, kDeviceListNamespace, 60'000, {'j', i}};
+        sign_owner_request(body, owner, kNow);
+        auto& q = std::get<StoreRequest>(body);
+        q.auth->signature = mallory.sign(owner_signed_bytes(body));
+        MessageState st{message_hash(owner.pub, kDeviceListNamespace, q.data), owner.pub, kDeviceListNamespace,
+                        kNow + 60'000, false};
+        forged_stores.push_back(ReplicaOp{st, q.data, nullptr, encode_store_auth(q)});
+    }
+    forged_stores.push_back(genuine.replicate[0]);
+    replicate(net, fresh, forged_stores, kNow);
+    CHECK(fresh.service.replica_signature_checks() == 1);
+    CHECK(fresh.store.retrieve(owner.pub, kDeviceListNamespace, {}, kNow).messages.empty());
 }

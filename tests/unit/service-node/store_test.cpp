@@ -93,13 +93,13 @@ TEST_CASE("store - delete leaves a tombstone, expire only shortens, the sweeper 
     for (const auto& m : {a, b, c}) REQUIRE(s.store(m, kNow) == StoreOutcome::stored);
 
     CHECK(s.remove(mailbox(1), 0, {a.hash, Hash{}}, kNow) == std::vector<Hash>{a.hash});
-    CHECK(s.remove(mailbox(1), 0, {a.hash}, kNow).empty());
-    CHECK(s.remove(mailbox(2), 0, {b.hash}, kNow).empty());  // someone else's mailbox: nothing
+    CHECK(s.remove(mailbox(1), 0, {a.hash}, kNow)->empty());
+    CHECK(s.remove(mailbox(2), 0, {b.hash}, kNow)->empty());  // someone else's mailbox: nothing
     CHECK(s.store(a, kNow) == StoreOutcome::duplicate);     // a deleted message is not stored again
     CHECK(s.retrieve(mailbox(1), 0, {}, kNow).messages.size() == 2);
 
     CHECK(s.expire(mailbox(1), 0, {b.hash}, kNow + 5'000, kNow) == std::vector<Hash>{b.hash});
-    CHECK(s.expire(mailbox(1), 0, {b.hash}, kNow + 50'000, kNow).empty());  // no extension
+    CHECK(s.expire(mailbox(1), 0, {b.hash}, kNow + 50'000, kNow)->empty());  // no extension
     CHECK(s.row_count() == 3);
     CHECK(s.sweep(kNow + 5'000) == 1);  // b
     CHECK(s.sweep(kNow + 10'000) == 1);  // c
@@ -123,7 +123,7 @@ TEST_CASE("store - mailbox quota by count and bytes", "[node][store]") {
     CHECK(s.store(msg(mailbox(1), 0, "e"), kNow) == StoreOutcome::quota_exceeded);  // 3 messages
     CHECK(s.store(msg(mailbox(2), 0, "e"), kNow) == StoreOutcome::stored);          // per mailbox
     auto first = msg(mailbox(1), 0, std::string(100, 'a'));
-    REQUIRE(s.remove(mailbox(1), 0, {first.hash}, kNow).size() == 1);
+    REQUIRE(s.remove(mailbox(1), 0, {first.hash}, kNow)->size() == 1);
     CHECK(s.store(msg(mailbox(1), 0, "e"), kNow) == StoreOutcome::stored);  // room again
     CHECK(s.store(msg(mailbox(1), 0, "f"), kNow) == StoreOutcome::quota_exceeded);
     CHECK(s.store(msg(mailbox(1), 0x8001, "f"), kNow) == StoreOutcome::stored);  // per namespace
@@ -136,22 +136,24 @@ TEST_CASE("store - an extending re-store raises the expiry; the answer names the
     auto later = m;
     later.expiry_ms += 5000;
     std::uint64_t held = 0;
-    CHECK(s.store(later, kNow + 1000, false, &held) == StoreOutcome::duplicate);
+    CHECK(s.store(later, kNow + 1000, 0, &held) == StoreOutcome::duplicate);
     CHECK(held == m.expiry_ms);
-    CHECK(s.store(later, kNow + 1000, true, &held) == StoreOutcome::duplicate);
+    CHECK(s.store(later, kNow + 1000, kNow + 1000, &held) == StoreOutcome::duplicate);
     CHECK(held == later.expiry_ms);
     CHECK(s.retrieve(mailbox(1), 0x8001, {}, m.expiry_ms + 1).messages.size() == 1);
     // Never shortened by a re-store, and a deleted message stays deleted.
-    CHECK(s.store(m, kNow + 2000, true, &held) == StoreOutcome::duplicate);
+    CHECK(s.store(m, kNow + 2000, kNow + 2000, &held) == StoreOutcome::duplicate);
     CHECK(held == later.expiry_ms);
-    REQUIRE(s.remove(mailbox(1), 0x8001, {m.hash}, kNow).size() == 1);
+    // The owner's delete signed before its last re-store is older than the row: refused.
+    CHECK(s.remove(mailbox(1), 0x8001, {m.hash}, kNow + 2000, {Bytes{1}, kNow + 1999})->empty());
+    REQUIRE(s.remove(mailbox(1), 0x8001, {m.hash}, kNow + 2000, {Bytes{1}, kNow + 2000})->size() == 1);
     auto much_later = m;
     much_later.expiry_ms += 60'000;
-    CHECK(s.store(much_later, kNow + 3000, true) == StoreOutcome::duplicate);
+    CHECK(s.store(much_later, kNow + 3000, kNow + 3000) == StoreOutcome::duplicate);
     CHECK(s.retrieve(mailbox(1), 0x8001, {}, kNow + 3000).messages.empty());
 }
 
-TEST_CASE("store - data survives reopening; the file holds only the six columns", "[node][store]") {
+TEST_CASE("store - data survives reopening; the file holds only the documented columns", "[node][store]") {
     auto path = temp_db("reopen.db");
     auto m = msg(mailbox(7), 3, "persist me");
     {
@@ -173,14 +175,15 @@ TEST_CASE("store - data survives reopening; the file holds only the six columns"
     REQUIRE(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", -1, &st, nullptr) ==
             SQLITE_OK);
     REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-    CHECK(sqlite3_column_int(st, 0) == 1);
+    CHECK(sqlite3_column_int(st, 0) == 2);  // messages and proofs
     sqlite3_finalize(st);
     REQUIRE(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, nullptr) == SQLITE_OK);
     REQUIRE(sqlite3_step(st) == SQLITE_ROW);
     CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) == "wal");
     sqlite3_finalize(st);
     sqlite3_close(db);
-    CHECK(cols == std::vector<std::string>{"id", "hash", "mailbox", "namespace", "expiry_ms", "data", "proof"});
+    CHECK(cols == std::vector<std::string>{"id", "hash", "mailbox", "namespace", "expiry_ms", "data", "store_auth",
+                                           "proof_hash", "owner_ms"});
 }
 
 TEST_CASE("store - an encrypted database refuses a wrong key and keeps its data", "[node][store]") {
@@ -195,4 +198,67 @@ TEST_CASE("store - an encrypted database refuses a wrong key and keeps its data"
     CHECK_THROWS_AS(MessageStore({path, "", false}, Limits{}), StoreError);
     MessageStore s({path, key, false}, Limits{});
     CHECK(s.retrieve(mailbox(3), 0, {}, kNow).messages.size() == 1);
+}
+
+TEST_CASE("store - each owner proof is kept once; tombstones and proof bytes have their own quota", "[node][store]") {
+    Limits limits;
+    limits.max_tombstones_per_mailbox = 3;
+    limits.max_proof_bytes_per_mailbox = 1000;
+    MessageStore s({":memory:", "", false}, limits);
+    const Bytes proof(600, 7);  // the store trusts its caller to have verified it
+    auto tombstone = [&](std::uint8_t i, const Bytes& p) {
+        Hash h{};
+        h[0] = i;
+        return s.merge({MessageState{h, mailbox(1), 0, kNow + 60'000, true}, nullptr, nullptr, &p, kNow}, kNow);
+    };
+    CHECK(tombstone(1, proof));
+    CHECK(tombstone(2, proof));
+    CHECK(tombstone(3, proof));
+    CHECK(s.proof_count() == 1);  // three rows, one proof
+    CHECK_FALSE(tombstone(4, proof));  // a fourth tombstone: over the tombstone quota
+    // A live row: a second proof of 600 bytes would hold 1,200 bytes of proofs.
+    auto m = msg(mailbox(1), 0, "live");
+    REQUIRE(s.store(m, kNow) == StoreOutcome::stored);
+    const Bytes other(600, 8);
+    CHECK_FALSE(s.merge({MessageState{m.hash, m.mailbox, 0, m.expiry_ms, true}, nullptr, nullptr, &other, kNow}, kNow));
+    CHECK_FALSE(s.remove(mailbox(1), 0, {m.hash}, kNow, {other, kNow}));
+    CHECK(s.retrieve(mailbox(1), 0, {}, kNow).messages.size() == 1);
+    // The proof already kept costs nothing more; another mailbox has its own quota.
+    CHECK(s.remove(mailbox(1), 0, {m.hash}, kNow, {proof, kNow})->size() == 1);
+    CHECK(s.remove(mailbox(2), 0, {}, kNow, {other, kNow}).has_value());
+    // Swept rows take their proofs with them.
+    s.sweep(kNow + 60'001);
+    CHECK(s.proof_count() == 0);
+}
+
+TEST_CASE("store - a database whose rows kept proofs per row keeps each proof once after opening", "[node][store]") {
+    auto path = temp_db("old-proofs.db");
+    auto a = msg(mailbox(1), 0, "a");
+    auto b = msg(mailbox(1), 0, "b");
+    const Bytes proof{1, 2, 3};
+    {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+        REQUIRE(sqlite3_exec(db,
+                             "CREATE TABLE messages (id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, mailbox BLOB NOT "
+                             "NULL, namespace INTEGER NOT NULL, expiry_ms INTEGER NOT NULL, data BLOB, proof BLOB)",
+                             nullptr, nullptr, nullptr) == SQLITE_OK);
+        for (const auto* m : {&a, &b}) {
+            sqlite3_stmt* st = nullptr;
+            REQUIRE(sqlite3_prepare_v2(db, "INSERT INTO messages (hash, mailbox, namespace, expiry_ms, proof) "
+                                           "VALUES (?1, ?2, 0, ?3, ?4)", -1, &st, nullptr) == SQLITE_OK);
+            sqlite3_bind_blob(st, 1, m->hash.data(), 32, SQLITE_TRANSIENT);
+            sqlite3_bind_blob(st, 2, m->mailbox.data(), 32, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(st, 3, static_cast<sqlite3_int64>(m->expiry_ms));
+            sqlite3_bind_blob(st, 4, proof.data(), 3, SQLITE_TRANSIENT);
+            REQUIRE(sqlite3_step(st) == SQLITE_DONE);
+            sqlite3_finalize(st);
+        }
+        sqlite3_close(db);
+    }
+    MessageStore s({path, "", false}, Limits{});
+    CHECK(s.proof_of(a.hash) == proof);
+    CHECK(s.proof_of(b.hash) == proof);
+    CHECK(s.proof_count() == 1);
+    CHECK(s.row_count() == 2);
 }

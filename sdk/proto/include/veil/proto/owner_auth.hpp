@@ -42,6 +42,7 @@ struct OwnerChange {
     std::vector<Hash> hashes;
     bool deleted = false;        ///< delete; false: expire
     std::uint64_t expiry_ms = 0;  ///< expire: the new expiry
+    std::uint64_t timestamp_ms = 0;  ///< when the owner signed it: orders it against the row's newer owner actions
     [[nodiscard]] bool covers(const Hash& h) const;
 };
 
@@ -50,6 +51,29 @@ struct OwnerChange {
 /// tombstone it justifies (it is forwarded in catch-up days later), and replaying it changes
 /// nothing the owner did not ask for.
 [[nodiscard]] std::optional<OwnerChange> open_owner_proof(ByteView proof);
+
+/// A store auth: the bytes that prove a store was allowed, kept with the row and replicated with
+/// it, so that every replica checks it again. `u8 kind || fields`. Kind 1 (owner):
+/// `u64 ttl_ms || u64 timestamp_ms || owner (32) || signature (64)`, the owner's signature of the
+/// store request exactly as the client sent it. Other kinds (e.g. a stranger's proof of work for
+/// the envelope namespace) may be added; a replica that does not know a kind treats it as absent.
+inline constexpr std::uint8_t kOwnerStoreAuth = 1;
+inline constexpr std::size_t kMaxStoreAuthBytes = 1024;
+
+/// The store auth of an owner-signed store (q.auth must be set).
+[[nodiscard]] Bytes encode_store_auth(const StoreRequest& q);
+
+/// What a verified owner store auth says: when the owner signed it, and for how long.
+struct OwnerStore {
+    std::uint64_t timestamp_ms = 0;
+    std::uint64_t ttl_ms = 0;
+};
+
+/// Checks a store auth against the message it claims to allow: kind 1, signed by a key that owns
+/// the mailbox over this mailbox, namespace and data (message hash). No clock rule (catch-up
+/// forwards it days later). nullopt when malformed, of another kind, or not the owner's.
+[[nodiscard]] std::optional<OwnerStore> open_store_auth(ByteView auth, const PublicKey& mailbox, std::uint16_t ns,
+                                                        ByteView data);
 
 /// The owner-auth and clock rules of the node, with replays refused by the SDK's one replay
 /// window (veil/sdk/replay_window.hpp, keyed by a digest of the signature). Thread-safe.

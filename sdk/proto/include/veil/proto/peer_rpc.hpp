@@ -1,8 +1,10 @@
 #pragma once
 /// Node-to-node (peer) protocol, carried by Method::peer on the kPeerService port: replication of every change and catch-up by reconciliation.
 ///
-/// Every change (store, delete, expire) is a MessageState merge. A store (anyone may store) can
-/// only add a message the replica lacks, its data proving its hash. A deletion or a lower expiry
+/// Every change (store, delete, expire) is a MessageState merge. A store can only add a message
+/// the replica lacks, its data proving its hash; into a namespace only the owner writes
+/// (store_needs_owner) it must also carry its store auth (owner_auth.hpp), which the replica
+/// verifies as it would the client's store and keeps with the row. A deletion or a lower expiry
 /// travels with its proof, the owner's own signed delete or expire request (owner_auth.hpp), and
 /// a replica applies it only when that proof verifies and covers the message; it keeps the proof
 /// with the row so that catch-up can forward it. So one hostile member cannot erase anything.
@@ -11,15 +13,18 @@
 /// bucket that differs, merges the proven deletions and lower expiries, and fetches the data of
 /// messages it lacks.
 ///
-/// Envelope (version 2): u8 2 || sender (32) || recipient (32) || u64 timestamp_ms || nonce (16)
-/// || var(inner) || signature (64), signed over "veil-peer-v2" (12 bytes) || sender || recipient
+/// Envelope (version 3): u8 3 || sender (32) || recipient (32) || u64 timestamp_ms || nonce (16)
+/// || var(inner) || signature (64), signed over "veil-peer-v3" (12 bytes) || sender || recipient
 /// || u64 timestamp_ms || nonce || inner. The recipient checks, in this order and before decoding
 /// the inner body or verifying anything: that the sender is a member of its swarm and the
 /// recipient is itself, and the sender's byte and request budget; then the signature, the clock
 /// window and that the signature was not seen before (a replayed envelope is refused).
 ///
 /// Op lists (replicate, and a bucket's states): u32 n_proofs || n × var(proof) || u32 n_ops ||
-/// n × (state || u8 flags (1: data, 2: proof) || [u32 proof index] || [var data]).
+/// n × (state || u8 flags (1: data, 2: proof, 4: store auth) || [u32 proof index] || [var data]
+/// || [var store_auth]). Fetched messages: u32 n || n × (mailbox || u16 ns || hash || u64 expiry_ms
+/// || var(data) || var(store_auth, empty: none)). Version 3 added the store auth (version 2
+/// envelopes are refused: a v2 member would replicate owner-only stores without it).
 
 #include <array>
 #include <memory>
@@ -37,6 +42,7 @@ struct StoredMessage {
     Hash hash{};
     std::uint64_t expiry_ms = 0;
     Bytes data;
+    Bytes store_auth = {};  ///< the bytes that proved the store was allowed (owner_auth.hpp); empty: none
 };
 
 /// A row's state as replicas compare it: the merge keeps the lower expiry and a deletion wins.
@@ -54,17 +60,19 @@ inline constexpr std::size_t kMaxOpsPerReplicate = 10000;
 inline constexpr std::size_t kMaxStatesPerReply = 200000;
 inline constexpr std::size_t kMaxFetchBytes = 8 << 20;
 
-inline constexpr std::uint8_t kPeerVersion = 2;
+inline constexpr std::uint8_t kPeerVersion = 3;
 inline constexpr std::size_t kNonceBytes = 16;
 inline constexpr std::size_t kMaxProofBytes = 64 << 10;
 inline constexpr std::size_t kPeerHeaderBytes = 1 + 32 + 32;
 
-/// One change: a state, with the data when the receiver may lack the message, and the owner's
-/// proof (encode_owner_proof) when it deletes or lowers an expiry. Ops share a proof.
+/// One change: a state, with the data (and its store auth, if any) when the receiver may lack the
+/// message, and the owner's proof (encode_owner_proof) when it deletes or lowers an expiry. Ops
+/// share a proof.
 struct ReplicaOp {
     MessageState state;
     std::optional<Bytes> data;
     std::shared_ptr<const Bytes> proof = nullptr;  // a plain store carries none
+    Bytes store_auth = {};  // empty: none (a stranger's store into the envelope namespace)
 };
 
 struct ReplicateBody {
