@@ -51,21 +51,26 @@ std::string node_config(const TestnetPlan& plan, std::size_t i) {
       << quoted((plan.dir / n.name).string()) << "\n\n"
       << "[service-node]\nlisten = " << quoted(loopback(n.port)) << "\n"
       << "directory = " << quoted(loopback(plan.authority.port)) << "\n"
-      << "authority_keys = [" << quoted(wire::to_hex(plan.authority.key)) << "]\n"
-      << "heartbeat_ms = 1000\nmanifest_poll_ms = 300\ncatch_up_ms = 5000\nsweep_ms = 5000\n";
+      << "authority_keys = [" << quoted(wire::to_hex(plan.authority.key)) << "]\n";
     // "PLUGIN.KEY=VALUE" options go to that plugin's table (onion-relay, attachment-store), the
-    // rest to [service-node].
-    std::map<std::string, std::string> tables{{"onion-relay", ""}, {"attachment-store", "sweep_ms = 1000\ncatch_up_ms = 3000\n"}};
+    // rest to [service-node]; an option replaces the test network's default for its key.
+    using Keys = std::map<std::string, std::string>;
+    Keys node_keys{{"heartbeat_ms", "1000"}, {"manifest_poll_ms", "300"}, {"catch_up_ms", "5000"}, {"sweep_ms", "5000"}};
+    std::map<std::string, Keys> tables{{"onion-relay", {}}, {"attachment-store", {{"sweep_ms", "1000"}, {"catch_up_ms", "3000"}}}};
     for (const auto& kv : plan.node_options) {
         auto eq = kv.find('=');
         auto dot = kv.find('.');
-        if (dot < eq) {
-            tables[kv.substr(0, dot)] += kv.substr(dot + 1, eq - dot - 1) + " = " + kv.substr(eq + 1) + "\n";
-            continue;
-        }
-        o << kv.substr(0, eq) << " = " << kv.substr(eq + 1) << "\n";
+        if (dot < eq) tables[kv.substr(0, dot)][kv.substr(dot + 1, eq - dot - 1)] = kv.substr(eq + 1);
+        else node_keys[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
-    for (const auto& [table, keys] : tables) o << "\n[" << table << "]\n" << keys;
+    auto put = [&o](const Keys& keys) {
+        for (const auto& [k, v] : keys) o << k << " = " << v << "\n";
+    };
+    put(node_keys);
+    for (const auto& [table, keys] : tables) {
+        o << "\n[" << table << "]\n";
+        put(keys);
+    }
     return o.str();
 }
 

@@ -42,8 +42,10 @@ struct Limits {
     std::uint64_t clock_window_ms = 60 * 1000;
     double requests_per_second = 50;  ///< per connection, sustained
     double request_burst = 200;       ///< per connection, bucket size
-    /// Per swarm peer (by node key): requests and envelope bytes. The byte burst admits two
-    /// largest envelopes; a catch-up of a full store stays well under the request rate.
+    /// Peer budgets, each of requests and envelope bytes: one per link (the connection a peer
+    /// frame came by, charged before anything is checked) and one per swarm member (by node key,
+    /// charged once its signature verified). The byte burst admits two largest envelopes; a
+    /// catch-up of a full store stays well under the request rate.
     double peer_requests_per_second = 500;
     double peer_request_burst = 2000;
     double peer_bytes_per_second = 16 << 20;
@@ -62,5 +64,18 @@ struct Limits {
 [[nodiscard]] PageQuery clamp_page(const Limits& limits, PageQuery page);
 
 using sdk::RateLimiter;  // one token bucket for every service (veil/sdk/rate_limiter.hpp)
+
+/// A peer budget (Limits::peer_*): one request and its envelope's bytes per allow().
+class PeerBudget final {
+public:
+    explicit PeerBudget(const Limits& limits);
+    /// True (and takes one request and `bytes`) when both buckets hold enough.
+    bool allow(std::uint64_t now_ms, std::size_t bytes);
+    [[nodiscard]] std::uint64_t last_ms() const { return requests_.last_ms(); }
+
+private:
+    RateLimiter requests_;
+    RateLimiter bytes_;
+};
 
 }  // namespace veil::node

@@ -237,9 +237,15 @@ void NodeRuntime::start() {
             on_request(in.body, false, [r](Bytes out) { r.reply(tr::Response{tr::Status::ok, std::move(out)}); });
         },
         kStorageService);
-    // Requests of the other members of the swarm (replication, catch-up).
+    // Requests of the other members of the swarm (replication, catch-up). Until its signature
+    // verified, a frame is charged to the link it came by (a member's budget only after: the
+    // sender named in the header is unproven).
     ctx_.serve<tr::Inbound>(
         [this](const tr::Inbound& in, sdk::Responder<tr::Response> r) {
+            if (!allow_peer_link(in.link, in.body.size())) {
+                auto refused = error_response(peek_request_id(in.body), Status::rate_limited, to_string(Status::rate_limited));
+                return r.reply(tr::Response{tr::Status::ok, encode_response(Method::peer, refused)});
+            }
             on_request(in.body, true, [r](Bytes out) { r.reply(tr::Response{tr::Status::ok, std::move(out)}); });
         },
         kPeerService);
@@ -251,7 +257,9 @@ void NodeRuntime::start() {
     ctx_.set_interval(settings_.catch_up_ms, [this] { start_catch_up(); });
     ctx_.set_interval(settings_.sweep_ms, [this] {
         // Connections idle this long were closed by the listener: forget their limiters.
-        std::erase_if(limiters_, [now = now_ms()](const auto& kv) { return kv.second.last_ms() + 120'000 < now; });
+        auto idle = [now = now_ms()](const auto& kv) { return kv.second.last_ms() + 120'000 < now; };
+        std::erase_if(limiters_, idle);
+        std::erase_if(peer_links_, idle);
         auto core = core_;
         auto removed = std::make_shared<std::size_t>(0);
         ctx_.run_blocking([core, removed] { *removed = core->store.sweep(now_ms()); },
@@ -273,9 +281,9 @@ void NodeRuntime::stop() {
 // One frame on the node's port: a service request `str(service) | var(body)`, answered through
 // the bus (transport::Inbound routed by the service, carrying the connection as its link).
 // Storage requests are rate limited per link, also when an onion relay delivers them (in the
-// storage handler). Exempt: peer requests (checked for a swarm member's signature; replication
-// of a busy swarm would exceed a client's rate) and onion blobs (the relay bounds its own work
-// per link); any other service bounds its own.
+// storage handler). Peer requests have their own budgets (per link, then per verified member;
+// replication of a busy swarm would exceed a client's rate); onion blobs are exempt (the relay
+// bounds its own work per link); any other service bounds its own.
 void NodeRuntime::on_frame(const Bytes& frame, sdk::net::Reply reply) {
     auto in = tr::decode_service_request(frame, kMaxNodeFrameBytes);
     if (!in) return reply.fail(in.error().message);
@@ -310,6 +318,12 @@ bool NodeRuntime::allow(std::uint64_t connection) {
     auto now = now_ms();
     auto it = limiters_.try_emplace(connection, settings_.limits.requests_per_second, settings_.limits.request_burst).first;
     return it->second.allow(now);
+}
+
+// Per-link peer budget for frames not yet verified (link 0, unknown, shares one).
+bool NodeRuntime::allow_peer_link(std::uint64_t link, std::size_t bytes) {
+    auto it = peer_links_.try_emplace(link, settings_.limits).first;
+    return it->second.allow(now_ms(), bytes);
 }
 
 void NodeRuntime::on_request(const Bytes& body, bool from_peer, Answer reply) {

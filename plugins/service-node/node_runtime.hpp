@@ -79,6 +79,7 @@ private:
     /// Decodes and runs one node RPC; `from_peer`: it came as service "peer" (peer requests only).
     void on_request(const Bytes& body, bool from_peer, Answer answer);
     bool allow(std::uint64_t connection);
+    bool allow_peer_link(std::uint64_t link, std::size_t bytes);
     void to_peer(const proto::NodeEntry& peer, Bytes envelope, std::function<void(std::optional<Response>)> done);
     void finish(Method method, std::shared_ptr<Outcome> out, std::shared_ptr<Request> req, Answer answer);
     void park(std::uint32_t id, SubscribeRequest q, Answer answer);
@@ -100,6 +101,7 @@ private:
     std::map<std::string, std::unique_ptr<sdk::net::Client>> peers_;
     std::map<std::uint64_t, Parked> parked_;
     std::map<std::uint64_t, RateLimiter> limiters_;  // by net connection id
+    std::map<std::uint64_t, PeerBudget> peer_links_;  // by net connection id, peer frames
     std::multimap<PublicKey, std::uint64_t> parked_by_mailbox_;
     std::uint64_t next_token_ = 1;
     std::uint32_t next_peer_id_ = 1;

@@ -284,7 +284,7 @@ TEST_CASE("service - a member's replicated delete applies only with the owner's 
     CHECK(expiry_at_a2() == kept);
 }
 
-TEST_CASE("service - a member's peer traffic has a byte budget, refused before any check", "[node][service]") {
+TEST_CASE("service - a member's peer traffic has a byte budget, charged once its signature verified", "[node][service]") {
     Net net;
     Node a2(net.a2, net);
     std::vector<ReplicaOp> ops;
@@ -294,10 +294,33 @@ TEST_CASE("service - a member's peer traffic has a byte budget, refused before a
     CHECK(a2.call(PeerRequest{big()}).response.status == Status::ok);
     CHECK(a2.call(PeerRequest{big()}).response.status == Status::ok);
     CHECK(a2.call(PeerRequest{big()}).response.status == Status::rate_limited);
-    CHECK(a2.service.peer_signature_checks() == 2);
+    CHECK(a2.service.peer_signature_checks() == 3);
     // The budget refills at 16 MiB/s.
     CHECK(a2.call(PeerRequest{seal_peer(ReplicateBody{ops}, net.a1, net.a2.pub, kNow + 1000)}, kNow + 1000)
               .response.status == Status::ok);
+}
+
+TEST_CASE("service - envelopes that name a member but fail its signature do not spend its budget", "[node][service]") {
+    Net net;
+    Node a1(net.a1, net);
+    Node a2(net.a2, net);
+    // A stranger's envelopes with a1 named as the sender in the (unsigned) header, more than
+    // a1's request burst.
+    auto stranger = veil::crypto::SigningKeyPair::generate();
+    auto forged = seal_peer(SummaryBody{kSwarmA}, stranger, net.a2.pub, kNow);
+    std::copy(net.a1.pub.begin(), net.a1.pub.end(), forged.begin() + 1);
+    REQUIRE(peek_peer(forged)->sender == net.a1.pub);
+    const auto flood = static_cast<int>(Limits{}.peer_request_burst) + 10;
+    int bad_signatures = 0;
+    for (int i = 0; i < flood; ++i) bad_signatures += a2.call(PeerRequest{forged}).response.status == Status::bad_signature;
+    CHECK(bad_signatures == flood);
+    // a1's own replication, in the same instant, still applies.
+    auto owner = owner_in(kSwarmA);
+    auto stored = a1.call(StoreRequest{owner.pub, 0, 60'000, {4, 2}});
+    REQUIRE(stored.replicate.size() == 1);
+    CHECK(a2.call(PeerRequest{seal_peer(ReplicateBody{stored.replicate}, net.a1, net.a2.pub, kNow)}).response.status ==
+          Status::ok);
+    CHECK(a2.store.retrieve(owner.pub, 0, {}, kNow).messages.size() == 1);
 }
 
 TEST_CASE("service - only the envelope namespace takes strangers' stores; the owner's re-store extends",

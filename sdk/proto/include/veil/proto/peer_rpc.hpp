@@ -13,10 +13,11 @@
 ///
 /// Envelope (version 2): u8 2 || sender (32) || recipient (32) || u64 timestamp_ms || nonce (16)
 /// || var(inner) || signature (64), signed over "veil-peer-v2" (12 bytes) || sender || recipient
-/// || u64 timestamp_ms || nonce || inner. The recipient checks, in this order and before decoding
-/// the inner body or verifying anything: that the sender is a member of its swarm and the
-/// recipient is itself, and the sender's byte and request budget; then the signature, the clock
-/// window and that the signature was not seen before (a replayed envelope is refused).
+/// || u64 timestamp_ms || nonce || inner. The recipient checks, in this order: the budget of the
+/// connection the frame came by; before decoding the inner body or verifying anything, that the
+/// sender is a member of its swarm and the recipient is itself; then the signature, the clock
+/// window and that the signature was not seen before (a replayed envelope is refused); only then
+/// the sender's own budget (the header's sender is unsigned: anyone can name a member).
 ///
 /// Op lists (replicate, and a bucket's states): u32 n_proofs || n × var(proof) || u32 n_ops ||
 /// n × (state || u8 flags (1: data, 2: proof) || [u32 proof index] || [var data]).
