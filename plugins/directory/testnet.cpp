@@ -7,11 +7,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 #include "veil/wire/codec.hpp"
 
@@ -54,14 +56,19 @@ std::string node_config(const TestnetPlan& plan, std::size_t i) {
       << "authority_keys = [" << quoted(wire::to_hex(plan.authority.key)) << "]\n";
     // "PLUGIN.KEY=VALUE" options go to that plugin's table (onion-relay, attachment-store), the
     // rest to [service-node]; an option replaces the test network's default for its key.
-    using Keys = std::map<std::string, std::string>;
+    using Keys = std::vector<std::pair<std::string, std::string>>;  // in the order written
+    auto set = [](Keys& keys, const std::string& key, const std::string& value) {
+        auto it = std::find_if(keys.begin(), keys.end(), [&key](const auto& kv) { return kv.first == key; });
+        if (it != keys.end()) it->second = value;
+        else keys.emplace_back(key, value);
+    };
     Keys node_keys{{"heartbeat_ms", "1000"}, {"manifest_poll_ms", "300"}, {"catch_up_ms", "5000"}, {"sweep_ms", "5000"}};
     std::map<std::string, Keys> tables{{"onion-relay", {}}, {"attachment-store", {{"sweep_ms", "1000"}, {"catch_up_ms", "3000"}}}};
     for (const auto& kv : plan.node_options) {
         auto eq = kv.find('=');
         auto dot = kv.find('.');
-        if (dot < eq) tables[kv.substr(0, dot)][kv.substr(dot + 1, eq - dot - 1)] = kv.substr(eq + 1);
-        else node_keys[kv.substr(0, eq)] = kv.substr(eq + 1);
+        if (dot < eq) set(tables[kv.substr(0, dot)], kv.substr(dot + 1, eq - dot - 1), kv.substr(eq + 1));
+        else set(node_keys, kv.substr(0, eq), kv.substr(eq + 1));
     }
     auto put = [&o](const Keys& keys) {
         for (const auto& [k, v] : keys) o << k << " = " << v << "\n";
