@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "veil/proto/node_rpc.hpp"
+#include "veil/proto/peer_rpc.hpp"
 #include "veil/sdk/rate_limiter.hpp"
 
 namespace veil::node {
@@ -50,6 +50,10 @@ struct Limits {
     double peer_request_burst = 2000;
     double peer_bytes_per_second = 16 << 20;
     double peer_byte_burst = 32 << 20;
+    /// A bucket page a node answers in catch-up: at most this many states and about this many
+    /// bytes (proofs included; at most kMaxStatesPerPage and kMaxPageBytes).
+    std::size_t bucket_page_states = kMaxStatesPerPage;
+    std::size_t bucket_page_bytes = kMaxPageBytes;
     DoorLimits doors;
 };
 

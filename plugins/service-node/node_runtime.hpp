@@ -10,7 +10,7 @@
 #include <map>
 #include <memory>
 
-#include "service.hpp"
+#include "catch_up.hpp"
 #include "veil/crypto/key_agreement.hpp"
 #include "veil/crypto/key_file.hpp"
 #include "veil/sdk/context.hpp"
@@ -48,8 +48,6 @@ struct NodeCore {
     MessageStore store;
     StorageService service;
 };
-
-class CatchUp;
 
 /// One running service node.
 class NodeRuntime final {
@@ -90,7 +88,6 @@ private:
     void poll_manifest();
     void start_catch_up();
     sdk::net::Client& client_for(const proto::NodeEntry& peer);
-    friend class CatchUp;
 
     sdk::Context& ctx_;
     RuntimeSettings settings_;
@@ -107,7 +104,7 @@ private:
     std::uint32_t next_peer_id_ = 1;
     std::uint16_t bound_port_ = 0;
     SwarmId last_swarm_ = proto::kInvalidSwarm;
-    std::unique_ptr<CatchUp> catch_up_;
+    std::unique_ptr<CatchUpRound> catch_up_;
     bool warned_directory_ = false;
 };
 

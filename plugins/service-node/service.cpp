@@ -1,5 +1,7 @@
 #include "service.hpp"
 
+#include <algorithm>
+
 namespace veil::node {
 
 namespace {
@@ -247,6 +249,28 @@ bool StorageService::charge_member(const PublicKey& member, std::size_t envelope
     return it->second.allow(now_ms, envelope_bytes);
 }
 
+BucketPage StorageService::bucket_page(std::uint8_t bucket, const std::optional<Hash>& after, std::uint64_t now_ms) {
+    auto states = bucket_states(store_.states(now_ms, [this](const PublicKey& mailbox) { return owns(mailbox); }), bucket);
+    std::sort(states.begin(), states.end(), [](const auto& a, const auto& b) { return a.hash < b.hash; });
+    auto first = after ? std::upper_bound(states.begin(), states.end(), *after,
+                                          [](const Hash& h, const MessageState& s) { return h < s.hash; })
+                       : states.begin();
+    BucketPage page;
+    std::size_t bytes = 0;
+    for (auto it = first; it != states.end(); ++it) {
+        if (page.states.size() >= limits_.bucket_page_states || bytes >= limits_.bucket_page_bytes) {
+            page.more = true;
+            break;
+        }
+        // Each state travels with the owner's proof kept for it, so the peer can verify it.
+        ReplicaOp op{*it, std::nullopt, nullptr};
+        if (auto p = store_.proof_of(it->hash)) op.proof = std::make_shared<const Bytes>(std::move(*p));
+        bytes += 128 + (op.proof ? op.proof->size() : 0);  // a state and its framing, generously
+        page.states.push_back(std::move(op));
+    }
+    return page;
+}
+
 Outcome StorageService::handle_peer(std::uint32_t id, const PeerRequest& q, std::uint64_t now_ms) {
     // Membership and recipient first: a stranger's envelope costs no decoding and no signature
     // check, whatever its size. (The node runtime charged the frame to the link it came by.)
@@ -277,14 +301,7 @@ Outcome StorageService::handle_peer(std::uint32_t id, const PeerRequest& q, std:
         out.response = Response{id, Status::ok, PeerResponse{encode_summary(summarize(store_.states(now_ms, in_my_swarm)))}};
     } else if (auto* k = std::get_if<BucketBody>(&env.body)) {
         if (k->swarm != mine) return {error_response(id, Status::unauthorized, "not this swarm")};
-        // Each state travels with the owner's proof kept for it, so the peer can verify it.
-        std::vector<ReplicaOp> ops;
-        for (const auto& st : bucket_states(store_.states(now_ms, in_my_swarm), k->bucket)) {
-            ReplicaOp op{st, std::nullopt, nullptr};
-            if (auto p = store_.proof_of(st.hash)) op.proof = std::make_shared<const Bytes>(std::move(*p));
-            ops.push_back(std::move(op));
-        }
-        out.response = Response{id, Status::ok, PeerResponse{encode_states(ops)}};
+        out.response = Response{id, Status::ok, PeerResponse{encode_bucket_page(bucket_page(k->bucket, k->after, now_ms))}};
     } else if (auto* f = std::get_if<FetchBody>(&env.body)) {
         auto msgs = store_.fetch(f->hashes, kMaxFetchBytes, now_ms);
         std::erase_if(msgs, [&](const StoredMessage& m) { return !owns(m.mailbox); });

@@ -77,6 +77,8 @@ private:
     Status admit_peer(ByteView envelope);
     /// Charges a member whose envelope verified: false when its budget is spent.
     bool charge_member(const PublicKey& member, std::size_t envelope_bytes, std::uint64_t now_ms);
+    /// The states of `bucket` above `after`, in hash order, as one page within the page limits.
+    BucketPage bucket_page(std::uint8_t bucket, const std::optional<Hash>& after, std::uint64_t now_ms);
     std::optional<Response> redirect_if_foreign(std::uint32_t id, const PublicKey& mailbox) const;
     SwarmResponse swarm_response(SwarmId swarm) const;
 

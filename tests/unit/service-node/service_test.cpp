@@ -1,56 +1,12 @@
 #include <catch2/catch.hpp>
 
-#include "veil/proto/swarm.hpp"
-#include "service.hpp"
+#include "node_fixture.hpp"
 
 using namespace veil::node;
-using veil::proto::Manifest;
-using veil::proto::NodeEntry;
+using namespace veil::node::test;
 using veil::crypto::SigningKeyPair;
 
 namespace {
-
-constexpr std::uint64_t kNow = 1'700'000'000'000;
-constexpr SwarmId kSwarmA = 0;
-constexpr SwarmId kSwarmB = 1ULL << 63;
-
-// Two swarms: A = {a1, a2}, B = {b1}; one authority.
-struct Net {
-    veil::crypto::SigningKeyPair authority = veil::crypto::SigningKeyPair::generate();
-    veil::crypto::SigningKeyPair a1 = veil::crypto::SigningKeyPair::generate();
-    veil::crypto::SigningKeyPair a2 = veil::crypto::SigningKeyPair::generate();
-    veil::crypto::SigningKeyPair b1 = veil::crypto::SigningKeyPair::generate();
-    Bytes envelope;
-
-    Net() {
-        Manifest m;
-        m.version = 1;
-        std::uint16_t port = 7000;
-        for (auto [k, swarm] : {std::pair{&a1, kSwarmA}, {&a2, kSwarmA}, {&b1, kSwarmB}})
-            m.nodes.push_back(NodeEntry{k->pub, veil::crypto::ed25519_to_x25519(k->pub), "127.0.0.1", port++, swarm});
-        std::vector<const veil::crypto::SigningKeyPair*> signers{&authority};
-        envelope = veil::proto::sign_manifest(m, signers).encode();
-    }
-    veil::proto::ManifestVerifier verifier() const { return {{authority.pub}, 1}; }
-};
-
-// An owner key whose mailbox maps to the wanted swarm.
-veil::crypto::SigningKeyPair owner_in(SwarmId swarm) {
-    std::vector<SwarmId> ids{kSwarmA, kSwarmB};
-    for (;;) {
-        auto k = veil::crypto::SigningKeyPair::generate();
-        if (veil::proto::swarm_for_mailbox(ids, k.pub) == swarm) return k;
-    }
-}
-
-struct Node {
-    MessageStore store{{":memory:", "", false}, Limits{}};
-    StorageService service;
-    Node(const veil::crypto::SigningKeyPair& key, const Net& net) : service(key, store, Limits{}, net.verifier()) {
-        REQUIRE(service.update_manifest(net.envelope) == veil::proto::ManifestCheck::ok);
-    }
-    Outcome call(RequestBody body, std::uint64_t now = kNow) { return service.handle(Request{1, std::move(body)}, now); }
-};
 
 RequestBody signed_body(RequestBody body, const veil::crypto::SigningKeyPair& owner, std::uint64_t ts = kNow) {
     sign_owner_request(body, owner, ts);
