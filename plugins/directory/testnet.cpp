@@ -13,6 +13,7 @@
 #include <map>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 #include "veil/wire/codec.hpp"
 
@@ -52,26 +53,37 @@ std::string node_config(const TestnetPlan& plan, std::size_t i) {
       << quoted((plan.dir / n.name).string()) << "\n\n"
       << "[service-node]\nlisten = " << quoted(loopback(n.port)) << "\n"
       << "directory = " << quoted(loopback(plan.authority.port)) << "\n"
-      << "authority_keys = [" << quoted(wire::to_hex(plan.authority.key)) << "]\n"
-      << "heartbeat_ms = 1000\nmanifest_poll_ms = 300\ncatch_up_ms = 5000\nsweep_ms = 5000\n";
+      << "authority_keys = [" << quoted(wire::to_hex(plan.authority.key)) << "]\n";
     // "PLUGIN.KEY=VALUE" options go to that plugin's table (onion-relay, attachment-store), the
-    // rest to [service-node].
-    std::map<std::string, std::string> tables{{"onion-relay", ""}, {"attachment-store", "sweep_ms = 1000\ncatch_up_ms = 3000\n"}};
+    // rest to [service-node]; an option replaces the test network's default for its key.
+    using Keys = std::vector<std::pair<std::string, std::string>>;  // in the order written
+    auto set = [](Keys& keys, const std::string& key, const std::string& value) {
+        auto it = std::find_if(keys.begin(), keys.end(), [&key](const auto& kv) { return kv.first == key; });
+        if (it != keys.end()) it->second = value;
+        else keys.emplace_back(key, value);
+    };
+    // Every process of a loopback testnet connects from 127.0.0.1: without loopback_per_connection,
+    // one node's pool of connections would lock the others out of a node's port.
+    Keys node_keys{{"loopback_per_connection", "true"},
+                   {"heartbeat_ms", "1000"},
+                   {"manifest_poll_ms", "300"},
+                   {"catch_up_ms", "5000"},
+                   {"sweep_ms", "5000"}};
+    std::map<std::string, Keys> tables{{"onion-relay", {}}, {"attachment-store", {{"sweep_ms", "1000"}, {"catch_up_ms", "3000"}}}};
     for (const auto& kv : plan.node_options) {
         auto eq = kv.find('=');
         auto dot = kv.find('.');
-        if (dot < eq) {
-            tables[kv.substr(0, dot)] += kv.substr(dot + 1, eq - dot - 1) + " = " + kv.substr(eq + 1) + "\n";
-            continue;
-        }
-        o << kv.substr(0, eq) << " = " << kv.substr(eq + 1) << "\n";
+        if (dot < eq) set(tables[kv.substr(0, dot)], kv.substr(dot + 1, eq - dot - 1), kv.substr(eq + 1));
+        else set(node_keys, kv.substr(0, eq), kv.substr(eq + 1));
     }
-    // Every process of a loopback testnet connects from 127.0.0.1: without this, one node's pool
-    // of connections would lock the others out of a node's port (unless a test sets it).
-    bool loopback_set = std::any_of(plan.node_options.begin(), plan.node_options.end(),
-                                    [](const std::string& kv) { return kv.rfind("loopback_per_connection=", 0) == 0; });
-    if (!loopback_set) o << "loopback_per_connection = true\n";
-    for (const auto& [table, keys] : tables) o << "\n[" << table << "]\n" << keys;
+    auto put = [&o](const Keys& keys) {
+        for (const auto& [k, v] : keys) o << k << " = " << v << "\n";
+    };
+    put(node_keys);
+    for (const auto& [table, keys] : tables) {
+        o << "\n[" << table << "]\n";
+        put(keys);
+    }
     return o.str();
 }
 

@@ -1,8 +1,21 @@
 #include "catch_up.hpp"
 
+#include <algorithm>
 #include <map>
 
 namespace veil::node {
+
+namespace {
+
+constexpr std::size_t kFetchBatch = 500;
+
+// The body of a peer's ok answer; nullopt for an error answer.
+std::optional<Bytes> ok_body(std::optional<Response>& r) {
+    if (!r || r->status != Status::ok) return std::nullopt;
+    return std::get<PeerResponse>(std::move(r->body)).body;
+}
+
+}  // namespace
 
 CatchUpPlan plan_catch_up(const std::vector<MessageState>& local, const std::vector<ReplicaOp>& remote) {
     std::map<Hash, const MessageState*> mine;
@@ -21,6 +34,142 @@ CatchUpPlan plan_catch_up(const std::vector<MessageState>& local, const std::vec
         if (op.proof && ((r.deleted && !l.deleted) || r.expiry_ms < l.expiry_ms)) plan.merge.push_back(op);
     }
     return plan;
+}
+
+CatchUpRound::CatchUpRound(std::shared_ptr<StorageService> service, std::vector<proto::NodeEntry> peers, SwarmId swarm,
+                           CatchUpPort port)
+    : service_(std::move(service)), peers_(std::move(peers)), swarm_(swarm), port_(std::move(port)) {}
+
+void CatchUpRound::ask(const PeerBody& body, void (CatchUpRound::*then)(std::optional<Response>)) {
+    port_.ask(peers_[peer_i_], body, [this, then](std::optional<Response> r) { (this->*then)(std::move(r)); });
+}
+
+void CatchUpRound::next_peer() {
+    if (peer_i_ >= peers_.size()) {
+        finished_ = true;
+        if (port_.finished) port_.finished(counts_);
+        return;
+    }
+    auto service = service_;
+    auto local = std::make_shared<std::vector<MessageState>>();
+    port_.off_loop(
+        [service, local, now = port_.now_ms()] {
+            *local = service->store().states(now, [&service](const PublicKey& mb) { return service->owns(mb); });
+        },
+        [this, local](bool ok) {
+            if (!ok) return skip_peer();
+            local_ = std::move(*local);
+            ask(SummaryBody{swarm_}, &CatchUpRound::on_summary);
+        });
+}
+
+void CatchUpRound::skip_peer() {
+    ++peer_i_;
+    next_peer();
+}
+
+void CatchUpRound::on_summary(std::optional<Response> r) {
+    auto body = ok_body(r);
+    if (!body) return skip_peer();
+    try {
+        remote_ = decode_summary(*body);
+    } catch (const wire::DecodeError&) {
+        return skip_peer();
+    }
+    buckets_ = differing_buckets(summarize(local_), remote_);
+    bucket_i_ = 0;
+    start_bucket();
+}
+
+void CatchUpRound::start_bucket() {
+    if (bucket_i_ >= buckets_.size()) return skip_peer();
+    local_bucket_ = bucket_states(local_, buckets_[bucket_i_]);
+    cursor_.reset();
+    received_ = 0;
+    request_page();
+}
+
+void CatchUpRound::skip_bucket() {
+    ++counts_.buckets_skipped;
+    ++bucket_i_;
+    start_bucket();
+}
+
+void CatchUpRound::request_page() { ask(BucketBody{swarm_, buckets_[bucket_i_], cursor_}, &CatchUpRound::on_page); }
+
+void CatchUpRound::on_page(std::optional<Response> r) {
+    if (!r) return skip_peer();  // no answer: the peer is down
+    auto body = ok_body(r);
+    if (!body) return skip_bucket();
+    BucketPage page;
+    try {
+        page = decode_bucket_page(*body);
+    } catch (const wire::DecodeError&) {
+        return skip_bucket();
+    }
+    if (!follows(page)) return skip_bucket();
+    ++counts_.pages;
+    received_ += page.states.size();
+    if (!page.states.empty()) cursor_ = page.states.back().state.hash;
+    more_ = page.more;
+    auto plan = plan_catch_up(local_bucket_, page.states);
+    to_fetch_ = std::move(plan.fetch);
+    fetch_pos_ = 0;
+    counts_.merged += plan.merge.size();
+    // Deletions and lower expiries apply only where the owner's proof verifies.
+    apply(std::make_shared<std::vector<ReplicaOp>>(std::move(plan.merge)));
+}
+
+bool CatchUpRound::follows(const BucketPage& page) const {
+    if (page.more && page.states.empty()) return false;  // no progress
+    // The decoder checked the order; the first state must come after the cursor.
+    if (!page.states.empty() && cursor_ && !(*cursor_ < page.states.front().state.hash)) return false;
+    for (const auto& op : page.states)
+        if (op.state.hash[0] != buckets_[bucket_i_]) return false;
+    // An honest bucket can grow after the summary, by less than a page in between.
+    return received_ + page.states.size() <= remote_[buckets_[bucket_i_]].count + kMaxStatesPerPage;
+}
+
+void CatchUpRound::next_fetch() {
+    if (fetch_pos_ >= to_fetch_.size()) {
+        if (more_) return request_page();
+        ++bucket_i_;
+        return start_bucket();
+    }
+    auto end = std::min(to_fetch_.size(), fetch_pos_ + kFetchBatch);
+    ask(FetchBody{std::vector<Hash>(to_fetch_.begin() + static_cast<std::ptrdiff_t>(fetch_pos_),
+                                    to_fetch_.begin() + static_cast<std::ptrdiff_t>(end))},
+        &CatchUpRound::on_fetch);
+}
+
+void CatchUpRound::on_fetch(std::optional<Response> r) {
+    if (!r) return skip_peer();
+    auto body = ok_body(r);
+    if (!body) return skip_bucket();
+    std::vector<StoredMessage> msgs;
+    try {
+        msgs = decode_messages(*body);
+    } catch (const wire::DecodeError&) {
+        return skip_bucket();
+    }
+    // A reply is size-capped: advance by what came back (at least one to make progress).
+    fetch_pos_ += std::max<std::size_t>(1, msgs.size());
+    counts_.fetched += msgs.size();
+    auto ops = std::make_shared<std::vector<ReplicaOp>>();
+    for (auto& m : msgs)
+        ops->push_back(ReplicaOp{MessageState{m.hash, m.mailbox, m.ns, m.expiry_ms, false}, std::move(m.data), nullptr,
+                                 std::move(m.store_auth)});
+    apply(std::move(ops));
+}
+
+// Merges `ops` off the loop (each checked by apply_replica and charged to the peer), then goes on
+// fetching.
+void CatchUpRound::apply(std::shared_ptr<std::vector<ReplicaOp>> ops) {
+    auto service = service_;
+    port_.off_loop([service, ops, from = peers_[peer_i_].ed25519, now = port_.now_ms()] {
+        (void)service->apply_replica(*ops, from, now);
+    },
+                   [this](bool) { next_fetch(); });
 }
 
 }  // namespace veil::node

@@ -31,4 +31,12 @@ std::size_t max_body_for(const DoorLimits& doors, std::string_view service) {
     return doors.other_frame;
 }
 
+PeerBudget::PeerBudget(const Limits& limits)
+    : requests_(limits.peer_requests_per_second, limits.peer_request_burst),
+      bytes_(limits.peer_bytes_per_second, limits.peer_byte_burst) {}
+
+bool PeerBudget::allow(std::uint64_t now_ms, std::size_t bytes) {
+    return requests_.allow(now_ms) && bytes_.allow(now_ms, static_cast<double>(bytes));
+}
+
 }  // namespace veil::node

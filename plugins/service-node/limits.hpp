@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "veil/proto/node_rpc.hpp"
+#include "veil/proto/peer_rpc.hpp"
 #include "veil/sdk/rate_limiter.hpp"
 
 namespace veil::node {
@@ -48,8 +48,10 @@ struct Limits {
     std::uint64_t clock_window_ms = 60 * 1000;
     double requests_per_second = 50;  ///< per connection, sustained
     double request_burst = 200;       ///< per connection, bucket size
-    /// Per swarm peer (by node key): requests and envelope bytes. The byte burst admits two
-    /// largest envelopes; a catch-up of a full store stays well under the request rate.
+    /// Peer budgets, each of requests and envelope bytes: one per link (the connection a peer
+    /// frame came by, charged before anything is checked) and one per swarm member (by node key,
+    /// charged once its signature verified). The byte burst admits two largest envelopes; a
+    /// catch-up of a full store stays well under the request rate.
     double peer_requests_per_second = 500;
     double peer_request_burst = 2000;
     double peer_bytes_per_second = 16 << 20;
@@ -57,6 +59,10 @@ struct Limits {
     /// Per swarm peer: owner signatures (proofs, store auths) verified for what it sends.
     double peer_verifies_per_second = 2000;
     double peer_verify_burst = 20000;
+    /// A bucket page a node answers in catch-up: at most this many states and about this many
+    /// bytes (proofs included; at most kMaxStatesPerPage and kMaxPageBytes).
+    std::size_t bucket_page_states = kMaxStatesPerPage;
+    std::size_t bucket_page_bytes = kMaxPageBytes;
     DoorLimits doors;
 };
 
@@ -71,5 +77,18 @@ struct Limits {
 [[nodiscard]] PageQuery clamp_page(const Limits& limits, PageQuery page);
 
 using sdk::RateLimiter;  // one token bucket for every service (veil/sdk/rate_limiter.hpp)
+
+/// A peer budget (Limits::peer_*): one request and its envelope's bytes per allow().
+class PeerBudget final {
+public:
+    explicit PeerBudget(const Limits& limits);
+    /// True (and takes one request and `bytes`) when both buckets hold enough.
+    bool allow(std::uint64_t now_ms, std::size_t bytes);
+    [[nodiscard]] std::uint64_t last_ms() const { return requests_.last_ms(); }
+
+private:
+    RateLimiter requests_;
+    RateLimiter bytes_;
+};
 
 }  // namespace veil::node

@@ -21,7 +21,6 @@ namespace tr = sdk::transport;
 namespace {
 
 constexpr std::uint64_t kPeerTimeoutMs = 10'000;
-constexpr std::size_t kFetchBatch = 500;
 constexpr std::size_t kMaxNodeFrameBytes = kMaxPeerBodyBytes + 4096;
 
 // Whether a co-located plugin may have `message` signed by the node key: it must start with an
@@ -63,135 +62,6 @@ sdk::net::ServerOptions server_options(const DoorLimits& doors) {
 }
 
 }  // namespace
-
-/// Catch-up with every peer of the swarm, one after the other (see veil/proto/peer_rpc.hpp for the protocol).
-class CatchUp final {
-public:
-    CatchUp(NodeRuntime& rt, std::vector<proto::NodeEntry> peers, SwarmId swarm)
-        : rt_(rt), peers_(std::move(peers)), swarm_(swarm) {}
-
-    void run() { next_peer(); }
-    [[nodiscard]] bool finished() const { return finished_; }
-
-private:
-    using Next = std::function<void(std::optional<Bytes>)>;
-
-    // Sends one peer request and hands the reply body (nullopt on any failure) to `next`.
-    void send(const PeerBody& body, Next next) {
-        rt_.to_peer(peers_[index_], seal_peer(body, rt_.core_->key, peers_[index_].ed25519, now_ms()),
-                    [next = std::move(next)](std::optional<Response> resp) {
-                        if (!resp || resp->status != Status::ok) return next(std::nullopt);
-                        next(std::get<PeerResponse>(std::move(resp->body)).body);
-                    });
-    }
-
-    void next_peer() {
-        if (index_ >= peers_.size()) {
-            if (fetched_ || merged_) rt_.ctx_.log().info("catch-up done: {} messages fetched, {} states merged", fetched_, merged_);
-            finished_ = true;
-            return;
-        }
-        auto core = rt_.core_;
-        auto local = std::make_shared<std::vector<MessageState>>();
-        rt_.ctx_.run_blocking(
-            [core, local] {
-                *local = core->store.states(now_ms(), [&core](const PublicKey& mb) { return core->service.owns(mb); });
-            },
-            [this, local](std::exception_ptr e) {
-                if (e) return skip_peer();
-                local_ = std::move(*local);
-                send(SummaryBody{swarm_}, [this](std::optional<Bytes> b) { on_summary(std::move(b)); });
-            });
-    }
-
-    void skip_peer() {
-        ++index_;
-        next_peer();
-    }
-
-    void on_summary(std::optional<Bytes> body) {
-        if (!body) return skip_peer();
-        try {
-            buckets_ = differing_buckets(summarize(local_), decode_summary(*body));
-        } catch (const wire::DecodeError&) {
-            return skip_peer();
-        }
-        bucket_i_ = 0;
-        next_bucket();
-    }
-
-    void next_bucket() {
-        if (bucket_i_ >= buckets_.size()) return skip_peer();
-        send(BucketBody{swarm_, buckets_[bucket_i_]}, [this](std::optional<Bytes> b) { on_bucket(std::move(b)); });
-    }
-
-    void on_bucket(std::optional<Bytes> body) {
-        if (!body) return skip_peer();
-        CatchUpPlan plan;
-        try {
-            plan = plan_catch_up(bucket_states(local_, buckets_[bucket_i_]), decode_states(*body));
-        } catch (const wire::DecodeError&) {
-            return skip_peer();
-        }
-        auto core = rt_.core_;
-        auto merge = std::make_shared<std::vector<ReplicaOp>>(std::move(plan.merge));
-        to_fetch_ = std::move(plan.fetch);
-        fetch_pos_ = 0;
-        merged_ += merge->size();
-        // Deletions and lower expiries apply only where the owner's proof verifies.
-        const PublicKey from = peers_[index_].ed25519;
-        rt_.ctx_.run_blocking([core, merge, from] { (void)core->service.apply_replica(*merge, from, now_ms()); },
-                              [this](std::exception_ptr) { next_fetch(); });
-    }
-
-    void next_fetch() {
-        if (fetch_pos_ >= to_fetch_.size()) {
-            ++bucket_i_;
-            return next_bucket();
-        }
-        auto end = std::min(to_fetch_.size(), fetch_pos_ + kFetchBatch);
-        FetchBody f{std::vector<Hash>(to_fetch_.begin() + static_cast<std::ptrdiff_t>(fetch_pos_),
-                                      to_fetch_.begin() + static_cast<std::ptrdiff_t>(end))};
-        send(f, [this](std::optional<Bytes> b) { on_fetch(std::move(b)); });
-    }
-
-    void on_fetch(std::optional<Bytes> body) {
-        if (!body) return skip_peer();
-        auto msgs = std::make_shared<std::vector<StoredMessage>>();
-        try {
-            *msgs = decode_messages(*body);
-        } catch (const wire::DecodeError&) {
-            return skip_peer();
-        }
-        // A reply is size-capped: advance by what came back (at least one to make progress).
-        fetch_pos_ += std::max<std::size_t>(1, msgs->size());
-        fetched_ += msgs->size();
-        auto core = rt_.core_;
-        const PublicKey from = peers_[index_].ed25519;
-        rt_.ctx_.run_blocking(
-            [core, msgs, from] {
-                std::vector<ReplicaOp> ops;
-                for (auto& m : *msgs)
-                    ops.push_back(ReplicaOp{MessageState{m.hash, m.mailbox, m.ns, m.expiry_ms, false}, std::move(m.data),
-                                            nullptr, std::move(m.store_auth)});
-                (void)core->service.apply_replica(ops, from, now_ms());
-            },
-            [this](std::exception_ptr) { next_fetch(); });
-    }
-
-    NodeRuntime& rt_;
-    std::vector<proto::NodeEntry> peers_;
-    SwarmId swarm_;
-    std::size_t index_ = 0;
-    std::vector<MessageState> local_;
-    std::vector<std::uint8_t> buckets_;
-    std::size_t bucket_i_ = 0;
-    std::vector<Hash> to_fetch_;
-    std::size_t fetch_pos_ = 0;
-    std::size_t fetched_ = 0;
-    std::size_t merged_ = 0;
-    bool finished_ = false;
-};
 
 NodeRuntime::NodeRuntime(sdk::Context& ctx, RuntimeSettings settings) : ctx_(ctx), settings_(std::move(settings)) {}
 
@@ -242,9 +112,15 @@ void NodeRuntime::start() {
             on_request(in.body, false, [r](Bytes out) { r.reply(tr::Response{tr::Status::ok, std::move(out)}); });
         },
         kStorageService);
-    // Requests of the other members of the swarm (replication, catch-up).
+    // Requests of the other members of the swarm (replication, catch-up). Until its signature
+    // verified, a frame is charged to the link it came by (a member's budget only after: the
+    // sender named in the header is unproven).
     ctx_.serve<tr::Inbound>(
         [this](const tr::Inbound& in, sdk::Responder<tr::Response> r) {
+            if (!allow_peer_link(in.link, in.body.size())) {
+                auto refused = error_response(peek_request_id(in.body), Status::rate_limited, to_string(Status::rate_limited));
+                return r.reply(tr::Response{tr::Status::ok, encode_response(Method::peer, refused)});
+            }
             on_request(in.body, true, [r](Bytes out) { r.reply(tr::Response{tr::Status::ok, std::move(out)}); });
         },
         kPeerService);
@@ -256,7 +132,9 @@ void NodeRuntime::start() {
     ctx_.set_interval(settings_.catch_up_ms, [this] { start_catch_up(); });
     ctx_.set_interval(settings_.sweep_ms, [this] {
         // Connections idle this long were closed by the listener: forget their limiters.
-        std::erase_if(limiters_, [now = now_ms()](const auto& kv) { return kv.second.last_ms() + 120'000 < now; });
+        auto idle = [now = now_ms()](const auto& kv) { return kv.second.last_ms() + 120'000 < now; };
+        std::erase_if(limiters_, idle);
+        std::erase_if(peer_links_, idle);
         auto core = core_;
         auto removed = std::make_shared<std::size_t>(0);
         ctx_.run_blocking([core, removed] { *removed = core->store.sweep(now_ms()); },
@@ -278,9 +156,9 @@ void NodeRuntime::stop() {
 // One frame on the node's port: a service request `str(service) | var(body)`, answered through
 // the bus (transport::Inbound routed by the service, carrying the connection as its link).
 // Storage requests are rate limited per link, also when an onion relay delivers them (in the
-// storage handler). Exempt: peer requests (checked for a swarm member's signature; replication
-// of a busy swarm would exceed a client's rate) and onion blobs (the relay bounds its own work
-// per link); any other service bounds its own.
+// storage handler). Peer requests have their own budgets (per link, then per verified member;
+// replication of a busy swarm would exceed a client's rate); onion blobs are exempt (the relay
+// bounds its own work per link); any other service bounds its own.
 void NodeRuntime::on_frame(const Bytes& frame, sdk::net::Reply reply) {
     auto in = tr::decode_service_request(frame, kMaxNodeFrameBytes);
     if (!in) return reply.fail(in.error().message);
@@ -315,6 +193,12 @@ bool NodeRuntime::allow(std::uint64_t connection) {
     auto now = now_ms();
     auto it = limiters_.try_emplace(connection, settings_.limits.requests_per_second, settings_.limits.request_burst).first;
     return it->second.allow(now);
+}
+
+// Per-link peer budget for frames not yet verified (link 0, unknown, shares one).
+bool NodeRuntime::allow_peer_link(std::uint64_t link, std::size_t bytes) {
+    auto it = peer_links_.try_emplace(link, settings_.limits).first;
+    return it->second.allow(now_ms(), bytes);
 }
 
 void NodeRuntime::on_request(const Bytes& body, bool from_peer, Answer reply) {
@@ -504,7 +388,22 @@ void NodeRuntime::start_catch_up() {
     SwarmId swarm = core_->service.own_swarm();
     auto peers = core_->service.swarm_peers();
     if (swarm == proto::kInvalidSwarm || peers.empty()) return;
-    catch_up_ = std::make_unique<CatchUp>(*this, std::move(peers), swarm);
+    CatchUpPort port;
+    port.ask = [this](const proto::NodeEntry& peer, const PeerBody& body, std::function<void(std::optional<Response>)> done) {
+        to_peer(peer, seal_peer(body, core_->key, peer.ed25519, now_ms()), std::move(done));
+    };
+    port.off_loop = [this](std::function<void()> work, std::function<void(bool)> then) {
+        ctx_.run_blocking(std::move(work), [then = std::move(then)](std::exception_ptr e) { then(!e); });
+    };
+    port.now_ms = now_ms;
+    port.finished = [this](const CatchUpCounts& c) {
+        if (c.fetched || c.merged || c.buckets_skipped)
+            ctx_.log().info("catch-up done: {} messages fetched, {} states merged, {} buckets skipped", c.fetched,
+                            c.merged, c.buckets_skipped);
+    };
+    // The service is shared with the worker-pool jobs of the round (it lives in core_).
+    catch_up_ = std::make_unique<CatchUpRound>(std::shared_ptr<StorageService>(core_, &core_->service), std::move(peers),
+                                               swarm, std::move(port));
     catch_up_->run();
 }
 

@@ -10,7 +10,7 @@
 #include <map>
 #include <memory>
 
-#include "service.hpp"
+#include "catch_up.hpp"
 #include "veil/crypto/key_agreement.hpp"
 #include "veil/crypto/key_file.hpp"
 #include "veil/sdk/context.hpp"
@@ -49,8 +49,6 @@ struct NodeCore {
     StorageService service;
 };
 
-class CatchUp;
-
 /// One running service node.
 class NodeRuntime final {
 public:
@@ -79,6 +77,7 @@ private:
     /// Decodes and runs one node RPC; `from_peer`: it came as service "peer" (peer requests only).
     void on_request(const Bytes& body, bool from_peer, Answer answer);
     bool allow(std::uint64_t connection);
+    bool allow_peer_link(std::uint64_t link, std::size_t bytes);
     void to_peer(const proto::NodeEntry& peer, Bytes envelope, std::function<void(std::optional<Response>)> done);
     void finish(Method method, std::shared_ptr<Outcome> out, std::shared_ptr<Request> req, Answer answer);
     void park(std::uint32_t id, SubscribeRequest q, Answer answer);
@@ -89,7 +88,6 @@ private:
     void poll_manifest();
     void start_catch_up();
     sdk::net::Client& client_for(const proto::NodeEntry& peer);
-    friend class CatchUp;
 
     sdk::Context& ctx_;
     RuntimeSettings settings_;
@@ -100,12 +98,13 @@ private:
     std::map<std::string, std::unique_ptr<sdk::net::Client>> peers_;
     std::map<std::uint64_t, Parked> parked_;
     std::map<std::uint64_t, RateLimiter> limiters_;  // by net connection id
+    std::map<std::uint64_t, PeerBudget> peer_links_;  // by net connection id, peer frames
     std::multimap<PublicKey, std::uint64_t> parked_by_mailbox_;
     std::uint64_t next_token_ = 1;
     std::uint32_t next_peer_id_ = 1;
     std::uint16_t bound_port_ = 0;
     SwarmId last_swarm_ = proto::kInvalidSwarm;
-    std::unique_ptr<CatchUp> catch_up_;
+    std::unique_ptr<CatchUpRound> catch_up_;
     bool warned_directory_ = false;
 };
 

@@ -1,5 +1,7 @@
 #include "service.hpp"
 
+#include <algorithm>
+
 namespace veil::node {
 
 namespace {
@@ -270,31 +272,50 @@ std::optional<PublicKey> StorageService::apply_replica(const std::vector<Replica
     return notify;
 }
 
-Status StorageService::admit_peer(ByteView envelope, std::uint64_t now_ms) {
+Status StorageService::admit_peer(ByteView envelope) {
     auto header = peek_peer(envelope);
     if (!header) return Status::bad_request;
-    {
-        std::lock_guard lock(mutex_);
-        const auto* me = manifest_ ? manifest_->manifest.find(node_key_.pub) : nullptr;
-        const auto* sender = manifest_ ? manifest_->manifest.find(header->sender) : nullptr;
-        if (!me || !sender || sender->swarm != me->swarm || header->sender == node_key_.pub ||
-            header->recipient != node_key_.pub)
-            return Status::unauthorized;
-    }
-    std::lock_guard lock(budget_mutex_);
-    auto it = budgets_.find(header->sender);
-    if (it == budgets_.end())
-        it = budgets_.emplace(header->sender, PeerBudget{{limits_.peer_requests_per_second, limits_.peer_request_burst},
-                                                         {limits_.peer_bytes_per_second, limits_.peer_byte_burst}}).first;
-    if (!it->second.requests.allow(now_ms) || !it->second.bytes.allow(now_ms, static_cast<double>(envelope.size())))
-        return Status::rate_limited;
+    std::lock_guard lock(mutex_);
+    const auto* me = manifest_ ? manifest_->manifest.find(node_key_.pub) : nullptr;
+    const auto* sender = manifest_ ? manifest_->manifest.find(header->sender) : nullptr;
+    if (!me || !sender || sender->swarm != me->swarm || header->sender == node_key_.pub ||
+        header->recipient != node_key_.pub)
+        return Status::unauthorized;
     return Status::ok;
 }
 
+bool StorageService::charge_member(const PublicKey& member, std::size_t envelope_bytes, std::uint64_t now_ms) {
+    std::lock_guard lock(budget_mutex_);
+    auto it = budgets_.try_emplace(member, limits_).first;
+    return it->second.allow(now_ms, envelope_bytes);
+}
+
+BucketPage StorageService::bucket_page(std::uint8_t bucket, const std::optional<Hash>& after, std::uint64_t now_ms) {
+    auto states = bucket_states(store_.states(now_ms, [this](const PublicKey& mailbox) { return owns(mailbox); }), bucket);
+    std::sort(states.begin(), states.end(), [](const auto& a, const auto& b) { return a.hash < b.hash; });
+    auto first = after ? std::upper_bound(states.begin(), states.end(), *after,
+                                          [](const Hash& h, const MessageState& s) { return h < s.hash; })
+                       : states.begin();
+    BucketPage page;
+    std::size_t bytes = 0;
+    for (auto it = first; it != states.end(); ++it) {
+        if (page.states.size() >= limits_.bucket_page_states || bytes >= limits_.bucket_page_bytes) {
+            page.more = true;
+            break;
+        }
+        // Each state travels with the owner's proof kept for it, so the peer can verify it.
+        ReplicaOp op{*it, std::nullopt, nullptr};
+        if (auto p = store_.proof_of(it->hash)) op.proof = std::make_shared<const Bytes>(std::move(*p));
+        bytes += 128 + (op.proof ? op.proof->size() : 0);  // a state and its framing, generously
+        page.states.push_back(std::move(op));
+    }
+    return page;
+}
+
 Outcome StorageService::handle_peer(std::uint32_t id, const PeerRequest& q, std::uint64_t now_ms) {
-    // Membership, recipient and budget first: a stranger's envelope costs no decoding and no
-    // signature check, whatever its size.
-    if (auto st = admit_peer(q.envelope, now_ms); st != Status::ok) {
+    // Membership and recipient first: a stranger's envelope costs no decoding and no signature
+    // check, whatever its size. (The node runtime charged the frame to the link it came by.)
+    if (auto st = admit_peer(q.envelope); st != Status::ok) {
         const char* why = st == Status::unauthorized ? "sender is not a member of this swarm or not for this node"
                                                      : to_string(st);
         return {error_response(id, st, why)};
@@ -306,6 +327,10 @@ Outcome StorageService::handle_peer(std::uint32_t id, const PeerRequest& q, std:
     if (!verify_peer(env)) return {error_response(id, Status::bad_signature, to_string(Status::bad_signature))};
     if (auto st = peer_replay_.check_fresh(env.signature, env.timestamp_ms, now_ms); st != Status::ok)
         return {error_response(id, st, to_string(st))};
+    // Only now is the sender known: anyone can name a member in the header, so charging the
+    // member before this would let a stranger spend its budget.
+    if (!charge_member(env.sender, q.envelope.size(), now_ms))
+        return {error_response(id, Status::rate_limited, to_string(Status::rate_limited))};
     SwarmId mine = own_swarm();
     auto in_my_swarm = [this](const PublicKey& mailbox) { return owns(mailbox); };
     Outcome out;
@@ -317,14 +342,7 @@ Outcome StorageService::handle_peer(std::uint32_t id, const PeerRequest& q, std:
         out.response = Response{id, Status::ok, PeerResponse{encode_summary(summarize(store_.states(now_ms, in_my_swarm)))}};
     } else if (auto* k = std::get_if<BucketBody>(&env.body)) {
         if (k->swarm != mine) return {error_response(id, Status::unauthorized, "not this swarm")};
-        // Each state travels with the owner's proof kept for it, so the peer can verify it.
-        std::vector<ReplicaOp> ops;
-        for (const auto& st : bucket_states(store_.states(now_ms, in_my_swarm), k->bucket)) {
-            ReplicaOp op{st, std::nullopt, nullptr};
-            if (auto p = store_.proof_of(st.hash)) op.proof = std::make_shared<const Bytes>(std::move(*p));
-            ops.push_back(std::move(op));
-        }
-        out.response = Response{id, Status::ok, PeerResponse{encode_states(ops)}};
+        out.response = Response{id, Status::ok, PeerResponse{encode_bucket_page(bucket_page(k->bucket, k->after, now_ms))}};
     } else if (auto* f = std::get_if<FetchBody>(&env.body)) {
         auto msgs = store_.fetch(f->hashes, kMaxFetchBytes, now_ms);
         std::erase_if(msgs, [&](const StoredMessage& m) { return !owns(m.mailbox); });

@@ -81,9 +81,13 @@ public:
 private:
     Outcome store(std::uint32_t id, const RequestBody& body, std::uint64_t now_ms);  // body holds a StoreRequest
     Outcome handle_peer(std::uint32_t id, const PeerRequest& q, std::uint64_t now_ms);
-    /// The checks before a peer envelope is decoded: ok, or why it is refused.
-    Status admit_peer(ByteView envelope, std::uint64_t now_ms);
-    /// Takes one verification from the member's budget; false when it is spent.
+    /// The checks on a peer envelope's header, before it is decoded: ok, or why it is refused.
+    Status admit_peer(ByteView envelope);
+    /// Charges a member whose envelope verified: false when its budget is spent.
+    bool charge_member(const PublicKey& member, std::size_t envelope_bytes, std::uint64_t now_ms);
+    /// The states of `bucket` above `after`, in hash order, as one page within the page limits.
+    BucketPage bucket_page(std::uint8_t bucket, const std::optional<Hash>& after, std::uint64_t now_ms);
+    /// Takes one owner-signature verification from the member's budget; false when it is spent.
     bool charge_verify(const PublicKey& member, std::uint64_t now_ms);
     std::optional<Response> redirect_if_foreign(std::uint32_t id, const PublicKey& mailbox) const;
     SwarmResponse swarm_response(SwarmId swarm) const;
@@ -96,10 +100,6 @@ private:
     ReplayGuard peer_replay_;  // peer envelopes by signature
     std::atomic<std::uint64_t> peer_signature_checks_{0};
     std::atomic<std::uint64_t> parked_subscribes_{0};
-    struct PeerBudget {
-        RateLimiter requests;
-        RateLimiter bytes;
-    };
     std::mutex budget_mutex_;
     std::map<PublicKey, PeerBudget> budgets_;  // by member key: bounded by the manifest
     std::map<PublicKey, RateLimiter> verify_budgets_;  // by member key, under budget_mutex_

@@ -72,6 +72,11 @@ RuntimeSettings settings_from(sdk::Context& ctx) {
     s.limits.peer_verify_burst = c.get_double("peer_verify_burst");
     if (s.limits.peer_verifies_per_second <= 0 || s.limits.peer_verify_burst < 1)
         throw std::runtime_error("service-node: peer_verifies_per_second must be > 0 and peer_verify_burst >= 1");
+    s.limits.bucket_page_states = positive(c, "bucket_page_states");
+    s.limits.bucket_page_bytes = positive(c, "bucket_page_bytes");
+    if (s.limits.bucket_page_states > kMaxStatesPerPage || s.limits.bucket_page_bytes > kMaxPageBytes)
+        throw std::runtime_error("service-node: bucket_page_states must be <= " + std::to_string(kMaxStatesPerPage) +
+                                 " and bucket_page_bytes <= " + std::to_string(kMaxPageBytes));
     auto& d = s.limits.doors;
     d.idle_timeout_ms = positive(c, "idle_timeout_ms");
     d.frame_deadline_ms = positive(c, "frame_deadline_ms");
@@ -134,6 +139,8 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"peer_verifies_per_second", sdk::ConfigType::floating, "2000",
      "per swarm member: owner signatures verified for its replication, sustained"},
     {"peer_verify_burst", sdk::ConfigType::floating, "20000", "per swarm member: owner signature verification burst"},
+    {"bucket_page_states", sdk::ConfigType::integer, "10000", "catch-up: most states in one bucket page answered to a peer"},
+    {"bucket_page_bytes", sdk::ConfigType::integer, "4194304", "catch-up: about the most bytes in one bucket page"},
     {"idle_timeout_ms", sdk::ConfigType::integer, "60000", "a connection without a complete frame this long is closed"},
     {"frame_deadline_ms", sdk::ConfigType::integer, "30000", "a frame must complete this long after its first byte"},
     {"max_connections", sdk::ConfigType::integer, "1024", "open connections; when full the group holding most loses an idle one"},

@@ -110,7 +110,8 @@ Bytes encode_inner(const PeerBody& body) {
     } else if (auto* s = std::get_if<SummaryBody>(&body)) {
         w.u8(static_cast<std::uint8_t>(Kind::summary)).u64(s->swarm);
     } else if (auto* k = std::get_if<BucketBody>(&body)) {
-        w.u8(static_cast<std::uint8_t>(Kind::bucket)).u64(k->swarm).u8(k->bucket);
+        w.u8(static_cast<std::uint8_t>(Kind::bucket)).u64(k->swarm).u8(k->bucket).u8(k->after ? 1 : 0);
+        if (k->after) w.raw(*k->after);
     } else if (auto* f = std::get_if<FetchBody>(&body)) {
         w.u8(static_cast<std::uint8_t>(Kind::fetch)).u32(static_cast<std::uint32_t>(f->hashes.size()));
         for (const auto& h : f->hashes) w.raw(h);
@@ -128,6 +129,9 @@ PeerBody decode_inner(ByteView inner) {
             BucketBody b;
             b.swarm = r.u64();
             b.bucket = r.u8();
+            std::uint8_t has_after = r.u8();
+            if (has_after > 1) throw wire::DecodeError("peer: bad cursor flag");
+            if (has_after) b.after = to_array<32>(r.raw(32));
             out = b;
             break;
         }
@@ -231,17 +235,27 @@ Summary decode_summary(ByteView b) {
     return s;
 }
 
-Bytes encode_states(const std::vector<ReplicaOp>& states) {
+Bytes encode_bucket_page(const BucketPage& page) {
     wire::Writer w;
-    put_ops(w, states);
+    w.u8(page.more ? 1 : 0);
+    put_ops(w, page.states);
     return w.take();
 }
 
-std::vector<ReplicaOp> decode_states(ByteView b) {
+BucketPage decode_bucket_page(ByteView b) {
     wire::Reader r(b);
-    auto out = get_ops(r, kMaxStatesPerReply);
+    BucketPage page;
+    std::uint8_t more = r.u8();
+    if (more > 1) throw wire::DecodeError("peer: bad more flag");
+    page.more = more == 1;
+    page.states = get_ops(r, kMaxStatesPerPage);
     r.expect_done();
-    return out;
+    for (std::size_t i = 0; i < page.states.size(); ++i) {
+        if (page.states[i].data) throw wire::DecodeError("peer: data in a bucket page");
+        if (i > 0 && !(page.states[i - 1].state.hash < page.states[i].state.hash))
+            throw wire::DecodeError("peer: bucket page out of order");
+    }
+    return page;
 }
 
 Bytes encode_messages(const std::vector<StoredMessage>& msgs) {
@@ -254,7 +268,7 @@ Bytes encode_messages(const std::vector<StoredMessage>& msgs) {
 std::vector<StoredMessage> decode_messages(ByteView b) {
     wire::Reader r(b);
     std::uint32_t n = r.u32();
-    if (n > kMaxStatesPerReply || n > r.remaining() / (32 + 2 + 32 + 8 + 4 + 4)) throw wire::DecodeError("peer: bad count");
+    if (n > kMaxMessagesPerReply || n > r.remaining() / (32 + 2 + 32 + 8 + 4 + 4)) throw wire::DecodeError("peer: bad count");
     std::vector<StoredMessage> out;
     for (std::uint32_t i = 0; i < n; ++i) {
         StoredMessage m;

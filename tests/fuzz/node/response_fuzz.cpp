@@ -1,5 +1,5 @@
 // Fuzzes what a client or a catching-up node decodes from a node: responses of every method and
-// the peer replies (summary, states, messages).
+// the peer replies (summary, bucket page, messages).
 #include "veil/proto/peer_rpc.hpp"
 #include "veil/proto/node_rpc.hpp"
 
@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
         switch (in[0] % 3) {
             case 0: (void)veil::proto::node::decode_summary(rest); break;
-            case 1: (void)veil::proto::node::decode_states(rest); break;
+            case 1: (void)veil::proto::node::decode_bucket_page(rest); break;
             default: (void)veil::proto::node::decode_messages(rest); break;
         }
     } catch (const veil::wire::DecodeError&) {

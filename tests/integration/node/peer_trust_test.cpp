@@ -107,7 +107,8 @@ std::uint64_t signature_checks(Rpc& rpc, std::uint16_t port) {
 
 // One swarm of three; node-1's key in the hands of the test; a message of `o` on every member.
 struct Scene {
-    Testnet net{3, 3};
+    explicit Scene(const std::vector<std::string>& node_options = {}) : net(3, 3, node_options) { setup(); }
+    Testnet net;
     Rpc rpc;
     d::Manifest manifest = manifest_from(rpc, net);
     // The hostile member: node-1's real key in the test's hands.
@@ -115,7 +116,7 @@ struct Scene {
     Owner owner;
     Hash hash{};
 
-    Scene() {
+    void setup() {
         REQUIRE(manifest.find(node1.pub));
         std::optional<Response> r;
         REQUIRE(eventually([&] {
@@ -208,6 +209,37 @@ TEST_CASE("node integration - a member's junk device list is refused by the othe
                      30s));
     for (std::size_t i = 1; i < ports.size(); ++i)
         CHECK(holds_public(s.rpc, ports[i], bob.key.pub, kDeviceListNamespace, junk_state.hash) == false);
+}
+
+TEST_CASE("node integration - a stranger's envelopes naming a member spend its own link's budget, not the "
+          "member's",
+          "[node][integration]") {
+    // A small request burst (so the flood is short) and no periodic catch-up (so what reaches the
+    // victim below came by replication).
+    Scene s({"peer_request_burst=40", "peer_requests_per_second=0.01", "catch_up_ms=600000"});
+    const auto victim = s.net.ports()[1];
+    auto stranger = veil::crypto::SigningKeyPair::generate();
+    Rpc flood;  // the stranger's own connection
+    int bad_signatures = 0;
+    int refused = 0;
+    for (int i = 0; i < 60; ++i) {
+        auto env = veil::proto::node::seal_peer(veil::proto::node::SummaryBody{s.manifest.find(s.node1.pub)->swarm}, stranger,
+                                                key_at(s.manifest, victim), now_ms());
+        std::copy(s.node1.pub.begin(), s.node1.pub.end(), env.begin() + 1);  // names node-1, unsigned
+        auto r = send_peer(flood, victim, env);
+        REQUIRE(r);
+        bad_signatures += r->status == Status::bad_signature;
+        refused += r->status == Status::rate_limited;
+    }
+    // The link's burst verified, then nothing more: the node stopped checking the stranger.
+    CHECK(bad_signatures == 40);
+    CHECK(refused == 20);
+    // node-1's own replication of a new store still applies on the victim.
+    auto r = s.rpc.call(s.net.ports()[0], StoreRequest{s.owner.key.pub, 0, 600'000, Bytes{'a', 'g', 'a', 'i', 'n'}});
+    REQUIRE(r);
+    REQUIRE(r->status == Status::ok);
+    auto hash = std::get<StoreResponse>(r->body).hash;
+    CHECK(eventually([&] { return holds(s.rpc, victim, s.owner, hash) == true; }, 10s));
 }
 
 TEST_CASE("node integration - a replayed peer envelope is refused", "[node][integration]") {

@@ -203,6 +203,32 @@ TEST_CASE("node integration - a member killed with -9 keeps its acknowledged dat
     CHECK(eventually_holds(rpc, members[2], o, all, 20s));
 }
 
+TEST_CASE("node integration - a bucket larger than one catch-up page reaches a restarted member",
+          "[node][integration]") {
+    // Pages of 8 states: bucket 0 below takes five of them.
+    Testnet net(3, 3, {"bucket_page_states=8"});
+    Rpc rpc;
+    auto m = manifest_from(rpc, net);
+    SwarmId swarm = m.nodes[0].swarm;
+    auto members = member_ports(m, swarm);
+    REQUIRE(members.size() == 3);
+    Owner o = owner_in(m, swarm);
+    REQUIRE(eventually_holds(rpc, members[2], o, {}));
+    net.kill9(net.name_of(members[2]));
+
+    std::set<Hash> stored;
+    int ground = 0;
+    for (int i = 0; ground < 40; ++i) {
+        auto text = "ground " + std::to_string(i);
+        if (message_hash(o.key.pub, 0, Bytes(text.begin(), text.end()))[0] != 0) continue;  // bucket 0 only
+        stored.insert(store(rpc, members[0], o, text));
+        ++ground;
+    }
+    for (int i = 0; i < 20; ++i) stored.insert(store(rpc, members[0], o, "spread " + std::to_string(i)));
+    net.restart(net.name_of(members[2]));
+    CHECK(eventually_holds(rpc, members[2], o, stored, 30s));
+}
+
 TEST_CASE("node integration - a whole swarm but one member stops and nothing is lost", "[node][integration]") {
     Testnet net(3, 3);
     Rpc rpc;

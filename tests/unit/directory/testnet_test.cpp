@@ -48,6 +48,12 @@ TEST_CASE("testnet - configs name the right plugins, ports, keys and homes", "[n
     n = node_config(p, 0);
     CHECK_THAT(n, Catch::Contains("loopback_per_connection = false\n"));
     CHECK_THAT(n, !Catch::Contains("loopback_per_connection = true"));
+    // An option replaces the test network's default for its key (TOML refuses a key twice).
+    p.node_options = {"catch_up_ms=600000", "attachment-store.sweep_ms=7"};
+    n = node_config(p, 0);
+    CHECK_THAT(n, Catch::Contains("catch_up_ms = 600000\nsweep_ms = 5000\n"));
+    CHECK_THAT(n, !Catch::Contains("catch_up_ms = 5000"));
+    CHECK_THAT(n, Catch::Contains("[attachment-store]\nsweep_ms = 7\ncatch_up_ms = 3000\n"));
     auto net = network_file(p);
     CHECK_THAT(net, Catch::Contains("seed_nodes = [\"127.0.0.1:7001\", \"127.0.0.1:7002\"]"));
     CHECK_THAT(net, Catch::Contains("authority_threshold = 1"));

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include "veil/proto/namespaces.hpp"
+#include <algorithm>
+
 #include "veil/proto/owner_auth.hpp"
 #include "catch_up.hpp"
 
@@ -31,7 +33,8 @@ void catch_up(MessageStore& to, MessageStore& from) {
             if (auto p = from.proof_of(st.hash)) op.proof = std::make_shared<const Bytes>(*p);
             ops.push_back(op);
         }
-        auto theirs = decode_states(encode_states(ops));
+        std::sort(ops.begin(), ops.end(), [](const auto& a, const auto& b) { return a.state.hash < b.state.hash; });
+        auto theirs = decode_bucket_page(encode_bucket_page(BucketPage{ops, false})).states;
         auto plan = plan_catch_up(bucket_states(local, bucket), theirs);
         // (The node verifies each proof first: StorageService::apply_replica.)
         for (const auto& op : plan.merge) to.merge({op.state, nullptr, nullptr, op.proof.get()}, kNow);
@@ -144,7 +147,7 @@ TEST_CASE("peer - catch-up converges two replicas that diverged", "[node][peer]"
 
 TEST_CASE("peer - reply decoders refuse malformed bytes", "[node][peer]") {
     CHECK_THROWS_AS(decode_summary(Bytes(10)), veil::wire::DecodeError);
-    CHECK_THROWS_AS(decode_states(veil::wire::Writer{}.u32(5).take()), veil::wire::DecodeError);
+    CHECK_THROWS_AS(decode_bucket_page(veil::wire::Writer{}.u8(0).u32(5).take()), veil::wire::DecodeError);
     CHECK_THROWS_AS(decode_messages(veil::wire::Writer{}.u32(0xffffffff).take()), veil::wire::DecodeError);
     Summary empty = summarize({});
     CHECK(decode_summary(encode_summary(empty)) == empty);

@@ -1,57 +1,12 @@
 #include <catch2/catch.hpp>
 
-#include "veil/proto/swarm.hpp"
-#include "service.hpp"
+#include "node_fixture.hpp"
 
 using namespace veil::node;
-using veil::proto::Manifest;
-using veil::proto::NodeEntry;
+using namespace veil::node::test;
 using veil::crypto::SigningKeyPair;
 
 namespace {
-
-constexpr std::uint64_t kNow = 1'700'000'000'000;
-constexpr SwarmId kSwarmA = 0;
-constexpr SwarmId kSwarmB = 1ULL << 63;
-
-// Two swarms: A = {a1, a2}, B = {b1}; one authority.
-struct Net {
-    veil::crypto::SigningKeyPair authority = veil::crypto::SigningKeyPair::generate();
-    veil::crypto::SigningKeyPair a1 = veil::crypto::SigningKeyPair::generate();
-    veil::crypto::SigningKeyPair a2 = veil::crypto::SigningKeyPair::generate();
-    veil::crypto::SigningKeyPair b1 = veil::crypto::SigningKeyPair::generate();
-    Bytes envelope;
-
-    Net() {
-        Manifest m;
-        m.version = 1;
-        std::uint16_t port = 7000;
-        for (auto [k, swarm] : {std::pair{&a1, kSwarmA}, {&a2, kSwarmA}, {&b1, kSwarmB}})
-            m.nodes.push_back(NodeEntry{k->pub, veil::crypto::ed25519_to_x25519(k->pub), "127.0.0.1", port++, swarm});
-        std::vector<const veil::crypto::SigningKeyPair*> signers{&authority};
-        envelope = veil::proto::sign_manifest(m, signers).encode();
-    }
-    veil::proto::ManifestVerifier verifier() const { return {{authority.pub}, 1}; }
-};
-
-// An owner key whose mailbox maps to the wanted swarm.
-veil::crypto::SigningKeyPair owner_in(SwarmId swarm) {
-    std::vector<SwarmId> ids{kSwarmA, kSwarmB};
-    for (;;) {
-        auto k = veil::crypto::SigningKeyPair::generate();
-        if (veil::proto::swarm_for_mailbox(ids, k.pub) == swarm) return k;
-    }
-}
-
-struct Node {
-    MessageStore store;
-    StorageService service;
-    Node(const veil::crypto::SigningKeyPair& key, const Net& net, Limits limits = {})
-        : store({":memory:", "", false}, limits), service(key, store, limits, net.verifier()) {
-        REQUIRE(service.update_manifest(net.envelope) == veil::proto::ManifestCheck::ok);
-    }
-    Outcome call(RequestBody body, std::uint64_t now = kNow) { return service.handle(Request{1, std::move(body)}, now); }
-};
 
 RequestBody signed_body(RequestBody body, const veil::crypto::SigningKeyPair& owner, std::uint64_t ts = kNow) {
     sign_owner_request(body, owner, ts);
@@ -285,7 +240,7 @@ TEST_CASE("service - a member's replicated delete applies only with the owner's 
     CHECK(expiry_at_a2() == kept);
 }
 
-TEST_CASE("service - a member's peer traffic has a byte budget, refused before any check", "[node][service]") {
+TEST_CASE("service - a member's peer traffic has a byte budget, charged once its signature verified", "[node][service]") {
     Net net;
     Node a2(net.a2, net);
     std::vector<ReplicaOp> ops;
@@ -295,10 +250,33 @@ TEST_CASE("service - a member's peer traffic has a byte budget, refused before a
     CHECK(a2.call(PeerRequest{big()}).response.status == Status::ok);
     CHECK(a2.call(PeerRequest{big()}).response.status == Status::ok);
     CHECK(a2.call(PeerRequest{big()}).response.status == Status::rate_limited);
-    CHECK(a2.service.peer_signature_checks() == 2);
+    CHECK(a2.service.peer_signature_checks() == 3);
     // The budget refills at 16 MiB/s.
     CHECK(a2.call(PeerRequest{seal_peer(ReplicateBody{ops}, net.a1, net.a2.pub, kNow + 1000)}, kNow + 1000)
               .response.status == Status::ok);
+}
+
+TEST_CASE("service - envelopes that name a member but fail its signature do not spend its budget", "[node][service]") {
+    Net net;
+    Node a1(net.a1, net);
+    Node a2(net.a2, net);
+    // A stranger's envelopes with a1 named as the sender in the (unsigned) header, more than
+    // a1's request burst.
+    auto stranger = veil::crypto::SigningKeyPair::generate();
+    auto forged = seal_peer(SummaryBody{kSwarmA}, stranger, net.a2.pub, kNow);
+    std::copy(net.a1.pub.begin(), net.a1.pub.end(), forged.begin() + 1);
+    REQUIRE(peek_peer(forged)->sender == net.a1.pub);
+    const auto flood = static_cast<int>(Limits{}.peer_request_burst) + 10;
+    int bad_signatures = 0;
+    for (int i = 0; i < flood; ++i) bad_signatures += a2.call(PeerRequest{forged}).response.status == Status::bad_signature;
+    CHECK(bad_signatures == flood);
+    // a1's own replication, in the same instant, still applies.
+    auto owner = owner_in(kSwarmA);
+    auto stored = a1.call(StoreRequest{owner.pub, 0, 60'000, {4, 2}});
+    REQUIRE(stored.replicate.size() == 1);
+    CHECK(a2.call(PeerRequest{seal_peer(ReplicateBody{stored.replicate}, net.a1, net.a2.pub, kNow)}).response.status ==
+          Status::ok);
+    CHECK(a2.store.retrieve(owner.pub, 0, {}, kNow).messages.size() == 1);
 }
 
 TEST_CASE("service - only the envelope namespace takes strangers' stores; the owner's re-store extends",

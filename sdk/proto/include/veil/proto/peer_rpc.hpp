@@ -10,25 +10,31 @@
 /// with the row so that catch-up can forward it. So one hostile member cannot erase anything.
 /// Catch-up: the requester asks a swarm peer for a summary (256 buckets by the first hash byte,
 /// each a count and a digest of its sorted states), asks for the states (with proofs) of each
-/// bucket that differs, merges the proven deletions and lower expiries, and fetches the data of
-/// messages it lacks.
+/// bucket that differs, page by page in hash order (each request names the last hash it has,
+/// each reply says whether more follow), merges the proven deletions and lower expiries, and
+/// fetches the data of messages it lacks.
 ///
 /// Envelope (version 3): u8 3 || sender (32) || recipient (32) || u64 timestamp_ms || nonce (16)
 /// || var(inner) || signature (64), signed over "veil-peer-v3" (12 bytes) || sender || recipient
-/// || u64 timestamp_ms || nonce || inner. The recipient checks, in this order and before decoding
-/// the inner body or verifying anything: that the sender is a member of its swarm and the
-/// recipient is itself, and the sender's byte and request budget; then the signature, the clock
-/// window and that the signature was not seen before (a replayed envelope is refused).
+/// || u64 timestamp_ms || nonce || inner. The recipient checks, in this order: the budget of the
+/// connection the frame came by; before decoding the inner body or verifying anything, that the
+/// sender is a member of its swarm and the recipient is itself; then the signature, the clock
+/// window and that the signature was not seen before (a replayed envelope is refused); only then
+/// the sender's own budget (the header's sender is unsigned: anyone can name a member).
 ///
-/// Op lists (replicate, and a bucket's states): u32 n_proofs || n × var(proof) || u32 n_ops ||
+/// Op lists (replicate, and a bucket page's states): u32 n_proofs || n × var(proof) || u32 n_ops ||
 /// n × (state || u8 flags (1: data, 2: proof, 4: store auth) || [u32 proof index] || [var data]
 /// || [var store_auth]). Fetched messages: u32 n || n × (mailbox || u16 ns || hash || u64 expiry_ms
 /// || var(data) || var(store_auth, empty: none)). Version 3 added the store auth (version 2
 /// envelopes are refused: a v2 member would replicate owner-only stores without it).
+/// Bucket request (kind 3): u64 swarm || u8 bucket || u8 has_after (0, 1) || [after (32)].
+/// Bucket page: u8 more (0, 1) || op list (no data), states in strictly increasing hash order.
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <variant>
+#include <vector>
 
 #include "veil/crypto/keys.hpp"
 #include "veil/proto/node_rpc.hpp"
@@ -57,7 +63,11 @@ struct MessageState {
 
 inline constexpr std::size_t kBuckets = 256;
 inline constexpr std::size_t kMaxOpsPerReplicate = 10000;
-inline constexpr std::size_t kMaxStatesPerReply = 200000;
+/// Most states in one bucket page; a page's decoder refuses more (a node may send fewer).
+inline constexpr std::size_t kMaxStatesPerPage = 10000;
+/// Most bytes a node puts in one bucket page, proofs included (a node may send fewer).
+inline constexpr std::size_t kMaxPageBytes = 4 << 20;
+inline constexpr std::size_t kMaxMessagesPerReply = 200000;
 inline constexpr std::size_t kMaxFetchBytes = 8 << 20;
 
 inline constexpr std::uint8_t kPeerVersion = 3;
@@ -81,9 +91,11 @@ struct ReplicateBody {
 struct SummaryBody {
     SwarmId swarm = proto::kInvalidSwarm;
 };
+/// One page of a bucket's states: those with a hash above `after` (from the start without).
 struct BucketBody {
     SwarmId swarm = proto::kInvalidSwarm;
     std::uint8_t bucket = 0;
+    std::optional<Hash> after;
 };
 struct FetchBody {
     std::vector<Hash> hashes;
@@ -133,9 +145,15 @@ using Summary = std::array<BucketDigest, kBuckets>;
 /// Reply encodings.
 [[nodiscard]] Bytes encode_summary(const Summary& s);
 [[nodiscard]] Summary decode_summary(ByteView b);
-/// A bucket's states with their proofs (an op list without data).
-[[nodiscard]] Bytes encode_states(const std::vector<ReplicaOp>& s);
-[[nodiscard]] std::vector<ReplicaOp> decode_states(ByteView b);
+/// A page of a bucket's states with their proofs (ops without data), in increasing hash order.
+struct BucketPage {
+    std::vector<ReplicaOp> states;
+    bool more = false;  ///< states with higher hashes follow (ask again after the last)
+};
+[[nodiscard]] Bytes encode_bucket_page(const BucketPage& page);
+/// Throws wire::DecodeError on malformed bytes, more than kMaxStatesPerPage states, data, or
+/// states out of order.
+[[nodiscard]] BucketPage decode_bucket_page(ByteView b);
 [[nodiscard]] Bytes encode_messages(const std::vector<StoredMessage>& m);
 [[nodiscard]] std::vector<StoredMessage> decode_messages(ByteView b);
 

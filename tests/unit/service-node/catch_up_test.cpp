@@ -1,0 +1,186 @@
+// The catch-up round (catch_up.hpp) between two StorageServices called directly: what a node does
+// over the network, synchronously, with a peer that may answer garbage for some buckets.
+#include <catch2/catch.hpp>
+
+#include "catch_up.hpp"
+#include "node_fixture.hpp"
+
+using namespace veil::node;
+using namespace veil::node::test;
+
+namespace {
+
+// Changes a peer's answer to `body` (a hostile or broken peer).
+using Tamper = std::function<void(const PeerBody& body, Response& answer)>;
+
+// `me` asks `peer` directly; off-loop work runs at once.
+CatchUpPort direct_port(Node& peer, const veil::crypto::SigningKeyPair& me, Tamper tamper = {}) {
+    CatchUpPort p;
+    p.ask = [&peer, &me, tamper](const NodeEntry& to, const PeerBody& body, std::function<void(std::optional<Response>)> done) {
+        auto out = peer.service.handle(Request{1, PeerRequest{seal_peer(body, me, to.ed25519, kNow)}}, kNow);
+        if (tamper) tamper(body, out.response);
+        done(std::move(out.response));
+    };
+    p.off_loop = [](std::function<void()> work, std::function<void(bool)> then) {
+        bool ok = true;
+        try {
+            work();
+        } catch (...) {
+            ok = false;
+        }
+        then(ok);
+    };
+    p.now_ms = [] { return kNow; };
+    return p;
+}
+
+// Runs one round of `to` catching up from `from`.
+CatchUpCounts catch_up(Net& net, Node& to, const veil::crypto::SigningKeyPair& to_key, Node& from,
+                       const veil::crypto::SigningKeyPair& from_key, Tamper tamper = {}) {
+    std::shared_ptr<StorageService> service(std::shared_ptr<void>{}, &to.service);  // not owned
+    CatchUpRound round(service, {net.entry(from_key)}, kSwarmA, direct_port(from, to_key, std::move(tamper)));
+    round.run();
+    REQUIRE(round.finished());
+    return round.counts();
+}
+
+// Stores `n` messages of `owner` whose hash starts with `bucket` (any bucket when nullopt).
+void fill(Node& node, const PublicKey& owner, std::size_t n, std::optional<std::uint8_t> bucket) {
+    static std::uint32_t counter = 0;
+    for (std::size_t stored = 0; stored < n;) {
+        auto c = ++counter;
+        Bytes data{static_cast<std::uint8_t>(c), static_cast<std::uint8_t>(c >> 8), static_cast<std::uint8_t>(c >> 16), 1};
+        auto hash = message_hash(owner, 0, data);
+        if (bucket && hash[0] != *bucket) continue;
+        REQUIRE(node.store.store(StoredMessage{owner, 0, hash, kNow + 600'000, data}, kNow) == StoreOutcome::stored);
+        ++stored;
+    }
+}
+
+Summary summary_of(Node& n) {
+    return summarize(n.store.states(kNow, [](const PublicKey&) { return true; }));
+}
+
+}  // namespace
+
+TEST_CASE("catch-up - a bucket larger than one page converges page by page", "[node][catch-up]") {
+    Net net;
+    // Pages cut by count (7 states), or by bytes (three states a page).
+    auto [page_states, page_bytes, pages_of_bucket_0] = GENERATE(table<std::size_t, std::size_t, std::size_t>(
+        {{7, kMaxPageBytes, 6}, {kMaxStatesPerPage, 300, 14}}));
+    Limits small;
+    small.bucket_page_states = page_states;
+    small.bucket_page_bytes = page_bytes;
+    Node a1(net.a1, net, small);
+    Node a2(net.a2, net);
+    auto owner = owner_in(kSwarmA);
+    fill(a1, owner.pub, 40, 0);
+    fill(a1, owner.pub, 30, std::nullopt);
+    auto counts = catch_up(net, a2, net.a2, a1, net.a1);
+    CHECK(summary_of(a2) == summary_of(a1));
+    CHECK(counts.fetched == 70);
+    CHECK(counts.buckets_skipped == 0);
+    CHECK(counts.pages >= pages_of_bucket_0);
+}
+
+TEST_CASE("catch-up - a bucket the peer answers with garbage is skipped alone", "[node][catch-up]") {
+    Net net;
+    Node a1(net.a1, net);
+    Node a2(net.a2, net);
+    auto owner = owner_in(kSwarmA);
+    fill(a1, owner.pub, 60, std::nullopt);
+    auto remote = summary_of(a1);
+    auto differing = differing_buckets(summary_of(a2), remote);
+    REQUIRE(differing.size() > 2);
+    const std::uint8_t broken = differing.front();  // the first asked: every other one comes after it
+    SECTION("bytes that do not decode") {
+        auto counts = catch_up(net, a2, net.a2, a1, net.a1, [broken](const PeerBody& body, Response& answer) {
+            if (auto* b = std::get_if<BucketBody>(&body); b && b->bucket == broken) answer.body = PeerResponse{Bytes{7, 7, 7}};
+        });
+        CHECK(counts.buckets_skipped == 1);
+    }
+    SECTION("an error answer") {
+        auto counts = catch_up(net, a2, net.a2, a1, net.a1, [broken](const PeerBody& body, Response& answer) {
+            if (auto* b = std::get_if<BucketBody>(&body); b && b->bucket == broken)
+                answer = error_response(1, Status::internal, "broken");
+        });
+        CHECK(counts.buckets_skipped == 1);
+    }
+    CHECK(differing_buckets(summary_of(a2), remote) == std::vector<std::uint8_t>{broken});
+}
+
+TEST_CASE("catch-up - a page that does not follow its request ends that bucket", "[node][catch-up]") {
+    Net net;
+    Limits small;
+    small.bucket_page_states = 3;
+    Node a1(net.a1, net, small);
+    Node a2(net.a2, net);
+    auto owner = owner_in(kSwarmA);
+    fill(a1, owner.pub, 10, 5);
+    fill(a1, owner.pub, 10, 9);
+    auto bucket_of = [](const PeerBody& body) -> std::optional<std::uint8_t> {
+        if (auto* b = std::get_if<BucketBody>(&body)) return b->bucket;
+        return std::nullopt;
+    };
+    Tamper hostile;
+    auto how = GENERATE(as<std::string>{}, "the first page again and again", "more promised, nothing sent",
+                        "states of another bucket");
+    INFO(how);
+    if (how == "the first page again and again") {
+        auto first = std::make_shared<Bytes>();
+        hostile = [bucket_of, first](const PeerBody& body, Response& answer) {
+            if (bucket_of(body) != 5) return;
+            auto& reply = std::get<PeerResponse>(answer.body).body;
+            if (first->empty()) *first = reply;
+            reply = *first;
+        };
+    }
+    if (how == "more promised, nothing sent") {
+        hostile = [bucket_of](const PeerBody& body, Response& answer) {
+            if (bucket_of(body) == 5) answer.body = PeerResponse{encode_bucket_page(BucketPage{{}, true})};
+        };
+    }
+    if (how == "states of another bucket") {
+        hostile = [bucket_of, &a1](const PeerBody& body, Response& answer) {
+            if (bucket_of(body) != 5) return;
+            auto& reply = std::get<PeerResponse>(answer.body).body;
+            auto page = decode_bucket_page(reply);
+            auto other = a1.store.states(kNow, [](const PublicKey&) { return true; });
+            other.erase(std::remove_if(other.begin(), other.end(), [](const MessageState& s) { return s.hash[0] != 9; }),
+                        other.end());
+            std::sort(other.begin(), other.end(), [](const auto& x, const auto& y) { return x.hash < y.hash; });
+            page.states.push_back(ReplicaOp{other.back(), std::nullopt, nullptr});
+            reply = encode_bucket_page(page);
+        };
+    }
+    auto counts = catch_up(net, a2, net.a2, a1, net.a1, hostile);
+    CHECK(counts.buckets_skipped == 1);
+    // Bucket 9 caught up; bucket 5 kept at most what came before the page out of line.
+    auto mine = summary_of(a2);
+    auto theirs = summary_of(a1);
+    CHECK(mine[9] == theirs[9]);
+    CHECK(mine[5].count < theirs[5].count);
+}
+
+TEST_CASE("catch-up - bucket pages round-trip and refuse what breaks their rules", "[node][catch-up]") {
+    auto owner = owner_in(kSwarmA);
+    std::vector<ReplicaOp> ops;
+    for (std::uint8_t i = 1; i <= 3; ++i) {
+        Hash h{};
+        h[1] = i;
+        ops.push_back(ReplicaOp{MessageState{h, owner.pub, 0, kNow, i == 2}, std::nullopt,
+                                i == 2 ? std::make_shared<const Bytes>(Bytes{1, 2, 3}) : nullptr});
+    }
+    auto page = decode_bucket_page(encode_bucket_page(BucketPage{ops, true}));
+    CHECK(page.more);
+    REQUIRE(page.states.size() == 3);
+    CHECK(page.states[1].state == ops[1].state);
+    REQUIRE(page.states[1].proof);
+    CHECK(*page.states[1].proof == Bytes{1, 2, 3});
+    std::swap(ops[0], ops[1]);
+    CHECK_THROWS_AS(decode_bucket_page(encode_bucket_page(BucketPage{ops, false})), veil::wire::DecodeError);
+    std::swap(ops[0], ops[1]);
+    ops[2].data = Bytes{1};
+    CHECK_THROWS_AS(decode_bucket_page(encode_bucket_page(BucketPage{ops, false})), veil::wire::DecodeError);
+    CHECK_THROWS_AS(decode_bucket_page(Bytes{2, 0, 0, 0, 0, 0, 0, 0, 0}), veil::wire::DecodeError);
+}
