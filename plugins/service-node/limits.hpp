@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "veil/proto/node_rpc.hpp"
+#include "veil/proto/store_work.hpp"
 
 namespace veil::node {
 
@@ -35,6 +36,9 @@ struct Limits {
     // Quotas count per (mailbox, namespace): junk in one namespace cannot block another.
     std::uint64_t max_messages_per_mailbox = 10000;
     std::uint64_t max_bytes_per_mailbox = 100ULL << 20;
+    /// What a stranger's store into the envelope namespace must prove, by how full that
+    /// namespace is (docs/service-node.md §Pricing strangers' stores).
+    WorkPricing work;
     std::uint32_t max_page_count = 1000;
     std::uint32_t max_page_bytes = 8 << 20;
     std::uint32_t max_subscribe_wait_ms = 60 * 1000;

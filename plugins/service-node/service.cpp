@@ -104,6 +104,15 @@ Outcome StorageService::store(std::uint32_t id, const RequestBody& body, std::ui
         if (auto st = replay_.verify_owner(body, now_ms); st != Status::ok) return {error_response(id, st, to_string(st))};
     }
     StoredMessage m{q.mailbox, q.ns, message_hash(q.mailbox, q.ns, q.data), now_ms + q.ttl_ms, q.data};
+    // A stranger's envelope pays by how full the namespace is already (free under a quarter):
+    // a flood cannot fill it cheaply, and a real sender pays at most what the flood last paid.
+    if (!q.auth) {
+        auto work = required_store_work(limits_.work, store_.fill(q.mailbox, q.ns), q.data.size(), q.ttl_ms);
+        if (!store_work_meets(q, m.hash, work))
+            return {Response{id, Status::pow_required,
+                             WorkRequiredResponse{work, "this mailbox asks proof of work for " + std::to_string(work) +
+                                                            " hashes"}}};
+    }
     std::uint64_t held_expiry_ms = m.expiry_ms;
     auto outcome = store_.store(m, now_ms, q.auth.has_value(), &held_expiry_ms);
     if (outcome == StoreOutcome::quota_exceeded)

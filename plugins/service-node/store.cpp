@@ -98,6 +98,12 @@ MessageStore::Usage& MessageStore::usage_of(const PublicKey& mailbox, std::uint1
     return it->second;
 }
 
+MailboxFill MessageStore::fill(const PublicKey& mailbox, std::uint16_t ns) {
+    std::lock_guard lock(mutex_);
+    const Usage& u = usage_of(mailbox, ns);
+    return {u.messages, u.bytes, limits_.max_messages_per_mailbox, limits_.max_bytes_per_mailbox};
+}
+
 StoreOutcome MessageStore::store(const StoredMessage& m, std::uint64_t now_ms, bool extend,
                                  std::uint64_t* held_expiry_ms) {
     std::lock_guard lock(mutex_);

@@ -54,7 +54,7 @@ std::uint64_t required_store_work(const WorkPricing& pricing, const MailboxFill&
     const double max_bytes = static_cast<double>(std::max<std::uint64_t>(fill.max_bytes, 1));
     const double full = std::max(static_cast<double>(fill.messages) / max_messages,
                                  static_cast<double>(fill.bytes) / max_bytes);
-    if (full < pricing.free_fraction) return 0;
+    if (full < pricing.free_fraction || pricing.free_fraction >= 1) return 0;  // 1: pricing off
     const double headroom = std::max(1.0 - full, 1.0 / max_messages);
     const double pressure = std::pow(std::max(1.0 - pricing.free_fraction, 0.0) / headroom, pricing.exponent);
     // Price per share of the quota: a message the size of several average ones pays for each.

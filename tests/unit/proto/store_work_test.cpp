@@ -48,6 +48,7 @@ TEST_CASE("store work - free under a quarter of the quota, then steeply more", "
     CHECK(full > w99);
     CHECK(full <= kMaxStoreWork);
     CHECK(required_store_work(WorkPricing{0.25, 1e30, 3}, at(0.5), 10, q.ttl_ms) == kMaxStoreWork);
+    CHECK(required_store_work(WorkPricing{1.0, 16384, 3}, at(1.0), 10, q.ttl_ms) == 0);  // pricing off
 }
 
 TEST_CASE("store work - bytes count as fill, and price scales with size and TTL", "[node][work]") {

@@ -20,7 +20,7 @@ inline constexpr std::uint64_t kMaxStoreWork = 1ULL << 60;
 
 /// How a node prices a store (its config: [service-node] work_* keys).
 struct WorkPricing {
-    double free_fraction = 0.25;      ///< no work below this fill
+    double free_fraction = 0.25;      ///< no work below this fill (1: never any work)
     double base_work = 16384;         ///< hashes at the free threshold for a full-TTL 1-slot message
     double exponent = 3;              ///< how steeply work rises as headroom shrinks
     std::uint64_t full_ttl_ms = 14ULL * 24 * 3600 * 1000;  ///< the TTL base_work is quoted for
