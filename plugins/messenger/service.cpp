@@ -8,6 +8,7 @@
 
 #include "public_gather.hpp"
 #include "veil/proto/manifest.hpp"
+#include "veil/proto/store_work.hpp"
 #include "veil/crypto/envelope.hpp"
 #include "veil/crypto/error.hpp"
 #include "veil/sdk/network.hpp"
@@ -18,10 +19,18 @@ namespace {
 
 namespace sw = sdk::swarm;
 constexpr std::uint32_t kManifestWaitMs = 20'000;
+// Proof of work a sender pays at most for one envelope (a few minutes of one core); above it the
+// message waits in the outbox (the flood expires or the owner drains it) and is retried.
+constexpr std::uint64_t kMaxWorkHashes = 1ULL << 28;
+// Work from which the sender is told (about a second of one core and more).
+constexpr std::uint64_t kSlowWorkHashes = 1ULL << 21;
+// Stores of one envelope with work (members may raise their price while we solve).
+constexpr int kMaxWorkRounds = 3;
 
 sdk::Error node_error(const proto::node::Response& r) {
     std::string s = std::string("a service node answered ") + proto::node::to_string(r.status);
     if (const auto* e = std::get_if<proto::node::ErrorResponse>(&r.body)) s += ": " + e->message;
+    if (const auto* w = std::get_if<proto::node::WorkRequiredResponse>(&r.body)) s += ": " + w->message;
     return {sdk::ErrorCode::refused, std::move(s)};
 }
 
@@ -48,7 +57,7 @@ Service::Service(sdk::Context& ctx) : ctx_(ctx) {
     ctx_.on<sdk::network::ManifestUpdated>([this](const sdk::network::ManifestUpdated& m) { adopt(m.manifest); });
 }
 
-Service::~Service() = default;
+Service::~Service() { stopping_->store(true); }
 
 void Service::adopt(std::shared_ptr<const proto::Manifest> m) {
     if (!manifest_ || m->version > manifest_->version) manifest_ = std::move(m);
@@ -77,14 +86,43 @@ void Service::store_all(std::vector<proto::node::StoreRequest> stores, std::func
     auto left = std::make_shared<std::size_t>(stores.size());
     auto failed = std::make_shared<bool>(false);
     for (auto& s : stores) {
-        auto mailbox = s.mailbox;
-        to_every_member(mailbox, proto::node::RequestBody(std::move(s)), [left, failed, done](std::vector<proto::node::Response>) {
+        store_one(std::move(s), [left, failed, done] {
             if (*failed) return;
             if (--*left == 0) done();
         }, [failed, fail](const sdk::Error& e) {
             if (!std::exchange(*failed, true)) fail(e);
         });
     }
+}
+
+void Service::store_one(proto::node::StoreRequest s, std::function<void()> done, Fail fail, int round) {
+    auto mailbox = s.mailbox;
+    auto retry = [this, s, done, fail, round](sdk::Result<sw::MemberAnswers> r) mutable {
+        if (!r) return fail(network_error(r.error()));
+        std::uint64_t work = 0;
+        const proto::node::Response* refused = nullptr;
+        for (const auto& a : r.value().answers) {
+            if (a.status == proto::node::Status::ok) return done();  // one member is enough
+            if (const auto* w = std::get_if<proto::node::WorkRequiredResponse>(&a.body)) work = std::max(work, w->work);
+            refused = &a;
+        }
+        if (work == 0 || work > kMaxWorkHashes || round >= kMaxWorkRounds) return fail(node_error(*refused));
+        // A long solve shows on veil send's terminal (warnings are printed); a short one is only logged.
+        if (work >= kSlowWorkHashes)
+            ctx_.log().warn("the recipient's mailbox is flooded: paying proof of work of {} hashes (may take a while)", work);
+        else
+            ctx_.log().info("the recipient's mailbox is under pressure: paying proof of work of {} hashes", work);
+        // Solved on the worker pool: the loop keeps serving while the nonce is searched.
+        auto solved = std::make_shared<proto::node::StoreRequest>(std::move(s));
+        auto found = std::make_shared<bool>(false);
+        ctx_.run_blocking([solved, found, work, stop = stopping_] { *found = proto::node::solve_store_work(*solved, work, stop.get()); },
+                          [this, solved, found, done, fail, round, stop = stopping_](std::exception_ptr e) {
+                              if (stop->load()) return;  // the service is gone
+                              if (e || !*found) return fail({sdk::ErrorCode::refused, "proof of work not solved"});
+                              store_one(std::move(*solved), done, fail, round + 1);
+                          });
+    };
+    ask(ctx_.bus(), sw::ToEveryMember{mailbox, proto::node::RequestBody(std::move(s))}, retry);
 }
 
 std::vector<proto::NodeEntry> Service::members_of(const proto::node::PublicKey& mailbox) const {

@@ -4,6 +4,7 @@
 /// (errors.hpp). The database is account_store.hpp's, the send queue send_queue.hpp's.
 /// Loop-thread only; lives from the plugin's start() to its stop().
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -86,8 +87,14 @@ private:
                     std::shared_ptr<std::vector<proto::node::MessageItem>> acc,
                     std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail);
 
+    /// Stores s on every member of its swarm; when the members ask proof of work (a flooded
+    /// mailbox), solves the largest work asked off the loop thread and stores again.
+    void store_one(proto::node::StoreRequest s, std::function<void()> done, Fail fail, int round = 0);
+
     sdk::Context& ctx_;
     std::shared_ptr<const proto::Manifest> manifest_;
+    /// Set when the service goes away: a proof of work being solved stops.
+    std::shared_ptr<std::atomic<bool>> stopping_ = std::make_shared<std::atomic<bool>>(false);
 };
 
 /// Milliseconds since the Unix epoch.

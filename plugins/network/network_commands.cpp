@@ -80,9 +80,11 @@ void store(SwarmClient& swarms, const sdk::CommandCall& call) {
     swarms.to_swarm(mailbox, std::move(q), kNodeTimeoutMs, [call](sdk::Result<proto::node::Response> r) {
         if (!r) return call.fail("veil network store: " + describe(r.error()), sdk::exit_code::failure);
         if (r.value().status != proto::node::Status::ok) {
+            // This debugging tool pays no proof of work: it reports the price asked.
             const auto* e = std::get_if<proto::node::ErrorResponse>(&r.value().body);
+            const auto* w = std::get_if<proto::node::WorkRequiredResponse>(&r.value().body);
             return call.fail(std::string("veil network store: ") + proto::node::to_string(r.value().status) +
-                                 (e ? ": " + e->message : ""),
+                                 (e ? ": " + e->message : "") + (w ? ": " + w->message : ""),
                              sdk::exit_code::failure);
         }
         const auto& s = std::get<proto::node::StoreResponse>(r.value().body);

@@ -6,6 +6,8 @@
 
 #include "veil/proto/peer_rpc.hpp"
 #include "veil/sdk/rate_limiter.hpp"
+#include "veil/proto/node_rpc.hpp"
+#include "veil/proto/store_work.hpp"
 
 namespace veil::node {
 
@@ -42,6 +44,9 @@ struct Limits {
     // quota of live messages, and a member cannot fill the disk with proven tombstones.
     std::uint64_t max_tombstones_per_mailbox = 10000;
     std::uint64_t max_proof_bytes_per_mailbox = 8ULL << 20;
+    /// What a stranger's store into the envelope namespace must prove, by how full that
+    /// namespace is (docs/service-node.md §Pricing strangers' stores).
+    WorkPricing work;
     std::uint32_t max_page_count = 1000;
     std::uint32_t max_page_bytes = 8 << 20;
     std::uint32_t max_subscribe_wait_ms = 60 * 1000;

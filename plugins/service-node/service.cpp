@@ -108,6 +108,15 @@ Outcome StorageService::store(std::uint32_t id, const RequestBody& body, std::ui
     // The owner's signature stays with the row, so every replica can check it again.
     StoredMessage m{q.mailbox, q.ns, message_hash(q.mailbox, q.ns, q.data), now_ms + q.ttl_ms, q.data,
                     q.auth ? encode_store_auth(q) : Bytes{}};
+    // A stranger's envelope pays by how full the namespace is already (free under a quarter):
+    // a flood cannot fill it cheaply, and a real sender pays at most what the flood last paid.
+    if (!q.auth) {
+        auto work = required_store_work(limits_.work, store_.fill(q.mailbox, q.ns), q.data.size(), q.ttl_ms);
+        if (!store_work_meets(q, m.hash, work))
+            return {Response{id, Status::pow_required,
+                             WorkRequiredResponse{work, "this mailbox asks proof of work for " + std::to_string(work) +
+                                                            " hashes"}}};
+    }
     std::uint64_t held_expiry_ms = m.expiry_ms;
     auto outcome = store_.store(m, now_ms, q.auth ? q.auth->timestamp_ms : 0, &held_expiry_ms);
     if (outcome == StoreOutcome::quota_exceeded)

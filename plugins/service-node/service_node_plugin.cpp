@@ -54,6 +54,12 @@ RuntimeSettings settings_from(sdk::Context& ctx) {
     s.limits.max_bytes_per_mailbox = positive(c, "max_bytes_per_mailbox");
     s.limits.max_tombstones_per_mailbox = positive(c, "max_tombstones_per_mailbox");
     s.limits.max_proof_bytes_per_mailbox = positive(c, "max_proof_bytes_per_mailbox");
+    auto& w = s.limits.work;
+    w.free_fraction = c.get_double("work_free_fraction");
+    w.base_work = c.get_double("work_base_hashes");
+    w.exponent = c.get_double("work_exponent");
+    if (!(w.free_fraction > 0 && w.free_fraction <= 1) || !(w.base_work >= 1) || !(w.exponent >= 0))
+        throw std::runtime_error("service-node: work_free_fraction must be in (0, 1], work_base_hashes >= 1, work_exponent >= 0");
     s.limits.clock_window_ms = positive(c, "clock_window_ms");
     s.limits.max_subscribe_wait_ms = static_cast<std::uint32_t>(positive(c, "max_subscribe_wait_ms"));
     s.limits.requests_per_second = c.get_double("requests_per_second");
@@ -128,6 +134,10 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"max_tombstones_per_mailbox", sdk::ConfigType::integer, "10000", "quota: tombstones per mailbox and namespace"},
     {"max_proof_bytes_per_mailbox", sdk::ConfigType::integer, "8388608",
      "quota: bytes of owner proofs kept per mailbox and namespace"},
+    {"work_free_fraction", sdk::ConfigType::floating, "0.25",
+     "strangers' envelope stores need no work while the namespace is less full than this (1: never)"},
+    {"work_base_hashes", sdk::ConfigType::floating, "16384", "work asked at that fill for a 14-day, 10 KiB envelope"},
+    {"work_exponent", sdk::ConfigType::floating, "3", "how steeply work rises as the quota's headroom shrinks"},
     {"clock_window_ms", sdk::ConfigType::integer, "60000", "signed timestamps must be this close to the clock"},
     {"max_subscribe_wait_ms", sdk::ConfigType::integer, "60000", "longest subscribe long-poll"},
     {"requests_per_second", sdk::ConfigType::floating, "50", "per-connection rate limit (client requests)"},

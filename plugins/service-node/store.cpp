@@ -166,6 +166,12 @@ bool MessageStore::keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteVi
     return true;
 }
 
+MailboxFill MessageStore::fill(const PublicKey& mailbox, std::uint16_t ns) {
+    std::lock_guard lock(mutex_);
+    const Usage& u = usage_of(mailbox, ns);
+    return {u.messages, u.bytes, limits_.max_messages_per_mailbox, limits_.max_bytes_per_mailbox};
+}
+
 StoreOutcome MessageStore::store(const StoredMessage& m, std::uint64_t now_ms, std::uint64_t owner_ms,
                                  std::uint64_t* held_expiry_ms) {
     std::lock_guard lock(mutex_);

@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "limits.hpp"
+#include "veil/proto/store_work.hpp"
 #include "veil/proto/peer_rpc.hpp"
 #include "veil/sql/statement.hpp"
 
@@ -104,6 +105,10 @@ public:
     [[nodiscard]] std::size_t proof_count();
     /// Live messages by hash (for a peer that lacks them), up to max_bytes of data.
     std::vector<StoredMessage> fetch(const std::vector<Hash>& hashes, std::size_t max_bytes, std::uint64_t now_ms);
+
+    /// How full (mailbox, ns) is (live messages and bytes) against its quota: what a stranger's
+    /// store is priced by (store_work.hpp).
+    MailboxFill fill(const PublicKey& mailbox, std::uint16_t ns);
 
     /// Rows (live and tombstones) and live messages; for tests and info.
     [[nodiscard]] std::size_t row_count();

@@ -6,6 +6,10 @@ namespace {
 
 using wire::to_array;
 
+// Tags of a store's optional trailers.
+constexpr std::uint8_t kAuthTrailer = 1;
+constexpr std::uint8_t kWorkTrailer = 2;
+
 template <class... Ts>
 struct Overloaded : Ts... {
     using Ts::operator()...;
@@ -74,7 +78,9 @@ void put_body(wire::Writer& w, const RequestBody& body) {
     std::visit(Overloaded{
                    [&](const StoreRequest& q) {
                        w.raw(q.mailbox).u16(q.ns).u64(q.ttl_ms).var(q.data);
-                       if (q.auth) put_auth(w.u8(1), *q.auth);  // absent: no trailer at all
+                       // Absent: no trailer at all (the pre-trailer format).
+                       if (q.auth) put_auth(w.u8(kAuthTrailer), *q.auth);
+                       if (q.work_nonce) w.u8(kWorkTrailer).u64(*q.work_nonce);
                    },
                    [&](const RetrieveRequest& q) {
                        w.raw(q.mailbox).u16(q.ns);
@@ -115,9 +121,14 @@ RequestBody get_body(Method m, wire::Reader& r) {
             q.ttl_ms = r.u64();
             auto d = r.var(kMaxDataBytes);
             q.data.assign(d.begin(), d.end());
-            if (!r.done()) {
-                if (r.u8() != 1) throw wire::DecodeError("rpc: bad store auth flag");
-                q.auth = get_auth(r);
+            // Trailers in order, each at most once: auth, then work.
+            for (std::uint8_t last = 0; !r.done();) {
+                std::uint8_t tag = r.u8();
+                if (tag <= last) throw wire::DecodeError("rpc: bad store trailer");
+                if (tag == kAuthTrailer) q.auth = get_auth(r);
+                else if (tag == kWorkTrailer) q.work_nonce = r.u64();
+                else throw wire::DecodeError("rpc: bad store trailer");
+                last = tag;
             }
             return q;
         }
@@ -222,6 +233,7 @@ const char* to_string(Status s) {
         case Status::not_ready: return "node not ready (no manifest)";
         case Status::internal: return "internal error";
         case Status::unauthorized: return "unauthorized";
+        case Status::pow_required: return "proof of work required";
     }
     return "unknown status";
 }
@@ -295,6 +307,7 @@ Bytes encode_response(Method method, const Response& resp) {
                    [&](const ManifestResponse& m) { w.var(m.envelope); },
                    [&](const PeerResponse& p) { w.var(p.body); },
                    [&](const ErrorResponse& e) { w.str(e.message.substr(0, kMaxErrorBytes)); },
+                   [&](const WorkRequiredResponse& e) { w.u64(e.work).str(e.message.substr(0, kMaxErrorBytes)); },
                },
                resp.body);
     (void)method;
@@ -307,11 +320,16 @@ Response decode_response(Method method, ByteView bytes) {
     Response resp;
     resp.id = r.u32();
     std::uint8_t status = r.u8();
-    if (status < 1 || status > static_cast<std::uint8_t>(Status::unauthorized))
+    if (status < 1 || status > static_cast<std::uint8_t>(Status::pow_required))
         throw wire::DecodeError("rpc: unknown status");
     resp.status = static_cast<Status>(status);
     if (resp.status == Status::wrong_swarm) {
         resp.body = get_swarm(r);
+    } else if (resp.status == Status::pow_required) {
+        WorkRequiredResponse w;
+        w.work = r.u64();
+        w.message = r.str(kMaxErrorBytes);
+        resp.body = std::move(w);
     } else if (resp.status != Status::ok) {
         resp.body = ErrorResponse{r.str(kMaxErrorBytes)};
     } else {

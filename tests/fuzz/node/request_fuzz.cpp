@@ -1,11 +1,13 @@
 // Fuzzes what a node decodes from a client or a peer: the RPC request and, inside a peer
 // request, the node-signed envelope (its header peeked first, as the node does), the owner
-// proofs and the store auths its ops carry. Re-encoding a decoded request must give the same bytes.
+// proofs and the store auths its ops carry, and a store's work trailer as the node checks it.
+// Re-encoding a decoded request must give the same bytes.
 #include <cstdlib>
 
 #include "veil/proto/peer_rpc.hpp"
 #include "veil/proto/node_rpc.hpp"
 #include "veil/proto/owner_auth.hpp"
+#include "veil/proto/store_work.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     veil::wire::ByteView in(data, size);
@@ -13,6 +15,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
         auto req = veil::proto::node::decode_request(in);
         if (veil::proto::node::encode_request(req) != veil::wire::Bytes(in.begin(), in.end())) std::abort();
+        if (auto* s = std::get_if<veil::proto::node::StoreRequest>(&req.body)) {  // the node's work check
+            auto hash = veil::proto::node::message_hash(s->mailbox, s->ns, s->data);
+            (void)veil::proto::node::store_work_meets(*s, hash, 1ULL << 20);
+        }
         if (auto* p = std::get_if<veil::proto::node::PeerRequest>(&req.body)) {
             (void)veil::proto::node::peek_peer(p->envelope);
             auto env = veil::proto::node::open_peer(p->envelope);

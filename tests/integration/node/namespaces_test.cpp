@@ -1,9 +1,10 @@
 // Who may write each namespace (docs/service-node.md §Who may write each namespace), on real
 // node processes: a stranger only drops envelopes; the public namespaces (device lists, pre-key
 // bundles) take owner-signed stores only; quotas count per namespace; an owner's re-store
-// extends the expiry.
+// extends the expiry; strangers' envelopes pay work once the namespace is a quarter full.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 #include <thread>
@@ -12,6 +13,7 @@
 #include "support/testnet_fixture.hpp"
 #include "veil/crypto/keys.hpp"
 #include "veil/proto/owner_auth.hpp"
+#include "veil/proto/store_work.hpp"
 
 using namespace veil::proto::node;
 using namespace std::chrono_literals;
@@ -104,7 +106,8 @@ TEST_CASE("node integration - 20 large junk stores cannot hide a new device list
 
 TEST_CASE("node integration - a stranger's flood of one namespace cannot block the mailbox's envelopes",
           "[node][integration]") {
-    Testnet net(1, 1, {"max_messages_per_mailbox=50"});
+    // Pricing off (work_free_fraction=1), so the flood can fill the envelope namespace's quota.
+    Testnet net(1, 1, {"max_messages_per_mailbox=50", "work_free_fraction=1"});
     auto port = net.ports()[0];
     Rpc rpc;
     Owner bob;
@@ -146,4 +149,36 @@ TEST_CASE("node integration - a device list re-stored by its owner outlives its 
     auto env_again = call(rpc, port, store_of(bob, kEnvelopeNamespace, 1'200'000, Bytes(10, 5)));
     REQUIRE(env_again.status == Status::ok);
     CHECK(std::get<StoreResponse>(env_again.body).expiry_ms == std::get<StoreResponse>(env.body).expiry_ms);
+}
+
+TEST_CASE("node integration - a flood of free envelopes stops at a quarter of the quota; a sender who pays "
+          "gets through", "[node][integration][work]") {
+    Testnet net(1, 1, {"max_messages_per_mailbox=40", "work_base_hashes=4096"});
+    auto port = net.ports()[0];
+    Rpc rpc;
+    Owner bob;
+    constexpr std::uint64_t kTtl = 14ULL * 24 * 3600 * 1000;
+    // Mallory floods Bob's envelope namespace and pays no work.
+    int stored = 0;
+    int priced = 0;
+    for (int i = 0; i < 100; ++i) {
+        auto r = call(rpc, port, store_of(bob, kEnvelopeNamespace, kTtl, Bytes(200, static_cast<std::uint8_t>(i))));
+        if (r.status == Status::ok) ++stored;
+        if (r.status == Status::pow_required) ++priced;
+    }
+    CHECK(stored == 10);
+    CHECK(priced == 90);
+    // Alice's envelope: the node names the price, she pays it, it is stored.
+    auto alice = store_of(bob, kEnvelopeNamespace, kTtl, Bytes(300, 0xA1));
+    auto asked = call(rpc, port, alice);
+    REQUIRE(asked.status == Status::pow_required);
+    auto work = std::get<WorkRequiredResponse>(asked.body).work;
+    CHECK(work >= 4096);
+    REQUIRE(solve_store_work(alice, work));
+    REQUIRE(call(rpc, port, alice).status == Status::ok);
+    auto inbox = call(rpc, port, bob.sign(RetrieveRequest{bob.key.pub, kEnvelopeNamespace, PageQuery{}, {}}));
+    REQUIRE(inbox.status == Status::ok);
+    const auto& items = std::get<PageResponse>(inbox.body).messages;
+    CHECK(items.size() == 11);
+    CHECK(std::any_of(items.begin(), items.end(), [&](const MessageItem& m) { return m.data == alice.data; }));
 }

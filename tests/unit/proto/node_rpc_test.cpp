@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "veil/proto/node_rpc.hpp"
 
 using namespace veil::proto::node;
@@ -24,6 +26,8 @@ TEST_CASE("rpc - every request round-trips", "[node][rpc]") {
     std::vector<RequestBody> bodies{
         StoreRequest{key(1), 3, 60000, {1, 2, 3}},
         StoreRequest{key(1), 0x8001, 60000, {1, 2, 3}, auth},
+        StoreRequest{key(1), 0, 60000, {1, 2, 3}, std::nullopt, 0xDEADBEEFULL},
+        StoreRequest{key(1), 0, 60000, {1, 2, 3}, auth, 7},
         RetrieveRequest{key(1), 3, page, auth},
         RetrieveRequest{key(1), 3, PageQuery{}, auth},
         DeleteRequest{key(2), 0, {Hash{}, key(5)}, auth},
@@ -63,6 +67,42 @@ TEST_CASE("rpc - responses round-trip, errors carry a message, wrong_swarm names
     auto w = decode_response(Method::store, encode_response(Method::store, Response{4, Status::wrong_swarm, sw}));
     CHECK(std::get<SwarmResponse>(w.body).swarm == 42);
     CHECK(std::get<SwarmResponse>(w.body).members == sw.members);
+
+    auto pow = decode_response(Method::store, encode_response(Method::store,
+                                                              Response{5, Status::pow_required, WorkRequiredResponse{1 << 20, "more"}}));
+    CHECK(pow.status == Status::pow_required);
+    CHECK(std::get<WorkRequiredResponse>(pow.body).work == 1 << 20);
+    CHECK(std::get<WorkRequiredResponse>(pow.body).message == "more");
+}
+
+TEST_CASE("rpc - a store without trailers encodes as before; trailers come once, in order", "[node][rpc]") {
+    StoreRequest plain{key(1), 0, 60000, {1, 2, 3}};
+    auto bytes = encode_request(Request{9, plain});
+    // version, method, id, mailbox, ns, ttl, var(data): nothing after.
+    CHECK(bytes.size() == 1 + 1 + 4 + 32 + 2 + 8 + 4 + 3);
+    auto with_work = plain;
+    with_work.work_nonce = 5;
+    auto worked = encode_request(Request{9, with_work});
+    CHECK(std::equal(bytes.begin(), bytes.end(), worked.begin()));
+    CHECK(worked.size() == bytes.size() + 9);
+    CHECK(std::get<StoreRequest>(decode_request(worked).body).work_nonce == 5u);
+    auto twice = worked;
+    twice.insert(twice.end(), worked.end() - 9, worked.end());
+    CHECK_THROWS_AS(decode_request(twice), DecodeError);
+    auto unknown = bytes;
+    unknown.push_back(3);
+    CHECK_THROWS_AS(decode_request(unknown), DecodeError);
+    // Work before auth is not the canonical order.
+    OwnerAuth auth{1, {}};
+    auto both = plain;
+    both.auth = auth;
+    both.work_nonce = 5;
+    auto ordered = encode_request(Request{9, both});
+    veil::wire::Bytes swapped(ordered.begin(), ordered.begin() + static_cast<std::ptrdiff_t>(bytes.size()));
+    swapped.insert(swapped.end(), ordered.end() - 9, ordered.end());
+    swapped.insert(swapped.end(), ordered.begin() + static_cast<std::ptrdiff_t>(bytes.size()), ordered.end() - 9);
+    CHECK_THROWS_AS(decode_request(swapped), DecodeError);
+    CHECK(encode_request(decode_request(ordered)) == ordered);
 }
 
 TEST_CASE("rpc - malformed requests are decode errors", "[node][rpc]") {

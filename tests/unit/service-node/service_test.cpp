@@ -477,3 +477,50 @@ TEST_CASE("service - a member's bogus proofs end its batch; each verification is
     CHECK(fresh.service.replica_signature_checks() == 1);
     CHECK(fresh.store.retrieve(owner.pub, kDeviceListNamespace, {}, kNow).messages.empty());
 }
+
+TEST_CASE("service - a stranger's flood pays once a quarter full; a sender who pays still gets through",
+          "[node][service][work]") {
+    Net net;
+    Limits limits;
+    limits.max_messages_per_mailbox = 40;  // free up to 10
+    limits.work.base_work = 256;
+    Node node(net.a1, net, limits);
+    auto bob = owner_in(kSwarmA);
+    constexpr std::uint64_t kTtl = 14ULL * 24 * 3600 * 1000;
+    auto junk = [&](int i) { return StoreRequest{bob.pub, 0, kTtl, Bytes(100, static_cast<std::uint8_t>(i))}; };
+    // The flood of issue 13, without work: free stores stop at a quarter of the quota.
+    int stored = 0;
+    std::uint64_t asked = 0;
+    for (int i = 0; i < 60; ++i) {
+        auto out = node.call(junk(i));
+        if (out.response.status == Status::ok) {
+            ++stored;
+            continue;
+        }
+        REQUIRE(out.response.status == Status::pow_required);
+        CHECK(out.replicate.empty());
+        asked = std::get<WorkRequiredResponse>(out.response.body).work;
+    }
+    CHECK(stored == 10);
+    CHECK(asked == required_store_work(limits.work, node.store.fill(bob.pub, 0), 100, kTtl));
+    CHECK(asked >= 256);
+    // A nonce that does not meet the price is refused like none.
+    auto cheap = StoreRequest{bob.pub, 0, kTtl, {'h', 'i'}};
+    auto hash = message_hash(cheap.mailbox, cheap.ns, cheap.data);
+    for (std::uint64_t n = 0; !cheap.work_nonce; ++n) {
+        cheap.work_nonce = n;
+        if (store_work_meets(cheap, hash, asked)) cheap.work_nonce.reset();
+    }
+    auto refused = node.call(cheap);
+    REQUIRE(refused.response.status == Status::pow_required);
+    // A real sender solves what the node asked and gets through.
+    auto asked_now = std::get<WorkRequiredResponse>(refused.response.body).work;
+    REQUIRE(solve_store_work(cheap, asked_now));
+    auto paid = node.call(cheap);
+    REQUIRE(paid.response.status == Status::ok);
+    CHECK(paid.replicate.size() == 1);
+    // The owner's signed stores pay nothing.
+    CHECK(node.call(signed_body(StoreRequest{bob.pub, 0, kTtl, {'m', 'e'}}, bob)).response.status == Status::ok);
+    auto inbox = node.call(signed_body(RetrieveRequest{bob.pub, 0, {}, {}}, bob, kNow + 1));
+    CHECK(std::get<PageResponse>(inbox.response.body).messages.size() == 12);
+}

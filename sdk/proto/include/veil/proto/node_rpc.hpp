@@ -67,6 +67,8 @@ enum class Status : std::uint8_t {
     internal = 13,
     unauthorized = 14,        ///< a peer request from a node outside this swarm, or an unsigned
                               ///< store into a namespace only the owner may write
+    pow_required = 15,        ///< a stranger's store lacks the work this mailbox now asks
+                              ///< (store_work.hpp); the body says how much
 };
 
 [[nodiscard]] const char* to_string(Status s);
@@ -89,15 +91,17 @@ struct OwnerAuth {
 };
 
 /// A store. `auth` (the owner's signature) is required outside the envelope namespace
-/// (store_needs_owner); on the wire it is an optional trailer, so stores of older clients into
-/// the envelope namespace decode unchanged. An owner-signed store of a message already held
-/// extends its expiry.
+/// (store_needs_owner); `work_nonce` proves work (store_work.hpp) when a node asks a stranger's
+/// store for it. On the wire both are optional trailers (auth first), so a store without them
+/// encodes byte-for-byte as before. An owner-signed store of a message already held extends its
+/// expiry.
 struct StoreRequest {
     PublicKey mailbox{};
     std::uint16_t ns = 0;
     std::uint64_t ttl_ms = 0;
     Bytes data;
     std::optional<OwnerAuth> auth = std::nullopt;
+    std::optional<std::uint64_t> work_nonce = std::nullopt;
 };
 struct RetrieveRequest {
     PublicKey mailbox{};
@@ -190,12 +194,18 @@ struct PeerResponse {
 struct ErrorResponse {
     std::string message;
 };
+/// The body of pow_required: the work (expected hashes, store_work.hpp) the node asks.
+struct WorkRequiredResponse {
+    std::uint64_t work = 0;
+    std::string message;
+};
 
 using ResponseBody = std::variant<StoreResponse, PageResponse, HashesResponse, SwarmResponse, InfoResponse,
-                                  ManifestResponse, PeerResponse, ErrorResponse>;
+                                  ManifestResponse, PeerResponse, ErrorResponse, WorkRequiredResponse>;
 
 /// One response in a frame. The body kind follows from the method and the status: ok gives the
-/// method's body, wrong_swarm a SwarmResponse, any other status an ErrorResponse.
+/// method's body, wrong_swarm a SwarmResponse, pow_required a WorkRequiredResponse, any other
+/// status an ErrorResponse.
 struct Response {
     std::uint32_t id = 0;
     Status status = Status::ok;
