@@ -14,6 +14,7 @@
 #include "account.hpp"
 #include "errors.hpp"
 #include "veil/proto/manifest.hpp"
+#include "veil/sdk/clock.hpp"
 #include "veil/sdk/context.hpp"
 
 namespace veil::messenger {
@@ -88,7 +89,7 @@ private:
     std::shared_ptr<const proto::Manifest> manifest_;
 };
 
-/// Milliseconds since the Unix epoch.
-[[nodiscard]] std::uint64_t now_ms();
+/// Milliseconds since the Unix epoch (the SDK's one clock).
+using sdk::now_ms;
 
 }  // namespace veil::messenger

@@ -7,6 +7,7 @@
 #include "veil/crypto/keys.hpp"
 #include "catch_up.hpp"
 #include "veil/proto/directory_rpc.hpp"
+#include "veil/sdk/clock.hpp"
 #include "veil/sdk/inbound.hpp"
 #include "veil/sdk/network.hpp"
 #include "veil/sdk/node.hpp"
@@ -22,11 +23,7 @@ constexpr std::uint64_t kPeerTimeoutMs = 10'000;
 constexpr std::size_t kFetchBatch = 500;
 constexpr std::size_t kMaxNodeFrameBytes = kMaxPeerBodyBytes + 4096;
 
-std::uint64_t now_ms() {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
-}
+using sdk::now_ms;
 
 // The node port's server: deadlines, fair slots, partial-frame budget, per-service frame caps.
 sdk::net::ServerOptions server_options(const DoorLimits& doors) {
