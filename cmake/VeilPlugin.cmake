@@ -1,4 +1,5 @@
 # veil_add_plugin(NAME SOURCES ... [LIBS ...] [OUTPUT_DIR dir] [NO_INSTALL])
+# veil_add_plugin_test(NAME SOURCES ...)   (below: a plugin's own Catch2 test)
 # Builds one Veil plugin, target veil_plugin_<NAME> (dashes kept in NAME, e.g. exif-strip).
 #  - Default: a MODULE library veil-plugin-<NAME>.so in ${CMAKE_BINARY_DIR}/lib/veil/plugins
 #    (OUTPUT_DIR overrides), installed to <prefix>/lib/veil/plugins with a RUNPATH that finds
@@ -41,4 +42,18 @@ function(veil_add_plugin name)
   if(TARGET veil_warnings)
     target_link_libraries(${target} PRIVATE veil_warnings)
   endif()
+endfunction()
+
+# veil_add_plugin_test(NAME SOURCES ...)
+# A plugin's own test: executable NAME from SOURCES (the test and the plugin's sources, compiled
+# in with VEIL_PLUGIN_STATIC, so veil_static_plugin_<id>() is its descriptor), linked against the
+# SDK's harness (VeilSDK::testing) and Catch2 2.x, registered with ctest as NAME.
+function(veil_add_plugin_test name)
+  cmake_parse_arguments(T "" "" "SOURCES" ${ARGN})
+  find_package(Catch2 2 REQUIRED)
+  enable_testing()
+  add_executable(${name} ${T_SOURCES})
+  target_compile_definitions(${name} PRIVATE VEIL_PLUGIN_STATIC)
+  target_link_libraries(${name} PRIVATE VeilSDK::testing Catch2::Catch2)
+  add_test(NAME ${name} COMMAND ${name})
 endfunction()

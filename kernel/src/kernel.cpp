@@ -321,14 +321,14 @@ int Kernel::run() {
         parts.request_stop = [this](int code) { request_stop(code); };
         r.active.push_back({p, std::make_unique<sdk::Context>(std::move(parts)), nullptr, false});
         auto& a = r.active.back();
-        a.instance = p->descriptor->create();
-        if (!a.instance) {
-            auto why = sdk::take_create_failure();
-            start_error_ = "plugin '" + name + "': its constructor failed" + (why.empty() ? "" : ": " + why);
+        auto made = sdk::create_plugin(*p->descriptor);
+        if (!made) {
+            start_error_ = "plugin '" + name + "': " + made.error().message;
             if (!asks_for_help()) fail(start_error_ + disable_hint(name));
             ok = false;
             break;
         }
+        a.instance = made.value();
         try {
             a.instance->start(*a.ctx);
             a.started = true;

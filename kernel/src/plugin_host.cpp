@@ -1,7 +1,6 @@
 #include "plugin_host.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <functional>
 #include <set>
 
@@ -18,12 +17,6 @@ using sdk::ErrorCode;
 namespace {
 constexpr std::string_view kPrefix = "veil-plugin-";
 constexpr std::string_view kSuffix = ".so";
-
-std::string hex32(std::uint32_t v) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "0x%08x", v);
-    return buf;
-}
 
 bool valid_name(std::string_view n) {
     return !n.empty() && n.size() <= 64 && std::all_of(n.begin(), n.end(), [](char ch) {
@@ -66,20 +59,7 @@ PluginHost::~PluginHost() {
 
 sdk::Result<const sdk::PluginDescriptor*> PluginHost::check(const Candidate& c, const sdk::PluginDescriptor* d) const {
     std::string who = "plugin '" + c.name + "'" + (c.file.empty() ? "" : " (" + c.file.string() + ")");
-    if (!d) return Error{ErrorCode::bad_input, who + ": entry point returned no descriptor"};
-    // abi_version and build_key are plain C data: safe to read before anything else.
-    if (d->abi_version != sdk::kAbiVersion) {
-        return Error{ErrorCode::refused,
-                     who + ": SDK ABI mismatch: the plugin was built against ABI " + hex32(d->abi_version) +
-                         " (SDK " + (d->sdk_version ? d->sdk_version : "?") + "), this kernel has ABI " +
-                         hex32(sdk::kAbiVersion) + " (SDK " + sdk::kSdkVersion + "); rebuild the plugin"};
-    }
-    const char* key = d->build_key ? d->build_key : "";
-    if (std::strcmp(key, VEIL_SDK_BUILD_KEY) != 0) {
-        return Error{ErrorCode::refused, who + ": build key mismatch: plugin '" + key + "', kernel '" +
-                                             VEIL_SDK_BUILD_KEY + "' (same compiler and standard library needed)"};
-    }
-    if (!d->info || !d->create || !d->destroy) return Error{ErrorCode::bad_input, who + ": incomplete descriptor"};
+    if (auto status = sdk::check_descriptor(d, who); !status) return status.error();
     const auto& info = *d->info;
     if (info.name != c.name) {
         return Error{ErrorCode::bad_input, who + ": descriptor names itself '" + std::string(info.name) +

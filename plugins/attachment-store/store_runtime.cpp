@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "veil/sdk/clock.hpp"
 #include "veil/sdk/network.hpp"
 #include "veil/sdk/node.hpp"
 
@@ -14,11 +15,7 @@ namespace {
 constexpr std::uint32_t kLocalTimeoutMs = 5'000;
 constexpr std::uint32_t kPeerTimeoutMs = 15'000;
 
-std::uint64_t now_ms() {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
-}
+using sdk::now_ms;
 
 tr::Response answer_of(const Response& r) { return tr::Response{tr::Status::ok, encode_response(r)}; }
 

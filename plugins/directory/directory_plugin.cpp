@@ -6,6 +6,7 @@
 #include "veil/proto/directory_rpc.hpp"
 #include "veil/crypto/key_file.hpp"
 #include "registry.hpp"
+#include "veil/sdk/clock.hpp"
 #include "veil/sdk/net.hpp"
 #include "veil/sdk/plugin.hpp"
 
@@ -13,11 +14,7 @@ namespace veil::directory {
 
 namespace {
 
-std::uint64_t now_ms() {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
-}
+using sdk::now_ms;
 
 class DirectoryPlugin final : public sdk::Plugin {
 public:

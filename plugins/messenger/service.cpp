@@ -47,12 +47,6 @@ void ask(sdk::Bus& bus, R q, const std::function<void(sdk::Result<typename R::Re
 
 }  // namespace
 
-std::uint64_t now_ms() {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
-}
-
 Service::Service(sdk::Context& ctx) : ctx_(ctx) {
     ctx_.on<sdk::network::ManifestUpdated>([this](const sdk::network::ManifestUpdated& m) { adopt(m.manifest); });
 }

@@ -16,6 +16,7 @@
 #include "errors.hpp"
 #include "public_gather.hpp"
 #include "veil/proto/manifest.hpp"
+#include "veil/sdk/clock.hpp"
 #include "veil/sdk/context.hpp"
 
 namespace veil::messenger {
@@ -97,7 +98,7 @@ private:
     std::shared_ptr<std::atomic<bool>> stopping_ = std::make_shared<std::atomic<bool>>(false);
 };
 
-/// Milliseconds since the Unix epoch.
-[[nodiscard]] std::uint64_t now_ms();
+/// Milliseconds since the Unix epoch (the SDK's one clock).
+using sdk::now_ms;
 
 }  // namespace veil::messenger

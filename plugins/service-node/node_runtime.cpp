@@ -9,6 +9,7 @@
 #include "catch_up.hpp"
 #include "veil/proto/blob_rpc.hpp"
 #include "veil/proto/directory_rpc.hpp"
+#include "veil/sdk/clock.hpp"
 #include "veil/sdk/inbound.hpp"
 #include "veil/sdk/network.hpp"
 #include "veil/sdk/node.hpp"
@@ -32,11 +33,7 @@ bool signable(ByteView message, const std::vector<std::string>& domains) {
     return starts_with(proto::blob::kListDomain) || std::any_of(domains.begin(), domains.end(), starts_with);
 }
 
-std::uint64_t now_ms() {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
-}
+using sdk::now_ms;
 
 // The node port's server: deadlines, fair slots, partial-frame budget, per-service frame caps.
 sdk::net::ServerOptions server_options(const DoorLimits& doors) {

@@ -1,23 +1,45 @@
 #include "veil/sdk/plugin.hpp"
 
+#include <cstdio>
+#include <cstring>
 #include <string>
-#include <utility>
 
 namespace veil::sdk {
 
 namespace {
-thread_local std::string create_failure;
+std::string hex32(std::uint32_t v) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "0x%08x", v);
+    return buf;
+}
 }  // namespace
 
-void note_create_failure(const char* message) noexcept {
-    try {
-        create_failure = message ? message : "";
-    } catch (...) {
-        // Out of memory while reporting: the kernel still reports the failure, without words.
+Status check_descriptor(const PluginDescriptor* d, const std::string& who) {
+    if (!d) return Error{ErrorCode::bad_input, who + ": entry point returned no descriptor"};
+    // abi_version and build_key are plain C data: safe to read before anything else.
+    if (d->abi_version != kAbiVersion) {
+        return Error{ErrorCode::refused, who + ": SDK ABI mismatch: the plugin was built against ABI " +
+                                             hex32(d->abi_version) + " (SDK " + (d->sdk_version ? d->sdk_version : "?") +
+                                             "), this kernel has ABI " + hex32(kAbiVersion) + " (SDK " + kSdkVersion +
+                                             "); rebuild the plugin"};
     }
+    const char* key = d->build_key ? d->build_key : "";
+    if (std::strcmp(key, VEIL_SDK_BUILD_KEY) != 0) {
+        return Error{ErrorCode::refused, who + ": build key mismatch: plugin '" + key + "', kernel '" +
+                                             VEIL_SDK_BUILD_KEY + "' (same compiler and standard library needed)"};
+    }
+    if (!d->info || !d->create || !d->destroy) return Error{ErrorCode::bad_input, who + ": incomplete descriptor"};
+    return ok_status();
 }
 
-std::string take_create_failure() { return std::exchange(create_failure, {}); }
+Result<Plugin*> create_plugin(const PluginDescriptor& descriptor) {
+    char why[512] = {};
+    Plugin* plugin = descriptor.create(why, sizeof why);
+    if (plugin) return plugin;
+    std::string message = "its constructor failed";
+    if (why[0] != '\0') message += std::string(": ") + why;
+    return Error{ErrorCode::handler_failed, message};
+}
 
 // Out of line so the vtable and type info of Plugin live once, in libveil-sdk.
 Plugin::~Plugin() = default;

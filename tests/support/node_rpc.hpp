@@ -1,14 +1,22 @@
 #pragma once
 // Blocking storage RPC calls to nodes on 127.0.0.1 over the SDK's framed TCP client, on a
-// private loop (one per thread), as service "storage" requests. For integration tests and
-// benchmarks.
+// private loop (one per thread), as service "storage" requests; a mailbox owner that signs
+// them; the manifest a node serves. For integration tests and benchmarks (no Catch here).
 #include <uv.h>
 
+#include <algorithm>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
+#include <thread>
 
+#include "veil/crypto/keys.hpp"
+#include "veil/proto/manifest.hpp"
 #include "veil/proto/node_rpc.hpp"
+#include "veil/proto/owner_auth.hpp"
+#include "veil/sdk/clock.hpp"
 #include "veil/sdk/net.hpp"
 #include "veil/sdk/transport.hpp"
 
@@ -67,5 +75,36 @@ private:
     std::uint32_t next_id_ = 1;
     bool closed_ = false;
 };
+
+/// A mailbox owner (its Ed25519 key is the mailbox) whose signed requests carry strictly
+/// increasing timestamps, so none is refused as a replay.
+struct MailboxOwner {
+    crypto::SigningKeyPair key = crypto::SigningKeyPair::generate();
+    std::uint64_t last_ts = 0;
+    proto::node::RequestBody sign(proto::node::RequestBody body) {
+        last_ts = std::max(sdk::now_ms(), last_ts + 1);
+        proto::node::sign_owner_request(body, key, last_ts);
+        return body;
+    }
+};
+
+/// The manifest the node at `port` serves, once it lists `node_count` nodes (polled for up to
+/// 10 s: a node may still be fetching it). With `authority`, it must verify under that key
+/// alone (a testnet's single authority). Throws std::runtime_error otherwise.
+inline proto::Manifest complete_manifest(NodeRpc& rpc, std::uint16_t port, std::size_t node_count,
+                                         const proto::PublicKey* authority = nullptr) {
+    using namespace proto::node;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        auto r = rpc.call(port, GetManifestRequest{});
+        if (r && r->status == Status::ok) {
+            auto m = proto::decode_signed_manifest(std::get<ManifestResponse>(r->body).envelope);
+            if (authority && proto::ManifestVerifier({*authority}, 1).check(m) != proto::ManifestCheck::ok)
+                throw std::runtime_error("the manifest does not verify under the testnet's authority");
+            if (m.manifest.nodes.size() == node_count) return m.manifest;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    throw std::runtime_error("no complete manifest from the node at port " + std::to_string(port));
+}
 
 }  // namespace veil::test

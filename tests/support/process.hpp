@@ -1,6 +1,8 @@
 #pragma once
-// Runs `veil` (or any program) as a child process for integration tests: captured output,
-// exit code, a hard deadline (the child is killed after it), and background children.
+// Runs `veil` (or any program) as a child process for tests: captured output, exit code
+// (128 + n when signal n ended it), a hard deadline (the child is killed after it), background
+// children, and interactive ones read line by line and killed with SIGKILL. A child never
+// inherits VEIL_PASSPHRASE or VEIL_NEW_PASSPHRASE: the test passes them in `env` if it wants.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -12,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string_view>
 #include <stdexcept>
@@ -56,20 +59,32 @@ private:
 };
 
 namespace detail {
+// In a forked child: stdout and stderr to the given descriptors, the environment, exec.
+[[noreturn]] inline void spawn_here(const std::vector<std::string>& argv, const std::vector<std::string>& env, int out_fd,
+                                    int err_fd) {
+    if (out_fd >= 0) dup2(out_fd, 1);
+    if (err_fd >= 0) dup2(err_fd, 2);
+    unsetenv("VEIL_PASSPHRASE");
+    unsetenv("VEIL_NEW_PASSPHRASE");
+    for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+}
+
 inline pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, int out_fd, int err_fd) {
     pid_t pid = fork();
     if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
-        if (out_fd >= 0) dup2(out_fd, 1);
-        if (err_fd >= 0) dup2(err_fd, 2);
-        for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        execv(args[0], args.data());
-        _exit(127);
-    }
+    if (pid == 0) spawn_here(argv, env, out_fd, err_fd);
     return pid;
+}
+
+inline std::vector<std::string> with_veil(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{veil_exe()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
 }
 
 // 128 + signal for a child killed by a signal (as a shell reports it), so a crash is told apart
@@ -127,19 +142,15 @@ inline ProcessResult run(const std::vector<std::string>& argv, const std::vector
 /// Runs veil with `args`.
 inline ProcessResult run_veil(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
                           int timeout_ms = 20000) {
-    std::vector<std::string> argv{veil_exe()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run(argv, env, timeout_ms);
+    return run(detail::with_veil(args), env, timeout_ms);
 }
 
 /// A veil process in the background, its stderr in a file; stop() sends SIGTERM and waits.
 class Background {
 public:
     Background(const std::vector<std::string>& args, const std::string& log_file) {
-        std::vector<std::string> argv{veil_exe()};
-        argv.insert(argv.end(), args.begin(), args.end());
         int fd = open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        pid_ = detail::spawn(argv, {}, fd, fd);
+        pid_ = detail::spawn(detail::with_veil(args), {}, fd, fd);
         close(fd);
     }
     ~Background() {
@@ -215,28 +226,28 @@ inline bool wait_for_text(const std::filesystem::path& file, std::string_view te
     return false;
 }
 
-/// A veil process with its stdin and stdout on pipes (stderr in a file): a test or benchmark
-/// types lines and reads what it prints. Killed when destroyed.
+/// A veil process (or any program) with its stdin and stdout on pipes (stderr in a file): a
+/// test or benchmark types lines and reads what it prints. Killed when destroyed.
 class Interactive final {
 public:
-    Interactive(const std::vector<std::string>& args, const std::filesystem::path& err_file) {
+    /// Any program: argv[0] is a path.
+    struct Program {
+        std::vector<std::string> argv;
+    };
+    /// `veil args...`.
+    Interactive(const std::vector<std::string>& args, const std::filesystem::path& err_file)
+        : Interactive(Program{detail::with_veil(args)}, err_file) {}
+    Interactive(const Program& program, const std::filesystem::path& err_file) {
         int in[2], out[2];
         if (pipe(in) != 0 || pipe(out) != 0) throw std::runtime_error("pipe failed");
         int err = open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        std::string exe = veil_exe();
-        std::vector<char*> argv{exe.data()};
-        std::vector<std::string> copy = args;
-        for (auto& a : copy) argv.push_back(a.data());
-        argv.push_back(nullptr);
         pid_ = fork();
+        if (pid_ < 0) throw std::runtime_error("fork failed");
         if (pid_ == 0) {
             dup2(in[0], 0);
-            dup2(out[1], 1);
-            dup2(err, 2);
             close(in[1]);
             close(out[0]);
-            execv(argv[0], argv.data());
-            _exit(127);
+            detail::spawn_here(program.argv, {}, out[1], err);
         }
         close(in[0]);
         close(out[1]);
@@ -299,13 +310,29 @@ public:
         }
         return -1;
     }
+    /// The next line it printed (without '\n'), or nullopt at end of output or after timeout_ms.
+    std::optional<std::string> read_line(int timeout_ms = 30000) {
+        if (!wait_for("\n", timeout_ms, line_at_)) return std::nullopt;
+        auto nl = output_.find('\n', line_at_);
+        auto line = output_.substr(line_at_, nl - line_at_);
+        line_at_ = nl + 1;
+        return line;
+    }
     void signal_term() { kill(pid_, SIGTERM); }
+    /// kill -9 and reap.
+    void kill9() {
+        if (pid_ <= 0) return;
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+    }
     const std::string& output() const { return output_; }
 
 private:
     pid_t pid_ = -1;
     int in_ = -1, out_ = -1;
     std::string output_;
+    std::size_t line_at_ = 0;  // where read_line() goes on
 };
 
 }  // namespace veil::test

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "veil/proto/manifest.hpp"
+#include "veil/sdk/clock.hpp"
 
 namespace veil::test {
 
@@ -26,10 +27,7 @@ using namespace std::chrono_literals;
 
 inline const std::string kVeil = std::string(VEIL_BINARY_DIR) + "/bin/veil";
 
-inline std::uint64_t now_ms() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-}
+using sdk::now_ms;  // the SDK's one clock, as veil::test::now_ms
 
 inline std::string slurp(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);

@@ -4,6 +4,8 @@
 
 #include <chrono>
 
+#include "veil/sdk/clock.hpp"
+
 namespace veil::onion {
 
 using sdk::ErrorCode;
@@ -29,11 +31,7 @@ std::uint64_t monotonic_ms() {
                                           .count());
 }
 
-std::uint64_t wall_clock_ms() {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
-}
+std::uint64_t wall_clock_ms() { return sdk::now_ms(); }
 
 Relay::Relay(uv_loop_t* loop, sdk::Bus& bus, std::shared_ptr<const crypto::KeyAgreement> node_key, NodeLookup lookup,
              RelayOptions options)

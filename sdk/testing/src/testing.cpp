@@ -5,8 +5,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
-#include <cstring>
 #include <stdexcept>
 #include <thread>
 
@@ -52,12 +50,6 @@ Config checked_config(const PluginInfo& info, std::string_view toml) {
     auto table = doc.value().table(name, specs);
     if (!table) throw std::invalid_argument(table.error().message);
     return table.value();
-}
-
-std::string hex32(std::uint32_t v) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "0x%08x", v);
-    return buf;
 }
 
 }  // namespace
@@ -111,17 +103,7 @@ Plugin& Harness::load(const fs::path& so, std::string_view toml) {
     }
     const PluginDescriptor* d = lib->get_alias<DescriptorFn>("veil_plugin_descriptor")();
     libraries_.push_back(lib);  // kept until close() destroyed what it made
-    if (!d) throw std::runtime_error(who + ": entry point returned no descriptor");
-    // The kernel's checks, in its order: plain C fields first.
-    if (d->abi_version != kAbiVersion) {
-        throw std::runtime_error(who + ": SDK ABI mismatch: the plugin was built against ABI " + hex32(d->abi_version) +
-                                 ", this SDK has ABI " + hex32(kAbiVersion) + "; rebuild the plugin");
-    }
-    if (std::strcmp(d->build_key ? d->build_key : "", VEIL_SDK_BUILD_KEY) != 0) {
-        throw std::runtime_error(who + ": build key mismatch: plugin '" + (d->build_key ? d->build_key : "") +
-                                 "', SDK '" + VEIL_SDK_BUILD_KEY + "'");
-    }
-    if (!d->info || !d->create || !d->destroy) throw std::runtime_error(who + ": incomplete descriptor");
+    if (auto status = check_descriptor(d, who); !status) throw std::runtime_error(status.error().message);
     return start_toml(*d, toml);
 }
 
@@ -134,13 +116,12 @@ Plugin& Harness::start_configured(const PluginDescriptor& descriptor, Config con
     const PluginInfo& info = *descriptor.info;
     if (info.check_config) info.check_config(config);  // the plugin's own checks, as the kernel runs them
     Context& ctx = make_context(std::string(info.name), std::move(config));
-    Plugin* plugin = descriptor.create();
-    if (!plugin) {
+    auto made = create_plugin(descriptor);
+    if (!made) {
         started_.pop_back();
-        auto why = take_create_failure();
-        throw std::runtime_error("harness: plugin '" + std::string(info.name) + "': its constructor failed" +
-                                 (why.empty() ? "" : ": " + why));
+        throw std::runtime_error("harness: plugin '" + std::string(info.name) + "': " + made.error().message);
     }
+    Plugin* plugin = made.value();
     started_.back().plugin = plugin;
     started_.back().descriptor = &descriptor;
     plugin->start(ctx);  // a throw leaves it unstarted: close() destroys it without stop()

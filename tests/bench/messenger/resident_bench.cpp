@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "support/process.hpp"
+#include "support/veil_id.hpp"
 
 namespace fs = std::filesystem;
 
@@ -129,10 +130,9 @@ int main(int argc, char** argv) {
         auto init = [&](const std::string& who) {
             sh(kVeil + " init --home " + (dir / who).string() + " --network " + (dir / "network.toml").string() +
                " > " + (dir / (who + ".init")).string() + " 2>&1");
-            std::smatch m;
-            auto text = slurp(dir / (who + ".init"));
-            if (!std::regex_search(text, m, std::regex("Your Veil ID: (05[0-9a-f]{64})"))) throw std::runtime_error("init");
-            return m[1].str();
+            auto id = veil::test::veil_id_in(slurp(dir / (who + ".init")));
+            if (id.empty()) throw std::runtime_error("init");
+            return id;
         };
         auto alice = init("alice"), bob = init("bob");
         sh(kVeil + " --home " + (dir / "bob").string() + " contacts add " + alice + " Alice > /dev/null");

@@ -27,11 +27,6 @@ namespace {
 
 const std::string kVeil = std::string(VEIL_BINARY_DIR) + "/bin/veil";
 
-std::uint64_t now_ms() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-}
-
 using Rpc = veil::test::NodeRpc;
 
 double percentile(std::vector<double> v, double p) {
@@ -62,13 +57,9 @@ int main(int argc, char** argv) {
             if (std::regex_search(text, m, listen)) ports.push_back(static_cast<std::uint16_t>(std::stoi(m[1])));
         }
         Rpc rpc;
-        auto owner = veil::crypto::SigningKeyPair::generate();
-        std::uint64_t last_ts = 0;
-        auto sign = [&](RequestBody b) {
-            last_ts = std::max(now_ms(), last_ts + 1);
-            sign_owner_request(b, owner, last_ts);
-            return b;
-        };
+        veil::test::MailboxOwner mailbox;
+        const auto& owner = mailbox.key;
+        auto sign = [&](RequestBody b) { return mailbox.sign(std::move(b)); };
         // Wait until every node serves a manifest.
         for (auto p : ports)
             for (int i = 0; i < 100; ++i) {

@@ -18,6 +18,7 @@
 
 #include "support/process.hpp"
 #include "support/testnet_fixture.hpp"
+#include "support/veil_id.hpp"
 
 namespace {
 
@@ -26,19 +27,7 @@ using veil::test::Testnet;
 using veil::test::run;
 using veil::test::run_veil;
 using veil::test::slurp;
-
-// The first Veil ID ("05" and 64 hex digits) in `text`, or "" (no <regex>: GCC 12 warns
-// inside it under the sanitizers).
-std::string veil_id_in(const std::string& text) {
-    auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
-    for (std::size_t at = text.find("05"); at != std::string::npos; at = text.find("05", at + 1)) {
-        if (at + 66 > text.size()) break;
-        if (std::all_of(text.begin() + static_cast<std::ptrdiff_t>(at), text.begin() + static_cast<std::ptrdiff_t>(at + 66), hex) &&
-            (at + 66 == text.size() || !hex(text[at + 66])))
-            return text.substr(at, 66);
-    }
-    return {};
-}
+using veil::test::veil_id_in;
 
 // Enables the attachment plugins in a HOME made by `veil init` (unless init already did).
 void enable_attachments(const fs::path& home) {
@@ -56,12 +45,7 @@ std::string init(const Testnet& net, const fs::path& home, std::string* phrase =
     REQUIRE(r.exit_code == 0);
     auto id = veil_id_in(r.out);
     REQUIRE_FALSE(id.empty());
-    if (phrase) {
-        std::istringstream lines(r.out);
-        std::string line;
-        while (std::getline(lines, line))
-            if (std::count(line.begin(), line.end(), ' ') >= 23) *phrase = line.substr(line.find_first_not_of(' '));
-    }
+    if (phrase) *phrase = veil::test::recovery_phrase_in(r.out);
     enable_attachments(home);
     return id;
 }

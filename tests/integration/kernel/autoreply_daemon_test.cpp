@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/person.hpp"
 #include "support/process.hpp"
 #include "support/testnet_fixture.hpp"
 
@@ -17,20 +18,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// One person made with `veil init` on the testnet.
-struct Person {
-    fs::path home;
-    std::string id;
-
-    Person(const Testnet& net, const std::string& name) : home(net.dir() / name) {
-        auto r = veil::test::run_veil({"init", "--home", home.string(), "--network", (net.dir() / "network.toml").string()},
-                                      {}, 60000);
-        INFO(r.err);
-        REQUIRE(r.exit_code == 0);
-        std::smatch m;
-        REQUIRE(std::regex_search(r.out, m, std::regex("Your Veil ID: (05[0-9a-f]{64})")));
-        id = m[1];
-    }
+// A person made with `veil init` on the testnet (support/person.hpp) who can run the bot.
+struct Person : veil::test::Person {
+    using veil::test::Person::Person;
     // Adds the bot to kernel.plugins, its directory to kernel.plugin_dirs, and its table.
     void enable_autoreply(const std::string& reply) const {
         auto text = veil::test::read_file(home / "veil.toml");
@@ -42,11 +32,6 @@ struct Person {
         text.replace(static_cast<std::size_t>(m.position(0)), static_cast<std::size_t>(m.length(0)), with);
         text += "\n[autoreply]\nreply = \"" + reply + "\"\n";
         std::ofstream(home / "veil.toml", std::ios::trunc) << text;
-    }
-    veil::test::ProcessResult run(const std::vector<std::string>& args, int timeout_ms = 60000) const {
-        std::vector<std::string> all{"--home", home.string()};
-        all.insert(all.end(), args.begin(), args.end());
-        return veil::test::run_veil(all, {}, timeout_ms);
     }
 };
 

@@ -14,6 +14,8 @@
 #include <nlohmann/json.hpp>
 
 #include "account.hpp"
+#include "support/node_rpc.hpp"
+#include "support/person.hpp"
 #include "support/process.hpp"
 #include "support/testnet_fixture.hpp"
 #include "vault.hpp"
@@ -25,53 +27,7 @@ namespace veil::test::messenger_helpers {
 namespace fs = std::filesystem;
 using veil::test::Testnet;
 
-
-
-// One person's client: HOME inside the testnet directory, made by `veil init`.
-struct Person {
-    fs::path home;
-    std::string id, phrase;
-
-    Person(const Testnet& net, const std::string& name) : home(net.dir() / name) {
-        auto r = veil::test::run_veil({"init", "--home", home.string(), "--network", (net.dir() / "network.toml").string()},
-                                {}, 60000);
-        INFO(r.err);
-        REQUIRE(r.exit_code == 0);
-        id = id_in(r.out);
-        std::istringstream lines(r.out);
-        std::string line;
-        while (std::getline(lines, line)) {
-            if (std::count(line.begin(), line.end(), ' ') >= 23) phrase = line.substr(line.find_first_not_of(' '));
-        }
-        REQUIRE(!phrase.empty());
-    }
-    // Another device of `first`, restored from its recovery phrase (read on stdin).
-    Person(const Testnet& net, const std::string& name, const Person& first) : home(net.dir() / name) {
-        std::string cmd = "printf '%s\\n' '" + first.phrase + "' | '" + veil::test::veil_exe() + "' init --home '" +
-                          home.string() + "' --network '" + (net.dir() / "network.toml").string() + "' --restore";
-        auto r = veil::test::run({"/bin/sh", "-c", cmd}, {}, 60000);
-        INFO(r.err);
-        REQUIRE(r.exit_code == 0);
-        id = id_in(r.out);
-        CHECK(r.out.find("added") != std::string::npos);
-    }
-    // The ID after "Your Veil ID: " (no <regex>: GCC 12 warns inside it under the sanitizers).
-    static std::string id_in(const std::string& out) {
-        const std::string label = "Your Veil ID: ";
-        auto at = out.find(label);
-        REQUIRE(at != std::string::npos);
-        auto id = out.substr(at + label.size(), 66);
-        REQUIRE(id.size() == 66);
-        REQUIRE(id.starts_with("05"));
-        REQUIRE(id.find_first_not_of("0123456789abcdef") == std::string::npos);
-        return id;
-    }
-    veil::test::ProcessResult run(const std::vector<std::string>& args, int timeout_ms = 60000) const {
-        std::vector<std::string> all{"--home", home.string()};
-        all.insert(all.end(), args.begin(), args.end());
-        return veil::test::run_veil(all, {}, timeout_ms);
-    }
-};
+using veil::test::Person;
 
 // The person's device account, read from the encrypted database with its key file (as only
 // the owner of HOME could): the test uses the device key to look into the swarm itself.
@@ -82,37 +38,7 @@ inline messenger::Account account_of(const Person& p) {
 }
 
 // Direct RPC to one node (as the node tests do): how many messages a mailbox holds there.
-class Rpc final {
-public:
-    Rpc() { uv_loop_init(&loop_); }
-    ~Rpc() {
-        clients_.clear();
-        uv_run(&loop_, UV_RUN_DEFAULT);
-        uv_loop_close(&loop_);
-    }
-    Rpc(const Rpc&) = delete;
-    Rpc& operator=(const Rpc&) = delete;
-
-    std::optional<proto::node::Response> call(std::uint16_t port, proto::node::RequestBody body) {
-        auto m = proto::node::method_of(body);
-        auto& c = clients_[port];
-        if (!c) c = std::make_unique<sdk::net::Client>(&loop_, sdk::net::Endpoint{"127.0.0.1", port});
-        std::optional<sdk::Result<veil::wire::Bytes>> got;
-        auto request = proto::node::encode_request(proto::node::Request{next_id_++, std::move(body)});
-        c->request(sdk::transport::encode_service_request(proto::node::kStorageService, request), 5000,
-                   [&got](sdk::Result<veil::wire::Bytes> r) { got = std::move(r); });
-        while (!got) uv_run(&loop_, UV_RUN_ONCE);
-        if (!got->ok()) return std::nullopt;
-        auto answer = sdk::transport::decode_service_response(got->value(), got->value().size());
-        if (!answer || answer.value().status != sdk::transport::Status::ok) return std::nullopt;
-        return proto::node::decode_response(m, answer.value().body);
-    }
-
-private:
-    uv_loop_t loop_{};
-    std::map<std::uint16_t, std::unique_ptr<sdk::net::Client>> clients_;
-    std::uint32_t next_id_ = 1;
-};
+using Rpc = veil::test::NodeRpc;
 
 // Messages in the account's inbox on every member of its swarm (-1 where a node did not answer).
 inline std::vector<int> inbox_counts(const Testnet& net, const Person& p, const messenger::Account& account, Rpc& rpc) {

@@ -139,7 +139,8 @@ TEST_CASE("messenger - a database with a passphrase: a wrong one fails cleanly a
                                {}, 60000);
     INFO(init.err);
     REQUIRE(init.exit_code == 0);
-    auto id = Person::id_in(init.out);
+    auto id = test::veil_id_in(init.out);
+    REQUIRE(id.size() == 66);
     auto db_before = test::slurp(home / "veil.db");
 
     auto none = test::run_veil({"--home", home.string(), "id"});

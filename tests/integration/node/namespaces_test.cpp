@@ -25,16 +25,7 @@ struct Rpc final : veil::test::NodeRpc {
     ~Rpc() { CHECK(close() == 0); }
 };
 
-// A mailbox owner (its Ed25519 key is the mailbox) with strictly increasing timestamps.
-struct Owner {
-    veil::crypto::SigningKeyPair key = veil::crypto::SigningKeyPair::generate();
-    std::uint64_t last_ts = 0;
-    RequestBody sign(RequestBody body) {
-        last_ts = std::max(veil::test::now_ms(), last_ts + 1);
-        sign_owner_request(body, key, last_ts);
-        return body;
-    }
-};
+using Owner = veil::test::MailboxOwner;
 
 // One node (a swarm of one): every mailbox is its own.
 Response call(Rpc& rpc, std::uint16_t port, const RequestBody& body) {

@@ -33,16 +33,7 @@ struct Rpc final : veil::test::NodeRpc {
 };
 
 d::Manifest manifest_from(Rpc& rpc, const Testnet& net) {
-    for (int attempt = 0; attempt < 100; ++attempt) {
-        auto r = rpc.call(net.ports()[0], GetManifestRequest{});
-        if (r && r->status == Status::ok) {
-            auto m = d::decode_signed_manifest(std::get<ManifestResponse>(r->body).envelope);
-            if (m.manifest.nodes.size() == net.ports().size()) return m.manifest;
-        }
-        std::this_thread::sleep_for(100ms);
-    }
-    FAIL("no complete manifest from the first node");
-    return {};
+    return veil::test::complete_manifest(rpc, net.ports()[0], net.ports().size());
 }
 
 // Sends a peer envelope to the peer service at `port`, as a member (or anyone) would.
@@ -54,15 +45,7 @@ std::optional<Response> send_peer(Rpc& rpc, std::uint16_t port, const Bytes& env
     return decode_response(Method::peer, answer.value().body);
 }
 
-struct Owner {
-    veil::crypto::SigningKeyPair key = veil::crypto::SigningKeyPair::generate();
-    std::uint64_t last_ts = 0;
-    RequestBody sign(RequestBody body) {
-        last_ts = std::max(now_ms(), last_ts + 1);
-        sign_owner_request(body, key, last_ts);
-        return body;
-    }
-};
+using Owner = veil::test::MailboxOwner;
 
 // Whether the node at `port` holds h; nullopt when it did not answer (down, starting).
 std::optional<bool> holds(Rpc& rpc, std::uint16_t port, Owner& o, const Hash& h) {

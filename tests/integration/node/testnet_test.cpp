@@ -43,30 +43,11 @@ struct Rpc final : veil::test::NodeRpc {
     ~Rpc() { CHECK(close() == 0); }
 };
 
-// A mailbox owner with monotonically increasing request timestamps (no accidental replays).
-struct Owner {
-    veil::crypto::SigningKeyPair key = veil::crypto::SigningKeyPair::generate();
-    std::uint64_t last_ts = 0;
-    RequestBody sign(RequestBody body) {
-        last_ts = std::max(now_ms(), last_ts + 1);
-        sign_owner_request(body, key, last_ts);
-        return body;
-    }
-};
+using Owner = veil::test::MailboxOwner;
 
+// The first node's manifest once complete, verified under the testnet's authority.
 d::Manifest manifest_from(Rpc& rpc, const Testnet& net) {
-    for (int attempt = 0; attempt < 100; ++attempt) {
-        auto r = rpc.call(net.ports()[0], GetManifestRequest{});
-        if (r && r->status == Status::ok) {
-            auto m = d::decode_signed_manifest(std::get<ManifestResponse>(r->body).envelope);
-            d::ManifestVerifier v({net.authority()}, 1);
-            REQUIRE(v.check(m) == d::ManifestCheck::ok);
-            if (m.manifest.nodes.size() == net.ports().size()) return m.manifest;
-        }
-        std::this_thread::sleep_for(100ms);
-    }
-    FAIL("no complete manifest from the first node");
-    return {};
+    return veil::test::complete_manifest(rpc, net.ports()[0], net.ports().size(), &net.authority());
 }
 
 std::vector<std::uint16_t> member_ports(const d::Manifest& m, SwarmId swarm) {

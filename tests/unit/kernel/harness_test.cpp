@@ -65,7 +65,7 @@ TEST_CASE("harness - an unknown config key is refused, as in a config file", "[k
                                            .config = kKeys, .commands = {}};
     static const sdk::PluginDescriptor kDescriptor{
         sdk::kAbiVersion, VEIL_SDK_BUILD_KEY, sdk::kSdkVersion, &kInfo,
-        []() noexcept -> sdk::Plugin* { return new EchoPlugin; },
+        [](char*, std::size_t) noexcept -> sdk::Plugin* { return new EchoPlugin; },
         [](sdk::Plugin* p) noexcept { delete p; }};
     sdk::testing::Harness h;
     CHECK_THROWS_WITH(h.start(kDescriptor, {{"colour", std::string("red")}}),
@@ -109,21 +109,21 @@ struct Throws final : sdk::Plugin {
 // What VEIL_PLUGIN's create() does with a throwing constructor.
 const sdk::PluginDescriptor kThrowsDescriptor{
     sdk::kAbiVersion, VEIL_SDK_BUILD_KEY, sdk::kSdkVersion, &kWordInfo,
-    []() noexcept -> sdk::Plugin* {
+    [](char* error, std::size_t error_size) noexcept -> sdk::Plugin* {
         try {
             return new Throws;
         } catch (const std::exception& e) {
-            sdk::note_create_failure(e.what());
+            sdk::write_create_error(error, error_size, e.what());
             return nullptr;
         }
     },
     [](sdk::Plugin* p) noexcept { delete p; }};
 const sdk::PluginDescriptor kCheckedDescriptor{
     sdk::kAbiVersion, VEIL_SDK_BUILD_KEY, sdk::kSdkVersion, &kCheckedInfo,
-    []() noexcept -> sdk::Plugin* { return new WordPlugin; }, [](sdk::Plugin* p) noexcept { delete p; }};
+    [](char*, std::size_t) noexcept -> sdk::Plugin* { return new WordPlugin; }, [](sdk::Plugin* p) noexcept { delete p; }};
 const sdk::PluginDescriptor kWordDescriptor{
     sdk::kAbiVersion, VEIL_SDK_BUILD_KEY, sdk::kSdkVersion, &kWordInfo,
-    []() noexcept -> sdk::Plugin* { return new WordPlugin; }, [](sdk::Plugin* p) noexcept { delete p; }};
+    [](char*, std::size_t) noexcept -> sdk::Plugin* { return new WordPlugin; }, [](sdk::Plugin* p) noexcept { delete p; }};
 }  // namespace
 
 TEST_CASE("harness - config from a TOML snippet goes through the real config checker", "[kernel]") {

@@ -67,7 +67,53 @@ TEST_CASE("host - a loaded plugin creates and destroys its object inside its lib
     const auto* d = p.value()->descriptor;
     CHECK(p.value()->info().requires_.empty());
     CHECK(p.value()->info().config.size() == 1);
-    sdk::Plugin* obj = d->create();
-    REQUIRE(obj != nullptr);
-    d->destroy(obj);
+    auto obj = sdk::create_plugin(*d);
+    REQUIRE(obj.ok());
+    d->destroy(obj.value());
+}
+
+TEST_CASE("host - a throwing constructor's message comes back through create()'s buffer", "[kernel][host]") {
+    PluginHost host({kFixtures});
+    auto p = host.load("throws-in-ctor");
+    REQUIRE(p.ok());
+    auto obj = sdk::create_plugin(*p.value()->descriptor);
+    REQUIRE_FALSE(obj.ok());
+    CHECK(obj.error().message == "its constructor failed: fixture: no database here");
+}
+
+namespace {
+struct ThrowsLong final : sdk::Plugin {
+    ThrowsLong() { throw std::runtime_error(std::string(5000, 'x')); }
+    void start(sdk::Context&) override {}
+    void stop() override {}
+};
+constexpr sdk::PluginInfo kLongInfo{.name = "long", .version = "0.1.0", .kind = sdk::PluginKind::other,
+                                    .description = "long", .provides = {}, .requires_ = {}, .config = {},
+                                    .commands = {}};
+const sdk::PluginDescriptor kLongDescriptor{
+    sdk::kAbiVersion, VEIL_SDK_BUILD_KEY, sdk::kSdkVersion, &kLongInfo,
+    [](char* error, std::size_t error_size) noexcept -> sdk::Plugin* {
+        try {
+            return new ThrowsLong;
+        } catch (const std::exception& e) {
+            sdk::write_create_error(error, error_size, e.what());
+            return nullptr;
+        }
+    },
+    [](sdk::Plugin* p) noexcept { delete p; }};
+}  // namespace
+
+TEST_CASE("host - a constructor's message is cut to the buffer, never past it", "[kernel][host]") {
+    char buf[8];
+    sdk::write_create_error(buf, sizeof buf, "abcdefghij");
+    CHECK(std::string(buf) == "abcdefg");
+    sdk::write_create_error(buf, sizeof buf, nullptr);
+    CHECK(std::string(buf).empty());
+    buf[0] = 'z';
+    sdk::write_create_error(buf, 0, "abc");  // no room: nothing written
+    CHECK(buf[0] == 'z');
+    auto obj = sdk::create_plugin(kLongDescriptor);
+    REQUIRE_FALSE(obj.ok());
+    CHECK(obj.error().message.size() < 600);
+    CHECK_THAT(obj.error().message, Catch::StartsWith("its constructor failed: xxxx"));
 }

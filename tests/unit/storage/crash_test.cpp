@@ -5,9 +5,9 @@
 #include <random>
 #include <thread>
 
-#include "support/child_process.hpp"
 #include "crash_batch.hpp"
 #include "storage_test_support.hpp"
+#include "support/process.hpp"
 #include "vault.hpp"
 
 using namespace veil::sqlcipher;
@@ -41,7 +41,9 @@ struct Round {
 };
 
 Round run_round(const std::filesystem::path& path, bool pause, std::mt19937& rng) {
-    Child writer({VEIL_STORAGE_CRASH_WRITER, path.string(), pause ? "pause" : "run"});
+    auto err = path;
+    err += ".err";
+    Interactive writer(Interactive::Program{{VEIL_STORAGE_CRASH_WRITER, path.string(), pause ? "pause" : "run"}}, err);
     Round r;
     int kill_after = 0;
     for (;;) {

@@ -3,17 +3,15 @@
 // sets, changes and removes the passphrase and rotates the key without losing data.
 #include <catch2/catch.hpp>
 
-#include "support/child_process.hpp"
-#include "storage_test_support.hpp"
 #include "error.hpp"
+#include "storage_test_support.hpp"
+#include "support/process.hpp"
 #include "vault.hpp"
 
 using namespace veil::sqlcipher;
 using namespace veil::test;
 
 namespace {
-
-const std::string kVeil = std::string(VEIL_BINARY_DIR) + "/bin/veil";
 
 struct Home {
     StorageDir dir;
@@ -30,16 +28,16 @@ struct Home {
         return p.string();
     }
     // `veil --config C --home H version`: starts the plugin (opening the database) and exits.
-    ChildResult start(const std::vector<std::string>& env = {}, const std::vector<std::string>& extra = {}) const {
-        std::vector<std::string> argv{kVeil, "--config", config, "--home", home.string()};
+    ProcessResult start(const std::vector<std::string>& env = {}, const std::vector<std::string>& extra = {}) const {
+        std::vector<std::string> argv{veil_exe(), "--config", config, "--home", home.string()};
         argv.insert(argv.end(), extra.begin(), extra.end());
         argv.push_back("version");
-        return run_child(argv, env);
+        return run(argv, env, 60000);
     }
-    ChildResult passphrase(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) const {
-        std::vector<std::string> argv{kVeil, "--home", home.string(), "passphrase"};
+    ProcessResult passphrase(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) const {
+        std::vector<std::string> argv{veil_exe(), "--home", home.string(), "passphrase"};
         argv.insert(argv.end(), args.begin(), args.end());
-        return run_child(argv, env);
+        return run(argv, env, 60000);
     }
     void fill() const {
         auto v = Vault::open(db, nullptr, VaultOptions{});

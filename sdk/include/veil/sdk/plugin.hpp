@@ -10,6 +10,7 @@
 /// No exception may cross the seam: create/destroy are noexcept wrappers made by VEIL_PLUGIN,
 /// and the kernel catches whatever start()/stop() throw and reports it naming the plugin.
 
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <span>
@@ -20,6 +21,7 @@
 #include "veil/sdk/config.hpp"
 #include "veil/sdk/context.hpp"
 #include "veil/sdk/export.hpp"
+#include "veil/sdk/result.hpp"
 
 namespace veil::sdk {
 
@@ -93,12 +95,6 @@ struct PluginInfo {
     void (*check_config)(const Config& config) = nullptr;
 };
 
-/// Keeps the message of a plugin constructor that threw, for the kernel to report with the
-/// plugin's name (VEIL_PLUGIN's create() calls it). Loop thread.
-VEIL_SDK_API void note_create_failure(const char* message) noexcept;
-/// The message noted since the last call ("" if none), and forgets it.
-VEIL_SDK_API std::string take_create_failure();
-
 /// The exported descriptor. Layout rule: abi_version and build_key come first and are plain
 /// C data, so the kernel can check them before reading any C++ member.
 struct PluginDescriptor {
@@ -106,9 +102,31 @@ struct PluginDescriptor {
     const char* build_key;          ///< VEIL_SDK_BUILD_KEY of the plugin's compiler
     const char* sdk_version;        ///< kSdkVersion, for messages
     const PluginInfo* info;         ///< read only after both checks pass
-    Plugin* (*create)() noexcept;   ///< new plugin object, or nullptr if its constructor threw
+    /// New plugin object, or nullptr if its constructor threw; then the constructor's message is
+    /// written into the caller's buffer `error` (NUL-terminated, at most `error_size` bytes), so
+    /// it reaches the kernel even when the plugin carries its own copy of the SDK (static build).
+    Plugin* (*create)(char* error, std::size_t error_size) noexcept;
     void (*destroy)(Plugin*) noexcept;  ///< deletes the object inside the plugin's library
 };
+
+/// Copies `message` into create()'s error buffer, cut to fit. Inline: it runs in the plugin's
+/// code, whatever copy of the SDK the plugin carries.
+inline void write_create_error(char* error, std::size_t error_size, const char* message) noexcept {
+    if (error == nullptr || error_size == 0) return;
+    std::size_t n = 0;
+    for (; message != nullptr && n + 1 < error_size && message[n] != '\0'; ++n) error[n] = message[n];
+    error[n] = '\0';
+}
+
+/// The checks every loader makes before reading anything else of a descriptor: abi_version and
+/// build_key (plain C data) against this SDK's, then that info, create and destroy are present.
+/// `who` names the plugin (and its file) in the message. Used by the kernel's plugin host and
+/// by the test harness, so both refuse the same plugins with the same words.
+VEIL_SDK_API Status check_descriptor(const PluginDescriptor* descriptor, const std::string& who);
+
+/// Makes the plugin object through a checked descriptor: the object (destroy it with
+/// descriptor.destroy), or an Error "its constructor failed[: MESSAGE]". Loop thread.
+VEIL_SDK_API Result<Plugin*> create_plugin(const PluginDescriptor& descriptor);
 
 /// Signature of the exported entry point (alias `veil_plugin_descriptor`).
 using DescriptorFn = const PluginDescriptor*();
@@ -128,15 +146,15 @@ using DescriptorFn = const PluginDescriptor*();
 /// dlopened.
 #define VEIL_PLUGIN_DESCRIBE_(id, info, Class)                                                  \
     namespace veil_plugin_##id {                                                               \
-    static ::veil::sdk::Plugin* create() noexcept {                                            \
+    static ::veil::sdk::Plugin* create(char* error, std::size_t error_size) noexcept {         \
         try {                                                                                  \
             return new Class();                                                                \
         } catch (const std::exception& e) {                                                    \
-            ::veil::sdk::note_create_failure(e.what());                                        \
-            return nullptr;                                                                    \
+            ::veil::sdk::write_create_error(error, error_size, e.what());                      \
         } catch (...) {                                                                        \
-            return nullptr;                                                                    \
+            ::veil::sdk::write_create_error(error, error_size, "non-standard exception");      \
         }                                                                                      \
+        return nullptr;                                                                        \
     }                                                                                          \
     static void destroy(::veil::sdk::Plugin* p) noexcept { delete p; }                        \
     static const ::veil::sdk::PluginDescriptor descriptor{                                     \

@@ -41,8 +41,9 @@ std::vector<sdk::Result<ProcessedAttachment>> run_plugin(sdk::Config config, std
         parts.request_stop = [](int) {};
         auto ctx = std::make_unique<sdk::Context>(std::move(parts));
         const sdk::PluginDescriptor* d = veil_static_plugin_exif_strip();
-        sdk::Plugin* plugin = d->create();
-        REQUIRE(plugin != nullptr);
+        auto made = sdk::create_plugin(*d);
+        REQUIRE(made.ok());
+        sdk::Plugin* plugin = made.value();
         bool started = true;
         try {
             plugin->start(*ctx);
