@@ -161,7 +161,9 @@ TEST_CASE("peer - store auths travel in op lists and fetched messages; version 2
     const auto& q = std::get<StoreRequest>(body);
     auto auth = encode_store_auth(q);
     MessageState st{message_hash(owner.pub, q.ns, q.data), owner.pub, q.ns, kNow + 60'000, false};
-    auto ops = decode_states(encode_states({ReplicaOp{st, q.data, nullptr, auth}, ReplicaOp{st, q.data}}));
+    auto node = SigningKeyPair::generate();
+    auto sealed = seal_peer(ReplicateBody{{ReplicaOp{st, q.data, nullptr, auth}, ReplicaOp{st, q.data}}}, node, node.pub, kNow);
+    auto ops = std::get<ReplicateBody>(open_peer(sealed).body).ops;
     REQUIRE(ops.size() == 2);
     CHECK(ops[0].store_auth == auth);
     CHECK(ops[1].store_auth.empty());
@@ -169,11 +171,10 @@ TEST_CASE("peer - store auths travel in op lists and fetched messages; version 2
     REQUIRE(msgs.size() == 1);
     CHECK(msgs[0].store_auth == auth);
     // Flag 4 with an empty store auth is not a second encoding of "none".
-    auto w = veil::wire::Writer{}.u32(0).u32(1);
+    auto w = veil::wire::Writer{}.u8(0).u32(0).u32(1);  // a bucket page: more = 0, no proofs, one op
     w.raw(st.hash).raw(st.mailbox).u16(st.ns).u64(st.expiry_ms).u8(0).u8(4).var(Bytes{});
-    CHECK_THROWS_AS(decode_states(w.take()), veil::wire::DecodeError);
+    CHECK_THROWS_AS(decode_bucket_page(w.take()), veil::wire::DecodeError);
     // An envelope of the previous version (no store auths) is refused before anything is read.
-    auto node = SigningKeyPair::generate();
     auto env = seal_peer(SummaryBody{0}, node, node.pub, kNow);
     env[0] = 2;
     CHECK_FALSE(peek_peer(env));
