@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <string>
 
+#include "lone_node.hpp"
 #include "service.hpp"
 
 using namespace veil::node;
@@ -92,13 +93,7 @@ int main(int argc, char** argv) {
     constexpr std::size_t kMailboxes = 500;
 
     // One node alone in one swarm, one authority.
-    auto authority = veil::crypto::SigningKeyPair::generate();
-    auto node_key = veil::crypto::SigningKeyPair::generate();
-    d::Manifest m;
-    m.version = 1;
-    m.nodes.push_back(d::NodeEntry{node_key.pub, veil::crypto::ed25519_to_x25519(node_key.pub), "127.0.0.1", 1, 0});
-    std::vector<const veil::crypto::SigningKeyPair*> signers{&authority};
-    auto envelope = d::sign_manifest(m, signers).encode();
+    const veil::bench::LoneNode node;
 
     std::vector<veil::crypto::SigningKeyPair> owners;
     for (std::size_t i = 0; i < kMailboxes; ++i) owners.push_back(veil::crypto::SigningKeyPair::generate());
@@ -115,8 +110,8 @@ int main(int argc, char** argv) {
     auto [raw_insert_per_s, raw_read_per_s] = raw_sqlite(rows, key_hex);
 
     MessageStore store({fresh_path("node.db"), key_hex, false}, Limits{});
-    StorageService service(node_key, store, Limits{}, d::ManifestVerifier({authority.pub}, 1));
-    if (service.update_manifest(envelope) != d::ManifestCheck::ok) return 1;
+    StorageService service(node.key, store, Limits{}, node.verifier());
+    if (service.update_manifest(node.manifest_envelope()) != d::ManifestCheck::ok) return 1;
 
     auto t = Clock::now();
     for (const auto& f : store_frames) {

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "lone_node.hpp"
 #include "service.hpp"
 #include "veil/proto/store_work.hpp"
 
@@ -98,18 +99,12 @@ int main(int argc, char** argv) {
     }
 
     // The node: a valid (free) store through the handlers vs verifying one proof.
-    auto authority = veil::crypto::SigningKeyPair::generate();
-    auto node_key = veil::crypto::SigningKeyPair::generate();
-    d::Manifest m;
-    m.version = 1;
-    m.nodes.push_back(d::NodeEntry{node_key.pub, veil::crypto::ed25519_to_x25519(node_key.pub), "127.0.0.1", 1, 0});
-    std::vector<const veil::crypto::SigningKeyPair*> signers{&authority};
-    auto envelope = d::sign_manifest(m, signers).encode();
+    const veil::bench::LoneNode node;
     auto path = std::filesystem::temp_directory_path() / ("veil-work-bench-" + std::to_string(::getpid()) + ".db");
     {
         MessageStore store({path.string(), "", false}, limits);
-        StorageService service(node_key, store, limits, d::ManifestVerifier({authority.pub}, 1));
-        if (service.update_manifest(envelope) != d::ManifestCheck::ok) return 1;
+        StorageService service(node.key, store, limits, node.verifier());
+        if (service.update_manifest(node.manifest_envelope()) != d::ManifestCheck::ok) return 1;
         constexpr int kStores = 2000;
         std::vector<Bytes> frames;
         for (int i = 0; i < kStores; ++i) {
