@@ -46,8 +46,15 @@ public:
         int rc = std::system(cmd.c_str());
         if (rc != 0) {
             // A node can lose its port to another test's process between the pick and the bind
-            // (or die at start under the sanitizers): one more try in a fresh directory.
-            fs::remove_all(dir_);
+            // (or die at start under the sanitizers): one more try in a fresh directory, said
+            // aloud, with the first attempt's log and node logs kept beside it.
+            const auto first = fs::path(dir_.string() + ".first");
+            fs::remove_all(first);
+            if (fs::exists(dir_)) fs::rename(dir_, first);
+            else fs::create_directories(first);
+            fs::copy_file(dir_.string() + ".up.log", first / "up.log", fs::copy_options::overwrite_existing);
+            WARN("veil testnet up failed once and was retried; kept in " << first.string() << ":\n"
+                                                                        << slurp(first / "up.log"));
             rc = std::system(cmd.c_str());
         }
         INFO(slurp(dir_.string() + ".up.log"));

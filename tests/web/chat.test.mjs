@@ -146,8 +146,11 @@ async function main() {
       break;
     } catch (e) {
       if (attempt === 2) throw e;
-      console.log(`testnet up failed once (${String(e.stderr || e.message).trim().split('\n').pop()}); retrying`);
-      fs.rmSync(net, { recursive: true, force: true });
+      // Said aloud, with the first attempt's whole output and its node logs kept beside it.
+      const first = `${net}.first`;
+      fs.rmSync(first, { recursive: true, force: true });
+      if (fs.existsSync(net)) fs.renameSync(net, first);
+      console.log(`testnet up failed once and was retried; its node logs are in ${first}:\n${String(e.stderr || e.message).trim()}`);
     }
   }
   const alice = makePerson('alice');
