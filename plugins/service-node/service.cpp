@@ -246,6 +246,7 @@ std::optional<PublicKey> StorageService::apply_replica(const std::vector<Replica
         MessageState& s = c.state;
         s.expiry_ms = std::min(s.expiry_ms, now_ms + limits_.max_ttl_ms);
         if (op.data) {
+            if (op.data->size() > limits_.max_data_bytes) continue;  // more than a client may store
             // A store: into a namespace only the owner writes, only with the owner's signature,
             // checked as the client's store was (same mailbox, namespace and data).
             c.data = &*op.data;
@@ -272,6 +273,9 @@ std::optional<PublicKey> StorageService::apply_replica(const std::vector<Replica
             if (proves(it->second, s)) {
                 c.proof = op.proof.get();
                 c.owner_ms = it->second->timestamp_ms;
+                // What it deleted or shortened lived at most max_ttl after the owner signed: an old
+                // proof cannot make a fresh two-week tombstone.
+                s.expiry_ms = std::min(s.expiry_ms, c.owner_ms + limits_.max_ttl_ms + limits_.clock_window_ms);
             }
         }
         if (s.deleted && !c.proof) continue;  // a tombstone without the owner's word is ignored

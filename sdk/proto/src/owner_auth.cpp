@@ -136,6 +136,9 @@ std::optional<OwnerChange> open_owner_proof(ByteView proof) {
     } catch (const wire::DecodeError&) {
         return std::nullopt;
     }
+    // One encoding per proof (encode_owner_proof writes id 0): the id is not signed, so other ids
+    // would be copies of one proof that hash apart and each count against the mailbox's proofs.
+    if (r.id != 0) return std::nullopt;
     OwnerChange c;
     if (auto* q = std::get_if<DeleteRequest>(&r.body)) {
         c = OwnerChange{q->mailbox, q->ns, q->hashes, true, 0, q->auth.timestamp_ms};

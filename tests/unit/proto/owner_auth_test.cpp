@@ -248,3 +248,13 @@ TEST_CASE("owner auth - a store auth verifies only for the message the owner sig
     CHECK_FALSE(open_store_auth(padded, owner.pub, kDeviceListNamespace, q.data));
     CHECK_THROWS_AS(encode_store_auth(StoreRequest{owner.pub, 0, 60'000, {1}}), std::invalid_argument);
 }
+
+TEST_CASE("owner auth - a proof has one encoding: another request id is refused", "[node][auth]") {
+    // The id is not signed: id-variants of one proof would hash apart and each be kept.
+    auto owner = SigningKeyPair::generate();
+    RequestBody del = DeleteRequest{owner.pub, 0, {Hash{}}, {}};
+    sign_owner_request(del, owner, kNow);
+    CHECK(open_owner_proof(encode_owner_proof(del)));
+    CHECK_FALSE(open_owner_proof(encode_request(Request{5, del})));
+    CHECK_FALSE(open_owner_proof(encode_request(Request{1, del})));
+}

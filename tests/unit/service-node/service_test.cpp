@@ -524,3 +524,40 @@ TEST_CASE("service - a stranger's flood pays once a quarter full; a sender who p
     auto inbox = node.call(signed_body(RetrieveRequest{bob.pub, 0, {}, {}}, bob, kNow + 1));
     CHECK(std::get<PageResponse>(inbox.response.body).messages.size() == 12);
 }
+
+TEST_CASE("service - an old delete proof makes no fresh tombstone; replicated data over the size limit is ignored",
+          "[node][service]") {
+    constexpr std::uint64_t kDay = 24ULL * 3600 * 1000;
+    Net net;
+    Limits limits;  // max_ttl 14 days, max_data_bytes 76,800
+    Node a2(net.a2, net, limits);
+    auto owner = owner_in(kSwarmA);
+    // The owner deleted, 20 days ago, a message this replica never had: the message lived at most
+    // 14 days after that, so the tombstone a member offers now ends in the past.
+    Hash old_hash{};
+    old_hash[0] = 7;
+    auto old_proof = std::make_shared<const Bytes>(
+        encode_owner_proof(signed_body(DeleteRequest{owner.pub, 0, {old_hash}, {}}, owner, kNow - 20 * kDay)));
+    replicate(net, a2, {ReplicaOp{MessageState{old_hash, owner.pub, 0, kNow + 14 * kDay, true}, std::nullopt, old_proof}},
+              kNow);
+    CHECK(expiry_at(a2, old_hash) == 0);
+    // A recent proof still makes its tombstone, ending at most max_ttl after it was signed.
+    Hash new_hash{};
+    new_hash[0] = 8;
+    auto new_proof = std::make_shared<const Bytes>(
+        encode_owner_proof(signed_body(DeleteRequest{owner.pub, 0, {new_hash}, {}}, owner, kNow - kDay)));
+    replicate(net, a2, {ReplicaOp{MessageState{new_hash, owner.pub, 0, kNow + 14 * kDay, true}, std::nullopt, new_proof}},
+              kNow);
+    CHECK(expiry_at(a2, new_hash) == kNow + 13 * kDay + limits.clock_window_ms);
+
+    // A member's store larger than any client may make is dropped; one at the limit is kept.
+    auto store_op = [&](std::size_t size) {
+        Bytes data(size, 1);
+        return ReplicaOp{MessageState{message_hash(owner.pub, 0, data), owner.pub, 0, kNow + 60'000, false}, data};
+    };
+    auto too_big = store_op(limits.max_data_bytes + 1);
+    auto at_limit = store_op(limits.max_data_bytes);
+    replicate(net, a2, {too_big, at_limit}, kNow);
+    CHECK(expiry_at(a2, too_big.state.hash) == 0);
+    CHECK(expiry_at(a2, at_limit.state.hash) == kNow + 60'000);
+}
