@@ -227,9 +227,7 @@ bool proves(const std::optional<OwnerChange>& c, const MessageState& s) {
 
 bool StorageService::charge_verify(const PublicKey& member, std::uint64_t now_ms) {
     std::lock_guard lock(budget_mutex_);
-    auto it = verify_budgets_.find(member);
-    if (it == verify_budgets_.end())
-        it = verify_budgets_.emplace(member, RateLimiter{limits_.peer_verifies_per_second, limits_.peer_verify_burst}).first;
+    auto it = verify_budgets_.try_emplace(member, limits_.peer_verifies_per_second, limits_.peer_verify_burst).first;
     if (!it->second.allow(now_ms)) return false;
     ++replica_signature_checks_;
     return true;

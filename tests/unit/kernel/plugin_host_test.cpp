@@ -83,7 +83,11 @@ TEST_CASE("host - a throwing constructor's message comes back through create()'s
 
 namespace {
 struct ThrowsLong final : sdk::Plugin {
-    ThrowsLong() { throw std::runtime_error(std::string(5000, 'x')); }
+    ThrowsLong() {
+        std::string reason;
+        while (reason.size() < 5000) reason += "a very long reason ";
+        throw std::runtime_error(reason);
+    }
     void start(sdk::Context&) override {}
     void stop() override {}
 };
@@ -115,5 +119,5 @@ TEST_CASE("host - a constructor's message is cut to the buffer, never past it", 
     auto obj = sdk::create_plugin(kLongDescriptor);
     REQUIRE_FALSE(obj.ok());
     CHECK(obj.error().message.size() < 600);
-    CHECK_THAT(obj.error().message, Catch::StartsWith("its constructor failed: xxxx"));
+    CHECK_THAT(obj.error().message, Catch::StartsWith("its constructor failed: a very long reason a very long reason"));
 }
