@@ -24,6 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 constexpr std::uint64_t kUpTimeoutMs = 60'000;
 constexpr std::uint64_t kDownTimeoutMs = 10'000;
+constexpr int kMaxPortMoves = 8;  // ports lost to other programs before `up` gives up
 
 // True when `answer` (to a storage info request) says the node serves `version` or a later one.
 bool info_reaches(const wire::Bytes& answer, std::uint64_t version) {
@@ -144,18 +145,74 @@ private:
             plan_.nodes.push_back({name, o_.dir / name / "veil.toml", o_.dir / name / "veil.log", free_loopback_port(),
                                    crypto::load_or_create_signing_key(o_.dir / name / "service-node" / "node.key").pub});
         }
-        std::ofstream(plan_.authority.config) << authority_config(plan_);
-        for (std::size_t i = 0; i < plan_.nodes.size(); ++i) std::ofstream(plan_.nodes[i].config) << node_config(plan_, i);
-
-        const std::string exe = self_exe();
-        std::ofstream pids(o_.dir / "testnet.pids", std::ios::trunc);
-        pids << "authority " << spawn(exe, plan_.authority.config, plan_.authority.log) << "\n";
-        for (const auto& n : plan_.nodes) pids << n.name << " " << spawn(exe, n.config, n.log) << "\n";
-        pids.close();
-
+        write_configs();
+        start(plan_.authority);
+        for (const auto& n : plan_.nodes) start(n);
+        write_pids();
         directory_ = std::make_unique<sdk::net::Client>(ctx_.loop(), sdk::net::Endpoint{"127.0.0.1", plan_.authority.port});
         started_ = now();
         ctx_.set_interval(200, [this] { poll_up(); });
+    }
+
+    void write_configs() {
+        std::ofstream(plan_.authority.config) << authority_config(plan_);
+        for (std::size_t i = 0; i < plan_.nodes.size(); ++i) std::ofstream(plan_.nodes[i].config) << node_config(plan_, i);
+    }
+
+    // Spawns p and remembers where its log stood, so that only this run's lines are read later.
+    void start(const TestnetProcess& p) {
+        std::error_code ec;
+        auto size = fs::file_size(p.log, ec);
+        log_start_[p.name] = ec ? 0 : size;
+        pids_[p.name] = spawn(self_exe(), p.config, p.log);
+    }
+
+    void write_pids() {
+        std::ofstream pids(o_.dir / "testnet.pids", std::ios::trunc);
+        pids << "authority " << pids_["authority"] << "\n";
+        for (const auto& n : plan_.nodes) pids << n.name << " " << pids_[n.name] << "\n";
+    }
+
+    // True when `name`'s run since its last start ended because its port was taken (another
+    // program bound it between our pick and its bind).
+    bool lost_its_port(const TestnetProcess& p) {
+        std::ifstream in(p.log, std::ios::binary);
+        in.seekg(static_cast<std::streamoff>(log_start_[p.name]));
+        std::string tail((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        return tail.find("address already in use") != std::string::npos;
+    }
+
+    // The port race ("bind first, or pick again"): the process that lost its port gets a fresh
+    // one and starts again, said aloud. The authority's port is in every node's config, so when
+    // it moves every node starts again too.
+    void move_to_fresh_port(TestnetProcess& p) {
+        const auto old_port = p.port;
+        p.port = free_loopback_port();
+        write_configs();
+        if (&p == &plan_.authority) {
+            for (const auto& n : plan_.nodes) stop_now(pids_[n.name]);
+            start(plan_.authority);
+            for (const auto& n : plan_.nodes) start(n);
+            directory_ = std::make_unique<sdk::net::Client>(ctx_.loop(), sdk::net::Endpoint{"127.0.0.1", p.port});
+        } else {
+            start(p);
+        }
+        write_pids();
+        call_.out("testnet up: " + p.name + " could not listen on 127.0.0.1:" + std::to_string(old_port) +
+                  " (taken since it was picked); started again on port " + std::to_string(p.port) + "\n");
+    }
+
+    void stop_now(int pid) {
+        if (!is_testnet_process(pid, o_.dir)) return;
+        ::kill(pid, SIGKILL);
+        for (int i = 0; i < 250 && is_testnet_process(pid, o_.dir); ++i) ::usleep(20'000);
+    }
+
+    TestnetProcess* process_named(const std::string& name) {
+        if (name == plan_.authority.name) return &plan_.authority;
+        for (auto& n : plan_.nodes)
+            if (n.name == name) return &n;
+        return nullptr;
     }
 
     // Done when the directory's manifest lists every node and every node serves that version.
@@ -167,10 +224,15 @@ private:
             return;
         }
         for (const auto& [name, pid] : read_pids(o_.dir)) {
-            if (!is_testnet_process(pid, o_.dir)) {
-                abort_up("veil testnet up: " + name + " exited; see " + (o_.dir / name / "veil.log").string());
+            if (is_testnet_process(pid, o_.dir)) continue;
+            auto* p = process_named(name);
+            if (p && lost_its_port(*p) && port_moves_ < kMaxPortMoves) {
+                ++port_moves_;
+                move_to_fresh_port(*p);
                 return;
             }
+            abort_up("veil testnet up: " + name + " exited; see " + (o_.dir / name / "veil.log").string());
+            return;
         }
         busy_ = true;
         DirectoryRequest q{DirectoryKind::get_manifest, {}};
@@ -281,6 +343,9 @@ private:
     Manifest manifest_;
     std::unique_ptr<sdk::net::Client> directory_;
     std::map<std::uint16_t, std::unique_ptr<sdk::net::Client>> node_clients_;
+    std::map<std::string, int> pids_;
+    std::map<std::string, std::uintmax_t> log_start_;
+    int port_moves_ = 0;
     std::uint64_t started_ = 0;
     bool busy_ = false;
 };

@@ -100,7 +100,8 @@ inline int decode_status(int status) {
 inline ProcessResult run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {},
                          int timeout_ms = 20000) {
     int out[2], err[2];
-    if (pipe(out) != 0 || pipe(err) != 0) throw std::runtime_error("pipe failed");
+    // Close-on-exec: a grandchild (a node started by `veil testnet up`) must not keep the pipe open.
+    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
     pid_t pid = detail::spawn(argv, env, out[1], err[1]);
     close(out[1]);
     close(err[1]);
@@ -239,8 +240,8 @@ public:
         : Interactive(Program{detail::with_veil(args)}, err_file) {}
     Interactive(const Program& program, const std::filesystem::path& err_file) {
         int in[2], out[2];
-        if (pipe(in) != 0 || pipe(out) != 0) throw std::runtime_error("pipe failed");
-        int err = open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+        int err = open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         pid_ = fork();
         if (pid_ < 0) throw std::runtime_error("fork failed");
         if (pid_ == 0) {

@@ -44,19 +44,8 @@ public:
         auto cmd = kVeil + " testnet up --nodes " + std::to_string(nodes) + " --swarm-size " +
                    std::to_string(swarm_size) + options(node_options) + " --dir " + dir_.string() + " > " + (dir_.string() + ".up.log") + " 2>&1";
         int rc = std::system(cmd.c_str());
-        if (rc != 0) {
-            // A node can lose its port to another test's process between the pick and the bind
-            // (or die at start under the sanitizers): one more try in a fresh directory, said
-            // aloud, with the first attempt's log and node logs kept beside it.
-            const auto first = fs::path(dir_.string() + ".first");
-            fs::remove_all(first);
-            if (fs::exists(dir_)) fs::rename(dir_, first);
-            else fs::create_directories(first);
-            fs::copy_file(dir_.string() + ".up.log", first / "up.log", fs::copy_options::overwrite_existing);
-            WARN("veil testnet up failed once and was retried; kept in " << first.string() << ":\n"
-                                                                        << slurp(first / "up.log"));
-            rc = std::system(cmd.c_str());
-        }
+        // `testnet up` picks a fresh port itself when another program takes one, so a failure
+        // here is a real one: no retry.
         INFO(slurp(dir_.string() + ".up.log"));
         REQUIRE(rc == 0);
         auto pub = veil::wire::from_hex(slurp(dir_ / "authority" / "directory" / "authority.pub").substr(0, 64));

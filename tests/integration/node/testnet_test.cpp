@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "support/node_rpc.hpp"
+#include "support/process.hpp"
 #include "veil/proto/manifest.hpp"
 #include "support/testnet_fixture.hpp"
 #include "testnet.hpp"
@@ -103,6 +104,49 @@ Owner owner_in(const d::Manifest& m, SwarmId swarm) {
 }
 
 }  // namespace
+
+// Another program binds a node's port between `up`'s pick and the node's bind (the race seen as
+// "cannot listen on 127.0.0.1:21362: address already in use"): `up` picks again, says so, and the
+// network comes up.
+TEST_CASE("node integration - testnet up picks a fresh port when another program takes a node's", "[node][integration]") {
+    const std::string victim = GENERATE("node-2", "authority");  // the authority's port is in every node's config
+    veil::test::TempDir tmp;
+    const auto dir = tmp.path() / "net";
+    std::atomic<bool> done{false};
+    std::atomic<int> stolen{0};
+    int thief = -1;
+    std::thread steal([&] {
+        // Binds the victim's port the moment its config names it, before its process starts.
+        std::regex listen("listen = \"127\\.0\\.0\\.1:([0-9]+)\"");
+        while (!done && stolen == 0) {
+            std::smatch m;
+            auto text = slurp(dir / victim / "veil.toml");
+            if (std::regex_search(text, m, listen)) {
+                int port = std::stoi(m[1]);
+                thief = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                sockaddr_in a{};
+                a.sin_family = AF_INET;
+                a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+                a.sin_port = htons(static_cast<std::uint16_t>(port));
+                if (::bind(thief, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(thief, 1) == 0) stolen = port;
+                else stolen = -1;
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
+    });
+    auto up = veil::test::run_veil({"testnet", "up", "--nodes", "3", "--swarm-size", "3", "--dir", dir.string()}, {}, 90'000);
+    done = true;
+    steal.join();
+    auto down = veil::test::run_veil({"testnet", "down", "--dir", dir.string()});
+    if (thief >= 0) ::close(thief);
+    INFO(up.out << up.err << slurp(dir / victim / "veil.log"));
+    REQUIRE(stolen > 0);  // the thief held the port before the victim bound it
+    CHECK(up.exit_code == 0);
+    CHECK(up.out.find(victim + " could not listen on 127.0.0.1:" + std::to_string(stolen.load())) != std::string::npos);
+    CHECK(slurp(dir / victim / "veil.toml").find(":" + std::to_string(stolen.load()) + "\"") == std::string::npos);
+    CHECK(down.exit_code == 0);
+}
 
 TEST_CASE("node integration - 9-node testnet: store on one member, retrieve from another; redirects",
           "[node][integration]") {
