@@ -10,6 +10,7 @@
 #include <fstream>
 #include <set>
 
+#include "veil/crypto/random.hpp"
 #include "sealed_blob.hpp"
 #include "veil/proto/manifest.hpp"
 #include "veil/sdk/network.hpp"
@@ -239,8 +240,7 @@ void Transfers::with_members(const std::array<std::uint8_t, 32>& id,
             std::vector<Member> out;
             for (const auto& n : m.members(m.swarm_for(id)))
                 out.push_back({wire::to_hex(n.ed25519), proto::address_of(n)});
-            for (std::size_t i = out.size(); i > 1; --i)
-                std::swap(out[i - 1], out[randombytes_uniform(static_cast<std::uint32_t>(i))]);
+            crypto::shuffle(out);
             if (out.empty()) return then(sdk::Error{ErrorCode::unreachable, "the manifest has no swarm for this attachment"});
             // The members in turn, round after round, `attempts` tries in all: a failed onion
             // path strikes its relays, so the same member may well answer on the next round.

@@ -1,9 +1,9 @@
 #include "manifest_source.hpp"
 
-#include <sodium.h>
 
 #include <algorithm>
 
+#include "veil/crypto/random.hpp"
 #include "veil/proto/node_rpc.hpp"
 #include "veil/sdk/transport.hpp"
 
@@ -60,10 +60,7 @@ std::vector<std::string> ManifestSource::candidates() const {
     }
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
-    // Fisher-Yates with libsodium's uniform generator.
-    for (std::size_t i = out.size(); i > 1; --i) {
-        std::swap(out[i - 1], out[randombytes_uniform(static_cast<std::uint32_t>(i))]);
-    }
+    crypto::shuffle(out);
     if (out.size() > options_.attempts) out.resize(options_.attempts);
     return out;
 }

@@ -1,6 +1,7 @@
 #include "network_commands.hpp"
 
-#include <sodium.h>
+#include "veil/crypto/random.hpp"
+
 
 #include <memory>
 #include <sstream>
@@ -37,7 +38,7 @@ void info(const proto::Manifest& m, SwarmClient& swarms, const sdk::CommandCall&
         if (!target) return call.fail("veil network info: no node with that key in the manifest");
     } else {
         if (m.nodes.empty()) return call.fail("veil network info: the manifest lists no node", sdk::exit_code::failure);
-        target = &m.nodes[randombytes_uniform(static_cast<std::uint32_t>(m.nodes.size()))];
+        target = &m.nodes[crypto::random_index(m.nodes.size())];
     }
     swarms.to_node(*target, proto::node::InfoRequest{}, kNodeTimeoutMs, [call](sdk::Result<proto::node::Response> r) {
         if (!r) return call.fail("veil network info: " + describe(r.error()), sdk::exit_code::failure);

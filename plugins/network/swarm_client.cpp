@@ -1,9 +1,9 @@
 #include "swarm_client.hpp"
 
-#include <sodium.h>
 
 #include <algorithm>
 
+#include "veil/crypto/random.hpp"
 #include "veil/sdk/transport.hpp"
 
 namespace veil::network {
@@ -27,10 +27,6 @@ SwarmClient::SwarmClient(sdk::Bus& bus, std::function<const proto::Manifest*()> 
 SwarmClient::~SwarmClient() { *alive_ = false; }
 
 namespace {
-
-void shuffle(std::vector<proto::NodeEntry>& v) {
-    for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[randombytes_uniform(static_cast<std::uint32_t>(i))]);
-}
 
 tr::Destination destination_of(const proto::NodeEntry& n) {
     return {wire::to_hex(n.ed25519), proto::address_of(n)};
@@ -60,7 +56,7 @@ void SwarmClient::to_swarm(const proto::node::PublicKey& mailbox, proto::node::R
     call->method = proto::node::method_of(body);
     call->body = std::move(body);
     call->candidates = m->members(m->swarm_for(mailbox));
-    shuffle(call->candidates);
+    crypto::shuffle(call->candidates);
     call->attempts_left = attempts;
     call->timeout_ms = timeout_ms;
     call->done = std::move(done);
@@ -158,7 +154,7 @@ void SwarmClient::attempt(std::shared_ptr<Call> call) {
             // an endpoint of its choosing).
             const auto& swarm = std::get<proto::node::SwarmResponse>(response.body);
             call->candidates = known_members(manifest_(), swarm.members);
-            shuffle(call->candidates);
+            crypto::shuffle(call->candidates);
             call->last = sdk::Error{ErrorCode::refused, "redirected to another swarm"};
             return attempt(call);
         }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "veil/crypto/random.hpp"
 #include "relay.hpp"
 
 namespace veil::onion {
@@ -85,7 +86,7 @@ std::optional<Path> OnionClient::take_path(const Key32& destination) {
     for (std::size_t i = 0; i < ready_.size(); ++i) {
         if (!through_destination(ready_[i])) usable.push_back(i);
     }
-    if (!usable.empty()) return ready_[usable[randombytes_uniform(static_cast<std::uint32_t>(usable.size()))]];
+    if (!usable.empty()) return ready_[usable[crypto::random_index(usable.size())]];
     return paths_.build(now, {destination});
 }
 

@@ -1,5 +1,7 @@
 #include "path_builder.hpp"
 
+#include "veil/crypto/random.hpp"
+
 #include <sodium.h>
 
 #include <algorithm>
@@ -72,7 +74,7 @@ std::optional<Path> PathBuilder::pick(std::uint64_t now_ms, const std::vector<Ke
             if (compatible(c)) options.push_back(&c);
         }
         if (options.empty()) return nullptr;
-        return options[randombytes_uniform(static_cast<std::uint32_t>(options.size()))];
+        return options[crypto::random_index(options.size())];
     };
 
     const Candidate* guard = guard_ ? find(guard_->node_id) : nullptr;
