@@ -28,10 +28,11 @@ run_ctest() {
 # Builds follow CMakePresets.json (werror: build/, static-minimal: build-static-minimal/, fuzz: build-fuzz/).
 cmake --preset werror
 cmake --build --preset werror -j"$jobs"
+# Guard mutants (label mutants, an hour or more) run only when asked: scripts/mutants.sh.
 if ((slow)); then
-  run_ctest build -j"$jobs"
+  run_ctest build -j"$jobs" -LE mutants
 else
-  run_ctest build -j"$jobs" -LE slow
+  run_ctest build -j"$jobs" -LE 'slow|mutants'
 fi
 
 # The static minimal build (kernel + direct + memory + cli + the SDK linked in, no dlopen, no

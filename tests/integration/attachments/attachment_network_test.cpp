@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "support/node_rpc.hpp"
+#include "veil/crypto/key_file.hpp"
 #include "veil/proto/blob_rpc.hpp"
 #include "support/process.hpp"
 #include "support/testnet_fixture.hpp"
@@ -252,6 +253,48 @@ TEST_CASE("attachments - a blob expires on every node of its swarm", "[attachmen
     auto after = veil_at(bob, {"attachment", "download", (net.dir() / "ref.json").string(), (bob / "later").string()});
     CHECK(after.exit_code == 3);
     CHECK_THAT(after.err, Catch::Contains("no longer stored"));
+}
+
+// The list of held blobs (what catch-up pages through) is for the members of the store's swarm:
+// a stranger, and a node of another swarm, each with a valid signature of its own, are refused.
+TEST_CASE("attachments - a store lists its blobs only to members of its swarm", "[attachments][integration]") {
+    namespace blob = veil::proto::blob;
+    Testnet net(6, 3);
+    veil::test::NodeRpc rpc;
+    const auto m = veil::test::complete_manifest(rpc, net.ports()[0], 6, &net.authority());
+    auto key_of = [&](std::size_t i) {
+        return veil::crypto::load_or_create_signing_key(net.dir() / ("node-" + std::to_string(i)) / "service-node" / "node.key");
+    };
+    const auto asked = key_of(1);
+    const auto swarm = m.find(asked.pub)->swarm;
+    std::optional<veil::crypto::SigningKeyPair> member, outsider;
+    for (std::size_t i = 2; i <= 6; ++i) {
+        auto k = key_of(i);
+        auto& slot = m.find(k.pub)->swarm == swarm ? member : outsider;
+        if (!slot) slot = std::move(k);
+    }
+    REQUIRE(member);
+    REQUIRE(outsider);
+    auto stranger = veil::crypto::SigningKeyPair::generate();
+    auto list_as = [&](const veil::crypto::SigningKeyPair& who) {
+        blob::ListRequest q;
+        q.requester = who.pub;
+        q.timestamp_ms = veil::sdk::now_ms();
+        q.signature = who.sign(blob::list_signed_bytes(q));
+        blob::Response out;
+        for (int i = 0; i < 50; ++i) {  // the store may still be waiting for its manifest
+            auto r = rpc.ask(net.ports()[0], blob::kServiceName, blob::encode_request(q));
+            REQUIRE(r);
+            out = blob::decode_response(blob::Method::list, r.value().body);
+            if (out.status != blob::Status::not_ready) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        return out.status;
+    };
+    CHECK(list_as(*member) == blob::Status::ok);
+    CHECK(list_as(*outsider) == blob::Status::bad_request);
+    CHECK(list_as(stranger) == blob::Status::bad_request);
+    CHECK(rpc.close() == 0);
 }
 
 TEST_CASE("attachments - a member that was down during an upload fetches the blob from its swarm after a restart",

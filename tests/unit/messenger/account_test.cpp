@@ -151,6 +151,31 @@ TEST_CASE("messenger - a replayed envelope is refused and the session goes on", 
     CHECK(net.receive(bob).at(0).message.text == "twice");
 }
 
+// A sender that retries a message it is unsure was stored seals it again (a new envelope, the
+// same message id): the receiver shows it once.
+TEST_CASE("messenger - a message id already received is dropped, even in a new envelope", "[messenger]") {
+    Swarms net;
+    auto alice = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto bob = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    net.publish(alice);
+    net.publish(bob);
+    auto list = newest_device_list(bob.id(), net.boxes[{bob.id().x25519, kDeviceListNamespace}]);
+    REQUIRE(list);
+    auto bundles = newest_bundles(bob.id(), *list, net.boxes[{bob.id().x25519, kBundleNamespace}], kNow);
+    const auto message = make_text("only once", kNow);
+    auto first = alice.prepare_send(bob.id(), *list, bundles, {}, message, kNow);
+    auto again = alice.prepare_send(bob.id(), *list, bundles, {}, message, kNow);
+    REQUIRE(first.stores.at(0).data != again.stores.at(0).data);
+    auto shown = bob.open(first.stores.at(0).data, kNow);
+    REQUIRE(shown);
+    CHECK(shown->message.text == "only once");
+    CHECK_FALSE(bob.open(again.stores.at(0).data, kNow));
+    // Remembered across a restart too.
+    auto restarted = reload(bob);
+    auto third = alice.prepare_send(bob.id(), *list, bundles, {}, message, kNow);
+    CHECK_FALSE(restarted.open(third.stores.at(0).data, kNow));
+}
+
 TEST_CASE("messenger - sending to an ID with no reachable device is an error", "[messenger]") {
     Swarms net;
     auto alice = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
