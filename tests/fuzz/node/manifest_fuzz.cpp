@@ -1,31 +1,56 @@
 // Fuzzes the directory's formats: the signed manifest envelope (with verification against a fixed
-// authority), the signed node descriptor, and the directory RPC request and responses.
+// authority), the signed node descriptor, and the directory RPC request and responses. Beyond not
+// crashing: a manifest body and envelope have one encoding (what decodes re-encodes to the same
+// bytes, so two different signed bodies never mean the same manifest), and the directory RPC
+// codec re-encodes what it decoded to bytes that decode to the same bytes again.
 #include "veil/proto/directory_rpc.hpp"
 #include "veil/proto/manifest.hpp"
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    veil::wire::ByteView in(data, size);
-    static const veil::proto::ManifestVerifier verifier({veil::proto::PublicKey{1}}, 1);
+namespace {
+namespace proto = veil::proto;
+using veil::wire::Bytes;
+using veil::wire::ByteView;
+
+void check(bool ok) {
+    if (!ok) __builtin_trap();
+}
+
+template <class Decode, class Encode>
+void check_round_trip(ByteView in, Decode decode, Encode encode) {
+    Bytes once;
     try {
-        auto m = veil::proto::decode_signed_manifest(in);
+        once = encode(decode(in));
+    } catch (const veil::wire::DecodeError&) {
+        return;
+    }
+    check(encode(decode(once)) == once);
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    ByteView in(data, size);
+    static const proto::ManifestVerifier verifier({proto::PublicKey{1}}, 1);
+    try {
+        auto m = proto::decode_signed_manifest(in);
         (void)verifier.check(m);
         (void)m.manifest.swarm_ids();
-        (void)m.manifest.swarm_for(veil::proto::PublicKey{});
+        (void)m.manifest.swarm_for(proto::PublicKey{});
+        check(m.encode() == Bytes(in.begin(), in.end()));
+        check(proto::encode_manifest_body(m.manifest) == m.body);
     } catch (const veil::wire::DecodeError&) {
     }
     try {
-        (void)veil::proto::decode_verified_descriptor(in);
+        check(proto::encode_manifest_body(proto::decode_manifest_body(in)) == Bytes(in.begin(), in.end()));
     } catch (const veil::wire::DecodeError&) {
     }
     try {
-        (void)veil::proto::decode_directory_request(in);
+        (void)proto::decode_verified_descriptor(in);
     } catch (const veil::wire::DecodeError&) {
     }
-    for (auto kind : {veil::proto::DirectoryKind::register_node, veil::proto::DirectoryKind::get_manifest}) {
-        try {
-            (void)veil::proto::decode_directory_response(kind, in);
-        } catch (const veil::wire::DecodeError&) {
-        }
+    check_round_trip(in, proto::decode_directory_request, proto::encode_directory_request);
+    for (auto kind : {proto::DirectoryKind::register_node, proto::DirectoryKind::get_manifest}) {
+        check_round_trip(in, [&](ByteView b) { return proto::decode_directory_response(kind, b); },
+                         [&](const proto::DirectoryResponse& r) { return proto::encode_directory_response(kind, r); });
     }
     return 0;
 }
