@@ -1,5 +1,6 @@
-// Fuzzes DeviceList and DeviceCertificate decoding and verification: whatever decodes encodes
-// back to the same bytes; nothing verifies for an identity that did not sign it.
+// Fuzzes DeviceList, DeviceCertificate and DeviceKeys decoding and verification: whatever decodes
+// encodes back to the same bytes; nothing verifies for an identity that did not sign it; stored
+// device keys come back as the same keys.
 #include <cstdlib>
 
 #include "veil/crypto/device.hpp"
@@ -32,6 +33,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             cert.verify(fixed_identity().veil_id());
         } catch (const Error&) {
         }
+    } catch (const Error& e) {
+        if (e.kind() != ErrorKind::malformed) std::abort();
+    }
+    try {
+        auto keys = DeviceKeys::deserialize(in);
+        if (!keys.serialize().equals(in)) std::abort();
+        auto again = DeviceKeys::deserialize(keys.serialize().view());
+        if (again.signing_key() != keys.signing_key() || again.dh_key() != keys.dh_key()) std::abort();
     } catch (const Error& e) {
         if (e.kind() != ErrorKind::malformed) std::abort();
     }

@@ -1,5 +1,6 @@
-// Fuzzes the ratchet header, ratchet message and cipher message decoders, and decryption by a
-// live session, which must reject forged input without changing its state.
+// Fuzzes the ratchet header, ratchet message and cipher message decoders (each re-encodes to the
+// bytes it came from), and decryption by a live session, which must reject forged input without
+// changing its state.
 #include <cstdlib>
 
 #include "veil/crypto/session_manager.hpp"
@@ -44,7 +45,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         expect_malformed(e);
     }
     try {
-        (void)CipherMessage::decode(in);
+        auto c = CipherMessage::decode(in);
+        if (c.encode() != Bytes(in.begin(), in.end())) std::abort();
     } catch (const Error& e) {
         expect_malformed(e);
     }
