@@ -1,7 +1,9 @@
 // Ratchet throughput for a 1 KiB message, as a ratio to the raw libsodium operations it is built
 // on, measured in the same run (these machines are noisy): XChaCha20-Poly1305 seal + open,
-// HMAC-SHA256 for the chain step, and X25519 for the DH ratchet step. Also prints the bytes of
-// overhead per message. Usage: veil_crypto_bench [seconds per measurement, default 1]
+// HMAC-SHA256 for the chain step, and X25519 for the DH ratchet step; and a session set-up
+// (bundle verification, X3DH on both sides, the first message) as a count of raw X25519s and
+// Ed25519 verifications. Also prints the bytes of overhead per message.
+// Usage: veil_crypto_bench [seconds per measurement, default 1]
 #include <sodium.h>
 
 #include <algorithm>
@@ -83,6 +85,12 @@ int main(int argc, char** argv) {
         if (crypto_scalarmult(shared, sk_a, pk_b) != 0) std::abort();
     };
     auto raw_x25519_base = [&] { crypto_scalarmult_base(shared, sk_a); };
+    std::uint8_t ed_pk[32], ed_sk[64], ed_sig[64];
+    crypto_sign_keypair(ed_pk, ed_sk);
+    crypto_sign_detached(ed_sig, nullptr, plain.data(), 200, ed_sk);
+    auto raw_ed_verify = [&] {
+        if (crypto_sign_verify_detached(ed_sig, plain.data(), 200, ed_pk) != 0) std::abort();
+    };
 
     auto sk = SecretBytes::random(32);
     auto spk = DhKeyPair::generate();
@@ -103,17 +111,37 @@ int main(int argc, char** argv) {
     // Per-message raw cost, composed from the parts measured in the same round (times add up):
     // seal + open, one KDF_CK step on each side (2 x 2 HMAC), and for a DH step 2 X25519 + 1
     // key generation. Each round gives a ratio; the median over rounds is printed.
-    auto rounds = rounds_of({raw_aead, raw_hmac2, raw_x25519, raw_x25519_base, same_chain, ping_pong}, 7);
-    std::vector<double> col[6], chain_ratio, dh_ratio;
+    // Session set-up: Alice verifies Bob's bundle (certificate, signed and one-time pre-key) and
+    // runs X3DH; Bob verifies her certificate, runs X3DH and opens the first message.
+    auto alice_identity = Identity::generate(), bob_identity = Identity::generate();
+    auto alice_device = DeviceKeys::generate(), bob_device = DeviceKeys::generate();
+    PreKeyStore alice_store, bob_store;
+    auto alice_cert = DeviceCertificate::issue(alice_identity, alice_device, 1);
+    auto bob_cert = DeviceCertificate::issue(bob_identity, bob_device, 1);
+    bob_store.rotate_signed_prekey(bob_device, 1, 1ULL << 62);
+    (void)bob_store.generate_one_time_prekeys(bob_device, 1);
+    const auto bob_bundle = bob_store.bundle(bob_cert, 1);
+    SessionManager alice_sessions(alice_device, alice_store), bob_sessions(bob_device, bob_store);
+    auto session_setup = [&] {
+        alice_sessions.start_session(bob_identity.veil_id(), bob_bundle, 2);
+        auto first = alice_sessions.encrypt(bob_identity.veil_id(), bob_device.signing_key(), plain);
+        if (bob_sessions.decrypt(alice_identity.veil_id(), alice_cert, first, 2).size() != plain.size()) std::abort();
+    };
+
+    auto rounds = rounds_of({raw_aead, raw_hmac2, raw_x25519, raw_x25519_base, same_chain, ping_pong, raw_ed_verify,
+                             session_setup}, 7);
+    std::vector<double> col[8], chain_ratio, dh_ratio, setup_in_x25519;
     for (const auto& r : rounds) {
-        for (int i = 0; i < 6; ++i) col[i].push_back(r[i]);
+        for (int i = 0; i < 8; ++i) col[i].push_back(r[i]);
+        setup_in_x25519.push_back(r[2] / r[7]);
         const double raw_chain = 1.0 / (1.0 / r[0] + 2.0 / r[1]);
         const double raw_dh = 1.0 / (1.0 / r[0] + 2.0 / r[1] + 2.0 / r[2] + 1.0 / r[3]);
         chain_ratio.push_back(r[4] / raw_chain);
         dh_ratio.push_back(r[5] / raw_dh);
     }
     const double aead = median(col[0]), hmac2 = median(col[1]), x25519 = median(col[2]),
-                 x25519_base = median(col[3]), chain = median(col[4]), pingpong = median(col[5]);
+                 x25519_base = median(col[3]), chain = median(col[4]), pingpong = median(col[5]),
+                 ed_verify = median(col[6]), setup = median(col[7]);
 
     auto m = alice.encrypt(plain);
     std::size_t ratchet_overhead = m.encode().size() - plain.size();
@@ -129,6 +157,9 @@ int main(int argc, char** argv) {
                 chain, median(chain_ratio));
     std::printf("ratchet 1 KiB encrypt+decrypt, ping-pong  : %9.0f msg/s  ratio %.2f of raw (seal+open + 4 HMAC + 2 X25519 + keygen)\n",
                 pingpong, median(dh_ratio));
+    std::printf("raw Ed25519 verify                     : %10.0f /s\n", ed_verify);
+    std::printf("session set-up (bundle check, X3DH both sides, first 1 KiB message): %9.0f /s  = %.1f raw X25519\n",
+                setup, median(setup_in_x25519));
     std::printf("overhead per message: ratchet message %zu B (41 header + 4 length + 16 tag), "
                 "cipher message %zu B, first (pre-key) message %zu B\n",
                 ratchet_overhead, cipher_overhead, prekey_overhead);
