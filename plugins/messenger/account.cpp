@@ -53,7 +53,7 @@ Account::Account(crypto::Identity identity, std::unique_ptr<crypto::DeviceKeys> 
     : identity_(std::move(identity)),
       device_(std::move(device)),
       prekeys_(std::make_unique<crypto::PreKeyStore>()),
-      sessions_(std::make_unique<crypto::SessionManager>(*device_, *prekeys_)) {}
+      sessions_(std::make_unique<crypto::SessionManager>(*device_, identity_.signing_key(), *prekeys_)) {}
 
 Account::~Account() = default;
 
@@ -119,12 +119,12 @@ std::vector<sdk::storage::BatchOp> Account::save_ops() const {
 
 std::vector<proto::node::StoreRequest> Account::publish_requests(std::uint64_t now_ms) {
     if (signed_rotated_ms_ == 0 || now_ms >= signed_rotated_ms_ + kSignedPreKeyRotateMs) {
-        prekeys_->rotate_signed_prekey(*device_, now_ms, kSignedPreKeyLifetimeMs);
+        prekeys_->rotate_signed_prekey(*device_, identity_.signing_key(), now_ms, kSignedPreKeyLifetimeMs);
         signed_rotated_ms_ = now_ms;
         dirty_ = true;
     }
     if (prekeys_->one_time_count() < kOneTimeLow) {
-        (void)prekeys_->generate_one_time_prekeys(*device_, kOneTimeBatch);
+        (void)prekeys_->generate_one_time_prekeys(*device_, identity_.signing_key(), kOneTimeBatch);
         dirty_ = true;
     }
     prekeys_->expire(now_ms);

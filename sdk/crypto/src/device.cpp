@@ -50,10 +50,15 @@ DeviceKeys DeviceKeys::deserialize(ByteView bytes) {
 
 DeviceCertificate DeviceCertificate::issue(const Identity& identity, const DeviceKeys& device,
                                            std::uint64_t now_ms) {
+    return issue(identity, device.signing_key(), device.dh_key(), now_ms);
+}
+
+DeviceCertificate DeviceCertificate::issue(const Identity& identity, const PublicKey& device_signing_key,
+                                           const PublicKey& device_dh_key, std::uint64_t now_ms) {
     DeviceCertificate c;
     c.identity_key = identity.signing_key();
-    c.device_signing_key = device.signing_key();
-    c.device_dh_key = device.dh_key();
+    c.device_signing_key = device_signing_key;
+    c.device_dh_key = device_dh_key;
     c.issued_ms = now_ms;
     c.signature = identity.sign(cert_signed_part(c));
     return c;

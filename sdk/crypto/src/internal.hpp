@@ -45,6 +45,21 @@ inline void expect_version(wire::Reader& r, std::uint8_t expected, const char* w
     }
 }
 
+// Like expect_version for the structures that protocol v2 changed (identities bound into X3DH,
+// issue 14): an older version is refused with that reason, so a peer or a stored state from
+// before the change is told apart from damage.
+inline void expect_bound_version(wire::Reader& r, std::uint8_t expected, const char* what) {
+    auto v = r.u8();
+    if (v != 0 && v < expected) {
+        throw Error(ErrorKind::malformed, std::string(what) + ": version " + std::to_string(v) +
+                                              " predates identity binding (protocol v2) and is no "
+                                              "longer accepted");
+    }
+    if (v != expected) {
+        throw Error(ErrorKind::malformed, std::string(what) + ": unsupported version " + std::to_string(v));
+    }
+}
+
 // Signed bytes start with a label so a signature of one structure never verifies as another.
 inline wire::Writer signed_writer(std::string_view label) {
     wire::Writer w;

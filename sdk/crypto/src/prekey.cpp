@@ -9,20 +9,22 @@
 namespace veil::crypto {
 namespace {
 
-constexpr std::uint8_t bundle_version = 1;
-constexpr std::uint8_t store_version = 2;  // 1: no used_ms per one-time key
-constexpr std::string_view spk_label = "Veil_SignedPreKey_v1";
-constexpr std::string_view otpk_label = "Veil_OneTimePreKey_v1";
+constexpr std::uint8_t bundle_version = 2;  // 1: pre-key signatures without the identity
+constexpr std::uint8_t store_version = 3;   // 2: v1 signatures; 1: no used_ms per one-time key
+constexpr std::string_view spk_label = "Veil_SignedPreKey_v2";
+constexpr std::string_view otpk_label = "Veil_OneTimePreKey_v2";
 
-Bytes spk_signed_part(const SignedPreKey& k, const PublicKey& device) {
+// The identity key is signed too, so the device's pre-keys cannot be shown under another
+// identity that certified the same device keys (unknown key-share, issue 14).
+Bytes spk_signed_part(const SignedPreKey& k, const PublicKey& identity, const PublicKey& device) {
     auto w = detail::signed_writer(spk_label);
-    w.raw(device).u32(k.id).raw(k.key).u64(k.expires_ms);
+    w.raw(identity).raw(device).u32(k.id).raw(k.key).u64(k.expires_ms);
     return w.take();
 }
 
-Bytes otpk_signed_part(const OneTimePreKey& k, const PublicKey& device) {
+Bytes otpk_signed_part(const OneTimePreKey& k, const PublicKey& identity, const PublicKey& device) {
     auto w = detail::signed_writer(otpk_label);
-    w.raw(device).u32(k.id).raw(k.key);
+    w.raw(identity).raw(device).u32(k.id).raw(k.key);
     return w.take();
 }
 
@@ -53,15 +55,16 @@ OneTimePreKey read_otpk(wire::Reader& r) {
 
 void PreKeyBundle::verify(const VeilId& id, std::uint64_t now_ms) const {
     certificate.verify(id);
+    const auto& identity = certificate.identity_key;
     const auto& device = certificate.device_signing_key;
-    if (!verify_signature(device, spk_signed_part(signed_prekey, device), signed_prekey.signature)) {
+    if (!verify_signature(device, spk_signed_part(signed_prekey, identity, device), signed_prekey.signature)) {
         throw Error(ErrorKind::bad_signature, "signed pre-key signature does not verify");
     }
     if (signed_prekey.expires_ms <= now_ms) {
         throw Error(ErrorKind::expired, "signed pre-key expired");
     }
     for (const auto& k : one_time_prekeys) {
-        if (!verify_signature(device, otpk_signed_part(k, device), k.signature)) {
+        if (!verify_signature(device, otpk_signed_part(k, identity, device), k.signature)) {
             throw Error(ErrorKind::bad_signature,
                         "one-time pre-key " + std::to_string(k.id) + " signature does not verify");
         }
@@ -85,7 +88,7 @@ Bytes PreKeyBundle::encode() const {
 PreKeyBundle PreKeyBundle::decode(ByteView bytes) {
     return detail::decoding("pre-key bundle", [&] {
         wire::Reader r(bytes);
-        detail::expect_version(r, bundle_version, "pre-key bundle");
+        detail::expect_bound_version(r, bundle_version, "pre-key bundle");
         PreKeyBundle b;
         b.certificate = DeviceCertificate::decode(r.var(512));
         b.signed_prekey = read_spk(r);
@@ -97,26 +100,27 @@ PreKeyBundle PreKeyBundle::decode(ByteView bytes) {
     });
 }
 
-SignedPreKey PreKeyStore::rotate_signed_prekey(const DeviceKeys& device, std::uint64_t now_ms,
-                                               std::uint64_t lifetime_ms) {
+SignedPreKey PreKeyStore::rotate_signed_prekey(const DeviceKeys& device, const PublicKey& identity_key,
+                                               std::uint64_t now_ms, std::uint64_t lifetime_ms) {
     Signed s{{}, DhKeyPair::generate()};
     s.pub.id = next_signed_id_++;
     s.pub.key = s.pair.pub;
     s.pub.expires_ms = now_ms + lifetime_ms;
-    s.pub.signature = device.sign(spk_signed_part(s.pub, device.signing_key()));
+    s.pub.signature = device.sign(spk_signed_part(s.pub, identity_key, device.signing_key()));
     signed_.push_back(std::move(s));
     expire(now_ms);
     return signed_.back().pub;
 }
 
 std::vector<OneTimePreKey> PreKeyStore::generate_one_time_prekeys(const DeviceKeys& device,
+                                                                  const PublicKey& identity_key,
                                                                   std::size_t count) {
     std::vector<OneTimePreKey> out;
     for (std::size_t i = 0; i < count; ++i) {
         OneTime k{{}, DhKeyPair::generate()};
         k.pub.id = next_one_time_id_++;
         k.pub.key = k.pair.pub;
-        k.pub.signature = device.sign(otpk_signed_part(k.pub, device.signing_key()));
+        k.pub.signature = device.sign(otpk_signed_part(k.pub, identity_key, device.signing_key()));
         out.push_back(k.pub);
         one_time_.emplace(k.pub.id, std::move(k));
     }
@@ -153,8 +157,22 @@ const DhKeyPair& PreKeyStore::one_time_prekey(std::uint32_t id) const {
 
 void PreKeyStore::consume_one_time_prekey(std::uint32_t id, std::uint64_t now_ms) {
     auto it = one_time_.find(id);
-    if (it != one_time_.end() && it->second.used_ms == 0) it->second.used_ms = std::max<std::uint64_t>(now_ms, 1);
+    if (it == one_time_.end() || it->second.used_ms != 0) return;
+    it->second.used_ms = std::max<std::uint64_t>(now_ms, 1);
+    evict_used_beyond_cap();
 }
+
+void PreKeyStore::evict_used_beyond_cap() {
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> used;  // (used_ms, id), oldest first
+    for (const auto& [id, k] : one_time_) {
+        if (k.used_ms != 0) used.emplace_back(k.used_ms, id);
+    }
+    if (used.size() <= max_used_one_time_keys) return;
+    std::sort(used.begin(), used.end());
+    for (std::size_t i = 0; i < used.size() - max_used_one_time_keys; ++i) one_time_.erase(used[i].second);
+}
+
+std::size_t PreKeyStore::used_one_time_count() const { return one_time_.size() - one_time_count(); }
 
 std::size_t PreKeyStore::one_time_count() const {
     return static_cast<std::size_t>(
@@ -195,10 +213,7 @@ SecretBytes PreKeyStore::serialize() const {
 PreKeyStore PreKeyStore::deserialize(ByteView bytes) {
     return detail::decoding("pre-key store", [&] {
         wire::Reader r(bytes);
-        const std::uint8_t version = r.u8();
-        if (version != 1 && version != store_version) {
-            throw Error(ErrorKind::malformed, "pre-key store: unsupported version " + std::to_string(version));
-        }
+        detail::expect_bound_version(r, store_version, "pre-key store");
         PreKeyStore s;
         s.next_signed_id_ = r.u32();
         s.next_one_time_id_ = r.u32();
@@ -209,15 +224,30 @@ PreKeyStore PreKeyStore::deserialize(ByteView bytes) {
             auto pair = DhKeyPair::from_secret(SecretBytes::copy_of(r.raw(32)));
             s.signed_.push_back(Signed{pub, std::move(pair)});
         }
+        // One-time keys are parsed first and only the kept ones get guarded memory, so a store
+        // of any size loads in bounded memory (the caps are in the header).
+        struct Parsed final {
+            OneTimePreKey pub;
+            ByteView secret;
+            std::uint64_t used_ms;
+        };
+        std::vector<Parsed> unused, used;
         std::uint32_t no = r.u32();
-        if (no > 100000) throw wire::DecodeError("too many one-time pre-keys");
         for (std::uint32_t i = 0; i < no; ++i) {
-            auto pub = read_otpk(r);
-            auto pair = DhKeyPair::from_secret(SecretBytes::copy_of(r.raw(32)));
-            std::uint64_t used_ms = version >= 2 ? r.u64() : 0;
-            s.one_time_.emplace(pub.id, OneTime{pub, std::move(pair), used_ms});
+            Parsed p{read_otpk(r), r.raw(32), r.u64()};
+            (p.used_ms == 0 ? unused : used).push_back(p);
         }
         r.expect_done();
+        std::sort(unused.begin(), unused.end(), [](const Parsed& a, const Parsed& b) { return a.pub.id < b.pub.id; });
+        std::sort(used.begin(), used.end(), [](const Parsed& a, const Parsed& b) { return a.used_ms > b.used_ms; });
+        unused.resize(std::min(unused.size(), max_unused_one_time_keys));
+        used.resize(std::min(used.size(), max_used_one_time_keys));
+        for (const auto* kept : {&unused, &used}) {
+            for (const auto& p : *kept) {
+                auto pair = DhKeyPair::from_secret(SecretBytes::copy_of(p.secret));
+                s.one_time_.emplace(p.pub.id, OneTime{p.pub, std::move(pair), p.used_ms});
+            }
+        }
         return s;
     });
 }

@@ -8,7 +8,7 @@ namespace veil::crypto {
 namespace {
 
 constexpr std::uint8_t message_version = 1;
-constexpr std::uint8_t manager_version = 1;
+constexpr std::uint8_t manager_version = 2;  // 1: sessions whose AD held the device keys only
 constexpr std::size_t max_message_bytes = RatchetMessage::max_ciphertext_bytes + 256;
 
 }  // namespace
@@ -35,8 +35,16 @@ CipherMessage CipherMessage::decode(ByteView bytes) {
     });
 }
 
-SessionManager::SessionManager(const DeviceKeys& self, PreKeyStore& prekeys)
-    : self_(self), prekeys_(prekeys) {}
+SessionManager::SessionManager(const DeviceKeys& self, const PublicKey& self_identity_key, PreKeyStore& prekeys)
+    : self_(self), self_identity_key_(self_identity_key), prekeys_(prekeys) {}
+
+void SessionManager::check_room(const Key& key) const {
+    if (records_.count(key) == 0 && device_count(key.first) >= max_devices_per_peer) {
+        throw Error(ErrorKind::too_large, "this identity already has sessions with " +
+                                              std::to_string(max_devices_per_peer) +
+                                              " devices (the cap); another device is refused");
+    }
+}
 
 void SessionManager::make_active(Record& record, Session session) {
     record.sessions.insert(record.sessions.begin(), std::move(session));
@@ -44,10 +52,12 @@ void SessionManager::make_active(Record& record, Session session) {
 }
 
 void SessionManager::start_session(const VeilId& peer, const PreKeyBundle& bundle, std::uint64_t now_ms) {
-    auto x = x3dh_initiate(self_, bundle, peer, now_ms);
+    const Key key{peer, bundle.certificate.device_signing_key};
+    check_room(key);
+    auto x = x3dh_initiate(self_, self_identity_key_, bundle, peer, now_ms);
     Session s{RatchetSession::initiate(x.shared_key, std::move(x.associated_data), x.responder_ratchet_key),
               x.header.ephemeral_key, x.header};
-    make_active(records_[{peer, bundle.certificate.device_signing_key}], std::move(s));
+    make_active(records_[key], std::move(s));
 }
 
 Bytes SessionManager::encrypt(const VeilId& peer, const PublicKey& device_signing_key, ByteView plaintext) {
@@ -96,10 +106,8 @@ Bytes SessionManager::decrypt(const VeilId& peer, const DeviceCertificate& sende
             throw first_error ? *first_error : Error(ErrorKind::duplicate_message, "pre-key message replayed");
         }
     }
-    if (sodium_memcmp(h.initiator_key.data(), sender.device_dh_key.data(), 32) != 0) {
-        throw Error(ErrorKind::untrusted_key, "X3DH identity key is not the sender device's key");
-    }
-    auto x = x3dh_respond(self_, prekeys_, h);
+    check_room(key);
+    auto x = x3dh_respond(self_, self_identity_key_, prekeys_, h, sender);
     auto ratchet = RatchetSession::respond(x.shared_key, std::move(x.associated_data),
                                            prekeys_.signed_prekey(h.signed_prekey_id).clone());
     auto plain = ratchet.decrypt(m.message, now_ms);
@@ -122,6 +130,19 @@ std::optional<PublicKey> SessionManager::active_session_id(const VeilId& peer,
     auto it = records_.find({peer, device_signing_key});
     if (it == records_.end() || it->second.sessions.empty()) return std::nullopt;
     return it->second.sessions.front().base_key;
+}
+
+std::size_t SessionManager::session_count() const {
+    std::size_t n = 0;
+    for (const auto& [key, record] : records_) n += record.sessions.size();
+    return n;
+}
+
+std::size_t SessionManager::device_count(const VeilId& peer) const {
+    auto first = records_.lower_bound({peer, PublicKey{}});
+    std::size_t n = 0;
+    for (auto it = first; it != records_.end() && it->first.first == peer; ++it) ++n;
+    return n;
 }
 
 void SessionManager::forget_device(const VeilId& peer, const PublicKey& device_signing_key) {
@@ -154,13 +175,14 @@ SecretBytes SessionManager::serialize() const {
 void SessionManager::load(ByteView bytes) {
     auto loaded = detail::decoding("session manager", [&] {
         wire::Reader r(bytes);
-        detail::expect_version(r, manager_version, "session manager");
+        detail::expect_bound_version(r, manager_version, "session manager");
         std::map<Key, Record> records;
         std::uint32_t n = r.u32();
         for (std::uint32_t i = 0; i < n; ++i) {
             Key key{VeilId{detail::read_key(r)}, detail::read_key(r)};
             std::uint32_t count = r.u32();
             if (count > 1 + max_inactive) throw wire::DecodeError("too many sessions for one device");
+            if (records.count(key) != 0) throw wire::DecodeError("a device stored twice");
             Record& record = records[key];
             for (std::uint32_t j = 0; j < count; ++j) {
                 PublicKey base = detail::read_key(r);

@@ -8,8 +8,8 @@
 namespace veil::crypto {
 namespace {
 
-constexpr std::uint8_t header_version = 1;
-constexpr std::string_view x3dh_info = "Veil_X3DH_v1";
+constexpr std::uint8_t header_version = 2;  // 1: AD held the device keys only
+constexpr std::string_view x3dh_info = "Veil_X3DH_v2";
 
 // SK = HKDF(F || DH1 || DH2 || DH3 [|| DH4]) with F = 32 0xFF bytes and a zero salt.
 SecretBytes derive_sk(const SecretBytes& dh1, const SecretBytes& dh2, const SecretBytes& dh3,
@@ -24,9 +24,11 @@ SecretBytes derive_sk(const SecretBytes& dh1, const SecretBytes& dh2, const Secr
     return hkdf_sha256(ikm.view(), zero_salt, label(x3dh_info), 32);
 }
 
-Bytes associated_data(const PublicKey& ik_a, const PublicKey& ik_b) {
-    Bytes ad(ik_a.begin(), ik_a.end());
-    ad.insert(ad.end(), ik_b.begin(), ik_b.end());
+// AD = ID_A || IK_A || ID_B || IK_B: both identities and both devices, as X3DH asks
+// ("AD = Encode(IK_A) || Encode(IK_B)", with Veil's two-level identity encoded whole).
+Bytes associated_data(const PublicKey& id_a, const PublicKey& ik_a, const PublicKey& id_b, const PublicKey& ik_b) {
+    Bytes ad;
+    for (const auto* k : {&id_a, &ik_a, &id_b, &ik_b}) ad.insert(ad.end(), k->begin(), k->end());
     return ad;
 }
 
@@ -42,7 +44,7 @@ Bytes X3dhHeader::encode() const {
 X3dhHeader X3dhHeader::decode(ByteView bytes) {
     return detail::decoding("x3dh header", [&] {
         wire::Reader r(bytes);
-        detail::expect_version(r, header_version, "x3dh header");
+        detail::expect_bound_version(r, header_version, "x3dh header");
         X3dhHeader h;
         h.initiator_key = detail::read_key(r);
         h.ephemeral_key = detail::read_key(r);
@@ -57,8 +59,8 @@ X3dhHeader X3dhHeader::decode(ByteView bytes) {
     });
 }
 
-X3dhInitiated x3dh_initiate(const DeviceKeys& self, const PreKeyBundle& bundle, const VeilId& peer,
-                            std::uint64_t now_ms) {
+X3dhInitiated x3dh_initiate(const DeviceKeys& self, const PublicKey& self_identity_key,
+                            const PreKeyBundle& bundle, const VeilId& peer, std::uint64_t now_ms) {
     bundle.verify(peer, now_ms);
     const auto& ik_b = bundle.certificate.device_dh_key;
     const auto& spk_b = bundle.signed_prekey.key;
@@ -78,12 +80,16 @@ X3dhInitiated x3dh_initiate(const DeviceKeys& self, const PreKeyBundle& bundle, 
     } else {
         out.shared_key = derive_sk(dh1, dh2, dh3, nullptr);
     }
-    out.associated_data = associated_data(self.dh_key(), ik_b);
+    out.associated_data = associated_data(self_identity_key, self.dh_key(), bundle.certificate.identity_key, ik_b);
     out.responder_ratchet_key = spk_b;
     return out;
 }
 
-X3dhResponded x3dh_respond(const DeviceKeys& self, const PreKeyStore& store, const X3dhHeader& header) {
+X3dhResponded x3dh_respond(const DeviceKeys& self, const PublicKey& self_identity_key, const PreKeyStore& store,
+                           const X3dhHeader& header, const DeviceCertificate& initiator) {
+    if (sodium_memcmp(header.initiator_key.data(), initiator.device_dh_key.data(), 32) != 0) {
+        throw Error(ErrorKind::untrusted_key, "X3DH identity key is not the sender device's key");
+    }
     const auto& spk = store.signed_prekey(header.signed_prekey_id);
     auto dh1 = dh(spk.sec, header.initiator_key);
     auto dh2 = dh(self.dh_pair().sec, header.ephemeral_key);
@@ -96,7 +102,7 @@ X3dhResponded x3dh_respond(const DeviceKeys& self, const PreKeyStore& store, con
     } else {
         out.shared_key = derive_sk(dh1, dh2, dh3, nullptr);
     }
-    out.associated_data = associated_data(header.initiator_key, self.dh_key());
+    out.associated_data = associated_data(initiator.identity_key, header.initiator_key, self_identity_key, self.dh_key());
     return out;
 }
 

@@ -118,10 +118,11 @@ int main(int argc, char** argv) {
     PreKeyStore alice_store, bob_store;
     auto alice_cert = DeviceCertificate::issue(alice_identity, alice_device, 1);
     auto bob_cert = DeviceCertificate::issue(bob_identity, bob_device, 1);
-    bob_store.rotate_signed_prekey(bob_device, 1, 1ULL << 62);
-    (void)bob_store.generate_one_time_prekeys(bob_device, 1);
+    bob_store.rotate_signed_prekey(bob_device, bob_identity.signing_key(), 1, 1ULL << 62);
+    (void)bob_store.generate_one_time_prekeys(bob_device, bob_identity.signing_key(), 1);
     const auto bob_bundle = bob_store.bundle(bob_cert, 1);
-    SessionManager alice_sessions(alice_device, alice_store), bob_sessions(bob_device, bob_store);
+    SessionManager alice_sessions(alice_device, alice_identity.signing_key(), alice_store),
+        bob_sessions(bob_device, bob_identity.signing_key(), bob_store);
     auto session_setup = [&] {
         alice_sessions.start_session(bob_identity.veil_id(), bob_bundle, 2);
         auto first = alice_sessions.encrypt(bob_identity.veil_id(), bob_device.signing_key(), plain);

@@ -14,13 +14,13 @@ constexpr std::uint64_t day = 24 * 3600 * 1000ULL;
 
 struct Device {
     explicit Device(const Identity& id) : cert(DeviceCertificate::issue(id, keys, now)) {
-        store.rotate_signed_prekey(keys, now, 30 * day);
-        store.generate_one_time_prekeys(keys, 5);
+        store.rotate_signed_prekey(keys, id.signing_key(), now, 30 * day);
+        store.generate_one_time_prekeys(keys, id.signing_key(), 5);
     }
     DeviceKeys keys = DeviceKeys::generate();
     PreKeyStore store;
     DeviceCertificate cert;
-    SessionManager sessions{keys, store};
+    SessionManager sessions{keys, cert.identity_key, store};
 };
 
 // Alice's device sends text to one device: encrypt in its session, seal to its mailbox.

@@ -13,13 +13,13 @@ constexpr std::uint64_t day = 24 * 3600 * 1000ULL;
 
 struct Device {
     explicit Device(const Identity& id) : cert(DeviceCertificate::issue(id, keys, now)) {
-        store.rotate_signed_prekey(keys, now, 30 * day);
-        store.generate_one_time_prekeys(keys, 10);
+        store.rotate_signed_prekey(keys, id.signing_key(), now, 30 * day);
+        store.generate_one_time_prekeys(keys, id.signing_key(), 10);
     }
     DeviceKeys keys = DeviceKeys::generate();
     PreKeyStore store;
     DeviceCertificate cert;
-    SessionManager sessions{keys, store};
+    SessionManager sessions{keys, cert.identity_key, store};
     [[nodiscard]] PreKeyBundle bundle() const { return store.bundle(cert, 1); }
 };
 
@@ -129,7 +129,7 @@ TEST_CASE("crypto - sessions: per device, and they survive storage", "[crypto]")
     CHECK(text(bob_laptop.sessions.decrypt(alice_id.veil_id(), alice.cert, to_laptop, now)) == "laptop");
 
     auto saved = alice.sessions.serialize();
-    SessionManager restored(alice.keys, alice.store);
+    SessionManager restored(alice.keys, alice.cert.identity_key, alice.store);
     restored.load(saved.view());
     CHECK(restored.has_session(bob_id.veil_id(), bob_phone.keys.signing_key()));
     auto again = restored.encrypt(bob_id.veil_id(), bob_phone.keys.signing_key(), bytes_of("after restore"));
@@ -137,4 +137,53 @@ TEST_CASE("crypto - sessions: per device, and they survive storage", "[crypto]")
     restored.forget_device(bob_id.veil_id(), bob_phone.keys.signing_key());
     CHECK_FALSE(restored.has_session(bob_id.veil_id(), bob_phone.keys.signing_key()));
     CHECK_THROWS_AS(restored.load(veil::wire::Bytes{1, 0, 0}), Error);
+}
+
+// X3DH's AD holds both identities: a device that answers for another identity than the one the
+// initiator bound (the other half of an unknown key-share) cannot open the first message.
+TEST_CASE("crypto - sessions: the first message opens only for the identity the sender bound", "[crypto]") {
+    auto alice_id = Identity::generate();
+    auto bob_id = Identity::generate();
+    auto mallory_id = Identity::generate();
+    Device alice(alice_id), bob(bob_id);
+    alice.sessions.start_session(bob_id.veil_id(), bob.bundle(), now);
+    auto first = alice.sessions.encrypt(bob_id.veil_id(), bob.keys.signing_key(), bytes_of("for Bob"));
+    // Bob's own device keys and pre-keys, but answering as Mallory's device.
+    SessionManager as_mallory(bob.keys, mallory_id.signing_key(), bob.store);
+    CHECK_THROWS_AS(as_mallory.decrypt(alice_id.veil_id(), alice.cert, first, now), Error);
+    CHECK(as_mallory.session_count() == 0);
+    CHECK(bob.store.one_time_count() == 10);  // nothing consumed
+    CHECK(text(bob.sessions.decrypt(alice_id.veil_id(), alice.cert, first, now)) == "for Bob");
+}
+
+// An identity may certify any number of device keys; each would cost us sessions.
+TEST_CASE("crypto - sessions: at most 16 devices of one identity, the rest refused with a reason", "[crypto]") {
+    auto bob_id = Identity::generate();
+    auto mallory_id = Identity::generate();
+    Device bob(bob_id);
+    bob.store.generate_one_time_prekeys(bob.keys, bob_id.signing_key(), 100);
+    std::size_t refused = 0;
+    for (int i = 0; i < 100; ++i) {
+        Device m(mallory_id);
+        m.sessions.start_session(bob_id.veil_id(), bob.bundle(), now);
+        auto msg = m.sessions.encrypt(bob_id.veil_id(), bob.keys.signing_key(), bytes_of("hello"));
+        try {
+            (void)bob.sessions.decrypt(mallory_id.veil_id(), m.cert, msg, now);
+        } catch (const Error& e) {
+            CHECK(e.kind() == ErrorKind::too_large);
+            CHECK_THAT(std::string(e.what()), Catch::Matchers::Contains("16 devices (the cap)"));
+            ++refused;
+        }
+    }
+    CHECK(refused == 100 - SessionManager::max_devices_per_peer);
+    CHECK(bob.sessions.device_count(mallory_id.veil_id()) == SessionManager::max_devices_per_peer);
+    CHECK(bob.sessions.session_count() == SessionManager::max_devices_per_peer);
+    // Starting sessions ourselves is capped the same way; another identity is not affected.
+    Device alice(Identity::generate());
+    for (int i = 0; i < 17; ++i) {
+        Device d(bob_id);
+        if (i < 16) alice.sessions.start_session(bob_id.veil_id(), d.bundle(), now);
+        else CHECK_THROWS_AS(alice.sessions.start_session(bob_id.veil_id(), d.bundle(), now), Error);
+    }
+    CHECK(alice.sessions.device_count(bob_id.veil_id()) == 16);
 }

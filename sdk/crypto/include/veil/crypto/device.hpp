@@ -47,6 +47,10 @@ struct DeviceCertificate final {
     /// Certifies device for identity.
     static DeviceCertificate issue(const Identity& identity, const DeviceKeys& device,
                                    std::uint64_t now_ms);
+    /// Same, from the device's public keys (as DeviceList::with_device). Certifying keys proves
+    /// nothing about owning them: the pre-key signatures (over the identity) and X3DH's AD do.
+    static DeviceCertificate issue(const Identity& identity, const PublicKey& device_signing_key,
+                                   const PublicKey& device_dh_key, std::uint64_t now_ms);
     /// Throws Error{untrusted_key} if identity_key is not bound to id or the device keys do not
     /// belong together, Error{bad_signature} if the signature fails.
     void verify(const VeilId& id) const;
