@@ -286,10 +286,14 @@ proto::node::DeleteRequest Account::delete_request(std::vector<proto::node::Hash
 }
 
 std::optional<MessageRecord> Account::open(wire::ByteView envelope, std::uint64_t now_ms,
-                                           crypto::PublicKey* sender_device) {
+                                           crypto::PublicKey* sender_device,
+                                           const std::function<bool(const crypto::VeilId&)>& is_blocked) {
     auto env = crypto::SealedEnvelope::decode(envelope);
     auto opened = crypto::open(env, device_->dh_pair());
     auto sender = opened.sender.claimed_id();
+    // Before the ratchet: a blocked sender makes and moves no session (issue 14). A forged
+    // certificate naming a blocked ID is dropped all the same.
+    if (sender != id() && is_blocked && is_blocked(sender)) return std::nullopt;
     auto before = prekeys_->one_time_count();
     auto plaintext = sessions_->decrypt(sender, opened.sender, opened.message, now_ms);
     if (prekeys_->one_time_count() != before) dirty_ = true;  // a one-time key was used: republish

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -101,11 +102,16 @@ public:
     /// Owner-signed deletion of processed inbox messages.
     [[nodiscard]] proto::node::DeleteRequest delete_request(std::vector<proto::node::Hash> hashes, std::uint64_t now_ms) const;
 
-    /// Opens one stored envelope. nullopt for a message already seen (a duplicate copy). Throws
-    /// crypto::Error or wire::DecodeError for something that cannot be read (drop it).
-    /// `sender_device`, when given, receives the signing key of the device that wrote it.
+    /// Opens one stored envelope. nullopt for a message already seen (a duplicate copy) or whose
+    /// sealed sender `is_blocked` names: that is decided before any session is made or advanced,
+    /// so a blocked sender costs no state. Throws crypto::Error or wire::DecodeError for
+    /// something that cannot be read (drop it). `sender_device`, when given, receives the signing
+    /// key of the device that wrote it.
     [[nodiscard]] std::optional<MessageRecord> open(wire::ByteView envelope, std::uint64_t now_ms,
-                                                    crypto::PublicKey* sender_device = nullptr);
+                                                    crypto::PublicKey* sender_device = nullptr,
+                                                    const std::function<bool(const crypto::VeilId&)>& is_blocked = {});
+    /// Ratchet sessions held with every device of every peer (bounded by the crypto caps).
+    [[nodiscard]] std::size_t session_count() const { return sessions_->session_count(); }
 
 private:
     Account(crypto::Identity identity, std::unique_ptr<crypto::DeviceKeys> device);

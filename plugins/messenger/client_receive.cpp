@@ -1,5 +1,5 @@
 // Receiving: one round takes the inbox (fetched, or as the subscribe answer carried it), opens
-// every envelope, drops what a revoked device wrote, saves state and records in one batch, then
+// every envelope (a blocked sender's before its session is touched), drops what a revoked device wrote, saves state and records in one batch, then
 // deletes every processed hash from the swarm and fetches attachments.
 #include <algorithm>
 
@@ -30,11 +30,15 @@ void Client::handle_inbox(std::vector<proto::node::MessageItem> items, std::func
     auto account = account_;
     auto opened = std::make_shared<std::vector<Opened>>();
     std::vector<proto::node::Hash> processed;
+    auto is_blocked = [this](const crypto::VeilId& sender) {
+        auto c = model_.contact(sender);
+        return c && c->blocked;
+    };
     for (const auto& item : items) {
         processed.push_back(item.hash);
         try {
             Opened o;
-            auto r = account->open(item.data, now_ms(), &o.device);
+            auto r = account->open(item.data, now_ms(), &o.device, is_blocked);
             if (!r) continue;
             o.record = std::move(*r);
             opened->push_back(std::move(o));

@@ -258,3 +258,56 @@ TEST_CASE("messenger - a change meant for own devices reaches the other device o
     unnamed.sync_peer.reset();
     CHECK_THROWS_AS(bob.prepare_sync(own, unnamed, kNow), std::invalid_argument);
 }
+
+// Unknown key-share (issue 14): Mallory publishes a device list naming Bob's device and Bob's
+// own bundle under her certificate. Alice's message "to Mallory" must not land in Bob's inbox
+// and open there as Alice -> Bob.
+TEST_CASE("messenger - a bundle of Bob's device republished by Mallory reaches no one", "[messenger]") {
+    Swarms net;
+    auto alice = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto bob = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto mallory = crypto::Identity::generate();
+    net.publish(alice);
+    net.publish(bob);
+    const auto& bob_device = bob.device();
+    auto list = crypto::DeviceList{}.with_device(mallory, bob_device.signing_key(), bob_device.dh_key(), kNow);
+    auto bundle = crypto::PreKeyBundle::decode(net.boxes[{bob.id().x25519, kBundleNamespace}].at(0));
+    bundle.certificate = crypto::DeviceCertificate::issue(mallory, bob_device.signing_key(), bob_device.dh_key(), kNow);
+    net.boxes[{mallory.veil_id().x25519, kDeviceListNamespace}].push_back(list.encode());
+    net.boxes[{mallory.veil_id().x25519, kBundleNamespace}].push_back(bundle.encode());
+
+    CHECK_THROWS_AS(net.send(alice, mallory.veil_id(), "for Mallory"), std::runtime_error);  // no valid bundle
+    CHECK(net.receive(bob).empty());
+    CHECK(alice.session_count() == 0);
+}
+
+// Issue 14: a blocked sender is dropped before the ratchet, so its pre-key messages make no
+// session (and use no one-time key), however many it sends.
+TEST_CASE("messenger - a blocked sender's 1,000 pre-key messages leave the session count unchanged", "[messenger]") {
+    Swarms net;
+    auto bob = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto mallory = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    net.publish(bob);
+    net.publish(mallory);
+    auto blocked = [&](const crypto::VeilId& id) { return id == mallory.id(); };
+    const auto sessions_before = bob.session_count();
+    auto list = newest_device_list(bob.id(), net.boxes[{bob.id().x25519, kDeviceListNamespace}]);
+    REQUIRE(list);
+    auto bundles = newest_bundles(bob.id(), *list, net.boxes[{bob.id().x25519, kBundleNamespace}], kNow);
+    std::vector<wire::Bytes> inbox;
+    for (int i = 0; i < 1000; ++i) {
+        auto out = mallory.prepare_send(bob.id(), *list, bundles, {}, make_text("let me in " + std::to_string(i), kNow), kNow);
+        REQUIRE(out.stores.size() == 1);
+        inbox.push_back(out.stores[0].data);
+    }
+    for (const auto& data : inbox) {
+        REQUIRE(crypto::CipherMessage::decode(crypto::open(crypto::SealedEnvelope::decode(data), bob.device().dh_pair()).message)
+                    .x3dh.has_value());
+        CHECK_FALSE(bob.open(data, kNow, nullptr, blocked));
+    }
+    CHECK(bob.session_count() == sessions_before);
+    CHECK_FALSE(bob.needs_publish(kNow));  // no one-time key was used (it would republish)
+    // Unblocked, the same message opens and makes the session: the check above is what held it.
+    REQUIRE(bob.open(inbox.back(), kNow));
+    CHECK(bob.session_count() == sessions_before + 1);
+}
