@@ -213,13 +213,15 @@ Account::Outgoing Account::prepare_send(const crypto::VeilId& to, const crypto::
 std::size_t Account::fan_out(const crypto::VeilId& person, const crypto::DeviceList& list,
                              const std::map<crypto::PublicKey, crypto::PreKeyBundle>& bundles, wire::ByteView plaintext,
                              std::uint64_t now_ms, std::uint64_t ttl_ms, std::vector<proto::node::StoreRequest>& out) {
-    // Each device: continue its session, or start one from its bundle; skip it if it has none.
+    // Each device: continue its session, or start one from its bundle; skip it if it has none,
+    // or if the person already has sessions with as many devices as the cap allows.
     std::size_t reached = 0;
     for (const auto& e : list.entries()) {
         if (e.revoked() || e.signing_key == device_->signing_key()) continue;
         if (!sessions_->has_session(person, e.signing_key)) {
             auto b = bundles.find(e.signing_key);
             if (b == bundles.end()) continue;
+            if (sessions_->device_count(person) >= crypto::SessionManager::max_devices_per_peer) continue;
             sessions_->start_session(person, with_one_random_key(b->second), now_ms);
         }
         out.push_back(sealed_to(person, e.signing_key, e, plaintext, ttl_ms));

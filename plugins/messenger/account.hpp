@@ -69,7 +69,7 @@ public:
     [[nodiscard]] static proto::node::RetrieveRequest public_fetch(const crypto::VeilId& peer, std::uint16_t ns);
 
     /// One message fanned out: a sealed envelope per active device of `to` and per other active
-    /// device of ours. Starts sessions from bundles where none exists. Throws std::runtime_error
+    /// device of ours, at most crypto::SessionManager::max_devices_per_peer (16) devices of each. Starts sessions from bundles where none exists. Throws std::runtime_error
     /// when `to` has no device that can be reached.
     struct Outgoing final {
         MessageRecord record;

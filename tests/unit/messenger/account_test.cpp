@@ -311,3 +311,25 @@ TEST_CASE("messenger - a blocked sender's 1,000 pre-key messages leave the sessi
     REQUIRE(bob.open(inbox.back(), kNow));
     CHECK(bob.session_count() == sessions_before + 1);
 }
+
+// Issue 14: one identity may list many devices (a device list holds up to 64); a sender keeps
+// sessions with 16 of them at most, and the message still goes to those.
+TEST_CASE("messenger - a person with 20 devices gets the message on 16 of them", "[messenger]") {
+    Swarms net;
+    auto alice = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto bob = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    net.publish(alice);
+    net.publish(bob);
+    auto phrase = bob.identity().recovery_phrase();
+    auto list = bob.device_list();
+    std::vector<Account> more;
+    for (int i = 0; i < 19; ++i) {
+        more.push_back(Account::create(crypto::Identity::from_phrase(phrase.str()), list, kNow));
+        list = more.back().device_list();
+        net.publish(more.back());
+    }
+    REQUIRE(list.entries().size() == 20);
+    auto sent = net.send(alice, bob.id(), "hello all");
+    CHECK(sent.stores.size() == crypto::SessionManager::max_devices_per_peer);
+    CHECK(alice.session_count() == crypto::SessionManager::max_devices_per_peer);
+}
