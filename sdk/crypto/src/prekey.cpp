@@ -225,7 +225,7 @@ PreKeyStore PreKeyStore::deserialize(ByteView bytes) {
             s.signed_.push_back(Signed{pub, std::move(pair)});
         }
         // One-time keys are parsed first and only the kept ones get guarded memory, so a store
-        // of any size loads in bounded memory (the caps are in the header).
+        // of any size loads with bounded guarded memory (the caps are in the header).
         struct Parsed final {
             OneTimePreKey pub;
             ByteView secret;
