@@ -187,3 +187,22 @@ TEST_CASE("crypto - sessions: at most 16 devices of one identity, the rest refus
     }
     CHECK(alice.sessions.device_count(bob_id.veil_id()) == 16);
 }
+
+// A device that keeps starting sessions (each pre-key message with a fresh base key) costs at
+// most 1 + max_inactive of them: the oldest is evicted, the newest is active.
+TEST_CASE("crypto - sessions: at most 5 per device, the oldest evicted", "[crypto]") {
+    auto bob_id = Identity::generate();
+    auto mallory_id = Identity::generate();
+    Device bob(bob_id), mallory(mallory_id);
+    const auto& dev = mallory.keys.signing_key();
+    std::vector<Bytes> firsts;
+    for (int i = 0; i < 10; ++i) {
+        mallory.sessions.start_session(bob_id.veil_id(), bob.bundle(), now);
+        firsts.push_back(mallory.sessions.encrypt(bob_id.veil_id(), bob.keys.signing_key(), bytes_of("x")));
+        CHECK(text(bob.sessions.decrypt(mallory_id.veil_id(), mallory.cert, firsts.back(), now)) == "x");
+    }
+    CHECK(bob.sessions.session_count(mallory_id.veil_id(), dev) == 1 + SessionManager::max_inactive);
+    CHECK(bob.sessions.active_session_id(mallory_id.veil_id(), dev) ==
+          mallory.sessions.active_session_id(bob_id.veil_id(), bob.keys.signing_key()));
+    CHECK(mallory.sessions.session_count(bob_id.veil_id(), bob.keys.signing_key()) == 1 + SessionManager::max_inactive);
+}
