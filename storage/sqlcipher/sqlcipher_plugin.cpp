@@ -10,6 +10,7 @@
 #include "passphrase.hpp"
 #include "passphrase_command.hpp"
 #include "sql_backend.hpp"
+#include "vault.hpp"
 #include "veil/sdk/plugin.hpp"
 
 namespace veil::sqlcipher {
@@ -52,7 +53,15 @@ public:
         std::shared_ptr<const crypto::SecretBytes> passphrase;
         VaultOptions options;
         options.database.durable_commits = cfg.get_bool("durable_commits");
-        options.create_if_missing = !passphrase_command;
+        // In a HOME that `veil init` made (it has a veil.toml), only init makes the database: a
+        // lost one is never replaced by an empty one under the user's identity.
+        bool initialised_home = fs::exists(ctx.home_dir() / "veil.toml");
+        bool init_command = !argv.empty() && argv.front() == "init";
+        options.create_if_missing = !passphrase_command && (!initialised_home || init_command);
+        if (initialised_home && !init_command && !fs::exists(path) && !fs::exists(Vault::key_path(path))) {
+            throw std::runtime_error("this HOME was set up by veil init, but there is no database at " + path.string() +
+                                     " and no key file: they were moved or deleted. " + kRestoreAdvice);
+        }
         backend_ = std::make_unique<SqlBackend>(ctx.loop());
         bool help_only = passphrase_command && (has_flag(argv, "--help") || has_flag(argv, "-h"));
         if (help_only) {
