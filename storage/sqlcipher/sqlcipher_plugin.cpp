@@ -11,6 +11,7 @@
 #include "passphrase_command.hpp"
 #include "sql_backend.hpp"
 #include "vault.hpp"
+#include "veil/sdk/files.hpp"
 #include "veil/sdk/plugin.hpp"
 
 namespace veil::sqlcipher {
@@ -29,14 +30,6 @@ fs::path database_path(const fs::path& home, const std::string& configured) {
     return home / norm;
 }
 
-// Creates `dir` and its parents; directories it makes are private (0700).
-void make_private_dirs(const fs::path& dir) {
-    if (dir.empty() || fs::exists(dir)) return;
-    make_private_dirs(dir.parent_path());
-    fs::create_directory(dir);
-    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
-}
-
 constexpr const char* kSummary = "set, change or remove the database passphrase; --rekey rotates the key";
 
 class SqlcipherPlugin final : public sdk::Plugin {
@@ -44,7 +37,7 @@ public:
     void start(sdk::Context& ctx) override {
         const auto& cfg = ctx.config();
         auto path = database_path(ctx.home_dir(), cfg.get_string("path"));
-        make_private_dirs(path.parent_path());
+        sdk::make_private_dirs(path.parent_path());
 
         static const std::vector<std::string> kNone;
         const auto& invocation = ctx.commands().invocation();
