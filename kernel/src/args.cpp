@@ -6,22 +6,52 @@ namespace veil::kernel {
 
 const char* usage_text() {
     return "usage: veil [--config FILE] [--set TABLE.KEY=VALUE]... [--home DIR] [-v|-vv]\n"
-           "            [--log-level LEVEL] [COMMAND [ARGS...]]\n"
+           "            [--log-level LEVEL] [--passphrase-file FILE] [COMMAND [ARGS...]]\n"
            "Without COMMAND, runs the plugins enabled by FILE until SIGINT/SIGTERM.\n"
-           "--home may also follow the command word (veil daemon --home DIR).\n"
+           "--home, --config, --set, --log-level and --passphrase-file may also follow the\n"
+           "command word (veil daemon --home DIR), up to a '--'.\n"
            "'veil help' lists the commands.\n";
 }
 
+namespace {
+// A global option that takes a value, spelled "--opt V" or "--opt=V" at argv[i]: its value
+// (advancing i past it), or nullopt when argv[i] is not `opt`. `error` is set when V is missing.
+std::optional<std::string> option_value(int argc, char** argv, int& i, std::string_view opt, std::string& error) {
+    std::string_view s = argv[i];
+    if (s.size() > opt.size() && s.starts_with(opt) && s[opt.size()] == '=') return std::string(s.substr(opt.size() + 1));
+    if (s != opt) return std::nullopt;
+    if (i + 1 >= argc) {
+        error = std::string(opt) + " needs a value";
+        return std::nullopt;
+    }
+    return std::string(argv[++i]);
+}
+
+// Takes the value of a global option that may stand anywhere before a `--` into `a`. The
+// passphrase file goes to the command's own arguments, where its readers (the storage plugin,
+// `init`, `daemon`, `passphrase`) look for it. False when argv[i] is none of them.
+bool take_global(int argc, char** argv, int& i, Args& a, std::string& error) {
+    if (auto v = option_value(argc, argv, i, "--home", error)) {
+        a.home = *v;
+    } else if (auto c = option_value(argc, argv, i, "--config", error)) {
+        a.config_file = *c;
+    } else if (auto o = option_value(argc, argv, i, "--set", error)) {
+        a.overrides.push_back(*o);
+    } else if (auto l = option_value(argc, argv, i, "--log-level", error)) {
+        a.log_level = *l;
+    } else if (auto f = option_value(argc, argv, i, "--passphrase-file", error)) {
+        a.passphrase_file = *f;
+    } else {
+        return false;
+    }
+    return true;
+}
+}  // namespace
+
 std::optional<Args> parse_args(int argc, char** argv, std::string& error) {
     Args a;
+    error.clear();
     int i = 1;
-    auto value = [&](std::string_view opt) -> std::optional<std::string> {
-        if (i + 1 >= argc) {
-            error = std::string(opt) + " needs a value";
-            return std::nullopt;
-        }
-        return std::string(argv[++i]);
-    };
     for (; i < argc; ++i) {
         std::string_view s = argv[i];
         if (s == "--") {
@@ -29,20 +59,9 @@ std::optional<Args> parse_args(int argc, char** argv, std::string& error) {
             break;
         }
         if (s.empty() || s[0] != '-') break;
-        std::optional<std::string> v;
-        if (s == "--config" || s == "-c") {
-            if (!(v = value(s))) return std::nullopt;
-            a.config_file = *v;
-        } else if (s == "--set") {
-            if (!(v = value(s))) return std::nullopt;
-            a.overrides.push_back(*v);
-        } else if (s == "--home") {
-            if (!(v = value(s))) return std::nullopt;
-            a.home = *v;
-        } else if (s == "--log-level") {
-            if (!(v = value(s))) return std::nullopt;
-            a.log_level = *v;
-        } else if (s == "-v" || s == "--verbose") {
+        if (take_global(argc, argv, i, a, error)) continue;
+        if (!error.empty()) return std::nullopt;
+        if (s == "-v" || s == "--verbose") {
             a.verbosity += 1;
         } else if (s == "-vv") {
             a.verbosity += 2;
@@ -57,25 +76,21 @@ std::optional<Args> parse_args(int argc, char** argv, std::string& error) {
             return std::nullopt;
         }
     }
-    // `--home DIR` is also taken after the command word (`veil daemon --home H`), up to a `--`,
-    // so the kernel loads HOME/veil.toml whichever way round people write it.
+    // The global options are also taken after the command word (`veil daemon --home H`), up to
+    // a `--`, so people may write them either way round.
     bool options_end = false;
     for (; i < argc; ++i) {
         std::string_view s = argv[i];
         if (s == "--") options_end = true;
-        if (!options_end && s == "--home" && !a.command.empty()) {
-            if (i + 1 >= argc) {
-                error = "--home needs a value";
-                return std::nullopt;
-            }
-            a.home = argv[++i];
-            continue;
-        }
-        if (!options_end && s.starts_with("--home=") && !a.command.empty()) {
-            a.home = std::string(s.substr(7));
-            continue;
+        if (!options_end && !a.command.empty()) {
+            if (take_global(argc, argv, i, a, error)) continue;
+            if (!error.empty()) return std::nullopt;
         }
         a.command.emplace_back(s);
+    }
+    // Its readers find the passphrase file right after the command word.
+    if (a.passphrase_file && !a.command.empty()) {
+        a.command.insert(a.command.begin() + 1, {"--passphrase-file", *a.passphrase_file});
     }
     return a;
 }

@@ -1,5 +1,5 @@
 #pragma once
-// Command-line parsing of the kernel's global options (before the command word; --home anywhere).
+// Command-line parsing of the kernel's global options (before or after the command word).
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +13,7 @@ struct Args {
     std::optional<std::string> home;
     int verbosity = 0;                   ///< count of -v
     std::optional<std::string> log_level;
+    std::optional<std::string> passphrase_file;  ///< also handed to the command, after its word
     std::vector<std::string> command;    ///< command word first; empty = run in the foreground
 };
 

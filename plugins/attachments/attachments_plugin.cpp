@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "transfer.hpp"
+#include "veil/sdk/messenger.hpp"
 #include "veil/sdk/plugin.hpp"
 #include "veil/wire/codec.hpp"
 
@@ -19,7 +20,9 @@ namespace {
 namespace sa = sdk::attachment;
 using json = nlohmann::json;
 
-constexpr const char* kUsage = "attachment upload PATH [--progress] | attachment download REF_FILE DIR [--progress]";
+constexpr const char* kUsage =
+    "attachment upload PATH [--progress] | attachment download REF_FILE DIR [--progress] | "
+    "attachment save MESSAGE_ID PATH";
 // A command waits for a whole transfer: generous for 10 MB through onion paths.
 constexpr std::uint32_t kCommandTimeoutMs = 300'000;
 
@@ -76,6 +79,10 @@ public:
             if (!transfers_) return r.fail(sdk::ErrorCode::closed, "the attachments plugin is stopping");
             transfers_->download(q, std::move(r));
         });
+        ctx.serve<sa::OpenAttachment>([this](const sa::OpenAttachment& q, sdk::Responder<sa::OpenedAttachment> r) {
+            if (!transfers_) return r.fail(sdk::ErrorCode::closed, "the attachments plugin is stopping");
+            transfers_->open_kept(q, std::move(r));
+        });
         ctx.add_command({"attachment", "upload or download one attachment (scripts and tests)", kUsage,
                          [this, &ctx](sdk::CommandCall call) { run(ctx, std::move(call)); }});
         // `--progress`: the command's TransferProgress events, one line each on stderr.
@@ -92,6 +99,12 @@ public:
 private:
     void run(sdk::Context& ctx, sdk::CommandCall call) {
         auto a = call.args();
+        // The storage plugin's option (it reads it from the same command line).
+        for (auto it = a.begin(); it != a.end();) {
+            if (*it == "--passphrase-file" && it + 1 != a.end()) it = a.erase(it, it + 2);
+            else if (it->starts_with("--passphrase-file=")) it = a.erase(it);
+            else ++it;
+        }
         if (auto it = std::find(a.begin(), a.end(), "--progress"); it != a.end()) {
             a.erase(it);
             progress_call_ = call;
@@ -123,6 +136,23 @@ private:
                     if (!r) {
                         return call.fail("veil attachment download: " + r.error().message,
                                          r.error().code == sdk::ErrorCode::not_found ? 3 : sdk::exit_code::failure);
+                    }
+                    call.out(r.value().path + "\n");
+                    call.finish(sdk::exit_code::ok);
+                });
+            if (!asked) call.fail("veil attachment: the bus is closed", sdk::exit_code::failure);
+            return;
+        }
+        if (a.size() == 3 && a[0] == "save") {
+            // A received file is the messenger's: it holds the message, its key and the kept copy.
+            namespace sm = sdk::messenger;
+            bool asked = ctx.bus().request<sm::SaveAttachment>(
+                sm::SaveAttachment{a[1], a[2]}, kCommandTimeoutMs, [call](sdk::Result<sm::SavedAttachment> r) {
+                    if (!r) {
+                        if (r.error().code == sdk::ErrorCode::no_handler)
+                            return call.fail("veil attachment save: this HOME has no messenger (run veil init)",
+                                             sdk::exit_code::failure);
+                        return call.fail("veil attachment save: " + r.error().message, sdk::exit_code::failure);
                     }
                     call.out(r.value().path + "\n");
                     call.finish(sdk::exit_code::ok);

@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -71,6 +73,29 @@ std::uint64_t chunk_bytes_done(std::uint64_t total, std::uint32_t next) {
     return std::min<std::uint64_t>(total, std::uint64_t{next} * as::kChunkBytes);
 }
 
+// Creates `path` (0600) and writes `data` to it; false when it exists. Nothing is left of a
+// file that could not be written whole.
+bool write_exclusive(const fs::path& path, const std::uint8_t* data, std::size_t n) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 && errno == EEXIST) return false;
+    if (fd < 0) throw std::runtime_error("cannot create " + path.string() + ": " + std::strerror(errno));
+    std::size_t off = 0;
+    while (off < n) {
+        auto w = ::write(fd, data + off, n - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            int e = w < 0 ? errno : ENOSPC;
+            ::close(fd);
+            fs::remove(path);
+            throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(e));
+        }
+        off += static_cast<std::size_t>(w);
+    }
+    ::fsync(fd);
+    ::close(fd);
+    return true;
+}
+
 // Writes `bytes` to a new file (0600) named after `name` under `dir`, never over another file.
 std::string write_new_file(const fs::path& dir, const std::string& name, const std::uint8_t* data, std::size_t n) {
     fs::create_directories(dir);
@@ -79,25 +104,23 @@ std::string write_new_file(const fs::path& dir, const std::string& name, const s
     std::string ext = dot == std::string::npos || dot == 0 ? "" : name.substr(dot);
     for (int i = 0; i < 10'000; ++i) {
         auto path = dir / (i == 0 ? name : stem + " (" + std::to_string(i) + ")" + ext);
-        int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd < 0 && errno == EEXIST) continue;
-        if (fd < 0) throw std::runtime_error("cannot create the file in " + dir.string());
-        std::size_t off = 0;
-        while (off < n) {
-            auto w = ::write(fd, data + off, n - off);
-            if (w < 0 && errno == EINTR) continue;
-            if (w <= 0) {
-                ::close(fd);
-                fs::remove(path);
-                throw std::runtime_error("cannot write the file (disk full?)");
-            }
-            off += static_cast<std::size_t>(w);
-        }
-        ::fsync(fd);
-        ::close(fd);
-        return path.string();
+        if (write_exclusive(path, data, n)) return path.string();
     }
     throw std::runtime_error("too many files named " + name);
+}
+
+// Reads a kept blob (at most what the store would hold).
+Bytes read_blob(const fs::path& path) {
+    std::error_code ec;
+    auto size = fs::file_size(path, ec);
+    if (ec) throw std::runtime_error("the kept copy " + path.string() + " cannot be read: " + ec.message());
+    if (size > as::kMaxBlobBytes) throw SealError("the kept copy is larger than any attachment");
+    Bytes blob(static_cast<std::size_t>(size));
+    std::ifstream in(path, std::ios::binary);
+    in.read(reinterpret_cast<char*>(blob.data()), static_cast<std::streamsize>(blob.size()));
+    if (!in || in.gcount() != static_cast<std::streamsize>(blob.size()))
+        throw std::runtime_error("the kept copy " + path.string() + " cannot be read");
+    return blob;
 }
 
 }  // namespace
@@ -378,6 +401,13 @@ void Transfers::get_next(std::shared_ptr<Download> down) {
                 [down, path, err] {
                     try {
                         auto plain = open(down->blob, down->q.ref);
+                        if (down->q.keep_sealed) {
+                            // Verified: what is kept is the blob itself, under its key in the ref.
+                            sodium_memzero(plain.data(), plain.size());
+                            *path = write_new_file(down->q.directory, wire::to_hex(down->q.ref.id) + ".sealed",
+                                                   down->blob.data(), down->blob.size());
+                            return;
+                        }
                         try {
                             *path = write_new_file(down->q.directory, safe_file_name(down->q.ref.file_name), plain.data(),
                                                    plain.size());
@@ -411,6 +441,43 @@ void Transfers::get_next(std::shared_ptr<Download> down) {
                 });
         });
     if (!asked) down->reply.fail(ErrorCode::closed, "the bus is closed");
+}
+
+void Transfers::open_kept(const sa::OpenAttachment& q, sdk::Responder<sa::OpenedAttachment> reply) {
+    auto out = std::make_shared<sa::OpenedAttachment>();
+    auto err = std::make_shared<std::optional<sdk::Error>>();
+    ctx_.run_blocking(
+        [q, out, err] {
+            try {
+                auto plain = open(read_blob(q.sealed_path), q.ref);
+                try {
+                    if (!q.path.empty()) {
+                        if (!write_exclusive(q.path, plain.data(), plain.size()))
+                            throw std::runtime_error(q.path + " exists: it was not overwritten");
+                        out->path = q.path;
+                    } else if (!q.directory.empty()) {
+                        out->path = write_new_file(q.directory, safe_file_name(q.ref.file_name), plain.data(), plain.size());
+                    } else {
+                        out->bytes = std::move(plain);
+                        return;
+                    }
+                } catch (...) {
+                    sodium_memzero(plain.data(), plain.size());
+                    throw;
+                }
+                sodium_memzero(plain.data(), plain.size());
+            } catch (const SealError& e) {
+                *err = sdk::Error{ErrorCode::bad_input, std::string("the kept copy does not verify: ") + e.what()};
+            } catch (const std::exception& e) {
+                *err = sdk::Error{ErrorCode::io, e.what()};
+            }
+        },
+        [alive = alive_, out, err, reply](std::exception_ptr e) {
+            if (!*alive) return;
+            if (e) return reply.fail(ErrorCode::internal, "the attachment could not be opened");
+            if (*err) return reply.fail(**err);
+            reply.reply(std::move(*out));
+        });
 }
 
 }  // namespace veil::attachments

@@ -47,6 +47,8 @@ public:
     void upload(const sdk::attachment::UploadAttachment& q, sdk::Responder<sdk::attachment::AttachmentRef> reply);
     void download(const sdk::attachment::DownloadAttachment& q,
                   sdk::Responder<sdk::attachment::DownloadedAttachment> reply);
+    /// Verifies and decrypts a blob a download kept sealed (OpenAttachment), on the worker pool.
+    void open_kept(const sdk::attachment::OpenAttachment& q, sdk::Responder<sdk::attachment::OpenedAttachment> reply);
 
 private:
     struct Upload;

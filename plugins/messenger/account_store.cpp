@@ -1,11 +1,17 @@
 #include "account_store.hpp"
 
+#include <sodium.h>
+
 namespace veil::messenger {
 namespace {
 
 namespace st = sdk::storage;
 constexpr std::uint32_t kStorageTimeoutMs = 30'000;
 constexpr std::size_t kScanAll = 1'000'000;
+
+void wipe(std::vector<st::Entry>& entries) {
+    for (auto& e : entries) sodium_memzero(e.value.data(), e.value.size());
+}
 
 }  // namespace
 
@@ -20,11 +26,18 @@ void AccountStore::load_account(std::function<void(AccountPtr)> done, Fail fail)
         }
         if (!r) return fail(database_error(r.error(), false));
         if (r.value().entries.empty()) return done(nullptr);
+        // The entries hold the identity seed, device keys, pre-keys and ratchets: once the
+        // account holds them (in guarded memory), this copy is wiped.
+        auto& entries = r.value().entries;
+        AccountPtr account;
         try {
-            done(std::make_shared<Account>(Account::load(r.value().entries)));
+            account = std::make_shared<Account>(Account::load(entries));
         } catch (const std::exception& e) {
-            fail({sdk::ErrorCode::io, e.what()});
+            wipe(entries);
+            return fail({sdk::ErrorCode::io, e.what()});
         }
+        wipe(entries);
+        done(std::move(account));
     });
     if (!queued) fail(database_closed(false));
 }

@@ -1,5 +1,7 @@
 #include "bus_server.hpp"
 
+#include <filesystem>
+
 #include "veil/crypto/error.hpp"
 
 namespace veil::messenger {
@@ -85,6 +87,29 @@ void serve_messenger_contract(sdk::Context& ctx, Client& c) {
                                     e.revoked(), e.added_ms});
         }
         out.reply(std::move(list));
+    });
+    ctx.serve<sm::ReadAttachment>([&c](const sm::ReadAttachment& req, sdk::Responder<sm::AttachmentContent> out) {
+        if (!open_or_fail(c, out)) return;
+        c.open_file(req.message_id, "", "", [out](sdk::attachment::OpenedAttachment opened, const MessageRecord& r) {
+            sm::AttachmentContent content{std::move(opened.bytes), r.message.attachment->file_name,
+                                          r.message.attachment->mime_type};
+            out.reply(std::move(content));
+        }, [out](const sdk::Error& e) { out.fail(e.code, e.message); });
+    });
+    // Also one-shot (`veil attachment save`): the client is opened for it, read-only.
+    ctx.serve<sm::SaveAttachment>([&c](const sm::SaveAttachment& req, sdk::Responder<sm::SavedAttachment> out) {
+        auto fail = [out](const sdk::Error& e) { out.fail(e.code, e.message); };
+        auto save = [&c, req, out, fail] {
+            std::error_code ec;
+            bool into_dir = std::filesystem::is_directory(req.path, ec);
+            c.open_file(req.message_id, into_dir ? req.path : "", into_dir ? "" : req.path,
+                        [out](sdk::attachment::OpenedAttachment opened, const MessageRecord&) {
+                            out.reply({opened.path});
+                        },
+                        fail);
+        };
+        if (c.is_open()) return save();
+        c.open(save, fail, false);
     });
     serve_done<sm::MarkRead>(ctx, c, [&c](const sm::MarkRead&, const crypto::VeilId& id, auto done, Fail fail) {
         c.mark_read(id, done, fail);

@@ -8,6 +8,10 @@
 
 namespace veil::messenger {
 
+namespace {
+constexpr std::uint64_t kDownloadCheckMs = 2'000;  // how often the daemon looks for due retries
+}  // namespace
+
 Client::Client(sdk::Context& ctx, Service& service, AccountStore& store)
     : ctx_(ctx), service_(service), store_(store), queue_(ctx, service, store) {
     queue_.on_dropped([this](const crypto::VeilId& to, const MessageId& id, const std::string& why) {
@@ -102,6 +106,9 @@ void Client::run() {
     retry_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
     expiry_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
     expiry_timer_->start(500, 500, [this] { purge_expired(); });
+    // Failed attachment downloads, each when its backoff runs out.
+    download_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
+    download_timer_->start(kDownloadCheckMs, kDownloadCheckMs, [this] { retry_downloads(true, [](auto) {}); });
     // Republishes the device list and bundle (a flush does, when due: kRepublishAfterMs, half
     // their TTL) even when this daemon never sends, so a person who only receives stays reachable.
     publish_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());

@@ -97,6 +97,14 @@ public:
     [[nodiscard]] sdk::messenger::Conversation conversation(const crypto::VeilId& peer) const {
         return model_.conversation(peer);
     }
+    /// Tries again the downloads that failed for a reason that may pass (all of them, or with
+    /// `due_only` those whose backoff ran out); `done` gets the records whose file is now kept.
+    void retry_downloads(bool due_only, std::function<void(std::vector<MessageRecord>)> done);
+    /// Opens the kept (encrypted) file of message `message_id` (hex) through the attachment
+    /// contract: into a new file under `directory`, or the new file `path`, or (both empty) as
+    /// bytes. not_found: no such message or not downloaded yet.
+    void open_file(const std::string& message_id, std::string directory, std::string path,
+                   std::function<void(sdk::attachment::OpenedAttachment, const MessageRecord&)> done, Fail fail);
     /// True when `peer`'s messages are a request (unknown sender, not accepted yet).
     [[nodiscard]] bool is_request(const crypto::VeilId& peer) const { return model_.is_request(peer); }
     /// Number of messages still queued (not sent, not failed).
@@ -159,7 +167,7 @@ private:
     bool exclusive_ = true;
     std::map<crypto::VeilId, crypto::DeviceList> peer_lists_;  // peers' device lists as last read
     Waiters flush_;
-    std::unique_ptr<sdk::Timer> expiry_timer_, retry_timer_, publish_timer_;
+    std::unique_ptr<sdk::Timer> expiry_timer_, retry_timer_, publish_timer_, download_timer_;
     RetryBackoff backoff_;
     bool resident_ = false;
 };

@@ -1,14 +1,33 @@
-// Attachments of received messages: downloaded through the attachment contract into
-// HOME/attachments; a request's files wait until it is accepted.
+// Attachments of received messages: downloaded through the attachment contract and kept as
+// the verified, still encrypted blob in HOME/attachments (its key stays in the message record,
+// in the encrypted database); opened to plaintext only where the person asks. A request's files
+// wait until it is accepted.
 #include <filesystem>
 
 #include "client.hpp"
+#include "veil/sdk/files.hpp"
 
 namespace veil::messenger {
 namespace {
 
 namespace sm = sdk::messenger;
 constexpr std::uint32_t kTransferTimeoutMs = 180'000;
+
+// A download that failed for a reason that may pass (the network, a store that is down) is
+// tried again: 10 s after the first failure, doubling, at most an hour apart, until the store
+// says the file is gone (expired) or it does not verify.
+constexpr std::uint64_t kFirstRetryMs = 10'000;
+constexpr std::uint64_t kMaxRetryMs = 3'600'000;
+
+std::uint64_t retry_delay_ms(std::uint32_t failures) {
+    std::uint64_t d = kFirstRetryMs;
+    for (std::uint32_t i = 1; i < failures && d < kMaxRetryMs; ++i) d *= 2;
+    return std::min(d, kMaxRetryMs);
+}
+
+bool worth_retrying(sdk::ErrorCode code) {
+    return code != sdk::ErrorCode::not_found && code != sdk::ErrorCode::bad_input && code != sdk::ErrorCode::no_handler;
+}
 
 }  // namespace
 
@@ -36,17 +55,33 @@ void Client::download(MessageRecord r, std::function<void()> done) {
     d.ref = *r.message.attachment;
     d.directory = (ctx_.home_dir() / "attachments").string();
     d.transfer_id = wire::to_hex(r.message.id);
-    std::error_code ec;
-    std::filesystem::create_directories(d.directory, ec);
+    d.keep_sealed = true;
+    try {
+        sdk::make_private_dirs(d.directory);
+    } catch (const std::exception&) {
+        // The download reports why the file cannot be written there.
+    }
     auto key = record_key(r);
-    auto finished = [this, key, done](std::string path, std::string error) {
+    auto finished = [this, key, done](std::string path, std::optional<sdk::Error> error) {
         auto* rec = model_.find(key);
         if (!rec) {  // it disappeared while downloading
             if (!path.empty()) remove_saved_file(path);
             return done();
         }
         rec->saved_path = std::move(path);
-        rec->error = std::move(error);
+        rec->error.clear();
+        rec->retry_at_ms = 0;
+        if (!error) {
+            rec->download_failures = 0;
+        } else if (error->code == sdk::ErrorCode::no_handler) {
+            rec->error = std::string(kNoAttachments);
+        } else if (worth_retrying(error->code)) {
+            ++rec->download_failures;
+            rec->retry_at_ms = now_ms() + retry_delay_ms(rec->download_failures);
+            rec->error = "not downloaded yet (" + error->message + "); it is tried again later";
+        } else {
+            rec->error = "the attachment could not be downloaded: " + error->message;
+        }
         auto copy = *rec;
         store_.write({record_op(copy)}, [this, copy, done] {
             ctx_.bus().publish(sm::MessageUpdated{view(copy)});
@@ -58,11 +93,53 @@ void Client::download(MessageRecord r, std::function<void()> done) {
     };
     bool asked = ctx_.bus().request<sdk::attachment::DownloadAttachment>(
         std::move(d), kTransferTimeoutMs, [finished](sdk::Result<sdk::attachment::DownloadedAttachment> res) {
-            if (res) return finished(res.value().path, "");
-            if (res.error().code == sdk::ErrorCode::no_handler) return finished("", std::string(kNoAttachments));
-            finished("", "the attachment could not be downloaded: " + res.error().message);
+            if (res) return finished(res.value().path, std::nullopt);
+            finished("", res.error());
         });
-    if (!asked) finished("", "the bus is closed");
+    if (!asked) finished("", sdk::Error{sdk::ErrorCode::closed, "the bus is closed"});
+}
+
+void Client::retry_downloads(bool due_only, std::function<void(std::vector<MessageRecord>)> done) {
+    auto pending = model_.pending_downloads(due_only ? now_ms() : UINT64_MAX);
+    auto left = std::make_shared<std::size_t>(pending.size() + 1);
+    auto keys = std::make_shared<std::vector<std::string>>();
+    auto one_done = [this, left, keys, done] {
+        if (--*left > 0) return;
+        std::vector<MessageRecord> saved;
+        for (const auto& k : *keys) {
+            if (auto* r = model_.find(k); r && !r->saved_path.empty()) saved.push_back(*r);
+        }
+        done(std::move(saved));
+    };
+    for (auto& r : pending) {
+        keys->push_back(record_key(r));
+        // Under way: not due again until this try ends (it sets the next time, or clears it).
+        if (auto* m = model_.find(keys->back())) m->retry_at_ms = UINT64_MAX;
+        download(std::move(r), one_done);
+    }
+    one_done();
+}
+
+void Client::open_file(const std::string& message_id, std::string directory, std::string path,
+                       std::function<void(sdk::attachment::OpenedAttachment, const MessageRecord&)> done, Fail fail) {
+    const auto* found = model_.find_by_id(message_id);
+    if (!found || !found->message.attachment) {
+        return fail({sdk::ErrorCode::not_found, "no received file in message " + message_id});
+    }
+    if (found->saved_path.empty()) {
+        return fail({sdk::ErrorCode::not_found, "the file of message " + message_id + " is not downloaded yet" +
+                                                    (found->error.empty() ? "" : " (" + found->error + ")")});
+    }
+    sdk::attachment::OpenAttachment q{*found->message.attachment, found->saved_path, std::move(directory), std::move(path)};
+    auto record = std::make_shared<MessageRecord>(*found);
+    bool asked = ctx_.bus().request<sdk::attachment::OpenAttachment>(
+        std::move(q), kTransferTimeoutMs, [record, done, fail](sdk::Result<sdk::attachment::OpenedAttachment> res) {
+            if (res) return done(std::move(res).value(), *record);
+            if (res.error().code == sdk::ErrorCode::no_handler) return fail({sdk::ErrorCode::no_handler, std::string(kNoAttachments)});
+            fail({res.error().code, "the file of message " + wire::to_hex(record->message.id) +
+                                        " could not be opened: " + res.error().message});
+        });
+    if (!asked) fail({sdk::ErrorCode::closed, "the bus is closed"});
 }
 
 void Client::remove_saved_file(const std::string& path) {

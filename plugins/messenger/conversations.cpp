@@ -1,5 +1,7 @@
 #include "conversations.hpp"
 
+#include <cctype>
+
 #include <algorithm>
 
 namespace veil::messenger {
@@ -57,6 +59,25 @@ bool Conversations::is_request(const crypto::VeilId& peer) const {
 MessageRecord* Conversations::find(const std::string& key) {
     auto it = messages_.find(key);
     return it == messages_.end() ? nullptr : &it->second;
+}
+
+const MessageRecord* Conversations::find_by_id(const std::string& id_hex) const {
+    // Keys end with the id in lower-case hex (record.hpp): one pass, no second index to keep.
+    if (id_hex.size() != 2 * MessageId{}.size()) return nullptr;
+    std::string tail = "/" + id_hex;
+    for (auto& c : tail) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (const auto& [key, r] : messages_) {
+        if (key.ends_with(tail)) return &r;
+    }
+    return nullptr;
+}
+
+std::vector<MessageRecord> Conversations::pending_downloads(std::uint64_t now_ms) const {
+    std::vector<MessageRecord> out;
+    for (const auto& [key, r] : messages_) {
+        if (r.retry_at_ms != 0 && r.retry_at_ms <= now_ms && r.saved_path.empty()) out.push_back(r);
+    }
+    return out;
 }
 
 std::vector<MessageRecord> Conversations::messages(const crypto::VeilId& peer, std::size_t limit) const {
@@ -244,7 +265,7 @@ sm::Message Conversations::view(const MessageRecord& r) const {
     m.request = !m.outgoing && is_request(r.peer);
     if (r.message.attachment) {
         const auto& a = *r.message.attachment;
-        m.attachment = sm::AttachmentInfo{a.file_name, a.mime_type, a.size_bytes, r.saved_path};
+        m.attachment = sm::AttachmentInfo{a.file_name, a.mime_type, a.size_bytes, r.saved_path, r.retry_at_ms != 0};
     }
     return m;
 }

@@ -37,6 +37,8 @@ public:
 
     // ---- messages ----
     [[nodiscard]] MessageRecord* find(const std::string& key);
+    /// The record of the message whose id is `id_hex` (32 hex chars), or null.
+    [[nodiscard]] const MessageRecord* find_by_id(const std::string& id_hex) const;
     void put(const MessageRecord& r) { messages_[record_key(r)] = r; }
     /// A conversation's newest `limit` messages, oldest first.
     [[nodiscard]] std::vector<MessageRecord> messages(const crypto::VeilId& peer, std::size_t limit) const;
@@ -51,6 +53,9 @@ public:
     std::optional<MessageRecord> mark_failed(const crypto::VeilId& to, const MessageId& id, const std::string& why);
     /// Marks `peer`'s unread messages read; returns them.
     std::vector<MessageRecord> mark_read(const crypto::VeilId& peer);
+    /// Messages whose attachment download failed and is due again at `now_ms` (retry_at_ms set
+    /// and reached).
+    [[nodiscard]] std::vector<MessageRecord> pending_downloads(std::uint64_t now_ms) const;
     /// `peer`'s attachments that waited for the request to be accepted, taken once (their error
     /// is cleared in memory, so a second call does not return them again).
     std::vector<MessageRecord> take_waiting_files(const crypto::VeilId& peer);

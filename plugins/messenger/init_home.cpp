@@ -8,6 +8,8 @@
 
 #include <toml++/toml.h>
 
+#include "veil/sdk/files.hpp"
+
 namespace veil::messenger {
 namespace {
 
@@ -88,8 +90,7 @@ void init_home(sdk::Context& ctx, sdk::CommandCall call) {
     }
     try {
         auto text = client_config(fs::absolute(*network), h);
-        fs::create_directories(h);
-        fs::permissions(h, fs::perms::owner_all, fs::perm_options::replace);
+        sdk::make_private_dirs(h);
         std::ofstream(config) << text;
         fs::permissions(config, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
     } catch (const std::exception& e) {

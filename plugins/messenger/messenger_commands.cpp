@@ -22,7 +22,7 @@ namespace {
 namespace st = sdk::storage;
 
 constexpr const char* kSendUsage = "send ID TEXT | send ID --file PATH [TEXT]";
-constexpr const char* kReceiveUsage = "receive [--wait SECONDS] [--json]";
+constexpr const char* kReceiveUsage = "receive [--wait SECONDS] [--json] [--save-dir DIR]";
 constexpr const char* kContactsUsage =
     "contacts [--json] | contacts add ID NAME | contacts rename ID NAME | contacts block ID | contacts unblock ID | "
     "contacts accept ID";
@@ -191,7 +191,8 @@ void cmd_send(sdk::Context& ctx, Client& client, const sdk::CommandCall& call) {
     });
 }
 
-nlohmann::json message_json(const Client& client, const MessageRecord& r) {
+// `plain_path`: where this command wrote the file decrypted ("" when it did not).
+nlohmann::json message_json(const Client& client, const MessageRecord& r, const std::string& plain_path) {
     const bool outgoing = r.from == client.account()->id();
     nlohmann::json j{{"from", r.from.str()}, {"peer", r.peer.str()}, {"text", r.message.text},
                      {"sent_at", r.message.sent_at_ms}, {"id", id_hex(r.message.id)}, {"outgoing", outgoing}};
@@ -207,21 +208,26 @@ nlohmann::json message_json(const Client& client, const MessageRecord& r) {
     if (r.message.attachment) {
         const auto& a = *r.message.attachment;
         j["attachment"] = {{"name", a.file_name}, {"type", a.mime_type}, {"size", a.size_bytes}};
-        if (!r.saved_path.empty()) j["attachment"]["path"] = r.saved_path;  // none until downloaded
+        if (!plain_path.empty()) j["attachment"]["path"] = plain_path;
+        j["attachment"]["saved"] = !r.saved_path.empty();  // kept, encrypted, in HOME
+        if (r.retry_at_ms != 0) j["attachment"]["pending"] = true;  // tried again later
         if (!r.error.empty()) j["attachment"]["error"] = r.error;
     }
     return j;
 }
 
-std::string render(const Client& client, const MessageRecord& r, bool json) {
-    if (json) return message_json(client, r).dump() + "\n";
+std::string render(const Client& client, const MessageRecord& r, bool json, const std::string& plain_path = "") {
+    if (json) return message_json(client, r, plain_path).dump() + "\n";
     const auto& self = client.account()->id();
     std::string who = r.from == self ? "you -> " + r.peer.str() : r.from.str();
     if (r.from != self && client.is_request(r.peer)) who = "[request] " + who;
     std::string line = who + ": " + r.message.text;
     if (r.message.attachment) {
-        line += (r.message.text.empty() ? "" : " ") + std::string("[file ") + r.message.attachment->file_name +
-                (r.saved_path.empty() ? "" : " saved to " + r.saved_path) + (r.error.empty() ? "" : ": " + r.error) + "]";
+        std::string where = !plain_path.empty()      ? " saved to " + plain_path
+                            : !r.saved_path.empty() ? " kept encrypted: veil attachment save " + id_hex(r.message.id) + " PATH"
+                                                    : "";
+        line += (r.message.text.empty() ? "" : " ") + std::string("[file ") + r.message.attachment->file_name + where +
+                (r.error.empty() ? "" : ": " + r.error) + "]";
     }
     return line + "\n";
 }
@@ -233,27 +239,57 @@ struct ReceiveState {
     sdk::CommandCall call;
     Fail fail;
     bool json = false;
+    std::string save_dir{};  ///< --save-dir: each received file is written there decrypted
     std::uint64_t deadline_ms = 0;
     std::size_t printed = 0;
 };
 
-// One round; `woken_with` is what the subscribe that woke it carried (empty: fetch the inbox).
-void receive_round(std::shared_ptr<ReceiveState> s, std::vector<proto::node::MessageItem> woken_with = {}) {
-    s->client->receive_woken(std::move(woken_with), [s](std::vector<MessageRecord> got) {
-        for (const auto& r : got) s->call.out(render(*s->client, r, s->json));
-        s->printed += got.size();
-        if (auto now = now_ms(); s->printed == 0 && now < s->deadline_ms) {
-            auto left = static_cast<std::uint32_t>(std::min<std::uint64_t>(s->deadline_ms - now, 60'000));
-            s->service->wait_inbox(s->client->account(), left, [s](std::vector<proto::node::MessageItem> items) {
-                receive_round(s, std::move(items));
-            });
-            return;
-        }
-        // Publishing when due (a one-time key was used) goes with the flush.
-        s->client->flush([s] { s->call.finish(sdk::exit_code::ok); }, [s](const sdk::Error& e) {
-            s->ctx->log().warn("queued messages not sent yet: {}", e.message);
-            s->call.finish(sdk::exit_code::ok);
+// Writes the files of `got` from `i` on decrypted under s->save_dir (paths[i] = where, "" when
+// not downloaded or it failed: said on stderr), one at a time; then `then`.
+void save_files(std::shared_ptr<ReceiveState> s, std::shared_ptr<std::vector<MessageRecord>> got,
+                std::shared_ptr<std::vector<std::string>> paths, std::size_t i, std::function<void()> then) {
+    if (i == got->size()) return then();
+    const auto& r = (*got)[i];
+    auto next = [s, got, paths, i, then] { save_files(s, got, paths, i + 1, then); };
+    if (s->save_dir.empty() || r.saved_path.empty()) return next();
+    s->client->open_file(id_hex(r.message.id), s->save_dir, "",
+                         [paths, i, next](sdk::attachment::OpenedAttachment opened, const MessageRecord&) {
+                             (*paths)[i] = opened.path;
+                             next();
+                         },
+                         [s, next](const sdk::Error& e) {
+                             s->call.err("veil receive: " + e.message + "\n");
+                             next();
+                         });
+}
+
+void receive_round(std::shared_ptr<ReceiveState> s, std::vector<proto::node::MessageItem> woken_with = {});
+
+// Prints a round's messages; waits for more while none came and time is left, else finishes.
+void after_round(std::shared_ptr<ReceiveState> s, const std::vector<MessageRecord>& got,
+                 const std::vector<std::string>& paths) {
+    for (std::size_t i = 0; i < got.size(); ++i) s->call.out(render(*s->client, got[i], s->json, paths[i]));
+    s->printed += got.size();
+    if (auto now = now_ms(); s->printed == 0 && now < s->deadline_ms) {
+        auto left = static_cast<std::uint32_t>(std::min<std::uint64_t>(s->deadline_ms - now, 60'000));
+        s->service->wait_inbox(s->client->account(), left, [s](std::vector<proto::node::MessageItem> items) {
+            receive_round(s, std::move(items));
         });
+        return;
+    }
+    // Publishing when due (a one-time key was used) goes with the flush.
+    s->client->flush([s] { s->call.finish(sdk::exit_code::ok); }, [s](const sdk::Error& e) {
+        s->ctx->log().warn("queued messages not sent yet: {}", e.message);
+        s->call.finish(sdk::exit_code::ok);
+    });
+}
+
+// One round; `woken_with` is what the subscribe that woke it carried (empty: fetch the inbox).
+void receive_round(std::shared_ptr<ReceiveState> s, std::vector<proto::node::MessageItem> woken_with) {
+    s->client->receive_woken(std::move(woken_with), [s](std::vector<MessageRecord> received) {
+        auto got = std::make_shared<std::vector<MessageRecord>>(std::move(received));
+        auto paths = std::make_shared<std::vector<std::string>>(got->size());
+        save_files(s, got, paths, 0, [s, got, paths] { after_round(s, *got, *paths); });
     }, s->fail);
 }
 
@@ -265,6 +301,8 @@ void cmd_receive(sdk::Context& ctx, Service& service, Client& client, const sdk:
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--json") {
             state->json = true;
+        } else if (args[i] == "--save-dir" && i + 1 < args.size()) {
+            state->save_dir = args[++i];
         } else if (args[i] == "--wait" && i + 1 < args.size()) {
             try {
                 wait_s = std::stoull(args[++i]);
@@ -280,10 +318,24 @@ void cmd_receive(sdk::Context& ctx, Service& service, Client& client, const sdk:
             state->deadline_ms = now_ms() + wait_s * 1000;
             // Our own current device list first: copies from a revoked device of ours are refused.
             // Earlier sends that did not finish go out first; if they still cannot, receiving goes on.
-            auto go = [&client, state] {
-                client.flush([state] { receive_round(state); }, [state](const sdk::Error& e) {
+            // Files whose download failed before are tried again first; those now kept are
+            // printed (again) with them.
+            auto round = [&client, state] {
+                client.retry_downloads(false, [state](std::vector<MessageRecord> saved) {
+                    if (saved.empty()) return receive_round(state);
+                    auto got = std::make_shared<std::vector<MessageRecord>>(std::move(saved));
+                    auto paths = std::make_shared<std::vector<std::string>>(got->size());
+                    save_files(state, got, paths, 0, [state, got, paths] {
+                        for (std::size_t i = 0; i < got->size(); ++i)
+                            state->call.out(render(*state->client, (*got)[i], state->json, (*paths)[i]));
+                        receive_round(state);
+                    });
+                });
+            };
+            auto go = [&client, state, round] {
+                client.flush(round, [state, round](const sdk::Error& e) {
                     state->ctx->log().warn("queued messages not sent yet: {}", e.message);
-                    receive_round(state);
+                    round();
                 });
             };
             client.refresh_own_devices(go);

@@ -5,7 +5,7 @@
 namespace veil::messenger {
 namespace {
 
-constexpr std::uint8_t kRecordVersion = 3;
+constexpr std::uint8_t kRecordVersion = 4;
 
 crypto::VeilId read_id(wire::Reader& r) {
     auto k = r.raw(32);
@@ -23,6 +23,7 @@ wire::Bytes encode(const MessageRecord& r) {
     w.u8(kRecordVersion).raw(r.peer.x25519).raw(r.from.x25519).var(encode(r.message));
     w.u8(static_cast<std::uint8_t>(r.delivery)).u8(r.read ? 1 : 0).u64(r.received_at_ms).u64(r.expires_at_ms);
     w.str(r.saved_path).str(r.error).u8(r.awaiting_accept ? 1 : 0);
+    w.u32(r.download_failures).u64(r.retry_at_ms);
     return w.take();
 }
 
@@ -55,6 +56,10 @@ MessageRecord decode_record(wire::ByteView bytes) {
         auto awaiting = r.u8();
         if (awaiting > 1) throw wire::DecodeError("message record: bad flag");
         m.awaiting_accept = awaiting == 1;
+    }
+    if (version >= 4) {
+        m.download_failures = r.u32();
+        m.retry_at_ms = r.u64();
     }
     r.expect_done();
     return m;

@@ -34,15 +34,17 @@ struct MessageRecord final {
     bool read = false;
     std::uint64_t received_at_ms = 0;  ///< when this device got or queued it
     std::uint64_t expires_at_ms = 0;   ///< 0 = kept
-    std::string saved_path;            ///< the verified attachment file, once downloaded
+    std::string saved_path;            ///< the verified attachment, kept encrypted, once downloaded
     std::string error;                 ///< why an attachment or a send failed ("" = none)
     bool awaiting_accept = false;      ///< a request's attachment, fetched once it is accepted
+    std::uint32_t download_failures = 0;  ///< failed downloads of the attachment in a row
+    std::uint64_t retry_at_ms = 0;     ///< a failed download is tried again from then; 0 = none pending
 };
 /// The error shown for a request's attachment while it awaits acceptance.
 inline constexpr std::string_view kNotFetched = "not downloaded: accept the request to fetch it";
 [[nodiscard]] wire::Bytes encode(const MessageRecord& r);
-/// Reads versions 1 (before local state was kept), 2 (before awaiting_accept) and 3. Throws
-/// wire::DecodeError.
+/// Reads versions 1 (before local state was kept), 2 (before awaiting_accept), 3 (before the
+/// download retry) and 4. Throws wire::DecodeError.
 [[nodiscard]] MessageRecord decode_record(wire::ByteView bytes);
 /// The storage key of a record.
 [[nodiscard]] std::string record_key(const MessageRecord& r);

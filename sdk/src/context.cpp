@@ -1,4 +1,5 @@
 #include "veil/sdk/context.hpp"
+#include "veil/sdk/files.hpp"
 
 #include <map>
 #include <sys/stat.h>
@@ -46,9 +47,7 @@ const std::filesystem::path& Context::home_dir() const { return impl_->parts.hom
 const std::filesystem::path& Context::data_dir() {
     if (impl_->data_dir.empty()) {
         auto dir = impl_->parts.home_dir / impl_->parts.plugin_name;
-        std::filesystem::create_directories(dir);
-        std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
-                                     std::filesystem::perm_options::replace);
+        make_private_dirs(dir);  // HOME too, when this makes it
         impl_->data_dir = dir;
     }
     return impl_->data_dir;

@@ -1,6 +1,7 @@
 #include "passphrase.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -43,15 +44,25 @@ crypto::SecretBytes read_passphrase_file(const std::filesystem::path& path) {
     if (fd < 0) {
         throw Error(Failure::bad_input, "cannot read passphrase file " + path.string() + ": " + std::strerror(errno));
     }
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        ::close(fd);
+        throw Error(Failure::bad_input, "passphrase file " + path.string() + " is a directory, not a file");
+    }
     crypto::SecretBytes buf(kMaxPassphraseFileBytes);
     std::size_t got = 0;
+    int read_errno = 0;
     while (got < buf.size()) {
         auto n = ::read(fd, buf.data() + got, buf.size() - got);
         if (n < 0 && errno == EINTR) continue;
+        if (n < 0) read_errno = errno;
         if (n <= 0) break;
         got += static_cast<std::size_t>(n);
     }
     ::close(fd);
+    if (read_errno != 0) {
+        throw Error(Failure::bad_input, "cannot read passphrase file " + path.string() + ": " + std::strerror(read_errno));
+    }
     std::size_t len = 0;
     while (len < got && buf.data()[len] != '\n') ++len;
     if (len > 0 && buf.data()[len - 1] == '\r') --len;

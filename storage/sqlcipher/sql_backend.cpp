@@ -1,5 +1,7 @@
 #include "sql_backend.hpp"
 
+#include <sodium.h>
+
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -160,7 +162,11 @@ std::function<void()> SqlBackend::commit_group(WriteGroup& group) {
 }
 
 void SqlBackend::put(const Put& op, std::function<void(Result<Done>)> done) {
-    write([op](Database& db) { db.put(op.ns, op.key, op.value); }, std::move(done));
+    // The copy the store thread writes may be key material: wiped once written.
+    write([copy = op](Database& db) mutable {
+        db.put(copy.ns, copy.key, copy.value);
+        sodium_memzero(copy.value.data(), copy.value.size());
+    }, std::move(done));
 }
 
 void SqlBackend::get(const Get& op, std::function<void(Result<GetReply>)> done) {
@@ -176,7 +182,10 @@ void SqlBackend::scan(const Scan& op, std::function<void(Result<ScanReply>)> don
 }
 
 void SqlBackend::batch(const Batch& op, std::function<void(Result<Done>)> done) {
-    write([op](Database& db) { db.apply(op); }, std::move(done));
+    write([copy = op](Database& db) mutable {
+        db.apply(copy);
+        for (auto& o : copy.ops) sodium_memzero(o.value.data(), o.value.size());
+    }, std::move(done));
 }
 
 void SqlBackend::with_vault(std::function<void(Vault&)> fn, std::function<void(sdk::Status)> done) {

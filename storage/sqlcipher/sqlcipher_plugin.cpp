@@ -10,6 +10,8 @@
 #include "passphrase.hpp"
 #include "passphrase_command.hpp"
 #include "sql_backend.hpp"
+#include "vault.hpp"
+#include "veil/sdk/files.hpp"
 #include "veil/sdk/plugin.hpp"
 
 namespace veil::sqlcipher {
@@ -28,14 +30,6 @@ fs::path database_path(const fs::path& home, const std::string& configured) {
     return home / norm;
 }
 
-// Creates `dir` and its parents; directories it makes are private (0700).
-void make_private_dirs(const fs::path& dir) {
-    if (dir.empty() || fs::exists(dir)) return;
-    make_private_dirs(dir.parent_path());
-    fs::create_directory(dir);
-    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
-}
-
 constexpr const char* kSummary = "set, change or remove the database passphrase; --rekey rotates the key";
 
 class SqlcipherPlugin final : public sdk::Plugin {
@@ -43,7 +37,7 @@ public:
     void start(sdk::Context& ctx) override {
         const auto& cfg = ctx.config();
         auto path = database_path(ctx.home_dir(), cfg.get_string("path"));
-        make_private_dirs(path.parent_path());
+        sdk::make_private_dirs(path.parent_path());
 
         static const std::vector<std::string> kNone;
         const auto& invocation = ctx.commands().invocation();
@@ -52,7 +46,15 @@ public:
         std::shared_ptr<const crypto::SecretBytes> passphrase;
         VaultOptions options;
         options.database.durable_commits = cfg.get_bool("durable_commits");
-        options.create_if_missing = !passphrase_command;
+        // In a HOME that `veil init` made (it has a veil.toml), only init makes the database: a
+        // lost one is never replaced by an empty one under the user's identity.
+        bool initialised_home = fs::exists(ctx.home_dir() / "veil.toml");
+        bool init_command = !argv.empty() && argv.front() == "init";
+        options.create_if_missing = !passphrase_command && (!initialised_home || init_command);
+        if (initialised_home && !init_command && !fs::exists(path) && !fs::exists(Vault::key_path(path))) {
+            throw std::runtime_error("this HOME was set up by veil init, but there is no database at " + path.string() +
+                                     " and no key file: they were moved or deleted. " + kRestoreAdvice);
+        }
         backend_ = std::make_unique<SqlBackend>(ctx.loop());
         bool help_only = passphrase_command && (has_flag(argv, "--help") || has_flag(argv, "-h"));
         if (help_only) {

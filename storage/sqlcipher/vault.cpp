@@ -32,7 +32,18 @@ bool present(const fs::path& p) {
     return e;
 }
 
+std::uintmax_t size_of(const fs::path& p) {
+    std::error_code ec;
+    auto n = fs::file_size(p, ec);
+    return ec ? 0 : n;
+}
+
 }  // namespace
+
+const char* const kRestoreAdvice =
+    "It is not made again empty, which would lose this identity: restore the database and its key file from a "
+    "backup, or restore the identity from its recovery phrase into a new HOME "
+    "(veil init --home NEW_HOME --network FILE --restore)";
 
 fs::path Vault::key_path(const fs::path& db_path) {
     auto p = db_path;
@@ -110,12 +121,17 @@ std::unique_ptr<Vault> Vault::open(const fs::path& db_path, const SecretBytes* p
     }
     if (!have_key) {
         throw Error(Failure::missing_file, "the key file " + kp.string() + " of " + db_path.string() +
-                                               " is missing: without it the database cannot be opened");
+                                               " is missing: without it the database cannot be opened. " +
+                                               kRestoreAdvice);
     }
     if (!have_db) {
         throw Error(Failure::missing_file, "the database " + db_path.string() + " is missing but its key file " +
-                                               kp.string() + " exists: restore the database, or remove the key "
-                                               "file to start over");
+                                               kp.string() + " exists. " + kRestoreAdvice);
+    }
+    // SQLite would take a 0-byte file for a new database and fill it with an empty schema.
+    if (size_of(db_path) == 0) {
+        throw Error(Failure::missing_file, "the database " + db_path.string() + " is empty (0 bytes) but its key file " +
+                                               kp.string() + " exists: it was truncated. " + kRestoreAdvice);
     }
     auto bytes = read_key_file(kp);
     auto view = parse_key_file(bytes.view());

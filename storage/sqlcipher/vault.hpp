@@ -10,6 +10,9 @@
 
 namespace veil::sqlcipher {
 
+/// The end of every error about a missing, empty or damaged database: how to get it back.
+extern const char* const kRestoreAdvice;
+
 /// How to open a vault.
 struct VaultOptions {
     DatabaseOptions database;

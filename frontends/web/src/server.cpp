@@ -522,49 +522,32 @@ void Core::serve_media(std::uint64_t txn_id, const std::string& message_id) {
         respond(txn_id, text_response(404, "no such file"));
         return;
     }
-    msg::AttachmentInfo info = it->second;
-    // The messenger saves files under HOME; anything else is not ours to serve.
-    std::error_code ec;
-    auto home = fs::weakly_canonical(ctx->home_dir(), ec);
-    auto file = fs::weakly_canonical(info.saved_path, ec);
-    auto rel = file.lexically_relative(home);
-    if (ec || rel.empty() || *rel.begin() == "..") {
-        respond(txn_id, text_response(404, "no such file"));
-        return;
-    }
-    auto content = std::make_shared<std::string>();
+    // The messenger keeps received files encrypted; it opens one for us (never onto the disk).
     std::weak_ptr<Core> weak = weak_from_this();
-    ctx->run_blocking(
-        [content, file] {
-            std::ifstream in(file, std::ios::binary);
-            if (!in) throw std::runtime_error("cannot open the file");
-            in.seekg(0, std::ios::end);
-            auto size = static_cast<std::uint64_t>(in.tellg());
-            if (size > kMaxMediaBytes) throw std::runtime_error("file too large to show");
-            in.seekg(0);
-            content->resize(static_cast<std::size_t>(size));
-            in.read(content->data(), static_cast<std::streamsize>(size));
-            if (!in) throw std::runtime_error("cannot read the file");
-        },
-        [weak, txn_id, content, info](std::exception_ptr error) {
+    bool queued = ctx->bus().request<msg::ReadAttachment>(
+        msg::ReadAttachment{message_id}, options.request_timeout_ms,
+        [weak, txn_id](sdk::Result<msg::AttachmentContent> res) {
             auto self = weak.lock();
             if (!self || self->stopping) return;
-            if (error) {
+            if (!res || res.value().bytes.size() > kMaxMediaBytes) {
                 self->respond(txn_id, text_response(404, "no such file"));
                 return;
             }
+            auto& content = res.value();
             Response r;
-            r.body = std::move(*content);
+            r.body.assign(content.bytes.begin(), content.bytes.end());
+            sodium_memzero(content.bytes.data(), content.bytes.size());
             r.csp = "default-src 'none'; sandbox";
-            if (is_inline_image(info.mime_type)) {
-                r.content_type = info.mime_type;
+            if (is_inline_image(content.mime_type)) {
+                r.content_type = content.mime_type;
             } else {
                 r.content_type = "application/octet-stream";
                 r.headers.emplace_back("content-disposition:",
-                                       "attachment; filename=\"" + safe_file_name(info.file_name) + "\"");
+                                       "attachment; filename=\"" + safe_file_name(content.file_name) + "\"");
             }
             self->respond(txn_id, std::move(r));
         });
+    if (!queued) respond(txn_id, text_response(503, "busy"));
 }
 
 void Core::finish_upload(std::uint64_t txn_id) {

@@ -2,6 +2,7 @@
 
 #include <sqlcipher/sqlite3.h>
 
+#include <cerrno>
 #include <cstring>
 
 namespace veil::sql {
@@ -9,6 +10,16 @@ namespace veil::sql {
 namespace {
 // A non-null pointer for empty BLOBs: SQLite binds a null pointer as NULL.
 constexpr std::uint8_t kEmpty = 0;
+
+constexpr const char* kDamaged =
+    "the database is damaged (a page does not decrypt or verify: the file was altered or cut short); "
+    "restore it from a backup";
+
+// SQLCipher reports a page that fails its check as a bare SQLITE_ERROR: no message of SQL's own
+// (that would name the problem, "no such table: ..."), only the code's generic text.
+bool bare_error(sqlite3* db, int rc) {
+    return (rc & 0xff) == SQLITE_ERROR && db && std::strcmp(sqlite3_errmsg(db), sqlite3_errstr(SQLITE_ERROR)) == 0;
+}
 }  // namespace
 
 void throw_sqlite(sqlite3* db, int rc, std::string_view what) {
@@ -19,16 +30,23 @@ void throw_sqlite(sqlite3* db, int rc, std::string_view what) {
             throw Error(Failure::key_mismatch, msg + "the key does not open the database (or it is not a database)");
         case SQLITE_FULL:
             throw Error(Failure::io, msg + "disk full");
+        case SQLITE_IOERR:
+            // A write the file system refused for want of space is a full disk, not a broken one.
+            if (db && (sqlite3_system_errno(db) == ENOSPC || sqlite3_system_errno(db) == EDQUOT)) {
+                throw Error(Failure::io, msg + "disk full");
+            }
+            break;
         case SQLITE_TOOBIG:
             throw Error(Failure::too_large, msg + "key or value too large");
         case SQLITE_CORRUPT:
-            throw Error(Failure::io, msg + "the database is damaged");
+            throw Error(Failure::io, msg + kDamaged);
         case SQLITE_BUSY:
         case SQLITE_LOCKED:
             throw Error(Failure::io, msg + "the database is busy (another process holds a lock)");
         default:
             break;
     }
+    if (bare_error(db, rc)) throw Error(Failure::io, msg + kDamaged);
     msg += db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     throw Error(Failure::io, msg);
 }

@@ -1,7 +1,9 @@
 // A photo sent with `veil send ID --file` (the messenger over the attachment contract) on a
 // real 9-node testnet through onion routing: a 5 MB JPEG carrying GPS, serial number and author
 // reaches both of Bob's devices stripped (exiftool), byte-identical on each, pixels unchanged
-// (ImageMagick), saved 0600 under HOME/attachments with its path in `receive --json`.
+// (ImageMagick). Bob keeps it encrypted in HOME (no file there holds its plaintext; HOME and
+// its folders are 0700); `receive --json --save-dir DIR` writes it decrypted to DIR (0600) and
+// names it in attachment.path, `veil attachment save ID PATH` does it later.
 // ctest labels: attachments, integration.
 
 // GCC 12 with the sanitizers warns inside std::regex (used by testnet_fixture.hpp): a known
@@ -15,6 +17,11 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
 
 #include "support/process.hpp"
 #include "support/testnet_fixture.hpp"
@@ -81,15 +88,38 @@ fs::path make_photo(const fs::path& dir) {
 }
 
 // The one message a device receives, as `receive --json` prints it.
-nlohmann::json receive_one(const fs::path& home) {
+nlohmann::json receive_one(const fs::path& home, const std::vector<std::string>& extra = {}) {
     for (int i = 0; i < 6; ++i) {
-        auto r = run_veil({"--home", home.string(), "receive", "--wait", "10", "--json"}, {}, 120000);
+        std::vector<std::string> args{"--home", home.string(), "receive", "--wait", "10", "--json"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        auto r = run_veil(args, {}, 120000);
         INFO(r.err);
         REQUIRE(r.exit_code == 0);
         if (!r.out.empty()) return nlohmann::json::parse(r.out.substr(0, r.out.find('\n')));
     }
     FAIL("nothing received");
     return {};
+}
+
+constexpr auto kPrivateFile = fs::perms::owner_read | fs::perms::owner_write;
+
+// Every regular file under `dir` that holds `needle` anywhere.
+std::vector<fs::path> files_holding(const fs::path& dir, const std::string& needle) {
+    std::vector<fs::path> out;
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+        if (e.is_regular_file() && slurp(e.path()).find(needle) != std::string::npos) out.push_back(e.path());
+    }
+    return out;
+}
+
+// HOME and every folder in it are the user's alone.
+void check_private_dirs(const fs::path& home) {
+    CHECK((fs::status(home).permissions() & fs::perms::all) == fs::perms::owner_all);
+    for (const auto& e : fs::recursive_directory_iterator(home)) {
+        if (!e.is_directory()) continue;
+        INFO(e.path());
+        CHECK((e.status().permissions() & fs::perms::all) == fs::perms::owner_all);
+    }
 }
 
 }  // namespace
@@ -114,19 +144,49 @@ TEST_CASE("attachments - a 5 MB photo with GPS reaches both of Bob's devices str
     INFO(sent.err);
     REQUIRE(sent.exit_code == 0);
 
+    // Bob's first device writes it out as it arrives; the second keeps it and saves it later.
     std::vector<fs::path> saved;
+    auto out_dir = net.dir() / "bob-downloads";
+    std::vector<std::string> ids;
     for (const auto& home : {bob, bob2}) {
-        auto m = receive_one(home);
+        bool first = home == bob;
+        auto m = first ? receive_one(home, {"--save-dir", out_dir.string()}) : receive_one(home);
         INFO(m.dump());
         CHECK(m["text"] == "the tower");
         REQUIRE(m.contains("attachment"));
         CHECK(m["attachment"]["name"] == "photo.jpg");
         CHECK(m["attachment"]["type"] == "image/jpeg");
-        fs::path path = m["attachment"]["path"].get<std::string>();
-        REQUIRE(fs::exists(path));
-        CHECK(fs::equivalent(path.parent_path(), home / "attachments"));
-        CHECK((fs::status(path).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
-        saved.push_back(path);
+        CHECK(m["attachment"]["saved"] == true);
+        ids.push_back(m["id"].get<std::string>());
+        if (first) {
+            fs::path path = m["attachment"]["path"].get<std::string>();
+            REQUIRE(fs::exists(path));
+            CHECK(fs::equivalent(path.parent_path(), out_dir));
+            CHECK((fs::status(path).permissions() & fs::perms::all) == kPrivateFile);
+            saved.push_back(path);
+        } else {
+            CHECK_FALSE(m["attachment"].contains("path"));  // nothing decrypted without asking
+            auto later = net.dir() / "saved-later.jpg";
+            auto r = run_veil({"--home", home.string(), "attachment", "save", ids.back(), later.string()}, {}, 60000);
+            INFO(r.err);
+            REQUIRE(r.exit_code == 0);
+            CHECK(r.out == later.string() + "\n");
+            CHECK((fs::status(later).permissions() & fs::perms::all) == kPrivateFile);
+            saved.push_back(later);
+            // Never over an existing file.
+            CHECK(run_veil({"--home", home.string(), "attachment", "save", ids.back(), later.string()}, {}, 60000)
+                      .exit_code == 1);
+        }
+    }
+    CHECK(ids[0] == ids[1]);
+    // At rest in HOME only ciphertext: no file there holds the photo's first bytes.
+    auto head = slurp(saved[0]).substr(0, 64);
+    REQUIRE(head.size() == 64);
+    for (const auto& home : {bob, bob2}) {
+        INFO(home);
+        CHECK(files_holding(home, head).empty());
+        CHECK_FALSE(fs::is_empty(home / "attachments"));
+        check_private_dirs(home);
     }
     CHECK(slurp(saved[0]) == slurp(saved[1]));
     auto tags = sh("exiftool -a -G1 -s '" + saved[0].string() + "'");
@@ -135,5 +195,103 @@ TEST_CASE("attachments - a 5 MB photo with GPS reaches both of Bob's devices str
         CHECK(tags.find(gone) == std::string::npos);
     // The picture itself is untouched: zero differing pixels.
     auto diff = run({"/bin/sh", "-c", "compare -metric AE '" + photo.string() + "' '" + saved[0].string() + "' null: 2>&1"});
+    CHECK(diff.out.substr(0, 1) == "0");
+}
+
+namespace {
+
+// Every blob file on every node of the network: (node name, file name).
+std::set<std::pair<std::string, std::string>> all_blobs(const Testnet& net) {
+    std::set<std::pair<std::string, std::string>> out;
+    for (std::size_t i = 1; i <= net.ports().size(); ++i) {
+        auto node = "node-" + std::to_string(i);
+        auto dir = net.dir() / node / "attachment-store" / "blobs";
+        if (!fs::exists(dir)) continue;
+        for (const auto& e : fs::directory_iterator(dir)) out.emplace(node, e.path().filename().string());
+    }
+    return out;
+}
+
+// The messages of one `receive --json` run, by text.
+std::map<std::string, nlohmann::json> receive_all(const fs::path& home, int wait_s) {
+    auto r = run_veil({"--home", home.string(), "receive", "--wait", std::to_string(wait_s), "--json"}, {}, 300000);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    std::map<std::string, nlohmann::json> out;
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) {
+        auto j = nlohmann::json::parse(line);
+        out[j["text"].get<std::string>()] = j;
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("attachments - a file whose store is down is shown pending and fetched once the store is back",
+          "[attachments][integration]") {
+    Testnet net(9, 3);
+    auto alice = net.dir() / "alice";
+    auto bob = net.dir() / "bob";
+    auto alice_id = init(net, alice);
+    auto bob_id = init(net, bob);
+    REQUIRE(run_veil({"--home", bob.string(), "contacts", "add", alice_id, "Alice"}).exit_code == 0);
+
+    // A file lands in the swarm its id picks; its holders are killed. When that swarm also holds
+    // Bob's mailbox (one time in three) he gets nothing: they come back and another file goes.
+    nlohmann::json pending;
+    std::vector<std::string> down;
+    fs::path sent_file;
+    for (int attempt = 0; attempt < 5 && pending.is_null(); ++attempt) {
+        sent_file = net.dir() / ("dot" + std::to_string(attempt) + ".png");
+        sh("convert -size 40x30 xc: +noise Random '" + sent_file.string() + "'");
+        auto before = all_blobs(net);
+        auto text = "try " + std::to_string(attempt);
+        auto sent = run_veil({"--home", alice.string(), "send", bob_id, "--file", sent_file.string(), text}, {}, 180000);
+        INFO(sent.err);
+        REQUIRE(sent.exit_code == 0);
+        std::set<std::string> holders;
+        for (int i = 0; i < 200 && holders.size() < 3; ++i) {
+            holders.clear();
+            for (const auto& b : all_blobs(net))
+                if (!before.count(b)) holders.insert(b.first);
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        REQUIRE(holders.size() == 3);
+        down.assign(holders.begin(), holders.end());
+        for (const auto& n : down) net.kill9(n);
+        auto got = receive_all(bob, 5);
+        if (got.count(text)) {
+            pending = got[text];
+            break;
+        }
+        for (const auto& n : down) net.restart(n);
+        std::this_thread::sleep_for(std::chrono::seconds(3));
+        (void)receive_all(bob, 5);  // what came meanwhile, file included
+    }
+    INFO(pending.dump());
+    REQUIRE_FALSE(pending.is_null());
+    CHECK(pending["attachment"]["saved"] == false);
+    CHECK(pending["attachment"]["pending"] == true);
+    CHECK_THAT(pending["attachment"]["error"].get<std::string>(), Catch::Contains("tried again later"));
+    auto id = pending["id"].get<std::string>();
+    auto out = net.dir() / "later.png";
+    CHECK(run_veil({"--home", bob.string(), "attachment", "save", id, out.string()}, {}, 60000).exit_code == 1);
+
+    // The store comes back: the next receive fetches the file first and prints the message again.
+    for (const auto& n : down) net.restart(n);
+    nlohmann::json fetched;
+    for (int i = 0; i < 10 && fetched.is_null(); ++i) {
+        std::this_thread::sleep_for(std::chrono::seconds(2));
+        for (auto& [text, m] : receive_all(bob, 1))
+            if (m["id"] == id && m["attachment"]["saved"] == true) fetched = m;
+    }
+    INFO(fetched.dump());
+    REQUIRE_FALSE(fetched.is_null());
+    CHECK_FALSE(fetched["attachment"].contains("pending"));
+    auto saved = run_veil({"--home", bob.string(), "attachment", "save", id, out.string()}, {}, 60000);
+    INFO(saved.err);
+    REQUIRE(saved.exit_code == 0);
+    auto diff = run({"/bin/sh", "-c", "compare -metric AE '" + sent_file.string() + "' '" + out.string() + "' null: 2>&1"});
     CHECK(diff.out.substr(0, 1) == "0");
 }

@@ -228,7 +228,7 @@ void enable_attachments(const Person& p) {
 }
 }  // namespace
 
-TEST_CASE("messenger - a file sent with a message arrives verified in HOME/attachments", "[messenger][integration]") {
+TEST_CASE("messenger - a file sent with a message arrives verified, kept encrypted in HOME/attachments", "[messenger][integration]") {
     Testnet net(9, 3);
     Person alice(net, "alice");
     Person bob(net, "bob");
@@ -262,10 +262,14 @@ TEST_CASE("messenger - a file sent with a message arrives verified in HOME/attac
     CHECK(a["name"] == "notes.txt");
     CHECK(a["size"] == body.size());
     CHECK_FALSE(a.contains("error"));
-    REQUIRE(a.contains("path"));
-    fs::path saved = a["path"].get<std::string>();
-    CHECK(saved.parent_path() == bob.home / "attachments");
-    CHECK(test::slurp(saved) == body);
+    CHECK(a["saved"] == true);
+    CHECK_FALSE(a.contains("path"));  // kept encrypted in HOME/attachments: no plaintext there
+    for (const auto& e : fs::directory_iterator(bob.home / "attachments")) CHECK_FALSE(file_contains(e.path(), "marker 4c1f"));
+    auto out = net.dir() / "notes-saved.txt";
+    auto saved = bob.run({"attachment", "save", got[0]["id"].get<std::string>(), out.string()});
+    INFO(saved.err);
+    REQUIRE(saved.exit_code == 0);
+    CHECK(test::slurp(out) == body);
     // Alice's own copy shows the file too; her database holds the key, not the body.
     auto mine = json_lines(alice.run({"messages", bob.id, "--json"}).out);
     REQUIRE(mine.size() == 1);

@@ -54,6 +54,30 @@ TEST_CASE("cli - --home after the command word is the global option, up to --", 
     CHECK(err == "--home needs a value");
 }
 
+TEST_CASE("cli - every global option works before or after the command word, up to --", "[kernel][cli]") {
+    std::string err;
+    auto after = parse({"veil", "receive", "--json", "--config", "c.toml", "--set", "a.b=1", "--log-level=warn",
+                        "--passphrase-file", "pw", "--wait", "3"},
+                       err);
+    REQUIRE(after);
+    CHECK(*after->config_file == "c.toml");
+    CHECK(after->overrides == std::vector<std::string>{"a.b=1"});
+    CHECK(*after->log_level == "warn");
+    // The passphrase file is handed to the command (the storage plugin and `init` read it there).
+    CHECK(after->command == std::vector<std::string>{"receive", "--passphrase-file", "pw", "--json", "--wait", "3"});
+    auto before = parse({"veil", "--passphrase-file", "pw", "--home", "H", "receive", "--json", "--wait", "3"}, err);
+    REQUIRE(before);
+    CHECK(before->command == after->command);
+    CHECK(parse({"veil", "--passphrase-file=pw", "receive", "--json", "--wait", "3"}, err)->command == after->command);
+    auto literal = parse({"veil", "send", "ID", "--", "--passphrase-file", "pw"}, err);
+    REQUIRE(literal);
+    CHECK(literal->command == std::vector<std::string>{"send", "ID", "--", "--passphrase-file", "pw"});
+    CHECK_FALSE(parse({"veil", "--passphrase-file"}, err));
+    CHECK(err == "--passphrase-file needs a value");
+    CHECK_FALSE(parse({"veil", "send", "--config"}, err));
+    CHECK(err == "--config needs a value");
+}
+
 TEST_CASE("cli - dispatch runs a command, reports unknown ones and contains throws", "[kernel][cli]") {
     sdk::CommandRegistry reg;
     reg.add({"echo", "echo", "echo ARGS", [](sdk::CommandCall c) {

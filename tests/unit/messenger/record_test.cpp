@@ -16,6 +16,8 @@ TEST_CASE("messenger - a message record keeps its local state through encode and
     r.expires_at_ms = 3001;
     r.saved_path = "/home/x/attachments/a.jpg";
     r.error = "no such file";
+    r.download_failures = 3;
+    r.retry_at_ms = 9000;
     auto back = decode_record(encode(r));
     CHECK(back.peer == r.peer);
     CHECK(back.message == r.message);
@@ -25,9 +27,11 @@ TEST_CASE("messenger - a message record keeps its local state through encode and
     CHECK(back.expires_at_ms == 3001);
     CHECK(back.saved_path == r.saved_path);
     CHECK(back.error == r.error);
+    CHECK(back.download_failures == 3);
+    CHECK(back.retry_at_ms == 9000);
     auto bytes = encode(r);
     auto state = bytes;
-    state[bytes.size() - (8 + 8 + 1 + 1 + 4 + r.saved_path.size() + 4 + r.error.size() + 1)] = 5;  // delivery
+    state[bytes.size() - (8 + 8 + 1 + 1 + 4 + r.saved_path.size() + 4 + r.error.size() + 1 + 4 + 8)] = 5;  // delivery
     CHECK_THROWS_AS(decode_record(state), wire::DecodeError);
     for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
         CHECK_THROWS_AS(decode_record(wire::ByteView(bytes.data(), cut)), wire::DecodeError);
@@ -74,6 +78,9 @@ TEST_CASE("messenger - a request's attachment stays marked as awaiting acceptanc
     r.awaiting_accept = true;
     auto bytes = encode(r);
     CHECK(decode_record(bytes).awaiting_accept);
+    bytes.resize(bytes.size() - 12);  // version 3: no retry fields
+    bytes.front() = 3;
+    CHECK(decode_record(bytes).awaiting_accept);
     auto flag = bytes;
     flag.back() = 2;
     CHECK_THROWS_AS(decode_record(flag), wire::DecodeError);
@@ -84,6 +91,7 @@ TEST_CASE("messenger - a request's attachment stays marked as awaiting acceptanc
     CHECK(decode_record(v2).awaiting_accept);
     r.error = "the attachment could not be downloaded: timeout";
     auto failed = encode(r);
+    failed.resize(failed.size() - 12);
     failed.front() = 2;
     failed.pop_back();
     CHECK_FALSE(decode_record(failed).awaiting_accept);

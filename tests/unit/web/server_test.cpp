@@ -222,24 +222,29 @@ TEST_CASE("web - an upload lands in a private directory under HOME, within the s
     CHECK(h.client([p, no_len] { return http(p, no_len); }).status == 411);
 }
 
-TEST_CASE("web - media is served by message id, only from under HOME", "[web]") {
+TEST_CASE("web - media is the messenger's decrypted file, by message id; nothing is read from disk", "[web]") {
     Harness h;
     auto p = h.port();
     auto cookie = "Cookie: " + h.login() + "\r\n";
-    auto inside = h.home.path() / "attachments" / "cat.png";
-    fs::create_directories(inside.parent_path());
-    std::ofstream(inside) << "PNGDATA";
-    auto outside_dir = veil::test::TempDir();
-    auto outside = outside_dir.write("secret.png", "SECRET");
-    auto publish = [&](const std::string& id, const std::string& path, const std::string& mime) {
+    // The kept copy on disk is ciphertext: what the page gets must come from ReadAttachment.
+    auto kept = h.home.path() / "attachments" / "cat.sealed";
+    fs::create_directories(kept.parent_path());
+    std::ofstream(kept) << "CIPHERTEXT";
+    namespace sm = sdk::messenger;
+    auto served = h.bus->serve<sm::ReadAttachment>([](const sm::ReadAttachment& q, sdk::Responder<sm::AttachmentContent> r) {
+        if (q.message_id == std::string(32, '1')) return r.reply({{'P', 'N', 'G', 'D', 'A', 'T', 'A'}, "cat.png", "image/png"});
+        if (q.message_id == std::string(32, '3')) return r.reply({{'<', 'b', '>'}, "x.html", "text/html"});
+        r.fail(sdk::ErrorCode::not_found, "no received file");
+    });
+    auto publish = [&](const std::string& id, const std::string& mime) {
         sdk::messenger::MessageAdded e;
         e.message.id = id;
-        e.message.attachment = sdk::messenger::AttachmentInfo{"cat.png", mime, 7, path};
+        e.message.attachment = sdk::messenger::AttachmentInfo{"cat.png", mime, 7, kept.string()};
         h.bus->publish(std::move(e));
     };
-    publish(std::string(32, '1'), inside.string(), "image/png");
-    publish(std::string(32, '2'), outside, "image/png");
-    publish(std::string(32, '3'), inside.string(), "text/html");
+    publish(std::string(32, '1'), "image/png");
+    publish(std::string(32, '2'), "image/png");
+    publish(std::string(32, '3'), "text/html");
     h.loop.run_until([] { return false; }, 50);  // deliver the events
 
     auto get = [&](char c) {
@@ -250,12 +255,12 @@ TEST_CASE("web - media is served by message id, only from under HOME", "[web]") 
     CHECK(img.body == "PNGDATA");
     CHECK(img.header("content-type") == std::optional<std::string>("image/png"));
     CHECK(img.header("content-security-policy").value_or("").find("sandbox") != std::string::npos);
-    CHECK(get('2').status == 404);
+    CHECK(get('2').status == 404);  // the messenger cannot open it
     auto html = get('3');
     CHECK(html.status == 200);
     CHECK(html.header("content-type") == std::optional<std::string>("application/octet-stream"));
     CHECK(html.header("content-disposition").value_or("").rfind("attachment", 0) == 0);
-    CHECK(get('4').status == 404);
+    CHECK(get('4').status == 404);  // no such message
     CHECK(h.client([p] { return http(p, get_request(p, "/api/media?id=" + std::string(32, '1'))); }).status == 401);
 }
 

@@ -6,7 +6,9 @@
 /// (secretstream, padded to a size bucket), uploads it through the enabled transport to the
 /// attachment store of the service nodes, and replies with the AttachmentRef the message carries.
 /// Receiving: DownloadAttachment with that ref; the file is kept only after the digest and the
-/// stream's final tag verified. Both publish TransferProgress while they run.
+/// stream's final tag verified. Both publish TransferProgress while they run. A client keeps
+/// what it received encrypted (DownloadAttachment{keep_sealed}) and opens it with OpenAttachment
+/// only where the person asks for the plaintext.
 /// Every struct is plain; the key is secret: holders wipe it (sodium_memzero) when done.
 
 #include <array>
@@ -50,7 +52,7 @@ struct UploadAttachment {
     std::string transfer_id;  ///< echoed in TransferProgress
 };
 
-/// Reply of DownloadAttachment: where the verified plaintext now is.
+/// Reply of DownloadAttachment and OpenAttachment: where the file now is.
 struct DownloadedAttachment {
     std::string path;
 };
@@ -64,6 +66,29 @@ struct DownloadAttachment {
     AttachmentRef ref;
     std::string directory;
     std::string transfer_id;
+    /// True: once everything verified, write the blob as it was stored (still encrypted under
+    /// ref.key) to `<id hex>.sealed` under `directory` instead of the plaintext.
+    bool keep_sealed = false;
+};
+
+/// Reply of OpenAttachment without a destination: the plaintext, for the caller to wipe.
+struct OpenedAttachment {
+    std::string path;                ///< the file written ("" when the bytes are returned)
+    std::vector<std::uint8_t> bytes;  ///< the plaintext when no destination was given
+};
+
+/// Request: verify and decrypt a blob kept by DownloadAttachment{keep_sealed} at `sealed_path`
+/// (the same checks as a download). With `directory` the plaintext goes to a new file there
+/// (0600, named after ref.file_name, made unique); with `path` to that new file (0600, never
+/// over an existing one); with neither it comes back as bytes. bad_input: the blob does not
+/// verify; io: it cannot be read or the file cannot be written (nothing is left half written).
+struct OpenAttachment {
+    static constexpr std::string_view topic = "veil.attachment.open";
+    using Reply = OpenedAttachment;
+    AttachmentRef ref;
+    std::string sealed_path;
+    std::string directory;
+    std::string path;
 };
 
 /// What one processor of the outgoing chain did to the file.

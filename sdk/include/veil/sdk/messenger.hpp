@@ -36,7 +36,11 @@ struct AttachmentInfo {
     std::string file_name;
     std::string mime_type;
     std::uint64_t size_bytes = 0;
-    std::string saved_path;  ///< absolute path of the verified file; "" while not downloaded
+    /// The verified file as this device keeps it in HOME: still encrypted (ReadAttachment and
+    /// SaveAttachment open it); "" while not downloaded.
+    std::string saved_path;
+    /// A download that failed and will be tried again (with backoff); false once it is kept.
+    bool pending = false;
 };
 
 /// One message of a conversation.
@@ -201,6 +205,37 @@ struct DeviceList {
 struct ListDevices {
     static constexpr std::string_view topic = "veil.messenger.list_devices";
     using Reply = DeviceList;
+};
+
+/// Reply of ReadAttachment: a received file in plaintext; the caller wipes `bytes` when done.
+struct AttachmentContent {
+    std::vector<std::uint8_t> bytes;
+    std::string file_name;
+    std::string mime_type;
+};
+
+/// Request: the plaintext of the file that message `message_id` carries (kept encrypted in HOME).
+/// not_found: no such message, or its file is not downloaded yet; bad_input: the kept copy does
+/// not verify.
+struct ReadAttachment {
+    static constexpr std::string_view topic = "veil.messenger.read_attachment";
+    using Reply = AttachmentContent;
+    std::string message_id;
+};
+
+/// Reply of SaveAttachment: the plaintext file written.
+struct SavedAttachment {
+    std::string path;
+};
+
+/// Request: write the file of message `message_id` decrypted to `path`, a new file (0600, never
+/// over another); when `path` is a directory, to a new file in it named after the file. Served
+/// also by a one-shot messenger (`veil attachment save`), which opens the client for it.
+struct SaveAttachment {
+    static constexpr std::string_view topic = "veil.messenger.save_attachment";
+    using Reply = SavedAttachment;
+    std::string message_id;
+    std::string path;
 };
 
 /// Event: a message was added to a conversation (incoming, own outgoing, or a synced copy of
