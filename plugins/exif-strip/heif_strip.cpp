@@ -287,7 +287,9 @@ private:
             const auto item = std::find_if(items.begin(), items.end(), [&](const ItemInfo& i) { return i.box.offset == c.offset; });
             const bool gone = item != items.end() && is_gone(item->id);
             if (gone) {
-                const std::string what = item->type == "Exif" ? "Exif" : item->content_type == "application/rdf+xml" ? "XMP" : str(item->type);
+                const std::string what = item->content_type == "application/rdf+xml" ? "XMP"
+                                         : is_metadata_item(*item)                      ? str(item->type)
+                                                                                        : "thumbnail " + str(item->type);
                 result_.removed.push_back(what + " item " + std::to_string(item->id));
             }
             entries.push_back({c.offset, c.end(), !gone});
