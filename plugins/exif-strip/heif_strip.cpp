@@ -206,10 +206,18 @@ void check_extents(const Tables& t, const std::set<std::uint32_t>& gone, std::si
             (is_gone ? removed : kept).push_back(bounded);
         }
     }
-    for (const auto& r : removed) {
-        for (const auto& k : kept) {
-            if (overlaps(r, k.offset, k.offset + k.length)) throw FormatError("HEIF: a metadata item shares bytes with an image");
-        }
+    // Sorted by start, an extent overlaps one of the other set iff it starts before the
+    // furthest end reached so far by that set (linear after the sort, for hostile tables).
+    std::vector<std::pair<Extent, bool>> all;
+    for (const auto& k : kept) all.emplace_back(k, false);
+    for (const auto& r : removed) all.emplace_back(r, true);
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first.offset < b.first.offset; });
+    std::uint64_t kept_end = 0, removed_end = 0;
+    for (const auto& [e, is_removed] : all) {
+        if (e.length == 0) continue;
+        if (e.offset < (is_removed ? kept_end : removed_end)) throw FormatError("HEIF: a metadata item shares bytes with an image");
+        std::uint64_t& end = is_removed ? removed_end : kept_end;
+        end = std::max(end, e.offset + e.length);
     }
 }
 
@@ -281,11 +289,12 @@ private:
     void append_iinf(Bytes& out, const Box& b) {
         const auto fb = bmff::parse_full_box(in_, b);
         const std::size_t count_bytes = fb.version == 0 ? 2 : 4;
-        const auto items = parse_iinf(in_, b);
+        const auto items = parse_iinf(in_, b);  // the infe boxes, in order
+        auto item = items.begin();
         std::vector<Entry> entries;
         bmff::for_each_box(in_, fb.body_offset + count_bytes, b.end(), "iinf", [&](const Box& c) {
-            const auto item = std::find_if(items.begin(), items.end(), [&](const ItemInfo& i) { return i.box.offset == c.offset; });
-            const bool gone = item != items.end() && is_gone(item->id);
+            if (c.type != "infe") return entries.push_back({c.offset, c.end(), true});
+            const bool gone = is_gone(item->id);
             if (gone) {
                 const std::string what = item->content_type == "application/rdf+xml" ? "XMP"
                                          : is_metadata_item(*item)                      ? str(item->type)
@@ -293,6 +302,7 @@ private:
                 result_.removed.push_back(what + " item " + std::to_string(item->id));
             }
             entries.push_back({c.offset, c.end(), !gone});
+            ++item;
         });
         append_filtered(out, in_, b, fb.body_offset, count_bytes, entries, b.end());
     }

@@ -94,7 +94,7 @@ std::string rotation_of(const std::vector<Tag>& tags) {
 }
 
 void require_tools() {
-    for (const char* tool : {"exiftool", "convert", "ffmpeg"}) {
+    for (const char* tool : {"exiftool", "convert", "ffmpeg", "heif-info"}) {
         INFO("missing " << tool << ": run scripts/setup.sh (the corpus tests never skip)");
         REQUIRE(have_tool(tool));
     }
@@ -128,8 +128,16 @@ void check_media_file(const std::filesystem::path& original) {
         CHECK_FALSE(contains(a.bytes, s));
     }
 
-    // 3. Same content, decoded.
+    // 3. Same content, decoded; for a picture, libheif sees the same images but no thumbnail.
     CHECK(decoded(stripped, type) == decoded(original, type));
+    if (is_picture(type)) {
+        const auto info = run_command("heif-info " + quoted(stripped));
+        INFO("heif-info: " << info.output);
+        CHECK(info.exit_code == 0);
+        CHECK(info.output.find("thumbnail") == std::string::npos);
+        const bool had_alpha = run_command("heif-info " + quoted(original)).output.find("alpha channel: yes") != std::string::npos;
+        CHECK((info.output.find("alpha channel: yes") != std::string::npos) == had_alpha);
+    }
 
     // 4. Idempotent.
     Attachment again{a.bytes, a.mime_type};
