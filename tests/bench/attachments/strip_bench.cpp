@@ -119,7 +119,7 @@ Bytes make_heic(const std::filesystem::path& dir, const Bytes& jpeg_with_metadat
 Bytes make_mp4(const std::filesystem::path& dir) {
     const auto mp4 = dir / "20mb.mp4";
     return made_by(mp4, "ffmpeg -v error -y -f lavfi -i testsrc2=size=1920x1080:rate=30 -f lavfi -i sine=frequency=440:sample_rate=48000"
-                        " -t 4 -vf noise=alls=12:allf=t -c:v libx264 -preset ultrafast -qp 8 -c:a aac -metadata title=Holiday"
+                        " -t 4 -vf noise=alls=12:allf=t -c:v libx264 -preset ultrafast -b:v 39M -maxrate 39M -bufsize 10M -c:a aac -metadata title=Holiday"
                         " -metadata artist=Alice -metadata location=+48.8584+002.2945/ -metadata creation_time=2026-05-01T12:34:56Z"
                         " -movflags +use_metadata_tags '" + mp4.string() + "'");
 }
