@@ -58,6 +58,19 @@ std::string_view Reader::read_cstring() {
     return {reinterpret_cast<const char*>(begin), n};
 }
 
+MediaData::MediaData(ByteView file) {
+    for_each_box(file, 0, file.size(), "the file", [&](const Box& b) {
+        if (b.type == "mdat") payloads_.emplace_back(b.payload_offset(), b.end());
+    });
+}
+
+bool MediaData::holds(std::uint64_t begin, std::uint64_t length) const {
+    for (const auto& [first, end] : payloads_) {
+        if (begin >= first && begin <= end && length <= end - begin) return true;
+    }
+    return false;
+}
+
 void append_be(Bytes& out, std::uint64_t v, std::size_t bytes) {
     for (std::size_t i = bytes; i-- > 0;) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
 }

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "strip_types.hpp"
 
@@ -69,6 +71,18 @@ private:
     ByteView data_;
     std::size_t pos_, end_;
     std::string_view where_;
+};
+
+/// The payloads of the top-level 'mdat' boxes: the only bytes a stripper zeroes outside the
+/// boxes it rewrites (so a hostile table cannot make it overwrite the file's structure).
+class MediaData final {
+public:
+    explicit MediaData(ByteView file);
+    /// True when [begin, begin + length) lies inside one mdat payload.
+    [[nodiscard]] bool holds(std::uint64_t begin, std::uint64_t length) const;
+
+private:
+    std::vector<std::pair<std::size_t, std::size_t>> payloads_;  // [begin, end)
 };
 
 /// Appends v as `bytes` big-endian bytes.

@@ -192,7 +192,8 @@ bool overlaps(const Extent& a, std::uint64_t begin, std::uint64_t end) { return 
 
 // Checks every file-offset extent: inside the file, outside the meta box, and no removed one
 // sharing bytes with a kept one.
-void check_extents(const Tables& t, const std::set<std::uint32_t>& gone, std::size_t file_size, const Box& meta) {
+void check_extents(const Tables& t, const std::set<std::uint32_t>& gone, std::size_t file_size, const Box& meta,
+                   const bmff::MediaData& media) {
     std::vector<Extent> kept, removed;
     for (const auto& l : t.locations) {
         if (l.method != 0) continue;
@@ -201,6 +202,7 @@ void check_extents(const Tables& t, const std::set<std::uint32_t>& gone, std::si
             if (e.offset > file_size || e.length > file_size - e.offset) throw FormatError("truncated HEIF: item data past the end of the file");
             const bool is_gone = gone.count(l.id) == 1;
             if (e.length == 0 && is_gone) throw FormatError("HEIF: a metadata item without a length");
+            if (is_gone && !media.holds(e.offset, e.length)) throw FormatError("HEIF: a metadata item outside mdat");
             const Extent bounded{e.offset, e.length == 0 ? file_size - e.offset : e.length};
             if (overlaps(bounded, meta.offset, meta.end())) throw FormatError("HEIF: item data inside the meta box");
             (is_gone ? removed : kept).push_back(bounded);
@@ -395,11 +397,11 @@ bool is_picture_meta(ByteView in, const Box& meta) {
     return picture;
 }
 
-void strip_heif_meta(ByteView in, const Box& meta, StripResult& out) {
+void strip_heif_meta(ByteView in, const Box& meta, const bmff::MediaData& media, StripResult& out) {
     const auto fb = bmff::parse_full_box(in, meta);
     const Tables t = parse_tables(in, meta, fb.body_offset);
     const auto gone = items_to_remove(t);
-    check_extents(t, gone, in.size(), meta);
+    check_extents(t, gone, in.size(), meta, media);
     bool drops_box = false;
     bmff::for_each_box(in, fb.body_offset, meta.end(), "meta", [&](const Box& b) { drops_box = drops_box || b.type == "xml " || b.type == "bxml"; });
     if (gone.empty() && !drops_box) return;

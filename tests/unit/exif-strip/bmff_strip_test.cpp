@@ -210,8 +210,11 @@ TEST_CASE("bmff - heif refusals: primary thumbnail, shared bytes, data outside t
     CHECK_THROWS_WITH(strip(heif(outside, iref4, 1, mdat4)), Catch::Contains("past the end"));
     const Bytes in = heif(items4, iref4, 1, mdat4);
     std::vector<Item> in_meta = items4;
-    in_meta[1].offset = static_cast<std::uint32_t>(-static_cast<std::int64_t>(in.size() - mdat4.size()) + 40);
+    in_meta[0].offset = static_cast<std::uint32_t>(-static_cast<std::int64_t>(in.size() - mdat4.size()) + 40);
     CHECK_THROWS_WITH(strip(heif(in_meta, iref4, 1, mdat4)), Catch::Contains("inside the meta box"));
+    std::vector<Item> on_ftyp = items4;  // zeroing it would wipe the file's header
+    on_ftyp[1].offset = static_cast<std::uint32_t>(-static_cast<std::int64_t>(in.size() - mdat4.size()));
+    CHECK_THROWS_WITH(strip(heif(on_ftyp, iref4, 1, mdat4)), Catch::Contains("outside mdat"));
     for (std::size_t n = 1; n < in.size(); ++n) {
         INFO("cut at " << n);
         CHECK_THROWS_AS(strip(Bytes(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(n))), FormatError);
@@ -237,4 +240,31 @@ TEST_CASE("bmff - the processor strips HEIF and movies by content, and honours t
     Attachment declared{heif(items4, iref4, 1, mdat4), "image/jpeg"};
     CHECK_THAT(MetadataStripper(StripperConfig{}).process(declared).detail, Catch::Contains("corrected"));  // type from content
     CHECK(declared.mime_type == "image/heic");
+}
+
+TEST_CASE("bmff - the samples of a timed metadata track are zeroed, other tracks untouched", "[attachments]") {
+    // mdat right after ftyp: the video chunk at 28 ("VIDEO"), the metadata chunk at 33 (two samples).
+    const Bytes mdat = box("mdat", text("VIDEO+48.8584+002.2945/"));
+    const auto hdlr = [](const std::string& handler) { return full_box("hdlr", 0, cat({be(0, 4), text(handler), Bytes(13, 0)})); };
+    const auto trak = [&](const std::string& handler, const Bytes& stsz, std::uint32_t chunk_at, std::uint32_t per_chunk) {
+        const Bytes stsc = full_box("stsc", 0, cat({be(1, 4), be(1, 4), be(per_chunk, 4), be(1, 4)}));
+        const Bytes stco = full_box("stco", 0, cat({be(1, 4), be(chunk_at, 4)}));
+        return box("trak", box("mdia", cat({hdlr(handler), box("minf", box("stbl", cat({stsz, stsc, stco})))})));
+    };
+    const Bytes video = trak("vide", full_box("stsz", 0, cat({be(5, 4), be(1, 4)})), 28, 1);
+    const Bytes gps = trak("meta", full_box("stsz", 0, cat({be(0, 4), be(2, 4), be(9, 4), be(9, 4)})), 33, 2);
+    const Bytes in = cat({ftyp_mp4, mdat, box("moov", cat({video, gps}))});
+    REQUIRE(in[28] == 'V');
+    const auto r = strip(in);
+    Bytes want = in;
+    std::fill(want.begin() + 33, want.begin() + 51, 0);
+    CHECK(r.bytes == want);
+    CHECK(r.removed == std::vector<std::string>{"timed metadata track: 2 samples (18 bytes zeroed)"});
+    // A sample past the end of the file is refused, not skipped.
+    const Bytes far = trak("meta", full_box("stsz", 0, cat({be(0, 4), be(1, 4), be(4096, 4)})), 33, 1);
+    CHECK_THROWS_WITH(strip(cat({ftyp_mp4, mdat, box("moov", far)})), Catch::Contains("past the end"));
+    const Bytes on_header = trak("meta", full_box("stsz", 0, cat({be(0, 4), be(1, 4), be(8, 4)})), 0, 1);
+    CHECK_THROWS_WITH(strip(cat({ftyp_mp4, mdat, box("moov", on_header)})), Catch::Contains("outside mdat"));
+    const Bytes no_table = box("trak", box("mdia", hdlr("meta")));
+    CHECK_THROWS_WITH(strip(cat({ftyp_mp4, mdat, box("moov", no_table)})), Catch::Contains("cannot remove its samples"));
 }
