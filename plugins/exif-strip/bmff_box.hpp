@@ -58,6 +58,7 @@ FullBox parse_full_box(ByteView data, const Box& box);
 /// throws FormatError("truncated <where>") past its end.
 class Reader final {
 public:
+    /// `where` names the table in errors; it must outlive the reader (a literal, a box type).
     Reader(ByteView data, std::size_t begin, std::size_t end, std::string_view where)
         : data_(data), pos_(begin), end_(end), where_(where) {}
     std::uint64_t read(std::size_t bytes);

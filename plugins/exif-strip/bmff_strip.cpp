@@ -41,7 +41,7 @@ void zero_times(ByteView in, const Box& b, StripResult& out) {
 // stco/co64: every chunk must start inside the file (a file cut after its moov is refused).
 void check_chunk_offsets(ByteView in, const Box& b) {
     const auto fb = bmff::parse_full_box(in, b);
-    bmff::Reader r(in, fb.body_offset, b.end(), std::string(b.type));
+    bmff::Reader r(in, fb.body_offset, b.end(), b.type);
     const auto count = r.read(4);
     const std::size_t width = b.type == "co64" ? 8 : 4;
     if (count > r.left() / width) throw FormatError("truncated BMFF: " + std::string(b.type));
