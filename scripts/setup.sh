@@ -7,6 +7,7 @@ packages=(
   libtomlplusplus-dev libspdlog-dev libfmt-dev catch2 nlohmann-json3-dev libcli11-dev
   libsqlcipher-dev sqlcipher libqrencode-dev libbenchmark-dev
   zlib1g-dev libturbojpeg0-dev imagemagick libimage-exiftool-perl webp libjpeg-turbo-progs icc-profiles-free
+  ffmpeg libheif-examples
   libwebsockets-dev libwebsockets-evlib-uv chromium nodejs python3
 )
 # npm ships inside some nodejs builds (and Debian's npm conflicts with those): add it only when missing.

@@ -7,7 +7,7 @@ namespace {
 
 StripperConfig stripper_config(const ChainSettings& s) {
     StripperConfig c;
-    c.jpeg = c.png = c.webp = false;
+    c.jpeg = c.png = c.webp = c.heif = c.mp4 = false;
     for (const auto& f : s.formats) {
         if (f == "jpeg") {
             c.jpeg = true;
@@ -15,8 +15,12 @@ StripperConfig stripper_config(const ChainSettings& s) {
             c.png = true;
         } else if (f == "webp") {
             c.webp = true;
+        } else if (f == "heif") {
+            c.heif = true;
+        } else if (f == "mp4") {
+            c.mp4 = true;
         } else {
-            throw std::invalid_argument("exif-strip.formats: unknown format '" + f + "' (known: jpeg, png, webp)");
+            throw std::invalid_argument("exif-strip.formats: unknown format '" + f + "' (known: jpeg, png, webp, heif, mp4)");
         }
     }
     if (s.orientation == "keep") {

@@ -12,7 +12,7 @@ namespace veil::exif_strip {
 /// The plugin's config table, as plain values.
 struct ChainSettings final {
     std::vector<std::string> chain{"strip-metadata"};  ///< processor names, in order
-    std::vector<std::string> formats{"jpeg", "png", "webp"};
+    std::vector<std::string> formats{"jpeg", "png", "webp", "heif", "mp4"};
     std::string orientation = "keep";   ///< "keep" or "drop"
     std::string other_images = "pass";  ///< GIF/TIFF/HEIF/AVIF/BMP: "pass" (reported) or "refuse"
 };

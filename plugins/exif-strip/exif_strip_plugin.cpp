@@ -20,7 +20,7 @@ constexpr std::string_view provides[] = {"attachment-processor"};
 constexpr sdk::ConfigKeySpec config_keys[] = {
     {"chain", sdk::ConfigType::string_list, R"(["strip-metadata"])",
      "processors run on every outgoing attachment, in order (known: strip-metadata)"},
-    {"formats", sdk::ConfigType::string_list, R"(["jpeg", "png", "webp"])",
+    {"formats", sdk::ConfigType::string_list, R"(["jpeg", "png", "webp", "heif", "mp4"])",
      "image formats whose metadata is removed; other files pass through and are reported"},
     {"orientation", sdk::ConfigType::string, "keep",
      "\"keep\": write the EXIF orientation back alone (photos stay upright); \"drop\": remove it too"},

@@ -12,6 +12,11 @@ enum class ImageType : std::uint8_t {
     jpeg,
     png,
     webp,
+    heif,  ///< HEIC/HEIF stills and sequences (ISO BMFF, brands heic, mif1, msf1, ...)
+    avif,  ///< AVIF stills and sequences (ISO BMFF, brands avif, avis)
+    mp4,   ///< MP4 video (ISO BMFF, brands isom, mp41, mp42, ...)
+    mov,   ///< QuickTime movie (brand 'qt  ', or an old file without ftyp)
+    m4a,   ///< MPEG-4 audio (brands M4A, M4B)
     other_image,  ///< GIF, TIFF, HEIF/AVIF, BMP: images this processor does not rewrite
     unknown,      ///< anything else
 };
@@ -20,9 +25,9 @@ enum class ImageType : std::uint8_t {
 ImageType sniff_image_type(ByteView data);
 /// "image/jpeg" and so on; "" for unknown.
 std::string_view mime_type_of(ImageType type);
-/// The type a MIME string names among jpeg/png/webp, or ImageType::unknown.
+/// The type a MIME string names among the types above, or ImageType::unknown.
 ImageType image_type_of_mime(std::string_view mime);
-/// Short lower-case name: "jpeg", "png", "webp", "other image", "unknown".
+/// Short lower-case name: "jpeg", "png", "webp", "heif", "mp4", ..., "other image", "unknown".
 std::string_view name_of(ImageType type);
 
 }  // namespace veil::exif_strip

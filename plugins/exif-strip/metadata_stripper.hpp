@@ -11,13 +11,15 @@ struct StripperConfig final {
     bool jpeg = true;
     bool png = true;
     bool webp = true;
+    bool heif = true;  ///< HEIC/HEIF and AVIF
+    bool mp4 = true;   ///< MP4, MOV and M4A
     OrientationMode orientation = OrientationMode::keep;
     /// Refuse GIF/TIFF/HEIF/AVIF/BMP (whose metadata this processor cannot remove) instead of
     /// passing them through.
     bool refuse_other_images = false;
 };
 
-/// Removes metadata from JPEG, PNG and WebP. The format is judged by content: a file declared
+/// Removes metadata from JPEG, PNG, WebP, HEIF/AVIF and MP4/MOV/M4A. The format is judged by content: a file declared
 /// as one of those types whose content is not a JPEG, PNG or WebP is refused, and so is one
 /// that does not parse. Other files (and formats disabled in the config) pass through
 /// untouched, and the report says so.
@@ -32,7 +34,7 @@ private:
     StripperConfig config_;
 };
 
-/// Strips one file of a known type (jpeg, png or webp) into out. Throws FormatError.
+/// Strips one file of a known type (jpeg, png, webp or an ISO BMFF type) into out. Throws FormatError.
 void strip_image(ImageType type, ByteView in, const StripOptions& options, StripResult& out);
 
 }  // namespace veil::exif_strip

@@ -3,7 +3,9 @@
 // reaches both of Bob's devices stripped (exiftool), byte-identical on each, pixels unchanged
 // (ImageMagick). Bob keeps it encrypted in HOME (no file there holds its plaintext; HOME and
 // its folders are 0700); `receive --json --save-dir DIR` writes it decrypted to DIR (0600) and
-// names it in attachment.path, `veil attachment save ID PATH` does it later.
+// names it in attachment.path, `veil attachment save ID PATH` does it later. An iPhone-style
+// HEIC and MOV (tests/data/media) arrive with no GPS, author, camera or XMP and the same pixels
+// (ImageMagick) and frames (ffmpeg -f framemd5).
 // ctest labels: attachments, integration.
 
 // GCC 12 with the sanitizers warns inside std::regex (used by testnet_fixture.hpp): a known
@@ -294,4 +296,67 @@ TEST_CASE("attachments - a file whose store is down is shown pending and fetched
     REQUIRE(saved.exit_code == 0);
     auto diff = run({"/bin/sh", "-c", "compare -metric AE '" + sent_file.string() + "' '" + out.string() + "' null: 2>&1"});
     CHECK(diff.out.substr(0, 1) == "0");
+}
+
+namespace {
+
+// Every message a device receives until it has `count`, as `receive --json --save-dir` prints
+// them (each file written decrypted under HOME/../saved-NAME, its path in attachment.path).
+std::vector<nlohmann::json> receive_count(const fs::path& home, std::size_t count) {
+    const auto saved = home.parent_path() / ("saved-" + home.filename().string());
+    fs::create_directories(saved);
+    std::vector<nlohmann::json> messages;
+    for (int i = 0; i < 8 && messages.size() < count; ++i) {
+        auto r = run_veil({"--home", home.string(), "receive", "--wait", "10", "--json", "--save-dir", saved.string()}, {},
+                          120000);
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        std::istringstream lines(r.out);
+        for (std::string line; std::getline(lines, line);) {
+            if (!line.empty()) messages.push_back(nlohmann::json::parse(line));
+        }
+    }
+    REQUIRE(messages.size() == count);
+    return messages;
+}
+
+}  // namespace
+
+TEST_CASE("attachments - an iPhone-style HEIC and MOV arrive without their metadata, content unchanged",
+          "[attachments][integration]") {
+    Testnet net(9, 3);
+    auto alice = net.dir() / "alice";
+    auto bob = net.dir() / "bob";
+    auto alice_id = init(net, alice);
+    auto bob_id = init(net, bob);
+    REQUIRE(run_veil({"--home", bob.string(), "contacts", "add", alice_id, "Alice"}).exit_code == 0);
+    const fs::path media = fs::path(VEIL_SOURCE_DIR) / "tests/data/media";
+    const fs::path photo = media / "heif/camera-thumbnail.heic";
+    const fs::path video = media / "mov/iphone-keys.mov";
+    REQUIRE_THAT(sh("exiftool -a -G1 -s '" + photo.string() + "'"), Catch::Contains("GPSLatitude"));
+    REQUIRE_THAT(sh("exiftool -a -G1 -s '" + video.string() + "'"), Catch::Contains("GPSCoordinates"));
+    for (const auto& file : {photo, video}) {
+        auto sent = run_veil({"--home", alice.string(), "send", bob_id, "--file", file.string()}, {}, 180000);
+        INFO(sent.err);
+        REQUIRE(sent.exit_code == 0);
+    }
+    for (const auto& m : receive_count(bob, 2)) {
+        INFO(m.dump());
+        REQUIRE(m.contains("attachment"));
+        const fs::path path = m["attachment"]["path"].get<std::string>();
+        const bool is_photo = m["attachment"]["name"] == "camera-thumbnail.heic";
+        CHECK(m["attachment"]["type"] == (is_photo ? "image/heic" : "video/quicktime"));
+        const auto tags = sh("exiftool -a -G1 -s '" + path.string() + "'");
+        INFO(tags);
+        for (const char* gone : {"GPS", "Alice", "NIKON", "iPhone", "XMP", "[Keys]", "[UserData]", "[IFD0]"})
+            CHECK(tags.find(gone) == std::string::npos);
+        const fs::path original = is_photo ? photo : video;
+        const std::string decode = is_photo ? "convert '%s' -depth 16 rgba:- | md5sum" : "ffmpeg -v error -i '%s' -map 0 -f framemd5 -";
+        const auto decoded = [&](const fs::path& f) {
+            std::string cmd = decode;
+            cmd.replace(cmd.find("%s"), 2, f.string());
+            return sh(cmd);
+        };
+        CHECK(decoded(path) == decoded(original));
+    }
 }

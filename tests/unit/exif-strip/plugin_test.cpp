@@ -95,7 +95,7 @@ TEST_CASE("attachments - plugin descriptor names itself and its config keys", "[
     CHECK(d->info->name == "exif-strip");
     CHECK(d->info->kind == sdk::PluginKind::processor);
     const auto config = default_config();
-    CHECK(config.get_strings("formats") == std::vector<std::string>{"jpeg", "png", "webp"});
+    CHECK(config.get_strings("formats") == std::vector<std::string>{"jpeg", "png", "webp", "heif", "mp4"});
     CHECK(config.get_string("orientation") == "keep");
     CHECK(config.get_strings("chain") == std::vector<std::string>{"strip-metadata"});
     CHECK(config.get_string("other_images") == "pass");

@@ -1,0 +1,270 @@
+// ISO BMFF stripping on hand-built files: movie metadata boxes neutralised, times zeroed, HEIF
+// metadata items and thumbnails removed from the item tables, and every malformed or
+// truncated layout refused.
+
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <string>
+
+#include "bmff_strip.hpp"
+#include "image_type.hpp"
+#include "metadata_stripper.hpp"
+
+using namespace veil::exif_strip;
+using namespace std::string_literals;
+
+namespace {
+
+Bytes be(std::uint64_t v, std::size_t n) {
+    Bytes b;
+    for (std::size_t i = n; i-- > 0;) b.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    return b;
+}
+
+Bytes cat(std::initializer_list<Bytes> parts) {
+    Bytes out;
+    for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+    return out;
+}
+
+Bytes text(const std::string& s) { return Bytes(s.begin(), s.end()); }
+
+Bytes box(const std::string& type, const Bytes& payload) { return cat({be(8 + payload.size(), 4), text(type), payload}); }
+Bytes full_box(const std::string& type, std::uint8_t version, const Bytes& payload) {
+    return box(type, cat({be(version, 1), be(0, 3), payload}));
+}
+
+const Bytes ftyp_mp4 = box("ftyp", text("isommp41isom"));
+const Bytes ftyp_heic = box("ftyp", text("heic\0\0\0\0mif1heic"s));
+
+Bytes mvhd(std::uint8_t version) {  // creation/modification times set, then the rest zero
+    const std::size_t t = version == 1 ? 8 : 4;
+    return full_box("mvhd", version, cat({be(0x11223344, t), be(0x55667788, t), Bytes(version == 1 ? 88 : 80, 0)}));
+}
+Bytes zeroed_mvhd(std::uint8_t version) {
+    return full_box("mvhd", version, Bytes((version == 1 ? 16 : 8) + (version == 1 ? 88 : 80), 0));
+}
+Bytes free_of(const Bytes& b) {  // what neutralising b must give
+    Bytes f = cat({be(b.size(), 4), text("free"), Bytes(b.size() - 8, 0)});
+    return f;
+}
+
+StripResult strip(const Bytes& in) {
+    StripResult r;
+    strip_bmff(in, StripOptions{}, r);
+    return r;
+}
+
+// --- a small HEIF: item 1 the image (4 bytes in mdat), 2 Exif, 3 XMP, 4 a thumbnail ---
+Bytes infe(std::uint16_t id, const std::string& type, const std::string& content_type = "") {
+    Bytes p = cat({be(id, 2), be(0, 2), text(type), Bytes{0}});
+    if (type == "mime") p = cat({p, text(content_type), Bytes{0}});
+    return full_box("infe", 2, p);
+}
+
+struct Item final {
+    std::uint16_t id;
+    std::string type, content_type;
+    std::uint32_t offset, length;
+};
+
+// A HEIF whose iloc points at absolute offsets; offsets are patched once the meta size is known.
+Bytes heif(const std::vector<Item>& items, const Bytes& iref, std::uint16_t primary, const Bytes& mdat_payload,
+           std::uint32_t fixed_base = 0) {
+    const auto build = [&](std::uint32_t base) {
+        Bytes iinf_entries, iloc_entries, ipma_entries;
+        for (const auto& i : items) {
+            iinf_entries = cat({iinf_entries, infe(i.id, i.type, i.content_type)});
+            iloc_entries = cat({iloc_entries, be(i.id, 2), be(0, 2), be(1, 2), be(base + i.offset, 4), be(i.length, 4)});
+            ipma_entries = cat({ipma_entries, be(i.id, 2), be(1, 1), be(0x81, 1)});
+        }
+        const Bytes meta = full_box("meta", 0, cat({
+            full_box("hdlr", 0, cat({be(0, 4), text("pict"), Bytes(13, 0)})),
+            full_box("pitm", 0, be(primary, 2)),
+            full_box("iinf", 0, cat({be(items.size(), 2), iinf_entries})),
+            full_box("iloc", 0, cat({be(0x4400, 2), be(items.size(), 2), iloc_entries})),
+            iref,
+            box("iprp", cat({box("ipco", full_box("irot", 0, Bytes{1})), full_box("ipma", 0, cat({be(items.size(), 4), ipma_entries}))})),
+        }));
+        return cat({ftyp_heic, meta, box("mdat", mdat_payload)});
+    };
+    if (fixed_base != 0) return build(fixed_base);
+    const Bytes draft = build(0);
+    const auto base = static_cast<std::uint32_t>(draft.size() - mdat_payload.size());
+    return build(base);
+}
+
+Bytes iref_box(std::initializer_list<Bytes> refs) {
+    Bytes p;
+    for (const auto& r : refs) p = cat({p, r});
+    return full_box("iref", 0, p);
+}
+Bytes ref(const std::string& type, std::uint16_t from, std::uint16_t to) { return box(type, cat({be(from, 2), be(1, 2), be(to, 2)})); }
+
+const Bytes mdat4 = text("IMAGEXIF+EXIF-XMP-DATATHMB");  // image 0..5, exif 5..15, xmp 15..22, thumb 22..26
+const std::vector<Item> items4 = {{1, "hvc1", "", 0, 5}, {2, "Exif", "", 5, 10}, {3, "mime", "application/rdf+xml", 15, 7}, {4, "hvc1", "", 22, 4}};
+const Bytes iref4 = iref_box({ref("cdsc", 2, 1), ref("cdsc", 3, 1), ref("thmb", 4, 1)});
+
+bool contains(const Bytes& hay, const std::string& needle) {
+    return std::search(hay.begin(), hay.end(), needle.begin(), needle.end()) != hay.end();
+}
+
+}  // namespace
+
+TEST_CASE("bmff - ftyp brands decide the type", "[attachments]") {
+    CHECK(sniff_image_type(ftyp_mp4) == ImageType::mp4);
+    CHECK(sniff_image_type(ftyp_heic) == ImageType::heif);
+    CHECK(sniff_image_type(box("ftyp", text("mif1\0\0\0\0mif1avif"s))) == ImageType::avif);
+    CHECK(sniff_image_type(box("ftyp", text("avis\0\0\0\0"s))) == ImageType::avif);
+    CHECK(sniff_image_type(box("ftyp", text("qt  \0\0\0\0qt  "s))) == ImageType::mov);
+    CHECK(sniff_image_type(box("ftyp", text("M4A \0\0\0\0isom"s))) == ImageType::m4a);
+    CHECK(sniff_image_type(box("moov", {})) == ImageType::mov);
+    CHECK(sniff_image_type(box("ftyp", text("crx \0\0\0\0"s))) == ImageType::other_image);
+}
+
+TEST_CASE("bmff - movie metadata boxes become free boxes of the same size, at every level", "[attachments]") {
+    const Bytes udta = box("udta", box("\xA9xyz", text("+48.8584+002.2945/")));
+    const Bytes meta = full_box("meta", 0, box("keys", text("com.apple.quicktime.location.ISO6709")));
+    const Bytes xmp = box("uuid", cat({Bytes(16, 0xBE), text("<x:xmpmeta>Alice</x:xmpmeta>")}));
+    const Bytes mdhd = full_box("mdhd", 0, cat({be(0x11223344, 4), be(0x55667788, 4), be(1000, 4), be(10, 4), be(0, 4)}));
+    const Bytes mdhd0 = full_box("mdhd", 0, cat({be(0, 8), be(1000, 4), be(10, 4), be(0, 4)}));
+    const Bytes stco = full_box("stco", 0, cat({be(1, 4), be(8, 4)}));
+    const auto trak = [&](const Bytes& m, const Bytes& t) {
+        return box("trak", cat({box("mdia", cat({m, box("minf", box("stbl", stco))})), t}));
+    };
+    const Bytes in = cat({ftyp_mp4, box("mdat", text("SAMPLES")), box("moov", cat({mvhd(1), trak(mdhd, udta), udta, meta, xmp})), xmp});
+    const Bytes want = cat({ftyp_mp4, box("mdat", text("SAMPLES")),
+                            box("moov", cat({zeroed_mvhd(1), trak(mdhd0, free_of(udta)), free_of(udta), free_of(meta), free_of(xmp)})),
+                            free_of(xmp)});
+    const auto r = strip(in);
+    CHECK(r.bytes == want);
+    CHECK(r.removed.size() == 5);
+    CHECK(strip(r.bytes).bytes == r.bytes);  // strips to itself
+}
+
+TEST_CASE("bmff - 64-bit and to-the-end box sizes are followed", "[attachments]") {
+    const Bytes moov = box("moov", cat({mvhd(0), box("udta", text("Alice"))}));
+    const Bytes big_mdat = cat({be(1, 4), text("mdat"), be(16 + 4, 8), text("DATA")});
+    const Bytes open_mdat = cat({be(0, 4), text("mdat"), text("DATA-TO-THE-END")});
+    for (const auto& mdat : {big_mdat, open_mdat}) {
+        const auto r = strip(cat({ftyp_mp4, moov, mdat}));
+        CHECK(r.bytes == cat({ftyp_mp4, box("moov", cat({zeroed_mvhd(0), free_of(box("udta", text("Alice")))})), mdat}));
+    }
+}
+
+TEST_CASE("bmff - malformed and truncated movies are refused", "[attachments]") {
+    const Bytes stco_in_mdat = full_box("stco", 0, cat({be(1, 4), be(200, 4)}));
+    const Bytes moov = box("moov", cat({mvhd(0), box("udta", text("Alice")), box("trak", box("mdia", box("minf", box("stbl", stco_in_mdat))))}));
+    const Bytes good = cat({ftyp_mp4, moov, box("mdat", Bytes(100, 'x'))});
+    REQUIRE_NOTHROW(strip(good));
+    for (std::size_t n = 1; n < good.size(); ++n) {
+        INFO("cut at " << n);
+        CHECK_THROWS_AS(strip(Bytes(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n))), FormatError);
+    }
+    CHECK_THROWS_WITH(strip(cat({ftyp_mp4, be(4, 4), text("moov")})), Catch::Contains("smaller than its header"));
+    CHECK_THROWS_WITH(strip(cat({ftyp_mp4, box("mdat", {})})), Catch::Contains("no movie"));
+    CHECK_THROWS_WITH(strip(box("abcd", {})), Catch::Contains("not an ISO BMFF"));
+    // A chunk offset past the end: the file was cut after its moov.
+    const Bytes stco = full_box("stco", 0, cat({be(1, 4), be(4096, 4)}));
+    CHECK_THROWS_WITH(strip(cat({ftyp_mp4, box("moov", box("trak", box("mdia", box("minf", box("stbl", stco)))))})),
+                      Catch::Contains("past the end"));
+    CHECK_THROWS_WITH(strip(cat({ftyp_mp4, box("moov", full_box("mvhd", 2, Bytes(100, 0)))})), Catch::Contains("version"));
+}
+
+TEST_CASE("bmff - nesting depth and box counts are bounded", "[attachments]") {
+    Bytes nested = box("moov", {});
+    for (int i = 0; i < 40; ++i) nested = box(i % 2 == 0 ? "trak" : "mdia", nested);
+    CHECK_THROWS_WITH(strip(cat({ftyp_mp4, box("moov", nested)})), Catch::Contains("nested too deeply"));
+    Bytes many;
+    for (int i = 0; i < 100001; ++i) many = cat({many, box("free", {})});
+    CHECK_THROWS_WITH(strip(cat({ftyp_mp4, box("moov", many)})), Catch::Contains("too many boxes"));
+}
+
+TEST_CASE("bmff - heif Exif, XMP and thumbnail items leave every table; the image stays", "[attachments]") {
+    const Bytes in = heif(items4, iref4, 1, mdat4);
+    REQUIRE(sniff_image_type(in) == ImageType::heif);
+    const auto r = strip(in);
+    REQUIRE(r.bytes.size() == in.size());  // nothing moved
+    CHECK(r.removed == std::vector<std::string>{"Exif item 2", "XMP item 3", "thumbnail hvc1 item 4"});
+    // The same file built with the image item alone, padded with a free box after meta.
+    const auto base = static_cast<std::uint32_t>(in.size() - mdat4.size());
+    const Bytes alone = heif({items4[0]}, iref_box({}), 1, mdat4, base);
+    const std::size_t meta_end = alone.size() - mdat4.size() - 8;
+    Bytes want(alone.begin(), alone.begin() + static_cast<std::ptrdiff_t>(meta_end));
+    const std::size_t gap = in.size() - alone.size();
+    want = cat({want, be(gap, 4), text("free"), Bytes(gap - 8, 0), box("mdat", cat({text("IMAGE"), Bytes(mdat4.size() - 5, 0)}))});  // removed items' bytes zeroed
+    CHECK(r.bytes == want);
+    CHECK_FALSE(contains(r.bytes, "EXIF"));
+    CHECK_FALSE(contains(r.bytes, "Exif"));
+    CHECK(strip(r.bytes).bytes == r.bytes);
+}
+
+TEST_CASE("bmff - heif refusals: primary thumbnail, shared bytes, data outside the file or in meta", "[attachments]") {
+    CHECK_THROWS_WITH(strip(heif(items4, iref4, 4, mdat4)), Catch::Contains("primary item"));
+    std::vector<Item> shared = items4;
+    shared[1].offset = 3;  // the Exif item overlaps the image
+    CHECK_THROWS_WITH(strip(heif(shared, iref4, 1, mdat4)), Catch::Contains("shares bytes"));
+    std::vector<Item> outside = items4;
+    outside[0].length = 4096;
+    CHECK_THROWS_WITH(strip(heif(outside, iref4, 1, mdat4)), Catch::Contains("past the end"));
+    const Bytes in = heif(items4, iref4, 1, mdat4);
+    std::vector<Item> in_meta = items4;
+    in_meta[0].offset = static_cast<std::uint32_t>(-static_cast<std::int64_t>(in.size() - mdat4.size()) + 40);
+    CHECK_THROWS_WITH(strip(heif(in_meta, iref4, 1, mdat4)), Catch::Contains("inside the meta box"));
+    std::vector<Item> on_ftyp = items4;  // zeroing it would wipe the file's header
+    on_ftyp[1].offset = static_cast<std::uint32_t>(-static_cast<std::int64_t>(in.size() - mdat4.size()));
+    CHECK_THROWS_WITH(strip(heif(on_ftyp, iref4, 1, mdat4)), Catch::Contains("outside mdat"));
+    for (std::size_t n = 1; n < in.size(); ++n) {
+        INFO("cut at " << n);
+        CHECK_THROWS_AS(strip(Bytes(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(n))), FormatError);
+    }
+}
+
+TEST_CASE("bmff - the processor strips HEIF and movies by content, and honours the formats config", "[attachments]") {
+    const Bytes movie = cat({ftyp_mp4, box("moov", cat({mvhd(0), box("udta", text("Alice"))})), box("mdat", text("x"))});
+    Attachment a{movie, "application/octet-stream"};
+    const auto report = MetadataStripper(StripperConfig{}).process(a);
+    CHECK(report.outcome == Outcome::processed);
+    CHECK(a.mime_type == "video/mp4");
+    CHECK_FALSE(contains(a.bytes, "Alice"));
+
+    StripperConfig no_movies;
+    no_movies.mp4 = false;
+    Attachment b{movie, "video/mp4"};
+    CHECK(MetadataStripper(no_movies).process(b).outcome == Outcome::passed_through);
+    CHECK(b.bytes == movie);
+
+    Attachment cut{Bytes(movie.begin(), movie.end() - 3), "video/mp4"};
+    CHECK_THROWS_WITH(MetadataStripper(StripperConfig{}).process(cut), Catch::Contains("refused rather than sent with its metadata"));
+    Attachment declared{heif(items4, iref4, 1, mdat4), "image/jpeg"};
+    CHECK_THAT(MetadataStripper(StripperConfig{}).process(declared).detail, Catch::Contains("corrected"));  // type from content
+    CHECK(declared.mime_type == "image/heic");
+}
+
+TEST_CASE("bmff - the samples of a timed metadata track are zeroed, other tracks untouched", "[attachments]") {
+    // mdat right after ftyp: the video chunk at 28 ("VIDEO"), the metadata chunk at 33 (two samples).
+    const Bytes mdat = box("mdat", text("VIDEO+48.8584+002.2945/"));
+    const auto hdlr = [](const std::string& handler) { return full_box("hdlr", 0, cat({be(0, 4), text(handler), Bytes(13, 0)})); };
+    const auto trak = [&](const std::string& handler, const Bytes& stsz, std::uint32_t chunk_at, std::uint32_t per_chunk) {
+        const Bytes stsc = full_box("stsc", 0, cat({be(1, 4), be(1, 4), be(per_chunk, 4), be(1, 4)}));
+        const Bytes stco = full_box("stco", 0, cat({be(1, 4), be(chunk_at, 4)}));
+        return box("trak", box("mdia", cat({hdlr(handler), box("minf", box("stbl", cat({stsz, stsc, stco})))})));
+    };
+    const Bytes video = trak("vide", full_box("stsz", 0, cat({be(5, 4), be(1, 4)})), 28, 1);
+    const Bytes gps = trak("meta", full_box("stsz", 0, cat({be(0, 4), be(2, 4), be(9, 4), be(9, 4)})), 33, 2);
+    const Bytes in = cat({ftyp_mp4, mdat, box("moov", cat({video, gps}))});
+    REQUIRE(in[28] == 'V');
+    const auto r = strip(in);
+    Bytes want = in;
+    std::fill(want.begin() + 33, want.begin() + 51, 0);
+    CHECK(r.bytes == want);
+    CHECK(r.removed == std::vector<std::string>{"timed metadata track: 2 samples (18 bytes zeroed)"});
+    // A sample past the end of the file is refused, not skipped.
+    const Bytes far = trak("meta", full_box("stsz", 0, cat({be(0, 4), be(1, 4), be(4096, 4)})), 33, 1);
+    CHECK_THROWS_WITH(strip(cat({ftyp_mp4, mdat, box("moov", far)})), Catch::Contains("past the end"));
+    const Bytes on_header = trak("meta", full_box("stsz", 0, cat({be(0, 4), be(1, 4), be(8, 4)})), 0, 1);
+    CHECK_THROWS_WITH(strip(cat({ftyp_mp4, mdat, box("moov", on_header)})), Catch::Contains("outside mdat"));
+    const Bytes no_table = box("trak", box("mdia", hdlr("meta")));
+    CHECK_THROWS_WITH(strip(cat({ftyp_mp4, mdat, box("moov", no_table)})), Catch::Contains("cannot remove its samples"));
+}
