@@ -9,7 +9,8 @@ const char* usage_text() {
            "            [--log-level LEVEL] [--passphrase-file FILE] [COMMAND [ARGS...]]\n"
            "Without COMMAND, runs the plugins enabled by FILE until SIGINT/SIGTERM.\n"
            "--home, --config, --set, --log-level and --passphrase-file may also follow the\n"
-           "command word (veil daemon --home DIR), up to a '--'.\n"
+           "command word (veil daemon --home DIR), up to a '--' (after 'config', --set is\n"
+           "the command's own: config check FILE --set T.K=V).\n"
            "'veil help' lists the commands.\n";
 }
 
@@ -30,12 +31,13 @@ std::optional<std::string> option_value(int argc, char** argv, int& i, std::stri
 // Takes the value of a global option that may stand anywhere before a `--` into `a`. The
 // passphrase file goes to the command's own arguments, where its readers (the storage plugin,
 // `init`, `daemon`, `passphrase`) look for it. False when argv[i] is none of them.
-bool take_global(int argc, char** argv, int& i, Args& a, std::string& error) {
+// `with_set`: false after `config`, whose `check FILE --set ...` overrides the file it checks.
+bool take_global(int argc, char** argv, int& i, Args& a, std::string& error, bool with_set = true) {
     if (auto v = option_value(argc, argv, i, "--home", error)) {
         a.home = *v;
     } else if (auto c = option_value(argc, argv, i, "--config", error)) {
         a.config_file = *c;
-    } else if (auto o = option_value(argc, argv, i, "--set", error)) {
+    } else if (auto o = with_set ? option_value(argc, argv, i, "--set", error) : std::nullopt) {
         a.overrides.push_back(*o);
     } else if (auto l = option_value(argc, argv, i, "--log-level", error)) {
         a.log_level = *l;
@@ -61,7 +63,13 @@ std::optional<Args> parse_args(int argc, char** argv, std::string& error) {
         if (s.empty() || s[0] != '-') break;
         if (take_global(argc, argv, i, a, error)) continue;
         if (!error.empty()) return std::nullopt;
-        if (s == "-v" || s == "--verbose") {
+        if (s == "-c") {  // short for --config, before the command word only
+            if (i + 1 >= argc) {
+                error = "-c needs a value";
+                return std::nullopt;
+            }
+            a.config_file = argv[++i];
+        } else if (s == "-v" || s == "--verbose") {
             a.verbosity += 1;
         } else if (s == "-vv") {
             a.verbosity += 2;
@@ -83,7 +91,7 @@ std::optional<Args> parse_args(int argc, char** argv, std::string& error) {
         std::string_view s = argv[i];
         if (s == "--") options_end = true;
         if (!options_end && !a.command.empty()) {
-            if (take_global(argc, argv, i, a, error)) continue;
+            if (take_global(argc, argv, i, a, error, a.command.front() != "config")) continue;
             if (!error.empty()) return std::nullopt;
         }
         a.command.emplace_back(s);

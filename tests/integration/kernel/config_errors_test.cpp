@@ -81,3 +81,13 @@ TEST_CASE("kernel - the shipped configs pass config check", "[kernel][integratio
         CHECK(r.exit_code == 0);
     }
 }
+
+// `--set` after `config check FILE` overrides FILE (not the kernel running the check).
+TEST_CASE("kernel - config check applies its --set to the file it checks", "[kernel][integration]") {
+    TempDir d;
+    auto f = d.write("good.toml", "[kernel]\nplugins = [\"memory\"]\n[memory]\nmax_bytes = 5\n");
+    CHECK(run_veil({"config", "check", f}).exit_code == 0);
+    auto r = run_veil({"config", "check", f, "--set", "memory.max_byts=1"});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("memory.max_byts"));
+}

@@ -78,6 +78,22 @@ TEST_CASE("cli - every global option works before or after the command word, up 
     CHECK(err == "--config needs a value");
 }
 
+// Review of the change above: `config check FILE --set T.K=V` overrides FILE, not the running
+// kernel, and -c still names the config file.
+TEST_CASE("cli - after 'config' --set stays with the command; -c is --config", "[kernel][cli]") {
+    std::string err;
+    auto check = parse({"veil", "config", "check", "f.toml", "--set", "a.b=1", "--home", "H"}, err);
+    REQUIRE(check);
+    CHECK(check->overrides.empty());
+    CHECK(check->command == std::vector<std::string>{"config", "check", "f.toml", "--set", "a.b=1"});
+    CHECK(*check->home == "H");
+    auto short_config = parse({"veil", "-c", "f.toml", "receive"}, err);
+    REQUIRE(short_config);
+    CHECK(*short_config->config_file == "f.toml");
+    CHECK_FALSE(parse({"veil", "-c"}, err));
+    CHECK(err == "-c needs a value");
+}
+
 TEST_CASE("cli - dispatch runs a command, reports unknown ones and contains throws", "[kernel][cli]") {
     sdk::CommandRegistry reg;
     reg.add({"echo", "echo", "echo ARGS", [](sdk::CommandCall c) {
