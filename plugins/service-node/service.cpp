@@ -105,14 +105,18 @@ Outcome StorageService::store(std::uint32_t id, const RequestBody& body, std::ui
     if (q.auth) {
         if (auto st = replay_.verify_owner(body, now_ms); st != Status::ok) return {error_response(id, st, to_string(st))};
     }
+    // A stranger's work buys the stretch from its timestamp to timestamp + TTL: the message
+    // lives no longer, and the same proof re-sent after it expired proves nothing.
+    const bool work_live = q.work && store_work_live(*q.work, q.ttl_ms, now_ms, limits_.clock_window_ms);
+    const std::uint64_t stored_at = work_live ? std::min(q.work->timestamp_ms, now_ms) : now_ms;
     // The owner's signature stays with the row, so every replica can check it again.
-    StoredMessage m{q.mailbox, q.ns, message_hash(q.mailbox, q.ns, q.data), now_ms + q.ttl_ms, q.data,
+    StoredMessage m{q.mailbox, q.ns, message_hash(q.mailbox, q.ns, q.data), stored_at + q.ttl_ms, q.data,
                     q.auth ? encode_store_auth(q) : Bytes{}};
     // A stranger's envelope pays by how full the namespace is already (free under a quarter):
     // a flood cannot fill it cheaply, and a real sender pays at most what the flood last paid.
     if (!q.auth) {
         auto work = required_store_work(limits_.work, store_.fill(q.mailbox, q.ns), q.data.size(), q.ttl_ms);
-        if (!store_work_meets(q, m.hash, work))
+        if (work > 0 && !(work_live && store_work_meets(q, m.hash, work)))
             return {Response{id, Status::pow_required,
                              WorkRequiredResponse{work, "this mailbox asks proof of work for " + std::to_string(work) +
                                                             " hashes"}}};

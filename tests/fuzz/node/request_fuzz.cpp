@@ -18,6 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (auto* s = std::get_if<veil::proto::node::StoreRequest>(&req.body)) {  // the node's work check
             auto hash = veil::proto::node::message_hash(s->mailbox, s->ns, s->data);
             (void)veil::proto::node::store_work_meets(*s, hash, 1ULL << 20);
+            if (s->work) (void)veil::proto::node::store_work_live(*s->work, s->ttl_ms, 1'700'000'000'000, 60'000);
         }
         if (auto* p = std::get_if<veil::proto::node::PeerRequest>(&req.body)) {
             (void)veil::proto::node::peek_peer(p->envelope);

@@ -507,15 +507,15 @@ TEST_CASE("service - a stranger's flood pays once a quarter full; a sender who p
     // A nonce that does not meet the price is refused like none.
     auto cheap = StoreRequest{bob.pub, 0, kTtl, {'h', 'i'}};
     auto hash = message_hash(cheap.mailbox, cheap.ns, cheap.data);
-    for (std::uint64_t n = 0; !cheap.work_nonce; ++n) {
-        cheap.work_nonce = n;
-        if (store_work_meets(cheap, hash, asked)) cheap.work_nonce.reset();
+    for (std::uint64_t n = 0; !cheap.work; ++n) {
+        cheap.work = StoreWork{kNow, n};
+        if (store_work_meets(cheap, hash, asked)) cheap.work.reset();
     }
     auto refused = node.call(cheap);
     REQUIRE(refused.response.status == Status::pow_required);
     // A real sender solves what the node asked and gets through.
     auto asked_now = std::get<WorkRequiredResponse>(refused.response.body).work;
-    REQUIRE(solve_store_work(cheap, asked_now));
+    REQUIRE(solve_store_work(cheap, asked_now, nullptr, UINT64_MAX, kNow));
     auto paid = node.call(cheap);
     REQUIRE(paid.response.status == Status::ok);
     CHECK(paid.replicate.size() == 1);
@@ -523,6 +523,41 @@ TEST_CASE("service - a stranger's flood pays once a quarter full; a sender who p
     CHECK(node.call(signed_body(StoreRequest{bob.pub, 0, kTtl, {'m', 'e'}}, bob)).response.status == Status::ok);
     auto inbox = node.call(signed_body(RetrieveRequest{bob.pub, 0, {}, {}}, bob, kNow + 1));
     CHECK(std::get<PageResponse>(inbox.response.body).messages.size() == 12);
+}
+
+TEST_CASE("service - a solved nonce buys one stretch of time: re-sent after its message expired, it is priced again",
+          "[node][service][work]") {
+    Net net;
+    Limits limits;
+    limits.max_messages_per_mailbox = 40;  // free up to 10
+    limits.work.base_work = 256;
+    Node node(net.a1, net, limits);
+    auto bob = owner_in(kSwarmA);
+    constexpr std::uint64_t kLong = 14ULL * 24 * 3600 * 1000;
+    // Half full (the owner's own stores count and cost nothing).
+    for (std::uint8_t i = 0; i < 20; ++i)
+        REQUIRE(node.call(signed_body(StoreRequest{bob.pub, 0, kLong, {'b', i}}, bob, kNow + i)).response.status ==
+                Status::ok);
+    // Mallory pays once for a junk message with the shortest TTL.
+    StoreRequest junk{bob.pub, 0, limits.min_ttl_ms, {'j'}};
+    auto asked = node.call(junk);
+    REQUIRE(asked.response.status == Status::pow_required);
+    const auto price = std::get<WorkRequiredResponse>(asked.response.body).work;
+    REQUIRE(solve_store_work(junk, price, nullptr, UINT64_MAX, kNow));
+    auto first = node.call(junk);
+    REQUIRE(first.response.status == Status::ok);
+    CHECK(std::get<StoreResponse>(first.response.body).expiry_ms == kNow + limits.min_ttl_ms);
+    // Re-sent after the message expired, with the same nonce: the stretch it bought is over.
+    const std::uint64_t later = kNow + limits.min_ttl_ms + 1;
+    CHECK(node.call(junk, later).response.status == Status::pow_required);
+    CHECK(node.call(junk, kNow + 3'600'000).response.status == Status::pow_required);
+    // A proof stamped further ahead than the clock window proves nothing either; a fresh one does.
+    REQUIRE(solve_store_work(junk, price, nullptr, UINT64_MAX, later + limits.clock_window_ms + 1));
+    CHECK(node.call(junk, later).response.status == Status::pow_required);
+    REQUIRE(solve_store_work(junk, price, nullptr, UINT64_MAX, later));
+    auto again = node.call(junk, later);
+    REQUIRE(again.response.status == Status::ok);
+    CHECK(std::get<StoreResponse>(again.response.body).expiry_ms == later + limits.min_ttl_ms);
 }
 
 TEST_CASE("service - an old delete proof makes no fresh tombstone; replicated data over the size limit is ignored",
