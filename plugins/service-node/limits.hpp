@@ -41,9 +41,13 @@ struct Limits {
     std::uint64_t max_messages_per_mailbox = 10000;
     std::uint64_t max_bytes_per_mailbox = 100ULL << 20;
     // Tombstones and the owner proofs kept for them count apart, so deleting never fills the
-    // quota of live messages, and a member cannot fill the disk with proven tombstones.
+    // quota of live messages, and a member cannot fill the disk with proven tombstones. Past the
+    // proof quota the oldest proofs are forgotten: the owner's deletes are never refused.
     std::uint64_t max_tombstones_per_mailbox = 10000;
     std::uint64_t max_proof_bytes_per_mailbox = 8ULL << 20;
+    /// The whole node: data and store auths of every row plus the proofs kept. New messages
+    /// (stored or replicated) are refused past it; reads, deletes and expiries go on.
+    std::uint64_t max_stored_bytes = 16ULL << 30;
     /// What a stranger's store into the envelope namespace must prove, by how full that
     /// namespace is (docs/service-node.md §Pricing strangers' stores).
     WorkPricing work;

@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <thread>
+
 #include "node_fixture.hpp"
 
 using namespace veil::node;
@@ -376,6 +379,7 @@ TEST_CASE("service - replicated stores count against the namespace's quota", "[n
     Net net;
     Limits limits;
     limits.max_messages_per_mailbox = 3;
+    limits.work.free_fraction = 1;  // pricing off: the quota alone
     Node a2(net.a2, net, limits);
     auto owner = owner_in(kSwarmA);
     std::vector<ReplicaOp> ops;
@@ -558,6 +562,154 @@ TEST_CASE("service - a solved nonce buys one stretch of time: re-sent after its 
     auto again = node.call(junk, later);
     REQUIRE(again.response.status == Status::ok);
     CHECK(std::get<StoreResponse>(again.response.body).expiry_ms == later + limits.min_ttl_ms);
+}
+
+TEST_CASE("service - re-storing a message already held is free, however full the namespace", "[node][service][work]") {
+    Net net;
+    Limits limits;
+    limits.max_messages_per_mailbox = 40;  // free up to 10
+    Node node(net.a1, net, limits);
+    auto bob = owner_in(kSwarmA);
+    std::vector<StoreRequest> sent;
+    for (std::uint8_t i = 0; i < 10; ++i) {
+        sent.push_back(StoreRequest{bob.pub, 0, 60'000, {'s', i}});
+        REQUIRE(node.call(sent.back()).response.status == Status::ok);
+    }
+    REQUIRE(node.call(StoreRequest{bob.pub, 0, 60'000, {'n', 'e', 'w'}}).response.status == Status::pow_required);
+    // A sender retrying (a lost answer, a rebuilt onion path) costs nothing and stores nothing.
+    for (const auto& q : sent) {
+        auto again = node.call(q, kNow + 1'000);
+        REQUIRE(again.response.status == Status::ok);
+        CHECK_FALSE(std::get<StoreResponse>(again.response.body).newly_stored);
+        CHECK(again.replicate.empty());
+    }
+    CHECK(node.store.fill(bob.pub, 0).messages == 10);
+}
+
+TEST_CASE("service - simultaneous unpaid stores cannot pass the free threshold together", "[node][service][work]") {
+    Net net;
+    Limits limits;
+    limits.max_messages_per_mailbox = 40;  // free up to 10
+    Node node(net.a1, net, limits);
+    constexpr int kRounds = 20;
+    constexpr int kThreads = 6;
+    constexpr std::uint8_t kEach = 10;
+    for (int round = 0; round < kRounds; ++round) {
+        auto bob = owner_in(kSwarmA);
+        std::atomic<int> stored{0};
+        std::atomic<bool> go{false};
+        std::vector<std::thread> threads;
+        for (int t = 0; t < kThreads; ++t)
+            threads.emplace_back([&, t] {
+                while (!go) std::this_thread::yield();
+                for (std::uint8_t i = 0; i < kEach; ++i) {
+                    StoreRequest q{bob.pub, 0, 60'000, {static_cast<std::uint8_t>(t), i}};
+                    if (node.service.handle(Request{1, q}, kNow).response.status == Status::ok) ++stored;
+                }
+            });
+        go = true;
+        for (auto& th : threads) th.join();
+        CHECK(stored == 10);
+        CHECK(node.store.fill(bob.pub, 0).messages == 10);
+    }
+}
+
+TEST_CASE("service - a hostile member's unpaid envelopes stop at the free fraction on its fellow replicas",
+          "[node][service][work]") {
+    Net net;
+    Limits limits;
+    limits.max_messages_per_mailbox = 40;  // free up to 10
+    limits.work.base_work = 256;
+    Node a1(net.a1, net, limits);
+    Node a2(net.a2, net, limits);
+    auto bob = owner_in(kSwarmA);
+    constexpr std::uint64_t kTtl = 14ULL * 24 * 3600 * 1000;
+    // node-1 forwards 60 junk envelopes that nobody paid for.
+    std::vector<ReplicaOp> junk;
+    for (std::uint8_t i = 0; i < 60; ++i) {
+        Bytes data{'j', i};
+        junk.push_back(ReplicaOp{MessageState{message_hash(bob.pub, 0, data), bob.pub, 0, kNow + kTtl, false}, data});
+    }
+    replicate(net, a2, junk, kNow);
+    CHECK(a2.store.fill(bob.pub, 0).messages == 10);
+    // A store auth of a kind the replica does not know, or work too small for its price: the same.
+    replicate(net, a2, {ReplicaOp{junk[20].state, junk[20].data, nullptr, Bytes{9, 9}}}, kNow);
+    StoreRequest weak{bob.pub, 0, kTtl, {'w'}};
+    const auto weak_hash = message_hash(bob.pub, 0, weak.data);
+    const auto price = required_store_work(limits.work, a2.store.fill(bob.pub, 0), weak.data.size(), kTtl);
+    for (std::uint64_t n = 0; !weak.work; ++n) {
+        weak.work = StoreWork{kNow, n};
+        if (proven_store_work(bob.pub, 0, weak_hash, kTtl, *weak.work) >= price) weak.work.reset();
+    }
+    replicate(net, a2, {ReplicaOp{MessageState{weak_hash, bob.pub, 0, kNow + kTtl, false}, weak.data, nullptr,
+                                  encode_work_auth(weak)}},
+              kNow);
+    CHECK(a2.store.fill(bob.pub, 0).messages == 10);
+    // A sender's paid store reaches node-1 and travels with its work (store auth kind 2): node-2
+    // prices it against its own fill and keeps it.
+    StoreRequest alice{bob.pub, 0, kTtl, {'a', 'l', 'i', 'c', 'e'}};
+    for (std::uint8_t i = 0; i < 10; ++i) REQUIRE(a1.call(StoreRequest{bob.pub, 0, kTtl, {'f', i}}).response.status == Status::ok);
+    auto asked = a1.call(alice);
+    REQUIRE(asked.response.status == Status::pow_required);
+    REQUIRE(solve_store_work(alice, std::get<WorkRequiredResponse>(asked.response.body).work, nullptr, UINT64_MAX, kNow));
+    auto paid = a1.call(alice);
+    REQUIRE(paid.response.status == Status::ok);
+    REQUIRE(paid.replicate.size() == 1);
+    REQUIRE_FALSE(paid.replicate[0].store_auth.empty());
+    CHECK(paid.replicate[0].store_auth[0] == kWorkStoreAuth);
+    replicate(net, a2, paid.replicate, kNow);
+    CHECK(a2.store.fill(bob.pub, 0).messages == 11);
+    CHECK(a2.store.store_auth_of(paid.replicate[0].state.hash) == paid.replicate[0].store_auth);
+    // The same work replicated after the stretch it bought proves nothing.
+    const std::uint64_t later = kNow + kTtl + 1;
+    Node a2_later(net.a2, net, limits);
+    for (std::uint8_t i = 0; i < 10; ++i)
+        REQUIRE(a2_later.call(StoreRequest{bob.pub, 0, kTtl, {'f', i}}, later).response.status == Status::ok);
+    auto late_op = paid.replicate[0];
+    late_op.state.expiry_ms = later + kTtl;
+    replicate(net, a2_later, {late_op}, later);
+    CHECK(a2_later.store.fill(bob.pub, 0).messages == 10);
+}
+
+TEST_CASE("service - the node's byte cap refuses new messages; reads and deletes go on", "[node][service]") {
+    Net net;
+    Limits limits;
+    limits.max_stored_bytes = 1'000;
+    Node node(net.a1, net, limits);
+    Node a2(net.a2, net, limits);
+    std::vector<veil::crypto::SigningKeyPair> owners;
+    std::vector<Hash> hashes;
+    // Free stores into fresh mailboxes (each far under its own quota) fill the node.
+    Status last = Status::ok;
+    for (int i = 0; i < 20 && last == Status::ok; ++i) {
+        owners.push_back(owner_in(kSwarmA));
+        auto out = node.call(StoreRequest{owners.back().pub, 0, 60'000, Bytes(200, 1)});
+        last = out.response.status;
+        if (last == Status::ok) hashes.push_back(std::get<StoreResponse>(out.response.body).hash);
+    }
+    REQUIRE(last == Status::quota_exceeded);
+    CHECK(hashes.size() == 5);
+    CHECK(node.store.stored_bytes() == 1'000);
+    auto full = node.call(StoreRequest{owners.back().pub, 0, 60'000, Bytes(200, 2)});
+    CHECK(std::get<ErrorResponse>(full.response.body).message == "this node is full");
+    // Reads go on; the owner's delete goes on (its proof is counted, never refused) and frees room.
+    auto inbox = node.call(signed_body(RetrieveRequest{owners[0].pub, 0, {}, {}}, owners[0]));
+    REQUIRE(inbox.response.status == Status::ok);
+    CHECK(std::get<PageResponse>(inbox.response.body).messages.size() == 1);
+    auto del = node.call(signed_body(DeleteRequest{owners[0].pub, 0, {hashes[0]}, {}}, owners[0], kNow + 1));
+    REQUIRE(del.response.status == Status::ok);
+    CHECK(node.store.stored_bytes() < 1'000);
+    CHECK(node.call(StoreRequest{owners.back().pub, 0, 60'000, Bytes(10, 3)}).response.status == Status::ok);
+    // A member's replicated stores are held to the same cap.
+    std::vector<ReplicaOp> ops;
+    for (std::uint8_t i = 0; i < 20; ++i) {
+        Bytes data(100, i);  // free per mailbox: 20 over 6 mailboxes
+        const auto& owner = owners[i % owners.size()].pub;
+        ops.push_back(ReplicaOp{MessageState{message_hash(owner, 0, data), owner, 0, kNow + 60'000, false}, data});
+    }
+    replicate(net, a2, ops, kNow);
+    CHECK(a2.store.stored_bytes() <= 1'000);
+    CHECK(a2.store.row_count() == 10);
 }
 
 TEST_CASE("service - an old delete proof makes no fresh tombstone; replicated data over the size limit is ignored",

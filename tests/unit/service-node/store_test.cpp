@@ -175,7 +175,7 @@ TEST_CASE("store - data survives reopening; the file holds only the documented c
     REQUIRE(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", -1, &st, nullptr) ==
             SQLITE_OK);
     REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-    CHECK(sqlite3_column_int(st, 0) == 2);  // messages and proofs
+    CHECK(sqlite3_column_int(st, 0) == 3);  // messages, proofs, and totals (one row: the bytes held)
     sqlite3_finalize(st);
     REQUIRE(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, nullptr) == SQLITE_OK);
     REQUIRE(sqlite3_step(st) == SQLITE_ROW);
@@ -231,6 +231,28 @@ TEST_CASE("store - each owner proof is kept once; tombstones and proof bytes hav
     CHECK(s.proof_count() == 0);
 }
 
+TEST_CASE("store - the node's stored bytes count data, store auths and proofs, exactly, across reopening",
+          "[node][store]") {
+    auto path = temp_db("totals.db");
+    auto a = msg(mailbox(1), 0, "aaaa");
+    a.store_auth = Bytes(10, 1);
+    auto b = msg(mailbox(2), 0, "bbbbbb");
+    {
+        MessageStore s({path, "", false}, Limits{});
+        REQUIRE(s.store(a, kNow) == StoreOutcome::stored);
+        REQUIRE(s.store(b, kNow) == StoreOutcome::stored);
+        CHECK(s.stored_bytes() == 4 + 10 + 6);
+        CHECK(s.store(b, kNow) == StoreOutcome::duplicate);
+        CHECK(s.stored_bytes() == 20);
+        REQUIRE(s.remove(mailbox(2), 0, {b.hash}, kNow, {Bytes(7, 3), kNow})->size() == 1);  // data gone, proof kept
+        CHECK(s.stored_bytes() == 4 + 10 + 7);
+    }
+    MessageStore s({path, "", false}, Limits{});
+    CHECK(s.stored_bytes() == 21);
+    s.sweep(kNow + 60'001);
+    CHECK(s.stored_bytes() == 0);
+}
+
 TEST_CASE("store - a database whose rows kept proofs per row keeps each proof once after opening", "[node][store]") {
     auto path = temp_db("old-proofs.db");
     auto a = msg(mailbox(1), 0, "a");
@@ -261,4 +283,5 @@ TEST_CASE("store - a database whose rows kept proofs per row keeps each proof on
     CHECK(s.proof_of(b.hash) == proof);
     CHECK(s.proof_count() == 1);
     CHECK(s.row_count() == 2);
+    CHECK(s.stored_bytes() == proof.size());  // the node's total starts from what the old file holds
 }
