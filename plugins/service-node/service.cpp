@@ -189,14 +189,13 @@ Outcome StorageService::handle(const Request& request, std::uint64_t now_ms) {
             // The owner's signed request is the proof replicas need; it stays with the tombstones.
             auto proof = std::make_shared<const Bytes>(encode_owner_proof(body));
             auto done = store_.remove(q->mailbox, q->ns, q->hashes, now_ms, {*proof, q->auth.timestamp_ms});
-            if (!done) return {error_response(id, Status::quota_exceeded, "too many owner proofs kept for this mailbox")};
             Outcome out;
             // The tombstone keeps the message's expiry; peers only need to learn it is deleted, so
             // the state carries the maximal expiry and the merge keeps each replica's own.
-            for (const auto& h : *done)
+            for (const auto& h : done)
                 out.replicate.push_back(
                     ReplicaOp{MessageState{h, q->mailbox, q->ns, limits_.max_ttl_ms + now_ms, true}, {}, proof});
-            out.response = Response{id, Status::ok, HashesResponse{std::move(*done)}};
+            out.response = Response{id, Status::ok, HashesResponse{std::move(done)}};
             return out;
         }
         if (auto* q = std::get_if<ExpireRequest>(&body)) {
@@ -205,11 +204,10 @@ Outcome StorageService::handle(const Request& request, std::uint64_t now_ms) {
             auto proof = std::make_shared<const Bytes>(encode_owner_proof(body));
             auto done =
                 store_.expire(q->mailbox, q->ns, q->hashes, q->expiry_ms, now_ms, {*proof, q->auth.timestamp_ms});
-            if (!done) return {error_response(id, Status::quota_exceeded, "too many owner proofs kept for this mailbox")};
             Outcome out;
-            for (const auto& h : *done)
+            for (const auto& h : done)
                 out.replicate.push_back(ReplicaOp{MessageState{h, q->mailbox, q->ns, q->expiry_ms, false}, {}, proof});
-            out.response = Response{id, Status::ok, HashesResponse{std::move(*done)}};
+            out.response = Response{id, Status::ok, HashesResponse{std::move(done)}};
             return out;
         }
         return {error_response(id, Status::unknown_method, to_string(Status::unknown_method))};

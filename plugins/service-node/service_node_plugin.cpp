@@ -134,7 +134,7 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"max_bytes_per_mailbox", sdk::ConfigType::integer, "104857600", "quota: bytes per mailbox and namespace"},
     {"max_tombstones_per_mailbox", sdk::ConfigType::integer, "10000", "quota: tombstones per mailbox and namespace"},
     {"max_proof_bytes_per_mailbox", sdk::ConfigType::integer, "8388608",
-     "quota: bytes of owner proofs kept per mailbox and namespace"},
+     "quota: bytes of owner proofs kept per mailbox and namespace (past it the oldest are forgotten)"},
     {"max_stored_bytes", sdk::ConfigType::integer, "17179869184",
      "the whole node: bytes of messages and proofs held; new messages are refused past it (16 GiB)"},
     {"work_free_fraction", sdk::ConfigType::floating, "0.25",

@@ -185,12 +185,37 @@ bool MessageStore::keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteVi
         q.blob(1, proof_hash);
         if (q.step()) return true;  // kept already: costs nothing more
     }
+    if (proof.size() > limits_.max_proof_bytes_per_mailbox) return false;
     Usage& u = usage_of(mailbox, ns);
-    if (u.proof_bytes + proof.size() > limits_.max_proof_bytes_per_mailbox) return false;
+    while (u.proof_bytes + proof.size() > limits_.max_proof_bytes_per_mailbox && forget_oldest_proof(mailbox, ns, u)) {
+    }
     auto& ins = prepare("INSERT INTO proofs (hash, mailbox, namespace, body) VALUES (?1, ?2, ?3, ?4)");
     sql::ScopedReset ins_done(ins);
     ins.blob(1, proof_hash).blob(2, mailbox).uint64(3, ns).blob(4, proof).step();
     u.proof_bytes += proof.size();
+    return true;
+}
+
+bool MessageStore::forget_oldest_proof(const PublicKey& mailbox, std::uint16_t ns, Usage& u) {
+    Hash oldest{};
+    std::uint64_t size = 0;
+    {
+        auto& q = prepare("SELECT hash, length(body) FROM proofs WHERE mailbox = ?1 AND namespace = ?2 ORDER BY rowid LIMIT 1");
+        sql::ScopedReset q_done(q);
+        q.blob(1, mailbox).uint64(2, ns);
+        if (!q.step()) return false;
+        oldest = q.column_array<32>(0);
+        size = q.column_uint64(1);
+    }
+    // Its rows stay as they are here (a tombstone stays deleted); only catch-up can no longer
+    // pass the change on from this node.
+    auto& unref = prepare("UPDATE messages SET proof_hash = NULL WHERE proof_hash = ?1");
+    sql::ScopedReset unref_done(unref);
+    unref.blob(1, oldest).step();
+    auto& del = prepare("DELETE FROM proofs WHERE hash = ?1");
+    sql::ScopedReset del_done(del);
+    del.blob(1, oldest).step();
+    u.proof_bytes -= std::min(u.proof_bytes, size);
     return true;
 }
 
@@ -318,13 +343,13 @@ bool MessageStore::lower_expiry(const Hash& hash, std::uint64_t expiry_ms, const
     return sqlite3_changes(db_) > 0;
 }
 
-std::optional<std::vector<Hash>> MessageStore::remove(const PublicKey& mailbox, std::uint16_t ns,
-                                                      const std::vector<Hash>& hashes, std::uint64_t now_ms,
-                                                      const OwnerProof& proof) {
+std::vector<Hash> MessageStore::remove(const PublicKey& mailbox, std::uint16_t ns, const std::vector<Hash>& hashes,
+                                       std::uint64_t now_ms, const OwnerProof& proof) {
     std::lock_guard lock(mutex_);
     sql::Transaction tx(db_);
     Hash proof_hash{};
-    if (!proof.bytes.empty() && !keep_proof(mailbox, ns, proof.bytes, proof_hash)) return std::nullopt;
+    // Never refused: a proof that cannot be kept leaves the rows without one (not passed on).
+    const bool kept = !proof.bytes.empty() && keep_proof(mailbox, ns, proof.bytes, proof_hash);
     std::vector<Hash> done;
     for (const auto& h : hashes) {
         auto& u = prepare("UPDATE messages SET data = NULL, proof_hash = ?5, owner_ms = max(owner_ms, ?6) "
@@ -332,7 +357,7 @@ std::optional<std::vector<Hash>> MessageStore::remove(const PublicKey& mailbox, 
                           "AND expiry_ms > ?4 AND owner_ms <= ?6");
         sql::ScopedReset u_done(u);
         u.blob(1, h).blob(2, mailbox).uint64(3, ns).uint64(4, now_ms).uint64(6, proof.signed_ms);
-        if (!proof.bytes.empty()) u.blob(5, proof_hash);
+        if (kept) u.blob(5, proof_hash);
         u.step();
         if (sqlite3_changes(db_) > 0) done.push_back(h);
     }
@@ -341,13 +366,12 @@ std::optional<std::vector<Hash>> MessageStore::remove(const PublicKey& mailbox, 
     return done;
 }
 
-std::optional<std::vector<Hash>> MessageStore::expire(const PublicKey& mailbox, std::uint16_t ns,
-                                                      const std::vector<Hash>& hashes, std::uint64_t expiry_ms,
-                                                      std::uint64_t now_ms, const OwnerProof& proof) {
+std::vector<Hash> MessageStore::expire(const PublicKey& mailbox, std::uint16_t ns, const std::vector<Hash>& hashes,
+                                       std::uint64_t expiry_ms, std::uint64_t now_ms, const OwnerProof& proof) {
     std::lock_guard lock(mutex_);
     sql::Transaction tx(db_);
     Hash proof_hash{};
-    if (!proof.bytes.empty() && !keep_proof(mailbox, ns, proof.bytes, proof_hash)) return std::nullopt;
+    const bool kept = !proof.bytes.empty() && keep_proof(mailbox, ns, proof.bytes, proof_hash);
     std::vector<Hash> done;
     for (const auto& h : hashes) {
         auto& u = prepare("UPDATE messages SET expiry_ms = ?5, proof_hash = ?6, owner_ms = max(owner_ms, ?7) "
@@ -355,7 +379,7 @@ std::optional<std::vector<Hash>> MessageStore::expire(const PublicKey& mailbox, 
                           "AND expiry_ms > ?4 AND expiry_ms > ?5 AND owner_ms <= ?7");
         sql::ScopedReset u_done(u);
         u.blob(1, h).blob(2, mailbox).uint64(3, ns).uint64(4, now_ms).uint64(5, expiry_ms).uint64(7, proof.signed_ms);
-        if (!proof.bytes.empty()) u.blob(6, proof_hash);
+        if (kept) u.blob(6, proof_hash);
         u.step();
         if (sqlite3_changes(db_) > 0) done.push_back(h);
     }

@@ -90,15 +90,14 @@ public:
     /// messages and bytes (at least one message if any). An unknown cursor starts from the first.
     PageResponse retrieve(const PublicKey& mailbox, std::uint16_t ns, const PageQuery& page, std::uint64_t now_ms);
     /// Deletes (tombstones) the listed messages; returns those that were live. Rows whose newest
-    /// owner signature is later than the proof's are left alone. nullopt: the proof does not fit
-    /// the namespace's proof quota (Limits::max_proof_bytes_per_mailbox), nothing changed.
-    std::optional<std::vector<Hash>> remove(const PublicKey& mailbox, std::uint16_t ns,
-                                            const std::vector<Hash>& hashes, std::uint64_t now_ms,
-                                            const OwnerProof& proof = {});
+    /// owner signature is later than the proof's are left alone. Never refused by the proof
+    /// quota (Limits::max_proof_bytes_per_mailbox): the namespace's oldest proofs are forgotten
+    /// to keep this one (their rows stay as they are, without a proof to pass on).
+    std::vector<Hash> remove(const PublicKey& mailbox, std::uint16_t ns, const std::vector<Hash>& hashes,
+                             std::uint64_t now_ms, const OwnerProof& proof = {});
     /// Lowers the expiry of the listed live messages to expiry_ms; returns those changed (as remove).
-    std::optional<std::vector<Hash>> expire(const PublicKey& mailbox, std::uint16_t ns,
-                                            const std::vector<Hash>& hashes, std::uint64_t expiry_ms,
-                                            std::uint64_t now_ms, const OwnerProof& proof = {});
+    std::vector<Hash> expire(const PublicKey& mailbox, std::uint16_t ns, const std::vector<Hash>& hashes,
+                             std::uint64_t expiry_ms, std::uint64_t now_ms, const OwnerProof& proof = {});
     /// Deletes every row (tombstones too) whose expiry has passed, and the proofs no row refers
     /// to any more; returns how many rows.
     std::size_t sweep(std::uint64_t now_ms);
@@ -110,7 +109,7 @@ public:
     /// c.payment says so); with one it can also add a
     /// tombstone (within the tombstone quota), or delete or lower the expiry of a row of the same
     /// mailbox and namespace whose newest owner signature is not later than the proof's, and
-    /// keeps the proof with the row (within the proof quota).
+    /// keeps the proof with the row (forgetting the namespace's oldest proofs past the quota).
     bool merge(const ReplicaChange& c, std::uint64_t now_ms);
     /// The owner's proof kept with a row (tombstone or shortened), if any.
     std::optional<Bytes> proof_of(const Hash& hash);
@@ -145,8 +144,11 @@ private:
     // Whether `bytes` more fit the node's cap, and whether a payment meets the price at u's fill.
     bool node_fits(std::size_t bytes);
     bool paid(const Usage& u, std::size_t data_bytes, Payment& payment) const;
-    // Keeps a proof once (under its hash) for (mailbox, ns); false when it does not fit the quota.
+    // Keeps a proof once (under its hash) for (mailbox, ns), forgetting the namespace's oldest
+    // proofs when it would pass the quota; false only for a proof larger than the quota itself.
     bool keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteView proof, Hash& proof_hash);
+    // Forgets the oldest proof of (mailbox, ns) and unreferences its rows; false when none.
+    bool forget_oldest_proof(const PublicKey& mailbox, std::uint16_t ns, Usage& u);
     bool lower_expiry(const Hash& hash, std::uint64_t expiry_ms, const Hash& proof_hash, std::uint64_t owner_ms);
     bool tombstone(const Hash& hash, const Hash& proof_hash, std::uint64_t owner_ms);
 

@@ -712,6 +712,52 @@ TEST_CASE("service - the node's byte cap refuses new messages; reads and deletes
     CHECK(a2.store.row_count() == 10);
 }
 
+TEST_CASE("service - a free flood that Bob drains never fills his proof quota: his deletes still work",
+          "[node][service]") {
+    Net net;
+    Limits limits;
+    limits.max_messages_per_mailbox = 40;         // free up to 10
+    limits.max_proof_bytes_per_mailbox = 2'000;  // four deletes of 10 hashes (466 bytes each)
+    Node a1(net.a1, net, limits);
+    Node a2(net.a2, net, limits);
+    auto bob = owner_in(kSwarmA);
+    std::uint64_t now = kNow;
+    // Mallory's free junk, drained by Bob's client round after round (fetch, delete), as the
+    // messenger does; every store and delete is replicated to node-2.
+    auto drain_round = [&](int round) {
+        for (std::uint8_t i = 0; i < 10; ++i) {
+            auto out = a1.call(StoreRequest{bob.pub, 0, 600'000, {'j', static_cast<std::uint8_t>(round), i}}, now);
+            REQUIRE(out.response.status == Status::ok);
+            replicate(net, a2, out.replicate, now);
+        }
+        ++now;
+        auto inbox = a1.call(signed_body(RetrieveRequest{bob.pub, 0, {}, {}}, bob, now), now);
+        std::vector<Hash> hashes;
+        for (const auto& m : std::get<PageResponse>(inbox.response.body).messages) hashes.push_back(m.hash);
+        ++now;
+        auto del = a1.call(signed_body(DeleteRequest{bob.pub, 0, hashes, {}}, bob, now), now);
+        REQUIRE(del.response.status == Status::ok);
+        CHECK(std::get<HashesResponse>(del.response.body).hashes.size() == 10);
+        replicate(net, a2, del.replicate, now);
+        CHECK(a2.store.fill(bob.pub, 0).messages == 0);
+        now += 10;
+    };
+    for (int round = 0; round < 12; ++round) drain_round(round);
+    // Alice's real message still arrives, and Bob still deletes it on both.
+    auto real = a1.call(StoreRequest{bob.pub, 0, 600'000, {'h', 'i'}}, now);
+    REQUIRE(real.response.status == Status::ok);
+    replicate(net, a2, real.replicate, now);
+    auto hash = std::get<StoreResponse>(real.response.body).hash;
+    ++now;
+    auto del = a1.call(signed_body(DeleteRequest{bob.pub, 0, {hash}, {}}, bob, now), now);
+    REQUIRE(del.response.status == Status::ok);
+    CHECK(std::get<HashesResponse>(del.response.body).hashes.size() == 1);
+    replicate(net, a2, del.replicate, now);
+    CHECK(a1.store.fill(bob.pub, 0).messages == 0);
+    CHECK(a2.store.fill(bob.pub, 0).messages == 0);
+    CHECK(a2.store.proof_of(hash).has_value());  // the newest proof is kept, to pass on
+}
+
 TEST_CASE("service - an old delete proof makes no fresh tombstone; replicated data over the size limit is ignored",
           "[node][service]") {
     constexpr std::uint64_t kDay = 24ULL * 3600 * 1000;
