@@ -258,6 +258,7 @@ std::optional<PublicKey> StorageService::apply_replica(const std::vector<Replica
                 if (!charge_verify(from, now_ms)) break;
                 auto signed_store = open_store_auth(op.store_auth, s.mailbox, s.ns, *op.data);
                 if (!signed_store) break;  // a member sending bogus signatures gets no further
+                if (!ttl_in_range(limits_, signed_store->ttl_ms)) continue;  // not a store a client could make
                 c.store_auth = &op.store_auth;
                 c.owner_ms = signed_store->timestamp_ms;
                 // Not longer than the owner asked for when it signed.
@@ -271,6 +272,7 @@ std::optional<PublicKey> StorageService::apply_replica(const std::vector<Replica
                 // free fraction, as a client's store here would be.
                 payment = Payment{std::max<std::uint64_t>(s.expiry_ms - std::min(s.expiry_ms, now_ms), 1), 0};
                 auto paid = kind == kWorkStoreAuth ? open_work_auth(op.store_auth, s.mailbox, s.ns, s.hash) : std::nullopt;
+                if (paid && !ttl_in_range(limits_, paid->ttl_ms)) continue;  // not a store a client could make
                 if (paid && store_work_live(paid->work, paid->ttl_ms, now_ms, limits_.clock_window_ms)) {
                     payment = Payment{paid->ttl_ms, paid->proven_work};
                     c.store_auth = &op.store_auth;

@@ -758,6 +758,38 @@ TEST_CASE("service - a free flood that Bob drains never fills his proof quota: h
     CHECK(a2.store.proof_of(hash).has_value());  // the newest proof is kept, to pass on
 }
 
+TEST_CASE("service - a member's replicated store with a TTL no client may ask is dropped", "[node][service]") {
+    Net net;
+    Limits limits;  // min_ttl 10 s
+    Node a2(net.a2, net, limits);
+    auto bob = owner_in(kSwarmA);
+    const std::uint64_t kShort = limits.min_ttl_ms - 1;
+    // The owner's signature over a 10-second-minus-one store into a namespace only he writes...
+    RequestBody signed_store = signed_body(StoreRequest{bob.pub, kDeviceListNamespace, kShort, {'d'}}, bob);
+    const auto& q = std::get<StoreRequest>(signed_store);
+    ReplicaOp owner_op{MessageState{message_hash(bob.pub, kDeviceListNamespace, q.data), bob.pub, kDeviceListNamespace,
+                                    kNow + kShort, false},
+                       q.data, nullptr, encode_store_auth(q)};
+    // ...and a stranger's envelope whose work names such a TTL.
+    StoreRequest envelope{bob.pub, 0, kShort, {'e'}};
+    REQUIRE(solve_store_work(envelope, 1, nullptr, UINT64_MAX, kNow));
+    ReplicaOp work_op{MessageState{message_hash(bob.pub, 0, envelope.data), bob.pub, 0, kNow + kShort, false},
+                      envelope.data, nullptr, encode_work_auth(envelope)};
+    replicate(net, a2, {owner_op, work_op}, kNow);
+    CHECK(expiry_at(a2, owner_op.state.hash) == 0);
+    CHECK(expiry_at(a2, work_op.state.hash) == 0);
+    // At the shortest TTL a client may ask, both are kept.
+    RequestBody ok_store = signed_body(StoreRequest{bob.pub, kDeviceListNamespace, limits.min_ttl_ms, {'d'}}, bob, kNow + 1);
+    const auto& ok_q = std::get<StoreRequest>(ok_store);
+    owner_op.store_auth = encode_store_auth(ok_q);
+    envelope.ttl_ms = limits.min_ttl_ms;
+    REQUIRE(solve_store_work(envelope, 1, nullptr, UINT64_MAX, kNow));
+    work_op.store_auth = encode_work_auth(envelope);
+    replicate(net, a2, {owner_op, work_op}, kNow + 1);
+    CHECK(expiry_at(a2, owner_op.state.hash) > 0);
+    CHECK(expiry_at(a2, work_op.state.hash) > 0);
+}
+
 TEST_CASE("service - an old delete proof makes no fresh tombstone; replicated data over the size limit is ignored",
           "[node][service]") {
     constexpr std::uint64_t kDay = 24ULL * 3600 * 1000;
