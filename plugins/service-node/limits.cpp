@@ -6,9 +6,13 @@
 
 namespace veil::node {
 
+bool ttl_in_range(const Limits& limits, std::uint64_t ttl_ms) {
+    return ttl_ms >= limits.min_ttl_ms && ttl_ms <= limits.max_ttl_ms;
+}
+
 Status check_store(const Limits& limits, const StoreRequest& q) {
     if (q.data.size() > limits.max_data_bytes) return Status::too_large;
-    if (q.ttl_ms < limits.min_ttl_ms || q.ttl_ms > limits.max_ttl_ms) return Status::bad_ttl;
+    if (!ttl_in_range(limits, q.ttl_ms)) return Status::bad_ttl;
     return Status::ok;
 }
 
@@ -36,7 +40,11 @@ PeerBudget::PeerBudget(const Limits& limits)
       bytes_(limits.peer_bytes_per_second, limits.peer_byte_burst) {}
 
 bool PeerBudget::allow(std::uint64_t now_ms, std::size_t bytes) {
-    return requests_.allow(now_ms) && bytes_.allow(now_ms, static_cast<double>(bytes));
+    // Both buckets are checked before either is charged: a frame refused for its bytes spends
+    // no request token.
+    const auto cost = static_cast<double>(bytes);
+    if (!requests_.can(now_ms) || !bytes_.can(now_ms, cost)) return false;
+    return requests_.allow(now_ms) && bytes_.allow(now_ms, cost);
 }
 
 }  // namespace veil::node

@@ -41,9 +41,13 @@ struct Limits {
     std::uint64_t max_messages_per_mailbox = 10000;
     std::uint64_t max_bytes_per_mailbox = 100ULL << 20;
     // Tombstones and the owner proofs kept for them count apart, so deleting never fills the
-    // quota of live messages, and a member cannot fill the disk with proven tombstones.
+    // quota of live messages, and a member cannot fill the disk with proven tombstones. Past the
+    // proof quota the oldest proofs are forgotten: the owner's deletes are never refused.
     std::uint64_t max_tombstones_per_mailbox = 10000;
     std::uint64_t max_proof_bytes_per_mailbox = 8ULL << 20;
+    /// The whole node: data and store auths of every row plus the proofs kept. New messages
+    /// (stored or replicated) are refused past it; reads, deletes and expiries go on.
+    std::uint64_t max_stored_bytes = 16ULL << 30;
     /// What a stranger's store into the envelope namespace must prove, by how full that
     /// namespace is (docs/service-node.md §Pricing strangers' stores).
     WorkPricing work;
@@ -74,6 +78,9 @@ struct Limits {
 /// Largest request body accepted for `service` on the node's port.
 [[nodiscard]] std::size_t max_body_for(const DoorLimits& doors, std::string_view service);
 
+/// Whether a store's TTL is one a client may ask (min_ttl_ms … max_ttl_ms); replicas hold the
+/// TTL a store auth names to the same rule.
+[[nodiscard]] bool ttl_in_range(const Limits& limits, std::uint64_t ttl_ms);
 /// Size and TTL of a store: ok, too_large or bad_ttl.
 [[nodiscard]] Status check_store(const Limits& limits, const StoreRequest& q);
 /// A new absolute expiry for expire: ok or bad_ttl (must be in the future and within max TTL).
@@ -87,7 +94,8 @@ using sdk::RateLimiter;  // one token bucket for every service (veil/sdk/rate_li
 class PeerBudget final {
 public:
     explicit PeerBudget(const Limits& limits);
-    /// True (and takes one request and `bytes`) when both buckets hold enough.
+    /// True (and takes one request and `bytes`) when both buckets hold enough; takes nothing
+    /// otherwise.
     bool allow(std::uint64_t now_ms, std::size_t bytes);
     [[nodiscard]] std::uint64_t last_ms() const { return requests_.last_ms(); }
 

@@ -105,22 +105,28 @@ Outcome StorageService::store(std::uint32_t id, const RequestBody& body, std::ui
     if (q.auth) {
         if (auto st = replay_.verify_owner(body, now_ms); st != Status::ok) return {error_response(id, st, to_string(st))};
     }
-    // The owner's signature stays with the row, so every replica can check it again.
-    StoredMessage m{q.mailbox, q.ns, message_hash(q.mailbox, q.ns, q.data), now_ms + q.ttl_ms, q.data,
-                    q.auth ? encode_store_auth(q) : Bytes{}};
+    // A stranger's work buys the stretch from its timestamp to timestamp + TTL: the message
+    // lives no longer, and the same proof re-sent after it expired proves nothing.
+    const bool work_live = q.work && store_work_live(*q.work, q.ttl_ms, now_ms, limits_.clock_window_ms);
+    const std::uint64_t stored_at = work_live ? std::min(q.work->timestamp_ms, now_ms) : now_ms;
+    // What allowed the store stays with the row, so every replica can check it again: the
+    // owner's signature, or a stranger's work (which each replica prices against its own fill).
+    StoredMessage m{q.mailbox, q.ns, message_hash(q.mailbox, q.ns, q.data), stored_at + q.ttl_ms, q.data,
+                    q.auth ? encode_store_auth(q) : work_live ? encode_work_auth(q) : Bytes{}};
     // A stranger's envelope pays by how full the namespace is already (free under a quarter):
     // a flood cannot fill it cheaply, and a real sender pays at most what the flood last paid.
-    if (!q.auth) {
-        auto work = required_store_work(limits_.work, store_.fill(q.mailbox, q.ns), q.data.size(), q.ttl_ms);
-        if (!store_work_meets(q, m.hash, work))
-            return {Response{id, Status::pow_required,
-                             WorkRequiredResponse{work, "this mailbox asks proof of work for " + std::to_string(work) +
-                                                            " hashes"}}};
-    }
+    Payment payment{q.ttl_ms, work_live ? proven_store_work(q.mailbox, q.ns, m.hash, q.ttl_ms, *q.work) : 0};
     std::uint64_t held_expiry_ms = m.expiry_ms;
-    auto outcome = store_.store(m, now_ms, q.auth ? q.auth->timestamp_ms : 0, &held_expiry_ms);
+    auto outcome = store_.store(m, now_ms, q.auth ? q.auth->timestamp_ms : 0, &held_expiry_ms,
+                                q.auth ? nullptr : &payment);
+    if (outcome == StoreOutcome::unpaid)
+        return {Response{id, Status::pow_required,
+                         WorkRequiredResponse{payment.asked_work, "this mailbox asks proof of work for " +
+                                                                      std::to_string(payment.asked_work) + " hashes"}}};
     if (outcome == StoreOutcome::quota_exceeded)
         return {error_response(id, Status::quota_exceeded, to_string(Status::quota_exceeded))};
+    if (outcome == StoreOutcome::node_full)
+        return {error_response(id, Status::quota_exceeded, "this node is full")};
     Outcome out;
     out.response = Response{id, Status::ok, StoreResponse{m.hash, outcome == StoreOutcome::stored, held_expiry_ms}};
     if (outcome == StoreOutcome::stored) {
@@ -183,14 +189,13 @@ Outcome StorageService::handle(const Request& request, std::uint64_t now_ms) {
             // The owner's signed request is the proof replicas need; it stays with the tombstones.
             auto proof = std::make_shared<const Bytes>(encode_owner_proof(body));
             auto done = store_.remove(q->mailbox, q->ns, q->hashes, now_ms, {*proof, q->auth.timestamp_ms});
-            if (!done) return {error_response(id, Status::quota_exceeded, "too many owner proofs kept for this mailbox")};
             Outcome out;
             // The tombstone keeps the message's expiry; peers only need to learn it is deleted, so
             // the state carries the maximal expiry and the merge keeps each replica's own.
-            for (const auto& h : *done)
+            for (const auto& h : done)
                 out.replicate.push_back(
                     ReplicaOp{MessageState{h, q->mailbox, q->ns, limits_.max_ttl_ms + now_ms, true}, {}, proof});
-            out.response = Response{id, Status::ok, HashesResponse{std::move(*done)}};
+            out.response = Response{id, Status::ok, HashesResponse{std::move(done)}};
             return out;
         }
         if (auto* q = std::get_if<ExpireRequest>(&body)) {
@@ -199,11 +204,10 @@ Outcome StorageService::handle(const Request& request, std::uint64_t now_ms) {
             auto proof = std::make_shared<const Bytes>(encode_owner_proof(body));
             auto done =
                 store_.expire(q->mailbox, q->ns, q->hashes, q->expiry_ms, now_ms, {*proof, q->auth.timestamp_ms});
-            if (!done) return {error_response(id, Status::quota_exceeded, "too many owner proofs kept for this mailbox")};
             Outcome out;
-            for (const auto& h : *done)
+            for (const auto& h : done)
                 out.replicate.push_back(ReplicaOp{MessageState{h, q->mailbox, q->ns, q->expiry_ms, false}, {}, proof});
-            out.response = Response{id, Status::ok, HashesResponse{std::move(*done)}};
+            out.response = Response{id, Status::ok, HashesResponse{std::move(done)}};
             return out;
         }
         return {error_response(id, Status::unknown_method, to_string(Status::unknown_method))};
@@ -237,6 +241,7 @@ std::optional<PublicKey> StorageService::apply_replica(const std::vector<Replica
                                                        std::uint64_t now_ms) {
     std::map<const Bytes*, std::optional<OwnerChange>> opened;  // each shared proof verified once
     std::optional<PublicKey> notify;
+    Payment payment;
     for (const auto& op : ops) {
         if (!owns(op.state.mailbox)) continue;
         // Replicated state cannot outlive what a client could ask for.
@@ -248,11 +253,12 @@ std::optional<PublicKey> StorageService::apply_replica(const std::vector<Replica
             // A store: into a namespace only the owner writes, only with the owner's signature,
             // checked as the client's store was (same mailbox, namespace and data).
             c.data = &*op.data;
-            bool owner_signed = !op.store_auth.empty() && op.store_auth[0] == kOwnerStoreAuth;
-            if (owner_signed) {
+            const std::uint8_t kind = op.store_auth.empty() ? 0 : op.store_auth[0];
+            if (kind == kOwnerStoreAuth) {
                 if (!charge_verify(from, now_ms)) break;
                 auto signed_store = open_store_auth(op.store_auth, s.mailbox, s.ns, *op.data);
                 if (!signed_store) break;  // a member sending bogus signatures gets no further
+                if (!ttl_in_range(limits_, signed_store->ttl_ms)) continue;  // not a store a client could make
                 c.store_auth = &op.store_auth;
                 c.owner_ms = signed_store->timestamp_ms;
                 // Not longer than the owner asked for when it signed.
@@ -260,6 +266,19 @@ std::optional<PublicKey> StorageService::apply_replica(const std::vector<Replica
                                                         limits_.clock_window_ms);
             } else if (store_needs_owner(s.ns)) {
                 continue;
+            } else {
+                // A stranger's envelope pays this replica's own price at its own fill, with the
+                // work the sender did (store auth kind 2), or with none: free only under the
+                // free fraction, as a client's store here would be.
+                payment = Payment{std::max<std::uint64_t>(s.expiry_ms - std::min(s.expiry_ms, now_ms), 1), 0};
+                auto paid = kind == kWorkStoreAuth ? open_work_auth(op.store_auth, s.mailbox, s.ns, s.hash) : std::nullopt;
+                if (paid && !ttl_in_range(limits_, paid->ttl_ms)) continue;  // not a store a client could make
+                if (paid && store_work_live(paid->work, paid->ttl_ms, now_ms, limits_.clock_window_ms)) {
+                    payment = Payment{paid->ttl_ms, paid->proven_work};
+                    c.store_auth = &op.store_auth;
+                    s.expiry_ms = std::min(s.expiry_ms, paid->work.timestamp_ms + paid->ttl_ms);
+                }
+                c.payment = &payment;
             }
         } else if (op.proof) {
             auto it = opened.find(op.proof.get());

@@ -54,6 +54,7 @@ RuntimeSettings settings_from(sdk::Context& ctx) {
     s.limits.max_bytes_per_mailbox = positive(c, "max_bytes_per_mailbox");
     s.limits.max_tombstones_per_mailbox = positive(c, "max_tombstones_per_mailbox");
     s.limits.max_proof_bytes_per_mailbox = positive(c, "max_proof_bytes_per_mailbox");
+    s.limits.max_stored_bytes = positive(c, "max_stored_bytes");
     auto& w = s.limits.work;
     w.free_fraction = c.get_double("work_free_fraction");
     w.base_work = c.get_double("work_base_hashes");
@@ -133,7 +134,9 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"max_bytes_per_mailbox", sdk::ConfigType::integer, "104857600", "quota: bytes per mailbox and namespace"},
     {"max_tombstones_per_mailbox", sdk::ConfigType::integer, "10000", "quota: tombstones per mailbox and namespace"},
     {"max_proof_bytes_per_mailbox", sdk::ConfigType::integer, "8388608",
-     "quota: bytes of owner proofs kept per mailbox and namespace"},
+     "quota: bytes of owner proofs kept per mailbox and namespace (past it the oldest are forgotten)"},
+    {"max_stored_bytes", sdk::ConfigType::integer, "17179869184",
+     "the whole node: bytes of messages and proofs held; new messages are refused past it (16 GiB)"},
     {"work_free_fraction", sdk::ConfigType::floating, "0.25",
      "strangers' envelope stores need no work while the namespace is less full than this (1: never)"},
     {"work_base_hashes", sdk::ConfigType::floating, "16384", "work asked at that fill for a 14-day, 10 KiB envelope"},

@@ -37,6 +37,33 @@ CREATE INDEX IF NOT EXISTS proofs_by_mailbox ON proofs (mailbox, namespace);
 // Created after migrate() (an older table lacks the column until then).
 constexpr const char* kProofIndex = "CREATE INDEX IF NOT EXISTS messages_by_proof ON messages (proof_hash)";
 
+// The bytes the node holds (Limits::max_stored_bytes), kept exact by triggers inside the
+// transaction of every change; its first value sums what an older database holds.
+constexpr const char* kTotals = R"sql(
+BEGIN;
+CREATE TABLE IF NOT EXISTS totals (id INTEGER PRIMARY KEY CHECK (id = 1), bytes INTEGER NOT NULL);
+INSERT OR IGNORE INTO totals (id, bytes) SELECT 1,
+  (SELECT coalesce(sum(coalesce(length(data), 0) + coalesce(length(store_auth), 0)), 0) FROM messages) +
+  (SELECT coalesce(sum(length(body)), 0) FROM proofs);
+CREATE TRIGGER IF NOT EXISTS totals_row_added AFTER INSERT ON messages BEGIN
+  UPDATE totals SET bytes = bytes + coalesce(length(NEW.data), 0) + coalesce(length(NEW.store_auth), 0);
+END;
+CREATE TRIGGER IF NOT EXISTS totals_row_removed AFTER DELETE ON messages BEGIN
+  UPDATE totals SET bytes = bytes - coalesce(length(OLD.data), 0) - coalesce(length(OLD.store_auth), 0);
+END;
+CREATE TRIGGER IF NOT EXISTS totals_row_changed AFTER UPDATE OF data, store_auth ON messages BEGIN
+  UPDATE totals SET bytes = bytes - coalesce(length(OLD.data), 0) - coalesce(length(OLD.store_auth), 0)
+                                  + coalesce(length(NEW.data), 0) + coalesce(length(NEW.store_auth), 0);
+END;
+CREATE TRIGGER IF NOT EXISTS totals_proof_added AFTER INSERT ON proofs BEGIN
+  UPDATE totals SET bytes = bytes + length(NEW.body);
+END;
+CREATE TRIGGER IF NOT EXISTS totals_proof_removed AFTER DELETE ON proofs BEGIN
+  UPDATE totals SET bytes = bytes - length(OLD.body);
+END;
+COMMIT;
+)sql";
+
 Hash proof_hash_of(ByteView proof) {
     Hash h{};
     crypto_generichash(h.data(), h.size(), proof.data(), proof.size(), nullptr, 0);
@@ -87,6 +114,7 @@ MessageStore::MessageStore(const StoreOptions& options, const Limits& limits) : 
         sql::exec(db_, kSchema);
         migrate();
         sql::exec(db_, kProofIndex);
+        sql::exec(db_, kTotals);
     } catch (...) {
         sqlite3_close(db_);
         throw;
@@ -157,12 +185,37 @@ bool MessageStore::keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteVi
         q.blob(1, proof_hash);
         if (q.step()) return true;  // kept already: costs nothing more
     }
+    if (proof.size() > limits_.max_proof_bytes_per_mailbox) return false;
     Usage& u = usage_of(mailbox, ns);
-    if (u.proof_bytes + proof.size() > limits_.max_proof_bytes_per_mailbox) return false;
+    while (u.proof_bytes + proof.size() > limits_.max_proof_bytes_per_mailbox && forget_oldest_proof(mailbox, ns, u)) {
+    }
     auto& ins = prepare("INSERT INTO proofs (hash, mailbox, namespace, body) VALUES (?1, ?2, ?3, ?4)");
     sql::ScopedReset ins_done(ins);
     ins.blob(1, proof_hash).blob(2, mailbox).uint64(3, ns).blob(4, proof).step();
     u.proof_bytes += proof.size();
+    return true;
+}
+
+bool MessageStore::forget_oldest_proof(const PublicKey& mailbox, std::uint16_t ns, Usage& u) {
+    Hash oldest{};
+    std::uint64_t size = 0;
+    {
+        auto& q = prepare("SELECT hash, length(body) FROM proofs WHERE mailbox = ?1 AND namespace = ?2 ORDER BY rowid LIMIT 1");
+        sql::ScopedReset q_done(q);
+        q.blob(1, mailbox).uint64(2, ns);
+        if (!q.step()) return false;
+        oldest = q.column_array<32>(0);
+        size = q.column_uint64(1);
+    }
+    // Its rows stay as they are here (a tombstone stays deleted); only catch-up can no longer
+    // pass the change on from this node.
+    auto& unref = prepare("UPDATE messages SET proof_hash = NULL WHERE proof_hash = ?1");
+    sql::ScopedReset unref_done(unref);
+    unref.blob(1, oldest).step();
+    auto& del = prepare("DELETE FROM proofs WHERE hash = ?1");
+    sql::ScopedReset del_done(del);
+    del.blob(1, oldest).step();
+    u.proof_bytes -= std::min(u.proof_bytes, size);
     return true;
 }
 
@@ -172,8 +225,27 @@ MailboxFill MessageStore::fill(const PublicKey& mailbox, std::uint16_t ns) {
     return {u.messages, u.bytes, limits_.max_messages_per_mailbox, limits_.max_bytes_per_mailbox};
 }
 
+bool MessageStore::paid(const Usage& u, std::size_t data_bytes, Payment& payment) const {
+    const MailboxFill fill{u.messages, u.bytes, limits_.max_messages_per_mailbox, limits_.max_bytes_per_mailbox};
+    payment.asked_work = required_store_work(limits_.work, fill, data_bytes, payment.ttl_ms);
+    return payment.asked_work <= payment.proven_work;
+}
+
+std::uint64_t MessageStore::stored_bytes_locked() {
+    auto& q = prepare("SELECT bytes FROM totals WHERE id = 1");
+    sql::ScopedReset q_done(q);
+    return q.step() ? q.column_uint64(0) : 0;
+}
+
+std::uint64_t MessageStore::stored_bytes() {
+    std::lock_guard lock(mutex_);
+    return stored_bytes_locked();
+}
+
+bool MessageStore::node_fits(std::size_t bytes) { return stored_bytes_locked() + bytes <= limits_.max_stored_bytes; }
+
 StoreOutcome MessageStore::store(const StoredMessage& m, std::uint64_t now_ms, std::uint64_t owner_ms,
-                                 std::uint64_t* held_expiry_ms) {
+                                 std::uint64_t* held_expiry_ms, Payment* payment) {
     std::lock_guard lock(mutex_);
     if (held_expiry_ms) *held_expiry_ms = m.expiry_ms;
     {
@@ -204,9 +276,12 @@ StoreOutcome MessageStore::store(const StoredMessage& m, std::uint64_t now_ms, s
             usage_.erase(usage_key(m.mailbox, m.ns));
         }
     }
+    // Priced from the fill in the same step as the insert (a message already held is free, above).
     Usage& u = usage_of(m.mailbox, m.ns);
+    if (payment && !paid(u, m.data.size(), *payment)) return StoreOutcome::unpaid;
     if (u.messages + 1 > limits_.max_messages_per_mailbox || u.bytes + m.data.size() > limits_.max_bytes_per_mailbox)
         return StoreOutcome::quota_exceeded;
+    if (!node_fits(m.data.size() + m.store_auth.size())) return StoreOutcome::node_full;
     auto& ins = prepare("INSERT INTO messages (hash, mailbox, namespace, expiry_ms, data, store_auth, owner_ms) "
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     sql::ScopedReset ins_done(ins);
@@ -268,13 +343,13 @@ bool MessageStore::lower_expiry(const Hash& hash, std::uint64_t expiry_ms, const
     return sqlite3_changes(db_) > 0;
 }
 
-std::optional<std::vector<Hash>> MessageStore::remove(const PublicKey& mailbox, std::uint16_t ns,
-                                                      const std::vector<Hash>& hashes, std::uint64_t now_ms,
-                                                      const OwnerProof& proof) {
+std::vector<Hash> MessageStore::remove(const PublicKey& mailbox, std::uint16_t ns, const std::vector<Hash>& hashes,
+                                       std::uint64_t now_ms, const OwnerProof& proof) {
     std::lock_guard lock(mutex_);
     sql::Transaction tx(db_);
     Hash proof_hash{};
-    if (!proof.bytes.empty() && !keep_proof(mailbox, ns, proof.bytes, proof_hash)) return std::nullopt;
+    // Never refused: a proof that cannot be kept leaves the rows without one (not passed on).
+    const bool kept = !proof.bytes.empty() && keep_proof(mailbox, ns, proof.bytes, proof_hash);
     std::vector<Hash> done;
     for (const auto& h : hashes) {
         auto& u = prepare("UPDATE messages SET data = NULL, proof_hash = ?5, owner_ms = max(owner_ms, ?6) "
@@ -282,7 +357,7 @@ std::optional<std::vector<Hash>> MessageStore::remove(const PublicKey& mailbox, 
                           "AND expiry_ms > ?4 AND owner_ms <= ?6");
         sql::ScopedReset u_done(u);
         u.blob(1, h).blob(2, mailbox).uint64(3, ns).uint64(4, now_ms).uint64(6, proof.signed_ms);
-        if (!proof.bytes.empty()) u.blob(5, proof_hash);
+        if (kept) u.blob(5, proof_hash);
         u.step();
         if (sqlite3_changes(db_) > 0) done.push_back(h);
     }
@@ -291,13 +366,12 @@ std::optional<std::vector<Hash>> MessageStore::remove(const PublicKey& mailbox, 
     return done;
 }
 
-std::optional<std::vector<Hash>> MessageStore::expire(const PublicKey& mailbox, std::uint16_t ns,
-                                                      const std::vector<Hash>& hashes, std::uint64_t expiry_ms,
-                                                      std::uint64_t now_ms, const OwnerProof& proof) {
+std::vector<Hash> MessageStore::expire(const PublicKey& mailbox, std::uint16_t ns, const std::vector<Hash>& hashes,
+                                       std::uint64_t expiry_ms, std::uint64_t now_ms, const OwnerProof& proof) {
     std::lock_guard lock(mutex_);
     sql::Transaction tx(db_);
     Hash proof_hash{};
-    if (!proof.bytes.empty() && !keep_proof(mailbox, ns, proof.bytes, proof_hash)) return std::nullopt;
+    const bool kept = !proof.bytes.empty() && keep_proof(mailbox, ns, proof.bytes, proof_hash);
     std::vector<Hash> done;
     for (const auto& h : hashes) {
         auto& u = prepare("UPDATE messages SET expiry_ms = ?5, proof_hash = ?6, owner_ms = max(owner_ms, ?7) "
@@ -305,7 +379,7 @@ std::optional<std::vector<Hash>> MessageStore::expire(const PublicKey& mailbox, 
                           "AND expiry_ms > ?4 AND expiry_ms > ?5 AND owner_ms <= ?7");
         sql::ScopedReset u_done(u);
         u.blob(1, h).blob(2, mailbox).uint64(3, ns).uint64(4, now_ms).uint64(5, expiry_ms).uint64(7, proof.signed_ms);
-        if (!proof.bytes.empty()) u.blob(6, proof_hash);
+        if (kept) u.blob(6, proof_hash);
         u.step();
         if (sqlite3_changes(db_) > 0) done.push_back(h);
     }
@@ -376,6 +450,9 @@ bool MessageStore::merge(const ReplicaChange& c, std::uint64_t now_ms) {
                               : u.messages + 1 <= limits_.max_messages_per_mailbox &&
                                     u.bytes + c.data->size() <= limits_.max_bytes_per_mailbox;
         if (!fits) return false;
+        // A stranger's envelope pays this replica's own price; new data fits the node's cap.
+        if (!s.deleted && c.payment && !paid(u, c.data->size(), *c.payment)) return false;
+        if (!s.deleted && !node_fits(c.data->size() + (c.store_auth ? c.store_auth->size() : 0))) return false;
         sql::Transaction tx(db_);
         if (c.proof && !keep_proof(s.mailbox, s.ns, *c.proof, proof_hash)) return false;
         auto& ins = prepare("INSERT INTO messages (hash, mailbox, namespace, expiry_ms, data, store_auth, proof_hash, "

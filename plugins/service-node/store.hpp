@@ -36,8 +36,19 @@ struct StoreOptions {
 /// Outcome of a store.
 enum class StoreOutcome : std::uint8_t {
     stored = 1,      ///< new row
-    duplicate,       ///< the same message was already there: kept once
+    duplicate,       ///< the same message was already there: kept once (and free)
     quota_exceeded,  ///< the mailbox's namespace is full
+    node_full,       ///< the node holds Limits::max_stored_bytes
+    unpaid,          ///< the price at the namespace's fill is above the work the store proves
+};
+
+/// What a stranger's store into the envelope namespace pays with (store_work.hpp). The price is
+/// read from the namespace's fill under the store's lock, in the same step as the insert, so
+/// simultaneous stores cannot all slip in under the free threshold.
+struct Payment {
+    std::uint64_t ttl_ms = 0;       ///< the TTL the price is for
+    std::uint64_t proven_work = 0;  ///< the work the store's proof meets (0: none)
+    std::uint64_t asked_work = 0;   ///< out: the price, when the outcome is unpaid
 };
 
 /// The owner's signed request behind a delete or expire: its bytes (encode_owner_proof),
@@ -54,6 +65,7 @@ struct ReplicaChange {
     const Bytes* store_auth = nullptr;  ///< verified store auth, kept with a new row
     const Bytes* proof = nullptr;       ///< owner proof verified to cover `state`
     std::uint64_t owner_ms = 0;         ///< when the owner signed the store auth or proof (0: none)
+    Payment* payment = nullptr;         ///< a stranger's store: priced against this store's fill
 };
 
 /// Messages in SQLite. See the header comment for the threading rule.
@@ -68,23 +80,24 @@ public:
     /// Idempotent: a second store of the same message keeps one row, and its expiry unless an
     /// owner-signed re-store (`owner_ms`: the time of the owner's signature, 0 for none) asks for
     /// a later one; a newer owner signature also becomes the row's generation and store auth.
-    /// `held_expiry_ms`, when given, receives the expiry the row now has.
-    /// Quotas (Limits::max_*_per_mailbox) count per (mailbox, namespace).
+    /// `held_expiry_ms`, when given, receives the expiry the row now has. A store of a message
+    /// already held is a duplicate before anything is priced or counted.
+    /// Quotas (Limits::max_*_per_mailbox) count per (mailbox, namespace); Limits::max_stored_bytes
+    /// for the whole node. A `payment` is checked against the price at the namespace's fill.
     StoreOutcome store(const StoredMessage& m, std::uint64_t now_ms, std::uint64_t owner_ms = 0,
-                       std::uint64_t* held_expiry_ms = nullptr);
+                       std::uint64_t* held_expiry_ms = nullptr, Payment* payment = nullptr);
     /// Live messages of (mailbox, ns) after the cursor hash, in arrival order, at most count
     /// messages and bytes (at least one message if any). An unknown cursor starts from the first.
     PageResponse retrieve(const PublicKey& mailbox, std::uint16_t ns, const PageQuery& page, std::uint64_t now_ms);
     /// Deletes (tombstones) the listed messages; returns those that were live. Rows whose newest
-    /// owner signature is later than the proof's are left alone. nullopt: the proof does not fit
-    /// the namespace's proof quota (Limits::max_proof_bytes_per_mailbox), nothing changed.
-    std::optional<std::vector<Hash>> remove(const PublicKey& mailbox, std::uint16_t ns,
-                                            const std::vector<Hash>& hashes, std::uint64_t now_ms,
-                                            const OwnerProof& proof = {});
+    /// owner signature is later than the proof's are left alone. Never refused by the proof
+    /// quota (Limits::max_proof_bytes_per_mailbox): the namespace's oldest proofs are forgotten
+    /// to keep this one (their rows stay as they are, without a proof to pass on).
+    std::vector<Hash> remove(const PublicKey& mailbox, std::uint16_t ns, const std::vector<Hash>& hashes,
+                             std::uint64_t now_ms, const OwnerProof& proof = {});
     /// Lowers the expiry of the listed live messages to expiry_ms; returns those changed (as remove).
-    std::optional<std::vector<Hash>> expire(const PublicKey& mailbox, std::uint16_t ns,
-                                            const std::vector<Hash>& hashes, std::uint64_t expiry_ms,
-                                            std::uint64_t now_ms, const OwnerProof& proof = {});
+    std::vector<Hash> expire(const PublicKey& mailbox, std::uint16_t ns, const std::vector<Hash>& hashes,
+                             std::uint64_t expiry_ms, std::uint64_t now_ms, const OwnerProof& proof = {});
     /// Deletes every row (tombstones too) whose expiry has passed, and the proofs no row refers
     /// to any more; returns how many rows.
     std::size_t sweep(std::uint64_t now_ms);
@@ -92,10 +105,11 @@ public:
     /// For reconciliation: every unexpired row's state whose mailbox passes `keep`.
     std::vector<MessageState> states(std::uint64_t now_ms, const std::function<bool(const PublicKey&)>& keep);
     /// Merges a replica's change. Returns true if anything changed. Without a proof it can only
-    /// add a message (with its data, within the namespace's quota); with one it can also add a
+    /// add a message (with its data, within the namespace's and the node's quota, and paid when
+    /// c.payment says so); with one it can also add a
     /// tombstone (within the tombstone quota), or delete or lower the expiry of a row of the same
     /// mailbox and namespace whose newest owner signature is not later than the proof's, and
-    /// keeps the proof with the row (within the proof quota).
+    /// keeps the proof with the row (forgetting the namespace's oldest proofs past the quota).
     bool merge(const ReplicaChange& c, std::uint64_t now_ms);
     /// The owner's proof kept with a row (tombstone or shortened), if any.
     std::optional<Bytes> proof_of(const Hash& hash);
@@ -112,6 +126,9 @@ public:
 
     /// Rows (live and tombstones) and live messages; for tests and info.
     [[nodiscard]] std::size_t row_count();
+    /// Bytes the node holds: data and store auths of every row, and every proof kept
+    /// (what Limits::max_stored_bytes caps).
+    [[nodiscard]] std::uint64_t stored_bytes();
 
 private:
     struct Usage {
@@ -123,8 +140,15 @@ private:
     sql::Statement& prepare(const char* text);
     void migrate();
     Usage& usage_of(const PublicKey& mailbox, std::uint16_t ns);  // mutex held
-    // Keeps a proof once (under its hash) for (mailbox, ns); false when it does not fit the quota.
+    std::uint64_t stored_bytes_locked();
+    // Whether `bytes` more fit the node's cap, and whether a payment meets the price at u's fill.
+    bool node_fits(std::size_t bytes);
+    bool paid(const Usage& u, std::size_t data_bytes, Payment& payment) const;
+    // Keeps a proof once (under its hash) for (mailbox, ns), forgetting the namespace's oldest
+    // proofs when it would pass the quota; false only for a proof larger than the quota itself.
     bool keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteView proof, Hash& proof_hash);
+    // Forgets the oldest proof of (mailbox, ns) and unreferences its rows; false when none.
+    bool forget_oldest_proof(const PublicKey& mailbox, std::uint16_t ns, Usage& u);
     bool lower_expiry(const Hash& hash, std::uint64_t expiry_ms, const Hash& proof_hash, std::uint64_t owner_ms);
     bool tombstone(const Hash& hash, const Hash& proof_hash, std::uint64_t owner_ms);
 

@@ -16,4 +16,10 @@ bool RateLimiter::allow(std::uint64_t now_ms, double cost) {
     return true;
 }
 
+bool RateLimiter::can(std::uint64_t now_ms, double cost) const {
+    double tokens = tokens_;
+    if (started_ && now_ms > last_ms_) tokens = std::min(burst_, tokens + (now_ms - last_ms_) * rate_per_ms_);
+    return tokens >= cost;
+}
+
 }  // namespace veil::sdk

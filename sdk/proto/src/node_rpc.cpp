@@ -8,7 +8,8 @@ using wire::to_array;
 
 // Tags of a store's optional trailers.
 constexpr std::uint8_t kAuthTrailer = 1;
-constexpr std::uint8_t kWorkTrailer = 2;
+// 2 was a work nonce without a time (one solve then bought a message forever): refused now.
+constexpr std::uint8_t kWorkTrailer = 3;
 
 template <class... Ts>
 struct Overloaded : Ts... {
@@ -80,7 +81,7 @@ void put_body(wire::Writer& w, const RequestBody& body) {
                        w.raw(q.mailbox).u16(q.ns).u64(q.ttl_ms).var(q.data);
                        // Absent: no trailer at all (the pre-trailer format).
                        if (q.auth) put_auth(w.u8(kAuthTrailer), *q.auth);
-                       if (q.work_nonce) w.u8(kWorkTrailer).u64(*q.work_nonce);
+                       if (q.work) w.u8(kWorkTrailer).u64(q.work->timestamp_ms).u64(q.work->nonce);
                    },
                    [&](const RetrieveRequest& q) {
                        w.raw(q.mailbox).u16(q.ns);
@@ -126,7 +127,7 @@ RequestBody get_body(Method m, wire::Reader& r) {
                 std::uint8_t tag = r.u8();
                 if (tag <= last) throw wire::DecodeError("rpc: bad store trailer");
                 if (tag == kAuthTrailer) q.auth = get_auth(r);
-                else if (tag == kWorkTrailer) q.work_nonce = r.u64();
+                else if (tag == kWorkTrailer) q.work = StoreWork{r.u64(), r.u64()};
                 else throw wire::DecodeError("rpc: bad store trailer");
                 last = tag;
             }

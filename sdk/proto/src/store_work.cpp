@@ -7,30 +7,35 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <stdexcept>
 
 #include "veil/proto/owner_auth.hpp"
+#include "veil/sdk/clock.hpp"
 
 namespace veil::proto::node {
 
 namespace {
 
-// domain ‖ mailbox ‖ u16 ns ‖ message hash ‖ u64 ttl ‖ u64 nonce: one BLAKE2b block (100 bytes).
-constexpr std::size_t kNonceOffset = kStoreWorkDomain.size() + 32 + 2 + 32 + 8;
+// domain ‖ mailbox ‖ u16 ns ‖ message hash ‖ u64 ttl ‖ u64 timestamp ‖ u64 nonce: one BLAKE2b
+// block (108 bytes).
+constexpr std::size_t kNonceOffset = kStoreWorkDomain.size() + 32 + 2 + 32 + 8 + 8;
 using WorkInput = std::array<std::uint8_t, kNonceOffset + 8>;
 
 void put_be(std::uint8_t* out, std::uint64_t v, int bytes) {
     for (int i = bytes - 1; i >= 0; --i, v >>= 8) out[i] = static_cast<std::uint8_t>(v);
 }
 
-WorkInput work_input(const StoreRequest& q, const Hash& message_hash) {
+WorkInput work_input(const PublicKey& mailbox, std::uint16_t ns, const Hash& message_hash, std::uint64_t ttl_ms,
+                     std::uint64_t timestamp_ms) {
     WorkInput in{};
     auto* p = in.data();
     std::memcpy(p, kStoreWorkDomain.data(), kStoreWorkDomain.size());
     p += kStoreWorkDomain.size();
-    std::memcpy(p, q.mailbox.data(), 32);
-    put_be(p + 32, q.ns, 2);
+    std::memcpy(p, mailbox.data(), 32);
+    put_be(p + 32, ns, 2);
     std::memcpy(p + 34, message_hash.data(), 32);
-    put_be(p + 66, q.ttl_ms, 8);
+    put_be(p + 66, ttl_ms, 8);
+    put_be(p + 74, timestamp_ms, 8);
     return in;
 }
 
@@ -67,34 +72,70 @@ std::uint64_t required_store_work(const WorkPricing& pricing, const MailboxFill&
     return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(work));
 }
 
-Hash store_work_hash(const StoreRequest& q, const Hash& message_hash, std::uint64_t nonce) {
-    auto in = work_input(q, message_hash);
-    put_be(in.data() + kNonceOffset, nonce, 8);
+Hash store_work_hash(const StoreRequest& q, const Hash& message_hash, const StoreWork& work) {
+    auto in = work_input(q.mailbox, q.ns, message_hash, q.ttl_ms, work.timestamp_ms);
+    put_be(in.data() + kNonceOffset, work.nonce, 8);
     Hash h{};
     crypto_generichash(h.data(), h.size(), in.data(), in.size(), nullptr, 0);
     return h;
 }
 
-bool store_work_meets(const StoreRequest& q, const Hash& message_hash, std::uint64_t work) {
-    if (work == 0) return true;
-    if (!q.work_nonce) return false;
-    auto in = work_input(q, message_hash);
-    return work_value(in, *q.work_nonce) <= target_for(work);
+std::uint64_t proven_store_work(const PublicKey& mailbox, std::uint16_t ns, const Hash& message_hash,
+                                std::uint64_t ttl_ms, const StoreWork& work) {
+    auto in = work_input(mailbox, ns, message_hash, ttl_ms, work.timestamp_ms);
+    // value <= max / W  <=>  W <= max / value: the largest W whose target the value is under.
+    const std::uint64_t value = work_value(in, work.nonce);
+    return value == 0 ? std::numeric_limits<std::uint64_t>::max() : std::numeric_limits<std::uint64_t>::max() / value;
 }
 
-bool solve_store_work(StoreRequest& q, std::uint64_t work, const std::atomic<bool>* stop, std::uint64_t max_tries) {
-    auto in = work_input(q, message_hash(q.mailbox, q.ns, q.data));
+bool store_work_meets(const StoreRequest& q, const Hash& message_hash, std::uint64_t work) {
+    if (work == 0) return true;
+    if (!q.work) return false;
+    return proven_store_work(q.mailbox, q.ns, message_hash, q.ttl_ms, *q.work) >= work;
+}
+
+bool store_work_live(const StoreWork& work, std::uint64_t ttl_ms, std::uint64_t now_ms, std::uint64_t clock_window_ms) {
+    if (work.timestamp_ms > now_ms && work.timestamp_ms - now_ms > clock_window_ms) return false;  // from the future
+    return work.timestamp_ms + ttl_ms > now_ms;  // the stretch it bought has not ended
+}
+
+bool solve_store_work(StoreRequest& q, std::uint64_t work, const std::atomic<bool>* stop, std::uint64_t max_tries,
+                      std::optional<std::uint64_t> timestamp_ms) {
+    const std::uint64_t stamp = timestamp_ms ? *timestamp_ms : sdk::now_ms();
+    auto in = work_input(q.mailbox, q.ns, message_hash(q.mailbox, q.ns, q.data), q.ttl_ms, stamp);
     const std::uint64_t target = target_for(std::max<std::uint64_t>(work, 1));
     std::uint64_t nonce = 0;
     randombytes_buf(&nonce, sizeof nonce);
     for (std::uint64_t tries = 0; tries < max_tries; ++tries, ++nonce) {
         if (stop && (tries & 0xFFF) == 0 && stop->load(std::memory_order_relaxed)) return false;
         if (work_value(in, nonce) <= target) {
-            q.work_nonce = nonce;
+            q.work = StoreWork{stamp, nonce};
             return true;
         }
     }
     return false;
+}
+
+Bytes encode_work_auth(const StoreRequest& q) {
+    if (!q.work) throw std::invalid_argument("store carries no work");
+    return wire::Writer{}.u8(kWorkStoreAuth).u64(q.ttl_ms).u64(q.work->timestamp_ms).u64(q.work->nonce).take();
+}
+
+std::optional<PaidStore> open_work_auth(ByteView auth, const PublicKey& mailbox, std::uint16_t ns,
+                                        const Hash& message_hash) {
+    PaidStore p;
+    try {
+        wire::Reader r(auth);
+        if (r.u8() != kWorkStoreAuth) return std::nullopt;
+        p.ttl_ms = r.u64();
+        p.work.timestamp_ms = r.u64();
+        p.work.nonce = r.u64();
+        r.expect_done();
+    } catch (const wire::DecodeError&) {
+        return std::nullopt;
+    }
+    p.proven_work = proven_store_work(mailbox, ns, message_hash, p.ttl_ms, p.work);
+    return p;
 }
 
 }  // namespace veil::proto::node

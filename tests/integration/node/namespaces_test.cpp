@@ -173,3 +173,26 @@ TEST_CASE("node integration - a flood of free envelopes stops at a quarter of th
     CHECK(items.size() == 11);
     CHECK(std::any_of(items.begin(), items.end(), [&](const MessageItem& m) { return m.data == alice.data; }));
 }
+
+TEST_CASE("node integration - a solved nonce re-sent after its message expired is priced again",
+          "[node][integration][work]") {
+    Testnet net(1, 1, {"max_messages_per_mailbox=40", "min_ttl_ms=1000"});
+    auto port = net.ports()[0];
+    Rpc rpc;
+    Owner bob;
+    // Half full: bob's own signed stores (free, and they count).
+    for (std::uint8_t i = 0; i < 20; ++i)
+        REQUIRE(call(rpc, port, bob.sign(store_of(bob, kEnvelopeNamespace, 600'000, Bytes{'b', i}))).status == Status::ok);
+    // Mallory pays once for a 1-second junk envelope.
+    auto junk = store_of(bob, kEnvelopeNamespace, 1'000, Bytes(100, 0x6A));
+    auto asked = call(rpc, port, junk);
+    REQUIRE(asked.status == Status::pow_required);
+    REQUIRE(solve_store_work(junk, std::get<WorkRequiredResponse>(asked.body).work));
+    auto paid = call(rpc, port, junk);
+    REQUIRE(paid.status == Status::ok);
+    const auto expiry = std::get<StoreResponse>(paid.body).expiry_ms;
+    CHECK(expiry <= veil::test::now_ms() + 1'000);
+    // Past its expiry, the same bytes with the same nonce: the stretch it bought is over.
+    while (veil::test::now_ms() < expiry + 200) std::this_thread::sleep_for(100ms);
+    CHECK(call(rpc, port, junk).status == Status::pow_required);
+}

@@ -194,6 +194,31 @@ TEST_CASE("node integration - a member's junk device list is refused by the othe
         CHECK(holds_public(s.rpc, ports[i], bob.key.pub, kDeviceListNamespace, junk_state.hash) == false);
 }
 
+TEST_CASE("node integration - a member's unpaid envelopes stop at the free fraction on the other replicas",
+          "[node][integration][work]") {
+    Scene s({"max_messages_per_mailbox=40"});  // free up to 10
+    const auto& ports = s.net.ports();
+    auto& bob = s.owner;  // holds the scene's one message on every member
+    // Node-1 (hostile) replicates 60 junk envelopes into bob's namespace 0 that nobody paid for.
+    std::vector<ReplicaOp> junk;
+    for (std::uint8_t i = 0; i < 60; ++i) {
+        Bytes data{'j', i};
+        junk.push_back(ReplicaOp{MessageState{message_hash(bob.key.pub, 0, data), bob.key.pub, 0, now_ms() + 600'000, false},
+                                 data});
+    }
+    for (std::size_t i = 1; i < ports.size(); ++i) {
+        auto r = send_peer(s.rpc, ports[i], seal_peer(ReplicateBody{junk}, s.node1, key_at(s.manifest, ports[i]), now_ms()));
+        REQUIRE(r);
+        CHECK(r->status == Status::ok);  // accepted as a peer request; ops past the free fraction are dropped
+    }
+    for (std::size_t i = 1; i < ports.size(); ++i) {
+        auto inbox = s.rpc.call(ports[i], bob.sign(RetrieveRequest{bob.key.pub, 0, PageQuery{std::nullopt, 100, 1 << 20}, {}}));
+        REQUIRE(inbox);
+        REQUIRE(inbox->status == Status::ok);
+        CHECK(std::get<PageResponse>(inbox->body).messages.size() == 10);
+    }
+}
+
 TEST_CASE("node integration - a stranger's envelopes naming a member spend its own link's budget, not the "
           "member's",
           "[node][integration]") {

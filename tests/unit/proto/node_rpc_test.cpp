@@ -26,8 +26,8 @@ TEST_CASE("rpc - every request round-trips", "[node][rpc]") {
     std::vector<RequestBody> bodies{
         StoreRequest{key(1), 3, 60000, {1, 2, 3}},
         StoreRequest{key(1), 0x8001, 60000, {1, 2, 3}, auth},
-        StoreRequest{key(1), 0, 60000, {1, 2, 3}, std::nullopt, 0xDEADBEEFULL},
-        StoreRequest{key(1), 0, 60000, {1, 2, 3}, auth, 7},
+        StoreRequest{key(1), 0, 60000, {1, 2, 3}, std::nullopt, StoreWork{1'700'000'000'000, 0xDEADBEEFULL}},
+        StoreRequest{key(1), 0, 60000, {1, 2, 3}, auth, StoreWork{1, 7}},
         RetrieveRequest{key(1), 3, page, auth},
         RetrieveRequest{key(1), 3, PageQuery{}, auth},
         DeleteRequest{key(2), 0, {Hash{}, key(5)}, auth},
@@ -81,26 +81,32 @@ TEST_CASE("rpc - a store without trailers encodes as before; trailers come once,
     // version, method, id, mailbox, ns, ttl, var(data): nothing after.
     CHECK(bytes.size() == 1 + 1 + 4 + 32 + 2 + 8 + 4 + 3);
     auto with_work = plain;
-    with_work.work_nonce = 5;
+    with_work.work = StoreWork{7, 5};
     auto worked = encode_request(Request{9, with_work});
     CHECK(std::equal(bytes.begin(), bytes.end(), worked.begin()));
-    CHECK(worked.size() == bytes.size() + 9);
-    CHECK(std::get<StoreRequest>(decode_request(worked).body).work_nonce == 5u);
+    CHECK(worked.size() == bytes.size() + 17);  // u8 3 ‖ u64 timestamp ‖ u64 nonce
+    CHECK(worked[bytes.size()] == 3);
+    CHECK(std::get<StoreRequest>(decode_request(worked).body).work == StoreWork{7, 5});
     auto twice = worked;
-    twice.insert(twice.end(), worked.end() - 9, worked.end());
+    twice.insert(twice.end(), worked.end() - 17, worked.end());
     CHECK_THROWS_AS(decode_request(twice), DecodeError);
     auto unknown = bytes;
-    unknown.push_back(3);
+    unknown.push_back(4);
     CHECK_THROWS_AS(decode_request(unknown), DecodeError);
+    // The old work trailer (tag 2, a nonce without a time) is refused.
+    auto old = bytes;
+    old.push_back(2);
+    old.insert(old.end(), 8, 0);
+    CHECK_THROWS_AS(decode_request(old), DecodeError);
     // Work before auth is not the canonical order.
     OwnerAuth auth{1, {}};
     auto both = plain;
     both.auth = auth;
-    both.work_nonce = 5;
+    both.work = StoreWork{7, 5};
     auto ordered = encode_request(Request{9, both});
     veil::wire::Bytes swapped(ordered.begin(), ordered.begin() + static_cast<std::ptrdiff_t>(bytes.size()));
-    swapped.insert(swapped.end(), ordered.end() - 9, ordered.end());
-    swapped.insert(swapped.end(), ordered.begin() + static_cast<std::ptrdiff_t>(bytes.size()), ordered.end() - 9);
+    swapped.insert(swapped.end(), ordered.end() - 17, ordered.end());
+    swapped.insert(swapped.end(), ordered.begin() + static_cast<std::ptrdiff_t>(bytes.size()), ordered.end() - 17);
     CHECK_THROWS_AS(decode_request(swapped), DecodeError);
     CHECK(encode_request(decode_request(ordered)) == ordered);
 }

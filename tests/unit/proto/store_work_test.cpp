@@ -70,10 +70,12 @@ TEST_CASE("store work - a solved nonce verifies, and only for that store", "[nod
     auto hash = message_hash(q.mailbox, q.ns, q.data);
     CHECK(store_work_meets(q, hash, 0));
     CHECK_FALSE(store_work_meets(q, hash, 1));  // work asked: a nonce is needed
-    REQUIRE(solve_store_work(q, 4096));
-    REQUIRE(q.work_nonce);
+    REQUIRE(solve_store_work(q, 4096, nullptr, UINT64_MAX, 1'000));
+    REQUIRE(q.work);
+    CHECK(q.work->timestamp_ms == 1'000);
     CHECK(store_work_meets(q, hash, 4096));
     CHECK(store_work_meets(q, hash, 100));  // work for W covers any lower work
+    CHECK(proven_store_work(q.mailbox, q.ns, hash, q.ttl_ms, *q.work) >= 4096);
     // Bound to mailbox, TTL and data: the same nonce on another store is an ordinary guess.
     int passes = 0;
     for (std::uint8_t b = 0; b < 64; ++b) {
@@ -86,7 +88,49 @@ TEST_CASE("store work - a solved nonce verifies, and only for that store", "[nod
     longer.ttl_ms += 1;
     auto moved = q;
     moved.mailbox[0] ^= 1;
-    CHECK((store_work_meets(longer, hash, 4096) ? 1 : 0) + (store_work_meets(moved, message_hash(moved.mailbox, 0, moved.data), 4096) ? 1 : 0) <= 1);
+    auto later = q;
+    later.work->timestamp_ms += 1;  // the time is bound too: re-stamping it is a fresh guess
+    CHECK((store_work_meets(longer, hash, 4096) ? 1 : 0) + (store_work_meets(moved, message_hash(moved.mailbox, 0, moved.data), 4096) ? 1 : 0) +
+              (store_work_meets(later, hash, 4096) ? 1 : 0) <=
+          1);
+}
+
+TEST_CASE("store work - a proof counts from its timestamp (within the clock window) until timestamp + TTL",
+          "[node][work]") {
+    constexpr std::uint64_t kWindow = 60'000;
+    const StoreWork w{1'000'000, 0};
+    CHECK(store_work_live(w, 10'000, 1'000'000, kWindow));
+    CHECK(store_work_live(w, 10'000, 1'009'999, kWindow));
+    CHECK_FALSE(store_work_live(w, 10'000, 1'010'000, kWindow));  // the stretch it bought is over
+    CHECK(store_work_live(w, 10'000, 1'000'000 - kWindow, kWindow));
+    CHECK_FALSE(store_work_live(w, 10'000, 1'000'000 - kWindow - 1, kWindow));  // from the future
+}
+
+TEST_CASE("store work - store auth kind 2 carries the proof to replicas", "[node][work]") {
+    auto q = envelope();
+    auto hash = message_hash(q.mailbox, q.ns, q.data);
+    REQUIRE(solve_store_work(q, 4096, nullptr, UINT64_MAX, 5'000));
+    auto auth = encode_work_auth(q);
+    CHECK(auth.size() == 25);
+    CHECK(auth[0] == kWorkStoreAuth);
+    auto paid = open_work_auth(auth, q.mailbox, q.ns, hash);
+    REQUIRE(paid);
+    CHECK(paid->ttl_ms == q.ttl_ms);
+    CHECK(paid->work == *q.work);
+    CHECK(paid->proven_work >= 4096);
+    // Another message, a cut or longer auth, another kind: nothing (or nothing proven).
+    Hash other = hash;
+    other[0] ^= 1;
+    CHECK(open_work_auth(auth, q.mailbox, q.ns, other)->proven_work < 4096 * 64);
+    CHECK_FALSE(open_work_auth(Bytes(auth.begin(), auth.end() - 1), q.mailbox, q.ns, hash));
+    auto longer = auth;
+    longer.push_back(0);
+    CHECK_FALSE(open_work_auth(longer, q.mailbox, q.ns, hash));
+    auto kind1 = auth;
+    kind1[0] = kOwnerStoreAuth;
+    CHECK_FALSE(open_work_auth(kind1, q.mailbox, q.ns, hash));
+    q.work.reset();
+    CHECK_THROWS(encode_work_auth(q));
 }
 
 TEST_CASE("store work - the work hash follows the documented layout", "[node][work]") {
@@ -94,11 +138,12 @@ TEST_CASE("store work - the work hash follows the documented layout", "[node][wo
     auto hash = message_hash(q.mailbox, q.ns, q.data);
     veil::wire::Writer w;
     w.raw(veil::wire::ByteView(reinterpret_cast<const std::uint8_t*>(kStoreWorkDomain.data()), kStoreWorkDomain.size()));
-    w.raw(q.mailbox).u16(q.ns).raw(hash).u64(q.ttl_ms).u64(99);
+    w.raw(q.mailbox).u16(q.ns).raw(hash).u64(q.ttl_ms).u64(1234).u64(99);
     auto in = w.take();
+    CHECK(in.size() <= 128);  // one BLAKE2b block
     Hash expect{};
     crypto_generichash(expect.data(), expect.size(), in.data(), in.size(), nullptr, 0);
-    CHECK(store_work_hash(q, hash, 99) == expect);
+    CHECK(store_work_hash(q, hash, StoreWork{1234, 99}) == expect);
 }
 
 TEST_CASE("store work - solving stops when asked or out of tries", "[node][work]") {
@@ -106,5 +151,5 @@ TEST_CASE("store work - solving stops when asked or out of tries", "[node][work]
     std::atomic<bool> stop{true};
     CHECK_FALSE(solve_store_work(q, kMaxStoreWork, &stop));
     CHECK_FALSE(solve_store_work(q, kMaxStoreWork, nullptr, 1000));
-    CHECK_FALSE(q.work_nonce);
+    CHECK_FALSE(q.work);
 }

@@ -46,3 +46,23 @@ TEST_CASE("limits - the per-connection rate limiter is a token bucket", "[node][
     CHECK_FALSE(r.allow(t + 10'000));
     CHECK_FALSE(r.allow(t + 5'000));  // a clock going back adds nothing
 }
+
+TEST_CASE("limits - a peer frame refused for its bytes spends no request token", "[node][limits]") {
+    Limits l;
+    l.peer_requests_per_second = 1;
+    l.peer_request_burst = 5;
+    l.peer_bytes_per_second = 1;
+    l.peer_byte_burst = 1'000;
+    PeerBudget budget(l);
+    const std::uint64_t t = 1'000'000;
+    for (int i = 0; i < 20; ++i) CHECK_FALSE(budget.allow(t, 5'000));  // over the byte budget
+    for (int i = 0; i < 5; ++i) CHECK(budget.allow(t, 10));  // every request token is still there
+    CHECK_FALSE(budget.allow(t, 10));
+    RateLimiter r(1, 2);
+    CHECK(r.can(t));
+    CHECK_FALSE(r.can(t, 3));
+    CHECK(r.allow(t, 2));
+    CHECK_FALSE(r.can(t));
+    CHECK(r.can(t + 1'000));  // refilled as allow() would see it
+    CHECK_FALSE(r.allow(t));  // can() took nothing and moved no clock
+}

@@ -126,8 +126,8 @@ TEST_CASE("peer - catch-up converges two replicas that diverged", "[node][peer]"
     std::vector<StoredMessage> missed;
     for (int i = 0; i < 30; ++i) missed.push_back(msg(9, "missed " + std::to_string(i)));
     for (const auto& m : missed) REQUIRE(a.store(m, kNow) == StoreOutcome::stored);
-    REQUIRE(a.remove(shared[0].mailbox, 0, {shared[0].hash}, kNow, {encode_owner_proof(del), kNow})->size() == 1);
-    REQUIRE(a.expire(shared[1].mailbox, 0, {shared[1].hash}, kNow + 20'000, kNow, {encode_owner_proof(exp), kNow})->size() == 1);
+    REQUIRE(a.remove(shared[0].mailbox, 0, {shared[0].hash}, kNow, {encode_owner_proof(del), kNow}).size() == 1);
+    REQUIRE(a.expire(shared[1].mailbox, 0, {shared[1].hash}, kNow + 20'000, kNow, {encode_owner_proof(exp), kNow}).size() == 1);
     // And b took one that a never saw.
     auto only_b = msg(8, "only b");
     REQUIRE(b.store(only_b, kNow) == StoreOutcome::stored);

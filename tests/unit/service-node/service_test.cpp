@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <thread>
+
 #include "node_fixture.hpp"
 
 using namespace veil::node;
@@ -376,6 +379,7 @@ TEST_CASE("service - replicated stores count against the namespace's quota", "[n
     Net net;
     Limits limits;
     limits.max_messages_per_mailbox = 3;
+    limits.work.free_fraction = 1;  // pricing off: the quota alone
     Node a2(net.a2, net, limits);
     auto owner = owner_in(kSwarmA);
     std::vector<ReplicaOp> ops;
@@ -507,15 +511,15 @@ TEST_CASE("service - a stranger's flood pays once a quarter full; a sender who p
     // A nonce that does not meet the price is refused like none.
     auto cheap = StoreRequest{bob.pub, 0, kTtl, {'h', 'i'}};
     auto hash = message_hash(cheap.mailbox, cheap.ns, cheap.data);
-    for (std::uint64_t n = 0; !cheap.work_nonce; ++n) {
-        cheap.work_nonce = n;
-        if (store_work_meets(cheap, hash, asked)) cheap.work_nonce.reset();
+    for (std::uint64_t n = 0; !cheap.work; ++n) {
+        cheap.work = StoreWork{kNow, n};
+        if (store_work_meets(cheap, hash, asked)) cheap.work.reset();
     }
     auto refused = node.call(cheap);
     REQUIRE(refused.response.status == Status::pow_required);
     // A real sender solves what the node asked and gets through.
     auto asked_now = std::get<WorkRequiredResponse>(refused.response.body).work;
-    REQUIRE(solve_store_work(cheap, asked_now));
+    REQUIRE(solve_store_work(cheap, asked_now, nullptr, UINT64_MAX, kNow));
     auto paid = node.call(cheap);
     REQUIRE(paid.response.status == Status::ok);
     CHECK(paid.replicate.size() == 1);
@@ -523,6 +527,267 @@ TEST_CASE("service - a stranger's flood pays once a quarter full; a sender who p
     CHECK(node.call(signed_body(StoreRequest{bob.pub, 0, kTtl, {'m', 'e'}}, bob)).response.status == Status::ok);
     auto inbox = node.call(signed_body(RetrieveRequest{bob.pub, 0, {}, {}}, bob, kNow + 1));
     CHECK(std::get<PageResponse>(inbox.response.body).messages.size() == 12);
+}
+
+TEST_CASE("service - a solved nonce buys one stretch of time: re-sent after its message expired, it is priced again",
+          "[node][service][work]") {
+    Net net;
+    Limits limits;
+    limits.max_messages_per_mailbox = 40;  // free up to 10
+    limits.work.base_work = 256;
+    Node node(net.a1, net, limits);
+    auto bob = owner_in(kSwarmA);
+    constexpr std::uint64_t kLong = 14ULL * 24 * 3600 * 1000;
+    // Half full (the owner's own stores count and cost nothing).
+    for (std::uint8_t i = 0; i < 20; ++i)
+        REQUIRE(node.call(signed_body(StoreRequest{bob.pub, 0, kLong, {'b', i}}, bob, kNow + i)).response.status ==
+                Status::ok);
+    // Mallory pays once for a junk message with the shortest TTL.
+    StoreRequest junk{bob.pub, 0, limits.min_ttl_ms, {'j'}};
+    auto asked = node.call(junk);
+    REQUIRE(asked.response.status == Status::pow_required);
+    const auto price = std::get<WorkRequiredResponse>(asked.response.body).work;
+    REQUIRE(solve_store_work(junk, price, nullptr, UINT64_MAX, kNow));
+    auto first = node.call(junk);
+    REQUIRE(first.response.status == Status::ok);
+    CHECK(std::get<StoreResponse>(first.response.body).expiry_ms == kNow + limits.min_ttl_ms);
+    // Re-sent after the message expired, with the same nonce: the stretch it bought is over.
+    const std::uint64_t later = kNow + limits.min_ttl_ms + 1;
+    CHECK(node.call(junk, later).response.status == Status::pow_required);
+    CHECK(node.call(junk, kNow + 3'600'000).response.status == Status::pow_required);
+    // A proof stamped further ahead than the clock window proves nothing either; a fresh one does.
+    REQUIRE(solve_store_work(junk, price, nullptr, UINT64_MAX, later + limits.clock_window_ms + 1));
+    CHECK(node.call(junk, later).response.status == Status::pow_required);
+    REQUIRE(solve_store_work(junk, price, nullptr, UINT64_MAX, later));
+    auto again = node.call(junk, later);
+    REQUIRE(again.response.status == Status::ok);
+    CHECK(std::get<StoreResponse>(again.response.body).expiry_ms == later + limits.min_ttl_ms);
+}
+
+TEST_CASE("service - re-storing a message already held is free, however full the namespace", "[node][service][work]") {
+    Net net;
+    Limits limits;
+    limits.max_messages_per_mailbox = 40;  // free up to 10
+    Node node(net.a1, net, limits);
+    auto bob = owner_in(kSwarmA);
+    std::vector<StoreRequest> sent;
+    for (std::uint8_t i = 0; i < 10; ++i) {
+        sent.push_back(StoreRequest{bob.pub, 0, 60'000, {'s', i}});
+        REQUIRE(node.call(sent.back()).response.status == Status::ok);
+    }
+    REQUIRE(node.call(StoreRequest{bob.pub, 0, 60'000, {'n', 'e', 'w'}}).response.status == Status::pow_required);
+    // A sender retrying (a lost answer, a rebuilt onion path) costs nothing and stores nothing.
+    for (const auto& q : sent) {
+        auto again = node.call(q, kNow + 1'000);
+        REQUIRE(again.response.status == Status::ok);
+        CHECK_FALSE(std::get<StoreResponse>(again.response.body).newly_stored);
+        CHECK(again.replicate.empty());
+    }
+    CHECK(node.store.fill(bob.pub, 0).messages == 10);
+}
+
+TEST_CASE("service - simultaneous unpaid stores cannot pass the free threshold together", "[node][service][work]") {
+    Net net;
+    Limits limits;
+    limits.max_messages_per_mailbox = 40;  // free up to 10
+    Node node(net.a1, net, limits);
+    constexpr int kRounds = 20;
+    constexpr int kThreads = 6;
+    constexpr std::uint8_t kEach = 10;
+    for (int round = 0; round < kRounds; ++round) {
+        auto bob = owner_in(kSwarmA);
+        std::atomic<int> stored{0};
+        std::atomic<bool> go{false};
+        std::vector<std::thread> threads;
+        for (int t = 0; t < kThreads; ++t)
+            threads.emplace_back([&, t] {
+                while (!go) std::this_thread::yield();
+                for (std::uint8_t i = 0; i < kEach; ++i) {
+                    StoreRequest q{bob.pub, 0, 60'000, {static_cast<std::uint8_t>(t), i}};
+                    if (node.service.handle(Request{1, q}, kNow).response.status == Status::ok) ++stored;
+                }
+            });
+        go = true;
+        for (auto& th : threads) th.join();
+        CHECK(stored == 10);
+        CHECK(node.store.fill(bob.pub, 0).messages == 10);
+    }
+}
+
+TEST_CASE("service - a hostile member's unpaid envelopes stop at the free fraction on its fellow replicas",
+          "[node][service][work]") {
+    Net net;
+    Limits limits;
+    limits.max_messages_per_mailbox = 40;  // free up to 10
+    limits.work.base_work = 256;
+    Node a1(net.a1, net, limits);
+    Node a2(net.a2, net, limits);
+    auto bob = owner_in(kSwarmA);
+    constexpr std::uint64_t kTtl = 14ULL * 24 * 3600 * 1000;
+    // node-1 forwards 60 junk envelopes that nobody paid for.
+    std::vector<ReplicaOp> junk;
+    for (std::uint8_t i = 0; i < 60; ++i) {
+        Bytes data{'j', i};
+        junk.push_back(ReplicaOp{MessageState{message_hash(bob.pub, 0, data), bob.pub, 0, kNow + kTtl, false}, data});
+    }
+    replicate(net, a2, junk, kNow);
+    CHECK(a2.store.fill(bob.pub, 0).messages == 10);
+    // A store auth of a kind the replica does not know, or work too small for its price: the same.
+    replicate(net, a2, {ReplicaOp{junk[20].state, junk[20].data, nullptr, Bytes{9, 9}}}, kNow);
+    StoreRequest weak{bob.pub, 0, kTtl, {'w'}};
+    const auto weak_hash = message_hash(bob.pub, 0, weak.data);
+    const auto price = required_store_work(limits.work, a2.store.fill(bob.pub, 0), weak.data.size(), kTtl);
+    for (std::uint64_t n = 0; !weak.work; ++n) {
+        weak.work = StoreWork{kNow, n};
+        if (proven_store_work(bob.pub, 0, weak_hash, kTtl, *weak.work) >= price) weak.work.reset();
+    }
+    replicate(net, a2, {ReplicaOp{MessageState{weak_hash, bob.pub, 0, kNow + kTtl, false}, weak.data, nullptr,
+                                  encode_work_auth(weak)}},
+              kNow);
+    CHECK(a2.store.fill(bob.pub, 0).messages == 10);
+    // A sender's paid store reaches node-1 and travels with its work (store auth kind 2): node-2
+    // prices it against its own fill and keeps it.
+    StoreRequest alice{bob.pub, 0, kTtl, {'a', 'l', 'i', 'c', 'e'}};
+    for (std::uint8_t i = 0; i < 10; ++i) REQUIRE(a1.call(StoreRequest{bob.pub, 0, kTtl, {'f', i}}).response.status == Status::ok);
+    auto asked = a1.call(alice);
+    REQUIRE(asked.response.status == Status::pow_required);
+    REQUIRE(solve_store_work(alice, std::get<WorkRequiredResponse>(asked.response.body).work, nullptr, UINT64_MAX, kNow));
+    auto paid = a1.call(alice);
+    REQUIRE(paid.response.status == Status::ok);
+    REQUIRE(paid.replicate.size() == 1);
+    REQUIRE_FALSE(paid.replicate[0].store_auth.empty());
+    CHECK(paid.replicate[0].store_auth[0] == kWorkStoreAuth);
+    replicate(net, a2, paid.replicate, kNow);
+    CHECK(a2.store.fill(bob.pub, 0).messages == 11);
+    CHECK(a2.store.store_auth_of(paid.replicate[0].state.hash) == paid.replicate[0].store_auth);
+    // The same work replicated after the stretch it bought proves nothing.
+    const std::uint64_t later = kNow + kTtl + 1;
+    Node a2_later(net.a2, net, limits);
+    for (std::uint8_t i = 0; i < 10; ++i)
+        REQUIRE(a2_later.call(StoreRequest{bob.pub, 0, kTtl, {'f', i}}, later).response.status == Status::ok);
+    auto late_op = paid.replicate[0];
+    late_op.state.expiry_ms = later + kTtl;
+    replicate(net, a2_later, {late_op}, later);
+    CHECK(a2_later.store.fill(bob.pub, 0).messages == 10);
+}
+
+TEST_CASE("service - the node's byte cap refuses new messages; reads and deletes go on", "[node][service]") {
+    Net net;
+    Limits limits;
+    limits.max_stored_bytes = 1'000;
+    Node node(net.a1, net, limits);
+    Node a2(net.a2, net, limits);
+    std::vector<veil::crypto::SigningKeyPair> owners;
+    std::vector<Hash> hashes;
+    // Free stores into fresh mailboxes (each far under its own quota) fill the node.
+    Status last = Status::ok;
+    for (int i = 0; i < 20 && last == Status::ok; ++i) {
+        owners.push_back(owner_in(kSwarmA));
+        auto out = node.call(StoreRequest{owners.back().pub, 0, 60'000, Bytes(200, 1)});
+        last = out.response.status;
+        if (last == Status::ok) hashes.push_back(std::get<StoreResponse>(out.response.body).hash);
+    }
+    REQUIRE(last == Status::quota_exceeded);
+    CHECK(hashes.size() == 5);
+    CHECK(node.store.stored_bytes() == 1'000);
+    auto full = node.call(StoreRequest{owners.back().pub, 0, 60'000, Bytes(200, 2)});
+    CHECK(std::get<ErrorResponse>(full.response.body).message == "this node is full");
+    // Reads go on; the owner's delete goes on (its proof is counted, never refused) and frees room.
+    auto inbox = node.call(signed_body(RetrieveRequest{owners[0].pub, 0, {}, {}}, owners[0]));
+    REQUIRE(inbox.response.status == Status::ok);
+    CHECK(std::get<PageResponse>(inbox.response.body).messages.size() == 1);
+    auto del = node.call(signed_body(DeleteRequest{owners[0].pub, 0, {hashes[0]}, {}}, owners[0], kNow + 1));
+    REQUIRE(del.response.status == Status::ok);
+    CHECK(node.store.stored_bytes() < 1'000);
+    CHECK(node.call(StoreRequest{owners.back().pub, 0, 60'000, Bytes(10, 3)}).response.status == Status::ok);
+    // A member's replicated stores are held to the same cap.
+    std::vector<ReplicaOp> ops;
+    for (std::uint8_t i = 0; i < 20; ++i) {
+        Bytes data(100, i);  // free per mailbox: 20 over 6 mailboxes
+        const auto& owner = owners[i % owners.size()].pub;
+        ops.push_back(ReplicaOp{MessageState{message_hash(owner, 0, data), owner, 0, kNow + 60'000, false}, data});
+    }
+    replicate(net, a2, ops, kNow);
+    CHECK(a2.store.stored_bytes() <= 1'000);
+    CHECK(a2.store.row_count() == 10);
+}
+
+TEST_CASE("service - a free flood that Bob drains never fills his proof quota: his deletes still work",
+          "[node][service]") {
+    Net net;
+    Limits limits;
+    limits.max_messages_per_mailbox = 40;         // free up to 10
+    limits.max_proof_bytes_per_mailbox = 2'000;  // four deletes of 10 hashes (466 bytes each)
+    Node a1(net.a1, net, limits);
+    Node a2(net.a2, net, limits);
+    auto bob = owner_in(kSwarmA);
+    std::uint64_t now = kNow;
+    // Mallory's free junk, drained by Bob's client round after round (fetch, delete), as the
+    // messenger does; every store and delete is replicated to node-2.
+    auto drain_round = [&](int round) {
+        for (std::uint8_t i = 0; i < 10; ++i) {
+            auto out = a1.call(StoreRequest{bob.pub, 0, 600'000, {'j', static_cast<std::uint8_t>(round), i}}, now);
+            REQUIRE(out.response.status == Status::ok);
+            replicate(net, a2, out.replicate, now);
+        }
+        ++now;
+        auto inbox = a1.call(signed_body(RetrieveRequest{bob.pub, 0, {}, {}}, bob, now), now);
+        std::vector<Hash> hashes;
+        for (const auto& m : std::get<PageResponse>(inbox.response.body).messages) hashes.push_back(m.hash);
+        ++now;
+        auto del = a1.call(signed_body(DeleteRequest{bob.pub, 0, hashes, {}}, bob, now), now);
+        REQUIRE(del.response.status == Status::ok);
+        CHECK(std::get<HashesResponse>(del.response.body).hashes.size() == 10);
+        replicate(net, a2, del.replicate, now);
+        CHECK(a2.store.fill(bob.pub, 0).messages == 0);
+        now += 10;
+    };
+    for (int round = 0; round < 12; ++round) drain_round(round);
+    // Alice's real message still arrives, and Bob still deletes it on both.
+    auto real = a1.call(StoreRequest{bob.pub, 0, 600'000, {'h', 'i'}}, now);
+    REQUIRE(real.response.status == Status::ok);
+    replicate(net, a2, real.replicate, now);
+    auto hash = std::get<StoreResponse>(real.response.body).hash;
+    ++now;
+    auto del = a1.call(signed_body(DeleteRequest{bob.pub, 0, {hash}, {}}, bob, now), now);
+    REQUIRE(del.response.status == Status::ok);
+    CHECK(std::get<HashesResponse>(del.response.body).hashes.size() == 1);
+    replicate(net, a2, del.replicate, now);
+    CHECK(a1.store.fill(bob.pub, 0).messages == 0);
+    CHECK(a2.store.fill(bob.pub, 0).messages == 0);
+    CHECK(a2.store.proof_of(hash).has_value());  // the newest proof is kept, to pass on
+}
+
+TEST_CASE("service - a member's replicated store with a TTL no client may ask is dropped", "[node][service]") {
+    Net net;
+    Limits limits;  // min_ttl 10 s
+    Node a2(net.a2, net, limits);
+    auto bob = owner_in(kSwarmA);
+    const std::uint64_t kShort = limits.min_ttl_ms - 1;
+    // The owner's signature over a 10-second-minus-one store into a namespace only he writes...
+    RequestBody signed_store = signed_body(StoreRequest{bob.pub, kDeviceListNamespace, kShort, {'d'}}, bob);
+    const auto& q = std::get<StoreRequest>(signed_store);
+    ReplicaOp owner_op{MessageState{message_hash(bob.pub, kDeviceListNamespace, q.data), bob.pub, kDeviceListNamespace,
+                                    kNow + kShort, false},
+                       q.data, nullptr, encode_store_auth(q)};
+    // ...and a stranger's envelope whose work names such a TTL.
+    StoreRequest envelope{bob.pub, 0, kShort, {'e'}};
+    REQUIRE(solve_store_work(envelope, 1, nullptr, UINT64_MAX, kNow));
+    ReplicaOp work_op{MessageState{message_hash(bob.pub, 0, envelope.data), bob.pub, 0, kNow + kShort, false},
+                      envelope.data, nullptr, encode_work_auth(envelope)};
+    replicate(net, a2, {owner_op, work_op}, kNow);
+    CHECK(expiry_at(a2, owner_op.state.hash) == 0);
+    CHECK(expiry_at(a2, work_op.state.hash) == 0);
+    // At the shortest TTL a client may ask, both are kept.
+    RequestBody ok_store = signed_body(StoreRequest{bob.pub, kDeviceListNamespace, limits.min_ttl_ms, {'d'}}, bob, kNow + 1);
+    const auto& ok_q = std::get<StoreRequest>(ok_store);
+    owner_op.store_auth = encode_store_auth(ok_q);
+    envelope.ttl_ms = limits.min_ttl_ms;
+    REQUIRE(solve_store_work(envelope, 1, nullptr, UINT64_MAX, kNow));
+    work_op.store_auth = encode_work_auth(envelope);
+    replicate(net, a2, {owner_op, work_op}, kNow + 1);
+    CHECK(expiry_at(a2, owner_op.state.hash) > 0);
+    CHECK(expiry_at(a2, work_op.state.hash) > 0);
 }
 
 TEST_CASE("service - an old delete proof makes no fresh tombstone; replicated data over the size limit is ignored",

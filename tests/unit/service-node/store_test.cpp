@@ -93,13 +93,13 @@ TEST_CASE("store - delete leaves a tombstone, expire only shortens, the sweeper 
     for (const auto& m : {a, b, c}) REQUIRE(s.store(m, kNow) == StoreOutcome::stored);
 
     CHECK(s.remove(mailbox(1), 0, {a.hash, Hash{}}, kNow) == std::vector<Hash>{a.hash});
-    CHECK(s.remove(mailbox(1), 0, {a.hash}, kNow)->empty());
-    CHECK(s.remove(mailbox(2), 0, {b.hash}, kNow)->empty());  // someone else's mailbox: nothing
+    CHECK(s.remove(mailbox(1), 0, {a.hash}, kNow).empty());
+    CHECK(s.remove(mailbox(2), 0, {b.hash}, kNow).empty());  // someone else's mailbox: nothing
     CHECK(s.store(a, kNow) == StoreOutcome::duplicate);     // a deleted message is not stored again
     CHECK(s.retrieve(mailbox(1), 0, {}, kNow).messages.size() == 2);
 
     CHECK(s.expire(mailbox(1), 0, {b.hash}, kNow + 5'000, kNow) == std::vector<Hash>{b.hash});
-    CHECK(s.expire(mailbox(1), 0, {b.hash}, kNow + 50'000, kNow)->empty());  // no extension
+    CHECK(s.expire(mailbox(1), 0, {b.hash}, kNow + 50'000, kNow).empty());  // no extension
     CHECK(s.row_count() == 3);
     CHECK(s.sweep(kNow + 5'000) == 1);  // b
     CHECK(s.sweep(kNow + 10'000) == 1);  // c
@@ -123,7 +123,7 @@ TEST_CASE("store - mailbox quota by count and bytes", "[node][store]") {
     CHECK(s.store(msg(mailbox(1), 0, "e"), kNow) == StoreOutcome::quota_exceeded);  // 3 messages
     CHECK(s.store(msg(mailbox(2), 0, "e"), kNow) == StoreOutcome::stored);          // per mailbox
     auto first = msg(mailbox(1), 0, std::string(100, 'a'));
-    REQUIRE(s.remove(mailbox(1), 0, {first.hash}, kNow)->size() == 1);
+    REQUIRE(s.remove(mailbox(1), 0, {first.hash}, kNow).size() == 1);
     CHECK(s.store(msg(mailbox(1), 0, "e"), kNow) == StoreOutcome::stored);  // room again
     CHECK(s.store(msg(mailbox(1), 0, "f"), kNow) == StoreOutcome::quota_exceeded);
     CHECK(s.store(msg(mailbox(1), 0x8001, "f"), kNow) == StoreOutcome::stored);  // per namespace
@@ -145,8 +145,8 @@ TEST_CASE("store - an extending re-store raises the expiry; the answer names the
     CHECK(s.store(m, kNow + 2000, kNow + 2000, &held) == StoreOutcome::duplicate);
     CHECK(held == later.expiry_ms);
     // The owner's delete signed before its last re-store is older than the row: refused.
-    CHECK(s.remove(mailbox(1), 0x8001, {m.hash}, kNow + 2000, {Bytes{1}, kNow + 1999})->empty());
-    REQUIRE(s.remove(mailbox(1), 0x8001, {m.hash}, kNow + 2000, {Bytes{1}, kNow + 2000})->size() == 1);
+    CHECK(s.remove(mailbox(1), 0x8001, {m.hash}, kNow + 2000, {Bytes{1}, kNow + 1999}).empty());
+    REQUIRE(s.remove(mailbox(1), 0x8001, {m.hash}, kNow + 2000, {Bytes{1}, kNow + 2000}).size() == 1);
     auto much_later = m;
     much_later.expiry_ms += 60'000;
     CHECK(s.store(much_later, kNow + 3000, kNow + 3000) == StoreOutcome::duplicate);
@@ -175,7 +175,7 @@ TEST_CASE("store - data survives reopening; the file holds only the documented c
     REQUIRE(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", -1, &st, nullptr) ==
             SQLITE_OK);
     REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-    CHECK(sqlite3_column_int(st, 0) == 2);  // messages and proofs
+    CHECK(sqlite3_column_int(st, 0) == 3);  // messages, proofs, and totals (one row: the bytes held)
     sqlite3_finalize(st);
     REQUIRE(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, nullptr) == SQLITE_OK);
     REQUIRE(sqlite3_step(st) == SQLITE_ROW);
@@ -200,7 +200,8 @@ TEST_CASE("store - an encrypted database refuses a wrong key and keeps its data"
     CHECK(s.retrieve(mailbox(3), 0, {}, kNow).messages.size() == 1);
 }
 
-TEST_CASE("store - each owner proof is kept once; tombstones and proof bytes have their own quota", "[node][store]") {
+TEST_CASE("store - each owner proof is kept once; tombstones and proof bytes have their own quota; past it the oldest proof goes",
+          "[node][store]") {
     Limits limits;
     limits.max_tombstones_per_mailbox = 3;
     limits.max_proof_bytes_per_mailbox = 1000;
@@ -216,19 +217,54 @@ TEST_CASE("store - each owner proof is kept once; tombstones and proof bytes hav
     CHECK(tombstone(3, proof));
     CHECK(s.proof_count() == 1);  // three rows, one proof
     CHECK_FALSE(tombstone(4, proof));  // a fourth tombstone: over the tombstone quota
-    // A live row: a second proof of 600 bytes would hold 1,200 bytes of proofs.
+    // A live row: a second proof of 600 bytes would hold 1,200 bytes of proofs, so the oldest
+    // is forgotten; its tombstones stay deleted, without a proof to pass on.
     auto m = msg(mailbox(1), 0, "live");
     REQUIRE(s.store(m, kNow) == StoreOutcome::stored);
     const Bytes other(600, 8);
-    CHECK_FALSE(s.merge({MessageState{m.hash, m.mailbox, 0, m.expiry_ms, true}, nullptr, nullptr, &other, kNow}, kNow));
-    CHECK_FALSE(s.remove(mailbox(1), 0, {m.hash}, kNow, {other, kNow}));
-    CHECK(s.retrieve(mailbox(1), 0, {}, kNow).messages.size() == 1);
-    // The proof already kept costs nothing more; another mailbox has its own quota.
-    CHECK(s.remove(mailbox(1), 0, {m.hash}, kNow, {proof, kNow})->size() == 1);
-    CHECK(s.remove(mailbox(2), 0, {}, kNow, {other, kNow}).has_value());
+    CHECK(s.remove(mailbox(1), 0, {m.hash}, kNow, {other, kNow}).size() == 1);
+    CHECK(s.retrieve(mailbox(1), 0, {}, kNow).messages.empty());
+    CHECK(s.proof_count() == 1);
+    CHECK(s.proof_of(m.hash) == other);
+    Hash first{};
+    first[0] = 1;
+    CHECK_FALSE(s.proof_of(first));
+    std::size_t tombstones = 0;
+    for (const auto& st : s.states(kNow, {})) tombstones += st.deleted ? 1 : 0;
+    CHECK(tombstones == 4);
+    // A proof larger than the whole quota is not kept; the owner's delete still happens.
+    auto big = msg(mailbox(1), 0, "big proof");
+    REQUIRE(s.store(big, kNow) == StoreOutcome::stored);
+    CHECK(s.remove(mailbox(1), 0, {big.hash}, kNow, {Bytes(1001, 9), kNow}).size() == 1);
+    CHECK_FALSE(s.proof_of(big.hash));
+    // Another mailbox has its own quota.
+    CHECK(s.remove(mailbox(2), 0, {}, kNow, {proof, kNow}).empty());
+    CHECK(s.proof_count() == 2);
     // Swept rows take their proofs with them.
     s.sweep(kNow + 60'001);
     CHECK(s.proof_count() == 0);
+}
+
+TEST_CASE("store - the node's stored bytes count data, store auths and proofs, exactly, across reopening",
+          "[node][store]") {
+    auto path = temp_db("totals.db");
+    auto a = msg(mailbox(1), 0, "aaaa");
+    a.store_auth = Bytes(10, 1);
+    auto b = msg(mailbox(2), 0, "bbbbbb");
+    {
+        MessageStore s({path, "", false}, Limits{});
+        REQUIRE(s.store(a, kNow) == StoreOutcome::stored);
+        REQUIRE(s.store(b, kNow) == StoreOutcome::stored);
+        CHECK(s.stored_bytes() == 4 + 10 + 6);
+        CHECK(s.store(b, kNow) == StoreOutcome::duplicate);
+        CHECK(s.stored_bytes() == 20);
+        REQUIRE(s.remove(mailbox(2), 0, {b.hash}, kNow, {Bytes(7, 3), kNow}).size() == 1);  // data gone, proof kept
+        CHECK(s.stored_bytes() == 4 + 10 + 7);
+    }
+    MessageStore s({path, "", false}, Limits{});
+    CHECK(s.stored_bytes() == 21);
+    s.sweep(kNow + 60'001);
+    CHECK(s.stored_bytes() == 0);
 }
 
 TEST_CASE("store - a database whose rows kept proofs per row keeps each proof once after opening", "[node][store]") {
@@ -261,4 +297,5 @@ TEST_CASE("store - a database whose rows kept proofs per row keeps each proof on
     CHECK(s.proof_of(b.hash) == proof);
     CHECK(s.proof_count() == 1);
     CHECK(s.row_count() == 2);
+    CHECK(s.stored_bytes() == proof.size());  // the node's total starts from what the old file holds
 }

@@ -15,6 +15,8 @@ public:
     RateLimiter(double rate_per_s, double burst);
     /// True (and takes the tokens) when the request may go on.
     bool allow(std::uint64_t now_ms, double cost = 1.0);
+    /// True when allow(now_ms, cost) would be; takes nothing (to check several buckets first).
+    [[nodiscard]] bool can(std::uint64_t now_ms, double cost = 1.0) const;
     /// When allow() was last called (for dropping idle limiters).
     [[nodiscard]] std::uint64_t last_ms() const { return last_ms_; }
 

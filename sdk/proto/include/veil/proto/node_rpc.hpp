@@ -90,8 +90,16 @@ struct OwnerAuth {
     Signature signature{};
 };
 
+/// A stranger's proof of work for a store (store_work.hpp): stamped with the sender's clock, so
+/// it buys one stretch of time (timestamp to timestamp + TTL) and not a message forever.
+struct StoreWork {
+    std::uint64_t timestamp_ms = 0;
+    std::uint64_t nonce = 0;
+    bool operator==(const StoreWork&) const = default;
+};
+
 /// A store. `auth` (the owner's signature) is required outside the envelope namespace
-/// (store_needs_owner); `work_nonce` proves work (store_work.hpp) when a node asks a stranger's
+/// (store_needs_owner); `work` proves work (store_work.hpp) when a node asks a stranger's
 /// store for it. On the wire both are optional trailers (auth first), so a store without them
 /// encodes byte-for-byte as before. An owner-signed store of a message already held extends its
 /// expiry.
@@ -101,7 +109,7 @@ struct StoreRequest {
     std::uint64_t ttl_ms = 0;
     Bytes data;
     std::optional<OwnerAuth> auth = std::nullopt;
-    std::optional<std::uint64_t> work_nonce = std::nullopt;
+    std::optional<StoreWork> work = std::nullopt;
 };
 struct RetrieveRequest {
     PublicKey mailbox{};

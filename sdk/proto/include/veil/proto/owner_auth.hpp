@@ -55,9 +55,11 @@ struct OwnerChange {
 /// A store auth: the bytes that prove a store was allowed, kept with the row and replicated with
 /// it, so that every replica checks it again. `u8 kind || fields`. Kind 1 (owner):
 /// `u64 ttl_ms || u64 timestamp_ms || owner (32) || signature (64)`, the owner's signature of the
-/// store request exactly as the client sent it. Other kinds (e.g. a stranger's proof of work for
-/// the envelope namespace) may be added; a replica that does not know a kind treats it as absent.
+/// store request exactly as the client sent it. Kind 2: a stranger's proof of work for the
+/// envelope namespace (encode_work_auth in store_work.hpp). A replica that does not know a kind
+/// treats it as absent.
 inline constexpr std::uint8_t kOwnerStoreAuth = 1;
+inline constexpr std::uint8_t kWorkStoreAuth = 2;
 inline constexpr std::size_t kMaxStoreAuthBytes = 1024;
 
 /// The store auth of an owner-signed store (q.auth must be set).
