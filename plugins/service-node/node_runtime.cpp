@@ -394,13 +394,14 @@ void NodeRuntime::start_catch_up() {
     };
     port.now_ms = now_ms;
     port.finished = [this](const CatchUpCounts& c) {
-        if (c.fetched || c.merged || c.buckets_skipped)
-            ctx_.log().info("catch-up done: {} messages fetched, {} states merged, {} buckets skipped", c.fetched,
-                            c.merged, c.buckets_skipped);
+        if (c.fetched || c.merged || c.buckets_skipped || c.peers_dropped)
+            ctx_.log().info("catch-up done: {} messages fetched, {} states merged, {} buckets skipped, {} peers "
+                            "dropped (turn spent)",
+                            c.fetched, c.merged, c.buckets_skipped, c.peers_dropped);
     };
     // The service is shared with the worker-pool jobs of the round (it lives in core_).
     catch_up_ = std::make_unique<CatchUpRound>(std::shared_ptr<StorageService>(core_, &core_->service), std::move(peers),
-                                               swarm, std::move(port));
+                                               swarm, std::move(port), settings_.catch_up_bounds);
     catch_up_->run();
 }
 

@@ -37,6 +37,7 @@ struct RuntimeSettings {
     std::uint64_t manifest_poll_ms = 1000;
     std::uint64_t sweep_ms = 10000;
     std::uint64_t catch_up_ms = 30000;
+    CatchUpBounds catch_up_bounds;  ///< what one peer's turn of a round may cost
     Limits limits;
 };
 
