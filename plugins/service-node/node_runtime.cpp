@@ -147,7 +147,7 @@ void NodeRuntime::stop() {
     directory_.reset();
     peers_.clear();  // drops pending peer callbacks (catch-up stalls, harmlessly)
     parked_.clear();
-    parked_by_mailbox_.clear();
+    parked_by_key_.clear();
 }
 
 // One frame on the node's port: a service request `str(service) | var(body)`, answered through
@@ -243,19 +243,20 @@ void NodeRuntime::finish(Method method, std::shared_ptr<Outcome> out, std::share
 void NodeRuntime::park(std::uint32_t id, SubscribeRequest q, Answer reply) {
     std::uint64_t token = next_token_++;
     auto wait = std::min<std::uint64_t>(q.wait_ms, settings_.limits.max_subscribe_wait_ms);
-    PublicKey mailbox = q.mailbox;
+    Wake key{q.mailbox, q.ns};
     Parked p{id, std::move(q), std::move(reply), 0};
     p.timer = ctx_.set_timeout(wait, [this, token] { resume(token, true); });
     parked_.emplace(token, std::move(p));
-    parked_by_mailbox_.emplace(mailbox, token);
+    // A full key answers its oldest subscribe now (it subscribes again): a store re-runs few.
+    if (auto oldest = parked_by_key_.add(key, token)) {
+        ctx_.cancel_timer(parked_.at(*oldest).timer);
+        resume(*oldest, true);
+    }
     core_->service.set_parked_subscribes(parked_.size());
 }
 
-void NodeRuntime::wake(const PublicKey& mailbox) {
-    auto [b, e] = parked_by_mailbox_.equal_range(mailbox);
-    std::vector<std::uint64_t> tokens;
-    for (auto it = b; it != e; ++it) tokens.push_back(it->second);
-    for (auto t : tokens) resume(t, false);
+void NodeRuntime::wake(const Wake& key) {
+    for (auto t : parked_by_key_.waiting(key)) resume(t, false);
 }
 
 void NodeRuntime::resume(std::uint64_t token, bool final_attempt) {
@@ -273,12 +274,7 @@ void NodeRuntime::resume(std::uint64_t token, bool final_attempt) {
                           if (!final_attempt) ctx_.cancel_timer(p->second.timer);
                           auto resp = e ? error_response(p->second.id, Status::internal, "internal error") : out->response;
                           p->second.answer(encode_response(Method::subscribe, resp));
-                          auto [b, end] = parked_by_mailbox_.equal_range(p->second.request.mailbox);
-                          for (auto i = b; i != end; ++i)
-                              if (i->second == token) {
-                                  parked_by_mailbox_.erase(i);
-                                  break;
-                              }
+                          parked_by_key_.remove(Wake{p->second.request.mailbox, p->second.request.ns}, token);
                           parked_.erase(p);
                           core_->service.set_parked_subscribes(parked_.size());
                       });

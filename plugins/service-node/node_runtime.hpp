@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "catch_up.hpp"
+#include "parked.hpp"
 #include "veil/crypto/key_agreement.hpp"
 #include "veil/crypto/key_file.hpp"
 #include "veil/sdk/context.hpp"
@@ -66,6 +67,8 @@ public:
 private:
     /// Sends the encoded response back to whoever asked (net frame or bus reply). Copyable.
     using Answer = std::function<void(Bytes)>;
+    /// Subscribes parked on one (mailbox, namespace) at most: what one store re-runs.
+    static constexpr std::size_t kParkedPerKey = 16;
     struct Parked {
         std::uint32_t id = 0;
         SubscribeRequest request;
@@ -82,7 +85,7 @@ private:
     void to_peer(const proto::NodeEntry& peer, Bytes envelope, std::function<void(std::optional<Response>)> done);
     void finish(Method method, std::shared_ptr<Outcome> out, std::shared_ptr<Request> req, Answer answer);
     void park(std::uint32_t id, SubscribeRequest q, Answer answer);
-    void wake(const PublicKey& mailbox);
+    void wake(const Wake& key);
     void resume(std::uint64_t token, bool final_attempt);
     void replicate(std::vector<ReplicaOp> ops);
     void heartbeat();
@@ -100,7 +103,7 @@ private:
     std::map<std::uint64_t, Parked> parked_;
     std::map<std::uint64_t, RateLimiter> limiters_;  // by net connection id
     std::map<std::uint64_t, PeerBudget> peer_links_;  // by net connection id, peer frames
-    std::multimap<PublicKey, std::uint64_t> parked_by_mailbox_;
+    ParkedIndex parked_by_key_{kParkedPerKey};
     std::uint64_t next_token_ = 1;
     std::uint32_t next_peer_id_ = 1;
     std::uint16_t bound_port_ = 0;

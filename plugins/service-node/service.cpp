@@ -126,7 +126,7 @@ Outcome StorageService::store(std::uint32_t id, const RequestBody& body, std::ui
     if (outcome == StoreOutcome::stored) {
         out.replicate.push_back(
             ReplicaOp{MessageState{m.hash, m.mailbox, m.ns, m.expiry_ms, false}, m.data, nullptr, m.store_auth});
-        out.notify = m.mailbox;
+        out.notify = Wake{m.mailbox, m.ns};
     }
     return out;
 }
@@ -233,10 +233,10 @@ bool StorageService::charge_verify(const PublicKey& member, std::uint64_t now_ms
     return true;
 }
 
-std::optional<PublicKey> StorageService::apply_replica(const std::vector<ReplicaOp>& ops, const PublicKey& from,
+std::optional<Wake> StorageService::apply_replica(const std::vector<ReplicaOp>& ops, const PublicKey& from,
                                                        std::uint64_t now_ms) {
     std::map<const Bytes*, std::optional<OwnerChange>> opened;  // each shared proof verified once
-    std::optional<PublicKey> notify;
+    std::optional<Wake> notify;
     for (const auto& op : ops) {
         if (!owns(op.state.mailbox)) continue;
         // Replicated state cannot outlive what a client could ask for.
@@ -278,7 +278,7 @@ std::optional<PublicKey> StorageService::apply_replica(const std::vector<Replica
         }
         if (s.deleted && !c.proof) continue;  // a tombstone without the owner's word is ignored
         bool changed = store_.merge(c, now_ms);
-        if (changed && !s.deleted && op.data) notify = s.mailbox;
+        if (changed && !s.deleted && op.data) notify = Wake{s.mailbox, s.ns};
     }
     return notify;
 }
