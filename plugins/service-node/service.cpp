@@ -302,25 +302,9 @@ bool StorageService::charge_member(const PublicKey& member, std::size_t envelope
 }
 
 BucketPage StorageService::bucket_page(std::uint8_t bucket, const std::optional<Hash>& after, std::uint64_t now_ms) {
-    auto states = bucket_states(store_.states(now_ms, [this](const PublicKey& mailbox) { return owns(mailbox); }), bucket);
-    std::sort(states.begin(), states.end(), [](const auto& a, const auto& b) { return a.hash < b.hash; });
-    auto first = after ? std::upper_bound(states.begin(), states.end(), *after,
-                                          [](const Hash& h, const MessageState& s) { return h < s.hash; })
-                       : states.begin();
-    BucketPage page;
-    std::size_t bytes = 0;
-    for (auto it = first; it != states.end(); ++it) {
-        if (page.states.size() >= limits_.bucket_page_states || bytes >= limits_.bucket_page_bytes) {
-            page.more = true;
-            break;
-        }
-        // Each state travels with the owner's proof kept for it, so the peer can verify it.
-        ReplicaOp op{*it, std::nullopt, nullptr};
-        if (auto p = store_.proof_of(it->hash)) op.proof = std::make_shared<const Bytes>(std::move(*p));
-        bytes += 128 + (op.proof ? op.proof->size() : 0);  // a state and its framing, generously
-        page.states.push_back(std::move(op));
-    }
-    return page;
+    // Each state travels with the owner's proof kept for it, so the peer can verify it.
+    return store_.bucket_page(bucket, after, now_ms, [this](const PublicKey& mailbox) { return owns(mailbox); },
+                              limits_.bucket_page_states, limits_.bucket_page_bytes);
 }
 
 Outcome StorageService::handle_peer(std::uint32_t id, const PeerRequest& q, std::uint64_t now_ms) {
