@@ -106,7 +106,7 @@ void NodeRuntime::start() {
                 auto refused = error_response(peek_request_id(in.body), Status::rate_limited, to_string(Status::rate_limited));
                 return r.reply(tr::Response{tr::Status::ok, encode_response(Method::info, refused)});
             }
-            on_request(in.body, false, [r](Bytes out) { r.reply(tr::Response{tr::Status::ok, std::move(out)}); });
+            on_request(in.body, false, [r](Bytes out) { r.reply(tr::Response{tr::Status::ok, std::move(out)}); }, in.link);
         },
         kStorageService);
     // Requests of the other members of the swarm (replication, catch-up). Until its signature
@@ -198,7 +198,7 @@ bool NodeRuntime::allow_peer_link(std::uint64_t link, std::size_t bytes) {
     return it->second.allow(now_ms(), bytes);
 }
 
-void NodeRuntime::on_request(const Bytes& body, bool from_peer, Answer reply) {
+void NodeRuntime::on_request(const Bytes& body, bool from_peer, Answer reply, std::uint64_t link) {
     auto req = std::make_shared<Request>();
     try {
         *req = decode_request(body);
@@ -221,18 +221,19 @@ void NodeRuntime::on_request(const Bytes& body, bool from_peer, Answer reply) {
     auto core = core_;
     auto out = std::make_shared<Outcome>();
     ctx_.run_blocking([core, req, out] { *out = core->service.handle(*req, now_ms()); },
-                      [this, method, out, req, reply](std::exception_ptr e) {
+                      [this, method, out, req, reply, link](std::exception_ptr e) {
                           if (e) {
                               reply(encode_response(method, error_response(req->id, Status::internal, "internal error")));
                               return;
                           }
-                          finish(method, out, req, reply);
+                          finish(method, out, req, reply, link);
                       });
 }
 
-void NodeRuntime::finish(Method method, std::shared_ptr<Outcome> out, std::shared_ptr<Request> req, Answer reply) {
+void NodeRuntime::finish(Method method, std::shared_ptr<Outcome> out, std::shared_ptr<Request> req, Answer reply,
+                         std::uint64_t link) {
     if (out->park) {
-        park(req->id, std::get<SubscribeRequest>(req->body), std::move(reply));
+        park(req->id, std::get<SubscribeRequest>(req->body), std::move(reply), link);
     } else {
         reply(encode_response(method, out->response));
     }
@@ -240,11 +241,15 @@ void NodeRuntime::finish(Method method, std::shared_ptr<Outcome> out, std::share
     if (out->notify) wake(*out->notify);
 }
 
-void NodeRuntime::park(std::uint32_t id, SubscribeRequest q, Answer reply) {
+void NodeRuntime::park(std::uint32_t id, SubscribeRequest q, Answer reply, std::uint64_t link) {
     std::uint64_t token = next_token_++;
     auto wait = std::min<std::uint64_t>(q.wait_ms, settings_.limits.max_subscribe_wait_ms);
     Wake key{q.mailbox, q.ns};
-    Parked p{id, std::move(q), std::move(reply), 0};
+    // Anyone may hold an unsigned subscribe (a public namespace): its connection may still give
+    // way to a newcomer when the node is full, so such waits cannot pin the node's slots.
+    std::uint64_t yielding_link = is_public_namespace(q.ns) ? link : 0;
+    if (yielding_link) server_->set_yielding(yielding_link, true);
+    Parked p{id, std::move(q), std::move(reply), 0, yielding_link};
     p.timer = ctx_.set_timeout(wait, [this, token] { resume(token, true); });
     parked_.emplace(token, std::move(p));
     // A full key answers its oldest subscribe now (it subscribes again): a store re-runs few.
@@ -275,6 +280,7 @@ void NodeRuntime::resume(std::uint64_t token, bool final_attempt) {
                           auto resp = e ? error_response(p->second.id, Status::internal, "internal error") : out->response;
                           p->second.answer(encode_response(Method::subscribe, resp));
                           parked_by_key_.remove(Wake{p->second.request.mailbox, p->second.request.ns}, token);
+                          if (p->second.yielding_link) server_->set_yielding(p->second.yielding_link, false);
                           parked_.erase(p);
                           core_->service.set_parked_subscribes(parked_.size());
                       });

@@ -74,17 +74,20 @@ private:
         SubscribeRequest request;
         Answer answer;
         sdk::TimerId timer = 0;
+        std::uint64_t yielding_link = 0;  ///< marked yielding on this connection (0: not)
     };
 
     void on_frame(const Bytes& frame, sdk::net::Reply reply);
     void serve_node_contracts();
     /// Decodes and runs one node RPC; `from_peer`: it came as service "peer" (peer requests only).
-    void on_request(const Bytes& body, bool from_peer, Answer answer);
+    /// `link`: the connection of the node's port it came by (0: none), for parked subscribes.
+    void on_request(const Bytes& body, bool from_peer, Answer answer, std::uint64_t link = 0);
     bool allow(std::uint64_t connection);
     bool allow_peer_link(std::uint64_t link, std::size_t bytes);
     void to_peer(const proto::NodeEntry& peer, Bytes envelope, std::function<void(std::optional<Response>)> done);
-    void finish(Method method, std::shared_ptr<Outcome> out, std::shared_ptr<Request> req, Answer answer);
-    void park(std::uint32_t id, SubscribeRequest q, Answer answer);
+    void finish(Method method, std::shared_ptr<Outcome> out, std::shared_ptr<Request> req, Answer answer,
+                std::uint64_t link);
+    void park(std::uint32_t id, SubscribeRequest q, Answer answer, std::uint64_t link);
     void wake(const Wake& key);
     void resume(std::uint64_t token, bool final_attempt);
     void replicate(std::vector<ReplicaOp> ops);
