@@ -122,6 +122,9 @@ void NodeRuntime::start() {
         },
         kPeerService);
     ctx_.log().info("service node listening on {}", bound.value().to_string());
+    if (!settings_.test_misbehave.empty())
+        ctx_.log().warn("test_misbehave = {}: this node answers client stores as a hostile member (tests only)",
+                        settings_.test_misbehave);
     heartbeat();
     poll_manifest();
     ctx_.set_interval(settings_.heartbeat_ms, [this] { heartbeat(); });
@@ -213,6 +216,10 @@ void NodeRuntime::on_request(const Bytes& body, bool from_peer, Answer reply, st
         reply(encode_response(method, error_response(req->id, Status::bad_request, why)));
         return;
     }
+    if (auto hostile = misbehave(*req)) {
+        reply(encode_response(method, *hostile));
+        return;
+    }
     // Requests that touch no disk are answered on the loop thread.
     if (method == Method::info || method == Method::get_manifest || method == Method::get_swarm) {
         reply(encode_response(method, core_->service.handle(*req, now_ms()).response));
@@ -228,6 +235,17 @@ void NodeRuntime::on_request(const Bytes& body, bool from_peer, Answer reply, st
                           }
                           finish(method, out, req, reply, link);
                       });
+}
+
+std::optional<Response> NodeRuntime::misbehave(const Request& req) const {
+    const auto* q = std::get_if<StoreRequest>(&req.body);
+    if (!q || settings_.test_misbehave.empty()) return std::nullopt;
+    if (settings_.test_misbehave == "overprice" && !q->auth)
+        return Response{req.id, Status::pow_required, WorkRequiredResponse{1ULL << 60, "pay 2^60 hashes"}};
+    if (settings_.test_misbehave == "drop")
+        return Response{req.id, Status::ok,
+                        StoreResponse{message_hash(q->mailbox, q->ns, q->data), true, now_ms() + q->ttl_ms}};
+    return std::nullopt;
 }
 
 void NodeRuntime::finish(Method method, std::shared_ptr<Outcome> out, std::shared_ptr<Request> req, Answer reply,

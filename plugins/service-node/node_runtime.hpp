@@ -40,6 +40,9 @@ struct RuntimeSettings {
     std::uint64_t catch_up_ms = 30000;
     CatchUpBounds catch_up_bounds;  ///< what one peer's turn of a round may cost
     Limits limits;
+    /// Tests only: answer client stores as a hostile member would. "overprice": a stranger's
+    /// store is asked 2^60 hashes of work; "drop": every store is answered ok and not kept.
+    std::string test_misbehave;
 };
 
 /// Key, store and handlers, shared with worker-pool jobs (which may outlive a stop()).
@@ -82,6 +85,8 @@ private:
     /// Decodes and runs one node RPC; `from_peer`: it came as service "peer" (peer requests only).
     /// `link`: the connection of the node's port it came by (0: none), for parked subscribes.
     void on_request(const Bytes& body, bool from_peer, Answer answer, std::uint64_t link = 0);
+    /// The answer a hostile member would give to `req` (RuntimeSettings::test_misbehave), if any.
+    std::optional<Response> misbehave(const Request& req) const;
     bool allow(std::uint64_t connection);
     bool allow_peer_link(std::uint64_t link, std::size_t bytes);
     void to_peer(const proto::NodeEntry& peer, Bytes envelope, std::function<void(std::optional<Response>)> done);
