@@ -114,7 +114,8 @@ void NodeRuntime::start() {
     // sender named in the header is unproven).
     ctx_.serve<tr::Inbound>(
         [this](const tr::Inbound& in, sdk::Responder<tr::Response> r) {
-            if (!allow_peer_link(in.link, in.body.size())) {
+            // (A test's endless pager answers as fast as it is asked, as a real one would.)
+            if (settings_.test_misbehave != "endless_pages" && !allow_peer_link(in.link, in.body.size())) {
                 auto refused = error_response(peek_request_id(in.body), Status::rate_limited, to_string(Status::rate_limited));
                 return r.reply(tr::Response{tr::Status::ok, encode_response(Method::peer, refused)});
             }
@@ -237,7 +238,37 @@ void NodeRuntime::on_request(const Bytes& body, bool from_peer, Answer reply, st
                       });
 }
 
-std::optional<Response> NodeRuntime::misbehave(const Request& req) const {
+std::optional<Response> NodeRuntime::misbehave(const Request& req) {
+    const auto* peer = std::get_if<PeerRequest>(&req.body);
+    if (peer && settings_.test_misbehave == "endless_pages") {
+        PeerEnvelope env;
+        try {
+            env = open_peer(peer->envelope);
+        } catch (const wire::DecodeError&) {
+            return std::nullopt;
+        }
+        Bytes out;
+        if (std::holds_alternative<SummaryBody>(env.body)) {
+            Summary s{};
+            for (auto& b : s) b = BucketDigest{0xFFFFFFFF, {7}};
+            out = encode_summary(s);
+        } else if (const auto* b = std::get_if<BucketBody>(&env.body)) {
+            BucketPage page{{}, true};
+            for (int i = 0; i < 50; ++i) {
+                Hash h{};
+                h[0] = b->bucket;
+                auto n = ++endless_next_;
+                for (int k = 0; k < 8; ++k) h[8 - k] = static_cast<std::uint8_t>(n >> (8 * k));
+                page.states.push_back(ReplicaOp{MessageState{h, core_->key.pub, 0, now_ms() + 600'000, false}, std::nullopt, nullptr});
+            }
+            out = encode_bucket_page(page);
+        } else if (std::holds_alternative<FetchBody>(env.body)) {
+            out = encode_messages({});
+        } else {
+            return std::nullopt;
+        }
+        return Response{req.id, Status::ok, PeerResponse{std::move(out)}};
+    }
     const auto* q = std::get_if<StoreRequest>(&req.body);
     if (!q || settings_.test_misbehave.empty()) return std::nullopt;
     if (settings_.test_misbehave == "overprice" && !q->auth)

@@ -40,8 +40,10 @@ struct RuntimeSettings {
     std::uint64_t catch_up_ms = 30000;
     CatchUpBounds catch_up_bounds;  ///< what one peer's turn of a round may cost
     Limits limits;
-    /// Tests only: answer client stores as a hostile member would. "overprice": a stranger's
-    /// store is asked 2^60 hashes of work; "drop": every store is answered ok and not kept.
+    /// Tests only: answer as a hostile member would. "overprice": a stranger's store is asked
+    /// 2^60 hashes of work; "drop": every store is answered ok and not kept; "endless_pages":
+    /// catch-up requests of peers get 2^32 - 1 states a bucket, pages of new hashes that always
+    /// promise more, and empty fetches.
     std::string test_misbehave;
 };
 
@@ -86,7 +88,7 @@ private:
     /// `link`: the connection of the node's port it came by (0: none), for parked subscribes.
     void on_request(const Bytes& body, bool from_peer, Answer answer, std::uint64_t link = 0);
     /// The answer a hostile member would give to `req` (RuntimeSettings::test_misbehave), if any.
-    std::optional<Response> misbehave(const Request& req) const;
+    std::optional<Response> misbehave(const Request& req);
     bool allow(std::uint64_t connection);
     bool allow_peer_link(std::uint64_t link, std::size_t bytes);
     void to_peer(const proto::NodeEntry& peer, Bytes envelope, std::function<void(std::optional<Response>)> done);
@@ -118,6 +120,7 @@ private:
     SwarmId last_swarm_ = proto::kInvalidSwarm;
     std::unique_ptr<CatchUpRound> catch_up_;
     bool warned_directory_ = false;
+    std::uint64_t endless_next_ = 0;  // test_misbehave = endless_pages: the hashes it makes up
 };
 
 }  // namespace veil::node
