@@ -24,7 +24,7 @@ public:
         s.limits.max_total_bytes = positive(c, "max_total_bytes");
         s.limits.expiry_ms = positive(c, "expiry_ms");
         s.limits.max_pending = static_cast<std::size_t>(positive(c, "max_pending_uploads"));
-        s.limits.max_pending_per_link = static_cast<std::size_t>(positive(c, "max_pending_uploads_per_link"));
+        s.limits.max_pending_per_source = static_cast<std::size_t>(positive(c, "max_pending_uploads_per_source"));
         s.limits.pending_idle_ms = positive(c, "pending_idle_ms");
         s.upload_bytes_per_second = static_cast<double>(positive(c, "upload_bytes_per_second"));
         s.upload_byte_burst = static_cast<double>(positive(c, "upload_byte_burst"));
@@ -50,8 +50,8 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"max_total_bytes", sdk::ConfigType::integer, "10737418240", "disk held by blobs and uploads in progress"},
     {"expiry_ms", sdk::ConfigType::integer, "1209600000", "how long a blob is kept (14 days)"},
     {"max_pending_uploads", sdk::ConfigType::integer, "64", "partial uploads at once"},
-    {"max_pending_uploads_per_link", sdk::ConfigType::integer, "16",
-     "of those, started by one connection (a client's, or a relay's carrying onion-routed uploads)"},
+    {"max_pending_uploads_per_source", sdk::ConfigType::integer, "16",
+     "of those, started from one source (an IPv4 address or IPv6 /64: a client's, or a relay's carrying onion-routed uploads)"},
     {"upload_bytes_per_second", sdk::ConfigType::integer, "33554432", "chunk bytes one connection may upload a second"},
     {"upload_byte_burst", sdk::ConfigType::integer, "67108864", "chunk bytes one connection may upload at once"},
     {"pending_idle_ms", sdk::ConfigType::integer, "600000", "a partial upload untouched this long is dropped"},

@@ -105,7 +105,7 @@ void BlobStore::drop_pending(const BlobId& id) {
     pending_.erase(id);
 }
 
-PutOutcome BlobStore::put(const PutRequest& q, std::uint64_t now_ms, std::uint64_t link) {
+PutOutcome BlobStore::put(const PutRequest& q, std::uint64_t now_ms, const std::string& source) {
     std::lock_guard lock(mutex_);
     PutOutcome out;
     const auto total_chunks = chunk_count(q.total_bytes);
@@ -129,10 +129,11 @@ PutOutcome BlobStore::put(const PutRequest& q, std::uint64_t now_ms, std::uint64
             out.response = error(Status::not_ready, "too many uploads in progress");
             return out;
         }
-        // One connection cannot hold every slot (and stall everyone else's uploads).
-        auto mine = std::count_if(pending_.begin(), pending_.end(), [&](const auto& e) { return e.second.link == link; });
-        if (static_cast<std::size_t>(mine) >= limits_.max_pending_per_link) {
-            out.response = error(Status::not_ready, "this connection has too many uploads in progress");
+        // One source cannot hold every slot (and stall everyone else's uploads), whatever number
+        // of connections it opens.
+        auto mine = std::count_if(pending_.begin(), pending_.end(), [&](const auto& e) { return e.second.source == source; });
+        if (static_cast<std::size_t>(mine) >= limits_.max_pending_per_source) {
+            out.response = error(Status::not_ready, "this source has too many uploads in progress");
             return out;
         }
         if (used_bytes() + q.total_bytes > limits_.max_total_bytes) {
@@ -143,7 +144,7 @@ PutOutcome BlobStore::put(const PutRequest& q, std::uint64_t now_ms, std::uint64
         p.digest = q.digest;
         p.total_bytes = q.total_bytes;
         p.have.assign(total_chunks, false);
-        p.link = link;
+        p.source = source;
         it = pending_.emplace(q.id, std::move(p)).first;
     } else if (it->second.total_bytes != q.total_bytes) {
         out.response = error(Status::bad_request, "the chunk declares another blob size than the upload in progress");

@@ -24,7 +24,7 @@ struct StoreLimits {
     std::uint64_t max_total_bytes = 10ull << 30;  ///< disk held by blobs and partial uploads
     std::uint64_t expiry_ms = 14ull * 24 * 3600 * 1000;  ///< how long a blob is kept
     std::size_t max_pending = 64;             ///< partial uploads at once
-    std::size_t max_pending_per_link = 16;    ///< of which one connection (or relay link) may start
+    std::size_t max_pending_per_source = 16;  ///< of which one source (address or /64) may start
     std::uint64_t pending_idle_ms = 600'000;  ///< a partial upload untouched this long is dropped
 };
 
@@ -42,9 +42,10 @@ public:
     BlobStore(std::filesystem::path dir, StoreLimits limits);
 
     /// Writes one chunk (unless held), and when the blob is complete verifies and publishes it.
-    /// `link` is the connection it came by (transport::Inbound::link): a new upload counts
-    /// against that link's share of the pending uploads.
-    PutOutcome put(const PutRequest& q, std::uint64_t now_ms, std::uint64_t link = 0);
+    /// `source` is where it came from (upload_source: the link's address or /64, as
+    /// transport::Inbound::source): a new upload counts against that source's share of the
+    /// pending uploads, however many connections the source opens.
+    PutOutcome put(const PutRequest& q, std::uint64_t now_ms, const std::string& source = {});
     /// Reads one chunk of a complete, unexpired blob.
     Response get(const GetRequest& q, std::uint64_t now_ms);
     /// Deletes expired blobs and idle partial uploads; returns how many went.
@@ -71,7 +72,7 @@ private:
         std::vector<bool> have;
         std::uint32_t have_count = 0;
         std::uint64_t touched_ms = 0;
-        std::uint64_t link = 0;  ///< the connection that started it
+        std::string source;  ///< where the upload that started it came from
     };
     std::filesystem::path blob_path(const BlobId& id, const Blob& b) const;
     std::filesystem::path part_path(const BlobId& id) const;

@@ -12,6 +12,12 @@ namespace tr = sdk::transport;
 
 namespace {
 
+// Whom an upload slot is charged to: the link's source (address or /64), as the onion relay
+// counts; a link with no known source counts alone.
+std::string upload_source(const tr::Inbound& in) {
+    return in.source.empty() ? "link " + std::to_string(in.link) : in.source;
+}
+
 constexpr std::uint32_t kLocalTimeoutMs = 5'000;
 constexpr std::uint32_t kPeerTimeoutMs = 15'000;
 
@@ -154,7 +160,7 @@ void StoreRuntime::handle(const tr::Inbound& in, Answer answer) {
         return;
     }
     auto out = std::make_shared<PutOutcome>();
-    ctx_.run_blocking([store, put, out, link = in.link] { *out = store->put(*put, now_ms(), link); },
+    ctx_.run_blocking([store, put, out, source = upload_source(in)] { *out = store->put(*put, now_ms(), source); },
                       [this, answer, put, out](std::exception_ptr e) {
                           if (e) {
                               answer.reply(answer_of(error(Status::internal, "internal error")));

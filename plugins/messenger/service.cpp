@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "public_gather.hpp"
+#include "swarm_store.hpp"
 #include "veil/proto/manifest.hpp"
 #include "veil/proto/store_work.hpp"
 #include "veil/crypto/envelope.hpp"
@@ -76,7 +77,8 @@ void Service::store_all(std::vector<proto::node::StoreRequest> stores, std::func
     if (stores.empty()) return done();
     // Each store goes to every member of its swarm at once: a member killed before it
     // replicated cannot hide a message, so messages are not held back behind later ones.
-    // One member's answer is enough (the others catch up by replication).
+    // A majority of the members that answered must store it (judge_store); the others catch up
+    // by replication.
     auto left = std::make_shared<std::size_t>(stores.size());
     auto failed = std::make_shared<bool>(false);
     for (auto& s : stores) {
@@ -93,14 +95,14 @@ void Service::store_one(proto::node::StoreRequest s, std::function<void()> done,
     auto mailbox = s.mailbox;
     auto retry = [this, s, done, fail, round](sdk::Result<sw::MemberAnswers> r) mutable {
         if (!r) return fail(network_error(r.error()));
-        std::uint64_t work = 0;
-        const proto::node::Response* refused = nullptr;
-        for (const auto& a : r.value().answers) {
-            if (a.status == proto::node::Status::ok) return done();  // one member is enough
-            if (const auto* w = std::get_if<proto::node::WorkRequiredResponse>(&a.body)) work = std::max(work, w->work);
-            refused = &a;
-        }
-        if (work == 0 || work > kMaxWorkHashes || round >= kMaxWorkRounds) return fail(node_error(*refused));
+        // A majority of the members that answered must hold it: one hostile member answering
+        // ok (and dropping it) or asking an absurd price neither counts nor sets the price.
+        auto verdict = judge_store(r.value().answers, kMaxWorkHashes);
+        if (verdict.kind == StoreVerdict::Kind::stored) return done();
+        if (verdict.kind == StoreVerdict::Kind::refused || round >= kMaxWorkRounds)
+            return fail(verdict.reason ? node_error(*verdict.reason)
+                                       : sdk::Error{sdk::ErrorCode::unreachable, "no member of the swarm answered"});
+        auto work = verdict.work;
         // A long solve shows on veil send's terminal (warnings are printed); a short one is only logged.
         if (work >= kSlowWorkHashes)
             ctx_.log().warn("the recipient's mailbox is flooded: paying proof of work of {} hashes (may take a while)", work);

@@ -37,10 +37,16 @@ CatchUpPlan plan_catch_up(const std::vector<MessageState>& local, const std::vec
 }
 
 CatchUpRound::CatchUpRound(std::shared_ptr<StorageService> service, std::vector<proto::NodeEntry> peers, SwarmId swarm,
-                           CatchUpPort port)
-    : service_(std::move(service)), peers_(std::move(peers)), swarm_(swarm), port_(std::move(port)) {}
+                           CatchUpPort port, CatchUpBounds bounds)
+    : service_(std::move(service)), peers_(std::move(peers)), swarm_(swarm), port_(std::move(port)), bounds_(bounds) {}
 
+// Asks the current peer, unless its turn is spent: then the peer is dropped from the round.
 void CatchUpRound::ask(const PeerBody& body, void (CatchUpRound::*then)(std::optional<Response>)) {
+    if (turn_requests_ >= bounds_.requests_per_turn || port_.now_ms() >= turn_started_ms_ + bounds_.peer_turn_ms) {
+        ++counts_.peers_dropped;
+        return skip_peer();
+    }
+    ++turn_requests_;
     port_.ask(peers_[peer_i_], body, [this, then](std::optional<Response> r) { (this->*then)(std::move(r)); });
 }
 
@@ -50,6 +56,8 @@ void CatchUpRound::next_peer() {
         if (port_.finished) port_.finished(counts_);
         return;
     }
+    turn_started_ms_ = port_.now_ms();
+    turn_requests_ = 0;
     auto service = service_;
     auto local = std::make_shared<std::vector<MessageState>>();
     port_.off_loop(

@@ -23,6 +23,16 @@ struct CatchUpCounts {
     std::size_t merged = 0;           ///< proven states passed to apply_replica
     std::size_t buckets_skipped = 0;  ///< buckets given up on (an error answer, garbage, a page out of line)
     std::size_t pages = 0;            ///< bucket pages accepted
+    std::size_t peers_dropped = 0;    ///< peers whose turn ran out of time or requests
+};
+
+/// What one peer's turn may cost, whatever the peer claims (its summary counts are unproven: a
+/// member could promise 2^32 states and page through rising hashes forever). A turn that runs
+/// out drops the peer from the round; what it brought is kept, so an honest but large catch-up
+/// goes on where it stopped in the next round.
+struct CatchUpBounds {
+    std::uint64_t peer_turn_ms = 300'000;    ///< a turn asks nothing after this long
+    std::size_t requests_per_turn = 20'000;  ///< pages and fetches asked of one peer in a turn
 };
 
 /// What a round needs from its node. Every callback, and every call of the round, runs on one
@@ -44,10 +54,11 @@ struct CatchUpPort {
 /// not answer is skipped; a bucket whose answer is an error, does not decode, or does not follow
 /// its request (a state of another bucket or not after the cursor, no progress, more states than
 /// the peer's summary counted plus one page) is skipped alone: the other buckets still catch up.
+/// A peer's turn is bounded by CatchUpBounds, so every round ends and the next one can start.
 class CatchUpRound final {
 public:
     CatchUpRound(std::shared_ptr<StorageService> service, std::vector<proto::NodeEntry> peers, SwarmId swarm,
-                 CatchUpPort port);
+                 CatchUpPort port, CatchUpBounds bounds = {});
     CatchUpRound(const CatchUpRound&) = delete;
     CatchUpRound& operator=(const CatchUpRound&) = delete;
 
@@ -73,7 +84,10 @@ private:
     std::vector<proto::NodeEntry> peers_;
     SwarmId swarm_;
     CatchUpPort port_;
+    CatchUpBounds bounds_;
     std::size_t peer_i_ = 0;
+    std::uint64_t turn_started_ms_ = 0;
+    std::size_t turn_requests_ = 0;
     std::vector<MessageState> local_;  // this node's states when the peer's turn began
     Summary remote_{};
     std::vector<std::uint8_t> buckets_;

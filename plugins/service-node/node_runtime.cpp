@@ -106,7 +106,7 @@ void NodeRuntime::start() {
                 auto refused = error_response(peek_request_id(in.body), Status::rate_limited, to_string(Status::rate_limited));
                 return r.reply(tr::Response{tr::Status::ok, encode_response(Method::info, refused)});
             }
-            on_request(in.body, false, [r](Bytes out) { r.reply(tr::Response{tr::Status::ok, std::move(out)}); });
+            on_request(in.body, false, [r](Bytes out) { r.reply(tr::Response{tr::Status::ok, std::move(out)}); }, in.link);
         },
         kStorageService);
     // Requests of the other members of the swarm (replication, catch-up). Until its signature
@@ -114,7 +114,8 @@ void NodeRuntime::start() {
     // sender named in the header is unproven).
     ctx_.serve<tr::Inbound>(
         [this](const tr::Inbound& in, sdk::Responder<tr::Response> r) {
-            if (!allow_peer_link(in.link, in.body.size())) {
+            // (A test's endless pager answers as fast as it is asked, as a real one would.)
+            if (settings_.test_misbehave != "endless_pages" && !allow_peer_link(in.link, in.body.size())) {
                 auto refused = error_response(peek_request_id(in.body), Status::rate_limited, to_string(Status::rate_limited));
                 return r.reply(tr::Response{tr::Status::ok, encode_response(Method::peer, refused)});
             }
@@ -122,6 +123,9 @@ void NodeRuntime::start() {
         },
         kPeerService);
     ctx_.log().info("service node listening on {}", bound.value().to_string());
+    if (!settings_.test_misbehave.empty())
+        ctx_.log().warn("test_misbehave = {}: this node answers client stores as a hostile member (tests only)",
+                        settings_.test_misbehave);
     heartbeat();
     poll_manifest();
     ctx_.set_interval(settings_.heartbeat_ms, [this] { heartbeat(); });
@@ -147,7 +151,7 @@ void NodeRuntime::stop() {
     directory_.reset();
     peers_.clear();  // drops pending peer callbacks (catch-up stalls, harmlessly)
     parked_.clear();
-    parked_by_mailbox_.clear();
+    parked_by_key_.clear();
 }
 
 // One frame on the node's port: a service request `str(service) | var(body)`, answered through
@@ -198,7 +202,7 @@ bool NodeRuntime::allow_peer_link(std::uint64_t link, std::size_t bytes) {
     return it->second.allow(now_ms(), bytes);
 }
 
-void NodeRuntime::on_request(const Bytes& body, bool from_peer, Answer reply) {
+void NodeRuntime::on_request(const Bytes& body, bool from_peer, Answer reply, std::uint64_t link) {
     auto req = std::make_shared<Request>();
     try {
         *req = decode_request(body);
@@ -213,6 +217,10 @@ void NodeRuntime::on_request(const Bytes& body, bool from_peer, Answer reply) {
         reply(encode_response(method, error_response(req->id, Status::bad_request, why)));
         return;
     }
+    if (auto hostile = misbehave(*req)) {
+        reply(encode_response(method, *hostile));
+        return;
+    }
     // Requests that touch no disk are answered on the loop thread.
     if (method == Method::info || method == Method::get_manifest || method == Method::get_swarm) {
         reply(encode_response(method, core_->service.handle(*req, now_ms()).response));
@@ -221,18 +229,60 @@ void NodeRuntime::on_request(const Bytes& body, bool from_peer, Answer reply) {
     auto core = core_;
     auto out = std::make_shared<Outcome>();
     ctx_.run_blocking([core, req, out] { *out = core->service.handle(*req, now_ms()); },
-                      [this, method, out, req, reply](std::exception_ptr e) {
+                      [this, method, out, req, reply, link](std::exception_ptr e) {
                           if (e) {
                               reply(encode_response(method, error_response(req->id, Status::internal, "internal error")));
                               return;
                           }
-                          finish(method, out, req, reply);
+                          finish(method, out, req, reply, link);
                       });
 }
 
-void NodeRuntime::finish(Method method, std::shared_ptr<Outcome> out, std::shared_ptr<Request> req, Answer reply) {
+std::optional<Response> NodeRuntime::misbehave(const Request& req) {
+    const auto* peer = std::get_if<PeerRequest>(&req.body);
+    if (peer && settings_.test_misbehave == "endless_pages") {
+        PeerEnvelope env;
+        try {
+            env = open_peer(peer->envelope);
+        } catch (const wire::DecodeError&) {
+            return std::nullopt;
+        }
+        Bytes out;
+        if (std::holds_alternative<SummaryBody>(env.body)) {
+            Summary s{};
+            for (auto& b : s) b = BucketDigest{0xFFFFFFFF, {7}};
+            out = encode_summary(s);
+        } else if (const auto* b = std::get_if<BucketBody>(&env.body)) {
+            BucketPage page{{}, true};
+            for (int i = 0; i < 50; ++i) {
+                Hash h{};
+                h[0] = b->bucket;
+                auto n = ++endless_next_;
+                for (int k = 0; k < 8; ++k) h[8 - k] = static_cast<std::uint8_t>(n >> (8 * k));
+                page.states.push_back(ReplicaOp{MessageState{h, core_->key.pub, 0, now_ms() + 600'000, false}, std::nullopt, nullptr});
+            }
+            out = encode_bucket_page(page);
+        } else if (std::holds_alternative<FetchBody>(env.body)) {
+            out = encode_messages({});
+        } else {
+            return std::nullopt;
+        }
+        return Response{req.id, Status::ok, PeerResponse{std::move(out)}};
+    }
+    const auto* q = std::get_if<StoreRequest>(&req.body);
+    if (!q || settings_.test_misbehave.empty()) return std::nullopt;
+    if (settings_.test_misbehave == "overprice" && !q->auth)
+        return Response{req.id, Status::pow_required, WorkRequiredResponse{1ULL << 60, "pay 2^60 hashes"}};
+    if (settings_.test_misbehave == "drop")
+        return Response{req.id, Status::ok,
+                        StoreResponse{message_hash(q->mailbox, q->ns, q->data), true, now_ms() + q->ttl_ms}};
+    return std::nullopt;
+}
+
+void NodeRuntime::finish(Method method, std::shared_ptr<Outcome> out, std::shared_ptr<Request> req, Answer reply,
+                         std::uint64_t link) {
     if (out->park) {
-        park(req->id, std::get<SubscribeRequest>(req->body), std::move(reply));
+        park(req->id, std::get<SubscribeRequest>(req->body), std::move(reply), link);
     } else {
         reply(encode_response(method, out->response));
     }
@@ -240,22 +290,27 @@ void NodeRuntime::finish(Method method, std::shared_ptr<Outcome> out, std::share
     if (out->notify) wake(*out->notify);
 }
 
-void NodeRuntime::park(std::uint32_t id, SubscribeRequest q, Answer reply) {
+void NodeRuntime::park(std::uint32_t id, SubscribeRequest q, Answer reply, std::uint64_t link) {
     std::uint64_t token = next_token_++;
     auto wait = std::min<std::uint64_t>(q.wait_ms, settings_.limits.max_subscribe_wait_ms);
-    PublicKey mailbox = q.mailbox;
-    Parked p{id, std::move(q), std::move(reply), 0};
+    Wake key{q.mailbox, q.ns};
+    // Anyone may hold an unsigned subscribe (a public namespace): its connection may still give
+    // way to a newcomer when the node is full, so such waits cannot pin the node's slots.
+    std::uint64_t yielding_link = is_public_namespace(q.ns) ? link : 0;
+    if (yielding_link) server_->set_yielding(yielding_link, true);
+    Parked p{id, std::move(q), std::move(reply), 0, yielding_link};
     p.timer = ctx_.set_timeout(wait, [this, token] { resume(token, true); });
     parked_.emplace(token, std::move(p));
-    parked_by_mailbox_.emplace(mailbox, token);
+    // A full key answers its oldest subscribe now (it subscribes again): a store re-runs few.
+    if (auto oldest = parked_by_key_.add(key, token)) {
+        ctx_.cancel_timer(parked_.at(*oldest).timer);
+        resume(*oldest, true);
+    }
     core_->service.set_parked_subscribes(parked_.size());
 }
 
-void NodeRuntime::wake(const PublicKey& mailbox) {
-    auto [b, e] = parked_by_mailbox_.equal_range(mailbox);
-    std::vector<std::uint64_t> tokens;
-    for (auto it = b; it != e; ++it) tokens.push_back(it->second);
-    for (auto t : tokens) resume(t, false);
+void NodeRuntime::wake(const Wake& key) {
+    for (auto t : parked_by_key_.waiting(key)) resume(t, false);
 }
 
 void NodeRuntime::resume(std::uint64_t token, bool final_attempt) {
@@ -273,12 +328,8 @@ void NodeRuntime::resume(std::uint64_t token, bool final_attempt) {
                           if (!final_attempt) ctx_.cancel_timer(p->second.timer);
                           auto resp = e ? error_response(p->second.id, Status::internal, "internal error") : out->response;
                           p->second.answer(encode_response(Method::subscribe, resp));
-                          auto [b, end] = parked_by_mailbox_.equal_range(p->second.request.mailbox);
-                          for (auto i = b; i != end; ++i)
-                              if (i->second == token) {
-                                  parked_by_mailbox_.erase(i);
-                                  break;
-                              }
+                          parked_by_key_.remove(Wake{p->second.request.mailbox, p->second.request.ns}, token);
+                          if (p->second.yielding_link) server_->set_yielding(p->second.yielding_link, false);
                           parked_.erase(p);
                           core_->service.set_parked_subscribes(parked_.size());
                       });
@@ -394,13 +445,14 @@ void NodeRuntime::start_catch_up() {
     };
     port.now_ms = now_ms;
     port.finished = [this](const CatchUpCounts& c) {
-        if (c.fetched || c.merged || c.buckets_skipped)
-            ctx_.log().info("catch-up done: {} messages fetched, {} states merged, {} buckets skipped", c.fetched,
-                            c.merged, c.buckets_skipped);
+        if (c.fetched || c.merged || c.buckets_skipped || c.peers_dropped)
+            ctx_.log().info("catch-up done: {} messages fetched, {} states merged, {} buckets skipped, {} peers "
+                            "dropped (turn spent)",
+                            c.fetched, c.merged, c.buckets_skipped, c.peers_dropped);
     };
     // The service is shared with the worker-pool jobs of the round (it lives in core_).
     catch_up_ = std::make_unique<CatchUpRound>(std::shared_ptr<StorageService>(core_, &core_->service), std::move(peers),
-                                               swarm, std::move(port));
+                                               swarm, std::move(port), settings_.catch_up_bounds);
     catch_up_->run();
 }
 

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "catch_up.hpp"
+#include "parked.hpp"
 #include "veil/crypto/key_agreement.hpp"
 #include "veil/crypto/key_file.hpp"
 #include "veil/sdk/context.hpp"
@@ -37,7 +38,13 @@ struct RuntimeSettings {
     std::uint64_t manifest_poll_ms = 1000;
     std::uint64_t sweep_ms = 10000;
     std::uint64_t catch_up_ms = 30000;
+    CatchUpBounds catch_up_bounds;  ///< what one peer's turn of a round may cost
     Limits limits;
+    /// Tests only: answer as a hostile member would. "overprice": a stranger's store is asked
+    /// 2^60 hashes of work; "drop": every store is answered ok and not kept; "endless_pages":
+    /// catch-up requests of peers get 2^32 - 1 states a bucket, pages of new hashes that always
+    /// promise more, and empty fetches.
+    std::string test_misbehave;
 };
 
 /// Key, store and handlers, shared with worker-pool jobs (which may outlive a stop()).
@@ -65,23 +72,30 @@ public:
 private:
     /// Sends the encoded response back to whoever asked (net frame or bus reply). Copyable.
     using Answer = std::function<void(Bytes)>;
+    /// Subscribes parked on one (mailbox, namespace) at most: what one store re-runs.
+    static constexpr std::size_t kParkedPerKey = 16;
     struct Parked {
         std::uint32_t id = 0;
         SubscribeRequest request;
         Answer answer;
         sdk::TimerId timer = 0;
+        std::uint64_t yielding_link = 0;  ///< marked yielding on this connection (0: not)
     };
 
     void on_frame(const Bytes& frame, sdk::net::Reply reply);
     void serve_node_contracts();
     /// Decodes and runs one node RPC; `from_peer`: it came as service "peer" (peer requests only).
-    void on_request(const Bytes& body, bool from_peer, Answer answer);
+    /// `link`: the connection of the node's port it came by (0: none), for parked subscribes.
+    void on_request(const Bytes& body, bool from_peer, Answer answer, std::uint64_t link = 0);
+    /// The answer a hostile member would give to `req` (RuntimeSettings::test_misbehave), if any.
+    std::optional<Response> misbehave(const Request& req);
     bool allow(std::uint64_t connection);
     bool allow_peer_link(std::uint64_t link, std::size_t bytes);
     void to_peer(const proto::NodeEntry& peer, Bytes envelope, std::function<void(std::optional<Response>)> done);
-    void finish(Method method, std::shared_ptr<Outcome> out, std::shared_ptr<Request> req, Answer answer);
-    void park(std::uint32_t id, SubscribeRequest q, Answer answer);
-    void wake(const PublicKey& mailbox);
+    void finish(Method method, std::shared_ptr<Outcome> out, std::shared_ptr<Request> req, Answer answer,
+                std::uint64_t link);
+    void park(std::uint32_t id, SubscribeRequest q, Answer answer, std::uint64_t link);
+    void wake(const Wake& key);
     void resume(std::uint64_t token, bool final_attempt);
     void replicate(std::vector<ReplicaOp> ops);
     void heartbeat();
@@ -99,13 +113,14 @@ private:
     std::map<std::uint64_t, Parked> parked_;
     std::map<std::uint64_t, RateLimiter> limiters_;  // by net connection id
     std::map<std::uint64_t, PeerBudget> peer_links_;  // by net connection id, peer frames
-    std::multimap<PublicKey, std::uint64_t> parked_by_mailbox_;
+    ParkedIndex parked_by_key_{kParkedPerKey};
     std::uint64_t next_token_ = 1;
     std::uint32_t next_peer_id_ = 1;
     std::uint16_t bound_port_ = 0;
     SwarmId last_swarm_ = proto::kInvalidSwarm;
     std::unique_ptr<CatchUpRound> catch_up_;
     bool warned_directory_ = false;
+    std::uint64_t endless_next_ = 0;  // test_misbehave = endless_pages: the hashes it makes up
 };
 
 }  // namespace veil::node

@@ -132,7 +132,7 @@ Outcome StorageService::store(std::uint32_t id, const RequestBody& body, std::ui
     if (outcome == StoreOutcome::stored) {
         out.replicate.push_back(
             ReplicaOp{MessageState{m.hash, m.mailbox, m.ns, m.expiry_ms, false}, m.data, nullptr, m.store_auth});
-        out.notify = m.mailbox;
+        out.notify = Wake{m.mailbox, m.ns};
     }
     return out;
 }
@@ -237,10 +237,10 @@ bool StorageService::charge_verify(const PublicKey& member, std::uint64_t now_ms
     return true;
 }
 
-std::optional<PublicKey> StorageService::apply_replica(const std::vector<ReplicaOp>& ops, const PublicKey& from,
+std::optional<Wake> StorageService::apply_replica(const std::vector<ReplicaOp>& ops, const PublicKey& from,
                                                        std::uint64_t now_ms) {
     std::map<const Bytes*, std::optional<OwnerChange>> opened;  // each shared proof verified once
-    std::optional<PublicKey> notify;
+    std::optional<Wake> notify;
     Payment payment;
     for (const auto& op : ops) {
         if (!owns(op.state.mailbox)) continue;
@@ -297,7 +297,7 @@ std::optional<PublicKey> StorageService::apply_replica(const std::vector<Replica
         }
         if (s.deleted && !c.proof) continue;  // a tombstone without the owner's word is ignored
         bool changed = store_.merge(c, now_ms);
-        if (changed && !s.deleted && op.data) notify = s.mailbox;
+        if (changed && !s.deleted && op.data) notify = Wake{s.mailbox, s.ns};
     }
     return notify;
 }
@@ -321,25 +321,9 @@ bool StorageService::charge_member(const PublicKey& member, std::size_t envelope
 }
 
 BucketPage StorageService::bucket_page(std::uint8_t bucket, const std::optional<Hash>& after, std::uint64_t now_ms) {
-    auto states = bucket_states(store_.states(now_ms, [this](const PublicKey& mailbox) { return owns(mailbox); }), bucket);
-    std::sort(states.begin(), states.end(), [](const auto& a, const auto& b) { return a.hash < b.hash; });
-    auto first = after ? std::upper_bound(states.begin(), states.end(), *after,
-                                          [](const Hash& h, const MessageState& s) { return h < s.hash; })
-                       : states.begin();
-    BucketPage page;
-    std::size_t bytes = 0;
-    for (auto it = first; it != states.end(); ++it) {
-        if (page.states.size() >= limits_.bucket_page_states || bytes >= limits_.bucket_page_bytes) {
-            page.more = true;
-            break;
-        }
-        // Each state travels with the owner's proof kept for it, so the peer can verify it.
-        ReplicaOp op{*it, std::nullopt, nullptr};
-        if (auto p = store_.proof_of(it->hash)) op.proof = std::make_shared<const Bytes>(std::move(*p));
-        bytes += 128 + (op.proof ? op.proof->size() : 0);  // a state and its framing, generously
-        page.states.push_back(std::move(op));
-    }
-    return page;
+    // Each state travels with the owner's proof kept for it, so the peer can verify it.
+    return store_.bucket_page(bucket, after, now_ms, [this](const PublicKey& mailbox) { return owns(mailbox); },
+                              limits_.bucket_page_states, limits_.bucket_page_bytes);
 }
 
 Outcome StorageService::handle_peer(std::uint32_t id, const PeerRequest& q, std::uint64_t now_ms) {

@@ -18,6 +18,13 @@ namespace veil::node {
 // The node serves the node RPC of the SDK's protocol; its names are used unqualified here.
 using namespace veil::proto::node;
 
+/// Where a new message landed: the parked subscribes of this mailbox and namespace are re-run.
+struct Wake {
+    PublicKey mailbox{};
+    std::uint16_t ns = 0;
+    bool operator==(const Wake&) const = default;
+};
+
 /// What a handler produced.
 struct Outcome {
     Outcome() = default;
@@ -30,8 +37,8 @@ struct Outcome {
     bool park = false;
     /// Changes to pass to the other members of the swarm (replicate).
     std::vector<ReplicaOp> replicate;
-    /// The mailbox that received a new message (to wake parked subscribes), if any.
-    std::optional<PublicKey> notify;
+    /// The mailbox and namespace that received a new message (to wake parked subscribes), if any.
+    std::optional<Wake> notify;
 };
 
 /// Storage RPC handlers of one node.
@@ -65,9 +72,9 @@ public:
     /// deletions or lower expiries only with an owner proof that verifies and covers them (others
     /// are ignored). Each owner signature verified is charged to `from`'s verify budget; the
     /// batch stops at the first signature that does not verify or does not fit the budget.
-    /// Returns a mailbox that received a new message, if any.
-    std::optional<PublicKey> apply_replica(const std::vector<ReplicaOp>& ops, const PublicKey& from,
-                                           std::uint64_t now_ms);
+    /// Returns a mailbox and namespace that received a new message, if any.
+    std::optional<Wake> apply_replica(const std::vector<ReplicaOp>& ops, const PublicKey& from,
+                                      std::uint64_t now_ms);
     /// Peer-envelope signatures verified so far (refusals before the check cost none).
     [[nodiscard]] std::uint64_t peer_signature_checks() const { return peer_signature_checks_.load(); }
     /// The runtime reports how many subscribes it holds parked (info shows it).

@@ -1,6 +1,8 @@
 #include "store.hpp"
 
 #include <fcntl.h>
+
+#include <algorithm>
 #include <sodium.h>
 #include <unistd.h>
 #include <sqlcipher/sqlite3.h>
@@ -414,6 +416,39 @@ std::vector<MessageState> MessageStore::states(std::uint64_t now_ms,
         if (!keep || keep(s.mailbox)) out.push_back(s);
     }
     return out;
+}
+
+BucketPage MessageStore::bucket_page(std::uint8_t bucket, const std::optional<Hash>& after, std::uint64_t now_ms,
+                                     const std::function<bool(const PublicKey&)>& keep, std::size_t max_states,
+                                     std::size_t max_bytes) {
+    // Blobs compare as memcmp, shorter first on a tie: the one-byte blob {b} sorts below every
+    // hash of bucket b, and {b + 1} (33 bytes of 0xff after the last bucket) above them all.
+    Bytes low{bucket};
+    if (after && std::lexicographical_compare(low.begin(), low.end(), after->begin(), after->end()))
+        low.assign(after->begin(), after->end());
+    Bytes high = bucket == 0xff ? Bytes(33, 0xff) : Bytes{static_cast<std::uint8_t>(bucket + 1)};
+    std::lock_guard lock(mutex_);
+    auto& q = prepare("SELECT m.hash, m.mailbox, m.namespace, m.expiry_ms, m.data IS NULL, p.body FROM messages m "
+                      "LEFT JOIN proofs p ON p.hash = m.proof_hash "
+                      "WHERE m.hash > ?1 AND m.hash < ?2 AND m.expiry_ms > ?3 ORDER BY m.hash");
+    sql::ScopedReset q_done(q);
+    q.blob(1, low).blob(2, high).uint64(3, now_ms);
+    BucketPage page;
+    std::size_t bytes = 0;
+    while (q.step()) {
+        MessageState s{q.column_array<32>(0), q.column_array<32>(1), static_cast<std::uint16_t>(q.column_int64(2)),
+                       q.column_uint64(3), q.column_int64(4) != 0};
+        if (keep && !keep(s.mailbox)) continue;
+        if (page.states.size() >= max_states || bytes >= max_bytes) {
+            page.more = true;
+            break;
+        }
+        ReplicaOp op{s, std::nullopt, nullptr};
+        if (q.column_size(5) > 0) op.proof = std::make_shared<const Bytes>(q.column_bytes(5));
+        bytes += 128 + (op.proof ? op.proof->size() : 0);
+        page.states.push_back(std::move(op));
+    }
+    return page;
 }
 
 bool MessageStore::merge(const ReplicaChange& c, std::uint64_t now_ms) {

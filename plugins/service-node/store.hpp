@@ -111,6 +111,14 @@ public:
     /// mailbox and namespace whose newest owner signature is not later than the proof's, and
     /// keeps the proof with the row (forgetting the namespace's oldest proofs past the quota).
     bool merge(const ReplicaChange& c, std::uint64_t now_ms);
+    /// For a catch-up page: the unexpired states of `bucket` (first hash byte) above `after`,
+    /// whose mailbox passes `keep`, in hash order, each with the owner proof kept for its row;
+    /// at most `max_states`, and none more once `max_bytes` are reached (a state counted as 128
+    /// bytes plus its proof); `more` when states remain. One range scan of the hash index with
+    /// the proofs joined in: the cost follows the page, not the store.
+    BucketPage bucket_page(std::uint8_t bucket, const std::optional<Hash>& after, std::uint64_t now_ms,
+                           const std::function<bool(const PublicKey&)>& keep, std::size_t max_states,
+                           std::size_t max_bytes);
     /// The owner's proof kept with a row (tombstone or shortened), if any.
     std::optional<Bytes> proof_of(const Hash& hash);
     /// The store auth kept with a row, if any.

@@ -26,6 +26,7 @@ struct Server::Core : std::enable_shared_from_this<Server::Core> {
     uv_thread_t loop_thread{};
     bool closed = false;
     std::unordered_map<Conn*, std::shared_ptr<Conn>> conns;
+    std::unordered_map<std::uint64_t, Conn*> by_id;  // open connections by conn_id
     std::unordered_map<std::string, std::size_t> per_source;  // open connections by source
     std::unordered_map<std::string, std::size_t> per_group;   // open connections by group
     ServerStats stats;
@@ -71,6 +72,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
     std::string source;         // IPv4 address or IPv6 /64 (fair sharing of slots)
     std::string group;          // IPv4 /24 or IPv6 /48
     std::size_t in_flight = 0;
+    std::size_t yielding = 0;  // of in_flight: marked Server::set_yielding
     std::size_t write_bytes = 0;
     std::size_t memory = 0;              // decoder memory counted in core->stats
     std::uint64_t last_activity_ms = 0;  // accept, a complete frame, or a reply
@@ -94,6 +96,8 @@ struct Conn : std::enable_shared_from_this<Conn> {
 
     // Nothing asked of us is pending: closing it loses no request.
     bool idle_now() const { return in_flight == 0 && write_bytes == 0; }
+    // Idle, or waiting only on requests that may be cut (Server::set_yielding).
+    bool may_yield() const { return in_flight <= yielding && write_bytes == 0; }
 
     // One timer for both deadlines, computed from fixed instants: a byte never postpones them.
     void arm() {
@@ -111,7 +115,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
             return close();
         }
         if (t >= last_activity_ms + core->opts.idle_timeout_ms) {
-            if (in_flight == 0 && write_bytes == 0) {
+            if (idle_now()) {
                 ++core->stats.idle_closed;
                 return close();
             }
@@ -262,6 +266,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
             forget(core->per_group, group);
         }
         core->conns.erase(this);
+        core->by_id.erase(conn_id);
         auto done = [](uv_handle_t* h) {
             auto* c = static_cast<Conn*>(h->data);
             if (--c->handles_open == 0) c->self.reset();  // may delete c
@@ -352,13 +357,14 @@ Origin origin_of(const uv_tcp_t* tcp, bool loopback_per_connection) {
 
 // Full: an idle connection of the group holding the most gives way, if that group holds more than
 // `group` would. So a newcomer gets a slot unless every group holds about as many, and a
-// connection with a request in flight (a long-poll, say) is never cut for a newcomer.
+// connection with a request in flight (a long-poll, say) is never cut for a newcomer, unless all
+// it waits on yields (an unsigned long-poll: anyone could pin slots with those).
 bool Server::Core::make_room(const std::string& group) {
     auto mine = per_group.count(group) ? per_group[group] : 0;
     Conn* victim = nullptr;
     std::size_t victim_group = 0;
     for (auto& [p, c] : conns) {
-        if (c->closing || !c->idle_now()) continue;
+        if (c->closing || !c->may_yield()) continue;
         auto held = per_group[c->group];
         if (held <= mine + 1) continue;
         if (!victim || held > victim_group || (held == victim_group && c->last_activity_ms < victim->last_activity_ms)) {
@@ -412,6 +418,7 @@ void Server::Core::accept() {
         conn->close();
         return;
     }
+    by_id.emplace(conn->conn_id, conn.get());
     conn->source = std::move(origin.source);
     conn->group = std::move(origin.group);
     ++per_source[conn->source];
@@ -505,5 +512,13 @@ void Server::close() { core_->close_all(); }
 std::size_t Server::connections() const { return core_->conns.size(); }
 
 ServerStats Server::stats() const { return core_->stats; }
+
+void Server::set_yielding(std::uint64_t connection, bool yielding) {
+    auto it = core_->by_id.find(connection);
+    if (it == core_->by_id.end()) return;
+    auto& n = it->second->yielding;
+    if (yielding) ++n;
+    else if (n > 0) --n;
+}
 
 }  // namespace veil::sdk::net

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <memory>
 #include <sstream>
 
 #include "support/node_rpc.hpp"
@@ -401,21 +402,21 @@ void await_store_ready(std::uint16_t port) {
 
 }  // namespace
 
-TEST_CASE("attachments - one connection cannot take every upload slot or the store's write rate", "[attachments][integration]") {
+TEST_CASE("attachments - one host cannot take every upload slot or the store's write rate", "[attachments][integration]") {
     SECTION("pending uploads") {
-        Testnet net(1, 1, {"attachment-store.max_pending_uploads_per_link=4"});
+        // Loopback counted as on a real network: every connection of the test is one source.
+        Testnet net(1, 1, {"attachment-store.max_pending_uploads_per_source=4", "loopback_per_connection=false"});
         const auto port = net.ports()[0];
         await_store_ready(port);
-        veil::test::NodeRpc hog;
-        for (int i = 0; i < 4; ++i) CHECK(put(hog, port, first_chunk_of_new_upload()).status == blob::Status::ok);
-        auto refused = put(hog, port, first_chunk_of_new_upload());
+        // One host's four connections take one upload slot each: its share is then spent, on a
+        // fifth connection too (counted per connection, each could take four).
+        std::vector<std::unique_ptr<veil::test::NodeRpc>> hog;
+        for (int i = 0; i < 5; ++i) hog.push_back(std::make_unique<veil::test::NodeRpc>());
+        for (int i = 0; i < 4; ++i) CHECK(put(*hog[i], port, first_chunk_of_new_upload()).status == blob::Status::ok);
+        auto refused = put(*hog[4], port, first_chunk_of_new_upload());
         CHECK(refused.status == blob::Status::not_ready);
-        CHECK_THAT(refused.message, Catch::Contains("this connection has too many uploads"));
-        // Another connection still starts an upload; the hog still finishes the ones it holds.
-        veil::test::NodeRpc other;
-        CHECK(put(other, port, first_chunk_of_new_upload()).status == blob::Status::ok);
-        CHECK(hog.close() == 0);
-        CHECK(other.close() == 0);
+        CHECK_THAT(refused.message, Catch::Contains("this source has too many uploads"));
+        for (auto& h : hog) CHECK(h->close() == 0);
     }
     SECTION("upload rate") {
         // A burst of three chunks, refilled at 1 byte a second (nothing within the test).

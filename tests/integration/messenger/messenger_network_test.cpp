@@ -3,6 +3,8 @@
 // never sits on disk in the clear.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -288,4 +290,55 @@ TEST_CASE("messenger - a stranger's flood silences nobody: other namespaces refu
     INFO(other.err);
     CHECK(other.exit_code == 0);
     CHECK(received(carol.run({"receive", "--json", "--wait", "20"})) == Got{{alice.id, "not held back"}});
+}
+
+TEST_CASE("messenger - one hostile member of a swarm neither loses a message nor prices it out",
+          "[messenger][integration]") {
+    // "drop": it answers every store ok and keeps nothing; "overprice": it asks 2^60 hashes of
+    // work (the sender gives up above 2^28). Bob's inbox is a quarter full on the honest members
+    // (2 of 8), so they ask a little work: an ok from the hostile one would spare the payment.
+    auto how = GENERATE(as<std::string>{}, "drop", "overprice");
+    INFO(how);
+    Testnet net(9, 3, {"max_messages_per_mailbox=8"});
+    Person alice(net, "alice");
+    Person bob(net, "bob");
+    Person carol(net, "carol");
+    auto bob_account = account_of(bob);
+    auto bob_inbox = wire::to_hex(bob_account.inbox());
+    // One member of Bob's inbox swarm turns hostile.
+    auto manifest = proto::decode_signed_manifest([&] {
+                        auto m = test::slurp(bob.home / "network" / "manifest.bin");
+                        return wire::Bytes(m.begin(), m.end());
+                    }()).manifest;
+    auto hostile_port = manifest.members(manifest.swarm_for(bob_account.inbox())).front().port;
+    auto hostile = net.name_of(hostile_port);
+    net.kill9(hostile);
+    {
+        std::ifstream in(net.dir() / hostile / "veil.toml");
+        std::ofstream out(net.dir() / hostile / "hostile.toml");
+        std::string line;
+        while (std::getline(in, line)) {
+            out << line << "\n";
+            if (line == "[service-node]") out << "test_misbehave = \"" << how << "\"\n";
+        }
+    }
+    net.restart(hostile, "hostile.toml");
+    Rpc rpc;
+    for (int i = 0; i < 100; ++i) {
+        auto r = rpc.call(hostile_port, proto::node::InfoRequest{}, 1000);
+        if (r && r->status == proto::node::Status::ok) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    auto quarter_full = [&] {
+        auto c = inbox_counts(net, bob, bob_account, rpc);
+        return std::count_if(c.begin(), c.end(), [](int n) { return n >= 2; }) >= 2;
+    };
+    for (int i = 0; i < 12 && !quarter_full(); ++i)
+        (void)carol.run({"network", "store", bob_inbox, "junk " + std::to_string(i)});
+    REQUIRE(quarter_full());
+    auto sent = alice.run({"send", bob.id, "past the hostile member"});
+    INFO(sent.err);
+    CHECK(sent.exit_code == 0);
+    using Got = std::vector<std::pair<std::string, std::string>>;
+    CHECK(received(bob.run({"receive", "--json", "--wait", "20"})) == Got{{alice.id, "past the hostile member"}});
 }

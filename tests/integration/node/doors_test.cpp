@@ -103,22 +103,37 @@ TEST_CASE("node doors - when full, the largest group yields an idle slot even if
     CHECK(served(port));
 }
 
-TEST_CASE("node doors - a full node never cuts a connection with a request in flight", "[node][integration]") {
+namespace {
+
+// Opens a connection from `from` that sends one subscribe of `q` and waits on it.
+std::unique_ptr<RawSocket> parked_subscribe(const std::string& from, std::uint16_t port, std::uint32_t id,
+                                            const RequestBody& q) {
+    auto body = encode_request(Request{id, q});
+    auto frame = veil::sdk::net::encode_frame(veil::sdk::net::Frame{
+        id, veil::sdk::net::FrameStatus::ok, veil::sdk::transport::encode_service_request(kStorageService, body)});
+    auto s = std::make_unique<RawSocket>(from, port);
+    REQUIRE(s->send(frame));
+    return s;
+}
+
+SubscribeRequest subscribe_to(const PublicKey& mailbox, std::uint16_t ns) {
+    SubscribeRequest q;
+    q.mailbox = mailbox;
+    q.ns = ns;
+    q.wait_ms = 30'000;
+    return q;
+}
+
+}  // namespace
+
+TEST_CASE("node doors - a full node never cuts a connection waiting on its owner's long-poll", "[node][integration]") {
     Testnet net(1, 1, {"max_connections=20", "connections_per_source=1000", kRealSources});
     auto port = net.ports()[0];
-    // One source fills every slot, each connection waiting on a long-poll (a public namespace:
-    // no signature needed).
+    // One source fills every slot, each connection waiting on a long-poll its owner signed.
     std::vector<std::unique_ptr<RawSocket>> waiting;
     for (std::uint32_t i = 0; i < 20; ++i) {
-        SubscribeRequest q;
-        q.mailbox[0] = static_cast<std::uint8_t>(i + 1);
-        q.ns = 0x8000;
-        q.wait_ms = 30'000;
-        auto body = encode_request(Request{i + 1, q});
-        auto frame = veil::sdk::net::encode_frame(veil::sdk::net::Frame{
-            i + 1, veil::sdk::net::FrameStatus::ok, veil::sdk::transport::encode_service_request(kStorageService, body)});
-        waiting.push_back(std::make_unique<RawSocket>(source(32, 1), port));
-        REQUIRE(waiting.back()->send(frame));
+        veil::test::MailboxOwner owner;
+        waiting.push_back(parked_subscribe(source(32, 1), port, i + 1, owner.sign(subscribe_to(owner.key.pub, 0))));
     }
     std::this_thread::sleep_for(500ms);
     // The newcomer is refused rather than cut someone's pending request.
@@ -126,6 +141,26 @@ TEST_CASE("node doors - a full node never cuts a connection with a request in fl
     std::size_t cut = 0;
     for (auto& s : waiting) cut += s->closed_by_peer() ? 1 : 0;
     CHECK(cut == 0);
+}
+
+TEST_CASE("node doors - unsigned long-polls of four groups do not pin every slot", "[node][integration]") {
+    // Four /24s, each at its group cap, each connection holding a parked public subscribe
+    // (anyone may send one): the node is full (as 4 x 256 on the default limits).
+    Testnet net(1, 1, {"max_connections=20", "connections_per_group=5", "connections_per_source=1000", kRealSources});
+    auto port = net.ports()[0];
+    std::vector<std::unique_ptr<RawSocket>> waiting;
+    for (std::uint32_t i = 0; i < 20; ++i) {
+        PublicKey mailbox{};
+        mailbox[0] = static_cast<std::uint8_t>(i + 1);
+        waiting.push_back(parked_subscribe(source(40 + static_cast<int>(i / 5), 1), port, i + 1,
+                                           subscribe_to(mailbox, 0x8000)));
+    }
+    std::this_thread::sleep_for(500ms);
+    // A newcomer from a fifth group is served: one of those connections gives way.
+    CHECK(served(port));
+    std::size_t cut = 0;
+    for (auto& s : waiting) cut += s->closed_by_peer() ? 1 : 0;
+    CHECK(cut == 1);
 }
 
 TEST_CASE("node doors - on a loopback testnet one process's many connections lock nobody out",

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -483,4 +484,37 @@ TEST_CASE("node integration - the sweeper deletes expired messages from disk", "
     while (rows() != 0 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(500ms);
     CHECK(rows() == 0);
     CHECK(retrieve_all(rpc, net.ports()[0], o).empty());
+}
+
+TEST_CASE("node integration - a member paging forever in catch-up is dropped and the next member's data arrives",
+          "[node][integration]") {
+    // Each peer's catch-up turn lasts at most 2 s.
+    Testnet net(3, 3, {"catch_up_peer_ms=2000"});
+    Rpc rpc;
+    auto m = manifest_from(rpc, net);
+    SwarmId swarm = m.nodes[0].swarm;
+    auto members = member_ports(m, swarm);
+    REQUIRE(members.size() == 3);
+    Owner o = owner_in(m, swarm);
+    // The first member (the first peer members[2] asks) claims 2^32 - 1 states in every bucket
+    // and pages through made-up hashes forever.
+    net.kill9(net.name_of(members[0]));
+    {
+        auto dir = net.dir() / net.name_of(members[0]);
+        std::ifstream in(dir / "veil.toml");
+        std::ofstream out(dir / "hostile.toml");
+        std::string line;
+        while (std::getline(in, line)) {
+            out << line << "\n";
+            if (line == "[service-node]") out << "test_misbehave = \"endless_pages\"\n";
+        }
+    }
+    net.restart(net.name_of(members[0]), "hostile.toml");
+    // members[2] misses these (down), then catches up: its turn with members[0] runs out and
+    // members[1]'s follows.
+    net.kill9(net.name_of(members[2]));
+    std::set<Hash> during;
+    for (int i = 0; i < 10; ++i) during.insert(store(rpc, members[1], o, "during " + std::to_string(i)));
+    net.restart(net.name_of(members[2]));
+    CHECK(eventually_holds(rpc, members[2], o, during, 30s));
 }

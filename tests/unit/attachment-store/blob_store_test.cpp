@@ -171,3 +171,21 @@ TEST_CASE("attachment-store - list pages in id order and what is missing", "[att
     CHECK(s.missing(entries, 2000).empty());
     CHECK(other.missing(entries, 11'000).empty());  // expired: not worth fetching
 }
+
+TEST_CASE("attachment-store - one source holds at most its share of the upload slots", "[attachments]") {
+    Dir d;
+    auto l = limits();
+    l.max_pending = 8;
+    l.max_pending_per_source = 2;
+    BlobStore s(d.path, l);
+    auto start = [&](const std::string& source) {
+        return s.put(chunk_of(random_bytes(2 * kChunkBytes), 0), 1000, source).response;
+    };
+    // However many connections a host opens, its uploads count together.
+    CHECK(start("host a").status == Status::ok);
+    CHECK(start("host a").status == Status::ok);
+    auto refused = start("host a");
+    CHECK(refused.status == Status::not_ready);
+    CHECK_THAT(refused.message, Catch::Contains("this source has too many uploads"));
+    CHECK(start("host b").status == Status::ok);
+}

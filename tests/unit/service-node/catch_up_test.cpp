@@ -2,6 +2,8 @@
 // over the network, synchronously, with a peer that may answer garbage for some buckets.
 #include <catch2/catch.hpp>
 
+#include <deque>
+
 #include "catch_up.hpp"
 #include "node_fixture.hpp"
 
@@ -183,4 +185,83 @@ TEST_CASE("catch-up - bucket pages round-trip and refuse what breaks their rules
     ops[2].data = Bytes{1};
     CHECK_THROWS_AS(decode_bucket_page(encode_bucket_page(BucketPage{ops, false})), veil::wire::DecodeError);
     CHECK_THROWS_AS(decode_bucket_page(Bytes{2, 0, 0, 0, 0, 0, 0, 0, 0}), veil::wire::DecodeError);
+}
+
+namespace {
+
+// A member that claims 2^32 - 1 states in every bucket and pages through rising hashes forever,
+// each page promising more; every fetch comes back empty. Its answers take `step_ms` each.
+struct EndlessPeer {
+    std::uint64_t step_ms = 0;
+    std::uint64_t next = 0;  // the counter in the hashes it makes up
+
+    Response answer(const PeerBody& body, const PublicKey& mailbox) {
+        Bytes out;
+        if (std::holds_alternative<SummaryBody>(body)) {
+            Summary s{};
+            for (auto& b : s) b = BucketDigest{0xFFFFFFFF, {7}};
+            out = encode_summary(s);
+        } else if (const auto* b = std::get_if<BucketBody>(&body)) {
+            BucketPage page{{}, true};
+            for (int i = 0; i < 50; ++i) {
+                Hash h{};
+                h[0] = b->bucket;
+                auto n = ++next;
+                for (int k = 0; k < 8; ++k) h[8 - k] = static_cast<std::uint8_t>(n >> (8 * k));
+                page.states.push_back(ReplicaOp{MessageState{h, mailbox, 0, kNow + 600'000, false}, std::nullopt, nullptr});
+            }
+            out = encode_bucket_page(page);
+        } else {
+            out = encode_messages({});
+        }
+        return Response{1, Status::ok, PeerResponse{std::move(out)}};
+    }
+};
+
+}  // namespace
+
+TEST_CASE("catch-up - a peer paging forever is dropped and the next peer's messages arrive", "[node][catch-up]") {
+    Net net;
+    Node a1(net.a1, net);
+    Node a2(net.a2, net);
+    auto owner = owner_in(kSwarmA);
+    fill(a1, owner.pub, 30, std::nullopt);
+    // Its turn ends by time (slow answers, no request bound) or by requests (instant answers).
+    auto [step_ms, bounds] = GENERATE(table<std::uint64_t, CatchUpBounds>(
+        {{1000, CatchUpBounds{60'000, 1'000'000'000}}, {0, CatchUpBounds{1'000'000'000'000, 2000}}}));
+    EndlessPeer hostile{step_ms};
+    std::uint64_t now = kNow;
+    int summaries = 0;
+    // Answers are queued and delivered one at a time, as the loop would: no recursion.
+    std::deque<std::function<void()>> pending;
+    CatchUpPort port;
+    port.ask = [&](const NodeEntry& to, const PeerBody& body, std::function<void(std::optional<Response>)> done) {
+        if (std::holds_alternative<SummaryBody>(body)) ++summaries;
+        if (summaries == 1) {  // the first turn is the hostile member's
+            now += hostile.step_ms;
+            pending.push_back([&hostile, &owner, body, done] { done(hostile.answer(body, owner.pub)); });
+            return;
+        }
+        auto out = a1.service.handle(Request{1, PeerRequest{seal_peer(body, net.a2, to.ed25519, now)}}, now);
+        ++now;  // each envelope signed at its own time (the replay cache refuses a repeat)
+        pending.push_back([done, r = std::move(out.response)]() mutable { done(std::move(r)); });
+    };
+    port.off_loop = [](std::function<void()> work, std::function<void(bool)> then) {
+        work();
+        then(true);
+    };
+    port.now_ms = [&now] { return now; };
+    std::shared_ptr<StorageService> service(std::shared_ptr<void>{}, &a2.service);  // not owned
+    // The same member twice stands for two members: hostile in its first turn, honest after.
+    CatchUpRound round(service, {net.entry(net.a1), net.entry(net.a1)}, kSwarmA, std::move(port), bounds);
+    round.run();
+    for (int steps = 0; !pending.empty() && steps < 200'000; ++steps) {
+        auto next = std::move(pending.front());
+        pending.pop_front();
+        next();
+    }
+    REQUIRE(round.finished());
+    CHECK(round.counts().peers_dropped == 1);
+    CHECK(summary_of(a2) == summary_of(a1));
+    CHECK(round.counts().fetched == 30);
 }

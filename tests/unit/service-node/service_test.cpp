@@ -26,7 +26,7 @@ TEST_CASE("service - store then retrieve with the owner's signature", "[node][se
     REQUIRE(out.response.status == Status::ok);
     CHECK(std::get<StoreResponse>(out.response.body).newly_stored);
     REQUIRE(out.replicate.size() == 1);  // passed on to the swarm
-    CHECK(out.notify == owner.pub);
+    CHECK(out.notify == Wake{owner.pub, 0});
     CHECK(node.call(StoreRequest{owner.pub, 0, 60'000, {1, 2, 3}}).replicate.empty());  // duplicate
 
     auto got = node.call(signed_body(RetrieveRequest{owner.pub, 0, {}, {}}, owner));

@@ -2,7 +2,9 @@
 
 #include <sqlcipher/sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include "veil/proto/owner_auth.hpp"
 #include "store.hpp"
@@ -298,4 +300,48 @@ TEST_CASE("store - a database whose rows kept proofs per row keeps each proof on
     CHECK(s.proof_count() == 1);
     CHECK(s.row_count() == 2);
     CHECK(s.stored_bytes() == proof.size());  // the node's total starts from what the old file holds
+}
+
+TEST_CASE("store - a bucket page reads its range of hashes, with the proofs, after the cursor", "[node][store]") {
+    Limits limits;
+    MessageStore s({":memory:", "", false}, limits);
+    // Messages of two mailboxes until buckets 0x00, 0x07 and 0xff hold a few each.
+    std::map<std::uint8_t, std::vector<Hash>> by_bucket;
+    std::map<Hash, PublicKey> owner_of;
+    for (int i = 0; by_bucket[0x00].size() < 3 || by_bucket[0x07].size() < 5 || by_bucket[0xff].size() < 3; ++i) {
+        auto m = msg(mailbox(static_cast<std::uint8_t>(1 + i % 2)), 0, "m" + std::to_string(i));
+        REQUIRE(s.store(m, kNow) == StoreOutcome::stored);
+        by_bucket[m.hash[0]].push_back(m.hash);
+        owner_of[m.hash] = m.mailbox;
+    }
+    for (auto& [b, hashes] : by_bucket) std::sort(hashes.begin(), hashes.end());
+    const auto& seven = by_bucket[0x07];
+    // One of bucket 7 deleted with a proof: the page carries it.
+    Bytes proof{9, 9, 9};
+    REQUIRE(s.remove(owner_of[seven[1]], 0, {seven[1]}, kNow, {proof, kNow}));
+    auto all = [](const PublicKey&) { return true; };
+    auto page = s.bucket_page(0x07, std::nullopt, kNow, all, 2, kMaxPageBytes);
+    REQUIRE(page.states.size() == 2);
+    CHECK(page.more);
+    CHECK(page.states[0].state.hash == seven[0]);
+    CHECK(page.states[1].state.hash == seven[1]);
+    CHECK(page.states[1].state.deleted);
+    REQUIRE(page.states[1].proof);
+    CHECK(*page.states[1].proof == proof);
+    CHECK_FALSE(page.states[0].proof);
+    // The cursor: the states above it, up to the end of the bucket.
+    auto rest = s.bucket_page(0x07, seven[1], kNow, all, 100, kMaxPageBytes);
+    CHECK_FALSE(rest.more);
+    REQUIRE(rest.states.size() == seven.size() - 2);
+    CHECK(rest.states.front().state.hash == seven[2]);
+    // The first and last buckets hold exactly their own.
+    for (std::uint8_t b : {std::uint8_t{0x00}, std::uint8_t{0xff}}) {
+        auto p = s.bucket_page(b, std::nullopt, kNow, all, 100, kMaxPageBytes);
+        REQUIRE(p.states.size() == by_bucket[b].size());
+        for (const auto& op : p.states) CHECK(op.state.hash[0] == b);
+    }
+    // Rows of mailboxes the caller does not keep are left out.
+    auto only_one = s.bucket_page(0x07, std::nullopt, kNow, [](const PublicKey& m) { return m == mailbox(1); }, 100,
+                                  kMaxPageBytes);
+    for (const auto& op : only_one.states) CHECK(op.state.mailbox == mailbox(1));
 }

@@ -115,7 +115,7 @@ struct ServerOptions {
 struct ServerStats {
     std::uint64_t refused_per_source = 0;  ///< accepts closed: the source was at its cap
     std::uint64_t refused_per_group = 0;   ///< accepts closed: the source's /24 or /48 was at its cap
-    std::uint64_t evicted_when_full = 0;   ///< idle connections closed to make room for another group
+    std::uint64_t evicted_when_full = 0;   ///< idle (or yielding) connections closed to make room for another group
     std::uint64_t refused_when_full = 0;   ///< accepts closed: full, and no larger group had an idle one
     std::uint64_t late_frames = 0;         ///< connections closed: a frame missed its deadline
     std::uint64_t idle_closed = 0;         ///< connections closed: idle
@@ -164,6 +164,11 @@ public:
     [[nodiscard]] std::size_t connections() const;
     /// Counters since start. Loop thread.
     [[nodiscard]] ServerStats stats() const;
+    /// Marks one request in flight on `connection` (Reply::connection_id) as yielding, or
+    /// unmarks it: a long wait anyone may start (an unsigned long-poll). A full server may close
+    /// a connection whose requests in flight all yield, as it closes an idle one, so such waits
+    /// cannot pin slots. Unknown or closed connections are ignored. Loop thread.
+    void set_yielding(std::uint64_t connection, bool yielding);
 
     struct Core;
 

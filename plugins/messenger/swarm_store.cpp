@@ -1,0 +1,33 @@
+#include "swarm_store.hpp"
+
+#include <algorithm>
+
+namespace veil::messenger {
+
+namespace node = proto::node;
+
+StoreVerdict judge_store(const std::vector<node::Response>& answers, std::uint64_t max_work) {
+    const std::size_t needed = answers.size() / 2 + 1;
+    std::size_t stored = 0;
+    std::vector<std::uint64_t> prices;  // of the members asking work we are willing to do
+    StoreVerdict v;
+    for (const auto& a : answers) {
+        if (a.status == node::Status::ok) {
+            ++stored;
+            continue;
+        }
+        v.reason = &a;
+        if (const auto* w = std::get_if<node::WorkRequiredResponse>(&a.body); w && w->work <= max_work)
+            prices.push_back(w->work);
+    }
+    if (stored >= needed) return {StoreVerdict::Kind::stored, 0, nullptr};
+    // The cheapest members that make up the majority set the price; a dearer one is ignored.
+    const std::size_t missing = needed - stored;
+    if (prices.size() < missing) return v;
+    std::sort(prices.begin(), prices.end());
+    v.kind = StoreVerdict::Kind::pay;
+    v.work = prices[missing - 1];
+    return v;
+}
+
+}  // namespace veil::messenger

@@ -1,0 +1,30 @@
+#pragma once
+/// When a store sent to every member of a swarm counts as done (docs/messenger.md §Sending to a
+/// swarm). One member may be hostile: it may answer ok and drop the message, or ask an absurd
+/// proof of work. So a store counts only when a majority of the members that answered stored
+/// it, and the sender pays the price the cheapest members of such a majority ask, ignoring an
+/// outlier's. Plain function of the answers, no I/O.
+
+#include <cstdint>
+#include <vector>
+
+#include "veil/proto/node_rpc.hpp"
+
+namespace veil::messenger {
+
+/// What to do after one round of answers.
+struct StoreVerdict {
+    enum class Kind : std::uint8_t {
+        stored = 1,  ///< a majority of the members that answered stored it
+        pay,         ///< solve `work` and send again: then enough members accept
+        refused,     ///< no majority at a price within `max_work`: `reason` says why
+    };
+    Kind kind = Kind::refused;
+    std::uint64_t work = 0;
+    const proto::node::Response* reason = nullptr;  ///< one refusing answer (points into the answers)
+};
+
+/// Judges `answers` (one per member that answered, as sdk::swarm::MemberAnswers gives them).
+[[nodiscard]] StoreVerdict judge_store(const std::vector<proto::node::Response>& answers, std::uint64_t max_work);
+
+}  // namespace veil::messenger

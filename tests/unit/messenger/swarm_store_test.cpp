@@ -1,0 +1,44 @@
+// When a store sent to every member of a swarm counts (swarm_store.hpp), with one hostile member
+// among three: it answers ok and drops the message, or asks an absurd proof of work.
+#include <catch2/catch.hpp>
+
+#include "swarm_store.hpp"
+
+using namespace veil::messenger;
+namespace node = veil::proto::node;
+
+namespace {
+
+constexpr std::uint64_t kMax = 1ULL << 28;
+
+node::Response ok() { return node::Response{1, node::Status::ok, node::StoreResponse{}}; }
+node::Response asks(std::uint64_t work) {
+    return node::Response{1, node::Status::pow_required, node::WorkRequiredResponse{work, "pay"}};
+}
+node::Response full() { return node::error_response(1, node::Status::quota_exceeded, "full"); }
+
+}  // namespace
+
+TEST_CASE("swarm store - one member's ok is not enough: a majority of those that answered", "[messenger]") {
+    // The hostile member says ok (and drops it); the honest two ask a little work.
+    auto v = judge_store({ok(), asks(5000), asks(7000)}, kMax);
+    REQUIRE(v.kind == StoreVerdict::Kind::pay);
+    CHECK(v.work == 5000);  // one more honest member makes the majority
+    CHECK(judge_store({ok(), ok(), asks(7000)}, kMax).kind == StoreVerdict::Kind::stored);
+    // A swarm of which only one member answered (the others down): that one is the majority.
+    CHECK(judge_store({ok()}, kMax).kind == StoreVerdict::Kind::stored);
+}
+
+TEST_CASE("swarm store - an outlier's absurd price is ignored while the others make a majority", "[messenger]") {
+    auto v = judge_store({asks(1ULL << 60), asks(3000), asks(2000)}, kMax);
+    REQUIRE(v.kind == StoreVerdict::Kind::pay);
+    CHECK(v.work == 3000);  // what both honest members accept, not 2^60
+    // Already stored by the honest two: the outlier changes nothing.
+    CHECK(judge_store({asks(1ULL << 60), ok(), ok()}, kMax).kind == StoreVerdict::Kind::stored);
+    // When only the absurd price would make a majority, the store is refused (and retried later).
+    auto refused = judge_store({asks(1ULL << 60), asks(1ULL << 59), ok()}, kMax);
+    CHECK(refused.kind == StoreVerdict::Kind::refused);
+    REQUIRE(refused.reason);
+    CHECK(refused.reason->status == node::Status::pow_required);
+    CHECK(judge_store({full(), full(), ok()}, kMax).kind == StoreVerdict::Kind::refused);
+}
