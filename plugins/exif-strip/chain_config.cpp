@@ -7,7 +7,7 @@ namespace {
 
 StripperConfig stripper_config(const ChainSettings& s) {
     StripperConfig c;
-    c.jpeg = c.png = c.webp = false;
+    c.jpeg = c.png = c.webp = c.tiff = c.gif = false;
     for (const auto& f : s.formats) {
         if (f == "jpeg") {
             c.jpeg = true;
@@ -15,8 +15,12 @@ StripperConfig stripper_config(const ChainSettings& s) {
             c.png = true;
         } else if (f == "webp") {
             c.webp = true;
+        } else if (f == "tiff") {
+            c.tiff = true;
+        } else if (f == "gif") {
+            c.gif = true;
         } else {
-            throw std::invalid_argument("exif-strip.formats: unknown format '" + f + "' (known: jpeg, png, webp)");
+            throw std::invalid_argument("exif-strip.formats: unknown format '" + f + "' (known: jpeg, png, webp, tiff, gif)");
         }
     }
     if (s.orientation == "keep") {
@@ -26,10 +30,12 @@ StripperConfig stripper_config(const ChainSettings& s) {
     } else {
         throw std::invalid_argument("exif-strip.orientation: '" + s.orientation + "' is not \"keep\" or \"drop\"");
     }
-    if (s.other_images == "refuse") {
-        c.refuse_other_images = true;
-    } else if (s.other_images != "pass") {
-        throw std::invalid_argument("exif-strip.other_images: '" + s.other_images + "' is not \"pass\" or \"refuse\"");
+    if (!s.other_images.empty() && s.other_images != "refuse") {
+        throw std::invalid_argument(
+            "exif-strip.other_images: '" + s.other_images +
+            "' is no longer offered: an image, video or audio file whose metadata cannot be removed is always "
+            "refused, unless the sender asks to keep its metadata for that file (veil send --file PATH "
+            "--keep-metadata, the web page's checkbox, keep_metadata in JSON-RPC); remove the key");
     }
     return c;
 }
