@@ -160,6 +160,21 @@ private:
     bool little_;
 };
 
+// Bytes the output may still take from the input: each IFD table, kept value and strip is
+// charged once, so a file whose pages share bytes (an IFD chain through overlapping tables, one
+// strip drawn by a thousand pages) cannot make an output many times its size.
+class Budget final {
+public:
+    explicit Budget(std::size_t bytes) : left_(bytes) {}
+    void charge(std::size_t n) {
+        if (n > left_) throw FormatError("TIFF: the same bytes are referenced more than once");
+        left_ -= n;
+    }
+
+private:
+    std::size_t left_;
+};
+
 // One kept entry of the output: its header and the bytes of its value (file byte order).
 struct OutEntry final {
     std::uint16_t tag = 0;
@@ -170,19 +185,19 @@ struct OutEntry final {
 
 // Copies one page's strips or tiles and returns their new offsets (as a LONG value).
 OutEntry copy_blocks(const TiffReader& r, ByteView in, const Entry& offsets, const Entry& counts, TiffWriter& w,
-                     std::size_t& budget) {
+                     Budget& budget) {
     if ((offsets.type != 3 && offsets.type != 4) || (counts.type != 3 && counts.type != 4))
         throw FormatError("TIFF: strip or tile offsets are not SHORT or LONG");
     if (offsets.count != counts.count) throw FormatError("TIFF: strip or tile offsets and byte counts differ in number");
     if (offsets.count == 0) throw FormatError("TIFF: a page without image data");
+    budget.charge(offsets.size);  // written back as LONGs: at most twice that
     Bytes value;
     TiffWriter v(value, w.little());
     for (std::size_t i = 0; i < offsets.count; ++i) {
         const std::size_t at = r.number(offsets, i);
         const std::size_t n = r.number(counts, i);
         if (at > in.size() || in.size() - at < n) throw FormatError("truncated TIFF: image data past the end");
-        if (n > budget) throw FormatError("TIFF: the same bytes are referenced more than once");
-        budget -= n;
+        budget.charge(n);
         v.u32(w.offset());
         w.bytes(in.subspan(at, n));
     }
@@ -191,8 +206,9 @@ OutEntry copy_blocks(const TiffReader& r, ByteView in, const Entry& offsets, con
 
 // Rewrites one IFD: its kept entries, its image data, and the link to it. Returns the next IFD.
 std::size_t strip_page(const TiffReader& r, ByteView in, std::size_t off, std::size_t page, const StripOptions& options,
-                       TiffWriter& w, std::size_t link, StripResult& result, std::size_t& budget) {
+                       TiffWriter& w, std::size_t link, StripResult& result, Budget& budget) {
     const std::size_t n = r.ifd_entries(off);
+    budget.charge(2 + 12 * n + 4);
     std::vector<Entry> kept;
     std::set<std::string> removed;
     for (std::size_t i = 0; i < n; ++i) {
@@ -238,8 +254,7 @@ std::size_t strip_page(const TiffReader& r, ByteView in, std::size_t off, std::s
             continue;  // a strip table beside a tile table is not used: dropped
         }
         if ((e.tag == kStripByteCounts || e.tag == kTileByteCounts) && e.tag != counts->tag) continue;
-        if (e.size > 4 && e.size > budget) throw FormatError("TIFF: the same bytes are referenced more than once");
-        if (e.size > 4) budget -= e.size;
+        if (e.size > 4) budget.charge(e.size);
         const auto v = in.subspan(e.value_at, e.size);
         out_entries.push_back(OutEntry{e.tag, e.type, e.count, Bytes(v.begin(), v.end())});
     }
@@ -289,7 +304,7 @@ void strip_tiff(ByteView in, const StripOptions& options, StripResult& out) {
     w.u16(42);
     std::size_t link = w.offset();
     w.u32(0);
-    std::size_t budget = in.size();  // bytes copied may not exceed the input (shared-strip bombs)
+    Budget budget(in.size());
     std::set<std::size_t> seen;
     std::size_t next = r.u32(4);
     for (std::size_t page = 0; next != 0; ++page) {
