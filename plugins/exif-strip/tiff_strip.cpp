@@ -215,7 +215,8 @@ std::size_t strip_page(const TiffReader& r, ByteView in, std::size_t off, std::s
         const Entry e = r.entry(off, i);
         if (e.tag == kDngVersion) throw FormatError("DNG raw images are not rewritten");
         if (points_to_ifd(e.tag) && e.size > 0 && (e.type == 4 || e.type == 13)) {
-            for (std::size_t k = 0; k < e.count; ++k) (void)r.ifd_entries(r.number(e, k));
+            for (std::size_t k = 0; k < e.count; ++k)
+                if (const std::size_t to = r.number(e, k); to != 0) (void)r.ifd_entries(to);  // 0: none
         }
         if (e.tag == kOrientation && e.type == 3 && e.count == 1 && r.u16(e.value_at) >= 1 && r.u16(e.value_at) <= 8) {
             if (page == 0) result.orientation = r.u16(e.value_at);

@@ -139,6 +139,9 @@ TEST_CASE("tiff - refuses what it cannot rewrite safely, with a clear error", "[
     Bytes gps_out = tiny_tiff();
     put32(gps_out, 64 + 2 + 12 * 11 + 8, 5000);  // GPS IFD past the end
     CHECK(refusal(gps_out).find("IFD past the end") != std::string::npos);
+    Bytes gps_none = tiny_tiff();
+    put32(gps_none, 64 + 2 + 12 * 11 + 8, 0);  // a GPS pointer of 0 means none (some writers)
+    CHECK(refusal(gps_none) == "accepted");
     Bytes no_strips = tiny_tiff();
     put16(no_strips, 64 + 2 + 12 * 5, 999);  // StripOffsets becomes an unknown tag
     CHECK(refusal(no_strips).find("without strip") != std::string::npos);
