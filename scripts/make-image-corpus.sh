@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
-# Makes the image corpus for the exif-strip tests (tests/data/images): small real JPEG, PNG and
-# WebP files carrying every kind of metadata the stripper must remove (EXIF with GPS, a Nikon
+# Makes the image corpus for the exif-strip tests (tests/data/images): small real JPEG, PNG,
+# WebP, TIFF and GIF files carrying every kind of metadata the stripper must remove (EXIF with GPS, a Nikon
 # maker note with a serial number, XMP, IPTC, comments, an EXIF thumbnail, PNG text/eXIf/tIME
 # chunks, WebP EXIF/XMP chunks, data after the end marker) plus the parts it must keep (an ICC
-# profile, the Adobe APP14 marker, restart markers, palette transparency).
+# profile, the Adobe APP14 marker, restart markers, palette transparency, TIFF pages and tiles,
+# GIF animation).
 # Uses Debian's imagemagick, libimage-exiftool-perl, webp, libjpeg-turbo-progs, icc-profiles-free.
 # The committed files are the reference; re-running gives equivalent (not byte-identical) files.
-# Usage: scripts/make-image-corpus.sh [OUT_DIR]   (default tests/data/images)
+# Usage: scripts/make-image-corpus.sh [OUT_DIR [FORMAT...]]   (default tests/data/images, every
+# format; e.g. `scripts/make-image-corpus.sh tests/data/images tiff gif` remakes only those)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-tests/data/images}
+[ $# -gt 1 ] && shift && formats=" $* " || formats=" jpeg png webp tiff gif "
+want() { [[ $formats == *" $1 "* ]]; }
 icc=/usr/share/color/icc/sRGB.icc
 for tool in convert exiftool cwebp cjpeg img2webp; do
   command -v "$tool" >/dev/null || { echo "missing $tool: run scripts/setup.sh" >&2; exit 1; }
 done
 [ -r "$icc" ] || { echo "missing $icc (icc-profiles-free)" >&2; exit 1; }
-mkdir -p "$out/jpeg" "$out/png" "$out/webp"
+for f in $formats; do mkdir -p "$out/$f"; done
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 # A photo-like picture: a fractal plasma with a little noise, fixed seed.
@@ -50,6 +54,7 @@ jpeg_full() {  # $1 = output, rest = cjpeg options
      "-Comment=Shot by Alice at home, 12 rue Example" "$f"
   printf 'TRAILER: Alice Example, device serial 3020551\n' >> "$f"   # data after EOI
 }
+if want jpeg; then
 jpeg_full "$out/jpeg/baseline-full.jpg"
 jpeg_full "$out/jpeg/progressive-full.jpg" -progressive
 jpeg_full "$out/jpeg/restart-markers.jpg" -restart 2 -optimize
@@ -60,7 +65,9 @@ ex "${exif_args[@]}" "${xmp_args[@]}" "$out/jpeg/cmyk-adobe.jpg"
 
 # Greyscale, no metadata at all: the stripper must leave the image data alone.
 cjpeg -quality 75 -grayscale "$tmp/photo.ppm" > "$out/jpeg/gray-plain.jpg"
+fi
 
+if want png; then
 # PNG as ImageMagick writes it from a camera JPEG: eXIf, tEXt, zTXt (raw EXIF/IPTC/XMP
 # profiles, maker note), tIME, iCCP; then exiftool adds iTXt (XMP); then data after IEND.
 convert "$out/jpeg/baseline-full.jpg" -resize 160x120 "$out/png/rgb-full.png"
@@ -72,7 +79,9 @@ convert -size 96x64 -seed 7 plasma:red-blue -colors 16 -transparent "$(convert -
   PNG8:"$out/png/palette-trns.png"
 ex "-PNG:Author=Alice Example" "-PNG:Title=Secret map" "-PNG:ModifyDate=2026:05:01 12:34:56" \
    "-GPSLatitude=48.85" -GPSLatitudeRef=N "$out/png/palette-trns.png"
+fi
 
+if want webp; then
 # WebP: lossy with ICC + EXIF + XMP (VP8X), lossless with alpha + EXIF + XMP, and a plain one.
 convert "$tmp/photo.ppm" -resize 160x120 "$tmp/small.png"
 cwebp -quiet -q 75 "$tmp/small.png" -o "$out/webp/lossy-full.webp"
@@ -87,5 +96,35 @@ convert -size 48x32 -seed 2 plasma:fractal "$tmp/f2.png"
 img2webp -loop 0 -lossy -q 60 -d 200 "$tmp/f1.png" "$tmp/f2.png" -o "$out/webp/animated-full.webp" >/dev/null 2>&1
 ex "-XMP-dc:Creator=Alice Example" "-Artist=Alice Example" -GPSLatitude=48.85 -GPSLatitudeRef=N -Orientation#=3 \
    "$out/webp/animated-full.webp"
+fi
+
+if want tiff; then
+# TIFF: two LZW pages (little-endian) with EXIF, GPS, XMP, IPTC and text tags in IFD0, text
+# tags in IFD1 too, and a SubIFD thumbnail; one big-endian uncompressed page; one tiled page
+# with an ICC profile.
+convert "$tmp/photo.ppm" -resize 120x90 "$tmp/p1.ppm"
+convert -size 120x90 -seed 5 plasma:fractal -depth 8 "$tmp/p2.ppm"
+convert "$tmp/p1.ppm" "$tmp/p2.ppm" -compress lzw "$out/tiff/pages-lzw-full.tif"
+convert "$tmp/p1.ppm" -compress none -define tiff:endian=msb "$out/tiff/mm-plain-full.tif"
+convert "$tmp/photo.ppm" -resize 96x72 -compress zip -define tiff:tile-geometry=32x32 "$out/tiff/tiled-icc-full.tif"
+tiff_args=("${exif_args[@]}" "${xmp_args[@]}" "${iptc_args[@]}" "-ImageDescription=Our flat, 3rd floor"
+  -HostComputer=alice-laptop "-DocumentName=holiday")
+for f in "$out"/tiff/*.tif; do ex "${tiff_args[@]}" "$f"; done
+ex "-ICC_Profile<=$icc" "$out/tiff/tiled-icc-full.tif"
+ex "-IFD1:Artist=Alice Example" "-IFD1:Make=NIKON" "-IFD1:ModifyDate=2026:05:01 12:34:56" "$out/tiff/pages-lzw-full.tif"
+python3 scripts/tiff-add-thumbnail.py "$out/tiff/pages-lzw-full.tif"
+fi
+
+if want gif; then
+# GIF89a: three animated frames (NETSCAPE2.0 loop), a comment, an XMP application extension,
+# data after the trailer; GIF87a: one frame, nothing to remove but the trailer.
+for i in 1 2 3; do convert -size 48x32 -seed "$i" plasma:fractal "$tmp/g$i.png"; done
+convert -delay 20 -loop 0 "$tmp/g1.png" "$tmp/g2.png" "$tmp/g3.png" "$out/gif/animated-full.gif"
+ex "-XMP-dc:Creator=Alice Example" "-XMP-photoshop:City=Paris" "-Comment=Alice Example lives at 12 rue Example" \
+   "$out/gif/animated-full.gif"
+printf 'TRAILER: Alice Example\n' >> "$out/gif/animated-full.gif"
+convert "$tmp/g1.png" -colors 16 GIF87:"$out/gif/still-87a.gif"
+printf 'TRAILER: Alice Example\n' >> "$out/gif/still-87a.gif"
+fi
 
 du -ab "$out" | sort -k2

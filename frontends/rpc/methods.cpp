@@ -44,8 +44,9 @@ public:
         if (!v->is_string()) throw ParamError(std::string("\"") + key + "\" must be a string");
         return v->get<std::string>();
     }
-    bool boolean(const char* key) const {
-        const json* v = find(key, true);
+    bool boolean(const char* key, bool required = true, bool fallback = false) const {
+        const json* v = find(key, required);
+        if (v == nullptr) return fallback;
         if (!v->is_boolean()) throw ParamError(std::string("\"") + key + "\" must be true or false");
         return v->get<bool>();
     }
@@ -193,13 +194,21 @@ const std::map<std::string, Handler, std::less<>>& handlers() {
          }},
         {"send",
          [](sdk::Bus& b, const MethodOptions& o, const json& p, Session&, Done d) {
-             Params a(p, {"to", "text", "file"});
-             msg::SendMessage req{a.str("to"), a.str("text", false), a.str("file", false)};
+             Params a(p, {"to", "text", "file", "keep_metadata"});
+             msg::SendMessage req{a.str("to"), a.str("text", false), a.str("file", false),
+                                  a.boolean("keep_metadata", false)};
+             if (req.keep_metadata && req.file_path.empty()) throw ParamError("\"keep_metadata\" needs a \"file\"");
              if (!req.file_path.empty() && !std::filesystem::path(req.file_path).is_absolute()) {
                  throw ParamError("\"file\" must be an absolute path (the daemon's working directory is not yours)");
              }
              if (req.text.empty() && req.file_path.empty()) throw ParamError("give \"text\" or \"file\"");
-             ask(b, o, std::move(req), [](const msg::Queued& r) { return to_json(r.message); }, std::move(d));
+             ask(b, o, std::move(req),
+                 [](const msg::Queued& r) {
+                     json j = to_json(r.message);
+                     if (!r.notice.empty()) j["notice"] = r.notice;
+                     return j;
+                 },
+                 std::move(d));
          }},
         {"conversations",
          [](sdk::Bus& b, const MethodOptions& o, const json& p, Session&, Done d) {

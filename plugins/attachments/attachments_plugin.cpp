@@ -113,6 +113,7 @@ private:
             sa::UploadAttachment q{a[1], "", kCliTransfer};
             bool asked = ctx.bus().request<sa::UploadAttachment>(std::move(q), kCommandTimeoutMs, [call](sdk::Result<sa::AttachmentRef> r) {
                 if (!r) return call.fail("veil attachment upload: " + r.error().message, sdk::exit_code::failure);
+                if (!r.value().notice.empty()) call.err("note: " + r.value().notice + "\n");
                 call.out(ref_json(r.value()) + "\n");
                 call.finish(sdk::exit_code::ok);
             });

@@ -131,6 +131,7 @@ struct Transfers::Upload {
     sdk::Responder<sa::AttachmentRef> reply;
     std::vector<std::uint8_t> bytes;  // the file, then the processed file
     std::string mime_type;
+    std::string notice;  // what processors that left the file untouched said, for the sender
     SealedBlob sealed;
     std::vector<Member> members;
     std::size_t member = 0;
@@ -202,7 +203,7 @@ void Transfers::process(std::shared_ptr<Upload> up, std::size_t step) {
         return seal_and_send(std::move(up));
     }
     const auto& name = settings_.processors[step];
-    sa::ProcessAttachment p{up->bytes, up->mime_type};
+    sa::ProcessAttachment p{up->bytes, up->mime_type, up->q.keep_metadata};
     bool asked = ctx_.bus().request<sa::ProcessAttachment>(
         std::move(p), settings_.chunk_timeout_ms,
         [this, alive = alive_, up, step, name](sdk::Result<sa::ProcessedAttachment> r) {
@@ -216,8 +217,11 @@ void Transfers::process(std::shared_ptr<Upload> up, std::size_t step) {
                                       r.error().message);
             }
             auto out = std::move(r).value();
-            for (const auto& rep : out.reports)
-                if (!rep.modified) ctx_.log().info("{}: {}", rep.processor, rep.detail);
+            for (const auto& rep : out.reports) {
+                if (rep.modified) continue;
+                ctx_.log().info("{}: {}", rep.processor, rep.detail);
+                up->notice += (up->notice.empty() ? "" : "; ") + rep.detail;
+            }
             if (out.bytes.size() > settings_.max_file_bytes)
                 return up->reply.fail(ErrorCode::too_large, "processed file is " + megabytes(out.bytes.size()) +
                                                                 "; the limit is " + megabytes(settings_.max_file_bytes));
@@ -330,6 +334,7 @@ void Transfers::put_next(std::shared_ptr<Upload> up) {
             ref.size_bytes = up->sealed.size_bytes;
             ref.mime_type = up->mime_type;
             ref.file_name = safe_file_name(fs::path(up->q.path).filename().string());
+            ref.notice = up->notice;
             up->reply.reply(std::move(ref));
             sodium_memzero(ref.key.data(), ref.key.size());
         });

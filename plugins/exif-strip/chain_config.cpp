@@ -7,7 +7,7 @@ namespace {
 
 StripperConfig stripper_config(const ChainSettings& s) {
     StripperConfig c;
-    c.jpeg = c.png = c.webp = c.heif = c.mp4 = false;
+    c.jpeg = c.png = c.webp = c.tiff = c.gif = c.heif = c.mp4 = false;
     for (const auto& f : s.formats) {
         if (f == "jpeg") {
             c.jpeg = true;
@@ -15,12 +15,17 @@ StripperConfig stripper_config(const ChainSettings& s) {
             c.png = true;
         } else if (f == "webp") {
             c.webp = true;
+        } else if (f == "tiff") {
+            c.tiff = true;
+        } else if (f == "gif") {
+            c.gif = true;
         } else if (f == "heif") {
             c.heif = true;
         } else if (f == "mp4") {
             c.mp4 = true;
         } else {
-            throw std::invalid_argument("exif-strip.formats: unknown format '" + f + "' (known: jpeg, png, webp, heif, mp4)");
+            throw std::invalid_argument("exif-strip.formats: unknown format '" + f +
+                                        "' (known: jpeg, png, webp, tiff, gif, heif, mp4)");
         }
     }
     if (s.orientation == "keep") {
@@ -30,10 +35,12 @@ StripperConfig stripper_config(const ChainSettings& s) {
     } else {
         throw std::invalid_argument("exif-strip.orientation: '" + s.orientation + "' is not \"keep\" or \"drop\"");
     }
-    if (s.other_images == "refuse") {
-        c.refuse_other_images = true;
-    } else if (s.other_images != "pass") {
-        throw std::invalid_argument("exif-strip.other_images: '" + s.other_images + "' is not \"pass\" or \"refuse\"");
+    if (!s.other_images.empty() && s.other_images != "refuse") {
+        throw std::invalid_argument(
+            "exif-strip.other_images: '" + s.other_images +
+            "' is no longer offered: an image, video or audio file whose metadata cannot be removed is always "
+            "refused, unless the sender asks to keep its metadata for that file (veil send --file PATH "
+            "--keep-metadata, the web page's checkbox, keep_metadata in JSON-RPC); remove the key");
     }
     return c;
 }

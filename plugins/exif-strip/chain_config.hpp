@@ -12,13 +12,15 @@ namespace veil::exif_strip {
 /// The plugin's config table, as plain values.
 struct ChainSettings final {
     std::vector<std::string> chain{"strip-metadata"};  ///< processor names, in order
-    std::vector<std::string> formats{"jpeg", "png", "webp", "heif", "mp4"};
-    std::string orientation = "keep";   ///< "keep" or "drop"
-    std::string other_images = "pass";  ///< GIF/TIFF/HEIF/AVIF/BMP: "pass" (reported) or "refuse"
+    std::vector<std::string> formats{"jpeg", "png", "webp", "tiff", "gif", "heif", "mp4"};
+    std::string orientation = "keep";  ///< "keep" or "drop"
+    /// Replaced by the no-silent-leaks policy: "" or "refuse" (what now always happens) are
+    /// accepted; "pass" is refused with a message naming what replaces it (keep_metadata).
+    std::string other_images{};
 };
 
 /// Builds the chain; throws std::invalid_argument naming the bad key and value
-/// (an unknown processor, format or orientation mode, an empty chain).
+/// (an unknown processor, format or orientation mode, an empty chain, other_images = "pass").
 ProcessorChain make_chain(const ChainSettings& settings);
 
 /// Names accepted in `chain`.

@@ -20,16 +20,18 @@ constexpr std::string_view provides[] = {"attachment-processor"};
 constexpr sdk::ConfigKeySpec config_keys[] = {
     {"chain", sdk::ConfigType::string_list, R"(["strip-metadata"])",
      "processors run on every outgoing attachment, in order (known: strip-metadata)"},
-    {"formats", sdk::ConfigType::string_list, R"(["jpeg", "png", "webp", "heif", "mp4"])",
-     "image formats whose metadata is removed; other files pass through and are reported"},
+    {"formats", sdk::ConfigType::string_list, R"(["jpeg", "png", "webp", "tiff", "gif", "heif", "mp4"])",
+     "image formats whose metadata is removed; a media file of another format is refused unless the sender "
+     "asks to keep its metadata"},
     {"orientation", sdk::ConfigType::string, "keep",
      "\"keep\": write the EXIF orientation back alone (photos stay upright); \"drop\": remove it too"},
-    {"other_images", sdk::ConfigType::string, "pass",
-     "GIF/TIFF/HEIF/AVIF/BMP, whose metadata is not removed: \"pass\" (reported) or \"refuse\""},
+    {"other_images", sdk::ConfigType::string, "",
+     "replaced: media whose metadata cannot be removed is always refused unless the sender asks to keep it "
+     "(keep_metadata); \"refuse\" is accepted, \"pass\" is an error"},
 };
 constexpr sdk::PluginInfo info{
     "exif-strip", "0.1.0", sdk::PluginKind::processor,
-    "removes EXIF/GPS, XMP, IPTC, comments and thumbnails from outgoing JPEG, PNG and WebP",
+    "removes EXIF/GPS, XMP, IPTC, comments and thumbnails from outgoing JPEG, PNG, WebP, TIFF and GIF",
     provides, {}, config_keys, {}};
 
 ProcessedAttachment to_reply(ChainResult&& r) {
@@ -68,7 +70,7 @@ private:
     void handle(const ProcessAttachment& req, sdk::Responder<ProcessedAttachment> responder) {
         auto logger = ctx_->logger();
         ctx_->run_blocking(
-            [chain = chain_, a = Attachment{req.bytes, req.mime_type}, responder, logger]() mutable {
+            [chain = chain_, a = Attachment{req.bytes, req.mime_type, req.keep_metadata}, responder, logger]() mutable {
                 const std::size_t in_bytes = a.bytes.size();
                 try {
                     ProcessedAttachment reply = to_reply(chain->run(std::move(a)));

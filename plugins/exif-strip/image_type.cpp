@@ -1,14 +1,75 @@
 #include "image_type.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <initializer_list>
 
 namespace veil::exif_strip {
 namespace {
+
 bool has(ByteView d, std::size_t at, std::string_view magic) {
     return d.size() >= at + magic.size() && std::memcmp(d.data() + at, magic.data(), magic.size()) == 0;
 }
+
+using namespace std::string_view_literals;
+
+// Formats recognised but not rewritten. Media first: their metadata stays in, so they are
+// refused unless the sender asks to keep it. Documents go as files.
+struct Magic final {
+    std::size_t at;
+    std::string_view bytes;
+    std::string_view kind;
+    ImageType type;
+};
+constexpr std::array<Magic, 24> magics = {{
+    {4, "ftyp"sv, "ISO media of an unknown brand", ImageType::other_media},
+    {0, "BM"sv, "BMP image", ImageType::other_media},
+    {0, "8BPS"sv, "Photoshop image", ImageType::other_media},
+    {0, "\0\0\0\x0CjP  "sv, "JPEG 2000 image", ImageType::other_media},
+    {0, "\xFF\x0A"sv, "JPEG XL image", ImageType::other_media},
+    {0, "\0\0\0\x0CJXL "sv, "JPEG XL image", ImageType::other_media},
+    {0, "IIRO"sv, "Olympus raw image", ImageType::other_media},
+    {0, "IIU\0"sv, "Panasonic raw image", ImageType::other_media},
+    {0, "\0\0\x01\0"sv, "ICO image", ImageType::other_media},
+    {0, "fLaC"sv, "FLAC audio", ImageType::other_media},
+    {0, "OggS"sv, "Ogg audio/video", ImageType::other_media},
+    {0, "ID3"sv, "MP3 audio", ImageType::other_media},
+    {0, "\x1A\x45\xDF\xA3"sv, "Matroska/WebM video", ImageType::other_media},
+    {0, "FORM"sv, "AIFF audio", ImageType::other_media},
+    {0, "#!AMR"sv, "AMR audio", ImageType::other_media},
+    {0, "\x30\x26\xB2\x75\x8E\x66\xCF\x11"sv, "ASF/WMV/WMA media", ImageType::other_media},
+    {0, "\0\0\x01\xBA"sv, "MPEG video", ImageType::other_media},
+    {0, "FLV"sv, "Flash video", ImageType::other_media},
+    {0, "%PDF-"sv, "PDF document", ImageType::document},
+    {0, "PK\x03\x04"sv, "ZIP archive or office document", ImageType::document},
+    {0, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"sv, "office document (OLE)", ImageType::document},
+    {0, "\x1F\x8B"sv, "gzip archive", ImageType::document},
+    {0, "7z\xBC\xAF\x27\x1C"sv, "7-Zip archive", ImageType::document},
+    {0, "{\\rtf"sv, "RTF document", ImageType::document},
+}};
+
+const Magic* find_magic(ByteView d) {
+    if (has(d, 0, "RIFF") && has(d, 8, "WAVE")) {
+        static constexpr Magic wav{0, "RIFF"sv, "WAV audio", ImageType::other_media};
+        return &wav;
+    }
+    if (has(d, 0, "RIFF") && has(d, 8, "AVI ")) {
+        static constexpr Magic avi{0, "RIFF"sv, "AVI video", ImageType::other_media};
+        return &avi;
+    }
+    // An MP3/AAC without an ID3 tag starts with a frame header: 11 sync bits, a layer, and a
+    // valid bitrate and sample rate.
+    if (d.size() >= 3 && d[0] == 0xFF && (d[1] & 0xE0) == 0xE0 && (d[1] & 0x06) != 0 && (d[2] & 0xF0) != 0xF0 &&
+        (d[2] & 0x0C) != 0x0C) {
+        static constexpr Magic mp3{0, "\xFF"sv, "MP3/AAC audio", ImageType::other_media};
+        return &mp3;
+    }
+    for (const auto& m : magics)
+        if (has(d, m.at, m.bytes)) return &m;
+    return nullptr;
+}
+
 
 bool is_one_of(std::string_view brand, std::initializer_list<std::string_view> brands) {
     for (const auto b : brands) {
@@ -47,11 +108,16 @@ ImageType sniff_image_type(ByteView d) {
     if (has(d, 0, "\xFF\xD8\xFF")) return ImageType::jpeg;
     if (has(d, 0, "\x89PNG\r\n\x1A\n")) return ImageType::png;
     if (has(d, 0, "RIFF") && has(d, 8, "WEBP")) return ImageType::webp;
+    if (has(d, 0, "GIF8")) return ImageType::gif;
+    if (has(d, 0, "II*\0"sv) || has(d, 0, "MM\0*"sv) || has(d, 0, "II+\0"sv) || has(d, 0, "MM\0+"sv)) return ImageType::tiff;
     if (const ImageType bmff = sniff_bmff(d); bmff != ImageType::unknown) return bmff;
-    if (has(d, 0, "GIF8") || has(d, 0, "II*\0") || has(d, 0, "MM\0*") || has(d, 0, "BM") || has(d, 4, "ftyp")) {
-        return ImageType::other_image;
-    }
-    return ImageType::unknown;
+    const Magic* m = find_magic(d);
+    return m ? m->type : ImageType::unknown;
+}
+
+std::string_view content_kind(ByteView d) {
+    const Magic* m = find_magic(d);
+    return m ? m->kind : std::string_view{};
 }
 
 std::string_view mime_type_of(ImageType type) {
@@ -59,6 +125,8 @@ std::string_view mime_type_of(ImageType type) {
         case ImageType::jpeg: return "image/jpeg";
         case ImageType::png: return "image/png";
         case ImageType::webp: return "image/webp";
+        case ImageType::tiff: return "image/tiff";
+        case ImageType::gif: return "image/gif";
         case ImageType::heif: return "image/heic";
         case ImageType::avif: return "image/avif";
         case ImageType::mp4: return "video/mp4";
@@ -72,6 +140,8 @@ ImageType image_type_of_mime(std::string_view mime) {
     if (mime == "image/jpeg" || mime == "image/jpg" || mime == "image/pjpeg") return ImageType::jpeg;
     if (mime == "image/png" || mime == "image/apng") return ImageType::png;
     if (mime == "image/webp") return ImageType::webp;
+    if (mime == "image/tiff") return ImageType::tiff;
+    if (mime == "image/gif") return ImageType::gif;
     if (mime == "image/heic" || mime == "image/heif" || mime == "image/heic-sequence" || mime == "image/heif-sequence") return ImageType::heif;
     if (mime == "image/avif") return ImageType::avif;
     if (mime == "video/mp4") return ImageType::mp4;
@@ -85,12 +155,15 @@ std::string_view name_of(ImageType type) {
         case ImageType::jpeg: return "jpeg";
         case ImageType::png: return "png";
         case ImageType::webp: return "webp";
+        case ImageType::tiff: return "tiff";
+        case ImageType::gif: return "gif";
+        case ImageType::other_media: return "other media";
+        case ImageType::document: return "document";
         case ImageType::heif: return "heif";
         case ImageType::avif: return "avif";
         case ImageType::mp4: return "mp4";
         case ImageType::mov: return "mov";
         case ImageType::m4a: return "m4a";
-        case ImageType::other_image: return "other image";
         default: return "unknown";
     }
 }

@@ -12,22 +12,28 @@ enum class ImageType : std::uint8_t {
     jpeg,
     png,
     webp,
-    heif,  ///< HEIC/HEIF stills and sequences (ISO BMFF, brands heic, mif1, msf1, ...)
-    avif,  ///< AVIF stills and sequences (ISO BMFF, brands avif, avis)
-    mp4,   ///< MP4 video (ISO BMFF, brands isom, mp41, mp42, ...)
-    mov,   ///< QuickTime movie (brand 'qt  ', or an old file without ftyp)
-    m4a,   ///< MPEG-4 audio (brands M4A, M4B)
-    other_image,  ///< GIF, TIFF, HEIF/AVIF, BMP: images this processor does not rewrite
-    unknown,      ///< anything else
+    tiff,         ///< classic TIFF (II or MM) and BigTIFF (refused by the TIFF stripper)
+    gif,
+    heif,         ///< HEIC/HEIF stills and sequences (ISO BMFF, brands heic, mif1, msf1, ...)
+    avif,         ///< AVIF stills and sequences (ISO BMFF, brands avif, avis)
+    mp4,          ///< MP4 video (ISO BMFF, brands isom, mp41, mp42, ...)
+    mov,          ///< QuickTime movie (brand 'qt  ', or an old file without ftyp)
+    m4a,          ///< MPEG-4 audio (brands M4A, M4B)
+    other_media,  ///< an image, video or audio format this processor does not rewrite
+    document,     ///< PDF, office files, archives, text: sent as they are
+    unknown,      ///< anything else (sent as it is, like a document)
 };
 
 /// The format of data, judged by its magic bytes.
 ImageType sniff_image_type(ByteView data);
+/// What other_media or document content is, e.g. "FLAC audio", "PDF document"; "" otherwise.
+std::string_view content_kind(ByteView data);
 /// "image/jpeg" and so on; "" for unknown.
 std::string_view mime_type_of(ImageType type);
-/// The type a MIME string names among the types above, or ImageType::unknown.
+/// The type a MIME string names among the rewritten formats, or ImageType::unknown.
 ImageType image_type_of_mime(std::string_view mime);
-/// Short lower-case name: "jpeg", "png", "webp", "heif", "mp4", ..., "other image", "unknown".
+/// Short lower-case name: "jpeg", "png", "webp", "tiff", "gif", "heif", "mp4", ..., "other media",
+/// "document", "unknown".
 std::string_view name_of(ImageType type);
 
 }  // namespace veil::exif_strip

@@ -1,58 +1,72 @@
 #include "metadata_stripper.hpp"
 
 #include "bmff_strip.hpp"
+#include "gif_strip.hpp"
 #include "jpeg_strip.hpp"
 #include "png_strip.hpp"
+#include "tiff_strip.hpp"
 #include "webp_strip.hpp"
 
 namespace veil::exif_strip {
-namespace {
-bool is_bmff_picture(ImageType t) { return t == ImageType::heif || t == ImageType::avif; }
-bool is_bmff_movie(ImageType t) { return t == ImageType::mp4 || t == ImageType::mov || t == ImageType::m4a; }
-}  // namespace
-
 void strip_image(ImageType type, ByteView in, const StripOptions& options, StripResult& out) {
     switch (type) {
         case ImageType::jpeg: return strip_jpeg(in, options, out);
         case ImageType::png: return strip_png(in, options, out);
         case ImageType::webp: return strip_webp(in, options, out);
+        case ImageType::tiff: return strip_tiff(in, options, out);
+        case ImageType::gif: return strip_gif(in, options, out);
         case ImageType::heif:
         case ImageType::avif:
         case ImageType::mp4:
         case ImageType::mov:
         case ImageType::m4a: return strip_bmff(in, options, out);
-        default: throw FormatError("not a JPEG, PNG, WebP or ISO BMFF file");
+        default: throw FormatError("not a JPEG, PNG, WebP, TIFF, GIF or ISO BMFF file");
     }
 }
 
 bool MetadataStripper::enabled(ImageType t) const {
-    return (t == ImageType::jpeg && config_.jpeg) || (t == ImageType::png && config_.png) ||
-           (t == ImageType::webp && config_.webp) || (is_bmff_picture(t) && config_.heif) || (is_bmff_movie(t) && config_.mp4);
+    switch (t) {
+        case ImageType::jpeg: return config_.jpeg;
+        case ImageType::png: return config_.png;
+        case ImageType::webp: return config_.webp;
+        case ImageType::tiff: return config_.tiff;
+        case ImageType::gif: return config_.gif;
+        case ImageType::heif:
+        case ImageType::avif: return config_.heif;
+        case ImageType::mp4:
+        case ImageType::mov:
+        case ImageType::m4a: return config_.mp4;
+        default: return false;
+    }
 }
+
+namespace {
+const std::string kKeepHint =
+    "; refused so it does not leave with its metadata (to send it unchanged, metadata included, ask "
+    "explicitly: veil send --file PATH --keep-metadata)";
+}  // namespace
 
 ProcessReport MetadataStripper::process(Attachment& a) const {
     ProcessReport report{std::string(name()), Outcome::passed_through, {}, {}};
     const ImageType actual = sniff_image_type(a.bytes);
     const ImageType declared = image_type_of_mime(a.mime_type);
-    const bool supported = actual == ImageType::jpeg || actual == ImageType::png || actual == ImageType::webp ||
-                           is_bmff_picture(actual) || is_bmff_movie(actual);
-    if (!supported) {
-        if (actual == ImageType::other_image && config_.refuse_other_images) {
-            throw ProcessError(name(), "GIF/TIFF/HEIF/AVIF/BMP image: its metadata cannot be removed; refused by config "
-                                       "(exif-strip.other_images = \"refuse\")");
-        }
+    const std::string kind(actual == ImageType::other_media || actual == ImageType::document ? content_kind(a.bytes)
+                                                                                             : name_of(actual));
+    if (a.keep_metadata) {
+        report.detail = "passed through untouched: " + kind + ", metadata kept at the sender's request";
+        return report;
+    }
+    if (actual == ImageType::document || actual == ImageType::unknown) {
         if (declared != ImageType::unknown) {
             throw ProcessError(name(), "declared " + a.mime_type + " but the content is not a " +
                                            std::string(name_of(declared)) + " file; refused");
         }
-        report.detail = "passed through untouched: " + std::string(name_of(actual)) +
-                        " type, metadata NOT removed (declared '" + a.mime_type + "')";
+        report.detail = (actual == ImageType::unknown ? std::string("unrecognised content") : kind) +
+                        ": sent as a file, its contents are not changed (metadata inside it is NOT removed)";
         return report;
     }
-    if (!enabled(actual)) {
-        report.detail = "passed through untouched: " + std::string(name_of(actual)) + " disabled in config";
-        return report;
-    }
+    if (actual == ImageType::other_media) throw ProcessError(name(), kind + ": its metadata cannot be removed" + kKeepHint);
+    if (!enabled(actual)) throw ProcessError(name(), kind + ": metadata removal is disabled in config (exif-strip.formats)" + kKeepHint);
     StripResult result;
     try {
         strip_image(actual, a.bytes, StripOptions{config_.orientation}, result);
@@ -60,7 +74,7 @@ ProcessReport MetadataStripper::process(Attachment& a) const {
         throw ProcessError(name(), std::string(e.what()) + "; refused rather than sent with its metadata");
     }
     report.outcome = Outcome::processed;
-    report.detail = std::string(name_of(actual)) + ": " + std::to_string(result.removed.size()) + " blocks removed";
+    report.detail = kind + ": " + std::to_string(result.removed.size()) + " blocks removed";
     if (result.orientation_kept) report.detail += ", orientation " + std::to_string(result.orientation) + " kept";
     if (declared != ImageType::unknown && declared != actual) report.detail += ", declared type '" + a.mime_type + "' corrected";
     report.removed = std::move(result.removed);

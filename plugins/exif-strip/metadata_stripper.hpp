@@ -11,18 +11,19 @@ struct StripperConfig final {
     bool jpeg = true;
     bool png = true;
     bool webp = true;
+    bool tiff = true;
+    bool gif = true;
     bool heif = true;  ///< HEIC/HEIF and AVIF
     bool mp4 = true;   ///< MP4, MOV and M4A
     OrientationMode orientation = OrientationMode::keep;
-    /// Refuse GIF/TIFF/HEIF/AVIF/BMP (whose metadata this processor cannot remove) instead of
-    /// passing them through.
-    bool refuse_other_images = false;
 };
 
-/// Removes metadata from JPEG, PNG, WebP, HEIF/AVIF and MP4/MOV/M4A. The format is judged by content: a file declared
-/// as one of those types whose content is not a JPEG, PNG or WebP is refused, and so is one
-/// that does not parse. Other files (and formats disabled in the config) pass through
-/// untouched, and the report says so.
+/// Removes metadata from JPEG, PNG, WebP, TIFF, GIF, HEIF/AVIF and MP4/MOV/M4A. The format is
+/// judged by content. No silent leaks: an image, video or audio file it does not rewrite (another
+/// format, or one disabled in the config) is refused unless the sender asked to keep its
+/// metadata; so is a file that does not parse, and one declared as a rewritten type whose content
+/// is not. Documents and unrecognised content pass untouched, and the report says their contents
+/// were not changed. With keep_metadata every file passes untouched.
 class MetadataStripper final : public Processor {
 public:
     explicit MetadataStripper(StripperConfig config) : config_(config) {}
@@ -34,7 +35,8 @@ private:
     StripperConfig config_;
 };
 
-/// Strips one file of a known type (jpeg, png, webp or an ISO BMFF type) into out. Throws FormatError.
+/// Strips one file of a rewritten type (jpeg, png, webp, tiff, gif or an ISO BMFF type) into out.
+/// Throws FormatError.
 void strip_image(ImageType type, ByteView in, const StripOptions& options, StripResult& out);
 
 }  // namespace veil::exif_strip

@@ -12,10 +12,12 @@
 
 namespace veil::exif_strip {
 
-/// A file on its way out: its bytes and the MIME type the sender declared.
+/// A file on its way out: its bytes, the MIME type the sender declared, and whether the sender
+/// explicitly asked to send it with its metadata (then it goes untouched, whatever its type).
 struct Attachment final {
     Bytes bytes;
     std::string mime_type;
+    bool keep_metadata = false;
 };
 
 enum class Outcome : std::uint8_t {

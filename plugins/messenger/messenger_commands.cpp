@@ -21,7 +21,7 @@ namespace {
 
 namespace st = sdk::storage;
 
-constexpr const char* kSendUsage = "send ID TEXT | send ID --file PATH [TEXT]";
+constexpr const char* kSendUsage = "send ID TEXT | send ID --file PATH [--keep-metadata] [TEXT]";
 constexpr const char* kReceiveUsage = "receive [--wait SECONDS] [--json] [--save-dir DIR]";
 constexpr const char* kContactsUsage =
     "contacts [--json] | contacts add ID NAME | contacts rename ID NAME | contacts block ID | contacts unblock ID | "
@@ -155,21 +155,25 @@ std::shared_ptr<sdk::Subscription> upload_progress(sdk::Context& ctx, const sdk:
 void cmd_send(sdk::Context& ctx, Client& client, const sdk::CommandCall& call) {
     auto args = own_args(call.args());
     std::string file, text;
+    bool keep_metadata = false;
     std::vector<std::string> rest;
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--file" && i + 1 < args.size()) file = args[++i];
+        else if (args[i] == "--keep-metadata") keep_metadata = true;
         else rest.push_back(args[i]);
     }
-    if (rest.empty() || rest.size() > 2 || (rest.size() == 1 && file.empty())) {
+    if (rest.empty() || rest.size() > 2 || (rest.size() == 1 && file.empty()) || (keep_metadata && file.empty())) {
         return call.fail(std::string("usage: veil ") + kSendUsage);
     }
     auto to = parse_id(call, "veil send", rest[0]);
     if (!to) return;
     if (rest.size() == 2) text = rest[1];
     auto progress = file.empty() ? nullptr : upload_progress(ctx, call);
-    with_client(client, call, "veil send", [&client, call, to = *to, text, file, progress] {
-        client.send(to, text, file, [&client, call, progress](const MessageRecord& r) mutable {
+    with_client(client, call, "veil send", [&client, call, to = *to, text, file, keep_metadata, progress] {
+        client.send(to, text, file, keep_metadata, [&client, call, progress](const MessageRecord& r) mutable {
             progress.reset();
+            if (r.message.attachment && !r.message.attachment->notice.empty())
+                call.err("veil send: note: " + r.message.attachment->notice + "\n");
             client.flush([&client, call, r] {
                 // A dropped message leaves the queue without stopping it: its record says why.
                 for (const auto& m : client.messages(r.peer, kAllMessages)) {

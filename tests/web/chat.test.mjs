@@ -1,7 +1,8 @@
 // Browser test of the Veil chat page: a 9-node testnet of real processes, Alice and Bob made
 // with `veil init`, both running `veil daemon` with the web plugin; Debian's headless chromium
 // driven by playwright-core. Alice types a message in her page and it shows in Bob's; an image
-// sent from Bob's page shows inline in Alice's; requests without the token, or with a foreign
+// sent from Bob's page shows inline in Alice's; a FLAC file is sent only after Bob confirms that
+// it goes with its metadata; requests without the token, or with a foreign
 // Origin or Host, are refused. Screenshots go to OUT/screenshots.
 //
 //   node chat.test.mjs --veil BUILD/bin/veil --out DIR [--chromium PATH] [--image FILE]
@@ -219,6 +220,31 @@ async function main() {
     }, 90_000);
     check(inline, "Bob's image shows inline in Alice's page");
     await bobPage.screenshot({ path: path.join(shots, 'chat-dark.png') });
+
+    // No silent leaks: audio whose metadata cannot be removed is refused; the page asks, and
+    // sends it as it is only when the person says yes.
+    const song = path.join(work, 'song.flac');
+    fs.writeFileSync(song, Buffer.concat([Buffer.from([0x66, 0x4c, 0x61, 0x43, 0, 0, 0, 0x22]), Buffer.from('ARTIST=Bob')]));
+    const askedFor = (answer) => new Promise((resolve) => {
+      bobPage.once('dialog', async (d) => {
+        const said = d.message();
+        await (answer ? d.accept() : d.dismiss());
+        resolve(said);
+      });
+    });
+    let asked = askedFor(false);
+    await bobPage.setInputFiles('#file-input', song);
+    const firstQuestion = await Promise.race([asked, new Promise((r) => setTimeout(() => r(''), 60_000))]);
+    check(/FLAC audio/.test(firstQuestion) && /WITH its metadata/.test(firstQuestion),
+      `the page asks before sending audio with its metadata (asked: ${firstQuestion.slice(0, 120)})`);
+    const noted = await waitInPage(bobPage, () => /song\.flac was not sent/.test(document.getElementById('toast')?.textContent || ''), 10_000);
+    check(noted && await bobPage.$('.message.outgoing:has-text("song.flac")') === null, 'declined: the file is not sent');
+    asked = askedFor(true);
+    await bobPage.setInputFiles('#file-input', song);
+    await Promise.race([asked, new Promise((r) => setTimeout(r, 60_000))]);
+    const songSent = await bobPage.waitForSelector('.message.outgoing:has-text("song.flac")', { timeout: 60_000 })
+      .then(() => true, () => false);
+    check(songSent, 'accepted: the file is sent as it is');
   }
   await alicePage.screenshot({ path: path.join(shots, 'chat-light.png') });
 

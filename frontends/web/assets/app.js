@@ -331,6 +331,21 @@ function uploadFile(file) {
   });
 }
 
+// A photo, video or audio file whose metadata cannot be removed is refused; the person may then
+// choose, for this file only, to send it as it is (keep_metadata).
+async function sendWithConsent(params, name) {
+  try {
+    return await call('send_message', params);
+  } catch (e) {
+    if (!/keep-metadata/.test(e.message)) throw e;
+    const why = e.message.replace(/^bad_input: /, '').replace(/; refused so it does not leave.*$/, '');
+    const ok = window.confirm(`${name}: ${why}.\n\nSend it anyway, WITH its metadata ` +
+      '(it may show where and when it was made, the device, the author)?');
+    if (!ok) throw new Error(`${name} was not sent`);
+    return call('send_message', { ...params, keep_metadata: true });
+  }
+}
+
 function showUpload(label, fraction) {
   $('upload').hidden = false;
   $('upload-label').textContent = label;
@@ -350,7 +365,8 @@ async function sendFile() {
     $('composer-text').value = '';
     state.sendingFile = file.name;
     showUpload(`Encrypting and sending ${file.name}`, 0);
-    const r = await call('send_message', { to, text, upload: up.upload });
+    const r = await sendWithConsent({ to, text, upload: up.upload }, file.name);
+    if (r.notice) toast(r.notice);
     if (r.message.peer === state.current) upsertMessage(r.message);
   } catch (e) { fail(e); } finally {
     state.sendingFile = null;

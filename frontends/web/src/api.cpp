@@ -55,8 +55,9 @@ Command make_command(const std::string& method, const json& p) {
     if (method == "get_profile") return msg::GetProfile{};
     if (method == "send_message") {
         SendCommand c{get_id(p, "to"), get_string(p, "text", kMaxTextBytes, false),
-                      get_string(p, "upload", 64, false)};
+                      get_string(p, "upload", 64, false), get_bool(p, "keep_metadata", false)};
         if (c.text.empty() && c.upload.empty()) throw std::invalid_argument("an empty message");
+        if (c.keep_metadata && c.upload.empty()) throw std::invalid_argument("keep_metadata needs a file");
         return c;
     }
     if (method == "list_conversations") return msg::ListConversations{};
@@ -138,7 +139,11 @@ json page_json(const msg::Message& m) {
 }
 
 json reply_json(const msg::Profile& r) { return to_json(r); }
-json reply_json(const msg::Queued& r) { return json{{"message", page_json(r.message)}}; }
+json reply_json(const msg::Queued& r) {
+    json j{{"message", page_json(r.message)}};
+    if (!r.notice.empty()) j["notice"] = r.notice;
+    return j;
+}
 json reply_json(const msg::ConversationList& r) {
     json a = json::array();
     for (const auto& c : r.conversations) a.push_back(to_json(c));

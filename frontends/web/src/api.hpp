@@ -28,6 +28,7 @@ struct SendCommand {
     std::string to;
     std::string text;
     std::string upload;  ///< "" = text only
+    bool keep_metadata = false;  ///< the person ticked "send with its metadata" for this file
 };
 
 /// One parsed page command.

@@ -682,7 +682,7 @@ void Core::on_command(std::uint64_t conn_id, std::string_view text) {
 }
 
 void Core::send_message(std::uint64_t conn_id, const json& id, const SendCommand& c) {
-    msg::SendMessage send{c.to, c.text, ""};
+    msg::SendMessage send{c.to, c.text, "", c.keep_metadata};
     if (!c.upload.empty()) {
         auto up = uploads.find(c.upload);
         if (up == uploads.end() || uploads_taken.contains(c.upload)) {

@@ -5,7 +5,9 @@
 // its folders are 0700); `receive --json --save-dir DIR` writes it decrypted to DIR (0600) and
 // names it in attachment.path, `veil attachment save ID PATH` does it later. An iPhone-style
 // HEIC and MOV (tests/data/media) arrive with no GPS, author, camera or XMP and the same pixels
-// (ImageMagick) and frames (ffmpeg -f framemd5).
+// (ImageMagick) and frames (ffmpeg -f framemd5). And the no-silent-leaks policy: FLAC refused
+// without --keep-metadata, a PDF sent with a notice, the corpus TIFF and GIF received stripped
+// with the same pixel signatures.
 // ctest labels: attachments, integration.
 
 // GCC 12 with the sanitizers warns inside std::regex (used by testnet_fixture.hpp): a known
@@ -20,6 +22,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -358,5 +361,76 @@ TEST_CASE("attachments - an iPhone-style HEIC and MOV arrive without their metad
             return sh(cmd);
         };
         CHECK(decoded(path) == decoded(original));
+    }
+}
+
+// No silent leaks, end to end: media whose metadata cannot be removed is refused unless the
+// sender passes --keep-metadata; a document goes unchanged and the sender is told; TIFF and GIF
+// arrive stripped with the same pixels.
+TEST_CASE("attachments - unknown media needs --keep-metadata, a PDF goes with a notice, TIFF and GIF arrive stripped",
+          "[attachments][integration]") {
+    Testnet net(9, 3);
+    auto alice = net.dir() / "alice";
+    auto bob = net.dir() / "bob";
+    auto alice_id = init(net, alice);
+    auto bob_id = init(net, bob);
+    REQUIRE(run_veil({"--home", bob.string(), "contacts", "add", alice_id, "Alice"}).exit_code == 0);
+    const fs::path corpus = fs::path(VEIL_SOURCE_DIR) / "tests/data/images";
+    auto flac = net.dir() / "song.flac";
+    std::ofstream(flac, std::ios::binary) << std::string("fLaC\0\0\0\x22", 8) << "ARTIST=Alice Realname";
+    auto pdf = net.dir() / "letter.pdf";
+    std::ofstream(pdf, std::ios::binary) << "%PDF-1.4\n1 0 obj << /Author (Alice Realname) >> endobj\n%%EOF\n";
+    const auto send = [&](std::vector<std::string> args) {
+        std::vector<std::string> all{"--home", alice.string(), "send", bob_id};
+        all.insert(all.end(), args.begin(), args.end());
+        return run_veil(all, {}, 180000);
+    };
+
+    auto refused = send({"--file", flac.string()});
+    INFO(refused.err);
+    CHECK(refused.exit_code != 0);
+    CHECK_THAT(refused.err, Catch::Contains("FLAC audio: its metadata cannot be removed") && Catch::Contains("--keep-metadata"));
+    CHECK(send({"--keep-metadata", "hello"}).exit_code != 0);  // the flag is for a file only
+
+    auto kept = send({"--file", flac.string(), "--keep-metadata"});
+    INFO(kept.err);
+    REQUIRE(kept.exit_code == 0);
+    CHECK_THAT(kept.err, Catch::Contains("metadata kept at the sender's request"));
+    auto doc = send({"--file", pdf.string()});
+    INFO(doc.err);
+    REQUIRE(doc.exit_code == 0);
+    CHECK_THAT(doc.err, Catch::Contains("PDF document: sent as a file, its contents are not changed"));
+    for (const char* image : {"tiff/pages-lzw-full.tif", "gif/animated-full.gif"}) {
+        auto r = send({"--file", (corpus / image).string()});
+        INFO(image << "\n" << r.err);
+        REQUIRE(r.exit_code == 0);
+        CHECK(r.err.find("note:") == std::string::npos);
+    }
+
+    const auto saved = net.dir() / "bob-saved";  // received files are kept encrypted; written here decrypted
+    fs::create_directories(saved);
+    std::map<std::string, fs::path> got;  // by file name
+    for (int i = 0; i < 12 && got.size() < 4; ++i) {
+        auto r = run_veil({"--home", bob.string(), "receive", "--wait", "10", "--json", "--save-dir", saved.string()}, {},
+                          120000);
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        std::istringstream lines(r.out);
+        for (std::string line; std::getline(lines, line);) {
+            auto m = nlohmann::json::parse(line);
+            if (m.contains("attachment")) got[m["attachment"]["name"].get<std::string>()] = m["attachment"]["path"].get<std::string>();
+        }
+    }
+    REQUIRE(got.size() == 4);
+    CHECK(slurp(got["song.flac"]) == slurp(flac));  // sent as it is, on request
+    CHECK(slurp(got["letter.pdf"]) == slurp(pdf));
+    for (const char* image : {"tiff/pages-lzw-full.tif", "gif/animated-full.gif"}) {
+        const fs::path original = corpus / image;
+        const fs::path received = got[original.filename().string()];
+        auto tags = sh("exiftool -a -G1 -s '" + received.string() + "'");
+        INFO(image << "\n" << tags);
+        for (const char* gone : {"GPS", "Artist", "Make", "Model", "XMP", "IPTC", "Comment", "SubIFD", "SerialNumber"})
+            CHECK(tags.find(gone) == std::string::npos);
+        CHECK(sh("identify -format '%#\\n' '" + original.string() + "'") == sh("identify -format '%#\\n' '" + received.string() + "'"));
     }
 }

@@ -23,9 +23,7 @@ TEST_CASE("attachments - settings choose formats and orientation mode", "[attach
     const auto jpeg = chain.run(Attachment{read_file(corpus_dir() / "jpeg/baseline-full.jpg"), "image/jpeg"});
     CHECK(jpeg.reports[0].detail.find("orientation") == std::string::npos);
     const Bytes png = read_file(corpus_dir() / "png/rgb-full.png");
-    const auto passed = chain.run(Attachment{png, "image/png"});
-    CHECK(passed.reports[0].outcome == Outcome::passed_through);
-    CHECK(passed.attachment.bytes == png);
+    CHECK_THROWS_WITH(chain.run(Attachment{png, "image/png"}), Catch::Contains("disabled in config"));
 }
 
 TEST_CASE("attachments - bad settings are refused naming the key", "[attachments]") {
@@ -34,14 +32,16 @@ TEST_CASE("attachments - bad settings are refused naming the key", "[attachments
     CHECK_THROWS_WITH(make_chain(ChainSettings{{"strip-metadata"}, {"heic"}, "keep"}), Catch::Contains("exif-strip.formats: unknown format 'heic'"));
     CHECK_THROWS_WITH(make_chain(ChainSettings{{"strip-metadata"}, {"png"}, "apply"}), Catch::Contains("exif-strip.orientation: 'apply'"));
     CHECK_THROWS_WITH(make_chain(ChainSettings{{"strip-metadata"}, {"png"}, "keep", "drop"}), Catch::Contains("exif-strip.other_images: 'drop'"));
+    CHECK_THROWS_WITH(make_chain(ChainSettings{{"strip-metadata"}, {"bmp"}, "keep"}), Catch::Contains("known: jpeg, png, webp, tiff, gif"));
 }
 
-TEST_CASE("attachments - other images pass through by default and can be refused", "[attachments]") {
-    const Bytes gif{'G', 'I', 'F', '8', '9', 'a', 1, 0, 1, 0};
-    const auto passed = make_chain(ChainSettings{}).run(Attachment{gif, "image/gif"});
-    CHECK(passed.attachment.bytes == gif);
-    CHECK(passed.reports[0].detail.find("metadata NOT removed") != std::string::npos);
+TEST_CASE("attachments - other_images is replaced: \"pass\" is refused naming keep_metadata", "[attachments]") {
+    CHECK_THROWS_WITH(make_chain(ChainSettings{{"strip-metadata"}, {"jpeg"}, "keep", "pass"}),
+                      Catch::Contains("exif-strip.other_images: 'pass' is no longer offered") && Catch::Contains("--keep-metadata"));
+    // "refuse" is what now always happens: accepted, and an unknown media type is refused.
+    const Bytes flac{'f', 'L', 'a', 'C', 0, 0, 0, 0x22};
     const ProcessorChain strict = make_chain(ChainSettings{{"strip-metadata"}, {"jpeg", "png", "webp"}, "keep", "refuse"});
-    CHECK_THROWS_WITH(strict.run(Attachment{gif, "image/gif"}), Catch::Contains("refused by config"));
+    CHECK_THROWS_WITH(strict.run(Attachment{flac, "audio/flac"}), Catch::Contains("FLAC audio"));
+    CHECK_THROWS_WITH(make_chain(ChainSettings{}).run(Attachment{flac, ""}), Catch::Contains("FLAC audio"));
     CHECK(strict.run(Attachment{Bytes{'t', 'x', 't'}, "text/plain"}).reports[0].outcome == Outcome::passed_through);
 }

@@ -95,10 +95,10 @@ TEST_CASE("attachments - plugin descriptor names itself and its config keys", "[
     CHECK(d->info->name == "exif-strip");
     CHECK(d->info->kind == sdk::PluginKind::processor);
     const auto config = default_config();
-    CHECK(config.get_strings("formats") == std::vector<std::string>{"jpeg", "png", "webp", "heif", "mp4"});
+    CHECK(config.get_strings("formats") == std::vector<std::string>{"jpeg", "png", "webp", "tiff", "gif", "heif", "mp4"});
     CHECK(config.get_string("orientation") == "keep");
     CHECK(config.get_strings("chain") == std::vector<std::string>{"strip-metadata"});
-    CHECK(config.get_string("other_images") == "pass");
+    CHECK(config.get_string("other_images").empty());
 }
 
 TEST_CASE("attachments - plugin strips a photo over the bus and refuses a broken one", "[attachments]") {
@@ -136,11 +136,26 @@ TEST_CASE("attachments - plugin strips a photo over the bus and refuses a broken
 TEST_CASE("attachments - plugin refuses to start on a bad config value", "[attachments]") {
     std::map<std::string, sdk::ConfigValue, std::less<>> values{
         {"chain", std::vector<std::string>{"strip-metadata"}},
-        {"formats", std::vector<std::string>{"jpeg", "gif"}},
+        {"formats", std::vector<std::string>{"jpeg", "bmp"}},
         {"orientation", std::string("keep")},
-        {"other_images", std::string("pass")}};
+        {"other_images", std::string("")}};
     std::string error;
     const auto answers = run_plugin(sdk::Config("exif-strip", values), {}, &error);
     CHECK(answers.empty());
-    CHECK(error.find("exif-strip.formats: unknown format 'gif'") != std::string::npos);
+    CHECK(error.find("exif-strip.formats: unknown format 'bmp'") != std::string::npos);
+}
+
+TEST_CASE("attachments - plugin refuses unknown media over the bus unless keep_metadata is set", "[attachments]") {
+    const Bytes flac{'f', 'L', 'a', 'C', 0, 0, 0, 0x22, 'A', 'l', 'i', 'c', 'e'};
+    const auto refused = run_plugin(default_config(), {ProcessAttachment{flac, "audio/flac", false}});
+    REQUIRE(refused.size() == 1);
+    REQUIRE_FALSE(refused[0].ok());
+    CHECK(refused[0].error().code == sdk::ErrorCode::bad_input);
+    CHECK(refused[0].error().message.find("FLAC audio: its metadata cannot be removed") != std::string::npos);
+    const auto kept = run_plugin(default_config(), {ProcessAttachment{flac, "audio/flac", true}});
+    REQUIRE(kept.size() == 1);
+    REQUIRE(kept[0].ok());
+    CHECK(kept[0].value().bytes == flac);
+    CHECK_FALSE(kept[0].value().reports.at(0).modified);
+    CHECK(kept[0].value().reports.at(0).detail.find("kept at the sender's request") != std::string::npos);
 }

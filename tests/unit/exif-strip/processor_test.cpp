@@ -13,6 +13,11 @@ using namespace veil::exif_strip::test;
 namespace {
 
 Bytes text(const std::string& s) { return Bytes(s.begin(), s.end()); }
+// A literal with its NUL bytes (all but the terminating one).
+template <std::size_t N>
+Bytes lit(const char (&s)[N]) {
+    return Bytes(s, s + N - 1);
+}
 
 // A second processor for the chain tests: upper-cases text files, refuses empty ones.
 class UpperCase final : public Processor {
@@ -34,16 +39,48 @@ public:
 
 }  // namespace
 
-TEST_CASE("attachments - unknown types pass through untouched and are reported", "[attachments]") {
+TEST_CASE("attachments - documents and unrecognised files go unchanged and the sender is told", "[attachments]") {
     const MetadataStripper stripper{StripperConfig{}};
     Attachment a{text("hello, not an image"), "text/plain"};
     const auto report = stripper.process(a);
     CHECK(report.outcome == Outcome::passed_through);
-    CHECK(report.detail.find("metadata NOT removed") != std::string::npos);
+    CHECK(report.detail.find("unrecognised content: sent as a file, its contents are not changed") != std::string::npos);
     CHECK(a.bytes == text("hello, not an image"));
 
-    Attachment gif{text("GIF89a......"), "image/gif"};
-    CHECK(stripper.process(gif).detail.find("other image") != std::string::npos);
+    const Bytes pdf = text("%PDF-1.7\n1 0 obj << /Author (Alice Example) >> endobj\n%%EOF\n");
+    Attachment doc{pdf, "application/pdf"};
+    CHECK(stripper.process(doc).detail.find("PDF document: sent as a file, its contents are not changed") != std::string::npos);
+    CHECK(doc.bytes == pdf);
+    Attachment zip{text("PK\x03\x04 word/document.xml"), ""};
+    CHECK(stripper.process(zip).detail.find("office document") != std::string::npos);
+}
+
+TEST_CASE("attachments - media whose metadata cannot be removed is refused unless kept on request", "[attachments]") {
+    const MetadataStripper stripper{StripperConfig{}};
+    const std::vector<std::pair<Bytes, std::string>> media = {
+        {lit("fLaC\0\0\0\x22 ARTIST=Alice Example"), "FLAC audio"},
+        {Bytes{0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81, 0x01}, "Matroska/WebM video"},
+        {lit("ID3\x04\0\0\0\0\0\x10TPE1 Alice"), "MP3 audio"},
+        {lit("RIFF\x24\0\0\0WAVEfmt "), "WAV audio"},
+        {lit("BM\x3A\0\0\0\0\0\0\0"), "BMP image"},
+        {lit("\0\0\0\x18" "ftypheic\0\0\0\0"), "ISO media"},
+    };
+    for (const auto& [bytes, kind] : media) {
+        INFO(kind);
+        Attachment refused{bytes, ""};
+        CHECK_THROWS_WITH(stripper.process(refused),
+                          Catch::Contains(kind) && Catch::Contains("metadata cannot be removed") && Catch::Contains("--keep-metadata"));
+        Attachment kept{bytes, "", true};
+        const auto report = stripper.process(kept);
+        CHECK(report.outcome == Outcome::passed_through);
+        CHECK(report.detail.find("metadata kept at the sender's request") != std::string::npos);
+        CHECK(kept.bytes == bytes);
+    }
+    // keep_metadata is the sender's explicit choice for any file: a JPEG then goes untouched too.
+    const Bytes jpeg = read_file(corpus_dir() / "jpeg/baseline-full.jpg");
+    Attachment kept_jpeg{jpeg, "image/jpeg", true};
+    CHECK(stripper.process(kept_jpeg).outcome == Outcome::passed_through);
+    CHECK(kept_jpeg.bytes == jpeg);
 }
 
 TEST_CASE("attachments - the format is judged by content, not by the declared type", "[attachments]") {
@@ -72,15 +109,34 @@ TEST_CASE("attachments - an unparseable image is refused, not sent", "[attachmen
     CHECK(a.bytes == truncated);  // untouched: the caller still has the file
 }
 
-TEST_CASE("attachments - formats disabled in config pass through and say so", "[attachments]") {
+TEST_CASE("attachments - formats disabled in config are refused unless kept on request", "[attachments]") {
     StripperConfig config;
     config.png = false;
     const Bytes png = read_file(corpus_dir() / "png/rgb-full.png");
     Attachment a{png, "image/png"};
-    const auto report = MetadataStripper(config).process(a);
-    CHECK(report.outcome == Outcome::passed_through);
-    CHECK(report.detail.find("png disabled") != std::string::npos);
-    CHECK(a.bytes == png);
+    CHECK_THROWS_WITH(MetadataStripper(config).process(a), Catch::Contains("png: metadata removal is disabled in config"));
+    Attachment kept{png, "image/png", true};
+    CHECK(MetadataStripper(config).process(kept).outcome == Outcome::passed_through);
+    CHECK(kept.bytes == png);
+}
+
+TEST_CASE("attachments - TIFF and GIF are stripped by the processor, type from content", "[attachments]") {
+    const MetadataStripper stripper{StripperConfig{}};
+    Attachment tiff{read_file(corpus_dir() / "tiff/pages-lzw-full.tif"), "application/octet-stream"};
+    const auto t = stripper.process(tiff);
+    CHECK(t.outcome == Outcome::processed);
+    CHECK(t.detail.find("tiff: ") == 0);
+    CHECK(t.detail.find("orientation 6 kept") != std::string::npos);
+    CHECK(tiff.mime_type == "image/tiff");
+    Attachment gif{read_file(corpus_dir() / "gif/animated-full.gif"), "image/png"};
+    const auto g = stripper.process(gif);
+    CHECK(g.outcome == Outcome::processed);
+    CHECK(gif.mime_type == "image/gif");
+    CHECK(g.detail.find("corrected") != std::string::npos);
+    Bytes big_tiff = read_file(corpus_dir() / "tiff/mm-plain-full.tif");
+    big_tiff[3] = 43;  // BigTIFF, big-endian
+    Attachment big{big_tiff, ""};
+    CHECK_THROWS_WITH(stripper.process(big), Catch::Contains("BigTIFF") && Catch::Contains("refused rather than sent"));
 }
 
 TEST_CASE("attachments - the chain runs processors in order and stops at a refusal", "[attachments]") {

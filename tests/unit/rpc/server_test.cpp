@@ -79,6 +79,7 @@ TEST_CASE("rpc - profile, send and the lists map to the messenger contract (mess
     CHECK(sent["result"]["outgoing"] == true);
     REQUIRE(f.messenger->sent.size() == 1);
     CHECK(f.messenger->sent[0].to == veil_id('b'));
+    CHECK_FALSE(f.messenger->sent[0].keep_metadata);
 
     auto convs = c.call(f.loop, req("conversations", nullptr, 3));
     REQUIRE(convs["result"].size() == 1);
@@ -98,6 +99,13 @@ TEST_CASE("rpc - profile, send and the lists map to the messenger contract (mess
     CHECK(c.call(f.loop, req("mark_read", {{"peer", veil_id('b')}}, 9)).contains("result"));
     auto devices = c.call(f.loop, req("devices", nullptr, 10));
     CHECK(devices["result"][0]["this_device"] == true);
+
+    // The sender's explicit choice to send a file with its metadata reaches the messenger.
+    auto kept = c.call(f.loop, req("send", {{"to", veil_id('b')}, {"file", "/tmp/song.flac"}, {"keep_metadata", true}}, 11));
+    CHECK(kept.contains("result"));
+    REQUIRE(f.messenger->sent.size() == 2);
+    CHECK(f.messenger->sent[1].keep_metadata);
+    CHECK(f.messenger->sent[1].file_path == "/tmp/song.flac");
 }
 
 TEST_CASE("rpc - malformed JSON, invalid requests, unknown methods and bad params get standard errors; the connection keeps serving",
@@ -113,7 +121,9 @@ TEST_CASE("rpc - malformed JSON, invalid requests, unknown methods and bad param
     CHECK(unknown["id"] == 2);
     for (const json& bad : {json{{"text", "no recipient"}}, json{{"to", 5}, {"text", "x"}},
                             json{{"to", veil_id('b')}}, json{{"to", veil_id('b')}, {"text", "x"}, {"colour", "red"}},
-                            json{{"to", veil_id('b')}, {"file", "relative/path.jpg"}}, json::array({"positional"})}) {
+                            json{{"to", veil_id('b')}, {"file", "relative/path.jpg"}}, json::array({"positional"}),
+                            json{{"to", veil_id('b')}, {"text", "x"}, {"keep_metadata", true}},
+                            json{{"to", veil_id('b')}, {"file", "/tmp/a.flac"}, {"keep_metadata", "yes"}}}) {
         INFO(bad.dump());
         auto a = c.call(f.loop, req("send", bad, 3));
         CHECK(error_code(a) == -32602);

@@ -30,6 +30,9 @@ struct AttachmentRef {
     std::uint64_t size_bytes = 0;           ///< plaintext size (after processing)
     std::string mime_type;                  ///< e.g. "image/jpeg"; "application/octet-stream" if unknown
     std::string file_name;                  ///< base name only, no directories
+    /// Local only, never carried in a message: what the sender should be told about the
+    /// processing, e.g. that a document went unchanged or that metadata was kept on request.
+    std::string notice{};
 };
 
 /// Event: progress of one transfer, published at least at start and end.
@@ -50,6 +53,7 @@ struct UploadAttachment {
     std::string path;
     std::string mime_type;    ///< "" = guess from the content and the name
     std::string transfer_id;  ///< echoed in TransferProgress
+    bool keep_metadata = false;  ///< the sender explicitly asked to send the file with its metadata
 };
 
 /// Reply of DownloadAttachment and OpenAttachment: where the file now is.
@@ -108,13 +112,16 @@ struct ProcessedAttachment {
 
 /// Request (served by a processor plugin such as exif-strip, on its worker pool): run the
 /// outgoing-attachment chain on a file before it is encrypted. A refusal (unparseable image,
-/// content that contradicts the declared image type) is ErrorCode::bad_input with a message
-/// naming the processor; the file must then not be sent.
+/// content that contradicts the declared image type, an image/video/audio type whose metadata
+/// cannot be removed) is ErrorCode::bad_input with a message naming the processor; the file
+/// must then not be sent. With keep_metadata the sender asked explicitly to send the file as it
+/// is: processors pass it untouched and say so in their report.
 struct ProcessAttachment {
     static constexpr std::string_view topic = "veil.attachment.process";
     using Reply = ProcessedAttachment;
     std::vector<std::uint8_t> bytes;
-    std::string mime_type;  ///< as declared by the sender ("" if unknown)
+    std::string mime_type;       ///< as declared by the sender ("" if unknown)
+    bool keep_metadata = false;  ///< the sender explicitly asked to keep the file's metadata
 };
 
 }  // namespace veil::sdk::attachment

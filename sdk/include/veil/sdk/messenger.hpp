@@ -105,6 +105,9 @@ struct GetProfile {
 /// Reply of SendMessage: the message as queued (delivery == queued).
 struct Queued {
     Message message;
+    /// What the sender should be told about the file, e.g. "PDF document: sent as a file, its
+    /// contents are not changed ..."; "" when there is nothing to say.
+    std::string notice{};
 };
 
 /// Request: queue a message to `to`; it is then sent and retried in the background, and
@@ -112,13 +115,17 @@ struct Queued {
 /// encrypted and uploaded first (TransferProgress carries the message id as transfer_id).
 /// Sending to someone whose message request is pending accepts that request (as AcceptRequest):
 /// answering a stranger makes them a contact. Fails with bad_input on an unknown ID format, a
-/// text longer than kMaxTextBytes, or an empty message.
+/// text longer than kMaxTextBytes, an empty message, or a file refused by a processor (e.g. an
+/// image, video or audio type whose metadata cannot be removed, unless keep_metadata).
 struct SendMessage {
     static constexpr std::string_view topic = "veil.messenger.send";
     using Reply = Queued;
     std::string to;
     std::string text;
     std::string file_path;  ///< "" = text only
+    /// The sender explicitly asked to send the file with its metadata (no processor refuses or
+    /// rewrites it). Without it, media whose metadata cannot be removed is refused.
+    bool keep_metadata = false;
 };
 
 /// Reply of ListConversations.

@@ -1,0 +1,320 @@
+#include "tiff_strip.hpp"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <set>
+#include <string>
+
+#include "byte_order.hpp"
+
+namespace veil::exif_strip {
+namespace {
+
+constexpr std::uint16_t kOrientation = 274;
+constexpr std::uint16_t kStripOffsets = 273, kStripByteCounts = 279;
+constexpr std::uint16_t kTileOffsets = 324, kTileByteCounts = 325;
+constexpr std::uint16_t kCompression = 259, kDngVersion = 50706;
+constexpr std::uint16_t kOldJpeg = 6;
+
+// What a decoder needs to draw a page (TIFF 6.0 and its common extensions), sorted: size and
+// layout, samples, compression and its tables, colour (photometric, colour map, YCbCr, ICC,
+// white point), resolution. Orientation is handled apart (StripOptions).
+constexpr std::array<std::uint16_t, 39> kept_tags = {
+    254,  // NewSubfileType (marks reduced-resolution and mask pages)
+    255,  // SubfileType
+    256, 257, 258, 259,  // ImageWidth, ImageLength, BitsPerSample, Compression
+    262, 266,            // PhotometricInterpretation, FillOrder
+    273, 277, 278, 279,  // StripOffsets, SamplesPerPixel, RowsPerStrip, StripByteCounts
+    282, 283, 284,       // XResolution, YResolution, PlanarConfiguration
+    292, 293, 296,       // T4Options, T6Options, ResolutionUnit
+    301, 317, 318, 319,  // TransferFunction, Predictor, WhitePoint, PrimaryChromaticities
+    320, 322, 323, 324, 325,  // ColorMap, TileWidth, TileLength, TileOffsets, TileByteCounts
+    332, 334, 338, 339,  // InkSet, NumberOfInks, ExtraSamples, SampleFormat
+    340, 341, 347,       // SMinSampleValue, SMaxSampleValue, JPEGTables
+    529, 530, 531, 532,  // YCbCrCoefficients, YCbCrSubSampling, YCbCrPositioning, ReferenceBlackWhite
+    34675,               // ICC profile
+};
+
+bool is_kept(std::uint16_t tag) { return std::binary_search(kept_tags.begin(), kept_tags.end(), tag); }
+
+// Tags that point to further IFDs (their tables are bounds-checked, then dropped).
+bool points_to_ifd(std::uint16_t tag) { return tag == 330 || tag == 34665 || tag == 34853 || tag == 40965; }
+
+std::string tag_name(std::uint16_t tag) {
+    switch (tag) {
+        case 269: return "DocumentName";
+        case 270: return "ImageDescription";
+        case 271: return "Make";
+        case 272: return "Model";
+        case 274: return "Orientation";
+        case 285: return "PageName";
+        case 305: return "Software";
+        case 306: return "DateTime";
+        case 315: return "Artist";
+        case 316: return "HostComputer";
+        case 330: return "SubIFDs (thumbnails)";
+        case 700: return "XMP";
+        case 33432: return "Copyright";
+        case 33723: return "IPTC";
+        case 34377: return "Photoshop";
+        case 34665: return "EXIF IFD";
+        case 34853: return "GPS IFD";
+        case 37724: return "ImageSourceData";
+        case 40965: return "Interoperability IFD";
+        case 42016: return "ImageUniqueID";
+        default: return "tag " + std::to_string(tag);
+    }
+}
+
+// Bytes per value of each TIFF field type (1..13); 0 = unknown type.
+std::size_t type_size(std::uint16_t type) {
+    constexpr std::array<std::uint8_t, 14> sizes = {0, 1, 1, 2, 4, 8, 1, 1, 2, 4, 8, 4, 8, 4};
+    return type < sizes.size() ? sizes[type] : 0;
+}
+
+struct Entry final {
+    std::uint16_t tag = 0;
+    std::uint16_t type = 0;
+    std::uint32_t count = 0;
+    std::size_t value_at = 0;  // where the value bytes are in the input
+    std::size_t size = 0;      // count * type_size
+};
+
+class TiffReader final {
+public:
+    explicit TiffReader(ByteView in) : in_(in), little_(in[0] == 'I') {}
+    [[nodiscard]] bool little() const { return little_; }
+    [[nodiscard]] std::uint16_t u16(std::size_t at) const {
+        return little_ ? detail::load_le16(&in_[at]) : detail::load_be16(&in_[at]);
+    }
+    [[nodiscard]] std::uint32_t u32(std::size_t at) const {
+        return little_ ? detail::load_le32(&in_[at]) : detail::load_be32(&in_[at]);
+    }
+    // One value of a SHORT or LONG array entry.
+    [[nodiscard]] std::uint32_t number(const Entry& e, std::size_t i) const {
+        return e.type == 3 ? u16(e.value_at + 2 * i) : u32(e.value_at + 4 * i);
+    }
+    // The number of entries of the IFD at off, after checking its table lies inside the file.
+    [[nodiscard]] std::size_t ifd_entries(std::size_t off) const {
+        if (off < 8 || off > in_.size() || in_.size() - off < 2) throw FormatError("truncated TIFF: IFD past the end");
+        const std::size_t n = u16(off);
+        if (in_.size() - off - 2 < 12 * n + 4) throw FormatError("truncated TIFF: IFD entries past the end");
+        return n;
+    }
+    // Reads entry i of the IFD at off; its value must lie inside the file (whatever its tag, so
+    // a cut file is refused even when only metadata was cut).
+    [[nodiscard]] Entry entry(std::size_t off, std::size_t i) const {
+        const std::size_t at = off + 2 + 12 * i;
+        Entry e{u16(at), u16(at + 2), u32(at + 4), at + 8, 0};
+        const std::size_t unit = type_size(e.type);
+        if (unit == 0) {
+            if (is_kept(e.tag) || e.tag == kOrientation) throw FormatError("TIFF: " + tag_name(e.tag) + " has an unknown type");
+            return e;  // unknown type: skipped, and dropped
+        }
+        if (e.count > in_.size() / unit) throw FormatError("truncated TIFF: " + tag_name(e.tag) + " value past the end");
+        e.size = e.count * unit;
+        if (e.size > 4) {
+            e.value_at = u32(at + 8);
+            if (e.value_at > in_.size() || in_.size() - e.value_at < e.size)
+                throw FormatError("truncated TIFF: " + tag_name(e.tag) + " value past the end");
+        }
+        return e;
+    }
+
+private:
+    ByteView in_;
+    bool little_;
+};
+
+class TiffWriter final {
+public:
+    TiffWriter(Bytes& out, bool little) : out_(out), little_(little) {}
+    void u16(std::uint16_t v) {
+        std::uint8_t b[2];
+        little_ ? detail::store_le16(b, v) : detail::store_be16(b, v);
+        out_.insert(out_.end(), b, b + 2);
+    }
+    void u32(std::uint32_t v) {
+        std::uint8_t b[4];
+        little_ ? detail::store_le32(b, v) : detail::store_be32(b, v);
+        out_.insert(out_.end(), b, b + 4);
+    }
+    void patch_u32(std::size_t at, std::uint32_t v) {
+        little_ ? detail::store_le32(&out_[at], v) : detail::store_be32(&out_[at], v);
+    }
+    // The current end as a TIFF offset, after padding to a word boundary.
+    std::uint32_t aligned_offset() {
+        if (out_.size() % 2) out_.push_back(0);
+        return offset();
+    }
+    [[nodiscard]] std::uint32_t offset() const {
+        if (out_.size() > std::numeric_limits<std::uint32_t>::max()) throw FormatError("TIFF: output over 4 GiB");
+        return static_cast<std::uint32_t>(out_.size());
+    }
+    void bytes(ByteView b) { out_.insert(out_.end(), b.begin(), b.end()); }
+    [[nodiscard]] bool little() const { return little_; }
+
+private:
+    Bytes& out_;
+    bool little_;
+};
+
+// Bytes the output may still take from the input: each IFD table, kept value and strip is
+// charged once, so a file whose pages share bytes (an IFD chain through overlapping tables, one
+// strip drawn by a thousand pages) cannot make an output many times its size.
+class Budget final {
+public:
+    explicit Budget(std::size_t bytes) : left_(bytes) {}
+    void charge(std::size_t n) {
+        if (n > left_) throw FormatError("TIFF: the same bytes are referenced more than once");
+        left_ -= n;
+    }
+
+private:
+    std::size_t left_;
+};
+
+// One kept entry of the output: its header and the bytes of its value (file byte order).
+struct OutEntry final {
+    std::uint16_t tag = 0;
+    std::uint16_t type = 0;
+    std::uint32_t count = 0;
+    Bytes value;
+};
+
+// Copies one page's strips or tiles and returns their new offsets (as a LONG value).
+OutEntry copy_blocks(const TiffReader& r, ByteView in, const Entry& offsets, const Entry& counts, TiffWriter& w,
+                     Budget& budget) {
+    if ((offsets.type != 3 && offsets.type != 4) || (counts.type != 3 && counts.type != 4))
+        throw FormatError("TIFF: strip or tile offsets are not SHORT or LONG");
+    if (offsets.count != counts.count) throw FormatError("TIFF: strip or tile offsets and byte counts differ in number");
+    if (offsets.count == 0) throw FormatError("TIFF: a page without image data");
+    budget.charge(offsets.size);  // written back as LONGs: at most twice that
+    Bytes value;
+    TiffWriter v(value, w.little());
+    for (std::size_t i = 0; i < offsets.count; ++i) {
+        const std::size_t at = r.number(offsets, i);
+        const std::size_t n = r.number(counts, i);
+        if (at > in.size() || in.size() - at < n) throw FormatError("truncated TIFF: image data past the end");
+        budget.charge(n);
+        v.u32(w.offset());
+        w.bytes(in.subspan(at, n));
+    }
+    return OutEntry{offsets.tag, 4, offsets.count, std::move(value)};
+}
+
+// Rewrites one IFD: its kept entries, its image data, and the link to it. Returns the next IFD.
+std::size_t strip_page(const TiffReader& r, ByteView in, std::size_t off, std::size_t page, const StripOptions& options,
+                       TiffWriter& w, std::size_t link, StripResult& result, Budget& budget) {
+    const std::size_t n = r.ifd_entries(off);
+    budget.charge(2 + 12 * n + 4);
+    std::vector<Entry> kept;
+    std::set<std::string> removed;
+    for (std::size_t i = 0; i < n; ++i) {
+        const Entry e = r.entry(off, i);
+        if (e.tag == kDngVersion) throw FormatError("DNG raw images are not rewritten");
+        if (points_to_ifd(e.tag) && e.size > 0 && (e.type == 4 || e.type == 13)) {
+            for (std::size_t k = 0; k < e.count; ++k)
+                if (const std::size_t to = r.number(e, k); to != 0) (void)r.ifd_entries(to);  // 0: none
+        }
+        if (e.tag == kOrientation && e.type == 3 && e.count == 1 && r.u16(e.value_at) >= 1 && r.u16(e.value_at) <= 8) {
+            if (page == 0) result.orientation = r.u16(e.value_at);
+            if (options.orientation == OrientationMode::keep) {
+                if (page == 0) result.orientation_kept = true;
+                kept.push_back(e);
+                continue;
+            }
+        }
+        if (is_kept(e.tag) && e.type != 0 && type_size(e.type) != 0) {
+            kept.push_back(e);
+        } else {
+            removed.insert(tag_name(e.tag));
+        }
+    }
+    std::sort(kept.begin(), kept.end(), [](const Entry& a, const Entry& b) { return a.tag < b.tag; });
+    if (std::adjacent_find(kept.begin(), kept.end(), [](const Entry& a, const Entry& b) { return a.tag == b.tag; }) != kept.end())
+        throw FormatError("TIFF: a tag appears twice in one IFD");
+    const auto find = [&kept](std::uint16_t tag) -> const Entry* {
+        const auto it = std::find_if(kept.begin(), kept.end(), [tag](const Entry& e) { return e.tag == tag; });
+        return it == kept.end() ? nullptr : &*it;
+    };
+    if (!find(256) || !find(257)) throw FormatError("TIFF: a page without width or height");
+    if (const Entry* c = find(kCompression); c && c->type == 3 && r.u16(c->value_at) == kOldJpeg)
+        throw FormatError("old-style JPEG-in-TIFF (compression 6) is not rewritten");
+    const bool tiled = find(kTileOffsets) != nullptr;
+    const Entry* offsets = find(tiled ? kTileOffsets : kStripOffsets);
+    const Entry* counts = find(tiled ? kTileByteCounts : kStripByteCounts);
+    if (!offsets || !counts) throw FormatError("TIFF: a page without strip or tile offsets");
+
+    std::vector<OutEntry> out_entries;
+    OutEntry new_offsets = copy_blocks(r, in, *offsets, *counts, w, budget);
+    for (const Entry& e : kept) {
+        if (e.tag == kStripOffsets || e.tag == kTileOffsets) {
+            if (e.tag == offsets->tag) out_entries.push_back(std::move(new_offsets));
+            continue;  // a strip table beside a tile table is not used: dropped
+        }
+        if ((e.tag == kStripByteCounts || e.tag == kTileByteCounts) && e.tag != counts->tag) continue;
+        if (e.size > 4) budget.charge(e.size);
+        const auto v = in.subspan(e.value_at, e.size);
+        out_entries.push_back(OutEntry{e.tag, e.type, e.count, Bytes(v.begin(), v.end())});
+    }
+    // Values longer than 4 bytes go before the IFD, each on a word boundary.
+    std::vector<std::uint32_t> value_offsets;
+    for (const OutEntry& e : out_entries) {
+        if (e.value.size() <= 4) {
+            value_offsets.push_back(0);
+            continue;
+        }
+        value_offsets.push_back(w.aligned_offset());
+        w.bytes(e.value);
+    }
+    w.patch_u32(link, w.aligned_offset());
+    w.u16(static_cast<std::uint16_t>(out_entries.size()));
+    for (std::size_t i = 0; i < out_entries.size(); ++i) {
+        const OutEntry& e = out_entries[i];
+        w.u16(e.tag);
+        w.u16(e.type);
+        w.u32(e.count);
+        if (e.value.size() > 4) {
+            w.u32(value_offsets[i]);
+        } else {
+            std::array<std::uint8_t, 4> inline_value{};
+            std::copy(e.value.begin(), e.value.end(), inline_value.begin());
+            w.bytes(inline_value);
+        }
+    }
+    for (const auto& name : removed) result.removed.push_back("page " + std::to_string(page + 1) + ": " + name);
+    return r.u32(off + 2 + 12 * n);
+}
+
+}  // namespace
+
+void strip_tiff(ByteView in, const StripOptions& options, StripResult& out) {
+    out.clear();
+    if (in.size() < 8) throw FormatError("truncated TIFF: no header");
+    const bool ii = in[0] == 'I' && in[1] == 'I';
+    const bool mm = in[0] == 'M' && in[1] == 'M';
+    if (!ii && !mm) throw FormatError("not a TIFF file");
+    const TiffReader r(in);
+    if (r.u16(2) == 43) throw FormatError("BigTIFF (64-bit offsets) is not rewritten");
+    if (r.u16(2) != 42) throw FormatError("not a TIFF file");
+    out.bytes.reserve(in.size());
+    TiffWriter w(out.bytes, r.little());
+    w.bytes(in.first(2));
+    w.u16(42);
+    std::size_t link = w.offset();
+    w.u32(0);
+    Budget budget(in.size());
+    std::set<std::size_t> seen;
+    std::size_t next = r.u32(4);
+    for (std::size_t page = 0; next != 0; ++page) {
+        if (!seen.insert(next).second) throw FormatError("TIFF: the IFD chain loops");
+        next = strip_page(r, in, next, page, options, w, link, out, budget);
+        link = out.bytes.size();
+        w.u32(0);
+    }
+    if (seen.empty()) throw FormatError("TIFF: no image");
+}
+
+}  // namespace veil::exif_strip

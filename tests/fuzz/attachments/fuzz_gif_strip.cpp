@@ -1,0 +1,25 @@
+// libFuzzer target: strip_gif on arbitrary bytes must refuse cleanly (FormatError) or
+// produce output that strips again to the same bytes (idempotent), in both orientation modes.
+
+#include <cstdint>
+#include <cstdlib>
+
+#include "gif_strip.hpp"
+
+using namespace veil::exif_strip;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const ByteView in(data, size);
+    for (const auto mode : {OrientationMode::keep, OrientationMode::drop}) {
+        StripResult first;
+        try {
+            strip_gif(in, StripOptions{mode}, first);
+        } catch (const FormatError&) {
+            continue;
+        }
+        StripResult second;
+        strip_gif(first.bytes, StripOptions{mode}, second);  // must parse its own output
+        if (second.bytes != first.bytes) std::abort();
+    }
+    return 0;
+}

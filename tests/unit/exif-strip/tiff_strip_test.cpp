@@ -1,0 +1,185 @@
+// TIFF stripping: hand-built files (tags kept and dropped, offsets rewritten, refusals) and the
+// corpus (every truncation refused, idempotent output).
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <string>
+
+#include "test_support.hpp"
+#include "tiff_strip.hpp"
+
+using namespace veil::exif_strip;
+using namespace veil::exif_strip::test;
+
+namespace {
+
+// A little-endian TIFF builder: entries are (tag, type, count, inline value or offset).
+struct Ifd final {
+    struct E {
+        std::uint16_t tag, type;
+        std::uint32_t count, value;
+    };
+    std::vector<E> entries;
+    std::uint32_t next = 0;
+};
+
+void put16(Bytes& b, std::size_t at, std::uint16_t v) {
+    b[at] = static_cast<std::uint8_t>(v);
+    b[at + 1] = static_cast<std::uint8_t>(v >> 8);
+}
+void put32(Bytes& b, std::size_t at, std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) b[at + i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+
+// Writes ifd at offset `at` of b (grown as needed).
+void write_ifd(Bytes& b, std::size_t at, const Ifd& ifd) {
+    b.resize(std::max(b.size(), at + 6 + 12 * ifd.entries.size()));
+    put16(b, at, static_cast<std::uint16_t>(ifd.entries.size()));
+    for (std::size_t i = 0; i < ifd.entries.size(); ++i) {
+        const auto& e = ifd.entries[i];
+        const std::size_t p = at + 2 + 12 * i;
+        put16(b, p, e.tag);
+        put16(b, p + 2, e.type);
+        put32(b, p + 4, e.count);
+        put32(b, p + 8, e.value);
+    }
+    put32(b, at + 2 + 12 * ifd.entries.size(), ifd.next);
+}
+
+// A 4x2 greyscale picture (8 pixel bytes at offset 8) with Artist (ASCII at 16), GPS IFD
+// pointer (GPS IFD at 240), XMP (at 32), orientation 6; IFD0 at 64.
+Bytes tiny_tiff() {
+    Bytes b(64, 0);
+    b[0] = b[1] = 'I';
+    put16(b, 2, 42);
+    put32(b, 4, 64);
+    for (int i = 0; i < 8; ++i) b[8 + i] = static_cast<std::uint8_t>(0x10 * i + 1);
+    const std::string artist = "Alice Example";
+    std::copy(artist.begin(), artist.end(), b.begin() + 16);
+    const std::string xmp = "<x:xmpmeta>Paris</x:xmpmeta>";
+    std::copy(xmp.begin(), xmp.end(), b.begin() + 32);
+    write_ifd(b, 64, Ifd{{{256, 3, 1, 4},
+                          {257, 3, 1, 2},
+                          {258, 3, 1, 8},
+                          {259, 3, 1, 1},
+                          {262, 3, 1, 1},
+                          {273, 4, 1, 8},
+                          {274, 3, 1, 6},
+                          {278, 3, 1, 2},
+                          {279, 4, 1, 8},
+                          {315, 2, 14, 16},
+                          {700, 1, static_cast<std::uint32_t>(xmp.size()), 32},
+                          {34853, 4, 1, 240}},
+                         0});
+    write_ifd(b, 240, Ifd{{{1, 2, 2, 'N'}}, 0});  // a GPS IFD: latitude ref N
+    return b;
+}
+
+bool contains(ByteView hay, const std::string& needle) {
+    return std::search(hay.begin(), hay.end(), needle.begin(), needle.end()) != hay.end();
+}
+
+std::string refusal(ByteView in) {
+    StripResult r;
+    try {
+        strip_tiff(in, StripOptions{}, r);
+    } catch (const FormatError& e) {
+        return e.what();
+    }
+    return "accepted";
+}
+
+}  // namespace
+
+TEST_CASE("tiff - keeps what draws the page, drops the rest, pixel bytes identical", "[attachments]") {
+    const Bytes in = tiny_tiff();
+    StripResult r;
+    strip_tiff(in, StripOptions{}, r);
+    CHECK_FALSE(contains(r.bytes, "Alice"));
+    CHECK_FALSE(contains(r.bytes, "Paris"));
+    CHECK(r.orientation == 6);
+    CHECK(r.orientation_kept);
+    const std::vector<std::string> removed_want{"page 1: Artist", "page 1: GPS IFD", "page 1: XMP"};
+    CHECK(r.removed == removed_want);
+    // Header, then the strip, then the IFD with 9 entries whose StripOffsets points at it.
+    REQUIRE(r.bytes.size() >= 8 + 8 + 2 + 9 * 12 + 4);
+    CHECK(std::equal(in.begin() + 8, in.begin() + 16, r.bytes.begin() + 8));
+    CHECK(r.bytes[4] == 16);           // IFD0 right after the strip
+    CHECK(r.bytes[16] == 9);           // entries kept
+    CHECK(r.bytes.size() == 16 + 2 + 9 * 12 + 4);
+    StripResult again;
+    strip_tiff(r.bytes, StripOptions{}, again);
+    CHECK(again.bytes == r.bytes);
+    CHECK(again.removed.empty());
+}
+
+TEST_CASE("tiff - orientation dropped on request", "[attachments]") {
+    StripResult r;
+    strip_tiff(tiny_tiff(), StripOptions{OrientationMode::drop}, r);
+    CHECK(r.orientation == 6);
+    CHECK_FALSE(r.orientation_kept);
+    CHECK(r.bytes[16] == 8);
+    CHECK(std::find(r.removed.begin(), r.removed.end(), "page 1: Orientation") != r.removed.end());
+}
+
+TEST_CASE("tiff - refuses what it cannot rewrite safely, with a clear error", "[attachments]") {
+    Bytes big = tiny_tiff();
+    put16(big, 2, 43);
+    CHECK(refusal(big).find("BigTIFF") != std::string::npos);
+    Bytes loop = tiny_tiff();
+    put32(loop, 64 + 2 + 12 * 12, 64);  // IFD0's next is IFD0
+    CHECK(refusal(loop).find("loops") != std::string::npos);
+    Bytes strip_out = tiny_tiff();
+    put32(strip_out, 64 + 2 + 12 * 5 + 8, 5000);  // StripOffsets past the end
+    CHECK(refusal(strip_out).find("image data past the end") != std::string::npos);
+    Bytes xmp_out = tiny_tiff();
+    put32(xmp_out, 64 + 2 + 12 * 10 + 8, 5000);  // a dropped tag's value past the end
+    CHECK(refusal(xmp_out).find("XMP value past the end") != std::string::npos);
+    Bytes gps_out = tiny_tiff();
+    put32(gps_out, 64 + 2 + 12 * 11 + 8, 5000);  // GPS IFD past the end
+    CHECK(refusal(gps_out).find("IFD past the end") != std::string::npos);
+    Bytes gps_none = tiny_tiff();
+    put32(gps_none, 64 + 2 + 12 * 11 + 8, 0);  // a GPS pointer of 0 means none (some writers)
+    CHECK(refusal(gps_none) == "accepted");
+    Bytes no_strips = tiny_tiff();
+    put16(no_strips, 64 + 2 + 12 * 5, 999);  // StripOffsets becomes an unknown tag
+    CHECK(refusal(no_strips).find("without strip") != std::string::npos);
+    Bytes dng = tiny_tiff();
+    put16(dng, 64 + 2 + 12 * 11, 50706);
+    CHECK(refusal(dng).find("DNG") != std::string::npos);
+    Bytes old_jpeg = tiny_tiff();
+    put32(old_jpeg, 64 + 2 + 12 * 3 + 8, 6);
+    CHECK(refusal(old_jpeg).find("compression 6") != std::string::npos);
+    Bytes shared = tiny_tiff();  // 3 pages drawing the whole file: bytes referenced more than once
+    shared.resize(400);
+    put32(shared, 64 + 2 + 12 * 12, 300);
+    write_ifd(shared, 300, Ifd{{{256, 3, 1, 4}, {257, 3, 1, 2}, {273, 4, 1, 0}, {279, 4, 1, 400}}, 350});
+    write_ifd(shared, 350, Ifd{{{256, 3, 1, 4}, {257, 3, 1, 2}, {273, 4, 1, 0}, {279, 4, 1, 400}}, 0});
+    CHECK(refusal(shared).find("referenced more than once") != std::string::npos);
+    CHECK(refusal(Bytes{'I', 'I', 42, 0, 0, 0, 0, 0}).find("no image") != std::string::npos);
+    CHECK(refusal(Bytes{'I', 'I', 42, 0}).find("truncated") != std::string::npos);
+}
+
+TEST_CASE("tiff - every truncation of a corpus TIFF is refused", "[attachments]") {
+    for (const auto& file : corpus_files("tiff")) {
+        const Bytes full = read_file(file);
+        for (std::size_t len = 0; len < full.size(); len += (len < 400 ? 1 : 7)) {
+            INFO(file.filename().string() << " cut at " << len);
+            StripResult r;
+            CHECK_THROWS_AS(strip_tiff(ByteView(full).first(len), StripOptions{}, r), FormatError);
+        }
+    }
+}
+
+TEST_CASE("tiff - corpus output strips again to the same bytes, every page kept", "[attachments]") {
+    for (const auto& file : corpus_files("tiff")) {
+        INFO(file.filename().string());
+        StripResult first, second;
+        strip_tiff(read_file(file), StripOptions{}, first);
+        strip_tiff(first.bytes, StripOptions{}, second);
+        CHECK(second.bytes == first.bytes);
+        CHECK(second.removed.empty());
+        CHECK(first.bytes.size() < read_file(file).size());
+    }
+}
