@@ -120,7 +120,7 @@ TEST_CASE("bmff - ftyp brands decide the type", "[attachments]") {
     CHECK(sniff_image_type(box("ftyp", text("qt  \0\0\0\0qt  "s))) == ImageType::mov);
     CHECK(sniff_image_type(box("ftyp", text("M4A \0\0\0\0isom"s))) == ImageType::m4a);
     CHECK(sniff_image_type(box("moov", {})) == ImageType::mov);
-    CHECK(sniff_image_type(box("ftyp", text("crx \0\0\0\0"s))) == ImageType::other_image);
+    CHECK(sniff_image_type(box("ftyp", text("crx \0\0\0\0"s))) == ImageType::other_media);
 }
 
 TEST_CASE("bmff - movie metadata boxes become free boxes of the same size, at every level", "[attachments]") {
@@ -231,7 +231,9 @@ TEST_CASE("bmff - the processor strips HEIF and movies by content, and honours t
 
     StripperConfig no_movies;
     no_movies.mp4 = false;
-    Attachment b{movie, "video/mp4"};
+    Attachment b{movie, "video/mp4"};  // a format turned off is refused like other media (no silent leaks)
+    CHECK_THROWS_WITH(MetadataStripper(no_movies).process(b), Catch::Contains("disabled in config"));
+    b.keep_metadata = true;  // ... unless the sender asks for it to go as it is
     CHECK(MetadataStripper(no_movies).process(b).outcome == Outcome::passed_through);
     CHECK(b.bytes == movie);
 
