@@ -218,9 +218,12 @@ std::set<std::pair<std::string, std::string>> all_blobs(const Testnet& net) {
 }
 
 // The messages of one `receive --json` run, by text.
-std::map<std::string, nlohmann::json> receive_all(const fs::path& home, int wait_s) {
+// With `mailbox_may_be_down`, a receive that fails because Bob's own swarm is down (its members
+// were killed as the file's holders) gives nothing instead of failing the test.
+std::map<std::string, nlohmann::json> receive_all(const fs::path& home, int wait_s, bool mailbox_may_be_down = false) {
     auto r = run_veil({"--home", home.string(), "receive", "--wait", std::to_string(wait_s), "--json"}, {}, 300000);
     INFO(r.err);
+    if (mailbox_may_be_down && r.exit_code == 1 && r.err.find("network unreachable") != std::string::npos) return {};
     REQUIRE(r.exit_code == 0);
     std::map<std::string, nlohmann::json> out;
     std::istringstream lines(r.out);
@@ -265,7 +268,7 @@ TEST_CASE("attachments - a file whose store is down is shown pending and fetched
         REQUIRE(holders.size() == 3);
         down.assign(holders.begin(), holders.end());
         for (const auto& n : down) net.kill9(n);
-        auto got = receive_all(bob, 5);
+        auto got = receive_all(bob, 5, true);
         if (got.count(text)) {
             pending = got[text];
             break;
