@@ -22,8 +22,12 @@ struct Magic final {
     std::string_view kind;
     ImageType type;
 };
-constexpr std::array<Magic, 24> magics = {{
+constexpr std::array<Magic, 27> magics = {{
     {4, "ftyp"sv, "ISO media of an unknown brand", ImageType::other_media},
+    // QuickTime files that open with a preview, user data or a vendor box: not stripped, refused.
+    {4, "pnot"sv, "QuickTime movie", ImageType::other_media},
+    {4, "udta"sv, "QuickTime movie", ImageType::other_media},
+    {4, "uuid"sv, "ISO media", ImageType::other_media},
     {0, "BM"sv, "BMP image", ImageType::other_media},
     {0, "8BPS"sv, "Photoshop image", ImageType::other_media},
     {0, "\0\0\0\x0CjP  "sv, "JPEG 2000 image", ImageType::other_media},
@@ -81,7 +85,9 @@ bool is_one_of(std::string_view brand, std::initializer_list<std::string_view> b
 // ISO BMFF: the major brand of the 'ftyp' box decides, a HEIF structural brand (mif1, msf1)
 // with a compatible avif/avis brand is AVIF. An unknown brand is unknown.
 ImageType sniff_bmff(ByteView d) {
-    if (has(d, 4, "moov") || has(d, 4, "mdat") || has(d, 4, "wide")) return ImageType::mov;
+    // Old QuickTime files have no ftyp; players also accept a free or skip box first.
+    for (const auto first : {"moov", "mdat", "wide", "free", "skip"})
+        if (has(d, 4, first)) return ImageType::mov;
     if (!has(d, 4, "ftyp") || d.size() < 12) return ImageType::unknown;
     const auto brand_at = [&](std::size_t at) { return std::string_view(reinterpret_cast<const char*>(d.data() + at), 4); };
     const std::string_view major = brand_at(8);

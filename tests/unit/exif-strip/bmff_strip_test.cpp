@@ -244,6 +244,30 @@ TEST_CASE("bmff - the processor strips HEIF and movies by content, and honours t
     CHECK(declared.mime_type == "image/heic");
 }
 
+// Review of issue 22: a movie whose first box is not ftyp/moov/mdat/wide must not pass as
+// unrecognised content. free/skip first is stripped; pnot/udta/uuid first is refused.
+TEST_CASE("bmff - a movie opening with free, skip, pnot, udta or uuid never leaves with its metadata", "[attachments]") {
+    const Bytes moov = box("moov", cat({mvhd(0), box("udta", text("Alice"))}));
+    for (const char* first : {"free", "skip"}) {
+        INFO(first);
+        const Bytes movie = cat({box(first, Bytes(8, 0)), moov, box("mdat", text("x"))});
+        CHECK(sniff_image_type(movie) == ImageType::mov);
+        Attachment a{movie, "application/octet-stream"};
+        try {
+            CHECK(MetadataStripper(StripperConfig{}).process(a).outcome == Outcome::processed);
+            CHECK_FALSE(contains(a.bytes, "Alice"));
+        } catch (const ProcessError& e) {
+            CHECK_THAT(e.what(), Catch::Contains("refused"));
+        }
+    }
+    for (const char* first : {"pnot", "udta", "uuid"}) {
+        INFO(first);
+        const Bytes movie = cat({box(first, Bytes(16, 0)), moov, box("mdat", text("x"))});
+        Attachment a{movie, ""};
+        CHECK_THROWS_WITH(MetadataStripper(StripperConfig{}).process(a), Catch::Contains("--keep-metadata"));
+    }
+}
+
 TEST_CASE("bmff - the samples of a timed metadata track are zeroed, other tracks untouched", "[attachments]") {
     // mdat right after ftyp: the video chunk at 28 ("VIDEO"), the metadata chunk at 33 (two samples).
     const Bytes mdat = box("mdat", text("VIDEO+48.8584+002.2945/"));
