@@ -5,21 +5,14 @@
 #include <cstdlib>
 
 #include "jpeg_strip.hpp"
+#include "strip_twice.hpp"
 
 using namespace veil::exif_strip;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const ByteView in(data, size);
     for (const auto mode : {OrientationMode::keep, OrientationMode::drop}) {
-        StripResult first;
-        try {
-            strip_jpeg(in, StripOptions{mode}, first);
-        } catch (const FormatError&) {
-            continue;
-        }
-        StripResult second;
-        strip_jpeg(first.bytes, StripOptions{mode}, second);  // must parse its own output
-        if (second.bytes != first.bytes) std::abort();
+        (void)strip_twice(strip_jpeg, in, StripOptions{mode});
     }
     return 0;
 }
