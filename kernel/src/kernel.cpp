@@ -209,6 +209,12 @@ sdk::Result<Plan> Kernel::prepare(const std::optional<std::string>& file, const 
     }
     if (!problems.empty()) return Error{ErrorCode::bad_input, problems};
     auto ordered = host_->order(enabled);
+    if (!ordered && !file && !command.empty()) {
+        // The usual cause: a client command in a HOME that was never set up.
+        return Error{ordered.error().code, ordered.error().message + ": " + plan.home.string() +
+                                               " has no veil.toml (a client's HOME is set up by veil init --home HOME "
+                                               "--network FILE)"};
+    }
     if (!ordered) return ordered.error();
     plan.order = ordered.value();
     for (auto* p : plan.order) {

@@ -10,7 +10,6 @@
 
 #include <unistd.h>
 
-#include "init_home.hpp"
 #include "progress_bar.hpp"
 #include "qr.hpp"
 #include "veil/sdk/attachment.hpp"
@@ -52,7 +51,12 @@ Fail failer(const sdk::CommandCall& call, std::string what) {
 
 std::string id_hex(const MessageId& id) { return wire::to_hex(id); }
 
-// ---- init --create-device (second half; see init_home.hpp) ----
+// Exit code of `create-account` when the database already holds an identity (the config
+// written for it is kept: it gives access to that identity again). `veil init` (plugins/setup)
+// removes HOME/veil.toml only after exit 1.
+constexpr int kExitHomeInUse = 3;
+
+// ---- create-account: the second half of `veil init` (plugins/setup) ----
 void create_device(Service& service, AccountStore& store, const sdk::CommandCall& call, bool restore) {
     auto fail = failer(call, "veil init");
     store.load_account([&service, &store, call, restore, fail](AccountPtr existing) {
@@ -103,14 +107,12 @@ void create_device(Service& service, AccountStore& store, const sdk::CommandCall
     }, fail);
 }
 
-void cmd_init(sdk::Context& ctx, Service& service, AccountStore& store, sdk::CommandCall call) {
-    auto args = call.args();
-    bool create = false, restore = false;
-    for (const auto& a : args) {
-        create = create || a == "--create-device";
-        restore = restore || a == "--restore";
+void cmd_create_account(Service& service, AccountStore& store, const sdk::CommandCall& call) {
+    bool restore = false;
+    for (const auto& a : own_args(call.args())) {
+        if (a != "--restore") return call.fail("veil create-account: unexpected argument '" + a + "'\n" + "usage: veil create-account [--restore] [--passphrase-file F]");
+        restore = true;
     }
-    if (!create) return init_home(ctx, std::move(call));
     create_device(service, store, call, restore);
 }
 
@@ -525,9 +527,10 @@ void cmd_devices(Service& service, AccountStore& store, Client& client, const sd
 }  // namespace
 
 void add_messenger_commands(sdk::Context& ctx, Service& service, AccountStore& store, Client& client) {
-    ctx.add_command({"init", "make a new identity (or, with --restore, a new device of yours) in HOME",
-                     "init [--home HOME] --network FILE [--restore] [--passphrase-file F]",
-                     [&ctx, &service, &store](sdk::CommandCall call) { cmd_init(ctx, service, store, std::move(call)); }});
+    // The second half of `veil init` (plugins/setup), which runs it with HOME's new config.
+    ctx.add_command({"create-account", "make the identity and this device in a HOME that `veil init` configured",
+                     "create-account [--restore] [--passphrase-file F]",
+                     [&service, &store](sdk::CommandCall call) { cmd_create_account(service, store, call); }});
     ctx.add_command({"id", "print your Veil ID (and a QR code of it on a terminal)", "id",
                      [&client](sdk::CommandCall call) { cmd_id(client, call); }});
     ctx.add_command({"devices", "list the devices of your identity, or revoke one", kDevicesUsage,

@@ -36,17 +36,16 @@ private:
     std::unique_ptr<Client> client_;
 };
 
-// No `requires_ = {"network"}` although every network call goes to the network plugin: the
-// first half of `veil init` runs with the built-in config (cli + messenger, no network file yet)
-// and the kernel would refuse it. Every config `veil init` writes enables network
-// (kClientPlugins); without it a call fails with no_handler ("network unreachable").
+// `veil init` lives in plugins/setup, so every command here runs with HOME's config: storage for
+// the database, network for swarms and manifests, a transport to reach them.
 constexpr std::string_view kProvides[] = {"messenger"};
-constexpr std::string_view kCommands[] = {"init",     "id",        "send",     "receive", "devices",
+constexpr std::string_view kRequires[] = {"storage", "network", "transport"};
+constexpr std::string_view kCommands[] = {"create-account", "id",        "send",     "receive", "devices",
                                           "contacts", "disappear", "messages", "daemon",  "chat"};
 constexpr sdk::PluginInfo kInfo{
     "messenger", "0.2.0", sdk::PluginKind::role,
     "one-to-one messages: identity, devices, X3DH + Double Ratchet sessions, sealed envelopes in swarms; the resident client",
-    kProvides, {}, {}, kCommands};
+    kProvides, kRequires, {}, kCommands};
 
 }  // namespace
 }  // namespace veil::messenger

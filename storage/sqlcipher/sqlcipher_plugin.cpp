@@ -46,10 +46,11 @@ public:
         std::shared_ptr<const crypto::SecretBytes> passphrase;
         VaultOptions options;
         options.database.durable_commits = cfg.get_bool("durable_commits");
-        // In a HOME that `veil init` made (it has a veil.toml), only init makes the database: a
-        // lost one is never replaced by an empty one under the user's identity.
+        // In a HOME that `veil init` made (it has a veil.toml), only the command that makes the
+        // account (`create-account`, which init runs) makes the database: a lost one is never
+        // replaced by an empty one under the user's identity.
         bool initialised_home = fs::exists(ctx.home_dir() / "veil.toml");
-        bool init_command = !argv.empty() && argv.front() == "init";
+        bool init_command = !argv.empty() && argv.front() == "create-account";
         options.create_if_missing = !passphrase_command && (!initialised_home || init_command);
         if (initialised_home && !init_command && !fs::exists(path) && !fs::exists(Vault::key_path(path))) {
             throw std::runtime_error("this HOME was set up by veil init, but there is no database at " + path.string() +

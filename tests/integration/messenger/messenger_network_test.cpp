@@ -217,12 +217,20 @@ TEST_CASE("messenger - 500 messages through killed and restarted nodes arrive on
 
 TEST_CASE("messenger - clear errors: unknown ID format, no identity, bad network file", "[messenger][integration]") {
     test::TempDir dir;
-    auto bad_id = test::run_veil({"--home", (dir.path() / "x").string(), "send", "05abc", "hi"});
+    // A HOME that was never set up: every messenger command says how to set it up (the messenger
+    // requires storage, network and a transport, which only HOME/veil.toml enables).
+    for (auto cmd : {std::vector<std::string>{"id"}, {"send", "05abc", "hi"}, {"receive"}}) {
+        cmd.insert(cmd.begin(), {"--home", (dir.path() / "nobody").string()});
+        auto no_home = test::run_veil(cmd);
+        CHECK(no_home.exit_code == 1);
+        CHECK(no_home.err.find("has no veil.toml") != std::string::npos);
+        CHECK(no_home.err.find("veil init") != std::string::npos);
+    }
+    Testnet net(9, 3);
+    Person alice(net, "alice");
+    auto bad_id = alice.run({"send", "05abc", "hi"});
     CHECK(bad_id.exit_code == 2);
     CHECK(bad_id.err.find("unknown ID format") != std::string::npos);
-    auto no_home = test::run_veil({"--home", (dir.path() / "nobody").string(), "id"});
-    CHECK(no_home.exit_code == 1);
-    CHECK(no_home.err.find("veil init") != std::string::npos);
     auto no_file = test::run_veil({"init", "--home", (dir.path() / "n").string(), "--network",
                                    (dir.path() / "missing.toml").string()});
     CHECK(no_file.exit_code == 1);

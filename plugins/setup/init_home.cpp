@@ -10,7 +10,7 @@
 
 #include "veil/sdk/files.hpp"
 
-namespace veil::messenger {
+namespace veil::setup {
 namespace {
 
 namespace fs = std::filesystem;
@@ -32,7 +32,8 @@ struct Child {
 void on_exit(uv_process_t* p, int64_t status, int signal) {
     auto* child = static_cast<Child*>(p->data);
     // Exit 1 is a failure before anything was saved: without the config, init may simply be run
-    // again. Anything else (a signal, kExitHomeInUse) may leave an identity behind: keep it.
+    // again. Anything else (a signal, the messenger's "HOME in use") may leave an identity
+    // behind: keep it.
     if (!signal && status == sdk::exit_code::failure) {
         std::error_code ec;
         fs::remove(child->config, ec);
@@ -100,7 +101,7 @@ void init_home(sdk::Context& ctx, sdk::CommandCall call) {
     char exe[4096];
     std::size_t exe_len = sizeof exe;
     if (uv_exepath(exe, &exe_len) != 0) return call.fail("veil init: cannot find the veil executable", sdk::exit_code::failure);
-    std::vector<std::string> argv{exe, "--home", h.string(), "init", "--create-device"};
+    std::vector<std::string> argv{exe, "--home", h.string(), "create-account"};
     if (restore) argv.push_back("--restore");
     if (passphrase_file) {
         argv.push_back("--passphrase-file");
@@ -131,4 +132,4 @@ void init_home(sdk::Context& ctx, sdk::CommandCall call) {
     }
 }
 
-}  // namespace veil::messenger
+}  // namespace veil::setup
