@@ -270,11 +270,8 @@ GroupBook::Opened GroupBook::open(const crypto::GroupId& group, wire::ByteView e
     auto it = std::find_if(g.chains.begin(), g.chains.end(),
                            [&](const Received& r) { return r.chain.signing_key() == message.signing_key; });
     if (it == g.chains.end()) return Opened::waiting;  // its distribution has not arrived yet
-    // The sealed sender must be the device that handed us the chain.
+    // The sealed sender must be the chain's owner: no member passes another's message as its own.
     opened.sender.verify(it->owner);
-    if (opened.sender.device_signing_key != it->device) {
-        throw crypto::Error(crypto::ErrorKind::untrusted_key, "group message sealed by another device than its chain's");
-    }
     out.plaintext = it->chain.decrypt(message);
     out.group = group;
     out.from = it->owner;

@@ -92,7 +92,7 @@ public:
     /// Opens an envelope fetched from one of the group's mailboxes: opened, our own (this
     /// device wrote it), or waiting (the chain that wrote it is not known yet: keep it and try
     /// again after the next controls). Throws crypto::Error for anything else (drop it):
-    /// forged, replayed, of another mailbox, sealed by another device than its chain's, of a
+    /// forged, replayed, of another mailbox, sealed by someone else than its chain's owner, of a
     /// removed member.
     enum class Opened { message = 1, own, waiting };
     Opened open(const crypto::GroupId& group, wire::ByteView envelope, GroupMessage& out);

@@ -308,6 +308,13 @@ TEST_CASE("group book - a non-admin's add or remove is refused by every other me
     CHECK(kind_of([&] {
               (void)net.d("carol").book.receive_control(mallory.veil_id(), crypto::PublicKey{}, invite.view(), true);
           }) == crypto::ErrorKind::untrusted_key);
+    // An invitation that does not list us is refused, whoever signed it.
+    auto without = crypto::GroupState::create(mallory, "not you", {net.p("dave").id()}, 1000);
+    auto not_us = encode_group_control(GroupControlKind::state, without.encode().view());
+    CHECK(kind_of([&] {
+              (void)net.d("carol").book.receive_control(mallory.veil_id(), crypto::PublicKey{}, not_us.view(), true);
+          }) == crypto::ErrorKind::invalid_argument);
+    CHECK(net.d("carol").book.state(without.group_id()) == nullptr);
     // From a stranger to us, an invitation is a request.
     auto strangers = crypto::GroupState::create(mallory, "spam", {net.p("carol").id()}, 1000);
     auto spam = encode_group_control(GroupControlKind::state, strangers.encode().view());
