@@ -7,6 +7,8 @@ namespace veil::messenger {
 namespace {
 
 constexpr std::uint8_t kControlVersion = 1;
+constexpr std::uint8_t kRecordVersion = 1;
+constexpr std::size_t kMaxRecordField = 1 << 20;
 constexpr std::size_t kMaxControlBody = 64 * 1024;  // a 1,000-member state is about 33 KiB
 
 crypto::SecretBytes state_control(const crypto::GroupState& state) {
@@ -15,6 +17,12 @@ crypto::SecretBytes state_control(const crypto::GroupState& state) {
 
 crypto::SecretBytes chain_control(const crypto::SenderChain& chain) {
     return encode_group_control(GroupControlKind::chain, chain.distribution().encode().view());
+}
+
+bool read_flag(wire::Reader& r) {
+    const auto v = r.u8();
+    if (v > 1) throw wire::DecodeError("flag other than 0 or 1");
+    return v == 1;
 }
 
 std::vector<crypto::VeilId> newcomers(const crypto::GroupState& before, const crypto::GroupState& after) {
@@ -57,6 +65,59 @@ GroupControl decode_group_control(wire::ByteView bytes) {
 }
 
 GroupBook::GroupBook(crypto::VeilId self) : self_(self) {}
+
+// Record: u8 1 | var state | u8 request | u8 own? [var chain] | u8 previous own? [key]
+// | u16 n (owner | device | var chain) | u8 n (old mailbox seed) | u8 n (var pending state)
+std::vector<sdk::storage::BatchOp> GroupBook::save_ops(std::string_view ns) const {
+    std::vector<sdk::storage::BatchOp> ops;
+    for (const auto& [id, g] : groups_) {
+        wire::Writer w;
+        w.u8(kRecordVersion).var(g.state.encode().view()).u8(g.request ? 1 : 0);
+        w.u8(g.own ? 1 : 0);
+        if (g.own) w.var(g.own->serialize().view());
+        w.u8(g.own_previous ? 1 : 0);
+        if (g.own_previous) w.raw(*g.own_previous);
+        w.u16(static_cast<std::uint16_t>(g.chains.size()));
+        for (const auto& r : g.chains) w.raw(r.owner.x25519).raw(r.device).var(r.chain.serialize().view());
+        w.u8(static_cast<std::uint8_t>(g.old_mailboxes.size()));
+        for (const auto& m : g.old_mailboxes) w.raw(m.seed().view());
+        w.u8(static_cast<std::uint8_t>(g.pending.size()));
+        for (const auto& p : g.pending) w.var(p.encode().view());
+        ops.push_back(sdk::storage::BatchOp{sdk::storage::BatchOp::Kind::put, std::string(ns),
+                                           std::string(kGroupPrefix) + wire::to_hex(id), w.take()});
+    }
+    return ops;
+}
+
+GroupBook GroupBook::load(crypto::VeilId self, const std::vector<sdk::storage::Entry>& entries) {
+    GroupBook book(self);
+    for (const auto& e : entries) {
+        try {
+            wire::Reader r(e.value);
+            if (r.u8() != kRecordVersion) throw wire::DecodeError("unsupported group record version");
+            Group g{crypto::GroupState::decode(r.var(kMaxRecordField)), false, std::nullopt, std::nullopt, {}, {}, {}};
+            g.request = read_flag(r);
+            if (read_flag(r)) g.own = crypto::SenderChain::deserialize(r.var(kMaxRecordField));
+            if (read_flag(r)) g.own_previous = wire::to_array<32>(r.raw(32));
+            const auto chains = r.u16();
+            for (std::uint16_t i = 0; i < chains; ++i) {
+                crypto::VeilId owner{wire::to_array<32>(r.raw(32))};
+                const auto device = wire::to_array<32>(r.raw(32));
+                g.chains.push_back(Received{owner, device, crypto::SenderChain::deserialize(r.var(kMaxRecordField))});
+            }
+            const auto old = r.u8();
+            for (std::uint8_t i = 0; i < old; ++i) g.old_mailboxes.push_back(crypto::SigningKeyPair::from_seed(r.raw(32)));
+            const auto pending = r.u8();
+            for (std::uint8_t i = 0; i < pending; ++i) g.pending.push_back(crypto::GroupState::decode(r.var(kMaxRecordField)));
+            r.expect_done();
+            const auto id = g.state.group_id();
+            book.groups_.emplace(id, std::move(g));
+        } catch (const wire::DecodeError& err) {
+            throw crypto::Error(crypto::ErrorKind::malformed, std::string("group record: ") + err.what());
+        }
+    }
+    return book;
+}
 
 GroupBook::Group& GroupBook::find(const crypto::GroupId& group) {
     auto it = groups_.find(group);

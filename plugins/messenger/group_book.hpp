@@ -14,8 +14,12 @@
 
 #include "veil/crypto/envelope.hpp"
 #include "veil/crypto/group.hpp"
+#include "veil/sdk/storage.hpp"
 
 namespace veil::messenger {
+
+/// Key prefix of the stored groups in the messenger's storage namespace: `group/<id hex>`.
+inline constexpr std::string_view kGroupPrefix = "group/";
 
 /// What one device tells another about a group, inside a pairwise session:
 /// u8 version 1 | u8 kind | var body (a GroupState or a SenderKeyDistribution).
@@ -54,6 +58,15 @@ public:
     static constexpr std::size_t max_orphan_chains = 64;
 
     explicit GroupBook(crypto::VeilId self);
+
+    /// The puts that store every group (states, chains, mailboxes, waiting states) under
+    /// kGroupPrefix in namespace `ns`; apply them in the batch that saves the ratchet state.
+    /// Chains still waiting for their invitation are not stored (they come again with the
+    /// next rotation).
+    [[nodiscard]] std::vector<sdk::storage::BatchOp> save_ops(std::string_view ns) const;
+    /// From the entries of a scan of kGroupPrefix. Throws crypto::Error{malformed} for a
+    /// damaged record.
+    static GroupBook load(crypto::VeilId self, const std::vector<sdk::storage::Entry>& entries);
 
     /// A new group with us as admin; `created` receives its ID. Deliveries: the state to every
     /// member and our other devices.

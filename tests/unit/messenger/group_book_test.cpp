@@ -382,3 +382,31 @@ TEST_CASE("group book - a state whose predecessor is late waits, then applies", 
     CHECK_FALSE(late.state(g)->is_member(net.p("carol").id()));
     CHECK(late.mailboxes(g).size() == 2);  // the new mailbox and the previous epoch's
 }
+
+TEST_CASE("group book - a device's groups survive storage", "[messenger][group]") {
+    Net net;
+    auto g = make_group(net, {"bob", "carol"});
+    net.send(net.d("bob"), g, "one");
+    net.send(net.d("alice"), g, "mine");
+    net.read(net.d("alice"), g);
+    net.deliver(net.d("alice"), net.d("alice").book.remove(net.p("alice").identity, g, {net.p("carol").id()}, 2000));
+
+    auto ops = net.d("alice").book.save_ops("messenger");
+    REQUIRE(ops.size() == 1);
+    CHECK(ops.front().key.rfind(kGroupPrefix, 0) == 0);
+    std::vector<sdk::storage::Entry> entries{{ops.front().key, ops.front().value}};
+    net.d("alice").book = GroupBook::load(net.p("alice").id(), entries);
+    CHECK(net.d("alice").book.state(g)->version() == 2);
+    CHECK(net.d("alice").book.mailboxes(g).size() == 2);
+
+    net.send(net.d("bob"), g, "two");
+    net.send(net.d("alice"), g, "after load");
+    net.read(net.d("alice"), g);
+    CHECK(net.d("alice").got == std::vector<std::string>{"one", "two"});
+    net.read(net.d("bob", 1), g);
+    CHECK(as_set(net.d("bob", 1).got) == as_set({"one", "mine", "two", "after load"}));
+
+    auto damaged = entries;
+    damaged.front().value.pop_back();
+    CHECK(kind_of([&] { (void)GroupBook::load(net.p("alice").id(), damaged); }) == crypto::ErrorKind::malformed);
+}
