@@ -331,8 +331,8 @@ SenderChain SenderChain::create(const GroupId& group_id, std::uint64_t epoch) {
     SenderChain c;
     c.group_id_ = group_id;
     c.epoch_ = epoch;
-    c.signing_seed_ = SecretBytes::random(32);
-    c.signing_key_ = SigningKeyPair::from_seed(c.signing_seed_.view()).pub;
+    c.signer_ = SigningKeyPair::generate();
+    c.signing_key_ = c.signer_.pub;
     c.chain_key_ = SecretBytes::random(32);
     return c;
 }
@@ -384,7 +384,7 @@ SenderKeyMessage SenderChain::encrypt(ByteView plaintext) {
     unsigned long long len = 0;
     crypto_aead_xchacha20poly1305_ietf_encrypt(m.ciphertext.data(), &len, plaintext.data(), plaintext.size(),
                                                ad.data(), ad.size(), nullptr, k.bytes + 32, k.bytes);
-    m.signature = SigningKeyPair::from_seed(signing_seed_.view()).sign(message_signed_part(m));
+    m.signature = signer_.sign(message_signed_part(m));
     return m;
 }
 
@@ -455,10 +455,11 @@ Bytes SenderChain::decrypt(const SenderKeyMessage& message) {
 }
 
 SecretBytes SenderChain::serialize() const {
-    SecretBytes out(1 + 32 + 8 + 32 + 1 + signing_seed_.size() + 32 + 4 + 4 + 36 * skipped_.size());
+    const SecretBytes seed = can_send() ? signer_.seed() : SecretBytes();
+    SecretBytes out(1 + 32 + 8 + 32 + 1 + seed.size() + 32 + 4 + 4 + 36 * skipped_.size());
     detail::SecretWriter w(out);
     w.u8(chain_version).raw(group_id_).u64(epoch_).raw(signing_key_);
-    w.u8(can_send() ? 1 : 0).raw(signing_seed_.view()).raw(chain_key_.view()).u32(iteration_);
+    w.u8(can_send() ? 1 : 0).raw(seed.view()).raw(chain_key_.view()).u32(iteration_);
     w.u32(static_cast<std::uint32_t>(skipped_.size()));
     for (std::size_t i = 0; i < skipped_.size(); ++i) {
         w.u32(skipped_[i]).raw(ByteView{skipped_keys_.data() + i * 32, 32});
@@ -477,8 +478,8 @@ SenderChain SenderChain::deserialize(ByteView bytes) {
         const auto own = r.u8();
         if (own > 1) throw wire::DecodeError("bad own-chain flag");
         if (own == 1) {
-            c.signing_seed_ = SecretBytes::copy_of(r.raw(32));
-            if (SigningKeyPair::from_seed(c.signing_seed_.view()).pub != c.signing_key_) {
+            c.signer_ = SigningKeyPair::from_seed(r.raw(32));
+            if (c.signer_.pub != c.signing_key_) {
                 throw wire::DecodeError("signing seed does not match the chain's key");
             }
         }

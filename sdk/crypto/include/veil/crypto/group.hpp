@@ -162,7 +162,7 @@ public:
     [[nodiscard]] std::uint64_t epoch() const { return epoch_; }
     [[nodiscard]] const PublicKey& signing_key() const { return signing_key_; }
     [[nodiscard]] std::uint32_t iteration() const { return iteration_; }
-    [[nodiscard]] bool can_send() const { return !signing_seed_.empty(); }
+    [[nodiscard]] bool can_send() const { return !signer_.sec.empty(); }
     [[nodiscard]] std::size_t skipped_key_count() const { return skipped_.size(); }
 
     /// Storage form (guarded) and back (Error{malformed}).
@@ -176,7 +176,7 @@ private:
     GroupId group_id_{};
     std::uint64_t epoch_ = 0;
     PublicKey signing_key_{};
-    SecretBytes signing_seed_;  // empty on a chain that is not ours
+    SigningKeyPair signer_;  // the chain's signing pair; no secret on a chain that is not ours
     SecretBytes chain_key_{32};
     std::uint32_t iteration_ = 0;
     std::vector<std::uint32_t> skipped_;  // iterations of the kept keys, oldest first
