@@ -328,8 +328,11 @@ GroupBook::Opened GroupBook::open(const crypto::GroupId& group, wire::ByteView e
     if ((g.own && message.signing_key == g.own->signing_key()) || message.signing_key == g.own_previous) {
         return Opened::own;
     }
-    auto it = std::find_if(g.chains.begin(), g.chains.end(),
-                           [&](const Received& r) { return r.chain.signing_key() == message.signing_key; });
+    // The chain the sealed sender's device handed us: a member that passes on someone else's
+    // chain as its own holds a copy no message of that chain ever matches.
+    auto it = std::find_if(g.chains.begin(), g.chains.end(), [&](const Received& r) {
+        return r.chain.signing_key() == message.signing_key && r.device == opened.sender.device_signing_key;
+    });
     if (it == g.chains.end()) return Opened::waiting;  // its distribution has not arrived yet
     // The sealed sender must be the chain's owner: no member passes another's message as its own.
     opened.sender.verify(it->owner);

@@ -104,9 +104,9 @@ public:
                                 std::vector<GroupDelivery>& deliveries);
     /// Opens an envelope fetched from one of the group's mailboxes: opened, our own (this
     /// device wrote it), or waiting (the chain that wrote it is not known yet: keep it and try
-    /// again after the next controls). Throws crypto::Error for anything else (drop it):
-    /// forged, replayed, of another mailbox, sealed by someone else than its chain's owner, of a
-    /// removed member.
+    /// again after the next controls; a message re-sealed by another member stays there too).
+    /// Throws crypto::Error for anything else (drop it): forged, replayed, of another mailbox,
+    /// sealed under a certificate its chain's owner did not sign.
     enum class Opened { message = 1, own, waiting };
     Opened open(const crypto::GroupId& group, wire::ByteView envelope, GroupMessage& out);
 

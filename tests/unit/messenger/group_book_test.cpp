@@ -253,7 +253,13 @@ TEST_CASE("group book - a message re-sealed by another member is refused", "[mes
                                      mailbox_keys.to_dh());
     auto resealed = crypto::seal(net.d("carol").cert, second.message, mailbox_keys.to_dh().pub, mailbox_keys.pub, 0, 60'000);
     GroupMessage m;
-    CHECK(kind_of([&] { net.d("alice").book.open(g, resealed.encode(), m); }) == crypto::ErrorKind::untrusted_key);
+    // Under her own certificate it matches no chain her device handed out: never shown.
+    CHECK(net.d("alice").book.open(g, resealed.encode(), m) == GroupBook::Opened::waiting);
+    // Under a certificate she makes for Bob's device, it is not Bob's identity that signed it.
+    auto posing = crypto::DeviceCertificate::issue(net.p("carol").identity, net.d("bob").keys.signing_key(),
+                                                   net.d("bob").keys.dh_key(), 1);
+    auto as_bob = crypto::seal(posing, second.message, mailbox_keys.to_dh().pub, mailbox_keys.pub, 0, 60'000);
+    CHECK(kind_of([&] { net.d("alice").book.open(g, as_bob.encode(), m); }) == crypto::ErrorKind::untrusted_key);
     CHECK(net.d("alice").book.open(g, net.mailboxes.at(mailbox_keys.pub).back(), m) == GroupBook::Opened::message);
     CHECK(str(m.plaintext) == "second");
     CHECK(m.from == net.p("bob").id());
@@ -409,4 +415,21 @@ TEST_CASE("group book - a device's groups survive storage", "[messenger][group]"
     auto damaged = entries;
     damaged.front().value.pop_back();
     CHECK(kind_of([&] { (void)GroupBook::load(net.p("alice").id(), damaged); }) == crypto::ErrorKind::malformed);
+}
+
+TEST_CASE("group book - a member passing on another's chain as its own changes nothing", "[messenger][group]") {
+    Net net;
+    auto g = make_group(net, {"bob", "carol"});
+    std::vector<GroupDelivery> chains;
+    auto env = net.d("bob").book.send(g, net.d("bob").cert, text("hi from bob"), 60'000, chains);
+    REQUIRE(chains.size() == 1);
+    auto& alice = net.d("alice").book;
+    // Carol got Bob's chain and hands it to Alice first, as hers.
+    (void)alice.receive_control(net.p("carol").id(), net.d("carol").keys.signing_key(), chains.front().payload.view(), true);
+    GroupMessage m;
+    CHECK(alice.open(g, env.encode(), m) == GroupBook::Opened::waiting);  // not Carol's, not yet Bob's
+    (void)alice.receive_control(net.p("bob").id(), net.d("bob").keys.signing_key(), chains.front().payload.view(), true);
+    REQUIRE(alice.open(g, env.encode(), m) == GroupBook::Opened::message);
+    CHECK(m.from == net.p("bob").id());
+    CHECK(str(m.plaintext) == "hi from bob");
 }
