@@ -5,6 +5,7 @@
 #include "veil/crypto/envelope.hpp"
 #include "veil/crypto/error.hpp"
 #include "veil/crypto/file.hpp"
+#include "veil/crypto/group.hpp"
 #include "veil/crypto/hkdf.hpp"
 #include "veil/crypto/identity.hpp"
 #include "veil/crypto/keys.hpp"

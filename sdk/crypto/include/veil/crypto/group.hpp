@@ -1,0 +1,186 @@
+#pragma once
+/// Closed groups (docs/groups.md): the signed, versioned group state that every member holds and
+/// checks, and sender-key chains (Signal's sender keys) that encrypt one copy of each message for
+/// the whole group. Every object is a single-threaded value; secrets live in guarded memory.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "veil/crypto/identity.hpp"
+
+namespace veil::crypto {
+
+/// BLAKE2b-256 of the creator's identity key and a nonce: names a group, bound to its creator.
+using GroupId = std::array<std::uint8_t, 32>;
+
+inline constexpr std::size_t group_id_chars = 66;
+
+/// "03" + 64 lower-case hex characters (a person's ID starts with "05").
+std::string group_id_str(const GroupId& id);
+/// Parses "03" + 64 hex characters; throws Error{invalid_id} naming the fault.
+GroupId parse_group_id(std::string_view text);
+
+/// What a member may do. The zero value is not a valid role.
+enum class GroupRole : std::uint8_t { member = 1, admin = 2 };
+
+struct GroupMember final {
+    VeilId id;
+    GroupRole role = GroupRole::member;
+    friend bool operator==(const GroupMember&, const GroupMember&) = default;
+};
+
+/// The member list of a group, signed by an admin. Changes produce a new state with version + 1,
+/// signed by an admin of the state they replace; a removal also moves to a new epoch with a new
+/// mailbox seed. Holds the mailbox seed (a secret): encode() returns guarded bytes, to be sent
+/// only inside pairwise sessions and stored only in the encrypted database. Move-only.
+class GroupState final {
+public:
+    static constexpr std::size_t max_members = 1000;
+    static constexpr std::size_t max_name_bytes = 128;
+
+    /// A new group (version 1, epoch 1): the creator as admin and `members` as members.
+    static GroupState create(const Identity& creator, std::string_view name,
+                             const std::vector<VeilId>& members, std::uint64_t now_ms);
+
+    /// The next state with `ids` added as members (already listed ones are an error).
+    [[nodiscard]] GroupState with_added(const Identity& admin, const std::vector<VeilId>& ids,
+                                        std::uint64_t now_ms) const;
+    /// The next state without `ids`, in a new epoch with a fresh mailbox seed.
+    [[nodiscard]] GroupState with_removed(const Identity& admin, const std::vector<VeilId>& ids,
+                                          std::uint64_t now_ms) const;
+    /// The next state with member `id` given `role`.
+    [[nodiscard]] GroupState with_role(const Identity& admin, const VeilId& id, GroupRole role,
+                                       std::uint64_t now_ms) const;
+
+    /// Checks a state taken on its signer's word (an invitation): the ID is bound to the creator
+    /// and nonce, the signer is an admin of this state and signed it, the members are well
+    /// formed. Throws Error{untrusted_key}, Error{bad_signature} or Error{invalid_argument}.
+    void verify_self() const;
+    /// Accepts `incoming` over the state held: verify_self(), same group, a higher version,
+    /// signed by an admin of `current`, and a removal only with a new epoch and mailbox seed.
+    /// Throws Error{untrusted_key}, Error{stale_version}, Error{bad_signature} or
+    /// Error{invalid_argument}. Returns incoming.
+    static GroupState accept_update(const GroupState& current, GroupState incoming);
+
+    [[nodiscard]] const GroupId& group_id() const { return group_id_; }
+    [[nodiscard]] std::uint64_t version() const { return version_; }
+    [[nodiscard]] std::uint64_t epoch() const { return epoch_; }
+    [[nodiscard]] const std::string& name() const { return name_; }
+    [[nodiscard]] std::uint64_t issued_ms() const { return issued_ms_; }
+    [[nodiscard]] const std::vector<GroupMember>& members() const { return members_; }
+    [[nodiscard]] const GroupMember* find(const VeilId& id) const;
+    [[nodiscard]] bool is_member(const VeilId& id) const { return find(id) != nullptr; }
+    [[nodiscard]] bool is_admin(const VeilId& id) const;
+    /// The Veil ID of the admin who signed this state.
+    [[nodiscard]] VeilId signer() const { return veil_id_of(signer_key_); }
+    /// The group mailbox's owner key pair (Ed25519, for owner-signed retrieve and delete; its
+    /// X25519 conversion is what messages are sealed to).
+    [[nodiscard]] SigningKeyPair mailbox_keys() const;
+
+    [[nodiscard]] GroupState clone() const;
+    /// Storage and wire form (guarded: it holds the mailbox seed), and back (Error{malformed};
+    /// does not verify).
+    [[nodiscard]] SecretBytes encode() const;
+    static GroupState decode(ByteView bytes);
+
+private:
+    GroupState() = default;
+    [[nodiscard]] Bytes signed_part() const;
+    [[nodiscard]] GroupState signed_next(const Identity& admin, std::vector<GroupMember> members,
+                                         bool rotate, std::uint64_t now_ms) const;
+    void check_members() const;
+
+    GroupId group_id_{};
+    PublicKey creator_key_{};
+    std::array<std::uint8_t, 16> nonce_{};
+    std::uint64_t version_ = 0;
+    std::uint64_t epoch_ = 0;
+    std::string name_;
+    std::uint64_t issued_ms_ = 0;
+    std::vector<GroupMember> members_;
+    SecretBytes mailbox_seed_{32};
+    PublicKey signer_key_{};
+    Signature signature_{};
+};
+
+/// A sender's chain handed to another device (inside a pairwise session): enough to read the
+/// chain's messages from `iteration` on, never earlier ones. Holds the chain key. Move-only.
+struct SenderKeyDistribution final {
+    static constexpr std::size_t encoded_bytes = 109;
+    GroupId group_id{};
+    std::uint64_t epoch = 0;
+    PublicKey signing_key{};  ///< the chain's own Ed25519 key; names the chain
+    std::uint32_t iteration = 0;
+    SecretBytes chain_key{32};
+
+    [[nodiscard]] SecretBytes encode() const;
+    /// Throws Error{malformed}.
+    static SenderKeyDistribution decode(ByteView bytes);
+};
+
+/// One group message: encrypted with the chain's key for `iteration`, signed by the chain.
+struct SenderKeyMessage final {
+    static constexpr std::size_t max_ciphertext_bytes = 1 << 20;
+    GroupId group_id{};
+    std::uint64_t epoch = 0;
+    PublicKey signing_key{};
+    std::uint32_t iteration = 0;
+    Bytes ciphertext;
+    Signature signature{};
+
+    [[nodiscard]] Bytes encode() const;
+    /// Throws Error{malformed}. Does not verify.
+    static SenderKeyMessage decode(ByteView bytes);
+};
+
+/// One sender-key chain: our own (can encrypt) or a member device's (decrypt only). The chain
+/// key ratchets forward at every message. Move-only; not thread-safe.
+class SenderChain final {
+public:
+    static constexpr std::uint32_t max_skip = 1000;          ///< furthest jump ahead
+    static constexpr std::size_t max_skipped_keys = 1000;    ///< kept for late messages, oldest dropped
+
+    /// Our new chain for a group epoch: a random chain key, a fresh signing key, iteration 0.
+    static SenderChain create(const GroupId& group_id, std::uint64_t epoch);
+    /// A member device's chain, from its distribution.
+    static SenderChain from_distribution(const SenderKeyDistribution& d);
+
+    /// The distribution of this chain at its current iteration.
+    [[nodiscard]] SenderKeyDistribution distribution() const;
+    /// Encrypts and signs with the next key. Error{no_session} for a chain that is not ours.
+    SenderKeyMessage encrypt(ByteView plaintext);
+    /// Verifies and decrypts, or throws leaving the chain unchanged: untrusted_key (another
+    /// chain), bad_signature, duplicate_message (key used or no longer kept), too_many_skipped,
+    /// decrypt_failed.
+    Bytes decrypt(const SenderKeyMessage& message);
+
+    [[nodiscard]] const GroupId& group_id() const { return group_id_; }
+    [[nodiscard]] std::uint64_t epoch() const { return epoch_; }
+    [[nodiscard]] const PublicKey& signing_key() const { return signing_key_; }
+    [[nodiscard]] std::uint32_t iteration() const { return iteration_; }
+    [[nodiscard]] bool can_send() const { return !signer_.sec.empty(); }
+    [[nodiscard]] std::size_t skipped_key_count() const { return skipped_.size(); }
+
+    /// Storage form (guarded) and back (Error{malformed}).
+    [[nodiscard]] SecretBytes serialize() const;
+    static SenderChain deserialize(ByteView bytes);
+
+private:
+    SenderChain() = default;
+    [[nodiscard]] Bytes associated_data(std::uint32_t iteration) const;
+
+    GroupId group_id_{};
+    std::uint64_t epoch_ = 0;
+    PublicKey signing_key_{};
+    SigningKeyPair signer_;  // the chain's signing pair; no secret on a chain that is not ours
+    SecretBytes chain_key_{32};
+    std::uint32_t iteration_ = 0;
+    std::vector<std::uint32_t> skipped_;  // iterations of the kept keys, oldest first
+    SecretBytes skipped_keys_;            // 32 bytes per entry of skipped_, same order
+};
+
+}  // namespace veil::crypto

@@ -1,0 +1,50 @@
+// Fuzzes what a peer's device can hand GroupBook (docs/groups.md): the group control decoder
+// (re-encodes to the same bytes) and receive_control / open on a device that holds one group.
+// Whatever arrives, only crypto::Error comes out, and the group keeps its admin-signed state.
+// Also the stored group record (GroupBook::load): malformed, or it stores back the same bytes.
+#include <cstdlib>
+
+#include "group_book.hpp"
+
+namespace {
+const veil::crypto::Identity& me() {
+    static const auto id = veil::crypto::Identity::from_seed(veil::crypto::SecretBytes(32));
+    return id;
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    using namespace veil;
+    using namespace veil::messenger;
+    wire::ByteView in(data, size);
+    try {
+        auto c = decode_group_control(in);
+        if (!encode_group_control(c.kind, c.body.view()).equals(in)) std::abort();
+    } catch (const crypto::Error& e) {
+        if (e.kind() != crypto::ErrorKind::malformed) std::abort();
+    }
+    GroupBook book(me().veil_id());
+    crypto::GroupId g{};
+    (void)book.create(me(), "fuzz", {}, 1, g);
+    const auto version = book.state(g)->version();
+    try {
+        (void)book.receive_control(me().veil_id(), crypto::PublicKey{}, in, false);
+    } catch (const crypto::Error&) {
+    }
+    // Only this identity is admin, and nothing it did not sign can replace its state.
+    if (book.state(g)->version() != version) std::abort();
+    try {
+        GroupMessage m;
+        (void)book.open(g, in, m);
+    } catch (const crypto::Error&) {
+    }
+    try {
+        const std::vector<sdk::storage::Entry> entries{{"group/x", wire::Bytes(in.begin(), in.end())}};
+        auto loaded = GroupBook::load(me().veil_id(), entries);
+        auto ops = loaded.save_ops("messenger");
+        if (ops.size() != 1 || ops.front().value != entries.front().value) std::abort();
+    } catch (const crypto::Error& e) {
+        if (e.kind() != crypto::ErrorKind::malformed) std::abort();
+    }
+    return 0;
+}

@@ -1,0 +1,435 @@
+// GroupBook (docs/groups.md) with every device of five people, two of them with two devices:
+// the pairwise sessions are stood in for by handing each control to every device of its
+// recipients (they are tested on their own), the group mailboxes by lists of the exact sealed
+// envelopes a swarm would hold. Hostile participants: a removed member, a non-admin, a stranger.
+#include <catch2/catch.hpp>
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "../crypto/group_forge.hpp"
+#include "group_book.hpp"
+
+using namespace veil;
+using namespace veil::messenger;
+using crypto::GroupId;
+using crypto::VeilId;
+
+namespace {
+
+template <class F>
+crypto::ErrorKind kind_of(F&& f) {
+    try {
+        f();
+    } catch (const crypto::Error& e) {
+        return e.kind();
+    }
+    return crypto::ErrorKind{};
+}
+
+wire::Bytes text(const std::string& s) { return {s.begin(), s.end()}; }
+std::string str(const wire::Bytes& b) { return {b.begin(), b.end()}; }
+
+struct Device {
+    crypto::DeviceKeys keys = crypto::DeviceKeys::generate();
+    crypto::DeviceCertificate cert;
+    GroupBook book;
+    bool online = true;
+    std::deque<std::tuple<VeilId, crypto::PublicKey, wire::Bytes>> inbox;  // controls while offline
+    std::map<crypto::PublicKey, std::size_t> cursor;                        // per mailbox
+    std::vector<wire::Bytes> waiting;                                       // chain not known yet
+    std::vector<std::string> got;                                           // "sender-device-text"
+    std::map<std::pair<crypto::PublicKey, std::uint64_t>, std::uint32_t> last_iteration;  // per chain
+    Device(const crypto::Identity& who) : cert(crypto::DeviceCertificate::issue(who, keys, 1)), book(who.veil_id()) {}
+};
+
+struct Person {
+    crypto::Identity identity = crypto::Identity::generate();
+    std::vector<std::unique_ptr<Device>> devices;
+    explicit Person(int n) {
+        for (int i = 0; i < n; ++i) devices.push_back(std::make_unique<Device>(identity));
+    }
+    const VeilId& id() const { return identity.veil_id(); }
+};
+
+// Five people, Alice and Bob with two devices each, and what the network holds.
+struct Net {
+    std::map<std::string, std::unique_ptr<Person>> people;
+    std::map<crypto::PublicKey, std::vector<wire::Bytes>> mailboxes;  // one copy per message
+
+    Net() {
+        for (auto [name, n] : {std::pair{"alice", 2}, {"bob", 2}, {"carol", 1}, {"dave", 1}, {"erin", 1}}) {
+            people[name] = std::make_unique<Person>(n);
+        }
+    }
+    Person& p(const std::string& name) { return *people.at(name); }
+    Device& d(const std::string& name, int i = 0) { return *p(name).devices.at(i); }
+    Person& owner_of(const Device& dev) {
+        for (auto& [n, person] : people) {
+            for (auto& x : person->devices) {
+                if (x.get() == &dev) return *person;
+            }
+        }
+        throw std::logic_error("no such device");
+    }
+
+    // Hands each control to every device of its recipients but the sender's, as the pairwise
+    // fan-out does; answers go out the same way.
+    void deliver(Device& from, std::vector<GroupDelivery> out) {
+        for (auto& delivery : out) {
+            for (const auto& to : delivery.to) {
+                for (auto& [n, person] : people) {
+                    if (person->id() != to) continue;
+                    for (auto& dev : person->devices) {
+                        if (dev.get() == &from) continue;
+                        wire::Bytes bytes(delivery.payload.view().begin(), delivery.payload.view().end());
+                        dev->inbox.emplace_back(owner_of(from).id(), from.keys.signing_key(), std::move(bytes));
+                        if (dev->online) process(*dev);
+                    }
+                }
+            }
+        }
+    }
+    // A device handles its pairwise inbox in order; refused controls are dropped.
+    void process(Device& dev) {
+        while (!dev.inbox.empty()) {
+            auto [from, device, bytes] = std::move(dev.inbox.front());
+            dev.inbox.pop_front();
+            try {
+                deliver(dev, dev.book.receive_control(from, device, bytes, true));
+            } catch (const crypto::Error&) {
+            }
+        }
+    }
+    void send(Device& from, const GroupId& g, const std::string& body) {
+        std::vector<GroupDelivery> chains;
+        auto env = from.book.send(g, from.cert, text(body), 60'000, chains);
+        deliver(from, std::move(chains));  // chains go before the message, as the client sends them
+        mailboxes[env.mailbox].push_back(env.encode());
+    }
+    // Reads every mailbox the device knows for the group, after its cursor; waiting ones are
+    // tried again first.
+    void read(Device& dev, const GroupId& g) {
+        auto retry = std::move(dev.waiting);
+        dev.waiting.clear();
+        std::vector<wire::Bytes> fresh;
+        for (const auto& mbox : dev.book.mailboxes(g)) {
+            auto& all = mailboxes[mbox];
+            for (auto& i = dev.cursor[mbox]; i < all.size(); ++i) fresh.push_back(all[i]);
+        }
+        for (auto* list : {&retry, &fresh}) {
+            for (auto& env : *list) {
+                GroupMessage m;
+                try {
+                    auto result = dev.book.open(g, env, m);
+                    if (result == GroupBook::Opened::waiting) dev.waiting.push_back(env);
+                    if (result != GroupBook::Opened::message) continue;
+                } catch (const crypto::Error&) {
+                    continue;
+                }
+                const auto chain = std::pair{m.device, m.epoch};
+                auto last = dev.last_iteration.find(chain);
+                if (last != dev.last_iteration.end() && m.iteration <= last->second) {
+                    dev.got.push_back("OUT OF ORDER " + str(m.plaintext));
+                }
+                dev.last_iteration[chain] = m.iteration;
+                dev.got.push_back(str(m.plaintext));
+            }
+        }
+    }
+    std::vector<Device*> all_devices() {
+        std::vector<Device*> out;
+        for (auto& [n, person] : people) {
+            for (auto& dev : person->devices) out.push_back(dev.get());
+        }
+        return out;
+    }
+};
+
+GroupId make_group(Net& net, const std::vector<std::string>& members) {
+    std::vector<VeilId> ids;
+    for (const auto& m : members) ids.push_back(net.p(m).id());
+    GroupId g{};
+    auto out = net.d("alice").book.create(net.p("alice").identity, "friends", ids, 1000, g);
+    net.deliver(net.d("alice"), std::move(out));
+    return g;
+}
+
+std::multiset<std::string> as_set(const std::vector<std::string>& v) { return {v.begin(), v.end()}; }
+
+}  // namespace
+
+TEST_CASE("group book - every device of five people gets every message once, in order per sender",
+          "[messenger][group]") {
+    Net net;
+    auto g = make_group(net, {"bob", "carol", "dave", "erin"});
+    for (auto* dev : net.all_devices()) REQUIRE(dev->book.state(g) != nullptr);
+    CHECK_FALSE(net.d("bob").book.is_request(g));
+
+    std::multiset<std::string> sent;
+    for (int round = 0; round < 3; ++round) {
+        int k = 0;
+        for (auto* dev : net.all_devices()) {
+            auto body = "m" + std::to_string(round) + "-" + std::to_string(k++);
+            net.send(*dev, g, body);
+            sent.insert(body);
+        }
+    }
+    CHECK(net.mailboxes.size() == 1);  // one group mailbox
+    CHECK(net.mailboxes.begin()->second.size() == sent.size());  // one stored copy per message
+    for (auto* dev : net.all_devices()) {
+        net.read(*dev, g);
+        net.read(*dev, g);  // reading again brings nothing twice
+        // Every message but this device's own, once each, none out of order.
+        auto expected = sent;
+        for (int round = 0; round < 3; ++round) {
+            int k = 0;
+            for (auto* other : net.all_devices()) {
+                auto body = "m" + std::to_string(round) + "-" + std::to_string(k++);
+                if (other == dev) expected.erase(expected.find(body));
+            }
+        }
+        CHECK(as_set(dev->got) == expected);
+        CHECK(dev->waiting.empty());
+    }
+}
+
+TEST_CASE("group book - a removed member reads nothing sent after the removal", "[messenger][group]") {
+    Net net;
+    auto g = make_group(net, {"bob", "carol", "dave", "erin"});
+    net.send(net.d("bob"), g, "before");
+    net.send(net.d("carol"), g, "carol before");
+    for (auto* dev : net.all_devices()) net.read(*dev, g);
+    CHECK(net.d("carol").got == std::vector<std::string>{"before"});
+    const auto old_mailbox = net.d("carol").book.mailboxes(g).front();
+
+    net.deliver(net.d("alice"), net.d("alice").book.remove(net.p("alice").identity, g, {net.p("carol").id()}, 2000));
+    for (auto* dev : net.all_devices()) {
+        if (dev != &net.d("carol")) CHECK_FALSE(dev->book.state(g)->is_member(net.p("carol").id()));
+    }
+    net.send(net.d("bob"), g, "after bob");
+    net.send(net.d("alice", 1), g, "after alice");
+    net.send(net.d("dave"), g, "after dave");
+
+    // Nothing new in the mailbox Carol knows; the new one is elsewhere.
+    CHECK(net.mailboxes[old_mailbox].size() == 2);
+    net.read(net.d("carol"), g);
+    CHECK(net.d("carol").got == std::vector<std::string>{"before"});
+    // At the crypto level: every envelope written after the removal, handed to her anyway, is refused.
+    for (const auto& [mbox, envelopes] : net.mailboxes) {
+        if (mbox == old_mailbox) continue;
+        for (const auto& env : envelopes) {
+            GroupMessage m;
+            CHECK(kind_of([&] { net.d("carol").book.open(g, env, m); }) == crypto::ErrorKind::untrusted_key);
+        }
+    }
+    // The others read it all.
+    const auto everything = as_set({"before", "carol before", "after bob", "after alice", "after dave"});
+    net.read(net.d("erin"), g);
+    CHECK(as_set(net.d("erin").got) == everything);
+    net.read(net.d("bob", 1), g);
+    CHECK(as_set(net.d("bob", 1).got) == everything);
+    // Carol still writes into the old mailbox with her old chain: every member dropped it.
+    net.send(net.d("carol"), g, "still here?");
+    CHECK(net.mailboxes[old_mailbox].size() == 3);
+    for (auto* dev : net.all_devices()) {
+        net.read(*dev, g);
+        for (const auto& got : dev->got) CHECK(got != "still here?");
+    }
+}
+
+TEST_CASE("group book - a message re-sealed by another member is refused", "[messenger][group]") {
+    Net net;
+    auto g = make_group(net, {"bob", "carol"});
+    net.send(net.d("bob"), g, "from bob");
+    net.read(net.d("alice"), g);  // Alice now holds Bob's chain
+    // Carol opens Bob's envelope with the mailbox key and seals his message again under her name.
+    const auto mailbox_keys = net.d("carol").book.state(g)->mailbox_keys();
+    const auto original = net.mailboxes.at(mailbox_keys.pub).front();
+    net.send(net.d("bob"), g, "second");
+    const auto second = crypto::open(crypto::SealedEnvelope::decode(net.mailboxes.at(mailbox_keys.pub).back()),
+                                     mailbox_keys.to_dh());
+    auto resealed = crypto::seal(net.d("carol").cert, second.message, mailbox_keys.to_dh().pub, mailbox_keys.pub, 0, 60'000);
+    GroupMessage m;
+    // Under her own certificate it matches no chain her device handed out: never shown.
+    CHECK(net.d("alice").book.open(g, resealed.encode(), m) == GroupBook::Opened::waiting);
+    // Under a certificate she makes for Bob's device, it is not Bob's identity that signed it.
+    auto posing = crypto::DeviceCertificate::issue(net.p("carol").identity, net.d("bob").keys.signing_key(),
+                                                   net.d("bob").keys.dh_key(), 1);
+    auto as_bob = crypto::seal(posing, second.message, mailbox_keys.to_dh().pub, mailbox_keys.pub, 0, 60'000);
+    CHECK(kind_of([&] { net.d("alice").book.open(g, as_bob.encode(), m); }) == crypto::ErrorKind::untrusted_key);
+    CHECK(net.d("alice").book.open(g, net.mailboxes.at(mailbox_keys.pub).back(), m) == GroupBook::Opened::message);
+    CHECK(str(m.plaintext) == "second");
+    CHECK(m.from == net.p("bob").id());
+    // And the first envelope again is a replay.
+    CHECK(kind_of([&] { net.d("alice").book.open(g, original, m); }) == crypto::ErrorKind::duplicate_message);
+}
+
+TEST_CASE("group book - a non-admin's add or remove is refused by every other member", "[messenger][group]") {
+    Net net;
+    auto g = make_group(net, {"bob", "carol", "dave", "erin"});
+    crypto::Identity mallory = crypto::Identity::generate();
+    // Bob's own book will not sign it.
+    CHECK(kind_of([&] { (void)net.d("bob").book.add(net.p("bob").identity, g, {mallory.veil_id()}, 2000); }) ==
+          crypto::ErrorKind::untrusted_key);
+    CHECK(kind_of([&] { (void)net.d("bob").book.remove(net.p("bob").identity, g, {net.p("carol").id()}, 2000); }) ==
+          crypto::ErrorKind::untrusted_key);
+    // A hostile Bob signs the states himself and sends them to everyone.
+    const auto& held = *net.d("bob").book.state(g);
+    auto add = crypto::test::draft_of(held);
+    add.version = 2;
+    add.members.emplace_back(mallory.veil_id(), 1);
+    auto remove = crypto::test::draft_of(held);
+    remove.version = 2;
+    remove.epoch = 2;
+    remove.seed[0] ^= 1;
+    crypto::test::drop(remove, net.p("carol").id());
+    auto promote = crypto::test::draft_of(held);
+    promote.version = 2;
+    crypto::test::set_role(promote, net.p("bob").id(), 2);
+    for (auto* forged : {&add, &remove, &promote}) {
+        auto state = crypto::test::forge(*forged, net.p("bob").identity);
+        auto payload = encode_group_control(GroupControlKind::state, state.encode().view());
+        for (auto* dev : net.all_devices()) {
+            if (&net.owner_of(*dev) == &net.p("bob")) continue;
+            CHECK(kind_of([&] {
+                      (void)dev->book.receive_control(net.p("bob").id(), net.d("bob").keys.signing_key(),
+                                                      payload.view(), true);
+                  }) == crypto::ErrorKind::untrusted_key);
+            CHECK(dev->book.state(g)->version() == 1);
+            CHECK(dev->book.state(g)->is_member(net.p("carol").id()));
+            CHECK_FALSE(dev->book.state(g)->is_member(mallory.veil_id()));
+        }
+    }
+    // A stranger's chain is not taken, and a stranger cannot bring someone else's invitation.
+    auto chain = crypto::SenderChain::create(g, 1);
+    auto chain_payload = encode_group_control(GroupControlKind::chain, chain.distribution().encode().view());
+    CHECK(kind_of([&] {
+              (void)net.d("carol").book.receive_control(mallory.veil_id(), crypto::PublicKey{}, chain_payload.view(), true);
+          }) == crypto::ErrorKind::untrusted_key);
+    auto other = crypto::GroupState::create(net.p("alice").identity, "other", {net.p("carol").id()}, 1000);
+    auto invite = encode_group_control(GroupControlKind::state, other.encode().view());
+    CHECK(kind_of([&] {
+              (void)net.d("carol").book.receive_control(mallory.veil_id(), crypto::PublicKey{}, invite.view(), true);
+          }) == crypto::ErrorKind::untrusted_key);
+    // An invitation that does not list us is refused, whoever signed it.
+    auto without = crypto::GroupState::create(mallory, "not you", {net.p("dave").id()}, 1000);
+    auto not_us = encode_group_control(GroupControlKind::state, without.encode().view());
+    CHECK(kind_of([&] {
+              (void)net.d("carol").book.receive_control(mallory.veil_id(), crypto::PublicKey{}, not_us.view(), true);
+          }) == crypto::ErrorKind::invalid_argument);
+    CHECK(net.d("carol").book.state(without.group_id()) == nullptr);
+    // From a stranger to us, an invitation is a request.
+    auto strangers = crypto::GroupState::create(mallory, "spam", {net.p("carol").id()}, 1000);
+    auto spam = encode_group_control(GroupControlKind::state, strangers.encode().view());
+    (void)net.d("carol").book.receive_control(mallory.veil_id(), crypto::PublicKey{}, spam.view(), false);
+    CHECK(net.d("carol").book.is_request(strangers.group_id()));
+}
+
+TEST_CASE("group book - a member offline during two membership changes and 20 messages catches up",
+          "[messenger][group]") {
+    Net net;
+    auto g = make_group(net, {"bob", "carol", "dave"});
+    net.send(net.d("dave"), g, "dave was here");
+    net.d("dave").online = false;
+    std::vector<std::string> expected;
+    for (int i = 0; i < 5; ++i) {
+        net.send(net.d("bob"), g, "b" + std::to_string(i));
+        expected.push_back("b" + std::to_string(i));
+    }
+    net.deliver(net.d("alice"), net.d("alice").book.add(net.p("alice").identity, g, {net.p("erin").id()}, 2000));
+    for (int i = 0; i < 5; ++i) {
+        net.send(net.d("alice", 1), g, "a" + std::to_string(i));
+        expected.push_back("a" + std::to_string(i));
+    }
+    net.deliver(net.d("alice"), net.d("alice").book.remove(net.p("alice").identity, g, {net.p("carol").id()}, 3000));
+    for (int i = 0; i < 5; ++i) {
+        net.send(net.d("bob", 1), g, "c" + std::to_string(i));
+        net.send(net.d("erin"), g, "e" + std::to_string(i));
+        expected.push_back("c" + std::to_string(i));
+        expected.push_back("e" + std::to_string(i));
+    }
+    REQUIRE(expected.size() == 20);
+    CHECK(net.d("dave").book.state(g)->version() == 1);
+
+    net.d("dave").online = true;
+    net.process(net.d("dave"));
+    CHECK(net.d("dave").book.state(g)->version() == 3);
+    CHECK(net.d("dave").book.state(g)->is_member(net.p("erin").id()));
+    net.read(net.d("dave"), g);
+    CHECK(as_set(net.d("dave").got) == as_set(expected));
+    CHECK(net.d("dave").waiting.empty());
+    // And the newcomer read nothing from before her join.
+    net.read(net.d("erin"), g);
+    for (const auto& got : net.d("erin").got) CHECK(got[0] != 'b');
+    CHECK(as_set(net.d("erin").got) == as_set({"a0", "a1", "a2", "a3", "a4", "c0", "c1", "c2", "c3", "c4"}));
+}
+
+TEST_CASE("group book - a state whose predecessor is late waits, then applies", "[messenger][group]") {
+    Net net;
+    auto g = make_group(net, {"bob", "carol"});
+    const auto alice_key = net.d("alice").keys.signing_key();
+    const auto bob_key = net.d("bob").keys.signing_key();
+    auto v1 = encode_group_control(GroupControlKind::state, net.d("carol").book.state(g)->encode().view());
+    auto v2 = net.d("alice").book.make_admin(net.p("alice").identity, g, net.p("bob").id(), 2000);
+    auto v2_payload = v2.front().payload.clone();
+    net.deliver(net.d("alice"), std::move(v2));
+    // Bob, admin since v2, removes Carol: v3 is signed by someone who was no admin in v1.
+    auto v3 = net.d("bob").book.remove(net.p("bob").identity, g, {net.p("carol").id()}, 3000);
+
+    GroupBook late(net.p("alice").id());  // a device that gets v3 before v2
+    (void)late.receive_control(net.p("alice").id(), alice_key, v1.view(), true);
+    (void)late.receive_control(net.p("bob").id(), bob_key, v3.front().payload.view(), true);
+    CHECK(late.state(g)->version() == 1);
+    (void)late.receive_control(net.p("alice").id(), alice_key, v2_payload.view(), true);
+    CHECK(late.state(g)->version() == 3);
+    CHECK_FALSE(late.state(g)->is_member(net.p("carol").id()));
+    CHECK(late.mailboxes(g).size() == 2);  // the new mailbox and the previous epoch's
+}
+
+TEST_CASE("group book - a device's groups survive storage", "[messenger][group]") {
+    Net net;
+    auto g = make_group(net, {"bob", "carol"});
+    net.send(net.d("bob"), g, "one");
+    net.send(net.d("alice"), g, "mine");
+    net.read(net.d("alice"), g);
+    net.deliver(net.d("alice"), net.d("alice").book.remove(net.p("alice").identity, g, {net.p("carol").id()}, 2000));
+
+    auto ops = net.d("alice").book.save_ops("messenger");
+    REQUIRE(ops.size() == 1);
+    CHECK(ops.front().key.rfind(kGroupPrefix, 0) == 0);
+    std::vector<sdk::storage::Entry> entries{{ops.front().key, ops.front().value}};
+    net.d("alice").book = GroupBook::load(net.p("alice").id(), entries);
+    CHECK(net.d("alice").book.state(g)->version() == 2);
+    CHECK(net.d("alice").book.mailboxes(g).size() == 2);
+
+    net.send(net.d("bob"), g, "two");
+    net.send(net.d("alice"), g, "after load");
+    net.read(net.d("alice"), g);
+    CHECK(net.d("alice").got == std::vector<std::string>{"one", "two"});
+    net.read(net.d("bob", 1), g);
+    CHECK(as_set(net.d("bob", 1).got) == as_set({"one", "mine", "two", "after load"}));
+
+    auto damaged = entries;
+    damaged.front().value.pop_back();
+    CHECK(kind_of([&] { (void)GroupBook::load(net.p("alice").id(), damaged); }) == crypto::ErrorKind::malformed);
+}
+
+TEST_CASE("group book - a member passing on another's chain as its own changes nothing", "[messenger][group]") {
+    Net net;
+    auto g = make_group(net, {"bob", "carol"});
+    std::vector<GroupDelivery> chains;
+    auto env = net.d("bob").book.send(g, net.d("bob").cert, text("hi from bob"), 60'000, chains);
+    REQUIRE(chains.size() == 1);
+    auto& alice = net.d("alice").book;
+    // Carol got Bob's chain and hands it to Alice first, as hers.
+    (void)alice.receive_control(net.p("carol").id(), net.d("carol").keys.signing_key(), chains.front().payload.view(), true);
+    GroupMessage m;
+    CHECK(alice.open(g, env.encode(), m) == GroupBook::Opened::waiting);  // not Carol's, not yet Bob's
+    (void)alice.receive_control(net.p("bob").id(), net.d("bob").keys.signing_key(), chains.front().payload.view(), true);
+    REQUIRE(alice.open(g, env.encode(), m) == GroupBook::Opened::message);
+    CHECK(m.from == net.p("bob").id());
+    CHECK(str(m.plaintext) == "hi from bob");
+}
