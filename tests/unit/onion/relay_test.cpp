@@ -78,3 +78,35 @@ TEST_CASE("onion - a large request travels in a large bucket", "[onion]") {
     REQUIRE(inner.ok());
     CHECK(inner.value().body.size() == body.size());
 }
+
+TEST_CASE("onion - one source cannot hold more than its share of a relay's requests, whatever its links", "[onion]") {
+    // Each link is under its own budget; the source (127.0.0.1 for every link here) is not.
+    RelayOptions options;
+    options.max_in_flight_per_source = 3;
+    Network net(1, options);
+    auto ep = sdk::net::parse_endpoint(net.nodes[0]->hop.address).value();
+    sdk::net::ClientOptions client_options;
+    client_options.max_frame_bytes = kMaxBlobBytes + 1024;
+    std::vector<std::unique_ptr<sdk::net::Client>> links;
+    std::vector<std::optional<sdk::Result<wire::Bytes>>> answers(5);
+    for (std::size_t i = 0; i < answers.size(); ++i) {
+        // One request per link, each held by the destination's "hold" service.
+        links.push_back(std::make_unique<sdk::net::Client>(net.loop.get(), ep, client_options));
+        auto sealed = seal_request({}, net.nodes[0]->hop, "hold", wire::Bytes{static_cast<std::uint8_t>(i)},
+                                   wall_clock_ms());
+        links.back()->request(tr::encode_service_request(kOnionService, sealed.blob), 60'000,
+                              [&answers, i](sdk::Result<wire::Bytes> r) { answers[i] = std::move(r); });
+    }
+    auto& node = *net.nodes[0];
+    REQUIRE(net.loop.run_until([&] { return node.held.size() + node.relay->stats().busy == answers.size(); }));
+    CHECK(node.held.size() == 3);
+    CHECK(node.relay->stats().busy == 2);
+    CHECK(node.relay->in_flight() == 3);
+    // Once the held requests are answered, the source's slots come back.
+    for (auto& reply : node.held) reply.reply({tr::Status::ok, {}});
+    node.held.clear();
+    REQUIRE(net.loop.run_until([&] { return node.relay->in_flight() == 0; }));
+    auto sealed = seal_request({}, node.hop, "reverse", wire::Bytes{1, 2}, wall_clock_ms());
+    CHECK(net.send(sealed.blob).ok());
+    for (auto& link : links) link->close();
+}
