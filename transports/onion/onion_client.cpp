@@ -45,6 +45,8 @@ OnionClient::OnionClient(uv_loop_t* loop, OnionClientOptions options)
 
 OnionClient::~OnionClient() { *alive_ = false; }
 
+bool OnionClient::struck(const Key32& node_id) const { return paths_.struck(node_id, wall_clock_ms()); }
+
 void OnionClient::set_nodes(std::vector<NodeInfo> nodes) {
     nodes_.clear();
     std::vector<Candidate> candidates;
@@ -141,8 +143,7 @@ void OnionClient::try_path(std::shared_ptr<Attempt> attempt) {
         attempt->done(sdk::Error{ErrorCode::too_large, "onion: request too large"});
         return;
     }
-    auto key = std::make_shared<Key32>(sealed.response_key);
-    sodium_memzero(sealed.response_key.data(), sealed.response_key.size());
+    auto keys = std::make_shared<ReturnKeys>(std::move(sealed.keys));
     Path used = *path;
     // Keep a reserve of what is left of the deadline for each later attempt, so that a guard
     // that swallows a request leaves time for a retry, while a long-poll still gets most of it.
@@ -158,7 +159,7 @@ void OnionClient::try_path(std::shared_ptr<Attempt> attempt) {
     }
     guard.value()
         ->request(tr::encode_service_request(kOnionService, sealed.blob), budget_ms,
-                 [this, alive = alive_, attempt, key, used](Result<wire::Bytes> r) {
+                 [this, alive = alive_, attempt, keys, used](Result<wire::Bytes> r) {
                      if (!*alive) return;
                      // Strikes the node of the path that failed (index into `used`; none if
                      // unknown) and tries again on another path.
@@ -177,28 +178,34 @@ void OnionClient::try_path(std::shared_ptr<Attempt> attempt) {
                      auto outer = tr::decode_service_response(r.value(), options_.max_blob_bytes);
                      if (!outer) return retry(sdk::Error{ErrorCode::bad_input, "onion: malformed answer from the guard"}, 0);
                      if (outer.value().status != tr::Status::ok) {
-                         // The relays name the hop that could not be reached (1 = the guard's next).
-                         const auto& body = outer.value().body;
-                         std::size_t hop = parse_hop_failure(
-                             std::string_view(reinterpret_cast<const char*>(body.data()), body.size()));
-                         if (hop == used.size()) {
+                         // The guard refused the request itself (busy, bad layer). Unauthenticated,
+                         // so it blames nobody else; the guard is kept (a busy guard is no reason
+                         // to rotate) and another path is tried.
+                         return retry(sdk::Error{ErrorCode::unreachable, "onion: the guard refused the request"},
+                                      std::nullopt);
+                     }
+                     Answer answer;
+                     try {
+                         answer = open_answer(*keys, outer.value().body);
+                     } catch (const LayerError&) {
+                         // No node of the path proves anything: the guard (or its link) is the
+                         // first hop we cannot verify past.
+                         return retry(sdk::Error{ErrorCode::bad_input, "onion: answer failed authentication"}, 0);
+                     }
+                     if (answer.failure) {
+                         // Relay `from` proved that its next hop failed.
+                         std::size_t failed = answer.from + 1;
+                         if (failed == used.size()) {
                              // The destination itself: another path will not help; the caller
                              // (e.g. the swarm client) moves on to another node.
                              ++stats_.failures;
                              return attempt->done(sdk::Error{ErrorCode::unreachable, "onion: the destination node did not answer"});
                          }
-                         return retry(sdk::Error{ErrorCode::unreachable, "onion: a relay on the path failed"},
-                                      hop ? std::optional<std::size_t>(hop) : std::nullopt);
+                         return retry(sdk::Error{ErrorCode::unreachable, "onion: a relay on the path failed"}, failed);
                      }
-                     try {
-                         auto inner = tr::decode_service_response(open_response(*key, outer.value().body),
-                                                                  options_.max_blob_bytes);
-                         sodium_memzero(key->data(), key->size());
-                         if (!inner) return retry(sdk::Error{ErrorCode::bad_input, "onion: malformed answer"}, std::nullopt);
-                         attempt->done(std::move(inner.value()));
-                     } catch (const LayerError&) {
-                         retry(sdk::Error{ErrorCode::bad_input, "onion: answer failed authentication"}, std::nullopt);
-                     }
+                     auto inner = tr::decode_service_response(answer.reply, options_.max_blob_bytes);
+                     if (!inner) return retry(sdk::Error{ErrorCode::bad_input, "onion: malformed answer"}, std::nullopt);
+                     attempt->done(std::move(inner.value()));
                  });
 }
 

@@ -69,6 +69,8 @@ public:
     void restore_guard(PathBuilder::GuardState state) { paths_.restore_guard(state); }
 
     [[nodiscard]] const OnionClientStats& stats() const { return stats_; }
+    /// True while the client avoids `node_id` (blamed for a failure it could prove).
+    [[nodiscard]] bool struck(const Key32& node_id) const;
 
 private:
     struct Attempt;

@@ -275,7 +275,7 @@ TEST_CASE("onion - the relay plugin forwards only to nodes of the manifest, at t
         auto r = rpc.ask(m.nodes[0].port, "onion", sealed.blob);
         CHECK(rpc.close() == 0);
         if (!r || r.value().status != sdk::transport::Status::ok) return r;
-        auto opened = onion::open_response(sealed.response_key, r.value().body);
+        auto opened = onion::open_response(sealed.keys, r.value().body);
         return sdk::transport::decode_service_response(opened, opened.size());
     };
     auto refused = [](const sdk::Result<sdk::transport::Response>& r) {

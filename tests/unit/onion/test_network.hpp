@@ -31,6 +31,9 @@ struct TestNode {
     std::set<veil::wire::Bytes> stored;  // the "store" service keeps each body once, like a swarm
     int store_calls = 0;
     std::vector<sdk::Responder<tr::Response>> held;  // the "hold" service answers nobody
+    std::vector<veil::wire::Bytes> frames;           // every onion blob the relay received or sent
+    // A hostile node: when set, it answers onion blobs itself instead of relaying them.
+    std::function<void(const tr::Inbound&, const sdk::Responder<tr::Response>&)> hostile;
 
     TestNode(uv_loop_t* loop, const NodeLookup& lookup, RelayOptions relay_options = {}) {
         bus = std::make_unique<sdk::Bus>(loop);
@@ -46,8 +49,10 @@ struct TestNode {
         hop.onion_key = node_key->public_key();
         relay = std::make_unique<Relay>(loop, *bus, std::move(node_key), lookup, relay_options);
         relay->set_observer([this](const HopRecord& r) { seen.push_back(r); });
+        relay->set_frame_observer([this](veil::wire::ByteView b) { frames.emplace_back(b.begin(), b.end()); });
         served.push_back(bus->serve<tr::Inbound>(
             [this](const tr::Inbound& in, sdk::Responder<tr::Response> reply) {
+                if (hostile) return hostile(in, reply);
                 relay->handle(in.body, in.link, in.source, [reply](sdk::Result<veil::wire::Bytes> r) {
                     if (r) {
                         reply.reply({tr::Status::ok, std::move(r.value())});
