@@ -67,8 +67,12 @@ void OnionClient::set_nodes(std::vector<NodeInfo> nodes) {
     });
 }
 
-std::optional<Path> OnionClient::take_path(const Key32& destination) {
+std::optional<Path> OnionClient::take_path(const Key32& destination, bool public_content) {
     auto now = wall_clock_ms();
+    // A public request to the guard itself goes to it over one hop: any other path would show
+    // the client's address to a node other than its guard.
+    if (public_content && paths_.guard() && paths_.guard()->node_id == destination && !paths_.struck(destination, now))
+        return Path{};
     auto through_destination = [&](const Path& p) {
         return std::any_of(p.begin(), p.end(), [&](const Hop& h) { return h.node_id == destination; });
     };
@@ -125,7 +129,7 @@ void OnionClient::try_path(std::shared_ptr<Attempt> attempt) {
         attempt->done(attempt->last_error);
         return;
     }
-    auto path = take_path(attempt->destination.ed25519);
+    auto path = take_path(attempt->destination.ed25519, attempt->request.public_content);
     if (!path) {
         ++stats_.failures;
         attempt->done(sdk::Error{ErrorCode::unreachable, "onion: the manifest has too few usable nodes"});
@@ -151,7 +155,8 @@ void OnionClient::try_path(std::shared_ptr<Attempt> attempt) {
     std::uint64_t later = options_.attempts - attempt->tries;
     std::uint64_t reserve = std::min<std::uint64_t>(options_.retry_reserve_ms, remaining / (later + 1));
     std::uint64_t budget_ms = std::max<std::uint64_t>(remaining - later * reserve, 1);
-    auto guard = guards_.get(used.front().address);
+    // The first hop: the guard (or the destination itself on a one-hop path).
+    auto guard = guards_.get(used.empty() ? dest.address : used.front().address);
     if (!guard) {
         ++stats_.failures;
         attempt->done(sdk::Error{ErrorCode::bad_input, "onion: the manifest lists a bad guard address"});
@@ -165,6 +170,8 @@ void OnionClient::try_path(std::shared_ptr<Attempt> attempt) {
                      // unknown) and tries again on another path.
                      auto retry = [&](sdk::Error error, std::optional<std::size_t> failed) {
                          if (failed && *failed < used.size()) paths_.strike(used[*failed].node_id, wall_clock_ms());
+                         // A one-hop path's first hop is the guard, as the destination.
+                         if (failed == 0u && used.empty()) paths_.strike(attempt->destination.ed25519, wall_clock_ms());
                          std::erase(ready_, used);
                          attempt->last_error = std::move(error);
                          try_path(attempt);

@@ -75,7 +75,7 @@ public:
 private:
     struct Attempt;
     void try_path(std::shared_ptr<Attempt> attempt);
-    std::optional<Path> take_path(const Key32& destination);
+    std::optional<Path> take_path(const Key32& destination, bool public_content);
 
     OnionClientOptions options_;
     PathBuilder paths_;

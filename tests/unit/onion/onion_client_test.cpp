@@ -190,3 +190,31 @@ TEST_CASE("onion - an exit that proves its failure is believed: the destination 
     CHECK(answer.error().message == "onion: the destination node did not answer");
     for (auto& node : net.nodes) CHECK_FALSE(client.struck(node->hop.node_id));
 }
+
+TEST_CASE("onion - a public request to the guard itself goes to the guard over one hop, a private one around it",
+          "[onion]") {
+    Network net(6);
+    OnionClient client(net.loop.get(), {});
+    client.set_nodes(manifest_of(net));
+    REQUIRE(send(net, client, request_to(*net.nodes[0], "reverse", {0})).ok());
+    TestNode* guard = guard_of(net, client);
+    REQUIRE(guard != nullptr);
+    auto seen_elsewhere = [&] {
+        std::size_t n = 0;
+        for (auto& node : net.nodes) n += node.get() != guard ? node->seen.size() : 0;
+        return n;
+    };
+    auto others_before = seen_elsewhere();
+    auto request = request_to(*guard, "reverse", {1, 2});
+    request.public_content = true;
+    auto answer = send(net, client, request);
+    REQUIRE(answer.ok());
+    CHECK(answer.value().body == wire::Bytes{2, 1});
+    CHECK(guard->seen.back().kind == LayerKind::deliver);
+    CHECK(seen_elsewhere() == others_before);  // no other node was the entry
+
+    // A private request to the guard never ends at the node it entered by: three other relays.
+    request.public_content = false;
+    REQUIRE(send(net, client, request).ok());
+    CHECK(seen_elsewhere() == others_before + 3);
+}
