@@ -11,14 +11,17 @@ namespace veil::network {
 
 namespace tr = sdk::transport;
 
-wire::Bytes encode_manifest_request(std::uint32_t id) {
-    return tr::encode_service_request("storage", proto::node::encode_request({id, proto::node::GetManifestRequest{}}));
+wire::Bytes manifest_request_body(std::uint32_t id) {
+    return proto::node::encode_request({id, proto::node::GetManifestRequest{}});
 }
 
-wire::Bytes decode_manifest_answer(wire::ByteView framed) {
-    auto outer = tr::decode_service_response(framed, proto::kMaxManifestBodyBytes * 2);
-    if (!outer || outer.value().status != tr::Status::ok) throw wire::DecodeError("not a storage answer");
-    auto response = proto::node::decode_response(proto::node::Method::get_manifest, outer.value().body);
+wire::Bytes encode_manifest_request(std::uint32_t id) {
+    return tr::encode_service_request("storage", manifest_request_body(id));
+}
+
+wire::Bytes manifest_from_response(const tr::Response& answer) {
+    if (answer.status != tr::Status::ok) throw wire::DecodeError("not a storage answer");
+    auto response = proto::node::decode_response(proto::node::Method::get_manifest, answer.body);
     if (response.status != proto::node::Status::ok) {
         throw wire::DecodeError(std::string("node answered ") + proto::node::to_string(response.status));
     }
@@ -65,7 +68,49 @@ std::vector<std::string> ManifestSource::candidates() const {
     return out;
 }
 
-void ManifestSource::refresh(std::function<void(bool)> done) { ask(candidates(), std::move(done)); }
+void ManifestSource::refresh(std::function<void(bool)> done) {
+    if (manifest_ && send_) {
+        // After the first bootstrap the manifest is fetched like anything else: through the onion.
+        std::vector<proto::NodeEntry> nodes = manifest_->nodes;
+        crypto::shuffle(nodes);
+        if (nodes.size() > options_.attempts) nodes.resize(options_.attempts);
+        return ask_through(std::move(nodes), std::move(done));
+    }
+    ask(candidates(), std::move(done));
+}
+
+bool ManifestSource::take_answer(const tr::Response& answer) {
+    try {
+        auto refused = offer(manifest_from_response(answer));
+        return !refused || *refused == "already current";
+    } catch (const wire::DecodeError&) {
+        return false;
+    }
+}
+
+void ManifestSource::ask_through(std::vector<proto::NodeEntry> nodes, std::function<void(bool)> done) {
+    if (nodes.empty()) {
+        if (done) done(false);
+        return;
+    }
+    proto::NodeEntry node = nodes.back();
+    nodes.pop_back();
+    tr::Request request;
+    request.to = {wire::to_hex(node.ed25519), proto::address_of(node)};
+    request.service = "storage";
+    request.body = manifest_request_body(next_id_++);
+    request.timeout_ms = options_.request_timeout_ms;
+    request.public_content = true;
+    ++stats_.through_transport;
+    send_(std::move(request), [this, alive = alive_, rest = std::move(nodes), done](sdk::Result<tr::Response> r) mutable {
+        if (!*alive) return;
+        if (r && take_answer(r.value())) {
+            if (done) done(true);
+            return;
+        }
+        ask_through(std::move(rest), std::move(done));
+    });
+}
 
 void ManifestSource::ask(std::vector<std::string> addresses, std::function<void(bool)> done) {
     if (addresses.empty()) {
@@ -76,17 +121,15 @@ void ManifestSource::ask(std::vector<std::string> addresses, std::function<void(
     addresses.pop_back();
     auto client = clients_.get(address);
     if (!client) return ask(std::move(addresses), std::move(done));
+    ++stats_.direct;
     client.value()->request(encode_manifest_request(next_id_++), options_.request_timeout_ms,
                     [this, alive = alive_, rest = std::move(addresses), done](sdk::Result<wire::Bytes> r) mutable {
                         if (!*alive) return;
                         if (r) {
-                            try {
-                                auto refused = offer(decode_manifest_answer(r.value()));
-                                if (!refused || *refused == "already current") {
-                                    if (done) done(true);
-                                    return;
-                                }
-                            } catch (const wire::DecodeError&) {
+                            auto answer = tr::decode_service_response(r.value(), proto::kMaxManifestBodyBytes * 2);
+                            if (answer && take_answer(answer.value())) {
+                                if (done) done(true);
+                                return;
                             }
                         }
                         ask(std::move(rest), std::move(done));

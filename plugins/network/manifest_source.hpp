@@ -1,7 +1,10 @@
 #pragma once
-/// Keeps the client's manifest fresh: fetches it from a random known node (the seeds first,
-/// then any node the manifest lists), accepts it only when signed by enough configured
-/// authorities and newer than the one held, and reports each accepted one. Loop-thread only.
+/// Keeps the client's manifest fresh: fetches it from a random known node, accepts it only when
+/// signed by enough configured authorities and newer than the one held, and reports each
+/// accepted one. Only a fresh client (no manifest yet, not even a cached one) asks the seeds
+/// directly; once a transport is set and a manifest is held, every refresh asks a listed node
+/// through that transport (the onion), so no node but the guard learns the client's address.
+/// Loop-thread only.
 
 #include <cstdint>
 #include <functional>
@@ -14,6 +17,7 @@
 
 #include "veil/proto/manifest.hpp"
 #include "veil/sdk/net.hpp"
+#include "veil/sdk/transport.hpp"
 
 namespace veil::network {
 
@@ -29,6 +33,15 @@ class ManifestSource final {
 public:
     /// Called with each accepted manifest and its exact signed envelope.
     using Accepted = std::function<void(const proto::SignedManifest&, const wire::Bytes& envelope)>;
+    /// Carries a request through the client's transport; `done` runs once, on the loop thread.
+    using Send = std::function<void(sdk::transport::Request,
+                                    std::function<void(sdk::Result<sdk::transport::Response>)> done)>;
+
+    /// Requests made, by how they travelled.
+    struct Stats {
+        std::uint64_t direct = 0;             ///< straight to a seed or node (bootstrap only, with a transport set)
+        std::uint64_t through_transport = 0;  ///< to a listed node through the transport
+    };
 
     ManifestSource(uv_loop_t* loop, ManifestSourceOptions options, Accepted on_accepted);
     ~ManifestSource();
@@ -39,9 +52,16 @@ public:
     /// nothing when accepted (on_accepted has run).
     std::optional<std::string> offer(wire::ByteView envelope);
 
-    /// Asks up to `attempts` random known nodes for their manifest; `done` (optional) runs once
-    /// with true if one answered with a manifest that was accepted or already current.
+    /// Every refresh made while a manifest is held goes through `send` (the client's onion).
+    /// Without it (node-side tools, test rigs) every refresh asks nodes directly.
+    void set_transport(Send send) { send_ = std::move(send); }
+
+    /// Asks up to `attempts` random known nodes for their manifest (listed nodes through the
+    /// transport once a manifest is held, the seeds directly before); `done` (optional) runs
+    /// once with true if one answered with a manifest that was accepted or already current.
     void refresh(std::function<void(bool)> done = {});
+
+    [[nodiscard]] const Stats& stats() const { return stats_; }
 
     [[nodiscard]] std::uint64_t version() const { return verifier_.accepted_version(); }
     [[nodiscard]] const wire::Bytes& envelope() const { return envelope_; }
@@ -49,6 +69,9 @@ public:
 
 private:
     void ask(std::vector<std::string> addresses, std::function<void(bool)> done);
+    void ask_through(std::vector<proto::NodeEntry> nodes, std::function<void(bool)> done);
+    // True if `answer` carried a manifest that was accepted or is already current.
+    bool take_answer(const sdk::transport::Response& answer);
     std::vector<std::string> candidates() const;
 
     ManifestSourceOptions options_;
@@ -57,13 +80,17 @@ private:
     wire::Bytes envelope_;
     std::optional<proto::Manifest> manifest_;
     sdk::net::ClientPool clients_;
+    Send send_;
+    Stats stats_;
     std::uint32_t next_id_ = 1;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-/// The node RPC bytes of a get_manifest request, framed for the "storage" service.
+/// The node RPC bytes of a get_manifest request, for the "storage" service.
+wire::Bytes manifest_request_body(std::uint32_t id);
+/// The same, framed as a service request (to send on a direct connection).
 wire::Bytes encode_manifest_request(std::uint32_t id);
-/// The envelope from a node's framed answer; throws wire::DecodeError if it is not one.
-wire::Bytes decode_manifest_answer(wire::ByteView framed);
+/// The envelope from a node's storage answer; throws wire::DecodeError if it is not one.
+wire::Bytes manifest_from_response(const sdk::transport::Response& answer);
 
 }  // namespace veil::network

@@ -65,6 +65,12 @@ public:
                 ctx.bus().publish(sdk::network::ManifestUpdated{m.manifest.version, manifest, envelope});
                 if (server_) server_->manifest_accepted(std::move(manifest));
             });
+        // Refreshes after the first bootstrap travel through the enabled transport (the onion).
+        source_->set_transport([&ctx](sdk::transport::Request request, auto done) {
+            if (!ctx.bus().request<sdk::transport::Request>(std::move(request), 0, done)) {
+                done(sdk::Error{sdk::ErrorCode::queue_full, "bus queue full"});
+            }
+        });
         server_ = std::make_unique<NetworkServer>(ctx, *source_);
         if (fs::exists(cache_)) {
             if (auto refused = source_->offer(read_file(cache_))) {

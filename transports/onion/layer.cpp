@@ -30,10 +30,15 @@ constexpr char kHeaderPersonal[] = "veil.onion.hdr_k";
 constexpr char kMacPersonal[] = "veil.onion.mac_k";
 constexpr char kPayloadPersonal[] = "veil.onion.pay_k";
 constexpr char kReplyPersonal[] = "veil.onion.reply";
+constexpr char kReturnPersonal[] = "veil.onion.ret_k";
 static_assert(sizeof(kHeaderPersonal) == crypto_generichash_blake2b_PERSONALBYTES + 1);
 static_assert(sizeof(kMacPersonal) == crypto_generichash_blake2b_PERSONALBYTES + 1);
 static_assert(sizeof(kPayloadPersonal) == crypto_generichash_blake2b_PERSONALBYTES + 1);
 static_assert(sizeof(kReplyPersonal) == crypto_generichash_blake2b_PERSONALBYTES + 1);
+static_assert(sizeof(kReturnPersonal) == crypto_generichash_blake2b_PERSONALBYTES + 1);
+
+// What a sealed answer holds: the destination's reply, or a relay's failure.
+enum class AnswerKind : std::uint8_t { reply = 1, failure = 2 };
 
 // Each key is used for one packet at one hop only, so a fixed nonce is safe.
 constexpr std::array<std::uint8_t, crypto_stream_xchacha20_NONCEBYTES> kZeroNonce{};
@@ -60,16 +65,54 @@ Key32 derive_key(const char* personal, const std::uint8_t* shared, const Key32& 
     return out;
 }
 
-// The four keys one hop shares with the client, from one X25519 exchange.
+// The five keys one hop shares with the client, from one X25519 exchange.
 struct HopKeys {
-    StackSecret<32> header, mac, payload, reply;
+    StackSecret<32> header, mac, payload, reply, back;
     HopKeys(const std::uint8_t* shared, const Key32& ephemeral_pk, const Key32& node_pk) {
         header.bytes = derive_key(kHeaderPersonal, shared, ephemeral_pk, node_pk);
         mac.bytes = derive_key(kMacPersonal, shared, ephemeral_pk, node_pk);
         payload.bytes = derive_key(kPayloadPersonal, shared, ephemeral_pk, node_pk);
         reply.bytes = derive_key(kReplyPersonal, shared, ephemeral_pk, node_pk);
+        back.bytes = derive_key(kReturnPersonal, shared, ephemeral_pk, node_pk);
     }
 };
+
+// A time for one hop's slot: now, backdated by its own random amount (see kTimeJitterMs).
+std::uint64_t hop_time(std::uint64_t now_ms) {
+    std::uint64_t jitter = randombytes_uniform(static_cast<std::uint32_t>(kTimeJitterMs));
+    return now_ms > jitter ? now_ms - jitter : 0;
+}
+
+// nonce || AEAD(key, u8 kind || var content || zero padding), sized to a bucket.
+Bytes seal_answer(const Key32& key, AnswerKind kind, ByteView content) {
+    std::size_t total = bucket_size(kResponseNonceBytes + 1 + 4 + content.size() + kTagBytes);
+    Bytes pt = wire::Writer{}.u8(static_cast<std::uint8_t>(kind)).var(content).take();
+    pt.resize(total - kResponseNonceBytes - kTagBytes, 0);
+    Bytes out(total);
+    randombytes_buf(out.data(), kResponseNonceBytes);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(out.data() + kResponseNonceBytes, nullptr, pt.data(), pt.size(),
+                                               nullptr, 0, nullptr, out.data(), key.data());
+    return out;
+}
+
+// What seal_answer made under `key`, or nullopt if `key` does not open it.
+std::optional<std::pair<AnswerKind, Bytes>> open_sealed_answer(const Key32& key, ByteView blob) {
+    if (blob.size() < kResponseNonceBytes + 1 + 4 + kTagBytes) return std::nullopt;
+    Bytes pt(blob.size() - kResponseNonceBytes - kTagBytes);
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt.data(), nullptr, nullptr, blob.data() + kResponseNonceBytes,
+                                                   blob.size() - kResponseNonceBytes, nullptr, 0, blob.data(),
+                                                   key.data()) != 0) {
+        return std::nullopt;
+    }
+    try {
+        wire::Reader r(pt);
+        auto kind = static_cast<AnswerKind>(r.u8());
+        auto content = r.var(pt.size());
+        return std::make_pair(kind, Bytes(content.begin(), content.end()));
+    } catch (const wire::DecodeError&) {
+        throw LayerError();  // authenticated but malformed: the node that sealed it is broken
+    }
+}
 
 // The keystream that decrypts beta and refills its tail: one slot longer than beta.
 Bytes header_stream(const HopKeys& keys) {
@@ -202,7 +245,7 @@ SealedRequest seal_request(std::span<const Hop> relays, const Hop& destination,
     // The destination's beta: its slot, random fill, then the filler.
     Bytes beta(kBetaBytes);
     const std::size_t own = kBetaBytes - filler.size();
-    Bytes slot = encode_slot({LayerKind::deliver, now_ms, {}, {}, {}, {}});
+    Bytes slot = encode_slot({LayerKind::deliver, hop_time(now_ms), {}, {}, {}, {}});
     std::copy(slot.begin(), slot.end(), beta.begin());
     randombytes_buf(beta.data() + kSlotBytes, own - kSlotBytes);
     xor_into(beta.data(), hops[n - 1].stream.data(), own);
@@ -210,7 +253,7 @@ SealedRequest seal_request(std::span<const Hop> relays, const Hop& destination,
     auto gamma = header_mac(*hops[n - 1].keys, beta.data());
     // Each earlier hop: its slot names the next hop; the rest is the next beta shifted by a slot.
     for (std::size_t i = n - 1; i-- > 0;) {
-        Bytes next = encode_slot({LayerKind::forward, now_ms, path[i + 1]->node_id, path[i + 1]->address,
+        Bytes next = encode_slot({LayerKind::forward, hop_time(now_ms), path[i + 1]->node_id, path[i + 1]->address,
                                   hops[i + 1].alpha, gamma});
         next.insert(next.end(), beta.begin(), beta.end() - static_cast<std::ptrdiff_t>(kSlotBytes));
         xor_into(next.data(), hops[i].stream.data(), kBetaBytes);
@@ -233,7 +276,10 @@ SealedRequest seal_request(std::span<const Hop> relays, const Hop& destination,
     }
     SealedRequest out;
     out.blob = std::move(packet);
-    out.response_key = hops[n - 1].keys->reply.bytes;
+    for (std::size_t i = 0; i < n; ++i) {
+        out.keys.reply.push_back(hops[i].keys->reply.bytes);
+        if (i + 1 < n) out.keys.peel.push_back(hops[i].keys->back.bytes);
+    }
     for (auto& h : hops) sodium_memzero(h.stream.data(), h.stream.size());
     return out;
 }
@@ -256,6 +302,7 @@ OpenedLayer open_layer(ByteView blob, const crypto::KeyAgreement& node_key) {
         Slot slot = decode_slot(ByteView(shifted).first(kSlotBytes));
         out.kind = slot.kind;
         out.created_ms = slot.created_ms;
+        out.response_key = keys.reply.bytes;
         ByteView payload = blob.subspan(kHeaderBytes);
 
         if (slot.kind == LayerKind::forward) {
@@ -267,6 +314,7 @@ OpenedLayer open_layer(ByteView blob, const crypto::KeyAgreement& node_key) {
                             .raw(ByteView(shifted).subspan(kSlotBytes))
                             .raw(slot.next_gamma)
                             .take();
+            out.return_key = keys.back.bytes;
             out.inner.resize(blob.size());
             crypto_stream_xchacha20_xor(out.inner.data() + kHeaderBytes, payload.data(), payload.size(),
                                         kZeroNonce.data(), keys.payload.bytes.data());
@@ -282,40 +330,57 @@ OpenedLayer open_layer(ByteView blob, const crypto::KeyAgreement& node_key) {
         out.service = p.str(kMaxServiceBytes);
         auto body = p.var(kMaxBlobBytes);
         out.body.assign(body.begin(), body.end());
-        out.response_key = keys.reply.bytes;
         return out;
     } catch (const wire::DecodeError&) {
         throw LayerError();
     }
 }
 
-Bytes seal_response(const Key32& response_key, ByteView reply) {
-    // nonce || AEAD(u32 length || reply || zero padding), sized to a bucket.
-    std::size_t total = bucket_size(kResponseNonceBytes + 4 + reply.size() + kTagBytes);
-    Bytes pt = wire::Writer{}.var(reply).take();
-    pt.resize(total - kResponseNonceBytes - kTagBytes, 0);
-    Bytes out(total);
-    randombytes_buf(out.data(), kResponseNonceBytes);
-    crypto_aead_xchacha20poly1305_ietf_encrypt(out.data() + kResponseNonceBytes, nullptr, pt.data(), pt.size(),
-                                               nullptr, 0, nullptr, out.data(), response_key.data());
-    return out;
+ReturnKeys::~ReturnKeys() {
+    for (auto& k : reply) sodium_memzero(k.data(), k.size());
+    for (auto& k : peel) sodium_memzero(k.data(), k.size());
 }
 
-Bytes open_response(const Key32& response_key, ByteView blob) {
-    if (blob.size() < kResponseNonceBytes + 4 + kTagBytes || blob.size() > kMaxBlobBytes) throw LayerError();
-    Bytes pt(blob.size() - kResponseNonceBytes - kTagBytes);
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt.data(), nullptr, nullptr, blob.data() + kResponseNonceBytes,
-                                                   blob.size() - kResponseNonceBytes, nullptr, 0, blob.data(),
-                                                   response_key.data()) != 0) {
+Bytes seal_response(const Key32& response_key, ByteView reply) {
+    return seal_answer(response_key, AnswerKind::reply, reply);
+}
+
+Bytes seal_failure(const Key32& response_key, HopFailure failure) {
+    const auto code = static_cast<std::uint8_t>(failure);
+    return seal_answer(response_key, AnswerKind::failure, ByteView(&code, 1));
+}
+
+void add_return_layer(const Key32& return_key, Bytes& answer) {
+    if (answer.empty()) return;
+    crypto_stream_xchacha20_xor(answer.data(), answer.data(), answer.size(), kZeroNonce.data(), return_key.data());
+}
+
+Answer open_answer(const ReturnKeys& keys, ByteView blob) {
+    if (blob.size() < kSmallestBucket || blob.size() > kMaxBlobBytes || keys.reply.size() != keys.peel.size() + 1)
         throw LayerError();
+    Bytes peeled(blob.begin(), blob.end());
+    for (std::size_t i = 0; i < keys.reply.size(); ++i) {
+        const bool destination = i == keys.peel.size();
+        // A relay's failure is always the smallest bucket: only then is its key worth trying.
+        if (destination || peeled.size() == kSmallestBucket) {
+            if (auto opened = open_sealed_answer(keys.reply[i], peeled)) {
+                auto& [kind, content] = *opened;
+                if (destination && kind == AnswerKind::reply) return {i, std::nullopt, std::move(content)};
+                if (destination || kind != AnswerKind::failure || content.size() != 1) throw LayerError();
+                auto failure = static_cast<HopFailure>(content[0]);
+                if (!sdk::onion::is_valid(failure)) throw LayerError();
+                return {i, failure, {}};
+            }
+        }
+        if (!destination) add_return_layer(keys.peel[i], peeled);
     }
-    try {
-        wire::Reader r(pt);
-        auto reply = r.var(pt.size());
-        return {reply.begin(), reply.end()};
-    } catch (const wire::DecodeError&) {
-        throw LayerError();
-    }
+    throw LayerError();
+}
+
+Bytes open_response(const ReturnKeys& keys, ByteView blob) {
+    Answer answer = open_answer(keys, blob);
+    if (answer.failure) throw LayerError();
+    return std::move(answer.reply);
 }
 
 }  // namespace veil::onion

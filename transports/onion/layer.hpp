@@ -8,12 +8,14 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "veil/crypto/key_agreement.hpp"
+#include "veil/sdk/onion.hpp"
 #include "veil/wire/codec.hpp"
 
 namespace veil::onion {
@@ -21,8 +23,14 @@ namespace veil::onion {
 using wire::ByteView;
 using wire::Bytes;
 using Key32 = std::array<std::uint8_t, 32>;
+using sdk::onion::HopFailure;
 
-inline constexpr std::uint8_t kLayerVersion = 2;
+/// 3: per-hop times, answers re-encrypted at each hop, typed failures sealed by the hop that saw
+/// them. Packets of other versions are refused.
+inline constexpr std::uint8_t kLayerVersion = 3;
+/// A layer's time is backdated by up to this much, independently at each hop, so that no two
+/// hops of a path see the same value.
+inline constexpr std::uint64_t kTimeJitterMs = 30'000;
 /// Largest blob a hop accepts (the largest size bucket; attachments travel in chunks below it).
 inline constexpr std::size_t kMaxBlobBytes = 16 * 1024 * 1024;
 /// Nodes that open a header on one path: relays plus the destination. The header has one slot
@@ -47,10 +55,22 @@ struct Hop {
     bool operator==(const Hop&) const = default;
 };
 
+/// Secret keys a client keeps to read what comes back on one path; wiped when destroyed.
+struct ReturnKeys {
+    std::vector<Key32> reply;  ///< per node, guard first, destination last: opens what that node sealed
+    std::vector<Key32> peel;   ///< per relay, guard first: removes the layer it added on the way back
+    ReturnKeys() = default;
+    ReturnKeys(const ReturnKeys&) = default;
+    ReturnKeys& operator=(const ReturnKeys&) = default;
+    ReturnKeys(ReturnKeys&&) = default;
+    ReturnKeys& operator=(ReturnKeys&&) = default;
+    ~ReturnKeys();
+};
+
 /// What a client sends to the first hop, and what it keeps to read the answer.
 struct SealedRequest {
-    Bytes blob;             ///< padded to a size bucket; send this to the first relay
-    Key32 response_key{};   ///< secret: opens the destination's response; wipe after use
+    Bytes blob;          ///< padded to a size bucket; send this to the first relay
+    ReturnKeys keys;     ///< secret: reads the answer (open_answer)
 };
 
 /// Seals `body` for `service` at `destination`, routed through `relays` (relays[0] is the guard).
@@ -70,10 +90,13 @@ struct OpenedLayer {
     Key32 next_node_id{};
     std::string next_address;
     Bytes inner;             ///< the packet for the next hop, the same size as the one opened
+    Key32 return_key{};      ///< forward, secret: the layer this relay adds to what comes back
     // deliver: the request for this node
     std::string service;
     Bytes body;
-    Key32 response_key{};    ///< secret: seals the response to the client
+    /// Secret: seals this node's answer (deliver: seal_response) or failure (forward:
+    /// seal_failure) to the client.
+    Key32 response_key{};
 };
 
 /// Opens the outermost layer of `blob` with this node's X25519 key (whose secret stays inside
@@ -83,8 +106,27 @@ OpenedLayer open_layer(ByteView blob, const crypto::KeyAgreement& node_key);
 /// Destination side: encrypts `reply` for the client, padded to a size bucket.
 Bytes seal_response(const Key32& response_key, ByteView reply);
 
-/// Client side: opens what seal_response made. Throws LayerError if it was altered.
-Bytes open_response(const Key32& response_key, ByteView blob);
+/// Relay side: a failure this relay saw, sealed for the client (the smallest bucket).
+Bytes seal_failure(const Key32& response_key, HopFailure failure);
+
+/// Relay side: re-encrypts an answer passing back through this relay (same size), so that no
+/// two links carry the same bytes.
+void add_return_layer(const Key32& return_key, Bytes& answer);
+
+/// What came back on a path, as the client reads it.
+struct Answer {
+    std::size_t from = 0;               ///< who sealed it: 0 = guard, ..., reply.size() - 1 = destination
+    std::optional<HopFailure> failure;  ///< a relay's failure (its next hop, `from + 1`, failed)
+    Bytes reply;                        ///< the destination's answer
+};
+
+/// Client side: peels the relays' layers and opens what one node of the path sealed: the
+/// destination's answer, or a relay's failure. Throws LayerError if no node's key opens it
+/// (altered, forged, or from a hop that cannot prove it).
+Answer open_answer(const ReturnKeys& keys, ByteView blob);
+
+/// Client side: the destination's answer; throws LayerError for anything else (a failure too).
+Bytes open_response(const ReturnKeys& keys, ByteView blob);
 
 /// The smallest size bucket that holds n bytes (throws std::length_error past the largest).
 std::size_t bucket_size(std::size_t n);

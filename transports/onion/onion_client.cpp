@@ -45,6 +45,8 @@ OnionClient::OnionClient(uv_loop_t* loop, OnionClientOptions options)
 
 OnionClient::~OnionClient() { *alive_ = false; }
 
+bool OnionClient::struck(const Key32& node_id) const { return paths_.struck(node_id, wall_clock_ms()); }
+
 void OnionClient::set_nodes(std::vector<NodeInfo> nodes) {
     nodes_.clear();
     std::vector<Candidate> candidates;
@@ -65,8 +67,12 @@ void OnionClient::set_nodes(std::vector<NodeInfo> nodes) {
     });
 }
 
-std::optional<Path> OnionClient::take_path(const Key32& destination) {
+std::optional<Path> OnionClient::take_path(const Key32& destination, bool public_content) {
     auto now = wall_clock_ms();
+    // A public request to the guard itself goes to it over one hop: any other path would show
+    // the client's address to a node other than its guard.
+    if (public_content && paths_.guard() && paths_.guard()->node_id == destination && !paths_.struck(destination, now))
+        return Path{};
     auto through_destination = [&](const Path& p) {
         return std::any_of(p.begin(), p.end(), [&](const Hop& h) { return h.node_id == destination; });
     };
@@ -123,7 +129,7 @@ void OnionClient::try_path(std::shared_ptr<Attempt> attempt) {
         attempt->done(attempt->last_error);
         return;
     }
-    auto path = take_path(attempt->destination.ed25519);
+    auto path = take_path(attempt->destination.ed25519, attempt->request.public_content);
     if (!path) {
         ++stats_.failures;
         attempt->done(sdk::Error{ErrorCode::unreachable, "onion: the manifest has too few usable nodes"});
@@ -141,8 +147,7 @@ void OnionClient::try_path(std::shared_ptr<Attempt> attempt) {
         attempt->done(sdk::Error{ErrorCode::too_large, "onion: request too large"});
         return;
     }
-    auto key = std::make_shared<Key32>(sealed.response_key);
-    sodium_memzero(sealed.response_key.data(), sealed.response_key.size());
+    auto keys = std::make_shared<ReturnKeys>(std::move(sealed.keys));
     Path used = *path;
     // Keep a reserve of what is left of the deadline for each later attempt, so that a guard
     // that swallows a request leaves time for a retry, while a long-poll still gets most of it.
@@ -150,7 +155,8 @@ void OnionClient::try_path(std::shared_ptr<Attempt> attempt) {
     std::uint64_t later = options_.attempts - attempt->tries;
     std::uint64_t reserve = std::min<std::uint64_t>(options_.retry_reserve_ms, remaining / (later + 1));
     std::uint64_t budget_ms = std::max<std::uint64_t>(remaining - later * reserve, 1);
-    auto guard = guards_.get(used.front().address);
+    // The first hop: the guard (or the destination itself on a one-hop path).
+    auto guard = guards_.get(used.empty() ? dest.address : used.front().address);
     if (!guard) {
         ++stats_.failures;
         attempt->done(sdk::Error{ErrorCode::bad_input, "onion: the manifest lists a bad guard address"});
@@ -158,12 +164,14 @@ void OnionClient::try_path(std::shared_ptr<Attempt> attempt) {
     }
     guard.value()
         ->request(tr::encode_service_request(kOnionService, sealed.blob), budget_ms,
-                 [this, alive = alive_, attempt, key, used](Result<wire::Bytes> r) {
+                 [this, alive = alive_, attempt, keys, used](Result<wire::Bytes> r) {
                      if (!*alive) return;
                      // Strikes the node of the path that failed (index into `used`; none if
                      // unknown) and tries again on another path.
                      auto retry = [&](sdk::Error error, std::optional<std::size_t> failed) {
                          if (failed && *failed < used.size()) paths_.strike(used[*failed].node_id, wall_clock_ms());
+                         // A one-hop path's first hop is the guard, as the destination.
+                         if (failed == 0u && used.empty()) paths_.strike(attempt->destination.ed25519, wall_clock_ms());
                          std::erase(ready_, used);
                          attempt->last_error = std::move(error);
                          try_path(attempt);
@@ -177,28 +185,34 @@ void OnionClient::try_path(std::shared_ptr<Attempt> attempt) {
                      auto outer = tr::decode_service_response(r.value(), options_.max_blob_bytes);
                      if (!outer) return retry(sdk::Error{ErrorCode::bad_input, "onion: malformed answer from the guard"}, 0);
                      if (outer.value().status != tr::Status::ok) {
-                         // The relays name the hop that could not be reached (1 = the guard's next).
-                         const auto& body = outer.value().body;
-                         std::size_t hop = parse_hop_failure(
-                             std::string_view(reinterpret_cast<const char*>(body.data()), body.size()));
-                         if (hop == used.size()) {
+                         // The guard refused the request itself (busy, bad layer). Unauthenticated,
+                         // so it blames nobody else; the guard is kept (a busy guard is no reason
+                         // to rotate) and another path is tried.
+                         return retry(sdk::Error{ErrorCode::unreachable, "onion: the guard refused the request"},
+                                      std::nullopt);
+                     }
+                     Answer answer;
+                     try {
+                         answer = open_answer(*keys, outer.value().body);
+                     } catch (const LayerError&) {
+                         // No node of the path proves anything: the guard (or its link) is the
+                         // first hop we cannot verify past.
+                         return retry(sdk::Error{ErrorCode::bad_input, "onion: answer failed authentication"}, 0);
+                     }
+                     if (answer.failure) {
+                         // Relay `from` proved that its next hop failed.
+                         std::size_t failed = answer.from + 1;
+                         if (failed == used.size()) {
                              // The destination itself: another path will not help; the caller
                              // (e.g. the swarm client) moves on to another node.
                              ++stats_.failures;
                              return attempt->done(sdk::Error{ErrorCode::unreachable, "onion: the destination node did not answer"});
                          }
-                         return retry(sdk::Error{ErrorCode::unreachable, "onion: a relay on the path failed"},
-                                      hop ? std::optional<std::size_t>(hop) : std::nullopt);
+                         return retry(sdk::Error{ErrorCode::unreachable, "onion: a relay on the path failed"}, failed);
                      }
-                     try {
-                         auto inner = tr::decode_service_response(open_response(*key, outer.value().body),
-                                                                  options_.max_blob_bytes);
-                         sodium_memzero(key->data(), key->size());
-                         if (!inner) return retry(sdk::Error{ErrorCode::bad_input, "onion: malformed answer"}, std::nullopt);
-                         attempt->done(std::move(inner.value()));
-                     } catch (const LayerError&) {
-                         retry(sdk::Error{ErrorCode::bad_input, "onion: answer failed authentication"}, std::nullopt);
-                     }
+                     auto inner = tr::decode_service_response(answer.reply, options_.max_blob_bytes);
+                     if (!inner) return retry(sdk::Error{ErrorCode::bad_input, "onion: malformed answer"}, std::nullopt);
+                     attempt->done(std::move(inner.value()));
                  });
 }
 

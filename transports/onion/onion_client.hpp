@@ -69,11 +69,13 @@ public:
     void restore_guard(PathBuilder::GuardState state) { paths_.restore_guard(state); }
 
     [[nodiscard]] const OnionClientStats& stats() const { return stats_; }
+    /// True while the client avoids `node_id` (blamed for a failure it could prove).
+    [[nodiscard]] bool struck(const Key32& node_id) const;
 
 private:
     struct Attempt;
     void try_path(std::shared_ptr<Attempt> attempt);
-    std::optional<Path> take_path(const Key32& destination);
+    std::optional<Path> take_path(const Key32& destination, bool public_content);
 
     OnionClientOptions options_;
     PathBuilder paths_;

@@ -12,19 +12,6 @@ using sdk::ErrorCode;
 using sdk::Result;
 namespace transport = sdk::transport;
 
-std::string hop_failure(std::size_t hop) { return "onion: hop " + std::to_string(hop) + " unreachable"; }
-
-std::size_t parse_hop_failure(std::string_view text) {
-    constexpr std::string_view kPrefix = "onion: hop ";
-    auto at = text.find(kPrefix);
-    if (at == std::string_view::npos) return 0;
-    std::size_t n = 0, i = at + kPrefix.size();
-    for (; i < text.size() && i < at + kPrefix.size() + 3 && text[i] >= '0' && text[i] <= '9'; ++i) {
-        n = n * 10 + static_cast<std::size_t>(text[i] - '0');
-    }
-    return text.substr(i).starts_with(" unreachable") ? n : 0;
-}
-
 std::uint64_t monotonic_ms() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                           std::chrono::steady_clock::now().time_since_epoch())
@@ -101,6 +88,7 @@ void Relay::handle(wire::ByteView blob, std::uint64_t link, const std::string& s
     if (in_flight_ >= options_.max_in_flight || load.requests >= options_.max_in_flight_per_link ||
         from_source.requests >= options_.max_in_flight_per_source)
         return busy();
+    if (frames_) frames_(blob);
     OpenedLayer layer;
     try {
         if (blob.size() > options_.max_blob_bytes) throw LayerError();
@@ -113,46 +101,67 @@ void Relay::handle(wire::ByteView blob, std::uint64_t link, const std::string& s
         // A path ends here: a deliver layer may not start another onion path (no nesting).
         if (layer.kind == LayerKind::deliver && layer.service == kOnionService) throw LayerError();
     } catch (const LayerError& e) {
+        wipe_keys(layer);
         ++stats_.refused;
         done(sdk::Error{ErrorCode::bad_input, e.what()});
         return;
     }
-    if (observer_) observer_({layer.kind, layer.next_address, layer.service});
+    if (observer_) observer_({layer.kind, layer.next_address, layer.service, layer.created_ms});
     if (layer.kind == LayerKind::forward) return forward(std::move(layer), counted(link, source, false, std::move(done)));
     bool long_poll = long_poll_ && long_poll_(layer.service, layer.body);
     if (long_poll && (long_polls_ >= options_.max_long_polls || load.long_polls >= options_.max_long_polls_per_link ||
                       from_source.long_polls >= options_.max_long_polls_per_source)) {
-        sodium_memzero(layer.response_key.data(), layer.response_key.size());
+        wipe_keys(layer);
         return busy();
     }
     deliver(std::move(layer), link, source, counted(link, source, long_poll, std::move(done)));
 }
 
+// The secrets a forwarded layer leaves for the way back, wiped when the answer has gone.
+struct Relay::ReturnSecrets {
+    Key32 response_key{};
+    Key32 return_key{};
+    ~ReturnSecrets() {
+        sodium_memzero(response_key.data(), response_key.size());
+        sodium_memzero(return_key.data(), return_key.size());
+    }
+};
+
 void Relay::forward(OpenedLayer layer, Done done) {
     ++stats_.forwarded;
+    auto secrets = std::make_shared<ReturnSecrets>();
+    secrets->response_key = layer.response_key;
+    secrets->return_key = layer.return_key;
+    wipe_keys(layer);
     auto client = next_hops_.get(layer.next_address);
     if (!client) {
         ++stats_.failed;
-        done(sdk::Error{ErrorCode::bad_input, "onion: bad layer"});
+        done(seal_failure(secrets->response_key, HopFailure::next_hop_unreachable));
         return;
     }
+    if (frames_) frames_(layer.inner);
     client.value()->request(transport::encode_service_request(kOnionService, layer.inner), options_.hop_timeout_ms,
-                    [this, alive = alive_, done = std::move(done)](Result<wire::Bytes> r) {
-                        // `beyond`: how far past our next hop the break is (0: the next hop itself).
-                        auto fail = [&](std::size_t beyond) {
+                    [this, alive = alive_, secrets, done = std::move(done)](Result<wire::Bytes> r) {
+                        // Only this relay can prove that its next hop failed: it says so under
+                        // its own key, and the relays before it pass that on like any answer.
+                        auto fail = [&](HopFailure failure) {
                             if (*alive) ++stats_.failed;
-                            done(sdk::Error{ErrorCode::unreachable, hop_failure(beyond + 1)});
+                            done(seal_failure(secrets->response_key, failure));
                         };
-                        if (!r) return fail(0);
-                        auto response = transport::decode_service_response(r.value(), options_.max_blob_bytes);
-                        if (!response) return fail(0);
-                        if (response.value().status != transport::Status::ok) {
-                            const auto& body = response.value().body;
-                            return fail(parse_hop_failure(std::string_view(
-                                reinterpret_cast<const char*>(body.data()), body.size())));
+                        if (!r) {
+                            return fail(r.error().code == ErrorCode::timeout ? HopFailure::next_hop_timeout
+                                                                             : HopFailure::next_hop_unreachable);
                         }
-                        // The destination's sealed answer, passed back unchanged.
-                        done(std::move(response.value().body));
+                        auto response = transport::decode_service_response(r.value(), options_.max_blob_bytes);
+                        if (!response) return fail(HopFailure::next_hop_unreachable);
+                        if (response.value().status != transport::Status::ok) return fail(HopFailure::next_hop_refused);
+                        // The answer (or a later hop's failure), re-encrypted so that it leaves
+                        // here as bytes no other link carries.
+                        auto& answer = response.value().body;
+                        if (*alive && frames_) frames_(answer);
+                        add_return_layer(secrets->return_key, answer);
+                        if (*alive && frames_) frames_(answer);
+                        done(std::move(answer));
                     });
 }
 
@@ -174,15 +183,22 @@ void Relay::deliver(OpenedLayer layer, std::uint64_t link, const std::string& so
                 std::string message = r.error().describe();
                 response = {transport::Status::error, wire::Bytes(message.begin(), message.end())};
             }
-            done(seal_response(key, transport::encode_service_response(response)));
+            auto sealed = seal_response(key, transport::encode_service_response(response));
             sodium_memzero(key.data(), key.size());
+            if (*alive && frames_) frames_(sealed);
+            done(std::move(sealed));
         },
         service);
     if (!queued) {
         ++stats_.failed;
         done(sdk::Error{ErrorCode::queue_full, "onion: busy"});
     }
+    wipe_keys(layer);
+}
+
+void Relay::wipe_keys(OpenedLayer& layer) {
     sodium_memzero(layer.response_key.data(), layer.response_key.size());
+    sodium_memzero(layer.return_key.data(), layer.return_key.size());
 }
 
 }  // namespace veil::onion

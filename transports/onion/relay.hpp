@@ -56,6 +56,7 @@ struct HopRecord {
     LayerKind kind{};
     std::string next_address;  ///< forward: the next hop
     std::string service;       ///< deliver: the local service
+    std::uint64_t created_ms = 0;  ///< the time in this hop's slot (each hop has its own)
 };
 
 struct RelayStats {
@@ -76,9 +77,10 @@ public:
     Relay& operator=(const Relay&) = delete;
 
     /// Handles one blob that came by inbound `link` (transport::Inbound::link; 0: unknown);
-    /// `done` runs once with the blob to send back (a response sealed by the destination) or an
-    /// error with a short message: "onion: bad layer", "onion: busy", or a hop_failure() naming
-    /// the first node beyond this one that could not be reached. A local delivery carries `link`
+    /// `done` runs once with the blob to send back (the destination's answer or a later relay's
+    /// failure, each re-encrypted here; or this relay's own failure to reach its next hop, sealed
+    /// by seal_failure) or an error with a short message for what this relay refused:
+    /// "onion: bad layer", "onion: busy". A local delivery carries `link`
     /// on, so the local service can rate-limit it as it does direct requests.
     /// `source` is the link's opaque source key (transport::Inbound::source; empty: not counted).
     void handle(wire::ByteView blob, std::uint64_t link, const std::string& source,
@@ -89,6 +91,10 @@ public:
 
     /// Observes every opened layer (tests, trace logs). Optional.
     void set_observer(std::function<void(const HopRecord&)> observer) { observer_ = std::move(observer); }
+
+    /// Observes every onion blob this relay receives or sends, on either link and in either
+    /// direction (tests: what each hop sees). Optional.
+    void set_frame_observer(std::function<void(wire::ByteView)> observer) { frames_ = std::move(observer); }
 
     [[nodiscard]] const RelayStats& stats() const { return stats_; }
     [[nodiscard]] std::size_t in_flight() const { return in_flight_; }
@@ -101,6 +107,8 @@ public:
 
 private:
     using Done = std::function<void(sdk::Result<wire::Bytes>)>;
+    struct ReturnSecrets;
+    static void wipe_keys(OpenedLayer& layer);
     void forward(OpenedLayer layer, Done done);
     void deliver(OpenedLayer layer, std::uint64_t link, const std::string& source, Done done);
     Done counted(std::uint64_t link, const std::string& source, bool long_poll, Done done);
@@ -113,6 +121,7 @@ private:
     sdk::ReplayWindow replays_;  // layer ephemeral keys
     sdk::net::ClientPool next_hops_;
     std::function<void(const HopRecord&)> observer_;
+    std::function<void(wire::ByteView)> frames_;
     RelayStats stats_;
     LongPollTest long_poll_;
     std::size_t in_flight_ = 0;
@@ -121,13 +130,6 @@ private:
     std::map<std::string, Load> sources_;  // sources with something in flight
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
-
-/// The error a relay returns when the path broke beyond it: "onion: hop N unreachable", where N
-/// counts from the guard (1 = the guard's next hop). Each relay passing it back adds one, so the
-/// client learns which node of its path failed, and strikes only that one.
-std::string hop_failure(std::size_t hop);
-/// N from a hop_failure message found in `text`, or 0.
-std::size_t parse_hop_failure(std::string_view text);
 
 /// Milliseconds on the monotonic clock (deadlines).
 std::uint64_t monotonic_ms();

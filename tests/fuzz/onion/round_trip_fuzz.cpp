@@ -1,7 +1,9 @@
 // The onion format as a property: a request sealed through 0-3 relays to a destination, with a
 // service, body and addresses taken from the input, is opened hop by hop; each relay learns only
-// its next hop, the destination gets the service and body exactly, the answer sealed back opens
-// to the same bytes, and one flipped bit anywhere in the packet is refused by some hop.
+// its next hop, every hop sees its own time, the destination gets the service and body exactly,
+// the answer re-encrypted by each relay on its way back opens to the same bytes (and differs on
+// every link), a relay's typed failure opens as that relay's, and one flipped bit anywhere in the
+// packet or the answer is refused.
 #include <sodium.h>
 
 #include <array>
@@ -61,8 +63,10 @@ struct Input {
     }
 };
 
-// Opens the packet hop by hop along `all`; nullopt when some hop refuses it.
-std::optional<OpenedLayer> walk(const std::array<Node, 4>& all, Bytes blob, std::size_t relays) {
+// Opens the packet hop by hop along `all`; nullopt when some hop refuses it. `opened` gets
+// every layer but the destination's.
+std::optional<OpenedLayer> walk(const std::array<Node, 4>& all, Bytes blob, std::size_t relays,
+                                std::vector<OpenedLayer>* opened = nullptr) {
     for (std::size_t i = 0;; ++i) {
         OpenedLayer layer;
         try {
@@ -77,7 +81,8 @@ std::optional<OpenedLayer> walk(const std::array<Node, 4>& all, Bytes blob, std:
         check(layer.kind == LayerKind::forward);
         check(layer.next_node_id == all[i + 1].hop.node_id && layer.next_address == all[i + 1].hop.address);
         check(layer.inner.size() == blob.size());  // the same size at every hop
-        blob = std::move(layer.inner);
+        blob = layer.inner;
+        if (opened) opened->push_back(std::move(layer));
     }
 }
 
@@ -101,18 +106,38 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (std::size_t i = 0; i < relays; ++i) relay_hops.push_back(path[i].hop);
     auto sealed = seal_request(relay_hops, path[relays].hop, service, body, 1'700'000'000'000);
 
-    auto delivered = walk(path, sealed.blob, relays);
+    std::vector<OpenedLayer> layers;
+    auto delivered = walk(path, sealed.blob, relays, &layers);
     check(delivered.has_value());
     check(delivered->service == service && delivered->body == Bytes(body.begin(), body.end()));
+    for (const auto& layer : layers) {
+        check(layer.created_ms <= 1'700'000'000'000 && layer.created_ms > 1'700'000'000'000 - kTimeJitterMs);
+    }
 
+    // The answer, re-encrypted by each relay from the exit back to the guard.
     auto reply = seal_response(delivered->response_key, body);
-    check(open_response(sealed.response_key, reply) == Bytes(body.begin(), body.end()));
+    for (std::size_t i = relays; i-- > 0;) {
+        auto before = reply;
+        add_return_layer(layers[i].return_key, reply);
+        check(reply.size() == before.size() && reply != before);
+    }
+    check(open_response(sealed.keys, reply) == Bytes(body.begin(), body.end()));
     auto bad_reply = reply;
     bad_reply[flip_at % bad_reply.size()] ^= static_cast<std::uint8_t>(1u << flip_bit);
     try {
-        (void)open_response(sealed.response_key, bad_reply);
+        (void)open_response(sealed.keys, bad_reply);
         __builtin_trap();
     } catch (const LayerError&) {
+    }
+
+    // A failure seen by one relay (chosen by the input) opens as that relay's, with its code.
+    if (relays > 0) {
+        const std::size_t at = flip_bit % relays;
+        const auto code = static_cast<HopFailure>(1 + flip_at % 3);
+        auto failure = seal_failure(layers[at].response_key, code);
+        for (std::size_t i = at; i-- > 0;) add_return_layer(layers[i].return_key, failure);
+        auto answer = open_answer(sealed.keys, failure);
+        check(answer.from == at && answer.failure == code);
     }
 
     auto tampered = sealed.blob;

@@ -57,6 +57,7 @@ public:
 
     uv_loop_t* loop() { return &loop_; }
     const proto::Manifest& manifest() const { return *source_->manifest(); }
+    network::ManifestSource& source() { return *source_; }
     onion::OnionClient& client() { return *client_; }
 
     /// A storage RPC to `target` through the onion client (asynchronous).

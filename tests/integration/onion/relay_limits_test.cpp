@@ -38,7 +38,7 @@ void send_sealed(Link& link, std::span<const onion::Hop> relays, const onion::Ho
                  const wire::Bytes& body, std::function<void(sdk::Result<tr::Response>)> done) {
     auto sealed = onion::seal_request(relays, to, service, body, onion::wall_clock_ms());
     link.client.request(tr::encode_service_request(onion::kOnionService, sealed.blob), 70'000,
-                        [key = sealed.response_key, done = std::move(done)](sdk::Result<wire::Bytes> r) {
+                        [keys = std::move(sealed.keys), done = std::move(done)](sdk::Result<wire::Bytes> r) {
                             if (!r) return done(r.error());
                             auto outer = tr::decode_service_response(r.value(), 20 << 20);
                             if (!outer) return done(outer.error());
@@ -47,7 +47,7 @@ void send_sealed(Link& link, std::span<const onion::Hop> relays, const onion::Ho
                                 return done(sdk::Error{sdk::ErrorCode::refused, std::string(b.begin(), b.end())});
                             }
                             try {
-                                auto inner = onion::open_response(key, outer.value().body);
+                                auto inner = onion::open_response(keys, outer.value().body);
                                 auto resp = tr::decode_service_response(inner, 20 << 20);
                                 if (!resp) return done(resp.error());
                                 done(resp.value());

@@ -2,6 +2,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <set>
 #include <string>
 
 #include "layer.hpp"
@@ -58,11 +59,85 @@ TEST_CASE("onion - a request through three relays reaches the destination and it
     CHECK(at_exit.inner.size() == sealed.blob.size());
     CHECK(at_dest.service == "storage");
     CHECK(at_dest.body == bytes_of("retrieve mailbox 05ab"));
-    CHECK(at_dest.response_key == sealed.response_key);
+    CHECK(at_dest.response_key == sealed.keys.reply.back());
 
+    // On the way back each relay re-encrypts the answer: the same size, other bytes on each link.
     auto response = seal_response(at_dest.response_key, bytes_of("3 messages"));
     CHECK(response.size() == bucket_size(response.size()));
-    CHECK(open_response(sealed.response_key, response) == bytes_of("3 messages"));
+    auto from_dest = response;
+    for (const auto* at : {&at_exit, &at_middle, &at_guard}) {
+        auto before = response;
+        add_return_layer(at->return_key, response);
+        CHECK(response.size() == before.size());
+        CHECK(response != before);
+    }
+    CHECK(response != from_dest);
+    CHECK(open_response(sealed.keys, response) == bytes_of("3 messages"));
+    auto answer = open_answer(sealed.keys, response);
+    CHECK(answer.from == 3);
+    CHECK_FALSE(answer.failure.has_value());
+    // Without the guard's layer the client cannot read it.
+    CHECK_THROWS_AS(open_response(sealed.keys, from_dest), LayerError);
+}
+
+TEST_CASE("onion - each hop sees its own time", "[onion]") {
+    TestNode guard("127.0.0.1:2101"), middle("127.0.0.1:2102"), exit_node("127.0.0.1:2103"),
+        dest("127.0.0.1:2104");
+    const std::uint64_t now = 1'700'000'000'000;
+    std::vector<Hop> relays{guard.hop, middle.hop, exit_node.hop};
+    auto sealed = seal_request(relays, dest.hop, "storage", bytes_of("x"), now);
+    auto at_guard = guard.open(sealed.blob);
+    auto at_middle = middle.open(at_guard.inner);
+    auto at_exit = exit_node.open(at_middle.inner);
+    auto at_dest = dest.open(at_exit.inner);
+    std::set<std::uint64_t> times;
+    for (const auto* at : {&at_guard, &at_middle, &at_exit, &at_dest}) {
+        CHECK(at->created_ms <= now);
+        CHECK(at->created_ms > now - kTimeJitterMs);
+        times.insert(at->created_ms);
+    }
+    // Four independent draws from 30,000 values: equal ones are rare (p < 1e-3), not the rule.
+    CHECK(times.size() >= 3);
+}
+
+TEST_CASE("onion - a relay's failure is typed and only that relay can seal it", "[onion]") {
+    TestNode guard("127.0.0.1:2201"), middle("127.0.0.1:2202"), exit_node("127.0.0.1:2203"),
+        dest("127.0.0.1:2204");
+    std::vector<Hop> relays{guard.hop, middle.hop, exit_node.hop};
+    auto sealed = seal_request(relays, dest.hop, "storage", bytes_of("x"), 1'700'000'000'000);
+    auto at_guard = guard.open(sealed.blob);
+    auto at_middle = middle.open(at_guard.inner);
+    auto at_exit = exit_node.open(at_middle.inner);
+    // The exit could not reach the destination; the middle and the guard pass it back.
+    auto failure = seal_failure(at_exit.response_key, HopFailure::next_hop_timeout);
+    add_return_layer(at_middle.return_key, failure);
+    add_return_layer(at_guard.return_key, failure);
+    auto answer = open_answer(sealed.keys, failure);
+    CHECK(answer.from == 2);
+    REQUIRE(answer.failure.has_value());
+    CHECK(*answer.failure == HopFailure::next_hop_timeout);
+    CHECK_THROWS_AS(open_response(sealed.keys, failure), LayerError);
+    // The guard forging the exit's failure under any key but the exit's proves nothing.
+    Key32 forged_key{};
+    randombytes_buf(forged_key.data(), forged_key.size());
+    CHECK_THROWS_AS(open_answer(sealed.keys, seal_failure(forged_key, HopFailure::next_hop_unreachable)), LayerError);
+    // The guard's own failure verifies, and names the guard as the one who saw it.
+    auto own = open_answer(sealed.keys, seal_failure(at_guard.response_key, HopFailure::next_hop_unreachable));
+    CHECK(own.from == 0);
+    // A failure sealed by the destination is not a relay's, and a reply sealed by a relay is not an answer.
+    auto by_dest = seal_failure(dest.open(at_exit.inner).response_key, HopFailure::next_hop_refused);
+    for (const auto* at : {&at_exit, &at_middle, &at_guard}) add_return_layer(at->return_key, by_dest);
+    CHECK_THROWS_AS(open_answer(sealed.keys, by_dest), LayerError);
+    CHECK_THROWS_AS(open_answer(sealed.keys, seal_response(at_guard.response_key, bytes_of("ok"))), LayerError);
+}
+
+TEST_CASE("onion - a packet of the previous format (version 2) is refused", "[onion]") {
+    TestNode guard("127.0.0.1:2301"), dest("127.0.0.1:2302");
+    std::vector<Hop> relays{guard.hop};
+    auto sealed = seal_request(relays, dest.hop, "storage", bytes_of("x"), 1'700'000'000'000);
+    CHECK(sealed.blob[0] == 3);
+    sealed.blob[0] = 2;
+    CHECK_THROWS_AS(guard.open(sealed.blob), LayerError);
 }
 
 TEST_CASE("onion - a hop learns only its neighbours", "[onion]") {
@@ -171,11 +246,13 @@ TEST_CASE("onion - requests and responses are padded to size buckets", "[onion]"
     auto big = seal_request(relays, dest.hop, "storage", Bytes(70000, 1), 1);
     CHECK(big.blob.size() == 1u << 17);
 
-    CHECK(seal_response(small.response_key, Bytes(1, 0)).size() == seal_response(small.response_key, Bytes(900, 0)).size());
-    auto tampered = seal_response(small.response_key, Bytes(5, 7));
+    const Key32& dest_key = small.keys.reply.back();
+    CHECK(seal_response(dest_key, Bytes(1, 0)).size() == seal_response(dest_key, Bytes(900, 0)).size());
+    CHECK(seal_failure(dest_key, HopFailure::next_hop_refused).size() == 1024);
+    auto tampered = seal_response(dest_key, Bytes(5, 7));
     tampered[30] ^= 1;
-    CHECK_THROWS_AS(open_response(small.response_key, tampered), LayerError);
-    CHECK_THROWS_AS(open_response(larger.response_key, seal_response(small.response_key, Bytes(5, 7))), LayerError);
+    CHECK_THROWS_AS(open_response(small.keys, tampered), LayerError);
+    CHECK_THROWS_AS(open_response(larger.keys, seal_response(dest_key, Bytes(5, 7))), LayerError);
 
     CHECK(bucket_size(0) == 1024);
     CHECK(bucket_size(1025) == 2048);

@@ -122,13 +122,6 @@ TEST_CASE("onion - a relay that is down is named by the path and struck alone; t
     CHECK(client.guard()->node_id == guard->hop.node_id);
 }
 
-TEST_CASE("onion - hop failures count from the guard", "[onion]") {
-    CHECK(parse_hop_failure(hop_failure(1)) == 1);
-    CHECK(parse_hop_failure("handler_failed: " + hop_failure(3)) == 3);
-    CHECK(parse_hop_failure("onion: hop x unreachable") == 0);
-    CHECK(parse_hop_failure("onion: bad layer") == 0);
-}
-
 TEST_CASE("onion - a destination outside the manifest or a network too small is a clear error", "[onion]") {
     Network net(3);
     OnionClient client(net.loop.get(), {});
@@ -143,4 +136,85 @@ TEST_CASE("onion - a destination outside the manifest or a network too small is 
     auto small = send(net, client, request_to(*net.nodes[0], "reverse", {}));
     REQUIRE_FALSE(small.ok());
     CHECK(small.error().code == sdk::ErrorCode::unreachable);
+}
+
+TEST_CASE("onion - a hostile guard that forges the exit's failure gets no honest node blamed", "[onion]") {
+    Network net(6);
+    OnionClient client(net.loop.get(), {});
+    client.set_nodes(manifest_of(net));
+    REQUIRE(send(net, client, request_to(*net.nodes[0], "reverse", {0})).ok());
+    TestNode* guard = guard_of(net, client);
+    REQUIRE(guard != nullptr);
+    TestNode* dest = other_than(net, guard);
+    auto honest_struck = [&] {
+        std::size_t n = 0;
+        for (auto& node : net.nodes) n += node.get() != guard && client.struck(node->hop.node_id);
+        return n;
+    };
+
+    SECTION("the old text format, \"exit unreachable\"") {
+        // Before typed failures every relay rewrote "onion: hop N unreachable" and the client
+        // struck hop N: here the exit (hop 2 counted from the guard's next).
+        guard->hostile = [](const tr::Inbound&, const sdk::Responder<tr::Response>& reply) {
+            std::string text = "onion: hop 2 unreachable";
+            reply.reply({tr::Status::error, wire::Bytes(text.begin(), text.end())});
+        };
+        CHECK_FALSE(send(net, client, request_to(*dest, "reverse", {1})).ok());
+        CHECK(honest_struck() == 0);
+    }
+    SECTION("a typed failure the guard cannot seal under the exit's key") {
+        guard->hostile = [](const tr::Inbound&, const sdk::Responder<tr::Response>& reply) {
+            Key32 not_the_exits{};
+            randombytes_buf(not_the_exits.data(), not_the_exits.size());
+            reply.reply({tr::Status::ok, seal_failure(not_the_exits, HopFailure::next_hop_unreachable)});
+        };
+        // The guard is the first hop the client cannot verify past: it is the one blamed, and
+        // the request goes through a new guard.
+        CHECK(send(net, client, request_to(*dest, "reverse", {1})).ok());
+        CHECK(honest_struck() == 0);
+        CHECK(client.struck(guard->hop.node_id));
+        CHECK(client.guard()->node_id != guard->hop.node_id);
+    }
+}
+
+TEST_CASE("onion - an exit that proves its failure is believed: the destination is reported, no relay struck", "[onion]") {
+    Network net(6);
+    OnionClient client(net.loop.get(), {});
+    client.set_nodes(manifest_of(net));
+    REQUIRE(send(net, client, request_to(*net.nodes[0], "reverse", {0})).ok());
+    TestNode* guard = guard_of(net, client);
+    TestNode* dest = other_than(net, guard);
+    dest->listener->close();
+    auto answer = send(net, client, request_to(*dest, "reverse", {1}));
+    REQUIRE_FALSE(answer.ok());
+    CHECK(answer.error().message == "onion: the destination node did not answer");
+    for (auto& node : net.nodes) CHECK_FALSE(client.struck(node->hop.node_id));
+}
+
+TEST_CASE("onion - a public request to the guard itself goes to the guard over one hop, a private one around it",
+          "[onion]") {
+    Network net(6);
+    OnionClient client(net.loop.get(), {});
+    client.set_nodes(manifest_of(net));
+    REQUIRE(send(net, client, request_to(*net.nodes[0], "reverse", {0})).ok());
+    TestNode* guard = guard_of(net, client);
+    REQUIRE(guard != nullptr);
+    auto seen_elsewhere = [&] {
+        std::size_t n = 0;
+        for (auto& node : net.nodes) n += node.get() != guard ? node->seen.size() : 0;
+        return n;
+    };
+    auto others_before = seen_elsewhere();
+    auto request = request_to(*guard, "reverse", {1, 2});
+    request.public_content = true;
+    auto answer = send(net, client, request);
+    REQUIRE(answer.ok());
+    CHECK(answer.value().body == wire::Bytes{2, 1});
+    CHECK(guard->seen.back().kind == LayerKind::deliver);
+    CHECK(seen_elsewhere() == others_before);  // no other node was the entry
+
+    // A private request to the guard never ends at the node it entered by: three other relays.
+    request.public_content = false;
+    REQUIRE(send(net, client, request).ok());
+    CHECK(seen_elsewhere() == others_before + 3);
 }

@@ -30,8 +30,12 @@ struct TestNode {
     std::vector<HopRecord> seen;
     std::set<veil::wire::Bytes> stored;  // the "store" service keeps each body once, like a swarm
     int store_calls = 0;
+    std::vector<sdk::Responder<tr::Response>> held;  // the "hold" service answers nobody
+    std::vector<veil::wire::Bytes> frames;           // every onion blob the relay received or sent
+    // A hostile node: when set, it answers onion blobs itself instead of relaying them.
+    std::function<void(const tr::Inbound&, const sdk::Responder<tr::Response>&)> hostile;
 
-    TestNode(uv_loop_t* loop, const NodeLookup& lookup) {
+    TestNode(uv_loop_t* loop, const NodeLookup& lookup, RelayOptions relay_options = {}) {
         bus = std::make_unique<sdk::Bus>(loop);
         direct::Options options;
         options.max_frame_bytes = kMaxBlobBytes + 1024;
@@ -43,10 +47,12 @@ struct TestNode {
         randombytes_buf(hop.node_id.data(), 32);
         auto node_key = veil::crypto::make_key_agreement(veil::crypto::DhKeyPair::generate());
         hop.onion_key = node_key->public_key();
-        relay = std::make_unique<Relay>(loop, *bus, std::move(node_key), lookup, RelayOptions{});
+        relay = std::make_unique<Relay>(loop, *bus, std::move(node_key), lookup, relay_options);
         relay->set_observer([this](const HopRecord& r) { seen.push_back(r); });
+        relay->set_frame_observer([this](veil::wire::ByteView b) { frames.emplace_back(b.begin(), b.end()); });
         served.push_back(bus->serve<tr::Inbound>(
             [this](const tr::Inbound& in, sdk::Responder<tr::Response> reply) {
+                if (hostile) return hostile(in, reply);
                 relay->handle(in.body, in.link, in.source, [reply](sdk::Result<veil::wire::Bytes> r) {
                     if (r) {
                         reply.reply({tr::Status::ok, std::move(r.value())});
@@ -69,8 +75,12 @@ struct TestNode {
                 reply.reply({tr::Status::ok, veil::wire::Bytes{static_cast<std::uint8_t>(fresh)}});
             },
             "store"));
+        served.push_back(bus->serve<tr::Inbound>(
+            [this](const tr::Inbound&, sdk::Responder<tr::Response> reply) { held.push_back(std::move(reply)); },
+            "hold"));
     }
     ~TestNode() {
+        held.clear();
         served.clear();
         relay.reset();
         listener->close();
@@ -83,7 +93,7 @@ struct Network {
     std::vector<std::unique_ptr<TestNode>> nodes;
     bool listed = true;
 
-    explicit Network(int n) {
+    explicit Network(int n, RelayOptions relay_options = {}) {
         NodeLookup lookup = [this](const Key32& id, const std::string& address) {
             if (!listed) return false;
             for (auto& node : nodes) {
@@ -91,7 +101,7 @@ struct Network {
             }
             return false;
         };
-        for (int i = 0; i < n; ++i) nodes.push_back(std::make_unique<TestNode>(loop.get(), lookup));
+        for (int i = 0; i < n; ++i) nodes.push_back(std::make_unique<TestNode>(loop.get(), lookup, relay_options));
     }
     ~Network() {
         nodes.clear();

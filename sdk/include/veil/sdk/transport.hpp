@@ -55,6 +55,11 @@ struct Request {
     std::string service;                       ///< e.g. "storage", "echo"
     Bytes body;                                ///< opaque to the transport
     std::uint32_t timeout_ms = kDefaultTimeoutMs;
+    /// The request and its answer are public and name nothing of the caller (a manifest fetch).
+    /// When its destination is the client's own guard, the onion may then deliver it to the
+    /// guard over one hop (as Tor fetches directory documents from its guard) instead of
+    /// showing the client's address to another entry node.
+    bool public_content = false;
 };
 
 /// A request that arrived for a local service; served with route = service name.
