@@ -51,6 +51,10 @@ struct Limits {
     /// What a stranger's store into the envelope namespace must prove, by how full that
     /// namespace is (docs/service-node.md §Pricing strangers' stores).
     WorkPricing work;
+    /// What every store that adds bytes (owner-signed ones too) must prove, by how full the
+    /// whole node is against max_stored_bytes (docs/service-node.md §Pricing the node's bytes):
+    /// free under this fraction of the cap, then the `work` curve (base and exponent).
+    double node_work_free_fraction = 0.5;
     std::uint32_t max_page_count = 1000;
     std::uint32_t max_page_bytes = 8 << 20;
     std::uint32_t max_subscribe_wait_ms = 60 * 1000;
@@ -74,6 +78,11 @@ struct Limits {
     std::size_t bucket_page_bytes = kMaxPageBytes;
     DoorLimits doors;
 };
+
+/// The work a store of `data_bytes` for `ttl_ms` must prove at the node's fill (`stored_bytes` of
+/// max_stored_bytes), priced in 10 KiB slots like an envelope; 0 while under the free fraction.
+[[nodiscard]] std::uint64_t node_store_work(const Limits& limits, std::uint64_t stored_bytes, std::size_t data_bytes,
+                                            std::uint64_t ttl_ms);
 
 /// Largest request body accepted for `service` on the node's port.
 [[nodiscard]] std::size_t max_body_for(const DoorLimits& doors, std::string_view service);

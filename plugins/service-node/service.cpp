@@ -113,15 +113,17 @@ Outcome StorageService::store(std::uint32_t id, const RequestBody& body, std::ui
     // owner's signature, or a stranger's work (which each replica prices against its own fill).
     StoredMessage m{q.mailbox, q.ns, message_hash(q.mailbox, q.ns, q.data), stored_at + q.ttl_ms, q.data,
                     q.auth ? encode_store_auth(q) : work_live ? encode_work_auth(q) : Bytes{}};
-    // A stranger's envelope pays by how full the namespace is already (free under a quarter):
-    // a flood cannot fill it cheaply, and a real sender pays at most what the flood last paid.
-    Payment payment{q.ttl_ms, work_live ? proven_store_work(q.mailbox, q.ns, m.hash, q.ttl_ms, *q.work) : 0};
+    // Every new message pays by how full the node is (free under half): keypairs cost nothing,
+    // so neither do mailboxes, and the owner's signature alone cannot be what spends the node.
+    // A stranger's envelope also pays by how full its namespace is (free under a quarter): a
+    // flood cannot fill it cheaply, and a real sender pays at most what the flood last paid.
+    Payment payment{q.ttl_ms, work_live ? proven_store_work(q.mailbox, q.ns, m.hash, q.ttl_ms, *q.work) : 0,
+                    !q.auth};
     std::uint64_t held_expiry_ms = m.expiry_ms;
-    auto outcome = store_.store(m, now_ms, q.auth ? q.auth->timestamp_ms : 0, &held_expiry_ms,
-                                q.auth ? nullptr : &payment);
+    auto outcome = store_.store(m, now_ms, q.auth ? q.auth->timestamp_ms : 0, &held_expiry_ms, &payment);
     if (outcome == StoreOutcome::unpaid)
         return {Response{id, Status::pow_required,
-                         WorkRequiredResponse{payment.asked_work, "this mailbox asks proof of work for " +
+                         WorkRequiredResponse{payment.asked_work, "this store asks proof of work for " +
                                                                       std::to_string(payment.asked_work) + " hashes"}}};
     if (outcome == StoreOutcome::quota_exceeded)
         return {error_response(id, Status::quota_exceeded, to_string(Status::quota_exceeded))};
@@ -261,6 +263,10 @@ std::optional<Wake> StorageService::apply_replica(const std::vector<ReplicaOp>& 
                 if (!ttl_in_range(limits_, signed_store->ttl_ms)) continue;  // not a store a client could make
                 c.store_auth = &op.store_auth;
                 c.owner_ms = signed_store->timestamp_ms;
+                // The node's bytes have a price for owners too; the owner's work is not kept
+                // with the row, so a replica takes it free only under its free fraction.
+                payment = Payment{signed_store->ttl_ms, 0, false};
+                c.payment = &payment;
                 // Not longer than the owner asked for when it signed.
                 s.expiry_ms = std::min(s.expiry_ms, signed_store->timestamp_ms + signed_store->ttl_ms +
                                                         limits_.clock_window_ms);

@@ -227,9 +227,14 @@ MailboxFill MessageStore::fill(const PublicKey& mailbox, std::uint16_t ns) {
     return {u.messages, u.bytes, limits_.max_messages_per_mailbox, limits_.max_bytes_per_mailbox};
 }
 
-bool MessageStore::paid(const Usage& u, std::size_t data_bytes, Payment& payment) const {
-    const MailboxFill fill{u.messages, u.bytes, limits_.max_messages_per_mailbox, limits_.max_bytes_per_mailbox};
-    payment.asked_work = required_store_work(limits_.work, fill, data_bytes, payment.ttl_ms);
+bool MessageStore::paid(const Usage& u, std::size_t data_bytes, Payment& payment) {
+    // The node's bytes have a price for everyone (free keypairs make free mailboxes); a
+    // stranger's envelope also pays for its share of the mailbox. One proof meets the higher.
+    payment.asked_work = node_store_work(limits_, stored_bytes_locked(), data_bytes, payment.ttl_ms);
+    if (payment.by_mailbox) {
+        const MailboxFill fill{u.messages, u.bytes, limits_.max_messages_per_mailbox, limits_.max_bytes_per_mailbox};
+        payment.asked_work = std::max(payment.asked_work, required_store_work(limits_.work, fill, data_bytes, payment.ttl_ms));
+    }
     return payment.asked_work <= payment.proven_work;
 }
 

@@ -42,12 +42,14 @@ enum class StoreOutcome : std::uint8_t {
     unpaid,          ///< the price at the namespace's fill is above the work the store proves
 };
 
-/// What a stranger's store into the envelope namespace pays with (store_work.hpp). The price is
-/// read from the namespace's fill under the store's lock, in the same step as the insert, so
-/// simultaneous stores cannot all slip in under the free threshold.
+/// What a store that adds bytes pays with (store_work.hpp). Every such store pays by the node's
+/// fill (node_store_work); a stranger's envelope also by its namespace's fill. The price is read
+/// under the store's lock, in the same step as the insert, so simultaneous stores cannot all
+/// slip in under the free threshold.
 struct Payment {
     std::uint64_t ttl_ms = 0;       ///< the TTL the price is for
     std::uint64_t proven_work = 0;  ///< the work the store's proof meets (0: none)
+    bool by_mailbox = true;         ///< a stranger's envelope: priced by its namespace's fill too
     std::uint64_t asked_work = 0;   ///< out: the price, when the outcome is unpaid
 };
 
@@ -151,7 +153,7 @@ private:
     std::uint64_t stored_bytes_locked();
     // Whether `bytes` more fit the node's cap, and whether a payment meets the price at u's fill.
     bool node_fits(std::size_t bytes);
-    bool paid(const Usage& u, std::size_t data_bytes, Payment& payment) const;
+    bool paid(const Usage& u, std::size_t data_bytes, Payment& payment);
     // Keeps a proof once (under its hash) for (mailbox, ns), forgetting the namespace's oldest
     // proofs when it would pass the quota; false only for a proof larger than the quota itself.
     bool keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteView proof, Hash& proof_hash);

@@ -675,6 +675,7 @@ TEST_CASE("service - the node's byte cap refuses new messages; reads and deletes
     Net net;
     Limits limits;
     limits.max_stored_bytes = 1'000;
+    limits.node_work_free_fraction = 1;  // the hard cap alone (its price is tested below)
     Node node(net.a1, net, limits);
     Node a2(net.a2, net, limits);
     std::vector<veil::crypto::SigningKeyPair> owners;
@@ -825,4 +826,56 @@ TEST_CASE("service - an old delete proof makes no fresh tombstone; replicated da
     replicate(net, a2, {too_big, at_limit}, kNow);
     CHECK(expiry_at(a2, too_big.state.hash) == 0);
     CHECK(expiry_at(a2, at_limit.state.hash) == kNow + 60'000);
+}
+
+TEST_CASE("service - free keypairs cannot fill the node unpaid: Bob's bundle republish still goes in",
+          "[node][service][work]") {
+    Net net;
+    Limits limits;
+    limits.max_stored_bytes = 20'000;
+    limits.work.base_work = 64;
+    Node a1(net.a1, net, limits);
+    Node a2(net.a2, net, limits);
+    constexpr std::uint64_t kTtl = 14ULL * 24 * 3600 * 1000;
+    constexpr std::uint16_t kBundles = veil::proto::node::kBundleNamespace;
+    // Mallory makes a keypair per store and signs into her own fresh mailbox, as any owner may.
+    int stored = 0;
+    int priced = 0;
+    std::vector<ReplicaOp> her_ops;
+    for (int i = 0; i < 80; ++i) {
+        auto k = owner_in(kSwarmA);
+        auto out = a1.call(signed_body(StoreRequest{k.pub, kBundles, kTtl, Bytes(500, static_cast<std::uint8_t>(i))}, k));
+        if (out.response.status == Status::ok) {
+            ++stored;
+            her_ops.insert(her_ops.end(), out.replicate.begin(), out.replicate.end());
+            continue;
+        }
+        REQUIRE(out.response.status == Status::pow_required);  // a price, never "this node is full"
+        ++priced;
+    }
+    CHECK(priced > 0);
+    CHECK(a1.store.stored_bytes() <= limits.max_stored_bytes / 2 + 500 + 200);
+    // Bob republishes a new bundle: the node asks work he can pay, and it goes in.
+    auto bob = owner_in(kSwarmA);
+    auto bundle = signed_body(StoreRequest{bob.pub, kBundles, kTtl, Bytes(500, 0xb0)}, bob, kNow + 1);
+    auto asked = a1.call(bundle, kNow + 1);
+    REQUIRE(asked.response.status == Status::pow_required);
+    auto work = std::get<WorkRequiredResponse>(asked.response.body).work;
+    CHECK(work < 1'000'000);
+    auto& q = std::get<StoreRequest>(bundle);
+    REQUIRE(solve_store_work(q, work, nullptr, UINT64_MAX, kNow + 1));
+    auto paid = a1.call(bundle, kNow + 1);
+    REQUIRE(paid.response.status == Status::ok);
+    // A hostile member replicating her owner-signed stores (and more) fills a replica no further
+    // than the free fraction either: the owner's work is not kept with the row.
+    for (int i = 0; i < 20; ++i) {
+        auto k = owner_in(kSwarmA);
+        RequestBody more = StoreRequest{k.pub, kBundles, kTtl, Bytes(500, static_cast<std::uint8_t>(100 + i))};
+        sign_owner_request(more, k, kNow);
+        const auto& mq = std::get<StoreRequest>(more);
+        her_ops.push_back(ReplicaOp{MessageState{message_hash(k.pub, kBundles, mq.data), k.pub, kBundles, kNow + kTtl, false},
+                                    mq.data, nullptr, encode_store_auth(mq)});
+    }
+    replicate(net, a2, her_ops, kNow);
+    CHECK(a2.store.stored_bytes() <= limits.max_stored_bytes / 2 + 500 + 200);
 }
