@@ -295,6 +295,7 @@ std::optional<Wake> StorageService::apply_replica(const std::vector<ReplicaOp>& 
             }
             if (proves(it->second, s)) {
                 c.proof = op.proof.get();
+                c.proof_hashes = &it->second->hashes;
                 c.owner_ms = it->second->timestamp_ms;
                 // What it deleted or shortened lived at most max_ttl after the owner signed: an old
                 // proof cannot make a fresh two-week tombstone.

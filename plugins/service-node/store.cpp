@@ -179,7 +179,25 @@ MessageStore::Usage& MessageStore::usage_of(const PublicKey& mailbox, std::uint1
     return it->second;
 }
 
-bool MessageStore::keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteView proof, Hash& proof_hash) {
+bool MessageStore::proof_is_dense(const PublicKey& mailbox, std::uint16_t ns, std::size_t proof_bytes,
+                                  const std::vector<Hash>& named) {
+    // A proof of n hashes is ~150 + 32n bytes: one that names mostly hashes this node never held
+    // (padding) would hold far more bytes than the rows it changes.
+    constexpr std::size_t kProofBaseBytes = 256;
+    constexpr std::size_t kProofBytesPerRow = 64;
+    std::size_t held = 0;
+    auto& q = prepare("SELECT 1 FROM messages WHERE hash = ?1 AND mailbox = ?2 AND namespace = ?3");
+    for (const auto& h : named) {
+        if (proof_bytes <= kProofBaseBytes + kProofBytesPerRow * held) return true;
+        sql::ScopedReset q_done(q);
+        q.blob(1, h).blob(2, mailbox).uint64(3, ns);
+        if (q.step()) ++held;
+    }
+    return proof_bytes <= kProofBaseBytes + kProofBytesPerRow * held;
+}
+
+bool MessageStore::keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteView proof,
+                              const std::vector<Hash>& named, Hash& proof_hash) {
     proof_hash = proof_hash_of(proof);
     {
         auto& q = prepare("SELECT 1 FROM proofs WHERE hash = ?1");
@@ -188,6 +206,7 @@ bool MessageStore::keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteVi
         if (q.step()) return true;  // kept already: costs nothing more
     }
     if (proof.size() > limits_.max_proof_bytes_per_mailbox) return false;
+    if (!proof_is_dense(mailbox, ns, proof.size(), named)) return false;
     Usage& u = usage_of(mailbox, ns);
     while (u.proof_bytes + proof.size() > limits_.max_proof_bytes_per_mailbox && forget_oldest_proof(mailbox, ns, u)) {
     }
@@ -331,22 +350,26 @@ PageResponse MessageStore::retrieve(const PublicKey& mailbox, std::uint16_t ns, 
     return out;
 }
 
-bool MessageStore::tombstone(const Hash& hash, const Hash& proof_hash, std::uint64_t owner_ms) {
+bool MessageStore::tombstone(const Hash& hash, const Hash* proof_hash, std::uint64_t owner_ms) {
     auto& u = prepare("UPDATE messages SET data = NULL, proof_hash = ?2, owner_ms = ?3 "
                       "WHERE hash = ?1 AND data IS NOT NULL AND owner_ms <= ?3");
     sql::ScopedReset u_done(u);
-    u.blob(1, hash).blob(2, proof_hash).uint64(3, owner_ms).step();
+    u.blob(1, hash).uint64(3, owner_ms);
+    if (proof_hash) u.blob(2, *proof_hash);
+    u.step();
     return sqlite3_changes(db_) > 0;
 }
 
-bool MessageStore::lower_expiry(const Hash& hash, std::uint64_t expiry_ms, const Hash& proof_hash,
+bool MessageStore::lower_expiry(const Hash& hash, std::uint64_t expiry_ms, const Hash* proof_hash,
                                 std::uint64_t owner_ms) {
     // A tombstone keeps its delete proof; a live row keeps the expire proof that lowered it.
     auto& u = prepare("UPDATE messages SET expiry_ms = ?2, owner_ms = ?4, "
                       "proof_hash = CASE WHEN data IS NULL THEN proof_hash ELSE ?3 END "
                       "WHERE hash = ?1 AND expiry_ms > ?2 AND owner_ms <= ?4");
     sql::ScopedReset u_done(u);
-    u.blob(1, hash).uint64(2, expiry_ms).blob(3, proof_hash).uint64(4, owner_ms).step();
+    u.blob(1, hash).uint64(2, expiry_ms).uint64(4, owner_ms);
+    if (proof_hash) u.blob(3, *proof_hash);
+    u.step();
     return sqlite3_changes(db_) > 0;
 }
 
@@ -356,7 +379,7 @@ std::vector<Hash> MessageStore::remove(const PublicKey& mailbox, std::uint16_t n
     sql::Transaction tx(db_);
     Hash proof_hash{};
     // Never refused: a proof that cannot be kept leaves the rows without one (not passed on).
-    const bool kept = !proof.bytes.empty() && keep_proof(mailbox, ns, proof.bytes, proof_hash);
+    const bool kept = !proof.bytes.empty() && keep_proof(mailbox, ns, proof.bytes, hashes, proof_hash);
     std::vector<Hash> done;
     for (const auto& h : hashes) {
         auto& u = prepare("UPDATE messages SET data = NULL, proof_hash = ?5, owner_ms = max(owner_ms, ?6) "
@@ -378,7 +401,7 @@ std::vector<Hash> MessageStore::expire(const PublicKey& mailbox, std::uint16_t n
     std::lock_guard lock(mutex_);
     sql::Transaction tx(db_);
     Hash proof_hash{};
-    const bool kept = !proof.bytes.empty() && keep_proof(mailbox, ns, proof.bytes, proof_hash);
+    const bool kept = !proof.bytes.empty() && keep_proof(mailbox, ns, proof.bytes, hashes, proof_hash);
     std::vector<Hash> done;
     for (const auto& h : hashes) {
         auto& u = prepare("UPDATE messages SET expiry_ms = ?5, proof_hash = ?6, owner_ms = max(owner_ms, ?7) "
@@ -481,6 +504,8 @@ bool MessageStore::merge(const ReplicaChange& c, std::uint64_t now_ms) {
         }
     }
     Hash proof_hash{};
+    const std::vector<Hash> own_hash{s.hash};
+    const std::vector<Hash>& named = c.proof_hashes ? *c.proof_hashes : own_hash;
     if (!exists) {
         // A new message needs its data (which proves its hash); a new tombstone, the owner's
         // proof. Either counts against the namespace's quota, as a client's store would.
@@ -494,7 +519,7 @@ bool MessageStore::merge(const ReplicaChange& c, std::uint64_t now_ms) {
         if (!s.deleted && c.payment && !paid(u, c.data->size(), *c.payment)) return false;
         if (!s.deleted && !node_fits(c.data->size() + (c.store_auth ? c.store_auth->size() : 0))) return false;
         sql::Transaction tx(db_);
-        if (c.proof && !keep_proof(s.mailbox, s.ns, *c.proof, proof_hash)) return false;
+        if (c.proof && !keep_proof(s.mailbox, s.ns, *c.proof, named, proof_hash)) return false;
         auto& ins = prepare("INSERT INTO messages (hash, mailbox, namespace, expiry_ms, data, store_auth, proof_hash, "
                             "owner_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
         sql::ScopedReset ins_done(ins);
@@ -510,15 +535,16 @@ bool MessageStore::merge(const ReplicaChange& c, std::uint64_t now_ms) {
     // Only the owner's word (a proof for this very row's mailbox) deletes or shortens a row.
     if (!c.proof || !same_mailbox) return false;
     sql::Transaction tx(db_);
-    if (!keep_proof(s.mailbox, s.ns, *c.proof, proof_hash)) return false;
+    // A proof too large (or too padded) to keep still applies here; it is just not passed on.
+    const Hash* kept = keep_proof(s.mailbox, s.ns, *c.proof, named, proof_hash) ? &proof_hash : nullptr;
     bool changed = false;
     if (s.deleted && live) {
-        changed = tombstone(s.hash, proof_hash, c.owner_ms);
+        changed = tombstone(s.hash, kept, c.owner_ms);
         usage_.erase(usage_key(s.mailbox, s.ns));
     }
     // A delete proof says nothing about when: the tombstone keeps the row's expiry, or a member
     // replaying the proof with a short one could let it lapse and re-replicate the data as new.
-    if (!s.deleted) changed = lower_expiry(s.hash, s.expiry_ms, proof_hash, c.owner_ms) || changed;
+    if (!s.deleted) changed = lower_expiry(s.hash, s.expiry_ms, kept, c.owner_ms) || changed;
     if (!changed) {
         usage_.erase(usage_key(s.mailbox, s.ns));  // rolled back: a proof that changed nothing is not kept
         return false;

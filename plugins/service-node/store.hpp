@@ -68,6 +68,7 @@ struct ReplicaChange {
     const Bytes* proof = nullptr;       ///< owner proof verified to cover `state`
     std::uint64_t owner_ms = 0;         ///< when the owner signed the store auth or proof (0: none)
     Payment* payment = nullptr;         ///< a stranger's store: priced against this store's fill
+    const std::vector<Hash>* proof_hashes = nullptr;  ///< every hash the proof names (null: state's only)
 };
 
 /// Messages in SQLite. See the header comment for the threading rule.
@@ -155,12 +156,19 @@ private:
     bool node_fits(std::size_t bytes);
     bool paid(const Usage& u, std::size_t data_bytes, Payment& payment);
     // Keeps a proof once (under its hash) for (mailbox, ns), forgetting the namespace's oldest
-    // proofs when it would pass the quota; false only for a proof larger than the quota itself.
-    bool keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteView proof, Hash& proof_hash);
+    // proofs when it would pass the quota; false for a proof larger than the quota itself, or
+    // padded: naming more hashes than this node holds of the namespace (proof_is_dense).
+    bool keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteView proof, const std::vector<Hash>& named,
+                    Hash& proof_hash);
+    // Whether a proof's bytes are paid for by rows this node holds: at most kProofBaseBytes plus
+    // kProofBytesPerRow for each named hash that is a row of (mailbox, ns) here.
+    bool proof_is_dense(const PublicKey& mailbox, std::uint16_t ns, std::size_t proof_bytes,
+                        const std::vector<Hash>& named);
     // Forgets the oldest proof of (mailbox, ns) and unreferences its rows; false when none.
     bool forget_oldest_proof(const PublicKey& mailbox, std::uint16_t ns, Usage& u);
-    bool lower_expiry(const Hash& hash, std::uint64_t expiry_ms, const Hash& proof_hash, std::uint64_t owner_ms);
-    bool tombstone(const Hash& hash, const Hash& proof_hash, std::uint64_t owner_ms);
+    // proof_hash null: the change applies without a proof kept for it.
+    bool lower_expiry(const Hash& hash, std::uint64_t expiry_ms, const Hash* proof_hash, std::uint64_t owner_ms);
+    bool tombstone(const Hash& hash, const Hash* proof_hash, std::uint64_t owner_ms);
 
     Limits limits_;
     std::mutex mutex_;

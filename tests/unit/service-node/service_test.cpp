@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <sodium.h>
+
 #include <atomic>
 #include <thread>
 
@@ -878,4 +880,59 @@ TEST_CASE("service - free keypairs cannot fill the node unpaid: Bob's bundle rep
     }
     replicate(net, a2, her_ops, kNow);
     CHECK(a2.store.stored_bytes() <= limits.max_stored_bytes / 2 + 500 + 200);
+}
+
+TEST_CASE("service - padded owner proofs are applied but not kept: a proof's bytes follow the rows it changes",
+          "[node][service]") {
+    Net net;
+    Node a1(net.a1, net);
+    Node a2(net.a2, net);
+    auto mallory = owner_in(kSwarmA);
+    std::uint64_t now = kNow;
+    auto store_one = [&](std::uint8_t b) {
+        ++now;
+        auto out = a1.call(signed_body(StoreRequest{mallory.pub, 0, 600'000, {b}}, mallory, now), now);
+        REQUIRE(out.response.status == Status::ok);
+        replicate(net, a2, out.replicate, now);
+        return std::get<StoreResponse>(out.response.body).hash;
+    };
+    auto padded = [&](const Hash& real) {
+        std::vector<Hash> hashes{real};
+        for (int i = 0; i < 999; ++i) {
+            Hash h{};
+            randombytes_buf(h.data(), h.size());
+            hashes.push_back(h);
+        }
+        return hashes;
+    };
+    // One byte of data, then a delete naming it and 999 hashes nobody holds (a 32 KB proof).
+    auto first = store_one(1);
+    const auto before = a1.store.stored_bytes();
+    ++now;
+    auto del = a1.call(signed_body(DeleteRequest{mallory.pub, 0, padded(first), {}}, mallory, now), now);
+    REQUIRE(del.response.status == Status::ok);
+    CHECK(std::get<HashesResponse>(del.response.body).hashes.size() == 1);  // applied
+    CHECK(a1.store.stored_bytes() < before + 1'000);                        // not kept
+    replicate(net, a2, del.replicate, now);
+    CHECK(a2.store.fill(mallory.pub, 0).messages == 0);  // applied on the replica too
+    CHECK(a2.store.stored_bytes() < before + 1'000);
+    // The same with a padded expire.
+    auto second = store_one(2);
+    ++now;
+    auto exp = a1.call(signed_body(ExpireRequest{mallory.pub, 0, padded(second), now + 30'000, {}}, mallory, now), now);
+    REQUIRE(exp.response.status == Status::ok);
+    CHECK(std::get<HashesResponse>(exp.response.body).hashes.size() == 1);
+    replicate(net, a2, exp.replicate, now);
+    CHECK(a1.store.stored_bytes() < before + 1'000);
+    CHECK(a2.store.stored_bytes() < before + 1'000);
+    CHECK(expiry_at(a2, second) == now + 30'000);
+    // An honest delete of what the node holds keeps its proof, to pass on.
+    std::vector<Hash> held;
+    for (std::uint8_t b = 10; b < 20; ++b) held.push_back(store_one(b));
+    ++now;
+    auto honest = a1.call(signed_body(DeleteRequest{mallory.pub, 0, held, {}}, mallory, now), now);
+    REQUIRE(std::get<HashesResponse>(honest.response.body).hashes.size() == 10);
+    replicate(net, a2, honest.replicate, now);
+    CHECK(a1.store.proof_of(held[0]).has_value());
+    CHECK(a2.store.proof_of(held[9]).has_value());
 }
