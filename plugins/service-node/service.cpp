@@ -302,7 +302,7 @@ std::optional<Wake> StorageService::apply_replica(const std::vector<ReplicaOp>& 
                 s.expiry_ms = std::min(s.expiry_ms, c.owner_ms + limits_.max_ttl_ms + limits_.clock_window_ms);
             }
         }
-        if (s.deleted && !c.proof) continue;  // a tombstone without the owner's word is ignored
+        // A tombstone or shorter expiry without the owner's word is ignored by the merge itself.
         bool changed = store_.merge(c, now_ms);
         if (changed && !s.deleted && op.data) notify = Wake{s.mailbox, s.ns};
     }

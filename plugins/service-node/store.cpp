@@ -536,7 +536,7 @@ bool MessageStore::merge(const ReplicaChange& c, std::uint64_t now_ms) {
     if (!c.proof || !same_mailbox) return false;
     sql::Transaction tx(db_);
     // A proof too large (or too padded) to keep still applies here; it is just not passed on.
-    const Hash* kept = keep_proof(s.mailbox, s.ns, *c.proof, named, proof_hash) ? &proof_hash : nullptr;
+    const Hash* kept = c.proof && keep_proof(s.mailbox, s.ns, *c.proof, named, proof_hash) ? &proof_hash : nullptr;
     bool changed = false;
     if (s.deleted && live) {
         changed = tombstone(s.hash, kept, c.owner_ms);

@@ -936,3 +936,25 @@ TEST_CASE("service - padded owner proofs are applied but not kept: a proof's byt
     CHECK(a1.store.proof_of(held[0]).has_value());
     CHECK(a2.store.proof_of(held[9]).has_value());
 }
+
+TEST_CASE("service - a member's unproven tombstones, with or without data, leave the replica's messages",
+          "[node][service]") {
+    Net net;
+    Node a2(net.a2, net);
+    auto bob = owner_in(kSwarmA);
+    auto held = a2.call(StoreRequest{bob.pub, 0, 600'000, {'h', 'i'}});
+    REQUIRE(held.response.status == Status::ok);
+    const auto hash = std::get<StoreResponse>(held.response.body).hash;
+    const Bytes unseen{'n', 'e', 'w'};
+    const auto unseen_hash = message_hash(bob.pub, 0, unseen);
+    // Hostile a1: tombstones for a held message and an unseen one, bare and dressed with data.
+    replicate(net, a2,
+              {ReplicaOp{MessageState{hash, bob.pub, 0, kNow + 600'000, true}, std::nullopt, nullptr},
+               ReplicaOp{MessageState{hash, bob.pub, 0, kNow + 600'000, true}, Bytes{'h', 'i'}, nullptr},
+               ReplicaOp{MessageState{unseen_hash, bob.pub, 0, kNow + 600'000, true}, unseen, nullptr}},
+              kNow + 1);
+    CHECK(a2.store.retrieve(bob.pub, 0, {}, kNow + 1).messages.size() == 1);
+    CHECK(a2.store.row_count() == 1);  // no tombstone for the unseen one either
+    // Alice's later store of the unseen message still goes in.
+    CHECK(std::get<StoreResponse>(a2.call(StoreRequest{bob.pub, 0, 600'000, unseen}, kNow + 2).response.body).newly_stored);
+}
