@@ -21,6 +21,7 @@ struct DoorLimits {
     std::size_t max_connections = 1024;
     std::size_t connections_per_source = 64;    ///< per IPv4 address / IPv6 /64
     std::size_t connections_per_group = 256;    ///< per IPv4 /24 / IPv6 /48
+    std::size_t held_long_polls_per_group = 64; ///< connections per group an owner's long-poll keeps from yielding
     bool loopback_per_connection = false;       ///< testnets only: loopback connections apart
     std::size_t partial_frame_budget = 64 << 20;  ///< all partial frames of the node together
     // Largest request body per service: nothing the node serves needs a large frame
@@ -76,6 +77,10 @@ struct Limits {
     /// bytes (proofs included; at most kMaxStatesPerPage and kMaxPageBytes).
     std::size_t bucket_page_states = kMaxStatesPerPage;
     std::size_t bucket_page_bytes = kMaxPageBytes;
+    /// A summary (catch-up) answer is computed at most this often and served from a copy in
+    /// between, so a flood of summary requests reads the whole store at most once per period
+    /// (0: every request reads it).
+    std::uint64_t summary_max_age_ms = 1000;
     DoorLimits doors;
 };
 

@@ -327,6 +327,23 @@ bool StorageService::charge_member(const PublicKey& member, std::size_t envelope
     return it->second.allow(now_ms, envelope_bytes);
 }
 
+Bytes StorageService::summary_bytes(std::uint64_t now_ms) {
+    // Summaries only start a catch-up (the pages that follow are read fresh), so one a second old
+    // is as good; a flood of them (500/s per member) then reads every state once a period instead
+    // of once a request, and stores are not held behind the scans. Requests arriving while one is
+    // computed wait for it here, not on the store.
+    const auto version = manifest_version();
+    std::lock_guard lock(summary_mutex_);
+    const bool fresh = !summary_.empty() && summary_version_ == version && now_ms >= summary_ms_ &&
+                       now_ms - summary_ms_ < limits_.summary_max_age_ms;
+    if (!fresh) {
+        summary_ = encode_summary(summarize(store_.states(now_ms, [this](const PublicKey& mailbox) { return owns(mailbox); })));
+        summary_ms_ = now_ms;
+        summary_version_ = version;
+    }
+    return summary_;
+}
+
 BucketPage StorageService::bucket_page(std::uint8_t bucket, const std::optional<Hash>& after, std::uint64_t now_ms) {
     // Each state travels with the owner's proof kept for it, so the peer can verify it.
     return store_.bucket_page(bucket, after, now_ms, [this](const PublicKey& mailbox) { return owns(mailbox); },
@@ -353,14 +370,13 @@ Outcome StorageService::handle_peer(std::uint32_t id, const PeerRequest& q, std:
     if (!charge_member(env.sender, q.envelope.size(), now_ms))
         return {error_response(id, Status::rate_limited, to_string(Status::rate_limited))};
     SwarmId mine = own_swarm();
-    auto in_my_swarm = [this](const PublicKey& mailbox) { return owns(mailbox); };
     Outcome out;
     if (auto* b = std::get_if<ReplicateBody>(&env.body)) {
         out.notify = apply_replica(b->ops, env.sender, now_ms);
         out.response = Response{id, Status::ok, PeerResponse{}};
     } else if (auto* s = std::get_if<SummaryBody>(&env.body)) {
         if (s->swarm != mine) return {error_response(id, Status::unauthorized, "not this swarm")};
-        out.response = Response{id, Status::ok, PeerResponse{encode_summary(summarize(store_.states(now_ms, in_my_swarm)))}};
+        out.response = Response{id, Status::ok, PeerResponse{summary_bytes(now_ms)}};
     } else if (auto* k = std::get_if<BucketBody>(&env.body)) {
         if (k->swarm != mine) return {error_response(id, Status::unauthorized, "not this swarm")};
         out.response = Response{id, Status::ok, PeerResponse{encode_bucket_page(bucket_page(k->bucket, k->after, now_ms))}};

@@ -129,6 +129,9 @@ void MessageStore::migrate() {
         std::string name(column, std::string_view(column).find(' '));
         if (!has_column(db_, name.c_str())) sql::exec(db_, "ALTER TABLE messages ADD COLUMN " + std::string(column));
     }
+    // When the owner signed each proof: the quota forgets the oldest signed, not the oldest arrived.
+    if (sqlite3_exec(db_, "SELECT signed_ms FROM proofs LIMIT 0", nullptr, nullptr, nullptr) != SQLITE_OK)
+        sql::exec(db_, "ALTER TABLE proofs ADD COLUMN signed_ms INTEGER NOT NULL DEFAULT 0");
     if (!has_column(db_, "proof")) return;  // a database from before per-row proofs, or a new one
     // Proofs were once kept per row: keep each once and refer to it.
     sql::Transaction tx(db_);
@@ -196,7 +199,7 @@ bool MessageStore::proof_is_dense(const PublicKey& mailbox, std::uint16_t ns, st
     return proof_bytes <= kProofBaseBytes + kProofBytesPerRow * held;
 }
 
-bool MessageStore::keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteView proof,
+bool MessageStore::keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteView proof, std::uint64_t signed_ms,
                               const std::vector<Hash>& named, Hash& proof_hash) {
     proof_hash = proof_hash_of(proof);
     {
@@ -208,23 +211,31 @@ bool MessageStore::keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteVi
     if (proof.size() > limits_.max_proof_bytes_per_mailbox) return false;
     if (!proof_is_dense(mailbox, ns, proof.size(), named)) return false;
     Usage& u = usage_of(mailbox, ns);
-    while (u.proof_bytes + proof.size() > limits_.max_proof_bytes_per_mailbox && forget_oldest_proof(mailbox, ns, u)) {
+    // Past the quota the oldest signed proofs go, never a newer one for an older: a member
+    // replaying the owner's old proofs cannot push out the owner's newest.
+    while (u.proof_bytes + proof.size() > limits_.max_proof_bytes_per_mailbox) {
+        auto forgot = forget_oldest_proof(mailbox, ns, signed_ms, u);
+        if (forgot == Forgot::newer) return false;
+        if (forgot == Forgot::none) break;
     }
-    auto& ins = prepare("INSERT INTO proofs (hash, mailbox, namespace, body) VALUES (?1, ?2, ?3, ?4)");
+    auto& ins = prepare("INSERT INTO proofs (hash, mailbox, namespace, body, signed_ms) VALUES (?1, ?2, ?3, ?4, ?5)");
     sql::ScopedReset ins_done(ins);
-    ins.blob(1, proof_hash).blob(2, mailbox).uint64(3, ns).blob(4, proof).step();
+    ins.blob(1, proof_hash).blob(2, mailbox).uint64(3, ns).blob(4, proof).uint64(5, signed_ms).step();
     u.proof_bytes += proof.size();
     return true;
 }
 
-bool MessageStore::forget_oldest_proof(const PublicKey& mailbox, std::uint16_t ns, Usage& u) {
+MessageStore::Forgot MessageStore::forget_oldest_proof(const PublicKey& mailbox, std::uint16_t ns,
+                                                       std::uint64_t than_ms, Usage& u) {
     Hash oldest{};
     std::uint64_t size = 0;
     {
-        auto& q = prepare("SELECT hash, length(body) FROM proofs WHERE mailbox = ?1 AND namespace = ?2 ORDER BY rowid LIMIT 1");
+        auto& q = prepare("SELECT hash, length(body), signed_ms FROM proofs WHERE mailbox = ?1 AND namespace = ?2 "
+                          "ORDER BY signed_ms, rowid LIMIT 1");
         sql::ScopedReset q_done(q);
         q.blob(1, mailbox).uint64(2, ns);
-        if (!q.step()) return false;
+        if (!q.step()) return Forgot::none;
+        if (q.column_uint64(2) > than_ms) return Forgot::newer;
         oldest = q.column_array<32>(0);
         size = q.column_uint64(1);
     }
@@ -237,7 +248,7 @@ bool MessageStore::forget_oldest_proof(const PublicKey& mailbox, std::uint16_t n
     sql::ScopedReset del_done(del);
     del.blob(1, oldest).step();
     u.proof_bytes -= std::min(u.proof_bytes, size);
-    return true;
+    return Forgot::older;
 }
 
 MailboxFill MessageStore::fill(const PublicKey& mailbox, std::uint16_t ns) {
@@ -379,7 +390,7 @@ std::vector<Hash> MessageStore::remove(const PublicKey& mailbox, std::uint16_t n
     sql::Transaction tx(db_);
     Hash proof_hash{};
     // Never refused: a proof that cannot be kept leaves the rows without one (not passed on).
-    const bool kept = !proof.bytes.empty() && keep_proof(mailbox, ns, proof.bytes, hashes, proof_hash);
+    const bool kept = !proof.bytes.empty() && keep_proof(mailbox, ns, proof.bytes, proof.signed_ms, hashes, proof_hash);
     std::vector<Hash> done;
     for (const auto& h : hashes) {
         auto& u = prepare("UPDATE messages SET data = NULL, proof_hash = ?5, owner_ms = max(owner_ms, ?6) "
@@ -401,7 +412,7 @@ std::vector<Hash> MessageStore::expire(const PublicKey& mailbox, std::uint16_t n
     std::lock_guard lock(mutex_);
     sql::Transaction tx(db_);
     Hash proof_hash{};
-    const bool kept = !proof.bytes.empty() && keep_proof(mailbox, ns, proof.bytes, hashes, proof_hash);
+    const bool kept = !proof.bytes.empty() && keep_proof(mailbox, ns, proof.bytes, proof.signed_ms, hashes, proof_hash);
     std::vector<Hash> done;
     for (const auto& h : hashes) {
         auto& u = prepare("UPDATE messages SET expiry_ms = ?5, proof_hash = ?6, owner_ms = max(owner_ms, ?7) "
@@ -519,7 +530,7 @@ bool MessageStore::merge(const ReplicaChange& c, std::uint64_t now_ms) {
         if (!s.deleted && c.payment && !paid(u, c.data->size(), *c.payment)) return false;
         if (!s.deleted && !node_fits(c.data->size() + (c.store_auth ? c.store_auth->size() : 0))) return false;
         sql::Transaction tx(db_);
-        if (c.proof && !keep_proof(s.mailbox, s.ns, *c.proof, named, proof_hash)) return false;
+        if (c.proof && !keep_proof(s.mailbox, s.ns, *c.proof, c.owner_ms, named, proof_hash)) return false;
         auto& ins = prepare("INSERT INTO messages (hash, mailbox, namespace, expiry_ms, data, store_auth, proof_hash, "
                             "owner_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
         sql::ScopedReset ins_done(ins);
@@ -536,7 +547,7 @@ bool MessageStore::merge(const ReplicaChange& c, std::uint64_t now_ms) {
     if (!c.proof || !same_mailbox) return false;
     sql::Transaction tx(db_);
     // A proof too large (or too padded) to keep still applies here; it is just not passed on.
-    const Hash* kept = c.proof && keep_proof(s.mailbox, s.ns, *c.proof, named, proof_hash) ? &proof_hash : nullptr;
+    const Hash* kept = c.proof && keep_proof(s.mailbox, s.ns, *c.proof, c.owner_ms, named, proof_hash) ? &proof_hash : nullptr;
     bool changed = false;
     if (s.deleted && live) {
         changed = tombstone(s.hash, kept, c.owner_ms);

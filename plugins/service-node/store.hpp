@@ -158,14 +158,16 @@ private:
     // Keeps a proof once (under its hash) for (mailbox, ns), forgetting the namespace's oldest
     // proofs when it would pass the quota; false for a proof larger than the quota itself, or
     // padded: naming more hashes than this node holds of the namespace (proof_is_dense).
-    bool keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteView proof, const std::vector<Hash>& named,
-                    Hash& proof_hash);
+    bool keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteView proof, std::uint64_t signed_ms,
+                    const std::vector<Hash>& named, Hash& proof_hash);
     // Whether a proof's bytes are paid for by rows this node holds: at most kProofBaseBytes plus
     // kProofBytesPerRow for each named hash that is a row of (mailbox, ns) here.
     bool proof_is_dense(const PublicKey& mailbox, std::uint16_t ns, std::size_t proof_bytes,
                         const std::vector<Hash>& named);
-    // Forgets the oldest proof of (mailbox, ns) and unreferences its rows; false when none.
-    bool forget_oldest_proof(const PublicKey& mailbox, std::uint16_t ns, Usage& u);
+    // Forgets the oldest signed proof of (mailbox, ns) and unreferences its rows, unless it was
+    // signed after `than_ms` (then nothing is forgotten: newer).
+    enum class Forgot : std::uint8_t { older = 1, newer, none };
+    Forgot forget_oldest_proof(const PublicKey& mailbox, std::uint16_t ns, std::uint64_t than_ms, Usage& u);
     // proof_hash null: the change applies without a proof kept for it.
     bool lower_expiry(const Hash& hash, std::uint64_t expiry_ms, const Hash* proof_hash, std::uint64_t owner_ms);
     bool tombstone(const Hash& hash, const Hash* proof_hash, std::uint64_t owner_ms);

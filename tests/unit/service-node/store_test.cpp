@@ -366,3 +366,33 @@ TEST_CASE("store - a proof naming hashes the node does not hold is applied but n
     CHECK(s.retrieve(mailbox(1), 0, {}, kNow).messages.empty());
     CHECK(s.proof_count() == 0);
 }
+
+TEST_CASE("store - past the proof quota the oldest signed proof goes: replayed old proofs keep out, not the newest",
+          "[node][store]") {
+    Limits limits;
+    limits.max_proof_bytes_per_mailbox = 450;  // two proofs of 200 bytes
+    MessageStore s({":memory:", "", false}, limits);
+    std::vector<Hash> rows;
+    for (const char* text : {"a", "b", "c", "d", "e"}) {
+        auto m = msg(mailbox(1), 0, text);
+        REQUIRE(s.store(m, kNow) == StoreOutcome::stored);
+        rows.push_back(m.hash);
+    }
+    auto remove = [&](std::size_t row, std::uint8_t fill, std::uint64_t signed_ms) {
+        return s.remove(mailbox(1), 0, {rows[row]}, kNow, {Bytes(200, fill), signed_ms}).size();
+    };
+    CHECK(remove(0, 1, kNow - 100) == 1);
+    CHECK(remove(1, 2, kNow - 50) == 1);  // the owner's newest
+    // A member replays two older proofs of the owner (valid signatures, signed before both).
+    CHECK(remove(2, 3, kNow - 300) == 1);  // applied (the row had no newer owner action) ...
+    CHECK(remove(3, 4, kNow - 200) == 1);
+    CHECK_FALSE(s.proof_of(rows[2]));  // ... but not kept
+    CHECK_FALSE(s.proof_of(rows[3]));
+    CHECK(s.proof_of(rows[1]) == Bytes(200, 2));  // the newest stays
+    CHECK(s.proof_of(rows[0]) == Bytes(200, 1));
+    // A newer one pushes out the oldest signed.
+    CHECK(remove(4, 5, kNow - 10) == 1);
+    CHECK_FALSE(s.proof_of(rows[0]));
+    CHECK(s.proof_of(rows[1]) == Bytes(200, 2));
+    CHECK(s.proof_of(rows[4]) == Bytes(200, 5));
+}
