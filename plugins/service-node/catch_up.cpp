@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "veil/crypto/random.hpp"
+
 namespace veil::node {
 
 namespace {
@@ -38,7 +40,11 @@ CatchUpPlan plan_catch_up(const std::vector<MessageState>& local, const std::vec
 
 CatchUpRound::CatchUpRound(std::shared_ptr<StorageService> service, std::vector<proto::NodeEntry> peers, SwarmId swarm,
                            CatchUpPort port, CatchUpBounds bounds)
-    : service_(std::move(service)), peers_(std::move(peers)), swarm_(swarm), port_(std::move(port)), bounds_(bounds) {}
+    : service_(std::move(service)), peers_(std::move(peers)), swarm_(swarm), port_(std::move(port)), bounds_(bounds) {
+    // A random order each round: a hostile member first in manifest order would otherwise spend
+    // its whole turn ahead of the honest ones in every round.
+    crypto::shuffle(peers_);
+}
 
 // Asks the current peer, unless its turn is spent: then the peer is dropped from the round.
 void CatchUpRound::ask(const PeerBody& body, void (CatchUpRound::*then)(std::optional<Response>)) {

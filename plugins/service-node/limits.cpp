@@ -27,6 +27,18 @@ PageQuery clamp_page(const Limits& limits, PageQuery page) {
     return page;
 }
 
+std::uint64_t node_store_work(const Limits& limits, std::uint64_t stored_bytes, std::size_t data_bytes,
+                              std::uint64_t ttl_ms) {
+    // The node's cap in 10 KiB slots (at least 1,000, so a small test cap still rises steeply):
+    // a large store pays for each slot it takes, as an envelope does of a mailbox's quota.
+    constexpr std::uint64_t kSlotBytes = 10 << 10;
+    WorkPricing pricing = limits.work;
+    pricing.free_fraction = limits.node_work_free_fraction;
+    const MailboxFill fill{0, stored_bytes, std::max<std::uint64_t>(1000, limits.max_stored_bytes / kSlotBytes),
+                           limits.max_stored_bytes};
+    return required_store_work(pricing, fill, data_bytes, ttl_ms);
+}
+
 std::size_t max_body_for(const DoorLimits& doors, std::string_view service) {
     if (service == kStorageService) return doors.storage_frame;
     if (service == kPeerService) return doors.peer_frame;

@@ -21,6 +21,7 @@ struct DoorLimits {
     std::size_t max_connections = 1024;
     std::size_t connections_per_source = 64;    ///< per IPv4 address / IPv6 /64
     std::size_t connections_per_group = 256;    ///< per IPv4 /24 / IPv6 /48
+    std::size_t held_long_polls_per_group = 64; ///< connections per group an owner's long-poll keeps from yielding
     bool loopback_per_connection = false;       ///< testnets only: loopback connections apart
     std::size_t partial_frame_budget = 64 << 20;  ///< all partial frames of the node together
     // Largest request body per service: nothing the node serves needs a large frame
@@ -51,6 +52,10 @@ struct Limits {
     /// What a stranger's store into the envelope namespace must prove, by how full that
     /// namespace is (docs/service-node.md §Pricing strangers' stores).
     WorkPricing work;
+    /// What every store that adds bytes (owner-signed ones too) must prove, by how full the
+    /// whole node is against max_stored_bytes (docs/service-node.md §Pricing the node's bytes):
+    /// free under this fraction of the cap, then the `work` curve (base and exponent).
+    double node_work_free_fraction = 0.5;
     std::uint32_t max_page_count = 1000;
     std::uint32_t max_page_bytes = 8 << 20;
     std::uint32_t max_subscribe_wait_ms = 60 * 1000;
@@ -72,8 +77,17 @@ struct Limits {
     /// bytes (proofs included; at most kMaxStatesPerPage and kMaxPageBytes).
     std::size_t bucket_page_states = kMaxStatesPerPage;
     std::size_t bucket_page_bytes = kMaxPageBytes;
+    /// A summary (catch-up) answer is computed at most this often and served from a copy in
+    /// between, so a flood of summary requests reads the whole store at most once per period
+    /// (0: every request reads it).
+    std::uint64_t summary_max_age_ms = 1000;
     DoorLimits doors;
 };
+
+/// The work a store of `data_bytes` for `ttl_ms` must prove at the node's fill (`stored_bytes` of
+/// max_stored_bytes), priced in 10 KiB slots like an envelope; 0 while under the free fraction.
+[[nodiscard]] std::uint64_t node_store_work(const Limits& limits, std::uint64_t stored_bytes, std::size_t data_bytes,
+                                            std::uint64_t ttl_ms);
 
 /// Largest request body accepted for `service` on the node's port.
 [[nodiscard]] std::size_t max_body_for(const DoorLimits& doors, std::string_view service);

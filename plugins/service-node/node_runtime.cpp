@@ -43,6 +43,7 @@ sdk::net::ServerOptions server_options(const DoorLimits& doors) {
     o.max_connections = doors.max_connections;
     o.max_connections_per_source = doors.connections_per_source;
     o.max_connections_per_group = doors.connections_per_group;
+    o.max_held_per_group = doors.held_long_polls_per_group;
     o.loopback_per_connection = doors.loopback_per_connection;
     o.partial_frame_budget = doors.partial_frame_budget;
     o.max_frame_bytes = tr::kMaxServiceName + 8 +
@@ -295,10 +296,13 @@ void NodeRuntime::park(std::uint32_t id, SubscribeRequest q, Answer reply, std::
     auto wait = std::min<std::uint64_t>(q.wait_ms, settings_.limits.max_subscribe_wait_ms);
     Wake key{q.mailbox, q.ns};
     // Anyone may hold an unsigned subscribe (a public namespace): its connection may still give
-    // way to a newcomer when the node is full, so such waits cannot pin the node's slots.
-    std::uint64_t yielding_link = is_public_namespace(q.ns) ? link : 0;
+    // way to a newcomer when the node is full, so such waits cannot pin the node's slots. An
+    // owner's signed one costs no more (keypairs are free), so it is held only within its
+    // group's share of held connections; past it, it yields too.
+    const bool held = !is_public_namespace(q.ns) && server_->hold(link);
+    std::uint64_t yielding_link = held ? 0 : link;
     if (yielding_link) server_->set_yielding(yielding_link, true);
-    Parked p{id, std::move(q), std::move(reply), 0, yielding_link};
+    Parked p{id, std::move(q), std::move(reply), 0, yielding_link, held ? link : 0};
     p.timer = ctx_.set_timeout(wait, [this, token] { resume(token, true); });
     parked_.emplace(token, std::move(p));
     // A full key answers its oldest subscribe now (it subscribes again): a store re-runs few.
@@ -330,6 +334,7 @@ void NodeRuntime::resume(std::uint64_t token, bool final_attempt) {
                           p->second.answer(encode_response(Method::subscribe, resp));
                           parked_by_key_.remove(Wake{p->second.request.mailbox, p->second.request.ns}, token);
                           if (p->second.yielding_link) server_->set_yielding(p->second.yielding_link, false);
+                          if (p->second.held_link) server_->unhold(p->second.held_link);
                           parked_.erase(p);
                           core_->service.set_parked_subscribes(parked_.size());
                       });

@@ -80,6 +80,7 @@ private:
         Answer answer;
         sdk::TimerId timer = 0;
         std::uint64_t yielding_link = 0;  ///< marked yielding on this connection (0: not)
+        std::uint64_t held_link = 0;      ///< held (Server::hold) on this connection (0: not)
     };
 
     void on_frame(const Bytes& frame, sdk::net::Reply reply);

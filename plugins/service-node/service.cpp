@@ -113,15 +113,17 @@ Outcome StorageService::store(std::uint32_t id, const RequestBody& body, std::ui
     // owner's signature, or a stranger's work (which each replica prices against its own fill).
     StoredMessage m{q.mailbox, q.ns, message_hash(q.mailbox, q.ns, q.data), stored_at + q.ttl_ms, q.data,
                     q.auth ? encode_store_auth(q) : work_live ? encode_work_auth(q) : Bytes{}};
-    // A stranger's envelope pays by how full the namespace is already (free under a quarter):
-    // a flood cannot fill it cheaply, and a real sender pays at most what the flood last paid.
-    Payment payment{q.ttl_ms, work_live ? proven_store_work(q.mailbox, q.ns, m.hash, q.ttl_ms, *q.work) : 0};
+    // Every new message pays by how full the node is (free under half): keypairs cost nothing,
+    // so neither do mailboxes, and the owner's signature alone cannot be what spends the node.
+    // A stranger's envelope also pays by how full its namespace is (free under a quarter): a
+    // flood cannot fill it cheaply, and a real sender pays at most what the flood last paid.
+    Payment payment{q.ttl_ms, work_live ? proven_store_work(q.mailbox, q.ns, m.hash, q.ttl_ms, *q.work) : 0,
+                    !q.auth};
     std::uint64_t held_expiry_ms = m.expiry_ms;
-    auto outcome = store_.store(m, now_ms, q.auth ? q.auth->timestamp_ms : 0, &held_expiry_ms,
-                                q.auth ? nullptr : &payment);
+    auto outcome = store_.store(m, now_ms, q.auth ? q.auth->timestamp_ms : 0, &held_expiry_ms, &payment);
     if (outcome == StoreOutcome::unpaid)
         return {Response{id, Status::pow_required,
-                         WorkRequiredResponse{payment.asked_work, "this mailbox asks proof of work for " +
+                         WorkRequiredResponse{payment.asked_work, "this store asks proof of work for " +
                                                                       std::to_string(payment.asked_work) + " hashes"}}};
     if (outcome == StoreOutcome::quota_exceeded)
         return {error_response(id, Status::quota_exceeded, to_string(Status::quota_exceeded))};
@@ -261,6 +263,10 @@ std::optional<Wake> StorageService::apply_replica(const std::vector<ReplicaOp>& 
                 if (!ttl_in_range(limits_, signed_store->ttl_ms)) continue;  // not a store a client could make
                 c.store_auth = &op.store_auth;
                 c.owner_ms = signed_store->timestamp_ms;
+                // The node's bytes have a price for owners too; the owner's work is not kept
+                // with the row, so a replica takes it free only under its free fraction.
+                payment = Payment{signed_store->ttl_ms, 0, false};
+                c.payment = &payment;
                 // Not longer than the owner asked for when it signed.
                 s.expiry_ms = std::min(s.expiry_ms, signed_store->timestamp_ms + signed_store->ttl_ms +
                                                         limits_.clock_window_ms);
@@ -289,13 +295,14 @@ std::optional<Wake> StorageService::apply_replica(const std::vector<ReplicaOp>& 
             }
             if (proves(it->second, s)) {
                 c.proof = op.proof.get();
+                c.proof_hashes = &it->second->hashes;
                 c.owner_ms = it->second->timestamp_ms;
                 // What it deleted or shortened lived at most max_ttl after the owner signed: an old
                 // proof cannot make a fresh two-week tombstone.
                 s.expiry_ms = std::min(s.expiry_ms, c.owner_ms + limits_.max_ttl_ms + limits_.clock_window_ms);
             }
         }
-        if (s.deleted && !c.proof) continue;  // a tombstone without the owner's word is ignored
+        // A tombstone or shorter expiry without the owner's word is ignored by the merge itself.
         bool changed = store_.merge(c, now_ms);
         if (changed && !s.deleted && op.data) notify = Wake{s.mailbox, s.ns};
     }
@@ -318,6 +325,23 @@ bool StorageService::charge_member(const PublicKey& member, std::size_t envelope
     std::lock_guard lock(budget_mutex_);
     auto it = budgets_.try_emplace(member, limits_).first;
     return it->second.allow(now_ms, envelope_bytes);
+}
+
+Bytes StorageService::summary_bytes(std::uint64_t now_ms) {
+    // Summaries only start a catch-up (the pages that follow are read fresh), so one a second old
+    // is as good; a flood of them (500/s per member) then reads every state once a period instead
+    // of once a request, and stores are not held behind the scans. Requests arriving while one is
+    // computed wait for it here, not on the store.
+    const auto version = manifest_version();
+    std::lock_guard lock(summary_mutex_);
+    const bool fresh = !summary_.empty() && summary_version_ == version && now_ms >= summary_ms_ &&
+                       now_ms - summary_ms_ < limits_.summary_max_age_ms;
+    if (!fresh) {
+        summary_ = encode_summary(summarize(store_.states(now_ms, [this](const PublicKey& mailbox) { return owns(mailbox); })));
+        summary_ms_ = now_ms;
+        summary_version_ = version;
+    }
+    return summary_;
 }
 
 BucketPage StorageService::bucket_page(std::uint8_t bucket, const std::optional<Hash>& after, std::uint64_t now_ms) {
@@ -346,14 +370,13 @@ Outcome StorageService::handle_peer(std::uint32_t id, const PeerRequest& q, std:
     if (!charge_member(env.sender, q.envelope.size(), now_ms))
         return {error_response(id, Status::rate_limited, to_string(Status::rate_limited))};
     SwarmId mine = own_swarm();
-    auto in_my_swarm = [this](const PublicKey& mailbox) { return owns(mailbox); };
     Outcome out;
     if (auto* b = std::get_if<ReplicateBody>(&env.body)) {
         out.notify = apply_replica(b->ops, env.sender, now_ms);
         out.response = Response{id, Status::ok, PeerResponse{}};
     } else if (auto* s = std::get_if<SummaryBody>(&env.body)) {
         if (s->swarm != mine) return {error_response(id, Status::unauthorized, "not this swarm")};
-        out.response = Response{id, Status::ok, PeerResponse{encode_summary(summarize(store_.states(now_ms, in_my_swarm)))}};
+        out.response = Response{id, Status::ok, PeerResponse{summary_bytes(now_ms)}};
     } else if (auto* k = std::get_if<BucketBody>(&env.body)) {
         if (k->swarm != mine) return {error_response(id, Status::unauthorized, "not this swarm")};
         out.response = Response{id, Status::ok, PeerResponse{encode_bucket_page(bucket_page(k->bucket, k->after, now_ms))}};

@@ -94,6 +94,8 @@ private:
     bool charge_member(const PublicKey& member, std::size_t envelope_bytes, std::uint64_t now_ms);
     /// The states of `bucket` above `after`, in hash order, as one page within the page limits.
     BucketPage bucket_page(std::uint8_t bucket, const std::optional<Hash>& after, std::uint64_t now_ms);
+    /// The encoded summary of this node's swarm states, from a copy at most summary_max_age_ms old.
+    Bytes summary_bytes(std::uint64_t now_ms);
     /// Takes one owner-signature verification from the member's budget; false when it is spent.
     bool charge_verify(const PublicKey& member, std::uint64_t now_ms);
     std::optional<Response> redirect_if_foreign(std::uint32_t id, const PublicKey& mailbox) const;
@@ -111,6 +113,10 @@ private:
     std::map<PublicKey, PeerBudget> budgets_;  // by member key: bounded by the manifest
     std::map<PublicKey, RateLimiter> verify_budgets_;  // by member key, under budget_mutex_
     std::atomic<std::uint64_t> replica_signature_checks_{0};
+    std::mutex summary_mutex_;  // guards the summary copy; held while one is computed
+    Bytes summary_;
+    std::uint64_t summary_ms_ = 0;
+    std::uint64_t summary_version_ = 0;  // manifest version it was computed under
     mutable std::mutex mutex_;  // guards the manifest fields below
     proto::ManifestVerifier verifier_;
     std::shared_ptr<const proto::SignedManifest> manifest_;

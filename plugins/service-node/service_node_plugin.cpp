@@ -67,6 +67,9 @@ RuntimeSettings settings_from(sdk::Context& ctx) {
     w.exponent = c.get_double("work_exponent");
     if (!(w.free_fraction > 0 && w.free_fraction <= 1) || !(w.base_work >= 1) || !(w.exponent >= 0))
         throw std::runtime_error("service-node: work_free_fraction must be in (0, 1], work_base_hashes >= 1, work_exponent >= 0");
+    s.limits.node_work_free_fraction = c.get_double("node_work_free_fraction");
+    if (!(s.limits.node_work_free_fraction > 0 && s.limits.node_work_free_fraction <= 1))
+        throw std::runtime_error("service-node: node_work_free_fraction must be in (0, 1]");
     s.limits.clock_window_ms = positive(c, "clock_window_ms");
     s.limits.max_subscribe_wait_ms = static_cast<std::uint32_t>(positive(c, "max_subscribe_wait_ms"));
     s.limits.requests_per_second = c.get_double("requests_per_second");
@@ -96,6 +99,7 @@ RuntimeSettings settings_from(sdk::Context& ctx) {
     d.max_connections = positive(c, "max_connections");
     d.connections_per_source = positive(c, "connections_per_source");
     d.connections_per_group = positive(c, "connections_per_group");
+    d.held_long_polls_per_group = positive(c, "held_long_polls_per_group");
     d.loopback_per_connection = c.get_bool("loopback_per_connection");
     d.partial_frame_budget = positive(c, "partial_frame_budget");
     return s;
@@ -151,6 +155,8 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
      "strangers' envelope stores need no work while the namespace is less full than this (1: never)"},
     {"work_base_hashes", sdk::ConfigType::floating, "16384", "work asked at that fill for a 14-day, 10 KiB envelope"},
     {"work_exponent", sdk::ConfigType::floating, "3", "how steeply work rises as the quota's headroom shrinks"},
+    {"node_work_free_fraction", sdk::ConfigType::floating, "0.5",
+     "every new message (owner-signed too) pays proof of work once the node holds this share of max_stored_bytes (1: never)"},
     {"clock_window_ms", sdk::ConfigType::integer, "60000", "signed timestamps must be this close to the clock"},
     {"max_subscribe_wait_ms", sdk::ConfigType::integer, "60000", "longest subscribe long-poll"},
     {"requests_per_second", sdk::ConfigType::floating, "50", "per-connection rate limit (client requests)"},
@@ -169,6 +175,8 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"max_connections", sdk::ConfigType::integer, "1024", "open connections; when full the group holding most loses an idle one"},
     {"connections_per_source", sdk::ConfigType::integer, "64", "open connections per IPv4 address or IPv6 /64"},
     {"connections_per_group", sdk::ConfigType::integer, "256", "open connections per IPv4 /24 or IPv6 /48"},
+    {"held_long_polls_per_group", sdk::ConfigType::integer, "64",
+     "connections per group an owner's signed long-poll keeps from being cut when the node is full"},
     {"loopback_per_connection", sdk::ConfigType::boolean, "false",
      "testnets only: each loopback connection is its own source (never on a reachable node)"},
     {"partial_frame_budget", sdk::ConfigType::integer, "67108864", "bytes of partial frames buffered, all connections"},

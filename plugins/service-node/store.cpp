@@ -129,6 +129,9 @@ void MessageStore::migrate() {
         std::string name(column, std::string_view(column).find(' '));
         if (!has_column(db_, name.c_str())) sql::exec(db_, "ALTER TABLE messages ADD COLUMN " + std::string(column));
     }
+    // When the owner signed each proof: the quota forgets the oldest signed, not the oldest arrived.
+    if (sqlite3_exec(db_, "SELECT signed_ms FROM proofs LIMIT 0", nullptr, nullptr, nullptr) != SQLITE_OK)
+        sql::exec(db_, "ALTER TABLE proofs ADD COLUMN signed_ms INTEGER NOT NULL DEFAULT 0");
     if (!has_column(db_, "proof")) return;  // a database from before per-row proofs, or a new one
     // Proofs were once kept per row: keep each once and refer to it.
     sql::Transaction tx(db_);
@@ -179,7 +182,25 @@ MessageStore::Usage& MessageStore::usage_of(const PublicKey& mailbox, std::uint1
     return it->second;
 }
 
-bool MessageStore::keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteView proof, Hash& proof_hash) {
+bool MessageStore::proof_is_dense(const PublicKey& mailbox, std::uint16_t ns, std::size_t proof_bytes,
+                                  const std::vector<Hash>& named) {
+    // A proof of n hashes is ~150 + 32n bytes: one that names mostly hashes this node never held
+    // (padding) would hold far more bytes than the rows it changes.
+    constexpr std::size_t kProofBaseBytes = 256;
+    constexpr std::size_t kProofBytesPerRow = 64;
+    std::size_t held = 0;
+    auto& q = prepare("SELECT 1 FROM messages WHERE hash = ?1 AND mailbox = ?2 AND namespace = ?3");
+    for (const auto& h : named) {
+        if (proof_bytes <= kProofBaseBytes + kProofBytesPerRow * held) return true;
+        sql::ScopedReset q_done(q);
+        q.blob(1, h).blob(2, mailbox).uint64(3, ns);
+        if (q.step()) ++held;
+    }
+    return proof_bytes <= kProofBaseBytes + kProofBytesPerRow * held;
+}
+
+bool MessageStore::keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteView proof, std::uint64_t signed_ms,
+                              const std::vector<Hash>& named, Hash& proof_hash) {
     proof_hash = proof_hash_of(proof);
     {
         auto& q = prepare("SELECT 1 FROM proofs WHERE hash = ?1");
@@ -188,24 +209,33 @@ bool MessageStore::keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteVi
         if (q.step()) return true;  // kept already: costs nothing more
     }
     if (proof.size() > limits_.max_proof_bytes_per_mailbox) return false;
+    if (!proof_is_dense(mailbox, ns, proof.size(), named)) return false;
     Usage& u = usage_of(mailbox, ns);
-    while (u.proof_bytes + proof.size() > limits_.max_proof_bytes_per_mailbox && forget_oldest_proof(mailbox, ns, u)) {
+    // Past the quota the oldest signed proofs go, never a newer one for an older: a member
+    // replaying the owner's old proofs cannot push out the owner's newest.
+    while (u.proof_bytes + proof.size() > limits_.max_proof_bytes_per_mailbox) {
+        auto forgot = forget_oldest_proof(mailbox, ns, signed_ms, u);
+        if (forgot == Forgot::newer) return false;
+        if (forgot == Forgot::none) break;
     }
-    auto& ins = prepare("INSERT INTO proofs (hash, mailbox, namespace, body) VALUES (?1, ?2, ?3, ?4)");
+    auto& ins = prepare("INSERT INTO proofs (hash, mailbox, namespace, body, signed_ms) VALUES (?1, ?2, ?3, ?4, ?5)");
     sql::ScopedReset ins_done(ins);
-    ins.blob(1, proof_hash).blob(2, mailbox).uint64(3, ns).blob(4, proof).step();
+    ins.blob(1, proof_hash).blob(2, mailbox).uint64(3, ns).blob(4, proof).uint64(5, signed_ms).step();
     u.proof_bytes += proof.size();
     return true;
 }
 
-bool MessageStore::forget_oldest_proof(const PublicKey& mailbox, std::uint16_t ns, Usage& u) {
+MessageStore::Forgot MessageStore::forget_oldest_proof(const PublicKey& mailbox, std::uint16_t ns,
+                                                       std::uint64_t than_ms, Usage& u) {
     Hash oldest{};
     std::uint64_t size = 0;
     {
-        auto& q = prepare("SELECT hash, length(body) FROM proofs WHERE mailbox = ?1 AND namespace = ?2 ORDER BY rowid LIMIT 1");
+        auto& q = prepare("SELECT hash, length(body), signed_ms FROM proofs WHERE mailbox = ?1 AND namespace = ?2 "
+                          "ORDER BY signed_ms, rowid LIMIT 1");
         sql::ScopedReset q_done(q);
         q.blob(1, mailbox).uint64(2, ns);
-        if (!q.step()) return false;
+        if (!q.step()) return Forgot::none;
+        if (q.column_uint64(2) > than_ms) return Forgot::newer;
         oldest = q.column_array<32>(0);
         size = q.column_uint64(1);
     }
@@ -218,7 +248,7 @@ bool MessageStore::forget_oldest_proof(const PublicKey& mailbox, std::uint16_t n
     sql::ScopedReset del_done(del);
     del.blob(1, oldest).step();
     u.proof_bytes -= std::min(u.proof_bytes, size);
-    return true;
+    return Forgot::older;
 }
 
 MailboxFill MessageStore::fill(const PublicKey& mailbox, std::uint16_t ns) {
@@ -227,9 +257,14 @@ MailboxFill MessageStore::fill(const PublicKey& mailbox, std::uint16_t ns) {
     return {u.messages, u.bytes, limits_.max_messages_per_mailbox, limits_.max_bytes_per_mailbox};
 }
 
-bool MessageStore::paid(const Usage& u, std::size_t data_bytes, Payment& payment) const {
-    const MailboxFill fill{u.messages, u.bytes, limits_.max_messages_per_mailbox, limits_.max_bytes_per_mailbox};
-    payment.asked_work = required_store_work(limits_.work, fill, data_bytes, payment.ttl_ms);
+bool MessageStore::paid(const Usage& u, std::size_t data_bytes, Payment& payment) {
+    // The node's bytes have a price for everyone (free keypairs make free mailboxes); a
+    // stranger's envelope also pays for its share of the mailbox. One proof meets the higher.
+    payment.asked_work = node_store_work(limits_, stored_bytes_locked(), data_bytes, payment.ttl_ms);
+    if (payment.by_mailbox) {
+        const MailboxFill fill{u.messages, u.bytes, limits_.max_messages_per_mailbox, limits_.max_bytes_per_mailbox};
+        payment.asked_work = std::max(payment.asked_work, required_store_work(limits_.work, fill, data_bytes, payment.ttl_ms));
+    }
     return payment.asked_work <= payment.proven_work;
 }
 
@@ -326,22 +361,26 @@ PageResponse MessageStore::retrieve(const PublicKey& mailbox, std::uint16_t ns, 
     return out;
 }
 
-bool MessageStore::tombstone(const Hash& hash, const Hash& proof_hash, std::uint64_t owner_ms) {
+bool MessageStore::tombstone(const Hash& hash, const Hash* proof_hash, std::uint64_t owner_ms) {
     auto& u = prepare("UPDATE messages SET data = NULL, proof_hash = ?2, owner_ms = ?3 "
                       "WHERE hash = ?1 AND data IS NOT NULL AND owner_ms <= ?3");
     sql::ScopedReset u_done(u);
-    u.blob(1, hash).blob(2, proof_hash).uint64(3, owner_ms).step();
+    u.blob(1, hash).uint64(3, owner_ms);
+    if (proof_hash) u.blob(2, *proof_hash);
+    u.step();
     return sqlite3_changes(db_) > 0;
 }
 
-bool MessageStore::lower_expiry(const Hash& hash, std::uint64_t expiry_ms, const Hash& proof_hash,
+bool MessageStore::lower_expiry(const Hash& hash, std::uint64_t expiry_ms, const Hash* proof_hash,
                                 std::uint64_t owner_ms) {
     // A tombstone keeps its delete proof; a live row keeps the expire proof that lowered it.
     auto& u = prepare("UPDATE messages SET expiry_ms = ?2, owner_ms = ?4, "
                       "proof_hash = CASE WHEN data IS NULL THEN proof_hash ELSE ?3 END "
                       "WHERE hash = ?1 AND expiry_ms > ?2 AND owner_ms <= ?4");
     sql::ScopedReset u_done(u);
-    u.blob(1, hash).uint64(2, expiry_ms).blob(3, proof_hash).uint64(4, owner_ms).step();
+    u.blob(1, hash).uint64(2, expiry_ms).uint64(4, owner_ms);
+    if (proof_hash) u.blob(3, *proof_hash);
+    u.step();
     return sqlite3_changes(db_) > 0;
 }
 
@@ -351,7 +390,7 @@ std::vector<Hash> MessageStore::remove(const PublicKey& mailbox, std::uint16_t n
     sql::Transaction tx(db_);
     Hash proof_hash{};
     // Never refused: a proof that cannot be kept leaves the rows without one (not passed on).
-    const bool kept = !proof.bytes.empty() && keep_proof(mailbox, ns, proof.bytes, proof_hash);
+    const bool kept = !proof.bytes.empty() && keep_proof(mailbox, ns, proof.bytes, proof.signed_ms, hashes, proof_hash);
     std::vector<Hash> done;
     for (const auto& h : hashes) {
         auto& u = prepare("UPDATE messages SET data = NULL, proof_hash = ?5, owner_ms = max(owner_ms, ?6) "
@@ -373,7 +412,7 @@ std::vector<Hash> MessageStore::expire(const PublicKey& mailbox, std::uint16_t n
     std::lock_guard lock(mutex_);
     sql::Transaction tx(db_);
     Hash proof_hash{};
-    const bool kept = !proof.bytes.empty() && keep_proof(mailbox, ns, proof.bytes, proof_hash);
+    const bool kept = !proof.bytes.empty() && keep_proof(mailbox, ns, proof.bytes, proof.signed_ms, hashes, proof_hash);
     std::vector<Hash> done;
     for (const auto& h : hashes) {
         auto& u = prepare("UPDATE messages SET expiry_ms = ?5, proof_hash = ?6, owner_ms = max(owner_ms, ?7) "
@@ -476,6 +515,8 @@ bool MessageStore::merge(const ReplicaChange& c, std::uint64_t now_ms) {
         }
     }
     Hash proof_hash{};
+    const std::vector<Hash> own_hash{s.hash};
+    const std::vector<Hash>& named = c.proof_hashes ? *c.proof_hashes : own_hash;
     if (!exists) {
         // A new message needs its data (which proves its hash); a new tombstone, the owner's
         // proof. Either counts against the namespace's quota, as a client's store would.
@@ -489,7 +530,7 @@ bool MessageStore::merge(const ReplicaChange& c, std::uint64_t now_ms) {
         if (!s.deleted && c.payment && !paid(u, c.data->size(), *c.payment)) return false;
         if (!s.deleted && !node_fits(c.data->size() + (c.store_auth ? c.store_auth->size() : 0))) return false;
         sql::Transaction tx(db_);
-        if (c.proof && !keep_proof(s.mailbox, s.ns, *c.proof, proof_hash)) return false;
+        if (c.proof && !keep_proof(s.mailbox, s.ns, *c.proof, c.owner_ms, named, proof_hash)) return false;
         auto& ins = prepare("INSERT INTO messages (hash, mailbox, namespace, expiry_ms, data, store_auth, proof_hash, "
                             "owner_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
         sql::ScopedReset ins_done(ins);
@@ -505,15 +546,16 @@ bool MessageStore::merge(const ReplicaChange& c, std::uint64_t now_ms) {
     // Only the owner's word (a proof for this very row's mailbox) deletes or shortens a row.
     if (!c.proof || !same_mailbox) return false;
     sql::Transaction tx(db_);
-    if (!keep_proof(s.mailbox, s.ns, *c.proof, proof_hash)) return false;
+    // A proof too large (or too padded) to keep still applies here; it is just not passed on.
+    const Hash* kept = c.proof && keep_proof(s.mailbox, s.ns, *c.proof, c.owner_ms, named, proof_hash) ? &proof_hash : nullptr;
     bool changed = false;
     if (s.deleted && live) {
-        changed = tombstone(s.hash, proof_hash, c.owner_ms);
+        changed = tombstone(s.hash, kept, c.owner_ms);
         usage_.erase(usage_key(s.mailbox, s.ns));
     }
     // A delete proof says nothing about when: the tombstone keeps the row's expiry, or a member
     // replaying the proof with a short one could let it lapse and re-replicate the data as new.
-    if (!s.deleted) changed = lower_expiry(s.hash, s.expiry_ms, proof_hash, c.owner_ms) || changed;
+    if (!s.deleted) changed = lower_expiry(s.hash, s.expiry_ms, kept, c.owner_ms) || changed;
     if (!changed) {
         usage_.erase(usage_key(s.mailbox, s.ns));  // rolled back: a proof that changed nothing is not kept
         return false;

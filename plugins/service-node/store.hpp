@@ -42,12 +42,14 @@ enum class StoreOutcome : std::uint8_t {
     unpaid,          ///< the price at the namespace's fill is above the work the store proves
 };
 
-/// What a stranger's store into the envelope namespace pays with (store_work.hpp). The price is
-/// read from the namespace's fill under the store's lock, in the same step as the insert, so
-/// simultaneous stores cannot all slip in under the free threshold.
+/// What a store that adds bytes pays with (store_work.hpp). Every such store pays by the node's
+/// fill (node_store_work); a stranger's envelope also by its namespace's fill. The price is read
+/// under the store's lock, in the same step as the insert, so simultaneous stores cannot all
+/// slip in under the free threshold.
 struct Payment {
     std::uint64_t ttl_ms = 0;       ///< the TTL the price is for
     std::uint64_t proven_work = 0;  ///< the work the store's proof meets (0: none)
+    bool by_mailbox = true;         ///< a stranger's envelope: priced by its namespace's fill too
     std::uint64_t asked_work = 0;   ///< out: the price, when the outcome is unpaid
 };
 
@@ -66,6 +68,7 @@ struct ReplicaChange {
     const Bytes* proof = nullptr;       ///< owner proof verified to cover `state`
     std::uint64_t owner_ms = 0;         ///< when the owner signed the store auth or proof (0: none)
     Payment* payment = nullptr;         ///< a stranger's store: priced against this store's fill
+    const std::vector<Hash>* proof_hashes = nullptr;  ///< every hash the proof names (null: state's only)
 };
 
 /// Messages in SQLite. See the header comment for the threading rule.
@@ -151,14 +154,23 @@ private:
     std::uint64_t stored_bytes_locked();
     // Whether `bytes` more fit the node's cap, and whether a payment meets the price at u's fill.
     bool node_fits(std::size_t bytes);
-    bool paid(const Usage& u, std::size_t data_bytes, Payment& payment) const;
+    bool paid(const Usage& u, std::size_t data_bytes, Payment& payment);
     // Keeps a proof once (under its hash) for (mailbox, ns), forgetting the namespace's oldest
-    // proofs when it would pass the quota; false only for a proof larger than the quota itself.
-    bool keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteView proof, Hash& proof_hash);
-    // Forgets the oldest proof of (mailbox, ns) and unreferences its rows; false when none.
-    bool forget_oldest_proof(const PublicKey& mailbox, std::uint16_t ns, Usage& u);
-    bool lower_expiry(const Hash& hash, std::uint64_t expiry_ms, const Hash& proof_hash, std::uint64_t owner_ms);
-    bool tombstone(const Hash& hash, const Hash& proof_hash, std::uint64_t owner_ms);
+    // proofs when it would pass the quota; false for a proof larger than the quota itself, or
+    // padded: naming more hashes than this node holds of the namespace (proof_is_dense).
+    bool keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteView proof, std::uint64_t signed_ms,
+                    const std::vector<Hash>& named, Hash& proof_hash);
+    // Whether a proof's bytes are paid for by rows this node holds: at most kProofBaseBytes plus
+    // kProofBytesPerRow for each named hash that is a row of (mailbox, ns) here.
+    bool proof_is_dense(const PublicKey& mailbox, std::uint16_t ns, std::size_t proof_bytes,
+                        const std::vector<Hash>& named);
+    // Forgets the oldest signed proof of (mailbox, ns) and unreferences its rows, unless it was
+    // signed after `than_ms` (then nothing is forgotten: newer).
+    enum class Forgot : std::uint8_t { older = 1, newer, none };
+    Forgot forget_oldest_proof(const PublicKey& mailbox, std::uint16_t ns, std::uint64_t than_ms, Usage& u);
+    // proof_hash null: the change applies without a proof kept for it.
+    bool lower_expiry(const Hash& hash, std::uint64_t expiry_ms, const Hash* proof_hash, std::uint64_t owner_ms);
+    bool tombstone(const Hash& hash, const Hash* proof_hash, std::uint64_t owner_ms);
 
     Limits limits_;
     std::mutex mutex_;

@@ -29,6 +29,7 @@ struct Server::Core : std::enable_shared_from_this<Server::Core> {
     std::unordered_map<std::uint64_t, Conn*> by_id;  // open connections by conn_id
     std::unordered_map<std::string, std::size_t> per_source;  // open connections by source
     std::unordered_map<std::string, std::size_t> per_group;   // open connections by group
+    std::unordered_map<std::string, std::size_t> held_per_group;  // connections with a held wait, by group
     ServerStats stats;
 
     // Replies answered on other threads, posted to the loop.
@@ -73,6 +74,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
     std::string group;          // IPv4 /24 or IPv6 /48
     std::size_t in_flight = 0;
     std::size_t yielding = 0;  // of in_flight: marked Server::set_yielding
+    std::size_t held = 0;      // of in_flight: marked Server::hold
     std::size_t write_bytes = 0;
     std::size_t memory = 0;              // decoder memory counted in core->stats
     std::uint64_t last_activity_ms = 0;  // accept, a complete frame, or a reply
@@ -265,6 +267,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
             forget(core->per_source, source);
             forget(core->per_group, group);
         }
+        if (held > 0) forget(core->held_per_group, group);
         core->conns.erase(this);
         core->by_id.erase(conn_id);
         auto done = [](uv_handle_t* h) {
@@ -519,6 +522,25 @@ void Server::set_yielding(std::uint64_t connection, bool yielding) {
     auto& n = it->second->yielding;
     if (yielding) ++n;
     else if (n > 0) --n;
+}
+
+bool Server::hold(std::uint64_t connection) {
+    auto it = core_->by_id.find(connection);
+    if (it == core_->by_id.end()) return false;
+    auto& c = *it->second;
+    if (c.held == 0) {
+        auto& n = core_->held_per_group[c.group];
+        if (n >= core_->opts.max_held_per_group) return false;
+        ++n;
+    }
+    ++c.held;
+    return true;
+}
+
+void Server::unhold(std::uint64_t connection) {
+    auto it = core_->by_id.find(connection);
+    if (it == core_->by_id.end() || it->second->held == 0) return;
+    if (--it->second->held == 0) Conn::forget(core_->held_per_group, it->second->group);
 }
 
 }  // namespace veil::sdk::net

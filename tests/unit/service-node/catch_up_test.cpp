@@ -265,3 +265,35 @@ TEST_CASE("catch-up - a peer paging forever is dropped and the next peer's messa
     CHECK(summary_of(a2) == summary_of(a1));
     CHECK(round.counts().fetched == 30);
 }
+
+TEST_CASE("catch-up - peers are asked in a random order each round", "[node][catch_up]") {
+    Net net;
+    Node a2(net.a2, net);
+    std::shared_ptr<StorageService> service(std::shared_ptr<void>{}, &a2.service);  // not owned
+    // A hostile member listed first must not go first in every round.
+    const NodeEntry hostile = net.entry(net.a1);
+    const NodeEntry honest = net.entry(net.b1);
+    std::size_t hostile_first = 0;
+    constexpr int kRounds = 40;
+    for (int i = 0; i < kRounds; ++i) {
+        std::optional<PublicKey> first;
+        CatchUpPort port;
+        port.ask = [&](const NodeEntry& to, const PeerBody&, std::function<void(std::optional<Response>)> done) {
+            if (!first) first = to.ed25519;
+            done(std::nullopt);  // no answer: the next peer
+        };
+        port.off_loop = [](std::function<void()> work, std::function<void(bool)> then) {
+            work();
+            then(true);
+        };
+        port.now_ms = [] { return kNow; };
+        CatchUpRound round(service, {hostile, honest}, kSwarmA, std::move(port));
+        round.run();
+        REQUIRE(round.finished());
+        REQUIRE(first);
+        hostile_first += *first == hostile.ed25519 ? 1 : 0;
+    }
+    // Each order at least once (a fixed order fails; a fair shuffle fails with chance 2^-39).
+    CHECK(hostile_first > 0);
+    CHECK(hostile_first < kRounds);
+}

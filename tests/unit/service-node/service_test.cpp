@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <sodium.h>
+
 #include <atomic>
 #include <thread>
 
@@ -675,6 +677,7 @@ TEST_CASE("service - the node's byte cap refuses new messages; reads and deletes
     Net net;
     Limits limits;
     limits.max_stored_bytes = 1'000;
+    limits.node_work_free_fraction = 1;  // the hard cap alone (its price is tested below)
     Node node(net.a1, net, limits);
     Node a2(net.a2, net, limits);
     std::vector<veil::crypto::SigningKeyPair> owners;
@@ -825,4 +828,133 @@ TEST_CASE("service - an old delete proof makes no fresh tombstone; replicated da
     replicate(net, a2, {too_big, at_limit}, kNow);
     CHECK(expiry_at(a2, too_big.state.hash) == 0);
     CHECK(expiry_at(a2, at_limit.state.hash) == kNow + 60'000);
+}
+
+TEST_CASE("service - free keypairs cannot fill the node unpaid: Bob's bundle republish still goes in",
+          "[node][service][work]") {
+    Net net;
+    Limits limits;
+    limits.max_stored_bytes = 20'000;
+    limits.work.base_work = 64;
+    Node a1(net.a1, net, limits);
+    Node a2(net.a2, net, limits);
+    constexpr std::uint64_t kTtl = 14ULL * 24 * 3600 * 1000;
+    constexpr std::uint16_t kBundles = veil::proto::node::kBundleNamespace;
+    // Mallory makes a keypair per store and signs into her own fresh mailbox, as any owner may.
+    int stored = 0;
+    int priced = 0;
+    std::vector<ReplicaOp> her_ops;
+    for (int i = 0; i < 80; ++i) {
+        auto k = owner_in(kSwarmA);
+        auto out = a1.call(signed_body(StoreRequest{k.pub, kBundles, kTtl, Bytes(500, static_cast<std::uint8_t>(i))}, k));
+        if (out.response.status == Status::ok) {
+            ++stored;
+            her_ops.insert(her_ops.end(), out.replicate.begin(), out.replicate.end());
+            continue;
+        }
+        REQUIRE(out.response.status == Status::pow_required);  // a price, never "this node is full"
+        ++priced;
+    }
+    CHECK(priced > 0);
+    CHECK(a1.store.stored_bytes() <= limits.max_stored_bytes / 2 + 500 + 200);
+    // Bob republishes a new bundle: the node asks work he can pay, and it goes in.
+    auto bob = owner_in(kSwarmA);
+    auto bundle = signed_body(StoreRequest{bob.pub, kBundles, kTtl, Bytes(500, 0xb0)}, bob, kNow + 1);
+    auto asked = a1.call(bundle, kNow + 1);
+    REQUIRE(asked.response.status == Status::pow_required);
+    auto work = std::get<WorkRequiredResponse>(asked.response.body).work;
+    CHECK(work < 1'000'000);
+    auto& q = std::get<StoreRequest>(bundle);
+    REQUIRE(solve_store_work(q, work, nullptr, UINT64_MAX, kNow + 1));
+    auto paid = a1.call(bundle, kNow + 1);
+    REQUIRE(paid.response.status == Status::ok);
+    // A hostile member replicating her owner-signed stores (and more) fills a replica no further
+    // than the free fraction either: the owner's work is not kept with the row.
+    for (int i = 0; i < 20; ++i) {
+        auto k = owner_in(kSwarmA);
+        RequestBody more = StoreRequest{k.pub, kBundles, kTtl, Bytes(500, static_cast<std::uint8_t>(100 + i))};
+        sign_owner_request(more, k, kNow);
+        const auto& mq = std::get<StoreRequest>(more);
+        her_ops.push_back(ReplicaOp{MessageState{message_hash(k.pub, kBundles, mq.data), k.pub, kBundles, kNow + kTtl, false},
+                                    mq.data, nullptr, encode_store_auth(mq)});
+    }
+    replicate(net, a2, her_ops, kNow);
+    CHECK(a2.store.stored_bytes() <= limits.max_stored_bytes / 2 + 500 + 200);
+}
+
+TEST_CASE("service - padded owner proofs are applied but not kept: a proof's bytes follow the rows it changes",
+          "[node][service]") {
+    Net net;
+    Node a1(net.a1, net);
+    Node a2(net.a2, net);
+    auto mallory = owner_in(kSwarmA);
+    std::uint64_t now = kNow;
+    auto store_one = [&](std::uint8_t b) {
+        ++now;
+        auto out = a1.call(signed_body(StoreRequest{mallory.pub, 0, 600'000, {b}}, mallory, now), now);
+        REQUIRE(out.response.status == Status::ok);
+        replicate(net, a2, out.replicate, now);
+        return std::get<StoreResponse>(out.response.body).hash;
+    };
+    auto padded = [&](const Hash& real) {
+        std::vector<Hash> hashes{real};
+        for (int i = 0; i < 999; ++i) {
+            Hash h{};
+            randombytes_buf(h.data(), h.size());
+            hashes.push_back(h);
+        }
+        return hashes;
+    };
+    // One byte of data, then a delete naming it and 999 hashes nobody holds (a 32 KB proof).
+    auto first = store_one(1);
+    const auto before = a1.store.stored_bytes();
+    ++now;
+    auto del = a1.call(signed_body(DeleteRequest{mallory.pub, 0, padded(first), {}}, mallory, now), now);
+    REQUIRE(del.response.status == Status::ok);
+    CHECK(std::get<HashesResponse>(del.response.body).hashes.size() == 1);  // applied
+    CHECK(a1.store.stored_bytes() < before + 1'000);                        // not kept
+    replicate(net, a2, del.replicate, now);
+    CHECK(a2.store.fill(mallory.pub, 0).messages == 0);  // applied on the replica too
+    CHECK(a2.store.stored_bytes() < before + 1'000);
+    // The same with a padded expire.
+    auto second = store_one(2);
+    ++now;
+    auto exp = a1.call(signed_body(ExpireRequest{mallory.pub, 0, padded(second), now + 30'000, {}}, mallory, now), now);
+    REQUIRE(exp.response.status == Status::ok);
+    CHECK(std::get<HashesResponse>(exp.response.body).hashes.size() == 1);
+    replicate(net, a2, exp.replicate, now);
+    CHECK(a1.store.stored_bytes() < before + 1'000);
+    CHECK(a2.store.stored_bytes() < before + 1'000);
+    CHECK(expiry_at(a2, second) == now + 30'000);
+    // An honest delete of what the node holds keeps its proof, to pass on.
+    std::vector<Hash> held;
+    for (std::uint8_t b = 10; b < 20; ++b) held.push_back(store_one(b));
+    ++now;
+    auto honest = a1.call(signed_body(DeleteRequest{mallory.pub, 0, held, {}}, mallory, now), now);
+    REQUIRE(std::get<HashesResponse>(honest.response.body).hashes.size() == 10);
+    replicate(net, a2, honest.replicate, now);
+    CHECK(a1.store.proof_of(held[0]).has_value());
+    CHECK(a2.store.proof_of(held[9]).has_value());
+}
+
+TEST_CASE("service - a member's unproven tombstones, with or without data, leave the replica's messages",
+          "[node][service]") {
+    Net net;
+    Node a2(net.a2, net);
+    auto bob = owner_in(kSwarmA);
+    auto held = a2.call(StoreRequest{bob.pub, 0, 600'000, {'h', 'i'}});
+    REQUIRE(held.response.status == Status::ok);
+    const auto hash = std::get<StoreResponse>(held.response.body).hash;
+    const Bytes unseen{'n', 'e', 'w'};
+    const auto unseen_hash = message_hash(bob.pub, 0, unseen);
+    // Hostile a1: tombstones for a held message and an unseen one, bare and dressed with data.
+    replicate(net, a2,
+              {ReplicaOp{MessageState{hash, bob.pub, 0, kNow + 600'000, true}, std::nullopt, nullptr},
+               ReplicaOp{MessageState{hash, bob.pub, 0, kNow + 600'000, true}, Bytes{'h', 'i'}, nullptr},
+               ReplicaOp{MessageState{unseen_hash, bob.pub, 0, kNow + 600'000, true}, unseen, nullptr}},
+              kNow + 1);
+    CHECK(a2.store.retrieve(bob.pub, 0, {}, kNow + 1).messages.size() == 1);
+    CHECK(a2.store.row_count() == 1);  // no tombstone for the unseen one either
+    // Alice's later store of the unseen message still goes in.
+    CHECK(std::get<StoreResponse>(a2.call(StoreRequest{bob.pub, 0, 600'000, unseen}, kNow + 2).response.body).newly_stored);
 }

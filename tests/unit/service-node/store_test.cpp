@@ -206,9 +206,9 @@ TEST_CASE("store - each owner proof is kept once; tombstones and proof bytes hav
           "[node][store]") {
     Limits limits;
     limits.max_tombstones_per_mailbox = 3;
-    limits.max_proof_bytes_per_mailbox = 1000;
+    limits.max_proof_bytes_per_mailbox = 300;
     MessageStore s({":memory:", "", false}, limits);
-    const Bytes proof(600, 7);  // the store trusts its caller to have verified it
+    const Bytes proof(200, 7);  // the store trusts its caller to have verified it (one hash's size)
     auto tombstone = [&](std::uint8_t i, const Bytes& p) {
         Hash h{};
         h[0] = i;
@@ -219,11 +219,11 @@ TEST_CASE("store - each owner proof is kept once; tombstones and proof bytes hav
     CHECK(tombstone(3, proof));
     CHECK(s.proof_count() == 1);  // three rows, one proof
     CHECK_FALSE(tombstone(4, proof));  // a fourth tombstone: over the tombstone quota
-    // A live row: a second proof of 600 bytes would hold 1,200 bytes of proofs, so the oldest
+    // A live row: a second proof of 200 bytes would hold 400 bytes of proofs, so the oldest
     // is forgotten; its tombstones stay deleted, without a proof to pass on.
     auto m = msg(mailbox(1), 0, "live");
     REQUIRE(s.store(m, kNow) == StoreOutcome::stored);
-    const Bytes other(600, 8);
+    const Bytes other(200, 8);
     CHECK(s.remove(mailbox(1), 0, {m.hash}, kNow, {other, kNow}).size() == 1);
     CHECK(s.retrieve(mailbox(1), 0, {}, kNow).messages.empty());
     CHECK(s.proof_count() == 1);
@@ -237,7 +237,7 @@ TEST_CASE("store - each owner proof is kept once; tombstones and proof bytes hav
     // A proof larger than the whole quota is not kept; the owner's delete still happens.
     auto big = msg(mailbox(1), 0, "big proof");
     REQUIRE(s.store(big, kNow) == StoreOutcome::stored);
-    CHECK(s.remove(mailbox(1), 0, {big.hash}, kNow, {Bytes(1001, 9), kNow}).size() == 1);
+    CHECK(s.remove(mailbox(1), 0, {big.hash}, kNow, {Bytes(301, 9), kNow}).size() == 1);
     CHECK_FALSE(s.proof_of(big.hash));
     // Another mailbox has its own quota.
     CHECK(s.remove(mailbox(2), 0, {}, kNow, {proof, kNow}).empty());
@@ -344,4 +344,55 @@ TEST_CASE("store - a bucket page reads its range of hashes, with the proofs, aft
     auto only_one = s.bucket_page(0x07, std::nullopt, kNow, [](const PublicKey& m) { return m == mailbox(1); }, 100,
                                   kMaxPageBytes);
     for (const auto& op : only_one.states) CHECK(op.state.mailbox == mailbox(1));
+}
+
+TEST_CASE("store - a proof naming hashes the node does not hold is applied but not kept", "[node][store]") {
+    MessageStore s({":memory:", "", false}, Limits{});
+    auto m = msg(mailbox(1), 0, "held");
+    REQUIRE(s.store(m, kNow) == StoreOutcome::stored);
+    std::vector<Hash> named{m.hash};
+    for (std::uint8_t i = 1; i < 100; ++i) named.push_back(Hash{i});
+    const Bytes padded(150 + 32 * named.size(), 7);
+    CHECK(s.remove(mailbox(1), 0, named, kNow, {padded, kNow}).size() == 1);
+    CHECK(s.proof_count() == 0);
+    CHECK(s.stored_bytes() == 0);
+    // A replica's merge of a row it holds: applied, the padded proof not kept either.
+    auto r = msg(mailbox(1), 0, "replica");
+    REQUIRE(s.store(r, kNow) == StoreOutcome::stored);
+    named[0] = r.hash;
+    ReplicaChange c{MessageState{r.hash, mailbox(1), 0, kNow + 60'000, true}, nullptr, nullptr, &padded, kNow};
+    c.proof_hashes = &named;
+    CHECK(s.merge(c, kNow));
+    CHECK(s.retrieve(mailbox(1), 0, {}, kNow).messages.empty());
+    CHECK(s.proof_count() == 0);
+}
+
+TEST_CASE("store - past the proof quota the oldest signed proof goes: replayed old proofs keep out, not the newest",
+          "[node][store]") {
+    Limits limits;
+    limits.max_proof_bytes_per_mailbox = 450;  // two proofs of 200 bytes
+    MessageStore s({":memory:", "", false}, limits);
+    std::vector<Hash> rows;
+    for (const char* text : {"a", "b", "c", "d", "e"}) {
+        auto m = msg(mailbox(1), 0, text);
+        REQUIRE(s.store(m, kNow) == StoreOutcome::stored);
+        rows.push_back(m.hash);
+    }
+    auto remove = [&](std::size_t row, std::uint8_t fill, std::uint64_t signed_ms) {
+        return s.remove(mailbox(1), 0, {rows[row]}, kNow, {Bytes(200, fill), signed_ms}).size();
+    };
+    CHECK(remove(0, 1, kNow - 100) == 1);
+    CHECK(remove(1, 2, kNow - 50) == 1);  // the owner's newest
+    // A member replays two older proofs of the owner (valid signatures, signed before both).
+    CHECK(remove(2, 3, kNow - 300) == 1);  // applied (the row had no newer owner action) ...
+    CHECK(remove(3, 4, kNow - 200) == 1);
+    CHECK_FALSE(s.proof_of(rows[2]));  // ... but not kept
+    CHECK_FALSE(s.proof_of(rows[3]));
+    CHECK(s.proof_of(rows[1]) == Bytes(200, 2));  // the newest stays
+    CHECK(s.proof_of(rows[0]) == Bytes(200, 1));
+    // A newer one pushes out the oldest signed.
+    CHECK(remove(4, 5, kNow - 10) == 1);
+    CHECK_FALSE(s.proof_of(rows[0]));
+    CHECK(s.proof_of(rows[1]) == Bytes(200, 2));
+    CHECK(s.proof_of(rows[4]) == Bytes(200, 5));
 }

@@ -105,6 +105,8 @@ struct ServerOptions {
     std::size_t max_connections = 1024;          ///< when full, the group holding most loses an idle one
     std::size_t max_connections_per_source = 64; ///< per IPv4 address or IPv6 /64: further accepts closed
     std::size_t max_connections_per_group = 256; ///< per IPv4 /24 or IPv6 /48: further accepts closed
+    /// Per group: connections a held wait (hold()) may keep from yielding; above it waits yield.
+    std::size_t max_held_per_group = 64;
     /// Testnets only: every loopback connection is its own source and group (all processes of a
     /// loopback testnet share 127.0.0.1). Never set on a node reachable from a network.
     bool loopback_per_connection = false;
@@ -169,6 +171,13 @@ public:
     /// a connection whose requests in flight all yield, as it closes an idle one, so such waits
     /// cannot pin slots. Unknown or closed connections are ignored. Loop thread.
     void set_yielding(std::uint64_t connection, bool yielding);
+    /// A wait only an owner may start (a signed long-poll) on `connection`: it keeps the
+    /// connection from being cut while its group holds at most max_held_per_group connections
+    /// with such waits. Returns false (nothing marked) past that share, or for an unknown
+    /// connection: the caller then marks the wait yielding. Every true is paired with unhold().
+    /// So owners of free keypairs cannot pin more slots than a few groups' shares. Loop thread.
+    bool hold(std::uint64_t connection);
+    void unhold(std::uint64_t connection);
 
     struct Core;
 
