@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "veil/crypto/random.hpp"
+#include "veil/proto/manifest_diff.hpp"
 #include "veil/proto/node_rpc.hpp"
 #include "veil/sdk/transport.hpp"
 
@@ -11,18 +12,18 @@ namespace veil::network {
 
 namespace tr = sdk::transport;
 
-wire::Bytes encode_manifest_request(std::uint32_t id) {
-    return tr::encode_service_request("storage", proto::node::encode_request({id, proto::node::GetManifestRequest{}}));
+wire::Bytes encode_manifest_request(std::uint32_t id, std::optional<std::uint64_t> held) {
+    return tr::encode_service_request("storage", proto::node::encode_request({id, proto::node::GetManifestRequest{held}}));
 }
 
-wire::Bytes decode_manifest_answer(wire::ByteView framed) {
+proto::node::ManifestResponse decode_manifest_answer(wire::ByteView framed) {
     auto outer = tr::decode_service_response(framed, proto::kMaxManifestBodyBytes * 2);
     if (!outer || outer.value().status != tr::Status::ok) throw wire::DecodeError("not a storage answer");
     auto response = proto::node::decode_response(proto::node::Method::get_manifest, outer.value().body);
     if (response.status != proto::node::Status::ok) {
         throw wire::DecodeError(std::string("node answered ") + proto::node::to_string(response.status));
     }
-    return std::get<proto::node::ManifestResponse>(response.body).envelope;
+    return std::get<proto::node::ManifestResponse>(response.body);
 }
 
 ManifestSource::ManifestSource(uv_loop_t* loop, ManifestSourceOptions options, Accepted on_accepted)
@@ -49,8 +50,30 @@ std::optional<std::string> ManifestSource::offer(wire::ByteView envelope) {
     if (check != proto::ManifestCheck::ok) return std::string(proto::to_string(check));
     envelope_.assign(envelope.begin(), envelope.end());
     manifest_ = signed_manifest.manifest;
+    held_ = signed_manifest;
     if (on_accepted_) on_accepted_(signed_manifest, envelope_);
     return std::nullopt;
+}
+
+std::optional<std::string> ManifestSource::take(const proto::node::ManifestResponse& answer) {
+    using proto::node::ManifestAnswer;
+    if (answer.kind == ManifestAnswer::full) {
+        auto refused = offer(answer.envelope);
+        if (refused && *refused == "already current") return std::nullopt;
+        return refused;
+    }
+    if (!held_) return std::string("a diff or \"current\" answer to a client that holds no manifest");
+    if (answer.kind == ManifestAnswer::current) return std::nullopt;
+    proto::SignedManifest next;
+    try {
+        next = proto::apply_manifest_diff(*held_, proto::decode_manifest_diff(answer.diff));
+    } catch (const wire::DecodeError& e) {
+        return std::string("manifest diff refused: ") + e.what();
+    }
+    // The rebuilt manifest is checked exactly as a whole one: signatures over the new body.
+    auto refused = offer(next.encode());
+    if (refused && *refused == "already current") return std::string("manifest diff to the held version");
+    return refused;
 }
 
 std::vector<std::string> ManifestSource::candidates() const {
@@ -67,28 +90,36 @@ std::vector<std::string> ManifestSource::candidates() const {
 
 void ManifestSource::refresh(std::function<void(bool)> done) { ask(candidates(), std::move(done)); }
 
-void ManifestSource::ask(std::vector<std::string> addresses, std::function<void(bool)> done) {
+void ManifestSource::ask(std::vector<std::string> addresses, std::function<void(bool)> done, bool whole) {
     if (addresses.empty()) {
         if (done) done(false);
         return;
     }
     std::string address = addresses.back();
-    addresses.pop_back();
     auto client = clients_.get(address);
-    if (!client) return ask(std::move(addresses), std::move(done));
-    client.value()->request(encode_manifest_request(next_id_++), options_.request_timeout_ms,
-                    [this, alive = alive_, rest = std::move(addresses), done](sdk::Result<wire::Bytes> r) mutable {
+    if (!client) {
+        addresses.pop_back();
+        return ask(std::move(addresses), std::move(done));
+    }
+    std::optional<std::uint64_t> held;
+    if (!whole && held_) held = version();
+    client.value()->request(encode_manifest_request(next_id_++, held), options_.request_timeout_ms,
+                    [this, alive = alive_, rest = std::move(addresses), done, whole](sdk::Result<wire::Bytes> r) mutable {
                         if (!*alive) return;
                         if (r) {
                             try {
-                                auto refused = offer(decode_manifest_answer(r.value()));
-                                if (!refused || *refused == "already current") {
+                                auto answer = decode_manifest_answer(r.value());
+                                if (!take(answer)) {
                                     if (done) done(true);
                                     return;
                                 }
+                                // A diff that did not verify: the whole manifest, from the same node.
+                                if (answer.kind != proto::node::ManifestAnswer::full && !whole)
+                                    return ask(std::move(rest), std::move(done), true);
                             } catch (const wire::DecodeError&) {
                             }
                         }
+                        rest.pop_back();
                         ask(std::move(rest), std::move(done));
                     });
 }

@@ -1,7 +1,10 @@
 #pragma once
 /// Keeps the client's manifest fresh: fetches it from a random known node (the seeds first,
 /// then any node the manifest lists), accepts it only when signed by enough configured
-/// authorities and newer than the one held, and reports each accepted one. Loop-thread only.
+/// authorities and newer than the one held, and reports each accepted one. It asks with the
+/// version it holds, so a node answers "current", a diff, or the whole manifest; a diff is
+/// applied to the held manifest and the result verified like a whole one (a diff that does not
+/// verify is refused and the whole manifest fetched instead). Loop-thread only.
 
 #include <cstdint>
 #include <functional>
@@ -13,6 +16,7 @@
 #include <uv.h>
 
 #include "veil/proto/manifest.hpp"
+#include "veil/proto/node_rpc.hpp"
 #include "veil/sdk/net.hpp"
 
 namespace veil::network {
@@ -39,6 +43,11 @@ public:
     /// nothing when accepted (on_accepted has run).
     std::optional<std::string> offer(wire::ByteView envelope);
 
+    /// Takes a node's get_manifest answer: a whole manifest (offer), "current", or a diff from
+    /// the held one. Returns why it was refused, or nothing when the held manifest is now the
+    /// node's (accepted, or already current).
+    std::optional<std::string> take(const proto::node::ManifestResponse& answer);
+
     /// Asks up to `attempts` random known nodes for their manifest; `done` (optional) runs once
     /// with true if one answered with a manifest that was accepted or already current.
     void refresh(std::function<void(bool)> done = {});
@@ -48,7 +57,7 @@ public:
     [[nodiscard]] const std::optional<proto::Manifest>& manifest() const { return manifest_; }
 
 private:
-    void ask(std::vector<std::string> addresses, std::function<void(bool)> done);
+    void ask(std::vector<std::string> addresses, std::function<void(bool)> done, bool whole = false);
     std::vector<std::string> candidates() const;
 
     ManifestSourceOptions options_;
@@ -56,14 +65,16 @@ private:
     proto::ManifestVerifier verifier_;
     wire::Bytes envelope_;
     std::optional<proto::Manifest> manifest_;
+    std::optional<proto::SignedManifest> held_;  // what diffs apply to
     sdk::net::ClientPool clients_;
     std::uint32_t next_id_ = 1;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-/// The node RPC bytes of a get_manifest request, framed for the "storage" service.
-wire::Bytes encode_manifest_request(std::uint32_t id);
-/// The envelope from a node's framed answer; throws wire::DecodeError if it is not one.
-wire::Bytes decode_manifest_answer(wire::ByteView framed);
+/// The node RPC bytes of a get_manifest request, framed for the "storage" service; `held` is the
+/// version the asker holds (none: send the whole manifest).
+wire::Bytes encode_manifest_request(std::uint32_t id, std::optional<std::uint64_t> held = std::nullopt);
+/// The answer in a node's framed response; throws wire::DecodeError if it is not one.
+proto::node::ManifestResponse decode_manifest_answer(wire::ByteView framed);
 
 }  // namespace veil::network
