@@ -14,9 +14,9 @@
 #include <mutex>
 #include <thread>
 
-#include "node_rpc.hpp"
+#include "support/node_rpc.hpp"
 #include "testnet.hpp"
-#include "testnet_fixture.hpp"
+#include "support/testnet_fixture.hpp"
 #include "veil/proto/directory_rpc.hpp"
 
 using namespace veil;
