@@ -137,7 +137,7 @@ AdmitDecision Admission::offer(const proto::NodeDescriptor& d) {
                                             " nodes (max_nodes_per_block = " +
                                             std::to_string(config_.max_nodes_per_block) + ")"};
     }
-    if (in_flight_ >= config_.max_probes_in_flight)
+    if (config_.max_probes_in_flight <= in_flight_)
         return {AdmitStep::refused, "the authority is busy checking other nodes; retry later"};
     nodes_[d.ed25519] = Entry{d, block, false, false, 0, now};
     start_probe(d.ed25519);
