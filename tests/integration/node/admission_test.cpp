@@ -18,6 +18,7 @@
 #include "testnet.hpp"
 #include "support/testnet_fixture.hpp"
 #include "veil/proto/directory_rpc.hpp"
+#include "veil/proto/manifest_diff.hpp"
 
 using namespace veil;
 using namespace veil::test;
@@ -237,5 +238,48 @@ TEST_CASE("node integration - registrations beyond the per-block limit are refus
     std::this_thread::sleep_for(300ms);
     CHECK(c.connections().empty());
     CHECK(authority.log().find("already holds 2 nodes") != std::string::npos);
+    CHECK(rpc.close() == 0);
+}
+
+TEST_CASE("node integration - a killed node is dropped by its re-check; nodes answer current, then a diff",
+          "[node][integration]") {
+    Testnet net(3, 3);
+    NodeRpc rpc;
+    auto whole = [&] {
+        auto r = rpc.call(net.ports()[0], proto::node::GetManifestRequest{});
+        REQUIRE(r);
+        REQUIRE(r->status == proto::node::Status::ok);
+        return proto::decode_signed_manifest(std::get<proto::node::ManifestResponse>(r->body).envelope);
+    };
+    auto held = whole();
+    REQUIRE(held.manifest.nodes.size() == 3);
+    auto same = rpc.call(net.ports()[0], proto::node::GetManifestRequest{held.manifest.version});
+    REQUIRE(same);
+    CHECK(std::get<proto::node::ManifestResponse>(same->body).kind == proto::node::ManifestAnswer::current);
+    CHECK(proto::node::encode_response(proto::node::Method::get_manifest, *same).size() < 16);
+
+    // node-3 stops answering: the authority's next re-check (recheck_ms = 5000 on a testnet)
+    // drops it, before its heartbeat timeout (15 s) would.
+    net.kill9(net.name_of(net.ports()[2]));
+    auto started = now_ms();
+    auto next = held;
+    while (next.manifest.nodes.size() == 3 && now_ms() < started + 30'000) {
+        std::this_thread::sleep_for(200ms);
+        next = whole();
+    }
+    REQUIRE(next.manifest.nodes.size() == 2);
+    CHECK(now_ms() - started < 15'000);
+    auto answer = rpc.call(net.ports()[0], proto::node::GetManifestRequest{held.manifest.version});
+    REQUIRE(answer);
+    const auto& m = std::get<proto::node::ManifestResponse>(answer->body);
+    REQUIRE(m.kind == proto::node::ManifestAnswer::diff);
+    auto rebuilt = proto::apply_manifest_diff(held, proto::decode_manifest_diff(m.diff));
+    auto served = whole();
+    CHECK(rebuilt.manifest.version > held.manifest.version);
+    // (The authority may have moved on again meanwhile; then the bodies differ by design.)
+    if (served.manifest.version == rebuilt.manifest.version) CHECK(rebuilt.body == served.body);
+    proto::ManifestVerifier verifier({net.authority()}, 1);
+    CHECK(verifier.accept(held) == proto::ManifestCheck::ok);
+    CHECK(verifier.accept(rebuilt) == proto::ManifestCheck::ok);
     CHECK(rpc.close() == 0);
 }
