@@ -26,6 +26,10 @@ RegisterResult Registry::heartbeat(const NodeDescriptor& d, std::uint64_t now_ms
     return RegisterResult::ok;
 }
 
+void Registry::remove(const PublicKey& ed25519) {
+    if (nodes_.erase(ed25519)) assigner_.remove_node(ed25519);
+}
+
 bool Registry::tick(std::uint64_t now_ms) {
     for (auto it = nodes_.begin(); it != nodes_.end();) {
         if (it->second.timestamp_ms + config_.heartbeat_timeout_ms < now_ms) {

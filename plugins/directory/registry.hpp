@@ -37,6 +37,8 @@ public:
 
     /// A verified descriptor (registration or heartbeat).
     RegisterResult heartbeat(const NodeDescriptor& d, std::uint64_t now_ms);
+    /// Drops a node now (Admission: it failed a re-check of its proof, or moved).
+    void remove(const PublicKey& ed25519);
     /// Drops silent nodes and rebalances; true when the manifest content changed.
     bool tick(std::uint64_t now_ms);
     /// The manifest for the current state; the version goes up by one whenever content changes.

@@ -41,7 +41,10 @@ std::string authority_config(const TestnetPlan& plan) {
       << "[directory]\nlisten = " << quoted(loopback(plan.authority.port)) << "\n"
       << "target_swarm_size = " << plan.swarm_size << "\n"
       << "min_swarm_size = " << std::max<std::size_t>(1, (plan.swarm_size + 1) / 2) << "\n"
-      << "heartbeat_timeout_ms = 15000\ntick_ms = 200\n";
+      << "heartbeat_timeout_ms = 15000\ntick_ms = 200\n"
+      // Loopback addresses are admitted only on a test network; every node shares 127.0.0.1,
+      // so the per-block limit is off (tests/integration/node/admission_test.cpp tests it).
+      << "test_network = true\nmax_nodes_per_block = 0\nrecheck_ms = 5000\nretry_after_ms = 2000\n";
     return o.str();
 }
 

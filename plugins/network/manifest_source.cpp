@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "veil/crypto/random.hpp"
+#include "veil/proto/manifest_diff.hpp"
 #include "veil/proto/node_rpc.hpp"
 #include "veil/sdk/transport.hpp"
 
@@ -11,21 +12,27 @@ namespace veil::network {
 
 namespace tr = sdk::transport;
 
-wire::Bytes manifest_request_body(std::uint32_t id) {
-    return proto::node::encode_request({id, proto::node::GetManifestRequest{}});
+wire::Bytes manifest_request_body(std::uint32_t id, std::optional<std::uint64_t> held) {
+    return proto::node::encode_request({id, proto::node::GetManifestRequest{held}});
 }
 
-wire::Bytes encode_manifest_request(std::uint32_t id) {
-    return tr::encode_service_request("storage", manifest_request_body(id));
+wire::Bytes encode_manifest_request(std::uint32_t id, std::optional<std::uint64_t> held) {
+    return tr::encode_service_request("storage", manifest_request_body(id, held));
 }
 
-wire::Bytes manifest_from_response(const tr::Response& answer) {
+proto::node::ManifestResponse decode_manifest_answer(wire::ByteView framed) {
+    auto outer = tr::decode_service_response(framed, proto::kMaxManifestBodyBytes * 2);
+    if (!outer) throw wire::DecodeError("not a storage answer");
+    return manifest_answer(outer.value());
+}
+
+proto::node::ManifestResponse manifest_answer(const tr::Response& answer) {
     if (answer.status != tr::Status::ok) throw wire::DecodeError("not a storage answer");
     auto response = proto::node::decode_response(proto::node::Method::get_manifest, answer.body);
     if (response.status != proto::node::Status::ok) {
         throw wire::DecodeError(std::string("node answered ") + proto::node::to_string(response.status));
     }
-    return std::get<proto::node::ManifestResponse>(response.body).envelope;
+    return std::get<proto::node::ManifestResponse>(response.body);
 }
 
 ManifestSource::ManifestSource(uv_loop_t* loop, ManifestSourceOptions options, Accepted on_accepted)
@@ -52,8 +59,30 @@ std::optional<std::string> ManifestSource::offer(wire::ByteView envelope) {
     if (check != proto::ManifestCheck::ok) return std::string(proto::to_string(check));
     envelope_.assign(envelope.begin(), envelope.end());
     manifest_ = signed_manifest.manifest;
+    held_ = signed_manifest;
     if (on_accepted_) on_accepted_(signed_manifest, envelope_);
     return std::nullopt;
+}
+
+std::optional<std::string> ManifestSource::take(const proto::node::ManifestResponse& answer) {
+    using proto::node::ManifestAnswer;
+    if (answer.kind == ManifestAnswer::full) {
+        auto refused = offer(answer.envelope);
+        if (refused && *refused == "already current") return std::nullopt;
+        return refused;
+    }
+    if (!held_) return std::string("a diff or \"current\" answer to a client that holds no manifest");
+    if (answer.kind == ManifestAnswer::current) return std::nullopt;
+    proto::SignedManifest next;
+    try {
+        next = proto::apply_manifest_diff(*held_, proto::decode_manifest_diff(answer.diff));
+    } catch (const wire::DecodeError& e) {
+        return std::string("manifest diff refused: ") + e.what();
+    }
+    // The rebuilt manifest is checked exactly as a whole one: signatures over the new body.
+    auto refused = offer(next.encode());
+    if (refused && *refused == "already current") return std::string("manifest diff to the held version");
+    return refused;
 }
 
 std::vector<std::string> ManifestSource::candidates() const {
@@ -79,59 +108,70 @@ void ManifestSource::refresh(std::function<void(bool)> done) {
     ask(candidates(), std::move(done));
 }
 
-bool ManifestSource::take_answer(const tr::Response& answer) {
+ManifestSource::Next ManifestSource::settle(const std::function<proto::node::ManifestResponse()>& decode, bool whole) {
     try {
-        auto refused = offer(manifest_from_response(answer));
-        return !refused || *refused == "already current";
+        auto taken = decode();
+        if (!take(taken)) return Next::done;
+        // A diff that did not verify: the whole manifest, from the same node.
+        if (taken.kind != proto::node::ManifestAnswer::full && !whole) return Next::whole_from_same;
     } catch (const wire::DecodeError&) {
-        return false;
     }
+    return Next::next_node;
 }
 
-void ManifestSource::ask_through(std::vector<proto::NodeEntry> nodes, std::function<void(bool)> done) {
+std::optional<std::uint64_t> ManifestSource::held_version(bool whole) const {
+    if (whole || !held_) return std::nullopt;
+    return version();
+}
+
+void ManifestSource::ask_through(std::vector<proto::NodeEntry> nodes, std::function<void(bool)> done, bool whole) {
     if (nodes.empty()) {
         if (done) done(false);
         return;
     }
-    proto::NodeEntry node = nodes.back();
-    nodes.pop_back();
+    const proto::NodeEntry& node = nodes.back();
     tr::Request request;
     request.to = {wire::to_hex(node.ed25519), proto::address_of(node)};
     request.service = "storage";
-    request.body = manifest_request_body(next_id_++);
+    request.body = manifest_request_body(next_id_++, held_version(whole));
     request.timeout_ms = options_.request_timeout_ms;
     request.public_content = true;
     ++stats_.through_transport;
-    send_(std::move(request), [this, alive = alive_, rest = std::move(nodes), done](sdk::Result<tr::Response> r) mutable {
+    send_(std::move(request), [this, alive = alive_, rest = std::move(nodes), done, whole](sdk::Result<tr::Response> r) mutable {
         if (!*alive) return;
-        if (r && take_answer(r.value())) {
+        auto next = r ? settle([&] { return manifest_answer(r.value()); }, whole) : Next::next_node;
+        if (next == Next::done) {
             if (done) done(true);
             return;
         }
+        if (next == Next::whole_from_same) return ask_through(std::move(rest), std::move(done), true);
+        rest.pop_back();
         ask_through(std::move(rest), std::move(done));
     });
 }
 
-void ManifestSource::ask(std::vector<std::string> addresses, std::function<void(bool)> done) {
+void ManifestSource::ask(std::vector<std::string> addresses, std::function<void(bool)> done, bool whole) {
     if (addresses.empty()) {
         if (done) done(false);
         return;
     }
     std::string address = addresses.back();
-    addresses.pop_back();
     auto client = clients_.get(address);
-    if (!client) return ask(std::move(addresses), std::move(done));
+    if (!client) {
+        addresses.pop_back();
+        return ask(std::move(addresses), std::move(done));
+    }
     ++stats_.direct;
-    client.value()->request(encode_manifest_request(next_id_++), options_.request_timeout_ms,
-                    [this, alive = alive_, rest = std::move(addresses), done](sdk::Result<wire::Bytes> r) mutable {
+    client.value()->request(encode_manifest_request(next_id_++, held_version(whole)), options_.request_timeout_ms,
+                    [this, alive = alive_, rest = std::move(addresses), done, whole](sdk::Result<wire::Bytes> r) mutable {
                         if (!*alive) return;
-                        if (r) {
-                            auto answer = tr::decode_service_response(r.value(), proto::kMaxManifestBodyBytes * 2);
-                            if (answer && take_answer(answer.value())) {
-                                if (done) done(true);
-                                return;
-                            }
+                        auto next = r ? settle([&] { return decode_manifest_answer(r.value()); }, whole) : Next::next_node;
+                        if (next == Next::done) {
+                            if (done) done(true);
+                            return;
                         }
+                        if (next == Next::whole_from_same) return ask(std::move(rest), std::move(done), true);
+                        rest.pop_back();
                         ask(std::move(rest), std::move(done));
                     });
 }

@@ -1,10 +1,12 @@
 #pragma once
 /// Keeps the client's manifest fresh: fetches it from a random known node, accepts it only when
 /// signed by enough configured authorities and newer than the one held, and reports each
-/// accepted one. Only a fresh client (no manifest yet, not even a cached one) asks the seeds
-/// directly; once a transport is set and a manifest is held, every refresh asks a listed node
-/// through that transport (the onion), so no node but the guard learns the client's address.
-/// Loop-thread only.
+/// accepted one. It asks with the version it holds, so a node answers "current", a diff, or the
+/// whole manifest; a diff is applied to the held manifest and the result verified like a whole
+/// one (a diff that does not verify is refused and the whole manifest fetched instead). Only a
+/// fresh client (no manifest yet, not even a cached one) asks the seeds directly; once a
+/// transport is set and a manifest is held, every refresh asks a listed node through that
+/// transport (the onion), so no node but the guard learns the client's address. Loop-thread only.
 
 #include <cstdint>
 #include <functional>
@@ -16,6 +18,7 @@
 #include <uv.h>
 
 #include "veil/proto/manifest.hpp"
+#include "veil/proto/node_rpc.hpp"
 #include "veil/sdk/net.hpp"
 #include "veil/sdk/transport.hpp"
 
@@ -56,6 +59,11 @@ public:
     /// Without it (node-side tools, test rigs) every refresh asks nodes directly.
     void set_transport(Send send) { send_ = std::move(send); }
 
+    /// Takes a node's get_manifest answer: a whole manifest (offer), "current", or a diff from
+    /// the held one. Returns why it was refused, or nothing when the held manifest is now the
+    /// node's (accepted, or already current).
+    std::optional<std::string> take(const proto::node::ManifestResponse& answer);
+
     /// Asks up to `attempts` random known nodes for their manifest (listed nodes through the
     /// transport once a manifest is held, the seeds directly before); `done` (optional) runs
     /// once with true if one answered with a manifest that was accepted or already current.
@@ -68,10 +76,14 @@ public:
     [[nodiscard]] const std::optional<proto::Manifest>& manifest() const { return manifest_; }
 
 private:
-    void ask(std::vector<std::string> addresses, std::function<void(bool)> done);
-    void ask_through(std::vector<proto::NodeEntry> nodes, std::function<void(bool)> done);
-    // True if `answer` carried a manifest that was accepted or is already current.
-    bool take_answer(const sdk::transport::Response& answer);
+    // After a node's answer: finished, ask the same node for the whole manifest (its diff did
+    // not verify), or ask the next node.
+    enum class Next { done, whole_from_same, next_node };
+    Next settle(const std::function<proto::node::ManifestResponse()>& decode, bool whole);
+    // The version to ask with (none: send the whole manifest).
+    [[nodiscard]] std::optional<std::uint64_t> held_version(bool whole) const;
+    void ask(std::vector<std::string> addresses, std::function<void(bool)> done, bool whole = false);
+    void ask_through(std::vector<proto::NodeEntry> nodes, std::function<void(bool)> done, bool whole = false);
     std::vector<std::string> candidates() const;
 
     ManifestSourceOptions options_;
@@ -79,6 +91,7 @@ private:
     proto::ManifestVerifier verifier_;
     wire::Bytes envelope_;
     std::optional<proto::Manifest> manifest_;
+    std::optional<proto::SignedManifest> held_;  // what diffs apply to
     sdk::net::ClientPool clients_;
     Send send_;
     Stats stats_;
@@ -86,11 +99,14 @@ private:
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-/// The node RPC bytes of a get_manifest request, for the "storage" service.
-wire::Bytes manifest_request_body(std::uint32_t id);
+/// The node RPC bytes of a get_manifest request, for the "storage" service; `held` is the version
+/// the asker holds (none: send the whole manifest).
+wire::Bytes manifest_request_body(std::uint32_t id, std::optional<std::uint64_t> held = std::nullopt);
 /// The same, framed as a service request (to send on a direct connection).
-wire::Bytes encode_manifest_request(std::uint32_t id);
-/// The envelope from a node's storage answer; throws wire::DecodeError if it is not one.
-wire::Bytes manifest_from_response(const sdk::transport::Response& answer);
+wire::Bytes encode_manifest_request(std::uint32_t id, std::optional<std::uint64_t> held = std::nullopt);
+/// The answer in a node's storage answer; throws wire::DecodeError if it is not one.
+proto::node::ManifestResponse manifest_answer(const sdk::transport::Response& answer);
+/// The same from a framed response (a direct connection).
+proto::node::ManifestResponse decode_manifest_answer(wire::ByteView framed);
 
 }  // namespace veil::network

@@ -7,6 +7,7 @@
 
 #include "veil/crypto/keys.hpp"
 #include "catch_up.hpp"
+#include "veil/proto/admission.hpp"
 #include "veil/proto/blob_rpc.hpp"
 #include "veil/proto/directory_rpc.hpp"
 #include "veil/sdk/clock.hpp"
@@ -222,6 +223,12 @@ void NodeRuntime::on_request(const Bytes& body, bool from_peer, Answer reply, st
         reply(encode_response(method, *hostile));
         return;
     }
+    // An authority checking that this node holds its key at the address it registered.
+    if (const auto* c = std::get_if<ChallengeRequest>(&req->body)) {
+        auto message = proto::challenge_message(c->authority, c->nonce, settings_.public_host, bound_port_);
+        reply(encode_response(method, Response{req->id, Status::ok, ChallengeResponse{core_->key.sign(message)}}));
+        return;
+    }
     // Requests that touch no disk are answered on the loop thread.
     if (method == Method::info || method == Method::get_manifest || method == Method::get_swarm) {
         reply(encode_response(method, core_->service.handle(*req, now_ms()).response));
@@ -396,7 +403,9 @@ void NodeRuntime::heartbeat() {
         warned_directory_ = false;
         try {
             auto resp = proto::decode_directory_response(proto::DirectoryKind::register_node, r.value());
-            if (resp.status != proto::DirectoryStatus::ok)
+            if (resp.status == proto::DirectoryStatus::checking)
+                ctx_.log().debug("directory is checking this node's address and key");
+            else if (resp.status != proto::DirectoryStatus::ok)
                 ctx_.log().warn("directory refused the registration: {}", resp.message);
         } catch (const wire::DecodeError& e) {
             ctx_.log().warn("directory sent a malformed reply: {}", e.what());

@@ -33,6 +33,7 @@ proto::ManifestCheck StorageService::update_manifest(ByteView envelope) {
         (!manifest_ || signed_manifest.manifest.version > manifest_->manifest.version)) {
         manifest_ = std::make_shared<const proto::SignedManifest>(std::move(signed_manifest));
         manifest_envelope_.assign(envelope.begin(), envelope.end());
+        history_.add(manifest_, manifest_envelope_);
     }
     return check;
 }
@@ -155,10 +156,10 @@ Outcome StorageService::handle(const Request& request, std::uint64_t now_ms) {
         if (std::holds_alternative<InfoRequest>(body))
             return {Response{id, Status::ok, InfoResponse{version_, node_key_.pub, own_swarm(), manifest_version(),
                                                           now_ms, peer_signature_checks(), parked_subscribes_.load()}}};
-        if (std::holds_alternative<GetManifestRequest>(body)) {
-            auto env = manifest_envelope();
-            if (env.empty()) return {error_response(id, Status::not_ready, to_string(Status::not_ready))};
-            return {Response{id, Status::ok, ManifestResponse{std::move(env)}}};
+        if (auto* q = std::get_if<GetManifestRequest>(&body)) {
+            std::lock_guard lock(mutex_);
+            if (!manifest_) return {error_response(id, Status::not_ready, to_string(Status::not_ready))};
+            return {Response{id, Status::ok, history_.answer(q->held_version)}};
         }
         if (auto* q = std::get_if<GetSwarmRequest>(&body)) {
             std::lock_guard lock(mutex_);
@@ -166,6 +167,9 @@ Outcome StorageService::handle(const Request& request, std::uint64_t now_ms) {
             SwarmId s = manifest_->manifest.swarm_for(q->mailbox);
             return {Response{id, Status::ok, SwarmResponse{s, manifest_->manifest.members(s)}}};
         }
+        // Challenges need the node's address: NodeRuntime answers them.
+        if (std::holds_alternative<ChallengeRequest>(body))
+            return {error_response(id, Status::unknown_method, to_string(Status::unknown_method))};
         // Everything below addresses one mailbox, which must be in this node's swarm.
         const PublicKey& mailbox = std::visit(
             [](const auto& q) -> const PublicKey& {

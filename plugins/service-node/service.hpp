@@ -11,6 +11,7 @@
 #include "veil/proto/manifest.hpp"
 #include "veil/proto/owner_auth.hpp"
 #include "veil/proto/peer_rpc.hpp"
+#include "manifest_history.hpp"
 #include "store.hpp"
 
 namespace veil::node {
@@ -121,6 +122,7 @@ private:
     proto::ManifestVerifier verifier_;
     std::shared_ptr<const proto::SignedManifest> manifest_;
     Bytes manifest_envelope_;
+    ManifestHistory history_;  // for get_manifest answers: current, a diff, or the whole one
 };
 
 }  // namespace veil::node

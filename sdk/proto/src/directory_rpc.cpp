@@ -47,7 +47,7 @@ DirectoryResponse decode_directory_response(DirectoryKind kind, wire::ByteView b
     wire::Reader r(b);
     DirectoryResponse out;
     std::uint8_t status = r.u8();
-    if (status < 1 || status > static_cast<std::uint8_t>(DirectoryStatus::not_ready))
+    if (status < 1 || status > static_cast<std::uint8_t>(DirectoryStatus::checking))
         throw wire::DecodeError("directory: unknown status");
     out.status = static_cast<DirectoryStatus>(status);
     if (out.status != DirectoryStatus::ok) {

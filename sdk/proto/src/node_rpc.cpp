@@ -107,8 +107,11 @@ void put_body(wire::Writer& w, const RequestBody& body) {
                        w.u32(q.wait_ms);
                        put_auth(w, q.auth);
                    },
-                   [&](const GetManifestRequest&) {},
+                   [&](const GetManifestRequest& q) {
+                       if (q.held_version) w.u64(*q.held_version);
+                   },
                    [&](const PeerRequest& q) { w.var(q.envelope); },
+                   [&](const ChallengeRequest& q) { w.raw(q.authority).raw(q.nonce); },
                },
                body);
 }
@@ -169,10 +172,20 @@ RequestBody get_body(Method m, wire::Reader& r) {
             q.auth = get_auth(r);
             return q;
         }
-        case Method::get_manifest: return GetManifestRequest{};
+        case Method::get_manifest: {
+            GetManifestRequest q;
+            if (!r.done()) q.held_version = r.u64();
+            return q;
+        }
         case Method::peer: {
             auto e = r.var(kMaxPeerBodyBytes);
             return PeerRequest{Bytes(e.begin(), e.end())};
+        }
+        case Method::challenge: {
+            ChallengeRequest q;
+            q.authority = get_key(r);
+            q.nonce = to_array<32>(r.raw(32));
+            return q;
         }
     }
     throw wire::DecodeError("rpc: unknown method " + std::to_string(static_cast<int>(m)));
@@ -250,6 +263,7 @@ const char* to_string(Method m) {
         case Method::subscribe: return "subscribe";
         case Method::get_manifest: return "get_manifest";
         case Method::peer: return "peer";
+        case Method::challenge: return "challenge";
     }
     return "unknown";
 }
@@ -265,6 +279,7 @@ Method method_of(const RequestBody& body) {
                           [](const SubscribeRequest&) { return Method::subscribe; },
                           [](const GetManifestRequest&) { return Method::get_manifest; },
                           [](const PeerRequest&) { return Method::peer; },
+                          [](const ChallengeRequest&) { return Method::challenge; },
                       },
                       body);
 }
@@ -305,7 +320,13 @@ Bytes encode_response(Method method, const Response& resp) {
                        w.str(i.version).raw(i.node_key).u64(i.swarm).u64(i.manifest_version).u64(i.now_ms);
                        w.u64(i.peer_signature_checks).u64(i.parked_subscribes);
                    },
-                   [&](const ManifestResponse& m) { w.var(m.envelope); },
+                   [&](const ManifestResponse& m) {
+                       w.var(m.envelope);
+                       // full: no trailer (the format before diffs)
+                       if (m.kind == ManifestAnswer::current) w.u8(static_cast<std::uint8_t>(m.kind));
+                       if (m.kind == ManifestAnswer::diff) w.u8(static_cast<std::uint8_t>(m.kind)).var(m.diff);
+                   },
+                   [&](const ChallengeResponse& c) { w.raw(c.signature); },
                    [&](const PeerResponse& p) { w.var(p.body); },
                    [&](const ErrorResponse& e) { w.str(e.message.substr(0, kMaxErrorBytes)); },
                    [&](const WorkRequiredResponse& e) { w.u64(e.work).str(e.message.substr(0, kMaxErrorBytes)); },
@@ -364,9 +385,24 @@ Response decode_response(Method method, ByteView bytes) {
             }
             case Method::get_manifest: {
                 auto e = r.var(proto::kMaxManifestBodyBytes + 4096);
-                resp.body = ManifestResponse{Bytes(e.begin(), e.end())};
+                ManifestResponse m{Bytes(e.begin(), e.end()), ManifestAnswer::full, {}};
+                if (!r.done()) {
+                    std::uint8_t kind = r.u8();
+                    if (!m.envelope.empty()) throw wire::DecodeError("rpc: manifest answer with both forms");
+                    if (kind == static_cast<std::uint8_t>(ManifestAnswer::current)) {
+                        m.kind = ManifestAnswer::current;
+                    } else if (kind == static_cast<std::uint8_t>(ManifestAnswer::diff)) {
+                        m.kind = ManifestAnswer::diff;
+                        auto d = r.var(proto::kMaxManifestBodyBytes + 4096);
+                        m.diff.assign(d.begin(), d.end());
+                    } else {
+                        throw wire::DecodeError("rpc: unknown manifest answer");
+                    }
+                }
+                resp.body = std::move(m);
                 break;
             }
+            case Method::challenge: resp.body = ChallengeResponse{to_array<64>(r.raw(64))}; break;
             case Method::peer: {
                 auto e = r.var(kMaxPeerBodyBytes);
                 resp.body = PeerResponse{Bytes(e.begin(), e.end())};

@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     namespace node = veil::proto::node;
     ByteView in(data, size);
     if (in.empty()) return 0;
-    auto method = static_cast<node::Method>(1 + in[0] % 9);
+    auto method = static_cast<node::Method>(1 + in[0] % 10);
     auto rest = in.subspan(1);
     check_round_trip(rest, [&](ByteView b) { return node::decode_response(method, b); },
                      [&](const node::Response& r) { return node::encode_response(method, r); });

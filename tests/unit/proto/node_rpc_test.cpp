@@ -36,7 +36,9 @@ TEST_CASE("rpc - every request round-trips", "[node][rpc]") {
         InfoRequest{},
         SubscribeRequest{key(4), 2, page, 30000, auth},
         GetManifestRequest{},
+        GetManifestRequest{41},
         PeerRequest{{7, 7, 7}},
+        ChallengeRequest{key(7), key(8)},
     };
     for (std::size_t i = 0; i < bodies.size(); ++i) {
         Request r{static_cast<std::uint32_t>(i + 100), bodies[i]};
@@ -148,4 +150,28 @@ TEST_CASE("rpc - info carries the peer signature and parked subscribe counters; 
     auto oldest = std::get<InfoResponse>(decode_response(Method::info, bytes).body);
     CHECK(oldest.now_ms == 5);
     CHECK(oldest.peer_signature_checks == 0);
+}
+
+TEST_CASE("rpc - manifest answers (whole, current, diff) and challenge answers round-trip", "[node][rpc]") {
+    for (const auto& m : {ManifestResponse{{1, 2, 3}, ManifestAnswer::full, {}},
+                          ManifestResponse{{}, ManifestAnswer::current, {}},
+                          ManifestResponse{{}, ManifestAnswer::diff, {4, 5}}}) {
+        auto back = decode_response(Method::get_manifest, encode_response(Method::get_manifest, Response{3, Status::ok, m}));
+        const auto& got = std::get<ManifestResponse>(back.body);
+        CHECK(got.kind == m.kind);
+        CHECK(got.envelope == m.envelope);
+        CHECK(got.diff == m.diff);
+    }
+    // A whole manifest and a trailer at once, or an unknown answer kind, is malformed.
+    auto both = encode_response(Method::get_manifest, Response{3, Status::ok, ManifestResponse{{1}, ManifestAnswer::full, {}}});
+    both.push_back(2);
+    CHECK_THROWS_AS(decode_response(Method::get_manifest, both), veil::wire::DecodeError);
+    auto unknown = encode_response(Method::get_manifest, Response{3, Status::ok, ManifestResponse{{}, ManifestAnswer::current, {}}});
+    unknown.back() = 9;
+    CHECK_THROWS_AS(decode_response(Method::get_manifest, unknown), veil::wire::DecodeError);
+
+    Signature sig{};
+    sig[5] = 9;
+    auto c = decode_response(Method::challenge, encode_response(Method::challenge, Response{4, Status::ok, ChallengeResponse{sig}}));
+    CHECK(std::get<ChallengeResponse>(c.body).signature == sig);
 }

@@ -5,7 +5,7 @@
 ///     kind 2 get_manifest: nothing
 ///   response = u8 status | payload
 ///     status 1 ok:         register: nothing; get_manifest: var(signed manifest envelope)
-///     any other status:    str(message)
+///     any other status:    str(message)   (5 checking: the admission challenge is under way)
 /// Decoders throw wire::DecodeError.
 
 #include <string>
@@ -23,6 +23,7 @@ enum class DirectoryStatus : std::uint8_t {
     refused = 2,      ///< a registration the rules refuse (see the message)
     bad_request = 3,  ///< malformed bytes or a descriptor that does not verify
     not_ready = 4,    ///< no manifest yet
+    checking = 5,     ///< a registration being checked (admission challenge): not listed yet
 };
 
 struct DirectoryRequest {

@@ -48,6 +48,7 @@ enum class Method : std::uint8_t {
     subscribe = 7,
     get_manifest = 8,
     peer = 9,  ///< node-to-node envelope (peer_rpc.hpp)
+    challenge = 10,  ///< a directory authority's admission check (admission.hpp)
 };
 
 /// Response status codes; values are on the wire.
@@ -141,14 +142,24 @@ struct SubscribeRequest {
     std::uint32_t wait_ms = 0;  ///< answer at the latest after this long (capped by the node)
     OwnerAuth auth;
 };
-struct GetManifestRequest {};
+/// held_version: the version the asker holds (an optional trailer; absent: send the whole
+/// manifest). The answer is then "current", a diff from it (manifest_diff.hpp) or the whole one.
+struct GetManifestRequest {
+    std::optional<std::uint64_t> held_version = std::nullopt;
+};
+/// An authority proving that this node holds its key at the address it registered: the node
+/// signs proto::challenge_message(authority, nonce, its host, its port) (admission.hpp).
+struct ChallengeRequest {
+    PublicKey authority{};
+    Hash nonce{};
+};
 /// A node-signed envelope; body decoded by peer_rpc.hpp.
 struct PeerRequest {
     Bytes envelope;
 };
 
 using RequestBody = std::variant<StoreRequest, RetrieveRequest, DeleteRequest, ExpireRequest, GetSwarmRequest,
-                                 InfoRequest, SubscribeRequest, GetManifestRequest, PeerRequest>;
+                                 InfoRequest, SubscribeRequest, GetManifestRequest, PeerRequest, ChallengeRequest>;
 
 /// One request in a frame.
 struct Request {
@@ -193,8 +204,19 @@ struct InfoResponse {
     /// for before it stores to wake one. Optional on the wire like the field before it.
     std::uint64_t parked_subscribes = 0;
 };
+/// What a get_manifest answer carries; values are on the wire (the trailer after the envelope).
+enum class ManifestAnswer : std::uint8_t {
+    full = 1,     ///< `envelope` is the whole signed manifest (no trailer on the wire)
+    current = 2,  ///< the asker's held_version is the node's: nothing to send
+    diff = 3,     ///< `diff` turns the held manifest into the node's (manifest_diff.hpp)
+};
 struct ManifestResponse {
-    Bytes envelope;  ///< proto::decode_signed_manifest
+    Bytes envelope;  ///< full: proto::decode_signed_manifest; empty otherwise
+    ManifestAnswer kind = ManifestAnswer::full;
+    Bytes diff;      ///< diff: proto::decode_manifest_diff
+};
+struct ChallengeResponse {
+    Signature signature{};  ///< by the node key over proto::challenge_message
 };
 struct PeerResponse {
     Bytes body;  ///< decoded by peer_rpc.hpp
@@ -209,7 +231,8 @@ struct WorkRequiredResponse {
 };
 
 using ResponseBody = std::variant<StoreResponse, PageResponse, HashesResponse, SwarmResponse, InfoResponse,
-                                  ManifestResponse, PeerResponse, ErrorResponse, WorkRequiredResponse>;
+                                  ManifestResponse, PeerResponse, ErrorResponse, WorkRequiredResponse,
+                                  ChallengeResponse>;
 
 /// One response in a frame. The body kind follows from the method and the status: ok gives the
 /// method's body, wrong_swarm a SwarmResponse, pow_required a WorkRequiredResponse, any other

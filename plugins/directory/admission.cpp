@@ -1,0 +1,253 @@
+#include "admission.hpp"
+
+#include <arpa/inet.h>
+#include <sodium.h>
+
+#include <array>
+#include <cstring>
+
+#include "veil/proto/admission.hpp"
+#include "veil/proto/node_rpc.hpp"
+#include "veil/sdk/transport.hpp"
+
+namespace veil::directory {
+
+namespace {
+
+AddressKind classify_v4(const std::array<std::uint8_t, 4>& a) {
+    auto in = [&a](std::uint8_t b0, int bits, std::uint8_t b1 = 0) {
+        // a in b0.b1.0.0/bits, for bits 8..16
+        if (a[0] != b0) return false;
+        if (bits <= 8) return true;
+        std::uint8_t mask = static_cast<std::uint8_t>(0xFF << (16 - bits));
+        return (a[1] & mask) == b1;
+    };
+    if (a == std::array<std::uint8_t, 4>{0, 0, 0, 0}) return AddressKind::unspecified;
+    if (in(127, 8)) return AddressKind::loopback;
+    if (in(10, 8) || in(172, 12, 16) || in(192, 16, 168) || in(100, 10, 64)) return AddressKind::private_range;
+    if (in(169, 16, 254)) return AddressKind::link_local;
+    if (a[0] >= 224 && a[0] < 240) return AddressKind::multicast;
+    if (a[0] == 0 || a[0] >= 240) return AddressKind::reserved;  // this network, class E, broadcast
+    // IETF protocol assignments, TEST-NET-1/2/3, benchmarking, 6to4 relay anycast.
+    if ((a[0] == 192 && a[1] == 0 && (a[2] == 0 || a[2] == 2)) || (a[0] == 198 && a[1] == 51 && a[2] == 100) ||
+        (a[0] == 203 && a[1] == 0 && a[2] == 113) || in(198, 15, 18) || (a[0] == 192 && a[1] == 88 && a[2] == 99))
+        return AddressKind::reserved;
+    return AddressKind::global;
+}
+
+AddressKind classify_v6(const std::array<std::uint8_t, 16>& a) {
+    static constexpr std::array<std::uint8_t, 16> kZero{};
+    auto loopback = kZero;
+    loopback[15] = 1;
+    if (a == kZero) return AddressKind::unspecified;
+    if (a == loopback) return AddressKind::loopback;
+    // ::ffff:a.b.c.d: the IPv4 address decides.
+    static constexpr std::array<std::uint8_t, 12> kMapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+    if (std::equal(kMapped.begin(), kMapped.end(), a.begin())) return classify_v4({a[12], a[13], a[14], a[15]});
+    if (a[0] == 0xFF) return AddressKind::multicast;
+    if (a[0] == 0xFE && (a[1] & 0xC0) == 0x80) return AddressKind::link_local;
+    if ((a[0] & 0xFE) == 0xFC) return AddressKind::private_range;
+    if (a[0] == 0xFE && (a[1] & 0xC0) == 0xC0) return AddressKind::private_range;  // site-local (deprecated)
+    if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0D && a[3] == 0xB8) return AddressKind::reserved;  // documentation
+    if ((a[0] & 0xE0) != 0x20) return AddressKind::reserved;  // outside 2000::/3, the global unicast space
+    return AddressKind::global;
+}
+
+}  // namespace
+
+const char* to_string(AddressKind k) {
+    switch (k) {
+        case AddressKind::global: return "global";
+        case AddressKind::not_numeric: return "a host name (register a numeric address)";
+        case AddressKind::loopback: return "a loopback address";
+        case AddressKind::private_range: return "a private address";
+        case AddressKind::link_local: return "a link-local address";
+        case AddressKind::multicast: return "a multicast address";
+        case AddressKind::unspecified: return "the unspecified address";
+        case AddressKind::reserved: return "a reserved address";
+    }
+    return "unknown";
+}
+
+AddressKind classify_address(const std::string& host) {
+    std::array<std::uint8_t, 4> v4{};
+    std::array<std::uint8_t, 16> v6{};
+    if (::inet_pton(AF_INET, host.c_str(), v4.data()) == 1) return classify_v4(v4);
+    if (::inet_pton(AF_INET6, host.c_str(), v6.data()) == 1) return classify_v6(v6);
+    return AddressKind::not_numeric;
+}
+
+bool admissible(AddressKind k, bool test_network) {
+    if (k == AddressKind::global) return true;
+    return test_network && k != AddressKind::not_numeric;
+}
+
+std::string address_block(const std::string& host) {
+    std::array<std::uint8_t, 4> v4{};
+    std::array<std::uint8_t, 16> v6{};
+    char text[INET6_ADDRSTRLEN] = {};
+    if (::inet_pton(AF_INET, host.c_str(), v4.data()) == 1) {
+        v4[3] = 0;
+        ::inet_ntop(AF_INET, v4.data(), text, sizeof text);
+        return std::string(text) + "/24";
+    }
+    if (::inet_pton(AF_INET6, host.c_str(), v6.data()) == 1) {
+        std::fill(v6.begin() + 6, v6.end(), 0);
+        ::inet_ntop(AF_INET6, v6.data(), text, sizeof text);
+        return std::string(text) + "/48";
+    }
+    return host;
+}
+
+Admission::Admission(AdmissionConfig config, Probe probe, Admitted admitted, Dropped dropped,
+                     std::function<std::uint64_t()> clock)
+    : config_(config),
+      probe_(std::move(probe)),
+      admitted_(std::move(admitted)),
+      dropped_(std::move(dropped)),
+      clock_(std::move(clock)) {}
+
+Admission::~Admission() { *alive_ = false; }
+
+AdmitDecision Admission::offer(const proto::NodeDescriptor& d) {
+    auto now = clock_();
+    auto kind = classify_address(d.host);
+    if (!admissible(kind, config_.test_network))
+        return {AdmitStep::refused, std::string("address refused: ") + to_string(kind) +
+                                        (config_.test_network ? "" : " on a network that is not a test network")};
+    auto address = sdk::net::Endpoint{d.host, d.port}.to_string();
+    auto it = nodes_.find(d.ed25519);
+    if (it != nodes_.end() && it->second.descriptor.host == d.host && it->second.descriptor.port == d.port) {
+        it->second.seen_ms = now;
+        if (it->second.listed) return {AdmitStep::listed, {}};
+        it->second.descriptor = d;  // the newest, for the registry once proven
+        return {AdmitStep::checking, {}};
+    }
+    if (it != nodes_.end()) forget(it);  // moved: proven again at the new address
+    auto failed = failed_.find(d.ed25519);
+    if (failed != failed_.end() && failed->second.until_ms > now && failed->second.address == address)
+        return {AdmitStep::refused, "did not answer the admission challenge at " + address + "; retry in " +
+                                        std::to_string((failed->second.until_ms - now) / 1000 + 1) + " s"};
+    auto block = address_block(d.host);
+    if (config_.max_nodes_per_block != 0) {
+        std::size_t in_block = 0;
+        for (const auto& [key, e] : nodes_) in_block += e.block == block ? 1 : 0;
+        if (in_block >= config_.max_nodes_per_block)
+            return {AdmitStep::refused, "address block " + block + " already holds " + std::to_string(in_block) +
+                                            " nodes (max_nodes_per_block = " +
+                                            std::to_string(config_.max_nodes_per_block) + ")"};
+    }
+    if (config_.max_probes_in_flight <= in_flight_)
+        return {AdmitStep::refused, "the authority is busy checking other nodes; retry later"};
+    nodes_[d.ed25519] = Entry{d, block, false, false, 0, now};
+    start_probe(d.ed25519);
+    return {AdmitStep::checking, {}};
+}
+
+void Admission::start_probe(const proto::PublicKey& key) {
+    auto& e = nodes_.at(key);
+    e.probing = true;
+    ++in_flight_;
+    auto address = sdk::net::Endpoint{e.descriptor.host, e.descriptor.port}.to_string();
+    probe_(e.descriptor, [this, alive = alive_, key, address](bool ok) {
+        if (!*alive) return;
+        --in_flight_;
+        on_probe(key, address, ok);
+    });
+}
+
+void Admission::on_probe(const proto::PublicKey& key, const std::string& address, bool ok) {
+    auto now = clock_();
+    auto it = nodes_.find(key);
+    // Forgotten or moved meanwhile: this answer is about an address no longer asked about.
+    if (it == nodes_.end() || sdk::net::Endpoint{it->second.descriptor.host, it->second.descriptor.port}.to_string() != address)
+        return;
+    it->second.probing = false;
+    if (!ok) {
+        failed_[key] = Failure{address, now + config_.retry_after_ms};
+        forget(it);
+        return;
+    }
+    it->second.checked_ms = now;
+    if (!it->second.listed) {
+        it->second.listed = true;
+        admitted_(it->second.descriptor);
+    }
+}
+
+void Admission::forget(std::map<proto::PublicKey, Entry>::iterator it) {
+    bool was_listed = it->second.listed;
+    auto key = it->first;
+    nodes_.erase(it);
+    if (was_listed) dropped_(key);
+}
+
+void Admission::tick() {
+    auto now = clock_();
+    std::erase_if(failed_, [now](const auto& kv) { return kv.second.until_ms <= now; });
+    std::vector<proto::PublicKey> due;
+    for (auto it = nodes_.begin(); it != nodes_.end();) {
+        auto next = std::next(it);
+        const auto& e = it->second;
+        if (!e.probing && e.seen_ms + config_.forget_after_ms < now) forget(it);
+        else if (e.listed && !e.probing && e.checked_ms + config_.recheck_ms <= now) due.push_back(it->first);
+        it = next;
+    }
+    for (const auto& key : due) {
+        if (in_flight_ >= config_.max_probes_in_flight) break;
+        start_probe(key);
+    }
+}
+
+std::size_t Admission::listed_count() const {
+    std::size_t n = 0;
+    for (const auto& [key, e] : nodes_) n += e.listed ? 1 : 0;
+    return n;
+}
+
+ChallengeProber::ChallengeProber(uv_loop_t* loop, proto::PublicKey authority_key, std::uint32_t timeout_ms)
+    : loop_(loop), authority_key_(authority_key), timeout_ms_(timeout_ms) {}
+
+ChallengeProber::~ChallengeProber() { *alive_ = false; }
+
+void ChallengeProber::probe(const proto::NodeDescriptor& d, std::function<void(bool)> done) {
+    namespace node = proto::node;
+    proto::Hash nonce{};
+    randombytes_buf(nonce.data(), nonce.size());
+    auto id = next_id_++;
+    sdk::net::ClientOptions options;
+    options.max_frame_bytes = 4096;
+    options.connect_timeout_ms = timeout_ms_;
+    auto& client = *clients_.emplace(id, std::make_unique<sdk::net::Client>(loop_, sdk::net::Endpoint{d.host, d.port}, options))
+                        .first->second;
+    auto request = sdk::transport::encode_service_request(
+        node::kStorageService, node::encode_request({1, node::ChallengeRequest{authority_key_, nonce}}));
+    auto expected = proto::challenge_message(authority_key_, nonce, d.host, d.port);
+    client.request(std::move(request), timeout_ms_,
+                   [this, alive = alive_, id, key = d.ed25519, expected = std::move(expected),
+                    done = std::move(done)](sdk::Result<wire::Bytes> r) {
+                       if (!*alive) return;
+                       finished_.push_back(id);
+                       bool ok = false;
+                       if (r) {
+                           auto outer = sdk::transport::decode_service_response(r.value(), 1024);
+                           try {
+                               if (outer && outer.value().status == sdk::transport::Status::ok) {
+                                   auto resp = node::decode_response(node::Method::challenge, outer.value().body);
+                                   const auto* c = std::get_if<node::ChallengeResponse>(&resp.body);
+                                   ok = resp.status == node::Status::ok && c &&
+                                        crypto::verify_signature(key, expected, c->signature);
+                               }
+                           } catch (const wire::DecodeError&) {
+                           }
+                       }
+                       done(ok);
+                   });
+}
+
+void ChallengeProber::collect() {
+    for (auto id : finished_) clients_.erase(id);
+    finished_.clear();
+}
+
+}  // namespace veil::directory

@@ -1,0 +1,143 @@
+#pragma once
+/// Admission: which registrations the authority lets into its view (docs/admission.md).
+/// - Address policy: only numeric, globally routable addresses, unless the network is a test
+///   network (then loopback and private ranges too). Host names are refused: relays connect by
+///   number, and a name could resolve elsewhere after the check.
+/// - A limit of nodes per address block (/24 for IPv4, /48 for IPv6).
+/// - A proof of reachability and key: the authority reaches the node at the address it registers
+///   and the node signs a fresh challenge there (proto/admission.hpp); only then does the
+///   registration reach the Registry. The proof is re-checked on a schedule; a node that stops
+///   answering is dropped, and an address that failed is not probed again for a while.
+/// Admission is loop-thread logic driven by the caller's clock; the probe itself is injected
+/// (ChallengeProber in production, a fake in unit tests).
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <uv.h>
+
+#include "veil/proto/manifest.hpp"
+#include "veil/sdk/net.hpp"
+
+namespace veil::directory {
+
+/// Which kind of address a host is; only `global` is admissible on a real network.
+enum class AddressKind : std::uint8_t {
+    global = 1,
+    not_numeric,  ///< a host name (refused everywhere)
+    loopback,
+    private_range,  ///< RFC 1918, 100.64/10 (CGNAT), fc00::/7
+    link_local,
+    multicast,
+    unspecified,
+    reserved,  ///< 0/8, 240/4, broadcast, documentation, benchmarking, ...
+};
+
+[[nodiscard]] const char* to_string(AddressKind k);
+[[nodiscard]] AddressKind classify_address(const std::string& host);
+/// Whether the authority admits an address of this kind (test networks admit all numeric ones).
+[[nodiscard]] bool admissible(AddressKind k, bool test_network);
+/// The block a numeric address belongs to: "a.b.c.0/24" or the first 48 bits "/48"; the host
+/// itself when it is not numeric.
+[[nodiscard]] std::string address_block(const std::string& host);
+
+struct AdmissionConfig {
+    bool test_network = false;               ///< network.toml test_network
+    std::uint16_t max_nodes_per_block = 4;   ///< network.toml max_nodes_per_block; 0: no limit
+    std::uint64_t recheck_ms = 10 * 60 * 1000;  ///< how often a listed node proves itself again
+    std::uint64_t retry_after_ms = 60 * 1000;   ///< a failed address is not probed again before this
+    std::uint64_t forget_after_ms = 60 * 1000;  ///< a node silent this long leaves the books
+    std::size_t max_probes_in_flight = 64;      ///< bounds the connections registrations can cause
+};
+
+/// What happens to one registration.
+enum class AdmitStep : std::uint8_t {
+    listed = 1,  ///< proven: pass it to the registry
+    checking,    ///< the challenge is under way; the node's next heartbeat may be listed
+    refused,     ///< see the reason
+};
+
+struct AdmitDecision {
+    AdmitStep step = AdmitStep::refused;
+    std::string reason;  ///< refused only
+};
+
+class Admission final {
+public:
+    /// Reaches the node at d.host:d.port and calls back exactly once, true when it proved d.ed25519.
+    using Probe = std::function<void(const proto::NodeDescriptor& d, std::function<void(bool)> done)>;
+    /// A node proved itself for the first time: its descriptor enters the registry.
+    using Admitted = std::function<void(const proto::NodeDescriptor&)>;
+    /// A listed node failed a re-check, moved or went silent: it leaves the registry.
+    using Dropped = std::function<void(const proto::PublicKey&)>;
+
+    Admission(AdmissionConfig config, Probe probe, Admitted admitted, Dropped dropped,
+              std::function<std::uint64_t()> clock);
+    ~Admission();
+    Admission(const Admission&) = delete;
+    Admission& operator=(const Admission&) = delete;
+
+    /// A verified registration or heartbeat.
+    AdmitDecision offer(const proto::NodeDescriptor& d);
+    /// Starts due re-checks and forgets silent nodes.
+    void tick();
+
+    [[nodiscard]] std::size_t listed_count() const;
+    [[nodiscard]] std::size_t probes_in_flight() const { return in_flight_; }
+
+private:
+    struct Entry {
+        proto::NodeDescriptor descriptor;
+        std::string block;
+        bool listed = false;
+        bool probing = false;
+        std::uint64_t checked_ms = 0;
+        std::uint64_t seen_ms = 0;
+    };
+    struct Failure {
+        std::string address;
+        std::uint64_t until_ms = 0;
+    };
+    void start_probe(const proto::PublicKey& key);
+    void on_probe(const proto::PublicKey& key, const std::string& address, bool ok);
+    void forget(std::map<proto::PublicKey, Entry>::iterator it);
+
+    AdmissionConfig config_;
+    Probe probe_;
+    Admitted admitted_;
+    Dropped dropped_;
+    std::function<std::uint64_t()> clock_;
+    std::map<proto::PublicKey, Entry> nodes_;
+    std::map<proto::PublicKey, Failure> failed_;
+    std::size_t in_flight_ = 0;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+/// The production probe: a fresh connection to the registered address, a challenge with the
+/// authority's key and a fresh random nonce, and the node's signature checked against the
+/// registered key and address. Loop-thread only.
+class ChallengeProber final {
+public:
+    ChallengeProber(uv_loop_t* loop, proto::PublicKey authority_key, std::uint32_t timeout_ms);
+    ~ChallengeProber();
+    ChallengeProber(const ChallengeProber&) = delete;
+    ChallengeProber& operator=(const ChallengeProber&) = delete;
+    /// Admission::Probe.
+    void probe(const proto::NodeDescriptor& d, std::function<void(bool)> done);
+    /// Closes the connections of finished probes (never from inside their callbacks).
+    void collect();
+
+private:
+    uv_loop_t* loop_;
+    proto::PublicKey authority_key_;
+    std::uint32_t timeout_ms_;
+    std::uint64_t next_id_ = 1;
+    std::map<std::uint64_t, std::unique_ptr<sdk::net::Client>> clients_;
+    std::vector<std::uint64_t> finished_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace veil::directory

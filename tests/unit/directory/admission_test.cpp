@@ -1,0 +1,180 @@
+#include <catch2/catch.hpp>
+
+#include <deque>
+
+#include "admission.hpp"
+
+using namespace veil::directory;
+using veil::proto::NodeDescriptor;
+using veil::proto::PublicKey;
+
+namespace {
+
+NodeDescriptor descriptor(const veil::crypto::SigningKeyPair& k, std::string host, std::uint16_t port) {
+    return NodeDescriptor{k.pub, veil::crypto::ed25519_to_x25519(k.pub), std::move(host), port, 1};
+}
+
+// Admission with a probe the test answers by hand, and a record of what reached the registry.
+struct Harness {
+    explicit Harness(AdmissionConfig c) {
+        admission = std::make_unique<Admission>(
+            c, [this](const NodeDescriptor& d, std::function<void(bool)> done) { probes.emplace_back(d, std::move(done)); },
+            [this](const NodeDescriptor& d) { listed.push_back(d.ed25519); },
+            [this](const PublicKey& k) { dropped.push_back(k); }, [this] { return now; });
+    }
+    // Answers the oldest pending probe.
+    void answer(bool ok) {
+        REQUIRE_FALSE(probes.empty());
+        auto done = std::move(probes.front().second);
+        probes.pop_front();
+        done(ok);
+    }
+    std::uint64_t now = 1'000'000;
+    std::deque<std::pair<NodeDescriptor, std::function<void(bool)>>> probes;
+    std::vector<PublicKey> listed, dropped;
+    std::unique_ptr<Admission> admission;
+};
+
+AdmissionConfig test_network() {
+    AdmissionConfig c;
+    c.test_network = true;
+    c.max_nodes_per_block = 0;
+    return c;
+}
+
+}  // namespace
+
+TEST_CASE("admission - address kinds", "[node][admission]") {
+    CHECK(classify_address("8.8.8.8") == AddressKind::global);
+    CHECK(classify_address("2a00:1450::1") == AddressKind::global);
+    CHECK(classify_address("127.0.0.1") == AddressKind::loopback);
+    CHECK(classify_address("127.3.2.1") == AddressKind::loopback);
+    CHECK(classify_address("::1") == AddressKind::loopback);
+    CHECK(classify_address("::ffff:127.0.0.1") == AddressKind::loopback);
+    CHECK(classify_address("10.1.2.3") == AddressKind::private_range);
+    CHECK(classify_address("172.16.0.1") == AddressKind::private_range);
+    CHECK(classify_address("172.31.255.1") == AddressKind::private_range);
+    CHECK(classify_address("172.32.0.1") == AddressKind::global);
+    CHECK(classify_address("192.168.1.1") == AddressKind::private_range);
+    CHECK(classify_address("100.64.0.1") == AddressKind::private_range);
+    CHECK(classify_address("fd00::1") == AddressKind::private_range);
+    CHECK(classify_address("169.254.1.1") == AddressKind::link_local);
+    CHECK(classify_address("fe80::1") == AddressKind::link_local);
+    CHECK(classify_address("224.0.0.1") == AddressKind::multicast);
+    CHECK(classify_address("ff02::1") == AddressKind::multicast);
+    CHECK(classify_address("0.0.0.0") == AddressKind::unspecified);
+    CHECK(classify_address("::") == AddressKind::unspecified);
+    CHECK(classify_address("255.255.255.255") == AddressKind::reserved);
+    CHECK(classify_address("192.0.2.7") == AddressKind::reserved);
+    CHECK(classify_address("2001:db8::1") == AddressKind::reserved);
+    CHECK(classify_address("localhost") == AddressKind::not_numeric);
+    CHECK(classify_address("node.example.org") == AddressKind::not_numeric);
+    CHECK(admissible(AddressKind::global, false));
+    CHECK_FALSE(admissible(AddressKind::loopback, false));
+    CHECK(admissible(AddressKind::loopback, true));
+    CHECK_FALSE(admissible(AddressKind::not_numeric, true));
+    CHECK(address_block("203.1.113.77") == "203.1.113.0/24");
+    CHECK(address_block("2a00:1450:4001:81c::200e") == "2a00:1450:4001::/48");
+}
+
+TEST_CASE("admission - a loopback address on a network that is not a test network is refused, never probed",
+          "[node][admission]") {
+    Harness h(AdmissionConfig{});
+    auto k = veil::crypto::SigningKeyPair::generate();
+    auto d = h.admission->offer(descriptor(k, "127.0.0.1", 7000));
+    CHECK(d.step == AdmitStep::refused);
+    CHECK(d.reason.find("loopback") != std::string::npos);
+    CHECK(h.admission->offer(descriptor(k, "10.0.0.8", 7000)).step == AdmitStep::refused);
+    CHECK(h.admission->offer(descriptor(k, "node.example.org", 7000)).step == AdmitStep::refused);
+    CHECK(h.probes.empty());
+    CHECK(h.listed.empty());
+}
+
+TEST_CASE("admission - listed only after the challenge succeeds; a failed address waits", "[node][admission]") {
+    auto cfg = test_network();
+    cfg.retry_after_ms = 10'000;
+    Harness h(cfg);
+    auto k = veil::crypto::SigningKeyPair::generate();
+    CHECK(h.admission->offer(descriptor(k, "127.0.0.1", 7000)).step == AdmitStep::checking);
+    CHECK(h.admission->offer(descriptor(k, "127.0.0.1", 7000)).step == AdmitStep::checking);
+    CHECK(h.probes.size() == 1);  // one probe at a time per node
+    CHECK(h.listed.empty());
+    h.answer(false);
+    CHECK(h.listed.empty());
+    // Not probed again before retry_after_ms: a fake costs the authority one connection a period.
+    for (int i = 0; i < 5; ++i) {
+        h.now += 1000;
+        auto d = h.admission->offer(descriptor(k, "127.0.0.1", 7000));
+        CHECK(d.step == AdmitStep::refused);
+        CHECK(d.reason.find("challenge") != std::string::npos);
+    }
+    CHECK(h.probes.empty());
+    h.now += 10'000;
+    h.admission->tick();
+    CHECK(h.admission->offer(descriptor(k, "127.0.0.1", 7000)).step == AdmitStep::checking);
+    h.answer(true);
+    REQUIRE(h.listed.size() == 1);
+    CHECK(h.listed[0] == k.pub);
+    CHECK(h.admission->offer(descriptor(k, "127.0.0.1", 7000)).step == AdmitStep::listed);
+}
+
+TEST_CASE("admission - a node that stops answering the re-check is dropped; one that moves is checked again",
+          "[node][admission]") {
+    auto cfg = test_network();
+    cfg.recheck_ms = 5000;
+    cfg.forget_after_ms = 60'000;
+    Harness h(cfg);
+    auto k = veil::crypto::SigningKeyPair::generate();
+    h.admission->offer(descriptor(k, "127.0.0.1", 7000));
+    h.answer(true);
+    h.now += 4000;
+    h.admission->tick();
+    CHECK(h.probes.empty());  // not due yet
+    h.now += 1000;
+    h.admission->tick();
+    REQUIRE(h.probes.size() == 1);
+    h.answer(true);
+    CHECK(h.dropped.empty());
+    h.now += 5000;
+    h.admission->tick();
+    h.answer(false);
+    REQUIRE(h.dropped.size() == 1);
+    CHECK(h.admission->listed_count() == 0);
+
+    auto m = veil::crypto::SigningKeyPair::generate();
+    h.admission->offer(descriptor(m, "127.0.0.1", 7100));
+    h.answer(true);
+    CHECK(h.admission->offer(descriptor(m, "127.0.0.1", 7200)).step == AdmitStep::checking);
+    CHECK(h.dropped.size() == 2);  // listed at the old address no more
+    REQUIRE(h.probes.size() == 1);
+    CHECK(h.probes.front().first.port == 7200);
+}
+
+TEST_CASE("admission - nodes per address block are limited, with a clear reason", "[node][admission]") {
+    auto cfg = test_network();
+    cfg.max_nodes_per_block = 2;
+    Harness h(cfg);
+    std::vector<veil::crypto::SigningKeyPair> keys;
+    for (int i = 0; i < 4; ++i) keys.push_back(veil::crypto::SigningKeyPair::generate());
+    CHECK(h.admission->offer(descriptor(keys[0], "127.0.1.1", 7000)).step == AdmitStep::checking);
+    CHECK(h.admission->offer(descriptor(keys[1], "127.0.1.2", 7000)).step == AdmitStep::checking);
+    auto refused = h.admission->offer(descriptor(keys[2], "127.0.1.3", 7000));
+    CHECK(refused.step == AdmitStep::refused);
+    CHECK(refused.reason.find("127.0.1.0/24") != std::string::npos);
+    CHECK(refused.reason.find("max_nodes_per_block = 2") != std::string::npos);
+    CHECK(h.admission->offer(descriptor(keys[3], "127.0.2.1", 7000)).step == AdmitStep::checking);
+    CHECK(h.probes.size() == 3);
+}
+
+TEST_CASE("admission - probes in flight are bounded", "[node][admission]") {
+    auto cfg = test_network();
+    cfg.max_probes_in_flight = 3;
+    Harness h(cfg);
+    int refused = 0;
+    for (int i = 0; i < 10; ++i) {
+        auto k = veil::crypto::SigningKeyPair::generate();
+        refused += h.admission->offer(descriptor(k, "127.0.0.1", static_cast<std::uint16_t>(7000 + i))).step == AdmitStep::refused;
+    }
+    CHECK(h.probes.size() == 3);
+    CHECK(refused == 7);
+}
