@@ -88,7 +88,8 @@ ImageType sniff_bmff(ByteView d) {
     // Old QuickTime files have no ftyp; players also accept a free or skip box first.
     for (const auto first : {"moov", "mdat", "wide", "free", "skip"})
         if (has(d, 4, first)) return ImageType::mov;
-    if (!has(d, 4, "ftyp") || d.size() < 12) return ImageType::unknown;
+    // A media segment (styp) has the brands of an ftyp; the stripper refuses it without a moov.
+    if ((!has(d, 4, "ftyp") && !has(d, 4, "styp")) || d.size() < 12) return ImageType::unknown;
     const auto brand_at = [&](std::size_t at) { return std::string_view(reinterpret_cast<const char*>(d.data() + at), 4); };
     const std::string_view major = brand_at(8);
     if (is_one_of(major, {"avif", "avis"})) return ImageType::avif;
@@ -103,7 +104,7 @@ ImageType sniff_bmff(ByteView d) {
     if (major == "qt  ") return ImageType::mov;
     if (is_one_of(major, {"M4A ", "M4B ", "M4P "})) return ImageType::m4a;
     if (is_one_of(major, {"isom", "iso2", "iso4", "iso5", "iso6", "mp41", "mp42", "avc1", "M4V ", "MSNV", "mmp4", "3gp4",
-                          "3gp5", "3gp6", "3g2a", "dash", "f4v "})) {
+                          "3gp5", "3gp6", "3g2a", "dash", "f4v ", "msdh", "msix", "cmfc", "cmfs"})) {
         return ImageType::mp4;
     }
     return ImageType::unknown;
