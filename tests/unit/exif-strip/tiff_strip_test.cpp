@@ -183,3 +183,55 @@ TEST_CASE("tiff - corpus output strips again to the same bytes, every page kept"
         CHECK(first.bytes.size() < read_file(file).size());
     }
 }
+
+namespace {
+// tiny_tiff with a second page at 300: a 4x2 reduced-resolution copy (NewSubfileType 1 or the
+// old SubfileType 2) whose pixels (at 400) read "THUMBPIX".
+Bytes with_reduced_page(std::uint16_t tag, std::uint32_t value) {
+    Bytes b = tiny_tiff();
+    b.resize(408);
+    put32(b, 64 + 2 + 12 * 12, 300);
+    write_ifd(b, 300, Ifd{{{tag, 4, 1, value}, {256, 3, 1, 4}, {257, 3, 1, 2}, {273, 4, 1, 400}, {279, 4, 1, 8}}, 0});
+    const std::string thumb = "THUMBPIX";
+    std::copy(thumb.begin(), thumb.end(), b.begin() + 400);
+    return b;
+}
+}  // namespace
+
+TEST_CASE("tiff - reduced-resolution pages (thumbnails of the original) are dropped, full pages kept", "[attachments]") {
+    for (const auto& [tag, value] : {std::pair<std::uint16_t, std::uint32_t>{254, 1}, {254, 5}, {255, 2}}) {
+        INFO("tag " << tag << " = " << value);
+        StripResult r;
+        strip_tiff(with_reduced_page(tag, value), StripOptions{}, r);
+        CHECK_FALSE(contains(r.bytes, "THUMBPIX"));
+        CHECK(std::find(r.removed.begin(), r.removed.end(), "1 reduced-resolution page(s) (thumbnails)") != r.removed.end());
+        CHECK(r.bytes[4] == 16);  // one page, as tiny_tiff alone gives
+        CHECK(r.bytes.size() == 16 + 2 + 9 * 12 + 4);
+    }
+    // A mask page (NewSubfileType bit 2 only) is a full page: kept.
+    StripResult mask;
+    strip_tiff(with_reduced_page(254, 4), StripOptions{}, mask);
+    CHECK(contains(mask.bytes, "THUMBPIX"));
+    // The reduced page first (IFD0), the full one after it: the full one is page 1.
+    Bytes first = with_reduced_page(254, 1);
+    put32(first, 4, 300);
+    put32(first, 300 + 2 + 12 * 5, 64);
+    put32(first, 64 + 2 + 12 * 12, 0);
+    StripResult r;
+    strip_tiff(first, StripOptions{}, r);
+    CHECK_FALSE(contains(r.bytes, "THUMBPIX"));
+    CHECK(r.orientation_kept);
+}
+
+TEST_CASE("tiff - only reduced pages (NEF/PEF-like raw: IFD0 a thumbnail, the raw in SubIFDs) is refused", "[attachments]") {
+    Bytes raw = with_reduced_page(254, 1);
+    put32(raw, 4, 300);  // IFD0 is the thumbnail; tiny_tiff's page becomes its SubIFD
+    write_ifd(raw, 300, Ifd{{{254, 4, 1, 1}, {256, 3, 1, 4}, {257, 3, 1, 2}, {273, 4, 1, 400}, {279, 4, 1, 8}, {330, 4, 1, 64}}, 0});
+    raw.resize(std::max<std::size_t>(raw.size(), 408));
+    CHECK(refusal(raw).find("only reduced-resolution pages") != std::string::npos);
+    // Compression 6 written as a LONG is old-style JPEG too.
+    Bytes old_jpeg = tiny_tiff();
+    put16(old_jpeg, 64 + 2 + 12 * 3 + 2, 4);
+    put32(old_jpeg, 64 + 2 + 12 * 3 + 8, 6);
+    CHECK(refusal(old_jpeg).find("compression 6") != std::string::npos);
+}
