@@ -16,7 +16,7 @@ constexpr std::uint16_t kStripOffsets = 273, kStripByteCounts = 279;
 constexpr std::uint16_t kTileOffsets = 324, kTileByteCounts = 325;
 constexpr std::uint16_t kCompression = 259, kDngVersion = 50706;
 constexpr std::uint16_t kOldJpeg = 6;
-constexpr std::uint16_t kNewSubfileType = 254, kSubfileType = 255;
+constexpr std::uint16_t kNewSubfileType = 254, kSubfileType = 255, kJpegTables = 347;
 
 // What a decoder needs to draw a page (TIFF 6.0 and its common extensions), sorted: size and
 // layout, samples, compression and its tables, colour (photometric, colour map, YCbCr, ICC,
@@ -176,6 +176,28 @@ private:
     std::size_t left_;
 };
 
+// JPEGTables (an abbreviated JPEG stream: SOI, DQT/DHT..., EOI) is kept, as it draws the page,
+// but a writer may have put APPn (EXIF, XMP) or COM segments in it: those are dropped.
+Bytes jpeg_tables_without_appn(ByteView v) {
+    if (v.size() < 4 || v[0] != 0xFF || v[1] != 0xD8) throw FormatError("TIFF: JPEGTables is not a JPEG stream");
+    Bytes out{0xFF, 0xD8};
+    for (std::size_t at = 2;;) {
+        if (v.size() - at < 2 || v[at] != 0xFF) throw FormatError("TIFF: bad JPEGTables segment");
+        const std::uint8_t marker = v[at + 1];
+        if (marker == 0xD9) {
+            if (at + 2 != v.size()) throw FormatError("TIFF: data after the end of JPEGTables");
+            out.insert(out.end(), {0xFF, 0xD9});
+            return out;
+        }
+        if (v.size() - at < 4) throw FormatError("truncated TIFF: JPEGTables segment");
+        const std::size_t length = std::size_t{v[at + 2]} << 8 | v[at + 3];
+        if (length < 2 || v.size() - at - 2 < length) throw FormatError("truncated TIFF: JPEGTables segment");
+        const bool metadata = (marker >= 0xE0 && marker <= 0xEF) || marker == 0xFE;
+        if (!metadata) out.insert(out.end(), v.begin() + static_cast<std::ptrdiff_t>(at), v.begin() + static_cast<std::ptrdiff_t>(at + 2 + length));
+        at += 2 + length;
+    }
+}
+
 // One kept entry of the output: its header and the bytes of its value (file byte order).
 struct OutEntry final {
     std::uint16_t tag = 0;
@@ -260,6 +282,14 @@ std::size_t strip_page(const TiffReader& r, ByteView in, std::size_t off, std::s
         if ((e.tag == kStripByteCounts || e.tag == kTileByteCounts) && e.tag != counts->tag) continue;
         if (e.size > 4) budget.charge(e.size);
         const auto v = in.subspan(e.value_at, e.size);
+        if (e.tag == kJpegTables) {
+            if (e.type != 7 && e.type != 1) throw FormatError("TIFF: JPEGTables is not UNDEFINED or BYTE");
+            Bytes tables = jpeg_tables_without_appn(v);
+            if (tables.size() != v.size()) result.removed.push_back("page " + std::to_string(page + 1) + ": APPn/COM in JPEGTables");
+            const auto count = static_cast<std::uint32_t>(tables.size());
+            out_entries.push_back(OutEntry{e.tag, e.type, count, std::move(tables)});
+            continue;
+        }
         out_entries.push_back(OutEntry{e.tag, e.type, e.count, Bytes(v.begin(), v.end())});
     }
     // Values longer than 4 bytes go before the IFD, each on a word boundary.

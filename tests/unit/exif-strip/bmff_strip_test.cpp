@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <map>
 #include <string>
 
 #include "bmff_strip.hpp"
@@ -58,6 +59,8 @@ StripResult strip(const Bytes& in) {
 
 // --- a small HEIF: item 1 the image (4 bytes in mdat), 2 Exif, 3 XMP, 4 a thumbnail ---
 Bytes infe(std::uint16_t id, const std::string& type, const std::string& content_type = "") {
+    // "v0": an infe of version 0 (name and content type, no item type).
+    if (type == "v0") return full_box("infe", 0, cat({be(id, 2), be(0, 2), text("packet"), Bytes{0}, text(content_type), Bytes{0}}));
     Bytes p = cat({be(id, 2), be(0, 2), text(type), Bytes{0}});
     if (type == "mime") p = cat({p, text(content_type), Bytes{0}});
     return full_box("infe", 2, p);
@@ -70,20 +73,22 @@ struct Item final {
 };
 
 // A HEIF whose iloc points at absolute offsets; offsets are patched once the meta size is known.
+// `methods` (item id -> iloc construction method) makes the iloc version 1.
 Bytes heif(const std::vector<Item>& items, const Bytes& iref, std::uint16_t primary, const Bytes& mdat_payload,
-           std::uint32_t fixed_base = 0) {
+           std::uint32_t fixed_base = 0, const std::map<std::uint16_t, std::uint16_t>& methods = {}) {
     const auto build = [&](std::uint32_t base) {
         Bytes iinf_entries, iloc_entries, ipma_entries;
         for (const auto& i : items) {
             iinf_entries = cat({iinf_entries, infe(i.id, i.type, i.content_type)});
-            iloc_entries = cat({iloc_entries, be(i.id, 2), be(0, 2), be(1, 2), be(base + i.offset, 4), be(i.length, 4)});
+            const Bytes method = methods.empty() ? Bytes{} : be(methods.count(i.id) ? methods.at(i.id) : 0, 2);
+            iloc_entries = cat({iloc_entries, be(i.id, 2), method, be(0, 2), be(1, 2), be(base + i.offset, 4), be(i.length, 4)});
             ipma_entries = cat({ipma_entries, be(i.id, 2), be(1, 1), be(0x81, 1)});
         }
         const Bytes meta = full_box("meta", 0, cat({
             full_box("hdlr", 0, cat({be(0, 4), text("pict"), Bytes(13, 0)})),
             full_box("pitm", 0, be(primary, 2)),
             full_box("iinf", 0, cat({be(items.size(), 2), iinf_entries})),
-            full_box("iloc", 0, cat({be(0x4400, 2), be(items.size(), 2), iloc_entries})),
+            full_box("iloc", methods.empty() ? 0 : 1, cat({be(0x4400, 2), be(items.size(), 2), iloc_entries})),
             iref,
             box("iprp", cat({box("ipco", full_box("irot", 0, Bytes{1})), full_box("ipma", 0, cat({be(items.size(), 4), ipma_entries}))})),
         }));
@@ -364,4 +369,18 @@ TEST_CASE("bmff - fragments: refused without their movie box, segments, and repe
     // A metadata fragment whose sample size is given nowhere cannot be removed.
     const Bytes sizeless = box("moof", box("traf", cat({tfhd(2, 0x20000), trun(0x1, 1, be(16, 4))})));
     CHECK_THROWS_WITH(strip(cat({ftyp_mp4, fragmented_moov, sizeless, box("mdat", text("GPS!"))})), Catch::Contains("without sample sizes"));
+}
+
+TEST_CASE("bmff - heif: an infe v0 item (XMP by content type) goes; construction method 2 metadata is refused", "[attachments]") {
+    const std::vector<Item> items = {{1, "hvc1", "", 0, 5}, {3, "v0", "application/rdf+xml", 15, 7}};
+    const Bytes in = heif(items, iref_box({ref("cdsc", 3, 1)}), 1, mdat4);
+    REQUIRE(contains(in, "MP-DATA"));
+    const auto r = strip(in);
+    CHECK_FALSE(contains(r.bytes, "MP-DATA"));
+    CHECK(contains(r.bytes, "IMAGE"));
+    CHECK(r.bytes.size() == in.size());
+    // The Exif item's bytes taken from another item (method 2): cannot be zeroed alone.
+    CHECK_THROWS_WITH(strip(heif(items4, iref4, 1, mdat4, 0, {{2, 2}})), Catch::Contains("construction method 2"));
+    CHECK_THROWS_WITH(strip(heif(items4, iref4, 1, mdat4, 0, {{1, 3}})), Catch::Contains("unknown iloc construction method"));
+    CHECK_NOTHROW(strip(heif(items4, iref4, 1, mdat4, 0, {{1, 0}})));  // version 1, file offsets: fine
 }

@@ -235,3 +235,30 @@ TEST_CASE("tiff - only reduced pages (NEF/PEF-like raw: IFD0 a thumbnail, the ra
     put32(old_jpeg, 64 + 2 + 12 * 3 + 8, 6);
     CHECK(refusal(old_jpeg).find("compression 6") != std::string::npos);
 }
+
+TEST_CASE("tiff - JPEGTables is kept without its APPn and COM segments", "[attachments]") {
+    // tiny_tiff with Compression 7 and JPEGTables at 300: SOI, APP1 "Exif Alice", DQT, COM, EOI.
+    const Bytes tables = {0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x0C, 'E', 'x', 'i', 'f', ' ', 'A', 'l', 'i', 'c', 'e',
+                          0xFF, 0xDB, 0x00, 0x04, 0x00, 0x01, 0xFF, 0xFE, 0x00, 0x05, 'B', 'o', 'b', 0xFF, 0xD9};
+    Bytes in = tiny_tiff();
+    in.resize(300 + tables.size());
+    std::copy(tables.begin(), tables.end(), in.begin() + 300);
+    // Replace the GPS IFD pointer (entry 11) by JPEGTables; keep entries sorted for readers.
+    put16(in, 64 + 2 + 12 * 11, 347);
+    put16(in, 64 + 2 + 12 * 11 + 2, 7);
+    put32(in, 64 + 2 + 12 * 11 + 4, static_cast<std::uint32_t>(tables.size()));
+    put32(in, 64 + 2 + 12 * 11 + 8, 300);
+    StripResult r;
+    strip_tiff(in, StripOptions{}, r);
+    CHECK_FALSE(contains(r.bytes, "Alice"));
+    CHECK_FALSE(contains(r.bytes, "Bob"));
+    const Bytes want = {0xFF, 0xD8, 0xFF, 0xDB, 0x00, 0x04, 0x00, 0x01, 0xFF, 0xD9};
+    CHECK(std::search(r.bytes.begin(), r.bytes.end(), want.begin(), want.end()) != r.bytes.end());
+    CHECK(std::find(r.removed.begin(), r.removed.end(), "page 1: APPn/COM in JPEGTables") != r.removed.end());
+    StripResult again;
+    strip_tiff(r.bytes, StripOptions{}, again);
+    CHECK(again.bytes == r.bytes);
+    Bytes cut = in;
+    put32(cut, 64 + 2 + 12 * 11 + 4, static_cast<std::uint32_t>(tables.size() - 3));  // no EOI
+    CHECK(refusal(cut).find("JPEGTables") != std::string::npos);
+}
