@@ -202,6 +202,7 @@ bool overlaps(const Extent& a, std::uint64_t begin, std::uint64_t end) { return 
 void check_extents(const Tables& t, const std::set<std::uint32_t>& gone, std::size_t file_size, const Box& meta,
                    const bmff::MediaData& media) {
     std::vector<Extent> kept, removed;
+    std::uint64_t to_zero = 0;  // removed bytes never overlap in a real file: bounds the zeroing work
     for (const auto& l : t.locations) {
         // Method 2: the bytes are another item's, which cannot be zeroed without touching it.
         if (l.method == 2 && gone.count(l.id) == 1) throw FormatError("HEIF: a metadata item made of another item's data (iloc construction method 2)");
@@ -212,6 +213,7 @@ void check_extents(const Tables& t, const std::set<std::uint32_t>& gone, std::si
             const bool is_gone = gone.count(l.id) == 1;
             if (e.length == 0 && is_gone) throw FormatError("HEIF: a metadata item without a length");
             if (is_gone && !media.holds(e.offset, e.length)) throw FormatError("HEIF: a metadata item outside mdat");
+            if (is_gone && (to_zero += e.length) > file_size) throw FormatError("HEIF: removed items overlap (more bytes to zero than the file holds)");
             const Extent bounded{e.offset, e.length == 0 ? file_size - e.offset : e.length};
             if (overlaps(bounded, meta.offset, meta.end())) throw FormatError("HEIF: item data inside the meta box");
             (is_gone ? removed : kept).push_back(bounded);

@@ -384,3 +384,14 @@ TEST_CASE("bmff - heif: an infe v0 item (XMP by content type) goes; construction
     CHECK_THROWS_WITH(strip(heif(items4, iref4, 1, mdat4, 0, {{1, 3}})), Catch::Contains("unknown iloc construction method"));
     CHECK_NOTHROW(strip(heif(items4, iref4, 1, mdat4, 0, {{1, 0}})));  // version 1, file offsets: fine
 }
+
+TEST_CASE("bmff - heif: removed items repeating the same bytes are refused (bounded work)", "[attachments]") {
+    const Bytes payload(1000, 'm');
+    std::vector<Item> items = {{1, "hvc1", "", 0, 5}};
+    for (std::uint16_t id = 2; id < 6; ++id) items.push_back({id, "Exif", "", 10, 990});
+    const Bytes in = heif(items, iref_box({ref("cdsc", 2, 1)}), 1, payload);
+    REQUIRE(in.size() < 4 * 990);
+    CHECK_THROWS_WITH(strip(in), Catch::Contains("overlap"));
+    items.resize(2);  // one such item: fine
+    CHECK_NOTHROW(strip(heif(items, iref_box({ref("cdsc", 2, 1)}), 1, payload)));
+}
