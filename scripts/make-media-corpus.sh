@@ -46,6 +46,8 @@ ff() { ffmpeg -v error -y "$@"; }
 ff "${video[@]}" "${meta[@]}" -movflags +use_metadata_tags "$out/mp4/camera.mp4"               # moov after mdat
 ff "${video[@]}" "${meta[@]}" -metadata "com.apple.quicktime.location.ISO6709=+48.8584+002.2945+035.000/" \
    -movflags +use_metadata_tags+faststart "$out/mov/iphone-keys.mov"                             # moov first
+ff "${video[@]}" "${meta[@]}" -g 5 -movflags +use_metadata_tags+frag_keyframe+empty_moov \
+   "$out/mp4/fragmented.mp4"                                                                     # moof/mdat pairs, mfra
 ff -f lavfi -i sine=frequency=440:sample_rate=16000 -t 1 -c:a aac -b:a 32k -fflags +bitexact "${meta[@]}" \
    "$out/m4a/voice-memo.m4a"
 for f in "$out/mp4/camera.mp4" "$out/mov/iphone-keys.mov" "$out/m4a/voice-memo.m4a"; do

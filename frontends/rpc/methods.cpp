@@ -194,10 +194,14 @@ const std::map<std::string, Handler, std::less<>>& handlers() {
          }},
         {"send",
          [](sdk::Bus& b, const MethodOptions& o, const json& p, Session&, Done d) {
-             Params a(p, {"to", "text", "file", "keep_metadata"});
+             Params a(p, {"to", "text", "file", "keep_metadata", "keep_name"});
              msg::SendMessage req{a.str("to"), a.str("text", false), a.str("file", false),
                                   a.boolean("keep_metadata", false)};
-             if (req.keep_metadata && req.file_path.empty()) throw ParamError("\"keep_metadata\" needs a \"file\"");
+             const bool keep_name = a.boolean("keep_name", false);
+             if ((req.keep_metadata || keep_name) && req.file_path.empty()) {
+                 throw ParamError("\"keep_metadata\" and \"keep_name\" need a \"file\"");
+             }
+             if (keep_name) req.file_name = std::filesystem::path(req.file_path).filename().string();
              if (!req.file_path.empty() && !std::filesystem::path(req.file_path).is_absolute()) {
                  throw ParamError("\"file\" must be an absolute path (the daemon's working directory is not yours)");
              }

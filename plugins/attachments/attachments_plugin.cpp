@@ -110,7 +110,8 @@ private:
             progress_call_ = call;
         }
         if (a.size() == 2 && a[0] == "upload") {
-            sa::UploadAttachment q{a[1], "", kCliTransfer};
+            // A tool for scripts and tests: the ref keeps the file's own name.
+            sa::UploadAttachment q{a[1], "", kCliTransfer, false, a[1]};
             bool asked = ctx.bus().request<sa::UploadAttachment>(std::move(q), kCommandTimeoutMs, [call](sdk::Result<sa::AttachmentRef> r) {
                 if (!r) return call.fail("veil attachment upload: " + r.error().message, sdk::exit_code::failure);
                 if (!r.value().notice.empty()) call.err("note: " + r.value().notice + "\n");

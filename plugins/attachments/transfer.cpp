@@ -45,6 +45,19 @@ std::string safe_file_name(std::string_view name) {
     return out.empty() ? std::string("attachment") : out;
 }
 
+std::string neutral_file_name(std::string_view mime_type) {
+    static constexpr std::pair<std::string_view, std::string_view> names[] = {
+        {"image/jpeg", "image.jpg"},      {"image/png", "image.png"},   {"image/webp", "image.webp"},
+        {"image/gif", "image.gif"},       {"image/tiff", "image.tif"},  {"image/heic", "image.heic"},
+        {"image/avif", "image.avif"},     {"video/mp4", "video.mp4"},   {"video/quicktime", "video.mov"},
+        {"audio/mp4", "audio.m4a"},       {"audio/mpeg", "audio.mp3"},  {"application/pdf", "file.pdf"},
+        {"text/plain", "file.txt"},
+    };
+    for (const auto& [type, name] : names)
+        if (type == mime_type) return std::string(name);
+    return "file";
+}
+
 std::string guess_mime_type(const std::vector<std::uint8_t>& h, std::string_view name) {
     auto starts = [&](std::initializer_list<int> magic, std::size_t at = 0) {
         if (h.size() < at + magic.size()) return false;
@@ -333,7 +346,7 @@ void Transfers::put_next(std::shared_ptr<Upload> up) {
             ref.digest = up->sealed.digest;
             ref.size_bytes = up->sealed.size_bytes;
             ref.mime_type = up->mime_type;
-            ref.file_name = safe_file_name(fs::path(up->q.path).filename().string());
+            ref.file_name = up->q.file_name.empty() ? neutral_file_name(up->mime_type) : safe_file_name(up->q.file_name);
             ref.notice = up->notice;
             up->reply.reply(std::move(ref));
             sodium_memzero(ref.key.data(), ref.key.size());

@@ -34,6 +34,9 @@ struct Member {
 std::string megabytes(std::uint64_t bytes);
 /// A safe base name for a received file: no directories, no control characters, not empty.
 std::string safe_file_name(std::string_view name);
+/// The name a file goes out under by default: "image.jpg", "video.mp4", "file.pdf", ... from
+/// its (processed) type, "file" for another type; never anything of the sender's file name.
+std::string neutral_file_name(std::string_view mime_type);
 /// The content type from the first bytes, or from the name; "application/octet-stream" if unknown.
 std::string guess_mime_type(const std::vector<std::uint8_t>& head, std::string_view name);
 

@@ -1,6 +1,9 @@
 #include "bmff_strip.hpp"
 
+#include <bit>
 #include <cstring>
+#include <map>
+#include <set>
 #include <optional>
 #include <vector>
 #include <string>
@@ -22,7 +25,7 @@ bool is_metadata_box(std::string_view type) { return type == "udta" || type == "
 // Containers walked for metadata boxes, times and chunk offsets.
 bool is_movie_container(std::string_view type) {
     return type == "moov" || type == "trak" || type == "mdia" || type == "minf" || type == "stbl" || type == "edts" ||
-           type == "mvex" || type == "moof" || type == "traf";
+           type == "mvex" || type == "moof" || type == "traf" || type == "mfra";
 }
 
 void report(StripResult& out, const Box& b, const char* what) {
@@ -76,8 +79,25 @@ std::uint64_t table_count(bmff::Reader& r, std::size_t entry_bytes) {
     return count;
 }
 
+// Zeroes the samples of timed metadata tracks: each range must lie in one mdat payload, and
+// all of them together may not exceed the file's size (real samples never overlap; a hostile
+// table repeating them would make the work grow with the square of the input).
+struct Zeroer final {
+    ByteView in;
+    const bmff::MediaData& media;
+    StripResult& out;
+    std::uint64_t budget;
+    void zero(std::uint64_t at, std::uint64_t size) {
+        if (at > in.size() || size > in.size() - at) throw FormatError("truncated BMFF: a metadata sample past the end of the file");
+        if (!media.holds(at, size)) throw FormatError("BMFF: a metadata sample outside mdat");
+        if (size > budget) throw FormatError("BMFF: metadata samples overlap (more bytes to zero than the file holds)");
+        budget -= size;
+        std::memset(&out.bytes[at], 0, static_cast<std::size_t>(size));
+    }
+};
+
 // Zeroes every sample of a timed metadata track, found through stsz, stsc and stco/co64.
-void zero_samples(ByteView in, const Box& trak, const bmff::MediaData& media, StripResult& out) {
+void zero_samples(ByteView in, const Box& trak, Zeroer& zeroer) {
     const auto mdia = child(in, trak, "mdia");
     const auto minf = child(in, *mdia, "minf");
     const auto stbl = minf ? child(in, *minf, "stbl") : std::nullopt;
@@ -114,18 +134,43 @@ void zero_samples(ByteView in, const Box& trak, const bmff::MediaData& media, St
         std::uint64_t at = chunks.read(offset_bytes);
         for (std::uint64_t k = 0; k < per_chunk && sample < samples; ++k, ++sample) {
             const std::uint64_t size = uniform != 0 ? uniform : sizes.read(4);
-            if (at > in.size() || size > in.size() - at) throw FormatError("truncated BMFF: a metadata sample past the end of the file");
-            if (!media.holds(at, size)) throw FormatError("BMFF: a metadata sample outside mdat");
-            std::memset(&out.bytes[at], 0, static_cast<std::size_t>(size));
+            zeroer.zero(at, size);
             at += size;
             zeroed += size;
         }
     }
-    out.removed.push_back("timed metadata track: " + std::to_string(sample) + " samples (" + std::to_string(zeroed) + " bytes zeroed)");
+    zeroer.out.removed.push_back("timed metadata track: " + std::to_string(sample) + " samples (" + std::to_string(zeroed) + " bytes zeroed)");
 }
 
-void strip_movie_box(ByteView in, const Box& box, int depth, const bmff::MediaData& media, StripResult& out) {
+// What movie fragments need from the movie box: which tracks are timed metadata, and the
+// default sample sizes of every track (trex), since a fragment may give no size of its own.
+struct MovieTracks final {
+    bool seen = false;              // a moov came before
+    bool unnamed_metadata = false;  // a metadata track without tkhd: fragments cannot name it
+    std::set<std::uint32_t> metadata;
+    std::map<std::uint32_t, std::uint64_t> default_size;
+};
+
+std::optional<std::uint32_t> track_id(ByteView in, const Box& trak) {
+    const auto tkhd = child(in, trak, "tkhd");
+    if (!tkhd) return std::nullopt;
+    const auto fb = bmff::parse_full_box(in, *tkhd);
+    bmff::Reader r(in, fb.body_offset, tkhd->end(), "tkhd");
+    r.skip(fb.version == 1 ? 16 : 8);
+    return static_cast<std::uint32_t>(r.read(4));
+}
+
+void read_trex(ByteView in, const Box& trex, MovieTracks& tracks) {
+    const auto fb = bmff::parse_full_box(in, trex);
+    bmff::Reader r(in, fb.body_offset, trex.end(), "trex");
+    const auto id = static_cast<std::uint32_t>(r.read(4));
+    r.skip(8);  // sample description index, duration
+    if (const auto size = r.read(4); size != 0) tracks.default_size[id] = size;  // 0: each fragment gives sizes
+}
+
+void strip_movie_box(ByteView in, const Box& box, int depth, Zeroer& zeroer, MovieTracks& tracks) {
     if (depth > bmff::max_depth) throw FormatError("BMFF: boxes nested too deeply");
+    StripResult& out = zeroer.out;
     bmff::for_each_box(in, box.payload_offset(), box.end(), box.type, [&](const Box& b) {
         if (is_metadata_box(b.type)) {
             bmff::neutralise(out.bytes, b);
@@ -134,15 +179,101 @@ void strip_movie_box(ByteView in, const Box& box, int depth, const bmff::MediaDa
             zero_times(in, b, out);
         } else if (b.type == "stco" || b.type == "co64") {
             check_chunk_offsets(in, b);
+        } else if (b.type == "trex") {
+            read_trex(in, b, tracks);
         } else if (is_movie_container(b.type)) {
-            strip_movie_box(in, b, depth + 1, media, out);
-            if (b.type == "trak" && is_metadata_track(in, b)) zero_samples(in, b, media, out);
+            strip_movie_box(in, b, depth + 1, zeroer, tracks);
+            if (b.type == "trak" && is_metadata_track(in, b)) {
+                if (const auto id = track_id(in, b)) {
+                    tracks.metadata.insert(*id);
+                } else {
+                    tracks.unnamed_metadata = true;
+                }
+                zero_samples(in, b, zeroer);
+            }
         }
+    });
+}
+
+constexpr std::uint64_t unknown_end = ~std::uint64_t{0};
+
+// One track fragment's sample data (tfhd, then each trun, ISO/IEC 14496-12 8.8.7-8.8.8): zeroed
+// when the track is timed metadata. `data_end` is where the previous fragment's data ended (the
+// implicit base of a traf without base_data_offset or default-base-is-moof); it is advanced.
+void zero_fragment_samples(ByteView in, const Box& moof, const Box& traf, const MovieTracks& tracks, std::uint64_t& data_end,
+                           Zeroer& zeroer) {
+    const auto tfhd = child(in, traf, "tfhd");
+    if (!tfhd) throw FormatError("BMFF: track fragment without tfhd");
+    const auto hd = bmff::parse_full_box(in, *tfhd);
+    bmff::Reader h(in, hd.body_offset, tfhd->end(), "tfhd");
+    const auto id = static_cast<std::uint32_t>(h.read(4));
+    std::uint64_t base = (hd.flags & 0x20000) != 0 ? moof.offset : data_end;  // unknown_end if unknown
+    if ((hd.flags & 0x1) != 0) base = h.read(8);
+    if ((hd.flags & 0x2) != 0) h.skip(4);  // sample description index
+    if ((hd.flags & 0x8) != 0) h.skip(4);  // default duration
+    std::optional<std::uint64_t> default_size;
+    if ((hd.flags & 0x10) != 0) {
+        default_size = h.read(4);
+    } else if (const auto t = tracks.default_size.find(id); t != tracks.default_size.end()) {
+        default_size = t->second;
+    }
+    const bool metadata = tracks.metadata.count(id) != 0;
+    std::uint64_t next = base;
+    bmff::for_each_box(in, traf.payload_offset(), traf.end(), "traf", [&](const Box& b) {
+        if (b.type != "trun") return;
+        const auto fb = bmff::parse_full_box(in, b);
+        bmff::Reader r(in, fb.body_offset, b.end(), "trun");
+        const std::uint64_t count = r.read(4);
+        std::uint64_t at = next;
+        if ((fb.flags & 0x1) != 0) {
+            const auto offset = static_cast<std::int32_t>(r.read(4));
+            if (base == unknown_end) throw FormatError("BMFF: a fragment's data follows samples of unknown size");
+            if (offset < 0 && base < static_cast<std::uint64_t>(-static_cast<std::int64_t>(offset))) throw FormatError("BMFF: a fragment's data before the file");
+            at = base + static_cast<std::uint64_t>(static_cast<std::int64_t>(offset));
+        }
+        if ((fb.flags & 0x4) != 0) r.skip(4);  // first sample flags
+        const std::size_t entry_bytes = 4 * static_cast<std::size_t>(std::popcount(fb.flags & 0xF00u));
+        std::uint64_t total = 0;
+        if ((fb.flags & 0x200) != 0) {
+            if (count > r.left() / entry_bytes) throw FormatError("truncated BMFF: trun");
+            for (std::uint64_t i = 0; i < count; ++i) {
+                if ((fb.flags & 0x100) != 0) r.skip(4);
+                total += r.read(4);
+                r.skip(entry_bytes - 4 - ((fb.flags & 0x100) != 0 ? 4 : 0));
+            }
+        } else if (default_size) {
+            if (entry_bytes != 0 && count > r.left() / entry_bytes) throw FormatError("truncated BMFF: trun");
+            if (*default_size != 0 && count > in.size() / *default_size) throw FormatError("truncated BMFF: a fragment's samples past the end of the file");
+            total = count * *default_size;
+        } else if (metadata) {
+            throw FormatError("BMFF: a metadata track fragment without sample sizes");
+        } else {
+            next = unknown_end;  // a later traf cannot rely on where this data ends
+            return;
+        }
+        if (at == unknown_end && (metadata || total != 0)) throw FormatError("BMFF: a fragment's data follows samples of unknown size");
+        if (at > in.size() || total > in.size() - at) throw FormatError("truncated BMFF: a fragment's samples past the end of the file");
+        if (metadata) zeroer.zero(at, total);
+        next = at + total;
+    });
+    data_end = next;
+    if (metadata) zeroer.out.removed.push_back("timed metadata track fragment");
+}
+
+// A movie fragment (moof): metadata boxes as in moov, and the samples of metadata tracks.
+void strip_fragment(ByteView in, const Box& moof, Zeroer& zeroer, MovieTracks& tracks) {
+    if (!tracks.seen) throw FormatError("BMFF: a movie fragment without a movie box before it (its metadata tracks cannot be told apart)");
+    if (tracks.unnamed_metadata) throw FormatError("BMFF: a movie fragment of a file whose metadata track has no tkhd");
+    strip_movie_box(in, moof, 1, zeroer, tracks);
+    std::uint64_t data_end = moof.offset;
+    bmff::for_each_box(in, moof.payload_offset(), moof.end(), "moof", [&](const Box& b) {
+        if (b.type == "traf") zero_fragment_samples(in, moof, b, tracks, data_end, zeroer);
     });
 }
 
 // A QuickTime file from before 'ftyp' starts with one of these.
 bool is_first_box(std::string_view type) {
+    if (type == "styp") throw FormatError("BMFF: a media segment (styp) without its movie box: its metadata tracks cannot be told apart");
     return type == "ftyp" || type == "moov" || type == "mdat" || type == "wide" || type == "free" || type == "skip";
 }
 
@@ -152,13 +283,19 @@ void strip_bmff(ByteView in, const StripOptions& /*options*/, StripResult& out) 
     out.clear();
     out.bytes.assign(in.begin(), in.end());
     const bmff::MediaData media(in);
+    Zeroer zeroer{in, media, out, in.size()};
+    MovieTracks tracks;
     bool first = true, content = false;
     bmff::for_each_box(in, 0, in.size(), "the file", [&](const Box& b) {
         if (first && !is_first_box(b.type)) throw FormatError("not an ISO BMFF file: first box is '" + std::string(b.type) + "'");
         first = false;
         if (b.type == "moov") {
-            content = true;
-            strip_movie_box(in, b, 1, media, out);
+            content = tracks.seen = true;
+            strip_movie_box(in, b, 1, zeroer, tracks);
+        } else if (b.type == "moof") {
+            strip_fragment(in, b, zeroer, tracks);
+        } else if (b.type == "mfra") {
+            strip_movie_box(in, b, 1, zeroer, tracks);
         } else if (b.type == "meta" && is_picture_meta(in, b)) {
             content = true;
             strip_heif_meta(in, b, media, out);

@@ -72,6 +72,12 @@ std::vector<ItemInfo> parse_iinf(ByteView in, const Box& iinf) {
             item.type = std::string_view(reinterpret_cast<const char*>(in.data() + f.pos() - 4), 4);
             f.read_cstring();  // item name
             if (item.type == "mime") item.content_type = f.read_cstring();
+        } else {
+            // Versions 0 and 1 describe an item by name and MIME type only (no item type): an
+            // XMP packet, say. No image is stored that way, so such items count as 'mime' ones.
+            item.type = "mime";
+            f.read_cstring();  // item name
+            item.content_type = f.read_cstring();
         }
         items.push_back(item);
     });
@@ -97,6 +103,7 @@ std::vector<Location> parse_iloc(ByteView in, const Box& iloc, unsigned& version
         l.begin = r.pos();
         l.id = static_cast<std::uint32_t>(r.read(version < 2 ? 2 : 4));
         if (version >= 1) l.method = static_cast<unsigned>(r.read(2) & 15);
+        if (l.method > 2) throw FormatError("HEIF: unknown iloc construction method " + std::to_string(l.method));
         l.data_reference = static_cast<unsigned>(r.read(2));
         const std::uint64_t base = r.read(base_size);
         const std::uint64_t n = r.read(2);
@@ -195,7 +202,10 @@ bool overlaps(const Extent& a, std::uint64_t begin, std::uint64_t end) { return 
 void check_extents(const Tables& t, const std::set<std::uint32_t>& gone, std::size_t file_size, const Box& meta,
                    const bmff::MediaData& media) {
     std::vector<Extent> kept, removed;
+    std::uint64_t to_zero = 0;  // removed bytes never overlap in a real file: bounds the zeroing work
     for (const auto& l : t.locations) {
+        // Method 2: the bytes are another item's, which cannot be zeroed without touching it.
+        if (l.method == 2 && gone.count(l.id) == 1) throw FormatError("HEIF: a metadata item made of another item's data (iloc construction method 2)");
         if (l.method != 0) continue;
         if (l.data_reference != 0) throw FormatError("HEIF: item data in another file");
         for (const auto& e : l.extents) {
@@ -203,6 +213,7 @@ void check_extents(const Tables& t, const std::set<std::uint32_t>& gone, std::si
             const bool is_gone = gone.count(l.id) == 1;
             if (e.length == 0 && is_gone) throw FormatError("HEIF: a metadata item without a length");
             if (is_gone && !media.holds(e.offset, e.length)) throw FormatError("HEIF: a metadata item outside mdat");
+            if (is_gone && (to_zero += e.length) > file_size) throw FormatError("HEIF: removed items overlap (more bytes to zero than the file holds)");
             const Extent bounded{e.offset, e.length == 0 ? file_size - e.offset : e.length};
             if (overlaps(bounded, meta.offset, meta.end())) throw FormatError("HEIF: item data inside the meta box");
             (is_gone ? removed : kept).push_back(bounded);

@@ -22,7 +22,8 @@ struct Magic final {
     std::string_view kind;
     ImageType type;
 };
-constexpr std::array<Magic, 27> magics = {{
+constexpr std::array<Magic, 39> magics = {{
+    {4, "ftypcrx "sv, "Canon CR3 raw image", ImageType::other_media},
     {4, "ftyp"sv, "ISO media of an unknown brand", ImageType::other_media},
     // QuickTime files that open with a preview, user data or a vendor box: not stripped, refused.
     {4, "pnot"sv, "QuickTime movie", ImageType::other_media},
@@ -35,6 +36,8 @@ constexpr std::array<Magic, 27> magics = {{
     {0, "\0\0\0\x0CJXL "sv, "JPEG XL image", ImageType::other_media},
     {0, "IIRO"sv, "Olympus raw image", ImageType::other_media},
     {0, "IIU\0"sv, "Panasonic raw image", ImageType::other_media},
+    {0, "FUJIFILMCCD-RAW"sv, "Fuji RAF raw image", ImageType::other_media},
+    {6, "HEAPCCDR"sv, "Canon CRW raw image", ImageType::other_media},
     {0, "\0\0\x01\0"sv, "ICO image", ImageType::other_media},
     {0, "fLaC"sv, "FLAC audio", ImageType::other_media},
     {0, "OggS"sv, "Ogg audio/video", ImageType::other_media},
@@ -42,16 +45,69 @@ constexpr std::array<Magic, 27> magics = {{
     {0, "\x1A\x45\xDF\xA3"sv, "Matroska/WebM video", ImageType::other_media},
     {0, "FORM"sv, "AIFF audio", ImageType::other_media},
     {0, "#!AMR"sv, "AMR audio", ImageType::other_media},
+    {0, "caff"sv, "CAF audio", ImageType::other_media},
+    {0, "RF64"sv, "RF64 audio", ImageType::other_media},
     {0, "\x30\x26\xB2\x75\x8E\x66\xCF\x11"sv, "ASF/WMV/WMA media", ImageType::other_media},
     {0, "\0\0\x01\xBA"sv, "MPEG video", ImageType::other_media},
     {0, "FLV"sv, "Flash video", ImageType::other_media},
     {0, "%PDF-"sv, "PDF document", ImageType::document},
     {0, "PK\x03\x04"sv, "ZIP archive or office document", ImageType::document},
+    {0, "PK\x05\x06"sv, "ZIP archive (empty)", ImageType::document},
     {0, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"sv, "office document (OLE)", ImageType::document},
     {0, "\x1F\x8B"sv, "gzip archive", ImageType::document},
     {0, "7z\xBC\xAF\x27\x1C"sv, "7-Zip archive", ImageType::document},
+    {0, "BZh"sv, "bzip2 archive", ImageType::document},
+    {0, "\xFD""7zXZ\0"sv, "xz archive", ImageType::document},
+    {0, "\x28\xB5\x2F\xFD"sv, "zstd archive", ImageType::document},
+    {0, "Rar!\x1A\x07"sv, "RAR archive", ImageType::document},
+    {257, "ustar"sv, "tar archive", ImageType::document},
     {0, "{\\rtf"sv, "RTF document", ImageType::document},
+    {0, "AT&TFORM"sv, "DjVu document", ImageType::document},
 }};
+
+// MPEG transport streams: a sync byte every 188 bytes (M2TS: 192, after a 4-byte timestamp).
+bool is_transport_stream(ByteView d, std::size_t first, std::size_t stride) {
+    if (d.size() < first + 2 * stride + 1) return false;
+    return d[first] == 0x47 && d[first + stride] == 0x47 && d[first + 2 * stride] == 0x47;
+}
+
+// Plain text: valid UTF-8 (a BOM allowed) with no control characters but tab, line feed,
+// form feed and carriage return. Checked over the whole file: one binary byte makes it unknown.
+bool is_plain_text(ByteView d) {
+    std::size_t i = has(d, 0, "\xEF\xBB\xBF") ? 3 : 0;
+    while (i < d.size()) {
+        const std::uint8_t c = d[i];
+        if (c < 0x80) {
+            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') return false;
+            if (c == 0x7F) return false;
+            ++i;
+            continue;
+        }
+        std::size_t n = 0;
+        std::uint32_t cp = 0;
+        if ((c & 0xE0) == 0xC0) { n = 1; cp = c & 0x1Fu; }
+        else if ((c & 0xF0) == 0xE0) { n = 2; cp = c & 0x0Fu; }
+        else if ((c & 0xF8) == 0xF0) { n = 3; cp = c & 0x07u; }
+        else return false;
+        if (d.size() - i <= n) return false;
+        for (std::size_t k = 1; k <= n; ++k) {
+            if ((d[i + k] & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (d[i + k] & 0x3Fu);
+        }
+        static constexpr std::array<std::uint32_t, 4> min_of = {0, 0x80, 0x800, 0x10000};
+        if (cp < min_of[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;  // overlong, surrogate
+        i += n + 1;
+    }
+    return true;
+}
+
+// SVG is text, but XML that carries <metadata> (RDF: author, licence), editor attributes
+// (sodipodi:docname, inkscape:export-filename: local paths) and comments. Rewriting XML safely
+// is a parser's job, so SVG is refused like other media it cannot strip.
+bool is_svg(ByteView d) {
+    const std::string_view head(reinterpret_cast<const char*>(d.data()), std::min<std::size_t>(d.size(), 4096));
+    return head.find("<svg") != std::string_view::npos;
+}
 
 const Magic* find_magic(ByteView d) {
     if (has(d, 0, "RIFF") && has(d, 8, "WAVE")) {
@@ -62,18 +118,35 @@ const Magic* find_magic(ByteView d) {
         static constexpr Magic avi{0, "RIFF"sv, "AVI video", ImageType::other_media};
         return &avi;
     }
-    // An MP3/AAC without an ID3 tag starts with a frame header: 11 sync bits, a layer, and a
-    // valid bitrate and sample rate.
+    if (is_transport_stream(d, 0, 188) || is_transport_stream(d, 4, 192)) {
+        static constexpr Magic ts{0, "G"sv, "MPEG-TS/M2TS video", ImageType::other_media};
+        return &ts;
+    }
+    // An MP3 without an ID3 tag starts with a frame header: 11 sync bits, a layer, and a
+    // valid bitrate and sample rate. ADTS (AAC) has layer 0 and a sampling index below 13.
     if (d.size() >= 3 && d[0] == 0xFF && (d[1] & 0xE0) == 0xE0 && (d[1] & 0x06) != 0 && (d[2] & 0xF0) != 0xF0 &&
         (d[2] & 0x0C) != 0x0C) {
-        static constexpr Magic mp3{0, "\xFF"sv, "MP3/AAC audio", ImageType::other_media};
+        static constexpr Magic mp3{0, "\xFF"sv, "MP3 audio", ImageType::other_media};
         return &mp3;
+    }
+    if (d.size() >= 3 && d[0] == 0xFF && (d[1] & 0xF6) == 0xF0 && ((d[2] >> 2) & 0x0F) < 13) {
+        static constexpr Magic adts{0, "\xFF"sv, "ADTS AAC audio", ImageType::other_media};
+        return &adts;
+    }
+    // TGA has no leading magic; version 2 files end with this footer. Older ones are unknown.
+    if (d.size() >= 44 && has(d, d.size() - 18, "TRUEVISION-XFILE.\0"sv)) {
+        static constexpr Magic tga{0, ""sv, "TGA image", ImageType::other_media};
+        return &tga;
     }
     for (const auto& m : magics)
         if (has(d, m.at, m.bytes)) return &m;
+    if (is_plain_text(d)) {
+        static constexpr Magic svg{0, ""sv, "SVG image", ImageType::other_media};
+        static constexpr Magic text{0, ""sv, "plain text", ImageType::document};
+        return is_svg(d) ? &svg : &text;
+    }
     return nullptr;
 }
-
 
 bool is_one_of(std::string_view brand, std::initializer_list<std::string_view> brands) {
     for (const auto b : brands) {
@@ -88,7 +161,8 @@ ImageType sniff_bmff(ByteView d) {
     // Old QuickTime files have no ftyp; players also accept a free or skip box first.
     for (const auto first : {"moov", "mdat", "wide", "free", "skip"})
         if (has(d, 4, first)) return ImageType::mov;
-    if (!has(d, 4, "ftyp") || d.size() < 12) return ImageType::unknown;
+    // A media segment (styp) has the brands of an ftyp; the stripper refuses it without a moov.
+    if ((!has(d, 4, "ftyp") && !has(d, 4, "styp")) || d.size() < 12) return ImageType::unknown;
     const auto brand_at = [&](std::size_t at) { return std::string_view(reinterpret_cast<const char*>(d.data() + at), 4); };
     const std::string_view major = brand_at(8);
     if (is_one_of(major, {"avif", "avis"})) return ImageType::avif;
@@ -103,7 +177,7 @@ ImageType sniff_bmff(ByteView d) {
     if (major == "qt  ") return ImageType::mov;
     if (is_one_of(major, {"M4A ", "M4B ", "M4P "})) return ImageType::m4a;
     if (is_one_of(major, {"isom", "iso2", "iso4", "iso5", "iso6", "mp41", "mp42", "avc1", "M4V ", "MSNV", "mmp4", "3gp4",
-                          "3gp5", "3gp6", "3g2a", "dash", "f4v "})) {
+                          "3gp5", "3gp6", "3g2a", "dash", "f4v ", "msdh", "msix", "cmfc", "cmfs"})) {
         return ImageType::mp4;
     }
     return ImageType::unknown;

@@ -20,8 +20,8 @@ enum class ImageType : std::uint8_t {
     mov,          ///< QuickTime movie (brand 'qt  ', or an old file without ftyp)
     m4a,          ///< MPEG-4 audio (brands M4A, M4B)
     other_media,  ///< an image, video or audio format this processor does not rewrite
-    document,     ///< PDF, office files, archives, text: sent as they are
-    unknown,      ///< anything else (sent as it is, like a document)
+    document,     ///< recognised positively: PDF, office files, archives, plain UTF-8 text
+    unknown,      ///< anything else: refused unless the sender keeps its metadata
 };
 
 /// The format of data, judged by its magic bytes.

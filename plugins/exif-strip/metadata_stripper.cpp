@@ -51,19 +51,24 @@ ProcessReport MetadataStripper::process(Attachment& a) const {
     const ImageType actual = sniff_image_type(a.bytes);
     const ImageType declared = image_type_of_mime(a.mime_type);
     const std::string kind(actual == ImageType::other_media || actual == ImageType::document ? content_kind(a.bytes)
-                                                                                             : name_of(actual));
+                           : actual == ImageType::unknown                                      ? "unrecognised content"
+                                                                                               : name_of(actual));
     if (a.keep_metadata) {
         report.detail = "passed through untouched: " + kind + ", metadata kept at the sender's request";
         return report;
     }
-    if (actual == ImageType::document || actual == ImageType::unknown) {
-        if (declared != ImageType::unknown) {
-            throw ProcessError(name(), "declared " + a.mime_type + " but the content is not a " +
-                                           std::string(name_of(declared)) + " file; refused");
-        }
-        report.detail = (actual == ImageType::unknown ? std::string("unrecognised content") : kind) +
-                        ": sent as a file, its contents are not changed (metadata inside it is NOT removed)";
+    if ((actual == ImageType::document || actual == ImageType::unknown) && declared != ImageType::unknown) {
+        throw ProcessError(name(), "declared " + a.mime_type + " but the content is not a " + std::string(name_of(declared)) +
+                                       " file; refused");
+    }
+    if (actual == ImageType::document) {
+        report.detail = kind + ": sent as a file, its contents are not changed (metadata inside it is NOT removed)";
         return report;
+    }
+    // Not a document type known by its content: it may be media whose metadata we cannot see.
+    if (actual == ImageType::unknown) {
+        throw ProcessError(name(), "unrecognised content (neither media whose metadata can be removed nor a known document type)" +
+                                       kKeepHint);
     }
     if (actual == ImageType::other_media) throw ProcessError(name(), kind + ": its metadata cannot be removed" + kKeepHint);
     if (!enabled(actual)) throw ProcessError(name(), kind + ": metadata removal is disabled in config (exif-strip.formats)" + kKeepHint);

@@ -16,6 +16,7 @@ constexpr std::uint16_t kStripOffsets = 273, kStripByteCounts = 279;
 constexpr std::uint16_t kTileOffsets = 324, kTileByteCounts = 325;
 constexpr std::uint16_t kCompression = 259, kDngVersion = 50706;
 constexpr std::uint16_t kOldJpeg = 6;
+constexpr std::uint16_t kNewSubfileType = 254, kSubfileType = 255, kJpegTables = 347;
 
 // What a decoder needs to draw a page (TIFF 6.0 and its common extensions), sorted: size and
 // layout, samples, compression and its tables, colour (photometric, colour map, YCbCr, ICC,
@@ -175,6 +176,28 @@ private:
     std::size_t left_;
 };
 
+// JPEGTables (an abbreviated JPEG stream: SOI, DQT/DHT..., EOI) is kept, as it draws the page,
+// but a writer may have put APPn (EXIF, XMP) or COM segments in it: those are dropped.
+Bytes jpeg_tables_without_appn(ByteView v) {
+    if (v.size() < 4 || v[0] != 0xFF || v[1] != 0xD8) throw FormatError("TIFF: JPEGTables is not a JPEG stream");
+    Bytes out{0xFF, 0xD8};
+    for (std::size_t at = 2;;) {
+        if (v.size() - at < 2 || v[at] != 0xFF) throw FormatError("TIFF: bad JPEGTables segment");
+        const std::uint8_t marker = v[at + 1];
+        if (marker == 0xD9) {
+            if (at + 2 != v.size()) throw FormatError("TIFF: data after the end of JPEGTables");
+            out.insert(out.end(), {0xFF, 0xD9});
+            return out;
+        }
+        if (v.size() - at < 4) throw FormatError("truncated TIFF: JPEGTables segment");
+        const std::size_t length = std::size_t{v[at + 2]} << 8 | v[at + 3];
+        if (length < 2 || v.size() - at - 2 < length) throw FormatError("truncated TIFF: JPEGTables segment");
+        const bool metadata = (marker >= 0xE0 && marker <= 0xEF) || marker == 0xFE;
+        if (!metadata) out.insert(out.end(), v.begin() + static_cast<std::ptrdiff_t>(at), v.begin() + static_cast<std::ptrdiff_t>(at + 2 + length));
+        at += 2 + length;
+    }
+}
+
 // One kept entry of the output: its header and the bytes of its value (file byte order).
 struct OutEntry final {
     std::uint16_t tag = 0;
@@ -240,8 +263,10 @@ std::size_t strip_page(const TiffReader& r, ByteView in, std::size_t off, std::s
         return it == kept.end() ? nullptr : &*it;
     };
     if (!find(256) || !find(257)) throw FormatError("TIFF: a page without width or height");
-    if (const Entry* c = find(kCompression); c && c->type == 3 && r.u16(c->value_at) == kOldJpeg)
-        throw FormatError("old-style JPEG-in-TIFF (compression 6) is not rewritten");
+    if (const Entry* c = find(kCompression)) {
+        if ((c->type != 3 && c->type != 4) || c->count != 1) throw FormatError("TIFF: Compression is not one SHORT or LONG");
+        if (r.number(*c, 0) == kOldJpeg) throw FormatError("old-style JPEG-in-TIFF (compression 6) is not rewritten");
+    }
     const bool tiled = find(kTileOffsets) != nullptr;
     const Entry* offsets = find(tiled ? kTileOffsets : kStripOffsets);
     const Entry* counts = find(tiled ? kTileByteCounts : kStripByteCounts);
@@ -257,6 +282,14 @@ std::size_t strip_page(const TiffReader& r, ByteView in, std::size_t off, std::s
         if ((e.tag == kStripByteCounts || e.tag == kTileByteCounts) && e.tag != counts->tag) continue;
         if (e.size > 4) budget.charge(e.size);
         const auto v = in.subspan(e.value_at, e.size);
+        if (e.tag == kJpegTables) {
+            if (e.type != 7 && e.type != 1) throw FormatError("TIFF: JPEGTables is not UNDEFINED or BYTE");
+            Bytes tables = jpeg_tables_without_appn(v);
+            if (tables.size() != v.size()) result.removed.push_back("page " + std::to_string(page + 1) + ": APPn/COM in JPEGTables");
+            const auto count = static_cast<std::uint32_t>(tables.size());
+            out_entries.push_back(OutEntry{e.tag, e.type, count, std::move(tables)});
+            continue;
+        }
         out_entries.push_back(OutEntry{e.tag, e.type, e.count, Bytes(v.begin(), v.end())});
     }
     // Values longer than 4 bytes go before the IFD, each on a word boundary.
@@ -288,6 +321,22 @@ std::size_t strip_page(const TiffReader& r, ByteView in, std::size_t off, std::s
     return r.u32(off + 2 + 12 * n);
 }
 
+// NewSubfileType bit 0 (or the old SubfileType 2): a reduced-resolution copy of another page,
+// i.e. a thumbnail, which may show the original before it was cropped or edited.
+bool is_reduced_page(const TiffReader& r, std::size_t off) {
+    const std::size_t n = r.ifd_entries(off);
+    for (std::size_t i = 0; i < n; ++i) {
+        const Entry e = r.entry(off, i);
+        if (e.count != 1 || (e.type != 3 && e.type != 4)) continue;
+        if (e.tag == kNewSubfileType && (r.number(e, 0) & 1) != 0) return true;
+        if (e.tag == kSubfileType && r.number(e, 0) == 2) return true;
+    }
+    return false;
+}
+
+// The offset of the IFD after the one at off.
+std::size_t next_ifd(const TiffReader& r, std::size_t off) { return r.u32(off + 2 + 12 * r.ifd_entries(off)); }
+
 }  // namespace
 
 void strip_tiff(ByteView in, const StripOptions& options, StripResult& out) {
@@ -307,14 +356,24 @@ void strip_tiff(ByteView in, const StripOptions& options, StripResult& out) {
     w.u32(0);
     Budget budget(in.size());
     std::set<std::size_t> seen;
-    std::size_t next = r.u32(4);
-    for (std::size_t page = 0; next != 0; ++page) {
+    std::size_t next = r.u32(4), page = 0, reduced = 0;
+    while (next != 0) {
         if (!seen.insert(next).second) throw FormatError("TIFF: the IFD chain loops");
-        next = strip_page(r, in, next, page, options, w, link, out, budget);
+        if (is_reduced_page(r, next)) {
+            ++reduced;
+            next = next_ifd(r, next);
+            continue;
+        }
+        next = strip_page(r, in, next, page++, options, w, link, out, budget);
         link = out.bytes.size();
         w.u32(0);
     }
     if (seen.empty()) throw FormatError("TIFF: no image");
+    if (page == 0) {
+        throw FormatError("TIFF: only reduced-resolution pages (a raw file such as NEF or PEF, whose image lives in "
+                          "SubIFDs, or thumbnails alone) is not rewritten");
+    }
+    if (reduced != 0) out.removed.push_back(std::to_string(reduced) + " reduced-resolution page(s) (thumbnails)");
 }
 
 }  // namespace veil::exif_strip

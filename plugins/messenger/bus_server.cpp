@@ -57,7 +57,7 @@ void serve_messenger_contract(sdk::Context& ctx, Client& c) {
         if (!open_or_fail(c, out)) return;
         auto to = id_or_fail(req.to, out);
         if (!to) return;
-        c.send(*to, req.text, req.file_path, req.keep_metadata,
+        c.send(*to, req.text, req.file_path, req.keep_metadata, req.file_name,
                [&c, out](const MessageRecord& r) {
                    out.reply({c.view(r), r.message.attachment ? r.message.attachment->notice : std::string()});
                },

@@ -55,10 +55,11 @@ public:
 
     /// Queues a message (text, a file, or both) to `to` and saves it; `queued` gets the record
     /// (delivery queued). A file is uploaded first through the attachment contract (with
-    /// keep_metadata: sent as it is, at the sender's explicit request); what its processing
-    /// wants the sender told is in the record's attachment notice. Writing to someone accepts
-    /// their request. Call flush() (or run()) to send it.
-    void send(const crypto::VeilId& to, std::string text, std::string file_path, bool keep_metadata,
+    /// keep_metadata: sent as it is, at the sender's explicit request; file_name: the name the
+    /// recipient sees, "" = a neutral one from its type); what its processing wants the sender
+    /// told is in the record's attachment notice. Writing to someone accepts their request.
+    /// Call flush() (or run()) to send it.
+    void send(const crypto::VeilId& to, std::string text, std::string file_path, bool keep_metadata, std::string file_name,
               std::function<void(const MessageRecord&)> queued, Fail fail);
     /// Sends everything queued (and publishes the account if due); `done` once all is stored in
     /// every recipient swarm. Never runs twice at once: a call during a flush waits for the next.

@@ -15,7 +15,7 @@ constexpr std::uint32_t kTransferTimeoutMs = 180'000;
 
 }  // namespace
 
-void Client::send(const crypto::VeilId& to, std::string text, std::string file_path, bool keep_metadata,
+void Client::send(const crypto::VeilId& to, std::string text, std::string file_path, bool keep_metadata, std::string file_name,
                   std::function<void(const MessageRecord&)> queued, Fail fail) {
     if (to == account_->id()) return fail({sdk::ErrorCode::bad_input, "cannot send a message to yourself"});
     ChatMessage m;
@@ -35,6 +35,7 @@ void Client::send(const crypto::VeilId& to, std::string text, std::string file_p
     if (ec) return fail({sdk::ErrorCode::io, "cannot read " + file_path + ": " + ec.message()});
     up.transfer_id = wire::to_hex(m.id);
     up.keep_metadata = keep_metadata;
+    up.file_name = std::move(file_name);
     bool asked = ctx_.bus().request<sdk::attachment::UploadAttachment>(
         std::move(up), kTransferTimeoutMs,
         [this, to, m, queued, fail](sdk::Result<sdk::attachment::AttachmentRef> r) mutable {

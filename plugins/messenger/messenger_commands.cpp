@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -20,7 +21,7 @@ namespace {
 
 namespace st = sdk::storage;
 
-constexpr const char* kSendUsage = "send ID TEXT | send ID --file PATH [--keep-metadata] [TEXT]";
+constexpr const char* kSendUsage = "send ID TEXT | send ID --file PATH [--keep-metadata] [--keep-name] [TEXT]";
 constexpr const char* kReceiveUsage = "receive [--wait SECONDS] [--json] [--save-dir DIR]";
 constexpr const char* kContactsUsage =
     "contacts [--json] | contacts add ID NAME | contacts rename ID NAME | contacts block ID | contacts unblock ID | "
@@ -157,22 +158,25 @@ std::shared_ptr<sdk::Subscription> upload_progress(sdk::Context& ctx, const sdk:
 void cmd_send(sdk::Context& ctx, Client& client, const sdk::CommandCall& call) {
     auto args = own_args(call.args());
     std::string file, text;
-    bool keep_metadata = false;
+    bool keep_metadata = false, keep_name = false;
     std::vector<std::string> rest;
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--file" && i + 1 < args.size()) file = args[++i];
         else if (args[i] == "--keep-metadata") keep_metadata = true;
+        else if (args[i] == "--keep-name") keep_name = true;
         else rest.push_back(args[i]);
     }
-    if (rest.empty() || rest.size() > 2 || (rest.size() == 1 && file.empty()) || (keep_metadata && file.empty())) {
+    if (rest.empty() || rest.size() > 2 || (rest.size() == 1 && file.empty()) || ((keep_metadata || keep_name) && file.empty())) {
         return call.fail(std::string("usage: veil ") + kSendUsage);
     }
     auto to = parse_id(call, "veil send", rest[0]);
     if (!to) return;
     if (rest.size() == 2) text = rest[1];
     auto progress = file.empty() ? nullptr : upload_progress(ctx, call);
-    with_client(client, call, "veil send", [&client, call, to = *to, text, file, keep_metadata, progress] {
-        client.send(to, text, file, keep_metadata, [&client, call, progress](const MessageRecord& r) mutable {
+    // The file's own name only on request: a phone's name (PXL_20240512_143211123.jpg) dates it.
+    std::string name = keep_name ? std::filesystem::path(file).filename().string() : std::string();
+    with_client(client, call, "veil send", [&client, call, to = *to, text, file, keep_metadata, name, progress] {
+        client.send(to, text, file, keep_metadata, name, [&client, call, progress](const MessageRecord& r) mutable {
             progress.reset();
             if (r.message.attachment && !r.message.attachment->notice.empty())
                 call.err("veil send: note: " + r.message.attachment->notice + "\n");

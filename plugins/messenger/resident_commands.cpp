@@ -82,7 +82,7 @@ void cmd_chat(sdk::Context& ctx, Client& client, const sdk::CommandCall& call) {
         }
         if (line.text.empty()) return;
         ++s->sending;
-        client.send(s->peer, line.text, "", false, [&client, s](const MessageRecord&) {
+        client.send(s->peer, line.text, "", false, "", [&client, s](const MessageRecord&) {
             --s->sending;
             end_chat_when_sent(client, s);
         }, [&client, s](const sdk::Error& e) {

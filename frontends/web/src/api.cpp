@@ -55,9 +55,10 @@ Command make_command(const std::string& method, const json& p) {
     if (method == "get_profile") return msg::GetProfile{};
     if (method == "send_message") {
         SendCommand c{get_id(p, "to"), get_string(p, "text", kMaxTextBytes, false),
-                      get_string(p, "upload", 64, false), get_bool(p, "keep_metadata", false)};
+                      get_string(p, "upload", 64, false), get_bool(p, "keep_metadata", false), get_bool(p, "keep_name", false)};
         if (c.text.empty() && c.upload.empty()) throw std::invalid_argument("an empty message");
         if (c.keep_metadata && c.upload.empty()) throw std::invalid_argument("keep_metadata needs a file");
+        if (c.keep_name && c.upload.empty()) throw std::invalid_argument("keep_name needs a file");
         return c;
     }
     if (method == "list_conversations") return msg::ListConversations{};

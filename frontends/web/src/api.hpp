@@ -29,6 +29,7 @@ struct SendCommand {
     std::string text;
     std::string upload;  ///< "" = text only
     bool keep_metadata = false;  ///< the person ticked "send with its metadata" for this file
+    bool keep_name = false;      ///< the person chose to send the file under its own name
 };
 
 /// One parsed page command.

@@ -697,6 +697,8 @@ void Core::send_message(std::uint64_t conn_id, const json& id, const SendCommand
             return queue(conn_id, error_frame(id, "bad_input", "the uploaded file is gone; upload it again"));
         }
         uploads_taken.insert(c.upload);  // before sending: a second send of it is refused at once
+        // The upload is stored under the page's name for it; it travels only if asked.
+        if (c.keep_name) send.file_name = fs::path(send.file_path).filename().string();
     }
     std::weak_ptr<Core> weak = weak_from_this();
     auto upload = c.upload;

@@ -143,7 +143,9 @@ TEST_CASE("attachments - a 5 MB photo with GPS reaches both of Bob's devices str
     for (const auto& home : {bob, bob2}) {
         REQUIRE(run_veil({"--home", home.string(), "contacts", "add", alice_id, "Alice"}).exit_code == 0);
     }
-    auto photo = make_photo(net.dir());
+    // A phone names a photo after its capture time: that name must not reach Bob.
+    auto photo = net.dir() / "PXL_20240512_143211123.jpg";
+    fs::rename(make_photo(net.dir()), photo);
 
     auto sent = run_veil({"--home", alice.string(), "send", bob_id, "--file", photo.string(), "the tower"}, {}, 180000);
     INFO(sent.err);
@@ -159,7 +161,9 @@ TEST_CASE("attachments - a 5 MB photo with GPS reaches both of Bob's devices str
         INFO(m.dump());
         CHECK(m["text"] == "the tower");
         REQUIRE(m.contains("attachment"));
-        CHECK(m["attachment"]["name"] == "photo.jpg");
+        CHECK(m["attachment"]["name"] == "image.jpg");  // a neutral name, from the type
+        CHECK(m.dump().find("PXL_") == std::string::npos);
+        CHECK(m.dump().find("143211") == std::string::npos);
         CHECK(m["attachment"]["type"] == "image/jpeg");
         CHECK(m["attachment"]["saved"] == true);
         ids.push_back(m["id"].get<std::string>());
@@ -167,6 +171,7 @@ TEST_CASE("attachments - a 5 MB photo with GPS reaches both of Bob's devices str
             fs::path path = m["attachment"]["path"].get<std::string>();
             REQUIRE(fs::exists(path));
             CHECK(fs::equivalent(path.parent_path(), out_dir));
+            CHECK(path.filename() == "image.jpg");
             CHECK((fs::status(path).permissions() & fs::perms::all) == kPrivateFile);
             saved.push_back(path);
         } else {
@@ -350,7 +355,8 @@ TEST_CASE("attachments - an iPhone-style HEIC and MOV arrive without their metad
         INFO(m.dump());
         REQUIRE(m.contains("attachment"));
         const fs::path path = m["attachment"]["path"].get<std::string>();
-        const bool is_photo = m["attachment"]["name"] == "camera-thumbnail.heic";
+        const bool is_photo = m["attachment"]["name"] == "image.heic";
+        CHECK(m["attachment"]["name"] == (is_photo ? "image.heic" : "video.mov"));
         CHECK(m["attachment"]["type"] == (is_photo ? "image/heic" : "video/quicktime"));
         const auto tags = sh("exiftool -a -G1 -s '" + path.string() + "'");
         INFO(tags);
@@ -395,7 +401,7 @@ TEST_CASE("attachments - unknown media needs --keep-metadata, a PDF goes with a 
     CHECK_THAT(refused.err, Catch::Contains("FLAC audio: its metadata cannot be removed") && Catch::Contains("--keep-metadata"));
     CHECK(send({"--keep-metadata", "hello"}).exit_code != 0);  // the flag is for a file only
 
-    auto kept = send({"--file", flac.string(), "--keep-metadata"});
+    auto kept = send({"--file", flac.string(), "--keep-metadata", "--keep-name"});
     INFO(kept.err);
     REQUIRE(kept.exit_code == 0);
     CHECK_THAT(kept.err, Catch::Contains("metadata kept at the sender's request"));
@@ -425,11 +431,11 @@ TEST_CASE("attachments - unknown media needs --keep-metadata, a PDF goes with a 
         }
     }
     REQUIRE(got.size() == 4);
-    CHECK(slurp(got["song.flac"]) == slurp(flac));  // sent as it is, on request
-    CHECK(slurp(got["letter.pdf"]) == slurp(pdf));
-    for (const char* image : {"tiff/pages-lzw-full.tif", "gif/animated-full.gif"}) {
+    CHECK(slurp(got["song.flac"]) == slurp(flac));  // sent as it is, under its own name, on request
+    CHECK(slurp(got["file.pdf"]) == slurp(pdf));    // names are neutral unless --keep-name
+    for (const auto& [image, name] : {std::pair<const char*, const char*>{"tiff/pages-lzw-full.tif", "image.tif"}, {"gif/animated-full.gif", "image.gif"}}) {
         const fs::path original = corpus / image;
-        const fs::path received = got[original.filename().string()];
+        const fs::path received = got[name];
         auto tags = sh("exiftool -a -G1 -s '" + received.string() + "'");
         INFO(image << "\n" << tags);
         for (const char* gone : {"GPS", "Artist", "Make", "Model", "XMP", "IPTC", "Comment", "SubIFD", "SerialNumber"})

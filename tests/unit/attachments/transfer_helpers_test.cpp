@@ -32,3 +32,13 @@ TEST_CASE("attachments - content types come from the bytes first, then the name"
     CHECK(guess_mime_type({'h', 'i'}, "notes.TXT") == "text/plain");
     CHECK(guess_mime_type({}, "data") == "application/octet-stream");
 }
+
+TEST_CASE("attachments - a file goes out under a neutral name from its type", "[attachments]") {
+    CHECK(neutral_file_name("image/jpeg") == "image.jpg");
+    CHECK(neutral_file_name("image/heic") == "image.heic");
+    CHECK(neutral_file_name("video/quicktime") == "video.mov");
+    CHECK(neutral_file_name("video/mp4") == "video.mp4");
+    CHECK(neutral_file_name("application/pdf") == "file.pdf");
+    CHECK(neutral_file_name("application/octet-stream") == "file");
+    CHECK(neutral_file_name("") == "file");
+}

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <map>
 #include <string>
 
 #include "bmff_strip.hpp"
@@ -58,6 +59,8 @@ StripResult strip(const Bytes& in) {
 
 // --- a small HEIF: item 1 the image (4 bytes in mdat), 2 Exif, 3 XMP, 4 a thumbnail ---
 Bytes infe(std::uint16_t id, const std::string& type, const std::string& content_type = "") {
+    // "v0": an infe of version 0 (name and content type, no item type).
+    if (type == "v0") return full_box("infe", 0, cat({be(id, 2), be(0, 2), text("packet"), Bytes{0}, text(content_type), Bytes{0}}));
     Bytes p = cat({be(id, 2), be(0, 2), text(type), Bytes{0}});
     if (type == "mime") p = cat({p, text(content_type), Bytes{0}});
     return full_box("infe", 2, p);
@@ -70,20 +73,22 @@ struct Item final {
 };
 
 // A HEIF whose iloc points at absolute offsets; offsets are patched once the meta size is known.
+// `methods` (item id -> iloc construction method) makes the iloc version 1.
 Bytes heif(const std::vector<Item>& items, const Bytes& iref, std::uint16_t primary, const Bytes& mdat_payload,
-           std::uint32_t fixed_base = 0) {
+           std::uint32_t fixed_base = 0, const std::map<std::uint16_t, std::uint16_t>& methods = {}) {
     const auto build = [&](std::uint32_t base) {
         Bytes iinf_entries, iloc_entries, ipma_entries;
         for (const auto& i : items) {
             iinf_entries = cat({iinf_entries, infe(i.id, i.type, i.content_type)});
-            iloc_entries = cat({iloc_entries, be(i.id, 2), be(0, 2), be(1, 2), be(base + i.offset, 4), be(i.length, 4)});
+            const Bytes method = methods.empty() ? Bytes{} : be(methods.count(i.id) ? methods.at(i.id) : 0, 2);
+            iloc_entries = cat({iloc_entries, be(i.id, 2), method, be(0, 2), be(1, 2), be(base + i.offset, 4), be(i.length, 4)});
             ipma_entries = cat({ipma_entries, be(i.id, 2), be(1, 1), be(0x81, 1)});
         }
         const Bytes meta = full_box("meta", 0, cat({
             full_box("hdlr", 0, cat({be(0, 4), text("pict"), Bytes(13, 0)})),
             full_box("pitm", 0, be(primary, 2)),
             full_box("iinf", 0, cat({be(items.size(), 2), iinf_entries})),
-            full_box("iloc", 0, cat({be(0x4400, 2), be(items.size(), 2), iloc_entries})),
+            full_box("iloc", methods.empty() ? 0 : 1, cat({be(0x4400, 2), be(items.size(), 2), iloc_entries})),
             iref,
             box("iprp", cat({box("ipco", full_box("irot", 0, Bytes{1})), full_box("ipma", 0, cat({be(items.size(), 4), ipma_entries}))})),
         }));
@@ -293,4 +298,100 @@ TEST_CASE("bmff - the samples of a timed metadata track are zeroed, other tracks
     CHECK_THROWS_WITH(strip(cat({ftyp_mp4, mdat, box("moov", on_header)})), Catch::Contains("outside mdat"));
     const Bytes no_table = box("trak", box("mdia", hdlr("meta")));
     CHECK_THROWS_WITH(strip(cat({ftyp_mp4, mdat, box("moov", no_table)})), Catch::Contains("cannot remove its samples"));
+}
+
+namespace {
+// A fragmented movie (empty moov, then moof/mdat): track 1 video, track 2 timed metadata (GPS).
+Bytes hdlr_box(const std::string& handler) { return full_box("hdlr", 0, cat({be(0, 4), text(handler), Bytes(13, 0)})); }
+Bytes empty_trak(std::uint32_t id, const std::string& handler) {
+    const Bytes stbl = box("stbl", cat({full_box("stsz", 0, be(0, 8)), full_box("stsc", 0, be(0, 4)), full_box("stco", 0, be(0, 4))}));
+    return box("trak", cat({full_box("tkhd", 0, cat({be(0, 8), be(id, 4), Bytes(68, 0)})),
+                            box("mdia", cat({hdlr_box(handler), box("minf", stbl)}))}));
+}
+Bytes trex(std::uint32_t id, std::uint32_t default_size) { return full_box("trex", 0, cat({be(id, 4), be(1, 4), be(0, 4), be(default_size, 4), be(0, 4)})); }
+const Bytes fragmented_moov =
+    box("moov", cat({mvhd(0), empty_trak(1, "vide"), empty_trak(2, "meta"), box("mvex", cat({trex(1, 5), trex(2, 0)}))}));
+Bytes tfhd(std::uint32_t id, std::uint32_t flags, const Bytes& fields = {}) {
+    return box("tfhd", cat({be(0, 1), be(flags, 3), be(id, 4), fields}));
+}
+Bytes trun(std::uint32_t flags, std::uint32_t count, const Bytes& fields) { return box("trun", cat({be(0, 1), be(flags, 3), be(count, 4), fields})); }
+}  // namespace
+
+TEST_CASE("bmff - fragments: metadata boxes in moof/traf/mfra go, metadata samples in trun are zeroed", "[attachments]") {
+    const Bytes payload = text("VIDEO+48.8584+002.2945/");  // video 0..5, two GPS samples 5..23
+    const Bytes udta = box("udta", box("\xA9xyz", text("+48.8584+002.2945/")));
+    const Bytes xmp = box("uuid", cat({Bytes(16, 0xBE), text("<x:xmpmeta>Alice</x:xmpmeta>")}));
+    const auto moof_with = [&](std::uint32_t moof_size) {
+        const std::uint32_t data = moof_size + 8;  // the mdat payload, relative to the moof
+        return box("moof", cat({full_box("mfhd", 0, be(1, 4)),
+                                box("traf", cat({tfhd(1, 0x20000), trun(0x1, 1, be(data, 4)), udta})),
+                                box("traf", cat({tfhd(2, 0x20000), trun(0x201, 2, cat({be(data + 5, 4), be(9, 4), be(9, 4)}))})), xmp}));
+    };
+    const std::size_t moof_size = moof_with(0).size();
+    const Bytes moof = moof_with(static_cast<std::uint32_t>(moof_size));
+    const Bytes mfra = box("mfra", cat({udta, full_box("mfro", 0, be(0, 4))}));
+    const Bytes head = cat({ftyp_mp4, fragmented_moov});
+    const Bytes in = cat({head, moof, box("mdat", payload), mfra});
+    const auto r = strip(in);
+    CHECK_FALSE(contains(r.bytes, "+48.8584"));
+    CHECK_FALSE(contains(r.bytes, "Alice"));
+    CHECK(contains(r.bytes, "VIDEO"));
+    const std::size_t gps_at = head.size() + moof.size() + 8 + 5;
+    CHECK(std::all_of(r.bytes.begin() + static_cast<std::ptrdiff_t>(gps_at), r.bytes.begin() + static_cast<std::ptrdiff_t>(gps_at + 18),
+                      [](std::uint8_t b) { return b == 0; }));
+    CHECK(r.bytes.size() == in.size());
+    CHECK(strip(r.bytes).bytes == r.bytes);
+
+    // No explicit offsets: the metadata run follows the video run (implicit base), sized by trex.
+    const auto implicit_with = [&](std::uint32_t moof_size2) {
+        return box("moof", cat({box("traf", cat({tfhd(1, 0x20000), trun(0x1, 1, be(moof_size2 + 8, 4))})),
+                                box("traf", cat({tfhd(2, 0x10, be(18, 4)), trun(0, 1, {})}))}));
+    };
+    const Bytes implicit = implicit_with(static_cast<std::uint32_t>(implicit_with(0).size()));
+    const auto r2 = strip(cat({head, implicit, box("mdat", payload)}));
+    CHECK_FALSE(contains(r2.bytes, "+48.8584"));
+    CHECK(contains(r2.bytes, "VIDEO"));
+}
+
+TEST_CASE("bmff - fragments: refused without their movie box, segments, and repeated metadata runs", "[attachments]") {
+    const Bytes moof = box("moof", box("traf", cat({tfhd(2, 0x20000), trun(0x201, 1, cat({be(16, 4), be(4, 4)}))})));
+    CHECK_THROWS_WITH(strip(cat({ftyp_mp4, moof, box("mdat", text("GPS!")), fragmented_moov})), Catch::Contains("without a movie box"));
+    const Bytes segment = cat({box("styp", text("msdh\0\0\0\0msdhmsix"s)), moof, box("mdat", text("GPS!"))});
+    CHECK(sniff_image_type(segment) == ImageType::mp4);
+    CHECK_THROWS_WITH(strip(segment), Catch::Contains("media segment"));
+    // Two runs over the same 1000 bytes: more to zero than the file holds (bounded work).
+    const auto twice_with = [&](std::uint32_t size) {
+        const Bytes run = trun(0x1, 1, be(size + 8, 4));
+        return box("moof", box("traf", cat({tfhd(2, 0x20000 | 0x10, be(1000, 4)), run, run})));
+    };
+    const Bytes twice = twice_with(static_cast<std::uint32_t>(twice_with(0).size()));
+    CHECK_THROWS_WITH(strip(cat({ftyp_mp4, fragmented_moov, twice, box("mdat", Bytes(1000, 'g'))})), Catch::Contains("overlap"));
+    // A metadata fragment whose sample size is given nowhere cannot be removed.
+    const Bytes sizeless = box("moof", box("traf", cat({tfhd(2, 0x20000), trun(0x1, 1, be(16, 4))})));
+    CHECK_THROWS_WITH(strip(cat({ftyp_mp4, fragmented_moov, sizeless, box("mdat", text("GPS!"))})), Catch::Contains("without sample sizes"));
+}
+
+TEST_CASE("bmff - heif: an infe v0 item (XMP by content type) goes; construction method 2 metadata is refused", "[attachments]") {
+    const std::vector<Item> items = {{1, "hvc1", "", 0, 5}, {3, "v0", "application/rdf+xml", 15, 7}};
+    const Bytes in = heif(items, iref_box({ref("cdsc", 3, 1)}), 1, mdat4);
+    REQUIRE(contains(in, "MP-DATA"));
+    const auto r = strip(in);
+    CHECK_FALSE(contains(r.bytes, "MP-DATA"));
+    CHECK(contains(r.bytes, "IMAGE"));
+    CHECK(r.bytes.size() == in.size());
+    // The Exif item's bytes taken from another item (method 2): cannot be zeroed alone.
+    CHECK_THROWS_WITH(strip(heif(items4, iref4, 1, mdat4, 0, {{2, 2}})), Catch::Contains("construction method 2"));
+    CHECK_THROWS_WITH(strip(heif(items4, iref4, 1, mdat4, 0, {{1, 3}})), Catch::Contains("unknown iloc construction method"));
+    CHECK_NOTHROW(strip(heif(items4, iref4, 1, mdat4, 0, {{1, 0}})));  // version 1, file offsets: fine
+}
+
+TEST_CASE("bmff - heif: removed items repeating the same bytes are refused (bounded work)", "[attachments]") {
+    const Bytes payload(1000, 'm');
+    std::vector<Item> items = {{1, "hvc1", "", 0, 5}};
+    for (std::uint16_t id = 2; id < 6; ++id) items.push_back({id, "Exif", "", 10, 990});
+    const Bytes in = heif(items, iref_box({ref("cdsc", 2, 1)}), 1, payload);
+    REQUIRE(in.size() < 4 * 990);
+    CHECK_THROWS_WITH(strip(in), Catch::Contains("overlap"));
+    items.resize(2);  // one such item: fine
+    CHECK_NOTHROW(strip(heif(items, iref_box({ref("cdsc", 2, 1)}), 1, payload)));
 }

@@ -158,6 +158,11 @@ void check_truncations(const std::filesystem::path& file) {
         if (t != "free" && t != "skip" && t != "udta" && t != "uuid") break;
         complete.insert(top[i].offset);
     }
+    // A fragmented movie cut before a fragment (moof) or its random access index (mfra) is a
+    // shorter, complete movie.
+    for (const auto& b : top) {
+        if (b.type == "moof" || b.type == "mfra") complete.insert(b.offset);
+    }
     StripResult out;
     std::size_t refused = 0;
     for (std::size_t n = 0; n < in.size(); ++n) {

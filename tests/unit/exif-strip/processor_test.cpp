@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstring>
 #include <string>
 
 #include "metadata_stripper.hpp"
@@ -37,15 +38,29 @@ public:
     ProcessReport process(Attachment&) const override { throw std::length_error("too long"); }
 };
 
+// A TGA 2.0 file: an 18-byte header, 2x1 pixels, then the footer that names the format.
+Bytes cat_tga() {
+    Bytes t{0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1, 0, 24, 0, 1, 2, 3, 4, 5, 6};
+    const Bytes footer = lit("\0\0\0\0\0\0\0\0TRUEVISION-XFILE.\0");
+    t.insert(t.end(), footer.begin(), footer.end());
+    return t;
+}
+// Three transport stream packets (sync byte 0x47 every `stride` bytes from `first`).
+Bytes transport_stream(std::size_t first, std::size_t stride) {
+    Bytes ts(first + 3 * stride, 0xFF);
+    for (std::size_t i = 0; i < 3; ++i) ts[first + i * stride] = 0x47;
+    return ts;
+}
 }  // namespace
 
-TEST_CASE("attachments - documents and unrecognised files go unchanged and the sender is told", "[attachments]") {
+TEST_CASE("attachments - documents known by content go unchanged and the sender is told", "[attachments]") {
     const MetadataStripper stripper{StripperConfig{}};
-    Attachment a{text("hello, not an image"), "text/plain"};
+    Attachment a{text("hello, not an image\n\tcaf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\r\n"), "text/plain"};
+    const Bytes original = a.bytes;
     const auto report = stripper.process(a);
     CHECK(report.outcome == Outcome::passed_through);
-    CHECK(report.detail.find("unrecognised content: sent as a file, its contents are not changed") != std::string::npos);
-    CHECK(a.bytes == text("hello, not an image"));
+    CHECK(report.detail.find("plain text: sent as a file, its contents are not changed") != std::string::npos);
+    CHECK(a.bytes == original);
 
     const Bytes pdf = text("%PDF-1.7\n1 0 obj << /Author (Alice Example) >> endobj\n%%EOF\n");
     Attachment doc{pdf, "application/pdf"};
@@ -53,6 +68,27 @@ TEST_CASE("attachments - documents and unrecognised files go unchanged and the s
     CHECK(doc.bytes == pdf);
     Attachment zip{text("PK\x03\x04 word/document.xml"), ""};
     CHECK(stripper.process(zip).detail.find("office document") != std::string::npos);
+    Bytes tar(512, 0);
+    std::memcpy(&tar[257], "ustar", 5);
+    Attachment tarball{tar, ""};
+    CHECK(stripper.process(tarball).detail.find("tar archive") != std::string::npos);
+}
+
+TEST_CASE("attachments - unrecognised content is refused unless kept on request", "[attachments]") {
+    const MetadataStripper stripper{StripperConfig{}};
+    // Binary of no known type (an old TGA, a raw dump...), text with a NUL or a bad UTF-8
+    // sequence (overlong, surrogate, cut): not known to be a document, so never sent blindly.
+    for (const Bytes& unknown : {Bytes{0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x20, 0x00},
+                                 lit("text with a NUL\0 inside"), text("overlong \xC0\xAF"), text("surrogate \xED\xA0\x80"),
+                                 text("cut \xE2\x82"), text("bell \x07")}) {
+        Attachment a{unknown, "application/octet-stream"};
+        CHECK_THROWS_WITH(stripper.process(a), Catch::Contains("unrecognised content") && Catch::Contains("--keep-metadata"));
+        Attachment kept{unknown, "", true};
+        const auto report = stripper.process(kept);
+        CHECK(report.outcome == Outcome::passed_through);
+        CHECK(report.detail.find("unrecognised content, metadata kept at the sender's request") != std::string::npos);
+        CHECK(kept.bytes == unknown);
+    }
 }
 
 TEST_CASE("attachments - media whose metadata cannot be removed is refused unless kept on request", "[attachments]") {
@@ -63,7 +99,17 @@ TEST_CASE("attachments - media whose metadata cannot be removed is refused unles
         {lit("ID3\x04\0\0\0\0\0\x10TPE1 Alice"), "MP3 audio"},
         {lit("RIFF\x24\0\0\0WAVEfmt "), "WAV audio"},
         {lit("BM\x3A\0\0\0\0\0\0\0"), "BMP image"},
-        {lit("\0\0\0\x18" "ftypcrx \0\0\0\0"), "ISO media of an unknown brand"},  // HEIC/MP4/... are stripped
+        {lit("\0\0\0\x18" "ftypcrx \0\0\0\0"), "Canon CR3 raw image"},
+        {lit("\0\0\0\x18" "ftypabcd\0\0\0\0"), "ISO media of an unknown brand"},  // HEIC/MP4/... are stripped
+        {lit("FUJIFILMCCD-RAW 0201FF383501"), "Fuji RAF raw image"},
+        {lit("II\x1A\0\0\0HEAPCCDR\0\0\x01\0"), "Canon CRW raw image"},
+        {lit("caff\0\x01\0\0desc"), "CAF audio"},
+        {lit("RF64\xFF\xFF\xFF\xFFWAVEds64"), "RF64 audio"},
+        {Bytes{0xFF, 0xF1, 0x50, 0x80, 0x02, 0x1F, 0xFC}, "ADTS AAC audio"},
+        {text("<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"><metadata>Alice</metadata></svg>\n"), "SVG image"},
+        {cat_tga(), "TGA image"},
+        {transport_stream(0, 188), "MPEG-TS/M2TS video"},
+        {transport_stream(4, 192), "MPEG-TS/M2TS video"},
     };
     for (const auto& [bytes, kind] : media) {
         INFO(kind);

@@ -183,3 +183,82 @@ TEST_CASE("tiff - corpus output strips again to the same bytes, every page kept"
         CHECK(first.bytes.size() < read_file(file).size());
     }
 }
+
+namespace {
+// tiny_tiff with a second page at 300: a 4x2 reduced-resolution copy (NewSubfileType 1 or the
+// old SubfileType 2) whose pixels (at 400) read "THUMBPIX".
+Bytes with_reduced_page(std::uint16_t tag, std::uint32_t value) {
+    Bytes b = tiny_tiff();
+    b.resize(408);
+    put32(b, 64 + 2 + 12 * 12, 300);
+    write_ifd(b, 300, Ifd{{{tag, 4, 1, value}, {256, 3, 1, 4}, {257, 3, 1, 2}, {273, 4, 1, 400}, {279, 4, 1, 8}}, 0});
+    const std::string thumb = "THUMBPIX";
+    std::copy(thumb.begin(), thumb.end(), b.begin() + 400);
+    return b;
+}
+}  // namespace
+
+TEST_CASE("tiff - reduced-resolution pages (thumbnails of the original) are dropped, full pages kept", "[attachments]") {
+    for (const auto& [tag, value] : {std::pair<std::uint16_t, std::uint32_t>{254, 1}, {254, 5}, {255, 2}}) {
+        INFO("tag " << tag << " = " << value);
+        StripResult r;
+        strip_tiff(with_reduced_page(tag, value), StripOptions{}, r);
+        CHECK_FALSE(contains(r.bytes, "THUMBPIX"));
+        CHECK(std::find(r.removed.begin(), r.removed.end(), "1 reduced-resolution page(s) (thumbnails)") != r.removed.end());
+        CHECK(r.bytes[4] == 16);  // one page, as tiny_tiff alone gives
+        CHECK(r.bytes.size() == 16 + 2 + 9 * 12 + 4);
+    }
+    // A mask page (NewSubfileType bit 2 only) is a full page: kept.
+    StripResult mask;
+    strip_tiff(with_reduced_page(254, 4), StripOptions{}, mask);
+    CHECK(contains(mask.bytes, "THUMBPIX"));
+    // The reduced page first (IFD0), the full one after it: the full one is page 1.
+    Bytes first = with_reduced_page(254, 1);
+    put32(first, 4, 300);
+    put32(first, 300 + 2 + 12 * 5, 64);
+    put32(first, 64 + 2 + 12 * 12, 0);
+    StripResult r;
+    strip_tiff(first, StripOptions{}, r);
+    CHECK_FALSE(contains(r.bytes, "THUMBPIX"));
+    CHECK(r.orientation_kept);
+}
+
+TEST_CASE("tiff - only reduced pages (NEF/PEF-like raw: IFD0 a thumbnail, the raw in SubIFDs) is refused", "[attachments]") {
+    Bytes raw = with_reduced_page(254, 1);
+    put32(raw, 4, 300);  // IFD0 is the thumbnail; tiny_tiff's page becomes its SubIFD
+    write_ifd(raw, 300, Ifd{{{254, 4, 1, 1}, {256, 3, 1, 4}, {257, 3, 1, 2}, {273, 4, 1, 400}, {279, 4, 1, 8}, {330, 4, 1, 64}}, 0});
+    raw.resize(std::max<std::size_t>(raw.size(), 408));
+    CHECK(refusal(raw).find("only reduced-resolution pages") != std::string::npos);
+    // Compression 6 written as a LONG is old-style JPEG too.
+    Bytes old_jpeg = tiny_tiff();
+    put16(old_jpeg, 64 + 2 + 12 * 3 + 2, 4);
+    put32(old_jpeg, 64 + 2 + 12 * 3 + 8, 6);
+    CHECK(refusal(old_jpeg).find("compression 6") != std::string::npos);
+}
+
+TEST_CASE("tiff - JPEGTables is kept without its APPn and COM segments", "[attachments]") {
+    // tiny_tiff with Compression 7 and JPEGTables at 300: SOI, APP1 "Exif Alice", DQT, COM, EOI.
+    const Bytes tables = {0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x0C, 'E', 'x', 'i', 'f', ' ', 'A', 'l', 'i', 'c', 'e',
+                          0xFF, 0xDB, 0x00, 0x04, 0x00, 0x01, 0xFF, 0xFE, 0x00, 0x05, 'B', 'o', 'b', 0xFF, 0xD9};
+    Bytes in = tiny_tiff();
+    in.resize(300 + tables.size());
+    std::copy(tables.begin(), tables.end(), in.begin() + 300);
+    // Replace the GPS IFD pointer (entry 11) by JPEGTables; keep entries sorted for readers.
+    put16(in, 64 + 2 + 12 * 11, 347);
+    put16(in, 64 + 2 + 12 * 11 + 2, 7);
+    put32(in, 64 + 2 + 12 * 11 + 4, static_cast<std::uint32_t>(tables.size()));
+    put32(in, 64 + 2 + 12 * 11 + 8, 300);
+    StripResult r;
+    strip_tiff(in, StripOptions{}, r);
+    CHECK_FALSE(contains(r.bytes, "Alice"));
+    CHECK_FALSE(contains(r.bytes, "Bob"));
+    const Bytes want = {0xFF, 0xD8, 0xFF, 0xDB, 0x00, 0x04, 0x00, 0x01, 0xFF, 0xD9};
+    CHECK(std::search(r.bytes.begin(), r.bytes.end(), want.begin(), want.end()) != r.bytes.end());
+    CHECK(std::find(r.removed.begin(), r.removed.end(), "page 1: APPn/COM in JPEGTables") != r.removed.end());
+    StripResult again;
+    strip_tiff(r.bytes, StripOptions{}, again);
+    CHECK(again.bytes == r.bytes);
+    Bytes cut = in;
+    put32(cut, 64 + 2 + 12 * 11 + 4, static_cast<std::uint32_t>(tables.size() - 3));  // no EOI
+    CHECK(refusal(cut).find("JPEGTables") != std::string::npos);
+}

@@ -40,6 +40,9 @@ TEST_CASE("web - commands map one to one to the messenger contract", "[web]") {
     CHECK_FALSE(f.keep_metadata);
     auto k = parse_ok<SendCommand>(R"({"method":"send_message","params":{"to":")" + kId + R"(","upload":"abc","keep_metadata":true}})");
     CHECK(k.keep_metadata);
+    CHECK_FALSE(k.keep_name);  // the upload's name travels only on request
+    auto n = parse_ok<SendCommand>(R"({"method":"send_message","params":{"to":")" + kId + R"(","upload":"abc","keep_name":true}})");
+    CHECK(n.keep_name);
     parse_ok<msg::ListConversations>(R"({"method":"list_conversations"})");
     auto lm = parse_ok<msg::ListMessages>(R"({"method":"list_messages","params":{"peer":")" + kId + R"(","limit":5}})");
     CHECK(lm.limit == 5);
@@ -64,6 +67,8 @@ TEST_CASE("web - bad commands get a clear error and keep their id", "[web]") {
     CHECK(parse_error(R"({"method":"send_message","params":{"to":")" + kId + R"("}})") == "an empty message");
     CHECK(parse_error(R"({"method":"send_message","params":{"to":")" + kId + R"(","text":"x","keep_metadata":true}})") ==
           "keep_metadata needs a file");
+    CHECK(parse_error(R"({"method":"send_message","params":{"to":")" + kId + R"(","text":"x","keep_name":true}})") ==
+          "keep_name needs a file");
     CHECK(parse_error(R"({"method":"send_message","params":{"to":")" + kId + R"(","text":5}})").find("must be a string") != std::string::npos);
     CHECK(parse_error(R"({"method":"set_disappearing","params":{"peer":")" + kId + R"(","seconds":-1}})").find("non-negative") != std::string::npos);
     CHECK(parse_error(R"({"method":"set_disappearing","params":{"peer":")" + kId + R"(","seconds":99999999}})").find("too large") != std::string::npos);

@@ -54,6 +54,11 @@ struct UploadAttachment {
     std::string mime_type;    ///< "" = guess from the content and the name
     std::string transfer_id;  ///< echoed in TransferProgress
     bool keep_metadata = false;  ///< the sender explicitly asked to send the file with its metadata
+    /// The name the recipient sees. "" (the default) = a neutral name from the processed type
+    /// ("image.jpg", "video.mp4", "file.pdf"), since a name such as PXL_20240512_143211123.jpg
+    /// gives back the capture time; else the name the sender explicitly chose to send (its
+    /// base name is used).
+    std::string file_name{};
 };
 
 /// Reply of DownloadAttachment and OpenAttachment: where the file now is.

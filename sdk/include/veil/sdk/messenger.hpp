@@ -126,6 +126,9 @@ struct SendMessage {
     /// The sender explicitly asked to send the file with its metadata (no processor refuses or
     /// rewrites it). Without it, media whose metadata cannot be removed is refused.
     bool keep_metadata = false;
+    /// The file's name as the recipient sees it: "" = a neutral name from its type (image.jpg);
+    /// else the name the sender explicitly chose to send (UploadAttachment::file_name).
+    std::string file_name{};
 };
 
 /// Reply of ListConversations.
