@@ -226,6 +226,32 @@ TEST_CASE("messenger - a revoked device gets nothing new", "[messenger]") {
     CHECK_THROWS(bob.open(copies[0], kNow));
 }
 
+// Mallory's client sets the field that own devices use to name a conversation: Bob files her
+// message under her own conversation and keeps nothing of the name.
+TEST_CASE("messenger - a stranger cannot say whose conversation a message belongs to", "[messenger]") {
+    Swarms net;
+    auto bob = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto mallory = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto carol = crypto::Identity::generate().veil_id();
+    net.publish(bob);
+    net.publish(mallory);
+    auto list = newest_device_list(bob.id(), net.boxes[{bob.id().x25519, kDeviceListNamespace}]);
+    REQUIRE(list);
+    auto bundles = newest_bundles(bob.id(), *list, net.boxes[{bob.id().x25519, kBundleNamespace}], kNow);
+    for (auto kind : {ChatKind::text, ChatKind::contact}) {
+        auto m = make_text("Carol said so", kNow);
+        m.kind = kind;
+        if (kind == ChatKind::contact) m.contact_flags = kContactBlocked;
+        m.sync_peer = carol;
+        net.store(mallory.prepare_send(bob.id(), *list, bundles, {}, m, kNow).stores);
+        auto got = net.receive(bob);
+        REQUIRE(got.size() == 1);
+        CHECK(got[0].peer == mallory.id());
+        CHECK(got[0].from == mallory.id());
+        CHECK_FALSE(got[0].message.sync_peer.has_value());
+    }
+}
+
 TEST_CASE("messenger - a change meant for own devices reaches the other device only", "[messenger]") {
     Swarms net;
     auto bob = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
