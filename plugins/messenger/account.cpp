@@ -59,6 +59,17 @@ Account::~Account() = default;
 
 Account Account::create(crypto::Identity identity, const std::optional<crypto::DeviceList>& existing,
                         std::uint64_t now_ms) {
+    // A contact keeps sessions with 16 devices of one identity at most (the oldest it met): a
+    // 17th would be unreachable without anyone knowing, so the owner is told here instead.
+    if (existing) {
+        auto active = std::count_if(existing->entries().begin(), existing->entries().end(),
+                                    [](const auto& e) { return !e.revoked(); });
+        if (static_cast<std::size_t>(active) >= crypto::SessionManager::max_devices_per_peer) {
+            throw std::runtime_error("this identity already has " + std::to_string(active) +
+                                     " active devices, the most a contact keeps sessions with: revoke one first "
+                                     "(veil devices revoke KEY on one of them)");
+        }
+    }
     Account a(std::move(identity), std::make_unique<crypto::DeviceKeys>(crypto::DeviceKeys::generate()));
     a.certificate_ = crypto::DeviceCertificate::issue(a.identity_, *a.device_, now_ms);
     const crypto::DeviceList base = existing.value_or(crypto::DeviceList{});
@@ -77,6 +88,8 @@ Account Account::load(const std::vector<sdk::storage::Entry>& entries) {
         a.sessions_->load(need(m, "sessions"));
         a.certificate_ = crypto::DeviceCertificate::decode(need(m, "certificate"));
         a.list_ = crypto::DeviceList::decode(need(m, "device_list"));
+        if (auto it = m.find(key("peer_lists")); it != m.end()) a.peers_ = PeerLists::decode(it->second);
+        if (auto it = m.find(key("strangers")); it != m.end()) a.strangers_ = StrangerSessions::decode(it->second);
         wire::Reader r(need(m, "meta"));
         a.signed_rotated_ms_ = r.u64();
         a.published_ms_ = r.u64();
@@ -113,6 +126,8 @@ std::vector<sdk::storage::BatchOp> Account::save_ops() const {
     ops.push_back(put("sessions", bytes_of(sessions_->serialize())));
     ops.push_back(put("certificate", certificate_.encode()));
     ops.push_back(put("device_list", list_.encode()));
+    ops.push_back(put("peer_lists", peers_.encode()));
+    ops.push_back(put("strangers", strangers_.encode()));
     ops.push_back(put("meta", meta.take()));
     return ops;
 }
@@ -198,10 +213,13 @@ Account::Outgoing Account::prepare_send(const crypto::VeilId& to, const crypto::
     out.record.from = id();
     out.record.message = message;
     out.record.delivery = DeliveryState::queued;
-    for (const auto& e : their_list.entries()) {
+    // Never an older list than one already seen: a swarm member serving a stale list cannot
+    // make us encrypt to a device revoked since.
+    const auto list = peers_.accept(to, their_list, now_ms).value_or(their_list);
+    for (const auto& e : list.entries()) {
         if (e.revoked()) sessions_->forget_device(to, e.signing_key);
     }
-    if (fan_out(to, their_list, their_bundles, encode(message), now_ms, ttl_ms, out.stores) == 0) {
+    if (fan_out(to, list, their_bundles, encode(message), now_ms, ttl_ms, out.stores) == 0) {
         throw std::runtime_error("the recipient has no device that can be reached (no valid pre-key bundle)");
     }
     ChatMessage sync = message;
@@ -289,16 +307,21 @@ proto::node::DeleteRequest Account::delete_request(std::vector<proto::node::Hash
 
 std::optional<MessageRecord> Account::open(wire::ByteView envelope, std::uint64_t now_ms,
                                            crypto::PublicKey* sender_device,
-                                           const std::function<bool(const crypto::VeilId&)>& is_blocked) {
+                                           const std::function<bool(const crypto::VeilId&)>& is_blocked,
+                                           const StrangerSessions::IsAccepted& is_accepted) {
     auto env = crypto::SealedEnvelope::decode(envelope);
     auto opened = crypto::open(env, device_->dh_pair());
     auto sender = opened.sender.claimed_id();
     // Before the ratchet: a blocked sender makes and moves no session (issue 14). A forged
     // certificate naming a blocked ID is dropped all the same.
     if (sender != id() && is_blocked && is_blocked(sender)) return std::nullopt;
+    if (sender != id() && peers_.state(sender, opened.sender.device_signing_key) == PeerLists::DeviceState::revoked) {
+        throw crypto::Error(crypto::ErrorKind::revoked, "a device its owner revoked wrote this");
+    }
     auto before = prekeys_->one_time_count();
     auto plaintext = sessions_->decrypt(sender, opened.sender, opened.message, now_ms);
     if (prekeys_->one_time_count() != before) dirty_ = true;  // a one-time key was used: republish
+    if (sender != id()) strangers_.opened(sender, is_accepted, *sessions_);
     auto msg = decode_chat(plaintext);
     if (sender_device) *sender_device = opened.sender.device_signing_key;
     MessageRecord rec;

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "chat_message.hpp"
+#include "peer_lists.hpp"
+#include "stranger_sessions.hpp"
 #include "published.hpp"
 #include "record.hpp"
 #include "veil/proto/node_rpc.hpp"
@@ -61,6 +63,11 @@ public:
     /// and still lists this device).
     void adopt_device_list(const crypto::DeviceList& list);
 
+    /// Peers' device lists as last read (saved with the account): a send uses the newest known,
+    /// and open() refuses a device that one marks revoked.
+    [[nodiscard]] PeerLists& peer_lists() { return peers_; }
+    [[nodiscard]] const PeerLists& peer_lists() const { return peers_; }
+
     /// Marks another device of this identity revoked in a new signed device list (publish and
     /// save afterwards). Throws std::runtime_error for this device or an unknown one.
     void revoke_device(const crypto::PublicKey& device_signing_key, std::uint64_t now_ms);
@@ -68,7 +75,8 @@ public:
     /// Unsigned public read of a peer's namespace (device lists, bundles).
     [[nodiscard]] static proto::node::RetrieveRequest public_fetch(const crypto::VeilId& peer, std::uint16_t ns);
 
-    /// One message fanned out: a sealed envelope per active device of `to` and per other active
+    /// One message fanned out: a sealed envelope per active device of `to` (by their_list, or
+    /// the newer list held for them in peer_lists(): a rollback is ignored) and per other active
     /// device of ours, at most crypto::SessionManager::max_devices_per_peer (16) devices of each. Starts sessions from bundles where none exists. Throws std::runtime_error
     /// when `to` has no device that can be reached.
     struct Outgoing final {
@@ -104,14 +112,20 @@ public:
 
     /// Opens one stored envelope. nullopt for a message already seen (a duplicate copy) or whose
     /// sealed sender `is_blocked` names: that is decided before any session is made or advanced,
-    /// so a blocked sender costs no state. Throws crypto::Error or wire::DecodeError for
+    /// so a blocked sender costs no state. A peer device that the list held for its owner marks
+    /// revoked is refused (crypto::Error{revoked}), before the ratchet too. Throws crypto::Error or wire::DecodeError for
     /// something that cannot be read (drop it). `sender_device`, when given, receives the signing
     /// key of the device that wrote it.
+    /// `is_accepted` names the peers whose sessions are never dropped for the strangers' cap
+    /// (StrangerSessions; without it every peer counts as a stranger).
     [[nodiscard]] std::optional<MessageRecord> open(wire::ByteView envelope, std::uint64_t now_ms,
                                                     crypto::PublicKey* sender_device = nullptr,
-                                                    const std::function<bool(const crypto::VeilId&)>& is_blocked = {});
+                                                    const std::function<bool(const crypto::VeilId&)>& is_blocked = {},
+                                                    const StrangerSessions::IsAccepted& is_accepted = {});
     /// Ratchet sessions held with every device of every peer (bounded by the crypto caps).
     [[nodiscard]] std::size_t session_count() const { return sessions_->session_count(); }
+    /// Sessions held with every device of one peer.
+    [[nodiscard]] std::size_t session_count(const crypto::VeilId& peer) const { return sessions_->cost(peer).sessions; }
 
 private:
     Account(crypto::Identity identity, std::unique_ptr<crypto::DeviceKeys> device);
@@ -132,6 +146,8 @@ private:
     std::unique_ptr<crypto::SessionManager> sessions_;  // refers to *device_ and *prekeys_
     crypto::DeviceCertificate certificate_;
     crypto::DeviceList list_;
+    PeerLists peers_;
+    StrangerSessions strangers_;
     std::uint64_t signed_rotated_ms_ = 0;
     std::uint64_t published_ms_ = 0;
     bool dirty_ = true;  // published state changed since the last publish

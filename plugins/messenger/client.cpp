@@ -13,7 +13,11 @@ constexpr std::uint64_t kDownloadCheckMs = 2'000;  // how often the daemon looks
 }  // namespace
 
 Client::Client(sdk::Context& ctx, Service& service, AccountStore& store)
-    : ctx_(ctx), service_(service), store_(store), queue_(ctx, service, store) {
+    : ctx_(ctx),
+      service_(service),
+      store_(store),
+      queue_(ctx, service, store),
+      peer_list_refresh_ms_(static_cast<std::uint64_t>(ctx.config().get_int("peer_list_refresh_s")) * 1000) {
     queue_.on_dropped([this](const crypto::VeilId& to, const MessageId& id, const std::string& why) {
         mark_dropped(to, id, why);
     });
@@ -101,6 +105,18 @@ void Client::refresh_own_devices(std::function<void()> then) {
     }, [then](const sdk::Error&) { then(); });
 }
 
+void Client::refresh_stale_peer_lists() {
+    std::vector<crypto::VeilId> stale;
+    for (const auto& [peer, held] : account_->peer_lists().all()) {
+        if (account_->peer_lists().stale(peer, now_ms(), peer_list_refresh_ms_)) stale.push_back(peer);
+    }
+    if (stale.empty()) return;
+    auto account = account_;
+    refresh_peer_lists(std::move(stale), nullptr, [this, account] {
+        store_.save_account(*account, {}, [] {}, [this](const sdk::Error& e) { ctx_.log().warn("{}", e.message); });
+    });
+}
+
 void Client::run() {
     resident_ = true;
     retry_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
@@ -115,6 +131,10 @@ void Client::run() {
     publish_timer_->start(kRepublishCheckMs, kRepublishCheckMs, [this] {
         if (account_->needs_publish(now_ms())) flush_in_background();
     });
+    // Peers' device lists, read again on a schedule (a revocation reaches us even from a peer
+    // who writes nothing); a message from a device not active in a fresh list is checked anyway.
+    peer_list_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
+    peer_list_timer_->start(peer_list_refresh_ms_, peer_list_refresh_ms_, [this] { refresh_stale_peer_lists(); });
     // The own device list first: copies from a revoked device of ours are refused.
     service_.with_manifest([this] {
         refresh_own_devices([this] { receive_loop({}); });

@@ -146,6 +146,12 @@ private:
     void handle_inbox(std::vector<proto::node::MessageItem> items, std::function<void(std::vector<MessageRecord>)> done,
                       Fail fail);
     void check_devices(std::shared_ptr<std::vector<Opened>> opened, std::function<void()> then);
+    /// Reads each peer's device list and keeps it in the account if newer; `unread` (may be
+    /// null) gets those that could not be read. Then `then`.
+    void refresh_peer_lists(std::vector<crypto::VeilId> peers, std::shared_ptr<std::vector<crypto::VeilId>> unread,
+                            std::function<void()> then);
+    /// Resident: reads again every held peer list older than peer_list_refresh_ms_, then saves.
+    void refresh_stale_peer_lists();
     void store_received(const AccountPtr& account, std::vector<Opened> opened, std::vector<proto::node::Hash> processed,
                         std::function<void(std::vector<MessageRecord>)> done, Fail fail);
     // client_contacts.cpp
@@ -168,9 +174,9 @@ private:
     AccountPtr account_;
     int lock_fd_ = -1;
     bool exclusive_ = true;
-    std::map<crypto::VeilId, crypto::DeviceList> peer_lists_;  // peers' device lists as last read
+    std::uint64_t peer_list_refresh_ms_;  // messenger.peer_list_refresh_s
     Waiters flush_;
-    std::unique_ptr<sdk::Timer> expiry_timer_, retry_timer_, publish_timer_, download_timer_;
+    std::unique_ptr<sdk::Timer> expiry_timer_, retry_timer_, publish_timer_, download_timer_, peer_list_timer_;
     RetryBackoff backoff_;
     bool resident_ = false;
 };

@@ -34,11 +34,16 @@ void Client::handle_inbox(std::vector<proto::node::MessageItem> items, std::func
         auto c = model_.contact(sender);
         return c && c->blocked;
     };
+    // A message request's sender counts against the strangers' session cap (stranger_sessions.hpp).
+    auto is_accepted = [this](const crypto::VeilId& sender) {
+        auto c = model_.contact(sender);
+        return c && c->accepted;
+    };
     for (const auto& item : items) {
         processed.push_back(item.hash);
         try {
             Opened o;
-            auto r = account->open(item.data, now_ms(), &o.device, is_blocked);
+            auto r = account->open(item.data, now_ms(), &o.device, is_blocked, is_accepted);
             if (!r) continue;
             o.record = std::move(*r);
             opened->push_back(std::move(o));
@@ -52,45 +57,54 @@ void Client::handle_inbox(std::vector<proto::node::MessageItem> items, std::func
     });
 }
 
-// A peer's message counts only if its device is active in the peer's current device list (a
-// revoked device still holds a valid certificate). Lists are fetched for devices not seen yet.
+// A peer's message counts only if its device is active in the newest list known for the peer
+// (a revoked device still holds a valid certificate). The held list is read again first when
+// the device is not active in it or it was checked longer ago than peer_list_refresh_s; a
+// rollback is ignored (PeerLists). A device the held list marks revoked stays refused when the
+// read fails; only a device it does not list yet is let in then (its certificate is the
+// identity's: a device added since).
 void Client::check_devices(std::shared_ptr<std::vector<Opened>> opened, std::function<void()> then) {
-    std::vector<crypto::VeilId> unknown;
+    const auto& peers = account_->peer_lists();
+    std::vector<crypto::VeilId> refresh;
     for (const auto& o : *opened) {
         if (o.record.from == account_->id()) continue;  // own devices: checked by Account::open
-        auto it = peer_lists_.find(o.record.from);
-        if ((it == peer_lists_.end() || !it->second.is_active(o.device)) &&
-            std::find(unknown.begin(), unknown.end(), o.record.from) == unknown.end()) {
-            unknown.push_back(o.record.from);
+        bool listed = peers.state(o.record.from, o.device) == PeerLists::DeviceState::active;
+        if ((!listed || peers.stale(o.record.from, now_ms(), peer_list_refresh_ms_)) &&
+            std::find(refresh.begin(), refresh.end(), o.record.from) == refresh.end()) {
+            refresh.push_back(o.record.from);
         }
     }
-    // Senders whose list could not be read this round (an older cached one may lack the device).
     auto unread = std::make_shared<std::vector<crypto::VeilId>>();
     auto filter = [this, opened, then, unread] {
         std::erase_if(*opened, [this, unread](const Opened& o) {
             if (o.record.from == account_->id()) return false;
-            auto it = peer_lists_.find(o.record.from);
-            // Unverifiable now (the network failed): keep it; the certificate is the identity's.
-            if (it == peer_lists_.end()) return false;
-            if (std::find(unread->begin(), unread->end(), o.record.from) != unread->end()) return false;
-            if (it->second.is_active(o.device)) return false;
+            auto state = account_->peer_lists().state(o.record.from, o.device);
+            if (state == PeerLists::DeviceState::active) return false;
+            bool unverifiable = std::find(unread->begin(), unread->end(), o.record.from) != unread->end();
+            if (state == PeerLists::DeviceState::unknown && unverifiable) return false;
             ctx_.log().warn("a message from a device its owner does not list (revoked?) was dropped");
             return true;
         });
         then();
     };
-    if (unknown.empty()) return filter();
-    auto left = std::make_shared<std::size_t>(unknown.size());
-    for (const auto& who : unknown) {
-        auto one_done = [left, filter] {
-            if (--*left == 0) filter();
+    refresh_peer_lists(std::move(refresh), unread, filter);
+}
+
+void Client::refresh_peer_lists(std::vector<crypto::VeilId> peers, std::shared_ptr<std::vector<crypto::VeilId>> unread,
+                                std::function<void()> then) {
+    if (peers.empty()) return then();
+    auto left = std::make_shared<std::size_t>(peers.size());
+    auto account = account_;
+    for (const auto& who : peers) {
+        auto one_done = [left, then] {
+            if (--*left == 0) then();
         };
-        service_.fetch_person(who, [this, who, one_done](PersonKeys keys) {
-            peer_lists_.insert_or_assign(who, std::move(keys.list));
+        service_.fetch_person(who, [account, who, one_done](PersonKeys keys) {
+            (void)account->peer_lists().accept(who, keys.list, now_ms());
             one_done();
         }, [this, who, unread, one_done](const sdk::Error& e) {
             ctx_.log().warn("a sender's device list could not be read: {}", e.message);
-            unread->push_back(who);
+            if (unread) unread->push_back(who);
             one_done();
         });
     }

@@ -82,7 +82,12 @@ void create_device(Service& service, AccountStore& store, const sdk::CommandCall
         }
         service.with_manifest([&service, &store, call, restore, fail, identity] {
             auto make = [&service, &store, call, restore, fail, identity](std::optional<crypto::DeviceList> list) {
-                auto account = std::make_shared<Account>(Account::create(std::move(*identity), list, now_ms()));
+                AccountPtr account;
+                try {
+                    account = std::make_shared<Account>(Account::create(std::move(*identity), list, now_ms()));
+                } catch (const std::runtime_error& e) {  // e.g. the identity has as many devices as contacts reach
+                    return fail({sdk::ErrorCode::refused, e.what()});
+                }
                 // Publish first: a device that others cannot reach is not saved.
                 service.publish(account, [&store, call, restore, fail, account] {
                     store.save_account(*account, {}, [call, restore, account] {

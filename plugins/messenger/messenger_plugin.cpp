@@ -5,6 +5,8 @@
 #include "resident_commands.hpp"
 #include "veil/sdk/plugin.hpp"
 
+#include <stdexcept>
+
 namespace veil::messenger {
 namespace {
 
@@ -42,10 +44,17 @@ constexpr std::string_view kProvides[] = {"messenger"};
 constexpr std::string_view kRequires[] = {"storage", "network", "transport"};
 constexpr std::string_view kCommands[] = {"create-account", "id",        "send",     "receive", "devices",
                                           "contacts", "disappear", "messages", "daemon",  "chat"};
+constexpr sdk::ConfigKeySpec kConfig[] = {
+    {"peer_list_refresh_s", sdk::ConfigType::integer, "600",
+     "how often a peer's device list is read again (on receipt when older; the daemon on this schedule)"},
+};
+void check_config(const sdk::Config& c) {
+    if (c.get_int("peer_list_refresh_s") < 1) throw std::invalid_argument("messenger.peer_list_refresh_s must be at least 1");
+}
 constexpr sdk::PluginInfo kInfo{
     "messenger", "0.2.0", sdk::PluginKind::role,
     "one-to-one messages: identity, devices, X3DH + Double Ratchet sessions, sealed envelopes in swarms; the resident client",
-    kProvides, kRequires, {}, kCommands};
+    kProvides, kRequires, kConfig, kCommands, check_config};
 
 }  // namespace
 }  // namespace veil::messenger

@@ -277,6 +277,7 @@ std::optional<Response> NodeRuntime::misbehave(const Request& req) {
         }
         return Response{req.id, Status::ok, PeerResponse{std::move(out)}};
     }
+    if (settings_.test_misbehave == "stale_device_lists") return serve_stale_device_lists(req);
     const auto* q = std::get_if<StoreRequest>(&req.body);
     if (!q || settings_.test_misbehave.empty()) return std::nullopt;
     if (settings_.test_misbehave == "overprice" && !q->auth)
@@ -285,6 +286,27 @@ std::optional<Response> NodeRuntime::misbehave(const Request& req) {
         return Response{req.id, Status::ok,
                         StoreResponse{message_hash(q->mailbox, q->ns, q->data), true, now_ms() + q->ttl_ms}};
     return std::nullopt;
+}
+
+// A member that keeps every device list a client stored (a revocation's prune does not reach
+// this copy) and answers reads with all of them but the newest, so it serves the list from
+// before the last change.
+std::optional<Response> NodeRuntime::serve_stale_device_lists(const Request& req) {
+    if (const auto* s = std::get_if<StoreRequest>(&req.body); s && s->ns == kDeviceListNamespace) {
+        auto& kept = stale_lists_[s->mailbox];
+        if (std::find(kept.begin(), kept.end(), s->data) == kept.end()) kept.push_back(s->data);
+        return std::nullopt;  // stored as usual too
+    }
+    const auto* r = std::get_if<RetrieveRequest>(&req.body);
+    if (!r || r->ns != kDeviceListNamespace) return std::nullopt;
+    auto it = stale_lists_.find(r->mailbox);
+    if (it == stale_lists_.end() || it->second.size() < 2) return std::nullopt;
+    PageResponse page;
+    for (std::size_t i = 0; i + 1 < it->second.size(); ++i) {
+        const auto& data = it->second[i];
+        page.messages.push_back({message_hash(r->mailbox, r->ns, data), now_ms() + 600'000, data});
+    }
+    return Response{req.id, Status::ok, std::move(page)};
 }
 
 void NodeRuntime::finish(Method method, std::shared_ptr<Outcome> out, std::shared_ptr<Request> req, Answer reply,

@@ -43,7 +43,8 @@ struct RuntimeSettings {
     /// Tests only: answer as a hostile member would. "overprice": a stranger's store is asked
     /// 2^60 hashes of work; "drop": every store is answered ok and not kept; "endless_pages":
     /// catch-up requests of peers get 2^32 - 1 states a bucket, pages of new hashes that always
-    /// promise more, and empty fetches.
+    /// promise more, and empty fetches; "stale_device_lists": device-list reads are answered with
+    /// every list clients stored but the newest (a member rolling a revocation back).
     std::string test_misbehave;
 };
 
@@ -90,6 +91,8 @@ private:
     void on_request(const Bytes& body, bool from_peer, Answer answer, std::uint64_t link = 0);
     /// The answer a hostile member would give to `req` (RuntimeSettings::test_misbehave), if any.
     std::optional<Response> misbehave(const Request& req);
+    /// test_misbehave = "stale_device_lists": serves device lists from before the newest.
+    std::optional<Response> serve_stale_device_lists(const Request& req);
     bool allow(std::uint64_t connection);
     bool allow_peer_link(std::uint64_t link, std::size_t bytes);
     void to_peer(const proto::NodeEntry& peer, Bytes envelope, std::function<void(std::optional<Response>)> done);
@@ -122,6 +125,7 @@ private:
     std::unique_ptr<CatchUpRound> catch_up_;
     bool warned_directory_ = false;
     std::uint64_t endless_next_ = 0;  // test_misbehave = endless_pages: the hashes it makes up
+    std::map<PublicKey, std::vector<Bytes>> stale_lists_;  // test_misbehave = stale_device_lists
 };
 
 }  // namespace veil::node

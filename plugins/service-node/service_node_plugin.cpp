@@ -50,9 +50,9 @@ RuntimeSettings settings_from(sdk::Context& ctx) {
     s.catch_up_bounds.peer_turn_ms = positive(c, "catch_up_peer_ms");
     s.test_misbehave = c.get_string("test_misbehave");
     if (!s.test_misbehave.empty() && s.test_misbehave != "overprice" && s.test_misbehave != "drop" &&
-        s.test_misbehave != "endless_pages")
+        s.test_misbehave != "endless_pages" && s.test_misbehave != "stale_device_lists")
         throw std::runtime_error("service-node.test_misbehave: '" + s.test_misbehave +
-                                 "' is not overprice, drop or endless_pages");
+                                 "' is not overprice, drop, endless_pages or stale_device_lists");
     s.limits.max_data_bytes = std::min<std::size_t>(positive(c, "max_data_bytes"), kMaxDataBytes);
     s.limits.max_ttl_ms = positive(c, "max_ttl_ms");
     s.limits.min_ttl_ms = std::min(positive(c, "min_ttl_ms"), s.limits.max_ttl_ms);
@@ -138,7 +138,7 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"sweep_ms", sdk::ConfigType::integer, "10000", "how often expired messages are deleted"},
     {"catch_up_ms", sdk::ConfigType::integer, "30000", "how often the node reconciles with its swarm"},
     {"test_misbehave", sdk::ConfigType::string, "",
-     "tests only: answer as a hostile member (overprice: ask 2^60 hashes; drop: ok, not kept; endless_pages: catch-up)"},
+     "tests only: answer as a hostile member (overprice: ask 2^60 hashes; drop: ok, not kept; endless_pages: catch-up; stale_device_lists: serve lists from before the newest)"},
     {"catch_up_peer_ms", sdk::ConfigType::integer, "300000",
      "longest turn of one peer in a catch-up round (then it is dropped and the round goes on)"},
     {"max_data_bytes", sdk::ConfigType::integer, "76800", "largest message accepted"},

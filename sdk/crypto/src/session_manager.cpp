@@ -149,6 +149,22 @@ void SessionManager::forget_device(const VeilId& peer, const PublicKey& device_s
     records_.erase({peer, device_signing_key});
 }
 
+void SessionManager::forget_peer(const VeilId& peer) {
+    auto first = records_.lower_bound({peer, PublicKey{}});
+    auto last = first;
+    while (last != records_.end() && last->first.first == peer) ++last;
+    records_.erase(first, last);
+}
+
+SessionManager::PeerCost SessionManager::cost(const VeilId& peer) const {
+    PeerCost c;
+    for (auto it = records_.lower_bound({peer, PublicKey{}}); it != records_.end() && it->first.first == peer; ++it) {
+        c.sessions += it->second.sessions.size();
+        for (const auto& s : it->second.sessions) c.skipped_keys += s.ratchet.skipped_key_count();
+    }
+    return c;
+}
+
 SecretBytes SessionManager::serialize() const {
     std::vector<SecretBytes> states;
     std::size_t size = 1 + 4;

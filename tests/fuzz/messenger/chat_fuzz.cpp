@@ -1,10 +1,13 @@
 // Decoders of bytes a peer controls (the chat message inside the ratchet: text, attachment ref,
-// timer) or that come back from disk (the message record, the contact, the outbox): either a
-// value or veil::wire::DecodeError, never anything else; what decodes encodes back to itself.
+// timer) or that come back from disk (the message record, the contact, the outbox, peers' device
+// lists, the strangers holding sessions): either a value or veil::wire::DecodeError (a stored
+// device list that does not verify: veil::crypto::Error), never anything else; what decodes
+// encodes back to itself.
 #include <cstddef>
 #include <cstdint>
 
 #include "account.hpp"
+#include "veil/crypto/error.hpp"
 #include "outbox.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -32,6 +35,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
         auto [to, m] = veil::messenger::decode_queued(in);
         (void)veil::messenger::queued_op(to, m);
+    } catch (const veil::wire::DecodeError&) {
+    }
+    try {
+        auto lists = veil::messenger::PeerLists::decode(in);
+        if (veil::messenger::PeerLists::decode(lists.encode()).encode() != lists.encode()) __builtin_trap();
+    } catch (const veil::wire::DecodeError&) {
+    } catch (const veil::crypto::Error&) {
+    }
+    try {
+        auto strangers = veil::messenger::StrangerSessions::decode(in);
+        if (veil::messenger::StrangerSessions::decode(strangers.encode()).strangers() != strangers.strangers()) __builtin_trap();
     } catch (const veil::wire::DecodeError&) {
     }
     return 0;

@@ -87,6 +87,32 @@ TEST_CASE("crypto - sessions: the sender's certificate must belong to the claime
     CHECK(bob.store.one_time_count() == 10);
 }
 
+// Mallory runs X3DH with her own device keys but names Bob's identity (only his public key is
+// needed for the AD), with a certificate she could not have Bob sign: everything but the
+// certificate's signature is consistent, so only the certificate check refuses it.
+TEST_CASE("crypto - sessions: a first message under a certificate the claimed identity did not sign is refused", "[crypto]") {
+    auto alice_id = Identity::generate();
+    auto bob_id = Identity::generate();
+    auto mallory_id = Identity::generate();
+    Device alice(alice_id);
+    auto mallory_keys = DeviceKeys::generate();
+    auto forged = DeviceCertificate::issue(mallory_id, mallory_keys, now);
+    forged.identity_key = bob_id.signing_key();  // claims Bob; the signature stays Mallory's
+    REQUIRE(forged.claimed_id() == bob_id.veil_id());
+    PreKeyStore mallory_store;
+    SessionManager mallory(mallory_keys, bob_id.signing_key(), mallory_store);
+    mallory.start_session(alice_id.veil_id(), alice.bundle(), now);
+    auto m = mallory.encrypt(alice_id.veil_id(), alice.keys.signing_key(), bytes_of("it is me, Bob"));
+    try {
+        (void)alice.sessions.decrypt(bob_id.veil_id(), forged, m, now);
+        FAIL("a message under a forged certificate was taken as Bob's");
+    } catch (const Error& e) {
+        CHECK(e.kind() == ErrorKind::bad_signature);
+    }
+    CHECK(alice.sessions.session_count() == 0);
+    CHECK(alice.store.one_time_count() == 10);
+}
+
 TEST_CASE("crypto - sessions: simultaneous initiation converges on one session", "[crypto]") {
     auto alice_id = Identity::generate();
     auto bob_id = Identity::generate();

@@ -220,10 +220,78 @@ TEST_CASE("messenger - a revoked device gets nothing new", "[messenger]") {
     // a copy to Bob's first device is refused there.
     CHECK(bob2.device_list().version() == 2);
     net.send(bob2, alice.id(), "from the lost phone");
-    CHECK(net.receive(alice).size() == 1);  // Alice cannot know yet (not checked on receipt, see docs)
+    // Alice read Bob's list (version 3, the phone revoked) when she wrote to him: she refuses
+    // it, also after a restart (the list is saved with her account).
+    auto to_alice = net.take(alice.inbox(), kInboxNamespace);
+    REQUIRE(to_alice.size() == 1);
+    auto refused_as_revoked = [&](Account& a) {
+        try {
+            (void)a.open(to_alice[0], kNow);
+            FAIL("a revoked device's message was taken as Bob's");
+        } catch (const crypto::Error& e) {
+            CHECK(e.kind() == crypto::ErrorKind::revoked);
+        }
+    };
+    auto alice_restarted = reload(alice);
+    refused_as_revoked(alice_restarted);
+    refused_as_revoked(alice);
     auto copies = net.take(bob.inbox(), kInboxNamespace);
     REQUIRE(copies.size() == 1);
     CHECK_THROWS(bob.open(copies[0], kNow));
+}
+
+// One member of Bob's swarm keeps serving the list from before the revocation: Alice, who has
+// seen the newer one, neither encrypts to the revoked device nor takes its messages as Bob's.
+TEST_CASE("messenger - an older device list served later does not bring a revoked device back", "[messenger]") {
+    Swarms net;
+    auto alice = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto bob = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    net.publish(alice);
+    net.publish(bob);
+    auto bob2 = Account::create(crypto::Identity::from_phrase(bob.identity().recovery_phrase().str()), bob.device_list(), kNow);
+    net.publish(bob2);
+    bob.adopt_device_list(bob2.device_list());
+    const auto before_revocation = bob.device_list();
+    bob.revoke_device(bob2.device().signing_key(), kNow);
+    net.publish(bob);
+    net.send(alice, bob.id(), "seen the new list");
+    (void)net.receive(bob);
+    REQUIRE(alice.peer_lists().state(bob.id(), bob2.device().signing_key()) == PeerLists::DeviceState::revoked);
+
+    auto bundles = newest_bundles(bob.id(), before_revocation, net.boxes[{bob.id().x25519, kBundleNamespace}], kNow);
+    REQUIRE(bundles.size() == 2);  // the stale list still shows both devices with bundles
+    auto out = alice.prepare_send(bob.id(), before_revocation, bundles, {}, make_text("stale", kNow), kNow);
+    REQUIRE(out.stores.size() == 1);
+    CHECK(out.stores[0].mailbox == bob.inbox());
+    CHECK(alice.peer_lists().find(bob.id())->list.version() == 3);
+    // Taking the stale list as a refresh changes nothing either.
+    CHECK(alice.peer_lists().accept(bob.id(), before_revocation, kNow + 1)->version() == 3);
+}
+
+// Mallory's client sets the field that own devices use to name a conversation: Bob files her
+// message under her own conversation and keeps nothing of the name.
+TEST_CASE("messenger - a stranger cannot say whose conversation a message belongs to", "[messenger]") {
+    Swarms net;
+    auto bob = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto mallory = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto carol = crypto::Identity::generate().veil_id();
+    net.publish(bob);
+    net.publish(mallory);
+    auto list = newest_device_list(bob.id(), net.boxes[{bob.id().x25519, kDeviceListNamespace}]);
+    REQUIRE(list);
+    auto bundles = newest_bundles(bob.id(), *list, net.boxes[{bob.id().x25519, kBundleNamespace}], kNow);
+    for (auto kind : {ChatKind::text, ChatKind::contact}) {
+        auto m = make_text("Carol said so", kNow);
+        m.kind = kind;
+        if (kind == ChatKind::contact) m.contact_flags = kContactBlocked;
+        m.sync_peer = carol;
+        net.store(mallory.prepare_send(bob.id(), *list, bundles, {}, m, kNow).stores);
+        auto got = net.receive(bob);
+        REQUIRE(got.size() == 1);
+        CHECK(got[0].peer == mallory.id());
+        CHECK(got[0].from == mallory.id());
+        CHECK_FALSE(got[0].message.sync_peer.has_value());
+    }
 }
 
 TEST_CASE("messenger - a change meant for own devices reaches the other device only", "[messenger]") {
@@ -320,16 +388,46 @@ TEST_CASE("messenger - a person with 20 devices gets the message on 16 of them",
     auto bob = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
     net.publish(alice);
     net.publish(bob);
+    // Bob's own client refuses a 17th active device (below), so a hostile client signs the list
+    // itself: 19 more devices, each with its bundle.
     auto phrase = bob.identity().recovery_phrase();
+    auto identity = crypto::Identity::from_phrase(phrase.str());
     auto list = bob.device_list();
     std::vector<Account> more;
     for (int i = 0; i < 19; ++i) {
-        more.push_back(Account::create(crypto::Identity::from_phrase(phrase.str()), list, kNow));
-        list = more.back().device_list();
+        more.push_back(Account::create(crypto::Identity::from_phrase(phrase.str()), bob.device_list(), kNow));
         net.publish(more.back());
+        list = list.with_device(identity, more.back().device().signing_key(), more.back().device().dh_key(), kNow);
     }
+    net.boxes[{bob.id().x25519, kDeviceListNamespace}].push_back(list.encode());
     REQUIRE(list.entries().size() == 20);
     auto sent = net.send(alice, bob.id(), "hello all");
     CHECK(sent.stores.size() == crypto::SessionManager::max_devices_per_peer);
     CHECK(alice.session_count() == crypto::SessionManager::max_devices_per_peer);
+}
+
+// The 16-device cap of a contact's sessions keeps the devices it met first, so a 17th active
+// device would silently get nothing: the owner's own client refuses to add it and says why;
+// after a revocation there is room again.
+TEST_CASE("messenger - a 17th active device is refused when it is added, not left unreachable", "[messenger]") {
+    auto bob = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto secret = bob.identity().recovery_phrase();
+    auto phrase = secret.str();
+    auto list = bob.device_list();
+    std::vector<Account> devices;
+    for (std::size_t i = 1; i < crypto::SessionManager::max_devices_per_peer; ++i) {
+        devices.push_back(Account::create(crypto::Identity::from_phrase(phrase), list, kNow));
+        list = devices.back().device_list();
+    }
+    bob.adopt_device_list(list);
+    REQUIRE(list.entries().size() == crypto::SessionManager::max_devices_per_peer);
+    try {
+        (void)Account::create(crypto::Identity::from_phrase(phrase), list, kNow);
+        FAIL("a 17th active device was added");
+    } catch (const std::runtime_error& e) {
+        CHECK(std::string(e.what()).find("revoke one first") != std::string::npos);
+    }
+    bob.revoke_device(devices.front().device().signing_key(), kNow);
+    auto newest = Account::create(crypto::Identity::from_phrase(phrase), bob.device_list(), kNow);
+    CHECK(newest.device_list().entries().size() == crypto::SessionManager::max_devices_per_peer + 1);
 }

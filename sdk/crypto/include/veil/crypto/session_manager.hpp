@@ -64,6 +64,14 @@ public:
         const VeilId& peer, const PublicKey& device_signing_key) const;
     /// Drops every session with a device (e.g. revoked by its device list).
     void forget_device(const VeilId& peer, const PublicKey& device_signing_key);
+    /// Drops every session with every device of peer.
+    void forget_peer(const VeilId& peer);
+    /// What the sessions with every device of peer hold: sessions, and skipped message keys.
+    struct PeerCost final {
+        std::size_t sessions = 0;
+        std::size_t skipped_keys = 0;
+    };
+    [[nodiscard]] PeerCost cost(const VeilId& peer) const;
 
     /// Storage form of every session, guarded; load() replaces the current set (Error{malformed}
     /// for version 1, from before identity binding: its sessions are not bound to identities).

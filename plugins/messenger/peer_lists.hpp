@@ -1,0 +1,53 @@
+#pragma once
+/// Peers' device lists as this device last read them, kept so that a revocation holds: a list
+/// is replaced only by a valid one of a higher version (crypto::DeviceList::accept_update: a
+/// swarm member serving an older list cannot bring a revoked device back), and a device the
+/// held list marks revoked stays refused even when the list cannot be read again. Saved with
+/// the account (Account::save_ops, `state/peer_lists`). Bounded: at most kMaxPeerLists lists;
+/// past that the least recently checked list without a revoked device goes first. Loop thread.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+
+#include "veil/crypto/device.hpp"
+#include "veil/wire/codec.hpp"
+
+namespace veil::messenger {
+
+/// Peers whose device lists are held at most.
+inline constexpr std::size_t kMaxPeerLists = 256;
+
+class PeerLists final {
+public:
+    /// What the held list says of one device.
+    enum class DeviceState { unknown = 1, active, revoked };
+    struct Held final {
+        crypto::DeviceList list;
+        std::uint64_t checked_ms = 0;  ///< when a swarm last answered with this list (or an older one)
+    };
+
+    /// Takes `incoming`, read from `peer`'s swarm at now_ms, if it verifies against peer and is
+    /// newer than the list held; the same version only marks the held list checked. Returns the
+    /// list to use from now on (the held one when incoming is older: a rollback is ignored), or
+    /// nullopt when incoming does not verify and nothing is held.
+    std::optional<crypto::DeviceList> accept(const crypto::VeilId& peer, const crypto::DeviceList& incoming,
+                                             std::uint64_t now_ms);
+    [[nodiscard]] const Held* find(const crypto::VeilId& peer) const;
+    [[nodiscard]] DeviceState state(const crypto::VeilId& peer, const crypto::PublicKey& device) const;
+    /// True when nothing is held for peer or it was last checked max_age_ms ago or earlier.
+    [[nodiscard]] bool stale(const crypto::VeilId& peer, std::uint64_t now_ms, std::uint64_t max_age_ms) const;
+    /// Every peer whose list is held.
+    [[nodiscard]] const std::map<crypto::VeilId, Held>& all() const { return held_; }
+
+    /// Storage form: `1 ‖ u16 count ‖ count × (u64 checked_ms ‖ var(DeviceList))`.
+    [[nodiscard]] wire::Bytes encode() const;
+    /// Throws wire::DecodeError or crypto::Error (a list that does not decode or verify).
+    static PeerLists decode(wire::ByteView bytes);
+
+private:
+    void evict();
+    std::map<crypto::VeilId, Held> held_;
+};
+
+}  // namespace veil::messenger

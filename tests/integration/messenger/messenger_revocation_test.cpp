@@ -1,0 +1,131 @@
+// Revocation that holds (issue 14), with real processes on a 9-node onion testnet: Alice's
+// daemon never shows a message that Bob's revoked tablet wrote as Bob's, whether the daemon
+// reads Bob's list while it runs (one member of Bob's identity swarm serving the list from
+// before the revocation), with only that member left, or with no member at all (the saved
+// revoked mark holds).
+#include "messenger_helpers.hpp"
+
+using namespace veil;
+using namespace veil::test::messenger_helpers;
+using test::Testnet;
+
+namespace {
+
+std::size_t count_text(const std::vector<messenger::MessageRecord>& records, const std::string& text) {
+    return static_cast<std::size_t>(std::count_if(records.begin(), records.end(), [&](const auto& r) {
+        return r.message.text == text;
+    }));
+}
+
+proto::Manifest manifest_of(const Person& p) {
+    auto m = test::slurp(p.home / "network" / "manifest.bin");
+    return proto::decode_signed_manifest(wire::Bytes(m.begin(), m.end())).manifest;
+}
+
+proto::node::PublicKey key_of(const std::string& veil_id) { return wire::to_array<32>(wire::from_hex(veil_id.substr(2))); }
+
+// The key of the device that is not this one, from `devices --json`.
+std::string other_device(const Person& p) {
+    auto list = p.run({"devices", "--json"});
+    REQUIRE(list.exit_code == 0);
+    std::istringstream in(list.out);
+    for (std::string line; std::getline(in, line);) {
+        auto j = nlohmann::json::parse(line);
+        if (!j["this_device"].get<bool>()) return j["key"];
+    }
+    FAIL("no other device");
+    return {};
+}
+
+}  // namespace
+
+TEST_CASE("messenger - a daemon never shows a revoked device's message as its owner's", "[messenger][integration]") {
+    Testnet net(9, 3);
+    Person bob(net, "bob");
+    auto manifest = manifest_of(bob);
+    auto bob_swarm = manifest.swarm_for(key_of(bob.id));
+    // Alice's inbox and identity must live in other swarms than Bob's identity, which goes down.
+    std::optional<Person> alice;
+    for (int i = 0; i < 8 && !alice; ++i) {
+        Person a(net, "alice" + std::to_string(i));
+        if (manifest.swarm_for(account_of(a).inbox()) != bob_swarm && manifest.swarm_for(key_of(a.id)) != bob_swarm)
+            alice.emplace(a);
+    }
+    REQUIRE(alice);
+    auto alice_account = account_of(*alice);
+    auto members = manifest.members(bob_swarm);
+    REQUIRE(members.size() == 3);
+
+    // One member of Bob's identity swarm keeps the device lists it was given and serves the
+    // ones before the newest.
+    auto hostile = net.name_of(members[0].port);
+    net.kill9(hostile);
+    {
+        std::ifstream in(net.dir() / hostile / "veil.toml");
+        std::ofstream out(net.dir() / hostile / "hostile.toml");
+        for (std::string line; std::getline(in, line);) {
+            out << line << "\n";
+            if (line == "[service-node]") out << "test_misbehave = \"stale_device_lists\"\n";
+        }
+    }
+    net.restart(hostile, "hostile.toml");
+    Rpc rpc;
+    REQUIRE(eventually([&] {
+        auto r = rpc.call(members[0].port, proto::node::InfoRequest{}, 1000);
+        return r && r->status == proto::node::Status::ok;
+    }, 20000));
+
+    Person tablet(net, "bob-tablet", bob);
+    auto log = net.dir() / "alice-daemon.log";
+    const std::vector<std::string> daemon_args{"--home", alice->home.string(), "--set", "messenger.peer_list_refresh_s=1", "daemon"};
+    auto daemon = std::make_unique<test::Background>(daemon_args, log.string());
+    REQUIRE(test::wait_for_text(log, " online; Ctrl-C stops\n", 20000));
+    REQUIRE(tablet.run({"send", alice->id, "from the tablet, still Bob's"}).exit_code == 0);
+    CHECK(eventually([&] { return count_text(records_of(*alice), "from the tablet, still Bob's") == 1; }, 30000));
+
+    auto revoked = bob.run({"devices", "revoke", other_device(bob)});
+    INFO(revoked.err);
+    REQUIRE(revoked.exit_code == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // past the daemon's refresh period
+    auto inbox_empty = [&] {
+        auto c = inbox_counts(net, *alice, alice_account, rpc);
+        return std::all_of(c.begin(), c.end(), [](int n) { return n <= 0; });
+    };
+    auto marker_then_check = [&](const std::string& tablet_text, const std::string& marker) {
+        INFO(tablet_text);
+        auto sent = tablet.run({"send", alice->id, tablet_text});
+        INFO(sent.err);
+        REQUIRE(sent.exit_code == 0);
+        if (!marker.empty()) {
+            REQUIRE(bob.run({"send", alice->id, marker}).exit_code == 0);
+            CHECK(eventually([&] { return count_text(records_of(*alice), marker) == 1; }, 30000));
+        }
+        CHECK(eventually(inbox_empty, 30000));
+        INFO(test::read_file(log));
+        CHECK(count_text(records_of(*alice), tablet_text) == 0);
+    };
+    // 1. Every member answers: the honest ones' newer list wins over the hostile one's.
+    marker_then_check("after the revocation (all members up)", "from Bob's phone (1)");
+
+    // 2. Only the hostile member is left: its older list is below the one Alice saved.
+    net.kill9(net.name_of(members[1].port));
+    net.kill9(net.name_of(members[2].port));
+    marker_then_check("after the revocation (only the stale member)", "from Bob's phone (2)");
+
+    // 3. No member answers: the list cannot be read, and the saved revoked mark holds, also
+    // across a restart of the daemon.
+    CHECK(daemon->stop() == 0);
+    auto offline_text = "after the revocation (no member, Alice was offline)";
+    REQUIRE(tablet.run({"send", alice->id, offline_text}).exit_code == 0);
+    net.kill9(hostile);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    daemon = std::make_unique<test::Background>(daemon_args, log.string() + ".2");
+    REQUIRE(test::wait_for_text(log.string() + ".2", " online; Ctrl-C stops\n", 20000));
+    CHECK(eventually(inbox_empty, 30000));
+    CHECK(daemon->stop() == 0);
+    INFO(test::read_file(log.string() + ".2"));
+    CHECK(test::read_file(log.string() + ".2").find("a device its owner revoked wrote this") != std::string::npos);
+    auto records = records_of(*alice);
+    CHECK(count_text(records, offline_text) == 0);
+    CHECK(count_text(records, "from the tablet, still Bob's") == 1);
+}
