@@ -32,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     static const proto::ManifestVerifier verifier({proto::PublicKey{1}}, 1);
     try {
         auto m = proto::decode_signed_manifest(in);
-        (void)verifier.check(m);
+        (void)verifier.check(m, 0);
         (void)m.manifest.swarm_ids();
         (void)m.manifest.swarm_for(proto::PublicKey{});
         check(m.encode() == Bytes(in.begin(), in.end()));
