@@ -50,6 +50,7 @@ std::optional<std::string> ManifestSource::offer(wire::ByteView envelope) {
     if (check != proto::ManifestCheck::ok) return std::string(proto::to_string(check));
     envelope_.assign(envelope.begin(), envelope.end());
     manifest_ = signed_manifest.manifest;
+    signatures_ = verifier_.valid_signatures(signed_manifest);
     if (on_accepted_) on_accepted_(signed_manifest, envelope_);
     return std::nullopt;
 }

@@ -46,6 +46,9 @@ public:
     [[nodiscard]] std::uint64_t version() const { return verifier_.accepted_version(); }
     [[nodiscard]] const wire::Bytes& envelope() const { return envelope_; }
     [[nodiscard]] const std::optional<proto::Manifest>& manifest() const { return manifest_; }
+    /// Valid signatures of distinct configured authorities on the held manifest.
+    [[nodiscard]] std::size_t signatures() const { return signatures_; }
+    [[nodiscard]] const proto::ManifestVerifier& verifier() const { return verifier_; }
 
 private:
     void ask(std::vector<std::string> addresses, std::function<void(bool)> done);
@@ -56,6 +59,7 @@ private:
     proto::ManifestVerifier verifier_;
     wire::Bytes envelope_;
     std::optional<proto::Manifest> manifest_;
+    std::size_t signatures_ = 0;
     sdk::net::ClientPool clients_;
     std::uint32_t next_id_ = 1;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
