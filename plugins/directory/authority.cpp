@@ -24,14 +24,18 @@ bool Authority::configured(const PublicKey& k) const {
 
 void Authority::tick(std::uint64_t now_ms) {
     registry_.tick(now_ms);
+    if (!started_ms_) started_ms_ = now_ms;
     std::uint64_t p = period_of(now_ms, config_.consensus.period_ms);
     if (p > period_) {
         period_ = p;
-        formed_ = false;
+        // Still warming up: a vote now would leave out the nodes that have not beaten yet.
+        formed_ = period_start_ms(p, config_.consensus.period_ms) < *started_ms_ + config_.warm_up_ms;
         candidate_.reset();
         own_signature_.reset();
         early_signatures_.clear();
         std::erase_if(votes_, [p](const auto& kv) { return kv.first.first < p; });
+        vote_envelope_.clear();
+        if (formed_) return;
         Vote mine{p, key_.pub, registry_.view()};
         vote_envelope_ = sign_vote(mine, key_);
         votes_[{p, key_.pub}] = std::move(mine);

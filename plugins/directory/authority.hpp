@@ -27,6 +27,9 @@ struct AuthorityConfig {
     ConsensusParams consensus;            ///< consensus.authority_count is set from authority_keys
     std::vector<PublicKey> authority_keys;  ///< all N, this one's included
     std::size_t threshold = 0;              ///< signatures a manifest needs; 0: more than half of N
+    /// After a start the registry is empty until every node sent a heartbeat: the authority
+    /// votes (and forms a consensus) only for periods that start this long after its first tick.
+    std::uint64_t warm_up_ms = 0;
 };
 
 class Authority final {
@@ -75,6 +78,7 @@ private:
     Registry registry_;
     ManifestVerifier verifier_;
     std::uint64_t period_ = 0;
+    std::optional<std::uint64_t> started_ms_;
     bool formed_ = false;
     std::map<std::pair<std::uint64_t, PublicKey>, Vote> votes_;  ///< (period, authority)
     std::map<PublicKey, ConsensusSignature> early_signatures_;  ///< for a consensus not formed yet

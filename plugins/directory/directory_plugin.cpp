@@ -56,6 +56,8 @@ public:
         ac.consensus.test_network = cfg.get_bool("test_network");
         ac.consensus.max_nodes_per_block = static_cast<std::uint16_t>(std::clamp<std::int64_t>(cfg.get_int("max_nodes_per_block"), 0, 65535));
         ac.registry.heartbeat_timeout_ms = static_cast<std::uint64_t>(cfg.get_int("heartbeat_timeout_ms"));
+        auto warm_up = cfg.get_int("warm_up_ms");
+        ac.warm_up_ms = warm_up < 0 ? ac.registry.heartbeat_timeout_ms / 3 : static_cast<std::uint64_t>(warm_up);
         ac.threshold = static_cast<std::size_t>(std::max<std::int64_t>(0, cfg.get_int("authority_threshold")));
         const auto& keys = cfg.get_strings("authority_keys");
         const auto& addresses = cfg.get_strings("authorities");
@@ -231,6 +233,7 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"target_swarm_size", sdk::ConfigType::integer, "3", "nodes per new swarm"},
     {"min_swarm_size", sdk::ConfigType::integer, "2", "below this a swarm takes nodes from the largest"},
     {"heartbeat_timeout_ms", sdk::ConfigType::integer, "15000", "a node silent this long leaves this authority's vote"},
+    {"warm_up_ms", sdk::ConfigType::integer, "-1", "after a start, no vote until this long passed (nodes re-register); -1: heartbeat_timeout_ms / 3"},
     {"tick_ms", sdk::ConfigType::integer, "500", "how often the authority checks its clock and talks to the others"},
     {"test_misbehave", sdk::ConfigType::string, "", "tests only: \"sign_alone\" serves a far-ahead manifest signed by this authority alone"},
 };

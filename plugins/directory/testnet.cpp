@@ -85,6 +85,7 @@ std::string authority_config(const TestnetPlan& plan, std::size_t i) {
               {"target_swarm_size", std::to_string(plan.swarm_size)},
               {"min_swarm_size", std::to_string(std::max<std::size_t>(1, (plan.swarm_size + 1) / 2))},
               {"heartbeat_timeout_ms", "15000"},
+              {"warm_up_ms", "1500"},  // nodes beat every second
               {"tick_ms", "100"}};
     for (const auto& kv : plan.authority_options) {
         auto eq = kv.find('=');

@@ -155,6 +155,20 @@ TEST_CASE("authority - a restarted authority takes the saved or fetched consensu
     CHECK(net.served(2).manifest.version == p + 1);
     CHECK(net.served(2).signatures.size() == 3);
     CHECK(net.served(0).body == net.served(2).body);
+    // Restarted mid-period with a warm-up, it does not vote until its registry had time to fill.
+    AuthorityConfig warm;
+    warm.consensus.period_ms = kPeriodMs;
+    for (const auto& k : net.keys) warm.authority_keys.push_back(k.pub);
+    warm.warm_up_ms = 1500;
+    Authority cold(net.keys[1], warm);
+    cold.tick((p + 2) * kPeriodMs + 100);
+    CHECK(cold.vote_envelope().empty());
+    cold.tick((p + 3) * kPeriodMs);
+    CHECK(cold.vote_envelope().empty());  // 1.4 s after its start
+    cold.tick((p + 3) * kPeriodMs + kPeriodMs / 2);
+    CHECK_FALSE(cold.candidate());  // no empty consensus either
+    cold.tick((p + 4) * kPeriodMs);
+    CHECK_FALSE(cold.vote_envelope().empty());
     // An expired manifest is not taken back after a long outage.
     auto fresh = net.make(1);
     CHECK_FALSE(fresh->take_manifest(decode_signed_manifest(saved), kStart + 10 * kPeriodMs));
