@@ -31,6 +31,8 @@ SwarmAssigner::SwarmAssigner(AssignmentConfig config) : config_(config) {
 
 void SwarmAssigner::add_node(const PublicKey& node) { nodes_.try_emplace(node, kInvalidSwarm); }
 
+void SwarmAssigner::keep_node(const PublicKey& node, SwarmId swarm) { nodes_[node] = swarm; }
+
 void SwarmAssigner::remove_node(const PublicKey& node) { nodes_.erase(node); }
 
 SwarmId SwarmAssigner::swarm_of(const PublicKey& node) const {

@@ -32,6 +32,8 @@ public:
 
     /// A new node, spare until the next rebalance. No-op if already known.
     void add_node(const PublicKey& node);
+    /// A node that keeps the swarm a previous consensus gave it (until rebalance moves it).
+    void keep_node(const PublicKey& node, SwarmId swarm);
     /// A node that left or stopped sending heartbeats.
     void remove_node(const PublicKey& node);
     /// Applies the rules; true when any node changed swarm.

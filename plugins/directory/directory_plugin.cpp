@@ -1,12 +1,12 @@
-// plugins/directory: the directory authority. Descriptor, config table and wiring only; the
-// rules live in registry.cpp, assignment.cpp and manifest.cpp.
-#include <chrono>
+// plugins/directory: the directory authority. Descriptor, config table and wiring only: the
+// rules live in authority.cpp (votes, consensus, signatures), registry.cpp and consensus.cpp;
+// this file carries their bytes over framed TCP to the other authorities.
 #include <fstream>
 
-#include "veil/proto/directory_rpc.hpp"
+#include "authority.hpp"
 #include "veil/crypto/key_file.hpp"
 #include "admission.hpp"
-#include "registry.hpp"
+#include "veil/proto/directory_rpc.hpp"
 #include "veil/sdk/clock.hpp"
 #include "veil/sdk/net.hpp"
 #include "veil/sdk/plugin.hpp"
@@ -16,36 +16,82 @@ namespace veil::directory {
 namespace {
 
 using sdk::now_ms;
+namespace fs = std::filesystem;
+
+constexpr std::uint32_t kPeerTimeoutMs = 5000;
+constexpr std::size_t kMaxFrameBytes = kMaxManifestBodyBytes + 8192;  // a vote or a manifest of 10,000 nodes
+
+PublicKey parse_key(const std::string& hex) {
+    auto raw = wire::from_hex(hex);
+    if (raw.size() != 32) throw std::runtime_error("directory.authority_keys: each key is 64 hex digits");
+    return wire::to_array<32>(raw);
+}
+
+// Another authority and what it has acknowledged this period.
+struct Peer {
+    PublicKey key{};
+    std::unique_ptr<sdk::net::Client> client;
+    std::uint64_t vote_acked = 0;       // period of the last vote it took
+    std::uint64_t signature_acked = 0;  // version of the last signature it took
+    bool busy = false;                  // one request at a time
+};
 
 class DirectoryPlugin final : public sdk::Plugin {
 public:
     void start(sdk::Context& ctx) override {
         const auto& cfg = ctx.config();
+        log_ = ctx.logger();
         auto key_path = cfg.get_string("key_file").empty() ? ctx.data_dir() / "authority.key"
-                                                            : std::filesystem::path(cfg.get_string("key_file"));
+                                                            : fs::path(cfg.get_string("key_file"));
         key_ = std::make_unique<crypto::SigningKeyPair>(crypto::load_or_create_signing_key(key_path));
         // The public key, for operators and `veil testnet` (it is public: clients configure it).
         std::ofstream(ctx.data_dir() / "authority.pub") << wire::to_hex(key_->pub) << "\n";
+        saved_ = ctx.data_dir() / "consensus.bin";
+        misbehave_ = cfg.get_string("test_misbehave");
 
-        RegistryConfig rc;
-        rc.assignment.target_swarm_size = static_cast<std::size_t>(std::max<std::int64_t>(1, cfg.get_int("target_swarm_size")));
-        rc.assignment.min_swarm_size = static_cast<std::size_t>(std::max<std::int64_t>(1, cfg.get_int("min_swarm_size")));
-        rc.heartbeat_timeout_ms = static_cast<std::uint64_t>(cfg.get_int("heartbeat_timeout_ms"));
-        registry_ = std::make_unique<Registry>(rc);
-        start_admission(ctx, rc.heartbeat_timeout_ms);
+        AuthorityConfig ac;
+        ac.consensus.assignment.target_swarm_size = static_cast<std::size_t>(std::max<std::int64_t>(1, cfg.get_int("target_swarm_size")));
+        ac.consensus.assignment.min_swarm_size = static_cast<std::size_t>(std::max<std::int64_t>(1, cfg.get_int("min_swarm_size")));
+        ac.consensus.period_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(200, cfg.get_int("period_ms")));
+        ac.consensus.validity_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(1, cfg.get_int("validity_ms")));
+        ac.consensus.test_network = cfg.get_bool("test_network");
+        ac.consensus.max_nodes_per_block = static_cast<std::uint16_t>(std::clamp<std::int64_t>(cfg.get_int("max_nodes_per_block"), 0, 65535));
+        ac.registry.heartbeat_timeout_ms = static_cast<std::uint64_t>(cfg.get_int("heartbeat_timeout_ms"));
+        auto warm_up = cfg.get_int("warm_up_ms");
+        ac.warm_up_ms = warm_up < 0 ? ac.registry.heartbeat_timeout_ms / 3 : static_cast<std::uint64_t>(warm_up);
+        ac.threshold = static_cast<std::size_t>(std::max<std::int64_t>(0, cfg.get_int("authority_threshold")));
+        const auto& keys = cfg.get_strings("authority_keys");
+        const auto& addresses = cfg.get_strings("authorities");
+        if (keys.size() != addresses.size())
+            throw std::runtime_error("directory.authorities: one host:port per key of authority_keys, in the same order");
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            auto k = parse_key(keys[i]);
+            ac.authority_keys.push_back(k);
+            if (k == key_->pub) continue;
+            auto at = sdk::net::parse_endpoint(addresses[i]);
+            if (!at) throw std::runtime_error("directory.authorities: " + at.error().message);
+            sdk::net::ClientOptions co;
+            co.max_frame_bytes = kMaxFrameBytes;
+            peers_.push_back(Peer{k, std::make_unique<sdk::net::Client>(ctx.loop(), at.value(), co)});
+        }
+        if (ac.authority_keys.empty()) ac.authority_keys.push_back(key_->pub);  // a network of one
+        authority_ = std::make_unique<Authority>(*key_, ac);
+        load_saved();
+        start_admission(ctx, ac.registry.heartbeat_timeout_ms);
 
         auto at = sdk::net::parse_endpoint(cfg.get_string("listen"));
         if (!at) throw std::runtime_error("directory.listen: " + at.error().message);
-        server_ = std::make_unique<sdk::net::Server>(ctx.loop(), sdk::net::ServerOptions{},
-                                                     [this](wire::Bytes body, sdk::net::Reply reply) {
-                                                         reply.reply(handle(body));
-                                                     });
+        sdk::net::ServerOptions so;
+        so.max_frame_bytes = kMaxFrameBytes;
+        server_ = std::make_unique<sdk::net::Server>(ctx.loop(), so, [this](wire::Bytes body, sdk::net::Reply reply) {
+            reply.reply(handle(body));
+        });
         auto bound = server_->listen(at.value());
         if (!bound) throw std::runtime_error("directory: cannot listen: " + bound.error().message);
-        ctx.log().info("directory authority listening on {}", bound.value().to_string());
-        log_ = ctx.logger();
-        ctx.set_interval(static_cast<std::uint64_t>(std::max<std::int64_t>(50, cfg.get_int("tick_ms"))),
-                         [this] { tick(); });
+        ctx.log().info("directory authority listening on {} (1 of {}, threshold {}, period {} ms)", bound.value().to_string(),
+                       ac.authority_keys.size(), authority_->threshold(), ac.consensus.period_ms);
+        if (!misbehave_.empty()) ctx.log().warn("test_misbehave = {}: this authority lies (tests only)", misbehave_);
+        ctx.set_interval(static_cast<std::uint64_t>(std::max<std::int64_t>(50, cfg.get_int("tick_ms"))), [this] { tick(); });
     }
 
     void stop() override {
@@ -53,6 +99,7 @@ public:
         server_.reset();
         admission_.reset();
         prober_.reset();
+        peers_.clear();
     }
 
 private:
@@ -70,70 +117,162 @@ private:
         admission_ = std::make_unique<Admission>(
             ac, [this](const NodeDescriptor& d, std::function<void(bool)> done) { prober_->probe(d, std::move(done)); },
             [this](const NodeDescriptor& d) {
-                auto r = registry_->heartbeat(d, now_ms());
+                auto r = authority_->register_node(d, now_ms());
                 if (r != RegisterResult::ok) log_->info("a node proved its key but the registry refused it: {}", to_string(r));
             },
-            [this](const PublicKey& key) { registry_->remove(key); }, [] { return now_ms(); });
+            [this](const PublicKey& key) { authority_->remove_node(key); }, [] { return now_ms(); });
     }
 
     void tick() {
         prober_->collect();
         admission_->tick();
         auto now = now_ms();
-        if (registry_->tick(now) || envelope_.empty()) {
-            auto m = registry_->manifest(now);
-            if (m.nodes.empty()) return;
-            std::vector<const crypto::SigningKeyPair*> signers{key_.get()};
-            envelope_ = sign_manifest(m, signers).encode();
-            log_->info("manifest version {}: {} nodes in {} swarms", m.version, m.nodes.size(), m.swarm_ids().size());
+        auto before = authority_->served_version();
+        authority_->tick(now);
+        after_change(before);
+        for (auto& p : peers_) talk_to(p);
+    }
+
+    // Logs and saves a newly served manifest (the saved one is taken back after a restart).
+    void after_change(std::uint64_t before) {
+        if (authority_->served_version() == before) return;
+        auto m = decode_signed_manifest(authority_->served());
+        log_->info("manifest version {}: {} nodes in {} swarms, {} of {} authority signatures", m.manifest.version,
+                   m.manifest.nodes.size(), m.manifest.swarm_ids().size(), m.signatures.size(), peers_.size() + 1);
+        std::ofstream(saved_, std::ios::binary | std::ios::trunc)
+            .write(reinterpret_cast<const char*>(authority_->served().data()), static_cast<std::streamsize>(authority_->served().size()));
+    }
+
+    void load_saved() {
+        std::ifstream in(saved_, std::ios::binary);
+        wire::Bytes bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (bytes.empty()) return;
+        try {
+            if (authority_->take_manifest(decode_signed_manifest(bytes), now_ms()))
+                log_->info("saved manifest version {} taken back", authority_->served_version());
+        } catch (const wire::DecodeError&) {
+            log_->warn("saved manifest unreadable; waiting for the next consensus");
         }
+    }
+
+    // One request to a peer per tick: its vote until taken, then the signature until taken,
+    // then its manifest (catching up on a consensus this authority could not complete).
+    void talk_to(Peer& p) {
+        if (p.busy) return;
+        DirectoryRequest q;
+        auto period = authority_->period();
+        auto sig = authority_->own_signature();
+        if (!authority_->vote_envelope().empty() && p.vote_acked < period) {
+            q = {DirectoryKind::post_vote, {}, authority_->vote_envelope()};
+        } else if (sig && p.signature_acked < sig->version) {
+            q = {DirectoryKind::post_signature, {}, encode_consensus_signature(*sig)};
+        } else {
+            q = {DirectoryKind::get_manifest, {}, {}};
+        }
+        p.busy = true;
+        auto kind = q.kind;
+        std::uint64_t tag = kind == DirectoryKind::post_vote ? period : sig ? sig->version : 0;
+        p.client->request(encode_directory_request(q), kPeerTimeoutMs, [this, &p, kind, tag](sdk::Result<wire::Bytes> r) {
+            p.busy = false;
+            if (!r) return;
+            try {
+                auto resp = decode_directory_response(kind, r.value());
+                if (resp.status != DirectoryStatus::ok) return;
+                if (kind == DirectoryKind::post_vote) p.vote_acked = tag;
+                else if (kind == DirectoryKind::post_signature) p.signature_acked = tag;
+                else {
+                    auto before = authority_->served_version();
+                    authority_->take_manifest(decode_signed_manifest(resp.manifest), now_ms());
+                    after_change(before);
+                }
+            } catch (const wire::DecodeError& e) {
+                log_->warn("another authority sent a malformed answer: {}", e.what());
+            }
+        });
     }
 
     wire::Bytes handle(const wire::Bytes& body) {
         DirectoryKind kind = DirectoryKind::get_manifest;
+        auto refused = [&kind](std::string why) { return encode_directory_response(kind, {DirectoryStatus::refused, {}, std::move(why)}); };
+        auto ok = [&kind](wire::Bytes manifest = {}) { return encode_directory_response(kind, {DirectoryStatus::ok, std::move(manifest), {}}); };
         try {
             auto q = decode_directory_request(body);
             kind = q.kind;
-            if (q.kind == DirectoryKind::get_manifest) {
-                if (envelope_.empty())
-                    return encode_directory_response(kind, {DirectoryStatus::not_ready, {}, "no manifest yet"});
-                return encode_directory_response(kind, {DirectoryStatus::ok, envelope_, {}});
+            auto now = now_ms();
+            switch (q.kind) {
+                case DirectoryKind::get_manifest:
+                    if (misbehave_ == "sign_alone") return ok(alone());
+                    if (authority_->served().empty())
+                        return encode_directory_response(kind, {DirectoryStatus::not_ready, {}, "no manifest yet"});
+                    return ok(authority_->served());
+                case DirectoryKind::post_vote:
+                    if (!authority_->take_vote(decode_verified_vote(q.body))) return refused("vote not taken");
+                    return ok();
+                case DirectoryKind::post_signature: {
+                    auto before = authority_->served_version();
+                    authority_->take_signature(decode_consensus_signature(q.body), now);
+                    after_change(before);
+                    return ok();  // taken or not (another body): the sender need not send it again
+                }
+                case DirectoryKind::register_node: {
+                    // A node enters this authority's view only once it proved its key at its address.
+                    auto d = decode_verified_descriptor(q.descriptor);
+                    auto admit = admission_->offer(d);
+                    if (admit.step == AdmitStep::refused) {
+                        log_->info("registration refused: {}", admit.reason);
+                        return refused(admit.reason);
+                    }
+                    if (admit.step == AdmitStep::checking)
+                        return encode_directory_response(kind, {DirectoryStatus::checking, {}, "admission challenge under way"});
+                    auto result = authority_->register_node(d, now);
+                    if (result != RegisterResult::ok) return refused(to_string(result));
+                    return ok();
+                }
             }
-            auto d = decode_verified_descriptor(q.descriptor);
-            auto admit = admission_->offer(d);
-            if (admit.step == AdmitStep::refused) {
-                log_->info("registration refused: {}", admit.reason);
-                return encode_directory_response(kind, {DirectoryStatus::refused, {}, admit.reason});
-            }
-            if (admit.step == AdmitStep::checking)
-                return encode_directory_response(kind, {DirectoryStatus::checking, {}, "admission challenge under way"});
-            auto result = registry_->heartbeat(d, now_ms());
-            if (result != RegisterResult::ok)
-                return encode_directory_response(kind, {DirectoryStatus::refused, {}, to_string(result)});
-            return encode_directory_response(kind, {DirectoryStatus::ok, {}, {}});
+            return refused("unknown request");
         } catch (const wire::DecodeError& e) {
             return encode_directory_response(kind, {DirectoryStatus::bad_request, {}, e.what()});
         }
     }
 
+    // Tests only (test_misbehave = "sign_alone"): this period's consensus with a version far
+    // ahead, signed by this authority alone. Nodes and clients must refuse it.
+    wire::Bytes alone() {
+        const auto& c = authority_->candidate();
+        Manifest m = c ? c->manifest : Manifest{};
+        m.version = authority_->period() + 1000;
+        m.valid_until_ms = now_ms() + 3'600'000;
+        std::vector<const crypto::SigningKeyPair*> signers{key_.get()};
+        return sign_manifest(m, signers).encode();
+    }
+
     std::unique_ptr<crypto::SigningKeyPair> key_;
-    std::unique_ptr<Registry> registry_;
+    std::unique_ptr<Authority> authority_;
     std::unique_ptr<ChallengeProber> prober_;
     std::unique_ptr<Admission> admission_;
     std::unique_ptr<sdk::net::Server> server_;
+    std::vector<Peer> peers_;
     std::shared_ptr<spdlog::logger> log_;
-    wire::Bytes envelope_;
+    fs::path saved_;
+    std::string misbehave_;
 };
 
 constexpr sdk::ConfigKeySpec kKeys[] = {
     {"listen", sdk::ConfigType::string, "127.0.0.1:7700", "address the authority listens on"},
     {"key_file", sdk::ConfigType::string, "", "Ed25519 seed file (default HOME/directory/authority.key)"},
+    {"authority_keys", sdk::ConfigType::string_list, "[]", "hex Ed25519 keys of ALL the network's authorities, this one's too (network.toml); empty: a network of one"},
+    {"authorities", sdk::ConfigType::string_list, "[]", "host:port of each authority, in the order of authority_keys (network.toml)"},
+    {"authority_threshold", sdk::ConfigType::integer, "0", "signatures a manifest needs (network.toml); 0: more than half of the authorities"},
+    {"period_ms", sdk::ConfigType::integer, "60000", "one vote and one consensus per period; the version is the period's index"},
+    {"validity_ms", sdk::ConfigType::integer, "600000", "how long a manifest stays valid after its period starts"},
+    {"test_network", sdk::ConfigType::boolean, "false", "loopback and private node addresses allowed (network.toml; recorded in the manifest)"},
+    {"max_nodes_per_block", sdk::ConfigType::integer, "4", "nodes admitted per /24 (IPv4) or /48 (IPv6), 0: no limit (network.toml; recorded in the manifest)"},
     {"target_swarm_size", sdk::ConfigType::integer, "3", "nodes per new swarm"},
     {"min_swarm_size", sdk::ConfigType::integer, "2", "below this a swarm takes nodes from the largest"},
-    {"heartbeat_timeout_ms", sdk::ConfigType::integer, "15000", "a node silent this long leaves the manifest"},
-    {"tick_ms", sdk::ConfigType::integer, "500", "how often assignment runs and the manifest is re-signed"},
-    {"test_network", sdk::ConfigType::boolean, "false", "admit loopback and private addresses (test networks only)"},
-    {"max_nodes_per_block", sdk::ConfigType::integer, "4", "nodes admitted per /24 (IPv4) or /48 (IPv6); 0: no limit"},
+    {"heartbeat_timeout_ms", sdk::ConfigType::integer, "15000", "a node silent this long leaves this authority's vote"},
+    {"warm_up_ms", sdk::ConfigType::integer, "-1", "after a start, no vote until this long passed (nodes re-register); -1: heartbeat_timeout_ms / 3"},
+    {"tick_ms", sdk::ConfigType::integer, "500", "how often the authority checks its clock and talks to the others"},
+    {"test_misbehave", sdk::ConfigType::string, "", "tests only: \"sign_alone\" serves a far-ahead manifest signed by this authority alone"},
     {"recheck_ms", sdk::ConfigType::integer, "600000", "how often a listed node proves its key at its address again"},
     {"retry_after_ms", sdk::ConfigType::integer, "60000", "an address that failed the challenge is not probed again before this"},
     {"challenge_timeout_ms", sdk::ConfigType::integer, "5000", "how long a node has to answer the admission challenge"},
@@ -142,9 +281,9 @@ constexpr std::string_view kProvides[] = {"directory"};
 
 constexpr sdk::PluginInfo kInfo{
     .name = "directory",
-    .version = "0.1.0",
+    .version = "0.2.0",
     .kind = sdk::PluginKind::role,
-    .description = "directory authority: node registrations, swarm assignment, signed manifest",
+    .description = "directory authority (one of N): node registrations, votes, signed consensus manifest",
     .provides = kProvides,
     .requires_ = {},
     .config = kKeys,

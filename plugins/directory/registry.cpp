@@ -12,7 +12,7 @@ const char* to_string(RegisterResult r) {
     return "unknown";
 }
 
-Registry::Registry(RegistryConfig config) : config_(config), assigner_(config.assignment) {}
+Registry::Registry(RegistryConfig config) : config_(config) {}
 
 RegisterResult Registry::heartbeat(const NodeDescriptor& d, std::uint64_t now_ms) {
     std::uint64_t skew = d.timestamp_ms > now_ms ? d.timestamp_ms - now_ms : now_ms - d.timestamp_ms;
@@ -22,41 +22,19 @@ RegisterResult Registry::heartbeat(const NodeDescriptor& d, std::uint64_t now_ms
     for (const auto& [key, other] : nodes_)
         if (key != d.ed25519 && other.host == d.host && other.port == d.port) return RegisterResult::address_taken;
     nodes_[d.ed25519] = d;
-    assigner_.add_node(d.ed25519);
     return RegisterResult::ok;
 }
 
-void Registry::remove(const PublicKey& ed25519) {
-    if (nodes_.erase(ed25519)) assigner_.remove_node(ed25519);
+void Registry::remove(const PublicKey& ed25519) { nodes_.erase(ed25519); }
+
+void Registry::tick(std::uint64_t now_ms) {
+    std::erase_if(nodes_, [&](const auto& kv) { return kv.second.timestamp_ms + config_.heartbeat_timeout_ms < now_ms; });
 }
 
-bool Registry::tick(std::uint64_t now_ms) {
-    for (auto it = nodes_.begin(); it != nodes_.end();) {
-        if (it->second.timestamp_ms + config_.heartbeat_timeout_ms < now_ms) {
-            assigner_.remove_node(it->first);
-            it = nodes_.erase(it);
-        } else {
-            ++it;
-        }
-    }
-    assigner_.rebalance();
-    std::uint64_t before = last_ ? last_->version : 0;
-    return manifest(now_ms).version != before;
-}
-
-Manifest Registry::manifest(std::uint64_t now_ms) {
-    Manifest m;
-    for (const auto& [key, d] : nodes_) {
-        SwarmId swarm = assigner_.swarm_of(key);
-        if (swarm == kInvalidSwarm) continue;  // not assigned until the next tick
-        m.nodes.push_back(NodeEntry{d.ed25519, d.x25519, d.host, d.port, swarm});
-    }
-    if (last_ && last_->nodes == m.nodes) return *last_;
-    if (!last_ && m.nodes.empty()) return m;  // version 0: nothing worth signing yet
-    m.version = last_ ? last_->version + 1 : 1;
-    m.issued_ms = now_ms;
-    last_ = m;
-    return m;
+std::vector<VotedNode> Registry::view() const {
+    std::vector<VotedNode> out;
+    for (const auto& [key, d] : nodes_) out.push_back(VotedNode{d.ed25519, d.x25519, d.host, d.port});
+    return out;
 }
 
 }  // namespace veil::directory

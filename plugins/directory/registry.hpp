@@ -1,12 +1,12 @@
 #pragma once
-/// The directory authority's state: registered nodes, their heartbeats, their swarms, and the
-/// manifest it signs. Pure logic driven by the caller's clock (now_ms), single-threaded.
+/// One directory authority's own view: registered nodes and their heartbeats. What it sees alive
+/// is its vote (consensus.hpp turns the votes of all authorities into the manifest). Pure logic
+/// driven by the caller's clock (now_ms), single-threaded.
 
 #include <map>
-#include <optional>
+#include <vector>
 
-#include "assignment.hpp"
-#include "veil/proto/manifest.hpp"
+#include "veil/proto/vote.hpp"
 
 namespace veil::directory {
 
@@ -15,7 +15,6 @@ using namespace veil::proto;
 
 /// Timing rules for registrations.
 struct RegistryConfig {
-    AssignmentConfig assignment;
     std::uint64_t clock_window_ms = 5 * 60 * 1000;  ///< descriptor timestamps this close to now
     std::uint64_t heartbeat_timeout_ms = 60 * 1000;  ///< silent this long: removed from swarms
 };
@@ -37,19 +36,17 @@ public:
 
     /// A verified descriptor (registration or heartbeat).
     RegisterResult heartbeat(const NodeDescriptor& d, std::uint64_t now_ms);
-    /// Drops a node now (Admission: it failed a re-check of its proof, or moved).
+    /// Drops a node now (admission: it failed a re-check of its proof, or moved).
     void remove(const PublicKey& ed25519);
-    /// Drops silent nodes and rebalances; true when the manifest content changed.
-    bool tick(std::uint64_t now_ms);
-    /// The manifest for the current state; the version goes up by one whenever content changes.
-    [[nodiscard]] Manifest manifest(std::uint64_t now_ms);
+    /// Drops the nodes silent longer than heartbeat_timeout_ms.
+    void tick(std::uint64_t now_ms);
+    /// The live nodes, in key order: this authority's vote.
+    [[nodiscard]] std::vector<VotedNode> view() const;
     [[nodiscard]] std::size_t node_count() const { return nodes_.size(); }
 
 private:
     RegistryConfig config_;
-    SwarmAssigner assigner_;
     std::map<PublicKey, NodeDescriptor> nodes_;
-    std::optional<Manifest> last_;
 };
 
 }  // namespace veil::directory

@@ -32,19 +32,66 @@ std::string quoted(const std::string& s) {
 
 std::string loopback(std::uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
 
+
+using Keys = std::vector<std::pair<std::string, std::string>>;  // TOML key = value, in the order written
+
+// Sets key to value, replacing an earlier value (TOML refuses a key twice).
+void set(Keys& keys, const std::string& key, const std::string& value) {
+    auto it = std::find_if(keys.begin(), keys.end(), [&key](const auto& kv) { return kv.first == key; });
+    if (it != keys.end()) it->second = value;
+    else keys.emplace_back(key, value);
+}
+
+void put(std::ostringstream& o, const Keys& keys) {
+    for (const auto& [k, v] : keys) o << k << " = " << v << "\n";
+}
+
+std::string list(const std::vector<std::string>& items) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + quoted(items[i]);
+    return out + "]";
+}
+
+std::string authority_keys(const TestnetPlan& plan) {
+    std::vector<std::string> keys;
+    for (const auto& a : plan.authorities) keys.push_back(wire::to_hex(a.key));
+    return list(keys);
+}
+
+std::string authority_addresses(const TestnetPlan& plan) {
+    std::vector<std::string> at;
+    for (const auto& a : plan.authorities) at.push_back(loopback(a.port));
+    return list(at);
+}
+
+std::string threshold(const TestnetPlan& plan) { return std::to_string(plan.authorities.size() / 2 + 1); }
+
 }  // namespace
 
-std::string authority_config(const TestnetPlan& plan) {
+std::string authority_config(const TestnetPlan& plan, std::size_t i) {
+    const auto& a = plan.authorities.at(i);
     std::ostringstream o;
-    o << "# Directory authority of a local test network (written by `veil testnet up`).\n"
-      << "[kernel]\nplugins = [\"directory\"]\nhome = " << quoted((plan.dir / "authority").string()) << "\n\n"
-      << "[directory]\nlisten = " << quoted(loopback(plan.authority.port)) << "\n"
-      << "target_swarm_size = " << plan.swarm_size << "\n"
-      << "min_swarm_size = " << std::max<std::size_t>(1, (plan.swarm_size + 1) / 2) << "\n"
-      << "heartbeat_timeout_ms = 15000\ntick_ms = 200\n"
-      // Loopback addresses are admitted only on a test network; every node shares 127.0.0.1,
-      // so the per-block limit is off (tests/integration/node/admission_test.cpp tests it).
-      << "test_network = true\nmax_nodes_per_block = 0\nrecheck_ms = 5000\nretry_after_ms = 2000\n";
+    o << "# Directory authority " << i + 1 << " of " << plan.authorities.size()
+      << " of a local test network (written by `veil testnet up`).\n"
+      << "[kernel]\nplugins = [\"directory\"]\nhome = " << quoted((plan.dir / a.name).string()) << "\n\n[directory]\n";
+    Keys keys{{"listen", quoted(loopback(a.port))},
+              {"authority_keys", authority_keys(plan)},
+              {"authorities", authority_addresses(plan)},
+              {"authority_threshold", threshold(plan)},
+              {"test_network", "true"},
+              {"max_nodes_per_block", "0"},
+              {"period_ms", std::to_string(kTestnetPeriodMs)},
+              {"validity_ms", "60000"},
+              {"target_swarm_size", std::to_string(plan.swarm_size)},
+              {"min_swarm_size", std::to_string(std::max<std::size_t>(1, (plan.swarm_size + 1) / 2))},
+              {"heartbeat_timeout_ms", "15000"},
+              {"warm_up_ms", "1500"},  // nodes beat every second
+              {"tick_ms", "100"}};
+    for (const auto& kv : plan.authority_options) {
+        auto eq = kv.find('=');
+        set(keys, kv.substr(0, eq), kv.substr(eq + 1));
+    }
+    put(o, keys);
     return o.str();
 }
 
@@ -55,16 +102,11 @@ std::string node_config(const TestnetPlan& plan, std::size_t i) {
       << "[kernel]\nplugins = [\"service-node\", \"onion-relay\", \"attachment-store\"]\nhome = "
       << quoted((plan.dir / n.name).string()) << "\n\n"
       << "[service-node]\nlisten = " << quoted(loopback(n.port)) << "\n"
-      << "directory = " << quoted(loopback(plan.authority.port)) << "\n"
-      << "authority_keys = [" << quoted(wire::to_hex(plan.authority.key)) << "]\n";
+      << "directories = " << authority_addresses(plan) << "\n"
+      << "authority_keys = " << authority_keys(plan) << "\n"
+      << "authority_threshold = " << threshold(plan) << "\n";
     // "PLUGIN.KEY=VALUE" options go to that plugin's table (onion-relay, attachment-store), the
     // rest to [service-node]; an option replaces the test network's default for its key.
-    using Keys = std::vector<std::pair<std::string, std::string>>;  // in the order written
-    auto set = [](Keys& keys, const std::string& key, const std::string& value) {
-        auto it = std::find_if(keys.begin(), keys.end(), [&key](const auto& kv) { return kv.first == key; });
-        if (it != keys.end()) it->second = value;
-        else keys.emplace_back(key, value);
-    };
     // Every process of a loopback testnet connects from 127.0.0.1: without loopback_per_connection,
     // one node's pool of connections would lock the others out of a node's port.
     Keys node_keys{{"loopback_per_connection", "true"},
@@ -79,27 +121,25 @@ std::string node_config(const TestnetPlan& plan, std::size_t i) {
         if (dot < eq) set(tables[kv.substr(0, dot)], kv.substr(dot + 1, eq - dot - 1), kv.substr(eq + 1));
         else set(node_keys, kv.substr(0, eq), kv.substr(eq + 1));
     }
-    auto put = [&o](const Keys& keys) {
-        for (const auto& [k, v] : keys) o << k << " = " << v << "\n";
-    };
-    put(node_keys);
+    put(o, node_keys);
     for (const auto& [table, keys] : tables) {
         o << "\n[" << table << "]\n";
-        put(keys);
+        put(o, keys);
     }
     return o.str();
 }
 
 std::string network_file(const TestnetPlan& plan) {
+    std::vector<std::string> seeds;
+    for (const auto& n : plan.nodes) seeds.push_back(loopback(n.port));
     std::ostringstream o;
     o << "# A local Veil test network, for clients (written by `veil testnet up`).\n"
-      << "[network]\nauthority_keys = [" << quoted(wire::to_hex(plan.authority.key)) << "]\n"
-      << "authority_threshold = 1\n"
-      << "directory = " << quoted(loopback(plan.authority.port)) << "\n"
-      << "seed_nodes = [";
-    for (std::size_t i = 0; i < plan.nodes.size(); ++i)
-        o << (i ? ", " : "") << quoted(loopback(plan.nodes[i].port));
-    o << "]\n";
+      << "[network]\nauthority_keys = " << authority_keys(plan) << "\n"
+      << "authorities = " << authority_addresses(plan) << "\n"
+      << "authority_threshold = " << threshold(plan) << "\n"
+      << "test_network = true\nmax_nodes_per_block = 0\n"
+      << "directory = " << quoted(loopback(plan.authorities.at(0).port)) << "\n"
+      << "seed_nodes = " << list(seeds) << "\n";
     return o.str();
 }
 

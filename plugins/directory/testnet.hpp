@@ -3,7 +3,8 @@
 /// testnet_plugin.cpp starts and stops the processes.
 ///
 /// Layout of DIR:
-///   DIR/authority/veil.toml, DIR/authority/veil.log, DIR/authority/directory/authority.{key,pub}
+///   DIR/authority-<i>/veil.toml, DIR/authority-<i>/veil.log,
+///   DIR/authority-<i>/directory/{authority.key,authority.pub,consensus.bin}
 ///   DIR/node-<i>/veil.toml, DIR/node-<i>/veil.log, DIR/node-<i>/service-node/{node.key,messages.db,...}
 ///   (each node runs service-node, onion-relay and attachment-store)
 ///   DIR/testnet.pids   one "name pid" line per process
@@ -22,7 +23,7 @@ using namespace veil::proto;
 
 /// One process of the test network.
 struct TestnetProcess {
-    std::string name;  ///< "authority" or "node-<i>"
+    std::string name;  ///< "authority-<i>" or "node-<i>"
     std::filesystem::path config;
     std::filesystem::path log;
     std::uint16_t port = 0;
@@ -33,18 +34,24 @@ struct TestnetProcess {
 struct TestnetPlan {
     std::filesystem::path dir;
     std::size_t swarm_size = 3;
-    TestnetProcess authority;
+    std::vector<TestnetProcess> authorities;
     std::vector<TestnetProcess> nodes;
+    /// Extra "key=value" (TOML value) for every authority's [directory] table (period_ms,
+    /// validity_ms, ...); an option replaces the test network's default for its key.
+    std::vector<std::string> authority_options;
     /// Extra "key=value" (TOML value) for [service-node], or "plugin.key=value" for another
     /// table of the node (onion-relay, attachment-store).
     std::vector<std::string> node_options;
 };
 
-/// The authority's config file text.
-[[nodiscard]] std::string authority_config(const TestnetPlan& plan);
+/// The test network's period: short, so that a node registered appears within a second or two.
+inline constexpr std::uint64_t kTestnetPeriodMs = 1000;
+/// Authority i's config file text (i indexes plan.authorities).
+[[nodiscard]] std::string authority_config(const TestnetPlan& plan, std::size_t i);
 /// Node i's config file text (i indexes plan.nodes).
 [[nodiscard]] std::string node_config(const TestnetPlan& plan, std::size_t i);
-/// DIR/network.toml: [network] authority_keys, authority_threshold, directory, seed_nodes.
+/// DIR/network.toml: [network] authority_keys, authorities, authority_threshold (more than half),
+/// test_network, max_nodes_per_block, directory (the first authority), seed_nodes.
 [[nodiscard]] std::string network_file(const TestnetPlan& plan);
 
 /// "name pid" lines of DIR/testnet.pids; empty if the file is missing.

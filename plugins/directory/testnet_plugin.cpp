@@ -13,6 +13,7 @@
 #include "veil/proto/manifest.hpp"
 #include "testnet.hpp"
 #include "veil/proto/node_rpc.hpp"
+#include "veil/sdk/clock.hpp"
 #include "veil/sdk/net.hpp"
 #include "veil/sdk/plugin.hpp"
 #include "veil/sdk/transport.hpp"
@@ -44,13 +45,16 @@ struct Options {
     fs::path dir;
     std::size_t nodes = 0;
     std::size_t swarm_size = 3;
-    std::vector<std::string> node_options;  ///< "[plugin.]key=value" lines for every node's tables
+    std::size_t authorities = 3;
+    std::vector<std::string> node_options;       ///< "[plugin.]key=value" lines for every node's tables
+    std::vector<std::string> authority_options;  ///< "key=value" lines for every authority's [directory]
 };
 
 std::optional<Options> parse(const std::vector<std::string>& a, std::string& error) {
     Options o;
     if (a.empty()) {
-        error = "usage: veil testnet up --nodes N [--swarm-size K] [--node-option KEY=VALUE]... --dir DIR"
+        error = "usage: veil testnet up --nodes N [--swarm-size K] [--authorities A] [--node-option KEY=VALUE]..."
+                " [--authority-option KEY=VALUE]... --dir DIR"
                 " | status --dir DIR | down --dir DIR";
         return std::nullopt;
     }
@@ -65,6 +69,9 @@ std::optional<Options> parse(const std::vector<std::string>& a, std::string& err
             if (a[i] == "--dir" && (v = value())) o.dir = fs::absolute(*v);
             else if (a[i] == "--nodes" && (v = value())) o.nodes = std::stoul(*v);
             else if (a[i] == "--swarm-size" && (v = value())) o.swarm_size = std::stoul(*v);
+            else if (a[i] == "--authorities" && (v = value())) o.authorities = std::stoul(*v);
+            else if (a[i] == "--authority-option" && (v = value()) && v->find('=') != std::string::npos)
+                o.authority_options.push_back(*v);
             else if (a[i] == "--node-option" && (v = value()) && v->find('=') != std::string::npos)
                 o.node_options.push_back(*v);
             else {
@@ -80,6 +87,8 @@ std::optional<Options> parse(const std::vector<std::string>& a, std::string& err
     else if (o.verb != "up" && o.verb != "status" && o.verb != "down") error = "veil testnet: unknown verb '" + o.verb + "'";
     else if (o.verb == "up" && (o.nodes < 1 || o.nodes > 200)) error = "veil testnet up: --nodes N (1..200) is required";
     else if (o.verb == "up" && (o.swarm_size < 1 || o.swarm_size > 50)) error = "veil testnet up: --swarm-size 1..50";
+    else if (o.verb == "up" && (o.authorities < 1 || o.authorities > kMaxManifestSignatures))
+        error = "veil testnet up: --authorities 1.." + std::to_string(kMaxManifestSignatures);
     if (!error.empty()) return std::nullopt;
     return o;
 }
@@ -138,24 +147,26 @@ private:
         plan_.dir = o_.dir;
         plan_.swarm_size = o_.swarm_size;
         plan_.node_options = o_.node_options;
-        plan_.authority = {"authority", o_.dir / "authority" / "veil.toml", o_.dir / "authority" / "veil.log",
-                           free_loopback_port(), crypto::load_or_create_signing_key(o_.dir / "authority" / "directory" / "authority.key").pub};
+        plan_.authority_options = o_.authority_options;
+        for (std::size_t i = 1; i <= o_.authorities; ++i) {
+            auto name = "authority-" + std::to_string(i);
+            plan_.authorities.push_back({name, o_.dir / name / "veil.toml", o_.dir / name / "veil.log", free_loopback_port(),
+                                         crypto::load_or_create_signing_key(o_.dir / name / "directory" / "authority.key").pub});
+        }
         for (std::size_t i = 1; i <= o_.nodes; ++i) {
             auto name = "node-" + std::to_string(i);
             plan_.nodes.push_back({name, o_.dir / name / "veil.toml", o_.dir / name / "veil.log", free_loopback_port(),
                                    crypto::load_or_create_signing_key(o_.dir / name / "service-node" / "node.key").pub});
         }
         write_configs();
-        start(plan_.authority);
-        for (const auto& n : plan_.nodes) start(n);
-        write_pids();
-        directory_ = std::make_unique<sdk::net::Client>(ctx_.loop(), sdk::net::Endpoint{"127.0.0.1", plan_.authority.port});
+        start_all();
         started_ = now();
         ctx_.set_interval(200, [this] { poll_up(); });
     }
 
     void write_configs() {
-        std::ofstream(plan_.authority.config) << authority_config(plan_);
+        for (std::size_t i = 0; i < plan_.authorities.size(); ++i)
+            std::ofstream(plan_.authorities[i].config) << authority_config(plan_, i);
         for (std::size_t i = 0; i < plan_.nodes.size(); ++i) std::ofstream(plan_.nodes[i].config) << node_config(plan_, i);
     }
 
@@ -167,9 +178,17 @@ private:
         pids_[p.name] = spawn(self_exe(), p.config, p.log);
     }
 
+    // Every authority, then every node; `up` asks the first authority for the manifest.
+    void start_all() {
+        for (const auto& a : plan_.authorities) start(a);
+        for (const auto& n : plan_.nodes) start(n);
+        write_pids();
+        directory_ = std::make_unique<sdk::net::Client>(ctx_.loop(), sdk::net::Endpoint{"127.0.0.1", plan_.authorities[0].port});
+    }
+
     void write_pids() {
         std::ofstream pids(o_.dir / "testnet.pids", std::ios::trunc);
-        pids << "authority " << pids_["authority"] << "\n";
+        for (const auto& a : plan_.authorities) pids << a.name << " " << pids_[a.name] << "\n";
         for (const auto& n : plan_.nodes) pids << n.name << " " << pids_[n.name] << "\n";
     }
 
@@ -183,21 +202,19 @@ private:
     }
 
     // The port race ("bind first, or pick again"): the process that lost its port gets a fresh
-    // one and starts again, said aloud. The authority's port is in every node's config, so when
-    // it moves every node starts again too.
+    // one and starts again, said aloud. An authority's port is in every config, so when it moves
+    // every process starts again.
     void move_to_fresh_port(TestnetProcess& p) {
         const auto old_port = p.port;
         p.port = free_loopback_port();
         write_configs();
-        if (&p == &plan_.authority) {
-            for (const auto& n : plan_.nodes) stop_now(pids_[n.name]);
-            start(plan_.authority);
-            for (const auto& n : plan_.nodes) start(n);
-            directory_ = std::make_unique<sdk::net::Client>(ctx_.loop(), sdk::net::Endpoint{"127.0.0.1", p.port});
+        if (p.name.starts_with("authority-")) {
+            for (const auto& [name, pid] : pids_) stop_now(pid);
+            start_all();
         } else {
             start(p);
+            write_pids();
         }
-        write_pids();
         call_.out("testnet up: " + p.name + " could not listen on 127.0.0.1:" + std::to_string(old_port) +
                   " (taken since it was picked); started again on port " + std::to_string(p.port) + "\n");
     }
@@ -209,7 +226,8 @@ private:
     }
 
     TestnetProcess* process_named(const std::string& name) {
-        if (name == plan_.authority.name) return &plan_.authority;
+        for (auto& a : plan_.authorities)
+            if (a.name == name) return &a;
         for (auto& n : plan_.nodes)
             if (n.name == name) return &n;
         return nullptr;
@@ -235,7 +253,7 @@ private:
             return;
         }
         busy_ = true;
-        DirectoryRequest q{DirectoryKind::get_manifest, {}};
+        DirectoryRequest q{DirectoryKind::get_manifest, {}, {}};
         directory_->request(encode_directory_request(q), 2000, [this](sdk::Result<wire::Bytes> r) {
             busy_ = false;
             if (!r) return;
@@ -243,8 +261,10 @@ private:
                 auto resp = decode_directory_response(DirectoryKind::get_manifest, r.value());
                 if (resp.status != DirectoryStatus::ok) return;
                 auto m = decode_signed_manifest(resp.manifest);
-                ManifestVerifier v({plan_.authority.key}, 1);
-                if (v.check(m) != ManifestCheck::ok) return;
+                std::vector<PublicKey> keys;
+                for (const auto& a : plan_.authorities) keys.push_back(a.key);
+                ManifestVerifier v(keys, keys.size() / 2 + 1);
+                if (v.check(m, sdk::now_ms()) != ManifestCheck::ok) return;
                 for (const auto& n : plan_.nodes)
                     if (!m.manifest.find(n.key)) return;
                 manifest_ = m.manifest;
@@ -279,7 +299,8 @@ private:
         std::ofstream(o_.dir / "network.toml") << network_file(plan_);
         std::map<SwarmId, std::size_t> swarms;
         for (const auto& n : manifest_.nodes) ++swarms[n.swarm];
-        call_.out("testnet up: directory 127.0.0.1:" + std::to_string(plan_.authority.port) + ", " +
+        call_.out("testnet up: " + std::to_string(plan_.authorities.size()) + " authorities (first at 127.0.0.1:" +
+                  std::to_string(plan_.authorities[0].port) + "), " +
                   std::to_string(plan_.nodes.size()) + " nodes in " + std::to_string(swarms.size()) +
                   " swarms (manifest version " + std::to_string(manifest_.version) + ")\nnetwork file: " +
                   (o_.dir / "network.toml").string() + "\n");
@@ -355,7 +376,8 @@ public:
     void start(sdk::Context& ctx) override {
         ctx.add_command(sdk::Command{
             "testnet", "start, inspect or stop a local test network (directory + service nodes)",
-            "testnet up --nodes N [--swarm-size K] [--node-option KEY=VALUE]... --dir DIR | testnet status --dir DIR | testnet down --dir DIR",
+            "testnet up --nodes N [--swarm-size K] [--authorities A] [--node-option KEY=VALUE]... "
+            "[--authority-option KEY=VALUE]... --dir DIR | testnet status --dir DIR | testnet down --dir DIR",
             [this, &ctx](sdk::CommandCall call) {
                 std::string error;
                 auto o = parse(call.args(), error);
@@ -376,7 +398,7 @@ constexpr sdk::PluginInfo kInfo{
     .name = "testnet",
     .version = "0.1.0",
     .kind = sdk::PluginKind::other,
-    .description = "veil testnet up|status|down: a directory and service nodes on loopback",
+    .description = "veil testnet up|status|down: directory authorities and service nodes on loopback",
     .provides = {},
     .requires_ = {},
     .config = {},

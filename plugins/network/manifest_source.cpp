@@ -6,6 +6,7 @@
 #include "veil/crypto/random.hpp"
 #include "veil/proto/manifest_diff.hpp"
 #include "veil/proto/node_rpc.hpp"
+#include "veil/sdk/clock.hpp"
 #include "veil/sdk/transport.hpp"
 
 namespace veil::network {
@@ -55,11 +56,12 @@ std::optional<std::string> ManifestSource::offer(wire::ByteView envelope) {
         return std::string("malformed manifest: ") + e.what();
     }
     if (signed_manifest.manifest.version == verifier_.accepted_version()) return std::string("already current");
-    auto check = verifier_.accept(signed_manifest);
+    auto check = verifier_.accept(signed_manifest, sdk::now_ms());
     if (check != proto::ManifestCheck::ok) return std::string(proto::to_string(check));
     envelope_.assign(envelope.begin(), envelope.end());
     manifest_ = signed_manifest.manifest;
     held_ = signed_manifest;
+    signatures_ = verifier_.valid_signatures(signed_manifest);
     if (on_accepted_) on_accepted_(signed_manifest, envelope_);
     return std::nullopt;
 }

@@ -74,6 +74,9 @@ public:
     [[nodiscard]] std::uint64_t version() const { return verifier_.accepted_version(); }
     [[nodiscard]] const wire::Bytes& envelope() const { return envelope_; }
     [[nodiscard]] const std::optional<proto::Manifest>& manifest() const { return manifest_; }
+    /// Valid signatures of distinct configured authorities on the held manifest.
+    [[nodiscard]] std::size_t signatures() const { return signatures_; }
+    [[nodiscard]] const proto::ManifestVerifier& verifier() const { return verifier_; }
 
 private:
     // After a node's answer: finished, ask the same node for the whole manifest (its diff did
@@ -92,6 +95,7 @@ private:
     wire::Bytes envelope_;
     std::optional<proto::Manifest> manifest_;
     std::optional<proto::SignedManifest> held_;  // what diffs apply to
+    std::size_t signatures_ = 0;
     sdk::net::ClientPool clients_;
     Send send_;
     Stats stats_;

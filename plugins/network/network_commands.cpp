@@ -6,6 +6,7 @@
 #include <memory>
 #include <sstream>
 
+#include "veil/sdk/clock.hpp"
 #include "veil/sdk/swarm.hpp"
 
 namespace veil::network {
@@ -18,10 +19,19 @@ constexpr std::uint32_t kNodeTimeoutMs = sdk::swarm::kDefaultTimeoutMs;
 
 std::string describe(const sdk::Error& e) { return e.describe(); }
 
-void status(const proto::Manifest& m, const sdk::CommandCall& call) {
+void status(const proto::Manifest& m, const ManifestSource& source, const sdk::CommandCall& call) {
     std::ostringstream o;
+    auto now = sdk::now_ms();
+    auto seconds = [](std::uint64_t ms) { return std::to_string(ms / 1000) + " s"; };
     o << "manifest version " << m.version << ": " << m.nodes.size() << " nodes in " << m.swarm_ids().size()
-      << " swarms\n";
+      << " swarms\n"
+      << "age " << (now > m.issued_ms ? seconds(now - m.issued_ms) : "0 s") << ", "
+      << (now > m.valid_until_ms ? "expired " + seconds(now - m.valid_until_ms) + " ago"
+                                 : "valid for " + seconds(m.valid_until_ms - now))
+      << "\nsigned by " << source.signatures() << " of " << source.verifier().authority_count()
+      << " authorities (" << source.verifier().threshold() << " needed)\n";
+    if (now <= m.valid_until_ms && proto::manifest_getting_old(m, now))
+        o << "warning: the manifest is getting old (the authorities have not issued a newer one)\n";
     call.out(o.str());
     call.finish(sdk::exit_code::ok);
 }
@@ -112,7 +122,7 @@ void add_network_command(sdk::Context& ctx, NetworkServer& server) {
                                                   sdk::exit_code::failure);
                              }
                              auto manifest = server.manifest();  // kept alive while the command runs
-                             if (sub == "status") status(*manifest, call);
+                             if (sub == "status") status(*manifest, server.source(), call);
                              else if (sub == "info") info(*manifest, server.swarms(), call);
                              else store(server.swarms(), call);
                          });

@@ -105,6 +105,9 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"authority_threshold", sdk::ConfigType::integer, "1", "how many authorities must sign a manifest"},
     {"seed_nodes", sdk::ConfigType::string_list, "[]", "host:port of service nodes to ask for the manifest"},
     {"directory", sdk::ConfigType::string, "", "host:port of the directory (informational; clients ask nodes)"},
+    {"authorities", sdk::ConfigType::string_list, "[]", "host:port of each authority (informational: authorities and nodes use it; clients ask nodes)"},
+    {"test_network", sdk::ConfigType::boolean, "false", "network parameter the authorities record in the manifest (informational here)"},
+    {"max_nodes_per_block", sdk::ConfigType::integer, "0", "network parameter the authorities record in the manifest (informational here)"},
     {"refresh_ms", sdk::ConfigType::integer, "60000", "how often the manifest is refreshed"},
     {"request_timeout_ms", sdk::ConfigType::integer, "5000", "deadline of one manifest request"},
 };

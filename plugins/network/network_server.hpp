@@ -33,6 +33,8 @@ public:
 
     /// The current manifest (nullptr before the first).
     [[nodiscard]] const std::shared_ptr<const proto::Manifest>& manifest() const { return manifest_; }
+    /// The manifest source (its envelope and verifier, for `network status`).
+    [[nodiscard]] const ManifestSource& source() const { return source_; }
     [[nodiscard]] SwarmClient& swarms() { return swarms_; }
 
 private:

@@ -95,9 +95,12 @@ void NodeRuntime::start() {
     bound_port_ = bound.value().port;
     if (settings_.public_host.empty()) settings_.public_host = bound.value().host;
 
-    auto dir = sdk::net::parse_endpoint(settings_.directory);
-    if (!dir) throw std::runtime_error("service-node.directory: " + dir.error().message);
-    directory_ = std::make_unique<sdk::net::Client>(ctx_.loop(), dir.value());
+    for (const auto& address : settings_.directories) {
+        auto dir = sdk::net::parse_endpoint(address);
+        if (!dir) throw std::runtime_error("service-node.directories: " + dir.error().message);
+        directories_.push_back(std::make_unique<sdk::net::Client>(ctx_.loop(), dir.value()));
+    }
+    warned_directory_.assign(directories_.size(), false);
 
     // Storage RPCs, from the node's port or carried by a transport (onion exit, direct). Rate
     // limited per link: the connection they came by, directly or inside an onion blob (the
@@ -150,7 +153,7 @@ void NodeRuntime::start() {
 
 void NodeRuntime::stop() {
     if (server_) server_->close();
-    directory_.reset();
+    directories_.clear();
     peers_.clear();  // drops pending peer callbacks (catch-up stalls, harmlessly)
     parked_.clear();
     parked_by_key_.clear();
@@ -415,35 +418,43 @@ void NodeRuntime::replicate(std::vector<ReplicaOp> ops) {
 void NodeRuntime::heartbeat() {
     proto::NodeDescriptor d{core_->key.pub, crypto::ed25519_to_x25519(core_->key.pub), settings_.public_host,
                                 bound_port_, now_ms()};
-    proto::DirectoryRequest q{proto::DirectoryKind::register_node, proto::sign_descriptor(d, core_->key)};
-    directory_->request(proto::encode_directory_request(q), 5000, [this](sdk::Result<Bytes> r) {
-        if (!r) {
-            if (!warned_directory_) ctx_.log().warn("directory unreachable: {}", r.error().describe());
-            warned_directory_ = true;
-            return;
-        }
-        warned_directory_ = false;
-        try {
-            auto resp = proto::decode_directory_response(proto::DirectoryKind::register_node, r.value());
-            if (resp.status == proto::DirectoryStatus::checking)
-                ctx_.log().debug("directory is checking this node's address and key");
-            else if (resp.status != proto::DirectoryStatus::ok)
-                ctx_.log().warn("directory refused the registration: {}", resp.message);
-        } catch (const wire::DecodeError& e) {
-            ctx_.log().warn("directory sent a malformed reply: {}", e.what());
-        }
-    });
+    proto::DirectoryRequest q{proto::DirectoryKind::register_node, proto::sign_descriptor(d, core_->key), {}};
+    auto request = proto::encode_directory_request(q);
+    // Every authority votes on what it sees itself: the node registers with each.
+    for (std::size_t i = 0; i < directories_.size(); ++i) {
+        directories_[i]->request(request, 5000, [this, i](sdk::Result<Bytes> r) {
+            auto at = settings_.directories[i];
+            if (!r) {
+                if (!warned_directory_[i]) ctx_.log().warn("directory {} unreachable: {}", at, r.error().describe());
+                warned_directory_[i] = true;
+                return;
+            }
+            warned_directory_[i] = false;
+            try {
+                auto resp = proto::decode_directory_response(proto::DirectoryKind::register_node, r.value());
+                if (resp.status == proto::DirectoryStatus::checking)
+                    ctx_.log().debug("directory {} is checking this node's address and key", at);
+                else if (resp.status != proto::DirectoryStatus::ok)
+                    ctx_.log().warn("directory {} refused the registration: {}", at, resp.message);
+            } catch (const wire::DecodeError& e) {
+                ctx_.log().warn("directory {} sent a malformed reply: {}", at, e.what());
+            }
+        });
+    }
 }
 
 void NodeRuntime::poll_manifest() {
-    proto::DirectoryRequest q{proto::DirectoryKind::get_manifest, {}};
-    directory_->request(proto::encode_directory_request(q), 5000, [this](sdk::Result<Bytes> r) {
+    warn_if_old();
+    proto::DirectoryRequest q{proto::DirectoryKind::get_manifest, {}, {}};
+    // One authority a poll, in turn: one that is down or lies delays nothing for long.
+    auto& directory = *directories_[next_directory_++ % directories_.size()];
+    directory.request(proto::encode_directory_request(q), 5000, [this](sdk::Result<Bytes> r) {
         if (!r) return;
         try {
             auto resp = proto::decode_directory_response(proto::DirectoryKind::get_manifest, r.value());
             if (resp.status != proto::DirectoryStatus::ok) return;
             auto before = core_->service.manifest_version();
-            auto check = core_->service.update_manifest(resp.manifest);
+            auto check = core_->service.update_manifest(resp.manifest, now_ms());
             if (check != proto::ManifestCheck::ok) {
                 ctx_.log().warn("manifest refused: {}", proto::to_string(check));
                 return;
@@ -465,6 +476,21 @@ void NodeRuntime::poll_manifest() {
             ctx_.log().warn("malformed manifest: {}", e.what());
         }
     });
+}
+
+void NodeRuntime::warn_if_old() {
+    auto m = core_->service.manifest();
+    if (!m) return;
+    auto now = now_ms();
+    if (now > m->valid_until_ms) {
+        if (m->version == warned_expired_version_) return;
+        warned_expired_version_ = m->version;
+        ctx_.log().warn("manifest version {} expired {} s ago and no newer one is signed by enough authorities",
+                        m->version, (now - m->valid_until_ms) / 1000);
+    } else if (proto::manifest_getting_old(*m, now) && m->version != warned_old_version_) {
+        warned_old_version_ = m->version;
+        ctx_.log().warn("manifest version {} is getting old: it expires in {} s", m->version, (m->valid_until_ms - now) / 1000);
+    }
 }
 
 void NodeRuntime::start_catch_up() {

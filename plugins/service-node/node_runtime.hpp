@@ -26,7 +26,7 @@ using namespace veil::proto::node;
 struct RuntimeSettings {
     std::string listen = "127.0.0.1:7800";
     std::string public_host;  ///< advertised host; empty: the listen host
-    std::string directory = "127.0.0.1:7700";
+    std::vector<std::string> directories{"127.0.0.1:7700"};  ///< every authority's host:port
     std::vector<proto::PublicKey> authority_keys;
     std::size_t authority_threshold = 1;
     std::filesystem::path key_file;
@@ -104,6 +104,8 @@ private:
     void replicate(std::vector<ReplicaOp> ops);
     void heartbeat();
     void poll_manifest();
+    /// Logs once per version when the held manifest gets old, and once when it expired.
+    void warn_if_old();
     void start_catch_up();
     sdk::net::Client& client_for(const proto::NodeEntry& peer);
 
@@ -112,7 +114,10 @@ private:
     std::shared_ptr<NodeCore> core_;
     std::unique_ptr<sdk::net::Server> server_;
     std::shared_ptr<const crypto::KeyAgreement> onion_key_;  // lent to the onion relay
-    std::unique_ptr<sdk::net::Client> directory_;
+    std::vector<std::unique_ptr<sdk::net::Client>> directories_;  ///< one per authority
+    std::size_t next_directory_ = 0;                                 ///< polled for the manifest next
+    std::uint64_t warned_old_version_ = 0;      ///< last version warned as getting old
+    std::uint64_t warned_expired_version_ = 0;  ///< last version warned as expired
     std::map<std::string, std::unique_ptr<sdk::net::Client>> peers_;
     std::map<std::uint64_t, Parked> parked_;
     std::map<std::uint64_t, RateLimiter> limiters_;  // by net connection id
@@ -123,7 +128,7 @@ private:
     std::uint16_t bound_port_ = 0;
     SwarmId last_swarm_ = proto::kInvalidSwarm;
     std::unique_ptr<CatchUpRound> catch_up_;
-    bool warned_directory_ = false;
+    std::vector<bool> warned_directory_;  ///< per authority: "unreachable" said once
     std::uint64_t endless_next_ = 0;  // test_misbehave = endless_pages: the hashes it makes up
     std::map<PublicKey, std::vector<Bytes>> stale_lists_;  // test_misbehave = stale_device_lists
 };

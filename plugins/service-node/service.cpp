@@ -25,10 +25,10 @@ StorageService::StorageService(const crypto::SigningKeyPair& node_key, MessageSt
       peer_replay_(limits.clock_window_ms),
       verifier_(std::move(verifier)) {}
 
-proto::ManifestCheck StorageService::update_manifest(ByteView envelope) {
+proto::ManifestCheck StorageService::update_manifest(ByteView envelope, std::uint64_t now_ms) {
     auto signed_manifest = proto::decode_signed_manifest(envelope);
     std::lock_guard lock(mutex_);
-    auto check = verifier_.accept(signed_manifest);
+    auto check = verifier_.accept(signed_manifest, now_ms);
     if (check == proto::ManifestCheck::ok &&
         (!manifest_ || signed_manifest.manifest.version > manifest_->manifest.version)) {
         manifest_ = std::make_shared<const proto::SignedManifest>(std::move(signed_manifest));

@@ -49,7 +49,7 @@ public:
                    proto::ManifestVerifier verifier, std::string version = "0.1.0");
 
     /// Verifies and installs a manifest envelope (only a higher version replaces the current).
-    proto::ManifestCheck update_manifest(ByteView envelope);
+    proto::ManifestCheck update_manifest(ByteView envelope, std::uint64_t now_ms);
     /// The current manifest envelope, empty before the first.
     [[nodiscard]] Bytes manifest_envelope() const;
     /// The current manifest, decoded and verified; null before the first. Never changes once

@@ -19,7 +19,8 @@ RuntimeSettings settings_from(sdk::Context& ctx) {
     RuntimeSettings s;
     s.listen = c.get_string("listen");
     s.public_host = c.get_string("public_host");
-    s.directory = c.get_string("directory");
+    s.directories = c.get_strings("directories");
+    if (s.directories.empty()) s.directories.push_back(c.get_string("directory"));
     for (const auto& hex : c.get_strings("authority_keys")) {
         auto raw = wire::from_hex(hex);
         if (raw.size() != 32) throw std::runtime_error("service-node.authority_keys: each key is 64 hex digits");
@@ -122,7 +123,8 @@ private:
 constexpr sdk::ConfigKeySpec kKeys[] = {
     {"listen", sdk::ConfigType::string, "127.0.0.1:7800", "address the storage RPC listens on"},
     {"public_host", sdk::ConfigType::string, "", "host advertised in the manifest (default: the listen host)"},
-    {"directory", sdk::ConfigType::string, "127.0.0.1:7700", "directory authority to register with"},
+    {"directory", sdk::ConfigType::string, "127.0.0.1:7700", "directory authority to register with (when directories is empty)"},
+    {"directories", sdk::ConfigType::string_list, "[]", "host:port of every directory authority: the node registers with each and polls them in turn"},
     {"authority_keys", sdk::ConfigType::string_list, "", "hex Ed25519 keys of the directory authorities", true},
     {"authority_threshold", sdk::ConfigType::integer, "1", "signatures needed on a manifest (k of n)"},
     {"key_file", sdk::ConfigType::string, "", "node identity seed (default HOME/service-node/node.key)"},

@@ -98,7 +98,7 @@ inline proto::Manifest complete_manifest(NodeRpc& rpc, std::uint16_t port, std::
         auto r = rpc.call(port, GetManifestRequest{});
         if (r && r->status == Status::ok) {
             auto m = proto::decode_signed_manifest(std::get<ManifestResponse>(r->body).envelope);
-            if (authority && proto::ManifestVerifier({*authority}, 1).check(m) != proto::ManifestCheck::ok)
+            if (authority && proto::ManifestVerifier({*authority}, 1).check(m, sdk::now_ms()) != proto::ManifestCheck::ok)
                 throw std::runtime_error("the manifest does not verify under the testnet's authority");
             if (m.manifest.nodes.size() == node_count) return m.manifest;
         }

@@ -37,18 +37,19 @@ inline std::string slurp(const fs::path& p) {
 // A test network in a fresh directory, brought down at the end of the test.
 class Testnet final {
 public:
-    Testnet(std::size_t nodes, std::size_t swarm_size, const std::vector<std::string>& node_options = {}) {
+    Testnet(std::size_t nodes, std::size_t swarm_size, const std::vector<std::string>& node_options = {},
+            const std::vector<std::string>& authority_options = {}) {
         static int counter = 0;
         dir_ = fs::temp_directory_path() / ("veil-node-it-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
         fs::remove_all(dir_);
         auto cmd = kVeil + " testnet up --nodes " + std::to_string(nodes) + " --swarm-size " +
-                   std::to_string(swarm_size) + options(node_options) + " --dir " + dir_.string() + " > " + (dir_.string() + ".up.log") + " 2>&1";
+                   std::to_string(swarm_size) + options(node_options) + options(authority_options, "--authority-option") + " --dir " + dir_.string() + " > " + (dir_.string() + ".up.log") + " 2>&1";
         int rc = std::system(cmd.c_str());
         // `testnet up` picks a fresh port itself when another program takes one, so a failure
         // here is a real one: no retry.
         INFO(slurp(dir_.string() + ".up.log"));
         REQUIRE(rc == 0);
-        auto pub = veil::wire::from_hex(slurp(dir_ / "authority" / "directory" / "authority.pub").substr(0, 64));
+        auto pub = veil::wire::from_hex(slurp(dir_ / "authority-1" / "directory" / "authority.pub").substr(0, 64));
         authority_ = veil::wire::to_array<32>(pub);
         std::regex listen("listen = \"127\\.0\\.0\\.1:([0-9]+)\"");
         for (std::size_t i = 1; i <= nodes; ++i) {
@@ -91,7 +92,8 @@ public:
                !slurp("/proc/" + std::to_string(pid) + "/cmdline").empty())
             std::this_thread::sleep_for(20ms);
     }
-    // Starts a node again as `veil testnet up` did (or with another config), and records its pid.
+    // Starts a process again as `veil testnet up` did (or with another config), and records its
+    // pid (a new name is added, so that `testnet down` stops it too).
     void restart(const std::string& name, const std::string& config_file = "veil.toml") {
         auto cfg = (dir_ / name / config_file).string();
         auto log = (dir_ / name / "veil.log").string();
@@ -106,20 +108,25 @@ public:
             ::_exit(127);
         }
         std::vector<std::pair<std::string, int>> pids;
+        bool known = false;
         {
             std::ifstream in(dir_ / "testnet.pids");
             std::string n;
             int p = 0;
-            while (in >> n >> p) pids.emplace_back(n, n == name ? pid : p);
+            while (in >> n >> p) {
+                known = known || n == name;
+                pids.emplace_back(n, n == name ? pid : p);
+            }
         }
+        if (!known) pids.emplace_back(name, pid);
         std::ofstream out(dir_ / "testnet.pids", std::ios::trunc);
         for (const auto& [n, p] : pids) out << n << " " << p << "\n";
     }
 
 private:
-    static std::string options(const std::vector<std::string>& node_options) {
+    static std::string options(const std::vector<std::string>& values, const std::string& flag = "--node-option") {
         std::string out;
-        for (const auto& o : node_options) out += " --node-option " + o;
+        for (const auto& o : values) out += " " + flag + " " + o;
         return out;
     }
     fs::path dir_;

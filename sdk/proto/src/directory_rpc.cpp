@@ -1,6 +1,7 @@
 #include "veil/proto/directory_rpc.hpp"
 
 #include "veil/proto/manifest.hpp"
+#include "veil/proto/vote.hpp"
 
 namespace veil::proto {
 
@@ -8,12 +9,15 @@ namespace {
 constexpr std::uint8_t kVersion = 1;
 constexpr std::size_t kMaxDescriptorBytes = 1024;
 constexpr std::size_t kMaxMessageBytes = 512;
+constexpr std::size_t kSignatureBytes = 8 + 32 + 64;
 }  // namespace
 
 wire::Bytes encode_directory_request(const DirectoryRequest& r) {
     wire::Writer w;
     w.u8(kVersion).u8(static_cast<std::uint8_t>(r.kind));
     if (r.kind == DirectoryKind::register_node) w.var(r.descriptor);
+    else if (r.kind == DirectoryKind::post_vote) w.var(r.body);
+    else if (r.kind == DirectoryKind::post_signature) w.raw(r.body);
     return w.take();
 }
 
@@ -28,6 +32,14 @@ DirectoryRequest decode_directory_request(wire::ByteView b) {
         q.descriptor.assign(d.begin(), d.end());
     } else if (kind == static_cast<std::uint8_t>(DirectoryKind::get_manifest)) {
         q.kind = DirectoryKind::get_manifest;
+    } else if (kind == static_cast<std::uint8_t>(DirectoryKind::post_vote)) {
+        q.kind = DirectoryKind::post_vote;
+        auto v = r.var(kMaxManifestBodyBytes + 4096);
+        q.body.assign(v.begin(), v.end());
+    } else if (kind == static_cast<std::uint8_t>(DirectoryKind::post_signature)) {
+        q.kind = DirectoryKind::post_signature;
+        auto s = r.raw(kSignatureBytes);
+        q.body.assign(s.begin(), s.end());
     } else {
         throw wire::DecodeError("directory: unknown request kind");
     }

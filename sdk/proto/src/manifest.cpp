@@ -12,7 +12,8 @@ namespace {
 
 constexpr std::string_view kManifestDomain = "veil-manifest-v1";
 constexpr std::string_view kDescriptorDomain = "veil-node-descriptor-v1";
-constexpr std::uint8_t kFormat = 1;
+constexpr std::uint8_t kFormat = 1;          // envelope and descriptor
+constexpr std::uint8_t kBodyFormat = 2;      // 2: valid_until_ms and the network parameters
 
 wire::Bytes with_domain(std::string_view domain, wire::ByteView body) {
     wire::Bytes out(domain.begin(), domain.end());
@@ -20,7 +21,10 @@ wire::Bytes with_domain(std::string_view domain, wire::ByteView body) {
     return out;
 }
 
-void check_address(const std::string& host, std::uint16_t port) {
+
+}  // namespace
+
+void check_node_address(const std::string& host, std::uint16_t port) {
     if (host.empty()) throw wire::DecodeError("node address: empty host");
     if (port == 0) throw wire::DecodeError("node address: port 0");
     for (char c : host) {
@@ -30,7 +34,6 @@ void check_address(const std::string& host, std::uint16_t port) {
     }
 }
 
-}  // namespace
 
 std::vector<SwarmId> Manifest::swarm_ids() const {
     std::vector<SwarmId> ids;
@@ -60,17 +63,23 @@ SwarmId Manifest::swarm_for(const PublicKey& mailbox) const {
 
 wire::Bytes encode_manifest_body(const Manifest& m) {
     wire::Writer w;
-    w.u8(kFormat).u64(m.version).u64(m.issued_ms).u32(static_cast<std::uint32_t>(m.nodes.size()));
+    w.u8(kBodyFormat).u64(m.version).u64(m.issued_ms).u64(m.valid_until_ms);
+    w.u8(m.test_network ? 1 : 0).u16(m.max_nodes_per_block).u32(static_cast<std::uint32_t>(m.nodes.size()));
     for (const auto& n : m.nodes) w.raw(n.ed25519).raw(n.x25519).str(n.host).u16(n.port).u64(n.swarm);
     return w.take();
 }
 
 Manifest decode_manifest_body(wire::ByteView body) {
     wire::Reader r(body);
-    if (r.u8() != kFormat) throw wire::DecodeError("manifest: unknown format");
+    if (r.u8() != kBodyFormat) throw wire::DecodeError("manifest: unknown format");
     Manifest m;
     m.version = r.u64();
     m.issued_ms = r.u64();
+    m.valid_until_ms = r.u64();
+    std::uint8_t test_network = r.u8();
+    if (test_network > 1) throw wire::DecodeError("manifest: test_network is not a boolean");
+    m.test_network = test_network == 1;
+    m.max_nodes_per_block = r.u16();
     std::uint32_t count = r.u32();
     if (count > kMaxManifestNodes) throw wire::DecodeError("manifest: too many nodes");
     // Each entry is at least 32+32+4+2+8 bytes; refuse counts the input cannot hold.
@@ -83,7 +92,7 @@ Manifest decode_manifest_body(wire::ByteView body) {
         n.host = r.str(kMaxHostBytes);
         n.port = r.u16();
         n.swarm = r.u64();
-        check_address(n.host, n.port);
+        check_node_address(n.host, n.port);
         if (n.swarm == kInvalidSwarm) throw wire::DecodeError("manifest: reserved swarm id");
         if (!m.nodes.empty() && !(m.nodes.back().ed25519 < n.ed25519))
             throw wire::DecodeError("manifest: nodes not sorted or duplicated");
@@ -100,6 +109,13 @@ wire::Bytes SignedManifest::encode() const {
     return w.take();
 }
 
+wire::Bytes manifest_signed_bytes(wire::ByteView body) { return with_domain(kManifestDomain, body); }
+
+bool manifest_getting_old(const Manifest& m, std::uint64_t now_ms) {
+    if (m.valid_until_ms <= m.issued_ms) return true;
+    return now_ms + (m.valid_until_ms - m.issued_ms) / 4 >= m.valid_until_ms;
+}
+
 SignedManifest sign_manifest(const Manifest& m, std::span<const crypto::SigningKeyPair* const> keys) {
     if (keys.size() > kMaxManifestSignatures) throw std::invalid_argument("manifest: too many signers");
     SignedManifest s;
@@ -107,7 +123,7 @@ SignedManifest sign_manifest(const Manifest& m, std::span<const crypto::SigningK
     std::sort(s.manifest.nodes.begin(), s.manifest.nodes.end(),
               [](const NodeEntry& a, const NodeEntry& b) { return a.ed25519 < b.ed25519; });
     s.body = encode_manifest_body(s.manifest);
-    auto signed_bytes = with_domain(kManifestDomain, s.body);
+    auto signed_bytes = manifest_signed_bytes(s.body);
     for (const crypto::SigningKeyPair* k : keys) s.signatures.emplace_back(k->pub, k->sign(signed_bytes));
     return s;
 }
@@ -138,20 +154,26 @@ ManifestVerifier::ManifestVerifier(std::vector<PublicKey> authorities, std::size
     threshold_ = std::clamp<std::size_t>(threshold, 1, authorities_.size());
 }
 
-ManifestCheck ManifestVerifier::check(const SignedManifest& m) const {
-    if (m.manifest.version < accepted_version_) return ManifestCheck::old_version;
-    auto signed_bytes = with_domain(kManifestDomain, m.body);
+std::size_t ManifestVerifier::valid_signatures(const SignedManifest& m) const {
+    auto signed_bytes = manifest_signed_bytes(m.body);
     std::vector<PublicKey> good;
     for (const auto& [pk, sig] : m.signatures) {
         if (!std::binary_search(authorities_.begin(), authorities_.end(), pk)) continue;
         if (std::find(good.begin(), good.end(), pk) != good.end()) continue;  // one vote per key
         if (crypto::verify_signature(pk, signed_bytes, sig)) good.push_back(pk);
     }
-    return good.size() >= threshold_ ? ManifestCheck::ok : ManifestCheck::too_few_signatures;
+    return good.size();
 }
 
-ManifestCheck ManifestVerifier::accept(const SignedManifest& m) {
-    auto c = check(m);
+ManifestCheck ManifestVerifier::check(const SignedManifest& m, std::uint64_t now_ms) const {
+    if (m.manifest.version < accepted_version_) return ManifestCheck::old_version;
+    if (valid_signatures(m) < threshold_) return ManifestCheck::too_few_signatures;
+    if (now_ms > m.manifest.valid_until_ms) return ManifestCheck::expired;
+    return ManifestCheck::ok;
+}
+
+ManifestCheck ManifestVerifier::accept(const SignedManifest& m, std::uint64_t now_ms) {
+    auto c = check(m, now_ms);
     if (c == ManifestCheck::ok) accepted_version_ = m.manifest.version;
     return c;
 }
@@ -161,6 +183,7 @@ const char* to_string(ManifestCheck c) {
         case ManifestCheck::ok: return "ok";
         case ManifestCheck::too_few_signatures: return "manifest not signed by enough configured authorities";
         case ManifestCheck::old_version: return "manifest version lower than the one already accepted";
+        case ManifestCheck::expired: return "manifest expired (the authorities issued no newer one in time)";
     }
     return "unknown";
 }
@@ -201,7 +224,7 @@ NodeDescriptor decode_verified_descriptor(wire::ByteView envelope) {
     d.port = r.u16();
     d.timestamp_ms = r.u64();
     r.expect_done();
-    check_address(d.host, d.port);
+    check_node_address(d.host, d.port);
     if (!crypto::verify_signature(d.ed25519, with_domain(kDescriptorDomain, body), sig))
         throw wire::DecodeError("descriptor: bad signature");
     if (!x25519_matches(d.ed25519, d.x25519))

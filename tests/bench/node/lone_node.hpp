@@ -14,6 +14,7 @@ struct LoneNode {
     [[nodiscard]] wire::Bytes manifest_envelope() const {
         proto::Manifest m;
         m.version = 1;
+        m.valid_until_ms = UINT64_MAX;  // never expires: these tests are about other checks
         m.nodes.push_back(proto::NodeEntry{key.pub, crypto::ed25519_to_x25519(key.pub), "127.0.0.1", 1, 0});
         std::vector<const crypto::SigningKeyPair*> signers{&authority};
         return proto::sign_manifest(m, signers).encode();

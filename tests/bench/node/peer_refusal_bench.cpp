@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
     auto stranger = veil::crypto::SigningKeyPair::generate();
     veil::proto::Manifest m;
     m.version = 1;
+    m.valid_until_ms = UINT64_MAX;  // never expires: these tests are about other checks
     for (const auto* k : {&me, &member})
         m.nodes.push_back({k->pub, veil::crypto::ed25519_to_x25519(k->pub), "127.0.0.1", 7000, 0});
     std::vector<const veil::crypto::SigningKeyPair*> signers{&authority};
@@ -41,7 +42,7 @@ int main(int argc, char** argv) {
     limits.peer_byte_burst = 1e12;
     MessageStore store({":memory:", "", false}, limits);
     StorageService svc(me, store, limits, veil::proto::ManifestVerifier({authority.pub}, 1));
-    if (svc.update_manifest(veil::proto::sign_manifest(m, signers).encode()) != veil::proto::ManifestCheck::ok) return 1;
+    if (svc.update_manifest(veil::proto::sign_manifest(m, signers).encode(), 0) != veil::proto::ManifestCheck::ok) return 1;
 
     std::vector<ReplicaOp> ops;
     for (int i = 0; i < 15; ++i) ops.push_back(ReplicaOp{MessageState{}, Bytes(kMaxDataBytes, 7)});

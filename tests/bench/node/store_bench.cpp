@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
 
     MessageStore store({fresh_path("node.db"), key_hex, false}, Limits{});
     StorageService service(node.key, store, Limits{}, node.verifier());
-    if (service.update_manifest(node.manifest_envelope()) != d::ManifestCheck::ok) return 1;
+    if (service.update_manifest(node.manifest_envelope(), 0) != d::ManifestCheck::ok) return 1;
 
     auto t = Clock::now();
     for (const auto& f : store_frames) {

@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
     {
         MessageStore store({path.string(), "", false}, limits);
         StorageService service(node.key, store, limits, node.verifier());
-        if (service.update_manifest(node.manifest_envelope()) != d::ManifestCheck::ok) return 1;
+        if (service.update_manifest(node.manifest_envelope(), 0) != d::ManifestCheck::ok) return 1;
         constexpr int kStores = 2000;
         std::vector<Bytes> frames;
         for (int i = 0; i < kStores; ++i) {

@@ -1,10 +1,14 @@
 // Fuzzes the directory's formats: the signed manifest envelope (with verification against a fixed
-// authority), the signed node descriptor, and the directory RPC request and responses. Beyond not
+// authority), the signed node descriptor, an authority's signed vote and consensus signature, and
+// the directory RPC request and responses. Beyond not
 // crashing: a manifest body and envelope have one encoding (what decodes re-encodes to the same
 // bytes, so two different signed bodies never mean the same manifest), and the directory RPC
 // codec re-encodes what it decoded to bytes that decode to the same bytes again.
+#include <algorithm>
+
 #include "veil/proto/directory_rpc.hpp"
 #include "veil/proto/manifest.hpp"
+#include "veil/proto/vote.hpp"
 
 namespace {
 namespace proto = veil::proto;
@@ -32,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     static const proto::ManifestVerifier verifier({proto::PublicKey{1}}, 1);
     try {
         auto m = proto::decode_signed_manifest(in);
-        (void)verifier.check(m);
+        (void)verifier.check(m, 0);
         (void)m.manifest.swarm_ids();
         (void)m.manifest.swarm_for(proto::PublicKey{});
         check(m.encode() == Bytes(in.begin(), in.end()));
@@ -47,8 +51,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (void)proto::decode_verified_descriptor(in);
     } catch (const veil::wire::DecodeError&) {
     }
+    try {
+        auto v = proto::decode_verified_vote(in);
+        check(std::is_sorted(v.nodes.begin(), v.nodes.end()));
+    } catch (const veil::wire::DecodeError&) {
+    }
+    check_round_trip(in, proto::decode_consensus_signature, proto::encode_consensus_signature);
     check_round_trip(in, proto::decode_directory_request, proto::encode_directory_request);
-    for (auto kind : {proto::DirectoryKind::register_node, proto::DirectoryKind::get_manifest}) {
+    for (auto kind : {proto::DirectoryKind::register_node, proto::DirectoryKind::get_manifest,
+                      proto::DirectoryKind::post_vote, proto::DirectoryKind::post_signature}) {
         check_round_trip(in, [&](ByteView b) { return proto::decode_directory_response(kind, b); },
                          [&](const proto::DirectoryResponse& r) { return proto::encode_directory_response(kind, r); });
     }

@@ -110,7 +110,7 @@ Owner owner_in(const d::Manifest& m, SwarmId swarm) {
 // "cannot listen on 127.0.0.1:21362: address already in use"): `up` picks again, says so, and the
 // network comes up.
 TEST_CASE("node integration - testnet up picks a fresh port when another program takes a node's", "[node][integration]") {
-    const std::string victim = GENERATE("node-2", "authority");  // the authority's port is in every node's config
+    const std::string victim = GENERATE("node-2", "authority-2");  // an authority's port is in every config
     veil::test::TempDir tmp;
     const auto dir = tmp.path() / "net";
     std::atomic<bool> done{false};

@@ -29,9 +29,13 @@ public:
         std::string network((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         network::ManifestSourceOptions o;
         std::smatch m;
-        if (!std::regex_search(network, m, std::regex("authority_keys = \\[\"([0-9a-f]{64})\"\\]")))
+        if (!std::regex_search(network, m, std::regex("authority_keys = \\[([^\\]]*)\\]")))
             throw std::runtime_error("no authority key in network.toml");
-        o.authorities = {veil::wire::to_array<32>(veil::wire::from_hex(m[1].str()))};
+        std::string keys = m[1].str();
+        std::regex hex("[0-9a-f]{64}");
+        for (std::sregex_iterator it(keys.begin(), keys.end(), hex), end; it != end; ++it)
+            o.authorities.push_back(veil::wire::to_array<32>(veil::wire::from_hex(it->str())));
+        o.threshold = o.authorities.size() / 2 + 1;
         std::string seeds = network.substr(network.find("seed_nodes"));
         std::regex quoted("\"([0-9.:]+)\"");
         for (std::sregex_iterator it(seeds.begin(), seeds.end(), quoted), end; it != end; ++it) o.seeds.push_back((*it)[1]);

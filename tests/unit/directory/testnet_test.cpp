@@ -15,8 +15,12 @@ TestnetPlan plan() {
     TestnetPlan p;
     p.dir = "/tmp/tn";
     p.swarm_size = 3;
-    p.authority = {"authority", "/tmp/tn/authority/veil.toml", "/tmp/tn/authority/veil.log", 7000, PublicKey{}};
-    p.authority.key.fill(0xab);
+    for (std::uint16_t i = 1; i <= 3; ++i) {
+        auto name = "authority-" + std::to_string(i);
+        p.authorities.push_back({name, "/tmp/tn/" + name + "/veil.toml", "/tmp/tn/" + name + "/veil.log",
+                                 static_cast<std::uint16_t>(7000 - i), PublicKey{}});
+        p.authorities.back().key.fill(static_cast<std::uint8_t>(0xa0 + i));
+    }
     p.nodes.push_back({"node-1", "/tmp/tn/node-1/veil.toml", "/tmp/tn/node-1/veil.log", 7001, PublicKey{}});
     p.nodes.push_back({"node-2", "/tmp/tn/node-2/veil.toml", "/tmp/tn/node-2/veil.log", 7002, PublicKey{}});
     return p;
@@ -25,17 +29,25 @@ TestnetPlan plan() {
 
 TEST_CASE("testnet - configs name the right plugins, ports, keys and homes", "[node][testnet]") {
     auto p = plan();
-    auto a = authority_config(p);
+    auto a = authority_config(p, 1);
     CHECK_THAT(a, Catch::Contains("plugins = [\"directory\"]"));
-    CHECK_THAT(a, Catch::Contains("listen = \"127.0.0.1:7000\""));
+    CHECK_THAT(a, Catch::Contains("listen = \"127.0.0.1:6998\""));
+    CHECK_THAT(a, Catch::Contains("authorities = [\"127.0.0.1:6999\", \"127.0.0.1:6998\", \"127.0.0.1:6997\"]"));
+    CHECK_THAT(a, Catch::Contains("authority_threshold = 2\n"));
+    CHECK_THAT(a, Catch::Contains("test_network = true\n"));
     CHECK_THAT(a, Catch::Contains("target_swarm_size = 3"));
-    CHECK_THAT(a, Catch::Contains("home = \"/tmp/tn/authority\""));
+    CHECK_THAT(a, Catch::Contains("home = \"/tmp/tn/authority-2\""));
+    // --authority-option replaces the default for its key.
+    p.authority_options = {"validity_ms=5000"};
+    CHECK_THAT(authority_config(p, 0), Catch::Contains("validity_ms = 5000\n"));
+    CHECK_THAT(authority_config(p, 0), !Catch::Contains("validity_ms = 60000"));
     auto n = node_config(p, 1);
     CHECK_THAT(n, Catch::Contains("plugins = [\"service-node\", \"onion-relay\", \"attachment-store\"]"));
     CHECK_THAT(n, Catch::Contains("listen = \"127.0.0.1:7002\""));
-    CHECK_THAT(n, Catch::Contains("directory = \"127.0.0.1:7000\""));
+    CHECK_THAT(n, Catch::Contains("directories = [\"127.0.0.1:6999\", \"127.0.0.1:6998\", \"127.0.0.1:6997\"]"));
+    CHECK_THAT(n, Catch::Contains("authority_threshold = 2\n"));
     CHECK_THAT(n, Catch::Contains("authority_keys = [\""));
-    CHECK_THAT(n, Catch::Contains(veil::wire::to_hex(p.authority.key)));
+    for (const auto& auth : p.authorities) CHECK_THAT(n, Catch::Contains(veil::wire::to_hex(auth.key)));
     CHECK_THAT(n, Catch::Contains("loopback_per_connection = true\n"));  // every process shares 127.0.0.1
     CHECK_THROWS(node_config(p, 2));
     // --node-option: "plugin.key=value" goes to that plugin's table, the rest to [service-node].
@@ -56,7 +68,8 @@ TEST_CASE("testnet - configs name the right plugins, ports, keys and homes", "[n
     CHECK_THAT(n, Catch::Contains("[attachment-store]\nsweep_ms = 7\ncatch_up_ms = 3000\n"));
     auto net = network_file(p);
     CHECK_THAT(net, Catch::Contains("seed_nodes = [\"127.0.0.1:7001\", \"127.0.0.1:7002\"]"));
-    CHECK_THAT(net, Catch::Contains("authority_threshold = 1"));
+    CHECK_THAT(net, Catch::Contains("authority_threshold = 2"));
+    CHECK_THAT(net, Catch::Contains("max_nodes_per_block = 0\n"));
 }
 
 TEST_CASE("testnet - pid files and process checks", "[node][testnet]") {
@@ -75,7 +88,7 @@ TEST_CASE("testnet - pid files and process checks", "[node][testnet]") {
 }
 
 TEST_CASE("testnet - directory RPC round-trips and refuses malformed bytes", "[node][testnet]") {
-    DirectoryRequest reg{DirectoryKind::register_node, {1, 2, 3}};
+    DirectoryRequest reg{DirectoryKind::register_node, {1, 2, 3}, {}};
     auto back = decode_directory_request(encode_directory_request(reg));
     CHECK(back.kind == DirectoryKind::register_node);
     CHECK(back.descriptor == reg.descriptor);

@@ -7,10 +7,13 @@ using veil::wire::DecodeError;
 
 namespace {
 
+constexpr std::uint64_t kNow = 1700000000000 + 1000;  // inside sample()'s validity
+
 Manifest sample(std::uint64_t version, std::size_t n = 3) {
     Manifest m;
     m.version = version;
     m.issued_ms = 1700000000000;
+    m.valid_until_ms = m.issued_ms + 60'000;
     for (std::size_t i = 0; i < n; ++i) {
         auto k = veil::crypto::SigningKeyPair::generate();
         m.nodes.push_back(NodeEntry{k.pub, veil::crypto::ed25519_to_x25519(k.pub), "127.0.0.1",
@@ -32,7 +35,7 @@ TEST_CASE("manifest - a signed manifest round-trips and verifies", "[node][manif
     auto back = decode_signed_manifest(s.encode());
     CHECK(back.manifest == s.manifest);
     ManifestVerifier v({auth.pub}, 1);
-    CHECK(v.accept(back) == ManifestCheck::ok);
+    CHECK(v.accept(back, kNow) == ManifestCheck::ok);
     CHECK(v.accepted_version() == 7);
     CHECK(back.manifest.swarm_ids() == std::vector<SwarmId>{0, 1ULL << 63});
     CHECK(back.manifest.find(back.manifest.nodes[1].ed25519) == &back.manifest.nodes[1]);
@@ -44,7 +47,7 @@ TEST_CASE("manifest - forged, wrong authority and old versions are refused", "[n
     ManifestVerifier v({auth.pub}, 1);
 
     SECTION("signed by a key that is not configured") {
-        CHECK(v.check(decode_signed_manifest(sign(sample(1), {&other}).encode())) ==
+        CHECK(v.check(decode_signed_manifest(sign(sample(1), {&other}).encode()), kNow) ==
               ManifestCheck::too_few_signatures);
     }
     SECTION("a body changed after signing") {
@@ -52,18 +55,18 @@ TEST_CASE("manifest - forged, wrong authority and old versions are refused", "[n
         auto tampered = s.manifest;
         tampered.nodes[0].port = 1;
         s.body = encode_manifest_body(tampered);
-        CHECK(v.check(decode_signed_manifest(s.encode())) == ManifestCheck::too_few_signatures);
+        CHECK(v.check(decode_signed_manifest(s.encode()), kNow) == ManifestCheck::too_few_signatures);
     }
     SECTION("a signature claimed under the authority's key but made by another") {
         auto s = sign(sample(1), {&other});
         s.signatures[0].first = auth.pub;
-        CHECK(v.check(decode_signed_manifest(s.encode())) == ManifestCheck::too_few_signatures);
+        CHECK(v.check(decode_signed_manifest(s.encode()), kNow) == ManifestCheck::too_few_signatures);
     }
     SECTION("a lower version than the one accepted") {
-        REQUIRE(v.accept(sign(sample(5), {&auth})) == ManifestCheck::ok);
-        CHECK(v.accept(sign(sample(4), {&auth})) == ManifestCheck::old_version);
+        REQUIRE(v.accept(sign(sample(5), {&auth}), kNow) == ManifestCheck::ok);
+        CHECK(v.accept(sign(sample(4), {&auth}), kNow) == ManifestCheck::old_version);
         CHECK(v.accepted_version() == 5);
-        CHECK(v.accept(sign(sample(6), {&auth})) == ManifestCheck::ok);
+        CHECK(v.accept(sign(sample(6), {&auth}), kNow) == ManifestCheck::ok);
     }
 }
 
@@ -73,10 +76,10 @@ TEST_CASE("manifest - k of n authorities", "[node][manifest]") {
     auto c = veil::crypto::SigningKeyPair::generate();
     ManifestVerifier v({a.pub, b.pub, c.pub}, 2);
     auto m = sample(3);
-    CHECK(v.check(sign(m, {&a})) == ManifestCheck::too_few_signatures);
-    CHECK(v.check(sign(m, {&a, &a})) == ManifestCheck::too_few_signatures);  // one vote per key
-    CHECK(v.check(sign(m, {&a, &c})) == ManifestCheck::ok);
-    CHECK(v.check(sign(m, {&a, &b, &c})) == ManifestCheck::ok);
+    CHECK(v.check(sign(m, {&a}), kNow) == ManifestCheck::too_few_signatures);
+    CHECK(v.check(sign(m, {&a, &a}), kNow) == ManifestCheck::too_few_signatures);  // one vote per key
+    CHECK(v.check(sign(m, {&a, &c}), kNow) == ManifestCheck::ok);
+    CHECK(v.check(sign(m, {&a, &b, &c}), kNow) == ManifestCheck::ok);
 }
 
 TEST_CASE("manifest - malformed envelopes are decode errors", "[node][manifest]") {
@@ -130,4 +133,31 @@ TEST_CASE("manifest - a node's address parses back, IPv6 included", "[node][mani
         CHECK(back.value().host == n.host);
         CHECK(back.value().port == n.port);
     }
+}
+
+TEST_CASE("manifest - an expired manifest is refused, a fresh one with a lower version still is too", "[node][manifest]") {
+    auto auth = veil::crypto::SigningKeyPair::generate();
+    ManifestVerifier v({auth.pub}, 1);
+    auto m = sample(9);
+    auto s = sign(m, {&auth});
+    CHECK(v.check(s, m.valid_until_ms) == ManifestCheck::ok);
+    CHECK(v.check(s, m.valid_until_ms + 1) == ManifestCheck::expired);
+    // An old signed manifest with a higher number cannot outlive its validity.
+    CHECK(v.accept(s, m.valid_until_ms + 1) == ManifestCheck::expired);
+    CHECK(v.accepted_version() == 0);
+    CHECK_FALSE(manifest_getting_old(m, m.issued_ms + 1000));
+    CHECK(manifest_getting_old(m, m.valid_until_ms - 1000));
+}
+
+TEST_CASE("manifest - the network parameters are signed with the body", "[node][manifest]") {
+    auto auth = veil::crypto::SigningKeyPair::generate();
+    auto m = sample(3);
+    m.test_network = true;
+    m.max_nodes_per_block = 4;
+    auto back = decode_signed_manifest(sign(m, {&auth}).encode());
+    CHECK(back.manifest.test_network);
+    CHECK(back.manifest.max_nodes_per_block == 4);
+    auto body = back.body;
+    body[1 + 8 + 8 + 8] = 2;  // test_network is a boolean
+    CHECK_THROWS_AS(decode_manifest_body(body), DecodeError);
 }

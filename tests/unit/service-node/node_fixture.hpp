@@ -26,6 +26,7 @@ struct Net {
 
     Net() {
         manifest.version = 1;
+        manifest.valid_until_ms = UINT64_MAX;  // never expires: these tests are about other checks
         std::uint16_t port = 7000;
         for (auto [k, swarm] : {std::pair{&a1, kSwarmA}, {&a2, kSwarmA}, {&b1, kSwarmB}})
             manifest.nodes.push_back(NodeEntry{k->pub, veil::crypto::ed25519_to_x25519(k->pub), "127.0.0.1", port++, swarm});
@@ -55,7 +56,7 @@ struct Node {
     StorageService service;
     Node(const veil::crypto::SigningKeyPair& key, const Net& net, const Limits& limits = {})
         : store({":memory:", "", false}, limits), service(key, store, limits, net.verifier()) {
-        REQUIRE(service.update_manifest(net.envelope) == veil::proto::ManifestCheck::ok);
+        REQUIRE(service.update_manifest(net.envelope, 0) == veil::proto::ManifestCheck::ok);
     }
     Outcome call(RequestBody body, std::uint64_t now = kNow) { return service.handle(Request{1, std::move(body)}, now); }
 };

@@ -132,10 +132,11 @@ TEST_CASE("service - manifests: only newer, only signed by the authority", "[nod
     auto rogue = veil::crypto::SigningKeyPair::generate();
     Manifest m;
     m.version = 99;
+    m.valid_until_ms = UINT64_MAX;  // never expires: these tests are about other checks
     std::vector<const veil::crypto::SigningKeyPair*> signers{&rogue};
-    CHECK(svc.update_manifest(veil::proto::sign_manifest(m, signers).encode()) ==
+    CHECK(svc.update_manifest(veil::proto::sign_manifest(m, signers).encode(), 0) ==
           veil::proto::ManifestCheck::too_few_signatures);
-    CHECK(svc.update_manifest(net.envelope) == veil::proto::ManifestCheck::ok);
+    CHECK(svc.update_manifest(net.envelope, 0) == veil::proto::ManifestCheck::ok);
     CHECK(svc.manifest_version() == 1);
     CHECK(svc.own_swarm() == kSwarmA);
     CHECK(svc.swarm_peers().size() == 1);

@@ -3,8 +3,10 @@
 ///   request  = u8 version (1) | u8 kind | payload
 ///     kind 1 register:     var(signed descriptor envelope)   (also the heartbeat)
 ///     kind 2 get_manifest: nothing
+///     kind 3 post_vote:      var(signed vote envelope)        (authority to authority, vote.hpp)
+///     kind 4 post_signature: consensus signature (104 bytes)  (authority to authority, vote.hpp)
 ///   response = u8 status | payload
-///     status 1 ok:         register: nothing; get_manifest: var(signed manifest envelope)
+///     status 1 ok:         get_manifest: var(signed manifest envelope); the others: nothing
 ///     any other status:    str(message)   (5 checking: the admission challenge is under way)
 /// Decoders throw wire::DecodeError.
 
@@ -16,7 +18,7 @@
 namespace veil::proto {
 
 /// Directory request kinds; values are on the wire.
-enum class DirectoryKind : std::uint8_t { register_node = 1, get_manifest = 2 };
+enum class DirectoryKind : std::uint8_t { register_node = 1, get_manifest = 2, post_vote = 3, post_signature = 4 };
 /// Directory response status; values are on the wire.
 enum class DirectoryStatus : std::uint8_t {
     ok = 1,
@@ -29,6 +31,7 @@ enum class DirectoryStatus : std::uint8_t {
 struct DirectoryRequest {
     DirectoryKind kind = DirectoryKind::get_manifest;
     wire::Bytes descriptor;  ///< register only
+    wire::Bytes body;        ///< post_vote: the vote envelope; post_signature: the encoded signature
 };
 
 struct DirectoryResponse {

@@ -29,13 +29,23 @@ struct NodeEntry {
     bool operator==(const NodeEntry&) const = default;
 };
 
+/// Throws wire::DecodeError unless host is a non-empty name or address of [A-Za-z0-9.:-] and port
+/// is not 0 (what a manifest, a vote or a descriptor may list).
+void check_node_address(const std::string& host, std::uint16_t port);
+
 /// The node's "host:port" as transports and sdk::net::parse_endpoint take it ("[v6]:port").
 inline std::string address_of(const NodeEntry& n) { return sdk::net::Endpoint{n.host, n.port}.to_string(); }
 
-/// The manifest's content. nodes are sorted by ed25519 key, unique.
+/// The manifest's content. nodes are sorted by ed25519 key, unique. Formed by the directory
+/// authorities once per period (docs/directory.md): version is the period's index, so it never
+/// goes back, not even across an authority's restart.
 struct Manifest {
     std::uint64_t version = 0;
-    std::uint64_t issued_ms = 0;
+    std::uint64_t issued_ms = 0;       ///< start of the period it was formed for
+    std::uint64_t valid_until_ms = 0;  ///< refused (ManifestCheck::expired) after this time
+    /// Network parameters (network.toml) that admission applies and every participant can read:
+    bool test_network = false;               ///< loopback and private addresses allowed
+    std::uint16_t max_nodes_per_block = 0;   ///< nodes admitted per address block (0: no limit)
     std::vector<NodeEntry> nodes;
 
     /// Sorted unique swarm ids in use.
@@ -61,6 +71,8 @@ struct SignedManifest {
 [[nodiscard]] wire::Bytes encode_manifest_body(const Manifest& m);
 /// Parses a body; throws wire::DecodeError on malformed input (unsorted or duplicate nodes too).
 [[nodiscard]] Manifest decode_manifest_body(wire::ByteView body);
+/// The bytes an authority signs: the domain tag, then the body.
+[[nodiscard]] wire::Bytes manifest_signed_bytes(wire::ByteView body);
 /// Signs a manifest with one or more authority keys.
 [[nodiscard]] SignedManifest sign_manifest(const Manifest& m, std::span<const crypto::SigningKeyPair* const> keys);
 /// Parses an envelope (body and signatures), without checking signatures. Throws DecodeError.
@@ -71,19 +83,29 @@ enum class ManifestCheck : std::uint8_t {
     ok = 1,
     too_few_signatures,  ///< fewer than k valid signatures from distinct configured authorities
     old_version,         ///< lower than the version already accepted
+    expired,             ///< now is past valid_until_ms
 };
 
-/// Accepts only manifests signed by at least `threshold` of the configured authority keys and
-/// never a lower version than the last accepted one. Single-threaded value.
+/// True when less than a quarter of the manifest's validity is left at now_ms (time to warn:
+/// the authorities have not issued a newer one for a while).
+[[nodiscard]] bool manifest_getting_old(const Manifest& m, std::uint64_t now_ms);
+
+/// Accepts only manifests signed by at least `threshold` of the configured authority keys, not
+/// expired at the caller's now_ms, and never a lower version than the last accepted one.
+/// Single-threaded value.
 class ManifestVerifier final {
 public:
     /// threshold is clamped to [1, authorities.size()]; throws std::invalid_argument if none.
     ManifestVerifier(std::vector<PublicKey> authorities, std::size_t threshold);
 
     /// Checks without accepting.
-    [[nodiscard]] ManifestCheck check(const SignedManifest& m) const;
+    [[nodiscard]] ManifestCheck check(const SignedManifest& m, std::uint64_t now_ms) const;
     /// Checks and, on ok, remembers the version (so lower ones are refused from now on).
-    ManifestCheck accept(const SignedManifest& m);
+    ManifestCheck accept(const SignedManifest& m, std::uint64_t now_ms);
+    /// How many of the manifest's signatures are valid ones of distinct configured authorities.
+    [[nodiscard]] std::size_t valid_signatures(const SignedManifest& m) const;
+    [[nodiscard]] std::size_t threshold() const { return threshold_; }
+    [[nodiscard]] std::size_t authority_count() const { return authorities_.size(); }
     [[nodiscard]] std::uint64_t accepted_version() const { return accepted_version_; }
 
 private:

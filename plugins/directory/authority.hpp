@@ -1,0 +1,97 @@
+#pragma once
+/// One directory authority of N: its registry (what it sees), its vote per period, the votes of
+/// the others, the consensus it forms and the signatures it gathers on it, and the manifest it
+/// serves. Pure logic driven by the caller's clock; the plugin (directory_plugin.cpp) carries the
+/// bytes between authorities. Protocol: docs/directory.md. Single-threaded.
+///
+/// Timeline of period p (starting at p * period_ms):
+///   start     the authority fixes its vote (the registry's live nodes) and sends it to the others;
+///   middle    it forms the consensus of p from the votes of p it holds (its own included) and the
+///             latest consensus with enough signatures (`previous`), signs the body, sends the
+///             signature; signatures of the others on the same body are added as they arrive;
+///   any time  a consensus of >= threshold valid signatures becomes the served manifest and the
+///             `previous` of the next period; one fetched from another authority is taken too
+///             (an authority that restarted, or missed a vote, catches up this way).
+
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "consensus.hpp"
+#include "registry.hpp"
+
+namespace veil::directory {
+
+struct AuthorityConfig {
+    RegistryConfig registry;
+    ConsensusParams consensus;            ///< consensus.authority_count is set from authority_keys
+    std::vector<PublicKey> authority_keys;  ///< all N, this one's included
+    std::size_t threshold = 0;              ///< signatures a manifest needs; 0: more than half of N
+    /// After a start the registry is empty until every node sent a heartbeat: the authority
+    /// votes (and forms a consensus) only for periods that start this long after its first tick.
+    std::uint64_t warm_up_ms = 0;
+};
+
+class Authority final {
+public:
+    /// Throws std::invalid_argument when key is not among config.authority_keys.
+    Authority(const crypto::SigningKeyPair& key, AuthorityConfig config);
+
+    /// Advances the clock: drops silent nodes, fixes the vote of a new period, forms the
+    /// consensus at mid-period.
+    void tick(std::uint64_t now_ms);
+
+    /// A verified node descriptor (registration or heartbeat).
+    RegisterResult register_node(const NodeDescriptor& d, std::uint64_t now_ms) { return registry_.heartbeat(d, now_ms); }
+    /// Drops a node from this authority's view now (admission: it failed a re-check, or moved).
+    void remove_node(const PublicKey& ed25519) { registry_.remove(ed25519); }
+    /// Another authority's verified vote. False when ignored (not a configured authority, itself,
+    /// or not for the current or next period).
+    bool take_vote(const Vote& v);
+    /// Another authority's signature on its consensus body. False when ignored; kept for later
+    /// when this authority has not formed that period's consensus yet.
+    bool take_signature(const ConsensusSignature& s, std::uint64_t now_ms);
+    /// A manifest another authority serves (or the one saved before a restart). Taken as served
+    /// and previous when it has enough valid signatures, is not expired, and is newer.
+    bool take_manifest(const SignedManifest& m, std::uint64_t now_ms);
+
+    /// This period's vote envelope (empty before the first tick).
+    [[nodiscard]] const wire::Bytes& vote_envelope() const { return vote_envelope_; }
+    /// This authority's signature on the consensus it formed, once it formed one this period.
+    [[nodiscard]] std::optional<ConsensusSignature> own_signature() const { return own_signature_; }
+    /// The manifest to serve: the newest with enough signatures, with every signature gathered.
+    /// Empty when there is none yet.
+    [[nodiscard]] const wire::Bytes& served() const { return served_; }
+    [[nodiscard]] std::uint64_t served_version() const { return served_manifest_ ? served_manifest_->version : 0; }
+    /// The consensus formed this period with the signatures gathered on it so far (for tests and
+    /// the hostile test authority).
+    [[nodiscard]] const std::optional<SignedManifest>& candidate() const { return candidate_; }
+    [[nodiscard]] std::size_t threshold() const { return verifier_.threshold(); }
+    [[nodiscard]] std::uint64_t period() const { return period_; }
+    [[nodiscard]] const Registry& registry() const { return registry_; }
+
+private:
+    bool configured(const PublicKey& k) const;
+    void form(std::uint64_t now_ms);
+    void serve_if_enough(std::uint64_t now_ms);
+
+    const crypto::SigningKeyPair& key_;
+    AuthorityConfig config_;
+    Registry registry_;
+    ManifestVerifier verifier_;
+    std::uint64_t period_ = 0;
+    std::optional<std::uint64_t> started_ms_;
+    bool formed_ = false;
+    std::map<std::pair<std::uint64_t, PublicKey>, Vote> votes_;  ///< (period, authority)
+    std::map<PublicKey, ConsensusSignature> early_signatures_;  ///< for a consensus not formed yet
+    wire::Bytes vote_envelope_;
+    std::optional<SignedManifest> candidate_;
+    std::optional<ConsensusSignature> own_signature_;
+    std::optional<Manifest> served_manifest_;  ///< also the `previous` of the next consensus
+    wire::Bytes served_;
+};
+
+/// Threshold of a network of n authorities when none is configured: more than half.
+[[nodiscard]] inline std::size_t majority_of(std::size_t n) { return n / 2 + 1; }
+
+}  // namespace veil::directory

@@ -1,0 +1,175 @@
+#include <catch2/catch.hpp>
+
+#include "authority.hpp"
+
+using namespace veil::directory;
+using veil::crypto::SigningKeyPair;
+
+namespace {
+
+constexpr std::uint64_t kPeriodMs = 1000;
+constexpr std::uint64_t kStart = 1'700'000'000'000;  // a period boundary
+
+// N authorities in memory, with the bytes carried between them as the plugin carries them.
+struct Network {
+    std::vector<SigningKeyPair> keys;
+    std::vector<std::unique_ptr<Authority>> authorities;
+    std::vector<bool> up;
+    std::vector<SigningKeyPair> node_keys;
+
+    explicit Network(std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) keys.push_back(SigningKeyPair::generate());
+        for (std::size_t i = 0; i < n; ++i) authorities.push_back(make(i));
+        up.assign(n, true);
+    }
+    std::unique_ptr<Authority> make(std::size_t i) {
+        AuthorityConfig c;
+        c.consensus.period_ms = kPeriodMs;
+        c.consensus.validity_ms = 5 * kPeriodMs;
+        c.registry.heartbeat_timeout_ms = 10 * kPeriodMs;
+        for (const auto& k : keys) c.authority_keys.push_back(k.pub);
+        return std::make_unique<Authority>(keys[i], c);
+    }
+    ManifestVerifier verifier() const {
+        std::vector<PublicKey> pubs;
+        for (const auto& k : keys) pubs.push_back(k.pub);
+        return ManifestVerifier(pubs, pubs.size() / 2 + 1);
+    }
+    // A node registers with the authorities in `at` (all when empty).
+    NodeDescriptor add_node(std::uint64_t now, std::vector<std::size_t> at = {}) {
+        node_keys.push_back(SigningKeyPair::generate());
+        const auto& k = node_keys.back();
+        NodeDescriptor d{k.pub, veil::crypto::ed25519_to_x25519(k.pub), "127.0.0.1",
+                         static_cast<std::uint16_t>(7000 + node_keys.size()), now};
+        for (std::size_t i = 0; i < authorities.size(); ++i)
+            if (at.empty() || std::find(at.begin(), at.end(), i) != at.end())
+                REQUIRE(authorities[i]->register_node(d, now) == RegisterResult::ok);
+        return d;
+    }
+    // One period: votes at its start, exchanged; consensus at its middle, signatures exchanged.
+    void run_period(std::uint64_t period) {
+        std::uint64_t start = period * kPeriodMs;
+        for (std::size_t i = 0; i < authorities.size(); ++i)
+            if (up[i]) authorities[i]->tick(start);
+        for (std::size_t i = 0; i < authorities.size(); ++i)
+            for (std::size_t j = 0; j < authorities.size(); ++j)
+                if (i != j && up[i] && up[j]) authorities[j]->take_vote(decode_verified_vote(authorities[i]->vote_envelope()));
+        for (std::size_t i = 0; i < authorities.size(); ++i)
+            if (up[i]) authorities[i]->tick(start + kPeriodMs / 2);
+        for (std::size_t i = 0; i < authorities.size(); ++i)
+            for (std::size_t j = 0; j < authorities.size(); ++j)
+                if (i != j && up[i] && up[j] && authorities[i]->own_signature())
+                    authorities[j]->take_signature(*authorities[i]->own_signature(), start + kPeriodMs / 2);
+    }
+    SignedManifest served(std::size_t i) const { return decode_signed_manifest(authorities[i]->served()); }
+};
+
+}  // namespace
+
+TEST_CASE("authority - three authorities sign one consensus; with one down the others still do", "[node][authority]") {
+    Network net(3);
+    const std::uint64_t p = kStart / kPeriodMs;
+    for (int i = 0; i < 9; ++i) net.add_node(kStart);
+    net.run_period(p);
+    auto m = net.served(0);
+    CHECK(m.manifest.version == p);
+    CHECK(m.manifest.nodes.size() == 9);
+    CHECK(m.signatures.size() == 3);
+    CHECK(net.verifier().check(m, kStart + 600) == ManifestCheck::ok);
+    CHECK(net.served(1).body == m.body);
+    CHECK(net.served(2).body == m.body);
+
+    // Authority 3 is down; a node registered with the two others is admitted, the next period.
+    net.up[2] = false;
+    auto late = net.add_node(kStart + kPeriodMs, {0, 1});
+    net.run_period(p + 1);
+    auto m2 = net.served(0);
+    CHECK(m2.manifest.version == p + 1);
+    CHECK(m2.signatures.size() == 2);
+    CHECK(m2.manifest.find(late.ed25519) != nullptr);
+    CHECK(net.verifier().check(m2, (p + 1) * kPeriodMs + 600) == ManifestCheck::ok);
+
+    // Two down: the last one forms a consensus but cannot serve it alone; the served one stays.
+    net.up[1] = false;
+    net.run_period(p + 2);
+    CHECK(net.authorities[0]->served_version() == p + 1);
+    CHECK(net.authorities[0]->candidate()->signatures.size() == 1);
+}
+
+TEST_CASE("authority - one lying authority cannot add, remove or reassign a node, nor roll back", "[node][authority]") {
+    Network net(3);
+    const std::uint64_t p = kStart / kPeriodMs;
+    for (int i = 0; i < 6; ++i) net.add_node(kStart);
+    // The liar (authority 3) sees a node nobody else does, and misses one everybody else sees.
+    auto only_liar = net.add_node(kStart, {2});
+    auto not_liar = net.add_node(kStart, {0, 1});
+    net.run_period(p);
+    auto m = net.served(0);
+    CHECK(m.signatures.size() == 3);  // its view differs, but the consensus of the same votes is the same body
+    CHECK(m.manifest.find(only_liar.ed25519) == nullptr);
+    CHECK(m.manifest.find(not_liar.ed25519) != nullptr);
+    CHECK(m.manifest.nodes.size() == 7);
+
+    // It signs a manifest of its own, with another swarm for a node and a far higher version.
+    auto forged = m.manifest;
+    forged.version += 1000;
+    forged.nodes[0].swarm ^= 1;
+    std::vector<const SigningKeyPair*> liar{&net.keys[2]};
+    auto lone = sign_manifest(forged, liar);
+    auto v = net.verifier();
+    CHECK(v.check(lone, kStart + 600) == ManifestCheck::too_few_signatures);
+    CHECK_FALSE(net.authorities[0]->take_manifest(lone, kStart + 600));
+    CHECK(net.authorities[0]->served_version() == p);
+    // Its signature on a body the honest ones did not form is not added to theirs.
+    ConsensusSignature bad{p, net.keys[2].pub, lone.signatures[0].second};
+    CHECK_FALSE(net.authorities[0]->take_signature(bad, kStart + 600));
+    CHECK(net.served(0).signatures.size() == 3);
+    CHECK(v.check(net.served(0), kStart + 600) == ManifestCheck::ok);
+    // Next period it is down; its signature over another body is not added to the two honest ones.
+    net.up[2] = false;
+    net.run_period(p + 1);
+    REQUIRE(net.served(0).signatures.size() == 2);
+    ConsensusSignature other_body{p + 1, net.keys[2].pub, lone.signatures[0].second};
+    CHECK_FALSE(net.authorities[0]->take_signature(other_body, (p + 1) * kPeriodMs + 600));
+    CHECK(net.served(0).signatures.size() == 2);
+}
+
+TEST_CASE("authority - a restarted authority takes the saved or fetched consensus back and never goes back", "[node][authority]") {
+    Network net(3);
+    const std::uint64_t p = kStart / kPeriodMs;
+    for (int i = 0; i < 6; ++i) net.add_node(kStart);
+    net.run_period(p);
+    auto saved = net.authorities[2]->served();
+    // Authority 3 restarts (its memory lost), nodes register again with it, and it takes back its
+    // saved manifest: its next consensus is the same body as the others' (same previous).
+    net.authorities[2] = net.make(2);
+    CHECK(net.authorities[2]->take_manifest(decode_signed_manifest(saved), kStart + 700));
+    CHECK_FALSE(net.authorities[2]->take_manifest(decode_signed_manifest(saved), kStart + 700));  // not newer
+    for (const auto& k : net.node_keys) {
+        NodeDescriptor d{k.pub, veil::crypto::ed25519_to_x25519(k.pub), "127.0.0.1", 0, kStart + 800};
+        d.port = net.served(0).manifest.find(k.pub)->port;
+        REQUIRE(net.authorities[2]->register_node(d, kStart + 800) == RegisterResult::ok);
+        for (std::size_t i = 0; i < 2; ++i) REQUIRE(net.authorities[i]->register_node(d, kStart + 800) == RegisterResult::ok);
+    }
+    net.run_period(p + 1);
+    CHECK(net.served(2).manifest.version == p + 1);
+    CHECK(net.served(2).signatures.size() == 3);
+    CHECK(net.served(0).body == net.served(2).body);
+    // Restarted mid-period with a warm-up, it does not vote until its registry had time to fill.
+    AuthorityConfig warm;
+    warm.consensus.period_ms = kPeriodMs;
+    for (const auto& k : net.keys) warm.authority_keys.push_back(k.pub);
+    warm.warm_up_ms = 1500;
+    Authority cold(net.keys[1], warm);
+    cold.tick((p + 2) * kPeriodMs + 100);
+    CHECK(cold.vote_envelope().empty());
+    cold.tick((p + 3) * kPeriodMs);
+    CHECK(cold.vote_envelope().empty());  // 1.4 s after its start
+    cold.tick((p + 3) * kPeriodMs + kPeriodMs / 2);
+    CHECK_FALSE(cold.candidate());  // no empty consensus either
+    cold.tick((p + 4) * kPeriodMs);
+    CHECK_FALSE(cold.vote_envelope().empty());
+    // An expired manifest is not taken back after a long outage.
+    auto fresh = net.make(1);
+    CHECK_FALSE(fresh->take_manifest(decode_signed_manifest(saved), kStart + 10 * kPeriodMs));
+}
