@@ -191,9 +191,14 @@ void OnionClient::try_path(std::shared_ptr<Attempt> attempt) {
                          bool blame = used.empty() || account(false);
                          retry(std::move(error), blame ? std::optional<std::size_t>(0) : std::nullopt);
                      };
+                     if (!r && r.error().code == ErrorCode::timeout) {
+                         // Our budget ran out long before a relay's hop timeout: any hop past the
+                         // guard may be holding the request, so only path bias blames the guard.
+                         return unverified(sdk::Error{ErrorCode::timeout, "onion: no answer in time"});
+                     }
                      if (!r) {
-                         return retry(sdk::Error{r.error().code == ErrorCode::timeout ? ErrorCode::timeout
-                                                                                      : ErrorCode::unreachable,
+                         // No connection to the guard (refused, or the connect timed out): its fault.
+                         return retry(sdk::Error{ErrorCode::unreachable,
                                                  "onion: guard failed (" + std::string(sdk::to_string(r.error().code)) + ")"},
                                       0);
                      }

@@ -257,3 +257,25 @@ TEST_CASE("onion - a public request to the guard itself goes to the guard over o
     REQUIRE(send(net, client, request).ok());
     CHECK(seen_elsewhere() == others_before + 3);
 }
+
+TEST_CASE("onion - a destination that never answers: the guard is neither struck nor replaced", "[onion]") {
+    Network net(6);
+    OnionClient client(net.loop.get(), {});
+    client.set_nodes(manifest_of(net));
+    REQUIRE(send(net, client, request_to(*net.nodes[0], "reverse", {0})).ok());
+    TestNode* guard = guard_of(net, client);
+    REQUIRE(guard != nullptr);
+    TestNode* dest = other_than(net, guard);
+    // "hold" answers nobody: the client's budget runs out long before the exit's hop timeout.
+    auto held = request_to(*dest, "hold", {1});
+    held.timeout_ms = 1'500;
+    for (int i = 0; i < 2; ++i) {
+        auto answer = send(net, client, held);
+        REQUIRE_FALSE(answer.ok());
+        CHECK(answer.error().code == sdk::ErrorCode::timeout);
+    }
+    CHECK(dest->held.size() >= 4);  // every attempt reached it
+    CHECK_FALSE(client.struck(guard->hop.node_id));
+    REQUIRE(client.guard().has_value());
+    CHECK(client.guard()->node_id == guard->hop.node_id);
+}
