@@ -209,6 +209,8 @@ std::size_t bucket_size(std::size_t n) {
     return b;
 }
 
+bool is_bucket_size(std::size_t n) { return n >= kSmallestBucket && n <= kMaxBlobBytes && bucket_size(n) == n; }
+
 void pad_to_bucket(Bytes& blob) {
     // Padding must look random (links carry it in the clear), and the system RNG is slow for
     // bulk bytes, so it is a ChaCha20 keystream under a fresh random key.
@@ -285,7 +287,7 @@ SealedRequest seal_request(std::span<const Hop> relays, const Hop& destination,
 }
 
 OpenedLayer open_layer(ByteView blob, const crypto::KeyAgreement& node_key) {
-    if (blob.size() < kHeaderBytes + kTagBytes || blob.size() > kMaxBlobBytes) throw LayerError();
+    if (!is_bucket_size(blob.size())) throw LayerError();
     if (blob[0] != kLayerVersion) throw LayerError();
     try {
         OpenedLayer out;
@@ -356,8 +358,7 @@ void add_return_layer(const Key32& return_key, Bytes& answer) {
 }
 
 Answer open_answer(const ReturnKeys& keys, ByteView blob) {
-    if (blob.size() < kSmallestBucket || blob.size() > kMaxBlobBytes || keys.reply.size() != keys.peel.size() + 1)
-        throw LayerError();
+    if (!is_bucket_size(blob.size()) || keys.reply.size() != keys.peel.size() + 1) throw LayerError();
     Bytes peeled(blob.begin(), blob.end());
     for (std::size_t i = 0; i < keys.reply.size(); ++i) {
         const bool destination = i == keys.peel.size();

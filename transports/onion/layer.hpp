@@ -131,6 +131,10 @@ Bytes open_response(const ReturnKeys& keys, ByteView blob);
 /// The smallest size bucket that holds n bytes (throws std::length_error past the largest).
 std::size_t bucket_size(std::size_t n);
 
+/// True when n is itself a size bucket. Hops and the client refuse any other size, so that no
+/// hop can tag a packet or an answer by its length for a colluding hop further on.
+bool is_bucket_size(std::size_t n);
+
 /// Appends random bytes to `blob` up to its size bucket.
 void pad_to_bucket(Bytes& blob);
 

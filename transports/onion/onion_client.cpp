@@ -36,7 +36,7 @@ struct OnionClient::Attempt {
 };
 
 OnionClient::OnionClient(uv_loop_t* loop, OnionClientOptions options)
-    : options_(options), paths_(path_options(options)), guards_(loop, [&] {
+    : options_(options), paths_(path_options(options)), bias_(options.path_bias), guards_(loop, [&] {
           sdk::net::ClientOptions o;
           o.max_frame_bytes = options.max_blob_bytes + 1024;
           o.connect_timeout_ms = options.connect_timeout_ms;
@@ -176,9 +176,29 @@ void OnionClient::try_path(std::shared_ptr<Attempt> attempt) {
                          attempt->last_error = std::move(error);
                          try_path(attempt);
                      };
+                     // Path-bias accounting of an attempt through the guard (none on a one-hop
+                     // path, whose only node is the guard itself): true when it blames the guard.
+                     auto account = [&](bool verified) {
+                         if (used.empty()) return false;
+                         std::vector<Key32> beyond;
+                         for (std::size_t i = 1; i < used.size(); ++i) beyond.push_back(used[i].node_id);
+                         beyond.push_back(attempt->destination.ed25519);
+                         return bias_.record(used.front().node_id, std::move(beyond), verified);
+                     };
+                     // An answer nobody can be shown to have spoiled: any hop past the guard may
+                     // have garbled it, so it strikes the guard only through path bias.
+                     auto unverified = [&](sdk::Error error) {
+                         bool blame = used.empty() || account(false);
+                         retry(std::move(error), blame ? std::optional<std::size_t>(0) : std::nullopt);
+                     };
+                     if (!r && r.error().code == ErrorCode::timeout) {
+                         // Our budget ran out long before a relay's hop timeout: any hop past the
+                         // guard may be holding the request, so only path bias blames the guard.
+                         return unverified(sdk::Error{ErrorCode::timeout, "onion: no answer in time"});
+                     }
                      if (!r) {
-                         return retry(sdk::Error{r.error().code == ErrorCode::timeout ? ErrorCode::timeout
-                                                                                      : ErrorCode::unreachable,
+                         // No connection to the guard (refused, or the connect timed out): its fault.
+                         return retry(sdk::Error{ErrorCode::unreachable,
                                                  "onion: guard failed (" + std::string(sdk::to_string(r.error().code)) + ")"},
                                       0);
                      }
@@ -195,10 +215,9 @@ void OnionClient::try_path(std::shared_ptr<Attempt> attempt) {
                      try {
                          answer = open_answer(*keys, outer.value().body);
                      } catch (const LayerError&) {
-                         // No node of the path proves anything: the guard (or its link) is the
-                         // first hop we cannot verify past.
-                         return retry(sdk::Error{ErrorCode::bad_input, "onion: answer failed authentication"}, 0);
+                         return unverified(sdk::Error{ErrorCode::bad_input, "onion: answer failed authentication"});
                      }
+                     account(true);
                      if (answer.failure) {
                          // Relay `from` proved that its next hop failed.
                          std::size_t failed = answer.from + 1;

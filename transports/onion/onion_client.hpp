@@ -13,6 +13,7 @@
 
 #include <uv.h>
 
+#include "path_bias.hpp"
 #include "path_builder.hpp"
 #include "veil/sdk/net.hpp"
 #include "veil/sdk/result.hpp"
@@ -37,6 +38,7 @@ struct OnionClientOptions {
     std::uint64_t strike_ms = 10ull * 60 * 1000;
     std::size_t max_blob_bytes = kMaxBlobBytes;
     std::uint64_t connect_timeout_ms = 5'000;
+    PathBias::Options path_bias;  ///< when unverifiable answers and timeouts blame the guard
 };
 
 struct OnionClientStats {
@@ -69,7 +71,8 @@ public:
     void restore_guard(PathBuilder::GuardState state) { paths_.restore_guard(state); }
 
     [[nodiscard]] const OnionClientStats& stats() const { return stats_; }
-    /// True while the client avoids `node_id` (blamed for a failure it could prove).
+    /// True while the client avoids `node_id` (blamed for a failure it could prove, or a guard
+    /// blamed by path-bias accounting).
     [[nodiscard]] bool struck(const Key32& node_id) const;
 
 private:
@@ -79,6 +82,7 @@ private:
 
     OnionClientOptions options_;
     PathBuilder paths_;
+    PathBias bias_;
     std::vector<Path> ready_;
     std::map<Key32, NodeInfo> nodes_;  // by Ed25519 key
     sdk::net::ClientPool guards_;

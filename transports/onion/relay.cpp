@@ -155,6 +155,8 @@ void Relay::forward(OpenedLayer layer, Done done) {
                         auto response = transport::decode_service_response(r.value(), options_.max_blob_bytes);
                         if (!response) return fail(HopFailure::next_hop_unreachable);
                         if (response.value().status != transport::Status::ok) return fail(HopFailure::next_hop_refused);
+                        // An answer off the size buckets could carry a tag for a hop before this one.
+                        if (!is_bucket_size(response.value().body.size())) return fail(HopFailure::next_hop_unreachable);
                         // The answer (or a later hop's failure), re-encrypted so that it leaves
                         // here as bytes no other link carries.
                         auto& answer = response.value().body;

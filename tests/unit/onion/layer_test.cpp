@@ -260,3 +260,33 @@ TEST_CASE("onion - requests and responses are padded to size buckets", "[onion]"
     CHECK_THROWS_AS(bucket_size(kMaxBlobBytes + 1), std::length_error);
     CHECK_THROWS_AS(seal_request(relays, dest.hop, "storage", Bytes(kMaxBlobBytes, 0), 1), std::length_error);
 }
+
+TEST_CASE("onion - a packet or an answer off the size buckets is refused, so no hop can tag it by length", "[onion]") {
+    TestNode guard("127.0.0.1:6001"), middle("127.0.0.1:6002"), exit_node("127.0.0.1:6003"),
+        dest("127.0.0.1:6004");
+    std::vector<Hop> relays{guard.hop, middle.hop, exit_node.hop};
+    auto sealed = seal_request(relays, dest.hop, "storage", bytes_of("x"), 1);
+    CHECK(is_bucket_size(sealed.blob.size()));
+    CHECK_FALSE(is_bucket_size(1025));
+    CHECK_FALSE(is_bucket_size(512));
+
+    // A guard that appends k bytes for a colluding hop further on: the middle refuses the packet.
+    auto at_guard = guard.open(sealed.blob);
+    Bytes tagged = at_guard.inner;
+    tagged.resize(tagged.size() + 7, 0);
+    CHECK_THROWS_AS(middle.open(tagged), LayerError);
+    CHECK_THROWS_AS(guard.open([&] { Bytes b = sealed.blob; b.push_back(0); return b; }()), LayerError);
+
+    // A destination that seals 1024 + k bytes under its own key (a valid AEAD, so only the
+    // size gives it away): the client refuses it as well as the relays.
+    const std::size_t k = 16;
+    Bytes plain = veil::wire::Writer{}.u8(1).var(bytes_of("reply")).take();
+    Bytes answer(1024 + k);
+    const std::size_t nonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+    plain.resize(answer.size() - nonce - crypto_aead_xchacha20poly1305_ietf_ABYTES, 0);
+    randombytes_buf(answer.data(), nonce);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(answer.data() + nonce, nullptr, plain.data(), plain.size(), nullptr, 0,
+                                               nullptr, answer.data(), sealed.keys.reply.back().data());
+    for (const auto& return_key : sealed.keys.peel) add_return_layer(return_key, answer);
+    CHECK_THROWS_AS(open_answer(sealed.keys, answer), LayerError);
+}

@@ -168,13 +168,52 @@ TEST_CASE("onion - a hostile guard that forges the exit's failure gets no honest
             randombytes_buf(not_the_exits.data(), not_the_exits.size());
             reply.reply({tr::Status::ok, seal_failure(not_the_exits, HopFailure::next_hop_unreachable)});
         };
-        // The guard is the first hop the client cannot verify past: it is the one blamed, and
-        // the request goes through a new guard.
-        CHECK(send(net, client, request_to(*dest, "reverse", {1})).ok());
-        CHECK(honest_struck() == 0);
+        // Any hop could have spoiled such an answer: one proves nothing against the guard. When
+        // they pile up through paths that share no node but the guard, the guard is blamed
+        // (path bias) and the request goes through a new guard.
+        std::size_t requests = 0, failed = 0;
+        while (!client.struck(guard->hop.node_id) && requests < 40) {
+            // Destinations in turn, so that no node but the guard is on every path.
+            TestNode* to = net.nodes[1 + requests % (net.nodes.size() - 1)].get();
+            if (to == guard) to = net.nodes[0].get();
+            failed += !send(net, client, request_to(*to, "reverse", {1})).ok();
+            ++requests;
+        }
         CHECK(client.struck(guard->hop.node_id));
+        CHECK(failed >= 1);  // at least threshold (4) attempts, three per request, before the strike
+        CHECK(honest_struck() == 0);
+        CHECK(send(net, client, request_to(*dest, "reverse", {1})).ok());
+        REQUIRE(client.guard().has_value());
         CHECK(client.guard()->node_id != guard->hop.node_id);
     }
+}
+
+TEST_CASE("onion - a destination that garbles its sealed answer: after 10 requests the guard is unchanged", "[onion]") {
+    Network net(6);
+    OnionClient client(net.loop.get(), {});
+    client.set_nodes(manifest_of(net));
+    REQUIRE(send(net, client, request_to(*net.nodes[0], "reverse", {0})).ok());
+    TestNode* guard = guard_of(net, client);
+    REQUIRE(guard != nullptr);
+    TestNode* dest = other_than(net, guard);
+    // A hostile destination (say the random node asked for a manifest refresh) answers with
+    // random bytes of a bucket's size: the client cannot tell who spoiled them.
+    // It relays honestly for others.
+    dest->hostile = [dest](const tr::Inbound& in, const sdk::Responder<tr::Response>& reply) {
+        dest->relay->handle(in.body, in.link, in.source, [dest, reply](sdk::Result<wire::Bytes> r) {
+            if (r && dest->seen.back().kind == LayerKind::deliver) randombytes_buf(r.value().data(), r.value().size());
+            if (r) return reply.reply({tr::Status::ok, std::move(r.value())});
+            reply.fail(r.error());
+        });
+    };
+    for (int i = 0; i < 10; ++i) CHECK_FALSE(send(net, client, request_to(*dest, "reverse", {1})).ok());
+    REQUIRE(client.guard().has_value());
+    CHECK(client.guard()->node_id == guard->hop.node_id);
+    CHECK_FALSE(client.struck(guard->hop.node_id));
+    // The guard still carries requests to honest destinations.
+    auto honest = send(net, client, request_to(*other_than(net, dest), "reverse", {1}));
+    INFO((honest.ok() ? std::string() : honest.error().message));
+    CHECK(honest.ok());
 }
 
 TEST_CASE("onion - an exit that proves its failure is believed: the destination is reported, no relay struck", "[onion]") {
@@ -217,4 +256,26 @@ TEST_CASE("onion - a public request to the guard itself goes to the guard over o
     request.public_content = false;
     REQUIRE(send(net, client, request).ok());
     CHECK(seen_elsewhere() == others_before + 3);
+}
+
+TEST_CASE("onion - a destination that never answers: the guard is neither struck nor replaced", "[onion]") {
+    Network net(6);
+    OnionClient client(net.loop.get(), {});
+    client.set_nodes(manifest_of(net));
+    REQUIRE(send(net, client, request_to(*net.nodes[0], "reverse", {0})).ok());
+    TestNode* guard = guard_of(net, client);
+    REQUIRE(guard != nullptr);
+    TestNode* dest = other_than(net, guard);
+    // "hold" answers nobody: the client's budget runs out long before the exit's hop timeout.
+    auto held = request_to(*dest, "hold", {1});
+    held.timeout_ms = 1'500;
+    for (int i = 0; i < 2; ++i) {
+        auto answer = send(net, client, held);
+        REQUIRE_FALSE(answer.ok());
+        CHECK(answer.error().code == sdk::ErrorCode::timeout);
+    }
+    CHECK(dest->held.size() >= 4);  // every attempt reached it
+    CHECK_FALSE(client.struck(guard->hop.node_id));
+    REQUIRE(client.guard().has_value());
+    CHECK(client.guard()->node_id == guard->hop.node_id);
 }

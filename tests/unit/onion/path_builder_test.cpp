@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "path_bias.hpp"
 #include "path_builder.hpp"
 
 using namespace veil::onion;
@@ -133,4 +134,28 @@ TEST_CASE("onion - distinct swarms give way before a path through nodes known to
         }
         CHECK(ids.size() == path->size());
     }
+}
+
+TEST_CASE("onion - path bias: unverified attempts blame the guard only when no other single node explains them",
+          "[onion]") {
+    auto node = [](std::uint8_t n) {
+        Key32 k{};
+        k[0] = n;
+        return k;
+    };
+    const Key32 guard = node(1), hostile = node(2);
+    PathBias bias({});
+    // One hostile node beyond the guard spoils every attempt through it, on any path.
+    for (std::uint8_t i = 0; i < 20; ++i) {
+        CHECK_FALSE(bias.record(guard, {node(static_cast<std::uint8_t>(10 + i)), hostile}, false));
+    }
+    // Honest answers push those out of the window; then four spoiled attempts through paths
+    // with no node in common: the guard is the one node on all of them.
+    for (int i = 0; i < 8; ++i) CHECK_FALSE(bias.record(guard, {node(3), node(4), node(5)}, true));
+    CHECK_FALSE(bias.record(guard, {node(30), node(31), node(32)}, false));
+    CHECK_FALSE(bias.record(guard, {node(33), node(34), node(35)}, false));
+    CHECK_FALSE(bias.record(guard, {node(36), node(37), node(38)}, false));
+    CHECK(bias.record(guard, {node(39), node(40), node(41)}, false));
+    // Blaming clears the record: the next spoiled attempt starts a new count.
+    CHECK_FALSE(bias.record(guard, {node(42), node(43), node(44)}, false));
 }

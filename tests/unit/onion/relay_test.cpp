@@ -165,3 +165,32 @@ TEST_CASE("onion - the guard and the destination see no byte string of 8 bytes i
         }
     }
 }
+
+TEST_CASE("onion - sizes off the buckets: a tagged packet is refused by the hop that gets it, a tagged answer by the exit",
+          "[onion]") {
+    Network net(4);
+    auto sealed = seal_request(hops(net, {0, 1, 2}), net.nodes[3]->hop, "reverse", wire::Bytes{1}, wall_clock_ms());
+
+    SECTION("a request packet k bytes longer than its bucket goes no further than the first relay") {
+        auto tagged = sealed.blob;
+        tagged.resize(tagged.size() + 9, 0);
+        auto answer = net.send(tagged);
+        REQUIRE_FALSE(answer.ok());
+        CHECK(net.nodes[0]->relay->stats().refused == 1);
+        CHECK(net.nodes[1]->frames.empty());
+    }
+    SECTION("a destination's answer of 1024 + k bytes never reaches the guard: the exit reports it") {
+        net.nodes[3]->hostile = [](const tr::Inbound&, const sdk::Responder<tr::Response>& reply) {
+            wire::Bytes tagged(1024 + 16);
+            randombytes_buf(tagged.data(), tagged.size());
+            reply.reply({tr::Status::ok, std::move(tagged)});
+        };
+        auto answer = net.send(sealed.blob);
+        REQUIRE(answer.ok());
+        auto opened = open_answer(sealed.keys, answer.value());
+        CHECK(opened.from == 2);
+        REQUIRE(opened.failure.has_value());
+        CHECK(*opened.failure == HopFailure::next_hop_unreachable);
+        for (const auto& frame : net.nodes[0]->frames) CHECK(is_bucket_size(frame.size()));
+    }
+}
