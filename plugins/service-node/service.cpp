@@ -246,6 +246,11 @@ bool StorageService::charge_verify(const PublicKey& member, std::uint64_t now_ms
 std::optional<Wake> StorageService::apply_replica(const std::vector<ReplicaOp>& ops, const PublicKey& from,
                                                        std::uint64_t now_ms) {
     std::map<const Bytes*, std::optional<OwnerChange>> opened;  // each shared proof verified once
+    // Each proof's share of the request: the rows it tombstones here count as held by the
+    // density rule (a replica that held none adopts the tombstones), decided once for all ops.
+    std::map<const Bytes*, ProofInBatch> batches;
+    for (const auto& op : ops)
+        if (op.proof && op.state.deleted) batches[op.proof.get()].tombstoned.insert(op.state.hash);
     std::optional<Wake> notify;
     Payment payment;
     for (const auto& op : ops) {
@@ -300,6 +305,7 @@ std::optional<Wake> StorageService::apply_replica(const std::vector<ReplicaOp>& 
             if (proves(it->second, s)) {
                 c.proof = op.proof.get();
                 c.proof_hashes = &it->second->hashes;
+                c.batch = &batches[op.proof.get()];
                 c.owner_ms = it->second->timestamp_ms;
                 // What it deleted or shortened lived at most max_ttl after the owner signed: an old
                 // proof cannot make a fresh two-week tombstone.

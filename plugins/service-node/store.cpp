@@ -183,15 +183,22 @@ MessageStore::Usage& MessageStore::usage_of(const PublicKey& mailbox, std::uint1
 }
 
 bool MessageStore::proof_is_dense(const PublicKey& mailbox, std::uint16_t ns, std::size_t proof_bytes,
-                                  const std::vector<Hash>& named) {
+                                  const std::vector<Hash>& named, const std::set<Hash>* also_held) {
     // A proof of n hashes is ~150 + 32n bytes: one that names mostly hashes this node never held
-    // (padding) would hold far more bytes than the rows it changes.
+    // (padding), or one held hash many times, would hold far more bytes than the rows it changes.
     constexpr std::size_t kProofBaseBytes = 256;
     constexpr std::size_t kProofBytesPerRow = 64;
+    ++density_checks_;
     std::size_t held = 0;
+    std::set<Hash> counted;
     auto& q = prepare("SELECT 1 FROM messages WHERE hash = ?1 AND mailbox = ?2 AND namespace = ?3");
     for (const auto& h : named) {
         if (proof_bytes <= kProofBaseBytes + kProofBytesPerRow * held) return true;
+        if (!counted.insert(h).second) continue;  // a repeat holds no second row
+        if (also_held && also_held->contains(h)) {
+            ++held;
+            continue;
+        }
         sql::ScopedReset q_done(q);
         q.blob(1, h).blob(2, mailbox).uint64(3, ns);
         if (q.step()) ++held;
@@ -200,7 +207,7 @@ bool MessageStore::proof_is_dense(const PublicKey& mailbox, std::uint16_t ns, st
 }
 
 bool MessageStore::keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteView proof, std::uint64_t signed_ms,
-                              const std::vector<Hash>& named, Hash& proof_hash) {
+                              const std::vector<Hash>& named, Hash& proof_hash, ProofInBatch* batch) {
     proof_hash = proof_hash_of(proof);
     {
         auto& q = prepare("SELECT 1 FROM proofs WHERE hash = ?1");
@@ -209,7 +216,11 @@ bool MessageStore::keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteVi
         if (q.step()) return true;  // kept already: costs nothing more
     }
     if (proof.size() > limits_.max_proof_bytes_per_mailbox) return false;
-    if (!proof_is_dense(mailbox, ns, proof.size(), named)) return false;
+    // Decided once per replicate request: every op citing a padded proof would look it up again.
+    std::optional<bool> dense = batch ? batch->dense : std::nullopt;
+    if (!dense) dense = proof_is_dense(mailbox, ns, proof.size(), named, batch ? &batch->tombstoned : nullptr);
+    if (batch) batch->dense = dense;
+    if (!*dense) return false;
     Usage& u = usage_of(mailbox, ns);
     // Past the quota the oldest signed proofs go, never a newer one for an older: a member
     // replaying the owner's old proofs cannot push out the owner's newest.
@@ -218,6 +229,7 @@ bool MessageStore::keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteVi
         if (forgot == Forgot::newer) return false;
         if (forgot == Forgot::none) break;
     }
+    if (!node_fits(proof.size())) return false;  // a kept proof is stored bytes like any other
     auto& ins = prepare("INSERT INTO proofs (hash, mailbox, namespace, body, signed_ms) VALUES (?1, ?2, ?3, ?4, ?5)");
     sql::ScopedReset ins_done(ins);
     ins.blob(1, proof_hash).blob(2, mailbox).uint64(3, ns).blob(4, proof).uint64(5, signed_ms).step();
@@ -373,9 +385,10 @@ bool MessageStore::tombstone(const Hash& hash, const Hash* proof_hash, std::uint
 
 bool MessageStore::lower_expiry(const Hash& hash, std::uint64_t expiry_ms, const Hash* proof_hash,
                                 std::uint64_t owner_ms) {
-    // A tombstone keeps its delete proof; a live row keeps the expire proof that lowered it.
+    // A tombstone keeps its delete proof; a live row keeps the expire proof that lowered it, or
+    // its earlier one when this proof is not kept (padded): a reference is never dropped for none.
     auto& u = prepare("UPDATE messages SET expiry_ms = ?2, owner_ms = ?4, "
-                      "proof_hash = CASE WHEN data IS NULL THEN proof_hash ELSE ?3 END "
+                      "proof_hash = CASE WHEN data IS NULL THEN proof_hash ELSE coalesce(?3, proof_hash) END "
                       "WHERE hash = ?1 AND expiry_ms > ?2 AND owner_ms <= ?4");
     sql::ScopedReset u_done(u);
     u.blob(1, hash).uint64(2, expiry_ms).uint64(4, owner_ms);
@@ -415,7 +428,8 @@ std::vector<Hash> MessageStore::expire(const PublicKey& mailbox, std::uint16_t n
     const bool kept = !proof.bytes.empty() && keep_proof(mailbox, ns, proof.bytes, proof.signed_ms, hashes, proof_hash);
     std::vector<Hash> done;
     for (const auto& h : hashes) {
-        auto& u = prepare("UPDATE messages SET expiry_ms = ?5, proof_hash = ?6, owner_ms = max(owner_ms, ?7) "
+        auto& u = prepare("UPDATE messages SET expiry_ms = ?5, proof_hash = coalesce(?6, proof_hash), "
+                          "owner_ms = max(owner_ms, ?7) "
                           "WHERE hash = ?1 AND mailbox = ?2 AND namespace = ?3 AND data IS NOT NULL "
                           "AND expiry_ms > ?4 AND expiry_ms > ?5 AND owner_ms <= ?7");
         sql::ScopedReset u_done(u);
@@ -530,7 +544,7 @@ bool MessageStore::merge(const ReplicaChange& c, std::uint64_t now_ms) {
         if (!s.deleted && c.payment && !paid(u, c.data->size(), *c.payment)) return false;
         if (!s.deleted && !node_fits(c.data->size() + (c.store_auth ? c.store_auth->size() : 0))) return false;
         sql::Transaction tx(db_);
-        if (c.proof && !keep_proof(s.mailbox, s.ns, *c.proof, c.owner_ms, named, proof_hash)) return false;
+        if (c.proof && !keep_proof(s.mailbox, s.ns, *c.proof, c.owner_ms, named, proof_hash, c.batch)) return false;
         auto& ins = prepare("INSERT INTO messages (hash, mailbox, namespace, expiry_ms, data, store_auth, proof_hash, "
                             "owner_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
         sql::ScopedReset ins_done(ins);
@@ -547,7 +561,8 @@ bool MessageStore::merge(const ReplicaChange& c, std::uint64_t now_ms) {
     if (!c.proof || !same_mailbox) return false;
     sql::Transaction tx(db_);
     // A proof too large (or too padded) to keep still applies here; it is just not passed on.
-    const Hash* kept = c.proof && keep_proof(s.mailbox, s.ns, *c.proof, c.owner_ms, named, proof_hash) ? &proof_hash : nullptr;
+    const Hash* kept =
+        c.proof && keep_proof(s.mailbox, s.ns, *c.proof, c.owner_ms, named, proof_hash, c.batch) ? &proof_hash : nullptr;
     bool changed = false;
     if (s.deleted && live) {
         changed = tombstone(s.hash, kept, c.owner_ms);
@@ -587,6 +602,11 @@ std::size_t MessageStore::proof_count() {
     auto& q = prepare("SELECT count(*) FROM proofs");
     sql::ScopedReset q_done(q);
     return q.step() ? static_cast<std::size_t>(q.column_int64(0)) : 0;
+}
+
+std::uint64_t MessageStore::density_checks() {
+    std::lock_guard lock(mutex_);
+    return density_checks_;
 }
 
 std::vector<StoredMessage> MessageStore::fetch(const std::vector<Hash>& hashes, std::size_t max_bytes,

@@ -9,6 +9,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -60,6 +62,14 @@ struct OwnerProof {
     std::uint64_t signed_ms = 0;
 };
 
+/// What one replicate request says about one proof it cites, shared by its ops: the hashes it
+/// tombstones with the proof (held for the density rule: the replica is being told of them) and
+/// the density verdict, decided once per request.
+struct ProofInBatch {
+    std::set<Hash> tombstoned;
+    std::optional<bool> dense;
+};
+
 /// A replica's change, verified by the caller (StorageService::apply_replica).
 struct ReplicaChange {
     MessageState state;
@@ -69,6 +79,7 @@ struct ReplicaChange {
     std::uint64_t owner_ms = 0;         ///< when the owner signed the store auth or proof (0: none)
     Payment* payment = nullptr;         ///< a stranger's store: priced against this store's fill
     const std::vector<Hash>* proof_hashes = nullptr;  ///< every hash the proof names (null: state's only)
+    ProofInBatch* batch = nullptr;      ///< the proof's share of the request (null: this op alone)
 };
 
 /// Messages in SQLite. See the header comment for the threading rule.
@@ -128,6 +139,8 @@ public:
     std::optional<Bytes> store_auth_of(const Hash& hash);
     /// Distinct proofs kept (each once, however many rows refer to it); for tests.
     [[nodiscard]] std::size_t proof_count();
+    /// How many times a proof's density was evaluated (row lookups); for tests.
+    [[nodiscard]] std::uint64_t density_checks();
     /// Live messages by hash (for a peer that lacks them), up to max_bytes of data.
     std::vector<StoredMessage> fetch(const std::vector<Hash>& hashes, std::size_t max_bytes, std::uint64_t now_ms);
 
@@ -157,13 +170,15 @@ private:
     bool paid(const Usage& u, std::size_t data_bytes, Payment& payment);
     // Keeps a proof once (under its hash) for (mailbox, ns), forgetting the namespace's oldest
     // proofs when it would pass the quota; false for a proof larger than the quota itself, or
-    // padded: naming more hashes than this node holds of the namespace (proof_is_dense).
+    // padded: naming more hashes than this node holds of the namespace (proof_is_dense), or
+    // past the node's byte cap. `batch` (may be null) keeps the density verdict for the request.
     bool keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteView proof, std::uint64_t signed_ms,
-                    const std::vector<Hash>& named, Hash& proof_hash);
+                    const std::vector<Hash>& named, Hash& proof_hash, ProofInBatch* batch = nullptr);
     // Whether a proof's bytes are paid for by rows this node holds: at most kProofBaseBytes plus
-    // kProofBytesPerRow for each named hash that is a row of (mailbox, ns) here.
+    // kProofBytesPerRow for each distinct named hash that is a row of (mailbox, ns) here or that
+    // `also_held` (may be null) lists.
     bool proof_is_dense(const PublicKey& mailbox, std::uint16_t ns, std::size_t proof_bytes,
-                        const std::vector<Hash>& named);
+                        const std::vector<Hash>& named, const std::set<Hash>* also_held);
     // Forgets the oldest signed proof of (mailbox, ns) and unreferences its rows, unless it was
     // signed after `than_ms` (then nothing is forgotten: newer).
     enum class Forgot : std::uint8_t { older = 1, newer, none };
@@ -177,6 +192,7 @@ private:
     sqlite3* db_ = nullptr;
     std::unordered_map<const char*, std::unique_ptr<sql::Statement>> statements_;  // by literal
     std::unordered_map<std::string, Usage> usage_;  // live usage per (mailbox, namespace), loaded lazily
+    std::uint64_t density_checks_ = 0;
 };
 
 }  // namespace veil::node

@@ -938,6 +938,55 @@ TEST_CASE("service - padded owner proofs are applied but not kept: a proof's byt
     CHECK(a2.store.proof_of(held[9]).has_value());
 }
 
+TEST_CASE("service - one replicate request of 10,000 ops citing one padded proof decides its density once",
+          "[node][service]") {
+    Net net;
+    Node a1(net.a1, net);
+    Node a2(net.a2, net);
+    auto mallory = owner_in(kSwarmA);
+    auto stored = a1.call(signed_body(StoreRequest{mallory.pub, 0, 600'000, {1}}, mallory, kNow + 1), kNow + 1);
+    REQUIRE(stored.response.status == Status::ok);
+    replicate(net, a2, stored.replicate, kNow + 1);
+    std::vector<Hash> named{std::get<StoreResponse>(stored.response.body).hash};
+    for (int i = 0; i < 999; ++i) {
+        Hash h{};
+        randombytes_buf(h.data(), h.size());
+        named.push_back(h);
+    }
+    auto del = a1.call(signed_body(DeleteRequest{mallory.pub, 0, named, {}}, mallory, kNow + 2), kNow + 2);
+    REQUIRE(del.replicate.size() == 1);
+    const auto before = a2.store.density_checks();
+    replicate(net, a2, std::vector<ReplicaOp>(kMaxOpsPerReplicate, del.replicate[0]), kNow + 2);
+    CHECK(a2.store.density_checks() - before == 1);
+    CHECK(a2.store.fill(mallory.pub, 0).messages == 0);
+    CHECK(a2.store.proof_count() == 0);
+}
+
+TEST_CASE("service - a member that held none of the rows adopts a multi-hash delete's tombstones",
+          "[node][service]") {
+    Net net;
+    Node a1(net.a1, net);
+    auto bob = owner_in(kSwarmA);
+    std::vector<ReplicaOp> data_ops;
+    std::vector<Hash> hashes;
+    for (std::uint8_t b = 1; b <= 10; ++b) {
+        auto out = a1.call(signed_body(StoreRequest{bob.pub, 0, 600'000, {b}}, bob, kNow + b), kNow + b);
+        REQUIRE(out.response.status == Status::ok);
+        data_ops.insert(data_ops.end(), out.replicate.begin(), out.replicate.end());
+        hashes.push_back(std::get<StoreResponse>(out.response.body).hash);
+    }
+    auto del = a1.call(signed_body(DeleteRequest{bob.pub, 0, hashes, {}}, bob, kNow + 20), kNow + 20);
+    REQUIRE(del.replicate.size() == 10);
+    REQUIRE(del.replicate[0].proof->size() > 256);  // more than a proof of no held row may be
+    // D was down during the stores and the delete: it learns the tombstones first.
+    Node d(net.a2, net);
+    replicate(net, d, del.replicate, kNow + 21);
+    CHECK(d.store.row_count() == 10);
+    // A lagging or hostile member feeds the deleted envelopes back: D keeps none.
+    replicate(net, d, data_ops, kNow + 22);
+    CHECK(d.store.fill(bob.pub, 0).messages == 0);
+}
+
 TEST_CASE("service - a member's unproven tombstones, with or without data, leave the replica's messages",
           "[node][service]") {
     Net net;

@@ -367,6 +367,76 @@ TEST_CASE("store - a proof naming hashes the node does not hold is applied but n
     CHECK(s.proof_count() == 0);
 }
 
+TEST_CASE("store - a proof naming one held hash many times counts one row: not kept", "[node][store]") {
+    MessageStore s({":memory:", "", false}, Limits{});
+    for (std::uint8_t k = 1; k <= 20; ++k) {  // fresh keypairs, one byte each
+        auto m = msg(mailbox(k), 0, "x");
+        REQUIRE(s.store(m, kNow) == StoreOutcome::stored);
+        const std::vector<Hash> named(999, m.hash);
+        const Bytes repeated(150 + 32 * named.size(), k);
+        CHECK(s.remove(mailbox(k), 0, named, kNow, {repeated, kNow}).size() == 1);  // applied
+    }
+    CHECK(s.proof_count() == 0);
+    CHECK(s.stored_bytes() == 0);
+}
+
+TEST_CASE("store - a kept proof counts against the node's byte cap", "[node][store]") {
+    Limits limits;
+    limits.max_stored_bytes = 1'000;
+    MessageStore s({":memory:", "", false}, limits);
+    for (std::uint8_t k = 1; k <= 20; ++k) {
+        std::vector<Hash> named;
+        for (int i = 0; i < 4; ++i) {
+            auto m = msg(mailbox(k), 0, std::string(1, static_cast<char>('a' + i)));
+            REQUIRE(s.store(m, kNow) == StoreOutcome::stored);
+            named.push_back(m.hash);
+        }
+        const Bytes proof(300, k);  // dense: four held rows pay for 512 bytes
+        CHECK(s.remove(mailbox(k), 0, named, kNow, {proof, kNow}).size() == 4);
+        CHECK(s.stored_bytes() <= limits.max_stored_bytes);
+    }
+    CHECK(s.proof_count() == 3);  // what fits; the others applied without a proof kept
+}
+
+TEST_CASE("store - a proof's density is decided once for the ops of one request that cite it", "[node][store]") {
+    MessageStore s({":memory:", "", false}, Limits{});
+    auto m = msg(mailbox(1), 0, "held");
+    REQUIRE(s.store(m, kNow) == StoreOutcome::stored);
+    std::vector<Hash> named{m.hash};
+    for (std::uint8_t i = 1; i < 100; ++i) named.push_back(Hash{i});
+    const Bytes padded(150 + 32 * named.size(), 7);
+    ProofInBatch batch;
+    for (int i = 0; i < 1'000; ++i) {
+        ReplicaChange c{MessageState{m.hash, mailbox(1), 0, kNow + 60'000, true}, nullptr, nullptr, &padded, kNow};
+        c.proof_hashes = &named;
+        c.batch = &batch;
+        s.merge(c, kNow);
+    }
+    CHECK(s.density_checks() == 1);
+    CHECK(s.proof_count() == 0);
+    CHECK(s.retrieve(mailbox(1), 0, {}, kNow).messages.empty());
+}
+
+TEST_CASE("store - an expire whose proof is not kept leaves the row's earlier proof", "[node][store]") {
+    MessageStore s({":memory:", "", false}, Limits{});
+    auto m = msg(mailbox(1), 0, "held", kNow + 60'000);
+    REQUIRE(s.store(m, kNow) == StoreOutcome::stored);
+    const Bytes earlier(200, 1);
+    REQUIRE(s.expire(mailbox(1), 0, {m.hash}, kNow + 50'000, kNow, {earlier, kNow}).size() == 1);
+    REQUIRE(s.proof_of(m.hash) == earlier);
+    std::vector<Hash> named{m.hash};
+    for (std::uint8_t i = 1; i < 100; ++i) named.push_back(Hash{i});
+    const Bytes padded(150 + 32 * named.size(), 7);
+    // A replica's padded expire: applied, not kept, the earlier reference stays.
+    ReplicaChange c{MessageState{m.hash, mailbox(1), 0, kNow + 40'000, false}, nullptr, nullptr, &padded, kNow + 1};
+    c.proof_hashes = &named;
+    CHECK(s.merge(c, kNow));
+    CHECK(s.proof_of(m.hash) == earlier);
+    // A client's padded expire too.
+    CHECK(s.expire(mailbox(1), 0, named, kNow + 30'000, kNow, {padded, kNow + 2}).size() == 1);
+    CHECK(s.proof_of(m.hash) == earlier);
+}
+
 TEST_CASE("store - past the proof quota the oldest signed proof goes: replayed old proofs keep out, not the newest",
           "[node][store]") {
     Limits limits;
