@@ -35,6 +35,7 @@ std::shared_ptr<const proto::SignedManifest> sign(std::uint64_t version, std::ve
     proto::Manifest m;
     m.version = version;
     m.issued_ms = 1'700'000'000'000 + version * 60'000;
+    m.valid_until_ms = m.issued_ms + 600'000;
     m.nodes = std::move(nodes);
     std::vector<const crypto::SigningKeyPair*> keys;
     for (const auto& a : authorities) keys.push_back(&a);
@@ -92,10 +93,10 @@ int main(int argc, char** argv) {
         proto::ManifestVerifier verifier(keys, authority_count / 2 + 1);
         auto t = Clock::now();
         auto rebuilt = proto::apply_manifest_diff(*held, proto::decode_manifest_diff(answer.diff));
-        bool ok_diff = verifier.check(rebuilt) == proto::ManifestCheck::ok;
+        bool ok_diff = verifier.check(rebuilt, rebuilt.manifest.issued_ms) == proto::ManifestCheck::ok;
         apply_s += std::chrono::duration<double>(Clock::now() - t).count();
         t = Clock::now();
-        bool ok_whole = verifier.check(proto::decode_signed_manifest(next->encode())) == proto::ManifestCheck::ok;
+        bool ok_whole = verifier.check(proto::decode_signed_manifest(next->encode()), next->manifest.issued_ms) == proto::ManifestCheck::ok;
         verify_whole_s += std::chrono::duration<double>(Clock::now() - t).count();
         if (!ok_diff || !ok_whole) return std::puts("verification failed"), 1;
         held = next;

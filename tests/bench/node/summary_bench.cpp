@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <thread>
 
@@ -29,6 +30,7 @@ Result run(std::size_t states, double seconds, bool flood, std::uint64_t summary
     auto peer = veil::crypto::SigningKeyPair::generate();
     veil::proto::Manifest manifest;
     manifest.version = 1;
+    manifest.valid_until_ms = std::numeric_limits<std::uint64_t>::max();  // never expires in the bench
     for (auto* k : {&me, &peer})
         manifest.nodes.push_back({k->pub, veil::crypto::ed25519_to_x25519(k->pub), "127.0.0.1", 7000, 0});
     std::vector<const veil::crypto::SigningKeyPair*> signers{&authority};
@@ -42,7 +44,7 @@ Result run(std::size_t states, double seconds, bool flood, std::uint64_t summary
     limits.summary_max_age_ms = summary_max_age_ms;
     MessageStore store(StoreOptions{":memory:", "", false}, limits);
     StorageService service(me, store, limits, veil::proto::ManifestVerifier{{authority.pub}, 1});
-    service.update_manifest(veil::proto::sign_manifest(manifest, signers).encode());
+    service.update_manifest(veil::proto::sign_manifest(manifest, signers).encode(), 0);
     PublicKey mailbox{};
     mailbox[0] = 1;
     std::uint32_t counter = 0;

@@ -19,6 +19,7 @@
 #include "support/testnet_fixture.hpp"
 #include "veil/proto/directory_rpc.hpp"
 #include "veil/proto/manifest_diff.hpp"
+#include "veil/sdk/clock.hpp"
 
 using namespace veil;
 using namespace veil::test;
@@ -102,14 +103,14 @@ std::uint16_t port_in(const std::string& toml) {
 // Registers `d` with the authority at `port`; the authority's answer.
 proto::DirectoryResponse register_at(NodeRpc& rpc, std::uint16_t port, const proto::NodeDescriptor& d,
                                      const crypto::SigningKeyPair& key) {
-    proto::DirectoryRequest q{proto::DirectoryKind::register_node, proto::sign_descriptor(d, key)};
+    proto::DirectoryRequest q{proto::DirectoryKind::register_node, proto::sign_descriptor(d, key), {}};
     auto r = rpc.exchange(port, proto::encode_directory_request(q));
     REQUIRE(r);
     return proto::decode_directory_response(proto::DirectoryKind::register_node, r.value());
 }
 
 std::optional<proto::Manifest> manifest_at(NodeRpc& rpc, std::uint16_t port) {
-    auto r = rpc.exchange(port, proto::encode_directory_request({proto::DirectoryKind::get_manifest, {}}));
+    auto r = rpc.exchange(port, proto::encode_directory_request({proto::DirectoryKind::get_manifest, {}, {}}));
     if (!r) return std::nullopt;
     auto resp = proto::decode_directory_response(proto::DirectoryKind::get_manifest, r.value());
     if (resp.status != proto::DirectoryStatus::ok) return std::nullopt;
@@ -142,7 +143,7 @@ public:
             ::_exit(127);
         }
         NodeRpc probe;
-        for (int i = 0; i < 100 && !probe.exchange(port_, proto::encode_directory_request({proto::DirectoryKind::get_manifest, {}}), 500); ++i)
+        for (int i = 0; i < 100 && !probe.exchange(port_, proto::encode_directory_request({proto::DirectoryKind::get_manifest, {}, {}}), 500); ++i)
             std::this_thread::sleep_for(50ms);
     }
     ~LoneAuthority() {
@@ -279,7 +280,7 @@ TEST_CASE("node integration - a killed node is dropped by its re-check; nodes an
     // (The authority may have moved on again meanwhile; then the bodies differ by design.)
     if (served.manifest.version == rebuilt.manifest.version) CHECK(rebuilt.body == served.body);
     proto::ManifestVerifier verifier({net.authority()}, 1);
-    CHECK(verifier.accept(held) == proto::ManifestCheck::ok);
-    CHECK(verifier.accept(rebuilt) == proto::ManifestCheck::ok);
+    CHECK(verifier.accept(held, sdk::now_ms()) == proto::ManifestCheck::ok);
+    CHECK(verifier.accept(rebuilt, sdk::now_ms()) == proto::ManifestCheck::ok);
     CHECK(rpc.close() == 0);
 }

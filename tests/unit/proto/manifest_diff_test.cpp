@@ -14,6 +14,10 @@ NodeEntry entry(std::uint16_t port, SwarmId swarm = 0) {
     return NodeEntry{k.pub, veil::crypto::ed25519_to_x25519(k.pub), "127.0.0.1", port, swarm};
 }
 
+// The manifests below are valid until kValidUntil; the checks run at kNow.
+constexpr std::uint64_t kNow = 3000;
+constexpr std::uint64_t kValidUntil = 1'000'000;
+
 SignedManifest sign(Manifest m, const SigningKeyPair& key) {
     std::vector<const SigningKeyPair*> keys{&key};
     return sign_manifest(m, keys);
@@ -33,11 +37,13 @@ Pair pair(const SigningKeyPair& auth, std::size_t n = 20) {
     Manifest a;
     a.version = 5;
     a.issued_ms = 1000;
+    a.valid_until_ms = kValidUntil;
     for (std::size_t i = 0; i < n; ++i) a.nodes.push_back(entry(static_cast<std::uint16_t>(20000 + i)));
     a = sorted(a);
     Manifest b = a;
     b.version = 6;
     b.issued_ms = 2000;
+    b.valid_until_ms = kValidUntil;
     b.nodes.erase(b.nodes.begin() + 3);
     b.nodes[7].swarm = 42;
     b.nodes.push_back(entry(30000));
@@ -59,8 +65,8 @@ TEST_CASE("manifest diff - rebuilds the new body exactly, and its signatures ver
     CHECK(rebuilt.body == to.body);
     CHECK(rebuilt.manifest == to.manifest);
     ManifestVerifier v({auth.pub}, 1);
-    REQUIRE(v.accept(from) == ManifestCheck::ok);
-    CHECK(v.accept(rebuilt) == ManifestCheck::ok);
+    REQUIRE(v.accept(from, kNow) == ManifestCheck::ok);
+    CHECK(v.accept(rebuilt, kNow) == ManifestCheck::ok);
     CHECK(v.accepted_version() == 6);
 }
 
@@ -69,19 +75,19 @@ TEST_CASE("manifest diff - a forged or misapplied diff is refused", "[node][mani
     auto [from, to] = pair(auth);
     auto diff = make_manifest_diff(from.manifest, to);
     ManifestVerifier v({auth.pub}, 1);
-    REQUIRE(v.accept(from) == ManifestCheck::ok);
+    REQUIRE(v.accept(from, kNow) == ManifestCheck::ok);
 
     SECTION("a node slipped in: the signatures no longer cover the body") {
         auto forged = diff;
         forged.upserted.push_back(entry(31000));
         std::sort(forged.upserted.begin(), forged.upserted.end(),
                   [](const NodeEntry& a, const NodeEntry& b) { return a.ed25519 < b.ed25519; });
-        CHECK(v.check(apply_manifest_diff(from, forged)) == ManifestCheck::too_few_signatures);
+        CHECK(v.check(apply_manifest_diff(from, forged), kNow) == ManifestCheck::too_few_signatures);
     }
     SECTION("an address changed") {
         auto forged = diff;
         forged.upserted[0].port = 6379;
-        CHECK(v.check(apply_manifest_diff(from, forged)) == ManifestCheck::too_few_signatures);
+        CHECK(v.check(apply_manifest_diff(from, forged), kNow) == ManifestCheck::too_few_signatures);
     }
     SECTION("another base version") {
         auto other = diff;
