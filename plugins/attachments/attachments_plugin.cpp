@@ -21,7 +21,7 @@ namespace sa = sdk::attachment;
 using json = nlohmann::json;
 
 constexpr const char* kUsage =
-    "attachment upload PATH [--progress] | attachment download REF_FILE DIR [--progress] | "
+    "attachment upload PATH [--progress] [--keep-metadata] | attachment download REF_FILE DIR [--progress] | "
     "attachment save MESSAGE_ID PATH";
 // A command waits for a whole transfer: generous for 10 MB through onion paths.
 constexpr std::uint32_t kCommandTimeoutMs = 300'000;
@@ -109,9 +109,14 @@ private:
             a.erase(it);
             progress_call_ = call;
         }
+        bool keep_metadata = false;
+        if (auto it = std::find(a.begin(), a.end(), "--keep-metadata"); it != a.end() && a.size() > 0 && a[0] == "upload") {
+            a.erase(it);
+            keep_metadata = true;
+        }
         if (a.size() == 2 && a[0] == "upload") {
             // A tool for scripts and tests: the ref keeps the file's own name.
-            sa::UploadAttachment q{a[1], "", kCliTransfer, false, a[1]};
+            sa::UploadAttachment q{a[1], "", kCliTransfer, keep_metadata, a[1]};
             bool asked = ctx.bus().request<sa::UploadAttachment>(std::move(q), kCommandTimeoutMs, [call](sdk::Result<sa::AttachmentRef> r) {
                 if (!r) return call.fail("veil attachment upload: " + r.error().message, sdk::exit_code::failure);
                 if (!r.value().notice.empty()) call.err("note: " + r.value().notice + "\n");

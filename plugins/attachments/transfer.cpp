@@ -51,7 +51,7 @@ std::string neutral_file_name(std::string_view mime_type) {
         {"image/gif", "image.gif"},       {"image/tiff", "image.tif"},  {"image/heic", "image.heic"},
         {"image/avif", "image.avif"},     {"video/mp4", "video.mp4"},   {"video/quicktime", "video.mov"},
         {"audio/mp4", "audio.m4a"},       {"audio/mpeg", "audio.mp3"},  {"application/pdf", "file.pdf"},
-        {"text/plain", "file.txt"},
+        {"text/plain", "file.txt"},       {"audio/flac", "audio.flac"}, {"audio/ogg", "audio.ogg"},
     };
     for (const auto& [type, name] : names)
         if (type == mime_type) return std::string(name);
@@ -71,6 +71,9 @@ std::string guess_mime_type(const std::vector<std::uint8_t>& h, std::string_view
     if (starts({'R', 'I', 'F', 'F'}) && starts({'W', 'E', 'B', 'P'}, 8)) return "image/webp";
     if (starts({'G', 'I', 'F', '8'})) return "image/gif";
     if (starts({'%', 'P', 'D', 'F'})) return "application/pdf";
+    // Audio sent with --keep-metadata: a type, so the neutral name says what it is.
+    if (starts({'f', 'L', 'a', 'C'})) return "audio/flac";
+    if (starts({'O', 'g', 'g', 'S'})) return "audio/ogg";
     auto dot = name.find_last_of('.');
     std::string ext = dot == std::string_view::npos ? "" : std::string(name.substr(dot + 1));
     for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

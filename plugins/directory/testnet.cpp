@@ -86,7 +86,11 @@ std::string authority_config(const TestnetPlan& plan, std::size_t i) {
               {"min_swarm_size", std::to_string(std::max<std::size_t>(1, (plan.swarm_size + 1) / 2))},
               {"heartbeat_timeout_ms", "15000"},
               {"warm_up_ms", "1500"},  // nodes beat every second
-              {"tick_ms", "100"}};
+              {"tick_ms", "100"},
+              // Admission: loopback addresses are admitted only on a test network (above); every
+              // node shares 127.0.0.1, so the per-block limit is off (admission_test.cpp tests it).
+              {"recheck_ms", "5000"},
+              {"retry_after_ms", "2000"}};
     for (const auto& kv : plan.authority_options) {
         auto eq = kv.find('=');
         set(keys, kv.substr(0, eq), kv.substr(eq + 1));

@@ -55,11 +55,12 @@ std::string random_file(const fs::path& path, std::size_t n) {
     return bytes;
 }
 
-// Uploads, retrying while the nodes' stores have just started (no manifest yet).
+// Uploads, retrying while the nodes' stores have just started (no manifest yet). The files are
+// random bytes (no known type), which the metadata policy refuses unless kept as they are.
 nlohmann::json upload(const fs::path& home, const fs::path& file) {
     veil::test::ProcessResult r;
     for (int i = 0; i < 10; ++i) {
-        r = veil_at(home, {"attachment", "upload", file.string()});
+        r = veil_at(home, {"attachment", "upload", file.string(), "--keep-metadata"});
         if (r.exit_code == 0 || r.err.find("no manifest") == std::string::npos) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }

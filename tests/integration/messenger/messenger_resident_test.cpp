@@ -259,7 +259,7 @@ TEST_CASE("messenger - a file sent with a message arrives verified, kept encrypt
     REQUIRE(got.size() == 1);
     auto a = got[0]["attachment"];
     INFO(a.dump());
-    CHECK(a["name"] == "notes.txt");
+    CHECK(a["name"] == "file.txt");  // a neutral name: the sender's file name stays with the sender
     CHECK(a["size"] == body.size());
     CHECK_FALSE(a.contains("error"));
     CHECK(a["saved"] == true);
@@ -273,7 +273,7 @@ TEST_CASE("messenger - a file sent with a message arrives verified, kept encrypt
     // Alice's own copy shows the file too; her database holds the key, not the body.
     auto mine = json_lines(alice.run({"messages", bob.id, "--json"}).out);
     REQUIRE(mine.size() == 1);
-    CHECK(mine[0]["attachment"]["name"] == "notes.txt");
+    CHECK(mine[0]["attachment"]["name"] == "file.txt");
     CHECK(mine[0]["delivery"] == "sent");
     CHECK_FALSE(file_contains(alice.home / "veil.db", "marker 4c1f"));
 }

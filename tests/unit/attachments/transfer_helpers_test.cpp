@@ -29,6 +29,7 @@ TEST_CASE("attachments - content types come from the bytes first, then the name"
     CHECK(guess_mime_type({0x89, 'P', 'N', 'G'}, "") == "image/png");
     CHECK(guess_mime_type({'R', 'I', 'F', 'F', 0, 0, 0, 0, 'W', 'E', 'B', 'P'}, "") == "image/webp");
     CHECK(guess_mime_type({'%', 'P', 'D', 'F'}, "") == "application/pdf");
+    CHECK(guess_mime_type({'f', 'L', 'a', 'C'}, "") == "audio/flac");
     CHECK(guess_mime_type({'h', 'i'}, "notes.TXT") == "text/plain");
     CHECK(guess_mime_type({}, "data") == "application/octet-stream");
 }
@@ -39,6 +40,7 @@ TEST_CASE("attachments - a file goes out under a neutral name from its type", "[
     CHECK(neutral_file_name("video/quicktime") == "video.mov");
     CHECK(neutral_file_name("video/mp4") == "video.mp4");
     CHECK(neutral_file_name("application/pdf") == "file.pdf");
+    CHECK(neutral_file_name("audio/flac") == "audio.flac");
     CHECK(neutral_file_name("application/octet-stream") == "file");
     CHECK(neutral_file_name("") == "file");
 }

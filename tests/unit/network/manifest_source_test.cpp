@@ -15,6 +15,7 @@ proto::SignedManifest signed_version(std::uint64_t v, const std::vector<proto::N
                                      const crypto::SigningKeyPair& auth) {
     proto::Manifest m;
     m.version = v;
+    m.valid_until_ms = UINT64_MAX;  // never expires: these tests are about diffs
     m.nodes = nodes;
     std::vector<const crypto::SigningKeyPair*> keys{&auth};
     return proto::sign_manifest(m, keys);
