@@ -17,9 +17,9 @@ std::optional<crypto::DeviceList> PeerLists::accept(const crypto::VeilId& peer, 
     if (it != held_.end()) current = it->second.list;
     try {
         auto newer = crypto::DeviceList::accept_update(current, incoming, peer);
-        held_.insert_or_assign(peer, Held{std::move(newer), now_ms});
-        evict();
-        return held_.at(peer).list;
+        held_.insert_or_assign(peer, Held{newer, now_ms});
+        evict(peer);
+        return newer;
     } catch (const crypto::Error& e) {
         if (!current) return std::nullopt;
         // Not newer (or forged): the held list stands. An answer of the same version confirms it.
@@ -47,7 +47,7 @@ bool PeerLists::stale(const crypto::VeilId& peer, std::uint64_t now_ms, std::uin
     return !h || now_ms >= h->checked_ms + max_age_ms;
 }
 
-void PeerLists::evict() {
+void PeerLists::evict(const crypto::VeilId& in_use) {
     while (held_.size() > kMaxPeerLists) {
         // A list that revokes nothing carries no mark worth keeping: those go first, oldest first.
         auto rank = [](const Held& h) {
@@ -55,8 +55,13 @@ void PeerLists::evict() {
                                        [](const auto& e) { return e.revoked(); });
             return std::pair{revokes, h.checked_ms};
         };
-        auto victim = std::min_element(held_.begin(), held_.end(),
-                                       [&](const auto& a, const auto& b) { return rank(a.second) < rank(b.second); });
+        // Never the list just taken: its caller is about to use it (a stranger's 256 revoking
+        // lists would otherwise make every new list its own victim).
+        auto victim = std::min_element(held_.begin(), held_.end(), [&](const auto& a, const auto& b) {
+            if (a.first == in_use) return false;
+            if (b.first == in_use) return true;
+            return rank(a.second) < rank(b.second);
+        });
         held_.erase(victim);
     }
 }

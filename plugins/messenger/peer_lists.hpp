@@ -46,7 +46,8 @@ public:
     static PeerLists decode(wire::ByteView bytes);
 
 private:
-    void evict();
+    // Drops lists past kMaxPeerLists, never `in_use`.
+    void evict(const crypto::VeilId& in_use);
     std::map<crypto::VeilId, Held> held_;
 };
 

@@ -75,3 +75,21 @@ TEST_CASE("messenger - peer lists: a damaged or forged stored form is refused", 
     unknown[0] = 9;
     CHECK_THROWS_AS(PeerLists::decode(unknown), wire::DecodeError);
 }
+
+TEST_CASE("messenger - peer lists: a new list is kept even when every held list revokes a device", "[messenger]") {
+    // 256 strangers' lists that each revoke a device rank above any list that revokes nothing; the
+    // list just taken must still be held and returned (it used to be evicted at once, and the
+    // lookup after it threw, which stopped receiving and sending).
+    PeerLists lists;
+    for (std::size_t i = 0; i < kMaxPeerLists; ++i) {
+        Person stranger;
+        (void)lists.accept(stranger.identity.veil_id(), stranger.v3, kNow + i);
+    }
+    Person carol;
+    std::optional<crypto::DeviceList> taken;
+    REQUIRE_NOTHROW(taken = lists.accept(carol.identity.veil_id(), carol.v1, kNow + kMaxPeerLists));
+    REQUIRE(taken);
+    CHECK(taken->version() == carol.v1.version());
+    CHECK(lists.all().size() == kMaxPeerLists);
+    CHECK(lists.state(carol.identity.veil_id(), carol.phone.signing_key()) == PeerLists::DeviceState::active);
+}
