@@ -1,5 +1,7 @@
 #include "veil/proto/manifest.hpp"
 
+#include "node_entry_codec.hpp"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -65,7 +67,7 @@ wire::Bytes encode_manifest_body(const Manifest& m) {
     wire::Writer w;
     w.u8(kBodyFormat).u64(m.version).u64(m.issued_ms).u64(m.valid_until_ms);
     w.u8(m.test_network ? 1 : 0).u16(m.max_nodes_per_block).u32(static_cast<std::uint32_t>(m.nodes.size()));
-    for (const auto& n : m.nodes) w.raw(n.ed25519).raw(n.x25519).str(n.host).u16(n.port).u64(n.swarm);
+    for (const auto& n : m.nodes) detail::put_node_entry(w, n);
     return w.take();
 }
 
@@ -82,16 +84,10 @@ Manifest decode_manifest_body(wire::ByteView body) {
     m.max_nodes_per_block = r.u16();
     std::uint32_t count = r.u32();
     if (count > kMaxManifestNodes) throw wire::DecodeError("manifest: too many nodes");
-    // Each entry is at least 32+32+4+2+8 bytes; refuse counts the input cannot hold.
-    if (count > r.remaining() / 78) throw wire::DecodeError("manifest: truncated node list");
+    if (count > r.remaining() / detail::kMinNodeEntryBytes) throw wire::DecodeError("manifest: truncated node list");
     m.nodes.reserve(count);
     for (std::uint32_t i = 0; i < count; ++i) {
-        NodeEntry n;
-        n.ed25519 = wire::to_array<32>(r.raw(32));
-        n.x25519 = wire::to_array<32>(r.raw(32));
-        n.host = r.str(kMaxHostBytes);
-        n.port = r.u16();
-        n.swarm = r.u64();
+        auto n = detail::get_node_entry(r);
         check_node_address(n.host, n.port);
         if (n.swarm == kInvalidSwarm) throw wire::DecodeError("manifest: reserved swarm id");
         if (!m.nodes.empty() && !(m.nodes.back().ed25519 < n.ed25519))

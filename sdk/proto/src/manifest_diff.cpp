@@ -1,5 +1,7 @@
 #include "veil/proto/manifest_diff.hpp"
 
+#include "node_entry_codec.hpp"
+
 #include <algorithm>
 #include <map>
 
@@ -8,20 +10,6 @@ namespace veil::proto {
 namespace {
 
 constexpr std::uint8_t kDiffFormat = 1;
-constexpr std::size_t kMinEntryBytes = 32 + 32 + 4 + 2 + 8;
-
-void put_entry(wire::Writer& w, const NodeEntry& n) { w.raw(n.ed25519).raw(n.x25519).str(n.host).u16(n.port).u64(n.swarm); }
-
-NodeEntry get_entry(wire::Reader& r) {
-    NodeEntry n;
-    n.ed25519 = wire::to_array<32>(r.raw(32));
-    n.x25519 = wire::to_array<32>(r.raw(32));
-    n.host = r.str(kMaxHostBytes);
-    n.port = r.u16();
-    n.swarm = r.u64();
-    return n;
-}
-
 }  // namespace
 
 ManifestDiff make_manifest_diff(const Manifest& from, const SignedManifest& to) {
@@ -53,7 +41,7 @@ wire::Bytes encode_manifest_diff(const ManifestDiff& d) {
     w.u8(kDiffFormat).u64(d.from_version).var(d.header).u32(static_cast<std::uint32_t>(d.removed.size()));
     for (const auto& k : d.removed) w.raw(k);
     w.u32(static_cast<std::uint32_t>(d.upserted.size()));
-    for (const auto& n : d.upserted) put_entry(w, n);
+    for (const auto& n : d.upserted) detail::put_node_entry(w, n);
     w.u8(static_cast<std::uint8_t>(d.signatures.size()));
     for (const auto& [pk, sig] : d.signatures) w.raw(pk).raw(sig);
     return w.take();
@@ -74,10 +62,10 @@ ManifestDiff decode_manifest_diff(wire::ByteView bytes) {
         d.removed.push_back(k);
     }
     std::uint32_t upserted = r.u32();
-    if (upserted > kMaxManifestNodes || upserted > r.remaining() / kMinEntryBytes)
+    if (upserted > kMaxManifestNodes || upserted > r.remaining() / detail::kMinNodeEntryBytes)
         throw wire::DecodeError("manifest diff: bad node count");
     for (std::uint32_t i = 0; i < upserted; ++i) {
-        auto n = get_entry(r);
+        auto n = detail::get_node_entry(r);
         if (!d.upserted.empty() && !(d.upserted.back().ed25519 < n.ed25519))
             throw wire::DecodeError("manifest diff: nodes not sorted");
         d.upserted.push_back(std::move(n));
