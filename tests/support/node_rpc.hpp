@@ -89,17 +89,18 @@ struct MailboxOwner {
 };
 
 /// The manifest the node at `port` serves, once it lists `node_count` nodes (polled for up to
-/// 10 s: a node may still be fetching it). With `authority`, it must verify under that key
-/// alone (a testnet's single authority). Throws std::runtime_error otherwise.
+/// 10 s: a node may still be fetching it). With `verifier`, it must pass its check (a
+/// testnet's authorities, a majority of them). Throws std::runtime_error otherwise.
 inline proto::Manifest complete_manifest(NodeRpc& rpc, std::uint16_t port, std::size_t node_count,
-                                         const proto::PublicKey* authority = nullptr) {
+                                         const proto::ManifestVerifier* verifier = nullptr) {
     using namespace proto::node;
     for (int attempt = 0; attempt < 100; ++attempt) {
         auto r = rpc.call(port, GetManifestRequest{});
         if (r && r->status == Status::ok) {
             auto m = proto::decode_signed_manifest(std::get<ManifestResponse>(r->body).envelope);
-            if (authority && proto::ManifestVerifier({*authority}, 1).check(m, sdk::now_ms()) != proto::ManifestCheck::ok)
-                throw std::runtime_error("the manifest does not verify under the testnet's authority");
+            if (verifier && verifier->check(m, sdk::now_ms()) != proto::ManifestCheck::ok)
+                throw std::runtime_error(std::string("the manifest does not verify under the testnet's authorities: ") +
+                                         proto::to_string(verifier->check(m, sdk::now_ms())));
             if (m.manifest.nodes.size() == node_count) return m.manifest;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));

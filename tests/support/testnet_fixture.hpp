@@ -49,8 +49,11 @@ public:
         // here is a real one: no retry.
         INFO(slurp(dir_.string() + ".up.log"));
         REQUIRE(rc == 0);
-        auto pub = veil::wire::from_hex(slurp(dir_ / "authority-1" / "directory" / "authority.pub").substr(0, 64));
-        authority_ = veil::wire::to_array<32>(pub);
+        for (int i = 1; fs::exists(dir_ / ("authority-" + std::to_string(i))); ++i) {
+            auto pub = slurp(dir_ / ("authority-" + std::to_string(i)) / "directory" / "authority.pub").substr(0, 64);
+            authorities_.push_back(veil::wire::to_array<32>(veil::wire::from_hex(pub)));
+        }
+        REQUIRE(!authorities_.empty());
         std::regex listen("listen = \"127\\.0\\.0\\.1:([0-9]+)\"");
         for (std::size_t i = 1; i <= nodes; ++i) {
             std::smatch m;
@@ -68,7 +71,10 @@ public:
     Testnet& operator=(const Testnet&) = delete;
 
     const fs::path& dir() const { return dir_; }
-    const d::PublicKey& authority() const { return authority_; }
+    /// Every authority's key; a manifest counts when more than half of them signed it (any
+    /// majority: one authority may sign later than the others).
+    const std::vector<d::PublicKey>& authorities() const { return authorities_; }
+    d::ManifestVerifier verifier() const { return d::ManifestVerifier(authorities_, authorities_.size() / 2 + 1); }
     const std::vector<std::uint16_t>& ports() const { return ports_; }
     std::string name_of(std::uint16_t port) const {
         for (std::size_t i = 0; i < ports_.size(); ++i)
@@ -130,7 +136,7 @@ private:
         return out;
     }
     fs::path dir_;
-    d::PublicKey authority_{};
+    std::vector<d::PublicKey> authorities_;
     std::vector<std::uint16_t> ports_;
 };
 

@@ -263,7 +263,8 @@ TEST_CASE("attachments - a store lists its blobs only to members of its swarm", 
     namespace blob = veil::proto::blob;
     Testnet net(6, 3);
     veil::test::NodeRpc rpc;
-    const auto m = veil::test::complete_manifest(rpc, net.ports()[0], 6, &net.authority());
+    const auto verifier = net.verifier();
+    const auto m = veil::test::complete_manifest(rpc, net.ports()[0], 6, &verifier);
     auto key_of = [&](std::size_t i) {
         return veil::crypto::load_or_create_signing_key(net.dir() / ("node-" + std::to_string(i)) / "service-node" / "node.key");
     };

@@ -307,7 +307,7 @@ TEST_CASE("node integration - a killed node is dropped by its re-check; nodes an
     CHECK(rebuilt.manifest.version > held.manifest.version);
     // (The authority may have moved on again meanwhile; then the bodies differ by design.)
     if (served.manifest.version == rebuilt.manifest.version) CHECK(rebuilt.body == served.body);
-    proto::ManifestVerifier verifier({net.authority()}, 1);
+    auto verifier = net.verifier();
     CHECK(verifier.accept(held, sdk::now_ms()) == proto::ManifestCheck::ok);
     CHECK(verifier.accept(rebuilt, sdk::now_ms()) == proto::ManifestCheck::ok);
     CHECK(rpc.close() == 0);

@@ -49,7 +49,8 @@ using Owner = veil::test::MailboxOwner;
 
 // The first node's manifest once complete, verified under the testnet's authority.
 d::Manifest manifest_from(Rpc& rpc, const Testnet& net) {
-    return veil::test::complete_manifest(rpc, net.ports()[0], net.ports().size(), &net.authority());
+    auto verifier = net.verifier();
+    return veil::test::complete_manifest(rpc, net.ports()[0], net.ports().size(), &verifier);
 }
 
 std::vector<std::uint16_t> member_ports(const d::Manifest& m, SwarmId swarm) {
