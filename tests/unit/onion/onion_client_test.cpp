@@ -48,16 +48,26 @@ TestNode* other_than(Network& net, TestNode* guard) {
     return nullptr;
 }
 
+// A client on a network of N nodes that has sent one request, so that its sticky guard is
+// chosen; dest is some node other than the guard.
+template <int N>
+struct Guarded {
+    Network net{N};
+    OnionClient client{net.loop.get(), {}};
+    TestNode* guard = nullptr;
+    TestNode* dest = nullptr;
+    Guarded() {
+        client.set_nodes(manifest_of(net));
+        REQUIRE(send(net, client, request_to(*net.nodes[0], "reverse", {0})).ok());
+        guard = guard_of(net, client);
+        REQUIRE(guard != nullptr);
+        dest = other_than(net, guard);
+    }
+};
+
 }  // namespace
 
-TEST_CASE("onion - the client reaches a destination through three relays, never through itself", "[onion]") {
-    Network net(6);
-    OnionClient client(net.loop.get(), {});
-    client.set_nodes(manifest_of(net));
-    REQUIRE(send(net, client, request_to(*net.nodes[0], "reverse", {0})).ok());
-    TestNode* guard = guard_of(net, client);
-    REQUIRE(guard != nullptr);
-    TestNode* dest = other_than(net, guard);
+TEST_CASE_METHOD(Guarded<6>, "onion - the client reaches a destination through three relays, never through itself", "[onion]") {
     auto guard_seen_before = guard->seen.size();
     auto delivered_before = dest->relay->stats().delivered;
     auto forwarded_before = dest->relay->stats().forwarded;
@@ -75,17 +85,10 @@ TEST_CASE("onion - the client reaches a destination through three relays, never 
     CHECK(guard->seen.size() - guard_seen_before == 10);
 }
 
-TEST_CASE("onion - a guard that dies mid-flight: the request completes on a rebuilt path exactly once", "[onion]") {
-    Network net(7);
-    OnionClient client(net.loop.get(), {});
-    client.set_nodes(manifest_of(net));
-    // Learn the sticky guard, then make it vanish the moment it sees the next request.
-    REQUIRE(send(net, client, request_to(*net.nodes[0], "reverse", {0})).ok());
-    TestNode* guard = guard_of(net, client);
-    REQUIRE(guard != nullptr);
-    TestNode* dest = other_than(net, guard);
+TEST_CASE_METHOD(Guarded<7>, "onion - a guard that dies mid-flight: the request completes on a rebuilt path exactly once", "[onion]") {
+    // The sticky guard vanishes the moment it sees the next request.
     auto guard_id = guard->hop.node_id;
-    guard->relay->set_observer([guard](const HopRecord&) { guard->listener->close(); });
+    guard->relay->set_observer([g = guard](const HopRecord&) { g->listener->close(); });
 
     auto answer = send(net, client, request_to(*dest, "store", {42}));
     REQUIRE(answer.ok());
@@ -99,14 +102,7 @@ TEST_CASE("onion - a guard that dies mid-flight: the request completes on a rebu
     CHECK(client.guard()->node_id != guard_id);
 }
 
-TEST_CASE("onion - a relay that is down is named by the path and struck alone; the guard stays", "[onion]") {
-    Network net(5);
-    OnionClient client(net.loop.get(), {});
-    client.set_nodes(manifest_of(net));
-    REQUIRE(send(net, client, request_to(*net.nodes[0], "reverse", {0})).ok());
-    TestNode* guard = guard_of(net, client);
-    REQUIRE(guard != nullptr);
-    TestNode* dest = other_than(net, guard);
+TEST_CASE_METHOD(Guarded<5>, "onion - a relay that is down is named by the path and struck alone; the guard stays", "[onion]") {
     TestNode* victim = nullptr;
     for (auto& node : net.nodes) {
         if (node.get() != guard && node.get() != dest) victim = node.get();
@@ -138,14 +134,7 @@ TEST_CASE("onion - a destination outside the manifest or a network too small is 
     CHECK(small.error().code == sdk::ErrorCode::unreachable);
 }
 
-TEST_CASE("onion - a hostile guard that forges the exit's failure gets no honest node blamed", "[onion]") {
-    Network net(6);
-    OnionClient client(net.loop.get(), {});
-    client.set_nodes(manifest_of(net));
-    REQUIRE(send(net, client, request_to(*net.nodes[0], "reverse", {0})).ok());
-    TestNode* guard = guard_of(net, client);
-    REQUIRE(guard != nullptr);
-    TestNode* dest = other_than(net, guard);
+TEST_CASE_METHOD(Guarded<6>, "onion - a hostile guard that forges the exit's failure gets no honest node blamed", "[onion]") {
     auto honest_struck = [&] {
         std::size_t n = 0;
         for (auto& node : net.nodes) n += node.get() != guard && client.struck(node->hop.node_id);
@@ -188,20 +177,13 @@ TEST_CASE("onion - a hostile guard that forges the exit's failure gets no honest
     }
 }
 
-TEST_CASE("onion - a destination that garbles its sealed answer: after 10 requests the guard is unchanged", "[onion]") {
-    Network net(6);
-    OnionClient client(net.loop.get(), {});
-    client.set_nodes(manifest_of(net));
-    REQUIRE(send(net, client, request_to(*net.nodes[0], "reverse", {0})).ok());
-    TestNode* guard = guard_of(net, client);
-    REQUIRE(guard != nullptr);
-    TestNode* dest = other_than(net, guard);
+TEST_CASE_METHOD(Guarded<6>, "onion - a destination that garbles its sealed answer: after 10 requests the guard is unchanged", "[onion]") {
     // A hostile destination (say the random node asked for a manifest refresh) answers with
     // random bytes of a bucket's size: the client cannot tell who spoiled them.
     // It relays honestly for others.
-    dest->hostile = [dest](const tr::Inbound& in, const sdk::Responder<tr::Response>& reply) {
-        dest->relay->handle(in.body, in.link, in.source, [dest, reply](sdk::Result<wire::Bytes> r) {
-            if (r && dest->seen.back().kind == LayerKind::deliver) randombytes_buf(r.value().data(), r.value().size());
+    dest->hostile = [d = dest](const tr::Inbound& in, const sdk::Responder<tr::Response>& reply) {
+        d->relay->handle(in.body, in.link, in.source, [d, reply](sdk::Result<wire::Bytes> r) {
+            if (r && d->seen.back().kind == LayerKind::deliver) randombytes_buf(r.value().data(), r.value().size());
             if (r) return reply.reply({tr::Status::ok, std::move(r.value())});
             reply.fail(r.error());
         });
@@ -216,13 +198,7 @@ TEST_CASE("onion - a destination that garbles its sealed answer: after 10 reques
     CHECK(honest.ok());
 }
 
-TEST_CASE("onion - an exit that proves its failure is believed: the destination is reported, no relay struck", "[onion]") {
-    Network net(6);
-    OnionClient client(net.loop.get(), {});
-    client.set_nodes(manifest_of(net));
-    REQUIRE(send(net, client, request_to(*net.nodes[0], "reverse", {0})).ok());
-    TestNode* guard = guard_of(net, client);
-    TestNode* dest = other_than(net, guard);
+TEST_CASE_METHOD(Guarded<6>, "onion - an exit that proves its failure is believed: the destination is reported, no relay struck", "[onion]") {
     dest->listener->close();
     auto answer = send(net, client, request_to(*dest, "reverse", {1}));
     REQUIRE_FALSE(answer.ok());
@@ -230,14 +206,8 @@ TEST_CASE("onion - an exit that proves its failure is believed: the destination 
     for (auto& node : net.nodes) CHECK_FALSE(client.struck(node->hop.node_id));
 }
 
-TEST_CASE("onion - a public request to the guard itself goes to the guard over one hop, a private one around it",
+TEST_CASE_METHOD(Guarded<6>, "onion - a public request to the guard itself goes to the guard over one hop, a private one around it",
           "[onion]") {
-    Network net(6);
-    OnionClient client(net.loop.get(), {});
-    client.set_nodes(manifest_of(net));
-    REQUIRE(send(net, client, request_to(*net.nodes[0], "reverse", {0})).ok());
-    TestNode* guard = guard_of(net, client);
-    REQUIRE(guard != nullptr);
     auto seen_elsewhere = [&] {
         std::size_t n = 0;
         for (auto& node : net.nodes) n += node.get() != guard ? node->seen.size() : 0;
@@ -258,14 +228,7 @@ TEST_CASE("onion - a public request to the guard itself goes to the guard over o
     CHECK(seen_elsewhere() == others_before + 3);
 }
 
-TEST_CASE("onion - a destination that never answers: the guard is neither struck nor replaced", "[onion]") {
-    Network net(6);
-    OnionClient client(net.loop.get(), {});
-    client.set_nodes(manifest_of(net));
-    REQUIRE(send(net, client, request_to(*net.nodes[0], "reverse", {0})).ok());
-    TestNode* guard = guard_of(net, client);
-    REQUIRE(guard != nullptr);
-    TestNode* dest = other_than(net, guard);
+TEST_CASE_METHOD(Guarded<6>, "onion - a destination that never answers: the guard is neither struck nor replaced", "[onion]") {
     // "hold" answers nobody: the client's budget runs out long before the exit's hop timeout.
     auto held = request_to(*dest, "hold", {1});
     held.timeout_ms = 1'500;
