@@ -395,3 +395,65 @@ TEST_CASE("bmff - heif: removed items repeating the same bytes are refused (boun
     items.resize(2);  // one such item: fine
     CHECK_NOTHROW(strip(heif(items, iref_box({ref("cdsc", 2, 1)}), 1, payload)));
 }
+
+namespace {
+// A HEIF whose Exif item (2) lives in idat (iloc construction method 1) as `extents` extents of
+// (offset, length) each; the image item (1) is 5 bytes in mdat.
+Bytes heif_idat(const Bytes& idat_payload, std::size_t extents, std::uint32_t offset, std::uint32_t length) {
+    const auto build = [&](std::uint32_t mdat_at) {
+        Bytes exif_extents;
+        for (std::size_t i = 0; i < extents; ++i) exif_extents = cat({exif_extents, be(offset, 4), be(length, 4)});  // small: fine
+        const Bytes iloc = full_box("iloc", 1, cat({be(0x4400, 2), be(2, 2),
+                                                    be(1, 2), be(0, 2), be(0, 2), be(1, 2), be(mdat_at, 4), be(5, 4),
+                                                    be(2, 2), be(1, 2), be(0, 2), be(extents, 2), exif_extents}));
+        const Bytes meta = full_box("meta", 0, cat({
+            full_box("hdlr", 0, cat({be(0, 4), text("pict"), Bytes(13, 0)})),
+            full_box("pitm", 0, be(1, 2)),
+            full_box("iinf", 0, cat({be(2, 2), infe(1, "hvc1"), infe(2, "Exif")})),
+            iloc,
+            iref_box({ref("cdsc", 2, 1)}),
+            box("idat", idat_payload),
+        }));
+        return cat({ftyp_heic, meta, box("mdat", text("IMAGE"))});
+    };
+    return build(static_cast<std::uint32_t>(build(0).size() - 5));
+}
+}  // namespace
+
+// Review of issue 22 (HIGH): removed items in idat escaped the work bound (a million empty
+// extents, each zeroing the rest of a 10 MiB idat).
+TEST_CASE("bmff - heif: removed items in idat are zeroed, and charged to the bounded work", "[attachments]") {
+    const Bytes exif = text("Exif\0\0GPS+48.8584+002.2945"s);
+    const auto r = strip(heif_idat(exif, 1, 0, static_cast<std::uint32_t>(exif.size())));
+    CHECK_FALSE(contains(r.bytes, "GPS+48"));
+    CHECK(contains(r.bytes, "IMAGE"));
+    CHECK(r.removed == std::vector<std::string>{"Exif item 2"});
+    // 4000 extents each covering all 1000 bytes of idat: 4 MB to zero from a 33 kB file.
+    const Bytes many = heif_idat(Bytes(1000, 'x'), 4000, 0, 1000);
+    REQUIRE(many.size() < 40000);
+    CHECK_THROWS_WITH(strip(many), Catch::Contains("overlap"));
+    // Empty extents ("to the end of idat") are refused, as they are in mdat.
+    CHECK_THROWS_WITH(strip(heif_idat(Bytes(1000, 'x'), 3, 0, 0)), Catch::Contains("without a length"));
+    CHECK_THROWS_WITH(strip(heif_idat(Bytes(1000, 'x'), 1, 900, 200)), Catch::Contains("past the end of idat"));
+}
+
+// Review of issue 22 (HIGH): each zeroing used to scan every mdat, and each sample was one
+// zeroing: 100k empty mdats x 9M samples took minutes. Now mdats are found by binary search and
+// a chunk's samples are zeroed at once; the steps are counted, not timed.
+TEST_CASE("bmff - a metadata track over many mdats and samples is stripped in bounded work", "[attachments]") {
+    constexpr std::uint32_t mdats = 20000, samples = 200000;
+    Bytes empty_mdats;
+    for (std::uint32_t i = 0; i < mdats; ++i) empty_mdats.insert(empty_mdats.end(), {0, 0, 0, 8, 'm', 'd', 'a', 't'});
+    const auto build = [&](std::uint32_t chunk_at) {
+        const Bytes stbl = box("stbl", cat({full_box("stsz", 0, cat({be(1, 4), be(samples, 4)})),
+                                            full_box("stsc", 0, cat({be(1, 4), be(1, 4), be(samples, 4), be(1, 4)})),
+                                            full_box("stco", 0, cat({be(1, 4), be(chunk_at, 4)}))}));
+        const Bytes trak = box("trak", box("mdia", cat({hdlr_box("meta"), box("minf", stbl)})));
+        return cat({ftyp_mp4, box("moov", cat({mvhd(0), trak})), empty_mdats, box("mdat", Bytes(samples, 'g'))});
+    };
+    const Bytes in = build(static_cast<std::uint32_t>(build(0).size() - samples));
+    const auto r = strip(in);
+    CHECK(std::count(r.bytes.end() - samples, r.bytes.end(), 'g') == 0);
+    CHECK(r.removed == std::vector<std::string>{"timed metadata track: 200000 samples (200000 bytes zeroed)"});
+    CHECK(r.zeroing_steps < 100);  // one zeroing, one binary search over 20001 mdats
+}
