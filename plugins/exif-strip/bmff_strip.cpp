@@ -20,8 +20,21 @@ using bmff::Box;
 constexpr std::uint64_t max_samples = 1 << 24;  // bounds work on a hostile sample table
 
 // Boxes that hold only descriptive metadata (user data, iTunes/QuickTime keys and items such
-// as ©xyz and com.apple.quicktime.location.ISO6709, XMP and vendor uuid boxes).
-bool is_metadata_box(std::string_view type) { return type == "udta" || type == "meta" || type == "uuid" || type == "XMP_"; }
+// as ©xyz and com.apple.quicktime.location.ISO6709, XMP and vendor uuid boxes), wall-clock
+// times and events of fragmented files (prft: producer reference time; emsg: ID3 and other
+// events) and vendor GPS indexes (Novatek dash cams: 'gps ' in moov).
+bool is_metadata_box(std::string_view type) {
+    return type == "udta" || type == "meta" || type == "uuid" || type == "XMP_" || type == "prft" || type == "emsg" || type == "gps ";
+}
+
+// free/skip boxes are ignored by players, but a vendor may hide data in them (Novatek dash cams
+// put their GPS fixes in top-level free boxes): their content is zeroed, reported if not empty.
+void clear_free(StripResult& out, const Box& b) {
+    const auto payload = ByteView(out.bytes).subspan(b.payload_offset(), b.payload_size());
+    if (std::all_of(payload.begin(), payload.end(), [](std::uint8_t v) { return v == 0; })) return;
+    bmff::neutralise(out.bytes, b);
+    out.removed.push_back("content of a " + std::string(b.type) + " box (" + std::to_string(b.size) + " bytes)");
+}
 
 // Containers walked for metadata boxes, times and chunk offsets.
 bool is_movie_container(std::string_view type) {
@@ -64,13 +77,13 @@ std::optional<Box> child(ByteView in, const Box& box, std::string_view type) {
 }
 
 // A timed metadata track: its samples are metadata (handler 'meta': GPS fixes, GoPro gpmd,
-// QuickTime mebx; 'camm': camera motion).
+// QuickTime mebx; 'camm': camera motion; 'tmcd': a timecode, often the time of day).
 bool is_metadata_track(ByteView in, const Box& trak) {
     const auto mdia = child(in, trak, "mdia");
     const auto hdlr = mdia ? child(in, *mdia, "hdlr") : std::nullopt;
     if (!hdlr || hdlr->payload_size() < 12) return false;
     const std::string_view handler(reinterpret_cast<const char*>(&in[hdlr->payload_offset() + 8]), 4);
-    return handler == "meta" || handler == "camm";
+    return handler == "meta" || handler == "camm" || handler == "tmcd";
 }
 
 // Reads a full box's u32 entry count and checks that `entry_bytes` each fit in it.
@@ -162,6 +175,8 @@ void strip_movie_box(ByteView in, const Box& box, int depth, bmff::Zeroer& zeroe
         if (is_metadata_box(b.type)) {
             bmff::neutralise(out.bytes, b);
             report(out, b, "");
+        } else if (b.type == "free" || b.type == "skip") {
+            clear_free(out, b);
         } else if (b.type == "mvhd" || b.type == "tkhd" || b.type == "mdhd") {
             zero_times(in, b, out);
         } else if (b.type == "stco" || b.type == "co64") {
@@ -288,6 +303,8 @@ void strip_bmff(ByteView in, const StripOptions& /*options*/, StripResult& out) 
         } else if (is_metadata_box(b.type)) {
             bmff::neutralise(out.bytes, b);
             report(out, b, " (file level)");
+       } else if (b.type == "free" || b.type == "skip") {
+            clear_free(out, b);
         }
     });
     if (!content) throw FormatError("BMFF: no movie (moov) and no image (meta) box");

@@ -371,7 +371,26 @@ private:
         append_box(out, "iprp", [&] {
             bmff::for_each_box(in_, b.payload_offset(), b.end(), "iprp", [&](const Box& c) {
                 if (c.type == "ipma") return append_ipma(out, c);
+                if (c.type == "ipco") return append_ipco(out, c);
                 append_range(out, in_, c.offset, c.end());
+            });
+        });
+    }
+
+    // Properties that date or describe an item (creation and modification times, TAI clock
+    // stamps, a user description) keep their place, as ipma refers to them by index, with
+    // their content after version/flags zeroed (the epoch; empty strings).
+    void append_ipco(Bytes& out, const Box& b) {
+        append_box(out, "ipco", [&] {
+            bmff::for_each_box(in_, b.payload_offset(), b.end(), "ipco", [&](const Box& c) {
+                const std::size_t start = out.size();
+                append_range(out, in_, c.offset, c.end());
+                if (c.type != "crtt" && c.type != "mdft" && c.type != "udes" && c.type != "itai") return;
+                const std::size_t keep = c.header_size + std::min<std::size_t>(4, c.payload_size());
+                const auto content = out.begin() + static_cast<std::ptrdiff_t>(start + keep);
+                if (std::all_of(content, out.end(), [](std::uint8_t v) { return v == 0; })) return;
+                std::fill(content, out.end(), 0);
+                result_.removed.push_back("item property " + str(c.type));
             });
         });
     }
@@ -425,10 +444,7 @@ void strip_heif_meta(ByteView in, const Box& meta, bmff::Zeroer& zeroer) {
     const Tables t = parse_tables(in, meta, fb.body_offset);
     const auto gone = items_to_remove(t);
     check_extents(t, gone, in.size(), meta, zeroer);
-    bool drops_box = false;
-    bmff::for_each_box(in, fb.body_offset, meta.end(), "meta", [&](const Box& b) { drops_box = drops_box || b.type == "xml " || b.type == "bxml"; });
-    if (gone.empty() && !drops_box) return;
-
+    // Rewritten even when no item goes: xml/bxml boxes and dating properties may be there.
     Bytes rewritten;
     rewritten.reserve(meta.size);
     MetaWriter(in, t, gone, out).append_meta(rewritten, meta);
