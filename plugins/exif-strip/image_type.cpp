@@ -121,7 +121,10 @@ std::string_view xml_root(std::string_view x) {
             skip_past("?>");
         } else if (x.substr(i, 2) == "<!") {  // DOCTYPE: its internal subset [...] may hold '>'
             const std::size_t close = x.find('>', i), open = x.find('[', i);
-            if (open < close) i = open, skip_past("]");
+            if (open < close) {
+                i = open;
+                skip_past("]");
+            }
             skip_past(">");
         } else if (x[i] == '<') {
             const std::size_t end = x.find_first_of(" \t\r\n/>", i + 1);
