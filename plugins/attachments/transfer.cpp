@@ -235,7 +235,9 @@ void Transfers::process(std::shared_ptr<Upload> up, std::size_t step) {
             auto out = std::move(r).value();
             for (const auto& rep : out.reports) {
                 if (rep.modified) continue;
-                ctx_.log().info("{}: {}", rep.processor, rep.detail);
+                // The detail names the content's kind (a PDF, FLAC audio...): the sender sees it in
+                // the notice, the log does not keep it. Only the processor's name, at debug.
+                ctx_.log().debug("{}: file passed unmodified", rep.processor);
                 up->notice += (up->notice.empty() ? "" : "; ") + rep.detail;
             }
             if (out.bytes.size() > settings_.max_file_bytes)

@@ -64,11 +64,41 @@ MediaData::MediaData(ByteView file) {
     });
 }
 
-bool MediaData::holds(std::uint64_t begin, std::uint64_t length) const {
-    for (const auto& [first, end] : payloads_) {
-        if (begin >= first && begin <= end && length <= end - begin) return true;
+bool MediaData::holds(std::uint64_t begin, std::uint64_t length, std::uint64_t& steps) const {
+    // The last payload starting at or before `begin` is the only one that can hold the range.
+    auto lo = payloads_.begin(), hi = payloads_.end();
+    while (lo != hi) {
+        ++steps;
+        const auto mid = lo + (hi - lo) / 2;
+        if (mid->first <= begin) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
     }
-    return false;
+    if (lo == payloads_.begin()) return false;
+    const auto& [first, end] = *(lo - 1);
+    return begin >= first && begin <= end && length <= end - begin;
+}
+
+Zeroer::Zeroer(ByteView in, StripResult& out) : in_(in), out_(out), media_(in), budget_(in.size()) {}
+
+void Zeroer::charge(std::uint64_t size) {
+    ++steps_;
+    constexpr std::uint64_t per_range = 4;
+    if (size > budget_ || budget_ - size < per_range) throw FormatError("BMFF: metadata ranges overlap (more to zero than the file holds)");
+    budget_ -= size + per_range;
+}
+
+void Zeroer::check(std::uint64_t at, std::uint64_t size) {
+    if (at > in_.size() || size > in_.size() - at) throw FormatError("truncated BMFF: metadata past the end of the file");
+    if (!media_.holds(at, size, steps_)) throw FormatError("BMFF: metadata to remove lies outside mdat");
+    charge(size);
+}
+
+void Zeroer::zero(std::uint64_t at, std::uint64_t size) {
+    check(at, size);
+    std::memset(&out_.bytes[static_cast<std::size_t>(at)], 0, static_cast<std::size_t>(size));
 }
 
 void append_be(Bytes& out, std::uint64_t v, std::size_t bytes) {

@@ -74,16 +74,42 @@ private:
     std::string_view where_;
 };
 
-/// The payloads of the top-level 'mdat' boxes: the only bytes a stripper zeroes outside the
-/// boxes it rewrites (so a hostile table cannot make it overwrite the file's structure).
+/// The payloads of the top-level 'mdat' boxes, in file order (so sorted and disjoint): the only
+/// bytes a stripper zeroes outside the boxes it rewrites (so a hostile table cannot make it
+/// overwrite the file's structure). A lookup is a binary search, however many mdats there are.
 class MediaData final {
 public:
     explicit MediaData(ByteView file);
-    /// True when [begin, begin + length) lies inside one mdat payload.
-    [[nodiscard]] bool holds(std::uint64_t begin, std::uint64_t length) const;
+    /// True when [begin, begin + length) lies inside one mdat payload. Adds its steps to `steps`.
+    [[nodiscard]] bool holds(std::uint64_t begin, std::uint64_t length, std::uint64_t& steps) const;
 
 private:
-    std::vector<std::pair<std::size_t, std::size_t>> payloads_;  // [begin, end)
+    std::vector<std::pair<std::size_t, std::size_t>> payloads_;  // [begin, end), ascending
+};
+
+/// Zeroes removed metadata in the stripped copy with bounded work, whatever the tables say: each
+/// zeroing costs its bytes plus 4 (the smallest table entry that can describe a range: a chunk
+/// offset, an item extent), and all of them together may not cost more than the file's size.
+/// Real ranges never overlap and their table entries lie outside them, so a real file fits.
+class Zeroer final {
+public:
+    /// `out.bytes` is the stripped copy of `in` (same size) the ranges are zeroed in.
+    Zeroer(ByteView in, StripResult& out);
+    /// Checks and charges [at, at + size), which must lie inside one mdat payload; zeroes it.
+    void zero(std::uint64_t at, std::uint64_t size);
+    /// Checks and charges a range of mdat to be zeroed later (once the tables are rewritten).
+    void check(std::uint64_t at, std::uint64_t size);
+    /// Charges the zeroing of `size` bytes the caller has bounds-checked (item data in idat).
+    void charge(std::uint64_t size);
+    /// Zeroings and mdat lookup steps done so far (tests bound the work of hostile files).
+    [[nodiscard]] std::uint64_t steps() const { return steps_; }
+    [[nodiscard]] StripResult& out() { return out_; }
+
+private:
+    ByteView in_;
+    StripResult& out_;
+    MediaData media_;
+    std::uint64_t budget_, steps_ = 0;
 };
 
 /// Appends v as `bytes` big-endian bytes.

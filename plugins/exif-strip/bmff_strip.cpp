@@ -1,5 +1,6 @@
 #include "bmff_strip.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <map>
@@ -19,8 +20,21 @@ using bmff::Box;
 constexpr std::uint64_t max_samples = 1 << 24;  // bounds work on a hostile sample table
 
 // Boxes that hold only descriptive metadata (user data, iTunes/QuickTime keys and items such
-// as ©xyz and com.apple.quicktime.location.ISO6709, XMP and vendor uuid boxes).
-bool is_metadata_box(std::string_view type) { return type == "udta" || type == "meta" || type == "uuid" || type == "XMP_"; }
+// as ©xyz and com.apple.quicktime.location.ISO6709, XMP and vendor uuid boxes), wall-clock
+// times and events of fragmented files (prft: producer reference time; emsg: ID3 and other
+// events) and vendor GPS indexes (Novatek dash cams: 'gps ' in moov).
+bool is_metadata_box(std::string_view type) {
+    return type == "udta" || type == "meta" || type == "uuid" || type == "XMP_" || type == "prft" || type == "emsg" || type == "gps ";
+}
+
+// free/skip boxes are ignored by players, but a vendor may hide data in them (Novatek dash cams
+// put their GPS fixes in top-level free boxes): their content is zeroed, reported if not empty.
+void clear_free(StripResult& out, const Box& b) {
+    const auto payload = ByteView(out.bytes).subspan(b.payload_offset(), b.payload_size());
+    if (std::all_of(payload.begin(), payload.end(), [](std::uint8_t v) { return v == 0; })) return;
+    bmff::neutralise(out.bytes, b);
+    out.removed.push_back("content of a " + std::string(b.type) + " box (" + std::to_string(b.size) + " bytes)");
+}
 
 // Containers walked for metadata boxes, times and chunk offsets.
 bool is_movie_container(std::string_view type) {
@@ -63,13 +77,13 @@ std::optional<Box> child(ByteView in, const Box& box, std::string_view type) {
 }
 
 // A timed metadata track: its samples are metadata (handler 'meta': GPS fixes, GoPro gpmd,
-// QuickTime mebx; 'camm': camera motion).
+// QuickTime mebx; 'camm': camera motion; 'tmcd': a timecode, often the time of day).
 bool is_metadata_track(ByteView in, const Box& trak) {
     const auto mdia = child(in, trak, "mdia");
     const auto hdlr = mdia ? child(in, *mdia, "hdlr") : std::nullopt;
     if (!hdlr || hdlr->payload_size() < 12) return false;
     const std::string_view handler(reinterpret_cast<const char*>(&in[hdlr->payload_offset() + 8]), 4);
-    return handler == "meta" || handler == "camm";
+    return handler == "meta" || handler == "camm" || handler == "tmcd";
 }
 
 // Reads a full box's u32 entry count and checks that `entry_bytes` each fit in it.
@@ -79,25 +93,8 @@ std::uint64_t table_count(bmff::Reader& r, std::size_t entry_bytes) {
     return count;
 }
 
-// Zeroes the samples of timed metadata tracks: each range must lie in one mdat payload, and
-// all of them together may not exceed the file's size (real samples never overlap; a hostile
-// table repeating them would make the work grow with the square of the input).
-struct Zeroer final {
-    ByteView in;
-    const bmff::MediaData& media;
-    StripResult& out;
-    std::uint64_t budget;
-    void zero(std::uint64_t at, std::uint64_t size) {
-        if (at > in.size() || size > in.size() - at) throw FormatError("truncated BMFF: a metadata sample past the end of the file");
-        if (!media.holds(at, size)) throw FormatError("BMFF: a metadata sample outside mdat");
-        if (size > budget) throw FormatError("BMFF: metadata samples overlap (more bytes to zero than the file holds)");
-        budget -= size;
-        std::memset(&out.bytes[at], 0, static_cast<std::size_t>(size));
-    }
-};
-
 // Zeroes every sample of a timed metadata track, found through stsz, stsc and stco/co64.
-void zero_samples(ByteView in, const Box& trak, Zeroer& zeroer) {
+void zero_samples(ByteView in, const Box& trak, bmff::Zeroer& zeroer) {
     const auto mdia = child(in, trak, "mdia");
     const auto minf = child(in, *mdia, "minf");
     const auto stbl = minf ? child(in, *minf, "stbl") : std::nullopt;
@@ -127,19 +124,22 @@ void zero_samples(ByteView in, const Box& trak, Zeroer& zeroer) {
     bmff::Reader chunks(in, co.body_offset, stco->end(), "stco");
     const std::uint64_t chunk_count = table_count(chunks, offset_bytes);
 
+    // The samples of a chunk are contiguous: one zeroing per chunk, never one per sample.
     std::uint64_t sample = 0, per_chunk = 0, zeroed = 0;
     std::size_t run = 0;
     for (std::uint64_t c = 1; c <= chunk_count && sample < samples; ++c) {
         while (run < runs.size() && runs[run].first_chunk <= c) per_chunk = runs[run++].samples_per_chunk;
-        std::uint64_t at = chunks.read(offset_bytes);
-        for (std::uint64_t k = 0; k < per_chunk && sample < samples; ++k, ++sample) {
-            const std::uint64_t size = uniform != 0 ? uniform : sizes.read(4);
-            zeroer.zero(at, size);
-            at += size;
-            zeroed += size;
+        const std::uint64_t at = chunks.read(offset_bytes);
+        const std::uint64_t n = std::min(per_chunk, samples - sample);
+        std::uint64_t size = n * uniform;  // n <= 2^24, uniform < 2^32: no overflow
+        if (uniform == 0) {
+            for (std::uint64_t k = 0; k < n; ++k) size += sizes.read(4);
         }
+        if (n != 0) zeroer.zero(at, size);
+        sample += n;
+        zeroed += size;
     }
-    zeroer.out.removed.push_back("timed metadata track: " + std::to_string(sample) + " samples (" + std::to_string(zeroed) + " bytes zeroed)");
+    zeroer.out().removed.push_back("timed metadata track: " + std::to_string(sample) + " samples (" + std::to_string(zeroed) + " bytes zeroed)");
 }
 
 // What movie fragments need from the movie box: which tracks are timed metadata, and the
@@ -168,13 +168,15 @@ void read_trex(ByteView in, const Box& trex, MovieTracks& tracks) {
     if (const auto size = r.read(4); size != 0) tracks.default_size[id] = size;  // 0: each fragment gives sizes
 }
 
-void strip_movie_box(ByteView in, const Box& box, int depth, Zeroer& zeroer, MovieTracks& tracks) {
+void strip_movie_box(ByteView in, const Box& box, int depth, bmff::Zeroer& zeroer, MovieTracks& tracks) {
     if (depth > bmff::max_depth) throw FormatError("BMFF: boxes nested too deeply");
-    StripResult& out = zeroer.out;
+    StripResult& out = zeroer.out();
     bmff::for_each_box(in, box.payload_offset(), box.end(), box.type, [&](const Box& b) {
         if (is_metadata_box(b.type)) {
             bmff::neutralise(out.bytes, b);
             report(out, b, "");
+        } else if (b.type == "free" || b.type == "skip") {
+            clear_free(out, b);
         } else if (b.type == "mvhd" || b.type == "tkhd" || b.type == "mdhd") {
             zero_times(in, b, out);
         } else if (b.type == "stco" || b.type == "co64") {
@@ -201,7 +203,7 @@ constexpr std::uint64_t unknown_end = ~std::uint64_t{0};
 // when the track is timed metadata. `data_end` is where the previous fragment's data ended (the
 // implicit base of a traf without base_data_offset or default-base-is-moof); it is advanced.
 void zero_fragment_samples(ByteView in, const Box& moof, const Box& traf, const MovieTracks& tracks, std::uint64_t& data_end,
-                           Zeroer& zeroer) {
+                           bmff::Zeroer& zeroer) {
     const auto tfhd = child(in, traf, "tfhd");
     if (!tfhd) throw FormatError("BMFF: track fragment without tfhd");
     const auto hd = bmff::parse_full_box(in, *tfhd);
@@ -257,11 +259,11 @@ void zero_fragment_samples(ByteView in, const Box& moof, const Box& traf, const 
         next = at + total;
     });
     data_end = next;
-    if (metadata) zeroer.out.removed.push_back("timed metadata track fragment");
+    if (metadata) zeroer.out().removed.push_back("timed metadata track fragment");
 }
 
 // A movie fragment (moof): metadata boxes as in moov, and the samples of metadata tracks.
-void strip_fragment(ByteView in, const Box& moof, Zeroer& zeroer, MovieTracks& tracks) {
+void strip_fragment(ByteView in, const Box& moof, bmff::Zeroer& zeroer, MovieTracks& tracks) {
     if (!tracks.seen) throw FormatError("BMFF: a movie fragment without a movie box before it (its metadata tracks cannot be told apart)");
     if (tracks.unnamed_metadata) throw FormatError("BMFF: a movie fragment of a file whose metadata track has no tkhd");
     strip_movie_box(in, moof, 1, zeroer, tracks);
@@ -282,8 +284,7 @@ bool is_first_box(std::string_view type) {
 void strip_bmff(ByteView in, const StripOptions& /*options*/, StripResult& out) {
     out.clear();
     out.bytes.assign(in.begin(), in.end());
-    const bmff::MediaData media(in);
-    Zeroer zeroer{in, media, out, in.size()};
+    bmff::Zeroer zeroer(in, out);
     MovieTracks tracks;
     bool first = true, content = false;
     bmff::for_each_box(in, 0, in.size(), "the file", [&](const Box& b) {
@@ -298,13 +299,16 @@ void strip_bmff(ByteView in, const StripOptions& /*options*/, StripResult& out) 
             strip_movie_box(in, b, 1, zeroer, tracks);
         } else if (b.type == "meta" && is_picture_meta(in, b)) {
             content = true;
-            strip_heif_meta(in, b, media, out);
+            strip_heif_meta(in, b, zeroer);
         } else if (is_metadata_box(b.type)) {
             bmff::neutralise(out.bytes, b);
             report(out, b, " (file level)");
+       } else if (b.type == "free" || b.type == "skip") {
+            clear_free(out, b);
         }
     });
     if (!content) throw FormatError("BMFF: no movie (moov) and no image (meta) box");
+    out.zeroing_steps = zeroer.steps();
 }
 
 }  // namespace veil::exif_strip

@@ -50,6 +50,7 @@ struct Tables final {
     std::vector<Location> locations;
     std::vector<Reference> references;
     unsigned iloc_version = 0, iref_id_bytes = 2;
+    std::size_t idat_size = 0;  // payload of the idat box (construction method 1), 0 if none
 };
 
 std::string str(std::string_view s) { return std::string(s); }
@@ -138,7 +139,7 @@ std::vector<Reference> parse_iref(ByteView in, const Box& iref, unsigned& id_byt
 
 Tables parse_tables(ByteView in, const Box& meta, std::size_t children) {
     Tables t;
-    bool has_iinf = false, has_iloc = false, has_pitm = false;
+    bool has_iinf = false, has_iloc = false, has_pitm = false, has_idat = false;
     bmff::for_each_box(in, children, meta.end(), "meta", [&](const Box& b) {
         if (b.type == "iinf") {
             if (has_iinf) throw FormatError("HEIF: two iinf boxes");
@@ -150,6 +151,10 @@ Tables parse_tables(ByteView in, const Box& meta, std::size_t children) {
             t.locations = parse_iloc(in, b, t.iloc_version);
         } else if (b.type == "iref") {
             t.references = parse_iref(in, b, t.iref_id_bytes);
+        } else if (b.type == "idat") {
+            if (has_idat) throw FormatError("HEIF: two idat boxes");
+            has_idat = true;
+            t.idat_size = b.payload_size();
         } else if (b.type == "pitm") {
             const auto fb = bmff::parse_full_box(in, b);
             Reader r(in, fb.body_offset, b.end(), "pitm");
@@ -197,23 +202,32 @@ std::set<std::uint32_t> items_to_remove(const Tables& t) {
 
 bool overlaps(const Extent& a, std::uint64_t begin, std::uint64_t end) { return a.offset < end && begin < a.offset + a.length; }
 
-// Checks every file-offset extent: inside the file, outside the meta box, and no removed one
-// sharing bytes with a kept one.
+// Removed item data in idat (construction method 1): inside it, and charged like data in mdat
+// (a million empty extents must not each zero the rest of a large idat).
+void check_idat_extent(const Extent& e, std::size_t idat_size, bmff::Zeroer& zeroer) {
+    if (e.offset > idat_size || e.length > idat_size - e.offset) throw FormatError("truncated HEIF: item data past the end of idat");
+    if (e.length == 0) throw FormatError("HEIF: a metadata item without a length");
+    zeroer.charge(e.length);
+}
+
+// Checks every extent: file-offset ones inside the file, outside the meta box, and no removed
+// one sharing bytes with a kept one; removed ones charged to the zeroer's bounded work.
 void check_extents(const Tables& t, const std::set<std::uint32_t>& gone, std::size_t file_size, const Box& meta,
-                   const bmff::MediaData& media) {
+                   bmff::Zeroer& zeroer) {
     std::vector<Extent> kept, removed;
-    std::uint64_t to_zero = 0;  // removed bytes never overlap in a real file: bounds the zeroing work
     for (const auto& l : t.locations) {
+        const bool is_gone = gone.count(l.id) == 1;
         // Method 2: the bytes are another item's, which cannot be zeroed without touching it.
-        if (l.method == 2 && gone.count(l.id) == 1) throw FormatError("HEIF: a metadata item made of another item's data (iloc construction method 2)");
+        if (l.method == 2 && is_gone) throw FormatError("HEIF: a metadata item made of another item's data (iloc construction method 2)");
+        if (l.method == 1 && is_gone) {
+            for (const auto& e : l.extents) check_idat_extent(e, t.idat_size, zeroer);
+        }
         if (l.method != 0) continue;
         if (l.data_reference != 0) throw FormatError("HEIF: item data in another file");
         for (const auto& e : l.extents) {
             if (e.offset > file_size || e.length > file_size - e.offset) throw FormatError("truncated HEIF: item data past the end of the file");
-            const bool is_gone = gone.count(l.id) == 1;
             if (e.length == 0 && is_gone) throw FormatError("HEIF: a metadata item without a length");
-            if (is_gone && !media.holds(e.offset, e.length)) throw FormatError("HEIF: a metadata item outside mdat");
-            if (is_gone && (to_zero += e.length) > file_size) throw FormatError("HEIF: removed items overlap (more bytes to zero than the file holds)");
+            if (is_gone) zeroer.check(e.offset, e.length);
             const Extent bounded{e.offset, e.length == 0 ? file_size - e.offset : e.length};
             if (overlaps(bounded, meta.offset, meta.end())) throw FormatError("HEIF: item data inside the meta box");
             (is_gone ? removed : kept).push_back(bounded);
@@ -357,7 +371,26 @@ private:
         append_box(out, "iprp", [&] {
             bmff::for_each_box(in_, b.payload_offset(), b.end(), "iprp", [&](const Box& c) {
                 if (c.type == "ipma") return append_ipma(out, c);
+                if (c.type == "ipco") return append_ipco(out, c);
                 append_range(out, in_, c.offset, c.end());
+            });
+        });
+    }
+
+    // Properties that date or describe an item (creation and modification times, TAI clock
+    // stamps, a user description) keep their place, as ipma refers to them by index, with
+    // their content after version/flags zeroed (the epoch; empty strings).
+    void append_ipco(Bytes& out, const Box& b) {
+        append_box(out, "ipco", [&] {
+            bmff::for_each_box(in_, b.payload_offset(), b.end(), "ipco", [&](const Box& c) {
+                const std::size_t start = out.size();
+                append_range(out, in_, c.offset, c.end());
+                if (c.type != "crtt" && c.type != "mdft" && c.type != "udes" && c.type != "itai") return;
+                const std::size_t keep = c.header_size + std::min<std::size_t>(4, c.payload_size());
+                const auto content = out.begin() + static_cast<std::ptrdiff_t>(start + keep);
+                if (std::all_of(content, out.end(), [](std::uint8_t v) { return v == 0; })) return;
+                std::fill(content, out.end(), 0);
+                result_.removed.push_back("item property " + str(c.type));
             });
         });
     }
@@ -377,17 +410,14 @@ private:
         append_filtered(out, in_, b, fb.body_offset, 4, entries, r.pos());
     }
 
-    // idat is copied with the bytes of removed items (construction method 1) zeroed.
+    // idat is copied with the bytes of removed items (construction method 1) zeroed; their
+    // extents were checked and charged by check_extents.
     void append_idat(Bytes& out, const Box& b) {
         const std::size_t start = out.size() + 8;  // payload, after the 32-bit header written below
         append_box(out, "idat", [&] { append_range(out, in_, b.payload_offset(), b.end()); });
         for (const auto& l : t_.locations) {
             if (l.method != 1 || !is_gone(l.id)) continue;
-            for (const auto& e : l.extents) {
-                const std::uint64_t size = b.payload_size();
-                if (e.offset > size || e.length > size - e.offset) throw FormatError("truncated HEIF: item data past the end of idat");
-                std::memset(&out[start + e.offset], 0, static_cast<std::size_t>(e.length == 0 ? size - e.offset : e.length));
-            }
+            for (const auto& e : l.extents) std::memset(&out[start + e.offset], 0, static_cast<std::size_t>(e.length));
         }
     }
 
@@ -408,15 +438,13 @@ bool is_picture_meta(ByteView in, const Box& meta) {
     return picture;
 }
 
-void strip_heif_meta(ByteView in, const Box& meta, const bmff::MediaData& media, StripResult& out) {
+void strip_heif_meta(ByteView in, const Box& meta, bmff::Zeroer& zeroer) {
+    StripResult& out = zeroer.out();
     const auto fb = bmff::parse_full_box(in, meta);
     const Tables t = parse_tables(in, meta, fb.body_offset);
     const auto gone = items_to_remove(t);
-    check_extents(t, gone, in.size(), meta, media);
-    bool drops_box = false;
-    bmff::for_each_box(in, fb.body_offset, meta.end(), "meta", [&](const Box& b) { drops_box = drops_box || b.type == "xml " || b.type == "bxml"; });
-    if (gone.empty() && !drops_box) return;
-
+    check_extents(t, gone, in.size(), meta, zeroer);
+    // Rewritten even when no item goes: xml/bxml boxes and dating properties may be there.
     Bytes rewritten;
     rewritten.reserve(meta.size);
     MetaWriter(in, t, gone, out).append_meta(rewritten, meta);

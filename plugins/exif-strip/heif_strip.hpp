@@ -14,7 +14,8 @@ bool is_picture_meta(ByteView in, const bmff::Box& meta);
 /// Rewrites the picture 'meta' box of `in` into out.bytes (a copy of in) without its metadata
 /// items, followed by a 'free' box filling the rest of its old size, so no item offset moves.
 /// Throws FormatError on a malformed or truncated table, an item extent outside the file, a
-/// removed item's bytes outside mdat (media), or a metadata item that shares bytes with an image.
-void strip_heif_meta(ByteView in, const bmff::Box& meta, const bmff::MediaData& media, StripResult& out);
+/// removed item's bytes outside mdat or idat, a metadata item that shares bytes with an image,
+/// or more to zero than the zeroer's budget (bounded work). Writes into zeroer.out().
+void strip_heif_meta(ByteView in, const bmff::Box& meta, bmff::Zeroer& zeroer);
 
 }  // namespace veil::exif_strip

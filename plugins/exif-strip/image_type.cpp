@@ -1,7 +1,10 @@
 #include "image_type.hpp"
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstring>
 #include <initializer_list>
 
@@ -54,7 +57,7 @@ constexpr std::array<Magic, 39> magics = {{
     {0, "PK\x03\x04"sv, "ZIP archive or office document", ImageType::document},
     {0, "PK\x05\x06"sv, "ZIP archive (empty)", ImageType::document},
     {0, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"sv, "office document (OLE)", ImageType::document},
-    {0, "\x1F\x8B"sv, "gzip archive", ImageType::document},
+    {0, "\x1F\x8B"sv, "gzip-compressed tar archive", ImageType::document},
     {0, "7z\xBC\xAF\x27\x1C"sv, "7-Zip archive", ImageType::document},
     {0, "BZh"sv, "bzip2 archive", ImageType::document},
     {0, "\xFD""7zXZ\0"sv, "xz archive", ImageType::document},
@@ -101,12 +104,71 @@ bool is_plain_text(ByteView d) {
     return true;
 }
 
+// The name of the root element of an XML text (after a BOM, the declaration, processing
+// instructions, comments and a DOCTYPE with its internal subset), or "" when there is none.
+std::string_view xml_root(std::string_view x) {
+    std::size_t i = x.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
+    const auto skip_past = [&](std::string_view end) {
+        const std::size_t at = x.find(end, i);
+        i = at == std::string_view::npos ? x.size() : at + end.size();
+    };
+    while (i < x.size()) {
+        if (std::isspace(static_cast<unsigned char>(x[i])) != 0) {
+            ++i;
+        } else if (x.substr(i, 4) == "<!--") {
+            skip_past("-->");
+        } else if (x.substr(i, 2) == "<?") {
+            skip_past("?>");
+        } else if (x.substr(i, 2) == "<!") {  // DOCTYPE: its internal subset [...] may hold '>'
+            const std::size_t close = x.find('>', i), open = x.find('[', i);
+            if (open < close) {
+                i = open;
+                skip_past("]");
+            }
+            skip_past(">");
+        } else if (x[i] == '<') {
+            const std::size_t end = x.find_first_of(" \t\r\n/>", i + 1);
+            return x.substr(i + 1, (end == std::string_view::npos ? x.size() : end) - i - 1);
+        } else {
+            return {};
+        }
+    }
+    return {};
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return std::tolower(x) == std::tolower(y); });
+}
+
 // SVG is text, but XML that carries <metadata> (RDF: author, licence), editor attributes
 // (sodipodi:docname, inkscape:export-filename: local paths) and comments. Rewriting XML safely
-// is a parser's job, so SVG is refused like other media it cannot strip.
+// is a parser's job, so SVG is refused like other media it cannot strip. Recognised by its root
+// element under any namespace prefix (<svg>, <ns0:svg>), or an <svg element or the SVG
+// namespace near the start (inline SVG in other XML).
 bool is_svg(ByteView d) {
-    const std::string_view head(reinterpret_cast<const char*>(d.data()), std::min<std::size_t>(d.size(), 4096));
-    return head.find("<svg") != std::string_view::npos;
+    const std::string_view all(reinterpret_cast<const char*>(d.data()), d.size());
+    const std::string_view root = xml_root(all);
+    const std::size_t colon = root.rfind(':');
+    if (iequals(colon == std::string_view::npos ? root : root.substr(colon + 1), "svg")) return true;
+    const std::string_view head = all.substr(0, 4096);
+    return head.find("<svg") != std::string_view::npos || head.find("http://www.w3.org/2000/svg") != std::string_view::npos;
+}
+
+// gzip: a compressed SVG (SVGZ) keeps all of SVG's metadata, so only a compressed tar archive
+// (ustar magic in its first block) passes as a document; other gzip content cannot be checked
+// here and is refused like media. Inflates at most the first 4 KiB.
+bool is_gzipped_tar(ByteView d) {
+    std::array<std::uint8_t, 4096> head{};
+    z_stream z{};
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) return false;
+    z.next_in = const_cast<Bytef*>(d.data());
+    z.avail_in = static_cast<uInt>(std::min<std::size_t>(d.size(), 1 << 20));
+    z.next_out = head.data();
+    z.avail_out = static_cast<uInt>(head.size());
+    inflate(&z, Z_SYNC_FLUSH);
+    const std::size_t n = head.size() - z.avail_out;
+    inflateEnd(&z);
+    return n >= 262 && has(ByteView(head.data(), n), 257, "ustar");
 }
 
 const Magic* find_magic(ByteView d) {
@@ -137,6 +199,10 @@ const Magic* find_magic(ByteView d) {
     if (d.size() >= 44 && has(d, d.size() - 18, "TRUEVISION-XFILE.\0"sv)) {
         static constexpr Magic tga{0, ""sv, "TGA image", ImageType::other_media};
         return &tga;
+    }
+    if (has(d, 0, "\x1F\x8B"sv) && !is_gzipped_tar(d)) {
+        static constexpr Magic gzip{0, "\x1F\x8B"sv, "gzip-compressed file (SVGZ or other content that cannot be checked)", ImageType::other_media};
+        return &gzip;
     }
     for (const auto& m : magics)
         if (has(d, m.at, m.bytes)) return &m;

@@ -35,12 +35,15 @@ struct StripResult final {
     std::uint16_t orientation = 0;
     /// True when the orientation was written back into the output.
     bool orientation_kept = false;
+    /// ISO BMFF: ranges zeroed plus mdat lookup steps (tests bound the work of hostile files).
+    std::uint64_t zeroing_steps = 0;
 
     void clear() {
         bytes.clear();
         removed.clear();
         orientation = 0;
         orientation_kept = false;
+        zeroing_steps = 0;
     }
 };
 

@@ -236,7 +236,6 @@ std::size_t strip_page(const TiffReader& r, ByteView in, std::size_t off, std::s
     std::set<std::string> removed;
     for (std::size_t i = 0; i < n; ++i) {
         const Entry e = r.entry(off, i);
-        if (e.tag == kDngVersion) throw FormatError("DNG raw images are not rewritten");
         if (points_to_ifd(e.tag) && e.size > 0 && (e.type == 4 || e.type == 13)) {
             for (std::size_t k = 0; k < e.count; ++k)
                 if (const std::size_t to = r.number(e, k); to != 0) (void)r.ifd_entries(to);  // 0: none
@@ -322,16 +321,20 @@ std::size_t strip_page(const TiffReader& r, ByteView in, std::size_t off, std::s
 }
 
 // NewSubfileType bit 0 (or the old SubfileType 2): a reduced-resolution copy of another page,
-// i.e. a thumbnail, which may show the original before it was cropped or edited.
-bool is_reduced_page(const TiffReader& r, std::size_t off) {
+// i.e. a thumbnail, which may show the original before it was cropped or edited. Read as BYTE,
+// SHORT or LONG (a writer may use any). A DNG is refused here too: its IFD0 is such a page.
+bool is_reduced_page(const TiffReader& r, ByteView in, std::size_t off) {
     const std::size_t n = r.ifd_entries(off);
+    bool reduced = false;
     for (std::size_t i = 0; i < n; ++i) {
         const Entry e = r.entry(off, i);
-        if (e.count != 1 || (e.type != 3 && e.type != 4)) continue;
-        if (e.tag == kNewSubfileType && (r.number(e, 0) & 1) != 0) return true;
-        if (e.tag == kSubfileType && r.number(e, 0) == 2) return true;
+        if (e.tag == kDngVersion) throw FormatError("DNG raw images are not rewritten");
+        if (e.count != 1 || (e.type != 1 && e.type != 3 && e.type != 4)) continue;
+        const std::uint32_t v = e.type == 1 ? in[e.value_at] : r.number(e, 0);
+        if (e.tag == kNewSubfileType && (v & 1) != 0) reduced = true;
+        if (e.tag == kSubfileType && v == 2) reduced = true;
     }
-    return false;
+    return reduced;
 }
 
 // The offset of the IFD after the one at off.
@@ -359,8 +362,9 @@ void strip_tiff(ByteView in, const StripOptions& options, StripResult& out) {
     std::size_t next = r.u32(4), page = 0, reduced = 0;
     while (next != 0) {
         if (!seen.insert(next).second) throw FormatError("TIFF: the IFD chain loops");
-        if (is_reduced_page(r, next)) {
+        if (is_reduced_page(r, in, next)) {
             ++reduced;
+            budget.charge(2 + 12 * r.ifd_entries(next) + 4);  // its table was read: charged like a kept page's
             next = next_ifd(r, next);
             continue;
         }

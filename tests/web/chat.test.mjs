@@ -2,7 +2,7 @@
 // with `veil init`, both running `veil daemon` with the web plugin; Debian's headless chromium
 // driven by playwright-core. Alice types a message in her page and it shows in Bob's; an image
 // sent from Bob's page shows inline in Alice's; a FLAC file is sent only after Bob confirms that
-// it goes with its metadata; requests without the token, or with a foreign
+// it goes with its metadata, and under its own name only with "Keep file name" ticked; requests without the token, or with a foreign
 // Origin or Host, are refused. Screenshots go to OUT/screenshots.
 //
 //   node chat.test.mjs --veil BUILD/bin/veil --out DIR [--chromium PATH] [--image FILE]
@@ -246,6 +246,15 @@ async function main() {
     const songSent = await bobPage.waitForSelector('.message.outgoing:has-text("audio.flac")', { timeout: 60_000 })
       .then(() => true, () => false);
     check(songSent, 'accepted: the file is sent as it is');
+    // "Keep file name", next to the file button: the file goes under its own name.
+    await bobPage.check('#keep-name');
+    asked = askedFor(true);
+    await bobPage.setInputFiles('#file-input', song);
+    await Promise.race([asked, new Promise((r) => setTimeout(r, 60_000))]);
+    const namedSent = await bobPage.waitForSelector('.message.outgoing:has-text("song.flac")', { timeout: 60_000 })
+      .then(() => true, () => false);
+    check(namedSent, 'with "Keep file name" ticked, the file is sent under its own name');
+    await bobPage.uncheck('#keep-name');
   }
   await alicePage.screenshot({ path: path.join(shots, 'chat-light.png') });
 

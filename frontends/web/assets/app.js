@@ -365,7 +365,7 @@ async function sendFile() {
     $('composer-text').value = '';
     state.sendingFile = file.name;
     showUpload(`Encrypting and sending ${file.name}`, 0);
-    const r = await sendWithConsent({ to, text, upload: up.upload }, file.name);
+    const r = await sendWithConsent({ to, text, upload: up.upload, keep_name: $('keep-name').checked }, file.name);
     if (r.notice) toast(r.notice);
     if (r.message.peer === state.current) upsertMessage(r.message);
   } catch (e) { fail(e); } finally {

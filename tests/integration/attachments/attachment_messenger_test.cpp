@@ -409,6 +409,8 @@ TEST_CASE("attachments - unknown media needs --keep-metadata, a PDF goes with a 
     INFO(doc.err);
     REQUIRE(doc.exit_code == 0);
     CHECK_THAT(doc.err, Catch::Contains("PDF document: sent as a file, its contents are not changed"));
+    // The sender is told the kind; the log does not keep it (nothing identifying at info).
+    CHECK(doc.err.find("strip-metadata: PDF document") == std::string::npos);
     for (const char* image : {"tiff/pages-lzw-full.tif", "gif/animated-full.gif"}) {
         auto r = send({"--file", (corpus / image).string()});
         INFO(image << "\n" << r.err);

@@ -75,7 +75,7 @@ struct Item final {
 // A HEIF whose iloc points at absolute offsets; offsets are patched once the meta size is known.
 // `methods` (item id -> iloc construction method) makes the iloc version 1.
 Bytes heif(const std::vector<Item>& items, const Bytes& iref, std::uint16_t primary, const Bytes& mdat_payload,
-           std::uint32_t fixed_base = 0, const std::map<std::uint16_t, std::uint16_t>& methods = {}) {
+           std::uint32_t fixed_base = 0, const std::map<std::uint16_t, std::uint16_t>& methods = {}, const Bytes& extra_props = {}) {
     const auto build = [&](std::uint32_t base) {
         Bytes iinf_entries, iloc_entries, ipma_entries;
         for (const auto& i : items) {
@@ -90,7 +90,7 @@ Bytes heif(const std::vector<Item>& items, const Bytes& iref, std::uint16_t prim
             full_box("iinf", 0, cat({be(items.size(), 2), iinf_entries})),
             full_box("iloc", methods.empty() ? 0 : 1, cat({be(0x4400, 2), be(items.size(), 2), iloc_entries})),
             iref,
-            box("iprp", cat({box("ipco", full_box("irot", 0, Bytes{1})), full_box("ipma", 0, cat({be(items.size(), 4), ipma_entries}))})),
+            box("iprp", cat({box("ipco", cat({full_box("irot", 0, Bytes{1}), extra_props})), full_box("ipma", 0, cat({be(items.size(), 4), ipma_entries}))})),
         }));
         return cat({ftyp_heic, meta, box("mdat", mdat_payload)});
     };
@@ -394,4 +394,110 @@ TEST_CASE("bmff - heif: removed items repeating the same bytes are refused (boun
     CHECK_THROWS_WITH(strip(in), Catch::Contains("overlap"));
     items.resize(2);  // one such item: fine
     CHECK_NOTHROW(strip(heif(items, iref_box({ref("cdsc", 2, 1)}), 1, payload)));
+}
+
+namespace {
+// A HEIF whose Exif item (2) lives in idat (iloc construction method 1) as `extents` extents of
+// (offset, length) each; the image item (1) is 5 bytes in mdat.
+Bytes heif_idat(const Bytes& idat_payload, std::size_t extents, std::uint32_t offset, std::uint32_t length) {
+    const auto build = [&](std::uint32_t mdat_at) {
+        Bytes exif_extents;
+        for (std::size_t i = 0; i < extents; ++i) exif_extents = cat({exif_extents, be(offset, 4), be(length, 4)});  // small: fine
+        const Bytes iloc = full_box("iloc", 1, cat({be(0x4400, 2), be(2, 2),
+                                                    be(1, 2), be(0, 2), be(0, 2), be(1, 2), be(mdat_at, 4), be(5, 4),
+                                                    be(2, 2), be(1, 2), be(0, 2), be(extents, 2), exif_extents}));
+        const Bytes meta = full_box("meta", 0, cat({
+            full_box("hdlr", 0, cat({be(0, 4), text("pict"), Bytes(13, 0)})),
+            full_box("pitm", 0, be(1, 2)),
+            full_box("iinf", 0, cat({be(2, 2), infe(1, "hvc1"), infe(2, "Exif")})),
+            iloc,
+            iref_box({ref("cdsc", 2, 1)}),
+            box("idat", idat_payload),
+        }));
+        return cat({ftyp_heic, meta, box("mdat", text("IMAGE"))});
+    };
+    return build(static_cast<std::uint32_t>(build(0).size() - 5));
+}
+}  // namespace
+
+// Review of issue 22 (HIGH): removed items in idat escaped the work bound (a million empty
+// extents, each zeroing the rest of a 10 MiB idat).
+TEST_CASE("bmff - heif: removed items in idat are zeroed, and charged to the bounded work", "[attachments]") {
+    const Bytes exif = text("Exif\0\0GPS+48.8584+002.2945"s);
+    const auto r = strip(heif_idat(exif, 1, 0, static_cast<std::uint32_t>(exif.size())));
+    CHECK_FALSE(contains(r.bytes, "GPS+48"));
+    CHECK(contains(r.bytes, "IMAGE"));
+    CHECK(r.removed == std::vector<std::string>{"Exif item 2"});
+    // 4000 extents each covering all 1000 bytes of idat: 4 MB to zero from a 33 kB file.
+    const Bytes many = heif_idat(Bytes(1000, 'x'), 4000, 0, 1000);
+    REQUIRE(many.size() < 40000);
+    CHECK_THROWS_WITH(strip(many), Catch::Contains("overlap"));
+    // Empty extents ("to the end of idat") are refused, as they are in mdat.
+    CHECK_THROWS_WITH(strip(heif_idat(Bytes(1000, 'x'), 3, 0, 0)), Catch::Contains("without a length"));
+    CHECK_THROWS_WITH(strip(heif_idat(Bytes(1000, 'x'), 1, 900, 200)), Catch::Contains("past the end of idat"));
+}
+
+// Review of issue 22 (HIGH): each zeroing used to scan every mdat, and each sample was one
+// zeroing: 100k empty mdats x 9M samples took minutes. Now mdats are found by binary search and
+// a chunk's samples are zeroed at once; the steps are counted, not timed.
+TEST_CASE("bmff - a metadata track over many mdats and samples is stripped in bounded work", "[attachments]") {
+    constexpr std::uint32_t mdats = 20000, samples = 200000;
+    Bytes empty_mdats;
+    for (std::uint32_t i = 0; i < mdats; ++i) empty_mdats.insert(empty_mdats.end(), {0, 0, 0, 8, 'm', 'd', 'a', 't'});
+    const auto build = [&](std::uint32_t chunk_at) {
+        const Bytes stbl = box("stbl", cat({full_box("stsz", 0, cat({be(1, 4), be(samples, 4)})),
+                                            full_box("stsc", 0, cat({be(1, 4), be(1, 4), be(samples, 4), be(1, 4)})),
+                                            full_box("stco", 0, cat({be(1, 4), be(chunk_at, 4)}))}));
+        const Bytes trak = box("trak", box("mdia", cat({hdlr_box("meta"), box("minf", stbl)})));
+        return cat({ftyp_mp4, box("moov", cat({mvhd(0), trak})), empty_mdats, box("mdat", Bytes(samples, 'g'))});
+    };
+    const Bytes in = build(static_cast<std::uint32_t>(build(0).size() - samples));
+    const auto r = strip(in);
+    CHECK(std::count(r.bytes.end() - samples, r.bytes.end(), 'g') == 0);
+    CHECK(r.removed == std::vector<std::string>{"timed metadata track: 200000 samples (200000 bytes zeroed)"});
+    CHECK(r.zeroing_steps < 100);  // one zeroing, one binary search over 20001 mdats
+}
+
+// Review of issue 22 (MEDIUM): time of day and vendor GPS that used to stay.
+TEST_CASE("bmff - timecode tracks, prft/emsg, Novatek gps boxes and free blocks are cleared", "[attachments]") {
+    // A tmcd track's one sample (the start frame: the time of day) is zeroed like GPS samples.
+    const Bytes mdat = box("mdat", text("VIDEO\x00\x12\x34\x56"s));  // payload at 28; timecode at 33
+    const Bytes stbl = box("stbl", cat({full_box("stsz", 0, cat({be(4, 4), be(1, 4)})), full_box("stsc", 0, cat({be(1, 4), be(1, 4), be(1, 4), be(1, 4)})),
+                                        full_box("stco", 0, cat({be(1, 4), be(33, 4)}))}));
+    const Bytes tmcd = box("trak", box("mdia", cat({hdlr_box("tmcd"), box("minf", stbl)})));
+    const auto r = strip(cat({ftyp_mp4, mdat, box("moov", tmcd)}));
+    CHECK(std::all_of(r.bytes.begin() + 33, r.bytes.begin() + 37, [](std::uint8_t v) { return v == 0; }));
+    CHECK(contains(r.bytes, "VIDEO"));
+    // prft (wall-clock time), emsg (an ID3 event), a Novatek 'gps ' index in moov and the GPS
+    // fixes in a top-level free box.
+    const Bytes prft = full_box("prft", 0, cat({be(1, 4), be(0xE7A1B2C3D4E5F607, 8), be(0, 8)}));
+    const Bytes emsg = full_box("emsg", 0, text("urn:id3\0\0ID3-Alice-Paris"s));
+    const Bytes gps_index = box("gps ", cat({be(0x101, 4), be(0, 4), be(1, 4), be(200, 4), be(64, 4)}));
+    const Bytes gps_free = box("free", text("GPS 2026-05-01 12:34:56 N48.8584 E2.2945"));
+    const Bytes in = cat({ftyp_mp4, box("moov", cat({mvhd(0), gps_index})), prft, emsg, gps_free, box("free", Bytes(16, 0)), box("mdat", text("x"))});
+    const auto r2 = strip(in);
+    CHECK(r2.bytes == cat({ftyp_mp4, box("moov", cat({zeroed_mvhd(0), free_of(gps_index)})), free_of(prft), free_of(emsg), free_of(gps_free),
+                           box("free", Bytes(16, 0)), box("mdat", text("x"))}));
+    CHECK(r2.removed.size() == 4);  // the empty free box is not reported
+    CHECK(strip(r2.bytes).bytes == r2.bytes);
+    CHECK(strip(r2.bytes).removed.empty());
+}
+
+TEST_CASE("bmff - heif: creation/modification time, TAI and description properties are zeroed in place", "[attachments]") {
+    const Bytes props = cat({full_box("crtt", 0, be(0xDEADBEEFCAFE, 8)), full_box("mdft", 0, be(0xDEADBEEFCAFF, 8)),
+                             full_box("udes", 0, text("en\0Alice\0At home in Paris\0family\0"s)),
+                             full_box("itai", 0, cat({be(0xDEADBEEFCB00, 8), be(0, 1)}))});
+    const Bytes in = heif({items4[0]}, iref_box({}), 1, mdat4, 0, {}, props);
+    REQUIRE(contains(in, "At home"));
+    const auto r = strip(in);
+    CHECK(r.bytes.size() == in.size());
+    CHECK_FALSE(contains(r.bytes, "At home"));
+    CHECK_FALSE(contains(r.bytes, "Alice"));
+    CHECK_FALSE(contains(r.bytes, "\xDE\xAD\xBE\xEF"));
+    CHECK(r.removed == std::vector<std::string>{"item property crtt", "item property mdft", "item property udes", "item property itai"});
+    // The boxes stay (ipma refers to properties by index), with their version/flags.
+    CHECK(contains(r.bytes, "crtt"));
+    CHECK(contains(r.bytes, "udes"));
+    CHECK(contains(r.bytes, "IMAGE"));
+    CHECK(strip(r.bytes).bytes == r.bytes);
 }

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <zlib.h>
+
 #include <cstring>
 #include <string>
 
@@ -207,4 +209,47 @@ TEST_CASE("attachments - the chain runs processors in order and stops at a refus
     failing.add(std::make_unique<Throws>());
     CHECK_THROWS_AS(failing.run(Attachment{text("x"), "text/plain"}), ProcessError);
     CHECK_THROWS_WITH(failing.run(Attachment{text("x"), "text/plain"}), "throws: too long");
+}
+
+namespace {
+Bytes gzipped(const Bytes& in) {
+    Bytes out(in.size() + 1024);
+    z_stream z{};
+    REQUIRE(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+    z.next_in = const_cast<Bytef*>(in.data());
+    z.avail_in = static_cast<uInt>(in.size());
+    z.next_out = out.data();
+    z.avail_out = static_cast<uInt>(out.size());
+    REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
+    out.resize(z.total_out);
+    deflateEnd(&z);
+    return out;
+}
+}  // namespace
+
+// Review of issue 22 (LOW): SVG was found only as "<svg" in the first 4 KB, so <ns0:svg> or a
+// long comment first, or an SVGZ (gzip), went as a document with its metadata.
+TEST_CASE("attachments - SVG is found by its root element under any prefix, SVGZ is refused", "[attachments]") {
+    const MetadataStripper stripper{StripperConfig{}};
+    const std::string comment = "<!-- " + std::string(5000, 'c') + " -->\n";
+    const std::string prefixed = "<?xml version=\"1.0\"?>\n" + comment +
+                                 "<!DOCTYPE x [ <!ENTITY a \"<svg>\"> ]>\n<ns0:svg xmlns:ns0=\"urn:x\"><ns0:metadata>Alice</ns0:metadata></ns0:svg>\n";
+    const Bytes svgz = gzipped(text("<svg xmlns=\"http://www.w3.org/2000/svg\"><metadata>Alice</metadata></svg>"));
+    for (const auto& [bytes, kind] : std::vector<std::pair<Bytes, std::string>>{{text(prefixed), "SVG image"},
+                                                                                 {text("\xEF\xBB\xBF <SVG>Alice</SVG>"), "SVG image"},
+                                                                                 {svgz, "gzip-compressed file"}}) {
+        INFO(kind);
+        Attachment refused{bytes, ""};
+        CHECK_THROWS_WITH(stripper.process(refused), Catch::Contains(kind) && Catch::Contains("--keep-metadata"));
+        Attachment kept{bytes, "", true};
+        CHECK(stripper.process(kept).outcome == Outcome::passed_through);
+    }
+    // A compressed tar archive is a document; XML with another root is text.
+    Bytes tar(1024, 0);
+    std::memcpy(tar.data(), "notes.txt", 9);
+    std::memcpy(tar.data() + 257, "ustar", 5);
+    Attachment tgz{gzipped(tar), ""};
+    CHECK(stripper.process(tgz).detail.find("gzip-compressed tar archive: sent as a file") != std::string::npos);
+    Attachment xml{text("<?xml version=\"1.0\"?><notes>svg is a format</notes>"), ""};
+    CHECK(stripper.process(xml).outcome == Outcome::passed_through);
 }

@@ -262,3 +262,54 @@ TEST_CASE("tiff - JPEGTables is kept without its APPn and COM segments", "[attac
     put32(cut, 64 + 2 + 12 * 11 + 4, static_cast<std::uint32_t>(tables.size() - 3));  // no EOI
     CHECK(refusal(cut).find("JPEGTables") != std::string::npos);
 }
+
+// Review of issue 22: skipped reduced pages were not charged to the budget, so a chain of
+// reduced IFDs whose tables overlap (each one entry further, ~2N entries each) was read in
+// work quadratic in the file. Here 100 such IFDs (5 kB) lead to one full page.
+TEST_CASE("tiff - overlapping reduced pages are charged to the budget", "[attachments]") {
+    constexpr std::uint32_t n = 100, base = 1000, entries = 4 * n;
+    const std::uint32_t page = base + 2 + 12 * entries + 6;
+    Bytes b(base, 0);
+    b[0] = b[1] = 'I';
+    put16(b, 2, 42);
+    put32(b, 4, base);
+    b.resize(page + 64, 0);
+    const auto count = [&](std::uint32_t k) { return k < n ? 2 * n + k + 1 : 0; };  // IFD k: entries k .. 2n+2k
+    put16(b, base, static_cast<std::uint16_t>(count(0)));
+    for (std::uint32_t j = 0; j < entries; ++j) {
+        const std::size_t at = base + 2 + 12 * j;
+        if (j % 2 == 0) {  // NewSubfileType = 1 (reduced), SHORT
+            put16(b, at, 254);
+            put16(b, at + 2, 3);
+            put32(b, at + 4, 1);
+            put16(b, at + 8, 1);
+        } else if (j >= 2 * n + 1 && j < 4 * n) {  // IFD k's next pointer (tag/type read as one LONG)
+            const std::uint32_t k = (j - 2 * n - 1) / 2;
+            put32(b, at, k + 1 < n ? base + 12 * (k + 1) : page);
+        } else {
+            put16(b, at, 1000);  // an unknown type: skipped
+        }
+        put16(b, at + 10, static_cast<std::uint16_t>(count(j + 1)));  // IFD j+1's entry count
+    }
+    write_ifd(b, page, Ifd{{{256, 3, 1, 4}, {257, 3, 1, 2}, {273, 4, 1, page + 56}, {279, 4, 1, 8}}, 0});
+    CHECK_THAT(refusal(b), Catch::Contains("more than once"));
+    // The same chain of 2 pages (no overlap): fine.
+    put32(b, base + 2 + 12 * (2 * n + 1), page);
+    StripResult r;
+    strip_tiff(b, StripOptions{}, r);
+    CHECK(std::find(r.removed.begin(), r.removed.end(), "1 reduced-resolution page(s) (thumbnails)") != r.removed.end());
+}
+
+TEST_CASE("tiff - a BYTE NewSubfileType marks a reduced page; a DNG with a reduced IFD0 is refused", "[attachments]") {
+    Bytes byte_type = with_reduced_page(254, 1);
+    put16(byte_type, 300 + 2 + 2, 1);  // NewSubfileType as BYTE 1
+    StripResult r;
+    strip_tiff(byte_type, StripOptions{}, r);
+    CHECK_FALSE(contains(r.bytes, "THUMBPIX"));
+    // A DNG: IFD0 the thumbnail (with DNGVersion), the full page after it.
+    Bytes dng = with_reduced_page(254, 1);
+    put32(dng, 4, 300);
+    write_ifd(dng, 300, Ifd{{{254, 4, 1, 1}, {256, 3, 1, 4}, {257, 3, 1, 2}, {273, 4, 1, 400}, {279, 4, 1, 8}, {50706, 1, 4, 0x00000401}}, 64});
+    put32(dng, 64 + 2 + 12 * 12, 0);
+    CHECK_THAT(refusal(dng), Catch::Contains("DNG"));
+}
