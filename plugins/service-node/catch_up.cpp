@@ -65,14 +65,14 @@ void CatchUpRound::next_peer() {
     turn_started_ms_ = port_.now_ms();
     turn_requests_ = 0;
     auto service = service_;
-    auto local = std::make_shared<std::vector<MessageState>>();
+    auto local = std::make_shared<Summary>();
     port_.off_loop(
         [service, local, now = port_.now_ms()] {
-            *local = service->store().states(now, [&service](const PublicKey& mb) { return service->owns(mb); });
+            *local = service->store().summary(now, [&service](const PublicKey& mb) { return service->owns(mb); });
         },
         [this, local](bool ok) {
             if (!ok) return skip_peer();
-            local_ = std::move(*local);
+            local_ = *local;
             ask(SummaryBody{swarm_}, &CatchUpRound::on_summary);
         });
 }
@@ -90,14 +90,13 @@ void CatchUpRound::on_summary(std::optional<Response> r) {
     } catch (const wire::DecodeError&) {
         return skip_peer();
     }
-    buckets_ = differing_buckets(summarize(local_), remote_);
+    buckets_ = differing_buckets(local_, remote_);
     bucket_i_ = 0;
     start_bucket();
 }
 
 void CatchUpRound::start_bucket() {
     if (bucket_i_ >= buckets_.size()) return skip_peer();
-    local_bucket_ = bucket_states(local_, buckets_[bucket_i_]);
     cursor_.reset();
     received_ = 0;
     request_page();
@@ -126,12 +125,27 @@ void CatchUpRound::on_page(std::optional<Response> r) {
     received_ += page.states.size();
     if (!page.states.empty()) cursor_ = page.states.back().state.hash;
     more_ = page.more;
-    auto plan = plan_catch_up(local_bucket_, page.states);
-    to_fetch_ = std::move(plan.fetch);
-    fetch_pos_ = 0;
-    counts_.merged += plan.merge.size();
-    // Deletions and lower expiries apply only where the owner's proof verifies.
-    apply(std::make_shared<std::vector<ReplicaOp>>(std::move(plan.merge)));
+    // This node's side of the page: only the states it names, read off the loop (a page, not
+    // the store, bounds what is read and held).
+    auto shared = std::make_shared<BucketPage>(std::move(page));
+    auto local = std::make_shared<std::vector<MessageState>>();
+    auto service = service_;
+    port_.off_loop(
+        [service, shared, local, now = port_.now_ms()] {
+            std::vector<Hash> hashes;
+            hashes.reserve(shared->states.size());
+            for (const auto& op : shared->states) hashes.push_back(op.state.hash);
+            *local = service->store().states_of(hashes, now);
+        },
+        [this, shared, local](bool ok) {
+            if (!ok) return skip_peer();
+            auto plan = plan_catch_up(*local, shared->states);
+            to_fetch_ = std::move(plan.fetch);
+            fetch_pos_ = 0;
+            counts_.merged += plan.merge.size();
+            // Deletions and lower expiries apply only where the owner's proof verifies.
+            apply(std::make_shared<std::vector<ReplicaOp>>(std::move(plan.merge)));
+        });
 }
 
 bool CatchUpRound::follows(const BucketPage& page) const {

@@ -88,11 +88,10 @@ private:
     std::size_t peer_i_ = 0;
     std::uint64_t turn_started_ms_ = 0;
     std::size_t turn_requests_ = 0;
-    std::vector<MessageState> local_;  // this node's states when the peer's turn began
+    Summary local_{};  // this node's summary when the peer's turn began
     Summary remote_{};
     std::vector<std::uint8_t> buckets_;
     std::size_t bucket_i_ = 0;
-    std::vector<MessageState> local_bucket_;
     std::optional<Hash> cursor_;  // the last hash of the bucket's pages so far
     std::size_t received_ = 0;    // states of the bucket's pages so far
     bool more_ = false;

@@ -22,6 +22,7 @@ struct DoorLimits {
     std::size_t connections_per_source = 64;    ///< per IPv4 address / IPv6 /64
     std::size_t connections_per_group = 256;    ///< per IPv4 /24 / IPv6 /48
     std::size_t held_long_polls_per_group = 64; ///< connections per group an owner's long-poll keeps from yielding
+    std::size_t held_long_polls = 512;          ///< the whole node: half the slots always can yield
     bool loopback_per_connection = false;       ///< testnets only: loopback connections apart
     std::size_t partial_frame_budget = 64 << 20;  ///< all partial frames of the node together
     // Largest request body per service: nothing the node serves needs a large frame
@@ -32,6 +33,13 @@ struct DoorLimits {
     std::size_t attachments_frame = 1 << 20;
     std::size_t other_frame = 64 << 10;
 };
+
+/// What one row costs the node's disk beyond its data, store auth and proof bytes: its hash,
+/// mailbox, namespace and times, its entries in the four indexes, and b-tree slack. Measured on
+/// the SQLCipher store (1-byte envelopes, 40,000 rows: ~220 bytes a row on disk) and rounded up;
+/// every row, a tombstone too, is charged it against max_stored_bytes (docs/service-node.md
+/// §Pricing the node's bytes), so a flood of tiny messages stops at the cap, not far past it.
+constexpr std::uint64_t kRowOverheadBytes = 256;
 
 /// Configurable limits (defaults as documented in docs/service-node.md §Limits).
 struct Limits {
@@ -46,7 +54,8 @@ struct Limits {
     // proof quota the oldest proofs are forgotten: the owner's deletes are never refused.
     std::uint64_t max_tombstones_per_mailbox = 10000;
     std::uint64_t max_proof_bytes_per_mailbox = 8ULL << 20;
-    /// The whole node: data and store auths of every row plus the proofs kept. New messages
+    /// The whole node: data and store auths of every row, kRowOverheadBytes a row, plus the
+    /// proofs kept. New messages
     /// (stored or replicated) are refused past it; reads, deletes and expiries go on.
     std::uint64_t max_stored_bytes = 16ULL << 30;
     /// What a stranger's store into the envelope namespace must prove, by how full that

@@ -45,6 +45,7 @@ sdk::net::ServerOptions server_options(const DoorLimits& doors) {
     o.max_connections_per_source = doors.connections_per_source;
     o.max_connections_per_group = doors.connections_per_group;
     o.max_held_per_group = doors.held_long_polls_per_group;
+    o.max_held = doors.held_long_polls;
     o.loopback_per_connection = doors.loopback_per_connection;
     o.partial_frame_budget = doors.partial_frame_budget;
     o.max_frame_bytes = tr::kMaxServiceName + 8 +

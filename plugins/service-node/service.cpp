@@ -347,7 +347,7 @@ Bytes StorageService::summary_bytes(std::uint64_t now_ms) {
     const bool fresh = !summary_.empty() && summary_version_ == version && now_ms >= summary_ms_ &&
                        now_ms - summary_ms_ < limits_.summary_max_age_ms;
     if (!fresh) {
-        summary_ = encode_summary(summarize(store_.states(now_ms, [this](const PublicKey& mailbox) { return owns(mailbox); })));
+        summary_ = encode_summary(store_.summary(now_ms, [this](const PublicKey& mailbox) { return owns(mailbox); }));
         summary_ms_ = now_ms;
         summary_version_ = version;
     }

@@ -101,6 +101,7 @@ RuntimeSettings settings_from(sdk::Context& ctx) {
     d.connections_per_source = positive(c, "connections_per_source");
     d.connections_per_group = positive(c, "connections_per_group");
     d.held_long_polls_per_group = positive(c, "held_long_polls_per_group");
+    d.held_long_polls = positive(c, "held_long_polls");
     d.loopback_per_connection = c.get_bool("loopback_per_connection");
     d.partial_frame_budget = positive(c, "partial_frame_budget");
     return s;
@@ -179,6 +180,8 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"connections_per_group", sdk::ConfigType::integer, "256", "open connections per IPv4 /24 or IPv6 /48"},
     {"held_long_polls_per_group", sdk::ConfigType::integer, "64",
      "connections per group an owner's signed long-poll keeps from being cut when the node is full"},
+    {"held_long_polls", sdk::ConfigType::integer, "512",
+     "connections owners' signed long-polls keep from being cut, all groups together (keep below max_connections)"},
     {"loopback_per_connection", sdk::ConfigType::boolean, "false",
      "testnets only: each loopback connection is its own source (never on a reachable node)"},
     {"partial_frame_budget", sdk::ConfigType::integer, "67108864", "bytes of partial frames buffered, all connections"},

@@ -40,18 +40,23 @@ CREATE INDEX IF NOT EXISTS proofs_by_mailbox ON proofs (mailbox, namespace);
 constexpr const char* kProofIndex = "CREATE INDEX IF NOT EXISTS messages_by_proof ON messages (proof_hash)";
 
 // The bytes the node holds (Limits::max_stored_bytes), kept exact by triggers inside the
-// transaction of every change; its first value sums what an older database holds.
-constexpr const char* kTotals = R"sql(
-BEGIN;
+// transaction of every change: every row is charged kRowOverheadBytes besides its blobs.
+// Version 1 of the accounting (PRAGMA user_version) added the row charge: an older database
+// drops its triggers and sums its rows again once.
+constexpr int kTotalsVersion = 1;
+
+std::string totals_sql() {
+    const std::string row = std::to_string(kRowOverheadBytes);
+    return R"sql(
 CREATE TABLE IF NOT EXISTS totals (id INTEGER PRIMARY KEY CHECK (id = 1), bytes INTEGER NOT NULL);
 INSERT OR IGNORE INTO totals (id, bytes) SELECT 1,
-  (SELECT coalesce(sum(coalesce(length(data), 0) + coalesce(length(store_auth), 0)), 0) FROM messages) +
+  (SELECT coalesce(sum()sql" + row + R"sql( + coalesce(length(data), 0) + coalesce(length(store_auth), 0)), 0) FROM messages) +
   (SELECT coalesce(sum(length(body)), 0) FROM proofs);
 CREATE TRIGGER IF NOT EXISTS totals_row_added AFTER INSERT ON messages BEGIN
-  UPDATE totals SET bytes = bytes + coalesce(length(NEW.data), 0) + coalesce(length(NEW.store_auth), 0);
+  UPDATE totals SET bytes = bytes + )sql" + row + R"sql( + coalesce(length(NEW.data), 0) + coalesce(length(NEW.store_auth), 0);
 END;
 CREATE TRIGGER IF NOT EXISTS totals_row_removed AFTER DELETE ON messages BEGIN
-  UPDATE totals SET bytes = bytes - coalesce(length(OLD.data), 0) - coalesce(length(OLD.store_auth), 0);
+  UPDATE totals SET bytes = bytes - )sql" + row + R"sql( - coalesce(length(OLD.data), 0) - coalesce(length(OLD.store_auth), 0);
 END;
 CREATE TRIGGER IF NOT EXISTS totals_row_changed AFTER UPDATE OF data, store_auth ON messages BEGIN
   UPDATE totals SET bytes = bytes - coalesce(length(OLD.data), 0) - coalesce(length(OLD.store_auth), 0)
@@ -63,8 +68,20 @@ END;
 CREATE TRIGGER IF NOT EXISTS totals_proof_removed AFTER DELETE ON proofs BEGIN
   UPDATE totals SET bytes = bytes - length(OLD.body);
 END;
-COMMIT;
 )sql";
+}
+
+// Before version 1 rows were charged their blobs only: forget that total and its row triggers.
+constexpr const char* kTotalsBefore1 = R"sql(
+DROP TRIGGER IF EXISTS totals_row_added;
+DROP TRIGGER IF EXISTS totals_row_removed;
+DELETE FROM totals;
+)sql";
+
+int user_version(sqlite3* db) {
+    sql::Statement q(db, "PRAGMA user_version");
+    return q.step() ? static_cast<int>(q.column_int64(0)) : 0;
+}
 
 Hash proof_hash_of(ByteView proof) {
     Hash h{};
@@ -116,7 +133,7 @@ MessageStore::MessageStore(const StoreOptions& options, const Limits& limits) : 
         sql::exec(db_, kSchema);
         migrate();
         sql::exec(db_, kProofIndex);
-        sql::exec(db_, kTotals);
+        update_totals();
     } catch (...) {
         sqlite3_close(db_);
         throw;
@@ -147,6 +164,16 @@ void MessageStore::migrate() {
     rows.reset();
     // The old column stays (this SQLite has no DROP COLUMN), empty.
     sql::exec(db_, "UPDATE messages SET proof = NULL WHERE proof IS NOT NULL");
+    tx.commit();
+}
+
+void MessageStore::update_totals() {
+    sql::Transaction tx(db_);
+    const bool old = user_version(db_) < kTotalsVersion;
+    if (old && sqlite3_exec(db_, "SELECT 1 FROM totals LIMIT 0", nullptr, nullptr, nullptr) == SQLITE_OK)
+        sql::exec(db_, kTotalsBefore1);
+    sql::exec(db_, totals_sql());
+    if (old) sql::exec(db_, "PRAGMA user_version = " + std::to_string(kTotalsVersion));
     tx.commit();
 }
 
@@ -272,7 +299,7 @@ MailboxFill MessageStore::fill(const PublicKey& mailbox, std::uint16_t ns) {
 bool MessageStore::paid(const Usage& u, std::size_t data_bytes, Payment& payment) {
     // The node's bytes have a price for everyone (free keypairs make free mailboxes); a
     // stranger's envelope also pays for its share of the mailbox. One proof meets the higher.
-    payment.asked_work = node_store_work(limits_, stored_bytes_locked(), data_bytes, payment.ttl_ms);
+    payment.asked_work = node_store_work(limits_, stored_bytes_locked(), kRowOverheadBytes + data_bytes, payment.ttl_ms);
     if (payment.by_mailbox) {
         const MailboxFill fill{u.messages, u.bytes, limits_.max_messages_per_mailbox, limits_.max_bytes_per_mailbox};
         payment.asked_work = std::max(payment.asked_work, required_store_work(limits_.work, fill, data_bytes, payment.ttl_ms));
@@ -293,6 +320,8 @@ std::uint64_t MessageStore::stored_bytes() {
 
 bool MessageStore::node_fits(std::size_t bytes) { return stored_bytes_locked() + bytes <= limits_.max_stored_bytes; }
 
+bool MessageStore::row_fits(std::size_t blob_bytes) { return node_fits(kRowOverheadBytes + blob_bytes); }
+
 StoreOutcome MessageStore::store(const StoredMessage& m, std::uint64_t now_ms, std::uint64_t owner_ms,
                                  std::uint64_t* held_expiry_ms, Payment* payment) {
     std::lock_guard lock(mutex_);
@@ -307,7 +336,12 @@ StoreOutcome MessageStore::store(const StoredMessage& m, std::uint64_t now_ms, s
             if (expiry > now_ms) {
                 // The answer names the expiry actually held. Only the owner's re-store extends
                 // it (a tombstone stays as it is: a deleted message is not stored again), and it
-                // becomes the row's newest owner action: older proofs no longer apply.
+                // becomes the row's newest owner action: older proofs no longer apply. Keeping
+                // bytes longer is priced as storing them: above the node's free fraction a
+                // refresh pays, or a paid fill would be kept for ever for free.
+                const bool refresh = owner_ms > 0 && !deleted && m.expiry_ms > expiry;
+                if (refresh && payment && !paid(usage_of(m.mailbox, m.ns), m.data.size(), *payment))
+                    return StoreOutcome::unpaid;
                 if (owner_ms > 0 && !deleted) {
                     auto& up = prepare("UPDATE messages SET expiry_ms = max(expiry_ms, ?2), "
                                        "store_auth = CASE WHEN owner_ms < ?3 THEN ?4 ELSE store_auth END, "
@@ -330,7 +364,7 @@ StoreOutcome MessageStore::store(const StoredMessage& m, std::uint64_t now_ms, s
     if (payment && !paid(u, m.data.size(), *payment)) return StoreOutcome::unpaid;
     if (u.messages + 1 > limits_.max_messages_per_mailbox || u.bytes + m.data.size() > limits_.max_bytes_per_mailbox)
         return StoreOutcome::quota_exceeded;
-    if (!node_fits(m.data.size() + m.store_auth.size())) return StoreOutcome::node_full;
+    if (!row_fits(m.data.size() + m.store_auth.size())) return StoreOutcome::node_full;
     auto& ins = prepare("INSERT INTO messages (hash, mailbox, namespace, expiry_ms, data, store_auth, owner_ms) "
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     sql::ScopedReset ins_done(ins);
@@ -471,6 +505,41 @@ std::vector<MessageState> MessageStore::states(std::uint64_t now_ms,
     return out;
 }
 
+Summary MessageStore::summary(std::uint64_t now_ms, const std::function<bool(const PublicKey&)>& keep) {
+    SummaryBuilder summary;
+    Bytes after;  // the empty blob sorts below every hash
+    for (std::size_t read = kSummaryChunk; read == kSummaryChunk;) {
+        std::lock_guard lock(mutex_);
+        auto& q = prepare("SELECT hash, mailbox, namespace, expiry_ms, data IS NULL FROM messages "
+                          "WHERE hash > ?1 AND expiry_ms > ?2 ORDER BY hash LIMIT ?3");
+        sql::ScopedReset q_done(q);
+        q.blob(1, after).uint64(2, now_ms).uint64(3, kSummaryChunk);
+        read = 0;
+        while (q.step()) {
+            ++read;
+            MessageState s{q.column_array<32>(0), q.column_array<32>(1), static_cast<std::uint16_t>(q.column_int64(2)),
+                           q.column_uint64(3), q.column_int64(4) != 0};
+            after.assign(s.hash.begin(), s.hash.end());
+            if (!keep || keep(s.mailbox)) summary.add(s);
+        }
+    }
+    return summary.finish();
+}
+
+std::vector<MessageState> MessageStore::states_of(const std::vector<Hash>& hashes, std::uint64_t now_ms) {
+    std::lock_guard lock(mutex_);
+    auto& q = prepare("SELECT mailbox, namespace, expiry_ms, data IS NULL FROM messages WHERE hash = ?1 AND expiry_ms > ?2");
+    std::vector<MessageState> out;
+    for (const auto& h : hashes) {
+        sql::ScopedReset q_done(q);
+        q.blob(1, h).uint64(2, now_ms);
+        if (q.step())
+            out.push_back(MessageState{h, q.column_array<32>(0), static_cast<std::uint16_t>(q.column_int64(1)),
+                                       q.column_uint64(2), q.column_int64(3) != 0});
+    }
+    return out;
+}
+
 BucketPage MessageStore::bucket_page(std::uint8_t bucket, const std::optional<Hash>& after, std::uint64_t now_ms,
                                      const std::function<bool(const PublicKey&)>& keep, std::size_t max_states,
                                      std::size_t max_bytes) {
@@ -542,7 +611,8 @@ bool MessageStore::merge(const ReplicaChange& c, std::uint64_t now_ms) {
         if (!fits) return false;
         // A stranger's envelope pays this replica's own price; new data fits the node's cap.
         if (!s.deleted && c.payment && !paid(u, c.data->size(), *c.payment)) return false;
-        if (!s.deleted && !node_fits(c.data->size() + (c.store_auth ? c.store_auth->size() : 0))) return false;
+        // A tombstone is a row too: it pays the row's share of the disk.
+        if (!row_fits(s.deleted ? 0 : c.data->size() + (c.store_auth ? c.store_auth->size() : 0))) return false;
         sql::Transaction tx(db_);
         if (c.proof && !keep_proof(s.mailbox, s.ns, *c.proof, c.owner_ms, named, proof_hash, c.batch)) return false;
         auto& ins = prepare("INSERT INTO messages (hash, mailbox, namespace, expiry_ms, data, store_auth, proof_hash, "

@@ -95,7 +95,8 @@ public:
     /// owner-signed re-store (`owner_ms`: the time of the owner's signature, 0 for none) asks for
     /// a later one; a newer owner signature also becomes the row's generation and store auth.
     /// `held_expiry_ms`, when given, receives the expiry the row now has. A store of a message
-    /// already held is a duplicate before anything is priced or counted.
+    /// already held is a duplicate before anything is counted; only an owner's refresh (a later
+    /// expiry) is priced, as a new store would be at the node's fill (unpaid when short).
     /// Quotas (Limits::max_*_per_mailbox) count per (mailbox, namespace); Limits::max_stored_bytes
     /// for the whole node. A `payment` is checked against the price at the namespace's fill.
     StoreOutcome store(const StoredMessage& m, std::uint64_t now_ms, std::uint64_t owner_ms = 0,
@@ -116,8 +117,16 @@ public:
     /// to any more; returns how many rows.
     std::size_t sweep(std::uint64_t now_ms);
 
-    /// For reconciliation: every unexpired row's state whose mailbox passes `keep`.
+    /// Every unexpired row's state whose mailbox passes `keep`: one vector of the whole store, for
+    /// tests and small stores only (the node uses summary() and states_of()).
     std::vector<MessageState> states(std::uint64_t now_ms, const std::function<bool(const PublicKey&)>& keep);
+    /// For reconciliation: the summary (peer_rpc.hpp) of the unexpired rows whose mailbox passes
+    /// `keep`, read in hash order a chunk of kSummaryChunk rows at a time with the lock released
+    /// in between: memory stays the same however many rows, and stores are not held behind it.
+    Summary summary(std::uint64_t now_ms, const std::function<bool(const PublicKey&)>& keep);
+    static constexpr std::size_t kSummaryChunk = 4096;
+    /// The unexpired states of those hashes this store holds (a catch-up page's local side).
+    std::vector<MessageState> states_of(const std::vector<Hash>& hashes, std::uint64_t now_ms);
     /// Merges a replica's change. Returns true if anything changed. Without a proof it can only
     /// add a message (with its data, within the namespace's and the node's quota, and paid when
     /// c.payment says so); with one it can also add a
@@ -163,10 +172,12 @@ private:
     };
     sql::Statement& prepare(const char* text);
     void migrate();
+    void update_totals();  // the node's byte total and its triggers, at the current accounting
     Usage& usage_of(const PublicKey& mailbox, std::uint16_t ns);  // mutex held
     std::uint64_t stored_bytes_locked();
     // Whether `bytes` more fit the node's cap, and whether a payment meets the price at u's fill.
     bool node_fits(std::size_t bytes);
+    bool row_fits(std::size_t blob_bytes);  // a new row: its blobs and kRowOverheadBytes
     bool paid(const Usage& u, std::size_t data_bytes, Payment& payment);
     // Keeps a proof once (under its hash) for (mailbox, ns), forgetting the namespace's oldest
     // proofs when it would pass the quota; false for a proof larger than the quota itself, or

@@ -30,6 +30,7 @@ struct Server::Core : std::enable_shared_from_this<Server::Core> {
     std::unordered_map<std::string, std::size_t> per_source;  // open connections by source
     std::unordered_map<std::string, std::size_t> per_group;   // open connections by group
     std::unordered_map<std::string, std::size_t> held_per_group;  // connections with a held wait, by group
+    std::size_t held_total = 0;                                   // connections with a held wait, all groups
     ServerStats stats;
 
     // Replies answered on other threads, posted to the loop.
@@ -267,7 +268,10 @@ struct Conn : std::enable_shared_from_this<Conn> {
             forget(core->per_source, source);
             forget(core->per_group, group);
         }
-        if (held > 0) forget(core->held_per_group, group);
+        if (held > 0) {
+            forget(core->held_per_group, group);
+            --core->held_total;
+        }
         core->conns.erase(this);
         core->by_id.erase(conn_id);
         auto done = [](uv_handle_t* h) {
@@ -529,9 +533,13 @@ bool Server::hold(std::uint64_t connection) {
     if (it == core_->by_id.end()) return false;
     auto& c = *it->second;
     if (c.held == 0) {
+        // The node-wide limit first: groups are cheap (IPv6 /48s), so per-group shares alone
+        // would let a few of them pin every slot.
+        if (core_->held_total >= core_->opts.max_held) return false;
         auto& n = core_->held_per_group[c.group];
         if (n >= core_->opts.max_held_per_group) return false;
         ++n;
+        ++core_->held_total;
     }
     ++c.held;
     return true;
@@ -540,7 +548,10 @@ bool Server::hold(std::uint64_t connection) {
 void Server::unhold(std::uint64_t connection) {
     auto it = core_->by_id.find(connection);
     if (it == core_->by_id.end() || it->second->held == 0) return;
-    if (--it->second->held == 0) Conn::forget(core_->held_per_group, it->second->group);
+    if (--it->second->held == 0) {
+        Conn::forget(core_->held_per_group, it->second->group);
+        --core_->held_total;
+    }
 }
 
 }  // namespace veil::sdk::net

@@ -189,19 +189,33 @@ PeerEnvelope open_peer(ByteView envelope) {
 
 bool verify_peer(const PeerEnvelope& e) { return crypto::verify_signature(e.sender, signed_bytes(e), e.signature); }
 
+struct SummaryBuilder::Hashers {
+    std::array<crypto_generichash_state, kBuckets> h;
+};
+
+SummaryBuilder::SummaryBuilder() : hashers_(std::make_unique<Hashers>()) {
+    for (auto& h : hashers_->h) crypto_generichash_init(&h, nullptr, 0, 16);
+}
+
+SummaryBuilder::~SummaryBuilder() = default;
+
+void SummaryBuilder::add(const MessageState& s) {
+    wire::Writer w;
+    put_state(w, s);
+    crypto_generichash_update(&hashers_->h[s.hash[0]], w.bytes().data(), w.bytes().size());
+    out_[s.hash[0]].count += 1;
+}
+
+Summary SummaryBuilder::finish() {
+    for (std::size_t i = 0; i < kBuckets; ++i) crypto_generichash_final(&hashers_->h[i], out_[i].digest.data(), 16);
+    return out_;
+}
+
 Summary summarize(std::vector<MessageState> states) {
     std::sort(states.begin(), states.end(), [](const auto& a, const auto& b) { return a.hash < b.hash; });
-    Summary out{};
-    std::array<crypto_generichash_state, kBuckets> hs;
-    for (auto& h : hs) crypto_generichash_init(&h, nullptr, 0, 16);
-    for (const auto& s : states) {
-        wire::Writer w;
-        put_state(w, s);
-        crypto_generichash_update(&hs[s.hash[0]], w.bytes().data(), w.bytes().size());
-        out[s.hash[0]].count += 1;
-    }
-    for (std::size_t i = 0; i < kBuckets; ++i) crypto_generichash_final(&hs[i], out[i].digest.data(), 16);
-    return out;
+    SummaryBuilder b;
+    for (const auto& s : states) b.add(s);
+    return b.finish();
 }
 
 std::vector<std::uint8_t> differing_buckets(const Summary& local, const Summary& remote) {

@@ -184,6 +184,27 @@ TEST_CASE("node doors - owners' signed long-polls of four groups do not pin ever
     CHECK(cut == 1);
 }
 
+TEST_CASE("node doors - owners' signed long-polls of many groups, each within its share, do not pin every slot",
+          "[node][integration]") {
+    // As above with a share large enough to hold every connection of a group (16 IPv6 /48s x 64
+    // on the default limits): only the node-wide limit on held long-polls leaves slots to yield.
+    Testnet net(1, 1, {"max_connections=20", "connections_per_group=5", "held_long_polls_per_group=5",
+                       "held_long_polls=10", "connections_per_source=1000", kRealSources});
+    auto port = net.ports()[0];
+    std::vector<std::unique_ptr<RawSocket>> waiting;
+    for (std::uint32_t i = 0; i < 20; ++i) {
+        veil::test::MailboxOwner owner;
+        waiting.push_back(parked_subscribe(source(56 + static_cast<int>(i / 5), 1), port, i + 1,
+                                           owner.sign(subscribe_to(owner.key.pub, 0))));
+    }
+    std::this_thread::sleep_for(500ms);
+    // A newcomer from a fifth group is served: a connection past the node-wide limit gives way.
+    CHECK(served(port));
+    std::size_t cut = 0;
+    for (auto& s : waiting) cut += s->closed_by_peer() ? 1 : 0;
+    CHECK(cut == 1);
+}
+
 TEST_CASE("node doors - on a loopback testnet one process's many connections lock nobody out",
           "[node][integration]") {
     Testnet net(1, 1);  // testnet configs count each loopback connection apart

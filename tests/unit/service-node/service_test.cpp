@@ -677,7 +677,9 @@ TEST_CASE("service - a hostile member's unpaid envelopes stop at the free fracti
 TEST_CASE("service - the node's byte cap refuses new messages; reads and deletes go on", "[node][service]") {
     Net net;
     Limits limits;
-    limits.max_stored_bytes = 1'000;
+    // Five 200-byte rows and 300 bytes: room for a delete proof and a 10-byte row after a delete.
+    constexpr std::uint64_t kRowBytes = kRowOverheadBytes + 200;
+    limits.max_stored_bytes = 5 * kRowBytes + 300;
     limits.node_work_free_fraction = 1;  // the hard cap alone (its price is tested below)
     Node node(net.a1, net, limits);
     Node a2(net.a2, net, limits);
@@ -693,7 +695,7 @@ TEST_CASE("service - the node's byte cap refuses new messages; reads and deletes
     }
     REQUIRE(last == Status::quota_exceeded);
     CHECK(hashes.size() == 5);
-    CHECK(node.store.stored_bytes() == 1'000);
+    CHECK(node.store.stored_bytes() == 5 * kRowBytes);
     auto full = node.call(StoreRequest{owners.back().pub, 0, 60'000, Bytes(200, 2)});
     CHECK(std::get<ErrorResponse>(full.response.body).message == "this node is full");
     // Reads go on; the owner's delete goes on (its proof is counted, never refused) and frees room.
@@ -702,7 +704,7 @@ TEST_CASE("service - the node's byte cap refuses new messages; reads and deletes
     CHECK(std::get<PageResponse>(inbox.response.body).messages.size() == 1);
     auto del = node.call(signed_body(DeleteRequest{owners[0].pub, 0, {hashes[0]}, {}}, owners[0], kNow + 1));
     REQUIRE(del.response.status == Status::ok);
-    CHECK(node.store.stored_bytes() < 1'000);
+    CHECK(node.store.stored_bytes() < 5 * kRowBytes);
     CHECK(node.call(StoreRequest{owners.back().pub, 0, 60'000, Bytes(10, 3)}).response.status == Status::ok);
     // A member's replicated stores are held to the same cap.
     std::vector<ReplicaOp> ops;
@@ -712,8 +714,8 @@ TEST_CASE("service - the node's byte cap refuses new messages; reads and deletes
         ops.push_back(ReplicaOp{MessageState{message_hash(owner, 0, data), owner, 0, kNow + 60'000, false}, data});
     }
     replicate(net, a2, ops, kNow);
-    CHECK(a2.store.stored_bytes() <= 1'000);
-    CHECK(a2.store.row_count() == 10);
+    CHECK(a2.store.stored_bytes() <= limits.max_stored_bytes);
+    CHECK(a2.store.row_count() == limits.max_stored_bytes / (kRowOverheadBytes + 100));
 }
 
 TEST_CASE("service - a free flood that Bob drains never fills his proof quota: his deletes still work",

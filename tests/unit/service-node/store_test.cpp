@@ -14,6 +14,7 @@ using namespace veil::node;
 namespace {
 
 constexpr std::uint64_t kNow = 1'700'000'000'000;
+constexpr std::uint64_t kRow = kRowOverheadBytes;  // what every row costs besides its blobs
 
 PublicKey mailbox(std::uint8_t b) {
     PublicKey k{};
@@ -247,7 +248,7 @@ TEST_CASE("store - each owner proof is kept once; tombstones and proof bytes hav
     CHECK(s.proof_count() == 0);
 }
 
-TEST_CASE("store - the node's stored bytes count data, store auths and proofs, exactly, across reopening",
+TEST_CASE("store - the node's stored bytes count every row, data, store auths and proofs, exactly, across reopening",
           "[node][store]") {
     auto path = temp_db("totals.db");
     auto a = msg(mailbox(1), 0, "aaaa");
@@ -257,14 +258,14 @@ TEST_CASE("store - the node's stored bytes count data, store auths and proofs, e
         MessageStore s({path, "", false}, Limits{});
         REQUIRE(s.store(a, kNow) == StoreOutcome::stored);
         REQUIRE(s.store(b, kNow) == StoreOutcome::stored);
-        CHECK(s.stored_bytes() == 4 + 10 + 6);
+        CHECK(s.stored_bytes() == 2 * kRow + 4 + 10 + 6);
         CHECK(s.store(b, kNow) == StoreOutcome::duplicate);
-        CHECK(s.stored_bytes() == 20);
+        CHECK(s.stored_bytes() == 2 * kRow + 20);
         REQUIRE(s.remove(mailbox(2), 0, {b.hash}, kNow, {Bytes(7, 3), kNow}).size() == 1);  // data gone, proof kept
-        CHECK(s.stored_bytes() == 4 + 10 + 7);
+        CHECK(s.stored_bytes() == 2 * kRow + 4 + 10 + 7);  // the tombstone is still a row
     }
     MessageStore s({path, "", false}, Limits{});
-    CHECK(s.stored_bytes() == 21);
+    CHECK(s.stored_bytes() == 2 * kRow + 21);
     s.sweep(kNow + 60'001);
     CHECK(s.stored_bytes() == 0);
 }
@@ -299,7 +300,7 @@ TEST_CASE("store - a database whose rows kept proofs per row keeps each proof on
     CHECK(s.proof_of(b.hash) == proof);
     CHECK(s.proof_count() == 1);
     CHECK(s.row_count() == 2);
-    CHECK(s.stored_bytes() == proof.size());  // the node's total starts from what the old file holds
+    CHECK(s.stored_bytes() == 2 * kRow + proof.size());  // the node's total starts from what the old file holds
 }
 
 TEST_CASE("store - a bucket page reads its range of hashes, with the proofs, after the cursor", "[node][store]") {
@@ -355,7 +356,7 @@ TEST_CASE("store - a proof naming hashes the node does not hold is applied but n
     const Bytes padded(150 + 32 * named.size(), 7);
     CHECK(s.remove(mailbox(1), 0, named, kNow, {padded, kNow}).size() == 1);
     CHECK(s.proof_count() == 0);
-    CHECK(s.stored_bytes() == 0);
+    CHECK(s.stored_bytes() == kRow);  // the tombstone's row alone
     // A replica's merge of a row it holds: applied, the padded proof not kept either.
     auto r = msg(mailbox(1), 0, "replica");
     REQUIRE(s.store(r, kNow) == StoreOutcome::stored);
@@ -377,20 +378,23 @@ TEST_CASE("store - a proof naming one held hash many times counts one row: not k
         CHECK(s.remove(mailbox(k), 0, named, kNow, {repeated, kNow}).size() == 1);  // applied
     }
     CHECK(s.proof_count() == 0);
-    CHECK(s.stored_bytes() == 0);
+    CHECK(s.stored_bytes() == 20 * kRow);  // the tombstones' rows alone
 }
 
 TEST_CASE("store - a kept proof counts against the node's byte cap", "[node][store]") {
     Limits limits;
-    limits.max_stored_bytes = 1'000;
+    limits.max_stored_bytes = 1'000 + 80 * kRow;  // room for every row and about 1,000 bytes more
     MessageStore s({":memory:", "", false}, limits);
+    std::map<std::uint8_t, std::vector<Hash>> rows;  // every row first: then only proofs compete
     for (std::uint8_t k = 1; k <= 20; ++k) {
-        std::vector<Hash> named;
         for (int i = 0; i < 4; ++i) {
             auto m = msg(mailbox(k), 0, std::string(1, static_cast<char>('a' + i)));
             REQUIRE(s.store(m, kNow) == StoreOutcome::stored);
-            named.push_back(m.hash);
+            rows[k].push_back(m.hash);
         }
+    }
+    for (std::uint8_t k = 1; k <= 20; ++k) {
+        const auto& named = rows[k];
         const Bytes proof(300, k);  // dense: four held rows pay for 512 bytes
         CHECK(s.remove(mailbox(k), 0, named, kNow, {proof, kNow}).size() == 4);
         CHECK(s.stored_bytes() <= limits.max_stored_bytes);
@@ -465,4 +469,116 @@ TEST_CASE("store - past the proof quota the oldest signed proof goes: replayed o
     CHECK_FALSE(s.proof_of(rows[0]));
     CHECK(s.proof_of(rows[1]) == Bytes(200, 2));
     CHECK(s.proof_of(rows[4]) == Bytes(200, 5));
+}
+
+namespace {
+
+PublicKey numbered_mailbox(std::uint32_t i) {
+    PublicKey k{};
+    for (int b = 0; b < 4; ++b) k[static_cast<std::size_t>(b)] = static_cast<std::uint8_t>(i >> (8 * b));
+    return k;
+}
+
+}  // namespace
+
+TEST_CASE("store - a flood of 1-byte messages stops at the node's cap, the encrypted file within 1.25x of it",
+          "[node][store]") {
+    auto path = temp_db("flood.db");
+    Limits limits;
+    limits.max_stored_bytes = 4 << 20;
+    std::uint32_t stored = 0;
+    {
+        MessageStore s({path, std::string(64, 'a'), false}, limits);
+        // Without the row charge 4 MiB holds four million such rows: 40,000 would all be stored.
+        for (std::uint32_t i = 0; i < 40'000; ++i) {
+            auto m = msg(numbered_mailbox(i), 0, "x");
+            auto outcome = s.store(m, kNow);
+            if (outcome == StoreOutcome::node_full) break;
+            REQUIRE(outcome == StoreOutcome::stored);
+            ++stored;
+        }
+        CHECK(stored == limits.max_stored_bytes / (kRow + 1));
+        CHECK(s.stored_bytes() <= limits.max_stored_bytes);
+    }  // closed: the write-ahead log is checkpointed into the file
+    const auto on_disk = std::filesystem::file_size(path);
+    UNSCOPED_INFO(stored << " rows, " << on_disk << " bytes on disk: " << on_disk / stored << " a row, charged "
+                         << kRow + 1);
+    CHECK(on_disk <= limits.max_stored_bytes + limits.max_stored_bytes / 4);
+}
+
+TEST_CASE("store - a database from before the row charge is charged for its rows after opening", "[node][store]") {
+    auto path = temp_db("before-row-charge.db");
+    auto a = msg(mailbox(1), 0, "aaaa");
+    auto b = msg(mailbox(2), 0, "bbbbbb");
+    {
+        MessageStore s({path, "", false}, Limits{});
+        REQUIRE(s.store(a, kNow) == StoreOutcome::stored);
+        REQUIRE(s.store(b, kNow) == StoreOutcome::stored);
+    }
+    {
+        // As the previous version left it: blobs only, in the total and in the row triggers.
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+        REQUIRE(sqlite3_exec(db, R"sql(
+PRAGMA user_version = 0;
+DROP TRIGGER totals_row_added;
+CREATE TRIGGER totals_row_added AFTER INSERT ON messages BEGIN
+  UPDATE totals SET bytes = bytes + coalesce(length(NEW.data), 0) + coalesce(length(NEW.store_auth), 0);
+END;
+UPDATE totals SET bytes = 10;
+)sql", nullptr, nullptr, nullptr) == SQLITE_OK);
+        sqlite3_close(db);
+    }
+    MessageStore s({path, "", false}, Limits{});
+    CHECK(s.stored_bytes() == 2 * kRow + 10);
+    REQUIRE(s.store(msg(mailbox(3), 0, "ccc"), kNow) == StoreOutcome::stored);
+    CHECK(s.stored_bytes() == 3 * kRow + 13);  // the new triggers charge the row
+}
+
+TEST_CASE("store - the summary read in chunks is the summary of every state", "[node][store]") {
+    MessageStore s({":memory:", "", false}, Limits{});
+    const auto rows = static_cast<std::uint32_t>(MessageStore::kSummaryChunk * 2 + 7);
+    for (std::uint32_t i = 0; i < rows; ++i)
+        REQUIRE(s.store(msg(numbered_mailbox(i % 50), 0, std::to_string(i)), kNow) == StoreOutcome::stored);
+    auto removed = msg(numbered_mailbox(3), 0, "3");
+    REQUIRE(s.remove(numbered_mailbox(3), 0, {removed.hash}, kNow).size() == 1);
+    auto keep = [](const PublicKey& m) { return m[0] % 2 == 0; };
+    CHECK(s.summary(kNow, keep) == summarize(s.states(kNow, keep)));
+    CHECK(s.summary(kNow, {}) == summarize(s.states(kNow, {})));
+    // A page's local side: only the hashes it names, tombstones too, and none it lacks.
+    auto local = s.states_of({removed.hash, Hash{}, msg(numbered_mailbox(4), 0, "4").hash}, kNow);
+    REQUIRE(local.size() == 2);
+    CHECK(local[0].deleted);
+    CHECK(local[1].mailbox == numbered_mailbox(4));
+}
+
+TEST_CASE("store - past the node's free fraction an owner's refresh is priced like a store", "[node][store]") {
+    Limits limits;
+    limits.max_stored_bytes = 100 * (kRow + 100);
+    MessageStore s({":memory:", "", false}, limits);
+    auto list = msg(mailbox(1), 1, std::string(100, 'l'), kNow + 60'000);
+    REQUIRE(s.store(list, kNow, kNow) == StoreOutcome::stored);
+    // Below half: a refresh is free.
+    auto later = list;
+    later.expiry_ms += 1'000;
+    Payment free{60'000, 0, false};
+    std::uint64_t held = 0;
+    CHECK(s.store(later, kNow, kNow + 1, &held, &free) == StoreOutcome::duplicate);
+    CHECK(held == later.expiry_ms);
+    // Past half full, a refresh without work is refused and the expiry stays.
+    for (std::uint32_t i = 0; i < 60; ++i)
+        REQUIRE(s.store(msg(numbered_mailbox(1000 + i), 0, std::string(100, 'x')), kNow) == StoreOutcome::stored);
+    auto again = later;
+    again.expiry_ms += 1'000;
+    Payment unpaid{60'000, 0, false};
+    CHECK(s.store(again, kNow, kNow + 2, &held, &unpaid) == StoreOutcome::unpaid);
+    CHECK(unpaid.asked_work > 0);
+    CHECK(s.retrieve(mailbox(1), 1, {}, kNow).messages.at(0).expiry_ms == later.expiry_ms);
+    // With the work asked: extended.
+    Payment paid{60'000, unpaid.asked_work, false};
+    CHECK(s.store(again, kNow, kNow + 3, &held, &paid) == StoreOutcome::duplicate);
+    CHECK(held == again.expiry_ms);
+    // A re-store that extends nothing is free at any fill.
+    Payment none{60'000, 0, false};
+    CHECK(s.store(again, kNow, kNow + 4, &held, &none) == StoreOutcome::duplicate);
 }

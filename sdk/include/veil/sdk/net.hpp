@@ -107,6 +107,9 @@ struct ServerOptions {
     std::size_t max_connections_per_group = 256; ///< per IPv4 /24 or IPv6 /48: further accepts closed
     /// Per group: connections a held wait (hold()) may keep from yielding; above it waits yield.
     std::size_t max_held_per_group = 64;
+    /// All groups together: connections held waits may keep from yielding (the rest can always
+    /// yield to a newcomer, however many groups hold waits).
+    std::size_t max_held = 512;
     /// Testnets only: every loopback connection is its own source and group (all processes of a
     /// loopback testnet share 127.0.0.1). Never set on a node reachable from a network.
     bool loopback_per_connection = false;
@@ -173,7 +176,8 @@ public:
     void set_yielding(std::uint64_t connection, bool yielding);
     /// A wait only an owner may start (a signed long-poll) on `connection`: it keeps the
     /// connection from being cut while its group holds at most max_held_per_group connections
-    /// with such waits. Returns false (nothing marked) past that share, or for an unknown
+    /// with such waits and the server at most max_held. Returns false (nothing marked) past
+    /// either, or for an unknown
     /// connection: the caller then marks the wait yielding. Every true is paired with unhold().
     /// So owners of free keypairs cannot pin more slots than a few groups' shares. Loop thread.
     bool hold(std::uint64_t connection);

@@ -136,6 +136,22 @@ struct BucketDigest {
 using Summary = std::array<BucketDigest, kBuckets>;
 
 [[nodiscard]] Summary summarize(std::vector<MessageState> states);
+/// summarize() one state at a time, for a store too large to hold its states at once: add()
+/// them in increasing hash order (at least within each bucket), then finish() once.
+class SummaryBuilder final {
+public:
+    SummaryBuilder();
+    ~SummaryBuilder();
+    SummaryBuilder(const SummaryBuilder&) = delete;
+    SummaryBuilder& operator=(const SummaryBuilder&) = delete;
+    void add(const MessageState& s);
+    [[nodiscard]] Summary finish();
+
+private:
+    struct Hashers;
+    std::unique_ptr<Hashers> hashers_;
+    Summary out_{};
+};
 /// Buckets whose digests differ.
 [[nodiscard]] std::vector<std::uint8_t> differing_buckets(const Summary& local, const Summary& remote);
 /// States of one bucket.
