@@ -32,6 +32,7 @@ struct Pipe {
     std::uint64_t last_release_ms = 0;  // releases never go back in time: TCP order is kept
     std::uint64_t wire_free_ms = 0;     // when the previous chunk has gone through the bandwidth
     bool reading = false;
+    bool read_end = false;  // `from` ended its stream: never read it again
 
     void push(std::uint64_t now_ms, std::uint64_t stall_end_ms, std::vector<char> bytes);
     void flush();
@@ -81,6 +82,7 @@ void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
     if (n < 0) {  // EOF or a reset: the end travels with the same delay as the data before it
         uv_read_stop(s);
         pipe->reading = false;
+        pipe->read_end = true;
         pipe->push(now, c->stall_end_ms, {});
         return;
     }
@@ -88,7 +90,7 @@ void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
 }
 
 void start_reading(Pipe& p) {
-    if (p.reading || p.conn->closing) return;
+    if (p.reading || p.read_end || p.conn->closing) return;
     p.from->data = &p;
     if (uv_read_start(reinterpret_cast<uv_stream_t*>(p.from), alloc, on_read) == 0) p.reading = true;
 }
@@ -190,6 +192,13 @@ void LinkEmulator::listen(const std::string& host, std::uint16_t port) {
     if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&server_), 512, on_connection);
     if (rc != 0) throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + ": " + uv_strerror(rc));
     listening_ = true;
+}
+
+std::uint16_t LinkEmulator::port() const {
+    sockaddr_in at{};
+    int len = sizeof at;
+    uv_tcp_getsockname(&server_, reinterpret_cast<sockaddr*>(&at), &len);
+    return ntohs(at.sin_port);
 }
 
 void LinkEmulator::close() {

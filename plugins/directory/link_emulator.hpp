@@ -22,8 +22,10 @@ public:
     LinkEmulator(const LinkEmulator&) = delete;
     LinkEmulator& operator=(const LinkEmulator&) = delete;
 
-    /// Starts listening; throws with libuv's message when it cannot.
+    /// Starts listening (port 0: the kernel picks one); throws with libuv's message when it cannot.
     void listen(const std::string& host, std::uint16_t port);
+    /// The port it listens on.
+    [[nodiscard]] std::uint16_t port() const;
     /// Closes the listener (open connections finish on their own).
     void close();
 
