@@ -39,6 +39,8 @@ struct Pipe {
 };
 
 struct Connection {
+    std::FILE* trace = nullptr;
+    std::uint64_t id = 0;
     uv_tcp_t client{}, upstream{};
     uv_connect_t connect{};
     Pipe in, out;  // in: client -> upstream (toward the host), out: upstream -> client
@@ -120,6 +122,9 @@ void on_shutdown(uv_shutdown_t* req, int) {
 }
 
 void Pipe::push(std::uint64_t now_ms, std::uint64_t stall_end_ms, std::vector<char> bytes) {
+    if (conn->trace)
+        std::fprintf(conn->trace, "%llu c%llu %s %zu\n", static_cast<unsigned long long>(now_ms),
+                     static_cast<unsigned long long>(conn->id), this == &conn->in ? "in" : "out", bytes.size());
     std::uint64_t start = std::max({now_ms, stall_end_ms, wire_free_ms});
     if (dir.bandwidth_kbit) wire_free_ms = start + bytes.size() * 8 / dir.bandwidth_kbit;  // kbit/s = bit/ms
     std::uint64_t jitter = dir.jitter_ms ? randombytes_uniform(static_cast<std::uint32_t>(dir.jitter_ms + 1)) : 0;
@@ -228,6 +233,10 @@ void LinkEmulator::on_connection(uv_stream_t* server, int status) {
         return;
     }
     ++self->accepted_;
+    c->id = self->accepted_;
+    c->trace = self->trace_;
+    if (c->trace) std::fprintf(c->trace, "%llu c%llu accepted\n", static_cast<unsigned long long>(uv_now(self->loop_)),
+                               static_cast<unsigned long long>(c->id));
     const auto& p = self->profile_;
     if (p.stall_probability > 0 && randombytes_uniform(1'000'000) < static_cast<std::uint32_t>(p.stall_probability * 1e6)) {
         c->stall_end_ms = uv_now(self->loop_) + p.stall_ms;

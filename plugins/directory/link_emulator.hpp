@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
 #include "link_profile.hpp"
@@ -29,6 +30,10 @@ public:
     /// Closes the listener (open connections finish on their own).
     void close();
 
+    /// With a file, one line per connection accepted and per chunk read ("<ms> c<N> in|out <bytes>",
+    /// ms of the loop's clock; 0 bytes: the end of the stream), to see where a message's time goes.
+    void trace_to(std::FILE* out) { trace_ = out; }
+
     /// Connections accepted and stalled so far.
     [[nodiscard]] std::uint64_t accepted() const { return accepted_; }
     [[nodiscard]] std::uint64_t stalled() const { return stalled_; }
@@ -41,6 +46,7 @@ private:
     uv_tcp_t server_{};
     bool listening_ = false;
     std::uint64_t accepted_ = 0, stalled_ = 0;
+    std::FILE* trace_ = nullptr;
 };
 
 }  // namespace veil::directory

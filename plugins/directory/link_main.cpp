@@ -4,6 +4,7 @@
 #include <uv.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -45,6 +46,11 @@ int main(int argc, char** argv) {
         uv_loop_t* loop = uv_default_loop();
         veil::directory::LinkEmulator emulator(loop, p, to_host, to_port);
         emulator.listen(at_host, at_port);
+        // VEIL_LINK_TRACE=1 (inherited from `veil testnet up`): every connection and chunk to link.log.
+        if (const char* t = std::getenv("VEIL_LINK_TRACE"); t && std::string(t) == "1") {
+            std::setvbuf(stdout, nullptr, _IOLBF, 0);
+            emulator.trace_to(stdout);
+        }
         std::printf("veil-link %s: %s -> %s, in %llu+%llu ms, out %llu+%llu ms, stall %.3f x %llu ms\n", link.c_str(),
                     listen.c_str(), to.c_str(), static_cast<unsigned long long>(p.in.delay_ms),
                     static_cast<unsigned long long>(p.in.jitter_ms), static_cast<unsigned long long>(p.out.delay_ms),
