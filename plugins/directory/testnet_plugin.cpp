@@ -194,7 +194,14 @@ private:
             plan_.nodes.push_back({name, o_.dir / name / "veil.toml", o_.dir / name / "veil.log", free_loopback_port(),
                                    crypto::load_or_create_signing_key(o_.dir / name / "service-node" / "node.key").pub});
         }
-        if (o_.hosts) place_on_hosts();
+        if (o_.hosts) {
+            try {
+                place_on_hosts();
+            } catch (const std::exception&) {
+                HostsNet::remove(o_.dir);  // an `ip` that failed half-way leaves nothing behind
+                throw;
+            }
+        }
         write_configs();
         start_all();
         started_ = now();
