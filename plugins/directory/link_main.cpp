@@ -3,6 +3,7 @@
 // Runs until SIGTERM/SIGINT.
 #include <uv.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -43,6 +44,9 @@ int main(int argc, char** argv) {
         auto p = veil::directory::load_link_profile(profile, link, delay);
         auto [to_host, to_port] = host_port(to);
         auto [at_host, at_port] = host_port(listen);
+        // A peer that closes while bytes are on their way to it costs that connection (EPIPE),
+        // not the emulator (SIGPIPE killed it silently).
+        std::signal(SIGPIPE, SIG_IGN);
         uv_loop_t* loop = uv_default_loop();
         veil::directory::LinkEmulator emulator(loop, p, to_host, to_port);
         emulator.listen(at_host, at_port);

@@ -337,7 +337,13 @@ private:
                 move_to_fresh_port(*p);
                 return;
             }
-            abort_up("veil testnet up: " + name + " exited; see " + (o_.dir / name / "veil.log").string());
+            // A link emulator's log is its host's link.log; its last line says why it stopped.
+            auto log = name.starts_with("link-") ? o_.dir / name.substr(5) / "link.log" : o_.dir / name / "veil.log";
+            std::ifstream in(log);
+            std::string line, last;
+            while (std::getline(in, line))
+                if (!line.empty()) last = line;
+            abort_up("veil testnet up: " + name + " exited; see " + log.string() + (last.empty() ? "" : " (" + last + ")"));
             return;
         }
         busy_ = true;
