@@ -23,9 +23,13 @@ public:
     /// Why namespaces cannot be made here (not root, no `ip`), or nullopt when they can.
     static std::optional<std::string> unavailable() {
         auto name = "veil-probe-" + std::to_string(::getpid());
-        auto made = run({"/bin/sh", "-c", "ip netns add " + name + " && ip netns del " + name}, {}, 10000);
+        auto bridge = "vpb" + std::to_string(::getpid());
+        auto made = run({"/bin/sh", "-c",
+                         "ip netns add " + name + " && ip netns del " + name + " && ip link add " + bridge +
+                             " type bridge && ip link del " + bridge},
+                        {}, 10000);
         if (made.exit_code == 0) return std::nullopt;
-        return "cannot create a network namespace (needs root and iproute2): " + made.out + made.err;
+        return "cannot create a network namespace and a bridge (needs root and iproute2): " + made.out + made.err;
     }
 
     /// `testnet up --hosts --nodes N --authorities A` plus `extra` arguments (--delay MS, ...).
