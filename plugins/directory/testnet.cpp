@@ -31,6 +31,8 @@ std::string quoted(const std::string& s) {
 }
 
 std::string loopback(std::uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
+// Where the other processes and clients reach p.
+std::string address(const TestnetProcess& p) { return p.host + ":" + std::to_string(p.port); }
 
 
 using Keys = std::vector<std::pair<std::string, std::string>>;  // TOML key = value, in the order written
@@ -60,7 +62,7 @@ std::string authority_keys(const TestnetPlan& plan) {
 
 std::string authority_addresses(const TestnetPlan& plan) {
     std::vector<std::string> at;
-    for (const auto& a : plan.authorities) at.push_back(loopback(a.port));
+    for (const auto& a : plan.authorities) at.push_back(address(a));
     return list(at);
 }
 
@@ -105,7 +107,9 @@ std::string node_config(const TestnetPlan& plan, std::size_t i) {
     o << "# Service node of a local test network (written by `veil testnet up`).\n"
       << "[kernel]\nplugins = [\"service-node\", \"onion-relay\", \"attachment-store\"]\nhome = "
       << quoted((plan.dir / n.name).string()) << "\n\n"
-      << "[service-node]\nlisten = " << quoted(loopback(n.port)) << "\n"
+      << "[service-node]\nlisten = " << quoted(loopback(n.port)) << "\n";
+    if (n.host != "127.0.0.1") o << "public_host = " << quoted(n.host) << "\n";
+    o
       << "directories = " << authority_addresses(plan) << "\n"
       << "authority_keys = " << authority_keys(plan) << "\n"
       << "authority_threshold = " << threshold(plan) << "\n";
@@ -135,14 +139,14 @@ std::string node_config(const TestnetPlan& plan, std::size_t i) {
 
 std::string network_file(const TestnetPlan& plan) {
     std::vector<std::string> seeds;
-    for (const auto& n : plan.nodes) seeds.push_back(loopback(n.port));
+    for (const auto& n : plan.nodes) seeds.push_back(address(n));
     std::ostringstream o;
     o << "# A local Veil test network, for clients (written by `veil testnet up`).\n"
       << "[network]\nauthority_keys = " << authority_keys(plan) << "\n"
       << "authorities = " << authority_addresses(plan) << "\n"
       << "authority_threshold = " << threshold(plan) << "\n"
       << "test_network = true\nmax_nodes_per_block = 0\n"
-      << "directory = " << quoted(loopback(plan.authorities.at(0).port)) << "\n"
+      << "directory = " << quoted(address(plan.authorities.at(0))) << "\n"
       << "seed_nodes = " << list(seeds) << "\n";
     return o.str();
 }

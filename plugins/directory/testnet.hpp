@@ -9,6 +9,8 @@
 ///   (each node runs service-node, onion-relay and attachment-store)
 ///   DIR/testnet.pids   one "name pid" line per process
 ///   DIR/network.toml   for clients: authority keys, directory and seed nodes
+///   DIR/hosts.state    with --hosts: the namespaces, links and bridge made (hosts.hpp)
+///   DIR/<name>/link.log  with --hosts: the link emulator in front of that process (veil-link)
 
 #include <filesystem>
 #include <string>
@@ -28,6 +30,9 @@ struct TestnetProcess {
     std::filesystem::path log;
     std::uint16_t port = 0;
     PublicKey key{};  ///< the authority's or the node's Ed25519 key
+    /// Where the others reach it: 127.0.0.1, or with --hosts its namespace's address (the
+    /// process itself listens on 127.0.0.1 inside its namespace, behind the link emulator).
+    std::string host = "127.0.0.1";
 };
 
 /// Everything `up` decided.

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <fstream>
@@ -11,6 +12,8 @@
 #include "veil/proto/directory_rpc.hpp"
 #include "veil/crypto/key_file.hpp"
 #include "veil/proto/manifest.hpp"
+#include "hosts.hpp"
+#include "link_profile.hpp"
 #include "testnet.hpp"
 #include "veil/proto/node_rpc.hpp"
 #include "veil/sdk/clock.hpp"
@@ -48,14 +51,28 @@ struct Options {
     std::size_t authorities = 3;
     std::vector<std::string> node_options;       ///< "[plugin.]key=value" lines for every node's tables
     std::vector<std::string> authority_options;  ///< "key=value" lines for every authority's [directory]
+    bool hosts = false;                           ///< each process in its own network namespace (hosts.hpp)
+    std::optional<std::uint64_t> delay_ms;        ///< --hosts: one-way delay of every link
+    std::optional<fs::path> profile;              ///< --hosts: the links' profile (link_profile.hpp)
+    std::string name;                             ///< add-host: the new host's name
 };
+
+// With --hosts every process has its own address, so the ports are fixed (DESIGN.md defaults).
+constexpr std::uint16_t kHostsAuthorityPort = 7700;
+constexpr std::uint16_t kHostsNodePort = 7800;
+constexpr unsigned kFirstClientSubnet = 201;  // authorities and nodes take subnets 1..200
+
+bool plain_name(const std::string& n) {
+    return !n.empty() && n.size() <= 20 &&
+           std::all_of(n.begin(), n.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
+}
 
 std::optional<Options> parse(const std::vector<std::string>& a, std::string& error) {
     Options o;
     if (a.empty()) {
         error = "usage: veil testnet up --nodes N [--swarm-size K] [--authorities A] [--node-option KEY=VALUE]..."
-                " [--authority-option KEY=VALUE]... --dir DIR"
-                " | status --dir DIR | down --dir DIR";
+                " [--authority-option KEY=VALUE]... [--hosts [--delay MS] [--profile FILE]] --dir DIR"
+                " | add-host --name NAME --dir DIR | status --dir DIR | down --dir DIR";
         return std::nullopt;
     }
     o.verb = a[0];
@@ -74,6 +91,10 @@ std::optional<Options> parse(const std::vector<std::string>& a, std::string& err
                 o.authority_options.push_back(*v);
             else if (a[i] == "--node-option" && (v = value()) && v->find('=') != std::string::npos)
                 o.node_options.push_back(*v);
+            else if (a[i] == "--hosts") o.hosts = true;
+            else if (a[i] == "--delay" && (v = value())) o.delay_ms = std::stoull(*v);
+            else if (a[i] == "--profile" && (v = value())) o.profile = fs::absolute(*v);
+            else if (a[i] == "--name" && (v = value())) o.name = *v;
             else {
                 error = "veil testnet: unexpected argument '" + a[i] + "'";
                 return std::nullopt;
@@ -84,7 +105,13 @@ std::optional<Options> parse(const std::vector<std::string>& a, std::string& err
         }
     }
     if (o.dir.empty()) error = "veil testnet: --dir DIR is required";
-    else if (o.verb != "up" && o.verb != "status" && o.verb != "down") error = "veil testnet: unknown verb '" + o.verb + "'";
+    else if (o.verb != "up" && o.verb != "status" && o.verb != "down" && o.verb != "add-host")
+        error = "veil testnet: unknown verb '" + o.verb + "'";
+    else if ((o.delay_ms || o.profile) && !o.hosts) error = "veil testnet up: --delay and --profile need --hosts";
+    else if (o.delay_ms && *o.delay_ms > 60'000) error = "veil testnet up: --delay 0..60000";
+    else if (o.verb == "up" && o.hosts && o.authorities + o.nodes >= kFirstClientSubnet)
+        error = "veil testnet up --hosts: at most " + std::to_string(kFirstClientSubnet - 1) + " authorities and nodes";
+    else if (o.verb == "add-host" && !plain_name(o.name)) error = "veil testnet add-host: --name NAME (a-z, 0-9, -; up to 20)";
     else if (o.verb == "up" && (o.nodes < 1 || o.nodes > 200)) error = "veil testnet up: --nodes N (1..200) is required";
     else if (o.verb == "up" && (o.swarm_size < 1 || o.swarm_size > 50)) error = "veil testnet up: --swarm-size 1..50";
     else if (o.verb == "up" && (o.authorities < 1 || o.authorities > kMaxManifestSignatures))
@@ -93,15 +120,20 @@ std::optional<Options> parse(const std::vector<std::string>& a, std::string& err
     return o;
 }
 
-// Starts `exe --config config` in its own session with stdout and stderr to `log`.
-int spawn(const std::string& exe, const fs::path& config, const fs::path& log) {
-    std::string cfg = config.string();
+// Starts `args` (args[0] the executable) in its own session with stdout and stderr to `log`,
+// in network namespace `netns` when one is named.
+int spawn(std::vector<std::string> args, const fs::path& log, const std::string& netns = {}) {
     std::string logp = log.string();
-    std::vector<char*> argv{const_cast<char*>(exe.c_str()), const_cast<char*>("--config"), cfg.data(), nullptr};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int ns_fd = netns.empty() ? -1 : open_netns(netns);
+    if (!netns.empty() && ns_fd < 0) throw std::runtime_error("network namespace " + netns + " is missing");
     pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {
         // Only async-signal-safe calls until exec.
+        if (ns_fd >= 0 && !enter_netns_fd(ns_fd)) ::_exit(126);
         ::setsid();
         int fd = ::open(logp.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
         int null = ::open("/dev/null", O_RDONLY);
@@ -110,9 +142,10 @@ int spawn(const std::string& exe, const fs::path& config, const fs::path& log) {
             ::dup2(fd, 2);
         }
         if (null >= 0) ::dup2(null, 0);
-        ::execv(exe.c_str(), argv.data());
+        ::execv(argv[0], argv.data());
         ::_exit(127);
     }
+    if (ns_fd >= 0) ::close(ns_fd);
     return pid;
 }
 
@@ -131,6 +164,7 @@ public:
     void run() {
         try {
             if (o_.verb == "up") up();
+            else if (o_.verb == "add-host") add_host();
             else if (o_.verb == "status") status();
             else down();
         } catch (const std::exception& e) {
@@ -144,6 +178,8 @@ private:
             if (is_testnet_process(pid, o_.dir))
                 throw std::runtime_error("a test network is already up in " + o_.dir.string() + " (veil testnet down first)");
         fs::create_directories(o_.dir);
+        if (HostsNet::exists(o_.dir)) HostsNet::remove(o_.dir);  // left by an `up` that crashed
+        if (o_.hosts) (void)load_link_profile(o_.profile, "", o_.delay_ms);  // a bad profile stops us here
         plan_.dir = o_.dir;
         plan_.swarm_size = o_.swarm_size;
         plan_.node_options = o_.node_options;
@@ -158,10 +194,59 @@ private:
             plan_.nodes.push_back({name, o_.dir / name / "veil.toml", o_.dir / name / "veil.log", free_loopback_port(),
                                    crypto::load_or_create_signing_key(o_.dir / name / "service-node" / "node.key").pub});
         }
+        if (o_.hosts) {
+            try {
+                place_on_hosts();
+            } catch (const std::exception&) {
+                HostsNet::remove(o_.dir);  // an `ip` that failed half-way leaves nothing behind
+                throw;
+            }
+        }
         write_configs();
         start_all();
         started_ = now();
         ctx_.set_interval(200, [this] { poll_up(); });
+    }
+
+    // --hosts: a namespace, an address and fixed ports for every process (hosts.hpp).
+    void place_on_hosts() {
+        hosts_ = std::make_unique<HostsNet>(HostsNet::create(o_.dir));
+        unsigned subnet = 0;
+        for (auto* list : {&plan_.authorities, &plan_.nodes}) {
+            for (auto& p : *list) {
+                auto h = hosts_->add(p.name, ++subnet);
+                p.host = h.address;
+                p.port = list == &plan_.authorities ? kHostsAuthorityPort : kHostsNodePort;
+                netns_[p.name] = h.netns;
+            }
+        }
+    }
+
+    // The link emulator in front of p (its public address -> p on its namespace's loopback).
+    void start_link(const TestnetProcess& p) {
+        const auto port = std::to_string(p.port);
+        std::vector<std::string> args{(fs::path(self_exe()).parent_path() / "veil-link").string(),
+                                      "--listen", p.host + ":" + port, "--to", "127.0.0.1:" + port,
+                                      "--link", p.name, "--dir", o_.dir.string()};
+        if (o_.delay_ms) args.insert(args.end(), {"--delay", std::to_string(*o_.delay_ms)});
+        if (o_.profile) args.insert(args.end(), {"--profile", o_.profile->string()});
+        pids_["link-" + p.name] = spawn(args, o_.dir / p.name / "link.log", netns_[p.name]);
+    }
+
+    // `add-host --name NAME`: a client's namespace on the testnet's bridge; prints where it is.
+    void add_host() {
+        auto net = HostsNet::open(o_.dir);
+        unsigned clients = 0;
+        for (const auto& h : net.hosts()) {
+            if (h.name == o_.name) throw std::runtime_error("host " + o_.name + " exists already");
+            if (h.netns.empty() || h.address.empty()) continue;
+            auto third = h.address.substr(net.prefix().size() + 1);
+            if (std::stoul(third.substr(0, third.find('.'))) >= kFirstClientSubnet) ++clients;
+        }
+        if (kFirstClientSubnet + clients > 254) throw std::runtime_error("no subnet left for another client host");
+        auto h = net.add(o_.name, kFirstClientSubnet + clients);
+        call_.out("netns " + h.netns + "\naddress " + h.address + "\n");
+        call_.finish(sdk::exit_code::ok);
     }
 
     void write_configs() {
@@ -175,7 +260,8 @@ private:
         std::error_code ec;
         auto size = fs::file_size(p.log, ec);
         log_start_[p.name] = ec ? 0 : size;
-        pids_[p.name] = spawn(self_exe(), p.config, p.log);
+        pids_[p.name] = spawn({self_exe(), "--config", p.config.string()}, p.log, netns_[p.name]);
+        if (o_.hosts) start_link(p);
     }
 
     // Every authority, then every node; `up` asks the first authority for the manifest.
@@ -183,13 +269,15 @@ private:
         for (const auto& a : plan_.authorities) start(a);
         for (const auto& n : plan_.nodes) start(n);
         write_pids();
-        directory_ = std::make_unique<sdk::net::Client>(ctx_.loop(), sdk::net::Endpoint{"127.0.0.1", plan_.authorities[0].port});
+        directory_ = std::make_unique<sdk::net::Client>(ctx_.loop(), sdk::net::Endpoint{plan_.authorities[0].host, plan_.authorities[0].port});
     }
 
     void write_pids() {
         std::ofstream pids(o_.dir / "testnet.pids", std::ios::trunc);
         for (const auto& a : plan_.authorities) pids << a.name << " " << pids_[a.name] << "\n";
         for (const auto& n : plan_.nodes) pids << n.name << " " << pids_[n.name] << "\n";
+        for (const auto& [name, pid] : pids_)
+            if (name.starts_with("link-")) pids << name << " " << pid << "\n";
     }
 
     // True when `name`'s run since its last start ended because its port was taken (another
@@ -249,7 +337,13 @@ private:
                 move_to_fresh_port(*p);
                 return;
             }
-            abort_up("veil testnet up: " + name + " exited; see " + (o_.dir / name / "veil.log").string());
+            // A link emulator's log is its host's link.log; its last line says why it stopped.
+            auto log = name.starts_with("link-") ? o_.dir / name.substr(5) / "link.log" : o_.dir / name / "veil.log";
+            std::ifstream in(log);
+            std::string line, last;
+            while (std::getline(in, line))
+                if (!line.empty()) last = line;
+            abort_up("veil testnet up: " + name + " exited; see " + log.string() + (last.empty() ? "" : " (" + last + ")"));
             return;
         }
         busy_ = true;
@@ -282,7 +376,7 @@ private:
         busy_ = true;
         for (const auto& n : plan_.nodes) {
             auto& c = node_clients_[n.port];
-            if (!c) c = std::make_unique<sdk::net::Client>(ctx_.loop(), sdk::net::Endpoint{"127.0.0.1", n.port});
+            if (!c) c = std::make_unique<sdk::net::Client>(ctx_.loop(), sdk::net::Endpoint{n.host, n.port});
             auto req = proto::node::encode_request(proto::node::Request{1, proto::node::InfoRequest{}});
             c->request(sdk::transport::encode_service_request(proto::node::kStorageService, req), 2000,
                        [this, pending, ready](sdk::Result<wire::Bytes> r) {
@@ -299,11 +393,16 @@ private:
         std::ofstream(o_.dir / "network.toml") << network_file(plan_);
         std::map<SwarmId, std::size_t> swarms;
         for (const auto& n : manifest_.nodes) ++swarms[n.swarm];
-        call_.out("testnet up: " + std::to_string(plan_.authorities.size()) + " authorities (first at 127.0.0.1:" +
-                  std::to_string(plan_.authorities[0].port) + "), " +
+        std::string hosts;
+        if (hosts_)
+            hosts = "hosts: every process in its own network namespace, addresses " + hosts_->prefix() +
+                    ".N.2/24 behind link emulators" + (o_.delay_ms ? " (one-way delay " + std::to_string(*o_.delay_ms) + " ms)" : "") +
+                    "; this machine reaches them through the bridge " + hosts_->bridge() + " (" + hosts_->prefix() + ".0.1/16)\n";
+        call_.out("testnet up: " + std::to_string(plan_.authorities.size()) + " authorities (first at " +
+                  plan_.authorities[0].host + ":" + std::to_string(plan_.authorities[0].port) + "), " +
                   std::to_string(plan_.nodes.size()) + " nodes in " + std::to_string(swarms.size()) +
                   " swarms (manifest version " + std::to_string(manifest_.version) + ")\nnetwork file: " +
-                  (o_.dir / "network.toml").string() + "\n");
+                  (o_.dir / "network.toml").string() + "\n" + hosts);
         call_.finish(sdk::exit_code::ok);
     }
 
@@ -328,6 +427,7 @@ private:
         for (const auto& [name, pid] : read_pids(o_.dir))
             if (is_testnet_process(pid, o_.dir)) ::kill(pid, SIGKILL);
         fs::remove(o_.dir / "testnet.pids");
+        HostsNet::remove(o_.dir);
         call_.fail(message, sdk::exit_code::failure);
     }
 
@@ -345,8 +445,10 @@ private:
             for (const auto& [name, pid] : pids)
                 if (is_testnet_process(pid, o_.dir)) ::kill(pid, SIGKILL);
             fs::remove(o_.dir / "testnet.pids");
+            auto removed = HostsNet::remove(o_.dir);
             call_.out("testnet down: " + std::to_string(pids.size()) + " processes stopped" +
-                      (left ? " (" + std::to_string(left) + " killed after 10 s)" : "") + "\n");
+                      (left ? " (" + std::to_string(left) + " killed after 10 s)" : "") +
+                      (removed ? ", " + std::to_string(removed) + " namespaces and links removed" : "") + "\n");
             call_.finish(sdk::exit_code::ok);
         });
     }
@@ -365,6 +467,8 @@ private:
     std::unique_ptr<sdk::net::Client> directory_;
     std::map<std::uint16_t, std::unique_ptr<sdk::net::Client>> node_clients_;
     std::map<std::string, int> pids_;
+    std::unique_ptr<HostsNet> hosts_;
+    std::map<std::string, std::string> netns_;  ///< --hosts: each process's namespace
     std::map<std::string, std::uintmax_t> log_start_;
     int port_moves_ = 0;
     std::uint64_t started_ = 0;
@@ -377,7 +481,8 @@ public:
         ctx.add_command(sdk::Command{
             "testnet", "start, inspect or stop a local test network (directory + service nodes)",
             "testnet up --nodes N [--swarm-size K] [--authorities A] [--node-option KEY=VALUE]... "
-            "[--authority-option KEY=VALUE]... --dir DIR | testnet status --dir DIR | testnet down --dir DIR",
+            "[--authority-option KEY=VALUE]... [--hosts [--delay MS] [--profile FILE]] --dir DIR | "
+            "testnet add-host --name NAME --dir DIR | testnet status --dir DIR | testnet down --dir DIR",
             [this, &ctx](sdk::CommandCall call) {
                 std::string error;
                 auto o = parse(call.args(), error);

@@ -59,7 +59,7 @@ public:
     /// One frame with any payload, and the frame's result (for tests of the framing itself).
     sdk::Result<wire::Bytes> exchange(std::uint16_t port, const wire::Bytes& payload, std::uint64_t timeout_ms = 5000) {
         auto& c = clients_[port];
-        if (!c) c = std::make_unique<sdk::net::Client>(&loop_, sdk::net::Endpoint{"127.0.0.1", port}, options);
+        if (!c) c = std::make_unique<sdk::net::Client>(&loop_, sdk::net::Endpoint{host, port}, options);
         std::optional<sdk::Result<wire::Bytes>> got;
         c->request(payload, timeout_ms, [&got](sdk::Result<wire::Bytes> r) { got = std::move(r); });
         while (!got) uv_run(&loop_, UV_RUN_ONCE);
@@ -68,6 +68,8 @@ public:
 
     /// For connections opened from now on (raise max_frame_bytes to send a large frame).
     sdk::net::ClientOptions options;
+    /// Where the nodes are, for connections opened from now on (a `--hosts` testnet: one address each).
+    std::string host = "127.0.0.1";
 
 private:
     uv_loop_t loop_{};

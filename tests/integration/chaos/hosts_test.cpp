@@ -1,0 +1,221 @@
+// `veil testnet up --hosts` (plugins/directory/hosts.hpp, link_emulator.hpp): every process in its
+// own namespace and /24, clients in theirs, messages through the onion across them, latency over
+// delayed links, and nothing left behind, also after `up` is killed half-way.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <set>
+#include <thread>
+
+#include "support/hosts_testnet.hpp"
+#include "support/node_rpc.hpp"
+#include "support/veil_id.hpp"
+
+using namespace veil::test;
+
+namespace {
+
+constexpr std::uint16_t kNodePort = 7800;
+
+// True (after saying so) when this machine cannot make network namespaces: the case is skipped.
+bool skipped() {
+    auto why = HostsTestnet::unavailable();
+    if (!why) return false;
+    std::cout << "SKIPPED: " << *why << std::endl;
+    WARN("SKIPPED: " << *why);
+    return true;
+}
+
+std::string subnet_of(const std::string& address) { return address.substr(0, address.rfind('.')); }
+
+// A new identity in HOME, made inside namespace `netns` (empty: on the machine itself).
+std::string init_person(const HostsTestnet& net, const std::string& netns, const fs::path& home) {
+    std::vector<std::string> args{"init", "--home", home.string(), "--network", (net.dir() / "network.toml").string()};
+    auto r = netns.empty() ? run_veil(args, {}, 60000) : HostsTestnet::run_in(netns, args);
+    INFO(r.out + r.err);
+    REQUIRE(r.exit_code == 0);
+    auto id = veil_id_in(r.out);
+    REQUIRE(id.size() == 66);
+    return id;
+}
+
+std::size_t count(const std::string& text, const std::string& needle) {
+    std::size_t n = 0;
+    for (std::size_t at = 0; (at = text.find(needle, at)) != std::string::npos; at += needle.size()) ++n;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("chaos - --hosts: each process on its own /24, clients in namespaces and on the machine talk through the onion",
+          "[chaos][integration]") {
+    if (skipped()) return;
+    HostsTestnet net(6, 1);
+    // The signed manifest lists six nodes, each at its own namespace's address in its own /24.
+    NodeRpc rpc;
+    rpc.host = net.address_of("node-1");
+    auto verifier = net.verifier();
+    auto manifest = complete_manifest(rpc, kNodePort, 6, &verifier);
+    std::set<std::string> subnets;
+    for (const auto& n : manifest.nodes) {
+        INFO(n.host);
+        CHECK(n.host.rfind(net.prefix() + ".", 0) == 0);
+        subnets.insert(subnet_of(n.host));
+    }
+    CHECK(subnets.size() == 6);
+    std::cout << "hosts: 6 nodes in " << subnets.size() << " distinct /24s under " << net.prefix() << ".0.0/16\n";
+
+    auto ns_a = net.add_host("client-a");
+    auto ns_b = net.add_host("client-b");
+    CHECK(subnet_of(net.address_of("client-a")) != subnet_of(net.address_of("client-b")));
+    auto alice = net.dir() / "alice";
+    auto bob = net.dir() / "bob";
+    init_person(net, ns_a, alice);
+    auto bob_id = init_person(net, ns_b, bob);
+    auto sent = HostsTestnet::run_in(ns_a, {"--home", alice.string(), "send", bob_id, "across the namespaces"});
+    INFO(sent.out + sent.err);
+    REQUIRE(sent.exit_code == 0);
+    // A client on the machine itself reaches the same network through the bridge's route.
+    auto carol = net.dir() / "carol";
+    init_person(net, "", carol);
+    auto from_host = run_veil({"--home", carol.string(), "send", bob_id, "from the machine itself"}, {}, 60000);
+    INFO(from_host.out + from_host.err);
+    REQUIRE(from_host.exit_code == 0);
+
+    std::string got;
+    for (int i = 0; i < 10 && (count(got, "across the namespaces") == 0 || count(got, "from the machine itself") == 0); ++i)
+        got += HostsTestnet::run_in(ns_b, {"--home", bob.string(), "receive", "--json", "--wait", "5"}).out;
+    CHECK(count(got, "\"text\":\"across the namespaces\"") == 1);
+    CHECK(count(got, "\"text\":\"from the machine itself\"") == 1);
+
+    net.down();
+    CHECK(net.namespaces_left() == 0);
+    CHECK(run({"/usr/bin/env", "ip", "link", "show", "vb" + net.tag()}, {}, 10000).exit_code != 0);
+}
+
+TEST_CASE("chaos - testnet down removes the namespaces of an up that was killed half-way", "[chaos][integration]") {
+    if (skipped()) return;
+    TempDir tmp;
+    auto dir = tmp.path() / "net";
+    pid_t up = ::fork();
+    REQUIRE(up >= 0);
+    if (up == 0) {
+        ::execl(veil_exe().c_str(), veil_exe().c_str(), "testnet", "up", "--hosts", "--nodes", "20", "--authorities", "1",
+                "--dir", dir.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    // Killed once two hosts are complete (a third is likely half made): the bridge, links and
+    // namespaces made so far are only known from DIR/hosts.state.
+    std::string tag;
+    for (int i = 0; i < 3000; ++i) {
+        auto state = slurp(dir / "hosts.state");
+        if (count(state, "\nhost ") >= 2) {
+            tag = state.substr(4, state.find('\n') - 4);
+            break;
+        }
+        std::this_thread::sleep_for(5ms);
+    }
+    ::kill(up, SIGKILL);
+    ::waitpid(up, nullptr, 0);
+    REQUIRE(!tag.empty());
+    auto listed = [&tag] { return count(run({"/usr/bin/env", "ip", "netns", "list"}, {}, 10000).out, "veil-" + tag + "-"); };
+    CHECK(listed() >= 2);
+    auto down = run_veil({"testnet", "down", "--dir", dir.string()}, {}, 60000);
+    INFO(down.out + down.err);
+    CHECK(down.exit_code == 0);
+    CHECK(listed() == 0);
+    CHECK(run({"/usr/bin/env", "ip", "link", "show", "vb" + tag}, {}, 10000).exit_code != 0);
+}
+
+TEST_CASE("chaos - an up whose `ip` fails half-way removes what it made and says why", "[chaos][integration]") {
+    if (skipped()) return;
+    auto real_ip = run({"/bin/sh", "-c", "command -v ip"}, {}, 10000).out;
+    real_ip = real_ip.substr(0, real_ip.find('\n'));
+    REQUIRE(!real_ip.empty());
+    TempDir tmp;
+    // A hostile `ip` first in PATH: it refuses node-2's address, after the bridge and three
+    // namespaces were made.
+    auto bin = tmp.path() / "bin";
+    fs::create_directories(bin);
+    tmp.write("bin/ip", "#!/bin/sh\ncase \"$*\" in *-node-2\\ addr\\ add*) echo 'simulated ip failure' >&2; exit 1;; esac\nexec " +
+                            real_ip + " \"$@\"\n");
+    fs::permissions(bin / "ip", fs::perms::owner_all);
+    auto before = run({"/usr/bin/env", "ip", "netns", "list"}, {}, 10000).out;
+    auto dir = tmp.path() / "net";
+    auto up = run_veil({"testnet", "up", "--hosts", "--nodes", "3", "--authorities", "1", "--dir", dir.string()},
+                       {"PATH=" + bin.string() + ":" + std::getenv("PATH")}, 60000);
+    INFO(up.out + up.err);
+    CHECK(up.exit_code != 0);
+    CHECK(up.err.find("simulated ip failure") != std::string::npos);
+    CHECK(!fs::exists(dir / "hosts.state"));
+    CHECK(count(run({"/usr/bin/env", "ip", "netns", "list"}, {}, 10000).out, "veil-") == count(before, "veil-"));
+}
+
+TEST_CASE("chaos - 40 messages over 40 ms links: none lost, none twice, in order; latency beside the floor",
+          "[chaos][integration]") {
+    if (skipped()) return;
+    constexpr std::uint64_t kDelayMs = 40;
+    constexpr int kMessages = 40;  // one after the other: about 70 s of the 2-minute budget
+    HostsTestnet net(6, 1, {"--delay", std::to_string(kDelayMs)});
+    auto ns_a = net.add_host("client-a");
+    auto ns_b = net.add_host("client-b");
+    auto alice = net.dir() / "alice";
+    auto bob = net.dir() / "bob";
+    auto alice_id = init_person(net, ns_a, alice);
+    auto bob_id = init_person(net, ns_b, bob);
+    REQUIRE(HostsTestnet::run_in(ns_b, {"--home", bob.string(), "contacts", "add", alice_id, "Alice"}).exit_code == 0);
+
+    Interactive a(HostsTestnet::in(ns_a, {"--home", alice.string(), "chat", bob_id}), net.dir() / "alice-chat.err");
+    Interactive b(HostsTestnet::in(ns_b, {"--home", bob.string(), "chat", alice_id}), net.dir() / "bob-chat.err");
+    // The first message sets up the session (X3DH) and the long-polls; it is not measured.
+    REQUIRE(a.type("warm-up"));
+    INFO(read_file(net.dir() / "bob-chat.err"));
+    REQUIRE(b.wait_for("Alice: warm-up\n", 60000));
+
+    std::vector<double> latency_ms;
+    for (int i = 0; i < kMessages; ++i) {
+        auto text = "m " + std::to_string(i);
+        auto t0 = std::chrono::steady_clock::now();
+        REQUIRE(a.type(text));
+        if (!b.wait_for("Alice: " + text + "\n", 30000)) break;  // counted as lost below
+        latency_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    // Late copies would show now.
+    b.wait_for("never printed", 2000);
+
+    // What Bob's screen shows, counted: each message once, in the order sent.
+    std::size_t lost = 0, duplicated = 0, out_of_order = 0, last_at = 0;
+    for (int i = 0; i < kMessages; ++i) {
+        auto line = "Alice: m " + std::to_string(i) + "\n";
+        auto seen = count(b.output(), line);
+        lost += seen == 0 ? 1 : 0;
+        duplicated += seen > 1 ? seen - 1 : 0;
+        auto at = b.output().find(line);
+        if (at != std::string::npos) {
+            out_of_order += at < last_at ? 1 : 0;
+            last_at = at;
+        }
+    }
+    std::sort(latency_ms.begin(), latency_ms.end());
+    // Sender -> guard -> middle -> exit -> swarm node, then the swarm node answers the receiver's
+    // long-poll back through its exit, middle and guard: 8 link crossings of kDelayMs each.
+    const double floor_ms = 8.0 * kDelayMs;
+    if (!latency_ms.empty()) {
+        auto pct = [&latency_ms](double p) {
+            return latency_ms[std::min(latency_ms.size() - 1, static_cast<std::size_t>(p * static_cast<double>(latency_ms.size())))];
+        };
+        std::cout << "latency over " << kDelayMs << " ms links (" << latency_ms.size() << " messages): p50 " << pct(0.5)
+                  << " ms, p99 " << pct(0.99) << " ms; floor " << floor_ms << " ms; p50/floor " << pct(0.5) / floor_ms
+                  << ", p99/floor " << pct(0.99) / floor_ms << "\n";
+    }
+    std::cout << "lost " << lost << ", duplicated " << duplicated << ", out of order " << out_of_order << "\n";
+    CHECK(lost == 0);
+    CHECK(duplicated == 0);
+    CHECK(out_of_order == 0);
+}

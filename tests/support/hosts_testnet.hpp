@@ -1,0 +1,120 @@
+#pragma once
+// `veil testnet up --hosts` for one test (plugins/directory/hosts.hpp): every authority and node
+// in its own network namespace and /24, clients in namespaces of their own (`add-host`), and
+// `testnet down` at the end. Needs root; `unavailable()` says why not, so that the test can skip.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/process.hpp"
+#include "support/testnet_fixture.hpp"
+
+namespace veil::test {
+
+class HostsTestnet final {
+public:
+    /// Why namespaces cannot be made here (not root, no `ip`), or nullopt when they can.
+    static std::optional<std::string> unavailable() {
+        auto name = "veil-probe-" + std::to_string(::getpid());
+        auto bridge = "vpb" + std::to_string(::getpid());
+        auto made = run({"/bin/sh", "-c",
+                         "ip netns add " + name + " && ip netns del " + name + " && ip link add " + bridge +
+                             " type bridge && ip link del " + bridge},
+                        {}, 10000);
+        if (made.exit_code == 0) return std::nullopt;
+        return "cannot create a network namespace and a bridge (needs root and iproute2): " + made.out + made.err;
+    }
+
+    /// `testnet up --hosts --nodes N --authorities A` plus `extra` arguments (--delay MS, ...).
+    HostsTestnet(std::size_t nodes, std::size_t authorities, const std::vector<std::string>& extra = {}) {
+        std::vector<std::string> args{"testnet", "up", "--hosts", "--nodes", std::to_string(nodes), "--authorities",
+                                      std::to_string(authorities), "--dir", dir_.string()};
+        args.insert(args.end(), extra.begin(), extra.end());
+        auto r = run_veil(args, {}, 120000);
+        up_output_ = r.out + r.err;
+        INFO(up_output_);
+        if (r.exit_code != 0) down();
+        REQUIRE(r.exit_code == 0);
+        for (std::size_t i = 1; i <= authorities; ++i) {
+            auto pub = slurp(dir_ / ("authority-" + std::to_string(i)) / "directory" / "authority.pub").substr(0, 64);
+            authorities_.push_back(veil::wire::to_array<32>(veil::wire::from_hex(pub)));
+        }
+        tag_ = state_value("tag");
+        REQUIRE(!tag_.empty());
+    }
+    ~HostsTestnet() { down(); }
+    HostsTestnet(const HostsTestnet&) = delete;
+    HostsTestnet& operator=(const HostsTestnet&) = delete;
+
+    const fs::path& dir() const { return dir_; }
+    const std::string& up_output() const { return up_output_; }
+    /// The network's namespaces all start with "veil-<tag>-".
+    const std::string& tag() const { return tag_; }
+    /// "10.X": every host's address starts with it.
+    std::string prefix() const { return state_value("prefix"); }
+    d::ManifestVerifier verifier() const { return d::ManifestVerifier(authorities_, authorities_.size() / 2 + 1); }
+    /// The address of host `name` ("node-3", "client-1").
+    std::string address_of(const std::string& name) const {
+        std::ifstream in(dir_ / "hosts.state");
+        std::string kind, n, netns, address;
+        while (in >> kind) {
+            if (kind == "host" && in >> n >> netns >> address && n == name) return address;
+            if (kind != "host") std::getline(in, n);
+        }
+        return {};
+    }
+
+    /// A client's own namespace on the network (`veil testnet add-host`); returns its name.
+    std::string add_host(const std::string& name) {
+        auto r = run_veil({"testnet", "add-host", "--name", name, "--dir", dir_.string()}, {}, 30000);
+        INFO(r.out + r.err);
+        REQUIRE(r.exit_code == 0);
+        REQUIRE(r.out.rfind("netns ", 0) == 0);
+        return r.out.substr(6, r.out.find('\n') - 6);
+    }
+    /// `veil ARGS` run inside namespace `netns`.
+    static Interactive::Program in(const std::string& netns, const std::vector<std::string>& args) {
+        std::vector<std::string> argv{"/usr/bin/env", "ip", "netns", "exec", netns, veil_exe()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return {argv};
+    }
+    /// Runs `veil ARGS` inside namespace `netns` to the end.
+    static ProcessResult run_in(const std::string& netns, const std::vector<std::string>& args, int timeout_ms = 60000) {
+        return run(in(netns, args).argv, {}, timeout_ms);
+    }
+    /// The namespaces of this network that exist now.
+    std::size_t namespaces_left() const {
+        auto r = run({"/usr/bin/env", "ip", "netns", "list"}, {}, 10000);
+        std::size_t n = 0;
+        for (std::size_t at = 0; (at = r.out.find("veil-" + tag_ + "-", at)) != std::string::npos; ++at) ++n;
+        return n;
+    }
+    void down() {
+        if (down_) return;
+        down_ = true;
+        run_veil({"testnet", "down", "--dir", dir_.string()}, {}, 60000);
+    }
+
+private:
+    std::string state_value(const std::string& key) const {
+        std::ifstream in(dir_ / "hosts.state");
+        std::string line;
+        while (std::getline(in, line))
+            if (line.rfind(key + " ", 0) == 0) return line.substr(key.size() + 1);
+        return {};
+    }
+    TempDir dir_holder_;
+    fs::path dir_ = dir_holder_.path() / "net";
+    std::string up_output_, tag_;
+    std::vector<d::PublicKey> authorities_;
+    bool down_ = false;
+};
+
+}  // namespace veil::test
