@@ -18,7 +18,11 @@
 #include "support/node_rpc.hpp"
 #include "testnet.hpp"
 #include "support/testnet_fixture.hpp"
+#include "veil/proto/admission.hpp"
 #include "veil/proto/directory_rpc.hpp"
+#include "veil/proto/node_rpc.hpp"
+#include "veil/sdk/net.hpp"
+#include "veil/sdk/transport.hpp"
 #include "veil/proto/manifest_diff.hpp"
 #include "veil/sdk/clock.hpp"
 
@@ -28,10 +32,13 @@ using namespace veil::test;
 namespace {
 
 // A plain TCP listener (not a node) on a chosen 127.x.y.z address: it accepts, reads what each
-// connection sends until the peer closes or goes quiet, and never answers.
+// connection sends until the peer closes or goes quiet, and never answers; or, given a key, it
+// answers every admission challenge as a node holding that key at this address would (what a
+// hostile operator running many keys on one machine does).
 class PlainListener final {
 public:
-    explicit PlainListener(const std::string& host) {
+    explicit PlainListener(const std::string& host, const crypto::SigningKeyPair* answer_as = nullptr)
+        : host_(host), answer_as_(answer_as) {
         fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in a{};
         a.sin_family = AF_INET;
@@ -75,13 +82,34 @@ private:
                 auto n = ::recv(fds[k].fd, buf, sizeof buf, 0);
                 std::lock_guard lock(mutex_);
                 auto& bytes = received_[open[k - 1].second];
-                if (n > 0) bytes.insert(bytes.end(), buf, buf + n);
+                if (n > 0) bytes.insert(bytes.end(), buf, buf + n), answer(fds[k].fd, bytes);
                 else ::close(fds[k].fd), open[k - 1].first = -1;
             }
             std::erase_if(open, [](const auto& p) { return p.first < 0; });
         }
         for (auto [fd, i] : open) ::close(fd);
     }
+    // Answers the challenge in `bytes` (all this connection sent), if complete and asked to.
+    void answer(int fd, const wire::Bytes& bytes) {
+        if (!answer_as_) return;
+        sdk::net::FrameDecoder frames(4096);
+        if (!frames.feed(bytes.data(), bytes.size())) return;
+        auto frame = frames.next();
+        if (!frame) return;
+        auto inbound = sdk::transport::decode_service_request(frame->payload, 4096);
+        if (!inbound) return;
+        auto request = proto::node::decode_request(inbound.value().body);
+        const auto& c = std::get<proto::node::ChallengeRequest>(request.body);
+        auto signature = answer_as_->sign(proto::challenge_message(c.authority, c.nonce, host_, port_));
+        auto body = proto::node::encode_response(
+            proto::node::Method::challenge,
+            proto::node::Response{request.id, proto::node::Status::ok, proto::node::ChallengeResponse{signature}});
+        auto out = sdk::net::encode_frame({frame->id, sdk::net::FrameStatus::ok,
+                                           sdk::transport::encode_service_response({sdk::transport::Status::ok, body})});
+        (void)!::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+    }
+    std::string host_;
+    const crypto::SigningKeyPair* answer_as_ = nullptr;
     int fd_ = -1;
     std::uint16_t port_ = 0;
     std::atomic<bool> stop_{false};
@@ -232,28 +260,98 @@ TEST_CASE("node integration - a loopback address on a network that is not a test
     CHECK(rpc.close() == 0);
 }
 
-TEST_CASE("node integration - registrations beyond the per-block limit are refused with the block named",
+// Registers every key until the authority lists it (ok) or refuses it; the last answer of each.
+std::vector<proto::DirectoryResponse> register_all(NodeRpc& rpc, std::uint16_t authority,
+                                                   const std::vector<std::pair<crypto::SigningKeyPair*, PlainListener*>>& nodes,
+                                                   const std::vector<std::string>& hosts) {
+    std::vector<proto::DirectoryResponse> last(nodes.size());
+    for (int round = 0; round < 40; ++round) {
+        bool settled = true;
+        for (std::size_t i = 0; i < nodes.size(); ++i) {
+            if (round > 0 && last[i].status != proto::DirectoryStatus::checking) continue;
+            last[i] = register_at(rpc, authority, descriptor(*nodes[i].first, hosts[i], nodes[i].second->port()), *nodes[i].first);
+            settled &= last[i].status != proto::DirectoryStatus::checking;
+        }
+        if (settled) break;
+        std::this_thread::sleep_for(100ms);
+    }
+    return last;
+}
+
+TEST_CASE("node integration - a hostile operator's keys on one address or block are listed up to the limits",
           "[node][integration]") {
-    // 127.0.1.0/24 holds two nodes at most; 127.0.2.0/24 is another block. The listeners never
-    // answer, so the first two stay under check for the challenge timeout.
-    LoneAuthority authority("test_network = true\nmax_nodes_per_block = 2\nchallenge_timeout_ms = 20000\n");
-    PlainListener a("127.0.1.1"), b("127.0.1.2"), c("127.0.1.3"), d("127.0.2.1");
+    // Every fake answers its challenge correctly: the limits, not the proof, must stop them.
+    LoneAuthority authority("test_network = true\nmax_nodes_per_block = 3\nmax_nodes_per_address = 2\n");
     std::vector<crypto::SigningKeyPair> keys;
-    for (int i = 0; i < 4; ++i) keys.push_back(crypto::SigningKeyPair::generate());
+    for (int i = 0; i < 6; ++i) keys.push_back(crypto::SigningKeyPair::generate());
+    std::vector<std::string> hosts{"127.0.1.1", "127.0.1.1", "127.0.1.1", "127.0.1.2", "127.0.1.3", "127.0.2.1"};
+    std::vector<std::unique_ptr<PlainListener>> listeners;
+    std::vector<std::pair<crypto::SigningKeyPair*, PlainListener*>> nodes;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        listeners.push_back(std::make_unique<PlainListener>(hosts[i], &keys[i]));
+        nodes.emplace_back(&keys[i], listeners.back().get());
+    }
     NodeRpc rpc;
-    CHECK(register_at(rpc, authority.port(), descriptor(keys[0], "127.0.1.1", a.port()), keys[0]).status ==
-          proto::DirectoryStatus::checking);
-    CHECK(register_at(rpc, authority.port(), descriptor(keys[1], "127.0.1.2", b.port()), keys[1]).status ==
-          proto::DirectoryStatus::checking);
-    auto third = register_at(rpc, authority.port(), descriptor(keys[2], "127.0.1.3", c.port()), keys[2]);
-    CHECK(third.status == proto::DirectoryStatus::refused);
-    CHECK(third.message.find("127.0.1.0/24") != std::string::npos);
-    CHECK(third.message.find("max_nodes_per_block = 2") != std::string::npos);
-    CHECK(register_at(rpc, authority.port(), descriptor(keys[3], "127.0.2.1", d.port()), keys[3]).status ==
-          proto::DirectoryStatus::checking);
-    std::this_thread::sleep_for(300ms);
-    CHECK(c.connections().empty());
-    CHECK(authority.log().find("already holds 2 nodes") != std::string::npos);
+    // Three keys on 127.0.1.1 prove at once, with the honest node of another block.
+    auto last = register_all(rpc, authority.port(), {nodes[0], nodes[1], nodes[2], nodes[5]},
+                             {hosts[0], hosts[1], hosts[2], hosts[5]});
+    int listed = 0;
+    for (int i = 0; i < 3; ++i) listed += last[i].status == proto::DirectoryStatus::ok;
+    CHECK(listed == 2);
+    CHECK(last[3].status == proto::DirectoryStatus::ok);
+    auto refusal = std::find_if(last.begin(), last.begin() + 3, [](const auto& r) { return r.status != proto::DirectoryStatus::ok; });
+    REQUIRE(refusal != last.begin() + 3);
+    CHECK(refusal->message.find("127.0.1.1/32") != std::string::npos);
+    CHECK(refusal->message.find("max_nodes_per_address = 2") != std::string::npos);
+    // Then one more address of the block fills it, and the next is refused.
+    CHECK(register_all(rpc, authority.port(), {nodes[3]}, {hosts[3]})[0].status == proto::DirectoryStatus::ok);
+    auto fifth = register_all(rpc, authority.port(), {nodes[4]}, {hosts[4]})[0];
+    CHECK(fifth.status == proto::DirectoryStatus::refused);
+    CHECK(fifth.message.find("127.0.1.0/24") != std::string::npos);
+    CHECK(fifth.message.find("max_nodes_per_block = 3") != std::string::npos);
+    CHECK(authority.log().find("already holds 3 nodes") != std::string::npos);
+    CHECK(rpc.close() == 0);
+}
+
+TEST_CASE("node integration - a flood of unreachable registrations from one block does not delay another block's node",
+          "[node][integration]") {
+    // 100 registrations from 127.0.1.0/24 at a listener that never answers (each challenge would
+    // hold a probe slot for 20 s), then an honest node of 127.0.2.0/24.
+    LoneAuthority authority("test_network = true\nmax_nodes_per_block = 0\nmax_nodes_per_address = 0\nchallenge_timeout_ms = 20000\n");
+    PlainListener squat("127.0.1.1");
+    NodeRpc rpc;
+    int flood_checking = 0;
+    for (int i = 0; i < 100; ++i) {
+        auto k = crypto::SigningKeyPair::generate();
+        flood_checking += register_at(rpc, authority.port(), descriptor(k, "127.0.1.1", squat.port()), k).status ==
+                          proto::DirectoryStatus::checking;
+    }
+    CHECK(flood_checking == 4);  // max_checks_per_block
+    auto honest = crypto::SigningKeyPair::generate();
+    PlainListener node("127.0.2.1", &honest);
+    auto started = now_ms();
+    auto last = register_all(rpc, authority.port(), {{&honest, &node}}, {"127.0.2.1"});
+    CHECK(last[0].status == proto::DirectoryStatus::ok);
+    CHECK(now_ms() - started < 5000);  // well before the flood's challenges time out (20 s)
+    CHECK(rpc.close() == 0);
+}
+
+TEST_CASE("node integration - a replayed older descriptor naming another address does not evict a listed node",
+          "[node][integration]") {
+    LoneAuthority authority("test_network = true\n");
+    auto key = crypto::SigningKeyPair::generate();
+    PlainListener node("127.0.0.1", &key);
+    // Signed by the node earlier (say, before it moved), captured by an attacker.
+    auto old = descriptor(key, "127.0.0.1", node.port() == 65535 ? 1 : static_cast<std::uint16_t>(node.port() + 1));
+    std::this_thread::sleep_for(20ms);
+    NodeRpc rpc;
+    auto last = register_all(rpc, authority.port(), {{&key, &node}}, {"127.0.0.1"});
+    REQUIRE(last[0].status == proto::DirectoryStatus::ok);
+    auto replay = register_at(rpc, authority.port(), old, key);
+    CHECK(replay.status == proto::DirectoryStatus::refused);
+    CHECK(replay.message.find("older") != std::string::npos);
+    std::this_thread::sleep_for(20ms);
+    CHECK(register_at(rpc, authority.port(), descriptor(key, "127.0.0.1", node.port()), key).status == proto::DirectoryStatus::ok);
     CHECK(rpc.close() == 0);
 }
 
