@@ -123,7 +123,9 @@ std::optional<SwarmId> SwarmAssigner::smallest_fitting(const SwarmMap& s, const 
 
 bool SwarmAssigner::separate(SwarmMap& s, std::vector<PublicKey>& spares) const {
     bool any = false;
-    for (auto& [id, members] : s) {
+    for (auto& swarm : s) {
+        const SwarmId id = swarm.first;  // (clang: no structured bindings in lambda captures)
+        auto& members = swarm.second;
         std::vector<PublicKey> kept;
         for (const auto& key : members) {
             bool elsewhere = std::any_of(s.begin(), s.end(), [&](const auto& other) {
