@@ -14,6 +14,17 @@ namespace veil::directory {
 
 namespace {
 
+// A numeric host as 4 (IPv4, also from ::ffff:a.b.c.d) or 16 bytes; empty when it is a name.
+std::vector<std::uint8_t> numeric_bytes(const std::string& host) {
+    std::array<std::uint8_t, 4> v4{};
+    std::array<std::uint8_t, 16> v6{};
+    if (::inet_pton(AF_INET, host.c_str(), v4.data()) == 1) return {v4.begin(), v4.end()};
+    if (::inet_pton(AF_INET6, host.c_str(), v6.data()) != 1) return {};
+    static constexpr std::array<std::uint8_t, 12> kMapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+    if (std::equal(kMapped.begin(), kMapped.end(), v6.begin())) return {v6.begin() + 12, v6.end()};
+    return {v6.begin(), v6.end()};
+}
+
 AddressKind classify_v4(const std::array<std::uint8_t, 4>& a) {
     auto in = [&a](std::uint8_t b0, int bits, std::uint8_t b1 = 0) {
         // a in b0.b1.0.0/bits, for bits 8..16
@@ -41,9 +52,6 @@ AddressKind classify_v6(const std::array<std::uint8_t, 16>& a) {
     loopback[15] = 1;
     if (a == kZero) return AddressKind::unspecified;
     if (a == loopback) return AddressKind::loopback;
-    // ::ffff:a.b.c.d: the IPv4 address decides.
-    static constexpr std::array<std::uint8_t, 12> kMapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
-    if (std::equal(kMapped.begin(), kMapped.end(), a.begin())) return classify_v4({a[12], a[13], a[14], a[15]});
     if (a[0] == 0xFF) return AddressKind::multicast;
     if (a[0] == 0xFE && (a[1] & 0xC0) == 0x80) return AddressKind::link_local;
     if ((a[0] & 0xFE) == 0xFC) return AddressKind::private_range;
@@ -70,10 +78,17 @@ const char* to_string(AddressKind k) {
 }
 
 AddressKind classify_address(const std::string& host) {
-    std::array<std::uint8_t, 4> v4{};
-    std::array<std::uint8_t, 16> v6{};
-    if (::inet_pton(AF_INET, host.c_str(), v4.data()) == 1) return classify_v4(v4);
-    if (::inet_pton(AF_INET6, host.c_str(), v6.data()) == 1) return classify_v6(v6);
+    auto bytes = numeric_bytes(host);  // ::ffff:a.b.c.d: the IPv4 address decides
+    if (bytes.size() == 4) {
+        std::array<std::uint8_t, 4> v4{};
+        std::copy(bytes.begin(), bytes.end(), v4.begin());
+        return classify_v4(v4);
+    }
+    if (bytes.size() == 16) {
+        std::array<std::uint8_t, 16> v6{};
+        std::copy(bytes.begin(), bytes.end(), v6.begin());
+        return classify_v6(v6);
+    }
     return AddressKind::not_numeric;
 }
 
@@ -83,17 +98,6 @@ bool admissible(AddressKind k, bool test_network) {
 }
 
 namespace {
-
-// A numeric host as 4 (IPv4, also from ::ffff:a.b.c.d) or 16 bytes; empty when it is a name.
-std::vector<std::uint8_t> numeric_bytes(const std::string& host) {
-    std::array<std::uint8_t, 4> v4{};
-    std::array<std::uint8_t, 16> v6{};
-    if (::inet_pton(AF_INET, host.c_str(), v4.data()) == 1) return {v4.begin(), v4.end()};
-    if (::inet_pton(AF_INET6, host.c_str(), v6.data()) != 1) return {};
-    static constexpr std::array<std::uint8_t, 12> kMapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
-    if (std::equal(kMapped.begin(), kMapped.end(), v6.begin())) return {v6.begin() + 12, v6.end()};
-    return {v6.begin(), v6.end()};
-}
 
 // The first `bits` bits of a numeric host (IPv4: v4_bits, IPv6: v6_bits) as "prefix/bits".
 std::string prefix_of(const std::string& host, std::size_t v4_bits, std::size_t v6_bits) {
