@@ -14,6 +14,17 @@ namespace veil::directory {
 
 namespace {
 
+// A numeric host as 4 (IPv4, also from ::ffff:a.b.c.d) or 16 bytes; empty when it is a name.
+std::vector<std::uint8_t> numeric_bytes(const std::string& host) {
+    std::array<std::uint8_t, 4> v4{};
+    std::array<std::uint8_t, 16> v6{};
+    if (::inet_pton(AF_INET, host.c_str(), v4.data()) == 1) return {v4.begin(), v4.end()};
+    if (::inet_pton(AF_INET6, host.c_str(), v6.data()) != 1) return {};
+    static constexpr std::array<std::uint8_t, 12> kMapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+    if (std::equal(kMapped.begin(), kMapped.end(), v6.begin())) return {v6.begin() + 12, v6.end()};
+    return {v6.begin(), v6.end()};
+}
+
 AddressKind classify_v4(const std::array<std::uint8_t, 4>& a) {
     auto in = [&a](std::uint8_t b0, int bits, std::uint8_t b1 = 0) {
         // a in b0.b1.0.0/bits, for bits 8..16
@@ -41,9 +52,6 @@ AddressKind classify_v6(const std::array<std::uint8_t, 16>& a) {
     loopback[15] = 1;
     if (a == kZero) return AddressKind::unspecified;
     if (a == loopback) return AddressKind::loopback;
-    // ::ffff:a.b.c.d: the IPv4 address decides.
-    static constexpr std::array<std::uint8_t, 12> kMapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
-    if (std::equal(kMapped.begin(), kMapped.end(), a.begin())) return classify_v4({a[12], a[13], a[14], a[15]});
     if (a[0] == 0xFF) return AddressKind::multicast;
     if (a[0] == 0xFE && (a[1] & 0xC0) == 0x80) return AddressKind::link_local;
     if ((a[0] & 0xFE) == 0xFC) return AddressKind::private_range;
@@ -70,10 +78,17 @@ const char* to_string(AddressKind k) {
 }
 
 AddressKind classify_address(const std::string& host) {
-    std::array<std::uint8_t, 4> v4{};
-    std::array<std::uint8_t, 16> v6{};
-    if (::inet_pton(AF_INET, host.c_str(), v4.data()) == 1) return classify_v4(v4);
-    if (::inet_pton(AF_INET6, host.c_str(), v6.data()) == 1) return classify_v6(v6);
+    auto bytes = numeric_bytes(host);  // ::ffff:a.b.c.d: the IPv4 address decides
+    if (bytes.size() == 4) {
+        std::array<std::uint8_t, 4> v4{};
+        std::copy(bytes.begin(), bytes.end(), v4.begin());
+        return classify_v4(v4);
+    }
+    if (bytes.size() == 16) {
+        std::array<std::uint8_t, 16> v6{};
+        std::copy(bytes.begin(), bytes.end(), v6.begin());
+        return classify_v6(v6);
+    }
     return AddressKind::not_numeric;
 }
 
@@ -82,22 +97,25 @@ bool admissible(AddressKind k, bool test_network) {
     return test_network && k != AddressKind::not_numeric;
 }
 
-std::string address_block(const std::string& host) {
-    std::array<std::uint8_t, 4> v4{};
-    std::array<std::uint8_t, 16> v6{};
+namespace {
+
+// The first `bits` bits of a numeric host (IPv4: v4_bits, IPv6: v6_bits) as "prefix/bits".
+std::string prefix_of(const std::string& host, std::size_t v4_bits, std::size_t v6_bits) {
+    auto bytes = numeric_bytes(host);
+    if (bytes.empty()) return host;
+    bool v4 = bytes.size() == 4;
+    std::size_t bits = v4 ? v4_bits : v6_bits;
+    std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(bits / 8), bytes.end(), 0);
     char text[INET6_ADDRSTRLEN] = {};
-    if (::inet_pton(AF_INET, host.c_str(), v4.data()) == 1) {
-        v4[3] = 0;
-        ::inet_ntop(AF_INET, v4.data(), text, sizeof text);
-        return std::string(text) + "/24";
-    }
-    if (::inet_pton(AF_INET6, host.c_str(), v6.data()) == 1) {
-        std::fill(v6.begin() + 6, v6.end(), 0);
-        ::inet_ntop(AF_INET6, v6.data(), text, sizeof text);
-        return std::string(text) + "/48";
-    }
-    return host;
+    ::inet_ntop(v4 ? AF_INET : AF_INET6, bytes.data(), text, sizeof text);
+    return std::string(text) + "/" + std::to_string(bits);
 }
+
+}  // namespace
+
+std::string address_block(const std::string& host) { return prefix_of(host, 24, 48); }
+
+std::string address_owner(const std::string& host) { return prefix_of(host, 32, 64); }
 
 Admission::Admission(AdmissionConfig config, Probe probe, Admitted admitted, Dropped dropped,
                      std::function<std::uint64_t()> clock)
@@ -117,31 +135,55 @@ AdmitDecision Admission::offer(const proto::NodeDescriptor& d) {
                                         (config_.test_network ? "" : " on a network that is not a test network")};
     auto address = sdk::net::Endpoint{d.host, d.port}.to_string();
     auto it = nodes_.find(d.ed25519);
-    if (it != nodes_.end() && it->second.descriptor.host == d.host && it->second.descriptor.port == d.port) {
-        it->second.seen_ms = now;
-        if (it->second.listed) return {AdmitStep::listed, {}};
-        it->second.descriptor = d;  // the newest, for the registry once proven
-        return {AdmitStep::checking, {}};
+    if (it != nodes_.end()) {
+        auto& e = it->second;
+        bool moved = e.descriptor.host != d.host || e.descriptor.port != d.port;
+        // Before anything changes: an older descriptor (a replay, perhaps naming an old address)
+        // must neither evict nor refresh the node.
+        if (d.timestamp_ms < e.descriptor.timestamp_ms || (moved && d.timestamp_ms == e.descriptor.timestamp_ms))
+            return {AdmitStep::refused, "descriptor older than the one this authority holds for the node"};
+        if (!moved) {
+            e.seen_ms = now;
+            e.descriptor = d;  // the newest, for the registry once proven
+            return {e.listed ? AdmitStep::listed : AdmitStep::checking, {}};
+        }
+        forget(it);  // moved: proven again at the new address
     }
-    if (it != nodes_.end()) forget(it);  // moved: proven again at the new address
     auto failed = failed_.find(d.ed25519);
     if (failed != failed_.end() && failed->second.until_ms > now && failed->second.address == address)
         return {AdmitStep::refused, "did not answer the admission challenge at " + address + "; retry in " +
                                         std::to_string((failed->second.until_ms - now) / 1000 + 1) + " s"};
-    auto block = address_block(d.host);
-    if (config_.max_nodes_per_block != 0) {
-        std::size_t in_block = 0;
-        for (const auto& [key, e] : nodes_) in_block += e.block == block ? 1 : 0;
-        if (in_block >= config_.max_nodes_per_block)
-            return {AdmitStep::refused, "address block " + block + " already holds " + std::to_string(in_block) +
-                                            " nodes (max_nodes_per_block = " +
-                                            std::to_string(config_.max_nodes_per_block) + ")"};
-    }
+    Entry entry{d, address_block(d.host), address_owner(d.host), false, false, 0, now};
+    if (auto why = over_limit(d.ed25519, entry); !why.empty()) return {AdmitStep::refused, why};
+    // Registrations under check per block: one block cannot take every probe slot.
+    std::size_t checking = 0;
+    for (const auto& [key, e] : nodes_) checking += !e.listed && e.block == entry.block ? 1 : 0;
+    if (config_.max_checks_per_block != 0 && checking >= config_.max_checks_per_block)
+        return {AdmitStep::refused, "address block " + entry.block + " already has " + std::to_string(checking) +
+                                        " registrations under check (max_checks_per_block = " +
+                                        std::to_string(config_.max_checks_per_block) + "); retry later"};
     if (config_.max_probes_in_flight <= in_flight_)
         return {AdmitStep::refused, "the authority is busy checking other nodes; retry later"};
-    nodes_[d.ed25519] = Entry{d, block, false, false, 0, now};
+    nodes_[d.ed25519] = std::move(entry);
     start_probe(d.ed25519);
     return {AdmitStep::checking, {}};
+}
+
+std::string Admission::over_limit(const proto::PublicKey& key, const Entry& e) const {
+    // Only proven nodes count: unproven registrations cannot squat a block or an address.
+    std::size_t in_block = 0, at_owner = 0;
+    for (const auto& [k, other] : nodes_) {
+        if (k == key || !other.listed) continue;
+        in_block += other.block == e.block ? 1 : 0;
+        at_owner += other.owner == e.owner ? 1 : 0;
+    }
+    if (config_.max_nodes_per_block != 0 && in_block >= config_.max_nodes_per_block)
+        return "address block " + e.block + " already holds " + std::to_string(in_block) +
+               " nodes (max_nodes_per_block = " + std::to_string(config_.max_nodes_per_block) + ")";
+    if (config_.max_nodes_per_address != 0 && at_owner >= config_.max_nodes_per_address)
+        return "address " + e.owner + " already holds " + std::to_string(at_owner) +
+               " nodes (max_nodes_per_address = " + std::to_string(config_.max_nodes_per_address) + ")";
+    return {};
 }
 
 void Admission::start_probe(const proto::PublicKey& key) {
@@ -165,6 +207,11 @@ void Admission::on_probe(const proto::PublicKey& key, const std::string& address
     it->second.probing = false;
     if (!ok) {
         failed_[key] = Failure{address, now + config_.retry_after_ms};
+        forget(it);
+        return;
+    }
+    // Proven, but others of its block or address were proven meanwhile: it waits for a free place.
+    if (!it->second.listed && !over_limit(key, it->second).empty()) {
         forget(it);
         return;
     }

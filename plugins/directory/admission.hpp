@@ -3,7 +3,9 @@
 /// - Address policy: only numeric, globally routable addresses, unless the network is a test
 ///   network (then loopback and private ranges too). Host names are refused: relays connect by
 ///   number, and a name could resolve elsewhere after the check.
-/// - A limit of nodes per address block (/24 for IPv4, /48 for IPv6).
+/// - Limits of proven nodes per address (IPv4 address, IPv6 /64) and per block (/24, /48), and
+///   of registrations under check per block, so one operator cannot fill the probe slots.
+/// - A descriptor older than the one held for its key changes nothing (no replayed eviction).
 /// - A proof of reachability and key: the authority reaches the node at the address it registers
 ///   and the node signs a fresh challenge there (proto/admission.hpp); only then does the
 ///   registration reach the Registry. The proof is re-checked on a schedule; a node that stops
@@ -41,12 +43,16 @@ enum class AddressKind : std::uint8_t {
 /// Whether the authority admits an address of this kind (test networks admit all numeric ones).
 [[nodiscard]] bool admissible(AddressKind k, bool test_network);
 /// The block a numeric address belongs to: "a.b.c.0/24" or the first 48 bits "/48"; the host
-/// itself when it is not numeric.
+/// itself when it is not numeric. An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is its IPv4.
 [[nodiscard]] std::string address_block(const std::string& host);
+/// What one machine holds: the IPv4 address "a.b.c.d/32" or the IPv6 "/64" (mapped as above).
+[[nodiscard]] std::string address_owner(const std::string& host);
 
 struct AdmissionConfig {
     bool test_network = false;               ///< network.toml test_network
     std::uint16_t max_nodes_per_block = 4;   ///< network.toml max_nodes_per_block; 0: no limit
+    std::uint16_t max_nodes_per_address = 2;  ///< proven nodes per IPv4 address or IPv6 /64; 0: no limit
+    std::uint16_t max_checks_per_block = 4;   ///< registrations under check per block; 0: no limit
     std::uint64_t recheck_ms = 10 * 60 * 1000;  ///< how often a listed node proves itself again
     std::uint64_t retry_after_ms = 60 * 1000;   ///< a failed address is not probed again before this
     std::uint64_t forget_after_ms = 60 * 1000;  ///< a node silent this long leaves the books
@@ -92,6 +98,7 @@ private:
     struct Entry {
         proto::NodeDescriptor descriptor;
         std::string block;
+        std::string owner;  ///< address_owner(host)
         bool listed = false;
         bool probing = false;
         std::uint64_t checked_ms = 0;
@@ -104,6 +111,8 @@ private:
     void start_probe(const proto::PublicKey& key);
     void on_probe(const proto::PublicKey& key, const std::string& address, bool ok);
     void forget(std::map<proto::PublicKey, Entry>::iterator it);
+    /// Why `e` may not be listed now (a limit of proven nodes is reached), empty when it may.
+    [[nodiscard]] std::string over_limit(const proto::PublicKey& key, const Entry& e) const;
 
     AdmissionConfig config_;
     Probe probe_;

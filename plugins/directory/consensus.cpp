@@ -4,6 +4,8 @@
 #include <map>
 #include <set>
 
+#include "admission.hpp"
+
 namespace veil::directory {
 
 std::uint64_t period_of(std::uint64_t now_ms, std::uint64_t period_ms) { return now_ms / std::max<std::uint64_t>(1, period_ms); }
@@ -28,8 +30,10 @@ std::vector<NodeEntry> assign(const std::vector<VotedNode>& included, const Mani
     SwarmAssigner assigner(config);
     for (const auto& n : included) {
         const NodeEntry* before = previous ? previous->find(n.ed25519) : nullptr;
-        if (before) assigner.keep_node(n.ed25519, before->swarm);
-        else assigner.add_node(n.ed25519);
+        // Swarms spread over address blocks; a loopback test network is one block.
+        auto block = config.spread_blocks ? address_block(n.host) : std::string();
+        if (before) assigner.keep_node(n.ed25519, before->swarm, block);
+        else assigner.add_node(n.ed25519, block);
     }
     assigner.rebalance();
     std::vector<NodeEntry> out;
@@ -45,7 +49,9 @@ Manifest form_consensus(const std::vector<Vote>& votes, std::uint64_t period, co
     m.valid_until_ms = m.issued_ms + params.validity_ms;
     m.test_network = params.test_network;
     m.max_nodes_per_block = params.max_nodes_per_block;
-    m.nodes = assign(majority_nodes(votes, period, params.authority_count), previous, params.assignment);
+    auto assignment = params.assignment;
+    assignment.spread_blocks = !params.test_network;
+    m.nodes = assign(majority_nodes(votes, period, params.authority_count), previous, assignment);
     return m;
 }
 

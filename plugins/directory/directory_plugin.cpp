@@ -109,6 +109,8 @@ private:
         AdmissionConfig ac;
         ac.test_network = cfg.get_bool("test_network");
         ac.max_nodes_per_block = static_cast<std::uint16_t>(std::clamp<std::int64_t>(cfg.get_int("max_nodes_per_block"), 0, 65535));
+        ac.max_nodes_per_address = static_cast<std::uint16_t>(std::clamp<std::int64_t>(cfg.get_int("max_nodes_per_address"), 0, 65535));
+        ac.max_checks_per_block = static_cast<std::uint16_t>(std::clamp<std::int64_t>(cfg.get_int("max_checks_per_block"), 0, 65535));
         ac.recheck_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(1000, cfg.get_int("recheck_ms")));
         ac.retry_after_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(0, cfg.get_int("retry_after_ms")));
         ac.forget_after_ms = heartbeat_timeout_ms;
@@ -267,6 +269,8 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"validity_ms", sdk::ConfigType::integer, "600000", "how long a manifest stays valid after its period starts"},
     {"test_network", sdk::ConfigType::boolean, "false", "loopback and private node addresses allowed (network.toml; recorded in the manifest)"},
     {"max_nodes_per_block", sdk::ConfigType::integer, "4", "nodes admitted per /24 (IPv4) or /48 (IPv6), 0: no limit (network.toml; recorded in the manifest)"},
+    {"max_nodes_per_address", sdk::ConfigType::integer, "2", "proven nodes admitted per IPv4 address or IPv6 /64, 0: no limit"},
+    {"max_checks_per_block", sdk::ConfigType::integer, "4", "registrations under the admission check at once per /24 or /48, 0: no limit"},
     {"target_swarm_size", sdk::ConfigType::integer, "3", "nodes per new swarm"},
     {"min_swarm_size", sdk::ConfigType::integer, "2", "below this a swarm takes nodes from the largest"},
     {"heartbeat_timeout_ms", sdk::ConfigType::integer, "15000", "a node silent this long leaves this authority's vote"},

@@ -82,6 +82,8 @@ std::string authority_config(const TestnetPlan& plan, std::size_t i) {
               {"authority_threshold", threshold(plan)},
               {"test_network", "true"},
               {"max_nodes_per_block", "0"},
+              {"max_nodes_per_address", "0"},
+              {"max_checks_per_block", "0"},
               {"period_ms", std::to_string(kTestnetPeriodMs)},
               {"validity_ms", "60000"},
               {"target_swarm_size", std::to_string(plan.swarm_size)},

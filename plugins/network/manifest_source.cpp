@@ -113,7 +113,8 @@ void ManifestSource::refresh(std::function<void(bool)> done) {
 ManifestSource::Next ManifestSource::settle(const std::function<proto::node::ManifestResponse()>& decode, bool whole) {
     try {
         auto taken = decode();
-        if (!take(taken)) return Next::done;
+        auto held = version();
+        if (!take(taken)) return version() != held ? Next::done : Next::current;
         // A diff that did not verify: the whole manifest, from the same node.
         if (taken.kind != proto::node::ManifestAnswer::full && !whole) return Next::whole_from_same;
     } catch (const wire::DecodeError&) {
@@ -126,9 +127,10 @@ std::optional<std::uint64_t> ManifestSource::held_version(bool whole) const {
     return version();
 }
 
-void ManifestSource::ask_through(std::vector<proto::NodeEntry> nodes, std::function<void(bool)> done, bool whole) {
+void ManifestSource::ask_through(std::vector<proto::NodeEntry> nodes, std::function<void(bool)> done, bool whole,
+                                 bool answered) {
     if (nodes.empty()) {
-        if (done) done(false);
+        if (done) done(answered);
         return;
     }
     const proto::NodeEntry& node = nodes.back();
@@ -139,42 +141,42 @@ void ManifestSource::ask_through(std::vector<proto::NodeEntry> nodes, std::funct
     request.timeout_ms = options_.request_timeout_ms;
     request.public_content = true;
     ++stats_.through_transport;
-    send_(std::move(request), [this, alive = alive_, rest = std::move(nodes), done, whole](sdk::Result<tr::Response> r) mutable {
+    send_(std::move(request), [this, alive = alive_, rest = std::move(nodes), done, whole, answered](sdk::Result<tr::Response> r) mutable {
         if (!*alive) return;
         auto next = r ? settle([&] { return manifest_answer(r.value()); }, whole) : Next::next_node;
         if (next == Next::done) {
             if (done) done(true);
             return;
         }
-        if (next == Next::whole_from_same) return ask_through(std::move(rest), std::move(done), true);
+        if (next == Next::whole_from_same) return ask_through(std::move(rest), std::move(done), true, answered);
         rest.pop_back();
-        ask_through(std::move(rest), std::move(done));
+        ask_through(std::move(rest), std::move(done), false, answered || next == Next::current);
     });
 }
 
-void ManifestSource::ask(std::vector<std::string> addresses, std::function<void(bool)> done, bool whole) {
+void ManifestSource::ask(std::vector<std::string> addresses, std::function<void(bool)> done, bool whole, bool answered) {
     if (addresses.empty()) {
-        if (done) done(false);
+        if (done) done(answered);
         return;
     }
     std::string address = addresses.back();
     auto client = clients_.get(address);
     if (!client) {
         addresses.pop_back();
-        return ask(std::move(addresses), std::move(done));
+        return ask(std::move(addresses), std::move(done), false, answered);
     }
     ++stats_.direct;
     client.value()->request(encode_manifest_request(next_id_++, held_version(whole)), options_.request_timeout_ms,
-                    [this, alive = alive_, rest = std::move(addresses), done, whole](sdk::Result<wire::Bytes> r) mutable {
+                    [this, alive = alive_, rest = std::move(addresses), done, whole, answered](sdk::Result<wire::Bytes> r) mutable {
                         if (!*alive) return;
                         auto next = r ? settle([&] { return decode_manifest_answer(r.value()); }, whole) : Next::next_node;
                         if (next == Next::done) {
                             if (done) done(true);
                             return;
                         }
-                        if (next == Next::whole_from_same) return ask(std::move(rest), std::move(done), true);
+                        if (next == Next::whole_from_same) return ask(std::move(rest), std::move(done), true, answered);
                         rest.pop_back();
-                        ask(std::move(rest), std::move(done));
+                        ask(std::move(rest), std::move(done), false, answered || next == Next::current);
                     });
 }
 

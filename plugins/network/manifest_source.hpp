@@ -65,8 +65,9 @@ public:
     std::optional<std::string> take(const proto::node::ManifestResponse& answer);
 
     /// Asks up to `attempts` random known nodes for their manifest (listed nodes through the
-    /// transport once a manifest is held, the seeds directly before); `done` (optional) runs
-    /// once with true if one answered with a manifest that was accepted or already current.
+    /// transport once a manifest is held, the seeds directly before), until one brings a newer
+    /// manifest ("current" answers do not end the refresh); `done` (optional) runs once with
+    /// true if one answered with a manifest that was accepted or already current.
     void refresh(std::function<void(bool)> done = {});
 
     [[nodiscard]] const Stats& stats() const { return stats_; }
@@ -79,14 +80,17 @@ public:
     [[nodiscard]] const proto::ManifestVerifier& verifier() const { return verifier_; }
 
 private:
-    // After a node's answer: finished, ask the same node for the whole manifest (its diff did
-    // not verify), or ask the next node.
-    enum class Next { done, whole_from_same, next_node };
+    // After a node's answer: finished (it brought a newer manifest), ask the same node for the
+    // whole manifest (its diff did not verify), or ask the next node; `current` (the node has
+    // nothing newer) asks the next node too: a node behind, or lying, must not end a refresh.
+    enum class Next { done, whole_from_same, next_node, current };
     Next settle(const std::function<proto::node::ManifestResponse()>& decode, bool whole);
     // The version to ask with (none: send the whole manifest).
     [[nodiscard]] std::optional<std::uint64_t> held_version(bool whole) const;
-    void ask(std::vector<std::string> addresses, std::function<void(bool)> done, bool whole = false);
-    void ask_through(std::vector<proto::NodeEntry> nodes, std::function<void(bool)> done, bool whole = false);
+    // `answered`: a node of this refresh already said the held manifest is current.
+    void ask(std::vector<std::string> addresses, std::function<void(bool)> done, bool whole = false, bool answered = false);
+    void ask_through(std::vector<proto::NodeEntry> nodes, std::function<void(bool)> done, bool whole = false,
+                     bool answered = false);
     std::vector<std::string> candidates() const;
 
     ManifestSourceOptions options_;

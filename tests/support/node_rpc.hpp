@@ -61,6 +61,9 @@ public:
         auto& c = clients_[port];
         if (!c) c = std::make_unique<sdk::net::Client>(&loop_, sdk::net::Endpoint{host, port}, options);
         std::optional<sdk::Result<wire::Bytes>> got;
+        // The loop runs only inside calls: without this its clock is as old as the last call, and
+        // a timeout armed after a pause longer than itself expires at once.
+        uv_update_time(&loop_);
         c->request(payload, timeout_ms, [&got](sdk::Result<wire::Bytes> r) { got = std::move(r); });
         while (!got) uv_run(&loop_, UV_RUN_ONCE);
         return std::move(*got);

@@ -3,18 +3,13 @@
 // policy and beyond the per-block limit are refused with a reason (docs/admission.md).
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <mutex>
 #include <thread>
 
+#include "support/challenge_listener.hpp"
 #include "support/node_rpc.hpp"
 #include "testnet.hpp"
 #include "support/testnet_fixture.hpp"
@@ -26,69 +21,6 @@ using namespace veil;
 using namespace veil::test;
 
 namespace {
-
-// A plain TCP listener (not a node) on a chosen 127.x.y.z address: it accepts, reads what each
-// connection sends until the peer closes or goes quiet, and never answers.
-class PlainListener final {
-public:
-    explicit PlainListener(const std::string& host) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        ::inet_pton(AF_INET, host.c_str(), &a.sin_addr);
-        int one = 1;
-        ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-        socklen_t len = sizeof a;
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-        port_ = ntohs(a.sin_port);
-        REQUIRE(::listen(fd_, 64) == 0);
-        thread_ = std::thread([this] { run(); });
-    }
-    ~PlainListener() {
-        stop_ = true;
-        thread_.join();
-        ::close(fd_);
-    }
-    std::uint16_t port() const { return port_; }
-    // Bytes each connection sent (one entry per connection, closed or still open).
-    std::vector<wire::Bytes> connections() {
-        std::lock_guard lock(mutex_);
-        return received_;
-    }
-
-private:
-    void run() {
-        std::vector<std::pair<int, std::size_t>> open;  // fd, index in received_
-        while (!stop_) {
-            std::vector<pollfd> fds{{fd_, POLLIN, 0}};
-            for (auto [fd, i] : open) fds.push_back({fd, POLLIN, 0});
-            if (::poll(fds.data(), fds.size(), 50) <= 0) continue;
-            if (fds[0].revents & POLLIN) {
-                int c = ::accept(fd_, nullptr, nullptr);
-                std::lock_guard lock(mutex_);
-                if (c >= 0) open.emplace_back(c, received_.size()), received_.emplace_back();
-            }
-            for (std::size_t k = 1; k < fds.size(); ++k) {
-                if (!(fds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-                std::uint8_t buf[4096];
-                auto n = ::recv(fds[k].fd, buf, sizeof buf, 0);
-                std::lock_guard lock(mutex_);
-                auto& bytes = received_[open[k - 1].second];
-                if (n > 0) bytes.insert(bytes.end(), buf, buf + n);
-                else ::close(fds[k].fd), open[k - 1].first = -1;
-            }
-            std::erase_if(open, [](const auto& p) { return p.first < 0; });
-        }
-        for (auto [fd, i] : open) ::close(fd);
-    }
-    int fd_ = -1;
-    std::uint16_t port_ = 0;
-    std::atomic<bool> stop_{false};
-    std::thread thread_;
-    std::mutex mutex_;
-    std::vector<wire::Bytes> received_;
-};
 
 bool contains(const wire::Bytes& hay, const proto::PublicKey& needle) {
     return std::search(hay.begin(), hay.end(), needle.begin(), needle.end()) != hay.end();
@@ -232,28 +164,98 @@ TEST_CASE("node integration - a loopback address on a network that is not a test
     CHECK(rpc.close() == 0);
 }
 
-TEST_CASE("node integration - registrations beyond the per-block limit are refused with the block named",
+// Registers every key until the authority lists it (ok) or refuses it; the last answer of each.
+std::vector<proto::DirectoryResponse> register_all(NodeRpc& rpc, std::uint16_t authority,
+                                                   const std::vector<std::pair<crypto::SigningKeyPair*, PlainListener*>>& nodes,
+                                                   const std::vector<std::string>& hosts) {
+    std::vector<proto::DirectoryResponse> last(nodes.size());
+    for (int round = 0; round < 40; ++round) {
+        bool settled = true;
+        for (std::size_t i = 0; i < nodes.size(); ++i) {
+            if (round > 0 && last[i].status != proto::DirectoryStatus::checking) continue;
+            last[i] = register_at(rpc, authority, descriptor(*nodes[i].first, hosts[i], nodes[i].second->port()), *nodes[i].first);
+            settled &= last[i].status != proto::DirectoryStatus::checking;
+        }
+        if (settled) break;
+        std::this_thread::sleep_for(100ms);
+    }
+    return last;
+}
+
+TEST_CASE("node integration - a hostile operator's keys on one address or block are listed up to the limits",
           "[node][integration]") {
-    // 127.0.1.0/24 holds two nodes at most; 127.0.2.0/24 is another block. The listeners never
-    // answer, so the first two stay under check for the challenge timeout.
-    LoneAuthority authority("test_network = true\nmax_nodes_per_block = 2\nchallenge_timeout_ms = 20000\n");
-    PlainListener a("127.0.1.1"), b("127.0.1.2"), c("127.0.1.3"), d("127.0.2.1");
+    // Every fake answers its challenge correctly: the limits, not the proof, must stop them.
+    LoneAuthority authority("test_network = true\nmax_nodes_per_block = 3\nmax_nodes_per_address = 2\n");
     std::vector<crypto::SigningKeyPair> keys;
-    for (int i = 0; i < 4; ++i) keys.push_back(crypto::SigningKeyPair::generate());
+    for (int i = 0; i < 6; ++i) keys.push_back(crypto::SigningKeyPair::generate());
+    std::vector<std::string> hosts{"127.0.1.1", "127.0.1.1", "127.0.1.1", "127.0.1.2", "127.0.1.3", "127.0.2.1"};
+    std::vector<std::unique_ptr<PlainListener>> listeners;
+    std::vector<std::pair<crypto::SigningKeyPair*, PlainListener*>> nodes;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        listeners.push_back(std::make_unique<PlainListener>(hosts[i], &keys[i]));
+        nodes.emplace_back(&keys[i], listeners.back().get());
+    }
     NodeRpc rpc;
-    CHECK(register_at(rpc, authority.port(), descriptor(keys[0], "127.0.1.1", a.port()), keys[0]).status ==
-          proto::DirectoryStatus::checking);
-    CHECK(register_at(rpc, authority.port(), descriptor(keys[1], "127.0.1.2", b.port()), keys[1]).status ==
-          proto::DirectoryStatus::checking);
-    auto third = register_at(rpc, authority.port(), descriptor(keys[2], "127.0.1.3", c.port()), keys[2]);
-    CHECK(third.status == proto::DirectoryStatus::refused);
-    CHECK(third.message.find("127.0.1.0/24") != std::string::npos);
-    CHECK(third.message.find("max_nodes_per_block = 2") != std::string::npos);
-    CHECK(register_at(rpc, authority.port(), descriptor(keys[3], "127.0.2.1", d.port()), keys[3]).status ==
-          proto::DirectoryStatus::checking);
-    std::this_thread::sleep_for(300ms);
-    CHECK(c.connections().empty());
-    CHECK(authority.log().find("already holds 2 nodes") != std::string::npos);
+    // Three keys on 127.0.1.1 prove at once, with the honest node of another block.
+    auto last = register_all(rpc, authority.port(), {nodes[0], nodes[1], nodes[2], nodes[5]},
+                             {hosts[0], hosts[1], hosts[2], hosts[5]});
+    int listed = 0;
+    for (int i = 0; i < 3; ++i) listed += last[i].status == proto::DirectoryStatus::ok;
+    CHECK(listed == 2);
+    CHECK(last[3].status == proto::DirectoryStatus::ok);
+    auto refusal = std::find_if(last.begin(), last.begin() + 3, [](const auto& r) { return r.status != proto::DirectoryStatus::ok; });
+    REQUIRE(refusal != last.begin() + 3);
+    CHECK(refusal->message.find("127.0.1.1/32") != std::string::npos);
+    CHECK(refusal->message.find("max_nodes_per_address = 2") != std::string::npos);
+    // Then one more address of the block fills it, and the next is refused.
+    CHECK(register_all(rpc, authority.port(), {nodes[3]}, {hosts[3]})[0].status == proto::DirectoryStatus::ok);
+    auto fifth = register_all(rpc, authority.port(), {nodes[4]}, {hosts[4]})[0];
+    CHECK(fifth.status == proto::DirectoryStatus::refused);
+    CHECK(fifth.message.find("127.0.1.0/24") != std::string::npos);
+    CHECK(fifth.message.find("max_nodes_per_block = 3") != std::string::npos);
+    CHECK(authority.log().find("already holds 3 nodes") != std::string::npos);
+    CHECK(rpc.close() == 0);
+}
+
+TEST_CASE("node integration - a flood of unreachable registrations from one block does not delay another block's node",
+          "[node][integration]") {
+    // 100 registrations from 127.0.1.0/24 at a listener that never answers (each challenge would
+    // hold a probe slot for 20 s), then an honest node of 127.0.2.0/24.
+    LoneAuthority authority("test_network = true\nmax_nodes_per_block = 0\nmax_nodes_per_address = 0\nchallenge_timeout_ms = 20000\n");
+    PlainListener squat("127.0.1.1");
+    NodeRpc rpc;
+    int flood_checking = 0;
+    for (int i = 0; i < 100; ++i) {
+        auto k = crypto::SigningKeyPair::generate();
+        flood_checking += register_at(rpc, authority.port(), descriptor(k, "127.0.1.1", squat.port()), k).status ==
+                          proto::DirectoryStatus::checking;
+    }
+    CHECK(flood_checking == 4);  // max_checks_per_block
+    auto honest = crypto::SigningKeyPair::generate();
+    PlainListener node("127.0.2.1", &honest);
+    auto started = now_ms();
+    auto last = register_all(rpc, authority.port(), {{&honest, &node}}, {"127.0.2.1"});
+    CHECK(last[0].status == proto::DirectoryStatus::ok);
+    CHECK(now_ms() - started < 5000);  // well before the flood's challenges time out (20 s)
+    CHECK(rpc.close() == 0);
+}
+
+TEST_CASE("node integration - a replayed older descriptor naming another address does not evict a listed node",
+          "[node][integration]") {
+    LoneAuthority authority("test_network = true\n");
+    auto key = crypto::SigningKeyPair::generate();
+    PlainListener node("127.0.0.1", &key);
+    // Signed by the node earlier (say, before it moved), captured by an attacker.
+    auto old = descriptor(key, "127.0.0.1", node.port() == 65535 ? 1 : static_cast<std::uint16_t>(node.port() + 1));
+    std::this_thread::sleep_for(20ms);
+    NodeRpc rpc;
+    auto last = register_all(rpc, authority.port(), {{&key, &node}}, {"127.0.0.1"});
+    REQUIRE(last[0].status == proto::DirectoryStatus::ok);
+    auto replay = register_at(rpc, authority.port(), old, key);
+    CHECK(replay.status == proto::DirectoryStatus::refused);
+    CHECK(replay.message.find("older") != std::string::npos);
+    std::this_thread::sleep_for(20ms);
+    CHECK(register_at(rpc, authority.port(), descriptor(key, "127.0.0.1", node.port()), key).status == proto::DirectoryStatus::ok);
     CHECK(rpc.close() == 0);
 }
 

@@ -10,8 +10,12 @@ using veil::proto::PublicKey;
 
 namespace {
 
-NodeDescriptor descriptor(const veil::crypto::SigningKeyPair& k, std::string host, std::uint16_t port) {
-    return NodeDescriptor{k.pub, veil::crypto::ed25519_to_x25519(k.pub), std::move(host), port, 1};
+// Each descriptor newer than the last, as a node signs them; `timestamp_ms` to set one.
+NodeDescriptor descriptor(const veil::crypto::SigningKeyPair& k, std::string host, std::uint16_t port,
+                          std::uint64_t timestamp_ms = 0) {
+    static std::uint64_t clock = 1000;
+    return NodeDescriptor{k.pub, veil::crypto::ed25519_to_x25519(k.pub), std::move(host), port,
+                          timestamp_ms != 0 ? timestamp_ms : ++clock};
 }
 
 // Admission with a probe the test answers by hand, and a record of what reached the registry.
@@ -75,6 +79,12 @@ TEST_CASE("admission - address kinds", "[node][admission]") {
     CHECK_FALSE(admissible(AddressKind::not_numeric, true));
     CHECK(address_block("203.1.113.77") == "203.1.113.0/24");
     CHECK(address_block("2a00:1450:4001:81c::200e") == "2a00:1450:4001::/48");
+    CHECK(address_owner("203.1.113.77") == "203.1.113.77/32");
+    CHECK(address_owner("2a00:1450:4001:81c::200e") == "2a00:1450:4001:81c::/64");
+    // IPv4-mapped IPv6 addresses are their IPv4 address, not all of ::/48.
+    CHECK(address_block("::ffff:203.1.113.77") == "203.1.113.0/24");
+    CHECK(address_owner("::ffff:203.1.113.77") == "203.1.113.77/32");
+    CHECK(address_block("::ffff:198.18.0.1") != address_block("::ffff:203.1.113.77"));
 }
 
 TEST_CASE("admission - a loopback address on a network that is not a test network is refused, never probed",
@@ -150,25 +160,111 @@ TEST_CASE("admission - a node that stops answering the re-check is dropped; one 
     CHECK(h.probes.front().first.port == 7200);
 }
 
-TEST_CASE("admission - nodes per address block are limited, with a clear reason", "[node][admission]") {
+TEST_CASE("admission - proven nodes per address block are limited, with a clear reason", "[node][admission]") {
     auto cfg = test_network();
     cfg.max_nodes_per_block = 2;
+    cfg.max_nodes_per_address = 0;
     Harness h(cfg);
     std::vector<veil::crypto::SigningKeyPair> keys;
     for (int i = 0; i < 4; ++i) keys.push_back(veil::crypto::SigningKeyPair::generate());
     CHECK(h.admission->offer(descriptor(keys[0], "127.0.1.1", 7000)).step == AdmitStep::checking);
     CHECK(h.admission->offer(descriptor(keys[1], "127.0.1.2", 7000)).step == AdmitStep::checking);
+    h.answer(true);
+    h.answer(true);
     auto refused = h.admission->offer(descriptor(keys[2], "127.0.1.3", 7000));
     CHECK(refused.step == AdmitStep::refused);
     CHECK(refused.reason.find("127.0.1.0/24") != std::string::npos);
     CHECK(refused.reason.find("max_nodes_per_block = 2") != std::string::npos);
     CHECK(h.admission->offer(descriptor(keys[3], "127.0.2.1", 7000)).step == AdmitStep::checking);
-    CHECK(h.probes.size() == 3);
+    CHECK(h.probes.size() == 1);
+}
+
+TEST_CASE("admission - one address holds max_nodes_per_address proven nodes, also when they prove at once",
+          "[node][admission]") {
+    auto cfg = test_network();
+    cfg.max_nodes_per_address = 2;
+    Harness h(cfg);
+    std::vector<veil::crypto::SigningKeyPair> keys;
+    for (int i = 0; i < 5; ++i) keys.push_back(veil::crypto::SigningKeyPair::generate());
+    // A hostile operator: three keys on one address, all answering their challenges.
+    for (int i = 0; i < 3; ++i)
+        CHECK(h.admission->offer(descriptor(keys[i], "127.0.1.1", static_cast<std::uint16_t>(7000 + i))).step ==
+              AdmitStep::checking);
+    for (int i = 0; i < 3; ++i) h.answer(true);
+    CHECK(h.listed.size() == 2);
+    CHECK(h.admission->listed_count() == 2);
+    auto refused = h.admission->offer(descriptor(keys[2], "127.0.1.1", 7002));
+    CHECK(refused.step == AdmitStep::refused);
+    CHECK(refused.reason.find("127.0.1.1/32") != std::string::npos);
+    CHECK(refused.reason.find("max_nodes_per_address = 2") != std::string::npos);
+    // IPv6: the /64 is one machine's.
+    CHECK(h.admission->offer(descriptor(keys[3], "2a00:1450:4001:81c::1", 7000)).step == AdmitStep::checking);
+    CHECK(h.admission->offer(descriptor(keys[4], "2a00:1450:4001:81c::2", 7000)).step == AdmitStep::checking);
+    h.answer(true);
+    h.answer(true);
+    CHECK(h.listed.size() == 4);
+    auto third = veil::crypto::SigningKeyPair::generate();
+    CHECK(h.admission->offer(descriptor(third, "2a00:1450:4001:81c::3", 7000)).step == AdmitStep::refused);
+}
+
+TEST_CASE("admission - unproven registrations do not count toward the block limit", "[node][admission]") {
+    auto cfg = test_network();
+    cfg.max_nodes_per_block = 2;
+    cfg.max_nodes_per_address = 0;
+    Harness h(cfg);
+    // Two squatters that never answer, then an honest node of the same block.
+    auto s1 = veil::crypto::SigningKeyPair::generate(), s2 = veil::crypto::SigningKeyPair::generate();
+    auto honest = veil::crypto::SigningKeyPair::generate();
+    CHECK(h.admission->offer(descriptor(s1, "127.0.1.1", 7000)).step == AdmitStep::checking);
+    CHECK(h.admission->offer(descriptor(s2, "127.0.1.2", 7000)).step == AdmitStep::checking);
+    CHECK(h.admission->offer(descriptor(honest, "127.0.1.3", 7000)).step == AdmitStep::checking);
+    h.answer(false);
+    h.answer(false);
+    h.answer(true);
+    REQUIRE(h.listed.size() == 1);
+    CHECK(h.listed[0] == honest.pub);
+}
+
+TEST_CASE("admission - one block cannot take every probe slot", "[node][admission]") {
+    auto cfg = test_network();
+    cfg.max_probes_in_flight = 8;
+    cfg.max_checks_per_block = 4;
+    cfg.max_nodes_per_address = 0;
+    Harness h(cfg);
+    int refused = 0;
+    for (int i = 0; i < 20; ++i) {
+        auto k = veil::crypto::SigningKeyPair::generate();
+        auto d = h.admission->offer(descriptor(k, "127.0.1." + std::to_string(i + 1), 7000));
+        if (d.step == AdmitStep::refused) {
+            ++refused;
+            CHECK(d.reason.find("max_checks_per_block = 4") != std::string::npos);
+        }
+    }
+    CHECK(refused == 16);
+    CHECK(h.probes.size() == 4);
+    auto honest = veil::crypto::SigningKeyPair::generate();
+    CHECK(h.admission->offer(descriptor(honest, "127.0.2.1", 7000)).step == AdmitStep::checking);
+}
+
+TEST_CASE("admission - an older descriptor naming another address neither evicts nor moves the node",
+          "[node][admission]") {
+    Harness h(test_network());
+    auto k = veil::crypto::SigningKeyPair::generate();
+    auto old = descriptor(k, "127.0.0.1", 6000, 500);  // signed earlier by the node, captured by an attacker
+    CHECK(h.admission->offer(descriptor(k, "127.0.0.1", 7000)).step == AdmitStep::checking);
+    h.answer(true);
+    auto replay = h.admission->offer(old);
+    CHECK(replay.step == AdmitStep::refused);
+    CHECK(replay.reason.find("older") != std::string::npos);
+    CHECK(h.dropped.empty());
+    CHECK(h.probes.empty());
+    CHECK(h.admission->offer(descriptor(k, "127.0.0.1", 7000)).step == AdmitStep::listed);
 }
 
 TEST_CASE("admission - probes in flight are bounded", "[node][admission]") {
     auto cfg = test_network();
     cfg.max_probes_in_flight = 3;
+    cfg.max_checks_per_block = 0;
     Harness h(cfg);
     int refused = 0;
     for (int i = 0; i < 10; ++i) {

@@ -94,3 +94,102 @@ TEST_CASE("assignment - deterministic for the same inputs", "[node][assignment]"
     b.rebalance();
     CHECK(a.swarms() == b.swarms());
 }
+
+namespace {
+
+// A swarm's members of block "hostile", and whether two members share any block.
+struct SwarmCheck {
+    std::size_t hostile = 0;
+    bool shared_block = false;
+};
+
+SwarmCheck check_swarm(const std::vector<PublicKey>& members, const std::map<PublicKey, std::string>& blocks) {
+    SwarmCheck c;
+    std::set<std::string> seen;
+    for (const auto& m : members) {
+        const auto& b = blocks.at(m);
+        c.hostile += b == "hostile" ? 1 : 0;
+        c.shared_block |= !seen.insert(b).second;
+    }
+    return c;
+}
+
+// Every swarm: no two nodes of one block, so the hostile block never holds a majority.
+void require_spread(const SwarmAssigner& a, const std::map<PublicKey, std::string>& blocks) {
+    for (const auto& [id, members] : a.swarms()) {
+        auto c = check_swarm(members, blocks);
+        CHECK_FALSE(c.shared_block);
+        CHECK(2 * c.hostile <= members.size());  // never more than half
+    }
+}
+
+PublicKey random_key() { return veil::crypto::SigningKeyPair::generate().pub; }
+
+}  // namespace
+
+TEST_CASE("assignment - a hostile operator's nodes in one block never hold a majority of a swarm",
+          "[node][assignment]") {
+    // 4 hostile nodes of one block, 12 honest nodes each of its own block, K = 3.
+    std::map<PublicKey, std::string> blocks;
+    std::vector<PublicKey> hostile, honest;
+    for (int i = 0; i < 4; ++i) blocks[hostile.emplace_back(random_key())] = "hostile";
+    for (int i = 0; i < 12; ++i) blocks[honest.emplace_back(random_key())] = "honest-" + std::to_string(i);
+
+    SECTION("the hostile nodes come first, alone in their period (they formed a swarm of their own before)") {
+        SwarmAssigner a({3, 2});
+        for (const auto& k : hostile) a.add_node(k, blocks[k]);
+        a.rebalance();
+        for (const auto& k : honest) a.add_node(k, blocks[k]);
+        a.rebalance();
+        require_spread(a, blocks);
+        CHECK_FALSE(a.rebalance());  // stable
+    }
+    SECTION("all at once") {
+        SwarmAssigner a({3, 2});
+        for (const auto& k : blocks) a.add_node(k.first, k.second);
+        a.rebalance();
+        require_spread(a, blocks);
+        CHECK(a.swarms().size() == 5);
+    }
+    SECTION("one by one, honest nodes first, then the hostile ones in one period") {
+        SwarmAssigner a({3, 2});
+        for (const auto& k : honest) {
+            a.add_node(k, blocks[k]);
+            a.rebalance();
+        }
+        for (const auto& k : hostile) a.add_node(k, blocks[k]);
+        a.rebalance();
+        require_spread(a, blocks);
+    }
+    SECTION("interleaved, one per period, and honest nodes leaving") {
+        SwarmAssigner a({3, 2});
+        for (std::size_t i = 0; i < honest.size(); ++i) {
+            a.add_node(honest[i], blocks[honest[i]]);
+            if (i % 3 == 2) a.add_node(hostile[i / 3], "hostile");
+            a.rebalance();
+        }
+        require_spread(a, blocks);
+        a.remove_node(honest[0]);
+        a.remove_node(honest[5]);
+        a.rebalance();
+        require_spread(a, blocks);
+    }
+    SECTION("a previous consensus kept them together") {
+        SwarmAssigner a({3, 2});
+        for (const auto& k : honest) a.add_node(k, blocks[k]);
+        a.rebalance();
+        for (const auto& k : hostile) a.keep_node(k, a.swarm_of(honest[0]), "hostile");
+        a.rebalance();
+        require_spread(a, blocks);
+    }
+}
+
+TEST_CASE("assignment - one block only: every node still has a swarm (consensus spreads no blocks on test networks)",
+          "[node][assignment]") {
+    SwarmAssigner a({3, 2});
+    for (std::uint8_t i = 1; i <= 9; ++i) a.add_node(node(i), "127.0.0.0/24");
+    a.rebalance();
+    // No other place: they share swarms, and every node still has one.
+    for (std::uint8_t i = 1; i <= 9; ++i) CHECK(a.swarm_of(node(i)) != kInvalidSwarm);
+    CHECK(a.swarms().size() == 1);
+}

@@ -66,3 +66,39 @@ TEST_CASE("manifest source - a diff rebuilds the next manifest; a forged diff is
         }
     }
 }
+
+TEST_CASE("manifest source - a node answering \"current\" does not end a refresh: the others are asked",
+          "[node][network]") {
+    test::TestLoop loop;
+    auto auth = crypto::SigningKeyPair::generate();
+    std::vector<proto::NodeEntry> nodes;
+    for (std::uint16_t i = 0; i < 10; ++i) nodes.push_back(entry(static_cast<std::uint16_t>(7000 + i)));
+    auto v1 = signed_version(1, nodes, auth);
+    auto v2 = signed_version(2, nodes, auth);
+    network::ManifestSource source(loop.get(), {{}, {auth.pub}, 1}, {});
+    REQUIRE_FALSE(source.offer(v1.encode()));
+    // The first nodes asked are behind (or lie) and say "current"; the last has version 2.
+    std::size_t asked = 0, stale = 2;
+    source.set_transport([&](sdk::transport::Request, std::function<void(sdk::Result<sdk::transport::Response>)> reply) {
+        ++asked;
+        proto::node::ManifestResponse answer{{}, ManifestAnswer::current, {}};
+        if (asked > stale) answer = {v2.encode(), ManifestAnswer::full, {}};
+        auto body = proto::node::encode_response(proto::node::Method::get_manifest,
+                                                 proto::node::Response{0, proto::node::Status::ok, answer});
+        reply(sdk::transport::Response{sdk::transport::Status::ok, body});
+    });
+    std::optional<bool> result;
+    SECTION("a newer manifest from a later node is taken") {
+        source.refresh([&](bool ok) { result = ok; });
+        CHECK(asked == 3);
+        CHECK(source.version() == 2);
+        CHECK(result == true);
+    }
+    SECTION("all say current: the refresh succeeds after asking them all") {
+        stale = 100;
+        source.refresh([&](bool ok) { result = ok; });
+        CHECK(asked == 3);  // attempts
+        CHECK(source.version() == 1);
+        CHECK(result == true);
+    }
+}
