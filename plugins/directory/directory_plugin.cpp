@@ -77,7 +77,10 @@ public:
             if (!at) throw std::runtime_error("directory.authorities: " + at.error().message);
             sdk::net::ClientOptions co;
             co.max_frame_bytes = kMaxFrameBytes;
-            peers_.push_back(Peer{k, std::make_unique<sdk::net::Client>(ctx.loop(), at.value(), co)});
+            Peer peer;
+            peer.key = k;
+            peer.client = std::make_unique<sdk::net::Client>(ctx.loop(), at.value(), co);
+            peers_.push_back(std::move(peer));
         }
         if (ac.authority_keys.empty()) ac.authority_keys.push_back(key_->pub);  // a network of one
         authority_ = std::make_unique<Authority>(*key_, ac);

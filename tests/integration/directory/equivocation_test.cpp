@@ -3,12 +3,14 @@
 // then signs the consensus each side would form from its lie. A node registers with authority-1
 // and authority-3 only, so that lie alone decides whether it is in. The honest two relay the votes
 // they hold, both see the two votes, leave authority-3's out, and sign one body per version.
+// And a client configured with a threshold below a majority of its keys is refused at start.
 #include <catch2/catch.hpp>
 
 #include <map>
 #include <regex>
 
 #include "support/node_rpc.hpp"
+#include "support/process.hpp"
 #include "support/testnet_fixture.hpp"
 
 namespace {
@@ -89,4 +91,22 @@ TEST_CASE("directory integration - an equivocating authority: the honest two sig
     // Both honest authorities caught the liar.
     for (const char* name : {"authority-1", "authority-2"})
         CHECK(slurp(net.dir() / name / "veil.log").find("signed two different votes") != std::string::npos);
+}
+
+TEST_CASE("directory integration - a client's threshold below a majority of its keys is refused",
+          "[node][integration][directory]") {
+    auto dir = fs::temp_directory_path() / ("veil-threshold-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    std::string keys;
+    for (int i = 0; i < 3; ++i)
+        keys += std::string(i ? ", " : "") + "\"" + veil::wire::to_hex(veil::crypto::SigningKeyPair::generate().pub) + "\"";
+    std::ofstream(dir / "network.toml") << "[network]\nauthority_keys = [" << keys
+                                        << "]\nauthority_threshold = 1\nseed_nodes = [\"127.0.0.1:1\"]\n";
+    auto r = veil::test::run_veil({"init", "--home", (dir / "home").string(), "--network", (dir / "network.toml").string()},
+                                  {}, 30000);
+    INFO(r.out << r.err);
+    CHECK(r.exit_code != 0);
+    CHECK((r.out + r.err).find("authority_threshold 1 is below a majority of the 3 authority keys") != std::string::npos);
+    fs::remove_all(dir);
 }
