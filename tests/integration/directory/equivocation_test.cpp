@@ -10,6 +10,7 @@
 #include <regex>
 
 #include "support/node_rpc.hpp"
+#include "veil/proto/directory_rpc.hpp"
 #include "support/process.hpp"
 #include "support/testnet_fixture.hpp"
 
