@@ -102,10 +102,10 @@ TEST_CASE("directory integration - a client's threshold below a majority of its 
     std::string keys;
     for (int i = 0; i < 3; ++i)
         keys += std::string(i ? ", " : "") + "\"" + veil::wire::to_hex(veil::crypto::SigningKeyPair::generate().pub) + "\"";
-    std::ofstream(dir / "network.toml") << "[network]\nauthority_keys = [" << keys
-                                        << "]\nauthority_threshold = 1\nseed_nodes = [\"127.0.0.1:1\"]\n";
-    auto r = veil::test::run_veil({"init", "--home", (dir / "home").string(), "--network", (dir / "network.toml").string()},
-                                  {}, 30000);
+    std::ofstream(dir / "client.toml") << "[kernel]\nplugins = [\"network\"]\nhome = \"" << (dir / "home").string()
+                                       << "\"\n\n[network]\nauthority_keys = [" << keys
+                                       << "]\nauthority_threshold = 1\nseed_nodes = [\"127.0.0.1:1\"]\n";
+    auto r = veil::test::run_veil({"--config", (dir / "client.toml").string(), "network", "status"}, {}, 30000);
     INFO(r.out << r.err);
     CHECK(r.exit_code != 0);
     CHECK((r.out + r.err).find("authority_threshold 1 is below a majority of the 3 authority keys") != std::string::npos);
