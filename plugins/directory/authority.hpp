@@ -6,6 +6,10 @@
 ///
 /// Timeline of period p (starting at p * period_ms):
 ///   start     the authority fixes its vote (the registry's live nodes) and sends it to the others;
+///             it relays every vote it holds (signed votes prove themselves), so every honest
+///             authority ends up with the same set; two different votes of one authority for p are
+///             proof of equivocation: that authority's vote is left out, and both are relayed;
+///   quarter   a first vote of p arriving later is refused (a second one is still taken as proof);
 ///   middle    it forms the consensus of p from the votes of p it holds (its own included) and the
 ///             latest consensus with enough signatures (`previous`), signs the body, sends the
 ///             signature; signatures of the others on the same body are added as they arrive;
@@ -32,6 +36,21 @@ struct AuthorityConfig {
     std::uint64_t warm_up_ms = 0;
 };
 
+/// What became of a vote offered to take_vote.
+enum class VoteTaken : std::uint8_t {
+    taken,         ///< new: it will be counted and relayed
+    known,         ///< held already (or its author's equivocation is proven already)
+    equivocation,  ///< a second, different vote of its author for that period: proof, relayed
+    refused,       ///< not a configured authority, itself, another period, or past the vote deadline
+};
+/// What became of a signature offered to take_signature.
+enum class SignatureTaken : std::uint8_t {
+    taken,      ///< verified over this authority's body and added
+    known,      ///< this authority's signature was already added
+    not_ready,  ///< this authority has not formed that version yet: send it again later
+    refused,    ///< not a configured authority, another version, or it does not verify
+};
+
 class Authority final {
 public:
     /// Throws std::invalid_argument when key is not among config.authority_keys.
@@ -45,18 +64,27 @@ public:
     RegisterResult register_node(const NodeDescriptor& d, std::uint64_t now_ms) { return registry_.heartbeat(d, now_ms); }
     /// Drops a node from this authority's view now (admission: it failed a re-check, or moved).
     void remove_node(const PublicKey& ed25519) { registry_.remove(ed25519); }
-    /// Another authority's verified vote. False when ignored (not a configured authority, itself,
-    /// or not for the current or next period).
-    bool take_vote(const Vote& v);
-    /// Another authority's signature on its consensus body. False when ignored; kept for later
-    /// when this authority has not formed that period's consensus yet.
-    bool take_signature(const ConsensusSignature& s, std::uint64_t now_ms);
+    /// Another authority's vote envelope, from it or relayed by anyone. Throws wire::DecodeError
+    /// when the envelope does not verify.
+    VoteTaken take_vote(wire::ByteView envelope, std::uint64_t now_ms);
+    /// Another authority's signature on this period's consensus. Taken only when it verifies over
+    /// the body this authority formed; a valid one is never replaced.
+    SignatureTaken take_signature(const ConsensusSignature& s, std::uint64_t now_ms);
     /// A manifest another authority serves (or the one saved before a restart). Taken as served
     /// and previous when it has enough valid signatures, is not expired, and is newer.
     bool take_manifest(const SignedManifest& m, std::uint64_t now_ms);
 
     /// This period's vote envelope (empty before the first tick).
     [[nodiscard]] const wire::Bytes& vote_envelope() const { return vote_envelope_; }
+    /// Every vote envelope held for this period and the next, its own and the proofs of
+    /// equivocation included: what it relays to the others.
+    [[nodiscard]] std::vector<wire::ByteView> votes_to_relay() const;
+    /// The votes this period's consensus counts (or will count): one per authority, none of an
+    /// authority caught equivocating.
+    [[nodiscard]] std::vector<Vote> counted_votes() const;
+    /// The authorities caught equivocating this period.
+    [[nodiscard]] std::vector<PublicKey> equivocators() const;
+    [[nodiscard]] const ConsensusParams& consensus_params() const { return config_.consensus; }
     /// This authority's signature on the consensus it formed, once it formed one this period.
     [[nodiscard]] std::optional<ConsensusSignature> own_signature() const { return own_signature_; }
     /// The manifest to serve: the newest with enough signatures, with every signature gathered.
@@ -74,6 +102,14 @@ private:
     bool configured(const PublicKey& k) const;
     void form(std::uint64_t now_ms);
     void serve_if_enough(std::uint64_t now_ms);
+    void start_period(std::uint64_t p);
+
+    /// A vote held, and the second vote that proves its author equivocated (empty if none).
+    struct HeldVote {
+        Vote vote;
+        wire::Bytes envelope;
+        wire::Bytes proof;
+    };
 
     const crypto::SigningKeyPair& key_;
     AuthorityConfig config_;
@@ -82,16 +118,12 @@ private:
     std::uint64_t period_ = 0;
     std::optional<std::uint64_t> started_ms_;
     bool formed_ = false;
-    std::map<std::pair<std::uint64_t, PublicKey>, Vote> votes_;  ///< (period, authority)
-    std::map<PublicKey, ConsensusSignature> early_signatures_;  ///< for a consensus not formed yet
+    std::map<std::pair<std::uint64_t, PublicKey>, HeldVote> votes_;  ///< (period, authority)
     wire::Bytes vote_envelope_;
     std::optional<SignedManifest> candidate_;
     std::optional<ConsensusSignature> own_signature_;
     std::optional<Manifest> served_manifest_;  ///< also the `previous` of the next consensus
     wire::Bytes served_;
 };
-
-/// Threshold of a network of n authorities when none is configured: more than half.
-[[nodiscard]] inline std::size_t majority_of(std::size_t n) { return n / 2 + 1; }
 
 }  // namespace veil::directory

@@ -2,6 +2,7 @@
 // rules live in authority.cpp (votes, consensus, signatures), registry.cpp and consensus.cpp;
 // this file carries their bytes over framed TCP to the other authorities.
 #include <fstream>
+#include <set>
 
 #include "authority.hpp"
 #include "veil/crypto/key_file.hpp"
@@ -31,9 +32,11 @@ PublicKey parse_key(const std::string& hex) {
 struct Peer {
     PublicKey key{};
     std::unique_ptr<sdk::net::Client> client;
-    std::uint64_t vote_acked = 0;       // period of the last vote it took
-    std::uint64_t signature_acked = 0;  // version of the last signature it took
+    std::uint64_t votes_period = 0;     // the period votes_sent is about
+    std::set<Digest> votes_sent;        // votes it answered (taken or not): not sent again
+    std::uint64_t signature_acked = 0;  // version of the last signature it answered
     bool busy = false;                  // one request at a time
+    wire::Bytes lie;                    // test_misbehave = "equivocate": the vote this peer got
 };
 
 class DirectoryPlugin final : public sdk::Plugin {
@@ -59,7 +62,9 @@ public:
         ac.registry.heartbeat_timeout_ms = static_cast<std::uint64_t>(cfg.get_int("heartbeat_timeout_ms"));
         auto warm_up = cfg.get_int("warm_up_ms");
         ac.warm_up_ms = warm_up < 0 ? ac.registry.heartbeat_timeout_ms / 3 : static_cast<std::uint64_t>(warm_up);
-        ac.threshold = static_cast<std::size_t>(std::max<std::int64_t>(0, cfg.get_int("authority_threshold")));
+        auto threshold = cfg.get_int("authority_threshold");
+        if (threshold < 0) throw std::runtime_error("directory.authority_threshold must not be negative");
+        ac.threshold = static_cast<std::size_t>(threshold);
         const auto& keys = cfg.get_strings("authority_keys");
         const auto& addresses = cfg.get_strings("authorities");
         if (keys.size() != addresses.size())
@@ -72,7 +77,10 @@ public:
             if (!at) throw std::runtime_error("directory.authorities: " + at.error().message);
             sdk::net::ClientOptions co;
             co.max_frame_bytes = kMaxFrameBytes;
-            peers_.push_back(Peer{k, std::make_unique<sdk::net::Client>(ctx.loop(), at.value(), co)});
+            Peer peer;
+            peer.key = k;
+            peer.client = std::make_unique<sdk::net::Client>(ctx.loop(), at.value(), co);
+            peers_.push_back(std::move(peer));
         }
         if (ac.authority_keys.empty()) ac.authority_keys.push_back(key_->pub);  // a network of one
         authority_ = std::make_unique<Authority>(*key_, ac);
@@ -157,32 +165,38 @@ private:
         }
     }
 
-    // One request to a peer per tick: its vote until taken, then the signature until taken,
-    // then its manifest (catching up on a consensus this authority could not complete).
+    // One request to a peer at a time: every vote held it has not answered yet (votes are
+    // relayed), then this authority's signature until answered, then its manifest (catching up
+    // on a consensus this authority could not complete). Posts follow each other at once.
     void talk_to(Peer& p) {
         if (p.busy) return;
-        DirectoryRequest q;
         auto period = authority_->period();
-        auto sig = authority_->own_signature();
-        if (!authority_->vote_envelope().empty() && p.vote_acked < period) {
-            q = {DirectoryKind::post_vote, {}, authority_->vote_envelope()};
+        if (p.votes_period != period) {
+            p.votes_period = period;
+            p.votes_sent.clear();
+            p.lie.clear();
+        }
+        DirectoryRequest q{DirectoryKind::get_manifest, {}, {}};
+        std::optional<Digest> vote;
+        auto sig = misbehave_ == "equivocate" ? lie_signature(p) : authority_->own_signature();
+        if (auto next = next_vote(p)) {
+            vote = digest_of(*next);
+            q = {DirectoryKind::post_vote, {}, std::move(*next)};
         } else if (sig && p.signature_acked < sig->version) {
             q = {DirectoryKind::post_signature, {}, encode_consensus_signature(*sig)};
-        } else {
-            q = {DirectoryKind::get_manifest, {}, {}};
         }
         p.busy = true;
         auto kind = q.kind;
-        std::uint64_t tag = kind == DirectoryKind::post_vote ? period : sig ? sig->version : 0;
-        p.client->request(encode_directory_request(q), kPeerTimeoutMs, [this, &p, kind, tag](sdk::Result<wire::Bytes> r) {
+        std::uint64_t version = sig ? sig->version : 0;
+        p.client->request(encode_directory_request(q), kPeerTimeoutMs, [this, &p, kind, vote, version](sdk::Result<wire::Bytes> r) {
             p.busy = false;
             if (!r) return;
             try {
                 auto resp = decode_directory_response(kind, r.value());
-                if (resp.status != DirectoryStatus::ok) return;
-                if (kind == DirectoryKind::post_vote) p.vote_acked = tag;
-                else if (kind == DirectoryKind::post_signature) p.signature_acked = tag;
-                else {
+                if (kind == DirectoryKind::post_vote) p.votes_sent.insert(*vote);
+                else if (kind == DirectoryKind::post_signature && resp.status != DirectoryStatus::not_ready)
+                    p.signature_acked = version;
+                else if (kind == DirectoryKind::get_manifest && resp.status == DirectoryStatus::ok) {
                     auto before = authority_->served_version();
                     authority_->take_manifest(decode_signed_manifest(resp.manifest), now_ms());
                     after_change(before);
@@ -190,7 +204,16 @@ private:
             } catch (const wire::DecodeError& e) {
                 log_->warn("another authority sent a malformed answer: {}", e.what());
             }
+            if (kind == DirectoryKind::post_vote) talk_to(p);
         });
+    }
+
+    // The next held vote (its own, another's, a proof of equivocation) this peer has not answered.
+    std::optional<wire::Bytes> next_vote(Peer& p) {
+        if (misbehave_ == "equivocate") return lie_vote(p);
+        for (auto v : authority_->votes_to_relay())
+            if (!p.votes_sent.contains(digest_of(v))) return wire::Bytes(v.begin(), v.end());
+        return std::nullopt;
     }
 
     wire::Bytes handle(const wire::Bytes& body) {
@@ -207,14 +230,22 @@ private:
                     if (authority_->served().empty())
                         return encode_directory_response(kind, {DirectoryStatus::not_ready, {}, "no manifest yet"});
                     return ok(authority_->served());
-                case DirectoryKind::post_vote:
-                    if (!authority_->take_vote(decode_verified_vote(q.body))) return refused("vote not taken");
+                case DirectoryKind::post_vote: {
+                    auto taken = authority_->take_vote(q.body, now);
+                    if (taken == VoteTaken::equivocation)
+                        log_->warn("an authority signed two different votes for period {}: its vote is left out",
+                                   authority_->period());
+                    if (taken == VoteTaken::refused) return refused("vote not taken");
                     return ok();
+                }
                 case DirectoryKind::post_signature: {
                     auto before = authority_->served_version();
-                    authority_->take_signature(decode_consensus_signature(q.body), now);
+                    auto taken = authority_->take_signature(decode_consensus_signature(q.body), now);
                     after_change(before);
-                    return ok();  // taken or not (another body): the sender need not send it again
+                    if (taken == SignatureTaken::not_ready)
+                        return encode_directory_response(kind, {DirectoryStatus::not_ready, {}, "consensus not formed yet"});
+                    if (taken == SignatureTaken::refused) return refused("signature does not verify over this authority's consensus");
+                    return ok();
                 }
                 case DirectoryKind::register_node: {
                     // A node enters this authority's view only once it proved its key at its address.
@@ -248,6 +279,31 @@ private:
         return sign_manifest(m, signers).encode();
     }
 
+    // Tests only (test_misbehave = "equivocate"): peers in even places get a vote listing every
+    // node this authority sees, the others an empty one; each later gets this authority's
+    // signature over the consensus that vote would give it (signing both sides).
+    std::optional<wire::Bytes> lie_vote(Peer& p) {
+        if (authority_->vote_envelope().empty() || !p.votes_sent.empty()) return std::nullopt;
+        if (p.lie.empty()) {
+            Vote v{authority_->period(), key_->pub, {}};
+            if ((&p - peers_.data()) % 2 == 0) v.nodes = authority_->registry().view();
+            p.lie = sign_vote(std::move(v), *key_);
+        }
+        return p.lie;
+    }
+
+    std::optional<ConsensusSignature> lie_signature(const Peer& p) {
+        if (!authority_->own_signature() || p.lie.empty()) return std::nullopt;
+        auto votes = authority_->counted_votes();
+        std::erase_if(votes, [this](const Vote& v) { return v.authority == key_->pub; });
+        votes.push_back(decode_verified_vote(p.lie));
+        std::optional<Manifest> previous;
+        if (!authority_->served().empty()) previous = decode_signed_manifest(authority_->served()).manifest;
+        auto m = form_consensus(votes, authority_->period(), previous ? &*previous : nullptr, authority_->consensus_params());
+        std::vector<const crypto::SigningKeyPair*> signers{key_.get()};
+        return ConsensusSignature{m.version, key_->pub, sign_manifest(m, signers).signatures.front().second};
+    }
+
     std::unique_ptr<crypto::SigningKeyPair> key_;
     std::unique_ptr<Authority> authority_;
     std::unique_ptr<ChallengeProber> prober_;
@@ -276,7 +332,7 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"heartbeat_timeout_ms", sdk::ConfigType::integer, "15000", "a node silent this long leaves this authority's vote"},
     {"warm_up_ms", sdk::ConfigType::integer, "-1", "after a start, no vote until this long passed (nodes re-register); -1: heartbeat_timeout_ms / 3"},
     {"tick_ms", sdk::ConfigType::integer, "500", "how often the authority checks its clock and talks to the others"},
-    {"test_misbehave", sdk::ConfigType::string, "", "tests only: \"sign_alone\" serves a far-ahead manifest signed by this authority alone"},
+    {"test_misbehave", sdk::ConfigType::string, "", "tests only: \"sign_alone\" serves a far-ahead manifest signed by this authority alone; \"equivocate\" sends different votes to different authorities and signs every side"},
     {"recheck_ms", sdk::ConfigType::integer, "600000", "how often a listed node proves its key at its address again"},
     {"retry_after_ms", sdk::ConfigType::integer, "60000", "an address that failed the challenge is not probed again before this"},
     {"challenge_timeout_ms", sdk::ConfigType::integer, "5000", "how long a node has to answer the admission challenge"},

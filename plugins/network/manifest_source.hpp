@@ -27,7 +27,7 @@ namespace veil::network {
 struct ManifestSourceOptions {
     std::vector<std::string> seeds;                 ///< host:port of nodes to ask first
     std::vector<proto::PublicKey> authorities;  ///< Ed25519 keys whose signatures count
-    std::size_t threshold = 1;                      ///< how many of them must sign
+    std::size_t threshold = 0;                      ///< how many of them must sign; 0: more than half
     std::uint32_t request_timeout_ms = 5'000;
     std::size_t attempts = 3;                       ///< nodes asked per refresh
 };

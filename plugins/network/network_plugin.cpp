@@ -47,7 +47,14 @@ public:
         o.seeds = cfg.get_strings("seed_nodes");
         for (const auto& k : cfg.get_strings("authority_keys")) o.authorities.push_back(parse_key(k));
         if (o.authorities.empty()) throw std::invalid_argument("network.authority_keys: at least one key is needed");
-        o.threshold = static_cast<std::size_t>(cfg.get_int("authority_threshold"));
+        auto threshold = cfg.get_int("authority_threshold");
+        if (threshold < 0) throw std::invalid_argument("network.authority_threshold must not be negative");
+        o.threshold = static_cast<std::size_t>(threshold);
+        try {
+            (void)proto::ManifestVerifier(o.authorities, o.threshold);  // below a majority: refused
+        } catch (const std::invalid_argument& e) {
+            throw std::invalid_argument(std::string("network.") + e.what());
+        }
         o.request_timeout_ms = static_cast<std::uint32_t>(cfg.get_int("request_timeout_ms"));
         cache_ = ctx.data_dir() / "manifest.bin";
 
@@ -102,7 +109,7 @@ constexpr std::string_view kProvides[] = {"network"};
 constexpr std::string_view kCommands[] = {"network"};
 constexpr sdk::ConfigKeySpec kKeys[] = {
     {"authority_keys", sdk::ConfigType::string_list, "[]", "Ed25519 keys (hex) of the directory authorities"},
-    {"authority_threshold", sdk::ConfigType::integer, "1", "how many authorities must sign a manifest"},
+    {"authority_threshold", sdk::ConfigType::integer, "0", "how many authorities must sign a manifest; 0: more than half of authority_keys; less than that is refused"},
     {"seed_nodes", sdk::ConfigType::string_list, "[]", "host:port of service nodes to ask for the manifest"},
     {"directory", sdk::ConfigType::string, "", "host:port of the directory (informational; clients ask nodes)"},
     {"authorities", sdk::ConfigType::string_list, "[]", "host:port of each authority (informational: authorities and nodes use it; clients ask nodes)"},

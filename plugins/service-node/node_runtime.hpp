@@ -28,7 +28,7 @@ struct RuntimeSettings {
     std::string public_host;  ///< advertised host; empty: the listen host
     std::vector<std::string> directories{"127.0.0.1:7700"};  ///< every authority's host:port
     std::vector<proto::PublicKey> authority_keys;
-    std::size_t authority_threshold = 1;
+    std::size_t authority_threshold = 0;  // 0: more than half of authority_keys
     std::filesystem::path key_file;
     std::vector<std::string> sign_domains;  ///< tags co-located plugins may have signed (sdk::node::Sign)
     std::filesystem::path db_file;

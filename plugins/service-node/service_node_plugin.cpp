@@ -27,7 +27,14 @@ RuntimeSettings settings_from(sdk::Context& ctx) {
         s.authority_keys.push_back(wire::to_array<32>(raw));
     }
     if (s.authority_keys.empty()) throw std::runtime_error("service-node.authority_keys: at least one key is needed");
-    s.authority_threshold = static_cast<std::size_t>(positive(c, "authority_threshold"));
+    auto threshold = c.get_int("authority_threshold");
+    if (threshold < 0) throw std::runtime_error("service-node.authority_threshold must not be negative");
+    s.authority_threshold = static_cast<std::size_t>(threshold);
+    try {
+        (void)proto::ManifestVerifier(s.authority_keys, s.authority_threshold);  // below a majority: refused
+    } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(std::string("service-node.") + e.what());
+    }
     auto path_or = [&](std::string_view key, const char* fallback) {
         const auto& v = c.get_string(key);
         return v.empty() ? ctx.data_dir() / fallback : std::filesystem::path(v);
@@ -127,7 +134,7 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"directory", sdk::ConfigType::string, "127.0.0.1:7700", "directory authority to register with (when directories is empty)"},
     {"directories", sdk::ConfigType::string_list, "[]", "host:port of every directory authority: the node registers with each and polls them in turn"},
     {"authority_keys", sdk::ConfigType::string_list, "", "hex Ed25519 keys of the directory authorities", true},
-    {"authority_threshold", sdk::ConfigType::integer, "1", "signatures needed on a manifest (k of n)"},
+    {"authority_threshold", sdk::ConfigType::integer, "0", "signatures needed on a manifest (k of n); 0: more than half of authority_keys; less than that is refused"},
     {"key_file", sdk::ConfigType::string, "", "node identity seed (default HOME/service-node/node.key)"},
     {"sign_domains", sdk::ConfigType::string_list, "[]",
      "domain tags co-located plugins may have the node sign (the attachment store's is built in)"},

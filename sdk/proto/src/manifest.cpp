@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include <sodium.h>
+
 #include "veil/crypto/error.hpp"
 #include "veil/proto/swarm.hpp"
 
@@ -147,7 +149,18 @@ ManifestVerifier::ManifestVerifier(std::vector<PublicKey> authorities, std::size
     std::sort(authorities_.begin(), authorities_.end());
     authorities_.erase(std::unique(authorities_.begin(), authorities_.end()), authorities_.end());
     if (authorities_.empty()) throw std::invalid_argument("manifest verifier: no authority keys");
-    threshold_ = std::clamp<std::size_t>(threshold, 1, authorities_.size());
+    auto majority = majority_of(authorities_.size());
+    if (threshold != 0 && threshold < majority)
+        throw std::invalid_argument("authority_threshold " + std::to_string(threshold) + " is below a majority of the " +
+                                    std::to_string(authorities_.size()) + " authority keys (at least " +
+                                    std::to_string(majority) + ", or 0 for that default)");
+    threshold_ = threshold == 0 ? majority : std::min(threshold, authorities_.size());
+}
+
+Digest digest_of(wire::ByteView bytes) {
+    Digest d{};
+    crypto_generichash(d.data(), d.size(), bytes.data(), bytes.size(), nullptr, 0);
+    return d;
 }
 
 std::size_t ManifestVerifier::valid_signatures(const SignedManifest& m) const {
@@ -165,12 +178,17 @@ ManifestCheck ManifestVerifier::check(const SignedManifest& m, std::uint64_t now
     if (m.manifest.version < accepted_version_) return ManifestCheck::old_version;
     if (valid_signatures(m) < threshold_) return ManifestCheck::too_few_signatures;
     if (now_ms > m.manifest.valid_until_ms) return ManifestCheck::expired;
+    if (m.manifest.issued_ms > now_ms + kMaxClockSkewMs) return ManifestCheck::from_future;
+    if (accepted_version_ != 0 && m.manifest.version == accepted_version_ && digest_of(m.body) != accepted_body_)
+        return ManifestCheck::conflicting_body;
     return ManifestCheck::ok;
 }
 
 ManifestCheck ManifestVerifier::accept(const SignedManifest& m, std::uint64_t now_ms) {
     auto c = check(m, now_ms);
-    if (c == ManifestCheck::ok) accepted_version_ = m.manifest.version;
+    if (c != ManifestCheck::ok) return c;
+    accepted_version_ = m.manifest.version;
+    accepted_body_ = digest_of(m.body);
     return c;
 }
 
@@ -180,6 +198,8 @@ const char* to_string(ManifestCheck c) {
         case ManifestCheck::too_few_signatures: return "manifest not signed by enough configured authorities";
         case ManifestCheck::old_version: return "manifest version lower than the one already accepted";
         case ManifestCheck::expired: return "manifest expired (the authorities issued no newer one in time)";
+        case ManifestCheck::from_future: return "manifest issued in the future (a clock is wrong)";
+        case ManifestCheck::conflicting_body: return "another manifest of the accepted version (authorities equivocated)";
     }
     return "unknown";
 }

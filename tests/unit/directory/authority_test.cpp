@@ -51,15 +51,21 @@ struct Network {
         std::uint64_t start = period * kPeriodMs;
         for (std::size_t i = 0; i < authorities.size(); ++i)
             if (up[i]) authorities[i]->tick(start);
-        for (std::size_t i = 0; i < authorities.size(); ++i)
-            for (std::size_t j = 0; j < authorities.size(); ++j)
-                if (i != j && up[i] && up[j]) authorities[j]->take_vote(decode_verified_vote(authorities[i]->vote_envelope()));
+        relay(start);
         for (std::size_t i = 0; i < authorities.size(); ++i)
             if (up[i]) authorities[i]->tick(start + kPeriodMs / 2);
         for (std::size_t i = 0; i < authorities.size(); ++i)
             for (std::size_t j = 0; j < authorities.size(); ++j)
                 if (i != j && up[i] && up[j] && authorities[i]->own_signature())
                     authorities[j]->take_signature(*authorities[i]->own_signature(), start + kPeriodMs / 2);
+    }
+    // Every authority up relays every vote it holds to every other, twice (as the plugin does).
+    void relay(std::uint64_t now) {
+        for (int round = 0; round < 2; ++round)
+            for (std::size_t i = 0; i < authorities.size(); ++i)
+                for (auto v : up[i] ? authorities[i]->votes_to_relay() : std::vector<veil::wire::ByteView>{})
+                    for (std::size_t j = 0; j < authorities.size(); ++j)
+                        if (i != j && up[j]) (void)authorities[j]->take_vote(v, now);
     }
     SignedManifest served(std::size_t i) const { return decode_signed_manifest(authorities[i]->served()); }
 };
@@ -120,9 +126,9 @@ TEST_CASE("authority - one lying authority cannot add, remove or reassign a node
     CHECK(v.check(lone, kStart + 600) == ManifestCheck::too_few_signatures);
     CHECK_FALSE(net.authorities[0]->take_manifest(lone, kStart + 600));
     CHECK(net.authorities[0]->served_version() == p);
-    // Its signature on a body the honest ones did not form is not added to theirs.
+    // Its signature on a body the honest ones did not form does not replace its valid one.
     ConsensusSignature bad{p, net.keys[2].pub, lone.signatures[0].second};
-    CHECK_FALSE(net.authorities[0]->take_signature(bad, kStart + 600));
+    CHECK(net.authorities[0]->take_signature(bad, kStart + 600) == SignatureTaken::known);
     CHECK(net.served(0).signatures.size() == 3);
     CHECK(v.check(net.served(0), kStart + 600) == ManifestCheck::ok);
     // Next period it is down; its signature over another body is not added to the two honest ones.
@@ -130,7 +136,7 @@ TEST_CASE("authority - one lying authority cannot add, remove or reassign a node
     net.run_period(p + 1);
     REQUIRE(net.served(0).signatures.size() == 2);
     ConsensusSignature other_body{p + 1, net.keys[2].pub, lone.signatures[0].second};
-    CHECK_FALSE(net.authorities[0]->take_signature(other_body, (p + 1) * kPeriodMs + 600));
+    CHECK(net.authorities[0]->take_signature(other_body, (p + 1) * kPeriodMs + 600) == SignatureTaken::refused);
     CHECK(net.served(0).signatures.size() == 2);
 }
 
@@ -172,4 +178,120 @@ TEST_CASE("authority - a restarted authority takes the saved or fetched consensu
     // An expired manifest is not taken back after a long outage.
     auto fresh = net.make(1);
     CHECK_FALSE(fresh->take_manifest(decode_signed_manifest(saved), kStart + 10 * kPeriodMs));
+}
+
+namespace {
+
+// The consensus authority `liar` would sign for a peer that counted `lie` instead of its vote.
+ConsensusSignature signature_over(const Network& net, std::size_t liar, const Vote& lie, const std::vector<Vote>& honest,
+                                  std::uint64_t period) {
+    auto votes = honest;
+    votes.push_back(lie);
+    ConsensusParams params;
+    params.authority_count = net.keys.size();
+    params.period_ms = kPeriodMs;
+    params.validity_ms = 5 * kPeriodMs;
+    auto m = form_consensus(votes, period, nullptr, params);
+    std::vector<const SigningKeyPair*> k{&net.keys[liar]};
+    return {period, net.keys[liar].pub, sign_manifest(m, k).signatures[0].second};
+}
+
+}  // namespace
+
+TEST_CASE("authority - an equivocating authority is left out by everyone, who sign one body", "[node][authority]") {
+    Network net(3);
+    const std::uint64_t p = kStart / kPeriodMs;
+    for (int i = 0; i < 6; ++i) net.add_node(kStart);
+    // Node x is seen by authority 1 and the liar (3) only: the liar's vote decides whether it is in.
+    auto x = net.add_node(kStart, {0, 2});
+    for (auto& a : net.authorities) a->tick(kStart);
+    Vote with_x{p, net.keys[2].pub, net.authorities[2]->registry().view()};
+    Vote without_x{p, net.keys[2].pub, {}};
+    // Authority 1 gets one vote, authority 2 the other; the honest two relay what they hold.
+    REQUIRE(net.authorities[0]->take_vote(sign_vote(with_x, net.keys[2]), kStart) == VoteTaken::taken);
+    REQUIRE(net.authorities[1]->take_vote(sign_vote(without_x, net.keys[2]), kStart) == VoteTaken::taken);
+    net.up[2] = false;  // it relays nothing itself
+    net.relay(kStart + 10);
+    for (std::size_t i : {0, 1}) CHECK(net.authorities[i]->equivocators() == std::vector<PublicKey>{net.keys[2].pub});
+    for (std::size_t i : {0, 1}) net.authorities[i]->tick(kStart + kPeriodMs / 2);
+    REQUIRE(net.authorities[0]->candidate());
+    REQUIRE(net.authorities[1]->candidate());
+    // Both formed the same body, from the same two votes: x has one vote of three, it is out.
+    CHECK(net.authorities[0]->candidate()->body == net.authorities[1]->candidate()->body);
+    CHECK(net.authorities[0]->candidate()->manifest.find(x.ed25519) == nullptr);
+    // The liar signs each side's body as it would be with its lie counted: the side with x does
+    // not verify; the side without x is the honest body (x is out either way), which it may sign.
+    std::vector<Vote> honest;
+    for (std::size_t i : {0, 1}) honest.push_back(decode_verified_vote(net.authorities[i]->vote_envelope()));
+    CHECK(net.authorities[0]->take_signature(signature_over(net, 2, with_x, honest, p), kStart + 600) == SignatureTaken::refused);
+    CHECK(net.authorities[1]->take_signature(signature_over(net, 2, without_x, honest, p), kStart + 600) == SignatureTaken::taken);
+    // The honest signatures add up: one manifest of version p, verified, served by both.
+    for (std::size_t i : {0, 1}) net.authorities[1 - i]->take_signature(*net.authorities[i]->own_signature(), kStart + 600);
+    CHECK(net.served(0).body == net.served(1).body);
+    CHECK(net.served(0).signatures.size() == 2);
+    CHECK(net.served(1).signatures.size() == 3);
+    CHECK(net.verifier().check(net.served(0), kStart + 600) == ManifestCheck::ok);
+}
+
+TEST_CASE("authority - a first vote after the vote deadline is refused, a second one is still proof", "[node][authority]") {
+    Network net(3);
+    const std::uint64_t p = kStart / kPeriodMs;
+    net.add_node(kStart);
+    for (auto& a : net.authorities) a->tick(kStart);
+    const auto late = kStart + kPeriodMs / 4 + 1;
+    CHECK(net.authorities[0]->take_vote(net.authorities[1]->vote_envelope(), late) == VoteTaken::refused);
+    CHECK(net.authorities[0]->take_vote(net.authorities[2]->vote_envelope(), kStart + 1) == VoteTaken::taken);
+    CHECK(net.authorities[0]->take_vote(net.authorities[2]->vote_envelope(), late) == VoteTaken::known);
+    Vote other{p, net.keys[2].pub, {}};
+    CHECK(net.authorities[0]->take_vote(sign_vote(other, net.keys[2]), late) == VoteTaken::equivocation);
+    CHECK(net.authorities[0]->counted_votes().size() == 1);  // its own only
+    // A vote signed by someone else under an authority's name does not even decode.
+    auto forged = sign_vote(Vote{p, net.keys[1].pub, {}}, net.keys[1]);
+    forged[forged.size() - 1] ^= 1;
+    CHECK_THROWS_AS(net.authorities[0]->take_vote(forged, kStart + 1), veil::wire::DecodeError);
+}
+
+TEST_CASE("authority - a signature is taken only when it verifies over the body, once", "[node][authority]") {
+    Network net(3);
+    const std::uint64_t p = kStart / kPeriodMs;
+    for (int i = 0; i < 3; ++i) net.add_node(kStart);
+    for (auto& a : net.authorities) a->tick(kStart);
+    net.relay(kStart);
+    net.authorities[1]->tick(kStart + kPeriodMs / 2);
+    auto good = *net.authorities[1]->own_signature();
+    // Authority 1 has not formed its consensus yet: the sender is told to come back.
+    CHECK(net.authorities[0]->take_signature(good, kStart + 100) == SignatureTaken::not_ready);
+    net.authorities[0]->tick(kStart + kPeriodMs / 2);
+    // Anyone can send a signature in authority 2's name: a wrong one is refused, not stored.
+    auto forged = good;
+    forged.signature[0] ^= 1;
+    CHECK(net.authorities[0]->take_signature(forged, kStart + 600) == SignatureTaken::refused);
+    CHECK(net.authorities[0]->take_signature(good, kStart + 600) == SignatureTaken::taken);
+    CHECK(net.authorities[0]->take_signature(forged, kStart + 600) == SignatureTaken::known);
+    CHECK(net.authorities[0]->candidate()->signatures.size() == 2);
+    CHECK(net.verifier().check(*net.authorities[0]->candidate(), kStart + 600) == ManifestCheck::ok);
+    ConsensusSignature other_version{p + 1, good.authority, good.signature};
+    CHECK(net.authorities[0]->take_signature(other_version, kStart + 600) == SignatureTaken::refused);
+}
+
+TEST_CASE("authority - authorities whose clocks ran an hour ahead recover when the clocks come back", "[node][authority]") {
+    Network net(3);
+    const std::uint64_t p = kStart / kPeriodMs;
+    for (int i = 0; i < 3; ++i) net.add_node(kStart);
+    net.run_period(p);
+    const std::uint64_t ahead = p + 3600;
+    for (const auto& k : net.node_keys) {
+        NodeDescriptor d{k.pub, veil::crypto::ed25519_to_x25519(k.pub), "127.0.0.1", net.served(0).manifest.find(k.pub)->port,
+                         ahead * kPeriodMs};
+        for (auto& a : net.authorities) REQUIRE(a->register_node(d, ahead * kPeriodMs) == RegisterResult::ok);
+    }
+    net.run_period(ahead);
+    REQUIRE(net.served(0).manifest.version == ahead);
+    // Back to the right time: a manifest of an hour ahead is dropped, the next period is signed.
+    net.run_period(p + 1);
+    for (std::size_t i = 0; i < 3; ++i) {
+        CHECK(net.served(i).manifest.version == p + 1);
+        CHECK(net.served(i).signatures.size() == 3);
+    }
+    CHECK(net.verifier().check(net.served(0), (p + 1) * kPeriodMs + 600) == ManifestCheck::ok);
 }

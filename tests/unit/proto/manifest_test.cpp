@@ -161,3 +161,46 @@ TEST_CASE("manifest - the network parameters are signed with the body", "[node][
     body[1 + 8 + 8 + 8] = 2;  // test_network is a boolean
     CHECK_THROWS_AS(decode_manifest_body(body), DecodeError);
 }
+
+TEST_CASE("manifest - the threshold defaults to a majority and is never below one", "[node][manifest]") {
+    auto a = veil::crypto::SigningKeyPair::generate();
+    auto b = veil::crypto::SigningKeyPair::generate();
+    auto c = veil::crypto::SigningKeyPair::generate();
+    // Three keys and no threshold: one signature is not enough, two are.
+    ManifestVerifier v({a.pub, b.pub, c.pub}, 0);
+    CHECK(v.threshold() == 2);
+    auto m = sample(3);
+    CHECK(v.check(sign(m, {&a}), kNow) == ManifestCheck::too_few_signatures);
+    CHECK(v.check(sign(m, {&a, &b}), kNow) == ManifestCheck::ok);
+    // A threshold below a majority would let one lying authority sign alone: refused.
+    CHECK_THROWS_WITH(ManifestVerifier({a.pub, b.pub, c.pub}, 1), Catch::Contains("below a majority of the 3 authority keys"));
+    CHECK_THROWS_AS(ManifestVerifier({a.pub, b.pub, c.pub, veil::crypto::SigningKeyPair::generate().pub}, 2),
+                    std::invalid_argument);
+    CHECK(ManifestVerifier({a.pub}, 0).threshold() == 1);  // a network of one
+    CHECK(ManifestVerifier({a.pub, b.pub, c.pub}, 7).threshold() == 3);
+}
+
+TEST_CASE("manifest - one issued far in the verifier's future is refused", "[node][manifest]") {
+    auto auth = veil::crypto::SigningKeyPair::generate();
+    ManifestVerifier v({auth.pub}, 1);
+    auto m = sample(4);
+    m.issued_ms = kNow + kMaxClockSkewMs + 1;
+    m.valid_until_ms = m.issued_ms + 60'000;
+    CHECK(v.accept(sign(m, {&auth}), kNow) == ManifestCheck::from_future);
+    CHECK(v.accepted_version() == 0);
+    m.issued_ms = kNow + kMaxClockSkewMs;  // within the allowed skew
+    CHECK(v.accept(sign(m, {&auth}), kNow) == ManifestCheck::ok);
+}
+
+TEST_CASE("manifest - another body of the version accepted is refused", "[node][manifest]") {
+    auto a = veil::crypto::SigningKeyPair::generate();
+    auto b = veil::crypto::SigningKeyPair::generate();
+    auto c = veil::crypto::SigningKeyPair::generate();
+    ManifestVerifier v({a.pub, b.pub, c.pub}, 2);
+    auto first = sign(sample(8), {&a, &c});
+    auto second = sign(sample(8), {&b, &c});  // c signed both: it equivocated
+    REQUIRE(v.accept(first, kNow) == ManifestCheck::ok);
+    CHECK(v.accept(second, kNow) == ManifestCheck::conflicting_body);
+    CHECK(v.accept(first, kNow) == ManifestCheck::ok);  // the same body again is fine
+    CHECK(v.accept(sign(sample(9), {&a, &b}), kNow) == ManifestCheck::ok);
+}

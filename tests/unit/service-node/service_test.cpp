@@ -1010,3 +1010,35 @@ TEST_CASE("service - a member's unproven tombstones, with or without data, leave
     // Alice's later store of the unseen message still goes in.
     CHECK(std::get<StoreResponse>(a2.call(StoreRequest{bob.pub, 0, 600'000, unseen}, kNow + 2).response.body).newly_stored);
 }
+
+TEST_CASE("service - with an expired manifest the node keeps serving what it stores, and takes no stale, future or second body",
+          "[node][service]") {
+    Net net;
+    MessageStore store({":memory:", "", false}, Limits{});
+    StorageService svc(net.a1, store, Limits{}, net.verifier());
+    std::vector<const veil::crypto::SigningKeyPair*> signers{&net.authority};
+    auto with = [&](std::uint64_t version, std::uint64_t issued, std::uint64_t valid_until, std::uint16_t port_shift) {
+        Manifest m = net.manifest;
+        m.version = version;
+        m.issued_ms = issued;
+        m.valid_until_ms = valid_until;
+        for (auto& n : m.nodes) n.port = static_cast<std::uint16_t>(n.port + port_shift);
+        return veil::proto::sign_manifest(m, signers).encode();
+    };
+    REQUIRE(svc.update_manifest(with(5, kNow - 1000, kNow + 1000, 0), kNow) == veil::proto::ManifestCheck::ok);
+    auto owner = owner_in(kSwarmA);
+    REQUIRE(svc.handle(Request{1, StoreRequest{owner.pub, 0, 600'000, {1, 2, 3}}}, kNow).response.status == Status::ok);
+
+    // Expired now: what it stores is still served to its owner (nothing is lost in an outage).
+    const auto later = kNow + 60'000;
+    auto got = svc.handle(Request{2, signed_body(RetrieveRequest{owner.pub, 0, {}, {}}, owner, later)}, later);
+    REQUIRE(got.response.status == Status::ok);
+    CHECK(std::get<PageResponse>(got.response.body).messages.size() == 1);
+    // But it takes no expired manifest from anyone, none from the future, no second body of 5.
+    CHECK(svc.update_manifest(with(6, kNow, kNow + 1000, 0), later) == veil::proto::ManifestCheck::expired);
+    CHECK(svc.update_manifest(with(7, later + veil::proto::kMaxClockSkewMs + 1, UINT64_MAX, 0), later) ==
+          veil::proto::ManifestCheck::from_future);
+    CHECK(svc.update_manifest(with(5, kNow - 1000, UINT64_MAX, 1), later) == veil::proto::ManifestCheck::conflicting_body);
+    CHECK(svc.manifest_version() == 5);
+    CHECK(svc.update_manifest(with(8, later, later + 1000, 0), later) == veil::proto::ManifestCheck::ok);
+}

@@ -2,6 +2,7 @@
 /// The signed network manifest (who is in the network, where, in which swarm) and the signed
 /// node descriptor a node registers with. Formats are in docs/service-node.md §Formats.
 
+#include <array>
 #include <optional>
 #include <string>
 #include <vector>
@@ -84,18 +85,35 @@ enum class ManifestCheck : std::uint8_t {
     too_few_signatures,  ///< fewer than k valid signatures from distinct configured authorities
     old_version,         ///< lower than the version already accepted
     expired,             ///< now is past valid_until_ms
+    from_future,         ///< issued more than kMaxClockSkewMs after the verifier's now
+    conflicting_body,    ///< the version already accepted, with another body (authorities equivocated)
 };
+
+/// How far ahead of a verifier's clock a manifest may be issued (clocks differ). One issued later
+/// is refused: accepting it would make every honest manifest until then an old_version.
+inline constexpr std::uint64_t kMaxClockSkewMs = 5 * 60'000;
+
+/// 32-byte BLAKE2b digest of some bytes (a manifest body, a vote envelope): what is compared
+/// instead of keeping the bytes.
+using Digest = std::array<std::uint8_t, 32>;
+[[nodiscard]] Digest digest_of(wire::ByteView bytes);
+
+/// The threshold a network of `authority_count` authorities uses when none is configured: more
+/// than half of them.
+[[nodiscard]] inline std::size_t majority_of(std::size_t authority_count) { return authority_count / 2 + 1; }
 
 /// True when less than a quarter of the manifest's validity is left at now_ms (time to warn:
 /// the authorities have not issued a newer one for a while).
 [[nodiscard]] bool manifest_getting_old(const Manifest& m, std::uint64_t now_ms);
 
 /// Accepts only manifests signed by at least `threshold` of the configured authority keys, not
-/// expired at the caller's now_ms, and never a lower version than the last accepted one.
+/// expired at the caller's now_ms nor issued more than kMaxClockSkewMs after it, never a lower
+/// version than the last accepted one, and never another body for that version.
 /// Single-threaded value.
 class ManifestVerifier final {
 public:
-    /// threshold is clamped to [1, authorities.size()]; throws std::invalid_argument if none.
+    /// threshold 0 means majority_of(keys); one below a majority (one lying authority could sign
+    /// alone) throws std::invalid_argument, as do no keys; one above the key count is clamped to it.
     ManifestVerifier(std::vector<PublicKey> authorities, std::size_t threshold);
 
     /// Checks without accepting.
@@ -112,6 +130,7 @@ private:
     std::vector<PublicKey> authorities_;
     std::size_t threshold_;
     std::uint64_t accepted_version_ = 0;
+    Digest accepted_body_{};  ///< digest of the accepted version's body
 };
 
 [[nodiscard]] const char* to_string(ManifestCheck c);

@@ -1,0 +1,113 @@
+// An equivocating authority among three, real processes on 127.0.0.1 (issue 15 review, HIGH):
+// authority-3 sends authority-1 a vote listing every node it sees and authority-2 an empty one,
+// then signs the consensus each side would form from its lie. A node registers with authority-1
+// and authority-3 only, so that lie alone decides whether it is in. The honest two relay the votes
+// they hold, both see the two votes, leave authority-3's out, and sign one body per version.
+// And a client configured with a threshold below a majority of its keys is refused at start.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <regex>
+
+#include "support/node_rpc.hpp"
+#include "veil/proto/directory_rpc.hpp"
+#include "support/process.hpp"
+#include "support/testnet_fixture.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using veil::test::slurp;
+namespace proto = veil::proto;
+namespace fs = std::filesystem;
+
+std::uint16_t listen_port(const fs::path& config) {
+    std::smatch m;
+    auto text = slurp(config);
+    REQUIRE(std::regex_search(text, m, std::regex("listen = \"127\\.0\\.0\\.1:([0-9]+)\"")));
+    return static_cast<std::uint16_t>(std::stoi(m[1]));
+}
+
+std::optional<proto::SignedManifest> manifest_at(veil::test::NodeRpc& rpc, std::uint16_t port) {
+    auto r = rpc.exchange(port, proto::encode_directory_request({proto::DirectoryKind::get_manifest, {}, {}}));
+    if (!r) return std::nullopt;
+    auto resp = proto::decode_directory_response(proto::DirectoryKind::get_manifest, r.value());
+    if (resp.status != proto::DirectoryStatus::ok) return std::nullopt;
+    return proto::decode_signed_manifest(resp.manifest);
+}
+
+}  // namespace
+
+TEST_CASE("directory integration - an equivocating authority: the honest two sign one body per version",
+          "[node][integration][directory]") {
+    veil::test::Testnet net(6, 3, {}, {"validity_ms=8000"});
+    veil::test::NodeRpc rpc;
+    auto verifier = net.verifier();
+    REQUIRE(verifier.threshold() == 2);
+    const auto a1 = listen_port(net.dir() / "authority-1" / "veil.toml");
+    const auto a2 = listen_port(net.dir() / "authority-2" / "veil.toml");
+
+    // Authority-3 restarts as the liar.
+    net.kill9("authority-3");
+    std::ofstream(net.dir() / "authority-3" / "liar.toml")
+        << slurp(net.dir() / "authority-3" / "veil.toml") << "test_misbehave = \"equivocate\"\n";
+    net.restart("authority-3", "liar.toml");
+    // Node x registers with authority-1 and the liar only.
+    auto text = slurp(net.dir() / "node-6" / "veil.toml");
+    text = std::regex_replace(text, std::regex("node-6"), "node-x");
+    text = std::regex_replace(text, std::regex("\"127\\.0\\.0\\.1:" + std::to_string(a2) + "\",? ?"), "");
+    const auto x_port = static_cast<std::uint16_t>(net.ports().back() + 50);
+    text = std::regex_replace(text, std::regex("listen = \"127\\.0\\.0\\.1:[0-9]+\""),
+                              "listen = \"127.0.0.1:" + std::to_string(x_port) + "\"");
+    fs::create_directories(net.dir() / "node-x");
+    std::ofstream(net.dir() / "node-x" / "veil.toml") << text;
+    net.restart("node-x");
+
+    // For 12 s (12 periods), what the two honest authorities serve for each version.
+    std::map<std::uint64_t, proto::Digest> at1, at2;
+    std::size_t listing_x = 0;
+    const auto end = veil::test::now_ms() + 12'000;
+    while (veil::test::now_ms() < end) {
+        for (auto [port, seen] : {std::pair{a1, &at1}, std::pair{a2, &at2}}) {
+            auto m = manifest_at(rpc, port);
+            if (!m) continue;
+            INFO("authority on port " << port << ", version " << m->manifest.version);
+            CHECK(verifier.check(*m, veil::test::now_ms()) == proto::ManifestCheck::ok);
+            (*seen)[m->manifest.version] = proto::digest_of(m->body);
+            for (const auto& n : m->manifest.nodes) listing_x += n.port == x_port;
+        }
+        std::this_thread::sleep_for(100ms);
+    }
+    // The network kept issuing manifests, and for every version both served, the same body.
+    std::size_t common = 0;
+    for (const auto& [version, body] : at1) {
+        if (!at2.contains(version)) continue;
+        ++common;
+        INFO("version " << version);
+        CHECK(at2.at(version) == body);
+    }
+    CHECK(common >= 6);
+    // x has one honest vote of three: never listed.
+    CHECK(listing_x == 0);
+    // Both honest authorities caught the liar.
+    for (const char* name : {"authority-1", "authority-2"})
+        CHECK(slurp(net.dir() / name / "veil.log").find("signed two different votes") != std::string::npos);
+}
+
+TEST_CASE("directory integration - a client's threshold below a majority of its keys is refused",
+          "[node][integration][directory]") {
+    auto dir = fs::temp_directory_path() / ("veil-threshold-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    std::string keys;
+    for (int i = 0; i < 3; ++i)
+        keys += std::string(i ? ", " : "") + "\"" + veil::wire::to_hex(veil::crypto::SigningKeyPair::generate().pub) + "\"";
+    std::ofstream(dir / "client.toml") << "[kernel]\nplugins = [\"network\"]\nhome = \"" << (dir / "home").string()
+                                       << "\"\n\n[network]\nauthority_keys = [" << keys
+                                       << "]\nauthority_threshold = 1\nseed_nodes = [\"127.0.0.1:1\"]\n";
+    auto r = veil::test::run_veil({"--config", (dir / "client.toml").string(), "network", "status"}, {}, 30000);
+    INFO(r.out << r.err);
+    CHECK(r.exit_code != 0);
+    CHECK((r.out + r.err).find("authority_threshold 1 is below a majority of the 3 authority keys") != std::string::npos);
+    fs::remove_all(dir);
+}
