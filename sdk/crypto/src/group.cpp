@@ -18,6 +18,7 @@ constexpr std::uint8_t message_version = 1;
 constexpr std::uint8_t chain_version = 1;
 constexpr std::string_view id_label = "Veil_GroupId_v1";
 constexpr std::string_view state_label = "Veil_GroupState_v2";
+constexpr std::string_view rotation_label = "Veil_GroupRotation_v1";
 constexpr std::string_view message_label = "Veil_SenderKeyMessage_v1";
 constexpr std::string_view message_info = "Veil_SenderKey_MessageKey_v1";
 constexpr std::size_t aead_tag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
@@ -87,11 +88,11 @@ GroupState GroupState::create(const Identity& creator, std::string_view name,
     for (const auto& id : members) list.push_back(GroupMember{id, GroupRole::member});
     // version 0 stands before the genesis; the creator is its admin for signed_next's check.
     s.members_ = {GroupMember{creator.veil_id(), GroupRole::admin}};
-    return s.signed_next(creator, std::move(list), true, now_ms);
+    return s.signed_next(creator, std::move(list), SecretBytes::random(32), now_ms);
 }
 
 GroupState GroupState::signed_next(const Identity& admin, std::vector<GroupMember> members,
-                                   bool rotate, std::uint64_t now_ms) const {
+                                   SecretBytes new_seed, std::uint64_t now_ms) const {
     if (!is_admin(admin.veil_id())) {
         throw Error(ErrorKind::untrusted_key, "only an admin of the group can change it");
     }
@@ -99,9 +100,9 @@ GroupState GroupState::signed_next(const Identity& admin, std::vector<GroupMembe
     next.version_ = version_ + 1;
     next.members_ = sorted(std::move(members));
     next.issued_ms_ = std::max(now_ms, issued_ms_);
-    if (rotate) {
+    if (!new_seed.empty()) {
         next.epoch_ = epoch_ + 1;
-        next.mailbox_seed_ = SecretBytes::random(32);
+        next.mailbox_seed_ = std::move(new_seed);
         next.mailbox_key_ = SigningKeyPair::from_seed(next.mailbox_seed_.view()).pub;
     }
     next.check_members();
@@ -117,7 +118,7 @@ GroupState GroupState::with_added(const Identity& admin, const std::vector<VeilI
         if (is_member(id)) throw Error(ErrorKind::invalid_argument, id.str() + " is already a member");
         members.push_back(GroupMember{id, GroupRole::member});
     }
-    return signed_next(admin, std::move(members), true, now_ms);
+    return signed_next(admin, std::move(members), SecretBytes::random(32), now_ms);
 }
 
 GroupState GroupState::with_removed(const Identity& admin, const std::vector<VeilId>& ids,
@@ -131,11 +132,19 @@ GroupState GroupState::with_removed(const Identity& admin, const std::vector<Vei
         if (it == members.end()) throw Error(ErrorKind::invalid_argument, id.str() + " is not a member");
         members.erase(it);
     }
-    return signed_next(admin, std::move(members), true, now_ms);
+    return signed_next(admin, std::move(members), SecretBytes::random(32), now_ms);
 }
 
-GroupState GroupState::with_rotated(const Identity& admin, std::uint64_t now_ms) const {
-    return signed_next(admin, members_, true, now_ms);
+GroupState GroupState::with_rotated(const Identity& admin) const {
+    // Every device of the admin makes the same state (same seed, same time, deterministic
+    // Ed25519), so two of its devices rotating at once do not fork the group; the seed is keyed
+    // by the admin's identity seed, which a member's revoked device does not hold.
+    wire::Writer w;
+    w.str(rotation_label).raw(group_id_).u64(version_ + 1);
+    SecretBytes seed(32);
+    crypto_generichash(seed.data(), seed.size(), w.bytes().data(), w.bytes().size(), admin.seed().data(),
+                       admin.seed().size());
+    return signed_next(admin, members_, std::move(seed), issued_ms_);
 }
 
 GroupState GroupState::with_role(const Identity& admin, const VeilId& id, GroupRole role,
@@ -144,7 +153,7 @@ GroupState GroupState::with_role(const Identity& admin, const VeilId& id, GroupR
     auto it = std::find_if(members.begin(), members.end(), [&](const GroupMember& m) { return m.id == id; });
     if (it == members.end()) throw Error(ErrorKind::invalid_argument, id.str() + " is not a member");
     it->role = role;
-    return signed_next(admin, std::move(members), false, now_ms);
+    return signed_next(admin, std::move(members), SecretBytes(), now_ms);
 }
 
 void GroupState::check_members() const {

@@ -61,9 +61,9 @@ public:
     /// remove itself (it would hold the new seed): it leaves, and another admin removes it.
     [[nodiscard]] GroupState with_removed(const Identity& admin, const std::vector<VeilId>& ids,
                                           std::uint64_t now_ms) const;
-    /// The next state with the same members, in a new epoch with a fresh mailbox seed (a
-    /// member's device was revoked).
-    [[nodiscard]] GroupState with_rotated(const Identity& admin, std::uint64_t now_ms) const;
+    /// The next state with the same members, in a new epoch with a new mailbox seed (a member's
+    /// device was revoked). Deterministic for one admin identity: its devices agree.
+    [[nodiscard]] GroupState with_rotated(const Identity& admin) const;
     /// The next state with member `id` given `role`.
     [[nodiscard]] GroupState with_role(const Identity& admin, const VeilId& id, GroupRole role,
                                        std::uint64_t now_ms) const;
@@ -116,7 +116,7 @@ private:
     GroupState() = default;
     [[nodiscard]] Bytes signed_part() const;
     [[nodiscard]] GroupState signed_next(const Identity& admin, std::vector<GroupMember> members,
-                                         bool rotate, std::uint64_t now_ms) const;
+                                         SecretBytes new_seed, std::uint64_t now_ms) const;
     void check_members() const;
     [[nodiscard]] bool same_members(const GroupState& other) const;
 
