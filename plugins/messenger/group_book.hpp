@@ -22,8 +22,9 @@ namespace veil::messenger {
 inline constexpr std::string_view kGroupPrefix = "group/";
 
 /// What one device tells another about a group, inside a pairwise session:
-/// u8 version 1 | u8 kind | var body (a GroupState or a SenderKeyDistribution).
-enum class GroupControlKind : std::uint8_t { state = 1, chain = 2 };
+/// u8 version 1 | u8 kind | var body (a GroupState, a SenderKeyDistribution, or an invitation:
+/// u16 n | n x var GroupState, versions 1 to the current one, only the last with its seed).
+enum class GroupControlKind : std::uint8_t { state = 1, chain = 2, invitation = 3 };
 
 /// A control message for the pairwise sessions: to every active device of each ID in `to` (our
 /// own ID there means our other devices). Holds secrets (mailbox seed, chain key): guarded.
@@ -49,17 +50,33 @@ struct GroupControl final {
     crypto::SecretBytes body;
 };
 [[nodiscard]] GroupControl decode_group_control(wire::ByteView bytes);
+/// An invitation's body (at most GroupState::max_history states; crypto::Error{too_large}) and
+/// back (crypto::Error{malformed}; does not verify).
+[[nodiscard]] crypto::SecretBytes encode_group_invitation(const std::vector<const crypto::GroupState*>& history);
+[[nodiscard]] std::vector<crypto::GroupState> decode_group_invitation(wire::ByteView body);
 
 class GroupBook final {
 public:
-    /// Pending states waiting for the one before them, per group.
+    /// Pending states waiting for the one before them, per group, and per signer: a signer over
+    /// its quota replaces its own oldest; a full list gives up the oldest of its biggest signer.
     static constexpr std::size_t max_pending_states = 8;
-    /// Chains of groups we do not hold yet (their invitation is still on its way), all groups.
+    static constexpr std::size_t max_pending_per_signer = 2;
+    /// Chains of groups we do not hold yet (their invitation is still on its way), all groups,
+    /// and per sender, with the same quota rule.
     static constexpr std::size_t max_orphan_chains = 64;
+    static constexpr std::size_t max_orphans_per_sender = 4;
+    /// Group requests (invitations from strangers) held, in all and per signer; more are refused.
+    static constexpr std::size_t max_requests = 64;
+    static constexpr std::size_t max_requests_per_signer = 4;
+    /// Earlier epochs whose mailboxes (and chains) are still read, for members that were offline
+    /// during several changes (every add and remove moves the epoch).
+    static constexpr std::size_t max_old_epochs = 4;
+    /// Received chains held per group (a few epochs of every member device); more are refused.
+    static constexpr std::size_t max_chains = 20000;
 
     explicit GroupBook(crypto::VeilId self);
 
-    /// The puts that store every group (states, chains, mailboxes, waiting states) under
+    /// The puts that store every group (history, states, chains, mailboxes, waiting states) under
     /// kGroupPrefix in namespace `ns`; apply them in the batch that saves the ratchet state.
     /// Chains still waiting for their invitation are not stored (they come again with the
     /// next rotation).
@@ -74,8 +91,8 @@ public:
                                       const std::vector<crypto::VeilId>& members, std::uint64_t now_ms,
                                       crypto::GroupId& created);
     /// Admin changes (crypto::Error{untrusted_key} when we are not an admin). Deliveries: the new
-    /// state to every member (a removed one is not told the new mailbox), and our chain to the
-    /// added members.
+    /// state to every member (a removed one is not told the new mailbox); to added members the
+    /// group's history as an invitation. Adding and removing move the group to a new epoch.
     std::vector<GroupDelivery> add(const crypto::Identity& me, const crypto::GroupId& group,
                                    const std::vector<crypto::VeilId>& ids, std::uint64_t now_ms);
     std::vector<GroupDelivery> remove(const crypto::Identity& me, const crypto::GroupId& group,
@@ -83,14 +100,25 @@ public:
     std::vector<GroupDelivery> make_admin(const crypto::Identity& me, const crypto::GroupId& group,
                                           const crypto::VeilId& id, std::uint64_t now_ms);
 
-    /// A control message that `from`'s device `device` sent us over a pairwise session. A state
-    /// of a group we do not hold is an invitation: taken only from its signer and only if it
-    /// lists us, and a request unless `from_contact`. A state of a group we hold must be accepted
-    /// by GroupState::accept_update (a non-admin's change throws crypto::Error); one that does not
-    /// follow yet waits (at most max_pending_states). A chain is taken only from a member of
-    /// the group, for the previous, current or next epoch (its state may still be on its way); a
-    /// chain of a group we do not hold yet waits for its invitation (max_orphan_chains). Returns what to send in answer: our current
-    /// chain to members that were just added.
+    /// A member's current device list (from its peer list; our own ID for our devices). Chains
+    /// are taken only from listed devices, and the chains of devices no longer listed go at once
+    /// (a revoked device's messages are not read). When a device that was listed is gone, each
+    /// group of that member whose first admin (lowest Veil ID) we are moves to a new epoch
+    /// (GroupState::with_rotated; our devices agree on it): the revoked device reads nothing
+    /// newer. Returns the deliveries of those rotations.
+    std::vector<GroupDelivery> devices_changed(const crypto::Identity& me, const crypto::VeilId& member,
+                                               std::vector<crypto::PublicKey> active);
+
+    /// A control message that `from`'s device `device` sent us over a pairwise session. A group
+    /// we do not hold comes only as an invitation: its whole history (GroupState::accept_history),
+    /// its last state signed by `from` and listing us, a request unless `from_contact` (at most
+    /// max_requests); an invitation of a group we hold brings the versions we miss. A state of a
+    /// group we hold must be accepted by GroupState::accept_update (a non-admin's change throws
+    /// crypto::Error); one that does not follow yet waits (max_pending_states). A chain is taken
+    /// only from a listed device of a member of the group, for the four earlier, current or next
+    /// epoch (its state may still be on its way); a chain of a group we do not hold yet waits for
+    /// its invitation (max_orphan_chains). Returns what to send in answer (nothing for now: a new
+    /// epoch's chain goes out with our next message).
     std::vector<GroupDelivery> receive_control(const crypto::VeilId& from, const crypto::PublicKey& device,
                                                wire::ByteView payload, bool from_contact);
     /// Accepts a group request: our chain goes out with the next message.
@@ -113,7 +141,7 @@ public:
     [[nodiscard]] const crypto::GroupState* state(const crypto::GroupId& group) const;
     [[nodiscard]] bool is_request(const crypto::GroupId& group) const;
     [[nodiscard]] std::vector<crypto::GroupId> groups() const;
-    /// The mailboxes to read: the previous epoch's first (older messages), then the current one.
+    /// The mailboxes to read: earlier epochs' first (older messages), then the current one.
     [[nodiscard]] std::vector<crypto::PublicKey> mailboxes(const crypto::GroupId& group) const;
     /// Chains held for the group (ours excluded).
     [[nodiscard]] std::size_t chain_count(const crypto::GroupId& group) const;
@@ -128,17 +156,21 @@ private:
         crypto::GroupState state;
         bool request = false;
         std::optional<crypto::SenderChain> own;
-        std::optional<crypto::PublicKey> own_previous;  // our previous epoch's chain, to know our messages
+        std::vector<crypto::PublicKey> own_previous;    // our earlier epochs' chains, to know our messages
         std::vector<Received> chains;                   // current and previous epoch
-        std::vector<crypto::SigningKeyPair> old_mailboxes;  // previous epoch's mailbox
+        std::vector<crypto::SigningKeyPair> old_mailboxes;  // earlier epochs' mailboxes, oldest first
         std::vector<crypto::GroupState> pending;        // states that do not follow yet
+        std::vector<crypto::GroupState> history;        // versions 1 to current - 1, without seeds
     };
 
     Group& find(const crypto::GroupId& group);
     /// Everyone the group's controls go to: every member and our other devices.
     [[nodiscard]] std::vector<crypto::VeilId> audience(const crypto::GroupState& state) const;
-    std::vector<GroupDelivery> adopt(Group& g, crypto::GroupState next);
-    std::vector<GroupDelivery> apply_pending(Group& g);
+    void adopt(Group& g, crypto::GroupState next);
+    void change(Group& g, crypto::GroupState incoming);
+    void take_invitation(const crypto::VeilId& from, wire::ByteView body, bool from_contact);
+    void hold_pending(Group& g, crypto::GroupState incoming);
+    [[nodiscard]] bool listed_device(const crypto::VeilId& member, const crypto::PublicKey& device) const;
     void take_chain(const crypto::VeilId& from, const crypto::PublicKey& device, wire::ByteView body);
     void adopt_orphans(const crypto::GroupId& group);
 
@@ -151,6 +183,7 @@ private:
     crypto::VeilId self_;
     std::map<crypto::GroupId, Group> groups_;
     std::vector<Orphan> orphans_;  // oldest first
+    std::map<crypto::VeilId, std::vector<crypto::PublicKey>> devices_;  // not stored: from the peer lists
 };
 
 }  // namespace veil::messenger

@@ -12,12 +12,13 @@
 namespace veil::crypto {
 namespace {
 
-constexpr std::uint8_t state_version = 1;
+constexpr std::uint8_t state_version = 2;
 constexpr std::uint8_t distribution_version = 1;
 constexpr std::uint8_t message_version = 1;
 constexpr std::uint8_t chain_version = 1;
 constexpr std::string_view id_label = "Veil_GroupId_v1";
-constexpr std::string_view state_label = "Veil_GroupState_v1";
+constexpr std::string_view state_label = "Veil_GroupState_v2";
+constexpr std::string_view rotation_label = "Veil_GroupRotation_v1";
 constexpr std::string_view message_label = "Veil_SenderKeyMessage_v1";
 constexpr std::string_view message_info = "Veil_SenderKey_MessageKey_v1";
 constexpr std::size_t aead_tag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
@@ -87,11 +88,11 @@ GroupState GroupState::create(const Identity& creator, std::string_view name,
     for (const auto& id : members) list.push_back(GroupMember{id, GroupRole::member});
     // version 0 stands before the genesis; the creator is its admin for signed_next's check.
     s.members_ = {GroupMember{creator.veil_id(), GroupRole::admin}};
-    return s.signed_next(creator, std::move(list), true, now_ms);
+    return s.signed_next(creator, std::move(list), SecretBytes::random(32), now_ms);
 }
 
 GroupState GroupState::signed_next(const Identity& admin, std::vector<GroupMember> members,
-                                   bool rotate, std::uint64_t now_ms) const {
+                                   SecretBytes new_seed, std::uint64_t now_ms) const {
     if (!is_admin(admin.veil_id())) {
         throw Error(ErrorKind::untrusted_key, "only an admin of the group can change it");
     }
@@ -99,9 +100,10 @@ GroupState GroupState::signed_next(const Identity& admin, std::vector<GroupMembe
     next.version_ = version_ + 1;
     next.members_ = sorted(std::move(members));
     next.issued_ms_ = std::max(now_ms, issued_ms_);
-    if (rotate) {
+    if (!new_seed.empty()) {
         next.epoch_ = epoch_ + 1;
-        next.mailbox_seed_ = SecretBytes::random(32);
+        next.mailbox_seed_ = std::move(new_seed);
+        next.mailbox_key_ = SigningKeyPair::from_seed(next.mailbox_seed_.view()).pub;
     }
     next.check_members();
     next.signer_key_ = admin.signing_key();
@@ -116,18 +118,33 @@ GroupState GroupState::with_added(const Identity& admin, const std::vector<VeilI
         if (is_member(id)) throw Error(ErrorKind::invalid_argument, id.str() + " is already a member");
         members.push_back(GroupMember{id, GroupRole::member});
     }
-    return signed_next(admin, std::move(members), false, now_ms);
+    return signed_next(admin, std::move(members), SecretBytes::random(32), now_ms);
 }
 
 GroupState GroupState::with_removed(const Identity& admin, const std::vector<VeilId>& ids,
                                     std::uint64_t now_ms) const {
     auto members = members_;
     for (const auto& id : ids) {
+        if (id == admin.veil_id()) {
+            throw Error(ErrorKind::invalid_argument, "an admin cannot remove itself (it would hold the new mailbox)");
+        }
         auto it = std::find_if(members.begin(), members.end(), [&](const GroupMember& m) { return m.id == id; });
         if (it == members.end()) throw Error(ErrorKind::invalid_argument, id.str() + " is not a member");
         members.erase(it);
     }
-    return signed_next(admin, std::move(members), true, now_ms);
+    return signed_next(admin, std::move(members), SecretBytes::random(32), now_ms);
+}
+
+GroupState GroupState::with_rotated(const Identity& admin) const {
+    // Every device of the admin makes the same state (same seed, same time, deterministic
+    // Ed25519), so two of its devices rotating at once do not fork the group; the seed is keyed
+    // by the admin's identity seed, which a member's revoked device does not hold.
+    wire::Writer w;
+    w.str(rotation_label).raw(group_id_).u64(version_ + 1);
+    SecretBytes seed(32);
+    crypto_generichash(seed.data(), seed.size(), w.bytes().data(), w.bytes().size(), admin.seed().data(),
+                       admin.seed().size());
+    return signed_next(admin, members_, std::move(seed), issued_ms_);
 }
 
 GroupState GroupState::with_role(const Identity& admin, const VeilId& id, GroupRole role,
@@ -136,7 +153,7 @@ GroupState GroupState::with_role(const Identity& admin, const VeilId& id, GroupR
     auto it = std::find_if(members.begin(), members.end(), [&](const GroupMember& m) { return m.id == id; });
     if (it == members.end()) throw Error(ErrorKind::invalid_argument, id.str() + " is not a member");
     it->role = role;
-    return signed_next(admin, std::move(members), false, now_ms);
+    return signed_next(admin, std::move(members), SecretBytes(), now_ms);
 }
 
 void GroupState::check_members() const {
@@ -156,8 +173,17 @@ void GroupState::check_members() const {
     if (!has_admin) throw Error(ErrorKind::invalid_argument, "a group needs at least one admin");
 }
 
+bool GroupState::same_members(const GroupState& other) const {
+    if (members_.size() != other.members_.size()) return false;
+    return std::all_of(members_.begin(), members_.end(), [&](const GroupMember& m) { return other.is_member(m.id); });
+}
+
 void GroupState::verify_self() const {
     if (version_ == 0) throw Error(ErrorKind::bad_signature, "group state is unsigned (version 0)");
+    // One change at a time from version 1 and epoch 1: the epoch never passes the version.
+    if (version_ > max_version || epoch_ == 0 || epoch_ > version_) {
+        throw Error(ErrorKind::too_large, "group state version or epoch out of range");
+    }
     if (derive_group_id(creator_key_, nonce_) != group_id_) {
         throw Error(ErrorKind::untrusted_key, "group ID does not belong to its creator");
     }
@@ -179,20 +205,39 @@ GroupState GroupState::accept_update(const GroupState& current, GroupState incom
         throw Error(ErrorKind::stale_version, "group state version " + std::to_string(incoming.version_) +
                                                   " is not newer than " + std::to_string(current.version_));
     }
+    // Exactly the next version: an admin removed in a version this member missed cannot sign a
+    // later one over it, and nobody jumps to the top of the range.
+    if (incoming.version_ != current.version_ + 1) {
+        throw Error(ErrorKind::too_many_skipped, "group state version " + std::to_string(incoming.version_) +
+                                                     " does not follow " + std::to_string(current.version_));
+    }
     // The signer must have been an admin before this change: nobody makes themselves admin.
     if (!current.is_admin(incoming.signer())) {
         throw Error(ErrorKind::untrusted_key, "group change signed by someone who is not an admin");
     }
-    const bool removes = std::any_of(current.members_.begin(), current.members_.end(),
-                                     [&](const GroupMember& m) { return !incoming.is_member(m.id); });
-    if (removes && (incoming.epoch_ <= current.epoch_ ||
-                    incoming.mailbox_seed_.equals(current.mailbox_seed_.view()))) {
-        throw Error(ErrorKind::invalid_argument, "a removal must move the group to a new epoch and mailbox");
+    const bool rotates = incoming.epoch_ != current.epoch_;
+    if (rotates != (incoming.mailbox_key_ != current.mailbox_key_) ||
+        (rotates && incoming.epoch_ != current.epoch_ + 1)) {
+        throw Error(ErrorKind::invalid_argument, "a new epoch goes with a new mailbox, one epoch at a time");
     }
-    if (incoming.epoch_ < current.epoch_) {
-        throw Error(ErrorKind::stale_version, "group state goes back to an earlier epoch");
+    // Any change of members (a removal, or a newcomer who must not read the current epoch) rotates.
+    if (!rotates && !incoming.same_members(current)) {
+        throw Error(ErrorKind::invalid_argument, "a change of members must move the group to a new epoch and mailbox");
     }
     return incoming;
+}
+
+GroupState GroupState::accept_history(std::vector<GroupState> history) {
+    if (history.empty()) throw Error(ErrorKind::invalid_argument, "empty group history");
+    if (history.size() > max_history) throw Error(ErrorKind::too_large, "group history above 1000 versions");
+    if (!history.back().has_seed()) throw Error(ErrorKind::invalid_argument, "group history without the mailbox seed");
+    // The genesis is the creator's (the ID is bound to it); every later version follows it.
+    if (history.front().version_ != 1) throw Error(ErrorKind::untrusted_key, "group history does not start at version 1");
+    history.front().verify_self();
+    for (std::size_t i = 1; i < history.size(); ++i) {
+        history[i] = accept_update(history[i - 1], std::move(history[i]));
+    }
+    return std::move(history.back());
 }
 
 const GroupMember* GroupState::find(const VeilId& id) const {
@@ -207,7 +252,10 @@ bool GroupState::is_admin(const VeilId& id) const {
     return m != nullptr && m->role == GroupRole::admin;
 }
 
-SigningKeyPair GroupState::mailbox_keys() const { return SigningKeyPair::from_seed(mailbox_seed_.view()); }
+SigningKeyPair GroupState::mailbox_keys() const {
+    if (!has_seed()) throw Error(ErrorKind::no_session, "group state without its mailbox seed");
+    return SigningKeyPair::from_seed(mailbox_seed_.view());
+}
 
 GroupState GroupState::clone() const {
     GroupState s;
@@ -219,9 +267,16 @@ GroupState GroupState::clone() const {
     s.name_ = name_;
     s.issued_ms_ = issued_ms_;
     s.members_ = members_;
+    s.mailbox_key_ = mailbox_key_;
     s.mailbox_seed_ = mailbox_seed_.clone();
     s.signer_key_ = signer_key_;
     s.signature_ = signature_;
+    return s;
+}
+
+GroupState GroupState::public_copy() const {
+    auto s = clone();
+    s.mailbox_seed_ = SecretBytes();
     return s;
 }
 
@@ -230,20 +285,21 @@ Bytes GroupState::signed_part() const {
     w.raw(group_id_).raw(creator_key_).raw(nonce_).u64(version_).u64(epoch_).str(name_).u64(issued_ms_);
     w.u16(static_cast<std::uint16_t>(members_.size()));
     for (const auto& m : members_) w.raw(m.id.x25519).u8(static_cast<std::uint8_t>(m.role));
-    w.raw(mailbox_seed_.view());
+    w.raw(mailbox_key_);
     return w.take();
 }
 
 SecretBytes GroupState::encode() const {
+    if (members_.size() > max_members) throw Error(ErrorKind::too_large, "a group holds at most 1000 members");
     SecretBytes out(1 + 32 + 32 + 16 + 8 + 8 + 4 + name_.size() + 8 + 2 + 33 * members_.size() + 32 +
-                    32 + 64);
+                    32 + 64 + 1 + mailbox_seed_.size());
     detail::SecretWriter w(out);
     w.u8(state_version).raw(group_id_).raw(creator_key_).raw(nonce_).u64(version_).u64(epoch_);
     w.var(ByteView{reinterpret_cast<const std::uint8_t*>(name_.data()), name_.size()}).u64(issued_ms_);
     const auto n = static_cast<std::uint16_t>(members_.size());
     w.u8(static_cast<std::uint8_t>(n >> 8)).u8(static_cast<std::uint8_t>(n));
     for (const auto& m : members_) w.raw(m.id.x25519).u8(static_cast<std::uint8_t>(m.role));
-    w.raw(mailbox_seed_.view()).raw(signer_key_).raw(signature_);
+    w.raw(mailbox_key_).raw(signer_key_).raw(signature_).u8(has_seed() ? 1 : 0).raw(mailbox_seed_.view());
     return out;
 }
 
@@ -268,9 +324,17 @@ GroupState GroupState::decode(ByteView bytes) {
             m.role = static_cast<GroupRole>(r.u8());
             s.members_.push_back(m);
         }
-        s.mailbox_seed_ = SecretBytes::copy_of(r.raw(32));
+        s.mailbox_key_ = detail::read_key(r);
         s.signer_key_ = detail::read_key(r);
         s.signature_ = detail::read_signature(r);
+        const auto with_seed = r.u8();
+        if (with_seed > 1) throw wire::DecodeError("bad seed flag");
+        if (with_seed == 1) {
+            s.mailbox_seed_ = SecretBytes::copy_of(r.raw(32));
+            if (SigningKeyPair::from_seed(s.mailbox_seed_.view()).pub != s.mailbox_key_) {
+                throw wire::DecodeError("mailbox seed does not match the signed mailbox key");
+            }
+        }
         r.expect_done();
         return s;
     });
@@ -339,6 +403,7 @@ SenderChain SenderChain::create(const GroupId& group_id, std::uint64_t epoch) {
 
 SenderChain SenderChain::from_distribution(const SenderKeyDistribution& d) {
     if (d.chain_key.size() != 32) throw Error(ErrorKind::invalid_argument, "chain key must be 32 bytes");
+    if (d.iteration == UINT32_MAX) throw Error(ErrorKind::too_large, "sender chain exhausted");
     SenderChain c;
     c.group_id_ = d.group_id;
     c.epoch_ = d.epoch;
@@ -397,6 +462,8 @@ Bytes SenderChain::decrypt(const SenderKeyMessage& message) {
         throw Error(ErrorKind::bad_signature, "group message signature does not verify");
     }
     const std::uint32_t target = message.iteration;
+    // The last iteration is never sent (encrypt stops before it): the next one would wrap to 0.
+    if (target == UINT32_MAX) throw Error(ErrorKind::too_large, "group message past the chain's last iteration");
     const bool late = target < iteration_;  // its key was kept when a later message came first
     std::size_t kept = skipped_.size();
     std::uint32_t gap = 0;

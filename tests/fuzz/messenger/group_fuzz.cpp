@@ -1,5 +1,5 @@
 // Fuzzes what a peer's device can hand GroupBook (docs/groups.md): the group control decoder
-// (re-encodes to the same bytes) and receive_control / open on a device that holds one group.
+// and the invitation body decoder (each re-encodes to the same bytes) and receive_control / open on a device that holds one group.
 // Whatever arrives, only crypto::Error comes out, and the group keeps its admin-signed state.
 // Also the stored group record (GroupBook::load): malformed, or it stores back the same bytes.
 #include <cstdlib>
@@ -20,6 +20,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
         auto c = decode_group_control(in);
         if (!encode_group_control(c.kind, c.body.view()).equals(in)) std::abort();
+    } catch (const crypto::Error& e) {
+        if (e.kind() != crypto::ErrorKind::malformed) std::abort();
+    }
+    try {
+        // An invitation's body: whatever decodes encodes back to the same bytes.
+        auto history = decode_group_invitation(in);
+        std::vector<const crypto::GroupState*> states;
+        for (const auto& st : history) states.push_back(&st);
+        if (!encode_group_invitation(states).equals(in)) std::abort();
     } catch (const crypto::Error& e) {
         if (e.kind() != crypto::ErrorKind::malformed) std::abort();
     }

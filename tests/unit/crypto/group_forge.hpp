@@ -44,7 +44,8 @@ inline Draft draft_of(const GroupState& s) {
         VeilId id{veil::wire::to_array<32>(r.raw(32))};
         d.members.emplace_back(id, r.u8());
     }
-    d.seed = veil::wire::to_array<32>(r.raw(32));
+    r.raw(32 + 32 + 64);  // mailbox key, signer key, signature
+    if (r.u8() == 1) d.seed = veil::wire::to_array<32>(r.raw(32));
     return d;
 }
 
@@ -54,12 +55,12 @@ inline GroupState forge(const Draft& d, const Identity& signer) {
     body.raw(d.group_id).raw(d.creator).raw(d.nonce).u64(d.version).u64(d.epoch).str(d.name).u64(d.issued_ms);
     body.u16(static_cast<std::uint16_t>(d.members.size()));
     for (const auto& [id, role] : d.members) body.raw(id.x25519).u8(role);
-    body.raw(d.seed);
+    body.raw(SigningKeyPair::from_seed(d.seed).pub);  // the signed mailbox key
     veil::wire::Writer signed_part;
-    signed_part.str("Veil_GroupState_v1").raw(body.bytes());
+    signed_part.str("Veil_GroupState_v2").raw(body.bytes());
     const auto sig = signer.sign(signed_part.bytes());
     veil::wire::Writer out;
-    out.u8(1).raw(body.bytes()).raw(signer.signing_key()).raw(sig);
+    out.u8(2).raw(body.bytes()).raw(signer.signing_key()).raw(sig).u8(1).raw(d.seed);
     return GroupState::decode(out.bytes());
 }
 

@@ -11,6 +11,7 @@
 #include "test_util.hpp"
 #include "veil/crypto/error.hpp"
 #include "veil/crypto/group.hpp"
+#include "veil/crypto/hkdf.hpp"
 
 using namespace veil::crypto;
 using namespace veil::crypto::test;
@@ -97,13 +98,13 @@ TEST_CASE("group - an admin's changes are accepted by every member, in order", "
 
     auto v2 = v1.with_added(alice, ids({&dave}), 2000);
     CHECK(v2.version() == 2);
-    CHECK(v2.epoch() == 1);  // adding keeps the mailbox
-    CHECK(v2.mailbox_keys().pub == v1.mailbox_keys().pub);
+    CHECK(v2.epoch() == 2);  // adding moves the mailbox: Dave reads nothing sent before
+    CHECK(v2.mailbox_keys().pub != v1.mailbox_keys().pub);
     bobs = GroupState::accept_update(bobs, GroupState::decode(v2.encode().view()));
     CHECK(bobs.is_member(dave.veil_id()));
 
     auto v3 = v2.with_removed(alice, ids({&carol}), 3000);
-    CHECK(v3.epoch() == 2);
+    CHECK(v3.epoch() == 3);
     CHECK(v3.mailbox_keys().pub != v2.mailbox_keys().pub);  // a removal moves the mailbox
     bobs = GroupState::accept_update(bobs, GroupState::decode(v3.encode().view()));
     CHECK_FALSE(bobs.is_member(carol.veil_id()));
@@ -117,9 +118,11 @@ TEST_CASE("group - an admin's changes are accepted by every member, in order", "
     CHECK(alices.signer() == bob.veil_id());
     CHECK(alices.members().size() == 2);
 
-    // An offline member at v2 jumps to v4, signed by an admin it already knows.
+    // An offline member at v2 takes v3, then v4; v4 alone waits for v3.
     auto late = GroupState::decode(v2.encode().view());
-    CHECK_NOTHROW(GroupState::accept_update(late, GroupState::decode(v4.encode().view())));
+    CHECK(kind_of([&] { GroupState::accept_update(late, v4.clone()); }) == ErrorKind::too_many_skipped);
+    late = GroupState::accept_update(late, v3.clone());
+    CHECK_NOTHROW(GroupState::accept_update(late, v4.clone()));
 
     // Replays and foreign states are refused.
     CHECK(kind_of([&] { GroupState::accept_update(v4, v3.clone()); }) == ErrorKind::stale_version);
@@ -142,6 +145,8 @@ TEST_CASE("group - a non-admin's add, remove or self-promotion is refused by eve
     // A hostile Bob signs the bytes himself.
     auto add = draft_of(v1);
     add.version = 2;
+    add.epoch = 2;
+    add.seed[0] ^= 1;
     add.members.emplace_back(mallory.veil_id(), 1);
     CHECK(kind_of([&] { forge(add, bob).verify_self(); }) == ErrorKind::untrusted_key);
     CHECK(kind_of([&] { GroupState::accept_update(v1, forge(add, bob)); }) == ErrorKind::untrusted_key);
@@ -369,4 +374,157 @@ TEST_CASE("group - chains and distributions survive storage, mid-gap", "[crypto]
     Bytes bad(state.view().begin(), state.view().end());
     bad[1 + 32 + 8 + 32] = 1;  // claims to be our own chain, without a seed that matches
     CHECK(kind_of([&] { SenderChain::deserialize(bad); }) == ErrorKind::malformed);
+}
+
+TEST_CASE("group - versions follow one by one: a removed admin cannot jump over its removal", "[crypto][group]") {
+    auto alice = Identity::generate();
+    auto bob = Identity::generate();
+    auto carol = Identity::generate();
+    auto v1 = GroupState::create(alice, "team", ids({&bob, &carol}), 1000);
+    auto v2 = v1.with_role(alice, bob.veil_id(), GroupRole::admin, 2000);
+    auto v3 = v2.with_removed(alice, ids({&bob}), 3000);  // Carol misses this one
+    auto carols = v2.clone();
+
+    // Bob, admin in v2, signs a far later version over it to fork Carol away from v3.
+    auto fork = draft_of(v2);
+    fork.version = 9;
+    fork.issued_ms = 9000;
+    CHECK_NOTHROW(forge(fork, bob).verify_self());
+    CHECK(kind_of([&] { GroupState::accept_update(carols, forge(fork, bob)); }) == ErrorKind::too_many_skipped);
+    // Nor the top of the range, which would freeze the group (nothing is newer).
+    auto top = draft_of(v2);
+    top.version = UINT64_MAX;
+    CHECK(kind_of([&] { forge(top, alice).verify_self(); }) == ErrorKind::too_large);
+    CHECK(kind_of([&] { GroupState::accept_update(carols, forge(top, alice)); }) == ErrorKind::too_large);
+    auto far_epoch = draft_of(v2);
+    far_epoch.version = 3;
+    far_epoch.epoch = 3;  // two epochs in one version
+    far_epoch.seed[0] ^= 1;
+    CHECK(kind_of([&] { GroupState::accept_update(carols, forge(far_epoch, alice)); }) == ErrorKind::invalid_argument);
+    // The real next version is taken, and the fork is stale after it.
+    carols = GroupState::accept_update(carols, v3.clone());
+    CHECK_FALSE(carols.is_member(bob.veil_id()));
+    CHECK(kind_of([&] { GroupState::accept_update(carols, forge(fork, bob)); }) == ErrorKind::too_many_skipped);
+    auto race = draft_of(v2);  // Bob's own version 3, come too late
+    race.version = 3;
+    CHECK(kind_of([&] { GroupState::accept_update(carols, forge(race, bob)); }) == ErrorKind::stale_version);
+}
+
+TEST_CASE("group - a group not held yet is believed from its history only", "[crypto][group]") {
+    auto alice = Identity::generate();
+    auto bob = Identity::generate();
+    auto mallory = Identity::generate();
+    auto dave = Identity::generate();
+    auto v1 = GroupState::create(alice, "team", ids({&bob, &mallory}), 1000);
+    auto v2 = v1.with_added(alice, ids({&dave}), 2000);
+
+    // Mallory, a member, signs a later state of the same group naming herself admin: it
+    // verifies on its own, so a newcomer must not take it on that.
+    auto claim = draft_of(v2);
+    claim.version = 3;
+    set_role(claim, mallory.veil_id(), 2);
+    CHECK_NOTHROW(forge(claim, mallory).verify_self());
+    std::vector<GroupState> alone;
+    alone.push_back(forge(claim, mallory));
+    CHECK(kind_of([&] { GroupState::accept_history(std::move(alone)); }) == ErrorKind::untrusted_key);
+    std::vector<GroupState> chained;
+    chained.push_back(v1.public_copy());
+    chained.push_back(v2.public_copy());
+    chained.push_back(forge(claim, mallory));
+    CHECK(kind_of([&] { GroupState::accept_history(std::move(chained)); }) == ErrorKind::untrusted_key);
+
+    // Nor a genesis she signs herself in the creator's name.
+    auto genesis = draft_of(v1);
+    set_role(genesis, mallory.veil_id(), 2);
+    std::vector<GroupState> own_genesis;
+    own_genesis.push_back(forge(genesis, mallory));
+    CHECK(kind_of([&] { GroupState::accept_history(std::move(own_genesis)); }) == ErrorKind::untrusted_key);
+
+    // The real history: earlier versions without their seeds, the last one with it.
+    std::vector<GroupState> real;
+    real.push_back(GroupState::decode(v1.public_copy().encode().view()));
+    real.push_back(v2.clone());
+    auto taken = GroupState::accept_history(std::move(real));
+    CHECK(taken.version() == 2);
+    CHECK(taken.mailbox_keys().pub == v2.mailbox_keys().pub);
+    // A history state holds no seed: the newcomer cannot open the old mailbox.
+    CHECK_FALSE(v1.public_copy().has_seed());
+    CHECK(kind_of([&] { (void)v1.public_copy().mailbox_keys(); }) == ErrorKind::no_session);
+    CHECK(v1.public_copy().encode().size() + 32 == v1.encode().size());
+    // A seed that is not the signed mailbox's does not decode.
+    auto bytes = v2.encode();
+    Bytes wrong_seed(bytes.view().begin(), bytes.view().end());
+    wrong_seed.back() ^= 1;
+    CHECK(kind_of([&] { GroupState::decode(wrong_seed); }) == ErrorKind::malformed);
+    // A history with a gap, or without the seed at its end, is refused.
+    std::vector<GroupState> gap;
+    gap.push_back(v1.public_copy());
+    gap.push_back(v2.with_removed(alice, ids({&dave}), 3000));
+    CHECK(kind_of([&] { GroupState::accept_history(std::move(gap)); }) == ErrorKind::too_many_skipped);
+    std::vector<GroupState> no_seed;
+    no_seed.push_back(v1.public_copy());
+    CHECK(kind_of([&] { GroupState::accept_history(std::move(no_seed)); }) == ErrorKind::invalid_argument);
+}
+
+TEST_CASE("group - an admin cannot remove itself and keep the new mailbox", "[crypto][group]") {
+    auto alice = Identity::generate();
+    auto bob = Identity::generate();
+    auto v1 = GroupState::create(alice, "team", ids({&bob}), 1000);
+    auto v2 = v1.with_role(alice, bob.veil_id(), GroupRole::admin, 2000);
+    CHECK(kind_of([&] { (void)v2.with_removed(alice, ids({&alice}), 3000); }) == ErrorKind::invalid_argument);
+    // Signed by hand, the others refuse it: its signer is not in it.
+    auto self_removal = draft_of(v2);
+    self_removal.version = 3;
+    self_removal.epoch = 3;
+    self_removal.seed[0] ^= 1;
+    drop(self_removal, alice.veil_id());
+    CHECK(kind_of([&] { GroupState::accept_update(v2, forge(self_removal, alice)); }) == ErrorKind::untrusted_key);
+    // Another admin removes her.
+    CHECK_NOTHROW(GroupState::accept_update(v2, v2.with_removed(bob, ids({&alice}), 3000)));
+}
+
+TEST_CASE("group - a chain's last iteration is never taken (the stored chain would wrap)", "[crypto][group]") {
+    auto alice = Identity::generate();
+    auto g = GroupState::create(alice, "team", {}, 1000);
+    // A hostile member hands out its chain two keys before the end and writes a message at the
+    // last iteration by hand (its client's encrypt stops before it).
+    const auto signer = SigningKeyPair::generate();
+    SenderKeyDistribution d;
+    d.group_id = g.group_id();
+    d.epoch = g.epoch();
+    d.signing_key = signer.pub;
+    d.iteration = UINT32_MAX - 1;
+    d.chain_key = SecretBytes::random(32);
+    auto reader = SenderChain::from_distribution(d);
+    auto ck = d.chain_key.clone();
+    std::uint8_t mk[32];
+    const std::uint8_t one = 1;
+    const std::uint8_t two = 2;
+    for (int i = 0; i < 2; ++i) {
+        crypto_auth_hmacsha256(mk, &one, 1, ck.data());
+        crypto_auth_hmacsha256(ck.data(), &two, 1, ck.data());
+    }
+    const auto keys = hkdf_sha256(ByteView{mk, 32}, {}, label("Veil_SenderKey_MessageKey_v1"), 56);
+    SenderKeyMessage m;
+    m.group_id = d.group_id;
+    m.epoch = d.epoch;
+    m.signing_key = signer.pub;
+    m.iteration = UINT32_MAX;
+    veil::wire::Writer ad;
+    ad.raw(m.group_id).u64(m.epoch).raw(m.signing_key).u32(m.iteration);
+    const auto plain = text("wrap");
+    m.ciphertext.resize(plain.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(m.ciphertext.data(), nullptr, plain.data(), plain.size(),
+                                               ad.bytes().data(), ad.bytes().size(), nullptr,
+                                               keys.data() + 32, keys.data());
+    veil::wire::Writer to_sign;
+    to_sign.str("Veil_SenderKeyMessage_v1").raw(m.group_id).u64(m.epoch).raw(m.signing_key).u32(m.iteration).var(m.ciphertext);
+    m.signature = signer.sign(to_sign.bytes());
+
+    CHECK(kind_of([&] { reader.decrypt(m); }) == ErrorKind::too_large);
+    CHECK(reader.iteration() == UINT32_MAX - 1);
+    // What is stored still loads.
+    CHECK_NOTHROW(SenderChain::deserialize(reader.serialize().view()));
+    d.iteration = UINT32_MAX;
+    CHECK(kind_of([&] { (void)SenderChain::from_distribution(d); }) == ErrorKind::too_large);
 }

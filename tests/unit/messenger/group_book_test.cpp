@@ -63,6 +63,15 @@ struct Net {
         for (auto [name, n] : {std::pair{"alice", 2}, {"bob", 2}, {"carol", 1}, {"dave", 1}, {"erin", 1}}) {
             people[name] = std::make_unique<Person>(n);
         }
+        for (auto& [n, person] : people) publish_devices(*person);
+    }
+    // Every device learns `person`'s device list, as from its peer list; answers go out.
+    void publish_devices(Person& person) {
+        std::vector<crypto::PublicKey> keys;
+        for (auto& dev : person.devices) keys.push_back(dev->keys.signing_key());
+        for (auto& [n, other] : people) {
+            for (auto& dev : other->devices) deliver(*dev, dev->book.devices_changed(other->identity, person.id(), keys));
+        }
     }
     Person& p(const std::string& name) { return *people.at(name); }
     Device& d(const std::string& name, int i = 0) { return *p(name).devices.at(i); }
@@ -155,6 +164,10 @@ GroupId make_group(Net& net, const std::vector<std::string>& members) {
     auto out = net.d("alice").book.create(net.p("alice").identity, "friends", ids, 1000, g);
     net.deliver(net.d("alice"), std::move(out));
     return g;
+}
+
+crypto::SecretBytes invitation_of(const crypto::GroupState& state) {
+    return encode_group_control(GroupControlKind::invitation, encode_group_invitation({&state}).view());
 }
 
 std::multiset<std::string> as_set(const std::vector<std::string>& v) { return {v.begin(), v.end()}; }
@@ -310,20 +323,20 @@ TEST_CASE("group book - a non-admin's add or remove is refused by every other me
               (void)net.d("carol").book.receive_control(mallory.veil_id(), crypto::PublicKey{}, chain_payload.view(), true);
           }) == crypto::ErrorKind::untrusted_key);
     auto other = crypto::GroupState::create(net.p("alice").identity, "other", {net.p("carol").id()}, 1000);
-    auto invite = encode_group_control(GroupControlKind::state, other.encode().view());
+    auto invite = invitation_of(other);
     CHECK(kind_of([&] {
               (void)net.d("carol").book.receive_control(mallory.veil_id(), crypto::PublicKey{}, invite.view(), true);
           }) == crypto::ErrorKind::untrusted_key);
     // An invitation that does not list us is refused, whoever signed it.
     auto without = crypto::GroupState::create(mallory, "not you", {net.p("dave").id()}, 1000);
-    auto not_us = encode_group_control(GroupControlKind::state, without.encode().view());
+    auto not_us = invitation_of(without);
     CHECK(kind_of([&] {
               (void)net.d("carol").book.receive_control(mallory.veil_id(), crypto::PublicKey{}, not_us.view(), true);
           }) == crypto::ErrorKind::invalid_argument);
     CHECK(net.d("carol").book.state(without.group_id()) == nullptr);
     // From a stranger to us, an invitation is a request.
     auto strangers = crypto::GroupState::create(mallory, "spam", {net.p("carol").id()}, 1000);
-    auto spam = encode_group_control(GroupControlKind::state, strangers.encode().view());
+    auto spam = invitation_of(strangers);
     (void)net.d("carol").book.receive_control(mallory.veil_id(), crypto::PublicKey{}, spam.view(), false);
     CHECK(net.d("carol").book.is_request(strangers.group_id()));
 }
@@ -372,7 +385,7 @@ TEST_CASE("group book - a state whose predecessor is late waits, then applies", 
     auto g = make_group(net, {"bob", "carol"});
     const auto alice_key = net.d("alice").keys.signing_key();
     const auto bob_key = net.d("bob").keys.signing_key();
-    auto v1 = encode_group_control(GroupControlKind::state, net.d("carol").book.state(g)->encode().view());
+    auto v1 = invitation_of(*net.d("carol").book.state(g));
     auto v2 = net.d("alice").book.make_admin(net.p("alice").identity, g, net.p("bob").id(), 2000);
     auto v2_payload = v2.front().payload.clone();
     net.deliver(net.d("alice"), std::move(v2));
@@ -402,6 +415,7 @@ TEST_CASE("group book - a device's groups survive storage", "[messenger][group]"
     CHECK(ops.front().key.rfind(kGroupPrefix, 0) == 0);
     std::vector<sdk::storage::Entry> entries{{ops.front().key, ops.front().value}};
     net.d("alice").book = GroupBook::load(net.p("alice").id(), entries);
+    for (auto& [n, person] : net.people) net.publish_devices(*person);  // the client's peer lists
     CHECK(net.d("alice").book.state(g)->version() == 2);
     CHECK(net.d("alice").book.mailboxes(g).size() == 2);
 
@@ -432,4 +446,167 @@ TEST_CASE("group book - a member passing on another's chain as its own changes n
     REQUIRE(alice.open(g, env.encode(), m) == GroupBook::Opened::message);
     CHECK(m.from == net.p("bob").id());
     CHECK(str(m.plaintext) == "hi from bob");
+}
+
+TEST_CASE("group book - a member's forged state does not capture a newcomer", "[messenger][group]") {
+    Net net;
+    auto g = make_group(net, {"bob", "carol", "dave"});
+    auto frank = crypto::Identity::generate();
+    GroupBook franks(frank.veil_id());
+    // Dave, a plain member, signs the next version of the group naming himself admin and adding
+    // Frank, with a mailbox of his own: it verifies on its own.
+    auto claim = crypto::test::draft_of(*net.d("dave").book.state(g));
+    claim.version += 1;
+    claim.epoch += 1;
+    claim.seed[0] ^= 1;
+    crypto::test::set_role(claim, net.p("dave").id(), 2);
+    claim.members.emplace_back(frank.veil_id(), 1);
+    auto forged = crypto::test::forge(claim, net.p("dave").identity);
+    CHECK_NOTHROW(forged.verify_self());
+    const auto dave_key = net.d("dave").keys.signing_key();
+    // As an invitation on its own, as the last of the real history, or as a bare state: refused.
+    CHECK(kind_of([&] { (void)franks.receive_control(net.p("dave").id(), dave_key, invitation_of(forged).view(), true); }) ==
+          crypto::ErrorKind::untrusted_key);
+    const auto genesis = net.d("dave").book.state(g)->public_copy();
+    auto chained = encode_group_control(GroupControlKind::invitation, encode_group_invitation({&genesis, &forged}).view());
+    CHECK(kind_of([&] { (void)franks.receive_control(net.p("dave").id(), dave_key, chained.view(), true); }) ==
+          crypto::ErrorKind::untrusted_key);
+    auto bare = encode_group_control(GroupControlKind::state, forged.encode().view());
+    CHECK(kind_of([&] { (void)franks.receive_control(net.p("dave").id(), dave_key, bare.view(), true); }) ==
+          crypto::ErrorKind::untrusted_key);
+    CHECK(franks.state(g) == nullptr);
+    // Alice's real invitation is taken, with the history it chains from.
+    auto out = net.d("alice").book.add(net.p("alice").identity, g, {frank.veil_id()}, 2000);
+    REQUIRE(out.size() == 2);
+    CHECK(out[1].to == std::vector<VeilId>{frank.veil_id()});
+    (void)franks.receive_control(net.p("alice").id(), net.d("alice").keys.signing_key(), out[1].payload.view(), true);
+    REQUIRE(franks.state(g) != nullptr);
+    CHECK(franks.state(g)->version() == 2);
+    CHECK(franks.state(g)->is_admin(net.p("alice").id()));
+    CHECK_FALSE(franks.state(g)->is_admin(net.p("dave").id()));
+    // Invitations are bounded on both sides.
+    std::vector<const crypto::GroupState*> long_history(crypto::GroupState::max_history + 1, &genesis);
+    CHECK(kind_of([&] { (void)encode_group_invitation(long_history); }) == crypto::ErrorKind::too_large);
+    long_history.pop_back();
+    auto body = encode_group_invitation(long_history);
+    wire::Bytes longer(body.view().begin(), body.view().end());
+    longer[0] = 0x03;
+    longer[1] = 0xe9;  // claims 1,001 states
+    CHECK(kind_of([&] { (void)decode_group_invitation(longer); }) == crypto::ErrorKind::malformed);
+}
+
+TEST_CASE("group book - a newcomer cannot open what was sent before its join", "[messenger][group]") {
+    Net net;
+    auto g = make_group(net, {"bob", "carol"});
+    net.send(net.d("bob"), g, "before erin");
+    const auto before = net.d("alice").book.mailboxes(g).back();
+    net.deliver(net.d("alice"), net.d("alice").book.add(net.p("alice").identity, g, {net.p("erin").id()}, 2000));
+    CHECK(net.d("erin").book.mailboxes(g).size() == 1);
+    CHECK(net.d("erin").book.mailboxes(g).front() != before);
+    // Handed the envelope anyway, she cannot even open it (the sealed sender stays hidden).
+    GroupMessage m;
+    CHECK(kind_of([&] { (void)net.d("erin").book.open(g, net.mailboxes.at(before).front(), m); }) ==
+          crypto::ErrorKind::untrusted_key);
+    net.send(net.d("bob"), g, "after erin");
+    net.read(net.d("erin"), g);
+    CHECK(net.d("erin").got == std::vector<std::string>{"after erin"});
+    net.read(net.d("carol"), g);  // the others read both epochs
+    CHECK(as_set(net.d("carol").got) == as_set({"before erin", "after erin"}));
+}
+
+TEST_CASE("group book - an admin cannot remove itself and keep the new mailbox", "[messenger][group]") {
+    Net net;
+    auto g = make_group(net, {"bob"});
+    CHECK(kind_of([&] { (void)net.d("alice").book.remove(net.p("alice").identity, g, {net.p("alice").id()}, 2000); }) ==
+          crypto::ErrorKind::invalid_argument);
+    CHECK(net.d("alice").book.state(g)->version() == 1);
+    CHECK(net.d("alice").book.mailboxes(g).size() == 1);
+}
+
+TEST_CASE("group book - a revoked device reads and writes nothing more", "[messenger][group]") {
+    Net net;
+    auto g = make_group(net, {"bob", "carol", "dave"});
+    net.send(net.d("bob", 1), g, "from bob's laptop");
+    for (auto* dev : net.all_devices()) net.read(*dev, g);
+    CHECK(net.d("carol").got == std::vector<std::string>{"from bob's laptop"});
+    // Bob revokes his laptop: it leaves his device list (no pairwise session reaches it now).
+    auto laptop = std::move(net.p("bob").devices.at(1));
+    net.p("bob").devices.pop_back();
+    const auto old_mailbox = net.d("carol").book.mailboxes(g).back();
+    net.publish_devices(net.p("bob"));  // Alice, the first admin, rotates
+    CHECK(net.d("carol").book.state(g)->epoch() >= 2);  // Alice's second device may rotate once more
+    CHECK(net.d("carol").book.mailboxes(g).back() != old_mailbox);
+    CHECK(net.d("alice", 1).book.state(g)->encode().equals(net.d("alice").book.state(g)->encode().view()));
+
+    // The laptop writes with its chain into the mailbox it knows: nobody reads it.
+    std::vector<GroupDelivery> chains;
+    auto env = laptop->book.send(g, laptop->cert, text("still bob?"), 60'000, chains);
+    CHECK(chains.empty());
+    net.mailboxes[env.mailbox].push_back(env.encode());
+    // A fresh chain it hands out is refused.
+    auto fresh = crypto::SenderChain::create(g, 2);
+    auto offer = encode_group_control(GroupControlKind::chain, fresh.distribution().encode().view());
+    CHECK(kind_of([&] { (void)net.d("carol").book.receive_control(net.p("bob").id(), laptop->keys.signing_key(), offer.view(), true); }) ==
+          crypto::ErrorKind::revoked);
+    net.send(net.d("bob"), g, "from bob's phone");
+    net.send(net.d("carol"), g, "from carol");
+    for (auto* dev : net.all_devices()) {
+        net.read(*dev, g);
+        for (const auto& got : dev->got) CHECK(got != "still bob?");
+    }
+    CHECK(net.d("dave").got == std::vector<std::string>{"from bob's laptop", "from bob's phone", "from carol"});
+    // What was sent after the rotation is not the laptop's to open.
+    for (const auto& e : net.mailboxes.at(net.d("carol").book.mailboxes(g).back())) {
+        GroupMessage m;
+        CHECK(kind_of([&] { (void)laptop->book.open(g, e, m); }) == crypto::ErrorKind::untrusted_key);
+    }
+}
+
+TEST_CASE("group book - strangers and members cannot crowd out others' waiting items", "[messenger][group]") {
+    Net net;
+    auto g = make_group(net, {"bob", "carol", "dave"});
+    auto& carol = net.d("carol").book;
+    crypto::Identity mallory = crypto::Identity::generate();
+    // Orphan chains: Bob's chain of a group whose invitation is late, then a stranger's flood.
+    auto frank = crypto::Identity::generate();
+    GroupId g2{};
+    auto invite = net.d("bob").book.create(net.p("bob").identity, "late", {net.p("carol").id()}, 1000, g2);
+    std::vector<GroupDelivery> bobs_chain;
+    (void)net.d("bob").book.send(g2, net.d("bob").cert, text("x"), 60'000, bobs_chain);
+    (void)carol.receive_control(net.p("bob").id(), net.d("bob").keys.signing_key(), bobs_chain.front().payload.view(), true);
+    for (int i = 0; i < 200; ++i) {
+        GroupId random{};
+        random[0] = static_cast<std::uint8_t>(i);
+        auto chain = crypto::SenderChain::create(random, 1);
+        auto payload = encode_group_control(GroupControlKind::chain, chain.distribution().encode().view());
+        (void)carol.receive_control(mallory.veil_id(), crypto::PublicKey{}, payload.view(), false);
+    }
+    (void)carol.receive_control(net.p("bob").id(), net.d("bob").keys.signing_key(), invite.front().payload.view(), true);
+    CHECK(carol.chain_count(g2) == 1);
+
+    // Pending states: Alice's v3 comes before v2, then Dave floods self-signed later versions.
+    auto v2 = net.d("alice").book.make_admin(net.p("alice").identity, g, net.p("bob").id(), 2000);
+    auto v3 = net.d("alice").book.remove(net.p("alice").identity, g, {net.p("dave").id()}, 3000);
+    const auto alice_key = net.d("alice").keys.signing_key();
+    (void)carol.receive_control(net.p("alice").id(), alice_key, v3.front().payload.view(), true);
+    auto flood = crypto::test::draft_of(*carol.state(g));
+    crypto::test::set_role(flood, net.p("dave").id(), 2);
+    for (std::uint64_t v = 5; v < 40; ++v) {
+        flood.version = v;
+        auto payload = encode_group_control(GroupControlKind::state, crypto::test::forge(flood, net.p("dave").identity).encode().view());
+        (void)carol.receive_control(net.p("dave").id(), net.d("dave").keys.signing_key(), payload.view(), true);
+    }
+    (void)carol.receive_control(net.p("alice").id(), alice_key, v2.front().payload.view(), true);
+    CHECK(carol.state(g)->version() == 3);
+    CHECK_FALSE(carol.state(g)->is_member(net.p("dave").id()));
+
+    // Requests: one stranger holds at most 4; others still reach us, up to the total.
+    for (int i = 0; i < 6; ++i) {
+        auto spam = crypto::GroupState::create(mallory, "spam", {net.p("carol").id()}, 1000);
+        const auto kind = kind_of([&] { (void)carol.receive_control(mallory.veil_id(), crypto::PublicKey{}, invitation_of(spam).view(), false); });
+        CHECK(kind == (i < 4 ? crypto::ErrorKind{} : crypto::ErrorKind::too_large));
+    }
+    auto franks = crypto::GroupState::create(frank, "hello", {net.p("carol").id()}, 1000);
+    (void)carol.receive_control(frank.veil_id(), crypto::PublicKey{}, invitation_of(franks).view(), false);
+    CHECK(carol.is_request(franks.group_id()));
 }

@@ -34,37 +34,57 @@ struct GroupMember final {
 };
 
 /// The member list of a group, signed by an admin. Changes produce a new state with version + 1,
-/// signed by an admin of the state they replace; a removal also moves to a new epoch with a new
-/// mailbox seed. Holds the mailbox seed (a secret): encode() returns guarded bytes, to be sent
-/// only inside pairwise sessions and stored only in the encrypted database. Move-only.
+/// signed by an admin of the state they replace; a change of members (added or removed) or a
+/// rotation also moves to a new epoch with a new mailbox seed. The signature covers the
+/// mailbox's public key, not its seed: a state without its seed (public_copy) still verifies,
+/// which is how a newcomer checks the group's history without reading its old mailboxes. A state
+/// with its seed is a secret: encode() returns guarded bytes, to be sent only inside pairwise
+/// sessions and stored only in the encrypted database. Move-only.
 class GroupState final {
 public:
     static constexpr std::size_t max_members = 1000;
     static constexpr std::size_t max_name_bytes = 128;
+    /// Highest version and epoch taken: far from the top of u64, never reached one change at a time.
+    static constexpr std::uint64_t max_version = std::uint64_t{1} << 32;
+    /// Longest history (versions 1 to the current one) an invitation carries.
+    static constexpr std::size_t max_history = 1000;
 
     /// A new group (version 1, epoch 1): the creator as admin and `members` as members.
     static GroupState create(const Identity& creator, std::string_view name,
                              const std::vector<VeilId>& members, std::uint64_t now_ms);
 
-    /// The next state with `ids` added as members (already listed ones are an error).
+    /// The next state with `ids` added as members (already listed ones are an error), in a new
+    /// epoch with a fresh mailbox seed: newcomers read nothing sent before they joined.
     [[nodiscard]] GroupState with_added(const Identity& admin, const std::vector<VeilId>& ids,
                                         std::uint64_t now_ms) const;
-    /// The next state without `ids`, in a new epoch with a fresh mailbox seed.
+    /// The next state without `ids`, in a new epoch with a fresh mailbox seed. The admin cannot
+    /// remove itself (it would hold the new seed): it leaves, and another admin removes it.
     [[nodiscard]] GroupState with_removed(const Identity& admin, const std::vector<VeilId>& ids,
                                           std::uint64_t now_ms) const;
+    /// The next state with the same members, in a new epoch with a new mailbox seed (a member's
+    /// device was revoked). Deterministic for one admin identity: its devices agree.
+    [[nodiscard]] GroupState with_rotated(const Identity& admin) const;
     /// The next state with member `id` given `role`.
     [[nodiscard]] GroupState with_role(const Identity& admin, const VeilId& id, GroupRole role,
                                        std::uint64_t now_ms) const;
 
-    /// Checks a state taken on its signer's word (an invitation): the ID is bound to the creator
-    /// and nonce, the signer is an admin of this state and signed it, the members are well
-    /// formed. Throws Error{untrusted_key}, Error{bad_signature} or Error{invalid_argument}.
+    /// Checks a state on its own: the ID is bound to the creator and nonce, version 1 is signed
+    /// by the creator, the signer is an admin of this state and signed it, the members are well
+    /// formed, version and epoch within max_version. Not enough to believe a state of a group not
+    /// held yet (any member can sign a state naming itself admin): see accept_history.
+    /// Throws Error{untrusted_key}, Error{bad_signature}, Error{too_large} or
+    /// Error{invalid_argument}.
     void verify_self() const;
-    /// Accepts `incoming` over the state held: verify_self(), same group, a higher version,
-    /// signed by an admin of `current`, and a removal only with a new epoch and mailbox seed.
-    /// Throws Error{untrusted_key}, Error{stale_version}, Error{bad_signature} or
-    /// Error{invalid_argument}. Returns incoming.
+    /// Accepts `incoming` over the state held: verify_self(), same group, exactly the next
+    /// version, signed by an admin of `current`, and a change of members only with the next epoch
+    /// and a new mailbox. Throws Error{untrusted_key}, Error{stale_version} (not newer),
+    /// Error{too_many_skipped} (a later version: its predecessor has not arrived),
+    /// Error{bad_signature} or Error{invalid_argument}. Returns incoming.
     static GroupState accept_update(const GroupState& current, GroupState incoming);
+    /// Accepts a group not held yet from its whole history: versions 1, 2, ... each accepted
+    /// over the one before (the genesis by its creator), the last one with its mailbox seed.
+    /// Throws as accept_update, or Error{too_large} beyond max_history. Returns the last state.
+    static GroupState accept_history(std::vector<GroupState> history);
 
     [[nodiscard]] const GroupId& group_id() const { return group_id_; }
     [[nodiscard]] std::uint64_t version() const { return version_; }
@@ -78,12 +98,17 @@ public:
     /// The Veil ID of the admin who signed this state.
     [[nodiscard]] VeilId signer() const { return veil_id_of(signer_key_); }
     /// The group mailbox's owner key pair (Ed25519, for owner-signed retrieve and delete; its
-    /// X25519 conversion is what messages are sealed to).
+    /// X25519 conversion is what messages are sealed to). Error{no_session} without the seed.
     [[nodiscard]] SigningKeyPair mailbox_keys() const;
+    /// The mailbox's public key (signed; known with or without the seed).
+    [[nodiscard]] const PublicKey& mailbox_key() const { return mailbox_key_; }
+    [[nodiscard]] bool has_seed() const { return !mailbox_seed_.empty(); }
 
     [[nodiscard]] GroupState clone() const;
-    /// Storage and wire form (guarded: it holds the mailbox seed), and back (Error{malformed};
-    /// does not verify).
+    /// The same signed state without the mailbox seed (for a newcomer's history).
+    [[nodiscard]] GroupState public_copy() const;
+    /// Storage and wire form (guarded: it may hold the mailbox seed), and back (Error{malformed},
+    /// also for a seed that does not match the signed mailbox key; does not verify).
     [[nodiscard]] SecretBytes encode() const;
     static GroupState decode(ByteView bytes);
 
@@ -91,8 +116,9 @@ private:
     GroupState() = default;
     [[nodiscard]] Bytes signed_part() const;
     [[nodiscard]] GroupState signed_next(const Identity& admin, std::vector<GroupMember> members,
-                                         bool rotate, std::uint64_t now_ms) const;
+                                         SecretBytes new_seed, std::uint64_t now_ms) const;
     void check_members() const;
+    [[nodiscard]] bool same_members(const GroupState& other) const;
 
     GroupId group_id_{};
     PublicKey creator_key_{};
@@ -102,7 +128,8 @@ private:
     std::string name_;
     std::uint64_t issued_ms_ = 0;
     std::vector<GroupMember> members_;
-    SecretBytes mailbox_seed_{32};
+    PublicKey mailbox_key_{};
+    SecretBytes mailbox_seed_;  // empty in a public copy
     PublicKey signer_key_{};
     Signature signature_{};
 };
