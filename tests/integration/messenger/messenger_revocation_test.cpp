@@ -2,7 +2,8 @@
 // daemon never shows a message that Bob's revoked tablet wrote as Bob's, whether the daemon
 // reads Bob's list while it runs (one member of Bob's identity swarm serving the list from
 // before the revocation), with only that member left, or with no member at all (the saved
-// revoked mark holds).
+// revoked mark holds). With only the stale member left, `init --restore` refuses to build on its
+// list.
 #include "messenger_helpers.hpp"
 
 using namespace veil;
@@ -111,6 +112,17 @@ TEST_CASE("messenger - a daemon never shows a revoked device's message as its ow
     net.kill9(net.name_of(members[1].port));
     net.kill9(net.name_of(members[2].port));
     marker_then_check("after the revocation (only the stale member)", "from Bob's phone (2)");
+    // Restoring Bob on a new device now would build on the stale member's list alone (the
+    // tablet active again, a forked version 3): `init --restore` needs most members to answer.
+    {
+        auto home = net.dir() / "bob-restored";
+        std::string cmd = "printf '%s\\n' '" + bob.phrase + "' | '" + test::veil_exe() + "' init --home '" +
+                          home.string() + "' --network '" + (net.dir() / "network.toml").string() + "' --restore";
+        auto r = test::run({"/bin/sh", "-c", cmd}, {}, 60000);
+        INFO(r.out << r.err);
+        CHECK(r.exit_code != 0);
+        CHECK(r.err.find("try again later") != std::string::npos);
+    }
 
     // 3. No member answers: the list cannot be read, and the saved revoked mark holds, also
     // across a restart of the daemon.
