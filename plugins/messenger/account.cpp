@@ -88,7 +88,7 @@ Account Account::load(const std::vector<sdk::storage::Entry>& entries) {
         a.sessions_->load(need(m, "sessions"));
         a.certificate_ = crypto::DeviceCertificate::decode(need(m, "certificate"));
         a.list_ = crypto::DeviceList::decode(need(m, "device_list"));
-        if (auto it = m.find(key("peer_lists")); it != m.end()) a.peers_ = PeerLists::decode(it->second);
+        if (auto it = m.find(key("peer_lists")); it != m.end()) a.load_peer_lists(it->second);
         if (auto it = m.find(key("strangers")); it != m.end()) a.strangers_ = StrangerSessions::decode(it->second);
         wire::Reader r(need(m, "meta"));
         a.signed_rotated_ms_ = r.u64();
@@ -108,6 +108,16 @@ Account Account::load(const std::vector<sdk::storage::Entry>& entries) {
         throw std::runtime_error(std::string("messenger state is damaged: ") + e.what());
     } catch (const wire::DecodeError& e) {
         throw std::runtime_error(std::string("messenger state is damaged: ") + e.what());
+    }
+}
+
+void Account::load_peer_lists(wire::ByteView bytes) {
+    // Damaged peer lists cost those lists (read again from the network), never the account.
+    try {
+        peers_ = PeerLists::decode(bytes, &skipped_peer_lists_);
+    } catch (const wire::DecodeError&) {
+        peers_ = PeerLists{};
+        skipped_peer_lists_ = std::max<std::size_t>(skipped_peer_lists_, 1);
     }
 }
 
@@ -215,7 +225,9 @@ Account::Outgoing Account::prepare_send(const crypto::VeilId& to, const crypto::
     out.record.delivery = DeliveryState::queued;
     // Never an older list than one already seen: a swarm member serving a stale list cannot
     // make us encrypt to a device revoked since.
-    const auto list = peers_.accept(to, their_list, now_ms).value_or(their_list);
+    // A list of a peer we hold sessions with is never evicted for a stranger's (PeerLists).
+    auto keep = [this](const crypto::VeilId& p) { return sessions_->cost(p).sessions > 0; };
+    const auto list = peers_.accept(to, their_list, now_ms, keep).value_or(their_list);
     for (const auto& e : list.entries()) {
         if (e.revoked()) sessions_->forget_device(to, e.signing_key);
     }

@@ -67,6 +67,8 @@ public:
     /// and open() refuses a device that one marks revoked.
     [[nodiscard]] PeerLists& peer_lists() { return peers_; }
     [[nodiscard]] const PeerLists& peer_lists() const { return peers_; }
+    /// Saved peer lists that load() found damaged and skipped (the account loads without them).
+    [[nodiscard]] std::size_t skipped_peer_lists() const { return skipped_peer_lists_; }
 
     /// Marks another device of this identity revoked in a new signed device list (publish and
     /// save afterwards). Throws std::runtime_error for this device or an unknown one.
@@ -130,6 +132,7 @@ public:
 private:
     Account(crypto::Identity identity, std::unique_ptr<crypto::DeviceKeys> device);
     void remember(const MessageId& id);
+    void load_peer_lists(wire::ByteView bytes);
     [[nodiscard]] bool seen(const MessageId& id) const;
     /// Seals plaintext for every active device of `list` but this one (starting sessions from
     /// bundles where needed); how many were reached.
@@ -147,6 +150,7 @@ private:
     crypto::DeviceCertificate certificate_;
     crypto::DeviceList list_;
     PeerLists peers_;
+    std::size_t skipped_peer_lists_ = 0;
     StrangerSessions strangers_;
     std::uint64_t signed_rotated_ms_ = 0;
     std::uint64_t published_ms_ = 0;

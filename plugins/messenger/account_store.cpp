@@ -37,6 +37,9 @@ void AccountStore::load_account(std::function<void(AccountPtr)> done, Fail fail)
             return fail({sdk::ErrorCode::io, e.what()});
         }
         wipe(entries);
+        if (auto n = account->skipped_peer_lists(); n > 0) {
+            ctx_.log().warn("{} saved peer device list(s) were damaged and skipped; they are read again from the network", n);
+        }
         done(std::move(account));
     });
     if (!queued) fail(database_closed(false));

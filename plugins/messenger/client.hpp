@@ -26,6 +26,7 @@
 
 #include "account_store.hpp"
 #include "conversations.hpp"
+#include "list_checks.hpp"
 #include "retry.hpp"
 #include "send_queue.hpp"
 #include "service.hpp"
@@ -175,6 +176,7 @@ private:
     int lock_fd_ = -1;
     bool exclusive_ = true;
     std::uint64_t peer_list_refresh_ms_;  // messenger.peer_list_refresh_s
+    ListChecks list_checks_;
     Waiters flush_;
     std::unique_ptr<sdk::Timer> expiry_timer_, retry_timer_, publish_timer_, download_timer_, peer_list_timer_;
     RetryBackoff backoff_;

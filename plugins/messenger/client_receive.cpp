@@ -58,36 +58,49 @@ void Client::handle_inbox(std::vector<proto::node::MessageItem> items, std::func
 }
 
 // A peer's message counts only if its device is active in the newest list known for the peer
-// (a revoked device still holds a valid certificate). The held list is read again first when
-// the device is not active in it or it was checked longer ago than peer_list_refresh_s; a
-// rollback is ignored (PeerLists). A device the held list marks revoked stays refused when the
-// read fails; only a device it does not list yet is let in then (its certificate is the
-// identity's: a device added since).
+// (a revoked device still holds a valid certificate). ListChecks says when the held list is read
+// again first: a device it does not name (backed off per peer), a device's first message (rate
+// limited), a list checked longer ago than peer_list_refresh_s. A rollback is ignored
+// (PeerLists). A device the held list marks revoked stays refused when the read fails; only a
+// device it does not name yet is let in then (its certificate is the identity's: a device added
+// since).
 void Client::check_devices(std::shared_ptr<std::vector<Opened>> opened, std::function<void()> then) {
     const auto& peers = account_->peer_lists();
-    std::vector<crypto::VeilId> refresh;
+    auto now = now_ms();
+    auto read = std::make_shared<std::vector<crypto::VeilId>>();
     for (const auto& o : *opened) {
-        if (o.record.from == account_->id()) continue;  // own devices: checked by Account::open
-        bool listed = peers.state(o.record.from, o.device) == PeerLists::DeviceState::active;
-        if ((!listed || peers.stale(o.record.from, now_ms(), peer_list_refresh_ms_)) &&
-            std::find(refresh.begin(), refresh.end(), o.record.from) == refresh.end()) {
-            refresh.push_back(o.record.from);
+        const auto& from = o.record.from;
+        if (from == account_->id()) continue;  // own devices: checked by Account::open
+        if (std::find(read->begin(), read->end(), from) != read->end()) continue;
+        auto state = peers.state(from, o.device);
+        if (list_checks_.wants_read(from, o.device, state, peers.stale(from, now, peer_list_refresh_ms_), now)) {
+            read->push_back(from);
         }
     }
     auto unread = std::make_shared<std::vector<crypto::VeilId>>();
-    auto filter = [this, opened, then, unread] {
-        std::erase_if(*opened, [this, unread](const Opened& o) {
-            if (o.record.from == account_->id()) return false;
-            auto state = account_->peer_lists().state(o.record.from, o.device);
-            if (state == PeerLists::DeviceState::active) return false;
-            bool unverifiable = std::find(unread->begin(), unread->end(), o.record.from) != unread->end();
-            if (state == PeerLists::DeviceState::unknown && unverifiable) return false;
+    auto filter = [this, opened, then, read, unread] {
+        auto checked_at = now_ms();
+        auto has = [](const std::vector<crypto::VeilId>& v, const crypto::VeilId& p) {
+            return std::find(v.begin(), v.end(), p) != v.end();
+        };
+        std::erase_if(*opened, [&](const Opened& o) {
+            const auto& from = o.record.from;
+            if (from == account_->id()) return false;
+            auto state = account_->peer_lists().state(from, o.device);
+            if (state == PeerLists::DeviceState::active) {
+                list_checks_.seen(from, o.device);
+                return false;
+            }
+            // Unnamed: read just now (then backed off), or not read while backing off.
+            bool failed = has(*read, from) ? has(*unread, from) : list_checks_.last_read_failed(from);
+            if (state == PeerLists::DeviceState::unknown && has(*read, from)) list_checks_.unlisted(from, failed, checked_at);
+            if (state == PeerLists::DeviceState::unknown && failed) return false;
             ctx_.log().warn("a message from a device its owner does not list (revoked?) was dropped");
             return true;
         });
         then();
     };
-    refresh_peer_lists(std::move(refresh), unread, filter);
+    refresh_peer_lists(*read, unread, filter);
 }
 
 void Client::refresh_peer_lists(std::vector<crypto::VeilId> peers, std::shared_ptr<std::vector<crypto::VeilId>> unread,
@@ -96,16 +109,26 @@ void Client::refresh_peer_lists(std::vector<crypto::VeilId> peers, std::shared_p
     auto left = std::make_shared<std::size_t>(peers.size());
     auto account = account_;
     for (const auto& who : peers) {
-        auto one_done = [left, then] {
+        // At most one read per peer in flight: a round that finds one waits for its answer.
+        list_checks_.read(who, now_ms(), [this, account, who](ListChecks::Finished finished) {
+            // The list alone: a bundle read that fails must not throw away a list already read.
+            service_.fetch_device_list(who, [this, account, who, finished](crypto::DeviceList list) {
+                // A contact's list, or a list of a peer we hold sessions with, is never evicted.
+                auto keep = [this, account](const crypto::VeilId& p) {
+                    auto c = model_.contact(p);
+                    return (c && c->accepted) || account->session_count(p) > 0;
+                };
+                (void)account->peer_lists().accept(who, list, now_ms(), keep);
+                finished(true);
+            }, [this, finished](const sdk::Error& e) {
+                // The message may name the peer: only at debug level.
+                ctx_.log().warn("a sender's device list could not be read");
+                ctx_.log().debug("device list read failed: {}", e.message);
+                finished(false);
+            });
+        }, [left, then, who, unread](bool ok) {
+            if (!ok && unread) unread->push_back(who);
             if (--*left == 0) then();
-        };
-        service_.fetch_person(who, [account, who, one_done](PersonKeys keys) {
-            (void)account->peer_lists().accept(who, keys.list, now_ms());
-            one_done();
-        }, [this, who, unread, one_done](const sdk::Error& e) {
-            ctx_.log().warn("a sender's device list could not be read: {}", e.message);
-            if (unread) unread->push_back(who);
-            one_done();
         });
     }
 }

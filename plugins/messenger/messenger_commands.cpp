@@ -107,8 +107,15 @@ void create_device(Service& service, AccountStore& store, const sdk::CommandCall
                 }, fail);
             };
             if (!restore) return make(std::nullopt);
-            service.fetch_person(identity->veil_id(), [make](PersonKeys keys) { make(std::move(keys.list)); },
-                                 [make](const sdk::Error&) { make(std::nullopt); });
+            // Most members of the swarm must answer and the highest valid version wins: one stale
+            // member alone could fork the list and make a revoked device active again. Only an
+            // identity that has no list at all starts a new one.
+            service.fetch_device_list(identity->veil_id(), [make](crypto::DeviceList list) { make(std::move(list)); },
+                                      [make, fail](const sdk::Error& e) {
+                                          if (e.code == sdk::ErrorCode::not_found) return make(std::nullopt);
+                                          fail({e.code, "the identity's device list could not be read from enough of "
+                                                        "its swarm (" + e.message + "): try again later"});
+                                      }, Service::Answers::majority);
         }, fail);
     }, fail);
 }

@@ -11,14 +11,14 @@ constexpr std::size_t kMaxListBytes = 8 * 1024;  // 64 devices of 80 bytes and t
 }  // namespace
 
 std::optional<crypto::DeviceList> PeerLists::accept(const crypto::VeilId& peer, const crypto::DeviceList& incoming,
-                                                    std::uint64_t now_ms) {
+                                                    std::uint64_t now_ms, const Keep& keep) {
     auto it = held_.find(peer);
     std::optional<crypto::DeviceList> current;
     if (it != held_.end()) current = it->second.list;
     try {
         auto newer = crypto::DeviceList::accept_update(current, incoming, peer);
         held_.insert_or_assign(peer, Held{newer, now_ms});
-        evict(peer);
+        evict(peer, keep);
         return newer;
     } catch (const crypto::Error& e) {
         if (!current) return std::nullopt;
@@ -47,46 +47,58 @@ bool PeerLists::stale(const crypto::VeilId& peer, std::uint64_t now_ms, std::uin
     return !h || now_ms >= h->checked_ms + max_age_ms;
 }
 
-void PeerLists::evict(const crypto::VeilId& in_use) {
-    while (held_.size() > kMaxPeerLists) {
-        // A list that revokes nothing carries no mark worth keeping: those go first, oldest first.
-        auto rank = [](const Held& h) {
-            bool revokes = std::any_of(h.list.entries().begin(), h.list.entries().end(),
-                                       [](const auto& e) { return e.revoked(); });
-            return std::pair{revokes, h.checked_ms};
-        };
+void PeerLists::evict(const crypto::VeilId& in_use, const Keep& keep) {
+    // Only strangers' lists compete for the kMaxPeerLists places: a contact's list (and its
+    // revoked marks) stays whatever strangers send.
+    auto stranger = [&](const crypto::VeilId& p) { return !(keep && keep(p)); };
+    auto strangers = static_cast<std::size_t>(
+        std::count_if(held_.begin(), held_.end(), [&](const auto& h) { return stranger(h.first); }));
+    // A list that revokes nothing carries no mark worth keeping: those go first, oldest first.
+    auto rank = [](const Held& h) {
+        bool revokes = std::any_of(h.list.entries().begin(), h.list.entries().end(),
+                                   [](const auto& e) { return e.revoked(); });
+        return std::pair{revokes, h.checked_ms};
+    };
+    for (; strangers > kMaxPeerLists; --strangers) {
         // Never the list just taken: its caller is about to use it (a stranger's 256 revoking
         // lists would otherwise make every new list its own victim).
-        auto victim = std::min_element(held_.begin(), held_.end(), [&](const auto& a, const auto& b) {
-            if (a.first == in_use) return false;
-            if (b.first == in_use) return true;
-            return rank(a.second) < rank(b.second);
-        });
+        auto victim = held_.end();
+        for (auto it = held_.begin(); it != held_.end(); ++it) {
+            if (it->first == in_use || !stranger(it->first)) continue;
+            if (victim == held_.end() || rank(it->second) < rank(victim->second)) victim = it;
+        }
+        if (victim == held_.end()) return;
         held_.erase(victim);
     }
 }
 
 wire::Bytes PeerLists::encode() const {
     wire::Writer w;
-    w.u8(kVersion).u16(static_cast<std::uint16_t>(held_.size()));
-    for (const auto& [peer, h] : held_) w.u64(h.checked_ms).var(h.list.encode());
+    // Kept lists are bounded by the contacts and the strangers' session cap, far below u16.
+    auto n = std::min<std::size_t>(held_.size(), UINT16_MAX);
+    w.u8(kVersion).u16(static_cast<std::uint16_t>(n));
+    for (auto it = held_.begin(); n-- > 0; ++it) w.u64(it->second.checked_ms).var(it->second.list.encode());
     return w.take();
 }
 
-PeerLists PeerLists::decode(wire::ByteView bytes) {
+PeerLists PeerLists::decode(wire::ByteView bytes, std::size_t* skipped) {
     wire::Reader r(bytes);
     if (r.u8() != kVersion) throw wire::DecodeError("peer device lists: unknown version");
     auto n = r.u16();
-    if (n > kMaxPeerLists) throw wire::DecodeError("peer device lists: too many");
     PeerLists out;
     for (std::uint16_t i = 0; i < n; ++i) {
         auto checked = r.u64();
-        auto list = crypto::DeviceList::decode(r.var(kMaxListBytes));
-        auto peer = crypto::veil_id_of(list.identity_key());
-        list.verify(peer);
-        if (!out.held_.emplace(peer, Held{std::move(list), checked}).second) {
-            throw wire::DecodeError("peer device lists: a peer twice");
+        auto record = r.var(kMaxListBytes);
+        // One damaged record costs only its own list (read again from the network), not the account.
+        try {
+            auto list = crypto::DeviceList::decode(record);
+            auto peer = crypto::veil_id_of(list.identity_key());
+            list.verify(peer);
+            if (out.held_.emplace(peer, Held{std::move(list), checked}).second) continue;
+        } catch (const crypto::Error&) {
+        } catch (const wire::DecodeError&) {
         }
+        if (skipped) ++*skipped;
     }
     r.expect_done();
     return out;

@@ -3,10 +3,14 @@
 /// is replaced only by a valid one of a higher version (crypto::DeviceList::accept_update: a
 /// swarm member serving an older list cannot bring a revoked device back), and a device the
 /// held list marks revoked stays refused even when the list cannot be read again. Saved with
-/// the account (Account::save_ops, `state/peer_lists`). Bounded: at most kMaxPeerLists lists;
-/// past that the least recently checked list without a revoked device goes first. Loop thread.
+/// the account (Account::save_ops, `state/peer_lists`). Bounded: at most kMaxPeerLists lists of
+/// strangers (peers the caller's Keep does not name); past that the least recently checked
+/// stranger's list without a revoked device goes first. A kept list (a contact's, or a peer's we
+/// hold sessions with) is never evicted, so strangers cannot push out the list that carries a
+/// contact's revocation (issue 14). Loop thread.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -15,13 +19,15 @@
 
 namespace veil::messenger {
 
-/// Peers whose device lists are held at most.
+/// Strangers whose device lists are held at most (kept peers' lists come on top).
 inline constexpr std::size_t kMaxPeerLists = 256;
 
 class PeerLists final {
 public:
     /// What the held list says of one device.
     enum class DeviceState { unknown = 1, active, revoked };
+    /// Names the peers whose lists are never evicted (contacts, peers with sessions).
+    using Keep = std::function<bool(const crypto::VeilId&)>;
     struct Held final {
         crypto::DeviceList list;
         std::uint64_t checked_ms = 0;  ///< when a swarm last answered with this list (or an older one)
@@ -30,9 +36,10 @@ public:
     /// Takes `incoming`, read from `peer`'s swarm at now_ms, if it verifies against peer and is
     /// newer than the list held; the same version only marks the held list checked. Returns the
     /// list to use from now on (the held one when incoming is older: a rollback is ignored), or
-    /// nullopt when incoming does not verify and nothing is held.
+    /// nullopt when incoming does not verify and nothing is held. Evicts only lists `keep` does
+    /// not name (without it every peer is a stranger).
     std::optional<crypto::DeviceList> accept(const crypto::VeilId& peer, const crypto::DeviceList& incoming,
-                                             std::uint64_t now_ms);
+                                             std::uint64_t now_ms, const Keep& keep = {});
     [[nodiscard]] const Held* find(const crypto::VeilId& peer) const;
     [[nodiscard]] DeviceState state(const crypto::VeilId& peer, const crypto::PublicKey& device) const;
     /// True when nothing is held for peer or it was last checked max_age_ms ago or earlier.
@@ -42,12 +49,14 @@ public:
 
     /// Storage form: `1 ‖ u16 count ‖ count × (u64 checked_ms ‖ var(DeviceList))`.
     [[nodiscard]] wire::Bytes encode() const;
-    /// Throws wire::DecodeError or crypto::Error (a list that does not decode or verify).
-    static PeerLists decode(wire::ByteView bytes);
+    /// A record whose list does not decode or verify is skipped and counted in `skipped` (the
+    /// others load; the skipped peer's list is read again from the network). Throws
+    /// wire::DecodeError when the framing itself is damaged.
+    static PeerLists decode(wire::ByteView bytes, std::size_t* skipped = nullptr);
 
 private:
-    // Drops lists past kMaxPeerLists, never `in_use`.
-    void evict(const crypto::VeilId& in_use);
+    // Drops strangers' lists past kMaxPeerLists, never `in_use` nor one `keep` names.
+    void evict(const crypto::VeilId& in_use, const Keep& keep);
     std::map<crypto::VeilId, Held> held_;
 };
 

@@ -145,20 +145,20 @@ void Service::to_every_member(const proto::node::PublicKey& mailbox, const proto
 }
 
 void Service::fetch_public(const crypto::VeilId& who, std::uint16_t ns,
-                           std::function<void(std::vector<wire::Bytes>)> done, Fail fail) {
+                           std::function<void(std::vector<wire::Bytes>)> done, Fail fail, Answers answers) {
     read_public(who, ns, [done](std::vector<proto::node::MessageItem> items) {
         std::vector<wire::Bytes> blobs;
         for (auto& m : items) blobs.push_back(std::move(m.data));
         done(std::move(blobs));
-    }, fail);
+    }, fail, answers);
 }
 
 void Service::read_public(const crypto::VeilId& who, std::uint16_t ns,
-                          std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail) {
+                          std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail, Answers answers) {
     // Every member, every page: the newest list wins even if replication has not reached them
     // all, and nothing is missed however many items a namespace holds, up to each member's share
     // of kMaxPublicBytes (public_gather.hpp): a hostile member cannot make us hold more.
-    with_manifest([this, who, ns, done, fail] {
+    with_manifest([this, who, ns, done, fail, answers] {
         auto members = members_of(who.x25519);
         if (members.empty()) return fail(no_swarm());
         struct Gather {
@@ -169,8 +169,9 @@ void Service::read_public(const crypto::VeilId& who, std::uint16_t ns,
             std::optional<sdk::Error> last_error;
         };
         auto g = std::make_shared<Gather>(members.size());
+        auto needed = answers == Answers::majority ? members.size() / 2 + 1 : 1;
         for (std::size_t i = 0; i < members.size(); ++i) {
-            public_pages(members[i], Account::public_fetch(who, ns), g->pages, i, [g, done, fail](std::optional<sdk::Error> error) {
+            public_pages(members[i], Account::public_fetch(who, ns), g->pages, i, [g, done, fail, needed](std::optional<sdk::Error> error) {
                 if (error) {
                     g->last_error = std::move(error);
                 } else {
@@ -178,6 +179,11 @@ void Service::read_public(const crypto::VeilId& who, std::uint16_t ns,
                 }
                 if (--g->left > 0) return;
                 if (g->answered == 0) return fail(*g->last_error);
+                if (g->answered < needed) {
+                    return fail({sdk::ErrorCode::unreachable, "network unreachable: only " + std::to_string(g->answered) +
+                                                                  " of the swarm's members answered, " +
+                                                                  std::to_string(needed) + " needed"});
+                }
                 done(g->pages->take());
             });
         }
@@ -199,13 +205,20 @@ void Service::public_pages(const proto::NodeEntry& member, proto::node::Retrieve
     });
 }
 
-void Service::fetch_person(const crypto::VeilId& who, std::function<void(PersonKeys)> done, Fail fail) {
-    fetch_public(who, kDeviceListNamespace, [this, who, done, fail](std::vector<wire::Bytes> lists) {
+void Service::fetch_device_list(const crypto::VeilId& who, std::function<void(crypto::DeviceList)> done, Fail fail,
+                                Answers answers) {
+    fetch_public(who, kDeviceListNamespace, [who, done, fail](std::vector<wire::Bytes> lists) {
         auto list = newest_device_list(who, lists);
         if (!list) {
             return fail({sdk::ErrorCode::not_found, "no device list is published for " + who.str() + " (is the ID right?)"});
         }
-        fetch_public(who, kBundleNamespace, [who, list = *list, done, fail](std::vector<wire::Bytes> blobs) {
+        done(std::move(*list));
+    }, fail, answers);
+}
+
+void Service::fetch_person(const crypto::VeilId& who, std::function<void(PersonKeys)> done, Fail fail) {
+    fetch_device_list(who, [this, who, done, fail](crypto::DeviceList list) {
+        fetch_public(who, kBundleNamespace, [who, list, done](std::vector<wire::Bytes> blobs) {
             PersonKeys keys{list, newest_bundles(who, list, blobs, now_ms())};
             done(std::move(keys));
         }, fail);

@@ -45,6 +45,13 @@ public:
     /// The device list and bundles a person has published (fails with not_found when there is
     /// no valid list).
     void fetch_person(const crypto::VeilId& who, std::function<void(PersonKeys)> done, Fail fail);
+    /// How many members of a swarm must answer a public read.
+    enum class Answers { any = 1, majority };
+    /// The newest valid device list a person has published, alone (fails with not_found when
+    /// there is none). With Answers::majority, fails unless most members of the swarm answered,
+    /// so one stale member alone cannot decide the list (`init --restore` builds on it).
+    void fetch_device_list(const crypto::VeilId& who, std::function<void(crypto::DeviceList)> done, Fail fail,
+                           Answers answers = Answers::any);
     /// Publishes the account's device list and bundle, marks it published (save afterwards), and
     /// deletes what they supersede from the identity's swarm.
     void publish(const AccountPtr& account, std::function<void()> done, Fail fail);
@@ -72,12 +79,13 @@ private:
     /// Keeps `m` if it is newer than the manifest held.
     void adopt(std::shared_ptr<const proto::Manifest> m);
     void fetch_public(const crypto::VeilId& who, std::uint16_t ns, std::function<void(std::vector<wire::Bytes>)> done,
-                      Fail fail);
+                      Fail fail, Answers answers = Answers::any);
     /// Every item (deduplicated by hash) of a public namespace of who's identity mailbox, from
     /// every member of its swarm, following `more` page by page on each; fails when no member
-    /// answered.
+    /// answered (with Answers::majority: when half of them or fewer did).
     void read_public(const crypto::VeilId& who, std::uint16_t ns,
-                     std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail);
+                     std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail,
+                     Answers answers = Answers::any);
     /// All pages of q from member `index` into `pages`, until the member has no more or its
     /// share is used up; `done` with nothing or the member's error.
     void public_pages(const proto::NodeEntry& member, proto::node::RetrieveRequest q,

@@ -14,6 +14,8 @@ void StrangerSessions::opened(const crypto::VeilId& peer, const IsAccepted& is_a
                               crypto::SessionManager& sessions) {
     auto accepted = [&](const crypto::VeilId& p) { return is_accepted && is_accepted(p); };
     if (std::find(order_.begin(), order_.end(), peer) == order_.end()) order_.push_back(peer);
+    // Past its share, a stranger loses its sessions (and leaves the list just below).
+    if (!accepted(peer) && sessions.cost(peer).skipped_keys > kMaxSkippedKeysPerStranger) sessions.forget_peer(peer);
     // Accepted (now or since), or no session left (e.g. its devices revoked): not counted.
     std::erase_if(order_, [&](const crypto::VeilId& p) { return accepted(p) || sessions.cost(p).sessions == 0; });
     crypto::SessionManager::PeerCost total;

@@ -4,8 +4,10 @@
 /// a session), but identities cost nothing to make: without this, strangers could grow the
 /// session state without end. Past kMaxStrangerSessions sessions or kMaxStrangerSkippedKeys
 /// skipped keys held for strangers, the stranger whose first session is oldest loses all its
-/// sessions (its next message opens only if it is a pre-key message); an accepted contact's
-/// sessions are never counted or dropped. Saved with the account (`state/strangers`). Loop
+/// sessions (its next message opens only if it is a pre-key message); one stranger holding more
+/// than kMaxSkippedKeysPerStranger skipped keys loses all its sessions at once, so no identity
+/// can take the whole budget (16 devices could otherwise fill it in ~20 messages). An accepted
+/// contact's sessions are never counted or dropped. Saved with the account (`state/strangers`). Loop
 /// thread.
 
 #include <deque>
@@ -18,6 +20,8 @@ namespace veil::messenger {
 
 inline constexpr std::size_t kMaxStrangerSessions = 200;
 inline constexpr std::size_t kMaxStrangerSkippedKeys = 20'000;
+/// One stranger's share of kMaxStrangerSkippedKeys (one session's worth: 2,000).
+inline constexpr std::size_t kMaxSkippedKeysPerStranger = kMaxStrangerSkippedKeys / 10;
 
 class StrangerSessions final {
 public:

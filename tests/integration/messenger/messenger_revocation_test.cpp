@@ -2,7 +2,8 @@
 // daemon never shows a message that Bob's revoked tablet wrote as Bob's, whether the daemon
 // reads Bob's list while it runs (one member of Bob's identity swarm serving the list from
 // before the revocation), with only that member left, or with no member at all (the saved
-// revoked mark holds).
+// revoked mark holds). With only the stale member left, `init --restore` refuses to build on its
+// list.
 #include "messenger_helpers.hpp"
 
 using namespace veil;
@@ -111,6 +112,17 @@ TEST_CASE("messenger - a daemon never shows a revoked device's message as its ow
     net.kill9(net.name_of(members[1].port));
     net.kill9(net.name_of(members[2].port));
     marker_then_check("after the revocation (only the stale member)", "from Bob's phone (2)");
+    // Restoring Bob on a new device now would build on the stale member's list alone (the
+    // tablet active again, a forked version 3): `init --restore` needs most members to answer.
+    {
+        auto home = net.dir() / "bob-restored";
+        std::string cmd = "printf '%s\\n' '" + bob.phrase + "' | '" + test::veil_exe() + "' init --home '" +
+                          home.string() + "' --network '" + (net.dir() / "network.toml").string() + "' --restore";
+        auto r = test::run({"/bin/sh", "-c", cmd}, {}, 60000);
+        INFO(r.out << r.err);
+        CHECK(r.exit_code != 0);
+        CHECK(r.err.find("try again later") != std::string::npos);
+    }
 
     // 3. No member answers: the list cannot be read, and the saved revoked mark holds, also
     // across a restart of the daemon.
@@ -128,4 +140,35 @@ TEST_CASE("messenger - a daemon never shows a revoked device's message as its ow
     auto records = records_of(*alice);
     CHECK(count_text(records, offline_text) == 0);
     CHECK(count_text(records, "from the tablet, still Bob's") == 1);
+}
+
+// Issue 14 review (MEDIUM): with the default peer_list_refresh_s (600 s), a device revoked after
+// Alice's daemon read Bob's list used to be shown as Bob's for up to 10 minutes. Its first
+// message now makes the daemon read the list again (at most once a minute per peer).
+TEST_CASE("messenger - a revoked device's first message is checked against a fresh list", "[messenger][integration]") {
+    Testnet net(9, 3);
+    Person bob(net, "bob");
+    Person alice(net, "alice");
+    Person tablet(net, "bob-tablet", bob);
+    auto alice_account = account_of(alice);
+    auto log = net.dir() / "alice-daemon.log";
+    test::Background daemon({"--home", alice.home.string(), "daemon"}, log.string());
+    REQUIRE(test::wait_for_text(log, " online; Ctrl-C stops\n", 20000));
+    REQUIRE(bob.run({"send", alice.id, "from Bob's phone (1)"}).exit_code == 0);
+    REQUIRE(eventually([&] { return count_text(records_of(alice), "from Bob's phone (1)") == 1; }, 30000));
+    // Alice's daemon holds Bob's list with the tablet active, read just now.
+    auto revoked = bob.run({"devices", "revoke", other_device(bob)});
+    INFO(revoked.err);
+    REQUIRE(revoked.exit_code == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(61'000));  // past the once-a-minute limit
+    REQUIRE(tablet.run({"send", alice.id, "the revoked tablet's first message"}).exit_code == 0);
+    REQUIRE(bob.run({"send", alice.id, "from Bob's phone (2)"}).exit_code == 0);
+    CHECK(eventually([&] { return count_text(records_of(alice), "from Bob's phone (2)") == 1; }, 30000));
+    Rpc rpc;
+    CHECK(eventually([&] {
+        auto c = inbox_counts(net, alice, alice_account, rpc);
+        return std::all_of(c.begin(), c.end(), [](int n) { return n <= 0; });
+    }, 30000));
+    INFO(test::read_file(log));
+    CHECK(count_text(records_of(alice), "the revoked tablet's first message") == 0);
 }

@@ -431,3 +431,34 @@ TEST_CASE("messenger - a 17th active device is refused when it is added, not lef
     auto newest = Account::create(crypto::Identity::from_phrase(phrase), bob.device_list(), kNow);
     CHECK(newest.device_list().entries().size() == crypto::SessionManager::max_devices_per_peer + 1);
 }
+
+// Issue 14 review (LOW): a damaged stored peer list used to make the whole account unloadable.
+// Now the damaged record is skipped (and counted for a warning that names no one); the identity,
+// sessions and the other lists load.
+TEST_CASE("messenger - a damaged stored peer list costs that list, not the account", "[messenger]") {
+    Swarms net;
+    auto alice = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto bob = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    net.publish(alice);
+    net.publish(bob);
+    net.send(alice, bob.id(), "hi");
+    REQUIRE(alice.peer_lists().find(bob.id()));
+    for (bool framing : {false, true}) {
+        INFO(framing);
+        std::vector<sdk::storage::Entry> entries;
+        for (auto& op : alice.save_ops()) {
+            if (op.key.ends_with("peer_lists")) {
+                if (framing) op.value.pop_back();  // the record is cut short
+                else op.value.back() ^= 1;          // its list's signature is wrong
+            }
+            entries.push_back({op.key, op.value});
+        }
+        std::optional<Account> loaded;
+        REQUIRE_NOTHROW(loaded.emplace(Account::load(entries)));
+        CHECK(loaded->id() == alice.id());
+        CHECK(loaded->skipped_peer_lists() == 1);
+        CHECK_FALSE(loaded->peer_lists().find(bob.id()));
+        CHECK(loaded->session_count(bob.id()) == alice.session_count(bob.id()));
+    }
+    CHECK(reload(alice).skipped_peer_lists() == 0);
+}

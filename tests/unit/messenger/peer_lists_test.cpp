@@ -60,20 +60,53 @@ TEST_CASE("messenger - peer lists: bounded, lists that revoke nothing are evicte
     CHECK(lists.state(bob.identity.veil_id(), bob.tablet.signing_key()) == PeerLists::DeviceState::revoked);
 }
 
-TEST_CASE("messenger - peer lists: a damaged or forged stored form is refused", "[messenger]") {
-    Person bob;
+TEST_CASE("messenger - peer lists: a damaged stored record is skipped, the others load", "[messenger]") {
+    Person bob, carol;
     PeerLists lists;
     (void)lists.accept(bob.identity.veil_id(), bob.v3, kNow);
+    (void)lists.accept(carol.identity.veil_id(), carol.v3, kNow);
     auto bytes = lists.encode();
     auto cut = bytes;
     cut.pop_back();
-    CHECK_THROWS(PeerLists::decode(cut));
-    auto forged = bytes;
-    forged[forged.size() - 1] ^= 1;  // the list's signature
-    CHECK_THROWS_AS(PeerLists::decode(forged), crypto::Error);
+    CHECK_THROWS_AS(PeerLists::decode(cut), wire::DecodeError);  // the framing itself: nothing to skip to
     auto unknown = bytes;
     unknown[0] = 9;
     CHECK_THROWS_AS(PeerLists::decode(unknown), wire::DecodeError);
+    // One record's list signature damaged (the last byte is the second record's): that list is
+    // skipped, the other one loads with its revoked mark.
+    auto forged = bytes;
+    forged[forged.size() - 1] ^= 1;
+    std::size_t skipped = 0;
+    PeerLists loaded;
+    REQUIRE_NOTHROW(loaded = PeerLists::decode(forged, &skipped));
+    CHECK(skipped == 1);
+    CHECK(loaded.all().size() == 1);
+    // Whichever survived still holds its revoked tablet.
+    for (const auto* p : {&bob, &carol}) {
+        if (loaded.find(p->identity.veil_id())) {
+            CHECK(loaded.state(p->identity.veil_id(), p->tablet.signing_key()) == PeerLists::DeviceState::revoked);
+        }
+    }
+}
+
+// Issue 14 review (HIGH): 256 strangers' lists that each revoke a device used to push out a
+// contact's list carrying the revocation of his stolen tablet; with only a stale member left,
+// the old list then became the floor and the tablet was active again.
+TEST_CASE("messenger - peer lists: strangers' lists never evict a contact's", "[messenger]") {
+    Person bob;
+    const auto& id = bob.identity.veil_id();
+    auto keep = [&](const crypto::VeilId& p) { return p == id; };
+    PeerLists lists;
+    REQUIRE(lists.accept(id, bob.v3, kNow, keep)->version() == 3);  // the oldest list, Bob's
+    for (std::size_t i = 0; i < 2 * kMaxPeerLists; ++i) {
+        Person stranger;
+        (void)lists.accept(stranger.identity.veil_id(), stranger.v3, kNow + 1 + i, keep);
+    }
+    CHECK(lists.all().size() == kMaxPeerLists + 1);  // the strangers' quota, and Bob's on top
+    REQUIRE(lists.find(id));
+    // Only the stale member answers: its older list is below the floor, the tablet stays revoked.
+    CHECK(lists.accept(id, bob.v2, kNow + 10'000, keep)->version() == 3);
+    CHECK(lists.state(id, bob.tablet.signing_key()) == PeerLists::DeviceState::revoked);
 }
 
 TEST_CASE("messenger - peer lists: a new list is kept even when every held list revokes a device", "[messenger]") {

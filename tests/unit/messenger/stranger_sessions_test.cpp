@@ -78,3 +78,34 @@ TEST_CASE("messenger - strangers' skipped keys are bounded all together", "[mess
     // Alice's skipped keys still open her earlier messages.
     CHECK(bob.account.open(from_alice.front(), kNow, nullptr, {}, is_accepted));
 }
+
+// Issue 14 review (LOW): one identity with several devices, each skipping 999 keys, used to keep
+// them all and could take the whole strangers' budget alone. Past its share it loses its
+// sessions; another stranger's and the contact's stay.
+TEST_CASE("messenger - one stranger gets at most its share of the skipped keys", "[messenger]") {
+    Bob bob;
+    auto alice = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto is_accepted = [&](const crypto::VeilId& p) { return p == alice.id(); };
+    REQUIRE(bob.account.open(bob.from(alice, 1000).back(), kNow, nullptr, {}, is_accepted));
+    auto carol = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    REQUIRE(bob.account.open(bob.from(carol, 1000).back(), kNow, nullptr, {}, is_accepted));
+    // Mallory's devices, each writing 1,000 messages of which only the last arrives.
+    auto mallory_id = crypto::Identity::generate();
+    auto phrase = mallory_id.recovery_phrase();
+    auto first = Account::create(std::move(mallory_id), std::nullopt, kNow);
+    auto list = first.device_list();
+    std::vector<Account> devices;
+    devices.push_back(std::move(first));
+    for (int i = 0; i < 4; ++i) {
+        devices.push_back(Account::create(crypto::Identity::from_phrase(phrase.str()), list, kNow));
+        list = devices.back().device_list();
+    }
+    std::size_t most = 0;
+    for (auto& d : devices) {
+        REQUIRE(bob.account.open(bob.from(d, 1000).back(), kNow, nullptr, {}, is_accepted));
+        most = std::max(most, bob.account.session_count(d.id()) * 999);
+    }
+    CHECK(most <= kMaxSkippedKeysPerStranger);
+    CHECK(bob.account.session_count(carol.id()) == 1);
+    CHECK(bob.account.session_count(alice.id()) == 1);
+}

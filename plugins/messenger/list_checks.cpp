@@ -1,0 +1,77 @@
+#include "list_checks.hpp"
+
+#include <algorithm>
+
+namespace veil::messenger {
+namespace {
+// Devices remembered per peer: twice the devices a contact keeps sessions with.
+constexpr std::size_t kMaxSeenDevices = 32;
+}  // namespace
+
+bool ListChecks::wants_read(const crypto::VeilId& peer, const crypto::PublicKey& device, PeerLists::DeviceState state,
+                            bool stale, std::uint64_t now_ms) const {
+    auto it = peers_.find(peer);
+    const Peer* p = it == peers_.end() ? nullptr : &it->second;
+    switch (state) {
+        case PeerLists::DeviceState::revoked:
+            return false;  // revocation is final: no read can change it
+        case PeerLists::DeviceState::unknown:
+            return !p || now_ms >= p->backoff_until_ms;
+        case PeerLists::DeviceState::active:
+            if (stale) return true;
+            if (p && p->seen.contains(device)) return false;
+            return !p || now_ms >= p->read_ms + kNewDeviceGapMs;
+    }
+    return true;
+}
+
+void ListChecks::read(const crypto::VeilId& peer, std::uint64_t now_ms, const std::function<void(Finished)>& start,
+                      Finished done) {
+    auto& p = at(peer);
+    p.waiting.push_back(std::move(done));
+    if (p.waiting.size() > 1) return;  // one in flight: this caller waits for its answer
+    p.read_ms = now_ms;
+    start([this, peer](bool ok) {
+        auto it = peers_.find(peer);
+        if (it == peers_.end()) return;
+        auto waiting = std::move(it->second.waiting);
+        it->second.waiting.clear();
+        if (ok) it->second.failed = false;
+        for (auto& w : waiting) w(ok);
+    });
+}
+
+void ListChecks::unlisted(const crypto::VeilId& peer, bool failed, std::uint64_t now_ms) {
+    auto& p = at(peer);
+    p.failed = failed;
+    if (now_ms < p.backoff_until_ms) return;  // already backing off (several messages of one round)
+    p.backoff_ms = p.backoff_ms == 0 ? kFirstBackoffMs : std::min(p.backoff_ms * 2, kMaxBackoffMs);
+    p.backoff_until_ms = now_ms + p.backoff_ms;
+}
+
+bool ListChecks::last_read_failed(const crypto::VeilId& peer) const {
+    auto it = peers_.find(peer);
+    return it != peers_.end() && it->second.failed;
+}
+
+void ListChecks::seen(const crypto::VeilId& peer, const crypto::PublicKey& device) {
+    auto& p = at(peer);
+    if (p.seen.size() >= kMaxSeenDevices) p.seen.clear();
+    p.seen.insert(device);
+}
+
+ListChecks::Peer& ListChecks::at(const crypto::VeilId& peer) {
+    if (auto it = peers_.find(peer); it != peers_.end()) return it->second;
+    if (peers_.size() >= kMaxCheckedPeers) {
+        // The least recently read peer without a read in flight goes (its answer still finds nothing).
+        auto victim = peers_.end();
+        for (auto it = peers_.begin(); it != peers_.end(); ++it) {
+            if (!it->second.waiting.empty()) continue;
+            if (victim == peers_.end() || it->second.read_ms < victim->second.read_ms) victim = it;
+        }
+        if (victim != peers_.end()) peers_.erase(victim);
+    }
+    return peers_[peer];
+}
+
+}  // namespace veil::messenger

@@ -1,0 +1,79 @@
+#include <catch2/catch.hpp>
+
+#include "list_checks.hpp"
+
+using namespace veil;
+using namespace veil::messenger;
+using State = PeerLists::DeviceState;
+
+namespace {
+constexpr std::uint64_t kNow = 1'700'000'000'000;
+
+crypto::PublicKey device_key() { return crypto::DeviceKeys::generate().signing_key(); }
+
+// Runs one round's check for a message from `device`; counts the reads it starts.
+struct Rounds {
+    ListChecks checks;
+    int reads = 0;
+    // One round: reads if wanted (the read answers `ok` at once), then backs off if the device
+    // stayed unnamed.
+    void round(const crypto::VeilId& peer, const crypto::PublicKey& device, State state, std::uint64_t now, bool ok = true) {
+        if (!checks.wants_read(peer, device, state, false, now)) return;
+        checks.read(peer, now, [&](ListChecks::Finished f) { ++reads; f(ok); }, [](bool) {});
+        if (state == State::unknown) checks.unlisted(peer, !ok, now);
+    }
+};
+}  // namespace
+
+// Issue 14 review (MEDIUM): Mallory writes from a device her own list does not name (or she has
+// no list); every receive round used to read her namespaces again and wait for them.
+TEST_CASE("messenger - list checks: an unnamed device costs one read per backoff", "[messenger]") {
+    Rounds r;
+    auto mallory = crypto::Identity::generate().veil_id();
+    auto device = device_key();
+    for (std::uint64_t s = 0; s < 30; ++s) r.round(mallory, device, State::unknown, kNow + s * 1000);
+    CHECK(r.reads == 1);  // then backed off 30 s
+    r.round(mallory, device, State::unknown, kNow + kFirstBackoffMs);
+    CHECK(r.reads == 2);  // the backoff doubles: nothing for 60 s
+    for (std::uint64_t s = 1; s < 60; ++s) r.round(mallory, device_key(), State::unknown, kNow + kFirstBackoffMs + s * 1000);
+    CHECK(r.reads == 2);  // a new device key each time changes nothing: the backoff is per peer
+    // Her reads never grow past one an hour.
+    auto t = kNow + kFirstBackoffMs;
+    for (int i = 0; i < 1000; ++i, t += 60'000) r.round(mallory, device, State::unknown, t);
+    CHECK(r.reads <= 2 + 6 + 1000 / 60 + 1);
+    // The last read gave no list: an unnamed device is let in as from a device added since.
+    CHECK_FALSE(r.checks.last_read_failed(mallory));
+    r.round(mallory, device, State::unknown, t + kMaxBackoffMs, false);
+    CHECK(r.checks.last_read_failed(mallory));
+}
+
+TEST_CASE("messenger - list checks: at most one read per peer in flight", "[messenger]") {
+    ListChecks checks;
+    auto bob = crypto::Identity::generate().veil_id();
+    std::vector<ListChecks::Finished> started;
+    int done = 0;
+    auto start = [&](ListChecks::Finished f) { started.push_back(std::move(f)); };
+    for (int i = 0; i < 10; ++i) checks.read(bob, kNow + i, start, [&](bool ok) { done += ok ? 1 : 100; });
+    REQUIRE(started.size() == 1);
+    CHECK(done == 0);
+    started[0](true);
+    CHECK(done == 10);  // every waiting round has its answer
+    checks.read(bob, kNow + 20, start, [&](bool) { ++done; });
+    CHECK(started.size() == 2);  // the next read starts afresh
+}
+
+// A device revoked since the last read writes for the first time: its message makes the list be
+// read at once (not up to peer_list_refresh_s later), at most once a minute per peer.
+TEST_CASE("messenger - list checks: a device's first message reads the list, rate-limited", "[messenger]") {
+    ListChecks checks;
+    auto bob = crypto::Identity::generate().veil_id();
+    auto phone = device_key(), tablet = device_key(), laptop = device_key();
+    CHECK(checks.wants_read(bob, tablet, State::active, false, kNow));
+    checks.read(bob, kNow, [](ListChecks::Finished f) { f(true); }, [](bool) {});
+    checks.seen(bob, phone);
+    CHECK_FALSE(checks.wants_read(bob, phone, State::active, false, kNow + 1000));      // seen before
+    CHECK(checks.wants_read(bob, phone, State::active, true, kNow + 1000));             // but stale
+    CHECK_FALSE(checks.wants_read(bob, laptop, State::active, false, kNow + 1000));     // read a second ago
+    CHECK(checks.wants_read(bob, laptop, State::active, false, kNow + kNewDeviceGapMs));
+    CHECK_FALSE(checks.wants_read(bob, tablet, State::revoked, true, kNow));            // final
+}
