@@ -170,6 +170,18 @@ bool is_testnet_process(int pid, const std::filesystem::path& dir) {
     return !cmd.empty() && cmd.find(dir.string()) != std::string::npos;
 }
 
+bool process_exited(int pid) {
+    if (pid <= 0 || ::kill(pid, 0) != 0) return true;
+    // Not the command line: it reads empty for a moment while the process is in execve, which
+    // made `testnet up` report a starting node as exited on a loaded machine.
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto name_end = stat.rfind(')');
+    if (name_end == std::string::npos || name_end + 2 >= stat.size()) return true;
+    char state = stat[name_end + 2];
+    return state == 'Z' || state == 'X';
+}
+
 std::uint16_t free_loopback_port() {
     // Below Linux's ephemeral range (32768 and up), so that the outgoing connections of busy
     // tests running beside this one cannot take the port between this check and the node's bind.

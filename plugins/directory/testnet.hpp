@@ -63,6 +63,9 @@ inline constexpr std::uint64_t kTestnetPeriodMs = 1000;
 [[nodiscard]] std::vector<std::pair<std::string, int>> read_pids(const std::filesystem::path& dir);
 /// True if pid is alive and runs a veil process whose command line names `dir`.
 [[nodiscard]] bool is_testnet_process(int pid, const std::filesystem::path& dir);
+/// True once pid is gone or a zombie (a process in execve, whose command line reads empty for a
+/// moment, has not exited).
+[[nodiscard]] bool process_exited(int pid);
 /// A TCP port on 127.0.0.1 that was free a moment ago (the kernel picked it).
 [[nodiscard]] std::uint16_t free_loopback_port();
 

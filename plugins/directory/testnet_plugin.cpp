@@ -330,7 +330,7 @@ private:
             return;
         }
         for (const auto& [name, pid] : read_pids(o_.dir)) {
-            if (is_testnet_process(pid, o_.dir)) continue;
+            if (!process_exited(pid)) continue;  // these are our own children: no pid reuse before we reap
             auto* p = process_named(name);
             if (p && lost_its_port(*p) && port_moves_ < kMaxPortMoves) {
                 ++port_moves_;

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -85,6 +87,25 @@ TEST_CASE("testnet - pid files and process checks", "[node][testnet]") {
     CHECK_FALSE(is_testnet_process(0, dir));
     CHECK(free_loopback_port() != 0);
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("testnet - a child has exited only once it is gone or a zombie", "[node][testnet]") {
+    CHECK_FALSE(process_exited(::getpid()));
+    CHECK(process_exited(0));
+    pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        ::pause();
+        ::_exit(0);
+    }
+    CHECK_FALSE(process_exited(child));
+    ::kill(child, SIGKILL);
+    // Not reaped yet: a zombie, whose command line reads empty like that of a process in execve.
+    for (int i = 0; i < 500 && !process_exited(child); ++i) ::usleep(2'000);
+    CHECK(process_exited(child));
+    int status = 0;
+    CHECK(::waitpid(child, &status, 0) == child);
+    CHECK(process_exited(child));
 }
 
 TEST_CASE("testnet - directory RPC round-trips and refuses malformed bytes", "[node][testnet]") {
