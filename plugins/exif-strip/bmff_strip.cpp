@@ -273,6 +273,15 @@ void strip_fragment(ByteView in, const Box& moof, bmff::Zeroer& zeroer, MovieTra
     });
 }
 
+// Top-level boxes a player or decoder needs, copied as they are (moov, moof, mfra and a picture
+// meta are walked, free/skip cleared). Every other top-level box is neutralised: vendors put
+// metadata there (Samsung sefd: capture time, SIM country; mpvd: a motion photo's MP4 with its
+// GPS; dash cams: 'GPS ', gdat, gps0, udat, nbmt, cust, inst; thum: a thumbnail).
+bool is_playback_box(std::string_view type) {
+    return type == "ftyp" || type == "mdat" || type == "styp" || type == "sidx" || type == "ssix" || type == "pdin" ||
+           type == "wide";
+}
+
 // A QuickTime file from before 'ftyp' starts with one of these.
 bool is_first_box(std::string_view type) {
     if (type == "styp") throw FormatError("BMFF: a media segment (styp) without its movie box: its metadata tracks cannot be told apart");
@@ -303,8 +312,11 @@ void strip_bmff(ByteView in, const StripOptions& /*options*/, StripResult& out) 
         } else if (is_metadata_box(b.type)) {
             bmff::neutralise(out.bytes, b);
             report(out, b, " (file level)");
-       } else if (b.type == "free" || b.type == "skip") {
+        } else if (b.type == "free" || b.type == "skip") {
             clear_free(out, b);
+        } else if (!is_playback_box(b.type)) {
+            bmff::neutralise(out.bytes, b);
+            report(out, b, " (unknown file-level box)");
         }
     });
     if (!content) throw FormatError("BMFF: no movie (moov) and no image (meta) box");

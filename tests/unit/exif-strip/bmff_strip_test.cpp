@@ -501,3 +501,22 @@ TEST_CASE("bmff - heif: creation/modification time, TAI and description properti
     CHECK(contains(r.bytes, "IMAGE"));
     CHECK(strip(r.bytes).bytes == r.bytes);
 }
+
+// Second review of issue 22 (HIGH): top-level boxes of unknown types were copied as they are, so
+// Samsung sefd (capture time, SIM country), mpvd (a motion photo's MP4 with GPS) and dash-cam
+// boxes left with their content. Only boxes needed to play or decode are now kept at file level.
+TEST_CASE("bmff - unknown top-level boxes (sefd, mpvd, dash-cam GPS) are neutralised, playback boxes kept", "[attachments]") {
+    const Bytes sefd = box("sefd", text("Image_UTC_Data 1714566896000 MCC_Data 208"));
+    const Bytes mpvd = box("mpvd", cat({box("ftyp", text("isom")), box("moov", box("udta", text("+48.8584+002.2945/")))}));
+    const Bytes gps = box("GPS ", text("N48.8584 E2.2945"));
+    const Bytes thum = box("thum", text("\xFF\xD8 a thumbnail"));
+    const Bytes sidx = full_box("sidx", 0, cat({be(1, 4), be(1000, 4), be(0, 4), be(0, 4), be(0, 2), be(0, 2)}));
+    const Bytes pdin = full_box("pdin", 0, cat({be(1000, 4), be(1, 4)}));
+    const Bytes mdat = box("mdat", text("SAMPLES"));
+    const Bytes in = cat({ftyp_mp4, pdin, box("moov", mvhd(0)), sidx, mdat, sefd, mpvd, gps, thum});
+    const auto r = strip(in);
+    CHECK(r.bytes == cat({ftyp_mp4, pdin, box("moov", zeroed_mvhd(0)), sidx, mdat, free_of(sefd), free_of(mpvd), free_of(gps), free_of(thum)}));
+    CHECK(r.removed.size() == 4);
+    CHECK(std::find(r.removed.begin(), r.removed.end(), "sefd (unknown file-level box) (" + std::to_string(sefd.size()) + " bytes)") != r.removed.end());
+    CHECK(strip(r.bytes).bytes == r.bytes);
+}
