@@ -142,6 +142,25 @@ void zero_samples(ByteView in, const Box& trak, bmff::Zeroer& zeroer) {
     zeroer.out().removed.push_back("timed metadata track: " + std::to_string(sample) + " samples (" + std::to_string(zeroed) + " bytes zeroed)");
 }
 
+// A Novatek dash cam's 'gps ' index in moov (version, a word, a u32 count, then (offset, size)
+// u32 pairs) points at its 'freeGPS ' blocks (time, position, speed) inside the mdat payload:
+// each indexed range is zeroed through the Zeroer (inside one mdat, charged to its budget)
+// before the index itself is neutralised.
+void zero_novatek_gps(ByteView in, const Box& index, bmff::Zeroer& zeroer) {
+    bmff::Reader r(in, index.payload_offset(), index.end(), "gps ");
+    r.skip(8);
+    const std::uint64_t count = table_count(r, 8);
+    std::uint64_t zeroed = 0;
+    for (std::uint64_t i = 0; i < count; ++i) {
+        const std::uint64_t at = r.read(4);
+        const std::uint64_t size = r.read(4);
+        if (at == 0 || size == 0) continue;  // an unused slot
+        zeroer.zero(at, size);
+        zeroed += size;
+    }
+    if (zeroed != 0) zeroer.out().removed.push_back("Novatek GPS blocks in mdat (" + std::to_string(zeroed) + " bytes zeroed)");
+}
+
 // What movie fragments need from the movie box: which tracks are timed metadata, and the
 // default sample sizes of every track (trex), since a fragment may give no size of its own.
 struct MovieTracks final {
@@ -173,6 +192,7 @@ void strip_movie_box(ByteView in, const Box& box, int depth, bmff::Zeroer& zeroe
     StripResult& out = zeroer.out();
     bmff::for_each_box(in, box.payload_offset(), box.end(), box.type, [&](const Box& b) {
         if (is_metadata_box(b.type)) {
+            if (b.type == "gps ") zero_novatek_gps(in, b, zeroer);
             bmff::neutralise(out.bytes, b);
             report(out, b, "");
         } else if (b.type == "free" || b.type == "skip") {
