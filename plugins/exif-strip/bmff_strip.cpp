@@ -77,13 +77,16 @@ std::optional<Box> child(ByteView in, const Box& box, std::string_view type) {
 }
 
 // A timed metadata track: its samples are metadata (handler 'meta': GPS fixes, GoPro gpmd,
-// QuickTime mebx; 'camm': camera motion; 'tmcd': a timecode, often the time of day).
+// QuickTime mebx; 'camm': camera motion; 'tmcd': a timecode, often the time of day), or timed
+// text and data that drones and dash cams fill with telemetry ('sbtl', 'text': subtitles with
+// position and time; 'data', 'ctbx').
 bool is_metadata_track(ByteView in, const Box& trak) {
     const auto mdia = child(in, trak, "mdia");
     const auto hdlr = mdia ? child(in, *mdia, "hdlr") : std::nullopt;
     if (!hdlr || hdlr->payload_size() < 12) return false;
     const std::string_view handler(reinterpret_cast<const char*>(&in[hdlr->payload_offset() + 8]), 4);
-    return handler == "meta" || handler == "camm" || handler == "tmcd";
+    return handler == "meta" || handler == "camm" || handler == "tmcd" || handler == "sbtl" || handler == "text" ||
+           handler == "data" || handler == "ctbx";
 }
 
 // Reads a full box's u32 entry count and checks that `entry_bytes` each fit in it.
@@ -142,6 +145,25 @@ void zero_samples(ByteView in, const Box& trak, bmff::Zeroer& zeroer) {
     zeroer.out().removed.push_back("timed metadata track: " + std::to_string(sample) + " samples (" + std::to_string(zeroed) + " bytes zeroed)");
 }
 
+// A Novatek dash cam's 'gps ' index in moov (version, a word, a u32 count, then (offset, size)
+// u32 pairs) points at its 'freeGPS ' blocks (time, position, speed) inside the mdat payload:
+// each indexed range is zeroed through the Zeroer (inside one mdat, charged to its budget)
+// before the index itself is neutralised.
+void zero_novatek_gps(ByteView in, const Box& index, bmff::Zeroer& zeroer) {
+    bmff::Reader r(in, index.payload_offset(), index.end(), "gps ");
+    r.skip(8);
+    const std::uint64_t count = table_count(r, 8);
+    std::uint64_t zeroed = 0;
+    for (std::uint64_t i = 0; i < count; ++i) {
+        const std::uint64_t at = r.read(4);
+        const std::uint64_t size = r.read(4);
+        if (at == 0 || size == 0) continue;  // an unused slot
+        zeroer.zero(at, size);
+        zeroed += size;
+    }
+    if (zeroed != 0) zeroer.out().removed.push_back("Novatek GPS blocks in mdat (" + std::to_string(zeroed) + " bytes zeroed)");
+}
+
 // What movie fragments need from the movie box: which tracks are timed metadata, and the
 // default sample sizes of every track (trex), since a fragment may give no size of its own.
 struct MovieTracks final {
@@ -173,6 +195,7 @@ void strip_movie_box(ByteView in, const Box& box, int depth, bmff::Zeroer& zeroe
     StripResult& out = zeroer.out();
     bmff::for_each_box(in, box.payload_offset(), box.end(), box.type, [&](const Box& b) {
         if (is_metadata_box(b.type)) {
+            if (b.type == "gps ") zero_novatek_gps(in, b, zeroer);
             bmff::neutralise(out.bytes, b);
             report(out, b, "");
         } else if (b.type == "free" || b.type == "skip") {
@@ -273,6 +296,15 @@ void strip_fragment(ByteView in, const Box& moof, bmff::Zeroer& zeroer, MovieTra
     });
 }
 
+// Top-level boxes a player or decoder needs, copied as they are (moov, moof, mfra and a picture
+// meta are walked, free/skip cleared). Every other top-level box is neutralised: vendors put
+// metadata there (Samsung sefd: capture time, SIM country; mpvd: a motion photo's MP4 with its
+// GPS; dash cams: 'GPS ', gdat, gps0, udat, nbmt, cust, inst; thum: a thumbnail).
+bool is_playback_box(std::string_view type) {
+    return type == "ftyp" || type == "mdat" || type == "styp" || type == "sidx" || type == "ssix" || type == "pdin" ||
+           type == "wide";
+}
+
 // A QuickTime file from before 'ftyp' starts with one of these.
 bool is_first_box(std::string_view type) {
     if (type == "styp") throw FormatError("BMFF: a media segment (styp) without its movie box: its metadata tracks cannot be told apart");
@@ -303,8 +335,11 @@ void strip_bmff(ByteView in, const StripOptions& /*options*/, StripResult& out) 
         } else if (is_metadata_box(b.type)) {
             bmff::neutralise(out.bytes, b);
             report(out, b, " (file level)");
-       } else if (b.type == "free" || b.type == "skip") {
+        } else if (b.type == "free" || b.type == "skip") {
             clear_free(out, b);
+        } else if (!is_playback_box(b.type)) {
+            bmff::neutralise(out.bytes, b);
+            report(out, b, " (unknown file-level box)");
         }
     });
     if (!content) throw FormatError("BMFF: no movie (moov) and no image (meta) box");

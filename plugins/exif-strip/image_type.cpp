@@ -7,6 +7,8 @@
 #include <cctype>
 #include <cstring>
 #include <initializer_list>
+#include <optional>
+#include <string_view>
 
 namespace veil::exif_strip {
 namespace {
@@ -104,9 +106,16 @@ bool is_plain_text(ByteView d) {
     return true;
 }
 
+// The root element is looked for in the first 64 KiB only: a prolog of comments, processing
+// instructions and DOCTYPEs longer than that is not an ordinary document.
+constexpr std::size_t xml_prolog_limit = 64 * 1024;
+
 // The name of the root element of an XML text (after a BOM, the declaration, processing
-// instructions, comments and a DOCTYPE with its internal subset), or "" when there is none.
-std::string_view xml_root(std::string_view x) {
+// instructions, comments and a DOCTYPE with its internal subset), "" when there is none, or
+// nullopt when the prolog runs past xml_prolog_limit. Every search starts at i and moves i past
+// what it found, and '[' is looked for only before the tag's '>': linear in the prefix read.
+std::optional<std::string_view> xml_root(std::string_view all) {
+    const std::string_view x = all.substr(0, xml_prolog_limit);
     std::size_t i = x.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
     const auto skip_past = [&](std::string_view end) {
         const std::size_t at = x.find(end, i);
@@ -120,20 +129,23 @@ std::string_view xml_root(std::string_view x) {
         } else if (x.substr(i, 2) == "<?") {
             skip_past("?>");
         } else if (x.substr(i, 2) == "<!") {  // DOCTYPE: its internal subset [...] may hold '>'
-            const std::size_t close = x.find('>', i), open = x.find('[', i);
-            if (open < close) {
+            const std::size_t close = x.find('>', i);
+            const std::size_t open = x.substr(0, close).find('[', i);
+            if (open != std::string_view::npos) {
                 i = open;
                 skip_past("]");
             }
             skip_past(">");
         } else if (x[i] == '<') {
             const std::size_t end = x.find_first_of(" \t\r\n/>", i + 1);
+            if (end == std::string_view::npos && all.size() > x.size()) return std::nullopt;  // name cut by the limit
             return x.substr(i + 1, (end == std::string_view::npos ? x.size() : end) - i - 1);
         } else {
-            return {};
+            return std::string_view{};
         }
     }
-    return {};
+    if (all.size() > x.size()) return std::nullopt;
+    return std::string_view{};
 }
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -147,7 +159,9 @@ bool iequals(std::string_view a, std::string_view b) {
 // namespace near the start (inline SVG in other XML).
 bool is_svg(ByteView d) {
     const std::string_view all(reinterpret_cast<const char*>(d.data()), d.size());
-    const std::string_view root = xml_root(all);
+    const std::optional<std::string_view> found = xml_root(all);
+    if (!found) return true;  // no root within the limit: refused like SVG rather than sent with unread metadata
+    const std::string_view root = *found;
     const std::size_t colon = root.rfind(':');
     if (iequals(colon == std::string_view::npos ? root : root.substr(colon + 1), "svg")) return true;
     const std::string_view head = all.substr(0, 4096);

@@ -237,6 +237,7 @@ std::size_t strip_page(const TiffReader& r, ByteView in, std::size_t off, std::s
     for (std::size_t i = 0; i < n; ++i) {
         const Entry e = r.entry(off, i);
         if (points_to_ifd(e.tag) && e.size > 0 && (e.type == 4 || e.type == 13)) {
+            budget.charge(e.size);  // walked on every page that points at it: charged each time
             for (std::size_t k = 0; k < e.count; ++k)
                 if (const std::size_t to = r.number(e, k); to != 0) (void)r.ifd_entries(to);  // 0: none
         }

@@ -254,7 +254,8 @@ async function main() {
     const namedSent = await bobPage.waitForSelector('.message.outgoing:has-text("song.flac")', { timeout: 60_000 })
       .then(() => true, () => false);
     check(namedSent, 'with "Keep file name" ticked, the file is sent under its own name');
-    await bobPage.uncheck('#keep-name');
+    // Second review of issue 22 (LOW): the tick stuck, so every later file left under its name.
+    check(!(await bobPage.isChecked('#keep-name')), '"Keep file name" is cleared after the send (asked per file)');
   }
   await alicePage.screenshot({ path: path.join(shots, 'chat-light.png') });
 

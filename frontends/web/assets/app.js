@@ -356,6 +356,10 @@ async function sendFile() {
   const input = $('file-input');
   const file = input.files[0];
   input.value = '';
+  // "Keep file name" is asked per file, like keep_metadata: read once, then cleared so the next
+  // file does not leave under its name by a tick the sender forgot.
+  const keepName = $('keep-name').checked;
+  $('keep-name').checked = false;
   if (!file || !state.current) return;
   const to = state.current;
   const text = $('composer-text').value.trim();
@@ -365,7 +369,7 @@ async function sendFile() {
     $('composer-text').value = '';
     state.sendingFile = file.name;
     showUpload(`Encrypting and sending ${file.name}`, 0);
-    const r = await sendWithConsent({ to, text, upload: up.upload, keep_name: $('keep-name').checked }, file.name);
+    const r = await sendWithConsent({ to, text, upload: up.upload, keep_name: keepName }, file.name);
     if (r.notice) toast(r.notice);
     if (r.message.peer === state.current) upsertMessage(r.message);
   } catch (e) { fail(e); } finally {

@@ -468,17 +468,30 @@ TEST_CASE("bmff - timecode tracks, prft/emsg, Novatek gps boxes and free blocks 
     const auto r = strip(cat({ftyp_mp4, mdat, box("moov", tmcd)}));
     CHECK(std::all_of(r.bytes.begin() + 33, r.bytes.begin() + 37, [](std::uint8_t v) { return v == 0; }));
     CHECK(contains(r.bytes, "VIDEO"));
-    // prft (wall-clock time), emsg (an ID3 event), a Novatek 'gps ' index in moov and the GPS
-    // fixes in a top-level free box.
+    // prft (wall-clock time), emsg (an ID3 event), a vendor's data in a free box, and a Novatek
+    // 'gps ' index in moov pointing at its freeGPS block inside the mdat payload (second review:
+    // the fixes live in mdat, so neutralising the index alone left them in the file).
     const Bytes prft = full_box("prft", 0, cat({be(1, 4), be(0xE7A1B2C3D4E5F607, 8), be(0, 8)}));
     const Bytes emsg = full_box("emsg", 0, text("urn:id3\0\0ID3-Alice-Paris"s));
-    const Bytes gps_index = box("gps ", cat({be(0x101, 4), be(0, 4), be(1, 4), be(200, 4), be(64, 4)}));
-    const Bytes gps_free = box("free", text("GPS 2026-05-01 12:34:56 N48.8584 E2.2945"));
-    const Bytes in = cat({ftyp_mp4, box("moov", cat({mvhd(0), gps_index})), prft, emsg, gps_free, box("free", Bytes(16, 0)), box("mdat", text("x"))});
+    const Bytes vendor_free = box("free", text("CAM 2026-05-01 12:34:56 serial 1234"));
+    const Bytes gps_block = box("freeGPS ", text("2026-05-01 12:34:56 N48.8584 E2.2945"));
+    const auto movie = [&](const Bytes& moov_gps, const Bytes& block) {
+        return cat({ftyp_mp4, box("moov", cat({mvhd(0), moov_gps})), prft, emsg, vendor_free, box("free", Bytes(16, 0)),
+                    box("mdat", cat({text("VIDEO"), block, text("AUDIO")}))});
+    };
+    const std::size_t block_at = movie(Bytes(36, 0), {}).size() - 5;  // after "VIDEO" (36: the index's size)
+    const Bytes gps_index = box("gps ", cat({be(0x101, 4), be(0, 4), be(2, 4), be(block_at, 4), be(gps_block.size(), 4), be(0, 4), be(0, 4)}));
+    REQUIRE(gps_index.size() == 36);
+    const Bytes in = movie(gps_index, gps_block);
+    REQUIRE(std::equal(gps_block.begin(), gps_block.end(), in.begin() + static_cast<std::ptrdiff_t>(block_at)));
     const auto r2 = strip(in);
-    CHECK(r2.bytes == cat({ftyp_mp4, box("moov", cat({zeroed_mvhd(0), free_of(gps_index)})), free_of(prft), free_of(emsg), free_of(gps_free),
-                           box("free", Bytes(16, 0)), box("mdat", text("x"))}));
-    CHECK(r2.removed.size() == 4);  // the empty free box is not reported
+    CHECK(r2.bytes == cat({ftyp_mp4, box("moov", cat({zeroed_mvhd(0), free_of(gps_index)})), free_of(prft), free_of(emsg), free_of(vendor_free),
+                           box("free", Bytes(16, 0)), box("mdat", cat({text("VIDEO"), Bytes(gps_block.size(), 0), text("AUDIO")}))}));
+    CHECK(r2.removed.size() == 5);  // the empty free box is not reported
+    CHECK(std::find(r2.removed.begin(), r2.removed.end(), "Novatek GPS blocks in mdat (" + std::to_string(gps_block.size()) + " bytes zeroed)") != r2.removed.end());
+    // An index entry outside every mdat is refused, not skipped.
+    const Bytes stray = box("gps ", cat({be(0x101, 4), be(0, 4), be(1, 4), be(8, 4), be(16, 4)}));
+    CHECK_THROWS(strip(cat({ftyp_mp4, box("moov", cat({mvhd(0), stray})), box("mdat", text("x"))})));
     CHECK(strip(r2.bytes).bytes == r2.bytes);
     CHECK(strip(r2.bytes).removed.empty());
 }
@@ -500,4 +513,39 @@ TEST_CASE("bmff - heif: creation/modification time, TAI and description properti
     CHECK(contains(r.bytes, "udes"));
     CHECK(contains(r.bytes, "IMAGE"));
     CHECK(strip(r.bytes).bytes == r.bytes);
+}
+
+// Second review of issue 22 (HIGH): top-level boxes of unknown types were copied as they are, so
+// Samsung sefd (capture time, SIM country), mpvd (a motion photo's MP4 with GPS) and dash-cam
+// boxes left with their content. Only boxes needed to play or decode are now kept at file level.
+TEST_CASE("bmff - unknown top-level boxes (sefd, mpvd, dash-cam GPS) are neutralised, playback boxes kept", "[attachments]") {
+    const Bytes sefd = box("sefd", text("Image_UTC_Data 1714566896000 MCC_Data 208"));
+    const Bytes mpvd = box("mpvd", cat({box("ftyp", text("isom")), box("moov", box("udta", text("+48.8584+002.2945/")))}));
+    const Bytes gps = box("GPS ", text("N48.8584 E2.2945"));
+    const Bytes thum = box("thum", text("\xFF\xD8 a thumbnail"));
+    const Bytes sidx = full_box("sidx", 0, cat({be(1, 4), be(1000, 4), be(0, 4), be(0, 4), be(0, 2), be(0, 2)}));
+    const Bytes pdin = full_box("pdin", 0, cat({be(1000, 4), be(1, 4)}));
+    const Bytes mdat = box("mdat", text("SAMPLES"));
+    const Bytes in = cat({ftyp_mp4, pdin, box("moov", mvhd(0)), sidx, mdat, sefd, mpvd, gps, thum});
+    const auto r = strip(in);
+    CHECK(r.bytes == cat({ftyp_mp4, pdin, box("moov", zeroed_mvhd(0)), sidx, mdat, free_of(sefd), free_of(mpvd), free_of(gps), free_of(thum)}));
+    CHECK(r.removed.size() == 4);
+    CHECK(std::find(r.removed.begin(), r.removed.end(), "sefd (unknown file-level box) (" + std::to_string(sefd.size()) + " bytes)") != r.removed.end());
+    CHECK(strip(r.bytes).bytes == r.bytes);
+}
+
+// Second review of issue 22 (MEDIUM): drones and dash cams write telemetry (position, height,
+// time) as timed text or data; those tracks' samples are now zeroed like timed metadata.
+TEST_CASE("bmff - the samples of timed text and data tracks (sbtl, text, data, ctbx) are zeroed", "[attachments]") {
+    const Bytes mdat = box("mdat", text("VIDEO[GPS 48.8584, 2.2945]"));  // payload at 28; the telemetry at 33
+    const Bytes stbl = box("stbl", cat({full_box("stsz", 0, cat({be(21, 4), be(1, 4)})), full_box("stsc", 0, cat({be(1, 4), be(1, 4), be(1, 4), be(1, 4)})),
+                                        full_box("stco", 0, cat({be(1, 4), be(33, 4)}))}));
+    for (const std::string handler : {"sbtl", "text", "data", "ctbx"}) {
+        INFO(handler);
+        const Bytes trak = box("trak", box("mdia", cat({hdlr_box(handler), box("minf", stbl)})));
+        const auto r = strip(cat({ftyp_mp4, mdat, box("moov", trak)}));
+        REQUIRE(r.bytes.size() >= 54);
+        CHECK(std::all_of(r.bytes.begin() + 33, r.bytes.begin() + 54, [](std::uint8_t v) { return v == 0; }));
+        CHECK(contains(r.bytes, "VIDEO"));
+    }
 }

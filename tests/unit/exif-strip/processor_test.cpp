@@ -253,3 +253,24 @@ TEST_CASE("attachments - SVG is found by its root element under any prefix, SVGZ
     Attachment xml{text("<?xml version=\"1.0\"?><notes>svg is a format</notes>"), ""};
     CHECK(stripper.process(xml).outcome == Outcome::passed_through);
 }
+
+// Second review of issue 22 (HIGH): every "<!" that did not open a comment searched the rest of
+// the file for '[', so 10 MiB of "<!>" took minutes. The root is now looked for in the first
+// 64 KiB only, with '[' searched before the tag's '>' only. The bound is observable: a root past
+// 64 KiB of prolog is not read, and such a file is refused rather than sent as a document.
+TEST_CASE("attachments - the XML root scan reads at most 64 KiB and refuses a longer prolog", "[attachments]") {
+    const MetadataStripper stripper{StripperConfig{}};
+    std::string short_prolog;
+    while (short_prolog.size() < 60 * 1024) short_prolog += "<!>";
+    Attachment notes{text(short_prolog + "<notes>svg is a format</notes>"), ""};
+    CHECK(stripper.process(notes).outcome == Outcome::passed_through);
+
+    std::string long_prolog;
+    while (long_prolog.size() < 10 * 1024 * 1024) long_prolog += "<!>";
+    Attachment endless{text(long_prolog + "<notes>svg is a format</notes>"), ""};
+    CHECK_THROWS_WITH(stripper.process(endless), Catch::Contains("SVG image") && Catch::Contains("--keep-metadata"));
+    // A root name cut by the limit is not read as a shorter name.
+    const std::string cut = std::string(64 * 1024 - 3, ' ') + "<svg xmlns=\"urn:x\">Alice</svg>";
+    Attachment cut_root{text(cut), ""};
+    CHECK_THROWS_WITH(stripper.process(cut_root), Catch::Contains("SVG image"));
+}

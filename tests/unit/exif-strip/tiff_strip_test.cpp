@@ -313,3 +313,29 @@ TEST_CASE("tiff - a BYTE NewSubfileType marks a reduced page; a DNG with a reduc
     put32(dng, 64 + 2 + 12 * 12, 0);
     CHECK_THAT(refusal(dng), Catch::Contains("DNG"));
 }
+
+// Second review of issue 22 (HIGH): every entry of a SubIFDs/EXIF/GPS pointer array was checked
+// on every page that pointed at it, and the (dropped) array was never charged, so pages sharing
+// one long array cost pages x entries. Each walk of an array is now charged to the budget.
+TEST_CASE("tiff - a pointer array shared by several pages is charged on every walk", "[attachments]") {
+    constexpr std::uint32_t entries = 1000, array_at = 32, sub_ifd = 16, strip = 8;
+    const std::uint32_t page1 = array_at + 4 * entries, page2 = page1 + 2 + 12 * 5 + 4;
+    const auto build = [&](std::uint32_t second_count, std::uint32_t second_array) {
+        Bytes b(page1, 0);
+        b[0] = b[1] = 'I';
+        put16(b, 2, 42);
+        put32(b, 4, page1);
+        b[strip] = 0x55;
+        write_ifd(b, sub_ifd, Ifd{{}, 0});  // an empty IFD
+        for (std::uint32_t k = 0; k < entries; ++k) put32(b, array_at + 4 * k, sub_ifd);
+        write_ifd(b, page1, Ifd{{{256, 3, 1, 1}, {257, 3, 1, 1}, {273, 4, 1, strip}, {279, 4, 1, 1}, {330, 4, entries, array_at}}, page2});
+        write_ifd(b, page2, Ifd{{{256, 3, 1, 1}, {257, 3, 1, 1}, {273, 4, 1, strip}, {279, 4, 1, 1}, {330, 4, second_count, second_array}}, 0});
+        return b;
+    };
+    // Page 2 points at its own one-entry SubIFDs (inline): fine, both pages kept.
+    StripResult r;
+    strip_tiff(build(1, sub_ifd), StripOptions{}, r);
+    CHECK(std::find(r.removed.begin(), r.removed.end(), "page 2: SubIFDs (thumbnails)") != r.removed.end());
+    // Page 2 points at page 1's 1000-entry array too: its second walk exceeds the file's size.
+    CHECK_THAT(refusal(build(entries, array_at)), Catch::Contains("more than once"));
+}
