@@ -182,7 +182,11 @@ void many_messages_through_failures(int count) {
             net.kill9(down);
         }
         // A failed send would stay in Alice's outbox and go out with her next command: never resent by hand.
-        if (alice.run({"send", bob.id, "m" + std::to_string(i)}).exit_code != 0) ++failed_sends;
+        auto sent = alice.run({"send", bob.id, "m" + std::to_string(i)});
+        if (sent.exit_code != 0) {
+            ++failed_sends;
+            WARN("send " << i << " failed (" << down << " down): " << sent.err);
+        }
     }
     if (!down.empty()) net.restart(down);
     for (int tries = 0; tries < 10 && alice.run({"receive"}).exit_code != 0; ++tries) {
