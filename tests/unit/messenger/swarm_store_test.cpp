@@ -15,6 +15,7 @@ node::Response ok() { return node::Response{1, node::Status::ok, node::StoreResp
 node::Response asks(std::uint64_t work) {
     return node::Response{1, node::Status::pow_required, node::WorkRequiredResponse{work, "pay"}};
 }
+node::Response starting() { return node::error_response(1, node::Status::not_ready, "no manifest yet"); }
 node::Response full() { return node::error_response(1, node::Status::quota_exceeded, "full"); }
 
 }  // namespace
@@ -41,4 +42,18 @@ TEST_CASE("swarm store - an outlier's absurd price is ignored while the others m
     REQUIRE(refused.reason);
     CHECK(refused.reason->status == node::Status::pow_required);
     CHECK(judge_store({full(), full(), ok()}, kMax).kind == StoreVerdict::Kind::refused);
+}
+
+TEST_CASE("swarm store - a member still starting counts as one that did not answer", "[messenger]") {
+    // One member killed (no answer), one restarted and still fetching the manifest, one stored it:
+    // the send is done, as with the starting member silent.
+    CHECK(judge_store({ok(), starting()}, kMax).kind == StoreVerdict::Kind::stored);
+    CHECK(judge_store({ok(), starting(), starting()}, kMax).kind == StoreVerdict::Kind::stored);
+    // It lowers the count, never adds a vote: with two answering members both must store it.
+    CHECK(judge_store({ok(), full(), starting()}, kMax).kind == StoreVerdict::Kind::refused);
+    // Nobody ready: refused, and the reason says so.
+    auto none = judge_store({starting(), starting()}, kMax);
+    CHECK(none.kind == StoreVerdict::Kind::refused);
+    REQUIRE(none.reason);
+    CHECK(none.reason->status == node::Status::not_ready);
 }
