@@ -46,11 +46,14 @@ ff() { ffmpeg -v error -y "$@"; }
 ff "${video[@]}" "${meta[@]}" -movflags +use_metadata_tags "$out/mp4/camera.mp4"               # moov after mdat
 ff "${video[@]}" "${meta[@]}" -metadata "com.apple.quicktime.location.ISO6709=+48.8584+002.2945+035.000/" \
    -movflags +use_metadata_tags+faststart "$out/mov/iphone-keys.mov"                             # moov first
+# A timecode track (the time of day as its sample) whose sample description names the reel.
+ff "${video[@]}" "${meta[@]}" -timecode 14:32:11:00 -metadata:s:v:0 "reel_name=Alice MacBook" \
+   -movflags +use_metadata_tags "$out/mov/timecode-reel.mov"
 ff "${video[@]}" "${meta[@]}" -g 5 -movflags +use_metadata_tags+frag_keyframe+empty_moov \
    "$out/mp4/fragmented.mp4"                                                                     # moof/mdat pairs, mfra
 ff -f lavfi -i sine=frequency=440:sample_rate=16000 -t 1 -c:a aac -b:a 32k -fflags +bitexact "${meta[@]}" \
    "$out/m4a/voice-memo.m4a"
-for f in "$out/mp4/camera.mp4" "$out/mov/iphone-keys.mov" "$out/m4a/voice-memo.m4a"; do
+for f in "$out/mp4/camera.mp4" "$out/mov/iphone-keys.mov" "$out/mov/timecode-reel.mov" "$out/m4a/voice-memo.m4a"; do
   ex "-XMP-dc:Creator=Alice Example" "-XMP-photoshop:City=Paris" -XMP-exif:GPSLatitude=48.858370 \
      -XMP-exif:GPSLongitude=2.294481 "-UserData:GPSCoordinates=48.8584, 2.2945, 35" "-Keys:Author=Alice Example" "$f"
 done

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "bmff_box.hpp"
+#include "bmff_names.hpp"
 #include "heif_strip.hpp"
 
 namespace veil::exif_strip {
@@ -206,6 +207,11 @@ void strip_movie_box(ByteView in, const Box& box, int depth, bmff::Zeroer& zeroe
             check_chunk_offsets(in, b);
         } else if (b.type == "trex") {
             read_trex(in, b, tracks);
+        } else if (b.type == "dinf") {
+            if (const auto n = bmff::clear_data_references(in, b, out.bytes, b.offset))
+                out.removed.push_back(std::to_string(n) + " data reference(s): file location or alias (dref)");
+        } else if (b.type == "stsd") {
+            if (const auto n = bmff::clear_reel_names(in, b, out.bytes)) out.removed.push_back(std::to_string(n) + " timecode reel name(s) (tmcd)");
         } else if (is_movie_container(b.type)) {
             strip_movie_box(in, b, depth + 1, zeroer, tracks);
             if (b.type == "trak" && is_metadata_track(in, b)) {

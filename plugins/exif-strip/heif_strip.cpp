@@ -7,6 +7,7 @@
 #include <set>
 #include <vector>
 
+#include "bmff_names.hpp"
 #include "byte_order.hpp"
 
 namespace veil::exif_strip {
@@ -202,25 +203,50 @@ std::set<std::uint32_t> items_to_remove(const Tables& t) {
 
 bool overlaps(const Extent& a, std::uint64_t begin, std::uint64_t end) { return a.offset < end && begin < a.offset + a.length; }
 
-// Removed item data in idat (construction method 1): inside it, and charged like data in mdat
-// (a million empty extents must not each zero the rest of a large idat).
-void check_idat_extent(const Extent& e, std::size_t idat_size, bmff::Zeroer& zeroer) {
+// Item data in idat (construction method 1) must lie inside it, whether the item is kept or
+// removed (an extent past idat would be read, or zeroed, in the boxes after it). A removed one
+// must have a length (an empty extent, "to the end", is refused as in mdat), and is charged
+// like data in mdat (a million empty extents must not each zero the rest of a large idat).
+// A kept one of length 0 runs to the end of idat. Returns the extent with its real length.
+Extent check_idat_extent(const Extent& e, bool is_gone, std::size_t idat_size, bmff::Zeroer& zeroer) {
     if (e.offset > idat_size || e.length > idat_size - e.offset) throw FormatError("truncated HEIF: item data past the end of idat");
+    if (!is_gone) return {e.offset, e.length == 0 ? idat_size - e.offset : e.length};
     if (e.length == 0) throw FormatError("HEIF: a metadata item without a length");
     zeroer.charge(e.length);
+    return e;
 }
 
-// Checks every extent: file-offset ones inside the file, outside the meta box, and no removed
-// one sharing bytes with a kept one; removed ones charged to the zeroer's bounded work.
+// Refuses a removed extent sharing bytes with a kept one (zeroing it would damage the image).
+// Sorted by start, an extent overlaps one of the other set iff it starts before the furthest
+// end reached so far by that set (linear after the sort, for hostile tables).
+void refuse_shared_bytes(const std::vector<Extent>& kept, const std::vector<Extent>& removed, std::string_view where) {
+    std::vector<std::pair<Extent, bool>> all;
+    for (const auto& k : kept) all.emplace_back(k, false);
+    for (const auto& r : removed) all.emplace_back(r, true);
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first.offset < b.first.offset; });
+    std::uint64_t kept_end = 0, removed_end = 0;
+    for (const auto& [e, is_removed] : all) {
+        if (e.length == 0) continue;
+        if (e.offset < (is_removed ? kept_end : removed_end))
+            throw FormatError("HEIF: a metadata item shares bytes with an image" + std::string(where));
+        std::uint64_t& end = is_removed ? removed_end : kept_end;
+        end = std::max(end, e.offset + e.length);
+    }
+}
+
+// Checks every extent: file-offset ones inside the file, outside the meta box, idat ones
+// inside idat, and no removed one sharing bytes with a kept one in the file or in idat;
+// removed ones charged to the zeroer's bounded work.
 void check_extents(const Tables& t, const std::set<std::uint32_t>& gone, std::size_t file_size, const Box& meta,
                    bmff::Zeroer& zeroer) {
-    std::vector<Extent> kept, removed;
+    std::vector<Extent> kept, removed, idat_kept, idat_removed;
     for (const auto& l : t.locations) {
         const bool is_gone = gone.count(l.id) == 1;
         // Method 2: the bytes are another item's, which cannot be zeroed without touching it.
         if (l.method == 2 && is_gone) throw FormatError("HEIF: a metadata item made of another item's data (iloc construction method 2)");
-        if (l.method == 1 && is_gone) {
-            for (const auto& e : l.extents) check_idat_extent(e, t.idat_size, zeroer);
+        if (l.method == 1) {
+            for (const auto& e : l.extents)
+                (is_gone ? idat_removed : idat_kept).push_back(check_idat_extent(e, is_gone, t.idat_size, zeroer));
         }
         if (l.method != 0) continue;
         if (l.data_reference != 0) throw FormatError("HEIF: item data in another file");
@@ -233,19 +259,8 @@ void check_extents(const Tables& t, const std::set<std::uint32_t>& gone, std::si
             (is_gone ? removed : kept).push_back(bounded);
         }
     }
-    // Sorted by start, an extent overlaps one of the other set iff it starts before the
-    // furthest end reached so far by that set (linear after the sort, for hostile tables).
-    std::vector<std::pair<Extent, bool>> all;
-    for (const auto& k : kept) all.emplace_back(k, false);
-    for (const auto& r : removed) all.emplace_back(r, true);
-    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first.offset < b.first.offset; });
-    std::uint64_t kept_end = 0, removed_end = 0;
-    for (const auto& [e, is_removed] : all) {
-        if (e.length == 0) continue;
-        if (e.offset < (is_removed ? kept_end : removed_end)) throw FormatError("HEIF: a metadata item shares bytes with an image");
-        std::uint64_t& end = is_removed ? removed_end : kept_end;
-        end = std::max(end, e.offset + e.length);
-    }
+    refuse_shared_bytes(kept, removed, "");
+    refuse_shared_bytes(idat_kept, idat_removed, " in idat");
 }
 
 // Appends a box: 32-bit size, type, then what body() appends; the size is fixed afterwards.
@@ -306,6 +321,13 @@ private:
         if (b.type == "iref") return append_iref(out, b);
         if (b.type == "iprp") return append_iprp(out, b);
         if (b.type == "idat") return append_idat(out, b);
+        if (b.type == "dinf") {
+            const std::size_t at = out.size();
+            append_range(out, in_, b.offset, b.end());
+            if (const auto n = bmff::clear_data_references(in_, b, out, at))
+                result_.removed.push_back(std::to_string(n) + " data reference(s) of the meta box (dref)");
+            return;
+        }
         if (b.type == "xml " || b.type == "bxml") {
             result_.removed.push_back("meta " + str(b.type) + " box (" + std::to_string(b.size) + " bytes)");
             return;

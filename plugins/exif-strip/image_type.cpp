@@ -110,6 +110,41 @@ bool is_plain_text(ByteView d) {
 // instructions and DOCTYPEs longer than that is not an ordinary document.
 constexpr std::size_t xml_prolog_limit = 64 * 1024;
 
+// Where a DOCTYPE that starts before `i` ends (past its '>'), or x.size() if it does not. Its
+// external id and internal subset [...] may hold '>', ']' and '[' inside quoted literals (an
+// ENTITY value "a]b>"), comments and processing instructions, which are skipped whole: ending
+// the scan at such a ']' would take the rest of the subset for the root element. Linear: each
+// step moves past what it found.
+std::size_t doctype_end(std::string_view x, std::size_t i) {
+    const auto past = [&](std::string_view end) {
+        const std::size_t at = x.find(end, i);
+        return at == std::string_view::npos ? x.size() : at + end.size();
+    };
+    bool subset = false;
+    while (i < x.size()) {
+        const char c = x[i];
+        if (c == '"' || c == '\'') {
+            ++i;
+            i = past(std::string_view(&c, 1));
+        } else if (subset && x.substr(i, 4) == "<!--") {
+            i = past("-->");
+        } else if (subset && x.substr(i, 2) == "<?") {
+            i = past("?>");
+        } else if (c == '[' && !subset) {
+            subset = true;
+            ++i;
+        } else if (c == ']' && subset) {
+            subset = false;
+            ++i;
+        } else if (c == '>' && !subset) {
+            return i + 1;
+        } else {
+            ++i;
+        }
+    }
+    return x.size();
+}
+
 // The name of the root element of an XML text (after a BOM, the declaration, processing
 // instructions, comments and a DOCTYPE with its internal subset), "" when there is none, or
 // nullopt when the prolog runs past xml_prolog_limit. Every search starts at i and moves i past
@@ -128,14 +163,8 @@ std::optional<std::string_view> xml_root(std::string_view all) {
             skip_past("-->");
         } else if (x.substr(i, 2) == "<?") {
             skip_past("?>");
-        } else if (x.substr(i, 2) == "<!") {  // DOCTYPE: its internal subset [...] may hold '>'
-            const std::size_t close = x.find('>', i);
-            const std::size_t open = x.substr(0, close).find('[', i);
-            if (open != std::string_view::npos) {
-                i = open;
-                skip_past("]");
-            }
-            skip_past(">");
+        } else if (x.substr(i, 2) == "<!") {
+            i = doctype_end(x, i + 2);
         } else if (x[i] == '<') {
             const std::size_t end = x.find_first_of(" \t\r\n/>", i + 1);
             if (end == std::string_view::npos && all.size() > x.size()) return std::nullopt;  // name cut by the limit

@@ -17,6 +17,25 @@ constexpr std::uint16_t kTileOffsets = 324, kTileByteCounts = 325;
 constexpr std::uint16_t kCompression = 259, kDngVersion = 50706;
 constexpr std::uint16_t kOldJpeg = 6;
 constexpr std::uint16_t kNewSubfileType = 254, kSubfileType = 255, kJpegTables = 347;
+constexpr std::uint16_t kPhotometric = 262, kSubIfds = 330;
+
+// Compressions a TIFF decoder (libtiff) draws by itself. A camera maker's own (Pentax PEF's
+// 65535, Sony's 32767, Nikon's 34713, Kodak's 65000...) needs decoding parameters that live in
+// the maker note this stripper drops: such a raw would come out damaged, so it is refused.
+constexpr std::array<std::uint32_t, 15> drawable_compressions = {
+    1, 2, 3, 4, 5, 7, 8,  // none, CCITT RLE/G3/G4, LZW, JPEG, Deflate
+    32773, 32946,         // PackBits, old Deflate
+    34676, 34677,         // SGI LogL, LogLuv
+    34887, 34925,         // LERC, LZMA
+    50000, 50001,         // ZSTD, WebP
+};
+
+// Raw sensor data (TIFF/EP and DNG PhotometricInterpretation): a colour filter array mosaic
+// (PEF, NEF, ARW, SRW, ERF...) or linear raw. Its black levels, white balance and colour
+// matrices are in tags this stripper drops (CFAPattern, maker notes): refused, not damaged.
+bool is_sensor_data(std::uint32_t photometric) { return photometric == 32803 || photometric == 34892; }
+
+constexpr const char* kRawRefusal = "camera raw image (sensor data: CFA or linear raw, as in PEF, NEF, ARW) is not rewritten";
 
 // What a decoder needs to draw a page (TIFF 6.0 and its common extensions), sorted: size and
 // layout, samples, compression and its tables, colour (photometric, colour map, YCbCr, ICC,
@@ -171,9 +190,16 @@ public:
         if (n > left_) throw FormatError("TIFF: the same bytes are referenced more than once");
         left_ -= n;
     }
+    // Charges n for the table at `offset` the first time it is read; false when it was read before.
+    bool charge_once(std::size_t offset, std::size_t n) {
+        if (!read_.insert(offset).second) return false;
+        charge(n);
+        return true;
+    }
 
 private:
     std::size_t left_;
+    std::set<std::size_t> read_;
 };
 
 // JPEGTables (an abbreviated JPEG stream: SOI, DQT/DHT..., EOI) is kept, as it draws the page,
@@ -227,6 +253,19 @@ OutEntry copy_blocks(const TiffReader& r, ByteView in, const Entry& offsets, con
     return OutEntry{offsets.tag, 4, offsets.count, std::move(value)};
 }
 
+// A SubIFD is dropped with its page, but one holding raw sensor data is the picture itself (a
+// raw whose IFD0 is a full-size preview): the file is refused rather than sent as its preview.
+// Each table is read (and charged) once, however many pointers lead to it.
+void refuse_sensor_sub_ifd(const TiffReader& r, std::size_t off, Budget& budget) {
+    const std::size_t n = r.ifd_entries(off);
+    if (!budget.charge_once(off, 2 + 12 * n + 4)) return;
+    for (std::size_t i = 0; i < n; ++i) {
+        const Entry e = r.entry(off, i);
+        if (e.tag == kPhotometric && (e.type == 3 || e.type == 4) && e.count == 1 && is_sensor_data(r.number(e, 0)))
+            throw FormatError(std::string("TIFF: ") + kRawRefusal + " (in a SubIFD)");
+    }
+}
+
 // Rewrites one IFD: its kept entries, its image data, and the link to it. Returns the next IFD.
 std::size_t strip_page(const TiffReader& r, ByteView in, std::size_t off, std::size_t page, const StripOptions& options,
                        TiffWriter& w, std::size_t link, StripResult& result, Budget& budget) {
@@ -238,8 +277,12 @@ std::size_t strip_page(const TiffReader& r, ByteView in, std::size_t off, std::s
         const Entry e = r.entry(off, i);
         if (points_to_ifd(e.tag) && e.size > 0 && (e.type == 4 || e.type == 13)) {
             budget.charge(e.size);  // walked on every page that points at it: charged each time
-            for (std::size_t k = 0; k < e.count; ++k)
-                if (const std::size_t to = r.number(e, k); to != 0) (void)r.ifd_entries(to);  // 0: none
+            for (std::size_t k = 0; k < e.count; ++k) {
+                const std::size_t to = r.number(e, k);
+                if (to == 0) continue;  // 0: none
+                (void)r.ifd_entries(to);
+                if (e.tag == kSubIfds) refuse_sensor_sub_ifd(r, to, budget);
+            }
         }
         if (e.tag == kOrientation && e.type == 3 && e.count == 1 && r.u16(e.value_at) >= 1 && r.u16(e.value_at) <= 8) {
             if (page == 0) result.orientation = r.u16(e.value_at);
@@ -265,8 +308,13 @@ std::size_t strip_page(const TiffReader& r, ByteView in, std::size_t off, std::s
     if (!find(256) || !find(257)) throw FormatError("TIFF: a page without width or height");
     if (const Entry* c = find(kCompression)) {
         if ((c->type != 3 && c->type != 4) || c->count != 1) throw FormatError("TIFF: Compression is not one SHORT or LONG");
-        if (r.number(*c, 0) == kOldJpeg) throw FormatError("old-style JPEG-in-TIFF (compression 6) is not rewritten");
+        const std::uint32_t compression = r.number(*c, 0);
+        if (compression == kOldJpeg) throw FormatError("old-style JPEG-in-TIFF (compression 6) is not rewritten");
+        if (std::find(drawable_compressions.begin(), drawable_compressions.end(), compression) == drawable_compressions.end())
+            throw FormatError("TIFF: compression " + std::to_string(compression) + " (a camera maker's raw format, such as PEF) is not rewritten");
     }
+    if (const Entry* p = find(kPhotometric); p && (p->type == 3 || p->type == 4) && p->count == 1 && is_sensor_data(r.number(*p, 0)))
+        throw FormatError(std::string("TIFF: ") + kRawRefusal);
     const bool tiled = find(kTileOffsets) != nullptr;
     const Entry* offsets = find(tiled ? kTileOffsets : kStripOffsets);
     const Entry* counts = find(tiled ? kTileByteCounts : kStripByteCounts);

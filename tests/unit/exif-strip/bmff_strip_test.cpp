@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <string>
@@ -548,4 +549,106 @@ TEST_CASE("bmff - the samples of timed text and data tracks (sbtl, text, data, c
         CHECK(std::all_of(r.bytes.begin() + 33, r.bytes.begin() + 54, [](std::uint8_t v) { return v == 0; }));
         CHECK(contains(r.bytes, "VIDEO"));
     }
+}
+
+namespace {
+// A HEIF whose idat holds two items (iloc construction method 1): the Exif item (2) at
+// (exif_at, exif_length) and a kept grid description (3, "grid") at (grid_at, grid_length);
+// the image item (1) is 5 bytes in mdat.
+Bytes heif_idat_two(const Bytes& idat_payload, std::uint32_t exif_at, std::uint32_t exif_length, std::uint32_t grid_at,
+                    std::uint32_t grid_length, const Bytes& extra = {}) {
+    const auto build = [&](std::uint32_t mdat_at) {
+        const Bytes iloc = full_box("iloc", 1, cat({be(0x4400, 2), be(3, 2),
+                                                    be(1, 2), be(0, 2), be(0, 2), be(1, 2), be(mdat_at, 4), be(5, 4),
+                                                    be(2, 2), be(1, 2), be(0, 2), be(1, 2), be(exif_at, 4), be(exif_length, 4),
+                                                    be(3, 2), be(1, 2), be(0, 2), be(1, 2), be(grid_at, 4), be(grid_length, 4)}));
+        const Bytes meta = full_box("meta", 0, cat({
+            full_box("hdlr", 0, cat({be(0, 4), text("pict"), Bytes(13, 0)})),
+            full_box("pitm", 0, be(1, 2)),
+            full_box("iinf", 0, cat({be(3, 2), infe(1, "hvc1"), infe(2, "Exif"), infe(3, "grid")})),
+            iloc,
+            iref_box({ref("cdsc", 2, 1)}),
+            box("idat", idat_payload),
+            extra,
+        }));
+        return cat({ftyp_heic, meta, box("mdat", text("IMAGE"))});
+    };
+    return build(static_cast<std::uint32_t>(build(0).size() - 5));
+}
+}  // namespace
+
+// Third review of issue 22: a removed item's idat extent was checked against idat's bounds but
+// not against the kept items in idat, so zeroing it could wipe a grid's description; and a kept
+// item's extent past idat was not checked at all.
+TEST_CASE("bmff - heif: idat extents stay inside idat and a removed one may not share a kept one's bytes", "[attachments]") {
+    const Bytes idat = text("GRIDDATAExif\0\0GPS+48.8584"s);
+    const auto ok = strip(heif_idat_two(idat, 8, 17, 0, 8));
+    CHECK_FALSE(contains(ok.bytes, "GPS+48"));
+    CHECK(contains(ok.bytes, "GRIDDATA"));
+    CHECK(ok.removed == std::vector<std::string>{"Exif item 2"});
+    // The Exif extent reaching into the grid's bytes, from either side, or the grid running to
+    // the end of idat (length 0) over the Exif item: refused, nothing zeroed.
+    CHECK_THROWS_WITH(strip(heif_idat_two(idat, 4, 21, 0, 8)), Catch::Contains("shares bytes with an image in idat"));
+    CHECK_THROWS_WITH(strip(heif_idat_two(idat, 0, 10, 8, 4)), Catch::Contains("shares bytes with an image in idat"));
+    CHECK_THROWS_WITH(strip(heif_idat_two(idat, 8, 17, 0, 0)), Catch::Contains("shares bytes with an image in idat"));
+    // A kept item past the end of idat: its bytes would be read from the boxes after idat.
+    CHECK_THROWS_WITH(strip(heif_idat_two(idat, 8, 17, 20, 100)), Catch::Contains("past the end of idat"));
+}
+
+namespace {
+// Data references naming where a movie's media lives: a QuickTime alias (volume, path), a URL
+// to a local file, and a self-contained 'url ' (flags 1: the media is in this file).
+const Bytes alis = full_box("alis", 0, text("Macintosh HD\0/Users/alice/Movies/Holiday.mov\0"s));
+const Bytes url_path = full_box("url ", 0, text("file:///home/alice/clip.mp4\0"s));
+const Bytes url_self = box("url ", cat({be(0, 1), be(1, 3)}));
+Bytes dinf_of(const Bytes& a, const Bytes& u) { return box("dinf", full_box("dref", 0, cat({be(3, 4), a, u, url_self}))); }
+const Bytes dinf_paths = dinf_of(alis, url_path);
+const Bytes dinf_cleared = dinf_of(full_box("alis", 0, Bytes(alis.size() - 12, 0)), full_box("url ", 0, Bytes(url_path.size() - 12, 0)));
+}  // namespace
+
+// Third review of issue 22: a dref entry (alis/rsrc alias, url/urn) can hold the volume name
+// and path of the media file (a user's home directory), and a QuickTime timecode sample
+// description its reel name: zeroed in place, every size, type and flag kept.
+TEST_CASE("bmff - data reference paths and timecode reel names are zeroed in place", "[attachments]") {
+    const auto tmcd_entry = [](const Bytes& name) {
+        return box("tmcd", cat({Bytes(6, 0), be(1, 2), be(0, 4), be(0, 4), be(10240, 4), be(1024, 4), Bytes{10, 0}, box("name", name)}));
+    };
+    const Bytes reel = cat({be(9, 2), be(0, 2), text("AliceReel")});
+    const Bytes video_entry = box("mp4v", cat({Bytes(6, 0), be(1, 2), text("ENCODER")}));  // not a tmcd entry: untouched
+    const auto movie = [&](const Bytes& dinf, const Bytes& reel_name) {
+        const Bytes stsd = full_box("stsd", 0, cat({be(2, 4), tmcd_entry(reel_name), video_entry}));
+        const Bytes stbl = box("stbl", cat({stsd, full_box("stco", 0, cat({be(1, 4), be(28, 4)}))}));
+        return cat({ftyp_mp4, box("mdat", text("SAMPLES")), box("moov", box("trak", box("mdia", box("minf", cat({dinf, stbl})))))});
+    };
+    const Bytes in = movie(dinf_paths, reel);
+    const auto r = strip(in);
+    CHECK(r.bytes == movie(dinf_cleared, Bytes(reel.size(), 0)));
+    CHECK_FALSE(contains(r.bytes, "alice"));
+    CHECK_FALSE(contains(r.bytes, "Macintosh"));
+    CHECK_FALSE(contains(r.bytes, "AliceReel"));
+    CHECK(contains(r.bytes, "ENCODER"));
+    CHECK(r.removed == std::vector<std::string>{"2 data reference(s): file location or alias (dref)", "1 timecode reel name(s) (tmcd)"});
+    CHECK(strip(r.bytes).bytes == r.bytes);
+    CHECK(strip(r.bytes).removed.empty());
+    // A tmcd entry whose children are not boxes is refused, not sent half-read.
+    const Bytes bad = movie(dinf_paths, {});
+    Bytes broken = bad;
+    const std::string name_header = "name";
+    const auto at = std::search(broken.begin(), broken.end(), name_header.begin(), name_header.end());
+    REQUIRE(at != broken.end());
+    *(at - 1) = 4;  // the name box says it is 4 bytes long: smaller than its header
+    CHECK_THROWS_AS(strip(broken), FormatError);
+}
+
+TEST_CASE("bmff - heif: the data references of the meta box are zeroed in place", "[attachments]") {
+    const Bytes idat = text("GRIDDATAExif\0\0GPS+48.8584"s);
+    const Bytes in = heif_idat_two(idat, 8, 17, 0, 8, dinf_paths);
+    REQUIRE(contains(in, "/Users/alice"));
+    const auto r = strip(in);
+    CHECK_FALSE(contains(r.bytes, "alice"));
+    CHECK_FALSE(contains(r.bytes, "Macintosh"));
+    CHECK(contains(r.bytes, "GRIDDATA"));
+    CHECK(r.bytes.size() == in.size());
+    CHECK(std::search(r.bytes.begin(), r.bytes.end(), dinf_cleared.begin(), dinf_cleared.end()) != r.bytes.end());
+    CHECK(std::find(r.removed.begin(), r.removed.end(), "2 data reference(s) of the meta box (dref)") != r.removed.end());
 }

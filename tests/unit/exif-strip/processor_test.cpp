@@ -274,3 +274,24 @@ TEST_CASE("attachments - the XML root scan reads at most 64 KiB and refuses a lo
     Attachment cut_root{text(cut), ""};
     CHECK_THROWS_WITH(stripper.process(cut_root), Catch::Contains("SVG image"));
 }
+
+// Third review of issue 22: the DOCTYPE scan ended its internal subset at the first ']', even
+// one inside an ENTITY value, and then took the rest of the subset for the root element: a
+// prefixed SVG root (or one past the 4 KB "<svg" look-up) went as a text document.
+TEST_CASE("attachments - a DOCTYPE subset holding ']' in quoted values and comments is parsed whole", "[attachments]") {
+    const MetadataStripper stripper{StripperConfig{}};
+    const std::string subset = "<!DOCTYPE x [\n <!ENTITY a \"]\">\n <!ENTITY b 'x]>y'>\n <!-- ] \" ' -->\n <?pi ] ?>\n]>\n";
+    const std::string pad = "<!-- " + std::string(5000, 'c') + " -->\n";  // past the 4 KB look-up
+    for (const std::string& svg : {subset + "<ns0:svg xmlns:ns0=\"urn:x\"><ns0:metadata>Alice</ns0:metadata></ns0:svg>\n",
+                                   pad + subset + "<svg xmlns=\"urn:x\"><metadata>Alice</metadata></svg>\n",
+                                   "<!DOCTYPE svg PUBLIC \"-//a]>\" 'b[' [ <!ENTITY c \"]]>\"> ]>" + pad + "<s:svg xmlns:s=\"urn:x\"/>"}) {
+        INFO(svg.substr(0, 60));
+        Attachment refused{text(svg), ""};
+        CHECK_THROWS_WITH(stripper.process(refused), Catch::Contains("SVG image") && Catch::Contains("--keep-metadata"));
+    }
+    // The same subset before another root is text: the root after it is read, not guessed.
+    Attachment notes{text(subset + "<notes>svg is a format</notes>"), ""};
+    CHECK(stripper.process(notes).outcome == Outcome::passed_through);
+    Attachment unclosed{text("<!DOCTYPE x [ <!ENTITY a \"]>\n<notes>svg is a format</notes>"), ""};
+    CHECK(stripper.process(unclosed).outcome == Outcome::passed_through);  // no root at all: not SVG
+}

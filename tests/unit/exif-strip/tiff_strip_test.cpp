@@ -339,3 +339,44 @@ TEST_CASE("tiff - a pointer array shared by several pages is charged on every wa
     // Page 2 points at page 1's 1000-entry array too: its second walk exceeds the file's size.
     CHECK_THAT(refusal(build(entries, array_at)), Catch::Contains("more than once"));
 }
+
+namespace {
+// A PEF-like raw as a Pentax K camera writes it: IFD0 is the full-size picture (NewSubfileType
+// 0), its strip is CFA sensor data (PhotometricInterpretation 32803) in Pentax's own compression
+// 65535, with Make PENTAX and a CFA pattern; the decoding parameters would be in the maker note.
+Bytes pef_like(std::uint32_t compression) {
+    Bytes b = tiny_tiff();
+    put32(b, 64 + 2 + 12 * 3 + 8, compression);  // Compression
+    put32(b, 64 + 2 + 12 * 4 + 8, 32803);        // PhotometricInterpretation: colour filter array
+    return b;
+}
+}  // namespace
+
+TEST_CASE("tiff - camera raw (PEF, CFA sensor data) is refused rather than damaged", "[attachments]") {
+    // Pentax compression and CFA data: either is enough to refuse.
+    CHECK(refusal(pef_like(65535)).find("compression 65535") != std::string::npos);
+    CHECK(refusal(pef_like(1)).find("camera raw image") != std::string::npos);  // uncompressed PEF / TIFF-EP CFA
+    Bytes linear_raw = tiny_tiff();
+    put32(linear_raw, 64 + 2 + 12 * 4 + 8, 34892);
+    CHECK(refusal(linear_raw).find("camera raw image") != std::string::npos);
+    Bytes vendor = tiny_tiff();  // a maker's compression on an RGB-looking page (Sony 32767)
+    put32(vendor, 64 + 2 + 12 * 3 + 8, 32767);
+    CHECK(refusal(vendor).find("compression 32767") != std::string::npos);
+    // A raw whose IFD0 is a full-size preview and whose sensor data is a SubIFD (NEF, ARW):
+    // refused, not sent as its preview.
+    Bytes preview_first = tiny_tiff();
+    put16(preview_first, 64 + 2 + 12 * 11, 330);  // the GPS pointer becomes SubIFDs -> IFD at 240
+    write_ifd(preview_first, 240, Ifd{{{254, 4, 1, 0}, {262, 3, 1, 32803}}, 0});
+    CHECK(refusal(preview_first).find("(in a SubIFD)") != std::string::npos);
+    // A SubIFD that is an ordinary thumbnail (RGB, reduced) is dropped as before.
+    Bytes thumb_sub = preview_first;
+    write_ifd(thumb_sub, 240, Ifd{{{254, 4, 1, 1}, {262, 3, 1, 2}}, 0});
+    CHECK(refusal(thumb_sub) == "accepted");
+    // The compressions a decoder draws alone still go through (LZW, Deflate, PackBits, ZSTD).
+    for (const std::uint32_t c : {1u, 5u, 8u, 32773u, 32946u, 50000u}) {
+        INFO("compression " << c);
+        Bytes ok = tiny_tiff();
+        put32(ok, 64 + 2 + 12 * 3 + 8, c);
+        CHECK(refusal(ok) == "accepted");
+    }
+}
