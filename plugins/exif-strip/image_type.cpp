@@ -286,7 +286,8 @@ ImageType sniff_bmff(ByteView d) {
     if (major == "qt  ") return ImageType::mov;
     if (is_one_of(major, {"M4A ", "M4B ", "M4P "})) return ImageType::m4a;
     if (is_one_of(major, {"isom", "iso2", "iso4", "iso5", "iso6", "mp41", "mp42", "avc1", "M4V ", "MSNV", "mmp4", "3gp4",
-                          "3gp5", "3gp6", "3g2a", "dash", "f4v ", "msdh", "msix", "cmfc", "cmfs"})) {
+                          "3gp5", "3gp6", "3g2a", "dash", "f4v ", "msdh", "msix", "cmfc", "cmfs",
+                          "XAVC"})) {  // XAVC: Sony cameras and Xperia phones (mp42-compatible)
         return ImageType::mp4;
     }
     return ImageType::unknown;

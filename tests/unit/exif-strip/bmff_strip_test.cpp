@@ -127,6 +127,7 @@ TEST_CASE("bmff - ftyp brands decide the type", "[attachments]") {
     CHECK(sniff_image_type(box("ftyp", text("M4A \0\0\0\0isom"s))) == ImageType::m4a);
     CHECK(sniff_image_type(box("moov", {})) == ImageType::mov);
     CHECK(sniff_image_type(box("ftyp", text("crx \0\0\0\0"s))) == ImageType::other_media);
+    CHECK(sniff_image_type(box("ftyp", text("XAVC\0\0\0\0XAVCmp42iso2"s))) == ImageType::mp4);  // Sony, Xperia
 }
 
 TEST_CASE("bmff - movie metadata boxes become free boxes of the same size, at every level", "[attachments]") {
