@@ -335,25 +335,47 @@ private:
         append_range(out, in_, b.offset, b.end());
     }
 
+    // The kept items' infe boxes are copied with their names emptied (see append_infe).
     void append_iinf(Bytes& out, const Box& b) {
         const auto fb = bmff::parse_full_box(in_, b);
         const std::size_t count_bytes = fb.version == 0 ? 2 : 4;
         const auto items = parse_iinf(in_, b);  // the infe boxes, in order
+        const auto kept = std::count_if(items.begin(), items.end(), [&](const ItemInfo& i) { return !is_gone(i.id); });
         auto item = items.begin();
-        std::vector<Entry> entries;
-        bmff::for_each_box(in_, fb.body_offset + count_bytes, b.end(), "iinf", [&](const Box& c) {
-            if (c.type != "infe") return entries.push_back({c.offset, c.end(), true});
-            const bool gone = is_gone(item->id);
-            if (gone) {
-                const std::string what = item->content_type == "application/rdf+xml" ? "XMP"
-                                         : is_metadata_item(*item)                      ? str(item->type)
-                                                                                        : "thumbnail " + str(item->type);
-                result_.removed.push_back(what + " item " + std::to_string(item->id));
-            }
-            entries.push_back({c.offset, c.end(), !gone});
-            ++item;
+        append_box(out, "iinf", [&] {
+            append_range(out, in_, b.payload_offset(), fb.body_offset);
+            bmff::append_be(out, static_cast<std::uint64_t>(kept), count_bytes);
+            bmff::for_each_box(in_, fb.body_offset + count_bytes, b.end(), "iinf", [&](const Box& c) {
+                if (c.type != "infe") return append_range(out, in_, c.offset, c.end());
+                if (!is_gone(item->id)) {
+                    append_infe(out, c, item->id);
+                } else {
+                    const std::string what = item->content_type == "application/rdf+xml" ? "XMP"
+                                             : is_metadata_item(*item)                      ? str(item->type)
+                                                                                            : "thumbnail " + str(item->type);
+                    result_.removed.push_back(what + " item " + std::to_string(item->id));
+                }
+                ++item;
+            });
         });
-        append_filtered(out, in_, b, fb.body_offset, count_bytes, entries, b.end());
+    }
+
+    // A kept item's name (infe item_name, version 2 and 3) is whatever its writer chose, a file
+    // name say, and no decoder needs it: written empty (the meta box gets shorter). Versions 0
+    // and 1 describe only removed (mime) items.
+    void append_infe(Bytes& out, const Box& c, std::uint32_t id) {
+        const auto e = bmff::parse_full_box(in_, c);
+        if (e.version < 2) return append_range(out, in_, c.offset, c.end());
+        Reader f(in_, e.body_offset, c.end(), "infe");
+        f.skip((e.version == 3 ? 4 : 2) + 2 + 4);  // id, protection index, item type
+        const std::size_t name_at = f.pos();
+        if (f.read_cstring().empty()) return append_range(out, in_, c.offset, c.end());
+        append_box(out, "infe", [&] {
+            append_range(out, in_, c.payload_offset(), name_at);
+            out.push_back(0);
+            append_range(out, in_, f.pos(), c.end());
+        });
+        result_.removed.push_back("name of item " + std::to_string(id));
     }
 
     void append_iloc(Bytes& out, const Box& b) {

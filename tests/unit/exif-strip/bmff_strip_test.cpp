@@ -62,7 +62,9 @@ StripResult strip(const Bytes& in) {
 Bytes infe(std::uint16_t id, const std::string& type, const std::string& content_type = "") {
     // "v0": an infe of version 0 (name and content type, no item type).
     if (type == "v0") return full_box("infe", 0, cat({be(id, 2), be(0, 2), text("packet"), Bytes{0}, text(content_type), Bytes{0}}));
-    Bytes p = cat({be(id, 2), be(0, 2), text(type), Bytes{0}});
+    // "hvc1:NAME": an item of type hvc1 named NAME.
+    const std::string name = type.size() > 5 && type[4] == ':' ? type.substr(5) : "";
+    Bytes p = cat({be(id, 2), be(0, 2), text(type.substr(0, 4)), text(name), Bytes{0}});
     if (type == "mime") p = cat({p, text(content_type), Bytes{0}});
     return full_box("infe", 2, p);
 }
@@ -652,4 +654,21 @@ TEST_CASE("bmff - heif: the data references of the meta box are zeroed in place"
     CHECK(r.bytes.size() == in.size());
     CHECK(std::search(r.bytes.begin(), r.bytes.end(), dinf_cleared.begin(), dinf_cleared.end()) != r.bytes.end());
     CHECK(std::find(r.removed.begin(), r.removed.end(), "2 data reference(s) of the meta box (dref)") != r.removed.end());
+}
+
+// Third review of issue 22 (item 5): a kept item's infe name could carry a file name
+// (IMG_4031.HEIC, a capture time); it is written empty, the meta box followed by a free box.
+TEST_CASE("bmff - heif: the names of kept items are emptied", "[attachments]") {
+    std::vector<Item> named = items4;
+    named[0].type = "hvc1:IMG_20260501_123456.HEIC";
+    const Bytes in = heif(named, iref4, 1, mdat4);
+    REQUIRE(contains(in, "IMG_2026"));
+    const auto r = strip(in);
+    CHECK_FALSE(contains(r.bytes, "IMG_2026"));
+    CHECK(r.bytes.size() == in.size());
+    CHECK(std::find(r.removed.begin(), r.removed.end(), "name of item 1") != r.removed.end());
+    const Bytes unnamed_infe = infe(1, "hvc1");  // the same entry with an empty name
+    CHECK(std::search(r.bytes.begin(), r.bytes.end(), unnamed_infe.begin(), unnamed_infe.end()) != r.bytes.end());
+    CHECK(contains(r.bytes, "IMAGE"));
+    CHECK(strip(r.bytes).bytes == r.bytes);
 }
