@@ -242,4 +242,7 @@ TEST_CASE("attachments - the media corpus really carries the metadata it is mean
         INFO(want);
         CHECK(mov.count(want) == 1);
     }
+    // The timecode MOV names its reel in the tmcd sample description (exiftool: OtherName).
+    const auto tags = exiftool_tags(media_dir() / "mov/timecode-reel.mov");
+    CHECK(std::any_of(tags.begin(), tags.end(), [](const Tag& t) { return t.name == "OtherName" && t.value == "Alice MacBook"; }));
 }
