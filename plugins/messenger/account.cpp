@@ -73,7 +73,11 @@ Account Account::create(crypto::Identity identity, const std::optional<crypto::D
     Account a(std::move(identity), std::make_unique<crypto::DeviceKeys>(crypto::DeviceKeys::generate()));
     a.certificate_ = crypto::DeviceCertificate::issue(a.identity_, *a.device_, now_ms);
     const crypto::DeviceList base = existing.value_or(crypto::DeviceList{});
-    a.list_ = base.with_device(a.identity_, *a.device_, now_ms);
+    // A new device (a new identity, or a restore) signs a version of at least the time in ms: a
+    // restore that finds no list (every list expired after 14 days, or the members that answered
+    // hold none) must still publish above any version contacts hold, or they refuse it and keep
+    // the old devices. Earlier lists were signed at an earlier time, with +1 per change since.
+    a.list_ = base.with_device(a.identity_, *a.device_, now_ms, now_ms);
     return a;
 }
 
@@ -216,7 +220,8 @@ proto::node::StoreRequest Account::sealed_to(const crypto::VeilId& peer, const c
 Account::Outgoing Account::prepare_send(const crypto::VeilId& to, const crypto::DeviceList& their_list,
                                         const std::map<crypto::PublicKey, crypto::PreKeyBundle>& their_bundles,
                                         const std::map<crypto::PublicKey, crypto::PreKeyBundle>& own_bundles,
-                                        ChatMessage message, std::uint64_t now_ms, std::uint64_t ttl_ms) {
+                                        ChatMessage message, std::uint64_t now_ms, std::uint64_t ttl_ms,
+                                        const StrangerSessions::IsAccepted& is_accepted) {
     if (to == id()) throw std::runtime_error("cannot send a message to yourself");
     Outgoing out;
     out.record.peer = to;
@@ -225,9 +230,8 @@ Account::Outgoing Account::prepare_send(const crypto::VeilId& to, const crypto::
     out.record.delivery = DeliveryState::queued;
     // Never an older list than one already seen: a swarm member serving a stale list cannot
     // make us encrypt to a device revoked since.
-    // A list of a peer we hold sessions with is never evicted for a stranger's (PeerLists).
-    auto keep = [this](const crypto::VeilId& p) { return sessions_->cost(p).sessions > 0; };
-    const auto list = peers_.accept(to, their_list, now_ms, keep).value_or(their_list);
+    // A contact's list, or one of a peer we hold sessions with, is never evicted for a stranger's.
+    const auto list = peers_.accept(to, their_list, now_ms, keep_lists(is_accepted)).value_or(their_list);
     for (const auto& e : list.entries()) {
         if (e.revoked()) sessions_->forget_device(to, e.signing_key);
     }
@@ -238,6 +242,12 @@ Account::Outgoing Account::prepare_send(const crypto::VeilId& to, const crypto::
     sync.sync_peer = to;
     fan_out(id(), list_, own_bundles, encode(sync), now_ms, ttl_ms, out.stores);
     return out;
+}
+
+PeerLists::Keep Account::keep_lists(StrangerSessions::IsAccepted is_accepted) const {
+    return [this, is_accepted = std::move(is_accepted)](const crypto::VeilId& p) {
+        return (is_accepted && is_accepted(p)) || sessions_->cost(p).sessions > 0;
+    };
 }
 
 std::size_t Account::fan_out(const crypto::VeilId& person, const crypto::DeviceList& list,

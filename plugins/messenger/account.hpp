@@ -85,11 +85,16 @@ public:
         MessageRecord record;
         std::vector<proto::node::StoreRequest> stores;
     };
+    /// `is_accepted` names the contacts whose lists are never evicted (keep_lists).
     [[nodiscard]] Outgoing prepare_send(const crypto::VeilId& to, const crypto::DeviceList& their_list,
                                         const std::map<crypto::PublicKey, crypto::PreKeyBundle>& their_bundles,
                                         const std::map<crypto::PublicKey, crypto::PreKeyBundle>& own_bundles,
                                         ChatMessage message, std::uint64_t now_ms,
-                                        std::uint64_t ttl_ms = crypto::max_envelope_ttl_ms);
+                                        std::uint64_t ttl_ms = crypto::max_envelope_ttl_ms,
+                                        const StrangerSessions::IsAccepted& is_accepted = {});
+    /// The peers whose held lists are never evicted for strangers' (PeerLists::Keep): accepted
+    /// contacts (`is_accepted`), even with no session yet, and peers we hold sessions with.
+    [[nodiscard]] PeerLists::Keep keep_lists(StrangerSessions::IsAccepted is_accepted) const;
 
     /// A message for this identity's other devices only (e.g. a contact change): one envelope per
     /// other active device of ours; none when there is no other. The message must name its

@@ -3,8 +3,12 @@
 #include "client.hpp"
 
 #include <fcntl.h>
+#include <sodium.h>
 #include <sys/file.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
 
 namespace veil::messenger {
 
@@ -21,6 +25,7 @@ Client::Client(sdk::Context& ctx, Service& service, AccountStore& store)
     queue_.on_dropped([this](const crypto::VeilId& to, const MessageId& id, const std::string& why) {
         mark_dropped(to, id, why);
     });
+    queue_.on_accepted(is_accepted());
 }
 
 Client::~Client() {
@@ -94,9 +99,11 @@ void Client::receive_loop(std::vector<proto::node::MessageItem> woken_with) {
 }
 
 void Client::refresh_own_devices(std::function<void()> then) {
-    service_.fetch_person(account_->id(), [this, then](PersonKeys own) {
+    // The list alone: a bundle read that fails must not keep a newer own list (one that revokes
+    // a device of ours) from being adopted.
+    service_.fetch_device_list(account_->id(), [this, then](crypto::DeviceList list) {
         auto before = account_->device_list().version();
-        account_->adopt_device_list(own.list);
+        account_->adopt_device_list(list);
         if (account_->device_list().version() == before) return then();
         store_.save_account(*account_, {}, then, [this, then](const sdk::Error& e) {
             ctx_.log().warn("{}", e.message);
@@ -106,14 +113,24 @@ void Client::refresh_own_devices(std::function<void()> then) {
 }
 
 void Client::refresh_stale_peer_lists() {
-    std::vector<crypto::VeilId> stale;
-    for (const auto& [peer, held] : account_->peer_lists().all()) {
-        if (account_->peer_lists().stale(peer, now_ms(), peer_list_refresh_ms_)) stale.push_back(peer);
-    }
+    // The least recently checked first, a bounded number per tick: lists all stale at once (a
+    // daemon started after a while) are read over several ticks, not in one burst.
+    auto stale = account_->peer_lists().stalest(now_ms(), peer_list_refresh_ms_, kMaxRefreshesPerTick);
     if (stale.empty()) return;
     auto account = account_;
     refresh_peer_lists(std::move(stale), nullptr, [this, account] {
         store_.save_account(*account, {}, [] {}, [this](const sdk::Error& e) { ctx_.log().warn("{}", e.message); });
+    });
+}
+
+void Client::schedule_peer_list_refresh() {
+    // Four ticks a period, each 0.5 to 1.5 of a quarter period: reads do not line up with every
+    // other daemon's, nor come back in step.
+    auto quarter = std::max<std::uint64_t>(peer_list_refresh_ms_ / 4, 1);
+    auto delay = quarter / 2 + randombytes_uniform(static_cast<std::uint32_t>(std::min<std::uint64_t>(quarter, UINT32_MAX)));
+    peer_list_timer_->start(delay, 0, [this] {
+        refresh_stale_peer_lists();
+        schedule_peer_list_refresh();
     });
 }
 
@@ -134,7 +151,7 @@ void Client::run() {
     // Peers' device lists, read again on a schedule (a revocation reaches us even from a peer
     // who writes nothing); a message from a device not active in a fresh list is checked anyway.
     peer_list_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
-    peer_list_timer_->start(peer_list_refresh_ms_, peer_list_refresh_ms_, [this] { refresh_stale_peer_lists(); });
+    schedule_peer_list_refresh();
     // The own device list first: copies from a revoked device of ours are refused.
     service_.with_manifest([this] {
         refresh_own_devices([this] { receive_loop({}); });

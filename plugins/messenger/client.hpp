@@ -147,12 +147,16 @@ private:
     void handle_inbox(std::vector<proto::node::MessageItem> items, std::function<void(std::vector<MessageRecord>)> done,
                       Fail fail);
     void check_devices(std::shared_ptr<std::vector<Opened>> opened, std::function<void()> then);
+    /// Names the accepted contacts (from the model): their sessions and held lists are kept.
+    [[nodiscard]] StrangerSessions::IsAccepted is_accepted() const;
     /// Reads each peer's device list and keeps it in the account if newer; `unread` (may be
     /// null) gets those that could not be read. Then `then`.
     void refresh_peer_lists(std::vector<crypto::VeilId> peers, std::shared_ptr<std::vector<crypto::VeilId>> unread,
                             std::function<void()> then);
     /// Resident: reads again every held peer list older than peer_list_refresh_ms_, then saves.
     void refresh_stale_peer_lists();
+    /// Arms the next refresh tick (a quarter of peer_list_refresh_ms_, jittered).
+    void schedule_peer_list_refresh();
     void store_received(const AccountPtr& account, std::vector<Opened> opened, std::vector<proto::node::Hash> processed,
                         std::function<void(std::vector<MessageRecord>)> done, Fail fail);
     // client_contacts.cpp

@@ -2,6 +2,7 @@
 // every envelope (a blocked sender's before its session is touched), drops what a revoked device wrote, saves state and records in one batch, then
 // deletes every processed hash from the swarm and fetches attachments.
 #include <algorithm>
+#include <set>
 
 #include "client.hpp"
 
@@ -11,6 +12,13 @@ namespace {
 namespace sm = sdk::messenger;
 
 }  // namespace
+
+StrangerSessions::IsAccepted Client::is_accepted() const {
+    return [this](const crypto::VeilId& peer) {
+        auto c = model_.contact(peer);
+        return c && c->accepted;
+    };
+}
 
 void Client::receive_once(std::function<void(std::vector<MessageRecord>)> done, Fail fail) {
     auto account = account_;
@@ -34,16 +42,12 @@ void Client::handle_inbox(std::vector<proto::node::MessageItem> items, std::func
         auto c = model_.contact(sender);
         return c && c->blocked;
     };
-    // A message request's sender counts against the strangers' session cap (stranger_sessions.hpp).
-    auto is_accepted = [this](const crypto::VeilId& sender) {
-        auto c = model_.contact(sender);
-        return c && c->accepted;
-    };
     for (const auto& item : items) {
         processed.push_back(item.hash);
         try {
             Opened o;
-            auto r = account->open(item.data, now_ms(), &o.device, is_blocked, is_accepted);
+            // A message request's sender counts against the strangers' session cap (stranger_sessions.hpp).
+            auto r = account->open(item.data, now_ms(), &o.device, is_blocked, is_accepted());
             if (!r) continue;
             o.record = std::move(*r);
             opened->push_back(std::move(o));
@@ -68,17 +72,20 @@ void Client::check_devices(std::shared_ptr<std::vector<Opened>> opened, std::fun
     const auto& peers = account_->peer_lists();
     auto now = now_ms();
     auto read = std::make_shared<std::vector<crypto::VeilId>>();
+    // Devices unnamed before this round's reads: one a read names ends its peer's backoff.
+    auto unnamed = std::make_shared<std::set<std::pair<crypto::VeilId, crypto::PublicKey>>>();
     for (const auto& o : *opened) {
         const auto& from = o.record.from;
         if (from == account_->id()) continue;  // own devices: checked by Account::open
-        if (std::find(read->begin(), read->end(), from) != read->end()) continue;
         auto state = peers.state(from, o.device);
+        if (state == PeerLists::DeviceState::unknown) unnamed->insert({from, o.device});
+        if (std::find(read->begin(), read->end(), from) != read->end()) continue;
         if (list_checks_.wants_read(from, o.device, state, peers.stale(from, now, peer_list_refresh_ms_), now)) {
             read->push_back(from);
         }
     }
     auto unread = std::make_shared<std::vector<crypto::VeilId>>();
-    auto filter = [this, opened, then, read, unread] {
+    auto filter = [this, opened, then, read, unread, unnamed] {
         auto checked_at = now_ms();
         auto has = [](const std::vector<crypto::VeilId>& v, const crypto::VeilId& p) {
             return std::find(v.begin(), v.end(), p) != v.end();
@@ -87,14 +94,16 @@ void Client::check_devices(std::shared_ptr<std::vector<Opened>> opened, std::fun
             const auto& from = o.record.from;
             if (from == account_->id()) return false;
             auto state = account_->peer_lists().state(from, o.device);
+            bool read_now = has(*read, from);
             if (state == PeerLists::DeviceState::active) {
-                list_checks_.seen(from, o.device);
+                list_checks_.seen(from, o.device, read_now && unnamed->contains({from, o.device}));
                 return false;
             }
-            // Unnamed: read just now (then backed off), or not read while backing off.
-            bool failed = has(*read, from) ? has(*unread, from) : list_checks_.last_read_failed(from);
-            if (state == PeerLists::DeviceState::unknown && has(*read, from)) list_checks_.unlisted(from, failed, checked_at);
-            if (state == PeerLists::DeviceState::unknown && failed) return false;
+            // Unnamed: let in only when this round's read got no answer.
+            if (state == PeerLists::DeviceState::unknown &&
+                list_checks_.admit_unnamed(from, read_now, has(*unread, from), checked_at)) {
+                return false;
+            }
             ctx_.log().warn("a message from a device its owner does not list (revoked?) was dropped");
             return true;
         });
@@ -114,17 +123,15 @@ void Client::refresh_peer_lists(std::vector<crypto::VeilId> peers, std::shared_p
             // The list alone: a bundle read that fails must not throw away a list already read.
             service_.fetch_device_list(who, [this, account, who, finished](crypto::DeviceList list) {
                 // A contact's list, or a list of a peer we hold sessions with, is never evicted.
-                auto keep = [this, account](const crypto::VeilId& p) {
-                    auto c = model_.contact(p);
-                    return (c && c->accepted) || account->session_count(p) > 0;
-                };
-                (void)account->peer_lists().accept(who, list, now_ms(), keep);
+                (void)account->peer_lists().accept(who, list, now_ms(), account->keep_lists(is_accepted()));
                 finished(true);
             }, [this, finished](const sdk::Error& e) {
                 // The message may name the peer: only at debug level.
                 ctx_.log().warn("a sender's device list could not be read");
                 ctx_.log().debug("device list read failed: {}", e.message);
-                finished(false);
+                // The swarm answered and holds no valid list: a read that names no device, not
+                // a failed one (that would let an unnamed device in).
+                finished(e.code == sdk::ErrorCode::not_found);
             });
         }, [left, then, who, unread](bool ok) {
             if (!ok && unread) unread->push_back(who);

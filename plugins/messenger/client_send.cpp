@@ -95,9 +95,16 @@ void Client::flush_now() {
     service_.with_manifest([this, account, fail] {
         queue_.run(account, [this, account, fail] {
             if (!account->needs_publish(now_ms())) return flush_finished(nullptr);
-            service_.publish(account, [this, account, fail] {
+            // The messages are out; a publish that no majority of the swarm's members took (most
+            // of them down) is tried again by the next flush. Saved either way: the bundle may
+            // sit on some members, and its new one-time keys must not be lost.
+            auto saved = [this, account, fail] {
                 store_.save_account(*account, {}, [this] { flush_finished(nullptr); }, fail);
-            }, fail);
+            };
+            service_.publish(account, saved, [this, saved](const sdk::Error& e) {
+                ctx_.log().warn("publishing the device list and bundle again later: {}", e.message);
+                saved();
+            });
         }, fail);
     }, fail);
 }

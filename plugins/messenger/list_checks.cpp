@@ -36,28 +36,31 @@ void ListChecks::read(const crypto::VeilId& peer, std::uint64_t now_ms, const st
         if (it == peers_.end()) return;
         auto waiting = std::move(it->second.waiting);
         it->second.waiting.clear();
-        if (ok) it->second.failed = false;
         for (auto& w : waiting) w(ok);
     });
 }
 
-void ListChecks::unlisted(const crypto::VeilId& peer, bool failed, std::uint64_t now_ms) {
+bool ListChecks::admit_unnamed(const crypto::VeilId& peer, bool read_now, bool failed, std::uint64_t now_ms) {
+    // Not read this round: backing off after a read that answered without naming it.
+    if (!read_now) return false;
+    // No answer says nothing about the device: no backoff (the next round reads again), and only
+    // this round's message rides on the identity's certificate. An answer that does not name it
+    // backs off (once for several messages of one round).
     auto& p = at(peer);
-    p.failed = failed;
-    if (now_ms < p.backoff_until_ms) return;  // already backing off (several messages of one round)
-    p.backoff_ms = p.backoff_ms == 0 ? kFirstBackoffMs : std::min(p.backoff_ms * 2, kMaxBackoffMs);
-    p.backoff_until_ms = now_ms + p.backoff_ms;
+    if (!failed && now_ms >= p.backoff_until_ms) {
+        p.backoff_ms = p.backoff_ms == 0 ? kFirstBackoffMs : std::min(p.backoff_ms * 2, kMaxBackoffMs);
+        p.backoff_until_ms = now_ms + p.backoff_ms;
+    }
+    return failed;
 }
 
-bool ListChecks::last_read_failed(const crypto::VeilId& peer) const {
-    auto it = peers_.find(peer);
-    return it != peers_.end() && it->second.failed;
-}
-
-void ListChecks::seen(const crypto::VeilId& peer, const crypto::PublicKey& device) {
+void ListChecks::seen(const crypto::VeilId& peer, const crypto::PublicKey& device, bool became_named) {
     auto& p = at(peer);
     if (p.seen.size() >= kMaxSeenDevices) p.seen.clear();
     p.seen.insert(device);
+    // A read named a device unnamed before (one just added): the backoff was for a device that
+    // is theirs after all, so the next unnamed one is read at once again.
+    if (became_named) p.backoff_ms = p.backoff_until_ms = 0;
 }
 
 ListChecks::Peer& ListChecks::at(const crypto::VeilId& peer) {

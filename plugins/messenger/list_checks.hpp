@@ -5,6 +5,9 @@
 ///  - A device the held list does not name: read, then backed off per peer (kFirstBackoffMs,
 ///    doubling up to kMaxBackoffMs) while reads keep not naming it, so a stranger writing from a
 ///    device missing from its list (or with no list) costs one read per backoff, not one a round.
+///    A read that failed (no answer) is not "read, not named": it starts no backoff, the next
+///    round reads again, and only the message of the round whose read failed is let in. The
+///    backoff ends when a read names a device of the peer.
 ///  - A device active in the held list that has not written to us before: read, at most once per
 ///    kNewDeviceGapMs per peer, so a device revoked since the last read is caught on its first
 ///    message. A device that has written before is caught by the schedule only (the held list
@@ -27,7 +30,7 @@ inline constexpr std::uint64_t kNewDeviceGapMs = 60'000;
 
 class ListChecks final {
 public:
-    /// Called once with whether the read gave a verified list.
+    /// Called once with whether the swarm answered (with a verified list, or with none at all).
     using Finished = std::function<void(bool ok)>;
 
     /// Whether `peer`'s list must be read before a message from `device` (in `state` by the held
@@ -38,21 +41,20 @@ public:
     /// read (this one or the one in flight) finishes.
     void read(const crypto::VeilId& peer, std::uint64_t now_ms, const std::function<void(Finished)>& start,
               Finished done);
-    /// A device stayed unnamed after a read of peer's list (`failed`: the read gave no list): the
-    /// next read for an unnamed device waits for the backoff.
-    void unlisted(const crypto::VeilId& peer, bool failed, std::uint64_t now_ms);
-    /// True when the last read of peer's list gave no list (an unnamed device is let in then: its
-    /// certificate is the identity's).
-    [[nodiscard]] bool last_read_failed(const crypto::VeilId& peer) const;
-    /// A message from `device` of `peer` counted: it is not new any more.
-    void seen(const crypto::VeilId& peer, const crypto::PublicKey& device);
+    /// Whether a message from a device that peer's held list does not name counts, after this
+    /// round's checks: `read_now` when peer's list was read this round, `failed` when that read
+    /// got no answer. Only then is it let in (its certificate is the identity's: a device added
+    /// since), without a backoff; a read that answered and did not name it backs the next one off.
+    [[nodiscard]] bool admit_unnamed(const crypto::VeilId& peer, bool read_now, bool failed, std::uint64_t now_ms);
+    /// A message from `device` of `peer` counted: it is not new any more. `became_named`: the
+    /// held list did not name it before this round's read, which ends the peer's backoff.
+    void seen(const crypto::VeilId& peer, const crypto::PublicKey& device, bool became_named = false);
 
 private:
     struct Peer {
         std::uint64_t read_ms = 0;  // when the last read started
         std::uint64_t backoff_until_ms = 0;
         std::uint64_t backoff_ms = 0;
-        bool failed = false;
         std::set<crypto::PublicKey> seen;
         std::vector<Finished> waiting;  // non-empty while a read is in flight
     };

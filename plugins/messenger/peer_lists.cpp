@@ -47,6 +47,18 @@ bool PeerLists::stale(const crypto::VeilId& peer, std::uint64_t now_ms, std::uin
     return !h || now_ms >= h->checked_ms + max_age_ms;
 }
 
+std::vector<crypto::VeilId> PeerLists::stalest(std::uint64_t now_ms, std::uint64_t max_age_ms, std::size_t limit) const {
+    std::vector<std::pair<std::uint64_t, crypto::VeilId>> stale_ones;
+    for (const auto& [peer, h] : held_) {
+        if (now_ms >= h.checked_ms + max_age_ms) stale_ones.emplace_back(h.checked_ms, peer);
+    }
+    auto n = std::min(limit, stale_ones.size());
+    std::partial_sort(stale_ones.begin(), stale_ones.begin() + static_cast<std::ptrdiff_t>(n), stale_ones.end());
+    std::vector<crypto::VeilId> out;
+    for (std::size_t i = 0; i < n; ++i) out.push_back(stale_ones[i].second);
+    return out;
+}
+
 void PeerLists::evict(const crypto::VeilId& in_use, const Keep& keep) {
     // Only strangers' lists compete for the kMaxPeerLists places: a contact's list (and its
     // revoked marks) stays whatever strangers send.
@@ -87,8 +99,17 @@ PeerLists PeerLists::decode(wire::ByteView bytes, std::size_t* skipped) {
     auto n = r.u16();
     PeerLists out;
     for (std::uint16_t i = 0; i < n; ++i) {
-        auto checked = r.u64();
-        auto record = r.var(kMaxListBytes);
+        std::uint64_t checked = 0;
+        wire::ByteView record;
+        try {
+            checked = r.u64();
+            record = r.var(kMaxListBytes);
+        } catch (const wire::DecodeError&) {
+            // The framing is damaged here: the records before it load, this one and the rest
+            // (which cannot be found again) are counted skipped.
+            if (skipped) *skipped += n - i;
+            return out;
+        }
         // One damaged record costs only its own list (read again from the network), not the account.
         try {
             auto list = crypto::DeviceList::decode(record);
@@ -100,7 +121,8 @@ PeerLists PeerLists::decode(wire::ByteView bytes, std::size_t* skipped) {
         }
         if (skipped) ++*skipped;
     }
-    r.expect_done();
+    // Bytes after the last record: damage past what was read, which loaded intact.
+    if (!r.done() && skipped) ++*skipped;
     return out;
 }
 

@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <vector>
 
 #include "veil/crypto/device.hpp"
 #include "veil/wire/codec.hpp"
@@ -21,6 +22,10 @@ namespace veil::messenger {
 
 /// Strangers whose device lists are held at most (kept peers' lists come on top).
 inline constexpr std::size_t kMaxPeerLists = 256;
+/// Held lists the resident client reads again per refresh tick at most (four ticks a period,
+/// jittered): a daemon holding many lists, all stale at start, spreads the reads instead of
+/// sending them all at once each period.
+inline constexpr std::size_t kMaxRefreshesPerTick = 32;
 
 class PeerLists final {
 public:
@@ -44,14 +49,18 @@ public:
     [[nodiscard]] DeviceState state(const crypto::VeilId& peer, const crypto::PublicKey& device) const;
     /// True when nothing is held for peer or it was last checked max_age_ms ago or earlier.
     [[nodiscard]] bool stale(const crypto::VeilId& peer, std::uint64_t now_ms, std::uint64_t max_age_ms) const;
+    /// At most `limit` peers whose held list is stale, the least recently checked first.
+    [[nodiscard]] std::vector<crypto::VeilId> stalest(std::uint64_t now_ms, std::uint64_t max_age_ms,
+                                                      std::size_t limit) const;
     /// Every peer whose list is held.
     [[nodiscard]] const std::map<crypto::VeilId, Held>& all() const { return held_; }
 
     /// Storage form: `1 ‖ u16 count ‖ count × (u64 checked_ms ‖ var(DeviceList))`.
     [[nodiscard]] wire::Bytes encode() const;
     /// A record whose list does not decode or verify is skipped and counted in `skipped` (the
-    /// others load; the skipped peer's list is read again from the network). Throws
-    /// wire::DecodeError when the framing itself is damaged.
+    /// others load; the skipped peer's list is read again from the network). Where the framing
+    /// itself is damaged, the records before the damage load and the rest count as skipped.
+    /// Throws wire::DecodeError only for an unknown version or a missing header.
     static PeerLists decode(wire::ByteView bytes, std::size_t* skipped = nullptr);
 
 private:

@@ -20,6 +20,7 @@ bool PublicGather::add_page(std::size_t member, std::vector<proto::node::Message
         ++m.items;
         if (seen_.insert(item.hash).second) items_.push_back(std::move(item));
     }
+    if (++m.pages >= kMaxPublicPages) m.full = true;
     return !m.full;
 }
 

@@ -6,6 +6,7 @@
 /// that chosen keys could degrade). Pure logic: the service feeds it pages. Loop-thread only.
 
 #include <cstddef>
+#include <cstdint>
 #include <set>
 #include <vector>
 
@@ -17,6 +18,13 @@ namespace veil::messenger {
 inline constexpr std::size_t kMaxPublicBytes = 16u << 20;
 /// Items one member may contribute at most.
 inline constexpr std::size_t kMaxPublicItems = 10'000;
+/// Pages one member is asked for at most: full pages (1,000 items) reach kMaxPublicItems in 10,
+/// so only a member serving tiny pages (one item each, always "more") meets this bound, which
+/// keeps it from holding a round for thousands of round trips (issue 14 review).
+inline constexpr std::size_t kMaxPublicPages = 16;
+/// How long one lookup keeps asking a member for further pages (each request has its own
+/// deadline too): a member still paging then is left with what it gave.
+inline constexpr std::uint64_t kMaxPublicReadMs = 20'000;
 
 class PublicGather final {
 public:
@@ -24,7 +32,8 @@ public:
     explicit PublicGather(std::size_t members, std::size_t max_bytes = kMaxPublicBytes);
 
     /// Takes one page from member `member` (0-based); true if that member's paging may go on
-    /// (its share and item count are not used up). Items past the share are dropped.
+    /// (its share, item count and kMaxPublicPages are not used up). Items past the share are
+    /// dropped.
     bool add_page(std::size_t member, std::vector<proto::node::MessageItem> page);
     /// What one member brought, in bytes of item data.
     [[nodiscard]] std::size_t bytes_from(std::size_t member) const { return members_.at(member).bytes; }
@@ -35,6 +44,7 @@ private:
     struct Member {
         std::size_t bytes = 0;
         std::size_t items = 0;
+        std::size_t pages = 0;
         bool full = false;
     };
     std::size_t share_bytes_;

@@ -133,12 +133,12 @@ void SendQueue::send_queued(const AccountPtr& account, std::shared_ptr<std::vect
         fail(e);
     };
     fetch_fresh(to, [this, account, item, commit, fail, drop](PersonKeys theirs) {
-        fetch_fresh(account->id(), [account, item, theirs, commit, drop](PersonKeys own) {
+        fetch_fresh(account->id(), [this, account, item, theirs, commit, drop](PersonKeys own) {
             account->adopt_device_list(own.list);
             Account::Outgoing out;
             try {
                 out = account->prepare_send(item.first, theirs.list, theirs.bundles, own.bundles, item.second, now_ms(),
-                                            swarm_ttl_ms(item.second.disappear_after_s));
+                                            swarm_ttl_ms(item.second.disappear_after_s), is_accepted_);
             } catch (const std::exception& e) {
                 return drop(e.what());
             }

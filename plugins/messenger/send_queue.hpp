@@ -32,6 +32,8 @@ public:
     /// the queue: its conversation, its id, why (a sentence for the person).
     using Dropped = std::function<void(const crypto::VeilId&, const MessageId&, const std::string&)>;
     void on_dropped(Dropped hook) { on_dropped_ = std::move(hook); }
+    /// Names the accepted contacts (their held device lists are never evicted on a send).
+    void on_accepted(StrangerSessions::IsAccepted is_accepted) { is_accepted_ = std::move(is_accepted); }
 
     /// After a run: the messages that wait (a swarm refused them, left in the outbox; or their
     /// recipient's keys are not published yet, left queued), with the reason.
@@ -54,6 +56,7 @@ private:
     Service& service_;
     AccountStore& store_;
     Dropped on_dropped_;
+    StrangerSessions::IsAccepted is_accepted_;
     std::map<crypto::VeilId, PersonKeys> fresh_;
     std::map<MessageId, sdk::Error> held_;
 };

@@ -73,7 +73,8 @@ void Service::with_manifest(std::function<void()> then, Fail fail) {
     });
 }
 
-void Service::store_all(std::vector<proto::node::StoreRequest> stores, std::function<void()> done, Fail fail) {
+void Service::store_all(std::vector<proto::node::StoreRequest> stores, std::function<void()> done, Fail fail,
+                        Quorum quorum) {
     if (stores.empty()) return done();
     // Each store goes to every member of its swarm at once: a member killed before it
     // replicated cannot hide a message, so messages are not held back behind later ones.
@@ -87,17 +88,19 @@ void Service::store_all(std::vector<proto::node::StoreRequest> stores, std::func
             if (--*left == 0) done();
         }, [failed, fail](const sdk::Error& e) {
             if (!std::exchange(*failed, true)) fail(e);
-        });
+        }, quorum);
     }
 }
 
-void Service::store_one(proto::node::StoreRequest s, std::function<void()> done, Fail fail, int round) {
+void Service::store_one(proto::node::StoreRequest s, std::function<void()> done, Fail fail, Quorum quorum, int round) {
     auto mailbox = s.mailbox;
-    auto retry = [this, s, done, fail, round](sdk::Result<sw::MemberAnswers> r) mutable {
+    auto members = quorum == Quorum::members ? members_of(mailbox).size() : 0;
+    auto retry = [this, s, done, fail, quorum, members, round](sdk::Result<sw::MemberAnswers> r) mutable {
         if (!r) return fail(network_error(r.error()));
-        // A majority of the members that answered must hold it: one hostile member answering
-        // ok (and dropping it) or asking an absurd price neither counts nor sets the price.
-        auto verdict = judge_store(r.value().answers, kMaxWorkHashes);
+        // A majority of the members that answered (or of all members) must hold it: one hostile
+        // member answering ok (and dropping it) or asking an absurd price neither counts nor sets
+        // the price.
+        auto verdict = judge_store(r.value().answers, kMaxWorkHashes, members);
         if (verdict.kind == StoreVerdict::Kind::stored) return done();
         if (verdict.kind == StoreVerdict::Kind::refused || round >= kMaxWorkRounds)
             return fail(verdict.reason ? node_error(*verdict.reason)
@@ -112,10 +115,10 @@ void Service::store_one(proto::node::StoreRequest s, std::function<void()> done,
         auto solved = std::make_shared<proto::node::StoreRequest>(std::move(s));
         auto found = std::make_shared<bool>(false);
         ctx_.run_blocking([solved, found, work, stop = stopping_] { *found = proto::node::solve_store_work(*solved, work, stop.get()); },
-                          [this, solved, found, done, fail, round, stop = stopping_](std::exception_ptr e) {
+                          [this, solved, found, done, fail, quorum, round, stop = stopping_](std::exception_ptr e) {
                               if (stop->load()) return;  // the service is gone
                               if (e || !*found) return fail({sdk::ErrorCode::refused, "proof of work not solved"});
-                              store_one(std::move(*solved), done, fail, round + 1);
+                              store_one(std::move(*solved), done, fail, quorum, round + 1);
                           });
     };
     ask(ctx_.bus(), sw::ToEveryMember{mailbox, proto::node::RequestBody(std::move(s))}, retry);
@@ -171,7 +174,8 @@ void Service::read_public(const crypto::VeilId& who, std::uint16_t ns,
         auto g = std::make_shared<Gather>(members.size());
         auto needed = answers == Answers::majority ? members.size() / 2 + 1 : 1;
         for (std::size_t i = 0; i < members.size(); ++i) {
-            public_pages(members[i], Account::public_fetch(who, ns), g->pages, i, [g, done, fail, needed](std::optional<sdk::Error> error) {
+            auto until = now_ms() + kMaxPublicReadMs;
+            public_pages(members[i], Account::public_fetch(who, ns), g->pages, i, until, [g, done, fail, needed](std::optional<sdk::Error> error) {
                 if (error) {
                     g->last_error = std::move(error);
                 } else {
@@ -191,17 +195,18 @@ void Service::read_public(const crypto::VeilId& who, std::uint16_t ns,
 }
 
 void Service::public_pages(const proto::NodeEntry& member, proto::node::RetrieveRequest q,
-                           std::shared_ptr<PublicGather> pages, std::size_t index,
+                           std::shared_ptr<PublicGather> pages, std::size_t index, std::uint64_t until_ms,
                            std::function<void(std::optional<sdk::Error>)> done) {
-    ask(ctx_.bus(), sw::ToNode{member, q}, [this, member, q, pages, index, done](sdk::Result<proto::node::Response> r) mutable {
+    ask(ctx_.bus(), sw::ToNode{member, q}, [this, member, q, pages, index, until_ms, done](sdk::Result<proto::node::Response> r) mutable {
         if (!r) return done(network_error(r.error()));
         if (r.value().status != proto::node::Status::ok) return done(node_error(r.value()));
         auto& page = std::get<proto::node::PageResponse>(r.value().body);
         bool more = page.more && !page.messages.empty();
         if (more) q.page.after = page.messages.back().hash;
         // A cursor means something only on the node that gave it, so the pages come from one member.
-        if (!pages->add_page(index, std::move(page.messages)) || !more) return done(std::nullopt);
-        public_pages(member, q, pages, index, done);
+        // Bounded in pages and time: a member serving one item a page cannot hold the round.
+        if (!pages->add_page(index, std::move(page.messages)) || !more || now_ms() >= until_ms) return done(std::nullopt);
+        public_pages(member, q, pages, index, until_ms, done);
     });
 }
 
@@ -236,10 +241,12 @@ void Service::publish(const AccountPtr& account, std::function<void()> done, Fai
     // On every member at once (store_all), so a reader that asks any of them right after sees
     // the new device list and bundle.
     auto bundle = stores.at(1).data;
+    // A majority of the swarm's members must store them (not only of those that answered): a
+    // later `init --restore` needs a majority to answer, and the two majorities meet.
     store_all(std::move(stores), [this, account, now, bundle, done] {
         account->mark_published(now);
         prune_published(account, bundle, done);
-    }, fail);
+    }, fail, Quorum::members);
 }
 
 void Service::prune_published(const AccountPtr& account, const wire::Bytes& bundle, std::function<void()> done) {

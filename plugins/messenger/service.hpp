@@ -40,8 +40,13 @@ public:
     /// up to 20 s); fails then ("network unreachable").
     void with_manifest(std::function<void()> then, Fail fail);
 
+    /// Whose majority must store a request: of the members that answered (messages: a swarm
+    /// with members down still takes them), or of the swarm's members (published device lists
+    /// and bundles: the restore's majority read then meets one member that stored them).
+    enum class Quorum { answered = 1, members };
     /// Stores each request in its mailbox's swarm; `done` once every one is stored.
-    void store_all(std::vector<proto::node::StoreRequest> stores, std::function<void()> done, Fail fail);
+    void store_all(std::vector<proto::node::StoreRequest> stores, std::function<void()> done, Fail fail,
+                   Quorum quorum = Quorum::answered);
     /// The device list and bundles a person has published (fails with not_found when there is
     /// no valid list).
     void fetch_person(const crypto::VeilId& who, std::function<void(PersonKeys)> done, Fail fail);
@@ -86,10 +91,10 @@ private:
     void read_public(const crypto::VeilId& who, std::uint16_t ns,
                      std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail,
                      Answers answers = Answers::any);
-    /// All pages of q from member `index` into `pages`, until the member has no more or its
-    /// share is used up; `done` with nothing or the member's error.
+    /// All pages of q from member `index` into `pages`, until the member has no more, its share
+    /// or page count is used up, or until_ms has passed; `done` with nothing or the member's error.
     void public_pages(const proto::NodeEntry& member, proto::node::RetrieveRequest q,
-                      std::shared_ptr<PublicGather> pages, std::size_t index,
+                      std::shared_ptr<PublicGather> pages, std::size_t index, std::uint64_t until_ms,
                       std::function<void(std::optional<sdk::Error>)> done);
     void inbox_page(const AccountPtr& account, std::shared_ptr<std::vector<proto::NodeEntry>> members,
                     std::size_t member, std::optional<proto::node::Hash> after,
@@ -98,7 +103,7 @@ private:
 
     /// Stores s on every member of its swarm; when the members ask proof of work (a flooded
     /// mailbox), solves the largest work asked off the loop thread and stores again.
-    void store_one(proto::node::StoreRequest s, std::function<void()> done, Fail fail, int round = 0);
+    void store_one(proto::node::StoreRequest s, std::function<void()> done, Fail fail, Quorum quorum, int round = 0);
 
     sdk::Context& ctx_;
     std::shared_ptr<const proto::Manifest> manifest_;

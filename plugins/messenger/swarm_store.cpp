@@ -6,12 +6,12 @@ namespace veil::messenger {
 
 namespace node = proto::node;
 
-StoreVerdict judge_store(const std::vector<node::Response>& answers, std::uint64_t max_work) {
+StoreVerdict judge_store(const std::vector<node::Response>& answers, std::uint64_t max_work, std::size_t members) {
     // A member still starting (no manifest yet) counts as one that did not answer: it decides
     // nothing, as silence would (a hostile member gains nothing it could not get by silence).
     const auto starting = static_cast<std::size_t>(
         std::count_if(answers.begin(), answers.end(), [](const node::Response& a) { return a.status == node::Status::not_ready; }));
-    const std::size_t needed = (answers.size() - starting) / 2 + 1;
+    const std::size_t needed = members > 0 ? members / 2 + 1 : (answers.size() - starting) / 2 + 1;
     std::size_t stored = 0;
     std::vector<std::uint64_t> prices;  // of the members asking work we are willing to do
     StoreVerdict v;

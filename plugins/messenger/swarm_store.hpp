@@ -25,6 +25,10 @@ struct StoreVerdict {
 };
 
 /// Judges `answers` (one per member that answered, as sdk::swarm::MemberAnswers gives them).
-[[nodiscard]] StoreVerdict judge_store(const std::vector<proto::node::Response>& answers, std::uint64_t max_work);
+/// With `members` (the swarm's size), a majority of the swarm's members must store it, whoever
+/// answered: what a device list publish needs, so that any majority that answers a later read
+/// (`init --restore`) holds one member that stored it. Without, a majority of those that answered.
+[[nodiscard]] StoreVerdict judge_store(const std::vector<proto::node::Response>& answers, std::uint64_t max_work,
+                                       std::size_t members = 0);
 
 }  // namespace veil::messenger

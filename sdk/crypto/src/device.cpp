@@ -112,7 +112,8 @@ Bytes DeviceList::signed_part() const {
     return w.take();
 }
 
-DeviceList DeviceList::signed_next(const Identity& identity, std::vector<Entry> entries) const {
+DeviceList DeviceList::signed_next(const Identity& identity, std::vector<Entry> entries,
+                                   std::uint64_t min_version) const {
     if (version_ != 0 && identity.signing_key() != identity_key_) {
         throw Error(ErrorKind::untrusted_key, "device list belongs to another identity");
     }
@@ -121,7 +122,7 @@ DeviceList DeviceList::signed_next(const Identity& identity, std::vector<Entry> 
     }
     DeviceList next;
     next.identity_key_ = identity.signing_key();
-    next.version_ = version_ + 1;
+    next.version_ = std::max(version_ + 1, min_version);
     next.entries_ = std::move(entries);
     for (const auto& e : next.entries_) next.issued_ms_ = std::max({next.issued_ms_, e.added_ms, e.revoked_ms});
     next.signature_ = identity.sign(next.signed_part());
@@ -129,19 +130,20 @@ DeviceList DeviceList::signed_next(const Identity& identity, std::vector<Entry> 
 }
 
 DeviceList DeviceList::with_device(const Identity& identity, const DeviceKeys& device,
-                                   std::uint64_t now_ms) const {
-    return with_device(identity, device.signing_key(), device.dh_key(), now_ms);
+                                   std::uint64_t now_ms, std::uint64_t min_version) const {
+    return with_device(identity, device.signing_key(), device.dh_key(), now_ms, min_version);
 }
 
 DeviceList DeviceList::with_device(const Identity& identity, const PublicKey& signing_key,
-                                   const PublicKey& dh_key, std::uint64_t now_ms) const {
+                                   const PublicKey& dh_key, std::uint64_t now_ms,
+                                   std::uint64_t min_version) const {
     if (find(signing_key) != nullptr) {
         throw Error(ErrorKind::invalid_argument, "device is already listed (revoked devices "
                                                  "cannot come back; make new device keys)");
     }
     auto entries = entries_;
     entries.push_back(Entry{signing_key, dh_key, now_ms, 0});
-    return signed_next(identity, std::move(entries));
+    return signed_next(identity, std::move(entries), min_version);
 }
 
 DeviceList DeviceList::with_revoked(const Identity& identity, const PublicKey& device_signing_key,

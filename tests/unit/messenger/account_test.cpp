@@ -206,7 +206,7 @@ TEST_CASE("messenger - a revoked device gets nothing new", "[messenger]") {
     auto bob2 = Account::create(crypto::Identity::from_phrase(phrase.str()), bob.device_list(), kNow);
     net.publish(bob2);
     bob.adopt_device_list(bob2.device_list());
-    CHECK(bob.device_list().version() == 2);
+    CHECK(bob.device_list().version() == bob2.device_list().version());
     CHECK_THROWS_AS(bob.revoke_device(bob.device().signing_key(), kNow), std::runtime_error);
     bob.revoke_device(bob2.device().signing_key(), kNow);
     CHECK_THROWS_AS(bob.revoke_device(bob2.device().signing_key(), kNow), std::runtime_error);
@@ -218,7 +218,7 @@ TEST_CASE("messenger - a revoked device gets nothing new", "[messenger]") {
     CHECK(net.receive(bob2).empty());
     // The revoked device keeps an old list (it cannot adopt one without itself); what it sends as
     // a copy to Bob's first device is refused there.
-    CHECK(bob2.device_list().version() == 2);
+    CHECK(bob2.device_list().version() < bob.device_list().version());
     net.send(bob2, alice.id(), "from the lost phone");
     // Alice read Bob's list (version 3, the phone revoked) when she wrote to him: she refuses
     // it, also after a restart (the list is saved with her account).
@@ -263,9 +263,42 @@ TEST_CASE("messenger - an older device list served later does not bring a revoke
     auto out = alice.prepare_send(bob.id(), before_revocation, bundles, {}, make_text("stale", kNow), kNow);
     REQUIRE(out.stores.size() == 1);
     CHECK(out.stores[0].mailbox == bob.inbox());
-    CHECK(alice.peer_lists().find(bob.id())->list.version() == 3);
+    CHECK(alice.peer_lists().find(bob.id())->list.version() == bob.device_list().version());
     // Taking the stale list as a refresh changes nothing either.
-    CHECK(alice.peer_lists().accept(bob.id(), before_revocation, kNow + 1)->version() == 3);
+    CHECK(alice.peer_lists().accept(bob.id(), before_revocation, kNow + 1)->version() == bob.device_list().version());
+}
+
+// Issue 14 review (HIGH): Bob's lists all expired (14 days) and `init --restore` found none, so it
+// started a new version 1; Alice, holding his version 3, refused it: the restored device's
+// messages were dropped and his old devices kept. A new device's list starts at the time in ms.
+TEST_CASE("messenger - a restore that finds no list publishes a list contacts accept", "[messenger]") {
+    Swarms net;
+    auto alice = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto bob = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto phrase = bob.identity().recovery_phrase();
+    auto tablet = Account::create(crypto::Identity::from_phrase(phrase.str()), bob.device_list(), kNow + 1000);
+    bob.adopt_device_list(tablet.device_list());
+    bob.revoke_device(tablet.device().signing_key(), kNow + 2000);
+    net.publish(alice);
+    net.publish(bob);
+    net.send(alice, bob.id(), "hello");
+    REQUIRE(alice.peer_lists().find(bob.id())->list.version() == bob.device_list().version());
+
+    // 15 days later nothing of Bob's is left in his swarm: the restore finds no list.
+    constexpr std::uint64_t kLater = kNow + 15ULL * 24 * 3600 * 1000;
+    net.boxes.clear();
+    auto restored = Account::create(crypto::Identity::from_phrase(phrase.str()), std::nullopt, kLater);
+    CHECK(restored.device_list().version() > bob.device_list().version());
+    net.store(restored.publish_requests(kLater));
+    auto list = newest_device_list(bob.id(), net.boxes[{bob.id().x25519, kDeviceListNamespace}]);
+    REQUIRE(list);
+    auto bundles = newest_bundles(bob.id(), *list, net.boxes[{bob.id().x25519, kBundleNamespace}], kLater);
+    auto out = alice.prepare_send(bob.id(), *list, bundles, {}, make_text("after the restore", kLater), kLater);
+    // Alice takes the new list: the message goes to the restored device, not to the old one.
+    REQUIRE(out.stores.size() == 1);
+    CHECK(out.stores[0].mailbox == restored.inbox());
+    CHECK(alice.peer_lists().state(bob.id(), restored.device().signing_key()) == PeerLists::DeviceState::active);
+    CHECK(alice.peer_lists().state(bob.id(), bob.device().signing_key()) == PeerLists::DeviceState::unknown);
 }
 
 // Mallory's client sets the field that own devices use to name a conversation: Bob files her
@@ -461,4 +494,36 @@ TEST_CASE("messenger - a damaged stored peer list costs that list, not the accou
         CHECK(loaded->session_count(bob.id()) == alice.session_count(bob.id()));
     }
     CHECK(reload(alice).skipped_peer_lists() == 0);
+}
+
+// Issue 14 review (MEDIUM): a send kept from eviction only the lists of peers with sessions, so
+// an accepted contact with none (met on another device, or whose sessions were all revoked) had
+// its list, and the revocation of his tablet in it, pushed out by strangers' lists on a send.
+TEST_CASE("messenger - a send never evicts an accepted contact's list, even without sessions", "[messenger]") {
+    Swarms net;
+    auto alice = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto bob = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    net.publish(bob);
+    auto carol = crypto::Identity::generate();
+    auto tablet = crypto::DeviceKeys::generate();
+    auto carols = crypto::DeviceList{}
+                      .with_device(carol, crypto::DeviceKeys::generate(), kNow)
+                      .with_device(carol, tablet, kNow)
+                      .with_revoked(carol, tablet.signing_key(), kNow);
+    auto is_accepted = [&](const crypto::VeilId& p) { return p == carol.veil_id(); };
+    auto keep = alice.keep_lists(is_accepted);
+    REQUIRE(alice.peer_lists().accept(carol.veil_id(), carols, kNow, keep));  // the oldest list
+    for (std::size_t i = 0; i < kMaxPeerLists; ++i) {
+        auto stranger = crypto::Identity::generate();
+        auto phone = crypto::DeviceKeys::generate();
+        auto revoking = crypto::DeviceList{}.with_device(stranger, phone, kNow).with_revoked(stranger, phone.signing_key(), kNow);
+        (void)alice.peer_lists().accept(stranger.veil_id(), revoking, kNow + 1 + i, keep);
+    }
+    REQUIRE(alice.peer_lists().find(carol.veil_id()));
+    auto list = newest_device_list(bob.id(), net.boxes[{bob.id().x25519, kDeviceListNamespace}]);
+    REQUIRE(list);
+    auto bundles = newest_bundles(bob.id(), *list, net.boxes[{bob.id().x25519, kBundleNamespace}], kNow);
+    (void)alice.prepare_send(bob.id(), *list, bundles, {}, make_text("hi", kNow), kNow + 10'000, crypto::max_envelope_ttl_ms,
+                             is_accepted);
+    CHECK(alice.peer_lists().state(carol.veil_id(), tablet.signing_key()) == PeerLists::DeviceState::revoked);
 }

@@ -66,9 +66,12 @@ TEST_CASE("messenger - peer lists: a damaged stored record is skipped, the other
     (void)lists.accept(bob.identity.veil_id(), bob.v3, kNow);
     (void)lists.accept(carol.identity.veil_id(), carol.v3, kNow);
     auto bytes = lists.encode();
+    // The framing cut short in the last record: the record before it loads, that one is skipped.
     auto cut = bytes;
     cut.pop_back();
-    CHECK_THROWS_AS(PeerLists::decode(cut), wire::DecodeError);  // the framing itself: nothing to skip to
+    std::size_t cut_skipped = 0;
+    CHECK(PeerLists::decode(cut, &cut_skipped).all().size() == 1);
+    CHECK(cut_skipped == 1);
     auto unknown = bytes;
     unknown[0] = 9;
     CHECK_THROWS_AS(PeerLists::decode(unknown), wire::DecodeError);
@@ -125,4 +128,49 @@ TEST_CASE("messenger - peer lists: a new list is kept even when every held list 
     CHECK(taken->version() == carol.v1.version());
     CHECK(lists.all().size() == kMaxPeerLists);
     CHECK(lists.state(carol.identity.veil_id(), carol.phone.signing_key()) == PeerLists::DeviceState::active);
+}
+
+// Issue 14 review (LOW): damaged framing in one record threw away every held list (and with them
+// the revoked marks); the records before the damage now load.
+TEST_CASE("messenger - peer lists: damaged framing costs the records from the damage on", "[messenger]") {
+    std::vector<Person> people(5);
+    PeerLists lists;
+    for (auto& p : people) (void)lists.accept(p.identity.veil_id(), p.v3, kNow);
+    auto bytes = lists.encode();
+    const std::size_t header = 3, record = (bytes.size() - header) / people.size();
+    REQUIRE(header + record * people.size() == bytes.size());
+    // Cut inside the third record's length: two load, three are skipped.
+    wire::Bytes cut(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(header + 2 * record + 9));
+    std::size_t skipped = 0;
+    PeerLists loaded;
+    REQUIRE_NOTHROW(loaded = PeerLists::decode(cut, &skipped));
+    CHECK(loaded.all().size() == 2);
+    CHECK(skipped == 3);
+    for (const auto& [peer, held] : loaded.all()) {
+        for (const auto& p : people) {
+            if (p.identity.veil_id() == peer) CHECK(loaded.state(peer, p.tablet.signing_key()) == PeerLists::DeviceState::revoked);
+        }
+    }
+    // Bytes after the last record: every list loads, the damage is counted.
+    auto longer = bytes;
+    longer.push_back(0);
+    skipped = 0;
+    CHECK(PeerLists::decode(longer, &skipped).all().size() == people.size());
+    CHECK(skipped == 1);
+}
+
+TEST_CASE("messenger - peer lists: the stalest lists are read again first, a bounded number", "[messenger]") {
+    PeerLists lists;
+    std::vector<crypto::VeilId> ids;
+    for (std::uint64_t i = 0; i < 40; ++i) {
+        Person p;
+        ids.push_back(p.identity.veil_id());
+        (void)lists.accept(ids.back(), p.v1, kNow + i * 1000);  // checked one second apart
+    }
+    // At kNow + 50 s with a 20 s period, lists checked up to kNow + 30 s are stale (31 of them).
+    auto due = lists.stalest(kNow + 50'000, 20'000, 10);
+    REQUIRE(due.size() == 10);
+    for (std::size_t i = 0; i < due.size(); ++i) CHECK(due[i] == ids[i]);
+    CHECK(lists.stalest(kNow + 50'000, 20'000, 100).size() == 31);
+    CHECK(lists.stalest(kNow, 20'000, 100).empty());
 }

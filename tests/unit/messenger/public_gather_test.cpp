@@ -60,3 +60,22 @@ TEST_CASE("messenger - one member's share stops paging even when every item repe
     CHECK(pages < 11);
     CHECK(gather.take().size() == 1);
 }
+
+// Issue 14 review (MEDIUM): a hostile member answering one item a page, always with "more", held
+// every lookup (and the receive round waiting on it) for up to 10,000 round trips.
+TEST_CASE("messenger - a member serving one item a page is asked for a bounded number of pages", "[messenger]") {
+    PublicGather gather(3);
+    std::size_t asked = 0;
+    for (std::uint32_t n = 1; n <= 10'000; ++n) {
+        ++asked;
+        if (!gather.add_page(1, {item(n, 100)})) break;
+    }
+    CHECK(asked == kMaxPublicPages);
+    // An honest member's full pages still bring every item up to kMaxPublicItems.
+    for (std::uint32_t page = 0; page < kMaxPublicPages; ++page) {
+        std::vector<MessageItem> full;
+        for (std::uint32_t i = 0; i < 1000; ++i) full.push_back(item(100'000 + page * 1000 + i, 10));
+        if (!gather.add_page(0, std::move(full))) break;
+    }
+    CHECK(gather.take().size() == kMaxPublicItems + kMaxPublicPages);
+}

@@ -84,12 +84,15 @@ public:
     /// An empty, unsigned list (version 0), the start of the chain.
     DeviceList() = default;
 
-    /// A new list (version + 1) with the device added, signed by identity.
+    /// A new list (version + 1, or min_version when that is higher) with the device added,
+    /// signed by identity. min_version lets a chain restarted from nothing (a restore that found
+    /// no list) start above any version readers may hold.
     [[nodiscard]] DeviceList with_device(const Identity& identity, const DeviceKeys& device,
-                                         std::uint64_t now_ms) const;
+                                         std::uint64_t now_ms, std::uint64_t min_version = 0) const;
     /// Same, from the device's public keys (e.g. a certificate shown by the new device).
     [[nodiscard]] DeviceList with_device(const Identity& identity, const PublicKey& signing_key,
-                                         const PublicKey& dh_key, std::uint64_t now_ms) const;
+                                         const PublicKey& dh_key, std::uint64_t now_ms,
+                                         std::uint64_t min_version = 0) const;
     /// A new list (version + 1) with the device marked revoked. Error{revoked} if not listed.
     [[nodiscard]] DeviceList with_revoked(const Identity& identity,
                                           const PublicKey& device_signing_key,
@@ -115,7 +118,8 @@ public:
 
 private:
     [[nodiscard]] Bytes signed_part() const;
-    [[nodiscard]] DeviceList signed_next(const Identity& identity, std::vector<Entry> entries) const;
+    [[nodiscard]] DeviceList signed_next(const Identity& identity, std::vector<Entry> entries,
+                                         std::uint64_t min_version = 0) const;
     PublicKey identity_key_{};
     std::uint64_t version_ = 0;
     std::uint64_t issued_ms_ = 0;
