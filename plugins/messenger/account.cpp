@@ -216,7 +216,8 @@ proto::node::StoreRequest Account::sealed_to(const crypto::VeilId& peer, const c
 Account::Outgoing Account::prepare_send(const crypto::VeilId& to, const crypto::DeviceList& their_list,
                                         const std::map<crypto::PublicKey, crypto::PreKeyBundle>& their_bundles,
                                         const std::map<crypto::PublicKey, crypto::PreKeyBundle>& own_bundles,
-                                        ChatMessage message, std::uint64_t now_ms, std::uint64_t ttl_ms) {
+                                        ChatMessage message, std::uint64_t now_ms, std::uint64_t ttl_ms,
+                                        ListSource source) {
     if (to == id()) throw std::runtime_error("cannot send a message to yourself");
     Outgoing out;
     out.record.peer = to;
@@ -227,7 +228,8 @@ Account::Outgoing Account::prepare_send(const crypto::VeilId& to, const crypto::
     // make us encrypt to a device revoked since.
     // A list of a peer we hold sessions with is never evicted for a stranger's (PeerLists).
     auto keep = [this](const crypto::VeilId& p) { return sessions_->cost(p).sessions > 0; };
-    const auto list = peers_.accept(to, their_list, now_ms, keep).value_or(their_list);
+    const auto* held = source == ListSource::held ? peers_.find(to) : nullptr;
+    const auto list = held ? held->list : peers_.accept(to, their_list, now_ms, keep).value_or(their_list);
     for (const auto& e : list.entries()) {
         if (e.revoked()) sessions_->forget_device(to, e.signing_key);
     }
@@ -238,6 +240,14 @@ Account::Outgoing Account::prepare_send(const crypto::VeilId& to, const crypto::
     sync.sync_peer = to;
     fan_out(id(), list_, own_bundles, encode(sync), now_ms, ttl_ms, out.stores);
     return out;
+}
+
+bool Account::needs_bundles(const crypto::VeilId& person, const crypto::DeviceList& list) const {
+    // The same devices fan_out would start a session with.
+    if (sessions_->device_count(person) >= crypto::SessionManager::max_devices_per_peer) return false;
+    return std::any_of(list.entries().begin(), list.entries().end(), [this, &person](const auto& e) {
+        return !e.revoked() && e.signing_key != device_->signing_key() && !sessions_->has_session(person, e.signing_key);
+    });
 }
 
 std::size_t Account::fan_out(const crypto::VeilId& person, const crypto::DeviceList& list,
