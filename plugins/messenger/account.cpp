@@ -221,7 +221,7 @@ Account::Outgoing Account::prepare_send(const crypto::VeilId& to, const crypto::
                                         const std::map<crypto::PublicKey, crypto::PreKeyBundle>& their_bundles,
                                         const std::map<crypto::PublicKey, crypto::PreKeyBundle>& own_bundles,
                                         ChatMessage message, std::uint64_t now_ms, std::uint64_t ttl_ms,
-                                        const StrangerSessions::IsAccepted& is_accepted) {
+                                        ListSource source, const StrangerSessions::IsAccepted& is_accepted) {
     if (to == id()) throw std::runtime_error("cannot send a message to yourself");
     Outgoing out;
     out.record.peer = to;
@@ -231,7 +231,8 @@ Account::Outgoing Account::prepare_send(const crypto::VeilId& to, const crypto::
     // Never an older list than one already seen: a swarm member serving a stale list cannot
     // make us encrypt to a device revoked since.
     // A contact's list, or one of a peer we hold sessions with, is never evicted for a stranger's.
-    const auto list = peers_.accept(to, their_list, now_ms, keep_lists(is_accepted)).value_or(their_list);
+    const auto* held = source == ListSource::held ? peers_.find(to) : nullptr;
+    const auto list = held ? held->list : peers_.accept(to, their_list, now_ms, keep_lists(is_accepted)).value_or(their_list);
     for (const auto& e : list.entries()) {
         if (e.revoked()) sessions_->forget_device(to, e.signing_key);
     }
@@ -248,6 +249,14 @@ PeerLists::Keep Account::keep_lists(StrangerSessions::IsAccepted is_accepted) co
     return [this, is_accepted = std::move(is_accepted)](const crypto::VeilId& p) {
         return (is_accepted && is_accepted(p)) || sessions_->cost(p).sessions > 0;
     };
+}
+
+bool Account::needs_bundles(const crypto::VeilId& person, const crypto::DeviceList& list) const {
+    // The same devices fan_out would start a session with.
+    if (sessions_->device_count(person) >= crypto::SessionManager::max_devices_per_peer) return false;
+    return std::any_of(list.entries().begin(), list.entries().end(), [this, &person](const auto& e) {
+        return !e.revoked() && e.signing_key != device_->signing_key() && !sessions_->has_session(person, e.signing_key);
+    });
 }
 
 std::size_t Account::fan_out(const crypto::VeilId& person, const crypto::DeviceList& list,

@@ -85,16 +85,23 @@ public:
         MessageRecord record;
         std::vector<proto::node::StoreRequest> stores;
     };
+    /// Where their_list comes from: just read from the swarm (it marks the held list checked),
+    /// or the held list itself, reused while fresh (it marks nothing: its age stays honest).
+    enum class ListSource { read, held };
     /// `is_accepted` names the contacts whose lists are never evicted (keep_lists).
     [[nodiscard]] Outgoing prepare_send(const crypto::VeilId& to, const crypto::DeviceList& their_list,
                                         const std::map<crypto::PublicKey, crypto::PreKeyBundle>& their_bundles,
                                         const std::map<crypto::PublicKey, crypto::PreKeyBundle>& own_bundles,
                                         ChatMessage message, std::uint64_t now_ms,
                                         std::uint64_t ttl_ms = crypto::max_envelope_ttl_ms,
+                                        ListSource source = ListSource::read,
                                         const StrangerSessions::IsAccepted& is_accepted = {});
     /// The peers whose held lists are never evicted for strangers' (PeerLists::Keep): accepted
     /// contacts (`is_accepted`), even with no session yet, and peers we hold sessions with.
     [[nodiscard]] PeerLists::Keep keep_lists(StrangerSessions::IsAccepted is_accepted) const;
+    /// True when a send to `person` by `list` would start a session (an active device without
+    /// one, below the device cap): only then does it need their pre-key bundles.
+    [[nodiscard]] bool needs_bundles(const crypto::VeilId& person, const crypto::DeviceList& list) const;
 
     /// A message for this identity's other devices only (e.g. a contact change): one envelope per
     /// other active device of ours; none when there is no other. The message must name its

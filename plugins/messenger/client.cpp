@@ -136,6 +136,8 @@ void Client::schedule_peer_list_refresh() {
 
 void Client::run() {
     resident_ = true;
+    // The timer below keeps held lists this young, so a send need not read them again.
+    queue_.reuse_lists_younger_than(peer_list_refresh_ms_);
     retry_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
     expiry_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
     expiry_timer_->start(500, 500, [this] { purge_expired(); });

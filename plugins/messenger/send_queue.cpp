@@ -19,14 +19,23 @@ bool refused_by_swarm(const sdk::Error& e) { return e.code == sdk::ErrorCode::re
 }  // namespace
 
 SendQueue::SendQueue(sdk::Context& ctx, Service& service, AccountStore& store)
-    : ctx_(ctx), service_(service), store_(store) {}
+    : ctx_(ctx),
+      service_(service),
+      store_(store),
+      keys_(KeyReads{
+          [&service](const crypto::VeilId& who, std::function<void(crypto::DeviceList)> done, Fail fail) {
+              service.fetch_device_list(who, std::move(done), std::move(fail));
+          },
+          [&service](const crypto::VeilId& who, const crypto::DeviceList& list, std::function<void(Bundles)> done,
+                     Fail fail) { service.fetch_bundles(who, list, std::move(done), std::move(fail)); },
+      }) {}
 
 void SendQueue::run(const AccountPtr& account, std::function<void()> done, Fail fail) {
     held_.clear();
     flush_outbox([this, account, done, fail] {
         store_.scan(kQueuePrefix, kEntriesPerRun, [this, account, done, fail](std::vector<st::Entry> entries) {
             auto queue = std::make_shared<std::vector<st::Entry>>(std::move(entries));
-            fresh_.clear();  // device lists are read again for every run of the queue
+            keys_.new_run();
             send_queued(account, queue, 0, done, fail);
         }, fail);
     }, fail);
@@ -117,8 +126,7 @@ void SendQueue::send_queued(const AccountPtr& account, std::shared_ptr<std::vect
     const auto to = item.first;
     if (to == account->id()) {
         // For our other devices only (a contact change): nothing to do without them.
-        return fetch_fresh(to, [account, item, commit, drop](PersonKeys own) {
-            account->adopt_device_list(own.list);
+        return keys_.person(account, to, [account, item, commit, drop](PersonKeys own) {
             std::vector<proto::node::StoreRequest> stores;
             try {
                 stores = account->prepare_sync(own.bundles, item.second, now_ms());
@@ -132,27 +140,23 @@ void SendQueue::send_queued(const AccountPtr& account, std::shared_ptr<std::vect
         if (is_undeliverable(e)) return drop(e.message);
         fail(e);
     };
-    fetch_fresh(to, [this, account, item, commit, fail, drop](PersonKeys theirs) {
-        fetch_fresh(account->id(), [this, account, item, theirs, commit, drop](PersonKeys own) {
-            account->adopt_device_list(own.list);
-            Account::Outgoing out;
-            try {
-                out = account->prepare_send(item.first, theirs.list, theirs.bundles, own.bundles, item.second, now_ms(),
-                                            swarm_ttl_ms(item.second.disappear_after_s), is_accepted_);
-            } catch (const std::exception& e) {
-                return drop(e.what());
-            }
-            commit(item.second.id, std::move(out.stores));
-        }, fail);
-    }, fail_to);
-}
-
-void SendQueue::fetch_fresh(const crypto::VeilId& who, std::function<void(PersonKeys)> done, Fail fail) {
-    if (auto it = fresh_.find(who); it != fresh_.end()) return done(it->second);
-    service_.fetch_person(who, [this, who, done](PersonKeys keys) {
-        fresh_.insert_or_assign(who, keys);
-        done(std::move(keys));
-    }, std::move(fail));
+    const auto asked_ms = now_ms();
+    keys_.gather(account, to, [this, account, item, commit, drop, asked_ms](PersonKeys theirs, PersonKeys own) {
+        // Where a send's time goes (issue 19): each read is a round trip through the onion.
+        ctx_.log().debug("send: keys in {} ms (recipient's list {}, {} bundles; own list {}, {} bundles)",
+                         now_ms() - asked_ms, theirs.list_read ? "read" : "held", theirs.bundles.size(),
+                         own.list_read ? "read" : "held", own.bundles.size());
+        Account::Outgoing out;
+        try {
+            out = account->prepare_send(item.first, theirs.list, theirs.bundles, own.bundles, item.second, now_ms(),
+                                        swarm_ttl_ms(item.second.disappear_after_s),
+                                        theirs.list_read ? Account::ListSource::read : Account::ListSource::held,
+                                        is_accepted_);
+        } catch (const std::exception& e) {
+            return drop(e.what());
+        }
+        commit(item.second.id, std::move(out.stores));
+    }, fail_to, fail);
 }
 
 }  // namespace veil::messenger

@@ -1,7 +1,7 @@
 #pragma once
 /// The send queue's run (the two stages are described in outbox.hpp): finishes what earlier runs
 /// left in the outbox, then encrypts and sends every queued message, oldest first. Per message:
-/// fresh device lists (read once per run), fan-out, then ratchet state, envelopes and dequeue
+/// the recipient's and own keys (send_keys.hpp: what is read, when), fan-out, then ratchet state, envelopes and dequeue
 /// saved in one batch, then exactly those envelopes stored in every recipient swarm, then their
 /// outbox entry erased. A message whose recipient swarm refuses it (quota_exceeded, ...) stays in
 /// the outbox and is "held" (held()): the run goes on with the others, and a later run tries the
@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "account_store.hpp"
+#include "send_keys.hpp"
 #include "service.hpp"
 
 namespace veil::messenger {
@@ -24,6 +25,9 @@ namespace veil::messenger {
 class SendQueue final {
 public:
     SendQueue(sdk::Context& ctx, Service& service, AccountStore& store);
+
+    /// Resident clients: device lists read less than max_age_ms ago are reused (send_keys.hpp).
+    void reuse_lists_younger_than(std::uint64_t max_age_ms) { keys_.reuse_lists_younger_than(max_age_ms); }
 
     /// One run: the outbox, then the queue; `done` once every envelope is stored.
     void run(const AccountPtr& account, std::function<void()> done, Fail fail);
@@ -49,15 +53,13 @@ private:
     /// Stores the envelopes of a send just committed to the outbox, then erases its entry.
     void send_committed(const MessageId& id, std::vector<proto::node::StoreRequest> stores, std::function<void()> done,
                         Fail fail);
-    /// Service::fetch_person, read once per run (a burst reads each person's keys once).
-    void fetch_fresh(const crypto::VeilId& who, std::function<void(PersonKeys)> done, Fail fail);
 
     sdk::Context& ctx_;
     Service& service_;
     AccountStore& store_;
     Dropped on_dropped_;
     StrangerSessions::IsAccepted is_accepted_;
-    std::map<crypto::VeilId, PersonKeys> fresh_;
+    SendKeys keys_;
     std::map<MessageId, sdk::Error> held_;
 };
 

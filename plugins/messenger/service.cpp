@@ -223,11 +223,15 @@ void Service::fetch_device_list(const crypto::VeilId& who, std::function<void(cr
 
 void Service::fetch_person(const crypto::VeilId& who, std::function<void(PersonKeys)> done, Fail fail) {
     fetch_device_list(who, [this, who, done, fail](crypto::DeviceList list) {
-        fetch_public(who, kBundleNamespace, [who, list, done](std::vector<wire::Bytes> blobs) {
-            PersonKeys keys{list, newest_bundles(who, list, blobs, now_ms())};
-            done(std::move(keys));
-        }, fail);
+        fetch_bundles(who, list, [list, done](Bundles bundles) { done(PersonKeys{list, std::move(bundles)}); }, fail);
     }, fail);
+}
+
+void Service::fetch_bundles(const crypto::VeilId& who, const crypto::DeviceList& list, std::function<void(Bundles)> done,
+                            Fail fail) {
+    fetch_public(who, kBundleNamespace, [who, list, done](std::vector<wire::Bytes> blobs) {
+        done(newest_bundles(who, list, blobs, now_ms()));
+    }, std::move(fail));
 }
 
 void Service::publish(const AccountPtr& account, std::function<void()> done, Fail fail) {

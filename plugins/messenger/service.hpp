@@ -15,19 +15,13 @@
 #include "account.hpp"
 #include "errors.hpp"
 #include "public_gather.hpp"
+#include "send_keys.hpp"
 #include "veil/proto/manifest.hpp"
 #include "veil/sdk/clock.hpp"
 #include "veil/sdk/context.hpp"
 
 namespace veil::messenger {
 
-using AccountPtr = std::shared_ptr<Account>;
-
-/// What a sender learns about a person right before sending (never a cache).
-struct PersonKeys final {
-    crypto::DeviceList list;
-    std::map<crypto::PublicKey, crypto::PreKeyBundle> bundles;
-};
 
 class Service final {
 public:
@@ -50,6 +44,9 @@ public:
     /// The device list and bundles a person has published (fails with not_found when there is
     /// no valid list).
     void fetch_person(const crypto::VeilId& who, std::function<void(PersonKeys)> done, Fail fail);
+    /// The newest valid bundle of each active device of `list` that who has published.
+    void fetch_bundles(const crypto::VeilId& who, const crypto::DeviceList& list, std::function<void(Bundles)> done,
+                       Fail fail);
     /// How many members of a swarm must answer a public read.
     enum class Answers { any = 1, majority };
     /// The newest valid device list a person has published, alone (fails with not_found when

@@ -524,6 +524,6 @@ TEST_CASE("messenger - a send never evicts an accepted contact's list, even with
     REQUIRE(list);
     auto bundles = newest_bundles(bob.id(), *list, net.boxes[{bob.id().x25519, kBundleNamespace}], kNow);
     (void)alice.prepare_send(bob.id(), *list, bundles, {}, make_text("hi", kNow), kNow + 10'000, crypto::max_envelope_ttl_ms,
-                             is_accepted);
+                             Account::ListSource::read, is_accepted);
     CHECK(alice.peer_lists().state(carol.veil_id(), tablet.signing_key()) == PeerLists::DeviceState::revoked);
 }
