@@ -8,12 +8,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "support/process.hpp"
+#include "support/veil_id.hpp"
 #include "support/testnet_fixture.hpp"
 
 namespace veil::test {
@@ -79,6 +81,15 @@ public:
         REQUIRE(r.out.rfind("netns ", 0) == 0);
         return r.out.substr(6, r.out.find('\n') - 6);
     }
+    /// `veil testnet VERB --name NAME` (kill, restart, cut, heal; plugins/directory/testnet_faults.hpp)
+    /// plus `extra` (--clock-offset SECONDS); REQUIREs that it worked.
+    void fault(const std::string& verb, const std::string& name, const std::vector<std::string>& extra = {}) {
+        std::vector<std::string> args{"testnet", verb, "--name", name, "--dir", dir_.string()};
+        args.insert(args.end(), extra.begin(), extra.end());
+        auto r = run_veil(args, {}, 30000);
+        INFO(r.out + r.err);
+        REQUIRE(r.exit_code == 0);
+    }
     /// `veil ARGS` run inside namespace `netns`.
     static Interactive::Program in(const std::string& netns, const std::vector<std::string>& args) {
         std::vector<std::string> argv{"/usr/bin/env", "ip", "netns", "exec", netns, veil_exe()};
@@ -116,5 +127,33 @@ private:
     std::vector<d::PublicKey> authorities_;
     bool down_ = false;
 };
+
+/// True (after saying so) when this machine cannot make network namespaces: the case is skipped
+/// (ctest sees "SKIPPED: ").
+inline bool hosts_skipped() {
+    auto why = HostsTestnet::unavailable();
+    if (!why) return false;
+    std::cout << "SKIPPED: " << *why << std::endl;
+    WARN("SKIPPED: " << *why);
+    return true;
+}
+
+/// A new identity in HOME, made inside namespace `netns` (empty: on the machine itself); its ID.
+inline std::string init_person(const HostsTestnet& net, const std::string& netns, const fs::path& home) {
+    std::vector<std::string> args{"init", "--home", home.string(), "--network", (net.dir() / "network.toml").string()};
+    auto r = netns.empty() ? run_veil(args, {}, 60000) : HostsTestnet::run_in(netns, args);
+    INFO(r.out + r.err);
+    REQUIRE(r.exit_code == 0);
+    auto id = veil_id_in(r.out);
+    REQUIRE(id.size() == 66);
+    return id;
+}
+
+/// How many times `needle` occurs in `text`.
+inline std::size_t count_of(const std::string& text, const std::string& needle) {
+    std::size_t n = 0;
+    for (std::size_t at = 0; (at = text.find(needle, at)) != std::string::npos; at += needle.size()) ++n;
+    return n;
+}
 
 }  // namespace veil::test
