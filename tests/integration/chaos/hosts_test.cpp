@@ -136,29 +136,11 @@ TEST_CASE("chaos - 40 messages over 40 ms links: none lost, none twice, in order
     constexpr std::uint64_t kDelayMs = 40;
     constexpr int kMessages = 40;  // one after the other: about 70 s of the 2-minute budget
     HostsTestnet net(6, 1, {"--delay", std::to_string(kDelayMs)});
-    auto ns_a = net.add_host("client-a");
-    auto ns_b = net.add_host("client-b");
-    auto alice = net.dir() / "alice";
-    auto bob = net.dir() / "bob";
-    auto alice_id = init_person(net, ns_a, alice);
-    auto bob_id = init_person(net, ns_b, bob);
-    REQUIRE(HostsTestnet::run_in(ns_b, {"--home", bob.string(), "contacts", "add", alice_id, "Alice"}).exit_code == 0);
-
-    Interactive a(HostsTestnet::in(ns_a, {"--home", alice.string(), "chat", bob_id}), net.dir() / "alice-chat.err");
-    Interactive b(HostsTestnet::in(ns_b, {"--home", bob.string(), "chat", alice_id}), net.dir() / "bob-chat.err");
     // The first message sets up the session (X3DH) and the long-polls; it is not measured.
-    REQUIRE(a.type("warm-up"));
-    INFO(read_file(net.dir() / "bob-chat.err"));
-    REQUIRE(b.wait_for("Alice: warm-up\n", 60000));
+    ChatPair chat(net);
+    auto& b = *chat.b;
 
-    std::vector<double> latency_ms;
-    for (int i = 0; i < kMessages; ++i) {
-        auto text = "m " + std::to_string(i);
-        auto t0 = std::chrono::steady_clock::now();
-        REQUIRE(a.type(text));
-        if (!b.wait_for("Alice: " + text + "\n", 30000)) break;  // counted as lost below
-        latency_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    }
+    auto latency_ms = chat.timed_messages(kMessages);  // a message not arrived is counted as lost below
     // Late copies would show now.
     b.wait_for("never printed", 2000);
 

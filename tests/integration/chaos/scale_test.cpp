@@ -73,25 +73,8 @@ TEST_CASE("chaos scale - 9, 27, 54 nodes: start time, memory per node, latency b
         }
         const double floor_ms = 4 * percentile(rtt, 0.5);
 
-        auto ns_a = net.add_host("client-a");
-        auto ns_b = net.add_host("client-b");
-        auto alice = net.dir() / "alice";
-        auto bob = net.dir() / "bob";
-        auto alice_id = init_person(net, ns_a, alice);
-        auto bob_id = init_person(net, ns_b, bob);
-        REQUIRE(HostsTestnet::run_in(ns_b, {"--home", bob.string(), "contacts", "add", alice_id, "Alice"}).exit_code == 0);
-        Interactive a(HostsTestnet::in(ns_a, {"--home", alice.string(), "chat", bob_id}), net.dir() / "alice-chat.err");
-        Interactive b(HostsTestnet::in(ns_b, {"--home", bob.string(), "chat", alice_id}), net.dir() / "bob-chat.err");
-        REQUIRE(a.type("warm-up"));
-        REQUIRE(b.wait_for("Alice: warm-up\n", 60000));
-        std::vector<double> latency;
-        for (int i = 0; i < kMessages; ++i) {
-            auto text = "m " + std::to_string(i);
-            auto s = std::chrono::steady_clock::now();
-            REQUIRE(a.type(text));
-            if (!b.wait_for("Alice: " + text + "\n", 30000)) break;
-            latency.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s).count());
-        }
+        ChatPair chat(net);
+        auto latency = chat.timed_messages(kMessages);
         std::cout << "scale " << nodes << " nodes: up " << up_s << " s, memory " << (counted ? rss / static_cast<double>(counted) : 0)
                   << " MiB per node (" << rss << " MiB in all), latency over " << kDelayMs << " ms links ("
                   << latency.size() << " of " << kMessages << " messages): p50 " << percentile(latency, 0.5) << " ms, p99 "
