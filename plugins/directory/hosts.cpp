@@ -116,18 +116,30 @@ void HostsNet::record(const std::string& line) const {
 Host HostsNet::add(const std::string& name, unsigned index) {
     if (index < 1 || index > 254) throw std::runtime_error("host subnet index out of range");
     Host h{name, "veil-" + tag_ + "-" + name, prefix_ + "." + std::to_string(index) + ".2"};
-    const std::string veth = "v" + tag_ + "-" + std::to_string(index);  // at most 15 characters
+    const std::string link = veth(index);  // at most 15 characters
     record("netns " + h.netns);
     run_ip("netns add " + h.netns);
-    record("link " + veth);
-    run_ip("link add " + veth + " type veth peer name eth0 netns " + h.netns);
-    run_ip("link set " + veth + " master " + bridge() + " up");
+    record("link " + link);
+    run_ip("link add " + link + " type veth peer name eth0 netns " + h.netns);
+    run_ip("link set " + link + " master " + bridge() + " up");
     run_ip("-n " + h.netns + " addr add " + h.address + "/24 dev eth0");
     run_ip("-n " + h.netns + " link set lo up");
     run_ip("-n " + h.netns + " link set eth0 up");
     run_ip("-n " + h.netns + " route add " + prefix_ + ".0.0/16 dev eth0");
     record("host " + name + " " + h.netns + " " + h.address);
     return h;
+}
+
+void HostsNet::set_link_up(const std::string& name, bool up) const {
+    for (const auto& h : hosts()) {
+        if (h.name != name) continue;
+        // The subnet index is the address's third byte (PREFIX.i.2).
+        auto third = h.address.substr(prefix_.size() + 1);
+        run_ip("link set " + veth(static_cast<unsigned>(std::stoul(third.substr(0, third.find('.'))))) +
+               (up ? " up" : " down"));
+        return;
+    }
+    throw std::runtime_error("no host " + name + " in " + (dir_ / kStateFile).string());
 }
 
 std::vector<Host> HostsNet::hosts() const {

@@ -38,6 +38,9 @@ public:
 
     /// A new host with subnet `index` (1..254): namespace, veth pair on the bridge, address.
     Host add(const std::string& name, unsigned index);
+    /// Takes host `name`'s veth on the bridge side down (a partition: its namespace keeps its
+    /// addresses and routes, nothing crosses) or up again. Throws when there is no such host.
+    void set_link_up(const std::string& name, bool up) const;
     /// The hosts made so far, in order.
     [[nodiscard]] std::vector<Host> hosts() const;
     /// "10.X": the first two bytes of every address.
@@ -49,6 +52,8 @@ private:
     HostsNet(std::filesystem::path dir, std::string tag, std::string prefix)
         : dir_(std::move(dir)), tag_(std::move(tag)), prefix_(std::move(prefix)) {}
     void record(const std::string& line) const;
+    /// The bridge side of the veth pair of the host in subnet `index`.
+    [[nodiscard]] std::string veth(unsigned index) const { return "v" + tag_ + "-" + std::to_string(index); }
     std::filesystem::path dir_;
     std::string tag_, prefix_;
 };

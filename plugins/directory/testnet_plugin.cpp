@@ -15,6 +15,7 @@
 #include "hosts.hpp"
 #include "link_profile.hpp"
 #include "testnet.hpp"
+#include "testnet_faults.hpp"
 #include "veil/proto/node_rpc.hpp"
 #include "veil/sdk/clock.hpp"
 #include "veil/sdk/net.hpp"
@@ -54,13 +55,18 @@ struct Options {
     bool hosts = false;                           ///< each process in its own network namespace (hosts.hpp)
     std::optional<std::uint64_t> delay_ms;        ///< --hosts: one-way delay of every link
     std::optional<fs::path> profile;              ///< --hosts: the links' profile (link_profile.hpp)
-    std::string name;                             ///< add-host: the new host's name
+    std::string name;                             ///< add-host: the new host's name; faults: the target
+    std::optional<std::int64_t> clock_offset_s;   ///< restart: the process's wall clock this far off
 };
 
 // With --hosts every process has its own address, so the ports are fixed (DESIGN.md defaults).
 constexpr std::uint16_t kHostsAuthorityPort = 7700;
 constexpr std::uint16_t kHostsNodePort = 7800;
 constexpr unsigned kFirstClientSubnet = 201;  // authorities and nodes take subnets 1..200
+
+constexpr std::int64_t kMaxClockOffsetS = 86'400;
+
+bool fault_verb(const std::string& v) { return v == "kill" || v == "restart" || v == "cut" || v == "heal"; }
 
 bool plain_name(const std::string& n) {
     return !n.empty() && n.size() <= 20 &&
@@ -72,7 +78,8 @@ std::optional<Options> parse(const std::vector<std::string>& a, std::string& err
     if (a.empty()) {
         error = "usage: veil testnet up --nodes N [--swarm-size K] [--authorities A] [--node-option KEY=VALUE]..."
                 " [--authority-option KEY=VALUE]... [--hosts [--delay MS] [--profile FILE]] --dir DIR"
-                " | add-host --name NAME --dir DIR | status --dir DIR | down --dir DIR";
+                " | add-host --name NAME --dir DIR | kill|cut|heal --name NAME --dir DIR"
+                " | restart --name NAME [--clock-offset SECONDS] --dir DIR | status --dir DIR | down --dir DIR";
         return std::nullopt;
     }
     o.verb = a[0];
@@ -95,6 +102,7 @@ std::optional<Options> parse(const std::vector<std::string>& a, std::string& err
             else if (a[i] == "--delay" && (v = value())) o.delay_ms = std::stoull(*v);
             else if (a[i] == "--profile" && (v = value())) o.profile = fs::absolute(*v);
             else if (a[i] == "--name" && (v = value())) o.name = *v;
+            else if (a[i] == "--clock-offset" && (v = value())) o.clock_offset_s = std::stoll(*v);
             else {
                 error = "veil testnet: unexpected argument '" + a[i] + "'";
                 return std::nullopt;
@@ -105,8 +113,12 @@ std::optional<Options> parse(const std::vector<std::string>& a, std::string& err
         }
     }
     if (o.dir.empty()) error = "veil testnet: --dir DIR is required";
-    else if (o.verb != "up" && o.verb != "status" && o.verb != "down" && o.verb != "add-host")
+    else if (o.verb != "up" && o.verb != "status" && o.verb != "down" && o.verb != "add-host" && !fault_verb(o.verb))
         error = "veil testnet: unknown verb '" + o.verb + "'";
+    else if (fault_verb(o.verb) && !plain_name(o.name)) error = "veil testnet " + o.verb + ": --name NAME is required";
+    else if (o.clock_offset_s && o.verb != "restart") error = "veil testnet: --clock-offset goes with restart";
+    else if (o.clock_offset_s && (*o.clock_offset_s < -kMaxClockOffsetS || *o.clock_offset_s > kMaxClockOffsetS))
+        error = "veil testnet restart: --clock-offset within a day either way";
     else if ((o.delay_ms || o.profile) && !o.hosts) error = "veil testnet up: --delay and --profile need --hosts";
     else if (o.delay_ms && *o.delay_ms > 60'000) error = "veil testnet up: --delay 0..60000";
     else if (o.verb == "up" && o.hosts && o.authorities + o.nodes >= kFirstClientSubnet)
@@ -120,42 +132,6 @@ std::optional<Options> parse(const std::vector<std::string>& a, std::string& err
     return o;
 }
 
-// Starts `args` (args[0] the executable) in its own session with stdout and stderr to `log`,
-// in network namespace `netns` when one is named.
-int spawn(std::vector<std::string> args, const fs::path& log, const std::string& netns = {}) {
-    std::string logp = log.string();
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int ns_fd = netns.empty() ? -1 : open_netns(netns);
-    if (!netns.empty() && ns_fd < 0) throw std::runtime_error("network namespace " + netns + " is missing");
-    pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
-        // Only async-signal-safe calls until exec.
-        if (ns_fd >= 0 && !enter_netns_fd(ns_fd)) ::_exit(126);
-        ::setsid();
-        int fd = ::open(logp.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-        int null = ::open("/dev/null", O_RDONLY);
-        if (fd >= 0) {
-            ::dup2(fd, 1);
-            ::dup2(fd, 2);
-        }
-        if (null >= 0) ::dup2(null, 0);
-        ::execv(argv[0], argv.data());
-        ::_exit(127);
-    }
-    if (ns_fd >= 0) ::close(ns_fd);
-    return pid;
-}
-
-std::string self_exe() {
-    std::error_code ec;
-    auto p = fs::read_symlink("/proc/self/exe", ec);
-    if (ec) throw std::runtime_error("cannot find the veil executable");
-    return p.string();
-}
-
 // One `veil testnet` invocation; lives until it finishes the call.
 class TestnetRun final {
 public:
@@ -165,6 +141,7 @@ public:
         try {
             if (o_.verb == "up") up();
             else if (o_.verb == "add-host") add_host();
+            else if (fault_verb(o_.verb)) fault();
             else if (o_.verb == "status") status();
             else down();
         } catch (const std::exception& e) {
@@ -246,6 +223,24 @@ private:
         if (kFirstClientSubnet + clients > 254) throw std::runtime_error("no subnet left for another client host");
         auto h = net.add(o_.name, kFirstClientSubnet + clients);
         call_.out("netns " + h.netns + "\naddress " + h.address + "\n");
+        call_.finish(sdk::exit_code::ok);
+    }
+
+    // kill|restart|cut|heal --name NAME (testnet_faults.hpp): one fault, said in one line.
+    void fault() {
+        std::string done;
+        if (o_.verb == "kill") {
+            auto pid = kill_testnet_process(o_.dir, o_.name);
+            done = pid ? "killed " + o_.name + " (pid " + std::to_string(pid) + ", SIGKILL)" : o_.name + " was not running";
+        } else if (o_.verb == "restart") {
+            auto pid = restart_testnet_process(o_.dir, o_.name, o_.clock_offset_s);
+            done = "started " + o_.name + " again (pid " + std::to_string(pid) + ")" +
+                   (o_.clock_offset_s ? ", its clock " + std::to_string(*o_.clock_offset_s) + " s off" : "");
+        } else {
+            set_host_link(o_.dir, o_.name, o_.verb == "heal");
+            done = o_.verb == "cut" ? "cut " + o_.name + " off the network" : "joined " + o_.name + " to the network again";
+        }
+        call_.out("testnet " + o_.verb + ": " + done + "\n");
         call_.finish(sdk::exit_code::ok);
     }
 
@@ -482,7 +477,8 @@ public:
             "testnet", "start, inspect or stop a local test network (directory + service nodes)",
             "testnet up --nodes N [--swarm-size K] [--authorities A] [--node-option KEY=VALUE]... "
             "[--authority-option KEY=VALUE]... [--hosts [--delay MS] [--profile FILE]] --dir DIR | "
-            "testnet add-host --name NAME --dir DIR | testnet status --dir DIR | testnet down --dir DIR",
+            "testnet add-host --name NAME --dir DIR | testnet kill|cut|heal --name NAME --dir DIR | "
+            "testnet restart --name NAME [--clock-offset SECONDS] --dir DIR | testnet status --dir DIR | testnet down --dir DIR",
             [this, &ctx](sdk::CommandCall call) {
                 std::string error;
                 auto o = parse(call.args(), error);

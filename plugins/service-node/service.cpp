@@ -219,7 +219,10 @@ Outcome StorageService::handle(const Request& request, std::uint64_t now_ms) {
         return {error_response(id, Status::unknown_method, to_string(Status::unknown_method))};
     } catch (const wire::DecodeError& e) {
         return {error_response(id, Status::bad_request, e.what())};
-    } catch (const StoreError&) {
+    } catch (const StoreError& e) {
+        // A full disk refuses the write (the transaction rolls back: nothing stored is lost) and
+        // says so, so that its operator and the client's log know why; reads go on.
+        if (e.failure() == sql::Failure::disk_full) return {error_response(id, Status::internal, "this node's disk is full")};
         return {error_response(id, Status::internal, "storage failure")};
     }
 }

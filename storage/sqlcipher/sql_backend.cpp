@@ -32,6 +32,7 @@ sdk::ErrorCode to_error_code(Failure failure) {
         case Failure::too_large:
             return ErrorCode::too_large;
         case Failure::io:
+        case Failure::disk_full:
             return ErrorCode::io;
     }
     return ErrorCode::internal;

@@ -7,13 +7,17 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <chrono>
 #include <fstream>
+#include <memory>
+#include <iostream>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "support/process.hpp"
+#include "support/veil_id.hpp"
 #include "support/testnet_fixture.hpp"
 
 namespace veil::test {
@@ -79,6 +83,15 @@ public:
         REQUIRE(r.out.rfind("netns ", 0) == 0);
         return r.out.substr(6, r.out.find('\n') - 6);
     }
+    /// `veil testnet VERB --name NAME` (kill, restart, cut, heal; plugins/directory/testnet_faults.hpp)
+    /// plus `extra` (--clock-offset SECONDS); REQUIREs that it worked.
+    void fault(const std::string& verb, const std::string& name, const std::vector<std::string>& extra = {}) {
+        std::vector<std::string> args{"testnet", verb, "--name", name, "--dir", dir_.string()};
+        args.insert(args.end(), extra.begin(), extra.end());
+        auto r = run_veil(args, {}, 30000);
+        INFO(r.out + r.err);
+        REQUIRE(r.exit_code == 0);
+    }
     /// `veil ARGS` run inside namespace `netns`.
     static Interactive::Program in(const std::string& netns, const std::vector<std::string>& args) {
         std::vector<std::string> argv{"/usr/bin/env", "ip", "netns", "exec", netns, veil_exe()};
@@ -116,5 +129,70 @@ private:
     std::vector<d::PublicKey> authorities_;
     bool down_ = false;
 };
+
+/// True (after saying so) when this machine cannot make network namespaces: the case is skipped
+/// (ctest sees "SKIPPED: ").
+inline bool hosts_skipped() {
+    auto why = HostsTestnet::unavailable();
+    if (!why) return false;
+    std::cout << "SKIPPED: " << *why << std::endl;
+    WARN("SKIPPED: " << *why);
+    return true;
+}
+
+/// A new identity in HOME, made inside namespace `netns` (empty: on the machine itself); its ID.
+inline std::string init_person(const HostsTestnet& net, const std::string& netns, const fs::path& home) {
+    std::vector<std::string> args{"init", "--home", home.string(), "--network", (net.dir() / "network.toml").string()};
+    auto r = netns.empty() ? run_veil(args, {}, 60000) : HostsTestnet::run_in(netns, args);
+    INFO(r.out + r.err);
+    REQUIRE(r.exit_code == 0);
+    auto id = veil_id_in(r.out);
+    REQUIRE(id.size() == 66);
+    return id;
+}
+
+/// Alice and Bob, each in a namespace of their own (client-a, client-b), each the other's contact,
+/// in `veil chat` with each other; Alice's first message ("warm-up", which sets up the session and
+/// the long-polls) has reached Bob's screen.
+struct ChatPair {
+    explicit ChatPair(HostsTestnet& net) {
+        auto ns_a = net.add_host("client-a");
+        auto ns_b = net.add_host("client-b");
+        auto alice = net.dir() / "alice";
+        auto bob = net.dir() / "bob";
+        auto alice_id = init_person(net, ns_a, alice);
+        auto bob_id = init_person(net, ns_b, bob);
+        REQUIRE(HostsTestnet::run_in(ns_b, {"--home", bob.string(), "contacts", "add", alice_id, "Alice"}).exit_code == 0);
+        REQUIRE(HostsTestnet::run_in(ns_a, {"--home", alice.string(), "contacts", "add", bob_id, "Bob"}).exit_code == 0);
+        a = std::make_unique<Interactive>(HostsTestnet::in(ns_a, {"--home", alice.string(), "chat", bob_id}),
+                                          net.dir() / "alice-chat.err");
+        b = std::make_unique<Interactive>(HostsTestnet::in(ns_b, {"--home", bob.string(), "chat", alice_id}),
+                                          net.dir() / "bob-chat.err");
+        REQUIRE(a->type("warm-up"));
+        INFO(read_file(net.dir() / "bob-chat.err"));
+        REQUIRE(b->wait_for("Alice: warm-up\n", 60000));
+    }
+    /// Alice sends "m 0".."m N-1", each once the one before is on Bob's screen; the time from
+    /// typing to Bob's screen of each, in ms. Stops at the first that does not arrive in 30 s.
+    std::vector<double> timed_messages(int n) {
+        std::vector<double> ms;
+        for (int i = 0; i < n; ++i) {
+            auto text = "m " + std::to_string(i);
+            auto t0 = std::chrono::steady_clock::now();
+            REQUIRE(a->type(text));
+            if (!b->wait_for("Alice: " + text + "\n", 30000)) break;
+            ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        }
+        return ms;
+    }
+    std::unique_ptr<Interactive> a, b;  ///< Alice's and Bob's chat
+};
+
+/// How many times `needle` occurs in `text`.
+inline std::size_t count_of(const std::string& text, const std::string& needle) {
+    std::size_t n = 0;
+    for (std::size_t at = 0; (at = text.find(needle, at)) != std::string::npos; at += needle.size()) ++n;
+    return n;
+}
 
 }  // namespace veil::test

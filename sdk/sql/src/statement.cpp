@@ -29,11 +29,11 @@ void throw_sqlite(sqlite3* db, int rc, std::string_view what) {
         case SQLITE_NOTADB:
             throw Error(Failure::key_mismatch, msg + "the key does not open the database (or it is not a database)");
         case SQLITE_FULL:
-            throw Error(Failure::io, msg + "disk full");
+            throw Error(Failure::disk_full, msg + "disk full");
         case SQLITE_IOERR:
             // A write the file system refused for want of space is a full disk, not a broken one.
             if (db && (sqlite3_system_errno(db) == ENOSPC || sqlite3_system_errno(db) == EDQUOT)) {
-                throw Error(Failure::io, msg + "disk full");
+                throw Error(Failure::disk_full, msg + "disk full");
             }
             break;
         case SQLITE_TOOBIG:

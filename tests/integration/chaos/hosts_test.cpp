@@ -15,7 +15,6 @@
 
 #include "support/hosts_testnet.hpp"
 #include "support/node_rpc.hpp"
-#include "support/veil_id.hpp"
 
 using namespace veil::test;
 
@@ -23,39 +22,13 @@ namespace {
 
 constexpr std::uint16_t kNodePort = 7800;
 
-// True (after saying so) when this machine cannot make network namespaces: the case is skipped.
-bool skipped() {
-    auto why = HostsTestnet::unavailable();
-    if (!why) return false;
-    std::cout << "SKIPPED: " << *why << std::endl;
-    WARN("SKIPPED: " << *why);
-    return true;
-}
-
 std::string subnet_of(const std::string& address) { return address.substr(0, address.rfind('.')); }
-
-// A new identity in HOME, made inside namespace `netns` (empty: on the machine itself).
-std::string init_person(const HostsTestnet& net, const std::string& netns, const fs::path& home) {
-    std::vector<std::string> args{"init", "--home", home.string(), "--network", (net.dir() / "network.toml").string()};
-    auto r = netns.empty() ? run_veil(args, {}, 60000) : HostsTestnet::run_in(netns, args);
-    INFO(r.out + r.err);
-    REQUIRE(r.exit_code == 0);
-    auto id = veil_id_in(r.out);
-    REQUIRE(id.size() == 66);
-    return id;
-}
-
-std::size_t count(const std::string& text, const std::string& needle) {
-    std::size_t n = 0;
-    for (std::size_t at = 0; (at = text.find(needle, at)) != std::string::npos; at += needle.size()) ++n;
-    return n;
-}
 
 }  // namespace
 
 TEST_CASE("chaos - --hosts: each process on its own /24, clients in namespaces and on the machine talk through the onion",
           "[chaos][integration]") {
-    if (skipped()) return;
+    if (hosts_skipped()) return;
     HostsTestnet net(6, 1);
     // The signed manifest lists six nodes, each at its own namespace's address in its own /24.
     NodeRpc rpc;
@@ -89,10 +62,10 @@ TEST_CASE("chaos - --hosts: each process on its own /24, clients in namespaces a
     REQUIRE(from_host.exit_code == 0);
 
     std::string got;
-    for (int i = 0; i < 10 && (count(got, "across the namespaces") == 0 || count(got, "from the machine itself") == 0); ++i)
+    for (int i = 0; i < 10 && (count_of(got, "across the namespaces") == 0 || count_of(got, "from the machine itself") == 0); ++i)
         got += HostsTestnet::run_in(ns_b, {"--home", bob.string(), "receive", "--json", "--wait", "5"}).out;
-    CHECK(count(got, "\"text\":\"across the namespaces\"") == 1);
-    CHECK(count(got, "\"text\":\"from the machine itself\"") == 1);
+    CHECK(count_of(got, "\"text\":\"across the namespaces\"") == 1);
+    CHECK(count_of(got, "\"text\":\"from the machine itself\"") == 1);
 
     net.down();
     CHECK(net.namespaces_left() == 0);
@@ -100,7 +73,7 @@ TEST_CASE("chaos - --hosts: each process on its own /24, clients in namespaces a
 }
 
 TEST_CASE("chaos - testnet down removes the namespaces of an up that was killed half-way", "[chaos][integration]") {
-    if (skipped()) return;
+    if (hosts_skipped()) return;
     TempDir tmp;
     auto dir = tmp.path() / "net";
     pid_t up = ::fork();
@@ -115,7 +88,7 @@ TEST_CASE("chaos - testnet down removes the namespaces of an up that was killed 
     std::string tag;
     for (int i = 0; i < 3000; ++i) {
         auto state = slurp(dir / "hosts.state");
-        if (count(state, "\nhost ") >= 2) {
+        if (count_of(state, "\nhost ") >= 2) {
             tag = state.substr(4, state.find('\n') - 4);
             break;
         }
@@ -124,7 +97,7 @@ TEST_CASE("chaos - testnet down removes the namespaces of an up that was killed 
     ::kill(up, SIGKILL);
     ::waitpid(up, nullptr, 0);
     REQUIRE(!tag.empty());
-    auto listed = [&tag] { return count(run({"/usr/bin/env", "ip", "netns", "list"}, {}, 10000).out, "veil-" + tag + "-"); };
+    auto listed = [&tag] { return count_of(run({"/usr/bin/env", "ip", "netns", "list"}, {}, 10000).out, "veil-" + tag + "-"); };
     CHECK(listed() >= 2);
     auto down = run_veil({"testnet", "down", "--dir", dir.string()}, {}, 60000);
     INFO(down.out + down.err);
@@ -134,7 +107,7 @@ TEST_CASE("chaos - testnet down removes the namespaces of an up that was killed 
 }
 
 TEST_CASE("chaos - an up whose `ip` fails half-way removes what it made and says why", "[chaos][integration]") {
-    if (skipped()) return;
+    if (hosts_skipped()) return;
     auto real_ip = run({"/bin/sh", "-c", "command -v ip"}, {}, 10000).out;
     real_ip = real_ip.substr(0, real_ip.find('\n'));
     REQUIRE(!real_ip.empty());
@@ -154,40 +127,22 @@ TEST_CASE("chaos - an up whose `ip` fails half-way removes what it made and says
     CHECK(up.exit_code != 0);
     CHECK(up.err.find("simulated ip failure") != std::string::npos);
     CHECK(!fs::exists(dir / "hosts.state"));
-    CHECK(count(run({"/usr/bin/env", "ip", "netns", "list"}, {}, 10000).out, "veil-") == count(before, "veil-"));
+    CHECK(count_of(run({"/usr/bin/env", "ip", "netns", "list"}, {}, 10000).out, "veil-") == count_of(before, "veil-"));
 }
 
 TEST_CASE("chaos - 40 messages over 40 ms links: none lost, none twice, in order; latency beside the floor",
           "[chaos][integration]") {
-    if (skipped()) return;
+    if (hosts_skipped()) return;
     // VEIL_CHAOS_DELAY_MS sets another one-way delay, to measure latency against it (issue 19).
     const char* delay_env = std::getenv("VEIL_CHAOS_DELAY_MS");
     const std::uint64_t kDelayMs = delay_env ? std::strtoull(delay_env, nullptr, 10) : 40;
     constexpr int kMessages = 40;  // one after the other: about 70 s of the 2-minute budget
     HostsTestnet net(6, 1, {"--delay", std::to_string(kDelayMs)});
-    auto ns_a = net.add_host("client-a");
-    auto ns_b = net.add_host("client-b");
-    auto alice = net.dir() / "alice";
-    auto bob = net.dir() / "bob";
-    auto alice_id = init_person(net, ns_a, alice);
-    auto bob_id = init_person(net, ns_b, bob);
-    REQUIRE(HostsTestnet::run_in(ns_b, {"--home", bob.string(), "contacts", "add", alice_id, "Alice"}).exit_code == 0);
-
-    Interactive a(HostsTestnet::in(ns_a, {"--home", alice.string(), "chat", bob_id}), net.dir() / "alice-chat.err");
-    Interactive b(HostsTestnet::in(ns_b, {"--home", bob.string(), "chat", alice_id}), net.dir() / "bob-chat.err");
     // The first message sets up the session (X3DH) and the long-polls; it is not measured.
-    REQUIRE(a.type("warm-up"));
-    INFO(read_file(net.dir() / "bob-chat.err"));
-    REQUIRE(b.wait_for("Alice: warm-up\n", 60000));
+    ChatPair chat(net);
+    auto& b = *chat.b;
 
-    std::vector<double> latency_ms;
-    for (int i = 0; i < kMessages; ++i) {
-        auto text = "m " + std::to_string(i);
-        auto t0 = std::chrono::steady_clock::now();
-        REQUIRE(a.type(text));
-        if (!b.wait_for("Alice: " + text + "\n", 30000)) break;  // counted as lost below
-        latency_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    }
+    auto latency_ms = chat.timed_messages(kMessages);  // a message not arrived is counted as lost below
     // Late copies would show now.
     b.wait_for("never printed", 2000);
 
@@ -195,7 +150,7 @@ TEST_CASE("chaos - 40 messages over 40 ms links: none lost, none twice, in order
     std::size_t lost = 0, duplicated = 0, out_of_order = 0, last_at = 0;
     for (int i = 0; i < kMessages; ++i) {
         auto line = "Alice: m " + std::to_string(i) + "\n";
-        auto seen = count(b.output(), line);
+        auto seen = count_of(b.output(), line);
         lost += seen == 0 ? 1 : 0;
         duplicated += seen > 1 ? seen - 1 : 0;
         auto at = b.output().find(line);

@@ -21,6 +21,7 @@ enum class Failure : std::uint8_t {
     bad_input,                ///< a caller error (bad path, bad batch operation, bad key)
     too_large,                ///< a key or value beyond SQLite's limits
     io,                       ///< file system or SQLite failure
+    disk_full,                ///< a write found no space (SQLITE_FULL, ENOSPC, EDQUOT); nothing was written
 };
 
 /// Thrown by every function that can fail.
