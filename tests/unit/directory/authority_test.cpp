@@ -200,15 +200,21 @@ ConsensusSignature signature_over(const Network& net, std::size_t liar, const Vo
     return {period, net.keys[liar].pub, sign_manifest(m, k).signatures[0].second};
 }
 
+// `others` nodes every authority sees, then node x seen by authority 1 and the liar (3) only, so
+// the liar's vote decides whether x is in; then every authority fixes its vote.
+NodeDescriptor liar_decides(Network& net, int others) {
+    for (int i = 0; i < others; ++i) net.add_node(kStart);
+    auto x = net.add_node(kStart, {0, 2});
+    for (auto& a : net.authorities) a->tick(kStart);
+    return x;
+}
+
 }  // namespace
 
 TEST_CASE("authority - an equivocating authority is left out by everyone, who sign one body", "[node][authority]") {
     Network net(3);
     const std::uint64_t p = kStart / kPeriodMs;
-    for (int i = 0; i < 6; ++i) net.add_node(kStart);
-    // Node x is seen by authority 1 and the liar (3) only: the liar's vote decides whether it is in.
-    auto x = net.add_node(kStart, {0, 2});
-    for (auto& a : net.authorities) a->tick(kStart);
+    auto x = liar_decides(net, 6);
     Vote with_x{p, net.keys[2].pub, net.authorities[2]->registry().view()};
     Vote without_x{p, net.keys[2].pub, {}};
     // Authority 1 gets one vote, authority 2 the other; the honest two relay what they hold.
@@ -284,10 +290,7 @@ TEST_CASE("authority - a vote is taken late only while the relay signatures on i
 TEST_CASE("authority - a vote delivered at the edge of the first round reaches every honest authority", "[node][authority]") {
     Network net(3);
     const std::uint64_t p = kStart / kPeriodMs;
-    for (int i = 0; i < 4; ++i) net.add_node(kStart);
-    // Node x is seen by authority 1 and the liar (3) only: the liar's vote decides whether it is in.
-    auto x = net.add_node(kStart, {0, 2});
-    for (auto& a : net.authorities) a->tick(kStart);
+    auto x = liar_decides(net, 4);
     net.up[2] = false;  // the liar relays nothing
     net.relay(kStart);
     // It gives its vote to authority 1 alone, just before the first round ends; authority 1
