@@ -67,6 +67,12 @@ struct Network {
                     for (std::size_t j = 0; j < authorities.size(); ++j)
                         if (i != j && up[j]) (void)authorities[j]->take_vote(decode_relayed_vote(v), now);
     }
+    // `nodes` nodes every authority sees; every authority fixes its vote at kStart and relays.
+    void votes_exchanged(int nodes) {
+        for (int i = 0; i < nodes; ++i) add_node(kStart);
+        for (auto& a : authorities) a->tick(kStart);
+        relay(kStart);
+    }
     SignedManifest served(std::size_t i) const { return decode_signed_manifest(authorities[i]->served()); }
 };
 
@@ -311,9 +317,7 @@ TEST_CASE("authority - a vote delivered at the edge of the first round reaches e
 TEST_CASE("authority - a served body never changes within its version", "[node][authority]") {
     Network net(3);
     const std::uint64_t p = kStart / kPeriodMs;
-    for (int i = 0; i < 3; ++i) net.add_node(kStart);
-    for (auto& a : net.authorities) a->tick(kStart);
-    net.relay(kStart);
+    net.votes_exchanged(3);
     net.authorities[0]->tick(kStart + kPeriodMs / 2);
     auto mine = net.authorities[0]->candidate()->manifest;
     // It fetches another body of version p that the two others signed, and serves it...
@@ -381,9 +385,7 @@ TEST_CASE("authority - it never votes twice for one period: not after a restart,
 TEST_CASE("authority - a signature is taken only when it verifies over the body, once", "[node][authority]") {
     Network net(3);
     const std::uint64_t p = kStart / kPeriodMs;
-    for (int i = 0; i < 3; ++i) net.add_node(kStart);
-    for (auto& a : net.authorities) a->tick(kStart);
-    net.relay(kStart);
+    net.votes_exchanged(3);
     net.authorities[1]->tick(kStart + kPeriodMs / 2);
     auto good = *net.authorities[1]->own_signature();
     // Authority 1 has not formed its consensus yet: the sender is told to come back.
