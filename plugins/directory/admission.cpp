@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstring>
+#include <tuple>
 
 #include "veil/proto/admission.hpp"
 #include "veil/proto/node_rpc.hpp"
@@ -153,20 +154,53 @@ AdmitDecision Admission::offer(const proto::NodeDescriptor& d) {
     if (failed != failed_.end() && failed->second.until_ms > now && failed->second.address == address)
         return {AdmitStep::refused, "did not answer the admission challenge at " + address + "; retry in " +
                                         std::to_string((failed->second.until_ms - now) / 1000 + 1) + " s"};
-    Entry entry{d, address_block(d.host), address_owner(d.host), false, false, 0, now};
+    Entry entry{d, address_block(d.host), address_owner(d.host), false, false, false, 0, 0, now};
     if (auto why = over_limit(d.ed25519, entry); !why.empty()) return {AdmitStep::refused, why};
-    // Registrations under check per block: one block cannot take every probe slot.
-    std::size_t checking = 0;
-    for (const auto& [key, e] : nodes_) checking += !e.listed && e.block == entry.block ? 1 : 0;
-    if (config_.max_checks_per_block != 0 && checking >= config_.max_checks_per_block)
-        return {AdmitStep::refused, "address block " + entry.block + " already has " + std::to_string(checking) +
-                                        " registrations under check (max_checks_per_block = " +
-                                        std::to_string(config_.max_checks_per_block) + "); retry later"};
-    if (config_.max_probes_in_flight <= in_flight_)
-        return {AdmitStep::refused, "the authority is busy checking other nodes; retry later"};
+    if (auto why = queue_full(entry); !why.empty()) return {AdmitStep::refused, why};
+    entry.waiting = true;
+    entry.order = next_order_++;
     nodes_[d.ed25519] = std::move(entry);
-    start_probe(d.ed25519);
+    dispatch();
     return {AdmitStep::checking, {}};
+}
+
+std::string Admission::queue_full(const Entry& e) const {
+    std::size_t waiting = 0, at_owner = 0;
+    for (const auto& [k, other] : nodes_) {
+        waiting += other.waiting ? 1 : 0;
+        at_owner += other.waiting && other.owner == e.owner ? 1 : 0;
+    }
+    if (waiting >= config_.max_waiting)
+        return "the authority has " + std::to_string(waiting) + " registrations waiting for their check; retry later";
+    if (config_.max_checks_per_block != 0 && at_owner >= config_.max_checks_per_block)
+        return "address " + e.owner + " already has " + std::to_string(at_owner) +
+               " registrations waiting for their check (max_checks_per_block = " +
+               std::to_string(config_.max_checks_per_block) + "); retry later";
+    return {};
+}
+
+void Admission::dispatch() {
+    while (in_flight_ < config_.max_probes_in_flight) {
+        std::map<std::string, std::size_t> block_busy;
+        for (const auto& [k, e] : nodes_) block_busy[e.block] += e.probing ? 1 : 0;
+        // Fairest first: the block with the fewest checks under way (one block's unanswering
+        // registrations never starve another's), then the address probed least recently (nor
+        // one address's another's of its block), then the one waiting longest.
+        const proto::PublicKey* next = nullptr;
+        std::tuple<std::size_t, std::uint64_t, std::uint64_t> best{};
+        for (const auto& [k, e] : nodes_) {
+            if (!e.waiting) continue;
+            auto busy = block_busy[e.block];
+            if (config_.max_checks_per_block != 0 && busy >= config_.max_checks_per_block) continue;
+            auto probed = owner_probed_ms_.find(e.owner);
+            std::tuple rank{busy, probed == owner_probed_ms_.end() ? 0 : probed->second, e.order};
+            if (!next || rank < best) next = &k, best = rank;
+        }
+        if (!next) return;
+        auto key = *next;
+        nodes_.at(key).waiting = false;
+        start_probe(key);
+    }
 }
 
 std::string Admission::over_limit(const proto::PublicKey& key, const Entry& e) const {
@@ -190,11 +224,13 @@ void Admission::start_probe(const proto::PublicKey& key) {
     auto& e = nodes_.at(key);
     e.probing = true;
     ++in_flight_;
+    owner_probed_ms_[e.owner] = clock_();
     auto address = sdk::net::Endpoint{e.descriptor.host, e.descriptor.port}.to_string();
     probe_(e.descriptor, [this, alive = alive_, key, address](bool ok) {
         if (!*alive) return;
         --in_flight_;
         on_probe(key, address, ok);
+        dispatch();
     });
 }
 
@@ -232,11 +268,12 @@ void Admission::forget(std::map<proto::PublicKey, Entry>::iterator it) {
 void Admission::tick() {
     auto now = clock_();
     std::erase_if(failed_, [now](const auto& kv) { return kv.second.until_ms <= now; });
+    std::erase_if(owner_probed_ms_, [this, now](const auto& kv) { return kv.second + config_.retry_after_ms <= now; });
     std::vector<proto::PublicKey> due;
     for (auto it = nodes_.begin(); it != nodes_.end();) {
         auto next = std::next(it);
         const auto& e = it->second;
-        if (!e.probing && e.seen_ms + config_.forget_after_ms < now) forget(it);
+        if (!e.probing && e.seen_ms + config_.forget_after_ms < now) forget(it);  // waiting ones too
         else if (e.listed && !e.probing && e.checked_ms + config_.recheck_ms <= now) due.push_back(it->first);
         it = next;
     }
@@ -244,6 +281,7 @@ void Admission::tick() {
         if (in_flight_ >= config_.max_probes_in_flight) break;
         start_probe(key);
     }
+    dispatch();
 }
 
 std::size_t Admission::listed_count() const {

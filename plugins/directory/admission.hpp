@@ -3,8 +3,11 @@
 /// - Address policy: only numeric, globally routable addresses, unless the network is a test
 ///   network (then loopback and private ranges too). Host names are refused: relays connect by
 ///   number, and a name could resolve elsewhere after the check.
-/// - Limits of proven nodes per address (IPv4 address, IPv6 /64) and per block (/24, /48), and
-///   of registrations under check per block, so one operator cannot fill the probe slots.
+/// - Limits of proven nodes per address (IPv4 address, IPv6 /64) and per block (/24, /48). New
+///   registrations wait in one queue served fairly: the block with the fewest checks under way
+///   first (at most max_checks_per_block each), then the address probed least recently, then the
+///   oldest; so one block's unanswering registrations never starve another block, and one
+///   address's never starve another address of the same block.
 /// - A descriptor older than the one held for its key changes nothing (no replayed eviction).
 /// - A proof of reachability and key: the authority reaches the node at the address it registers
 ///   and the node signs a fresh challenge there (proto/admission.hpp); only then does the
@@ -52,11 +55,12 @@ struct AdmissionConfig {
     bool test_network = false;               ///< network.toml test_network
     std::uint16_t max_nodes_per_block = 4;   ///< network.toml max_nodes_per_block; 0: no limit
     std::uint16_t max_nodes_per_address = 2;  ///< proven nodes per IPv4 address or IPv6 /64; 0: no limit
-    std::uint16_t max_checks_per_block = 4;   ///< registrations under check per block; 0: no limit
+    std::uint16_t max_checks_per_block = 4;   ///< registrations under check per block, and waiting per address; 0: no limit
     std::uint64_t recheck_ms = 10 * 60 * 1000;  ///< how often a listed node proves itself again
     std::uint64_t retry_after_ms = 60 * 1000;   ///< a failed address is not probed again before this
     std::uint64_t forget_after_ms = 60 * 1000;  ///< a node silent this long leaves the books
     std::size_t max_probes_in_flight = 64;      ///< bounds the connections registrations can cause
+    std::size_t max_waiting = 1024;             ///< registrations waiting for a probe slot, in all
 };
 
 /// What happens to one registration.
@@ -101,6 +105,8 @@ private:
         std::string owner;  ///< address_owner(host)
         bool listed = false;
         bool probing = false;
+        bool waiting = false;     ///< queued for a probe slot
+        std::uint64_t order = 0;  ///< when it started waiting (a counter)
         std::uint64_t checked_ms = 0;
         std::uint64_t seen_ms = 0;
     };
@@ -109,6 +115,10 @@ private:
         std::uint64_t until_ms = 0;
     };
     void start_probe(const proto::PublicKey& key);
+    /// Starts the waiting registrations' probes while slots are free, fairest first.
+    void dispatch();
+    /// Why a new registration may not wait for a probe (the queue is full), empty when it may.
+    [[nodiscard]] std::string queue_full(const Entry& e) const;
     void on_probe(const proto::PublicKey& key, const std::string& address, bool ok);
     void forget(std::map<proto::PublicKey, Entry>::iterator it);
     /// Why `e` may not be listed now (a limit of proven nodes is reached), empty when it may.
@@ -121,6 +131,8 @@ private:
     std::function<std::uint64_t()> clock_;
     std::map<proto::PublicKey, Entry> nodes_;
     std::map<proto::PublicKey, Failure> failed_;
+    std::map<std::string, std::uint64_t> owner_probed_ms_;  ///< owner -> last probe start, kept retry_after_ms
+    std::uint64_t next_order_ = 1;
     std::size_t in_flight_ = 0;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

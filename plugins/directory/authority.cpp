@@ -1,6 +1,8 @@
 #include "authority.hpp"
 
 #include <algorithm>
+#include <iterator>
+#include <set>
 #include <stdexcept>
 
 namespace veil::directory {
@@ -9,7 +11,8 @@ Authority::Authority(const crypto::SigningKeyPair& key, AuthorityConfig config)
     : key_(key),
       config_(std::move(config)),
       registry_(config_.registry),
-      verifier_(config_.authority_keys, config_.threshold) {
+      verifier_(config_.authority_keys, config_.threshold),
+      voted_(config_.voted) {
     std::sort(config_.authority_keys.begin(), config_.authority_keys.end());
     config_.authority_keys.erase(std::unique(config_.authority_keys.begin(), config_.authority_keys.end()),
                                  config_.authority_keys.end());
@@ -37,41 +40,85 @@ void Authority::tick(std::uint64_t now_ms) {
 
 void Authority::start_period(std::uint64_t p) {
     period_ = p;
-    // Still warming up: a vote now would leave out the nodes that have not beaten yet.
-    formed_ = period_start_ms(p, config_.consensus.period_ms) < *started_ms_ + config_.warm_up_ms;
+    // Still warming up: a vote now would leave out the nodes that have not beaten yet. Voted
+    // already (before a restart, or before the clock stepped back): a second vote would be
+    // taken for equivocation.
+    formed_ = period_start_ms(p, config_.consensus.period_ms) < *started_ms_ + config_.warm_up_ms || voted_for(p);
     candidate_.reset();
     own_signature_.reset();
     std::erase_if(votes_, [p](const auto& kv) { return kv.first.first < p || kv.first.first > p + 1; });
     vote_envelope_.clear();
     if (formed_) return;
-    Vote mine{p, key_.pub, registry_.view()};
+    base_ = served_manifest_;
+    Vote mine{p, key_.pub, registry_.view(), served_manifest_ ? served_manifest_->version : 0,
+              served_manifest_ ? served_digest_ : Digest{}};
     vote_envelope_ = sign_vote(mine, key_);
-    votes_[{p, key_.pub}] = HeldVote{std::move(mine), vote_envelope_, {}};
+    record_vote(p);
+    votes_[{p, key_.pub}] = HeldVote{std::move(mine), encode_relayed_vote({vote_envelope_, {}}), {}};
 }
 
-VoteTaken Authority::take_vote(wire::ByteView envelope, std::uint64_t now_ms) {
-    auto v = decode_verified_vote(envelope);
+bool Authority::voted_for(std::uint64_t p) const {
+    auto run = voted_.upper_bound(p);
+    return run != voted_.begin() && std::prev(run)->second >= p;
+}
+
+void Authority::record_vote(std::uint64_t p) {
+    auto run = voted_.upper_bound(p);
+    if (run != voted_.begin() && std::prev(run)->second + 1 == p) std::prev(run)->second = p;
+    else voted_[p] = p;
+    // Runs start when the clock jumps; keep the newest few (a jump back further is not a risk
+    // the authority can remember without bound).
+    while (voted_.size() > kVotedRuns) voted_.erase(voted_.begin());
+}
+
+std::uint64_t Authority::vote_deadline_ms(std::uint64_t p, std::size_t vouchers) const {
+    // R rounds fit before the middle; R = threshold covers up to threshold - 1 liars, the most
+    // that cannot sign a manifest alone (Dolev-Strong needs f + 1 rounds for f).
+    std::uint64_t rounds = std::max<std::size_t>(1, std::min(threshold(), config_.authority_keys.size()));
+    std::uint64_t delta = config_.consensus.period_ms / 2 / rounds;
+    return period_start_ms(p, config_.consensus.period_ms) + std::min<std::uint64_t>(vouchers, rounds) * delta;
+}
+
+// The relay signatures worth passing on: valid ones of distinct configured authorities other
+// than the author and this one.
+RelayedVote Authority::vouched(const RelayedVote& received, const PublicKey& author) const {
+    RelayedVote out{received.envelope, {}};
+    std::set<PublicKey> seen{author, key_.pub};
+    for (const auto& [k, sig] : received.relays)
+        if (configured(k) && !seen.contains(k) && out.relays.size() + 1 < kMaxVoteRelays &&
+            relay_signature_valid(received.envelope, k, sig)) {
+            seen.insert(k);
+            out.relays.emplace_back(k, sig);
+        }
+    return out;
+}
+
+VoteTaken Authority::take_vote(const RelayedVote& relayed, std::uint64_t now_ms) {
+    auto v = decode_verified_vote(relayed.envelope);
     if (!configured(v.authority) || v.authority == key_.pub) return VoteTaken::refused;
     if (v.period < period_ || v.period > period_ + 1) return VoteTaken::refused;  // only now or the next (clock skew)
     if (v.period == period_ && formed_) return VoteTaken::refused;              // this period is decided
     auto held = votes_.find({v.period, v.authority});
+    if (held != votes_.end() && (held->second.vote == v || !held->second.proof.empty())) return VoteTaken::known;
+    // A vote taken late could reach some authorities before their consensus and others after.
+    // Each authority that takes one vouches for it and passes it on at once, and each voucher
+    // buys one more round: whatever an honest authority takes in time, the others take in time.
+    auto pass_on = vouched(relayed, v.authority);
+    if (now_ms > vote_deadline_ms(v.period, 1 + pass_on.relays.size())) return VoteTaken::refused;
+    pass_on.relays.emplace_back(key_.pub, sign_relay(pass_on.envelope, key_));
+    auto mine = encode_relayed_vote(pass_on);
     if (held != votes_.end()) {
-        if (held->second.vote == v || !held->second.proof.empty()) return VoteTaken::known;
-        held->second.proof.assign(envelope.begin(), envelope.end());  // one authority, two votes
+        held->second.proof = std::move(mine);  // one authority, two votes
         return VoteTaken::equivocation;
     }
-    // A first vote late in the period could reach some authorities before their consensus and
-    // others after: refused, so all count the same votes (a second vote is still proof, above).
-    if (v.period == period_ && now_ms > period_start_ms(v.period, config_.consensus.period_ms) + config_.consensus.period_ms / 4)
-        return VoteTaken::refused;
-    votes_[{v.period, v.authority}] = HeldVote{std::move(v), wire::Bytes(envelope.begin(), envelope.end()), {}};
+    votes_[{v.period, v.authority}] = HeldVote{std::move(v), std::move(mine), {}};
     return VoteTaken::taken;
 }
 
 std::vector<wire::ByteView> Authority::votes_to_relay() const {
     std::vector<wire::ByteView> out;
     for (const auto& [at, h] : votes_) {
-        out.emplace_back(h.envelope);
+        out.emplace_back(h.relayed);
         if (!h.proof.empty()) out.emplace_back(h.proof);
     }
     return out;
@@ -91,9 +138,21 @@ std::vector<PublicKey> Authority::equivocators() const {
     return out;
 }
 
+// Honest authorities count the same votes, but one whose previous consensus differs computes
+// another body: it signs only when threshold counted votes named its previous. A majority
+// threshold lets at most one previous reach that, so at most one body gets honest signatures.
+bool Authority::previous_agreed() const {
+    const auto& own = votes_.at({period_, key_.pub}).vote;
+    std::size_t same = 0;
+    for (const auto& v : counted_votes())
+        if (v.previous_version == own.previous_version && v.previous == own.previous) ++same;
+    return same >= threshold();
+}
+
 void Authority::form(std::uint64_t now_ms) {
     formed_ = true;
-    auto m = form_consensus(counted_votes(), period_, served_manifest_ ? &*served_manifest_ : nullptr, config_.consensus);
+    if (!previous_agreed()) return;  // it catches up by fetching the others' manifest
+    auto m = form_consensus(counted_votes(), period_, base_ ? &*base_ : nullptr, config_.consensus);
     if (served_manifest_ && m.version <= served_manifest_->version) return;  // never back
     std::vector<const crypto::SigningKeyPair*> signers{&key_};
     candidate_ = sign_manifest(m, signers);
@@ -118,15 +177,23 @@ SignatureTaken Authority::take_signature(const ConsensusSignature& s, std::uint6
 void Authority::serve_if_enough(std::uint64_t now_ms) {
     if (!candidate_ || verifier_.check(*candidate_, now_ms) != ManifestCheck::ok) return;
     if (served_manifest_ && candidate_->manifest.version < served_manifest_->version) return;
-    served_manifest_ = candidate_->manifest;
-    served_ = candidate_->encode();
+    // More signatures on the body it serves are welcome; another body of that version never.
+    if (served_manifest_ && candidate_->manifest.version == served_manifest_->version &&
+        digest_of(candidate_->body) != served_digest_)
+        return;
+    serve(*candidate_);
+}
+
+void Authority::serve(const SignedManifest& m) {
+    served_manifest_ = m.manifest;
+    served_digest_ = digest_of(m.body);
+    served_ = m.encode();
 }
 
 bool Authority::take_manifest(const SignedManifest& m, std::uint64_t now_ms) {
     if (served_manifest_ && m.manifest.version <= served_manifest_->version) return false;
     if (verifier_.check(m, now_ms) != ManifestCheck::ok) return false;
-    served_manifest_ = m.manifest;
-    served_ = m.encode();
+    serve(m);
     return true;
 }
 

@@ -5,14 +5,17 @@
 /// bytes between authorities. Protocol: docs/directory.md. Single-threaded.
 ///
 /// Timeline of period p (starting at p * period_ms):
-///   start     the authority fixes its vote (the registry's live nodes) and sends it to the others;
-///             it relays every vote it holds (signed votes prove themselves), so every honest
-///             authority ends up with the same set; two different votes of one authority for p are
-///             proof of equivocation: that authority's vote is left out, and both are relayed;
-///   quarter   a first vote of p arriving later is refused (a second one is still taken as proof);
+///   start     the authority fixes its vote (the registry's live nodes and the consensus it builds
+///             on) and sends it to the others. Rounds of delta = period / 2 / R (R = threshold):
+///             a vote vouched for by k distinct authorities (its author and k-1 relay signatures)
+///             is taken until start + min(k, R) x delta; one taken is signed and relayed at once
+///             (Dolev-Strong), so whatever one honest authority takes, every honest one takes
+///             before the middle: all count the same votes. Two different votes of one authority
+///             for p are proof of equivocation: its vote is left out, and both are relayed;
 ///   middle    it forms the consensus of p from the votes of p it holds (its own included) and the
-///             latest consensus with enough signatures (`previous`), signs the body, sends the
-///             signature; signatures of the others on the same body are added as they arrive;
+///             consensus its vote named (`previous`), signs the body only when at least
+///             `threshold` counted votes named that same previous, and sends the signature;
+///             signatures of the others on the same body are added as they arrive;
 ///   any time  a consensus of >= threshold valid signatures becomes the served manifest and the
 ///             `previous` of the next period; one fetched from another authority is taken too
 ///             (an authority that restarted, or missed a vote, catches up this way).
@@ -34,6 +37,9 @@ struct AuthorityConfig {
     /// After a start the registry is empty until every node sent a heartbeat: the authority
     /// votes (and forms a consensus) only for periods that start this long after its first tick.
     std::uint64_t warm_up_ms = 0;
+    /// The periods this authority voted for (runs first -> last, persisted by the caller): it
+    /// never votes twice for one, not after a restart nor when its clock steps back.
+    std::map<std::uint64_t, std::uint64_t> voted;
 };
 
 /// What became of a vote offered to take_vote.
@@ -41,7 +47,7 @@ enum class VoteTaken : std::uint8_t {
     taken,         ///< new: it will be counted and relayed
     known,         ///< held already (or its author's equivocation is proven already)
     equivocation,  ///< a second, different vote of its author for that period: proof, relayed
-    refused,       ///< not a configured authority, itself, another period, or past the vote deadline
+    refused,       ///< not a configured authority, itself, another period, or past its round's deadline
 };
 /// What became of a signature offered to take_signature.
 enum class SignatureTaken : std::uint8_t {
@@ -64,9 +70,11 @@ public:
     RegisterResult register_node(const NodeDescriptor& d, std::uint64_t now_ms) { return registry_.heartbeat(d, now_ms); }
     /// Drops a node from this authority's view now (admission: it failed a re-check, or moved).
     void remove_node(const PublicKey& ed25519) { registry_.remove(ed25519); }
-    /// Another authority's vote envelope, from it or relayed by anyone. Throws wire::DecodeError
-    /// when the envelope does not verify.
-    VoteTaken take_vote(wire::ByteView envelope, std::uint64_t now_ms);
+    /// Another authority's vote, from it or relayed by anyone. Throws wire::DecodeError when the
+    /// envelope does not verify (relay signatures that do not verify are ignored).
+    VoteTaken take_vote(const RelayedVote& relayed, std::uint64_t now_ms);
+    /// When a vote vouched for by `vouchers` distinct authorities stops being taken in period p.
+    [[nodiscard]] std::uint64_t vote_deadline_ms(std::uint64_t p, std::size_t vouchers) const;
     /// Another authority's signature on this period's consensus. Taken only when it verifies over
     /// the body this authority formed; a valid one is never replaced.
     SignatureTaken take_signature(const ConsensusSignature& s, std::uint64_t now_ms);
@@ -76,8 +84,9 @@ public:
 
     /// This period's vote envelope (empty before the first tick).
     [[nodiscard]] const wire::Bytes& vote_envelope() const { return vote_envelope_; }
-    /// Every vote envelope held for this period and the next, its own and the proofs of
-    /// equivocation included: what it relays to the others.
+    /// Every vote held for this period and the next (encoded RelayedVote, with this authority's
+    /// relay signature on the others'), its own and the proofs of equivocation included: what
+    /// it relays to the others.
     [[nodiscard]] std::vector<wire::ByteView> votes_to_relay() const;
     /// The votes this period's consensus counts (or will count): one per authority, none of an
     /// authority caught equivocating.
@@ -96,18 +105,27 @@ public:
     [[nodiscard]] const std::optional<SignedManifest>& candidate() const { return candidate_; }
     [[nodiscard]] std::size_t threshold() const { return verifier_.threshold(); }
     [[nodiscard]] std::uint64_t period() const { return period_; }
+    /// The runs of periods voted for (the newest kVotedRuns), to persist.
+    [[nodiscard]] const std::map<std::uint64_t, std::uint64_t>& voted() const { return voted_; }
+    static constexpr std::size_t kVotedRuns = 16;
     [[nodiscard]] const Registry& registry() const { return registry_; }
 
 private:
     bool configured(const PublicKey& k) const;
     void form(std::uint64_t now_ms);
     void serve_if_enough(std::uint64_t now_ms);
+    void serve(const SignedManifest& m);
     void start_period(std::uint64_t p);
+    bool previous_agreed() const;
+    bool voted_for(std::uint64_t p) const;
+    void record_vote(std::uint64_t p);
+    RelayedVote vouched(const RelayedVote& received, const PublicKey& author) const;
 
-    /// A vote held, and the second vote that proves its author equivocated (empty if none).
+    /// A vote held, and the second vote that proves its author equivocated (empty if none):
+    /// both as relayed on (encoded RelayedVote).
     struct HeldVote {
         Vote vote;
-        wire::Bytes envelope;
+        wire::Bytes relayed;
         wire::Bytes proof;
     };
 
@@ -122,7 +140,10 @@ private:
     wire::Bytes vote_envelope_;
     std::optional<SignedManifest> candidate_;
     std::optional<ConsensusSignature> own_signature_;
-    std::optional<Manifest> served_manifest_;  ///< also the `previous` of the next consensus
+    std::optional<Manifest> served_manifest_;  ///< also the `previous` of the next vote
+    Digest served_digest_{};                   ///< digest_of its body
+    std::optional<Manifest> base_;             ///< the previous this period's vote named
+    std::map<std::uint64_t, std::uint64_t> voted_;
     wire::Bytes served_;
 };
 

@@ -2,6 +2,7 @@
 // rules live in authority.cpp (votes, consensus, signatures), registry.cpp and consensus.cpp;
 // this file carries their bytes over framed TCP to the other authorities.
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "authority.hpp"
@@ -36,7 +37,8 @@ struct Peer {
     std::set<Digest> votes_sent;        // votes it answered (taken or not): not sent again
     std::uint64_t signature_acked = 0;  // version of the last signature it answered
     bool busy = false;                  // one request at a time
-    wire::Bytes lie;                    // test_misbehave = "equivocate": the vote this peer got
+    wire::Bytes lie;                    // test_misbehave: the vote this peer got
+    std::size_t lies_signed = 0;        // test_misbehave = "edge": signatures sent this period
 };
 
 class DirectoryPlugin final : public sdk::Plugin {
@@ -50,6 +52,7 @@ public:
         // The public key, for operators and `veil testnet` (it is public: clients configure it).
         std::ofstream(ctx.data_dir() / "authority.pub") << wire::to_hex(key_->pub) << "\n";
         saved_ = ctx.data_dir() / "consensus.bin";
+        voted_file_ = ctx.data_dir() / "voted";
         misbehave_ = cfg.get_string("test_misbehave");
 
         AuthorityConfig ac;
@@ -83,6 +86,7 @@ public:
             peers_.push_back(std::move(peer));
         }
         if (ac.authority_keys.empty()) ac.authority_keys.push_back(key_->pub);  // a network of one
+        ac.voted = load_voted();
         authority_ = std::make_unique<Authority>(*key_, ac);
         load_saved();
         start_admission(ctx, ac.registry.heartbeat_timeout_ms);
@@ -139,6 +143,7 @@ private:
         auto now = now_ms();
         auto before = authority_->served_version();
         authority_->tick(now);
+        if (authority_->voted() != voted_) save_voted();  // before the vote leaves
         after_change(before);
         for (auto& p : peers_) talk_to(p);
     }
@@ -151,6 +156,25 @@ private:
                    m.manifest.nodes.size(), m.manifest.swarm_ids().size(), m.signatures.size(), peers_.size() + 1);
         std::ofstream(saved_, std::ios::binary | std::ios::trunc)
             .write(reinterpret_cast<const char*>(authority_->served().data()), static_cast<std::streamsize>(authority_->served().size()));
+    }
+
+    // The periods voted for, one run "first last" a line: never a second vote for one of them.
+    std::map<std::uint64_t, std::uint64_t> load_voted() {
+        std::ifstream in(voted_file_);
+        std::uint64_t first = 0, last = 0;
+        while (in >> first >> last) voted_[first] = std::max(first, last);
+        return voted_;
+    }
+
+    void save_voted() {
+        voted_ = authority_->voted();
+        auto tmp = voted_file_;
+        tmp += ".tmp";
+        {
+            std::ofstream out(tmp, std::ios::trunc);
+            for (const auto& [first, last] : voted_) out << first << ' ' << last << '\n';
+        }
+        fs::rename(tmp, voted_file_);
     }
 
     void load_saved() {
@@ -175,10 +199,11 @@ private:
             p.votes_period = period;
             p.votes_sent.clear();
             p.lie.clear();
+            p.lies_signed = 0;
         }
         DirectoryRequest q{DirectoryKind::get_manifest, {}, {}};
         std::optional<Digest> vote;
-        auto sig = misbehave_ == "equivocate" ? lie_signature(p) : authority_->own_signature();
+        auto sig = misbehave_.empty() ? authority_->own_signature() : lie_signature(p);
         if (auto next = next_vote(p)) {
             vote = digest_of(*next);
             q = {DirectoryKind::post_vote, {}, std::move(*next)};
@@ -194,7 +219,8 @@ private:
             try {
                 auto resp = decode_directory_response(kind, r.value());
                 if (kind == DirectoryKind::post_vote) p.votes_sent.insert(*vote);
-                else if (kind == DirectoryKind::post_signature && resp.status != DirectoryStatus::not_ready)
+                else if (kind == DirectoryKind::post_signature && resp.status != DirectoryStatus::not_ready &&
+                         (misbehave_ != "edge" || ++p.lies_signed == kEdgeBodies))
                     p.signature_acked = version;
                 else if (kind == DirectoryKind::get_manifest && resp.status == DirectoryStatus::ok) {
                     auto before = authority_->served_version();
@@ -204,13 +230,13 @@ private:
             } catch (const wire::DecodeError& e) {
                 log_->warn("another authority sent a malformed answer: {}", e.what());
             }
-            if (kind == DirectoryKind::post_vote) talk_to(p);
+            if (kind == DirectoryKind::post_vote || next_vote(p)) talk_to(p);
         });
     }
 
     // The next held vote (its own, another's, a proof of equivocation) this peer has not answered.
     std::optional<wire::Bytes> next_vote(Peer& p) {
-        if (misbehave_ == "equivocate") return lie_vote(p);
+        if (misbehave_ == "equivocate" || misbehave_ == "edge") return lie_vote(p);
         for (auto v : authority_->votes_to_relay())
             if (!p.votes_sent.contains(digest_of(v))) return wire::Bytes(v.begin(), v.end());
         return std::nullopt;
@@ -231,11 +257,14 @@ private:
                         return encode_directory_response(kind, {DirectoryStatus::not_ready, {}, "no manifest yet"});
                     return ok(authority_->served());
                 case DirectoryKind::post_vote: {
-                    auto taken = authority_->take_vote(q.body, now);
+                    auto taken = authority_->take_vote(decode_relayed_vote(q.body), now);
                     if (taken == VoteTaken::equivocation)
                         log_->warn("an authority signed two different votes for period {}: its vote is left out",
                                    authority_->period());
                     if (taken == VoteTaken::refused) return refused("vote not taken");
+                    // Passed on at once: the others take it late only while its round lasts.
+                    if (taken != VoteTaken::known)
+                        for (auto& p : peers_) talk_to(p);
                     return ok();
                 }
                 case DirectoryKind::post_signature: {
@@ -282,24 +311,52 @@ private:
     // Tests only (test_misbehave = "equivocate"): peers in even places get a vote listing every
     // node this authority sees, the others an empty one; each later gets this authority's
     // signature over the consensus that vote would give it (signing both sides).
+    // test_misbehave = "edge": the same two votes, timed at the edges of the vote rounds: the full
+    // one to the first peer just before the first round ends, the empty one to the second just
+    // before the middle; every peer then gets its signature on each body the votes could give
+    // (its vote left out, full, empty), so any two bodies honest authorities formed would both
+    // carry a majority.
     std::optional<wire::Bytes> lie_vote(Peer& p) {
         if (authority_->vote_envelope().empty() || !p.votes_sent.empty()) return std::nullopt;
-        if (p.lie.empty()) {
-            Vote v{authority_->period(), key_->pub, {}};
-            if ((&p - peers_.data()) % 2 == 0) v.nodes = authority_->registry().view();
-            p.lie = sign_vote(std::move(v), *key_);
+        auto index = static_cast<std::size_t>(&p - peers_.data());
+        if (misbehave_ == "edge") {
+            auto rounds_end = [this](std::size_t k) { return authority_->vote_deadline_ms(authority_->period(), k); };
+            if (index > 1 || now_ms() + (index == 0 ? 40 : 60) < rounds_end(index == 0 ? 1 : kMaxVoteRelays)) return std::nullopt;
         }
-        return p.lie;
+        if (p.lie.empty()) p.lie = lie(index % 2 == 0);
+        return encode_relayed_vote({p.lie, {}});
     }
 
+    wire::Bytes lie(bool full) {
+        auto own = decode_verified_vote(authority_->vote_envelope());
+        if (!full) own.nodes.clear();
+        return sign_vote(std::move(own), *key_);
+    }
+
+    static constexpr std::size_t kEdgeBodies = 3;
+
     std::optional<ConsensusSignature> lie_signature(const Peer& p) {
-        if (!authority_->own_signature() || p.lie.empty()) return std::nullopt;
+        if (misbehave_ == "sign_alone") return authority_->own_signature();
+        auto period = authority_->period();
+        if (authority_->vote_envelope().empty() ||
+            now_ms() < period_start_ms(period, authority_->consensus_params().period_ms) + authority_->consensus_params().period_ms / 2)
+            return std::nullopt;
+        std::optional<wire::Bytes> told;  // the vote whose body this peer gets signed
+        if (misbehave_ == "edge") {
+            if (p.lies_signed > 0) told = lie(p.lies_signed == 1);
+        } else if (!p.lie.empty()) {
+            told = p.lie;
+        } else {
+            return std::nullopt;
+        }
         auto votes = authority_->counted_votes();
         std::erase_if(votes, [this](const Vote& v) { return v.authority == key_->pub; });
-        votes.push_back(decode_verified_vote(p.lie));
+        if (told) votes.push_back(decode_verified_vote(*told));
+        auto own = decode_verified_vote(authority_->vote_envelope());
         std::optional<Manifest> previous;
         if (!authority_->served().empty()) previous = decode_signed_manifest(authority_->served()).manifest;
-        auto m = form_consensus(votes, authority_->period(), previous ? &*previous : nullptr, authority_->consensus_params());
+        if (previous && previous->version != own.previous_version) previous.reset();  // not what the votes built on
+        auto m = form_consensus(votes, period, previous ? &*previous : nullptr, authority_->consensus_params());
         std::vector<const crypto::SigningKeyPair*> signers{key_.get()};
         return ConsensusSignature{m.version, key_->pub, sign_manifest(m, signers).signatures.front().second};
     }
@@ -312,6 +369,8 @@ private:
     std::vector<Peer> peers_;
     std::shared_ptr<spdlog::logger> log_;
     fs::path saved_;
+    fs::path voted_file_;
+    std::map<std::uint64_t, std::uint64_t> voted_;  // as last saved
     std::string misbehave_;
 };
 
@@ -332,7 +391,7 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"heartbeat_timeout_ms", sdk::ConfigType::integer, "15000", "a node silent this long leaves this authority's vote"},
     {"warm_up_ms", sdk::ConfigType::integer, "-1", "after a start, no vote until this long passed (nodes re-register); -1: heartbeat_timeout_ms / 3"},
     {"tick_ms", sdk::ConfigType::integer, "500", "how often the authority checks its clock and talks to the others"},
-    {"test_misbehave", sdk::ConfigType::string, "", "tests only: \"sign_alone\" serves a far-ahead manifest signed by this authority alone; \"equivocate\" sends different votes to different authorities and signs every side"},
+    {"test_misbehave", sdk::ConfigType::string, "", "tests only: \"sign_alone\" serves a far-ahead manifest signed by this authority alone; \"equivocate\" sends different votes to different authorities and signs every side; \"edge\" times them at the edges of the vote rounds"},
     {"recheck_ms", sdk::ConfigType::integer, "600000", "how often a listed node proves its key at its address again"},
     {"retry_after_ms", sdk::ConfigType::integer, "60000", "an address that failed the challenge is not probed again before this"},
     {"challenge_timeout_ms", sdk::ConfigType::integer, "5000", "how long a node has to answer the admission challenge"},

@@ -14,14 +14,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-proto::PublicKey parse_key(const std::string& hex) {
-    auto bytes = wire::from_hex(hex);
-    if (bytes.size() != 32) throw std::invalid_argument("network.authority_keys: a key is not 64 hex characters");
-    proto::PublicKey key{};
-    std::copy(bytes.begin(), bytes.end(), key.begin());
-    return key;
-}
-
 // Writes atomically: a crash leaves the old cache or the new one, never half of one.
 void write_file(const fs::path& path, const wire::Bytes& bytes) {
     fs::path tmp = path;
@@ -45,16 +37,9 @@ public:
         const auto& cfg = ctx.config();
         ManifestSourceOptions o;
         o.seeds = cfg.get_strings("seed_nodes");
-        for (const auto& k : cfg.get_strings("authority_keys")) o.authorities.push_back(parse_key(k));
-        if (o.authorities.empty()) throw std::invalid_argument("network.authority_keys: at least one key is needed");
-        auto threshold = cfg.get_int("authority_threshold");
-        if (threshold < 0) throw std::invalid_argument("network.authority_threshold must not be negative");
-        o.threshold = static_cast<std::size_t>(threshold);
-        try {
-            (void)proto::ManifestVerifier(o.authorities, o.threshold);  // below a majority: refused
-        } catch (const std::invalid_argument& e) {
-            throw std::invalid_argument(std::string("network.") + e.what());
-        }
+        auto authorities = proto::read_authority_set("network", cfg.get_strings("authority_keys"), cfg.get_int("authority_threshold"));
+        o.authorities = std::move(authorities.keys);
+        o.threshold = authorities.threshold;
         o.request_timeout_ms = static_cast<std::uint32_t>(cfg.get_int("request_timeout_ms"));
         cache_ = ctx.data_dir() / "manifest.bin";
 

@@ -21,19 +21,12 @@ RuntimeSettings settings_from(sdk::Context& ctx) {
     s.public_host = c.get_string("public_host");
     s.directories = c.get_strings("directories");
     if (s.directories.empty()) s.directories.push_back(c.get_string("directory"));
-    for (const auto& hex : c.get_strings("authority_keys")) {
-        auto raw = wire::from_hex(hex);
-        if (raw.size() != 32) throw std::runtime_error("service-node.authority_keys: each key is 64 hex digits");
-        s.authority_keys.push_back(wire::to_array<32>(raw));
-    }
-    if (s.authority_keys.empty()) throw std::runtime_error("service-node.authority_keys: at least one key is needed");
-    auto threshold = c.get_int("authority_threshold");
-    if (threshold < 0) throw std::runtime_error("service-node.authority_threshold must not be negative");
-    s.authority_threshold = static_cast<std::size_t>(threshold);
     try {
-        (void)proto::ManifestVerifier(s.authority_keys, s.authority_threshold);  // below a majority: refused
+        auto authorities = proto::read_authority_set("service-node", c.get_strings("authority_keys"), c.get_int("authority_threshold"));
+        s.authority_keys = std::move(authorities.keys);
+        s.authority_threshold = authorities.threshold;
     } catch (const std::invalid_argument& e) {
-        throw std::runtime_error(std::string("service-node.") + e.what());
+        throw std::runtime_error(e.what());
     }
     auto path_or = [&](std::string_view key, const char* fallback) {
         const auto& v = c.get_string(key);

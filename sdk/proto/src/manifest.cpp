@@ -157,6 +157,25 @@ ManifestVerifier::ManifestVerifier(std::vector<PublicKey> authorities, std::size
     threshold_ = threshold == 0 ? majority : std::min(threshold, authorities_.size());
 }
 
+AuthoritySet read_authority_set(std::string_view table, const std::vector<std::string>& hex_keys, std::int64_t threshold) {
+    auto fail = [table](const std::string& why) { return std::invalid_argument(std::string(table) + "." + why); };
+    AuthoritySet out;
+    for (const auto& hex : hex_keys) {
+        auto raw = wire::from_hex(hex);
+        if (raw.size() != 32) throw fail("authority_keys: each key is 64 hex digits");
+        out.keys.push_back(wire::to_array<32>(raw));
+    }
+    if (out.keys.empty()) throw fail("authority_keys: at least one key is needed");
+    if (threshold < 0) throw fail("authority_threshold must not be negative");
+    out.threshold = static_cast<std::size_t>(threshold);
+    try {
+        (void)ManifestVerifier(out.keys, out.threshold);  // below a majority: refused
+    } catch (const std::invalid_argument& e) {
+        throw fail(e.what());
+    }
+    return out;
+}
+
 Digest digest_of(wire::ByteView bytes) {
     Digest d{};
     crypto_generichash(d.data(), d.size(), bytes.data(), bytes.size(), nullptr, 0);

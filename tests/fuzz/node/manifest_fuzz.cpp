@@ -1,5 +1,6 @@
 // Fuzzes the directory's formats: the signed manifest envelope (with verification against a fixed
-// authority), the signed node descriptor, an authority's signed vote and consensus signature, and
+// authority), the signed node descriptor, an authority's signed vote (and as relayed, with relay
+// signatures) and consensus signature, and
 // the directory RPC request and responses. Beyond not
 // crashing: a manifest body and envelope have one encoding (what decodes re-encodes to the same
 // bytes, so two different signed bodies never mean the same manifest), and the directory RPC
@@ -54,6 +55,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
         auto v = proto::decode_verified_vote(in);
         check(std::is_sorted(v.nodes.begin(), v.nodes.end()));
+    } catch (const veil::wire::DecodeError&) {
+    }
+    check_round_trip(in, proto::decode_relayed_vote, proto::encode_relayed_vote);
+    try {
+        auto r = proto::decode_relayed_vote(in);
+        for (const auto& [k, sig] : r.relays) (void)proto::relay_signature_valid(r.envelope, k, sig);
     } catch (const veil::wire::DecodeError&) {
     }
     check_round_trip(in, proto::decode_consensus_signature, proto::encode_consensus_signature);

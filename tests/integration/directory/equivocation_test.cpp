@@ -9,9 +9,7 @@
 #include <map>
 #include <regex>
 
-#include "support/node_rpc.hpp"
-#include "veil/proto/directory_rpc.hpp"
-#include "support/process.hpp"
+#include "authority_rpc.hpp"
 #include "support/testnet_fixture.hpp"
 
 namespace {
@@ -21,20 +19,8 @@ using veil::test::slurp;
 namespace proto = veil::proto;
 namespace fs = std::filesystem;
 
-std::uint16_t listen_port(const fs::path& config) {
-    std::smatch m;
-    auto text = slurp(config);
-    REQUIRE(std::regex_search(text, m, std::regex("listen = \"127\\.0\\.0\\.1:([0-9]+)\"")));
-    return static_cast<std::uint16_t>(std::stoi(m[1]));
-}
-
-std::optional<proto::SignedManifest> manifest_at(veil::test::NodeRpc& rpc, std::uint16_t port) {
-    auto r = rpc.exchange(port, proto::encode_directory_request({proto::DirectoryKind::get_manifest, {}, {}}));
-    if (!r) return std::nullopt;
-    auto resp = proto::decode_directory_response(proto::DirectoryKind::get_manifest, r.value());
-    if (resp.status != proto::DirectoryStatus::ok) return std::nullopt;
-    return proto::decode_signed_manifest(resp.manifest);
-}
+using veil::test::listen_port;
+using veil::test::manifest_at;
 
 }  // namespace
 
@@ -47,21 +33,9 @@ TEST_CASE("directory integration - an equivocating authority: the honest two sig
     const auto a1 = listen_port(net.dir() / "authority-1" / "veil.toml");
     const auto a2 = listen_port(net.dir() / "authority-2" / "veil.toml");
 
-    // Authority-3 restarts as the liar.
-    net.kill9("authority-3");
-    std::ofstream(net.dir() / "authority-3" / "liar.toml")
-        << slurp(net.dir() / "authority-3" / "veil.toml") << "test_misbehave = \"equivocate\"\n";
-    net.restart("authority-3", "liar.toml");
-    // Node x registers with authority-1 and the liar only.
-    auto text = slurp(net.dir() / "node-6" / "veil.toml");
-    text = std::regex_replace(text, std::regex("node-6"), "node-x");
-    text = std::regex_replace(text, std::regex("\"127\\.0\\.0\\.1:" + std::to_string(a2) + "\",? ?"), "");
-    const auto x_port = static_cast<std::uint16_t>(net.ports().back() + 50);
-    text = std::regex_replace(text, std::regex("listen = \"127\\.0\\.0\\.1:[0-9]+\""),
-                              "listen = \"127.0.0.1:" + std::to_string(x_port) + "\"");
-    fs::create_directories(net.dir() / "node-x");
-    std::ofstream(net.dir() / "node-x" / "veil.toml") << text;
-    net.restart("node-x");
+    // Authority-3 restarts as the liar; node x registers with authority-1 and the liar only.
+    veil::test::restart_as_liar(net, "equivocate");
+    const auto x_port = veil::test::start_node_skipping(net, a2);
 
     // For 12 s (12 periods), what the two honest authorities serve for each version.
     std::map<std::uint64_t, proto::Digest> at1, at2;

@@ -231,19 +231,69 @@ TEST_CASE("admission - one block cannot take every probe slot", "[node][admissio
     cfg.max_checks_per_block = 4;
     cfg.max_nodes_per_address = 0;
     Harness h(cfg);
-    int refused = 0;
     for (int i = 0; i < 20; ++i) {
         auto k = veil::crypto::SigningKeyPair::generate();
-        auto d = h.admission->offer(descriptor(k, "127.0.1." + std::to_string(i + 1), 7000));
-        if (d.step == AdmitStep::refused) {
-            ++refused;
-            CHECK(d.reason.find("max_checks_per_block = 4") != std::string::npos);
-        }
+        CHECK(h.admission->offer(descriptor(k, "127.0.1." + std::to_string(i + 1), 7000)).step == AdmitStep::checking);
     }
-    CHECK(refused == 16);
-    CHECK(h.probes.size() == 4);
+    CHECK(h.probes.size() == 4);  // the rest of the block waits
     auto honest = veil::crypto::SigningKeyPair::generate();
     CHECK(h.admission->offer(descriptor(honest, "127.0.2.1", 7000)).step == AdmitStep::checking);
+    REQUIRE(h.probes.size() == 5);
+    CHECK(h.probes.back().first.ed25519 == honest.pub);
+    // One address cannot queue more than max_checks_per_block registrations: of 10, the 3 left
+    // slots take 3, 4 wait, 3 are refused.
+    int taken = 0;
+    AdmitDecision last;
+    for (int i = 0; i < 10; ++i) {
+        last = h.admission->offer(descriptor(veil::crypto::SigningKeyPair::generate(), "127.0.3.1", static_cast<std::uint16_t>(7000 + i)));
+        taken += last.step == AdmitStep::checking;
+    }
+    CHECK(h.probes.size() == 8);
+    CHECK(taken == 7);
+    CHECK(last.reason.find("max_checks_per_block = 4") != std::string::npos);
+}
+
+TEST_CASE("admission - unanswering registrations in 16 blocks do not starve a 17th block", "[node][admission]") {
+    auto cfg = test_network();
+    cfg.max_nodes_per_address = 0;  // 64 slots, 4 a block: 16 blocks of fakes fill them all
+    Harness h(cfg);
+    auto fake = [&h](int block, int host) {
+        auto k = veil::crypto::SigningKeyPair::generate();
+        auto addr = "127.0." + std::to_string(block) + "." + std::to_string(host);
+        CHECK(h.admission->offer(descriptor(k, addr, 7000)).step == AdmitStep::checking);
+    };
+    for (int block = 1; block <= 16; ++block)
+        for (int host = 1; host <= 6; ++host) fake(block, host);  // 4 probed, 2 waiting, each block
+    REQUIRE(h.probes.size() == 64);
+    auto honest = veil::crypto::SigningKeyPair::generate();
+    CHECK(h.admission->offer(descriptor(honest, "127.0.99.1", 7000)).step == AdmitStep::checking);
+    CHECK(h.probes.size() == 64);
+    // The first fake times out: the slot goes to the block with no check under way, not to the
+    // fakes that waited longer.
+    h.answer(false);
+    REQUIRE(h.probes.size() == 64);
+    CHECK(h.probes.back().first.ed25519 == honest.pub);
+}
+
+TEST_CASE("admission - one address's unanswering registrations do not lock out its block", "[node][admission]") {
+    auto cfg = test_network();
+    cfg.max_checks_per_block = 2;
+    cfg.max_nodes_per_address = 0;
+    Harness h(cfg);
+    // Two fake addresses of the victim's block, two registrations each, all probed or waiting.
+    for (const char* addr : {"127.0.1.10", "127.0.1.11"})
+        for (std::uint16_t port : {7000, 7001})
+            REQUIRE(h.admission->offer(descriptor(veil::crypto::SigningKeyPair::generate(), addr, port)).step ==
+                    AdmitStep::checking);
+    REQUIRE(h.probes.size() == 2);  // both on 127.0.1.10
+    auto honest = veil::crypto::SigningKeyPair::generate();
+    REQUIRE(h.admission->offer(descriptor(honest, "127.0.1.1", 7000)).step == AdmitStep::checking);
+    // A fake fails: 127.0.1.11 was never probed either, but waited longer; it goes first...
+    h.answer(false);
+    CHECK(h.probes.back().first.host == "127.0.1.11");
+    // ...and the next slot goes to the victim's address, not to a second fake of 127.0.1.11.
+    h.answer(false);
+    CHECK(h.probes.back().first.ed25519 == honest.pub);
 }
 
 TEST_CASE("admission - an older descriptor naming another address neither evicts nor moves the node",
@@ -265,6 +315,7 @@ TEST_CASE("admission - probes in flight are bounded", "[node][admission]") {
     auto cfg = test_network();
     cfg.max_probes_in_flight = 3;
     cfg.max_checks_per_block = 0;
+    cfg.max_waiting = 5;
     Harness h(cfg);
     int refused = 0;
     for (int i = 0; i < 10; ++i) {
@@ -272,5 +323,7 @@ TEST_CASE("admission - probes in flight are bounded", "[node][admission]") {
         refused += h.admission->offer(descriptor(k, "127.0.0.1", static_cast<std::uint16_t>(7000 + i))).step == AdmitStep::refused;
     }
     CHECK(h.probes.size() == 3);
-    CHECK(refused == 7);
+    CHECK(refused == 2);  // 3 probed, 5 waiting
+    h.answer(false);
+    CHECK(h.probes.size() == 3);  // a waiting one took the slot
 }

@@ -65,10 +65,19 @@ struct Network {
             for (std::size_t i = 0; i < authorities.size(); ++i)
                 for (auto v : up[i] ? authorities[i]->votes_to_relay() : std::vector<veil::wire::ByteView>{})
                     for (std::size_t j = 0; j < authorities.size(); ++j)
-                        if (i != j && up[j]) (void)authorities[j]->take_vote(v, now);
+                        if (i != j && up[j]) (void)authorities[j]->take_vote(decode_relayed_vote(v), now);
+    }
+    // `nodes` nodes every authority sees; every authority fixes its vote at kStart and relays.
+    void votes_exchanged(int nodes) {
+        for (int i = 0; i < nodes; ++i) add_node(kStart);
+        for (auto& a : authorities) a->tick(kStart);
+        relay(kStart);
     }
     SignedManifest served(std::size_t i) const { return decode_signed_manifest(authorities[i]->served()); }
 };
+
+// A vote straight from its author (no relay signatures).
+RelayedVote direct(veil::wire::Bytes envelope) { return RelayedVote{std::move(envelope), {}}; }
 
 }  // namespace
 
@@ -95,11 +104,12 @@ TEST_CASE("authority - three authorities sign one consensus; with one down the o
     CHECK(m2.manifest.find(late.ed25519) != nullptr);
     CHECK(net.verifier().check(m2, (p + 1) * kPeriodMs + 600) == ManifestCheck::ok);
 
-    // Two down: the last one forms a consensus but cannot serve it alone; the served one stays.
+    // Two down: the last one cannot serve a consensus alone (it does not even sign one: only its
+    // own vote names its previous); the served one stays.
     net.up[1] = false;
     net.run_period(p + 2);
     CHECK(net.authorities[0]->served_version() == p + 1);
-    CHECK(net.authorities[0]->candidate()->signatures.size() == 1);
+    CHECK_FALSE(net.authorities[0]->candidate());
 }
 
 TEST_CASE("authority - one lying authority cannot add, remove or reassign a node, nor roll back", "[node][authority]") {
@@ -196,20 +206,26 @@ ConsensusSignature signature_over(const Network& net, std::size_t liar, const Vo
     return {period, net.keys[liar].pub, sign_manifest(m, k).signatures[0].second};
 }
 
+// `others` nodes every authority sees, then node x seen by authority 1 and the liar (3) only, so
+// the liar's vote decides whether x is in; then every authority fixes its vote.
+NodeDescriptor liar_decides(Network& net, int others) {
+    for (int i = 0; i < others; ++i) net.add_node(kStart);
+    auto x = net.add_node(kStart, {0, 2});
+    for (auto& a : net.authorities) a->tick(kStart);
+    return x;
+}
+
 }  // namespace
 
 TEST_CASE("authority - an equivocating authority is left out by everyone, who sign one body", "[node][authority]") {
     Network net(3);
     const std::uint64_t p = kStart / kPeriodMs;
-    for (int i = 0; i < 6; ++i) net.add_node(kStart);
-    // Node x is seen by authority 1 and the liar (3) only: the liar's vote decides whether it is in.
-    auto x = net.add_node(kStart, {0, 2});
-    for (auto& a : net.authorities) a->tick(kStart);
+    auto x = liar_decides(net, 6);
     Vote with_x{p, net.keys[2].pub, net.authorities[2]->registry().view()};
     Vote without_x{p, net.keys[2].pub, {}};
     // Authority 1 gets one vote, authority 2 the other; the honest two relay what they hold.
-    REQUIRE(net.authorities[0]->take_vote(sign_vote(with_x, net.keys[2]), kStart) == VoteTaken::taken);
-    REQUIRE(net.authorities[1]->take_vote(sign_vote(without_x, net.keys[2]), kStart) == VoteTaken::taken);
+    REQUIRE(net.authorities[0]->take_vote(direct(sign_vote(with_x, net.keys[2])), kStart) == VoteTaken::taken);
+    REQUIRE(net.authorities[1]->take_vote(direct(sign_vote(without_x, net.keys[2])), kStart) == VoteTaken::taken);
     net.up[2] = false;  // it relays nothing itself
     net.relay(kStart + 10);
     for (std::size_t i : {0, 1}) CHECK(net.authorities[i]->equivocators() == std::vector<PublicKey>{net.keys[2].pub});
@@ -233,30 +249,143 @@ TEST_CASE("authority - an equivocating authority is left out by everyone, who si
     CHECK(net.verifier().check(net.served(0), kStart + 600) == ManifestCheck::ok);
 }
 
-TEST_CASE("authority - a first vote after the vote deadline is refused, a second one is still proof", "[node][authority]") {
-    Network net(3);
+TEST_CASE("authority - a vote is taken late only while the relay signatures on it buy rounds", "[node][authority]") {
+    Network net(3);  // threshold 2: two rounds of a quarter period before the middle
     const std::uint64_t p = kStart / kPeriodMs;
     net.add_node(kStart);
     for (auto& a : net.authorities) a->tick(kStart);
-    const auto late = kStart + kPeriodMs / 4 + 1;
-    CHECK(net.authorities[0]->take_vote(net.authorities[1]->vote_envelope(), late) == VoteTaken::refused);
-    CHECK(net.authorities[0]->take_vote(net.authorities[2]->vote_envelope(), kStart + 1) == VoteTaken::taken);
-    CHECK(net.authorities[0]->take_vote(net.authorities[2]->vote_envelope(), late) == VoteTaken::known);
+    const auto round1 = kStart + kPeriodMs / 4;
+    CHECK(net.authorities[0]->vote_deadline_ms(p, 1) == round1);
+    CHECK(net.authorities[0]->vote_deadline_ms(p, 2) == kStart + kPeriodMs / 2);
+    CHECK(net.authorities[0]->vote_deadline_ms(p, 3) == kStart + kPeriodMs / 2);  // never past the middle
+    CHECK(net.authorities[0]->take_vote(direct(net.authorities[1]->vote_envelope()), round1 + 1) == VoteTaken::refused);
+    CHECK(net.authorities[0]->take_vote(direct(net.authorities[2]->vote_envelope()), kStart + 1) == VoteTaken::taken);
+    CHECK(net.authorities[0]->take_vote(direct(net.authorities[2]->vote_envelope()), round1 + 1) == VoteTaken::known);
+    // A second vote straight from its author after the first round is refused: it could reach
+    // one honest authority before its consensus and the other after (the review's HIGH finding).
     Vote other{p, net.keys[2].pub, {}};
-    CHECK(net.authorities[0]->take_vote(sign_vote(other, net.keys[2]), late) == VoteTaken::equivocation);
+    auto second = sign_vote(other, net.keys[2]);
+    CHECK(net.authorities[0]->take_vote(direct(second), round1 + 1) == VoteTaken::refused);
+    // Relay signatures that do not count: the author's own, a forged one, an unknown key's.
+    auto stranger = SigningKeyPair::generate();
+    RelayedVote padded{second, {{net.keys[2].pub, sign_relay(second, net.keys[2])}, {stranger.pub, sign_relay(second, stranger)}}};
+    auto forged = sign_relay(second, net.keys[1]);
+    forged[0] ^= 1;
+    padded.relays.emplace_back(net.keys[1].pub, forged);
+    CHECK(net.authorities[0]->take_vote(padded, round1 + 1) == VoteTaken::refused);
+    // Vouched for by authority 2 it is taken in the second round: proof of equivocation.
+    RelayedVote vouched{second, {{net.keys[1].pub, sign_relay(second, net.keys[1])}}};
+    CHECK(net.authorities[0]->take_vote(vouched, kStart + kPeriodMs / 2 + 1) == VoteTaken::refused);
+    CHECK(net.authorities[0]->take_vote(vouched, kStart + kPeriodMs / 2) == VoteTaken::equivocation);
     CHECK(net.authorities[0]->counted_votes().size() == 1);  // its own only
+    // What it passes on carries its own relay signature after the others'.
+    bool signed_on = false;
+    for (auto v : net.authorities[0]->votes_to_relay()) {
+        auto r = decode_relayed_vote(v);
+        if (r.envelope == second)
+            signed_on = r.relays.size() == 2 && r.relays[1].first == net.keys[0].pub &&
+                        relay_signature_valid(second, net.keys[0].pub, r.relays[1].second);
+    }
+    CHECK(signed_on);
     // A vote signed by someone else under an authority's name does not even decode.
-    auto forged = sign_vote(Vote{p, net.keys[1].pub, {}}, net.keys[1]);
-    forged[forged.size() - 1] ^= 1;
-    CHECK_THROWS_AS(net.authorities[0]->take_vote(forged, kStart + 1), veil::wire::DecodeError);
+    auto bad = sign_vote(Vote{p, net.keys[1].pub, {}}, net.keys[1]);
+    bad[bad.size() - 1] ^= 1;
+    CHECK_THROWS_AS(net.authorities[0]->take_vote(direct(bad), kStart + 1), veil::wire::DecodeError);
+}
+
+TEST_CASE("authority - a vote delivered at the edge of the first round reaches every honest authority", "[node][authority]") {
+    Network net(3);
+    const std::uint64_t p = kStart / kPeriodMs;
+    auto x = liar_decides(net, 4);
+    net.up[2] = false;  // the liar relays nothing
+    net.relay(kStart);
+    // It gives its vote to authority 1 alone, just before the first round ends; authority 1
+    // passes it on, and it reaches authority 2 after that round.
+    const auto edge = kStart + kPeriodMs / 4;
+    REQUIRE(net.authorities[0]->take_vote(direct(net.authorities[2]->vote_envelope()), edge) == VoteTaken::taken);
+    net.relay(edge + 1);
+    // Just before the middle it gives authority 2 another vote: too late to count without a voucher.
+    Vote empty{p, net.keys[2].pub, {}};
+    CHECK(net.authorities[1]->take_vote(direct(sign_vote(empty, net.keys[2])), kStart + kPeriodMs / 2 - 1) == VoteTaken::refused);
+    for (std::size_t i : {0, 1}) net.authorities[i]->tick(kStart + kPeriodMs / 2);
+    REQUIRE(net.authorities[0]->candidate());
+    REQUIRE(net.authorities[1]->candidate());
+    CHECK(net.authorities[0]->candidate()->body == net.authorities[1]->candidate()->body);
+    CHECK(net.authorities[0]->candidate()->manifest.find(x.ed25519) != nullptr);
+}
+
+TEST_CASE("authority - a served body never changes within its version", "[node][authority]") {
+    Network net(3);
+    const std::uint64_t p = kStart / kPeriodMs;
+    net.votes_exchanged(3);
+    net.authorities[0]->tick(kStart + kPeriodMs / 2);
+    auto mine = net.authorities[0]->candidate()->manifest;
+    // It fetches another body of version p that the two others signed, and serves it...
+    auto other = mine;
+    other.nodes.pop_back();
+    std::vector<const SigningKeyPair*> two{&net.keys[1], &net.keys[2]};
+    auto fetched = sign_manifest(other, two);
+    REQUIRE(net.authorities[0]->take_manifest(fetched, kStart + 600));
+    // ...then a signature completes its own body: it keeps serving the fetched one.
+    std::vector<const SigningKeyPair*> one{&net.keys[2]};
+    ConsensusSignature late{p, net.keys[2].pub, sign_manifest(mine, one).signatures[0].second};
+    CHECK(net.authorities[0]->take_signature(late, kStart + 600) == SignatureTaken::taken);
+    CHECK(net.served(0).body == fetched.body);
+}
+
+TEST_CASE("authority - it signs only when a threshold of votes named its previous consensus", "[node][authority]") {
+    Network net(3);
+    const std::uint64_t p = kStart / kPeriodMs;
+    for (int i = 0; i < 6; ++i) net.add_node(kStart);
+    net.up[2] = false;
+    net.run_period(p);
+    REQUIRE(net.served(0).signatures.size() == 2);
+    // Authority 3 comes back without the consensus of p: its body would build on none.
+    net.up[2] = true;
+    net.run_period(p + 1);
+    CHECK_FALSE(net.authorities[2]->own_signature());
+    CHECK(net.served(0).manifest.version == p + 1);
+    CHECK(net.served(0).body == net.served(1).body);
+    // It fetches it, and the next period all three sign one body again.
+    REQUIRE(net.authorities[2]->take_manifest(net.served(0), (p + 1) * kPeriodMs + 700));
+    net.run_period(p + 2);
+    CHECK(net.served(2).signatures.size() == 3);
+    CHECK(net.served(2).body == net.served(0).body);
+}
+
+TEST_CASE("authority - it never votes twice for one period: not after a restart, not when the clock steps back", "[node][authority]") {
+    Network net(3);
+    const std::uint64_t p = kStart / kPeriodMs;
+    auto& a = *net.authorities[0];
+    a.tick(kStart);
+    a.tick(kStart + kPeriodMs);
+    CHECK(a.voted() == std::map<std::uint64_t, std::uint64_t>{{p, p + 1}});
+    a.tick(kStart + 10);  // the clock steps back a period
+    CHECK(a.period() == p);
+    CHECK(a.vote_envelope().empty());
+    a.tick(kStart + 2 * kPeriodMs);
+    CHECK_FALSE(a.vote_envelope().empty());
+    // Restarted with what it persisted, within a period it voted for.
+    AuthorityConfig c;
+    c.consensus.period_ms = kPeriodMs;
+    for (const auto& k : net.keys) c.authority_keys.push_back(k.pub);
+    c.voted = a.voted();
+    Authority again(net.keys[0], c);
+    again.tick(kStart + 2 * kPeriodMs + 100);
+    CHECK(again.vote_envelope().empty());
+    again.tick(kStart + 3 * kPeriodMs);
+    CHECK_FALSE(again.vote_envelope().empty());
+    // A clock an hour ahead and back: the periods in between were never voted for.
+    again.tick(kStart + 3600 * kPeriodMs);
+    again.tick(kStart + 4 * kPeriodMs);
+    CHECK_FALSE(again.vote_envelope().empty());
+    CHECK(again.voted().size() == 2);
 }
 
 TEST_CASE("authority - a signature is taken only when it verifies over the body, once", "[node][authority]") {
     Network net(3);
     const std::uint64_t p = kStart / kPeriodMs;
-    for (int i = 0; i < 3; ++i) net.add_node(kStart);
-    for (auto& a : net.authorities) a->tick(kStart);
-    net.relay(kStart);
+    net.votes_exchanged(3);
     net.authorities[1]->tick(kStart + kPeriodMs / 2);
     auto good = *net.authorities[1]->own_signature();
     // Authority 1 has not formed its consensus yet: the sender is told to come back.

@@ -45,3 +45,24 @@ TEST_CASE("vote - consensus signatures and the authority RPC kinds round-trip", 
     DirectoryRequest vote{DirectoryKind::post_vote, {}, {1, 2, 3}};
     CHECK(decode_directory_request(encode_directory_request(vote)).body == vote.body);
 }
+
+TEST_CASE("vote - the previous consensus it names and its relay signatures round-trip", "[node][vote]") {
+    auto auth = veil::crypto::SigningKeyPair::generate();
+    Vote v{43, auth.pub, {node(7001)}, 42, Digest{}};
+    v.previous.fill(7);
+    auto envelope = sign_vote(v, auth);
+    CHECK(decode_verified_vote(envelope) == v);
+    auto relay = veil::crypto::SigningKeyPair::generate();
+    RelayedVote r{envelope, {{relay.pub, sign_relay(envelope, relay)}}};
+    auto back = decode_relayed_vote(encode_relayed_vote(r));
+    CHECK(back == r);
+    CHECK(relay_signature_valid(envelope, relay.pub, back.relays[0].second));
+    CHECK_FALSE(relay_signature_valid(envelope, auth.pub, back.relays[0].second));  // not the author's
+    auto other = sign_vote(Vote{43, auth.pub, {}, 42, v.previous}, auth);
+    CHECK_FALSE(relay_signature_valid(other, relay.pub, back.relays[0].second));     // not that vote's
+    // A relay count above the limit, or a truncated list, does not decode.
+    auto bytes = encode_relayed_vote(r);
+    CHECK_THROWS_AS(decode_relayed_vote(veil::wire::Bytes(bytes.begin(), bytes.end() - 1)), DecodeError);
+    bytes[4 + envelope.size()] = static_cast<std::uint8_t>(kMaxVoteRelays + 1);
+    CHECK_THROWS_AS(decode_relayed_vote(bytes), DecodeError);
+}

@@ -3,7 +3,7 @@
 ///   request  = u8 version (1) | u8 kind | payload
 ///     kind 1 register:     var(signed descriptor envelope)   (also the heartbeat)
 ///     kind 2 get_manifest: nothing
-///     kind 3 post_vote:      var(signed vote envelope)        (authority to authority, vote.hpp)
+///     kind 3 post_vote:      var(relayed vote)                (authority to authority, vote.hpp)
 ///     kind 4 post_signature: consensus signature (104 bytes)  (authority to authority, vote.hpp)
 ///   response = u8 status | payload
 ///     status 1 ok:         get_manifest: var(signed manifest envelope); the others: nothing
@@ -31,7 +31,7 @@ enum class DirectoryStatus : std::uint8_t {
 struct DirectoryRequest {
     DirectoryKind kind = DirectoryKind::get_manifest;
     wire::Bytes descriptor;  ///< register only
-    wire::Bytes body;        ///< post_vote: the vote envelope; post_signature: the encoded signature
+    wire::Bytes body;        ///< post_vote: the relayed vote; post_signature: the encoded signature
 };
 
 struct DirectoryResponse {

@@ -102,6 +102,17 @@ using Digest = std::array<std::uint8_t, 32>;
 /// than half of them.
 [[nodiscard]] inline std::size_t majority_of(std::size_t authority_count) { return authority_count / 2 + 1; }
 
+/// The authority keys (hex, 64 digits each) and threshold (0: a majority) of a config table, as
+/// clients and nodes read them. Throws std::invalid_argument, the message starting with `table.`
+/// and naming the key: no keys, a malformed one, a negative threshold, or one below a majority
+/// (one lying authority could sign alone).
+struct AuthoritySet {
+    std::vector<PublicKey> keys;
+    std::size_t threshold = 0;  ///< as configured; 0 means majority_of(keys.size())
+};
+[[nodiscard]] AuthoritySet read_authority_set(std::string_view table, const std::vector<std::string>& hex_keys,
+                                              std::int64_t threshold);
+
 /// True when less than a quarter of the manifest's validity is left at now_ms (time to warn:
 /// the authorities have not issued a newer one for a while).
 [[nodiscard]] bool manifest_getting_old(const Manifest& m, std::uint64_t now_ms);
