@@ -34,7 +34,8 @@ struct DoorLimits {
     std::size_t other_frame = 64 << 10;
 };
 
-/// What one row costs the node's disk beyond its data, store auth and proof bytes: its hash,
+/// The least one row costs the node's disk beyond its data, store auth and proof bytes (a row is
+/// charged by its pages, row_charge.hpp, never less): its hash,
 /// mailbox, namespace and times, its entries in the four indexes, and b-tree slack. Measured on
 /// the SQLCipher store (1-byte envelopes, 40,000 rows: ~220 bytes a row on disk) and rounded up;
 /// every row, a tombstone too, is charged it against max_stored_bytes (docs/service-node.md
@@ -54,7 +55,7 @@ struct Limits {
     // proof quota the oldest proofs are forgotten: the owner's deletes are never refused.
     std::uint64_t max_tombstones_per_mailbox = 10000;
     std::uint64_t max_proof_bytes_per_mailbox = 8ULL << 20;
-    /// The whole node: data and store auths of every row, kRowOverheadBytes a row, plus the
+    /// The whole node: every row by the pages it takes (row_charge_bytes), plus the
     /// proofs kept. New messages
     /// (stored or replicated) are refused past it; reads, deletes and expiries go on.
     std::uint64_t max_stored_bytes = 16ULL << 30;

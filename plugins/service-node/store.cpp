@@ -40,27 +40,26 @@ CREATE INDEX IF NOT EXISTS proofs_by_mailbox ON proofs (mailbox, namespace);
 constexpr const char* kProofIndex = "CREATE INDEX IF NOT EXISTS messages_by_proof ON messages (proof_hash)";
 
 // The bytes the node holds (Limits::max_stored_bytes), kept exact by triggers inside the
-// transaction of every change: every row is charged kRowOverheadBytes besides its blobs.
-// Version 1 of the accounting (PRAGMA user_version) added the row charge: an older database
-// drops its triggers and sums its rows again once.
-constexpr int kTotalsVersion = 1;
+// transaction of every change: every row is charged row_charge_bytes of its blobs (the SQL
+// function veil_row_bytes, registered on the connection). Version 1 of the accounting (PRAGMA
+// user_version) added a flat row charge, version 2 the charge by pages: an older database drops
+// its row triggers and sums its rows again once.
+constexpr int kTotalsVersion = 2;
 
-std::string totals_sql() {
-    const std::string row = std::to_string(kRowOverheadBytes);
-    return R"sql(
+constexpr const char* kTotalsSql = R"sql(
 CREATE TABLE IF NOT EXISTS totals (id INTEGER PRIMARY KEY CHECK (id = 1), bytes INTEGER NOT NULL);
 INSERT OR IGNORE INTO totals (id, bytes) SELECT 1,
-  (SELECT coalesce(sum()sql" + row + R"sql( + coalesce(length(data), 0) + coalesce(length(store_auth), 0)), 0) FROM messages) +
+  (SELECT coalesce(sum(veil_row_bytes(coalesce(length(data), 0) + coalesce(length(store_auth), 0))), 0) FROM messages) +
   (SELECT coalesce(sum(length(body)), 0) FROM proofs);
 CREATE TRIGGER IF NOT EXISTS totals_row_added AFTER INSERT ON messages BEGIN
-  UPDATE totals SET bytes = bytes + )sql" + row + R"sql( + coalesce(length(NEW.data), 0) + coalesce(length(NEW.store_auth), 0);
+  UPDATE totals SET bytes = bytes + veil_row_bytes(coalesce(length(NEW.data), 0) + coalesce(length(NEW.store_auth), 0));
 END;
 CREATE TRIGGER IF NOT EXISTS totals_row_removed AFTER DELETE ON messages BEGIN
-  UPDATE totals SET bytes = bytes - )sql" + row + R"sql( - coalesce(length(OLD.data), 0) - coalesce(length(OLD.store_auth), 0);
+  UPDATE totals SET bytes = bytes - veil_row_bytes(coalesce(length(OLD.data), 0) + coalesce(length(OLD.store_auth), 0));
 END;
 CREATE TRIGGER IF NOT EXISTS totals_row_changed AFTER UPDATE OF data, store_auth ON messages BEGIN
-  UPDATE totals SET bytes = bytes - coalesce(length(OLD.data), 0) - coalesce(length(OLD.store_auth), 0)
-                                  + coalesce(length(NEW.data), 0) + coalesce(length(NEW.store_auth), 0);
+  UPDATE totals SET bytes = bytes - veil_row_bytes(coalesce(length(OLD.data), 0) + coalesce(length(OLD.store_auth), 0))
+                                  + veil_row_bytes(coalesce(length(NEW.data), 0) + coalesce(length(NEW.store_auth), 0));
 END;
 CREATE TRIGGER IF NOT EXISTS totals_proof_added AFTER INSERT ON proofs BEGIN
   UPDATE totals SET bytes = bytes + length(NEW.body);
@@ -69,14 +68,35 @@ CREATE TRIGGER IF NOT EXISTS totals_proof_removed AFTER DELETE ON proofs BEGIN
   UPDATE totals SET bytes = bytes - length(OLD.body);
 END;
 )sql";
-}
 
-// Before version 1 rows were charged their blobs only: forget that total and its row triggers.
-constexpr const char* kTotalsBefore1 = R"sql(
+// An older accounting: forget its total and its row triggers.
+constexpr const char* kTotalsBefore = R"sql(
 DROP TRIGGER IF EXISTS totals_row_added;
 DROP TRIGGER IF EXISTS totals_row_removed;
+DROP TRIGGER IF EXISTS totals_row_changed;
 DELETE FROM totals;
 )sql";
+
+// The file's pages. SQLCipher reserves room in each page for its IV and MAC: 48 bytes in
+// version 3 (HMAC-SHA1), 80 in version 4 (HMAC-SHA512).
+PageLayout page_layout(sqlite3* db, bool encrypted) {
+    PageLayout page;
+    sql::Statement size(db, "PRAGMA page_size");
+    if (size.step()) page.page_bytes = static_cast<std::uint32_t>(size.column_int64(0));
+    std::uint32_t reserve = 0;
+    if (encrypted) {
+        sql::Statement version(db, "PRAGMA cipher_version");
+        reserve = version.step() && version.column_string(0).starts_with("3.") ? 48 : 80;
+    }
+    page.usable_bytes = page.page_bytes - reserve;
+    return page;
+}
+
+void row_bytes_sql(sqlite3_context* ctx, int, sqlite3_value** argv) {
+    const auto* page = static_cast<const PageLayout*>(sqlite3_user_data(ctx));
+    const auto blob = static_cast<std::uint64_t>(std::max<sqlite3_int64>(0, sqlite3_value_int64(argv[0])));
+    sqlite3_result_int64(ctx, static_cast<sqlite3_int64>(row_charge_bytes(*page, blob)));
+}
 
 int user_version(sqlite3* db) {
     sql::Statement q(db, "PRAGMA user_version");
@@ -127,6 +147,10 @@ MessageStore::MessageStore(const StoreOptions& options, const Limits& limits) : 
         // A wrong key shows up on the first read.
         if (sqlite3_exec(db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) != SQLITE_OK)
             throw StoreError(sql::Failure::key_mismatch, "message database unreadable (wrong key or not a database)");
+        page_ = page_layout(db_, !options.key_hex.empty());
+        if (sqlite3_create_function(db_, "veil_row_bytes", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, &page_, row_bytes_sql,
+                                    nullptr, nullptr) != SQLITE_OK)
+            throw StoreError(sql::Failure::io, "cannot register the row charge");
         sql::exec(db_, "PRAGMA journal_mode = WAL");
         sql::exec(db_, options.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
         sql::exec(db_, "PRAGMA secure_delete = ON");  // deleted ciphertext does not linger in free pages
@@ -171,8 +195,8 @@ void MessageStore::update_totals() {
     sql::Transaction tx(db_);
     const bool old = user_version(db_) < kTotalsVersion;
     if (old && sqlite3_exec(db_, "SELECT 1 FROM totals LIMIT 0", nullptr, nullptr, nullptr) == SQLITE_OK)
-        sql::exec(db_, kTotalsBefore1);
-    sql::exec(db_, totals_sql());
+        sql::exec(db_, kTotalsBefore);
+    sql::exec(db_, kTotalsSql);
     if (old) sql::exec(db_, "PRAGMA user_version = " + std::to_string(kTotalsVersion));
     tx.commit();
 }
@@ -299,7 +323,7 @@ MailboxFill MessageStore::fill(const PublicKey& mailbox, std::uint16_t ns) {
 bool MessageStore::paid(const Usage& u, std::size_t data_bytes, Payment& payment) {
     // The node's bytes have a price for everyone (free keypairs make free mailboxes); a
     // stranger's envelope also pays for its share of the mailbox. One proof meets the higher.
-    payment.asked_work = node_store_work(limits_, stored_bytes_locked(), kRowOverheadBytes + data_bytes, payment.ttl_ms);
+    payment.asked_work = node_store_work(limits_, stored_bytes_locked(), row_charge_bytes(page_, data_bytes), payment.ttl_ms);
     if (payment.by_mailbox) {
         const MailboxFill fill{u.messages, u.bytes, limits_.max_messages_per_mailbox, limits_.max_bytes_per_mailbox};
         payment.asked_work = std::max(payment.asked_work, required_store_work(limits_.work, fill, data_bytes, payment.ttl_ms));
@@ -320,14 +344,34 @@ std::uint64_t MessageStore::stored_bytes() {
 
 bool MessageStore::node_fits(std::size_t bytes) { return stored_bytes_locked() + bytes <= limits_.max_stored_bytes; }
 
-bool MessageStore::row_fits(std::size_t blob_bytes) { return node_fits(kRowOverheadBytes + blob_bytes); }
+bool MessageStore::row_fits(std::size_t blob_bytes) { return node_fits(row_charge_bytes(page_, blob_bytes)); }
+
+bool MessageStore::keep_proof_for(const PublicKey& mailbox, std::uint16_t ns, const OwnerProof& proof,
+                                  const std::vector<Hash>& named, const std::vector<Hash>& changed,
+                                  std::uint64_t total_before, ProofInBatch* batch) {
+    if (changed.empty() || proof.bytes.empty()) return false;  // a proof that changed nothing holds nothing
+    // Deletes and expiries are never priced: above the free fraction a proof is kept only when
+    // the change freed at least its bytes, or an owner could grow the node to its cap for free.
+    const std::uint64_t total = stored_bytes_locked();
+    const bool free = node_store_work(limits_, total, proof.bytes.size(), limits_.max_ttl_ms) == 0;
+    if (!free && total + proof.bytes.size() > total_before) return false;
+    Hash proof_hash{};
+    if (!keep_proof(mailbox, ns, proof.bytes, proof.signed_ms, named, proof_hash, batch)) return false;
+    auto& ref = prepare("UPDATE messages SET proof_hash = ?2 WHERE hash = ?1");
+    for (const auto& h : changed) {
+        sql::ScopedReset ref_done(ref);
+        ref.blob(1, h).blob(2, proof_hash).step();
+    }
+    return true;
+}
 
 StoreOutcome MessageStore::store(const StoredMessage& m, std::uint64_t now_ms, std::uint64_t owner_ms,
                                  std::uint64_t* held_expiry_ms, Payment* payment) {
     std::lock_guard lock(mutex_);
     if (held_expiry_ms) *held_expiry_ms = m.expiry_ms;
     {
-        auto& q = prepare("SELECT expiry_ms, data IS NULL FROM messages WHERE hash = ?1");
+        auto& q = prepare("SELECT expiry_ms, data IS NULL, owner_ms, coalesce(length(store_auth), 0) FROM messages "
+                          "WHERE hash = ?1");
         sql::ScopedReset q_done(q);
         q.blob(1, m.hash);
         if (q.step()) {
@@ -339,9 +383,17 @@ StoreOutcome MessageStore::store(const StoredMessage& m, std::uint64_t now_ms, s
                 // becomes the row's newest owner action: older proofs no longer apply. Keeping
                 // bytes longer is priced as storing them: above the node's free fraction a
                 // refresh pays, or a paid fill would be kept for ever for free.
+                // A newer store auth replaces the row's: when larger (a stranger's row signed
+                // anew by its owner) it adds bytes, priced and capped like a new store's.
                 const bool refresh = owner_ms > 0 && !deleted && m.expiry_ms > expiry;
-                if (refresh && payment && !paid(usage_of(m.mailbox, m.ns), m.data.size(), *payment))
+                const bool new_auth = owner_ms > 0 && !deleted && q.column_uint64(2) < owner_ms;
+                const std::uint64_t held_auth = q.column_uint64(3);
+                const std::uint64_t growth = new_auth && m.store_auth.size() > held_auth ? m.store_auth.size() - held_auth : 0;
+                if ((refresh || growth > 0) && payment && !paid(usage_of(m.mailbox, m.ns), m.data.size(), *payment))
                     return StoreOutcome::unpaid;
+                if (growth > 0 && !node_fits(row_charge_bytes(page_, m.data.size() + held_auth + growth) -
+                                             row_charge_bytes(page_, m.data.size() + held_auth)))
+                    return StoreOutcome::node_full;
                 if (owner_ms > 0 && !deleted) {
                     auto& up = prepare("UPDATE messages SET expiry_ms = max(expiry_ms, ?2), "
                                        "store_auth = CASE WHEN owner_ms < ?3 THEN ?4 ELSE store_auth END, "
@@ -408,7 +460,8 @@ PageResponse MessageStore::retrieve(const PublicKey& mailbox, std::uint16_t ns, 
 }
 
 bool MessageStore::tombstone(const Hash& hash, const Hash* proof_hash, std::uint64_t owner_ms) {
-    auto& u = prepare("UPDATE messages SET data = NULL, proof_hash = ?2, owner_ms = ?3 "
+    // A tombstone needs no store auth (nothing will be stored again under it): its bytes go.
+    auto& u = prepare("UPDATE messages SET data = NULL, store_auth = NULL, proof_hash = ?2, owner_ms = ?3 "
                       "WHERE hash = ?1 AND data IS NOT NULL AND owner_ms <= ?3");
     sql::ScopedReset u_done(u);
     u.blob(1, hash).uint64(3, owner_ms);
@@ -435,20 +488,20 @@ std::vector<Hash> MessageStore::remove(const PublicKey& mailbox, std::uint16_t n
                                        std::uint64_t now_ms, const OwnerProof& proof) {
     std::lock_guard lock(mutex_);
     sql::Transaction tx(db_);
-    Hash proof_hash{};
-    // Never refused: a proof that cannot be kept leaves the rows without one (not passed on).
-    const bool kept = !proof.bytes.empty() && keep_proof(mailbox, ns, proof.bytes, proof.signed_ms, hashes, proof_hash);
+    const std::uint64_t before = stored_bytes_locked();
     std::vector<Hash> done;
     for (const auto& h : hashes) {
-        auto& u = prepare("UPDATE messages SET data = NULL, proof_hash = ?5, owner_ms = max(owner_ms, ?6) "
+        auto& u = prepare("UPDATE messages SET data = NULL, store_auth = NULL, proof_hash = NULL, "
+                          "owner_ms = max(owner_ms, ?5) "
                           "WHERE hash = ?1 AND mailbox = ?2 AND namespace = ?3 AND data IS NOT NULL "
-                          "AND expiry_ms > ?4 AND owner_ms <= ?6");
+                          "AND expiry_ms > ?4 AND owner_ms <= ?5");
         sql::ScopedReset u_done(u);
-        u.blob(1, h).blob(2, mailbox).uint64(3, ns).uint64(4, now_ms).uint64(6, proof.signed_ms);
-        if (kept) u.blob(5, proof_hash);
+        u.blob(1, h).blob(2, mailbox).uint64(3, ns).uint64(4, now_ms).uint64(5, proof.signed_ms);
         u.step();
         if (sqlite3_changes(db_) > 0) done.push_back(h);
     }
+    // Never refused: a proof that cannot be kept leaves the rows without one (not passed on).
+    keep_proof_for(mailbox, ns, proof, hashes, done, before);
     tx.commit();
     usage_.erase(usage_key(mailbox, ns));
     return done;
@@ -458,20 +511,19 @@ std::vector<Hash> MessageStore::expire(const PublicKey& mailbox, std::uint16_t n
                                        std::uint64_t expiry_ms, std::uint64_t now_ms, const OwnerProof& proof) {
     std::lock_guard lock(mutex_);
     sql::Transaction tx(db_);
-    Hash proof_hash{};
-    const bool kept = !proof.bytes.empty() && keep_proof(mailbox, ns, proof.bytes, proof.signed_ms, hashes, proof_hash);
+    const std::uint64_t before = stored_bytes_locked();
     std::vector<Hash> done;
     for (const auto& h : hashes) {
-        auto& u = prepare("UPDATE messages SET expiry_ms = ?5, proof_hash = coalesce(?6, proof_hash), "
-                          "owner_ms = max(owner_ms, ?7) "
+        // A row keeps its earlier proof unless this one is kept (keep_proof_for).
+        auto& u = prepare("UPDATE messages SET expiry_ms = ?5, owner_ms = max(owner_ms, ?6) "
                           "WHERE hash = ?1 AND mailbox = ?2 AND namespace = ?3 AND data IS NOT NULL "
-                          "AND expiry_ms > ?4 AND expiry_ms > ?5 AND owner_ms <= ?7");
+                          "AND expiry_ms > ?4 AND expiry_ms > ?5 AND owner_ms <= ?6");
         sql::ScopedReset u_done(u);
-        u.blob(1, h).blob(2, mailbox).uint64(3, ns).uint64(4, now_ms).uint64(5, expiry_ms).uint64(7, proof.signed_ms);
-        if (kept) u.blob(6, proof_hash);
+        u.blob(1, h).blob(2, mailbox).uint64(3, ns).uint64(4, now_ms).uint64(5, expiry_ms).uint64(6, proof.signed_ms);
         u.step();
         if (sqlite3_changes(db_) > 0) done.push_back(h);
     }
+    keep_proof_for(mailbox, ns, proof, hashes, done, before);
     tx.commit();
     return done;
 }
@@ -611,6 +663,13 @@ bool MessageStore::merge(const ReplicaChange& c, std::uint64_t now_ms) {
         if (!fits) return false;
         // A stranger's envelope pays this replica's own price; new data fits the node's cap.
         if (!s.deleted && c.payment && !paid(u, c.data->size(), *c.payment)) return false;
+        // A tombstone for a row this node never held is a new row nobody paid for: a member
+        // could make them of made-up hashes in every namespace of free mailboxes. It is priced
+        // like a store with no work: kept while the node is under its free fraction, else ignored.
+        if (s.deleted) {
+            Payment none{s.expiry_ms - now_ms, 0, false};
+            if (!paid(u, 0, none)) return false;
+        }
         // A tombstone is a row too: it pays the row's share of the disk.
         if (!row_fits(s.deleted ? 0 : c.data->size() + (c.store_auth ? c.store_auth->size() : 0))) return false;
         sql::Transaction tx(db_);
@@ -630,21 +689,18 @@ bool MessageStore::merge(const ReplicaChange& c, std::uint64_t now_ms) {
     // Only the owner's word (a proof for this very row's mailbox) deletes or shortens a row.
     if (!c.proof || !same_mailbox) return false;
     sql::Transaction tx(db_);
-    // A proof too large (or too padded) to keep still applies here; it is just not passed on.
-    const Hash* kept =
-        c.proof && keep_proof(s.mailbox, s.ns, *c.proof, c.owner_ms, named, proof_hash, c.batch) ? &proof_hash : nullptr;
+    const std::uint64_t before = stored_bytes_locked();
     bool changed = false;
     if (s.deleted && live) {
-        changed = tombstone(s.hash, kept, c.owner_ms);
+        changed = tombstone(s.hash, nullptr, c.owner_ms);
         usage_.erase(usage_key(s.mailbox, s.ns));
     }
     // A delete proof says nothing about when: the tombstone keeps the row's expiry, or a member
     // replaying the proof with a short one could let it lapse and re-replicate the data as new.
-    if (!s.deleted) changed = lower_expiry(s.hash, s.expiry_ms, kept, c.owner_ms) || changed;
-    if (!changed) {
-        usage_.erase(usage_key(s.mailbox, s.ns));  // rolled back: a proof that changed nothing is not kept
-        return false;
-    }
+    if (!s.deleted) changed = lower_expiry(s.hash, s.expiry_ms, nullptr, c.owner_ms) || changed;
+    if (!changed) return false;  // rolled back
+    // A proof too large, padded or unpaid for still applies here; it is just not passed on.
+    keep_proof_for(s.mailbox, s.ns, {*c.proof, c.owner_ms}, named, {s.hash}, before, c.batch);
     tx.commit();
     return true;
 }

@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "limits.hpp"
+#include "row_charge.hpp"
 #include "veil/proto/store_work.hpp"
 #include "veil/proto/peer_rpc.hpp"
 #include "veil/sql/statement.hpp"
@@ -185,6 +186,13 @@ private:
     // past the node's byte cap. `batch` (may be null) keeps the density verdict for the request.
     bool keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteView proof, std::uint64_t signed_ms,
                     const std::vector<Hash>& named, Hash& proof_hash, ProofInBatch* batch = nullptr);
+    // After a delete or expire changed the rows `changed` (the node held `total_before` bytes
+    // before it): keeps the proof (keep_proof) and refers those rows to it, when it changed
+    // something and the node is under its free fraction or the change freed at least the
+    // proof's bytes. False when not kept (the change stands; it is just not passed on).
+    bool keep_proof_for(const PublicKey& mailbox, std::uint16_t ns, const OwnerProof& proof,
+                        const std::vector<Hash>& named, const std::vector<Hash>& changed, std::uint64_t total_before,
+                        ProofInBatch* batch = nullptr);
     // Whether a proof's bytes are paid for by rows this node holds: at most kProofBaseBytes plus
     // kProofBytesPerRow for each distinct named hash that is a row of (mailbox, ns) here or that
     // `also_held` (may be null) lists.
@@ -199,6 +207,7 @@ private:
     bool tombstone(const Hash& hash, const Hash* proof_hash, std::uint64_t owner_ms);
 
     Limits limits_;
+    PageLayout page_;  // the file's, for the row charge (veil_row_bytes in SQL)
     std::mutex mutex_;
     sqlite3* db_ = nullptr;
     std::unordered_map<const char*, std::unique_ptr<sql::Statement>> statements_;  // by literal

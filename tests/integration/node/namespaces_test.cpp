@@ -9,7 +9,7 @@
 #include <set>
 #include <thread>
 
-#include "support/node_rpc.hpp"
+#include "node_call.hpp"
 #include "support/testnet_fixture.hpp"
 #include "veil/crypto/keys.hpp"
 #include "veil/proto/owner_auth.hpp"
@@ -21,23 +21,10 @@ using veil::test::Testnet;
 
 namespace {
 
-struct Rpc final : veil::test::NodeRpc {
-    ~Rpc() { CHECK(close() == 0); }
-};
-
+using Rpc = veil::test::CheckedRpc;
+using veil::test::call_ready;
 using Owner = veil::test::MailboxOwner;
 
-// One node (a swarm of one): every mailbox is its own.
-Response call(Rpc& rpc, std::uint16_t port, const RequestBody& body) {
-    std::optional<Response> r;
-    for (int attempt = 0; attempt < 50; ++attempt) {  // the node may still be fetching the manifest
-        r = rpc.call(port, body);
-        if (r && r->status != Status::not_ready) break;
-        std::this_thread::sleep_for(100ms);
-    }
-    REQUIRE(r);
-    return *r;
-}
 
 StoreRequest store_of(const Owner& o, std::uint16_t ns, std::uint64_t ttl_ms, Bytes data) {
     return StoreRequest{o.key.pub, ns, ttl_ms, std::move(data)};
@@ -45,7 +32,7 @@ StoreRequest store_of(const Owner& o, std::uint16_t ns, std::uint64_t ttl_ms, By
 
 // Every item of a public namespace (unsigned reads), one page (the reader's default size).
 std::vector<MessageItem> first_page(Rpc& rpc, std::uint16_t port, const PublicKey& mailbox, std::uint16_t ns) {
-    auto r = call(rpc, port, RetrieveRequest{mailbox, ns, PageQuery{}, {}});
+    auto r = call_ready(rpc, port, RetrieveRequest{mailbox, ns, PageQuery{}, {}});
     REQUIRE(r.status == Status::ok);
     return std::get<PageResponse>(r.body).messages;
 }
@@ -60,19 +47,19 @@ TEST_CASE("node integration - a stranger cannot store into the device-list or bu
     Owner bob;
     for (auto ns : {kDeviceListNamespace, kBundleNamespace, std::uint16_t{0x1234}}) {
         INFO(ns);
-        auto junk = call(rpc, port, store_of(bob, ns, 600'000, Bytes(100, 7)));
+        auto junk = call_ready(rpc, port, store_of(bob, ns, 600'000, Bytes(100, 7)));
         CHECK(junk.status == Status::unauthorized);
         // Signed by someone else: not the owner either.
         Owner mallory;
         RequestBody forged = store_of(bob, ns, 600'000, Bytes(100, 8));
         std::get<StoreRequest>(forged).auth = std::get<StoreRequest>(mallory.sign(store_of(mallory, ns, 600'000, Bytes(100, 8)))).auth;
-        CHECK(call(rpc, port, forged).status == Status::bad_signature);
+        CHECK(call_ready(rpc, port, forged).status == Status::bad_signature);
         // The owner's signed store goes in.
-        auto own = call(rpc, port, bob.sign(store_of(bob, ns, 600'000, Bytes(100, 9))));
+        auto own = call_ready(rpc, port, bob.sign(store_of(bob, ns, 600'000, Bytes(100, 9))));
         CHECK(own.status == Status::ok);
     }
     // Envelopes stay open to anyone.
-    CHECK(call(rpc, port, store_of(bob, kEnvelopeNamespace, 600'000, Bytes(100, 1))).status == Status::ok);
+    CHECK(call_ready(rpc, port, store_of(bob, kEnvelopeNamespace, 600'000, Bytes(100, 1))).status == Status::ok);
     CHECK(first_page(rpc, port, bob.key.pub, kDeviceListNamespace).size() == 1);
 }
 
@@ -84,11 +71,11 @@ TEST_CASE("node integration - 20 large junk stores cannot hide a new device list
     std::size_t refused = 0;
     for (int i = 0; i < 20; ++i) {
         Bytes junk(76'800, static_cast<std::uint8_t>(i));
-        if (call(rpc, port, store_of(bob, kDeviceListNamespace, 600'000, junk)).status != Status::ok) ++refused;
+        if (call_ready(rpc, port, store_of(bob, kDeviceListNamespace, 600'000, junk)).status != Status::ok) ++refused;
     }
     CHECK(refused == 20);
     Bytes list(300, 0x42);
-    auto stored = call(rpc, port, bob.sign(store_of(bob, kDeviceListNamespace, 600'000, list)));
+    auto stored = call_ready(rpc, port, bob.sign(store_of(bob, kDeviceListNamespace, 600'000, list)));
     REQUIRE(stored.status == Status::ok);
     auto page = first_page(rpc, port, bob.key.pub, kDeviceListNamespace);
     REQUIRE(page.size() == 1);
@@ -103,14 +90,14 @@ TEST_CASE("node integration - a stranger's flood of one namespace cannot block t
     Rpc rpc;
     Owner bob;
     // The attack of issue 13: stores into a namespace Bob never reads (0x1234 = 4660).
-    for (int i = 0; i < 50; ++i) (void)call(rpc, port, store_of(bob, 0x1234, 600'000, {static_cast<std::uint8_t>(i)}));
-    auto real = call(rpc, port, store_of(bob, kEnvelopeNamespace, 600'000, Bytes(64, 1)));
+    for (int i = 0; i < 50; ++i) (void)call_ready(rpc, port, store_of(bob, 0x1234, 600'000, {static_cast<std::uint8_t>(i)}));
+    auto real = call_ready(rpc, port, store_of(bob, kEnvelopeNamespace, 600'000, Bytes(64, 1)));
     CHECK(real.status == Status::ok);
     // Filling the envelope namespace itself does not block the owner's device list either.
     for (int i = 0; i < 60; ++i)
-        (void)call(rpc, port, store_of(bob, kEnvelopeNamespace, 600'000, {static_cast<std::uint8_t>(i), 2}));
-    CHECK(call(rpc, port, store_of(bob, kEnvelopeNamespace, 600'000, Bytes(64, 3))).status == Status::quota_exceeded);
-    CHECK(call(rpc, port, bob.sign(store_of(bob, kDeviceListNamespace, 600'000, Bytes(64, 4)))).status == Status::ok);
+        (void)call_ready(rpc, port, store_of(bob, kEnvelopeNamespace, 600'000, {static_cast<std::uint8_t>(i), 2}));
+    CHECK(call_ready(rpc, port, store_of(bob, kEnvelopeNamespace, 600'000, Bytes(64, 3))).status == Status::quota_exceeded);
+    CHECK(call_ready(rpc, port, bob.sign(store_of(bob, kDeviceListNamespace, 600'000, Bytes(64, 4)))).status == Status::ok);
 }
 
 TEST_CASE("node integration - a device list re-stored by its owner outlives its first expiry", "[node][integration]") {
@@ -120,11 +107,11 @@ TEST_CASE("node integration - a device list re-stored by its owner outlives its 
     Owner bob;
     Bytes list(200, 0x17);
     constexpr std::uint64_t kTtl = 3'000;
-    auto first = call(rpc, port, bob.sign(store_of(bob, kDeviceListNamespace, kTtl, list)));
+    auto first = call_ready(rpc, port, bob.sign(store_of(bob, kDeviceListNamespace, kTtl, list)));
     REQUIRE(first.status == Status::ok);
     auto first_expiry = std::get<StoreResponse>(first.body).expiry_ms;
     std::this_thread::sleep_for(1500ms);
-    auto again = call(rpc, port, bob.sign(store_of(bob, kDeviceListNamespace, kTtl, list)));
+    auto again = call_ready(rpc, port, bob.sign(store_of(bob, kDeviceListNamespace, kTtl, list)));
     REQUIRE(again.status == Status::ok);
     const auto& answer = std::get<StoreResponse>(again.body);
     CHECK_FALSE(answer.newly_stored);
@@ -136,8 +123,8 @@ TEST_CASE("node integration - a device list re-stored by its owner outlives its 
     CHECK(page[0].data == list);
     CHECK(page[0].expiry_ms == answer.expiry_ms);
     // A stranger's re-store of envelope bytes never moves the expiry; the answer says so.
-    auto env = call(rpc, port, store_of(bob, kEnvelopeNamespace, 600'000, Bytes(10, 5)));
-    auto env_again = call(rpc, port, store_of(bob, kEnvelopeNamespace, 1'200'000, Bytes(10, 5)));
+    auto env = call_ready(rpc, port, store_of(bob, kEnvelopeNamespace, 600'000, Bytes(10, 5)));
+    auto env_again = call_ready(rpc, port, store_of(bob, kEnvelopeNamespace, 1'200'000, Bytes(10, 5)));
     REQUIRE(env_again.status == Status::ok);
     CHECK(std::get<StoreResponse>(env_again.body).expiry_ms == std::get<StoreResponse>(env.body).expiry_ms);
 }
@@ -153,7 +140,7 @@ TEST_CASE("node integration - a flood of free envelopes stops at a quarter of th
     int stored = 0;
     int priced = 0;
     for (int i = 0; i < 100; ++i) {
-        auto r = call(rpc, port, store_of(bob, kEnvelopeNamespace, kTtl, Bytes(200, static_cast<std::uint8_t>(i))));
+        auto r = call_ready(rpc, port, store_of(bob, kEnvelopeNamespace, kTtl, Bytes(200, static_cast<std::uint8_t>(i))));
         if (r.status == Status::ok) ++stored;
         if (r.status == Status::pow_required) ++priced;
     }
@@ -161,13 +148,13 @@ TEST_CASE("node integration - a flood of free envelopes stops at a quarter of th
     CHECK(priced == 90);
     // Alice's envelope: the node names the price, she pays it, it is stored.
     auto alice = store_of(bob, kEnvelopeNamespace, kTtl, Bytes(300, 0xA1));
-    auto asked = call(rpc, port, alice);
+    auto asked = call_ready(rpc, port, alice);
     REQUIRE(asked.status == Status::pow_required);
     auto work = std::get<WorkRequiredResponse>(asked.body).work;
     CHECK(work >= 4096);
     REQUIRE(solve_store_work(alice, work));
-    REQUIRE(call(rpc, port, alice).status == Status::ok);
-    auto inbox = call(rpc, port, bob.sign(RetrieveRequest{bob.key.pub, kEnvelopeNamespace, PageQuery{}, {}}));
+    REQUIRE(call_ready(rpc, port, alice).status == Status::ok);
+    auto inbox = call_ready(rpc, port, bob.sign(RetrieveRequest{bob.key.pub, kEnvelopeNamespace, PageQuery{}, {}}));
     REQUIRE(inbox.status == Status::ok);
     const auto& items = std::get<PageResponse>(inbox.body).messages;
     CHECK(items.size() == 11);
@@ -182,17 +169,17 @@ TEST_CASE("node integration - a solved nonce re-sent after its message expired i
     Owner bob;
     // Half full: bob's own signed stores (free, and they count).
     for (std::uint8_t i = 0; i < 20; ++i)
-        REQUIRE(call(rpc, port, bob.sign(store_of(bob, kEnvelopeNamespace, 600'000, Bytes{'b', i}))).status == Status::ok);
+        REQUIRE(call_ready(rpc, port, bob.sign(store_of(bob, kEnvelopeNamespace, 600'000, Bytes{'b', i}))).status == Status::ok);
     // Mallory pays once for a 1-second junk envelope.
     auto junk = store_of(bob, kEnvelopeNamespace, 1'000, Bytes(100, 0x6A));
-    auto asked = call(rpc, port, junk);
+    auto asked = call_ready(rpc, port, junk);
     REQUIRE(asked.status == Status::pow_required);
     REQUIRE(solve_store_work(junk, std::get<WorkRequiredResponse>(asked.body).work));
-    auto paid = call(rpc, port, junk);
+    auto paid = call_ready(rpc, port, junk);
     REQUIRE(paid.status == Status::ok);
     const auto expiry = std::get<StoreResponse>(paid.body).expiry_ms;
     CHECK(expiry <= veil::test::now_ms() + 1'000);
     // Past its expiry, the same bytes with the same nonce: the stretch it bought is over.
     while (veil::test::now_ms() < expiry + 200) std::this_thread::sleep_for(100ms);
-    CHECK(call(rpc, port, junk).status == Status::pow_required);
+    CHECK(call_ready(rpc, port, junk).status == Status::pow_required);
 }

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "store.hpp"
-#include "support/node_rpc.hpp"
+#include "node_call.hpp"
 #include "support/testnet_fixture.hpp"
 #include "veil/crypto/key_file.hpp"
 #include "veil/proto/store_work.hpp"
@@ -21,20 +21,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Rpc final : veil::test::NodeRpc {
-    ~Rpc() { CHECK(close() == 0); }
-};
-
-Response call(Rpc& rpc, std::uint16_t port, const RequestBody& body) {
-    std::optional<Response> r;
-    for (int attempt = 0; attempt < 50; ++attempt) {  // the node may still be fetching the manifest
-        r = rpc.call(port, body);
-        if (r && r->status != Status::not_ready) break;
-        std::this_thread::sleep_for(100ms);
-    }
-    REQUIRE(r);
-    return *r;
-}
+using Rpc = veil::test::CheckedRpc;
+using veil::test::call_ready;
 
 fs::path find_file(const fs::path& under, const std::string& name) {
     for (const auto& e : fs::recursive_directory_iterator(under))
@@ -65,7 +53,7 @@ TEST_CASE("node rows - a flood of 1-byte envelopes stops at the node's cap, the 
         Rpc rpc;
         // Without the row charge 1 MiB holds a million such rows: 20,000 would all be stored.
         for (std::uint32_t i = 0; i < 20'000 && !full; ++i) {
-            auto r = call(rpc, port, tiny_envelope(i));
+            auto r = call_ready(rpc, port, tiny_envelope(i));
             if (r.status == Status::ok) ++stored;
             else full = r.status == Status::quota_exceeded;
         }
@@ -97,26 +85,26 @@ TEST_CASE("node rows - past the node's free fraction an owner's refresh pays lik
     Rpc rpc;
     veil::test::MailboxOwner bob;
     const Bytes list(200, 0x17);
-    auto first = call(rpc, port, bob.sign(StoreRequest{bob.key.pub, kDeviceListNamespace, 60'000, list}));
+    auto first = call_ready(rpc, port, bob.sign(StoreRequest{bob.key.pub, kDeviceListNamespace, 60'000, list}));
     REQUIRE(first.status == Status::ok);
     const auto first_expiry = std::get<StoreResponse>(first.body).expiry_ms;
     // Free stores until the node asks for work: it is past half full.
     bool priced = false;
     for (std::uint32_t i = 0; i < 1000 && !priced; ++i)
-        priced = call(rpc, port, tiny_envelope(i)).status == Status::pow_required;
+        priced = call_ready(rpc, port, tiny_envelope(i)).status == Status::pow_required;
     REQUIRE(priced);
     std::this_thread::sleep_for(50ms);
     // The owner's refresh without work: refused, and the expiry stays.
     auto refresh = StoreRequest{bob.key.pub, kDeviceListNamespace, 60'000, list};
-    auto asked = call(rpc, port, bob.sign(refresh));
+    auto asked = call_ready(rpc, port, bob.sign(refresh));
     REQUIRE(asked.status == Status::pow_required);
-    auto page = call(rpc, port, RetrieveRequest{bob.key.pub, kDeviceListNamespace, PageQuery{}, {}});
+    auto page = call_ready(rpc, port, RetrieveRequest{bob.key.pub, kDeviceListNamespace, PageQuery{}, {}});
     REQUIRE(page.status == Status::ok);
     REQUIRE(std::get<PageResponse>(page.body).messages.size() == 1);
     CHECK(std::get<PageResponse>(page.body).messages[0].expiry_ms == first_expiry);
     // With the work the node named, the refresh goes through and extends the expiry.
     REQUIRE(solve_store_work(refresh, std::get<WorkRequiredResponse>(asked.body).work));
-    auto paid = call(rpc, port, bob.sign(refresh));
+    auto paid = call_ready(rpc, port, bob.sign(refresh));
     REQUIRE(paid.status == Status::ok);
     CHECK_FALSE(std::get<StoreResponse>(paid.body).newly_stored);
     CHECK(std::get<StoreResponse>(paid.body).expiry_ms > first_expiry);

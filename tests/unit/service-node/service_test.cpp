@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <atomic>
+#include <cstring>
 #include <thread>
 
 #include "node_fixture.hpp"
@@ -1041,4 +1042,40 @@ TEST_CASE("service - with an expired manifest the node keeps serving what it sto
     CHECK(svc.update_manifest(with(5, kNow - 1000, UINT64_MAX, 1), later) == veil::proto::ManifestCheck::conflicting_body);
     CHECK(svc.manifest_version() == 5);
     CHECK(svc.update_manifest(with(8, later, later + 1000, 0), later) == veil::proto::ManifestCheck::ok);
+}
+
+TEST_CASE("service - a hostile member's signed deletes of made-up hashes cannot fill its fellow replicas",
+          "[node][service]") {
+    // Review HIGH (issue 13): the tombstone quota counts per mailbox and namespace, and
+    // namespaces are 16 bits: a member signed, as the owner of a free mailbox, deletes of made-up
+    // hashes in thousands of namespaces and replicated them; each became a tombstone row on every
+    // other member, free, until the node's cap. Now such a tombstone is priced like a store with
+    // no work: kept under the free fraction (where anyone's store is free), ignored past it.
+    Net net;
+    Limits limits;
+    limits.max_stored_bytes = 256 << 10;
+    Node a2(net.a2, net, limits);
+    auto mallory = owner_in(kSwarmA);  // a1 is hostile and owns this mailbox
+    std::uint32_t made_up = 0;
+    for (std::uint16_t batch = 0; batch < 20; ++batch) {
+        std::vector<ReplicaOp> ops;
+        for (std::uint16_t k = 0; k < 100; ++k, ++made_up) {
+            const auto ns = static_cast<std::uint16_t>(1000 + made_up);
+            Hash h{};
+            std::memcpy(h.data(), &made_up, sizeof made_up);
+            auto proof = std::make_shared<const Bytes>(
+                encode_owner_proof(signed_body(DeleteRequest{mallory.pub, ns, {h}, {}}, mallory, kNow)));
+            ops.push_back(ReplicaOp{MessageState{h, mallory.pub, ns, kNow + 600'000, true}, std::nullopt, proof});
+        }
+        replicate(net, a2, ops, kNow + batch);
+    }
+    // Each tombstone costs a row and its proof (~450 bytes): 2,000 would pass the cap 3 times.
+    REQUIRE(a2.store.stored_bytes() <= limits.max_stored_bytes / 2 + 1024);
+    // Bob's message still goes in (with the work a half-full node asks of everyone).
+    auto bob = owner_in(kSwarmA);
+    StoreRequest real{bob.pub, 0, 600'000, {'h', 'i'}};
+    auto asked = a2.call(real);
+    REQUIRE(asked.response.status == Status::pow_required);
+    REQUIRE(solve_store_work(real, std::get<WorkRequiredResponse>(asked.response.body).work, nullptr, UINT64_MAX, kNow));
+    CHECK(a2.call(real).response.status == Status::ok);
 }
