@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "messenger_commands.hpp"
 #include "veil/crypto/error.hpp"
 
 namespace veil::messenger {
@@ -10,26 +11,6 @@ namespace {
 constexpr const char* kGroupUsage =
     "group create NAME [ID...] | group add GROUP ID... | group remove GROUP ID... | group admin GROUP ID | "
     "group accept GROUP | group list [--json] | group members GROUP [--json]";
-
-// Arguments for the storage plugin (--passphrase-file F) are not ours.
-std::vector<std::string> own_args(const std::vector<std::string>& args) {
-    std::vector<std::string> out;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        if (args[i] == "--passphrase-file") {
-            ++i;
-            continue;
-        }
-        if (args[i].starts_with("--passphrase-file=")) continue;
-        out.push_back(args[i]);
-    }
-    return out;
-}
-
-Fail failer(const sdk::CommandCall& call, std::string what) {
-    return [call, what = std::move(what)](const sdk::Error& e) {
-        call.fail(what + ": " + e.message, sdk::exit_code::failure);
-    };
-}
 
 std::optional<crypto::GroupId> parse_group(const sdk::CommandCall& call, const std::string& what, const std::string& text) {
     try {

@@ -18,18 +18,6 @@
 #include "veil/crypto/error.hpp"
 
 namespace veil::messenger {
-namespace {
-
-namespace st = sdk::storage;
-
-constexpr const char* kSendUsage = "send ID|GROUP TEXT | send ID --file PATH [--keep-metadata] [--keep-name] [TEXT]";
-constexpr const char* kReceiveUsage = "receive [--wait SECONDS] [--json] [--save-dir DIR]";
-constexpr const char* kContactsUsage =
-    "contacts [--json] | contacts add ID NAME | contacts rename ID NAME | contacts block ID | contacts unblock ID | "
-    "contacts accept ID";
-constexpr const char* kDisappearUsage = "disappear ID SECONDS|off";
-constexpr const char* kMessagesUsage = "messages ID [--json] [--limit N]";
-constexpr std::size_t kAllMessages = 1'000'000;
 
 // Arguments meant for the storage plugin (it reads them from the same command line).
 std::vector<std::string> own_args(const std::vector<std::string>& args) {
@@ -50,6 +38,19 @@ Fail failer(const sdk::CommandCall& call, std::string what) {
         call.fail(what + ": " + e.message, sdk::exit_code::failure);
     };
 }
+
+namespace {
+
+namespace st = sdk::storage;
+
+constexpr const char* kSendUsage = "send ID|GROUP TEXT | send ID --file PATH [--keep-metadata] [--keep-name] [TEXT]";
+constexpr const char* kReceiveUsage = "receive [--wait SECONDS] [--json] [--save-dir DIR]";
+constexpr const char* kContactsUsage =
+    "contacts [--json] | contacts add ID NAME | contacts rename ID NAME | contacts block ID | contacts unblock ID | "
+    "contacts accept ID";
+constexpr const char* kDisappearUsage = "disappear ID SECONDS|off";
+constexpr const char* kMessagesUsage = "messages ID [--json] [--limit N]";
+constexpr std::size_t kAllMessages = 1'000'000;
 
 std::string id_hex(const MessageId& id) { return wire::to_hex(id); }
 
