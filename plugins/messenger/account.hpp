@@ -48,6 +48,8 @@ public:
     [[nodiscard]] const crypto::Identity& identity() const { return identity_; }
     [[nodiscard]] const crypto::DeviceKeys& device() const { return *device_; }
     [[nodiscard]] const crypto::DeviceList& device_list() const { return list_; }
+    /// This device's certificate, signed by the identity key (the sealed sender of its envelopes).
+    [[nodiscard]] const crypto::DeviceCertificate& certificate() const { return certificate_; }
     /// The mailbox of this device (its Ed25519 key).
     [[nodiscard]] const proto::node::PublicKey& inbox() const { return device_->signing_key(); }
 

@@ -45,7 +45,7 @@ bool operator==(const ChatMessage& a, const ChatMessage& b) {
     bool refs = a.attachment.has_value() == b.attachment.has_value() &&
                 (!a.attachment || same_ref(*a.attachment, *b.attachment));
     return refs && a.kind == b.kind && a.contact_flags == b.contact_flags && a.id == b.id && a.sent_at_ms == b.sent_at_ms && a.text == b.text &&
-           a.disappear_after_s == b.disappear_after_s && a.sync_peer == b.sync_peer;
+           a.disappear_after_s == b.disappear_after_s && a.sync_peer == b.sync_peer && a.group_control == b.group_control;
 }
 
 ChatMessage make_text(std::string text, std::uint64_t now_ms) {
@@ -64,6 +64,7 @@ wire::Bytes encode(const ChatMessage& m) {
     w.u32(m.disappear_after_s);
     if (m.kind == ChatKind::attachment) write_ref(w, m.attachment.value_or(sdk::attachment::AttachmentRef{}));
     if (m.kind == ChatKind::contact) w.u8(m.contact_flags);
+    if (m.kind == ChatKind::group_control) w.var(m.group_control);
     w.u8(m.sync_peer ? 1 : 0);
     if (m.sync_peer) w.raw(m.sync_peer->x25519);
     return w.take();
@@ -75,7 +76,7 @@ ChatMessage decode_chat(wire::ByteView bytes) {
     if (version != 1 && version != kChatFormatVersion) throw wire::DecodeError("chat message: unknown format version");
     ChatMessage m;
     auto kind = r.u8();
-    if (kind < 1 || kind > 4 || (version == 1 && kind != 1)) throw wire::DecodeError("chat message: unknown kind");
+    if (kind < 1 || kind > 5 || (version == 1 && kind != 1)) throw wire::DecodeError("chat message: unknown kind");
     m.kind = static_cast<ChatKind>(kind);
     read_into(r, m.id);
     m.sent_at_ms = r.u64();
@@ -90,6 +91,11 @@ ChatMessage decode_chat(wire::ByteView bytes) {
         m.contact_flags = r.u8();
         if (m.contact_flags > (kContactAccepted | kContactBlocked)) throw wire::DecodeError("chat message: bad contact flags");
         if (m.text.size() > kMaxContactNameBytes) throw wire::DecodeError("chat message: contact name too long");
+    }
+    if (m.kind == ChatKind::group_control) {
+        if (!m.text.empty()) throw wire::DecodeError("chat message: a group control has no text");
+        auto control = r.var(kMaxGroupControlBytes);
+        m.group_control.assign(control.begin(), control.end());
     }
     auto has_peer = r.u8();
     if (has_peer > 1) throw wire::DecodeError("chat message: bad flag");

@@ -37,7 +37,11 @@ enum class ChatKind : std::uint8_t {
     attachment = 2,  ///< a file (AttachmentRef) with an optional caption in `text`
     timer = 3,       ///< the sender set the conversation's disappearing timer (no text)
     contact = 4,     ///< own devices only: the contact `sync_peer` is now named `text`, flags below
+    group_control = 5,  ///< a closed group's control message (GroupBook) in `group_control`; never shown
 };
+
+/// Largest group control carried in one message (an invitation holds the group's history).
+inline constexpr std::size_t kMaxGroupControlBytes = 4u << 20;
 
 /// Flags of a contact message.
 inline constexpr std::uint8_t kContactAccepted = 1;
@@ -56,6 +60,9 @@ struct ChatMessage final {
     std::optional<sdk::attachment::AttachmentRef> attachment;
     /// Set on the copies a sender sends to its own other devices: the conversation's peer.
     std::optional<crypto::VeilId> sync_peer;
+    /// Kind group_control: the encoded control (group_book.hpp). Holds a mailbox seed or a chain
+    /// key: the queue keeps it only in the encrypted database, and it is wiped once sent.
+    wire::Bytes group_control;
     friend bool operator==(const ChatMessage&, const ChatMessage&);
 };
 

@@ -44,10 +44,10 @@ void Client::open(std::function<void()> done, Fail fail, bool exclusive) {
         }
         account_ = std::move(a);
         store_.load_contacts([this, done, fail](std::map<crypto::VeilId, ContactRecord> contacts) {
-            store_.load_messages([this, done, contacts = std::move(contacts)](std::map<std::string, MessageRecord> msgs) mutable {
+            store_.load_messages([this, done, fail, contacts = std::move(contacts)](std::map<std::string, MessageRecord> msgs) mutable {
                 model_.load(account_->id(), std::move(contacts), std::move(msgs));
                 purge_expired();
-                done();
+                load_groups(done, fail);
             }, fail);
         }, fail);
     }, fail);
@@ -63,9 +63,9 @@ void Client::reload_after_failed_save(std::function<void()> then) {
     store_.load_account([this, then, warn_then](AccountPtr fresh) {
         if (!fresh) return warn_then({sdk::ErrorCode::not_found, "the account is gone from the database"});
         *account_ = std::move(*fresh);  // in place: a flush holding the pointer sees it too
-        store_.load_contacts([this, then](std::map<crypto::VeilId, ContactRecord> contacts) {
+        store_.load_contacts([this, then, warn_then](std::map<crypto::VeilId, ContactRecord> contacts) {
             model_.reset_contacts(std::move(contacts));
-            then();
+            load_groups(then, warn_then);
         }, warn_then);
     }, warn_then);
 }

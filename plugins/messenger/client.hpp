@@ -21,11 +21,13 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "account_store.hpp"
 #include "conversations.hpp"
+#include "group_book.hpp"
 #include "list_checks.hpp"
 #include "retry.hpp"
 #include "send_queue.hpp"
@@ -111,6 +113,24 @@ public:
                    std::function<void(sdk::attachment::OpenedAttachment, const MessageRecord&)> done, Fail fail);
     /// True when `peer`'s messages are a request (unknown sender, not accepted yet).
     [[nodiscard]] bool is_request(const crypto::VeilId& peer) const { return model_.is_request(peer); }
+    // client_groups.cpp: closed groups (docs/groups.md)
+    /// The groups this device holds (loaded by open()).
+    [[nodiscard]] const GroupBook& groups() const { return *groups_; }
+    /// Makes a group with us as admin and `members`; `done` gets its ID once the invitations are
+    /// queued with the group saved (flush() sends them).
+    void create_group(std::string name, std::vector<crypto::VeilId> members, std::function<void(crypto::GroupId)> done,
+                      Fail fail);
+    /// An admin's change; refused (refused) when we are not an admin, not_found for an unknown
+    /// group. The new state is queued for every member (flush() sends it).
+    enum class GroupChange { add = 1, remove, admin };
+    void change_group(GroupChange change, const crypto::GroupId& group, std::vector<crypto::VeilId> ids,
+                      std::function<void()> done, Fail fail);
+    /// Accepts a group request (an invitation from a stranger): its mailbox is read from now on.
+    void accept_group(const crypto::GroupId& group, std::function<void()> done, Fail fail);
+    /// Seals a text for the group mailbox and puts it in the outbox, with our new chain queued for
+    /// every member device when the epoch is new; `queued` gets the message (flush() sends it).
+    void send_group(const crypto::GroupId& group, std::string text, std::function<void(const MessageRecord&)> queued,
+                    Fail fail);
     /// Number of messages still queued (not sent, not failed).
     [[nodiscard]] std::size_t queued_count() const { return model_.queued_keys().size(); }
 
@@ -159,6 +179,20 @@ private:
     void schedule_peer_list_refresh();
     void store_received(const AccountPtr& account, std::vector<Opened> opened, std::vector<proto::node::Hash> processed,
                         std::function<void(std::vector<MessageRecord>)> done, Fail fail);
+    // client_groups.cpp
+    void load_groups(std::function<void()> done, Fail fail);
+    /// Gives the book every held device list of the people in its groups.
+    void sync_group_devices(std::vector<GroupDelivery>& rotations);
+    /// Queue entries carrying each delivery over the pairwise sessions.
+    [[nodiscard]] std::vector<sdk::storage::BatchOp> delivery_ops(const std::vector<GroupDelivery>& deliveries) const;
+    /// Takes the group controls out of a round's opened messages into the book; the ops to save
+    /// with the round (the book, the deliveries it answers with).
+    [[nodiscard]] std::vector<sdk::storage::BatchOp> take_group_controls(std::vector<Opened>& opened);
+    /// Reads every group mailbox and adds the messages opened to `got`; then `done`.
+    void receive_groups(std::vector<MessageRecord> got, std::function<void(std::vector<MessageRecord>)> done);
+    void read_group_mailboxes(std::shared_ptr<std::vector<std::pair<crypto::GroupId, crypto::SigningKeyPair>>> boxes,
+                              std::size_t next, std::shared_ptr<std::vector<MessageRecord>> got,
+                              std::function<void(std::vector<MessageRecord>)> done);
     // client_contacts.cpp
     /// Saves a contact; with `sync`, also queues the change for our other devices.
     void update_contact(ContactRecord c, bool sync, std::function<void()> done, Fail fail);
@@ -185,6 +219,8 @@ private:
     std::unique_ptr<sdk::Timer> expiry_timer_, retry_timer_, publish_timer_, download_timer_, peer_list_timer_;
     RetryBackoff backoff_;
     bool resident_ = false;
+    std::unique_ptr<GroupBook> groups_;
+    std::set<proto::node::Hash> group_handled_;  // group mailbox items opened (or dropped) by this process
 };
 
 }  // namespace veil::messenger

@@ -22,15 +22,18 @@ StrangerSessions::IsAccepted Client::is_accepted() const {
 
 void Client::receive_once(std::function<void(std::vector<MessageRecord>)> done, Fail fail) {
     auto account = account_;
-    service_.fetch_inbox(account, [this, done, fail](std::vector<proto::node::MessageItem> items) {
-        handle_inbox(std::move(items), done, fail);
+    // The inbox first (it brings the chains and states), then every group mailbox.
+    auto with_groups = [this, done](std::vector<MessageRecord> got) { receive_groups(std::move(got), done); };
+    service_.fetch_inbox(account, [this, with_groups, fail](std::vector<proto::node::MessageItem> items) {
+        handle_inbox(std::move(items), with_groups, fail);
     }, fail);
 }
 
 void Client::receive_woken(std::vector<proto::node::MessageItem> woken_with,
                            std::function<void(std::vector<MessageRecord>)> done, Fail fail) {
     if (woken_with.empty()) return receive_once(std::move(done), std::move(fail));
-    handle_inbox(std::move(woken_with), std::move(done), std::move(fail));
+    auto with_groups = [this, done](std::vector<MessageRecord> got) { receive_groups(std::move(got), done); };
+    handle_inbox(std::move(woken_with), with_groups, std::move(fail));
 }
 
 void Client::handle_inbox(std::vector<proto::node::MessageItem> items, std::function<void(std::vector<MessageRecord>)> done,
@@ -142,9 +145,11 @@ void Client::refresh_peer_lists(std::vector<crypto::VeilId> peers, std::shared_p
 
 void Client::store_received(const AccountPtr& account, std::vector<Opened> opened, std::vector<proto::node::Hash> processed,
                             std::function<void(std::vector<MessageRecord>)> done, Fail fail) {
+    auto group_ops = take_group_controls(opened);
     std::vector<MessageRecord> records;
     for (auto& o : opened) records.push_back(std::move(o.record));
     auto round = model_.receive(std::move(records), now_ms());
+    for (auto& op : group_ops) round.ops.push_back(std::move(op));
     for (std::size_t i = 0; i < round.duplicates; ++i) {
         ctx_.log().warn("a message whose id and time are already stored was dropped");
     }

@@ -522,6 +522,15 @@ std::vector<crypto::PublicKey> GroupBook::mailboxes(const crypto::GroupId& group
     return out;
 }
 
+std::vector<crypto::SigningKeyPair> GroupBook::mailbox_keys(const crypto::GroupId& group) const {
+    auto it = groups_.find(group);
+    if (it == groups_.end()) return {};
+    std::vector<crypto::SigningKeyPair> out;
+    for (const auto& old : it->second.old_mailboxes) out.push_back(old.clone());
+    out.push_back(it->second.state.mailbox_keys());
+    return out;
+}
+
 std::size_t GroupBook::chain_count(const crypto::GroupId& group) const {
     auto it = groups_.find(group);
     return it == groups_.end() ? 0 : it->second.chains.size();

@@ -143,6 +143,8 @@ public:
     [[nodiscard]] std::vector<crypto::GroupId> groups() const;
     /// The mailboxes to read: earlier epochs' first (older messages), then the current one.
     [[nodiscard]] std::vector<crypto::PublicKey> mailboxes(const crypto::GroupId& group) const;
+    /// The owner key pairs of those mailboxes, in the same order (to sign retrieves). Secret.
+    [[nodiscard]] std::vector<crypto::SigningKeyPair> mailbox_keys(const crypto::GroupId& group) const;
     /// Chains held for the group (ours excluded).
     [[nodiscard]] std::size_t chain_count(const crypto::GroupId& group) const;
 

@@ -11,24 +11,13 @@
 
 #include <unistd.h>
 
+#include "group_commands.hpp"
 #include "progress_bar.hpp"
 #include "qr.hpp"
 #include "veil/sdk/attachment.hpp"
 #include "veil/crypto/error.hpp"
 
 namespace veil::messenger {
-namespace {
-
-namespace st = sdk::storage;
-
-constexpr const char* kSendUsage = "send ID TEXT | send ID --file PATH [--keep-metadata] [--keep-name] [TEXT]";
-constexpr const char* kReceiveUsage = "receive [--wait SECONDS] [--json] [--save-dir DIR]";
-constexpr const char* kContactsUsage =
-    "contacts [--json] | contacts add ID NAME | contacts rename ID NAME | contacts block ID | contacts unblock ID | "
-    "contacts accept ID";
-constexpr const char* kDisappearUsage = "disappear ID SECONDS|off";
-constexpr const char* kMessagesUsage = "messages ID [--json] [--limit N]";
-constexpr std::size_t kAllMessages = 1'000'000;
 
 // Arguments meant for the storage plugin (it reads them from the same command line).
 std::vector<std::string> own_args(const std::vector<std::string>& args) {
@@ -49,6 +38,19 @@ Fail failer(const sdk::CommandCall& call, std::string what) {
         call.fail(what + ": " + e.message, sdk::exit_code::failure);
     };
 }
+
+namespace {
+
+namespace st = sdk::storage;
+
+constexpr const char* kSendUsage = "send ID|GROUP TEXT | send ID --file PATH [--keep-metadata] [--keep-name] [TEXT]";
+constexpr const char* kReceiveUsage = "receive [--wait SECONDS] [--json] [--save-dir DIR]";
+constexpr const char* kContactsUsage =
+    "contacts [--json] | contacts add ID NAME | contacts rename ID NAME | contacts block ID | contacts unblock ID | "
+    "contacts accept ID";
+constexpr const char* kDisappearUsage = "disappear ID SECONDS|off";
+constexpr const char* kMessagesUsage = "messages ID [--json] [--limit N]";
+constexpr std::size_t kAllMessages = 1'000'000;
 
 std::string id_hex(const MessageId& id) { return wire::to_hex(id); }
 
@@ -181,6 +183,10 @@ void cmd_send(sdk::Context& ctx, Client& client, const sdk::CommandCall& call) {
     if (rest.empty() || rest.size() > 2 || (rest.size() == 1 && file.empty()) || ((keep_metadata || keep_name) && file.empty())) {
         return call.fail(std::string("usage: veil ") + kSendUsage);
     }
+    if (looks_like_group_id(rest[0])) {
+        if (!file.empty()) return call.fail("veil send: files to a group are not supported yet");
+        return send_to_group(client, call, rest[0], rest[1]);
+    }
     auto to = parse_id(call, "veil send", rest[0]);
     if (!to) return;
     if (rest.size() == 2) text = rest[1];
@@ -218,7 +224,8 @@ nlohmann::json message_json(const Client& client, const MessageRecord& r, const 
     const bool outgoing = r.from == client.account()->id();
     nlohmann::json j{{"from", r.from.str()}, {"peer", r.peer.str()}, {"text", r.message.text},
                      {"sent_at", r.message.sent_at_ms}, {"id", id_hex(r.message.id)}, {"outgoing", outgoing}};
-    if (!outgoing && client.is_request(r.peer)) j["request"] = true;
+    if (r.group) j["group"] = crypto::group_id_str(*r.group);
+    else if (!outgoing && client.is_request(r.peer)) j["request"] = true;
     if (r.expires_at_ms) j["expires_at"] = r.expires_at_ms;
     if (outgoing) {
         static constexpr const char* kStates[] = {"", "queued", "sent", "failed", "received"};
@@ -242,7 +249,8 @@ std::string render(const Client& client, const MessageRecord& r, bool json, cons
     if (json) return message_json(client, r, plain_path).dump() + "\n";
     const auto& self = client.account()->id();
     std::string who = r.from == self ? "you -> " + r.peer.str() : r.from.str();
-    if (r.from != self && client.is_request(r.peer)) who = "[request] " + who;
+    if (r.group) who = "[group " + crypto::group_id_str(*r.group) + "] " + r.from.str();
+    else if (r.from != self && client.is_request(r.peer)) who = "[request] " + who;
     std::string line = who + ": " + r.message.text;
     if (r.message.attachment) {
         std::string where = !plain_path.empty()      ? " saved to " + plain_path
@@ -560,6 +568,7 @@ void add_messenger_commands(sdk::Context& ctx, Service& service, AccountStore& s
                      kContactsUsage, [&client](sdk::CommandCall call) { cmd_contacts(client, call); }});
     ctx.add_command({"disappear", "set a conversation's disappearing-messages timer (both sides)", kDisappearUsage,
                      [&client](sdk::CommandCall call) { cmd_disappear(client, call); }});
+    add_group_commands(ctx, client);
     ctx.add_command({"messages", "print the stored messages of one conversation", kMessagesUsage,
                      [&client](sdk::CommandCall call) { cmd_messages(client, call); }});
 }

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "chat_message.hpp"
+#include "veil/crypto/group.hpp"
 #include "veil/sdk/storage.hpp"
 
 namespace veil::messenger {
@@ -39,6 +40,9 @@ struct MessageRecord final {
     bool awaiting_accept = false;      ///< a request's attachment, fetched once it is accepted
     std::uint32_t download_failures = 0;  ///< failed downloads of the attachment in a row
     std::uint64_t retry_at_ms = 0;     ///< a failed download is tried again from then; 0 = none pending
+    /// Set on a closed group's message as a receive round hands it out (not stored yet: group
+    /// messages are not kept in the conversations).
+    std::optional<crypto::GroupId> group;
 };
 /// The error shown for a request's attachment while it awaits acceptance.
 inline constexpr std::string_view kNotFetched = "not downloaded: accept the request to fetch it";

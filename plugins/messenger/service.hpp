@@ -59,6 +59,10 @@ public:
     void publish(const AccountPtr& account, std::function<void()> done, Fail fail);
     /// Every message in the device's inbox (all pages).
     void fetch_inbox(const AccountPtr& account, std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail);
+    /// Every message in a group mailbox (all pages), read with retrieves signed by its owner
+    /// key pair (the mailbox seed every member holds).
+    void fetch_group_mailbox(std::shared_ptr<const crypto::SigningKeyPair> owner,
+                             std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail);
     /// Waits (long-poll subscribe, at most kMaxSubscribeWaitMs per call) until the inbox holds
     /// something or wait_ms passes, then runs `woken` with the inbox when the subscribe answer
     /// carried all of it (one member's complete page, as fetch_inbox would return), else with
@@ -93,9 +97,14 @@ private:
     void public_pages(const proto::NodeEntry& member, proto::node::RetrieveRequest q,
                       std::shared_ptr<PublicGather> pages, std::size_t index, std::uint64_t until_ms,
                       std::function<void(std::optional<sdk::Error>)> done);
-    void inbox_page(const AccountPtr& account, std::shared_ptr<std::vector<proto::NodeEntry>> members,
-                    std::size_t member, std::optional<proto::node::Hash> after,
-                    std::shared_ptr<std::vector<proto::node::MessageItem>> acc,
+    /// A signed retrieve of one page of an owned mailbox, after the cursor.
+    using PageRequest = std::function<proto::node::RetrieveRequest(std::optional<proto::node::Hash>)>;
+    static constexpr std::uint32_t kGroupPageCount = 100;
+    /// Every item of an owned mailbox from one member of its swarm (the next one when a member fails).
+    void fetch_owned(const proto::node::PublicKey& mailbox, PageRequest request,
+                     std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail);
+    void owned_page(PageRequest request, std::shared_ptr<std::vector<proto::NodeEntry>> members, std::size_t member,
+                    std::optional<proto::node::Hash> after, std::shared_ptr<std::vector<proto::node::MessageItem>> acc,
                     std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail);
 
     /// Stores s on every member of its swarm; when the members ask proof of work (a flooded

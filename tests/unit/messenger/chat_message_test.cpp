@@ -121,6 +121,24 @@ TEST_CASE("messenger - a contact change for own devices survives encode and deco
     CHECK_THROWS_AS(decode_chat(encode(name)), wire::DecodeError);
 }
 
+TEST_CASE("messenger - a group control survives encode and decode; one with text or too large is refused",
+          "[messenger]") {
+    ChatMessage m;
+    m.kind = ChatKind::group_control;
+    m.sent_at_ms = 9;
+    m.group_control = wire::Bytes{1, 2, 3, 4};
+    CHECK(decode_chat(encode(m)) == m);
+    auto texted = m;
+    texted.text = "shown?";
+    CHECK_THROWS_AS(decode_chat(encode(texted)), wire::DecodeError);
+    auto big = m;
+    big.group_control.assign(kMaxGroupControlBytes + 1, 7);
+    CHECK_THROWS_AS(decode_chat(encode(big)), wire::DecodeError);
+    auto unknown = encode(m);
+    unknown[1] = 6;  // the kind after group_control
+    CHECK_THROWS_AS(decode_chat(unknown), wire::DecodeError);
+}
+
 TEST_CASE("messenger - a summary prefix is cut on a UTF-8 character boundary", "[messenger]") {
     CHECK(utf8_prefix("hello", 200) == "hello");
     CHECK(utf8_prefix("hello", 3) == "hel");

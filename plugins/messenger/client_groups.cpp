@@ -1,0 +1,279 @@
+// Closed groups in the client (docs/groups.md): the book is loaded with the account and saved in
+// the batch of whatever changed it; its control messages travel as queued chat messages of kind
+// group_control through the pairwise sessions; a group message is sealed once and put in the
+// outbox for the group mailbox; every receive round reads every group mailbox after the inbox.
+#include <sodium.h>
+
+#include <algorithm>
+
+#include "client.hpp"
+#include "outbox.hpp"
+#include "veil/crypto/error.hpp"
+
+namespace veil::messenger {
+namespace {
+
+namespace st = sdk::storage;
+constexpr std::size_t kMaxGroups = 10'000;
+// The item hashes a long-running client remembers having handled (the book refuses replays in
+// any case: this only spares opening them again).
+constexpr std::size_t kMaxHandledItems = 100'000;
+
+// The error a frontend shows for a book's refusal.
+sdk::Error group_error(const std::exception& e) {
+    if (dynamic_cast<const std::out_of_range*>(&e)) return {sdk::ErrorCode::not_found, e.what()};
+    if (auto* c = dynamic_cast<const crypto::Error*>(&e)) {
+        if (c->kind() == crypto::ErrorKind::untrusted_key)
+            return {sdk::ErrorCode::refused, std::string("only an admin of the group may do that (") + e.what() + ")"};
+        return {sdk::ErrorCode::refused, e.what()};
+    }
+    return {sdk::ErrorCode::bad_input, e.what()};
+}
+
+void append(std::vector<st::BatchOp>& to, std::vector<st::BatchOp> more) {
+    for (auto& op : more) to.push_back(std::move(op));
+}
+
+}  // namespace
+
+void Client::load_groups(std::function<void()> done, Fail fail) {
+    store_.scan(kGroupPrefix, kMaxGroups, [this, done, fail](std::vector<st::Entry> entries) {
+        try {
+            groups_ = std::make_unique<GroupBook>(GroupBook::load(account_->id(), entries));
+        } catch (const std::exception& e) {
+            return fail({sdk::ErrorCode::io, std::string("the stored groups are damaged: ") + e.what()});
+        }
+        std::vector<GroupDelivery> rotations;
+        sync_group_devices(rotations);
+        if (rotations.empty()) return done();
+        auto ops = groups_->save_ops(kStorageNs);
+        append(ops, delivery_ops(rotations));
+        store_.write(std::move(ops), done, fail);
+    }, fail);
+}
+
+void Client::sync_group_devices(std::vector<GroupDelivery>& rotations) {
+    std::set<crypto::VeilId> people;
+    for (const auto& g : groups_->groups()) {
+        if (const auto* s = groups_->state(g)) {
+            for (const auto& m : s->members()) people.insert(m.id);
+        }
+    }
+    people.insert(account_->id());
+    for (const auto& who : people) {
+        const crypto::DeviceList* list = nullptr;
+        if (who == account_->id()) list = &account_->device_list();
+        else if (const auto* held = account_->peer_lists().find(who)) list = &held->list;
+        if (list == nullptr) continue;  // not read yet: the chains held for them stay
+        std::vector<crypto::PublicKey> active;
+        for (const auto& e : list->entries()) {
+            if (!e.revoked()) active.push_back(e.signing_key);
+        }
+        for (auto& d : groups_->devices_changed(account_->identity(), who, std::move(active))) rotations.push_back(std::move(d));
+    }
+}
+
+std::vector<st::BatchOp> Client::delivery_ops(const std::vector<GroupDelivery>& deliveries) const {
+    std::vector<st::BatchOp> ops;
+    const auto& self = account_->id();
+    for (const auto& d : deliveries) {
+        ChatMessage m;
+        m.kind = ChatKind::group_control;
+        m.sent_at_ms = now_ms();
+        auto payload = d.payload.view();
+        m.group_control.assign(payload.begin(), payload.end());
+        // A message to a member also reaches our other devices (the fan-out): only when the
+        // delivery names nobody else do they get one of their own.
+        bool others = std::any_of(d.to.begin(), d.to.end(), [&](const crypto::VeilId& id) { return id != self; });
+        for (const auto& to : d.to) {
+            if (to == self && others) continue;
+            randombytes_buf(m.id.data(), m.id.size());
+            m.sync_peer = to == self ? std::optional<crypto::VeilId>(self) : std::nullopt;
+            ops.push_back(queued_op(to, m));
+        }
+        sodium_memzero(m.group_control.data(), m.group_control.size());
+    }
+    return ops;
+}
+
+void Client::create_group(std::string name, std::vector<crypto::VeilId> members,
+                          std::function<void(crypto::GroupId)> done, Fail fail) {
+    crypto::GroupId id{};
+    std::vector<GroupDelivery> deliveries;
+    try {
+        deliveries = groups_->create(account_->identity(), name, members, now_ms(), id);
+    } catch (const std::exception& e) {
+        return fail({sdk::ErrorCode::bad_input, e.what()});
+    }
+    auto ops = groups_->save_ops(kStorageNs);
+    append(ops, delivery_ops(deliveries));
+    store_.write(std::move(ops), [done, id] { done(id); }, [this, fail](const sdk::Error& e) {
+        load_groups([fail, e] { fail(e); }, fail);  // memory back to what the database holds
+    });
+}
+
+void Client::change_group(GroupChange change, const crypto::GroupId& group, std::vector<crypto::VeilId> ids,
+                          std::function<void()> done, Fail fail) {
+    std::vector<GroupDelivery> deliveries;
+    try {
+        const auto& me = account_->identity();
+        if (!groups_->state(group)) throw std::out_of_range("no group has the ID " + crypto::group_id_str(group));
+        if (change == GroupChange::add) deliveries = groups_->add(me, group, ids, now_ms());
+        else if (change == GroupChange::remove) deliveries = groups_->remove(me, group, ids, now_ms());
+        else deliveries = groups_->make_admin(me, group, ids.at(0), now_ms());
+    } catch (const std::exception& e) {
+        return fail(group_error(e));
+    }
+    auto ops = groups_->save_ops(kStorageNs);
+    append(ops, delivery_ops(deliveries));
+    store_.write(std::move(ops), done, [this, fail](const sdk::Error& e) {
+        load_groups([fail, e] { fail(e); }, fail);
+    });
+}
+
+void Client::accept_group(const crypto::GroupId& group, std::function<void()> done, Fail fail) {
+    if (!groups_->state(group)) {
+        return fail({sdk::ErrorCode::not_found, "no group has the ID " + crypto::group_id_str(group)});
+    }
+    groups_->accept(group);
+    store_.write(groups_->save_ops(kStorageNs), std::move(done), [this, fail](const sdk::Error& e) {
+        load_groups([fail, e] { fail(e); }, fail);
+    });
+}
+
+void Client::send_group(const crypto::GroupId& group, std::string text, std::function<void(const MessageRecord&)> queued,
+                        Fail fail) {
+    ChatMessage m;
+    try {
+        m = make_text(std::move(text), now_ms());
+    } catch (const std::invalid_argument& e) {
+        return fail({sdk::ErrorCode::bad_input, e.what()});
+    }
+    if (m.text.empty()) return fail({sdk::ErrorCode::bad_input, "the message is empty"});
+    if (!groups_->state(group)) {
+        return fail({sdk::ErrorCode::not_found, "no group has the ID " + crypto::group_id_str(group)});
+    }
+    std::vector<GroupDelivery> deliveries;
+    proto::node::StoreRequest store;
+    try {
+        auto env = groups_->send(group, account_->certificate(), encode(m), crypto::max_envelope_ttl_ms, deliveries);
+        store = {env.mailbox, proto::node::kEnvelopeNamespace, env.ttl_ms, env.encode()};
+    } catch (const std::exception& e) {
+        return fail(group_error(e));
+    }
+    // The chain (if new), the ratcheted book and the envelope in one batch: a crash resends the
+    // same bytes, never a second message under the same key.
+    auto ops = groups_->save_ops(kStorageNs);
+    append(ops, delivery_ops(deliveries));
+    ops.push_back(outbox_op(m.id, {store}));
+    MessageRecord r;
+    r.peer = account_->id();
+    r.from = account_->id();
+    r.message = m;
+    r.delivery = DeliveryState::queued;
+    r.received_at_ms = now_ms();
+    r.group = group;
+    store_.write(std::move(ops), [this, r, queued] {
+        queued(r);
+        if (resident_) flush_in_background();
+    }, [this, fail](const sdk::Error& e) {
+        load_groups([fail, e] { fail(e); }, fail);
+    });
+}
+
+std::vector<st::BatchOp> Client::take_group_controls(std::vector<Opened>& opened) {
+    std::vector<GroupDelivery> answers;
+    bool any = false;
+    for (const auto& o : opened) {
+        if (o.record.message.kind != ChatKind::group_control) continue;
+        any = true;
+        const auto& from = o.record.from;
+        const crypto::DeviceList* list =
+            from == account_->id() ? &account_->device_list()
+                                   : (account_->peer_lists().find(from) ? &account_->peer_lists().find(from)->list : nullptr);
+        if (list != nullptr) {
+            std::vector<crypto::PublicKey> active;
+            for (const auto& e : list->entries()) {
+                if (!e.revoked()) active.push_back(e.signing_key);
+            }
+            for (auto& d : groups_->devices_changed(account_->identity(), from, std::move(active))) answers.push_back(std::move(d));
+        }
+        auto c = model_.contact(from);
+        bool from_contact = from == account_->id() || (c && c->accepted && !c->blocked);
+        try {
+            for (auto& d : groups_->receive_control(from, o.device, o.record.message.group_control, from_contact)) {
+                answers.push_back(std::move(d));
+            }
+        } catch (const std::exception& e) {
+            // A non-admin's change, a stale or forged state: refused, nothing changes.
+            ctx_.log().warn("a group control message was refused ({})", e.what());
+        }
+    }
+    std::erase_if(opened, [](const Opened& o) { return o.record.message.kind == ChatKind::group_control; });
+    if (!any) return {};
+    auto ops = groups_->save_ops(kStorageNs);
+    append(ops, delivery_ops(answers));
+    return ops;
+}
+
+void Client::receive_groups(std::vector<MessageRecord> got, std::function<void(std::vector<MessageRecord>)> done) {
+    auto boxes = std::make_shared<std::vector<std::pair<crypto::GroupId, crypto::SigningKeyPair>>>();
+    for (const auto& g : groups_->groups()) {
+        if (groups_->is_request(g)) continue;  // nothing is read before the person accepts it
+        for (auto& k : groups_->mailbox_keys(g)) boxes->emplace_back(g, std::move(k));
+    }
+    read_group_mailboxes(boxes, 0, std::make_shared<std::vector<MessageRecord>>(std::move(got)), std::move(done));
+}
+
+// One mailbox at a time; a mailbox that cannot be read now is read in a later round.
+void Client::read_group_mailboxes(std::shared_ptr<std::vector<std::pair<crypto::GroupId, crypto::SigningKeyPair>>> boxes,
+                                  std::size_t next, std::shared_ptr<std::vector<MessageRecord>> got,
+                                  std::function<void(std::vector<MessageRecord>)> done) {
+    if (next >= boxes->size()) return done(std::move(*got));
+    auto go_on = [this, boxes, next, got, done] { read_group_mailboxes(boxes, next + 1, got, done); };
+    const auto group = (*boxes)[next].first;
+    auto owner = std::make_shared<const crypto::SigningKeyPair>((*boxes)[next].second.clone());
+    service_.fetch_group_mailbox(owner, [this, group, got, go_on](std::vector<proto::node::MessageItem> items) {
+        std::vector<MessageRecord> opened;
+        bool changed = false;
+        for (const auto& item : items) {
+            if (group_handled_.count(item.hash)) continue;
+            GroupMessage m;
+            try {
+                auto what = groups_->open(group, item.data, m);
+                if (what == GroupBook::Opened::waiting) continue;  // its chain is on its way: next round
+                changed = true;
+                group_handled_.insert(item.hash);
+                if (what == GroupBook::Opened::own) continue;
+                auto chat = decode_chat(m.plaintext);
+                if (chat.kind != ChatKind::text) throw wire::DecodeError("not a group message kind");
+                MessageRecord r;
+                r.peer = m.from;
+                r.from = m.from;
+                r.message = std::move(chat);
+                r.received_at_ms = now_ms();
+                r.group = group;
+                opened.push_back(std::move(r));
+            } catch (const std::exception& e) {
+                // Replayed (read in an earlier round), forged, of a removed member: dropped.
+                group_handled_.insert(item.hash);
+                ctx_.log().debug("a group mailbox item was dropped ({})", e.what());
+            }
+        }
+        if (group_handled_.size() > kMaxHandledItems) group_handled_.clear();
+        if (!changed) return go_on();
+        // The ratcheted chains are saved before the messages are handed out.
+        store_.write(groups_->save_ops(kStorageNs), [got, go_on, opened = std::move(opened)]() mutable {
+            for (auto& r : opened) got->push_back(std::move(r));
+            go_on();
+        }, [this, go_on](const sdk::Error& e) {
+            ctx_.log().warn("group messages are read again in a later round: {}", e.message);
+            load_groups(go_on, [go_on](const sdk::Error&) { go_on(); });
+        });
+    }, [this, go_on](const sdk::Error& e) {
+        ctx_.log().warn("a group mailbox could not be read now: {}", e.message);
+        go_on();
+    });
+}
+
+}  // namespace veil::messenger
