@@ -80,14 +80,15 @@ std::optional<Box> child(ByteView in, const Box& box, std::string_view type) {
 // A timed metadata track: its samples are metadata (handler 'meta': GPS fixes, GoPro gpmd,
 // QuickTime mebx; 'camm': camera motion; 'tmcd': a timecode, often the time of day), or timed
 // text and data that drones and dash cams fill with telemetry ('sbtl', 'text': subtitles with
-// position and time; 'data', 'ctbx').
+// position and time; 'data', 'ctbx'), and the ISO subtitle and caption tracks ('subt': TTML or
+// WebVTT, ISO/IEC 14496-30; 'clcp': QuickTime closed captions), which carry the same text.
 bool is_metadata_track(ByteView in, const Box& trak) {
     const auto mdia = child(in, trak, "mdia");
     const auto hdlr = mdia ? child(in, *mdia, "hdlr") : std::nullopt;
     if (!hdlr || hdlr->payload_size() < 12) return false;
     const std::string_view handler(reinterpret_cast<const char*>(&in[hdlr->payload_offset() + 8]), 4);
     return handler == "meta" || handler == "camm" || handler == "tmcd" || handler == "sbtl" || handler == "text" ||
-           handler == "data" || handler == "ctbx";
+           handler == "data" || handler == "ctbx" || handler == "subt" || handler == "clcp";
 }
 
 // Reads a full box's u32 entry count and checks that `entry_bytes` each fit in it.

@@ -540,11 +540,11 @@ TEST_CASE("bmff - unknown top-level boxes (sefd, mpvd, dash-cam GPS) are neutral
 
 // Second review of issue 22 (MEDIUM): drones and dash cams write telemetry (position, height,
 // time) as timed text or data; those tracks' samples are now zeroed like timed metadata.
-TEST_CASE("bmff - the samples of timed text and data tracks (sbtl, text, data, ctbx) are zeroed", "[attachments]") {
+TEST_CASE("bmff - the samples of timed text and data tracks (sbtl, text, data, ctbx, subt, clcp) are zeroed", "[attachments]") {
     const Bytes mdat = box("mdat", text("VIDEO[GPS 48.8584, 2.2945]"));  // payload at 28; the telemetry at 33
     const Bytes stbl = box("stbl", cat({full_box("stsz", 0, cat({be(21, 4), be(1, 4)})), full_box("stsc", 0, cat({be(1, 4), be(1, 4), be(1, 4), be(1, 4)})),
                                         full_box("stco", 0, cat({be(1, 4), be(33, 4)}))}));
-    for (const std::string handler : {"sbtl", "text", "data", "ctbx"}) {
+    for (const std::string handler : {"sbtl", "text", "data", "ctbx", "subt", "clcp"}) {
         INFO(handler);
         const Bytes trak = box("trak", box("mdia", cat({hdlr_box(handler), box("minf", stbl)})));
         const auto r = strip(cat({ftyp_mp4, mdat, box("moov", trak)}));
