@@ -10,6 +10,7 @@
 #include <string>
 
 #include "bmff_box.hpp"
+#include "bmff_movie_boxes.hpp"
 #include "bmff_names.hpp"
 #include "heif_strip.hpp"
 
@@ -223,6 +224,9 @@ void strip_movie_box(ByteView in, const Box& box, int depth, bmff::Zeroer& zeroe
                 }
                 zero_samples(in, b, zeroer);
             }
+        } else if (!bmff::is_playback_child(box.type, b.type)) {
+            bmff::neutralise(out.bytes, b);
+            out.removed.push_back(std::string(b.type) + " (unknown box in " + std::string(box.type) + ", " + std::to_string(b.size) + " bytes)");
         }
     });
 }

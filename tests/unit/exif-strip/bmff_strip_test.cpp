@@ -672,3 +672,27 @@ TEST_CASE("bmff - heif: the names of kept items are emptied", "[attachments]") {
     CHECK(contains(r.bytes, "IMAGE"));
     CHECK(strip(r.bytes).bytes == r.bytes);
 }
+
+// Fourth review of issue 22: inside moov/trak/mdia/minf/stbl only listed metadata boxes went, so
+// a 'meco' (ISO/IEC 14496-12 additional metadata container) or a vendor box kept its artist,
+// comment and location. Every child outside the per-container allow-list is neutralised now.
+TEST_CASE("bmff - unknown boxes inside movie containers (meco, vendor boxes) are neutralised, playback boxes kept", "[attachments]") {
+    const Bytes meco = box("meco", box("meta", text("Artist Alice Example, +48.8584+002.2945/")));
+    const Bytes vendor = box("abcd", text("Alice home"));
+    const Bytes stss = full_box("stss", 0, cat({be(1, 4), be(1, 4)}));
+    const Bytes stbl = box("stbl", cat({full_box("stsz", 0, cat({be(5, 4), be(1, 4)})), full_box("stsc", 0, cat({be(1, 4), be(1, 4), be(1, 4), be(1, 4)})),
+                                        full_box("stco", 0, cat({be(1, 4), be(28, 4)})), stss, vendor}));
+    const Bytes minf = box("minf", cat({full_box("vmhd", 0, Bytes(8, 0)), stbl, meco}));
+    const Bytes trak = box("trak", cat({box("mdia", cat({hdlr_box("vide"), minf, vendor})), meco}));
+    const Bytes in = cat({ftyp_mp4, box("mdat", text("VIDEO")), box("moov", cat({mvhd(0), trak, meco, vendor}))});
+    const auto r = strip(in);
+    CHECK_FALSE(contains(r.bytes, "Alice"));
+    CHECK_FALSE(contains(r.bytes, "48.85"));
+    CHECK(contains(r.bytes, "VIDEO"));
+    CHECK(contains(r.bytes, std::string(stss.begin(), stss.end())));
+    CHECK(contains(r.bytes, "vmhd"));
+    CHECK(r.bytes.size() == in.size());
+    CHECK(std::count_if(r.removed.begin(), r.removed.end(), [](const std::string& s) { return s.find("unknown box in") != std::string::npos; }) == 6);
+    CHECK(std::find(r.removed.begin(), r.removed.end(), "meco (unknown box in moov, " + std::to_string(meco.size()) + " bytes)") != r.removed.end());
+    CHECK(strip(r.bytes).bytes == r.bytes);  // a second pass finds free boxes only
+}
