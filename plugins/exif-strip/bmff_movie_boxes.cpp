@@ -14,7 +14,14 @@ struct Allowed final {
 
 // Structure, timing, sample tables, sample groups, encryption and QuickTime track settings.
 // Boxes the stripper handles itself (udta, meta, free, ...) are decided before this list.
-const std::array<Allowed, 10> allowed{{
+// In a picture meta box: the item tables; iprp's children; and in ipco the properties a decoder
+// reads (dating and describing ones, crtt/mdft/itai/udes, are handled by the HEIF stripper).
+const std::array<Allowed, 13> allowed{{
+    {"meta", {"hdlr", "pitm", "dinf", "iloc", "iinf", "iref", "iprp", "idat", "grpl", "ipro"}},
+    {"iprp", {"ipco", "ipma"}},
+    {"ipco", {"ispe", "pixi", "colr", "irot", "imir", "clap", "pasp", "auxC", "hvcC", "av1C", "avcC", "vvcC", "lhvC",
+              "jpgC", "j2kH", "uncC", "cmpd", "rloc", "lsel", "a1op", "a1lx", "oinf", "tols", "clli", "mdcv", "cclv", "amve",
+              "ccst"}},
     {"moov", {"mvhd", "trak", "mvex", "iods", "pssh", "clip", "ctab"}},
     {"trak", {"tkhd", "tref", "trgr", "edts", "mdia", "load", "imap", "matt", "clip", "txas", "tapt"}},
     {"edts", {"elst"}},

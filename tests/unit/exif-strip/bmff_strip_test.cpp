@@ -559,14 +559,14 @@ namespace {
 // (exif_at, exif_length) and a kept grid description (3, "grid") at (grid_at, grid_length);
 // the image item (1) is 5 bytes in mdat.
 Bytes heif_idat_two(const Bytes& idat_payload, std::uint32_t exif_at, std::uint32_t exif_length, std::uint32_t grid_at,
-                    std::uint32_t grid_length, const Bytes& extra = {}) {
+                    std::uint32_t grid_length, const Bytes& extra = {}, const std::string& handler_name = "") {
     const auto build = [&](std::uint32_t mdat_at) {
         const Bytes iloc = full_box("iloc", 1, cat({be(0x4400, 2), be(3, 2),
                                                     be(1, 2), be(0, 2), be(0, 2), be(1, 2), be(mdat_at, 4), be(5, 4),
                                                     be(2, 2), be(1, 2), be(0, 2), be(1, 2), be(exif_at, 4), be(exif_length, 4),
                                                     be(3, 2), be(1, 2), be(0, 2), be(1, 2), be(grid_at, 4), be(grid_length, 4)}));
         const Bytes meta = full_box("meta", 0, cat({
-            full_box("hdlr", 0, cat({be(0, 4), text("pict"), Bytes(13, 0)})),
+            full_box("hdlr", 0, cat({be(0, 4), text("pict"), Bytes(12, 0), text(handler_name), Bytes{0}})),
             full_box("pitm", 0, be(1, 2)),
             full_box("iinf", 0, cat({be(3, 2), infe(1, "hvc1"), infe(2, "Exif"), infe(3, "grid")})),
             iloc,
@@ -695,4 +695,34 @@ TEST_CASE("bmff - unknown boxes inside movie containers (meco, vendor boxes) are
     CHECK(std::count_if(r.removed.begin(), r.removed.end(), [](const std::string& s) { return s.find("unknown box in") != std::string::npos; }) == 6);
     CHECK(std::find(r.removed.begin(), r.removed.end(), "meco (unknown box in moov, " + std::to_string(meco.size()) + " bytes)") != r.removed.end());
     CHECK(strip(r.bytes).bytes == r.bytes);  // a second pass finds free boxes only
+}
+
+// Fourth review of issue 22 (item 1): the meta box copied unknown children as they came (exiftool
+// showed "[Meta] Unknown skip : Alice home"), and ipco its unknown and uuid properties. Only the
+// boxes a decoder needs stay in meta and iprp; unknown properties keep their place (ipma
+// indexes them), zeroed; the handler's name is emptied.
+TEST_CASE("bmff - heif: unknown, free, skip and uuid boxes leave meta; unknown properties are zeroed; hdlr is unnamed", "[attachments]") {
+    const Bytes uuid_prop = box("uuid", cat({text("0123456789abcdef"), text("Alice phone serial")}));
+    const Bytes ispe = full_box("ispe", 0, cat({be(64, 4), be(48, 4)}));
+    const Bytes iprp = box("iprp", cat({box("ipco", cat({ispe, uuid_prop, box("abcd", text("Alice prop"))})), full_box("ipma", 0, be(0, 4)),
+                                         box("vndr", text("Alice iprp"))}));
+    const Bytes extra = cat({box("skip", text("Alice home")), box("free", text("Alice free")), box("uuid", cat({text("0123456789abcdef"), text("Alice uuid")})),
+                             box("abcd", text("Alice vendor")), iprp});
+    const Bytes idat = text("GRIDDATAExif\0\0GPS+48.8584"s);
+    const Bytes in = heif_idat_two(idat, 8, 17, 0, 8, extra, "Alice handler");
+    REQUIRE(contains(in, "Alice handler"));
+    const auto r = strip(in);
+    CHECK_FALSE(contains(r.bytes, "Alice"));
+    CHECK(r.bytes.size() == in.size());
+    CHECK(contains(r.bytes, "GRIDDATA"));
+    CHECK(contains(r.bytes, "IMAGE"));
+    CHECK(contains(r.bytes, std::string(ispe.begin(), ispe.end())));
+    const Bytes zeroed_uuid = cat({be(uuid_prop.size(), 4), text("uuid0123456789abcdef"), Bytes(uuid_prop.size() - 24, 0)});
+    CHECK(std::search(r.bytes.begin(), r.bytes.end(), zeroed_uuid.begin(), zeroed_uuid.end()) != r.bytes.end());  // kept in place
+    for (const char* want : {"meta skip box (18 bytes)", "meta free box (18 bytes)", "meta uuid box (34 bytes)", "meta abcd box (20 bytes)",
+                             "iprp vndr box (18 bytes)", "item property uuid", "item property abcd", "name of the meta handler (hdlr)"}) {
+        INFO(want);
+        CHECK(std::find(r.removed.begin(), r.removed.end(), want) != r.removed.end());
+    }
+    CHECK(strip(r.bytes).bytes == r.bytes);
 }
