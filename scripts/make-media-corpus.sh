@@ -57,4 +57,9 @@ for f in "$out/mp4/camera.mp4" "$out/mov/iphone-keys.mov" "$out/mov/timecode-ree
   ex "-XMP-dc:Creator=Alice Example" "-XMP-photoshop:City=Paris" -XMP-exif:GPSLatitude=48.858370 \
      -XMP-exif:GPSLongitude=2.294481 "-UserData:GPSCoordinates=48.8584, 2.2945, 35" "-Keys:Author=Alice Example" "$f"
 done
+# A TTML subtitle track (ISO/IEC 14496-30, handler 'subt') whose text says where it was shot,
+# added to the tagged camera.mp4 (its metadata copied).
+printf '1\n00:00:00,000 --> 00:00:01,000\nGPS 48.858370 N 2.294481 E  Alice Example home\n' >"$tmp/where.srt"
+ff -i "$out/mp4/camera.mp4" -i "$tmp/where.srt" -map 0 -map 1 -c copy -c:s ttml -map_metadata 0 \
+   "$out/mp4/ttml-subtitles.mp4"
 ls -l "$out"/*/*

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "bmff_box.hpp"
+#include "bmff_movie_boxes.hpp"
 #include "bmff_names.hpp"
 #include "heif_strip.hpp"
 
@@ -80,14 +81,15 @@ std::optional<Box> child(ByteView in, const Box& box, std::string_view type) {
 // A timed metadata track: its samples are metadata (handler 'meta': GPS fixes, GoPro gpmd,
 // QuickTime mebx; 'camm': camera motion; 'tmcd': a timecode, often the time of day), or timed
 // text and data that drones and dash cams fill with telemetry ('sbtl', 'text': subtitles with
-// position and time; 'data', 'ctbx').
+// position and time; 'data', 'ctbx'), and the ISO subtitle and caption tracks ('subt': TTML or
+// WebVTT, ISO/IEC 14496-30; 'clcp': QuickTime closed captions), which carry the same text.
 bool is_metadata_track(ByteView in, const Box& trak) {
     const auto mdia = child(in, trak, "mdia");
     const auto hdlr = mdia ? child(in, *mdia, "hdlr") : std::nullopt;
     if (!hdlr || hdlr->payload_size() < 12) return false;
     const std::string_view handler(reinterpret_cast<const char*>(&in[hdlr->payload_offset() + 8]), 4);
     return handler == "meta" || handler == "camm" || handler == "tmcd" || handler == "sbtl" || handler == "text" ||
-           handler == "data" || handler == "ctbx";
+           handler == "data" || handler == "ctbx" || handler == "subt" || handler == "clcp";
 }
 
 // Reads a full box's u32 entry count and checks that `entry_bytes` each fit in it.
@@ -222,6 +224,9 @@ void strip_movie_box(ByteView in, const Box& box, int depth, bmff::Zeroer& zeroe
                 }
                 zero_samples(in, b, zeroer);
             }
+        } else if (!bmff::is_playback_child(box.type, b.type)) {
+            bmff::neutralise(out.bytes, b);
+            out.removed.push_back(std::string(b.type) + " (unknown box in " + std::string(box.type) + ", " + std::to_string(b.size) + " bytes)");
         }
     });
 }

@@ -7,6 +7,7 @@
 #include <set>
 #include <vector>
 
+#include "bmff_movie_boxes.hpp"
 #include "bmff_names.hpp"
 #include "byte_order.hpp"
 
@@ -315,7 +316,10 @@ public:
 private:
     [[nodiscard]] bool is_gone(std::uint32_t id) const { return gone_.count(id) == 1; }
 
+    // Only the boxes a decoder needs stay; any other (free, skip, uuid, xml, bxml, a vendor box)
+    // is dropped, its space going to the zeroed free box after meta.
     void append_child(Bytes& out, const Box& b) {
+        if (b.type == "hdlr") return append_hdlr(out, b);
         if (b.type == "iinf") return append_iinf(out, b);
         if (b.type == "iloc") return append_iloc(out, b);
         if (b.type == "iref") return append_iref(out, b);
@@ -328,11 +332,30 @@ private:
                 result_.removed.push_back(std::to_string(n) + " data reference(s) of the meta box (dref)");
             return;
         }
-        if (b.type == "xml " || b.type == "bxml") {
-            result_.removed.push_back("meta " + str(b.type) + " box (" + std::to_string(b.size) + " bytes)");
-            return;
-        }
-        append_range(out, in_, b.offset, b.end());
+        if (bmff::is_playback_child("meta", b.type)) return append_range(out, in_, b.offset, b.end());
+        drop(b, "meta");
+    }
+
+    // A dropped box is reported unless it is free space holding nothing.
+    void drop(const Box& b, const char* container) {
+        const auto payload = in_.subspan(b.payload_offset(), b.payload_size());
+        const bool empty_free = (b.type == "free" || b.type == "skip") && std::all_of(payload.begin(), payload.end(), [](std::uint8_t v) { return v == 0; });
+        if (!empty_free) result_.removed.push_back(std::string(container) + " " + str(b.type) + " box (" + std::to_string(b.size) + " bytes)");
+    }
+
+    // The handler's name (after pre_defined, handler type and 12 reserved bytes) is free text a
+    // writer may fill; no reader needs it: written empty.
+    void append_hdlr(Bytes& out, const Box& b) {
+        const auto fb = bmff::parse_full_box(in_, b);
+        const std::size_t name_at = fb.body_offset + 20;
+        if (name_at > b.end()) throw FormatError("truncated HEIF: hdlr");
+        const auto name = in_.subspan(name_at, b.end() - name_at);
+        if (std::all_of(name.begin(), name.end(), [](std::uint8_t v) { return v == 0; })) return append_range(out, in_, b.offset, b.end());
+        append_box(out, "hdlr", [&] {
+            append_range(out, in_, b.payload_offset(), name_at);
+            out.push_back(0);
+        });
+        result_.removed.push_back("name of the meta handler (hdlr)");
     }
 
     // The kept items' infe boxes are copied with their names emptied (see append_infe).
@@ -416,21 +439,23 @@ private:
             bmff::for_each_box(in_, b.payload_offset(), b.end(), "iprp", [&](const Box& c) {
                 if (c.type == "ipma") return append_ipma(out, c);
                 if (c.type == "ipco") return append_ipco(out, c);
-                append_range(out, in_, c.offset, c.end());
+                drop(c, "iprp");
             });
         });
     }
 
     // Properties that date or describe an item (creation and modification times, TAI clock
     // stamps, a user description) keep their place, as ipma refers to them by index, with
-    // their content after version/flags zeroed (the epoch; empty strings).
+    // their content after version/flags zeroed (the epoch; empty strings). Unknown and uuid
+    // properties keep their place too, with their whole payload zeroed.
     void append_ipco(Bytes& out, const Box& b) {
         append_box(out, "ipco", [&] {
             bmff::for_each_box(in_, b.payload_offset(), b.end(), "ipco", [&](const Box& c) {
                 const std::size_t start = out.size();
                 append_range(out, in_, c.offset, c.end());
-                if (c.type != "crtt" && c.type != "mdft" && c.type != "udes" && c.type != "itai") return;
-                const std::size_t keep = c.header_size + std::min<std::size_t>(4, c.payload_size());
+                if (bmff::is_playback_child("ipco", c.type)) return;
+                const bool dating = c.type == "crtt" || c.type == "mdft" || c.type == "udes" || c.type == "itai";
+                const std::size_t keep = c.header_size + (dating ? std::min<std::size_t>(4, c.payload_size()) : 0);
                 const auto content = out.begin() + static_cast<std::ptrdiff_t>(start + keep);
                 if (std::all_of(content, out.end(), [](std::uint8_t v) { return v == 0; })) return;
                 std::fill(content, out.end(), 0);

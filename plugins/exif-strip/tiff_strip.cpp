@@ -37,26 +37,75 @@ bool is_sensor_data(std::uint32_t photometric) { return photometric == 32803 || 
 
 constexpr const char* kRawRefusal = "camera raw image (sensor data: CFA or linear raw, as in PEF, NEF, ARW) is not rewritten";
 
+// TIFF field types a kept tag may have, as bits (1 << type).
+constexpr std::uint32_t kShort = 1u << 3, kLong = 1u << 4, kRational = 1u << 5, kUndefined = 1u << 7, kByte = 1u << 1;
+constexpr std::uint32_t kAnyNumber = kByte | kShort | kLong | kRational | (1u << 6) | (1u << 8) | (1u << 9) | (1u << 10) |
+                                     (1u << 11) | (1u << 12);
+
+// A kept tag's form (TIFF 6.0): the types it may have and how many values (0: a table, as many
+// as the page needs). Anything else could carry text (an XResolution of 200 ASCII bytes).
+struct KeptTag final {
+    std::uint16_t tag;
+    std::uint32_t types;
+    std::uint32_t count;
+};
+
 // What a decoder needs to draw a page (TIFF 6.0 and its common extensions), sorted: size and
 // layout, samples, compression and its tables, colour (photometric, colour map, YCbCr, ICC,
 // white point), resolution. Orientation is handled apart (StripOptions).
-constexpr std::array<std::uint16_t, 39> kept_tags = {
-    254,  // NewSubfileType (marks reduced-resolution and mask pages)
-    255,  // SubfileType
-    256, 257, 258, 259,  // ImageWidth, ImageLength, BitsPerSample, Compression
-    262, 266,            // PhotometricInterpretation, FillOrder
-    273, 277, 278, 279,  // StripOffsets, SamplesPerPixel, RowsPerStrip, StripByteCounts
-    282, 283, 284,       // XResolution, YResolution, PlanarConfiguration
-    292, 293, 296,       // T4Options, T6Options, ResolutionUnit
-    301, 317, 318, 319,  // TransferFunction, Predictor, WhitePoint, PrimaryChromaticities
-    320, 322, 323, 324, 325,  // ColorMap, TileWidth, TileLength, TileOffsets, TileByteCounts
-    332, 334, 338, 339,  // InkSet, NumberOfInks, ExtraSamples, SampleFormat
-    340, 341, 347,       // SMinSampleValue, SMaxSampleValue, JPEGTables
-    529, 530, 531, 532,  // YCbCrCoefficients, YCbCrSubSampling, YCbCrPositioning, ReferenceBlackWhite
-    34675,               // ICC profile
-};
+constexpr std::array<KeptTag, 39> kept_tags = {{
+    {254, kLong | kShort | kByte, 1},      // NewSubfileType (marks reduced-resolution and mask pages)
+    {255, kShort, 1},                      // SubfileType
+    {256, kShort | kLong, 1},              // ImageWidth
+    {257, kShort | kLong, 1},              // ImageLength
+    {258, kShort, 0},                      // BitsPerSample (one per sample)
+    {259, kShort | kLong, 1},              // Compression
+    {262, kShort, 1},                      // PhotometricInterpretation
+    {266, kShort, 1},                      // FillOrder
+    {273, kShort | kLong, 0},              // StripOffsets
+    {277, kShort, 1},                      // SamplesPerPixel
+    {278, kShort | kLong, 1},              // RowsPerStrip
+    {279, kShort | kLong, 0},              // StripByteCounts
+    {282, kRational, 1},                   // XResolution
+    {283, kRational, 1},                   // YResolution
+    {284, kShort, 1},                      // PlanarConfiguration
+    {292, kLong, 1},                       // T4Options
+    {293, kLong, 1},                       // T6Options
+    {296, kShort, 1},                      // ResolutionUnit
+    {301, kShort, 0},                      // TransferFunction
+    {317, kShort, 1},                      // Predictor
+    {318, kRational, 2},                   // WhitePoint
+    {319, kRational, 6},                   // PrimaryChromaticities
+    {320, kShort, 0},                      // ColorMap
+    {322, kShort | kLong, 1},              // TileWidth
+    {323, kShort | kLong, 1},              // TileLength
+    {324, kLong, 0},                       // TileOffsets
+    {325, kShort | kLong, 0},              // TileByteCounts
+    {332, kShort, 1},                      // InkSet
+    {334, kShort, 1},                      // NumberOfInks
+    {338, kShort, 0},                      // ExtraSamples
+    {339, kShort, 0},                      // SampleFormat
+    {340, kAnyNumber, 0},                  // SMinSampleValue
+    {341, kAnyNumber, 0},                  // SMaxSampleValue
+    {347, kUndefined, 0},                  // JPEGTables
+    {529, kRational, 3},                   // YCbCrCoefficients
+    {530, kShort, 2},                      // YCbCrSubSampling
+    {531, kShort, 1},                      // YCbCrPositioning
+    {532, kRational | kLong, 6},           // ReferenceBlackWhite
+    {34675, kUndefined | kByte, 0},        // ICC profile
+}};
 
-bool is_kept(std::uint16_t tag) { return std::binary_search(kept_tags.begin(), kept_tags.end(), tag); }
+const KeptTag* kept_form(std::uint16_t tag) {
+    const auto it = std::lower_bound(kept_tags.begin(), kept_tags.end(), tag, [](const KeptTag& k, std::uint16_t t) { return k.tag < t; });
+    return it != kept_tags.end() && it->tag == tag ? &*it : nullptr;
+}
+
+bool is_kept(std::uint16_t tag) { return kept_form(tag) != nullptr; }
+
+// True when a kept tag has one of its types and, for a single value, the right count.
+bool has_kept_form(const KeptTag& k, std::uint16_t type, std::uint32_t count) {
+    return type < 32 && (k.types & (1u << type)) != 0 && (k.count == 0 || count == k.count);
+}
 
 // Tags that point to further IFDs (their tables are bounds-checked, then dropped).
 bool points_to_ifd(std::uint16_t tag) { return tag == 330 || tag == 34665 || tag == 34853 || tag == 40965; }
@@ -293,6 +342,8 @@ std::size_t strip_page(const TiffReader& r, ByteView in, std::size_t off, std::s
             }
         }
         if (is_kept(e.tag) && e.type != 0 && type_size(e.type) != 0) {
+            if (!has_kept_form(*kept_form(e.tag), e.type, e.count))
+                throw FormatError("TIFF: " + tag_name(e.tag) + " has a type or count TIFF 6.0 does not give it");
             kept.push_back(e);
         } else {
             removed.insert(tag_name(e.tag));

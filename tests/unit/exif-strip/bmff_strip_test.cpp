@@ -540,11 +540,11 @@ TEST_CASE("bmff - unknown top-level boxes (sefd, mpvd, dash-cam GPS) are neutral
 
 // Second review of issue 22 (MEDIUM): drones and dash cams write telemetry (position, height,
 // time) as timed text or data; those tracks' samples are now zeroed like timed metadata.
-TEST_CASE("bmff - the samples of timed text and data tracks (sbtl, text, data, ctbx) are zeroed", "[attachments]") {
+TEST_CASE("bmff - the samples of timed text and data tracks (sbtl, text, data, ctbx, subt, clcp) are zeroed", "[attachments]") {
     const Bytes mdat = box("mdat", text("VIDEO[GPS 48.8584, 2.2945]"));  // payload at 28; the telemetry at 33
     const Bytes stbl = box("stbl", cat({full_box("stsz", 0, cat({be(21, 4), be(1, 4)})), full_box("stsc", 0, cat({be(1, 4), be(1, 4), be(1, 4), be(1, 4)})),
                                         full_box("stco", 0, cat({be(1, 4), be(33, 4)}))}));
-    for (const std::string handler : {"sbtl", "text", "data", "ctbx"}) {
+    for (const std::string handler : {"sbtl", "text", "data", "ctbx", "subt", "clcp"}) {
         INFO(handler);
         const Bytes trak = box("trak", box("mdia", cat({hdlr_box(handler), box("minf", stbl)})));
         const auto r = strip(cat({ftyp_mp4, mdat, box("moov", trak)}));
@@ -559,14 +559,14 @@ namespace {
 // (exif_at, exif_length) and a kept grid description (3, "grid") at (grid_at, grid_length);
 // the image item (1) is 5 bytes in mdat.
 Bytes heif_idat_two(const Bytes& idat_payload, std::uint32_t exif_at, std::uint32_t exif_length, std::uint32_t grid_at,
-                    std::uint32_t grid_length, const Bytes& extra = {}) {
+                    std::uint32_t grid_length, const Bytes& extra = {}, const std::string& handler_name = "") {
     const auto build = [&](std::uint32_t mdat_at) {
         const Bytes iloc = full_box("iloc", 1, cat({be(0x4400, 2), be(3, 2),
                                                     be(1, 2), be(0, 2), be(0, 2), be(1, 2), be(mdat_at, 4), be(5, 4),
                                                     be(2, 2), be(1, 2), be(0, 2), be(1, 2), be(exif_at, 4), be(exif_length, 4),
                                                     be(3, 2), be(1, 2), be(0, 2), be(1, 2), be(grid_at, 4), be(grid_length, 4)}));
         const Bytes meta = full_box("meta", 0, cat({
-            full_box("hdlr", 0, cat({be(0, 4), text("pict"), Bytes(13, 0)})),
+            full_box("hdlr", 0, cat({be(0, 4), text("pict"), Bytes(12, 0), text(handler_name), Bytes{0}})),
             full_box("pitm", 0, be(1, 2)),
             full_box("iinf", 0, cat({be(3, 2), infe(1, "hvc1"), infe(2, "Exif"), infe(3, "grid")})),
             iloc,
@@ -670,5 +670,59 @@ TEST_CASE("bmff - heif: the names of kept items are emptied", "[attachments]") {
     const Bytes unnamed_infe = infe(1, "hvc1");  // the same entry with an empty name
     CHECK(std::search(r.bytes.begin(), r.bytes.end(), unnamed_infe.begin(), unnamed_infe.end()) != r.bytes.end());
     CHECK(contains(r.bytes, "IMAGE"));
+    CHECK(strip(r.bytes).bytes == r.bytes);
+}
+
+// Fourth review of issue 22: inside moov/trak/mdia/minf/stbl only listed metadata boxes went, so
+// a 'meco' (ISO/IEC 14496-12 additional metadata container) or a vendor box kept its artist,
+// comment and location. Every child outside the per-container allow-list is neutralised now.
+TEST_CASE("bmff - unknown boxes inside movie containers (meco, vendor boxes) are neutralised, playback boxes kept", "[attachments]") {
+    const Bytes meco = box("meco", box("meta", text("Artist Alice Example, +48.8584+002.2945/")));
+    const Bytes vendor = box("abcd", text("Alice home"));
+    const Bytes stss = full_box("stss", 0, cat({be(1, 4), be(1, 4)}));
+    const Bytes stbl = box("stbl", cat({full_box("stsz", 0, cat({be(5, 4), be(1, 4)})), full_box("stsc", 0, cat({be(1, 4), be(1, 4), be(1, 4), be(1, 4)})),
+                                        full_box("stco", 0, cat({be(1, 4), be(28, 4)})), stss, vendor}));
+    const Bytes minf = box("minf", cat({full_box("vmhd", 0, Bytes(8, 0)), stbl, meco}));
+    const Bytes trak = box("trak", cat({box("mdia", cat({hdlr_box("vide"), minf, vendor})), meco}));
+    const Bytes in = cat({ftyp_mp4, box("mdat", text("VIDEO")), box("moov", cat({mvhd(0), trak, meco, vendor}))});
+    const auto r = strip(in);
+    CHECK_FALSE(contains(r.bytes, "Alice"));
+    CHECK_FALSE(contains(r.bytes, "48.85"));
+    CHECK(contains(r.bytes, "VIDEO"));
+    CHECK(contains(r.bytes, std::string(stss.begin(), stss.end())));
+    CHECK(contains(r.bytes, "vmhd"));
+    CHECK(r.bytes.size() == in.size());
+    CHECK(std::count_if(r.removed.begin(), r.removed.end(), [](const std::string& s) { return s.find("unknown box in") != std::string::npos; }) == 6);
+    CHECK(std::find(r.removed.begin(), r.removed.end(), "meco (unknown box in moov, " + std::to_string(meco.size()) + " bytes)") != r.removed.end());
+    CHECK(strip(r.bytes).bytes == r.bytes);  // a second pass finds free boxes only
+}
+
+// Fourth review of issue 22 (item 1): the meta box copied unknown children as they came (exiftool
+// showed "[Meta] Unknown skip : Alice home"), and ipco its unknown and uuid properties. Only the
+// boxes a decoder needs stay in meta and iprp; unknown properties keep their place (ipma
+// indexes them), zeroed; the handler's name is emptied.
+TEST_CASE("bmff - heif: unknown, free, skip and uuid boxes leave meta; unknown properties are zeroed; hdlr is unnamed", "[attachments]") {
+    const Bytes uuid_prop = box("uuid", cat({text("0123456789abcdef"), text("Alice phone serial")}));
+    const Bytes ispe = full_box("ispe", 0, cat({be(64, 4), be(48, 4)}));
+    const Bytes iprp = box("iprp", cat({box("ipco", cat({ispe, uuid_prop, box("abcd", text("Alice prop"))})), full_box("ipma", 0, be(0, 4)),
+                                         box("vndr", text("Alice iprp"))}));
+    const Bytes extra = cat({box("skip", text("Alice home")), box("free", text("Alice free")), box("uuid", cat({text("0123456789abcdef"), text("Alice uuid")})),
+                             box("abcd", text("Alice vendor")), iprp});
+    const Bytes idat = text("GRIDDATAExif\0\0GPS+48.8584"s);
+    const Bytes in = heif_idat_two(idat, 8, 17, 0, 8, extra, "Alice handler");
+    REQUIRE(contains(in, "Alice handler"));
+    const auto r = strip(in);
+    CHECK_FALSE(contains(r.bytes, "Alice"));
+    CHECK(r.bytes.size() == in.size());
+    CHECK(contains(r.bytes, "GRIDDATA"));
+    CHECK(contains(r.bytes, "IMAGE"));
+    CHECK(contains(r.bytes, std::string(ispe.begin(), ispe.end())));
+    const Bytes zeroed_uuid = cat({be(uuid_prop.size(), 4), text("uuid0123456789abcdef"), Bytes(uuid_prop.size() - 24, 0)});
+    CHECK(std::search(r.bytes.begin(), r.bytes.end(), zeroed_uuid.begin(), zeroed_uuid.end()) != r.bytes.end());  // kept in place
+    for (const char* want : {"meta skip box (18 bytes)", "meta free box (18 bytes)", "meta uuid box (34 bytes)", "meta abcd box (20 bytes)",
+                             "iprp vndr box (18 bytes)", "item property uuid", "item property abcd", "name of the meta handler (hdlr)"}) {
+        INFO(want);
+        CHECK(std::find(r.removed.begin(), r.removed.end(), want) != r.removed.end());
+    }
     CHECK(strip(r.bytes).bytes == r.bytes);
 }

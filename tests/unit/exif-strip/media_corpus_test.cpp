@@ -74,21 +74,32 @@ bool contains(ByteView hay, const std::string& needle) {
 
 bool is_picture(ImageType t) { return t == ImageType::heif || t == ImageType::avif; }
 
-// ffmpeg framemd5 output without the lines of data streams (a timecode track: its sample, the
-// time of day, and its sample description, the reel name, are metadata zeroed on purpose).
-std::string without_data_streams(const std::string& framemd5) {
-    std::set<std::string> data;  // stream indexes, as printed
+// The streams whose samples the stripper zeroes on purpose, by codec tag: a timecode (tmcd: the
+// time of day; its sample description names the reel) and timed text (stpp: TTML, wvtt: WebVTT,
+// tx3g: 3GPP text, c608: captions). Any other stream, data or not, must decode the same.
+std::set<std::string> zeroed_streams(const std::filesystem::path& file) {
+    const auto r = run_command("ffprobe -v error -show_entries stream=index,codec_tag_string -of csv=p=0 " + quoted(file));
+    REQUIRE(r.exit_code == 0);
+    std::set<std::string> out;
+    std::istringstream in(r.output);
+    for (std::string line; std::getline(in, line);) {
+        const auto comma = line.find(',');
+        if (comma == std::string::npos) continue;
+        const std::string tag = line.substr(comma + 1);
+        if (tag == "tmcd" || tag == "stpp" || tag == "wvtt" || tag == "tx3g" || tag == "c608") out.insert(line.substr(0, comma));
+    }
+    return out;
+}
+
+// ffmpeg framemd5 output without the lines of the streams zeroed on purpose.
+std::string without_streams(const std::string& framemd5, const std::set<std::string>& streams) {
+    std::string out;
     std::istringstream in(framemd5);
     for (std::string line; std::getline(in, line);) {
-        const std::string tag = "#media_type ";
-        if (line.rfind(tag, 0) == 0 && line.size() > 6 && line.substr(line.size() - 6) == ": data")
-            data.insert(line.substr(tag.size(), line.find(':') - tag.size()));
-    }
-    std::string out;
-    std::istringstream again(framemd5);
-    for (std::string line; std::getline(again, line);) {
-        const std::string body = line.rfind("#extradata ", 0) == 0 ? line.substr(11) : line;
-        if (data.count(body.substr(0, body.find(','))) == 0) out += line + "\n";
+        std::string body = line.rfind("#extradata ", 0) == 0 ? line.substr(11) : line;
+        if (body.rfind('#', 0) == 0 && body.find(' ') != std::string::npos) body = body.substr(body.find(' ') + 1);  // "#tb 2: ..."
+        const auto end = body.find_first_of(",:");
+        if (streams.count(body.substr(0, end)) == 0) out += line + "\n";
     }
     return out;
 }
@@ -102,7 +113,7 @@ std::string decoded(const std::filesystem::path& file, ImageType type) {
     INFO(cmd << "\n" << r.output);
     REQUIRE(r.exit_code == 0);
     REQUIRE(r.output.size() > 32);
-    return is_picture(type) ? r.output : without_data_streams(r.output);
+    return is_picture(type) ? r.output : without_streams(r.output, zeroed_streams(file));
 }
 
 std::string rotation_of(const std::vector<Tag>& tags) {

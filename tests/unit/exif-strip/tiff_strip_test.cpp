@@ -380,3 +380,25 @@ TEST_CASE("tiff - camera raw (PEF, CFA sensor data) is refused rather than damag
         CHECK(refusal(ok) == "accepted");
     }
 }
+
+// Fourth review of issue 22 (item 4): a kept tag was kept whatever its type, so an XResolution
+// declared ASCII with 200 bytes carried text out. Each kept tag must have the type and, for a
+// single value, the count TIFF 6.0 gives it; otherwise the file is refused.
+TEST_CASE("tiff - a kept tag of the wrong type or count is refused", "[attachments]") {
+    const auto with_entry = [](std::uint16_t tag, std::uint16_t type, std::uint32_t count, std::uint32_t value) {
+        Bytes b = tiny_tiff();
+        const std::string note = "Alice Example lives at 48.8584 N";
+        b.resize(400, 0);
+        std::copy(note.begin(), note.end(), b.begin() + 300);
+        write_ifd(b, 64, Ifd{{{256, 3, 1, 4}, {257, 3, 1, 2}, {258, 3, 1, 8}, {259, 3, 1, 1}, {262, 3, 1, 1}, {273, 4, 1, 8},
+                             {278, 3, 1, 2}, {279, 4, 1, 8}, {tag, type, count, value}}, 0});
+        return b;
+    };
+    CHECK_THAT(refusal(with_entry(282, 2, 33, 300)), Catch::Contains("type or count"));  // XResolution as ASCII
+    CHECK_THAT(refusal(with_entry(282, 7, 33, 300)), Catch::Contains("type or count"));  // as UNDEFINED
+    CHECK_THAT(refusal(with_entry(282, 5, 4, 300)), Catch::Contains("type or count"));   // four rationals
+    CHECK_THAT(refusal(with_entry(296, 1, 33, 300)), Catch::Contains("type or count"));  // ResolutionUnit as 33 bytes
+    CHECK_THAT(refusal(with_entry(347, 2, 33, 300)), Catch::Contains("type or count"));  // JPEGTables as ASCII
+    CHECK(refusal(with_entry(282, 5, 1, 300)) == "accepted");                           // one RATIONAL
+    CHECK(refusal(with_entry(296, 3, 1, 2)) == "accepted");
+}
