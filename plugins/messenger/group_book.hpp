@@ -20,6 +20,8 @@ namespace veil::messenger {
 
 /// Key prefix of the stored groups in the messenger's storage namespace: `group/<id hex>`.
 inline constexpr std::string_view kGroupPrefix = "group/";
+/// Key of the stored device lists of the people we share groups with (under kGroupPrefix).
+inline constexpr std::string_view kGroupDevicesKey = "group/devices";
 
 /// What one device tells another about a group, inside a pairwise session:
 /// u8 version 1 | u8 kind | var body (a GroupState, a SenderKeyDistribution, or an invitation:
@@ -73,11 +75,23 @@ public:
     static constexpr std::size_t max_old_epochs = 4;
     /// Received chains held per group (a few epochs of every member device); more are refused.
     static constexpr std::size_t max_chains = 20000;
+    /// The last versions kept whole in a group's history (a fork up to this far back is judged);
+    /// older ones are kept only where the admins changed (the admin line, docs/groups.md).
+    static constexpr std::size_t recent_history = 32;
+    /// Bytes all group requests may hold (their histories); more are refused.
+    static constexpr std::size_t max_request_bytes = 4 << 20;
+    /// A group request not accepted within this time goes (expire_requests).
+    static constexpr std::uint64_t request_ttl_ms = 14ull * 24 * 3600 * 1000;
+    /// Device lists stored (people we share groups with) and devices per person.
+    static constexpr std::size_t max_device_lists = 20000;
+    static constexpr std::size_t max_devices_per_person = 1000;
 
     explicit GroupBook(crypto::VeilId self);
 
     /// The puts that store every group (history, states, chains, mailboxes, waiting states) under
-    /// kGroupPrefix in namespace `ns`; apply them in the batch that saves the ratchet state.
+    /// kGroupPrefix in namespace `ns`, and the device lists (kGroupDevicesKey: a revocation that
+    /// happens while we are down is seen at the first list after a restart); apply them in the
+    /// batch that saves the ratchet state.
     /// Chains still waiting for their invitation are not stored (they come again with the
     /// next rotation).
     [[nodiscard]] std::vector<sdk::storage::BatchOp> save_ops(std::string_view ns) const;
@@ -102,10 +116,11 @@ public:
 
     /// A member's current device list (from its peer list; our own ID for our devices). Chains
     /// are taken only from listed devices, and the chains of devices no longer listed go at once
-    /// (a revoked device's messages are not read). When a device that was listed is gone, each
-    /// group of that member whose first admin (lowest Veil ID) we are moves to a new epoch
-    /// (GroupState::with_rotated; our devices agree on it): the revoked device reads nothing
-    /// newer. Returns the deliveries of those rotations.
+    /// (a revoked device's messages are not read). When a device that was listed is gone (the
+    /// lists are stored, so also across a restart), each group of that member where we are an
+    /// admin moves to a new epoch (GroupState::with_rotated, a fresh seed): the revoked device
+    /// reads nothing newer. Every admin rotates on its own view; when two do, every device keeps
+    /// the same one (GroupState::prefers). Returns the deliveries of those rotations.
     std::vector<GroupDelivery> devices_changed(const crypto::Identity& me, const crypto::VeilId& member,
                                                std::vector<crypto::PublicKey> active);
 
@@ -123,6 +138,8 @@ public:
                                                wire::ByteView payload, bool from_contact);
     /// Accepts a group request: our chain goes out with the next message.
     void accept(const crypto::GroupId& group);
+    /// Drops the group requests first seen (by this call) more than request_ttl_ms before `now_ms`.
+    void expire_requests(std::uint64_t now_ms);
 
     /// Seals one group message for the group mailbox (namespace 0), ratcheting our chain. When we
     /// have no chain for the current epoch, a new one is made and its distribution is added to
@@ -160,7 +177,8 @@ private:
         std::vector<Received> chains;                   // current and previous epoch
         std::vector<crypto::SigningKeyPair> old_mailboxes;  // earlier epochs' mailboxes, oldest first
         std::vector<crypto::GroupState> pending;        // states that do not follow yet
-        std::vector<crypto::GroupState> history;        // versions 1 to current - 1, without seeds
+        std::vector<crypto::GroupState> history;        // the admin line and the last versions, without seeds
+        std::uint64_t request_seen_ms = 0;              // when expire_requests first saw the request
     };
 
     Group& find(const crypto::GroupId& group);
@@ -170,6 +188,11 @@ private:
     void change(Group& g, crypto::GroupState incoming);
     void take_invitation(const crypto::VeilId& from, wire::ByteView body, bool from_contact);
     void hold_pending(Group& g, crypto::GroupState incoming);
+    void apply_pending(Group& g);
+    void rival(Group& g, crypto::GroupState incoming);
+    void merge(Group& g, std::vector<crypto::GroupState> line);
+    void switch_branch(Group& g, std::uint64_t base_version, std::vector<crypto::GroupState> branch);
+    [[nodiscard]] std::size_t request_bytes() const;
     [[nodiscard]] bool listed_device(const crypto::VeilId& member, const crypto::PublicKey& device) const;
     void take_chain(const crypto::VeilId& from, const crypto::PublicKey& device, wire::ByteView body);
     void adopt_orphans(const crypto::GroupId& group);

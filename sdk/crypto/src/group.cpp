@@ -18,7 +18,6 @@ constexpr std::uint8_t message_version = 1;
 constexpr std::uint8_t chain_version = 1;
 constexpr std::string_view id_label = "Veil_GroupId_v1";
 constexpr std::string_view state_label = "Veil_GroupState_v2";
-constexpr std::string_view rotation_label = "Veil_GroupRotation_v1";
 constexpr std::string_view message_label = "Veil_SenderKeyMessage_v1";
 constexpr std::string_view message_info = "Veil_SenderKey_MessageKey_v1";
 constexpr std::size_t aead_tag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
@@ -136,15 +135,9 @@ GroupState GroupState::with_removed(const Identity& admin, const std::vector<Vei
 }
 
 GroupState GroupState::with_rotated(const Identity& admin) const {
-    // Every device of the admin makes the same state (same seed, same time, deterministic
-    // Ed25519), so two of its devices rotating at once do not fork the group; the seed is keyed
-    // by the admin's identity seed, which a member's revoked device does not hold.
-    wire::Writer w;
-    w.str(rotation_label).raw(group_id_).u64(version_ + 1);
-    SecretBytes seed(32);
-    crypto_generichash(seed.data(), seed.size(), w.bytes().data(), w.bytes().size(), admin.seed().data(),
-                       admin.seed().size());
-    return signed_next(admin, members_, std::move(seed), issued_ms_);
+    // A fresh random seed: a seed derived from anything a revoked device holds (the group's
+    // ID and version, or the first admin's own identity) would let it find the new mailbox.
+    return signed_next(admin, members_, SecretBytes::random(32), issued_ms_);
 }
 
 GroupState GroupState::with_role(const Identity& admin, const VeilId& id, GroupRole role,
@@ -231,13 +224,69 @@ GroupState GroupState::accept_history(std::vector<GroupState> history) {
     if (history.empty()) throw Error(ErrorKind::invalid_argument, "empty group history");
     if (history.size() > max_history) throw Error(ErrorKind::too_large, "group history above 1000 versions");
     if (!history.back().has_seed()) throw Error(ErrorKind::invalid_argument, "group history without the mailbox seed");
-    // The genesis is the creator's (the ID is bound to it); every later version follows it.
+    // The genesis is the creator's (the ID is bound to it); every later state follows it.
     if (history.front().version_ != 1) throw Error(ErrorKind::untrusted_key, "group history does not start at version 1");
     history.front().verify_self();
     for (std::size_t i = 1; i < history.size(); ++i) {
-        history[i] = accept_update(history[i - 1], std::move(history[i]));
+        const auto& before = history[i - 1];
+        history[i] = history[i].version_ == before.version_ + 1 ? accept_update(before, std::move(history[i]))
+                                                                 : accept_jump(before, std::move(history[i]));
     }
     return std::move(history.back());
+}
+
+GroupState GroupState::accept_jump(const GroupState& earlier, GroupState incoming) {
+    incoming.verify_self();
+    if (incoming.group_id_ != earlier.group_id_) throw Error(ErrorKind::untrusted_key, "group state of another group");
+    if (incoming.version_ <= earlier.version_) {
+        throw Error(ErrorKind::stale_version, "group history does not rise in version");
+    }
+    // Only versions that kept the admins are left out of a line, so the signer was an admin of
+    // the state before it exactly when it is one of `earlier`.
+    if (!earlier.is_admin(incoming.signer())) {
+        throw Error(ErrorKind::untrusted_key, "group change signed by someone who is not an admin");
+    }
+    if (incoming.epoch_ < earlier.epoch_ ||
+        (incoming.epoch_ == earlier.epoch_ && incoming.mailbox_key_ != earlier.mailbox_key_)) {
+        throw Error(ErrorKind::invalid_argument, "a new epoch goes with a new mailbox, one epoch at a time");
+    }
+    return incoming;
+}
+
+bool GroupState::same_admins(const GroupState& other) const {
+    auto admins = [](const GroupState& s) {
+        std::vector<VeilId> out;
+        for (const auto& m : s.members_) {
+            if (m.role == GroupRole::admin) out.push_back(m.id);
+        }
+        return out;  // members_ are sorted
+    };
+    return admins(*this) == admins(other);
+}
+
+bool GroupState::prefers(const GroupState& base, const std::vector<const GroupState*>& ours,
+                         const std::vector<const GroupState*>& theirs) {
+    if (ours.empty() || theirs.empty()) return ours.empty() && !theirs.empty();
+    // A branch that put the other's first signer out as admin wins: a removed admin's fork
+    // loses to the branch that removed it, wherever it started.
+    const bool ours_out = !theirs.back()->is_admin(ours.front()->signer());
+    const bool theirs_out = !ours.back()->is_admin(theirs.front()->signer());
+    if (ours_out != theirs_out) return ours_out;
+    auto admins_signing = [&](const std::vector<const GroupState*>& branch) {
+        std::set<VeilId> out;
+        for (const auto* s : branch) {
+            if (base.is_admin(s->signer())) out.insert(s->signer());
+        }
+        return out.size();
+    };
+    const auto a = admins_signing(ours);
+    const auto b = admins_signing(theirs);
+    if (a != b) return b > a;
+    if (ours.back()->version_ != theirs.back()->version_) return theirs.back()->version_ > ours.back()->version_;
+    const auto ours_signer = ours.front()->signer();
+    const auto theirs_signer = theirs.front()->signer();
+    if (ours_signer != theirs_signer) return theirs_signer < ours_signer;
+    return theirs.front()->signature_ < ours.front()->signature_;
 }
 
 const GroupMember* GroupState::find(const VeilId& id) const {

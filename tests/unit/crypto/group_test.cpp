@@ -456,11 +456,13 @@ TEST_CASE("group - a group not held yet is believed from its history only", "[cr
     Bytes wrong_seed(bytes.view().begin(), bytes.view().end());
     wrong_seed.back() ^= 1;
     CHECK(kind_of([&] { GroupState::decode(wrong_seed); }) == ErrorKind::malformed);
-    // A history with a gap, or without the seed at its end, is refused.
+    // A history that leaves out a version that changed the admins (Bob became one), or without
+    // the seed at its end, is refused.
+    auto promoted = v1.with_role(alice, bob.veil_id(), GroupRole::admin, 2000);
     std::vector<GroupState> gap;
     gap.push_back(v1.public_copy());
-    gap.push_back(v2.with_removed(alice, ids({&dave}), 3000));
-    CHECK(kind_of([&] { GroupState::accept_history(std::move(gap)); }) == ErrorKind::too_many_skipped);
+    gap.push_back(promoted.with_removed(bob, ids({&mallory}), 3000));
+    CHECK(kind_of([&] { GroupState::accept_history(std::move(gap)); }) == ErrorKind::untrusted_key);
     std::vector<GroupState> no_seed;
     no_seed.push_back(v1.public_copy());
     CHECK(kind_of([&] { GroupState::accept_history(std::move(no_seed)); }) == ErrorKind::invalid_argument);
@@ -527,4 +529,72 @@ TEST_CASE("group - a chain's last iteration is never taken (the stored chain wou
     CHECK_NOTHROW(SenderChain::deserialize(reader.serialize().view()));
     d.iteration = UINT32_MAX;
     CHECK(kind_of([&] { (void)SenderChain::from_distribution(d); }) == ErrorKind::too_large);
+}
+
+TEST_CASE("group - an admin line leaves out only what kept the admins", "[crypto][group]") {
+    auto alice = Identity::generate();
+    auto bob = Identity::generate();
+    auto carol = Identity::generate();
+    auto v1 = GroupState::create(alice, "team", ids({&bob, &carol}), 1000);
+    auto v2 = v1.with_rotated(alice);
+    auto v3 = v2.with_removed(alice, ids({&carol}), 3000);
+    auto v4 = v3.with_role(alice, bob.veil_id(), GroupRole::admin, 4000);
+    auto v5 = v4.with_rotated(bob);
+    // v2 and v3 kept the admins: the line 1, 4, 5 checks.
+    std::vector<GroupState> line;
+    line.push_back(v1.public_copy());
+    line.push_back(v4.public_copy());
+    line.push_back(v5.clone());
+    CHECK(GroupState::accept_history(std::move(line)).version() == 5);
+    // v4 made Bob an admin: a line without it does not check (Bob signs v5).
+    std::vector<GroupState> short_line;
+    short_line.push_back(v1.public_copy());
+    short_line.push_back(v5.clone());
+    CHECK(kind_of([&] { GroupState::accept_history(std::move(short_line)); }) == ErrorKind::untrusted_key);
+    // A jump goes forward only, and keeps the mailbox within an epoch.
+    CHECK(kind_of([&] { GroupState::accept_jump(v4, v2.clone()); }) == ErrorKind::stale_version);
+    auto same_epoch = draft_of(v2);
+    same_epoch.version = 9;
+    same_epoch.seed[0] ^= 1;  // a new mailbox without a new epoch
+    CHECK(kind_of([&] { GroupState::accept_jump(v2, forge(same_epoch, alice)); }) == ErrorKind::invalid_argument);
+    // Two rotations never share a seed: nothing the group's ID, version or admin holds derives it.
+    CHECK(v1.with_rotated(alice).mailbox_key() != v1.with_rotated(alice).mailbox_key());
+}
+
+TEST_CASE("group - a removed admin's fork loses to its removal, on every device", "[crypto][group]") {
+    auto alice = Identity::generate();
+    // Xavier's ID is the lower: the fixed order of rule 4 alone would keep his fork.
+    auto xavier = Identity::generate();
+    while (!(xavier.veil_id() < alice.veil_id())) xavier = Identity::generate();
+    auto bob = Identity::generate();
+    auto newcomer = Identity::generate();
+    auto v1 = GroupState::create(alice, "team", ids({&xavier, &bob}), 1000);
+    auto v2 = v1.with_role(alice, xavier.veil_id(), GroupRole::admin, 2000);
+    // Alice removes Xavier; Xavier, never told, signs his own v3 over v2 adding a newcomer.
+    auto real3 = v2.with_removed(alice, ids({&xavier}), 3000);
+    auto real4 = real3.with_added(alice, ids({&newcomer}), 4000);
+    auto fork3 = v2.with_added(xavier, ids({&newcomer}), 3000);
+    CHECK(GroupState::prefers(v2, {&fork3}, {&real3, &real4}));
+    CHECK_FALSE(GroupState::prefers(v2, {&real3, &real4}, {&fork3}));
+    CHECK(GroupState::prefers(v2, {&fork3}, {&real3}));
+    CHECK_FALSE(GroupState::prefers(v2, {&real3}, {&fork3}));
+    // Alice's change that removes Xavier only later still wins once it does.
+    auto later3 = v2.with_rotated(alice);
+    auto later4 = later3.with_removed(alice, ids({&xavier}), 4000);
+    CHECK(GroupState::prefers(v2, {&fork3}, {&later3, &later4}));
+    // Two admins rotating at once, or two devices of one: every device keeps the same one.
+    auto a = v2.with_rotated(alice);
+    auto b = v2.with_rotated(xavier);
+    auto a2 = v2.with_rotated(alice);
+    CHECK(GroupState::prefers(v2, {&a}, {&b}) != GroupState::prefers(v2, {&b}, {&a}));
+    CHECK(GroupState::prefers(v2, {&a}, {&a2}) != GroupState::prefers(v2, {&a2}, {&a}));
+    // The branch more admins of the base signed wins, then the longer one.
+    auto bob_admin = v2.with_role(alice, bob.veil_id(), GroupRole::admin, 2500);
+    auto by_alice = bob_admin.with_rotated(alice);
+    auto by_bob = by_alice.with_rotated(bob);
+    auto solo = bob_admin.with_rotated(xavier);
+    auto solo2 = solo.with_rotated(xavier);
+    auto solo3 = solo2.with_rotated(xavier);
+    CHECK(GroupState::prefers(bob_admin, {&solo, &solo2, &solo3}, {&by_alice, &by_bob}));
+    CHECK(GroupState::prefers(bob_admin, {&by_alice}, {&solo, &solo2}));
 }

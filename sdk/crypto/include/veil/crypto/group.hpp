@@ -61,8 +61,10 @@ public:
     /// remove itself (it would hold the new seed): it leaves, and another admin removes it.
     [[nodiscard]] GroupState with_removed(const Identity& admin, const std::vector<VeilId>& ids,
                                           std::uint64_t now_ms) const;
-    /// The next state with the same members, in a new epoch with a new mailbox seed (a member's
-    /// device was revoked). Deterministic for one admin identity: its devices agree.
+    /// The next state with the same members, in a new epoch with a fresh random mailbox seed (a
+    /// member's device was revoked; nothing that device holds derives it). Two admins (or two
+    /// devices of one) rotating at once make two states of one version: prefers() picks the same
+    /// one on every device, and both keep the same members, so the race is harmless.
     [[nodiscard]] GroupState with_rotated(const Identity& admin) const;
     /// The next state with member `id` given `role`.
     [[nodiscard]] GroupState with_role(const Identity& admin, const VeilId& id, GroupRole role,
@@ -81,10 +83,33 @@ public:
     /// Error{too_many_skipped} (a later version: its predecessor has not arrived),
     /// Error{bad_signature} or Error{invalid_argument}. Returns incoming.
     static GroupState accept_update(const GroupState& current, GroupState incoming);
-    /// Accepts a group not held yet from its whole history: versions 1, 2, ... each accepted
-    /// over the one before (the genesis by its creator), the last one with its mailbox seed.
-    /// Throws as accept_update, or Error{too_large} beyond max_history. Returns the last state.
+    /// Accepts a group not held yet from its admin line (docs/groups.md §Invitations): the
+    /// genesis by its creator, then states in rising versions, each accepted over the one before:
+    /// with accept_update when it is the very next version, and when versions were left out
+    /// (only ones that did not change the admins are), with accept_jump. The last one carries its
+    /// mailbox seed. Throws as accept_update, or Error{too_large} beyond max_history. Returns the
+    /// last state.
     static GroupState accept_history(std::vector<GroupState> history);
+    /// Accepts `incoming` over `earlier` when the versions between them were left out of an
+    /// admin line: verify_self(), same group, a later version, signed by an admin of `earlier`,
+    /// the epoch not going back (and the same mailbox in the same epoch). Throws as accept_update.
+    static GroupState accept_jump(const GroupState& earlier, GroupState incoming);
+    /// Two branches of one group parted after `base` (each a list of states in rising versions,
+    /// each accepted over the one before, the first over base): true when every member keeps
+    /// `theirs` rather than `ours` (docs/groups.md §Forks). In order: a branch that ends without
+    /// the other's first signer as admin (a removed admin's fork loses to its removal) wins; then
+    /// the one signed by more admins of base; then the one that reaches the higher version; then
+    /// the lower first signer, then the lower first signature (any two devices agree).
+    static bool prefers(const GroupState& base, const std::vector<const GroupState*>& ours,
+                        const std::vector<const GroupState*>& theirs);
+    /// True when both hold the same members (whatever their roles).
+    [[nodiscard]] bool same_members(const GroupState& other) const;
+    /// True when both hold the same admins.
+    [[nodiscard]] bool same_admins(const GroupState& other) const;
+    /// True when both are the same signed state (same version and signature).
+    [[nodiscard]] bool same_signed(const GroupState& other) const {
+        return version_ == other.version_ && signature_ == other.signature_;
+    }
 
     [[nodiscard]] const GroupId& group_id() const { return group_id_; }
     [[nodiscard]] std::uint64_t version() const { return version_; }
@@ -118,7 +143,6 @@ private:
     [[nodiscard]] GroupState signed_next(const Identity& admin, std::vector<GroupMember> members,
                                          SecretBytes new_seed, std::uint64_t now_ms) const;
     void check_members() const;
-    [[nodiscard]] bool same_members(const GroupState& other) const;
 
     GroupId group_id_{};
     PublicKey creator_key_{};
