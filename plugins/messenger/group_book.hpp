@@ -60,7 +60,9 @@ struct GroupControl final {
 class GroupBook final {
 public:
     /// Pending states waiting for the one before them, per group, and per signer: a signer over
-    /// its quota replaces its own oldest; a full list gives up the oldest of its biggest signer.
+    /// its quota gives up its highest; a full list gives up the highest of its biggest signer,
+    /// signers that are admins of no state held first; the lowest version an admin of a held
+    /// state signed (the one needed next) stays.
     static constexpr std::size_t max_pending_states = 8;
     static constexpr std::size_t max_pending_per_signer = 2;
     /// Chains of groups we do not hold yet (their invitation is still on its way), all groups,
@@ -127,9 +129,11 @@ public:
     /// A control message that `from`'s device `device` sent us over a pairwise session. A group
     /// we do not hold comes only as an invitation: its whole history (GroupState::accept_history),
     /// its last state signed by `from` and listing us, a request unless `from_contact` (at most
-    /// max_requests); an invitation of a group we hold brings the versions we miss. A state of a
-    /// group we hold must be accepted by GroupState::accept_update (a non-admin's change throws
-    /// crypto::Error); one that does not follow yet waits (max_pending_states). A chain is taken
+    /// max_requests, max_request_bytes); an invitation of a group we hold brings the versions we
+    /// miss, or a branch that wins over ours (GroupState::prefers). A state of a group we hold
+    /// must be accepted by GroupState::accept_update (a non-admin's change throws crypto::Error);
+    /// one that does not follow yet waits (max_pending_states); one of a version we hold is a
+    /// fork, kept only when it wins (else crypto::Error{stale_version}). A chain is taken
     /// only from a listed device of a member of the group, for the four earlier, current or next
     /// epoch (its state may still be on its way); a chain of a group we do not hold yet waits for
     /// its invitation (max_orphan_chains). Returns what to send in answer (nothing for now: a new
