@@ -442,6 +442,7 @@ void GroupBook::rival(Group& g, crypto::GroupState incoming) {
         throw crypto::Error(crypto::ErrorKind::stale_version, "group state older than the versions kept");
     }
     auto accepted = crypto::GroupState::accept_update(*base, std::move(incoming));
+    refuse_removed_signer(g, *base, accepted);
     if (!crypto::GroupState::prefers(*base, ours, {&accepted})) {
         throw crypto::Error(crypto::ErrorKind::stale_version, "group state of a branch that loses to the one held");
     }
@@ -470,6 +471,11 @@ void GroupBook::merge(Group& g, std::vector<crypto::GroupState> line) {
     std::vector<crypto::GroupState> branch;
     for (std::size_t i = common + 1; i < line.size(); ++i) branch.push_back(std::move(line[i]));
     if (branch.empty()) throw crypto::Error(crypto::ErrorKind::stale_version, "group invitation brings nothing newer");
+    // A member takes one version at a time, each made from the one before: never a jump (its
+    // version and members are only its signer's word).
+    for (std::size_t i = 0; i < branch.size(); ++i) {
+        branch[i] = crypto::GroupState::accept_update(i == 0 ? *base : branch[i - 1], std::move(branch[i]));
+    }
     if (base == &g.state) {
         for (auto& s : branch) adopt(g, std::move(s));
         apply_pending(g);
@@ -481,10 +487,21 @@ void GroupBook::merge(Group& g, std::vector<crypto::GroupState> line) {
         if (s->version() > base->version()) ours.push_back(s);
     }
     for (const auto& s : branch) theirs.push_back(&s);
+    refuse_removed_signer(g, *base, branch.front());
     if (!crypto::GroupState::prefers(*base, ours, theirs)) {
         throw crypto::Error(crypto::ErrorKind::stale_version, "group invitation of a branch that loses to the one held");
     }
     switch_branch(g, base->version(), std::move(branch));
+}
+
+// Once we accepted that an admin of the fork point is an admin no more, a branch it began is
+// refused whatever its rank: a removed admin cannot take back, with a made-up fork, members who
+// saw its removal (docs/groups.md §Forks, the one case where arrival order counts).
+void GroupBook::refuse_removed_signer(const Group& g, const crypto::GroupState& base, const crypto::GroupState& first) {
+    const auto signer = first.signer();
+    if (base.is_admin(signer) && !g.state.is_admin(signer)) {
+        throw crypto::Error(crypto::ErrorKind::untrusted_key, "group branch begun by an admin we saw removed");
+    }
 }
 
 // Leaves our branch for `branch` (states after the one of `base_version`, the last with its

@@ -195,6 +195,7 @@ private:
     void apply_pending(Group& g);
     void rival(Group& g, crypto::GroupState incoming);
     void merge(Group& g, std::vector<crypto::GroupState> line);
+    void refuse_removed_signer(const Group& g, const crypto::GroupState& base, const crypto::GroupState& first);
     void switch_branch(Group& g, std::uint64_t base_version, std::vector<crypto::GroupState> branch);
     [[nodiscard]] std::size_t request_bytes() const;
     [[nodiscard]] bool listed_device(const crypto::VeilId& member, const crypto::PublicKey& device) const;

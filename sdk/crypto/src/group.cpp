@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <set>
+#include <tuple>
 
 #include "internal.hpp"
 #include "veil/crypto/hkdf.hpp"
@@ -12,12 +13,12 @@
 namespace veil::crypto {
 namespace {
 
-constexpr std::uint8_t state_version = 2;
+constexpr std::uint8_t state_version = 3;
 constexpr std::uint8_t distribution_version = 1;
 constexpr std::uint8_t message_version = 1;
 constexpr std::uint8_t chain_version = 1;
 constexpr std::string_view id_label = "Veil_GroupId_v1";
-constexpr std::string_view state_label = "Veil_GroupState_v2";
+constexpr std::string_view state_label = "Veil_GroupState_v3";
 constexpr std::string_view message_label = "Veil_SenderKeyMessage_v1";
 constexpr std::string_view message_info = "Veil_SenderKey_MessageKey_v1";
 constexpr std::size_t aead_tag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
@@ -96,6 +97,8 @@ GroupState GroupState::signed_next(const Identity& admin, std::vector<GroupMembe
         throw Error(ErrorKind::untrusted_key, "only an admin of the group can change it");
     }
     GroupState next = clone();
+    // The genesis follows nothing (version 0 is create's unsigned placeholder).
+    next.previous_ = version_ == 0 ? Digest{} : digest();
     next.version_ = version_ + 1;
     next.members_ = sorted(std::move(members));
     next.issued_ms_ = std::max(now_ms, issued_ms_);
@@ -183,6 +186,9 @@ void GroupState::verify_self() const {
     if (version_ == 1 && signer_key_ != creator_key_) {
         throw Error(ErrorKind::untrusted_key, "the first group state is signed by its creator only");
     }
+    if (version_ == 1 && previous_ != Digest{}) {
+        throw Error(ErrorKind::untrusted_key, "the first group state follows no other");
+    }
     check_members();
     const auto signer_id = veil_id_of(signer_key_);
     if (!is_admin(signer_id)) throw Error(ErrorKind::untrusted_key, "group state signed by a non-admin");
@@ -203,6 +209,10 @@ GroupState GroupState::accept_update(const GroupState& current, GroupState incom
     if (incoming.version_ != current.version_ + 1) {
         throw Error(ErrorKind::too_many_skipped, "group state version " + std::to_string(incoming.version_) +
                                                      " does not follow " + std::to_string(current.version_));
+    }
+    // Bound to its predecessor: a state of one branch of a fork never applies on another.
+    if (incoming.previous_ != current.digest()) {
+        throw Error(ErrorKind::untrusted_key, "group state does not follow the state held (another branch)");
     }
     // The signer must have been an admin before this change: nobody makes themselves admin.
     if (!current.is_admin(incoming.signer())) {
@@ -250,6 +260,10 @@ GroupState GroupState::accept_jump(const GroupState& earlier, GroupState incomin
         (incoming.epoch_ == earlier.epoch_ && incoming.mailbox_key_ != earlier.mailbox_key_)) {
         throw Error(ErrorKind::invalid_argument, "a new epoch goes with a new mailbox, one epoch at a time");
     }
+    // Members change only with a new epoch, also across the versions left out.
+    if (incoming.epoch_ == earlier.epoch_ && !incoming.same_members(earlier)) {
+        throw Error(ErrorKind::invalid_argument, "a change of members must move the group to a new epoch and mailbox");
+    }
     return incoming;
 }
 
@@ -267,26 +281,28 @@ bool GroupState::same_admins(const GroupState& other) const {
 bool GroupState::prefers(const GroupState& base, const std::vector<const GroupState*>& ours,
                          const std::vector<const GroupState*>& theirs) {
     if (ours.empty() || theirs.empty()) return ours.empty() && !theirs.empty();
-    // A branch that put the other's first signer out as admin wins: a removed admin's fork
-    // loses to the branch that removed it, wherever it started.
-    const bool ours_out = !theirs.back()->is_admin(ours.front()->signer());
-    const bool theirs_out = !ours.back()->is_admin(theirs.front()->signer());
-    if (ours_out != theirs_out) return ours_out;
-    auto admins_signing = [&](const std::vector<const GroupState*>& branch) {
-        std::set<VeilId> out;
-        for (const auto* s : branch) {
-            if (base.is_admin(s->signer())) out.insert(s->signer());
-        }
-        return out.size();
-    };
-    const auto a = admins_signing(ours);
-    const auto b = admins_signing(theirs);
-    if (a != b) return b > a;
-    if (ours.back()->version_ != theirs.back()->version_) return theirs.back()->version_ > ours.back()->version_;
-    const auto ours_signer = ours.front()->signer();
-    const auto theirs_signer = theirs.front()->signer();
-    if (ours_signer != theirs_signer) return theirs_signer < ours_signer;
-    return theirs.front()->signature_ < ours.front()->signature_;
+    // Only the first state of each branch counts, by a key of its own: a total order, so every
+    // device keeps the same branch whatever came first, and no length or version (which a
+    // removed admin can make up) decides.
+    return fork_rank(base, *theirs.front()) < fork_rank(base, *ours.front());
+}
+
+std::tuple<int, int, VeilId, Signature> GroupState::fork_rank(const GroupState& base, const GroupState& first) {
+    const bool drops_admin = std::any_of(base.members_.begin(), base.members_.end(), [&](const GroupMember& m) {
+        return m.role == GroupRole::admin && !first.is_admin(m.id);
+    });
+    const bool new_epoch = first.epoch_ != base.epoch_;
+    // A removal (of an admin first) or a rotation beats a change that keeps the mailbox: a role
+    // change raced by a removal is redone over the winner, a removal never lost.
+    return {drops_admin ? 0 : 1, new_epoch ? 0 : 1, first.signer(), first.signature_};
+}
+
+Digest GroupState::digest() const {
+    auto part = signed_part();
+    part.insert(part.end(), signature_.begin(), signature_.end());
+    Digest d{};
+    crypto_generichash(d.data(), d.size(), part.data(), part.size(), nullptr, 0);
+    return d;
 }
 
 const GroupMember* GroupState::find(const VeilId& id) const {
@@ -318,6 +334,7 @@ GroupState GroupState::clone() const {
     s.members_ = members_;
     s.mailbox_key_ = mailbox_key_;
     s.mailbox_seed_ = mailbox_seed_.clone();
+    s.previous_ = previous_;
     s.signer_key_ = signer_key_;
     s.signature_ = signature_;
     return s;
@@ -331,7 +348,7 @@ GroupState GroupState::public_copy() const {
 
 Bytes GroupState::signed_part() const {
     auto w = detail::signed_writer(state_label);
-    w.raw(group_id_).raw(creator_key_).raw(nonce_).u64(version_).u64(epoch_).str(name_).u64(issued_ms_);
+    w.raw(group_id_).raw(creator_key_).raw(nonce_).raw(previous_).u64(version_).u64(epoch_).str(name_).u64(issued_ms_);
     w.u16(static_cast<std::uint16_t>(members_.size()));
     for (const auto& m : members_) w.raw(m.id.x25519).u8(static_cast<std::uint8_t>(m.role));
     w.raw(mailbox_key_);
@@ -340,10 +357,10 @@ Bytes GroupState::signed_part() const {
 
 SecretBytes GroupState::encode() const {
     if (members_.size() > max_members) throw Error(ErrorKind::too_large, "a group holds at most 1000 members");
-    SecretBytes out(1 + 32 + 32 + 16 + 8 + 8 + 4 + name_.size() + 8 + 2 + 33 * members_.size() + 32 +
+    SecretBytes out(1 + 32 + 32 + 16 + 32 + 8 + 8 + 4 + name_.size() + 8 + 2 + 33 * members_.size() + 32 +
                     32 + 64 + 1 + mailbox_seed_.size());
     detail::SecretWriter w(out);
-    w.u8(state_version).raw(group_id_).raw(creator_key_).raw(nonce_).u64(version_).u64(epoch_);
+    w.u8(state_version).raw(group_id_).raw(creator_key_).raw(nonce_).raw(previous_).u64(version_).u64(epoch_);
     w.var(ByteView{reinterpret_cast<const std::uint8_t*>(name_.data()), name_.size()}).u64(issued_ms_);
     const auto n = static_cast<std::uint16_t>(members_.size());
     w.u8(static_cast<std::uint8_t>(n >> 8)).u8(static_cast<std::uint8_t>(n));
@@ -360,6 +377,7 @@ GroupState GroupState::decode(ByteView bytes) {
         s.group_id_ = detail::read_key(r);
         s.creator_key_ = detail::read_key(r);
         s.nonce_ = wire::to_array<16>(r.raw(16));
+        s.previous_ = wire::to_array<32>(r.raw(32));
         s.version_ = r.u64();
         s.epoch_ = r.u64();
         s.name_ = r.str(max_name_bytes);

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "veil/crypto/identity.hpp"
@@ -16,6 +17,8 @@ namespace veil::crypto {
 
 /// BLAKE2b-256 of the creator's identity key and a nonce: names a group, bound to its creator.
 using GroupId = std::array<std::uint8_t, 32>;
+/// BLAKE2b-256 (also file.hpp's): here, of a signed group state, which its successor signs.
+using Digest = std::array<std::uint8_t, 32>;
 
 inline constexpr std::size_t group_id_chars = 66;
 
@@ -78,7 +81,7 @@ public:
     /// Error{invalid_argument}.
     void verify_self() const;
     /// Accepts `incoming` over the state held: verify_self(), same group, exactly the next
-    /// version, signed by an admin of `current`, and a change of members only with the next epoch
+    /// version, made from `current` (its signed predecessor digest), signed by an admin of `current`, and a change of members only with the next epoch
     /// and a new mailbox. Throws Error{untrusted_key}, Error{stale_version} (not newer),
     /// Error{too_many_skipped} (a later version: its predecessor has not arrived),
     /// Error{bad_signature} or Error{invalid_argument}. Returns incoming.
@@ -92,16 +95,25 @@ public:
     static GroupState accept_history(std::vector<GroupState> history);
     /// Accepts `incoming` over `earlier` when the versions between them were left out of an
     /// admin line: verify_self(), same group, a later version, signed by an admin of `earlier`,
-    /// the epoch not going back (and the same mailbox in the same epoch). Throws as accept_update.
+    /// the epoch not going back (and the same mailbox and members in the same epoch). Only for a
+    /// newcomer that holds nothing: a member takes one version at a time. Throws as accept_update.
     static GroupState accept_jump(const GroupState& earlier, GroupState incoming);
     /// Two branches of one group parted after `base` (each a list of states in rising versions,
     /// each accepted over the one before, the first over base): true when every member keeps
-    /// `theirs` rather than `ours` (docs/groups.md §Forks). In order: a branch that ends without
-    /// the other's first signer as admin (a removed admin's fork loses to its removal) wins; then
-    /// the one signed by more admins of base; then the one that reaches the higher version; then
-    /// the lower first signer, then the lower first signature (any two devices agree).
+    /// `theirs` rather than `ours` (docs/groups.md §Forks). Only the first state of each branch
+    /// counts, by fork_rank (lower wins): a total order, so every device converges whatever the
+    /// arrival order, and neither length nor version (a removed admin can make up either) decides.
     static bool prefers(const GroupState& base, const std::vector<const GroupState*>& ours,
                         const std::vector<const GroupState*>& theirs);
+    /// The key of a branch's first state over `base` (lower wins): one that drops an admin of base
+    /// first, then one that moves to a new epoch (a removal, add or rotation), then the lower
+    /// signer ID, then the lower signature.
+    static std::tuple<int, int, VeilId, Signature> fork_rank(const GroupState& base, const GroupState& first);
+    /// BLAKE2b-256 of the signed state and its signature: what the next version signs as its
+    /// predecessor (so a state applies only on the one it was made from).
+    [[nodiscard]] Digest digest() const;
+    /// The digest of the state this one follows (zero for the genesis).
+    [[nodiscard]] const Digest& previous() const { return previous_; }
     /// True when both hold the same members (whatever their roles).
     [[nodiscard]] bool same_members(const GroupState& other) const;
     /// True when both hold the same admins.
@@ -147,6 +159,7 @@ private:
     GroupId group_id_{};
     PublicKey creator_key_{};
     std::array<std::uint8_t, 16> nonce_{};
+    Digest previous_{};  // digest() of the predecessor, signed
     std::uint64_t version_ = 0;
     std::uint64_t epoch_ = 0;
     std::string name_;
