@@ -835,3 +835,106 @@ TEST_CASE("group book - a removed member can be added again", "[messenger][group
     net.read(net.d("carol"), g);
     CHECK(net.d("carol").got == std::vector<std::string>{"welcome back"});
 }
+
+namespace {
+
+// A net where `low` has a lower Veil ID than `high`: the fixed order of forks would favour `low`.
+std::unique_ptr<Net> net_where(const std::string& low, const std::string& high) {
+    auto net = std::make_unique<Net>();
+    while (!(net->p(low).id() < net->p(high).id())) net = std::make_unique<Net>();
+    return net;
+}
+
+void control_from(Device& to, Net& net, const std::string& from, wire::ByteView payload) {
+    to.book.receive_control(net.p(from).id(), net.d(from).keys.signing_key(), payload, true);
+}
+
+}  // namespace
+
+TEST_CASE("group book - a removed admin's made-up line or fork captures no member", "[messenger][group]") {
+    // Review, HIGH 1: Bob (the lower ID, so the fixed order alone would keep his branch) is an
+    // admin at v2; Alice removes him at v3. Carol holds v3, Dave (offline) only v2.
+    auto owner = net_where("bob", "alice");
+    auto& net = *owner;
+    auto g = make_group(net, {"bob", "carol", "dave"});
+    auto v1 = net.d("alice").book.state(g)->public_copy();
+    net.deliver(net.d("alice"), net.d("alice").book.make_admin(net.p("alice").identity, g, net.p("bob").id(), 2000));
+    auto v2 = net.d("alice").book.state(g)->public_copy();
+    net.d("dave").online = false;
+    for (auto& dev : net.p("bob").devices) dev->online = false;  // Bob is not told
+    net.deliver(net.d("alice"), net.d("alice").book.remove(net.p("alice").identity, g, {net.p("bob").id()}, 3000));
+    auto real3 = net.d("carol").book.state(g)->clone();
+    REQUIRE(real3.version() == 3);
+    // Bob's invitation: v1, v2, then a made-up state at the top of the range, Alice removed and a
+    // mailbox of his own.
+    auto fake = crypto::test::draft_of(v2);
+    fake.version = crypto::GroupState::max_version;
+    fake.epoch = v2.epoch() + 1;
+    crypto::test::drop(fake, net.p("alice").id());
+    fake.seed[0] ^= 1;
+    auto made_up = crypto::test::forge(fake, net.p("bob").identity);
+    auto jump = encode_group_control(GroupControlKind::invitation, encode_group_invitation(std::vector<const crypto::GroupState*>{&v1, &v2, &made_up}).view());
+    // Carol, who holds v3, and Dave, who holds only v2, refuse it: a member takes one version at
+    // a time, never a jump.
+    CHECK(kind_of([&] { control_from(net.d("carol"), net, "bob", jump.view()); }) != crypto::ErrorKind{});
+    CHECK(net.d("carol").book.state(g)->same_signed(real3));
+    CHECK(kind_of([&] { control_from(net.d("dave"), net, "bob", jump.view()); }) == crypto::ErrorKind::too_many_skipped);
+    CHECK(net.d("dave").book.state(g)->version() == 2);
+    // Bob's one-step fork over v2 removing Alice: it outranks Alice's v3 by Bob's lower ID, but
+    // Carol saw Bob removed and refuses a branch he began.
+    auto fork = crypto::test::draft_of(v2);
+    fork.version = 3;
+    fork.epoch = v2.epoch() + 1;
+    crypto::test::drop(fork, net.p("alice").id());
+    fork.seed[0] ^= 2;
+    auto fork3 = crypto::test::forge(fork, net.p("bob").identity);
+    REQUIRE(crypto::GroupState::prefers(v2, {&real3}, {&fork3}));
+    auto fork_control = encode_group_control(GroupControlKind::state, fork3.encode().view());
+    CHECK(kind_of([&] { control_from(net.d("carol"), net, "bob", fork_control.view()); }) ==
+          crypto::ErrorKind::untrusted_key);
+    CHECK(net.d("carol").book.state(g)->same_signed(real3));
+    // Alice's real v4 still applies; Dave catches up with it.
+    net.d("dave").online = true;
+    net.process(net.d("dave"));
+    net.deliver(net.d("alice"), net.d("alice").book.add(net.p("alice").identity, g, {net.p("erin").id()}, 4000));
+    REQUIRE(net.d("carol").book.state(g)->version() == 4);
+    check_agree(net, net.d("alice"), g);
+    CHECK(net.d("dave").book.state(g)->same_signed(*net.d("alice").book.state(g)));
+    net.send(net.d("carol"), g, "hello");
+    net.read(net.d("dave"), g);
+    CHECK(net.d("dave").got == std::vector<std::string>{"hello"});
+}
+
+TEST_CASE("group book - racing branches end the same on every device, whatever the arrival order", "[messenger][group]") {
+    // Review, HIGH 3: Bob signs v4 and v5; concurrently Carol (the lower ID) removes Dave at her
+    // v4. Alice's first device gets v4, v5, then Carol's v4; her second gets Carol's v4 first.
+    auto owner = net_where("carol", "bob");
+    auto& net = *owner;
+    auto g = make_group(net, {"bob", "carol", "dave"});
+    net.deliver(net.d("alice"), net.d("alice").book.make_admin(net.p("alice").identity, g, net.p("bob").id(), 2000));
+    net.deliver(net.d("alice"), net.d("alice").book.make_admin(net.p("alice").identity, g, net.p("carol").id(), 3000));
+    for (int i = 0; i < 2; ++i) net.d("alice", i).online = false;
+    net.d("carol").online = false;
+    net.deliver(net.d("bob"), net.d("bob").book.make_admin(net.p("bob").identity, g, net.p("dave").id(), 4000));
+    net.deliver(net.d("bob"), net.d("bob").book.add(net.p("bob").identity, g, {net.p("erin").id()}, 5000));
+    REQUIRE(net.d("bob").book.state(g)->version() == 5);
+    net.deliver(net.d("carol"), net.d("carol").book.remove(net.p("carol").identity, g, {net.p("dave").id()}, 4000));
+    auto& second = net.d("alice", 1).inbox;
+    std::stable_partition(second.begin(), second.end(), [&](const auto& c) { return std::get<0>(c) == net.p("carol").id(); });
+    for (auto* dev : {&net.d("alice", 0), &net.d("alice", 1), &net.d("carol")}) {
+        dev->online = true;
+        net.process(*dev);
+    }
+    // Carol's removal wins on both (a removal beats a role change, whoever signed it).
+    CHECK(net.d("alice", 0).book.state(g)->signer() == net.p("carol").id());
+    CHECK(net.d("alice", 0).book.state(g)->same_signed(*net.d("alice", 1).book.state(g)));
+    CHECK_FALSE(net.d("alice", 1).book.state(g)->is_member(net.p("dave").id()));
+    // Every device of the winners holds it (Dave is out; Erin was invited into the losing branch
+    // and stays outside until an admin adds her again).
+    for (const auto* name : {"alice", "bob", "carol"}) {
+        for (auto& dev : net.p(name).devices) CHECK(dev->book.state(g)->same_signed(*net.d("carol").book.state(g)));
+    }
+    net.send(net.d("alice", 0), g, "after the race");
+    net.read(net.d("bob"), g);
+    CHECK(net.d("bob").got == std::vector<std::string>{"after the race"});
+}
