@@ -7,7 +7,7 @@ namespace veil::messenger {
 namespace {
 
 constexpr std::uint8_t kControlVersion = 1;
-constexpr std::uint8_t kRecordVersion = 2;
+constexpr std::uint8_t kRecordVersion = 3;
 constexpr std::size_t kMaxRecordField = 1 << 20;
 // An invitation carries up to 1,000 states; 100 members take 3.4 KiB each (1,000 members 33 KiB).
 constexpr std::size_t kMaxControlBody = 8 << 20;
@@ -183,6 +183,8 @@ std::vector<sdk::storage::BatchOp> GroupBook::save_ops(std::string_view ns) cons
         check_count(g.history.size(), crypto::GroupState::max_history, "history states");
         wire::Writer w;
         w.u8(kRecordVersion).var(g.state.encode().view()).u8(g.request ? 1 : 0);
+        // When a request was first seen: it expires 14 days after that, restarts or not.
+        if (g.request) w.u64(g.request_seen_ms);
         w.u8(g.own ? 1 : 0);
         if (g.own) w.var(g.own->serialize().view());
         w.u8(static_cast<std::uint8_t>(g.own_previous.size()));
@@ -237,6 +239,7 @@ GroupBook GroupBook::load(crypto::VeilId self, const std::vector<sdk::storage::E
             Group g{crypto::GroupState::decode(r.var(kMaxRecordField)), false, std::nullopt, {}, {}, {}, {}, {}, 0};
             if (!g.state.has_seed()) throw wire::DecodeError("group state without its seed");
             g.request = read_flag(r);
+            if (g.request) g.request_seen_ms = r.u64();
             if (read_flag(r)) g.own = crypto::SenderChain::deserialize(r.var(kMaxRecordField));
             const auto own_previous = read_count(r, false, max_old_epochs);
             for (std::size_t i = 0; i < own_previous; ++i) g.own_previous.push_back(wire::to_array<32>(r.raw(32)));

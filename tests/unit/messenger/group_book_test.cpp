@@ -797,6 +797,12 @@ TEST_CASE("group book - group requests expire and are bounded in bytes", "[messe
     (void)book.receive_control(mallory.veil_id(), crypto::PublicKey{}, invitation_of(spam).view(), false);
     book.expire_requests(50'000);
     CHECK(book.is_request(spam.group_id()));
+    // When it was first seen is stored: a restart does not start its 14 days again.
+    auto reloaded = GroupBook::load(carol.veil_id(), stored(book));
+    reloaded.expire_requests(60'000);
+    CHECK(reloaded.is_request(spam.group_id()));
+    reloaded.expire_requests(50'000 + GroupBook::request_ttl_ms + 1);
+    CHECK(reloaded.state(spam.group_id()) == nullptr);
     book.expire_requests(50'000 + GroupBook::request_ttl_ms + 1);
     CHECK(book.state(spam.group_id()) == nullptr);
     // Five strangers, each with a 1,000-member group and a 30-state line (about 1 MB each): the
