@@ -130,7 +130,8 @@ public:
     /// we do not hold comes only as an invitation: its whole history (GroupState::accept_history),
     /// its last state signed by `from` and listing us, a request unless `from_contact` (at most
     /// max_requests, max_request_bytes); an invitation of a group we hold brings the versions we
-    /// miss, or a branch that wins over ours (GroupState::prefers). A state of a group we hold
+    /// miss, or a branch that wins over ours (GroupState::prefers), one version at a time (never
+    /// a jump); a branch begun by an admin we saw removed is refused. A state of a group we hold
     /// must be accepted by GroupState::accept_update (a non-admin's change throws crypto::Error);
     /// one that does not follow yet waits (max_pending_states); one of a version we hold is a
     /// fork, kept only when it wins (else crypto::Error{stale_version}). A chain is taken
