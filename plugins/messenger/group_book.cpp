@@ -7,7 +7,7 @@ namespace veil::messenger {
 namespace {
 
 constexpr std::uint8_t kControlVersion = 1;
-constexpr std::uint8_t kRecordVersion = 2;
+constexpr std::uint8_t kRecordVersion = 3;
 constexpr std::size_t kMaxRecordField = 1 << 20;
 // An invitation carries up to 1,000 states; 100 members take 3.4 KiB each (1,000 members 33 KiB).
 constexpr std::size_t kMaxControlBody = 8 << 20;
@@ -60,6 +60,34 @@ void make_room(std::vector<T>& list, const crypto::VeilId& owner, std::size_t pe
     if (!victim) return;
     list.erase(std::find_if(list.begin(), list.end(), [&](const T& x) { return owner_of(x) == *victim; }));
 }
+
+// The states of a group's line, oldest first: its kept history, then the current one.
+template <class Group>
+std::vector<const crypto::GroupState*> line_of(const Group& g) {
+    std::vector<const crypto::GroupState*> out;
+    for (const auto& h : g.history) out.push_back(&h);
+    out.push_back(&g.state);
+    return out;
+}
+
+// Keeps the genesis, every state that changed the admins, and the last `recent` versions: what
+// a newcomer needs to check the line (GroupState::accept_history) and a member to judge a fork.
+void compact(std::vector<crypto::GroupState>& history, std::size_t recent) {
+    if (history.size() <= recent) return;
+    std::vector<crypto::GroupState> kept;
+    for (std::size_t i = 0; i < history.size(); ++i) {
+        if (i == 0 || i + recent >= history.size() || !history[i].same_admins(kept.back())) {
+            kept.push_back(std::move(history[i]));
+        }
+    }
+    // A group whose admins changed 1,000 times keeps its newest changes: newcomers can no longer
+    // check its line (documented), members and storage are unharmed.
+    while (kept.size() + 1 > crypto::GroupState::max_history) kept.erase(kept.begin() + 1);
+    history = std::move(kept);
+}
+
+// What a state costs in memory, near enough to bound requests without encoding them.
+std::size_t footprint(const crypto::GroupState& s) { return 256 + s.name().size() + 33 * s.members().size(); }
 
 void check_count(std::size_t n, std::size_t bound, const char* what) {
     if (n > bound) throw crypto::Error(crypto::ErrorKind::too_large, std::string("group record: too many ") + what);
@@ -155,6 +183,8 @@ std::vector<sdk::storage::BatchOp> GroupBook::save_ops(std::string_view ns) cons
         check_count(g.history.size(), crypto::GroupState::max_history, "history states");
         wire::Writer w;
         w.u8(kRecordVersion).var(g.state.encode().view()).u8(g.request ? 1 : 0);
+        // When a request was first seen: it expires 14 days after that, restarts or not.
+        if (g.request) w.u64(g.request_seen_ms);
         w.u8(g.own ? 1 : 0);
         if (g.own) w.var(g.own->serialize().view());
         w.u8(static_cast<std::uint8_t>(g.own_previous.size()));
@@ -170,6 +200,17 @@ std::vector<sdk::storage::BatchOp> GroupBook::save_ops(std::string_view ns) cons
         ops.push_back(sdk::storage::BatchOp{sdk::storage::BatchOp::Kind::put, std::string(ns),
                                            std::string(kGroupPrefix) + wire::to_hex(id), w.take()});
     }
+    // Device lists: u8 1 | u16 n | n x (id[32] | u16 k | k x device key[32]).
+    check_count(devices_.size(), max_device_lists, "device lists");
+    wire::Writer w;
+    w.u8(1).u16(static_cast<std::uint16_t>(devices_.size()));
+    for (const auto& [id, keys] : devices_) {
+        check_count(keys.size(), max_devices_per_person, "devices");
+        w.raw(id.x25519).u16(static_cast<std::uint16_t>(keys.size()));
+        for (const auto& k : keys) w.raw(k);
+    }
+    ops.push_back(sdk::storage::BatchOp{sdk::storage::BatchOp::Kind::put, std::string(ns),
+                                       std::string(kGroupDevicesKey), w.take()});
     return ops;
 }
 
@@ -178,10 +219,27 @@ GroupBook GroupBook::load(crypto::VeilId self, const std::vector<sdk::storage::E
     for (const auto& e : entries) {
         try {
             wire::Reader r(e.value);
+            if (e.key == kGroupDevicesKey) {
+                if (r.u8() != 1) throw wire::DecodeError("unsupported device lists version");
+                const auto people = read_count(r, true, max_device_lists);
+                for (std::size_t i = 0; i < people; ++i) {
+                    crypto::VeilId id{wire::to_array<32>(r.raw(32))};
+                    // One list per person, in order: the record stores back as the same bytes.
+                    if (!book.devices_.empty() && !(book.devices_.rbegin()->first < id)) {
+                        throw wire::DecodeError("device lists out of order");
+                    }
+                    auto& keys = book.devices_[id];
+                    const auto n = read_count(r, true, max_devices_per_person);
+                    for (std::size_t k = 0; k < n; ++k) keys.push_back(wire::to_array<32>(r.raw(32)));
+                }
+                r.expect_done();
+                continue;
+            }
             if (r.u8() != kRecordVersion) throw wire::DecodeError("unsupported group record version");
-            Group g{crypto::GroupState::decode(r.var(kMaxRecordField)), false, std::nullopt, {}, {}, {}, {}, {}};
+            Group g{crypto::GroupState::decode(r.var(kMaxRecordField)), false, std::nullopt, {}, {}, {}, {}, {}, 0};
             if (!g.state.has_seed()) throw wire::DecodeError("group state without its seed");
             g.request = read_flag(r);
+            if (g.request) g.request_seen_ms = r.u64();
             if (read_flag(r)) g.own = crypto::SenderChain::deserialize(r.var(kMaxRecordField));
             const auto own_previous = read_count(r, false, max_old_epochs);
             for (std::size_t i = 0; i < own_previous; ++i) g.own_previous.push_back(wire::to_array<32>(r.raw(32)));
@@ -232,7 +290,7 @@ std::vector<GroupDelivery> GroupBook::create(const crypto::Identity& me, std::st
     created = state.group_id();
     std::vector<GroupDelivery> out;
     out.push_back(GroupDelivery{audience(state), invitation_control({}, state)});
-    groups_.emplace(created, Group{std::move(state), false, std::nullopt, {}, {}, {}, {}, {}});
+    groups_.emplace(created, Group{std::move(state), false, std::nullopt, {}, {}, {}, {}, {}, 0});
     return out;
 }
 
@@ -275,7 +333,8 @@ std::vector<GroupDelivery> GroupBook::make_admin(const crypto::Identity& me, con
 // mailbox to read; chains of removed members go.
 void GroupBook::adopt(Group& g, crypto::GroupState next) {
     if (next.epoch() != g.state.epoch()) {
-        g.old_mailboxes.push_back(g.state.mailbox_keys());
+        // A state of an invitation's line has no seed: there is no mailbox of ours to read.
+        if (g.state.has_seed()) g.old_mailboxes.push_back(g.state.mailbox_keys());
         if (g.old_mailboxes.size() > max_old_epochs) g.old_mailboxes.erase(g.old_mailboxes.begin());
         if (g.own) g.own_previous.push_back(g.own->signing_key());
         if (g.own_previous.size() > max_old_epochs) g.own_previous.erase(g.own_previous.begin());
@@ -286,23 +345,29 @@ void GroupBook::adopt(Group& g, crypto::GroupState next) {
         return r.chain.epoch() < oldest_epoch || !next.is_member(r.owner);
     });
     g.history.push_back(g.state.public_copy());
+    compact(g.history, recent_history);
     g.state = std::move(next);
 }
 
 // A state of a group we hold: the next version applies (and any waiting one that follows it); a
-// later one waits for its predecessors.
+// later one waits for its predecessors; one of a version we hold is a fork (rival).
 void GroupBook::change(Group& g, crypto::GroupState incoming) {
     if (!incoming.has_seed()) throw crypto::Error(crypto::ErrorKind::invalid_argument, "group state without its seed");
+    if (incoming.version() <= g.state.version()) {
+        rival(g, std::move(incoming));
+        return;
+    }
     try {
         adopt(g, crypto::GroupState::accept_update(g.state, incoming.clone()));
     } catch (const crypto::Error& e) {
         if (e.kind() != crypto::ErrorKind::too_many_skipped) throw;
-        incoming.verify_self();
-        make_room(g.pending, incoming.signer(), max_pending_per_signer, max_pending_states,
-                  [](const crypto::GroupState& p) { return p.signer(); });
-        g.pending.push_back(std::move(incoming));
+        hold_pending(g, std::move(incoming));
         return;
     }
+    apply_pending(g);
+}
+
+void GroupBook::apply_pending(Group& g) {
     for (bool progress = true; progress;) {
         progress = false;
         std::erase_if(g.pending, [&](const crypto::GroupState& p) { return p.version() <= g.state.version(); });
@@ -319,23 +384,173 @@ void GroupBook::change(Group& g, crypto::GroupState incoming) {
     }
 }
 
+// A state that must wait for its predecessor. Only an admin of a state we hold can sign one that
+// will follow: anyone else's (a fresh identity naming itself admin) waits only in room no such
+// state needs, and the lowest waiting version such an admin signed, the one needed next, stays.
+void GroupBook::hold_pending(Group& g, crypto::GroupState incoming) {
+    incoming.verify_self();
+    for (const auto& p : g.pending) {
+        if (p.same_signed(incoming)) return;
+    }
+    const auto signer = incoming.signer();
+    g.pending.push_back(std::move(incoming));
+    std::stable_sort(g.pending.begin(), g.pending.end(),
+                     [](const crypto::GroupState& a, const crypto::GroupState& b) { return a.version() < b.version(); });
+    const auto held = line_of(g);
+    auto trusted = [&](const crypto::VeilId& id) {
+        return std::any_of(held.begin(), held.end(), [&](const auto* s) { return s->is_admin(id); });
+    };
+    for (;;) {
+        const auto next = std::find_if(g.pending.begin(), g.pending.end(),
+                                       [&](const crypto::GroupState& p) { return trusted(p.signer()); });
+        std::map<crypto::VeilId, std::size_t> counts;  // what may go: all but the one needed next
+        std::size_t own = 0;
+        for (auto it = g.pending.begin(); it != g.pending.end(); ++it) {
+            own += it->signer() == signer ? 1 : 0;
+            if (it != next) ++counts[it->signer()];
+        }
+        std::optional<crypto::VeilId> victim;
+        if (own > max_pending_per_signer) {
+            victim = signer;
+        } else if (g.pending.size() > max_pending_states) {
+            // The biggest holder among strangers to the admins first, then among everyone.
+            for (const bool strangers_only : {true, false}) {
+                for (const auto& [id, n] : counts) {
+                    if ((!strangers_only || !trusted(id)) && (!victim || n > counts[*victim])) victim = id;
+                }
+                if (victim) break;
+            }
+        }
+        if (!victim) return;
+        auto last = g.pending.end();
+        for (auto it = g.pending.begin(); it != g.pending.end(); ++it) {
+            if (it != next && it->signer() == *victim) last = it;  // its highest version
+        }
+        g.pending.erase(last);
+    }
+}
+
+// A state of a version we hold: the same one again, or another branch of the group parted from
+// ours at its predecessor. The branch every device prefers is kept (GroupState::prefers).
+void GroupBook::rival(Group& g, crypto::GroupState incoming) {
+    const auto held = line_of(g);
+    const crypto::GroupState* base = nullptr;
+    std::vector<const crypto::GroupState*> ours;
+    for (const auto* s : held) {
+        if (s->same_signed(incoming)) throw crypto::Error(crypto::ErrorKind::stale_version, "group state already held");
+        if (s->version() + 1 == incoming.version()) base = s;
+        if (s->version() >= incoming.version()) ours.push_back(s);
+    }
+    if (base == nullptr) {
+        throw crypto::Error(crypto::ErrorKind::stale_version, "group state older than the versions kept");
+    }
+    auto accepted = crypto::GroupState::accept_update(*base, std::move(incoming));
+    refuse_removed_signer(g, *base, accepted);
+    if (!crypto::GroupState::prefers(*base, ours, {&accepted})) {
+        throw crypto::Error(crypto::ErrorKind::stale_version, "group state of a branch that loses to the one held");
+    }
+    std::vector<crypto::GroupState> branch;
+    branch.push_back(std::move(accepted));
+    switch_branch(g, base->version(), std::move(branch));
+}
+
+// An invitation's line for a group we hold (already accepted as a whole): the versions we miss,
+// or a branch parted from ours that wins over it (a newcomer that a removed admin invited into
+// its fork takes the real group when an admin of it invites it).
+void GroupBook::merge(Group& g, std::vector<crypto::GroupState> line) {
+    const auto held = line_of(g);
+    std::size_t common = line.size();
+    const crypto::GroupState* base = nullptr;
+    for (std::size_t i = line.size(); i-- > 0 && base == nullptr;) {
+        for (const auto* s : held) {
+            if (s->same_signed(line[i])) {
+                base = s;
+                common = i;
+                break;
+            }
+        }
+    }
+    if (base == nullptr) throw crypto::Error(crypto::ErrorKind::untrusted_key, "group invitation shares no state with ours");
+    std::vector<crypto::GroupState> branch;
+    for (std::size_t i = common + 1; i < line.size(); ++i) branch.push_back(std::move(line[i]));
+    if (branch.empty()) throw crypto::Error(crypto::ErrorKind::stale_version, "group invitation brings nothing newer");
+    // A member takes one version at a time, each made from the one before: never a jump (its
+    // version and members are only its signer's word).
+    for (std::size_t i = 0; i < branch.size(); ++i) {
+        branch[i] = crypto::GroupState::accept_update(i == 0 ? *base : branch[i - 1], std::move(branch[i]));
+    }
+    if (base == &g.state) {
+        for (auto& s : branch) adopt(g, std::move(s));
+        apply_pending(g);
+        return;
+    }
+    std::vector<const crypto::GroupState*> ours;
+    std::vector<const crypto::GroupState*> theirs;
+    for (const auto* s : held) {
+        if (s->version() > base->version()) ours.push_back(s);
+    }
+    for (const auto& s : branch) theirs.push_back(&s);
+    refuse_removed_signer(g, *base, branch.front());
+    if (!crypto::GroupState::prefers(*base, ours, theirs)) {
+        throw crypto::Error(crypto::ErrorKind::stale_version, "group invitation of a branch that loses to the one held");
+    }
+    switch_branch(g, base->version(), std::move(branch));
+}
+
+// Once we accepted that an admin of the fork point is an admin no more, a branch it began is
+// refused whatever its rank: a removed admin cannot take back, with a made-up fork, members who
+// saw its removal (docs/groups.md §Forks, the one case where arrival order counts).
+void GroupBook::refuse_removed_signer(const Group& g, const crypto::GroupState& base, const crypto::GroupState& first) {
+    const auto signer = first.signer();
+    if (base.is_admin(signer) && !g.state.is_admin(signer)) {
+        throw crypto::Error(crypto::ErrorKind::untrusted_key, "group branch begun by an admin we saw removed");
+    }
+}
+
+// Leaves our branch for `branch` (states after the one of `base_version`, the last with its
+// seed): the losing mailbox stays readable for what was sent to it; our chain is kept only when
+// the winner has the same epoch and members (two rotations that raced), else a new one goes out.
+void GroupBook::switch_branch(Group& g, std::uint64_t base_version, std::vector<crypto::GroupState> branch) {
+    auto loser = std::move(g.state);
+    auto own = std::move(g.own);
+    g.own.reset();
+    g.old_mailboxes.push_back(loser.mailbox_keys());
+    auto base = std::find_if(g.history.begin(), g.history.end(),
+                             [&](const crypto::GroupState& h) { return h.version() == base_version; });
+    g.state = std::move(*base);
+    g.history.erase(base, g.history.end());
+    for (auto& s : branch) adopt(g, std::move(s));
+    const bool same = g.state.epoch() == loser.epoch() && g.state.same_members(loser);
+    if (own && same) {
+        g.own = std::move(own);
+        std::erase(g.own_previous, g.own->signing_key());
+    } else if (own) {
+        g.own_previous.push_back(own->signing_key());
+    }
+    while (g.old_mailboxes.size() > max_old_epochs) g.old_mailboxes.erase(g.old_mailboxes.begin());
+    while (g.own_previous.size() > max_old_epochs) g.own_previous.erase(g.own_previous.begin());
+    std::erase_if(g.chains, [&](const Received& r) { return !g.state.is_member(r.owner); });
+    apply_pending(g);
+}
+
 // A group we do not hold, from its whole history: a member's state signed by itself as admin
 // verifies on its own, but does not chain to the creator's genesis.
 void GroupBook::take_invitation(const crypto::VeilId& from, wire::ByteView body, bool from_contact) {
-    auto history = decode_group_invitation(body);
-    const auto id = history.back().group_id();
-    if (groups_.contains(id)) throw crypto::Error(crypto::ErrorKind::stale_version, "group invitation of a group held");
-    std::vector<crypto::GroupState> past;
-    for (std::size_t i = 0; i + 1 < history.size(); ++i) past.push_back(history[i].public_copy());
-    auto state = crypto::GroupState::accept_history(std::move(history));
+    auto line = decode_group_invitation(body);
+    const auto& last = line.back();
+    const auto id = last.group_id();
+    // Cheap checks first: a stranger's invitation costs no signature check beyond them.
     // The newest state is its signer's word, so only the signer may bring it.
-    if (state.signer() != from) {
+    if (last.signer() != from) {
         throw crypto::Error(crypto::ErrorKind::untrusted_key, "group invitation not sent by its signer");
     }
-    if (!state.is_member(self_)) {
+    if (!last.is_member(self_)) {
         throw crypto::Error(crypto::ErrorKind::invalid_argument, "group invitation that does not list us");
     }
-    const bool request = !from_contact && from != self_;
+    auto held = groups_.find(id);
+    const bool request = held == groups_.end() && !from_contact && from != self_;
+    std::size_t bytes = 0;
+    for (const auto& s : line) bytes += footprint(s);
     if (request) {
         std::size_t all = 0;
         std::size_t theirs = 0;
@@ -343,12 +558,38 @@ void GroupBook::take_invitation(const crypto::VeilId& from, wire::ByteView body,
             all += g.request ? 1 : 0;
             theirs += g.request && g.state.signer() == from ? 1 : 0;
         }
-        if (all >= max_requests || theirs >= max_requests_per_signer) {
+        if (all >= max_requests || theirs >= max_requests_per_signer || request_bytes() + bytes > max_request_bytes) {
             throw crypto::Error(crypto::ErrorKind::too_large, "too many group requests held");
         }
     }
-    groups_.emplace(id, Group{std::move(state), request, std::nullopt, {}, {}, {}, {}, std::move(past)});
+    std::vector<crypto::GroupState> checked;
+    for (const auto& s : line) checked.push_back(s.clone());
+    auto state = crypto::GroupState::accept_history(std::move(checked));
+    if (held != groups_.end()) {
+        merge(held->second, std::move(line));
+        return;
+    }
+    std::vector<crypto::GroupState> past;
+    for (std::size_t i = 0; i + 1 < line.size(); ++i) past.push_back(line[i].public_copy());
+    groups_.emplace(id, Group{std::move(state), request, std::nullopt, {}, {}, {}, {}, std::move(past), 0});
     adopt_orphans(id);
+}
+
+std::size_t GroupBook::request_bytes() const {
+    std::size_t out = 0;
+    for (const auto& [id, g] : groups_) {
+        if (!g.request) continue;
+        for (const auto* s : line_of(g)) out += footprint(*s);
+    }
+    return out;
+}
+
+void GroupBook::expire_requests(std::uint64_t now_ms) {
+    for (auto it = groups_.begin(); it != groups_.end();) {
+        auto& g = it->second;
+        if (g.request && (g.request_seen_ms == 0 || g.request_seen_ms > now_ms)) g.request_seen_ms = now_ms;
+        it = g.request && now_ms - g.request_seen_ms > request_ttl_ms ? groups_.erase(it) : std::next(it);
+    }
 }
 
 std::vector<GroupDelivery> GroupBook::receive_control(const crypto::VeilId& from, const crypto::PublicKey& device,
@@ -384,13 +625,10 @@ std::vector<GroupDelivery> GroupBook::devices_changed(const crypto::Identity& me
     std::vector<GroupDelivery> out;
     for (auto& [id, g] : groups_) {
         std::erase_if(g.chains, [&](const Received& r) { return r.owner == member && !listed_device(member, r.device); });
-        if (!revoked || g.request || !g.state.is_member(member) || !g.state.is_member(self_)) continue;
-        // One admin rotates, so that two admins do not sign two different next versions.
-        const crypto::GroupMember* first = nullptr;
-        for (const auto& m : g.state.members()) {
-            if (m.role == crypto::GroupRole::admin && (first == nullptr || m.id < first->id)) first = &m;
-        }
-        if (first == nullptr || first->id != self_) continue;
+        if (!revoked || g.request || !g.state.is_member(member)) continue;
+        // Every admin rotates on its own view (the first one may be offline); when two do, every
+        // device keeps the same rotation (GroupState::prefers) and both hold the same members.
+        if (!g.state.is_admin(self_)) continue;
         auto next = g.state.with_rotated(me);
         out.push_back(GroupDelivery{audience(next), state_control(next)});
         adopt(g, std::move(next));

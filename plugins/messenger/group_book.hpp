@@ -20,6 +20,8 @@ namespace veil::messenger {
 
 /// Key prefix of the stored groups in the messenger's storage namespace: `group/<id hex>`.
 inline constexpr std::string_view kGroupPrefix = "group/";
+/// Key of the stored device lists of the people we share groups with (under kGroupPrefix).
+inline constexpr std::string_view kGroupDevicesKey = "group/devices";
 
 /// What one device tells another about a group, inside a pairwise session:
 /// u8 version 1 | u8 kind | var body (a GroupState, a SenderKeyDistribution, or an invitation:
@@ -58,7 +60,9 @@ struct GroupControl final {
 class GroupBook final {
 public:
     /// Pending states waiting for the one before them, per group, and per signer: a signer over
-    /// its quota replaces its own oldest; a full list gives up the oldest of its biggest signer.
+    /// its quota gives up its highest; a full list gives up the highest of its biggest signer,
+    /// signers that are admins of no state held first; the lowest version an admin of a held
+    /// state signed (the one needed next) stays.
     static constexpr std::size_t max_pending_states = 8;
     static constexpr std::size_t max_pending_per_signer = 2;
     /// Chains of groups we do not hold yet (their invitation is still on its way), all groups,
@@ -73,11 +77,23 @@ public:
     static constexpr std::size_t max_old_epochs = 4;
     /// Received chains held per group (a few epochs of every member device); more are refused.
     static constexpr std::size_t max_chains = 20000;
+    /// The last versions kept whole in a group's history (a fork up to this far back is judged);
+    /// older ones are kept only where the admins changed (the admin line, docs/groups.md).
+    static constexpr std::size_t recent_history = 32;
+    /// Bytes all group requests may hold (their histories); more are refused.
+    static constexpr std::size_t max_request_bytes = 4 << 20;
+    /// A group request not accepted within this time goes (expire_requests).
+    static constexpr std::uint64_t request_ttl_ms = 14ull * 24 * 3600 * 1000;
+    /// Device lists stored (people we share groups with) and devices per person.
+    static constexpr std::size_t max_device_lists = 20000;
+    static constexpr std::size_t max_devices_per_person = 1000;
 
     explicit GroupBook(crypto::VeilId self);
 
     /// The puts that store every group (history, states, chains, mailboxes, waiting states) under
-    /// kGroupPrefix in namespace `ns`; apply them in the batch that saves the ratchet state.
+    /// kGroupPrefix in namespace `ns`, and the device lists (kGroupDevicesKey: a revocation that
+    /// happens while we are down is seen at the first list after a restart); apply them in the
+    /// batch that saves the ratchet state.
     /// Chains still waiting for their invitation are not stored (they come again with the
     /// next rotation).
     [[nodiscard]] std::vector<sdk::storage::BatchOp> save_ops(std::string_view ns) const;
@@ -102,19 +118,23 @@ public:
 
     /// A member's current device list (from its peer list; our own ID for our devices). Chains
     /// are taken only from listed devices, and the chains of devices no longer listed go at once
-    /// (a revoked device's messages are not read). When a device that was listed is gone, each
-    /// group of that member whose first admin (lowest Veil ID) we are moves to a new epoch
-    /// (GroupState::with_rotated; our devices agree on it): the revoked device reads nothing
-    /// newer. Returns the deliveries of those rotations.
+    /// (a revoked device's messages are not read). When a device that was listed is gone (the
+    /// lists are stored, so also across a restart), each group of that member where we are an
+    /// admin moves to a new epoch (GroupState::with_rotated, a fresh seed): the revoked device
+    /// reads nothing newer. Every admin rotates on its own view; when two do, every device keeps
+    /// the same one (GroupState::prefers). Returns the deliveries of those rotations.
     std::vector<GroupDelivery> devices_changed(const crypto::Identity& me, const crypto::VeilId& member,
                                                std::vector<crypto::PublicKey> active);
 
     /// A control message that `from`'s device `device` sent us over a pairwise session. A group
     /// we do not hold comes only as an invitation: its whole history (GroupState::accept_history),
     /// its last state signed by `from` and listing us, a request unless `from_contact` (at most
-    /// max_requests); an invitation of a group we hold brings the versions we miss. A state of a
-    /// group we hold must be accepted by GroupState::accept_update (a non-admin's change throws
-    /// crypto::Error); one that does not follow yet waits (max_pending_states). A chain is taken
+    /// max_requests, max_request_bytes); an invitation of a group we hold brings the versions we
+    /// miss, or a branch that wins over ours (GroupState::prefers), one version at a time (never
+    /// a jump); a branch begun by an admin we saw removed is refused. A state of a group we hold
+    /// must be accepted by GroupState::accept_update (a non-admin's change throws crypto::Error);
+    /// one that does not follow yet waits (max_pending_states); one of a version we hold is a
+    /// fork, kept only when it wins (else crypto::Error{stale_version}). A chain is taken
     /// only from a listed device of a member of the group, for the four earlier, current or next
     /// epoch (its state may still be on its way); a chain of a group we do not hold yet waits for
     /// its invitation (max_orphan_chains). Returns what to send in answer (nothing for now: a new
@@ -123,6 +143,8 @@ public:
                                                wire::ByteView payload, bool from_contact);
     /// Accepts a group request: our chain goes out with the next message.
     void accept(const crypto::GroupId& group);
+    /// Drops the group requests first seen (by this call) more than request_ttl_ms before `now_ms`.
+    void expire_requests(std::uint64_t now_ms);
 
     /// Seals one group message for the group mailbox (namespace 0), ratcheting our chain. When we
     /// have no chain for the current epoch, a new one is made and its distribution is added to
@@ -162,7 +184,8 @@ private:
         std::vector<Received> chains;                   // current and previous epoch
         std::vector<crypto::SigningKeyPair> old_mailboxes;  // earlier epochs' mailboxes, oldest first
         std::vector<crypto::GroupState> pending;        // states that do not follow yet
-        std::vector<crypto::GroupState> history;        // versions 1 to current - 1, without seeds
+        std::vector<crypto::GroupState> history;        // the admin line and the last versions, without seeds
+        std::uint64_t request_seen_ms = 0;              // when expire_requests first saw the request
     };
 
     Group& find(const crypto::GroupId& group);
@@ -172,6 +195,12 @@ private:
     void change(Group& g, crypto::GroupState incoming);
     void take_invitation(const crypto::VeilId& from, wire::ByteView body, bool from_contact);
     void hold_pending(Group& g, crypto::GroupState incoming);
+    void apply_pending(Group& g);
+    void rival(Group& g, crypto::GroupState incoming);
+    void merge(Group& g, std::vector<crypto::GroupState> line);
+    void refuse_removed_signer(const Group& g, const crypto::GroupState& base, const crypto::GroupState& first);
+    void switch_branch(Group& g, std::uint64_t base_version, std::vector<crypto::GroupState> branch);
+    [[nodiscard]] std::size_t request_bytes() const;
     [[nodiscard]] bool listed_device(const crypto::VeilId& member, const crypto::PublicKey& device) const;
     void take_chain(const crypto::VeilId& from, const crypto::PublicKey& device, wire::ByteView body);
     void adopt_orphans(const crypto::GroupId& group);

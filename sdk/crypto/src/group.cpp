@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <set>
+#include <tuple>
 
 #include "internal.hpp"
 #include "veil/crypto/hkdf.hpp"
@@ -12,13 +13,12 @@
 namespace veil::crypto {
 namespace {
 
-constexpr std::uint8_t state_version = 2;
+constexpr std::uint8_t state_version = 3;
 constexpr std::uint8_t distribution_version = 1;
 constexpr std::uint8_t message_version = 1;
 constexpr std::uint8_t chain_version = 1;
 constexpr std::string_view id_label = "Veil_GroupId_v1";
-constexpr std::string_view state_label = "Veil_GroupState_v2";
-constexpr std::string_view rotation_label = "Veil_GroupRotation_v1";
+constexpr std::string_view state_label = "Veil_GroupState_v3";
 constexpr std::string_view message_label = "Veil_SenderKeyMessage_v1";
 constexpr std::string_view message_info = "Veil_SenderKey_MessageKey_v1";
 constexpr std::size_t aead_tag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
@@ -97,6 +97,8 @@ GroupState GroupState::signed_next(const Identity& admin, std::vector<GroupMembe
         throw Error(ErrorKind::untrusted_key, "only an admin of the group can change it");
     }
     GroupState next = clone();
+    // The genesis follows nothing (version 0 is create's unsigned placeholder).
+    next.previous_ = version_ == 0 ? Digest{} : digest();
     next.version_ = version_ + 1;
     next.members_ = sorted(std::move(members));
     next.issued_ms_ = std::max(now_ms, issued_ms_);
@@ -136,15 +138,9 @@ GroupState GroupState::with_removed(const Identity& admin, const std::vector<Vei
 }
 
 GroupState GroupState::with_rotated(const Identity& admin) const {
-    // Every device of the admin makes the same state (same seed, same time, deterministic
-    // Ed25519), so two of its devices rotating at once do not fork the group; the seed is keyed
-    // by the admin's identity seed, which a member's revoked device does not hold.
-    wire::Writer w;
-    w.str(rotation_label).raw(group_id_).u64(version_ + 1);
-    SecretBytes seed(32);
-    crypto_generichash(seed.data(), seed.size(), w.bytes().data(), w.bytes().size(), admin.seed().data(),
-                       admin.seed().size());
-    return signed_next(admin, members_, std::move(seed), issued_ms_);
+    // A fresh random seed: a seed derived from anything a revoked device holds (the group's
+    // ID and version, or the first admin's own identity) would let it find the new mailbox.
+    return signed_next(admin, members_, SecretBytes::random(32), issued_ms_);
 }
 
 GroupState GroupState::with_role(const Identity& admin, const VeilId& id, GroupRole role,
@@ -190,6 +186,9 @@ void GroupState::verify_self() const {
     if (version_ == 1 && signer_key_ != creator_key_) {
         throw Error(ErrorKind::untrusted_key, "the first group state is signed by its creator only");
     }
+    if (version_ == 1 && previous_ != Digest{}) {
+        throw Error(ErrorKind::untrusted_key, "the first group state follows no other");
+    }
     check_members();
     const auto signer_id = veil_id_of(signer_key_);
     if (!is_admin(signer_id)) throw Error(ErrorKind::untrusted_key, "group state signed by a non-admin");
@@ -211,6 +210,10 @@ GroupState GroupState::accept_update(const GroupState& current, GroupState incom
         throw Error(ErrorKind::too_many_skipped, "group state version " + std::to_string(incoming.version_) +
                                                      " does not follow " + std::to_string(current.version_));
     }
+    // Bound to its predecessor: a state of one branch of a fork never applies on another.
+    if (incoming.previous_ != current.digest()) {
+        throw Error(ErrorKind::untrusted_key, "group state does not follow the state held (another branch)");
+    }
     // The signer must have been an admin before this change: nobody makes themselves admin.
     if (!current.is_admin(incoming.signer())) {
         throw Error(ErrorKind::untrusted_key, "group change signed by someone who is not an admin");
@@ -231,13 +234,75 @@ GroupState GroupState::accept_history(std::vector<GroupState> history) {
     if (history.empty()) throw Error(ErrorKind::invalid_argument, "empty group history");
     if (history.size() > max_history) throw Error(ErrorKind::too_large, "group history above 1000 versions");
     if (!history.back().has_seed()) throw Error(ErrorKind::invalid_argument, "group history without the mailbox seed");
-    // The genesis is the creator's (the ID is bound to it); every later version follows it.
+    // The genesis is the creator's (the ID is bound to it); every later state follows it.
     if (history.front().version_ != 1) throw Error(ErrorKind::untrusted_key, "group history does not start at version 1");
     history.front().verify_self();
     for (std::size_t i = 1; i < history.size(); ++i) {
-        history[i] = accept_update(history[i - 1], std::move(history[i]));
+        const auto& before = history[i - 1];
+        history[i] = history[i].version_ == before.version_ + 1 ? accept_update(before, std::move(history[i]))
+                                                                 : accept_jump(before, std::move(history[i]));
     }
     return std::move(history.back());
+}
+
+GroupState GroupState::accept_jump(const GroupState& earlier, GroupState incoming) {
+    incoming.verify_self();
+    if (incoming.group_id_ != earlier.group_id_) throw Error(ErrorKind::untrusted_key, "group state of another group");
+    if (incoming.version_ <= earlier.version_) {
+        throw Error(ErrorKind::stale_version, "group history does not rise in version");
+    }
+    // Only versions that kept the admins are left out of a line, so the signer was an admin of
+    // the state before it exactly when it is one of `earlier`.
+    if (!earlier.is_admin(incoming.signer())) {
+        throw Error(ErrorKind::untrusted_key, "group change signed by someone who is not an admin");
+    }
+    if (incoming.epoch_ < earlier.epoch_ ||
+        (incoming.epoch_ == earlier.epoch_ && incoming.mailbox_key_ != earlier.mailbox_key_)) {
+        throw Error(ErrorKind::invalid_argument, "a new epoch goes with a new mailbox, one epoch at a time");
+    }
+    // Members change only with a new epoch, also across the versions left out.
+    if (incoming.epoch_ == earlier.epoch_ && !incoming.same_members(earlier)) {
+        throw Error(ErrorKind::invalid_argument, "a change of members must move the group to a new epoch and mailbox");
+    }
+    return incoming;
+}
+
+bool GroupState::same_admins(const GroupState& other) const {
+    auto admins = [](const GroupState& s) {
+        std::vector<VeilId> out;
+        for (const auto& m : s.members_) {
+            if (m.role == GroupRole::admin) out.push_back(m.id);
+        }
+        return out;  // members_ are sorted
+    };
+    return admins(*this) == admins(other);
+}
+
+bool GroupState::prefers(const GroupState& base, const std::vector<const GroupState*>& ours,
+                         const std::vector<const GroupState*>& theirs) {
+    if (ours.empty() || theirs.empty()) return ours.empty() && !theirs.empty();
+    // Only the first state of each branch counts, by a key of its own: a total order, so every
+    // device keeps the same branch whatever came first, and no length or version (which a
+    // removed admin can make up) decides.
+    return fork_rank(base, *theirs.front()) < fork_rank(base, *ours.front());
+}
+
+std::tuple<int, int, VeilId, Signature> GroupState::fork_rank(const GroupState& base, const GroupState& first) {
+    const bool drops_admin = std::any_of(base.members_.begin(), base.members_.end(), [&](const GroupMember& m) {
+        return m.role == GroupRole::admin && !first.is_admin(m.id);
+    });
+    const bool new_epoch = first.epoch_ != base.epoch_;
+    // A removal (of an admin first) or a rotation beats a change that keeps the mailbox: a role
+    // change raced by a removal is redone over the winner, a removal never lost.
+    return {drops_admin ? 0 : 1, new_epoch ? 0 : 1, first.signer(), first.signature_};
+}
+
+Digest GroupState::digest() const {
+    auto part = signed_part();
+    part.insert(part.end(), signature_.begin(), signature_.end());
+    Digest d{};
+    crypto_generichash(d.data(), d.size(), part.data(), part.size(), nullptr, 0);
+    return d;
 }
 
 const GroupMember* GroupState::find(const VeilId& id) const {
@@ -269,6 +334,7 @@ GroupState GroupState::clone() const {
     s.members_ = members_;
     s.mailbox_key_ = mailbox_key_;
     s.mailbox_seed_ = mailbox_seed_.clone();
+    s.previous_ = previous_;
     s.signer_key_ = signer_key_;
     s.signature_ = signature_;
     return s;
@@ -282,7 +348,7 @@ GroupState GroupState::public_copy() const {
 
 Bytes GroupState::signed_part() const {
     auto w = detail::signed_writer(state_label);
-    w.raw(group_id_).raw(creator_key_).raw(nonce_).u64(version_).u64(epoch_).str(name_).u64(issued_ms_);
+    w.raw(group_id_).raw(creator_key_).raw(nonce_).raw(previous_).u64(version_).u64(epoch_).str(name_).u64(issued_ms_);
     w.u16(static_cast<std::uint16_t>(members_.size()));
     for (const auto& m : members_) w.raw(m.id.x25519).u8(static_cast<std::uint8_t>(m.role));
     w.raw(mailbox_key_);
@@ -291,10 +357,10 @@ Bytes GroupState::signed_part() const {
 
 SecretBytes GroupState::encode() const {
     if (members_.size() > max_members) throw Error(ErrorKind::too_large, "a group holds at most 1000 members");
-    SecretBytes out(1 + 32 + 32 + 16 + 8 + 8 + 4 + name_.size() + 8 + 2 + 33 * members_.size() + 32 +
+    SecretBytes out(1 + 32 + 32 + 16 + 32 + 8 + 8 + 4 + name_.size() + 8 + 2 + 33 * members_.size() + 32 +
                     32 + 64 + 1 + mailbox_seed_.size());
     detail::SecretWriter w(out);
-    w.u8(state_version).raw(group_id_).raw(creator_key_).raw(nonce_).u64(version_).u64(epoch_);
+    w.u8(state_version).raw(group_id_).raw(creator_key_).raw(nonce_).raw(previous_).u64(version_).u64(epoch_);
     w.var(ByteView{reinterpret_cast<const std::uint8_t*>(name_.data()), name_.size()}).u64(issued_ms_);
     const auto n = static_cast<std::uint16_t>(members_.size());
     w.u8(static_cast<std::uint8_t>(n >> 8)).u8(static_cast<std::uint8_t>(n));
@@ -311,6 +377,7 @@ GroupState GroupState::decode(ByteView bytes) {
         s.group_id_ = detail::read_key(r);
         s.creator_key_ = detail::read_key(r);
         s.nonce_ = wire::to_array<16>(r.raw(16));
+        s.previous_ = wire::to_array<32>(r.raw(32));
         s.version_ = r.u64();
         s.epoch_ = r.u64();
         s.name_ = r.str(max_name_bytes);

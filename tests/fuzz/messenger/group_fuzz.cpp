@@ -1,7 +1,8 @@
 // Fuzzes what a peer's device can hand GroupBook (docs/groups.md): the group control decoder
 // and the invitation body decoder (each re-encodes to the same bytes) and receive_control / open on a device that holds one group.
 // Whatever arrives, only crypto::Error comes out, and the group keeps its admin-signed state.
-// Also the stored group record (GroupBook::load): malformed, or it stores back the same bytes.
+// Also the stored group record and device lists (GroupBook::load): malformed, or they store back
+// the same bytes.
 #include <cstdlib>
 
 #include "group_book.hpp"
@@ -51,7 +52,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const std::vector<sdk::storage::Entry> entries{{"group/x", wire::Bytes(in.begin(), in.end())}};
         auto loaded = GroupBook::load(me().veil_id(), entries);
         auto ops = loaded.save_ops("messenger");
-        if (ops.size() != 1 || ops.front().value != entries.front().value) std::abort();
+        if (ops.size() != 2 || ops.front().value != entries.front().value) std::abort();
+    } catch (const crypto::Error& e) {
+        if (e.kind() != crypto::ErrorKind::malformed) std::abort();
+    }
+    try {
+        // The stored device lists: malformed, or stored back as the same bytes.
+        const std::vector<sdk::storage::Entry> entries{{std::string(kGroupDevicesKey), wire::Bytes(in.begin(), in.end())}};
+        auto loaded = GroupBook::load(me().veil_id(), entries);
+        auto ops = loaded.save_ops("messenger");
+        if (!loaded.groups().empty() || ops.size() != 1 || ops.front().value != entries.front().value) std::abort();
     } catch (const crypto::Error& e) {
         if (e.kind() != crypto::ErrorKind::malformed) std::abort();
     }

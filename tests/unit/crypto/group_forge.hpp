@@ -19,6 +19,7 @@ struct Draft {
     GroupId group_id{};
     PublicKey creator{};
     std::array<std::uint8_t, 16> nonce{};
+    Digest previous{};  // draft_of: the digest of the state drafted from (a draft is its successor)
     std::uint64_t version = 0;
     std::uint64_t epoch = 0;
     std::string name;
@@ -35,6 +36,8 @@ inline Draft draft_of(const GroupState& s) {
     d.group_id = veil::wire::to_array<32>(r.raw(32));
     d.creator = veil::wire::to_array<32>(r.raw(32));
     d.nonce = veil::wire::to_array<16>(r.raw(16));
+    r.raw(32);  // its own predecessor
+    d.previous = s.digest();
     d.version = r.u64();
     d.epoch = r.u64();
     d.name = r.str(128);
@@ -52,15 +55,15 @@ inline Draft draft_of(const GroupState& s) {
 // A state signed by `signer` from the draft, encoded exactly as the format says.
 inline GroupState forge(const Draft& d, const Identity& signer) {
     veil::wire::Writer body;
-    body.raw(d.group_id).raw(d.creator).raw(d.nonce).u64(d.version).u64(d.epoch).str(d.name).u64(d.issued_ms);
+    body.raw(d.group_id).raw(d.creator).raw(d.nonce).raw(d.previous).u64(d.version).u64(d.epoch).str(d.name).u64(d.issued_ms);
     body.u16(static_cast<std::uint16_t>(d.members.size()));
     for (const auto& [id, role] : d.members) body.raw(id.x25519).u8(role);
     body.raw(SigningKeyPair::from_seed(d.seed).pub);  // the signed mailbox key
     veil::wire::Writer signed_part;
-    signed_part.str("Veil_GroupState_v2").raw(body.bytes());
+    signed_part.str("Veil_GroupState_v3").raw(body.bytes());
     const auto sig = signer.sign(signed_part.bytes());
     veil::wire::Writer out;
-    out.u8(2).raw(body.bytes()).raw(signer.signing_key()).raw(sig).u8(1).raw(d.seed);
+    out.u8(3).raw(body.bytes()).raw(signer.signing_key()).raw(sig).u8(1).raw(d.seed);
     return GroupState::decode(out.bytes());
 }
 

@@ -78,7 +78,7 @@ TEST_CASE("group - a new group names its creator as admin, verifies and round-tr
     // Tampered bytes do not verify; truncated or padded bytes do not decode.
     auto bytes = g.encode();
     Bytes tampered(bytes.view().begin(), bytes.view().end());
-    tampered[1 + 32 + 32 + 16 + 8 + 8 + 4] ^= 1;  // first byte of the name
+    tampered[1 + 32 + 32 + 16 + 32 + 8 + 8 + 4] ^= 1;  // first byte of the name
     CHECK(kind_of([&] { GroupState::decode(tampered).verify_self(); }) == ErrorKind::bad_signature);
     Bytes cut(bytes.view().begin(), bytes.view().end() - 1);
     CHECK(kind_of([&] { GroupState::decode(cut); }) == ErrorKind::malformed);
@@ -208,23 +208,28 @@ TEST_CASE("group - a genesis cannot be forged for someone else's group", "[crypt
 
     // Mallory claims Alice's group ID with herself as creator: the ID is not hers.
     auto claim = draft_of(g);
+    claim.previous = {};  // a genesis follows nothing
     claim.creator = mallory.signing_key();
     claim.members.emplace_back(mallory.veil_id(), 2);
     CHECK(kind_of([&] { forge(claim, mallory).verify_self(); }) == ErrorKind::untrusted_key);
 
     // Keeping Alice as the creator, she signs a version 1 herself: only the creator signs it.
     auto keep = draft_of(g);
+    keep.previous = {};  // a genesis follows nothing
     keep.members.emplace_back(mallory.veil_id(), 2);
     CHECK(kind_of([&] { forge(keep, mallory).verify_self(); }) == ErrorKind::untrusted_key);
 
     // No admin, a member twice, an unknown role, too many members: refused.
     auto no_admin = draft_of(g);
+    no_admin.previous = {};  // a genesis follows nothing
     set_role(no_admin, alice.veil_id(), 1);
     CHECK(kind_of([&] { forge(no_admin, alice).verify_self(); }) != ErrorKind{});
     auto twice = draft_of(g);
+    twice.previous = {};  // a genesis follows nothing
     twice.members.push_back(twice.members.front());
     CHECK(kind_of([&] { forge(twice, alice).verify_self(); }) == ErrorKind::invalid_argument);
     auto odd_role = draft_of(g);
+    odd_role.previous = {};  // a genesis follows nothing
     set_role(odd_role, bob.veil_id(), 7);
     CHECK(kind_of([&] { forge(odd_role, alice).verify_self(); }) == ErrorKind::invalid_argument);
     std::vector<VeilId> crowd(GroupState::max_members);
@@ -456,11 +461,13 @@ TEST_CASE("group - a group not held yet is believed from its history only", "[cr
     Bytes wrong_seed(bytes.view().begin(), bytes.view().end());
     wrong_seed.back() ^= 1;
     CHECK(kind_of([&] { GroupState::decode(wrong_seed); }) == ErrorKind::malformed);
-    // A history with a gap, or without the seed at its end, is refused.
+    // A history that leaves out a version that changed the admins (Bob became one), or without
+    // the seed at its end, is refused.
+    auto promoted = v1.with_role(alice, bob.veil_id(), GroupRole::admin, 2000);
     std::vector<GroupState> gap;
     gap.push_back(v1.public_copy());
-    gap.push_back(v2.with_removed(alice, ids({&dave}), 3000));
-    CHECK(kind_of([&] { GroupState::accept_history(std::move(gap)); }) == ErrorKind::too_many_skipped);
+    gap.push_back(promoted.with_removed(bob, ids({&mallory}), 3000));
+    CHECK(kind_of([&] { GroupState::accept_history(std::move(gap)); }) == ErrorKind::untrusted_key);
     std::vector<GroupState> no_seed;
     no_seed.push_back(v1.public_copy());
     CHECK(kind_of([&] { GroupState::accept_history(std::move(no_seed)); }) == ErrorKind::invalid_argument);
@@ -527,4 +534,126 @@ TEST_CASE("group - a chain's last iteration is never taken (the stored chain wou
     CHECK_NOTHROW(SenderChain::deserialize(reader.serialize().view()));
     d.iteration = UINT32_MAX;
     CHECK(kind_of([&] { (void)SenderChain::from_distribution(d); }) == ErrorKind::too_large);
+}
+
+TEST_CASE("group - an admin line leaves out only what kept the admins", "[crypto][group]") {
+    auto alice = Identity::generate();
+    auto bob = Identity::generate();
+    auto carol = Identity::generate();
+    auto v1 = GroupState::create(alice, "team", ids({&bob, &carol}), 1000);
+    auto v2 = v1.with_rotated(alice);
+    auto v3 = v2.with_removed(alice, ids({&carol}), 3000);
+    auto v4 = v3.with_role(alice, bob.veil_id(), GroupRole::admin, 4000);
+    auto v5 = v4.with_rotated(bob);
+    // v2 and v3 kept the admins: the line 1, 4, 5 checks.
+    std::vector<GroupState> line;
+    line.push_back(v1.public_copy());
+    line.push_back(v4.public_copy());
+    line.push_back(v5.clone());
+    CHECK(GroupState::accept_history(std::move(line)).version() == 5);
+    // v4 made Bob an admin: a line without it does not check (Bob signs v5).
+    std::vector<GroupState> short_line;
+    short_line.push_back(v1.public_copy());
+    short_line.push_back(v5.clone());
+    CHECK(kind_of([&] { GroupState::accept_history(std::move(short_line)); }) == ErrorKind::untrusted_key);
+    // A jump goes forward only, and keeps the mailbox within an epoch.
+    CHECK(kind_of([&] { GroupState::accept_jump(v4, v2.clone()); }) == ErrorKind::stale_version);
+    auto same_epoch = draft_of(v2);
+    same_epoch.version = 9;
+    same_epoch.seed[0] ^= 1;  // a new mailbox without a new epoch
+    CHECK(kind_of([&] { GroupState::accept_jump(v2, forge(same_epoch, alice)); }) == ErrorKind::invalid_argument);
+    // Two rotations never share a seed: nothing the group's ID, version or admin holds derives it.
+    CHECK(v1.with_rotated(alice).mailbox_key() != v1.with_rotated(alice).mailbox_key());
+}
+
+TEST_CASE("group - a fork is decided by the first state of each branch, the same on every device", "[crypto][group]") {
+    auto alice = Identity::generate();
+    // Xavier's ID is the lower: the fixed order alone would keep his fork.
+    auto xavier = Identity::generate();
+    while (!(xavier.veil_id() < alice.veil_id())) xavier = Identity::generate();
+    auto bob = Identity::generate();
+    auto newcomer = Identity::generate();
+    auto v1 = GroupState::create(alice, "team", ids({&xavier, &bob}), 1000);
+    auto v2 = v1.with_role(alice, xavier.veil_id(), GroupRole::admin, 2000);
+    // Alice removes Xavier; Xavier, never told, signs his own v3 over v2 adding a newcomer.
+    auto real3 = v2.with_removed(alice, ids({&xavier}), 3000);
+    auto real4 = real3.with_added(alice, ids({&newcomer}), 4000);
+    auto fork3 = v2.with_added(xavier, ids({&newcomer}), 3000);
+    CHECK(GroupState::prefers(v2, {&fork3}, {&real3, &real4}));
+    CHECK_FALSE(GroupState::prefers(v2, {&real3, &real4}, {&fork3}));
+    // Length and version decide nothing (review, HIGH 1): the removed admin's longer branch
+    // still loses.
+    auto fork4 = fork3.with_rotated(xavier);
+    auto fork5 = fork4.with_rotated(xavier);
+    CHECK_FALSE(GroupState::prefers(v2, {&real3}, {&fork3, &fork4, &fork5}));
+    // Neither do many admins signing (review, HIGH 2): promoted admins' signatures are not counted.
+    auto bob_admin = v2.with_role(alice, bob.veil_id(), GroupRole::admin, 2500);
+    auto by_alice = bob_admin.with_rotated(alice);
+    auto by_bob = by_alice.with_rotated(bob);
+    auto solo = bob_admin.with_rotated(xavier);
+    const bool solo_first = GroupState::prefers(bob_admin, {&by_alice, &by_bob}, {&solo});
+    CHECK(GroupState::prefers(bob_admin, {&by_alice}, {&solo}) == solo_first);
+    CHECK(solo_first == (xavier.veil_id() < alice.veil_id()));
+    // A removal or rotation beats a role change, whoever signed it (review, MEDIUM).
+    auto demote_by_xavier = v2.with_role(xavier, bob.veil_id(), GroupRole::admin, 3000);
+    auto rotate_by_alice = v2.with_rotated(alice);
+    CHECK(GroupState::prefers(v2, {&demote_by_xavier}, {&rotate_by_alice}));
+    CHECK_FALSE(GroupState::prefers(v2, {&rotate_by_alice}, {&demote_by_xavier}));
+    // A total order: of any set of rival first states, every pair agrees on one winner, and
+    // three admins removing one another in a circle still have one (review, HIGH 3).
+    auto carol = Identity::generate();
+    auto v3c = v2.with_added(alice, ids({&carol}), 3000);
+    auto all_admins = v3c.with_role(alice, bob.veil_id(), GroupRole::admin, 3100)
+                          .with_role(alice, carol.veil_id(), GroupRole::admin, 3200);
+    auto a_out_b = all_admins.with_removed(alice, ids({&bob}), 4000);
+    auto b_out_c = all_admins.with_removed(bob, ids({&carol}), 4000);
+    auto c_out_a = all_admins.with_removed(carol, ids({&alice}), 4000);
+    auto role = all_admins.with_role(xavier, carol.veil_id(), GroupRole::member, 4000);
+    auto spin = all_admins.with_rotated(xavier);
+    std::vector<const GroupState*> rivals{&a_out_b, &b_out_c, &c_out_a, &role, &spin};
+    for (const auto* x : rivals) {
+        for (const auto* y : rivals) {
+            if (x == y) continue;
+            CHECK(GroupState::prefers(all_admins, {x}, {y}) != GroupState::prefers(all_admins, {y}, {x}));
+            for (const auto* z : rivals) {
+                if (GroupState::prefers(all_admins, {x}, {y}) && GroupState::prefers(all_admins, {y}, {z})) {
+                    CHECK(GroupState::prefers(all_admins, {x}, {z}));
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("group - a state applies only on the state it was made from", "[crypto][group]") {
+    auto alice = Identity::generate();
+    auto bob = Identity::generate();
+    auto carol = Identity::generate();
+    auto dave = Identity::generate();
+    auto v1 = GroupState::create(alice, "team", ids({&bob, &carol, &dave}), 1000);
+    auto v2 = v1.with_role(alice, bob.veil_id(), GroupRole::admin, 2000);
+    auto v3 = v2.with_role(alice, carol.veil_id(), GroupRole::admin, 3000);
+    // Bob signs v4 and v5; Carol concurrently removes Dave at her v4 (review, HIGH 3).
+    auto bob4 = v3.with_role(bob, dave.veil_id(), GroupRole::admin, 4000);
+    auto bob5 = bob4.with_role(bob, dave.veil_id(), GroupRole::member, 5000);
+    auto carol4 = v3.with_removed(carol, ids({&dave}), 4000);
+    CHECK(bob5.previous() == bob4.digest());
+    CHECK_NOTHROW(GroupState::accept_update(bob4, bob5.clone()));
+    // Bob's v5 is of the other branch: it does not apply over Carol's v4.
+    CHECK(kind_of([&] { GroupState::accept_update(carol4, bob5.clone()); }) == ErrorKind::untrusted_key);
+    // Nor a made-up state naming another predecessor, even one signed by an admin.
+    auto other = draft_of(carol4);
+    other.version = 5;
+    other.previous[0] ^= 1;
+    CHECK(kind_of([&] { GroupState::accept_update(carol4, forge(other, alice)); }) == ErrorKind::untrusted_key);
+    auto fine = draft_of(carol4);
+    fine.version = 5;
+    CHECK_NOTHROW(GroupState::accept_update(carol4, forge(fine, alice)));
+    // A genesis follows nothing.
+    auto genesis = draft_of(v1);
+    CHECK(kind_of([&] { forge(genesis, alice).verify_self(); }) == ErrorKind::untrusted_key);
+    // A jump (a newcomer's admin line) may not change members within an epoch.
+    auto swap = draft_of(v3);
+    swap.version = 9;
+    drop(swap, dave.veil_id());
+    CHECK(kind_of([&] { GroupState::accept_jump(v3, forge(swap, alice)); }) == ErrorKind::invalid_argument);
 }

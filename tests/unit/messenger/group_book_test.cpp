@@ -411,9 +411,10 @@ TEST_CASE("group book - a device's groups survive storage", "[messenger][group]"
     net.deliver(net.d("alice"), net.d("alice").book.remove(net.p("alice").identity, g, {net.p("carol").id()}, 2000));
 
     auto ops = net.d("alice").book.save_ops("messenger");
-    REQUIRE(ops.size() == 1);
+    REQUIRE(ops.size() == 2);  // the group and the device lists
     CHECK(ops.front().key.rfind(kGroupPrefix, 0) == 0);
-    std::vector<sdk::storage::Entry> entries{{ops.front().key, ops.front().value}};
+    CHECK(ops.back().key == kGroupDevicesKey);
+    std::vector<sdk::storage::Entry> entries{{ops.front().key, ops.front().value}, {ops.back().key, ops.back().value}};
     net.d("alice").book = GroupBook::load(net.p("alice").id(), entries);
     for (auto& [n, person] : net.people) net.publish_devices(*person);  // the client's peer lists
     CHECK(net.d("alice").book.state(g)->version() == 2);
@@ -609,4 +610,337 @@ TEST_CASE("group book - strangers and members cannot crowd out others' waiting i
     auto franks = crypto::GroupState::create(frank, "hello", {net.p("carol").id()}, 1000);
     (void)carol.receive_control(frank.veil_id(), crypto::PublicKey{}, invitation_of(franks).view(), false);
     CHECK(carol.is_request(franks.group_id()));
+}
+
+namespace {
+
+std::vector<sdk::storage::Entry> stored(const GroupBook& book) {
+    std::vector<sdk::storage::Entry> out;
+    for (auto& op : book.save_ops("messenger")) out.push_back({op.key, op.value});
+    return out;
+}
+
+// Every online device's group state, for the group, is the same signed one as `dev`'s.
+void check_agree(Net& net, const Device& ref, const GroupId& g) {
+    for (auto* dev : net.all_devices()) {
+        if (!dev->online || dev->book.state(g) == nullptr || !dev->book.state(g)->is_member(net.owner_of(*dev).id())) continue;
+        CHECK(dev->book.state(g)->same_signed(*ref.book.state(g)));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("group book - a newcomer a removed admin invited into its fork takes the real group", "[messenger][group]") {
+    Net net;
+    auto g = make_group(net, {"bob", "carol", "dave"});
+    net.deliver(net.d("alice"), net.d("alice").book.make_admin(net.p("alice").identity, g, net.p("bob").id(), 2000));
+    // Alice removes Bob (v3); Bob is not told, and Dave is offline.
+    net.d("dave").online = false;
+    net.deliver(net.d("alice"), net.d("alice").book.remove(net.p("alice").identity, g, {net.p("bob").id()}, 3000));
+    // Bob signs his own v3 over v2, adding Erin, and sends it to everyone he knows.
+    net.deliver(net.d("bob"), net.d("bob").book.add(net.p("bob").identity, g, {net.p("erin").id()}, 3000));
+    REQUIRE(net.d("erin").book.state(g) != nullptr);
+    CHECK(net.d("erin").book.state(g)->signer() == net.p("bob").id());  // Erin holds the fork
+    CHECK_FALSE(net.d("carol").book.state(g)->is_member(net.p("erin").id()));  // Carol keeps the real v3
+    // Dave gets the fork first, then the real v3: the branch that removed the fork's signer wins.
+    std::reverse(net.d("dave").inbox.begin(), net.d("dave").inbox.end());
+    net.d("dave").online = true;
+    net.process(net.d("dave"));
+    CHECK(net.d("dave").book.state(g)->same_signed(*net.d("alice").book.state(g)));
+    // Alice invites Erin for real: Erin leaves Bob's fork for the real group.
+    net.deliver(net.d("alice"), net.d("alice").book.add(net.p("alice").identity, g, {net.p("erin").id()}, 4000));
+    REQUIRE(net.d("erin").book.state(g)->version() == 4);
+    CHECK(net.d("erin").book.state(g)->signer() == net.p("alice").id());
+    CHECK_FALSE(net.d("erin").book.state(g)->is_member(net.p("bob").id()));
+    for (auto& dev : net.p("bob").devices) dev->online = false;
+    check_agree(net, net.d("alice"), g);
+    net.send(net.d("carol"), g, "hello erin");
+    net.send(net.d("erin"), g, "hello all");
+    net.read(net.d("erin"), g);
+    net.read(net.d("dave"), g);
+    CHECK(net.d("erin").got == std::vector<std::string>{"hello erin"});
+    CHECK(net.d("dave").got == std::vector<std::string>{"hello erin", "hello all"});
+}
+
+TEST_CASE("group book - a revocation is seen after a restart", "[messenger][group]") {
+    Net net;
+    auto g = make_group(net, {"bob", "carol"});
+    for (auto* dev : {&net.d("alice", 1)}) dev->online = false;
+    // Alice's phone restarts from storage; meanwhile Bob revokes his laptop.
+    net.d("alice").book = GroupBook::load(net.p("alice").id(), stored(net.d("alice").book));
+    auto laptop = std::move(net.p("bob").devices.at(1));
+    net.p("bob").devices.pop_back();
+    const auto old_mailbox = net.d("carol").book.mailboxes(g).back();
+    auto out = net.d("alice").book.devices_changed(net.p("alice").identity, net.p("bob").id(),
+                                                   {net.d("bob").keys.signing_key()});
+    REQUIRE(out.size() == 1);  // the rotation
+    net.deliver(net.d("alice"), std::move(out));
+    CHECK(net.d("carol").book.state(g)->epoch() == 2);
+    CHECK(net.d("carol").book.mailboxes(g).back() != old_mailbox);
+    CHECK(laptop->book.state(g)->epoch() == 1);
+    // Stored lists are bounded and checked on load.
+    auto entries = stored(net.d("alice").book);
+    auto devices = std::find_if(entries.begin(), entries.end(), [](const auto& e) { return e.key == kGroupDevicesKey; });
+    REQUIRE(devices != entries.end());
+    devices->value.pop_back();
+    CHECK(kind_of([&] { (void)GroupBook::load(net.p("alice").id(), entries); }) == crypto::ErrorKind::malformed);
+}
+
+TEST_CASE("group book - any admin rotates when the first one is offline, and racing rotations agree", "[messenger][group]") {
+    Net net;
+    auto g = make_group(net, {"bob", "carol", "dave"});
+    net.deliver(net.d("alice"), net.d("alice").book.make_admin(net.p("alice").identity, g, net.p("carol").id(), 2000));
+    // The admin with the lower ID (the only one that rotated before) is offline.
+    const bool alice_first = net.p("alice").id() < net.p("carol").id();
+    Person& first = net.p(alice_first ? "alice" : "carol");
+    Person& second = net.p(alice_first ? "carol" : "alice");
+    for (auto& dev : first.devices) dev->online = false;
+    auto laptop = std::move(net.p("bob").devices.at(1));
+    net.p("bob").devices.pop_back();
+    std::vector<crypto::PublicKey> keys{net.d("bob").keys.signing_key()};
+    for (auto* dev : net.all_devices()) {
+        if (dev->online) net.deliver(*dev, dev->book.devices_changed(net.owner_of(*dev).identity, net.p("bob").id(), keys));
+    }
+    CHECK(net.d("dave").book.state(g)->epoch() >= 2);
+    CHECK(net.d("dave").book.state(g)->signer() == second.id());
+    check_agree(net, *second.devices.front(), g);
+    // The first admin comes back and catches up. Then both admins rotate from the same version
+    // at once (the first on its own view of the revocation, the second on a new one): every
+    // device keeps the same rotation.
+    for (auto& dev : first.devices) {
+        dev->online = true;
+        net.process(*dev);
+    }
+    check_agree(net, *second.devices.front(), g);
+    const auto before = net.d("dave").book.state(g)->version();
+    auto with_laptop = keys;
+    with_laptop.push_back(laptop->keys.signing_key());
+    (void)second.devices.front()->book.devices_changed(second.identity, net.p("bob").id(), with_laptop);
+    auto by_second = second.devices.front()->book.devices_changed(second.identity, net.p("bob").id(), keys);
+    auto by_first = first.devices.front()->book.devices_changed(first.identity, net.p("bob").id(), keys);
+    REQUIRE(by_first.size() == 1);
+    REQUIRE(by_second.size() == 1);
+    net.deliver(*first.devices.front(), std::move(by_first));
+    net.deliver(*second.devices.front(), std::move(by_second));
+    CHECK(net.d("dave").book.state(g)->version() == before + 1);
+    check_agree(net, net.d("dave"), g);
+    net.send(net.d("bob"), g, "after the rotations");
+    net.read(net.d("dave"), g);
+    net.read(*first.devices.front(), g);
+    CHECK(net.d("dave").got == std::vector<std::string>{"after the rotations"});
+    CHECK(first.devices.front()->got == std::vector<std::string>{"after the rotations"});
+    for (const auto& mbox : net.d("dave").book.mailboxes(g)) {
+        for (const auto& e : net.mailboxes[mbox]) {
+            GroupMessage m;
+            CHECK(kind_of([&] { (void)laptop->book.open(g, e, m); }) == crypto::ErrorKind::untrusted_key);
+        }
+    }
+}
+
+TEST_CASE("group book - a history past 1,000 versions is compacted, stored, and newcomers still join", "[messenger][group]") {
+    Net net;
+    auto g = make_group(net, {"bob", "carol"});
+    auto& alice = net.d("alice").book;
+    const auto& me = net.p("alice").identity;
+    for (int i = 0; i < 1100; ++i) {
+        const std::vector<VeilId> carol{net.p("carol").id()};
+        (void)(i % 2 == 0 ? alice.remove(me, g, carol, 2000 + i) : alice.add(me, g, carol, 2000 + i));
+    }
+    (void)alice.make_admin(me, g, net.p("bob").id(), 5000);
+    REQUIRE(alice.state(g)->version() == 1102);
+    auto entries = stored(alice);
+    std::size_t bytes = 0;
+    for (const auto& e : entries) bytes += e.value.size();
+    CHECK(bytes < 16 * 1024);  // the genesis and the last 32 versions, not 1,101
+    net.d("alice").book = GroupBook::load(net.p("alice").id(), entries);
+    net.deliver(net.d("alice"), net.d("alice").book.add(me, g, {net.p("erin").id()}, 6000));
+    REQUIRE(net.d("erin").book.state(g) != nullptr);
+    CHECK(net.d("erin").book.state(g)->version() == 1103);
+    CHECK(net.d("erin").book.state(g)->is_admin(net.p("bob").id()));
+    // Bob's devices were given none of the 1,100 states: the newest one waits for them.
+    CHECK(net.d("bob").book.state(g)->version() == 1);
+}
+
+TEST_CASE("group book - waiting states: strangers to the admins never crowd out theirs, and the one needed next stays",
+          "[messenger][group]") {
+    Net net;
+    auto g = make_group(net, {"bob", "carol", "dave"});
+    auto& alice = net.d("alice").book;
+    const auto& me = net.p("alice").identity;
+    auto v2 = alice.make_admin(me, g, net.p("bob").id(), 2000);
+    auto v3 = alice.remove(me, g, {net.p("dave").id()}, 3000);
+    auto v4 = alice.add(me, g, {net.p("dave").id()}, 4000);
+    auto v5 = alice.remove(me, g, {net.p("dave").id()}, 5000);
+    GroupBook carol(net.p("carol").id());
+    const auto alice_key = net.d("alice").keys.signing_key();
+    (void)carol.receive_control(net.p("alice").id(), alice_key, invitation_of(*net.d("carol").book.state(g)).view(), true);
+    for (auto* out : {&v3, &v4, &v5}) (void)carol.receive_control(net.p("alice").id(), alice_key, out->front().payload.view(), true);
+    // Fresh identities, each naming itself admin in later versions, fill every waiting slot.
+    for (int i = 0; i < 20; ++i) {
+        auto mallory = crypto::Identity::generate();
+        auto claim = crypto::test::draft_of(*carol.state(g));
+        claim.version = 3 + static_cast<std::uint64_t>(i % 3);
+        claim.members.emplace_back(mallory.veil_id(), 2);
+        auto forged = encode_group_control(GroupControlKind::state, crypto::test::forge(claim, mallory).encode().view());
+        (void)carol.receive_control(mallory.veil_id(), crypto::PublicKey{}, forged.view(), true);
+    }
+    (void)carol.receive_control(net.p("alice").id(), alice_key, v2.front().payload.view(), true);
+    CHECK(carol.state(g)->version() == 4);  // v3 and v4 waited; v5, over Alice's quota of 2, went
+    CHECK(carol.state(g)->signer() == net.p("alice").id());
+}
+
+TEST_CASE("group book - group requests expire and are bounded in bytes", "[messenger][group]") {
+    auto carol = crypto::Identity::generate();
+    GroupBook book(carol.veil_id());
+    auto mallory = crypto::Identity::generate();
+    auto spam = crypto::GroupState::create(mallory, "spam", {carol.veil_id()}, 1000);
+    (void)book.receive_control(mallory.veil_id(), crypto::PublicKey{}, invitation_of(spam).view(), false);
+    book.expire_requests(50'000);
+    CHECK(book.is_request(spam.group_id()));
+    // When it was first seen is stored: a restart does not start its 14 days again.
+    auto reloaded = GroupBook::load(carol.veil_id(), stored(book));
+    reloaded.expire_requests(60'000);
+    CHECK(reloaded.is_request(spam.group_id()));
+    reloaded.expire_requests(50'000 + GroupBook::request_ttl_ms + 1);
+    CHECK(reloaded.state(spam.group_id()) == nullptr);
+    book.expire_requests(50'000 + GroupBook::request_ttl_ms + 1);
+    CHECK(book.state(spam.group_id()) == nullptr);
+    // Five strangers, each with a 1,000-member group and a 30-state line (about 1 MB each): the
+    // fifth is over 4 MiB in all.
+    std::vector<VeilId> crowd{carol.veil_id()};
+    for (int i = 0; i < 998; ++i) {
+        VeilId id{};
+        id.x25519[0] = static_cast<std::uint8_t>(i);
+        id.x25519[1] = static_cast<std::uint8_t>(i >> 8);
+        crowd.push_back(id);
+    }
+    for (int s = 0; s < 5; ++s) {
+        auto stranger = crypto::Identity::generate();
+        std::vector<crypto::GroupState> line;
+        line.push_back(crypto::GroupState::create(stranger, "big", crowd, 1000));
+        while (line.size() < 30) line.push_back(line.back().with_rotated(stranger));
+        std::vector<const crypto::GroupState*> ptrs;
+        for (std::size_t i = 0; i + 1 < line.size(); ++i) line[i] = line[i].public_copy();
+        for (const auto& st : line) ptrs.push_back(&st);
+        auto payload = encode_group_control(GroupControlKind::invitation, encode_group_invitation(ptrs).view());
+        const auto kind = kind_of([&] { (void)book.receive_control(stranger.veil_id(), crypto::PublicKey{}, payload.view(), false); });
+        CHECK(kind == (s < 4 ? crypto::ErrorKind{} : crypto::ErrorKind::too_large));
+    }
+}
+
+TEST_CASE("group book - a removed member can be added again", "[messenger][group]") {
+    Net net;
+    auto g = make_group(net, {"bob", "carol"});
+    const auto& me = net.p("alice").identity;
+    net.deliver(net.d("alice"), net.d("alice").book.remove(me, g, {net.p("carol").id()}, 2000));
+    CHECK(net.d("carol").book.state(g)->version() == 1);  // never told
+    net.deliver(net.d("alice"), net.d("alice").book.add(me, g, {net.p("carol").id()}, 3000));
+    REQUIRE(net.d("carol").book.state(g)->version() == 3);  // the invitation's line extends hers
+    check_agree(net, net.d("alice"), g);
+    net.send(net.d("bob"), g, "welcome back");
+    net.read(net.d("carol"), g);
+    CHECK(net.d("carol").got == std::vector<std::string>{"welcome back"});
+}
+
+namespace {
+
+// A net where `low` has a lower Veil ID than `high`: the fixed order of forks would favour `low`.
+std::unique_ptr<Net> net_where(const std::string& low, const std::string& high) {
+    auto net = std::make_unique<Net>();
+    while (!(net->p(low).id() < net->p(high).id())) net = std::make_unique<Net>();
+    return net;
+}
+
+void control_from(Device& to, Net& net, const std::string& from, wire::ByteView payload) {
+    to.book.receive_control(net.p(from).id(), net.d(from).keys.signing_key(), payload, true);
+}
+
+}  // namespace
+
+TEST_CASE("group book - a removed admin's made-up line or fork captures no member", "[messenger][group]") {
+    // Review, HIGH 1: Bob (the lower ID, so the fixed order alone would keep his branch) is an
+    // admin at v2; Alice removes him at v3. Carol holds v3, Dave (offline) only v2.
+    auto owner = net_where("bob", "alice");
+    auto& net = *owner;
+    auto g = make_group(net, {"bob", "carol", "dave"});
+    auto v1 = net.d("alice").book.state(g)->public_copy();
+    net.deliver(net.d("alice"), net.d("alice").book.make_admin(net.p("alice").identity, g, net.p("bob").id(), 2000));
+    auto v2 = net.d("alice").book.state(g)->public_copy();
+    net.d("dave").online = false;
+    for (auto& dev : net.p("bob").devices) dev->online = false;  // Bob is not told
+    net.deliver(net.d("alice"), net.d("alice").book.remove(net.p("alice").identity, g, {net.p("bob").id()}, 3000));
+    auto real3 = net.d("carol").book.state(g)->clone();
+    REQUIRE(real3.version() == 3);
+    // Bob's invitation: v1, v2, then a made-up state at the top of the range, Alice removed and a
+    // mailbox of his own.
+    auto fake = crypto::test::draft_of(v2);
+    fake.version = crypto::GroupState::max_version;
+    fake.epoch = v2.epoch() + 1;
+    crypto::test::drop(fake, net.p("alice").id());
+    fake.seed[0] ^= 1;
+    auto made_up = crypto::test::forge(fake, net.p("bob").identity);
+    auto jump = encode_group_control(GroupControlKind::invitation, encode_group_invitation(std::vector<const crypto::GroupState*>{&v1, &v2, &made_up}).view());
+    // Carol, who holds v3, and Dave, who holds only v2, refuse it: a member takes one version at
+    // a time, never a jump.
+    CHECK(kind_of([&] { control_from(net.d("carol"), net, "bob", jump.view()); }) != crypto::ErrorKind{});
+    CHECK(net.d("carol").book.state(g)->same_signed(real3));
+    CHECK(kind_of([&] { control_from(net.d("dave"), net, "bob", jump.view()); }) == crypto::ErrorKind::too_many_skipped);
+    CHECK(net.d("dave").book.state(g)->version() == 2);
+    // Bob's one-step fork over v2 removing Alice: it outranks Alice's v3 by Bob's lower ID, but
+    // Carol saw Bob removed and refuses a branch he began.
+    auto fork = crypto::test::draft_of(v2);
+    fork.version = 3;
+    fork.epoch = v2.epoch() + 1;
+    crypto::test::drop(fork, net.p("alice").id());
+    fork.seed[0] ^= 2;
+    auto fork3 = crypto::test::forge(fork, net.p("bob").identity);
+    REQUIRE(crypto::GroupState::prefers(v2, {&real3}, {&fork3}));
+    auto fork_control = encode_group_control(GroupControlKind::state, fork3.encode().view());
+    CHECK(kind_of([&] { control_from(net.d("carol"), net, "bob", fork_control.view()); }) ==
+          crypto::ErrorKind::untrusted_key);
+    CHECK(net.d("carol").book.state(g)->same_signed(real3));
+    // Alice's real v4 still applies; Dave catches up with it.
+    net.d("dave").online = true;
+    net.process(net.d("dave"));
+    net.deliver(net.d("alice"), net.d("alice").book.add(net.p("alice").identity, g, {net.p("erin").id()}, 4000));
+    REQUIRE(net.d("carol").book.state(g)->version() == 4);
+    check_agree(net, net.d("alice"), g);
+    CHECK(net.d("dave").book.state(g)->same_signed(*net.d("alice").book.state(g)));
+    net.send(net.d("carol"), g, "hello");
+    net.read(net.d("dave"), g);
+    CHECK(net.d("dave").got == std::vector<std::string>{"hello"});
+}
+
+TEST_CASE("group book - racing branches end the same on every device, whatever the arrival order", "[messenger][group]") {
+    // Review, HIGH 3: Bob signs v4 and v5; concurrently Carol (the lower ID) removes Dave at her
+    // v4. Alice's first device gets v4, v5, then Carol's v4; her second gets Carol's v4 first.
+    auto owner = net_where("carol", "bob");
+    auto& net = *owner;
+    auto g = make_group(net, {"bob", "carol", "dave"});
+    net.deliver(net.d("alice"), net.d("alice").book.make_admin(net.p("alice").identity, g, net.p("bob").id(), 2000));
+    net.deliver(net.d("alice"), net.d("alice").book.make_admin(net.p("alice").identity, g, net.p("carol").id(), 3000));
+    for (int i = 0; i < 2; ++i) net.d("alice", i).online = false;
+    net.d("carol").online = false;
+    net.deliver(net.d("bob"), net.d("bob").book.make_admin(net.p("bob").identity, g, net.p("dave").id(), 4000));
+    net.deliver(net.d("bob"), net.d("bob").book.add(net.p("bob").identity, g, {net.p("erin").id()}, 5000));
+    REQUIRE(net.d("bob").book.state(g)->version() == 5);
+    net.deliver(net.d("carol"), net.d("carol").book.remove(net.p("carol").identity, g, {net.p("dave").id()}, 4000));
+    auto& second = net.d("alice", 1).inbox;
+    std::stable_partition(second.begin(), second.end(), [&](const auto& c) { return std::get<0>(c) == net.p("carol").id(); });
+    for (auto* dev : {&net.d("alice", 0), &net.d("alice", 1), &net.d("carol")}) {
+        dev->online = true;
+        net.process(*dev);
+    }
+    // Carol's removal wins on both (a removal beats a role change, whoever signed it).
+    CHECK(net.d("alice", 0).book.state(g)->signer() == net.p("carol").id());
+    CHECK(net.d("alice", 0).book.state(g)->same_signed(*net.d("alice", 1).book.state(g)));
+    CHECK_FALSE(net.d("alice", 1).book.state(g)->is_member(net.p("dave").id()));
+    // Every device of the winners holds it (Dave is out; Erin was invited into the losing branch
+    // and stays outside until an admin adds her again).
+    for (const auto* name : {"alice", "bob", "carol"}) {
+        for (auto& dev : net.p(name).devices) CHECK(dev->book.state(g)->same_signed(*net.d("carol").book.state(g)));
+    }
+    net.send(net.d("alice", 0), g, "after the race");
+    net.read(net.d("bob"), g);
+    CHECK(net.d("bob").got == std::vector<std::string>{"after the race"});
 }

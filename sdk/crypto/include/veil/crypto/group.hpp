@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "veil/crypto/identity.hpp"
@@ -16,6 +17,8 @@ namespace veil::crypto {
 
 /// BLAKE2b-256 of the creator's identity key and a nonce: names a group, bound to its creator.
 using GroupId = std::array<std::uint8_t, 32>;
+/// BLAKE2b-256 (also file.hpp's): here, of a signed group state, which its successor signs.
+using Digest = std::array<std::uint8_t, 32>;
 
 inline constexpr std::size_t group_id_chars = 66;
 
@@ -61,8 +64,10 @@ public:
     /// remove itself (it would hold the new seed): it leaves, and another admin removes it.
     [[nodiscard]] GroupState with_removed(const Identity& admin, const std::vector<VeilId>& ids,
                                           std::uint64_t now_ms) const;
-    /// The next state with the same members, in a new epoch with a new mailbox seed (a member's
-    /// device was revoked). Deterministic for one admin identity: its devices agree.
+    /// The next state with the same members, in a new epoch with a fresh random mailbox seed (a
+    /// member's device was revoked; nothing that device holds derives it). Two admins (or two
+    /// devices of one) rotating at once make two states of one version: prefers() picks the same
+    /// one on every device, and both keep the same members, so the race is harmless.
     [[nodiscard]] GroupState with_rotated(const Identity& admin) const;
     /// The next state with member `id` given `role`.
     [[nodiscard]] GroupState with_role(const Identity& admin, const VeilId& id, GroupRole role,
@@ -76,15 +81,47 @@ public:
     /// Error{invalid_argument}.
     void verify_self() const;
     /// Accepts `incoming` over the state held: verify_self(), same group, exactly the next
-    /// version, signed by an admin of `current`, and a change of members only with the next epoch
+    /// version, made from `current` (its signed predecessor digest), signed by an admin of `current`, and a change of members only with the next epoch
     /// and a new mailbox. Throws Error{untrusted_key}, Error{stale_version} (not newer),
     /// Error{too_many_skipped} (a later version: its predecessor has not arrived),
     /// Error{bad_signature} or Error{invalid_argument}. Returns incoming.
     static GroupState accept_update(const GroupState& current, GroupState incoming);
-    /// Accepts a group not held yet from its whole history: versions 1, 2, ... each accepted
-    /// over the one before (the genesis by its creator), the last one with its mailbox seed.
-    /// Throws as accept_update, or Error{too_large} beyond max_history. Returns the last state.
+    /// Accepts a group not held yet from its admin line (docs/groups.md §Invitations): the
+    /// genesis by its creator, then states in rising versions, each accepted over the one before:
+    /// with accept_update when it is the very next version, and when versions were left out
+    /// (only ones that did not change the admins are), with accept_jump. The last one carries its
+    /// mailbox seed. Throws as accept_update, or Error{too_large} beyond max_history. Returns the
+    /// last state.
     static GroupState accept_history(std::vector<GroupState> history);
+    /// Accepts `incoming` over `earlier` when the versions between them were left out of an
+    /// admin line: verify_self(), same group, a later version, signed by an admin of `earlier`,
+    /// the epoch not going back (and the same mailbox and members in the same epoch). Only for a
+    /// newcomer that holds nothing: a member takes one version at a time. Throws as accept_update.
+    static GroupState accept_jump(const GroupState& earlier, GroupState incoming);
+    /// Two branches of one group parted after `base` (each a list of states in rising versions,
+    /// each accepted over the one before, the first over base): true when every member keeps
+    /// `theirs` rather than `ours` (docs/groups.md §Forks). Only the first state of each branch
+    /// counts, by fork_rank (lower wins): a total order, so every device converges whatever the
+    /// arrival order, and neither length nor version (a removed admin can make up either) decides.
+    static bool prefers(const GroupState& base, const std::vector<const GroupState*>& ours,
+                        const std::vector<const GroupState*>& theirs);
+    /// The key of a branch's first state over `base` (lower wins): one that drops an admin of base
+    /// first, then one that moves to a new epoch (a removal, add or rotation), then the lower
+    /// signer ID, then the lower signature.
+    static std::tuple<int, int, VeilId, Signature> fork_rank(const GroupState& base, const GroupState& first);
+    /// BLAKE2b-256 of the signed state and its signature: what the next version signs as its
+    /// predecessor (so a state applies only on the one it was made from).
+    [[nodiscard]] Digest digest() const;
+    /// The digest of the state this one follows (zero for the genesis).
+    [[nodiscard]] const Digest& previous() const { return previous_; }
+    /// True when both hold the same members (whatever their roles).
+    [[nodiscard]] bool same_members(const GroupState& other) const;
+    /// True when both hold the same admins.
+    [[nodiscard]] bool same_admins(const GroupState& other) const;
+    /// True when both are the same signed state (same version and signature).
+    [[nodiscard]] bool same_signed(const GroupState& other) const {
+        return version_ == other.version_ && signature_ == other.signature_;
+    }
 
     [[nodiscard]] const GroupId& group_id() const { return group_id_; }
     [[nodiscard]] std::uint64_t version() const { return version_; }
@@ -118,11 +155,11 @@ private:
     [[nodiscard]] GroupState signed_next(const Identity& admin, std::vector<GroupMember> members,
                                          SecretBytes new_seed, std::uint64_t now_ms) const;
     void check_members() const;
-    [[nodiscard]] bool same_members(const GroupState& other) const;
 
     GroupId group_id_{};
     PublicKey creator_key_{};
     std::array<std::uint8_t, 16> nonce_{};
+    Digest previous_{};  // digest() of the predecessor, signed
     std::uint64_t version_ = 0;
     std::uint64_t epoch_ = 0;
     std::string name_;
