@@ -120,6 +120,8 @@ void Client::refresh_peer_lists(std::vector<crypto::VeilId> peers, std::shared_p
     for (const auto& who : peers) {
         // At most one read per peer in flight: a round that finds one waits for its answer.
         list_checks_.read(who, now_ms(), [this, account, who](ListChecks::Finished finished) {
+            // Orders the scheduled refresh by attempts: a list that cannot be read goes to the back.
+            account->peer_lists().tried(who, now_ms());
             // The list alone: a bundle read that fails must not throw away a list already read.
             service_.fetch_device_list(who, [this, account, who, finished](crypto::DeviceList list) {
                 // A contact's list, or a list of a peer we hold sessions with, is never evicted.

@@ -108,8 +108,10 @@ void create_device(Service& service, AccountStore& store, const sdk::CommandCall
             };
             if (!restore) return make(std::nullopt);
             // Most members of the swarm must answer and the highest valid version wins: one stale
-            // member alone could fork the list and make a revoked device active again. Only an
-            // identity that has no list at all starts a new one.
+            // member alone could fork the list and make a revoked device active again. The new
+            // device signs found+1 (Account::create). Only an identity for which EVERY member gave
+            // a complete read and none holds a list starts a new chain (at the time in ms);
+            // anything less fails here (Service::fetch_device_list).
             service.fetch_device_list(identity->veil_id(), [make](crypto::DeviceList list) { make(std::move(list)); },
                                       [make, fail](const sdk::Error& e) {
                                           if (e.code == sdk::ErrorCode::not_found) return make(std::nullopt);

@@ -301,6 +301,29 @@ TEST_CASE("messenger - a restore that finds no list publishes a list contacts ac
     CHECK(alice.peer_lists().state(bob.id(), bob.device().signing_key()) == PeerLists::DeviceState::unknown);
 }
 
+// Issue 14 review (HIGH): a hostile member serves Bob's list from before the tablet was revoked
+// while he restores onto a new laptop. The restore signs found+1, not the time in ms: Alice,
+// holding the newer list, refuses it and the tablet stays revoked.
+TEST_CASE("messenger - a restore built on an older list than contacts hold brings no revoked device back", "[messenger]") {
+    Swarms net;
+    auto alice = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto bob = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto phrase = bob.identity().recovery_phrase();
+    auto tablet = Account::create(crypto::Identity::from_phrase(phrase.str()), bob.device_list(), kNow + 1000);
+    bob.adopt_device_list(tablet.device_list());
+    const auto old_list = bob.device_list();  // the tablet active
+    bob.revoke_device(tablet.device().signing_key(), kNow + 2000);
+    net.publish(alice);
+    net.publish(bob);
+    net.send(alice, bob.id(), "hello");
+    REQUIRE(alice.peer_lists().state(bob.id(), tablet.device().signing_key()) == PeerLists::DeviceState::revoked);
+
+    auto laptop = Account::create(crypto::Identity::from_phrase(phrase.str()), old_list, kNow + 60'000);
+    CHECK(laptop.device_list().version() == old_list.version() + 1);
+    CHECK(alice.peer_lists().accept(bob.id(), laptop.device_list(), kNow + 61'000)->version() == bob.device_list().version());
+    CHECK(alice.peer_lists().state(bob.id(), tablet.device().signing_key()) == PeerLists::DeviceState::revoked);
+}
+
 // Mallory's client sets the field that own devices use to name a conversation: Bob files her
 // message under her own conversation and keeps nothing of the name.
 TEST_CASE("messenger - a stranger cannot say whose conversation a message belongs to", "[messenger]") {
