@@ -131,8 +131,9 @@ void Client::refresh_peer_lists(std::vector<crypto::VeilId> peers, std::shared_p
                 // The message may name the peer: only at debug level.
                 ctx_.log().warn("a sender's device list could not be read");
                 ctx_.log().debug("device list read failed: {}", e.message);
-                // The swarm answered and holds no valid list: a read that names no device, not
-                // a failed one (that would let an unnamed device in).
+                // Most members gave a complete read and none holds a valid list (not_found needs
+                // that, absence_agreed): a read that names no device, not a failed one (that would
+                // let an unnamed device in). One member's "none" is a failed read.
                 finished(e.code == sdk::ErrorCode::not_found);
             });
         }, [left, then, who, unread](bool ok) {

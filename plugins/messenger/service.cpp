@@ -148,8 +148,8 @@ void Service::to_every_member(const proto::node::PublicKey& mailbox, const proto
 }
 
 void Service::fetch_public(const crypto::VeilId& who, std::uint16_t ns,
-                           std::function<void(std::vector<wire::Bytes>, bool)> done, Fail fail, Answers answers) {
-    read_public(who, ns, [done](std::vector<proto::node::MessageItem> items, bool complete) {
+                           std::function<void(std::vector<wire::Bytes>, ReadCoverage)> done, Fail fail, Answers answers) {
+    read_public(who, ns, [done](std::vector<proto::node::MessageItem> items, ReadCoverage complete) {
         std::vector<wire::Bytes> blobs;
         for (auto& m : items) blobs.push_back(std::move(m.data));
         done(std::move(blobs), complete);
@@ -157,7 +157,7 @@ void Service::fetch_public(const crypto::VeilId& who, std::uint16_t ns,
 }
 
 void Service::read_public(const crypto::VeilId& who, std::uint16_t ns,
-                          std::function<void(std::vector<proto::node::MessageItem>, bool)> done, Fail fail, Answers answers) {
+                          std::function<void(std::vector<proto::node::MessageItem>, ReadCoverage)> done, Fail fail, Answers answers) {
     // Every member, every page: the newest list wins even if replication has not reached them
     // all, and nothing is missed however many items a namespace holds, up to each member's share
     // of kMaxPublicBytes (public_gather.hpp): a hostile member cannot make us hold more.
@@ -190,7 +190,7 @@ void Service::read_public(const crypto::VeilId& who, std::uint16_t ns,
                                                                   " of the swarm's members answered, " +
                                                                   std::to_string(needed) + " needed"});
                 }
-                done(g->pages->take(), g->complete == total);
+                done(g->pages->take(), ReadCoverage{g->complete, total});
             });
         }
     }, fail);
@@ -216,12 +216,12 @@ void Service::public_pages(const proto::NodeEntry& member, proto::node::Retrieve
 
 void Service::fetch_device_list(const crypto::VeilId& who, std::function<void(crypto::DeviceList)> done, Fail fail,
                                 Answers answers) {
-    fetch_public(who, kDeviceListNamespace, [who, done, fail, answers](std::vector<wire::Bytes> lists, bool complete) {
+    fetch_public(who, kDeviceListNamespace, [who, done, fail, answers](std::vector<wire::Bytes> lists, ReadCoverage coverage) {
         auto list = newest_device_list(who, lists);
-        // "None" decides a restore (a new chain): every member must agree, or one that did not
-        // answer may hold the list the restore would otherwise fork from.
-        if (!list && answers == Answers::majority && !complete) {
-            return fail({sdk::ErrorCode::unreachable, "not every member of the swarm gave a complete read and none of "
+        // "None" lets an unnamed device's message be dropped, and decides a restore (a new
+        // chain, where every member must agree): a member that did not answer may hold the list.
+        if (!list && !absence_agreed(coverage, answers == Answers::majority)) {
+            return fail({sdk::ErrorCode::unreachable, "too few members of the swarm gave a complete read, and none of "
                                                       "those that did holds a device list"});
         }
         if (!list) {
@@ -233,7 +233,7 @@ void Service::fetch_device_list(const crypto::VeilId& who, std::function<void(cr
 
 void Service::fetch_person(const crypto::VeilId& who, std::function<void(PersonKeys)> done, Fail fail) {
     fetch_device_list(who, [this, who, done, fail](crypto::DeviceList list) {
-        fetch_public(who, kBundleNamespace, [who, list, done](std::vector<wire::Bytes> blobs, bool) {
+        fetch_public(who, kBundleNamespace, [who, list, done](std::vector<wire::Bytes> blobs, ReadCoverage) {
             PersonKeys keys{list, newest_bundles(who, list, blobs, now_ms())};
             done(std::move(keys));
         }, fail);
@@ -273,7 +273,7 @@ void Service::prune_published(const AccountPtr& account, const wire::Bytes& bund
     auto version = account->device_list().version();
     auto device = account->device().signing_key();
     for (auto ns : {kDeviceListNamespace, kBundleNamespace}) {
-        read_public(id, ns, [this, account, ns, id, version, device, bundle, one_done, warn](std::vector<proto::node::MessageItem> items, bool) {
+        read_public(id, ns, [this, account, ns, id, version, device, bundle, one_done, warn](std::vector<proto::node::MessageItem> items, ReadCoverage) {
             auto hashes = ns == kDeviceListNamespace ? superseded_lists(id, version, items)
                                                      : superseded_bundles(id, device, bundle, items, now_ms());
             if (hashes.empty()) return one_done();
