@@ -73,11 +73,12 @@ Account Account::create(crypto::Identity identity, const std::optional<crypto::D
     Account a(std::move(identity), std::make_unique<crypto::DeviceKeys>(crypto::DeviceKeys::generate()));
     a.certificate_ = crypto::DeviceCertificate::issue(a.identity_, *a.device_, now_ms);
     const crypto::DeviceList base = existing.value_or(crypto::DeviceList{});
-    // A new device (a new identity, or a restore) signs a version of at least the time in ms: a
-    // restore that finds no list (every list expired after 14 days, or the members that answered
-    // hold none) must still publish above any version contacts hold, or they refuse it and keep
-    // the old devices. Earlier lists were signed at an earlier time, with +1 per change since.
-    a.list_ = base.with_device(a.identity_, *a.device_, now_ms, now_ms);
+    // A device added to a list found (a restore) signs found+1: a time floor would lift a stale
+    // list a hostile member served above every version contacts hold, and make its revoked
+    // devices active again. Only a new chain (a new identity, or a restore for which every
+    // member of the swarm agreed there is no list: all expired after 14 days) starts at the time
+    // in ms, above any version contacts may still hold from before.
+    a.list_ = base.with_device(a.identity_, *a.device_, now_ms, existing ? 0 : now_ms);
     return a;
 }
 

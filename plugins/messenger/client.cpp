@@ -114,8 +114,10 @@ void Client::refresh_own_devices(std::function<void()> then) {
 
 void Client::refresh_stale_peer_lists() {
     // The least recently checked first, a bounded number per tick: lists all stale at once (a
-    // daemon started after a while) are read over several ticks, not in one burst.
-    auto stale = account_->peer_lists().stalest(now_ms(), peer_list_refresh_ms_, kMaxRefreshesPerTick);
+    // daemon started after a while) are read over several ticks, not in one burst; contacts have
+    // their own share, so strangers whose lists are gone cannot crowd them out.
+    auto stale = account_->peer_lists().stalest(now_ms(), peer_list_refresh_ms_, kMaxRefreshesPerTick,
+                                                account_->keep_lists(is_accepted()));
     if (stale.empty()) return;
     auto account = account_;
     refresh_peer_lists(std::move(stale), nullptr, [this, account] {

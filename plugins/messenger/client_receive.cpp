@@ -123,6 +123,8 @@ void Client::refresh_peer_lists(std::vector<crypto::VeilId> peers, std::shared_p
     for (const auto& who : peers) {
         // At most one read per peer in flight: a round that finds one waits for its answer.
         list_checks_.read(who, now_ms(), [this, account, who](ListChecks::Finished finished) {
+            // Orders the scheduled refresh by attempts: a list that cannot be read goes to the back.
+            account->peer_lists().tried(who, now_ms());
             // The list alone: a bundle read that fails must not throw away a list already read.
             service_.fetch_device_list(who, [this, account, who, finished](crypto::DeviceList list) {
                 // A contact's list, or a list of a peer we hold sessions with, is never evicted.
@@ -132,8 +134,9 @@ void Client::refresh_peer_lists(std::vector<crypto::VeilId> peers, std::shared_p
                 // The message may name the peer: only at debug level.
                 ctx_.log().warn("a sender's device list could not be read");
                 ctx_.log().debug("device list read failed: {}", e.message);
-                // The swarm answered and holds no valid list: a read that names no device, not
-                // a failed one (that would let an unnamed device in).
+                // Most members gave a complete read and none holds a valid list (not_found needs
+                // that, absence_agreed): a read that names no device, not a failed one (that would
+                // let an unnamed device in). One member's "none" is a failed read.
                 finished(e.code == sdk::ErrorCode::not_found);
             });
         }, [left, then, who, unread](bool ok) {

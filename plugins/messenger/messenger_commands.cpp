@@ -110,8 +110,10 @@ void create_device(Service& service, AccountStore& store, const sdk::CommandCall
             };
             if (!restore) return make(std::nullopt);
             // Most members of the swarm must answer and the highest valid version wins: one stale
-            // member alone could fork the list and make a revoked device active again. Only an
-            // identity that has no list at all starts a new one.
+            // member alone could fork the list and make a revoked device active again. The new
+            // device signs found+1 (Account::create). Only an identity for which EVERY member gave
+            // a complete read and none holds a list starts a new chain (at the time in ms);
+            // anything less fails here (Service::fetch_device_list).
             service.fetch_device_list(identity->veil_id(), [make](crypto::DeviceList list) { make(std::move(list)); },
                                       [make, fail](const sdk::Error& e) {
                                           if (e.code == sdk::ErrorCode::not_found) return make(std::nullopt);
@@ -532,10 +534,15 @@ void cmd_devices(Service& service, AccountStore& store, Client& client, const sd
                     return store.save_account(*account, {}, [account, call, json] { list_devices(account, call, json); },
                                               fail);
                 }
-                try {
-                    account->revoke_device(key, now_ms());
-                } catch (const std::exception& e) {
-                    return fail({sdk::ErrorCode::bad_input, e.what()});
+                // A retry after a publish that too few members took adopts that list, the device
+                // already revoked in it: publish it again instead of failing.
+                const auto* listed = account->device_list().find(key);
+                if (!listed || !listed->revoked()) {
+                    try {
+                        account->revoke_device(key, now_ms());
+                    } catch (const std::exception& e) {
+                        return fail({sdk::ErrorCode::bad_input, e.what()});
+                    }
                 }
                 service.publish(account, [&store, call, fail, account] {
                     store.save_account(*account, {}, [call, account] {

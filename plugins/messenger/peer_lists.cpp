@@ -10,6 +10,21 @@ constexpr std::uint8_t kVersion = 1;
 constexpr std::size_t kMaxListBytes = 8 * 1024;  // 64 devices of 80 bytes and the header
 }  // namespace
 
+namespace {
+
+void add_revoked(std::set<crypto::PublicKey>& into, const crypto::DeviceList& list) {
+    for (const auto& e : list.entries()) {
+        if (e.revoked() && into.size() < kMaxRevokedKept) into.insert(e.signing_key);
+    }
+}
+
+bool revives(const std::set<crypto::PublicKey>& revoked, const crypto::DeviceList& list) {
+    return std::any_of(list.entries().begin(), list.entries().end(),
+                       [&](const auto& e) { return !e.revoked() && revoked.contains(e.signing_key); });
+}
+
+}  // namespace
+
 std::optional<crypto::DeviceList> PeerLists::accept(const crypto::VeilId& peer, const crypto::DeviceList& incoming,
                                                     std::uint64_t now_ms, const Keep& keep) {
     auto it = held_.find(peer);
@@ -17,7 +32,14 @@ std::optional<crypto::DeviceList> PeerLists::accept(const crypto::VeilId& peer, 
     if (it != held_.end()) current = it->second.list;
     try {
         auto newer = crypto::DeviceList::accept_update(current, incoming, peer);
-        held_.insert_or_assign(peer, Held{newer, now_ms});
+        Held h{newer, now_ms, now_ms, {}};
+        if (current) {
+            // A revoked device never comes back, whatever version names it active.
+            if (revives(it->second.revoked, newer)) return current;
+            h.revoked = std::move(it->second.revoked);
+        }
+        add_revoked(h.revoked, newer);
+        held_.insert_or_assign(peer, std::move(h));
         evict(peer, keep);
         return newer;
     } catch (const crypto::Error& e) {
@@ -28,6 +50,10 @@ std::optional<crypto::DeviceList> PeerLists::accept(const crypto::VeilId& peer, 
         }
         return current;
     }
+}
+
+void PeerLists::tried(const crypto::VeilId& peer, std::uint64_t now_ms) {
+    if (auto it = held_.find(peer); it != held_.end()) it->second.tried_ms = std::max(it->second.tried_ms, now_ms);
 }
 
 const PeerLists::Held* PeerLists::find(const crypto::VeilId& peer) const {
@@ -47,15 +73,25 @@ bool PeerLists::stale(const crypto::VeilId& peer, std::uint64_t now_ms, std::uin
     return !h || now_ms >= h->checked_ms + max_age_ms;
 }
 
-std::vector<crypto::VeilId> PeerLists::stalest(std::uint64_t now_ms, std::uint64_t max_age_ms, std::size_t limit) const {
-    std::vector<std::pair<std::uint64_t, crypto::VeilId>> stale_ones;
+std::vector<crypto::VeilId> PeerLists::stalest(std::uint64_t now_ms, std::uint64_t max_age_ms, std::size_t limit,
+                                               const Keep& keep) const {
+    // Ordered by the last attempt, not the last answer: a list whose reads keep failing goes to
+    // the back instead of taking a place every tick.
+    using Aged = std::pair<std::uint64_t, crypto::VeilId>;
+    std::vector<Aged> contacts;
+    std::vector<Aged> strangers;
     for (const auto& [peer, h] : held_) {
-        if (now_ms >= h.checked_ms + max_age_ms) stale_ones.emplace_back(h.checked_ms, peer);
+        if (now_ms < h.checked_ms + max_age_ms) continue;
+        (keep && keep(peer) ? contacts : strangers).emplace_back(std::max(h.checked_ms, h.tried_ms), peer);
     }
-    auto n = std::min(limit, stale_ones.size());
-    std::partial_sort(stale_ones.begin(), stale_ones.begin() + static_cast<std::ptrdiff_t>(n), stale_ones.end());
+    std::sort(contacts.begin(), contacts.end());
+    std::sort(strangers.begin(), strangers.end());
+    // Contacts' half of the places, and whatever strangers leave of theirs.
+    auto for_contacts = std::min(contacts.size(), std::max(limit / 2, limit - std::min(limit, strangers.size())));
+    auto for_strangers = std::min(strangers.size(), limit - for_contacts);
     std::vector<crypto::VeilId> out;
-    for (std::size_t i = 0; i < n; ++i) out.push_back(stale_ones[i].second);
+    for (std::size_t i = 0; i < for_contacts; ++i) out.push_back(contacts[i].second);
+    for (std::size_t i = 0; i < for_strangers; ++i) out.push_back(strangers[i].second);
     return out;
 }
 
@@ -115,7 +151,10 @@ PeerLists PeerLists::decode(wire::ByteView bytes, std::size_t* skipped) {
             auto list = crypto::DeviceList::decode(record);
             auto peer = crypto::veil_id_of(list.identity_key());
             list.verify(peer);
-            if (out.held_.emplace(peer, Held{std::move(list), checked}).second) continue;
+            // Revoked keys of earlier versions are not stored: those the list still names load.
+            Held h{std::move(list), checked, checked, {}};
+            add_revoked(h.revoked, h.list);
+            if (out.held_.emplace(peer, std::move(h)).second) continue;
         } catch (const crypto::Error&) {
         } catch (const wire::DecodeError&) {
         }

@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "veil/crypto/device.hpp"
@@ -26,6 +27,8 @@ inline constexpr std::size_t kMaxPeerLists = 256;
 /// jittered): a daemon holding many lists, all stale at start, spreads the reads instead of
 /// sending them all at once each period.
 inline constexpr std::size_t kMaxRefreshesPerTick = 32;
+/// Revoked device keys remembered per peer across list versions at most (a list holds 64).
+inline constexpr std::size_t kMaxRevokedKept = 256;
 
 class PeerLists final {
 public:
@@ -36,12 +39,18 @@ public:
     struct Held final {
         crypto::DeviceList list;
         std::uint64_t checked_ms = 0;  ///< when a swarm last answered with this list (or an older one)
+        std::uint64_t tried_ms = 0;    ///< when a read of it was last attempted (answered or not)
+        /// Every device key a held version named revoked (at most kMaxRevokedKept): a later list
+        /// naming one active is refused (device keys are never reused, so only a rollback
+        /// signed again, e.g. a restore built on a stale list, does that).
+        std::set<crypto::PublicKey> revoked;
     };
 
     /// Takes `incoming`, read from `peer`'s swarm at now_ms, if it verifies against peer and is
     /// newer than the list held; the same version only marks the held list checked. Returns the
     /// list to use from now on (the held one when incoming is older: a rollback is ignored), or
-    /// nullopt when incoming does not verify and nothing is held. Evicts only lists `keep` does
+    /// nullopt when incoming does not verify and nothing is held. A newer list that names active
+    /// a device any held version named revoked is refused too. Evicts only lists `keep` does
     /// not name (without it every peer is a stranger).
     std::optional<crypto::DeviceList> accept(const crypto::VeilId& peer, const crypto::DeviceList& incoming,
                                              std::uint64_t now_ms, const Keep& keep = {});
@@ -49,9 +58,13 @@ public:
     [[nodiscard]] DeviceState state(const crypto::VeilId& peer, const crypto::PublicKey& device) const;
     /// True when nothing is held for peer or it was last checked max_age_ms ago or earlier.
     [[nodiscard]] bool stale(const crypto::VeilId& peer, std::uint64_t now_ms, std::uint64_t max_age_ms) const;
-    /// At most `limit` peers whose held list is stale, the least recently checked first.
+    /// A read of peer's list was attempted at now_ms (answered or not): orders stalest().
+    void tried(const crypto::VeilId& peer, std::uint64_t now_ms);
+    /// At most `limit` peers whose held list is stale, the least recently tried first; the peers
+    /// `keep` names (contacts) get half of the places (more when there are fewer strangers), so
+    /// strangers whose lists are gone cannot keep contacts' lists from being read.
     [[nodiscard]] std::vector<crypto::VeilId> stalest(std::uint64_t now_ms, std::uint64_t max_age_ms,
-                                                      std::size_t limit) const;
+                                                      std::size_t limit, const Keep& keep = {}) const;
     /// Every peer whose list is held.
     [[nodiscard]] const std::map<crypto::VeilId, Held>& all() const { return held_; }
 

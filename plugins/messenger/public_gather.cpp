@@ -4,6 +4,11 @@
 
 namespace veil::messenger {
 
+bool absence_agreed(ReadCoverage c, bool every_member) {
+    if (c.members == 0) return false;
+    return every_member ? c.complete == c.members : c.complete > c.members / 2;
+}
+
 PublicGather::PublicGather(std::size_t members, std::size_t max_bytes)
     : share_bytes_(max_bytes / std::max<std::size_t>(members, 1)), members_(std::max<std::size_t>(members, 1)) {}
 

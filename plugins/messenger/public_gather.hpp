@@ -26,6 +26,17 @@ inline constexpr std::size_t kMaxPublicPages = 16;
 /// deadline too): a member still paging then is left with what it gave.
 inline constexpr std::uint64_t kMaxPublicReadMs = 20'000;
 
+/// How many of a swarm's members gave a complete read of a public namespace (answered, and
+/// said they had no more).
+struct ReadCoverage final {
+    std::size_t complete = 0;
+    std::size_t members = 0;
+};
+/// Whether "no valid item" may be taken as the swarm's answer (a list is absent): with
+/// `every_member`, all members gave a complete read (a restore starting a new chain); otherwise
+/// most of them did. Fewer means a member that did not answer may hold it: the read failed.
+[[nodiscard]] bool absence_agreed(ReadCoverage c, bool every_member);
+
 class PublicGather final {
 public:
     /// `members` answers are expected; each may bring max_bytes / members of data.

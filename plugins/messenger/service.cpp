@@ -149,16 +149,16 @@ void Service::to_every_member(const proto::node::PublicKey& mailbox, const proto
 }
 
 void Service::fetch_public(const crypto::VeilId& who, std::uint16_t ns,
-                           std::function<void(std::vector<wire::Bytes>)> done, Fail fail, Answers answers) {
-    read_public(who, ns, [done](std::vector<proto::node::MessageItem> items) {
+                           std::function<void(std::vector<wire::Bytes>, ReadCoverage)> done, Fail fail, Answers answers) {
+    read_public(who, ns, [done](std::vector<proto::node::MessageItem> items, ReadCoverage complete) {
         std::vector<wire::Bytes> blobs;
         for (auto& m : items) blobs.push_back(std::move(m.data));
-        done(std::move(blobs));
+        done(std::move(blobs), complete);
     }, fail, answers);
 }
 
 void Service::read_public(const crypto::VeilId& who, std::uint16_t ns,
-                          std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail, Answers answers) {
+                          std::function<void(std::vector<proto::node::MessageItem>, ReadCoverage)> done, Fail fail, Answers answers) {
     // Every member, every page: the newest list wins even if replication has not reached them
     // all, and nothing is missed however many items a namespace holds, up to each member's share
     // of kMaxPublicBytes (public_gather.hpp): a hostile member cannot make us hold more.
@@ -170,17 +170,19 @@ void Service::read_public(const crypto::VeilId& who, std::uint16_t ns,
             std::shared_ptr<PublicGather> pages;
             std::size_t left = 0;
             std::size_t answered = 0;
+            std::size_t complete = 0;  // answered and said it had no more
             std::optional<sdk::Error> last_error;
         };
         auto g = std::make_shared<Gather>(members.size());
         auto needed = answers == Answers::majority ? members.size() / 2 + 1 : 1;
         for (std::size_t i = 0; i < members.size(); ++i) {
             auto until = now_ms() + kMaxPublicReadMs;
-            public_pages(members[i], Account::public_fetch(who, ns), g->pages, i, until, [g, done, fail, needed](std::optional<sdk::Error> error) {
+            public_pages(members[i], Account::public_fetch(who, ns), g->pages, i, until, [g, done, fail, needed, total = members.size()](std::optional<sdk::Error> error, bool complete) {
                 if (error) {
                     g->last_error = std::move(error);
                 } else {
                     ++g->answered;
+                    if (complete) ++g->complete;
                 }
                 if (--g->left > 0) return;
                 if (g->answered == 0) return fail(*g->last_error);
@@ -189,7 +191,7 @@ void Service::read_public(const crypto::VeilId& who, std::uint16_t ns,
                                                                   " of the swarm's members answered, " +
                                                                   std::to_string(needed) + " needed"});
                 }
-                done(g->pages->take());
+                done(g->pages->take(), ReadCoverage{g->complete, total});
             });
         }
     }, fail);
@@ -197,24 +199,32 @@ void Service::read_public(const crypto::VeilId& who, std::uint16_t ns,
 
 void Service::public_pages(const proto::NodeEntry& member, proto::node::RetrieveRequest q,
                            std::shared_ptr<PublicGather> pages, std::size_t index, std::uint64_t until_ms,
-                           std::function<void(std::optional<sdk::Error>)> done) {
+                           std::function<void(std::optional<sdk::Error>, bool)> done) {
     ask(ctx_.bus(), sw::ToNode{member, q}, [this, member, q, pages, index, until_ms, done](sdk::Result<proto::node::Response> r) mutable {
-        if (!r) return done(network_error(r.error()));
-        if (r.value().status != proto::node::Status::ok) return done(node_error(r.value()));
+        if (!r) return done(network_error(r.error()), false);
+        if (r.value().status != proto::node::Status::ok) return done(node_error(r.value()), false);
         auto& page = std::get<proto::node::PageResponse>(r.value().body);
         bool more = page.more && !page.messages.empty();
         if (more) q.page.after = page.messages.back().hash;
         // A cursor means something only on the node that gave it, so the pages come from one member.
         // Bounded in pages and time: a member serving one item a page cannot hold the round.
-        if (!pages->add_page(index, std::move(page.messages)) || !more || now_ms() >= until_ms) return done(std::nullopt);
+        bool room = pages->add_page(index, std::move(page.messages));
+        if (!more) return done(std::nullopt, true);
+        if (!room || now_ms() >= until_ms) return done(std::nullopt, false);
         public_pages(member, q, pages, index, until_ms, done);
     });
 }
 
 void Service::fetch_device_list(const crypto::VeilId& who, std::function<void(crypto::DeviceList)> done, Fail fail,
                                 Answers answers) {
-    fetch_public(who, kDeviceListNamespace, [who, done, fail](std::vector<wire::Bytes> lists) {
+    fetch_public(who, kDeviceListNamespace, [who, done, fail, answers](std::vector<wire::Bytes> lists, ReadCoverage coverage) {
         auto list = newest_device_list(who, lists);
+        // "None" lets an unnamed device's message be dropped, and decides a restore (a new
+        // chain, where every member must agree): a member that did not answer may hold the list.
+        if (!list && !absence_agreed(coverage, answers == Answers::majority)) {
+            return fail({sdk::ErrorCode::unreachable, "too few members of the swarm gave a complete read, and none of "
+                                                      "those that did holds a device list"});
+        }
         if (!list) {
             return fail({sdk::ErrorCode::not_found, "no device list is published for " + who.str() + " (is the ID right?)"});
         }
@@ -230,7 +240,7 @@ void Service::fetch_person(const crypto::VeilId& who, std::function<void(PersonK
 
 void Service::fetch_bundles(const crypto::VeilId& who, const crypto::DeviceList& list, std::function<void(Bundles)> done,
                             Fail fail) {
-    fetch_public(who, kBundleNamespace, [who, list, done](std::vector<wire::Bytes> blobs) {
+    fetch_public(who, kBundleNamespace, [who, list, done](std::vector<wire::Bytes> blobs, ReadCoverage) {
         done(newest_bundles(who, list, blobs, now_ms()));
     }, std::move(fail));
 }
@@ -268,7 +278,7 @@ void Service::prune_published(const AccountPtr& account, const wire::Bytes& bund
     auto version = account->device_list().version();
     auto device = account->device().signing_key();
     for (auto ns : {kDeviceListNamespace, kBundleNamespace}) {
-        read_public(id, ns, [this, account, ns, id, version, device, bundle, one_done, warn](std::vector<proto::node::MessageItem> items) {
+        read_public(id, ns, [this, account, ns, id, version, device, bundle, one_done, warn](std::vector<proto::node::MessageItem> items, ReadCoverage) {
             auto hashes = ns == kDeviceListNamespace ? superseded_lists(id, version, items)
                                                      : superseded_bundles(id, device, bundle, items, now_ms());
             if (hashes.empty()) return one_done();

@@ -51,7 +51,10 @@ public:
     enum class Answers { any = 1, majority };
     /// The newest valid device list a person has published, alone (fails with not_found when
     /// there is none). With Answers::majority, fails unless most members of the swarm answered,
-    /// so one stale member alone cannot decide the list (`init --restore` builds on it).
+    /// so one stale member alone cannot decide the list (`init --restore` builds on it). "None"
+    /// (not_found) needs complete reads from most members, with Answers::majority from EVERY
+    /// member (absence_agreed); otherwise it fails unreachable (a member that did not answer
+    /// may hold the list).
     void fetch_device_list(const crypto::VeilId& who, std::function<void(crypto::DeviceList)> done, Fail fail,
                            Answers answers = Answers::any);
     /// Publishes the account's device list and bundle, marks it published (save afterwards), and
@@ -84,19 +87,23 @@ private:
     void prune_published(const AccountPtr& account, const wire::Bytes& bundle, std::function<void()> done);
     /// Keeps `m` if it is newer than the manifest held.
     void adopt(std::shared_ptr<const proto::Manifest> m);
-    void fetch_public(const crypto::VeilId& who, std::uint16_t ns, std::function<void(std::vector<wire::Bytes>)> done,
-                      Fail fail, Answers answers = Answers::any);
+    /// `done` gets the blobs and how many members of the swarm gave a complete read.
+    void fetch_public(const crypto::VeilId& who, std::uint16_t ns,
+                      std::function<void(std::vector<wire::Bytes>, ReadCoverage)> done, Fail fail,
+                      Answers answers = Answers::any);
     /// Every item (deduplicated by hash) of a public namespace of who's identity mailbox, from
     /// every member of its swarm, following `more` page by page on each; fails when no member
-    /// answered (with Answers::majority: when half of them or fewer did).
+    /// answered (with Answers::majority: when half of them or fewer did). `done` also gets how
+    /// many members gave a complete read.
     void read_public(const crypto::VeilId& who, std::uint16_t ns,
-                     std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail,
+                     std::function<void(std::vector<proto::node::MessageItem>, ReadCoverage)> done, Fail fail,
                      Answers answers = Answers::any);
     /// All pages of q from member `index` into `pages`, until the member has no more, its share
-    /// or page count is used up, or until_ms has passed; `done` with nothing or the member's error.
+    /// or page count is used up, or until_ms has passed; `done` with nothing or the member's error,
+    /// and whether the member's read was complete (it said it had no more).
     void public_pages(const proto::NodeEntry& member, proto::node::RetrieveRequest q,
                       std::shared_ptr<PublicGather> pages, std::size_t index, std::uint64_t until_ms,
-                      std::function<void(std::optional<sdk::Error>)> done);
+                      std::function<void(std::optional<sdk::Error>, bool complete)> done);
     /// A signed retrieve of one page of an owned mailbox, after the cursor.
     using PageRequest = std::function<proto::node::RetrieveRequest(std::optional<proto::node::Hash>)>;
     static constexpr std::uint32_t kGroupPageCount = 100;

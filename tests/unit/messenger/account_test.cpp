@@ -268,26 +268,36 @@ TEST_CASE("messenger - an older device list served later does not bring a revoke
     CHECK(alice.peer_lists().accept(bob.id(), before_revocation, kNow + 1)->version() == bob.device_list().version());
 }
 
+// Alice wrote to Bob after Bob added a tablet and revoked it: she holds his version 3.
+struct RevokedTablet {
+    Swarms net;
+    Account alice = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    Account bob = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    std::string phrase{bob.identity().recovery_phrase().str()};
+    Account tablet = Account::create(crypto::Identity::from_phrase(phrase), bob.device_list(), kNow + 1000);
+    crypto::DeviceList old_list;  // the tablet active
+    RevokedTablet() {
+        bob.adopt_device_list(tablet.device_list());
+        old_list = bob.device_list();
+        bob.revoke_device(tablet.device().signing_key(), kNow + 2000);
+        net.publish(alice);
+        net.publish(bob);
+        net.send(alice, bob.id(), "hello");
+    }
+};
+
 // Issue 14 review (HIGH): Bob's lists all expired (14 days) and `init --restore` found none, so it
 // started a new version 1; Alice, holding his version 3, refused it: the restored device's
 // messages were dropped and his old devices kept. A new device's list starts at the time in ms.
 TEST_CASE("messenger - a restore that finds no list publishes a list contacts accept", "[messenger]") {
-    Swarms net;
-    auto alice = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
-    auto bob = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
-    auto phrase = bob.identity().recovery_phrase();
-    auto tablet = Account::create(crypto::Identity::from_phrase(phrase.str()), bob.device_list(), kNow + 1000);
-    bob.adopt_device_list(tablet.device_list());
-    bob.revoke_device(tablet.device().signing_key(), kNow + 2000);
-    net.publish(alice);
-    net.publish(bob);
-    net.send(alice, bob.id(), "hello");
+    RevokedTablet w;
+    auto& [net, alice, bob, phrase, tablet, old_list] = w;
     REQUIRE(alice.peer_lists().find(bob.id())->list.version() == bob.device_list().version());
 
     // 15 days later nothing of Bob's is left in his swarm: the restore finds no list.
     constexpr std::uint64_t kLater = kNow + 15ULL * 24 * 3600 * 1000;
     net.boxes.clear();
-    auto restored = Account::create(crypto::Identity::from_phrase(phrase.str()), std::nullopt, kLater);
+    auto restored = Account::create(crypto::Identity::from_phrase(phrase), std::nullopt, kLater);
     CHECK(restored.device_list().version() > bob.device_list().version());
     net.store(restored.publish_requests(kLater));
     auto list = newest_device_list(bob.id(), net.boxes[{bob.id().x25519, kDeviceListNamespace}]);
@@ -299,6 +309,20 @@ TEST_CASE("messenger - a restore that finds no list publishes a list contacts ac
     CHECK(out.stores[0].mailbox == restored.inbox());
     CHECK(alice.peer_lists().state(bob.id(), restored.device().signing_key()) == PeerLists::DeviceState::active);
     CHECK(alice.peer_lists().state(bob.id(), bob.device().signing_key()) == PeerLists::DeviceState::unknown);
+}
+
+// Issue 14 review (HIGH): a hostile member serves Bob's list from before the tablet was revoked
+// while he restores onto a new laptop. The restore signs found+1, not the time in ms: Alice,
+// holding the newer list, refuses it and the tablet stays revoked.
+TEST_CASE("messenger - a restore built on an older list than contacts hold brings no revoked device back", "[messenger]") {
+    RevokedTablet w;
+    auto& [net, alice, bob, phrase, tablet, old_list] = w;
+    REQUIRE(alice.peer_lists().state(bob.id(), tablet.device().signing_key()) == PeerLists::DeviceState::revoked);
+
+    auto laptop = Account::create(crypto::Identity::from_phrase(phrase), old_list, kNow + 60'000);
+    CHECK(laptop.device_list().version() == old_list.version() + 1);
+    CHECK(alice.peer_lists().accept(bob.id(), laptop.device_list(), kNow + 61'000)->version() == bob.device_list().version());
+    CHECK(alice.peer_lists().state(bob.id(), tablet.device().signing_key()) == PeerLists::DeviceState::revoked);
 }
 
 // Mallory's client sets the field that own devices use to name a conversation: Bob files her

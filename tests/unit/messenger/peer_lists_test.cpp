@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 #include "peer_lists.hpp"
@@ -173,4 +175,50 @@ TEST_CASE("messenger - peer lists: the stalest lists are read again first, a bou
     for (std::size_t i = 0; i < due.size(); ++i) CHECK(due[i] == ids[i]);
     CHECK(lists.stalest(kNow + 50'000, 20'000, 100).size() == 31);
     CHECK(lists.stalest(kNow, 20'000, 100).empty());
+}
+
+// Issue 14 review (HIGH): a list of a higher version that names a device active after a held
+// version named it revoked (a restore signed on a stale list) brings nothing back.
+TEST_CASE("messenger - peer lists: a revoked device is never active again, whatever the version", "[messenger]") {
+    Person bob;
+    const auto& id = bob.identity.veil_id();
+    PeerLists lists;
+    REQUIRE(lists.accept(id, bob.v3, kNow)->version() == 3);
+    // Built on v2 (the tablet active) with a new device, signed far above v3.
+    auto laptop = crypto::DeviceKeys::generate();
+    auto rollback = bob.v2.with_device(bob.identity, laptop, kNow + 1000, kNow + 1000);
+    REQUIRE(rollback.version() > 3);
+    CHECK(lists.accept(id, rollback, kNow + 2000)->version() == 3);
+    CHECK(lists.state(id, bob.tablet.signing_key()) == PeerLists::DeviceState::revoked);
+    CHECK(lists.state(id, laptop.signing_key()) == PeerLists::DeviceState::unknown);
+    // Honest growth on v3 still goes through, and the mark stays after a reload.
+    auto v4 = bob.v3.with_device(bob.identity, laptop, kNow + 3000);
+    CHECK(lists.accept(id, v4, kNow + 3000)->version() == 4);
+    auto reloaded = PeerLists::decode(lists.encode());
+    CHECK(reloaded.accept(id, rollback.with_device(bob.identity, crypto::DeviceKeys::generate(), kNow, kNow + 9000),
+                          kNow + 9000)->version() == 4);
+}
+
+// Issue 14 review (MEDIUM): strangers whose lists cannot be read any more stayed the stalest by
+// their last answer and took every place of each tick: contacts were never read again.
+TEST_CASE("messenger - peer lists: failing strangers do not crowd contacts out of the refresh", "[messenger]") {
+    PeerLists lists;
+    std::vector<crypto::VeilId> strangers;
+    for (int i = 0; i < 40; ++i) {
+        Person p;
+        strangers.push_back(p.identity.veil_id());
+        (void)lists.accept(strangers.back(), p.v1, kNow);
+    }
+    Person carol;
+    const auto& contact = carol.identity.veil_id();
+    (void)lists.accept(contact, carol.v1, kNow + 1000);  // checked after every stranger
+    auto keep = [&](const crypto::VeilId& p) { return p == contact; };
+    auto due = lists.stalest(kNow + 60'000, 20'000, 8, keep);
+    REQUIRE(due.size() == 8);
+    CHECK(due.front() == contact);
+    // Every stranger read now fails (no answer): the next tick takes those not tried yet.
+    for (const auto& p : due) lists.tried(p, kNow + 60'000);
+    auto next = lists.stalest(kNow + 61'000, 20'000, 8);
+    REQUIRE(next.size() == 8);
+    for (const auto& p : next) CHECK(std::find(due.begin(), due.end(), p) == due.end());
 }

@@ -79,3 +79,15 @@ TEST_CASE("messenger - a member serving one item a page is asked for a bounded n
     }
     CHECK(gather.take().size() == kMaxPublicItems + kMaxPublicPages);
 }
+
+// Issue 14 review (MEDIUM): one member answering "none" counted as the swarm saying the list is
+// absent. Absence needs complete reads from most members, and from every member for a restore.
+TEST_CASE("messenger - a list is absent only when enough members read completely say so", "[messenger]") {
+    CHECK_FALSE(absence_agreed({1, 3}, false));
+    CHECK(absence_agreed({2, 3}, false));
+    CHECK_FALSE(absence_agreed({2, 4}, false));
+    CHECK_FALSE(absence_agreed({2, 3}, true));
+    CHECK(absence_agreed({3, 3}, true));
+    CHECK_FALSE(absence_agreed({0, 0}, false));
+    CHECK_FALSE(absence_agreed({0, 0}, true));
+}
