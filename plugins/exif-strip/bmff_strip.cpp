@@ -48,13 +48,45 @@ void report(StripResult& out, const Box& b, const char* what) {
     out.removed.push_back(std::string(b.type) + what + " (" + std::to_string(b.size) + " bytes)");
 }
 
-// mvhd/tkhd/mdhd: creation and modification times zeroed (32-bit in version 0, 64 in 1).
+// Zeroes what a kept box holds after its defined fields (`defined` bytes after version and
+// flags): no reader looks there, so a writer could leave text (inside mvhd, elst, hdlr).
+void zero_tail(const Box& b, const bmff::FullBox& fb, std::uint64_t defined, StripResult& out, const char* what) {
+    if (b.end() - fb.body_offset <= defined) return;
+    const auto tail = ByteView(out.bytes).subspan(fb.body_offset + defined, b.end() - fb.body_offset - defined);
+    if (std::all_of(tail.begin(), tail.end(), [](std::uint8_t v) { return v == 0; })) return;
+    std::memset(&out.bytes[fb.body_offset + defined], 0, tail.size());
+    out.removed.push_back(std::string(what) + " (" + std::string(b.type) + ", " + std::to_string(tail.size()) + " bytes zeroed)");
+}
+
+// mvhd/tkhd/mdhd: creation and modification times zeroed (32-bit in version 0, 64 in 1), and
+// anything after their fixed fields (ISO/IEC 14496-12 8.2.2, 8.3.2, 8.4.2).
 void zero_times(ByteView in, const Box& b, StripResult& out) {
     const auto fb = bmff::parse_full_box(in, b);
     if (fb.version > 1) throw FormatError("BMFF: unknown " + std::string(b.type) + " version");
     const std::size_t n = fb.version == 1 ? 16 : 8;
     if (b.end() - fb.body_offset < n) throw FormatError("truncated BMFF: " + std::string(b.type));
     std::memset(&out.bytes[fb.body_offset], 0, n);
+    const std::uint64_t defined = b.type == "mvhd" ? 96 : b.type == "tkhd" ? 80 : 20;
+    zero_tail(b, fb, defined + (fb.version == 1 ? 12 : 0), out, "bytes after the defined fields");
+}
+
+// elst: its entries (12 or 20 bytes each) are kept, anything after them zeroed.
+void clear_edit_list_tail(ByteView in, const Box& b, StripResult& out) {
+    const auto fb = bmff::parse_full_box(in, b);
+    bmff::Reader r(in, fb.body_offset, b.end(), "elst");
+    const std::uint64_t count = r.read(4);
+    const std::uint64_t entry = fb.version == 1 ? 20 : 12;
+    if (count > r.left() / entry) throw FormatError("truncated BMFF: elst");
+    zero_tail(b, fb, 4 + count * entry, out, "bytes after the defined fields");
+}
+
+// A track's handler name (after pre_defined, handler type and 12 reserved bytes; a C string in
+// MP4, a Pascal string in QuickTime) is free text cameras fill with their name: zeroed in place,
+// which reads as an empty name in both.
+void clear_handler_name(ByteView in, const Box& b, StripResult& out) {
+    const auto fb = bmff::parse_full_box(in, b);
+    if (b.end() - fb.body_offset < 20) throw FormatError("truncated BMFF: hdlr");
+    zero_tail(b, fb, 20, out, "name of a track handler");
 }
 
 // stco/co64: every chunk must start inside the file (a file cut after its moov is refused).
@@ -78,18 +110,18 @@ std::optional<Box> child(ByteView in, const Box& box, std::string_view type) {
     return found;
 }
 
-// A timed metadata track: its samples are metadata (handler 'meta': GPS fixes, GoPro gpmd,
-// QuickTime mebx; 'camm': camera motion; 'tmcd': a timecode, often the time of day), or timed
-// text and data that drones and dash cams fill with telemetry ('sbtl', 'text': subtitles with
-// position and time; 'data', 'ctbx'), and the ISO subtitle and caption tracks ('subt': TTML or
-// WebVTT, ISO/IEC 14496-30; 'clcp': QuickTime closed captions), which carry the same text.
+// A track whose samples are not picture or sound is zeroed (an allow-list: vide, soun, auxv
+// such as a depth or alpha map, pict). The rest carry text or telemetry: timed metadata (meta:
+// GPS fixes, GoPro gpmd, mebx; camm; tmcd: often the time of day), timed text and data that
+// drones and dash cams fill (sbtl, text, data, ctbx), subtitles and captions (subt, subp, clcp,
+// ttml, lyrc), and hint tracks (RTP packetisation with immediate data; no player needs them).
+// A track without a handler (invalid: no player knows what to draw) is left as it is.
 bool is_metadata_track(ByteView in, const Box& trak) {
     const auto mdia = child(in, trak, "mdia");
     const auto hdlr = mdia ? child(in, *mdia, "hdlr") : std::nullopt;
     if (!hdlr || hdlr->payload_size() < 12) return false;
     const std::string_view handler(reinterpret_cast<const char*>(&in[hdlr->payload_offset() + 8]), 4);
-    return handler == "meta" || handler == "camm" || handler == "tmcd" || handler == "sbtl" || handler == "text" ||
-           handler == "data" || handler == "ctbx" || handler == "subt" || handler == "clcp";
+    return handler != "vide" && handler != "soun" && handler != "auxv" && handler != "pict";
 }
 
 // Reads a full box's u32 entry count and checks that `entry_bytes` each fit in it.
@@ -205,6 +237,10 @@ void strip_movie_box(ByteView in, const Box& box, int depth, bmff::Zeroer& zeroe
             clear_free(out, b);
         } else if (b.type == "mvhd" || b.type == "tkhd" || b.type == "mdhd") {
             zero_times(in, b, out);
+        } else if (b.type == "elst") {
+            clear_edit_list_tail(in, b, out);
+        } else if (b.type == "hdlr" && bmff::is_playback_child(box.type, b.type)) {
+            clear_handler_name(in, b, out);
         } else if (b.type == "stco" || b.type == "co64") {
             check_chunk_offsets(in, b);
         } else if (b.type == "trex") {

@@ -18,6 +18,8 @@ constexpr std::uint16_t kCompression = 259, kDngVersion = 50706;
 constexpr std::uint16_t kOldJpeg = 6;
 constexpr std::uint16_t kNewSubfileType = 254, kSubfileType = 255, kJpegTables = 347;
 constexpr std::uint16_t kPhotometric = 262, kSubIfds = 330;
+constexpr std::uint16_t kBitsPerSample = 258, kSamplesPerPixel = 277, kTransferFunction = 301, kColorMap = 320;
+constexpr std::uint16_t kNumberOfInks = 334, kExtraSamples = 338, kSampleFormat = 339;
 
 // Compressions a TIFF decoder (libtiff) draws by itself. A camera maker's own (Pentax PEF's
 // 65535, Sony's 32767, Nikon's 34713, Kodak's 65000...) needs decoding parameters that live in
@@ -39,11 +41,10 @@ constexpr const char* kRawRefusal = "camera raw image (sensor data: CFA or linea
 
 // TIFF field types a kept tag may have, as bits (1 << type).
 constexpr std::uint32_t kShort = 1u << 3, kLong = 1u << 4, kRational = 1u << 5, kUndefined = 1u << 7, kByte = 1u << 1;
-constexpr std::uint32_t kAnyNumber = kByte | kShort | kLong | kRational | (1u << 6) | (1u << 8) | (1u << 9) | (1u << 10) |
-                                     (1u << 11) | (1u << 12);
 
-// A kept tag's form (TIFF 6.0): the types it may have and how many values (0: a table, as many
-// as the page needs). Anything else could carry text (an XResolution of 200 ASCII bytes).
+// A kept tag's form (TIFF 6.0): the types it may have and how many values (0: a table, whose
+// length the page fixes: see check_tables). Anything else could carry text (an XResolution of
+// 200 ASCII bytes). SMin/SMaxSampleValue, display hints of any number type, are dropped.
 struct KeptTag final {
     std::uint16_t tag;
     std::uint32_t types;
@@ -53,7 +54,7 @@ struct KeptTag final {
 // What a decoder needs to draw a page (TIFF 6.0 and its common extensions), sorted: size and
 // layout, samples, compression and its tables, colour (photometric, colour map, YCbCr, ICC,
 // white point), resolution. Orientation is handled apart (StripOptions).
-constexpr std::array<KeptTag, 39> kept_tags = {{
+constexpr std::array<KeptTag, 37> kept_tags = {{
     {254, kLong | kShort | kByte, 1},      // NewSubfileType (marks reduced-resolution and mask pages)
     {255, kShort, 1},                      // SubfileType
     {256, kShort | kLong, 1},              // ImageWidth
@@ -85,8 +86,6 @@ constexpr std::array<KeptTag, 39> kept_tags = {{
     {334, kShort, 1},                      // NumberOfInks
     {338, kShort, 0},                      // ExtraSamples
     {339, kShort, 0},                      // SampleFormat
-    {340, kAnyNumber, 0},                  // SMinSampleValue
-    {341, kAnyNumber, 0},                  // SMaxSampleValue
     {347, kUndefined, 0},                  // JPEGTables
     {529, kRational, 3},                   // YCbCrCoefficients
     {530, kShort, 2},                      // YCbCrSubSampling
@@ -122,7 +121,12 @@ std::string tag_name(std::uint16_t tag) {
         case 306: return "DateTime";
         case 315: return "Artist";
         case 316: return "HostComputer";
+        case 258: return "BitsPerSample";
+        case 301: return "TransferFunction";
+        case 320: return "ColorMap";
         case 330: return "SubIFDs (thumbnails)";
+        case 338: return "ExtraSamples";
+        case 339: return "SampleFormat";
         case 700: return "XMP";
         case 33432: return "Copyright";
         case 33723: return "IPTC";
@@ -315,6 +319,60 @@ void refuse_sensor_sub_ifd(const TiffReader& r, std::size_t off, Budget& budget)
     }
 }
 
+const Entry* find_entry(const std::vector<Entry>& kept, std::uint16_t tag) {
+    const auto it = std::find_if(kept.begin(), kept.end(), [tag](const Entry& e) { return e.tag == tag; });
+    return it == kept.end() ? nullptr : &*it;
+}
+
+// Colour channels of a photometric interpretation (the samples that are not ExtraSamples).
+std::uint32_t colour_channels(std::uint32_t photometric, std::uint32_t inks) {
+    switch (photometric) {
+        case 2: case 6: case 8: case 9: case 10: case 32845: return 3;  // RGB, YCbCr, Lab, LogLuv
+        case 5: return inks;                                             // separated (CMYK: 4)
+        default: return 1;                                               // grey, palette, mask
+    }
+}
+
+// The tables a page keeps have the length the page gives them (TIFF 6.0): one value or one per
+// sample, all equal as libtiff requires (BitsPerSample, SampleFormat), 2^BitsPerSample entries
+// per colour (ColorMap, TransferFunction), at most the non-colour samples (ExtraSamples, values
+// 0-2). Any other length could spell text (16 BitsPerSample SHORTs are 32 ASCII bytes): refused.
+void check_tables(const TiffReader& r, const std::vector<Entry>& kept) {
+    const auto value = [&](std::uint16_t tag, std::uint32_t absent) {
+        const Entry* e = find_entry(kept, tag);
+        return e && e->count != 0 ? r.number(*e, 0) : absent;
+    };
+    const auto refuse = [](std::uint16_t tag) {
+        throw FormatError("TIFF: " + tag_name(tag) + " has a count or values the page does not give it");
+    };
+    const std::uint32_t samples = value(kSamplesPerPixel, 1);
+    const std::uint32_t bits = value(kBitsPerSample, 1);
+    struct PerSample final {
+        std::uint16_t tag;
+        std::uint32_t low, high;
+    };
+    for (const PerSample& p : {PerSample{kBitsPerSample, 1, 64}, PerSample{kSampleFormat, 1, 6}}) {
+        const Entry* e = find_entry(kept, p.tag);
+        if (!e) continue;
+        if (e->count != 1 && e->count != samples) refuse(p.tag);
+        for (std::size_t i = 0; i < e->count; ++i) {
+            const std::uint32_t v = r.number(*e, i);
+            if (v < p.low || v > p.high || v != r.number(*e, 0)) refuse(p.tag);
+        }
+    }
+    if (const Entry* e = find_entry(kept, kExtraSamples)) {
+        const std::uint32_t colour = colour_channels(value(kPhotometric, 1), value(kNumberOfInks, 4));
+        if (samples < colour || e->count > samples - colour) refuse(kExtraSamples);
+        for (std::size_t i = 0; i < e->count; ++i) {
+            if (r.number(*e, i) > 2) refuse(kExtraSamples);
+        }
+    }
+    const std::uint64_t entries = bits <= 16 ? std::uint64_t{1} << bits : 0;  // per colour
+    if (const Entry* e = find_entry(kept, kColorMap); e && (entries == 0 || e->count != 3 * entries)) refuse(kColorMap);
+    if (const Entry* e = find_entry(kept, kTransferFunction); e && (entries == 0 || (e->count != entries && e->count != 3 * entries)))
+        refuse(kTransferFunction);
+}
+
 // Rewrites one IFD: its kept entries, its image data, and the link to it. Returns the next IFD.
 std::size_t strip_page(const TiffReader& r, ByteView in, std::size_t off, std::size_t page, const StripOptions& options,
                        TiffWriter& w, std::size_t link, StripResult& result, Budget& budget) {
@@ -352,10 +410,8 @@ std::size_t strip_page(const TiffReader& r, ByteView in, std::size_t off, std::s
     std::sort(kept.begin(), kept.end(), [](const Entry& a, const Entry& b) { return a.tag < b.tag; });
     if (std::adjacent_find(kept.begin(), kept.end(), [](const Entry& a, const Entry& b) { return a.tag == b.tag; }) != kept.end())
         throw FormatError("TIFF: a tag appears twice in one IFD");
-    const auto find = [&kept](std::uint16_t tag) -> const Entry* {
-        const auto it = std::find_if(kept.begin(), kept.end(), [tag](const Entry& e) { return e.tag == tag; });
-        return it == kept.end() ? nullptr : &*it;
-    };
+    const auto find = [&kept](std::uint16_t tag) { return find_entry(kept, tag); };
+    check_tables(r, kept);
     if (!find(256) || !find(257)) throw FormatError("TIFF: a page without width or height");
     if (const Entry* c = find(kCompression)) {
         if ((c->type != 3 && c->type != 4) || c->count != 1) throw FormatError("TIFF: Compression is not one SHORT or LONG");

@@ -540,11 +540,11 @@ TEST_CASE("bmff - unknown top-level boxes (sefd, mpvd, dash-cam GPS) are neutral
 
 // Second review of issue 22 (MEDIUM): drones and dash cams write telemetry (position, height,
 // time) as timed text or data; those tracks' samples are now zeroed like timed metadata.
-TEST_CASE("bmff - the samples of timed text and data tracks (sbtl, text, data, ctbx, subt, clcp) are zeroed", "[attachments]") {
+TEST_CASE("bmff - the samples of every track but picture and sound (sbtl, subp, ttml, lyrc, hint...) are zeroed", "[attachments]") {
     const Bytes mdat = box("mdat", text("VIDEO[GPS 48.8584, 2.2945]"));  // payload at 28; the telemetry at 33
     const Bytes stbl = box("stbl", cat({full_box("stsz", 0, cat({be(21, 4), be(1, 4)})), full_box("stsc", 0, cat({be(1, 4), be(1, 4), be(1, 4), be(1, 4)})),
                                         full_box("stco", 0, cat({be(1, 4), be(33, 4)}))}));
-    for (const std::string handler : {"sbtl", "text", "data", "ctbx", "subt", "clcp"}) {
+    for (const std::string handler : {"sbtl", "text", "data", "ctbx", "subt", "clcp", "subp", "ttml", "lyrc", "hint", "odsm", "zzzz"}) {
         INFO(handler);
         const Bytes trak = box("trak", box("mdia", cat({hdlr_box(handler), box("minf", stbl)})));
         const auto r = strip(cat({ftyp_mp4, mdat, box("moov", trak)}));
@@ -552,6 +552,36 @@ TEST_CASE("bmff - the samples of timed text and data tracks (sbtl, text, data, c
         CHECK(std::all_of(r.bytes.begin() + 33, r.bytes.begin() + 54, [](std::uint8_t v) { return v == 0; }));
         CHECK(contains(r.bytes, "VIDEO"));
     }
+    // Picture and sound (and auxiliary pictures: depth, alpha) keep their samples.
+    for (const std::string handler : {"vide", "soun", "auxv", "pict"}) {
+        INFO(handler);
+        const Bytes in = cat({ftyp_mp4, mdat, box("moov", box("trak", box("mdia", cat({hdlr_box(handler), box("minf", stbl)}))))});
+        CHECK(strip(in).bytes == in);
+    }
+}
+
+TEST_CASE("bmff - a track's handler name and bytes after mvhd, tkhd, mdhd and elst fields are zeroed in place", "[attachments]") {
+    const Bytes mdat = box("mdat", text("VIDEO"));
+    const Bytes stbl = box("stbl", cat({full_box("stsz", 0, cat({be(5, 4), be(1, 4)})), full_box("stsc", 0, cat({be(1, 4), be(1, 4), be(1, 4), be(1, 4)})),
+                                        full_box("stco", 0, cat({be(1, 4), be(28, 4)}))}));
+    const Bytes note = text("Alice Examp.");
+    const Bytes named_hdlr = full_box("hdlr", 0, cat({be(0, 4), text("vide"), Bytes(12, 0), note, Bytes(1, 0)}));
+    const Bytes elst = full_box("elst", 0, cat({be(1, 4), be(1000, 4), be(0, 4), be(0x10000, 4), note}));
+    const Bytes tkhd = full_box("tkhd", 0, cat({be(0, 8), be(1, 4), Bytes(68, 0), note}));
+    const Bytes mdhd = full_box("mdhd", 1, cat({Bytes(32, 0), note}));
+    const Bytes trak = box("trak", cat({tkhd, box("edts", elst), box("mdia", cat({mdhd, named_hdlr, box("minf", stbl)}))}));
+    const Bytes in = cat({ftyp_mp4, mdat, box("moov", cat({mvhd(0), trak}))});
+    const Bytes in_mvhd = cat({ftyp_mp4, mdat, box("moov", cat({full_box("mvhd", 0, cat({Bytes(96, 0), note})), trak}))});
+    for (const Bytes& file : {in, in_mvhd}) {
+        const auto r = strip(file);
+        CHECK(r.bytes.size() == file.size());
+        CHECK_FALSE(contains(r.bytes, "Alice"));
+        CHECK(contains(r.bytes, "VIDEO"));
+        CHECK(strip(r.bytes).bytes == r.bytes);  // a second pass changes nothing
+    }
+    // A movie without trailing bytes or names is left as it is (apart from the times).
+    const Bytes plain = cat({ftyp_mp4, mdat, box("moov", box("trak", box("mdia", cat({hdlr_box("vide"), box("minf", stbl)}))))});
+    CHECK(strip(plain).bytes == plain);
 }
 
 namespace {

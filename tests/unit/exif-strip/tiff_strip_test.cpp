@@ -402,3 +402,41 @@ TEST_CASE("tiff - a kept tag of the wrong type or count is refused", "[attachmen
     CHECK(refusal(with_entry(282, 5, 1, 300)) == "accepted");                           // one RATIONAL
     CHECK(refusal(with_entry(296, 3, 1, 2)) == "accepted");
 }
+
+TEST_CASE("tiff - a kept table longer than the page gives it (text in BitsPerSample, ColorMap...) is refused", "[attachments]") {
+    // A page of `samples` samples of `bits` bits (photometric `photometric`) with `extra` added;
+    // the 32 bytes at 300 spell text (16 SHORTs), and a ColorMap-sized block of SHORT 8s is at 400.
+    const auto page = [](std::uint16_t samples, std::uint16_t bits, std::uint16_t photometric, std::vector<Ifd::E> extra) {
+        Bytes b = tiny_tiff();
+        b.resize(400 + 2 * 3 * 256, 0);
+        const std::string text = "Alice Example 48.8584N 2.2945E  ";
+        std::copy(text.begin(), text.end(), b.begin() + 300);
+        for (std::size_t at = 400; at + 1 < b.size(); at += 2) b[at] = 8;
+        std::vector<Ifd::E> entries{{256, 3, 1, 4}, {257, 3, 1, 2}, {259, 3, 1, 1}, {262, 3, 1, photometric},
+                                    {273, 4, 1, 8}, {277, 3, 1, samples}, {278, 3, 1, 2}, {279, 4, 1, 8}};
+        if (bits != 0) entries.push_back({258, 3, 1, bits});
+        entries.insert(entries.end(), extra.begin(), extra.end());
+        std::sort(entries.begin(), entries.end(), [](const Ifd::E& a, const Ifd::E& c) { return a.tag < c.tag; });
+        write_ifd(b, 64, Ifd{entries, 0});
+        return b;
+    };
+    const std::string refused = "count or values the page does not give it";
+    // The review's file: BitsPerSample as 16 SHORTs spelling text, on a one-sample page.
+    CHECK_THAT(refusal(page(1, 0, 1, {{258, 3, 16, 300}})), Catch::Contains(refused));
+    CHECK_THAT(refusal(page(16, 0, 1, {{258, 3, 16, 300}})), Catch::Contains(refused));  // right count, unequal values
+    CHECK_THAT(refusal(page(1, 8, 1, {{339, 3, 16, 300}})), Catch::Contains(refused));   // SampleFormat
+    CHECK_THAT(refusal(page(3, 8, 2, {{338, 3, 1, 0}})), Catch::Contains(refused));     // ExtraSamples beside RGB alone
+    CHECK_THAT(refusal(page(16, 8, 1, {{338, 3, 15, 300}})), Catch::Contains(refused));  // ExtraSamples as text
+    CHECK_THAT(refusal(page(1, 8, 3, {{320, 3, 16, 300}})), Catch::Contains(refused));   // ColorMap, 16 not 768
+    CHECK_THAT(refusal(page(1, 8, 1, {{301, 3, 16, 300}})), Catch::Contains(refused));   // TransferFunction
+    CHECK_THAT(refusal(page(1, 17, 3, {{320, 3, 16, 300}})), Catch::Contains(refused));  // ColorMap of 2^17 entries
+    // What real pages have is kept: per-sample tables of SamplesPerPixel equal values, a ColorMap
+    // of 3 * 2^BitsPerSample, ExtraSamples within the non-colour samples.
+    CHECK(refusal(page(1, 8, 3, {{320, 3, 3 * 256, 400}})) == "accepted");
+    CHECK(refusal(page(1, 8, 1, {{301, 3, 256, 400}})) == "accepted");
+    CHECK(refusal(page(4, 0, 2, {{258, 3, 4, 400}, {338, 3, 1, 2}, {339, 3, 1, 1}})) == "accepted");
+    // SMin/SMaxSampleValue (display hints of any number type) are dropped, not copied.
+    StripResult out;
+    strip_tiff(page(1, 8, 1, {{340, 12, 4, 300}}), StripOptions{}, out);
+    CHECK_FALSE(contains(out.bytes, "Alice"));
+}
