@@ -74,19 +74,20 @@ bool contains(ByteView hay, const std::string& needle) {
 
 bool is_picture(ImageType t) { return t == ImageType::heif || t == ImageType::avif; }
 
-// The streams whose samples the stripper zeroes on purpose, by codec tag: a timecode (tmcd: the
-// time of day; its sample description names the reel) and timed text (stpp: TTML, wvtt: WebVTT,
-// tx3g: 3GPP text, c608: captions). Any other stream, data or not, must decode the same.
+// The streams whose samples the stripper zeroes on purpose: every one that is not picture or
+// sound (the stripper's handler allow-list: vide, soun, auxv, pict), i.e. timecode (tmcd),
+// timed metadata, timed text, subtitles and captions. Every video and audio stream must decode
+// the same.
 std::set<std::string> zeroed_streams(const std::filesystem::path& file) {
-    const auto r = run_command("ffprobe -v error -show_entries stream=index,codec_tag_string -of csv=p=0 " + quoted(file));
+    const auto r = run_command("ffprobe -v error -show_entries stream=index,codec_type -of csv=p=0 " + quoted(file));
     REQUIRE(r.exit_code == 0);
     std::set<std::string> out;
     std::istringstream in(r.output);
     for (std::string line; std::getline(in, line);) {
         const auto comma = line.find(',');
         if (comma == std::string::npos) continue;
-        const std::string tag = line.substr(comma + 1);
-        if (tag == "tmcd" || tag == "stpp" || tag == "wvtt" || tag == "tx3g" || tag == "c608") out.insert(line.substr(0, comma));
+        const std::string kind = line.substr(comma + 1);
+        if (kind != "video" && kind != "audio") out.insert(line.substr(0, comma));
     }
     return out;
 }
