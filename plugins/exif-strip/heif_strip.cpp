@@ -1,6 +1,7 @@
 #include "heif_strip.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <iterator>
 #include <map>
@@ -453,7 +454,7 @@ private:
             bmff::for_each_box(in_, b.payload_offset(), b.end(), "ipco", [&](const Box& c) {
                 const std::size_t start = out.size();
                 append_range(out, in_, c.offset, c.end());
-                if (bmff::is_playback_child("ipco", c.type)) return;
+                if (bmff::is_playback_child("ipco", c.type)) return zero_after_fields(out, start, c);
                 const bool dating = c.type == "crtt" || c.type == "mdft" || c.type == "udes" || c.type == "itai";
                 const std::size_t keep = c.header_size + (dating ? std::min<std::size_t>(4, c.payload_size()) : 0);
                 const auto content = out.begin() + static_cast<std::ptrdiff_t>(start + keep);
@@ -462,6 +463,19 @@ private:
                 result_.removed.push_back("item property " + str(c.type));
             });
         });
+    }
+
+    // A kept fixed-layout property (ispe, irot, imir, pasp, clap, clli, mdcv) written at `start`
+    // of out: bytes after its defined payload (no reader looks there) are zeroed.
+    void zero_after_fields(Bytes& out, std::size_t start, const Box& c) {
+        static constexpr std::array<std::pair<std::string_view, std::size_t>, 7> fixed{
+            {{"ispe", 12}, {"irot", 1}, {"imir", 1}, {"pasp", 8}, {"clap", 32}, {"clli", 4}, {"mdcv", 24}}};
+        const auto f = std::find_if(fixed.begin(), fixed.end(), [&](const auto& e) { return e.first == c.type; });
+        if (f == fixed.end() || c.payload_size() <= f->second) return;
+        const auto tail = out.begin() + static_cast<std::ptrdiff_t>(start + c.header_size + f->second);
+        if (std::all_of(tail, out.end(), [](std::uint8_t v) { return v == 0; })) return;
+        std::fill(tail, out.end(), 0);
+        result_.removed.push_back("bytes after the fields of item property " + str(c.type));
     }
 
     void append_ipma(Bytes& out, const Box& b) {

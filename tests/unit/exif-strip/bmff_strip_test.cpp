@@ -93,7 +93,7 @@ Bytes heif(const std::vector<Item>& items, const Bytes& iref, std::uint16_t prim
             full_box("iinf", 0, cat({be(items.size(), 2), iinf_entries})),
             full_box("iloc", methods.empty() ? 0 : 1, cat({be(0x4400, 2), be(items.size(), 2), iloc_entries})),
             iref,
-            box("iprp", cat({box("ipco", cat({full_box("irot", 0, Bytes{1}), extra_props})), full_box("ipma", 0, cat({be(items.size(), 4), ipma_entries}))})),
+            box("iprp", cat({box("ipco", cat({box("irot", Bytes{1}), extra_props})), full_box("ipma", 0, cat({be(items.size(), 4), ipma_entries}))})),
         }));
         return cat({ftyp_heic, meta, box("mdat", mdat_payload)});
     };
@@ -754,5 +754,22 @@ TEST_CASE("bmff - heif: unknown, free, skip and uuid boxes leave meta; unknown p
         INFO(want);
         CHECK(std::find(r.removed.begin(), r.removed.end(), want) != r.removed.end());
     }
+    CHECK(strip(r.bytes).bytes == r.bytes);
+}
+
+// Fifth review of issue 22 (item 4): kept fixed-layout properties were copied whole, so text
+// appended inside an ispe (after its width and height) survived. Such bytes are zeroed in place.
+TEST_CASE("bmff - heif: bytes after the fields of ispe, irot and clli are zeroed in place", "[attachments]") {
+    const Bytes ispe = full_box("ispe", 0, cat({be(64, 4), be(48, 4), text("Alice ispe")}));
+    const Bytes irot = box("irot", cat({be(1, 1), text("Alice irot")}));
+    const Bytes clli = box("clli", cat({be(1000, 2), be(400, 2), text("Alice clli")}));
+    const Bytes iprp = box("iprp", cat({box("ipco", cat({ispe, irot, clli})), full_box("ipma", 0, be(0, 4))}));
+    const Bytes in = heif_idat_two(text("GRIDDATAExif\0\0GPS+48.8584"s), 8, 17, 0, 8, iprp, "");
+    REQUIRE(contains(in, "Alice ispe"));
+    const auto r = strip(in);
+    CHECK_FALSE(contains(r.bytes, "Alice"));
+    const Bytes kept_ispe = full_box("ispe", 0, cat({be(64, 4), be(48, 4), Bytes(10, 0)}));
+    CHECK(std::search(r.bytes.begin(), r.bytes.end(), kept_ispe.begin(), kept_ispe.end()) != r.bytes.end());  // fields kept, in place
+    CHECK(std::find(r.removed.begin(), r.removed.end(), "bytes after the fields of item property ispe") != r.removed.end());
     CHECK(strip(r.bytes).bytes == r.bytes);
 }
