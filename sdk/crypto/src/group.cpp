@@ -97,7 +97,7 @@ GroupState GroupState::signed_next(const Identity& admin, std::vector<GroupMembe
         throw Error(ErrorKind::untrusted_key, "only an admin of the group can change it");
     }
     GroupState next = clone();
-    // The genesis follows nothing (version 0 is create's unsigned placeholder).
+    // The genesis (version 1) follows nothing: version 0 is the unsigned starting point create signs from.
     next.previous_ = version_ == 0 ? Digest{} : digest();
     next.version_ = version_ + 1;
     next.members_ = sorted(std::move(members));
