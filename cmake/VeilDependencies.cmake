@@ -1,9 +1,10 @@
 # All third-party dependencies come from Debian 12 packages (scripts/setup.sh installs them).
 # VEIL_STATIC_DEPS (the static-* presets): every third-party library is linked from its static
-# archive, so the veil executable needs only the C library (glibc: libc, libm, ld.so) at run
-# time. What Debian ships no usable archive of comes from scripts/static-deps.sh, installed in
+# archive, so the veil executable needs only the C library (glibc: libc, libm, ld.so) and, unless
+# VEIL_STATIC_CXX_RUNTIME, the C++ runtime (libstdc++, libgcc_s) at run time. What Debian ships no usable archive of comes from scripts/static-deps.sh, installed in
 # VEIL_STATIC_DEPS_PREFIX and searched first.
 option(VEIL_STATIC_DEPS "Link third-party libraries statically (static-* presets)" OFF)
+option(VEIL_STATIC_CXX_RUNTIME "With VEIL_STATIC_DEPS, libstdc++ and libgcc static too (no dlopen'd plugins then)" OFF)
 set(VEIL_STATIC_DEPS_PREFIX "/opt/veil-static" CACHE PATH
     "Where scripts/static-deps.sh installed libqrencode.a and libwebsockets.a (VEIL_STATIC_DEPS)")
 if(VEIL_STATIC_DEPS)
@@ -41,7 +42,10 @@ function(_veil_link_static_archives prefix)
       message(FATAL_ERROR "VEIL_STATIC_DEPS: no lib${name}.a (needed by ${prefix}); "
         "install its -dev package or run scripts/static-deps.sh ${VEIL_STATIC_DEPS_PREFIX}")
     endif()
-    list(APPEND archives ${VEIL_ARCHIVE_${name}})
+    # Only an executable takes the archive (not all are -fPIC, as Debian's libuv_a.a): a shared
+    # object built here (the plugin host's test fixtures) links the shared library as before.
+    string(REGEX REPLACE "_a$" "" shared ${name})
+    list(APPEND archives "$<IF:$<STREQUAL:$<TARGET_PROPERTY:TYPE>,EXECUTABLE>,${VEIL_ARCHIVE_${name}},${shared}>")
   endforeach()
   set_property(TARGET PkgConfig::${prefix} PROPERTY INTERFACE_LINK_LIBRARIES "${archives}")
   set_property(TARGET PkgConfig::${prefix} PROPERTY INTERFACE_LINK_OPTIONS "")
@@ -80,9 +84,14 @@ if(VEIL_STATIC_DEPS)
                       "" "Threads::Threads;fmt::fmt")
   _veil_static_target(tomlplusplus::tomlplusplus tomlplusplus ""
                       "-DTOML_HEADER_ONLY=0;-DTOML_SHARED_LIB=1" "")
-  # libstdc++ and libgcc from their archives too.
-  add_link_options($<$<STREQUAL:$<TARGET_PROPERTY:TYPE>,EXECUTABLE>:-static-libstdc++>
-                   $<$<STREQUAL:$<TARGET_PROPERTY:TYPE>,EXECUTABLE>:-static-libgcc>)
+  # libstdc++ and libgcc from their archives too (static-client, static-node). Such an executable
+  # has its own C++ runtime and unwinder: an exception thrown in a plugin it dlopens (built
+  # against the shared runtime) aborts it. static-minimal keeps them shared, since its tests
+  # load the plugin host's fixture plugins into it.
+  if(VEIL_STATIC_CXX_RUNTIME)
+    add_link_options($<$<STREQUAL:$<TARGET_PROPERTY:TYPE>,EXECUTABLE>:-static-libstdc++>
+                     $<$<STREQUAL:$<TARGET_PROPERTY:TYPE>,EXECUTABLE>:-static-libgcc>)
+  endif()
 else()
   find_package(tomlplusplus REQUIRED)
   find_package(spdlog REQUIRED)

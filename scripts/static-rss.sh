@@ -33,7 +33,7 @@ wait_for "$dir/min/direct/listen.addr"
 sleep "$settle"
 idle=$(kib VmRSS $pid)
 addr=$(cat "$dir/min/direct/listen.addr")
-for _ in $(seq 500); do "$min" direct call "$addr" echo hello >/dev/null; done
+for _ in $(seq 500); do "$min" direct call "$addr" echo hello >/dev/null 2>&1; done
 echo "minimal: idle $(mib "$idle") MiB, peak after load $(mib "$(kib VmHWM $pid)") MiB"
 
 echo "== node (9 nodes, swarms of 3) and client daemon: 30 messages Alice -> Bob"
