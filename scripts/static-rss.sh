@@ -16,7 +16,7 @@ cleanup() {
 }
 trap cleanup EXIT
 kib() { awk -v k="$1" '$1 == k":" {print $2}' "/proc/$2/status"; }
-mib() { awk -v k="$1" '{printf "%.1f", k / 1024}' </dev/null; }
+mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 wait_for() { for _ in $(seq 600); do [ -e "$1" ] && return 0; sleep 0.1; done; echo "no $1" >&2; exit 1; }
 settle=${VEIL_RSS_SETTLE_S:-10}
 
@@ -63,3 +63,7 @@ echo "node: idle $(mib "$node_idle") MiB, peak after load $(mib "$node_peak") Mi
 echo "authority: idle $(mib "$auth_idle") MiB, peak $(mib "$(kib VmHWM "$auth")") MiB"
 echo "client daemon (Bob): idle $(mib "$bob_idle") MiB, peak after 31 messages $(mib "$(kib VmHWM $bob)") MiB"
 echo "client one-shot send (Alice): peak $(mib "$send_peak") MiB"
+kill "$bob" && wait "$bob" || true
+alice_id=$("$client" --home "$dir/alice" id | head -n1)
+got=$("$client" --home "$dir/bob" messages "$alice_id" 2>/dev/null | grep -c ': message ' || true)
+echo "Bob's daemon received $got of 30; its web page was at $(sed 's/token=.*/token=.../' "$dir/bob/web/url")"
