@@ -9,7 +9,7 @@
 #    (it lives in the dlopen'd libwebsockets-evlib_uv.so, linked to the shared libraries). No
 #    TLS: the web page listens on 127.0.0.1 only.
 # Installs into PREFIX (default /opt/veil-static; VEIL_STATIC_DEPS_PREFIX in CMake).
-# Usage: scripts/static-deps.sh [PREFIX]   (about 3 minutes on 2 cores)
+# Usage: scripts/static-deps.sh [PREFIX]   (a few minutes on 2 cores)
 # VEIL_STATIC_DEPS_GIT=DIR takes the sources from DIR/<name> (git repositories) instead of GitHub.
 set -euo pipefail
 prefix="${1:-/opt/veil-static}"

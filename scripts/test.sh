@@ -37,7 +37,7 @@ fi
 
 # The static minimal build (kernel + direct + memory + cli + the SDK linked in, no dlopen, no
 # shared library but glibc's) for small devices: build it and run the kernel's integration tests
-# against it. Its archives that Debian lacks come from scripts/static-deps.sh (once, ~3 min).
+# against it. Its archives that Debian lacks come from scripts/static-deps.sh (once, a few minutes).
 [ -f /opt/veil-static/lib/libwebsockets.a ] || scripts/static-deps.sh /opt/veil-static
 cmake --preset static-minimal
 cmake --build --preset static-minimal -j"$jobs"
