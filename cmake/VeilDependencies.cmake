@@ -1,9 +1,10 @@
 # All third-party dependencies come from Debian 12 packages (scripts/setup.sh installs them).
-# VEIL_STATIC_DEPS (the static-* presets): every third-party library is linked from its static
-# archive, so the veil executable needs only the C library (glibc: libc, libm, ld.so) and, unless
-# VEIL_STATIC_CXX_RUNTIME, the C++ runtime (libstdc++, libgcc_s) at run time. What Debian ships no usable archive of comes from scripts/static-deps.sh, installed in
-# VEIL_STATIC_DEPS_PREFIX and searched first.
-option(VEIL_STATIC_DEPS "Link third-party libraries statically (static-* presets)" OFF)
+# VEIL_STATIC_DEPS (static-client, static-node; not static-minimal): every third-party library is
+# linked from its static archive, so the veil executable needs only the C library (glibc: libc,
+# libm, ld.so) and, unless VEIL_STATIC_CXX_RUNTIME, the C++ runtime (libstdc++, libgcc_s) at run
+# time. What Debian ships no usable archive of comes from scripts/static-deps.sh (built from
+# Debian's source packages), installed in VEIL_STATIC_DEPS_PREFIX and searched first.
+option(VEIL_STATIC_DEPS "Link third-party libraries statically (static-client, static-node presets)" OFF)
 option(VEIL_STATIC_CXX_RUNTIME "With VEIL_STATIC_DEPS, libstdc++ and libgcc static too (no dlopen'd plugins then)" OFF)
 set(VEIL_STATIC_DEPS_PREFIX "/opt/veil-static" CACHE PATH
     "Where scripts/static-deps.sh installed libqrencode.a and libwebsockets.a (VEIL_STATIC_DEPS)")
