@@ -69,6 +69,10 @@ struct OwnerProof {
 struct ProofInBatch {
     std::set<Hash> tombstoned;
     std::optional<bool> dense;
+    /// Rows the request changed with the proof that did not yet pay for keeping it, and the bytes
+    /// those changes freed: a later op of the request keeps the proof for them all.
+    std::vector<Hash> waiting;
+    std::uint64_t freed_bytes = 0;
 };
 
 /// A replica's change, verified by the caller (StorageService::apply_replica).
@@ -178,21 +182,26 @@ private:
     std::uint64_t stored_bytes_locked();
     // Whether `bytes` more fit the node's cap, and whether a payment meets the price at u's fill.
     bool node_fits(std::size_t bytes);
-    bool row_fits(std::size_t blob_bytes);  // a new row: its blobs and kRowOverheadBytes
+    bool row_fits(std::size_t blob_bytes);  // a new row: row_total_bytes, its proof share included
     bool paid(const Usage& u, std::size_t data_bytes, Payment& payment);
     // Keeps a proof once (under its hash) for (mailbox, ns), forgetting the namespace's oldest
     // proofs when it would pass the quota; false for a proof larger than the quota itself, or
-    // padded: naming more hashes than this node holds of the namespace (proof_is_dense), or
-    // past the node's byte cap. `batch` (may be null) keeps the density verdict for the request.
+    // padded: naming more hashes than this node holds of the namespace (proof_is_dense). The
+    // caller checks the node's byte cap. `batch` (may be null) keeps the density verdict.
     bool keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteView proof, std::uint64_t signed_ms,
                     const std::vector<Hash>& named, Hash& proof_hash, ProofInBatch* batch = nullptr);
-    // After a delete or expire changed the rows `changed` (the node held `total_before` bytes
-    // before it): keeps the proof (keep_proof) and refers those rows to it, when it changed
-    // something and the node is under its free fraction or the change freed at least the
-    // proof's bytes. False when not kept (the change stands; it is just not passed on).
-    bool keep_proof_for(const PublicKey& mailbox, std::uint16_t ns, const OwnerProof& proof,
+    // After a delete (`deletes`) or expire changed the rows `changed` (the node held
+    // `total_before` bytes before it): keeps the proof (keep_proof) and refers those rows, and
+    // the batch's waiting ones, to it, when it changed something and the node is under its free
+    // fraction or the change freed at least the proof's bytes (the rows' proof shares and the
+    // proofs they no longer need count as freed). False when not kept (the change stands; it is
+    // just not passed on).
+    bool keep_proof_for(const PublicKey& mailbox, std::uint16_t ns, const OwnerProof& proof, bool deletes,
                         const std::vector<Hash>& named, const std::vector<Hash>& changed, std::uint64_t total_before,
                         ProofInBatch* batch = nullptr);
+    // Refers `rows` to a kept proof (an expire proof: live rows only) and drops the proofs they
+    // referred to that no row needs any more; false when no row refers to it.
+    bool refer_to_proof(const std::vector<Hash>& rows, const Hash& proof_hash, bool deletes);
     // Whether a proof's bytes are paid for by rows this node holds: at most kProofBaseBytes plus
     // kProofBytesPerRow for each distinct named hash that is a row of (mailbox, ns) here or that
     // `also_held` (may be null) lists.
