@@ -108,6 +108,22 @@ void row_bytes_sql(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     sqlite3_result_int64(ctx, static_cast<sqlite3_int64>(bytes));
 }
 
+// Pages that deletes and the sweeper free go back to the disk in bounded steps (sweep). A file
+// made before takes the mode only by a rebuild: VACUUM once (a copy of the file, on opening).
+void use_incremental_vacuum(sqlite3* db) {
+    {
+        sql::Statement mode(db, "PRAGMA auto_vacuum");
+        if (mode.step() && mode.column_int64(0) == 2) return;  // INCREMENTAL
+    }
+    sql::exec(db, "PRAGMA auto_vacuum = INCREMENTAL");
+    bool existing = false;
+    {
+        sql::Statement tables(db, "SELECT count(*) FROM sqlite_master");
+        existing = tables.step() && tables.column_int64(0) > 0;
+    }
+    if (existing) sql::exec(db, "VACUUM");
+}
+
 int user_version(sqlite3* db) {
     sql::Statement q(db, "PRAGMA user_version");
     return q.step() ? static_cast<int>(q.column_int64(0)) : 0;
@@ -162,6 +178,7 @@ MessageStore::MessageStore(const StoreOptions& options, const Limits& limits) : 
             if (sqlite3_create_function(db_, "veil_row_bytes", args, SQLITE_UTF8 | SQLITE_DETERMINISTIC, &page_,
                                         row_bytes_sql, nullptr, nullptr) != SQLITE_OK)
                 throw StoreError(sql::Failure::io, "cannot register the row charge");
+        use_incremental_vacuum(db_);
         sql::exec(db_, "PRAGMA journal_mode = WAL");
         sql::exec(db_, options.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
         sql::exec(db_, "PRAGMA secure_delete = ON");  // deleted ciphertext does not linger in free pages
@@ -169,6 +186,10 @@ MessageStore::MessageStore(const StoreOptions& options, const Limits& limits) : 
         migrate();
         sql::exec(db_, kProofIndex);
         update_totals();
+        // The pages of an empty store (the first page, each table's and index's root, the first
+        // pointer-map page): not charged, so the measure by pages starts at zero as the model does.
+        sql::Statement roots(db_, "SELECT count(*) FROM sqlite_master WHERE rootpage > 0");
+        empty_pages_ = roots.step() ? static_cast<std::uint64_t>(roots.column_int64(0)) + 2 : 2;
     } catch (...) {
         sqlite3_close(db_);
         throw;
@@ -334,7 +355,7 @@ MailboxFill MessageStore::fill(const PublicKey& mailbox, std::uint16_t ns) {
 bool MessageStore::paid(const Usage& u, std::size_t data_bytes, Payment& payment) {
     // The node's bytes have a price for everyone (free keypairs make free mailboxes); a
     // stranger's envelope also pays for its share of the mailbox. One proof meets the higher.
-    payment.asked_work = node_store_work(limits_, stored_bytes_locked(), row_charge_bytes(page_, data_bytes), payment.ttl_ms);
+    payment.asked_work = node_store_work(limits_, filled_bytes_locked(), row_charge_bytes(page_, data_bytes), payment.ttl_ms);
     if (payment.by_mailbox) {
         const MailboxFill fill{u.messages, u.bytes, limits_.max_messages_per_mailbox, limits_.max_bytes_per_mailbox};
         payment.asked_work = std::max(payment.asked_work, required_store_work(limits_.work, fill, data_bytes, payment.ttl_ms));
@@ -353,7 +374,20 @@ std::uint64_t MessageStore::stored_bytes() {
     return stored_bytes_locked();
 }
 
-bool MessageStore::node_fits(std::size_t bytes) { return stored_bytes_locked() + bytes <= limits_.max_stored_bytes; }
+std::uint64_t MessageStore::filled_bytes_locked() {
+    // The rows' model, or the pages in use when more: rows deleted or expired out of the middle
+    // of a page leave it in use, and new rows take new pages.
+    auto pragma = [this](const char* text) {
+        auto& q = prepare(text);
+        sql::ScopedReset q_done(q);
+        return q.step() ? q.column_uint64(0) : 0;
+    };
+    const std::uint64_t pages = pragma("PRAGMA page_count");
+    const std::uint64_t in_use = pages - std::min(pages, pragma("PRAGMA freelist_count") + empty_pages_);
+    return std::max(stored_bytes_locked(), in_use * page_.page_bytes);
+}
+
+bool MessageStore::node_fits(std::size_t bytes) { return filled_bytes_locked() + bytes <= limits_.max_stored_bytes; }
 
 bool MessageStore::row_fits(std::size_t blob_bytes) { return node_fits(row_total_bytes(page_, blob_bytes, false)); }
 
@@ -595,6 +629,8 @@ std::size_t MessageStore::sweep(std::uint64_t now_ms) {
     sql::ScopedReset p_done(p);
     p.step();
     if (n > 0 || sqlite3_changes(db_) > 0) usage_.clear();
+    // Free pages back to the disk, a bounded number a sweep: the file follows what the node holds.
+    sql::exec(db_, "PRAGMA incremental_vacuum(" + std::to_string(kCompactPagesPerSweep) + ")");
     return n;
 }
 

@@ -118,8 +118,9 @@ public:
     /// Lowers the expiry of the listed live messages to expiry_ms; returns those changed (as remove).
     std::vector<Hash> expire(const PublicKey& mailbox, std::uint16_t ns, const std::vector<Hash>& hashes,
                              std::uint64_t expiry_ms, std::uint64_t now_ms, const OwnerProof& proof = {});
-    /// Deletes every row (tombstones too) whose expiry has passed, and the proofs no row refers
-    /// to any more; returns how many rows.
+    /// Deletes every row (tombstones too) whose expiry (and hold, for a row expired early) has
+    /// passed, and the proofs no row refers to any more, then returns up to
+    /// kCompactPagesPerSweep free pages to the disk; returns how many rows.
     std::size_t sweep(std::uint64_t now_ms);
 
     /// Every unexpired row's state whose mailbox passes `keep`: one vector of the whole store, for
@@ -130,6 +131,9 @@ public:
     /// in between: memory stays the same however many rows, and stores are not held behind it.
     Summary summary(std::uint64_t now_ms, const std::function<bool(const PublicKey&)>& keep);
     static constexpr std::size_t kSummaryChunk = 4096;
+    /// Free pages a sweep returns to the disk at most (PRAGMA incremental_vacuum): 16 MiB of
+    /// 4 KiB pages, so one sweep holds stores back for a bounded time.
+    static constexpr std::size_t kCompactPagesPerSweep = 4096;
     /// The unexpired states of those hashes this store holds (a catch-up page's local side).
     std::vector<MessageState> states_of(const std::vector<Hash>& hashes, std::uint64_t now_ms);
     /// Merges a replica's change. Returns true if anything changed. Without a proof it can only
@@ -180,6 +184,7 @@ private:
     void update_totals();  // the node's byte total and its triggers, at the current accounting
     Usage& usage_of(const PublicKey& mailbox, std::uint16_t ns);  // mutex held
     std::uint64_t stored_bytes_locked();
+    std::uint64_t filled_bytes_locked();  // what the cap and the price see: rows' model or pages in use
     // Whether `bytes` more fit the node's cap, and whether a payment meets the price at u's fill.
     bool node_fits(std::size_t bytes);
     bool row_fits(std::size_t blob_bytes);  // a new row: row_total_bytes, its proof share included
@@ -217,6 +222,7 @@ private:
 
     Limits limits_;
     PageLayout page_;  // the file's, for the row charge (veil_row_bytes in SQL)
+    std::uint64_t empty_pages_ = 0;  // pages an empty store takes (not charged)
     std::mutex mutex_;
     sqlite3* db_ = nullptr;
     std::unordered_map<const char*, std::unique_ptr<sql::Statement>> statements_;  // by literal
