@@ -825,3 +825,20 @@ TEST_CASE("store - a file from before incremental vacuum is rebuilt once on open
     }
     CHECK(auto_vacuum() == 2);
 }
+
+TEST_CASE("store - a sweep returns the pages it freed to the disk", "[node][store]") {
+    auto path = temp_db("shrinks.db");
+    {
+        MessageStore s({path, "", false}, Limits{});
+        for (std::uint32_t i = 0; i < 300; ++i)
+            REQUIRE(s.store(msg(numbered_mailbox(i), 0, std::string(3000, 'x'), kNow + 1'000), kNow) == StoreOutcome::stored);
+    }
+    const auto full = std::filesystem::file_size(path);
+    {
+        MessageStore s({path, "", false}, Limits{});
+        CHECK(s.sweep(kNow + 2'000) == 300);
+    }  // closed: checkpointed, and the file truncated
+    const auto swept = std::filesystem::file_size(path);
+    INFO("file " << full << " bytes full, " << swept << " after the sweep");
+    CHECK(swept < full / 4);
+}
