@@ -3,7 +3,9 @@
 /// Each row holds only mailbox, namespace, hash, expiry and ciphertext (NULL once deleted: a
 /// tombstone kept until the expiry so that catch-up does not bring the message back), and what
 /// the owner signed for it: the store auth, a reference to the owner's delete or expire proof
-/// (each proof is kept once, in its own table), and the time of the newest owner signature.
+/// (each proof is kept once, in its own table), and the time of the newest owner signature. A
+/// row its owner expired early is held (unserved) until the expiry it had (`held_ms`), so that a
+/// member that missed the expire cannot bring it back.
 /// Thread-safe (one connection behind a mutex); calls block on disk, so run them off the loop.
 
 #include <functional>
@@ -141,7 +143,8 @@ public:
     /// c.payment says so); with one it can also add a
     /// tombstone (within the tombstone quota), or delete or lower the expiry of a row of the same
     /// mailbox and namespace whose newest owner signature is not later than the proof's, and
-    /// keeps the proof with the row (forgetting the namespace's oldest proofs past the quota).
+    /// keeps the proof with the row (forgetting the namespace's oldest proofs past the quota). A
+    /// proven lower expiry may lie in the past: it applies to a row held here and makes none.
     bool merge(const ReplicaChange& c, std::uint64_t now_ms);
     /// For a catch-up page: the unexpired states of `bucket` (first hash byte) above `after`,
     /// whose mailbox passes `keep`, in hash order, each with the owner proof kept for its row;
