@@ -26,4 +26,15 @@ constexpr std::uint64_t kRowRecordBytes = 96;
 /// less than kRowOverheadBytes (limits.hpp) plus its blobs.
 [[nodiscard]] std::uint64_t row_charge_bytes(const PageLayout& page, std::uint64_t blob_bytes);
 
+/// What a row pays in advance, while it refers to no kept owner proof, for the proof that may
+/// later delete or shorten it: the base of a dense proof (a one-row delete or expire is ~190
+/// bytes). Released when the row refers to a kept proof, so keeping the proofs other members
+/// need to converge never grows the node past what its stores paid for (docs/service-node.md
+/// §Proofs paid in advance).
+constexpr std::uint64_t kProofShareBytes = 256;
+
+/// A row's share of the node's total (Limits::max_stored_bytes): its pages (row_charge_bytes),
+/// and kProofShareBytes while it refers to no kept proof.
+[[nodiscard]] std::uint64_t row_total_bytes(const PageLayout& page, std::uint64_t blob_bytes, bool has_proof);
+
 }  // namespace veil::node

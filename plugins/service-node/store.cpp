@@ -23,7 +23,8 @@ CREATE TABLE IF NOT EXISTS messages (
   data       BLOB,
   store_auth BLOB,
   proof_hash BLOB,
-  owner_ms   INTEGER NOT NULL DEFAULT 0
+  owner_ms   INTEGER NOT NULL DEFAULT 0,
+  held_ms    INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS messages_by_mailbox ON messages (mailbox, namespace, id);
 CREATE INDEX IF NOT EXISTS messages_by_expiry ON messages (expiry_ms);
@@ -40,26 +41,32 @@ CREATE INDEX IF NOT EXISTS proofs_by_mailbox ON proofs (mailbox, namespace);
 constexpr const char* kProofIndex = "CREATE INDEX IF NOT EXISTS messages_by_proof ON messages (proof_hash)";
 
 // The bytes the node holds (Limits::max_stored_bytes), kept exact by triggers inside the
-// transaction of every change: every row is charged row_charge_bytes of its blobs (the SQL
-// function veil_row_bytes, registered on the connection). Version 1 of the accounting (PRAGMA
-// user_version) added a flat row charge, version 2 the charge by pages: an older database drops
-// its row triggers and sums its rows again once.
-constexpr int kTotalsVersion = 2;
+// transaction of every change: every row is charged row_total_bytes of its blobs and whether it
+// refers to a kept proof (the SQL function veil_row_bytes, registered on the connection).
+// Version 1 of the accounting (PRAGMA user_version) added a flat row charge, version 2 the
+// charge by pages, version 3 the proof share paid in advance: an older database drops its row
+// triggers and sums its rows again once.
+constexpr int kTotalsVersion = 3;
 
 constexpr const char* kTotalsSql = R"sql(
 CREATE TABLE IF NOT EXISTS totals (id INTEGER PRIMARY KEY CHECK (id = 1), bytes INTEGER NOT NULL);
 INSERT OR IGNORE INTO totals (id, bytes) SELECT 1,
-  (SELECT coalesce(sum(veil_row_bytes(coalesce(length(data), 0) + coalesce(length(store_auth), 0))), 0) FROM messages) +
+  (SELECT coalesce(sum(veil_row_bytes(coalesce(length(data), 0) + coalesce(length(store_auth), 0),
+                                      proof_hash IS NOT NULL)), 0) FROM messages) +
   (SELECT coalesce(sum(length(body)), 0) FROM proofs);
 CREATE TRIGGER IF NOT EXISTS totals_row_added AFTER INSERT ON messages BEGIN
-  UPDATE totals SET bytes = bytes + veil_row_bytes(coalesce(length(NEW.data), 0) + coalesce(length(NEW.store_auth), 0));
+  UPDATE totals SET bytes = bytes + veil_row_bytes(coalesce(length(NEW.data), 0) + coalesce(length(NEW.store_auth), 0),
+                                                   NEW.proof_hash IS NOT NULL);
 END;
 CREATE TRIGGER IF NOT EXISTS totals_row_removed AFTER DELETE ON messages BEGIN
-  UPDATE totals SET bytes = bytes - veil_row_bytes(coalesce(length(OLD.data), 0) + coalesce(length(OLD.store_auth), 0));
+  UPDATE totals SET bytes = bytes - veil_row_bytes(coalesce(length(OLD.data), 0) + coalesce(length(OLD.store_auth), 0),
+                                                   OLD.proof_hash IS NOT NULL);
 END;
-CREATE TRIGGER IF NOT EXISTS totals_row_changed AFTER UPDATE OF data, store_auth ON messages BEGIN
-  UPDATE totals SET bytes = bytes - veil_row_bytes(coalesce(length(OLD.data), 0) + coalesce(length(OLD.store_auth), 0))
-                                  + veil_row_bytes(coalesce(length(NEW.data), 0) + coalesce(length(NEW.store_auth), 0));
+CREATE TRIGGER IF NOT EXISTS totals_row_changed AFTER UPDATE OF data, store_auth, proof_hash ON messages BEGIN
+  UPDATE totals SET bytes = bytes - veil_row_bytes(coalesce(length(OLD.data), 0) + coalesce(length(OLD.store_auth), 0),
+                                                   OLD.proof_hash IS NOT NULL)
+                                  + veil_row_bytes(coalesce(length(NEW.data), 0) + coalesce(length(NEW.store_auth), 0),
+                                                   NEW.proof_hash IS NOT NULL);
 END;
 CREATE TRIGGER IF NOT EXISTS totals_proof_added AFTER INSERT ON proofs BEGIN
   UPDATE totals SET bytes = bytes + length(NEW.body);
@@ -92,10 +99,29 @@ PageLayout page_layout(sqlite3* db, bool encrypted) {
     return page;
 }
 
-void row_bytes_sql(sqlite3_context* ctx, int, sqlite3_value** argv) {
+// veil_row_bytes(blob_bytes, has_proof): row_total_bytes. The one-argument form (no proof share)
+// is what triggers of accounting version 2 call until the migration replaces them.
+void row_bytes_sql(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     const auto* page = static_cast<const PageLayout*>(sqlite3_user_data(ctx));
     const auto blob = static_cast<std::uint64_t>(std::max<sqlite3_int64>(0, sqlite3_value_int64(argv[0])));
-    sqlite3_result_int64(ctx, static_cast<sqlite3_int64>(row_charge_bytes(*page, blob)));
+    const auto bytes = argc == 1 ? row_charge_bytes(*page, blob) : row_total_bytes(*page, blob, sqlite3_value_int(argv[1]) != 0);
+    sqlite3_result_int64(ctx, static_cast<sqlite3_int64>(bytes));
+}
+
+// Pages that deletes and the sweeper free go back to the disk in bounded steps (sweep). A file
+// made before takes the mode only by a rebuild: VACUUM once (a copy of the file, on opening).
+void use_incremental_vacuum(sqlite3* db) {
+    {
+        sql::Statement mode(db, "PRAGMA auto_vacuum");
+        if (mode.step() && mode.column_int64(0) == 2) return;  // INCREMENTAL
+    }
+    sql::exec(db, "PRAGMA auto_vacuum = INCREMENTAL");
+    bool existing = false;
+    {
+        sql::Statement tables(db, "SELECT count(*) FROM sqlite_master");
+        existing = tables.step() && tables.column_int64(0) > 0;
+    }
+    if (existing) sql::exec(db, "VACUUM");
 }
 
 int user_version(sqlite3* db) {
@@ -148,9 +174,11 @@ MessageStore::MessageStore(const StoreOptions& options, const Limits& limits) : 
         if (sqlite3_exec(db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) != SQLITE_OK)
             throw StoreError(sql::Failure::key_mismatch, "message database unreadable (wrong key or not a database)");
         page_ = page_layout(db_, !options.key_hex.empty());
-        if (sqlite3_create_function(db_, "veil_row_bytes", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, &page_, row_bytes_sql,
-                                    nullptr, nullptr) != SQLITE_OK)
-            throw StoreError(sql::Failure::io, "cannot register the row charge");
+        for (int args : {1, 2})
+            if (sqlite3_create_function(db_, "veil_row_bytes", args, SQLITE_UTF8 | SQLITE_DETERMINISTIC, &page_,
+                                        row_bytes_sql, nullptr, nullptr) != SQLITE_OK)
+                throw StoreError(sql::Failure::io, "cannot register the row charge");
+        use_incremental_vacuum(db_);
         sql::exec(db_, "PRAGMA journal_mode = WAL");
         sql::exec(db_, options.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
         sql::exec(db_, "PRAGMA secure_delete = ON");  // deleted ciphertext does not linger in free pages
@@ -158,6 +186,10 @@ MessageStore::MessageStore(const StoreOptions& options, const Limits& limits) : 
         migrate();
         sql::exec(db_, kProofIndex);
         update_totals();
+        // The pages of an empty store (the first page, each table's and index's root, the first
+        // pointer-map page): not charged, so the measure by pages starts at zero as the model does.
+        sql::Statement roots(db_, "SELECT count(*) FROM sqlite_master WHERE rootpage > 0");
+        empty_pages_ = roots.step() ? static_cast<std::uint64_t>(roots.column_int64(0)) + 2 : 2;
     } catch (...) {
         sqlite3_close(db_);
         throw;
@@ -166,7 +198,8 @@ MessageStore::MessageStore(const StoreOptions& options, const Limits& limits) : 
 
 void MessageStore::migrate() {
     // Older databases: add the columns (their rows have no store auth and no owner time).
-    for (const char* column : {"store_auth BLOB", "proof_hash BLOB", "owner_ms INTEGER NOT NULL DEFAULT 0"}) {
+    for (const char* column : {"store_auth BLOB", "proof_hash BLOB", "owner_ms INTEGER NOT NULL DEFAULT 0",
+                               "held_ms INTEGER NOT NULL DEFAULT 0"}) {
         std::string name(column, std::string_view(column).find(' '));
         if (!has_column(db_, name.c_str())) sql::exec(db_, "ALTER TABLE messages ADD COLUMN " + std::string(column));
     }
@@ -237,7 +270,7 @@ bool MessageStore::proof_is_dense(const PublicKey& mailbox, std::uint16_t ns, st
                                   const std::vector<Hash>& named, const std::set<Hash>* also_held) {
     // A proof of n hashes is ~150 + 32n bytes: one that names mostly hashes this node never held
     // (padding), or one held hash many times, would hold far more bytes than the rows it changes.
-    constexpr std::size_t kProofBaseBytes = 256;
+    constexpr std::size_t kProofBaseBytes = kProofShareBytes;  // what one row paid in advance
     constexpr std::size_t kProofBytesPerRow = 64;
     ++density_checks_;
     std::size_t held = 0;
@@ -280,7 +313,6 @@ bool MessageStore::keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteVi
         if (forgot == Forgot::newer) return false;
         if (forgot == Forgot::none) break;
     }
-    if (!node_fits(proof.size())) return false;  // a kept proof is stored bytes like any other
     auto& ins = prepare("INSERT INTO proofs (hash, mailbox, namespace, body, signed_ms) VALUES (?1, ?2, ?3, ?4, ?5)");
     sql::ScopedReset ins_done(ins);
     ins.blob(1, proof_hash).blob(2, mailbox).uint64(3, ns).blob(4, proof).uint64(5, signed_ms).step();
@@ -323,7 +355,7 @@ MailboxFill MessageStore::fill(const PublicKey& mailbox, std::uint16_t ns) {
 bool MessageStore::paid(const Usage& u, std::size_t data_bytes, Payment& payment) {
     // The node's bytes have a price for everyone (free keypairs make free mailboxes); a
     // stranger's envelope also pays for its share of the mailbox. One proof meets the higher.
-    payment.asked_work = node_store_work(limits_, stored_bytes_locked(), row_charge_bytes(page_, data_bytes), payment.ttl_ms);
+    payment.asked_work = node_store_work(limits_, filled_bytes_locked(), row_charge_bytes(page_, data_bytes), payment.ttl_ms);
     if (payment.by_mailbox) {
         const MailboxFill fill{u.messages, u.bytes, limits_.max_messages_per_mailbox, limits_.max_bytes_per_mailbox};
         payment.asked_work = std::max(payment.asked_work, required_store_work(limits_.work, fill, data_bytes, payment.ttl_ms));
@@ -342,27 +374,81 @@ std::uint64_t MessageStore::stored_bytes() {
     return stored_bytes_locked();
 }
 
-bool MessageStore::node_fits(std::size_t bytes) { return stored_bytes_locked() + bytes <= limits_.max_stored_bytes; }
+std::uint64_t MessageStore::filled_bytes_locked() {
+    // The rows' model, or the pages in use when more: rows deleted or expired out of the middle
+    // of a page leave it in use, and new rows take new pages.
+    auto pragma = [this](const char* text) {
+        auto& q = prepare(text);
+        sql::ScopedReset q_done(q);
+        return q.step() ? q.column_uint64(0) : 0;
+    };
+    const std::uint64_t pages = pragma("PRAGMA page_count");
+    const std::uint64_t in_use = pages - std::min(pages, pragma("PRAGMA freelist_count") + empty_pages_);
+    return std::max(stored_bytes_locked(), in_use * page_.page_bytes);
+}
 
-bool MessageStore::row_fits(std::size_t blob_bytes) { return node_fits(row_charge_bytes(page_, blob_bytes)); }
+bool MessageStore::node_fits(std::size_t bytes) { return filled_bytes_locked() + bytes <= limits_.max_stored_bytes; }
 
-bool MessageStore::keep_proof_for(const PublicKey& mailbox, std::uint16_t ns, const OwnerProof& proof,
+bool MessageStore::row_fits(std::size_t blob_bytes) { return node_fits(row_total_bytes(page_, blob_bytes, false)); }
+
+bool MessageStore::keep_proof_for(const PublicKey& mailbox, std::uint16_t ns, const OwnerProof& proof, bool deletes,
                                   const std::vector<Hash>& named, const std::vector<Hash>& changed,
                                   std::uint64_t total_before, ProofInBatch* batch) {
     if (changed.empty() || proof.bytes.empty()) return false;  // a proof that changed nothing holds nothing
-    // Deletes and expiries are never priced: above the free fraction a proof is kept only when
-    // the change freed at least its bytes, or an owner could grow the node to its cap for free.
-    const std::uint64_t total = stored_bytes_locked();
-    const bool free = node_store_work(limits_, total, proof.bytes.size(), limits_.max_ttl_ms) == 0;
-    if (!free && total + proof.bytes.size() > total_before) return false;
-    Hash proof_hash{};
-    if (!keep_proof(mailbox, ns, proof.bytes, proof.signed_ms, named, proof_hash, batch)) return false;
-    auto& ref = prepare("UPDATE messages SET proof_hash = ?2 WHERE hash = ?1");
-    for (const auto& h : changed) {
-        sql::ScopedReset ref_done(ref);
-        ref.blob(1, h).blob(2, proof_hash).step();
+    // Rows this request changed before, whose shares alone did not pay for the proof, join in.
+    std::vector<Hash> rows = changed;
+    std::uint64_t before = total_before;
+    if (batch) {
+        rows.insert(rows.end(), batch->waiting.begin(), batch->waiting.end());
+        before += batch->freed_bytes;
     }
-    return true;
+    // Deletes and expiries are never priced: above the free fraction a proof is kept only when
+    // the change freed at least its bytes, counting the shares its rows paid in advance and the
+    // proofs it replaced, or an owner could grow the node to its cap for free.
+    const bool free = node_store_work(limits_, stored_bytes_locked(), proof.bytes.size(), limits_.max_ttl_ms) == 0;
+    sql::exec(db_, "SAVEPOINT keep_proof");
+    Hash proof_hash{};
+    bool kept = keep_proof(mailbox, ns, proof.bytes, proof.signed_ms, named, proof_hash, batch) &&
+                refer_to_proof(rows, proof_hash, deletes);
+    // A kept proof is stored bytes like any other: one that grew the node fits its cap.
+    const std::uint64_t after = stored_bytes_locked();
+    if (kept && after > before && (!free || after > limits_.max_stored_bytes)) kept = false;
+    if (!kept) sql::exec(db_, "ROLLBACK TO keep_proof");
+    sql::exec(db_, "RELEASE keep_proof");
+    usage_.erase(usage_key(mailbox, ns));  // its proof bytes changed, or were rolled back
+    if (batch && kept) {
+        batch->waiting.clear();
+        batch->freed_bytes = 0;
+    } else if (batch) {
+        batch->waiting.insert(batch->waiting.end(), changed.begin(), changed.end());
+        batch->freed_bytes += total_before - std::min(total_before, stored_bytes_locked());
+    }
+    return kept;
+}
+
+bool MessageStore::refer_to_proof(const std::vector<Hash>& rows, const Hash& proof_hash, bool deletes) {
+    bool referred = false;
+    for (const auto& h : rows) {
+        std::optional<Hash> old;
+        {
+            auto& q = prepare("SELECT proof_hash FROM messages WHERE hash = ?1 AND length(proof_hash) = 32");
+            sql::ScopedReset q_done(q);
+            q.blob(1, h);
+            if (q.step()) old = q.column_array<32>(0);
+        }
+        // An expire proof never replaces a tombstone's delete proof.
+        auto& ref = prepare("UPDATE messages SET proof_hash = ?2 WHERE hash = ?1 AND (?3 OR data IS NOT NULL)");
+        sql::ScopedReset ref_done(ref);
+        ref.blob(1, h).blob(2, proof_hash).int64(3, deletes ? 1 : 0).step();
+        if (sqlite3_changes(db_) == 0) continue;
+        referred = true;
+        if (!old || *old == proof_hash) continue;
+        // The proof it replaces goes now when no row refers to it, not at the next sweep.
+        auto& drop = prepare("DELETE FROM proofs WHERE hash = ?1 AND NOT EXISTS (SELECT 1 FROM messages WHERE proof_hash = ?1)");
+        sql::ScopedReset drop_done(drop);
+        drop.blob(1, *old).step();
+    }
+    return referred;
 }
 
 StoreOutcome MessageStore::store(const StoredMessage& m, std::uint64_t now_ms, std::uint64_t owner_ms,
@@ -461,8 +547,9 @@ PageResponse MessageStore::retrieve(const PublicKey& mailbox, std::uint16_t ns, 
 
 bool MessageStore::tombstone(const Hash& hash, const Hash* proof_hash, std::uint64_t owner_ms) {
     // A tombstone needs no store auth (nothing will be stored again under it): its bytes go.
-    auto& u = prepare("UPDATE messages SET data = NULL, store_auth = NULL, proof_hash = ?2, owner_ms = ?3 "
-                      "WHERE hash = ?1 AND data IS NOT NULL AND owner_ms <= ?3");
+    // The row keeps its earlier proof (and the share it released) unless this one is kept.
+    auto& u = prepare("UPDATE messages SET data = NULL, store_auth = NULL, proof_hash = coalesce(?2, proof_hash), "
+                      "owner_ms = ?3 WHERE hash = ?1 AND data IS NOT NULL AND owner_ms <= ?3");
     sql::ScopedReset u_done(u);
     u.blob(1, hash).uint64(3, owner_ms);
     if (proof_hash) u.blob(2, *proof_hash);
@@ -474,7 +561,8 @@ bool MessageStore::lower_expiry(const Hash& hash, std::uint64_t expiry_ms, const
                                 std::uint64_t owner_ms) {
     // A tombstone keeps its delete proof; a live row keeps the expire proof that lowered it, or
     // its earlier one when this proof is not kept (padded): a reference is never dropped for none.
-    auto& u = prepare("UPDATE messages SET expiry_ms = ?2, owner_ms = ?4, "
+    // Held until the expiry it had: a member that missed this change cannot bring it back.
+    auto& u = prepare("UPDATE messages SET expiry_ms = ?2, owner_ms = ?4, held_ms = max(held_ms, expiry_ms), "
                       "proof_hash = CASE WHEN data IS NULL THEN proof_hash ELSE coalesce(?3, proof_hash) END "
                       "WHERE hash = ?1 AND expiry_ms > ?2 AND owner_ms <= ?4");
     sql::ScopedReset u_done(u);
@@ -491,8 +579,8 @@ std::vector<Hash> MessageStore::remove(const PublicKey& mailbox, std::uint16_t n
     const std::uint64_t before = stored_bytes_locked();
     std::vector<Hash> done;
     for (const auto& h : hashes) {
-        auto& u = prepare("UPDATE messages SET data = NULL, store_auth = NULL, proof_hash = NULL, "
-                          "owner_ms = max(owner_ms, ?5) "
+        // The row keeps its earlier proof (and the share it released) unless this one is kept.
+        auto& u = prepare("UPDATE messages SET data = NULL, store_auth = NULL, owner_ms = max(owner_ms, ?5) "
                           "WHERE hash = ?1 AND mailbox = ?2 AND namespace = ?3 AND data IS NOT NULL "
                           "AND expiry_ms > ?4 AND owner_ms <= ?5");
         sql::ScopedReset u_done(u);
@@ -501,7 +589,7 @@ std::vector<Hash> MessageStore::remove(const PublicKey& mailbox, std::uint16_t n
         if (sqlite3_changes(db_) > 0) done.push_back(h);
     }
     // Never refused: a proof that cannot be kept leaves the rows without one (not passed on).
-    keep_proof_for(mailbox, ns, proof, hashes, done, before);
+    keep_proof_for(mailbox, ns, proof, true, hashes, done, before);
     tx.commit();
     usage_.erase(usage_key(mailbox, ns));
     return done;
@@ -515,22 +603,24 @@ std::vector<Hash> MessageStore::expire(const PublicKey& mailbox, std::uint16_t n
     std::vector<Hash> done;
     for (const auto& h : hashes) {
         // A row keeps its earlier proof unless this one is kept (keep_proof_for).
-        auto& u = prepare("UPDATE messages SET expiry_ms = ?5, owner_ms = max(owner_ms, ?6) "
-                          "WHERE hash = ?1 AND mailbox = ?2 AND namespace = ?3 AND data IS NOT NULL "
+        // Held until the expiry it had: a member that missed this change cannot bring it back.
+        auto& u = prepare("UPDATE messages SET expiry_ms = ?5, owner_ms = max(owner_ms, ?6), "
+                          "held_ms = max(held_ms, expiry_ms) WHERE hash = ?1 AND mailbox = ?2 AND namespace = ?3 AND data IS NOT NULL "
                           "AND expiry_ms > ?4 AND expiry_ms > ?5 AND owner_ms <= ?6");
         sql::ScopedReset u_done(u);
         u.blob(1, h).blob(2, mailbox).uint64(3, ns).uint64(4, now_ms).uint64(5, expiry_ms).uint64(6, proof.signed_ms);
         u.step();
         if (sqlite3_changes(db_) > 0) done.push_back(h);
     }
-    keep_proof_for(mailbox, ns, proof, hashes, done, before);
+    keep_proof_for(mailbox, ns, proof, false, hashes, done, before);
     tx.commit();
     return done;
 }
 
 std::size_t MessageStore::sweep(std::uint64_t now_ms) {
     std::lock_guard lock(mutex_);
-    auto& d = prepare("DELETE FROM messages WHERE expiry_ms <= ?1");
+    // A row the owner expired early stays (unserved) until the expiry it had: held_ms.
+    auto& d = prepare("DELETE FROM messages WHERE expiry_ms <= ?1 AND held_ms <= ?1");
     sql::ScopedReset d_done(d);
     d.uint64(1, now_ms).step();
     auto n = static_cast<std::size_t>(sqlite3_changes(db_));
@@ -539,13 +629,16 @@ std::size_t MessageStore::sweep(std::uint64_t now_ms) {
     sql::ScopedReset p_done(p);
     p.step();
     if (n > 0 || sqlite3_changes(db_) > 0) usage_.clear();
+    // Free pages back to the disk, a bounded number a sweep: the file follows what the node holds.
+    sql::exec(db_, "PRAGMA incremental_vacuum(" + std::to_string(kCompactPagesPerSweep) + ")");
     return n;
 }
 
 std::vector<MessageState> MessageStore::states(std::uint64_t now_ms,
                                                const std::function<bool(const PublicKey&)>& keep) {
     std::lock_guard lock(mutex_);
-    auto& q = prepare("SELECT hash, mailbox, namespace, expiry_ms, data IS NULL FROM messages WHERE expiry_ms > ?1");
+    auto& q = prepare("SELECT hash, mailbox, namespace, expiry_ms, data IS NULL FROM messages "
+                      "WHERE max(expiry_ms, held_ms) > ?1");
     sql::ScopedReset q_done(q);
     q.uint64(1, now_ms);
     std::vector<MessageState> out;
@@ -563,7 +656,7 @@ Summary MessageStore::summary(std::uint64_t now_ms, const std::function<bool(con
     for (std::size_t read = kSummaryChunk; read == kSummaryChunk;) {
         std::lock_guard lock(mutex_);
         auto& q = prepare("SELECT hash, mailbox, namespace, expiry_ms, data IS NULL FROM messages "
-                          "WHERE hash > ?1 AND expiry_ms > ?2 ORDER BY hash LIMIT ?3");
+                          "WHERE hash > ?1 AND max(expiry_ms, held_ms) > ?2 ORDER BY hash LIMIT ?3");
         sql::ScopedReset q_done(q);
         q.blob(1, after).uint64(2, now_ms).uint64(3, kSummaryChunk);
         read = 0;
@@ -580,7 +673,8 @@ Summary MessageStore::summary(std::uint64_t now_ms, const std::function<bool(con
 
 std::vector<MessageState> MessageStore::states_of(const std::vector<Hash>& hashes, std::uint64_t now_ms) {
     std::lock_guard lock(mutex_);
-    auto& q = prepare("SELECT mailbox, namespace, expiry_ms, data IS NULL FROM messages WHERE hash = ?1 AND expiry_ms > ?2");
+    auto& q = prepare("SELECT mailbox, namespace, expiry_ms, data IS NULL FROM messages WHERE hash = ?1 "
+                      "AND max(expiry_ms, held_ms) > ?2");
     std::vector<MessageState> out;
     for (const auto& h : hashes) {
         sql::ScopedReset q_done(q);
@@ -604,7 +698,7 @@ BucketPage MessageStore::bucket_page(std::uint8_t bucket, const std::optional<Ha
     std::lock_guard lock(mutex_);
     auto& q = prepare("SELECT m.hash, m.mailbox, m.namespace, m.expiry_ms, m.data IS NULL, p.body FROM messages m "
                       "LEFT JOIN proofs p ON p.hash = m.proof_hash "
-                      "WHERE m.hash > ?1 AND m.hash < ?2 AND m.expiry_ms > ?3 ORDER BY m.hash");
+                      "WHERE m.hash > ?1 AND m.hash < ?2 AND max(m.expiry_ms, m.held_ms) > ?3 ORDER BY m.hash");
     sql::ScopedReset q_done(q);
     q.blob(1, low).blob(2, high).uint64(3, now_ms);
     BucketPage page;
@@ -627,14 +721,19 @@ BucketPage MessageStore::bucket_page(std::uint8_t bucket, const std::optional<Ha
 
 bool MessageStore::merge(const ReplicaChange& c, std::uint64_t now_ms) {
     const MessageState& s = c.state;
-    if (s.expiry_ms <= now_ms) return false;
+    // A proven expiry may lie in the past: the owner expired the row while this member was away,
+    // and it is held (unserved) here too, as on the members that applied it in time.
+    const bool proven_lowering = c.proof && !c.data && !s.deleted;
+    if (s.expiry_ms <= now_ms && !proven_lowering) return false;
     if (c.data && message_hash(s.mailbox, s.ns, *c.data) != s.hash) return false;  // not what it claims
     std::lock_guard lock(mutex_);
     bool exists = false;
     bool live = false;
     bool same_mailbox = false;
     {
-        auto& q = prepare("SELECT expiry_ms, data IS NULL, mailbox, namespace FROM messages WHERE hash = ?1");
+        // A held row (expired early by its owner) still exists: a member that missed the expire
+        // cannot bring it back.
+        auto& q = prepare("SELECT max(expiry_ms, held_ms), data IS NULL, mailbox, namespace FROM messages WHERE hash = ?1");
         sql::ScopedReset q_done(q);
         q.blob(1, s.hash);
         if (q.step()) {
@@ -653,6 +752,7 @@ bool MessageStore::merge(const ReplicaChange& c, std::uint64_t now_ms) {
     const std::vector<Hash> own_hash{s.hash};
     const std::vector<Hash>& named = c.proof_hashes ? *c.proof_hashes : own_hash;
     if (!exists) {
+        if (s.expiry_ms <= now_ms) return false;
         // A new message needs its data (which proves its hash); a new tombstone, the owner's
         // proof. Either counts against the namespace's quota, as a client's store would.
         if (s.deleted ? !c.proof : !c.data) return false;
@@ -682,6 +782,10 @@ bool MessageStore::merge(const ReplicaChange& c, std::uint64_t now_ms) {
         if (!s.deleted && c.store_auth) ins.blob(6, *c.store_auth);
         if (c.proof) ins.blob(7, proof_hash);
         ins.step();
+        if (stored_bytes_locked() > limits_.max_stored_bytes) {  // the proof kept with it fits too
+            usage_.erase(usage_key(s.mailbox, s.ns));
+            return false;  // rolled back
+        }
         tx.commit();
         usage_.erase(usage_key(s.mailbox, s.ns));
         return true;
@@ -700,7 +804,7 @@ bool MessageStore::merge(const ReplicaChange& c, std::uint64_t now_ms) {
     if (!s.deleted) changed = lower_expiry(s.hash, s.expiry_ms, nullptr, c.owner_ms) || changed;
     if (!changed) return false;  // rolled back
     // A proof too large, padded or unpaid for still applies here; it is just not passed on.
-    keep_proof_for(s.mailbox, s.ns, {*c.proof, c.owner_ms}, named, {s.hash}, before, c.batch);
+    keep_proof_for(s.mailbox, s.ns, {*c.proof, c.owner_ms}, s.deleted, named, {s.hash}, before, c.batch);
     tx.commit();
     return true;
 }

@@ -3,7 +3,9 @@
 /// Each row holds only mailbox, namespace, hash, expiry and ciphertext (NULL once deleted: a
 /// tombstone kept until the expiry so that catch-up does not bring the message back), and what
 /// the owner signed for it: the store auth, a reference to the owner's delete or expire proof
-/// (each proof is kept once, in its own table), and the time of the newest owner signature.
+/// (each proof is kept once, in its own table), and the time of the newest owner signature. A
+/// row its owner expired early is held (unserved) until the expiry it had (`held_ms`), so that a
+/// member that missed the expire cannot bring it back.
 /// Thread-safe (one connection behind a mutex); calls block on disk, so run them off the loop.
 
 #include <functional>
@@ -69,6 +71,10 @@ struct OwnerProof {
 struct ProofInBatch {
     std::set<Hash> tombstoned;
     std::optional<bool> dense;
+    /// Rows the request changed with the proof that did not yet pay for keeping it, and the bytes
+    /// those changes freed: a later op of the request keeps the proof for them all.
+    std::vector<Hash> waiting;
+    std::uint64_t freed_bytes = 0;
 };
 
 /// A replica's change, verified by the caller (StorageService::apply_replica).
@@ -114,8 +120,9 @@ public:
     /// Lowers the expiry of the listed live messages to expiry_ms; returns those changed (as remove).
     std::vector<Hash> expire(const PublicKey& mailbox, std::uint16_t ns, const std::vector<Hash>& hashes,
                              std::uint64_t expiry_ms, std::uint64_t now_ms, const OwnerProof& proof = {});
-    /// Deletes every row (tombstones too) whose expiry has passed, and the proofs no row refers
-    /// to any more; returns how many rows.
+    /// Deletes every row (tombstones too) whose expiry (and hold, for a row expired early) has
+    /// passed, and the proofs no row refers to any more, then returns up to
+    /// kCompactPagesPerSweep free pages to the disk; returns how many rows.
     std::size_t sweep(std::uint64_t now_ms);
 
     /// Every unexpired row's state whose mailbox passes `keep`: one vector of the whole store, for
@@ -126,6 +133,9 @@ public:
     /// in between: memory stays the same however many rows, and stores are not held behind it.
     Summary summary(std::uint64_t now_ms, const std::function<bool(const PublicKey&)>& keep);
     static constexpr std::size_t kSummaryChunk = 4096;
+    /// Free pages a sweep returns to the disk at most (PRAGMA incremental_vacuum): 16 MiB of
+    /// 4 KiB pages, so one sweep holds stores back for a bounded time.
+    static constexpr std::size_t kCompactPagesPerSweep = 4096;
     /// The unexpired states of those hashes this store holds (a catch-up page's local side).
     std::vector<MessageState> states_of(const std::vector<Hash>& hashes, std::uint64_t now_ms);
     /// Merges a replica's change. Returns true if anything changed. Without a proof it can only
@@ -133,7 +143,8 @@ public:
     /// c.payment says so); with one it can also add a
     /// tombstone (within the tombstone quota), or delete or lower the expiry of a row of the same
     /// mailbox and namespace whose newest owner signature is not later than the proof's, and
-    /// keeps the proof with the row (forgetting the namespace's oldest proofs past the quota).
+    /// keeps the proof with the row (forgetting the namespace's oldest proofs past the quota). A
+    /// proven lower expiry may lie in the past: it applies to a row held here and makes none.
     bool merge(const ReplicaChange& c, std::uint64_t now_ms);
     /// For a catch-up page: the unexpired states of `bucket` (first hash byte) above `after`,
     /// whose mailbox passes `keep`, in hash order, each with the owner proof kept for its row;
@@ -176,23 +187,29 @@ private:
     void update_totals();  // the node's byte total and its triggers, at the current accounting
     Usage& usage_of(const PublicKey& mailbox, std::uint16_t ns);  // mutex held
     std::uint64_t stored_bytes_locked();
+    std::uint64_t filled_bytes_locked();  // what the cap and the price see: rows' model or pages in use
     // Whether `bytes` more fit the node's cap, and whether a payment meets the price at u's fill.
     bool node_fits(std::size_t bytes);
-    bool row_fits(std::size_t blob_bytes);  // a new row: its blobs and kRowOverheadBytes
+    bool row_fits(std::size_t blob_bytes);  // a new row: row_total_bytes, its proof share included
     bool paid(const Usage& u, std::size_t data_bytes, Payment& payment);
     // Keeps a proof once (under its hash) for (mailbox, ns), forgetting the namespace's oldest
     // proofs when it would pass the quota; false for a proof larger than the quota itself, or
-    // padded: naming more hashes than this node holds of the namespace (proof_is_dense), or
-    // past the node's byte cap. `batch` (may be null) keeps the density verdict for the request.
+    // padded: naming more hashes than this node holds of the namespace (proof_is_dense). The
+    // caller checks the node's byte cap. `batch` (may be null) keeps the density verdict.
     bool keep_proof(const PublicKey& mailbox, std::uint16_t ns, ByteView proof, std::uint64_t signed_ms,
                     const std::vector<Hash>& named, Hash& proof_hash, ProofInBatch* batch = nullptr);
-    // After a delete or expire changed the rows `changed` (the node held `total_before` bytes
-    // before it): keeps the proof (keep_proof) and refers those rows to it, when it changed
-    // something and the node is under its free fraction or the change freed at least the
-    // proof's bytes. False when not kept (the change stands; it is just not passed on).
-    bool keep_proof_for(const PublicKey& mailbox, std::uint16_t ns, const OwnerProof& proof,
+    // After a delete (`deletes`) or expire changed the rows `changed` (the node held
+    // `total_before` bytes before it): keeps the proof (keep_proof) and refers those rows, and
+    // the batch's waiting ones, to it, when it changed something and the node is under its free
+    // fraction or the change freed at least the proof's bytes (the rows' proof shares and the
+    // proofs they no longer need count as freed). False when not kept (the change stands; it is
+    // just not passed on).
+    bool keep_proof_for(const PublicKey& mailbox, std::uint16_t ns, const OwnerProof& proof, bool deletes,
                         const std::vector<Hash>& named, const std::vector<Hash>& changed, std::uint64_t total_before,
                         ProofInBatch* batch = nullptr);
+    // Refers `rows` to a kept proof (an expire proof: live rows only) and drops the proofs they
+    // referred to that no row needs any more; false when no row refers to it.
+    bool refer_to_proof(const std::vector<Hash>& rows, const Hash& proof_hash, bool deletes);
     // Whether a proof's bytes are paid for by rows this node holds: at most kProofBaseBytes plus
     // kProofBytesPerRow for each distinct named hash that is a row of (mailbox, ns) here or that
     // `also_held` (may be null) lists.
@@ -208,6 +225,7 @@ private:
 
     Limits limits_;
     PageLayout page_;  // the file's, for the row charge (veil_row_bytes in SQL)
+    std::uint64_t empty_pages_ = 0;  // pages an empty store takes (not charged)
     std::mutex mutex_;
     sqlite3* db_ = nullptr;
     std::unordered_map<const char*, std::unique_ptr<sql::Statement>> statements_;  // by literal

@@ -1,6 +1,6 @@
 // What a row costs the node (docs/service-node.md §Pricing the node's bytes), on real node
 // processes: a hostile client's flood of 1-byte envelopes stops at the node's cap with the file
-// near the cap (every row is charged kRowOverheadBytes), and an owner's refresh of a held message
+// within the cap (every row is charged kRowOverheadBytes and its proof share), and an owner's refresh of a held message
 // pays like a store once the node is past its free fraction.
 #include <catch2/catch.hpp>
 
@@ -59,8 +59,10 @@ TEST_CASE("node rows - a flood of 1-byte envelopes stops at the node's cap, the 
         }
     }
     REQUIRE(full);
-    CHECK(stored <= kCap / (veil::node::kRowOverheadBytes + 1));
-    CHECK(stored + 10 >= kCap / (veil::node::kRowOverheadBytes + 1));
+    // Each row: its overhead, its byte and its proof share paid in advance.
+    constexpr std::uint64_t kCharged = veil::node::kRowOverheadBytes + veil::node::kProofShareBytes + 1;
+    CHECK(stored <= kCap / kCharged);
+    CHECK(stored + 10 >= kCap / kCharged);
     // The file itself, with its write-ahead log checkpointed (what the node's disk holds at rest).
     const auto node_dir = net.dir() / "node-1";
     const auto db = find_file(node_dir, "messages.db");
@@ -73,7 +75,7 @@ TEST_CASE("node rows - a flood of 1-byte envelopes stops at the node's cap, the 
     }
     const auto on_disk = fs::file_size(db);
     UNSCOPED_INFO("stored " << stored << " rows; file " << on_disk << " bytes: " << on_disk / stored
-                            << " a row, charged " << veil::node::kRowOverheadBytes + 1);
+                            << " a row, charged " << kCharged);
     CHECK(on_disk <= kCap + kCap / 4);
 }
 

@@ -15,11 +15,13 @@ namespace {
 // Changes a peer's answer to `body` (a hostile or broken peer).
 using Tamper = std::function<void(const PeerBody& body, Response& answer)>;
 
-// `me` asks `peer` directly; off-loop work runs at once.
-CatchUpPort direct_port(Node& peer, const veil::crypto::SigningKeyPair& me, Tamper tamper = {}) {
+// `me` asks `peer` directly at `now`; off-loop work runs at once.
+CatchUpPort direct_port(Node& peer, const veil::crypto::SigningKeyPair& me, Tamper tamper = {},
+                        std::uint64_t now = kNow) {
     CatchUpPort p;
-    p.ask = [&peer, &me, tamper](const NodeEntry& to, const PeerBody& body, std::function<void(std::optional<Response>)> done) {
-        auto out = peer.service.handle(Request{1, PeerRequest{seal_peer(body, me, to.ed25519, kNow)}}, kNow);
+    p.ask = [&peer, &me, tamper, now](const NodeEntry& to, const PeerBody& body,
+                                      std::function<void(std::optional<Response>)> done) {
+        auto out = peer.service.handle(Request{1, PeerRequest{seal_peer(body, me, to.ed25519, now)}}, now);
         if (tamper) tamper(body, out.response);
         done(std::move(out.response));
     };
@@ -32,15 +34,15 @@ CatchUpPort direct_port(Node& peer, const veil::crypto::SigningKeyPair& me, Tamp
         }
         then(ok);
     };
-    p.now_ms = [] { return kNow; };
+    p.now_ms = [now] { return now; };
     return p;
 }
 
-// Runs one round of `to` catching up from `from`.
+// Runs one round of `to` catching up from `from` at `now`.
 CatchUpCounts catch_up(Net& net, Node& to, const veil::crypto::SigningKeyPair& to_key, Node& from,
-                       const veil::crypto::SigningKeyPair& from_key, Tamper tamper = {}) {
+                       const veil::crypto::SigningKeyPair& from_key, Tamper tamper = {}, std::uint64_t now = kNow) {
     std::shared_ptr<StorageService> service(std::shared_ptr<void>{}, &to.service);  // not owned
-    CatchUpRound round(service, {net.entry(from_key)}, kSwarmA, direct_port(from, to_key, std::move(tamper)));
+    CatchUpRound round(service, {net.entry(from_key)}, kSwarmA, direct_port(from, to_key, std::move(tamper), now));
     round.run();
     REQUIRE(round.finished());
     return round.counts();
@@ -296,4 +298,57 @@ TEST_CASE("catch-up - peers are asked in a random order each round", "[node][cat
     // Each order at least once (a fixed order fails; a fair shuffle fails with chance 2^-39).
     CHECK(hostile_first > 0);
     CHECK(hostile_first < kRounds);
+}
+
+TEST_CASE("catch-up - a member back past half full converges: what the owner deleted or expired never comes back",
+          "[node][catch-up]") {
+    Net net(true);
+    Limits limits;
+    limits.max_stored_bytes = 96 << 10;
+    Node a1(net.a1, net, limits);
+    Node a2(net.a2, net, limits);
+    Node a3(net.a3, net, limits);
+    const std::vector<std::pair<Node*, const veil::crypto::SigningKeyPair*>> members{
+        {&a1, &net.a1}, {&a2, &net.a2}, {&a3, &net.a3}};
+    auto owner = owner_in(kSwarmA);
+    auto other = owner_in(kSwarmA);
+    auto put = [&](const PublicKey& mailbox, const Bytes& data) {
+        StoredMessage m{mailbox, 0, message_hash(mailbox, 0, data), kNow + 600'000, data};
+        for (auto [node, key] : members) REQUIRE(node->store.store(m, kNow) == StoreOutcome::stored);
+        return m.hash;
+    };
+    // The owner's messages on every member: small ones it deletes one by one (each frees far less
+    // than its proof) and larger ones it expires early together.
+    std::vector<Hash> deleted;
+    std::vector<Hash> expired;
+    for (std::uint8_t i = 0; i < 6; ++i) deleted.push_back(put(owner.pub, Bytes{i, 'd'}));
+    for (std::uint8_t i = 0; i < 6; ++i) expired.push_back(put(owner.pub, Bytes(2000, i)));
+    // Someone else's fill takes every member past half; without the expired ones it is under half
+    // again, where a re-offered message is taken free.
+    for (std::uint8_t i = 0; a1.store.stored_bytes() < limits.max_stored_bytes * 55 / 100; ++i) put(other.pub, Bytes(1000, i));
+    // a3 is down: the owner deletes and expires on a1, which replicates to a2.
+    auto on_a1 = [&](RequestBody body) {
+        sign_owner_request(body, owner, kNow);
+        auto out = a1.call(std::move(body));
+        REQUIRE(out.response.status == Status::ok);
+        (void)a2.service.apply_replica(out.replicate, net.a1.pub, kNow);
+    };
+    for (const auto& h : deleted) on_a1(DeleteRequest{owner.pub, 0, {h}, {}});
+    on_a1(ExpireRequest{owner.pub, 0, expired, kNow + 20'000, {}});
+    REQUIRE(a2.store.retrieve(owner.pub, 0, PageQuery{std::nullopt, 100, 1 << 20}, kNow + 30'000).messages.empty());
+    // Later a3 is back, and every member catches up from every other (twice).
+    const std::uint64_t later = kNow + 60'000;
+    for (auto [node, key] : members) node->store.sweep(later);
+    for (int round = 0; round < 2; ++round)
+        for (auto [to, to_key] : members)
+            for (auto [from, from_key] : members)
+                if (to != from) catch_up(net, *to, *to_key, *from, *from_key, {}, later);
+    auto all = [](const PublicKey&) { return true; };
+    const auto converged = summarize(a1.store.states(later, all));
+    for (auto [node, key] : members) {
+        INFO("member " << (node == &a1 ? 1 : node == &a2 ? 2 : 3));
+        // Nothing of the owner's is served anywhere, and a3 holds what the others hold.
+        CHECK(node->store.retrieve(owner.pub, 0, PageQuery{std::nullopt, 100, 1 << 20}, later).messages.empty());
+        CHECK(summarize(node->store.states(later, all)) == converged);
+    }
 }

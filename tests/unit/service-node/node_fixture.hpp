@@ -15,20 +15,23 @@ inline constexpr std::uint64_t kNow = 1'700'000'000'000;
 inline constexpr SwarmId kSwarmA = 0;
 inline constexpr SwarmId kSwarmB = 1ULL << 63;
 
-// Two swarms: A = {a1, a2}, B = {b1}; one authority.
+// Two swarms: A = {a1, a2} (and a3 when asked), B = {b1}; one authority.
 struct Net {
     veil::crypto::SigningKeyPair authority = veil::crypto::SigningKeyPair::generate();
     veil::crypto::SigningKeyPair a1 = veil::crypto::SigningKeyPair::generate();
     veil::crypto::SigningKeyPair a2 = veil::crypto::SigningKeyPair::generate();
     veil::crypto::SigningKeyPair b1 = veil::crypto::SigningKeyPair::generate();
+    veil::crypto::SigningKeyPair a3 = veil::crypto::SigningKeyPair::generate();
     Manifest manifest;
     Bytes envelope;
 
-    Net() {
+    explicit Net(bool with_a3 = false) {
         manifest.version = 1;
         manifest.valid_until_ms = UINT64_MAX;  // never expires: these tests are about other checks
         std::uint16_t port = 7000;
-        for (auto [k, swarm] : {std::pair{&a1, kSwarmA}, {&a2, kSwarmA}, {&b1, kSwarmB}})
+        std::vector<std::pair<veil::crypto::SigningKeyPair*, SwarmId>> nodes{{&a1, kSwarmA}, {&a2, kSwarmA}, {&b1, kSwarmB}};
+        if (with_a3) nodes.emplace_back(&a3, kSwarmA);
+        for (auto [k, swarm] : nodes)
             manifest.nodes.push_back(NodeEntry{k->pub, veil::crypto::ed25519_to_x25519(k->pub), "127.0.0.1", port++, swarm});
         std::vector<const veil::crypto::SigningKeyPair*> signers{&authority};
         envelope = veil::proto::sign_manifest(manifest, signers).encode();
