@@ -104,10 +104,15 @@ void Client::receive_loop(std::vector<proto::node::MessageItem> woken_with) {
     auto next = [this, wait, failed](const std::vector<MessageRecord>&) {
         if (!std::exchange(gap_search_due_, false)) return wait();
         // A message waits for an earlier one of its sender: the member read may have missed it.
-        service_.fetch_inbox_everywhere(account_, [this, wait, failed](std::vector<proto::node::MessageItem> items) {
+        // A search that fails is made again after the pause, while something still waits.
+        auto search_failed = [this, failed](const sdk::Error& e) {
+            gap_search_due_ = order_.holding();
+            failed(e);
+        };
+        service_.fetch_inbox_everywhere(account_, [this, wait, search_failed](std::vector<proto::node::MessageItem> items) {
             auto with_groups = [this, wait](std::vector<MessageRecord> got) { receive_groups(std::move(got), [wait](auto) { wait(); }); };
-            handle_inbox(std::move(items), with_groups, failed, RoundEnd::saved);
-        }, failed);
+            handle_inbox(std::move(items), with_groups, search_failed, RoundEnd::saved);
+        }, search_failed);
     };
     auto with_groups = [this, next](std::vector<MessageRecord> got) { receive_groups(std::move(got), next); };
     if (!woken_with.empty()) return handle_inbox(std::move(woken_with), with_groups, failed, RoundEnd::saved);

@@ -194,6 +194,8 @@ private:
     void refresh_stale_peer_lists();
     /// Arms the next refresh tick (a quarter of peer_list_refresh_ms_, jittered).
     void schedule_peer_list_refresh();
+    /// Resident: deletes handled inbox items from the swarm, one request in flight at a time.
+    void delete_in_background(std::vector<proto::node::Hash> hashes);
     void store_received(const AccountPtr& account, std::vector<Opened> opened, std::vector<proto::node::Hash> processed,
                         std::function<void(std::vector<MessageRecord>)> done, Fail fail, RoundEnd end);
     // client_groups.cpp
@@ -237,6 +239,10 @@ private:
     SenderOrder order_{kGapWaitMs};
     bool gap_search_due_ = false;  // a message is held: look for the missing one on every member
     RecentHashes handled_{4096};
+    struct Deletes {
+        bool running = false;
+        std::vector<proto::node::Hash> pending;
+    } deletes_;
     RetryBackoff backoff_;
     bool resident_ = false;
     std::unique_ptr<GroupBook> groups_;

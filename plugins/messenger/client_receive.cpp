@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <utility>
 
 #include "client.hpp"
 
@@ -149,6 +150,22 @@ void Client::refresh_peer_lists(std::vector<crypto::VeilId> peers, std::shared_p
     }
 }
 
+void Client::delete_in_background(std::vector<proto::node::Hash> hashes) {
+    deletes_.pending.insert(deletes_.pending.end(), hashes.begin(), hashes.end());
+    if (deletes_.running || deletes_.pending.empty()) return;
+    // One delete in flight: what arrives meanwhile goes in the next one (a burst costs the swarm
+    // a few signed deletes, not one per message).
+    deletes_.running = true;
+    auto again = [this] {
+        deletes_.running = false;
+        delete_in_background({});
+    };
+    service_.delete_inbox(account_, std::exchange(deletes_.pending, {}), again, [this, again](const sdk::Error& e) {
+        ctx_.log().warn("received messages stay in the swarm until a later round: {}", e.message);
+        again();
+    });
+}
+
 void Client::store_received(const AccountPtr& account, std::vector<Opened> opened, std::vector<proto::node::Hash> processed,
                             std::function<void(std::vector<MessageRecord>)> done, Fail fail, RoundEnd end) {
     auto group_ops = take_group_controls(opened);
@@ -191,10 +208,15 @@ void Client::store_received(const AccountPtr& account, std::vector<Opened> opene
         auto finish = [left, report, end] {
             if (--*left == 0 && end == RoundEnd::deleted) report();
         };
-        service_.delete_inbox(account, std::move(processed), finish, [this, finish](const sdk::Error& e) {
-            ctx_.log().warn("received messages stay in the swarm until a later round: {}", e.message);
+        if (end == RoundEnd::saved) {
+            delete_in_background(std::move(processed));
             finish();
-        });
+        } else {
+            service_.delete_inbox(account, std::move(processed), finish, [this, finish](const sdk::Error& e) {
+                ctx_.log().warn("received messages stay in the swarm until a later round: {}", e.message);
+                finish();
+            });
+        }
         for (const auto& r : got) {
             if (r.message.kind != ChatKind::attachment || !r.error.empty()) continue;
             ++*left;
