@@ -305,10 +305,12 @@ proto::node::RetrieveRequest Account::inbox_request(std::optional<proto::node::H
     return std::get<proto::node::RetrieveRequest>(body);
 }
 
-proto::node::SubscribeRequest Account::subscribe_request(std::uint32_t wait_ms, std::uint64_t now_ms) const {
+proto::node::SubscribeRequest Account::subscribe_request(std::uint32_t wait_ms, std::uint64_t now_ms,
+                                                        std::optional<proto::node::Hash> after) const {
     proto::node::SubscribeRequest q;
     q.mailbox = inbox();
     q.ns = kInboxNamespace;
+    q.page.after = after;
     q.page.max_count = kPageCount;  // a full page: the answer is the inbox when it holds no more
     q.wait_ms = wait_ms;
     proto::node::RequestBody body = q;

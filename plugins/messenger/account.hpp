@@ -116,9 +116,10 @@ public:
 
     /// Owner-signed page request of this device's inbox.
     [[nodiscard]] proto::node::RetrieveRequest inbox_request(std::optional<proto::node::Hash> after, std::uint64_t now_ms) const;
-    /// Owner-signed long-poll of this device's inbox: answered when a message arrives or after
-    /// wait_ms.
-    [[nodiscard]] proto::node::SubscribeRequest subscribe_request(std::uint32_t wait_ms, std::uint64_t now_ms) const;
+    /// Owner-signed long-poll of this device's inbox: answered when a message after `after` (a
+    /// cursor of the node asked; none: from the start) arrives, or after wait_ms.
+    [[nodiscard]] proto::node::SubscribeRequest subscribe_request(std::uint32_t wait_ms, std::uint64_t now_ms,
+                                                                  std::optional<proto::node::Hash> after = std::nullopt) const;
     /// Deletion from the identity mailbox (namespace ns), signed by the identity key: superseded
     /// device lists and bundles.
     [[nodiscard]] proto::node::DeleteRequest identity_delete_request(std::uint16_t ns, std::vector<proto::node::Hash> hashes,

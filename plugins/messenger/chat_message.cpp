@@ -45,7 +45,7 @@ bool operator==(const ChatMessage& a, const ChatMessage& b) {
     bool refs = a.attachment.has_value() == b.attachment.has_value() &&
                 (!a.attachment || same_ref(*a.attachment, *b.attachment));
     return refs && a.kind == b.kind && a.contact_flags == b.contact_flags && a.id == b.id && a.sent_at_ms == b.sent_at_ms && a.text == b.text &&
-           a.disappear_after_s == b.disappear_after_s && a.sync_peer == b.sync_peer && a.group_control == b.group_control;
+           a.disappear_after_s == b.disappear_after_s && a.sync_peer == b.sync_peer && a.group_control == b.group_control && a.seq == b.seq;
 }
 
 ChatMessage make_text(std::string text, std::uint64_t now_ms) {
@@ -67,13 +67,14 @@ wire::Bytes encode(const ChatMessage& m) {
     if (m.kind == ChatKind::group_control) w.var(m.group_control);
     w.u8(m.sync_peer ? 1 : 0);
     if (m.sync_peer) w.raw(m.sync_peer->x25519);
+    w.u64(m.seq);
     return w.take();
 }
 
 ChatMessage decode_chat(wire::ByteView bytes) {
     wire::Reader r(bytes);
     auto version = r.u8();
-    if (version != 1 && version != kChatFormatVersion) throw wire::DecodeError("chat message: unknown format version");
+    if (version < 1 || version > kChatFormatVersion) throw wire::DecodeError("chat message: unknown format version");
     ChatMessage m;
     auto kind = r.u8();
     if (kind < 1 || kind > 5 || (version == 1 && kind != 1)) throw wire::DecodeError("chat message: unknown kind");
@@ -105,6 +106,7 @@ ChatMessage decode_chat(wire::ByteView bytes) {
         m.sync_peer = peer;
     }
     if (m.kind == ChatKind::contact && !m.sync_peer) throw wire::DecodeError("chat message: a contact names no one");
+    if (version >= 3) m.seq = r.u64();
     r.expect_done();
     return m;
 }

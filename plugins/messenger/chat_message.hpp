@@ -15,9 +15,9 @@
 
 namespace veil::messenger {
 
-/// Version 2 adds the disappearing timer and the attachment, timer and contact kinds; version 1
-/// (text only) is still read.
-inline constexpr std::uint8_t kChatFormatVersion = 2;
+/// Version 2 adds the disappearing timer and the attachment, timer and contact kinds; version 3
+/// the sender's sequence number (seq); versions 1 (text only) and 2 are still read.
+inline constexpr std::uint8_t kChatFormatVersion = 3;
 /// Longest text accepted (bytes of UTF-8); keeps one envelope well under the node's data limit.
 /// The contract's constant, so bots see the limit the messenger applies.
 inline constexpr std::size_t kMaxTextBytes = sdk::messenger::kMaxTextBytes;
@@ -63,6 +63,10 @@ struct ChatMessage final {
     /// Kind group_control: the encoded control (group_book.hpp). Holds a mailbox seed or a chain
     /// key: the queue keeps it only in the encrypted database, and it is wiped once sent.
     wire::Bytes group_control;
+    /// The writing device's number for this message in this conversation (1, 2, ...; 0: none,
+    /// as in versions 1 and 2): a receiver shows one device's messages in this order
+    /// (sender_order.hpp). Set when the message is queued; the same on every copy.
+    std::uint64_t seq = 0;
     friend bool operator==(const ChatMessage&, const ChatMessage&);
 };
 

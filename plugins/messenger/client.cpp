@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 
 namespace veil::messenger {
 
@@ -88,14 +89,59 @@ void Client::purge_expired() {
 }
 
 void Client::receive_loop(std::vector<proto::node::MessageItem> woken_with) {
-    receive_woken(std::move(woken_with), [this](const std::vector<MessageRecord>&) {
-        service_.wait_inbox(account_, 60'000, [this](std::vector<proto::node::MessageItem> items) {
-            receive_loop(std::move(items));
-        });
-    }, [this](const sdk::Error& e) {
+    auto failed = [this](const sdk::Error& e) {
         ctx_.log().warn("receiving again soon: {}", e.message);
         ctx_.set_timeout(2000, [this] { receive_loop({}); });
-    });
+    };
+    auto wait = [this] {
+        // A page of a longer inbox is handled like the rest: the next long-poll, after its
+        // cursor, is answered at once with the following page.
+        service_.wait_inbox(account_, 60'000, [this](std::vector<proto::node::MessageItem> items, bool) {
+            receive_loop(std::move(items));
+        });
+    };
+    // Saved and shown ends the round: its delete goes on beside the next long-poll (issue 19).
+    auto next = [this, wait, failed](const std::vector<MessageRecord>&) {
+        if (!std::exchange(gap_search_due_, false)) return wait();
+        // A message waits for an earlier one of its sender: the member read may have missed it.
+        // A search that fails is made again after the pause, while something still waits.
+        auto search_failed = [this, failed](const sdk::Error& e) {
+            gap_search_due_ = order_.holding();
+            failed(e);
+        };
+        service_.fetch_inbox_everywhere(account_, [this, wait, search_failed](std::vector<proto::node::MessageItem> items) {
+            auto with_groups = [this, wait](std::vector<MessageRecord> got) { receive_groups(std::move(got), [wait](auto) { wait(); }); };
+            handle_inbox(std::move(items), with_groups, search_failed, RoundEnd::saved);
+        }, search_failed);
+    };
+    auto with_groups = [this, next](std::vector<MessageRecord> got) { receive_groups(std::move(got), next); };
+    if (!woken_with.empty()) return handle_inbox(std::move(woken_with), with_groups, failed, RoundEnd::saved);
+    // Timed out (a safety read of the inbox, whichever member holds what ours missed), or failed.
+    service_.fetch_inbox(account_, [this, with_groups, failed](std::vector<proto::node::MessageItem> items) {
+        handle_inbox(std::move(items), with_groups, failed, RoundEnd::saved);
+    }, failed);
+}
+
+void Client::show_in_order(const crypto::PublicKey& device, const MessageRecord& r) {
+    auto ready = resident_ ? order_.arrive(device, r, now_ms()) : std::vector<MessageRecord>{r};
+    if (ready.empty()) gap_search_due_ = true;
+    for (const auto& shown : ready) {
+        const auto* now = model_.find(record_key(shown));  // as it is now (a file saved meanwhile)
+        ctx_.bus().publish(sdk::messenger::MessageAdded{view(now ? *now : shown)});
+    }
+    if (auto due = order_.next_deadline(); due && order_timer_) {
+        order_timer_->start(*due > now_ms() ? *due - now_ms() : 0, 0, [this] { show_overdue(); });
+    }
+}
+
+void Client::show_overdue() {
+    for (const auto& r : order_.expire(now_ms())) {
+        const auto* now = model_.find(record_key(r));
+        ctx_.bus().publish(sdk::messenger::MessageAdded{view(now ? *now : r)});
+    }
+    if (auto due = order_.next_deadline()) {
+        order_timer_->start(*due > now_ms() ? *due - now_ms() : 0, 0, [this] { show_overdue(); });
+    }
 }
 
 void Client::refresh_own_devices(std::function<void()> then) {
@@ -141,6 +187,7 @@ void Client::run() {
     // The timer below keeps held lists this young, so a send need not read them again.
     queue_.reuse_lists_younger_than(peer_list_refresh_ms_);
     retry_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
+    order_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
     expiry_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
     expiry_timer_->start(500, 500, [this] { purge_expired(); });
     // Failed attachment downloads, each when its backoff runs out.

@@ -29,8 +29,10 @@
 #include "conversations.hpp"
 #include "group_book.hpp"
 #include "list_checks.hpp"
+#include "recent_hashes.hpp"
 #include "retry.hpp"
 #include "send_queue.hpp"
+#include "sender_order.hpp"
 #include "service.hpp"
 #include "veil/sdk/messenger.hpp"
 #include "veil/sdk/timer.hpp"
@@ -74,6 +76,9 @@ public:
     /// carried (handled as the inbox, no second retrieve), or empty (the inbox is fetched).
     void receive_woken(std::vector<proto::node::MessageItem> woken_with,
                        std::function<void(std::vector<MessageRecord>)> done, Fail fail);
+    /// How long a message that arrived before an earlier one of the same sender's device waits
+    /// for it before it is shown anyway (sender_order.hpp; resident clients).
+    static constexpr std::uint64_t kGapWaitMs = 5'000;
     /// Reads our current device list from the swarm and keeps it if newer (copies from a revoked
     /// device of ours are refused from then on; a new device gets our syncs); then `then`, also
     /// when the network fails.
@@ -151,6 +156,9 @@ private:
     /// After a failed save: the account and contacts as the database holds them, then `then`.
     void reload_after_failed_save(std::function<void()> then);
     void purge_expired();
+    /// The resident receive loop: a round on what the long-poll carried (nothing: the inbox is
+    /// fetched), a search of every member when a message waits for an earlier one, then the
+    /// next long-poll.
     void receive_loop(std::vector<proto::node::MessageItem> woken_with);
     void put_message(const MessageRecord& r, bool added);
     /// Writes `ops`; a failure is only logged (the memory copy is ahead until the next write).
@@ -164,8 +172,17 @@ private:
     /// A flush nobody waits for (resident mode, after a change was queued).
     void flush_in_background();
     // client_receive.cpp
+    /// When a receive round ends: once saved and shown (the resident loop: the delete and the
+    /// downloads go on beside the next long-poll), or once the delete is answered and the files
+    /// are fetched too (one-shot commands report them, and exit).
+    enum class RoundEnd { saved = 1, deleted };
     void handle_inbox(std::vector<proto::node::MessageItem> items, std::function<void(std::vector<MessageRecord>)> done,
-                      Fail fail);
+                      Fail fail, RoundEnd end = RoundEnd::deleted);
+    /// Shows `r` (MessageAdded) now, or holds it while an earlier message of its writer's device
+    /// is missing (resident clients; sender_order.hpp).
+    void show_in_order(const crypto::PublicKey& device, const MessageRecord& r);
+    /// Shows the held messages whose wait ran out, and arms the timer for the next.
+    void show_overdue();
     void check_devices(std::shared_ptr<std::vector<Opened>> opened, std::function<void()> then);
     /// Names the accepted contacts (from the model): their sessions and held lists are kept.
     [[nodiscard]] StrangerSessions::IsAccepted is_accepted() const;
@@ -177,8 +194,10 @@ private:
     void refresh_stale_peer_lists();
     /// Arms the next refresh tick (a quarter of peer_list_refresh_ms_, jittered).
     void schedule_peer_list_refresh();
+    /// Resident: deletes handled inbox items from the swarm, one request in flight at a time.
+    void delete_in_background(std::vector<proto::node::Hash> hashes);
     void store_received(const AccountPtr& account, std::vector<Opened> opened, std::vector<proto::node::Hash> processed,
-                        std::function<void(std::vector<MessageRecord>)> done, Fail fail);
+                        std::function<void(std::vector<MessageRecord>)> done, Fail fail, RoundEnd end);
     // client_groups.cpp
     void load_groups(std::function<void()> done, Fail fail);
     /// Gives the book every held device list of the people in its groups.
@@ -216,7 +235,14 @@ private:
     std::uint64_t peer_list_refresh_ms_;  // messenger.peer_list_refresh_s
     ListChecks list_checks_;
     Waiters flush_;
-    std::unique_ptr<sdk::Timer> expiry_timer_, retry_timer_, publish_timer_, download_timer_, peer_list_timer_;
+    std::unique_ptr<sdk::Timer> expiry_timer_, retry_timer_, publish_timer_, download_timer_, peer_list_timer_, order_timer_;
+    SenderOrder order_{kGapWaitMs};
+    bool gap_search_due_ = false;  // a message is held: look for the missing one on every member
+    RecentHashes handled_{4096};
+    struct Deletes {
+        bool running = false;
+        std::vector<proto::node::Hash> pending;
+    } deletes_;
     RetryBackoff backoff_;
     bool resident_ = false;
     std::unique_ptr<GroupBook> groups_;

@@ -2,7 +2,9 @@
 // every envelope (a blocked sender's before its session is touched), drops what a revoked device wrote, saves state and records in one batch, then
 // deletes every processed hash from the swarm and fetches attachments.
 #include <algorithm>
+#include <map>
 #include <set>
+#include <utility>
 
 #include "client.hpp"
 
@@ -37,7 +39,7 @@ void Client::receive_woken(std::vector<proto::node::MessageItem> woken_with,
 }
 
 void Client::handle_inbox(std::vector<proto::node::MessageItem> items, std::function<void(std::vector<MessageRecord>)> done,
-                          Fail fail) {
+                          Fail fail, RoundEnd end) {
     auto account = account_;
     auto opened = std::make_shared<std::vector<Opened>>();
     std::vector<proto::node::Hash> processed;
@@ -47,6 +49,8 @@ void Client::handle_inbox(std::vector<proto::node::MessageItem> items, std::func
     };
     for (const auto& item : items) {
         processed.push_back(item.hash);
+        // Handled already, its delete not arrived where this copy came from: deleted again, not opened.
+        if (handled_.contains(item.hash)) continue;
         try {
             Opened o;
             // A message request's sender counts against the strangers' session cap (stranger_sessions.hpp).
@@ -59,8 +63,8 @@ void Client::handle_inbox(std::vector<proto::node::MessageItem> items, std::func
         }
     }
     if (processed.empty()) return done({});
-    check_devices(opened, [this, account, opened, processed, done, fail]() mutable {
-        store_received(account, std::move(*opened), std::move(processed), done, fail);
+    check_devices(opened, [this, account, opened, processed, done, fail, end]() mutable {
+        store_received(account, std::move(*opened), std::move(processed), done, fail, end);
     });
 }
 
@@ -146,11 +150,31 @@ void Client::refresh_peer_lists(std::vector<crypto::VeilId> peers, std::shared_p
     }
 }
 
+void Client::delete_in_background(std::vector<proto::node::Hash> hashes) {
+    deletes_.pending.insert(deletes_.pending.end(), hashes.begin(), hashes.end());
+    if (deletes_.running || deletes_.pending.empty()) return;
+    // One delete in flight: what arrives meanwhile goes in the next one (a burst costs the swarm
+    // a few signed deletes, not one per message).
+    deletes_.running = true;
+    auto again = [this] {
+        deletes_.running = false;
+        delete_in_background({});
+    };
+    service_.delete_inbox(account_, std::exchange(deletes_.pending, {}), again, [this, again](const sdk::Error& e) {
+        ctx_.log().warn("received messages stay in the swarm until a later round: {}", e.message);
+        again();
+    });
+}
+
 void Client::store_received(const AccountPtr& account, std::vector<Opened> opened, std::vector<proto::node::Hash> processed,
-                            std::function<void(std::vector<MessageRecord>)> done, Fail fail) {
+                            std::function<void(std::vector<MessageRecord>)> done, Fail fail, RoundEnd end) {
     auto group_ops = take_group_controls(opened);
     std::vector<MessageRecord> records;
-    for (auto& o : opened) records.push_back(std::move(o.record));
+    std::map<MessageId, crypto::PublicKey> devices;  // who wrote each: its place in the sender's order
+    for (auto& o : opened) {
+        devices.emplace(o.record.message.id, o.device);
+        records.push_back(std::move(o.record));
+    }
     auto round = model_.receive(std::move(records), now_ms());
     for (auto& op : group_ops) round.ops.push_back(std::move(op));
     for (std::size_t i = 0; i < round.duplicates; ++i) {
@@ -160,27 +184,39 @@ void Client::store_received(const AccountPtr& account, std::vector<Opened> opene
     // that then fail to open (their keys are spent) and are deleted.
     auto got = std::move(round.shown);
     auto changed = std::move(round.changed);
-    store_.save_account(*account, std::move(round.ops), [this, account, processed, got, changed, done]() mutable {
-        // Saved: shown now, whatever the swarm delete does (a later round deletes them).
+    store_.save_account(*account, std::move(round.ops), [this, account, processed, got, changed, done, end,
+                                                         devices = std::move(devices)]() mutable {
+        // Saved: shown now (in each sender's order), whatever the swarm delete does (a later round deletes them).
+        for (const auto& h : processed) handled_.add(h);
         for (const auto& id : changed) ctx_.bus().publish(sm::ConversationUpdated{conversation(id)});
-        for (const auto& r : got) put_message(r, true);
-        // The round ends once the delete is answered and attachments are fetched, so `receive`
-        // can report them.
-        auto left = std::make_shared<std::size_t>(2);
+        for (const auto& r : got) {
+            model_.put(r);
+            show_in_order(devices[r.message.id], r);
+        }
+        // One-shot: the round ends once the delete is answered and attachments are fetched, so
+        // `receive` can report them. Resident: it ends now, and they go on beside the next long-poll.
         auto keys = std::make_shared<std::vector<std::string>>();
         for (const auto& r : got) keys->push_back(record_key(r));
-        auto finish = [this, left, keys, done] {
-            if (--*left > 0) return;
+        auto report = [this, keys, done] {
             std::vector<MessageRecord> out;
             for (const auto& k : *keys) {
                 if (auto* r = model_.find(k)) out.push_back(*r);
             }
             done(std::move(out));
         };
-        service_.delete_inbox(account, std::move(processed), finish, [this, finish](const sdk::Error& e) {
-            ctx_.log().warn("received messages stay in the swarm until a later round: {}", e.message);
+        auto left = std::make_shared<std::size_t>(2);
+        auto finish = [left, report, end] {
+            if (--*left == 0 && end == RoundEnd::deleted) report();
+        };
+        if (end == RoundEnd::saved) {
+            delete_in_background(std::move(processed));
             finish();
-        });
+        } else {
+            service_.delete_inbox(account, std::move(processed), finish, [this, finish](const sdk::Error& e) {
+                ctx_.log().warn("received messages stay in the swarm until a later round: {}", e.message);
+                finish();
+            });
+        }
         for (const auto& r : got) {
             if (r.message.kind != ChatKind::attachment || !r.error.empty()) continue;
             ++*left;
@@ -191,6 +227,7 @@ void Client::store_received(const AccountPtr& account, std::vector<Opened> opene
             if (!is_request(id)) download_pending(id, [] {});
         }
         finish();
+        if (end == RoundEnd::saved) report();
     }, [this, fail](const sdk::Error& e) {
         // Nothing was saved: nothing is deleted from the swarm, and memory goes back to the database.
         reload_after_failed_save([fail, e] { fail(e); });

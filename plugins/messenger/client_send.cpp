@@ -51,6 +51,8 @@ void Client::send(const crypto::VeilId& to, std::string text, std::string file_p
 
 void Client::enqueue(const crypto::VeilId& to, ChatMessage message, std::function<void(const MessageRecord&)> queued,
                      Fail fail) {
+    // Numbered as queued, in the order the person wrote them: receivers show them in this order.
+    if (message.kind != ChatKind::timer) message.seq = model_.take_seq(to);
     auto out = model_.outgoing(to, std::move(message), now_ms());
     std::vector<sdk::storage::BatchOp> ops{queued_op(to, out.record.message)};
     bool shown = out.record.message.kind != ChatKind::timer;

@@ -33,6 +33,13 @@ void Conversations::load(const crypto::VeilId& self, std::map<crypto::VeilId, Co
     self_ = self;
     contacts_ = std::move(contacts);
     messages_ = std::move(messages);
+    last_seq_.clear();
+    for (const auto& [key, r] : messages_) {
+        // Written here (a synced copy from another own device is `received` and counts its own).
+        if (r.from != self_ || r.delivery == DeliveryState::received) continue;
+        auto& last = last_seq_[r.peer];
+        last = std::max(last, r.message.seq);
+    }
 }
 
 // ---- contacts ----
@@ -186,6 +193,8 @@ Conversations::Outgoing Conversations::outgoing(const crypto::VeilId& to, ChatMe
     out.contact.accepted = true;
     return out;
 }
+
+std::uint64_t Conversations::take_seq(const crypto::VeilId& to) { return ++last_seq_[to]; }
 
 // ---- receiving ----
 

@@ -75,6 +75,9 @@ public:
         bool accepted_now = false;  ///< the contact is new or was a request
     };
     [[nodiscard]] Outgoing outgoing(const crypto::VeilId& to, ChatMessage message, std::uint64_t now_ms) const;
+    /// The next sequence number of this device's shown messages to `to` (ChatMessage::seq): one
+    /// above the last taken, or above the highest this device wrote that the records hold.
+    std::uint64_t take_seq(const crypto::VeilId& to);
 
     /// What one receive round keeps: the records to show (oldest first), the contacts that
     /// changed, and the ops that save both. Applied to memory's contacts already; the records
@@ -102,6 +105,7 @@ private:
     crypto::VeilId self_;
     std::map<std::string, MessageRecord> messages_;  // by record_key: per conversation, in time order
     std::map<crypto::VeilId, ContactRecord> contacts_;
+    std::map<crypto::VeilId, std::uint64_t> last_seq_;  // per conversation: the last seq this device gave
 };
 
 }  // namespace veil::messenger

@@ -304,7 +304,9 @@ void after_round(std::shared_ptr<ReceiveState> s, const std::vector<MessageRecor
     s->printed += got.size();
     if (auto now = now_ms(); s->printed == 0 && now < s->deadline_ms) {
         auto left = static_cast<std::uint32_t>(std::min<std::uint64_t>(s->deadline_ms - now, 60'000));
-        s->service->wait_inbox(s->client->account(), left, [s](std::vector<proto::node::MessageItem> items) {
+        s->service->wait_inbox(s->client->account(), left, [s](std::vector<proto::node::MessageItem> items, bool complete) {
+            // Part of the inbox only: the round fetches all of it.
+            if (!complete) items.clear();
             receive_round(s, std::move(items));
         });
         return;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 #include <utility>
 
 #include "public_gather.hpp"
@@ -344,23 +345,59 @@ void Service::owned_page(PageRequest request, std::shared_ptr<std::vector<proto:
     });
 }
 
+void Service::fetch_inbox_everywhere(const AccountPtr& account,
+                                     std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail) {
+    with_manifest([this, account, done, fail] {
+        // One signed retrieve to each member (each node checks its replay window on its own).
+        to_every_member(account->inbox(), account->inbox_request(std::nullopt, now_ms()),
+                        [done](std::vector<proto::node::Response> answers) {
+            std::vector<proto::node::MessageItem> items;
+            std::set<proto::node::Hash> seen;
+            for (auto& a : answers) {
+                auto* page = std::get_if<proto::node::PageResponse>(&a.body);
+                if (!page) continue;
+                for (auto& m : page->messages) {
+                    if (seen.insert(m.hash).second) items.push_back(std::move(m));
+                }
+            }
+            done(std::move(items));
+        }, fail);
+    }, fail);
+}
+
 void Service::wait_inbox(const AccountPtr& account, std::uint32_t wait_ms,
-                         std::function<void(std::vector<proto::node::MessageItem>)> woken) {
+                         std::function<void(std::vector<proto::node::MessageItem>, bool)> woken) {
     // Below the node request's deadline (sw::kDefaultTimeoutMs), onion hops included.
     constexpr std::uint32_t kMaxSubscribeWaitMs = 7'000;
     static_assert(kMaxSubscribeWaitMs + 2'000 <= sw::kDefaultTimeoutMs);
     auto started = now_ms();
-    sw::ToSwarm q{account->inbox(), account->subscribe_request(std::min(wait_ms, kMaxSubscribeWaitMs), started)};
-    q.attempts = 1;
-    ask(ctx_.bus(), std::move(q), [this, woken, started](sdk::Result<proto::node::Response> r) {
-        if (r && r.value().status == proto::node::Status::ok) {
-            auto* page = std::get_if<proto::node::PageResponse>(&r.value().body);
-            if (!page || page->more) return woken({});
-            return woken(std::move(page->messages));
-        }
-        // Polling fallback: never spin faster than twice a second.
+    auto members = members_of(account->inbox());
+    auto held = inbox_member_ && std::any_of(members.begin(), members.end(), [this](const proto::NodeEntry& m) {
+        return m.ed25519 == inbox_member_->ed25519;
+    });
+    if (!held) {
+        inbox_after_.reset();  // a cursor means something only on the node that gave it
+        inbox_member_.reset();
+        if (!members.empty()) inbox_member_ = members[randombytes_uniform(static_cast<std::uint32_t>(members.size()))];
+    }
+    // Polling fallback: never spin faster than twice a second; the next subscribe goes elsewhere.
+    auto failed = [this, woken, started] {
+        inbox_member_.reset();
+        inbox_after_.reset();
         auto spent = now_ms() - started;
-        ctx_.set_timeout(spent >= 500 ? 0 : 500 - spent, [woken] { woken({}); });
+        ctx_.set_timeout(spent >= 500 ? 0 : 500 - spent, [woken] { woken({}, false); });
+    };
+    if (!inbox_member_) return failed();
+    auto q = account->subscribe_request(std::min(wait_ms, kMaxSubscribeWaitMs), started, inbox_after_);
+    ask(ctx_.bus(), sw::ToNode{*inbox_member_, std::move(q)},
+        [this, woken, failed, member = inbox_member_->ed25519](sdk::Result<proto::node::Response> r) {
+        auto* page = r && r.value().status == proto::node::Status::ok ? std::get_if<proto::node::PageResponse>(&r.value().body)
+                                                                       : nullptr;
+        if (!page) return failed();
+        // Everything up to its last hash is now in the caller's hands (read, or read before).
+        if (!page->messages.empty() && inbox_member_ && inbox_member_->ed25519 == member)
+            inbox_after_ = page->messages.back().hash;
+        woken(std::move(page->messages), !page->more);
     });
 }
 

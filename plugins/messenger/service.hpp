@@ -66,13 +66,22 @@ public:
     /// key pair (the mailbox seed every member holds).
     void fetch_group_mailbox(std::shared_ptr<const crypto::SigningKeyPair> owner,
                              std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail);
+    /// Every message that any member of the inbox's swarm holds (one page from each, merged by
+    /// hash): a receiver that sees a gap in a sender's numbers looks for the missing message on
+    /// the members it did not read (sender_order.hpp).
+    void fetch_inbox_everywhere(const AccountPtr& account, std::function<void(std::vector<proto::node::MessageItem>)> done,
+                                Fail fail);
     /// Waits (long-poll subscribe, at most kMaxSubscribeWaitMs per call) until the inbox holds
-    /// something or wait_ms passes, then runs `woken` with the inbox when the subscribe answer
-    /// carried all of it (one member's complete page, as fetch_inbox would return), else with
-    /// nothing (timed out, more than a page, or failed: the caller fetches the inbox). Falls
-    /// back to a 0.5 s pause when the subscribe fails, so callers poll instead.
+    /// something new or wait_ms passes, then runs `woken` with what the subscribe answer carried
+    /// and whether that was all of it (`complete`: the member had no more). The subscribe goes to
+    /// one member and stays with it while it answers, with the cursor of its last answer: a
+    /// subscribe made while the delete of what was just read is on its way is not answered with
+    /// those messages again (issue 19: the next long-poll need not wait for the delete). Nothing
+    /// (empty, complete) when it timed out; nothing (empty, not complete) when it failed: after a
+    /// 0.5 s pause at least, the caller fetches the inbox, and the next subscribe goes to
+    /// another member, from the start.
     void wait_inbox(const AccountPtr& account, std::uint32_t wait_ms,
-                    std::function<void(std::vector<proto::node::MessageItem>)> woken);
+                    std::function<void(std::vector<proto::node::MessageItem>, bool complete)> woken);
     /// Deletes processed messages from the inbox's swarm.
     void delete_inbox(const AccountPtr& account, std::vector<proto::node::Hash> hashes, std::function<void()> done, Fail fail);
 
@@ -120,6 +129,9 @@ private:
 
     sdk::Context& ctx_;
     std::shared_ptr<const proto::Manifest> manifest_;
+    /// The member the inbox long-poll stays with, and the last hash it answered (its cursor).
+    std::optional<proto::NodeEntry> inbox_member_;
+    std::optional<proto::node::Hash> inbox_after_;
     /// Set when the service goes away: a proof of work being solved stops.
     std::shared_ptr<std::atomic<bool>> stopping_ = std::make_shared<std::atomic<bool>>(false);
 };

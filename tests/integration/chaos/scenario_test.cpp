@@ -150,7 +150,9 @@ TEST_CASE("chaos scenario - short: two people chat both ways while 4 faults happ
 }
 
 // Known to fail (2026-12-07, seed 16): 24 of Alice's 703 messages were shown after later ones
-// (none lost, none twice); see docs/testing.md "Chaos tests". [!mayfail] until that is fixed.
+// (none lost, none twice). With each sender's order kept (issue 16, 2026-12-08): 0 and 1 out of
+// order in one run, 0 and 0 in another, but a run between them lost Bob's messages from Alice's
+// screen half-way (not diagnosed); see docs/testing.md "Chaos tests". [!mayfail] until understood.
 TEST_CASE("chaos scenario - long: 3 rounds of the 4 faults, 15 s each", "[chaos][integration][slow][!mayfail]") {
     if (hosts_skipped()) return;
     run_scenario(3, 15s);

@@ -29,7 +29,7 @@ TEST_CASE("messenger - a damaged chat message is refused", "[messenger]") {
     kind[1] = 0;
     CHECK_THROWS_AS(decode_chat(kind), wire::DecodeError);
     auto flag = bytes;
-    flag.back() = 2;
+    flag[flag.size() - 9] = 2;  // the sync_peer flag, before the u64 seq
     CHECK_THROWS_AS(decode_chat(flag), wire::DecodeError);
 }
 
@@ -90,6 +90,19 @@ TEST_CASE("messenger - attachment refs that could write elsewhere, and malformed
     auto kind = encode(make_text("x", 1));
     kind[1] = 4;
     CHECK_THROWS_AS(decode_chat(kind), wire::DecodeError);
+}
+
+TEST_CASE("messenger - the sender's sequence number survives encode and decode; version 2 is read with none",
+          "[messenger]") {
+    auto m = make_text("third", 12);
+    m.seq = 3;
+    CHECK(decode_chat(encode(m)).seq == 3);
+    CHECK(decode_chat(encode(m)) == m);
+    wire::Writer w;  // version 2: no seq after the sync_peer flag
+    w.u8(2).u8(1).raw(m.id).u64(m.sent_at_ms).str(m.text).u32(0).u8(0);
+    auto old = decode_chat(w.bytes());
+    CHECK(old.seq == 0);
+    CHECK(old.text == "third");
 }
 
 TEST_CASE("messenger - version 1 messages (text only) are still read", "[messenger]") {
