@@ -49,7 +49,7 @@ std::string metrics_option(std::uint16_t port) {
 }
 
 // Sends `request` on a fresh connection and reads until the server closes (10 s at most).
-std::string exchange(std::uint16_t port, const std::string& request) {
+std::string http_exchange(std::uint16_t port, const std::string& request) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in to{};
     to.sin_family = AF_INET;
@@ -78,7 +78,7 @@ std::string exchange(std::uint16_t port, const std::string& request) {
 }
 
 std::string scrape_text(std::uint16_t port) {
-    auto answer = exchange(port, "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    auto answer = http_exchange(port, "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n");
     REQUIRE(answer.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
     return answer.substr(answer.find("\r\n\r\n") + 4);
 }
@@ -177,7 +177,7 @@ TEST_CASE("node metrics - a scrape counts the stores, retrieves and refusals the
 TEST_CASE("node metrics - off by default; node status says how to turn it on", "[node][integration]") {
     Testnet net(1, 1);
     auto config = (net.dir() / "node-1" / "veil.toml").string();
-    auto status = run(veil::test::kVeil + " --config " + config + " node status; echo exit=$?");
+    auto status = run(veil::test::kVeil + " --config " + config + " node status 2>&1; echo exit=$?");
     CHECK(status.find("metrics_listen") != std::string::npos);
     CHECK(status.find("exit=1") != std::string::npos);
 }
@@ -191,11 +191,11 @@ TEST_CASE("node metrics - hostile scrapers: a huge head, slowloris and other met
     REQUIRE(call_ready(rpc, port, InfoRequest{}).status == Status::ok);
 
     // Anything but GET /metrics is refused and closed.
-    CHECK(exchange(mport, "POST /metrics HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 405", 0) == 0);
-    CHECK(exchange(mport, "GET /debug HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 404", 0) == 0);
-    CHECK(exchange(mport, "\x16\x03\x01 garbage\r\n\r\n").rfind("HTTP/1.1 400", 0) == 0);
+    CHECK(http_exchange(mport, "POST /metrics HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 405", 0) == 0);
+    CHECK(http_exchange(mport, "GET /debug HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 404", 0) == 0);
+    CHECK(http_exchange(mport, "\x16\x03\x01 garbage\r\n\r\n").rfind("HTTP/1.1 400", 0) == 0);
     // A head that never ends: refused at 4 KiB, whatever follows (8 MiB offered).
-    CHECK(exchange(mport, "GET /metrics HTTP/1.1\r\nX-Junk: " + std::string(8 << 20, 'a')).rfind("HTTP/1.1 431", 0) == 0);
+    CHECK(http_exchange(mport, "GET /metrics HTTP/1.1\r\nX-Junk: " + std::string(8 << 20, 'a')).rfind("HTTP/1.1 431", 0) == 0);
 
     // Slowloris: more connections than the endpoint takes, each trickling a head that never ends.
     std::vector<std::unique_ptr<RawSocket>> slow;
