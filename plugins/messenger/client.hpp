@@ -151,6 +151,9 @@ private:
     /// After a failed save: the account and contacts as the database holds them, then `then`.
     void reload_after_failed_save(std::function<void()> then);
     void purge_expired();
+    /// Arms the expiry timer for the earliest disappearing message (none: stopped), so an idle
+    /// daemon does not wake to look.
+    void schedule_expiry();
     void receive_loop(std::vector<proto::node::MessageItem> woken_with);
     void put_message(const MessageRecord& r, bool added);
     /// Writes `ops`; a failure is only logged (the memory copy is ahead until the next write).
@@ -219,6 +222,7 @@ private:
     std::unique_ptr<sdk::Timer> expiry_timer_, retry_timer_, publish_timer_, download_timer_, peer_list_timer_;
     RetryBackoff backoff_;
     bool resident_ = false;
+    std::uint64_t expiry_due_ms_ = 0;  ///< when the expiry timer fires (0: not armed)
     std::unique_ptr<GroupBook> groups_;
     std::set<proto::node::Hash> group_handled_;  // group mailbox items opened (or dropped) by this process
 };
