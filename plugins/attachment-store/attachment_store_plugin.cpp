@@ -2,6 +2,7 @@
 // blob_store.cpp, the node-side runtime store_runtime.cpp (the protocol is veil/proto/blob_rpc.hpp).
 #include "store_runtime.hpp"
 #include "veil/sdk/attachment.hpp"
+#include "veil/sdk/node.hpp"
 #include "veil/sdk/plugin.hpp"
 
 namespace veil::attachment_store {
@@ -17,6 +18,7 @@ std::uint64_t positive(const sdk::Config& c, std::string_view key) {
 class AttachmentStorePlugin final : public sdk::Plugin {
 public:
     void start(sdk::Context& ctx) override {
+        if (sdk::node::runs_operator_command(ctx.commands())) return;  // the node runs elsewhere
         const auto& c = ctx.config();
         RuntimeSettings s;
         // The limit is on files (what people see); the store holds their padded ciphertext.

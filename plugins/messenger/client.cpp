@@ -74,6 +74,7 @@ void Client::reload_after_failed_save(std::function<void()> then) {
 void Client::put_message(const MessageRecord& r, bool added) {
     model_.put(r);
     if (added) ctx_.bus().publish(sdk::messenger::MessageAdded{view(r)});
+    if (r.expires_at_ms != 0 && (expiry_due_ms_ == 0 || r.expires_at_ms < expiry_due_ms_)) schedule_expiry();
 }
 
 void Client::write_or_warn(std::vector<sdk::storage::BatchOp> ops, std::function<void()> done) {
@@ -85,6 +86,18 @@ void Client::purge_expired() {
     if (!exclusive_ || expired.ops.empty()) return;  // a reader hides them; the owner of HOME deletes them
     write_or_warn(std::move(expired.ops), [this, files = std::move(expired.files)] {
         for (const auto& f : files) remove_saved_file(f);
+    });
+}
+
+void Client::schedule_expiry() {
+    if (!expiry_timer_) return;  // only the resident client purges
+    auto next = model_.next_expiry_ms();
+    expiry_due_ms_ = next;
+    if (next == 0) return expiry_timer_->stop();
+    auto now = now_ms();
+    expiry_timer_->start(next > now ? next - now : 0, 0, [this] {
+        purge_expired();
+        schedule_expiry();
     });
 }
 
@@ -189,7 +202,7 @@ void Client::run() {
     retry_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
     order_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
     expiry_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
-    expiry_timer_->start(500, 500, [this] { purge_expired(); });
+    schedule_expiry();
     // Failed attachment downloads, each when its backoff runs out.
     download_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
     download_timer_->start(kDownloadCheckMs, kDownloadCheckMs, [this] { retry_downloads(true, [](auto) {}); });

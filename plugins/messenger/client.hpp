@@ -159,6 +159,9 @@ private:
     /// The resident receive loop: a round on what the long-poll carried (nothing: the inbox is
     /// fetched), a search of every member when a message waits for an earlier one, then the
     /// next long-poll.
+    /// Arms the expiry timer for the earliest disappearing message (none: stopped), so an idle
+    /// daemon does not wake to look.
+    void schedule_expiry();
     void receive_loop(std::vector<proto::node::MessageItem> woken_with);
     void put_message(const MessageRecord& r, bool added);
     /// Writes `ops`; a failure is only logged (the memory copy is ahead until the next write).
@@ -245,6 +248,7 @@ private:
     } deletes_;
     RetryBackoff backoff_;
     bool resident_ = false;
+    std::uint64_t expiry_due_ms_ = 0;  ///< when the expiry timer fires (0: not armed)
     std::unique_ptr<GroupBook> groups_;
     std::set<proto::node::Hash> group_handled_;  // group mailbox items opened (or dropped) by this process
 };

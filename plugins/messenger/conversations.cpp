@@ -176,6 +176,13 @@ Conversations::Expired Conversations::take_expired(std::uint64_t now_ms) {
     return out;
 }
 
+std::uint64_t Conversations::next_expiry_ms() const {
+    std::uint64_t next = 0;
+    for (const auto& [key, m] : messages_)
+        if (m.expires_at_ms != 0 && (next == 0 || m.expires_at_ms < next)) next = m.expires_at_ms;
+    return next;
+}
+
 Conversations::Outgoing Conversations::outgoing(const crypto::VeilId& to, ChatMessage message, std::uint64_t now_ms) const {
     Outgoing out;
     out.contact = contact(to).value_or(ContactRecord{to, "", false, false, 0});

@@ -12,6 +12,7 @@
 #include "veil/proto/directory_rpc.hpp"
 #include "veil/sdk/clock.hpp"
 #include "veil/sdk/inbound.hpp"
+#include "veil/sdk/metrics.hpp"
 #include "veil/sdk/network.hpp"
 #include "veil/sdk/node.hpp"
 #include "veil/sdk/transport.hpp"
@@ -108,11 +109,12 @@ void NodeRuntime::start() {
     // relay at the exit knows no client address, only the link: a guard's or a client's).
     ctx_.serve<tr::Inbound>(
         [this](const tr::Inbound& in, sdk::Responder<tr::Response> r) {
+            auto answer = counted(in.body, std::move(r));
             if (in.link != 0 && !allow(in.link)) {
                 auto refused = error_response(peek_request_id(in.body), Status::rate_limited, to_string(Status::rate_limited));
-                return r.reply(tr::Response{tr::Status::ok, encode_response(Method::info, refused)});
+                return answer(encode_response(Method::info, refused));
             }
-            on_request(in.body, false, [r](Bytes out) { r.reply(tr::Response{tr::Status::ok, std::move(out)}); }, in.link);
+            on_request(in.body, false, std::move(answer), in.link);
         },
         kStorageService);
     // Requests of the other members of the swarm (replication, catch-up). Until its signature
@@ -121,14 +123,16 @@ void NodeRuntime::start() {
     ctx_.serve<tr::Inbound>(
         [this](const tr::Inbound& in, sdk::Responder<tr::Response> r) {
             // (A test's endless pager answers as fast as it is asked, as a real one would.)
+            auto answer = counted(in.body, std::move(r));
             if (settings_.test_misbehave != "endless_pages" && !allow_peer_link(in.link, in.body.size())) {
                 auto refused = error_response(peek_request_id(in.body), Status::rate_limited, to_string(Status::rate_limited));
-                return r.reply(tr::Response{tr::Status::ok, encode_response(Method::peer, refused)});
+                return answer(encode_response(Method::peer, refused));
             }
-            on_request(in.body, true, [r](Bytes out) { r.reply(tr::Response{tr::Status::ok, std::move(out)}); });
+            on_request(in.body, true, std::move(answer));
         },
         kPeerService);
     ctx_.log().info("service node listening on {}", bound.value().to_string());
+    serve_metrics();
     if (!settings_.test_misbehave.empty())
         ctx_.log().warn("test_misbehave = {}: this node answers client stores as a hostile member (tests only)",
                         settings_.test_misbehave);
@@ -154,6 +158,7 @@ void NodeRuntime::start() {
 
 void NodeRuntime::stop() {
     if (server_) server_->close();
+    if (metrics_) metrics_->close();
     directories_.clear();
     peers_.clear();  // drops pending peer callbacks (catch-up stalls, harmlessly)
     parked_.clear();
@@ -170,6 +175,72 @@ void NodeRuntime::on_frame(const Bytes& frame, sdk::net::Reply reply) {
     auto in = tr::decode_service_request(frame, kMaxNodeFrameBytes);
     if (!in) return reply.fail(in.error().message);
     tr::answer_inbound(ctx_.bus(), std::move(in).value(), std::move(reply), kInboundTimeoutMs);
+}
+
+NodeRuntime::Answer NodeRuntime::counted(const Bytes& body, sdk::Responder<tr::Response> responder) {
+    counters_->begin();
+    return [responder, counters = counters_, method = method_byte(body)](Bytes out) {
+        counters->end(method, status_byte(out));
+        responder.reply(tr::Response{tr::Status::ok, std::move(out)});
+    };
+}
+
+void NodeRuntime::serve_metrics() {
+    if (settings_.metrics_listen.empty()) return;
+    auto at = sdk::net::parse_endpoint(settings_.metrics_listen);
+    if (!at) throw std::runtime_error("service-node.metrics_listen: " + at.error().message);
+    metrics_ = std::make_unique<sdk::metrics::HttpEndpoint>(
+        ctx_.loop(), sdk::metrics::HttpOptions{}, [this](std::function<void(std::string)> done) { collect_metrics(std::move(done)); });
+    auto bound = metrics_->listen(at.value());
+    if (!bound) throw std::runtime_error("service-node.metrics_listen: " + bound.error().message);
+    ctx_.log().info("metrics on http://{}/metrics", bound.value().to_string());
+}
+
+namespace {
+
+// The database's bytes on disk: the file, its write-ahead log and its shared-memory index.
+std::uint64_t database_file_bytes(const std::filesystem::path& db) {
+    std::uint64_t total = 0;
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+        std::error_code ec;
+        auto n = std::filesystem::file_size(db.string() + suffix, ec);
+        if (!ec) total += n;
+    }
+    return total;
+}
+
+// The plugins beside the node whose own families a scrape includes (Collect on their route).
+constexpr std::string_view kMetricsRoutes[] = {"onion-relay"};
+
+}  // namespace
+
+void NodeRuntime::collect_metrics(std::function<void(std::string)> done) {
+    auto levels = std::make_shared<NodeLevels>();
+    levels->parked_subscribes = parked_.size();
+    levels->connections = server_->connections();
+    levels->doors = server_->stats();
+    levels->max_stored_bytes = settings_.limits.max_stored_bytes;
+    levels->manifest_version = core_->service.manifest_version();
+    levels->swarm_peers = core_->service.swarm_peers().size();
+    auto core = core_;
+    ctx_.run_blocking(
+        [core, levels, db = settings_.db_file] {
+            levels->stored_bytes = core->store.stored_bytes();
+            levels->rows = core->store.row_count();
+            levels->database_file_bytes = database_file_bytes(db);
+        },
+        [this, levels, done = std::move(done)](std::exception_ptr) {
+            auto families = std::make_shared<std::vector<sdk::metrics::Family>>(node_families(*counters_, *levels, now_ms()));
+            auto left = std::make_shared<std::size_t>(std::size(kMetricsRoutes));
+            for (auto route : kMetricsRoutes) {
+                auto added = [families, left, done](sdk::Result<sdk::metrics::Families> r) {
+                    if (r) families->insert(families->end(), r.value().families.begin(), r.value().families.end());
+                    if (--*left == 0) done(sdk::metrics::render(*families));
+                };
+                // A plugin that is not loaded answers no_handler at once.
+                if (!ctx_.bus().request<sdk::metrics::Collect>({}, 1000, added, route)) added(sdk::Error{sdk::ErrorCode::queue_full, ""});
+            }
+        });
 }
 
 // What co-located plugins (the onion relay, the attachment store) may ask of this node.
@@ -410,8 +481,13 @@ void NodeRuntime::replicate(std::vector<ReplicaOp> ops) {
     for (const auto& p : peers) {
         // Sealed for each recipient (a peer envelope names it). A peer that misses this catches
         // up later (on its start and every catch_up_ms).
+        ++counters_->replication_sent;
+        ++counters_->replication_pending;
         to_peer(p, seal_peer(body, core_->key, p.ed25519, now_ms()), [this](std::optional<Response> r) {
-            if (!r || r->status != Status::ok) ctx_.log().debug("replication to a swarm peer failed");
+            --counters_->replication_pending;
+            if (r && r->status == Status::ok) return;
+            ++counters_->replication_failed;
+            ctx_.log().debug("replication to a swarm peer failed");
         });
     }
 }
@@ -508,6 +584,10 @@ void NodeRuntime::start_catch_up() {
     };
     port.now_ms = now_ms;
     port.finished = [this](const CatchUpCounts& c) {
+        ++counters_->catch_up_rounds;
+        counters_->catch_up_fetched += c.fetched;
+        // Reconciled with every member: nothing a missed push left out is older than this.
+        if (!c.peers_dropped) counters_->caught_up_ms = now_ms();
         if (c.fetched || c.merged || c.buckets_skipped || c.peers_dropped)
             ctx_.log().info("catch-up done: {} messages fetched, {} states merged, {} buckets skipped, {} peers "
                             "dropped (turn spent)",

@@ -11,10 +11,13 @@
 #include <memory>
 
 #include "catch_up.hpp"
+#include "node_metrics.hpp"
 #include "parked.hpp"
 #include "veil/crypto/key_agreement.hpp"
 #include "veil/crypto/key_file.hpp"
 #include "veil/sdk/context.hpp"
+#include "veil/sdk/metrics_http.hpp"
+#include "veil/sdk/transport.hpp"
 #include "veil/sdk/net.hpp"
 
 namespace veil::node {
@@ -46,6 +49,8 @@ struct RuntimeSettings {
     /// promise more, and empty fetches; "stale_device_lists": device-list reads are answered with
     /// every list clients stored but the newest (a member rolling a revocation back).
     std::string test_misbehave;
+    /// host:port of the metrics endpoint (docs/service-node.md §Metrics); empty: off.
+    std::string metrics_listen;
 };
 
 /// Key, store and handlers, shared with worker-pool jobs (which may outlive a stop()).
@@ -85,6 +90,12 @@ private:
     };
 
     void on_frame(const Bytes& frame, sdk::net::Reply reply);
+    /// The answer to request `body`, counted in flight until it goes out, then by method and status.
+    Answer counted(const Bytes& body, sdk::Responder<sdk::transport::Response> responder);
+    /// Listens for scrapes when metrics_listen is set.
+    void serve_metrics();
+    /// The text of one scrape: the node's families and those of the onion relay beside it.
+    void collect_metrics(std::function<void(std::string)> done);
     void serve_node_contracts();
     /// Decodes and runs one node RPC; `from_peer`: it came as service "peer" (peer requests only).
     /// `link`: the connection of the node's port it came by (0: none), for parked subscribes.
@@ -113,6 +124,8 @@ private:
     RuntimeSettings settings_;
     std::shared_ptr<NodeCore> core_;
     std::unique_ptr<sdk::net::Server> server_;
+    std::shared_ptr<NodeCounters> counters_ = std::make_shared<NodeCounters>();  // shared with answers in flight
+    std::unique_ptr<sdk::metrics::HttpEndpoint> metrics_;
     std::shared_ptr<const crypto::KeyAgreement> onion_key_;  // lent to the onion relay
     std::vector<std::unique_ptr<sdk::net::Client>> directories_;  ///< one per authority
     std::size_t next_directory_ = 0;                                 ///< polled for the manifest next

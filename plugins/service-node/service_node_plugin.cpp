@@ -2,6 +2,8 @@
 // node_runtime.cpp and the rules in service.cpp, store.cpp and catch_up.cpp; the
 // protocol in sdk/proto (node_rpc, peer_rpc, owner_auth).
 #include "node_runtime.hpp"
+#include "node_status.hpp"
+#include "veil/sdk/node.hpp"
 #include "veil/sdk/plugin.hpp"
 
 namespace veil::node {
@@ -50,6 +52,7 @@ RuntimeSettings settings_from(sdk::Context& ctx) {
     s.catch_up_ms = positive(c, "catch_up_ms");
     s.catch_up_bounds.peer_turn_ms = positive(c, "catch_up_peer_ms");
     s.test_misbehave = c.get_string("test_misbehave");
+    s.metrics_listen = c.get_string("metrics_listen");
     if (!s.test_misbehave.empty() && s.test_misbehave != "overprice" && s.test_misbehave != "drop" &&
         s.test_misbehave != "endless_pages" && s.test_misbehave != "stale_device_lists")
         throw std::runtime_error("service-node.test_misbehave: '" + s.test_misbehave +
@@ -110,6 +113,11 @@ RuntimeSettings settings_from(sdk::Context& ctx) {
 class ServiceNodePlugin final : public sdk::Plugin {
 public:
     void start(sdk::Context& ctx) override {
+        // `veil node status` beside a running node: the node holds the port and the files.
+        if (sdk::node::runs_operator_command(ctx.commands())) {
+            add_status_command(ctx, ctx.config().get_string("metrics_listen"));
+            return;
+        }
         runtime_ = std::make_unique<NodeRuntime>(ctx, settings_from(ctx));
         runtime_->start();
     }
@@ -185,7 +193,10 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"loopback_per_connection", sdk::ConfigType::boolean, "false",
      "testnets only: each loopback connection is its own source (never on a reachable node)"},
     {"partial_frame_budget", sdk::ConfigType::integer, "67108864", "bytes of partial frames buffered, all connections"},
+    {"metrics_listen", sdk::ConfigType::string, "",
+     "host:port serving the node's counters (Prometheus text, GET /metrics) and read by `veil node status`; empty: off. Keep it on loopback"},
 };
+constexpr std::string_view kCommands[] = {"node"};
 constexpr std::string_view kProvides[] = {"service-node"};
 
 constexpr sdk::PluginInfo kInfo{
@@ -196,7 +207,7 @@ constexpr sdk::PluginInfo kInfo{
     .provides = kProvides,
     .requires_ = {},
     .config = kKeys,
-    .commands = {},
+    .commands = kCommands,
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "relay.hpp"
 #include "veil/proto/node_rpc.hpp"
+#include "veil/sdk/metrics.hpp"
 #include "veil/sdk/network.hpp"
 #include "veil/sdk/node.hpp"
 #include "veil/sdk/plugin.hpp"
@@ -20,6 +21,7 @@ namespace tr = sdk::transport;
 class RelayPlugin final : public sdk::Plugin {
 public:
     void start(sdk::Context& ctx) override {
+        if (sdk::node::runs_operator_command(ctx.commands())) return;  // the node runs elsewhere
         ctx_ = &ctx;
         trace_ = ctx.config().get_bool("trace");
         const auto& c = ctx.config();
@@ -59,6 +61,9 @@ public:
                 });
             },
             kOnionService);
+        ctx.serve<sdk::metrics::Collect>(
+            [this](const sdk::metrics::Collect&, sdk::Responder<sdk::metrics::Families> r) { r.reply({families()}); },
+            "onion-relay");
     }
 
     void stop() override {
@@ -92,6 +97,22 @@ private:
             if (r.kind == LayerKind::forward) out << "forward " << r.next_address << "\n";
             else out << "deliver " << r.service << "\n";
         });
+    }
+
+    // What the node's metrics endpoint shows of this relay (docs/service-node.md §Metrics).
+    std::vector<sdk::metrics::Family> families() const {
+        using sdk::metrics::Kind;
+        RelayStats s = relay_ ? relay_->stats() : RelayStats{};
+        auto n = [](std::uint64_t v) { return static_cast<double>(v); };
+        return {
+            {"veil_onion_relayed_total", "onion layers opened and passed on, by what came next", Kind::counter,
+             {{{{"kind", "forward"}}, n(s.forwarded)}, {{{"kind", "deliver"}}, n(s.delivered)}}},
+            {"veil_onion_refused_total", "onion blobs refused, by reason", Kind::counter,
+             {{{{"reason", "busy"}}, n(s.busy)}, {{{"reason", "bad"}}, n(s.refused - s.busy)}}},
+            {"veil_onion_failed_total", "next hops or local services that failed", Kind::counter, {{{}, n(s.failed)}}},
+            {"veil_onion_in_flight", "onion blobs waiting for an answer", Kind::gauge,
+             {{{}, n(relay_ ? relay_->in_flight() : 0)}}},
+        };
     }
 
     void apply(const proto::Manifest& m) {

@@ -66,10 +66,13 @@ TEST_CASE("conversations - the sender's timer becomes the conversation's; timer 
     CHECK(round.shown[0].expires_at_ms == 61'000);
     CHECK(c.contact(peer)->disappear_after_s == 60);
     for (const auto& r : round.shown) c.put(r);
+    // The resident client's expiry timer is armed for this instant (no polling while idle).
+    CHECK(c.next_expiry_ms() == 61'000);
     CHECK(c.take_expired(60'999).ops.empty());
     auto expired = c.take_expired(61'000);
     CHECK(expired.ops.size() == 1);
     CHECK(c.messages(peer, 10).empty());
+    CHECK(c.next_expiry_ms() == 0);
 }
 
 TEST_CASE("conversations - a message whose id and time are stored is dropped once, shown in time order",

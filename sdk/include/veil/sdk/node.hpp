@@ -12,9 +12,21 @@
 
 #include "veil/crypto/key_agreement.hpp"
 #include "veil/crypto/keys.hpp"
+#include "veil/sdk/commands.hpp"
 #include "veil/wire/codec.hpp"
 
 namespace veil::sdk::node {
+
+/// The operator's command on a node's config (`veil --config FILE node status`).
+inline constexpr std::string_view kOperatorCommand = "node";
+
+/// True when this process runs the operator's command: the node itself runs in another process
+/// and holds the ports and files, so the node's plugins start nothing (the service node only
+/// registers the command).
+inline bool runs_operator_command(const CommandRegistry& commands) {
+    const auto& argv = commands.invocation();
+    return argv && !argv->empty() && argv->front() == kOperatorCommand;
+}
 
 /// Reply of GetNodeIdentity: the node's public keys (as listed in the manifest).
 struct NodeIdentity {
