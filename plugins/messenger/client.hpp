@@ -156,12 +156,12 @@ private:
     /// After a failed save: the account and contacts as the database holds them, then `then`.
     void reload_after_failed_save(std::function<void()> then);
     void purge_expired();
-    /// The resident receive loop: a round on what the long-poll carried (nothing: the inbox is
-    /// fetched), a search of every member when a message waits for an earlier one, then the
-    /// next long-poll.
     /// Arms the expiry timer for the earliest disappearing message (none: stopped), so an idle
     /// daemon does not wake to look.
     void schedule_expiry();
+    /// The resident receive loop: a round on what the long-poll carried (nothing: the inbox is
+    /// fetched), a search of every member when a message waits for an earlier one, then the
+    /// next long-poll.
     void receive_loop(std::vector<proto::node::MessageItem> woken_with);
     void put_message(const MessageRecord& r, bool added);
     /// Writes `ops`; a failure is only logged (the memory copy is ahead until the next write).
