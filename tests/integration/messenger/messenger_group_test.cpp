@@ -136,4 +136,17 @@ TEST_CASE("messenger - a closed group: every device once and in order, admins on
         for (auto& l : group_lines(r)) d->seen.push_back(std::move(l));
         CHECK(d->texts_from(alice.id) == from_alice);
     }
+
+    // Alice makes Bob an admin; Bob leaves: Alice's client signs his removal.
+    REQUIRE(alice.run({"group", "admin", group, bob.id}).exit_code == 0);
+    b.receive_until(b.seen.size() + 1);  // the new state (no message to show)
+    CHECK(bob.run({"group", "members", group}).out.find(bob.id + "  admin") != std::string::npos);
+    auto left = bob.run({"group", "leave", group});
+    INFO(left.err);
+    REQUIRE(left.exit_code == 0);
+    CHECK(bob.run({"group", "list"}).out.find(group) == std::string::npos);
+    REQUIRE(alice.run({"receive", "--json", "--wait", "5"}).exit_code == 0);
+    CHECK(eventually([&] { return alice.run({"group", "members", group}).out.find(bob.id) == std::string::npos; }, 1));
+    auto alone = alice.run({"group", "members", group, "--json"});
+    CHECK(alone.out == nlohmann::json{{"id", alice.id}, {"role", "admin"}}.dump() + "\n");
 }
