@@ -125,9 +125,9 @@ public:
     enum class GroupChange { add = 1, remove, admin };
     void change_group(GroupChange change, const crypto::GroupId& group, std::vector<crypto::VeilId> ids,
                       std::function<void()> done, Fail fail);
-    /// Leaves a group: a leave notice to its admins (the first of them other than us signs our
-    /// removal) and to our other devices, and the group is dropped here. An admin leaves only
-    /// when another admin remains (refused).
+    /// Leaves a group: a leave notice to its admins (each signs our removal, which moves the
+    /// group to a new epoch) and to our other devices, and the group is dropped here. An admin
+    /// leaves only when another admin remains (refused).
     void leave_group(const crypto::GroupId& group, std::function<void()> done, Fail fail);
     /// Accepts a group request (an invitation from a stranger): its mailbox is read from now on.
     void accept_group(const crypto::GroupId& group, std::function<void()> done, Fail fail);
@@ -201,7 +201,7 @@ private:
     /// with the round (the book, the deliveries it answers with).
     [[nodiscard]] std::vector<sdk::storage::BatchOp> take_group_controls(std::vector<Opened>& opened);
     /// A leave notice from `from`: our other device left (we drop the group too), or a member
-    /// left a group whose first admin other than them we are (we sign the removal).
+    /// left a group where we are an admin (we sign its removal; every admin does).
     void take_leave(const crypto::VeilId& from, const wire::Bytes& group_bytes, std::vector<GroupDelivery>& answers,
                     std::vector<sdk::storage::BatchOp>& ops);
     /// Reads every group mailbox and adds the messages opened to `got`; then `done`.

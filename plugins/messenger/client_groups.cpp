@@ -228,13 +228,10 @@ void Client::take_leave(const crypto::VeilId& from, const wire::Bytes& group_byt
         ops.push_back(erase_op(group_record_key(group)));
         return;
     }
-    if (!s->is_member(from)) return;
-    // One admin signs, so that two admins do not sign two different next versions.
-    const crypto::GroupMember* first = nullptr;
-    for (const auto& m : s->members()) {
-        if (m.role == crypto::GroupRole::admin && m.id != from && (first == nullptr || m.id < first->id)) first = &m;
-    }
-    if (first == nullptr || first->id != account_->id()) return;
+    // Every admin that gets the notice signs the removal (the first may be offline): two that
+    // race make two states of one version with the same members, and every device keeps the
+    // same one (docs/groups.md §Forks), as with racing rotations.
+    if (!s->is_member(from) || !s->is_admin(account_->id())) return;
     for (auto& d : groups_->remove(account_->identity(), group, {from}, now_ms())) answers.push_back(std::move(d));
 }
 

@@ -725,6 +725,13 @@ void GroupBook::take_chain(const crypto::VeilId& from, const crypto::PublicKey& 
     if (d.epoch + max_old_epochs < epoch || d.epoch > epoch + 1) {
         throw crypto::Error(crypto::ErrorKind::stale_version, "sender chain of another epoch");
     }
+    // A chain held again (resent, perhaps at an earlier iteration) changes nothing: taking it
+    // would forget which of its messages were read, and open them again.
+    for (const auto& r : g.chains) {
+        if (r.device == device && r.chain.signing_key() == d.signing_key) {
+            throw crypto::Error(crypto::ErrorKind::stale_version, "sender chain already held");
+        }
+    }
     // One chain per device and epoch: a new one replaces it.
     std::erase_if(g.chains, [&](const Received& r) { return r.device == device && r.chain.epoch() == d.epoch; });
     if (g.chains.size() >= max_chains) throw crypto::Error(crypto::ErrorKind::too_large, "too many sender chains");

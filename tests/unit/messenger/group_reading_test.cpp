@@ -148,3 +148,21 @@ TEST_CASE("group reading - an envelope whose chain is late waits in the book, pa
     REQUIRE(kept.size() == GroupBook::max_waiting_items);
     CHECK(str(kept.front()) == "envelope 5");  // the oldest went
 }
+
+TEST_CASE("group reading - a chain handed again at an earlier iteration opens nothing twice", "[messenger][group]") {
+    Pair p;
+    auto one = p.send("one");
+    std::vector<wire::Bytes> again;  // the distribution at iteration 0, kept to hand it again
+    for (const auto& d : p.chains) again.emplace_back(d.payload.view().begin(), d.payload.view().end());
+    p.hand_chain();
+    std::set<proto::node::Hash> handled;
+    CHECK(p.read(kHonest, {one}, handled) == std::vector<std::string>{"one"});
+    // Alice's device (or a replay of its pairwise message) hands the same chain again.
+    for (const auto& d : again) {
+        CHECK_THROWS_AS(p.bob.book.receive_control(p.alice.identity.veil_id(), p.alice.keys.signing_key(),
+                                                   d, true),
+                        crypto::Error);
+    }
+    std::set<proto::node::Hash> fresh;  // a new process: nothing remembered
+    CHECK(p.read(kHonest, {one}, fresh).empty());
+}
