@@ -55,6 +55,13 @@ struct Pair {
         to_bob(chains);
         chains.clear();
     }
+    // "one" and "two" from Alice, her chain handed to Bob.
+    std::pair<MessageItem, MessageItem> two_with_chain() {
+        auto one = send("one");
+        auto two = send("two");
+        hand_chain();
+        return {std::move(one), std::move(two)};
+    }
     std::vector<std::string> read(const crypto::PublicKey& node, const std::vector<MessageItem>& items,
                                   std::set<proto::node::Hash>& handled, std::size_t* tampered = nullptr) {
         auto r = read_group_items(bob.book, group, mailbox, node, items, handled);
@@ -72,9 +79,7 @@ const crypto::PublicKey kHonest{2};
 
 TEST_CASE("group reading - a node that swaps an item's bytes hides no message", "[messenger][group]") {
     Pair p;
-    auto one = p.send("one");
-    auto two = p.send("two");
-    p.hand_chain();
+    auto [one, two] = p.two_with_chain();
     std::set<proto::node::Hash> handled;
     // The hostile member serves the second message's bytes under the first one's hash.
     std::size_t tampered = 0;
@@ -96,9 +101,7 @@ TEST_CASE("group reading - a node that swaps an item's bytes hides no message", 
 
 TEST_CASE("group reading - each node's cursor moves over what it served, and is stored", "[messenger][group]") {
     Pair p;
-    auto one = p.send("one");
-    auto two = p.send("two");
-    p.hand_chain();
+    auto [one, two] = p.two_with_chain();
     std::set<proto::node::Hash> handled;
     CHECK(p.read(kHonest, {one, two}, handled) == std::vector<std::string>{"one", "two"});
     CHECK(p.bob.book.cursor(p.group, p.mailbox, kHonest) == two.hash);
