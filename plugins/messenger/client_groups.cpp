@@ -283,10 +283,6 @@ std::vector<st::BatchOp> Client::take_group_controls(std::vector<Opened>& opened
         const auto kind = o.record.message.kind;
         if (kind != ChatKind::group_control && kind != ChatKind::group_leave) continue;
         const auto& from = o.record.from;
-        auto c = model_.contact(from);
-        // A blocked person's group controls (and leave notices) are dropped unread: no request,
-        // no state, no chain, no device list kept.
-        if (from != account_->id() && c && c->blocked) continue;
         any = true;
         if (kind == ChatKind::group_leave) {
             try {
@@ -309,6 +305,7 @@ std::vector<st::BatchOp> Client::take_group_controls(std::vector<Opened>& opened
                 answers.push_back(std::move(d));
             }
         }
+        auto c = model_.contact(from);
         bool from_contact = from == account_->id() || (c && c->accepted && !c->blocked);
         try {
             for (auto& d : groups_->receive_control(from, o.device, o.record.message.group_control, from_contact)) {

@@ -870,6 +870,15 @@ void GroupBook::decline(const crypto::GroupId& group) {
     groups_.erase(group);
 }
 
+std::vector<crypto::GroupId> GroupBook::decline_from(const crypto::VeilId& signer) {
+    std::vector<crypto::GroupId> out;
+    for (const auto& [id, g] : groups_) {
+        if (g.request && g.state.signer() == signer) out.push_back(id);
+    }
+    for (const auto& id : out) groups_.erase(id);
+    return out;
+}
+
 std::optional<crypto::PublicKey> GroupBook::cursor(const crypto::GroupId& group, const crypto::PublicKey& mailbox,
                                                    const crypto::PublicKey& node) const {
     auto it = groups_.find(group);

@@ -173,6 +173,8 @@ public:
     /// std::out_of_range for an unknown group, crypto::Error{invalid_argument} for a group that
     /// is not a request (leave it instead).
     void decline(const crypto::GroupId& group);
+    /// Declines every group request `signer` brought (we block them); returns their IDs.
+    std::vector<crypto::GroupId> decline_from(const crypto::VeilId& signer);
 
     /// Where our last read of one of the group's mailboxes on service node `node` ended (a
     /// cursor means something only on the node that gave it: each keeps its own order). Stored

@@ -159,8 +159,8 @@ TEST_CASE("messenger - a closed group: every device once and in order, admins on
          << polls[1] << " " << polls[2] << " " << polls[3] << " " << polls[4] << " " << polls[5]);
     CHECK(polls.back() <= polls.front());
 
-    // A stranger's group is a request: Dave declines it. Once he blocks Alice, her next
-    // invitation is dropped unread.
+    // A stranger's group is a request: Dave declines it. Blocking Alice drops the request she
+    // brought next, and her invitations after that are dropped unread.
     auto spam = first_line(alice.run({"group", "create", "spam", dave.id}).out);
     REQUIRE(spam.size() == 66);
     REQUIRE(dave.run({"receive", "--json", "--wait", "5"}).exit_code == 0);
@@ -170,10 +170,14 @@ TEST_CASE("messenger - a closed group: every device once and in order, admins on
     CHECK(declined.exit_code == 0);
     CHECK(dave.run({"group", "list"}).out.find(spam) == std::string::npos);
     CHECK(dave.run({"group", "decline", spam}).exit_code != 0);
-    REQUIRE(dave.run({"contacts", "block", alice.id}).exit_code == 0);
     auto more = first_line(alice.run({"group", "create", "more spam", dave.id}).out);
     REQUIRE(dave.run({"receive", "--json", "--wait", "5"}).exit_code == 0);
+    CHECK(dave.run({"group", "list"}).out.find(more + "  more spam  2 members  request") != std::string::npos);
+    REQUIRE(dave.run({"contacts", "block", alice.id}).exit_code == 0);
     CHECK(dave.run({"group", "list"}).out.find(more) == std::string::npos);
+    auto third = first_line(alice.run({"group", "create", "third", dave.id}).out);
+    REQUIRE(dave.run({"receive", "--json", "--wait", "5"}).exit_code == 0);
+    CHECK(dave.run({"group", "list"}).out.find(third) == std::string::npos);
 
     // Alice makes Bob an admin; Bob leaves: Alice's client signs his removal.
     REQUIRE(alice.run({"group", "admin", group, bob.id}).exit_code == 0);

@@ -960,6 +960,14 @@ TEST_CASE("group book - a group request can be declined; expired ones are named 
     // Its slot is free again: the signer's quota counts what is held.
     CHECK(book.expire_requests(5'000).empty());
     CHECK(book.expire_requests(5'000 + GroupBook::request_ttl_ms + 1) == std::vector<GroupId>{more.group_id()});
+    // Blocking a signer declines every request it brought, and only those.
+    auto third = crypto::GroupState::create(mallory, "third", {carol.veil_id()}, 1000);
+    auto other = crypto::Identity::generate();
+    auto theirs = crypto::GroupState::create(other, "other", {carol.veil_id()}, 1000);
+    (void)book.receive_control(mallory.veil_id(), crypto::PublicKey{}, invitation_of(third).view(), false);
+    (void)book.receive_control(other.veil_id(), crypto::PublicKey{}, invitation_of(theirs).view(), false);
+    CHECK(book.decline_from(mallory.veil_id()) == std::vector<GroupId>{third.group_id()});
+    CHECK(book.is_request(theirs.group_id()));
     // A group we accepted is left, not declined.
     Net net;
     auto g = make_group(net, {"bob"});
