@@ -157,7 +157,14 @@ TEST_CASE("messenger - a closed group: every device once and in order, admins on
     }
     WARN("items read per poll by Bob (3 members per swarm; his mailboxes hold 6 items): " << polls[0] << " "
          << polls[1] << " " << polls[2] << " " << polls[3] << " " << polls[4] << " " << polls[5]);
-    CHECK(polls.back() <= polls.front());
+    // Each member of the swarm (3) serves a mailbox whole at most once, the first time it is
+    // picked without a cursor: six polls read at most 3 x 6 items in all (before: 6 x 6).
+    std::size_t sum = 0;
+    for (auto n : polls) {
+        CHECK(n <= 6);
+        sum += n;
+    }
+    CHECK(sum <= 3 * 6);
 
     // A stranger's group is a request: Dave declines it. Blocking Alice drops the request she
     // brought next, and her invitations after that are dropped unread.
