@@ -64,7 +64,7 @@ wire::Bytes encode(const ChatMessage& m) {
     w.u32(m.disappear_after_s);
     if (m.kind == ChatKind::attachment) write_ref(w, m.attachment.value_or(sdk::attachment::AttachmentRef{}));
     if (m.kind == ChatKind::contact) w.u8(m.contact_flags);
-    if (m.kind == ChatKind::group_control) w.var(m.group_control);
+    if (m.kind == ChatKind::group_control || m.kind == ChatKind::group_leave) w.var(m.group_control);
     w.u8(m.sync_peer ? 1 : 0);
     if (m.sync_peer) w.raw(m.sync_peer->x25519);
     w.u64(m.seq);
@@ -77,7 +77,7 @@ ChatMessage decode_chat(wire::ByteView bytes) {
     if (version < 1 || version > kChatFormatVersion) throw wire::DecodeError("chat message: unknown format version");
     ChatMessage m;
     auto kind = r.u8();
-    if (kind < 1 || kind > 5 || (version == 1 && kind != 1)) throw wire::DecodeError("chat message: unknown kind");
+    if (kind < 1 || kind > 6 || (version == 1 && kind != 1)) throw wire::DecodeError("chat message: unknown kind");
     m.kind = static_cast<ChatKind>(kind);
     read_into(r, m.id);
     m.sent_at_ms = r.u64();
@@ -93,9 +93,10 @@ ChatMessage decode_chat(wire::ByteView bytes) {
         if (m.contact_flags > (kContactAccepted | kContactBlocked)) throw wire::DecodeError("chat message: bad contact flags");
         if (m.text.size() > kMaxContactNameBytes) throw wire::DecodeError("chat message: contact name too long");
     }
-    if (m.kind == ChatKind::group_control) {
+    if (m.kind == ChatKind::group_control || m.kind == ChatKind::group_leave) {
         if (!m.text.empty()) throw wire::DecodeError("chat message: a group control has no text");
         auto control = r.var(kMaxGroupControlBytes);
+        if (m.kind == ChatKind::group_leave && control.size() != 32) throw wire::DecodeError("chat message: bad group ID");
         m.group_control.assign(control.begin(), control.end());
     }
     auto has_peer = r.u8();

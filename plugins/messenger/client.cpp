@@ -15,6 +15,7 @@ namespace veil::messenger {
 
 namespace {
 constexpr std::uint64_t kDownloadCheckMs = 2'000;  // how often the daemon looks for due retries
+constexpr std::uint64_t kGroupUpkeepMs = 60'000;   // how often it expires group requests
 }  // namespace
 
 Client::Client(sdk::Context& ctx, Service& service, AccountStore& store)
@@ -204,6 +205,9 @@ void Client::run() {
     expiry_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
     schedule_expiry();
     // Failed attachment downloads, each when its backoff runs out.
+    // Group requests nobody accepted expire; rotations owed to a busy window are made.
+    group_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
+    group_timer_->start(kGroupUpkeepMs, kGroupUpkeepMs, [this] { group_upkeep(); });
     download_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
     download_timer_->start(kDownloadCheckMs, kDownloadCheckMs, [this] { retry_downloads(true, [](auto) {}); });
     // Republishes the device list and bundle (a flush does, when due: kRepublishAfterMs, half

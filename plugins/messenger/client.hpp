@@ -130,8 +130,15 @@ public:
     enum class GroupChange { add = 1, remove, admin };
     void change_group(GroupChange change, const crypto::GroupId& group, std::vector<crypto::VeilId> ids,
                       std::function<void()> done, Fail fail);
+    /// Leaves a group: a leave notice to its admins (each signs our removal, which moves the
+    /// group to a new epoch) and to our other devices, and the group is dropped here. An admin
+    /// leaves only when another admin remains (refused).
+    void leave_group(const crypto::GroupId& group, std::function<void()> done, Fail fail);
     /// Accepts a group request (an invitation from a stranger): its mailbox is read from now on.
     void accept_group(const crypto::GroupId& group, std::function<void()> done, Fail fail);
+    /// Declines a group request: it is dropped here, nothing is sent (refused for a group that
+    /// is not a request: leave it).
+    void decline_group(const crypto::GroupId& group, std::function<void()> done, Fail fail);
     /// Seals a text for the group mailbox and puts it in the outbox, with our new chain queued for
     /// every member device when the epoch is new; `queued` gets the message (flush() sends it).
     void send_group(const crypto::GroupId& group, std::string text, std::function<void(const MessageRecord&)> queued,
@@ -205,11 +212,20 @@ private:
     void load_groups(std::function<void()> done, Fail fail);
     /// Gives the book every held device list of the people in its groups.
     void sync_group_devices(std::vector<GroupDelivery>& rotations);
+    /// Expires group requests and makes owed rotations (adding their deliveries to
+    /// `deliveries`); the ops that save the book with them, or none when nothing changed.
+    [[nodiscard]] std::vector<sdk::storage::BatchOp> group_upkeep_ops(std::vector<GroupDelivery>& deliveries);
+    /// Resident: group_upkeep_ops saved, and what it queued sent.
+    void group_upkeep();
     /// Queue entries carrying each delivery over the pairwise sessions.
     [[nodiscard]] std::vector<sdk::storage::BatchOp> delivery_ops(const std::vector<GroupDelivery>& deliveries) const;
     /// Takes the group controls out of a round's opened messages into the book; the ops to save
     /// with the round (the book, the deliveries it answers with).
     [[nodiscard]] std::vector<sdk::storage::BatchOp> take_group_controls(std::vector<Opened>& opened);
+    /// A leave notice from `from`: our other device left (we drop the group too), or a member
+    /// left a group where we are an admin (we sign its removal; every admin does).
+    void take_leave(const crypto::VeilId& from, const wire::Bytes& group_bytes, std::vector<GroupDelivery>& answers,
+                    std::vector<sdk::storage::BatchOp>& ops);
     /// Reads every group mailbox and adds the messages opened to `got`; then `done`.
     void receive_groups(std::vector<MessageRecord> got, std::function<void(std::vector<MessageRecord>)> done);
     void read_group_mailboxes(std::shared_ptr<std::vector<std::pair<crypto::GroupId, crypto::SigningKeyPair>>> boxes,
@@ -246,6 +262,7 @@ private:
         bool running = false;
         std::vector<proto::node::Hash> pending;
     } deletes_;
+    std::unique_ptr<sdk::Timer> group_timer_;  // group requests' expiry, owed rotations
     RetryBackoff backoff_;
     bool resident_ = false;
     std::uint64_t expiry_due_ms_ = 0;  ///< when the expiry timer fires (0: not armed)

@@ -54,7 +54,14 @@ void Client::set_blocked(const crypto::VeilId& id, bool blocked, std::function<v
     if (id == account_->id()) return fail(own_id());
     auto c = contact(id).value_or(ContactRecord{id, "", false, false, 0});
     c.blocked = blocked;
-    update_contact(std::move(c), true, std::move(done), std::move(fail));
+    // Their group requests go with them (what they send from now on is dropped unread).
+    std::vector<sdk::storage::BatchOp> ops;
+    if (blocked) {
+        for (const auto& g : groups_->decline_from(id)) ops.push_back(erase_op(group_record_key(g)));
+    }
+    if (ops.empty()) return update_contact(std::move(c), true, std::move(done), std::move(fail));
+    store_.write(std::move(ops), [this, c, done, fail] { update_contact(c, true, done, fail); },
+                 [this, fail](const sdk::Error& e) { load_groups([fail, e] { fail(e); }, fail); });
 }
 
 void Client::set_disappearing(const crypto::VeilId& peer, std::uint32_t seconds, std::function<void()> done, Fail fail) {

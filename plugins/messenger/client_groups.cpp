@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "client.hpp"
+#include "group_reading.hpp"
 #include "outbox.hpp"
 #include "veil/crypto/error.hpp"
 
@@ -34,6 +35,13 @@ void append(std::vector<st::BatchOp>& to, std::vector<st::BatchOp> more) {
     for (auto& op : more) to.push_back(std::move(op));
 }
 
+bool shares_group(const GroupBook& book, const crypto::VeilId& who) {
+    for (const auto& g : book.groups()) {
+        if (const auto* s = book.state(g); s && s->is_member(who)) return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 void Client::load_groups(std::function<void()> done, Fail fail) {
@@ -45,11 +53,32 @@ void Client::load_groups(std::function<void()> done, Fail fail) {
         }
         std::vector<GroupDelivery> rotations;
         sync_group_devices(rotations);
-        if (rotations.empty()) return done();
-        auto ops = groups_->save_ops(kStorageNs);
-        append(ops, delivery_ops(rotations));
+        auto ops = group_upkeep_ops(rotations);
+        // A reader (another process owns HOME) changes nothing on disk: the owner does it.
+        if (ops.empty() || !exclusive_) return done();
         store_.write(std::move(ops), done, fail);
     }, fail);
+}
+
+std::vector<st::BatchOp> Client::group_upkeep_ops(std::vector<GroupDelivery>& deliveries) {
+    const auto now = now_ms();
+    auto dropped = groups_->expire_requests(now);
+    for (auto& d : groups_->rotate_owed(account_->identity(), now)) deliveries.push_back(std::move(d));
+    if (dropped.empty() && deliveries.empty()) return {};
+    auto ops = groups_->save_ops(kStorageNs);
+    for (const auto& g : dropped) ops.push_back(erase_op(group_record_key(g)));
+    append(ops, delivery_ops(deliveries));
+    return ops;
+}
+
+void Client::group_upkeep() {
+    std::vector<GroupDelivery> deliveries;
+    auto ops = group_upkeep_ops(deliveries);
+    if (ops.empty()) return;
+    store_.write(std::move(ops), [this] { flush_in_background(); }, [this](const sdk::Error& e) {
+        ctx_.log().warn("group upkeep not saved, done again later: {}", e.message);
+        load_groups([] {}, [](const sdk::Error&) {});
+    });
 }
 
 void Client::sync_group_devices(std::vector<GroupDelivery>& rotations) {
@@ -69,7 +98,9 @@ void Client::sync_group_devices(std::vector<GroupDelivery>& rotations) {
         for (const auto& e : list->entries()) {
             if (!e.revoked()) active.push_back(e.signing_key);
         }
-        for (auto& d : groups_->devices_changed(account_->identity(), who, std::move(active))) rotations.push_back(std::move(d));
+        for (auto& d : groups_->devices_changed(account_->identity(), who, std::move(active), now_ms())) {
+            rotations.push_back(std::move(d));
+        }
     }
 }
 
@@ -141,6 +172,69 @@ void Client::accept_group(const crypto::GroupId& group, std::function<void()> do
     });
 }
 
+void Client::decline_group(const crypto::GroupId& group, std::function<void()> done, Fail fail) {
+    try {
+        groups_->decline(group);
+    } catch (const std::out_of_range&) {
+        return fail({sdk::ErrorCode::not_found, "no group has the ID " + crypto::group_id_str(group)});
+    } catch (const std::exception& e) {
+        return fail({sdk::ErrorCode::refused, std::string("cannot decline: ") + e.what()});
+    }
+    std::vector<st::BatchOp> ops{erase_op(group_record_key(group))};
+    store_.write(std::move(ops), std::move(done), [this, fail](const sdk::Error& e) {
+        load_groups([fail, e] { fail(e); }, fail);
+    });
+}
+
+void Client::leave_group(const crypto::GroupId& group, std::function<void()> done, Fail fail) {
+    const auto* s = groups_->state(group);
+    if (s == nullptr) return fail({sdk::ErrorCode::not_found, "no group has the ID " + crypto::group_id_str(group)});
+    const auto& self = account_->id();
+    std::vector<crypto::VeilId> admins;
+    for (const auto& m : s->members()) {
+        if (m.role == crypto::GroupRole::admin && m.id != self) admins.push_back(m.id);
+    }
+    if (s->is_member(self) && s->members().size() > 1 && admins.empty()) {
+        return fail({sdk::ErrorCode::refused,
+                     "you are the group's only admin: make another member admin first (veil group admin GROUP ID)"});
+    }
+    ChatMessage m;
+    m.kind = ChatKind::group_leave;
+    m.sent_at_ms = now_ms();
+    m.group_control.assign(group.begin(), group.end());
+    std::vector<st::BatchOp> ops;
+    // A notice to an admin reaches our other devices too (the fan-out); alone, they get their own.
+    if (admins.empty() && account_->has_other_devices()) admins.push_back(self);
+    for (const auto& to : admins) {
+        randombytes_buf(m.id.data(), m.id.size());
+        m.sync_peer = to == self ? std::optional<crypto::VeilId>(self) : std::nullopt;
+        ops.push_back(queued_op(to, m));
+    }
+    groups_->forget(group);
+    ops.push_back(erase_op(group_record_key(group)));
+    store_.write(std::move(ops), std::move(done), [this, fail](const sdk::Error& e) {
+        load_groups([fail, e] { fail(e); }, fail);
+    });
+}
+
+void Client::take_leave(const crypto::VeilId& from, const wire::Bytes& group_bytes, std::vector<GroupDelivery>& answers,
+                        std::vector<st::BatchOp>& ops) {
+    crypto::GroupId group{};
+    std::copy(group_bytes.begin(), group_bytes.end(), group.begin());  // 32 bytes: checked by decode_chat
+    const auto* s = groups_->state(group);
+    if (s == nullptr) return;
+    if (from == account_->id()) {
+        groups_->forget(group);
+        ops.push_back(erase_op(group_record_key(group)));
+        return;
+    }
+    // Every admin that gets the notice signs the removal (the first may be offline): two that
+    // race make two states of one version with the same members, and every device keeps the
+    // same one (docs/groups.md §Forks), as with racing rotations.
+    if (!s->is_member(from) || !s->is_admin(account_->id())) return;
+    for (auto& d : groups_->remove(account_->identity(), group, {from}, now_ms())) answers.push_back(std::move(d));
+}
+
 void Client::send_group(const crypto::GroupId& group, std::string text, std::function<void(const MessageRecord&)> queued,
                         Fail fail) {
     ChatMessage m;
@@ -184,19 +278,32 @@ void Client::send_group(const crypto::GroupId& group, std::string text, std::fun
 std::vector<st::BatchOp> Client::take_group_controls(std::vector<Opened>& opened) {
     std::vector<GroupDelivery> answers;
     bool any = false;
+    std::vector<st::BatchOp> ops;
     for (const auto& o : opened) {
-        if (o.record.message.kind != ChatKind::group_control) continue;
-        any = true;
+        const auto kind = o.record.message.kind;
+        if (kind != ChatKind::group_control && kind != ChatKind::group_leave) continue;
         const auto& from = o.record.from;
+        any = true;
+        if (kind == ChatKind::group_leave) {
+            try {
+                take_leave(from, o.record.message.group_control, answers, ops);
+            } catch (const std::exception& e) {
+                ctx_.log().warn("a leave notice could not be applied ({})", e.what());
+            }
+            continue;
+        }
         const crypto::DeviceList* list =
             from == account_->id() ? &account_->device_list()
                                    : (account_->peer_lists().find(from) ? &account_->peer_lists().find(from)->list : nullptr);
-        if (list != nullptr) {
+        // Device lists are kept only for people we share a group with (strangers' would pile up).
+        if (list != nullptr && (from == account_->id() || shares_group(*groups_, from))) {
             std::vector<crypto::PublicKey> active;
             for (const auto& e : list->entries()) {
                 if (!e.revoked()) active.push_back(e.signing_key);
             }
-            for (auto& d : groups_->devices_changed(account_->identity(), from, std::move(active))) answers.push_back(std::move(d));
+            for (auto& d : groups_->devices_changed(account_->identity(), from, std::move(active), now_ms())) {
+                answers.push_back(std::move(d));
+            }
         }
         auto c = model_.contact(from);
         bool from_contact = from == account_->id() || (c && c->accepted && !c->blocked);
@@ -209,9 +316,17 @@ std::vector<st::BatchOp> Client::take_group_controls(std::vector<Opened>& opened
             ctx_.log().warn("a group control message was refused ({})", e.what());
         }
     }
-    std::erase_if(opened, [](const Opened& o) { return o.record.message.kind == ChatKind::group_control; });
+    std::erase_if(opened, [](const Opened& o) {
+        return o.record.message.kind == ChatKind::group_control || o.record.message.kind == ChatKind::group_leave;
+    });
     if (!any) return {};
-    auto ops = groups_->save_ops(kStorageNs);
+    // A new request's first-seen time (and any expiry or owed rotation) goes with the round.
+    auto upkeep = group_upkeep_ops(answers);
+    if (!upkeep.empty()) {
+        append(ops, std::move(upkeep));
+        return ops;
+    }
+    append(ops, groups_->save_ops(kStorageNs));
     append(ops, delivery_ops(answers));
     return ops;
 }
@@ -225,7 +340,8 @@ void Client::receive_groups(std::vector<MessageRecord> got, std::function<void(s
     read_group_mailboxes(boxes, 0, std::make_shared<std::vector<MessageRecord>>(std::move(got)), std::move(done));
 }
 
-// One mailbox at a time; a mailbox that cannot be read now is read in a later round.
+// One mailbox at a time, from its cursor on the member read; a mailbox that cannot be read now
+// is read in a later round.
 void Client::read_group_mailboxes(std::shared_ptr<std::vector<std::pair<crypto::GroupId, crypto::SigningKeyPair>>> boxes,
                                   std::size_t next, std::shared_ptr<std::vector<MessageRecord>> got,
                                   std::function<void(std::vector<MessageRecord>)> done) {
@@ -233,18 +349,20 @@ void Client::read_group_mailboxes(std::shared_ptr<std::vector<std::pair<crypto::
     auto go_on = [this, boxes, next, got, done] { read_group_mailboxes(boxes, next + 1, got, done); };
     const auto group = (*boxes)[next].first;
     auto owner = std::make_shared<const crypto::SigningKeyPair>((*boxes)[next].second.clone());
-    service_.fetch_group_mailbox(owner, [this, group, got, go_on](std::vector<proto::node::MessageItem> items) {
+    auto after = [this, group, mailbox = owner->pub](const proto::PublicKey& node) {
+        return groups_->state(group) ? groups_->cursor(group, mailbox, node) : std::nullopt;
+    };
+    service_.fetch_group_mailbox(owner, after, [this, group, owner, got, go_on](std::vector<proto::node::MessageItem> items,
+                                                                              proto::PublicKey node) {
+        if (!groups_->state(group)) return go_on();  // left or declined meanwhile
+        auto read = read_group_items(*groups_, group, owner->pub, node, items, group_handled_);
+        ctx_.log().debug("a group mailbox read: {} items, {} opened", read.items, read.messages.size());
+        if (read.tampered > 0) {
+            ctx_.log().warn("a service node served {} group items whose bytes do not match their hash", read.tampered);
+        }
         std::vector<MessageRecord> opened;
-        bool changed = false;
-        for (const auto& item : items) {
-            if (group_handled_.count(item.hash)) continue;
-            GroupMessage m;
+        for (auto& m : read.messages) {
             try {
-                auto what = groups_->open(group, item.data, m);
-                if (what == GroupBook::Opened::waiting) continue;  // its chain is on its way: next round
-                changed = true;
-                group_handled_.insert(item.hash);
-                if (what == GroupBook::Opened::own) continue;
                 auto chat = decode_chat(m.plaintext);
                 if (chat.kind != ChatKind::text) throw wire::DecodeError("not a group message kind");
                 MessageRecord r;
@@ -255,19 +373,18 @@ void Client::read_group_mailboxes(std::shared_ptr<std::vector<std::pair<crypto::
                 r.group = group;
                 opened.push_back(std::move(r));
             } catch (const std::exception& e) {
-                // Replayed (read in an earlier round), forged, of a removed member: dropped.
-                group_handled_.insert(item.hash);
-                ctx_.log().debug("a group mailbox item was dropped ({})", e.what());
+                ctx_.log().debug("a group message was dropped ({})", e.what());
             }
         }
         if (group_handled_.size() > kMaxHandledItems) group_handled_.clear();
-        if (!changed) return go_on();
-        // The ratcheted chains are saved before the messages are handed out.
+        if (!read.changed) return go_on();
+        // The ratcheted chains and the cursor are saved before the messages are handed out.
         store_.write(groups_->save_ops(kStorageNs), [got, go_on, opened = std::move(opened)]() mutable {
             for (auto& r : opened) got->push_back(std::move(r));
             go_on();
         }, [this, go_on](const sdk::Error& e) {
             ctx_.log().warn("group messages are read again in a later round: {}", e.message);
+            group_handled_.clear();  // they were not saved as read
             load_groups(go_on, [go_on](const sdk::Error&) { go_on(); });
         });
     }, [this, go_on](const sdk::Error& e) {

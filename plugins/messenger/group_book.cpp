@@ -7,7 +7,8 @@ namespace veil::messenger {
 namespace {
 
 constexpr std::uint8_t kControlVersion = 1;
-constexpr std::uint8_t kRecordVersion = 3;
+constexpr std::uint8_t kRecordVersion = 4;
+constexpr std::uint8_t kOldRecordVersion = 3;  // v4 without its read state and rotation window
 constexpr std::size_t kMaxRecordField = 1 << 20;
 // An invitation carries up to 1,000 states; 100 members take 3.4 KiB each (1,000 members 33 KiB).
 constexpr std::size_t kMaxControlBody = 8 << 20;
@@ -170,9 +171,10 @@ std::vector<crypto::GroupState> decode_group_invitation(wire::ByteView body) {
 
 GroupBook::GroupBook(crypto::VeilId self) : self_(self) {}
 
-// Record: u8 2 | var state | u8 request | u8 own? [var chain] | u8 n (previous own key)
-// | u16 n (owner | device | var chain) | u8 n (old mailbox seed) | u8 n (var pending state)
-// | u16 n (var history state, without seed). Every count is bounded on both sides.
+// Record: u8 4 | var state | u8 request [u64 first seen] | u8 own? [var chain] | u8 n (previous
+// own key) | u16 n (owner | device | var chain) | u8 n (old mailbox seed) | u8 n (var pending
+// state) | u16 n (var history state, without seed) | read state and rotation window
+// (write_read_state; absent in v3). Every count is bounded on both sides.
 std::vector<sdk::storage::BatchOp> GroupBook::save_ops(std::string_view ns) const {
     std::vector<sdk::storage::BatchOp> ops;
     for (const auto& [id, g] : groups_) {
@@ -197,8 +199,9 @@ std::vector<sdk::storage::BatchOp> GroupBook::save_ops(std::string_view ns) cons
         for (const auto& p : g.pending) w.var(p.encode().view());
         w.u16(static_cast<std::uint16_t>(g.history.size()));
         for (const auto& h : g.history) w.var(h.encode().view());
+        write_read_state(w, g);
         ops.push_back(sdk::storage::BatchOp{sdk::storage::BatchOp::Kind::put, std::string(ns),
-                                           std::string(kGroupPrefix) + wire::to_hex(id), w.take()});
+                                           group_record_key(id), w.take()});
     }
     // Device lists: u8 1 | u16 n | n x (id[32] | u16 k | k x device key[32]).
     check_count(devices_.size(), max_device_lists, "device lists");
@@ -235,8 +238,11 @@ GroupBook GroupBook::load(crypto::VeilId self, const std::vector<sdk::storage::E
                 r.expect_done();
                 continue;
             }
-            if (r.u8() != kRecordVersion) throw wire::DecodeError("unsupported group record version");
-            Group g{crypto::GroupState::decode(r.var(kMaxRecordField)), false, std::nullopt, {}, {}, {}, {}, {}, 0};
+            const auto version = r.u8();
+            if (version != kRecordVersion && version != kOldRecordVersion) {
+                throw wire::DecodeError("unsupported group record version");
+            }
+            Group g{crypto::GroupState::decode(r.var(kMaxRecordField)), false, std::nullopt, {}, {}, {}, {}, {}, 0, {}, {}, 0, 0, false};
             if (!g.state.has_seed()) throw wire::DecodeError("group state without its seed");
             g.request = read_flag(r);
             if (g.request) g.request_seen_ms = r.u64();
@@ -261,6 +267,7 @@ GroupBook GroupBook::load(crypto::VeilId self, const std::vector<sdk::storage::E
                 g.history.push_back(crypto::GroupState::decode(r.var(kMaxRecordField)));
                 if (g.history.back().has_seed()) throw wire::DecodeError("history state with its seed");
             }
+            if (version == kRecordVersion) read_read_state(r, g);
             r.expect_done();
             const auto id = g.state.group_id();
             book.groups_.emplace(id, std::move(g));
@@ -290,7 +297,7 @@ std::vector<GroupDelivery> GroupBook::create(const crypto::Identity& me, std::st
     created = state.group_id();
     std::vector<GroupDelivery> out;
     out.push_back(GroupDelivery{audience(state), invitation_control({}, state)});
-    groups_.emplace(created, Group{std::move(state), false, std::nullopt, {}, {}, {}, {}, {}, 0});
+    groups_.emplace(created, Group{std::move(state), false, std::nullopt, {}, {}, {}, {}, {}, 0, {}, {}, 0, 0, false});
     return out;
 }
 
@@ -333,6 +340,8 @@ std::vector<GroupDelivery> GroupBook::make_admin(const crypto::Identity& me, con
 // mailbox to read; chains of removed members go.
 void GroupBook::adopt(Group& g, crypto::GroupState next) {
     if (next.epoch() != g.state.epoch()) {
+        // A new mailbox we chose went out on today's device lists: a revoked device has not got it.
+        if (next.signer() == self_) g.rotation_owed = false;
         // A state of an invitation's line has no seed: there is no mailbox of ours to read.
         if (g.state.has_seed()) g.old_mailboxes.push_back(g.state.mailbox_keys());
         if (g.old_mailboxes.size() > max_old_epochs) g.old_mailboxes.erase(g.old_mailboxes.begin());
@@ -571,7 +580,7 @@ void GroupBook::take_invitation(const crypto::VeilId& from, wire::ByteView body,
     }
     std::vector<crypto::GroupState> past;
     for (std::size_t i = 0; i + 1 < line.size(); ++i) past.push_back(line[i].public_copy());
-    groups_.emplace(id, Group{std::move(state), request, std::nullopt, {}, {}, {}, {}, std::move(past), 0});
+    groups_.emplace(id, Group{std::move(state), request, std::nullopt, {}, {}, {}, {}, std::move(past), 0, {}, {}, 0, 0, false});
     adopt_orphans(id);
 }
 
@@ -584,12 +593,19 @@ std::size_t GroupBook::request_bytes() const {
     return out;
 }
 
-void GroupBook::expire_requests(std::uint64_t now_ms) {
+std::vector<crypto::GroupId> GroupBook::expire_requests(std::uint64_t now_ms) {
+    std::vector<crypto::GroupId> dropped;
     for (auto it = groups_.begin(); it != groups_.end();) {
         auto& g = it->second;
         if (g.request && (g.request_seen_ms == 0 || g.request_seen_ms > now_ms)) g.request_seen_ms = now_ms;
-        it = g.request && now_ms - g.request_seen_ms > request_ttl_ms ? groups_.erase(it) : std::next(it);
+        if (g.request && now_ms - g.request_seen_ms > request_ttl_ms) {
+            dropped.push_back(it->first);
+            it = groups_.erase(it);
+        } else {
+            ++it;
+        }
     }
+    return dropped;
 }
 
 std::vector<GroupDelivery> GroupBook::receive_control(const crypto::VeilId& from, const crypto::PublicKey& device,
@@ -617,6 +633,11 @@ std::vector<GroupDelivery> GroupBook::receive_control(const crypto::VeilId& from
 
 std::vector<GroupDelivery> GroupBook::devices_changed(const crypto::Identity& me, const crypto::VeilId& member,
                                                       std::vector<crypto::PublicKey> active) {
+    return devices_changed(me, member, std::move(active), 0);
+}
+
+std::vector<GroupDelivery> GroupBook::devices_changed(const crypto::Identity& me, const crypto::VeilId& member,
+                                                      std::vector<crypto::PublicKey> active, std::uint64_t now_ms) {
     auto& listed = devices_[member];
     const bool revoked = std::any_of(listed.begin(), listed.end(), [&](const crypto::PublicKey& d) {
         return std::find(active.begin(), active.end(), d) == active.end();
@@ -629,9 +650,38 @@ std::vector<GroupDelivery> GroupBook::devices_changed(const crypto::Identity& me
         // Every admin rotates on its own view (the first one may be offline); when two do, every
         // device keeps the same rotation (GroupState::prefers) and both hold the same members.
         if (!g.state.is_admin(self_)) continue;
-        auto next = g.state.with_rotated(me);
-        out.push_back(GroupDelivery{audience(next), state_control(next)});
-        adopt(g, std::move(next));
+        rotate_for_revocation(me, g, now_ms, out);
+    }
+    return out;
+}
+
+// Without a clock (now_ms 0) every revocation rotates at once.
+void GroupBook::rotate_for_revocation(const crypto::Identity& me, Group& g, std::uint64_t now_ms,
+                                      std::vector<GroupDelivery>& out) {
+    if (now_ms != 0) {
+        if (now_ms < g.rotation_window_ms || now_ms - g.rotation_window_ms >= rotation_window_ms) {
+            g.rotation_window_ms = now_ms;
+            g.rotations = 0;
+        }
+        if (g.rotations >= max_rotations_per_window) {
+            g.rotation_owed = true;
+            return;
+        }
+        ++g.rotations;
+    }
+    g.rotation_owed = false;
+    auto next = g.state.with_rotated(me);
+    out.push_back(GroupDelivery{audience(next), state_control(next)});
+    adopt(g, std::move(next));
+}
+
+std::vector<GroupDelivery> GroupBook::rotate_owed(const crypto::Identity& me, std::uint64_t now_ms) {
+    std::vector<GroupDelivery> out;
+    for (auto& [id, g] : groups_) {
+        // An admin no more (or a request): the rotation is someone else's to make.
+        if (!g.rotation_owed || g.request || !g.state.is_admin(self_)) continue;
+        if (now_ms >= g.rotation_window_ms && now_ms - g.rotation_window_ms < rotation_window_ms) continue;
+        rotate_for_revocation(me, g, now_ms, out);
     }
     return out;
 }
@@ -674,6 +724,13 @@ void GroupBook::take_chain(const crypto::VeilId& from, const crypto::PublicKey& 
     const auto epoch = g.state.epoch();
     if (d.epoch + max_old_epochs < epoch || d.epoch > epoch + 1) {
         throw crypto::Error(crypto::ErrorKind::stale_version, "sender chain of another epoch");
+    }
+    // A chain held again (resent, perhaps at an earlier iteration) changes nothing: taking it
+    // would forget which of its messages were read, and open them again.
+    for (const auto& r : g.chains) {
+        if (r.device == device && r.chain.signing_key() == d.signing_key) {
+            throw crypto::Error(crypto::ErrorKind::stale_version, "sender chain already held");
+        }
     }
     // One chain per device and epoch: a new one replaces it.
     std::erase_if(g.chains, [&](const Received& r) { return r.device == device && r.chain.epoch() == d.epoch; });
@@ -772,6 +829,104 @@ std::vector<crypto::SigningKeyPair> GroupBook::mailbox_keys(const crypto::GroupI
 std::size_t GroupBook::chain_count(const crypto::GroupId& group) const {
     auto it = groups_.find(group);
     return it == groups_.end() ? 0 : it->second.chains.size();
+}
+
+void GroupBook::write_read_state(wire::Writer& w, const Group& g) {
+    check_count(g.cursors.size(), max_cursors_per_mailbox * (max_old_epochs + 1), "cursors");
+    check_count(g.waiting.size(), max_waiting_items, "waiting envelopes");
+    w.u8(static_cast<std::uint8_t>(g.cursors.size()));
+    for (const auto& c : g.cursors) w.raw(c.mailbox).raw(c.node).raw(c.last);
+    w.u8(static_cast<std::uint8_t>(g.waiting.size()));
+    for (const auto& e : g.waiting) w.var(e);
+    w.u64(g.rotation_window_ms).u8(g.rotations).u8(g.rotation_owed ? 1 : 0);
+}
+
+void GroupBook::read_read_state(wire::Reader& r, Group& g) {
+    const auto cursors = read_count(r, false, max_cursors_per_mailbox * (max_old_epochs + 1));
+    for (std::size_t i = 0; i < cursors; ++i) {
+        Group::Cursor c;
+        c.mailbox = wire::to_array<32>(r.raw(32));
+        c.node = wire::to_array<32>(r.raw(32));
+        c.last = wire::to_array<32>(r.raw(32));
+        g.cursors.push_back(c);
+    }
+    const auto waiting = read_count(r, false, max_waiting_items);
+    for (std::size_t i = 0; i < waiting; ++i) {
+        auto e = r.var(max_waiting_bytes);
+        g.waiting.emplace_back(e.begin(), e.end());
+    }
+    g.rotation_window_ms = r.u64();
+    g.rotations = r.u8();
+    g.rotation_owed = read_flag(r);
+}
+
+std::string group_record_key(const crypto::GroupId& group) { return std::string(kGroupPrefix) + wire::to_hex(group); }
+
+void GroupBook::forget(const crypto::GroupId& group) { groups_.erase(group); }
+
+void GroupBook::decline(const crypto::GroupId& group) {
+    auto& g = find(group);
+    if (!g.request) throw crypto::Error(crypto::ErrorKind::invalid_argument, "not a group request (leave the group instead)");
+    groups_.erase(group);
+}
+
+std::vector<crypto::GroupId> GroupBook::decline_from(const crypto::VeilId& signer) {
+    std::vector<crypto::GroupId> out;
+    for (const auto& [id, g] : groups_) {
+        if (g.request && g.state.signer() == signer) out.push_back(id);
+    }
+    for (const auto& id : out) groups_.erase(id);
+    return out;
+}
+
+std::optional<crypto::PublicKey> GroupBook::cursor(const crypto::GroupId& group, const crypto::PublicKey& mailbox,
+                                                   const crypto::PublicKey& node) const {
+    auto it = groups_.find(group);
+    if (it == groups_.end()) return std::nullopt;
+    for (const auto& c : it->second.cursors) {
+        if (c.mailbox == mailbox && c.node == node) return c.last;
+    }
+    return std::nullopt;
+}
+
+void GroupBook::set_cursor(const crypto::GroupId& group, const crypto::PublicKey& mailbox, const crypto::PublicKey& node,
+                           const crypto::PublicKey& last_hash) {
+    auto& g = find(group);
+    const auto read = mailboxes(group);
+    // Mailboxes no longer read take their cursors with them; a mailbox keeps its newest few.
+    std::erase_if(g.cursors, [&](const Group::Cursor& c) {
+        return (c.mailbox == mailbox && c.node == node) || std::find(read.begin(), read.end(), c.mailbox) == read.end();
+    });
+    if (std::find(read.begin(), read.end(), mailbox) == read.end()) return;
+    g.cursors.push_back(Group::Cursor{mailbox, node, last_hash});
+    const auto of_mailbox = std::count_if(g.cursors.begin(), g.cursors.end(),
+                                          [&](const Group::Cursor& c) { return c.mailbox == mailbox; });
+    if (static_cast<std::size_t>(of_mailbox) > max_cursors_per_mailbox) {
+        g.cursors.erase(std::find_if(g.cursors.begin(), g.cursors.end(),
+                                     [&](const Group::Cursor& c) { return c.mailbox == mailbox; }));
+    }
+}
+
+void GroupBook::hold_waiting(const crypto::GroupId& group, wire::ByteView envelope) {
+    auto& g = find(group);
+    if (envelope.size() > max_waiting_bytes) return;
+    for (const auto& e : g.waiting) {
+        if (std::equal(e.begin(), e.end(), envelope.begin(), envelope.end())) return;  // read from two nodes
+    }
+    g.waiting.emplace_back(envelope.begin(), envelope.end());
+    auto bytes = [&] {
+        std::size_t n = 0;
+        for (const auto& e : g.waiting) n += e.size();
+        return n;
+    };
+    while (g.waiting.size() > max_waiting_items || bytes() > max_waiting_bytes) g.waiting.erase(g.waiting.begin());
+}
+
+std::vector<wire::Bytes> GroupBook::take_waiting(const crypto::GroupId& group) {
+    auto& g = find(group);
+    auto out = std::move(g.waiting);
+    g.waiting.clear();
+    return out;
 }
 
 }  // namespace veil::messenger

@@ -23,6 +23,9 @@ inline constexpr std::string_view kGroupPrefix = "group/";
 /// Key of the stored device lists of the people we share groups with (under kGroupPrefix).
 inline constexpr std::string_view kGroupDevicesKey = "group/devices";
 
+/// The storage key of a group's record.
+[[nodiscard]] std::string group_record_key(const crypto::GroupId& group);
+
 /// What one device tells another about a group, inside a pairwise session:
 /// u8 version 1 | u8 kind | var body (a GroupState, a SenderKeyDistribution, or an invitation:
 /// u16 n | n x var GroupState, versions 1 to the current one, only the last with its seed).
@@ -87,6 +90,15 @@ public:
     /// Device lists stored (people we share groups with) and devices per person.
     static constexpr std::size_t max_device_lists = 20000;
     static constexpr std::size_t max_devices_per_person = 1000;
+    /// Read cursors kept per mailbox (one per service node read from).
+    static constexpr std::size_t max_cursors_per_mailbox = 8;
+    /// Waiting envelopes kept per group, and their bytes.
+    static constexpr std::size_t max_waiting_items = 32;
+    static constexpr std::size_t max_waiting_bytes = 256 << 10;
+    /// Revocations that make us rotate a group within rotation_window_ms: more wait for the
+    /// window to pass (a member cycling devices cannot make every admin rotate without end).
+    static constexpr std::size_t max_rotations_per_window = 2;
+    static constexpr std::uint64_t rotation_window_ms = 3600ull * 1000;
 
     explicit GroupBook(crypto::VeilId self);
 
@@ -125,6 +137,14 @@ public:
     /// the same one (GroupState::prefers). Returns the deliveries of those rotations.
     std::vector<GroupDelivery> devices_changed(const crypto::Identity& me, const crypto::VeilId& member,
                                                std::vector<crypto::PublicKey> active);
+    /// The same with a clock: a group rotates for revocations at most max_rotations_per_window
+    /// times within rotation_window_ms; a revocation past that is owed, and rotate_owed makes it
+    /// once the window has passed (a member revoking and re-adding devices in a loop costs one
+    /// rotation an hour, not one each time).
+    std::vector<GroupDelivery> devices_changed(const crypto::Identity& me, const crypto::VeilId& member,
+                                               std::vector<crypto::PublicKey> active, std::uint64_t now_ms);
+    /// The rotations owed (above) whose window has passed, with their deliveries.
+    std::vector<GroupDelivery> rotate_owed(const crypto::Identity& me, std::uint64_t now_ms);
 
     /// A control message that `from`'s device `device` sent us over a pairwise session. A group
     /// we do not hold comes only as an invitation: its whole history (GroupState::accept_history),
@@ -141,10 +161,32 @@ public:
     /// epoch's chain goes out with our next message).
     std::vector<GroupDelivery> receive_control(const crypto::VeilId& from, const crypto::PublicKey& device,
                                                wire::ByteView payload, bool from_contact);
+    /// Drops a group (we left it): its state, chains and mailboxes. Erase its record
+    /// (group_record_key) in the same batch.
+    void forget(const crypto::GroupId& group);
     /// Accepts a group request: our chain goes out with the next message.
     void accept(const crypto::GroupId& group);
-    /// Drops the group requests first seen (by this call) more than request_ttl_ms before `now_ms`.
-    void expire_requests(std::uint64_t now_ms);
+    /// Drops the group requests first seen (by this call) more than request_ttl_ms before `now_ms`;
+    /// returns their IDs (erase their records, group_record_key, in the batch that saves the book).
+    std::vector<crypto::GroupId> expire_requests(std::uint64_t now_ms);
+    /// Declines a group request: drops it as expire_requests would (erase its record).
+    /// std::out_of_range for an unknown group, crypto::Error{invalid_argument} for a group that
+    /// is not a request (leave it instead).
+    void decline(const crypto::GroupId& group);
+    /// Declines every group request `signer` brought (we block them); returns their IDs.
+    std::vector<crypto::GroupId> decline_from(const crypto::VeilId& signer);
+
+    /// Where our last read of one of the group's mailboxes on service node `node` ended (a
+    /// cursor means something only on the node that gave it: each keeps its own order). Stored
+    /// with the book; dropped with the mailbox.
+    [[nodiscard]] std::optional<crypto::PublicKey> cursor(const crypto::GroupId& group, const crypto::PublicKey& mailbox,
+                                                          const crypto::PublicKey& node) const;
+    void set_cursor(const crypto::GroupId& group, const crypto::PublicKey& mailbox, const crypto::PublicKey& node,
+                    const crypto::PublicKey& last_hash);
+    /// Envelopes read past the cursor whose chain had not arrived (Opened::waiting): kept (at most
+    /// max_waiting_items, max_waiting_bytes; the oldest go) and opened again at the next read.
+    void hold_waiting(const crypto::GroupId& group, wire::ByteView envelope);
+    [[nodiscard]] std::vector<wire::Bytes> take_waiting(const crypto::GroupId& group);
 
     /// Seals one group message for the group mailbox (namespace 0), ratcheting our chain. When we
     /// have no chain for the current epoch, a new one is made and its distribution is added to
@@ -186,9 +228,21 @@ private:
         std::vector<crypto::GroupState> pending;        // states that do not follow yet
         std::vector<crypto::GroupState> history;        // the admin line and the last versions, without seeds
         std::uint64_t request_seen_ms = 0;              // when expire_requests first saw the request
+        struct Cursor {
+            crypto::PublicKey mailbox{}, node{}, last{};
+        };
+        std::vector<Cursor> cursors;                    // oldest first
+        std::vector<wire::Bytes> waiting;               // envelopes whose chain had not arrived, oldest first
+        std::uint64_t rotation_window_ms = 0;           // when the current window of revocation rotations began
+        std::uint8_t rotations = 0;                     // revocation rotations in that window
+        bool rotation_owed = false;                     // a revocation waits for the next window
     };
 
     Group& find(const crypto::GroupId& group);
+    /// Record v4's tail: u8 n (mailbox | node | last hash) | u8 n (var waiting envelope)
+    /// | u64 rotation window start | u8 rotations in it | u8 owed.
+    static void write_read_state(wire::Writer& w, const Group& g);
+    static void read_read_state(wire::Reader& r, Group& g);
     /// Everyone the group's controls go to: every member and our other devices.
     [[nodiscard]] std::vector<crypto::VeilId> audience(const crypto::GroupState& state) const;
     void adopt(Group& g, crypto::GroupState next);
@@ -204,6 +258,9 @@ private:
     [[nodiscard]] bool listed_device(const crypto::VeilId& member, const crypto::PublicKey& device) const;
     void take_chain(const crypto::VeilId& from, const crypto::PublicKey& device, wire::ByteView body);
     void adopt_orphans(const crypto::GroupId& group);
+    /// Rotates `g` for a revocation now, or owes it when the window's rotations are used up.
+    void rotate_for_revocation(const crypto::Identity& me, Group& g, std::uint64_t now_ms,
+                               std::vector<GroupDelivery>& out);
 
     struct Orphan {
         crypto::VeilId from;

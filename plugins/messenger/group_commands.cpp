@@ -10,7 +10,7 @@ namespace {
 
 constexpr const char* kGroupUsage =
     "group create NAME [ID...] | group add GROUP ID... | group remove GROUP ID... | group admin GROUP ID | "
-    "group accept GROUP | group list [--json] | group members GROUP [--json]";
+    "group accept GROUP | group decline GROUP | group leave GROUP | group list [--json] | group members GROUP [--json]";
 
 std::optional<crypto::GroupId> parse_group(const sdk::CommandCall& call, const std::string& what, const std::string& text) {
     try {
@@ -106,7 +106,7 @@ void cmd_group(Client& client, const sdk::CommandCall& call) {
         }, failer(call, what));
     }
     bool change = verb == "add" || verb == "remove" || verb == "admin";
-    if (verb == "members" || verb == "accept") {
+    if (verb == "members" || verb == "accept" || verb == "decline" || verb == "leave") {
         if (args.size() != 2) return call.fail(usage);
     } else if (!change || args.size() < 3 || (verb == "admin" && args.size() != 3)) {
         return call.fail(usage);
@@ -120,6 +120,19 @@ void cmd_group(Client& client, const sdk::CommandCall& call) {
     if (verb == "accept") {
         return client.open([&client, call, what, g = *group] {
             client.accept_group(g, [call] { call.finish(sdk::exit_code::ok); }, failer(call, what));
+        }, failer(call, what));
+    }
+    if (verb == "decline") {
+        return client.open([&client, call, what, g = *group] {
+            client.decline_group(g, [call] {
+                call.out("declined\n");
+                call.finish(sdk::exit_code::ok);
+            }, failer(call, what));
+        }, failer(call, what));
+    }
+    if (verb == "leave") {
+        return client.open([&client, call, what, g = *group] {
+            client.leave_group(g, [&client, call, what] { flush_then(client, call, what, "left\n"); }, failer(call, what));
         }, failer(call, what));
     }
     auto people = parse_people(call, what, args, 2);
@@ -157,7 +170,7 @@ void send_to_group(Client& client, const sdk::CommandCall& call, const std::stri
 }
 
 void add_group_commands(sdk::Context& ctx, Client& client) {
-    ctx.add_command({"group", "closed groups: create, add, remove, admin, accept, list, members", kGroupUsage,
+    ctx.add_command({"group", "closed groups: create, add, remove, admin, accept, decline, leave, list, members", kGroupUsage,
                      [&client](sdk::CommandCall call) { cmd_group(client, call); }});
 }
 

@@ -293,11 +293,13 @@ void Service::fetch_inbox(const AccountPtr& account, std::function<void(std::vec
                           Fail fail) {
     fetch_owned(account->inbox(), [account](std::optional<proto::node::Hash> after) {
         return account->inbox_request(after, now_ms());
-    }, std::move(done), std::move(fail));
+    }, nullptr, [done](std::vector<proto::node::MessageItem> items, proto::PublicKey) { done(std::move(items)); },
+                std::move(fail));
 }
 
-void Service::fetch_group_mailbox(std::shared_ptr<const crypto::SigningKeyPair> owner,
-                                  std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail) {
+void Service::fetch_group_mailbox(std::shared_ptr<const crypto::SigningKeyPair> owner, GroupCursor start,
+                                  std::function<void(std::vector<proto::node::MessageItem>, proto::PublicKey)> done,
+                                  Fail fail) {
     fetch_owned(owner->pub, [owner](std::optional<proto::node::Hash> after) {
         proto::node::RetrieveRequest q;
         q.mailbox = owner->pub;
@@ -307,41 +309,43 @@ void Service::fetch_group_mailbox(std::shared_ptr<const crypto::SigningKeyPair> 
         proto::node::RequestBody body = q;
         proto::node::sign_owner_request(body, *owner, now_ms());
         return std::get<proto::node::RetrieveRequest>(body);
-    }, std::move(done), std::move(fail));
+    }, std::move(start), std::move(done), std::move(fail));
 }
 
-void Service::fetch_owned(const proto::node::PublicKey& mailbox, PageRequest request,
-                          std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail) {
-    with_manifest([this, mailbox, request, done, fail] {
+void Service::fetch_owned(const proto::node::PublicKey& mailbox, PageRequest request, GroupCursor start, OwnedDone done,
+                          Fail fail) {
+    with_manifest([this, mailbox, request, start, done, fail] {
         auto members = std::make_shared<std::vector<proto::NodeEntry>>(members_of(mailbox));
         if (members->empty()) return fail(no_swarm());
         for (std::size_t i = members->size(); i > 1; --i) {
             std::swap((*members)[i - 1], (*members)[randombytes_uniform(static_cast<std::uint32_t>(i))]);
         }
-        owned_page(request, members, 0, std::nullopt, std::make_shared<std::vector<proto::node::MessageItem>>(), done,
+        auto first = start ? start((*members)[0].ed25519) : std::nullopt;
+        owned_page(request, start, members, 0, first, std::make_shared<std::vector<proto::node::MessageItem>>(), done,
                    fail);
     }, fail);
 }
 
 // Pages through one member only: a cursor (the last hash) means something only on the node that
 // gave it. A member that fails is replaced by the next, from the first page.
-void Service::owned_page(PageRequest request, std::shared_ptr<std::vector<proto::NodeEntry>> members,
+void Service::owned_page(PageRequest request, GroupCursor start, std::shared_ptr<std::vector<proto::NodeEntry>> members,
                          std::size_t member, std::optional<proto::node::Hash> after,
-                         std::shared_ptr<std::vector<proto::node::MessageItem>> acc,
-                         std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail) {
+                         std::shared_ptr<std::vector<proto::node::MessageItem>> acc, OwnedDone done, Fail fail) {
     ask(ctx_.bus(), sw::ToNode{(*members)[member], request(after)},
-        [this, request, members, member, acc, done, fail](sdk::Result<proto::node::Response> r) {
+        [this, request, start, members, member, acc, done, fail](sdk::Result<proto::node::Response> r) {
         if (!r || r.value().status != proto::node::Status::ok) {
             if (member + 1 < members->size()) {
                 acc->clear();
-                return owned_page(request, members, member + 1, std::nullopt, acc, done, fail);
+                auto first = start ? start((*members)[member + 1].ed25519) : std::nullopt;
+                return owned_page(request, start, members, member + 1, first, acc, done, fail);
             }
             return fail(!r ? network_error(r.error()) : node_error(r.value()));
         }
         auto& page = std::get<proto::node::PageResponse>(r.value().body);
         for (auto& m : page.messages) acc->push_back(std::move(m));
-        if (!page.more || page.messages.empty() || acc->size() > 10'000) return done(std::move(*acc));
-        owned_page(request, members, member, acc->back().hash, acc, done, fail);
+        const auto node = (*members)[member].ed25519;
+        if (!page.more || page.messages.empty() || acc->size() > 10'000) return done(std::move(*acc), node);
+        owned_page(request, start, members, member, acc->back().hash, acc, done, fail);
     });
 }
 

@@ -64,8 +64,12 @@ public:
     void fetch_inbox(const AccountPtr& account, std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail);
     /// Every message in a group mailbox (all pages), read with retrieves signed by its owner
     /// key pair (the mailbox seed every member holds).
-    void fetch_group_mailbox(std::shared_ptr<const crypto::SigningKeyPair> owner,
-                             std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail);
+    /// `after` gives where the read starts on a member (its cursor there, or nullopt: from the
+    /// start); `done` also gets the Ed25519 key of the member that served the items.
+    using GroupCursor = std::function<std::optional<proto::node::Hash>(const proto::PublicKey& node)>;
+    void fetch_group_mailbox(std::shared_ptr<const crypto::SigningKeyPair> owner, GroupCursor after,
+                             std::function<void(std::vector<proto::node::MessageItem>, proto::PublicKey node)> done,
+                             Fail fail);
     /// Every message that any member of the inbox's swarm holds (one page from each, merged by
     /// hash): a receiver that sees a gap in a sender's numbers looks for the missing message on
     /// the members it did not read (sender_order.hpp).
@@ -117,11 +121,13 @@ private:
     using PageRequest = std::function<proto::node::RetrieveRequest(std::optional<proto::node::Hash>)>;
     static constexpr std::uint32_t kGroupPageCount = 100;
     /// Every item of an owned mailbox from one member of its swarm (the next one when a member fails).
-    void fetch_owned(const proto::node::PublicKey& mailbox, PageRequest request,
-                     std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail);
-    void owned_page(PageRequest request, std::shared_ptr<std::vector<proto::NodeEntry>> members, std::size_t member,
-                    std::optional<proto::node::Hash> after, std::shared_ptr<std::vector<proto::node::MessageItem>> acc,
-                    std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail);
+    /// Items of an owned mailbox and the member that served them.
+    using OwnedDone = std::function<void(std::vector<proto::node::MessageItem>, proto::PublicKey node)>;
+    void fetch_owned(const proto::node::PublicKey& mailbox, PageRequest request, GroupCursor start, OwnedDone done,
+                     Fail fail);
+    void owned_page(PageRequest request, GroupCursor start, std::shared_ptr<std::vector<proto::NodeEntry>> members,
+                    std::size_t member, std::optional<proto::node::Hash> after,
+                    std::shared_ptr<std::vector<proto::node::MessageItem>> acc, OwnedDone done, Fail fail);
 
     /// Stores s on every member of its swarm; when the members ask proof of work (a flooded
     /// mailbox), solves the largest work asked off the loop thread and stores again.

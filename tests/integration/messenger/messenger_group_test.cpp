@@ -136,4 +136,66 @@ TEST_CASE("messenger - a closed group: every device once and in order, admins on
         for (auto& l : group_lines(r)) d->seen.push_back(std::move(l));
         CHECK(d->texts_from(alice.id) == from_alice);
     }
+
+    // Items read per poll: a group mailbox read logs how many items the member served. Once a
+    // member has given everything, the next poll from it reads only what is new (nothing here);
+    // before the cursors every poll read the whole mailbox.
+    auto items_read = [](const veil::test::ProcessResult& r) {
+        std::size_t total = 0;
+        const std::string mark = "a group mailbox read: ";
+        for (auto at = r.err.find(mark); at != std::string::npos; at = r.err.find(mark, at + 1)) {
+            total += std::stoul(r.err.substr(at + mark.size()));
+        }
+        return total;
+    };
+    std::vector<std::size_t> polls;
+    for (int i = 0; i < 6; ++i) {
+        auto r = bob.run({"receive", "--json", "--log-level", "debug"});
+        REQUIRE(r.exit_code == 0);
+        CHECK(group_lines(r).empty());  // nothing shown twice
+        polls.push_back(items_read(r));
+    }
+    WARN("items read per poll by Bob (3 members per swarm; his mailboxes hold 6 items): " << polls[0] << " "
+         << polls[1] << " " << polls[2] << " " << polls[3] << " " << polls[4] << " " << polls[5]);
+    // Each member of the swarm (3) serves a mailbox whole at most once, the first time it is
+    // picked without a cursor: six polls read at most 3 x 6 items in all (before: 6 x 6).
+    std::size_t sum = 0;
+    for (auto n : polls) {
+        CHECK(n <= 6);
+        sum += n;
+    }
+    CHECK(sum <= 3 * 6);
+
+    // A stranger's group is a request: Dave declines it. Blocking Alice drops the request she
+    // brought next, and her invitations after that are dropped unread.
+    auto spam = first_line(alice.run({"group", "create", "spam", dave.id}).out);
+    REQUIRE(spam.size() == 66);
+    REQUIRE(dave.run({"receive", "--json", "--wait", "5"}).exit_code == 0);
+    CHECK(eventually([&] { return dave.run({"group", "list"}).out.find(spam + "  spam  2 members  request") != std::string::npos; }, 1));
+    auto declined = dave.run({"group", "decline", spam});
+    INFO(declined.err);
+    CHECK(declined.exit_code == 0);
+    CHECK(dave.run({"group", "list"}).out.find(spam) == std::string::npos);
+    CHECK(dave.run({"group", "decline", spam}).exit_code != 0);
+    auto more = first_line(alice.run({"group", "create", "more spam", dave.id}).out);
+    REQUIRE(dave.run({"receive", "--json", "--wait", "5"}).exit_code == 0);
+    CHECK(dave.run({"group", "list"}).out.find(more + "  more spam  2 members  request") != std::string::npos);
+    REQUIRE(dave.run({"contacts", "block", alice.id}).exit_code == 0);
+    CHECK(dave.run({"group", "list"}).out.find(more) == std::string::npos);
+    auto third = first_line(alice.run({"group", "create", "third", dave.id}).out);
+    REQUIRE(dave.run({"receive", "--json", "--wait", "5"}).exit_code == 0);
+    CHECK(dave.run({"group", "list"}).out.find(third) == std::string::npos);
+
+    // Alice makes Bob an admin; Bob leaves: Alice's client signs his removal.
+    REQUIRE(alice.run({"group", "admin", group, bob.id}).exit_code == 0);
+    b.receive_until(b.seen.size() + 1);  // the new state (no message to show)
+    CHECK(bob.run({"group", "members", group}).out.find(bob.id + "  admin") != std::string::npos);
+    auto left = bob.run({"group", "leave", group});
+    INFO(left.err);
+    REQUIRE(left.exit_code == 0);
+    CHECK(bob.run({"group", "list"}).out.find(group) == std::string::npos);
+    REQUIRE(alice.run({"receive", "--json", "--wait", "5"}).exit_code == 0);
+    CHECK(eventually([&] { return alice.run({"group", "members", group}).out.find(bob.id) == std::string::npos; }, 1));
+    auto alone = alice.run({"group", "members", group, "--json"});
+    CHECK(alone.out == nlohmann::json{{"id", alice.id}, {"role", "admin"}}.dump() + "\n");
 }

@@ -147,8 +147,14 @@ TEST_CASE("messenger - a group control survives encode and decode; one with text
     auto big = m;
     big.group_control.assign(kMaxGroupControlBytes + 1, 7);
     CHECK_THROWS_AS(decode_chat(encode(big)), wire::DecodeError);
+    auto leave = m;
+    leave.kind = ChatKind::group_leave;
+    leave.group_control.assign(32, 3);  // a group ID
+    CHECK(decode_chat(encode(leave)) == leave);
+    leave.group_control.resize(31);
+    CHECK_THROWS_AS(decode_chat(encode(leave)), wire::DecodeError);
     auto unknown = encode(m);
-    unknown[1] = 6;  // the kind after group_control
+    unknown[1] = 7;  // the kind after group_leave
     CHECK_THROWS_AS(decode_chat(unknown), wire::DecodeError);
 }
 

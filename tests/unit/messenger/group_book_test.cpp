@@ -944,3 +944,68 @@ TEST_CASE("group book - racing branches end the same on every device, whatever t
     net.read(net.d("bob"), g);
     CHECK(net.d("bob").got == std::vector<std::string>{"after the race"});
 }
+
+TEST_CASE("group book - a group request can be declined; expired ones are named for erasing", "[messenger][group]") {
+    auto carol = crypto::Identity::generate();
+    GroupBook book(carol.veil_id());
+    auto mallory = crypto::Identity::generate();
+    auto spam = crypto::GroupState::create(mallory, "spam", {carol.veil_id()}, 1000);
+    auto more = crypto::GroupState::create(mallory, "more spam", {carol.veil_id()}, 1000);
+    (void)book.receive_control(mallory.veil_id(), crypto::PublicKey{}, invitation_of(spam).view(), false);
+    (void)book.receive_control(mallory.veil_id(), crypto::PublicKey{}, invitation_of(more).view(), false);
+    book.decline(spam.group_id());
+    CHECK(book.state(spam.group_id()) == nullptr);
+    CHECK_THROWS_AS(book.decline(spam.group_id()), std::out_of_range);
+    CHECK(group_record_key(spam.group_id()) == std::string(kGroupPrefix) + wire::to_hex(spam.group_id()));
+    // Its slot is free again: the signer's quota counts what is held.
+    CHECK(book.expire_requests(5'000).empty());
+    CHECK(book.expire_requests(5'000 + GroupBook::request_ttl_ms + 1) == std::vector<GroupId>{more.group_id()});
+    // Blocking a signer declines every request it brought, and only those.
+    auto third = crypto::GroupState::create(mallory, "third", {carol.veil_id()}, 1000);
+    auto other = crypto::Identity::generate();
+    auto theirs = crypto::GroupState::create(other, "other", {carol.veil_id()}, 1000);
+    (void)book.receive_control(mallory.veil_id(), crypto::PublicKey{}, invitation_of(third).view(), false);
+    (void)book.receive_control(other.veil_id(), crypto::PublicKey{}, invitation_of(theirs).view(), false);
+    CHECK(book.decline_from(mallory.veil_id()) == std::vector<GroupId>{third.group_id()});
+    CHECK(book.is_request(theirs.group_id()));
+    // A group we accepted is left, not declined.
+    Net net;
+    auto g = make_group(net, {"bob"});
+    CHECK(kind_of([&] { net.d("bob").book.decline(g); }) == crypto::ErrorKind::invalid_argument);
+    CHECK(net.d("bob").book.state(g) != nullptr);
+}
+
+TEST_CASE("group book - a member cycling its devices makes at most two rotations an hour", "[messenger][group]") {
+    Net net;
+    auto g = make_group(net, {"bob", "carol"});
+    auto& alice = net.d("alice").book;
+    const auto& me = net.p("alice").identity;
+    const auto bob = net.p("bob").id();
+    const std::vector<crypto::PublicKey> phone{net.d("bob").keys.signing_key()};
+    std::uint64_t now = 10'000'000;
+    std::size_t rotations = 0;
+    // Bob adds a device and revokes it, five times within a few minutes.
+    for (int i = 0; i < 5; ++i) {
+        auto with_new = phone;
+        with_new.push_back(crypto::DeviceKeys::generate().signing_key());
+        rotations += alice.devices_changed(me, bob, with_new, now).size();
+        rotations += alice.devices_changed(me, bob, phone, now + 1).size();
+        now += 60'000;
+    }
+    CHECK(rotations == GroupBook::max_rotations_per_window);
+    CHECK(alice.state(g)->epoch() == 1 + GroupBook::max_rotations_per_window);
+    // The revocations past the quota are owed, not forgotten: one rotation once the hour is over.
+    CHECK(alice.rotate_owed(me, now).empty());
+    auto owed = alice.rotate_owed(me, 10'000'000 + GroupBook::rotation_window_ms);
+    CHECK(owed.size() == 1);
+    CHECK(alice.rotate_owed(me, 10'000'000 + 2 * GroupBook::rotation_window_ms).empty());
+    // Stored: a restart does not open a fresh quota.
+    auto reloaded = GroupBook::load(net.p("alice").id(), stored(alice));
+    auto with_new = phone;
+    with_new.push_back(crypto::DeviceKeys::generate().signing_key());
+    (void)reloaded.devices_changed(me, bob, with_new, 10'000'000 + GroupBook::rotation_window_ms + 10);
+    CHECK(reloaded.devices_changed(me, bob, phone, 10'000'000 + GroupBook::rotation_window_ms + 20).size() == 1);
+    CHECK(reloaded.devices_changed(me, bob, with_new, 10'000'000 + GroupBook::rotation_window_ms + 30).empty());
+    CHECK(reloaded.devices_changed(me, bob, phone, 10'000'000 + GroupBook::rotation_window_ms + 40).empty());
+    CHECK(reloaded.state(g)->epoch() == alice.state(g)->epoch() + 1);
+}
