@@ -96,7 +96,7 @@ public:
         sdk::net::ServerOptions so;
         so.max_frame_bytes = kMaxFrameBytes;
         server_ = std::make_unique<sdk::net::Server>(ctx.loop(), so, [this](wire::Bytes body, sdk::net::Reply reply) {
-            reply.reply(handle(body));
+            reply.reply(handle(body, reply.source()));
         });
         auto bound = server_->listen(at.value());
         if (!bound) throw std::runtime_error("directory: cannot listen: " + bound.error().message);
@@ -242,7 +242,7 @@ private:
         return std::nullopt;
     }
 
-    wire::Bytes handle(const wire::Bytes& body) {
+    wire::Bytes handle(const wire::Bytes& body, std::string_view source) {
         DirectoryKind kind = DirectoryKind::get_manifest;
         auto refused = [&kind](std::string why) { return encode_directory_response(kind, {DirectoryStatus::refused, {}, std::move(why)}); };
         auto ok = [&kind](wire::Bytes manifest = {}) { return encode_directory_response(kind, {DirectoryStatus::ok, std::move(manifest), {}}); };
@@ -279,7 +279,7 @@ private:
                 case DirectoryKind::register_node: {
                     // A node enters this authority's view only once it proved its key at its address.
                     auto d = decode_verified_descriptor(q.descriptor);
-                    auto admit = admission_->offer(d);
+                    auto admit = admission_->offer(d, source);
                     if (admit.step == AdmitStep::refused) {
                         log_->info("registration refused: {}", admit.reason);
                         return refused(admit.reason);
