@@ -101,8 +101,9 @@ VoteTaken Authority::take_vote(const RelayedVote& relayed, std::uint64_t now_ms)
     if (header.period < period_ || header.period > period_ + 1) return VoteTaken::refused;  // only now or the next (clock skew)
     if (header.period == period_ && formed_) return VoteTaken::refused;                    // this period is decided
     auto held = votes_.find({header.period, header.authority});
+    if (held != votes_.end() && !held->second.proof.empty()) return VoteTaken::known;  // proven: nothing more to learn
     auto digest = digest_of(relayed.envelope);
-    if (held != votes_.end() && (held->second.digest == digest || !held->second.proof.empty())) return VoteTaken::known;
+    if (held != votes_.end() && held->second.digest == digest) return VoteTaken::known;
     ++signature_checks_;
     auto v = decode_verified_vote(relayed.envelope);
     // A vote taken late could reach some authorities before their consensus and others after.
@@ -154,20 +155,26 @@ std::vector<PublicKey> Authority::equivocators() const {
 }
 
 // Honest authorities count the same votes, but one whose previous consensus differs computes
-// another body: it signs only when threshold counted votes named its previous. A majority
-// threshold lets at most one previous reach that, so at most one body gets honest signatures.
-bool Authority::previous_agreed() const {
-    const auto& own = votes_.at({period_, key_.pub}).vote;
-    std::size_t same = 0;
+// another body. The previous that threshold counted votes named is the one to build on (a
+// majority threshold lets at most one reach that); an authority whose own differs abstains. When
+// none reaches it (the honest ones disagreed since a split, or a liar named another while one
+// was down) every honest authority, seeing the same votes, builds afresh from no previous: the
+// same body for all, so a split heals in one period (swarms are assigned anew once).
+std::optional<std::pair<std::uint64_t, Digest>> Authority::agreed_previous() const {
+    std::map<std::pair<std::uint64_t, Digest>, std::size_t> named;
     for (const auto& v : counted_votes())
-        if (v.previous_version == own.previous_version && v.previous == own.previous) ++same;
-    return same >= threshold();
+        if (++named[{v.previous_version, v.previous}] >= threshold()) return std::pair{v.previous_version, v.previous};
+    return std::nullopt;
 }
 
 void Authority::form(std::uint64_t now_ms) {
     formed_ = true;
-    if (!previous_agreed()) return;  // it catches up by fetching the others' manifest
-    auto m = form_consensus(counted_votes(), period_, base_ ? &*base_ : nullptr, config_.consensus);
+    const auto& own = votes_.at({period_, key_.pub}).vote;
+    auto agreed = agreed_previous();
+    if (agreed && *agreed != std::pair{own.previous_version, own.previous}) return;  // it catches up by fetching
+    if (!agreed && counted_votes().size() < threshold()) return;  // too few votes to list anyone anyway
+    const Manifest* base = agreed && base_ ? &*base_ : nullptr;
+    auto m = form_consensus(counted_votes(), period_, base, config_.consensus);
     if (served_manifest_ && m.version <= served_manifest_->version) return;  // never back
     std::vector<const crypto::SigningKeyPair*> signers{&key_};
     candidate_ = sign_manifest(m, signers);

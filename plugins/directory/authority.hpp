@@ -14,7 +14,9 @@
 ///             for p are proof of equivocation: its vote is left out, and both are relayed;
 ///   middle    it forms the consensus of p from the votes of p it holds (its own included) and the
 ///             consensus its vote named (`previous`), signs the body only when at least
-///             `threshold` counted votes named that same previous, and sends the signature;
+///             `threshold` counted votes named that same previous (or, when no previous has
+///             that many, builds from none, as every honest authority then does), and sends
+///             the signature;
 ///             signatures of the others on the same body are added as they arrive;
 ///   any time  a consensus of >= threshold valid signatures becomes the served manifest and the
 ///             `previous` of the next period; one fetched from another authority is taken too
@@ -130,7 +132,8 @@ private:
     void serve_if_enough(std::uint64_t now_ms);
     void serve(const SignedManifest& m);
     void start_period(std::uint64_t p);
-    bool previous_agreed() const;
+    /// The previous consensus threshold counted votes named, if one did.
+    [[nodiscard]] std::optional<std::pair<std::uint64_t, Digest>> agreed_previous() const;
     bool voted_for(std::uint64_t p) const;
     void record_vote(std::uint64_t p);
     RelayedVote vouched(const RelayedVote& received, const PublicKey& author);

@@ -41,6 +41,7 @@ struct Peer {
     wire::Bytes lie;                    // test_misbehave: the vote this peer got
     bool lie_sent = false;
     std::size_t lies_signed = 0;        // test_misbehave = "edge": signatures sent this period
+    std::size_t flood_sent = 0;         // test_misbehave = "flood": votes sent this period
 };
 
 class DirectoryPlugin final : public sdk::Plugin {
@@ -229,12 +230,15 @@ private:
             p.lie.clear();
             p.lie_sent = false;
             p.lies_signed = 0;
+            p.flood_sent = 0;
         }
         DirectoryRequest q{DirectoryKind::get_manifest, {}, {}};
         auto sig = misbehave_.empty() ? authority_->own_signature() : lie_signature(p);
         bool signature_due = sig && p.signature_acked < sig->version;
         std::optional<OutboxItem> item;
-        if (misbehave_ == "equivocate" || misbehave_ == "edge") {
+        if (misbehave_ == "flood") {
+            if (auto lie = flood_vote(p)) q = {DirectoryKind::post_vote, {}, std::move(*lie)};
+        } else if (misbehave_ == "equivocate" || misbehave_ == "edge") {
             if (auto lie = lie_vote(p)) q = {DirectoryKind::post_vote, {}, std::move(*lie)};
             else if (signature_due) q = {DirectoryKind::post_signature, {}, encode_consensus_signature(*sig)};
         } else if ((item = p.outbox->next(authority_->votes_to_relay(), signature_due))) {
@@ -357,6 +361,26 @@ private:
         return encode_relayed_vote({p.lie, {}});
     }
 
+    // Tests only (test_misbehave = "flood"): every peer gets kFloodVotes different votes a
+    // period, for this period and the next, each listing kFloodNodes made-up nodes (~225 kB),
+    // back to back: honest votes must still arrive and count within their round.
+    static constexpr std::size_t kFloodVotes = 100;
+    static constexpr std::size_t kFloodNodes = 3000;
+    std::optional<wire::Bytes> flood_vote(Peer& p) {
+        if (authority_->vote_envelope().empty() || p.flood_sent >= kFloodVotes) return std::nullopt;
+        if (flood_nodes_.empty())
+            for (std::size_t i = 0; i < kFloodNodes; ++i) {
+                auto k = crypto::SigningKeyPair::generate();
+                flood_nodes_.push_back({k.pub, crypto::ed25519_to_x25519(k.pub), "127.0.0.1", 1});
+            }
+        auto own = decode_verified_vote(authority_->vote_envelope());
+        own.period += p.flood_sent % 2;
+        own.nodes = flood_nodes_;
+        for (auto& n : own.nodes) n.port = static_cast<std::uint16_t>(1 + p.flood_sent);  // a new vote each time
+        ++p.flood_sent;
+        return encode_relayed_vote({sign_vote(std::move(own), *key_), {}});
+    }
+
     wire::Bytes lie(bool full) {
         auto own = decode_verified_vote(authority_->vote_envelope());
         if (!full) own.nodes.clear();
@@ -402,6 +426,7 @@ private:
     fs::path voted_file_;
     std::map<std::uint64_t, std::uint64_t> voted_;  // as last saved
     std::string misbehave_;
+    std::vector<VotedNode> flood_nodes_;  // test_misbehave = "flood"
 };
 
 constexpr sdk::ConfigKeySpec kKeys[] = {
@@ -421,7 +446,7 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"heartbeat_timeout_ms", sdk::ConfigType::integer, "15000", "a node silent this long leaves this authority's vote"},
     {"warm_up_ms", sdk::ConfigType::integer, "-1", "after a start, no vote until this long passed (nodes re-register); -1: heartbeat_timeout_ms / 3"},
     {"tick_ms", sdk::ConfigType::integer, "500", "how often the authority checks its clock and talks to the others"},
-    {"test_misbehave", sdk::ConfigType::string, "", "tests only: \"sign_alone\" serves a far-ahead manifest signed by this authority alone; \"equivocate\" sends different votes to different authorities and signs every side; \"edge\" times them at the edges of the vote rounds"},
+    {"test_misbehave", sdk::ConfigType::string, "", "tests only: \"sign_alone\" serves a far-ahead manifest signed by this authority alone; \"equivocate\" sends different votes to different authorities and signs every side; \"edge\" times them at the edges of the vote rounds; \"flood\" sends every authority 100 different 3,000-node votes a period"},
     {"recheck_ms", sdk::ConfigType::integer, "600000", "how often a listed node proves its key at its address again"},
     {"retry_after_ms", sdk::ConfigType::integer, "60000", "an address that failed the challenge is not probed again before this"},
     {"challenge_timeout_ms", sdk::ConfigType::integer, "5000", "how long a node has to answer the admission challenge"},

@@ -455,3 +455,36 @@ TEST_CASE("authority - a vote it holds costs no signature check again; relay sig
     CHECK(a.take_vote(junk, kStart + 1) == VoteTaken::taken);
     CHECK(a.signature_checks() == checks + 2);  // the vote, and authority 2's relay signature once
 }
+
+TEST_CASE("authority - authorities that served different bodies of one version sign one body the next period",
+          "[node][authority]") {
+    Network net(3);
+    const std::uint64_t p = kStart / kPeriodMs;
+    for (int i = 0; i < 4; ++i) net.add_node(kStart);
+    // A past split: authorities 1 and 2 each serve another body of version p, each completed by
+    // authority 3's signature (a liar, or a partition), then authority 3 is gone.
+    ConsensusParams params;
+    params.authority_count = 3;
+    params.period_ms = kPeriodMs;
+    params.validity_ms = 5 * kPeriodMs;
+    std::vector<Vote> none;
+    auto one = form_consensus(none, p, nullptr, params);
+    auto other = one;
+    other.valid_until_ms += 1;  // any difference gives another body
+    for (std::size_t i : {0, 1}) {
+        std::vector<const SigningKeyPair*> signers{&net.keys[i], &net.keys[2]};
+        REQUIRE(net.authorities[i]->take_manifest(sign_manifest(i == 0 ? one : other, signers), kStart + 1));
+    }
+    REQUIRE(net.served(0).body != net.served(1).body);
+    net.up[2] = false;
+    net.run_period(p + 1);
+    // Neither previous has two votes: both build afresh from the same votes and sign one body.
+    REQUIRE(net.served(0).manifest.version == p + 1);
+    REQUIRE(net.served(1).manifest.version == p + 1);
+    CHECK(net.served(0).body == net.served(1).body);
+    CHECK(net.served(0).manifest.nodes.size() == 4);
+    // From then on they agree on the previous again.
+    net.run_period(p + 2);
+    CHECK(net.served(0).manifest.version == p + 2);
+    CHECK(net.served(0).body == net.served(1).body);
+}
