@@ -1,14 +1,14 @@
 #include <catch2/catch.hpp>
 
-#include "authority.hpp"
+#include "authority_config.hpp"
 
 using namespace veil::directory;
 using veil::crypto::SigningKeyPair;
 
 namespace {
 
-constexpr std::uint64_t kPeriodMs = 1000;
-constexpr std::uint64_t kStart = 1'700'000'000'000;  // a period boundary
+using test::kPeriodMs;
+using test::kStart;
 
 // N authorities in memory, with the bytes carried between them as the plugin carries them.
 struct Network {
@@ -22,14 +22,7 @@ struct Network {
         for (std::size_t i = 0; i < n; ++i) authorities.push_back(make(i));
         up.assign(n, true);
     }
-    std::unique_ptr<Authority> make(std::size_t i) {
-        AuthorityConfig c;
-        c.consensus.period_ms = kPeriodMs;
-        c.consensus.validity_ms = 5 * kPeriodMs;
-        c.registry.heartbeat_timeout_ms = 10 * kPeriodMs;
-        for (const auto& k : keys) c.authority_keys.push_back(k.pub);
-        return std::make_unique<Authority>(keys[i], c);
-    }
+    std::unique_ptr<Authority> make(std::size_t i) { return std::make_unique<Authority>(keys[i], test::authority_config(keys)); }
     ManifestVerifier verifier() const {
         std::vector<PublicKey> pubs;
         for (const auto& k : keys) pubs.push_back(k.pub);

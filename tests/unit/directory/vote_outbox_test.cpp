@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "authority_config.hpp"
 #include "vote_outbox.hpp"
 
 using namespace veil::directory;
@@ -8,16 +9,11 @@ using veil::proto::DirectoryStatus;
 
 namespace {
 
-constexpr std::uint64_t kPeriodMs = 1000;
-constexpr std::uint64_t kStart = 1'700'000'000'000;  // a period boundary
+using test::kPeriodMs;
+using test::kStart;
 
 std::unique_ptr<Authority> make(const std::vector<SigningKeyPair>& keys, std::size_t i) {
-    AuthorityConfig c;
-    c.consensus.period_ms = kPeriodMs;
-    c.consensus.validity_ms = 5 * kPeriodMs;
-    c.registry.heartbeat_timeout_ms = 10 * kPeriodMs;
-    for (const auto& k : keys) c.authority_keys.push_back(k.pub);
-    return std::make_unique<Authority>(keys[i], c);
+    return std::make_unique<Authority>(keys[i], test::authority_config(keys));
 }
 
 // A vote of `nodes` made-up nodes: what a liar floods with.
