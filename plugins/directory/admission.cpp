@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <tuple>
@@ -116,6 +117,21 @@ std::string prefix_of(const std::string& host, std::size_t v4_bits, std::size_t 
 
 std::string address_block(const std::string& host) { return prefix_of(host, 24, 48); }
 
+// The format of net_server.cpp's origin_of: what one host holds (its IPv4 address, its IPv6 /64).
+std::string source_key(const std::string& host) {
+    auto bytes = numeric_bytes(host);
+    if (bytes.size() == 16) bytes.resize(8);
+    return {bytes.begin(), bytes.end()};
+}
+
+bool registered_from(const std::string& host, std::string_view source, bool test_network) {
+    auto expected = source_key(host);
+    if (!expected.empty() && source == expected) return true;
+    // A testnet's processes reach each other through loopback forwarders (veil-link).
+    static const std::string kLoopback4 = source_key("127.0.0.1");
+    return test_network && source.size() == 4 && source.front() == kLoopback4.front();
+}
+
 std::string address_owner(const std::string& host) { return prefix_of(host, 32, 64); }
 
 Admission::Admission(AdmissionConfig config, Probe probe, Admitted admitted, Dropped dropped,
@@ -128,8 +144,12 @@ Admission::Admission(AdmissionConfig config, Probe probe, Admitted admitted, Dro
 
 Admission::~Admission() { *alive_ = false; }
 
-AdmitDecision Admission::offer(const proto::NodeDescriptor& d) {
+AdmitDecision Admission::offer(const proto::NodeDescriptor& d, std::string_view source) {
     auto now = clock_();
+    // Else one machine could queue registrations for addresses it does not hold: a flood of
+    // strangers' addresses, each costing the authority a probe and a queue place.
+    if (!registered_from(d.host, source, config_.test_network))
+        return {AdmitStep::refused, "a registration must come from the address it registers"};
     auto kind = classify_address(d.host);
     if (!admissible(kind, config_.test_network))
         return {AdmitStep::refused, std::string("address refused: ") + to_string(kind) +
@@ -154,9 +174,9 @@ AdmitDecision Admission::offer(const proto::NodeDescriptor& d) {
     if (failed != failed_.end() && failed->second.until_ms > now && failed->second.address == address)
         return {AdmitStep::refused, "did not answer the admission challenge at " + address + "; retry in " +
                                         std::to_string((failed->second.until_ms - now) / 1000 + 1) + " s"};
-    Entry entry{d, address_block(d.host), address_owner(d.host), false, false, false, 0, 0, now};
+    Entry entry{d, address_block(d.host), address_owner(d.host), false, false, false, false, 0, 0, now};
     if (auto why = over_limit(d.ed25519, entry); !why.empty()) return {AdmitStep::refused, why};
-    if (auto why = queue_full(entry); !why.empty()) return {AdmitStep::refused, why};
+    if (auto why = make_room(entry); !why.empty()) return {AdmitStep::refused, why};
     entry.waiting = true;
     entry.order = next_order_++;
     nodes_[d.ed25519] = std::move(entry);
@@ -164,18 +184,36 @@ AdmitDecision Admission::offer(const proto::NodeDescriptor& d) {
     return {AdmitStep::checking, {}};
 }
 
-std::string Admission::queue_full(const Entry& e) const {
+std::string Admission::make_room(const Entry& e) {
     std::size_t waiting = 0, at_owner = 0;
+    std::map<std::string, std::size_t> per_block;
     for (const auto& [k, other] : nodes_) {
-        waiting += other.waiting ? 1 : 0;
-        at_owner += other.waiting && other.owner == e.owner ? 1 : 0;
+        if (!other.waiting) continue;
+        ++waiting;
+        ++per_block[other.block];
+        at_owner += other.owner == e.owner ? 1 : 0;
     }
-    if (waiting >= config_.max_waiting)
-        return "the authority has " + std::to_string(waiting) + " registrations waiting for their check; retry later";
     if (config_.max_checks_per_block != 0 && at_owner >= config_.max_checks_per_block)
         return "address " + e.owner + " already has " + std::to_string(at_owner) +
                " registrations waiting for their check (max_checks_per_block = " +
                std::to_string(config_.max_checks_per_block) + "); retry later";
+    auto mine = per_block[e.block];
+    if (config_.max_waiting_per_block != 0 && mine >= config_.max_waiting_per_block)
+        return "address block " + e.block + " already has " + std::to_string(mine) +
+               " registrations waiting for their check (max_waiting_per_block = " +
+               std::to_string(config_.max_waiting_per_block) + "); retry later";
+    if (waiting < config_.max_waiting) return {};
+    // Full: the block most represented in the queue gives up its newest, so registrations of
+    // many addresses of a few blocks cannot lock out a block that waits with fewer.
+    auto most = std::max_element(per_block.begin(), per_block.end(),
+                                 [](const auto& a, const auto& b) { return a.second < b.second; });
+    if (most == per_block.end() || most->second <= mine + 1)
+        return "the authority has " + std::to_string(waiting) + " registrations waiting for their check; retry later";
+    auto victim = nodes_.end();
+    for (auto it = nodes_.begin(); it != nodes_.end(); ++it)
+        if (it->second.waiting && it->second.block == most->first && (victim == nodes_.end() || it->second.order > victim->second.order))
+            victim = it;
+    forget(victim);
     return {};
 }
 
@@ -223,12 +261,15 @@ std::string Admission::over_limit(const proto::PublicKey& key, const Entry& e) c
 void Admission::start_probe(const proto::PublicKey& key) {
     auto& e = nodes_.at(key);
     e.probing = true;
+    e.recheck = e.listed;
     ++in_flight_;
+    rechecks_in_flight_ += e.recheck ? 1 : 0;
     owner_probed_ms_[e.owner] = clock_();
     auto address = sdk::net::Endpoint{e.descriptor.host, e.descriptor.port}.to_string();
-    probe_(e.descriptor, [this, alive = alive_, key, address](bool ok) {
+    probe_(e.descriptor, [this, alive = alive_, key, address, recheck = e.recheck](bool ok) {
         if (!*alive) return;
         --in_flight_;
+        rechecks_in_flight_ -= recheck ? 1 : 0;
         on_probe(key, address, ok);
         dispatch();
     });
@@ -278,7 +319,7 @@ void Admission::tick() {
         it = next;
     }
     for (const auto& key : due) {
-        if (in_flight_ >= config_.max_probes_in_flight) break;
+        if (in_flight_ >= config_.max_probes_in_flight || rechecks_in_flight_ >= config_.max_rechecks_in_flight) break;
         start_probe(key);
     }
     dispatch();

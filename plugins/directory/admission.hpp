@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <uv.h>
@@ -45,6 +46,13 @@ enum class AddressKind : std::uint8_t {
 [[nodiscard]] AddressKind classify_address(const std::string& host);
 /// Whether the authority admits an address of this kind (test networks admit all numeric ones).
 [[nodiscard]] bool admissible(AddressKind k, bool test_network);
+/// The key sdk::net::Reply::source() gives a connection from this numeric host (its IPv4 address
+/// or the /64 of its IPv6 address, as raw bytes; IPv4-mapped as IPv4); empty for a host name.
+[[nodiscard]] std::string source_key(const std::string& host);
+/// Whether a registration of `host` may come from a connection of `source` (Reply::source()):
+/// from the address it registers, or, on a test network only, from loopback (testnet links
+/// forward from 127.0.0.1).
+[[nodiscard]] bool registered_from(const std::string& host, std::string_view source, bool test_network);
 /// The block a numeric address belongs to: "a.b.c.0/24" or the first 48 bits "/48"; the host
 /// itself when it is not numeric. An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is its IPv4.
 [[nodiscard]] std::string address_block(const std::string& host);
@@ -61,6 +69,10 @@ struct AdmissionConfig {
     std::uint64_t forget_after_ms = 60 * 1000;  ///< a node silent this long leaves the books
     std::size_t max_probes_in_flight = 64;      ///< bounds the connections registrations can cause
     std::size_t max_waiting = 1024;             ///< registrations waiting for a probe slot, in all
+    std::size_t max_waiting_per_block = 64;     ///< of those, per /24 or /48; 0: no limit
+    /// Re-checks of listed nodes in flight at once: the rest of max_probes_in_flight stays for
+    /// new registrations, however many listed nodes are due (or hang on their re-check).
+    std::size_t max_rechecks_in_flight = 32;
 };
 
 /// What happens to one registration.
@@ -90,8 +102,9 @@ public:
     Admission(const Admission&) = delete;
     Admission& operator=(const Admission&) = delete;
 
-    /// A verified registration or heartbeat.
-    AdmitDecision offer(const proto::NodeDescriptor& d);
+    /// A verified registration or heartbeat, received on a connection of `source`
+    /// (sdk::net::Reply::source()): refused unless registered_from(d.host, source).
+    AdmitDecision offer(const proto::NodeDescriptor& d, std::string_view source);
     /// Starts due re-checks and forgets silent nodes.
     void tick();
 
@@ -106,6 +119,7 @@ private:
         bool listed = false;
         bool probing = false;
         bool waiting = false;     ///< queued for a probe slot
+        bool recheck = false;     ///< its probe in flight is a re-check
         std::uint64_t order = 0;  ///< when it started waiting (a counter)
         std::uint64_t checked_ms = 0;
         std::uint64_t seen_ms = 0;
@@ -117,8 +131,10 @@ private:
     void start_probe(const proto::PublicKey& key);
     /// Starts the waiting registrations' probes while slots are free, fairest first.
     void dispatch();
-    /// Why a new registration may not wait for a probe (the queue is full), empty when it may.
-    [[nodiscard]] std::string queue_full(const Entry& e) const;
+    /// Why a new registration may not wait for a probe (its address or block holds its share of
+    /// the queue, or the queue is full of others' no more represented), empty when it may; makes
+    /// room by evicting from the most represented block.
+    [[nodiscard]] std::string make_room(const Entry& e);
     void on_probe(const proto::PublicKey& key, const std::string& address, bool ok);
     void forget(std::map<proto::PublicKey, Entry>::iterator it);
     /// Why `e` may not be listed now (a limit of proven nodes is reached), empty when it may.
@@ -134,6 +150,7 @@ private:
     std::map<std::string, std::uint64_t> owner_probed_ms_;  ///< owner -> last probe start, kept retry_after_ms
     std::uint64_t next_order_ = 1;
     std::size_t in_flight_ = 0;
+    std::size_t rechecks_in_flight_ = 0;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -54,7 +54,7 @@ void Authority::start_period(std::uint64_t p) {
               served_manifest_ ? served_digest_ : Digest{}};
     vote_envelope_ = sign_vote(mine, key_);
     record_vote(p);
-    votes_[{p, key_.pub}] = HeldVote{std::move(mine), encode_relayed_vote({vote_envelope_, {}}), {}};
+    votes_[{p, key_.pub}] = HeldVote{std::move(mine), encode_relayed_vote({vote_envelope_, {}}), {}, digest_of(vote_envelope_), {}, {key_.pub}, {}};
 }
 
 bool Authority::voted_for(std::uint64_t p) const {
@@ -80,48 +80,64 @@ std::uint64_t Authority::vote_deadline_ms(std::uint64_t p, std::size_t vouchers)
 }
 
 // The relay signatures worth passing on: valid ones of distinct configured authorities other
-// than the author and this one.
-RelayedVote Authority::vouched(const RelayedVote& received, const PublicKey& author) const {
+// than the author and this one. Each authority's is checked once, valid or not: a relayed vote
+// costs at most one verification per configured authority, however many signatures it carries.
+RelayedVote Authority::vouched(const RelayedVote& received, const PublicKey& author) {
     RelayedVote out{received.envelope, {}};
     std::set<PublicKey> seen{author, key_.pub};
-    for (const auto& [k, sig] : received.relays)
-        if (configured(k) && !seen.contains(k) && out.relays.size() + 1 < kMaxVoteRelays &&
-            relay_signature_valid(received.envelope, k, sig)) {
-            seen.insert(k);
-            out.relays.emplace_back(k, sig);
-        }
+    for (const auto& [k, sig] : received.relays) {
+        if (!configured(k) || !seen.insert(k).second || out.relays.size() + 1 >= kMaxVoteRelays) continue;
+        ++signature_checks_;
+        if (relay_signature_valid(received.envelope, k, sig)) out.relays.emplace_back(k, sig);
+    }
     return out;
 }
 
 VoteTaken Authority::take_vote(const RelayedVote& relayed, std::uint64_t now_ms) {
+    // Refused or recognised before any signature check: a flood of copies, of votes of other
+    // periods, or of a proven equivocator's further votes costs a hash at most.
+    auto header = peek_vote(relayed.envelope);
+    if (!configured(header.authority) || header.authority == key_.pub) return VoteTaken::refused;
+    if (header.period < period_ || header.period > period_ + 1) return VoteTaken::refused;  // only now or the next (clock skew)
+    if (header.period == period_ && formed_) return VoteTaken::refused;                    // this period is decided
+    auto held = votes_.find({header.period, header.authority});
+    if (held != votes_.end() && !held->second.proof.empty()) return VoteTaken::known;  // proven: nothing more to learn
+    auto digest = digest_of(relayed.envelope);
+    if (held != votes_.end() && held->second.digest == digest) return VoteTaken::known;
+    ++signature_checks_;
     auto v = decode_verified_vote(relayed.envelope);
-    if (!configured(v.authority) || v.authority == key_.pub) return VoteTaken::refused;
-    if (v.period < period_ || v.period > period_ + 1) return VoteTaken::refused;  // only now or the next (clock skew)
-    if (v.period == period_ && formed_) return VoteTaken::refused;              // this period is decided
-    auto held = votes_.find({v.period, v.authority});
-    if (held != votes_.end() && (held->second.vote == v || !held->second.proof.empty())) return VoteTaken::known;
     // A vote taken late could reach some authorities before their consensus and others after.
     // Each authority that takes one vouches for it and passes it on at once, and each voucher
     // buys one more round: whatever an honest authority takes in time, the others take in time.
     auto pass_on = vouched(relayed, v.authority);
     if (now_ms > vote_deadline_ms(v.period, 1 + pass_on.relays.size())) return VoteTaken::refused;
     pass_on.relays.emplace_back(key_.pub, sign_relay(pass_on.envelope, key_));
+    std::vector<PublicKey> holders{v.authority};
+    for (const auto& r : pass_on.relays) holders.push_back(r.first);
     auto mine = encode_relayed_vote(pass_on);
     if (held != votes_.end()) {
         held->second.proof = std::move(mine);  // one authority, two votes
+        held->second.proof_digest = digest;
+        held->second.proof_holders = std::move(holders);
         return VoteTaken::equivocation;
     }
-    votes_[{v.period, v.authority}] = HeldVote{std::move(v), std::move(mine), {}};
+    votes_[{v.period, v.authority}] = HeldVote{std::move(v), std::move(mine), {}, digest, {}, std::move(holders), {}};
     return VoteTaken::taken;
 }
 
-std::vector<wire::ByteView> Authority::votes_to_relay() const {
-    std::vector<wire::ByteView> out;
+std::vector<OutgoingVote> Authority::votes_to_relay() const {
+    std::vector<OutgoingVote> out;
     for (const auto& [at, h] : votes_) {
-        out.emplace_back(h.relayed);
-        if (!h.proof.empty()) out.emplace_back(h.proof);
+        out.push_back({at.first, at.second, h.digest, h.relayed, h.holders});
+        if (!h.proof.empty()) out.push_back({at.first, at.second, h.proof_digest, h.proof, h.proof_holders});
     }
     return out;
+}
+
+bool Authority::holds(const Digest& envelope_digest) const {
+    for (const auto& [at, h] : votes_)
+        if (h.digest == envelope_digest || (!h.proof.empty() && h.proof_digest == envelope_digest)) return true;
+    return false;
 }
 
 std::vector<Vote> Authority::counted_votes() const {
@@ -139,20 +155,26 @@ std::vector<PublicKey> Authority::equivocators() const {
 }
 
 // Honest authorities count the same votes, but one whose previous consensus differs computes
-// another body: it signs only when threshold counted votes named its previous. A majority
-// threshold lets at most one previous reach that, so at most one body gets honest signatures.
-bool Authority::previous_agreed() const {
-    const auto& own = votes_.at({period_, key_.pub}).vote;
-    std::size_t same = 0;
+// another body. The previous that threshold counted votes named is the one to build on (a
+// majority threshold lets at most one reach that); an authority whose own differs abstains. When
+// none reaches it (the honest ones disagreed since a split, or a liar named another while one
+// was down) every honest authority, seeing the same votes, builds afresh from no previous: the
+// same body for all, so a split heals in one period (swarms are assigned anew once).
+std::optional<std::pair<std::uint64_t, Digest>> Authority::agreed_previous() const {
+    std::map<std::pair<std::uint64_t, Digest>, std::size_t> named;
     for (const auto& v : counted_votes())
-        if (v.previous_version == own.previous_version && v.previous == own.previous) ++same;
-    return same >= threshold();
+        if (++named[{v.previous_version, v.previous}] >= threshold()) return std::pair{v.previous_version, v.previous};
+    return std::nullopt;
 }
 
 void Authority::form(std::uint64_t now_ms) {
     formed_ = true;
-    if (!previous_agreed()) return;  // it catches up by fetching the others' manifest
-    auto m = form_consensus(counted_votes(), period_, base_ ? &*base_ : nullptr, config_.consensus);
+    const auto& own = votes_.at({period_, key_.pub}).vote;
+    auto agreed = agreed_previous();
+    if (agreed && *agreed != std::pair{own.previous_version, own.previous}) return;  // it catches up by fetching
+    if (!agreed && counted_votes().size() < threshold()) return;  // too few votes to list anyone anyway
+    const Manifest* base = agreed && base_ ? &*base_ : nullptr;
+    auto m = form_consensus(counted_votes(), period_, base, config_.consensus);
     if (served_manifest_ && m.version <= served_manifest_->version) return;  // never back
     std::vector<const crypto::SigningKeyPair*> signers{&key_};
     candidate_ = sign_manifest(m, signers);

@@ -14,7 +14,9 @@
 ///             for p are proof of equivocation: its vote is left out, and both are relayed;
 ///   middle    it forms the consensus of p from the votes of p it holds (its own included) and the
 ///             consensus its vote named (`previous`), signs the body only when at least
-///             `threshold` counted votes named that same previous, and sends the signature;
+///             `threshold` counted votes named that same previous (or, when no previous has
+///             that many, builds from none, as every honest authority then does), and sends
+///             the signature;
 ///             signatures of the others on the same body are added as they arrive;
 ///   any time  a consensus of >= threshold valid signatures becomes the served manifest and the
 ///             `previous` of the next period; one fetched from another authority is taken too
@@ -40,6 +42,15 @@ struct AuthorityConfig {
     /// The periods this authority voted for (runs first -> last, persisted by the caller): it
     /// never votes twice for one, not after a restart nor when its clock steps back.
     std::map<std::uint64_t, std::uint64_t> voted;
+};
+
+/// A vote held, as the authority passes it on (its own or another's, or a proof of equivocation).
+struct OutgoingVote {
+    std::uint64_t period = 0;
+    PublicKey author{};
+    Digest digest{};                 ///< digest_of the vote envelope: what offer_vote names
+    wire::ByteView relayed;          ///< encoded RelayedVote; valid until the authority changes
+    std::vector<PublicKey> holders;  ///< known to hold it: its author and its relay signers
 };
 
 /// What became of a vote offered to take_vote.
@@ -87,7 +98,12 @@ public:
     /// Every vote held for this period and the next (encoded RelayedVote, with this authority's
     /// relay signature on the others'), its own and the proofs of equivocation included: what
     /// it relays to the others.
-    [[nodiscard]] std::vector<wire::ByteView> votes_to_relay() const;
+    [[nodiscard]] std::vector<OutgoingVote> votes_to_relay() const;
+    /// Whether it holds the vote envelope of this digest (offer_vote).
+    [[nodiscard]] bool holds(const Digest& envelope_digest) const;
+    /// Ed25519 verifications take_vote made so far (votes and relay signatures): a vote it holds
+    /// costs none again, and a relayed vote at most one per configured authority.
+    [[nodiscard]] std::uint64_t signature_checks() const { return signature_checks_; }
     /// The votes this period's consensus counts (or will count): one per authority, none of an
     /// authority caught equivocating.
     [[nodiscard]] std::vector<Vote> counted_votes() const;
@@ -116,10 +132,11 @@ private:
     void serve_if_enough(std::uint64_t now_ms);
     void serve(const SignedManifest& m);
     void start_period(std::uint64_t p);
-    bool previous_agreed() const;
+    /// The previous consensus threshold counted votes named, if one did.
+    [[nodiscard]] std::optional<std::pair<std::uint64_t, Digest>> agreed_previous() const;
     bool voted_for(std::uint64_t p) const;
     void record_vote(std::uint64_t p);
-    RelayedVote vouched(const RelayedVote& received, const PublicKey& author) const;
+    RelayedVote vouched(const RelayedVote& received, const PublicKey& author);
 
     /// A vote held, and the second vote that proves its author equivocated (empty if none):
     /// both as relayed on (encoded RelayedVote).
@@ -127,6 +144,9 @@ private:
         Vote vote;
         wire::Bytes relayed;
         wire::Bytes proof;
+        Digest digest{};        ///< of the vote envelope
+        Digest proof_digest{};  ///< of the proof's envelope
+        std::vector<PublicKey> holders, proof_holders;
     };
 
     const crypto::SigningKeyPair& key_;
@@ -145,6 +165,7 @@ private:
     std::optional<Manifest> base_;             ///< the previous this period's vote named
     std::map<std::uint64_t, std::uint64_t> voted_;
     wire::Bytes served_;
+    std::uint64_t signature_checks_ = 0;
 };
 
 }  // namespace veil::directory

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "authority.hpp"
+#include "vote_outbox.hpp"
 #include "veil/crypto/key_file.hpp"
 #include "admission.hpp"
 #include "veil/proto/directory_rpc.hpp"
@@ -29,16 +30,18 @@ PublicKey parse_key(const std::string& hex) {
     return wire::to_array<32>(raw);
 }
 
-// Another authority and what it has acknowledged this period.
+// Another authority and what it has acknowledged.
 struct Peer {
     PublicKey key{};
     std::unique_ptr<sdk::net::Client> client;
-    std::uint64_t votes_period = 0;     // the period votes_sent is about
-    std::set<Digest> votes_sent;        // votes it answered (taken or not): not sent again
+    std::optional<PeerOutbox> outbox;   // the votes it answered, the ones it asked for
     std::uint64_t signature_acked = 0;  // version of the last signature it answered
     bool busy = false;                  // one request at a time
+    std::uint64_t lie_period = 0;       // test_misbehave: the period the three below are about
     wire::Bytes lie;                    // test_misbehave: the vote this peer got
+    bool lie_sent = false;
     std::size_t lies_signed = 0;        // test_misbehave = "edge": signatures sent this period
+    std::size_t flood_sent = 0;         // test_misbehave = "flood": votes sent this period
 };
 
 class DirectoryPlugin final : public sdk::Plugin {
@@ -82,12 +85,15 @@ public:
             co.max_frame_bytes = kMaxFrameBytes;
             Peer peer;
             peer.key = k;
+            peer.outbox.emplace(key_->pub, k);
             peer.client = std::make_unique<sdk::net::Client>(ctx.loop(), at.value(), co);
             peers_.push_back(std::move(peer));
         }
         if (ac.authority_keys.empty()) ac.authority_keys.push_back(key_->pub);  // a network of one
         ac.voted = load_voted();
         authority_ = std::make_unique<Authority>(*key_, ac);
+        auto tick_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(50, cfg.get_int("tick_ms")));
+        check_tick_meets_rounds(tick_ms);
         load_saved();
         start_admission(ctx, ac.registry.heartbeat_timeout_ms);
 
@@ -96,14 +102,14 @@ public:
         sdk::net::ServerOptions so;
         so.max_frame_bytes = kMaxFrameBytes;
         server_ = std::make_unique<sdk::net::Server>(ctx.loop(), so, [this](wire::Bytes body, sdk::net::Reply reply) {
-            reply.reply(handle(body));
+            reply.reply(handle(body, reply.source()));
         });
         auto bound = server_->listen(at.value());
         if (!bound) throw std::runtime_error("directory: cannot listen: " + bound.error().message);
         ctx.log().info("directory authority listening on {} (1 of {}, threshold {}, period {} ms)", bound.value().to_string(),
                        ac.authority_keys.size(), authority_->threshold(), ac.consensus.period_ms);
         if (!misbehave_.empty()) ctx.log().warn("test_misbehave = {}: this authority lies (tests only)", misbehave_);
-        ctx.set_interval(static_cast<std::uint64_t>(std::max<std::int64_t>(50, cfg.get_int("tick_ms"))), [this] { tick(); });
+        ctx.set_interval(tick_ms, [this] { tick(); });
     }
 
     void stop() override {
@@ -137,6 +143,18 @@ private:
             [this](const PublicKey& key) { authority_->remove_node(key); }, [] { return now_ms(); });
     }
 
+    // A vote leaves at the first tick of its period and must reach the others within one relay
+    // round (delta = period_ms / 2 / threshold); a tick of more than half a round would leave
+    // too little of it for the network, and honest votes would be refused as late.
+    void check_tick_meets_rounds(std::uint64_t tick_ms) const {
+        auto delta = authority_->vote_deadline_ms(0, 1);
+        if (tick_ms > delta / 2)
+            throw std::runtime_error("directory.tick_ms " + std::to_string(tick_ms) +
+                                     " cannot meet the vote rounds: a round lasts period_ms / 2 / threshold = " +
+                                     std::to_string(delta) + " ms and a vote leaves up to one tick late; set tick_ms to at most " +
+                                     std::to_string(delta / 2));
+    }
+
     void tick() {
         prober_->collect();
         admission_->tick();
@@ -166,15 +184,27 @@ private:
         return voted_;
     }
 
+    // Reports a failure (and tries again at the next tick): a vote whose period was not recorded
+    // could be repeated after a restart and taken for equivocation.
     void save_voted() {
-        voted_ = authority_->voted();
         auto tmp = voted_file_;
         tmp += ".tmp";
         {
             std::ofstream out(tmp, std::ios::trunc);
-            for (const auto& [first, last] : voted_) out << first << ' ' << last << '\n';
+            for (const auto& [first, last] : authority_->voted()) out << first << ' ' << last << '\n';
+            out.flush();
+            if (!out) {
+                log_->error("cannot write {}: the periods voted for are not saved", tmp.string());
+                return;
+            }
         }
-        fs::rename(tmp, voted_file_);
+        std::error_code ec;
+        fs::rename(tmp, voted_file_, ec);
+        if (ec) {
+            log_->error("cannot replace {}: {}: the periods voted for are not saved", voted_file_.string(), ec.message());
+            return;
+        }
+        voted_ = authority_->voted();
     }
 
     void load_saved() {
@@ -189,36 +219,44 @@ private:
         }
     }
 
-    // One request to a peer at a time: every vote held it has not answered yet (votes are
-    // relayed), then this authority's signature until answered, then its manifest (catching up
-    // on a consensus this authority could not complete). Posts follow each other at once.
+    // One request to a peer at a time, in the order of PeerOutbox (its own vote, its signature,
+    // the others' votes by digest, then the bodies asked for), then its manifest (catching up on
+    // a consensus this authority could not complete). Vote requests follow each other at once.
     void talk_to(Peer& p) {
         if (p.busy) return;
         auto period = authority_->period();
-        if (p.votes_period != period) {
-            p.votes_period = period;
-            p.votes_sent.clear();
+        if (p.lie_period != period) {
+            p.lie_period = period;
             p.lie.clear();
+            p.lie_sent = false;
             p.lies_signed = 0;
+            p.flood_sent = 0;
         }
         DirectoryRequest q{DirectoryKind::get_manifest, {}, {}};
-        std::optional<Digest> vote;
         auto sig = misbehave_.empty() ? authority_->own_signature() : lie_signature(p);
-        if (auto next = next_vote(p)) {
-            vote = digest_of(*next);
-            q = {DirectoryKind::post_vote, {}, std::move(*next)};
-        } else if (sig && p.signature_acked < sig->version) {
-            q = {DirectoryKind::post_signature, {}, encode_consensus_signature(*sig)};
+        bool signature_due = sig && p.signature_acked < sig->version;
+        std::optional<OutboxItem> item;
+        if (misbehave_ == "flood") {
+            if (auto lie = flood_vote(p)) q = {DirectoryKind::post_vote, {}, std::move(*lie)};
+        } else if (misbehave_ == "equivocate" || misbehave_ == "edge") {
+            if (auto lie = lie_vote(p)) q = {DirectoryKind::post_vote, {}, std::move(*lie)};
+            else if (signature_due) q = {DirectoryKind::post_signature, {}, encode_consensus_signature(*sig)};
+        } else if ((item = p.outbox->next(authority_->votes_to_relay(), signature_due))) {
+            if (item->step == OutboxStep::signature) q = {DirectoryKind::post_signature, {}, encode_consensus_signature(*sig)};
+            else if (item->step == OutboxStep::offer) q = {DirectoryKind::offer_vote, {}, wire::Bytes(item->digest.begin(), item->digest.end())};
+            else q = {DirectoryKind::post_vote, {}, wire::Bytes(item->relayed.begin(), item->relayed.end())};
+            item->relayed = {};  // not valid past this call
         }
         p.busy = true;
         auto kind = q.kind;
         std::uint64_t version = sig ? sig->version : 0;
-        p.client->request(encode_directory_request(q), kPeerTimeoutMs, [this, &p, kind, vote, version](sdk::Result<wire::Bytes> r) {
+        p.client->request(encode_directory_request(q), kPeerTimeoutMs, [this, &p, kind, item, version](sdk::Result<wire::Bytes> r) {
             p.busy = false;
             if (!r) return;
             try {
                 auto resp = decode_directory_response(kind, r.value());
-                if (kind == DirectoryKind::post_vote) p.votes_sent.insert(*vote);
+                if (item) p.outbox->answered(*item, resp.status);
+                if (kind == DirectoryKind::post_vote && !item) p.lie_sent = true;
                 else if (kind == DirectoryKind::post_signature && resp.status != DirectoryStatus::not_ready &&
                          (misbehave_ != "edge" || ++p.lies_signed == kEdgeBodies))
                     p.signature_acked = version;
@@ -230,19 +268,11 @@ private:
             } catch (const wire::DecodeError& e) {
                 log_->warn("another authority sent a malformed answer: {}", e.what());
             }
-            if (kind == DirectoryKind::post_vote || next_vote(p)) talk_to(p);
+            if (kind == DirectoryKind::post_vote || kind == DirectoryKind::offer_vote) talk_to(p);
         });
     }
 
-    // The next held vote (its own, another's, a proof of equivocation) this peer has not answered.
-    std::optional<wire::Bytes> next_vote(Peer& p) {
-        if (misbehave_ == "equivocate" || misbehave_ == "edge") return lie_vote(p);
-        for (auto v : authority_->votes_to_relay())
-            if (!p.votes_sent.contains(digest_of(v))) return wire::Bytes(v.begin(), v.end());
-        return std::nullopt;
-    }
-
-    wire::Bytes handle(const wire::Bytes& body) {
+    wire::Bytes handle(const wire::Bytes& body, std::string_view source) {
         DirectoryKind kind = DirectoryKind::get_manifest;
         auto refused = [&kind](std::string why) { return encode_directory_response(kind, {DirectoryStatus::refused, {}, std::move(why)}); };
         auto ok = [&kind](wire::Bytes manifest = {}) { return encode_directory_response(kind, {DirectoryStatus::ok, std::move(manifest), {}}); };
@@ -267,6 +297,10 @@ private:
                         for (auto& p : peers_) talk_to(p);
                     return ok();
                 }
+                case DirectoryKind::offer_vote:
+                    // Relayed votes come by digest: the whole vote only when this one lacks it.
+                    if (authority_->holds(wire::to_array<32>(q.body))) return ok();
+                    return encode_directory_response(kind, {DirectoryStatus::wanted, {}, "send the whole vote"});
                 case DirectoryKind::post_signature: {
                     auto before = authority_->served_version();
                     auto taken = authority_->take_signature(decode_consensus_signature(q.body), now);
@@ -279,7 +313,7 @@ private:
                 case DirectoryKind::register_node: {
                     // A node enters this authority's view only once it proved its key at its address.
                     auto d = decode_verified_descriptor(q.descriptor);
-                    auto admit = admission_->offer(d);
+                    auto admit = admission_->offer(d, source);
                     if (admit.step == AdmitStep::refused) {
                         log_->info("registration refused: {}", admit.reason);
                         return refused(admit.reason);
@@ -317,7 +351,7 @@ private:
     // (its vote left out, full, empty), so any two bodies honest authorities formed would both
     // carry a majority.
     std::optional<wire::Bytes> lie_vote(Peer& p) {
-        if (authority_->vote_envelope().empty() || !p.votes_sent.empty()) return std::nullopt;
+        if (authority_->vote_envelope().empty() || p.lie_sent) return std::nullopt;
         auto index = static_cast<std::size_t>(&p - peers_.data());
         if (misbehave_ == "edge") {
             auto rounds_end = [this](std::size_t k) { return authority_->vote_deadline_ms(authority_->period(), k); };
@@ -325,6 +359,26 @@ private:
         }
         if (p.lie.empty()) p.lie = lie(index % 2 == 0);
         return encode_relayed_vote({p.lie, {}});
+    }
+
+    // Tests only (test_misbehave = "flood"): every peer gets kFloodVotes different votes a
+    // period, for this period and the next, each listing kFloodNodes made-up nodes (~225 kB),
+    // back to back: honest votes must still arrive and count within their round.
+    static constexpr std::size_t kFloodVotes = 100;
+    static constexpr std::size_t kFloodNodes = 3000;
+    std::optional<wire::Bytes> flood_vote(Peer& p) {
+        if (authority_->vote_envelope().empty() || p.flood_sent >= kFloodVotes) return std::nullopt;
+        if (flood_nodes_.empty())
+            for (std::size_t i = 0; i < kFloodNodes; ++i) {
+                auto k = crypto::SigningKeyPair::generate();
+                flood_nodes_.push_back({k.pub, crypto::ed25519_to_x25519(k.pub), "127.0.0.1", 1});
+            }
+        auto own = decode_verified_vote(authority_->vote_envelope());
+        own.period += p.flood_sent % 2;
+        own.nodes = flood_nodes_;
+        for (auto& n : own.nodes) n.port = static_cast<std::uint16_t>(1 + p.flood_sent);  // a new vote each time
+        ++p.flood_sent;
+        return encode_relayed_vote({sign_vote(std::move(own), *key_), {}});
     }
 
     wire::Bytes lie(bool full) {
@@ -372,6 +426,7 @@ private:
     fs::path voted_file_;
     std::map<std::uint64_t, std::uint64_t> voted_;  // as last saved
     std::string misbehave_;
+    std::vector<VotedNode> flood_nodes_;  // test_misbehave = "flood"
 };
 
 constexpr sdk::ConfigKeySpec kKeys[] = {
@@ -391,7 +446,7 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"heartbeat_timeout_ms", sdk::ConfigType::integer, "15000", "a node silent this long leaves this authority's vote"},
     {"warm_up_ms", sdk::ConfigType::integer, "-1", "after a start, no vote until this long passed (nodes re-register); -1: heartbeat_timeout_ms / 3"},
     {"tick_ms", sdk::ConfigType::integer, "500", "how often the authority checks its clock and talks to the others"},
-    {"test_misbehave", sdk::ConfigType::string, "", "tests only: \"sign_alone\" serves a far-ahead manifest signed by this authority alone; \"equivocate\" sends different votes to different authorities and signs every side; \"edge\" times them at the edges of the vote rounds"},
+    {"test_misbehave", sdk::ConfigType::string, "", "tests only: \"sign_alone\" serves a far-ahead manifest signed by this authority alone; \"equivocate\" sends different votes to different authorities and signs every side; \"edge\" times them at the edges of the vote rounds; \"flood\" sends every authority 100 different 3,000-node votes a period"},
     {"recheck_ms", sdk::ConfigType::integer, "600000", "how often a listed node proves its key at its address again"},
     {"retry_after_ms", sdk::ConfigType::integer, "60000", "an address that failed the challenge is not probed again before this"},
     {"challenge_timeout_ms", sdk::ConfigType::integer, "5000", "how long a node has to answer the admission challenge"},

@@ -17,7 +17,7 @@ wire::Bytes encode_directory_request(const DirectoryRequest& r) {
     w.u8(kVersion).u8(static_cast<std::uint8_t>(r.kind));
     if (r.kind == DirectoryKind::register_node) w.var(r.descriptor);
     else if (r.kind == DirectoryKind::post_vote) w.var(r.body);
-    else if (r.kind == DirectoryKind::post_signature) w.raw(r.body);
+    else if (r.kind == DirectoryKind::post_signature || r.kind == DirectoryKind::offer_vote) w.raw(r.body);
     return w.take();
 }
 
@@ -40,6 +40,10 @@ DirectoryRequest decode_directory_request(wire::ByteView b) {
         q.kind = DirectoryKind::post_signature;
         auto s = r.raw(kSignatureBytes);
         q.body.assign(s.begin(), s.end());
+    } else if (kind == static_cast<std::uint8_t>(DirectoryKind::offer_vote)) {
+        q.kind = DirectoryKind::offer_vote;
+        auto d = r.raw(32);
+        q.body.assign(d.begin(), d.end());
     } else {
         throw wire::DecodeError("directory: unknown request kind");
     }
@@ -59,7 +63,7 @@ DirectoryResponse decode_directory_response(DirectoryKind kind, wire::ByteView b
     wire::Reader r(b);
     DirectoryResponse out;
     std::uint8_t status = r.u8();
-    if (status < 1 || status > static_cast<std::uint8_t>(DirectoryStatus::checking))
+    if (status < 1 || status > static_cast<std::uint8_t>(DirectoryStatus::wanted))
         throw wire::DecodeError("directory: unknown status");
     out.status = static_cast<DirectoryStatus>(status);
     if (out.status != DirectoryStatus::ok) {

@@ -72,6 +72,16 @@ Vote decode_verified_vote(wire::ByteView envelope) {
     return v;
 }
 
+VoteHeader peek_vote(wire::ByteView envelope) {
+    wire::Reader outer(envelope);
+    wire::Reader r(outer.var(kMaxManifestBodyBytes));
+    if (r.u8() != kVoteFormat) throw wire::DecodeError("vote: unknown format");
+    VoteHeader h;
+    h.period = r.u64();
+    h.authority = wire::to_array<32>(r.raw(32));
+    return h;
+}
+
 wire::Bytes encode_relayed_vote(const RelayedVote& v) {
     if (v.relays.size() > kMaxVoteRelays) throw std::invalid_argument("relayed vote: too many relay signatures");
     wire::Writer w;

@@ -1,6 +1,6 @@
 // Fuzzes the directory's formats: the signed manifest envelope (with verification against a fixed
 // authority), the signed node descriptor, an authority's signed vote (and as relayed, with relay
-// signatures) and consensus signature, and
+// signatures; its header as read before the signature check) and consensus signature, and
 // the directory RPC request and responses. Beyond not
 // crashing: a manifest body and envelope have one encoding (what decodes re-encodes to the same
 // bytes, so two different signed bodies never mean the same manifest), and the directory RPC
@@ -55,6 +55,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
         auto v = proto::decode_verified_vote(in);
         check(std::is_sorted(v.nodes.begin(), v.nodes.end()));
+        // What the authority reads before the signature check is what the check covers.
+        auto h = proto::peek_vote(in);
+        check(h.period == v.period && h.authority == v.authority);
+    } catch (const veil::wire::DecodeError&) {
+    }
+    try {
+        (void)proto::peek_vote(in);
     } catch (const veil::wire::DecodeError&) {
     }
     check_round_trip(in, proto::decode_relayed_vote, proto::encode_relayed_vote);
@@ -66,7 +73,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check_round_trip(in, proto::decode_consensus_signature, proto::encode_consensus_signature);
     check_round_trip(in, proto::decode_directory_request, proto::encode_directory_request);
     for (auto kind : {proto::DirectoryKind::register_node, proto::DirectoryKind::get_manifest,
-                      proto::DirectoryKind::post_vote, proto::DirectoryKind::post_signature}) {
+                      proto::DirectoryKind::post_vote, proto::DirectoryKind::post_signature,
+                      proto::DirectoryKind::offer_vote}) {
         check_round_trip(in, [&](ByteView b) { return proto::decode_directory_response(kind, b); },
                          [&](const proto::DirectoryResponse& r) { return proto::encode_directory_response(kind, r); });
     }

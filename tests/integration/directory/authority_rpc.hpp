@@ -53,4 +53,36 @@ inline std::uint16_t start_node_skipping(Testnet& net, std::uint16_t skipped) {
     return port;
 }
 
+// A veil-link between two processes on 127.0.0.1 (listen -> to, `delay_ms` each way), killed
+// with the object.
+class DelayedLink {
+public:
+    DelayedLink(std::uint16_t listen, std::uint16_t to, int delay_ms, const std::filesystem::path& log) {
+        int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        pid_ = detail::spawn({std::string(VEIL_BINARY_DIR) + "/bin/veil-link", "--listen", "127.0.0.1:" + std::to_string(listen),
+                              "--to", "127.0.0.1:" + std::to_string(to), "--link", "delayed", "--delay", std::to_string(delay_ms)},
+                             {}, fd, fd);
+        close(fd);
+        REQUIRE_FALSE(wait_for_line(log).empty());  // listening
+    }
+    ~DelayedLink() {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+    }
+    DelayedLink(const DelayedLink&) = delete;
+    DelayedLink& operator=(const DelayedLink&) = delete;
+
+private:
+    pid_t pid_ = -1;
+};
+
+// Restarts `name` so that it reaches the authority on `port` at `instead` (a link in between).
+inline void reach_through(Testnet& net, const std::string& name, std::uint16_t port, std::uint16_t instead) {
+    net.kill9(name);
+    auto text = std::regex_replace(slurp(net.dir() / name / "veil.toml"), std::regex("\"127\\.0\\.0\\.1:" + std::to_string(port) + "\""),
+                                   "\"127.0.0.1:" + std::to_string(instead) + "\"");
+    std::ofstream(net.dir() / name / "linked.toml") << text;
+    net.restart(name, "linked.toml");
+}
+
 }  // namespace veil::test

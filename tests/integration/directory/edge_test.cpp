@@ -6,6 +6,8 @@
 // honest authorities that counted different votes would form two bodies, each completed by the
 // liar's signature. With the relay rounds they count the same votes: every version has exactly
 // one body that verifies, a served body never changes, and the manifest keeps advancing.
+// authority-1's requests to authority-2 go through veil-link with a delay, so the relay of the
+// edge vote lands after the first round: the test fails without the relay rule.
 #include <catch2/catch.hpp>
 
 #include <map>
@@ -27,6 +29,15 @@ TEST_CASE("directory integration - a liar timing its votes at the round edges: o
     const auto a2 = veil::test::listen_port(net.dir() / "authority-2" / "veil.toml");
     const auto a3 = veil::test::listen_port(net.dir() / "authority-3" / "veil.toml");
     veil::test::restart_as_liar(net, "edge");
+    // authority-1 reaches authority-2 through a link of 20 ms each way: what it relays of the
+    // liar's edge vote (offer, request, vote: >= 60 ms) arrives after the first round ends, so
+    // authority-2 takes it only by the relay rule (without it: two bodies, seen failing), and
+    // still well before the middle (<= 5 x 20 ms with a request in flight, + a tick).
+    const auto link_port = static_cast<std::uint16_t>(net.ports().back() + 60);
+    veil::test::DelayedLink link(link_port, a2, 20, net.dir() / "link-1-2.log");
+    veil::test::reach_through(net, "authority-1", a2, link_port);
+    for (auto until = veil::test::now_ms() + 10'000; veil::test::now_ms() < until && !veil::test::manifest_at(rpc, a1);)
+        std::this_thread::sleep_for(50ms);  // restarted: serving again
     const auto x_port = veil::test::start_node_skipping(net, a2);
 
     // For 15 s (15 periods): every body that verifies, by version, whoever serves it.

@@ -85,3 +85,20 @@ TEST_CASE("directory integration - a client's threshold below a majority of its 
     CHECK((r.out + r.err).find("authority_threshold 1 is below a majority of the 3 authority keys") != std::string::npos);
     fs::remove_all(dir);
 }
+
+TEST_CASE("directory integration - an authority whose tick cannot meet the vote rounds refuses to start",
+          "[node][integration][directory]") {
+    auto dir = fs::temp_directory_path() / ("veil-tick-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    // A network of one: threshold 1, one round of half a period (500 ms); a tick of 400 ms could
+    // send the vote 400 ms late, leaving 100 ms of its round for the network.
+    std::ofstream(dir / "authority.toml") << "[kernel]\nplugins = [\"directory\"]\nhome = \"" << (dir / "home").string()
+                                          << "\"\n\n[directory]\nlisten = \"127.0.0.1:0\"\nperiod_ms = 1000\ntick_ms = 400\n";
+    auto r = veil::test::run_veil({"--config", (dir / "authority.toml").string()}, {}, 15000);
+    INFO(r.out << r.err);
+    CHECK(r.exit_code != 0);
+    CHECK((r.out + r.err).find("directory.tick_ms 400 cannot meet the vote rounds") != std::string::npos);
+    CHECK((r.out + r.err).find("at most 250") != std::string::npos);
+    fs::remove_all(dir);
+}

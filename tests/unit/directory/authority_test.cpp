@@ -1,14 +1,14 @@
 #include <catch2/catch.hpp>
 
-#include "authority.hpp"
+#include "authority_config.hpp"
 
 using namespace veil::directory;
 using veil::crypto::SigningKeyPair;
 
 namespace {
 
-constexpr std::uint64_t kPeriodMs = 1000;
-constexpr std::uint64_t kStart = 1'700'000'000'000;  // a period boundary
+using test::kPeriodMs;
+using test::kStart;
 
 // N authorities in memory, with the bytes carried between them as the plugin carries them.
 struct Network {
@@ -22,14 +22,7 @@ struct Network {
         for (std::size_t i = 0; i < n; ++i) authorities.push_back(make(i));
         up.assign(n, true);
     }
-    std::unique_ptr<Authority> make(std::size_t i) {
-        AuthorityConfig c;
-        c.consensus.period_ms = kPeriodMs;
-        c.consensus.validity_ms = 5 * kPeriodMs;
-        c.registry.heartbeat_timeout_ms = 10 * kPeriodMs;
-        for (const auto& k : keys) c.authority_keys.push_back(k.pub);
-        return std::make_unique<Authority>(keys[i], c);
-    }
+    std::unique_ptr<Authority> make(std::size_t i) { return std::make_unique<Authority>(keys[i], test::authority_config(keys)); }
     ManifestVerifier verifier() const {
         std::vector<PublicKey> pubs;
         for (const auto& k : keys) pubs.push_back(k.pub);
@@ -63,9 +56,9 @@ struct Network {
     void relay(std::uint64_t now) {
         for (int round = 0; round < 2; ++round)
             for (std::size_t i = 0; i < authorities.size(); ++i)
-                for (auto v : up[i] ? authorities[i]->votes_to_relay() : std::vector<veil::wire::ByteView>{})
+                for (const auto& v : up[i] ? authorities[i]->votes_to_relay() : std::vector<OutgoingVote>{})
                     for (std::size_t j = 0; j < authorities.size(); ++j)
-                        if (i != j && up[j]) (void)authorities[j]->take_vote(decode_relayed_vote(v), now);
+                        if (i != j && up[j]) (void)authorities[j]->take_vote(decode_relayed_vote(v.relayed), now);
     }
     // `nodes` nodes every authority sees; every authority fixes its vote at kStart and relays.
     void votes_exchanged(int nodes) {
@@ -280,8 +273,8 @@ TEST_CASE("authority - a vote is taken late only while the relay signatures on i
     CHECK(net.authorities[0]->counted_votes().size() == 1);  // its own only
     // What it passes on carries its own relay signature after the others'.
     bool signed_on = false;
-    for (auto v : net.authorities[0]->votes_to_relay()) {
-        auto r = decode_relayed_vote(v);
+    for (const auto& v : net.authorities[0]->votes_to_relay()) {
+        auto r = decode_relayed_vote(v.relayed);
         if (r.envelope == second)
             signed_on = r.relays.size() == 2 && r.relays[1].first == net.keys[0].pub &&
                         relay_signature_valid(second, net.keys[0].pub, r.relays[1].second);
@@ -423,4 +416,68 @@ TEST_CASE("authority - authorities whose clocks ran an hour ahead recover when t
         CHECK(net.served(i).signatures.size() == 3);
     }
     CHECK(net.verifier().check(net.served(0), (p + 1) * kPeriodMs + 600) == ManifestCheck::ok);
+}
+
+TEST_CASE("authority - a vote it holds costs no signature check again; relay signatures one per authority at most",
+          "[node][authority]") {
+    Network net(3);
+    const std::uint64_t p = kStart / kPeriodMs;
+    for (auto& a : net.authorities) a->tick(kStart);
+    auto& a = *net.authorities[0];
+    const auto& theirs = net.authorities[2]->vote_envelope();
+    REQUIRE(a.take_vote(direct(theirs), kStart + 1) == VoteTaken::taken);
+    auto checks = a.signature_checks();
+    for (int i = 0; i < 20; ++i) CHECK(a.take_vote(direct(theirs), kStart + 1) == VoteTaken::known);
+    CHECK(a.signature_checks() == checks);
+    // Another period than now or the next, or a proven equivocator's third vote: no check either.
+    CHECK(a.take_vote(direct(sign_vote(Vote{p + 5, net.keys[2].pub, {}}, net.keys[2])), kStart + 1) == VoteTaken::refused);
+    auto second = sign_vote(Vote{p, net.keys[2].pub, {}, 7, {}}, net.keys[2]);  // names another previous
+    REQUIRE(a.take_vote(direct(second), kStart + 1) == VoteTaken::equivocation);
+    checks = a.signature_checks();
+    net.add_node(kStart);
+    for (std::uint16_t i = 0; i < 5; ++i) {
+        Vote more{p, net.keys[2].pub, {{net.node_keys[0].pub, veil::crypto::ed25519_to_x25519(net.node_keys[0].pub), "127.0.0.1", static_cast<std::uint16_t>(9000 + i)}}};
+        CHECK(a.take_vote(direct(sign_vote(more, net.keys[2])), kStart + 1) == VoteTaken::known);
+    }
+    CHECK(a.signature_checks() == checks);
+    // Sixteen junk relay signatures in one authority's name: checked once.
+    auto fresh = sign_vote(Vote{p, net.keys[1].pub, {}}, net.keys[1]);
+    RelayedVote junk{fresh, {}};
+    for (int i = 0; i < 16; ++i) junk.relays.emplace_back(net.keys[2].pub, veil::proto::Signature{});
+    checks = a.signature_checks();
+    CHECK(a.take_vote(junk, kStart + 1) == VoteTaken::taken);
+    CHECK(a.signature_checks() == checks + 2);  // the vote, and authority 2's relay signature once
+}
+
+TEST_CASE("authority - authorities that served different bodies of one version sign one body the next period",
+          "[node][authority]") {
+    Network net(3);
+    const std::uint64_t p = kStart / kPeriodMs;
+    for (int i = 0; i < 4; ++i) net.add_node(kStart);
+    // A past split: authorities 1 and 2 each serve another body of version p, each completed by
+    // authority 3's signature (a liar, or a partition), then authority 3 is gone.
+    ConsensusParams params;
+    params.authority_count = 3;
+    params.period_ms = kPeriodMs;
+    params.validity_ms = 5 * kPeriodMs;
+    std::vector<Vote> none;
+    auto one = form_consensus(none, p, nullptr, params);
+    auto other = one;
+    other.valid_until_ms += 1;  // any difference gives another body
+    for (std::size_t i : {0, 1}) {
+        std::vector<const SigningKeyPair*> signers{&net.keys[i], &net.keys[2]};
+        REQUIRE(net.authorities[i]->take_manifest(sign_manifest(i == 0 ? one : other, signers), kStart + 1));
+    }
+    REQUIRE(net.served(0).body != net.served(1).body);
+    net.up[2] = false;
+    net.run_period(p + 1);
+    // Neither previous has two votes: both build afresh from the same votes and sign one body.
+    REQUIRE(net.served(0).manifest.version == p + 1);
+    REQUIRE(net.served(1).manifest.version == p + 1);
+    CHECK(net.served(0).body == net.served(1).body);
+    CHECK(net.served(0).manifest.nodes.size() == 4);
+    // From then on they agree on the previous again.
+    net.run_period(p + 2);
+    CHECK(net.served(0).manifest.version == p + 2);
+    CHECK(net.served(0).body == net.served(1).body);
 }

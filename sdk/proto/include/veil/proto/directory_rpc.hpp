@@ -5,6 +5,8 @@
 ///     kind 2 get_manifest: nothing
 ///     kind 3 post_vote:      var(relayed vote)                (authority to authority, vote.hpp)
 ///     kind 4 post_signature: consensus signature (104 bytes)  (authority to authority, vote.hpp)
+///     kind 5 offer_vote:     digest_of(vote envelope) (32)    (authority to authority: a relayed
+///                            vote by digest; answered ok when held, 6 wanted: post_vote it)
 ///   response = u8 status | payload
 ///     status 1 ok:         get_manifest: var(signed manifest envelope); the others: nothing
 ///     any other status:    str(message)   (5 checking: the admission challenge is under way)
@@ -18,7 +20,7 @@
 namespace veil::proto {
 
 /// Directory request kinds; values are on the wire.
-enum class DirectoryKind : std::uint8_t { register_node = 1, get_manifest = 2, post_vote = 3, post_signature = 4 };
+enum class DirectoryKind : std::uint8_t { register_node = 1, get_manifest = 2, post_vote = 3, post_signature = 4, offer_vote = 5 };
 /// Directory response status; values are on the wire.
 enum class DirectoryStatus : std::uint8_t {
     ok = 1,
@@ -26,12 +28,13 @@ enum class DirectoryStatus : std::uint8_t {
     bad_request = 3,  ///< malformed bytes or a descriptor that does not verify
     not_ready = 4,    ///< no manifest yet
     checking = 5,     ///< a registration being checked (admission challenge): not listed yet
+    wanted = 6,       ///< offer_vote: not held, send the whole vote (post_vote)
 };
 
 struct DirectoryRequest {
     DirectoryKind kind = DirectoryKind::get_manifest;
     wire::Bytes descriptor;  ///< register only
-    wire::Bytes body;        ///< post_vote: the relayed vote; post_signature: the encoded signature
+    wire::Bytes body;        ///< post_vote: the relayed vote; post_signature: the encoded signature; offer_vote: the digest
 };
 
 struct DirectoryResponse {

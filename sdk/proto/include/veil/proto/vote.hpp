@@ -44,6 +44,14 @@ struct Vote {
 /// this authority is a configured one). Throws wire::DecodeError.
 [[nodiscard]] Vote decode_verified_vote(wire::ByteView envelope);
 
+/// Who signed a vote envelope and for which period, read WITHOUT checking anything but the
+/// layout: only to refuse or recognise a vote before paying for its signature check.
+struct VoteHeader {
+    std::uint64_t period = 0;
+    PublicKey authority{};
+};
+[[nodiscard]] VoteHeader peek_vote(wire::ByteView envelope);
+
 /// A vote envelope as it travels between authorities, with the relay signatures of those that
 /// took it and passed it on.
 struct RelayedVote {
