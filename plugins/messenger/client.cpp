@@ -211,7 +211,8 @@ void Client::run() {
     download_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
     download_timer_->start(kDownloadCheckMs, kDownloadCheckMs, [this] { retry_downloads(true, [](auto) {}); });
     // Republishes the device list and bundle (a flush does, when due: kRepublishAfterMs, half
-    // their TTL) even when this daemon never sends, so a person who only receives stays reachable.
+    // their TTL, or a publish that too few members took) even when this daemon never sends, so a
+    // person who only receives stays reachable and a revocation reaches most members.
     publish_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
     publish_timer_->start(kRepublishCheckMs, kRepublishCheckMs, [this] {
         if (account_->needs_publish(now_ms())) flush_in_background();

@@ -54,6 +54,12 @@ constexpr std::size_t kAllMessages = 1'000'000;
 
 std::string id_hex(const MessageId& id) { return wire::to_hex(id); }
 
+// A publish that only a minority of the identity swarm's members took (the others did not
+// answer): it stands, and is published again until most members hold it.
+constexpr const char* kUnsettledNote =
+    "some members of the identity's swarm did not answer; the device list is published again by the "
+    "next command (send, receive) or the running daemon until most of them hold it\n";
+
 // Exit code of `create-account` when the database already holds an identity (the config
 // written for it is kept: it gives access to that identity again). `veil init` (plugins/setup)
 // removes HOME/veil.toml only after exit 1.
@@ -91,7 +97,8 @@ void create_device(Service& service, AccountStore& store, const sdk::CommandCall
                     return fail({sdk::ErrorCode::refused, e.what()});
                 }
                 // Publish first: a device that others cannot reach is not saved.
-                service.publish(account, [&store, call, restore, fail, account] {
+                service.publish(account, [&store, call, restore, fail, account](bool settled) {
+                    if (!settled) call.err(std::string("veil init: note: ") + kUnsettledNote);
                     store.save_account(*account, {}, [call, restore, account] {
                         std::string out = "Your Veil ID: " + account->id().str() + "\n";
                         if (restore) {
@@ -546,7 +553,8 @@ void cmd_devices(Service& service, AccountStore& store, Client& client, const sd
                         return fail({sdk::ErrorCode::bad_input, e.what()});
                     }
                 }
-                service.publish(account, [&store, call, fail, account] {
+                service.publish(account, [&store, call, fail, account](bool settled) {
+                    if (!settled) call.err(std::string("veil devices: note: ") + kUnsettledNote);
                     store.save_account(*account, {}, [call, account] {
                         call.out("revoked; device list version " + std::to_string(account->device_list().version()) + "\n");
                         call.finish(sdk::exit_code::ok);

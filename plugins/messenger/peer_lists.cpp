@@ -6,7 +6,9 @@
 
 namespace veil::messenger {
 namespace {
-constexpr std::uint8_t kVersion = 1;
+// 2 adds each peer's revoked keys; 1 (without them) is still read.
+constexpr std::uint8_t kVersion = 2;
+constexpr std::uint8_t kVersionWithoutRevoked = 1;
 constexpr std::size_t kMaxListBytes = 8 * 1024;  // 64 devices of 80 bytes and the header
 }  // namespace
 
@@ -31,7 +33,7 @@ std::optional<crypto::DeviceList> PeerLists::accept(const crypto::VeilId& peer, 
     std::optional<crypto::DeviceList> current;
     if (it != held_.end()) current = it->second.list;
     try {
-        auto newer = crypto::DeviceList::accept_update(current, incoming, peer);
+        auto newer = crypto::DeviceList::accept_update(current, incoming, peer, now_ms);
         Held h{newer, now_ms, now_ms, {}};
         if (current) {
             // A revoked device never comes back, whatever version names it active.
@@ -125,21 +127,33 @@ wire::Bytes PeerLists::encode() const {
     // Kept lists are bounded by the contacts and the strangers' session cap, far below u16.
     auto n = std::min<std::size_t>(held_.size(), UINT16_MAX);
     w.u8(kVersion).u16(static_cast<std::uint16_t>(n));
-    for (auto it = held_.begin(); n-- > 0; ++it) w.u64(it->second.checked_ms).var(it->second.list.encode());
+    for (auto it = held_.begin(); n-- > 0; ++it) {
+        w.u64(it->second.checked_ms).var(it->second.list.encode());
+        // Every key a held version revoked, so a restart cannot forget one the list no longer names.
+        w.u16(static_cast<std::uint16_t>(it->second.revoked.size()));
+        for (const auto& k : it->second.revoked) w.raw(k);
+    }
     return w.take();
 }
 
 PeerLists PeerLists::decode(wire::ByteView bytes, std::size_t* skipped) {
     wire::Reader r(bytes);
-    if (r.u8() != kVersion) throw wire::DecodeError("peer device lists: unknown version");
+    auto version = r.u8();
+    if (version != kVersion && version != kVersionWithoutRevoked) throw wire::DecodeError("peer device lists: unknown version");
     auto n = r.u16();
     PeerLists out;
     for (std::uint16_t i = 0; i < n; ++i) {
         std::uint64_t checked = 0;
         wire::ByteView record;
+        std::set<crypto::PublicKey> revoked;
         try {
             checked = r.u64();
             record = r.var(kMaxListBytes);
+            if (version == kVersion) {
+                auto keys = r.u16();
+                if (keys > kMaxRevokedKept) throw wire::DecodeError("peer device lists: too many revoked keys");
+                for (std::uint16_t k = 0; k < keys; ++k) revoked.insert(wire::to_array<32>(r.raw(32)));
+            }
         } catch (const wire::DecodeError&) {
             // The framing is damaged here: the records before it load, this one and the rest
             // (which cannot be found again) are counted skipped.
@@ -151,8 +165,8 @@ PeerLists PeerLists::decode(wire::ByteView bytes, std::size_t* skipped) {
             auto list = crypto::DeviceList::decode(record);
             auto peer = crypto::veil_id_of(list.identity_key());
             list.verify(peer);
-            // Revoked keys of earlier versions are not stored: those the list still names load.
-            Held h{std::move(list), checked, checked, {}};
+            // The stored marks, and those the list names (all there is in a version 1 record).
+            Held h{std::move(list), checked, checked, std::move(revoked)};
             add_revoked(h.revoked, h.list);
             if (out.held_.emplace(peer, std::move(h)).second) continue;
         } catch (const crypto::Error&) {

@@ -40,9 +40,9 @@ public:
         crypto::DeviceList list;
         std::uint64_t checked_ms = 0;  ///< when a swarm last answered with this list (or an older one)
         std::uint64_t tried_ms = 0;    ///< when a read of it was last attempted (answered or not)
-        /// Every device key a held version named revoked (at most kMaxRevokedKept): a later list
-        /// naming one active is refused (device keys are never reused, so only a rollback
-        /// signed again, e.g. a restore built on a stale list, does that).
+        /// Every device key a held version named revoked (at most kMaxRevokedKept), saved with
+        /// the list: a later list naming one active is refused (device keys are never reused, so
+        /// only a rollback signed again, e.g. a restore built on a stale list, does that).
         std::set<crypto::PublicKey> revoked;
     };
 
@@ -68,7 +68,9 @@ public:
     /// Every peer whose list is held.
     [[nodiscard]] const std::map<crypto::VeilId, Held>& all() const { return held_; }
 
-    /// Storage form: `1 ‖ u16 count ‖ count × (u64 checked_ms ‖ var(DeviceList))`.
+    /// Storage form: `2 ‖ u16 count ‖ count × (u64 checked_ms ‖ var(DeviceList) ‖ u16 n ‖ n ×
+    /// revoked key)`: the revoked marks survive a restart even once no held list names them.
+    /// Version 1 (without the keys) is still read.
     [[nodiscard]] wire::Bytes encode() const;
     /// A record whose list does not decode or verify is skipped and counted in `skipped` (the
     /// others load; the skipped peer's list is read again from the network). Where the framing

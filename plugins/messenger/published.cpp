@@ -23,12 +23,13 @@ bool newer(const crypto::PreKeyBundle& a, const crypto::PreKeyBundle& b) {
 }  // namespace
 
 std::optional<crypto::DeviceList> newest_device_list(const crypto::VeilId& id,
-                                                     const std::vector<wire::Bytes>& blobs) {
+                                                     const std::vector<wire::Bytes>& blobs, std::uint64_t now_ms) {
     std::optional<crypto::DeviceList> best;
     for (const auto& b : blobs) {
         try {
             auto list = crypto::DeviceList::decode(b);
             list.verify(id);
+            if (list.from_future(now_ms)) continue;  // signed far ahead: it would outrank every honest list
             if (!best || list.version() > best->version()) best = std::move(list);
         } catch (const crypto::Error&) {
             // Forged, corrupt or foreign: ignored.

@@ -33,12 +33,16 @@ inline constexpr std::uint64_t kMinDisappearingTtlMs = 60'000;
 }
 /// Published state is stored again once older than this.
 inline constexpr std::uint64_t kRepublishAfterMs = 7ULL * 24 * 3600 * 1000;
-/// How often the resident daemon checks whether its published state is due again.
-inline constexpr std::uint64_t kRepublishCheckMs = 3600ULL * 1000;
+/// How often the resident daemon checks whether its published state is due again: changed,
+/// old, or a publish that too few members took (Service::publish, unsettled) goes out again.
+inline constexpr std::uint64_t kRepublishCheckMs = 30ULL * 1000;
 
-/// The highest-version device list among blobs that verifies against id; nullopt if none.
+/// The highest-version device list among blobs that verifies against id and whose version is
+/// not from the future at now_ms (DeviceList::from_future: such a list would otherwise hide every
+/// later one); nullopt if none.
 [[nodiscard]] std::optional<crypto::DeviceList> newest_device_list(const crypto::VeilId& id,
-                                                                   const std::vector<wire::Bytes>& blobs);
+                                                                   const std::vector<wire::Bytes>& blobs,
+                                                                   std::uint64_t now_ms);
 
 /// For each active device of list, the newest bundle (highest signed pre-key id, later blob on a
 /// tie) that verifies against id and list at now_ms. Keyed by the device's signing key.

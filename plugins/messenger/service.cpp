@@ -75,35 +75,45 @@ void Service::with_manifest(std::function<void()> then, Fail fail) {
     });
 }
 
-void Service::store_all(std::vector<proto::node::StoreRequest> stores, std::function<void()> done, Fail fail,
-                        Quorum quorum) {
-    if (stores.empty()) return done();
+void Service::store_all(std::vector<proto::node::StoreRequest> stores, std::function<void()> done, Fail fail) {
+    store_each(std::move(stores), [done](bool) { done(); }, std::move(fail), Quorum::answered);
+}
+
+void Service::store_each(std::vector<proto::node::StoreRequest> stores, std::function<void(bool settled)> done, Fail fail,
+                         Quorum quorum) {
+    if (stores.empty()) return done(true);
     // Each store goes to every member of its swarm at once: a member killed before it
     // replicated cannot hide a message, so messages are not held back behind later ones.
     // A majority of the members that answered must store it (judge_store); the others catch up
     // by replication.
     auto left = std::make_shared<std::size_t>(stores.size());
     auto failed = std::make_shared<bool>(false);
+    auto settled = std::make_shared<bool>(true);
     for (auto& s : stores) {
-        store_one(std::move(s), [left, failed, done] {
+        store_one(std::move(s), [left, failed, settled, done](bool one_settled) {
             if (*failed) return;
-            if (--*left == 0) done();
+            *settled = *settled && one_settled;
+            if (--*left == 0) done(*settled);
         }, [failed, fail](const sdk::Error& e) {
             if (!std::exchange(*failed, true)) fail(e);
         }, quorum);
     }
 }
 
-void Service::store_one(proto::node::StoreRequest s, std::function<void()> done, Fail fail, Quorum quorum, int round) {
+void Service::store_one(proto::node::StoreRequest s, std::function<void(bool settled)> done, Fail fail, Quorum quorum,
+                        int round) {
     auto mailbox = s.mailbox;
     auto members = quorum == Quorum::members ? members_of(mailbox).size() : 0;
     auto retry = [this, s, done, fail, quorum, members, round](sdk::Result<sw::MemberAnswers> r) mutable {
         if (!r) return fail(network_error(r.error()));
-        // A majority of the members that answered (or of all members) must hold it: one hostile
-        // member answering ok (and dropping it) or asking an absurd price neither counts nor sets
-        // the price.
+        // A majority of the members that answered must hold it: one hostile member answering ok
+        // (and dropping it) or asking an absurd price neither counts nor sets the price.
         auto verdict = judge_store(r.value().answers, kMaxWorkHashes, members);
-        if (verdict.kind == StoreVerdict::Kind::stored) return done();
+        if (verdict.kind == StoreVerdict::Kind::stored) return done(true);
+        // Published state short of a majority of all members (some down), held by most of those
+        // that answered: unsettled, the caller keeps it due and publishes it again until most
+        // members hold it (a lone member that answered, perhaps hostile, cannot hide it).
+        if (verdict.kind == StoreVerdict::Kind::taken) return done(false);
         if (verdict.kind == StoreVerdict::Kind::refused || round >= kMaxWorkRounds)
             return fail(verdict.reason ? node_error(*verdict.reason)
                                        : sdk::Error{sdk::ErrorCode::unreachable, "no member of the swarm answered"});
@@ -219,7 +229,7 @@ void Service::public_pages(const proto::NodeEntry& member, proto::node::Retrieve
 void Service::fetch_device_list(const crypto::VeilId& who, std::function<void(crypto::DeviceList)> done, Fail fail,
                                 Answers answers) {
     fetch_public(who, kDeviceListNamespace, [who, done, fail, answers](std::vector<wire::Bytes> lists, ReadCoverage coverage) {
-        auto list = newest_device_list(who, lists);
+        auto list = newest_device_list(who, lists, now_ms());
         // "None" lets an unnamed device's message be dropped, and decides a restore (a new
         // chain, where every member must agree): a member that did not answer may hold the list.
         if (!list && !absence_agreed(coverage, answers == Answers::majority)) {
@@ -246,7 +256,7 @@ void Service::fetch_bundles(const crypto::VeilId& who, const crypto::DeviceList&
     }, std::move(fail));
 }
 
-void Service::publish(const AccountPtr& account, std::function<void()> done, Fail fail) {
+void Service::publish(const AccountPtr& account, std::function<void(bool settled)> done, Fail fail) {
     auto now = now_ms();
     std::vector<proto::node::StoreRequest> stores;
     try {
@@ -257,11 +267,13 @@ void Service::publish(const AccountPtr& account, std::function<void()> done, Fai
     // On every member at once (store_all), so a reader that asks any of them right after sees
     // the new device list and bundle.
     auto bundle = stores.at(1).data;
-    // A majority of the swarm's members must store them (not only of those that answered): a
-    // later `init --restore` needs a majority to answer, and the two majorities meet.
-    store_all(std::move(stores), [this, account, now, bundle, done] {
+    // Settled once a majority of the swarm's members stored them (not only of those that
+    // answered): a later `init --restore` needs a majority to answer, and the two majorities
+    // meet. Short of that (members down) it stays due (dirty) and is published again.
+    store_each(std::move(stores), [this, account, now, bundle, done](bool settled) {
+        if (!settled) return done(false);
         account->mark_published(now);
-        prune_published(account, bundle, done);
+        prune_published(account, bundle, [done] { done(true); });
     }, fail, Quorum::members);
 }
 

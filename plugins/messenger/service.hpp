@@ -34,13 +34,9 @@ public:
     /// up to 20 s); fails then ("network unreachable").
     void with_manifest(std::function<void()> then, Fail fail);
 
-    /// Whose majority must store a request: of the members that answered (messages: a swarm
-    /// with members down still takes them), or of the swarm's members (published device lists
-    /// and bundles: the restore's majority read then meets one member that stored them).
-    enum class Quorum { answered = 1, members };
-    /// Stores each request in its mailbox's swarm; `done` once every one is stored.
-    void store_all(std::vector<proto::node::StoreRequest> stores, std::function<void()> done, Fail fail,
-                   Quorum quorum = Quorum::answered);
+    /// Stores each request (messages) in its mailbox's swarm; `done` once a majority of the
+    /// members that answered stored every one (a swarm with members down still takes them).
+    void store_all(std::vector<proto::node::StoreRequest> stores, std::function<void()> done, Fail fail);
     /// The device list and bundles a person has published (fails with not_found when there is
     /// no valid list).
     void fetch_person(const crypto::VeilId& who, std::function<void(PersonKeys)> done, Fail fail);
@@ -57,9 +53,12 @@ public:
     /// may hold the list).
     void fetch_device_list(const crypto::VeilId& who, std::function<void(crypto::DeviceList)> done, Fail fail,
                            Answers answers = Answers::any);
-    /// Publishes the account's device list and bundle, marks it published (save afterwards), and
-    /// deletes what they supersede from the identity's swarm.
-    void publish(const AccountPtr& account, std::function<void()> done, Fail fail);
+    /// Publishes the account's device list and bundle. Taken when a majority of the members that
+    /// answered stored both; `settled` when a majority of ALL the swarm's members did: then it
+    /// is marked published (save afterwards) and what it supersedes is deleted. Unsettled (members
+    /// down), the account stays due (needs_publish) and callers publish it again until settled,
+    /// so a lone member that answered (perhaps hostile, dropping it) cannot hide a revocation.
+    void publish(const AccountPtr& account, std::function<void(bool settled)> done, Fail fail);
     /// Every message in the device's inbox (all pages).
     void fetch_inbox(const AccountPtr& account, std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail);
     /// Every message in a group mailbox (all pages), read with retrieves signed by its owner
@@ -129,9 +128,18 @@ private:
                     std::size_t member, std::optional<proto::node::Hash> after,
                     std::shared_ptr<std::vector<proto::node::MessageItem>> acc, OwnedDone done, Fail fail);
 
+    /// Whose majority settles a store: of the members that answered (messages), or of the
+    /// swarm's members (published device lists and bundles: the restore's majority read then
+    /// meets one member that stored them).
+    enum class Quorum { answered = 1, members };
+    /// Stores each request; `done(settled)` once every one is taken, settled if each reached
+    /// the quorum (Quorum::members: taken on a majority of those that answered).
+    void store_each(std::vector<proto::node::StoreRequest> stores, std::function<void(bool settled)> done, Fail fail,
+                    Quorum quorum);
     /// Stores s on every member of its swarm; when the members ask proof of work (a flooded
     /// mailbox), solves the largest work asked off the loop thread and stores again.
-    void store_one(proto::node::StoreRequest s, std::function<void()> done, Fail fail, Quorum quorum, int round = 0);
+    void store_one(proto::node::StoreRequest s, std::function<void(bool settled)> done, Fail fail, Quorum quorum,
+                   int round = 0);
 
     sdk::Context& ctx_;
     std::shared_ptr<const proto::Manifest> manifest_;

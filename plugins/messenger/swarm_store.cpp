@@ -11,7 +11,8 @@ StoreVerdict judge_store(const std::vector<node::Response>& answers, std::uint64
     // nothing, as silence would (a hostile member gains nothing it could not get by silence).
     const auto starting = static_cast<std::size_t>(
         std::count_if(answers.begin(), answers.end(), [](const node::Response& a) { return a.status == node::Status::not_ready; }));
-    const std::size_t needed = members > 0 ? members / 2 + 1 : (answers.size() - starting) / 2 + 1;
+    const std::size_t of_answered = (answers.size() - starting) / 2 + 1;
+    const std::size_t needed = members > 0 ? members / 2 + 1 : of_answered;
     std::size_t stored = 0;
     std::vector<std::uint64_t> prices;  // of the members asking work we are willing to do
     StoreVerdict v;
@@ -25,6 +26,9 @@ StoreVerdict judge_store(const std::vector<node::Response>& answers, std::uint64
             prices.push_back(w->work);
     }
     if (stored >= needed) return {StoreVerdict::Kind::stored, 0, nullptr};
+    // Members down: what most of those that answered hold stands for now (a 2-member swarm with
+    // one down still takes a revocation); the caller stores it again until it settles.
+    if (members > 0 && stored >= of_answered) return {StoreVerdict::Kind::taken, 0, nullptr};
     // The cheapest members that make up the majority set the price; a dearer one is ignored.
     const std::size_t missing = needed - stored;
     if (prices.size() < missing) return v;

@@ -15,7 +15,9 @@ namespace veil::messenger {
 /// What to do after one round of answers.
 struct StoreVerdict {
     enum class Kind : std::uint8_t {
-        stored = 1,  ///< a majority of the members that answered stored it
+        stored = 1,  ///< a majority of the members that answered stored it (with `members`: of all members)
+        taken,       ///< with `members`: a majority of those that answered stored it, not of all
+                     ///< members (some down): it stands, and is stored again until settled
         pay,         ///< solve `work` and send again: then enough members accept
         refused,     ///< no majority at a price within `max_work`: `reason` says why
     };
@@ -25,9 +27,10 @@ struct StoreVerdict {
 };
 
 /// Judges `answers` (one per member that answered, as sdk::swarm::MemberAnswers gives them).
-/// With `members` (the swarm's size), a majority of the swarm's members must store it, whoever
-/// answered: what a device list publish needs, so that any majority that answers a later read
-/// (`init --restore`) holds one member that stored it. Without, a majority of those that answered.
+/// With `members` (the swarm's size), it is stored (settled) once a majority of the swarm's
+/// members stored it, whoever answered: what a device list publish needs, so that any majority
+/// that answers a later read (`init --restore`) holds one member that stored it; a majority of
+/// those that answered only is `taken`. Without, a majority of those that answered stores it.
 [[nodiscard]] StoreVerdict judge_store(const std::vector<proto::node::Response>& answers, std::uint64_t max_work,
                                        std::size_t members = 0);
 

@@ -123,6 +123,7 @@ DeviceList DeviceList::signed_next(const Identity& identity, std::vector<Entry> 
     DeviceList next;
     next.identity_key_ = identity.signing_key();
     next.version_ = std::max(version_ + 1, min_version);
+    if (next.version_ > max_version) throw Error(ErrorKind::too_large, "device list version beyond 2^63 - 1");
     next.entries_ = std::move(entries);
     for (const auto& e : next.entries_) next.issued_ms_ = std::max({next.issued_ms_, e.added_ms, e.revoked_ms});
     next.signature_ = identity.sign(next.signed_part());
@@ -163,9 +164,17 @@ void DeviceList::verify(const VeilId& id) const {
     verify_identity_signature(id, identity_key_, signed_part(), signature_);
 }
 
+bool DeviceList::from_future(std::uint64_t now_ms) const {
+    return version_ > now_ms && version_ - now_ms > max_version_lead_ms;
+}
+
 DeviceList DeviceList::accept_update(const std::optional<DeviceList>& current, DeviceList incoming,
-                                     const VeilId& id) {
+                                     const VeilId& id, std::uint64_t now_ms) {
     incoming.verify(id);
+    if (incoming.from_future(now_ms)) {
+        throw Error(ErrorKind::too_large, "device list version " + std::to_string(incoming.version_) +
+                                              " lies more than a day ahead of this clock");
+    }
     if (current && incoming.version_ <= current->version_) {
         throw Error(ErrorKind::stale_version, "device list version " + std::to_string(incoming.version_) +
                                                   " is not newer than " +
@@ -202,6 +211,8 @@ DeviceList DeviceList::decode(ByteView bytes) {
         DeviceList l;
         l.identity_key_ = detail::read_key(r);
         l.version_ = r.u64();
+        // Above it, version + 1 would wrap: no list could ever supersede this one.
+        if (l.version_ > max_version) throw wire::DecodeError("device list version beyond 2^63 - 1");
         l.issued_ms_ = r.u64();
         std::uint16_t n = r.u16();
         if (n > max_devices) throw wire::DecodeError("more than 64 devices");

@@ -172,3 +172,51 @@ TEST_CASE("messenger - a revoked device's first message is checked against a fre
     INFO(test::read_file(log));
     CHECK(count_text(records_of(alice), "the revoked tablet's first message") == 0);
 }
+
+// Issue 14: a publish needed a majority of ALL the swarm's members, so in a 2-member swarm with
+// one member down `devices revoke` (and `veil init`) failed. A revocation is now taken when most
+// of the members that answered stored it, kept due and published again until most members hold
+// it: the member that answered alone cannot hide it once the other is back.
+TEST_CASE("messenger - a revocation with one member of a 2-member swarm down is taken and published again",
+          "[messenger][integration]") {
+    Testnet net(8, 2);
+    Person bob(net, "bob");
+    Person tablet(net, "bob-tablet", bob);
+    auto manifest = manifest_of(bob);
+    auto members = manifest.members(manifest.swarm_for(key_of(bob.id)));
+    REQUIRE(members.size() == 2);
+    auto tablet_key = other_device(bob);
+    auto down = net.name_of(members[1].port);
+    net.kill9(down);
+
+    auto revoked = bob.run({"devices", "revoke", tablet_key});
+    INFO(revoked.out << revoked.err);
+    REQUIRE(revoked.exit_code == 0);
+    CHECK(revoked.err.find("published again") != std::string::npos);
+    CHECK(account_of(bob).needs_publish(test::now_ms()));  // unsettled: still due
+
+    // The member is back: the next command publishes again, and only that settles it.
+    net.restart(down);
+    Rpc rpc;
+    REQUIRE(eventually([&] {
+        auto r = rpc.call(members[1].port, proto::node::InfoRequest{}, 1000);
+        return r && r->status == proto::node::Status::ok;
+    }, 20000));
+    auto received = bob.run({"receive"});
+    INFO(received.err);
+    REQUIRE(received.exit_code == 0);
+    CHECK_FALSE(account_of(bob).needs_publish(test::now_ms()));
+    // Both members serve the revoking list.
+    auto bob_account = account_of(bob);
+    for (const auto& m : members) {
+        auto r = rpc.call(m.port, messenger::Account::public_fetch(bob_account.id(), messenger::kDeviceListNamespace), 5000);
+        REQUIRE(r);
+        REQUIRE(r->status == proto::node::Status::ok);
+        std::vector<wire::Bytes> blobs;
+        for (auto& item : std::get<proto::node::PageResponse>(r->body).messages) blobs.push_back(item.data);
+        auto list = messenger::newest_device_list(bob_account.id(), blobs, test::now_ms());
+        REQUIRE(list);
+        CHECK(list->version() == bob_account.device_list().version());
+        CHECK_FALSE(list->is_active(wire::to_array<32>(wire::from_hex(tablet_key))));
+    }
+}

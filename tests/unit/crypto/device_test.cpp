@@ -62,15 +62,15 @@ TEST_CASE("crypto - the device list only moves forward and records revocation", 
     CHECK(v2.is_active(laptop.signing_key()));
 
     std::optional<DeviceList> held;
-    held = DeviceList::accept_update(held, DeviceList::decode(v1.encode()), alice.veil_id());
-    held = DeviceList::accept_update(held, DeviceList::decode(v2.encode()), alice.veil_id());
+    held = DeviceList::accept_update(held, DeviceList::decode(v1.encode()), alice.veil_id(), 1000);
+    held = DeviceList::accept_update(held, DeviceList::decode(v2.encode()), alice.veil_id(), 1000);
     CHECK(held->version() == 2);
     // Replaying the older list is refused, as is the same version again.
-    CHECK(kind_of([&] { DeviceList::accept_update(held, v1, alice.veil_id()); }) == ErrorKind::stale_version);
-    CHECK(kind_of([&] { DeviceList::accept_update(held, v2, alice.veil_id()); }) == ErrorKind::stale_version);
+    CHECK(kind_of([&] { DeviceList::accept_update(held, v1, alice.veil_id(), 1000); }) == ErrorKind::stale_version);
+    CHECK(kind_of([&] { DeviceList::accept_update(held, v2, alice.veil_id(), 1000); }) == ErrorKind::stale_version);
 
     auto v3 = v2.with_revoked(alice, laptop.signing_key(), 300);
-    held = DeviceList::accept_update(held, v3, alice.veil_id());
+    held = DeviceList::accept_update(held, v3, alice.veil_id(), 1000);
     CHECK_FALSE(held->is_active(laptop.signing_key()));
     CHECK(held->find(laptop.signing_key())->revoked_ms == 300);
     CHECK(held->is_active(phone.signing_key()));
@@ -81,7 +81,7 @@ TEST_CASE("crypto - the device list only moves forward and records revocation", 
     auto mallory = Identity::generate();
     CHECK(kind_of([&] { (void)v3.with_device(mallory, DeviceKeys::generate(), 500); }) == ErrorKind::untrusted_key);
     auto mallory_list = DeviceList{}.with_device(mallory, phone, 1);
-    CHECK(kind_of([&] { DeviceList::accept_update(held, mallory_list, alice.veil_id()); }) == ErrorKind::untrusted_key);
+    CHECK(kind_of([&] { DeviceList::accept_update(held, mallory_list, alice.veil_id(), 1000); }) == ErrorKind::untrusted_key);
 
     // Any flipped byte breaks the signature or the decoding.
     auto bytes = v3.encode();
@@ -92,4 +92,34 @@ TEST_CASE("crypto - the device list only moves forward and records revocation", 
         CHECK(k != ErrorKind{});
     }
     CHECK(kind_of([&] { DeviceList{}.verify(alice.veil_id()); }) == ErrorKind::bad_signature);
+}
+
+// Issue 14: list versions start at the clock (a new chain is signed at its time in ms), so an
+// unbounded one lets a list signed far ahead (a stolen seed, a clock years off) stay the newest
+// for ever: no later list, a revocation included, could replace it.
+TEST_CASE("crypto - a device list from the future or at 2^63 is refused", "[crypto]") {
+    constexpr std::uint64_t now = 1'700'000'000'000;
+    constexpr std::uint64_t day = 24ULL * 3600 * 1000;
+    auto alice = Identity::generate();
+    auto v1 = DeviceList{}.with_device(alice, DeviceKeys::generate(), now, now);
+    std::optional<DeviceList> held = DeviceList::accept_update(std::nullopt, v1, alice.veil_id(), now);
+
+    // A day ahead of the reader's clock is still taken (clocks drift); more is not.
+    auto near = v1.with_device(alice, DeviceKeys::generate(), now, now + day);
+    CHECK_FALSE(near.from_future(now));
+    CHECK_NOTHROW(DeviceList::accept_update(held, near, alice.veil_id(), now));
+    auto ahead = v1.with_device(alice, DeviceKeys::generate(), now, now + day + 1);
+    CHECK(ahead.from_future(now));
+    CHECK(kind_of([&] { DeviceList::accept_update(held, ahead, alice.veil_id(), now); }) == ErrorKind::too_large);
+    // Once the reader's clock is there, it is an ordinary newer list.
+    CHECK_NOTHROW(DeviceList::accept_update(held, ahead, alice.veil_id(), now + 2));
+
+    // 2^63 and above never decode, and no list is signed there: version + 1 cannot wrap.
+    auto top = v1.with_device(alice, DeviceKeys::generate(), now, DeviceList::max_version);
+    CHECK(DeviceList::decode(top.encode()).version() == DeviceList::max_version);
+    CHECK(kind_of([&] { (void)top.with_device(alice, DeviceKeys::generate(), now); }) == ErrorKind::too_large);
+    auto bytes = top.encode();
+    bytes[1 + 32] = 0x80;  // the version's top byte (big-endian u64 after the format byte and the key)
+    for (std::size_t i = 1 + 32 + 1; i < 1 + 32 + 8; ++i) bytes[i] = 0;
+    CHECK(kind_of([&] { (void)DeviceList::decode(bytes); }) == ErrorKind::malformed);
 }

@@ -63,7 +63,7 @@ TEST_CASE("crypto - end to end: fan-out to every device of both sides, then revo
 
     // Bob revokes the tablet: its bundle and its messages are refused from then on.
     bob_list = DeviceList::accept_update(bob_list, bob_list.with_revoked(bob, bob_tablet.keys.signing_key(), now + 1),
-                                         bob.veil_id());
+                                         bob.veil_id(), now + 1);
     auto env = send(bob_tablet, alice.veil_id(), alice_phone, "still here?");
     try {
         receive(alice_phone, env, bob_list);

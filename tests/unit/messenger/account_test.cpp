@@ -31,10 +31,10 @@ struct Swarms {
     }
     // What a sender learns about `to` before sending (always fresh, never cached).
     Account::Outgoing send(Account& from, const crypto::VeilId& to, const std::string& text) {
-        auto list = newest_device_list(to, boxes[{to.x25519, kDeviceListNamespace}]);
+        auto list = newest_device_list(to, boxes[{to.x25519, kDeviceListNamespace}], kNow);
         REQUIRE(list);
         auto bundles = newest_bundles(to, *list, boxes[{to.x25519, kBundleNamespace}], kNow);
-        auto own_list = newest_device_list(from.id(), boxes[{from.id().x25519, kDeviceListNamespace}]);
+        auto own_list = newest_device_list(from.id(), boxes[{from.id().x25519, kDeviceListNamespace}], kNow);
         if (own_list) from.adopt_device_list(*own_list);
         auto own = newest_bundles(from.id(), from.device_list(), boxes[{from.id().x25519, kBundleNamespace}], kNow);
         auto out = from.prepare_send(to, *list, bundles, own, make_text(text, kNow), kNow);
@@ -159,7 +159,7 @@ TEST_CASE("messenger - a message id already received is dropped, even in a new e
     auto bob = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
     net.publish(alice);
     net.publish(bob);
-    auto list = newest_device_list(bob.id(), net.boxes[{bob.id().x25519, kDeviceListNamespace}]);
+    auto list = newest_device_list(bob.id(), net.boxes[{bob.id().x25519, kDeviceListNamespace}], kNow);
     REQUIRE(list);
     auto bundles = newest_bundles(bob.id(), *list, net.boxes[{bob.id().x25519, kBundleNamespace}], kNow);
     const auto message = make_text("only once", kNow);
@@ -300,7 +300,7 @@ TEST_CASE("messenger - a restore that finds no list publishes a list contacts ac
     auto restored = Account::create(crypto::Identity::from_phrase(phrase), std::nullopt, kLater);
     CHECK(restored.device_list().version() > bob.device_list().version());
     net.store(restored.publish_requests(kLater));
-    auto list = newest_device_list(bob.id(), net.boxes[{bob.id().x25519, kDeviceListNamespace}]);
+    auto list = newest_device_list(bob.id(), net.boxes[{bob.id().x25519, kDeviceListNamespace}], kLater);
     REQUIRE(list);
     auto bundles = newest_bundles(bob.id(), *list, net.boxes[{bob.id().x25519, kBundleNamespace}], kLater);
     auto out = alice.prepare_send(bob.id(), *list, bundles, {}, make_text("after the restore", kLater), kLater);
@@ -334,7 +334,7 @@ TEST_CASE("messenger - a stranger cannot say whose conversation a message belong
     auto carol = crypto::Identity::generate().veil_id();
     net.publish(bob);
     net.publish(mallory);
-    auto list = newest_device_list(bob.id(), net.boxes[{bob.id().x25519, kDeviceListNamespace}]);
+    auto list = newest_device_list(bob.id(), net.boxes[{bob.id().x25519, kDeviceListNamespace}], kNow);
     REQUIRE(list);
     auto bundles = newest_bundles(bob.id(), *list, net.boxes[{bob.id().x25519, kBundleNamespace}], kNow);
     for (auto kind : {ChatKind::text, ChatKind::contact}) {
@@ -416,7 +416,7 @@ TEST_CASE("messenger - a blocked sender's 1,000 pre-key messages leave the sessi
     net.publish(mallory);
     auto blocked = [&](const crypto::VeilId& id) { return id == mallory.id(); };
     const auto sessions_before = bob.session_count();
-    auto list = newest_device_list(bob.id(), net.boxes[{bob.id().x25519, kDeviceListNamespace}]);
+    auto list = newest_device_list(bob.id(), net.boxes[{bob.id().x25519, kDeviceListNamespace}], kNow);
     REQUIRE(list);
     auto bundles = newest_bundles(bob.id(), *list, net.boxes[{bob.id().x25519, kBundleNamespace}], kNow);
     std::vector<wire::Bytes> inbox;
@@ -544,10 +544,33 @@ TEST_CASE("messenger - a send never evicts an accepted contact's list, even with
         (void)alice.peer_lists().accept(stranger.veil_id(), revoking, kNow + 1 + i, keep);
     }
     REQUIRE(alice.peer_lists().find(carol.veil_id()));
-    auto list = newest_device_list(bob.id(), net.boxes[{bob.id().x25519, kDeviceListNamespace}]);
+    auto list = newest_device_list(bob.id(), net.boxes[{bob.id().x25519, kDeviceListNamespace}], kNow);
     REQUIRE(list);
     auto bundles = newest_bundles(bob.id(), *list, net.boxes[{bob.id().x25519, kBundleNamespace}], kNow);
     (void)alice.prepare_send(bob.id(), *list, bundles, {}, make_text("hi", kNow), kNow + 10'000, crypto::max_envelope_ttl_ms,
                              Account::ListSource::read, is_accepted);
     CHECK(alice.peer_lists().state(carol.veil_id(), tablet.signing_key()) == PeerLists::DeviceState::revoked);
+}
+
+// Issue 14: the revoked marks were kept in memory only; after a restart those the held list no
+// longer named were forgotten, and a later list naming such a device active brought it back.
+TEST_CASE("messenger - a revoked device stays revoked across a restart, also once no list names it", "[messenger]") {
+    RevokedTablet w;
+    auto& [net, alice, bob, phrase, tablet, old_list] = w;
+    const auto& key = tablet.device().signing_key();
+    REQUIRE(alice.peer_lists().state(bob.id(), key) == PeerLists::DeviceState::revoked);
+    // A list of a new chain (a restore that found nothing) names only the phone: taken, the
+    // tablet no longer named.
+    auto fresh = crypto::DeviceList{}.with_device(bob.identity(), bob.device().signing_key(), bob.device().dh_key(),
+                                                  kNow + 3000, kNow + 3000);
+    REQUIRE(alice.peer_lists().accept(bob.id(), fresh, kNow + 3000)->version() == fresh.version());
+    REQUIRE(alice.peer_lists().state(bob.id(), key) == PeerLists::DeviceState::unknown);
+
+    auto restarted = reload(alice);
+    // A later list naming the tablet active again (signed from a stale copy): refused after the
+    // restart as before it.
+    auto revived = fresh.with_device(bob.identity(), key, tablet.device().dh_key(), kNow + 4000);
+    CHECK(restarted.peer_lists().accept(bob.id(), revived, kNow + 4000)->version() == fresh.version());
+    CHECK(restarted.peer_lists().state(bob.id(), key) != PeerLists::DeviceState::active);
+    CHECK(restarted.peer_lists().find(bob.id())->revoked.contains(key));
 }

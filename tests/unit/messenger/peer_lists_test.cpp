@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "peer_lists.hpp"
+#include "published.hpp"
 #include "veil/crypto/error.hpp"
 
 using namespace veil;
@@ -77,10 +78,10 @@ TEST_CASE("messenger - peer lists: a damaged stored record is skipped, the other
     auto unknown = bytes;
     unknown[0] = 9;
     CHECK_THROWS_AS(PeerLists::decode(unknown), wire::DecodeError);
-    // One record's list signature damaged (the last byte is the second record's): that list is
-    // skipped, the other one loads with its revoked mark.
+    // One record's list signature damaged (the second record's ends before its revoked key, a
+    // u16 count and 32 bytes): that list is skipped, the other one loads with its revoked mark.
     auto forged = bytes;
-    forged[forged.size() - 1] ^= 1;
+    forged[forged.size() - 1 - (2 + 32)] ^= 1;
     std::size_t skipped = 0;
     PeerLists loaded;
     REQUIRE_NOTHROW(loaded = PeerLists::decode(forged, &skipped));
@@ -221,4 +222,25 @@ TEST_CASE("messenger - peer lists: failing strangers do not crowd contacts out o
     auto next = lists.stalest(kNow + 61'000, 20'000, 8);
     REQUIRE(next.size() == 8);
     for (const auto& p : next) CHECK(std::find(due.begin(), due.end(), p) == due.end());
+}
+
+// Issue 14: a list signed far ahead of the clock (a thief holding the seed) would otherwise be the
+// newest for ever: the revocation after it could never replace it.
+TEST_CASE("messenger - peer lists: a hostile list from the future is refused, later honest lists still taken",
+          "[messenger]") {
+    Person bob;
+    const auto& id = bob.identity.veil_id();
+    PeerLists lists;
+    REQUIRE(lists.accept(id, bob.v2, kNow)->version() == 2);
+    constexpr std::uint64_t kTenYearsMs = 10ULL * 365 * 24 * 3600 * 1000;
+    auto thief = crypto::DeviceKeys::generate();
+    auto future = bob.v2.with_device(bob.identity, thief, kNow, kNow + kTenYearsMs);
+    CHECK(lists.accept(id, future, kNow + 1)->version() == 2);
+    CHECK(lists.state(id, thief.signing_key()) == PeerLists::DeviceState::unknown);
+    // Readers do not pick it out of a swarm's answers either: the honest revocation wins.
+    auto chosen = newest_device_list(id, {future.encode(), bob.v3.encode(), bob.v2.encode()}, kNow + 2);
+    REQUIRE(chosen);
+    CHECK(chosen->version() == 3);
+    CHECK(lists.accept(id, *chosen, kNow + 2)->version() == 3);
+    CHECK(lists.state(id, bob.tablet.signing_key()) == PeerLists::DeviceState::revoked);
 }

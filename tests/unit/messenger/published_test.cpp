@@ -27,11 +27,11 @@ TEST_CASE("messenger - readers take the newest device list that verifies", "[mes
     auto forged = blobs_in(mallory.publish_requests(kNow), kDeviceListNamespace);
 
     std::vector<wire::Bytes> all{v2[0], forged[0], v1[0], wire::Bytes{1, 2, 3}};
-    auto got = newest_device_list(alice.id(), all);
+    auto got = newest_device_list(alice.id(), all, kNow);
     REQUIRE(got);
     CHECK(got->version() == second.device_list().version());
     CHECK(got->entries().size() == 2);
-    CHECK_FALSE(newest_device_list(alice.id(), forged));
+    CHECK_FALSE(newest_device_list(alice.id(), forged, kNow));
 }
 
 TEST_CASE("messenger - readers keep only bundles of listed devices, newest first", "[messenger]") {

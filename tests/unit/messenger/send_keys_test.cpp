@@ -27,7 +27,7 @@ struct Net {
         return SendKeys(KeyReads{
                             [this](const crypto::VeilId& who, std::function<void(crypto::DeviceList)> done, Fail fail) {
                                 ++list_reads;
-                                auto list = newest_device_list(who, boxes[{who.x25519, kDeviceListNamespace}]);
+                                auto list = newest_device_list(who, boxes[{who.x25519, kDeviceListNamespace}], now);
                                 if (!list) return fail({sdk::ErrorCode::not_found, "no device list"});
                                 done(*list);
                             },

@@ -18,7 +18,7 @@ struct Bob {
     }
     // Sends `n` messages from `from` to Bob; returns their envelopes, oldest first.
     std::vector<wire::Bytes> from(Account& from, int n = 1) {
-        auto list = newest_device_list(account.id(), lists);
+        auto list = newest_device_list(account.id(), lists, kNow);
         REQUIRE(list);
         auto their = newest_bundles(account.id(), *list, bundles, kNow);
         std::vector<wire::Bytes> out;

@@ -71,6 +71,14 @@ struct DeviceCertificate final {
 class DeviceList final {
 public:
     static constexpr std::size_t max_devices = 64;
+    /// The highest version a list may carry (below 2^63): decode refuses more, so `version + 1`
+    /// never wraps and a list can always be superseded.
+    static constexpr std::uint64_t max_version = (std::uint64_t{1} << 63) - 1;
+    /// How far a version may lie ahead of the reader's clock in ms. Versions start at the clock
+    /// (a new chain is signed at its time in ms) and rise by one per change, so an honest list
+    /// is never far ahead; one signed far in the future would stay the newest for ever and no
+    /// later list (a revocation) could replace it.
+    static constexpr std::uint64_t max_version_lead_ms = 24ULL * 3600 * 1000;
 
     struct Entry final {
         PublicKey signing_key{};
@@ -100,10 +108,13 @@ public:
 
     /// Throws Error{untrusted_key}/Error{bad_signature} unless signed by the key bound to id.
     void verify(const VeilId& id) const;
+    /// True when the version lies more than max_version_lead_ms ahead of now_ms.
+    [[nodiscard]] bool from_future(std::uint64_t now_ms) const;
     /// Verifies incoming against id and accepts it only if its version is greater than
-    /// current's (Error{stale_version} otherwise). Returns incoming.
+    /// current's (Error{stale_version} otherwise) and not from_future(now_ms)
+    /// (Error{too_large}). Returns incoming.
     static DeviceList accept_update(const std::optional<DeviceList>& current,
-                                    DeviceList incoming, const VeilId& id);
+                                    DeviceList incoming, const VeilId& id, std::uint64_t now_ms);
 
     /// True when the device is listed and not revoked.
     [[nodiscard]] bool is_active(const PublicKey& device_signing_key) const;
