@@ -26,7 +26,7 @@ set(CPACK_PACKAGE_VENDOR "Veil")
 set(CPACK_PACKAGE_CONTACT "Veil developers <veil@localhost>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "private messenger, service node and directory authority")
 set(CPACK_PACKAGE_DESCRIPTION "One executable, veil, whose plugins make it a client, a service node or
-a directory authority; systemd units for each run as the user veil with state in /var/lib/veil.")
+a directory authority; systemd units for each run as its own user (veil-node, veil-directory, veil-client) with state in /var/lib/veil/ROLE.")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)            # veil_<version>_<arch>.deb

@@ -67,3 +67,5 @@ kill "$bob" && wait "$bob" || true
 alice_id=$("$client" --home "$dir/alice" id | head -n1)
 got=$("$client" --home "$dir/bob" messages "$alice_id" 2>/dev/null | grep -c ': message ' || true)
 echo "Bob's daemon received $got of 30; its web page was at $(sed 's/token=.*/token=.../' "$dir/bob/web/url")"
+# The figures mean nothing if the messages did not get through.
+[ "$got" -eq 30 ] || { echo "static-rss: Bob received $got of 30 messages" >&2; exit 1; }

@@ -34,6 +34,20 @@ struct ShutdownNow {
 
 constexpr std::string_view kLogLevelKey = "log_level";
 
+// VEIL_STATIC_CXX_RUNTIME (static-client, static-node): this executable has its own libstdc++ and
+// unwinder, so a dlopen'd plugin would bring a second C++ runtime and abort on its first
+// exception. Such a veil runs its built-in plugins only and searches no directory.
+#ifdef VEIL_NO_PLUGIN_DIRS
+constexpr bool kNoPluginDirs = true;
+#else
+constexpr bool kNoPluginDirs = false;
+#endif
+
+const char* plugin_path_env() {
+    const char* env = std::getenv("VEIL_PLUGIN_PATH");
+    return env && *env ? env : nullptr;
+}
+
 fs::path default_home() {
     if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return fs::path(x) / "veil";
     if (const char* h = std::getenv("HOME"); h && *h) return fs::path(h) / ".local/share/veil";
@@ -87,11 +101,12 @@ int Kernel::fail(const std::string& message, int code) {
 
 std::vector<fs::path> Kernel::search_dirs(const sdk::Config& kernel_table, const fs::path& base) const {
     std::vector<fs::path> dirs;
+    if (kNoPluginDirs) return dirs;
     for (const auto& d : kernel_table.get_strings("plugin_dirs")) {
         fs::path p(d);
         dirs.push_back(p.is_relative() && !base.empty() ? base / p : p);
     }
-    if (const char* env = std::getenv("VEIL_PLUGIN_PATH"); env && *env) {
+    if (const char* env = plugin_path_env()) {
         std::string_view s(env);
         while (!s.empty()) {
             auto colon = s.find(':');
@@ -127,6 +142,11 @@ sdk::Result<Plan> Kernel::prepare(const std::optional<std::string>& file, const 
     plan.kernel = kt.value();
     plan.home = args_.home ? fs::path(*args_.home)
                            : (plan.kernel.get_string("home").empty() ? default_home() : fs::path(plan.kernel.get_string("home")));
+    if (kNoPluginDirs && (!plan.kernel.get_strings("plugin_dirs").empty() || plugin_path_env()))
+        return Error{ErrorCode::bad_input,
+                     "this veil links its C++ runtime statically and loads no plugin from a directory "
+                     "(a plugin would bring a second runtime): remove kernel.plugin_dirs and unset "
+                     "VEIL_PLUGIN_PATH, or use a build without VEIL_STATIC_CXX_RUNTIME"};
     host_ = std::make_unique<PluginHost>(search_dirs(plan.kernel, doc.base_dir()));
 
     std::vector<std::string> names = plan.kernel.get_strings("plugins");
