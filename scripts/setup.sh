@@ -9,7 +9,7 @@ packages=(
   zlib1g-dev libturbojpeg0-dev imagemagick libimage-exiftool-perl webp libjpeg-turbo-progs icc-profiles-free
   ffmpeg libheif-examples
   libwebsockets-dev libwebsockets-evlib-uv chromium nodejs python3
-  iproute2 libfaketime
+  iproute2 libfaketime systemd
 )
 # npm ships inside some nodejs builds (and Debian's npm conflicts with those): add it only when missing.
 command -v npm >/dev/null || packages+=(npm)
