@@ -124,6 +124,8 @@ public:
     /// passed, and the proofs no row refers to any more, then returns up to
     /// kCompactPagesPerSweep free pages to the disk; returns how many rows.
     std::size_t sweep(std::uint64_t now_ms);
+    /// The sweep's delete (?1: now), through the index messages_by_sweep (tests check its plan).
+    static constexpr const char* kSweepSql = "DELETE FROM messages WHERE max(expiry_ms, held_ms) <= ?1";
 
     /// Every unexpired row's state whose mailbox passes `keep`: one vector of the whole store, for
     /// tests and small stores only (the node uses summary() and states_of()).
