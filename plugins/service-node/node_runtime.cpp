@@ -83,6 +83,8 @@ void NodeRuntime::start() {
     core_ = std::make_shared<NodeCore>(crypto::load_or_create_signing_key(settings_.key_file), so, settings_.limits,
                                        proto::ManifestVerifier(settings_.authority_keys, settings_.authority_threshold));
     sodium_memzero(so.key_hex.data(), so.key_hex.size());
+    if (!core_->store.compaction_off().empty())
+        ctx_.log().warn("the store file keeps its size after expiries ({}); it is rebuilt on a later start", core_->store.compaction_off());
 
     onion_key_ = crypto::make_key_agreement(core_->key.to_dh());
     serve_node_contracts();

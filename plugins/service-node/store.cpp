@@ -3,6 +3,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <sodium.h>
 #include <unistd.h>
 #include <sqlcipher/sqlite3.h>
@@ -27,7 +28,6 @@ CREATE TABLE IF NOT EXISTS messages (
   held_ms    INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS messages_by_mailbox ON messages (mailbox, namespace, id);
-CREATE INDEX IF NOT EXISTS messages_by_expiry ON messages (expiry_ms);
 CREATE TABLE IF NOT EXISTS proofs (
   hash      BLOB PRIMARY KEY,
   mailbox   BLOB NOT NULL,
@@ -37,8 +37,15 @@ CREATE TABLE IF NOT EXISTS proofs (
 CREATE INDEX IF NOT EXISTS proofs_by_mailbox ON proofs (mailbox, namespace);
 )sql";
 
-// Created after migrate() (an older table lacks the column until then).
+// Created after migrate() (an older table lacks the columns until then).
 constexpr const char* kProofIndex = "CREATE INDEX IF NOT EXISTS messages_by_proof ON messages (proof_hash)";
+// The time a row may be swept (its expiry, or its hold when expired early): the sweep reads only
+// the rows it deletes, never the held ones (an index on expiry_ms alone walked every held row).
+// Built from the rows on the first opening; the index on expiry_ms it replaces goes.
+constexpr const char* kSweepIndex = R"sql(
+CREATE INDEX IF NOT EXISTS messages_by_sweep ON messages (max(expiry_ms, held_ms));
+DROP INDEX IF EXISTS messages_by_expiry;
+)sql";
 
 // The bytes the node holds (Limits::max_stored_bytes), kept exact by triggers inside the
 // transaction of every change: every row is charged row_total_bytes of its blobs and whether it
@@ -109,19 +116,40 @@ void row_bytes_sql(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 }
 
 // Pages that deletes and the sweeper free go back to the disk in bounded steps (sweep). A file
-// made before takes the mode only by a rebuild: VACUUM once (a copy of the file, on opening).
-void use_incremental_vacuum(sqlite3* db) {
+// made before takes the mode only by a rebuild: VACUUM once, on opening. The copy goes to a
+// temporary file (this SQLCipher keeps temporary tables in memory by default: a 205 MB file took
+// 222 MB of RSS) and the rebuilt pages through the WAL, so it needs about twice the file on disk.
+// Without the room, or when it fails, the file keeps its mode: the node runs as before (the cap
+// still counts pages in use; only the file does not shrink). Returns why not (empty: the mode is on).
+std::string use_incremental_vacuum(sqlite3* db, const std::string& path) {
     {
         sql::Statement mode(db, "PRAGMA auto_vacuum");
-        if (mode.step() && mode.column_int64(0) == 2) return;  // INCREMENTAL
+        if (mode.step() && mode.column_int64(0) == 2) return {};  // INCREMENTAL
     }
-    sql::exec(db, "PRAGMA auto_vacuum = INCREMENTAL");
     bool existing = false;
     {
         sql::Statement tables(db, "SELECT count(*) FROM sqlite_master");
         existing = tables.step() && tables.column_int64(0) > 0;
     }
-    if (existing) sql::exec(db, "VACUUM");
+    if (!existing) {
+        sql::exec(db, "PRAGMA auto_vacuum = INCREMENTAL");  // a new file takes it as it is made
+        return {};
+    }
+    std::error_code file_ec, disk_ec;
+    const auto file = std::filesystem::file_size(path, file_ec);
+    const auto disk = std::filesystem::space(std::filesystem::absolute(path).parent_path(), disk_ec);
+    if (!file_ec && !disk_ec && disk.available / 2 < file)
+        return "not enough free disk for the one-time rebuild (" + std::to_string(2 * file) + " bytes)";
+    try {
+        sql::exec(db, "PRAGMA auto_vacuum = INCREMENTAL");
+        sql::exec(db, "PRAGMA temp_store = FILE");
+        sql::exec(db, "VACUUM");
+    } catch (const std::exception& e) {
+        sqlite3_exec(db, "PRAGMA auto_vacuum = NONE; PRAGMA temp_store = DEFAULT", nullptr, nullptr, nullptr);
+        return std::string("the one-time rebuild failed: ") + e.what();
+    }
+    sql::exec(db, "PRAGMA temp_store = DEFAULT");
+    return {};
 }
 
 int user_version(sqlite3* db) {
@@ -178,13 +206,14 @@ MessageStore::MessageStore(const StoreOptions& options, const Limits& limits) : 
             if (sqlite3_create_function(db_, "veil_row_bytes", args, SQLITE_UTF8 | SQLITE_DETERMINISTIC, &page_,
                                         row_bytes_sql, nullptr, nullptr) != SQLITE_OK)
                 throw StoreError(sql::Failure::io, "cannot register the row charge");
-        use_incremental_vacuum(db_);
+        compaction_off_ = use_incremental_vacuum(db_, options.path);
         sql::exec(db_, "PRAGMA journal_mode = WAL");
         sql::exec(db_, options.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
         sql::exec(db_, "PRAGMA secure_delete = ON");  // deleted ciphertext does not linger in free pages
         sql::exec(db_, kSchema);
         migrate();
         sql::exec(db_, kProofIndex);
+        sql::exec(db_, kSweepIndex);
         update_totals();
         // The pages of an empty store (the first page, each table's and index's root, the first
         // pointer-map page): not charged, so the measure by pages starts at zero as the model does.
@@ -620,7 +649,7 @@ std::vector<Hash> MessageStore::expire(const PublicKey& mailbox, std::uint16_t n
 std::size_t MessageStore::sweep(std::uint64_t now_ms) {
     std::lock_guard lock(mutex_);
     // A row the owner expired early stays (unserved) until the expiry it had: held_ms.
-    auto& d = prepare("DELETE FROM messages WHERE expiry_ms <= ?1 AND held_ms <= ?1");
+    auto& d = prepare(kSweepSql);
     sql::ScopedReset d_done(d);
     d.uint64(1, now_ms).step();
     auto n = static_cast<std::size_t>(sqlite3_changes(db_));

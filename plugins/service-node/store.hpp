@@ -124,6 +124,11 @@ public:
     /// passed, and the proofs no row refers to any more, then returns up to
     /// kCompactPagesPerSweep free pages to the disk; returns how many rows.
     std::size_t sweep(std::uint64_t now_ms);
+    /// Why the file does not give freed pages back to the disk (an older file whose one-time
+    /// rebuild found no room or failed; the node runs on, see docs); empty when it does.
+    [[nodiscard]] const std::string& compaction_off() const { return compaction_off_; }
+    /// The sweep's delete (?1: now), through the index messages_by_sweep (tests check its plan).
+    static constexpr const char* kSweepSql = "DELETE FROM messages WHERE max(expiry_ms, held_ms) <= ?1";
 
     /// Every unexpired row's state whose mailbox passes `keep`: one vector of the whole store, for
     /// tests and small stores only (the node uses summary() and states_of()).
@@ -226,6 +231,7 @@ private:
     Limits limits_;
     PageLayout page_;  // the file's, for the row charge (veil_row_bytes in SQL)
     std::uint64_t empty_pages_ = 0;  // pages an empty store takes (not charged)
+    std::string compaction_off_;     // compaction_off()
     std::mutex mutex_;
     sqlite3* db_ = nullptr;
     std::unordered_map<const char*, std::unique_ptr<sql::Statement>> statements_;  // by literal
