@@ -157,9 +157,10 @@ std::vector<PublicKey> Authority::equivocators() const {
 // Honest authorities count the same votes, but one whose previous consensus differs computes
 // another body. The previous that threshold counted votes named is the one to build on (a
 // majority threshold lets at most one reach that); an authority whose own differs abstains. When
-// none reaches it (the honest ones disagreed since a split, or a liar named another while one
-// was down) every honest authority, seeing the same votes, builds afresh from no previous: the
-// same body for all, so a split heals in one period (swarms are assigned anew once).
+// none reaches it, it builds only on a proven split: two threshold-signed bodies of its previous
+// version that it holds (a liar cannot forge one). Every honest authority that holds both picks
+// the one of lowest digest, so a split heals in one period without reassigning swarms from
+// nothing; a liar naming junk while an honest authority is down proves nothing: it abstains.
 std::optional<std::pair<std::uint64_t, Digest>> Authority::agreed_previous() const {
     std::map<std::pair<std::uint64_t, Digest>, std::size_t> named;
     for (const auto& v : counted_votes())
@@ -172,8 +173,12 @@ void Authority::form(std::uint64_t now_ms) {
     const auto& own = votes_.at({period_, key_.pub}).vote;
     auto agreed = agreed_previous();
     if (agreed && *agreed != std::pair{own.previous_version, own.previous}) return;  // it catches up by fetching
-    if (!agreed && counted_votes().size() < threshold()) return;  // too few votes to list anyone anyway
     const Manifest* base = agreed && base_ ? &*base_ : nullptr;
+    if (!agreed) {
+        if (counted_votes().size() < threshold()) return;  // too few votes to list anyone anyway
+        base = split_base(own.previous_version);
+        if (!base) return;  // no proven split: a disagreement a liar could have made up
+    }
     auto m = form_consensus(counted_votes(), period_, base, config_.consensus);
     if (served_manifest_ && m.version <= served_manifest_->version) return;  // never back
     std::vector<const crypto::SigningKeyPair*> signers{&key_};
@@ -210,13 +215,31 @@ void Authority::serve(const SignedManifest& m) {
     served_manifest_ = m.manifest;
     served_digest_ = digest_of(m.body);
     served_ = m.encode();
+    remember(m);
 }
 
 bool Authority::take_manifest(const SignedManifest& m, std::uint64_t now_ms) {
-    if (served_manifest_ && m.manifest.version <= served_manifest_->version) return false;
+    if (served_manifest_ && m.manifest.version < served_manifest_->version) return false;
+    if (proven_.contains({m.manifest.version, digest_of(m.body)})) return false;
     if (verifier_.check(m, now_ms) != ManifestCheck::ok) return false;
+    remember(m);
+    // Another body of the version it serves is kept as proof of a split, never served.
+    if (served_manifest_ && m.manifest.version <= served_manifest_->version) return false;
     serve(m);
     return true;
+}
+
+void Authority::remember(const SignedManifest& m) {
+    proven_.emplace(std::pair{m.manifest.version, digest_of(m.body)}, m.manifest);
+    while (proven_.size() > kProvenKept) proven_.erase(proven_.begin());
+}
+
+const Manifest* Authority::split_base(std::uint64_t version) const {
+    auto first = proven_.lower_bound({version, Digest{}});
+    if (first == proven_.end() || first->first.first != version) return nullptr;
+    auto second = std::next(first);
+    if (second == proven_.end() || second->first.first != version) return nullptr;
+    return &first->second;  // the lowest digest: every authority holding the proof picks it
 }
 
 }  // namespace veil::directory

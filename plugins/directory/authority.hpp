@@ -15,8 +15,9 @@
 ///   middle    it forms the consensus of p from the votes of p it holds (its own included) and the
 ///             consensus its vote named (`previous`), signs the body only when at least
 ///             `threshold` counted votes named that same previous (or, when no previous has
-///             that many, builds from none, as every honest authority then does), and sends
-///             the signature;
+///             that many, on the lowest-digest body of a proven split: two threshold-signed
+///             bodies of its previous version it holds; otherwise it abstains), and sends the
+///             signature;
 ///             signatures of the others on the same body are added as they arrive;
 ///   any time  a consensus of >= threshold valid signatures becomes the served manifest and the
 ///             `previous` of the next period; one fetched from another authority is taken too
@@ -90,7 +91,8 @@ public:
     /// the body this authority formed; a valid one is never replaced.
     SignatureTaken take_signature(const ConsensusSignature& s, std::uint64_t now_ms);
     /// A manifest another authority serves (or the one saved before a restart). Taken as served
-    /// and previous when it has enough valid signatures, is not expired, and is newer.
+    /// and previous when it has enough valid signatures, is not expired, and is newer; another
+    /// valid body of the served version is kept as proof of a split (and false returned).
     bool take_manifest(const SignedManifest& m, std::uint64_t now_ms);
 
     /// This period's vote envelope (empty before the first tick).
@@ -132,6 +134,11 @@ private:
     void serve_if_enough(std::uint64_t now_ms);
     void serve(const SignedManifest& m);
     void start_period(std::uint64_t p);
+    /// Keeps a threshold-signed manifest (served or fetched) as proof for split_base.
+    void remember(const SignedManifest& m);
+    /// The body of lowest digest among two or more threshold-signed ones of `version` it holds
+    /// (a proven split), or null.
+    [[nodiscard]] const Manifest* split_base(std::uint64_t version) const;
     /// The previous consensus threshold counted votes named, if one did.
     [[nodiscard]] std::optional<std::pair<std::uint64_t, Digest>> agreed_previous() const;
     bool voted_for(std::uint64_t p) const;
@@ -164,6 +171,9 @@ private:
     Digest served_digest_{};                   ///< digest_of its body
     std::optional<Manifest> base_;             ///< the previous this period's vote named
     std::map<std::uint64_t, std::uint64_t> voted_;
+    /// Threshold-signed manifests seen, by (version, body digest): the newest kProvenKept.
+    std::map<std::pair<std::uint64_t, Digest>, Manifest> proven_;
+    static constexpr std::size_t kProvenKept = 8;
     wire::Bytes served_;
     std::uint64_t signature_checks_ = 0;
 };

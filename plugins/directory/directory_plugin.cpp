@@ -1,6 +1,9 @@
 // plugins/directory: the directory authority. Descriptor, config table and wiring only: the
 // rules live in authority.cpp (votes, consensus, signatures), registry.cpp and consensus.cpp;
 // this file carries their bytes over framed TCP to the other authorities.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <map>
 #include <set>
@@ -161,8 +164,10 @@ private:
         auto now = now_ms();
         auto before = authority_->served_version();
         authority_->tick(now);
-        if (authority_->voted() != voted_) save_voted();  // before the vote leaves
         after_change(before);
+        // Nothing leaves before the period voted for is on disk: after a crash a vote that left
+        // unrecorded could be repeated, and be taken for equivocation. Retried at every tick.
+        if (authority_->voted() != voted_ && !save_voted()) return;
         for (auto& p : peers_) talk_to(p);
     }
 
@@ -186,25 +191,33 @@ private:
 
     // Reports a failure (and tries again at the next tick): a vote whose period was not recorded
     // could be repeated after a restart and taken for equivocation.
-    void save_voted() {
-        auto tmp = voted_file_;
-        tmp += ".tmp";
-        {
-            std::ofstream out(tmp, std::ios::trunc);
-            for (const auto& [first, last] : authority_->voted()) out << first << ' ' << last << '\n';
-            out.flush();
-            if (!out) {
-                log_->error("cannot write {}: the periods voted for are not saved", tmp.string());
-                return;
-            }
-        }
-        std::error_code ec;
-        fs::rename(tmp, voted_file_, ec);
-        if (ec) {
-            log_->error("cannot replace {}: {}: the periods voted for are not saved", voted_file_.string(), ec.message());
-            return;
+    bool save_voted() {
+        std::string text;
+        for (const auto& [first, last] : authority_->voted()) text += std::to_string(first) + ' ' + std::to_string(last) + '\n';
+        if (auto failed = replace_durably(voted_file_, text); !failed.empty()) {
+            log_->error("{}: the periods voted for are not saved; no vote leaves until they are", failed);
+            return false;
         }
         voted_ = authority_->voted();
+        return true;
+    }
+
+    // Writes PATH.tmp, fsyncs it, renames it over PATH and fsyncs the directory: after a crash
+    // PATH holds the old text or the new, on disk. Returns what failed, or empty.
+    static std::string replace_durably(const fs::path& path, std::string_view text) {
+        auto tmp = path;
+        tmp += ".tmp";
+        int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0) return "cannot create " + tmp.string();
+        bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+        ::close(fd);
+        if (!written) return "cannot write " + tmp.string();
+        if (::rename(tmp.c_str(), path.c_str()) != 0) return "cannot replace " + path.string();
+        auto dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+        int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        bool synced = dfd >= 0 && ::fsync(dfd) == 0;
+        if (dfd >= 0) ::close(dfd);
+        return synced ? std::string() : "cannot sync " + dir.string();
     }
 
     void load_saved() {

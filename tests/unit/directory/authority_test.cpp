@@ -449,35 +449,73 @@ TEST_CASE("authority - a vote it holds costs no signature check again; relay sig
     CHECK(a.signature_checks() == checks + 2);  // the vote, and authority 2's relay signature once
 }
 
-TEST_CASE("authority - authorities that served different bodies of one version sign one body the next period",
-          "[node][authority]") {
+TEST_CASE("authority - a proven split heals on the lowest-digest body; an unproven one abstains", "[node][authority]") {
     Network net(3);
     const std::uint64_t p = kStart / kPeriodMs;
     for (int i = 0; i < 4; ++i) net.add_node(kStart);
     // A past split: authorities 1 and 2 each serve another body of version p, each completed by
     // authority 3's signature (a liar, or a partition), then authority 3 is gone.
-    ConsensusParams params;
-    params.authority_count = 3;
-    params.period_ms = kPeriodMs;
-    params.validity_ms = 5 * kPeriodMs;
+    const auto& params = net.authorities[0]->consensus_params();
     std::vector<Vote> none;
     auto one = form_consensus(none, p, nullptr, params);
     auto other = one;
     other.valid_until_ms += 1;  // any difference gives another body
+    std::vector<SignedManifest> bodies;
     for (std::size_t i : {0, 1}) {
         std::vector<const SigningKeyPair*> signers{&net.keys[i], &net.keys[2]};
-        REQUIRE(net.authorities[i]->take_manifest(sign_manifest(i == 0 ? one : other, signers), kStart + 1));
+        bodies.push_back(sign_manifest(i == 0 ? one : other, signers));
+        REQUIRE(net.authorities[i]->take_manifest(bodies.back(), kStart + 1));
     }
     REQUIRE(net.served(0).body != net.served(1).body);
     net.up[2] = false;
+    // Neither holds the other's body yet: nothing proves the split, both abstain.
     net.run_period(p + 1);
-    // Neither previous has two votes: both build afresh from the same votes and sign one body.
-    REQUIRE(net.served(0).manifest.version == p + 1);
-    REQUIRE(net.served(1).manifest.version == p + 1);
+    CHECK_FALSE(net.authorities[0]->own_signature());
+    CHECK_FALSE(net.authorities[1]->own_signature());
+    // They fetch each other's manifest: kept as proof, not served.
+    CHECK_FALSE(net.authorities[0]->take_manifest(bodies[1], (p + 1) * kPeriodMs + 700));
+    CHECK_FALSE(net.authorities[1]->take_manifest(bodies[0], (p + 1) * kPeriodMs + 700));
+    CHECK(net.served(0).body == bodies[0].body);
+    // Alone, with its own vote only, it still abstains: a body from fewer than threshold votes
+    // lists nobody, and the liar's signature would complete it.
+    net.up[1] = false;
+    net.run_period(p + 2);
+    CHECK_FALSE(net.authorities[0]->own_signature());
+    net.up[1] = true;
+    net.run_period(p + 3);
+    // Both build on the body of lowest digest, from the same votes, and sign one body.
+    REQUIRE(net.served(0).manifest.version == p + 3);
+    REQUIRE(net.served(1).manifest.version == p + 3);
     CHECK(net.served(0).body == net.served(1).body);
+    const auto& lowest = digest_of(bodies[0].body) < digest_of(bodies[1].body) ? one : other;
+    auto expected = form_consensus(net.authorities[0]->counted_votes(), p + 3, &lowest, params);
+    std::vector<const SigningKeyPair*> signer{&net.keys[0]};
+    CHECK(sign_manifest(expected, signer).body == net.served(0).body);
     CHECK(net.served(0).manifest.nodes.size() == 4);
     // From then on they agree on the previous again.
-    net.run_period(p + 2);
-    CHECK(net.served(0).manifest.version == p + 2);
+    net.run_period(p + 4);
+    CHECK(net.served(0).manifest.version == p + 4);
     CHECK(net.served(0).body == net.served(1).body);
+}
+
+TEST_CASE("authority - a liar naming junk while an honest authority is down cannot force a fresh build",
+          "[node][authority]") {
+    Network net(3);
+    const std::uint64_t p = kStart / kPeriodMs;
+    for (int i = 0; i < 4; ++i) net.add_node(kStart);
+    net.run_period(p);
+    REQUIRE(net.served(0).signatures.size() == 3);
+    // Period p + 1: authority 2 is down; authority 3 votes naming a previous nobody signed.
+    net.up[1] = false;
+    net.up[2] = false;
+    const std::uint64_t start = (p + 1) * kPeriodMs;
+    net.authorities[0]->tick(start);
+    Vote lie{p + 1, net.keys[2].pub, net.authorities[2]->registry().view(), p, Digest{}};
+    lie.previous[0] = 0x42;
+    REQUIRE(net.authorities[0]->take_vote(direct(sign_vote(lie, net.keys[2])), start) == VoteTaken::taken);
+    net.authorities[0]->tick(start + kPeriodMs / 2);
+    // Two votes, neither previous named twice, no proven split: it abstains (a body built from
+    // none, completed by the liar's signature, would reassign every swarm).
+    CHECK_FALSE(net.authorities[0]->own_signature());
+    CHECK(net.served(0).manifest.version == p);
 }
