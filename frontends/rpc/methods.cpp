@@ -339,7 +339,9 @@ const std::map<std::string, Handler, std::less<>>& handlers() {
         {"group.send",
          [](sdk::Bus& b, const MethodOptions& o, const json& p, Session&, Done d) {
              Params a(p, {"group", "text"});
-             msg::SendMessage req{group_param(a), a.str("text")};
+             msg::SendMessage req;
+             req.to = group_param(a);
+             req.text = a.str("text");
              if (req.text.empty()) throw ParamError("\"text\" must not be empty");
              ask(b, o, std::move(req), [](const msg::Queued& r) { return to_json(r.message); }, std::move(d));
          }},
