@@ -50,6 +50,18 @@ public:
         if (!v->is_boolean()) throw ParamError(std::string("\"") + key + "\" must be true or false");
         return v->get<bool>();
     }
+    /// A non-empty array of strings (at most `max`).
+    std::vector<std::string> strings(const char* key, std::size_t max) const {
+        const json* v = find(key, true);
+        if (!v->is_array() || v->empty()) throw ParamError(std::string("\"") + key + "\" must be a non-empty array of strings");
+        if (v->size() > max) throw ParamError(std::string("\"") + key + "\" has more than " + std::to_string(max) + " items");
+        std::vector<std::string> out;
+        for (const auto& item : *v) {
+            if (!item.is_string()) throw ParamError(std::string("\"") + key + "\" must be a non-empty array of strings");
+            out.push_back(item.get<std::string>());
+        }
+        return out;
+    }
     std::uint64_t uint(const char* key, bool required, std::uint64_t fallback, std::uint64_t min,
                        std::uint64_t max) const {
         const json* v = find(key, required);
@@ -97,6 +109,31 @@ json array_of(const std::vector<T>& items) {
 }
 
 json done_json(const msg::Done&) { return json::object(); }
+json group_json(const msg::Group& g) { return to_json(g); }
+
+// The "group" param: shaped as a group ID ("03" + 64 hex), so a person's ID given by mistake is
+// refused here rather than taken as a one-to-one conversation by the messenger.
+std::string group_param(const Params& a) {
+    auto g = a.str("group");
+    const bool hex = std::all_of(g.begin(), g.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    });
+    if (g.size() != 66 || !g.starts_with("03") || !hex) {
+        throw ParamError("\"group\" must be a group ID (03 followed by 64 hex characters)");
+    }
+    return g;
+}
+
+// Members one call may name (a group holds at most 1,000).
+constexpr std::size_t kMaxGroupMembers = 1000;
+
+// group.add, group.remove, group.admin: one ChangeGroup each.
+void change_group(sdk::Bus& b, const MethodOptions& o, const json& p, msg::GroupChange change, Done d) {
+    Params a(p, {"group", "members"});
+    msg::ChangeGroup req{group_param(a), change, a.strings("members", kMaxGroupMembers)};
+    if (change == msg::GroupChange::admin && req.members.size() != 1) throw ParamError("\"members\" must name one member");
+    ask(b, o, std::move(req), group_json, std::move(d));
+}
 
 // Pages read while collecting one peer's unread messages: the first, and the largest.
 constexpr std::uint32_t kReceivePage = 1000;
@@ -263,6 +300,56 @@ const std::map<std::string, Handler, std::less<>>& handlers() {
          [](sdk::Bus& b, const MethodOptions& o, const json& p, Session&, Done d) {
              Params(p, {});
              ask(b, o, msg::ListDevices{}, [](const msg::DeviceList& r) { return array_of(r.devices); }, std::move(d));
+         }},
+        {"group.create",
+         [](sdk::Bus& b, const MethodOptions& o, const json& p, Session&, Done d) {
+             Params a(p, {"name", "members"});
+             msg::CreateGroup req{a.str("name"), {}};
+             if (p.contains("members")) req.members = a.strings("members", kMaxGroupMembers - 1);
+             if (req.name.empty()) throw ParamError("\"name\" must not be empty");
+             ask(b, o, std::move(req), group_json, std::move(d));
+         }},
+        {"group.add",
+         [](sdk::Bus& b, const MethodOptions& o, const json& p, Session&, Done d) {
+             change_group(b, o, p, msg::GroupChange::add, std::move(d));
+         }},
+        {"group.remove",
+         [](sdk::Bus& b, const MethodOptions& o, const json& p, Session&, Done d) {
+             change_group(b, o, p, msg::GroupChange::remove, std::move(d));
+         }},
+        {"group.admin",
+         [](sdk::Bus& b, const MethodOptions& o, const json& p, Session&, Done d) {
+             change_group(b, o, p, msg::GroupChange::admin, std::move(d));
+         }},
+        {"group.list",
+         [](sdk::Bus& b, const MethodOptions& o, const json& p, Session&, Done d) {
+             Params(p, {});
+             ask(b, o, msg::ListGroups{}, [](const msg::GroupList& r) { return array_of(r.groups); }, std::move(d));
+         }},
+        {"group.members",
+         [](sdk::Bus& b, const MethodOptions& o, const json& p, Session&, Done d) {
+             Params a(p, {"group"});
+             ask(b, o, msg::GetGroup{group_param(a)}, group_json, std::move(d));
+         }},
+        {"group.accept",
+         [](sdk::Bus& b, const MethodOptions& o, const json& p, Session&, Done d) {
+             Params a(p, {"group"});
+             ask(b, o, msg::AcceptRequest{group_param(a)}, done_json, std::move(d));
+         }},
+        {"group.send",
+         [](sdk::Bus& b, const MethodOptions& o, const json& p, Session&, Done d) {
+             Params a(p, {"group", "text"});
+             msg::SendMessage req;
+             req.to = group_param(a);
+             req.text = a.str("text");
+             if (req.text.empty()) throw ParamError("\"text\" must not be empty");
+             ask(b, o, std::move(req), [](const msg::Queued& r) { return to_json(r.message); }, std::move(d));
+         }},
+        {"group.messages",
+         [](sdk::Bus& b, const MethodOptions& o, const json& p, Session&, Done d) {
+             Params a(p, {"group", "limit"});
+             msg::ListMessages req{group_param(a), static_cast<std::uint32_t>(a.uint("limit", false, 200, 1, 10000))};
+             ask(b, o, std::move(req), [](const msg::MessageList& r) { return array_of(r.messages); }, std::move(d));
          }},
         {"receive",
          [](sdk::Bus& b, const MethodOptions& o, const json& p, Session&, Done d) {

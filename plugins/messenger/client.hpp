@@ -99,7 +99,8 @@ public:
     void set_disappearing(const crypto::VeilId& peer, std::uint32_t seconds, std::function<void()> done, Fail fail);
 
     /// Views for frontends.
-    [[nodiscard]] std::vector<sdk::messenger::Conversation> conversations() const { return model_.conversations(); }
+    /// Every conversation, closed groups included (client_group_views.cpp), newest first.
+    [[nodiscard]] std::vector<sdk::messenger::Conversation> conversations() const;
     [[nodiscard]] std::vector<MessageRecord> messages(const crypto::VeilId& peer, std::size_t limit) const {
         return model_.messages(peer, limit);
     }
@@ -118,6 +119,20 @@ public:
                    std::function<void(sdk::attachment::OpenedAttachment, const MessageRecord&)> done, Fail fail);
     /// True when `peer`'s messages are a request (unknown sender, not accepted yet).
     [[nodiscard]] bool is_request(const crypto::VeilId& peer) const { return model_.is_request(peer); }
+    // client_group_views.cpp: closed groups as frontends see them
+    /// A group's conversation (named after the group; a request while not accepted).
+    [[nodiscard]] sdk::messenger::Conversation conversation(const crypto::GroupId& group) const;
+    /// A group's newest `limit` messages, oldest first.
+    [[nodiscard]] std::vector<MessageRecord> messages(const crypto::GroupId& group, std::size_t limit) const {
+        return model_.messages(group, limit);
+    }
+    /// The group with its members (only the id when not held).
+    [[nodiscard]] sdk::messenger::Group group_view(const crypto::GroupId& group) const;
+    void mark_read(const crypto::GroupId& group, std::function<void()> done, Fail fail);
+    /// ConversationUpdated for every group held (after group controls changed the book).
+    void publish_groups();
+    /// ConversationUpdated for one group (created, changed, accepted).
+    void publish_group(const crypto::GroupId& group);
     // client_groups.cpp: closed groups (docs/groups.md)
     /// The groups this device holds (loaded by open()).
     [[nodiscard]] const GroupBook& groups() const { return *groups_; }
@@ -232,6 +247,9 @@ private:
                               std::size_t next, std::shared_ptr<std::vector<MessageRecord>> got,
                               std::function<void(std::vector<MessageRecord>)> done);
     // client_contacts.cpp
+    /// Saves read marks, then tells the frontends (MessageUpdated each, the conversation once).
+    void save_read_marks(std::vector<MessageRecord> changed, std::function<sdk::messenger::Conversation()> summary,
+                         std::function<void()> done, Fail fail);
     /// Saves a contact; with `sync`, also queues the change for our other devices.
     void update_contact(ContactRecord c, bool sync, std::function<void()> done, Fail fail);
     // client_attachments.cpp

@@ -82,12 +82,16 @@ void Client::set_disappearing(const crypto::VeilId& peer, std::uint32_t seconds,
 }
 
 void Client::mark_read(const crypto::VeilId& peer, std::function<void()> done, Fail fail) {
-    auto changed = model_.mark_read(peer);
+    save_read_marks(model_.mark_read(peer), [this, peer] { return conversation(peer); }, std::move(done), std::move(fail));
+}
+
+void Client::save_read_marks(std::vector<MessageRecord> changed, std::function<sm::Conversation()> summary,
+                             std::function<void()> done, Fail fail) {
     std::vector<sdk::storage::BatchOp> ops;
     for (const auto& r : changed) ops.push_back(record_op(r));
-    store_.write(std::move(ops), [this, peer, changed, done] {
+    store_.write(std::move(ops), [this, summary, changed, done] {
         for (const auto& r : changed) ctx_.bus().publish(sm::MessageUpdated{view(r)});
-        if (!changed.empty()) ctx_.bus().publish(sm::ConversationUpdated{conversation(peer)});
+        if (!changed.empty()) ctx_.bus().publish(sm::ConversationUpdated{summary()});
         done();
     }, fail);
 }

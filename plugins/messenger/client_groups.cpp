@@ -265,9 +265,12 @@ void Client::send_group(const crypto::GroupId& group, std::string text, std::fun
     r.from = account_->id();
     r.message = m;
     r.delivery = DeliveryState::queued;
+    r.read = true;
     r.received_at_ms = now_ms();
     r.group = group;
+    ops.push_back(record_op(r));  // kept in the group's conversation, marked sent by the flush
     store_.write(std::move(ops), [this, r, queued] {
+        put_message(r, true);
         queued(r);
         if (resident_) flush_in_background();
     }, [this, fail](const sdk::Error& e) {
@@ -378,9 +381,15 @@ void Client::read_group_mailboxes(std::shared_ptr<std::vector<std::pair<crypto::
         }
         if (group_handled_.size() > kMaxHandledItems) group_handled_.clear();
         if (!read.changed) return go_on();
-        // The ratcheted chains and the cursor are saved before the messages are handed out.
-        store_.write(groups_->save_ops(kStorageNs), [got, go_on, opened = std::move(opened)]() mutable {
-            for (auto& r : opened) got->push_back(std::move(r));
+        // The ratcheted chains and the cursor are saved with the messages kept (one batch), before they are shown.
+        auto kept = model_.receive_group(std::move(opened), now_ms());
+        auto ops = groups_->save_ops(kStorageNs);
+        append(ops, std::move(kept.ops));
+        store_.write(std::move(ops), [this, got, go_on, shown = std::move(kept.shown)]() mutable {
+            for (auto& r : shown) {
+                put_message(r, true);
+                got->push_back(std::move(r));
+            }
             go_on();
         }, [this, go_on](const sdk::Error& e) {
             ctx_.log().warn("group messages are read again in a later round: {}", e.message);

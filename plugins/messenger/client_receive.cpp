@@ -176,6 +176,7 @@ void Client::store_received(const AccountPtr& account, std::vector<Opened> opene
         records.push_back(std::move(o.record));
     }
     auto round = model_.receive(std::move(records), now_ms());
+    const bool groups_changed = !group_ops.empty();
     for (auto& op : group_ops) round.ops.push_back(std::move(op));
     for (std::size_t i = 0; i < round.duplicates; ++i) {
         ctx_.log().warn("a message whose id and time are already stored was dropped");
@@ -184,13 +185,14 @@ void Client::store_received(const AccountPtr& account, std::vector<Opened> opene
     // that then fail to open (their keys are spent) and are deleted.
     auto got = std::move(round.shown);
     auto changed = std::move(round.changed);
-    store_.save_account(*account, std::move(round.ops), [this, account, processed, got, changed, done, end,
+    store_.save_account(*account, std::move(round.ops), [this, account, processed, got, changed, groups_changed, done, end,
                                                          devices = std::move(devices)]() mutable {
         // Saved: shown now (in each sender's order), whatever the swarm delete does (a later round deletes them).
         for (const auto& h : processed) handled_.add(h);
         for (const auto& id : changed) ctx_.bus().publish(sm::ConversationUpdated{conversation(id)});
+        if (groups_changed) publish_groups();  // an invitation, a new member or name: the list changes
         for (const auto& r : got) {
-            model_.put(r);
+            put_message(r, false);  // kept, its expiry armed; shown below in its sender's order
             show_in_order(devices[r.message.id], r);
         }
         // One-shot: the round ends once the delete is answered and attachments are fetched, so

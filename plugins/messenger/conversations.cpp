@@ -88,8 +88,15 @@ std::vector<MessageRecord> Conversations::pending_downloads(std::uint64_t now_ms
 }
 
 std::vector<MessageRecord> Conversations::messages(const crypto::VeilId& peer, std::size_t limit) const {
+    return messages_under(conversation_prefix(peer), limit);
+}
+
+std::vector<MessageRecord> Conversations::messages(const crypto::GroupId& group, std::size_t limit) const {
+    return messages_under(conversation_prefix(group), limit);
+}
+
+std::vector<MessageRecord> Conversations::messages_under(const std::string& prefix, std::size_t limit) const {
     std::vector<MessageRecord> out;
-    auto prefix = conversation_prefix(peer);
     for (auto it = messages_.lower_bound(prefix); it != messages_.end() && it->first.starts_with(prefix); ++it) {
         out.push_back(it->second);
     }
@@ -139,8 +146,15 @@ std::optional<MessageRecord> Conversations::mark_failed(const crypto::VeilId& to
 }
 
 std::vector<MessageRecord> Conversations::mark_read(const crypto::VeilId& peer) {
+    return mark_read_under(conversation_prefix(peer));
+}
+
+std::vector<MessageRecord> Conversations::mark_read(const crypto::GroupId& group) {
+    return mark_read_under(conversation_prefix(group));
+}
+
+std::vector<MessageRecord> Conversations::mark_read_under(const std::string& prefix) {
     std::vector<MessageRecord> out;
-    auto prefix = conversation_prefix(peer);
     for (auto it = messages_.lower_bound(prefix); it != messages_.end() && it->first.starts_with(prefix); ++it) {
         if (it->second.read) continue;
         it->second.read = true;
@@ -239,15 +253,8 @@ Conversations::Received Conversations::receive(std::vector<MessageRecord> opened
     std::vector<std::string> seen_keys;
     for (auto& r : opened) {
         bool stored = r.message.kind == ChatKind::text || r.message.kind == ChatKind::attachment;
-        if (stored) {
-            // The key has no sender: a peer reusing one of our ids and times would overwrite our record.
-            auto key = record_key(r);
-            if (find(key) || std::find(seen_keys.begin(), seen_keys.end(), key) != seen_keys.end()) {
-                ++out.duplicates;
-                continue;
-            }
-            seen_keys.push_back(std::move(key));
-        }
+        // The key has no sender: a peer reusing one of our ids and times would overwrite our record.
+        if (stored && duplicate(r, seen_keys, out)) continue;
         if (!apply_incoming(r, now_ms, out)) continue;
         // A request's files wait for acceptance (no disk filling, no online tracking by strangers).
         if (r.message.kind == ChatKind::attachment && is_request(r.peer)) {
@@ -258,6 +265,38 @@ Conversations::Received Conversations::receive(std::vector<MessageRecord> opened
         out.shown.push_back(std::move(r));
     }
     // In the order they were written (the swarm returns them in arrival order).
+    std::stable_sort(out.shown.begin(), out.shown.end(), [](const MessageRecord& a, const MessageRecord& b) {
+        return a.message.sent_at_ms < b.message.sent_at_ms;
+    });
+    return out;
+}
+
+bool Conversations::duplicate(const MessageRecord& r, std::vector<std::string>& seen, Received& out) {
+    auto key = record_key(r);
+    if (find(key) || std::find(seen.begin(), seen.end(), key) != seen.end()) {
+        ++out.duplicates;
+        return true;
+    }
+    seen.push_back(std::move(key));
+    return false;
+}
+
+Conversations::Received Conversations::receive_group(std::vector<MessageRecord> opened, std::uint64_t now_ms) {
+    Received out;
+    std::vector<std::string> seen_keys;
+    for (auto& r : opened) {
+        if (!r.group || r.message.kind != ChatKind::text) continue;
+        bool own = r.from == self_;
+        auto c = contact(r.from);
+        if (!own && c && c->blocked) continue;  // blocking holds in groups too
+        if (duplicate(r, seen_keys, out)) continue;
+        r.peer = r.from;
+        r.delivery = own ? DeliveryState::sent : DeliveryState::received;
+        r.read = own;
+        r.received_at_ms = now_ms;
+        out.ops.push_back(record_op(r));
+        out.shown.push_back(std::move(r));
+    }
     std::stable_sort(out.shown.begin(), out.shown.end(), [](const MessageRecord& a, const MessageRecord& b) {
         return a.message.sent_at_ms < b.message.sent_at_ms;
     });
@@ -278,7 +317,11 @@ sm::Message Conversations::view(const MessageRecord& r) const {
     m.expires_at_ms = r.expires_at_ms;
     m.delivery = delivery_view(r.delivery);
     m.read = r.read;
-    m.request = !m.outgoing && is_request(r.peer);
+    m.request = !m.outgoing && !r.group && is_request(r.peer);
+    if (r.group) {
+        m.group = crypto::group_id_str(*r.group);
+        m.peer = m.group;
+    }
     if (r.message.attachment) {
         const auto& a = *r.message.attachment;
         m.attachment = sm::AttachmentInfo{a.file_name, a.mime_type, a.size_bytes, r.saved_path, r.retry_at_ms != 0};
@@ -295,7 +338,19 @@ sm::Conversation Conversations::conversation(const crypto::VeilId& peer) const {
         v.blocked = c->blocked;
         v.disappear_after_s = c->disappear_after_s;
     }
-    auto prefix = conversation_prefix(peer);
+    summarise(conversation_prefix(peer), v);
+    return v;
+}
+
+sm::Conversation Conversations::conversation(const crypto::GroupId& group) const {
+    sm::Conversation v;
+    v.peer = crypto::group_id_str(group);
+    v.group = true;
+    summarise(conversation_prefix(group), v);
+    return v;
+}
+
+void Conversations::summarise(const std::string& prefix, sm::Conversation& v) const {
     for (auto it = messages_.lower_bound(prefix); it != messages_.end() && it->first.starts_with(prefix); ++it) {
         const auto& r = it->second;
         if (!r.read) ++v.unread;
@@ -305,13 +360,13 @@ sm::Conversation Conversations::conversation(const crypto::VeilId& peer) const {
             v.last_text = utf8_prefix(text, kMaxSummaryTextBytes);  // list replies stay small
         }
     }
-    return v;
 }
 
 std::vector<sm::Conversation> Conversations::conversations() const {
     std::vector<crypto::VeilId> peers;
     for (const auto& [id, c] : contacts_) peers.push_back(id);
     for (const auto& [k, r] : messages_) {
+        if (r.group) continue;  // a group's conversation is the group's (the caller lists groups)
         if (peers.empty() || !(peers.back() == r.peer)) {
             if (std::find(peers.begin(), peers.end(), r.peer) == peers.end()) peers.push_back(r.peer);
         }

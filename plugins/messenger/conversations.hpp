@@ -42,6 +42,8 @@ public:
     void put(const MessageRecord& r) { messages_[record_key(r)] = r; }
     /// A conversation's newest `limit` messages, oldest first.
     [[nodiscard]] std::vector<MessageRecord> messages(const crypto::VeilId& peer, std::size_t limit) const;
+    /// A closed group's newest `limit` messages, oldest first.
+    [[nodiscard]] std::vector<MessageRecord> messages(const crypto::GroupId& group, std::size_t limit) const;
     /// Keys of the messages still queued (not sent, not failed).
     [[nodiscard]] std::vector<std::string> queued_keys() const;
     /// Marks the still-queued messages among `keys` sent; returns them.
@@ -53,6 +55,8 @@ public:
     std::optional<MessageRecord> mark_failed(const crypto::VeilId& to, const MessageId& id, const std::string& why);
     /// Marks `peer`'s unread messages read; returns them.
     std::vector<MessageRecord> mark_read(const crypto::VeilId& peer);
+    /// Marks a group's unread messages read; returns them.
+    std::vector<MessageRecord> mark_read(const crypto::GroupId& group);
     /// Messages whose attachment download failed and is due again at `now_ms` (retry_at_ms set
     /// and reached).
     [[nodiscard]] std::vector<MessageRecord> pending_downloads(std::uint64_t now_ms) const;
@@ -93,16 +97,27 @@ public:
     /// Decides what opened messages do here: contact changes from our own devices, requests from
     /// strangers (their files wait), blocked senders dropped, timers applied, duplicates dropped.
     Received receive(std::vector<MessageRecord> opened, std::uint64_t now_ms);
+    /// The same for messages opened from group mailboxes (each with its group set): duplicates
+    /// and blocked senders dropped, our own (from another device) kept as sent and read.
+    Received receive_group(std::vector<MessageRecord> opened, std::uint64_t now_ms);
 
     // ---- views ----
     [[nodiscard]] sdk::messenger::Message view(const MessageRecord& r) const;
     [[nodiscard]] sdk::messenger::Conversation conversation(const crypto::VeilId& peer) const;
     /// Every conversation (contacts and anyone with messages), the most recent first.
     [[nodiscard]] std::vector<sdk::messenger::Conversation> conversations() const;
+    /// A closed group's conversation: unread count and newest message (the caller names it).
+    [[nodiscard]] sdk::messenger::Conversation conversation(const crypto::GroupId& group) const;
 
 private:
     /// Applies one opened message to the contacts; false when it is not kept as a record.
     bool apply_incoming(MessageRecord& r, std::uint64_t now_ms, Received& out);
+    /// True (and counted) when `r`'s key is stored or among `seen`; else adds it to `seen`.
+    bool duplicate(const MessageRecord& r, std::vector<std::string>& seen, Received& out);
+    [[nodiscard]] std::vector<MessageRecord> messages_under(const std::string& prefix, std::size_t limit) const;
+    std::vector<MessageRecord> mark_read_under(const std::string& prefix);
+    /// Unread count and newest message of the records under `prefix`.
+    void summarise(const std::string& prefix, sdk::messenger::Conversation& v) const;
 
     crypto::VeilId self_;
     std::map<std::string, MessageRecord> messages_;  // by record_key: per conversation, in time order

@@ -49,7 +49,7 @@ constexpr const char* kContactsUsage =
     "contacts [--json] | contacts add ID NAME | contacts rename ID NAME | contacts block ID | contacts unblock ID | "
     "contacts accept ID";
 constexpr const char* kDisappearUsage = "disappear ID SECONDS|off";
-constexpr const char* kMessagesUsage = "messages ID [--json] [--limit N]";
+constexpr const char* kMessagesUsage = "messages ID|GROUP [--json] [--limit N]";
 constexpr std::size_t kAllMessages = 1'000'000;
 
 std::string id_hex(const MessageId& id) { return wire::to_hex(id); }
@@ -474,6 +474,7 @@ void cmd_messages(Client& client, const sdk::CommandCall& call) {
     bool json = false;
     std::size_t limit = 200;
     std::optional<crypto::VeilId> id;
+    std::optional<crypto::GroupId> group;
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--json") {
             json = true;
@@ -483,17 +484,25 @@ void cmd_messages(Client& client, const sdk::CommandCall& call) {
             } catch (const std::exception&) {
                 return call.fail("veil messages: --limit needs a number");
             }
-        } else if (!id) {
+        } else if (!id && !group && looks_like_group_id(args[i])) {
+            try {
+                group = crypto::parse_group_id(args[i]);
+            } catch (const crypto::Error& e) {
+                return call.fail(std::string("veil messages: unknown group ID format: ") + e.what());
+            }
+        } else if (!id && !group) {
             id = parse_id(call, "veil messages", args[i]);
             if (!id) return;
         } else {
             return call.fail(std::string("usage: veil ") + kMessagesUsage);
         }
     }
-    if (!id) return call.fail(std::string("usage: veil ") + kMessagesUsage);
-    with_client(client, call, "veil messages", [&client, call, id = *id, json, limit] {
+    if (!id && !group) return call.fail(std::string("usage: veil ") + kMessagesUsage);
+    with_client(client, call, "veil messages", [&client, call, id, group, json, limit] {
         std::string out;
-        for (const auto& r : client.messages(id, limit)) out += render(client, r, json);
+        for (const auto& r : group ? client.messages(*group, limit) : client.messages(*id, limit)) {
+            out += render(client, r, json);
+        }
         call.out(out);
         call.finish(sdk::exit_code::ok);
     }, false);

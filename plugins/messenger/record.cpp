@@ -5,7 +5,7 @@
 namespace veil::messenger {
 namespace {
 
-constexpr std::uint8_t kRecordVersion = 4;
+constexpr std::uint8_t kRecordVersion = 5;
 
 crypto::VeilId read_id(wire::Reader& r) {
     auto k = r.raw(32);
@@ -24,6 +24,8 @@ wire::Bytes encode(const MessageRecord& r) {
     w.u8(static_cast<std::uint8_t>(r.delivery)).u8(r.read ? 1 : 0).u64(r.received_at_ms).u64(r.expires_at_ms);
     w.str(r.saved_path).str(r.error).u8(r.awaiting_accept ? 1 : 0);
     w.u32(r.download_failures).u64(r.retry_at_ms);
+    w.u8(r.group ? 1 : 0);
+    if (r.group) w.raw(*r.group);
     return w.take();
 }
 
@@ -61,6 +63,15 @@ MessageRecord decode_record(wire::ByteView bytes) {
         m.download_failures = r.u32();
         m.retry_at_ms = r.u64();
     }
+    if (version >= 5) {
+        auto has_group = r.u8();
+        if (has_group > 1) throw wire::DecodeError("message record: bad flag");
+        if (has_group == 1) {
+            auto g = r.raw(32);
+            m.group.emplace();
+            std::copy(g.begin(), g.end(), m.group->begin());
+        }
+    }
     r.expect_done();
     return m;
 }
@@ -69,10 +80,14 @@ std::string conversation_prefix(const crypto::VeilId& peer) {
     return std::string(kMessagePrefix) + hex_id(peer) + "/";
 }
 
+std::string conversation_prefix(const crypto::GroupId& group) {
+    return std::string(kMessagePrefix) + "g" + wire::to_hex(group) + "/";
+}
+
 std::string record_key(const MessageRecord& r) {
     wire::Writer t;
     t.u64(r.message.sent_at_ms);
-    return conversation_prefix(r.peer) + wire::to_hex(t.bytes()) + "/" + wire::to_hex(r.message.id);
+    return (r.group ? conversation_prefix(*r.group) : conversation_prefix(r.peer)) + wire::to_hex(t.bytes()) + "/" + wire::to_hex(r.message.id);
 }
 
 sdk::storage::BatchOp record_op(const MessageRecord& r) {

@@ -1,7 +1,8 @@
 #pragma once
 /// What this device keeps about conversations, in the storage contract (namespace kStorageNs):
 ///  - messages: "msg/<peer hex>/<sent_at hex>/<id hex>" -> MessageRecord (a conversation is one
-///    prefix scan, oldest first);
+///    prefix scan, oldest first); a closed group's under "msg/g<group id hex>/..." (no peer's hex
+///    starts with g, so the two never share a prefix);
 ///  - contacts: "contact/<peer hex>" -> ContactRecord (name, request, blocked, timer).
 /// Both come back from disk only (the database is ours), but the decoders still check every field.
 
@@ -40,15 +41,15 @@ struct MessageRecord final {
     bool awaiting_accept = false;      ///< a request's attachment, fetched once it is accepted
     std::uint32_t download_failures = 0;  ///< failed downloads of the attachment in a row
     std::uint64_t retry_at_ms = 0;     ///< a failed download is tried again from then; 0 = none pending
-    /// Set on a closed group's message as a receive round hands it out (not stored yet: group
-    /// messages are not kept in the conversations).
+    /// A closed group's message: the conversation is the group (peer is then the sender, or
+    /// ourselves for our own).
     std::optional<crypto::GroupId> group;
 };
 /// The error shown for a request's attachment while it awaits acceptance.
 inline constexpr std::string_view kNotFetched = "not downloaded: accept the request to fetch it";
 [[nodiscard]] wire::Bytes encode(const MessageRecord& r);
 /// Reads versions 1 (before local state was kept), 2 (before awaiting_accept), 3 (before the
-/// download retry) and 4. Throws wire::DecodeError.
+/// download retry), 4 (before groups) and 5. Throws wire::DecodeError.
 [[nodiscard]] MessageRecord decode_record(wire::ByteView bytes);
 /// The storage key of a record.
 [[nodiscard]] std::string record_key(const MessageRecord& r);
@@ -56,6 +57,8 @@ inline constexpr std::string_view kNotFetched = "not downloaded: accept the requ
 [[nodiscard]] sdk::storage::BatchOp record_op(const MessageRecord& r);
 /// The key prefix of one conversation's messages.
 [[nodiscard]] std::string conversation_prefix(const crypto::VeilId& peer);
+/// The key prefix of one closed group's messages.
+[[nodiscard]] std::string conversation_prefix(const crypto::GroupId& group);
 
 /// Someone this device knows: a contact, a message request, or a blocked ID.
 struct ContactRecord final {

@@ -3,7 +3,9 @@
 // driven by playwright-core. Alice types a message in her page and it shows in Bob's; an image
 // sent from Bob's page shows inline in Alice's; a FLAC file is sent only after Bob confirms that
 // it goes with its metadata, and under its own name only with "Keep file name" ticked; requests without the token, or with a foreign
-// Origin or Host, are refused. Screenshots go to OUT/screenshots.
+// Origin or Host, are refused; a stranger's group invitation is accepted in the page, a group is
+// made there, and group messages go both ways between pages and the CLI. Screenshots go to
+// OUT/screenshots.
 //
 //   node chat.test.mjs --veil BUILD/bin/veil --out DIR [--chromium PATH] [--image FILE]
 //
@@ -300,6 +302,70 @@ async function main() {
   // The theme toggle switches Alice's light page to dark.
   await alicePage.click('#theme-toggle');
   check(await alicePage.evaluate(() => document.documentElement.dataset.theme) === 'dark', 'the theme toggle switches to dark');
+
+  // Closed groups in the page (issue 17). Carol (CLI only) is a stranger to Alice: her invitation
+  // is a group request that Alice accepts in the page; Alice reads Carol's message, with its
+  // sender, and answers it. Then Alice makes a group with Bob in her page; Bob opens it in his.
+  const carol = makePerson('carol');
+  const made = run(['--home', carol.home, 'group', 'create', 'book club', alice.id], 120_000);
+  const clubId = made.trim().split('\n')[0];
+  check(/^03[0-9a-f]{64}$/.test(clubId), `Carol's CLI makes a group (${clubId.slice(0, 12)}…)`);
+  const clubRow = `#conversations li[data-peer="${clubId}"]`;
+  check(await alicePage.waitForSelector(`${clubRow} .tag.request`, { timeout: 90_000 }).then(() => true, () => false),
+    "Carol's invitation shows in Alice's list as a group request");
+  await alicePage.click(clubRow);
+  check(await waitInPage(alicePage, () => !document.getElementById('request-banner').hidden &&
+    /invitation to a group/.test(document.getElementById('request-text').textContent) &&
+    document.getElementById('block').hidden && !document.getElementById('members').hidden, 10_000),
+  'the open group shows its invitation banner and members instead of contact settings');
+  await alicePage.click('#accept');
+  check(await alicePage.waitForSelector('#request-banner', { state: 'hidden', timeout: 10_000 }).then(() => true, () => false),
+    'Alice accepts the group invitation in the page');
+  run(['--home', carol.home, 'send', clubId, 'welcome to the club'], 120_000);
+  const clubMessage = `.message.incoming:has-text("welcome to the club")`;
+  check(await alicePage.waitForSelector(`${clubMessage} .sender`, { timeout: 90_000 }).then(() => true, () => false),
+    "Carol's group message shows in Alice's page with its sender");
+  await alicePage.fill('#composer-text', 'thanks Carol');
+  await alicePage.press('#composer-text', 'Enter');
+  check(await alicePage.waitForSelector('.message.outgoing[data-delivery="sent"]:has-text("thanks Carol")', { timeout: 60_000 })
+    .then(() => true, () => false), "Alice's answer to the group is sent");
+  let carolGot = false;
+  for (let round = 0; round < 6 && !carolGot; ++round) {
+    const lines = run(['--home', carol.home, 'receive', '--json', '--wait', '10'], 60_000).split('\n').filter(Boolean);
+    carolGot = lines.map((l) => JSON.parse(l)).some((m) => m.group === clubId && m.text === 'thanks Carol' && m.from === alice.id);
+  }
+  check(carolGot, "Carol's CLI receives Alice's answer from the page, in the group");
+  await alicePage.screenshot({ path: path.join(shots, 'group-dark.png') });
+
+  await alicePage.click('#open-new-group');
+  await alicePage.fill('#new-group-name', 'family');
+  await alicePage.fill('#new-group-members', bob.id);
+  await alicePage.click('#new-group button[type="submit"]');
+  const familyOpen = await waitInPage(alicePage, () => {
+    const active = document.querySelector('#conversations li.active');
+    return Boolean(active && /^03/.test(active.dataset.peer) && active.textContent.includes('family'));
+  }, 20_000);
+  check(familyOpen, 'Alice makes a group in her page and it opens');
+  const familyId = await alicePage.evaluate(() => document.querySelector('#conversations li.active')?.dataset.peer || '');
+  await alicePage.click('#members');
+  check(await waitInPage(alicePage, (bobId) => {
+    const items = [...document.querySelectorAll('#members-list li')];
+    return items.length === 2 && items.some((li) => li.textContent.includes(bobId)) &&
+      items.some((li) => li.textContent.includes('(you)') && li.textContent.includes('Admin'));
+  }, 10_000, bob.id), 'the members dialog lists Bob and Alice as admin');
+  await alicePage.keyboard.press('Escape');
+  await alicePage.fill('#composer-text', 'hello family');
+  await alicePage.press('#composer-text', 'Enter');
+  const familyRow = `#conversations li[data-peer="${familyId}"]`;
+  check(await bobPage.waitForSelector(familyRow, { timeout: 90_000 }).then(() => true, () => false),
+    "the group shows in Bob's list (Alice is his contact: no request)");
+  await bobPage.click(familyRow);
+  check(await bobPage.waitForSelector('.message.incoming:has-text("hello family") .sender', { timeout: 90_000 })
+    .then(() => true, () => false), "Bob reads Alice's group message in his page");
+  await bobPage.fill('#composer-text', 'hi all');
+  await bobPage.press('#composer-text', 'Enter');
+  check(await alicePage.waitForSelector('.message.incoming:has-text("hi all")', { timeout: 90_000 })
+    .then(() => true, () => false), "Bob's answer from his page shows in Alice's group");
 
   // A restart: the daemon stops cleanly, the open page learns its session ended, and the new
   // URL logs it in again with the conversation still there.

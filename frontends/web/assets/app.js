@@ -124,9 +124,18 @@ async function loadConversations() {
   } catch (e) { fail(e); }
 }
 
+const isGroupId = (id) => /^03[0-9a-f]{64}$/.test(id);
+
 function conv(peer) {
   return state.conversations.find((c) => c.peer === peer) ||
-    { peer, name: '', unread: 0, last_at_ms: 0, last_text: '', request: false, blocked: false, disappear_after_s: 0 };
+    { peer, name: '', unread: 0, last_at_ms: 0, last_text: '', request: false, blocked: false, disappear_after_s: 0,
+      group: isGroupId(peer) };
+}
+
+// A sender's name in a group: the contact's name when known.
+function senderName(id) {
+  const c = state.conversations.find((x) => x.peer === id && !x.group);
+  return c && c.name ? c.name : shortId(id);
 }
 
 const displayName = (c) => c.name || shortId(c.peer);
@@ -154,6 +163,7 @@ function renderConversations() {
     const time = el('div', 'conv-time', c.last_at_ms ? formatTime(c.last_at_ms) : '');
     const preview = el('div', 'conv-preview', c.last_text);
     const meta = el('div', 'conv-meta');
+    if (c.group) meta.append(el('span', 'tag group', 'Group'));
     if (c.request) meta.append(el('span', 'tag request', 'Request'));
     if (c.blocked) meta.append(el('span', 'tag blocked', 'Blocked'));
     if (c.unread > 0) meta.append(el('span', 'unread', String(c.unread)));
@@ -217,6 +227,13 @@ function renderHeader() {
   $('block').textContent = c.blocked ? 'Unblock' : 'Block';
   $('rename').textContent = c.name ? 'Rename' : 'Add contact';
   $('request-banner').hidden = !c.request;
+  // A group has members instead of a contact's settings (its timer and blocking are per person).
+  for (const id of ['rename', 'block', 'request-block']) $(id).hidden = c.group;
+  $('disappear').closest('label').hidden = c.group;
+  $('members').hidden = !c.group;
+  $('request-text').textContent = c.group
+    ? 'An invitation to a group from someone not in your contacts. Accept to read and write in it.'
+    : 'This person is not in your contacts yet. Accept to reply, or block them.';
 }
 
 async function markRead(peer) {
@@ -255,6 +272,7 @@ function renderMessage(m, li) {
   li.dataset.id = m.id;
   li.dataset.delivery = m.delivery;
   const bubble = el('div', 'bubble');
+  if (m.group && !m.outgoing) bubble.append(el('div', 'sender', senderName(m.from)));
   if (m.attachment) bubble.append(renderAttachment(m));
   if (m.text) bubble.append(el('span', 'message-text', m.text));
   const p = state.progress.get(m.id);
@@ -508,12 +526,58 @@ async function copyId() {
 function openNewChat(e) {
   e.preventDefault();
   const id = $('new-chat-id').value.trim().toLowerCase();
-  if (!/^05[0-9a-f]{64}$/.test(id)) {
-    toast('A Veil ID is 66 characters: 05 followed by 64 hex digits');
+  if (!/^0[35][0-9a-f]{64}$/.test(id)) {
+    toast('A Veil ID is 66 characters: 05 followed by 64 hex digits (a group ID: 03 and 64 hex digits)');
     return;
   }
   $('new-chat-id').value = '';
   openConversation(id);
+}
+
+// ---- groups ---------------------------------------------------------------------------------
+
+function showNewGroup() {
+  $('new-group-name').value = '';
+  $('new-group-members').value = '';
+  $('group-dialog').showModal();
+}
+
+async function createGroup(e) {
+  e.preventDefault();
+  const name = $('new-group-name').value.trim();
+  const members = $('new-group-members').value.split(/[\s,]+/).map((x) => x.trim().toLowerCase()).filter(Boolean);
+  const bad = members.find((m) => !/^05[0-9a-f]{64}$/.test(m));
+  if (bad) {
+    toast(`Not a Veil ID: ${bad.slice(0, 20)}`);
+    return;
+  }
+  try {
+    const g = await call('create_group', { name, members });
+    $('group-dialog').close();
+    await loadConversations();
+    openConversation(g.id);
+  } catch (err) { fail(err); }
+}
+
+async function showMembers() {
+  try {
+    const g = await call('get_group', { group: state.current });
+    $('members-title').textContent = `${g.name}: ${g.members.length} members`;
+    const ul = $('members-list');
+    ul.replaceChildren();
+    for (const m of g.members) {
+      const li = el('li');
+      const av = el('div', 'avatar');
+      avatar(av, { peer: m.id, name: '' });
+      const text = el('div', 'grow');
+      const you = state.me && m.id === state.me.id ? ' (you)' : '';
+      text.append(el('div', '', senderName(m.id) + you), el('div', 'sub', m.id));
+      li.append(av, text);
+      if (m.role === 'admin') li.append(el('span', 'tag group', 'Admin'));
+      ul.append(li);
+    }
+    $('members-dialog').showModal();
+  } catch (e) { fail(e); }
 }
 
 // ---- theme ----------------------------------------------------------------------------------
@@ -554,6 +618,10 @@ document.addEventListener('DOMContentLoaded', () => {
   $('open-devices').addEventListener('click', showDevices);
   $('copy-id').addEventListener('click', copyId);
   $('add-contact').addEventListener('submit', addContact);
+  $('open-new-group').addEventListener('click', showNewGroup);
+  $('new-group').addEventListener('submit', createGroup);
+  $('new-group-cancel').addEventListener('click', () => $('group-dialog').close());
+  $('members').addEventListener('click', showMembers);
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible' && state.current && conv(state.current).unread > 0) markRead(state.current);
   });

@@ -33,6 +33,17 @@ std::string get_id(const json& params, const char* key) {
     return s;
 }
 
+// A list of Veil IDs (possibly empty), at most `max`.
+std::vector<std::string> get_ids(const json& params, const char* key, std::size_t max) {
+    auto it = params.find(key);
+    if (it == params.end()) return {};
+    if (!it->is_array()) throw std::invalid_argument(std::string("parameter '") + key + "' must be an array of Veil IDs");
+    if (it->size() > max) throw std::invalid_argument(std::string("parameter '") + key + "' has too many IDs");
+    std::vector<std::string> out;
+    for (const auto& item : *it) out.push_back(get_id(json{{key, item}}, key));
+    return out;
+}
+
 std::uint32_t get_u32(const json& params, const char* key, std::uint32_t fallback, std::uint32_t max) {
     auto it = params.find(key);
     if (it == params.end()) return fallback;
@@ -77,6 +88,12 @@ Command make_command(const std::string& method, const json& p) {
         return msg::SetDisappearing{get_id(p, "peer"), get_u32(p, "seconds", 0, 14u * 24 * 3600)};
     }
     if (method == "list_devices") return msg::ListDevices{};
+    if (method == "create_group") {
+        msg::CreateGroup c{get_string(p, "name", kMaxNameBytes), get_ids(p, "members", kMaxGroupMembers)};
+        if (c.name.empty()) throw std::invalid_argument("a group needs a name");
+        return c;
+    }
+    if (method == "get_group") return msg::GetGroup{get_id(p, "group")};
     throw std::invalid_argument("unknown method '" + method.substr(0, 40) + "'");
 }
 
@@ -166,6 +183,7 @@ json reply_json(const msg::DeviceList& r) {
     return json{{"devices", std::move(a)}};
 }
 json reply_json(const msg::Done&) { return json::object(); }
+json reply_json(const msg::Group& r) { return to_json(r); }
 
 std::string result_frame(const json& id, json result) {
     return dump(json{{"id", id}, {"result", std::move(result)}});

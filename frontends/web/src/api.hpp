@@ -35,13 +35,15 @@ struct SendCommand {
 /// One parsed page command.
 using Command = std::variant<msg::GetProfile, SendCommand, msg::ListConversations, msg::ListMessages,
                              msg::MarkRead, msg::ListContacts, msg::SaveContact, msg::AcceptRequest,
-                             msg::SetBlocked, msg::SetDisappearing, msg::ListDevices>;
+                             msg::SetBlocked, msg::SetDisappearing, msg::ListDevices, msg::CreateGroup,
+                             msg::GetGroup>;
 
 /// Limits on what a page may send.
 inline constexpr std::size_t kMaxCommandBytes = 64 * 1024;
 inline constexpr int kMaxJsonDepth = 64;  ///< deeper commands are refused while parsing
 inline constexpr std::size_t kMaxTextBytes = 32 * 1024;
 inline constexpr std::size_t kMaxNameBytes = 200;
+inline constexpr std::size_t kMaxGroupMembers = 100;  ///< people a page may invite at once
 
 /// A command with the page's request id (a number or a short string, echoed back).
 struct ParsedCommand {
@@ -70,6 +72,7 @@ nlohmann::json reply_json(const msg::MessageList& r);
 nlohmann::json reply_json(const msg::ContactList& r);
 nlohmann::json reply_json(const msg::DeviceList& r);
 nlohmann::json reply_json(const msg::Done& r);
+nlohmann::json reply_json(const msg::Group& r);
 
 /// {"id": id, "result": result}
 std::string result_frame(const nlohmann::json& id, nlohmann::json result);

@@ -28,6 +28,7 @@ json to_json(const msg::Message& m) {
            {"read", m.read},
            {"request", m.request},
            {"attachment", nullptr}};
+    if (!m.group.empty()) j["group"] = m.group;  // one-to-one messages keep their shape
     if (m.attachment) {
         j["attachment"] = json{{"file_name", m.attachment->file_name},
                                {"mime_type", m.attachment->mime_type},
@@ -45,7 +46,8 @@ json to_json(const msg::Conversation& c) {
                 {"last_text", c.last_text},
                 {"request", c.request},
                 {"blocked", c.blocked},
-                {"disappear_after_s", c.disappear_after_s}};
+                {"disappear_after_s", c.disappear_after_s},
+                {"group", c.group}};
 }
 
 json to_json(const msg::Contact& c) {
@@ -61,6 +63,13 @@ json to_json(const msg::Device& d) {
 }
 
 json to_json(const msg::Profile& p) { return json{{"id", p.id}, {"device_key", p.device_key}}; }
+
+json to_json(const msg::Group& g) {
+    json members = json::array();
+    for (const auto& m : g.members) members.push_back(json{{"id", m.id}, {"role", m.admin ? "admin" : "member"}});
+    return json{{"id", g.id},           {"name", g.name},       {"admin", g.admin},
+                {"request", g.request}, {"version", g.version}, {"members", std::move(members)}};
+}
 
 json to_json(const sdk::attachment::TransferProgress& p) {
     return json{{"transfer_id", p.transfer_id},

@@ -19,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     try {
         auto r = veil::messenger::decode_record(in);
-        if (!(veil::messenger::decode_record(veil::messenger::encode(r)).message == r.message)) __builtin_trap();
+        auto back = veil::messenger::decode_record(veil::messenger::encode(r));
+        if (!(back.message == r.message) || back.group != r.group) __builtin_trap();
     } catch (const veil::wire::DecodeError&) {
     }
     try {

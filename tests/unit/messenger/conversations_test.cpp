@@ -147,3 +147,46 @@ TEST_CASE("conversations - the list is newest first and counts unread", "[messen
     CHECK(c.conversation(b).unread == 0);
     CHECK(c.messages(b, 1).at(0).message.text == "newer");
 }
+
+TEST_CASE("conversations - group messages are kept under their group, apart from the senders' conversations",
+          "[messenger]") {
+    auto self = new_id(), bob = new_id(), blocked = new_id();
+    crypto::GroupId group{};
+    group.fill(7);
+    Conversations c;
+    c.load(self, {{blocked, ContactRecord{blocked, "b", true, true, 0}}}, {});
+    auto in_group = [&](const crypto::VeilId& from, std::string text, std::uint64_t at) {
+        auto r = opened(from, from, std::move(text), at);
+        r.group = group;
+        return r;
+    };
+    auto first = in_group(bob, "hi all", 10);
+    auto round = c.receive_group({first, in_group(self, "from my phone", 11), in_group(blocked, "let me in", 12),
+                                  opened(bob, bob, "not a group message", 13)},
+                                 100);
+    REQUIRE(round.shown.size() == 2);
+    CHECK(round.ops.size() == 2);
+    CHECK(round.shown[0].delivery == DeliveryState::received);
+    CHECK_FALSE(round.shown[0].read);
+    CHECK(round.shown[1].delivery == DeliveryState::sent);  // ours, from another device
+    CHECK(round.shown[1].read);
+    for (const auto& r : round.shown) c.put(r);
+    // The same message again (read in another round) is a duplicate.
+    CHECK(c.receive_group({first}, 200).duplicates == 1);
+    CHECK(c.messages(group, 10).size() == 2);
+    CHECK(c.messages(bob, 10).empty());  // not in Bob's one-to-one conversation
+    // Nor listed as one (only the blocked contact is): the client lists its groups itself.
+    REQUIRE(c.conversations().size() == 1);
+    CHECK(c.conversations()[0].peer == blocked.str());
+    auto view = c.view(round.shown[0]);
+    CHECK(view.group == crypto::group_id_str(group));
+    CHECK(view.peer == view.group);
+    CHECK(view.from == bob.str());
+    CHECK_FALSE(view.request);
+    auto summary = c.conversation(group);
+    CHECK(summary.group);
+    CHECK(summary.unread == 1);
+    CHECK(summary.last_text == "from my phone");
+    CHECK(c.mark_read(group).size() == 1);
+    CHECK(c.conversation(group).unread == 0);
+}

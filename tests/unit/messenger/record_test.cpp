@@ -31,7 +31,7 @@ TEST_CASE("messenger - a message record keeps its local state through encode and
     CHECK(back.retry_at_ms == 9000);
     auto bytes = encode(r);
     auto state = bytes;
-    state[bytes.size() - (8 + 8 + 1 + 1 + 4 + r.saved_path.size() + 4 + r.error.size() + 1 + 4 + 8)] = 5;  // delivery
+    state[bytes.size() - (8 + 8 + 1 + 1 + 4 + r.saved_path.size() + 4 + r.error.size() + 1 + 4 + 8 + 1)] = 5;  // delivery
     CHECK_THROWS_AS(decode_record(state), wire::DecodeError);
     for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
         CHECK_THROWS_AS(decode_record(wire::ByteView(bytes.data(), cut)), wire::DecodeError);
@@ -78,7 +78,7 @@ TEST_CASE("messenger - a request's attachment stays marked as awaiting acceptanc
     r.awaiting_accept = true;
     auto bytes = encode(r);
     CHECK(decode_record(bytes).awaiting_accept);
-    bytes.resize(bytes.size() - 12);  // version 3: no retry fields
+    bytes.resize(bytes.size() - 13);  // version 3: no retry fields, no group flag
     bytes.front() = 3;
     CHECK(decode_record(bytes).awaiting_accept);
     auto flag = bytes;
@@ -91,8 +91,30 @@ TEST_CASE("messenger - a request's attachment stays marked as awaiting acceptanc
     CHECK(decode_record(v2).awaiting_accept);
     r.error = "the attachment could not be downloaded: timeout";
     auto failed = encode(r);
-    failed.resize(failed.size() - 12);
+    failed.resize(failed.size() - 13);
     failed.front() = 2;
     failed.pop_back();
     CHECK_FALSE(decode_record(failed).awaiting_accept);
+}
+
+TEST_CASE("messenger - a group message record keeps its group and its own key prefix; a bad flag is refused",
+          "[messenger]") {
+    MessageRecord r;
+    r.peer = crypto::Identity::generate().veil_id();
+    r.from = r.peer;
+    r.message = make_text("hi all", 1000);
+    r.group.emplace();
+    r.group->fill(0xab);
+    auto bytes = encode(r);
+    auto back = decode_record(bytes);
+    REQUIRE(back.group);
+    CHECK(*back.group == *r.group);
+    CHECK(record_key(r).starts_with(conversation_prefix(*r.group)));
+    CHECK_FALSE(record_key(r).starts_with(conversation_prefix(r.peer)));
+    CHECK(conversation_prefix(*r.group).starts_with(std::string(kMessagePrefix)));  // loaded with the others
+    auto flag = bytes;
+    flag[bytes.size() - 33] = 2;
+    CHECK_THROWS_AS(decode_record(flag), wire::DecodeError);
+    r.group.reset();
+    CHECK_FALSE(decode_record(encode(r)).group);
 }

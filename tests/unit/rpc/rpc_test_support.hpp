@@ -26,6 +26,7 @@ namespace msg = sdk::messenger;
 using json = nlohmann::json;
 
 inline std::string veil_id(char c) { return "05" + std::string(64, c); }
+inline std::string group_id(char c) { return "03" + std::string(64, c); }
 
 // A repeating 2 ms timer for the life of a test. TestLoop::run_until arms a 5 ms timer computed
 // from the loop's cached time; when that time is stale the timer fires at once and the next
@@ -55,7 +56,9 @@ public:
             r.reply({veil_id('a'), std::string(64, 'd')});
         }));
         keep(bus.serve<msg::SendMessage>([this](const msg::SendMessage& q, sdk::Responder<msg::Queued> r) {
-            if (q.to.size() != 66 || !q.to.starts_with("05")) return r.fail(sdk::ErrorCode::bad_input, "not a Veil ID");
+            if (q.to.size() != 66 || !(q.to.starts_with("05") || q.to.starts_with("03"))) {
+                return r.fail(sdk::ErrorCode::bad_input, "not a Veil ID");
+            }
             msg::Message m = make(q.to, veil_id('a'), true, q.text);
             m.delivery = msg::Delivery::queued;
             sent.push_back(q);
@@ -105,6 +108,24 @@ public:
             disappearing[q.peer] = q.seconds;
             r.reply({});
         }));
+        keep(bus.serve<msg::CreateGroup>([this](const msg::CreateGroup& q, sdk::Responder<msg::Group> r) {
+            msg::Group g{group_id('e'), q.name, true, false, 1, {{veil_id('a'), true}}};
+            for (const auto& m : q.members) g.members.push_back({m, false});
+            groups.push_back(g);
+            r.reply(g);
+        }));
+        keep(bus.serve<msg::ChangeGroup>([this](const msg::ChangeGroup& q, sdk::Responder<msg::Group> r) {
+            changes.push_back(q);
+            if (groups.empty() || q.group != groups[0].id) return r.fail(sdk::ErrorCode::not_found, "no group has the ID");
+            r.reply(groups[0]);
+        }));
+        keep(bus.serve<msg::ListGroups>([this](const msg::ListGroups&, sdk::Responder<msg::GroupList> r) { r.reply({groups}); }));
+        keep(bus.serve<msg::GetGroup>([this](const msg::GetGroup& q, sdk::Responder<msg::Group> r) {
+            for (const auto& g : groups) {
+                if (g.id == q.group) return r.reply(g);
+            }
+            r.fail(sdk::ErrorCode::not_found, "no group has the ID");
+        }));
         keep(bus.serve<msg::ListDevices>([](const msg::ListDevices&, sdk::Responder<msg::DeviceList> r) {
             r.reply({{{std::string(64, 'd'), "laptop", true, false, 1000}}});
         }));
@@ -122,6 +143,8 @@ public:
     std::map<std::string, bool> blocked;
     std::map<std::string, std::uint32_t> disappearing;
     std::vector<msg::SendMessage> sent;
+    std::vector<msg::Group> groups;
+    std::vector<msg::ChangeGroup> changes;
     std::function<void(const std::string&)> before_mark_read;
 
 private:

@@ -108,6 +108,55 @@ TEST_CASE("rpc - profile, send and the lists map to the messenger contract (mess
     CHECK(f.messenger->sent[1].file_path == "/tmp/song.flac");
 }
 
+TEST_CASE("rpc - group methods map to the messenger contract; a person's ID or a bad member list is refused", "[rpc]") {
+    Fixture f;
+    SocketClient c(f.socket());
+    auto made = c.call(f.loop, req("group.create", {{"name", "team"}, {"members", {veil_id('b'), veil_id('c')}}}, 1));
+    CHECK(made["result"]["id"] == group_id('e'));
+    CHECK(made["result"]["members"].size() == 3);
+    CHECK(made["result"]["members"][0]["role"] == "admin");
+    CHECK(c.call(f.loop, req("group.create", {{"name", "alone"}}, 2))["result"]["members"].size() == 1);
+    CHECK(c.call(f.loop, req("group.list", nullptr, 3))["result"].size() == 2);
+    CHECK(c.call(f.loop, req("group.members", {{"group", group_id('e')}}, 4))["result"]["name"] == "team");
+    CHECK(c.call(f.loop, req("group.add", {{"group", group_id('e')}, {"members", {veil_id('d')}}}, 5)).contains("result"));
+    CHECK(c.call(f.loop, req("group.remove", {{"group", group_id('e')}, {"members", {veil_id('b')}}}, 6)).contains("result"));
+    CHECK(c.call(f.loop, req("group.admin", {{"group", group_id('e')}, {"members", {veil_id('c')}}}, 7)).contains("result"));
+    REQUIRE(f.messenger->changes.size() == 3);
+    CHECK(f.messenger->changes[0].change == msg::GroupChange::add);
+    CHECK(f.messenger->changes[1].change == msg::GroupChange::remove);
+    CHECK(f.messenger->changes[2].change == msg::GroupChange::admin);
+    CHECK(f.messenger->changes[2].members == std::vector<std::string>{veil_id('c')});
+    auto sent = c.call(f.loop, req("group.send", {{"group", group_id('e')}, {"text", "hi all"}}, 8));
+    CHECK(sent["result"]["text"] == "hi all");
+    REQUIRE(f.messenger->sent.size() == 1);
+    CHECK(f.messenger->sent[0].to == group_id('e'));
+    CHECK(c.call(f.loop, req("group.messages", {{"group", group_id('e')}, {"limit", 5}}, 9))["result"].size() == 1);
+    auto unknown = c.call(f.loop, req("group.members", {{"group", group_id('f')}}, 10));
+    CHECK(error_code(unknown) == -32000 - static_cast<int>(sdk::ErrorCode::not_found));
+    const std::vector<std::pair<std::string, json>> bad{
+        {"group.send", {{"group", veil_id('b')}, {"text", "a person's ID is not a group"}}},
+        {"group.send", {{"group", group_id('e')}}},
+        {"group.send", {{"group", group_id('e')}, {"text", ""}}},
+        {"group.send", {{"group", "03" + std::string(64, 'z')}, {"text", "x"}}},
+        {"group.messages", {{"group", group_id('e')}, {"limit", 0}}},
+        {"group.create", {{"members", {veil_id('b')}}}},
+        {"group.create", {{"name", ""}}},
+        {"group.create", {{"name", "x"}, {"members", veil_id('b')}}},
+        {"group.create", {{"name", "x"}, {"members", {5}}}},
+        {"group.add", {{"group", group_id('e')}, {"members", json::array()}}},
+        {"group.add", {{"group", group_id('e')}}},
+        {"group.admin", {{"group", group_id('e')}, {"members", {veil_id('b'), veil_id('c')}}}},
+        {"group.accept", {{"id", group_id('e')}}},
+        {"group.list", {{"x", 1}}},
+    };
+    for (const auto& [method, params] : bad) {
+        INFO(method << " " << params.dump());
+        CHECK(error_code(c.call(f.loop, req(method, params, 11))) == -32602);
+    }
+    CHECK(f.messenger->sent.size() == 1);  // none of them reached the messenger
+    CHECK(f.messenger->changes.size() == 3);
+}
+
 TEST_CASE("rpc - malformed JSON, invalid requests, unknown methods and bad params get standard errors; the connection keeps serving",
           "[rpc]") {
     Fixture f;

@@ -110,3 +110,25 @@ TEST_CASE("web - a command nested deeper than 64 is refused while parsing; 64 le
     CHECK(parse_error(nested(30000)) == "nested deeper than 64");  // fits in kMaxCommandBytes
     CHECK(parse_error(nested(500000)) == "command too large");
 }
+
+TEST_CASE("web - group commands: create with members, get one; bad ones refused", "[web]") {
+    const std::string group = "03" + std::string(64, 'b');
+    auto c = parse_ok<msg::CreateGroup>(R"({"method":"create_group","params":{"name":"family","members":[")" + kId + R"("]}})");
+    CHECK(c.name == "family");
+    CHECK(c.members == std::vector<std::string>{kId});
+    CHECK(parse_ok<msg::CreateGroup>(R"({"method":"create_group","params":{"name":"me only"}})").members.empty());
+    CHECK(parse_ok<msg::GetGroup>(R"({"method":"get_group","params":{"group":")" + group + R"("}})").group == group);
+    // A group ID is a conversation like a person's: the same commands carry it.
+    CHECK(parse_ok<SendCommand>(R"({"method":"send_message","params":{"to":")" + group + R"(","text":"hi"}})").to == group);
+    CHECK(parse_error(R"({"method":"create_group","params":{"name":""}})") == "a group needs a name");
+    CHECK(parse_error(R"({"method":"create_group","params":{"name":"x","members":"05"}})").find("array") != std::string::npos);
+    CHECK(parse_error(R"({"method":"create_group","params":{"name":"x","members":["bob"]}})").find("66-character") !=
+          std::string::npos);
+    std::string many = R"({"method":"create_group","params":{"name":"x","members":[)";
+    for (std::size_t i = 0; i <= kMaxGroupMembers; ++i) many += (i ? ",\"" : "\"") + kId + "\"";
+    CHECK(parse_error(many + "]}}").find("too many") != std::string::npos);
+    msg::Group g{group, "family", true, false, 2, {{kId, true}}};
+    auto j = reply_json(g);
+    CHECK(j["members"][0]["role"] == "admin");
+    CHECK(j["admin"] == true);
+}

@@ -46,7 +46,7 @@ struct AttachmentInfo {
 /// One message of a conversation.
 struct Message {
     std::string id;    ///< 32 hex chars, the same on every device
-    std::string peer;  ///< the conversation: the other person's Veil ID
+    std::string peer;  ///< the conversation: the other person's Veil ID, or the group ID (03...)
     std::string from;  ///< the sender's Veil ID (own ID for outgoing and synced copies)
     bool outgoing = false;
     std::string text;
@@ -59,18 +59,23 @@ struct Message {
     /// Incoming from a stranger whose message request is not accepted yet (AcceptRequest,
     /// SaveContact or answering with SendMessage accepts it). Always false for outgoing.
     bool request = false;
+    /// The closed group's ID (66 chars, "03" + hex) on a group message, then also its `peer`;
+    /// "" for a one-to-one message.
+    std::string group{};
 };
 
 /// One conversation with its summary for a list view.
 struct Conversation {
-    std::string peer;  ///< Veil ID
-    std::string name;  ///< contact name, "" when none
+    std::string peer;  ///< Veil ID, or the group ID (03...) of a closed group
+    std::string name;  ///< contact name (a group's name), "" when none
     std::uint32_t unread = 0;
     std::uint64_t last_at_ms = 0;
     std::string last_text;              ///< preview of the newest message
     bool request = false;               ///< from an unknown sender, waiting to be accepted
     bool blocked = false;
     std::uint32_t disappear_after_s = 0;  ///< 0 = messages are kept
+    /// A closed group: `peer` is its ID; `request` an invitation from a stranger not accepted yet.
+    bool group = false;
 };
 
 /// Someone this account knows.
@@ -117,6 +122,8 @@ struct Queued {
 /// answering a stranger makes them a contact. Fails with bad_input on an unknown ID format, a
 /// text longer than kMaxTextBytes, an empty message, or a file refused by a processor (e.g. an
 /// image, video or audio type whose metadata cannot be removed, unless keep_metadata).
+/// `to` may be a closed group's ID (03...): the text is sealed once for the group mailbox
+/// (not_found for a group not held, refused for a group request not accepted yet).
 struct SendMessage {
     static constexpr std::string_view topic = "veil.messenger.send";
     using Reply = Queued;
@@ -147,7 +154,8 @@ struct MessageList {
     std::vector<Message> messages;  ///< oldest first
 };
 
-/// Request: the newest `limit` messages of one conversation (expired ones are gone).
+/// Request: the newest `limit` messages of one conversation (expired ones are gone); `peer` may
+/// be a group ID.
 struct ListMessages {
     static constexpr std::string_view topic = "veil.messenger.list_messages";
     using Reply = MessageList;
@@ -181,7 +189,8 @@ struct SaveContact {
     std::string name;
 };
 
-/// Request: accept a message request (its messages become a normal conversation).
+/// Request: accept a message request (its messages become a normal conversation); with a group
+/// ID, accept that group's invitation (its mailbox is read from then on).
 struct AcceptRequest {
     static constexpr std::string_view topic = "veil.messenger.accept_request";
     using Reply = Done;
@@ -246,6 +255,64 @@ struct SaveAttachment {
     using Reply = SavedAttachment;
     std::string message_id;
     std::string path;
+};
+
+/// One member of a closed group.
+struct GroupMember {
+    std::string id;  ///< Veil ID
+    bool admin = false;
+};
+
+/// A closed group as this device holds it.
+struct Group {
+    std::string id;  ///< "03" + 64 hex chars
+    std::string name;
+    bool admin = false;    ///< this account is an admin (may add, remove, promote)
+    bool request = false;  ///< an invitation from a stranger, not accepted yet
+    std::uint64_t version = 0;
+    std::vector<GroupMember> members;
+};
+
+/// Reply of ListGroups.
+struct GroupList {
+    std::vector<Group> groups;
+};
+
+/// Request: every group held, requests included, with their members.
+struct ListGroups {
+    static constexpr std::string_view topic = "veil.messenger.list_groups";
+    using Reply = GroupList;
+};
+
+/// Request: one group with its members; not_found for a group not held.
+struct GetGroup {
+    static constexpr std::string_view topic = "veil.messenger.get_group";
+    using Reply = Group;
+    std::string group;
+};
+
+/// Request: make a closed group with this account as admin and `members` (Veil IDs) invited;
+/// replies once it is saved and the invitations queued (sent in the background). bad_input on a
+/// malformed ID, an empty or too long name, too many members.
+struct CreateGroup {
+    static constexpr std::string_view topic = "veil.messenger.create_group";
+    using Reply = Group;
+    std::string name;
+    std::vector<std::string> members;
+};
+
+/// What ChangeGroup does. Zero is never valid.
+enum class GroupChange : std::uint8_t { add = 1, remove, admin };
+
+/// Request: an admin's change of a group: add or remove `members`, or make one of them admin
+/// (exactly one). refused when this account is not an admin; not_found for a group not held.
+/// Replies with the group's new state once saved (the members are told in the background).
+struct ChangeGroup {
+    static constexpr std::string_view topic = "veil.messenger.change_group";
+    using Reply = Group;
+    std::string group;
+    GroupChange change = GroupChange::add;
+    std::vector<std::string> members;
 };
 
 /// Event: a message was added to a conversation (incoming, own outgoing, or a synced copy of

@@ -19,6 +19,8 @@ json to_json(const sdk::messenger::Conversation& c);
 json to_json(const sdk::messenger::Contact& c);
 json to_json(const sdk::messenger::Device& d);
 json to_json(const sdk::messenger::Profile& p);
+/// {"id","name","admin","request","version","members":[{"id","role": "admin"|"member"}]}
+json to_json(const sdk::messenger::Group& g);
 json to_json(const sdk::attachment::TransferProgress& p);
 
 }  // namespace veil::contract_json
