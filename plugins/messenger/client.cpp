@@ -108,10 +108,16 @@ void Client::receive_loop(std::vector<proto::node::MessageItem> woken_with) {
         ctx_.set_timeout(2000, [this] { receive_loop({}); });
     };
     auto wait = [this] {
+        // A full read from a random member is due (even while one member keeps answering):
+        // whatever the long-poll's member hides or replays in place of news.
+        auto next = std::exchange(read_next_, {});
+        if (next.full_read) return receive_loop({});
         // A page of a longer inbox is handled like the rest: the next long-poll, after its
         // cursor, is answered at once with the following page.
-        service_.wait_inbox(account_, 60'000, [this](std::vector<proto::node::MessageItem> items, bool) {
-            receive_loop(std::move(items));
+        ctx_.set_timeout(next.delay_ms, [this] {
+            service_.wait_inbox(account_, 60'000, [this](std::vector<proto::node::MessageItem> items, bool) {
+                receive_loop(std::move(items));
+            });
         });
     };
     // Saved and shown ends the round: its delete goes on beside the next long-poll (issue 19).
@@ -129,8 +135,15 @@ void Client::receive_loop(std::vector<proto::node::MessageItem> woken_with) {
         }, search_failed);
     };
     auto with_groups = [this, next](std::vector<MessageRecord> got) { receive_groups(std::move(got), next); };
-    if (!woken_with.empty()) return handle_inbox(std::move(woken_with), with_groups, failed, RoundEnd::saved);
-    // Timed out (a safety read of the inbox, whichever member holds what ours missed), or failed.
+    if (!woken_with.empty()) {
+        bool fresh = std::any_of(woken_with.begin(), woken_with.end(),
+                                 [this](const proto::node::MessageItem& m) { return !handled_.contains(m.hash); });
+        read_next_ = read_policy_.after_answer(fresh, now_ms());
+        if (read_next_.change_member) service_.leave_inbox_member();
+        return handle_inbox(std::move(woken_with), with_groups, failed, RoundEnd::saved);
+    }
+    // Timed out or due (a full read of the inbox, whichever member holds what ours missed), or failed.
+    read_policy_.full_read_done(now_ms());
     service_.fetch_inbox(account_, [this, with_groups, failed](std::vector<proto::node::MessageItem> items) {
         handle_inbox(std::move(items), with_groups, failed, RoundEnd::saved);
     }, failed);

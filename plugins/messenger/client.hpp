@@ -28,6 +28,7 @@
 #include "account_store.hpp"
 #include "conversations.hpp"
 #include "group_book.hpp"
+#include "inbox_read_policy.hpp"
 #include "list_checks.hpp"
 #include "recent_hashes.hpp"
 #include "retry.hpp"
@@ -276,9 +277,12 @@ private:
     SenderOrder order_{kGapWaitMs};
     bool gap_search_due_ = false;  // a message is held: look for the missing one on every member
     RecentHashes handled_{4096};
+    InboxReadPolicy read_policy_{now_ms()};
+    InboxReadPolicy::Next read_next_;  // what the last long-poll answer asks of the next read
     struct Deletes {
         bool running = false;
         std::vector<proto::node::Hash> pending;
+        std::uint64_t retry_ms = 0;  // the pause before a failed delete is sent again (0: none failed)
     } deletes_;
     std::unique_ptr<sdk::Timer> group_timer_;  // group requests' expiry, owed rotations
     RetryBackoff backoff_;

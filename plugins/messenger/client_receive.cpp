@@ -12,6 +12,8 @@ namespace veil::messenger {
 namespace {
 
 namespace sm = sdk::messenger;
+// Hashes kept for a delete that failed, at most (a long outage; beyond it they expire in the swarm).
+constexpr std::size_t kMaxPendingDeletes = 20'000;
 
 }  // namespace
 
@@ -160,9 +162,21 @@ void Client::delete_in_background(std::vector<proto::node::Hash> hashes) {
         deletes_.running = false;
         delete_in_background({});
     };
-    service_.delete_inbox(account_, std::exchange(deletes_.pending, {}), again, [this, again](const sdk::Error& e) {
-        ctx_.log().warn("received messages stay in the swarm until a later round: {}", e.message);
+    auto batch = std::exchange(deletes_.pending, {});
+    service_.delete_inbox(account_, batch, [this, again] {
+        deletes_.retry_ms = 0;
         again();
+    }, [this, again, batch](const sdk::Error& e) {
+        // Put back (the cursor skips them: no later round would find them again), and tried
+        // again after a growing pause; bounded, the oldest first out (they expire in the swarm).
+        ctx_.log().warn("received messages stay in the swarm until the delete is tried again: {}", e.message);
+        deletes_.pending.insert(deletes_.pending.begin(), batch.begin(), batch.end());
+        if (deletes_.pending.size() > kMaxPendingDeletes) {
+            deletes_.pending.erase(deletes_.pending.begin(),
+                                   deletes_.pending.end() - static_cast<std::ptrdiff_t>(kMaxPendingDeletes));
+        }
+        deletes_.retry_ms = std::clamp<std::uint64_t>(deletes_.retry_ms * 2, 1'000, 60'000);
+        ctx_.set_timeout(deletes_.retry_ms, again);
     });
 }
 

@@ -7,6 +7,7 @@
 #include <set>
 #include <utility>
 
+#include "inbox_items.hpp"
 #include "public_gather.hpp"
 #include "swarm_store.hpp"
 #include "veil/proto/manifest.hpp"
@@ -343,8 +344,9 @@ void Service::fetch_owned(const proto::node::PublicKey& mailbox, PageRequest req
 void Service::owned_page(PageRequest request, GroupCursor start, std::shared_ptr<std::vector<proto::NodeEntry>> members,
                          std::size_t member, std::optional<proto::node::Hash> after,
                          std::shared_ptr<std::vector<proto::node::MessageItem>> acc, OwnedDone done, Fail fail) {
-    ask(ctx_.bus(), sw::ToNode{(*members)[member], request(after)},
-        [this, request, start, members, member, acc, done, fail](sdk::Result<proto::node::Response> r) {
+    auto q = request(after);
+    ask(ctx_.bus(), sw::ToNode{(*members)[member], q},
+        [this, request, start, members, member, acc, done, fail, mailbox = q.mailbox, ns = q.ns](sdk::Result<proto::node::Response> r) {
         if (!r || r.value().status != proto::node::Status::ok) {
             if (member + 1 < members->size()) {
                 acc->clear();
@@ -354,10 +356,13 @@ void Service::owned_page(PageRequest request, GroupCursor start, std::shared_ptr
             return fail(!r ? network_error(r.error()) : node_error(r.value()));
         }
         auto& page = std::get<proto::node::PageResponse>(r.value().body);
-        for (auto& m : page.messages) acc->push_back(std::move(m));
         const auto node = (*members)[member].ed25519;
-        if (!page.more || page.messages.empty() || acc->size() > 10'000) return done(std::move(*acc), node);
-        owned_page(request, start, members, member, acc->back().hash, acc, done, fail);
+        if (page.messages.empty()) return done(std::move(*acc), node);
+        auto cursor = page.messages.back().hash;  // the node's own name for its place, forged or not
+        count_forged(drop_forged(mailbox, ns, page.messages));
+        for (auto& m : page.messages) acc->push_back(std::move(m));
+        if (!page.more || acc->size() > 10'000) return done(std::move(*acc), node);
+        owned_page(request, start, members, member, cursor, acc, done, fail);
     });
 }
 
@@ -366,16 +371,14 @@ void Service::fetch_inbox_everywhere(const AccountPtr& account,
     with_manifest([this, account, done, fail] {
         // One signed retrieve to each member (each node checks its replay window on its own).
         to_every_member(account->inbox(), account->inbox_request(std::nullopt, now_ms()),
-                        [done](std::vector<proto::node::Response> answers) {
-            std::vector<proto::node::MessageItem> items;
-            std::set<proto::node::Hash> seen;
+                        [this, account, done](std::vector<proto::node::Response> answers) {
+            std::vector<std::vector<proto::node::MessageItem>> pages;
             for (auto& a : answers) {
-                auto* page = std::get_if<proto::node::PageResponse>(&a.body);
-                if (!page) continue;
-                for (auto& m : page->messages) {
-                    if (seen.insert(m.hash).second) items.push_back(std::move(m));
-                }
+                if (auto* page = std::get_if<proto::node::PageResponse>(&a.body)) pages.push_back(std::move(page->messages));
             }
+            std::size_t forged = 0;
+            auto items = merge_genuine(account->inbox(), kInboxNamespace, std::move(pages), &forged);
+            count_forged(forged);
             done(std::move(items));
         }, fail);
     }, fail);
@@ -394,6 +397,10 @@ void Service::wait_inbox(const AccountPtr& account, std::uint32_t wait_ms,
     if (!held) {
         inbox_after_.reset();  // a cursor means something only on the node that gave it
         inbox_member_.reset();
+        // Another member than the one just left, when there is another.
+        if (left_member_ && members.size() > 1) {
+            std::erase_if(members, [this](const proto::NodeEntry& m) { return m.ed25519 == *left_member_; });
+        }
         if (!members.empty()) inbox_member_ = members[randombytes_uniform(static_cast<std::uint32_t>(members.size()))];
     }
     // Polling fallback: never spin faster than twice a second; the next subscribe goes elsewhere.
@@ -406,15 +413,33 @@ void Service::wait_inbox(const AccountPtr& account, std::uint32_t wait_ms,
     if (!inbox_member_) return failed();
     auto q = account->subscribe_request(std::min(wait_ms, kMaxSubscribeWaitMs), started, inbox_after_);
     ask(ctx_.bus(), sw::ToNode{*inbox_member_, std::move(q)},
-        [this, woken, failed, member = inbox_member_->ed25519](sdk::Result<proto::node::Response> r) {
+        [this, account, woken, failed, member = inbox_member_->ed25519](sdk::Result<proto::node::Response> r) {
         auto* page = r && r.value().status == proto::node::Status::ok ? std::get_if<proto::node::PageResponse>(&r.value().body)
                                                                        : nullptr;
         if (!page) return failed();
         // Everything up to its last hash is now in the caller's hands (read, or read before).
         if (!page->messages.empty() && inbox_member_ && inbox_member_->ed25519 == member)
             inbox_after_ = page->messages.back().hash;
+        bool had_items = !page->messages.empty();
+        auto forged = drop_forged(account->inbox(), kInboxNamespace, page->messages);
+        count_forged(forged);
+        // Only forged items: this member lies; leave it as if it had failed (the pause included).
+        if (had_items && page->messages.empty()) return failed();
         woken(std::move(page->messages), !page->more);
     });
+}
+
+void Service::leave_inbox_member() {
+    if (inbox_member_) left_member_ = inbox_member_->ed25519;
+    inbox_member_.reset();
+    inbox_after_.reset();
+}
+
+void Service::count_forged(std::size_t n) {
+    if (n == 0) return;
+    forged_items_ += n;
+    ctx_.log().warn("a service node answered {} item(s) whose data does not match their hash; dropped ({} so far)", n,
+                    forged_items_);
 }
 
 void Service::delete_inbox(const AccountPtr& account, std::vector<proto::node::Hash> hashes, std::function<void()> done,

@@ -85,6 +85,11 @@ public:
     /// another member, from the start.
     void wait_inbox(const AccountPtr& account, std::uint32_t wait_ms,
                     std::function<void(std::vector<proto::node::MessageItem>, bool complete)> woken);
+    /// The next wait_inbox goes to another member (when there is one), from the start: the held
+    /// one answered nothing new, or had its share of rounds (inbox_read_policy.hpp).
+    void leave_inbox_member();
+    /// Items dropped so far because their data did not match their hash (inbox_items.hpp).
+    [[nodiscard]] std::size_t forged_items() const { return forged_items_; }
     /// Deletes processed messages from the inbox's swarm.
     void delete_inbox(const AccountPtr& account, std::vector<proto::node::Hash> hashes, std::function<void()> done, Fail fail);
 
@@ -146,6 +151,9 @@ private:
     /// The member the inbox long-poll stays with, and the last hash it answered (its cursor).
     std::optional<proto::NodeEntry> inbox_member_;
     std::optional<proto::node::Hash> inbox_after_;
+    std::optional<proto::node::PublicKey> left_member_;  // the member leave_inbox_member() left
+    std::size_t forged_items_ = 0;
+    void count_forged(std::size_t n);
     /// Set when the service goes away: a proof of work being solved stops.
     std::shared_ptr<std::atomic<bool>> stopping_ = std::make_shared<std::atomic<bool>>(false);
 };
