@@ -103,8 +103,8 @@ void Client::flush_now() {
             auto saved = [this, account, fail] {
                 store_.save_account(*account, {}, [this] { flush_finished(nullptr); }, fail);
             };
-            service_.publish(account, [this, saved](bool settled) {
-                if (!settled) ctx_.log().warn("the device list and bundle reached too few members of the swarm: publishing them again later");
+            service_.publish(account, [this, saved](Holders holders) {
+                if (!holders.settled()) ctx_.log().warn("the device list and bundle reached too few members of the swarm: publishing them again later");
                 saved();
             }, [this, saved](const sdk::Error& e) {
                 ctx_.log().warn("publishing the device list and bundle again later: {}", e.message);

@@ -97,8 +97,8 @@ void create_device(Service& service, AccountStore& store, const sdk::CommandCall
                     return fail({sdk::ErrorCode::refused, e.what()});
                 }
                 // Publish first: a device that others cannot reach is not saved.
-                service.publish(account, [&store, call, restore, fail, account](bool settled) {
-                    if (!settled) call.err(std::string("veil init: note: ") + kUnsettledNote);
+                service.publish(account, [&store, call, restore, fail, account](Holders holders) {
+                    if (!holders.settled()) call.err(std::string("veil init: note: ") + kUnsettledNote);
                     store.save_account(*account, {}, [call, restore, account] {
                         std::string out = "Your Veil ID: " + account->id().str() + "\n";
                         if (restore) {
@@ -562,10 +562,19 @@ void cmd_devices(Service& service, AccountStore& store, Client& client, const sd
                         return fail({sdk::ErrorCode::bad_input, e.what()});
                     }
                 }
-                service.publish(account, [&store, call, fail, account](bool settled) {
-                    if (!settled) call.err(std::string("veil devices: note: ") + kUnsettledNote);
-                    store.save_account(*account, {}, [call, account] {
-                        call.out("revoked; device list version " + std::to_string(account->device_list().version()) + "\n");
+                service.publish(account, [&store, call, fail, account](Holders holders) {
+                    // Saved either way (still due: retried). A revocation that a minority of the
+                    // members holds is not done: one lying member may be all that "took" it.
+                    store.save_account(*account, {}, [call, account, holders] {
+                        auto version = std::to_string(account->device_list().version());
+                        if (!holders.settled()) {
+                            return call.fail("veil devices: revocation pending: " + std::to_string(holders.held) + " of " +
+                                                 std::to_string(holders.members) +
+                                                 " members hold it; it is retried by the next command (send, receive) "
+                                                 "or the running daemon (device list version " + version + ")",
+                                             sdk::exit_code::failure);
+                        }
+                        call.out("revoked; device list version " + version + "\n");
                         call.finish(sdk::exit_code::ok);
                     }, fail);
                 }, fail);

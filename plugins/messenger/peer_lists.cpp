@@ -46,8 +46,10 @@ std::optional<crypto::DeviceList> PeerLists::accept(const crypto::VeilId& peer, 
         return newer;
     } catch (const crypto::Error& e) {
         if (!current) return std::nullopt;
-        // Not newer (or forged): the held list stands. An answer of the same version confirms it.
-        if (e.kind() == crypto::ErrorKind::stale_version && incoming.version() == current->version()) {
+        // Not newer (or forged): the held list stands. Only the same list again confirms it: a
+        // different one of that version (a thief's, a fork) says the held one may not be the newest.
+        if (e.kind() == crypto::ErrorKind::stale_version && incoming.version() == current->version() &&
+            incoming.encode() == current->encode()) {
             it->second.checked_ms = std::max(it->second.checked_ms, now_ms);
         }
         return current;

@@ -38,6 +38,24 @@ std::optional<crypto::DeviceList> newest_device_list(const crypto::VeilId& id,
     return best;
 }
 
+std::optional<std::string> device_list_clock_error(const crypto::VeilId& id, const std::vector<wire::Bytes>& blobs,
+                                                   std::uint64_t now_ms) {
+    constexpr std::uint64_t kHourMs = 3600ULL * 1000;
+    std::uint64_t ahead = 0;
+    for (const auto& b : blobs) {
+        try {
+            auto list = crypto::DeviceList::decode(b);
+            list.verify(id);
+            if (!list.from_future(now_ms)) return std::nullopt;  // a usable list: no clock problem
+            ahead = std::max(ahead, list.version() - now_ms);
+        } catch (const crypto::Error&) {
+        }
+    }
+    if (ahead == 0) return std::nullopt;
+    return "a device list is signed " + std::to_string((ahead + kHourMs - 1) / kHourMs) +
+           " h ahead of this clock; check the clock";
+}
+
 std::map<crypto::PublicKey, crypto::PreKeyBundle> newest_bundles(const crypto::VeilId& id,
                                                                  const crypto::DeviceList& list,
                                                                  const std::vector<wire::Bytes>& blobs,

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "veil/proto/node_rpc.hpp"
@@ -43,6 +44,14 @@ inline constexpr std::uint64_t kRepublishCheckMs = 30ULL * 1000;
 [[nodiscard]] std::optional<crypto::DeviceList> newest_device_list(const crypto::VeilId& id,
                                                                    const std::vector<wire::Bytes>& blobs,
                                                                    std::uint64_t now_ms);
+
+/// When no list among blobs is usable but one that verifies against id was skipped as from the
+/// future at now_ms: the clock error to report ("signed N h ahead of this clock"). Such a read
+/// is no proof that the identity has no list (a restore must not start a new chain, a sender
+/// must not hear "no device list"): the reader's clock is likely behind. nullopt otherwise.
+[[nodiscard]] std::optional<std::string> device_list_clock_error(const crypto::VeilId& id,
+                                                                 const std::vector<wire::Bytes>& blobs,
+                                                                 std::uint64_t now_ms);
 
 /// For each active device of list, the newest bundle (highest signed pre-key id, later blob on a
 /// tie) that verifies against id and list at now_ms. Keyed by the device's signing key.

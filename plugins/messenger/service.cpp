@@ -77,31 +77,31 @@ void Service::with_manifest(std::function<void()> then, Fail fail) {
 }
 
 void Service::store_all(std::vector<proto::node::StoreRequest> stores, std::function<void()> done, Fail fail) {
-    store_each(std::move(stores), [done](bool) { done(); }, std::move(fail), Quorum::answered);
+    store_each(std::move(stores), [done](Holders) { done(); }, std::move(fail), Quorum::answered);
 }
 
-void Service::store_each(std::vector<proto::node::StoreRequest> stores, std::function<void(bool settled)> done, Fail fail,
+void Service::store_each(std::vector<proto::node::StoreRequest> stores, std::function<void(Holders)> done, Fail fail,
                          Quorum quorum) {
-    if (stores.empty()) return done(true);
+    if (stores.empty()) return done(Holders{});
     // Each store goes to every member of its swarm at once: a member killed before it
     // replicated cannot hide a message, so messages are not held back behind later ones.
     // A majority of the members that answered must store it (judge_store); the others catch up
     // by replication.
     auto left = std::make_shared<std::size_t>(stores.size());
     auto failed = std::make_shared<bool>(false);
-    auto settled = std::make_shared<bool>(true);
+    auto fewest = std::make_shared<Holders>();
     for (auto& s : stores) {
-        store_one(std::move(s), [left, failed, settled, done](bool one_settled) {
+        store_one(std::move(s), [left, failed, fewest, done](Holders one) {
             if (*failed) return;
-            *settled = *settled && one_settled;
-            if (--*left == 0) done(*settled);
+            if (!one.settled() && (fewest->settled() || one.held < fewest->held)) *fewest = one;
+            if (--*left == 0) done(*fewest);
         }, [failed, fail](const sdk::Error& e) {
             if (!std::exchange(*failed, true)) fail(e);
         }, quorum);
     }
 }
 
-void Service::store_one(proto::node::StoreRequest s, std::function<void(bool settled)> done, Fail fail, Quorum quorum,
+void Service::store_one(proto::node::StoreRequest s, std::function<void(Holders)> done, Fail fail, Quorum quorum,
                         int round) {
     auto mailbox = s.mailbox;
     auto members = quorum == Quorum::members ? members_of(mailbox).size() : 0;
@@ -110,11 +110,11 @@ void Service::store_one(proto::node::StoreRequest s, std::function<void(bool set
         // A majority of the members that answered must hold it: one hostile member answering ok
         // (and dropping it) or asking an absurd price neither counts nor sets the price.
         auto verdict = judge_store(r.value().answers, kMaxWorkHashes, members);
-        if (verdict.kind == StoreVerdict::Kind::stored) return done(true);
+        if (verdict.kind == StoreVerdict::Kind::stored) return done(Holders{verdict.stored, members});
         // Published state short of a majority of all members (some down), held by most of those
         // that answered: unsettled, the caller keeps it due and publishes it again until most
         // members hold it (a lone member that answered, perhaps hostile, cannot hide it).
-        if (verdict.kind == StoreVerdict::Kind::taken) return done(false);
+        if (verdict.kind == StoreVerdict::Kind::taken) return done(Holders{verdict.stored, members});
         if (verdict.kind == StoreVerdict::Kind::refused || round >= kMaxWorkRounds)
             return fail(verdict.reason ? node_error(*verdict.reason)
                                        : sdk::Error{sdk::ErrorCode::unreachable, "no member of the swarm answered"});
@@ -231,6 +231,10 @@ void Service::fetch_device_list(const crypto::VeilId& who, std::function<void(cr
                                 Answers answers) {
     fetch_public(who, kDeviceListNamespace, [who, done, fail, answers](std::vector<wire::Bytes> lists, ReadCoverage coverage) {
         auto list = newest_device_list(who, lists, now_ms());
+        // Only lists from the future: not "no list" (a restore would start a new chain).
+        if (!list) {
+            if (auto clock = device_list_clock_error(who, lists, now_ms())) return fail({sdk::ErrorCode::refused, *clock});
+        }
         // "None" lets an unnamed device's message be dropped, and decides a restore (a new
         // chain, where every member must agree): a member that did not answer may hold the list.
         if (!list && !absence_agreed(coverage, answers == Answers::majority)) {
@@ -257,7 +261,7 @@ void Service::fetch_bundles(const crypto::VeilId& who, const crypto::DeviceList&
     }, std::move(fail));
 }
 
-void Service::publish(const AccountPtr& account, std::function<void(bool settled)> done, Fail fail) {
+void Service::publish(const AccountPtr& account, std::function<void(Holders)> done, Fail fail) {
     auto now = now_ms();
     std::vector<proto::node::StoreRequest> stores;
     try {
@@ -271,10 +275,10 @@ void Service::publish(const AccountPtr& account, std::function<void(bool settled
     // Settled once a majority of the swarm's members stored them (not only of those that
     // answered): a later `init --restore` needs a majority to answer, and the two majorities
     // meet. Short of that (members down) it stays due (dirty) and is published again.
-    store_each(std::move(stores), [this, account, now, bundle, done](bool settled) {
-        if (!settled) return done(false);
+    store_each(std::move(stores), [this, account, now, bundle, done](Holders holders) {
+        if (!holders.settled()) return done(holders);
         account->mark_published(now);
-        prune_published(account, bundle, [done] { done(true); });
+        prune_published(account, bundle, [done, holders] { done(holders); });
     }, fail, Quorum::members);
 }
 

@@ -16,6 +16,7 @@
 #include "errors.hpp"
 #include "public_gather.hpp"
 #include "send_keys.hpp"
+#include "swarm_store.hpp"
 #include "veil/proto/manifest.hpp"
 #include "veil/sdk/clock.hpp"
 #include "veil/sdk/context.hpp"
@@ -58,7 +59,7 @@ public:
     /// is marked published (save afterwards) and what it supersedes is deleted. Unsettled (members
     /// down), the account stays due (needs_publish) and callers publish it again until settled,
     /// so a lone member that answered (perhaps hostile, dropping it) cannot hide a revocation.
-    void publish(const AccountPtr& account, std::function<void(bool settled)> done, Fail fail);
+    void publish(const AccountPtr& account, std::function<void(Holders)> done, Fail fail);
     /// Every message in the device's inbox (all pages).
     void fetch_inbox(const AccountPtr& account, std::function<void(std::vector<proto::node::MessageItem>)> done, Fail fail);
     /// Every message in a group mailbox (all pages), read with retrieves signed by its owner
@@ -137,13 +138,14 @@ private:
     /// swarm's members (published device lists and bundles: the restore's majority read then
     /// meets one member that stored them).
     enum class Quorum { answered = 1, members };
-    /// Stores each request; `done(settled)` once every one is taken, settled if each reached
-    /// the quorum (Quorum::members: taken on a majority of those that answered).
-    void store_each(std::vector<proto::node::StoreRequest> stores, std::function<void(bool settled)> done, Fail fail,
+    /// Stores each request; `done(holders)` once every one is taken: settled if each reached the
+    /// quorum (Quorum::members: taken on a majority of those that answered), else the fewest
+    /// holders of an unsettled one.
+    void store_each(std::vector<proto::node::StoreRequest> stores, std::function<void(Holders)> done, Fail fail,
                     Quorum quorum);
     /// Stores s on every member of its swarm; when the members ask proof of work (a flooded
     /// mailbox), solves the largest work asked off the loop thread and stores again.
-    void store_one(proto::node::StoreRequest s, std::function<void(bool settled)> done, Fail fail, Quorum quorum,
+    void store_one(proto::node::StoreRequest s, std::function<void(Holders)> done, Fail fail, Quorum quorum,
                    int round = 0);
 
     sdk::Context& ctx_;

@@ -25,16 +25,20 @@ StoreVerdict judge_store(const std::vector<node::Response>& answers, std::uint64
         if (const auto* w = std::get_if<node::WorkRequiredResponse>(&a.body); w && w->work <= max_work)
             prices.push_back(w->work);
     }
-    if (stored >= needed) return {StoreVerdict::Kind::stored, 0, nullptr};
+    if (stored >= needed) return {StoreVerdict::Kind::stored, 0, nullptr, stored};
+    v.stored = stored;
+    // The cheapest members that make up the majority set the price; a dearer one is ignored.
+    // Paid first when paying settles it, rather than leaving it unsettled.
+    const std::size_t missing = needed - stored;
+    if (prices.size() >= missing) {
+        std::sort(prices.begin(), prices.end());
+        v.kind = StoreVerdict::Kind::pay;
+        v.work = prices[missing - 1];
+        return v;
+    }
     // Members down: what most of those that answered hold stands for now (a 2-member swarm with
     // one down still takes a revocation); the caller stores it again until it settles.
-    if (members > 0 && stored >= of_answered) return {StoreVerdict::Kind::taken, 0, nullptr};
-    // The cheapest members that make up the majority set the price; a dearer one is ignored.
-    const std::size_t missing = needed - stored;
-    if (prices.size() < missing) return v;
-    std::sort(prices.begin(), prices.end());
-    v.kind = StoreVerdict::Kind::pay;
-    v.work = prices[missing - 1];
+    if (members > 0 && stored >= of_answered) return {StoreVerdict::Kind::taken, 0, nullptr, stored};
     return v;
 }
 

@@ -5,6 +5,7 @@
 /// it, and the sender pays the price the cheapest members of such a majority ask, ignoring an
 /// outlier's. Plain function of the answers, no I/O.
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -24,6 +25,15 @@ struct StoreVerdict {
     Kind kind = Kind::refused;
     std::uint64_t work = 0;
     const proto::node::Response* reason = nullptr;  ///< one refusing answer (points into the answers)
+    std::size_t stored = 0;                          ///< members that answered ok
+};
+
+/// How many of a swarm's members hold a published store (members 0: not counted, settled).
+struct Holders {
+    std::size_t held = 0;
+    std::size_t members = 0;
+    /// A majority of ALL the swarm's members hold it.
+    [[nodiscard]] bool settled() const { return members == 0 || held >= members / 2 + 1; }
 };
 
 /// Judges `answers` (one per member that answered, as sdk::swarm::MemberAnswers gives them).

@@ -51,6 +51,22 @@ TEST_CASE("messenger - peer lists: never back to a lower version, the revoked ma
     CHECK(loaded.encode() == lists.encode());
 }
 
+TEST_CASE("messenger - peer lists: a different list of the same version does not confirm the held one", "[messenger]") {
+    Person bob;
+    const auto& id = bob.identity.veil_id();
+    PeerLists lists;
+    CHECK(lists.accept(id, bob.v3, kNow)->version() == 3);
+    // Signed by the identity at version 3 too, but another list (a thief or a fork): not a
+    // confirmation, so the held list still counts as unchecked.
+    auto other = bob.v2.with_device(bob.identity, crypto::DeviceKeys::generate(), kNow);
+    REQUIRE(other.version() == 3);
+    REQUIRE(other.encode() != bob.v3.encode());
+    CHECK(lists.accept(id, other, kNow + 5000)->version() == 3);
+    CHECK(lists.stale(id, kNow + 5000, 1000));
+    CHECK(lists.accept(id, bob.v3, kNow + 5000)->version() == 3);
+    CHECK_FALSE(lists.stale(id, kNow + 5000, 1000));
+}
+
 TEST_CASE("messenger - peer lists: bounded, lists that revoke nothing are evicted first", "[messenger]") {
     Person bob;
     PeerLists lists;
@@ -243,4 +259,37 @@ TEST_CASE("messenger - peer lists: a hostile list from the future is refused, la
     CHECK(chosen->version() == 3);
     CHECK(lists.accept(id, *chosen, kNow + 2)->version() == 3);
     CHECK(lists.state(id, bob.tablet.signing_key()) == PeerLists::DeviceState::revoked);
+}
+
+TEST_CASE("messenger - peer lists: only lists from the future read is a clock error, not no list", "[messenger]") {
+    Person bob;
+    const auto& id = bob.identity.veil_id();
+    constexpr std::uint64_t kHourMs = 3600ULL * 1000;
+    auto future = bob.v1.with_device(bob.identity, bob.tablet, kNow, kNow + 30 * kHourMs);
+    CHECK_FALSE(newest_device_list(id, {future.encode()}, kNow));
+    auto error = device_list_clock_error(id, {future.encode()}, kNow);
+    REQUIRE(error);
+    CHECK(*error == "a device list is signed 30 h ahead of this clock; check the clock");
+    // A usable list read along with it, or none that verifies: no clock error.
+    CHECK_FALSE(device_list_clock_error(id, {future.encode(), bob.v1.encode()}, kNow));
+    CHECK_FALSE(device_list_clock_error(id, {bob.v1.encode()}, kNow));
+    Person mallory;
+    auto foreign = mallory.v1.with_device(mallory.identity, mallory.tablet, kNow, kNow + 30 * kHourMs);
+    CHECK_FALSE(device_list_clock_error(id, {foreign.encode()}, kNow));
+    CHECK_FALSE(device_list_clock_error(id, {}, kNow));
+}
+
+TEST_CASE("messenger - peer lists: a stored blob of format 1 (no revoked keys) still loads", "[messenger]") {
+    Person bob;
+    wire::Writer w;
+    w.u8(1).u16(1);
+    w.u64(kNow + 7).var(bob.v3.encode());
+    auto loaded = PeerLists::decode(w.take());
+    REQUIRE(loaded.all().size() == 1);
+    const auto* held = loaded.find(bob.identity.veil_id());
+    REQUIRE(held);
+    CHECK(held->list.encode() == bob.v3.encode());
+    CHECK(held->checked_ms == kNow + 7);
+    // The marks come from the list itself.
+    CHECK(loaded.state(bob.identity.veil_id(), bob.tablet.signing_key()) == PeerLists::DeviceState::revoked);
 }

@@ -80,3 +80,14 @@ TEST_CASE("swarm store - published state needs a majority of the swarm's members
     CHECK(judge_store({ok(), full()}, kMax, 2).kind == StoreVerdict::Kind::refused);
     CHECK(judge_store({}, kMax, 2).kind == StoreVerdict::Kind::refused);
 }
+
+TEST_CASE("swarm store - published state pays when paying settles it, before taking it unsettled", "[messenger]") {
+    // Five members, two down: two stored (a majority of the three that answered), the third asks
+    // work. Paying it makes three of five: settled, so it pays rather than stay unsettled.
+    auto v = judge_store({ok(), ok(), asks(4000)}, kMax, 5);
+    REQUIRE(v.kind == StoreVerdict::Kind::pay);
+    CHECK(v.work == 4000);
+    // A price above what we pay: taken, unsettled.
+    CHECK(judge_store({ok(), ok(), asks(1ULL << 60)}, kMax, 5).kind == StoreVerdict::Kind::taken);
+    CHECK(judge_store({ok(), ok(), asks(4000)}, kMax, 5).stored == 2);
+}
