@@ -96,7 +96,7 @@ ChatMessage decode_chat(wire::ByteView bytes) {
     if (m.kind == ChatKind::group_control || m.kind == ChatKind::group_leave) {
         if (!m.text.empty()) throw wire::DecodeError("chat message: a group control has no text");
         auto control = r.var(kMaxGroupControlBytes);
-        if (m.kind == ChatKind::group_leave && control.size() != 32) throw wire::DecodeError("chat message: bad group ID");
+        if (m.kind == ChatKind::group_leave && control.size() != 64) throw wire::DecodeError("chat message: bad leave notice");
         m.group_control.assign(control.begin(), control.end());
     }
     auto has_peer = r.u8();

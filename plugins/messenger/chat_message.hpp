@@ -38,7 +38,7 @@ enum class ChatKind : std::uint8_t {
     timer = 3,       ///< the sender set the conversation's disappearing timer (no text)
     contact = 4,     ///< own devices only: the contact `sync_peer` is now named `text`, flags below
     group_control = 5,  ///< a closed group's control message (GroupBook) in `group_control`; never shown
-    group_leave = 6,    ///< the sender leaves the group whose 32-byte ID is `group_control`; never shown
+    group_leave = 6,    ///< the sender leaves a group: `group_control` is its ID and the digest of the sender's state (group_leave.hpp); never shown
 };
 
 /// Largest group control carried in one message (an invitation holds the group's history).

@@ -239,8 +239,8 @@ private:
     /// with the round (the book, the deliveries it answers with).
     [[nodiscard]] std::vector<sdk::storage::BatchOp> take_group_controls(std::vector<Opened>& opened);
     /// A leave notice from `from`: our other device left (we drop the group too), or a member
-    /// left a group where we are an admin (we sign its removal; every admin does).
-    void take_leave(const crypto::VeilId& from, const wire::Bytes& group_bytes, std::vector<GroupDelivery>& answers,
+    /// left a group where we are the designated admin (we sign its removal over the state it names).
+    void take_leave(const crypto::VeilId& from, const wire::Bytes& body, std::vector<GroupDelivery>& answers,
                     std::vector<sdk::storage::BatchOp>& ops);
     /// Reads every group mailbox and adds the messages opened to `got`; then `done`.
     void receive_groups(std::vector<MessageRecord> got, std::function<void(std::vector<MessageRecord>)> done);

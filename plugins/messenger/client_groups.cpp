@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "client.hpp"
+#include "group_leave.hpp"
 #include "group_reading.hpp"
 #include "outbox.hpp"
 #include "veil/crypto/error.hpp"
@@ -201,7 +202,7 @@ void Client::leave_group(const crypto::GroupId& group, std::function<void()> don
     ChatMessage m;
     m.kind = ChatKind::group_leave;
     m.sent_at_ms = now_ms();
-    m.group_control.assign(group.begin(), group.end());
+    m.group_control = encode_leave({group, s->digest()});  // the state we leave: admins sign only over it
     std::vector<st::BatchOp> ops;
     // A notice to an admin reaches our other devices too (the fan-out); alone, they get their own.
     if (admins.empty() && account_->has_other_devices()) admins.push_back(self);
@@ -217,22 +218,21 @@ void Client::leave_group(const crypto::GroupId& group, std::function<void()> don
     });
 }
 
-void Client::take_leave(const crypto::VeilId& from, const wire::Bytes& group_bytes, std::vector<GroupDelivery>& answers,
+void Client::take_leave(const crypto::VeilId& from, const wire::Bytes& body, std::vector<GroupDelivery>& answers,
                         std::vector<st::BatchOp>& ops) {
-    crypto::GroupId group{};
-    std::copy(group_bytes.begin(), group_bytes.end(), group.begin());  // 32 bytes: checked by decode_chat
-    const auto* s = groups_->state(group);
+    const auto notice = decode_leave(body);  // 64 bytes: checked by decode_chat
+    const auto* s = groups_->state(notice.group);
     if (s == nullptr) return;
     if (from == account_->id()) {
-        groups_->forget(group);
-        ops.push_back(erase_op(group_record_key(group)));
+        groups_->forget(notice.group);
+        ops.push_back(erase_op(group_record_key(notice.group)));
         return;
     }
-    // Every admin that gets the notice signs the removal (the first may be offline): two that
-    // race make two states of one version with the same members, and every device keeps the
-    // same one (docs/groups.md §Forks), as with racing rotations.
-    if (!s->is_member(from) || !s->is_admin(account_->id())) return;
-    for (auto& d : groups_->remove(account_->identity(), group, {from}, now_ms())) answers.push_back(std::move(d));
+    // One designated admin (the lowest ID) signs, and only over exactly the state the leaver
+    // held: a lagging admin or a stale notice never makes a competing state that would win the
+    // fork and undo a later removal (docs/groups.md §Leaving).
+    if (leave_step(*s, account_->id(), from, notice.state) != LeaveStep::sign) return;
+    for (auto& d : groups_->remove(account_->identity(), notice.group, {from}, now_ms())) answers.push_back(std::move(d));
 }
 
 void Client::send_group(const crypto::GroupId& group, std::string text, std::function<void(const MessageRecord&)> queued,

@@ -242,7 +242,7 @@ GroupBook GroupBook::load(crypto::VeilId self, const std::vector<sdk::storage::E
             if (version != kRecordVersion && version != kOldRecordVersion) {
                 throw wire::DecodeError("unsupported group record version");
             }
-            Group g{crypto::GroupState::decode(r.var(kMaxRecordField)), false, std::nullopt, {}, {}, {}, {}, {}, 0, {}, {}, 0, 0, false};
+            Group g{crypto::GroupState::decode(r.var(kMaxRecordField)), false, std::nullopt, {}, {}, {}, {}, {}, 0, {}, {}, 0, 0, false, {}};
             if (!g.state.has_seed()) throw wire::DecodeError("group state without its seed");
             g.request = read_flag(r);
             if (g.request) g.request_seen_ms = r.u64();
@@ -297,7 +297,7 @@ std::vector<GroupDelivery> GroupBook::create(const crypto::Identity& me, std::st
     created = state.group_id();
     std::vector<GroupDelivery> out;
     out.push_back(GroupDelivery{audience(state), invitation_control({}, state)});
-    groups_.emplace(created, Group{std::move(state), false, std::nullopt, {}, {}, {}, {}, {}, 0, {}, {}, 0, 0, false});
+    groups_.emplace(created, Group{std::move(state), false, std::nullopt, {}, {}, {}, {}, {}, 0, {}, {}, 0, 0, false, {}});
     return out;
 }
 
@@ -580,7 +580,7 @@ void GroupBook::take_invitation(const crypto::VeilId& from, wire::ByteView body,
     }
     std::vector<crypto::GroupState> past;
     for (std::size_t i = 0; i + 1 < line.size(); ++i) past.push_back(line[i].public_copy());
-    groups_.emplace(id, Group{std::move(state), request, std::nullopt, {}, {}, {}, {}, std::move(past), 0, {}, {}, 0, 0, false});
+    groups_.emplace(id, Group{std::move(state), request, std::nullopt, {}, {}, {}, {}, std::move(past), 0, {}, {}, 0, 0, false, {}});
     adopt_orphans(id);
 }
 
@@ -650,24 +650,30 @@ std::vector<GroupDelivery> GroupBook::devices_changed(const crypto::Identity& me
         // Every admin rotates on its own view (the first one may be offline); when two do, every
         // device keeps the same rotation (GroupState::prefers) and both hold the same members.
         if (!g.state.is_admin(self_)) continue;
-        rotate_for_revocation(me, g, now_ms, out);
+        rotate_for_revocation(me, g, now_ms, &member, out);
     }
     return out;
 }
 
 // Without a clock (now_ms 0) every revocation rotates at once.
 void GroupBook::rotate_for_revocation(const crypto::Identity& me, Group& g, std::uint64_t now_ms,
-                                      std::vector<GroupDelivery>& out) {
+                                      const crypto::VeilId* revoker, std::vector<GroupDelivery>& out) {
     if (now_ms != 0) {
         if (now_ms < g.rotation_window_ms || now_ms - g.rotation_window_ms >= rotation_window_ms) {
             g.rotation_window_ms = now_ms;
             g.rotations = 0;
+            g.revokers.clear();
         }
-        if (g.rotations >= max_rotations_per_window) {
+        // The quota is shared, but each member's first revocation in the window rotates at once:
+        // one cycling its own devices cannot hold back a victim's revocation of a stolen phone.
+        const bool first = revoker != nullptr &&
+                           std::find(g.revokers.begin(), g.revokers.end(), *revoker) == g.revokers.end();
+        if (first) g.revokers.push_back(*revoker);
+        if (!first && g.rotations >= max_rotations_per_window) {
             g.rotation_owed = true;
             return;
         }
-        ++g.rotations;
+        if (g.rotations < 255) ++g.rotations;  // u8 stored; first revocations may go past the quota
     }
     g.rotation_owed = false;
     auto next = g.state.with_rotated(me);
@@ -681,7 +687,7 @@ std::vector<GroupDelivery> GroupBook::rotate_owed(const crypto::Identity& me, st
         // An admin no more (or a request): the rotation is someone else's to make.
         if (!g.rotation_owed || g.request || !g.state.is_admin(self_)) continue;
         if (now_ms >= g.rotation_window_ms && now_ms - g.rotation_window_ms < rotation_window_ms) continue;
-        rotate_for_revocation(me, g, now_ms, out);
+        rotate_for_revocation(me, g, now_ms, nullptr, out);
     }
     return out;
 }

@@ -140,7 +140,9 @@ public:
     /// The same with a clock: a group rotates for revocations at most max_rotations_per_window
     /// times within rotation_window_ms; a revocation past that is owed, and rotate_owed makes it
     /// once the window has passed (a member revoking and re-adding devices in a loop costs one
-    /// rotation an hour, not one each time).
+    /// rotation an hour, not one each time). A member's first revocation in a window always
+    /// rotates at once, so one member cycling devices cannot delay another's revocation of a
+    /// stolen phone.
     std::vector<GroupDelivery> devices_changed(const crypto::Identity& me, const crypto::VeilId& member,
                                                std::vector<crypto::PublicKey> active, std::uint64_t now_ms);
     /// The rotations owed (above) whose window has passed, with their deliveries.
@@ -236,6 +238,7 @@ private:
         std::uint64_t rotation_window_ms = 0;           // when the current window of revocation rotations began
         std::uint8_t rotations = 0;                     // revocation rotations in that window
         bool rotation_owed = false;                     // a revocation waits for the next window
+        std::vector<crypto::VeilId> revokers;           // members whose revocation rotated in this window (not stored)
     };
 
     Group& find(const crypto::GroupId& group);
@@ -258,9 +261,10 @@ private:
     [[nodiscard]] bool listed_device(const crypto::VeilId& member, const crypto::PublicKey& device) const;
     void take_chain(const crypto::VeilId& from, const crypto::PublicKey& device, wire::ByteView body);
     void adopt_orphans(const crypto::GroupId& group);
-    /// Rotates `g` for a revocation now, or owes it when the window's rotations are used up.
+    /// Rotates `g` for a revocation by `revoker` now (its first in the window, or within the
+    /// window's quota), or owes it. rotate_owed passes no revoker.
     void rotate_for_revocation(const crypto::Identity& me, Group& g, std::uint64_t now_ms,
-                               std::vector<GroupDelivery>& out);
+                               const crypto::VeilId* revoker, std::vector<GroupDelivery>& out);
 
     struct Orphan {
         crypto::VeilId from;

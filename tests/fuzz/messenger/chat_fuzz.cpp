@@ -1,12 +1,13 @@
 // Decoders of bytes a peer controls (the chat message inside the ratchet: text, attachment ref,
 // timer) or that come back from disk (the message record, the contact, the outbox, peers' device
-// lists, the strangers holding sessions): either a value or veil::wire::DecodeError (a stored
+// lists, the strangers holding sessions, a group leave notice): either a value or veil::wire::DecodeError (a stored
 // device list that does not verify: veil::crypto::Error), never anything else; what decodes
 // encodes back to itself.
 #include <cstddef>
 #include <cstdint>
 
 #include "account.hpp"
+#include "group_leave.hpp"
 #include "veil/crypto/error.hpp"
 #include "outbox.hpp"
 
@@ -21,6 +22,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         auto r = veil::messenger::decode_record(in);
         auto back = veil::messenger::decode_record(veil::messenger::encode(r));
         if (!(back.message == r.message) || back.group != r.group) __builtin_trap();
+    } catch (const veil::wire::DecodeError&) {
+    }
+    try {
+        auto notice = veil::messenger::decode_leave(in);
+        if (veil::messenger::encode_leave(notice) != veil::wire::Bytes(in.begin(), in.end())) __builtin_trap();
     } catch (const veil::wire::DecodeError&) {
     }
     try {

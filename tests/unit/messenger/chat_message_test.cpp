@@ -149,9 +149,9 @@ TEST_CASE("messenger - a group control survives encode and decode; one with text
     CHECK_THROWS_AS(decode_chat(encode(big)), wire::DecodeError);
     auto leave = m;
     leave.kind = ChatKind::group_leave;
-    leave.group_control.assign(32, 3);  // a group ID
+    leave.group_control.assign(64, 3);  // a group ID and a state digest
     CHECK(decode_chat(encode(leave)) == leave);
-    leave.group_control.resize(31);
+    leave.group_control.resize(32);
     CHECK_THROWS_AS(decode_chat(encode(leave)), wire::DecodeError);
     auto unknown = encode(m);
     unknown[1] = 7;  // the kind after group_leave

@@ -1009,3 +1009,29 @@ TEST_CASE("group book - a member cycling its devices makes at most two rotations
     CHECK(reloaded.devices_changed(me, bob, phone, 10'000'000 + GroupBook::rotation_window_ms + 40).empty());
     CHECK(reloaded.state(g)->epoch() == alice.state(g)->epoch() + 1);
 }
+
+TEST_CASE("group book - a member cycling devices does not delay another's revocation", "[messenger][group]") {
+    Net net;
+    auto g = make_group(net, {"bob", "carol"});
+    auto& alice = net.d("alice").book;
+    const auto& me = net.p("alice").identity;
+    const auto bob = net.p("bob").id(), carol = net.p("carol").id();
+    const std::vector<crypto::PublicKey> phone{net.d("bob").keys.signing_key()};
+    std::uint64_t now = 10'000'000;
+    // Bob uses up the group's quota cycling his own devices.
+    for (int i = 0; i < 3; ++i) {
+        auto with_new = phone;
+        with_new.push_back(crypto::DeviceKeys::generate().signing_key());
+        (void)alice.devices_changed(me, bob, with_new, now);
+        (void)alice.devices_changed(me, bob, phone, now + 1);
+        now += 60'000;
+    }
+    const auto epoch = alice.state(g)->epoch();
+    // Carol's phone is stolen: her first revocation in the window rotates at once.
+    const std::vector<crypto::PublicKey> laptop{net.d("carol").keys.signing_key()};
+    auto stolen = laptop;
+    stolen.push_back(crypto::DeviceKeys::generate().signing_key());
+    (void)alice.devices_changed(me, carol, stolen, now);
+    CHECK(alice.devices_changed(me, carol, laptop, now + 1).size() == 1);
+    CHECK(alice.state(g)->epoch() == epoch + 1);
+}
