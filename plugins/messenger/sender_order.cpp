@@ -48,7 +48,8 @@ std::vector<MessageRecord> SenderOrder::arrive(const crypto::PublicKey& device, 
 
 std::vector<MessageRecord> SenderOrder::expire(std::uint64_t now_ms) {
     std::vector<MessageRecord> out;
-    for (auto& [key, s] : streams_) {
+    for (auto& entry : streams_) {
+        auto& s = entry.second;  // a named reference: clang 14 cannot capture a structured binding
         // The gap before the lowest held message is given up once any held one has waited its
         // time; so is the next one if a message behind it has waited too.
         auto due = [&s, now_ms] {
