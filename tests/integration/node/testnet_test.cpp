@@ -330,9 +330,9 @@ TEST_CASE("node integration - the node's database and logs hold no client addres
     REQUIRE(sqlite3_open_v2((node_dir / "messages.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
     REQUIRE(sqlite3_exec(db, ("PRAGMA key = \"x'" + key + "'\"").c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
     int rows = 0;
-    // messages: id, hash, mailbox, namespace, expiry_ms, data, store_auth, proof_hash, owner_ms;
+    // messages: id, hash, mailbox, namespace, expiry_ms, data, store_auth, proof_hash, owner_ms, held_ms;
     // proofs: hash, mailbox, namespace, body.
-    for (auto [table, columns] : {std::pair{"messages", 9}, std::pair{"proofs", 4}}) {
+    for (auto [table, columns] : {std::pair{"messages", 10}, std::pair{"proofs", 4}}) {
         sqlite3_stmt* st = nullptr;
         REQUIRE(sqlite3_prepare_v2(db, (std::string("SELECT * FROM ") + table).c_str(), -1, &st, nullptr) == SQLITE_OK);
         while (sqlite3_step(st) == SQLITE_ROW) {
