@@ -67,6 +67,13 @@ struct BusCore : std::enable_shared_from_this<BusCore> {
 
     uv_loop_t* loop = nullptr;
     uv_async_t* async = nullptr;
+    // Envelopes queued on the loop thread are delivered in the same loop iteration: a check
+    // handle drains after the I/O callbacks, and an idle handle keeps that iteration's poll
+    // from blocking. No eventfd write and wake-up per hop (a node request crosses the bus
+    // twice). Other threads still wake the loop through `async`.
+    uv_check_t* check = nullptr;
+    uv_idle_t* idle = nullptr;
+    bool check_armed = false;  // loop thread only
     uv_thread_t loop_thread{};
     BusOptions options;
     std::shared_ptr<spdlog::logger> log = log::get("bus");
@@ -116,8 +123,26 @@ struct BusCore : std::enable_shared_from_this<BusCore> {
             return false;
         }
         queue.push_back(std::move(e));
-        uv_async_send(async);
+        if (on_loop()) {
+            arm_check();
+        } else {
+            uv_async_send(async);
+        }
         return true;
+    }
+
+    void arm_check() {
+        if (check_armed) return;
+        check_armed = true;
+        uv_check_start(check, [](uv_check_t* h) { static_cast<BusCore*>(h->data)->on_check(); });
+        uv_idle_start(idle, [](uv_idle_t*) {});
+    }
+
+    void on_check() {
+        check_armed = false;
+        uv_check_stop(check);
+        uv_idle_stop(idle);
+        drain();
     }
 
     template <class F>
@@ -343,8 +368,15 @@ Bus::Bus(uv_loop_t* loop, BusOptions options) : core_(std::make_shared<detail::B
         auto core = *static_cast<std::shared_ptr<detail::BusCore>*>(a->data);
         core->drain();
     });
+    core_->check = new uv_check_t;
+    core_->idle = new uv_idle_t;
+    uv_check_init(loop, core_->check);
+    uv_idle_init(loop, core_->idle);
+    core_->check->data = core_.get();  // closed before `async`, which keeps the core alive
     // The bus alone must not keep the loop running.
     uv_unref(reinterpret_cast<uv_handle_t*>(core_->async));
+    uv_unref(reinterpret_cast<uv_handle_t*>(core_->check));
+    uv_unref(reinterpret_cast<uv_handle_t*>(core_->idle));
 }
 
 Bus::~Bus() { close(); }
@@ -370,6 +402,8 @@ void Bus::close() {
     } else {
         c.clear_callbacks();
     }
+    uv_close(reinterpret_cast<uv_handle_t*>(c.check), [](uv_handle_t* h) { delete reinterpret_cast<uv_check_t*>(h); });
+    uv_close(reinterpret_cast<uv_handle_t*>(c.idle), [](uv_handle_t* h) { delete reinterpret_cast<uv_idle_t*>(h); });
     uv_close(reinterpret_cast<uv_handle_t*>(c.async), [](uv_handle_t* h) {
         delete static_cast<std::shared_ptr<detail::BusCore>*>(h->data);
         delete reinterpret_cast<uv_async_t*>(h);
