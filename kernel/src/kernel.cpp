@@ -34,14 +34,6 @@ struct ShutdownNow {
 
 constexpr std::string_view kLogLevelKey = "log_level";
 
-// VEIL_STATIC_CXX_RUNTIME (static-client, static-node): this executable has its own libstdc++ and
-// unwinder, so a dlopen'd plugin would bring a second C++ runtime and abort on its first
-// exception. Such a veil runs its built-in plugins only and searches no directory.
-#ifdef VEIL_NO_PLUGIN_DIRS
-constexpr bool kNoPluginDirs = true;
-#else
-constexpr bool kNoPluginDirs = false;
-#endif
 
 const char* plugin_path_env() {
     const char* env = std::getenv("VEIL_PLUGIN_PATH");
@@ -70,6 +62,17 @@ bool has_command(const LoadedPlugin* p, std::string_view cmd) {
 
 std::span<const sdk::ConfigKeySpec> kernel_keys() { return kKernelKeys; }
 
+// VEIL_STATIC_CXX_RUNTIME (static-client, static-node): this executable has its own libstdc++ and
+// unwinder, so a dlopen'd plugin would bring a second C++ runtime and abort on its first
+// exception. Such a veil runs its built-in plugins only and searches no directory.
+PluginDirs build_plugin_dirs() {
+#ifdef VEIL_NO_PLUGIN_DIRS
+    return PluginDirs::refused;
+#else
+    return PluginDirs::searched;
+#endif
+}
+
 const char* builtin_config() {
     return "# Built-in config: used when no --config is given.\n"
            "[kernel]\n"
@@ -90,7 +93,8 @@ struct Kernel::Running {
     sdk::Subscription shutdown_sub;
 };
 
-Kernel::Kernel(Args args, fs::path exe_dir) : args_(std::move(args)), exe_dir_(std::move(exe_dir)) {}
+Kernel::Kernel(Args args, fs::path exe_dir, PluginDirs plugin_dirs)
+    : args_(std::move(args)), exe_dir_(std::move(exe_dir)), plugin_dirs_(plugin_dirs) {}
 
 Kernel::~Kernel() = default;
 
@@ -101,7 +105,7 @@ int Kernel::fail(const std::string& message, int code) {
 
 std::vector<fs::path> Kernel::search_dirs(const sdk::Config& kernel_table, const fs::path& base) const {
     std::vector<fs::path> dirs;
-    if (kNoPluginDirs) return dirs;
+    if (plugin_dirs_ == PluginDirs::refused) return dirs;
     for (const auto& d : kernel_table.get_strings("plugin_dirs")) {
         fs::path p(d);
         dirs.push_back(p.is_relative() && !base.empty() ? base / p : p);
@@ -142,7 +146,7 @@ sdk::Result<Plan> Kernel::prepare(const std::optional<std::string>& file, const 
     plan.kernel = kt.value();
     plan.home = args_.home ? fs::path(*args_.home)
                            : (plan.kernel.get_string("home").empty() ? default_home() : fs::path(plan.kernel.get_string("home")));
-    if (kNoPluginDirs && (!plan.kernel.get_strings("plugin_dirs").empty() || plugin_path_env()))
+    if (plugin_dirs_ == PluginDirs::refused && (!plan.kernel.get_strings("plugin_dirs").empty() || plugin_path_env()))
         return Error{ErrorCode::bad_input,
                      "this veil links its C++ runtime statically and loads no plugin from a directory "
                      "(a plugin would bring a second runtime): remove kernel.plugin_dirs and unset "

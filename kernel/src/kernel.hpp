@@ -2,6 +2,7 @@
 // The kernel: reads the config, asks the host for plugins, starts them in dependency order on
 // the libuv loop, and stops them in reverse on SIGINT/SIGTERM or when a command finishes.
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -25,9 +26,19 @@ struct Plan {
     std::filesystem::path home;
 };
 
+/// Whether plugins may come from directories (kernel.plugin_dirs, VEIL_PLUGIN_PATH, the default).
+/// Zero is never valid.
+enum class PluginDirs : std::uint8_t {
+    searched = 1,  ///< the shared build: dlopen from the search directories
+    refused,       ///< VEIL_STATIC_CXX_RUNTIME: built-in plugins only; naming a directory is an error
+};
+
+/// What this build does: `refused` where the executable has its own C++ runtime.
+PluginDirs build_plugin_dirs();
+
 class Kernel final {
 public:
-    Kernel(Args args, std::filesystem::path exe_dir);
+    Kernel(Args args, std::filesystem::path exe_dir, PluginDirs plugin_dirs = build_plugin_dirs());
     ~Kernel();
     Kernel(const Kernel&) = delete;
     Kernel& operator=(const Kernel&) = delete;
@@ -58,6 +69,7 @@ private:
 
     Args args_;
     std::filesystem::path exe_dir_;
+    PluginDirs plugin_dirs_;
     std::unique_ptr<PluginHost> host_;
     sdk::CommandRegistry commands_;
     uv_loop_t loop_{};

@@ -14,7 +14,6 @@
 namespace veil::messenger {
 
 namespace {
-constexpr std::uint64_t kDownloadCheckMs = 2'000;  // how often the daemon looks for due retries
 constexpr std::uint64_t kGroupUpkeepMs = 60'000;   // how often it expires group requests
 }  // namespace
 
@@ -99,6 +98,18 @@ void Client::schedule_expiry() {
     expiry_timer_->start(next > now ? next - now : 0, 0, [this] {
         purge_expired();
         schedule_expiry();
+    });
+}
+
+void Client::schedule_download_retry() {
+    if (!download_timer_) return;  // only the resident client retries on its own
+    // Failed attachment downloads, each when its backoff runs out; no timer while none waits.
+    auto next = model_.next_download_retry_ms();
+    if (next == 0) return download_timer_->stop();
+    auto now = now_ms();
+    download_timer_->start(next > now ? next - now : 0, 0, [this] {
+        retry_downloads(true, [](auto) {});
+        schedule_download_retry();
     });
 }
 
@@ -217,12 +228,11 @@ void Client::run() {
     order_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
     expiry_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
     schedule_expiry();
-    // Failed attachment downloads, each when its backoff runs out.
     // Group requests nobody accepted expire; rotations owed to a busy window are made.
     group_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
     group_timer_->start(kGroupUpkeepMs, kGroupUpkeepMs, [this] { group_upkeep(); });
     download_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
-    download_timer_->start(kDownloadCheckMs, kDownloadCheckMs, [this] { retry_downloads(true, [](auto) {}); });
+    schedule_download_retry();
     // Republishes the device list and bundle (a flush does, when due: kRepublishAfterMs, half
     // their TTL, or a publish that too few members took) even when this daemon never sends, so a
     // person who only receives stays reachable and a revocation reaches most members.

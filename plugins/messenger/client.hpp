@@ -182,6 +182,8 @@ private:
     /// Arms the expiry timer for the earliest disappearing message (none: stopped), so an idle
     /// daemon does not wake to look.
     void schedule_expiry();
+    /// Arms the download timer for the earliest failed download due again (resident only).
+    void schedule_download_retry();
     /// The resident receive loop: a round on what the long-poll carried (nothing: the inbox is
     /// fetched), a search of every member when a message waits for an earlier one, then the
     /// next long-poll.

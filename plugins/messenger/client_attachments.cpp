@@ -82,6 +82,7 @@ void Client::download(MessageRecord r, std::function<void()> done) {
         } else {
             rec->error = "the attachment could not be downloaded: " + error->message;
         }
+        schedule_download_retry();
         auto copy = *rec;
         store_.write({record_op(copy)}, [this, copy, done] {
             ctx_.bus().publish(sm::MessageUpdated{view(copy)});

@@ -197,6 +197,16 @@ std::uint64_t Conversations::next_expiry_ms() const {
     return next;
 }
 
+std::uint64_t Conversations::next_download_retry_ms() const {
+    std::uint64_t next = 0;
+    for (const auto& [key, m] : messages_) {
+        // UINT64_MAX marks a download under way (Client::retry_downloads): its end sets the time.
+        if (m.retry_at_ms == 0 || m.retry_at_ms == UINT64_MAX || !m.saved_path.empty()) continue;
+        if (next == 0 || m.retry_at_ms < next) next = m.retry_at_ms;
+    }
+    return next;
+}
+
 Conversations::Outgoing Conversations::outgoing(const crypto::VeilId& to, ChatMessage message, std::uint64_t now_ms) const {
     Outgoing out;
     out.contact = contact(to).value_or(ContactRecord{to, "", false, false, 0});

@@ -72,6 +72,8 @@ public:
     Expired take_expired(std::uint64_t now_ms);
     /// The earliest expiry of a message held (0: none disappears).
     [[nodiscard]] std::uint64_t next_expiry_ms() const;
+    /// When the earliest failed download is due again (0: none waits; one under way does not).
+    [[nodiscard]] std::uint64_t next_download_retry_ms() const;
 
     /// A message to `to` about to be queued: the conversation's timer applied, the record, and
     /// the contact (writing to someone accepts their request). Changes nothing in memory.

@@ -390,9 +390,14 @@ void Service::fetch_inbox_everywhere(const AccountPtr& account,
 
 void Service::wait_inbox(const AccountPtr& account, std::uint32_t wait_ms,
                          std::function<void(std::vector<proto::node::MessageItem>, bool)> woken) {
-    // Below the node request's deadline (sw::kDefaultTimeoutMs), onion hops included.
+    // The node holds the long-poll up to 7 s; the request's deadline must outlast it on the first
+    // path. The onion transport keeps up to 2 s of a deadline back for each of its two later
+    // attempts (OnionClientOptions::retry_reserve_ms), so a 10 s deadline gave the first path
+    // 6 s: every idle long-poll timed out on the client's side before the node answered, was
+    // sent twice more on other paths and counted against the guard (issue 18: one onion request
+    // every ~2 s when idle). Hence 7 s + 2 s for the hops + 2 x 2 s kept back.
     constexpr std::uint32_t kMaxSubscribeWaitMs = 7'000;
-    static_assert(kMaxSubscribeWaitMs + 2'000 <= sw::kDefaultTimeoutMs);
+    constexpr std::uint32_t kSubscribeTimeoutMs = kMaxSubscribeWaitMs + 2'000 + 2 * 2'000;
     auto started = now_ms();
     auto members = members_of(account->inbox());
     auto held = inbox_member_ && std::any_of(members.begin(), members.end(), [this](const proto::NodeEntry& m) {
@@ -416,7 +421,7 @@ void Service::wait_inbox(const AccountPtr& account, std::uint32_t wait_ms,
     };
     if (!inbox_member_) return failed();
     auto q = account->subscribe_request(std::min(wait_ms, kMaxSubscribeWaitMs), started, inbox_after_);
-    ask(ctx_.bus(), sw::ToNode{*inbox_member_, std::move(q)},
+    ask(ctx_.bus(), sw::ToNode{*inbox_member_, std::move(q), kSubscribeTimeoutMs},
         [this, account, woken, failed, member = inbox_member_->ed25519](sdk::Result<proto::node::Response> r) {
         auto* page = r && r.value().status == proto::node::Status::ok ? std::get_if<proto::node::PageResponse>(&r.value().body)
                                                                        : nullptr;

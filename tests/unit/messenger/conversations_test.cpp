@@ -75,6 +75,31 @@ TEST_CASE("conversations - the sender's timer becomes the conversation's; timer 
     CHECK(c.next_expiry_ms() == 0);
 }
 
+TEST_CASE("conversations - the download timer is armed for the earliest failed download waiting", "[messenger]") {
+    auto self = new_id(), peer = new_id();
+    Conversations c;
+    c.load(self, {{peer, ContactRecord{peer, "p", true, false, 0}}}, {});
+    CHECK(c.next_download_retry_ms() == 0);  // nothing waits: the resident client arms no timer
+    auto later = opened(peer, peer, "later", 10);
+    later.retry_at_ms = 9'000;
+    auto sooner = opened(peer, peer, "sooner", 11);
+    sooner.retry_at_ms = 5'000;
+    auto under_way = opened(peer, peer, "under way", 12);
+    under_way.retry_at_ms = UINT64_MAX;  // its end sets the next time
+    auto saved = opened(peer, peer, "saved", 13);
+    saved.retry_at_ms = 1'000;
+    saved.saved_path = "/nowhere/saved";
+    for (const auto& r : {later, sooner, under_way, saved}) c.put(r);
+    CHECK(c.next_download_retry_ms() == 5'000);
+    CHECK(c.pending_downloads(5'000).size() == 1);
+    sooner.retry_at_ms = 0;  // downloaded
+    c.put(sooner);
+    CHECK(c.next_download_retry_ms() == 9'000);
+    later.retry_at_ms = 0;
+    c.put(later);
+    CHECK(c.next_download_retry_ms() == 0);
+}
+
 TEST_CASE("conversations - a message whose id and time are stored is dropped once, shown in time order",
           "[messenger]") {
     auto self = new_id(), peer = new_id();
