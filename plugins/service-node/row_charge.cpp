@@ -28,8 +28,8 @@ std::uint64_t row_charge_bytes(const PageLayout& page, std::uint64_t blob_bytes)
     return std::max(modelled, kRowOverheadBytes + blob_bytes);
 }
 
-std::uint64_t row_total_bytes(const PageLayout& page, std::uint64_t blob_bytes, bool has_proof) {
-    return row_charge_bytes(page, blob_bytes) + (has_proof ? 0 : kProofShareBytes);
+std::uint64_t row_total_bytes(const PageLayout& page, std::uint64_t blob_bytes, bool live, bool has_proof) {
+    return row_charge_bytes(page, blob_bytes) + proof_shares_owed(live, has_proof) * kProofShareBytes;
 }
 
 }  // namespace veil::node

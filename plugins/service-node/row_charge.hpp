@@ -26,15 +26,24 @@ constexpr std::uint64_t kRowRecordBytes = 96;
 /// less than kRowOverheadBytes (limits.hpp) plus its blobs.
 [[nodiscard]] std::uint64_t row_charge_bytes(const PageLayout& page, std::uint64_t blob_bytes);
 
-/// What a row pays in advance, while it refers to no kept owner proof, for the proof that may
-/// later delete or shorten it: the base of a dense proof (a one-row delete or expire is ~190
-/// bytes). Released when the row refers to a kept proof, so keeping the proofs other members
-/// need to converge never grows the node past what its stores paid for (docs/service-node.md
-/// §Proofs paid in advance).
-constexpr std::uint64_t kProofShareBytes = 256;
+/// One owner proof's share, paid in advance by each row it may change: the larger one-row proof
+/// (an expire of one hash is 186 bytes, a delete 178), rounded up.
+constexpr std::uint64_t kProofShareBytes = 192;
+
+/// The proof shares a row owes (docs/service-node.md §Proofs paid in advance): a live row two, for
+/// the expire and the delete that may follow it, until it refers to a kept proof (an expire
+/// proof: a live row's proof is one), then one, for the delete; a tombstone none (nothing changes
+/// it any more). So keeping the proofs other members need to converge never grows the node past
+/// what its stores paid for, even a delete after an expire.
+[[nodiscard]] constexpr std::uint64_t proof_shares_owed(bool live, bool has_proof) {
+    return !live ? 0 : has_proof ? 1 : 2;
+}
+
+/// What a new live row pays in advance: both its shares.
+constexpr std::uint64_t kNewRowShareBytes = 2 * kProofShareBytes;
 
 /// A row's share of the node's total (Limits::max_stored_bytes): its pages (row_charge_bytes),
-/// and kProofShareBytes while it refers to no kept proof.
-[[nodiscard]] std::uint64_t row_total_bytes(const PageLayout& page, std::uint64_t blob_bytes, bool has_proof);
+/// and the proof shares it owes.
+[[nodiscard]] std::uint64_t row_total_bytes(const PageLayout& page, std::uint64_t blob_bytes, bool live, bool has_proof);
 
 }  // namespace veil::node

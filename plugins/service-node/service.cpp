@@ -247,7 +247,7 @@ bool StorageService::charge_verify(const PublicKey& member, std::uint64_t now_ms
 }
 
 std::optional<Wake> StorageService::apply_replica(const std::vector<ReplicaOp>& ops, const PublicKey& from,
-                                                       std::uint64_t now_ms) {
+                                                       std::uint64_t now_ms, bool caught_up) {
     std::map<const Bytes*, std::optional<OwnerChange>> opened;  // each shared proof verified once
     // Each proof's share of the request: the rows it tombstones here count as held by the
     // density rule (a replica that held none adopts the tombstones), decided once for all ops.
@@ -260,6 +260,7 @@ std::optional<Wake> StorageService::apply_replica(const std::vector<ReplicaOp>& 
         if (!owns(op.state.mailbox)) continue;
         // Replicated state cannot outlive what a client could ask for.
         ReplicaChange c{op.state};
+        c.caught_up = caught_up;
         MessageState& s = c.state;
         s.expiry_ms = std::min(s.expiry_ms, now_ms + limits_.max_ttl_ms);
         if (op.data) {

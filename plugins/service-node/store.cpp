@@ -49,31 +49,32 @@ DROP INDEX IF EXISTS messages_by_expiry;
 
 // The bytes the node holds (Limits::max_stored_bytes), kept exact by triggers inside the
 // transaction of every change: every row is charged row_total_bytes of its blobs and whether it
-// refers to a kept proof (the SQL function veil_row_bytes, registered on the connection).
-// Version 1 of the accounting (PRAGMA user_version) added a flat row charge, version 2 the
-// charge by pages, version 3 the proof share paid in advance: an older database drops its row
-// triggers and sums its rows again once.
-constexpr int kTotalsVersion = 3;
+// refers to a kept proof and is live (the SQL function veil_row_bytes, registered on the
+// connection). Version 1 of the accounting (PRAGMA user_version) added a flat row charge,
+// version 2 the charge by pages, version 3 the proof share paid in advance, version 4 the two
+// shares (expire, then delete) a live row owes: an older database drops its row triggers and sums
+// its rows again once.
+constexpr int kTotalsVersion = 4;
 
 constexpr const char* kTotalsSql = R"sql(
 CREATE TABLE IF NOT EXISTS totals (id INTEGER PRIMARY KEY CHECK (id = 1), bytes INTEGER NOT NULL);
 INSERT OR IGNORE INTO totals (id, bytes) SELECT 1,
   (SELECT coalesce(sum(veil_row_bytes(coalesce(length(data), 0) + coalesce(length(store_auth), 0),
-                                      proof_hash IS NOT NULL)), 0) FROM messages) +
+                                      proof_hash IS NOT NULL, data IS NOT NULL)), 0) FROM messages) +
   (SELECT coalesce(sum(length(body)), 0) FROM proofs);
 CREATE TRIGGER IF NOT EXISTS totals_row_added AFTER INSERT ON messages BEGIN
   UPDATE totals SET bytes = bytes + veil_row_bytes(coalesce(length(NEW.data), 0) + coalesce(length(NEW.store_auth), 0),
-                                                   NEW.proof_hash IS NOT NULL);
+                                                   NEW.proof_hash IS NOT NULL, NEW.data IS NOT NULL);
 END;
 CREATE TRIGGER IF NOT EXISTS totals_row_removed AFTER DELETE ON messages BEGIN
   UPDATE totals SET bytes = bytes - veil_row_bytes(coalesce(length(OLD.data), 0) + coalesce(length(OLD.store_auth), 0),
-                                                   OLD.proof_hash IS NOT NULL);
+                                                   OLD.proof_hash IS NOT NULL, OLD.data IS NOT NULL);
 END;
 CREATE TRIGGER IF NOT EXISTS totals_row_changed AFTER UPDATE OF data, store_auth, proof_hash ON messages BEGIN
   UPDATE totals SET bytes = bytes - veil_row_bytes(coalesce(length(OLD.data), 0) + coalesce(length(OLD.store_auth), 0),
-                                                   OLD.proof_hash IS NOT NULL)
+                                                   OLD.proof_hash IS NOT NULL, OLD.data IS NOT NULL)
                                   + veil_row_bytes(coalesce(length(NEW.data), 0) + coalesce(length(NEW.store_auth), 0),
-                                                   NEW.proof_hash IS NOT NULL);
+                                                   NEW.proof_hash IS NOT NULL, NEW.data IS NOT NULL);
 END;
 CREATE TRIGGER IF NOT EXISTS totals_proof_added AFTER INSERT ON proofs BEGIN
   UPDATE totals SET bytes = bytes + length(NEW.body);
@@ -106,12 +107,15 @@ PageLayout page_layout(sqlite3* db, bool encrypted) {
     return page;
 }
 
-// veil_row_bytes(blob_bytes, has_proof): row_total_bytes. The one-argument form (no proof share)
-// is what triggers of accounting version 2 call until the migration replaces them.
+// veil_row_bytes(blob_bytes, has_proof, live): row_total_bytes. The shorter forms are what
+// triggers of accounting versions 2 (no proof share) and 3 (a live row's) call until the
+// migration replaces them.
 void row_bytes_sql(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     const auto* page = static_cast<const PageLayout*>(sqlite3_user_data(ctx));
     const auto blob = static_cast<std::uint64_t>(std::max<sqlite3_int64>(0, sqlite3_value_int64(argv[0])));
-    const auto bytes = argc == 1 ? row_charge_bytes(*page, blob) : row_total_bytes(*page, blob, sqlite3_value_int(argv[1]) != 0);
+    const bool has_proof = argc > 1 && sqlite3_value_int(argv[1]) != 0;
+    const bool live = argc < 3 || sqlite3_value_int(argv[2]) != 0;
+    const auto bytes = argc == 1 ? row_charge_bytes(*page, blob) : row_total_bytes(*page, blob, live, has_proof);
     sqlite3_result_int64(ctx, static_cast<sqlite3_int64>(bytes));
 }
 
@@ -202,7 +206,7 @@ MessageStore::MessageStore(const StoreOptions& options, const Limits& limits) : 
         if (sqlite3_exec(db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) != SQLITE_OK)
             throw StoreError(sql::Failure::key_mismatch, "message database unreadable (wrong key or not a database)");
         page_ = page_layout(db_, !options.key_hex.empty());
-        for (int args : {1, 2})
+        for (int args : {1, 2, 3})
             if (sqlite3_create_function(db_, "veil_row_bytes", args, SQLITE_UTF8 | SQLITE_DETERMINISTIC, &page_,
                                         row_bytes_sql, nullptr, nullptr) != SQLITE_OK)
                 throw StoreError(sql::Failure::io, "cannot register the row charge");
@@ -299,7 +303,7 @@ bool MessageStore::proof_is_dense(const PublicKey& mailbox, std::uint16_t ns, st
                                   const std::vector<Hash>& named, const std::set<Hash>* also_held) {
     // A proof of n hashes is ~150 + 32n bytes: one that names mostly hashes this node never held
     // (padding), or one held hash many times, would hold far more bytes than the rows it changes.
-    constexpr std::size_t kProofBaseBytes = kProofShareBytes;  // what one row paid in advance
+    constexpr std::size_t kProofBaseBytes = 256;  // a one-row proof with room to spare
     constexpr std::size_t kProofBytesPerRow = 64;
     ++density_checks_;
     std::size_t held = 0;
@@ -381,10 +385,10 @@ MailboxFill MessageStore::fill(const PublicKey& mailbox, std::uint16_t ns) {
     return {u.messages, u.bytes, limits_.max_messages_per_mailbox, limits_.max_bytes_per_mailbox};
 }
 
-bool MessageStore::paid(const Usage& u, std::size_t data_bytes, Payment& payment) {
+bool MessageStore::paid(const Usage& u, std::size_t data_bytes, Payment& payment, std::uint64_t filled) {
     // The node's bytes have a price for everyone (free keypairs make free mailboxes); a
     // stranger's envelope also pays for its share of the mailbox. One proof meets the higher.
-    payment.asked_work = node_store_work(limits_, filled_bytes_locked(), row_charge_bytes(page_, data_bytes), payment.ttl_ms);
+    payment.asked_work = node_store_work(limits_, filled, row_charge_bytes(page_, data_bytes), payment.ttl_ms);
     if (payment.by_mailbox) {
         const MailboxFill fill{u.messages, u.bytes, limits_.max_messages_per_mailbox, limits_.max_bytes_per_mailbox};
         payment.asked_work = std::max(payment.asked_work, required_store_work(limits_.work, fill, data_bytes, payment.ttl_ms));
@@ -403,6 +407,11 @@ std::uint64_t MessageStore::stored_bytes() {
     return stored_bytes_locked();
 }
 
+std::uint64_t MessageStore::filled_bytes() {
+    std::lock_guard lock(mutex_);
+    return filled_bytes_locked();
+}
+
 std::uint64_t MessageStore::filled_bytes_locked() {
     // The rows' model, or the pages in use when more: rows deleted or expired out of the middle
     // of a page leave it in use, and new rows take new pages.
@@ -416,9 +425,15 @@ std::uint64_t MessageStore::filled_bytes_locked() {
     return std::max(stored_bytes_locked(), in_use * page_.page_bytes);
 }
 
-bool MessageStore::node_fits(std::size_t bytes) { return filled_bytes_locked() + bytes <= limits_.max_stored_bytes; }
+bool MessageStore::node_fits(std::size_t bytes, std::uint64_t filled) { return filled + bytes <= limits_.max_stored_bytes; }
 
-bool MessageStore::row_fits(std::size_t blob_bytes) { return node_fits(row_total_bytes(page_, blob_bytes, false)); }
+bool MessageStore::row_fits(std::size_t blob_bytes, bool live, std::uint64_t filled) {
+    return node_fits(row_total_bytes(page_, blob_bytes, live, !live), filled);
+}
+
+std::uint64_t MessageStore::arrival_generation(std::uint64_t now_ms) const {
+    return now_ms - std::min(now_ms, limits_.clock_window_ms);
+}
 
 bool MessageStore::keep_proof_for(const PublicKey& mailbox, std::uint16_t ns, const OwnerProof& proof, bool deletes,
                                   const std::vector<Hash>& named, const std::vector<Hash>& changed,
@@ -434,14 +449,16 @@ bool MessageStore::keep_proof_for(const PublicKey& mailbox, std::uint16_t ns, co
     // Deletes and expiries are never priced: above the free fraction a proof is kept only when
     // the change freed at least its bytes, counting the shares its rows paid in advance and the
     // proofs it replaced, or an owner could grow the node to its cap for free.
-    const bool free = node_store_work(limits_, stored_bytes_locked(), proof.bytes.size(), limits_.max_ttl_ms) == 0;
+    // Both by what the file costs (filled_bytes_locked): pages left part full by rows swept out
+    // of their middle count, so the node's pages cannot pass the cap through kept proofs.
+    const bool free = node_store_work(limits_, filled_bytes_locked(), proof.bytes.size(), limits_.max_ttl_ms) == 0;
     sql::exec(db_, "SAVEPOINT keep_proof");
     Hash proof_hash{};
     bool kept = keep_proof(mailbox, ns, proof.bytes, proof.signed_ms, named, proof_hash, batch) &&
                 refer_to_proof(rows, proof_hash, deletes);
     // A kept proof is stored bytes like any other: one that grew the node fits its cap.
     const std::uint64_t after = stored_bytes_locked();
-    if (kept && after > before && (!free || after > limits_.max_stored_bytes)) kept = false;
+    if (kept && after > before && (!free || filled_bytes_locked() > limits_.max_stored_bytes)) kept = false;
     if (!kept) sql::exec(db_, "ROLLBACK TO keep_proof");
     sql::exec(db_, "RELEASE keep_proof");
     usage_.erase(usage_key(mailbox, ns));  // its proof bytes changed, or were rolled back
@@ -485,13 +502,20 @@ StoreOutcome MessageStore::store(const StoredMessage& m, std::uint64_t now_ms, s
     std::lock_guard lock(mutex_);
     if (held_expiry_ms) *held_expiry_ms = m.expiry_ms;
     {
-        auto& q = prepare("SELECT expiry_ms, data IS NULL, owner_ms, coalesce(length(store_auth), 0) FROM messages "
-                          "WHERE hash = ?1");
+        auto& q = prepare("SELECT expiry_ms, data IS NULL, owner_ms, coalesce(length(store_auth), 0), held_ms "
+                          "FROM messages WHERE hash = ?1");
         sql::ScopedReset q_done(q);
         q.blob(1, m.hash);
         if (q.step()) {
             std::uint64_t expiry = q.column_uint64(0);
             bool deleted = q.column_int64(1) != 0;
+            if (expiry <= now_ms && q.column_uint64(4) > now_ms) {
+                // Expired early by its owner and held until the expiry it had: a retry (anyone's,
+                // the owner's too) leaves it held, or this node would serve it again while the
+                // other members hold it, until catch-up.
+                if (held_expiry_ms) *held_expiry_ms = expiry;
+                return StoreOutcome::duplicate;
+            }
             if (expiry > now_ms) {
                 // The answer names the expiry actually held. Only the owner's re-store extends
                 // it (a tombstone stays as it is: a deleted message is not stored again), and it
@@ -504,10 +528,11 @@ StoreOutcome MessageStore::store(const StoredMessage& m, std::uint64_t now_ms, s
                 const bool new_auth = owner_ms > 0 && !deleted && q.column_uint64(2) < owner_ms;
                 const std::uint64_t held_auth = q.column_uint64(3);
                 const std::uint64_t growth = new_auth && m.store_auth.size() > held_auth ? m.store_auth.size() - held_auth : 0;
-                if ((refresh || growth > 0) && payment && !paid(usage_of(m.mailbox, m.ns), m.data.size(), *payment))
+                const std::uint64_t filled = refresh || growth > 0 ? filled_bytes_locked() : 0;
+                if ((refresh || growth > 0) && payment && !paid(usage_of(m.mailbox, m.ns), m.data.size(), *payment, filled))
                     return StoreOutcome::unpaid;
                 if (growth > 0 && !node_fits(row_charge_bytes(page_, m.data.size() + held_auth + growth) -
-                                             row_charge_bytes(page_, m.data.size() + held_auth)))
+                                             row_charge_bytes(page_, m.data.size() + held_auth), filled))
                     return StoreOutcome::node_full;
                 if (owner_ms > 0 && !deleted) {
                     auto& up = prepare("UPDATE messages SET expiry_ms = max(expiry_ms, ?2), "
@@ -528,16 +553,20 @@ StoreOutcome MessageStore::store(const StoredMessage& m, std::uint64_t now_ms, s
     }
     // Priced from the fill in the same step as the insert (a message already held is free, above).
     Usage& u = usage_of(m.mailbox, m.ns);
-    if (payment && !paid(u, m.data.size(), *payment)) return StoreOutcome::unpaid;
+    // The pages in use are read once a store (two pragmas): the price and the cap see the same.
+    const std::uint64_t filled = filled_bytes_locked();
+    if (payment && !paid(u, m.data.size(), *payment, filled)) return StoreOutcome::unpaid;
     if (u.messages + 1 > limits_.max_messages_per_mailbox || u.bytes + m.data.size() > limits_.max_bytes_per_mailbox)
         return StoreOutcome::quota_exceeded;
-    if (!row_fits(m.data.size() + m.store_auth.size())) return StoreOutcome::node_full;
+    if (!row_fits(m.data.size() + m.store_auth.size(), true, filled)) return StoreOutcome::node_full;
     auto& ins = prepare("INSERT INTO messages (hash, mailbox, namespace, expiry_ms, data, store_auth, owner_ms) "
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     sql::ScopedReset ins_done(ins);
     ins.blob(1, m.hash).blob(2, m.mailbox).uint64(3, m.ns).uint64(4, m.expiry_ms).blob(5, m.data);
     if (!m.store_auth.empty()) ins.blob(6, m.store_auth);
-    ins.uint64(7, owner_ms);
+    // The row's generation: no owner proof signed before it arrived applies to it (a replayed old
+    // expire would hide an identical re-store).
+    ins.uint64(7, std::max(owner_ms, arrival_generation(now_ms)));
     ins.step();
     u.messages += 1;
     u.bytes += m.data.size();
@@ -577,8 +606,11 @@ PageResponse MessageStore::retrieve(const PublicKey& mailbox, std::uint16_t ns, 
 bool MessageStore::tombstone(const Hash& hash, const Hash* proof_hash, std::uint64_t owner_ms) {
     // A tombstone needs no store auth (nothing will be stored again under it): its bytes go.
     // The row keeps its earlier proof (and the share it released) unless this one is kept.
+    // Kept until the expiry it had before any early expire: the same state on every member,
+    // whichever of the owner's changes reached it.
     auto& u = prepare("UPDATE messages SET data = NULL, store_auth = NULL, proof_hash = coalesce(?2, proof_hash), "
-                      "owner_ms = ?3 WHERE hash = ?1 AND data IS NOT NULL AND owner_ms <= ?3");
+                      "owner_ms = ?3, expiry_ms = max(expiry_ms, held_ms) "
+                      "WHERE hash = ?1 AND data IS NOT NULL AND owner_ms <= ?3");
     sql::ScopedReset u_done(u);
     u.blob(1, hash).uint64(3, owner_ms);
     if (proof_hash) u.blob(2, *proof_hash);
@@ -588,12 +620,13 @@ bool MessageStore::tombstone(const Hash& hash, const Hash* proof_hash, std::uint
 
 bool MessageStore::lower_expiry(const Hash& hash, std::uint64_t expiry_ms, const Hash* proof_hash,
                                 std::uint64_t owner_ms) {
-    // A tombstone keeps its delete proof; a live row keeps the expire proof that lowered it, or
-    // its earlier one when this proof is not kept (padded): a reference is never dropped for none.
+    // Live rows only: a tombstone is unserved already and kept until the expiry it had (tombstone()),
+    // with its delete proof. A row keeps the expire proof that lowered it, or its earlier one when
+    // this proof is not kept (padded): a reference is never dropped for none.
     // Held until the expiry it had: a member that missed this change cannot bring it back.
     auto& u = prepare("UPDATE messages SET expiry_ms = ?2, owner_ms = ?4, held_ms = max(held_ms, expiry_ms), "
-                      "proof_hash = CASE WHEN data IS NULL THEN proof_hash ELSE coalesce(?3, proof_hash) END "
-                      "WHERE hash = ?1 AND expiry_ms > ?2 AND owner_ms <= ?4");
+                      "proof_hash = coalesce(?3, proof_hash) "
+                      "WHERE hash = ?1 AND data IS NOT NULL AND expiry_ms > ?2 AND owner_ms <= ?4");
     sql::ScopedReset u_done(u);
     u.blob(1, hash).uint64(2, expiry_ms).uint64(4, owner_ms);
     if (proof_hash) u.blob(3, *proof_hash);
@@ -606,14 +639,16 @@ std::vector<Hash> MessageStore::remove(const PublicKey& mailbox, std::uint16_t n
     std::lock_guard lock(mutex_);
     sql::Transaction tx(db_);
     const std::uint64_t before = stored_bytes_locked();
+    const std::uint64_t signed_ms = proof.bytes.empty() ? now_ms : proof.signed_ms;  // no proof: a local caller, now
     std::vector<Hash> done;
     for (const auto& h : hashes) {
-        // The row keeps its earlier proof (and the share it released) unless this one is kept.
-        auto& u = prepare("UPDATE messages SET data = NULL, store_auth = NULL, owner_ms = max(owner_ms, ?5) "
-                          "WHERE hash = ?1 AND mailbox = ?2 AND namespace = ?3 AND data IS NOT NULL "
+        // The row keeps its earlier proof unless this one is kept (its delete proof is paid by
+        // the share the row still owes), and the expiry it had before any early expire.
+        auto& u = prepare("UPDATE messages SET data = NULL, store_auth = NULL, owner_ms = max(owner_ms, ?5), "
+                          "expiry_ms = max(expiry_ms, held_ms) WHERE hash = ?1 AND mailbox = ?2 AND namespace = ?3 AND data IS NOT NULL "
                           "AND expiry_ms > ?4 AND owner_ms <= ?5");
         sql::ScopedReset u_done(u);
-        u.blob(1, h).blob(2, mailbox).uint64(3, ns).uint64(4, now_ms).uint64(5, proof.signed_ms);
+        u.blob(1, h).blob(2, mailbox).uint64(3, ns).uint64(4, now_ms).uint64(5, signed_ms);
         u.step();
         if (sqlite3_changes(db_) > 0) done.push_back(h);
     }
@@ -629,6 +664,7 @@ std::vector<Hash> MessageStore::expire(const PublicKey& mailbox, std::uint16_t n
     std::lock_guard lock(mutex_);
     sql::Transaction tx(db_);
     const std::uint64_t before = stored_bytes_locked();
+    const std::uint64_t signed_ms = proof.bytes.empty() ? now_ms : proof.signed_ms;  // no proof: a local caller, now
     std::vector<Hash> done;
     for (const auto& h : hashes) {
         // A row keeps its earlier proof unless this one is kept (keep_proof_for).
@@ -637,7 +673,7 @@ std::vector<Hash> MessageStore::expire(const PublicKey& mailbox, std::uint16_t n
                           "held_ms = max(held_ms, expiry_ms) WHERE hash = ?1 AND mailbox = ?2 AND namespace = ?3 AND data IS NOT NULL "
                           "AND expiry_ms > ?4 AND expiry_ms > ?5 AND owner_ms <= ?6");
         sql::ScopedReset u_done(u);
-        u.blob(1, h).blob(2, mailbox).uint64(3, ns).uint64(4, now_ms).uint64(5, expiry_ms).uint64(6, proof.signed_ms);
+        u.blob(1, h).blob(2, mailbox).uint64(3, ns).uint64(4, now_ms).uint64(5, expiry_ms).uint64(6, signed_ms);
         u.step();
         if (sqlite3_changes(db_) > 0) done.push_back(h);
     }
@@ -659,7 +695,7 @@ std::size_t MessageStore::sweep(std::uint64_t now_ms) {
     p.step();
     if (n > 0 || sqlite3_changes(db_) > 0) usage_.clear();
     // Free pages back to the disk, a bounded number a sweep: the file follows what the node holds.
-    sql::exec(db_, "PRAGMA incremental_vacuum(" + std::to_string(kCompactPagesPerSweep) + ")");
+    sql::exec(db_, "PRAGMA incremental_vacuum(" + std::to_string(kCompactBytesPerSweep / page_.page_bytes) + ")");
     return n;
 }
 
@@ -791,27 +827,36 @@ bool MessageStore::merge(const ReplicaChange& c, std::uint64_t now_ms) {
                                     u.bytes + c.data->size() <= limits_.max_bytes_per_mailbox;
         if (!fits) return false;
         // A stranger's envelope pays this replica's own price; new data fits the node's cap.
-        if (!s.deleted && c.payment && !paid(u, c.data->size(), *c.payment)) return false;
+        const std::uint64_t filled = filled_bytes_locked();  // read once for the price and the cap
+        if (!s.deleted && c.payment && !paid(u, c.data->size(), *c.payment, filled)) return false;
         // A tombstone for a row this node never held is a new row nobody paid for: a member
         // could make them of made-up hashes in every namespace of free mailboxes. It is priced
         // like a store with no work: kept while the node is under its free fraction, else ignored.
         if (s.deleted) {
             Payment none{s.expiry_ms - now_ms, 0, false};
-            if (!paid(u, 0, none)) return false;
+            if (!paid(u, 0, none, filled)) return false;
         }
         // A tombstone is a row too: it pays the row's share of the disk.
-        if (!row_fits(s.deleted ? 0 : c.data->size() + (c.store_auth ? c.store_auth->size() : 0))) return false;
+        if (!row_fits(s.deleted ? 0 : c.data->size() + (c.store_auth ? c.store_auth->size() : 0), !s.deleted, filled))
+            return false;
         sql::Transaction tx(db_);
         if (c.proof && !keep_proof(s.mailbox, s.ns, *c.proof, c.owner_ms, named, proof_hash, c.batch)) return false;
         auto& ins = prepare("INSERT INTO messages (hash, mailbox, namespace, expiry_ms, data, store_auth, proof_hash, "
                             "owner_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
         sql::ScopedReset ins_done(ins);
-        ins.blob(1, s.hash).blob(2, s.mailbox).uint64(3, s.ns).uint64(4, s.expiry_ms).uint64(8, c.owner_ms);
+        // A message replicated as it is stored takes its generation here as a client's store does
+        // (store()), less one more clock window (the replicate request may arrive that late), so
+        // an owner who fetched it on the first node signs after it; one fetched by catch-up,
+        // maybe long after, takes only its store auth's.
+        const bool arrives_now = !s.deleted && !c.caught_up;
+        const std::uint64_t replicated_at = now_ms - std::min(now_ms, limits_.clock_window_ms);
+        ins.blob(1, s.hash).blob(2, s.mailbox).uint64(3, s.ns).uint64(4, s.expiry_ms);
+        ins.uint64(8, arrives_now ? std::max(c.owner_ms, arrival_generation(replicated_at)) : c.owner_ms);
         if (!s.deleted) ins.blob(5, *c.data);
         if (!s.deleted && c.store_auth) ins.blob(6, *c.store_auth);
         if (c.proof) ins.blob(7, proof_hash);
         ins.step();
-        if (stored_bytes_locked() > limits_.max_stored_bytes) {  // the proof kept with it fits too
+        if (filled_bytes_locked() > limits_.max_stored_bytes) {  // the proof kept with it fits too, in pages
             usage_.erase(usage_key(s.mailbox, s.ns));
             return false;  // rolled back
         }

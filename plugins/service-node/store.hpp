@@ -87,6 +87,9 @@ struct ReplicaChange {
     Payment* payment = nullptr;         ///< a stranger's store: priced against this store's fill
     const std::vector<Hash>* proof_hashes = nullptr;  ///< every hash the proof names (null: state's only)
     ProofInBatch* batch = nullptr;      ///< the proof's share of the request (null: this op alone)
+    /// Fetched by catch-up (maybe long after it was stored) rather than replicated as it was
+    /// stored: a new row then takes no generation from its arrival here (see store()).
+    bool caught_up = false;
 };
 
 /// Messages in SQLite. See the header comment for the threading rule.
@@ -103,7 +106,10 @@ public:
     /// a later one; a newer owner signature also becomes the row's generation and store auth.
     /// `held_expiry_ms`, when given, receives the expiry the row now has. A store of a message
     /// already held is a duplicate before anything is counted; only an owner's refresh (a later
-    /// expiry) is priced, as a new store would be at the node's fill (unpaid when short).
+    /// expiry) is priced, as a new store would be at the node's fill (unpaid when short). A row
+    /// its owner expired early stays held: a store of it is a duplicate that names the lowered
+    /// expiry. A new row's generation (owner_ms) is at least its arrival less the clock window:
+    /// an owner proof signed before it arrived (a replayed old expire) does not change it.
     /// Quotas (Limits::max_*_per_mailbox) count per (mailbox, namespace); Limits::max_stored_bytes
     /// for the whole node. A `payment` is checked against the price at the namespace's fill.
     StoreOutcome store(const StoredMessage& m, std::uint64_t now_ms, std::uint64_t owner_ms = 0,
@@ -114,7 +120,8 @@ public:
     /// Deletes (tombstones) the listed messages; returns those that were live. Rows whose newest
     /// owner signature is later than the proof's are left alone. Never refused by the proof
     /// quota (Limits::max_proof_bytes_per_mailbox): the namespace's oldest proofs are forgotten
-    /// to keep this one (their rows stay as they are, without a proof to pass on).
+    /// to keep this one (their rows stay as they are, without a proof to pass on). Without a proof
+    /// (a local caller) the change counts as signed now.
     std::vector<Hash> remove(const PublicKey& mailbox, std::uint16_t ns, const std::vector<Hash>& hashes,
                              std::uint64_t now_ms, const OwnerProof& proof = {});
     /// Lowers the expiry of the listed live messages to expiry_ms; returns those changed (as remove).
@@ -122,7 +129,7 @@ public:
                              std::uint64_t expiry_ms, std::uint64_t now_ms, const OwnerProof& proof = {});
     /// Deletes every row (tombstones too) whose expiry (and hold, for a row expired early) has
     /// passed, and the proofs no row refers to any more, then returns up to
-    /// kCompactPagesPerSweep free pages to the disk; returns how many rows.
+    /// kCompactBytesPerSweep of free pages to the disk; returns how many rows.
     std::size_t sweep(std::uint64_t now_ms);
     /// Why the file does not give freed pages back to the disk (an older file whose one-time
     /// rebuild found no room or failed; the node runs on, see docs); empty when it does.
@@ -138,9 +145,10 @@ public:
     /// in between: memory stays the same however many rows, and stores are not held behind it.
     Summary summary(std::uint64_t now_ms, const std::function<bool(const PublicKey&)>& keep);
     static constexpr std::size_t kSummaryChunk = 4096;
-    /// Free pages a sweep returns to the disk at most (PRAGMA incremental_vacuum): 16 MiB of
-    /// 4 KiB pages, so one sweep holds stores back for a bounded time.
-    static constexpr std::size_t kCompactPagesPerSweep = 4096;
+    /// Free bytes a sweep returns to the disk at most (PRAGMA incremental_vacuum of this many
+    /// bytes' pages: 4,096 pages of 4 KiB, 16,384 of SQLCipher's 1 KiB), so one sweep holds stores
+    /// back for a bounded time.
+    static constexpr std::size_t kCompactBytesPerSweep = 16 << 20;
     /// The unexpired states of those hashes this store holds (a catch-up page's local side).
     std::vector<MessageState> states_of(const std::vector<Hash>& hashes, std::uint64_t now_ms);
     /// Merges a replica's change. Returns true if anything changed. Without a proof it can only
@@ -179,6 +187,9 @@ public:
     /// Bytes the node holds: data and store auths of every row, and every proof kept
     /// (what Limits::max_stored_bytes caps).
     [[nodiscard]] std::uint64_t stored_bytes();
+    /// What the cap and the price see: the larger of stored_bytes() and the pages in use (a page
+    /// left part full by rows swept out of its middle counts whole).
+    [[nodiscard]] std::uint64_t filled_bytes();
 
 private:
     struct Usage {
@@ -194,9 +205,11 @@ private:
     std::uint64_t stored_bytes_locked();
     std::uint64_t filled_bytes_locked();  // what the cap and the price see: rows' model or pages in use
     // Whether `bytes` more fit the node's cap, and whether a payment meets the price at u's fill.
-    bool node_fits(std::size_t bytes);
-    bool row_fits(std::size_t blob_bytes);  // a new row: row_total_bytes, its proof share included
-    bool paid(const Usage& u, std::size_t data_bytes, Payment& payment);
+    // `filled`: filled_bytes_locked(), read once by the caller for all its checks.
+    bool node_fits(std::size_t bytes, std::uint64_t filled);
+    bool row_fits(std::size_t blob_bytes, bool live, std::uint64_t filled);  // a new row: row_total_bytes, the shares it owes included
+    std::uint64_t arrival_generation(std::uint64_t now_ms) const;  // a row arriving now: now less the clock window
+    bool paid(const Usage& u, std::size_t data_bytes, Payment& payment, std::uint64_t filled);
     // Keeps a proof once (under its hash) for (mailbox, ns), forgetting the namespace's oldest
     // proofs when it would pass the quota; false for a proof larger than the quota itself, or
     // padded: naming more hashes than this node holds of the namespace (proof_is_dense). The

@@ -59,8 +59,8 @@ TEST_CASE("node rows - a flood of 1-byte envelopes stops at the node's cap, the 
         }
     }
     REQUIRE(full);
-    // Each row: its overhead, its byte and its proof share paid in advance.
-    constexpr std::uint64_t kCharged = veil::node::kRowOverheadBytes + veil::node::kProofShareBytes + 1;
+    // Each row: its overhead, its byte and its two proof shares paid in advance.
+    constexpr std::uint64_t kCharged = veil::node::kRowOverheadBytes + veil::node::kNewRowShareBytes + 1;
     CHECK(stored <= kCap / kCharged);
     CHECK(stored + 10 >= kCap / kCharged);
     // The file itself, with its write-ahead log checkpointed (what the node's disk holds at rest).

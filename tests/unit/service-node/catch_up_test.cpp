@@ -352,3 +352,63 @@ TEST_CASE("catch-up - a member back past half full converges: what the owner del
         CHECK(summarize(node->store.states(later, all)) == converged);
     }
 }
+
+TEST_CASE("catch-up - a member back past half full converges after the owner expired rows and then deleted them",
+          "[node][catch-up]") {
+    // Review MEDIUM (issue 13): the expire released the rows' share, so past half full each
+    // later delete's proof was not kept and the tombstones cited the expire proof, which no
+    // member accepts for a deletion: the member that missed both served the rows until their
+    // expiry, and the summaries never agreed.
+    Net net(true);
+    Limits limits;
+    limits.max_stored_bytes = 96 << 10;
+    Node a1(net.a1, net, limits);
+    Node a2(net.a2, net, limits);
+    Node a3(net.a3, net, limits);
+    const std::vector<std::pair<Node*, const veil::crypto::SigningKeyPair*>> members{
+        {&a1, &net.a1}, {&a2, &net.a2}, {&a3, &net.a3}};
+    auto owner = owner_in(kSwarmA);
+    auto other = owner_in(kSwarmA);
+    auto put = [&](const PublicKey& mailbox, const Bytes& data) {
+        StoredMessage m{mailbox, 0, message_hash(mailbox, 0, data), kNow + 600'000, data};
+        for (auto [node, key] : members) REQUIRE(node->store.store(m, kNow) == StoreOutcome::stored);
+        return m.hash;
+    };
+    std::vector<Hash> rows;
+    for (std::uint8_t i = 0; i < 6; ++i) rows.push_back(put(owner.pub, Bytes{i, 'e'}));
+    for (std::uint8_t i = 0; a1.store.stored_bytes() < limits.max_stored_bytes * 55 / 100; ++i) put(other.pub, Bytes(1000, i));
+    // a3 is down: the owner expires the small rows together, then deletes them one by one (each
+    // delete frees far less than its proof), on a1, which replicates to a2.
+    auto on_a1 = [&](RequestBody body) {
+        sign_owner_request(body, owner, kNow);
+        auto out = a1.call(std::move(body));
+        REQUIRE(out.response.status == Status::ok);
+        (void)a2.service.apply_replica(out.replicate, net.a1.pub, kNow);
+    };
+    on_a1(ExpireRequest{owner.pub, 0, rows, kNow + 300'000, {}});
+    for (const auto& h : rows) on_a1(DeleteRequest{owner.pub, 0, {h}, {}});
+    for (const auto& h : rows) {
+        auto proof = a1.store.proof_of(h);
+        REQUIRE(proof);
+        auto change = open_owner_proof(*proof);
+        REQUIRE(change);
+        CHECK(change->deleted);  // a tombstone's proof is a delete proof
+    }
+    // Later a3 is back, and every member catches up from every other (twice).
+    const std::uint64_t later = kNow + 60'000;
+    for (auto [node, key] : members) node->store.sweep(later);
+    for (int round = 0; round < 2; ++round)
+        for (auto [to, to_key] : members)
+            for (auto [from, from_key] : members)
+                if (to != from) catch_up(net, *to, *to_key, *from, *from_key, {}, later);
+    auto all = [](const PublicKey&) { return true; };
+    const auto converged = summarize(a1.store.states(later, all));
+    for (auto [node, key] : members) {
+        INFO("member " << (node == &a1 ? 1 : node == &a2 ? 2 : 3));
+        CHECK(node->store.retrieve(owner.pub, 0, PageQuery{std::nullopt, 100, 1 << 20}, later).messages.empty());
+        const auto states = node->store.states_of(rows, later);
+        CHECK(states.size() == rows.size());
+        for (const auto& s : states) CHECK(s.deleted);
+        CHECK(summarize(node->store.states(later, all)) == converged);
+    }
+}

@@ -679,7 +679,7 @@ TEST_CASE("service - the node's byte cap refuses new messages; reads and deletes
     Net net;
     Limits limits;
     // Five 200-byte rows and 300 bytes: room for a delete proof and a 10-byte row after a delete.
-    constexpr std::uint64_t kRowBytes = kRowOverheadBytes + kProofShareBytes + 200;
+    constexpr std::uint64_t kRowBytes = kRowOverheadBytes + kNewRowShareBytes + 200;
     limits.max_stored_bytes = 5 * kRowBytes + 300;
     limits.node_work_free_fraction = 1;  // the hard cap alone (its price is tested below)
     Node node(net.a1, net, limits);
@@ -716,7 +716,7 @@ TEST_CASE("service - the node's byte cap refuses new messages; reads and deletes
     }
     replicate(net, a2, ops, kNow);
     CHECK(a2.store.stored_bytes() <= limits.max_stored_bytes);
-    CHECK(a2.store.row_count() == limits.max_stored_bytes / (kRowOverheadBytes + kProofShareBytes + 100));
+    CHECK(a2.store.row_count() == limits.max_stored_bytes / (kRowOverheadBytes + kNewRowShareBytes + 100));
 }
 
 TEST_CASE("service - a free flood that Bob drains never fills his proof quota: his deletes still work",
@@ -860,7 +860,7 @@ TEST_CASE("service - free keypairs cannot fill the node unpaid: Bob's bundle rep
         ++priced;
     }
     CHECK(priced > 0);
-    CHECK(a1.store.stored_bytes() <= limits.max_stored_bytes / 2 + 500 + 200 + kProofShareBytes);
+    CHECK(a1.store.stored_bytes() <= limits.max_stored_bytes / 2 + 500 + 200 + kNewRowShareBytes);
     // Bob republishes a new bundle: the node asks work he can pay, and it goes in.
     auto bob = owner_in(kSwarmA);
     auto bundle = signed_body(StoreRequest{bob.pub, kBundles, kTtl, Bytes(500, 0xb0)}, bob, kNow + 1);
@@ -883,7 +883,7 @@ TEST_CASE("service - free keypairs cannot fill the node unpaid: Bob's bundle rep
                                     mq.data, nullptr, encode_store_auth(mq)});
     }
     replicate(net, a2, her_ops, kNow);
-    CHECK(a2.store.stored_bytes() <= limits.max_stored_bytes / 2 + 500 + 200 + kProofShareBytes);
+    CHECK(a2.store.stored_bytes() <= limits.max_stored_bytes / 2 + 500 + 200 + kNewRowShareBytes);
 }
 
 TEST_CASE("service - padded owner proofs are applied but not kept: a proof's bytes follow the rows it changes",
