@@ -292,11 +292,14 @@ private:
             p.busy = false;
             if (!r) {
                 if (item) p.outbox->failed(*item);
+                if (!misbehave_.empty()) log_->warn("test_misbehave: no answer: {}", r.error().message);
                 return;
             }
             try {
                 auto resp = decode_directory_response(kind, r.value());
                 if (item) p.outbox->answered(*item, resp.status);
+                if (!misbehave_.empty() && kind == DirectoryKind::post_vote && resp.status != DirectoryStatus::ok)
+                    log_->warn("test_misbehave: vote refused: {}", resp.message);
                 if (lying_vote) p.lie_sent = true;
                 else if (kind == DirectoryKind::post_signature && resp.status != DirectoryStatus::not_ready &&
                          (!edge() || ++p.lies_signed == kEdgeBodies))
@@ -431,21 +434,22 @@ private:
         return encode_relayed_vote({p.lie, {}});
     }
 
-    // Tests only (test_misbehave = "flood"): in the last tenth of each period, votes for the next
-    // period of the largest size (largest_nodes), different for each peer: the first gets two
-    // (it holds the proof of equivocation), the others one each, which they must learn is
-    // equivocation from the first's relay. Those ~3.2 MB bodies are in flight as the next period
-    // starts: honest votes must still arrive and count within their round.
+    // Tests only (test_misbehave = "flood"): every peer gets kFloodVotes different votes a
+    // period, for this period and the next, each listing kFloodNodes made-up nodes (~225 kB),
+    // back to back: honest votes must still arrive and count within their round.
+    static constexpr std::size_t kFloodVotes = 100;
+    static constexpr std::size_t kFloodNodes = 3000;
     std::optional<wire::Bytes> flood_vote(Peer& p) {
-        auto index = static_cast<std::size_t>(&p - peers_.data());
-        auto period_ms = authority_->consensus_params().period_ms;
-        if (authority_->vote_envelope().empty() || p.flood_sent >= (index == 0 ? 2u : 1u) ||
-            now_ms() < period_start_ms(authority_->period(), period_ms) + period_ms * 9 / 10)
-            return std::nullopt;
+        if (authority_->vote_envelope().empty() || p.flood_sent >= kFloodVotes) return std::nullopt;
+        if (flood_nodes_.empty())
+            for (std::size_t i = 0; i < kFloodNodes; ++i) {
+                auto k = crypto::SigningKeyPair::generate();
+                flood_nodes_.push_back({k.pub, crypto::ed25519_to_x25519(k.pub), "127.0.0.1", 1});
+            }
         auto own = decode_verified_vote(authority_->vote_envelope());
-        own.period += 1;
-        own.nodes = largest_nodes();
-        for (auto& n : own.nodes) n.port = static_cast<std::uint16_t>(1 + 2 * index + p.flood_sent);  // a new vote each time
+        own.period += p.flood_sent % 2;
+        own.nodes = flood_nodes_;
+        for (auto& n : own.nodes) n.port = static_cast<std::uint16_t>(1 + p.flood_sent);  // a new vote each time
         ++p.flood_sent;
         return encode_relayed_vote({sign_vote(std::move(own), *key_), {}});
     }
@@ -525,7 +529,8 @@ private:
     fs::path voted_file_;
     std::map<std::uint64_t, std::uint64_t> voted_;  // as last saved
     std::string misbehave_;
-    std::vector<VotedNode> big_nodes_;  // test_misbehave = "flood", "edge_big"
+    std::vector<VotedNode> flood_nodes_;  // test_misbehave = "flood"
+    std::vector<VotedNode> big_nodes_;    // test_misbehave = "edge_big"
 };
 
 constexpr sdk::ConfigKeySpec kKeys[] = {
@@ -545,7 +550,7 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"heartbeat_timeout_ms", sdk::ConfigType::integer, "15000", "a node silent this long leaves this authority's vote"},
     {"warm_up_ms", sdk::ConfigType::integer, "-1", "after a start, no vote until this long passed (nodes re-register); -1: heartbeat_timeout_ms / 3"},
     {"tick_ms", sdk::ConfigType::integer, "500", "how often the authority checks its clock and talks to the others"},
-    {"test_misbehave", sdk::ConfigType::string, "", "tests only: \"sign_alone\" serves a far-ahead manifest signed by this authority alone; \"equivocate\" sends different votes to different authorities and signs every side; \"edge\" times them at the edges of the vote rounds; \"edge_big\" also sends the first authority a ~3.2 MB next-period vote in even periods; \"flood\" sends each authority different ~3.2 MB next-period votes (two to the first) at the end of each period"},
+    {"test_misbehave", sdk::ConfigType::string, "", "tests only: \"sign_alone\" serves a far-ahead manifest signed by this authority alone; \"equivocate\" sends different votes to different authorities and signs every side; \"edge\" times them at the edges of the vote rounds; \"edge_big\" also sends the first authority a ~3.2 MB next-period vote in even periods; \"flood\" sends every authority 100 different 3,000-node votes a period"},
     {"recheck_ms", sdk::ConfigType::integer, "600000", "how often a listed node proves its key at its address again"},
     {"retry_after_ms", sdk::ConfigType::integer, "60000", "an address that failed the challenge is not probed again before this"},
     {"challenge_timeout_ms", sdk::ConfigType::integer, "5000", "how long a node has to answer the admission challenge"},

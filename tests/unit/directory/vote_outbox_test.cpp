@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <sodium.h>
 
 #include "authority_config.hpp"
 #include "vote_outbox.hpp"
@@ -164,4 +165,22 @@ TEST_CASE("vote outbox - a request's timeout grows with its size", "[node][autho
     CHECK(peer_timeout_ms(100) == 5000);
     // The largest vote (4 MB) at 2 Mbit/s takes ~16.8 s: it is not abandoned before.
     CHECK(peer_timeout_ms(4 << 20) >= 5000 + (4u << 20) * 8 / 2000);
+}
+
+TEST_CASE("vote outbox - a vote of the largest size for the next period is taken", "[node][authority]") {
+    std::vector<SigningKeyPair> keys;
+    for (int i = 0; i < 3; ++i) keys.push_back(SigningKeyPair::generate());
+    auto a = make(keys, 0);
+    const std::uint64_t p = kStart / kPeriodMs;
+    a->tick(kStart);
+    Vote v{p + 1, keys[2].pub, {}};
+    for (std::size_t i = 0; i < 10'000; ++i) {
+        VotedNode n{{}, {}, std::string(veil::proto::kMaxHostBytes, 'h'), 1};
+        randombytes_buf(n.ed25519.data(), n.ed25519.size());
+        randombytes_buf(n.x25519.data(), n.x25519.size());
+        v.nodes.push_back(std::move(n));
+    }
+    auto envelope = sign_vote(v, keys[2]);
+    CHECK(envelope.size() > 3'000'000);
+    CHECK(a->take_vote({envelope, {}}, kStart + 800) == VoteTaken::taken);
 }
