@@ -3,7 +3,7 @@
 // real authorities; authority-1's HOME/directory/voted.tmp is made a directory, so saving fails.
 // Every node registers with all three, so the two others list them all without authority-1's
 // vote: what shows the rule is authority-1's signature, absent from every manifest authority-2
-// serves while the save fails (without the rule it would keep signing; not yet run so), and back once
+// serves while the save fails (without the rule it kept signing: seen failing), and back once
 // the save works again.
 #include <catch2/catch.hpp>
 
