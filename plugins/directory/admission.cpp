@@ -101,9 +101,21 @@ bool admissible(AddressKind k, bool test_network) {
 
 namespace {
 
+// The IPv4 address a 6to4 (2002:AABB:CCDD::/48) or Teredo (2001:0::/32, the client's address
+// inverted in the last 32 bits) address carries: one IPv4 address yields 2^80 of them, so they
+// count in its block, not in a /48 each. Other addresses unchanged.
+std::vector<std::uint8_t> embedded_v4(std::vector<std::uint8_t> bytes) {
+    if (bytes.size() != 16) return bytes;
+    if (bytes[0] == 0x20 && bytes[1] == 0x02) return {bytes.begin() + 2, bytes.begin() + 6};
+    if (bytes[0] == 0x20 && bytes[1] == 0x01 && bytes[2] == 0 && bytes[3] == 0)
+        return {static_cast<std::uint8_t>(~bytes[12]), static_cast<std::uint8_t>(~bytes[13]),
+                static_cast<std::uint8_t>(~bytes[14]), static_cast<std::uint8_t>(~bytes[15])};
+    return bytes;
+}
+
 // The first `bits` bits of a numeric host (IPv4: v4_bits, IPv6: v6_bits) as "prefix/bits".
 std::string prefix_of(const std::string& host, std::size_t v4_bits, std::size_t v6_bits) {
-    auto bytes = numeric_bytes(host);
+    auto bytes = embedded_v4(numeric_bytes(host));
     if (bytes.empty()) return host;
     bool v4 = bytes.size() == 4;
     std::size_t bits = v4 ? v4_bits : v6_bits;

@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include <fstream>
 #include <map>
 #include <set>
@@ -24,7 +26,6 @@ namespace {
 using sdk::now_ms;
 namespace fs = std::filesystem;
 
-constexpr std::uint32_t kPeerTimeoutMs = 5000;
 constexpr std::size_t kMaxFrameBytes = kMaxManifestBodyBytes + 8192;  // a vote or a manifest of 10,000 nodes
 
 PublicKey parse_key(const std::string& hex) {
@@ -39,12 +40,15 @@ struct Peer {
     std::unique_ptr<sdk::net::Client> client;
     std::optional<PeerOutbox> outbox;   // the votes it answered, the ones it asked for
     std::uint64_t signature_acked = 0;  // version of the last signature it answered
-    bool busy = false;                  // one request at a time
+    std::unique_ptr<sdk::net::Client> bulk;  // the bulk lane: next-period bodies, manifests
+    bool busy = false;                  // one request at a time on each lane
+    bool bulk_busy = false;
     std::uint64_t lie_period = 0;       // test_misbehave: the period the three below are about
     wire::Bytes lie;                    // test_misbehave: the vote this peer got
     bool lie_sent = false;
     std::size_t lies_signed = 0;        // test_misbehave = "edge": signatures sent this period
     std::size_t flood_sent = 0;         // test_misbehave = "flood": votes sent this period
+    bool big_sent = false;              // test_misbehave = "edge_big": the big vote went this period
 };
 
 class DirectoryPlugin final : public sdk::Plugin {
@@ -90,6 +94,7 @@ public:
             peer.key = k;
             peer.outbox.emplace(key_->pub, k);
             peer.client = std::make_unique<sdk::net::Client>(ctx.loop(), at.value(), co);
+            peer.bulk = std::make_unique<sdk::net::Client>(ctx.loop(), at.value(), co);
             peers_.push_back(std::move(peer));
         }
         if (ac.authority_keys.empty()) ac.authority_keys.push_back(key_->pub);  // a network of one
@@ -232,10 +237,22 @@ private:
         }
     }
 
-    // One request to a peer at a time, in the order of PeerOutbox (its own vote, its signature,
-    // the others' votes by digest, then the bodies asked for), then its manifest (catching up on
-    // a consensus this authority could not complete). Vote requests follow each other at once.
+    // Two lanes (connections) to each peer, one request at a time on each. Votes lane, in the
+    // order of PeerOutbox: its own vote, its signature, the others' votes by digest, the current
+    // period's bodies asked for; vote requests follow each other at once. Bulk lane: the next
+    // period's bodies asked for (after the middle), else its manifest (catching up on a consensus
+    // this authority could not complete). Nothing large waits in front of a vote of this period.
     void talk_to(Peer& p) {
+        talk_votes(p);
+        talk_bulk(p);
+    }
+
+    OutboxClock outbox_clock() const {
+        auto period_ms = authority_->consensus_params().period_ms;
+        return {authority_->period(), now_ms() >= period_start_ms(authority_->period(), period_ms) + period_ms / 2};
+    }
+
+    void talk_votes(Peer& p) {
         if (p.busy) return;
         auto period = authority_->period();
         if (p.lie_period != period) {
@@ -244,36 +261,79 @@ private:
             p.lie_sent = false;
             p.lies_signed = 0;
             p.flood_sent = 0;
+            p.big_sent = false;
         }
-        DirectoryRequest q{DirectoryKind::get_manifest, {}, {}};
+        std::optional<DirectoryRequest> q;
         auto sig = misbehave_.empty() ? authority_->own_signature() : lie_signature(p);
         bool signature_due = sig && p.signature_acked < sig->version;
         std::optional<OutboxItem> item;
+        bool lying_vote = false;
         if (misbehave_ == "flood") {
             if (auto lie = flood_vote(p)) q = {DirectoryKind::post_vote, {}, std::move(*lie)};
-        } else if (misbehave_ == "equivocate" || misbehave_ == "edge") {
-            if (auto lie = lie_vote(p)) q = {DirectoryKind::post_vote, {}, std::move(*lie)};
-            else if (signature_due) q = {DirectoryKind::post_signature, {}, encode_consensus_signature(*sig)};
-        } else if ((item = p.outbox->next(authority_->votes_to_relay(), signature_due))) {
+        } else if (misbehave_ == "equivocate" || edge()) {
+            if (auto big = big_vote(p)) q = {DirectoryKind::post_vote, {}, std::move(*big)};
+            else if (auto lie = lie_vote(p)) {
+                q = {DirectoryKind::post_vote, {}, std::move(*lie)};
+                lying_vote = true;
+            } else if (signature_due) q = {DirectoryKind::post_signature, {}, encode_consensus_signature(*sig)};
+        } else if ((item = p.outbox->next(authority_->votes_to_relay(), signature_due, outbox_clock()))) {
             if (item->step == OutboxStep::signature) q = {DirectoryKind::post_signature, {}, encode_consensus_signature(*sig)};
             else if (item->step == OutboxStep::offer) q = {DirectoryKind::offer_vote, {}, wire::Bytes(item->digest.begin(), item->digest.end())};
             else q = {DirectoryKind::post_vote, {}, wire::Bytes(item->relayed.begin(), item->relayed.end())};
             item->relayed = {};  // not valid past this call
         }
+        if (!q) return;
         p.busy = true;
-        auto kind = q.kind;
+        auto kind = q->kind;
+        auto bytes = encode_directory_request(*q);
+        auto timeout = peer_timeout_ms(bytes.size());
         std::uint64_t version = sig ? sig->version : 0;
-        p.client->request(encode_directory_request(q), kPeerTimeoutMs, [this, &p, kind, item, version](sdk::Result<wire::Bytes> r) {
+        p.client->request(std::move(bytes), timeout, [this, &p, kind, item, version, lying_vote](sdk::Result<wire::Bytes> r) {
             p.busy = false;
-            if (!r) return;
+            if (!r) {
+                if (item) p.outbox->failed(*item);
+                if (!misbehave_.empty()) log_->warn("test_misbehave: no answer: {}", r.error().message);
+                return;
+            }
             try {
                 auto resp = decode_directory_response(kind, r.value());
                 if (item) p.outbox->answered(*item, resp.status);
-                if (kind == DirectoryKind::post_vote && !item) p.lie_sent = true;
+                if (!misbehave_.empty() && kind == DirectoryKind::post_vote && resp.status != DirectoryStatus::ok)
+                    log_->warn("test_misbehave: vote refused: {}", resp.message);
+                if (lying_vote) p.lie_sent = true;
                 else if (kind == DirectoryKind::post_signature && resp.status != DirectoryStatus::not_ready &&
-                         (misbehave_ != "edge" || ++p.lies_signed == kEdgeBodies))
+                         (!edge() || ++p.lies_signed == kEdgeBodies))
                     p.signature_acked = version;
-                else if (kind == DirectoryKind::get_manifest && resp.status == DirectoryStatus::ok) {
+            } catch (const wire::DecodeError& e) {
+                log_->warn("another authority sent a malformed answer: {}", e.what());
+            }
+            if (kind == DirectoryKind::post_vote || kind == DirectoryKind::offer_vote) talk_votes(p);
+        });
+    }
+
+    void talk_bulk(Peer& p) {
+        if (p.bulk_busy) return;
+        DirectoryRequest q{DirectoryKind::get_manifest, {}, {}};
+        std::optional<OutboxItem> item;
+        if (misbehave_.empty() && (item = p.outbox->next_bulk(authority_->votes_to_relay(), outbox_clock()))) {
+            q = {DirectoryKind::post_vote, {}, wire::Bytes(item->relayed.begin(), item->relayed.end())};
+            item->relayed = {};  // not valid past this call
+        }
+        p.bulk_busy = true;
+        auto kind = q.kind;
+        auto bytes = encode_directory_request(q);
+        // A manifest's size is known only once it arrives: the largest one's time.
+        auto timeout = peer_timeout_ms(kind == DirectoryKind::get_manifest ? kMaxFrameBytes : bytes.size());
+        p.bulk->request(std::move(bytes), timeout, [this, &p, kind, item](sdk::Result<wire::Bytes> r) {
+            p.bulk_busy = false;
+            if (!r) {
+                if (item) p.outbox->failed(*item);
+                return;
+            }
+            try {
+                auto resp = decode_directory_response(kind, r.value());
+                if (item) p.outbox->answered(*item, resp.status);
+                else if (resp.status == DirectoryStatus::ok) {
                     auto before = authority_->served_version();
                     authority_->take_manifest(decode_signed_manifest(resp.manifest), now_ms());
                     after_change(before);
@@ -281,7 +341,7 @@ private:
             } catch (const wire::DecodeError& e) {
                 log_->warn("another authority sent a malformed answer: {}", e.what());
             }
-            if (kind == DirectoryKind::post_vote || kind == DirectoryKind::offer_vote) talk_to(p);
+            if (item) talk_bulk(p);
         });
     }
 
@@ -366,7 +426,7 @@ private:
     std::optional<wire::Bytes> lie_vote(Peer& p) {
         if (authority_->vote_envelope().empty() || p.lie_sent) return std::nullopt;
         auto index = static_cast<std::size_t>(&p - peers_.data());
-        if (misbehave_ == "edge") {
+        if (edge()) {
             auto rounds_end = [this](std::size_t k) { return authority_->vote_deadline_ms(authority_->period(), k); };
             if (index > 1 || now_ms() + (index == 0 ? 40 : 60) < rounds_end(index == 0 ? 1 : kMaxVoteRelays)) return std::nullopt;
         }
@@ -394,6 +454,36 @@ private:
         return encode_relayed_vote({sign_vote(std::move(own), *key_), {}});
     }
 
+    // Tests only: kBigNodes made-up nodes with the longest host names: a vote of ~3.2 MB, near
+    // the largest an authority takes (kMaxManifestBodyBytes).
+    static constexpr std::size_t kBigNodes = 10'000;
+    const std::vector<VotedNode>& largest_nodes() {
+        if (big_nodes_.empty())
+            for (std::size_t i = 0; i < kBigNodes; ++i) {
+                VotedNode n{{}, {}, std::string(kMaxHostBytes, 'h'), 1};
+                randombytes_buf(n.ed25519.data(), n.ed25519.size());
+                randombytes_buf(n.x25519.data(), n.x25519.size());
+                big_nodes_.push_back(std::move(n));
+            }
+        return big_nodes_;
+    }
+
+    bool edge() const { return misbehave_ == "edge" || misbehave_ == "edge_big"; }
+
+    // Tests only (test_misbehave = "edge_big"): as "edge", and in even periods, first, the first
+    // peer gets a vote of the largest size for the next period. It relays it to the second, which
+    // lacks it: a next-period body that must not hold up the relay of this period's edge vote.
+    std::optional<wire::Bytes> big_vote(Peer& p) {
+        if (misbehave_ != "edge_big" || p.big_sent || &p != peers_.data() || authority_->vote_envelope().empty() ||
+            authority_->period() % 2 != 0)
+            return std::nullopt;
+        p.big_sent = true;
+        auto own = decode_verified_vote(authority_->vote_envelope());
+        own.period += 1;
+        own.nodes = largest_nodes();
+        return encode_relayed_vote({sign_vote(std::move(own), *key_), {}});
+    }
+
     wire::Bytes lie(bool full) {
         auto own = decode_verified_vote(authority_->vote_envelope());
         if (!full) own.nodes.clear();
@@ -409,7 +499,7 @@ private:
             now_ms() < period_start_ms(period, authority_->consensus_params().period_ms) + authority_->consensus_params().period_ms / 2)
             return std::nullopt;
         std::optional<wire::Bytes> told;  // the vote whose body this peer gets signed
-        if (misbehave_ == "edge") {
+        if (edge()) {
             if (p.lies_signed > 0) told = lie(p.lies_signed == 1);
         } else if (!p.lie.empty()) {
             told = p.lie;
@@ -440,6 +530,7 @@ private:
     std::map<std::uint64_t, std::uint64_t> voted_;  // as last saved
     std::string misbehave_;
     std::vector<VotedNode> flood_nodes_;  // test_misbehave = "flood"
+    std::vector<VotedNode> big_nodes_;    // test_misbehave = "edge_big"
 };
 
 constexpr sdk::ConfigKeySpec kKeys[] = {
@@ -459,7 +550,7 @@ constexpr sdk::ConfigKeySpec kKeys[] = {
     {"heartbeat_timeout_ms", sdk::ConfigType::integer, "15000", "a node silent this long leaves this authority's vote"},
     {"warm_up_ms", sdk::ConfigType::integer, "-1", "after a start, no vote until this long passed (nodes re-register); -1: heartbeat_timeout_ms / 3"},
     {"tick_ms", sdk::ConfigType::integer, "500", "how often the authority checks its clock and talks to the others"},
-    {"test_misbehave", sdk::ConfigType::string, "", "tests only: \"sign_alone\" serves a far-ahead manifest signed by this authority alone; \"equivocate\" sends different votes to different authorities and signs every side; \"edge\" times them at the edges of the vote rounds; \"flood\" sends every authority 100 different 3,000-node votes a period"},
+    {"test_misbehave", sdk::ConfigType::string, "", "tests only: \"sign_alone\" serves a far-ahead manifest signed by this authority alone; \"equivocate\" sends different votes to different authorities and signs every side; \"edge\" times them at the edges of the vote rounds; \"edge_big\" also sends the first authority a ~3.2 MB next-period vote in even periods; \"flood\" sends every authority 100 different 3,000-node votes a period"},
     {"recheck_ms", sdk::ConfigType::integer, "600000", "how often a listed node proves its key at its address again"},
     {"retry_after_ms", sdk::ConfigType::integer, "60000", "an address that failed the challenge is not probed again before this"},
     {"challenge_timeout_ms", sdk::ConfigType::integer, "5000", "how long a node has to answer the admission challenge"},

@@ -53,14 +53,19 @@ inline std::uint16_t start_node_skipping(Testnet& net, std::uint16_t skipped) {
     return port;
 }
 
-// A veil-link between two processes on 127.0.0.1 (listen -> to, `delay_ms` each way), killed
-// with the object.
+// A veil-link between two processes on 127.0.0.1 (listen -> to, `delay_ms` each way and, when
+// not 0, `bandwidth_kbit` each way per connection), killed with the object.
 class DelayedLink {
 public:
-    DelayedLink(std::uint16_t listen, std::uint16_t to, int delay_ms, const std::filesystem::path& log) {
+    DelayedLink(std::uint16_t listen, std::uint16_t to, int delay_ms, const std::filesystem::path& log,
+                std::uint64_t bandwidth_kbit = 0) {
+        auto profile = log;
+        profile.replace_extension(".toml");
+        std::ofstream(profile) << "[default]\nbandwidth_kbit = " << bandwidth_kbit << "\n";
         int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
         pid_ = detail::spawn({std::string(VEIL_BINARY_DIR) + "/bin/veil-link", "--listen", "127.0.0.1:" + std::to_string(listen),
-                              "--to", "127.0.0.1:" + std::to_string(to), "--link", "delayed", "--delay", std::to_string(delay_ms)},
+                              "--to", "127.0.0.1:" + std::to_string(to), "--link", "delayed", "--delay", std::to_string(delay_ms),
+                              "--profile", profile.string()},
                              {}, fd, fd);
         close(fd);
         REQUIRE_FALSE(wait_for_line(log).empty());  // listening

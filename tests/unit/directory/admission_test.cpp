@@ -88,6 +88,14 @@ TEST_CASE("admission - address kinds", "[node][admission]") {
     CHECK(address_block("::ffff:203.1.113.77") == "203.1.113.0/24");
     CHECK(address_owner("::ffff:203.1.113.77") == "203.1.113.77/32");
     CHECK(address_block("::ffff:198.18.0.1") != address_block("::ffff:203.1.113.77"));
+    // 6to4 and Teredo addresses count in the block of the IPv4 address they carry: one IPv4
+    // address holds 2^80 of them, not a /48 each.
+    CHECK(address_block("2002:cb01:714d:1::1") == "203.1.113.0/24");
+    CHECK(address_block("2002:cb01:714d:2::1") == "203.1.113.0/24");
+    CHECK(address_owner("2002:cb01:714d:1::1") == "203.1.113.77/32");
+    CHECK(address_block("2001:0:4136:e378:8000:63bf:3fff:fdd2") == "192.0.2.0/24");
+    CHECK(address_owner("2001:0:4136:e378:8000:63bf:3fff:fdd2") == "192.0.2.45/32");
+    CHECK(address_block("2001:db8::1") == "2001:db8::/48");  // not Teredo (2001:0::/32 only)
 }
 
 TEST_CASE("admission - a loopback address on a network that is not a test network is refused, never probed",

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <sodium.h>
 
 #include "authority_config.hpp"
 #include "vote_outbox.hpp"
@@ -27,10 +28,13 @@ veil::wire::Bytes big_vote(const SigningKeyPair& liar, std::uint64_t period, std
 }
 
 // Every request the outbox makes to a peer that answers `answer`, with the bytes each carries.
+// The votes lane, with the bulk lane's bodies after the middle (both lanes drained in turn).
 std::vector<std::pair<OutboxItem, std::size_t>> drain(PeerOutbox& box, const Authority& a, DirectoryStatus answer) {
     std::vector<std::pair<OutboxItem, std::size_t>> sent;
     auto held = a.votes_to_relay();
-    while (auto item = box.next(held, false)) {
+    const OutboxClock past_middle{a.period(), true};
+    for (auto item = box.next(held, false, past_middle); item || (item = box.next_bulk(held, past_middle));
+         item = box.next(held, false, past_middle)) {
         sent.emplace_back(*item, item->step == OutboxStep::offer ? item->digest.size() : item->relayed.size());
         box.answered(*item, answer);
         REQUIRE(sent.size() < 100);
@@ -57,12 +61,13 @@ TEST_CASE("vote outbox - its own vote leaves first, the others' by digest, none 
     PeerOutbox to_honest(keys[0].pub, keys[1].pub);
     auto held = a->votes_to_relay();
     // Its signature, when due, goes right after its own vote and before any relay.
-    auto first = to_honest.next(held, true);
+    const OutboxClock clock{p, false};
+    auto first = to_honest.next(held, true, clock);
     REQUIRE(first);
     CHECK(first->step == OutboxStep::own_vote);
     CHECK(first->digest == own);
     to_honest.answered(*first, DirectoryStatus::ok);
-    auto second = to_honest.next(held, true);
+    auto second = to_honest.next(held, true, clock);
     REQUIRE(second);
     CHECK(second->step == OutboxStep::signature);
 
@@ -99,4 +104,83 @@ TEST_CASE("vote outbox - a vote is not offered to an authority whose relay signa
     PeerOutbox to_relayer(keys[0].pub, keys[1].pub), to_other(keys[0].pub, keys[2].pub);
     CHECK(drain(to_relayer, *a, DirectoryStatus::wanted).size() == 1);  // its own vote only
     CHECK(drain(to_other, *a, DirectoryStatus::wanted).size() == 3);    // own, offer, body
+}
+
+TEST_CASE("vote outbox - a next period's body never takes the votes lane, and the bulk lane only after the middle",
+          "[node][authority]") {
+    std::vector<SigningKeyPair> keys;
+    for (int i = 0; i < 3; ++i) keys.push_back(SigningKeyPair::generate());
+    auto a = make(keys, 0);
+    const auto& liar = keys[2];
+    const std::uint64_t p = kStart / kPeriodMs;
+    a->tick(kStart);
+    // The liar gives a a large vote for the next period, then (at the edge of the first round)
+    // its vote for this one; the peer lacks both.
+    auto next_vote = big_vote(liar, p + 1, 2000, 7003);
+    auto this_vote = big_vote(liar, p, 1, 7001);
+    REQUIRE(a->take_vote({next_vote, {}}, kStart + 1) == VoteTaken::taken);
+    PeerOutbox box(keys[0].pub, keys[1].pub);
+    auto held = a->votes_to_relay();
+    const OutboxClock before_middle{p, false}, past_middle{p, true};
+    std::vector<OutboxItem> votes_lane;
+    while (auto item = box.next(held, false, before_middle)) {
+        votes_lane.push_back(*item);
+        box.answered(*item, DirectoryStatus::wanted);
+        REQUIRE(votes_lane.size() < 10);
+    }
+    // Its own vote and the offer of the next period's: the body waits for the bulk lane...
+    REQUIRE(votes_lane.size() == 2);
+    CHECK(votes_lane[1].step == OutboxStep::offer);
+    CHECK(votes_lane[1].digest == veil::proto::digest_of(next_vote));
+    // ...which sends nothing of it before the middle: this period's votes are travelling.
+    CHECK_FALSE(box.next_bulk(held, before_middle));
+    // This period's vote, taken late, goes on the votes lane (offer, then body) with nothing
+    // large in front of it.
+    REQUIRE(a->take_vote({this_vote, {}}, kStart + 200) == VoteTaken::taken);
+    held = a->votes_to_relay();
+    auto offer = box.next(held, false, before_middle);
+    REQUIRE(offer);
+    CHECK(offer->step == OutboxStep::offer);
+    box.answered(*offer, DirectoryStatus::wanted);
+    auto body = box.next(held, false, before_middle);
+    REQUIRE(body);
+    CHECK(body->step == OutboxStep::body);
+    CHECK(body->digest == veil::proto::digest_of(this_vote));
+    box.answered(*body, DirectoryStatus::ok);
+    CHECK_FALSE(box.next(held, false, past_middle));
+    // After the middle the bulk lane sends the next period's body, once: while it is in flight
+    // the votes lane does not send it too, not even once its period has begun.
+    auto bulk = box.next_bulk(held, past_middle);
+    REQUIRE(bulk);
+    CHECK(bulk->step == OutboxStep::body);
+    CHECK(bulk->digest == veil::proto::digest_of(next_vote));
+    CHECK_FALSE(box.next_bulk(held, past_middle));
+    CHECK_FALSE(box.next(held, false, OutboxClock{p + 1, false}));
+    // Lost (a timeout): it may go again.
+    box.failed(*bulk);
+    CHECK(box.next_bulk(held, past_middle));
+}
+
+TEST_CASE("vote outbox - a request's timeout grows with its size", "[node][authority]") {
+    CHECK(peer_timeout_ms(100) == 5000);
+    // The largest vote (4 MB) at 2 Mbit/s takes ~16.8 s: it is not abandoned before.
+    CHECK(peer_timeout_ms(4 << 20) >= 5000 + (4u << 20) * 8 / 2000);
+}
+
+TEST_CASE("vote outbox - a vote of the largest size for the next period is taken", "[node][authority]") {
+    std::vector<SigningKeyPair> keys;
+    for (int i = 0; i < 3; ++i) keys.push_back(SigningKeyPair::generate());
+    auto a = make(keys, 0);
+    const std::uint64_t p = kStart / kPeriodMs;
+    a->tick(kStart);
+    Vote v{p + 1, keys[2].pub, {}};
+    for (std::size_t i = 0; i < 10'000; ++i) {
+        VotedNode n{{}, {}, std::string(veil::proto::kMaxHostBytes, 'h'), 1};
+        randombytes_buf(n.ed25519.data(), n.ed25519.size());
+        randombytes_buf(n.x25519.data(), n.x25519.size());
+        v.nodes.push_back(std::move(n));
+    }
+    auto envelope = sign_vote(v, keys[2]);
+    CHECK(envelope.size() > 3'000'000);
+    CHECK(a->take_vote({envelope, {}}, kStart + 800) == VoteTaken::taken);
 }
