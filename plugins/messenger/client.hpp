@@ -70,6 +70,11 @@ public:
     /// Sends everything queued (and publishes the account if due); `done` once all is stored in
     /// every recipient swarm. Never runs twice at once: a call during a flush waits for the next.
     void flush(std::function<void()> done, Fail fail);
+    /// After a flush: why a message still waits (a swarm refused it, or its recipient's keys are
+    /// not published yet; it is tried again), or empty when everything went out.
+    [[nodiscard]] std::string held_reason() const {
+        return queue_.held().empty() ? std::string() : queue_.held().begin()->second.message;
+    }
     /// One receive round: fetch the inbox, open, apply contacts/blocking/timers, save, delete from
     /// the swarm, download attachments; `done` gets the messages added (oldest first).
     void receive_once(std::function<void(std::vector<MessageRecord>)> done, Fail fail);
@@ -230,6 +235,8 @@ private:
     void load_groups(std::function<void()> done, Fail fail);
     /// Gives the book every held device list of the people in its groups.
     void sync_group_devices(std::vector<GroupDelivery>& rotations);
+    /// Gives the book `who`'s active devices from the list held for them (none held: nothing).
+    void give_group_devices(const crypto::VeilId& who, std::vector<GroupDelivery>& rotations);
     /// Expires group requests and makes owed rotations (adding their deliveries to
     /// `deliveries`); the ops that save the book with them, or none when nothing changed.
     [[nodiscard]] std::vector<sdk::storage::BatchOp> group_upkeep_ops(std::vector<GroupDelivery>& deliveries);
@@ -241,9 +248,8 @@ private:
     /// with the round (the book, the deliveries it answers with).
     [[nodiscard]] std::vector<sdk::storage::BatchOp> take_group_controls(std::vector<Opened>& opened);
     /// A leave notice from `from`: our other device left (we drop the group too), or a member
-    /// left a group where we are the designated admin (we sign its removal over the state it names).
-    void take_leave(const crypto::VeilId& from, const wire::Bytes& body, std::vector<GroupDelivery>& answers,
-                    std::vector<sdk::storage::BatchOp>& ops);
+    /// left (the book holds the notice until it is ours to sign: GroupBook::sign_due_leaves).
+    void take_leave(const crypto::VeilId& from, const wire::Bytes& body, std::vector<sdk::storage::BatchOp>& ops);
     /// Reads every group mailbox and adds the messages opened to `got`; then `done`.
     void receive_groups(std::vector<MessageRecord> got, std::function<void(std::vector<MessageRecord>)> done);
     void read_group_mailboxes(std::shared_ptr<std::vector<std::pair<crypto::GroupId, crypto::SigningKeyPair>>> boxes,

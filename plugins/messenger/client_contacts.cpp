@@ -58,6 +58,9 @@ void Client::set_blocked(const crypto::VeilId& id, bool blocked, std::function<v
     std::vector<sdk::storage::BatchOp> ops;
     if (blocked) {
         for (const auto& g : groups_->decline_from(id)) ops.push_back(erase_op(group_record_key(g)));
+        if (!ops.empty()) {
+            for (auto& op : groups_->save_ops(kStorageNs)) ops.push_back(std::move(op));  // the declines remembered
+        }
     }
     if (ops.empty()) return update_contact(std::move(c), true, std::move(done), std::move(fail));
     store_.write(std::move(ops), [this, c, done, fail] { update_contact(c, true, done, fail); },

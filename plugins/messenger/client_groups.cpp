@@ -65,6 +65,7 @@ std::vector<st::BatchOp> Client::group_upkeep_ops(std::vector<GroupDelivery>& de
     const auto now = now_ms();
     auto dropped = groups_->expire_requests(now);
     for (auto& d : groups_->rotate_owed(account_->identity(), now)) deliveries.push_back(std::move(d));
+    for (auto& d : groups_->sign_due_leaves(account_->identity(), now)) deliveries.push_back(std::move(d));
     if (dropped.empty() && deliveries.empty()) return {};
     auto ops = groups_->save_ops(kStorageNs);
     for (const auto& g : dropped) ops.push_back(erase_op(group_record_key(g)));
@@ -90,18 +91,20 @@ void Client::sync_group_devices(std::vector<GroupDelivery>& rotations) {
         }
     }
     people.insert(account_->id());
-    for (const auto& who : people) {
-        const crypto::DeviceList* list = nullptr;
-        if (who == account_->id()) list = &account_->device_list();
-        else if (const auto* held = account_->peer_lists().find(who)) list = &held->list;
-        if (list == nullptr) continue;  // not read yet: the chains held for them stay
-        std::vector<crypto::PublicKey> active;
-        for (const auto& e : list->entries()) {
-            if (!e.revoked()) active.push_back(e.signing_key);
-        }
-        for (auto& d : groups_->devices_changed(account_->identity(), who, std::move(active), now_ms())) {
-            rotations.push_back(std::move(d));
-        }
+    for (const auto& who : people) give_group_devices(who, rotations);
+}
+
+void Client::give_group_devices(const crypto::VeilId& who, std::vector<GroupDelivery>& rotations) {
+    const crypto::DeviceList* list = nullptr;
+    if (who == account_->id()) list = &account_->device_list();
+    else if (const auto* held = account_->peer_lists().find(who)) list = &held->list;
+    if (list == nullptr) return;  // not read yet: the chains held for them stay
+    std::vector<crypto::PublicKey> active;
+    for (const auto& e : list->entries()) {
+        if (!e.revoked()) active.push_back(e.signing_key);
+    }
+    for (auto& d : groups_->devices_changed(account_->identity(), who, std::move(active), now_ms())) {
+        rotations.push_back(std::move(d));
     }
 }
 
@@ -181,7 +184,9 @@ void Client::decline_group(const crypto::GroupId& group, std::function<void()> d
     } catch (const std::exception& e) {
         return fail({sdk::ErrorCode::refused, std::string("cannot decline: ") + e.what()});
     }
-    std::vector<st::BatchOp> ops{erase_op(group_record_key(group))};
+    // The book remembers the decline (a re-sent invitation does not return): saved with the erase.
+    auto ops = groups_->save_ops(kStorageNs);
+    ops.push_back(erase_op(group_record_key(group)));
     store_.write(std::move(ops), std::move(done), [this, fail](const sdk::Error& e) {
         load_groups([fail, e] { fail(e); }, fail);
     });
@@ -218,8 +223,7 @@ void Client::leave_group(const crypto::GroupId& group, std::function<void()> don
     });
 }
 
-void Client::take_leave(const crypto::VeilId& from, const wire::Bytes& body, std::vector<GroupDelivery>& answers,
-                        std::vector<st::BatchOp>& ops) {
+void Client::take_leave(const crypto::VeilId& from, const wire::Bytes& body, std::vector<st::BatchOp>& ops) {
     const auto notice = decode_leave(body);  // 64 bytes: checked by decode_chat
     const auto* s = groups_->state(notice.group);
     if (s == nullptr) return;
@@ -228,11 +232,12 @@ void Client::take_leave(const crypto::VeilId& from, const wire::Bytes& body, std
         ops.push_back(erase_op(group_record_key(notice.group)));
         return;
     }
-    // One designated admin (the lowest ID) signs, and only over exactly the state the leaver
-    // held: a lagging admin or a stale notice never makes a competing state that would win the
-    // fork and undo a later removal (docs/groups.md §Leaving).
-    if (leave_step(*s, account_->id(), from, notice.state) != LeaveStep::sign) return;
-    for (auto& d : groups_->remove(account_->identity(), notice.group, {from}, now_ms())) answers.push_back(std::move(d));
+    // Held by the book and signed by the designated admin (the lowest ID) only over exactly the
+    // state the leaver held: a lagging admin holds it until it catches up, a stale notice never
+    // makes a competing state that would win the fork and undo a later removal; the next admins
+    // sign in turn if the designated one never does (GroupBook::sign_due_leaves, in the upkeep
+    // that ends the round; docs/groups.md §Leaving).
+    groups_->hold_leave(notice.group, from, notice.state, now_ms());
 }
 
 void Client::send_group(const crypto::GroupId& group, std::string text, std::function<void(const MessageRecord&)> queued,
@@ -282,6 +287,7 @@ std::vector<st::BatchOp> Client::take_group_controls(std::vector<Opened>& opened
     std::vector<GroupDelivery> answers;
     bool any = false;
     std::vector<st::BatchOp> ops;
+    const auto held_before = groups_->groups();
     for (const auto& o : opened) {
         const auto kind = o.record.message.kind;
         if (kind != ChatKind::group_control && kind != ChatKind::group_leave) continue;
@@ -289,25 +295,14 @@ std::vector<st::BatchOp> Client::take_group_controls(std::vector<Opened>& opened
         any = true;
         if (kind == ChatKind::group_leave) {
             try {
-                take_leave(from, o.record.message.group_control, answers, ops);
+                take_leave(from, o.record.message.group_control, ops);
             } catch (const std::exception& e) {
                 ctx_.log().warn("a leave notice could not be applied ({})", e.what());
             }
             continue;
         }
-        const crypto::DeviceList* list =
-            from == account_->id() ? &account_->device_list()
-                                   : (account_->peer_lists().find(from) ? &account_->peer_lists().find(from)->list : nullptr);
         // Device lists are kept only for people we share a group with (strangers' would pile up).
-        if (list != nullptr && (from == account_->id() || shares_group(*groups_, from))) {
-            std::vector<crypto::PublicKey> active;
-            for (const auto& e : list->entries()) {
-                if (!e.revoked()) active.push_back(e.signing_key);
-            }
-            for (auto& d : groups_->devices_changed(account_->identity(), from, std::move(active), now_ms())) {
-                answers.push_back(std::move(d));
-            }
-        }
+        if (from == account_->id() || shares_group(*groups_, from)) give_group_devices(from, answers);
         auto c = model_.contact(from);
         bool from_contact = from == account_->id() || (c && c->accepted && !c->blocked);
         try {
@@ -323,6 +318,14 @@ std::vector<st::BatchOp> Client::take_group_controls(std::vector<Opened>& opened
         return o.record.message.kind == ChatKind::group_control || o.record.message.kind == ChatKind::group_leave;
     });
     if (!any) return {};
+    // A group taken in this round (a request too): its members' lists from now on, so a chain
+    // one of them sent before the invitation arrived is checked and taken (docs/groups.md §Devices).
+    for (const auto& g : groups_->groups()) {
+        if (std::find(held_before.begin(), held_before.end(), g) != held_before.end()) continue;
+        if (const auto* s = groups_->state(g)) {
+            for (const auto& m : s->members()) give_group_devices(m.id, answers);
+        }
+    }
     // A new request's first-seen time (and any expiry or owed rotation) goes with the round.
     auto upkeep = group_upkeep_ops(answers);
     if (!upkeep.empty()) {

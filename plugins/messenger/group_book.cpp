@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "group_leave.hpp"
+
 namespace veil::messenger {
 namespace {
 
@@ -42,12 +44,12 @@ std::vector<crypto::VeilId> newcomers(const crypto::GroupState& before, const cr
     return out;
 }
 
-// Makes room for one more entry of `owner` in `list` (oldest first): an owner at its quota gives
-// up its own oldest entry; a full list gives up the oldest entry of the owner holding the most,
-// so nobody evicts another's entries while holding fewer than them.
+// The entry that makes room for one more entry of `owner` in `list` (oldest first): an owner at
+// its quota gives up its own oldest entry; a full list gives up the oldest entry of the owner
+// holding the most, so nobody evicts another's entries while holding fewer than them.
 template <class T, class OwnerOf>
-void make_room(std::vector<T>& list, const crypto::VeilId& owner, std::size_t per_owner, std::size_t total,
-               OwnerOf owner_of) {
+std::optional<std::size_t> room_victim(const std::vector<T>& list, const crypto::VeilId& owner, std::size_t per_owner,
+                                       std::size_t total, OwnerOf owner_of) {
     std::map<crypto::VeilId, std::size_t> counts;
     for (const auto& x : list) ++counts[owner_of(x)];
     std::optional<crypto::VeilId> victim;
@@ -58,8 +60,15 @@ void make_room(std::vector<T>& list, const crypto::VeilId& owner, std::size_t pe
                      return a.second < b.second;
                  })->first;
     }
-    if (!victim) return;
-    list.erase(std::find_if(list.begin(), list.end(), [&](const T& x) { return owner_of(x) == *victim; }));
+    if (!victim) return std::nullopt;
+    return static_cast<std::size_t>(
+        std::find_if(list.begin(), list.end(), [&](const T& x) { return owner_of(x) == *victim; }) - list.begin());
+}
+
+template <class T, class OwnerOf>
+void make_room(std::vector<T>& list, const crypto::VeilId& owner, std::size_t per_owner, std::size_t total,
+               OwnerOf owner_of) {
+    if (auto v = room_victim(list, owner, per_owner, total, owner_of)) list.erase(list.begin() + static_cast<std::ptrdiff_t>(*v));
 }
 
 // The states of a group's line, oldest first: its kept history, then the current one.
@@ -214,6 +223,24 @@ std::vector<sdk::storage::BatchOp> GroupBook::save_ops(std::string_view ns) cons
     }
     ops.push_back(sdk::storage::BatchOp{sdk::storage::BatchOp::Kind::put, std::string(ns),
                                        std::string(kGroupDevicesKey), w.take()});
+    // Declined invitations: u8 1 | u16 n | n x (group_id[32] | signer[32] | u64 epoch), oldest first.
+    if (!declined_.empty()) {
+        check_count(declined_.size(), max_declined, "declined invitations");
+        wire::Writer d;
+        d.u8(1).u16(static_cast<std::uint16_t>(declined_.size()));
+        for (const auto& x : declined_) d.raw(x.group).raw(x.signer.x25519).u64(x.epoch);
+        ops.push_back(sdk::storage::BatchOp{sdk::storage::BatchOp::Kind::put, std::string(ns),
+                                           std::string(kGroupDeclinedKey), d.take()});
+    }
+    // Leave notices held: u8 1 | u16 n | n x (group_id[32] | leaver[32] | named digest[32] | u64 since).
+    if (!leaves_.empty()) {
+        check_count(leaves_.size(), max_held_leaves, "held leave notices");
+        wire::Writer l;
+        l.u8(1).u16(static_cast<std::uint16_t>(leaves_.size()));
+        for (const auto& x : leaves_) l.raw(x.group).raw(x.leaver.x25519).raw(x.named).u64(x.since_ms);
+        ops.push_back(sdk::storage::BatchOp{sdk::storage::BatchOp::Kind::put, std::string(ns),
+                                           std::string(kGroupLeavesKey), l.take()});
+    }
     return ops;
 }
 
@@ -234,6 +261,35 @@ GroupBook GroupBook::load(crypto::VeilId self, const std::vector<sdk::storage::E
                     auto& keys = book.devices_[id];
                     const auto n = read_count(r, true, max_devices_per_person);
                     for (std::size_t k = 0; k < n; ++k) keys.push_back(wire::to_array<32>(r.raw(32)));
+                }
+                r.expect_done();
+                continue;
+            }
+            if (e.key == kGroupDeclinedKey) {
+                if (r.u8() != 1) throw wire::DecodeError("unsupported declined invitations version");
+                const auto n = read_count(r, true, max_declined);
+                if (n == 0) throw wire::DecodeError("an empty declined record is never stored");
+                for (std::size_t i = 0; i < n; ++i) {
+                    Declined x;
+                    x.group = wire::to_array<32>(r.raw(32));
+                    x.signer = crypto::VeilId{wire::to_array<32>(r.raw(32))};
+                    x.epoch = r.u64();
+                    book.declined_.push_back(x);
+                }
+                r.expect_done();
+                continue;
+            }
+            if (e.key == kGroupLeavesKey) {
+                if (r.u8() != 1) throw wire::DecodeError("unsupported leave notices version");
+                const auto n = read_count(r, true, max_held_leaves);
+                if (n == 0) throw wire::DecodeError("an empty leave notices record is never stored");
+                for (std::size_t i = 0; i < n; ++i) {
+                    HeldLeave x;
+                    x.group = wire::to_array<32>(r.raw(32));
+                    x.leaver = crypto::VeilId{wire::to_array<32>(r.raw(32))};
+                    x.named = wire::to_array<32>(r.raw(32));
+                    x.since_ms = r.u64();
+                    book.leaves_.push_back(x);
                 }
                 r.expect_done();
                 continue;
@@ -557,6 +613,12 @@ void GroupBook::take_invitation(const crypto::VeilId& from, wire::ByteView body,
         throw crypto::Error(crypto::ErrorKind::invalid_argument, "group invitation that does not list us");
     }
     auto held = groups_.find(id);
+    // A group we declined comes back only with a later epoch (we were removed and added again).
+    if (held == groups_.end() && std::any_of(declined_.begin(), declined_.end(), [&](const Declined& d) {
+            return d.group == id && last.epoch() <= d.epoch;
+        })) {
+        throw crypto::Error(crypto::ErrorKind::stale_version, "an invitation we declined");
+    }
     const bool request = held == groups_.end() && !from_contact && from != self_;
     std::size_t bytes = 0;
     for (const auto& s : line) bytes += footprint(s);
@@ -581,7 +643,7 @@ void GroupBook::take_invitation(const crypto::VeilId& from, wire::ByteView body,
     std::vector<crypto::GroupState> past;
     for (std::size_t i = 0; i + 1 < line.size(); ++i) past.push_back(line[i].public_copy());
     groups_.emplace(id, Group{std::move(state), request, std::nullopt, {}, {}, {}, {}, std::move(past), 0, {}, {}, 0, 0, false, {}});
-    adopt_orphans(id);
+    adopt_orphans(&id, nullptr);
 }
 
 std::size_t GroupBook::request_bytes() const {
@@ -605,6 +667,7 @@ std::vector<crypto::GroupId> GroupBook::expire_requests(std::uint64_t now_ms) {
             ++it;
         }
     }
+    if (!dropped.empty()) prune_device_lists();
     return dropped;
 }
 
@@ -638,6 +701,8 @@ std::vector<GroupDelivery> GroupBook::devices_changed(const crypto::Identity& me
 
 std::vector<GroupDelivery> GroupBook::devices_changed(const crypto::Identity& me, const crypto::VeilId& member,
                                                       std::vector<crypto::PublicKey> active, std::uint64_t now_ms) {
+    // Bounded: past max_device_lists people a new one is not kept (save_ops would refuse them all).
+    if (!devices_.contains(member) && devices_.size() >= max_device_lists) return {};
     auto& listed = devices_[member];
     const bool revoked = std::any_of(listed.begin(), listed.end(), [&](const crypto::PublicKey& d) {
         return std::find(active.begin(), active.end(), d) == active.end();
@@ -652,6 +717,7 @@ std::vector<GroupDelivery> GroupBook::devices_changed(const crypto::Identity& me
         if (!g.state.is_admin(self_)) continue;
         rotate_for_revocation(me, g, now_ms, &member, out);
     }
+    adopt_orphans(nullptr, &member);  // chains that waited for this list
     return out;
 }
 
@@ -697,11 +763,12 @@ bool GroupBook::listed_device(const crypto::VeilId& member, const crypto::Public
     return it != devices_.end() && std::find(it->second.begin(), it->second.end(), device) != it->second.end();
 }
 
-void GroupBook::adopt_orphans(const crypto::GroupId& group) {
+void GroupBook::adopt_orphans(const crypto::GroupId* group, const crypto::VeilId* member) {
     auto waiting = std::move(orphans_);
     orphans_.clear();
     for (auto& o : waiting) {
-        if (crypto::SenderKeyDistribution::decode(o.body.view()).group_id != group) {
+        const auto of = crypto::SenderKeyDistribution::decode(o.body.view()).group_id;
+        if ((group && of != *group) || (member && (o.from != *member || !groups_.contains(of)))) {
             orphans_.push_back(std::move(o));
             continue;
         }
@@ -715,15 +782,17 @@ void GroupBook::adopt_orphans(const crypto::GroupId& group) {
 void GroupBook::take_chain(const crypto::VeilId& from, const crypto::PublicKey& device, wire::ByteView body) {
     auto d = crypto::SenderKeyDistribution::decode(body);
     auto found = groups_.find(d.group_id);
-    if (found == groups_.end()) {
+    if (found != groups_.end() && !found->second.state.is_member(from)) {
+        throw crypto::Error(crypto::ErrorKind::untrusted_key, "sender chain from someone not in the group");
+    }
+    // Its group not held yet, or its sender's devices not known yet (a chain that came before
+    // the invitation, from a member we had no list for): it waits, and is taken when they come.
+    if (found == groups_.end() || !devices_.contains(from)) {
         make_room(orphans_, from, max_orphans_per_sender, max_orphan_chains, [](const Orphan& o) { return o.from; });
         orphans_.push_back(Orphan{from, device, crypto::SecretBytes::copy_of(body)});
         return;
     }
     auto& g = found->second;
-    if (!g.state.is_member(from)) {
-        throw crypto::Error(crypto::ErrorKind::untrusted_key, "sender chain from someone not in the group");
-    }
     if (!listed_device(from, device)) {
         throw crypto::Error(crypto::ErrorKind::revoked, "sender chain from a device its owner does not list");
     }
@@ -766,13 +835,7 @@ crypto::SealedEnvelope GroupBook::send(const crypto::GroupId& group, const crypt
 GroupBook::Opened GroupBook::open(const crypto::GroupId& group, wire::ByteView envelope, GroupMessage& out) {
     auto& g = find(group);
     const auto sealed = crypto::SealedEnvelope::decode(envelope);
-    std::optional<crypto::SigningKeyPair> mailbox;
-    if (auto current = g.state.mailbox_keys(); current.pub == sealed.mailbox) {
-        mailbox = std::move(current);
-    }
-    for (const auto& old : g.old_mailboxes) {
-        if (!mailbox && old.pub == sealed.mailbox) mailbox = old.clone();
-    }
+    const auto mailbox = mailbox_of(g, sealed.mailbox);
     if (!mailbox) throw crypto::Error(crypto::ErrorKind::untrusted_key, "envelope of another mailbox");
     const auto opened = crypto::open(sealed, mailbox->to_dh());
     const auto message = crypto::SenderKeyMessage::decode(opened.message);
@@ -796,6 +859,14 @@ GroupBook::Opened GroupBook::open(const crypto::GroupId& group, wire::ByteView e
     out.epoch = message.epoch;
     out.iteration = message.iteration;
     return Opened::message;
+}
+
+std::optional<crypto::SigningKeyPair> GroupBook::mailbox_of(const Group& g, const crypto::PublicKey& mailbox) {
+    if (auto current = g.state.mailbox_keys(); current.pub == mailbox) return current;
+    for (const auto& old : g.old_mailboxes) {
+        if (old.pub == mailbox) return old.clone();
+    }
+    return std::nullopt;
 }
 
 const crypto::GroupState* GroupBook::state(const crypto::GroupId& group) const {
@@ -843,7 +914,7 @@ void GroupBook::write_read_state(wire::Writer& w, const Group& g) {
     w.u8(static_cast<std::uint8_t>(g.cursors.size()));
     for (const auto& c : g.cursors) w.raw(c.mailbox).raw(c.node).raw(c.last);
     w.u8(static_cast<std::uint8_t>(g.waiting.size()));
-    for (const auto& e : g.waiting) w.var(e);
+    for (const auto& e : g.waiting) w.var(e.envelope);
     w.u64(g.rotation_window_ms).u8(g.rotations).u8(g.rotation_owed ? 1 : 0);
 }
 
@@ -858,8 +929,9 @@ void GroupBook::read_read_state(wire::Reader& r, Group& g) {
     }
     const auto waiting = read_count(r, false, max_waiting_items);
     for (std::size_t i = 0; i < waiting; ++i) {
+        // Who sealed it is found again when it is held again (the first thing a read does).
         auto e = r.var(max_waiting_bytes);
-        g.waiting.emplace_back(e.begin(), e.end());
+        g.waiting.push_back(Group::Waiting{crypto::VeilId{}, crypto::PublicKey{}, wire::Bytes(e.begin(), e.end())});
     }
     g.rotation_window_ms = r.u64();
     g.rotations = r.u8();
@@ -868,12 +940,23 @@ void GroupBook::read_read_state(wire::Reader& r, Group& g) {
 
 std::string group_record_key(const crypto::GroupId& group) { return std::string(kGroupPrefix) + wire::to_hex(group); }
 
-void GroupBook::forget(const crypto::GroupId& group) { groups_.erase(group); }
+void GroupBook::forget(const crypto::GroupId& group) {
+    groups_.erase(group);
+    prune_device_lists();
+}
+
+void GroupBook::remember_declined(const crypto::GroupId& id, const Group& g) {
+    std::erase_if(declined_, [&](const Declined& d) { return d.group == id; });
+    make_room(declined_, g.state.signer(), max_declined_per_signer, max_declined, [](const Declined& d) { return d.signer; });
+    declined_.push_back(Declined{id, g.state.signer(), g.state.epoch()});
+}
 
 void GroupBook::decline(const crypto::GroupId& group) {
     auto& g = find(group);
     if (!g.request) throw crypto::Error(crypto::ErrorKind::invalid_argument, "not a group request (leave the group instead)");
+    remember_declined(group, g);
     groups_.erase(group);
+    prune_device_lists();
 }
 
 std::vector<crypto::GroupId> GroupBook::decline_from(const crypto::VeilId& signer) {
@@ -881,8 +964,19 @@ std::vector<crypto::GroupId> GroupBook::decline_from(const crypto::VeilId& signe
     for (const auto& [id, g] : groups_) {
         if (g.request && g.state.signer() == signer) out.push_back(id);
     }
-    for (const auto& id : out) groups_.erase(id);
+    for (const auto& id : out) {
+        remember_declined(id, groups_.at(id));
+        groups_.erase(id);
+    }
+    prune_device_lists();
     return out;
+}
+
+void GroupBook::prune_device_lists() {
+    std::erase_if(devices_, [&](const auto& entry) {
+        return std::none_of(groups_.begin(), groups_.end(),
+                            [&](const auto& g) { return g.second.state.is_member(entry.first); });
+    });
 }
 
 std::optional<crypto::PublicKey> GroupBook::cursor(const crypto::GroupId& group, const crypto::PublicKey& mailbox,
@@ -913,25 +1007,92 @@ void GroupBook::set_cursor(const crypto::GroupId& group, const crypto::PublicKey
     }
 }
 
-void GroupBook::hold_waiting(const crypto::GroupId& group, wire::ByteView envelope) {
-    auto& g = find(group);
-    if (envelope.size() > max_waiting_bytes) return;
-    for (const auto& e : g.waiting) {
-        if (std::equal(e.begin(), e.end(), envelope.begin(), envelope.end())) return;  // read from two nodes
+std::optional<GroupBook::Group::Waiting> GroupBook::waiting_entry(const Group& g, wire::ByteView envelope) const {
+    try {
+        const auto sealed = crypto::SealedEnvelope::decode(envelope);
+        const auto mailbox = mailbox_of(g, sealed.mailbox);
+        if (!mailbox) return std::nullopt;
+        const auto opened = crypto::open(sealed, mailbox->to_dh());
+        const auto owner = opened.sender.claimed_id();
+        if (!g.state.is_member(owner)) return std::nullopt;
+        opened.sender.verify(owner);
+        // A device its owner's list does not name (revoked) writes nothing we keep.
+        if (devices_.contains(owner) && !listed_device(owner, opened.sender.device_signing_key)) return std::nullopt;
+        return Group::Waiting{owner, sealed.mailbox, wire::Bytes(envelope.begin(), envelope.end())};
+    } catch (const std::exception&) {
+        return std::nullopt;
     }
-    g.waiting.emplace_back(envelope.begin(), envelope.end());
+}
+
+GroupBook::Hold GroupBook::hold_waiting(const crypto::GroupId& group, wire::ByteView envelope) {
+    auto& g = find(group);
+    if (envelope.size() > max_waiting_bytes) return Hold::refused;
+    for (const auto& e : g.waiting) {
+        if (std::equal(e.envelope.begin(), e.envelope.end(), envelope.begin(), envelope.end())) return Hold::held;  // read from two nodes
+    }
+    // Only a member's: a stranger's (or a removed member's) junk would push real ones out.
+    auto entry = waiting_entry(g, envelope);
+    if (!entry) return Hold::refused;
+    const auto mailbox = entry->mailbox;
+    bool pulled_back = false;
+    // What goes was passed by the cursors: they are dropped, so a read takes it again.
+    auto give_up = [&](std::vector<Group::Waiting>::iterator it) {
+        std::erase_if(g.cursors, [&](const Group::Cursor& c) { return c.mailbox == it->mailbox; });
+        pulled_back |= it->mailbox == mailbox;
+        g.waiting.erase(it);
+    };
+    if (auto victim = room_victim(g.waiting, entry->owner, max_waiting_per_member, max_waiting_items,
+                                  [](const Group::Waiting& w) { return w.owner; })) {
+        give_up(g.waiting.begin() + static_cast<std::ptrdiff_t>(*victim));
+    }
+    g.waiting.push_back(std::move(*entry));
     auto bytes = [&] {
         std::size_t n = 0;
-        for (const auto& e : g.waiting) n += e.size();
+        for (const auto& e : g.waiting) n += e.envelope.size();
         return n;
     };
-    while (g.waiting.size() > max_waiting_items || bytes() > max_waiting_bytes) g.waiting.erase(g.waiting.begin());
+    while (bytes() > max_waiting_bytes) give_up(g.waiting.begin());
+    return pulled_back ? Hold::held_pulled_back : Hold::held;
 }
 
 std::vector<wire::Bytes> GroupBook::take_waiting(const crypto::GroupId& group) {
     auto& g = find(group);
-    auto out = std::move(g.waiting);
+    std::vector<wire::Bytes> out;
+    for (auto& w : g.waiting) out.push_back(std::move(w.envelope));
     g.waiting.clear();
+    return out;
+}
+
+void GroupBook::hold_leave(const crypto::GroupId& group, const crypto::VeilId& leaver, const crypto::Digest& named,
+                           std::uint64_t now_ms) {
+    if (!groups_.contains(group)) return;
+    std::erase_if(leaves_, [&](const HeldLeave& h) { return h.group == group && h.leaver == leaver; });
+    make_room(leaves_, leaver, max_held_leaves_per_leaver, max_held_leaves, [](const HeldLeave& h) { return h.leaver; });
+    leaves_.push_back(HeldLeave{group, leaver, named, now_ms});
+}
+
+std::vector<GroupDelivery> GroupBook::sign_due_leaves(const crypto::Identity& me, std::uint64_t now_ms) {
+    std::vector<GroupDelivery> out;
+    auto held = std::move(leaves_);
+    leaves_.clear();
+    for (auto& h : held) {
+        auto it = groups_.find(h.group);
+        if (it == groups_.end() || now_ms < h.since_ms || now_ms - h.since_ms > leave_hold_ms) continue;
+        const auto& g = it->second;
+        const bool in_past = std::any_of(g.history.begin(), g.history.end(),
+                                         [&](const crypto::GroupState& s) { return s.digest() == h.named; });
+        const auto step = leave_step(g.state, self_, h.leaver, h.named, in_past, now_ms - h.since_ms);
+        if (step == LeaveStep::hold || step == LeaveStep::wait) {
+            leaves_.push_back(h);
+            continue;
+        }
+        if (step != LeaveStep::sign) continue;
+        try {
+            for (auto& d : remove(me, h.group, {h.leaver}, now_ms)) out.push_back(std::move(d));
+        } catch (const std::exception&) {
+            // Refused (an only admin would be left with none...): the notice goes, nothing changes.
+        }
+    }
     return out;
 }
 

@@ -22,6 +22,10 @@ namespace veil::messenger {
 inline constexpr std::string_view kGroupPrefix = "group/";
 /// Key of the stored device lists of the people we share groups with (under kGroupPrefix).
 inline constexpr std::string_view kGroupDevicesKey = "group/devices";
+/// Key of the stored declined invitations (under kGroupPrefix; absent while there are none).
+inline constexpr std::string_view kGroupDeclinedKey = "group/declined";
+/// Key of the stored leave notices not signed yet (under kGroupPrefix; absent while there are none).
+inline constexpr std::string_view kGroupLeavesKey = "group/leaves";
 
 /// The storage key of a group's record.
 [[nodiscard]] std::string group_record_key(const crypto::GroupId& group);
@@ -92,9 +96,18 @@ public:
     static constexpr std::size_t max_devices_per_person = 1000;
     /// Read cursors kept per mailbox (one per service node read from).
     static constexpr std::size_t max_cursors_per_mailbox = 8;
-    /// Waiting envelopes kept per group, and their bytes.
+    /// Waiting envelopes kept per group, and their bytes; and per member (by its sealed
+    /// certificate), so one member's flood evicts only its own.
     static constexpr std::size_t max_waiting_items = 32;
     static constexpr std::size_t max_waiting_bytes = 256 << 10;
+    static constexpr std::size_t max_waiting_per_member = 8;
+    /// Declined invitations remembered, in all and per signer (the oldest go).
+    static constexpr std::size_t max_declined = 256;
+    static constexpr std::size_t max_declined_per_signer = 16;
+    /// Leave notices held until they are ours to sign: in all, per leaver, and for how long.
+    static constexpr std::size_t max_held_leaves = 64;
+    static constexpr std::size_t max_held_leaves_per_leaver = 4;
+    static constexpr std::uint64_t leave_hold_ms = 14ull * 24 * 3600 * 1000;
     /// Revocations that make us rotate a group within rotation_window_ms: more wait for the
     /// window to pass (a member cycling devices cannot make every admin rotate without end).
     static constexpr std::size_t max_rotations_per_window = 2;
@@ -171,12 +184,25 @@ public:
     /// Drops the group requests first seen (by this call) more than request_ttl_ms before `now_ms`;
     /// returns their IDs (erase their records, group_record_key, in the batch that saves the book).
     std::vector<crypto::GroupId> expire_requests(std::uint64_t now_ms);
-    /// Declines a group request: drops it as expire_requests would (erase its record).
-    /// std::out_of_range for an unknown group, crypto::Error{invalid_argument} for a group that
-    /// is not a request (leave it instead).
+    /// Declines a group request: drops it as expire_requests would (erase its record) and
+    /// remembers it (stored, max_declined): an invitation of that group at the declined epoch or
+    /// an earlier one is refused (crypto::Error{stale_version}), one at a later epoch (the admin
+    /// removed and added us again) is a request again. std::out_of_range for an unknown group,
+    /// crypto::Error{invalid_argument} for a group that is not a request (leave it instead).
     void decline(const crypto::GroupId& group);
     /// Declines every group request `signer` brought (we block them); returns their IDs.
     std::vector<crypto::GroupId> decline_from(const crypto::VeilId& signer);
+
+    /// A leave notice from `leaver` naming the digest of the state it left (docs/groups.md
+    /// §Leaving), for a group we hold: kept (one per group and leaver, the newest; bounded, stored)
+    /// until sign_due_leaves signs or drops it.
+    void hold_leave(const crypto::GroupId& group, const crypto::VeilId& leaver, const crypto::Digest& named,
+                    std::uint64_t now_ms);
+    /// Signs the removals whose turn has come (leave_step over the state we hold now: the
+    /// designated admin at once, the next admins in line after kLeaveFallbackMs each, an admin
+    /// that was behind once it holds the named state) and drops the stale ones and those held
+    /// longer than leave_hold_ms. Returns the removals' deliveries.
+    std::vector<GroupDelivery> sign_due_leaves(const crypto::Identity& me, std::uint64_t now_ms);
 
     /// Where our last read of one of the group's mailboxes on service node `node` ended (a
     /// cursor means something only on the node that gave it: each keeps its own order). Stored
@@ -185,9 +211,15 @@ public:
                                                           const crypto::PublicKey& node) const;
     void set_cursor(const crypto::GroupId& group, const crypto::PublicKey& mailbox, const crypto::PublicKey& node,
                     const crypto::PublicKey& last_hash);
-    /// Envelopes read past the cursor whose chain had not arrived (Opened::waiting): kept (at most
-    /// max_waiting_items, max_waiting_bytes; the oldest go) and opened again at the next read.
-    void hold_waiting(const crypto::GroupId& group, wire::ByteView envelope);
+    /// Envelopes read past the cursor whose chain had not arrived (Opened::waiting): kept and
+    /// opened again at the next read, but only when sealed under the certificate of a member of
+    /// the group from a device its list names (any device while we hold no list for them): a
+    /// stranger's junk is refused. Bounded by max_waiting_items, max_waiting_bytes and
+    /// max_waiting_per_member: a member over its quota gives up its own oldest, a full book the
+    /// oldest of the member holding the most. An envelope given up this way was passed by the
+    /// cursors: they are pulled back (the cursors of its mailbox dropped) so it is read again.
+    enum class Hold { held = 1, held_pulled_back, refused };
+    Hold hold_waiting(const crypto::GroupId& group, wire::ByteView envelope);
     [[nodiscard]] std::vector<wire::Bytes> take_waiting(const crypto::GroupId& group);
 
     /// Seals one group message for the group mailbox (namespace 0), ratcheting our chain. When we
@@ -234,7 +266,12 @@ private:
             crypto::PublicKey mailbox{}, node{}, last{};
         };
         std::vector<Cursor> cursors;                    // oldest first
-        std::vector<wire::Bytes> waiting;               // envelopes whose chain had not arrived, oldest first
+        struct Waiting {
+            crypto::VeilId owner;        // the member whose certificate sealed it
+            crypto::PublicKey mailbox{};
+            wire::Bytes envelope;
+        };
+        std::vector<Waiting> waiting;                   // envelopes whose chain had not arrived, oldest first
         std::uint64_t rotation_window_ms = 0;           // when the current window of revocation rotations began
         std::uint8_t rotations = 0;                     // revocation rotations in that window
         bool rotation_owed = false;                     // a revocation waits for the next window
@@ -260,7 +297,17 @@ private:
     [[nodiscard]] std::size_t request_bytes() const;
     [[nodiscard]] bool listed_device(const crypto::VeilId& member, const crypto::PublicKey& device) const;
     void take_chain(const crypto::VeilId& from, const crypto::PublicKey& device, wire::ByteView body);
-    void adopt_orphans(const crypto::GroupId& group);
+    /// Takes the orphan chains of `group` (its invitation arrived), or those `member` sent (their
+    /// device list arrived); one whose sender's devices are still unknown stays an orphan.
+    void adopt_orphans(const crypto::GroupId* group, const crypto::VeilId* member);
+    /// The key pair of one of the group's mailboxes (current or earlier), if it is one.
+    [[nodiscard]] static std::optional<crypto::SigningKeyPair> mailbox_of(const Group& g, const crypto::PublicKey& mailbox);
+    /// Who sealed a waiting envelope, when it is a member's from a device its list names.
+    [[nodiscard]] std::optional<Group::Waiting> waiting_entry(const Group& g, wire::ByteView envelope) const;
+    /// Stored device lists of people who share no group with us any more are dropped: a declined
+    /// or expired request leaves none behind.
+    void prune_device_lists();
+    void remember_declined(const crypto::GroupId& id, const Group& g);
     /// Rotates `g` for a revocation by `revoker` now (its first in the window, or within the
     /// window's quota), or owes it. rotate_owed passes no revoker.
     void rotate_for_revocation(const crypto::Identity& me, Group& g, std::uint64_t now_ms,
@@ -275,7 +322,20 @@ private:
     crypto::VeilId self_;
     std::map<crypto::GroupId, Group> groups_;
     std::vector<Orphan> orphans_;  // oldest first
-    std::map<crypto::VeilId, std::vector<crypto::PublicKey>> devices_;  // not stored: from the peer lists
+    std::map<crypto::VeilId, std::vector<crypto::PublicKey>> devices_;  // from the peer lists; stored
+    struct Declined {
+        crypto::GroupId group{};
+        crypto::VeilId signer;
+        std::uint64_t epoch = 0;
+    };
+    std::vector<Declined> declined_;  // oldest first; stored under kGroupDeclinedKey
+    struct HeldLeave {
+        crypto::GroupId group{};
+        crypto::VeilId leaver;
+        crypto::Digest named{};
+        std::uint64_t since_ms = 0;
+    };
+    std::vector<HeldLeave> leaves_;  // oldest first; stored under kGroupLeavesKey
 };
 
 }  // namespace veil::messenger

@@ -36,15 +36,22 @@ std::optional<std::vector<crypto::VeilId>> parse_people(const sdk::CommandCall& 
     return out;
 }
 
-// Sends what a change queued; the change itself is saved either way.
+// What a command says when a flush left something waiting: it did not leave, so no exit 0.
+constexpr const char* kToldLater = "; the members are told with your next veil command (";
+
+// Sends what a change queued; the change itself is saved either way. Something held (a swarm
+// refused it, keys not published yet) did not reach the members: not a success.
 void flush_then(Client& client, const sdk::CommandCall& call, const std::string& what, std::string out) {
-    client.flush([call, out] {
+    client.flush([&client, call, what, out] {
         call.out(out);
+        if (auto why = client.held_reason(); !why.empty()) {
+            return call.fail(what + ": saved here, but a message waits to be sent" + kToldLater + why + ")",
+                             sdk::exit_code::failure);
+        }
         call.finish(sdk::exit_code::ok);
     }, [call, what, out](const sdk::Error& e) {
         call.out(out);
-        call.fail(what + ": saved here; the members are told with your next veil command (" + e.message + ")",
-                  sdk::exit_code::failure);
+        call.fail(what + ": saved here" + kToldLater + e.message + ")", sdk::exit_code::failure);
     });
 }
 
@@ -158,7 +165,12 @@ void send_to_group(Client& client, const sdk::CommandCall& call, const std::stri
     if (!group) return;
     client.open([&client, call, g = *group, text = std::move(text)]() mutable {
         client.send_group(g, std::move(text), [&client, call](const MessageRecord& r) {
-            client.flush([call, r] {
+            client.flush([&client, call, r] {
+                // The message, or the chain the members need to read it, still waits: not sent.
+                if (auto why = client.held_reason(); !why.empty()) {
+                    return call.fail("veil send: " + why + "\nThe message is queued: the next veil send or veil receive sends it.",
+                                     sdk::exit_code::failure);
+                }
                 call.out("sent " + wire::to_hex(r.message.id) + "\n");
                 call.finish(sdk::exit_code::ok);
             }, [call](const sdk::Error& e) {

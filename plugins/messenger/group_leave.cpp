@@ -1,6 +1,7 @@
 #include "group_leave.hpp"
 
 #include <algorithm>
+#include <vector>
 
 #include "veil/wire/codec.hpp"
 
@@ -21,17 +22,20 @@ LeaveNotice decode_leave(wire::ByteView body) {
 }
 
 LeaveStep leave_step(const crypto::GroupState& held, const crypto::VeilId& me, const crypto::VeilId& leaver,
-                     const crypto::Digest& named) {
-    if (!held.is_member(leaver) || !held.is_admin(me) || me == leaver) return LeaveStep::ignore;
+                     const crypto::Digest& named, bool named_in_past, std::uint64_t waited_ms) {
     // Only over exactly the state the leaver held: a stale notice (our line moved on, perhaps
-    // removing and re-adding the leaver) or one from a branch we do not keep signs nothing.
-    if (held.digest() != named) return LeaveStep::ignore;
-    std::optional<crypto::VeilId> designated;
+    // removing and re-adding the leaver) signs nothing; one over a state we have not reached
+    // waits for us to catch up.
+    if (held.digest() != named) return named_in_past ? LeaveStep::ignore : LeaveStep::wait;
+    if (!held.is_member(leaver) || !held.is_admin(me) || me == leaver) return LeaveStep::ignore;
+    std::vector<crypto::VeilId> admins;  // the line of signers, lowest ID first
     for (const auto& m : held.members()) {
-        if (m.role != crypto::GroupRole::admin || m.id == leaver) continue;
-        if (!designated || m.id < *designated) designated = m.id;
+        if (m.role == crypto::GroupRole::admin && m.id != leaver) admins.push_back(m.id);
     }
-    return designated == me ? LeaveStep::sign : LeaveStep::hold;
+    std::sort(admins.begin(), admins.end());
+    const auto place = static_cast<std::uint64_t>(std::find(admins.begin(), admins.end(), me) - admins.begin());
+    // The designated admin at once; each next one only after the ones before it let their turn pass.
+    return waited_ms >= place * kLeaveFallbackMs ? LeaveStep::sign : LeaveStep::hold;
 }
 
 }  // namespace veil::messenger

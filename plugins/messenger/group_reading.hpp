@@ -26,8 +26,10 @@ struct GroupRead final {
 /// and its bytes) and that `handled` does not hold. An item whose bytes do not match its hash is
 /// refused, not remembered, and stops the node's cursor before it (the real item, from an
 /// honest member, still opens). Only what opened (ours or someone's) goes into `handled`; one
-/// still waiting for its chain is held in the book (GroupBook::hold_waiting). The node's cursor
-/// moves to the last item it served, up to the first tampered one.
+/// still waiting for its chain is held in the book (GroupBook::hold_waiting: a member's only).
+/// The node's cursor moves to the last item it served, up to the first tampered one; when the
+/// book gave up a waiting envelope of this mailbox for room, the cursors stay pulled back (the
+/// next read starts from the beginning and takes it again).
 GroupRead read_group_items(GroupBook& book, const crypto::GroupId& group, const crypto::PublicKey& mailbox,
                            const crypto::PublicKey& node, const std::vector<proto::node::MessageItem>& items,
                            std::set<proto::node::Hash>& handled);

@@ -2,7 +2,8 @@
 // and the invitation body decoder (each re-encodes to the same bytes) and receive_control / open on a device that holds one group.
 // Whatever arrives, only crypto::Error comes out, and the group keeps its admin-signed state.
 // Also the stored group record and device lists (GroupBook::load): malformed, or they store back
-// the same bytes (a v3 record: as v4, which then stores back as itself).
+// the same bytes (a v3 record: as v4, which then stores back as itself), and the declined
+// invitations (GroupBook::decline) and the held leave notices (GroupBook::hold_leave).
 #include <cstdlib>
 
 #include "group_book.hpp"
@@ -70,6 +71,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (!loaded.groups().empty() || ops.size() != 1 || ops.front().value != entries.front().value) std::abort();
     } catch (const crypto::Error& e) {
         if (e.kind() != crypto::ErrorKind::malformed) std::abort();
+    }
+    for (auto key : {kGroupDeclinedKey, kGroupLeavesKey}) {
+        try {
+            // The declined invitations and the held leave notices: malformed, or stored back as the same bytes.
+            const std::vector<sdk::storage::Entry> entries{{std::string(key), wire::Bytes(in.begin(), in.end())}};
+            auto ops = GroupBook::load(me().veil_id(), entries).save_ops("messenger");
+            if (ops.size() != 2 || ops.back().key != key || ops.back().value != entries.front().value) std::abort();
+        } catch (const crypto::Error& e) {
+            if (e.kind() != crypto::ErrorKind::malformed) std::abort();
+        }
     }
     return 0;
 }

@@ -11,6 +11,7 @@
 
 #include "../crypto/group_forge.hpp"
 #include "group_book.hpp"
+#include "group_leave.hpp"
 
 using namespace veil;
 using namespace veil::messenger;
@@ -1034,4 +1035,123 @@ TEST_CASE("group book - a member cycling devices does not delay another's revoca
     (void)alice.devices_changed(me, carol, stolen, now);
     CHECK(alice.devices_changed(me, carol, laptop, now + 1).size() == 1);
     CHECK(alice.state(g)->epoch() == epoch + 1);
+}
+
+TEST_CASE("group book - a chain that arrives before its invitation is taken once the members' lists come",
+          "[messenger][group]") {
+    // Bob invites Alice and Carol. Alice holds nobody's device list yet (she shares no group with
+    // them), and Carol's chain reaches her before Bob's invitation does.
+    Person alice(1), bob(1), carol(1);
+    auto keys_of = [](Person& p) { return std::vector<crypto::PublicKey>{p.devices[0]->keys.signing_key()}; };
+    for (auto* holder : {&bob, &carol}) {
+        for (auto* of : {&alice, &bob, &carol}) (void)holder->devices[0]->book.devices_changed(holder->identity, of->id(), keys_of(*of));
+    }
+    auto& a = alice.devices[0]->book;
+    GroupId g{};
+    auto invitation = bob.devices[0]->book.create(bob.identity, "late", {alice.id(), carol.id()}, 1000, g);
+    const auto bob_key = bob.devices[0]->keys.signing_key();
+    (void)carol.devices[0]->book.receive_control(bob.id(), bob_key, invitation.front().payload.view(), true);
+    std::vector<GroupDelivery> chains;
+    auto early = carol.devices[0]->book.send(g, carol.devices[0]->cert, text("early"), 60'000, chains).encode();
+    (void)a.receive_control(carol.id(), carol.devices[0]->keys.signing_key(), chains.front().payload.view(), false);
+    (void)a.receive_control(bob.id(), bob_key, invitation.front().payload.view(), false);
+    REQUIRE(a.is_request(g));
+    // The client gives the lists of the new group's members (Client::take_group_controls).
+    for (auto* of : {&alice, &bob, &carol}) (void)a.devices_changed(alice.identity, of->id(), keys_of(*of));
+    a.accept(g);
+    GroupMessage m;
+    REQUIRE(a.open(g, early, m) == GroupBook::Opened::message);
+    CHECK(str(m.plaintext) == "early");
+    CHECK(m.from == carol.id());
+}
+
+TEST_CASE("group book - a declined invitation does not come back, a later epoch's does", "[messenger][group]") {
+    auto carol = crypto::Identity::generate();
+    auto mallory = crypto::Identity::generate();
+    GroupBook book(carol.veil_id());
+    GroupBook malloryss(mallory.veil_id());
+    GroupId g{};
+    auto first = malloryss.create(mallory, "spam", {carol.veil_id()}, 1000, g);
+    (void)book.receive_control(mallory.veil_id(), crypto::PublicKey{}, first.front().payload.view(), false);
+    book.decline(g);
+    // Sent again (or replayed): refused, and it stays refused after a restart.
+    CHECK(kind_of([&] { (void)book.receive_control(mallory.veil_id(), crypto::PublicKey{}, first.front().payload.view(), false); }) ==
+          crypto::ErrorKind::stale_version);
+    CHECK(book.state(g) == nullptr);
+    book = GroupBook::load(carol.veil_id(), stored(book));
+    CHECK(kind_of([&] { (void)book.receive_control(mallory.veil_id(), crypto::PublicKey{}, first.front().payload.view(), false); }) ==
+          crypto::ErrorKind::stale_version);
+    // Removed and added again: a later epoch, a request again.
+    (void)malloryss.remove(mallory, g, {carol.veil_id()}, 2000);
+    auto again = malloryss.add(mallory, g, {carol.veil_id()}, 3000);
+    for (const auto& d : again) {
+        if (std::find(d.to.begin(), d.to.end(), carol.veil_id()) == d.to.end()) continue;
+        try {
+            (void)book.receive_control(mallory.veil_id(), crypto::PublicKey{}, d.payload.view(), false);
+        } catch (const crypto::Error&) {
+        }
+    }
+    CHECK(book.is_request(g));
+    // Bounded per signer: one signer's declines push out only its own oldest.
+    auto other = crypto::Identity::generate();
+    auto theirs = crypto::GroupState::create(other, "other", {carol.veil_id()}, 1000);
+    (void)book.receive_control(other.veil_id(), crypto::PublicKey{}, invitation_of(theirs).view(), false);
+    book.decline(theirs.group_id());
+    std::vector<crypto::GroupState> spam;
+    for (std::size_t i = 0; i < GroupBook::max_declined_per_signer + 1; ++i) {
+        spam.push_back(crypto::GroupState::create(mallory, "spam", {carol.veil_id()}, 1000));
+        (void)book.receive_control(mallory.veil_id(), crypto::PublicKey{}, invitation_of(spam.back()).view(), false);
+        book.decline(spam.back().group_id());
+    }
+    auto comes_back = [&](const crypto::Identity& signer, const crypto::GroupState& s) {
+        return kind_of([&] { (void)book.receive_control(signer.veil_id(), crypto::PublicKey{}, invitation_of(s).view(), false); }) ==
+               crypto::ErrorKind{};
+    };
+    CHECK_FALSE(comes_back(other, theirs));
+    CHECK_FALSE(comes_back(mallory, spam.back()));
+    CHECK(comes_back(mallory, spam.front()));  // the oldest of mallory's own went
+}
+
+TEST_CASE("group book - a leave notice an admin is behind on is held, and the next admin signs if the first never does",
+          "[messenger][group]") {
+    Net net;
+    auto g = make_group(net, {"bob", "carol", "dave"});
+    net.deliver(net.d("alice"), net.d("alice").book.make_admin(net.p("alice").identity, g, net.p("bob").id(), 2000));
+    // X signs first (the lowest ID), Y after its turn; Y changes the group while X is offline.
+    const bool alice_first = net.p("alice").id() < net.p("bob").id();
+    Person& x = net.p(alice_first ? "alice" : "bob");
+    Person& y = net.p(alice_first ? "bob" : "alice");
+    for (auto& dev : x.devices) dev->online = false;
+    net.deliver(*y.devices[0], y.devices[0]->book.remove(y.identity, g, {net.p("dave").id()}, 3000));
+    // Carol leaves over the state X has not got yet.
+    const auto named = net.d("carol").book.state(g)->digest();
+    auto& xb = x.devices[0]->book;
+    xb.hold_leave(g, net.p("carol").id(), named, 4000);
+    CHECK(xb.sign_due_leaves(x.identity, 4000).empty());  // behind: held, not ignored
+    auto& yb = y.devices[0]->book;
+    yb.hold_leave(g, net.p("carol").id(), named, 4000);
+    CHECK(yb.sign_due_leaves(y.identity, 4000).empty());  // not Y's turn yet
+    // Back online, X catches up and signs; the notice held survives a restart.
+    xb = GroupBook::load(x.id(), stored(xb));
+    for (auto& [n, person] : net.people) net.publish_devices(*person);
+    for (auto& dev : x.devices) {
+        dev->online = true;
+        net.process(*dev);
+    }
+    auto removal = xb.sign_due_leaves(x.identity, 5000);
+    REQUIRE_FALSE(removal.empty());
+    net.deliver(*x.devices[0], std::move(removal));
+    CHECK_FALSE(yb.state(g)->is_member(net.p("carol").id()));
+    CHECK(yb.sign_due_leaves(y.identity, 4000 + kLeaveFallbackMs).empty());  // stale now: dropped
+
+    // Erin leaves while X never acts: Y signs once X's turn has passed.
+    auto g2 = make_group(net, {"bob", "erin"});
+    net.deliver(net.d("alice"), net.d("alice").book.make_admin(net.p("alice").identity, g2, net.p("bob").id(), 6000));
+    const auto erins = net.d("erin").book.state(g2)->digest();
+    yb.hold_leave(g2, net.p("erin").id(), erins, 7000);
+    CHECK(yb.sign_due_leaves(y.identity, 7000 + kLeaveFallbackMs - 1).empty());
+    auto fallback = yb.sign_due_leaves(y.identity, 7000 + kLeaveFallbackMs);
+    REQUIRE_FALSE(fallback.empty());
+    net.deliver(*y.devices[0], std::move(fallback));
+    CHECK_FALSE(xb.state(g2)->is_member(net.p("erin").id()));
 }

@@ -24,12 +24,16 @@ TEST_CASE("messenger - a leave notice is signed only over the state it names, by
     // Another admin removed Mallory after the leaver's state: a notice over v2 signs nothing on
     // v3 (a competing v3' would win the fork and bring Mallory back).
     auto v3 = v2.with_removed(high, {mallory.veil_id()}, 3000);
-    CHECK(leave_step(v3, low.veil_id(), leaver.veil_id(), named) == LeaveStep::ignore);
-    // A lagging admin still on v1 does not sign over a state it does not hold either.
-    CHECK(leave_step(v1, a.veil_id(), leaver.veil_id(), named) == LeaveStep::ignore);
+    CHECK(leave_step(v3, low.veil_id(), leaver.veil_id(), named, true) == LeaveStep::ignore);
+    // A lagging admin still on v1 does not sign over a state it does not hold: it waits.
+    CHECK(leave_step(v1, a.veil_id(), leaver.veil_id(), named) == LeaveStep::wait);
     // Removed and re-added since: the stale notice does not remove them again.
     auto v4 = v3.with_removed(low, {leaver.veil_id()}, 4000).with_added(low, {leaver.veil_id()}, 5000);
-    CHECK(leave_step(v4, low.veil_id(), leaver.veil_id(), named) == LeaveStep::ignore);
+    CHECK(leave_step(v4, low.veil_id(), leaver.veil_id(), named, true) == LeaveStep::ignore);
+    // The designated admin never signs: the next one in line does after its turn passed.
+    CHECK(leave_step(v2, high.veil_id(), leaver.veil_id(), named, false, kLeaveFallbackMs - 1) == LeaveStep::hold);
+    CHECK(leave_step(v2, high.veil_id(), leaver.veil_id(), named, false, kLeaveFallbackMs) == LeaveStep::sign);
+    CHECK(leave_step(v2, mallory.veil_id(), leaver.veil_id(), named, false, 10 * kLeaveFallbackMs) == LeaveStep::ignore);
     // Our line already drops the leaver.
     auto gone = v2.with_removed(low, {leaver.veil_id()}, 3000);
     CHECK(leave_step(gone, low.veil_id(), leaver.veil_id(), gone.digest()) == LeaveStep::ignore);

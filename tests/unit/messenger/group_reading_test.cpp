@@ -3,6 +3,9 @@
 // over what it served honestly, and envelopes whose chain is late wait in the book.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <optional>
+
 #include "group_book.hpp"
 #include "group_reading.hpp"
 #include "veil/proto/namespaces.hpp"
@@ -49,6 +52,14 @@ struct Pair {
     // One message from Alice, as the node holds it.
     MessageItem send(const std::string& body) {
         auto env = alice.book.send(group, alice.cert, text(body), 60'000, chains).encode();
+        return MessageItem{proto::node::message_hash(mailbox, proto::node::kEnvelopeNamespace, env), 0, env};
+    }
+    // A message of a chain nobody handed out (its distribution never comes), sealed into the
+    // mailbox under `cert`: what a flood of items that wait for ever looks like.
+    MessageItem unknown_chain(const crypto::DeviceCertificate& cert, const std::string& body) {
+        auto chain = crypto::SenderChain::create(group, alice.book.state(group)->epoch());
+        const auto keys = alice.book.state(group)->mailbox_keys();
+        auto env = crypto::seal(cert, chain.encrypt(text(body)).encode(), keys.to_dh().pub, keys.pub, 0, 60'000).encode();
         return MessageItem{proto::node::message_hash(mailbox, proto::node::kEnvelopeNamespace, env), 0, env};
     }
     void hand_chain() {
@@ -144,12 +155,70 @@ TEST_CASE("group reading - an envelope whose chain is late waits in the book, pa
     p.hand_chain();
     CHECK(p.read(kHonest, {}, handled) == std::vector<std::string>{"early"});
     CHECK(p.read(kHonest, {}, handled).empty());  // once
-    for (std::size_t i = 0; i < GroupBook::max_waiting_items + 5; ++i) {
-        p.bob.book.hold_waiting(p.group, text("envelope " + std::to_string(i)));
+    // Bounded per member: Alice's own flood gives up her oldest.
+    std::vector<MessageItem> flood;
+    for (std::size_t i = 0; i < GroupBook::max_waiting_per_member + 5; ++i) {
+        flood.push_back(p.unknown_chain(p.alice.cert, "flood " + std::to_string(i)));
+        (void)p.bob.book.hold_waiting(p.group, flood.back().data);
     }
     auto kept = p.bob.book.take_waiting(p.group);
-    REQUIRE(kept.size() == GroupBook::max_waiting_items);
-    CHECK(str(kept.front()) == "envelope 5");  // the oldest went
+    REQUIRE(kept.size() == GroupBook::max_waiting_per_member);
+    CHECK(kept.front() == flood[5].data);  // the oldest went
+}
+
+// Serves what a node holds after `cursor` (all of it without one), as a node's retrieve does.
+std::vector<MessageItem> after(const std::vector<MessageItem>& all, const std::optional<crypto::PublicKey>& cursor) {
+    auto it = all.begin();
+    if (cursor) {
+        auto at = std::find_if(all.begin(), all.end(), [&](const MessageItem& m) { return m.hash == *cursor; });
+        if (at != all.end()) it = at + 1;
+    }
+    return std::vector<MessageItem>(it, all.end());
+}
+
+TEST_CASE("group reading - a stranger's junk does not push a member's early envelope out", "[messenger][group]") {
+    Pair p;
+    const Member stranger;
+    std::vector<MessageItem> node{p.send("early")};  // Alice's chain is still on its way
+    for (int i = 0; i < 40; ++i) node.push_back(p.unknown_chain(stranger.cert, "junk " + std::to_string(i)));
+    std::set<proto::node::Hash> handled;
+    CHECK(p.read(kHonest, node, handled).empty());
+    CHECK(p.bob.book.hold_waiting(p.group, node.back().data) == GroupBook::Hold::refused);
+    p.hand_chain();
+    CHECK(p.read(kHonest, after(node, p.bob.book.cursor(p.group, p.mailbox, kHonest)), handled) ==
+          std::vector<std::string>{"early"});
+}
+
+TEST_CASE("group reading - a member's flood of unknown chains gives up only its own waiting envelopes", "[messenger][group]") {
+    Pair p;
+    std::vector<MessageItem> node{p.send("early")};
+    // Bob's own listed device stands for any member that floods (its certificate is a member's).
+    for (int i = 0; i < 40; ++i) node.push_back(p.unknown_chain(p.bob.cert, "made-up " + std::to_string(i)));
+    std::set<proto::node::Hash> handled;
+    CHECK(p.read(kHonest, node, handled).empty());
+    p.hand_chain();
+    CHECK(p.read(kHonest, after(node, p.bob.book.cursor(p.group, p.mailbox, kHonest)), handled) ==
+          std::vector<std::string>{"early"});
+    // A device its member's list does not name is refused outright.
+    const auto unlisted = crypto::DeviceCertificate::issue(p.alice.identity, crypto::DeviceKeys::generate(), 1);
+    CHECK(p.bob.book.hold_waiting(p.group, p.unknown_chain(unlisted, "x").data) == GroupBook::Hold::refused);
+}
+
+TEST_CASE("group reading - a waiting envelope given up for room is read again once its chain arrives", "[messenger][group]") {
+    Pair p;
+    // Alice's real message, then more of her made-up chains than her quota: her real one goes
+    // first, and the cursor must not pass it.
+    std::vector<MessageItem> node{p.send("early")};
+    for (std::size_t i = 0; i < GroupBook::max_waiting_per_member + 2; ++i) {
+        node.push_back(p.unknown_chain(p.alice.cert, "made-up " + std::to_string(i)));
+    }
+    std::set<proto::node::Hash> handled;
+    CHECK(p.read(kHonest, node, handled).empty());
+    CHECK_FALSE(p.bob.book.cursor(p.group, p.mailbox, kHonest));  // pulled back
+    p.hand_chain();
+    CHECK(p.read(kHonest, after(node, p.bob.book.cursor(p.group, p.mailbox, kHonest)), handled) ==
+          std::vector<std::string>{"early"});
+    CHECK(p.read(kHonest, after(node, p.bob.book.cursor(p.group, p.mailbox, kHonest)), handled).empty());  // once
 }
 
 TEST_CASE("group reading - a chain handed again at an earlier iteration opens nothing twice", "[messenger][group]") {
