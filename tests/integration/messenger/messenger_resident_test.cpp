@@ -344,7 +344,7 @@ TEST_CASE("messenger - a delete a stopped run left pending is made at the next s
 // 20,000 bytes, so Alice's long message waits in her queue while the next one goes.
 TEST_CASE("messenger - a chat that ends while a message waits for an earlier one prints it first",
           "[messenger][integration]") {
-    Testnet net(9, 3, {"service-node.max_data_bytes=20000"});
+    Testnet net(9, 3, {"max_data_bytes=20000"});
     Person alice(net, "alice");
     Person bob(net, "bob");
     REQUIRE(bob.run({"contacts", "add", alice.id, "Alice"}).exit_code == 0);
