@@ -132,37 +132,81 @@ void Client::receive_loop(std::vector<proto::node::MessageItem> woken_with) {
         });
     };
     // Saved and shown ends the round: its delete goes on beside the next long-poll (issue 19).
-    auto next = [this, wait, failed](const std::vector<MessageRecord>&) {
-        if (!std::exchange(gap_search_due_, false)) return wait();
-        // A message waits for an earlier one of its sender: the member read may have missed it.
-        // A search that fails is made again after the pause, while something still waits.
-        auto search_failed = [this, failed](const sdk::Error& e) {
-            gap_search_due_ = order_.holding();
-            failed(e);
-        };
-        service_.fetch_inbox_everywhere(account_, [this, wait, search_failed](std::vector<proto::node::MessageItem> items) {
-            auto with_groups = [this, wait](std::vector<MessageRecord> got) { receive_groups(std::move(got), [wait](auto) { wait(); }); };
-            handle_inbox(std::move(items), with_groups, search_failed, RoundEnd::saved);
-        }, search_failed);
+    auto round = [this, wait, failed](std::vector<proto::node::MessageItem> items) {
+        inbox_round(std::move(items), wait, failed);
     };
-    auto with_groups = [this, next](std::vector<MessageRecord> got) { receive_groups(std::move(got), next); };
     if (!woken_with.empty()) {
         bool fresh = std::any_of(woken_with.begin(), woken_with.end(),
                                  [this](const proto::node::MessageItem& m) { return !handled_.contains(m.hash); });
         read_next_ = read_policy_.after_answer(fresh, now_ms());
         if (read_next_.change_member) service_.leave_inbox_member();
-        return handle_inbox(std::move(woken_with), with_groups, failed, RoundEnd::saved);
+        return round(std::move(woken_with));
     }
     // Timed out or due (a full read of the inbox, whichever member holds what ours missed), or failed.
     read_policy_.full_read_done(now_ms());
-    service_.fetch_inbox(account_, [this, with_groups, failed](std::vector<proto::node::MessageItem> items) {
-        handle_inbox(std::move(items), with_groups, failed, RoundEnd::saved);
-    }, failed);
+    service_.fetch_inbox(account_, round, failed);
+}
+
+void Client::inbox_round(std::vector<proto::node::MessageItem> items, std::function<void()> then, Fail fail) {
+    in_turn([this, items = std::move(items), then, fail]() mutable {
+        auto with_groups = [this, then](std::vector<MessageRecord> got) {
+            receive_groups(std::move(got), [this, then](const std::vector<MessageRecord>&) {
+                round_done();
+                then();
+            });
+        };
+        handle_inbox(std::move(items), with_groups, [this, fail](const sdk::Error& e) {
+            round_done();
+            fail(e);
+        }, RoundEnd::saved);
+    });
+}
+
+void Client::in_turn(std::function<void()> job) {
+    turns_.push_back(std::move(job));
+    if (!round_busy_) round_done();
+}
+
+void Client::round_done() {
+    round_busy_ = !turns_.empty();
+    if (!round_busy_) return;
+    auto job = std::move(turns_.front());
+    turns_.pop_front();
+    job();
+}
+
+void Client::search_gaps() {
+    auto now = now_ms();
+    auto at = gap_searches_.next_start(now);
+    if (!at || !gap_timer_) return;
+    if (*at > now) return gap_timer_->start(*at - now, 0, [this] { search_gaps(); });
+    gap_searches_.started(now);
+    // Beside the loop (a member that does not answer costs the search its deadline, not the
+    // loop); what it finds is opened in a round of its own, after the loop's.
+    auto finished = [this] {
+        gap_searches_.finished();
+        search_gaps();  // a gap that made a search due meanwhile
+    };
+    service_.fetch_inbox_everywhere(account_, [this, finished](std::vector<proto::node::MessageItem> items) {
+        bool fresh = std::any_of(items.begin(), items.end(),
+                                 [this](const proto::node::MessageItem& m) { return !handled_.contains(m.hash); });
+        if (!fresh) return finished();
+        inbox_round(std::move(items), finished, [this, finished](const sdk::Error& e) {
+            ctx_.log().warn("a gap search's messages were not saved: {}", e.message);
+            finished();
+        });
+    }, [this, finished](const sdk::Error& e) {
+        ctx_.log().debug("a gap search failed: {}", e.message);
+        finished();
+    });
 }
 
 void Client::show_in_order(const crypto::PublicKey& device, const MessageRecord& r) {
     auto ready = resident_ ? order_.arrive(device, r, now_ms()) : std::vector<MessageRecord>{r};
-    if (ready.empty()) gap_search_due_ = true;
+    if (ready.empty()) {
+        gap_searches_.held(device, now_ms());
+        search_gaps();
+    }
     for (const auto& shown : ready) {
         const auto* now = model_.find(record_key(shown));  // as it is now (a file saved meanwhile)
         ctx_.bus().publish(sdk::messenger::MessageAdded{view(now ? *now : shown)});
@@ -180,6 +224,16 @@ void Client::show_overdue() {
     if (auto due = order_.next_deadline()) {
         order_timer_->start(*due > now_ms() ? *due - now_ms() : 0, 0, [this] { show_overdue(); });
     }
+}
+
+std::vector<sdk::messenger::Message> Client::release_held() {
+    std::vector<sdk::messenger::Message> out;
+    for (const auto& r : order_.release_all()) {
+        const auto* now = model_.find(record_key(r));
+        out.push_back(view(now ? *now : r));
+    }
+    if (order_timer_) order_timer_->stop();
+    return out;
 }
 
 void Client::refresh_own_devices(std::function<void()> then) {
@@ -226,6 +280,7 @@ void Client::run() {
     queue_.reuse_lists_younger_than(peer_list_refresh_ms_);
     retry_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
     order_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
+    gap_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
     expiry_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
     schedule_expiry();
     // Group requests nobody accepted expire; rotations owed to a busy window are made.
@@ -246,7 +301,7 @@ void Client::run() {
     schedule_peer_list_refresh();
     // The own device list first: copies from a revoked device of ours are refused.
     service_.with_manifest([this] {
-        refresh_own_devices([this] { receive_loop({}); });
+        refresh_own_devices([this] { resume_deletes([this] { receive_loop({}); }); });
         flush_in_background();
     }, [this](const sdk::Error& e) {
         ctx_.log().warn("{}", e.message);

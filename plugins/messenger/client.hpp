@@ -17,6 +17,7 @@
 ///  - client_contacts.cpp: contacts, requests, blocking, disappearing timers, read marks;
 ///  - client_attachments.cpp: downloading files, and those waiting for acceptance.
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -27,6 +28,7 @@
 
 #include "account_store.hpp"
 #include "conversations.hpp"
+#include "gap_searches.hpp"
 #include "group_book.hpp"
 #include "inbox_read_policy.hpp"
 #include "list_checks.hpp"
@@ -164,6 +166,10 @@ public:
     /// every member device when the epoch is new; `queued` gets the message (flush() sends it).
     void send_group(const crypto::GroupId& group, std::string text, std::function<void(const MessageRecord&)> queued,
                     Fail fail);
+    /// Every message held for a gap in its sender's numbers (sender_order.hpp), released now, in
+    /// order per sender, as frontends see them; nothing is published (a command that ends shows
+    /// them itself: saved, they would otherwise never reach its screen).
+    [[nodiscard]] std::vector<sdk::messenger::Message> release_held();
     /// Number of messages still queued (not sent, not failed).
     [[nodiscard]] std::size_t queued_count() const { return model_.queued_keys().size(); }
 
@@ -190,9 +196,19 @@ private:
     /// Arms the download timer for the earliest failed download due again (resident only).
     void schedule_download_retry();
     /// The resident receive loop: a round on what the long-poll carried (nothing: the inbox is
-    /// fetched), a search of every member when a message waits for an earlier one, then the
-    /// next long-poll.
+    /// fetched), then the next long-poll.
     void receive_loop(std::vector<proto::node::MessageItem> woken_with);
+    /// A resident round on `items` (handle_inbox, then the group mailboxes) when no other round
+    /// runs: the loop's and a gap search's never open the same envelope twice. Then `then`
+    /// (or `fail`).
+    void inbox_round(std::vector<proto::node::MessageItem> items, std::function<void()> then, Fail fail);
+    /// Runs `job` now if no round runs, else after the rounds queued before it; round_done()
+    /// ends the running one and starts the next.
+    void in_turn(std::function<void()> job);
+    void round_done();
+    /// Reads every member of the inbox's swarm for the messages a gap waits for, beside the
+    /// receive loop, when gap_searches_ says one is due (at once, or armed on gap_timer_).
+    void search_gaps();
     void put_message(const MessageRecord& r, bool added);
     /// Writes `ops`; a failure is only logged (the memory copy is ahead until the next write).
     void write_or_warn(std::vector<sdk::storage::BatchOp> ops, std::function<void()> done);
@@ -229,6 +245,11 @@ private:
     void schedule_peer_list_refresh();
     /// Resident: deletes handled inbox items from the swarm, one request in flight at a time.
     void delete_in_background(std::vector<proto::node::Hash> hashes);
+    /// Erases the pending deletes (pending_deletes.hpp) of `hashes` from the database.
+    void forget_deleted(const std::vector<proto::node::Hash>& hashes);
+    /// Resident start: the pending deletes a previous run left are marked handled and deleted
+    /// in the background; then `then` (also when they cannot be read).
+    void resume_deletes(std::function<void()> then);
     void store_received(const AccountPtr& account, std::vector<Opened> opened, std::vector<proto::node::Hash> processed,
                         std::function<void(std::vector<MessageRecord>)> done, Fail fail, RoundEnd end);
     // client_groups.cpp
@@ -283,7 +304,10 @@ private:
     Waiters flush_;
     std::unique_ptr<sdk::Timer> expiry_timer_, retry_timer_, publish_timer_, download_timer_, peer_list_timer_, order_timer_;
     SenderOrder order_{kGapWaitMs};
-    bool gap_search_due_ = false;  // a message is held: look for the missing one on every member
+    GapSearches gap_searches_;  // a message is held: look for the missing one on every member
+    std::unique_ptr<sdk::Timer> gap_timer_;
+    bool round_busy_ = false;                  // a resident round runs (inbox_round)
+    std::deque<std::function<void()>> turns_;  // rounds waiting for it
     RecentHashes handled_{4096};
     InboxReadPolicy read_policy_{now_ms()};
     InboxReadPolicy::Next read_next_;  // what the last long-poll answer asks of the next read

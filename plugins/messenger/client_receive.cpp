@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "client.hpp"
+#include "pending_deletes.hpp"
 
 namespace veil::messenger {
 namespace {
@@ -152,6 +153,30 @@ void Client::refresh_peer_lists(std::vector<crypto::VeilId> peers, std::shared_p
     }
 }
 
+void Client::forget_deleted(const std::vector<proto::node::Hash>& hashes) {
+    std::vector<sdk::storage::BatchOp> ops;
+    ops.reserve(hashes.size());
+    for (const auto& h : hashes) ops.push_back(pending_delete_erase_op(h));
+    write_or_warn(std::move(ops), [] {});
+}
+
+void Client::resume_deletes(std::function<void()> then) {
+    store_.scan(kPendingDeletePrefix, kMaxPendingDeletes, [this, then](std::vector<sdk::storage::Entry> entries) {
+        std::vector<proto::node::Hash> left;
+        for (const auto& e : entries) {
+            if (auto h = pending_delete_hash(e.key)) left.push_back(*h);
+        }
+        if (!left.empty()) ctx_.log().info("deleting {} handled message(s) left in the swarm by the last run", left.size());
+        // Handled already: a read that meets them before the delete lands deletes them unopened.
+        for (const auto& h : left) handled_.add(h);
+        delete_in_background(std::move(left));
+        then();
+    }, [this, then](const sdk::Error& e) {
+        ctx_.log().warn("the deletes left by the last run could not be read: {}", e.message);
+        then();
+    });
+}
+
 void Client::delete_in_background(std::vector<proto::node::Hash> hashes) {
     deletes_.pending.insert(deletes_.pending.end(), hashes.begin(), hashes.end());
     if (deletes_.running || deletes_.pending.empty()) return;
@@ -163,8 +188,9 @@ void Client::delete_in_background(std::vector<proto::node::Hash> hashes) {
         delete_in_background({});
     };
     auto batch = std::exchange(deletes_.pending, {});
-    service_.delete_inbox(account_, batch, [this, again] {
+    service_.delete_inbox(account_, batch, [this, again, batch] {
         deletes_.retry_ms = 0;
+        forget_deleted(batch);
         again();
     }, [this, again, batch](const sdk::Error& e) {
         // Put back (the cursor skips them: no later round would find them again), and tried
@@ -172,8 +198,9 @@ void Client::delete_in_background(std::vector<proto::node::Hash> hashes) {
         ctx_.log().warn("received messages stay in the swarm until the delete is tried again: {}", e.message);
         deletes_.pending.insert(deletes_.pending.begin(), batch.begin(), batch.end());
         if (deletes_.pending.size() > kMaxPendingDeletes) {
-            deletes_.pending.erase(deletes_.pending.begin(),
-                                   deletes_.pending.end() - static_cast<std::ptrdiff_t>(kMaxPendingDeletes));
+            auto drop = deletes_.pending.end() - static_cast<std::ptrdiff_t>(kMaxPendingDeletes);
+            forget_deleted({deletes_.pending.begin(), drop});
+            deletes_.pending.erase(deletes_.pending.begin(), drop);
         }
         deletes_.retry_ms = std::clamp<std::uint64_t>(deletes_.retry_ms * 2, 1'000, 60'000);
         ctx_.set_timeout(deletes_.retry_ms, again);
@@ -192,11 +219,13 @@ void Client::store_received(const AccountPtr& account, std::vector<Opened> opene
     auto round = model_.receive(std::move(records), now_ms());
     const bool groups_changed = !group_ops.empty();
     for (auto& op : group_ops) round.ops.push_back(std::move(op));
+    // Kept until the swarm takes their delete: a stop or a crash before it loses none.
+    for (const auto& h : processed) round.ops.push_back(pending_delete_op(h));
     for (std::size_t i = 0; i < round.duplicates; ++i) {
         ctx_.log().warn("a message whose id and time are already stored was dropped");
     }
-    // Saved first, then deleted from the swarm: a crash in between re-fetches messages
-    // that then fail to open (their keys are spent) and are deleted.
+    // Saved first, then deleted from the swarm: a crash in between leaves their pending deletes
+    // in the database, and the next start deletes them without opening them again.
     auto got = std::move(round.shown);
     auto changed = std::move(round.changed);
     store_.save_account(*account, std::move(round.ops), [this, account, processed, got, changed, groups_changed, done, end,
@@ -228,7 +257,10 @@ void Client::store_received(const AccountPtr& account, std::vector<Opened> opene
             delete_in_background(std::move(processed));
             finish();
         } else {
-            service_.delete_inbox(account, std::move(processed), finish, [this, finish](const sdk::Error& e) {
+            service_.delete_inbox(account, processed, [this, processed, finish] {
+                forget_deleted(processed);
+                finish();
+            }, [this, finish](const sdk::Error& e) {
                 ctx_.log().warn("received messages stay in the swarm until a later round: {}", e.message);
                 finish();
             });

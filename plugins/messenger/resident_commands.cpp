@@ -44,10 +44,29 @@ std::string chat_line(const Client& client, const sm::Message& m, const crypto::
     return who + ": " + text + "\n";
 }
 
+// Whether the chat prints `m`: incoming ones, and our own sent from another device (this one's
+// lines are on screen).
+bool chat_shows(const sm::Message& m, const crypto::VeilId& peer) {
+    if (m.peer != peer.str()) return false;
+    return !m.outgoing || m.delivery == sm::Delivery::sent;
+}
+
+// Before the chat ends: the messages held for a gap in their sender's numbers (sender_order.hpp)
+// are printed now; saved, they would otherwise never reach this screen (issue 16).
+void print_held(Client& client, const std::shared_ptr<ChatSession>& s) {
+    for (const auto& m : client.release_held()) {
+        if (chat_shows(m, s->peer)) s->call.out(chat_line(client, m, s->peer));
+    }
+}
+
 // Once input ended and every typed line is queued: send what is queued, then end.
 void end_chat_when_sent(Client& client, const std::shared_ptr<ChatSession>& s) {
     if (!s->eof || s->sending > 0) return;
-    client.flush([s] { s->call.finish(sdk::exit_code::ok); }, [s](const sdk::Error& e) {
+    client.flush([&client, s] {
+        print_held(client, s);
+        s->call.finish(sdk::exit_code::ok);
+    }, [&client, s](const sdk::Error& e) {
+        print_held(client, s);
         s->call.fail("veil chat: " + e.message + "\nUnsent lines are queued: the next veil command sends them.",
                      sdk::exit_code::failure);
     });
@@ -68,12 +87,13 @@ void cmd_chat(sdk::Context& ctx, Client& client, const sdk::CommandCall& call) {
                          " (a Veil ID is 05 followed by 64 hex characters)");
     }
     auto s = std::make_shared<ChatSession>(ChatSession{call, peer, nullptr});
-    finish_on_stop(ctx, call);
+    ctx.on<sdk::KernelStopping>([&client, s](const sdk::KernelStopping&) {
+        if (s->call.finished()) return;
+        print_held(client, s);
+        s->call.finish(sdk::exit_code::ok);
+    });
     ctx.on<sm::MessageAdded>([&client, s](const sm::MessageAdded& e) {
-        // Incoming ones, and our own sent from another device (this one's lines are on screen).
-        if (e.message.peer != s->peer.str()) return;
-        if (e.message.outgoing && e.message.delivery != sm::Delivery::sent) return;
-        s->call.out(chat_line(client, e.message, s->peer));
+        if (chat_shows(e.message, s->peer)) s->call.out(chat_line(client, e.message, s->peer));
     });
     ctx.on<StdinLine>([&client, s](const StdinLine& line) {
         if (line.eof) {

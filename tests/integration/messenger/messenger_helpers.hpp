@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -40,25 +41,34 @@ inline messenger::Account account_of(const Person& p) {
 // Direct RPC to one node (as the node tests do): how many messages a mailbox holds there.
 using Rpc = veil::test::NodeRpc;
 
-// Messages in the account's inbox on every member of its swarm (-1 where a node did not answer).
-inline std::vector<int> inbox_counts(const Testnet& net, const Person& p, const messenger::Account& account, Rpc& rpc) {
+// The items of the account's inbox on every member of its swarm (nullopt where a node did not answer).
+inline std::vector<std::optional<std::vector<proto::node::MessageItem>>> inbox_pages(const Person& p,
+                                                                                      const messenger::Account& account,
+                                                                                      Rpc& rpc) {
     auto manifest = proto::decode_signed_manifest(
                         veil::wire::Bytes([&] {
                             auto s = veil::test::slurp(p.home / "network" / "manifest.bin");
                             return veil::wire::Bytes(s.begin(), s.end());
                         }()))
                         .manifest;
-    (void)net;
-    std::vector<int> counts;
+    std::vector<std::optional<std::vector<proto::node::MessageItem>>> pages;
     static std::uint64_t skew = 0;  // distinct timestamps: no two requests look like a replay
     for (const auto& member : manifest.members(manifest.swarm_for(account.inbox()))) {
         auto r = rpc.call(member.port, account.inbox_request(std::nullopt, veil::test::now_ms() + ++skew));
         if (!r || r->status != proto::node::Status::ok) {
-            counts.push_back(-1);
+            pages.emplace_back();
             continue;
         }
-        counts.push_back(static_cast<int>(std::get<proto::node::PageResponse>(r->body).messages.size()));
+        pages.emplace_back(std::get<proto::node::PageResponse>(r->body).messages);
     }
+    return pages;
+}
+
+// Messages in the account's inbox on every member of its swarm (-1 where a node did not answer).
+inline std::vector<int> inbox_counts(const Testnet& net, const Person& p, const messenger::Account& account, Rpc& rpc) {
+    (void)net;
+    std::vector<int> counts;
+    for (const auto& page : inbox_pages(p, account, rpc)) counts.push_back(page ? static_cast<int>(page->size()) : -1);
     return counts;
 }
 
