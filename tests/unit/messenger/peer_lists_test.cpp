@@ -336,7 +336,7 @@ TEST_CASE("messenger - peer lists: past the cap of revoked marks the oldest goes
     for (std::size_t i = 0; i < kMaxRevokedKept + 10; ++i) {
         keys.push_back(crypto::DeviceKeys::generate().signing_key());
         marks.add(keys.back());
-        marks.add(keys.front());  // again: no second place, and not made younger
+        marks.add(keys.back());  // again: no second place
     }
     CHECK(marks.size() == kMaxRevokedKept);
     CHECK(marks.contains(keys.back()));  // the newest revocation always holds

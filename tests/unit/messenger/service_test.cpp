@@ -214,7 +214,7 @@ TEST_CASE("messenger service - a publish joins the forked list the swarm holds i
           "[messenger]") {
     Rig rig;
     auto phone = std::make_shared<Account>(Account::create(crypto::Identity::generate(), std::nullopt, rig.clock_ms));
-    const auto phrase = phone->identity().recovery_phrase().str();
+    const std::string phrase{phone->identity().recovery_phrase().str()};
     auto tablet = Account::create(crypto::Identity::from_phrase(phrase), phone->device_list(), rig.clock_ms);
     auto laptop = Account::create(crypto::Identity::from_phrase(phrase), tablet.device_list(), rig.clock_ms);
     phone->adopt_device_list(laptop.device_list());
