@@ -180,18 +180,48 @@ void Account::mark_published(std::uint64_t now_ms) {
     dirty_ = false;
 }
 
+namespace {
+
+// True when `a` names every device `b` names, and revoked wherever `b` revokes it.
+bool covers(const crypto::DeviceList& a, const crypto::DeviceList& b) {
+    return std::all_of(b.entries().begin(), b.entries().end(), [&](const auto& e) {
+        const auto* in_a = a.find(e.signing_key);
+        return in_a && (!e.revoked() || in_a->revoked());
+    });
+}
+
+}  // namespace
+
 void Account::adopt_device_list(const crypto::DeviceList& list) {
-    if (list.version() <= list_.version()) return;
+    if (list.encode() == list_.encode()) return;
     try {
         list.verify(id());
     } catch (const crypto::Error&) {
         return;
     }
+    // A list without this device active is not ours to build on (a new chain elsewhere, or this
+    // device revoked: it keeps its own list and learns it when contacts refuse it).
     if (!list.is_active(device_->signing_key())) return;
-    for (const auto& e : list.entries()) {
+    crypto::DeviceList next;
+    if (list.version() > list_.version() && covers(list, list_)) {
+        next = list;  // the ordinary case: another device changed the list since
+    } else if (list.version() < list_.version() && covers(list_, list)) {
+        return;  // an older list ours already supersedes
+    } else {
+        // A fork: each side names what the other lacks, or the same version says something else
+        // (this device restored from an old backup signed its own next list). Sign the union one
+        // above both, so no revocation of either side is lost and readers of either take it.
+        try {
+            next = list_.merged_with(identity_, list);
+        } catch (const crypto::Error&) {
+            return;  // more than 64 devices between them: keep ours
+        }
+        dirty_ = true;
+    }
+    for (const auto& e : next.entries()) {
         if (e.revoked()) sessions_->forget_device(id(), e.signing_key);
     }
-    list_ = list;
+    list_ = std::move(next);
 }
 
 void Account::revoke_device(const crypto::PublicKey& device_signing_key, std::uint64_t now_ms) {
@@ -235,7 +265,8 @@ Account::Outgoing Account::prepare_send(const crypto::VeilId& to, const crypto::
     const auto* held = source == ListSource::held ? peers_.find(to) : nullptr;
     const auto list = held ? held->list : peers_.accept(to, their_list, now_ms, keep_lists(is_accepted)).value_or(their_list);
     for (const auto& e : list.entries()) {
-        if (e.revoked()) sessions_->forget_device(to, e.signing_key);
+        if (e.revoked() || peers_.state(to, e.signing_key) == PeerLists::DeviceState::revoked)
+            sessions_->forget_device(to, e.signing_key);
     }
     if (fan_out(to, list, their_bundles, encode(message), now_ms, ttl_ms, out.stores) == 0) {
         throw std::runtime_error("the recipient has no device that can be reached (no valid pre-key bundle)");
@@ -268,6 +299,8 @@ std::size_t Account::fan_out(const crypto::VeilId& person, const crypto::DeviceL
     std::size_t reached = 0;
     for (const auto& e : list.entries()) {
         if (e.revoked() || e.signing_key == device_->signing_key()) continue;
+        // Marked revoked by another list of theirs (a fork, an older one): never encrypted to.
+        if (person != id() && peers_.state(person, e.signing_key) == PeerLists::DeviceState::revoked) continue;
         if (!sessions_->has_session(person, e.signing_key)) {
             auto b = bundles.find(e.signing_key);
             if (b == bundles.end()) continue;

@@ -11,6 +11,7 @@
 ///  - Conversations (conversations.*): contacts and records in memory, the rules for a
 ///    received message, the views;
 ///  - SendQueue (send_queue.*) and RetryBackoff (retry.hpp): the queue's run and when to retry;
+///    PublishBackoff (publish_backoff.hpp): when an unsettled publish goes out again;
 ///  - client.cpp: open, load and reload, the resident loop, expiry;
 ///  - client_send.cpp: send, enqueue, flush (one at a time), sent/failed marks;
 ///  - client_receive.cpp: receive rounds, the sender-device check, saving what arrived;
@@ -33,6 +34,7 @@
 #include "inbox_read_policy.hpp"
 #include "list_checks.hpp"
 #include "recent_hashes.hpp"
+#include "publish_backoff.hpp"
 #include "retry.hpp"
 #include "send_queue.hpp"
 #include "sender_order.hpp"
@@ -318,6 +320,7 @@ private:
     } deletes_;
     std::unique_ptr<sdk::Timer> group_timer_;  // group requests' expiry, owed rotations
     RetryBackoff backoff_;
+    PublishBackoff publish_backoff_;
     bool resident_ = false;
     std::uint64_t expiry_due_ms_ = 0;  ///< when the expiry timer fires (0: not armed)
     std::unique_ptr<GroupBook> groups_;

@@ -133,9 +133,12 @@ void Client::refresh_peer_lists(std::vector<crypto::VeilId> peers, std::shared_p
             // Orders the scheduled refresh by attempts: a list that cannot be read goes to the back.
             account->peer_lists().tried(who, now_ms());
             // The list alone: a bundle read that fails must not throw away a list already read.
-            service_.fetch_device_list(who, [this, account, who, finished](crypto::DeviceList list) {
-                // A contact's list, or a list of a peer we hold sessions with, is never evicted.
-                (void)account->peer_lists().accept(who, list, now_ms(), account->keep_lists(is_accepted()));
+            service_.fetch_device_lists(who, [this, account, who, finished](std::vector<crypto::DeviceList> lists) {
+                // Every valid list, lowest version first: the newest is held, and what any of
+                // them revokes stays revoked (a fork's list too). A contact's list, or a list of
+                // a peer we hold sessions with, is never evicted.
+                auto keep = account->keep_lists(is_accepted());
+                for (const auto& list : lists) (void)account->peer_lists().accept(who, list, now_ms(), keep);
                 finished(true);
             }, [this, finished](const sdk::Error& e) {
                 // The message may name the peer: only at debug level.

@@ -97,16 +97,24 @@ void Client::flush_now() {
     service_.with_manifest([this, account, fail] {
         queue_.run(account, [this, account, fail] {
             if (!account->needs_publish(now_ms())) return flush_finished(nullptr);
+            // A publish that did not settle goes out again with backoff, unless the list changed.
+            if (!publish_backoff_.due(now_ms(), account->device_list().version())) return flush_finished(nullptr);
             // The messages are out; a publish that no majority of the swarm's members took (most
-            // of them down) is tried again by the next flush. Saved either way: the bundle may
+            // of them down) is tried again by a later flush. Saved either way: the bundle may
             // sit on some members, and its new one-time keys must not be lost.
             auto saved = [this, account, fail] {
                 store_.save_account(*account, {}, [this] { flush_finished(nullptr); }, fail);
             };
-            service_.publish(account, [this, saved](Holders holders) {
-                if (!holders.settled()) ctx_.log().warn("the device list and bundle reached too few members of the swarm: publishing them again later");
+            service_.publish(account, [this, account, saved](Holders holders) {
+                if (holders.settled()) {
+                    publish_backoff_.settled();
+                } else {
+                    publish_backoff_.unsettled(now_ms(), account->device_list().version());
+                    ctx_.log().warn("the device list and bundle reached too few members of the swarm: publishing them again later");
+                }
                 saved();
-            }, [this, saved](const sdk::Error& e) {
+            }, [this, account, saved](const sdk::Error& e) {
+                publish_backoff_.unsettled(now_ms(), account->device_list().version());
                 ctx_.log().warn("publishing the device list and bundle again later: {}", e.message);
                 saved();
             });

@@ -6,26 +6,49 @@
 
 namespace veil::messenger {
 namespace {
-// 2 adds each peer's revoked keys; 1 (without them) is still read.
-constexpr std::uint8_t kVersion = 2;
+// 3 keeps each peer's revoked keys oldest first; 2 (in key order) and 1 (without them) are still read.
+constexpr std::uint8_t kVersion = 3;
+constexpr std::uint8_t kVersionKeyOrder = 2;
 constexpr std::uint8_t kVersionWithoutRevoked = 1;
 constexpr std::size_t kMaxListBytes = 8 * 1024;  // 64 devices of 80 bytes and the header
 }  // namespace
 
 namespace {
 
-void add_revoked(std::set<crypto::PublicKey>& into, const crypto::DeviceList& list) {
-    for (const auto& e : list.entries()) {
-        if (e.revoked() && into.size() < kMaxRevokedKept) into.insert(e.signing_key);
-    }
-}
-
-bool revives(const std::set<crypto::PublicKey>& revoked, const crypto::DeviceList& list) {
+bool revives(const RevokedMarks& revoked, const crypto::DeviceList& list) {
     return std::any_of(list.entries().begin(), list.entries().end(),
                        [&](const auto& e) { return !e.revoked() && revoked.contains(e.signing_key); });
 }
 
+bool signed_by(const crypto::DeviceList& list, const crypto::VeilId& peer) {
+    try {
+        list.verify(peer);
+        return true;
+    } catch (const crypto::Error&) {
+        return false;
+    }
+}
+
 }  // namespace
+
+void RevokedMarks::add(const crypto::PublicKey& key) {
+    if (contains(key)) return;
+    // Full: the oldest mark goes. The newest revocation is the one that may concern a device
+    // still around; honest lists never forget a revoked device and hold 64 at most, so only
+    // several chains (or a signer with the seed) get here.
+    if (keys_.size() >= kMaxRevokedKept) keys_.erase(keys_.begin());
+    keys_.push_back(key);
+}
+
+void RevokedMarks::add_from(const crypto::DeviceList& list) {
+    for (const auto& e : list.entries()) {
+        if (e.revoked()) add(e.signing_key);
+    }
+}
+
+bool RevokedMarks::contains(const crypto::PublicKey& key) const {
+    return std::find(keys_.begin(), keys_.end(), key) != keys_.end();
+}
 
 std::optional<crypto::DeviceList> PeerLists::accept(const crypto::VeilId& peer, const crypto::DeviceList& incoming,
                                                     std::uint64_t now_ms, const Keep& keep) {
@@ -36,16 +59,24 @@ std::optional<crypto::DeviceList> PeerLists::accept(const crypto::VeilId& peer, 
         auto newer = crypto::DeviceList::accept_update(current, incoming, peer, now_ms);
         Held h{newer, now_ms, now_ms, {}};
         if (current) {
-            // A revoked device never comes back, whatever version names it active.
-            if (revives(it->second.revoked, newer)) return current;
+            // A revoked device never comes back, whatever version names it active; what the
+            // refused list itself revokes still counts.
+            if (revives(it->second.revoked, newer)) {
+                it->second.revoked.add_from(newer);
+                return current;
+            }
             h.revoked = std::move(it->second.revoked);
         }
-        add_revoked(h.revoked, newer);
+        h.revoked.add_from(newer);
         held_.insert_or_assign(peer, std::move(h));
         evict(peer, keep);
         return newer;
     } catch (const crypto::Error& e) {
         if (!current) return std::nullopt;
+        // Older, a fork of the same version, or from the future, but signed by the identity: its
+        // revocations hold all the same (a device restored from an old backup may have signed a
+        // list that names active a device another list revoked).
+        if (signed_by(incoming, peer)) it->second.revoked.add_from(incoming);
         // Not newer (or forged): the held list stands. Only the same list again confirms it: a
         // different one of that version (a thief's, a fork) says the held one may not be the newest.
         if (e.kind() == crypto::ErrorKind::stale_version && incoming.version() == current->version() &&
@@ -67,6 +98,8 @@ const PeerLists::Held* PeerLists::find(const crypto::VeilId& peer) const {
 
 PeerLists::DeviceState PeerLists::state(const crypto::VeilId& peer, const crypto::PublicKey& device) const {
     const auto* h = find(peer);
+    // Marked by any list: revoked, even when the held list names it active or forgets it.
+    if (h && h->revoked.contains(device)) return DeviceState::revoked;
     const auto* e = h ? h->list.find(device) : nullptr;
     if (!e) return DeviceState::unknown;
     return e->revoked() ? DeviceState::revoked : DeviceState::active;
@@ -133,7 +166,7 @@ wire::Bytes PeerLists::encode() const {
         w.u64(it->second.checked_ms).var(it->second.list.encode());
         // Every key a held version revoked, so a restart cannot forget one the list no longer names.
         w.u16(static_cast<std::uint16_t>(it->second.revoked.size()));
-        for (const auto& k : it->second.revoked) w.raw(k);
+        for (const auto& k : it->second.revoked.oldest_first()) w.raw(k);
     }
     return w.take();
 }
@@ -141,20 +174,20 @@ wire::Bytes PeerLists::encode() const {
 PeerLists PeerLists::decode(wire::ByteView bytes, std::size_t* skipped) {
     wire::Reader r(bytes);
     auto version = r.u8();
-    if (version != kVersion && version != kVersionWithoutRevoked) throw wire::DecodeError("peer device lists: unknown version");
+    if (version != kVersion && version != kVersionKeyOrder && version != kVersionWithoutRevoked) throw wire::DecodeError("peer device lists: unknown version");
     auto n = r.u16();
     PeerLists out;
     for (std::uint16_t i = 0; i < n; ++i) {
         std::uint64_t checked = 0;
         wire::ByteView record;
-        std::set<crypto::PublicKey> revoked;
+        RevokedMarks revoked;
         try {
             checked = r.u64();
             record = r.var(kMaxListBytes);
-            if (version == kVersion) {
+            if (version != kVersionWithoutRevoked) {
                 auto keys = r.u16();
                 if (keys > kMaxRevokedKept) throw wire::DecodeError("peer device lists: too many revoked keys");
-                for (std::uint16_t k = 0; k < keys; ++k) revoked.insert(wire::to_array<32>(r.raw(32)));
+                for (std::uint16_t k = 0; k < keys; ++k) revoked.add(wire::to_array<32>(r.raw(32)));
             }
         } catch (const wire::DecodeError&) {
             // The framing is damaged here: the records before it load, this one and the rest
@@ -169,7 +202,7 @@ PeerLists PeerLists::decode(wire::ByteView bytes, std::size_t* skipped) {
             list.verify(peer);
             // The stored marks, and those the list names (all there is in a version 1 record).
             Held h{std::move(list), checked, checked, std::move(revoked)};
-            add_revoked(h.revoked, h.list);
+            h.revoked.add_from(h.list);
             if (out.held_.emplace(peer, std::move(h)).second) continue;
         } catch (const crypto::Error&) {
         } catch (const wire::DecodeError&) {

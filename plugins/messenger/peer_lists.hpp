@@ -30,9 +30,25 @@ inline constexpr std::size_t kMaxRefreshesPerTick = 32;
 /// Revoked device keys remembered per peer across list versions at most (a list holds 64).
 inline constexpr std::size_t kMaxRevokedKept = 256;
 
+/// Device keys a person's signed lists named revoked, oldest first, at most kMaxRevokedKept:
+/// past that the oldest mark goes, so the newest revocation always holds (docs/messenger.md).
+class RevokedMarks final {
+public:
+    /// Remembers key (no-op when it is already marked), dropping the oldest mark when full.
+    void add(const crypto::PublicKey& key);
+    /// Every device `list` marks revoked.
+    void add_from(const crypto::DeviceList& list);
+    [[nodiscard]] bool contains(const crypto::PublicKey& key) const;
+    [[nodiscard]] std::size_t size() const { return keys_.size(); }
+    [[nodiscard]] const std::vector<crypto::PublicKey>& oldest_first() const { return keys_; }
+
+private:
+    std::vector<crypto::PublicKey> keys_;
+};
+
 class PeerLists final {
 public:
-    /// What the held list says of one device.
+    /// What the held list and the marks say of one device (a mark wins over the list).
     enum class DeviceState { unknown = 1, active, revoked };
     /// Names the peers whose lists are never evicted (contacts, peers with sessions).
     using Keep = std::function<bool(const crypto::VeilId&)>;
@@ -40,18 +56,21 @@ public:
         crypto::DeviceList list;
         std::uint64_t checked_ms = 0;  ///< when a swarm last answered with this list (or an older one)
         std::uint64_t tried_ms = 0;    ///< when a read of it was last attempted (answered or not)
-        /// Every device key a held version named revoked (at most kMaxRevokedKept), saved with
-        /// the list: a later list naming one active is refused (device keys are never reused, so
-        /// only a rollback signed again, e.g. a restore built on a stale list, does that).
-        std::set<crypto::PublicKey> revoked;
+        /// Every device key any list of this peer that verified named revoked, whatever its
+        /// version (older, a fork of the same version, from the future), saved with the list: a
+        /// later list naming one active is refused, and one that forgets it does not make it
+        /// unknown (device keys are never reused, so only a fork or a rollback signed again, e.g.
+        /// a device restored from an old backup, does that).
+        RevokedMarks revoked;
     };
 
     /// Takes `incoming`, read from `peer`'s swarm at now_ms, if it verifies against peer and is
-    /// newer than the list held; the same version only marks the held list checked. Returns the
-    /// list to use from now on (the held one when incoming is older: a rollback is ignored), or
-    /// nullopt when incoming does not verify and nothing is held. A newer list that names active
-    /// a device any held version named revoked is refused too. Evicts only lists `keep` does
-    /// not name (without it every peer is a stranger).
+    /// newer than the list held; the same list again only marks the held list checked. Returns
+    /// the list to use from now on (the held one when incoming is older: a rollback is ignored),
+    /// or nullopt when incoming does not verify and nothing is held. A newer list that names
+    /// active a device marked revoked is refused too. Whatever its version, a list that verifies
+    /// adds its revoked devices to the marks of the held one. Evicts only lists `keep` does not
+    /// name (without it every peer is a stranger).
     std::optional<crypto::DeviceList> accept(const crypto::VeilId& peer, const crypto::DeviceList& incoming,
                                              std::uint64_t now_ms, const Keep& keep = {});
     [[nodiscard]] const Held* find(const crypto::VeilId& peer) const;
@@ -68,9 +87,9 @@ public:
     /// Every peer whose list is held.
     [[nodiscard]] const std::map<crypto::VeilId, Held>& all() const { return held_; }
 
-    /// Storage form: `2 ‖ u16 count ‖ count × (u64 checked_ms ‖ var(DeviceList) ‖ u16 n ‖ n ×
-    /// revoked key)`: the revoked marks survive a restart even once no held list names them.
-    /// Version 1 (without the keys) is still read.
+    /// Storage form: `3 ‖ u16 count ‖ count × (u64 checked_ms ‖ var(DeviceList) ‖ u16 n ‖ n ×
+    /// revoked key, oldest first)`: the revoked marks survive a restart even once no held list
+    /// names them. Version 2 (the keys in key order) and 1 (without them) are still read.
     [[nodiscard]] wire::Bytes encode() const;
     /// A record whose list does not decode or verify is skipped and counted in `skipped` (the
     /// others load; the skipped peer's list is read again from the network). Where the framing

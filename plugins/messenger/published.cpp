@@ -22,20 +22,33 @@ bool newer(const crypto::PreKeyBundle& a, const crypto::PreKeyBundle& b) {
 
 }  // namespace
 
-std::optional<crypto::DeviceList> newest_device_list(const crypto::VeilId& id,
-                                                     const std::vector<wire::Bytes>& blobs, std::uint64_t now_ms) {
-    std::optional<crypto::DeviceList> best;
+std::vector<crypto::DeviceList> valid_device_lists(const crypto::VeilId& id, const std::vector<wire::Bytes>& blobs,
+                                                   std::uint64_t now_ms) {
+    std::vector<crypto::DeviceList> out;
     for (const auto& b : blobs) {
         try {
             auto list = crypto::DeviceList::decode(b);
             list.verify(id);
             if (list.from_future(now_ms)) continue;  // signed far ahead: it would outrank every honest list
-            if (!best || list.version() > best->version()) best = std::move(list);
+            out.push_back(std::move(list));
         } catch (const crypto::Error&) {
             // Forged, corrupt or foreign: ignored.
         }
     }
-    return best;
+    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.version() < b.version(); });
+    return out;
+}
+
+std::optional<crypto::DeviceList> newest_device_list(const crypto::VeilId& id,
+                                                     const std::vector<wire::Bytes>& blobs, std::uint64_t now_ms) {
+    auto lists = valid_device_lists(id, blobs, now_ms);
+    if (lists.empty()) return std::nullopt;
+    return newest_of(std::move(lists));
+}
+
+crypto::DeviceList newest_of(std::vector<crypto::DeviceList> lists) {
+    auto first = std::find_if(lists.begin(), lists.end(), [&](const auto& l) { return l.version() == lists.back().version(); });
+    return std::move(*first);
 }
 
 std::optional<std::string> device_list_clock_error(const crypto::VeilId& id, const std::vector<wire::Bytes>& blobs,

@@ -38,6 +38,17 @@ inline constexpr std::uint64_t kRepublishAfterMs = 7ULL * 24 * 3600 * 1000;
 /// old, or a publish that too few members took (Service::publish, unsettled) goes out again.
 inline constexpr std::uint64_t kRepublishCheckMs = 30ULL * 1000;
 
+/// Every device list among blobs that verifies against id and is not from the future at now_ms,
+/// lowest version first (forks of one version in the order found). A reader keeps the revoked
+/// marks of each (PeerLists), a publisher joins each (Account::adopt_device_list).
+[[nodiscard]] std::vector<crypto::DeviceList> valid_device_lists(const crypto::VeilId& id,
+                                                                 const std::vector<wire::Bytes>& blobs,
+                                                                 std::uint64_t now_ms);
+
+/// The first list of the highest version in `lists` (as valid_device_lists orders them; not
+/// empty): a fork of that version found later does not replace it.
+[[nodiscard]] crypto::DeviceList newest_of(std::vector<crypto::DeviceList> lists);
+
 /// The highest-version device list among blobs that verifies against id and whose version is
 /// not from the future at now_ms (DeviceList::from_future: such a list would otherwise hide every
 /// later one); nullopt if none.

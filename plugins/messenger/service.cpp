@@ -51,7 +51,7 @@ void ask(sdk::Bus& bus, R q, const std::function<void(sdk::Result<typename R::Re
 
 }  // namespace
 
-Service::Service(sdk::Context& ctx) : ctx_(ctx) {
+Service::Service(sdk::Context& ctx, Clock clock) : ctx_(ctx), clock_(std::move(clock)) {
     ctx_.on<sdk::network::ManifestUpdated>([this](const sdk::network::ManifestUpdated& m) { adopt(m.manifest); });
 }
 
@@ -188,7 +188,7 @@ void Service::read_public(const crypto::VeilId& who, std::uint16_t ns,
         auto g = std::make_shared<Gather>(members.size());
         auto needed = answers == Answers::majority ? members.size() / 2 + 1 : 1;
         for (std::size_t i = 0; i < members.size(); ++i) {
-            auto until = now_ms() + kMaxPublicReadMs;
+            auto until = clock_() + kMaxPublicReadMs;
             public_pages(members[i], Account::public_fetch(who, ns), g->pages, i, until, [g, done, fail, needed, total = members.size()](std::optional<sdk::Error> error, bool complete) {
                 if (error) {
                     g->last_error = std::move(error);
@@ -222,29 +222,35 @@ void Service::public_pages(const proto::NodeEntry& member, proto::node::Retrieve
         // Bounded in pages and time: a member serving one item a page cannot hold the round.
         bool room = pages->add_page(index, std::move(page.messages));
         if (!more) return done(std::nullopt, true);
-        if (!room || now_ms() >= until_ms) return done(std::nullopt, false);
+        if (!room || clock_() >= until_ms) return done(std::nullopt, false);
         public_pages(member, q, pages, index, until_ms, done);
     });
 }
 
 void Service::fetch_device_list(const crypto::VeilId& who, std::function<void(crypto::DeviceList)> done, Fail fail,
                                 Answers answers) {
+    fetch_device_lists(who, [done](std::vector<crypto::DeviceList> lists) { done(newest_of(std::move(lists))); },
+                       std::move(fail), answers);
+}
+
+void Service::fetch_device_lists(const crypto::VeilId& who, std::function<void(std::vector<crypto::DeviceList>)> done,
+                                 Fail fail, Answers answers) {
     fetch_public(who, kDeviceListNamespace, [who, done, fail, answers](std::vector<wire::Bytes> lists, ReadCoverage coverage) {
-        auto list = newest_device_list(who, lists, now_ms());
+        auto valid = valid_device_lists(who, lists, now_ms());
         // Only lists from the future: not "no list" (a restore would start a new chain).
-        if (!list) {
+        if (valid.empty()) {
             if (auto clock = device_list_clock_error(who, lists, now_ms())) return fail({sdk::ErrorCode::refused, *clock});
         }
         // "None" lets an unnamed device's message be dropped, and decides a restore (a new
         // chain, where every member must agree): a member that did not answer may hold the list.
-        if (!list && !absence_agreed(coverage, answers == Answers::majority)) {
+        if (valid.empty() && !absence_agreed(coverage, answers == Answers::majority)) {
             return fail({sdk::ErrorCode::unreachable, "too few members of the swarm gave a complete read, and none of "
                                                       "those that did holds a device list"});
         }
-        if (!list) {
+        if (valid.empty()) {
             return fail({sdk::ErrorCode::not_found, "no device list is published for " + who.str() + " (is the ID right?)"});
         }
-        done(std::move(*list));
+        done(std::move(valid));
     }, fail, answers);
 }
 
@@ -262,6 +268,16 @@ void Service::fetch_bundles(const crypto::VeilId& who, const crypto::DeviceList&
 }
 
 void Service::publish(const AccountPtr& account, std::function<void(Holders)> done, Fail fail) {
+    // First what the swarm holds: a list another device signed meanwhile, or one that forked
+    // from ours (this device restored from an old backup and changed its copy), is joined, not
+    // overwritten, so no device another list revoked becomes active again (issue 14).
+    fetch_public(account->id(), kDeviceListNamespace, [this, account, done, fail](std::vector<wire::Bytes> blobs, ReadCoverage) {
+        for (const auto& list : valid_device_lists(account->id(), blobs, now_ms())) account->adopt_device_list(list);
+        store_published(account, done, fail);
+    }, [this, account, done, fail](const sdk::Error&) { store_published(account, done, fail); });
+}
+
+void Service::store_published(const AccountPtr& account, std::function<void(Holders)> done, Fail fail) {
     auto now = now_ms();
     std::vector<proto::node::StoreRequest> stores;
     try {

@@ -26,7 +26,10 @@ namespace veil::messenger {
 
 class Service final {
 public:
-    explicit Service(sdk::Context& ctx);
+    /// The wall clock the public reads' time cut-off (kMaxPublicReadMs) counts with; tests give
+    /// their own.
+    using Clock = std::function<std::uint64_t()>;
+    explicit Service(sdk::Context& ctx, Clock clock = sdk::now_ms);
     ~Service();
     Service(const Service&) = delete;
     Service& operator=(const Service&) = delete;
@@ -54,7 +57,14 @@ public:
     /// may hold the list).
     void fetch_device_list(const crypto::VeilId& who, std::function<void(crypto::DeviceList)> done, Fail fail,
                            Answers answers = Answers::any);
-    /// Publishes the account's device list and bundle. Taken when a majority of the members that
+    /// The same read, with every valid list the swarm answered (valid_device_lists: lowest
+    /// version first, the newest last, never empty): a reader keeps the revoked marks of all.
+    void fetch_device_lists(const crypto::VeilId& who, std::function<void(std::vector<crypto::DeviceList>)> done,
+                            Fail fail, Answers answers = Answers::any);
+    /// Publishes the account's device list and bundle, after joining every valid list of its
+    /// identity the swarm holds (Account::adopt_device_list: a list another device signed since,
+    /// or a fork of ours, is joined at max + 1 with the union of both revocations, never
+    /// overwritten; a failed read publishes what the account holds). Taken when a majority of the members that
     /// answered stored both; `settled` when a majority of ALL the swarm's members did: then it
     /// is marked published (save afterwards) and what it supersedes is deleted. Unsettled (members
     /// down), the account stays due (needs_publish) and callers publish it again until settled,
@@ -101,6 +111,8 @@ private:
     /// answered, `fail` when none answered ok.
     void to_every_member(const proto::node::PublicKey& mailbox, const proto::node::RequestBody& body,
                          std::function<void(std::vector<proto::node::Response>)> done, Fail fail);
+    /// The stores of publish(), once the swarm's lists are joined.
+    void store_published(const AccountPtr& account, std::function<void(Holders)> done, Fail fail);
     /// Deletes device lists and own bundles that the ones just published supersede.
     void prune_published(const AccountPtr& account, const wire::Bytes& bundle, std::function<void()> done);
     /// Keeps `m` if it is newer than the manifest held.
@@ -149,6 +161,7 @@ private:
                    int round = 0);
 
     sdk::Context& ctx_;
+    Clock clock_;
     std::shared_ptr<const proto::Manifest> manifest_;
     /// The member the inbox long-poll stays with, and the last hash it answered (its cursor).
     std::optional<proto::NodeEntry> inbox_member_;

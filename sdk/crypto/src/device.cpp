@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "internal.hpp"
 
@@ -157,6 +158,28 @@ DeviceList DeviceList::with_revoked(const Identity& identity, const PublicKey& d
     }
     it->revoked_ms = std::max<std::uint64_t>(now_ms, 1);
     return signed_next(identity, std::move(entries));
+}
+
+DeviceList DeviceList::merged_with(const Identity& identity, const DeviceList& other) const {
+    if (other.identity_key_ != identity.signing_key() || identity_key_ != identity.signing_key()) {
+        throw Error(ErrorKind::untrusted_key, "device list belongs to another identity");
+    }
+    auto entries = entries_;
+    for (const auto& o : other.entries_) {
+        auto it = std::find_if(entries.begin(), entries.end(),
+                               [&](const Entry& e) { return e.signing_key == o.signing_key; });
+        if (it == entries.end()) {
+            entries.push_back(o);
+            continue;
+        }
+        // Revoked on either side stays revoked: a fork never brings a device back.
+        if (o.revoked() && (!it->revoked() || o.revoked_ms < it->revoked_ms)) it->revoked_ms = o.revoked_ms;
+        it->added_ms = std::min(it->added_ms, o.added_ms);
+    }
+    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+        return std::tie(a.added_ms, a.signing_key) < std::tie(b.added_ms, b.signing_key);
+    });
+    return signed_next(identity, std::move(entries), std::max(version_, other.version_) + 1);
 }
 
 void DeviceList::verify(const VeilId& id) const {

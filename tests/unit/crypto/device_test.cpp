@@ -123,3 +123,35 @@ TEST_CASE("crypto - a device list from the future or at 2^63 is refused", "[cryp
     for (std::size_t i = 1 + 32 + 1; i < 1 + 32 + 8; ++i) bytes[i] = 0;
     CHECK(kind_of([&] { (void)DeviceList::decode(bytes); }) == ErrorKind::malformed);
 }
+
+TEST_CASE("crypto - two forked device lists join at max + 1, every revocation kept", "[crypto]") {
+    auto alice = Identity::generate();
+    auto phone = DeviceKeys::generate();
+    auto tablet = DeviceKeys::generate();
+    auto laptop = DeviceKeys::generate();
+    auto v3 = DeviceList{}.with_device(alice, phone, 100).with_device(alice, tablet, 200).with_device(alice, laptop, 300);
+    // Two devices change version 3 each on its own: one revokes the tablet, the other the laptop
+    // and adds a watch.
+    auto a = v3.with_revoked(alice, tablet.signing_key(), 400);
+    auto watch = DeviceKeys::generate();
+    auto b = v3.with_revoked(alice, laptop.signing_key(), 500).with_device(alice, watch, 600);
+    REQUIRE(a.version() == 4);
+    REQUIRE(b.version() == 5);
+    auto joined = a.merged_with(alice, b);
+    CHECK_NOTHROW(joined.verify(alice.veil_id()));
+    CHECK(joined.version() == 6);
+    CHECK(joined.entries().size() == 4);
+    CHECK(joined.is_active(phone.signing_key()));
+    CHECK(joined.is_active(watch.signing_key()));
+    CHECK(joined.find(tablet.signing_key())->revoked_ms == 400);
+    CHECK(joined.find(laptop.signing_key())->revoked_ms == 500);
+    // Joined either way round: the same bytes, so two devices joining at once do not fork again.
+    CHECK(b.merged_with(alice, a).encode() == joined.encode());
+    // Readers holding either side take it.
+    CHECK_NOTHROW(DeviceList::accept_update(a, joined, alice.veil_id(), 1000));
+    CHECK_NOTHROW(DeviceList::accept_update(b, joined, alice.veil_id(), 1000));
+    // Only lists of the signer's identity join.
+    auto mallory = Identity::generate();
+    CHECK(kind_of([&] { (void)a.merged_with(mallory, b); }) == ErrorKind::untrusted_key);
+    CHECK(kind_of([&] { (void)a.merged_with(alice, DeviceList{}.with_device(mallory, phone, 1)); }) == ErrorKind::untrusted_key);
+}

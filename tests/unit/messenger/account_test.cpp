@@ -560,11 +560,11 @@ TEST_CASE("messenger - a revoked device stays revoked across a restart, also onc
     const auto& key = tablet.device().signing_key();
     REQUIRE(alice.peer_lists().state(bob.id(), key) == PeerLists::DeviceState::revoked);
     // A list of a new chain (a restore that found nothing) names only the phone: taken, the
-    // tablet no longer named.
+    // tablet no longer named but still revoked (its mark wins over a list that forgets it).
     auto fresh = crypto::DeviceList{}.with_device(bob.identity(), bob.device().signing_key(), bob.device().dh_key(),
                                                   kNow + 3000, kNow + 3000);
     REQUIRE(alice.peer_lists().accept(bob.id(), fresh, kNow + 3000)->version() == fresh.version());
-    REQUIRE(alice.peer_lists().state(bob.id(), key) == PeerLists::DeviceState::unknown);
+    REQUIRE(alice.peer_lists().state(bob.id(), key) == PeerLists::DeviceState::revoked);
 
     auto restarted = reload(alice);
     // A later list naming the tablet active again (signed from a stale copy): refused after the
@@ -573,4 +573,74 @@ TEST_CASE("messenger - a revoked device stays revoked across a restart, also onc
     CHECK(restarted.peer_lists().accept(bob.id(), revived, kNow + 4000)->version() == fresh.version());
     CHECK(restarted.peer_lists().state(bob.id(), key) != PeerLists::DeviceState::active);
     CHECK(restarted.peer_lists().find(bob.id())->revoked.contains(key));
+}
+
+// Issue 14 review (fork after restore): Bob's phone is restored from a backup made before his
+// laptop revoked the tablet (the laptop's version N+1, which Alice holds). On its old copy the
+// phone revokes the watch: its own version N+1 names the tablet active (Carol took it). Publishing,
+// the phone reads the swarm, finds the laptop's list of its own version and signs N+2 with
+// both revocations: both readers take it, and neither ever encrypts to the tablet again.
+TEST_CASE("messenger - a device restored from an old backup joins the forked list: the union wins on both readers",
+          "[messenger]") {
+    Swarms net;
+    auto alice = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto carol = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto phone = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    const std::string phrase{phone.identity().recovery_phrase().str()};
+    auto tablet = Account::create(crypto::Identity::from_phrase(phrase), phone.device_list(), kNow + 1);
+    auto watch = Account::create(crypto::Identity::from_phrase(phrase), tablet.device_list(), kNow + 2);
+    auto laptop = Account::create(crypto::Identity::from_phrase(phrase), watch.device_list(), kNow + 3);
+    phone.adopt_device_list(laptop.device_list());
+    const auto base = phone.device_list().version();  // versions start at the clock, +1 a change
+    REQUIRE(base == laptop.device_list().version());
+    for (auto* d : {&phone, &tablet, &watch, &laptop}) net.publish(*d);
+    auto restored = reload(phone);  // the phone's HOME as the backup holds it
+    const auto bob = phone.id();
+
+    laptop.revoke_device(tablet.device().signing_key(), kNow + 10);
+    net.publish(laptop);
+    REQUIRE(alice.peer_lists().accept(bob, laptop.device_list(), kNow + 11)->version() == base + 1);
+    restored.revoke_device(watch.device().signing_key(), kNow + 12);
+    const auto fork = restored.device_list();
+    REQUIRE(fork.version() == base + 1);
+    REQUIRE(fork.is_active(tablet.device().signing_key()));
+    restored.mark_published(kNow + 12);
+    REQUIRE(carol.peer_lists().accept(bob, fork, kNow + 13)->version() == base + 1);
+
+    // Carol reads the laptop's list of the same version: her held list stays the fork, but the
+    // tablet it revokes gets nothing from her any more.
+    (void)carol.peer_lists().accept(bob, laptop.device_list(), kNow + 14);
+    CHECK(carol.peer_lists().state(bob, tablet.device().signing_key()) == PeerLists::DeviceState::revoked);
+    auto bundles = newest_bundles(bob, fork, net.boxes[{bob.x25519, kBundleNamespace}], kNow + 14);
+    REQUIRE(bundles.contains(tablet.device().signing_key()));
+    auto out = carol.prepare_send(bob, fork, bundles, {}, make_text("not to the tablet", kNow + 14), kNow + 14,
+                                  crypto::max_envelope_ttl_ms, Account::ListSource::held);
+    CHECK(out.stores.size() == 2);  // the phone and the laptop
+    for (const auto& s : out.stores) CHECK(s.mailbox != tablet.inbox());
+
+    // The phone publishes: first it joins what the swarm holds (Service::publish).
+    for (const auto& list : valid_device_lists(bob, net.boxes[{bob.x25519, kDeviceListNamespace}], kNow + 20)) {
+        restored.adopt_device_list(list);
+    }
+    const auto joined = restored.device_list();
+    CHECK(joined.version() == base + 2);
+    CHECK(restored.needs_publish(kNow + 20));
+    CHECK_FALSE(joined.is_active(tablet.device().signing_key()));
+    CHECK_FALSE(joined.is_active(watch.device().signing_key()));
+    CHECK(joined.is_active(laptop.device().signing_key()));
+    CHECK(joined.is_active(phone.device().signing_key()));
+    net.publish(restored);
+    for (auto* reader : {&alice, &carol}) {
+        auto held = reader->peer_lists().accept(bob, joined, kNow + 21);
+        REQUIRE(held);
+        CHECK(held->encode() == joined.encode());
+        CHECK(reader->peer_lists().state(bob, tablet.device().signing_key()) == PeerLists::DeviceState::revoked);
+        CHECK(reader->peer_lists().state(bob, watch.device().signing_key()) == PeerLists::DeviceState::revoked);
+        CHECK(reader->peer_lists().state(bob, laptop.device().signing_key()) == PeerLists::DeviceState::active);
+    }
+    // The laptop takes the joined list as it is (nothing of its own is missing): no third fork.
+    laptop.mark_published(kNow + 21);
+    laptop.adopt_device_list(joined);
+    CHECK(laptop.device_list().encode() == joined.encode());
+    CHECK_FALSE(laptop.needs_publish(kNow + 22));
 }

@@ -293,3 +293,79 @@ TEST_CASE("messenger - peer lists: a stored blob of format 1 (no revoked keys) s
     // The marks come from the list itself.
     CHECK(loaded.state(bob.identity.veil_id(), bob.tablet.signing_key()) == PeerLists::DeviceState::revoked);
 }
+
+// Issue 14 review (fork after restore): a device of Bob's restored from an old backup signed
+// its own version 3, naming active the tablet another device's version 3 revokes. Alice holds the
+// fork; the revoking list of the same version (or any older one) still marks the tablet, and a
+// later list that no longer names it (a new chain) does not make it unknown.
+TEST_CASE("messenger - peer lists: a revocation holds from any signed list, at any version", "[messenger]") {
+    Person bob;
+    const auto& id = bob.identity.veil_id();
+    auto laptop = crypto::DeviceKeys::generate();
+    auto fork = bob.v2.with_device(bob.identity, laptop, kNow);  // version 3, the tablet active
+    REQUIRE(fork.version() == bob.v3.version());
+    PeerLists lists;
+    REQUIRE(lists.accept(id, fork, kNow)->version() == 3);
+    CHECK(lists.state(id, bob.tablet.signing_key()) == PeerLists::DeviceState::active);
+    // The same version, another list: not taken, but its revocation holds.
+    CHECK(lists.accept(id, bob.v3, kNow + 1)->encode() == fork.encode());
+    CHECK(lists.state(id, bob.tablet.signing_key()) == PeerLists::DeviceState::revoked);
+    CHECK(lists.state(id, laptop.signing_key()) == PeerLists::DeviceState::active);
+    // An older list's revocation too.
+    PeerLists other;
+    auto newer = fork.with_device(bob.identity, crypto::DeviceKeys::generate(), kNow);
+    REQUIRE(other.accept(id, newer, kNow));
+    (void)other.accept(id, bob.v3, kNow);
+    CHECK(other.state(id, bob.tablet.signing_key()) == PeerLists::DeviceState::revoked);
+    // A later list that forgets the tablet (a chain started again) leaves it revoked, not unknown.
+    auto restarted = crypto::DeviceList{}.with_device(bob.identity, crypto::DeviceKeys::generate(), kNow, 100);
+    REQUIRE(lists.accept(id, restarted, kNow + 2)->version() == 100);
+    CHECK(lists.state(id, bob.tablet.signing_key()) == PeerLists::DeviceState::revoked);
+    CHECK(lists.state(id, laptop.signing_key()) == PeerLists::DeviceState::unknown);
+    // Saved and loaded, the mark stays.
+    CHECK(PeerLists::decode(lists.encode()).state(id, bob.tablet.signing_key()) == PeerLists::DeviceState::revoked);
+    // Someone else's list marks nothing.
+    Person mallory;
+    (void)lists.accept(id, mallory.v3, kNow + 3);
+    CHECK(lists.state(id, mallory.tablet.signing_key()) == PeerLists::DeviceState::unknown);
+}
+
+TEST_CASE("messenger - peer lists: past the cap of revoked marks the oldest goes, the newest holds", "[messenger]") {
+    RevokedMarks marks;
+    std::vector<crypto::PublicKey> keys;
+    for (std::size_t i = 0; i < kMaxRevokedKept + 10; ++i) {
+        keys.push_back(crypto::DeviceKeys::generate().signing_key());
+        marks.add(keys.back());
+        marks.add(keys.back());  // again: no second place
+    }
+    CHECK(marks.size() == kMaxRevokedKept);
+    CHECK(marks.contains(keys.back()));  // the newest revocation always holds
+    for (std::size_t i = 0; i < 10; ++i) CHECK_FALSE(marks.contains(keys[i]));
+    CHECK(marks.contains(keys[10]));
+    CHECK(marks.oldest_first().front() == keys[10]);
+}
+
+TEST_CASE("messenger - peer lists: the marks keep their age across a save", "[messenger]") {
+    Person bob;
+    const auto& id = bob.identity.veil_id();
+    // Eight devices revoked in the order added: their keys' order is another (1 in 40,320 alike).
+    auto list = bob.v1;
+    std::vector<crypto::PublicKey> added;
+    for (int i = 0; i < 8; ++i) {
+        auto d = crypto::DeviceKeys::generate();
+        list = list.with_device(bob.identity, d, kNow);
+        added.push_back(d.signing_key());
+    }
+    for (const auto& k : added) list = list.with_revoked(bob.identity, k, kNow);
+    PeerLists lists;
+    REQUIRE(lists.accept(id, list, kNow));
+    REQUIRE(lists.find(id)->revoked.oldest_first() == added);
+    auto loaded = PeerLists::decode(lists.encode());
+    REQUIRE(loaded.find(id));
+    CHECK(loaded.find(id)->revoked.oldest_first() == lists.find(id)->revoked.oldest_first());
+    CHECK(loaded.encode() == lists.encode());
+    // Format 2 (the keys in key order) still loads, its marks with it.
+    wire::Writer w;
+    w.u8(2).u16(1).u64(kNow).var(bob.v1.encode()).u16(1).raw(added.front());
+    CHECK(PeerLists::decode(w.take()).state(id, added.front()) == PeerLists::DeviceState::revoked);
+}

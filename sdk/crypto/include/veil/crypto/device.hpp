@@ -106,6 +106,14 @@ public:
                                           const PublicKey& device_signing_key,
                                           std::uint64_t now_ms) const;
 
+    /// The union of this list and `other` (both signed by identity), signed at the higher of
+    /// the two versions + 1: every device either one lists, revoked when either revokes it (at
+    /// the earlier time), in a canonical order (added_ms, then key) so two devices joining the
+    /// same two lists sign the same bytes. Joins a fork (a device restored from an old backup
+    /// signed its own next list) without making active a device one side revoked.
+    /// Error{untrusted_key} for another identity's list, Error{too_large} past max_devices.
+    [[nodiscard]] DeviceList merged_with(const Identity& identity, const DeviceList& other) const;
+
     /// Throws Error{untrusted_key}/Error{bad_signature} unless signed by the key bound to id.
     void verify(const VeilId& id) const;
     /// True when the version lies more than max_version_lead_ms ahead of now_ms.
