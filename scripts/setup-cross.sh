@@ -10,17 +10,21 @@
 #  - qemu-user (once): qemu-aarch64 and qemu-arm, named explicitly;
 #  - LIB:A for LIB in the list below: Multi-Arch: same packages, installed beside the amd64 ones
 #    at the same version (apt refuses, never removes: --no-remove);
-#  - libsqlcipher-dev:A is NOT Multi-Arch (it would replace the amd64 one every native build
-#    uses): its .deb is unpacked into /opt/veil-cross/A instead, with a pkg-config file pointing
-#    at the runtime library libsqlcipher0:A (which is Multi-Arch) in /usr/lib/TRIPLET;
+#  - libsqlcipher-dev:A is not Multi-Arch (it would replace the amd64 one every native build
+#    uses), and libwebsockets-dev:A is but cannot be co-installed (its lws_config.h differs from
+#    the amd64 one: dpkg refuses): their .debs are unpacked into /opt/veil-cross/A instead, with
+#    pkg-config files pointing at the runtime libraries (libsqlcipher0:A, libwebsockets17:A, which
+#    are Multi-Arch) in /usr/lib/TRIPLET;
+#  - installing an A library at the version of the mirror may upgrade its amd64 twin (and what
+#    depends on that) to the same version: Multi-Arch: same packages move together;
 #  - catch2, nlohmann-json3-dev and libcli11-dev are header-only (Multi-Arch: foreign or all):
 #    the amd64 packages from scripts/setup.sh serve every architecture.
 set -euo pipefail
 arches=("$@")
 ((${#arches[@]})) || arches=(arm64 armhf)
 libs=(libsodium-dev libuv1-dev libboost-dev libboost-filesystem-dev libtomlplusplus-dev
-      libspdlog-dev libfmt-dev libqrencode-dev zlib1g-dev libwebsockets-dev libwebsockets-evlib-uv
-      libsqlcipher0)
+      libspdlog-dev libfmt-dev libqrencode-dev zlib1g-dev libcap-dev libwebsockets17
+      libwebsockets-evlib-uv libsqlcipher0)
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 
 triplet() {
@@ -53,23 +57,31 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends --no-remove "${missing[@]}"
 fi
 
-# libsqlcipher-dev:A unpacked aside (see above); its .pc rewritten to the multiarch runtime.
-for a in "${arches[@]}"; do
+# unpack_aside ARCH DEV_PACKAGE RUNTIME_PACKAGE LIB PC: DEV_PACKAGE:ARCH (at RUNTIME_PACKAGE's
+# version) unpacked into /opt/veil-cross/ARCH: its headers in include/, libLIB.so linked to the
+# multiarch runtime library, its PC.pc rewritten to that prefix (see above).
+unpack_aside() {
+  local a=$1 dev=$2 runtime=$3 lib=$4 pcname=$5 t dest pc version work so
   t="$(triplet "$a")"
   dest="/opt/veil-cross/$a"
-  pc="$dest/lib/pkgconfig/sqlcipher.pc"
-  version="$(dpkg-query -W -f='${Version}' "libsqlcipher0:$a")"
-  if [ -f "$pc" ] && grep -qx "# libsqlcipher-dev:$a $version" "$pc"; then continue; fi
-  work="$(mktemp -d /tmp/veil-cross-sqlcipher.XXXXXX)"
-  (cd "$work" && apt-get download -qq "libsqlcipher-dev:$a=$version")
-  dpkg-deb -x "$work"/libsqlcipher-dev_*_"$a".deb "$work/root"
+  pc="$dest/lib/pkgconfig/$pcname.pc"
+  version="$(dpkg-query -W -f='${Version}' "$runtime:$a")"
+  if [ -f "$pc" ] && grep -qx "# $dev:$a $version" "$pc"; then return 0; fi
+  work="$(mktemp -d /tmp/veil-cross-dev.XXXXXX)"
+  (cd "$work" && apt-get download -qq "$dev:$a=$version")
+  dpkg-deb -x "$work/${dev}_${version#*:}_$a.deb" "$work/root"
   $SUDO mkdir -p "$dest/include" "$dest/lib/pkgconfig"
-  $SUDO rm -rf "$dest/include/sqlcipher"
-  $SUDO cp -r "$work/root/usr/include/sqlcipher" "$dest/include/"
-  $SUDO ln -sf "/usr/lib/$t/libsqlcipher.so.0" "$dest/lib/libsqlcipher.so"
-  sed -e "1i # libsqlcipher-dev:$a $version" -e "s|^prefix=.*|prefix=$dest|" \
-      -e "s|^libdir=.*|libdir=\${prefix}/lib|" "$work/root/usr/lib/$t/pkgconfig/sqlcipher.pc" |
-    $SUDO tee "$pc" >/dev/null
+  $SUDO cp -r "$work/root/usr/include/." "$dest/include/"
+  so="$(basename "$(readlink "$work/root/usr/lib/$t/lib$lib.so")")"
+  $SUDO ln -sf "/usr/lib/$t/$so" "$dest/lib/lib$lib.so"
+  sed -e "1i # $dev:$a $version" -e "s|^prefix=.*|prefix=$dest|" -e "s|^exec_prefix=.*|exec_prefix=$dest|" \
+      -e "s|^libdir=.*|libdir=$dest/lib|" -e "s|^includedir=.*|includedir=$dest/include|" \
+      "$work/root/usr/lib/$t/pkgconfig/$pcname.pc" | $SUDO tee "$pc" >/dev/null
   rm -rf "$work"
-  echo "setup-cross: libsqlcipher-dev:$a $version unpacked in $dest"
+  echo "setup-cross: $dev:$a $version unpacked in $dest"
+}
+
+for a in "${arches[@]}"; do
+  unpack_aside "$a" libsqlcipher-dev libsqlcipher0 sqlcipher sqlcipher
+  unpack_aside "$a" libwebsockets-dev libwebsockets17 websockets libwebsockets
 done
