@@ -15,6 +15,17 @@ if(VEIL_BUILD_TESTS AND NOT VEIL_FUZZ)
   target_link_libraries(veil_catch_main PUBLIC Catch2::Catch2)
 endif()
 
+# A cross build (cmake/toolchains, presets cross-arm64 and cross-armhf) runs its tests under the
+# emulator (CMAKE_CROSSCOMPILING_EMULATOR; ctest prefixes a test's own executable with it). A
+# test that starts a program of this build (veil, a helper) prefixes it with VEIL_EMULATOR
+# (tests/support/process.hpp), and so does `veil testnet up` for the nodes it starts.
+if(CMAKE_CROSSCOMPILING_EMULATOR)
+  list(JOIN CMAKE_CROSSCOMPILING_EMULATOR " " VEIL_TEST_EMULATOR)
+  set(VEIL_TEST_ENVIRONMENT "VEIL_EMULATOR=${VEIL_TEST_EMULATOR}")
+else()
+  set(VEIL_TEST_ENVIRONMENT "")
+endif()
+
 function(veil_add_test name)
   if(NOT VEIL_BUILD_TESTS OR VEIL_FUZZ)
     return()
@@ -23,12 +34,16 @@ function(veil_add_test name)
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 600)
   endif()
+  if(CMAKE_CROSSCOMPILING_EMULATOR)
+    math(EXPR T_TIMEOUT "${T_TIMEOUT} * 5")   # qemu-user runs our code ~5-10 times slower
+  endif()
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE veil_catch_main veil_test_support veil_warnings ${T_LIBS})
   target_compile_definitions(${name} PRIVATE
     VEIL_SOURCE_DIR="${PROJECT_SOURCE_DIR}" VEIL_BINARY_DIR="${PROJECT_BINARY_DIR}")
   add_test(NAME ${name} COMMAND ${name} "~[slow]" --warn NoAssertions)
-  set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT})
+  set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
+                       ENVIRONMENT "${VEIL_TEST_ENVIRONMENT}")
   # A NAME_slow entry only where a source tags a test case [slow]: Catch2 2.13 exits 0 on "No
   # tests ran", so an entry without slow cases would report Passed having run nothing. CMake
   # re-reads a source when it changes, so a newly tagged case gets its entry.
@@ -43,7 +58,8 @@ function(veil_add_test name)
   endforeach()
   if(has_slow)
     add_test(NAME ${name}_slow COMMAND ${name} "[slow]" --warn NoAssertions)
-    set_tests_properties(${name}_slow PROPERTIES LABELS "${T_LABELS};slow" TIMEOUT 3600)
+    set_tests_properties(${name}_slow PROPERTIES LABELS "${T_LABELS};slow" TIMEOUT 3600
+                         ENVIRONMENT "${VEIL_TEST_ENVIRONMENT}")
   endif()
 endfunction()
 

@@ -1,6 +1,14 @@
 #!/usr/bin/env bash
 # Installs every build and test dependency of Veil from Debian 12's packages.
+# --cross [arm64] [armhf]: then also the ARM cross toolchains, qemu-user and the ARM -dev
+# packages (scripts/setup-cross.sh; default both).
 set -euo pipefail
+cross=()
+if [ "${1:-}" = "--cross" ]; then
+  shift
+  cross=("$@")
+  ((${#cross[@]})) || cross=(arm64 armhf)
+fi
 packages=(
   build-essential cmake ninja-build pkg-config clang-14 libclang-rt-14-dev
   libsodium-dev libuv1-dev libboost-dev libboost-filesystem-dev
@@ -26,4 +34,7 @@ fi
 web_tests="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/web"
 if [ -f "$web_tests/package-lock.json" ] && [ ! -d "$web_tests/node_modules" ]; then
   (cd "$web_tests" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+if ((${#cross[@]})); then
+  "$(dirname "${BASH_SOURCE[0]}")/setup-cross.sh" "${cross[@]}"
 fi

@@ -6,7 +6,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include "hosts.hpp"
@@ -18,7 +20,19 @@ namespace veil::directory {
 
 namespace fs = std::filesystem;
 
+std::vector<std::string> emulated(std::vector<std::string> args) {
+    const char* emulator = std::getenv("VEIL_EMULATOR");
+    if (!emulator || !*emulator) return args;
+    std::vector<std::string> out;
+    std::istringstream words(emulator);
+    for (std::string w; words >> w;) out.push_back(w);
+    if (out.empty()) return args;
+    out.insert(out.end(), std::make_move_iterator(args.begin()), std::make_move_iterator(args.end()));
+    return out;
+}
+
 int spawn(std::vector<std::string> args, const fs::path& log, const std::string& netns, const std::vector<std::string>& env) {
+    args = emulated(std::move(args));
     std::string logp = log.string();
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -43,7 +57,7 @@ int spawn(std::vector<std::string> args, const fs::path& log, const std::string&
             ::dup2(fd, 2);
         }
         if (null >= 0) ::dup2(null, 0);
-        ::execve(argv[0], argv.data(), envp.data());
+        ::execvpe(argv[0], argv.data(), envp.data());
         ::_exit(127);
     }
     if (ns_fd >= 0) ::close(ns_fd);

@@ -12,8 +12,14 @@
 
 namespace veil::directory {
 
-/// Starts `args` (args[0] the executable) in its own session with stdout and stderr appended to
-/// `log`, in network namespace `netns` when one is named, with `env` ("KEY=VALUE") added to ours.
+/// `args` (args[0] one of our executables) as this machine runs it: prefixed with the words of
+/// VEIL_EMULATOR when that is set (a cross build run under qemu-user without binfmt_misc, e.g.
+/// "qemu-aarch64 -L /usr/aarch64-linux-gnu"; docs/small-devices.md), else unchanged.
+std::vector<std::string> emulated(std::vector<std::string> args);
+
+/// Starts `args` (args[0] the executable; found on PATH when it has no slash) in its own session,
+/// through emulated(), with stdout and stderr appended to `log`, in network namespace `netns`
+/// when one is named, with `env` ("KEY=VALUE") added to ours.
 int spawn(std::vector<std::string> args, const std::filesystem::path& log, const std::string& netns = {},
           const std::vector<std::string>& env = {});
 /// The running veil executable's path.

@@ -59,6 +59,19 @@ private:
 };
 
 namespace detail {
+/// argv as this machine runs it: a program of this build (under VEIL_BINARY_DIR) gets the words of
+/// VEIL_EMULATOR in front when that is set (a cross build's tests run under qemu-user, and
+/// binfmt_misc is not assumed; cmake/VeilTesting.cmake sets it). Host programs run as they are.
+inline std::vector<std::string> emulated(const std::vector<std::string>& argv) {
+    const char* emulator = std::getenv("VEIL_EMULATOR");
+    if (!emulator || !*emulator || argv.empty() || !argv[0].starts_with(VEIL_BINARY_DIR)) return argv;
+    std::vector<std::string> out;
+    std::istringstream words(emulator);
+    for (std::string w; words >> w;) out.push_back(w);
+    out.insert(out.end(), argv.begin(), argv.end());
+    return out;
+}
+
 // In a forked child: stdout and stderr to the given descriptors, the environment, exec.
 [[noreturn]] inline void spawn_here(const std::vector<std::string>& argv, const std::vector<std::string>& env, int out_fd,
                                     int err_fd) {
@@ -67,8 +80,9 @@ namespace detail {
     unsetenv("VEIL_PASSPHRASE");
     unsetenv("VEIL_NEW_PASSPHRASE");
     for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
+    const auto program = emulated(argv);
     std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    for (const auto& a : program) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     execv(args[0], args.data());
     _exit(127);

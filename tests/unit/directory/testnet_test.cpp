@@ -4,10 +4,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 #include "veil/proto/directory_rpc.hpp"
 #include "testnet.hpp"
+#include "testnet_faults.hpp"
 #include "veil/wire/codec.hpp"
 
 using namespace veil::directory;
@@ -106,6 +109,38 @@ TEST_CASE("testnet - a child has exited only once it is gone or a zombie", "[nod
     int status = 0;
     CHECK(::waitpid(child, &status, 0) == child);
     CHECK(process_exited(child));
+}
+
+TEST_CASE("testnet - VEIL_EMULATOR runs the processes it starts through the emulator", "[node][testnet]") {
+    auto dir = std::filesystem::temp_directory_path() / ("veil-node-testnet-emulator-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    // A stand-in for qemu-user: writes the arguments it was given, one a line.
+    const auto wrapper = dir / "emulator.sh";
+    std::ofstream(wrapper) << "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$(dirname \"$0\")/argv.txt\"\n";
+    std::filesystem::permissions(wrapper, std::filesystem::perms::owner_all);
+    const char* before = std::getenv("VEIL_EMULATOR");
+    const std::string saved = before ? before : "";
+    const std::vector<std::string> program{"/bin/echo", "--config", "node.toml"};
+
+    ::unsetenv("VEIL_EMULATOR");
+    CHECK(emulated(program) == program);
+    // The first word is found on PATH ("sh"), the others come first, in order.
+    ::setenv("VEIL_EMULATOR", ("sh " + wrapper.string() + " -L /usr/aarch64-linux-gnu").c_str(), 1);
+    CHECK(emulated(program) == std::vector<std::string>{"sh", wrapper.string(), "-L", "/usr/aarch64-linux-gnu", "/bin/echo",
+                                                        "--config", "node.toml"});
+    const int pid = spawn(program, dir / "log.txt");
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    std::ifstream in(dir / "argv.txt");
+    std::stringstream got;
+    got << in.rdbuf();
+    CHECK(got.str() == "-L\n/usr/aarch64-linux-gnu\n/bin/echo\n--config\nnode.toml\n");
+
+    if (before) ::setenv("VEIL_EMULATOR", saved.c_str(), 1);
+    else ::unsetenv("VEIL_EMULATOR");
+    std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("testnet - directory RPC round-trips and refuses malformed bytes", "[node][testnet]") {
