@@ -172,9 +172,13 @@ private:
         after_change(before);
         // Nothing leaves before the period voted for is on disk: after a crash a vote that left
         // unrecorded could be repeated, and be taken for equivocation. Retried at every tick.
-        if (authority_->voted() != voted_ && !save_voted()) return;
+        if (!voted_saved() && !save_voted()) return;
         for (auto& p : peers_) talk_to(p);
     }
+
+    // Nothing leaves before the periods voted for are on disk (checked by both lanes, whatever
+    // calls them: a tick, a vote passed on at once, an answer).
+    bool voted_saved() const { return authority_->voted() == voted_; }
 
     // Logs and saves a newly served manifest (the saved one is taken back after a restart).
     void after_change(std::uint64_t before) {
@@ -253,7 +257,7 @@ private:
     }
 
     void talk_votes(Peer& p) {
-        if (p.busy) return;
+        if (p.busy || !voted_saved()) return;
         auto period = authority_->period();
         if (p.lie_period != period) {
             p.lie_period = period;
@@ -312,7 +316,7 @@ private:
     }
 
     void talk_bulk(Peer& p) {
-        if (p.bulk_busy) return;
+        if (p.bulk_busy || !voted_saved()) return;
         DirectoryRequest q{DirectoryKind::get_manifest, {}, {}};
         std::optional<OutboxItem> item;
         if (misbehave_.empty() && (item = p.outbox->next_bulk(authority_->votes_to_relay(), outbox_clock()))) {
@@ -360,7 +364,13 @@ private:
                         return encode_directory_response(kind, {DirectoryStatus::not_ready, {}, "no manifest yet"});
                     return ok(authority_->served());
                 case DirectoryKind::post_vote: {
-                    auto taken = authority_->take_vote(decode_relayed_vote(q.body), now);
+                    auto relayed = decode_relayed_vote(q.body);
+                    auto taken = authority_->take_vote(relayed, now);
+                    if (taken == VoteTaken::taken) {
+                        auto header = proto::peek_vote(relayed.envelope);  // authority keys are public
+                        log_->info("took the vote of authority {} for period {}", wire::to_hex(header.authority).substr(0, 16),
+                                   header.period);
+                    }
                     if (taken == VoteTaken::equivocation)
                         log_->warn("an authority signed two different votes for period {}: its vote is left out",
                                    authority_->period());
