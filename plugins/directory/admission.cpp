@@ -7,6 +7,7 @@
 #include <array>
 #include <cstring>
 #include <tuple>
+#include <utility>
 
 #include "veil/proto/admission.hpp"
 #include "veil/proto/node_rpc.hpp"
@@ -25,6 +26,18 @@ std::vector<std::uint8_t> numeric_bytes(const std::string& host) {
     static constexpr std::array<std::uint8_t, 12> kMapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
     if (std::equal(kMapped.begin(), kMapped.end(), v6.begin())) return {v6.begin() + 12, v6.end()};
     return {v6.begin(), v6.end()};
+}
+
+// The IPv4 address a 6to4 (2002:AABB:CCDD::/48) or Teredo (2001:0::/32, the client's address
+// inverted in the last 32 bits) address carries: one IPv4 address yields 2^80 of them, so they
+// count in its block, not in a /48 each, and are as global as it is. Other addresses unchanged.
+std::vector<std::uint8_t> embedded_v4(std::vector<std::uint8_t> bytes) {
+    if (bytes.size() != 16) return bytes;
+    if (bytes[0] == 0x20 && bytes[1] == 0x02) return {bytes.begin() + 2, bytes.begin() + 6};
+    if (bytes[0] == 0x20 && bytes[1] == 0x01 && bytes[2] == 0 && bytes[3] == 0)
+        return {static_cast<std::uint8_t>(~bytes[12]), static_cast<std::uint8_t>(~bytes[13]),
+                static_cast<std::uint8_t>(~bytes[14]), static_cast<std::uint8_t>(~bytes[15])};
+    return bytes;
 }
 
 AddressKind classify_v4(const std::array<std::uint8_t, 4>& a) {
@@ -81,6 +94,7 @@ const char* to_string(AddressKind k) {
 
 AddressKind classify_address(const std::string& host) {
     auto bytes = numeric_bytes(host);  // ::ffff:a.b.c.d: the IPv4 address decides
+    bytes = embedded_v4(std::move(bytes));  // 6to4/Teredo: the IPv4 address they carry decides
     if (bytes.size() == 4) {
         std::array<std::uint8_t, 4> v4{};
         std::copy(bytes.begin(), bytes.end(), v4.begin());
@@ -100,18 +114,6 @@ bool admissible(AddressKind k, bool test_network) {
 }
 
 namespace {
-
-// The IPv4 address a 6to4 (2002:AABB:CCDD::/48) or Teredo (2001:0::/32, the client's address
-// inverted in the last 32 bits) address carries: one IPv4 address yields 2^80 of them, so they
-// count in its block, not in a /48 each. Other addresses unchanged.
-std::vector<std::uint8_t> embedded_v4(std::vector<std::uint8_t> bytes) {
-    if (bytes.size() != 16) return bytes;
-    if (bytes[0] == 0x20 && bytes[1] == 0x02) return {bytes.begin() + 2, bytes.begin() + 6};
-    if (bytes[0] == 0x20 && bytes[1] == 0x01 && bytes[2] == 0 && bytes[3] == 0)
-        return {static_cast<std::uint8_t>(~bytes[12]), static_cast<std::uint8_t>(~bytes[13]),
-                static_cast<std::uint8_t>(~bytes[14]), static_cast<std::uint8_t>(~bytes[15])};
-    return bytes;
-}
 
 // The first `bits` bits of a numeric host (IPv4: v4_bits, IPv6: v6_bits) as "prefix/bits".
 std::string prefix_of(const std::string& host, std::size_t v4_bits, std::size_t v6_bits) {

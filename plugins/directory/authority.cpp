@@ -71,12 +71,21 @@ void Authority::record_vote(std::uint64_t p) {
     while (voted_.size() > kVotedRuns) voted_.erase(voted_.begin());
 }
 
-std::uint64_t Authority::vote_deadline_ms(std::uint64_t p, std::size_t vouchers) const {
+std::uint64_t Authority::rounds() const {
     // R rounds fit before the middle; R = threshold covers up to threshold - 1 liars, the most
     // that cannot sign a manifest alone (Dolev-Strong needs f + 1 rounds for f).
-    std::uint64_t rounds = std::max<std::size_t>(1, std::min(threshold(), config_.authority_keys.size()));
-    std::uint64_t delta = config_.consensus.period_ms / 2 / rounds;
-    return period_start_ms(p, config_.consensus.period_ms) + std::min<std::uint64_t>(vouchers, rounds) * delta;
+    return std::max<std::size_t>(1, std::min(threshold(), config_.authority_keys.size()));
+}
+
+std::uint64_t Authority::vote_deadline_ms(std::uint64_t p, std::size_t vouchers) const {
+    std::uint64_t delta = config_.consensus.period_ms / 2 / rounds();
+    return period_start_ms(p, config_.consensus.period_ms) + std::min<std::uint64_t>(vouchers, rounds()) * delta;
+}
+
+std::size_t Authority::max_vote_bytes() const {
+    std::uint64_t delta = config_.consensus.period_ms / 2 / rounds();
+    std::uint64_t others = std::max<std::size_t>(1, config_.authority_keys.size() - 1);
+    return static_cast<std::size_t>(delta * kFloorBytesPerMs / others);
 }
 
 // The relay signatures worth passing on: valid ones of distinct configured authorities other
@@ -100,6 +109,7 @@ VoteTaken Authority::take_vote(const RelayedVote& relayed, std::uint64_t now_ms)
     if (!configured(header.authority) || header.authority == key_.pub) return VoteTaken::refused;
     if (header.period < period_ || header.period > period_ + 1) return VoteTaken::refused;  // only now or the next (clock skew)
     if (header.period == period_ && formed_) return VoteTaken::refused;                    // this period is decided
+    if (relayed.envelope.size() > max_vote_bytes()) return VoteTaken::refused;             // could not cross in a round
     auto held = votes_.find({header.period, header.authority});
     if (held != votes_.end() && !held->second.proof.empty()) return VoteTaken::known;  // proven: nothing more to learn
     auto digest = digest_of(relayed.envelope);

@@ -32,6 +32,10 @@
 
 namespace veil::directory {
 
+/// The slowest link an authority is expected on (2 Mbit/s), in bytes per millisecond: vote sizes
+/// and request timeouts are scaled to it.
+inline constexpr std::uint64_t kFloorBytesPerMs = 250;
+
 struct AuthorityConfig {
     RegistryConfig registry;
     ConsensusParams consensus;            ///< consensus.authority_count is set from authority_keys
@@ -87,6 +91,10 @@ public:
     VoteTaken take_vote(const RelayedVote& relayed, std::uint64_t now_ms);
     /// When a vote vouched for by `vouchers` distinct authorities stops being taken in period p.
     [[nodiscard]] std::uint64_t vote_deadline_ms(std::uint64_t p, std::size_t vouchers) const;
+    /// The largest vote envelope taken: what one round (delta) carries at the floor rate to each
+    /// of the N-1 others. A larger one, relayed in front of a small one (an equivocation proof),
+    /// could hold it past the round's deadline at one authority and not at another.
+    [[nodiscard]] std::size_t max_vote_bytes() const;
     /// Another authority's signature on this period's consensus. Taken only when it verifies over
     /// the body this authority formed; a valid one is never replaced.
     SignatureTaken take_signature(const ConsensusSignature& s, std::uint64_t now_ms);
@@ -130,6 +138,7 @@ public:
 
 private:
     bool configured(const PublicKey& k) const;
+    std::uint64_t rounds() const;  // R: rounds of vote delivery before the middle
     void form(std::uint64_t now_ms);
     void serve_if_enough(std::uint64_t now_ms);
     void serve(const SignedManifest& m);

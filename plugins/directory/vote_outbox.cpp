@@ -6,8 +6,7 @@ namespace veil::directory {
 
 std::uint64_t peer_timeout_ms(std::size_t bytes) {
     constexpr std::uint64_t kBaseMs = 5000;
-    constexpr std::uint64_t kBytesPerMs = 250;  // 2 Mbit/s: the slowest link an authority is expected on
-    return kBaseMs + bytes / kBytesPerMs;
+    return kBaseMs + bytes / kFloorBytesPerMs;
 }
 
 void PeerOutbox::forget_gone(const std::vector<OutgoingVote>& held) {

@@ -16,6 +16,7 @@ wire::Bytes encode_directory_request(const DirectoryRequest& r) {
     wire::Writer w;
     w.u8(kVersion).u8(static_cast<std::uint8_t>(r.kind));
     if (r.kind == DirectoryKind::register_node) w.var(r.descriptor);
+    else if (r.kind == DirectoryKind::get_manifest && r.held_version != 0) w.u64(r.held_version);
     else if (r.kind == DirectoryKind::post_vote) w.var(r.body);
     else if (r.kind == DirectoryKind::post_signature || r.kind == DirectoryKind::offer_vote) w.raw(r.body);
     return w.take();
@@ -32,6 +33,7 @@ DirectoryRequest decode_directory_request(wire::ByteView b) {
         q.descriptor.assign(d.begin(), d.end());
     } else if (kind == static_cast<std::uint8_t>(DirectoryKind::get_manifest)) {
         q.kind = DirectoryKind::get_manifest;
+        if (!r.done() && (q.held_version = r.u64()) == 0) throw wire::DecodeError("directory: no version held is sent as nothing");
     } else if (kind == static_cast<std::uint8_t>(DirectoryKind::post_vote)) {
         q.kind = DirectoryKind::post_vote;
         auto v = r.var(kMaxManifestBodyBytes + 4096);
@@ -63,7 +65,7 @@ DirectoryResponse decode_directory_response(DirectoryKind kind, wire::ByteView b
     wire::Reader r(b);
     DirectoryResponse out;
     std::uint8_t status = r.u8();
-    if (status < 1 || status > static_cast<std::uint8_t>(DirectoryStatus::wanted))
+    if (status < 1 || status > static_cast<std::uint8_t>(DirectoryStatus::current))
         throw wire::DecodeError("directory: unknown status");
     out.status = static_cast<DirectoryStatus>(status);
     if (out.status != DirectoryStatus::ok) {

@@ -1,7 +1,7 @@
 // A lying authority that floods the others with votes, among three, real processes on 127.0.0.1
 // (issue 15 review, HIGH: vote delivery). authority-3 (test_misbehave = "flood") sends each
-// honest authority 100 different votes a period, for the period and the next, each listing
-// 3,000 made-up nodes (~225 kB), back to back. Every node registers with all three, so a node
+// honest authority 100 different votes a period, for the period and the next, each as large as
+// a vote may be (Authority::max_vote_bytes: ~390 made-up nodes, ~29 kB here), back to back. Every node registers with all three, so a node
 // is listed only when both honest votes count: an honest vote delayed past its round by the
 // flood would leave the nodes out, or leave the authority without a signature that period.
 #include <catch2/catch.hpp>

@@ -74,6 +74,13 @@ TEST_CASE("admission - address kinds", "[node][admission]") {
     CHECK(classify_address("255.255.255.255") == AddressKind::reserved);
     CHECK(classify_address("192.0.2.7") == AddressKind::reserved);
     CHECK(classify_address("2001:db8::1") == AddressKind::reserved);
+    // 6to4 and Teredo addresses are as global as the IPv4 address they carry.
+    CHECK(classify_address("2002:7f00:1::1") == AddressKind::loopback);
+    CHECK(classify_address("2002:a01:203::1") == AddressKind::private_range);
+    CHECK(classify_address("2002:808:808::1") == AddressKind::global);
+    CHECK(classify_address("2001:0:4136:e378:8000:63bf:f5ff:fffe") == AddressKind::private_range);  // 10.0.0.1
+    CHECK(classify_address("2001:0:4136:e378:8000:63bf:80ff:fffe") == AddressKind::loopback);      // 127.0.0.1
+    CHECK(classify_address("2001:0:4136:e378:8000:63bf:f7f7:f7f7") == AddressKind::global);        // 8.8.8.8
     CHECK(classify_address("localhost") == AddressKind::not_numeric);
     CHECK(classify_address("node.example.org") == AddressKind::not_numeric);
     CHECK(admissible(AddressKind::global, false));

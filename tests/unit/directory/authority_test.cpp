@@ -286,6 +286,32 @@ TEST_CASE("authority - a vote is taken late only while the relay signatures on i
     CHECK_THROWS_AS(net.authorities[0]->take_vote(direct(bad), kStart + 1), veil::wire::DecodeError);
 }
 
+TEST_CASE("authority - a vote too large to cross one round at the floor rate to every other is refused", "[node][authority]") {
+    Network net(3);  // threshold 2: rounds of kPeriodMs / 4; 2 others
+    const std::uint64_t p = kStart / kPeriodMs;
+    CHECK(net.authorities[0]->max_vote_bytes() == kPeriodMs / 4 * kFloorBytesPerMs / 2);
+    // A vote of `n` made-up nodes by authority 1 (signed: only its size is wrong).
+    auto vote_of = [&](std::size_t n) {
+        Vote v{p, net.keys[1].pub, {}};
+        for (std::size_t i = 0; i < n; ++i) {
+            VotedNode node{};
+            node.ed25519[0] = static_cast<std::uint8_t>(i);
+            node.ed25519[1] = static_cast<std::uint8_t>(i >> 8);
+            node.host = "203.0.113.1";
+            node.port = 7000;
+            v.nodes.push_back(node);
+        }
+        return sign_vote(v, net.keys[1]);
+    };
+    auto small = vote_of(10);
+    auto large = vote_of(1000);
+    REQUIRE(small.size() <= net.authorities[0]->max_vote_bytes());
+    REQUIRE(large.size() > net.authorities[0]->max_vote_bytes());
+    for (auto& a : net.authorities) a->tick(kStart);
+    CHECK(net.authorities[0]->take_vote(direct(large), kStart + 1) == VoteTaken::refused);
+    CHECK(net.authorities[0]->take_vote(direct(small), kStart + 1) == VoteTaken::taken);
+}
+
 TEST_CASE("authority - a vote delivered at the edge of the first round reaches every honest authority", "[node][authority]") {
     Network net(3);
     const std::uint64_t p = kStart / kPeriodMs;

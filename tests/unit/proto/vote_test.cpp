@@ -44,6 +44,17 @@ TEST_CASE("vote - consensus signatures and the authority RPC kinds round-trip", 
     CHECK(back.body == post.body);
     DirectoryRequest vote{DirectoryKind::post_vote, {}, {1, 2, 3}};
     CHECK(decode_directory_request(encode_directory_request(vote)).body == vote.body);
+    // get_manifest names the version held (authorities) or nothing (nodes: as before).
+    DirectoryRequest fetch{DirectoryKind::get_manifest, {}, {}, 41};
+    CHECK(decode_directory_request(encode_directory_request(fetch)).held_version == 41);
+    DirectoryRequest plain{DirectoryKind::get_manifest, {}, {}};
+    CHECK(encode_directory_request(plain).size() == 2);
+    CHECK(decode_directory_request(encode_directory_request(plain)).held_version == 0);
+    auto zero = encode_directory_request(plain);
+    zero.resize(10, 0);  // an explicit 0 would not round-trip
+    CHECK_THROWS_AS(decode_directory_request(zero), DecodeError);
+    auto current = encode_directory_response(DirectoryKind::get_manifest, {DirectoryStatus::current, {}, "not newer"});
+    CHECK(decode_directory_response(DirectoryKind::get_manifest, current).status == DirectoryStatus::current);
 }
 
 TEST_CASE("vote - the previous consensus it names and its relay signatures round-trip", "[node][vote]") {

@@ -2,7 +2,8 @@
 /// The directory authority's two requests (the bytes inside one net.hpp frame):
 ///   request  = u8 version (1) | u8 kind | payload
 ///     kind 1 register:     var(signed descriptor envelope)   (also the heartbeat)
-///     kind 2 get_manifest: nothing
+///     kind 2 get_manifest: nothing, or u64 version held (authority to authority: answered
+///                          7 current, no manifest, unless the served one is newer)
 ///     kind 3 post_vote:      var(relayed vote)                (authority to authority, vote.hpp)
 ///     kind 4 post_signature: consensus signature (104 bytes)  (authority to authority, vote.hpp)
 ///     kind 5 offer_vote:     digest_of(vote envelope) (32)    (authority to authority: a relayed
@@ -29,12 +30,14 @@ enum class DirectoryStatus : std::uint8_t {
     not_ready = 4,    ///< no manifest yet
     checking = 5,     ///< a registration being checked (admission challenge): not listed yet
     wanted = 6,       ///< offer_vote: not held, send the whole vote (post_vote)
+    current = 7,      ///< get_manifest with a version: the served one is not newer
 };
 
 struct DirectoryRequest {
     DirectoryKind kind = DirectoryKind::get_manifest;
     wire::Bytes descriptor;  ///< register only
     wire::Bytes body;        ///< post_vote: the relayed vote; post_signature: the encoded signature; offer_vote: the digest
+    std::uint64_t held_version = 0;  ///< get_manifest: the version the asker holds (0: none, send it)
 };
 
 struct DirectoryResponse {
