@@ -199,9 +199,11 @@ void Account::adopt_device_list(const crypto::DeviceList& list) {
     } catch (const crypto::Error&) {
         return;
     }
-    // A list without this device active is not ours to build on (a new chain elsewhere, or this
-    // device revoked: it keeps its own list and learns it when contacts refuse it).
-    if (!list.is_active(device_->signing_key())) return;
+    // Every valid list of our identity is joined, also one that does not name this device (a
+    // device restored from an old backup signed its own next list: a revocation in the other
+    // must not be lost). Only a list that revokes this device is not ours to build on: it
+    // keeps its own list and learns it when contacts refuse it.
+    if (const auto* me = list.find(device_->signing_key()); me && me->revoked()) return;
     crypto::DeviceList next;
     if (list.version() > list_.version() && covers(list, list_)) {
         next = list;  // the ordinary case: another device changed the list since
@@ -299,8 +301,9 @@ std::size_t Account::fan_out(const crypto::VeilId& person, const crypto::DeviceL
     std::size_t reached = 0;
     for (const auto& e : list.entries()) {
         if (e.revoked() || e.signing_key == device_->signing_key()) continue;
-        // Marked revoked by another list of theirs (a fork, an older one): never encrypted to.
-        if (person != id() && peers_.state(person, e.signing_key) == PeerLists::DeviceState::revoked) continue;
+        // Marked revoked by another list of theirs, or of ours (a fork, an older one): never
+        // encrypted to.
+        if (peers_.state(person, e.signing_key) == PeerLists::DeviceState::revoked) continue;
         if (!sessions_->has_session(person, e.signing_key)) {
             auto b = bundles.find(e.signing_key);
             if (b == bundles.end()) continue;
@@ -382,7 +385,7 @@ std::optional<MessageRecord> Account::open(wire::ByteView envelope, std::uint64_
     // Before the ratchet: a blocked sender makes and moves no session (issue 14). A forged
     // certificate naming a blocked ID is dropped all the same.
     if (sender != id() && is_blocked && is_blocked(sender)) return std::nullopt;
-    if (sender != id() && peers_.state(sender, opened.sender.device_signing_key) == PeerLists::DeviceState::revoked) {
+    if (peers_.state(sender, opened.sender.device_signing_key) == PeerLists::DeviceState::revoked) {
         throw crypto::Error(crypto::ErrorKind::revoked, "a device its owner revoked wrote this");
     }
     auto before = prekeys_->one_time_count();

@@ -239,9 +239,10 @@ std::vector<sdk::messenger::Message> Client::release_held() {
 void Client::refresh_own_devices(std::function<void()> then) {
     // The list alone: a bundle read that fails must not keep a newer own list (one that revokes
     // a device of ours) from being adopted.
-    service_.fetch_device_list(account_->id(), [this, then](crypto::DeviceList list) {
+    // Every list, not only the newest: a fork of the same version is joined too (issue 14).
+    service_.fetch_device_lists(account_->id(), [this, then](std::vector<crypto::DeviceList> lists) {
         auto before = account_->device_list().version();
-        account_->adopt_device_list(list);
+        for (const auto& list : lists) account_->adopt_device_list(list);
         if (account_->device_list().version() == before) return then();
         store_.save_account(*account_, {}, then, [this, then](const sdk::Error& e) {
             ctx_.log().warn("{}", e.message);

@@ -545,9 +545,11 @@ void cmd_devices(Service& service, AccountStore& store, Client& client, const sd
     with_client(client, call, "veil devices", [&service, &store, &client, call, json, revoke, key, fail] {
         auto account = client.account();
         service.with_manifest([&service, &store, call, json, revoke, key, fail, account] {
-            // The current list from the swarm: another device may have changed it.
-            service.fetch_person(account->id(), [&service, &store, call, json, revoke, key, fail, account](PersonKeys own) {
-                account->adopt_device_list(own.list);
+            // The current lists from the swarm: another device may have changed it, or signed a
+            // fork of it (each is joined: issue 14).
+            service.fetch_device_lists(account->id(), [&service, &store, call, json, revoke, key, fail, account](
+                                                          std::vector<crypto::DeviceList> lists) {
+                for (const auto& l : lists) account->adopt_device_list(l);
                 if (!revoke) {
                     return store.save_account(*account, {}, [account, call, json] { list_devices(account, call, json); },
                                               fail);
@@ -570,7 +572,9 @@ void cmd_devices(Service& service, AccountStore& store, Client& client, const sd
                         if (!holders.settled()) {
                             return call.fail("veil devices: revocation pending: " + std::to_string(holders.held) + " of " +
                                                  std::to_string(holders.members) +
-                                                 " members hold it; it is retried by the next command (send, receive) "
+                                                 " members hold it" +
+                                                 (holders.read_complete ? "" : " (too few members gave a complete read of the lists)") +
+                                                 "; it is retried by the next command (send, receive) "
                                                  "or the running daemon (device list version " + version + ")",
                                              sdk::exit_code::failure);
                         }

@@ -91,14 +91,22 @@ std::map<crypto::PublicKey, crypto::PreKeyBundle> newest_bundles(const crypto::V
     return out;
 }
 
-std::vector<proto::node::Hash> superseded_lists(const crypto::VeilId& id, std::uint64_t current_version,
+std::vector<proto::node::Hash> superseded_lists(const crypto::VeilId& id, const crypto::DeviceList& current,
                                          const std::vector<proto::node::MessageItem>& items) {
     std::vector<proto::node::Hash> out;
+    // A lower version alone is no proof: a fork signed elsewhere may revoke a device the
+    // current list does not (issue 14). Deleted only once current carries each of its marks.
+    auto keeps_marks = [&current](const crypto::DeviceList& old) {
+        return std::all_of(old.entries().begin(), old.entries().end(), [&current](const auto& e) {
+            const auto* now = current.find(e.signing_key);
+            return !e.revoked() || (now && now->revoked());
+        });
+    };
     for (const auto& item : items) {
         try {
             auto list = crypto::DeviceList::decode(item.data);
             list.verify(id);
-            if (list.version() < current_version) out.push_back(item.hash);
+            if (list.version() < current.version() && keeps_marks(list)) out.push_back(item.hash);
         } catch (const crypto::Error&) {
             out.push_back(item.hash);
         }

@@ -70,9 +70,10 @@ inline constexpr std::uint64_t kRepublishCheckMs = 30ULL * 1000;
     const crypto::VeilId& id, const crypto::DeviceList& list, const std::vector<wire::Bytes>& blobs,
     std::uint64_t now_ms);
 
-/// What a device deletes from its identity's device-list namespace after publishing the list of
-/// version `current_version`: older lists, and anything that does not verify against id.
-[[nodiscard]] std::vector<proto::node::Hash> superseded_lists(const crypto::VeilId& id, std::uint64_t current_version,
+/// What a device deletes from its identity's device-list namespace after publishing `current`:
+/// older lists whose every revocation `current` also carries, and anything that does not verify
+/// against id. An older list revoking a device `current` names active stays (a fork's mark).
+[[nodiscard]] std::vector<proto::node::Hash> superseded_lists(const crypto::VeilId& id, const crypto::DeviceList& current,
                                                        const std::vector<proto::node::MessageItem>& items);
 
 /// What a device deletes from the bundle namespace after publishing `current`: its own earlier

@@ -42,9 +42,12 @@ void SendKeys::person(const AccountPtr& account, const crypto::VeilId& who,
     if (auto held = fresh_list(*account, who, now)) {
         return complete(account, who, PersonKeys{std::move(*held), {}, false}, keep, std::move(fail));
     }
-    reads_.device_list(who, [this, account, who, now, keep, fail](crypto::DeviceList list) {
+    reads_.device_list(who, [this, account, who, now, keep, fail](std::vector<crypto::DeviceList> lists) {
+        auto list = newest_of(lists);
         if (who == account->id()) {
-            account->adopt_device_list(list);
+            // Every list of ours, not only the newest: a fork of the same version (a device
+            // restored from an old backup) is joined too, so its revocations hold here.
+            for (const auto& l : lists) account->adopt_device_list(l);
             own_read_ms_ = now;
             list = account->device_list();
         } else if (const auto* held = account->peer_lists().find(who); held && held->list.version() > list.version()) {

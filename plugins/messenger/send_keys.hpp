@@ -18,6 +18,7 @@
 
 #include "account.hpp"
 #include "errors.hpp"
+#include "published.hpp"
 #include "veil/sdk/clock.hpp"
 
 namespace veil::messenger {
@@ -34,7 +35,9 @@ struct PersonKeys final {
 
 /// The network reads a send may make (Service's in the client: service_reads, send_queue.cpp).
 struct KeyReads final {
-    std::function<void(const crypto::VeilId&, std::function<void(crypto::DeviceList)>, Fail)> device_list;
+    /// Every valid list the swarm holds, lowest version first (Service::fetch_device_lists): of our
+    /// own identity each is joined (a fork), of another the newest is used.
+    std::function<void(const crypto::VeilId&, std::function<void(std::vector<crypto::DeviceList>)>, Fail)> device_list;
     std::function<void(const crypto::VeilId&, const crypto::DeviceList&, std::function<void(Bundles)>, Fail)> bundles;
 };
 

@@ -23,8 +23,8 @@ SendQueue::SendQueue(sdk::Context& ctx, Service& service, AccountStore& store)
       service_(service),
       store_(store),
       keys_(KeyReads{
-          [&service](const crypto::VeilId& who, std::function<void(crypto::DeviceList)> done, Fail fail) {
-              service.fetch_device_list(who, std::move(done), std::move(fail));
+          [&service](const crypto::VeilId& who, std::function<void(std::vector<crypto::DeviceList>)> done, Fail fail) {
+              service.fetch_device_lists(who, std::move(done), std::move(fail));
           },
           [&service](const crypto::VeilId& who, const crypto::DeviceList& list, std::function<void(Bundles)> done,
                      Fail fail) { service.fetch_bundles(who, list, std::move(done), std::move(fail)); },

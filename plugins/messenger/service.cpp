@@ -271,13 +271,17 @@ void Service::publish(const AccountPtr& account, std::function<void(Holders)> do
     // First what the swarm holds: a list another device signed meanwhile, or one that forked
     // from ours (this device restored from an old backup and changed its copy), is joined, not
     // overwritten, so no device another list revoked becomes active again (issue 14).
-    fetch_public(account->id(), kDeviceListNamespace, [this, account, done, fail](std::vector<wire::Bytes> blobs, ReadCoverage) {
+    // Unless most members gave a complete read, a fork held by the others may be missed: stored
+    // all the same, but left due (unsettled) and published again, joining once they answer.
+    fetch_public(account->id(), kDeviceListNamespace, [this, account, done, fail](std::vector<wire::Bytes> blobs,
+                                                                                  ReadCoverage coverage) {
         for (const auto& list : valid_device_lists(account->id(), blobs, now_ms())) account->adopt_device_list(list);
-        store_published(account, done, fail);
-    }, [this, account, done, fail](const sdk::Error&) { store_published(account, done, fail); });
+        store_published(account, absence_agreed(coverage, false), done, fail);
+    }, [this, account, done, fail](const sdk::Error&) { store_published(account, false, done, fail); });
 }
 
-void Service::store_published(const AccountPtr& account, std::function<void(Holders)> done, Fail fail) {
+void Service::store_published(const AccountPtr& account, bool read_complete, std::function<void(Holders)> done,
+                              Fail fail) {
     auto now = now_ms();
     std::vector<proto::node::StoreRequest> stores;
     try {
@@ -291,7 +295,8 @@ void Service::store_published(const AccountPtr& account, std::function<void(Hold
     // Settled once a majority of the swarm's members stored them (not only of those that
     // answered): a later `init --restore` needs a majority to answer, and the two majorities
     // meet. Short of that (members down) it stays due (dirty) and is published again.
-    store_each(std::move(stores), [this, account, now, bundle, done](Holders holders) {
+    store_each(std::move(stores), [this, account, now, bundle, read_complete, done](Holders holders) {
+        holders.read_complete = read_complete;
         if (!holders.settled()) return done(holders);
         account->mark_published(now);
         prune_published(account, bundle, [done, holders] { done(holders); });
@@ -309,11 +314,11 @@ void Service::prune_published(const AccountPtr& account, const wire::Bytes& bund
         one_done();
     };
     auto id = account->id();
-    auto version = account->device_list().version();
+    auto current = account->device_list();
     auto device = account->device().signing_key();
     for (auto ns : {kDeviceListNamespace, kBundleNamespace}) {
-        read_public(id, ns, [this, account, ns, id, version, device, bundle, one_done, warn](std::vector<proto::node::MessageItem> items, ReadCoverage) {
-            auto hashes = ns == kDeviceListNamespace ? superseded_lists(id, version, items)
+        read_public(id, ns, [this, account, ns, id, current, device, bundle, one_done, warn](std::vector<proto::node::MessageItem> items, ReadCoverage) {
+            auto hashes = ns == kDeviceListNamespace ? superseded_lists(id, current, items)
                                                      : superseded_bundles(id, device, bundle, items, now_ms());
             if (hashes.empty()) return one_done();
             to_every_member(id.x25519, account->identity_delete_request(ns, std::move(hashes), now_ms()),

@@ -64,7 +64,8 @@ public:
     /// Publishes the account's device list and bundle, after joining every valid list of its
     /// identity the swarm holds (Account::adopt_device_list: a list another device signed since,
     /// or a fork of ours, is joined at max + 1 with the union of both revocations, never
-    /// overwritten; a failed read publishes what the account holds). Taken when a majority of the members that
+    /// overwritten; a read that fewer than most members completed publishes what the account
+    /// holds but leaves it unsettled, Holders::read_complete false). Taken when a majority of the members that
     /// answered stored both; `settled` when a majority of ALL the swarm's members did: then it
     /// is marked published (save afterwards) and what it supersedes is deleted. Unsettled (members
     /// down), the account stays due (needs_publish) and callers publish it again until settled,
@@ -111,8 +112,8 @@ private:
     /// answered, `fail` when none answered ok.
     void to_every_member(const proto::node::PublicKey& mailbox, const proto::node::RequestBody& body,
                          std::function<void(std::vector<proto::node::Response>)> done, Fail fail);
-    /// The stores of publish(), once the swarm's lists are joined.
-    void store_published(const AccountPtr& account, std::function<void(Holders)> done, Fail fail);
+    /// The stores of publish(), once the swarm's lists are joined (read_complete: from most members).
+    void store_published(const AccountPtr& account, bool read_complete, std::function<void(Holders)> done, Fail fail);
     /// Deletes device lists and own bundles that the ones just published supersede.
     void prune_published(const AccountPtr& account, const wire::Bytes& bundle, std::function<void()> done);
     /// Keeps `m` if it is newer than the manifest held.

@@ -32,8 +32,11 @@ struct StoreVerdict {
 struct Holders {
     std::size_t held = 0;
     std::size_t members = 0;
-    /// A majority of ALL the swarm's members hold it.
-    [[nodiscard]] bool settled() const { return members == 0 || held >= members / 2 + 1; }
+    /// False when what it was built on was read from too few members (Service::publish: most
+    /// members must give a complete read of the lists joined first): never settled then.
+    bool read_complete = true;
+    /// A majority of ALL the swarm's members hold it (and it was built on a complete read).
+    [[nodiscard]] bool settled() const { return read_complete && (members == 0 || held >= members / 2 + 1); }
 };
 
 /// Judges `answers` (one per member that answered, as sdk::swarm::MemberAnswers gives them).

@@ -164,6 +164,9 @@ DeviceList DeviceList::merged_with(const Identity& identity, const DeviceList& o
     if (other.identity_key_ != identity.signing_key() || identity_key_ != identity.signing_key()) {
         throw Error(ErrorKind::untrusted_key, "device list belongs to another identity");
     }
+    // Its own check, not the caller's: a forged list naming our identity key must not get its
+    // devices signed into ours.
+    other.verify(identity.veil_id());
     auto entries = entries_;
     for (const auto& o : other.entries_) {
         auto it = std::find_if(entries.begin(), entries.end(),

@@ -154,4 +154,8 @@ TEST_CASE("crypto - two forked device lists join at max + 1, every revocation ke
     auto mallory = Identity::generate();
     CHECK(kind_of([&] { (void)a.merged_with(mallory, b); }) == ErrorKind::untrusted_key);
     CHECK(kind_of([&] { (void)a.merged_with(alice, DeviceList{}.with_device(mallory, phone, 1)); }) == ErrorKind::untrusted_key);
+    // A list naming alice's key whose signature does not verify (a forged watch added) is refused.
+    auto forged = b.encode();
+    forged.back() ^= 1;
+    CHECK(kind_of([&] { (void)a.merged_with(alice, DeviceList::decode(forged)); }) == ErrorKind::bad_signature);
 }

@@ -644,3 +644,63 @@ TEST_CASE("messenger - a device restored from an old backup joins the forked lis
     CHECK(laptop.device_list().encode() == joined.encode());
     CHECK_FALSE(laptop.needs_publish(kNow + 22));
 }
+
+// Issue 14 second review: a new device N signs v5n {A, T, N} on the shared v4 {A, T}, while A
+// revokes the stolen T: v5a {A, T revoked}. v5a does not name N, yet N joins it (v6, T revoked):
+// N's copies to own devices skip T, N refuses T's messages, and N's pruning after publishing v5n
+// keeps v5a (it revokes what v5n names active).
+TEST_CASE("messenger - a new device joins a list that does not name it: a revocation there holds", "[messenger]") {
+    Swarms net;
+    auto alice = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto a = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    const std::string phrase{a.identity().recovery_phrase().str()};
+    auto t = Account::create(crypto::Identity::from_phrase(phrase), a.device_list(), kNow + 1);
+    a.adopt_device_list(t.device_list());
+    const auto v4 = a.device_list();
+    auto n = Account::create(crypto::Identity::from_phrase(phrase), v4, kNow + 2);
+    const auto v5n = n.device_list();
+    REQUIRE(v5n.version() == v4.version() + 1);
+    a.revoke_device(t.device().signing_key(), kNow + 3);
+    const auto v5a = a.device_list();
+    REQUIRE(v5a.find(n.device().signing_key()) == nullptr);
+    t.adopt_device_list(v5n);  // T, still running, follows N's list: it names T active
+    for (auto* d : {&alice, &a, &t, &n}) net.publish(*d);
+
+    // N's pruning after v5n must keep v5a; a v4 copy (all its marks in v5n) may go.
+    auto lists = std::vector<proto::node::MessageItem>{};
+    for (const auto& l : {v4, v5a, v5n}) lists.push_back({proto::node::Hash{static_cast<std::uint8_t>(lists.size() + 1)}, 0, l.encode()});
+    CHECK(superseded_lists(a.id(), v5n, lists) == std::vector<proto::node::Hash>{lists[0].hash});
+
+    n.adopt_device_list(v5a);
+    const auto joined = n.device_list();
+    CHECK(joined.version() == v5n.version() + 1);
+    CHECK_FALSE(joined.is_active(t.device().signing_key()));
+    CHECK(joined.is_active(n.device().signing_key()));
+    CHECK(joined.is_active(a.device().signing_key()));
+    CHECK(n.needs_publish(kNow + 4));
+
+    // N's copy of a message to Alice reaches A, never T.
+    auto own = newest_bundles(a.id(), v5n, net.boxes[{a.id().x25519, kBundleNamespace}], kNow + 4);
+    REQUIRE(own.contains(t.device().signing_key()));
+    auto alice_list = newest_device_list(alice.id(), net.boxes[{alice.id().x25519, kDeviceListNamespace}], kNow + 4);
+    auto alice_bundles = newest_bundles(alice.id(), *alice_list, net.boxes[{alice.id().x25519, kBundleNamespace}], kNow + 4);
+    auto out = n.prepare_send(alice.id(), *alice_list, alice_bundles, own, make_text("hi", kNow + 4), kNow + 4);
+    CHECK(out.stores.size() == 2);  // Alice, and A
+    for (const auto& s : out.stores) CHECK(s.mailbox != t.inbox());
+
+    // T's copy of its own message (T still follows v5n): N refuses it as a revoked device's.
+    auto own_for_t = newest_bundles(a.id(), v5n, net.boxes[{a.id().x25519, kBundleNamespace}], kNow + 5);
+    auto sync = make_text("from the thief", kNow + 5);
+    sync.sync_peer = alice.id();
+    auto from_t = t.prepare_sync(own_for_t, sync, kNow + 5);
+    bool refused = false;
+    for (const auto& s : from_t) {
+        if (s.mailbox != n.inbox()) continue;
+        try {
+            (void)n.open(s.data, kNow + 5);
+        } catch (const crypto::Error& e) {
+            refused = e.kind() == crypto::ErrorKind::revoked;
+        }
+    }
+    CHECK(refused);
+}

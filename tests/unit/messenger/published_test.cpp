@@ -110,7 +110,7 @@ TEST_CASE("messenger - publishing supersedes older lists and own bundles, never 
     // Lists: v1 (older) and the forgery go, v2 stays.
     auto lists = items_of({blobs_in(first, kDeviceListNamespace)[0], blobs_in(from_second, kDeviceListNamespace)[0],
                            blobs_in(forged, kDeviceListNamespace)[0]});
-    auto gone = superseded_lists(alice.id(), second.device_list().version(), lists);
+    auto gone = superseded_lists(alice.id(), second.device_list(), lists);
     CHECK(gone == std::vector<proto::node::Hash>{lists[0].hash, lists[2].hash});
 
     // Bundles: the first device republishes (a top-up); its old bundle and junk go, the second

@@ -25,11 +25,12 @@ struct Net {
     }
     SendKeys keys() {
         return SendKeys(KeyReads{
-                            [this](const crypto::VeilId& who, std::function<void(crypto::DeviceList)> done, Fail fail) {
+                            [this](const crypto::VeilId& who, std::function<void(std::vector<crypto::DeviceList>)> done,
+                                   Fail fail) {
                                 ++list_reads;
-                                auto list = newest_device_list(who, boxes[{who.x25519, kDeviceListNamespace}], now);
-                                if (!list) return fail({sdk::ErrorCode::not_found, "no device list"});
-                                done(*list);
+                                auto lists = valid_device_lists(who, boxes[{who.x25519, kDeviceListNamespace}], now);
+                                if (lists.empty()) return fail({sdk::ErrorCode::not_found, "no device list"});
+                                done(std::move(lists));
                             },
                             [this](const crypto::VeilId& who, const crypto::DeviceList& list,
                                    std::function<void(Bundles)> done, Fail) {
@@ -140,4 +141,24 @@ TEST_CASE("send keys - our own list is read again once as old as the refresh per
     CHECK(net.send(keys, alice, bob->id()) == 2);  // Bob's device and our new one
     CHECK(net.list_reads == 1);                    // our own only
     CHECK(net.bundle_reads == 1);
+}
+
+// Issue 14 second review: a device that published its own list v3L {P, T, L} reads a fork of
+// the same version, v3p {P, T revoked}, stored after it. The newest alone would be its own list;
+// every list of ours is joined, so the copy of a message to Bob skips the revoked tablet.
+TEST_CASE("send keys - every own list read is joined, not only the first of the highest version", "[messenger]") {
+    Net net;
+    auto bob = net.person();
+    auto phone = net.person();
+    auto tablet = net.new_device_of(*phone);
+    phone->adopt_device_list(tablet->device_list());
+    auto laptop = net.new_device_of(*tablet);
+    phone->revoke_device(tablet->device().signing_key(), net.now);
+    REQUIRE(phone->device_list().version() == laptop->device_list().version());
+    net.publish(*phone);
+    auto keys = net.keys();
+
+    CHECK(net.send(keys, laptop, bob->id()) == 2);  // Bob and the phone, not the tablet
+    CHECK_FALSE(laptop->device_list().is_active(tablet->device().signing_key()));
+    CHECK(laptop->device_list().is_active(laptop->device().signing_key()));
 }

@@ -62,13 +62,13 @@ public:
         });
         ctx.serve<sw::ToNode>([this](const sw::ToNode& q, sdk::Responder<node::Response> r) {
             auto i = index_of(q.node.ed25519);
-            if (down[i]) return r.fail(sdk::ErrorCode::unreachable, "member down");
+            if (down[i] || refuses_read(i, q.body)) return r.fail(sdk::ErrorCode::unreachable, "member down");
             r.reply(answer(i, q.body));
         });
         ctx.serve<sw::ToEveryMember>([this](const sw::ToEveryMember& q, sdk::Responder<sw::MemberAnswers> r) {
             sw::MemberAnswers out;
             for (std::size_t i = 0; i < kMembers; ++i) {
-                if (!down[i]) out.answers.push_back(answer(i, q.body));
+                if (!down[i] && !refuses_read(i, q.body)) out.answers.push_back(answer(i, q.body));
             }
             if (out.answers.empty()) return r.fail(sdk::ErrorCode::unreachable, "every member down");
             r.reply(std::move(out));
@@ -90,12 +90,17 @@ public:
     std::shared_ptr<const proto::Manifest> manifest;
     std::array<std::map<std::uint16_t, std::vector<node::MessageItem>>, kMembers> held;
     std::array<bool, kMembers> down{};
+    /// A member that fails every read (retrieve) but takes stores.
+    std::array<bool, kMembers> reads_down{};
     std::array<std::size_t, kMembers> pages{};
     /// When set, a member serves one new item a page for ever ("more"), and this runs per page.
     std::function<void()> endless;
     std::vector<node::StoreRequest> stored;
 
 private:
+    bool refuses_read(std::size_t i, const node::RequestBody& body) const {
+        return reads_down[i] && std::holds_alternative<node::RetrieveRequest>(body);
+    }
     node::Response answer(std::size_t i, const node::RequestBody& body) {
         if (const auto* q = std::get_if<node::RetrieveRequest>(&body)) {
             ++pages[i];
@@ -238,4 +243,26 @@ TEST_CASE("messenger service - a publish joins the forked list the swarm holds i
     CHECK_FALSE(published->is_active(tablet.device().signing_key()));
     CHECK(published->is_active(watch.device().signing_key()));
     CHECK(published->is_active(laptop.device().signing_key()));
+}
+
+// Issue 14 second review: the join before a publish read from one member of three may miss a
+// fork the others hold; the publish is stored but stays due (unsettled) until most members read.
+TEST_CASE("messenger service - a publish whose list read most members did not complete stays due", "[messenger]") {
+    Rig rig;
+    auto phone = std::make_shared<Account>(Account::create(crypto::Identity::generate(), std::nullopt, rig.clock_ms));
+    rig.swarm.reads_down[1] = rig.swarm.reads_down[2] = true;
+    auto publish = [&] {
+        std::optional<Holders> holders;
+        rig.service().publish(phone, [&](Holders h) { holders = h; }, [](const sdk::Error& e) { FAIL(e.message); });
+        REQUIRE(rig.h.run_until([&] { return holders.has_value(); }, 5'000));
+        return *holders;
+    };
+    auto first = publish();
+    CHECK_FALSE(first.read_complete);
+    CHECK_FALSE(first.settled());
+    CHECK(phone->needs_publish(rig.clock_ms));
+    rig.swarm.reads_down[2] = false;  // two of three complete: most members
+    auto second = publish();
+    CHECK(second.settled());
+    CHECK_FALSE(phone->needs_publish(rig.clock_ms));
 }

@@ -111,7 +111,8 @@ public:
     /// the earlier time), in a canonical order (added_ms, then key) so two devices joining the
     /// same two lists sign the same bytes. Joins a fork (a device restored from an old backup
     /// signed its own next list) without making active a device one side revoked.
-    /// Error{untrusted_key} for another identity's list, Error{too_large} past max_devices.
+    /// Error{untrusted_key} for another identity's list, Error{bad_signature} when `other` does
+    /// not verify (checked here, whatever the caller did), Error{too_large} past max_devices.
     [[nodiscard]] DeviceList merged_with(const Identity& identity, const DeviceList& other) const;
 
     /// Throws Error{untrusted_key}/Error{bad_signature} unless signed by the key bound to id.
