@@ -821,12 +821,16 @@ TEST_CASE("store - a replayed old expire proof does not hide an identical re-sto
     REQUIRE(s.expire(mailbox(1), 0, {m.hash}, kNow + 10'000, kNow, {old_proof, kNow}).size() == 1);
     s.sweep(kNow + 60'000);  // held until the expiry it had, then gone
     REQUIRE(s.row_count() == 0);
-    // A sender stores the same bytes again, here and on a replica by replication.
+    // A sender stores the same bytes again with work made now, here and on a replica by
+    // replication: the work's timestamp travels with the row and dates it on both.
     const std::uint64_t later = kNow + 300'000;
     auto again = m;
     again.expiry_ms = later + 600'000;
-    REQUIRE(s.store(again, later) == StoreOutcome::stored);
-    REQUIRE(replica.merge({MessageState{m.hash, mailbox(1), 0, again.expiry_ms, false}, &again.data}, later));
+    Payment work{600'000, 0, true, 0, later};
+    REQUIRE(s.store(again, later, 0, nullptr, &work) == StoreOutcome::stored);
+    ReplicaChange replicated{MessageState{m.hash, mailbox(1), 0, again.expiry_ms, false}, &again.data};
+    replicated.payment = &work;
+    REQUIRE(replica.merge(replicated, later));
     // A member replays the owner's old expire: refused on both, the row stays served.
     const ReplicaChange replayed{MessageState{m.hash, mailbox(1), 0, kNow + 10'000, false}, nullptr, nullptr, &old_proof,
                                  kNow};
@@ -834,7 +838,7 @@ TEST_CASE("store - a replayed old expire proof does not hide an identical re-sto
         CHECK_FALSE(store->merge(replayed, later));
         CHECK(store->retrieve(mailbox(1), 0, {}, later).messages.size() == 1);
     }
-    // A proof the owner signed after the row arrived (within the clock window) still applies.
+    // A proof the owner signed after the work (within the clock window) still applies.
     const Bytes fresh(186, 2);
     CHECK(s.merge({MessageState{m.hash, mailbox(1), 0, later + 10'000, false}, nullptr, nullptr, &fresh, later - 30'000},
                   later));
