@@ -415,6 +415,10 @@ std::uint64_t MessageStore::filled_bytes() {
 std::uint64_t MessageStore::filled_bytes_locked() {
     // The rows' model, or the pages in use when more: rows deleted or expired out of the middle
     // of a page leave it in use, and new rows take new pages.
+    return std::max(stored_bytes_locked(), page_bytes_in_use_locked());
+}
+
+std::uint64_t MessageStore::page_bytes_in_use_locked() {
     auto pragma = [this](const char* text) {
         auto& q = prepare(text);
         sql::ScopedReset q_done(q);
@@ -422,7 +426,7 @@ std::uint64_t MessageStore::filled_bytes_locked() {
     };
     const std::uint64_t pages = pragma("PRAGMA page_count");
     const std::uint64_t in_use = pages - std::min(pages, pragma("PRAGMA freelist_count") + empty_pages_);
-    return std::max(stored_bytes_locked(), in_use * page_.page_bytes);
+    return in_use * page_.page_bytes;
 }
 
 bool MessageStore::node_fits(std::size_t bytes, std::uint64_t filled) { return filled + bytes <= limits_.max_stored_bytes; }
@@ -458,14 +462,19 @@ bool MessageStore::keep_proof_for(const PublicKey& mailbox, std::uint16_t ns, co
     // proofs it replaced, or an owner could grow the node to its cap for free.
     // Both by what the file costs (filled_bytes_locked): pages left part full by rows swept out
     // of their middle count, so the node's pages cannot pass the cap through kept proofs.
-    const bool free = node_store_work(limits_, filled_bytes_locked(), proof.bytes.size(), limits_.max_ttl_ms) == 0;
+    const std::uint64_t pages_before = page_bytes_in_use_locked();
+    const bool free = node_store_work(limits_, std::max(stored_bytes_locked(), pages_before), proof.bytes.size(),
+                                      limits_.max_ttl_ms) == 0;
     sql::exec(db_, "SAVEPOINT keep_proof");
     Hash proof_hash{};
     bool kept = keep_proof(mailbox, ns, proof.bytes, proof.signed_ms, named, proof_hash, batch) &&
                 refer_to_proof(rows, proof_hash, deletes);
-    // A kept proof is stored bytes like any other: one that grew the node fits its cap.
+    // A kept proof is stored bytes like any other: one that grew the node, in its rows' model or
+    // in pages (a proof paid for by freed bytes may still take a new page), fits its cap.
     const std::uint64_t after = stored_bytes_locked();
-    if (kept && after > before && (!free || filled_bytes_locked() > limits_.max_stored_bytes)) kept = false;
+    const std::uint64_t pages_after = page_bytes_in_use_locked();
+    const bool grew = after > before || pages_after > pages_before;
+    if (kept && grew && (!free || std::max(after, pages_after) > limits_.max_stored_bytes)) kept = false;
     if (!kept) sql::exec(db_, "ROLLBACK TO keep_proof");
     sql::exec(db_, "RELEASE keep_proof");
     usage_.erase(usage_key(mailbox, ns));  // its proof bytes changed, or were rolled back

@@ -206,6 +206,7 @@ private:
     // `filled`: filled_bytes_locked(), read once by the caller for all its checks.
     bool node_fits(std::size_t bytes, std::uint64_t filled);
     bool row_fits(std::size_t blob_bytes, bool live, std::uint64_t filled);  // a new row: row_total_bytes, the shares it owes included
+    std::uint64_t page_bytes_in_use_locked();  // the file's pages in use, less an empty store's
     std::uint64_t row_generation(std::uint64_t owner_ms, const Payment* payment) const;
     bool paid(const Usage& u, std::size_t data_bytes, Payment& payment, std::uint64_t filled);
     // Keeps a proof once (under its hash) for (mailbox, ns), forgetting the namespace's oldest
