@@ -128,6 +128,10 @@ Outcome StorageService::store(std::uint32_t id, const RequestBody& body, std::ui
                                                                       std::to_string(payment.asked_work) + " hashes"}}};
     if (outcome == StoreOutcome::quota_exceeded)
         return {error_response(id, Status::quota_exceeded, to_string(Status::quota_exceeded))};
+    if (outcome == StoreOutcome::held)
+        return {error_response(id, Status::bad_request,
+                               "its owner expired this message early: it is held, unserved, until " +
+                                   std::to_string(held_expiry_ms) + " and cannot be stored again before")};
     if (outcome == StoreOutcome::node_full)
         return {error_response(id, Status::quota_exceeded, "this node is full")};
     Outcome out;

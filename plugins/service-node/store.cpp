@@ -530,6 +530,8 @@ StoreOutcome MessageStore::store(const StoredMessage& m, std::uint64_t now_ms, s
                 // the owner's too) leaves it held, or this node would serve it again while the
                 // other members hold it, until catch-up.
                 if (held_expiry_ms) *held_expiry_ms = expiry;
+                // The owner signing after its expire is told so (not an ok with an expiry past).
+                if (owner_ms > q.column_uint64(2)) return StoreOutcome::held;
                 return StoreOutcome::duplicate;
             }
             if (expiry > now_ms) {

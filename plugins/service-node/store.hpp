@@ -45,6 +45,7 @@ enum class StoreOutcome : std::uint8_t {
     quota_exceeded,  ///< the mailbox's namespace is full
     node_full,       ///< the node holds Limits::max_stored_bytes
     unpaid,          ///< the price at the namespace's fill is above the work the store proves
+    held,            ///< an owner's re-store signed after the owner expired the row early: it stays held
 };
 
 /// What a store that adds bytes pays with (store_work.hpp). Every such store pays by the node's
