@@ -187,15 +187,15 @@ void CatchUpRound::on_fetch(std::optional<Response> r) {
     for (auto& m : msgs)
         ops->push_back(ReplicaOp{MessageState{m.hash, m.mailbox, m.ns, m.expiry_ms, false}, std::move(m.data), nullptr,
                                  std::move(m.store_auth)});
-    apply(std::move(ops), true);
+    apply(std::move(ops));
 }
 
 // Merges `ops` off the loop (each checked by apply_replica and charged to the peer), then goes on
-// fetching. `fetched`: messages with their data, fetched now but stored maybe long before.
-void CatchUpRound::apply(std::shared_ptr<std::vector<ReplicaOp>> ops, bool fetched) {
+// fetching.
+void CatchUpRound::apply(std::shared_ptr<std::vector<ReplicaOp>> ops) {
     auto service = service_;
-    port_.off_loop([service, ops, fetched, from = peers_[peer_i_].ed25519, now = port_.now_ms()] {
-        (void)service->apply_replica(*ops, from, now, fetched);
+    port_.off_loop([service, ops, from = peers_[peer_i_].ed25519, now = port_.now_ms()] {
+        (void)service->apply_replica(*ops, from, now);
     },
                    [this](bool) { next_fetch(); });
 }

@@ -78,7 +78,7 @@ private:
     [[nodiscard]] bool follows(const BucketPage& page) const;
     void next_fetch();
     void on_fetch(std::optional<Response> r);
-    void apply(std::shared_ptr<std::vector<ReplicaOp>> ops, bool fetched = false);
+    void apply(std::shared_ptr<std::vector<ReplicaOp>> ops);
 
     std::shared_ptr<StorageService> service_;
     std::vector<proto::NodeEntry> peers_;

@@ -119,7 +119,7 @@ Outcome StorageService::store(std::uint32_t id, const RequestBody& body, std::ui
     // A stranger's envelope also pays by how full its namespace is (free under a quarter): a
     // flood cannot fill it cheaply, and a real sender pays at most what the flood last paid.
     Payment payment{q.ttl_ms, work_live ? proven_store_work(q.mailbox, q.ns, m.hash, q.ttl_ms, *q.work) : 0,
-                    !q.auth};
+                    !q.auth, 0, work_live ? q.work->timestamp_ms : 0};
     std::uint64_t held_expiry_ms = m.expiry_ms;
     auto outcome = store_.store(m, now_ms, q.auth ? q.auth->timestamp_ms : 0, &held_expiry_ms, &payment);
     if (outcome == StoreOutcome::unpaid)
@@ -128,6 +128,10 @@ Outcome StorageService::store(std::uint32_t id, const RequestBody& body, std::ui
                                                                       std::to_string(payment.asked_work) + " hashes"}}};
     if (outcome == StoreOutcome::quota_exceeded)
         return {error_response(id, Status::quota_exceeded, to_string(Status::quota_exceeded))};
+    if (outcome == StoreOutcome::held)
+        return {error_response(id, Status::bad_request,
+                               "its owner expired this message early: it is held, unserved, until " +
+                                   std::to_string(held_expiry_ms) + " and cannot be stored again before")};
     if (outcome == StoreOutcome::node_full)
         return {error_response(id, Status::quota_exceeded, "this node is full")};
     Outcome out;
@@ -247,7 +251,7 @@ bool StorageService::charge_verify(const PublicKey& member, std::uint64_t now_ms
 }
 
 std::optional<Wake> StorageService::apply_replica(const std::vector<ReplicaOp>& ops, const PublicKey& from,
-                                                       std::uint64_t now_ms, bool caught_up) {
+                                                       std::uint64_t now_ms) {
     std::map<const Bytes*, std::optional<OwnerChange>> opened;  // each shared proof verified once
     // Each proof's share of the request: the rows it tombstones here count as held by the
     // density rule (a replica that held none adopts the tombstones), decided once for all ops.
@@ -260,7 +264,6 @@ std::optional<Wake> StorageService::apply_replica(const std::vector<ReplicaOp>& 
         if (!owns(op.state.mailbox)) continue;
         // Replicated state cannot outlive what a client could ask for.
         ReplicaChange c{op.state};
-        c.caught_up = caught_up;
         MessageState& s = c.state;
         s.expiry_ms = std::min(s.expiry_ms, now_ms + limits_.max_ttl_ms);
         if (op.data) {
@@ -293,7 +296,7 @@ std::optional<Wake> StorageService::apply_replica(const std::vector<ReplicaOp>& 
                 auto paid = kind == kWorkStoreAuth ? open_work_auth(op.store_auth, s.mailbox, s.ns, s.hash) : std::nullopt;
                 if (paid && !ttl_in_range(limits_, paid->ttl_ms)) continue;  // not a store a client could make
                 if (paid && store_work_live(paid->work, paid->ttl_ms, now_ms, limits_.clock_window_ms)) {
-                    payment = Payment{paid->ttl_ms, paid->proven_work};
+                    payment = Payment{paid->ttl_ms, paid->proven_work, true, 0, paid->work.timestamp_ms};
                     c.store_auth = &op.store_auth;
                     s.expiry_ms = std::min(s.expiry_ms, paid->work.timestamp_ms + paid->ttl_ms);
                 }

@@ -73,10 +73,9 @@ public:
     /// deletions or lower expiries only with an owner proof that verifies and covers them (others
     /// are ignored). Each owner signature verified is charged to `from`'s verify budget; the
     /// batch stops at the first signature that does not verify or does not fit the budget.
-    /// Returns a mailbox and namespace that received a new message, if any. `caught_up`: the
-    /// messages were fetched by catch-up, not replicated as they were stored (ReplicaChange).
+    /// Returns a mailbox and namespace that received a new message, if any.
     std::optional<Wake> apply_replica(const std::vector<ReplicaOp>& ops, const PublicKey& from,
-                                      std::uint64_t now_ms, bool caught_up = false);
+                                      std::uint64_t now_ms);
     /// Peer-envelope signatures verified so far (refusals before the check cost none).
     [[nodiscard]] std::uint64_t peer_signature_checks() const { return peer_signature_checks_.load(); }
     /// The runtime reports how many subscribes it holds parked (info shows it).

@@ -415,6 +415,10 @@ std::uint64_t MessageStore::filled_bytes() {
 std::uint64_t MessageStore::filled_bytes_locked() {
     // The rows' model, or the pages in use when more: rows deleted or expired out of the middle
     // of a page leave it in use, and new rows take new pages.
+    return std::max(stored_bytes_locked(), page_bytes_in_use_locked());
+}
+
+std::uint64_t MessageStore::page_bytes_in_use_locked() {
     auto pragma = [this](const char* text) {
         auto& q = prepare(text);
         sql::ScopedReset q_done(q);
@@ -422,7 +426,7 @@ std::uint64_t MessageStore::filled_bytes_locked() {
     };
     const std::uint64_t pages = pragma("PRAGMA page_count");
     const std::uint64_t in_use = pages - std::min(pages, pragma("PRAGMA freelist_count") + empty_pages_);
-    return std::max(stored_bytes_locked(), in_use * page_.page_bytes);
+    return in_use * page_.page_bytes;
 }
 
 bool MessageStore::node_fits(std::size_t bytes, std::uint64_t filled) { return filled + bytes <= limits_.max_stored_bytes; }
@@ -431,8 +435,15 @@ bool MessageStore::row_fits(std::size_t blob_bytes, bool live, std::uint64_t fil
     return node_fits(row_total_bytes(page_, blob_bytes, live, !live), filled);
 }
 
-std::uint64_t MessageStore::arrival_generation(std::uint64_t now_ms) const {
-    return now_ms - std::min(now_ms, limits_.clock_window_ms);
+std::uint64_t MessageStore::row_generation(std::uint64_t owner_ms, const Payment* payment) const {
+    // Only what travels with the row, so every member holds the same generation however and
+    // whenever the row reached it (never its arrival: a member replaying an old row would make it
+    // newer than the owner's delete). The owner's signature time; else a stranger's work
+    // timestamp less the clock window (its owner may have fetched it that early); else none:
+    // every owner proof then applies.
+    if (owner_ms > 0) return owner_ms;
+    if (!payment || payment->work_ms == 0) return 0;
+    return payment->work_ms - std::min(payment->work_ms, limits_.clock_window_ms);
 }
 
 bool MessageStore::keep_proof_for(const PublicKey& mailbox, std::uint16_t ns, const OwnerProof& proof, bool deletes,
@@ -451,14 +462,19 @@ bool MessageStore::keep_proof_for(const PublicKey& mailbox, std::uint16_t ns, co
     // proofs it replaced, or an owner could grow the node to its cap for free.
     // Both by what the file costs (filled_bytes_locked): pages left part full by rows swept out
     // of their middle count, so the node's pages cannot pass the cap through kept proofs.
-    const bool free = node_store_work(limits_, filled_bytes_locked(), proof.bytes.size(), limits_.max_ttl_ms) == 0;
+    const std::uint64_t pages_before = page_bytes_in_use_locked();
+    const bool free = node_store_work(limits_, std::max(stored_bytes_locked(), pages_before), proof.bytes.size(),
+                                      limits_.max_ttl_ms) == 0;
     sql::exec(db_, "SAVEPOINT keep_proof");
     Hash proof_hash{};
     bool kept = keep_proof(mailbox, ns, proof.bytes, proof.signed_ms, named, proof_hash, batch) &&
                 refer_to_proof(rows, proof_hash, deletes);
-    // A kept proof is stored bytes like any other: one that grew the node fits its cap.
+    // A kept proof is stored bytes like any other: one that grew the node, in its rows' model or
+    // in pages (a proof paid for by freed bytes may still take a new page), fits its cap.
     const std::uint64_t after = stored_bytes_locked();
-    if (kept && after > before && (!free || filled_bytes_locked() > limits_.max_stored_bytes)) kept = false;
+    const std::uint64_t pages_after = page_bytes_in_use_locked();
+    const bool grew = after > before || pages_after > pages_before;
+    if (kept && grew && (!free || std::max(after, pages_after) > limits_.max_stored_bytes)) kept = false;
     if (!kept) sql::exec(db_, "ROLLBACK TO keep_proof");
     sql::exec(db_, "RELEASE keep_proof");
     usage_.erase(usage_key(mailbox, ns));  // its proof bytes changed, or were rolled back
@@ -514,6 +530,8 @@ StoreOutcome MessageStore::store(const StoredMessage& m, std::uint64_t now_ms, s
                 // the owner's too) leaves it held, or this node would serve it again while the
                 // other members hold it, until catch-up.
                 if (held_expiry_ms) *held_expiry_ms = expiry;
+                // The owner signing after its expire is told so (not an ok with an expiry past).
+                if (owner_ms > q.column_uint64(2)) return StoreOutcome::held;
                 return StoreOutcome::duplicate;
             }
             if (expiry > now_ms) {
@@ -564,9 +582,9 @@ StoreOutcome MessageStore::store(const StoredMessage& m, std::uint64_t now_ms, s
     sql::ScopedReset ins_done(ins);
     ins.blob(1, m.hash).blob(2, m.mailbox).uint64(3, m.ns).uint64(4, m.expiry_ms).blob(5, m.data);
     if (!m.store_auth.empty()) ins.blob(6, m.store_auth);
-    // The row's generation: no owner proof signed before it arrived applies to it (a replayed old
-    // expire would hide an identical re-store).
-    ins.uint64(7, std::max(owner_ms, arrival_generation(now_ms)));
+    // No owner proof signed before the row applies to it (a replayed old expire would hide an
+    // identical re-store).
+    ins.uint64(7, row_generation(owner_ms, payment));
     ins.step();
     u.messages += 1;
     u.bytes += m.data.size();
@@ -844,14 +862,10 @@ bool MessageStore::merge(const ReplicaChange& c, std::uint64_t now_ms) {
         auto& ins = prepare("INSERT INTO messages (hash, mailbox, namespace, expiry_ms, data, store_auth, proof_hash, "
                             "owner_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
         sql::ScopedReset ins_done(ins);
-        // A message replicated as it is stored takes its generation here as a client's store does
-        // (store()), less one more clock window (the replicate request may arrive that late), so
-        // an owner who fetched it on the first node signs after it; one fetched by catch-up,
-        // maybe long after, takes only its store auth's.
-        const bool arrives_now = !s.deleted && !c.caught_up;
-        const std::uint64_t replicated_at = now_ms - std::min(now_ms, limits_.clock_window_ms);
+        // The generation a client's store gave it (store()), from the same signature or work (a
+        // tombstone: its proof's time).
         ins.blob(1, s.hash).blob(2, s.mailbox).uint64(3, s.ns).uint64(4, s.expiry_ms);
-        ins.uint64(8, arrives_now ? std::max(c.owner_ms, arrival_generation(replicated_at)) : c.owner_ms);
+        ins.uint64(8, row_generation(c.owner_ms, c.payment));
         if (!s.deleted) ins.blob(5, *c.data);
         if (!s.deleted && c.store_auth) ins.blob(6, *c.store_auth);
         if (c.proof) ins.blob(7, proof_hash);

@@ -45,6 +45,7 @@ enum class StoreOutcome : std::uint8_t {
     quota_exceeded,  ///< the mailbox's namespace is full
     node_full,       ///< the node holds Limits::max_stored_bytes
     unpaid,          ///< the price at the namespace's fill is above the work the store proves
+    held,            ///< an owner's re-store signed after the owner expired the row early: it stays held
 };
 
 /// What a store that adds bytes pays with (store_work.hpp). Every such store pays by the node's
@@ -56,6 +57,7 @@ struct Payment {
     std::uint64_t proven_work = 0;  ///< the work the store's proof meets (0: none)
     bool by_mailbox = true;         ///< a stranger's envelope: priced by its namespace's fill too
     std::uint64_t asked_work = 0;   ///< out: the price, when the outcome is unpaid
+    std::uint64_t work_ms = 0;      ///< the work's timestamp, kept with the row (0: no work)
 };
 
 /// The owner's signed request behind a delete or expire: its bytes (encode_owner_proof),
@@ -87,9 +89,6 @@ struct ReplicaChange {
     Payment* payment = nullptr;         ///< a stranger's store: priced against this store's fill
     const std::vector<Hash>* proof_hashes = nullptr;  ///< every hash the proof names (null: state's only)
     ProofInBatch* batch = nullptr;      ///< the proof's share of the request (null: this op alone)
-    /// Fetched by catch-up (maybe long after it was stored) rather than replicated as it was
-    /// stored: a new row then takes no generation from its arrival here (see store()).
-    bool caught_up = false;
 };
 
 /// Messages in SQLite. See the header comment for the threading rule.
@@ -108,8 +107,8 @@ public:
     /// already held is a duplicate before anything is counted; only an owner's refresh (a later
     /// expiry) is priced, as a new store would be at the node's fill (unpaid when short). A row
     /// its owner expired early stays held: a store of it is a duplicate that names the lowered
-    /// expiry. A new row's generation (owner_ms) is at least its arrival less the clock window:
-    /// an owner proof signed before it arrived (a replayed old expire) does not change it.
+    /// expiry. A new row's generation (row_generation) comes from what travels with it, the same
+    /// on every member: an owner proof signed before it does not change the row.
     /// Quotas (Limits::max_*_per_mailbox) count per (mailbox, namespace); Limits::max_stored_bytes
     /// for the whole node. A `payment` is checked against the price at the namespace's fill.
     StoreOutcome store(const StoredMessage& m, std::uint64_t now_ms, std::uint64_t owner_ms = 0,
@@ -208,7 +207,8 @@ private:
     // `filled`: filled_bytes_locked(), read once by the caller for all its checks.
     bool node_fits(std::size_t bytes, std::uint64_t filled);
     bool row_fits(std::size_t blob_bytes, bool live, std::uint64_t filled);  // a new row: row_total_bytes, the shares it owes included
-    std::uint64_t arrival_generation(std::uint64_t now_ms) const;  // a row arriving now: now less the clock window
+    std::uint64_t page_bytes_in_use_locked();  // the file's pages in use, less an empty store's
+    std::uint64_t row_generation(std::uint64_t owner_ms, const Payment* payment) const;
     bool paid(const Usage& u, std::size_t data_bytes, Payment& payment, std::uint64_t filled);
     // Keeps a proof once (under its hash) for (mailbox, ns), forgetting the namespace's oldest
     // proofs when it would pass the quota; false for a proof larger than the quota itself, or

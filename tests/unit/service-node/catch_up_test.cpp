@@ -412,3 +412,36 @@ TEST_CASE("catch-up - a member back past half full converges after the owner exp
         CHECK(summarize(node->store.states(later, all)) == converged);
     }
 }
+
+TEST_CASE("catch-up - a row a member replicates after its owner deleted it is tombstoned by catch-up",
+          "[node][catch-up]") {
+    // Review MEDIUM (nodefix3): a replicated row took its generation from its arrival, so a
+    // hostile member pushing an old row (its original store auth) after the owner's delete to a
+    // member that lacked it made that member refuse the tombstone: it served the deleted row.
+    Net net(true);
+    Node a1(net.a1, net);
+    Node a2(net.a2, net);
+    Node a3(net.a3, net);
+    auto owner = owner_in(kSwarmA);
+    // The owner stores on a1, which replicates to a2 (a3 is down); then deletes it on a1.
+    RequestBody body = StoreRequest{owner.pub, 0, 24 * 3600 * 1000, {1, 2, 3}};
+    sign_owner_request(body, owner, kNow);
+    auto stored = a1.call(std::move(body));
+    REQUIRE(stored.response.status == Status::ok);
+    REQUIRE_FALSE(stored.replicate.empty());
+    (void)a2.service.apply_replica(stored.replicate, net.a1.pub, kNow);
+    const Hash hash = message_hash(owner.pub, 0, Bytes{1, 2, 3});
+    RequestBody del = DeleteRequest{owner.pub, 0, {hash}, {}};
+    sign_owner_request(del, owner, kNow + 60'000);
+    auto deleted = a1.call(std::move(del), kNow + 60'000);
+    REQUIRE(deleted.response.status == Status::ok);
+    // Hours later a2 replicates the old row to a3, as if it had just been stored.
+    const std::uint64_t later = kNow + 3 * 3600 * 1000;
+    (void)a3.service.apply_replica(stored.replicate, net.a2.pub, later);
+    // Catch-up from a1 brings the owner's delete to a3.
+    catch_up(net, a3, net.a3, a1, net.a1, {}, later);
+    CHECK(a3.store.retrieve(owner.pub, 0, PageQuery{std::nullopt, 100, 1 << 20}, later).messages.empty());
+    const auto states = a3.store.states_of({hash}, later);
+    REQUIRE(states.size() == 1);
+    CHECK(states[0].deleted);
+}
