@@ -16,7 +16,6 @@ namespace veil::messenger {
 namespace {
 constexpr std::uint64_t kDownloadCheckMs = 2'000;  // how often the daemon looks for due retries
 constexpr std::uint64_t kGroupUpkeepMs = 60'000;   // how often it expires group requests
-constexpr std::uint64_t kReceiveWatchTickMs = 5'000;  // how often it looks for a stalled receive round
 }  // namespace
 
 Client::Client(sdk::Context& ctx, Service& service, AccountStore& store)
@@ -104,37 +103,25 @@ void Client::schedule_expiry() {
 }
 
 void Client::receive_loop(std::vector<proto::node::MessageItem> woken_with) {
-    // Every callback below goes on only while this round is current: one the watchdog gave up
-    // on (receive_watch_) may still answer late, and must not start a second loop.
-    const auto round = receive_watch_.begin(now_ms());
-    auto again = [this, round](std::vector<proto::node::MessageItem> items) {
-        if (receive_watch_.current(round)) receive_loop(std::move(items));
-    };
-    auto failed = [this, round, again](const sdk::Error& e) {
-        if (!receive_watch_.current(round)) return;
+    auto failed = [this](const sdk::Error& e) {
         ctx_.log().warn("receiving again soon: {}", e.message);
-        ctx_.set_timeout(2000, [again] { again({}); });
+        ctx_.set_timeout(2000, [this] { receive_loop({}); });
     };
-    auto wait = [this, round, again] {
-        if (!receive_watch_.current(round)) return;
+    auto wait = [this] {
         // A full read from a random member is due (even while one member keeps answering):
         // whatever the long-poll's member hides or replays in place of news.
         auto next = std::exchange(read_next_, {});
-        if (next.full_read) return again({});
+        if (next.full_read) return receive_loop({});
         // A page of a longer inbox is handled like the rest: the next long-poll, after its
         // cursor, is answered at once with the following page.
-        ctx_.set_timeout(next.delay_ms, [this, round, again] {
-            if (!receive_watch_.current(round)) return;
-            receive_watch_.step(now_ms());
-            service_.wait_inbox(account_, 60'000, [this, again](std::vector<proto::node::MessageItem> items, bool) {
-                again(std::move(items));
+        ctx_.set_timeout(next.delay_ms, [this] {
+            service_.wait_inbox(account_, 60'000, [this](std::vector<proto::node::MessageItem> items, bool) {
+                receive_loop(std::move(items));
             });
         });
     };
     // Saved and shown ends the round: its delete goes on beside the next long-poll (issue 19).
-    auto next = [this, round, wait, failed](const std::vector<MessageRecord>&) {
-        if (!receive_watch_.current(round)) return;
-        receive_watch_.step(now_ms());
+    auto next = [this, wait, failed](const std::vector<MessageRecord>&) {
         if (!std::exchange(gap_search_due_, false)) return wait();
         // A message waits for an earlier one of its sender: the member read may have missed it.
         // A search that fails is made again after the pause, while something still waits.
@@ -147,11 +134,7 @@ void Client::receive_loop(std::vector<proto::node::MessageItem> woken_with) {
             handle_inbox(std::move(items), with_groups, search_failed, RoundEnd::saved);
         }, search_failed);
     };
-    auto with_groups = [this, round, next](std::vector<MessageRecord> got) {
-        if (!receive_watch_.current(round)) return;
-        receive_watch_.step(now_ms());
-        receive_groups(std::move(got), next);
-    };
+    auto with_groups = [this, next](std::vector<MessageRecord> got) { receive_groups(std::move(got), next); };
     if (!woken_with.empty()) {
         bool fresh = std::any_of(woken_with.begin(), woken_with.end(),
                                  [this](const proto::node::MessageItem& m) { return !handled_.contains(m.hash); });
@@ -161,20 +144,9 @@ void Client::receive_loop(std::vector<proto::node::MessageItem> woken_with) {
     }
     // Timed out or due (a full read of the inbox, whichever member holds what ours missed), or failed.
     read_policy_.full_read_done(now_ms());
-    service_.fetch_inbox(account_, [this, round, with_groups, failed](std::vector<proto::node::MessageItem> items) {
-        if (!receive_watch_.current(round)) return;
-        receive_watch_.step(now_ms());
+    service_.fetch_inbox(account_, [this, with_groups, failed](std::vector<proto::node::MessageItem> items) {
         handle_inbox(std::move(items), with_groups, failed, RoundEnd::saved);
     }, failed);
-}
-
-void Client::watch_receive_loop() {
-    // A round that made no step for kReceiveStallMs lost a callback: said so, and a new round
-    // starts (the lost one's late answer, if it ever comes, goes no further).
-    if (!receive_watch_.stalled(now_ms())) return;
-    ctx_.log().warn("a receive round got no answer for {} s and was given up: receiving again",
-                    kReceiveStallMs / 1000);
-    receive_loop({});
 }
 
 void Client::show_in_order(const crypto::PublicKey& device, const MessageRecord& r) {
@@ -263,8 +235,6 @@ void Client::run() {
     peer_list_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
     schedule_peer_list_refresh();
     // The own device list first: copies from a revoked device of ours are refused.
-    receive_watch_timer_ = std::make_unique<sdk::Timer>(ctx_.loop());
-    receive_watch_timer_->start(kReceiveWatchTickMs, kReceiveWatchTickMs, [this] { watch_receive_loop(); });
     service_.with_manifest([this] {
         refresh_own_devices([this] { receive_loop({}); });
         flush_in_background();

@@ -32,7 +32,6 @@
 #include "list_checks.hpp"
 #include "recent_hashes.hpp"
 #include "retry.hpp"
-#include "round_watch.hpp"
 #include "send_queue.hpp"
 #include "sender_order.hpp"
 #include "service.hpp"
@@ -187,8 +186,6 @@ private:
     /// fetched), a search of every member when a message waits for an earlier one, then the
     /// next long-poll.
     void receive_loop(std::vector<proto::node::MessageItem> woken_with);
-    /// On a timer: a receive round stalled past kReceiveStallMs is given up and a new one started.
-    void watch_receive_loop();
     void put_message(const MessageRecord& r, bool added);
     /// Writes `ops`; a failure is only logged (the memory copy is ahead until the next write).
     void write_or_warn(std::vector<sdk::storage::BatchOp> ops, std::function<void()> done);
@@ -282,8 +279,6 @@ private:
     RecentHashes handled_{4096};
     InboxReadPolicy read_policy_{now_ms()};
     InboxReadPolicy::Next read_next_;  // what the last long-poll answer asks of the next read
-    RoundWatch receive_watch_{kReceiveStallMs};  // the resident receive loop's rounds
-    std::unique_ptr<sdk::Timer> receive_watch_timer_;
     struct Deletes {
         bool running = false;
         std::vector<proto::node::Hash> pending;

@@ -349,10 +349,7 @@ void Client::read_group_mailboxes(std::shared_ptr<std::vector<std::pair<crypto::
                                   std::size_t next, std::shared_ptr<std::vector<MessageRecord>> got,
                                   std::function<void(std::vector<MessageRecord>)> done) {
     if (next >= boxes->size()) return done(std::move(*got));
-    auto go_on = [this, boxes, next, got, done] {
-        receive_watch_.step(now_ms());  // each mailbox read is a step of the resident round
-        read_group_mailboxes(boxes, next + 1, got, done);
-    };
+    auto go_on = [this, boxes, next, got, done] { read_group_mailboxes(boxes, next + 1, got, done); };
     const auto group = (*boxes)[next].first;
     auto owner = std::make_shared<const crypto::SigningKeyPair>((*boxes)[next].second.clone());
     auto after = [this, group, mailbox = owner->pub](const proto::PublicKey& node) {

@@ -145,8 +145,7 @@ void Client::refresh_peer_lists(std::vector<crypto::VeilId> peers, std::shared_p
                 // let an unnamed device in). One member's "none" is a failed read.
                 finished(e.code == sdk::ErrorCode::not_found);
             });
-        }, [this, left, then, who, unread](bool ok) {
-            receive_watch_.step(now_ms());
+        }, [left, then, who, unread](bool ok) {
             if (!ok && unread) unread->push_back(who);
             if (--*left == 0) then();
         });
