@@ -1,6 +1,7 @@
 #include "list_checks.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace veil::messenger {
 namespace {
@@ -28,16 +29,21 @@ bool ListChecks::wants_read(const crypto::VeilId& peer, const crypto::PublicKey&
 void ListChecks::read(const crypto::VeilId& peer, std::uint64_t now_ms, const std::function<void(Finished)>& start,
                       Finished done) {
     auto& p = at(peer);
+    std::vector<Finished> lost;
+    if (!p.waiting.empty() && now_ms >= p.read_ms + kLostReadMs) lost = std::exchange(p.waiting, {});
     p.waiting.push_back(std::move(done));
     if (p.waiting.size() > 1) return;  // one in flight: this caller waits for its answer
     p.read_ms = now_ms;
-    start([this, peer](bool ok) {
+    const auto number = p.read_number = ++reads_started_;
+    start([this, peer, number](bool ok) {
         auto it = peers_.find(peer);
-        if (it == peers_.end()) return;
+        if (it == peers_.end() || it->second.read_number != number) return;  // given up as lost
         auto waiting = std::move(it->second.waiting);
         it->second.waiting.clear();
         for (auto& w : waiting) w(ok);
     });
+    // Last: a waiter may start another round's reads.
+    for (auto& w : lost) w(false);
 }
 
 bool ListChecks::admit_unnamed(const crypto::VeilId& peer, bool read_now, bool failed, std::uint64_t now_ms) {

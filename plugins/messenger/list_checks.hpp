@@ -27,6 +27,9 @@ inline constexpr std::size_t kMaxCheckedPeers = 1024;
 inline constexpr std::uint64_t kFirstBackoffMs = 30'000;
 inline constexpr std::uint64_t kMaxBackoffMs = 3'600'000;
 inline constexpr std::uint64_t kNewDeviceGapMs = 60'000;
+/// A read in flight this long lost its answer (a read is bounded near 50 s): the next read of
+/// the peer gives it up instead of waiting behind it for ever (issue 17).
+inline constexpr std::uint64_t kLostReadMs = 120'000;
 
 class ListChecks final {
 public:
@@ -38,7 +41,9 @@ public:
     [[nodiscard]] bool wants_read(const crypto::VeilId& peer, const crypto::PublicKey& device,
                                   PeerLists::DeviceState state, bool stale, std::uint64_t now_ms) const;
     /// Reads `peer`'s list with `start` unless a read of it is in flight; `done` runs when the
-    /// read (this one or the one in flight) finishes.
+    /// read (this one or the one in flight) finishes. A read in flight for kLostReadMs is given
+    /// up: its waiters get `false` (no answer), a new read starts, and the lost one's late
+    /// answer changes nothing.
     void read(const crypto::VeilId& peer, std::uint64_t now_ms, const std::function<void(Finished)>& start,
               Finished done);
     /// Whether a message from a device that peer's held list does not name counts, after this
@@ -57,9 +62,11 @@ private:
         std::uint64_t backoff_ms = 0;
         std::set<crypto::PublicKey> seen;
         std::vector<Finished> waiting;  // non-empty while a read is in flight
+        std::uint64_t read_number = 0;  // of the read in flight: a lost one's late answer is ignored
     };
     Peer& at(const crypto::VeilId& peer);
     std::map<crypto::VeilId, Peer> peers_;
+    std::uint64_t reads_started_ = 0;  // numbers every read, across peers (an evicted peer's too)
 };
 
 }  // namespace veil::messenger

@@ -35,7 +35,7 @@ TEST_CASE("rpc - groups: create, list, send, read, accept an invitation, history
     REQUIRE(bob.run({"contacts", "add", alice.id, "alice"}).exit_code == 0);  // her invitation is no request
     alice.enable_rpc();
     auto log = net.dir() / "alice-daemon.log";
-    veil::test::Background daemon({"--home", alice.home.string(), "daemon"}, log.string());
+    veil::test::Background daemon({"--home", alice.home.string(), "--log-level", "debug", "daemon"}, log.string());
     REQUIRE(daemon_online(alice, log));
     INFO(veil::test::read_file(log));
     LineClient c(alice.socket());
@@ -128,25 +128,19 @@ TEST_CASE("rpc - groups: create, list, send, read, accept an invitation, history
 
     // Bob's own group: Alice does not know Bob, so it is a request until she accepts it; then she
     // reads and writes, but as a member she may not add anyone.
-    auto bobs = bob.run({"group", "create", "bobs", alice.id});
+    auto bobs = bob.run({"--log-level", "debug", "group", "create", "bobs", alice.id});
     INFO(bobs.err);
     REQUIRE(bobs.exit_code == 0);
     const std::string bobs_group = bobs.out.substr(0, 66);
     json request_seen;
-    // Known bug (issue 17, session 10): here Bob's invitation never reaches Alice's daemon, while a
-    // stranger's does (tests/web). Until it is found, its absence is reported (CHECK_NOFAIL), not
-    // failed, and the steps that need it are skipped.
-    const bool arrived = eventually([&] {
+    // Issue 17: this once failed on a branch (the invitation never listed); the daemon's receive
+    // rounds now have a watchdog (a lost callback is logged and the loop goes on).
+    REQUIRE(eventually([&] {
         for (const auto& g : c.call(request("group.list", nullptr, 11))["result"]) {
             if (g["id"] == bobs_group) request_seen = g;
         }
         return !request_seen.is_null();
-    }, 60000);
-    CHECK_NOFAIL(arrived);
-    if (!arrived) {
-        CHECK(daemon.stop(20000) == 0);
-        return;
-    }
+    }, 120000));
     CHECK(request_seen["request"] == true);
     CHECK(request_seen["admin"] == false);
     auto early = c.call(request("group.send", {{"group", bobs_group}, {"text", "too early"}}, 12));

@@ -93,6 +93,30 @@ TEST_CASE("messenger - list checks: at most one read per peer in flight", "[mess
     CHECK(started.size() == 2);  // the next read starts afresh
 }
 
+// Issue 17: a read whose answer never comes (a reply lost between plugins) held every later
+// round that wanted the peer's list behind it for ever, so nothing from that peer was shown
+// again. Past kLostReadMs the next read gives it up: its waiters hear "no answer", a new read
+// starts, and the lost read's late answer changes nothing.
+TEST_CASE("messenger - list checks: a read that never answers is given up, not waited for", "[messenger]") {
+    ListChecks checks;
+    auto bob = crypto::Identity::generate().veil_id();
+    std::vector<ListChecks::Finished> started;
+    auto start = [&](ListChecks::Finished f) { started.push_back(std::move(f)); };
+    std::vector<int> lost_round, next_round;
+    checks.read(bob, kNow, start, [&](bool ok) { lost_round.push_back(ok ? 1 : 0); });
+    checks.read(bob, kNow + kLostReadMs - 1, start, [&](bool ok) { lost_round.push_back(ok ? 1 : 0); });
+    REQUIRE(started.size() == 1);  // still only waiting: not lost yet
+    CHECK(lost_round.empty());
+    checks.read(bob, kNow + kLostReadMs, start, [&](bool ok) { next_round.push_back(ok ? 1 : 0); });
+    REQUIRE(started.size() == 2);                       // a new read
+    CHECK(lost_round == std::vector<int>{0, 0});        // the lost one's waiters: no answer
+    started[0](true);                                   // its late answer
+    CHECK(next_round.empty());                          // belongs to no one now
+    started[1](true);
+    CHECK(next_round == std::vector<int>{1});
+    CHECK(lost_round == std::vector<int>{0, 0});        // told once
+}
+
 // A device revoked since the last read writes for the first time: its message makes the list be
 // read at once (not up to peer_list_refresh_s later), at most once a minute per peer.
 TEST_CASE("messenger - list checks: a device's first message reads the list, rate-limited", "[messenger]") {
