@@ -243,6 +243,10 @@ std::vector<sdk::storage::BatchOp> GroupBook::save_ops(std::string_view ns) cons
         for (const auto& x : leaves_) l.raw(x.group).raw(x.leaver.x25519).raw(x.named).u64(x.since_ms);
         ops.push_back(sdk::storage::BatchOp{sdk::storage::BatchOp::Kind::put, std::string(ns),
                                            std::string(kGroupLeavesKey), l.take()});
+    } else {
+        // The last notice signed or dropped: its record goes too, or a restart would hold it again.
+        ops.push_back(sdk::storage::BatchOp{sdk::storage::BatchOp::Kind::erase, std::string(ns),
+                                           std::string(kGroupLeavesKey), {}});
     }
     return ops;
 }
@@ -1106,7 +1110,9 @@ std::vector<wire::Bytes> GroupBook::take_waiting(const crypto::GroupId& group) {
 
 void GroupBook::hold_leave(const crypto::GroupId& group, const crypto::VeilId& leaver, const crypto::Digest& named,
                            std::uint64_t now_ms) {
-    if (!groups_.contains(group)) return;
+    // Only a member of the state we hold can leave it: anyone else's notice would crowd out real ones.
+    auto it = groups_.find(group);
+    if (it == groups_.end() || !it->second.state.is_member(leaver)) return;
     std::erase_if(leaves_, [&](const HeldLeave& h) { return h.group == group && h.leaver == leaver; });
     make_room(leaves_, leaver, max_held_leaves_per_leaver, max_held_leaves, [](const HeldLeave& h) { return h.leaver; });
     leaves_.push_back(HeldLeave{group, leaver, named, now_ms});

@@ -24,7 +24,8 @@ inline constexpr std::string_view kGroupPrefix = "group/";
 inline constexpr std::string_view kGroupDevicesKey = "group/devices";
 /// Key of the stored declined invitations (under kGroupPrefix; absent while there are none).
 inline constexpr std::string_view kGroupDeclinedKey = "group/declined";
-/// Key of the stored leave notices not signed yet (under kGroupPrefix; absent while there are none).
+/// Key of the stored leave notices not signed yet (under kGroupPrefix; save_ops erases it while
+/// there are none).
 inline constexpr std::string_view kGroupLeavesKey = "group/leaves";
 
 /// The storage key of a group's record.
@@ -199,8 +200,9 @@ public:
     std::vector<crypto::GroupId> decline_from(const crypto::VeilId& signer);
 
     /// A leave notice from `leaver` naming the digest of the state it left (docs/groups.md
-    /// §Leaving), for a group we hold: kept (one per group and leaver, the newest; bounded, stored)
-    /// until sign_due_leaves signs or drops it.
+    /// §Leaving), for a group we hold whose state lists `leaver` (anyone else's is ignored): kept
+    /// (one per group and leaver, the newest; bounded, stored) until sign_due_leaves signs or
+    /// drops it.
     void hold_leave(const crypto::GroupId& group, const crypto::VeilId& leaver, const crypto::Digest& named,
                     std::uint64_t now_ms);
     /// Signs the removals whose turn has come (leave_step over the state we hold now: the
@@ -208,6 +210,8 @@ public:
     /// that was behind once it holds the named state) and drops the stale ones and those held
     /// longer than leave_hold_ms. Returns the removals' deliveries.
     std::vector<GroupDelivery> sign_due_leaves(const crypto::Identity& me, std::uint64_t now_ms);
+    /// Leave notices held (a drop by sign_due_leaves changes this: save the book then).
+    [[nodiscard]] std::size_t held_leaves() const { return leaves_.size(); }
 
     /// Where our last read of one of the group's mailboxes on service node `node` ended (a
     /// cursor means something only on the node that gave it: each keeps its own order). Stored

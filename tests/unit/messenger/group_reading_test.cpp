@@ -127,7 +127,9 @@ TEST_CASE("group reading - each node's cursor moves over what it served, and is 
     CHECK(p.bob.book.cursor(p.group, p.mailbox, kHonest) == three.hash);
     // The cursor survives a restart (a new process reads only what is new on that node).
     std::vector<sdk::storage::Entry> entries;
-    for (auto& op : p.bob.book.save_ops("messenger")) entries.push_back({op.key, op.value});
+    for (auto& op : p.bob.book.save_ops("messenger")) {
+        if (op.kind == sdk::storage::BatchOp::Kind::put) entries.push_back({op.key, op.value});
+    }
     auto reloaded = GroupBook::load(p.bob.identity.veil_id(), entries);
     CHECK(reloaded.cursor(p.group, p.mailbox, kHonest) == three.hash);
     // A mailbox no longer read drops its cursors: Alice removes and re-adds nobody, she rotates.
@@ -149,7 +151,9 @@ TEST_CASE("group reading - an envelope whose chain is late waits in the book, pa
     CHECK(handled.empty());
     // Stored with the book, and bounded.
     std::vector<sdk::storage::Entry> entries;
-    for (auto& op : p.bob.book.save_ops("messenger")) entries.push_back({op.key, op.value});
+    for (auto& op : p.bob.book.save_ops("messenger")) {
+        if (op.kind == sdk::storage::BatchOp::Kind::put) entries.push_back({op.key, op.value});
+    }
     p.bob.book = GroupBook::load(p.bob.identity.veil_id(), entries);
     (void)p.bob.book.devices_changed(p.bob.identity, p.alice.identity.veil_id(), {p.alice.keys.signing_key()});
     p.hand_chain();
