@@ -33,6 +33,7 @@
 #include "group_book.hpp"
 #include "inbox_read_policy.hpp"
 #include "list_checks.hpp"
+#include "outbox.hpp"
 #include "recent_hashes.hpp"
 #include "publish_backoff.hpp"
 #include "retry.hpp"
@@ -74,11 +75,14 @@ public:
     /// Sends everything queued (and publishes the account if due); `done` once all is stored in
     /// every recipient swarm. Never runs twice at once: a call during a flush waits for the next.
     void flush(std::function<void()> done, Fail fail);
-    /// After a flush: why a message still waits (a swarm refused it, or its recipient's keys are
-    /// not published yet; it is tried again), or empty when everything went out.
-    [[nodiscard]] std::string held_reason() const {
-        return queue_.held().empty() ? std::string() : queue_.held().begin()->second.message;
+    /// After a flush: why one of `mine` still waits (a swarm refused it, or its recipient's keys
+    /// are not published yet; it is tried again), or empty when all of them went out.
+    [[nodiscard]] std::string held_reason(const std::vector<MessageId>& mine) const {
+        return messenger::held_reason(queue_.held(), mine);
     }
+    /// The messages the last group command queued (create_group, change_group, leave_group,
+    /// send_group: its envelope and the chain it handed out); read it in that command's callback.
+    [[nodiscard]] const std::vector<MessageId>& last_group_queued() const { return last_group_queued_; }
     /// One receive round: fetch the inbox, open, apply contacts/blocking/timers, save, delete from
     /// the swarm, download attachments; `done` gets the messages added (oldest first).
     void receive_once(std::function<void(std::vector<MessageRecord>)> done, Fail fail);
@@ -266,7 +270,9 @@ private:
     /// Resident: group_upkeep_ops saved, and what it queued sent.
     void group_upkeep();
     /// Queue entries carrying each delivery over the pairwise sessions.
-    [[nodiscard]] std::vector<sdk::storage::BatchOp> delivery_ops(const std::vector<GroupDelivery>& deliveries) const;
+    /// `ids` (when given) receives the IDs of the messages queued.
+    [[nodiscard]] std::vector<sdk::storage::BatchOp> delivery_ops(const std::vector<GroupDelivery>& deliveries,
+                                                                  std::vector<MessageId>* ids = nullptr) const;
     /// Takes the group controls out of a round's opened messages into the book; the ops to save
     /// with the round (the book, the deliveries it answers with).
     [[nodiscard]] std::vector<sdk::storage::BatchOp> take_group_controls(std::vector<Opened>& opened);
@@ -324,6 +330,7 @@ private:
     bool resident_ = false;
     std::uint64_t expiry_due_ms_ = 0;  ///< when the expiry timer fires (0: not armed)
     std::unique_ptr<GroupBook> groups_;
+    std::vector<MessageId> last_group_queued_;  // last_group_queued()
     std::set<proto::node::Hash> group_handled_;  // group mailbox items opened (or dropped) by this process
 };
 

@@ -65,8 +65,10 @@ std::vector<st::BatchOp> Client::group_upkeep_ops(std::vector<GroupDelivery>& de
     const auto now = now_ms();
     auto dropped = groups_->expire_requests(now);
     for (auto& d : groups_->rotate_owed(account_->identity(), now)) deliveries.push_back(std::move(d));
+    const auto leaves_before = groups_->held_leaves();
     for (auto& d : groups_->sign_due_leaves(account_->identity(), now)) deliveries.push_back(std::move(d));
-    if (dropped.empty() && deliveries.empty()) return {};
+    // A notice only dropped (stale, expired) changes the book too: saved, or a restart holds it again.
+    if (dropped.empty() && deliveries.empty() && groups_->held_leaves() == leaves_before) return {};
     auto ops = groups_->save_ops(kStorageNs);
     for (const auto& g : dropped) ops.push_back(erase_op(group_record_key(g)));
     append(ops, delivery_ops(deliveries));
@@ -108,7 +110,8 @@ void Client::give_group_devices(const crypto::VeilId& who, std::vector<GroupDeli
     }
 }
 
-std::vector<st::BatchOp> Client::delivery_ops(const std::vector<GroupDelivery>& deliveries) const {
+std::vector<st::BatchOp> Client::delivery_ops(const std::vector<GroupDelivery>& deliveries,
+                                              std::vector<MessageId>* ids) const {
     std::vector<st::BatchOp> ops;
     const auto& self = account_->id();
     for (const auto& d : deliveries) {
@@ -123,6 +126,7 @@ std::vector<st::BatchOp> Client::delivery_ops(const std::vector<GroupDelivery>& 
         for (const auto& to : d.to) {
             if (to == self && others) continue;
             randombytes_buf(m.id.data(), m.id.size());
+            if (ids) ids->push_back(m.id);
             m.sync_peer = to == self ? std::optional<crypto::VeilId>(self) : std::nullopt;
             ops.push_back(queued_op(to, m));
         }
@@ -141,8 +145,12 @@ void Client::create_group(std::string name, std::vector<crypto::VeilId> members,
         return fail({sdk::ErrorCode::bad_input, e.what()});
     }
     auto ops = groups_->save_ops(kStorageNs);
-    append(ops, delivery_ops(deliveries));
-    store_.write(std::move(ops), [done, id] { done(id); }, [this, fail](const sdk::Error& e) {
+    std::vector<MessageId> queued;
+    append(ops, delivery_ops(deliveries, &queued));
+    store_.write(std::move(ops), [this, done, id, queued] {
+        last_group_queued_ = queued;
+        done(id);
+    }, [this, fail](const sdk::Error& e) {
         load_groups([fail, e] { fail(e); }, fail);  // memory back to what the database holds
     });
 }
@@ -160,8 +168,12 @@ void Client::change_group(GroupChange change, const crypto::GroupId& group, std:
         return fail(group_error(e));
     }
     auto ops = groups_->save_ops(kStorageNs);
-    append(ops, delivery_ops(deliveries));
-    store_.write(std::move(ops), done, [this, fail](const sdk::Error& e) {
+    std::vector<MessageId> queued;
+    append(ops, delivery_ops(deliveries, &queued));
+    store_.write(std::move(ops), [this, done, queued] {
+        last_group_queued_ = queued;
+        done();
+    }, [this, fail](const sdk::Error& e) {
         load_groups([fail, e] { fail(e); }, fail);
     });
 }
@@ -209,16 +221,21 @@ void Client::leave_group(const crypto::GroupId& group, std::function<void()> don
     m.sent_at_ms = now_ms();
     m.group_control = encode_leave({group, s->digest()});  // the state we leave: admins sign only over it
     std::vector<st::BatchOp> ops;
+    std::vector<MessageId> queued;
     // A notice to an admin reaches our other devices too (the fan-out); alone, they get their own.
     if (admins.empty() && account_->has_other_devices()) admins.push_back(self);
     for (const auto& to : admins) {
         randombytes_buf(m.id.data(), m.id.size());
+        queued.push_back(m.id);
         m.sync_peer = to == self ? std::optional<crypto::VeilId>(self) : std::nullopt;
         ops.push_back(queued_op(to, m));
     }
     groups_->forget(group);
     ops.push_back(erase_op(group_record_key(group)));
-    store_.write(std::move(ops), std::move(done), [this, fail](const sdk::Error& e) {
+    store_.write(std::move(ops), [this, done, queued] {
+        last_group_queued_ = queued;
+        done();
+    }, [this, fail](const sdk::Error& e) {
         load_groups([fail, e] { fail(e); }, fail);
     });
 }
@@ -263,7 +280,8 @@ void Client::send_group(const crypto::GroupId& group, std::string text, std::fun
     // The chain (if new), the ratcheted book and the envelope in one batch: a crash resends the
     // same bytes, never a second message under the same key.
     auto ops = groups_->save_ops(kStorageNs);
-    append(ops, delivery_ops(deliveries));
+    std::vector<MessageId> queued_ids{m.id};
+    append(ops, delivery_ops(deliveries, &queued_ids));
     ops.push_back(outbox_op(m.id, {store}));
     MessageRecord r;
     r.peer = account_->id();
@@ -274,7 +292,8 @@ void Client::send_group(const crypto::GroupId& group, std::string text, std::fun
     r.received_at_ms = now_ms();
     r.group = group;
     ops.push_back(record_op(r));  // kept in the group's conversation, marked sent by the flush
-    store_.write(std::move(ops), [this, r, queued] {
+    store_.write(std::move(ops), [this, r, queued, mine = std::move(queued_ids)] {
+        last_group_queued_ = mine;
         put_message(r, true);
         queued(r);
         if (resident_) flush_in_background();

@@ -4,12 +4,15 @@
 #include <stdexcept>
 
 #include "group_leave.hpp"
+#include "veil/proto/namespaces.hpp"
+#include "veil/proto/owner_auth.hpp"
 
 namespace veil::messenger {
 namespace {
 
 constexpr std::uint8_t kControlVersion = 1;
-constexpr std::uint8_t kRecordVersion = 4;
+constexpr std::uint8_t kRecordVersion = 5;
+constexpr std::uint8_t kV4RecordVersion = 4;   // v5 without its evicted envelopes
 constexpr std::uint8_t kOldRecordVersion = 3;  // v4 without its read state and rotation window
 constexpr std::size_t kMaxRecordField = 1 << 20;
 // An invitation carries up to 1,000 states; 100 members take 3.4 KiB each (1,000 members 33 KiB).
@@ -180,10 +183,10 @@ std::vector<crypto::GroupState> decode_group_invitation(wire::ByteView body) {
 
 GroupBook::GroupBook(crypto::VeilId self) : self_(self) {}
 
-// Record: u8 4 | var state | u8 request [u64 first seen] | u8 own? [var chain] | u8 n (previous
+// Record: u8 5 | var state | u8 request [u64 first seen] | u8 own? [var chain] | u8 n (previous
 // own key) | u16 n (owner | device | var chain) | u8 n (old mailbox seed) | u8 n (var pending
 // state) | u16 n (var history state, without seed) | read state and rotation window
-// (write_read_state; absent in v3). Every count is bounded on both sides.
+// (write_read_state; absent in v3, its evicted envelopes absent in v4). Every count is bounded on both sides.
 std::vector<sdk::storage::BatchOp> GroupBook::save_ops(std::string_view ns) const {
     std::vector<sdk::storage::BatchOp> ops;
     for (const auto& [id, g] : groups_) {
@@ -240,6 +243,10 @@ std::vector<sdk::storage::BatchOp> GroupBook::save_ops(std::string_view ns) cons
         for (const auto& x : leaves_) l.raw(x.group).raw(x.leaver.x25519).raw(x.named).u64(x.since_ms);
         ops.push_back(sdk::storage::BatchOp{sdk::storage::BatchOp::Kind::put, std::string(ns),
                                            std::string(kGroupLeavesKey), l.take()});
+    } else {
+        // The last notice signed or dropped: its record goes too, or a restart would hold it again.
+        ops.push_back(sdk::storage::BatchOp{sdk::storage::BatchOp::Kind::erase, std::string(ns),
+                                           std::string(kGroupLeavesKey), {}});
     }
     return ops;
 }
@@ -295,10 +302,10 @@ GroupBook GroupBook::load(crypto::VeilId self, const std::vector<sdk::storage::E
                 continue;
             }
             const auto version = r.u8();
-            if (version != kRecordVersion && version != kOldRecordVersion) {
+            if (version != kRecordVersion && version != kV4RecordVersion && version != kOldRecordVersion) {
                 throw wire::DecodeError("unsupported group record version");
             }
-            Group g{crypto::GroupState::decode(r.var(kMaxRecordField)), false, std::nullopt, {}, {}, {}, {}, {}, 0, {}, {}, 0, 0, false, {}};
+            Group g{crypto::GroupState::decode(r.var(kMaxRecordField)), false, std::nullopt, {}, {}, {}, {}, {}, 0, {}, {}, {}, 0, 0, false, {}};
             if (!g.state.has_seed()) throw wire::DecodeError("group state without its seed");
             g.request = read_flag(r);
             if (g.request) g.request_seen_ms = r.u64();
@@ -323,7 +330,7 @@ GroupBook GroupBook::load(crypto::VeilId self, const std::vector<sdk::storage::E
                 g.history.push_back(crypto::GroupState::decode(r.var(kMaxRecordField)));
                 if (g.history.back().has_seed()) throw wire::DecodeError("history state with its seed");
             }
-            if (version == kRecordVersion) read_read_state(r, g);
+            if (version != kOldRecordVersion) read_read_state(r, g, version == kRecordVersion);
             r.expect_done();
             const auto id = g.state.group_id();
             book.groups_.emplace(id, std::move(g));
@@ -353,7 +360,7 @@ std::vector<GroupDelivery> GroupBook::create(const crypto::Identity& me, std::st
     created = state.group_id();
     std::vector<GroupDelivery> out;
     out.push_back(GroupDelivery{audience(state), invitation_control({}, state)});
-    groups_.emplace(created, Group{std::move(state), false, std::nullopt, {}, {}, {}, {}, {}, 0, {}, {}, 0, 0, false, {}});
+    groups_.emplace(created, Group{std::move(state), false, std::nullopt, {}, {}, {}, {}, {}, 0, {}, {}, {}, 0, 0, false, {}});
     return out;
 }
 
@@ -642,7 +649,7 @@ void GroupBook::take_invitation(const crypto::VeilId& from, wire::ByteView body,
     }
     std::vector<crypto::GroupState> past;
     for (std::size_t i = 0; i + 1 < line.size(); ++i) past.push_back(line[i].public_copy());
-    groups_.emplace(id, Group{std::move(state), request, std::nullopt, {}, {}, {}, {}, std::move(past), 0, {}, {}, 0, 0, false, {}});
+    groups_.emplace(id, Group{std::move(state), request, std::nullopt, {}, {}, {}, {}, std::move(past), 0, {}, {}, {}, 0, 0, false, {}});
     adopt_orphans(&id, nullptr);
 }
 
@@ -811,6 +818,7 @@ void GroupBook::take_chain(const crypto::VeilId& from, const crypto::PublicKey& 
     std::erase_if(g.chains, [&](const Received& r) { return r.device == device && r.chain.epoch() == d.epoch; });
     if (g.chains.size() >= max_chains) throw crypto::Error(crypto::ErrorKind::too_large, "too many sender chains");
     g.chains.push_back(Received{from, device, crypto::SenderChain::from_distribution(d)});
+    rewind_for(g, from);
 }
 
 void GroupBook::accept(const crypto::GroupId& group) { find(group).request = false; }
@@ -916,9 +924,12 @@ void GroupBook::write_read_state(wire::Writer& w, const Group& g) {
     w.u8(static_cast<std::uint8_t>(g.waiting.size()));
     for (const auto& e : g.waiting) w.var(e.envelope);
     w.u64(g.rotation_window_ms).u8(g.rotations).u8(g.rotation_owed ? 1 : 0);
+    check_count(g.evicted.size(), max_evicted, "evicted envelopes");
+    w.u8(static_cast<std::uint8_t>(g.evicted.size()));
+    for (const auto& e : g.evicted) w.raw(e.owner.x25519).raw(e.mailbox).raw(e.hash);
 }
 
-void GroupBook::read_read_state(wire::Reader& r, Group& g) {
+void GroupBook::read_read_state(wire::Reader& r, Group& g, bool with_evicted) {
     const auto cursors = read_count(r, false, max_cursors_per_mailbox * (max_old_epochs + 1));
     for (std::size_t i = 0; i < cursors; ++i) {
         Group::Cursor c;
@@ -936,6 +947,15 @@ void GroupBook::read_read_state(wire::Reader& r, Group& g) {
     g.rotation_window_ms = r.u64();
     g.rotations = r.u8();
     g.rotation_owed = read_flag(r);
+    if (!with_evicted) return;
+    const auto evicted = read_count(r, false, max_evicted);
+    for (std::size_t i = 0; i < evicted; ++i) {
+        Group::Evicted e;
+        e.owner = crypto::VeilId{wire::to_array<32>(r.raw(32))};
+        e.mailbox = wire::to_array<32>(r.raw(32));
+        e.hash = wire::to_array<32>(r.raw(32));
+        g.evicted.push_back(e);
+    }
 }
 
 std::string group_record_key(const crypto::GroupId& group) { return std::string(kGroupPrefix) + wire::to_hex(group); }
@@ -1026,33 +1046,58 @@ std::optional<GroupBook::Group::Waiting> GroupBook::waiting_entry(const Group& g
 
 GroupBook::Hold GroupBook::hold_waiting(const crypto::GroupId& group, wire::ByteView envelope) {
     auto& g = find(group);
-    if (envelope.size() > max_waiting_bytes) return Hold::refused;
+    if (envelope.size() > max_waiting_bytes_per_member) return Hold::refused;
     for (const auto& e : g.waiting) {
         if (std::equal(e.envelope.begin(), e.envelope.end(), envelope.begin(), envelope.end())) return Hold::held;  // read from two nodes
     }
     // Only a member's: a stranger's (or a removed member's) junk would push real ones out.
     auto entry = waiting_entry(g, envelope);
     if (!entry) return Hold::refused;
-    const auto mailbox = entry->mailbox;
-    bool pulled_back = false;
-    // What goes was passed by the cursors: they are dropped, so a read takes it again.
-    auto give_up = [&](std::vector<Group::Waiting>::iterator it) {
-        std::erase_if(g.cursors, [&](const Group::Cursor& c) { return c.mailbox == it->mailbox; });
-        pulled_back |= it->mailbox == mailbox;
-        g.waiting.erase(it);
-    };
-    if (auto victim = room_victim(g.waiting, entry->owner, max_waiting_per_member, max_waiting_items,
-                                  [](const Group::Waiting& w) { return w.owner; })) {
-        give_up(g.waiting.begin() + static_cast<std::ptrdiff_t>(*victim));
+    auto owner_of = [](const Group::Waiting& w) { return w.owner; };
+    if (auto victim = room_victim(g.waiting, entry->owner, max_waiting_per_member, max_waiting_items, owner_of)) {
+        give_up_waiting(g, *victim);
     }
+    const auto owner = entry->owner;
     g.waiting.push_back(std::move(*entry));
-    auto bytes = [&] {
-        std::size_t n = 0;
-        for (const auto& e : g.waiting) n += e.envelope.size();
-        return n;
+    // Bytes too: the claimed owner over its share gives up its own oldest; a full book the
+    // oldest of the owner holding the most bytes (a claim's junk never outweighs another's).
+    auto bytes_of = [&](const crypto::VeilId* who) {
+        std::map<crypto::VeilId, std::size_t> out;
+        for (const auto& w : g.waiting) out[w.owner] += w.envelope.size();
+        if (who) return std::pair{*who, out[*who]};
+        std::size_t all = 0;
+        for (const auto& [id, n] : out) all += n;
+        auto top = std::max_element(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+        return std::pair{top->first, all};
     };
-    while (bytes() > max_waiting_bytes) give_up(g.waiting.begin());
-    return pulled_back ? Hold::held_pulled_back : Hold::held;
+    auto oldest_of = [&](const crypto::VeilId& who) {
+        return static_cast<std::size_t>(
+            std::find_if(g.waiting.begin(), g.waiting.end(), [&](const Group::Waiting& w) { return w.owner == who; }) -
+            g.waiting.begin());
+    };
+    while (bytes_of(&owner).second > max_waiting_bytes_per_member) give_up_waiting(g, oldest_of(owner));
+    for (auto total = bytes_of(nullptr); total.second > max_waiting_bytes; total = bytes_of(nullptr)) {
+        give_up_waiting(g, oldest_of(total.first));
+    }
+    return Hold::held;
+}
+
+void GroupBook::give_up_waiting(Group& g, std::size_t index) {
+    auto& w = g.waiting.at(index);
+    const auto hash = proto::node::message_hash(w.mailbox, proto::node::kEnvelopeNamespace, w.envelope);
+    if (std::none_of(g.evicted.begin(), g.evicted.end(), [&](const Group::Evicted& e) { return e.hash == hash; })) {
+        make_room(g.evicted, w.owner, max_evicted_per_member, max_evicted, [](const Group::Evicted& e) { return e.owner; });
+        g.evicted.push_back(Group::Evicted{w.owner, w.mailbox, hash});
+    }
+    g.waiting.erase(g.waiting.begin() + static_cast<std::ptrdiff_t>(index));
+}
+
+void GroupBook::rewind_for(Group& g, const crypto::VeilId& owner) {
+    for (const auto& e : g.evicted) {
+        if (e.owner != owner) continue;
+        std::erase_if(g.cursors, [&](const Group::Cursor& c) { return c.mailbox == e.mailbox; });
+    }
+    std::erase_if(g.evicted, [&](const Group::Evicted& e) { return e.owner == owner; });
 }
 
 std::vector<wire::Bytes> GroupBook::take_waiting(const crypto::GroupId& group) {
@@ -1065,7 +1110,9 @@ std::vector<wire::Bytes> GroupBook::take_waiting(const crypto::GroupId& group) {
 
 void GroupBook::hold_leave(const crypto::GroupId& group, const crypto::VeilId& leaver, const crypto::Digest& named,
                            std::uint64_t now_ms) {
-    if (!groups_.contains(group)) return;
+    // Only a member of the state we hold can leave it: anyone else's notice would crowd out real ones.
+    auto it = groups_.find(group);
+    if (it == groups_.end() || !it->second.state.is_member(leaver)) return;
     std::erase_if(leaves_, [&](const HeldLeave& h) { return h.group == group && h.leaver == leaver; });
     make_room(leaves_, leaver, max_held_leaves_per_leaver, max_held_leaves, [](const HeldLeave& h) { return h.leaver; });
     leaves_.push_back(HeldLeave{group, leaver, named, now_ms});

@@ -24,7 +24,8 @@ inline constexpr std::string_view kGroupPrefix = "group/";
 inline constexpr std::string_view kGroupDevicesKey = "group/devices";
 /// Key of the stored declined invitations (under kGroupPrefix; absent while there are none).
 inline constexpr std::string_view kGroupDeclinedKey = "group/declined";
-/// Key of the stored leave notices not signed yet (under kGroupPrefix; absent while there are none).
+/// Key of the stored leave notices not signed yet (under kGroupPrefix; save_ops erases it while
+/// there are none).
 inline constexpr std::string_view kGroupLeavesKey = "group/leaves";
 
 /// The storage key of a group's record.
@@ -96,11 +97,16 @@ public:
     static constexpr std::size_t max_devices_per_person = 1000;
     /// Read cursors kept per mailbox (one per service node read from).
     static constexpr std::size_t max_cursors_per_mailbox = 8;
-    /// Waiting envelopes kept per group, and their bytes; and per member (by its sealed
-    /// certificate), so one member's flood evicts only its own.
+    /// Waiting envelopes kept per group, and their bytes; and per member its envelope claims
+    /// (the certificate sealed inside: a copy of anyone's, so only a claim), in number and bytes.
     static constexpr std::size_t max_waiting_items = 32;
     static constexpr std::size_t max_waiting_bytes = 256 << 10;
     static constexpr std::size_t max_waiting_per_member = 8;
+    static constexpr std::size_t max_waiting_bytes_per_member = 128 << 10;
+    /// Waiting envelopes given up for room that are remembered (their hash, mailbox and claimed
+    /// owner: a chain from that owner pulls the mailbox's cursors back), per group and per owner.
+    static constexpr std::size_t max_evicted = 32;
+    static constexpr std::size_t max_evicted_per_member = 8;
     /// Declined invitations remembered, in all and per signer (the oldest go).
     static constexpr std::size_t max_declined = 256;
     static constexpr std::size_t max_declined_per_signer = 16;
@@ -194,8 +200,9 @@ public:
     std::vector<crypto::GroupId> decline_from(const crypto::VeilId& signer);
 
     /// A leave notice from `leaver` naming the digest of the state it left (docs/groups.md
-    /// §Leaving), for a group we hold: kept (one per group and leaver, the newest; bounded, stored)
-    /// until sign_due_leaves signs or drops it.
+    /// §Leaving), for a group we hold whose state lists `leaver` (anyone else's is ignored): kept
+    /// (one per group and leaver, the newest; bounded, stored) until sign_due_leaves signs or
+    /// drops it.
     void hold_leave(const crypto::GroupId& group, const crypto::VeilId& leaver, const crypto::Digest& named,
                     std::uint64_t now_ms);
     /// Signs the removals whose turn has come (leave_step over the state we hold now: the
@@ -203,6 +210,8 @@ public:
     /// that was behind once it holds the named state) and drops the stale ones and those held
     /// longer than leave_hold_ms. Returns the removals' deliveries.
     std::vector<GroupDelivery> sign_due_leaves(const crypto::Identity& me, std::uint64_t now_ms);
+    /// Leave notices held (a drop by sign_due_leaves changes this: save the book then).
+    [[nodiscard]] std::size_t held_leaves() const { return leaves_.size(); }
 
     /// Where our last read of one of the group's mailboxes on service node `node` ended (a
     /// cursor means something only on the node that gave it: each keeps its own order). Stored
@@ -214,11 +223,14 @@ public:
     /// Envelopes read past the cursor whose chain had not arrived (Opened::waiting): kept and
     /// opened again at the next read, but only when sealed under the certificate of a member of
     /// the group from a device its list names (any device while we hold no list for them): a
-    /// stranger's junk is refused. Bounded by max_waiting_items, max_waiting_bytes and
-    /// max_waiting_per_member: a member over its quota gives up its own oldest, a full book the
-    /// oldest of the member holding the most. An envelope given up this way was passed by the
-    /// cursors: they are pulled back (the cursors of its mailbox dropped) so it is read again.
-    enum class Hold { held = 1, held_pulled_back, refused };
+    /// stranger's junk is refused. That certificate can be copied from any envelope, so the owner
+    /// is only claimed. Bounded by max_waiting_items and max_waiting_bytes, and per claimed owner
+    /// by max_waiting_per_member and max_waiting_bytes_per_member: an owner over its quota gives
+    /// up its own oldest, a full book the oldest of the owner holding the most. An envelope given
+    /// up was passed by the cursors: it is remembered (max_evicted), and when a chain from its
+    /// claimed owner arrives, the cursors of its mailbox are dropped so the next read takes it
+    /// again; the cursors never move back for anything else (no read restarts for ever).
+    enum class Hold { held = 1, refused };
     Hold hold_waiting(const crypto::GroupId& group, wire::ByteView envelope);
     [[nodiscard]] std::vector<wire::Bytes> take_waiting(const crypto::GroupId& group);
 
@@ -272,6 +284,12 @@ private:
             wire::Bytes envelope;
         };
         std::vector<Waiting> waiting;                   // envelopes whose chain had not arrived, oldest first
+        struct Evicted {
+            crypto::VeilId owner;        // claimed: the certificate sealed inside
+            crypto::PublicKey mailbox{};
+            crypto::PublicKey hash{};    // proto::node::message_hash of the envelope
+        };
+        std::vector<Evicted> evicted;                   // waiting envelopes given up for room, oldest first
         std::uint64_t rotation_window_ms = 0;           // when the current window of revocation rotations began
         std::uint8_t rotations = 0;                     // revocation rotations in that window
         bool rotation_owed = false;                     // a revocation waits for the next window
@@ -279,10 +297,16 @@ private:
     };
 
     Group& find(const crypto::GroupId& group);
-    /// Record v4's tail: u8 n (mailbox | node | last hash) | u8 n (var waiting envelope)
-    /// | u64 rotation window start | u8 rotations in it | u8 owed.
+    /// Record v5's tail: u8 n (mailbox | node | last hash) | u8 n (var waiting envelope)
+    /// | u64 rotation window start | u8 rotations in it | u8 owed | u8 n (owner | mailbox | hash
+    /// of an evicted envelope; absent in v4).
     static void write_read_state(wire::Writer& w, const Group& g);
-    static void read_read_state(wire::Reader& r, Group& g);
+    static void read_read_state(wire::Reader& r, Group& g, bool with_evicted);
+    /// Gives up one waiting envelope for room, remembering it (max_evicted).
+    static void give_up_waiting(Group& g, std::size_t index);
+    /// A chain from `owner` arrived: the mailboxes where its evicted envelopes lie are read again
+    /// from the start (their cursors dropped), and those envelopes forgotten.
+    static void rewind_for(Group& g, const crypto::VeilId& owner);
     /// Everyone the group's controls go to: every member and our other devices.
     [[nodiscard]] std::vector<crypto::VeilId> audience(const crypto::GroupState& state) const;
     void adopt(Group& g, crypto::GroupState next);

@@ -39,12 +39,13 @@ std::optional<std::vector<crypto::VeilId>> parse_people(const sdk::CommandCall& 
 // What a command says when a flush left something waiting: it did not leave, so no exit 0.
 constexpr const char* kToldLater = "; the members are told with your next veil command (";
 
-// Sends what a change queued; the change itself is saved either way. Something held (a swarm
-// refused it, keys not published yet) did not reach the members: not a success.
+// Sends what a change queued; the change itself is saved either way. One of its own messages
+// held (a swarm refused it, keys not published yet) did not reach the members: not a success;
+// another's held in the same queue says nothing about this command.
 void flush_then(Client& client, const sdk::CommandCall& call, const std::string& what, std::string out) {
-    client.flush([&client, call, what, out] {
+    client.flush([&client, call, what, out, mine = client.last_group_queued()] {
         call.out(out);
-        if (auto why = client.held_reason(); !why.empty()) {
+        if (auto why = client.held_reason(mine); !why.empty()) {
             return call.fail(what + ": saved here, but a message waits to be sent" + kToldLater + why + ")",
                              sdk::exit_code::failure);
         }
@@ -165,9 +166,9 @@ void send_to_group(Client& client, const sdk::CommandCall& call, const std::stri
     if (!group) return;
     client.open([&client, call, g = *group, text = std::move(text)]() mutable {
         client.send_group(g, std::move(text), [&client, call](const MessageRecord& r) {
-            client.flush([&client, call, r] {
+            client.flush([&client, call, r, mine = client.last_group_queued()] {
                 // The message, or the chain the members need to read it, still waits: not sent.
-                if (auto why = client.held_reason(); !why.empty()) {
+                if (auto why = client.held_reason(mine); !why.empty()) {
                     return call.fail("veil send: " + why + "\nThe message is queued: the next veil send or veil receive sends it.",
                                      sdk::exit_code::failure);
                 }

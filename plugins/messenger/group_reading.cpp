@@ -38,14 +38,8 @@ GroupRead read_group_items(GroupBook& book, const crypto::GroupId& group, const 
     read.items = items.size();
     auto held = book.take_waiting(group);
     read.changed = !held.empty();
-    // A waiting envelope given up for room was passed by this node's cursor: it was pulled back
-    // (GroupBook::hold_waiting), and must not move past it again in this read.
-    bool pulled_back = false;
-    auto hold = [&](wire::ByteView envelope) {
-        if (book.hold_waiting(group, envelope) == GroupBook::Hold::held_pulled_back) pulled_back = true;
-    };
     for (const auto& envelope : held) {
-        if (open_one(book, group, envelope, read) == Outcome::waiting) hold(envelope);
+        if (open_one(book, group, envelope, read) == Outcome::waiting) book.hold_waiting(group, envelope);
     }
     std::optional<proto::node::Hash> cursor;
     bool cursor_stopped = false;
@@ -62,11 +56,10 @@ GroupRead read_group_items(GroupBook& book, const crypto::GroupId& group, const 
         const auto outcome = open_one(book, group, item.data, read);
         if (outcome == Outcome::opened) handled.insert(item.hash);
         if (outcome == Outcome::waiting) {
-            hold(item.data);
+            book.hold_waiting(group, item.data);
             read.changed = true;
         }
     }
-    if (pulled_back) return read;
     if (cursor && book.cursor(group, mailbox, node) != cursor) {
         book.set_cursor(group, mailbox, node, *cursor);
         read.changed = true;

@@ -27,9 +27,9 @@ struct GroupRead final {
 /// refused, not remembered, and stops the node's cursor before it (the real item, from an
 /// honest member, still opens). Only what opened (ours or someone's) goes into `handled`; one
 /// still waiting for its chain is held in the book (GroupBook::hold_waiting: a member's only).
-/// The node's cursor moves to the last item it served, up to the first tampered one; when the
-/// book gave up a waiting envelope of this mailbox for room, the cursors stay pulled back (the
-/// next read starts from the beginning and takes it again).
+/// The node's cursor moves to the last item it served, up to the first tampered one (a waiting
+/// envelope the book gives up for room is remembered there, and its mailbox read again from the
+/// start once a chain from its claimed owner arrives).
 GroupRead read_group_items(GroupBook& book, const crypto::GroupId& group, const crypto::PublicKey& mailbox,
                            const crypto::PublicKey& node, const std::vector<proto::node::MessageItem>& items,
                            std::set<proto::node::Hash>& handled);

@@ -64,4 +64,11 @@ std::pair<crypto::VeilId, ChatMessage> decode_queued(wire::ByteView bytes) {
     return {to, std::move(m)};
 }
 
+std::string held_reason(const std::map<MessageId, sdk::Error>& held, const std::vector<MessageId>& mine) {
+    for (const auto& id : mine) {
+        if (auto it = held.find(id); it != held.end()) return it->second.message;
+    }
+    return {};
+}
+
 }  // namespace veil::messenger

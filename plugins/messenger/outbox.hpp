@@ -5,7 +5,9 @@
 ///  - outbox: the envelopes of an encrypted message ("out/<id hex>"), kept until every one is
 ///    stored; resent with the same bytes (the node keeps a repeated store once: same hash).
 
+#include <map>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -30,5 +32,10 @@ inline constexpr std::string_view kQueuePrefix = "q/";
 [[nodiscard]] sdk::storage::BatchOp queued_op(const crypto::VeilId& to, const ChatMessage& message);
 /// Throws wire::DecodeError.
 [[nodiscard]] std::pair<crypto::VeilId, ChatMessage> decode_queued(wire::ByteView bytes);
+
+/// Why one of `mine` still waits after a send run (SendQueue::held: a swarm refused it, keys not
+/// published yet), or empty when none does: a command is judged by its own messages, never by
+/// another's held in the same queue (DESIGN.md §8: a send exits 0 once its message is stored).
+[[nodiscard]] std::string held_reason(const std::map<MessageId, sdk::Error>& held, const std::vector<MessageId>& mine);
 
 }  // namespace veil::messenger

@@ -412,6 +412,7 @@ TEST_CASE("group book - a device's groups survive storage", "[messenger][group]"
     net.deliver(net.d("alice"), net.d("alice").book.remove(net.p("alice").identity, g, {net.p("carol").id()}, 2000));
 
     auto ops = net.d("alice").book.save_ops("messenger");
+    std::erase_if(ops, [](const auto& op) { return op.kind == sdk::storage::BatchOp::Kind::erase; });  // no leave notices
     REQUIRE(ops.size() == 2);  // the group and the device lists
     CHECK(ops.front().key.rfind(kGroupPrefix, 0) == 0);
     CHECK(ops.back().key == kGroupDevicesKey);
@@ -617,9 +618,27 @@ namespace {
 
 std::vector<sdk::storage::Entry> stored(const GroupBook& book) {
     std::vector<sdk::storage::Entry> out;
-    for (auto& op : book.save_ops("messenger")) out.push_back({op.key, op.value});
+    for (auto& op : book.save_ops("messenger")) {
+        if (op.kind == sdk::storage::BatchOp::Kind::put) out.push_back({op.key, op.value});
+    }
     return out;
 }
+
+// A database the book is saved into again and again: puts and erases applied in turn.
+struct Db {
+    std::map<std::string, decltype(sdk::storage::Entry::value)> rows;
+    void save(const GroupBook& book) {
+        for (auto& op : book.save_ops("messenger")) {
+            if (op.kind == sdk::storage::BatchOp::Kind::put) rows[op.key] = op.value;
+            else rows.erase(op.key);
+        }
+    }
+    [[nodiscard]] std::vector<sdk::storage::Entry> entries() const {
+        std::vector<sdk::storage::Entry> out;
+        for (const auto& [k, v] : rows) out.push_back({k, v});
+        return out;
+    }
+};
 
 // Every online device's group state, for the group, is the same signed one as `dev`'s.
 void check_agree(Net& net, const Device& ref, const GroupId& g) {
@@ -1154,4 +1173,26 @@ TEST_CASE("group book - a leave notice an admin is behind on is held, and the ne
     REQUIRE_FALSE(fallback.empty());
     net.deliver(*y.devices[0], std::move(fallback));
     CHECK_FALSE(xb.state(g2)->is_member(net.p("erin").id()));
+}
+
+TEST_CASE("group book - only a member's leave notice is held, and its record goes once none is held", "[messenger][group]") {
+    Net net;
+    auto g = make_group(net, {"bob", "carol"});
+    auto& ab = net.d("alice").book;
+    crypto::Digest ahead{};
+    ahead.fill(7);  // a state Alice has not reached: the notice waits
+    const auto stranger = crypto::Identity::generate();
+    ab.hold_leave(g, stranger.veil_id(), ahead, 1000);
+    CHECK(ab.held_leaves() == 0);  // not a member of the state held: ignored
+    ab.hold_leave(g, net.p("carol").id(), ahead, 1000);
+    REQUIRE(ab.held_leaves() == 1);
+    Db db;
+    db.save(ab);
+    CHECK(db.rows.count(std::string(kGroupLeavesKey)) == 1);
+    // Held too long: dropped, and the saved record goes with it (a restart does not hold it again).
+    CHECK(ab.sign_due_leaves(net.p("alice").identity, 1000 + GroupBook::leave_hold_ms + 1).empty());
+    CHECK(ab.held_leaves() == 0);
+    db.save(ab);
+    CHECK(db.rows.count(std::string(kGroupLeavesKey)) == 0);
+    CHECK(GroupBook::load(net.p("alice").id(), db.entries()).held_leaves() == 0);
 }

@@ -2,6 +2,7 @@
 
 #include "errors.hpp"
 #include "retry.hpp"
+#include "outbox.hpp"
 
 using namespace veil;
 using namespace veil::messenger;
@@ -32,4 +33,16 @@ TEST_CASE("send rules - errors keep the sentences people and tests read", "[mess
     CHECK(write.code == sdk::ErrorCode::io);
     CHECK(write.message == "cannot write the database: io: disk full");
     CHECK(database_closed(false).message == "cannot read the database: the bus is closed");
+}
+
+TEST_CASE("send rules - a command is judged by its own held messages only", "[messenger]") {
+    const MessageId mine{1}, chain{2}, theirs{3};
+    std::map<MessageId, sdk::Error> held{{theirs, {sdk::ErrorCode::refused, "another message's swarm refused it"}}};
+    // Another message held in the same queue: this command's own went out (exit 0).
+    CHECK(held_reason(held, {mine, chain}).empty());
+    CHECK(held_reason({}, {mine}).empty());
+    // Its own chain delivery held: the members cannot read the message yet (exit 1, why).
+    held.emplace(chain, sdk::Error{sdk::ErrorCode::not_found, "no keys published for 05ab (retrying)"});
+    CHECK(held_reason(held, {mine, chain}) == "no keys published for 05ab (retrying)");
+    CHECK(held_reason(held, {theirs}) == "another message's swarm refused it");
 }
