@@ -48,8 +48,20 @@ void AccountStore::load_account(std::function<void(AccountPtr)> done, Fail fail)
 void AccountStore::save_account(const Account& account, std::vector<st::BatchOp> extra, std::function<void()> done,
                                 Fail fail) {
     auto ops = account.save_ops();
-    for (auto& op : extra) ops.push_back(std::move(op));
-    write(std::move(ops), std::move(done), std::move(fail));
+    std::vector<std::uint64_t> carried;  // the owed ops this batch stores: no longer owed once it is
+    for (const auto& [n, owed] : owed_) {
+        ops.insert(ops.end(), owed.begin(), owed.end());
+        carried.push_back(n);
+    }
+    for (const auto& op : extra) ops.push_back(op);
+    auto number = ++saves_;
+    write(std::move(ops), [this, carried = std::move(carried), done] {
+        for (auto n : carried) owed_.erase(n);
+        done();
+    }, [this, number, extra = std::move(extra), fail](const sdk::Error& e) mutable {
+        if (!extra.empty()) owed_.emplace(number, std::move(extra));
+        fail(e);
+    });
 }
 
 void AccountStore::write(std::vector<st::BatchOp> ops, std::function<void()> done, Fail fail) {

@@ -1,5 +1,5 @@
-// The client's life: open (account, contacts, messages, HOME's lock), reload after a failed
-// save, the resident loop, and deleting expired messages. The other jobs: client.hpp.
+// The client's life: open (account, contacts, messages, HOME's lock), the resident loop, and
+// deleting expired messages. The other jobs: client.hpp.
 #include "client.hpp"
 
 #include <fcntl.h>
@@ -52,23 +52,6 @@ void Client::open(std::function<void()> done, Fail fail, bool exclusive) {
             }, fail);
         }, fail);
     }, fail);
-}
-
-void Client::reload_after_failed_save(std::function<void()> then) {
-    // The round already moved the ratchets, seen ids and contacts in memory: back to what the
-    // database holds, so the next round opens the re-fetched envelopes again.
-    auto warn_then = [this, then](const sdk::Error& e) {
-        ctx_.log().warn("could not reload the account after a failed save: {}", e.message);
-        then();
-    };
-    store_.load_account([this, then, warn_then](AccountPtr fresh) {
-        if (!fresh) return warn_then({sdk::ErrorCode::not_found, "the account is gone from the database"});
-        *account_ = std::move(*fresh);  // in place: a flush holding the pointer sees it too
-        store_.load_contacts([this, then, warn_then](std::map<crypto::VeilId, ContactRecord> contacts) {
-            model_.reset_contacts(std::move(contacts));
-            load_groups(then, warn_then);
-        }, warn_then);
-    }, warn_then);
 }
 
 void Client::put_message(const MessageRecord& r, bool added) {
@@ -184,8 +167,8 @@ void Client::search_gaps() {
     // Beside the loop (a member that does not answer costs the search its deadline, not the
     // loop); what it finds is opened in a round of its own, after the loop's.
     auto finished = [this] {
-        gap_searches_.finished();
-        search_gaps();  // a gap that made a search due meanwhile
+        gap_searches_.finished(order_.next_deadline().has_value());
+        search_gaps();  // again while a message is held, or for a gap that made one due meanwhile
     };
     service_.fetch_inbox_everywhere(account_, [this, finished](std::vector<proto::node::MessageItem> items) {
         bool fresh = std::any_of(items.begin(), items.end(),

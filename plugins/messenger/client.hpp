@@ -12,7 +12,7 @@
 ///    received message, the views;
 ///  - SendQueue (send_queue.*) and RetryBackoff (retry.hpp): the queue's run and when to retry;
 ///    PublishBackoff (publish_backoff.hpp): when an unsettled publish goes out again;
-///  - client.cpp: open, load and reload, the resident loop, expiry;
+///  - client.cpp: open and load, the resident loop, expiry;
 ///  - client_send.cpp: send, enqueue, flush (one at a time), sent/failed marks;
 ///  - client_receive.cpp: receive rounds, the sender-device check, saving what arrived;
 ///  - client_contacts.cpp: contacts, requests, blocking, disappearing timers, read marks;
@@ -193,8 +193,6 @@ private:
         crypto::PublicKey device{};
     };
     // client.cpp
-    /// After a failed save: the account and contacts as the database holds them, then `then`.
-    void reload_after_failed_save(std::function<void()> then);
     void purge_expired();
     /// Arms the expiry timer for the earliest disappearing message (none: stopped), so an idle
     /// daemon does not wake to look.
@@ -258,6 +256,12 @@ private:
     void resume_deletes(std::function<void()> then);
     void store_received(const AccountPtr& account, std::vector<Opened> opened, std::vector<proto::node::Hash> processed,
                         std::function<void(std::vector<MessageRecord>)> done, Fail fail, RoundEnd end);
+    /// Saves a round's `ops` with the account; a failed save is tried again after a growing
+    /// pause (memory is kept, never reloaded), without end when resident, else kOneShotSaveTries
+    /// times; then `saved` (or `fail`).
+    static constexpr unsigned kOneShotSaveTries = 3;
+    void save_round(const AccountPtr& account, std::vector<sdk::storage::BatchOp> ops, std::function<void()> saved,
+                    Fail fail, unsigned tries = 0);
     // client_groups.cpp
     void load_groups(std::function<void()> done, Fail fail);
     /// Gives the book every held device list of the people in its groups.

@@ -231,8 +231,8 @@ void Client::store_received(const AccountPtr& account, std::vector<Opened> opene
     // in the database, and the next start deletes them without opening them again.
     auto got = std::move(round.shown);
     auto changed = std::move(round.changed);
-    store_.save_account(*account, std::move(round.ops), [this, account, processed, got, changed, groups_changed, done, end,
-                                                         devices = std::move(devices)]() mutable {
+    save_round(account, std::move(round.ops), [this, account, processed, got, changed, groups_changed, done, end,
+                                               devices = std::move(devices)]() mutable {
         // Saved: shown now (in each sender's order), whatever the swarm delete does (a later round deletes them).
         for (const auto& h : processed) handled_.add(h);
         for (const auto& id : changed) ctx_.bus().publish(sm::ConversationUpdated{conversation(id)});
@@ -279,9 +279,20 @@ void Client::store_received(const AccountPtr& account, std::vector<Opened> opene
         }
         finish();
         if (end == RoundEnd::saved) report();
-    }, [this, fail](const sdk::Error& e) {
-        // Nothing was saved: nothing is deleted from the swarm, and memory goes back to the database.
-        reload_after_failed_save([fail, e] { fail(e); });
+    }, fail);
+}
+
+void Client::save_round(const AccountPtr& account, std::vector<sdk::storage::BatchOp> ops, std::function<void()> saved,
+                        Fail fail, unsigned tries) {
+    // Never back to the database's older state: the ratchets moved in memory, and a send after
+    // such a reload would use the same message keys again. The round's ops are owed (the store
+    // writes them with the next account save, this retry's or a send's); the round ends, and its
+    // envelopes leave the swarm, only once they are stored.
+    store_.save_account(*account, std::move(ops), saved, [this, account, saved, fail, tries](const sdk::Error& e) {
+        if (!resident_ && tries + 1 >= kOneShotSaveTries) return fail(e);
+        auto pause = std::min<std::uint64_t>(std::uint64_t{1'000} << std::min(tries, 6U), 60'000);
+        ctx_.log().warn("the messages received are saved again in {} s: {}", pause / 1000, e.message);
+        ctx_.set_timeout(pause, [this, account, saved, fail, tries] { save_round(account, {}, saved, fail, tries + 1); });
     });
 }
 

@@ -25,8 +25,6 @@ public:
     /// Replaces everything with what the database holds; `self` is our own Veil ID.
     void load(const crypto::VeilId& self, std::map<crypto::VeilId, ContactRecord> contacts,
               std::map<std::string, MessageRecord> messages);
-    /// Replaces the contacts only (after a failed save: back to the database's).
-    void reset_contacts(std::map<crypto::VeilId, ContactRecord> contacts) { contacts_ = std::move(contacts); }
 
     // ---- contacts ----
     [[nodiscard]] std::vector<ContactRecord> contacts() const;

@@ -21,6 +21,11 @@ std::optional<std::uint64_t> GapSearches::next_start(std::uint64_t now_ms) const
     return std::max(now_ms, *last_start_ms_ + kMinSpacingMs);
 }
 
+void GapSearches::finished(bool still_held) {
+    running_ = false;
+    if (still_held) due_ = true;
+}
+
 void GapSearches::started(std::uint64_t now_ms) {
     due_ = false;
     running_ = true;

@@ -29,7 +29,10 @@ public:
     [[nodiscard]] std::optional<std::uint64_t> next_start(std::uint64_t now_ms) const;
     /// A search starts: it answers what is due now.
     void started(std::uint64_t now_ms);
-    void finished() { running_ = false; }
+    /// The search ended. `still_held`: a message still waits for its gap, so the next search is
+    /// due (kMinSpacingMs after this one started): what the swarm lacked a moment ago may have
+    /// arrived since (the held message is shown after Client::kGapWaitMs in any case).
+    void finished(bool still_held);
     [[nodiscard]] bool running() const { return running_; }
 
 private:

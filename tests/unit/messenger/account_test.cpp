@@ -1,7 +1,13 @@
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <optional>
+
 #include "account.hpp"
+#include "account_store.hpp"
 #include "veil/proto/owner_auth.hpp"
+#include "veil/sdk/storage.hpp"
+#include "veil/sdk/testing.hpp"
 
 using namespace veil;
 using namespace veil::messenger;
@@ -703,4 +709,90 @@ TEST_CASE("messenger - a new device joins a list that does not name it: a revoca
         }
     }
     CHECK(refused);
+namespace {
+namespace st = sdk::storage;
+
+// A database on the bus that refuses the next `fail_next` batches and applies the others.
+class FlakyStorage final : public sdk::Plugin {
+public:
+    void start(sdk::Context& ctx) override {
+        ctx.serve<st::Batch>([this](const st::Batch& b, sdk::Responder<st::Done> r) {
+            if (fail_next > 0) {
+                --fail_next;
+                return r.fail(sdk::ErrorCode::io, "disk full");
+            }
+            for (const auto& op : b.ops) {
+                if (op.kind == st::BatchOp::Kind::put) rows[op.key] = op.value;
+                else rows.erase(op.key);
+            }
+            r.reply({});
+        });
+        context = &ctx;
+    }
+    void stop() override {}
+    sdk::Context* context = nullptr;
+    int fail_next = 0;
+    std::map<std::string, wire::Bytes> rows;
+
+    // What a restart would load: the account state as stored.
+    [[nodiscard]] Account stored_account() const {
+        std::vector<st::Entry> entries;
+        for (const auto& [k, v] : rows) {
+            if (k.starts_with(kStatePrefix)) entries.push_back({k, v});
+        }
+        return Account::load(entries);
+    }
+};
+
+// One save through the bus: true when it was stored.
+bool save(sdk::testing::Harness& h, AccountStore& store, const Account& a, std::vector<st::BatchOp> extra) {
+    std::optional<bool> stored;
+    store.save_account(a, std::move(extra), [&] { stored = true; }, [&](const sdk::Error&) { stored = false; });
+    REQUIRE(h.run_until([&] { return stored.has_value(); }));
+    return *stored;
+}
+}  // namespace
+
+TEST_CASE("messenger - a failed round save is owed: the next save stores it, memory is never rolled back", "[messenger]") {
+    sdk::testing::Harness h;
+    FlakyStorage db;
+    h.start(db, "flaky-storage");
+    AccountStore store(*db.context);
+    Swarms net;
+    auto alice = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    auto bob = Account::create(crypto::Identity::generate(), std::nullopt, kNow);
+    net.publish(alice);
+    net.publish(bob);
+    REQUIRE(save(h, store, bob, {}));
+
+    // A receive round: Bob's ratchet moves in memory; its save (state + the message) fails.
+    net.send(alice, bob.id(), "one");
+    REQUIRE(net.receive(bob).size() == 1);
+    const st::BatchOp message{st::BatchOp::Kind::put, std::string(kStorageNs), "msg/one", {1, 2, 3}};
+    db.fail_next = 1;
+    CHECK_FALSE(save(h, store, bob, {message}));
+    CHECK(store.owed_count() == 1);
+    CHECK(db.rows.count("msg/one") == 0);
+
+    // A send commits from memory (never from the older database state): its save carries the
+    // round's message, so the stored ratchets never went past a message the database lacks.
+    net.send(bob, alice.id(), "two");
+    REQUIRE(save(h, store, bob, {}));
+    CHECK(db.rows.count("msg/one") == 1);
+    CHECK(store.owed_count() == 0);
+
+    // Memory and the stored state both go on with fresh keys: Alice opens every later message
+    // from either (a reused message key would be refused as a replay).
+    CHECK(net.receive(alice).at(0).message.text == "two");
+    net.send(bob, alice.id(), "three");
+    CHECK(net.receive(alice).at(0).message.text == "three");
+    REQUIRE(save(h, store, bob, {}));
+    auto restarted = db.stored_account();
+    net.send(restarted, alice.id(), "four");
+    CHECK(net.receive(alice).size() == 1);
+
+    // Stored once: a later save does not write the owed message again.
+    db.rows.erase("msg/one");
+    REQUIRE(save(h, store, bob, {}));
+    CHECK(db.rows.count("msg/one") == 0);
 }

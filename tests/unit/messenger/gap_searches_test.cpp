@@ -21,7 +21,7 @@ TEST_CASE("gap searches - a held message starts one search at once, none while i
     g.started(100);
     g.held(device(2), 200);  // another device's gap while it runs: after it
     CHECK_FALSE(g.next_start(200).has_value());
-    g.finished();
+    g.finished(false);
     CHECK(g.next_start(300) == 100u + G::kMinSpacingMs);
 }
 
@@ -34,7 +34,7 @@ TEST_CASE("gap searches - a sender that skips numbers on every message earns one
         if (auto at = g.next_start(now); at && *at <= now) {
             g.started(now);
             ++searches;
-            g.finished();
+            g.finished(false);
         }
     }
     CHECK(searches == static_cast<int>(20'000 / G::kPerDeviceEveryMs));
@@ -44,7 +44,7 @@ TEST_CASE("gap searches - one device's searches do not starve another's gap", "[
     G g;
     g.held(device(1), 0);
     g.started(0);
-    g.finished();
+    g.finished(false);
     g.held(device(1), 10);  // within its window: nothing due
     CHECK_FALSE(g.next_start(10).has_value());
     g.held(device(2), 20);  // an honest device's first gap: due, after the spacing
@@ -60,7 +60,7 @@ TEST_CASE("gap searches - memory stays bounded whatever devices make gaps", "[me
         g.held(k, 0);
     }
     g.started(0);
-    g.finished();
+    g.finished(false);
     // Within the window a new device finds no room; past it, the old ones are forgotten.
     auto fresh = device(1);
     fresh[2] = 9;
@@ -68,4 +68,15 @@ TEST_CASE("gap searches - memory stays bounded whatever devices make gaps", "[me
     CHECK_FALSE(g.next_start(G::kMinSpacingMs).has_value());
     g.held(fresh, G::kPerDeviceEveryMs + 1);
     CHECK(g.next_start(G::kPerDeviceEveryMs + 1).has_value());
+}
+
+TEST_CASE("gap searches - a search is due again, 1 s after the last began, while a message is held", "[messenger]") {
+    G g;
+    g.held(device(1), 100);
+    g.started(100);
+    g.finished(true);  // found nothing, the message still waits
+    CHECK(g.next_start(400) == 100u + G::kMinSpacingMs);
+    g.started(1'100);
+    g.finished(false);  // the gap closed: nothing more
+    CHECK_FALSE(g.next_start(5'000).has_value());
 }
