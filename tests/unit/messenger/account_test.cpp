@@ -709,6 +709,8 @@ TEST_CASE("messenger - a new device joins a list that does not name it: a revoca
         }
     }
     CHECK(refused);
+}
+
 namespace {
 namespace st = sdk::storage;
 
