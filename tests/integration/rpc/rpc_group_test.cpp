@@ -134,10 +134,10 @@ TEST_CASE("rpc - groups: create, list, send, read, accept an invitation, history
     const std::string bobs_group = bobs.out.substr(0, 66);
     json request_seen;
     // Known bug (issue 17, sessions 10-11): here Bob's invitation sometimes never reaches Alice's
-    // daemon (seen on loaded machines: failed 2 of 2 in session 10, passed 13 of 13 on main at
-    // load 10-14 in session 11, failed once on the merged tree at load ~4 with fuzz builds
-    // running). Until it is found, its absence is reported (CHECK_NOFAIL), not failed, and the
-    // steps that need it are skipped; both sides log at debug level for the diagnosis.
+    // daemon (session 10: failed 2 of 2; session 11: passed 13 of 13 on main at load 10-14, failed
+    // once on the merged tree with builds running). Until it is found, its absence is reported
+    // (CHECK_NOFAIL), not failed, and the steps that need it are skipped; both sides log at debug
+    // level for the diagnosis.
     const bool arrived = eventually([&] {
         for (const auto& g : c.call(request("group.list", nullptr, 11))["result"]) {
             if (g["id"] == bobs_group) request_seen = g;
@@ -149,78 +149,6 @@ TEST_CASE("rpc - groups: create, list, send, read, accept an invitation, history
         CHECK(daemon.stop(20000) == 0);
         return;
     }
-    auto bob_sent = bob.run({"send", group, "hi from bob"});
-    INFO(bob_sent.err);
-    REQUIRE(bob_sent.exit_code == 0);
-
-    // Alice's daemon reads it: on the event stream and in the group's history.
-    json got;
-    REQUIRE(eventually([&] {
-        got = c.call(request("group.messages", {{"group", group}}, 6));
-        return got["result"].is_array() && !got["result"].empty();
-    }, 120000));
-    REQUIRE(got["result"].size() == 1);
-    CHECK(got["result"][0]["text"] == "hi from bob");
-    CHECK(got["result"][0]["from"] == bob.id);
-    CHECK(got["result"][0]["group"] == group);
-    CHECK(got["result"][0]["peer"] == group);
-    CHECK(got["result"][0]["outgoing"] == false);
-    bool notified = false;
-    for (const auto& n : c.notifications()) {
-        notified |= n["method"] == "message" && n["params"]["event"] == "added" &&
-                    n["params"]["message"].value("group", "") == group && n["params"]["message"]["text"] == "hi from bob";
-    }
-    CHECK(notified);
-    CHECK(c.call(request("mark_read", {{"peer", group}}, 7)).contains("result"));
-    auto read = c.call(request("group.messages", {{"group", group}}, 8));
-    CHECK(read["result"][0]["read"] == true);
-
-    // Alice answers through rpc; Bob receives it with the group, and both keep the history.
-    auto sent = c.call(request("group.send", {{"group", group}, {"text", "hello team"}}, 9));
-    INFO(sent.dump());
-    REQUIRE(sent.contains("result"));
-    CHECK(sent["result"]["group"] == group);
-    CHECK(sent["result"]["outgoing"] == true);
-    std::vector<json> at_bob;
-    for (int round = 0; round < 8 && at_bob.empty(); ++round) {
-        at_bob = group_lines(bob.run({"receive", "--json", "--wait", "10"}, 60000).out, group);
-    }
-    REQUIRE(at_bob.size() == 1);
-    CHECK(at_bob[0]["text"] == "hello team");
-    CHECK(at_bob[0]["from"] == alice.id);
-    auto bob_history = bob.run({"messages", group, "--json"});
-    INFO(bob_history.err);
-    REQUIRE(bob_history.exit_code == 0);
-    CHECK(texts(group_lines(bob_history.out, group)) == std::vector<std::string>{"hi from bob", "hello team"});
-    CHECK(texts(c.call(request("group.messages", {{"group", group}}, 10))["result"]) ==
-          std::vector<std::string>{"hi from bob", "hello team"});
-
-    // Bad input: each gets its error, and the daemon keeps serving.
-    CHECK(error_code(c.call(request("group.send", {{"group", bob.id}, {"text", "x"}}, 20))) == -32602);
-    CHECK(error_code(c.call(request("group.send", {{"group", group}}, 21))) == -32602);
-    CHECK(error_code(c.call(request("group.create", {{"members", {bob.id}}}, 22))) == -32602);
-    CHECK(error_code(c.call(request("group.create", {{"name", "x"}, {"members", {"bob"}}}, 23))) == -32009);
-    CHECK(error_code(c.call(request("group.add", {{"group", group}, {"members", json::array()}}, 24))) == -32602);
-    CHECK(error_code(c.call(request("group.admin", {{"group", group}, {"members", {bob.id, alice.id}}}, 25))) == -32602);
-    CHECK(error_code(c.call(request("group.members", {{"group", "03" + std::string(64, 'a')}}, 26))) == -32010);
-    CHECK(error_code(c.call(request("group.send", {{"group", "03" + std::string(64, 'a')}, {"text", "x"}}, 27))) == -32010);
-    CHECK(c.call(request("profile", nullptr, 28))["result"]["id"] == alice.id);
-
-    // Bob's own group: Alice does not know Bob, so it is a request until she accepts it; then she
-    // reads and writes, but as a member she may not add anyone.
-    auto bobs = bob.run({"--log-level", "debug", "group", "create", "bobs", alice.id});
-    INFO(bobs.err);
-    REQUIRE(bobs.exit_code == 0);
-    const std::string bobs_group = bobs.out.substr(0, 66);
-    json request_seen;
-    // Issue 17: this once failed on a branch (the invitation never listed); the daemon's receive
-    // rounds now have a watchdog (a lost callback is logged and the loop goes on).
-    REQUIRE(eventually([&] {
-        for (const auto& g : c.call(request("group.list", nullptr, 11))["result"]) {
-            if (g["id"] == bobs_group) request_seen = g;
-        }
-        return !request_seen.is_null();
-    }, 120000));
     CHECK(request_seen["request"] == true);
     CHECK(request_seen["admin"] == false);
     auto early = c.call(request("group.send", {{"group", bobs_group}, {"text", "too early"}}, 12));
