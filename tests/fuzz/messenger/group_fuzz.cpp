@@ -15,6 +15,16 @@ const veil::crypto::Identity& me() {
 }
 }  // namespace
 
+// The records a save writes (an erase of the leave notices' record goes with every save that
+// holds none).
+// The group record version group_book.cpp writes (kRecordVersion there).
+constexpr std::uint8_t kGroupRecordVersionForFuzz = 5;
+
+static std::vector<veil::sdk::storage::BatchOp> puts_of(std::vector<veil::sdk::storage::BatchOp> ops) {
+    std::erase_if(ops, [](const auto& o) { return o.kind != veil::sdk::storage::BatchOp::Kind::put; });
+    return ops;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace veil;
     using namespace veil::messenger;
@@ -52,11 +62,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
         const std::vector<sdk::storage::Entry> entries{{"group/x", wire::Bytes(in.begin(), in.end())}};
         auto loaded = GroupBook::load(me().veil_id(), entries);
-        auto ops = loaded.save_ops("messenger");
+        auto ops = puts_of(loaded.save_ops("messenger"));
         if (ops.size() != 2) std::abort();
-        // A v4 record stores back as the same bytes; a v3 one as v4, which then stores back as itself.
+        // A current record stores back as the same bytes; an older one (v3, v4) as the current
+        // version, which then stores back as itself.
         if (ops.front().value != entries.front().value) {
-            if (in.empty() || in[0] != 3) std::abort();
+            if (in.empty() || in[0] < 3 || in[0] >= kGroupRecordVersionForFuzz) std::abort();
             const std::vector<sdk::storage::Entry> again{{"group/x", ops.front().value}};
             if (GroupBook::load(me().veil_id(), again).save_ops("messenger").front().value != ops.front().value) std::abort();
         }
@@ -67,7 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         // The stored device lists: malformed, or stored back as the same bytes.
         const std::vector<sdk::storage::Entry> entries{{std::string(kGroupDevicesKey), wire::Bytes(in.begin(), in.end())}};
         auto loaded = GroupBook::load(me().veil_id(), entries);
-        auto ops = loaded.save_ops("messenger");
+        auto ops = puts_of(loaded.save_ops("messenger"));
         if (!loaded.groups().empty() || ops.size() != 1 || ops.front().value != entries.front().value) std::abort();
     } catch (const crypto::Error& e) {
         if (e.kind() != crypto::ErrorKind::malformed) std::abort();
@@ -76,7 +87,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         try {
             // The declined invitations and the held leave notices: malformed, or stored back as the same bytes.
             const std::vector<sdk::storage::Entry> entries{{std::string(key), wire::Bytes(in.begin(), in.end())}};
-            auto ops = GroupBook::load(me().veil_id(), entries).save_ops("messenger");
+            auto ops = puts_of(GroupBook::load(me().veil_id(), entries).save_ops("messenger"));
             if (ops.size() != 2 || ops.back().key != key || ops.back().value != entries.front().value) std::abort();
         } catch (const crypto::Error& e) {
             if (e.kind() != crypto::ErrorKind::malformed) std::abort();
